@@ -1,0 +1,34 @@
+import type { ChalkInstance } from 'chalk';
+import type { Ora } from 'ora';
+import type { CheckResult, CheckStatus, DoctorReporter } from '../doctor/run-doctor.ts';
+import type { CommandContext } from './context.ts';
+import { createPainter, writeLine } from './output.ts';
+
+const SYMBOLS: Record<CheckStatus, string> = { ok: '✔', warn: '!', fail: '✖', skipped: '-' };
+
+function colour(paint: ChalkInstance, status: CheckStatus, text: string): string {
+  return { ok: paint.green, warn: paint.yellow, fail: paint.red, skipped: paint.dim }[status](text);
+}
+
+export function formatCheck(paint: ChalkInstance, result: CheckResult): string[] {
+  const head = `${colour(paint, result.status, `${SYMBOLS[result.status]} ${result.status.padEnd(7)}`)} ${paint.bold(result.title)}: ${result.detail}`;
+  return result.hint && result.status !== 'ok' ? [head, `          ${paint.dim(`hint: ${result.hint}`)}`] : [head];
+}
+
+/** A spinner per check on a terminal; plain result lines otherwise; nothing at all with --json. */
+export async function createCheckReporter(ctx: CommandContext): Promise<DoctorReporter | undefined> {
+  if (ctx.globals.json) return undefined;
+  const paint = createPainter(ctx);
+  const ora = ctx.interactive ? (await import('ora')).default : undefined;
+  let spinner: Ora | undefined;
+  return {
+    start(_id, title) {
+      spinner = ora?.({ text: title, stream: ctx.stdout, color: 'cyan' }).start();
+    },
+    end(result) {
+      spinner?.stop();
+      spinner = undefined;
+      for (const line of formatCheck(paint, result)) writeLine(ctx.stdout, line);
+    },
+  };
+}

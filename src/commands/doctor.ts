@@ -1,0 +1,99 @@
+import type { CommandContext } from '../cli/context.ts';
+import { createCheckReporter } from '../cli/check-reporter.ts';
+import { createPainter, writeJson, writeLine } from '../cli/output.ts';
+import { ExitCode, ExpectedError } from '../errors.ts';
+import { runDoctor, type DoctorReport } from '../doctor/run-doctor.ts';
+
+const MAX_TEST_TRACES = 50;
+
+export async function run(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {
+  const traces = wholeNumber(options.traces, '--traces', 1, MAX_TEST_TRACES);
+  const timeoutSeconds = wholeNumber(options.timeout, '--timeout', 1, 600);
+  const canAsk = ctx.interactive && !ctx.globals.json;
+  const report = await runDoctor({
+    config: { cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags, purpose: 'doctor' },
+    traces,
+    createExperiment: options.createExperiment === true,
+    readBackTimeoutMs: timeoutSeconds * 1000,
+    ...(canAsk && { confirm: askYesNo }),
+    ...(await reporterOption(ctx)),
+  });
+  if (ctx.globals.json) writeJson(ctx.stdout, toJson(report));
+  else renderSummary(ctx, report);
+  return report.exitCode;
+}
+
+async function reporterOption(ctx: CommandContext) {
+  const reporter = await createCheckReporter(ctx);
+  return reporter ? { reporter } : {};
+}
+
+async function askYesNo(question: string): Promise<boolean> {
+  const { confirm } = await import('@inquirer/prompts');
+  return confirm({ message: question, default: true });
+}
+
+function wholeNumber(value: unknown, flag: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ExpectedError(`${flag} must be a whole number from ${min} to ${max} (got '${String(value)}')`, {
+      exitCode: ExitCode.usage,
+    });
+  }
+  return n;
+}
+
+function renderSummary(ctx: CommandContext, report: DoctorReport): void {
+  const paint = createPainter(ctx);
+  writeLine(ctx.stdout);
+  for (const trace of report.traces) {
+    const state = trace.found ? `${trace.state}, ${trace.spanNames.length} spans` : trace.exported ? 'not found' : 'not exported';
+    const tokens = trace.tokenUsage?.total_tokens !== undefined ? `, ${trace.tokenUsage.total_tokens} tokens` : '';
+    writeLine(ctx.stdout, `  ${paint.bold(trace.traceId)}  ${state}${tokens}`);
+    if (trace.requestPreview !== undefined) writeLine(ctx.stdout, `    request:  ${trace.requestPreview}`);
+    if (trace.responsePreview !== undefined) writeLine(ctx.stdout, `    response: ${trace.responsePreview}`);
+    if (trace.url) writeLine(ctx.stdout, `    ${paint.cyan(trace.url)}`);
+  }
+  if (report.experiment?.url) writeLine(ctx.stdout, `\nExperiment: ${paint.cyan(report.experiment.url)}`);
+  const failed = report.checks.filter((c) => c.status === 'fail').length;
+  writeLine(
+    ctx.stdout,
+    report.ok
+      ? paint.green('\nAll checks passed: traces reach MLflow.')
+      : paint.red(`\n${failed} check${failed === 1 ? '' : 's'} failed (exit code ${report.exitCode}).`),
+  );
+}
+
+/** Stable keys for scripts: labels may be reworded, these may not. */
+function toJson(report: DoctorReport) {
+  return {
+    ok: report.ok,
+    exitCode: report.exitCode,
+    destination: report.destination,
+    serverVersion: report.serverVersion ?? null,
+    experiment: report.experiment ?? null,
+    exportRoute: report.exportRoute ?? null,
+    export: report.export ?? null,
+    checks: report.checks.map((c) => ({
+      id: c.id,
+      status: c.status,
+      detail: c.detail,
+      hint: c.hint ?? null,
+      durationMs: c.durationMs,
+    })),
+    traces: report.traces.map((t) => ({
+      traceId: t.traceId,
+      exported: t.exported,
+      exportError: t.exportError ?? null,
+      found: t.found,
+      state: t.state ?? null,
+      spans: t.spanNames,
+      spanTypes: t.spanTypes,
+      tokenUsage: t.tokenUsage ?? null,
+      requestPreview: t.requestPreview ?? null,
+      responsePreview: t.responsePreview ?? null,
+      url: t.url ?? null,
+      problems: t.problems,
+    })),
+  };
+}

@@ -1,0 +1,148 @@
+import { ConfigError, type ConfigProblem } from '../errors.ts';
+import { readConfigFile, type ConfigFile } from './config-file.ts';
+import { chooseProfile, loadProfile } from './databricks-profile.ts';
+import { readDotenv } from './dotenv.ts';
+import { describeSource } from './mask.ts';
+import { CONFIG_OPTIONS, OPTION_KEYS, primaryEnvName, type OptionKey, type OptionValue } from './options.ts';
+import { resolveAuth } from './resolve-auth.ts';
+import { destinationKind, isDatabricks, resolveDestination, sourced } from './resolve-destination.ts';
+import { resolveExperiment } from './resolve-experiment.ts';
+import { resolveOptions, type Layers, type Resolution, type ResolvedOptions } from './resolve-options.ts';
+import type { ConfigEntry, LoadConfigOptions, ResolvedConfig, Sourced } from './types.ts';
+
+const PROFILE_KEYS = OPTION_KEYS.filter((key) => CONFIG_OPTIONS[key].databricksCfg !== undefined);
+const OTHER_KEYS = OPTION_KEYS.filter((key) => CONFIG_OPTIONS[key].databricksCfg === undefined);
+
+/**
+ * The one config every command shares: flags > environment > .env > config file > ~/.databrickscfg >
+ * defaults, each value with its source. Throws one ConfigError listing every problem found.
+ */
+export async function loadConfig(options: LoadConfigOptions): Promise<ResolvedConfig> {
+  const { cwd, env, homeDir, flags, purpose } = options;
+  const [dotenv, configFile] = await Promise.all([
+    readDotenv(cwd, env),
+    readConfigFile(cwd, flags.config === undefined ? undefined : { path: flags.config, source: 'flag --config' }),
+  ]);
+  const problems: ConfigProblem[] = [
+    ...(dotenv?.badLines ?? []).map((line) => ({
+      message: `.env (${dotenv!.path}) line ${line} could not be parsed (python-dotenv would skip it); check its quotes and the KEY=value form`,
+    })),
+    ...configFile.problems,
+    ...(configFile.file ? checkFileKeys(configFile.file) : []),
+  ];
+  const layers: Layers = { flags, env, purpose, ...(dotenv && { dotenv }), ...(configFile.file && { file: configFile.file }) };
+  const { values, empty, kind, profile, profileName, profileFile, problems: valueProblems } = await resolveValues(layers, { cwd, homeDir });
+
+  const { destination, problems: destinationProblems } = resolveDestination(kind, values, empty, profile);
+  const { auth, problems: authProblems } = resolveAuth(kind, values, empty, profileName);
+  const experimentName = defaulted(values, 'experimentName');
+  const { experiment, problems: experimentProblems } = resolveExperiment(values.experimentId, experimentName, kind, purpose);
+  problems.push(...valueProblems, ...destinationProblems, ...authProblems, ...experimentProblems);
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  // Listed only when used: a default name is noise next to the id that wins over it.
+  if (experiment.kind === 'id' && experimentName.source.kind === 'default') delete values.experimentName;
+  const resourceAttributes = values.resourceAttributes ?? { value: {}, source: { kind: 'default' } };
+  values.serviceName = serviceName(defaulted(values, 'serviceName'), resourceAttributes);
+  return {
+    destination,
+    auth,
+    experiment,
+    exportPath: sourced(defaulted(values, 'exportPath')),
+    otlpEncoding: sourced(defaulted(values, 'otlpEncoding')),
+    serviceName: sourced(values.serviceName),
+    resourceAttributes: sourced(resourceAttributes),
+    openai: {
+      ...(values.openaiApiKey && { apiKey: sourced(values.openaiApiKey) }),
+      ...(values.openaiBaseUrl && { baseUrl: sourced(values.openaiBaseUrl) }),
+    },
+    files: {
+      ...(dotenv && { dotenv: dotenv.path }),
+      ...(configFile.file && { configFile: configFile.file.path }),
+      ...(profileFile && { databricksCfg: profileFile }),
+    },
+    entries: toEntries(values),
+  };
+}
+
+/**
+ * Every option's value, the destination kind they add up to, and the Databricks profile if one was
+ * used. Two passes because the profile is chosen by values no profile can set (the tracking URI and
+ * the profile options).
+ */
+async function resolveValues(layers: Layers, dirs: { cwd: string; homeDir: string }) {
+  const first = resolveOptions(OTHER_KEYS, layers);
+  const choice = chooseProfile(first.values.databricksProfile, first.values.trackingUri);
+  const loaded = await loadProfile(choice, first.values.databricksConfigFile, dirs);
+  const second = resolveOptions(PROFILE_KEYS, { ...layers, ...(loaded.layer && { databricksCfg: loaded.layer }) });
+  const values: ResolvedOptions = { ...first.values, ...second.values };
+  const kind = destinationKind(values);
+  const databricks = isDatabricks(kind);
+  let optionProblems = [...first.problems, ...second.problems];
+  if (!databricks) {
+    // A profile only speaks for Databricks destinations; elsewhere it is not used, right or wrong.
+    for (const key of PROFILE_KEYS) if (values[key]?.source.kind === 'databrickscfg') delete values[key];
+    optionProblems = optionProblems.filter((p) => p.source.kind !== 'databrickscfg');
+  }
+  const problems: ConfigProblem[] = [
+    ...optionProblems.map((p) => ({ message: p.message, source: describeSource(p.source) })),
+    ...(databricks || choice.explicit ? loaded.problems : []),
+  ];
+
+  const profile: Sourced<string> | undefined = databricks && loaded.layer ? { value: choice.name, source: choice.source } : undefined;
+  if (profile) values.databricksProfile ??= profile;
+  return {
+    values,
+    empty: { ...first.empty, ...second.empty },
+    kind,
+    profile,
+    profileName: choice.name,
+    profileFile: profile && loaded.path,
+    problems,
+  };
+}
+
+/** OTEL_SERVICE_NAME, then service.name in OTEL_RESOURCE_ATTRIBUTES, then our default (OTel spec). */
+function serviceName(name: Resolution<string>, attributes: Resolution<Record<string, string>>): Resolution<string> {
+  const fromAttributes = attributes.value['service.name'];
+  if (name.source.kind !== 'default' || fromAttributes === undefined) return name;
+  return { value: fromAttributes, source: attributes.keySources?.['service.name'] ?? attributes.source };
+}
+
+function defaulted<K extends OptionKey>(values: ResolvedOptions, key: K): Resolution<OptionValue<K>> {
+  const resolution = values[key];
+  if (!resolution) throw new Error(`config option ${key} has no default`);
+  return resolution as Resolution<OptionValue<K>>;
+}
+
+/** Table order; a map option becomes one entry per key, so each can say where it came from. */
+function toEntries(values: ResolvedOptions): ConfigEntry[] {
+  return OPTION_KEYS.flatMap((key): ConfigEntry[] => {
+    const resolution = values[key] as Resolution<unknown> | undefined;
+    if (!resolution) return [];
+    const { secret } = CONFIG_OPTIONS[key];
+    if (resolution.keySources) {
+      return Object.entries(resolution.value as Record<string, string>).map(([k, value]) => ({
+        key: `${key}.${k}`,
+        value,
+        source: resolution.keySources![k] ?? resolution.source,
+        secret,
+      }));
+    }
+    return [{ key, value: String(resolution.value), source: resolution.source, secret }];
+  });
+}
+
+/** Unknown keys are typos until proven otherwise; secrets are refused because config files get committed. */
+function checkFileKeys(file: ConfigFile): ConfigProblem[] {
+  const known = OPTION_KEYS.flatMap((key) => CONFIG_OPTIONS[key].file ?? []);
+  return Object.keys(file.values).flatMap((key): ConfigProblem[] => {
+    if (known.includes(key)) return [];
+    const source = `config file ${file.path}`;
+    if (Object.hasOwn(CONFIG_OPTIONS, key) && CONFIG_OPTIONS[key as OptionKey].secret) {
+      const variable = primaryEnvName(key as OptionKey);
+      return [{ message: `${file.keyPrefix}${key} cannot be set in a config file (config files get committed); set ${variable} in the environment or .env`, source }];
+    }
+    return [{ message: `unknown key ${file.keyPrefix}${key}; known keys: ${known.join(', ')}`, source }];
+  });
+}

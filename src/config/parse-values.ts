@@ -1,0 +1,137 @@
+/**
+ * Parsers for single config values. A problem is a predicate phrase ("must be …", "is …") that the
+ * loader prefixes with the variable or key name. Parsers of secret options never quote the value.
+ */
+export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
+export type Parse<T> = (text: string) => Parsed<T>;
+
+export function ok<T>(value: T): Parsed<T> {
+  return { ok: true, value };
+}
+
+export function fail(problem: string): { ok: false; problem: string } {
+  return { ok: false, problem };
+}
+
+export function parseText(text: string): Parsed<string> {
+  return ok(text);
+}
+
+export function oneOf<const T extends string>(choices: readonly T[]): Parse<T> {
+  return (text) =>
+    (choices as readonly string[]).includes(text)
+      ? ok(text as T)
+      : fail(`must be one of ${choices.join(', ')} (got '${text}')`);
+}
+
+export function parseExperimentId(text: string): Parsed<string> {
+  return /^\d+$/.test(text)
+    ? ok(text)
+    : fail(`must be a numeric experiment id such as 1234567890 (got '${text}'); to pick an experiment by name use --experiment or MLFLOW_EXPERIMENT_NAME`);
+}
+
+/**
+ * An http(s) URL without credentials in it (they would end up in logs and output). URLs are not
+ * quoted back in problems for the same reason.
+ */
+export function parseHttpUrl(text: string): Parsed<string> {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return fail('must be an http:// or https:// URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return fail(`must be an http:// or https:// URL (got a ${url.protocol} URL)`);
+  }
+  if (url.username || url.password) {
+    return fail('must not contain a user name or password; put credentials in their own variables');
+  }
+  return ok(text);
+}
+
+/** OTEL_EXPORTER_OTLP_ENDPOINT is a base URL: the OTel spec appends the signal path to it. */
+export function parseOtlpBaseEndpoint(text: string): Parsed<string> {
+  const parsed = parseHttpUrl(text);
+  return parsed.ok ? ok(`${text.replace(/\/+$/, '')}/v1/traces`) : parsed;
+}
+
+export function parseOtlpProtocol(text: string): Parsed<'protobuf' | 'json'> {
+  switch (text) {
+    case 'http/protobuf':
+      return ok('protobuf');
+    case 'http/json':
+      return ok('json');
+    case 'grpc':
+      return fail('is grpc, which otel-mlflow does not support (MLflow has no gRPC endpoint); use http/protobuf and the HTTP port of your collector (usually 4318)');
+    default:
+      return fail(`must be http/protobuf or http/json (got '${text}')`);
+  }
+}
+
+/**
+ * The `key=value,key2=value2` lists of OTEL_RESOURCE_ATTRIBUTES and OTEL_EXPORTER_OTLP_HEADERS, values
+ * percent-decoded as the OTel spec says. Problems name item positions, not contents: header values
+ * are secrets.
+ */
+export function parseKeyValueList(text: string): Parsed<Record<string, string>> {
+  const result: Record<string, string> = {};
+  const malformed: number[] = [];
+  const badEncoding: number[] = [];
+  text.split(',').forEach((item, index) => {
+    if (item.trim() === '') return;
+    const eq = item.indexOf('=');
+    const key = eq < 0 ? '' : item.slice(0, eq).trim();
+    if (key === '') {
+      malformed.push(index + 1);
+      return;
+    }
+    try {
+      result[key] = decodeURIComponent(item.slice(eq + 1).trim());
+    } catch {
+      badEncoding.push(index + 1);
+    }
+  });
+  const problems = [
+    ...(malformed.length ? [`not key=value: item ${malformed.join(', ')}`] : []),
+    ...(badEncoding.length ? [`bad percent-encoding: item ${badEncoding.join(', ')}`] : []),
+  ];
+  return problems.length
+    ? fail(`must be a comma-separated list of key=value pairs (${problems.join('; ')})`)
+    : ok(result);
+}
+
+/** `catalog.schema.table`, as the Databricks OTLP route expects in X-Databricks-UC-Table-Name. */
+export function parseUcTable(text: string): Parsed<string> {
+  return /^[^.\s]+\.[^.\s]+\.[^.\s]+$/.test(text)
+    ? ok(text)
+    : fail(`must be a Unity Catalog table name <catalog>.<schema>.<table>, e.g. main.traces.app_otel_spans (got '${text}')`);
+}
+
+const DATABRICKS_HOST_SUFFIXES = ['.cloud.databricks.com', '.azuredatabricks.net', '.gcp.databricks.com'];
+
+export function isDatabricksWorkspaceHostname(hostname: string): boolean {
+  return DATABRICKS_HOST_SUFFIXES.some((suffix) => hostname.endsWith(suffix));
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
+/** A workspace URL as every API call expects it: `https://<host>`, no path, no trailing slash. */
+export function parseDatabricksHost(text: string): Parsed<string> {
+  let url: URL;
+  try {
+    url = new URL(text.includes('://') ? text : `https://${text}`);
+  } catch {
+    return fail('must be a workspace URL such as https://<workspace>.cloud.databricks.com');
+  }
+  // Plain http only for this machine: a local proxy in front of a workspace, or a test stand-in.
+  if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
+    return fail(`must use https:// (Databricks workspaces only answer over HTTPS): https://${url.host}`);
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password) {
+    return fail('must be a workspace URL such as https://<workspace>.cloud.databricks.com, without credentials');
+  }
+  return ok(url.origin);
+}

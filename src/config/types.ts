@@ -1,0 +1,91 @@
+/** Where a resolved value came from, so `otel-mlflow config` and error messages can say so. */
+export type Source =
+  | { kind: 'flag'; name: string }
+  | { kind: 'env'; name: string }
+  | { kind: 'dotenv'; path: string; name: string }
+  | { kind: 'file'; path: string; key: string }
+  | { kind: 'databrickscfg'; path: string; profile: string; key: string }
+  | { kind: 'default' }
+  | { kind: 'derived'; from: string };
+
+export interface Sourced<T> {
+  value: T;
+  source: Source;
+}
+
+/** Which command is asking: the old demo kept one experiment for doctor and one for the app. */
+export type ConfigPurpose = 'doctor' | 'app';
+
+export type ExportPath = 'auto' | 'otlp' | 'rest';
+export type OtlpEncoding = 'protobuf' | 'json';
+
+export type Destination =
+  /** A self-hosted MLflow tracking server. */
+  | { kind: 'mlflow'; trackingUri: Sourced<string> }
+  /** Databricks-managed MLflow, experiment-stored traces (REST path). */
+  | { kind: 'databricks'; host: Sourced<string>; profile?: Sourced<string> }
+  /** Databricks Unity Catalog trace table through `/api/2.0/otel/v1/traces`. */
+  | { kind: 'databricks-uc'; host: Sourced<string>; table: Sourced<string>; profile?: Sourced<string> }
+  /** Any OTLP/HTTP endpoint (a collector). */
+  | { kind: 'otlp'; endpoint: Sourced<string>; headers: Sourced<Record<string, string>> | undefined }
+  | { kind: 'none' };
+
+export type AuthSettings =
+  | { kind: 'none' }
+  | { kind: 'basic'; username: Sourced<string>; password: Sourced<string> }
+  | { kind: 'bearer'; token: Sourced<string> }
+  | { kind: 'databricks-pat'; token: Sourced<string> }
+  | { kind: 'databricks-oauth-m2m'; clientId: Sourced<string>; clientSecret: Sourced<string> };
+
+export type ExperimentRef =
+  | { kind: 'id'; id: Sourced<string> }
+  | { kind: 'name'; name: Sourced<string> };
+
+export interface ResolvedConfig {
+  destination: Destination;
+  auth: AuthSettings;
+  experiment: ExperimentRef;
+  exportPath: Sourced<ExportPath>;
+  otlpEncoding: Sourced<OtlpEncoding>;
+  serviceName: Sourced<string>;
+  /** Parsed OTEL_RESOURCE_ATTRIBUTES plus anything from the config file. */
+  resourceAttributes: Sourced<Record<string, string>>;
+  openai: {
+    apiKey?: Sourced<string>;
+    baseUrl?: Sourced<string>;
+  };
+  /** Every file that contributed (the .env, the config file, ~/.databrickscfg), for doctor's first check. */
+  files: { dotenv?: string; configFile?: string; databricksCfg?: string };
+  /**
+   * Every value that was set, flattened for display: key → value and source. Secrets are present
+   * here unmasked; render through maskConfig().
+   */
+  entries: ConfigEntry[];
+}
+
+export interface ConfigEntry {
+  key: string;
+  value: string;
+  source: Source;
+  secret: boolean;
+}
+
+/** Values given on the command line; every field optional. */
+export interface FlagValues {
+  config?: string;
+  profile?: string;
+  trackingUri?: string;
+  experiment?: string;
+  experimentId?: string;
+  exportPath?: string;
+  otlpEncoding?: string;
+  ucTable?: string;
+}
+
+export interface LoadConfigOptions {
+  cwd: string;
+  env: Readonly<Record<string, string | undefined>>;
+  homeDir: string;
+  flags: FlagValues;
+  purpose: ConfigPurpose;
+}

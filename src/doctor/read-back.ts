@@ -1,0 +1,96 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { MlflowHttp } from '../mlflow/http.ts';
+import { getDatabricksTraceSpans, getTraceInfo, getTraceSpans, type TraceInfo, type TraceSpan } from '../mlflow/traces.ts';
+import { MlflowAttr } from '../tracing/mlflow-attributes.ts';
+import { TEST_TRACE_SPANS, type SentTestTrace } from './test-traces.ts';
+
+export interface ReadBackTrace {
+  traceId: string;
+  found: boolean;
+  state?: string;
+  spanNames: string[];
+  spanTypes: Record<string, string>;
+  tokenUsage?: { input_tokens?: number; output_tokens?: number; total_tokens?: number };
+  requestPreview?: string;
+  responsePreview?: string;
+  /** Everything that differs from what was sent; empty when the trace landed intact. */
+  problems: string[];
+  /** Cosmetic differences (older servers render previews as raw JSON): worth a warning, not a failure. */
+  notes: string[];
+}
+
+export interface ReadBackOptions {
+  http: MlflowHttp;
+  spansFrom: 'mlflow' | 'databricks';
+  /** Absolute time (ms since epoch) after which a trace not yet visible counts as missing. */
+  deadline: number;
+  now?: () => number;
+}
+
+const POLL_INTERVALS_MS = [100, 250, 500, 1000] as const;
+
+/**
+ * Proves one test trace landed: its info is readable and no longer in progress, and its spans, as
+ * MLflow's UI loads them, are the ones sent, with types and token usage intact.
+ */
+export async function readBackTrace(sent: SentTestTrace, options: ReadBackOptions): Promise<ReadBackTrace> {
+  const now = options.now ?? Date.now;
+  const result: ReadBackTrace = { traceId: sent.traceId, found: false, spanNames: [], spanTypes: {}, problems: [], notes: [] };
+
+  let info: TraceInfo | undefined;
+  let spans: TraceSpan[] | undefined;
+  for (let attempt = 0; ; attempt++) {
+    info = await getTraceInfo(options.http, sent.traceId);
+    if (info && info.state !== 'IN_PROGRESS') {
+      spans =
+        options.spansFrom === 'databricks'
+          ? await getDatabricksTraceSpans(options.http, sent.traceId)
+          : await getTraceSpans(options.http, sent.traceId);
+      if (spans && spans.length >= TEST_TRACE_SPANS.length) break;
+    }
+    const wait = POLL_INTERVALS_MS[Math.min(attempt, POLL_INTERVALS_MS.length - 1)]!;
+    if (now() + wait > options.deadline) break;
+    await delay(wait);
+  }
+
+  if (!info) {
+    result.problems.push('not found in MLflow before the deadline');
+    return result;
+  }
+  result.found = true;
+  result.state = info.state;
+  if (info.requestPreview !== undefined) result.requestPreview = info.requestPreview;
+  if (info.responsePreview !== undefined) result.responsePreview = info.responsePreview;
+  const usage = parseJson(info.metadata['mlflow.trace.tokenUsage']);
+  if (usage && typeof usage === 'object') result.tokenUsage = usage as NonNullable<ReadBackTrace['tokenUsage']>;
+
+  if (info.state !== 'OK') result.problems.push(`state is ${info.state}, expected OK`);
+  for (const span of spans ?? []) {
+    result.spanNames.push(span.name);
+    const type = span.attributes[MlflowAttr.spanType];
+    if (typeof type === 'string') result.spanTypes[span.name] = type;
+  }
+  const missing = TEST_TRACE_SPANS.filter((name) => !result.spanNames.includes(name));
+  if (!spans) result.problems.push('its spans could not be read (get-trace-artifact answered nothing)');
+  else if (missing.length > 0) result.problems.push(`spans missing: ${missing.join(', ')}`);
+  if (spans && !result.spanTypes.llm_call) result.problems.push('the llm_call span has no span type');
+
+  const expectedTotal = sent.usage.input + sent.usage.output;
+  if (result.tokenUsage?.total_tokens !== expectedTotal) {
+    result.problems.push(
+      `token usage is ${result.tokenUsage?.total_tokens ?? 'missing'}, expected ${expectedTotal} (summed once from the LLM span)`,
+    );
+  }
+  if (result.requestPreview !== sent.question) result.notes.push('the request preview shows raw JSON, not the question');
+  if (result.responsePreview !== sent.answer) result.notes.push('the response preview shows raw JSON, not the answer');
+  return result;
+}
+
+function parseJson(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,423 @@
+import { lookup } from 'node:dns/promises';
+import { randomUUID } from 'node:crypto';
+import { loadConfig } from '../config/load-config.ts';
+import { describeSource } from '../config/mask.ts';
+import type { LoadConfigOptions, ResolvedConfig } from '../config/types.ts';
+import { ExitCode, ExpectedError } from '../errors.ts';
+import { createAuthProvider, type AuthProvider } from '../mlflow/auth.ts';
+import { MlflowApiError } from '../mlflow/errors.ts';
+import { createExperiment, getExperiment, getExperimentByName, restoreExperiment, type Experiment } from '../mlflow/experiments.ts';
+import { createMlflowHttp, type MlflowHttp } from '../mlflow/http.ts';
+import { capabilitiesFor, compareVersions, type ServerCapabilities } from '../mlflow/server-info.ts';
+import { experimentUrl, traceUrl } from '../mlflow/ui-links.ts';
+import type { ExportReport } from '../tracing/export-ledger.ts';
+import { chooseExportPlan, otlpUnavailableError, type ExportPlan } from '../tracing/export-plan.ts';
+import { VERSION } from '../version.ts';
+import { readBackTrace, type ReadBackTrace } from './read-back.ts';
+import { sendTestTrace, type SentTestTrace } from './test-traces.ts';
+
+export type CheckId = 'config' | 'reachable' | 'server' | 'credentials' | 'experiment' | 'export-path' | 'send' | 'read-back';
+export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skipped';
+
+export interface CheckResult {
+  id: CheckId;
+  title: string;
+  status: CheckStatus;
+  detail: string;
+  hint?: string;
+  exitCode?: ExitCode;
+  durationMs: number;
+}
+
+export interface DoctorReporter {
+  start(id: CheckId, title: string): void;
+  end(result: CheckResult): void;
+}
+
+export interface DoctorInput {
+  config: LoadConfigOptions;
+  traces: number;
+  createExperiment: boolean;
+  readBackTimeoutMs: number;
+  /** Asks the person at the terminal; absent when nobody can answer (no TTY, --json). */
+  confirm?: (question: string) => Promise<boolean>;
+  reporter?: DoctorReporter;
+}
+
+export interface DoctorTrace extends ReadBackTrace {
+  url?: string;
+  exported: boolean;
+  exportError?: string;
+}
+
+export interface DoctorReport {
+  ok: boolean;
+  exitCode: ExitCode;
+  checks: CheckResult[];
+  destination: string;
+  serverVersion?: string;
+  experiment?: { id: string; name?: string; url?: string };
+  exportRoute?: ExportPlan['kind'];
+  export?: Omit<ExportReport, 'failures'>;
+  traces: DoctorTrace[];
+}
+
+const TITLES: Record<CheckId, string> = {
+  config: 'Configuration',
+  reachable: 'Tracking server reachable',
+  server: 'MLflow server',
+  credentials: 'Credentials',
+  experiment: 'Experiment',
+  'export-path': 'Export path',
+  send: 'Send test traces',
+  'read-back': 'Read traces back from MLflow',
+};
+
+type Outcome = Omit<CheckResult, 'id' | 'title' | 'durationMs'>;
+
+/** Below this, the server lacks gzip (3.6) and fixes to OTLP ingest that the tool relies on. */
+const RECOMMENDED_VERSION = '3.7.0';
+
+/**
+ * Doctor's checks in order. Each check either passes, warns, fails or is skipped because an earlier
+ * one it depends on failed. The library reports through `reporter` and returns everything; it never prints.
+ */
+export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
+  const checks: CheckResult[] = [];
+  const report: DoctorReport = { ok: false, exitCode: ExitCode.ok, checks, destination: 'none', traces: [] };
+  let blockedBy: CheckId | undefined;
+
+  const run = async (id: CheckId, body: () => Promise<Outcome>, blocking = true): Promise<CheckResult> => {
+    const title = TITLES[id];
+    if (blockedBy) {
+      const skipped: CheckResult = { id, title, status: 'skipped', detail: `skipped: ${TITLES[blockedBy].toLowerCase()} failed`, durationMs: 0 };
+      checks.push(skipped);
+      input.reporter?.end(skipped);
+      return skipped;
+    }
+    input.reporter?.start(id, title);
+    const started = performance.now();
+    let outcome: Outcome;
+    try {
+      outcome = await body();
+    } catch (error) {
+      if (!(error instanceof ExpectedError)) throw error;
+      outcome = { status: 'fail', detail: error.message, exitCode: error.exitCode, ...(error.hint && { hint: error.hint }) };
+    }
+    const result: CheckResult = { id, title, ...outcome, durationMs: Math.round(performance.now() - started) };
+    checks.push(result);
+    input.reporter?.end(result);
+    if (result.status === 'fail' && blocking) blockedBy = id;
+    return result;
+  };
+
+  let config: ResolvedConfig | undefined;
+  await run('config', async () => {
+    config = await loadConfig(input.config);
+    return describeConfig(config);
+  });
+
+  const destination = config?.destination;
+  report.destination = destination?.kind ?? 'none';
+  let http: MlflowHttp | undefined;
+  let auth: AuthProvider | undefined;
+  if (config && destination && destination.kind !== 'otlp' && destination.kind !== 'none') {
+    const baseUrl = destination.kind === 'mlflow' ? destination.trackingUri.value : destination.host.value;
+    auth = createAuthProvider(config.auth, { host: baseUrl });
+    http = createMlflowHttp({ baseUrl, auth, userAgent: `otel-mlflow/${VERSION}` });
+  }
+  const selfHosted = destination?.kind === 'mlflow';
+  const isCollector = destination?.kind === 'otlp';
+
+  await run('reachable', async () => (isCollector ? skippedForCollector() : checkReachable(http!)));
+
+  let capabilities: ServerCapabilities | undefined;
+  await run('server', async () => {
+    if (!selfHosted) return { status: 'skipped', detail: isCollector ? 'an OTLP collector, not MLflow' : 'Databricks-managed MLflow' };
+    const { version, outcome } = await identifyServer(http!);
+    if (version) {
+      report.serverVersion = version;
+      capabilities = capabilitiesFor(version);
+    }
+    return outcome;
+  });
+
+  let experiment: Experiment | undefined;
+  let experimentId: string | undefined;
+  await run('credentials', async () => {
+    if (isCollector) return skippedForCollector();
+    const ref = config!.experiment;
+    // Any authenticated answer proves the credentials; the experiment lookup is needed next anyway.
+    experiment =
+      ref.kind === 'id' ? await getExperiment(http!, ref.id.value) : await getExperimentByName(http!, ref.name.value);
+    return { status: 'ok', detail: config!.auth.kind === 'none' ? 'the server asks for none' : `${auth!.describe()}: accepted` };
+  });
+
+  await run('experiment', async () => {
+    if (isCollector) return skippedForCollector();
+    const resolved = await ensureExperiment(http!, config!, experiment, input);
+    experiment = resolved.experiment;
+    experimentId = experiment.experimentId;
+    report.experiment = {
+      id: experimentId,
+      name: experiment.name,
+      ...(experimentUrl(destination!, experimentId) && { url: experimentUrl(destination!, experimentId)! }),
+    };
+    return resolved.outcome;
+  });
+
+  let plan: ExportPlan | undefined;
+  await run(
+    'export-path',
+    async () => {
+      plan = await chooseExportPlan({
+        config: config!,
+        ...(http && { http }),
+        ...(experimentId && { experimentId }),
+        ...(capabilities && { capabilities }),
+      });
+      report.exportRoute = plan.kind;
+      return describePlan(plan, config!);
+    },
+    false,
+  );
+
+  let sent: SentTestTrace[] = [];
+  let exportReport: ExportReport | undefined;
+  await run('send', async () => {
+    if (!plan) throw new ExpectedError('no export path could be chosen', { exitCode: ExitCode.export });
+    const { startTracing } = await import('../tracing/bootstrap.ts');
+    const tracing = await startTracing({
+      plan,
+      serviceName: config!.serviceName.value,
+      resourceAttributes: config!.resourceAttributes.value,
+      version: VERSION,
+    });
+    const runId = randomUUID().slice(0, 8);
+    try {
+      sent = Array.from({ length: input.traces }, (_, i) => sendTestTrace(tracing.tracer, i, runId));
+    } finally {
+      exportReport = await tracing.shutdown();
+    }
+    const { failures, ...counts } = exportReport;
+    report.export = counts;
+    for (const trace of sent) {
+      const record = tracing.ledger.find(trace.traceId);
+      report.traces.push({
+        traceId: trace.traceId,
+        found: false,
+        spanNames: [],
+        spanTypes: {},
+        problems: [],
+        notes: [],
+        exported: record?.ok === true,
+        ...(record && !record.ok && { exportError: record.reason ?? `HTTP ${record.status}` }),
+        ...(experimentId && traceUrl(destination!, experimentId, trace.traceId) && { url: traceUrl(destination!, experimentId, trace.traceId)! }),
+      });
+    }
+    if (exportReport.failed > 0 || exportReport.pending > 0) {
+      const reasons = [...new Set(failures.map((f) => (f.status ? `HTTP ${f.status}: ${f.reason}` : f.reason)))];
+      const pending = exportReport.pending > 0 ? `; ${exportReport.pending} still pending at the deadline` : '';
+      return {
+        status: 'fail',
+        exitCode: ExitCode.export,
+        detail: `${exportReport.exported} of ${sent.length} traces exported${pending}; refused: ${reasons.join('; ')}`,
+        hint: exportHint(failures[0]?.status),
+      };
+    }
+    return { status: 'ok', detail: `${sent.length} traces exported via ${routeName(plan)}` };
+  });
+
+  await run('read-back', async () => {
+    if (!http || isCollector) return { status: 'skipped', detail: 'a collector cannot be read back; check your tracing backend' };
+    const deadline = Date.now() + input.readBackTimeoutMs;
+    const spansFrom = destination!.kind === 'mlflow' ? 'mlflow' : 'databricks';
+    const exported = sent.filter((trace) => report.traces.find((t) => t.traceId === trace.traceId)?.exported);
+    const results = await Promise.all(exported.map((trace) => readBackTrace(trace, { http: http!, spansFrom, deadline })));
+    for (const result of results) Object.assign(report.traces.find((t) => t.traceId === result.traceId)!, result);
+    const broken = results.filter((r) => r.problems.length > 0);
+    if (broken.length > 0) {
+      return {
+        status: 'fail',
+        exitCode: ExitCode.readback,
+        detail: `${results.length - broken.length} of ${results.length} traces verified; ${broken
+          .map((r) => `${r.traceId}: ${r.problems.join(', ')}`)
+          .join('; ')}`,
+        hint: `traces were accepted but did not read back intact within ${Math.round(input.readBackTimeoutMs / 1000)} s; raise --timeout, or check the server log`,
+      };
+    }
+    const notes = [...new Set(results.flatMap((r) => r.notes))];
+    const summary = `${results.length} traces found with ${results[0]?.spanNames.length ?? 0} spans each, span types and token usage intact`;
+    return notes.length > 0
+      ? { status: 'warn', detail: `${summary}; ${notes.join('; ')}`, hint: 'newer MLflow versions derive readable previews' }
+      : { status: 'ok', detail: summary };
+  });
+
+  const failed = checks.find((c) => c.status === 'fail');
+  report.exitCode = failed?.exitCode ?? (failed ? ExitCode.internal : ExitCode.ok);
+  report.ok = failed === undefined;
+  return report;
+}
+
+function describeConfig(config: ResolvedConfig): Outcome {
+  const destination = config.destination;
+  switch (destination.kind) {
+    case 'none':
+      throw new ExpectedError('no tracking destination is configured', {
+        exitCode: ExitCode.config,
+        hint: 'set MLFLOW_TRACKING_URI (e.g. http://127.0.0.1:5000, or databricks) in the environment or .env, or pass --tracking-uri',
+      });
+    case 'mlflow':
+      return { status: 'ok', detail: `MLflow at ${destination.trackingUri.value} (from ${describeSource(destination.trackingUri.source)}); ${describeAuth(config)}` };
+    case 'databricks':
+    case 'databricks-uc':
+      return { status: 'ok', detail: `Databricks workspace ${destination.host.value} (from ${describeSource(destination.host.source)}); ${describeAuth(config)}` };
+    case 'otlp':
+      return { status: 'ok', detail: `OTLP collector at ${destination.endpoint.value} (from ${describeSource(destination.endpoint.source)})` };
+  }
+}
+
+function describeAuth(config: ResolvedConfig): string {
+  const auth = config.auth;
+  switch (auth.kind) {
+    case 'none':
+      return 'no credentials';
+    case 'basic':
+      return `Basic auth as ${auth.username.value} (from ${describeSource(auth.username.source)})`;
+    case 'bearer':
+    case 'databricks-pat':
+      return `${auth.kind === 'bearer' ? 'bearer token' : 'personal access token'} (from ${describeSource(auth.token.source)})`;
+    case 'databricks-oauth-m2m':
+      return `OAuth M2M client ${auth.clientId.value} (from ${describeSource(auth.clientId.source)})`;
+  }
+}
+
+function skippedForCollector(): Outcome {
+  return { status: 'skipped', detail: 'an OTLP collector is configured; nothing to check on MLflow' };
+}
+
+async function checkReachable(http: MlflowHttp): Promise<Outcome> {
+  const url = new URL(http.baseUrl);
+  const dnsStarted = performance.now();
+  try {
+    await lookup(url.hostname);
+  } catch {
+    throw new ExpectedError(`cannot resolve ${url.hostname}`, {
+      exitCode: ExitCode.unreachable,
+      hint: 'check the host name in MLFLOW_TRACKING_URI / DATABRICKS_HOST, and your DNS or VPN',
+    });
+  }
+  const dnsMs = Math.round(performance.now() - dnsStarted);
+  const started = performance.now();
+  const response = await http.request({ method: 'GET', path: '/health', auth: false, raw: true });
+  const ms = Math.round(performance.now() - started);
+  const tls = url.protocol === 'https:' ? ', TLS ok' : '';
+  return { status: 'ok', detail: `${url.host}: DNS ${dnsMs} ms, TCP${tls}, HTTP ${response.status} in ${ms} ms` };
+}
+
+async function identifyServer(http: MlflowHttp): Promise<{ version?: string; outcome: Outcome }> {
+  const response = await http.request({ method: 'GET', path: '/version', raw: true });
+  if (response.status === 401 || response.status === 403) {
+    const error = MlflowApiError.fromResponse('GET', '/version', response);
+    if (error.fromProxy) throw error;
+    return { outcome: { status: 'warn', detail: 'MLflow answers, but its version is behind authentication' } };
+  }
+  const version = response.text.trim();
+  if (response.status !== 200 || !/^\d+\.\d+/.test(version)) {
+    throw new ExpectedError(`${http.baseUrl} does not look like an MLflow tracking server (GET /version answered HTTP ${response.status})`, {
+      exitCode: ExitCode.unreachable,
+      hint: 'point MLFLOW_TRACKING_URI at the server started with `mlflow server` (its root URL, e.g. http://127.0.0.1:5000)',
+    });
+  }
+  if (compareVersions(version, RECOMMENDED_VERSION) < 0) {
+    return {
+      version,
+      outcome: {
+        status: 'warn',
+        detail: `MLflow ${version}: older than ${RECOMMENDED_VERSION}`,
+        hint: 'upgrade (`pip install -U mlflow`): 3.6 refuses gzip and reads attributes back double-encoded; before 3.6 there is no OTLP route',
+      },
+    };
+  }
+  return { version, outcome: { status: 'ok', detail: `MLflow ${version}` } };
+}
+
+async function ensureExperiment(
+  http: MlflowHttp,
+  config: ResolvedConfig,
+  found: Experiment | undefined,
+  input: DoctorInput,
+): Promise<{ experiment: Experiment; outcome: Outcome }> {
+  const ref = config.experiment;
+  const label = ref.kind === 'id' ? `id ${ref.id.value}` : `'${ref.name.value}'`;
+  const from = describeSource(ref.kind === 'id' ? ref.id.source : ref.name.source);
+  if (found?.lifecycleStage === 'deleted') {
+    const restore =
+      input.createExperiment || ((await input.confirm?.(`Experiment ${label} is deleted. Restore it?`)) ?? false);
+    if (restore) {
+      await restoreExperiment(http, found.experimentId);
+      return { experiment: { ...found, lifecycleStage: 'active' }, outcome: { status: 'ok', detail: `restored deleted experiment ${label} (id ${found.experimentId})` } };
+    }
+    throw new ExpectedError(`experiment ${label} (id ${found.experimentId}, from ${from}) is deleted`, {
+      exitCode: ExitCode.experiment,
+      hint: `restore it (\`mlflow experiments restore --experiment-id ${found.experimentId}\`, or rerun with --create-experiment), or choose another name with --experiment`,
+    });
+  }
+  if (found) return { experiment: found, outcome: { status: 'ok', detail: `${label} (id ${found.experimentId}, from ${from})` } };
+  if (ref.kind === 'id') {
+    throw new ExpectedError(`experiment id ${ref.id.value} (from ${from}) does not exist`, {
+      exitCode: ExitCode.experiment,
+      hint: 'check MLFLOW_EXPERIMENT_ID, or name the experiment instead with --experiment (doctor can create it)',
+    });
+  }
+  const create =
+    input.createExperiment || ((await input.confirm?.(`Experiment ${label} does not exist. Create it?`)) ?? false);
+  if (!create) {
+    throw new ExpectedError(`experiment ${label} (from ${from}) does not exist`, {
+      exitCode: ExitCode.experiment,
+      hint: 'rerun with --create-experiment to create it, or set MLFLOW_EXPERIMENT_NAME_BASIC / --experiment to an existing one',
+    });
+  }
+  const id = await createExperiment(http, ref.name.value);
+  return {
+    experiment: { experimentId: id, name: ref.name.value, lifecycleStage: 'active' },
+    outcome: { status: 'ok', detail: `created ${label} (id ${id})` },
+  };
+}
+
+function describePlan(plan: ExportPlan, config: ResolvedConfig): Outcome {
+  switch (plan.kind) {
+    case 'otlp':
+      return {
+        status: 'ok',
+        detail: `OTLP/HTTP ${plan.encoding}${plan.gzip ? ' + gzip' : ''} to /v1/traces${plan.notes.length ? ` (${plan.notes.join('; ')})` : ''}`,
+      };
+    case 'rest':
+      if (plan.otlpProbe) {
+        // Traces still go over REST below, but OpenTelemetry SDKs and collectors cannot send here.
+        const error = otlpUnavailableError(plan.otlpProbe, config);
+        return {
+          status: 'fail',
+          exitCode: error.exitCode,
+          detail: `${error.message}; falling back to MLflow REST for the test traces`,
+          ...(error.hint && { hint: error.hint }),
+        };
+      }
+      return { status: 'ok', detail: `MLflow REST (StartTraceV3 + traces.json): ${plan.notes.join('; ')}` };
+    case 'uc':
+      return { status: 'ok', detail: `OTLP/HTTP protobuf to Unity Catalog table ${plan.table}` };
+    case 'collector':
+      return { status: 'ok', detail: `OTLP/HTTP ${plan.encoding} to ${plan.endpoint}` };
+  }
+}
+
+function routeName(plan: ExportPlan): string {
+  return { otlp: 'OTLP', rest: 'MLflow REST', uc: 'OTLP to Unity Catalog', collector: 'OTLP collector' }[plan.kind];
+}
+
+function exportHint(status: number | undefined): string {
+  if (status === 401 || status === 403) return 'the server refused the credentials on export; check the token and its permissions';
+  if (status === 400) return 'the server refused the payload format; run `otel-mlflow doctor --verbose` and report the server version';
+  if (status === 404 || status === 422) return 'the experiment id was refused; check MLFLOW_EXPERIMENT_ID / the experiment name';
+  return 'check the server log for the failing request';
+}

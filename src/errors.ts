@@ -1,0 +1,50 @@
+/**
+ * Expected failures carry an exit code and a hint; the CLI layer renders them as one line plus a
+ * hint. Anything else that escapes is a bug and is printed with its stack.
+ */
+export const ExitCode = {
+  ok: 0,
+  internal: 1,
+  usage: 2,
+  config: 3,
+  unreachable: 4,
+  auth: 5,
+  experiment: 6,
+  export: 7,
+  readback: 8,
+  otlpUnavailable: 9,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export class ExpectedError extends Error {
+  readonly exitCode: ExitCode;
+  readonly hint: string | undefined;
+  constructor(message: string, options: { exitCode: ExitCode; hint?: string; cause?: unknown }) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.exitCode = options.exitCode;
+    this.hint = options.hint;
+  }
+}
+
+export interface ConfigProblem {
+  /** What is wrong and, where it helps, what would be right. */
+  message: string;
+  /** Where the offending value came from, as rendered by describeSource(). */
+  source?: string;
+}
+
+/** Every problem found while resolving the config, reported together rather than one per run. */
+export class ConfigError extends ExpectedError {
+  readonly problems: readonly ConfigProblem[];
+  constructor(problems: readonly ConfigProblem[], hint?: string) {
+    const lines = problems.map((p) => (p.source ? `${p.message} (from ${p.source})` : p.message));
+    super(
+      problems.length === 1
+        ? `Invalid configuration: ${lines[0]}`
+        : `Invalid configuration:\n${lines.map((l) => `  - ${l}`).join('\n')}`,
+      { exitCode: ExitCode.config, hint: hint ?? 'Fix the values above; `otel-mlflow config` shows every value and where it came from.' },
+    );
+    this.problems = problems;
+  }
+}

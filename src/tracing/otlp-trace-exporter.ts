@@ -1,0 +1,101 @@
+import { promisify } from 'node:util';
+import { gzip as gzipCallback } from 'node:zlib';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import type { MlflowHttp } from '../mlflow/http.ts';
+import type { OtlpEncoding } from '../config/types.ts';
+import { otlpAttributes } from './encode-attributes.ts';
+import type { ExportLedger, ExportRoute } from './export-ledger.ts';
+import { groupByTrace, sendWithRetry } from './send-trace.ts';
+import { mlflowTraceId } from './trace-id.ts';
+
+const gzip = promisify(gzipCallback);
+
+export interface OtlpTraceTarget {
+  http: MlflowHttp;
+  /** `/v1/traces` on MLflow, `/api/2.0/otel/v1/traces` for Databricks Unity Catalog tables. */
+  path: string;
+  /** The routing header: `x-mlflow-experiment-id` or `X-Databricks-UC-Table-Name`. */
+  headers: Record<string, string>;
+  encoding: OtlpEncoding;
+  /** Only where the server takes it: MLflow 3.6 answers 400 to a gzipped body. */
+  gzip: boolean;
+  route: Extract<ExportRoute, 'otlp' | 'uc'>;
+  ledger: ExportLedger;
+}
+
+/**
+ * OTLP/HTTP to MLflow (or a Databricks UC table), one trace per request: MLflow has no partial success,
+ * so a request per trace makes every refusal attributable to one trace and keeps a bad span from
+ * taking other traces with it (3.11+ reject a whole request for one bad trace).
+ */
+export class OtlpTraceExporter implements SpanExporter {
+  readonly #target: OtlpTraceTarget;
+
+  constructor(target: OtlpTraceTarget) {
+    this.#target = target;
+  }
+
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    Promise.all([...groupByTrace(spans).values()].map((trace) => this.#exportTrace(trace))).then(
+      (outcomes) =>
+        resultCallback(
+          outcomes.every(Boolean)
+            ? { code: ExportResultCode.SUCCESS }
+            : { code: ExportResultCode.FAILED, error: new Error('some traces were refused') },
+        ),
+      (error: unknown) => resultCallback({ code: ExportResultCode.FAILED, error: error as Error }),
+    );
+  }
+
+  async shutdown(): Promise<void> {}
+
+  async #exportTrace(spans: ReadableSpan[]): Promise<boolean> {
+    const target = this.#target;
+    const traceId = mlflowTraceId(spans[0]!.spanContext().traceId);
+    const wire = spans.map(withOtlpAttributes);
+    const serialized =
+      target.encoding === 'json'
+        ? JsonTraceSerializer.serializeRequest(wire)
+        : ProtobufTraceSerializer.serializeRequest(wire);
+    const headers: Record<string, string> = {
+      ...target.headers,
+      // Exactly this: MLflow up to 3.11 answers 400 to `application/x-protobuf; charset=…`.
+      'Content-Type': target.encoding === 'json' ? 'application/json' : 'application/x-protobuf',
+    };
+    let body = serialized ?? new Uint8Array();
+    if (target.gzip) {
+      body = await gzip(body);
+      headers['Content-Encoding'] = 'gzip';
+    }
+    const outcome = await sendWithRetry(target.http, { method: 'POST', path: target.path, body, headers });
+    target.ledger.record({ traceId, route: target.route, spanCount: spans.length, ...outcome });
+    return outcome.ok;
+  }
+}
+
+/** The SDK's span with the attributes MLflow must not receive over OTLP taken out. */
+function withOtlpAttributes(span: ReadableSpan): ReadableSpan {
+  const attributes = otlpAttributes(span.attributes);
+  if (attributes === span.attributes) return span;
+  return {
+    name: span.name,
+    kind: span.kind,
+    spanContext: () => span.spanContext(),
+    parentSpanContext: span.parentSpanContext,
+    startTime: span.startTime,
+    endTime: span.endTime,
+    status: span.status,
+    attributes,
+    links: span.links,
+    events: span.events,
+    duration: span.duration,
+    ended: span.ended,
+    resource: span.resource,
+    instrumentationScope: span.instrumentationScope,
+    droppedAttributesCount: span.droppedAttributesCount,
+    droppedEventsCount: span.droppedEventsCount,
+    droppedLinksCount: span.droppedLinksCount,
+  };
+}

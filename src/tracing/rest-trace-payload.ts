@@ -1,0 +1,137 @@
+import { SpanStatusCode, type AttributeValue, type Attributes, type HrTime } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { JSON_VALUED_ATTRIBUTES, MlflowAttr } from './mlflow-attributes.ts';
+import { hexToBase64, mlflowTraceId } from './trace-id.ts';
+import { findRoot, previewOf, sumTokenUsage, traceState } from './trace-summary.ts';
+
+/**
+ * Builds the two bodies of MLflow's REST trace logging (StartTraceV3 and traces.json) from the spans
+ * of one trace. On this path the server derives nothing, so previews, token usage, session and user
+ * are computed here exactly as the OTLP path would show them.
+ */
+export interface RestTracePayload {
+  traceId: string;
+  startTraceBody: { trace: { trace_info: Record<string, unknown> } };
+  /** traces.json text: nanosecond times exceed 2^53, so it is assembled with exact integers. */
+  tracesJson: string;
+}
+
+export function buildRestTracePayload(spans: readonly ReadableSpan[], experimentId: string): RestTracePayload {
+  const first = spans[0];
+  if (!first) throw new Error('buildRestTracePayload needs at least one span');
+  const traceId = mlflowTraceId(first.spanContext().traceId);
+  const root = findRoot(spans);
+  const start = minTime(spans.map((s) => hrToNanos(s.startTime)));
+  const end = maxTime(spans.map((s) => hrToNanos(s.endTime)));
+
+  const metadata: Record<string, string> = { 'mlflow.trace_schema.version': '3' };
+  const usage = sumTokenUsage(spans);
+  if (usage) metadata['mlflow.trace.tokenUsage'] = JSON.stringify(usage);
+  const session = root?.attributes['session.id'];
+  const user = root?.attributes['user.id'];
+  if (typeof session === 'string') metadata['mlflow.trace.session'] = session;
+  if (typeof user === 'string') metadata['mlflow.trace.user'] = user;
+
+  const tags: Record<string, string> = {};
+  if (root) tags['mlflow.traceName'] = root.name;
+  for (const [key, value] of Object.entries(root?.attributes ?? {})) {
+    if (key.startsWith(MlflowAttr.traceTagPrefix) && value !== undefined) {
+      tags[key.slice(MlflowAttr.traceTagPrefix.length)] = String(value);
+    }
+  }
+
+  const traceInfo: Record<string, unknown> = {
+    trace_id: traceId,
+    trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } },
+    request_time: new Date(Number(start / 1_000_000n)).toISOString(),
+    execution_duration: formatDuration(end - start),
+    state: traceState(root),
+    trace_metadata: metadata,
+    tags,
+  };
+  const requestPreview = previewOf(root?.attributes[MlflowAttr.spanInputs], 'request');
+  const responsePreview = previewOf(root?.attributes[MlflowAttr.spanOutputs], 'response');
+  if (requestPreview !== undefined) traceInfo.request_preview = requestPreview;
+  if (responsePreview !== undefined) traceInfo.response_preview = responsePreview;
+
+  return {
+    traceId,
+    startTraceBody: { trace: { trace_info: traceInfo } },
+    tracesJson: `{"spans":[${spans.map((span) => spanJson(span, traceId)).join(',')}]}`,
+  };
+}
+
+function spanJson(span: ReadableSpan, traceId: string): string {
+  const context = span.spanContext();
+  const parent = span.parentSpanContext;
+  const fields = {
+    trace_id: hexToBase64(context.traceId),
+    span_id: hexToBase64(context.spanId),
+    parent_span_id: parent && !parent.isRemote ? hexToBase64(parent.spanId) : null,
+    name: span.name,
+    start_time_unix_nano: '__START__',
+    end_time_unix_nano: '__END__',
+    events: span.events.map((event) => ({
+      name: event.name,
+      time_unix_nano: '__EVENT__',
+      attributes: event.attributes ?? {},
+    })),
+    status: { code: STATUS_CODES[span.status.code], message: span.status.message ?? '' },
+    attributes: restAttributes(span.attributes, traceId),
+  };
+  // Splice exact integers in place of the placeholders: JSON numbers from a JS Number would lose digits.
+  let eventIndex = 0;
+  return JSON.stringify(fields)
+    .replace('"__START__"', hrToNanos(span.startTime).toString())
+    .replace('"__END__"', hrToNanos(span.endTime).toString())
+    .replace(/"__EVENT__"/g, () => hrToNanos(span.events[eventIndex++]!.time).toString());
+}
+
+const STATUS_CODES: Record<SpanStatusCode, string> = {
+  [SpanStatusCode.UNSET]: 'STATUS_CODE_UNSET',
+  [SpanStatusCode.OK]: 'STATUS_CODE_OK',
+  [SpanStatusCode.ERROR]: 'STATUS_CODE_ERROR',
+};
+
+/** Every value a JSON-encoded string; every span carries mlflow.traceRequestId (the opposite of OTLP). */
+function restAttributes(attributes: Attributes, traceId: string): Record<string, string> {
+  const out: Record<string, string> = { [MlflowAttr.traceRequestId]: JSON.stringify(traceId) };
+  for (const [key, value] of Object.entries(attributes)) {
+    if (value === undefined || key === MlflowAttr.traceRequestId) continue;
+    out[key] = encodeRestValue(key, value);
+  }
+  return out;
+}
+
+function encodeRestValue(key: string, value: AttributeValue): string {
+  if (typeof value === 'string' && JSON_VALUED_ATTRIBUTES.has(key) && isJson(value)) return value;
+  return JSON.stringify(value);
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function hrToNanos([seconds, nanos]: HrTime): bigint {
+  return BigInt(seconds) * 1_000_000_000n + BigInt(nanos);
+}
+
+function minTime(values: bigint[]): bigint {
+  return values.reduce((a, b) => (b < a ? b : a));
+}
+
+function maxTime(values: bigint[]): bigint {
+  return values.reduce((a, b) => (b > a ? b : a));
+}
+
+/** proto3 JSON Duration: seconds with up to nanosecond precision and an `s` suffix. */
+function formatDuration(nanos: bigint): string {
+  const seconds = nanos / 1_000_000_000n;
+  const fraction = (nanos % 1_000_000_000n).toString().padStart(9, '0');
+  return `${seconds}.${fraction}s`;
+}

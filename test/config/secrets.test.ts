@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { describeSource, maskSecret } from '../../src/config/mask.ts';
+import { configToJson, configToLines } from '../../src/config/render-config.ts';
+import { useTempProject } from './temp-project.ts';
+
+describe('maskSecret', () => {
+  it('shows only the last four characters of a secret of 20 characters or more', () => {
+    assert.equal(maskSecret('dapi1234567890abcdef'), '****cdef');
+    assert.equal(maskSecret('sk-proj-0123456789abcdefghij'), '****ghij');
+  });
+
+  it('shows nothing of a shorter secret', () => {
+    assert.equal(maskSecret('dapi1234567890abcde'), '****');
+    assert.equal(maskSecret(''), '****');
+  });
+});
+
+describe('describeSource', () => {
+  it('names each kind of source the way people look for it', () => {
+    assert.equal(describeSource({ kind: 'flag', name: '--tracking-uri' }), 'flag --tracking-uri');
+    assert.equal(describeSource({ kind: 'env', name: 'MLFLOW_TRACKING_URI' }), 'env MLFLOW_TRACKING_URI');
+    assert.equal(describeSource({ kind: 'dotenv', path: '/abs/.env', name: 'DATABRICKS_HOST' }), '.env (/abs/.env) DATABRICKS_HOST');
+    assert.equal(
+      describeSource({ kind: 'file', path: '/x/.otel-mlflowrc.json', key: 'trackingUri' }),
+      'config file /x/.otel-mlflowrc.json key trackingUri',
+    );
+    assert.equal(
+      describeSource({ kind: 'databrickscfg', path: '~/.databrickscfg', profile: 'DEFAULT', key: 'host' }),
+      '~/.databrickscfg [DEFAULT] host',
+    );
+    assert.equal(describeSource({ kind: 'default' }), 'default');
+    assert.equal(describeSource({ kind: 'derived', from: 'env MLFLOW_TRACKING_URI' }), 'derived from env MLFLOW_TRACKING_URI');
+  });
+});
+
+/** Long, and each with a prefix found nowhere else, so a leak of any part but the masked tail is found. */
+const SECRETS = {
+  MLFLOW_TRACKING_PASSWORD: 'QQ1-mlflow-password-0123456789-SECRET',
+  MLFLOW_TRACKING_TOKEN: 'QQ2-mlflow-token-0123456789-SECRET-XYZ',
+  DATABRICKS_TOKEN: 'QQ3-databricks-token-0123456789-SECRET',
+  DATABRICKS_CLIENT_SECRET: 'QQ4-databricks-client-secret-0123456789',
+  OPENAI_API_KEY: 'QQ5-openai-key-0123456789-SECRET',
+};
+const HEADER_SECRET = 'QQ6-collector-api-key-0123456789-SECRET';
+
+function assertNoSecrets(text: string, secrets: string[]) {
+  for (const secret of secrets) {
+    assert.ok(!text.includes(secret), `a secret leaked into: ${text}`);
+    assert.ok(!text.includes(secret.slice(0, 6)), `the start of a secret leaked into: ${text}`);
+  }
+}
+
+describe('secrets never leak', () => {
+  const project = useTempProject();
+
+  it('are masked in configToJson and configToLines, with the secret flag set', async () => {
+    await project.write('.env', Object.entries(SECRETS).map(([k, v]) => `${k}=${v}`).join('\n'));
+    const config = await project.load({ env: { MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000', MLFLOW_TRACKING_USERNAME: 'alice' } });
+    assert.equal(config.auth.kind, 'basic');
+    const json = JSON.stringify(configToJson(config));
+    const lines = configToLines(config).join('\n');
+    assertNoSecrets(json, Object.values(SECRETS));
+    assertNoSecrets(lines, Object.values(SECRETS));
+    assert.ok(lines.includes('****CRET'), 'the tail of a long secret is shown to tell secrets apart');
+    const entries = (configToJson(config) as { entries: { key: string; secret: boolean }[] }).entries;
+    assert.deepEqual(
+      entries.filter((e) => e.secret).map((e) => e.key),
+      ['databricksToken', 'databricksClientSecret', 'mlflowPassword', 'mlflowToken', 'openaiApiKey'],
+    );
+    assert.ok(json.includes('alice'), 'a user name is not a secret');
+  });
+
+  it('are masked in OTLP headers', async () => {
+    await project.write('.env', '');
+    const config = await project.load({
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_EXPORTER_OTLP_HEADERS: `x-api-key=${HEADER_SECRET}` },
+    });
+    assertNoSecrets(JSON.stringify(configToJson(config)), [HEADER_SECRET]);
+    assertNoSecrets(configToLines(config).join('\n'), [HEADER_SECRET]);
+  });
+
+  it('stay out of error messages, even for the values that are wrong', async () => {
+    await project.write('.env', `DATABRICKS_CLIENT_SECRET=${SECRETS.DATABRICKS_CLIENT_SECRET}\n`);
+    const error = await project.loadError({
+      env: {
+        MLFLOW_TRACKING_URI: 'databricks',
+        DATABRICKS_HOST: 'https://dbc-1.cloud.databricks.com',
+        MLFLOW_EXPERIMENT_NAME: '/Users/me/x',
+        OTEL_EXPORTER_OTLP_HEADERS: `x-api-key=${HEADER_SECRET},${HEADER_SECRET}`,
+      },
+    });
+    const everything = `${error.message}\n${error.hint}\n${JSON.stringify(error.problems)}`;
+    assertNoSecrets(everything, [HEADER_SECRET, SECRETS.DATABRICKS_CLIENT_SECRET]);
+    assert.match(error.message, /DATABRICKS_CLIENT_SECRET is set but DATABRICKS_CLIENT_ID is not set/);
+    assert.match(error.message, /OTEL_EXPORTER_OTLP_HEADERS must be a comma-separated list of key=value pairs \(not key=value: item 2\)/);
+  });
+});

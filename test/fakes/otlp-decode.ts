@@ -1,0 +1,386 @@
+import protobuf from 'protobufjs';
+
+/**
+ * Reads an OTLP `ExportTraceServiceRequest` (protobuf or OTLP/JSON) into one plain shape. The
+ * schema below is written from opentelemetry-proto's `common/v1/common.proto`,
+ * `resource/v1/resource.proto`, `trace/v1/trace.proto` and
+ * `collector/trace/v1/trace_service.proto` (field numbers only; names as protobufjs camelCases them).
+ */
+
+export type OtlpAnyValue =
+  | { kind: 'string'; value: string }
+  | { kind: 'bool'; value: boolean }
+  | { kind: 'int'; value: bigint }
+  | { kind: 'double'; value: number }
+  | { kind: 'bytes'; value: Buffer }
+  | { kind: 'array'; values: OtlpAnyValue[] }
+  | { kind: 'kvlist'; values: OtlpKeyValue[] }
+  | { kind: 'empty' };
+
+export interface OtlpKeyValue {
+  key: string;
+  value: OtlpAnyValue;
+}
+
+export interface OtlpEvent {
+  timeUnixNano: bigint;
+  name: string;
+  attributes: OtlpKeyValue[];
+}
+
+export interface OtlpSpan {
+  traceId: Buffer;
+  spanId: Buffer;
+  parentSpanId: Buffer;
+  name: string;
+  kind: number;
+  startTimeUnixNano: bigint;
+  endTimeUnixNano: bigint;
+  attributes: OtlpKeyValue[];
+  events: OtlpEvent[];
+  linkCount: number;
+  /** 0 unset, 1 ok, 2 error (opentelemetry-proto `Status.StatusCode`). */
+  status: { code: number; message: string };
+}
+
+export interface OtlpResourceSpans {
+  resourceAttributes: OtlpKeyValue[];
+  spans: OtlpSpan[];
+}
+
+export class OtlpDecodeError extends Error {
+  override name = 'OtlpDecodeError';
+}
+
+const keyValueFields = { key: { type: 'string', id: 1 }, value: { type: 'AnyValue', id: 2 } };
+const schema = {
+  nested: {
+    otlp: {
+      nested: {
+        AnyValue: {
+          oneofs: {
+            value: { oneof: ['stringValue', 'boolValue', 'intValue', 'doubleValue', 'arrayValue', 'kvlistValue', 'bytesValue'] },
+          },
+          fields: {
+            stringValue: { type: 'string', id: 1 },
+            boolValue: { type: 'bool', id: 2 },
+            intValue: { type: 'int64', id: 3 },
+            doubleValue: { type: 'double', id: 4 },
+            arrayValue: { type: 'ArrayValue', id: 5 },
+            kvlistValue: { type: 'KeyValueList', id: 6 },
+            bytesValue: { type: 'bytes', id: 7 },
+          },
+        },
+        ArrayValue: { fields: { values: { rule: 'repeated', type: 'AnyValue', id: 1 } } },
+        KeyValueList: { fields: { values: { rule: 'repeated', type: 'KeyValue', id: 1 } } },
+        KeyValue: { fields: keyValueFields },
+        InstrumentationScope: {
+          fields: {
+            name: { type: 'string', id: 1 },
+            version: { type: 'string', id: 2 },
+            attributes: { rule: 'repeated', type: 'KeyValue', id: 3 },
+            droppedAttributesCount: { type: 'uint32', id: 4 },
+          },
+        },
+        Resource: {
+          fields: {
+            attributes: { rule: 'repeated', type: 'KeyValue', id: 1 },
+            droppedAttributesCount: { type: 'uint32', id: 2 },
+          },
+        },
+        Status: { fields: { message: { type: 'string', id: 2 }, code: { type: 'int32', id: 3 } } },
+        Event: {
+          fields: {
+            timeUnixNano: { type: 'fixed64', id: 1 },
+            name: { type: 'string', id: 2 },
+            attributes: { rule: 'repeated', type: 'KeyValue', id: 3 },
+            droppedAttributesCount: { type: 'uint32', id: 4 },
+          },
+        },
+        Link: {
+          fields: {
+            traceId: { type: 'bytes', id: 1 },
+            spanId: { type: 'bytes', id: 2 },
+            traceState: { type: 'string', id: 3 },
+            attributes: { rule: 'repeated', type: 'KeyValue', id: 4 },
+            droppedAttributesCount: { type: 'uint32', id: 5 },
+            flags: { type: 'fixed32', id: 6 },
+          },
+        },
+        Span: {
+          fields: {
+            traceId: { type: 'bytes', id: 1 },
+            spanId: { type: 'bytes', id: 2 },
+            traceState: { type: 'string', id: 3 },
+            parentSpanId: { type: 'bytes', id: 4 },
+            flags: { type: 'fixed32', id: 16 },
+            name: { type: 'string', id: 5 },
+            kind: { type: 'int32', id: 6 },
+            startTimeUnixNano: { type: 'fixed64', id: 7 },
+            endTimeUnixNano: { type: 'fixed64', id: 8 },
+            attributes: { rule: 'repeated', type: 'KeyValue', id: 9 },
+            droppedAttributesCount: { type: 'uint32', id: 10 },
+            events: { rule: 'repeated', type: 'Event', id: 11 },
+            droppedEventsCount: { type: 'uint32', id: 12 },
+            links: { rule: 'repeated', type: 'Link', id: 13 },
+            droppedLinksCount: { type: 'uint32', id: 14 },
+            status: { type: 'Status', id: 15 },
+          },
+        },
+        ScopeSpans: {
+          fields: {
+            scope: { type: 'InstrumentationScope', id: 1 },
+            spans: { rule: 'repeated', type: 'Span', id: 2 },
+            schemaUrl: { type: 'string', id: 3 },
+          },
+        },
+        ResourceSpans: {
+          fields: {
+            resource: { type: 'Resource', id: 1 },
+            scopeSpans: { rule: 'repeated', type: 'ScopeSpans', id: 2 },
+            schemaUrl: { type: 'string', id: 3 },
+          },
+        },
+        ExportTraceServiceRequest: { fields: { resourceSpans: { rule: 'repeated', type: 'ResourceSpans', id: 1 } } },
+      },
+    },
+  },
+};
+
+const requestType = protobuf.Root.fromJSON(schema).lookupType('otlp.ExportTraceServiceRequest');
+
+// Decoded protobufjs messages, as far as this module reads them.
+interface PbLong {
+  low: number;
+  high: number;
+}
+interface PbAnyValue {
+  stringValue?: string;
+  boolValue?: boolean;
+  intValue?: number | PbLong;
+  doubleValue?: number;
+  arrayValue?: { values: PbAnyValue[] };
+  kvlistValue?: { values: PbKeyValue[] };
+  bytesValue?: Uint8Array;
+}
+interface PbKeyValue {
+  key: string;
+  value?: PbAnyValue;
+}
+interface PbSpan {
+  traceId: Uint8Array;
+  spanId: Uint8Array;
+  parentSpanId: Uint8Array;
+  name: string;
+  kind: number;
+  startTimeUnixNano: number | PbLong;
+  endTimeUnixNano: number | PbLong;
+  attributes: PbKeyValue[];
+  events: { timeUnixNano: number | PbLong; name: string; attributes: PbKeyValue[] }[];
+  links: unknown[];
+  status?: { code: number; message: string };
+}
+interface PbRequest {
+  resourceSpans: { resource?: { attributes: PbKeyValue[] }; scopeSpans: { spans: PbSpan[] }[] }[];
+}
+
+/** Decodes a protobuf body; throws OtlpDecodeError where Python's protobuf would raise DecodeError. */
+export function decodeOtlpProtobuf(bytes: Uint8Array): OtlpResourceSpans[] {
+  let message: PbRequest;
+  try {
+    message = requestType.decode(bytes) as unknown as PbRequest;
+  } catch (error) {
+    throw new OtlpDecodeError(error instanceof Error ? error.message : String(error));
+  }
+  return message.resourceSpans.map((resourceSpans) => ({
+    resourceAttributes: (resourceSpans.resource?.attributes ?? []).map(fromPbKeyValue),
+    spans: resourceSpans.scopeSpans.flatMap((scope) => scope.spans.map(fromPbSpan)),
+  }));
+}
+
+function longToBigInt(value: number | PbLong, signed: boolean): bigint {
+  if (typeof value === 'number') return BigInt(value);
+  const bits = (BigInt(value.high >>> 0) << 32n) | BigInt(value.low >>> 0);
+  return signed ? BigInt.asIntN(64, bits) : bits;
+}
+
+function has(message: object, field: string): boolean {
+  return Object.prototype.hasOwnProperty.call(message, field);
+}
+
+function fromPbAnyValue(value: PbAnyValue | undefined): OtlpAnyValue {
+  if (value === undefined) return { kind: 'empty' };
+  if (has(value, 'stringValue')) return { kind: 'string', value: value.stringValue ?? '' };
+  if (has(value, 'boolValue')) return { kind: 'bool', value: value.boolValue ?? false };
+  if (has(value, 'intValue')) return { kind: 'int', value: longToBigInt(value.intValue ?? 0, true) };
+  if (has(value, 'doubleValue')) return { kind: 'double', value: value.doubleValue ?? 0 };
+  if (has(value, 'arrayValue')) return { kind: 'array', values: (value.arrayValue?.values ?? []).map(fromPbAnyValue) };
+  if (has(value, 'kvlistValue')) return { kind: 'kvlist', values: (value.kvlistValue?.values ?? []).map(fromPbKeyValue) };
+  if (has(value, 'bytesValue')) return { kind: 'bytes', value: Buffer.from(value.bytesValue ?? []) };
+  return { kind: 'empty' };
+}
+
+function fromPbKeyValue(kv: PbKeyValue): OtlpKeyValue {
+  return { key: kv.key, value: fromPbAnyValue(kv.value) };
+}
+
+function fromPbSpan(span: PbSpan): OtlpSpan {
+  return {
+    traceId: Buffer.from(span.traceId),
+    spanId: Buffer.from(span.spanId),
+    parentSpanId: Buffer.from(span.parentSpanId),
+    name: span.name,
+    kind: span.kind,
+    startTimeUnixNano: longToBigInt(span.startTimeUnixNano, false),
+    endTimeUnixNano: longToBigInt(span.endTimeUnixNano, false),
+    attributes: span.attributes.map(fromPbKeyValue),
+    events: span.events.map((event) => ({
+      timeUnixNano: longToBigInt(event.timeUnixNano, false),
+      name: event.name,
+      attributes: event.attributes.map(fromPbKeyValue),
+    })),
+    linkCount: span.links.length,
+    status: { code: span.status?.code ?? 0, message: span.status?.message ?? '' },
+  };
+}
+
+// ---- OTLP/JSON (https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding): ids are hex,
+// 64-bit integers may be strings, field names lowerCamelCase (snake_case tolerated, as protobuf's
+// JSON parser does).
+
+type JsonObject = Record<string, unknown>;
+
+function field(object: JsonObject, camel: string): unknown {
+  const snake = camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  return object[camel] ?? object[snake];
+}
+
+function asObject(value: unknown, what: string): JsonObject {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw new OtlpDecodeError(`${what} is not an object`);
+  return value as JsonObject;
+}
+
+function asArray(value: unknown, what: string): unknown[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new OtlpDecodeError(`${what} is not a list`);
+  return value;
+}
+
+function asBigInt(value: unknown, what: string): bigint {
+  if (value === undefined || value === null) return 0n;
+  if (typeof value === 'bigint') return value;
+  if ((typeof value === 'number' && Number.isInteger(value)) || (typeof value === 'string' && /^-?\d+$/.test(value))) {
+    return BigInt(value);
+  }
+  throw new OtlpDecodeError(`${what} is not an integer`);
+}
+
+function hexId(value: unknown, what: string): Buffer {
+  if (value === undefined || value === null) return Buffer.alloc(0);
+  if (typeof value !== 'string' || !/^(?:[0-9a-fA-F]{2})*$/.test(value)) throw new OtlpDecodeError(`${what} is not hex`);
+  return Buffer.from(value, 'hex');
+}
+
+function enumNumber(value: unknown, names: readonly string[], what: string): number {
+  if (value === undefined || value === null) return 0;
+  if (typeof value === 'number' && Number.isInteger(value)) return value;
+  if (typeof value === 'string' && names.includes(value)) return names.indexOf(value);
+  throw new OtlpDecodeError(`${what} is not a known enum value`);
+}
+
+function fromJsonAnyValue(raw: unknown): OtlpAnyValue {
+  const value = asObject(raw, 'AnyValue');
+  const string = field(value, 'stringValue');
+  if (string !== undefined) {
+    if (typeof string !== 'string') throw new OtlpDecodeError('stringValue is not a string');
+    return { kind: 'string', value: string };
+  }
+  const bool = field(value, 'boolValue');
+  if (bool !== undefined) return { kind: 'bool', value: bool === true };
+  const int = field(value, 'intValue');
+  if (int !== undefined) return { kind: 'int', value: asBigInt(int, 'intValue') };
+  const double = field(value, 'doubleValue');
+  if (double !== undefined) return { kind: 'double', value: Number(double) };
+  const array = field(value, 'arrayValue');
+  if (array !== undefined) {
+    return { kind: 'array', values: asArray(asObject(array, 'arrayValue').values, 'arrayValue.values').map(fromJsonAnyValue) };
+  }
+  const kvlist = field(value, 'kvlistValue');
+  if (kvlist !== undefined) {
+    return { kind: 'kvlist', values: asArray(asObject(kvlist, 'kvlistValue').values, 'kvlistValue.values').map(fromJsonKeyValue) };
+  }
+  const bytes = field(value, 'bytesValue');
+  if (bytes !== undefined) return { kind: 'bytes', value: Buffer.from(String(bytes), 'base64') };
+  return { kind: 'empty' };
+}
+
+function fromJsonKeyValue(raw: unknown): OtlpKeyValue {
+  const kv = asObject(raw, 'KeyValue');
+  return { key: String(kv.key ?? ''), value: fromJsonAnyValue(kv.value) };
+}
+
+const spanKinds = ['SPAN_KIND_UNSPECIFIED', 'SPAN_KIND_INTERNAL', 'SPAN_KIND_SERVER', 'SPAN_KIND_CLIENT', 'SPAN_KIND_PRODUCER', 'SPAN_KIND_CONSUMER'];
+const statusCodes = ['STATUS_CODE_UNSET', 'STATUS_CODE_OK', 'STATUS_CODE_ERROR'];
+
+function fromJsonSpan(raw: unknown): OtlpSpan {
+  const span = asObject(raw, 'Span');
+  const status = asObject(field(span, 'status'), 'status');
+  return {
+    traceId: hexId(field(span, 'traceId'), 'traceId'),
+    spanId: hexId(field(span, 'spanId'), 'spanId'),
+    parentSpanId: hexId(field(span, 'parentSpanId'), 'parentSpanId'),
+    name: String(span.name ?? ''),
+    kind: enumNumber(span.kind, spanKinds, 'kind'),
+    startTimeUnixNano: asBigInt(field(span, 'startTimeUnixNano'), 'startTimeUnixNano'),
+    endTimeUnixNano: asBigInt(field(span, 'endTimeUnixNano'), 'endTimeUnixNano'),
+    attributes: asArray(span.attributes, 'attributes').map(fromJsonKeyValue),
+    events: asArray(span.events, 'events').map((rawEvent) => {
+      const event = asObject(rawEvent, 'Event');
+      return {
+        timeUnixNano: asBigInt(field(event, 'timeUnixNano'), 'timeUnixNano'),
+        name: String(event.name ?? ''),
+        attributes: asArray(event.attributes, 'event attributes').map(fromJsonKeyValue),
+      };
+    }),
+    linkCount: asArray(span.links, 'links').length,
+    status: { code: enumNumber(status.code, statusCodes, 'status.code'), message: String(status.message ?? '') },
+  };
+}
+
+/** Decodes an OTLP/JSON body (already parsed JSON); throws OtlpDecodeError on a wrong shape. */
+export function decodeOtlpJson(parsed: unknown): OtlpResourceSpans[] {
+  const request = asObject(parsed, 'ExportTraceServiceRequest');
+  return asArray(field(request, 'resourceSpans'), 'resourceSpans').map((rawResourceSpans) => {
+    const resourceSpans = asObject(rawResourceSpans, 'ResourceSpans');
+    const resource = asObject(resourceSpans.resource, 'resource');
+    return {
+      resourceAttributes: asArray(resource.attributes, 'resource.attributes').map(fromJsonKeyValue),
+      spans: asArray(field(resourceSpans, 'scopeSpans'), 'scopeSpans').flatMap((rawScope) =>
+        asArray(asObject(rawScope, 'ScopeSpans').spans, 'spans').map(fromJsonSpan),
+      ),
+    };
+  });
+}
+
+/** An OTLP value as the JS value Python's `_decode_otel_proto_anyvalue` would give. */
+export function anyValueToJs(value: OtlpAnyValue): unknown {
+  switch (value.kind) {
+    case 'string':
+    case 'bool':
+    case 'double':
+      return value.value;
+    case 'int':
+      return value.value >= BigInt(Number.MIN_SAFE_INTEGER) && value.value <= BigInt(Number.MAX_SAFE_INTEGER)
+        ? Number(value.value)
+        : value.value;
+    case 'bytes':
+      return value.value;
+    case 'array':
+      return value.values.map(anyValueToJs);
+    case 'kvlist':
+      return Object.fromEntries(value.values.map((kv) => [kv.key, anyValueToJs(kv.value)]));
+    case 'empty':
+      return null;
+  }
+}

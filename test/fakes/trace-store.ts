@@ -1,0 +1,180 @@
+import { spansFromTracesJson } from './span-json.ts';
+
+/** An experiment exactly as `experiments/get` answers it. */
+export interface Experiment {
+  experiment_id: string;
+  name: string;
+  artifact_location: string;
+  lifecycle_stage: 'active' | 'deleted';
+  last_update_time: number;
+  creation_time: number;
+  workspace?: string;
+}
+
+/** TraceInfoV3 exactly as `GET /api/3.0/mlflow/traces/{id}` answers it (empty fields left out). */
+export interface TraceInfo {
+  trace_id: string;
+  client_request_id?: string;
+  trace_location: { type: string; mlflow_experiment: { experiment_id: string } };
+  request_time: string;
+  execution_duration?: string;
+  state: string;
+  trace_metadata?: Record<string, string>;
+  tags?: Record<string, string>;
+  request_preview?: string;
+  response_preview?: string;
+}
+
+export interface StoredSpanEvent {
+  name: string;
+  timeUnixNano: bigint;
+  attributes: Record<string, unknown>;
+}
+
+export interface StoredSpan {
+  name: string;
+  /** 32 lowercase hex digits. */
+  traceId: string;
+  /** 16 lowercase hex digits. */
+  spanId: string;
+  parentSpanId: string | null;
+  startTimeUnixNano: bigint;
+  endTimeUnixNano: bigint;
+  /** `STATUS_CODE_UNSET` / `STATUS_CODE_OK` / `STATUS_CODE_ERROR` (a REST upload may hold anything). */
+  status: { code: string; message: string };
+  /** Attribute values decoded to JS values (what MLflow's UI shows). */
+  attributes: Record<string, unknown>;
+  /**
+   * Attribute values as the server stores them: JSON-encoded strings. For a REST-logged trace this
+   * is whatever its traces.json held, so a value that is not a string shows a client bug.
+   */
+  rawAttributes: Record<string, unknown>;
+  events: StoredSpanEvent[];
+}
+
+export interface StoredTrace {
+  info: TraceInfo;
+  /** OTLP: the stored spans. REST: the spans of the uploaded traces.json ([] before an upload or when unreadable). */
+  spans: StoredSpan[];
+  loggedVia: 'otlp' | 'rest';
+}
+
+export interface TraceRecord {
+  info: TraceInfo;
+  loggedVia: 'otlp' | 'rest';
+  spans: Map<string, StoredSpan>;
+  resourceAttributes: Record<string, unknown>;
+}
+
+export interface TraceStoreOptions {
+  /** Id of the next experiment (MLflow's SQL store counts up; file stores and Databricks use long random numbers). */
+  nextExperimentId: () => string;
+  artifactLocation: (experimentId: string) => string;
+  workspace?: string;
+}
+
+/** Experiments, traces, spans and uploaded artifacts: what a server would have stored. */
+export class TraceStore {
+  readonly #options: TraceStoreOptions;
+  readonly #experiments = new Map<string, Experiment>();
+  readonly #traces = new Map<string, TraceRecord>();
+  readonly #artifacts = new Map<string, Buffer>();
+
+  constructor(options: TraceStoreOptions) {
+    this.#options = options;
+  }
+
+  createExperiment(name: string, id = this.#options.nextExperimentId()): Experiment {
+    const now = Date.now();
+    const experiment: Experiment = {
+      experiment_id: id,
+      name,
+      artifact_location: this.#options.artifactLocation(id),
+      lifecycle_stage: 'active',
+      last_update_time: now,
+      creation_time: now,
+      ...(this.#options.workspace === undefined ? {} : { workspace: this.#options.workspace }),
+    };
+    this.#experiments.set(id, experiment);
+    return experiment;
+  }
+
+  experiments(): Experiment[] {
+    return [...this.#experiments.values()];
+  }
+
+  experiment(id: string): Experiment | undefined {
+    return this.#experiments.get(id);
+  }
+
+  experimentByName(name: string): Experiment | undefined {
+    return this.experiments().find((experiment) => experiment.name === name);
+  }
+
+  setLifecycle(id: string, stage: Experiment['lifecycle_stage']): void {
+    const experiment = this.#experiments.get(id);
+    if (experiment === undefined) throw new Error(`no experiment ${id}`);
+    experiment.lifecycle_stage = stage;
+    experiment.last_update_time = Date.now();
+  }
+
+  traces(experimentId?: string): StoredTrace[] {
+    return [...this.#traces.values()]
+      .filter((record) => experimentId === undefined || record.info.trace_location.mlflow_experiment.experiment_id === experimentId)
+      .map((record) => this.#view(record));
+  }
+
+  getTrace(traceId: string): StoredTrace | undefined {
+    const record = this.#traces.get(traceId);
+    return record === undefined ? undefined : this.#view(record);
+  }
+
+  /** For ingest: the live record of a trace, created on first use. */
+  otlpRecord(info: TraceInfo): TraceRecord {
+    let record = this.#traces.get(info.trace_id);
+    if (record === undefined) {
+      record = { info, loggedVia: 'otlp', spans: new Map(), resourceAttributes: {} };
+      this.#traces.set(info.trace_id, record);
+    }
+    return record;
+  }
+
+  /** Registers or replaces a REST-logged trace's info (StartTraceV3). */
+  putRestTrace(info: TraceInfo): void {
+    this.#traces.set(info.trace_id, { info, loggedVia: 'rest', spans: new Map(), resourceAttributes: {} });
+  }
+
+  putArtifact(path: string, bytes: Buffer): void {
+    this.#artifacts.set(path, bytes);
+  }
+
+  artifact(path: string): Buffer | undefined {
+    return this.#artifacts.get(path);
+  }
+
+  /** Where a trace's traces.json lives in the artifact store, from its `mlflow.artifactLocation` tag. */
+  static tracesJsonPath(info: TraceInfo): string | undefined {
+    const location = info.tags?.['mlflow.artifactLocation'];
+    if (location === undefined) return undefined;
+    return `${location.replace(/^[a-z-]+:\/+/, '')}/traces.json`;
+  }
+
+  #view(record: TraceRecord): StoredTrace {
+    if (record.loggedVia === 'otlp') {
+      return { info: structuredClone(record.info), spans: sortSpans([...record.spans.values()]), loggedVia: 'otlp' };
+    }
+    const path = TraceStore.tracesJsonPath(record.info);
+    const bytes = path === undefined ? undefined : this.#artifacts.get(path);
+    const spans = bytes === undefined ? [] : (spansFromTracesJson(bytes.toString('utf8')) ?? []);
+    return { info: structuredClone(record.info), spans, loggedVia: 'rest' };
+  }
+}
+
+/** Start-time order, a parent before its children on ties (the order MLflow reads spans back in). */
+export function sortSpans(spans: StoredSpan[]): StoredSpan[] {
+  const depth = (span: StoredSpan): number => (span.parentSpanId === null ? 0 : 1);
+  return spans.sort((a, b) =>
+    a.startTimeUnixNano === b.startTimeUnixNano ? depth(a) - depth(b) : a.startTimeUnixNano < b.startTimeUnixNano ? -1 : 1,
+  );
+}
+

@@ -1,0 +1,31 @@
+import { context, trace, SpanStatusCode, type Tracer } from '@opentelemetry/api';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import { setSpanInputs, setSpanOutputs, setSpanType, setTokenUsage } from '../../src/tracing/encode-attributes.ts';
+
+/** A private provider (not the global one) so unit tests can make real spans without the bootstrap. */
+export function memoryTracer(): { tracer: Tracer; finished: () => ReadableSpan[] } {
+  const exporter = new InMemorySpanExporter();
+  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+  return { tracer: provider.getTracer('test'), finished: () => exporter.getFinishedSpans() };
+}
+
+/** agent → llm (with usage) + tool: the smallest trace that exercises every REST field. */
+export function chatTrace(tracer: Tracer, options: { session?: string; error?: boolean } = {}): void {
+  const root = tracer.startSpan('agent', options.session ? { attributes: { 'session.id': options.session, 'user.id': 'u-1' } } : {});
+  setSpanType(root, 'AGENT');
+  setSpanInputs(root, { messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'What is 2+2?' }] });
+  const parent = trace.setSpan(context.active(), root);
+  const llm = tracer.startSpan('llm', {}, parent);
+  setSpanType(llm, 'LLM');
+  setSpanInputs(llm, { messages: [{ role: 'user', content: 'What is 2+2?' }] });
+  setSpanOutputs(llm, { choices: [{ index: 0, message: { role: 'assistant', content: '4' } }] });
+  setTokenUsage(llm, { input: 12, output: 5 });
+  llm.end();
+  const tool = tracer.startSpan('calculator', {}, parent);
+  setSpanType(tool, 'TOOL');
+  tool.addEvent('tool.note', { detail: 'evaluated' });
+  tool.end();
+  setSpanOutputs(root, { choices: [{ index: 0, message: { role: 'assistant', content: 'It is 4.' } }] });
+  if (options.error) root.setStatus({ code: SpanStatusCode.ERROR, message: 'boom' });
+  root.end();
+}
