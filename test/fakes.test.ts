@@ -269,6 +269,45 @@ describe('fake MLflow: storage per version', () => {
     }
   });
 
+  it('translates gen_ai.* and OpenInference attributes as the extra/genai-proto samples show', async () => {
+    const attributes = {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.request.model': 'gpt-4o-mini',
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.usage.input_tokens': 12,
+      'gen_ai.usage.output_tokens': 7,
+      'gen_ai.input.messages': '[{"role":"user","parts":[{"type":"text","content":"Hi"}]}]',
+    };
+    const derived: Record<string, Record<string, unknown>> = {
+      '3.7.0': {},
+      '3.8.1': {
+        'mlflow.spanType': '"CHAT_MODEL"',
+        'mlflow.spanInputs': '"[{\\"role\\":\\"user\\",\\"parts\\":[{\\"type\\":\\"text\\",\\"content\\":\\"Hi\\"}]}]"',
+        'mlflow.chat.tokenUsage': '{"input_tokens": 12, "output_tokens": 7, "total_tokens": 19}',
+      },
+      '3.12.1.dev0': {
+        'mlflow.spanType': '"CHAT_MODEL"',
+        'mlflow.spanInputs': '[{"role":"user","parts":[{"type":"text","content":"Hi"}]}]',
+        'mlflow.chat.tokenUsage': '{"input_tokens": 12, "output_tokens": 7, "total_tokens": 19}',
+        'mlflow.llm.model': '"gpt-4o-mini"',
+        'mlflow.llm.provider': '"openai"',
+      },
+    };
+    for (const [version, expected] of Object.entries(derived)) {
+      await withMlflow({ version: version as MlflowVersion }, async (fake, experimentId) => {
+        const body = protobufOf([
+          { traceId: TRACE_HEX, spanId: ROOT, name: 'chat', attributes },
+          { traceId: TRACE_HEX, spanId: 'aa00000000000002', parentSpanId: ROOT, name: 'openinference', attributes: { 'llm.token_count.prompt': 7 } },
+        ]);
+        await postOtlp(fake, { 'content-type': PROTOBUF, 'x-mlflow-experiment-id': experimentId }, body);
+        const [chat, openInference] = fake.store.getTrace(`tr-${TRACE_HEX}`)?.spans ?? [];
+        const keys = ['mlflow.spanType', 'mlflow.spanInputs', 'mlflow.chat.tokenUsage', 'mlflow.llm.model', 'mlflow.llm.provider'];
+        assert.deepEqual(Object.fromEntries(keys.filter((k) => chat?.rawAttributes[k] !== undefined).map((k) => [k, chat?.rawAttributes[k]])), expected, version);
+        assert.equal(openInference?.rawAttributes['mlflow.chat.tokenUsage'], version === '3.12.1.dev0' ? '{"input_tokens": 7}' : undefined);
+      });
+    }
+  });
+
   it('keeps a trace IN_PROGRESS until its root arrives and upserts re-sent spans (otlp-split-and-duplicate.txt)', async () => {
     await withMlflow({ version: '3.8.1' }, async (fake, experimentId) => {
       const [root, ...children] = threeSpans();
@@ -412,6 +451,15 @@ describe('fake MLflow: REST logging, read-back, experiments, auth', () => {
       assert.deepEqual([get.status, json(get)], [404, { error_code: 'RESOURCE_DOES_NOT_EXIST', message: "Trace with ID 'get' not found." }]);
       const unknownPath = await call(fake.url, '/api/2.0/mlflow/nope');
       assert.deepEqual([unknownPath.status, unknownPath.contentType], [404, 'text/html; charset=utf-8']);
+      const wrongMethod = await call(fake.url, '/api/2.0/mlflow/experiments/create');
+      assert.deepEqual([wrongMethod.status, wrongMethod.contentType], [405, 'text/html; charset=utf-8']);
+    });
+    await withMlflow({ version: '3.8.1' }, async (fake, experimentId) => {
+      await postOtlp(fake, { 'content-type': PROTOBUF, 'x-mlflow-experiment-id': experimentId });
+      const batch = json(await call(fake.url, `/api/3.0/mlflow/traces/batchGet?trace_ids=tr-${TRACE_HEX}&trace_ids=tr-00000000000000000000000000000009`)) as {
+        traces: { spans: { name: string }[] }[];
+      };
+      assert.deepEqual(batch.traces.map((t) => t.spans.map((span) => span.name)), [['agent-run', 'llm-call', 'calculator']]);
     });
     await withMlflow({ version: '3.14.1.dev0' }, async (fake) => {
       const get = await call(fake.url, '/api/3.0/mlflow/traces/get?trace_id=tr-00000000000000000000000000000000');

@@ -233,7 +233,10 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
     const deadline = Date.now() + input.readBackTimeoutMs;
     const spansFrom = destination!.kind === 'mlflow' ? 'mlflow' : 'databricks';
     const exported = sent.filter((trace) => report.traces.find((t) => t.traceId === trace.traceId)?.exported);
-    const results = await Promise.all(exported.map((trace) => readBackTrace(trace, { http: http!, spansFrom, deadline })));
+    const expectTokenTotal = plan?.kind !== 'otlp' || capabilities?.sumsTokenUsage !== false;
+    const results = await Promise.all(
+      exported.map((trace) => readBackTrace(trace, { http: http!, spansFrom, deadline, expectTokenTotal })),
+    );
     for (const result of results) Object.assign(report.traces.find((t) => t.traceId === result.traceId)!, result);
     const broken = results.filter((r) => r.problems.length > 0);
     if (broken.length > 0) {
@@ -247,9 +250,9 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
       };
     }
     const notes = [...new Set(results.flatMap((r) => r.notes))];
-    const summary = `${results.length} traces found with ${results[0]?.spanNames.length ?? 0} spans each, span types and token usage intact`;
+    const summary = `${results.length} traces found with ${results[0]?.spanNames.length ?? 0} spans each, span types intact`;
     return notes.length > 0
-      ? { status: 'warn', detail: `${summary}; ${notes.join('; ')}`, hint: 'newer MLflow versions derive readable previews' }
+      ? { status: 'warn', detail: `${summary}; ${notes.join('; ')}`, hint: 'MLflow 3.7+ derives readable previews and token totals' }
       : { status: 'ok', detail: summary };
   });
 

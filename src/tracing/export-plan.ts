@@ -1,7 +1,7 @@
 import { ExitCode, ExpectedError } from '../errors.ts';
 import type { OtlpEncoding, ResolvedConfig } from '../config/types.ts';
 import type { MlflowHttp } from '../mlflow/http.ts';
-import { probeOtlpRoute, type OtlpRouteProbe } from '../mlflow/otlp-probe.ts';
+import { probeOtlpRoute, type OtlpRouteProbe } from './otlp-probe.ts';
 import type { ServerCapabilities } from '../mlflow/server-info.ts';
 
 /** Where and how this process's traces go, decided once per process from the config and the server. */
@@ -71,7 +71,7 @@ async function chooseSelfHosted(
   });
   if (config.exportPath.value === 'rest') return rest(['REST chosen by configuration']);
 
-  const probe = await probeOtlpRoute(http, experimentId);
+  const probe = await probeOtlpRoute(http);
   if (!probe.available) {
     if (config.exportPath.value === 'otlp') throw otlpUnavailableError(probe, config);
     return rest([`OTLP route unavailable (HTTP ${probe.status}: ${probe.reason}); using MLflow REST`], probe);

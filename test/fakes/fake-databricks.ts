@@ -272,7 +272,7 @@ export async function startFakeDatabricks(options: FakeDatabricksOptions = {}): 
       const parent = name.slice(0, name.lastIndexOf('/'));
       return isWorkspaceFolder(parent) ? undefined : new MlflowError('RESOURCE_DOES_NOT_EXIST', `Parent directory ${parent} does not exist.`);
     },
-    traceArtifactLocation: (experiment, traceId) => `${experiment.artifact_location}/traces/${traceId}/artifacts`,
+    traceArtifactLocation: (experiment, traceId) => `${experiment.artifactLocation}/traces/${traceId}/artifacts`,
     resendTrace: 'update',
   };
   const requests: RecordedRequest[] = [];
@@ -299,7 +299,7 @@ export async function startFakeDatabricks(options: FakeDatabricksOptions = {}): 
     },
     uploads: state.uploads,
     ucSpans: state.ucSpans,
-    createExperiment: (name) => store.createExperiment(name).experiment_id,
+    createExperiment: (name) => store.createExperiment(name).experimentId,
     close: () => server.close(),
   };
 }

@@ -215,6 +215,8 @@ function artifactRoute(ctx: Context, exchange: Exchange, path: string): Reply {
 interface Route {
   methods: string[];
   pattern: RegExp;
+  /** Served by FastAPI, which lets other methods fall through to Flask's 404 (not 405). */
+  fastapi?: true;
   handle(ctx: Context, exchange: Exchange, match: RegExpExecArray): Reply;
 }
 
@@ -252,7 +254,7 @@ function routes(ctx: Context, otlpRoute: boolean): Route[] {
     pattern: new RegExp(`^${API}/3\\.0/mlflow/traces/([^/]+)$`),
     handle: (_c, _e, m) => getTraceInfoV3(d, decodeURIComponent(m[1] ?? '')),
   });
-  if (otlpRoute) list.unshift({ methods: ['POST'], pattern: /^\/v1\/traces$/, handle: (c, e) => exportTraces(c, e) });
+  if (otlpRoute) list.unshift({ methods: ['POST'], pattern: /^\/v1\/traces$/, fastapi: true, handle: (c, e) => exportTraces(c, e) });
   return list;
 }
 
@@ -261,8 +263,7 @@ function route(ctx: Context, table: Route[], exchange: Exchange): Reply {
   for (const candidate of table) {
     const match = candidate.pattern.exec(exchange.pathname);
     if (match === null) continue;
-    // /v1/traces lives in FastAPI, which lets other methods fall through to Flask's 404.
-    if (candidate.pattern.source !== '^\\/v1\\/traces$') pathMatched = true;
+    if (candidate.fastapi !== true) pathMatched = true;
     if (!candidate.methods.includes(exchange.method)) continue;
     return answer(ctx.dialect, () => candidate.handle(ctx, exchange, match));
   }
@@ -320,7 +321,6 @@ export async function startFakeMlflow(options: FakeMlflowOptions = {}): Promise<
   const store = new TraceStore({
     nextExperimentId: backend === 'file' ? fileStoreExperimentId : () => String(nextId++),
     artifactLocation: (id) => `mlflow-artifacts:/${id}`,
-    ...(behaviour.experimentWorkspace ? { workspace: 'default' } : {}),
   });
   store.createExperiment('Default', '0');
   const dialect: RestDialect = {
@@ -341,8 +341,9 @@ export async function startFakeMlflow(options: FakeMlflowOptions = {}): Promise<
             startTraceNoExperiment: (id) => `No Experiment with id=${id} exists`,
           },
     traceArtifactLocation: (experiment, traceId) =>
-      [experiment.artifact_location, 'traces', traceId, 'artifacts'].filter((part) => part !== '').join('/'),
+      [experiment.artifactLocation, 'traces', traceId, 'artifacts'].filter((part) => part !== '').join('/'),
     resendTrace: backend === 'file' ? 'flask-500' : 'update',
+    ...(behaviour.experimentWorkspace ? { experimentWorkspace: 'default' } : {}),
   };
   const ctx: Context = { version, behaviour, backend, store, dialect };
   const table = routes(ctx, options.otlpRoute ?? true);
@@ -361,7 +362,7 @@ export async function startFakeMlflow(options: FakeMlflowOptions = {}): Promise<
     version,
     requests,
     store,
-    createExperiment: (name) => store.createExperiment(name).experiment_id,
+    createExperiment: (name) => store.createExperiment(name).experimentId,
     deleteExperiment: (id) => store.setLifecycle(id, 'deleted'),
     close: () => server.close(),
   };

@@ -4,7 +4,7 @@ import { dumpJson } from './python-json.ts';
 import type { JsonStyle } from './python-json.ts';
 
 /** HTTP status of each MLflow error code (mlflow/server/handlers.py, mlflow-protocol.md §4). */
-export const ERROR_CODE_STATUS = {
+const ERROR_CODE_STATUS = {
   INVALID_PARAMETER_VALUE: 400,
   BAD_REQUEST: 400,
   RESOURCE_ALREADY_EXISTS: 400,
@@ -20,7 +20,7 @@ export const ERROR_CODE_STATUS = {
   NOT_IMPLEMENTED: 501,
   TEMPORARILY_UNAVAILABLE: 503,
 } as const;
-export type MlflowErrorCode = keyof typeof ERROR_CODE_STATUS;
+type MlflowErrorCode = keyof typeof ERROR_CODE_STATUS;
 
 // Observed on 3.12.1.dev0 / 3.14.1.dev0; codes never observed fall back to the SQLSTATE class of their status.
 const ERROR_CLASSES: Partial<Record<MlflowErrorCode, [string, string]>> = {

@@ -4,7 +4,7 @@ import { flaskInternalError, MlflowError, mlflowErrorReply } from './mlflow-erro
 import { durationJson, timestampJson } from './otlp-ingest.ts';
 import { dumpJson, tryParseJson } from './python-json.ts';
 import { searchTraces } from './trace-search.ts';
-import type { Experiment, TraceInfo, TraceStore } from './trace-store.ts';
+import type { StoredExperiment, TraceInfo, TraceStore } from './trace-store.ts';
 
 /**
  * MLflow's Flask REST handlers that self-hosted MLflow and Databricks share: experiments,
@@ -24,7 +24,9 @@ export interface RestDialect {
   /** Refuses a name before create (Databricks: workspace paths). */
   checkNewExperimentName?(name: string): MlflowError | undefined;
   /** `mlflow.artifactLocation` of a REST-logged trace. */
-  traceArtifactLocation(experiment: Experiment, traceId: string): string;
+  traceArtifactLocation(experiment: StoredExperiment, traceId: string): string;
+  /** `workspace` field of experiments (MLflow 3.14+: "default"). */
+  experimentWorkspace?: string;
   /** A second StartTraceV3 for a trace id: SQL stores update in place, the file store fails. */
   resendTrace: 'update' | 'flask-500';
 }
@@ -46,7 +48,7 @@ export function prettyJson(value: unknown, status = 200): Reply {
 }
 
 /** The request body of a POST handler, checked as mlflow/server/handlers.py `_get_request_json` does. */
-export function requestJson(exchange: Exchange): Json {
+function requestJson(exchange: Exchange): Json {
   const contentType = exchange.headers['content-type'];
   if (contentType === undefined) {
     throw new MlflowError('INVALID_PARAMETER_VALUE', 'Bad Request. Content-Type header is missing.');
@@ -72,8 +74,21 @@ export function requiredParam(source: Json | URLSearchParams, name: string): str
   return String(value);
 }
 
-function experimentOrThrow(dialect: RestDialect, id: string): Experiment {
-  const experiment = dialect.store.experiment(id);
+/** An experiment as `experiments/get` answers it. */
+function experimentJson(dialect: RestDialect, experiment: StoredExperiment): Json {
+  return {
+    experiment_id: experiment.experimentId,
+    name: experiment.name,
+    artifact_location: experiment.artifactLocation,
+    lifecycle_stage: experiment.lifecycleStage,
+    last_update_time: experiment.lastUpdateTime,
+    creation_time: experiment.creationTime,
+    ...(dialect.experimentWorkspace === undefined ? {} : { workspace: dialect.experimentWorkspace }),
+  };
+}
+
+function experimentOrThrow(dialect: RestDialect, id: string): StoredExperiment {
+  const experiment = dialect.store.experiments.get(id);
   if (experiment === undefined) throw new MlflowError('RESOURCE_DOES_NOT_EXIST', dialect.messages.noExperimentId(id));
   return experiment;
 }
@@ -82,11 +97,11 @@ export function getExperimentByName(dialect: RestDialect, exchange: Exchange): R
   const name = requiredParam(exchange.query, 'experiment_name');
   const experiment = dialect.store.experimentByName(name);
   if (experiment === undefined) throw new MlflowError('RESOURCE_DOES_NOT_EXIST', dialect.messages.noExperimentName(name));
-  return prettyJson({ experiment });
+  return prettyJson({ experiment: experimentJson(dialect, experiment) });
 }
 
 export function getExperiment(dialect: RestDialect, exchange: Exchange): Reply {
-  return prettyJson({ experiment: experimentOrThrow(dialect, requiredParam(exchange.query, 'experiment_id')) });
+  return prettyJson({ experiment: experimentJson(dialect, experimentOrThrow(dialect, requiredParam(exchange.query, 'experiment_id'))) });
 }
 
 export function createExperiment(dialect: RestDialect, exchange: Exchange): Reply {
@@ -96,21 +111,21 @@ export function createExperiment(dialect: RestDialect, exchange: Exchange): Repl
   if (dialect.store.experimentByName(name) !== undefined) {
     throw new MlflowError('RESOURCE_ALREADY_EXISTS', dialect.messages.duplicateExperiment(name));
   }
-  return prettyJson({ experiment_id: dialect.store.createExperiment(name).experiment_id });
+  return prettyJson({ experiment_id: dialect.store.createExperiment(name).experimentId });
 }
 
 export function deleteExperiment(dialect: RestDialect, exchange: Exchange): Reply {
   const experiment = experimentOrThrow(dialect, requiredParam(requestJson(exchange), 'experiment_id'));
-  dialect.store.setLifecycle(experiment.experiment_id, 'deleted');
+  dialect.store.setLifecycle(experiment.experimentId, 'deleted');
   return prettyJson({});
 }
 
 export function restoreExperiment(dialect: RestDialect, exchange: Exchange): Reply {
   const experiment = experimentOrThrow(dialect, requiredParam(requestJson(exchange), 'experiment_id'));
-  if (experiment.lifecycle_stage === 'active') {
-    throw new MlflowError('INVALID_PARAMETER_VALUE', `Cannot restore an active experiment. Experiment id: ${experiment.experiment_id}`);
+  if (experiment.lifecycleStage === 'active') {
+    throw new MlflowError('INVALID_PARAMETER_VALUE', `Cannot restore an active experiment. Experiment id: ${experiment.experimentId}`);
   }
-  dialect.store.setLifecycle(experiment.experiment_id, 'active');
+  dialect.store.setLifecycle(experiment.experimentId, 'active');
   return prettyJson({});
 }
 
@@ -181,7 +196,7 @@ export function startTraceV3(dialect: RestDialect, exchange: Exchange): Reply {
   const rawInfo = (trace as Json).trace_info;
   const { info, requestMs, durationMs } = parseTraceInfo(typeof rawInfo === 'object' && rawInfo !== null ? (rawInfo as Json) : {});
   const experimentId = String(info.trace_location?.mlflow_experiment?.experiment_id ?? '');
-  const experiment = dialect.store.experiment(experimentId);
+  const experiment = dialect.store.experiments.get(experimentId);
   if (experiment === undefined) throw new MlflowError('RESOURCE_DOES_NOT_EXIST', dialect.messages.startTraceNoExperiment(experimentId));
   const traceId = info.trace_id ?? '';
   const existing = dialect.store.getTrace(traceId);

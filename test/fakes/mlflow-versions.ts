@@ -108,6 +108,7 @@ const v312: MlflowBehaviour = {
   emptyExperimentHeader: 'key-error',
   sessionUserMetadata: 'both-quoted',
   rootSpanTraceTags: true,
+  translatesOpenInferenceTokens: true,
   requestIdAttributeLast: true,
   artifactSpanLinks: true,
   errorClasses: true,
@@ -118,7 +119,6 @@ const v314: MlflowBehaviour = {
   emptyExperimentHeader: 'silently-dropped',
   sessionUserMetadata: 'both-plain',
   resourceAttributesAsTags: true,
-  translatesOpenInferenceTokens: true,
   experimentWorkspace: true,
 };
 

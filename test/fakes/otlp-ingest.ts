@@ -86,7 +86,7 @@ export function ingestOtlp(target: IngestTarget, experimentId: string, request: 
       error: new MlflowError('INVALID_PARAMETER_VALUE', `Invalid experiment ID '${experimentId}'. Experiment ID must be a valid integer.`),
     };
   }
-  if (target.store.experiment(experimentId) === undefined) {
+  if (!target.store.experiments.has(experimentId)) {
     return { kind: 'mlflow', error: new MlflowError('RESOURCE_DOES_NOT_EXIST', `No Experiment with id=${experimentId} exists`) };
   }
   for (const [traceId, spans] of byTrace) storeTrace(target, experimentId, traceId, spans);
@@ -97,12 +97,12 @@ export function ingestOtlp(target: IngestTarget, experimentId: string, request: 
 function experimentProblemBefore311(store: TraceStore, experimentId: string): string | undefined {
   if (experimentId === '') return 'No row was found when one was required';
   if (!/^-?\d+$/.test(experimentId.trim())) return `invalid literal for int() with base 10: '${experimentId}'`;
-  if (store.experiment(experimentId) === undefined) return `No Experiment with id=${experimentId} exists`;
+  if (!store.experiments.has(experimentId)) return `No Experiment with id=${experimentId} exists`;
   return undefined;
 }
 
 function storeTrace(target: IngestTarget, experimentId: string, traceId: string, spans: ConvertedSpan[]): void {
-  const experiment = target.store.experiment(experimentId);
+  const experiment = target.store.experiments.get(experimentId);
   const record = target.store.otlpRecord({
     trace_id: traceId,
     trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } },
@@ -114,7 +114,7 @@ function storeTrace(target: IngestTarget, experimentId: string, traceId: string,
     record.spans.set(stored.spanId, stored);
     for (const kv of resourceAttributes) record.resourceAttributes[kv.key] = anyValueToJs(kv.value);
   }
-  record.info = deriveInfo(target.behaviour, record, `${experiment?.artifact_location ?? `mlflow-artifacts:/${experimentId}`}/traces/${traceId}/artifacts`);
+  record.info = deriveInfo(target.behaviour, record, `${experiment?.artifactLocation ?? `mlflow-artifacts:/${experimentId}`}/traces/${traceId}/artifacts`);
 }
 
 /** Python's `float.__repr__` for whole numbers keeps ".0"; the rest JS prints alike. */

@@ -31,7 +31,7 @@ function write(value: unknown, style: JsonStyle, indent: string): string {
 }
 
 /** JSON.parse that keeps integers beyond 2^53 exact (as BigInt). Throws on invalid JSON. */
-export function parseJsonExact(text: string): unknown {
+function parseJsonExact(text: string): unknown {
   return JSON.parse(text, (_key, value: unknown, context?: { source?: string }) => {
     if (typeof value === 'number' && !Number.isSafeInteger(value) && context?.source && /^-?\d+$/.test(context.source)) {
       return BigInt(context.source);

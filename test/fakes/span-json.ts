@@ -7,7 +7,7 @@ import type { StoredSpan } from './trace-store.ts';
  * (attributes as decoded AnyValues).
  */
 
-export function hexToBase64(hex: string): string {
+function hexToBase64(hex: string): string {
   return Buffer.from(hex, 'hex').toString('base64');
 }
 

@@ -1,14 +1,13 @@
 import { spansFromTracesJson } from './span-json.ts';
 
-/** An experiment exactly as `experiments/get` answers it. */
-export interface Experiment {
-  experiment_id: string;
+/** An experiment as the server keeps it (the REST API answers it in snake_case). */
+export interface StoredExperiment {
+  experimentId: string;
   name: string;
-  artifact_location: string;
-  lifecycle_stage: 'active' | 'deleted';
-  last_update_time: number;
-  creation_time: number;
-  workspace?: string;
+  artifactLocation: string;
+  lifecycleStage: 'active' | 'deleted';
+  creationTime: number;
+  lastUpdateTime: number;
 }
 
 /** TraceInfoV3 exactly as `GET /api/3.0/mlflow/traces/{id}` answers it (empty fields left out). */
@@ -70,13 +69,12 @@ export interface TraceStoreOptions {
   /** Id of the next experiment (MLflow's SQL store counts up; file stores and Databricks use long random numbers). */
   nextExperimentId: () => string;
   artifactLocation: (experimentId: string) => string;
-  workspace?: string;
 }
 
 /** Experiments, traces, spans and uploaded artifacts: what a server would have stored. */
 export class TraceStore {
   readonly #options: TraceStoreOptions;
-  readonly #experiments = new Map<string, Experiment>();
+  readonly #experiments = new Map<string, StoredExperiment>();
   readonly #traces = new Map<string, TraceRecord>();
   readonly #artifacts = new Map<string, Buffer>();
 
@@ -84,38 +82,34 @@ export class TraceStore {
     this.#options = options;
   }
 
-  createExperiment(name: string, id = this.#options.nextExperimentId()): Experiment {
+  /** Every experiment by id, deleted ones included. */
+  get experiments(): ReadonlyMap<string, StoredExperiment> {
+    return this.#experiments;
+  }
+
+  createExperiment(name: string, id = this.#options.nextExperimentId()): StoredExperiment {
     const now = Date.now();
-    const experiment: Experiment = {
-      experiment_id: id,
+    const experiment: StoredExperiment = {
+      experimentId: id,
       name,
-      artifact_location: this.#options.artifactLocation(id),
-      lifecycle_stage: 'active',
-      last_update_time: now,
-      creation_time: now,
-      ...(this.#options.workspace === undefined ? {} : { workspace: this.#options.workspace }),
+      artifactLocation: this.#options.artifactLocation(id),
+      lifecycleStage: 'active',
+      creationTime: now,
+      lastUpdateTime: now,
     };
     this.#experiments.set(id, experiment);
     return experiment;
   }
 
-  experiments(): Experiment[] {
-    return [...this.#experiments.values()];
+  experimentByName(name: string): StoredExperiment | undefined {
+    return [...this.#experiments.values()].find((experiment) => experiment.name === name);
   }
 
-  experiment(id: string): Experiment | undefined {
-    return this.#experiments.get(id);
-  }
-
-  experimentByName(name: string): Experiment | undefined {
-    return this.experiments().find((experiment) => experiment.name === name);
-  }
-
-  setLifecycle(id: string, stage: Experiment['lifecycle_stage']): void {
+  setLifecycle(id: string, stage: StoredExperiment['lifecycleStage']): void {
     const experiment = this.#experiments.get(id);
     if (experiment === undefined) throw new Error(`no experiment ${id}`);
-    experiment.lifecycle_stage = stage;
-    experiment.last_update_time = Date.now();
+    experiment.lifecycleStage = stage;
+    experiment.lastUpdateTime = Date.now();
   }
 
   traces(experimentId?: string): StoredTrace[] {

@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import { SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { describeErrorBody, MlflowApiError } from '../mlflow/errors.ts';
+import type { MlflowHttp, RawResponse } from '../mlflow/http.ts';
+
+export type OtlpRouteProbe =
+  | { available: true }
+  | { available: false; status: number; reason: string; cause: 'file-store' | 'no-route' | 'other' };
+
+/**
+ * Finds out whether the server takes OTLP without storing anything. `GET /v1/traces` answers Flask's
+ * 404 page even where the POST route exists, and an empty body is refused with 400 before the store
+ * is asked (so a file store looks fine). One real span addressed to an experiment that does not exist
+ * reaches the store: a database store refuses the experiment (404/422), a file store answers 501,
+ * a server without the route answers its HTML 404 page.
+ */
+export async function probeOtlpRoute(http: MlflowHttp): Promise<OtlpRouteProbe> {
+  const body = ProtobufTraceSerializer.serializeRequest([probeSpan()]) ?? new Uint8Array();
+  const response = await http.request({
+    method: 'POST',
+    path: '/v1/traces',
+    body,
+    headers: { 'Content-Type': 'application/x-protobuf', 'x-mlflow-experiment-id': absentExperimentId() },
+    raw: true,
+  });
+  if (response.status === 401 || response.status === 403) {
+    throw MlflowApiError.fromResponse('POST', '/v1/traces', response);
+  }
+  if (response.status === 501) return unavailable(response, 'file-store');
+  if ((response.status === 404 || response.status === 405) && response.json === undefined) {
+    return unavailable(response, 'no-route');
+  }
+  if (response.status >= 500) return unavailable(response, 'other');
+  return { available: true };
+}
+
+function unavailable(response: RawResponse, cause: 'file-store' | 'no-route' | 'other'): OtlpRouteProbe {
+  return { available: false, status: response.status, reason: describeErrorBody(response), cause };
+}
+
+/** Database stores number experiments from 0 upwards and file stores use 18 random digits: 19 digits is free. */
+function absentExperimentId(): string {
+  return `9${BigInt(`0x${randomBytes(7).toString('hex')}`).toString().padStart(18, '0')}`;
+}
+
+function probeSpan(): ReadableSpan {
+  const now: [number, number] = [Math.floor(Date.now() / 1000), 0];
+  return {
+    name: 'otel-mlflow.probe',
+    kind: SpanKind.INTERNAL,
+    spanContext: () => ({
+      traceId: randomBytes(16).toString('hex'),
+      spanId: randomBytes(8).toString('hex'),
+      traceFlags: TraceFlags.SAMPLED,
+    }),
+    startTime: now,
+    endTime: now,
+    status: { code: SpanStatusCode.UNSET },
+    attributes: {},
+    links: [],
+    events: [],
+    duration: [0, 0],
+    ended: true,
+    resource: resourceFromAttributes({ 'service.name': 'otel-mlflow' }),
+    instrumentationScope: { name: 'otel-mlflow' },
+    droppedAttributesCount: 0,
+    droppedEventsCount: 0,
+    droppedLinksCount: 0,
+  };
+}

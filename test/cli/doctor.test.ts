@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { MLFLOW_VERSIONS, startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
+import { runCli } from './run-cli.ts';
+
+const EXPERIMENT = 'doctor-e2e';
+
+function doctorJson(stdout: string) {
+  return JSON.parse(stdout) as {
+    ok: boolean;
+    exitCode: number;
+    exportRoute: string | null;
+    serverVersion: string | null;
+    checks: { id: string; status: string; detail: string; hint: string | null }[];
+    traces: { traceId: string; found: boolean; state: string | null; spans: string[]; spanTypes: Record<string, string>; tokenUsage: { total_tokens?: number } | null; url: string | null; problems: string[] }[];
+  };
+}
+
+function check(report: ReturnType<typeof doctorJson>, id: string) {
+  return report.checks.find((c) => c.id === id)!;
+}
+
+describe('otel-mlflow doctor against every MLflow version', () => {
+  for (const version of MLFLOW_VERSIONS) {
+    describe(`MLflow ${version}`, () => {
+      let server: FakeMlflow;
+      before(async () => {
+        server = await startFakeMlflow({ version });
+      });
+      after(() => server.close());
+
+      it('exits 0, and the traces it reports are stored with span types, token usage and previews', async () => {
+        const result = await runCli(['doctor', '--json', '--create-experiment', '--timeout', '10'], {
+          env: { MLFLOW_TRACKING_URI: server.url, MLFLOW_EXPERIMENT_NAME_BASIC: EXPERIMENT },
+        });
+        assert.equal(result.code, 0, result.stderr + result.stdout);
+        const report = doctorJson(result.stdout);
+        assert.equal(report.ok, true);
+        assert.equal(report.serverVersion, version);
+        assert.equal(report.exportRoute, 'otlp');
+        assert.equal(report.traces.length, 3);
+        const experimentId = [...server.store.experiments.values()].find((e) => e.name === EXPERIMENT)!.experimentId;
+        for (const trace of report.traces) {
+          assert.equal(trace.state, 'OK');
+          assert.deepEqual([...trace.spans].sort(), ['agent_execution', 'llm_call', 'postprocess', 'preprocess']);
+          assert.ok(trace.url?.includes(`/#/experiments/${experimentId}/traces`), trace.url ?? 'no url');
+          const stored = server.store.getTrace(trace.traceId);
+          assert.ok(stored, `${trace.traceId} is in the server's store`);
+          assert.equal(stored.info.trace_location.mlflow_experiment.experiment_id, experimentId);
+          const llm = stored.spans.find((s) => s.name === 'llm_call')!;
+          assert.equal(llm.attributes['mlflow.spanType'], 'LLM');
+          const usage = llm.attributes['mlflow.chat.tokenUsage'];
+          // 3.6 keeps OTLP string attributes JSON-quoted, so its usage reads back as text.
+          const spanUsage = (typeof usage === 'string' ? JSON.parse(usage) : usage) as { total_tokens: number };
+          assert.equal(spanUsage.total_tokens, 21 + 2 * report.traces.indexOf(trace), 'usage on the LLM span');
+          if (version === '3.6.0') {
+            assert.equal(report.checks.find((c) => c.id === 'read-back')!.status, 'warn', '3.6 derives no token total: a warning');
+          } else {
+            const total = JSON.parse(stored.info.trace_metadata!['mlflow.trace.tokenUsage']!).total_tokens;
+            assert.equal(total, trace.tokenUsage?.total_tokens);
+            assert.equal(total, 21 + 2 * report.traces.indexOf(trace), 'usage summed once from the LLM span');
+          }
+          assert.ok(stored.info.request_preview, 'a request preview is stored');
+        }
+        const gzipped = server.requests.filter((r) => r.path === '/v1/traces' && r.headers['content-encoding'] === 'gzip');
+        if (version === '3.6.0') assert.equal(gzipped.length, 0, '3.6 refuses gzip');
+        else assert.ok(gzipped.length >= 3, 'gzip where the server takes it');
+        const otlpPosts = server.requests.filter((r) => r.path === '/v1/traces' && r.bodyBytes > 0);
+        assert.ok(otlpPosts.every((r) => r.headers['content-type'] === 'application/x-protobuf'));
+      });
+    });
+  }
+});
+
+describe('otel-mlflow doctor failure classes', () => {
+  it('names a stopped server and exits 4', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as { port: number };
+        probe.close(() => resolve(port));
+      });
+    });
+    const result = await runCli(['doctor'], { env: { MLFLOW_TRACKING_URI: `http://127.0.0.1:${port}` } });
+    assert.equal(result.code, 4, result.stderr + result.stdout);
+    assert.match(result.stdout, /refused/i);
+    assert.match(result.stdout, /hint:/);
+  });
+
+  it('names a wrong token and exits 5, without printing the token', async () => {
+    const server = await startFakeMlflow({ auth: { token: 'right-token-1234567890' } });
+    try {
+      const result = await runCli(['doctor'], {
+        env: { MLFLOW_TRACKING_URI: server.url, MLFLOW_TRACKING_TOKEN: 'wrong-token-0987654321' },
+      });
+      assert.equal(result.code, 5, result.stderr + result.stdout);
+      assert.match(result.stdout, /401|credentials|unauthori[sz]ed/i);
+      assert.doesNotMatch(result.stdout + result.stderr, /wrong-token-0987654321/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('tells a proxy refusing credentials from MLflow', async () => {
+    const server = await startFakeMlflow({ proxy: { token: 'proxy-token-123456789012' } });
+    try {
+      const result = await runCli(['doctor'], { env: { MLFLOW_TRACKING_URI: server.url } });
+      assert.equal(result.code, 5, result.stderr + result.stdout);
+      assert.match(result.stdout, /proxy/i);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('names an unknown experiment, exits 6, and says how to create it', async () => {
+    const server = await startFakeMlflow();
+    try {
+      const result = await runCli(['doctor', '--experiment', 'no-such-experiment'], { env: { MLFLOW_TRACKING_URI: server.url } });
+      assert.equal(result.code, 6, result.stderr + result.stdout);
+      assert.match(result.stdout, /no-such-experiment.*does not exist/);
+      assert.match(result.stdout, /--create-experiment/);
+      assert.equal(server.store.traces().length, 0, 'nothing was sent');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('reports a deleted experiment with the fix, and restores it with --create-experiment', async () => {
+    const server = await startFakeMlflow();
+    try {
+      const id = server.createExperiment('gone');
+      server.deleteExperiment(id);
+      const refused = await runCli(['doctor', '--experiment', 'gone'], { env: { MLFLOW_TRACKING_URI: server.url } });
+      assert.equal(refused.code, 6, refused.stderr + refused.stdout);
+      assert.match(refused.stdout, /deleted/);
+      assert.match(refused.stdout, new RegExp(`mlflow experiments restore --experiment-id ${id}`));
+      const restored = await runCli(['doctor', '--experiment', 'gone', '--create-experiment', '--json'], {
+        env: { MLFLOW_TRACKING_URI: server.url },
+      });
+      assert.equal(restored.code, 0, restored.stderr + restored.stdout);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('on a file-store server exits 9 naming the cause and the fix, after proving the REST path works', async () => {
+    const server = await startFakeMlflow({ backend: 'file' });
+    try {
+      const result = await runCli(['doctor', '--json', '--create-experiment'], { env: { MLFLOW_TRACKING_URI: server.url } });
+      assert.equal(result.code, 9, result.stderr + result.stdout);
+      const report = doctorJson(result.stdout);
+      const path = check(report, 'export-path');
+      assert.equal(path.status, 'fail');
+      assert.match(path.detail, /file store/);
+      assert.match(path.hint ?? '', /--backend-store-uri sqlite:\/\/\/mlflow\.db/);
+      assert.equal(check(report, 'read-back').status, 'ok');
+      assert.equal(server.store.traces().filter((t) => t.loggedVia === 'rest').length, 3);
+
+      const accepted = await runCli(['doctor', '--export-path', 'rest'], { env: { MLFLOW_TRACKING_URI: server.url, MLFLOW_EXPERIMENT_NAME_BASIC: 'otel-mlflow-doctor' } });
+      assert.equal(accepted.code, 0, accepted.stderr + accepted.stdout);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('exits 3 with every configuration problem at once', async () => {
+    const result = await runCli(['doctor'], {
+      env: { MLFLOW_TRACKING_URI: 'ftp://example.invalid', MLFLOW_EXPERIMENT_ID: 'abc' },
+    });
+    assert.equal(result.code, 3, result.stderr + result.stdout);
+    assert.match(result.stdout, /MLFLOW_TRACKING_URI/);
+    assert.match(result.stdout, /MLFLOW_EXPERIMENT_ID/);
+  });
+
+  it('with nothing configured exits 3 and says what to set', async () => {
+    const result = await runCli(['doctor']);
+    assert.equal(result.code, 3, result.stderr + result.stdout);
+    assert.match(result.stdout, /MLFLOW_TRACKING_URI/);
+  });
+});
