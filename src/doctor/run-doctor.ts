@@ -128,6 +128,12 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
   }
   const selfHosted = destination?.kind === 'mlflow';
   const isCollector = destination?.kind === 'otlp';
+  // A Unity Catalog table takes spans without an experiment, and is read with SQL, not MLflow's APIs.
+  const usesExperiment = destination?.kind === 'mlflow' || destination?.kind === 'databricks';
+  const withoutExperiment = (): Outcome =>
+    isCollector
+      ? skippedForCollector()
+      : { status: 'skipped', detail: 'a Unity Catalog table needs no experiment; credentials are checked on export' };
 
   await run('reachable', async () => (isCollector ? skippedForCollector() : checkReachable(http!)));
 
@@ -145,7 +151,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
   let experiment: Experiment | undefined;
   let experimentId: string | undefined;
   await run('credentials', async () => {
-    if (isCollector) return skippedForCollector();
+    if (!usesExperiment) return withoutExperiment();
     const ref = config!.experiment;
     // Any authenticated answer proves the credentials; the experiment lookup is needed next anyway.
     experiment =
@@ -154,7 +160,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
   });
 
   await run('experiment', async () => {
-    if (isCollector) return skippedForCollector();
+    if (!usesExperiment) return withoutExperiment();
     const resolved = await ensureExperiment(http!, config!, experiment, input);
     experiment = resolved.experiment;
     experimentId = experiment.experimentId;
@@ -229,9 +235,16 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
   });
 
   await run('read-back', async () => {
-    if (!http || isCollector) return { status: 'skipped', detail: 'a collector cannot be read back; check your tracing backend' };
+    if (!usesExperiment) {
+      return {
+        status: 'skipped',
+        detail: isCollector
+          ? 'a collector cannot be read back; look for the traces in its backend'
+          : `query the table with SQL to see them: SELECT * FROM ${destination?.kind === 'databricks-uc' ? destination.table.value : ''}`,
+      };
+    }
     const deadline = Date.now() + input.readBackTimeoutMs;
-    const spansFrom = destination!.kind === 'mlflow' ? 'mlflow' : 'databricks';
+    const spansFrom = selfHosted ? 'mlflow' : 'databricks';
     const exported = sent.filter((trace) => report.traces.find((t) => t.traceId === trace.traceId)?.exported);
     const expectTokenTotal = plan?.kind !== 'otlp' || capabilities?.sumsTokenUsage !== false;
     const results = await Promise.all(
@@ -315,7 +328,7 @@ async function checkReachable(http: MlflowHttp): Promise<Outcome> {
   const response = await http.request({ method: 'GET', path: '/health', auth: false, raw: true });
   const ms = Math.round(performance.now() - started);
   const tls = url.protocol === 'https:' ? ', TLS ok' : '';
-  return { status: 'ok', detail: `${url.host}: DNS ${dnsMs} ms, TCP${tls}, HTTP ${response.status} in ${ms} ms` };
+  return { status: 'ok', detail: `${url.host}: DNS ${dnsMs} ms; connected${tls}; HTTP ${response.status} in ${ms} ms` };
 }
 
 async function identifyServer(http: MlflowHttp): Promise<{ version?: string; outcome: Outcome }> {
