@@ -15,8 +15,13 @@ export function formatCheck(paint: ChalkInstance, result: CheckResult): string[]
   return result.hint && result.status !== 'ok' ? [head, `          ${paint.dim(`hint: ${result.hint}`)}`] : [head];
 }
 
+export interface CheckReporter extends DoctorReporter {
+  /** Clears the spinner so a prompt can use the terminal. */
+  suspend(): void;
+}
+
 /** A spinner per check on a terminal; plain result lines otherwise; nothing at all with --json. */
-export async function createCheckReporter(ctx: CommandContext): Promise<DoctorReporter | undefined> {
+export async function createCheckReporter(ctx: CommandContext): Promise<CheckReporter | undefined> {
   if (ctx.globals.json) return undefined;
   const paint = createPainter(ctx);
   const ora = ctx.interactive ? (await import('ora')).default : undefined;
@@ -29,6 +34,10 @@ export async function createCheckReporter(ctx: CommandContext): Promise<DoctorRe
       spinner?.stop();
       spinner = undefined;
       for (const line of formatCheck(paint, result)) writeLine(ctx.stdout, line);
+    },
+    suspend() {
+      spinner?.stop();
+      spinner = undefined;
     },
   };
 }

@@ -10,27 +10,23 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
   const traces = wholeNumber(options.traces, '--traces', 1, MAX_TEST_TRACES);
   const timeoutSeconds = wholeNumber(options.timeout, '--timeout', 1, 600);
   const canAsk = ctx.interactive && !ctx.globals.json;
+  const reporter = await createCheckReporter(ctx);
+  const confirm = async (question: string) => {
+    reporter?.suspend();
+    const { confirm: ask } = await import('@inquirer/prompts');
+    return ask({ message: question, default: true });
+  };
   const report = await runDoctor({
     config: { cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags, purpose: 'doctor' },
     traces,
     createExperiment: options.createExperiment === true,
     readBackTimeoutMs: timeoutSeconds * 1000,
-    ...(canAsk && { confirm: askYesNo }),
-    ...(await reporterOption(ctx)),
+    ...(canAsk && { confirm }),
+    ...(reporter && { reporter }),
   });
   if (ctx.globals.json) writeJson(ctx.stdout, toJson(report));
   else renderSummary(ctx, report);
   return report.exitCode;
-}
-
-async function reporterOption(ctx: CommandContext) {
-  const reporter = await createCheckReporter(ctx);
-  return reporter ? { reporter } : {};
-}
-
-async function askYesNo(question: string): Promise<boolean> {
-  const { confirm } = await import('@inquirer/prompts');
-  return confirm({ message: question, default: true });
 }
 
 function wholeNumber(value: unknown, flag: string, min: number, max: number): number {
