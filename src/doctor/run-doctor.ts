@@ -222,16 +222,16 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
       });
     }
     if (exportReport.failed > 0 || exportReport.pending > 0) {
-      const reasons = [...new Set(failures.map((f) => (f.status ? `HTTP ${f.status}: ${f.reason}` : f.reason)))];
+      const reasons = [...new Set(failures.map((f) => f.reason ?? `HTTP ${f.status}`))];
       const pending = exportReport.pending > 0 ? `; ${exportReport.pending} still pending at the deadline` : '';
       return {
         status: 'fail',
         exitCode: ExitCode.export,
-        detail: `${exportReport.exported} of ${sent.length} traces exported${pending}; refused: ${reasons.join('; ')}`,
+        detail: `${exportReport.exported} of ${plural(sent.length, 'trace')} exported${pending}; refused: ${reasons.join('; ')}`,
         hint: exportHint(failures[0]?.status),
       };
     }
-    return { status: 'ok', detail: `${sent.length} traces exported via ${routeName(plan)}` };
+    return { status: 'ok', detail: `${plural(sent.length, 'trace')} exported via ${routeName(plan)}` };
   });
 
   await run('read-back', async () => {
@@ -256,14 +256,14 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
       return {
         status: 'fail',
         exitCode: ExitCode.readback,
-        detail: `${results.length - broken.length} of ${results.length} traces verified; ${broken
+        detail: `${results.length - broken.length} of ${plural(results.length, 'trace')} verified; ${broken
           .map((r) => `${r.traceId}: ${r.problems.join(', ')}`)
           .join('; ')}`,
         hint: `traces were accepted but did not read back intact within ${Math.round(input.readBackTimeoutMs / 1000)} s; raise --timeout, or check the server log`,
       };
     }
     const notes = [...new Set(results.flatMap((r) => r.notes))];
-    const summary = `${results.length} traces found with ${results[0]?.spanNames.length ?? 0} spans each, span types intact`;
+    const summary = `${plural(results.length, 'trace')} found with ${results[0]?.spanNames.length ?? 0} spans each, span types intact`;
     return notes.length > 0
       ? { status: 'warn', detail: `${summary}; ${notes.join('; ')}`, hint: 'MLflow 3.7+ derives readable previews and token totals' }
       : { status: 'ok', detail: summary };
@@ -427,13 +427,17 @@ function describePlan(plan: ExportPlan, config: ResolvedConfig): Outcome {
   }
 }
 
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
 function routeName(plan: ExportPlan): string {
   return { otlp: 'OTLP', rest: 'MLflow REST', uc: 'OTLP to Unity Catalog', collector: 'OTLP collector' }[plan.kind];
 }
 
 function exportHint(status: number | undefined): string {
   if (status === 401 || status === 403) return 'the server refused the credentials on export; check the token and its permissions';
-  if (status === 400) return 'the server refused the payload format; run `otel-mlflow doctor --verbose` and report the server version';
+  if (status === 400) return 'the server refused the payload format (reason above); try --otlp-encoding protobuf, or --export-path rest';
   if (status === 404 || status === 422) return 'the experiment id was refused; check MLFLOW_EXPERIMENT_ID / the experiment name';
   return 'check the server log for the failing request';
 }

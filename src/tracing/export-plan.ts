@@ -74,7 +74,7 @@ async function chooseSelfHosted(
   const probe = await probeOtlpRoute(http);
   if (!probe.available) {
     if (config.exportPath.value === 'otlp') throw otlpUnavailableError(probe, config);
-    return rest([`OTLP route unavailable (HTTP ${probe.status}: ${probe.reason}); using MLflow REST`], probe);
+    return rest([`OTLP route unavailable (${probe.reason}); using MLflow REST`], probe);
   }
   const notes: string[] = [];
   let encoding = config.otlpEncoding.value;
@@ -98,7 +98,7 @@ export function otlpUnavailableError(
         ? 'the server has no /v1/traces route (MLflow older than 3.6, or started under gunicorn/waitress)'
         : 'the server failed on /v1/traces';
   const uri = config.destination.kind === 'mlflow' ? config.destination.trackingUri.value : 'the server';
-  return new ExpectedError(`OTLP export to ${uri} is unavailable: ${why} (HTTP ${probe.status}: ${probe.reason})`, {
+  return new ExpectedError(`OTLP export to ${uri} is unavailable: ${why} (${probe.reason})`, {
     exitCode: ExitCode.otlpUnavailable,
     hint:
       probe.cause === 'file-store'

@@ -1,13 +1,13 @@
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { MlflowHttp } from '../mlflow/http.ts';
 import type { OtlpEncoding } from '../config/types.ts';
 import { otlpAttributes } from './encode-attributes.ts';
 import type { ExportLedger, ExportRoute } from './export-ledger.ts';
-import { groupByTrace, sendWithRetry } from './send-trace.ts';
+import { PerTraceExporter } from './per-trace-exporter.ts';
+import { sendWithRetry } from './send-trace.ts';
 import { mlflowTraceId } from './trace-id.ts';
 
 const gzip = promisify(gzipCallback);
@@ -30,28 +30,15 @@ export interface OtlpTraceTarget {
  * so a request per trace makes every refusal attributable to one trace and keeps a bad span from
  * taking other traces with it (3.11+ reject a whole request for one bad trace).
  */
-export class OtlpTraceExporter implements SpanExporter {
+export class OtlpTraceExporter extends PerTraceExporter {
   readonly #target: OtlpTraceTarget;
 
   constructor(target: OtlpTraceTarget) {
+    super();
     this.#target = target;
   }
 
-  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
-    Promise.all([...groupByTrace(spans).values()].map((trace) => this.#exportTrace(trace))).then(
-      (outcomes) =>
-        resultCallback(
-          outcomes.every(Boolean)
-            ? { code: ExportResultCode.SUCCESS }
-            : { code: ExportResultCode.FAILED, error: new Error('some traces were refused') },
-        ),
-      (error: unknown) => resultCallback({ code: ExportResultCode.FAILED, error: error as Error }),
-    );
-  }
-
-  async shutdown(): Promise<void> {}
-
-  async #exportTrace(spans: ReadableSpan[]): Promise<boolean> {
+  protected async exportTrace(spans: ReadableSpan[]): Promise<boolean> {
     const target = this.#target;
     const traceId = mlflowTraceId(spans[0]!.spanContext().traceId);
     const wire = spans.map(withOtlpAttributes);

@@ -1,9 +1,9 @@
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { MlflowHttp } from '../mlflow/http.ts';
 import type { ExportLedger } from './export-ledger.ts';
 import { buildRestTracePayload } from './rest-trace-payload.ts';
-import { groupByTrace, sendWithRetry, type SendOutcome } from './send-trace.ts';
+import { PerTraceExporter } from './per-trace-exporter.ts';
+import { sendWithRetry, type SendOutcome } from './send-trace.ts';
 
 export interface RestTraceTarget {
   http: MlflowHttp;
@@ -18,28 +18,15 @@ export interface RestTraceTarget {
  * servers without an OTLP route (file store, old versions). A trace registered without its spans
  * shows in lists but cannot be opened, so a failed upload counts as a failed export.
  */
-export class RestTraceExporter implements SpanExporter {
+export class RestTraceExporter extends PerTraceExporter {
   readonly #target: RestTraceTarget;
 
   constructor(target: RestTraceTarget) {
+    super();
     this.#target = target;
   }
 
-  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
-    Promise.all([...groupByTrace(spans).values()].map((trace) => this.#exportTrace(trace))).then(
-      (outcomes) =>
-        resultCallback(
-          outcomes.every(Boolean)
-            ? { code: ExportResultCode.SUCCESS }
-            : { code: ExportResultCode.FAILED, error: new Error('some traces were refused') },
-        ),
-      (error: unknown) => resultCallback({ code: ExportResultCode.FAILED, error: error as Error }),
-    );
-  }
-
-  async shutdown(): Promise<void> {}
-
-  async #exportTrace(spans: ReadableSpan[]): Promise<boolean> {
+  protected async exportTrace(spans: ReadableSpan[]): Promise<boolean> {
     const target = this.#target;
     const payload = buildRestTracePayload(spans, target.experimentId);
     const outcome = await this.#send(payload.traceId, payload.startTraceBody, payload.tracesJson);

@@ -101,6 +101,22 @@ describe('otel-mlflow doctor failure classes', () => {
     }
   });
 
+  it('sends Basic credentials on every call, /v1/traces included, and passes', async () => {
+    const server = await startFakeMlflow({ auth: { username: 'alice', password: 'alice-password-123456' } });
+    try {
+      const result = await runCli(['doctor', '--create-experiment'], {
+        env: { MLFLOW_TRACKING_URI: server.url, MLFLOW_TRACKING_USERNAME: 'alice', MLFLOW_TRACKING_PASSWORD: 'alice-password-123456' },
+      });
+      assert.equal(result.code, 0, result.stderr + result.stdout);
+      assert.match(result.stdout, /Basic auth as alice/);
+      const exports = server.requests.filter((r) => r.method === 'POST' && r.path === '/v1/traces');
+      assert.ok(exports.length >= 3 && exports.every((r) => r.headers.authorization?.startsWith('Basic ')));
+      assert.doesNotMatch(result.stdout + result.stderr, /alice-password-123456/);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('tells a proxy refusing credentials from MLflow', async () => {
     const server = await startFakeMlflow({ proxy: { token: 'proxy-token-123456789012' } });
     try {
