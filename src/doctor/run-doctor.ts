@@ -4,10 +4,10 @@ import { loadConfig } from '../config/load-config.ts';
 import { describeSource } from '../config/mask.ts';
 import type { LoadConfigOptions, ResolvedConfig } from '../config/types.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
-import { createAuthProvider, type AuthProvider } from '../mlflow/auth.ts';
+import { connectToTracking } from '../mlflow/connect.ts';
 import { MlflowApiError } from '../mlflow/errors.ts';
 import { createExperiment, getExperiment, getExperimentByName, restoreExperiment, type Experiment } from '../mlflow/experiments.ts';
-import { createMlflowHttp, type MlflowHttp } from '../mlflow/http.ts';
+import type { MlflowHttp } from '../mlflow/http.ts';
 import { capabilitiesFor, compareVersions, type ServerCapabilities } from '../mlflow/server-info.ts';
 import { experimentUrl, traceUrl } from '../mlflow/ui-links.ts';
 import type { ExportReport } from '../tracing/export-ledger.ts';
@@ -119,13 +119,9 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
 
   const destination = config?.destination;
   report.destination = destination?.kind ?? 'none';
-  let http: MlflowHttp | undefined;
-  let auth: AuthProvider | undefined;
-  if (config && destination && destination.kind !== 'otlp' && destination.kind !== 'none') {
-    const baseUrl = destination.kind === 'mlflow' ? destination.trackingUri.value : destination.host.value;
-    auth = createAuthProvider(config.auth, { host: baseUrl });
-    http = createMlflowHttp({ baseUrl, auth, userAgent: `otel-mlflow/${VERSION}` });
-  }
+  const connection = config && connectToTracking(config);
+  const http = connection?.http;
+  const auth = connection?.auth;
   const selfHosted = destination?.kind === 'mlflow';
   const isCollector = destination?.kind === 'otlp';
   // A Unity Catalog table takes spans without an experiment, and is read with SQL, not MLflow's APIs.
@@ -164,11 +160,8 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
     const resolved = await ensureExperiment(http!, config!, experiment, input);
     experiment = resolved.experiment;
     experimentId = experiment.experimentId;
-    report.experiment = {
-      id: experimentId,
-      name: experiment.name,
-      ...(experimentUrl(destination!, experimentId) && { url: experimentUrl(destination!, experimentId)! }),
-    };
+    const url = experimentUrl(destination!, experimentId);
+    report.experiment = { id: experimentId, name: experiment.name, ...(url && { url }) };
     return resolved.outcome;
   });
 
@@ -209,6 +202,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
     report.export = counts;
     for (const trace of sent) {
       const record = tracing.ledger.find(trace.traceId);
+      const url = experimentId ? traceUrl(destination!, experimentId, trace.traceId) : undefined;
       report.traces.push({
         traceId: trace.traceId,
         found: false,
@@ -218,7 +212,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
         notes: [],
         exported: record?.ok === true,
         ...(record && !record.ok && { exportError: record.reason ?? `HTTP ${record.status}` }),
-        ...(experimentId && traceUrl(destination!, experimentId, trace.traceId) && { url: traceUrl(destination!, experimentId, trace.traceId)! }),
+        ...(url && { url }),
       });
     }
     if (exportReport.failed > 0 || exportReport.pending > 0) {
