@@ -58,7 +58,7 @@ function globalsFrom(options: Record<string, unknown>): GlobalOptions {
   };
 }
 
-const FLAG_KEYS = ['config', 'profile', 'trackingUri', 'experiment', 'experimentId', 'exportPath', 'otlpEncoding', 'ucTable'] as const;
+const FLAG_KEYS = ['config', 'profile', 'trackingUri', 'experiment', 'experimentId', 'exportPath', 'otlpEncoding', 'ucTable', 'provider', 'model'] as const;
 
 function flagsFrom(options: Record<string, unknown>): FlagValues {
   const flags: FlagValues = {};
@@ -66,6 +66,8 @@ function flagsFrom(options: Record<string, unknown>): FlagValues {
     const value = options[key];
     if (typeof value === 'string') flags[key] = value;
   }
+  // `--no-capture-content` is the only way to say it on the command line; absent means "not given".
+  if (options.captureContent === false) flags.captureContent = 'false';
   return flags;
 }
 

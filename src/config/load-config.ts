@@ -56,6 +56,11 @@ export async function loadConfig(options: LoadConfigOptions): Promise<ResolvedCo
       ...(values.openaiApiKey && { apiKey: sourced(values.openaiApiKey) }),
       ...(values.openaiBaseUrl && { baseUrl: sourced(values.openaiBaseUrl) }),
     },
+    llm: {
+      ...(values.llmProvider && { provider: sourced(values.llmProvider) }),
+      ...(values.llmModel && { model: sourced(values.llmModel) }),
+      captureContent: sourced(defaulted(values, 'captureContent')),
+    },
     files: {
       ...(dotenv && { dotenv: dotenv.path }),
       ...(configFile.file && { configFile: configFile.file.path }),

@@ -1,5 +1,6 @@
 import {
   oneOf,
+  parseBoolean,
   parseDatabricksHost,
   parseExperimentId,
   parseHttpUrl,
@@ -104,6 +105,21 @@ export const CONFIG_OPTIONS = {
   resourceAttributes: record({ env: ['OTEL_RESOURCE_ATTRIBUTES'], file: 'resourceAttributes' }),
   openaiApiKey: scalar({ env: ['OPENAI_API_KEY'], secret: true, parse: parseText }),
   openaiBaseUrl: scalar({ env: ['OPENAI_BASE_URL'], file: 'openaiBaseUrl', parse: parseHttpUrl }),
+  llmProvider: scalar({
+    flag: 'provider',
+    env: ['OTEL_MLFLOW_LLM_PROVIDER'],
+    file: 'llmProvider',
+    parse: oneOf(['openai', 'databricks', 'offline']),
+  }),
+  llmModel: scalar({ flag: 'model', env: ['OTEL_MLFLOW_LLM_MODEL'], file: 'llmModel', parse: parseText }),
+  captureContent: scalar({
+    flag: 'captureContent',
+    env: ['OTEL_MLFLOW_CAPTURE_CONTENT', 'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT'],
+    file: 'captureContent',
+    parse: parseBoolean,
+    // MLflow's Traces view is useless without message content.
+    default: () => true,
+  }),
 };
 
 export type OptionKey = keyof typeof CONFIG_OPTIONS;

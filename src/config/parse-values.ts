@@ -24,6 +24,14 @@ export function oneOf<const T extends string>(choices: readonly T[]): Parse<T> {
       : fail(`must be one of ${choices.join(', ')} (got '${text}')`);
 }
 
+/** Booleans as people write them in env files: true/false, 1/0, yes/no, on/off. */
+export function parseBoolean(text: string): Parsed<boolean> {
+  const value = text.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(value)) return ok(true);
+  if (['false', '0', 'no', 'off'].includes(value)) return ok(false);
+  return fail(`must be true or false (got '${text}')`);
+}
+
 export function parseExperimentId(text: string): Parsed<string> {
   return /^\d+$/.test(text)
     ? ok(text)

@@ -17,6 +17,7 @@ export interface Sourced<T> {
 export type ConfigPurpose = 'doctor' | 'app';
 
 export type ExportPath = 'auto' | 'otlp' | 'rest';
+export type LlmProviderName = 'openai' | 'databricks' | 'offline';
 export type OtlpEncoding = 'protobuf' | 'json';
 
 export type Destination =
@@ -54,6 +55,13 @@ export interface ResolvedConfig {
     apiKey?: Sourced<string>;
     baseUrl?: Sourced<string>;
   };
+  llm: {
+    /** Absent when not chosen: the app picks openai with an API key, else the offline model. */
+    provider?: Sourced<LlmProviderName>;
+    model?: Sourced<string>;
+    /** Record message content on LLM spans (on by default; MLflow is of little use without it). */
+    captureContent: Sourced<boolean>;
+  };
   /** Every file that contributed (the .env, the config file, ~/.databrickscfg), for doctor's first check. */
   files: { dotenv?: string; configFile?: string; databricksCfg?: string };
   /**
@@ -80,6 +88,10 @@ export interface FlagValues {
   exportPath?: string;
   otlpEncoding?: string;
   ucTable?: string;
+  provider?: string;
+  model?: string;
+  /** 'true' / 'false' as given on the command line. */
+  captureContent?: string;
 }
 
 export interface LoadConfigOptions {

@@ -83,6 +83,7 @@ describe('precedence: flag > env > .env > config file > ~/.databrickscfg > defau
         ['exportPath', 'rest', 'flag --export-path'],
         ['otlpEncoding', 'protobuf', 'default'],
         ['serviceName', 'otel-mlflow', 'default'],
+        ['captureContent', 'true', 'default'],
       ],
     );
     assert.deepEqual(config.files, { dotenv: `${project.cwd}/.env`, configFile: `${project.cwd}/.otel-mlflowrc.json` });

@@ -40,6 +40,7 @@ function configFor(uri: string, overrides: Partial<Pick<ResolvedConfig, 'exportP
     serviceName: { value: 'test', source },
     resourceAttributes: { value: {}, source },
     openai: {},
+    llm: { captureContent: { value: true, source } },
     files: {},
     entries: [],
     ...overrides,
