@@ -12,6 +12,7 @@ type CommandModule = { run(ctx: CommandContext, options: Record<string, unknown>
 const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   doctor: () => import('./commands/doctor.ts') as Promise<CommandModule>,
   config: () => import('./commands/config.ts') as Promise<CommandModule>,
+  serve: () => import('./commands/serve.ts') as Promise<CommandModule>,
 };
 
 export function buildProgram(execute: (name: string, options: Record<string, unknown>, args: string[]) => Promise<void>): Command {
@@ -41,6 +42,17 @@ export function buildProgram(execute: (name: string, options: Record<string, unk
     .action((options: Record<string, unknown>, command: Command) => execute('doctor', { ...command.optsWithGlobals(), ...options }, []));
 
   program
+    .command('serve')
+    .description('run the traced LLM agent over HTTP: /chat, /rag/v1/answer, /agent/task, /docs')
+    .option('--port <port>', 'port to listen on (default 8000, or PORT)')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .addOption(new Option('--provider <provider>', 'LLM provider (default: openai with OPENAI_API_KEY, else offline)').choices(['openai', 'databricks', 'offline']))
+    .option('--model <model>', 'model or Databricks serving endpoint name')
+    .option('--no-capture-content', 'do not record message content on LLM spans')
+    .option('--auth-token <token>', 'require `Authorization: Bearer <token>` on every route but GET / (or OTEL_MLFLOW_AUTH_TOKEN)')
+    .action((options: Record<string, unknown>, command: Command) => execute('serve', { ...command.optsWithGlobals(), ...options }, []));
+
+  program
     .command('config')
     .description('print the resolved configuration and where each value came from (secrets masked)')
     .action((options: Record<string, unknown>, command: Command) => execute('config', { ...command.optsWithGlobals(), ...options }, []));
@@ -58,7 +70,7 @@ function globalsFrom(options: Record<string, unknown>): GlobalOptions {
   };
 }
 
-const FLAG_KEYS = ['config', 'profile', 'trackingUri', 'experiment', 'experimentId', 'exportPath', 'otlpEncoding', 'ucTable', 'provider', 'model'] as const;
+const FLAG_KEYS = ['config', 'profile', 'trackingUri', 'experiment', 'experimentId', 'exportPath', 'otlpEncoding', 'ucTable', 'provider', 'model', 'authToken'] as const;
 
 function flagsFrom(options: Record<string, unknown>): FlagValues {
   const flags: FlagValues = {};

@@ -56,6 +56,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<ResolvedCo
       ...(values.openaiApiKey && { apiKey: sourced(values.openaiApiKey) }),
       ...(values.openaiBaseUrl && { baseUrl: sourced(values.openaiBaseUrl) }),
     },
+    ...(values.authToken && { authToken: sourced(values.authToken) }),
     llm: {
       ...(values.llmProvider && { provider: sourced(values.llmProvider) }),
       ...(values.llmModel && { model: sourced(values.llmModel) }),

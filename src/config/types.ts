@@ -55,6 +55,8 @@ export interface ResolvedConfig {
     apiKey?: Sourced<string>;
     baseUrl?: Sourced<string>;
   };
+  /** Bearer token `serve` requires on every route but `GET /`. */
+  authToken?: Sourced<string>;
   llm: {
     /** Absent when not chosen: the app picks openai with an API key, else the offline model. */
     provider?: Sourced<LlmProviderName>;
@@ -92,6 +94,7 @@ export interface FlagValues {
   model?: string;
   /** 'true' / 'false' as given on the command line. */
   captureContent?: string;
+  authToken?: string;
 }
 
 export interface LoadConfigOptions {

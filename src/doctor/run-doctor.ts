@@ -6,7 +6,8 @@ import type { LoadConfigOptions, ResolvedConfig } from '../config/types.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
 import { connectToTracking } from '../mlflow/connect.ts';
 import { MlflowApiError } from '../mlflow/errors.ts';
-import { createExperiment, getExperiment, getExperimentByName, restoreExperiment, type Experiment } from '../mlflow/experiments.ts';
+import { ensureExperiment } from '../mlflow/ensure-experiment.ts';
+import { getExperiment, getExperimentByName, type Experiment } from '../mlflow/experiments.ts';
 import type { MlflowHttp } from '../mlflow/http.ts';
 import { capabilitiesFor, compareVersions, type ServerCapabilities } from '../mlflow/server-info.ts';
 import { experimentUrl, traceUrl } from '../mlflow/ui-links.ts';
@@ -157,12 +158,19 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
 
   await run('experiment', async () => {
     if (!usesExperiment) return withoutExperiment();
-    const resolved = await ensureExperiment(http!, config!, experiment, input);
+    const consent = input.createExperiment || (input.confirm ?? false);
+    const resolved = await ensureExperiment(http!, config!.experiment, {
+      createMissing: consent,
+      restoreDeleted: consent,
+      found: experiment,
+      experimentHint: 'set MLFLOW_EXPERIMENT_NAME_BASIC / --experiment to an existing one',
+    });
     experiment = resolved.experiment;
     experimentId = experiment.experimentId;
     const url = experimentUrl(destination!, experimentId);
     report.experiment = { id: experimentId, name: experiment.name, ...(url && { url }) };
-    return resolved.outcome;
+    const verb = { found: '', created: 'created ', restored: 'restored deleted experiment ' }[resolved.action];
+    return { status: 'ok', detail: `${verb}${resolved.label} (id ${experimentId})` };
   });
 
   let plan: ExportPlan | undefined;
@@ -352,49 +360,6 @@ async function identifyServer(http: MlflowHttp): Promise<{ version?: string; out
   return { version, outcome: { status: 'ok', detail: `MLflow ${version}` } };
 }
 
-async function ensureExperiment(
-  http: MlflowHttp,
-  config: ResolvedConfig,
-  found: Experiment | undefined,
-  input: DoctorInput,
-): Promise<{ experiment: Experiment; outcome: Outcome }> {
-  const ref = config.experiment;
-  const label = ref.kind === 'id' ? `id ${ref.id.value}` : `'${ref.name.value}'`;
-  const from = describeSource(ref.kind === 'id' ? ref.id.source : ref.name.source);
-  if (found?.lifecycleStage === 'deleted') {
-    const restore =
-      input.createExperiment || ((await input.confirm?.(`Experiment ${label} is deleted. Restore it?`)) ?? false);
-    if (restore) {
-      await restoreExperiment(http, found.experimentId);
-      return { experiment: { ...found, lifecycleStage: 'active' }, outcome: { status: 'ok', detail: `restored deleted experiment ${label} (id ${found.experimentId})` } };
-    }
-    throw new ExpectedError(`experiment ${label} (id ${found.experimentId}, from ${from}) is deleted`, {
-      exitCode: ExitCode.experiment,
-      hint: `restore it (\`mlflow experiments restore --experiment-id ${found.experimentId}\`, or rerun with --create-experiment), or choose another name with --experiment`,
-    });
-  }
-  if (found) return { experiment: found, outcome: { status: 'ok', detail: `${label} (id ${found.experimentId}, from ${from})` } };
-  if (ref.kind === 'id') {
-    throw new ExpectedError(`experiment id ${ref.id.value} (from ${from}) does not exist`, {
-      exitCode: ExitCode.experiment,
-      hint: 'check MLFLOW_EXPERIMENT_ID, or name the experiment instead with --experiment (doctor can create it)',
-    });
-  }
-  const create =
-    input.createExperiment || ((await input.confirm?.(`Experiment ${label} does not exist. Create it?`)) ?? false);
-  if (!create) {
-    throw new ExpectedError(`experiment ${label} (from ${from}) does not exist`, {
-      exitCode: ExitCode.experiment,
-      hint: 'rerun with --create-experiment to create it, or set MLFLOW_EXPERIMENT_NAME_BASIC / --experiment to an existing one',
-    });
-  }
-  const id = await createExperiment(http, ref.name.value);
-  return {
-    experiment: { experimentId: id, name: ref.name.value, lifecycleStage: 'active' },
-    outcome: { status: 'ok', detail: `created ${label} (id ${id})` },
-  };
-}
-
 function describePlan(plan: ExportPlan, config: ResolvedConfig): Outcome {
   switch (plan.kind) {
     case 'otlp':
@@ -418,6 +383,8 @@ function describePlan(plan: ExportPlan, config: ResolvedConfig): Outcome {
       return { status: 'ok', detail: `OTLP/HTTP protobuf to Unity Catalog table ${plan.table}` };
     case 'collector':
       return { status: 'ok', detail: `OTLP/HTTP ${plan.encoding} to ${plan.endpoint}` };
+    case 'none':
+      throw new ExpectedError('no tracking destination is configured', { exitCode: ExitCode.config });
   }
 }
 
@@ -426,7 +393,7 @@ function plural(count: number, noun: string): string {
 }
 
 function routeName(plan: ExportPlan): string {
-  return { otlp: 'OTLP', rest: 'MLflow REST', uc: 'OTLP to Unity Catalog', collector: 'OTLP collector' }[plan.kind];
+  return { otlp: 'OTLP', rest: 'MLflow REST', uc: 'OTLP to Unity Catalog', collector: 'OTLP collector', none: 'nowhere' }[plan.kind];
 }
 
 function exportHint(status: number | undefined): string {

@@ -1,6 +1,6 @@
 import { context, propagation, trace, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { CompositePropagator, ExportResultCode, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { TracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { ExportLedger, type ExportReport } from './export-ledger.ts';
@@ -116,6 +116,8 @@ async function createExporter(plan: ExportPlan, ledger: ExportLedger): Promise<S
         artifactUpload: plan.artifactUpload,
         ledger,
       });
+    case 'none':
+      return { export: (_spans, done) => done({ code: ExportResultCode.SUCCESS }), shutdown: async () => {} };
     case 'collector': {
       // Loaded only here: most runs never talk to a collector.
       const { OTLPTraceExporter } =

@@ -17,7 +17,9 @@ export type ExportPlan =
       notes: string[];
     }
   | { kind: 'uc'; http: MlflowHttp; table: string; notes: string[] }
-  | { kind: 'collector'; endpoint: string; headers: Record<string, string>; encoding: OtlpEncoding; notes: string[] };
+  | { kind: 'collector'; endpoint: string; headers: Record<string, string>; encoding: OtlpEncoding; notes: string[] }
+  /** No destination configured: spans are made (responses still carry trace ids) but not sent anywhere. */
+  | { kind: 'none'; notes: string[] };
 
 export interface PlanInputs {
   config: ResolvedConfig;
@@ -51,7 +53,7 @@ export async function chooseExportPlan({ config, http, experimentId, capabilitie
     case 'mlflow':
       return chooseSelfHosted(config, required(http, 'http'), required(experimentId, 'experimentId'), capabilities);
     case 'none':
-      throw new Error('chooseExportPlan() called without a destination');
+      return { kind: 'none', notes: ['no tracking destination is configured; traces are not exported'] };
   }
 }
 

@@ -1,0 +1,196 @@
+import type { Tracer } from '@opentelemetry/api';
+import type { ChatCompletion, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { CompletionUsage } from 'openai/resources/completions';
+import { searchCorpus } from '../llm/retrieve.ts';
+import type { LlmClient } from '../llm/types.ts';
+import { withSpan } from '../tracing/with-span.ts';
+import { toLlmError } from './llm-errors.ts';
+import { AGENT_TOOLS, round, runTool } from './tools.ts';
+import type {
+  AgentService,
+  AgentStep,
+  AgentTaskRequest,
+  AgentTaskResult,
+  ChatRequest,
+  ChatResult,
+  ChatStreamEvent,
+  RagRequest,
+  RagResult,
+  Usage,
+} from './types.ts';
+
+const SYSTEM_PROMPT =
+  'You are a concise assistant for engineers who use Databricks, MLflow and OpenTelemetry. Answer in a few sentences.';
+const RAG_PROMPT = `${SYSTEM_PROMPT} Answer only from the context given, and name the passages you used.`;
+const AGENT_PROMPT = `${SYSTEM_PROMPT} Use the tools when they help: search_corpus for facts, calculator for arithmetic.`;
+export const DEFAULT_TOP_K = 3;
+export const DEFAULT_MAX_STEPS = 5;
+
+export interface AgentDeps {
+  llm: LlmClient;
+  tracer: Tracer;
+}
+
+/** The endpoints' work: each call nests its spans under the request's span and reports token usage. */
+export function createAgentService({ llm, tracer }: AgentDeps): AgentService {
+  const complete = async (messages: ChatCompletionMessageParam[], withTools = false): Promise<ChatCompletion> => {
+    try {
+      return await llm.client.chat.completions.create({
+        model: llm.model,
+        messages,
+        ...(withTools && { tools: AGENT_TOOLS, tool_choice: 'auto' as const }),
+      });
+    } catch (error) {
+      throw toLlmError(error, llm.provider);
+    }
+  };
+
+  return {
+    async chat(request: ChatRequest): Promise<ChatResult> {
+      const response = await complete(chatMessages(SYSTEM_PROMPT, request.query));
+      return { answer: answerOf(response), model: response.model || llm.model, usage: usageOf(response.usage) };
+    },
+
+    async *chatStream(request: ChatRequest, signal: AbortSignal): AsyncIterable<ChatStreamEvent> {
+      let stream;
+      try {
+        stream = await llm.client.chat.completions.create(
+          { model: llm.model, messages: chatMessages(SYSTEM_PROMPT, request.query), stream: true, stream_options: { include_usage: true } },
+          { signal },
+        );
+      } catch (error) {
+        throw toLlmError(error, llm.provider);
+      }
+      let answer = '';
+      let model = llm.model;
+      let usage: CompletionUsage | undefined;
+      try {
+        for await (const chunk of stream) {
+          if (chunk.model) model = chunk.model;
+          if (chunk.usage) usage = chunk.usage;
+          const text = chunk.choices[0]?.delta?.content;
+          if (text) {
+            answer += text;
+            yield { type: 'delta', text };
+          }
+        }
+      } catch (error) {
+        throw toLlmError(error, llm.provider);
+      }
+      yield { type: 'done', result: { answer, model, usage: usageOf(usage) } };
+    },
+
+    async rag(request: RagRequest): Promise<RagResult> {
+      const topK = request.top_k ?? DEFAULT_TOP_K;
+      const hits = await withSpan(
+        tracer,
+        'retrieve_documents',
+        {
+          type: 'RETRIEVER',
+          inputs: { query: request.query, top_k: topK },
+          // MLflow renders RETRIEVER outputs as documents: page_content, metadata, id.
+          outputs: (found) => ({
+            documents: found.map(({ passage, score }) => ({
+              id: passage.id,
+              page_content: passage.text,
+              metadata: { title: passage.title, score: round(score), ...(passage.url && { url: passage.url }) },
+            })),
+          }),
+        },
+        async () => searchCorpus(request.query, topK),
+      );
+      const contextText = await withSpan(
+        tracer,
+        'generate_context',
+        { type: 'CHAIN', inputs: { document_ids: hits.map((h) => h.passage.id) }, outputs: (text) => ({ context: text }) },
+        async () => hits.map(({ passage }, i) => `[${i + 1}] ${passage.title}: ${passage.text}`).join('\n\n'),
+      );
+      const response = await withSpan(
+        tracer,
+        'generate_answer',
+        { type: 'CHAIN', inputs: { query: request.query, context: contextText }, outputs: (r) => ({ answer: answerOf(r) }) },
+        () => complete([{ role: 'system', content: RAG_PROMPT }, { role: 'user', content: `Context:\n${contextText}\n\nQuestion: ${request.query}` }]),
+      );
+      return {
+        answer: answerOf(response),
+        model: response.model || llm.model,
+        sources: hits.map(({ passage, score }) => ({ id: passage.id, title: passage.title, score: round(score), ...(passage.url && { url: passage.url }) })),
+        usage: usageOf(response.usage),
+      };
+    },
+
+    async agentTask(request: AgentTaskRequest): Promise<AgentTaskResult> {
+      const maxSteps = request.max_steps ?? DEFAULT_MAX_STEPS;
+      const messages = chatMessages(AGENT_PROMPT, request.task);
+      const steps: AgentStep[] = [];
+      const usage: Usage = { input_tokens: 0, output_tokens: 0, total_tokens: 0 };
+      let model = llm.model;
+      for (let step = 1; step <= maxSteps; step++) {
+        const outcome = await withSpan(
+          tracer,
+          `step_${step}`,
+          { type: 'CHAIN', inputs: { step, messages: messages.length }, outputs: (o) => o.record ?? { answer: o.answer } },
+          async () => {
+            const response = await complete(messages, true);
+            model = response.model || model;
+            addUsage(usage, usageOf(response.usage));
+            const message = response.choices[0]?.message;
+            const toolCalls = (message?.tool_calls ?? []).filter((call) => call.type === 'function');
+            if (toolCalls.length === 0) return { answer: message?.content ?? '' };
+            messages.push({ role: 'assistant', content: message?.content ?? null, tool_calls: toolCalls });
+            const record: AgentStep = { step, tool_calls: [] };
+            for (const call of toolCalls) {
+              const ran = await withSpan<ReturnType<typeof runTool>>(
+                tracer,
+                call.function.name,
+                { type: 'TOOL', inputs: safeJson(call.function.arguments), outputs: (r) => r.result },
+                async (span) => {
+                  const result = runTool(call.function.name, call.function.arguments);
+                  if (!result.ok) span.setAttribute('otel_mlflow.tool.error', true);
+                  return result;
+                },
+              );
+              record.tool_calls.push({ name: call.function.name, arguments: ran.arguments, result: ran.result });
+              messages.push({ role: 'tool', tool_call_id: call.id, content: JSON.stringify(ran.result) });
+            }
+            return { record };
+          },
+        );
+        if (outcome.answer !== undefined) return { answer: outcome.answer, model, finished: true, steps, usage };
+        steps.push(outcome.record!);
+      }
+      return { answer: `Stopped after ${maxSteps} steps without a final answer.`, model, finished: false, steps, usage };
+    },
+  };
+}
+
+function chatMessages(system: string, user: string): ChatCompletionMessageParam[] {
+  return [
+    { role: 'system', content: system },
+    { role: 'user', content: user },
+  ];
+}
+
+function answerOf(response: ChatCompletion): string {
+  return response.choices[0]?.message?.content ?? '';
+}
+
+function usageOf(usage: CompletionUsage | undefined | null): Usage {
+  const input = usage?.prompt_tokens ?? 0;
+  const output = usage?.completion_tokens ?? 0;
+  return { input_tokens: input, output_tokens: output, total_tokens: usage?.total_tokens ?? input + output };
+}
+
+function addUsage(total: Usage, more: Usage): void {
+  total.input_tokens += more.input_tokens;
+  total.output_tokens += more.output_tokens;
+  total.total_tokens += more.total_tokens;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { raw: text };
+  }
+}

@@ -1,0 +1,121 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import type { CommandContext } from '../cli/context.ts';
+import { createPainter, writeLine } from '../cli/output.ts';
+import { ExitCode, ExpectedError } from '../errors.ts';
+import { startAppRuntime } from '../runtime/app-runtime.ts';
+import type { TraceExportRecord } from '../tracing/export-ledger.ts';
+import { VERSION } from '../version.ts';
+
+/** How long in-flight requests may take to finish after SIGINT/SIGTERM before connections are cut. */
+export const SHUTDOWN_DRAIN_MS = 10_000;
+/** How long the last traces may take to leave after the server stopped. */
+export const SHUTDOWN_FLUSH_MS = 10_000;
+const DEFAULT_PORT = 8000;
+
+export async function run(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {
+  const port = parsePort(options.port ?? ctx.env.PORT ?? DEFAULT_PORT);
+  const host = typeof options.host === 'string' ? options.host : '127.0.0.1';
+  const paint = createPainter(ctx);
+  const started = Date.now();
+
+  const runtime = await startAppRuntime({ cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags });
+  const [{ createApp }, { serve }] = await Promise.all([import('../server/app.ts'), import('@hono/node-server')]);
+  const app = createApp({
+    agent: runtime.agent,
+    tracer: runtime.tracer,
+    info: () => ({
+      status: 'ok',
+      version: VERSION,
+      tracing: { destination: runtime.target.description, route: runtime.target.route, ...(runtime.target.experiment && { experiment: runtime.target.experiment }) },
+      llm: { provider: runtime.llm.provider, model: runtime.llm.model },
+      uptime_seconds: Math.round((Date.now() - started) / 1000),
+    }),
+    traceLink: runtime.traceLink,
+    ...(runtime.config.authToken && { authToken: runtime.config.authToken.value }),
+    log: (line) => writeLine(ctx.stdout, line),
+  });
+
+  const server = serve({ fetch: app.fetch, port, hostname: host });
+  try {
+    await once(server, 'listening');
+  } catch (error) {
+    await runtime.shutdown(0);
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ExpectedError(`cannot listen on ${host}:${port}: ${code === 'EADDRINUSE' ? 'the port is in use' : (error as Error).message}`, {
+      exitCode: ExitCode.usage,
+      hint: 'choose another port with --port (or PORT), or stop what is using it',
+    });
+  }
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  writeLine(ctx.stdout, `otel-mlflow serve listening on ${paint.cyan(url)} (API docs: ${url}/docs)`);
+  writeLine(ctx.stdout, `traces go to ${runtime.target.description}${runtime.target.experiment ? `, experiment ${runtime.target.experiment.name ?? runtime.target.experiment.id}` : ''}`);
+  writeLine(ctx.stdout, `LLM: ${runtime.llm.describe()}${runtime.config.llm.captureContent.value ? '' : ' (message content not recorded)'}`);
+  for (const notice of runtime.notices) writeLine(ctx.stdout, paint.yellow(`note: ${notice}`));
+
+  const stopReporting = reportExportFailures(runtime.tracing.ledger.onRecord.bind(runtime.tracing.ledger), (line) =>
+    writeLine(ctx.stderr, paint.yellow(line)),
+  );
+  const signal = await untilSignal();
+  writeLine(ctx.stdout, `${signal}: finishing in-flight requests (up to ${SHUTDOWN_DRAIN_MS / 1000} s), then flushing traces`);
+
+  await closeServer(server, SHUTDOWN_DRAIN_MS);
+  const report = await runtime.shutdown(SHUTDOWN_FLUSH_MS);
+  stopReporting();
+  const lost = report.failed + report.pending;
+  writeLine(
+    ctx.stdout,
+    `traces: ${report.exported} exported, ${report.failed} failed${report.pending ? `, ${report.pending} not sent before the ${SHUTDOWN_FLUSH_MS / 1000} s deadline` : ''}`,
+  );
+  return lost > 0 ? ExitCode.export : ExitCode.ok;
+}
+
+function parsePort(value: unknown): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ExpectedError(`--port must be a whole number from 0 to 65535 (got '${String(value)}')`, { exitCode: ExitCode.usage });
+  }
+  return port;
+}
+
+/** A second signal while shutting down means "now": exit at once. */
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+      process.once('SIGINT', () => process.exit(130));
+      process.once('SIGTERM', () => process.exit(143));
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+/** Stops accepting, lets in-flight requests finish, and cuts what is still open at the deadline. */
+async function closeServer(server: ReturnType<typeof import('@hono/node-server').serve>, deadlineMs: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  if ('closeIdleConnections' in server) server.closeIdleConnections();
+  const timer = setTimeout(() => {
+    if ('closeAllConnections' in server) server.closeAllConnections();
+  }, deadlineMs);
+  await closed;
+  clearTimeout(timer);
+}
+
+/** One line per distinct failure reason, so a broken destination is visible without flooding the log. */
+function reportExportFailures(
+  subscribe: (listener: (record: TraceExportRecord) => void) => () => void,
+  warn: (line: string) => void,
+): () => void {
+  const seen = new Map<string, number>();
+  return subscribe((record) => {
+    if (record.ok) return;
+    const reason = record.reason ?? `HTTP ${record.status}`;
+    const count = (seen.get(reason) ?? 0) + 1;
+    seen.set(reason, count);
+    if (count === 1) warn(`warning: trace ${record.traceId} was not exported: ${reason} (further traces failing the same way are counted, not printed)`);
+  });
+}

@@ -1,0 +1,98 @@
+import { context, trace, type Attributes, type Tracer } from '@opentelemetry/api';
+import type OpenAI from 'openai';
+import type { APIPromise } from 'openai';
+import { Stream } from 'openai/core/streaming';
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
+import { ChatSpan, type ChatSpanSettings } from './chat-span.ts';
+import { observeApiPromise } from './observed-api-promise.ts';
+import { observeStream } from './observed-stream.ts';
+import { ChatCompletionAccumulator } from './stream-accumulator.ts';
+
+export interface OpenAIInstrumentationOptions {
+  tracer: Tracer;
+  /** gen_ai.provider.name: 'openai' | 'databricks' | 'otel-mlflow.offline'. */
+  provider: string;
+  /** Record messages, outputs and tool definitions (on by default in config); credentials never are. */
+  captureContent: boolean;
+  /**
+   * Where message content goes: MLflow servers read mlflow.spanInputs/Outputs; Unity Catalog tables
+   * and plain OTLP collectors read gen_ai.input.messages/gen_ai.output.messages. Content is recorded
+   * ONCE, under the names the destination reads.
+   */
+  contentAttributes: 'mlflow' | 'gen_ai';
+}
+
+type Create = OpenAI['chat']['completions']['create'];
+type RequestOptions = Parameters<Create>[1];
+type CreateResult = APIPromise<ChatCompletion | Stream<ChatCompletionChunk>>;
+
+const instrumented = new WeakSet<object>();
+
+/**
+ * Makes every `client.chat.completions.create` call — plain, streaming, with tools — a CHAT_MODEL
+ * span, child of the active context, by wrapping this client instance (require hooks do nothing
+ * under ESM). The method keeps its return type and behaviour: the same APIPromise, with
+ * `withResponse()` / `asResponse()`, and the same Stream. Instrumenting a client twice does nothing.
+ *
+ * Streaming spans stay open until the stream is consumed; a consumer that stops early or aborts ends
+ * the span with what arrived and an `otel_mlflow.stream.ended_early` event. They also carry
+ * `gen_ai.response.time_to_first_chunk` (seconds), and usage: `stream_options.include_usage` is
+ * requested unless the caller set it, and the usage-only chunk that adds is kept from a caller who
+ * did not ask for it. A promise never awaited, or a stream never iterated, leaves its span unended.
+ */
+export function instrumentOpenAI<T extends OpenAI>(client: T, options: OpenAIInstrumentationOptions): T {
+  const completions = client.chat.completions;
+  if (instrumented.has(completions)) return client;
+  instrumented.add(completions);
+  const create = completions.create as (body: ChatCompletionCreateParams, requestOptions?: RequestOptions) => CreateResult;
+  const settings: ChatSpanSettings = { ...options, server: serverAttributes(client.baseURL) };
+
+  function tracedCreate(this: unknown, body: ChatCompletionCreateParams, requestOptions?: RequestOptions): CreateResult {
+    const addsUsage = body.stream === true && body.stream_options?.include_usage == null;
+    const request = addsUsage ? { ...body, stream_options: { ...body.stream_options, include_usage: true } } : body;
+    const chat = new ChatSpan(request, settings);
+    let result: CreateResult;
+    try {
+      result = context.with(trace.setSpan(context.active(), chat.span), () => create.call(this, request, requestOptions));
+    } catch (error) {
+      chat.failed(error);
+      throw error;
+    }
+    return observeApiPromise(result, {
+      parsed: (data) => {
+        if (data instanceof Stream) return traceStream(data, chat, client, addsUsage);
+        chat.succeeded(data);
+        return data;
+      },
+      failed: (error) => chat.failed(error),
+      raw: () => chat.respondedRaw(),
+    });
+  }
+  completions.create = tracedCreate as Create;
+  return client;
+}
+
+function traceStream(stream: Stream<ChatCompletionChunk>, chat: ChatSpan, client: OpenAI, hideUsageChunk: boolean): Stream<ChatCompletionChunk> {
+  const accumulator = new ChatCompletionAccumulator();
+  let chunks = 0;
+  return observeStream(stream, client, {
+    item: (chunk) => {
+      if (chunks++ === 0) chat.firstChunk();
+      accumulator.add(chunk);
+      return !(hideUsageChunk && chunk.choices?.length === 0 && chunk.usage);
+    },
+    completed: () => chat.succeeded(accumulator.result()),
+    endedEarly: (reason) => chat.endedEarly(reason, accumulator.result()),
+    failed: (error) => chat.failed(error),
+  });
+}
+
+/** Only host and port: a base URL may carry credentials in its user-info or query. */
+function serverAttributes(baseURL: string): Attributes {
+  try {
+    const url = new URL(baseURL);
+    return { 'server.address': url.hostname, 'server.port': Number(url.port) || (url.protocol === 'https:' ? 443 : 80) };
+  } catch {
+    return {};
+  }
+}

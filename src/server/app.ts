@@ -1,0 +1,64 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Tracer } from '@opentelemetry/api';
+import type { AgentService } from '../agent/types.ts';
+import { setSpanOutputs } from '../tracing/encode-attributes.ts';
+import { errorBody } from './api-error.ts';
+import type { HealthInfo } from './api-schemas.ts';
+import { errorAnswer } from './error-response.ts';
+import { accessLog } from './middleware/access-log/index.ts';
+import { bearerAuth } from './middleware/bearer-auth/index.ts';
+import type { RequestSpan } from './middleware/request-span/index.ts';
+import { registerAgentTask } from './routes/agent-task.ts';
+import { registerChat } from './routes/chat.ts';
+import { isDocsPath, registerDocs } from './routes/docs.ts';
+import { registerHealth } from './routes/health.ts';
+import { registerOpenApiDocument } from './routes/openapi-document.ts';
+import { registerRag } from './routes/rag.ts';
+import type { ServerApp, ServerEnv } from './server-env.ts';
+import { rejectInvalidRequest } from './validation-hook.ts';
+
+export type { HealthInfo } from './api-schemas.ts';
+
+export interface AppDeps {
+  agent: AgentService;
+  /** Starts each request's root span; the agent's spans nest under it. */
+  tracer: Tracer;
+  /** For `GET /`. */
+  info: () => HealthInfo;
+  /** The MLflow UI link for a trace id (`tr-…`), when the experiment is known. */
+  traceLink?: (traceId: string) => string | undefined;
+  /** When set, every route but the health check and the API docs needs `Authorization: Bearer <token>`. */
+  authToken?: string;
+  /** One access-log line per request, and the stack of any unexpected error. */
+  log?: (line: string) => void;
+  /** Larger JSON bodies get 413; 64 KiB by default. */
+  maxBodyBytes?: number;
+}
+
+/** The docs page must load without a token: its assets and the API description are not secret. */
+function isPublic(method: string, path: string): boolean {
+  return (method === 'GET' || method === 'HEAD') && (path === '/' || isDocsPath(path));
+}
+
+export function createApp(deps: AppDeps): ServerApp {
+  const app = new OpenAPIHono<ServerEnv>({ defaultHook: rejectInvalidRequest });
+  app.onError((error, c) => {
+    const { status, body } = errorAnswer(error, `${c.req.method} ${c.req.path}`, deps.log);
+    // A failed request's trace then says why in MLflow's response preview.
+    const traced = c.get('requestSpan') as RequestSpan | undefined;
+    if (traced) setSpanOutputs(traced.span, body);
+    return c.json(body, status);
+  });
+  app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}; the API is described at /docs`), 404));
+
+  if (deps.log) app.use(accessLog({ log: deps.log }));
+  if (deps.authToken) app.use(bearerAuth({ token: deps.authToken, isPublic }));
+
+  registerHealth(app, deps.info);
+  registerChat(app, deps);
+  registerRag(app, deps);
+  registerAgentTask(app, deps);
+  registerOpenApiDocument(app, { bearer: Boolean(deps.authToken) });
+  registerDocs(app);
+  return app;
+}

@@ -1,0 +1,37 @@
+import { createMiddleware } from 'hono/factory';
+import { bodyLimit } from 'hono/body-limit';
+import { ApiError } from '../../api-error.ts';
+
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+
+export interface JsonBodyOptions {
+  maxBytes?: number;
+}
+
+
+/**
+ * Refuses what is not a bounded JSON body, each with its own answer (415, 413, 400), before the
+ * schema sees it. The parsed body stays cached on the request, so the validator does not parse again.
+ */
+export const jsonBody = ({ maxBytes = DEFAULT_MAX_BODY_BYTES }: JsonBodyOptions = {}) => {
+  const limit = bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw new ApiError(413, 'body_too_large', `the request body is larger than the limit of ${maxBytes} bytes`);
+    },
+  });
+  return createMiddleware(async (c, next) => {
+    const mediaType = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (mediaType !== 'application/json') {
+      throw new ApiError(415, 'unsupported_media_type', 'send the body as JSON, with the header Content-Type: application/json');
+    }
+    await limit(c, async () => {
+      try {
+        await c.req.json();
+      } catch (error) {
+        throw new ApiError(400, 'invalid_json', `the request body is not valid JSON: ${(error as Error).message}`);
+      }
+      await next();
+    });
+  });
+};

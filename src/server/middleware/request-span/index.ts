@@ -1,0 +1,1 @@
+export { requestSpan, type RequestSpan, type RequestSpanOptions, type RequestSpanVariables } from './request-span.ts';

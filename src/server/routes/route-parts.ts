@@ -1,0 +1,40 @@
+import type { ZodType } from 'zod';
+import type { AppDeps } from '../app.ts';
+import { ErrorResponse } from '../api-schemas.ts';
+import { jsonBody } from '../middleware/json-body/index.ts';
+import { requestSpan, type RequestSpan } from '../middleware/request-span/index.ts';
+import type { SpanType } from '../../tracing/mlflow-attributes.ts';
+
+export function jsonRequest<T extends ZodType>(schema: T) {
+  return { required: true, content: { 'application/json': { schema } } };
+}
+
+export function jsonResponse<T extends ZodType>(schema: T, description: string) {
+  return { description, content: { 'application/json': { schema } } };
+}
+
+const errorResponse = (description: string) => jsonResponse(ErrorResponse, description);
+
+/** What every traced POST route may answer besides its 200. */
+export const ERROR_RESPONSES = {
+  400: errorResponse('The body is not valid JSON (`invalid_json`)'),
+  401: errorResponse('Missing or wrong bearer token, when the server was started with --auth-token'),
+  413: errorResponse('The body is larger than the limit (`body_too_large`)'),
+  415: errorResponse('The body is not sent as application/json (`unsupported_media_type`)'),
+  422: errorResponse('The body breaks the schema (`invalid_request`); `fields` names each field'),
+  500: errorResponse('A bug in the server; the server log has the details'),
+  502: errorResponse('The LLM provider failed (`llm_error`)'),
+};
+
+/** A traced JSON route: the request span first, so even a refused body leaves a trace saying why. */
+export function tracedJsonRoute(deps: AppDeps, spanType: SpanType) {
+  return [
+    requestSpan({ tracer: deps.tracer, spanType }),
+    jsonBody(deps.maxBodyBytes === undefined ? {} : { maxBytes: deps.maxBodyBytes }),
+  ];
+}
+
+export function traceFields(request: RequestSpan, traceLink: AppDeps['traceLink']): { trace_id: string; trace_url?: string } {
+  const url = traceLink?.(request.traceId);
+  return { trace_id: request.traceId, ...(url !== undefined && { trace_url: url }) };
+}

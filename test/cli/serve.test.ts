@@ -1,0 +1,240 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
+import { startFakeOpenAI } from '../fakes/fake-openai.ts';
+import type { StoredSpan, StoredTrace } from '../fakes/trace-store.ts';
+import { startServe } from './serve-process.ts';
+
+const EXPERIMENT = 'serve-e2e';
+
+/** The old demo's four curl commands, as bodies. */
+async function demoRequests(url: string) {
+  const post = async (path: string, body: unknown) => {
+    const response = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: response.status, traceHeader: response.headers.get('x-trace-id'), body: (await response.json()) as Record<string, any> };
+  };
+  const health = await fetch(`${url}/`);
+  return {
+    health: { status: health.status, body: (await health.json()) as Record<string, any> },
+    chat: await post('/chat', { query: 'What is OpenTelemetry?', session_id: 'sess-42', user_id: 'user-7' }),
+    rag: await post('/rag/v1/answer', { query: 'Explain MLflow tracing' }),
+    agent: await post('/agent/task', { task: 'Analyze distributed tracing benefits' }),
+  };
+}
+
+/** name → children names, from the stored spans' parent links. */
+function tree(trace: StoredTrace): string[] {
+  const byParent = new Map<string | null, StoredSpan[]>();
+  for (const span of trace.spans) byParent.set(span.parentSpanId, [...(byParent.get(span.parentSpanId) ?? []), span]);
+  const lines: string[] = [];
+  const walk = (span: StoredSpan, depth: number) => {
+    lines.push(`${'  '.repeat(depth)}${span.name} [${span.attributes['mlflow.spanType'] ?? '-'}]`);
+    for (const child of (byParent.get(span.spanId) ?? []).sort((a, b) => (a.startTimeUnixNano < b.startTimeUnixNano ? -1 : 1))) walk(child, depth + 1);
+  };
+  for (const root of byParent.get(null) ?? []) walk(root, 0);
+  return lines;
+}
+
+function usageOf(value: unknown): { input_tokens: number; output_tokens: number; total_tokens: number } | undefined {
+  if (value === undefined) return undefined;
+  return (typeof value === 'string' ? JSON.parse(value) : value) as { input_tokens: number; output_tokens: number; total_tokens: number };
+}
+
+function assertTokenTotalSummedOnce(trace: StoredTrace) {
+  const perSpan = trace.spans.map((s) => usageOf(s.attributes['mlflow.chat.tokenUsage'])).filter((u) => u !== undefined);
+  assert.ok(perSpan.length > 0, 'the CHAT_MODEL spans carry usage');
+  const expected = perSpan.reduce((sum, u) => sum + u.total_tokens, 0);
+  assert.equal(JSON.parse(trace.info.trace_metadata!['mlflow.trace.tokenUsage']!).total_tokens, expected);
+  for (const span of trace.spans) {
+    if (span.attributes['mlflow.chat.tokenUsage'] !== undefined) assert.equal(span.attributes['mlflow.spanType'], 'CHAT_MODEL', `${span.name} carries usage`);
+  }
+}
+
+async function runDemo(server: FakeMlflow, extraEnv: Record<string, string> = {}) {
+  const serve = await startServe([], { MLFLOW_TRACKING_URI: server.url, MLFLOW_EXPERIMENT_NAME_OTEL: EXPERIMENT, ...extraEnv });
+  try {
+    const results = await demoRequests(serve.url);
+    return { results, stopped: await serve.stop() };
+  } catch (error) {
+    await serve.stop();
+    throw error;
+  }
+}
+
+describe('otel-mlflow serve', () => {
+  for (const backend of ['sql', 'file'] as const) {
+    it(`answers the old demo's curl commands, one trace per request with the expected tree (${backend === 'sql' ? 'OTLP' : 'REST'} path)`, async () => {
+      const server = await startFakeMlflow({ version: '3.14.1.dev0', backend });
+      try {
+        const { results, stopped } = await runDemo(server);
+        assert.equal(stopped.code, 0, stopped.stdout + stopped.stderr);
+        assert.match(stopped.stdout, /offline/);
+        assert.match(stopped.stdout, /created experiment 'serve-e2e'/);
+        assert.match(stopped.stdout, /traces: 3 exported, 0 failed/);
+
+        assert.equal(results.health.status, 200);
+        assert.equal(results.health.body.llm.provider, 'offline');
+        for (const name of ['chat', 'rag', 'agent'] as const) {
+          const result = results[name];
+          assert.equal(result.status, 200, JSON.stringify(result.body));
+          assert.match(result.body.trace_id, /^tr-[0-9a-f]{32}$/);
+          assert.equal(result.traceHeader, result.body.trace_id);
+          assert.ok(result.body.answer.length > 0);
+        }
+
+        const experimentId = [...server.store.experiments.values()].find((e) => e.name === EXPERIMENT)!.experimentId;
+        const traces = server.store.traces(experimentId);
+        assert.equal(traces.length, 3, 'health is not traced; one trace per request');
+        for (const trace of traces) assert.equal(trace.loggedVia, backend === 'sql' ? 'otlp' : 'rest');
+        const byId = (id: string) => traces.find((t) => t.info.trace_id === id)!;
+
+        const chat = byId(results.chat.body.trace_id);
+        assert.deepEqual(tree(chat), ['POST /chat [CHAIN]', '  chat otel-mlflow-offline [CHAT_MODEL]']);
+        assert.equal(chat.info.request_preview, 'What is OpenTelemetry?');
+        assert.equal(chat.info.response_preview, results.chat.body.answer.slice(0, 1000));
+        assert.equal(chat.info.trace_metadata!['mlflow.trace.session'], 'sess-42');
+        assert.equal(chat.info.trace_metadata!['mlflow.trace.user'], 'user-7');
+        assertTokenTotalSummedOnce(chat);
+        assert.equal(JSON.parse(chat.info.trace_metadata!['mlflow.trace.tokenUsage']!).total_tokens, results.chat.body.usage.total_tokens);
+
+        const rag = byId(results.rag.body.trace_id);
+        assert.deepEqual(tree(rag), [
+          'POST /rag/v1/answer [CHAIN]',
+          '  retrieve_documents [RETRIEVER]',
+          '  generate_context [CHAIN]',
+          '  generate_answer [CHAIN]',
+          '    chat otel-mlflow-offline [CHAT_MODEL]',
+        ]);
+        const retriever = rag.spans.find((s) => s.name === 'retrieve_documents')!;
+        const documents = (retriever.attributes['mlflow.spanOutputs'] as { documents: { page_content: string }[] }).documents;
+        assert.equal(documents.length, 3);
+        assert.ok(documents.every((d) => d.page_content.length > 0));
+        assert.equal(results.rag.body.sources.length, 3);
+        assertTokenTotalSummedOnce(rag);
+
+        const agent = byId(results.agent.body.trace_id);
+        const agentTree = tree(agent);
+        assert.equal(agentTree[0], 'POST /agent/task [AGENT]');
+        assert.ok(agentTree.includes('  step_1 [CHAIN]'));
+        assert.ok(agentTree.includes('    chat otel-mlflow-offline [CHAT_MODEL]'));
+        assert.ok(agentTree.some((line) => /^    (search_corpus|calculator) \[TOOL\]$/.test(line)), agentTree.join('\n'));
+        assert.equal(results.agent.body.finished, true);
+        assertTokenTotalSummedOnce(agent);
+      } finally {
+        await server.close();
+      }
+    });
+  }
+
+  it('with OpenAI: a client that drops a stream mid-way leaves a finished span, and a provider failure is a 502 with an ERROR trace', async () => {
+    const server = await startFakeMlflow({ version: '3.14.1.dev0' });
+    const openai = await startFakeOpenAI({
+      script: (request) =>
+        request.body.stream
+          ? { content: 'one two three four five six', interrupt: { afterChunks: 2, with: 'stall' } }
+          : { status: 500 },
+    });
+    const serve = await startServe([], {
+      MLFLOW_TRACKING_URI: server.url,
+      OPENAI_API_KEY: 'sk-test-serve-0123456789',
+      OPENAI_BASE_URL: `${openai.url}/v1`,
+    });
+    let failedTraceId: string | undefined;
+    try {
+      const controller = new AbortController();
+      const response = await fetch(`${serve.url}/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: 'stream please', stream: true }),
+        signal: controller.signal,
+      });
+      assert.equal(response.status, 200);
+      const reader = response.body!.getReader();
+      const first = new TextDecoder().decode((await reader.read()).value);
+      assert.match(first, /event: delta/);
+      controller.abort();
+
+      const failed = await fetch(`${serve.url}/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"fail please"}' });
+      assert.equal(failed.status, 502);
+      const body = (await failed.json()) as { error: { code: string; message: string } };
+      assert.equal(body.error.code, 'llm_error');
+      assert.match(body.error.message, /500/);
+      failedTraceId = failed.headers.get('x-trace-id') ?? undefined;
+    } finally {
+      const stopped = await serve.stop();
+      await openai.close();
+      assert.equal(stopped.code, 0, stopped.stdout + stopped.stderr);
+      assert.doesNotMatch(stopped.stdout + stopped.stderr, /sk-test-serve-0123456789/);
+    }
+    try {
+      const traces = server.store.traces();
+      assert.equal(traces.length, 2);
+      const streamed = traces.find((t) => t.info.trace_id !== failedTraceId)!;
+      assert.notEqual(streamed.info.state, 'IN_PROGRESS');
+      const llmSpan = streamed.spans.find((s) => s.name.startsWith('chat '))!;
+      assert.ok(llmSpan, 'the LLM span was exported, so it ended');
+      assert.ok(llmSpan.endTimeUnixNano >= llmSpan.startTimeUnixNano);
+      const failedTrace = traces.find((t) => t.info.trace_id === failedTraceId)!;
+      assert.equal(failedTrace.info.state, 'ERROR');
+      for (const trace of traces) {
+        for (const span of trace.spans) assert.doesNotMatch(JSON.stringify(span.rawAttributes), /sk-test-serve/);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('starts with no configuration at all, answers offline, and says where traces go', async () => {
+    const serve = await startServe([]);
+    try {
+      const response = await fetch(`${serve.url}/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"What is MLflow tracing?"}' });
+      assert.equal(response.status, 200);
+      assert.match((await response.json() as { answer: string }).answer, /\S/);
+    } finally {
+      const stopped = await serve.stop();
+      assert.equal(stopped.code, 0, stopped.stdout + stopped.stderr);
+      assert.match(stopped.stdout, /traces go to nowhere: no tracking destination is configured/);
+      assert.match(stopped.stdout, /offline/);
+    }
+  });
+
+  it('requires the bearer token on every route but GET / when --auth-token is given', async () => {
+    const serve = await startServe(['--auth-token', 'serve-token-1234567890']);
+    try {
+      assert.equal((await fetch(`${serve.url}/`)).status, 200);
+      const refused = await fetch(`${serve.url}/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"hi"}' });
+      assert.equal(refused.status, 401);
+      const allowed = await fetch(`${serve.url}/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer serve-token-1234567890' },
+        body: '{"query":"hi"}',
+      });
+      assert.equal(allowed.status, 200);
+    } finally {
+      const stopped = await serve.stop();
+      assert.doesNotMatch(stopped.stdout + stopped.stderr, /serve-token-1234567890/);
+    }
+  });
+
+  it('keeps answering when MLflow goes away, warns once per reason, and exits 7 with the count at shutdown', async () => {
+    const server = await startFakeMlflow();
+    const serve = await startServe([], { MLFLOW_TRACKING_URI: server.url });
+    await server.close();
+    try {
+      for (let i = 0; i < 3; i++) {
+        const response = await fetch(`${serve.url}/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"still there?"}' });
+        assert.equal(response.status, 200, 'an export problem never fails a request');
+      }
+    } finally {
+      const stopped = await serve.stop();
+      assert.equal(stopped.code, 7, stopped.stdout + stopped.stderr);
+      assert.match(stopped.stdout, /traces: 0 exported, 3 failed/);
+      assert.equal(stopped.stderr.match(/was not exported/g)?.length, 1, 'one warning per distinct reason');
+    }
+  });
+
+  it('names an unreachable tracking server at start-up and exits 4', async () => {
+    const serve = startServe([], { MLFLOW_TRACKING_URI: 'http://127.0.0.1:9' });
+    await assert.rejects(serve, /exited with 4 before listening[\s\S]*(refused|reach)/i);
+  });
+});

@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { LlmError } from '../../src/agent/types.ts';
+import { postJson, testApp } from './server-fixtures.ts';
+
+interface ErrorJson {
+  error: { code: string; message: string; fields?: { path: string; message: string }[] };
+}
+
+async function errorOf(response: Response): Promise<ErrorJson['error'] & { status: number }> {
+  assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
+  return { status: response.status, ...((await response.json()) as ErrorJson).error };
+}
+
+describe('bad requests get a 4xx JSON error that says what is wrong', () => {
+  it('invalid JSON → 400 invalid_json', async () => {
+    const { app, agent } = testApp();
+    const error = await errorOf(await postJson(app, '/chat', '{"query": "unterminated'));
+    assert.equal(error.status, 400);
+    assert.equal(error.code, 'invalid_json');
+    assert.match(error.message, /^the request body is not valid JSON: /);
+    assert.deepEqual(agent.requests, []);
+  });
+
+  const cases: { name: string; path: string; body: unknown; fields: { path: string; message: string }[] }[] = [
+    { name: 'a missing query', path: '/chat', body: {}, fields: [{ path: 'query', message: 'is required' }] },
+    { name: 'a query of the wrong type', path: '/chat', body: { query: 42 }, fields: [{ path: 'query', message: 'must be a string' }] },
+    { name: 'an empty query', path: '/rag/v1/answer', body: { query: '' }, fields: [{ path: 'query', message: 'must not be empty' }] },
+    {
+      name: 'a query over 8000 characters',
+      path: '/chat',
+      body: { query: 'x'.repeat(8001) },
+      fields: [{ path: 'query', message: 'must be at most 8000 characters' }],
+    },
+    { name: 'stream that is not a boolean', path: '/chat', body: { query: 'hi', stream: 'yes' }, fields: [{ path: 'stream', message: 'must be true or false' }] },
+    { name: 'top_k out of range', path: '/rag/v1/answer', body: { query: 'q', top_k: 11 }, fields: [{ path: 'top_k', message: 'must be a whole number from 1 to 10' }] },
+    { name: 'top_k as a string', path: '/rag/v1/answer', body: { query: 'q', top_k: '3' }, fields: [{ path: 'top_k', message: 'must be a whole number from 1 to 10' }] },
+    {
+      name: 'a missing task and a fractional max_steps',
+      path: '/agent/task',
+      body: { max_steps: 2.5 },
+      fields: [
+        { path: 'task', message: 'is required' },
+        { path: 'max_steps', message: 'must be a whole number from 1 to 10' },
+      ],
+    },
+    { name: 'a body that is not an object', path: '/chat', body: ['hi'], fields: [{ path: '(body)', message: 'must be a JSON object' }] },
+  ];
+  for (const { name, path, body, fields } of cases) {
+    it(`${name} → 422 invalid_request naming the field`, async () => {
+      const { app, agent } = testApp();
+      const error = await errorOf(await postJson(app, path, body));
+      assert.equal(error.status, 422);
+      assert.equal(error.code, 'invalid_request');
+      assert.deepEqual(error.fields, fields);
+      assert.equal(error.message, fields.map((field) => `${field.path} ${field.message}`).join('; '));
+      assert.deepEqual(agent.requests, []);
+    });
+  }
+
+  it("a body that is not sent as JSON → 415 (curl's -d without a Content-Type header sends a form)", async () => {
+    const { app } = testApp();
+    for (const contentType of ['application/x-www-form-urlencoded', 'text/plain']) {
+      const error = await errorOf(await postJson(app, '/chat', '{"query":"hi"}', { headers: { 'content-type': contentType } }));
+      assert.equal(error.status, 415);
+      assert.equal(error.code, 'unsupported_media_type');
+      assert.match(error.message, /Content-Type: application\/json/);
+    }
+    const bare = await app.request('/chat', { method: 'POST', body: new Blob(['{"query":"hi"}']) });
+    assert.equal((await errorOf(bare)).status, 415);
+    const withCharset = await postJson(app, '/chat', '{"query":"hi"}', { headers: { 'content-type': 'Application/JSON; charset=utf-8' } });
+    assert.equal(withCharset.status, 200);
+  });
+
+  it('a body over the limit → 413, 64 KiB by default', async () => {
+    const small = testApp({ maxBodyBytes: 100 });
+    const refused = await errorOf(await postJson(small.app, '/chat', { query: 'x'.repeat(200) }));
+    assert.deepEqual([refused.status, refused.code], [413, 'body_too_large']);
+    assert.match(refused.message, /100 bytes/);
+
+    const { app, agent } = testApp();
+    const error = await errorOf(await postJson(app, '/chat', { query: 'hi', padding: 'x'.repeat(64 * 1024) }));
+    assert.equal(error.status, 413);
+    assert.equal((await postJson(app, '/chat', { query: 'hi', padding: 'x'.repeat(60 * 1024) })).status, 200);
+    assert.equal(agent.requests.length, 1);
+  });
+
+  it('an unknown route → 404 JSON', async () => {
+    const { app } = testApp();
+    const error = await errorOf(await app.request('/v1/chat/completions', { method: 'POST' }));
+    assert.deepEqual([error.status, error.code], [404, 'not_found']);
+    assert.match(error.message, /POST \/v1\/chat\/completions/);
+  });
+});
+
+describe('failures behind a valid request', () => {
+  it('an LLM failure → 502 llm_error with the provider message', async () => {
+    const { app, agent } = testApp();
+    agent.failure = new LlmError('the LLM provider (openai) answered 500: upstream overloaded', { status: 500 });
+    for (const [path, body] of [['/chat', { query: 'q' }], ['/rag/v1/answer', { query: 'q' }], ['/agent/task', { task: 't' }]] as const) {
+      const error = await errorOf(await postJson(app, path, body));
+      assert.deepEqual(error, { status: 502, code: 'llm_error', message: 'the LLM provider (openai) answered 500: upstream overloaded' });
+    }
+  });
+
+  it('a bug → 500 with a generic message, the stack in the log, and the server keeps answering', async () => {
+    const { app, agent, logLines } = testApp();
+    agent.failure = new TypeError('cannot read properties of undefined (db password hunter2)');
+    const error = await errorOf(await postJson(app, '/agent/task', { task: 't' }));
+    assert.deepEqual(error, { status: 500, code: 'internal_error', message: 'internal server error; the server log has the details' });
+    assert.match(logLines.join('\n'), /POST \/agent\/task: unexpected error: TypeError: cannot read properties[\s\S]*\n {4}at /);
+
+    agent.failure = undefined;
+    assert.equal((await postJson(app, '/agent/task', { task: 't' })).status, 200);
+  });
+});
