@@ -13,7 +13,22 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   doctor: () => import('./commands/doctor.ts') as Promise<CommandModule>,
   config: () => import('./commands/config.ts') as Promise<CommandModule>,
   serve: () => import('./commands/serve.ts') as Promise<CommandModule>,
+  ask: () => import('./commands/ask.ts') as Promise<CommandModule>,
+  suite: () => import('./commands/suite.ts') as Promise<CommandModule>,
+  init: () => import('./commands/init.ts') as Promise<CommandModule>,
+  'traces list': () => import('./commands/traces-list.ts') as Promise<CommandModule>,
+  'traces show': () => import('./commands/traces-show.ts') as Promise<CommandModule>,
+  'traces push': () => import('./commands/traces-push.ts') as Promise<CommandModule>,
+  'traces prune': () => import('./commands/traces-prune.ts') as Promise<CommandModule>,
 };
+
+/** The LLM flags every command that talks to a model shares. */
+function withLlmOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--provider <provider>', 'LLM provider (default: openai with OPENAI_API_KEY, else offline)').choices(['openai', 'databricks', 'offline']))
+    .option('--model <model>', 'model or Databricks serving endpoint name')
+    .option('--no-capture-content', 'do not record message content on LLM spans');
+}
 
 export function buildProgram(execute: (name: string, options: Record<string, unknown>, args: string[]) => Promise<void>): Command {
   const program = new Command('otel-mlflow')
@@ -27,6 +42,7 @@ export function buildProgram(execute: (name: string, options: Record<string, unk
     .addOption(new Option('--export-path <path>', 'how traces reach MLflow').choices(['auto', 'otlp', 'rest']))
     .addOption(new Option('--otlp-encoding <encoding>', 'OTLP body encoding').choices(['protobuf', 'json']))
     .option('--uc-table <table>', 'Databricks Unity Catalog table <catalog>.<schema>.<prefix>_otel_spans')
+    .option('--store-dir <dir>', 'local trace store, used when no destination is configured (or OTEL_MLFLOW_STORE_DIR)')
     .option('--json', 'machine-readable output', false)
     .option('--no-color', 'no colour in output')
     .option('--verbose', 'more detail, including causes of errors', false)
@@ -41,16 +57,78 @@ export function buildProgram(execute: (name: string, options: Record<string, unk
     .option('--timeout <seconds>', 'how long to wait for traces to appear in MLflow', '30')
     .action((options: Record<string, unknown>, command: Command) => execute('doctor', { ...command.optsWithGlobals(), ...options }, []));
 
-  program
-    .command('serve')
+  withLlmOptions(program.command('serve'))
     .description('run the traced LLM agent over HTTP: /chat, /rag/v1/answer, /agent/task, /docs')
     .option('--port <port>', 'port to listen on (default 8000, or PORT)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .addOption(new Option('--provider <provider>', 'LLM provider (default: openai with OPENAI_API_KEY, else offline)').choices(['openai', 'databricks', 'offline']))
-    .option('--model <model>', 'model or Databricks serving endpoint name')
-    .option('--no-capture-content', 'do not record message content on LLM spans')
     .option('--auth-token <token>', 'require `Authorization: Bearer <token>` on every route but GET / (or OTEL_MLFLOW_AUTH_TOKEN)')
     .action((options: Record<string, unknown>, command: Command) => execute('serve', { ...command.optsWithGlobals(), ...options }, []));
+
+  withLlmOptions(program.command('ask'))
+    .description('one traced chat from the terminal (in-process, or through a running server with --url)')
+    .argument('[question]', 'the question; asked for on a terminal, or read from stdin when piped')
+    .addOption(new Option('--endpoint <endpoint>', 'which agent path answers').choices(['chat', 'rag', 'agent']).default('chat'))
+    .option('--url <url>', 'send the question to a running `otel-mlflow serve` instead')
+    .action((question: string | undefined, options: Record<string, unknown>, command: Command) =>
+      execute('ask', { ...command.optsWithGlobals(), ...options }, question === undefined ? [] : [question]),
+    );
+
+  withLlmOptions(program.command('suite'))
+    .description('run a suite of Databricks/MLflow/OpenTelemetry questions through the agent and summarise them')
+    .option('--url <url>', 'the running server to use', 'http://127.0.0.1:8000')
+    .option('--spawn', 'start an in-process server for the run instead', false)
+    .option('--file <file>', 'your own questions: JSON, YAML, or one question per line')
+    .addOption(new Option('--endpoint <endpoint>', 'which endpoint answers').choices(['chat', 'rag', 'agent']).default('chat'))
+    .option('--concurrency <n>', 'questions in flight at once', '2')
+    .option('--repeat <n>', 'run the suite this many times', '1')
+    .option('--session <id>', 'group the run as one MLflow session')
+    .option('--output <file>', 'write one NDJSON line per question as it finishes')
+    .option('--verify', 'read every trace back from MLflow and report any that did not land', false)
+    .option('--auth-token <token>', 'bearer token of the server (or OTEL_MLFLOW_AUTH_TOKEN)')
+    .action((options: Record<string, unknown>, command: Command) => execute('suite', { ...command.optsWithGlobals(), ...options }, []));
+
+  program
+    .command('init')
+    .description('set up where traces go, the experiment and the LLM, tested live, then write the config')
+    .option('--yes', 'accept defaults and take every answer from flags (for scripts)', false)
+    .addOption(new Option('--destination <kind>', 'where traces go').choices(['mlflow', 'databricks', 'collector', 'local']))
+    .option('--databricks-host <url>', 'Databricks workspace URL')
+    .option('--databricks-token <token>', 'Databricks personal access token (written to .env)')
+    .option('--otlp-endpoint <url>', 'OTLP collector traces endpoint')
+    .option('--create-experiment', 'create the experiment when it does not exist', false)
+    .addOption(new Option('--llm <provider>', 'LLM provider').choices(['openai', 'databricks', 'offline']))
+    .option('--llm-model <model>', 'model or serving endpoint')
+    .option('--openai-api-key <key>', 'OpenAI API key (written to .env)')
+    .option('--config-file <file>', 'config file to write', '.otel-mlflowrc.json')
+    .option('--env-file <file>', 'where secrets go', '.env')
+    .option('--force', 'overwrite an existing config file', false)
+    .action((options: Record<string, unknown>, command: Command) => execute('init', { ...command.optsWithGlobals(), ...options }, []));
+
+  const traces = program.command('traces').description('traces kept in the local store (when no MLflow is configured)');
+  traces
+    .command('list')
+    .description('time, trace id, root span, status, span count, duration and tokens of stored traces')
+    .option('--since <when>', 'only traces newer than this: a duration (30m, 2h, 7d) or a date')
+    .addOption(new Option('--status <status>', 'only traces with this status').choices(['OK', 'ERROR', 'IN_PROGRESS']))
+    .option('--limit <n>', 'at most this many, newest first', '20')
+    .action((options: Record<string, unknown>, command: Command) => execute('traces list', { ...command.optsWithGlobals(), ...options }, []));
+  traces
+    .command('show')
+    .description('the span tree of one stored trace')
+    .argument('<id>', 'trace id (tr-… or a unique prefix)')
+    .option('--full', 'do not cut inputs and outputs to the terminal width', false)
+    .action((id: string, options: Record<string, unknown>, command: Command) => execute('traces show', { ...command.optsWithGlobals(), ...options }, [id]));
+  traces
+    .command('push')
+    .description('upload stored traces to the configured MLflow (safe to run twice)')
+    .argument('[ids...]', 'only these traces (default: all)')
+    .option('--since <when>', 'only traces newer than this: a duration (30m, 2h, 7d) or a date')
+    .action((ids: string[], options: Record<string, unknown>, command: Command) => execute('traces push', { ...command.optsWithGlobals(), ...options }, ids));
+  traces
+    .command('prune')
+    .description('delete stored traces')
+    .option('--older-than <when>', 'delete traces older than this: a duration (30m, 2h, 7d) or a date', '30d')
+    .action((options: Record<string, unknown>, command: Command) => execute('traces prune', { ...command.optsWithGlobals(), ...options }, []));
 
   program
     .command('config')
@@ -70,7 +148,7 @@ function globalsFrom(options: Record<string, unknown>): GlobalOptions {
   };
 }
 
-const FLAG_KEYS = ['config', 'profile', 'trackingUri', 'experiment', 'experimentId', 'exportPath', 'otlpEncoding', 'ucTable', 'provider', 'model', 'authToken'] as const;
+const FLAG_KEYS = ['config', 'profile', 'trackingUri', 'experiment', 'experimentId', 'exportPath', 'otlpEncoding', 'ucTable', 'provider', 'model', 'authToken', 'storeDir'] as const;
 
 function flagsFrom(options: Record<string, unknown>): FlagValues {
   const flags: FlagValues = {};
@@ -84,6 +162,13 @@ function flagsFrom(options: Record<string, unknown>): FlagValues {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `otel-mlflow traces list | head` closes the pipe early: that is the reader's choice, not an error.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
   const base = {
     env: process.env,
     cwd: process.cwd(),

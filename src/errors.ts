@@ -13,6 +13,7 @@ export const ExitCode = {
   export: 7,
   readback: 8,
   otlpUnavailable: 9,
+  questionsFailed: 10,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

@@ -52,12 +52,15 @@ function renderSummary(ctx: CommandContext, report: DoctorReport): void {
   }
   if (report.experiment?.url) writeLine(ctx.stdout, `\nExperiment: ${paint.cyan(report.experiment.url)}`);
   const failed = report.checks.filter((c) => c.status === 'fail').length;
-  writeLine(
-    ctx.stdout,
-    report.ok
-      ? paint.green('\nAll checks passed: traces reach MLflow.')
-      : paint.red(`\n${failed} check${failed === 1 ? '' : 's'} failed (exit code ${report.exitCode}).`),
-  );
+  if (!report.ok) {
+    writeLine(ctx.stdout, paint.red(`\n${failed} check${failed === 1 ? '' : 's'} failed (exit code ${report.exitCode}).`));
+  } else if (report.localStore) {
+    writeLine(ctx.stdout, paint.green(`\nAll checks passed: traces are kept in the local store ${report.localStore}.`));
+    writeLine(ctx.stdout, `See one:        otel-mlflow traces show ${report.traces[0]?.traceId ?? '<id>'}`);
+    writeLine(ctx.stdout, 'Send to MLflow: set MLFLOW_TRACKING_URI, then otel-mlflow traces push');
+  } else {
+    writeLine(ctx.stdout, paint.green('\nAll checks passed: traces reach MLflow.'));
+  }
 }
 
 /** Stable keys for scripts: labels may be reworded, these may not. */
@@ -69,6 +72,7 @@ function toJson(report: DoctorReport) {
     serverVersion: report.serverVersion ?? null,
     experiment: report.experiment ?? null,
     exportRoute: report.exportRoute ?? null,
+    localStore: report.localStore ?? null,
     export: report.export ?? null,
     checks: report.checks.map((c) => ({
       id: c.id,

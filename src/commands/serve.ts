@@ -1,11 +1,8 @@
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import type { CommandContext } from '../cli/context.ts';
 import { createPainter, writeLine } from '../cli/output.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
 import { startAppRuntime } from '../runtime/app-runtime.ts';
 import type { TraceExportRecord } from '../tracing/export-ledger.ts';
-import { VERSION } from '../version.ts';
 
 /** How long in-flight requests may take to finish after SIGINT/SIGTERM before connections are cut. */
 export const SHUTDOWN_DRAIN_MS = 10_000;
@@ -17,38 +14,22 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
   const port = parsePort(options.port ?? ctx.env.PORT ?? DEFAULT_PORT);
   const host = typeof options.host === 'string' ? options.host : '127.0.0.1';
   const paint = createPainter(ctx);
-  const started = Date.now();
 
   const runtime = await startAppRuntime({ cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags });
-  const [{ createApp }, { serve }] = await Promise.all([import('../server/app.ts'), import('@hono/node-server')]);
-  const app = createApp({
-    agent: runtime.agent,
-    tracer: runtime.tracer,
-    info: () => ({
-      status: 'ok',
-      version: VERSION,
-      tracing: { destination: runtime.target.description, route: runtime.target.route, ...(runtime.target.experiment && { experiment: runtime.target.experiment }) },
-      llm: { provider: runtime.llm.provider, model: runtime.llm.model },
-      uptime_seconds: Math.round((Date.now() - started) / 1000),
-    }),
-    traceLink: runtime.traceLink,
-    ...(runtime.config.authToken && { authToken: runtime.config.authToken.value }),
-    log: (line) => writeLine(ctx.stdout, line),
-  });
-
-  const server = serve({ fetch: app.fetch, port, hostname: host });
+  const { startHttpServer } = await import('../server/start-http-server.ts');
+  let server;
   try {
-    await once(server, 'listening');
+    server = await startHttpServer(runtime, {
+      port,
+      host,
+      ...(runtime.config.authToken && { authToken: runtime.config.authToken.value }),
+      log: (line) => writeLine(ctx.stdout, line),
+    });
   } catch (error) {
     await runtime.shutdown(0);
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ExpectedError(`cannot listen on ${host}:${port}: ${code === 'EADDRINUSE' ? 'the port is in use' : (error as Error).message}`, {
-      exitCode: ExitCode.usage,
-      hint: 'choose another port with --port (or PORT), or stop what is using it',
-    });
+    throw error;
   }
-  const address = server.address() as AddressInfo;
-  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  const url = server.url;
   writeLine(ctx.stdout, `otel-mlflow serve listening on ${paint.cyan(url)} (API docs: ${url}/docs)`);
   writeLine(ctx.stdout, `traces go to ${runtime.target.description}${runtime.target.experiment ? `, experiment ${runtime.target.experiment.name ?? runtime.target.experiment.id}` : ''}`);
   writeLine(ctx.stdout, `LLM: ${runtime.llm.describe()}${runtime.config.llm.captureContent.value ? '' : ' (message content not recorded)'}`);
@@ -60,7 +41,7 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
   const signal = await untilSignal();
   writeLine(ctx.stdout, `${signal}: finishing in-flight requests (up to ${SHUTDOWN_DRAIN_MS / 1000} s), then flushing traces`);
 
-  await closeServer(server, SHUTDOWN_DRAIN_MS);
+  await server.close(SHUTDOWN_DRAIN_MS);
   const report = await runtime.shutdown(SHUTDOWN_FLUSH_MS);
   stopReporting();
   const lost = report.failed + report.pending;
@@ -92,17 +73,6 @@ function untilSignal(): Promise<NodeJS.Signals> {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
-}
-
-/** Stops accepting, lets in-flight requests finish, and cuts what is still open at the deadline. */
-async function closeServer(server: ReturnType<typeof import('@hono/node-server').serve>, deadlineMs: number): Promise<void> {
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  if ('closeIdleConnections' in server) server.closeIdleConnections();
-  const timer = setTimeout(() => {
-    if ('closeAllConnections' in server) server.closeAllConnections();
-  }, deadlineMs);
-  await closed;
-  clearTimeout(timer);
 }
 
 /** One line per distinct failure reason, so a broken destination is visible without flooding the log. */

@@ -67,7 +67,7 @@ export async function loadProfile(
 }
 
 /** `~/x` as a shell would, and relative paths from the working directory, as the Databricks CLI does. */
-function expandPath(path: string, dirs: { cwd: string; homeDir: string }): string {
+export function expandPath(path: string, dirs: { cwd: string; homeDir: string }): string {
   if (path === '~' || path.startsWith('~/')) return join(dirs.homeDir, path.slice(1));
   return isAbsolute(path) ? path : resolve(dirs.cwd, path);
 }

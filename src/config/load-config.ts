@@ -1,3 +1,4 @@
+import { join, resolve } from 'node:path';
 import { ConfigError, type ConfigProblem } from '../errors.ts';
 import { readConfigFile, type ConfigFile } from './config-file.ts';
 import { chooseProfile, loadProfile } from './databricks-profile.ts';
@@ -56,6 +57,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<ResolvedCo
       ...(values.openaiApiKey && { apiKey: sourced(values.openaiApiKey) }),
       ...(values.openaiBaseUrl && { baseUrl: sourced(values.openaiBaseUrl) }),
     },
+    storeDir: storeDir(values.storeDir, env, homeDir, cwd),
     ...(values.authToken && { authToken: sourced(values.authToken) }),
     llm: {
       ...(values.llmProvider && { provider: sourced(values.llmProvider) }),
@@ -106,6 +108,21 @@ async function resolveValues(layers: Layers, dirs: { cwd: string; homeDir: strin
     profileFile: profile && loaded.path,
     problems,
   };
+}
+
+/** The local trace store: as configured, else under the XDG state directory. */
+function storeDir(
+  configured: Resolution<string> | undefined,
+  env: LoadConfigOptions['env'],
+  homeDir: string,
+  cwd: string,
+): Sourced<string> {
+  if (configured) {
+    const value = configured.value.startsWith('~/') ? join(homeDir, configured.value.slice(2)) : resolve(cwd, configured.value);
+    return { value, source: configured.source };
+  }
+  const stateHome = env.XDG_STATE_HOME ? env.XDG_STATE_HOME : join(homeDir, '.local', 'state');
+  return { value: join(stateHome, 'otel-mlflow', 'traces'), source: env.XDG_STATE_HOME ? { kind: 'env', name: 'XDG_STATE_HOME' } : { kind: 'default' } };
 }
 
 /** OTEL_SERVICE_NAME, then service.name in OTEL_RESOURCE_ATTRIBUTES, then our default (OTel spec). */

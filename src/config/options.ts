@@ -105,6 +105,7 @@ export const CONFIG_OPTIONS = {
   resourceAttributes: record({ env: ['OTEL_RESOURCE_ATTRIBUTES'], file: 'resourceAttributes' }),
   openaiApiKey: scalar({ env: ['OPENAI_API_KEY'], secret: true, parse: parseText }),
   openaiBaseUrl: scalar({ env: ['OPENAI_BASE_URL'], file: 'openaiBaseUrl', parse: parseHttpUrl }),
+  storeDir: scalar({ flag: 'storeDir', env: ['OTEL_MLFLOW_STORE_DIR'], file: 'storeDir', parse: parseText }),
   authToken: scalar({ flag: 'authToken', env: ['OTEL_MLFLOW_AUTH_TOKEN'], secret: true, parse: parseText }),
   llmProvider: scalar({
     flag: 'provider',

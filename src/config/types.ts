@@ -55,6 +55,11 @@ export interface ResolvedConfig {
     apiKey?: Sourced<string>;
     baseUrl?: Sourced<string>;
   };
+  /**
+   * Where traces are kept when no destination is configured (and what `traces push` reads):
+   * OTEL_MLFLOW_STORE_DIR, else $XDG_STATE_HOME/otel-mlflow/traces, else ~/.local/state/otel-mlflow/traces.
+   */
+  storeDir: Sourced<string>;
   /** Bearer token `serve` requires on every route but `GET /`. */
   authToken?: Sourced<string>;
   llm: {
@@ -95,6 +100,7 @@ export interface FlagValues {
   /** 'true' / 'false' as given on the command line. */
   captureContent?: string;
   authToken?: string;
+  storeDir?: string;
 }
 
 export interface LoadConfigOptions {

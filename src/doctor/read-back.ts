@@ -19,9 +19,26 @@ export interface ReadBackTrace {
   notes: string[];
 }
 
+/** Where traces are read back from: MLflow's APIs, or the local store in local-only mode. */
+export interface TraceSource {
+  /** For messages: 'MLflow', 'the local store'. */
+  name: string;
+  info(traceId: string): Promise<TraceInfo | undefined>;
+  /** The spans as MLflow's UI loads them; undefined when they cannot be read. */
+  spans(traceId: string): Promise<TraceSpan[] | undefined>;
+}
+
+/** Info from `traces/{id}`, spans from the trace artifact (self-hosted) or its signed download (Databricks). */
+export function mlflowTraceSource(http: MlflowHttp, spansFrom: 'mlflow' | 'databricks'): TraceSource {
+  return {
+    name: 'MLflow',
+    info: (traceId) => getTraceInfo(http, traceId),
+    spans: (traceId) => (spansFrom === 'databricks' ? getDatabricksTraceSpans(http, traceId) : getTraceSpans(http, traceId)),
+  };
+}
+
 export interface ReadBackOptions {
-  http: MlflowHttp;
-  spansFrom: 'mlflow' | 'databricks';
+  source: TraceSource;
   /** False where the server does not derive the trace's token usage (MLflow 3.6 over OTLP). */
   expectTokenTotal: boolean;
   /** Absolute time (ms since epoch) after which a trace not yet visible counts as missing. */
@@ -33,7 +50,7 @@ const POLL_INTERVALS_MS = [100, 250, 500, 1000] as const;
 
 /**
  * Proves one test trace landed: its info is readable and no longer in progress, and its spans, as
- * MLflow's UI loads them, are the ones sent, with types and token usage intact.
+ * MLflow's UI loads them (or the local store keeps them), are the ones sent, with types and token usage intact.
  */
 export async function readBackTrace(sent: SentTestTrace, options: ReadBackOptions): Promise<ReadBackTrace> {
   const now = options.now ?? Date.now;
@@ -42,12 +59,9 @@ export async function readBackTrace(sent: SentTestTrace, options: ReadBackOption
   let info: TraceInfo | undefined;
   let spans: TraceSpan[] | undefined;
   for (let attempt = 0; ; attempt++) {
-    info = await getTraceInfo(options.http, sent.traceId);
+    info = await options.source.info(sent.traceId);
     if (info && info.state !== 'IN_PROGRESS') {
-      spans =
-        options.spansFrom === 'databricks'
-          ? await getDatabricksTraceSpans(options.http, sent.traceId)
-          : await getTraceSpans(options.http, sent.traceId);
+      spans = await options.source.spans(sent.traceId);
       if (spans && spans.length >= TEST_TRACE_SPANS.length) break;
     }
     const wait = POLL_INTERVALS_MS[Math.min(attempt, POLL_INTERVALS_MS.length - 1)]!;
@@ -56,7 +70,7 @@ export async function readBackTrace(sent: SentTestTrace, options: ReadBackOption
   }
 
   if (!info) {
-    result.problems.push('not found in MLflow before the deadline');
+    result.problems.push(`not found in ${options.source.name} before the deadline`);
     return result;
   }
   result.found = true;
@@ -73,7 +87,7 @@ export async function readBackTrace(sent: SentTestTrace, options: ReadBackOption
     if (typeof type === 'string') result.spanTypes[span.name] = type;
   }
   const missing = TEST_TRACE_SPANS.filter((name) => !result.spanNames.includes(name));
-  if (!spans) result.problems.push('its spans could not be read (get-trace-artifact answered nothing)');
+  if (!spans) result.problems.push(`its spans could not be read from ${options.source.name}`);
   else if (missing.length > 0) result.problems.push(`spans missing: ${missing.join(', ')}`);
   if (spans && !result.spanTypes.llm_call) result.problems.push('the llm_call span has no span type');
 

@@ -4,6 +4,8 @@ import { loadConfig } from '../config/load-config.ts';
 import { describeSource } from '../config/mask.ts';
 import type { LoadConfigOptions, ResolvedConfig } from '../config/types.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
+import { localTraceSource } from '../local-store/local-trace-source.ts';
+import { LocalTraceStore } from '../local-store/local-trace-store.ts';
 import { connectToTracking } from '../mlflow/connect.ts';
 import { MlflowApiError } from '../mlflow/errors.ts';
 import { ensureExperiment } from '../mlflow/ensure-experiment.ts';
@@ -14,7 +16,7 @@ import { experimentUrl, traceUrl } from '../mlflow/ui-links.ts';
 import type { ExportReport } from '../tracing/export-ledger.ts';
 import { chooseExportPlan, otlpUnavailableError, type ExportPlan } from '../tracing/export-plan.ts';
 import { VERSION } from '../version.ts';
-import { readBackTrace, type ReadBackTrace } from './read-back.ts';
+import { mlflowTraceSource, readBackTrace, type ReadBackTrace, type TraceSource } from './read-back.ts';
 import { sendTestTrace, type SentTestTrace } from './test-traces.ts';
 
 export type CheckId = 'config' | 'reachable' | 'server' | 'credentials' | 'experiment' | 'export-path' | 'send' | 'read-back';
@@ -59,6 +61,8 @@ export interface DoctorReport {
   serverVersion?: string;
   experiment?: { id: string; name?: string; url?: string };
   exportRoute?: ExportPlan['kind'];
+  /** Local-only mode (nothing configured): where the test traces were kept. */
+  localStore?: string;
   export?: Omit<ExportReport, 'failures'>;
   traces: DoctorTrace[];
 }
@@ -88,10 +92,11 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
   const report: DoctorReport = { ok: false, exitCode: ExitCode.ok, checks, destination: 'none', traces: [] };
   let blockedBy: CheckId | undefined;
 
+  const titles = { ...TITLES };
   const run = async (id: CheckId, body: () => Promise<Outcome>, blocking = true): Promise<CheckResult> => {
-    const title = TITLES[id];
+    const title = titles[id];
     if (blockedBy) {
-      const skipped: CheckResult = { id, title, status: 'skipped', detail: `skipped: ${TITLES[blockedBy].toLowerCase()} failed`, durationMs: 0 };
+      const skipped: CheckResult = { id, title, status: 'skipped', detail: `skipped: ${titles[blockedBy].toLowerCase()} failed`, durationMs: 0 };
       checks.push(skipped);
       input.reporter?.end(skipped);
       return skipped;
@@ -125,17 +130,26 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
   const auth = connection?.auth;
   const selfHosted = destination?.kind === 'mlflow';
   const isCollector = destination?.kind === 'otlp';
+  // Nothing configured: the test traces go to the local store and are read back from there.
+  const isLocal = destination?.kind === 'none';
+  if (isLocal) {
+    report.localStore = config!.storeDir.value;
+    titles['read-back'] = 'Read traces back from the local store';
+  }
   // A Unity Catalog table takes spans without an experiment, and is read with SQL, not MLflow's APIs.
   const usesExperiment = destination?.kind === 'mlflow' || destination?.kind === 'databricks';
   const withoutExperiment = (): Outcome =>
     isCollector
       ? skippedForCollector()
-      : { status: 'skipped', detail: 'a Unity Catalog table needs no experiment; credentials are checked on export' };
+      : isLocal
+        ? skippedForLocalStore()
+        : { status: 'skipped', detail: 'a Unity Catalog table needs no experiment; credentials are checked on export' };
 
-  await run('reachable', async () => (isCollector ? skippedForCollector() : checkReachable(http!)));
+  await run('reachable', async () => (isCollector ? skippedForCollector() : isLocal ? skippedForLocalStore() : checkReachable(http!)));
 
   let capabilities: ServerCapabilities | undefined;
   await run('server', async () => {
+    if (isLocal) return skippedForLocalStore();
     if (!selfHosted) return { status: 'skipped', detail: isCollector ? 'an OTLP collector, not MLflow' : 'Databricks-managed MLflow' };
     const { version, outcome } = await identifyServer(http!);
     if (version) {
@@ -237,7 +251,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
   });
 
   await run('read-back', async () => {
-    if (!usesExperiment) {
+    if (!usesExperiment && !isLocal) {
       return {
         status: 'skipped',
         detail: isCollector
@@ -246,12 +260,12 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
       };
     }
     const deadline = Date.now() + input.readBackTimeoutMs;
-    const spansFrom = selfHosted ? 'mlflow' : 'databricks';
+    const source: TraceSource = isLocal
+      ? localTraceSource(new LocalTraceStore(config!.storeDir.value))
+      : mlflowTraceSource(http!, selfHosted ? 'mlflow' : 'databricks');
     const exported = sent.filter((trace) => report.traces.find((t) => t.traceId === trace.traceId)?.exported);
     const expectTokenTotal = plan?.kind !== 'otlp' || capabilities?.sumsTokenUsage !== false;
-    const results = await Promise.all(
-      exported.map((trace) => readBackTrace(trace, { http: http!, spansFrom, deadline, expectTokenTotal })),
-    );
+    const results = await Promise.all(exported.map((trace) => readBackTrace(trace, { source, deadline, expectTokenTotal })));
     for (const result of results) Object.assign(report.traces.find((t) => t.traceId === result.traceId)!, result);
     const broken = results.filter((r) => r.problems.length > 0);
     if (broken.length > 0) {
@@ -265,7 +279,8 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
       };
     }
     const notes = [...new Set(results.flatMap((r) => r.notes))];
-    const summary = `${plural(results.length, 'trace')} found with ${results[0]?.spanNames.length ?? 0} spans each, span types intact`;
+    const where = isLocal ? ` in ${config!.storeDir.value}` : '';
+    const summary = `${plural(results.length, 'trace')} found${where} with ${results[0]?.spanNames.length ?? 0} spans each, span types intact`;
     return notes.length > 0
       ? { status: 'warn', detail: `${summary}; ${notes.join('; ')}`, hint: 'MLflow 3.7+ derives readable previews and token totals' }
       : { status: 'ok', detail: summary };
@@ -281,10 +296,11 @@ function describeConfig(config: ResolvedConfig): Outcome {
   const destination = config.destination;
   switch (destination.kind) {
     case 'none':
-      throw new ExpectedError('no tracking destination is configured', {
-        exitCode: ExitCode.config,
-        hint: 'set MLFLOW_TRACKING_URI (e.g. http://127.0.0.1:5000, or databricks) in the environment or .env, or pass --tracking-uri',
-      });
+      return {
+        status: 'warn',
+        detail: `no MLflow is configured: traces are kept in ${config.storeDir.value} (from ${describeSource(config.storeDir.source)})`,
+        hint: 'to send them to MLflow, set MLFLOW_TRACKING_URI (e.g. http://127.0.0.1:5000, or databricks) in the environment or .env, or pass --tracking-uri',
+      };
     case 'mlflow':
       return { status: 'ok', detail: `MLflow at ${destination.trackingUri.value} (from ${describeSource(destination.trackingUri.source)}); ${describeAuth(config)}` };
     case 'databricks':
@@ -308,6 +324,10 @@ function describeAuth(config: ResolvedConfig): string {
     case 'databricks-oauth-m2m':
       return `OAuth M2M client ${auth.clientId.value} (from ${describeSource(auth.clientId.source)})`;
   }
+}
+
+function skippedForLocalStore(): Outcome {
+  return { status: 'skipped', detail: 'local store: no MLflow is configured' };
 }
 
 function skippedForCollector(): Outcome {
@@ -383,8 +403,12 @@ function describePlan(plan: ExportPlan, config: ResolvedConfig): Outcome {
       return { status: 'ok', detail: `OTLP/HTTP protobuf to Unity Catalog table ${plan.table}` };
     case 'collector':
       return { status: 'ok', detail: `OTLP/HTTP ${plan.encoding} to ${plan.endpoint}` };
-    case 'none':
-      throw new ExpectedError('no tracking destination is configured', { exitCode: ExitCode.config });
+    case 'local':
+      return {
+        status: 'warn',
+        detail: `no MLflow is configured: traces are kept in the local store ${plan.dir}`,
+        hint: 'set MLFLOW_TRACKING_URI (or run `otel-mlflow init`), then `otel-mlflow traces push` sends them to MLflow',
+      };
   }
 }
 
@@ -393,7 +417,7 @@ function plural(count: number, noun: string): string {
 }
 
 function routeName(plan: ExportPlan): string {
-  return { otlp: 'OTLP', rest: 'MLflow REST', uc: 'OTLP to Unity Catalog', collector: 'OTLP collector', none: 'nowhere' }[plan.kind];
+  return { otlp: 'OTLP', rest: 'MLflow REST', uc: 'OTLP to Unity Catalog', collector: 'OTLP collector', local: 'the local store' }[plan.kind];
 }
 
 function exportHint(status: number | undefined): string {

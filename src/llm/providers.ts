@@ -14,9 +14,9 @@ export interface CreateLlmClientOptions {
   now?: () => number;
 }
 
-const DEFAULT_OPENAI_MODEL = 'gpt-4o-mini';
-const DEFAULT_DATABRICKS_MODEL = 'databricks-meta-llama-3-3-70b-instruct';
-const OPENAI_BASE_URL = 'https://api.openai.com/v1';
+export const DEFAULT_OPENAI_MODEL = 'gpt-4o-mini';
+export const DEFAULT_DATABRICKS_MODEL = 'databricks-meta-llama-3-3-70b-instruct';
+export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
 /** A chat answer that takes longer than this is a failure for a request/response server. */
 const LLM_TIMEOUT_MS = 120_000;
 

@@ -1,4 +1,4 @@
-import type { ResolvedConfig } from '../config/types.ts';
+import type { AuthSettings, ResolvedConfig } from '../config/types.ts';
 import { VERSION } from '../version.ts';
 import { createAuthProvider, type AuthProvider } from './auth.ts';
 import { createMlflowHttp, type MlflowHttp } from './http.ts';
@@ -12,7 +12,11 @@ export interface TrackingConnection {
 export function connectToTracking(config: ResolvedConfig): TrackingConnection | undefined {
   const destination = config.destination;
   if (destination.kind === 'otlp' || destination.kind === 'none') return undefined;
-  const baseUrl = destination.kind === 'mlflow' ? destination.trackingUri.value : destination.host.value;
-  const auth = createAuthProvider(config.auth, { host: baseUrl });
-  return { auth, http: createMlflowHttp({ baseUrl, auth, userAgent: `otel-mlflow/${VERSION}` }) };
+  return connectTo(destination.kind === 'mlflow' ? destination.trackingUri.value : destination.host.value, config.auth);
+}
+
+/** A client for a server not (yet) in the config: `init` tests each answer before writing it. */
+export function connectTo(baseUrl: string, settings: AuthSettings, timeoutMs?: number): TrackingConnection {
+  const auth = createAuthProvider(settings, { host: baseUrl });
+  return { auth, http: createMlflowHttp({ baseUrl, auth, userAgent: `otel-mlflow/${VERSION}`, ...(timeoutMs !== undefined && { timeoutMs }) }) };
 }

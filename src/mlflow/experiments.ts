@@ -31,6 +31,16 @@ async function fetchExperiment(http: MlflowHttp, route: string, query: Record<st
   return answer && toExperiment(answer.experiment);
 }
 
+/** Active experiments, most recently updated first; `max_results` caps one page and no further pages are read. */
+export async function searchExperiments(http: MlflowHttp, maxResults: number): Promise<Experiment[]> {
+  const answer = await http.request<{ experiments?: ExperimentJson[] }>({
+    method: 'POST',
+    path: '/api/2.0/mlflow/experiments/search',
+    json: { max_results: maxResults, order_by: ['last_update_time DESC'] },
+  });
+  return (answer.experiments ?? []).map(toExperiment);
+}
+
 /** The new experiment's id. A taken name (also by a deleted experiment) throws RESOURCE_ALREADY_EXISTS. */
 export async function createExperiment(http: MlflowHttp, name: string): Promise<string> {
   const answer = await http.request<{ experiment_id: string }>({

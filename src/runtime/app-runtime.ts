@@ -99,7 +99,7 @@ export async function startAppRuntime(configOptions: Omit<LoadConfigOptions, 'pu
 
 function describeTarget(config: ResolvedConfig, route: string): string {
   const destination = config.destination;
-  const how = { otlp: 'OTLP', rest: 'MLflow REST', uc: 'OTLP', collector: 'OTLP', none: '' }[route] ?? route;
+  const how = { otlp: 'OTLP', rest: 'MLflow REST', uc: 'OTLP', collector: 'OTLP', local: '' }[route] ?? route;
   switch (destination.kind) {
     case 'mlflow':
       return `MLflow at ${destination.trackingUri.value} (${how})`;
@@ -110,6 +110,6 @@ function describeTarget(config: ResolvedConfig, route: string): string {
     case 'otlp':
       return `OTLP collector at ${destination.endpoint.value}`;
     case 'none':
-      return 'nowhere: no tracking destination is configured (set MLFLOW_TRACKING_URI, or run `otel-mlflow doctor`)';
+      return `the local store ${config.storeDir.value} (no MLflow configured: see them with \`otel-mlflow traces list\`, send them with \`otel-mlflow traces push\`)`;
   }
 }

@@ -1,6 +1,6 @@
 import { context, propagation, trace, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { CompositePropagator, ExportResultCode, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { TracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { ExportLedger, type ExportReport } from './export-ledger.ts';
@@ -87,7 +87,8 @@ export async function startTracing(options: TracingOptions): Promise<Tracing> {
   return tracing;
 }
 
-async function createExporter(plan: ExportPlan, ledger: ExportLedger): Promise<SpanExporter> {
+/** The exporter for a plan, recording into `ledger`; also used on its own by `traces push`, without a provider. */
+export async function createExporter(plan: ExportPlan, ledger: ExportLedger): Promise<SpanExporter> {
   switch (plan.kind) {
     case 'otlp':
       return new OtlpTraceExporter({
@@ -116,8 +117,10 @@ async function createExporter(plan: ExportPlan, ledger: ExportLedger): Promise<S
         artifactUpload: plan.artifactUpload,
         ledger,
       });
-    case 'none':
-      return { export: (_spans, done) => done({ code: ExportResultCode.SUCCESS }), shutdown: async () => {} };
+    case 'local': {
+      const { LocalStoreExporter } = await import('../local-store/local-store-exporter.ts');
+      return new LocalStoreExporter({ dir: plan.dir, ledger });
+    }
     case 'collector': {
       // Loaded only here: most runs never talk to a collector.
       const { OTLPTraceExporter } =

@@ -1,5 +1,5 @@
 /** What happened to each trace handed to an exporter, so shutdown can say how many landed and why others did not. */
-export type ExportRoute = 'otlp' | 'rest' | 'uc' | 'collector';
+export type ExportRoute = 'otlp' | 'rest' | 'uc' | 'collector' | 'local';
 
 export interface TraceExportRecord {
   traceId: string;

@@ -18,8 +18,8 @@ export type ExportPlan =
     }
   | { kind: 'uc'; http: MlflowHttp; table: string; notes: string[] }
   | { kind: 'collector'; endpoint: string; headers: Record<string, string>; encoding: OtlpEncoding; notes: string[] }
-  /** No destination configured: spans are made (responses still carry trace ids) but not sent anywhere. */
-  | { kind: 'none'; notes: string[] };
+  /** No destination configured: traces are kept in the local store for `otel-mlflow traces`. */
+  | { kind: 'local'; dir: string; notes: string[] };
 
 export interface PlanInputs {
   config: ResolvedConfig;
@@ -53,7 +53,11 @@ export async function chooseExportPlan({ config, http, experimentId, capabilitie
     case 'mlflow':
       return chooseSelfHosted(config, required(http, 'http'), required(experimentId, 'experimentId'), capabilities);
     case 'none':
-      return { kind: 'none', notes: ['no tracking destination is configured; traces are not exported'] };
+      return {
+        kind: 'local',
+        dir: config.storeDir.value,
+        notes: [`no tracking destination is configured: traces are kept in ${config.storeDir.value}`],
+      };
   }
 }
 

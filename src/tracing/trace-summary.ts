@@ -17,7 +17,7 @@ export function findRoot(spans: readonly ReadableSpan[]): ReadableSpan | undefin
 }
 
 /** Sum of the leaf LLM spans' usage, as the OTLP server derives it (the REST path must do it itself). */
-export function sumTokenUsage(spans: readonly ReadableSpan[]): TokenUsage | undefined {
+export function sumTokenUsage(spans: readonly Pick<ReadableSpan, 'attributes'>[]): TokenUsage | undefined {
   let found = false;
   const total: TokenUsage = { input_tokens: 0, output_tokens: 0, total_tokens: 0 };
   for (const span of spans) {

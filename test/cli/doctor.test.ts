@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MLFLOW_VERSIONS, startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
 import { runCli } from './run-cli.ts';
@@ -188,9 +191,43 @@ describe('otel-mlflow doctor failure classes', () => {
     assert.match(result.stdout, /MLFLOW_EXPERIMENT_ID/);
   });
 
-  it('with nothing configured exits 3 and says what to set', async () => {
-    const result = await runCli(['doctor']);
-    assert.equal(result.code, 3, result.stderr + result.stdout);
-    assert.match(result.stdout, /MLFLOW_TRACKING_URI/);
+  it('with nothing configured runs in local mode: keeps the test traces in the local store, reads them back, exits 0', async () => {
+    const storeDir = await mkdtemp(join(tmpdir(), 'otel-mlflow-doctor-store-'));
+    try {
+      const result = await runCli(['doctor', '--json'], { env: { OTEL_MLFLOW_STORE_DIR: storeDir } });
+      assert.equal(result.code, 0, result.stderr + result.stdout);
+      const report = doctorJson(result.stdout);
+      assert.equal(report.ok, true);
+      assert.equal(report.exportRoute, 'local');
+      assert.equal(check(report, 'config').status, 'warn');
+      assert.match(check(report, 'config').detail, new RegExp(`no MLflow is configured: traces are kept in ${storeDir}`));
+      assert.match(check(report, 'config').hint ?? '', /MLFLOW_TRACKING_URI/);
+      for (const id of ['reachable', 'server', 'credentials', 'experiment']) {
+        assert.equal(check(report, id).status, 'skipped', id);
+        assert.match(check(report, id).detail, /local store/, id);
+      }
+      assert.equal(check(report, 'export-path').status, 'warn');
+      assert.equal(check(report, 'send').status, 'ok');
+      assert.equal(check(report, 'read-back').status, 'ok', check(report, 'read-back').detail);
+      assert.equal(report.traces.length, 3);
+      for (const [index, trace] of report.traces.entries()) {
+        assert.equal(trace.found, true);
+        assert.equal(trace.state, 'OK');
+        assert.deepEqual([...trace.spans].sort(), ['agent_execution', 'llm_call', 'postprocess', 'preprocess']);
+        assert.equal(trace.spanTypes.llm_call, 'LLM');
+        assert.equal(trace.tokenUsage?.total_tokens, 21 + 2 * index);
+        assert.equal(trace.url, null);
+      }
+      const files = (await readdir(storeDir)).filter((name) => name.endsWith('.json'));
+      assert.deepEqual(files.map((name) => name.slice(-37, -5)).sort(), report.traces.map((t) => t.traceId.slice(3)).sort());
+
+      const human = await runCli(['doctor'], { env: { OTEL_MLFLOW_STORE_DIR: storeDir } });
+      assert.equal(human.code, 0, human.stderr + human.stdout);
+      assert.match(human.stdout, /All checks passed: traces are kept in the local store/);
+      assert.match(human.stdout, /otel-mlflow traces show tr-[0-9a-f]{32}/);
+      assert.match(human.stdout, /otel-mlflow traces push/);
+    } finally {
+      await rm(storeDir, { recursive: true, force: true });
+    }
   });
 });

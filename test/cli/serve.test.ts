@@ -193,7 +193,8 @@ describe('otel-mlflow serve', () => {
     } finally {
       const stopped = await serve.stop();
       assert.equal(stopped.code, 0, stopped.stdout + stopped.stderr);
-      assert.match(stopped.stdout, /traces go to nowhere: no tracking destination is configured/);
+      assert.match(stopped.stdout, /traces go to the local store \S+otel-mlflow\/traces \(no MLflow configured: see them with `otel-mlflow traces list`/);
+      assert.match(stopped.stdout, /traces: 1 exported, 0 failed/);
       assert.match(stopped.stdout, /offline/);
     }
   });

@@ -11,6 +11,7 @@ import {
   getExperimentByName,
   getTraceInfoV3,
   restoreExperiment,
+  searchExperiments,
   searchTracesV3,
   startTraceV3,
 } from './mlflow-rest-api.ts';
@@ -209,6 +210,7 @@ function apiRoute(state: State, exchange: Exchange): Reply {
   let match: RegExpExecArray | null;
   if (is('GET', /^\/api\/2\.0\/mlflow\/experiments\/get-by-name$/)) return getExperimentByName(d, exchange);
   if (is('POST', /^\/api\/2\.0\/mlflow\/experiments\/create$/)) return createExperiment(d, exchange);
+  if (is('POST', /^\/api\/2\.0\/mlflow\/experiments\/search$/)) return searchExperiments(d, exchange);
   if (is('GET', /^\/api\/2\.0\/mlflow\/experiments\/get$/)) return getExperiment(d, exchange);
   if (is('POST', /^\/api\/2\.0\/mlflow\/experiments\/delete$/)) return deleteExperiment(d, exchange);
   if (is('POST', /^\/api\/2\.0\/mlflow\/experiments\/restore$/)) return restoreExperiment(d, exchange);

@@ -13,6 +13,7 @@ import {
   prettyJson,
   requiredParam,
   restoreExperiment,
+  searchExperiments,
   searchTracesV3,
   startTraceV3,
 } from './mlflow-rest-api.ts';
@@ -229,6 +230,7 @@ function routes(ctx: Context, otlpRoute: boolean): Route[] {
     { methods: ['GET'], pattern: /^\/version$/, handle: (c) => textReply(200, c.version, 'text/html; charset=utf-8') },
     { methods: ['GET'], pattern: new RegExp(`^${API}/2\\.0/mlflow/experiments/get-by-name$`), handle: (_c, e) => getExperimentByName(d, e) },
     { methods: ['POST'], pattern: new RegExp(`^${API}/2\\.0/mlflow/experiments/create$`), handle: (_c, e) => createExperiment(d, e) },
+    { methods: ['POST'], pattern: new RegExp(`^${API}/2\\.0/mlflow/experiments/search$`), handle: (_c, e) => searchExperiments(d, e) },
     { methods: ['GET'], pattern: new RegExp(`^${API}/2\\.0/mlflow/experiments/get$`), handle: (_c, e) => getExperiment(d, e) },
     { methods: ['POST'], pattern: new RegExp(`^${API}/2\\.0/mlflow/experiments/delete$`), handle: (_c, e) => deleteExperiment(d, e) },
     { methods: ['POST'], pattern: new RegExp(`^${API}/2\\.0/mlflow/experiments/restore$`), handle: (_c, e) => restoreExperiment(d, e) },

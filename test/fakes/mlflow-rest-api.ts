@@ -104,6 +104,17 @@ export function getExperiment(dialect: RestDialect, exchange: Exchange): Reply {
   return prettyJson({ experiment: experimentJson(dialect, experimentOrThrow(dialect, requiredParam(exchange.query, 'experiment_id'))) });
 }
 
+/** `experiments/search`: active experiments, most recently updated first (MLflow's default order); filter and paging ignored. */
+export function searchExperiments(dialect: RestDialect, exchange: Exchange): Reply {
+  const maxResults = Number(requestJson(exchange).max_results ?? 1000);
+  const experiments = [...dialect.store.experiments.values()]
+    .filter((experiment) => experiment.lifecycleStage === 'active')
+    .sort((a, b) => b.lastUpdateTime - a.lastUpdateTime || Number(a.experimentId) - Number(b.experimentId))
+    .slice(0, maxResults);
+  // MLflow leaves an empty repeated field out of the JSON.
+  return prettyJson(experiments.length > 0 ? { experiments: experiments.map((e) => experimentJson(dialect, e)) } : {});
+}
+
 export function createExperiment(dialect: RestDialect, exchange: Exchange): Reply {
   const name = requiredParam(requestJson(exchange), 'name');
   const refusal = dialect.checkNewExperimentName?.(name);

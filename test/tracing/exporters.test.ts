@@ -41,6 +41,7 @@ function configFor(uri: string, overrides: Partial<Pick<ResolvedConfig, 'exportP
     resourceAttributes: { value: {}, source },
     openai: {},
     llm: { captureContent: { value: true, source } },
+    storeDir: { value: '/nonexistent/otel-mlflow-store', source },
     files: {},
     entries: [],
     ...overrides,

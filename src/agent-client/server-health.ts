@@ -1,0 +1,40 @@
+import { ExitCode, ExpectedError } from '../errors.ts';
+import type { HealthInfo } from '../server/api-schemas.ts';
+import { serverRoute } from './endpoints.ts';
+import { describeFetchFailure } from './fetch-failure.ts';
+
+/** `GET /` answers at once on a healthy server; anything slower is not one to run questions against. */
+export const HEALTH_TIMEOUT_MS = 5_000;
+
+/**
+ * The server's health JSON (`GET /`, public even with a token): proof it is an otel-mlflow server,
+ * and where it sends its traces. Not up, or not ours → ExpectedError(unreachable) with `hint`.
+ */
+export async function fetchServerHealth(server: URL, hint: string): Promise<HealthInfo> {
+  const url = serverRoute(server, '/');
+  let response: Response;
+  let body: unknown;
+  try {
+    response = await fetch(url, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
+    body = await response.json().catch(() => undefined);
+  } catch (error) {
+    throw new ExpectedError(`the server at ${url.origin} is not up: ${describeFetchFailure(error, url.origin, HEALTH_TIMEOUT_MS)}`, {
+      exitCode: ExitCode.unreachable,
+      hint,
+      cause: error,
+    });
+  }
+  if (!response.ok || !isHealth(body)) {
+    throw new ExpectedError(`${url.origin} answered GET / with ${response.status}, not the health JSON of otel-mlflow serve`, {
+      exitCode: ExitCode.unreachable,
+      hint,
+    });
+  }
+  return body;
+}
+
+function isHealth(body: unknown): body is HealthInfo {
+  if (typeof body !== 'object' || body === null) return false;
+  const { status, tracing } = body as { status?: unknown; tracing?: { destination?: unknown } };
+  return status === 'ok' && typeof tracing?.destination === 'string';
+}

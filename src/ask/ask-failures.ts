@@ -1,0 +1,41 @@
+import { LlmError } from '../agent/types.ts';
+import type { PostOutcome } from '../agent-client/post-question.ts';
+import { ExitCode, ExpectedError } from '../errors.ts';
+import { AskInterrupted } from './ask-in-process.ts';
+
+/** What a shell reports for a process stopped by Ctrl-C. */
+export const INTERRUPTED_EXIT_CODE = 130;
+
+/** A failing model provider is "unreachable" (exit 4): the thing `ask` depends on did not answer. */
+const LLM_HINT = 'check the provider settings with `otel-mlflow config`, or answer with the built-in model: --provider offline';
+
+/** The agent's failure as a person should read it (or Ctrl-C's exit code); anything else is a bug and is rethrown. */
+export function askFailure(error: unknown, llm: string): ExpectedError | number {
+  if (error instanceof AskInterrupted) return INTERRUPTED_EXIT_CODE;
+  if (error instanceof LlmError) {
+    return new ExpectedError(`the model provider failed: ${error.message} (LLM: ${llm})`, { exitCode: ExitCode.unreachable, hint: LLM_HINT, cause: error });
+  }
+  throw error;
+}
+
+/** A server's refusal, by what the person can do about it. */
+export function serverFailure(outcome: Extract<PostOutcome, { ok: false }>, url: string): ExpectedError {
+  if (outcome.httpStatus === null) {
+    return new ExpectedError(outcome.error, {
+      exitCode: ExitCode.unreachable,
+      hint: 'start the server with `otel-mlflow serve` in another terminal, or leave out --url to ask in this process',
+    });
+  }
+  if (outcome.httpStatus === 401) {
+    return new ExpectedError(`${url} refused the request: ${outcome.error}`, {
+      exitCode: ExitCode.auth,
+      hint: 'set OTEL_MLFLOW_AUTH_TOKEN to the token the server was started with (--auth-token)',
+    });
+  }
+  if (outcome.code === 'llm_error') return new ExpectedError(outcome.error, { exitCode: ExitCode.unreachable, hint: LLM_HINT });
+  const clientError = outcome.httpStatus < 500;
+  return new ExpectedError(`${url} answered ${outcome.error}`, {
+    exitCode: clientError ? ExitCode.usage : ExitCode.unreachable,
+    hint: clientError ? 'the API is described at /docs on the server' : 'the server log has the details',
+  });
+}

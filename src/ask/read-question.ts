@@ -1,0 +1,41 @@
+import { text } from 'node:stream/consumers';
+import { ExitCode, ExpectedError } from '../errors.ts';
+
+export interface QuestionInput {
+  /** The question given on the command line, if any. */
+  argument?: string;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  /** Asks a person at a terminal; absent when nobody can answer (no TTY, --json). */
+  prompt?: () => Promise<string>;
+}
+
+const USAGE_HINT = 'pass the question as an argument (`otel-mlflow ask "What is MLflow tracing?"`) or pipe it on stdin';
+
+/** The question from the argument, else a prompt at a terminal, else whatever is piped on stdin. */
+export async function readQuestion(input: QuestionInput): Promise<string> {
+  let question: string;
+  if (input.argument !== undefined) question = input.argument;
+  else if (input.stdin.isTTY) {
+    if (!input.prompt) throw new ExpectedError('no question given', { exitCode: ExitCode.usage, hint: USAGE_HINT });
+    question = await input.prompt();
+  } else question = await text(input.stdin);
+  question = question.trim();
+  if (question === '') throw new ExpectedError('the question is empty', { exitCode: ExitCode.usage, hint: USAGE_HINT });
+  return question;
+}
+
+/** @inquirer/prompts' `input`; Ctrl-C there is a choice not to ask, not a crash. */
+export async function promptForQuestion(output: NodeJS.WritableStream): Promise<string> {
+  const { input } = await import('@inquirer/prompts');
+  try {
+    return await input(
+      { message: 'Your question:', validate: (value) => (value.trim() === '' ? 'type a question, or Ctrl-C to stop' : true) },
+      { output },
+    );
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ExitPromptError') {
+      throw new ExpectedError('no question: the prompt was closed', { exitCode: ExitCode.usage, hint: USAGE_HINT });
+    }
+    throw error;
+  }
+}

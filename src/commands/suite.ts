@@ -1,0 +1,168 @@
+import { resolve } from 'node:path';
+import type { ChalkInstance } from 'chalk';
+import type { Ora } from 'ora';
+import { ENDPOINT_PATHS, parseServerUrl, toEndpoint } from '../agent-client/endpoints.ts';
+import type { CommandContext } from '../cli/context.ts';
+import { createPainter, writeJson, writeLine } from '../cli/output.ts';
+import { ExitCode, ExpectedError } from '../errors.ts';
+import { BUILTIN_QUESTIONS } from '../suite/builtin-questions.ts';
+import { loadQuestionFile } from '../suite/question-file.ts';
+import { runSuite, type SuiteRun } from '../suite/run-suite.ts';
+import { summaryTable, totalsLines } from '../suite/summary-table.ts';
+import type { VerifyReport } from '../suite/verify-traces.ts';
+import type { ExportReport } from '../tracing/export-ledger.ts';
+
+const MAX_CONCURRENCY = 32;
+const MAX_REPEAT = 100;
+/** Where a terminal's width is unknown (a pipe, a file), the summary still reads at 80 columns. */
+const DEFAULT_WIDTH = 80;
+
+export async function run(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {
+  const endpoint = toEndpoint(options.endpoint ?? 'chat');
+  const concurrency = wholeNumber(options.concurrency, '--concurrency', 1, MAX_CONCURRENCY);
+  const repeat = wholeNumber(options.repeat, '--repeat', 1, MAX_REPEAT);
+  const sessionId = typeof options.session === 'string' ? options.session : undefined;
+  if (sessionId !== undefined && endpoint !== 'chat') {
+    throw new ExpectedError(`--session groups /chat requests into one MLflow session; ${ENDPOINT_PATHS[endpoint]} takes no session id`, {
+      exitCode: ExitCode.usage,
+      hint: 'use --session with --endpoint chat, or leave it out',
+    });
+  }
+  const file = typeof options.file === 'string' ? options.file : undefined;
+  const questions = file ? await loadQuestionFile(resolve(ctx.cwd, file), file) : BUILTIN_QUESTIONS;
+  const output = typeof options.output === 'string' ? { path: resolve(ctx.cwd, options.output), shownAs: options.output } : undefined;
+  const paint = createPainter(ctx);
+  const spinner = ctx.interactive && !ctx.globals.json ? await createSpinner(ctx) : undefined;
+  const counts = { total: 0, answered: 0, failed: 0 };
+
+  const suite = await runSuite({
+    config: { cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags },
+    server: parseServerUrl(String(options.url), '--url'),
+    spawn: options.spawn === true,
+    endpoint,
+    questions,
+    repeat,
+    concurrency,
+    ...(sessionId !== undefined && { sessionId }),
+    verify: options.verify === true,
+    ...(output && { output }),
+    hooks: {
+      started({ url, total, notices }) {
+        counts.total = total;
+        if (ctx.globals.json) return;
+        for (const notice of notices) writeLine(ctx.stderr, paint.dim(`note: ${notice}`));
+        writeLine(ctx.stdout, `Asking ${total} question${total === 1 ? '' : 's'} at ${url}${ENDPOINT_PATHS[endpoint]}, ${concurrency} at a time`);
+        spinner?.start(`0/${total} answered`);
+      },
+      answered(result) {
+        counts.answered++;
+        if (result.status === 'failed') counts.failed++;
+        if (spinner) spinner.text = `${counts.answered}/${counts.total} answered${counts.failed ? `, ${counts.failed} failed` : ''}`;
+      },
+      allAnswered: () => spinner?.stop(),
+      verifying: () => void spinner?.start('reading the traces back'),
+    },
+  }).finally(() => spinner?.stop());
+
+  if (ctx.globals.json) writeJson(ctx.stdout, toJson(suite));
+  else renderSummary(ctx, paint, suite);
+  return exitCode(suite);
+}
+
+function wholeNumber(value: unknown, flag: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ExpectedError(`${flag} must be a whole number from ${min} to ${max} (got '${String(value)}')`, { exitCode: ExitCode.usage });
+  }
+  return n;
+}
+
+/** Progress on a terminal only: anywhere else nothing is animated. */
+async function createSpinner(ctx: CommandContext): Promise<Ora> {
+  const ora = (await import('ora')).default;
+  return ora({ stream: ctx.stdout, color: 'cyan' });
+}
+
+function renderSummary(ctx: CommandContext, paint: ChalkInstance, suite: SuiteRun): void {
+  const columns = (ctx.stdout as { columns?: number }).columns;
+  const width = ctx.interactive && columns ? columns : DEFAULT_WIDTH;
+  const lines = [
+    '',
+    ...summaryTable(suite.results, width, paint),
+    '',
+    ...totalsLines(suite.totals, paint),
+    ...verifyLines(paint, suite.verify),
+    ...exportLines(paint, suite.exportReport),
+    '',
+    ...whereTracesAre(paint, suite),
+  ];
+  for (const line of lines) writeLine(ctx.stdout, line);
+}
+
+function verifyLines(paint: ChalkInstance, report: VerifyReport | undefined): string[] {
+  if (!report) return [];
+  const where = report.source === 'mlflow' ? 'in MLflow' : 'in the local store';
+  const head = `read back: ${report.found} of ${report.found + report.missing} traces found ${where}`;
+  const missing = report.traces.filter((t) => !t.found).map((t) => `  ${t.traceId}: ${t.problem ?? 'missing'}`);
+  return [report.missing > 0 ? paint.red(head) : paint.green(head), ...missing];
+}
+
+function exportLines(paint: ChalkInstance, report: ExportReport | undefined): string[] {
+  if (!report) return [];
+  const lost = report.failed + report.pending;
+  if (lost === 0) return [];
+  return [
+    paint.red(`${lost} trace${lost === 1 ? ' was' : 's were'} not exported${report.pending ? ` (${report.pending} unsent at the flush deadline)` : ''}`),
+    ...exportReasons(report).map((reason) => `  ${reason}`),
+  ];
+}
+
+/** How to look at the traces: the experiment's page, or the local store's commands. */
+function whereTracesAre(paint: ChalkInstance, suite: SuiteRun): string[] {
+  const { tracing } = suite.health;
+  if (tracing.route === 'local') {
+    return [
+      suite.spawned ? `Traces are in the local store ${suite.config.storeDir.value}` : 'Traces are in the local store of the server.',
+      `  look at them:   ${paint.cyan('otel-mlflow traces list')}, ${paint.cyan('otel-mlflow traces show <id>')}`,
+      `  send to MLflow: set MLFLOW_TRACKING_URI, then ${paint.cyan('otel-mlflow traces push')}`,
+    ];
+  }
+  if (tracing.experiment?.url) return [`Experiment: ${paint.cyan(tracing.experiment.url)}`];
+  return [`Traces went to ${tracing.destination}`];
+}
+
+/** Stable keys for scripts. */
+function toJson(suite: SuiteRun) {
+  const { totals } = suite;
+  return {
+    ok: exitCode(suite) === ExitCode.ok,
+    url: suite.url,
+    endpoint: suite.endpoint,
+    total: totals.total,
+    passed: totals.passed,
+    failed: totals.failed,
+    latencyMs: totals.latencyMs,
+    tokens: totals.tokens,
+    results: suite.results,
+    ...(suite.verify && { verify: suite.verify }),
+    ...(suite.exportReport && {
+      export: {
+        exported: suite.exportReport.exported,
+        failed: suite.exportReport.failed + suite.exportReport.pending,
+        reasons: exportReasons(suite.exportReport),
+      },
+    }),
+  };
+}
+
+function exitCode(suite: SuiteRun): number {
+  if (suite.totals.failed > 0) return ExitCode.questionsFailed;
+  if (suite.verify && suite.verify.missing > 0) return ExitCode.readback;
+  if (suite.exportReport && suite.exportReport.failed + suite.exportReport.pending > 0) return ExitCode.export;
+  return ExitCode.ok;
+}
+
+/** Each distinct reason once: a broken destination refuses every trace the same way. */
+function exportReasons(report: ExportReport): string[] {
+  return [...new Set(report.failures.map((f) => f.reason ?? `HTTP ${f.status}`))];
+}

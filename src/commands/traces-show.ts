@@ -1,0 +1,132 @@
+import type { ChalkInstance } from 'chalk';
+import type { CommandContext } from '../cli/context.ts';
+import { createPainter, writeJson, writeLine } from '../cli/output.ts';
+import { cutToWidth, formatDuration, formatLocalTime, formatTokens, terminalWidth } from '../cli/trace-format.ts';
+import { ExitCode, ExpectedError } from '../errors.ts';
+import { openConfiguredStore } from '../local-store/configured-store.ts';
+import { summarizeTrace, summaryJson } from '../local-store/local-trace-store.ts';
+import { buildSpanTree, type SpanTreeNode } from '../local-store/span-tree.ts';
+import { decodeJsonAttribute } from '../tracing/encode-attributes.ts';
+import { MlflowAttr } from '../tracing/mlflow-attributes.ts';
+
+/** Below this, a cut value says too little to be worth a line; the line wraps instead. */
+const MIN_VALUE_WIDTH = 24;
+const LABEL_WIDTH = 6;
+
+export async function run(ctx: CommandContext, options: Record<string, unknown>, args: string[]): Promise<number> {
+  const id = args[0] ?? '';
+  const { store } = await openConfiguredStore({ cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags });
+  const trace = await store.get(id);
+  if (!trace) {
+    throw new ExpectedError(`no stored trace matches '${id}' in ${store.dir}`, {
+      exitCode: ExitCode.usage,
+      hint: 'run `otel-mlflow traces list` to see the stored trace ids',
+    });
+  }
+  const summary = summarizeTrace(trace);
+  const tree = buildSpanTree(trace);
+  if (ctx.globals.json) {
+    writeJson(ctx.stdout, { ...trace, summary: summaryJson(summary), tree: tree.map(nodeJson) });
+    return ExitCode.ok;
+  }
+
+  const paint = createPainter(ctx);
+  writeLine(ctx.stdout, `${paint.bold(trace.traceId)}  ${summary.rootName}`);
+  writeLine(
+    ctx.stdout,
+    [
+      statusText(paint, summary.status),
+      formatLocalTime(summary.startTime),
+      formatDuration(summary.durationMs),
+      `${summary.spanCount} span${summary.spanCount === 1 ? '' : 's'}`,
+      ...(summary.tokens ? [formatTokens(summary.tokens)] : []),
+    ].join(' · '),
+  );
+  writeLine(ctx.stdout);
+  const render = { paint, width: terminalWidth(ctx), full: options.full === true };
+  for (const root of tree) for (const line of renderNode(root, render, '', 'top')) writeLine(ctx.stdout, line);
+  return ExitCode.ok;
+}
+
+interface RenderOptions {
+  paint: ChalkInstance;
+  width: number;
+  full: boolean;
+}
+
+function renderNode(node: SpanTreeNode, options: RenderOptions, prefix: string, place: 'top' | 'middle' | 'last'): string[] {
+  const { paint } = options;
+  const branch = { top: '', middle: '├─ ', last: '└─ ' }[place];
+  const head = [
+    paint.bold(node.span.name),
+    ...(node.spanType ? [paint.cyan(node.spanType)] : []),
+    statusText(paint, node.status),
+    paint.dim(formatDuration(node.durationMs)),
+    ...(node.tokens ? [formatTokens(node.tokens)] : []),
+  ].join('  ');
+  const lines = [`${paint.dim(prefix + branch)}${head}`];
+
+  const childPrefix = place === 'top' ? prefix : prefix + (place === 'last' ? '   ' : '│  ');
+  const bodyPrefix = childPrefix + (node.children.length > 0 ? '│  ' : '   ');
+  for (const [label, value] of details(node)) {
+    const lead = `${bodyPrefix}${`${label}:`.padEnd(LABEL_WIDTH)}`;
+    if (options.full) {
+      const [first = '', ...rest] = value.pretty.split('\n');
+      lines.push(`${paint.dim(lead)}${first}`, ...rest.map((line) => `${paint.dim(bodyPrefix + ' '.repeat(LABEL_WIDTH))}${line}`));
+    } else {
+      lines.push(`${paint.dim(lead)}${cutToWidth(value.compact, Math.max(MIN_VALUE_WIDTH, options.width - lead.length))}`);
+    }
+  }
+  node.children.forEach((child, index) => {
+    lines.push(...renderNode(child, options, childPrefix, index === node.children.length - 1 ? 'last' : 'middle'));
+  });
+  return lines;
+}
+
+interface ShownValue {
+  compact: string;
+  pretty: string;
+}
+
+/** Inputs, outputs and what went wrong, as MLflow's span panel shows them. */
+function details(node: SpanTreeNode): [string, ShownValue][] {
+  const attributes = node.span.attributes;
+  const out: [string, ShownValue][] = [];
+  const input = attributes[MlflowAttr.spanInputs] ?? attributes['gen_ai.input.messages'];
+  const output = attributes[MlflowAttr.spanOutputs] ?? attributes['gen_ai.output.messages'];
+  if (input !== undefined) out.push(['in', shown(input)]);
+  if (output !== undefined) out.push(['out', shown(output)]);
+  if (node.span.status.code === 2 && node.span.status.message) out.push(['error', shown(node.span.status.message)]);
+  for (const event of node.span.events) {
+    if (event.name !== 'exception') continue;
+    const type = event.attributes['exception.type'];
+    const message = event.attributes['exception.message'];
+    out.push(['raised', shown([type, message].filter((part) => part !== undefined).map(String).join(': '))]);
+  }
+  return out;
+}
+
+function shown(value: unknown): ShownValue {
+  const parsed = typeof value === 'string' ? decodeJsonAttribute(value) : value;
+  if (parsed === undefined || typeof parsed === 'string') {
+    const text = typeof parsed === 'string' ? parsed : String(value);
+    return { compact: text, pretty: text };
+  }
+  return { compact: JSON.stringify(parsed), pretty: JSON.stringify(parsed, null, 2) };
+}
+
+function statusText(paint: ChalkInstance, status: string): string {
+  return status === 'ERROR' ? paint.red(status) : status === 'OK' ? paint.green(status) : paint.dim(status);
+}
+
+function nodeJson(node: SpanTreeNode): unknown {
+  return {
+    spanId: node.span.spanId,
+    name: node.span.name,
+    spanType: node.spanType ?? null,
+    status: node.status,
+    durationMs: node.durationMs,
+    tokens: node.tokens ?? null,
+    children: node.children.map(nodeJson),
+  };
+}

@@ -1,0 +1,94 @@
+import type { LlmProviderName } from '../config/types.ts';
+import { ExitCode, ExpectedError } from '../errors.ts';
+import { DEFAULT_DATABRICKS_MODEL, DEFAULT_OPENAI_MODEL, OPENAI_BASE_URL } from '../llm/providers.ts';
+import { checkOpenAiKey } from './check-openai-key.ts';
+import type { DestinationChoice } from './init-answers.ts';
+import { ask, nonEmpty, untilAccepted, type InitSession } from './init-session.ts';
+import type { ConfigFileValues } from './write-config-file.ts';
+
+export interface LlmSetup {
+  provider: LlmProviderName;
+  model?: string;
+  file: ConfigFileValues;
+  secrets: Record<string, string>;
+}
+
+/**
+ * The model that answers: offline needs nothing; OpenAI's key is tried against the API; a Databricks
+ * serving endpoint is called with the workspace's credential, so it needs Databricks as the destination.
+ */
+export async function setupLlm(
+  session: InitSession,
+  destination: DestinationChoice,
+  given: { provider: LlmProviderName | undefined; model: string | undefined; openaiApiKey: string | undefined },
+): Promise<LlmSetup> {
+  if (given.provider === 'databricks' && destination !== 'databricks') throw databricksNeedsWorkspace();
+  let provider = given.provider;
+  let model = given.model;
+  let apiKey = given.openaiApiKey;
+  return untilAccepted(session, async (previous) => {
+    const keyRefused = previous?.exitCode === ExitCode.auth && provider === 'openai';
+    if (keyRefused) apiKey = await askApiKey(session);
+    if (provider === undefined || (previous && !keyRefused)) {
+      provider = await askProvider(session, destination, provider);
+      model = given.model;
+    }
+    const secrets: Record<string, string> = {};
+    if (provider === 'openai') {
+      let key = apiKey ?? session.existing('OPENAI_API_KEY');
+      if (key === undefined) {
+        key = await askApiKey(session);
+        apiKey = key;
+      }
+      const baseUrl = session.existing('OPENAI_BASE_URL') ?? OPENAI_BASE_URL;
+      session.progress.checking(`Checking the OpenAI API key at ${baseUrl}`);
+      await checkOpenAiKey(key, baseUrl);
+      session.progress.passed(`OpenAI API key accepted by ${baseUrl}`);
+      if (apiKey !== undefined) secrets.OPENAI_API_KEY = apiKey;
+    }
+    if (model === undefined && session.prompter && provider !== 'offline') {
+      model = await session.prompter.input(
+        provider === 'openai'
+          ? { message: 'OpenAI model', default: DEFAULT_OPENAI_MODEL, validate: nonEmpty }
+          : { message: 'Databricks serving endpoint name', default: DEFAULT_DATABRICKS_MODEL, validate: nonEmpty },
+      );
+    }
+    if (provider === 'offline') session.progress.passed('Offline model: answers come from the built-in model, no network or key');
+    else if (provider === 'databricks') session.progress.passed(`Databricks serving endpoint ${model ?? DEFAULT_DATABRICKS_MODEL}`);
+    return {
+      provider,
+      ...(model !== undefined && { model }),
+      file: { llmProvider: provider, ...(model !== undefined && { llmModel: model }) },
+      secrets,
+    };
+  });
+}
+
+async function askProvider(session: InitSession, destination: DestinationChoice, last: LlmProviderName | undefined): Promise<LlmProviderName> {
+  const fallback: LlmProviderName = session.existing('OPENAI_API_KEY') ? 'openai' : destination === 'databricks' ? 'databricks' : 'offline';
+  return ask(session).select<LlmProviderName>({
+    message: 'Which LLM should answer?',
+    choices: [
+      { value: 'openai', name: 'OpenAI', description: 'needs an API key (saved to the env file as OPENAI_API_KEY)' },
+      {
+        value: 'databricks',
+        name: 'A Databricks serving endpoint',
+        description: 'called with the workspace credential',
+        ...(destination !== 'databricks' && { disabled: 'needs Databricks as the destination' }),
+      },
+      { value: 'offline', name: 'Offline', description: 'a small built-in model: no network, no key, good for trying things out' },
+    ],
+    default: last ?? fallback,
+  });
+}
+
+function askApiKey(session: InitSession): Promise<string> {
+  return ask(session).password({ message: 'OpenAI API key (saved to the env file as OPENAI_API_KEY)', validate: nonEmpty });
+}
+
+function databricksNeedsWorkspace(): ExpectedError {
+  return new ExpectedError('--llm databricks needs Databricks as the destination', {
+    exitCode: ExitCode.usage,
+    hint: 'the serving endpoint is called with the workspace credential: pass --destination databricks, or choose --llm openai or offline',
+  });
+}

@@ -1,0 +1,89 @@
+import type { Endpoint } from '../agent-client/endpoints.ts';
+import { postQuestion } from '../agent-client/post-question.ts';
+import type { SuiteQuestion } from './question-file.ts';
+import { runPool } from './worker-pool.ts';
+
+/** Enough of the answer to recognise it in a table or a results file. */
+const ANSWER_PREVIEW_CHARS = 120;
+
+/** One question's outcome, as `--json` and `--output` write it: every key always present but `error`. */
+export interface SuiteResult {
+  /** 1-based position in the run (repeats continue the count). */
+  index: number;
+  /** The question's id from `--file` or the built-in suite. */
+  id: string | null;
+  question: string;
+  status: 'ok' | 'failed';
+  /** Null when no HTTP answer came. */
+  httpStatus: number | null;
+  error?: string;
+  latencyMs: number;
+  /** Total tokens of the answer; null when it failed. */
+  tokens: number | null;
+  traceId: string | null;
+  traceUrl: string | null;
+  answerPreview: string | null;
+}
+
+export interface AskQuestionsOptions {
+  server: URL;
+  endpoint: Endpoint;
+  questions: readonly SuiteQuestion[];
+  repeat: number;
+  concurrency: number;
+  sessionId?: string;
+  authToken?: string;
+  timeoutMs: number;
+  /** Called as each question finishes (in finishing order); awaited before that worker takes the next. */
+  onResult?: (result: SuiteResult) => void | Promise<void>;
+}
+
+/** Every question (repeated) against the server, a bounded number at a time; results in question order. */
+export async function askQuestions(options: AskQuestionsOptions): Promise<SuiteResult[]> {
+  const runs = Array.from({ length: options.repeat }, () => options.questions).flat();
+  return runPool(runs, options.concurrency, async (question, i) => {
+    const result = await askOne(options, question, i + 1);
+    await options.onResult?.(result);
+    return result;
+  });
+}
+
+async function askOne(options: AskQuestionsOptions, { question, id }: SuiteQuestion, index: number): Promise<SuiteResult> {
+  const started = performance.now();
+  const outcome = await postQuestion(options.server, options.endpoint, question, {
+    ...(options.sessionId !== undefined && { sessionId: options.sessionId }),
+    ...(options.authToken !== undefined && { authToken: options.authToken }),
+    timeoutMs: options.timeoutMs,
+  });
+  const latencyMs = Math.round(performance.now() - started);
+  const common = { index, id: id ?? null, question };
+  if (outcome.ok) {
+    const { answer } = outcome;
+    return {
+      ...common,
+      status: 'ok',
+      httpStatus: outcome.httpStatus,
+      latencyMs,
+      tokens: answer.usage.total_tokens,
+      traceId: answer.traceId,
+      traceUrl: answer.traceUrl ?? null,
+      answerPreview: preview(answer.answer),
+    };
+  }
+  return {
+    ...common,
+    status: 'failed',
+    httpStatus: outcome.httpStatus,
+    error: outcome.error,
+    latencyMs,
+    tokens: null,
+    traceId: outcome.traceId ?? null,
+    traceUrl: null,
+    answerPreview: null,
+  };
+}
+
+function preview(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > ANSWER_PREVIEW_CHARS ? `${flat.slice(0, ANSWER_PREVIEW_CHARS - 1)}…` : flat;
+}

@@ -1,0 +1,80 @@
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { ExitCode, ExpectedError } from '../errors.ts';
+
+export interface SuiteQuestion {
+  question: string;
+  /** The file's own name for the question, kept in the results. */
+  id?: string;
+}
+
+const FORMATS_HINT =
+  'a .json or .yaml file holds a list of questions (strings, or objects with `question` or `query` and an optional `id`); ' +
+  'any other file holds one question per line (blank lines and lines starting with # are skipped)';
+
+/** Questions from `--file`: JSON or YAML by extension, else one per line. */
+export async function loadQuestionFile(path: string, shownAs = path): Promise<SuiteQuestion[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ExpectedError(`cannot read ${shownAs}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`, {
+      exitCode: ExitCode.usage,
+      hint: FORMATS_HINT,
+    });
+  }
+  return parseQuestionFile(text, shownAs);
+}
+
+export function parseQuestionFile(text: string, fileName: string): SuiteQuestion[] {
+  const extension = extname(fileName).toLowerCase();
+  const questions =
+    extension === '.json' || extension === '.yaml' || extension === '.yml'
+      ? parseList(text, fileName, extension === '.json' ? 'json' : 'yaml')
+      : parseLines(text);
+  if (questions.length === 0) throw problem(fileName, undefined, 'holds no questions');
+  return questions;
+}
+
+function parseLines(text: string): SuiteQuestion[] {
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'))
+    .map((question) => ({ question }));
+}
+
+function parseList(text: string, fileName: string, format: 'json' | 'yaml'): SuiteQuestion[] {
+  const lines = new LineCounter();
+  // YAML's JSON schema refuses what JSON refuses, and unlike JSON.parse says on which line.
+  const document = parseDocument(text, { lineCounter: lines, ...(format === 'json' && { schema: 'json' as const }) });
+  const lineOf = (node: Node | null | undefined) => (node?.range ? lines.linePos(node.range[0]).line : undefined);
+  const [syntax] = document.errors;
+  if (syntax) throw problem(fileName, syntax.linePos?.[0].line, `is not valid ${format.toUpperCase()}: ${syntax.message.split(/ at line \d+/)[0]}`);
+  const list = document.contents;
+  if (!isSeq(list)) throw problem(fileName, lineOf(list), 'must hold a list of questions');
+  return list.items.map((item, i) => {
+    const at = lineOf(item as Node);
+    const value: unknown = isScalar(item) || isMap(item) ? item.toJSON() : undefined;
+    const question = questionOf(value);
+    if (question === undefined) {
+      throw problem(fileName, at, `item ${i + 1} is not a question: expected a non-empty string, or an object with \`question\` or \`query\``);
+    }
+    return question;
+  });
+}
+
+function questionOf(value: unknown): SuiteQuestion | undefined {
+  if (typeof value === 'string') return value.trim() === '' ? undefined : { question: value.trim() };
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { question, query, id } = value as { question?: unknown; query?: unknown; id?: unknown };
+  const text = typeof question === 'string' ? question : query;
+  if (typeof text !== 'string' || text.trim() === '') return undefined;
+  return { question: text.trim(), ...((typeof id === 'string' || typeof id === 'number') && { id: String(id) }) };
+}
+
+function problem(fileName: string, line: number | undefined, message: string): ExpectedError {
+  return new ExpectedError(`${fileName}${line === undefined ? '' : `:${line}`}: ${message}`, { exitCode: ExitCode.usage, hint: FORMATS_HINT });
+}

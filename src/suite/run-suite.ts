@@ -1,0 +1,105 @@
+import type { Endpoint } from '../agent-client/endpoints.ts';
+import { ANSWER_TIMEOUT_MS } from '../agent-client/post-question.ts';
+import { fetchServerHealth } from '../agent-client/server-health.ts';
+import { loadConfig } from '../config/load-config.ts';
+import type { LoadConfigOptions, ResolvedConfig } from '../config/types.ts';
+import type { HealthInfo } from '../server/api-schemas.ts';
+import type { ExportReport } from '../tracing/export-ledger.ts';
+import { askQuestions, type SuiteResult } from './ask-questions.ts';
+import type { SuiteQuestion } from './question-file.ts';
+import { readBackSource } from './read-back-source.ts';
+import { openResultsFile } from './results-file.ts';
+import { spawnServer, type SpawnedServer } from './spawned-server.ts';
+import { suiteTotals, type SuiteTotals } from './suite-totals.ts';
+import { verifyTraces, type VerifyReport } from './verify-traces.ts';
+
+const SERVER_DOWN_HINT = 'start it with `otel-mlflow serve` in another terminal (or pass its address with --url), or run with --spawn';
+
+export interface SuiteOptions {
+  config: Omit<LoadConfigOptions, 'purpose'>;
+  /** The running server; ignored with `spawn`. */
+  server: URL;
+  spawn: boolean;
+  endpoint: Endpoint;
+  questions: readonly SuiteQuestion[];
+  repeat: number;
+  concurrency: number;
+  sessionId?: string;
+  verify: boolean;
+  /** `--output`: the NDJSON file's path, and its name as the person gave it. */
+  output?: { path: string; shownAs: string };
+  /** What a terminal shows while the run goes on. */
+  hooks?: {
+    started?(run: { url: string; total: number; notices: string[] }): void | Promise<void>;
+    answered?(result: SuiteResult): void;
+    allAnswered?(): void;
+    verifying?(): void | Promise<void>;
+  };
+}
+
+export interface SuiteRun {
+  /** The server's address, as the questions went to it. */
+  url: string;
+  endpoint: Endpoint;
+  health: HealthInfo;
+  config: ResolvedConfig;
+  results: SuiteResult[];
+  totals: SuiteTotals;
+  verify?: VerifyReport;
+  /** With `spawn`: what became of the traces this process exported. */
+  exportReport?: ExportReport;
+  spawned: boolean;
+}
+
+/**
+ * A whole run: the server (checked, or spawned for the run), every question, the results file as it
+ * goes, the spawned server stopped and its traces flushed, then each trace read back when asked.
+ * Anything that would stop a run (server down, nothing to read traces back from) fails before the first question.
+ */
+export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
+  const { hooks } = options;
+  let spawned: SpawnedServer | undefined = options.spawn ? await spawnServer(options.config) : undefined;
+  try {
+    const server = spawned ? new URL(spawned.url) : options.server;
+    const url = server.href.replace(/\/+$/, '');
+    const health = await fetchServerHealth(server, SERVER_DOWN_HINT);
+    const config = spawned?.runtime.config ?? (await loadConfig({ ...options.config, purpose: 'app' }));
+    const lookup = options.verify ? readBackSource(health, config) : undefined;
+    const output = options.output && (await openResultsFile(options.output.path, options.output.shownAs));
+    await hooks?.started?.({ url, total: options.questions.length * options.repeat, notices: spawned?.runtime.notices ?? [] });
+    let results: SuiteResult[];
+    try {
+      results = await askQuestions({
+        server,
+        endpoint: options.endpoint,
+        questions: options.questions,
+        repeat: options.repeat,
+        concurrency: options.concurrency,
+        timeoutMs: ANSWER_TIMEOUT_MS,
+        ...(options.sessionId !== undefined && { sessionId: options.sessionId }),
+        // A spawned server takes no token; a running one may want the one configured here.
+        ...(!spawned && config.authToken && { authToken: config.authToken.value }),
+        onResult: async (result) => {
+          hooks?.answered?.(result);
+          await output?.write(result);
+        },
+      });
+    } finally {
+      hooks?.allAnswered?.();
+      await output?.close();
+    }
+    const run: SuiteRun = { url, endpoint: options.endpoint, health, config, results, totals: suiteTotals(results), spawned: options.spawn };
+    if (spawned) {
+      // The traces must have left before they can be read back.
+      run.exportReport = await spawned.stop();
+      spawned = undefined;
+    }
+    if (lookup) {
+      await hooks?.verifying?.();
+      run.verify = await verifyTraces(results.flatMap((r) => (r.traceId ? [r.traceId] : [])), lookup);
+    }
+    return run;
+  } finally {
+    await spawned?.stop();
+  }
+}

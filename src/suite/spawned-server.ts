@@ -1,0 +1,36 @@
+import type { LoadConfigOptions } from '../config/types.ts';
+import { startAppRuntime, type AppRuntime } from '../runtime/app-runtime.ts';
+import { startHttpServer } from '../server/start-http-server.ts';
+import { FLUSH_DEADLINE_MS } from '../tracing/bootstrap.ts';
+import type { ExportReport } from '../tracing/export-ledger.ts';
+
+/** Every question has its answer when the server stops, so only stragglers need time to close. */
+const SPAWNED_DRAIN_MS = 2_000;
+
+export interface SpawnedServer {
+  url: string;
+  runtime: AppRuntime;
+  /** Stops the server, then flushes every trace; says what was exported. */
+  stop(): Promise<ExportReport>;
+}
+
+/** `serve` inside this process for one run, on a free loopback port. */
+export async function spawnServer(configOptions: Omit<LoadConfigOptions, 'purpose'>): Promise<SpawnedServer> {
+  const runtime = await startAppRuntime(configOptions);
+  let server;
+  try {
+    server = await startHttpServer(runtime, { port: 0, host: '127.0.0.1' });
+  } catch (error) {
+    await runtime.shutdown(0);
+    throw error;
+  }
+  const running = server;
+  return {
+    url: running.url,
+    runtime,
+    async stop() {
+      await running.close(SPAWNED_DRAIN_MS);
+      return runtime.shutdown(FLUSH_DEADLINE_MS);
+    },
+  };
+}

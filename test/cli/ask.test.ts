@@ -1,0 +1,244 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { LocalTraceStore, summarizeTrace } from '../../src/local-store/local-trace-store.ts';
+import { startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
+import { startFakeOpenAI } from '../fakes/fake-openai.ts';
+import type { StoredTrace } from '../fakes/trace-store.ts';
+import { closedPortUrl } from './closed-port.ts';
+import { runCli, type CliResult } from './run-cli.ts';
+import { startServe } from './serve-process.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/otel-mlflow.js', import.meta.url));
+const QUESTION = 'What is MLflow tracing?';
+const TRACE_ID = /Trace (tr-[0-9a-f]{32})/;
+
+/**
+ * The binary with `input` piped on stdin, which runCli cannot do. Synchronous: fine only where the
+ * child needs nothing from this process (no fake server).
+ */
+function runWithStdin(args: string[], input: string, home: string, env: Record<string, string>): CliResult {
+  const child = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: home,
+    env: { PATH: process.env.PATH ?? '', HOME: home, ...env },
+    input,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { code: child.status, stdout: child.stdout, stderr: child.stderr };
+}
+
+function traceIdIn(result: CliResult): string {
+  const match = TRACE_ID.exec(result.stdout);
+  assert.ok(match, `no trace id in:\n${result.stdout}\n${result.stderr}`);
+  return match[1]!;
+}
+
+function root(trace: StoredTrace) {
+  const roots = trace.spans.filter((span) => span.parentSpanId === null);
+  assert.equal(roots.length, 1);
+  return roots[0]!;
+}
+
+describe('otel-mlflow ask', () => {
+  let mlflow: FakeMlflow;
+  let storeDir: string;
+  before(async () => {
+    mlflow = await startFakeMlflow({ version: '3.14.1.dev0' });
+    storeDir = await mkdtemp(join(tmpdir(), 'otel-mlflow-ask-store-'));
+  });
+  after(async () => {
+    await mlflow.close();
+    await rm(storeDir, { recursive: true, force: true });
+  });
+
+  for (const [endpoint, spanType] of [['chat', 'CHAIN'], ['rag', 'CHAIN'], ['agent', 'AGENT']] as const) {
+    it(`--endpoint ${endpoint}: prints the answer, and a trace id and link that exist in MLflow with the expected tree`, async () => {
+      const result = await runCli(['ask', '--endpoint', endpoint, QUESTION], { env: { MLFLOW_TRACKING_URI: mlflow.url } });
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      const traceId = traceIdIn(result);
+      const trace = mlflow.store.getTrace(traceId);
+      assert.ok(trace, `${traceId} is in MLflow`);
+      assert.equal(trace.info.state, 'OK');
+      assert.equal(root(trace).name, `ask ${endpoint}`);
+      assert.equal(root(trace).attributes['mlflow.spanType'], spanType);
+      assert.ok(
+        trace.spans.some((span) => span.name === 'chat otel-mlflow-offline' && span.attributes['mlflow.spanType'] === 'CHAT_MODEL'),
+        trace.spans.map((s) => s.name).join(', '),
+      );
+      // Previews read as the question and the answer, as they do for serve's traces.
+      assert.equal(trace.info.request_preview, QUESTION);
+      assert.ok(trace.info.response_preview!.length > 20);
+      assert.ok(result.stdout.startsWith(trace.info.response_preview!.slice(0, 200)), result.stdout);
+      const experimentId = trace.info.trace_location.mlflow_experiment.experiment_id;
+      assert.match(result.stdout, new RegExp(`${mlflow.url}/#/experiments/${experimentId}/traces\\?selectedEvaluationId=${traceId}`));
+    });
+  }
+
+  it('--json prints stable keys: answer, sources, usage, the trace and its export', async () => {
+    const result = await runCli(['ask', '--json', '--endpoint', 'rag', QUESTION], { env: { OTEL_MLFLOW_STORE_DIR: storeDir } });
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    const json = JSON.parse(result.stdout) as Record<string, any>;
+    assert.deepEqual(Object.keys(json), ['ok', 'answer', 'endpoint', 'model', 'sources', 'usage', 'traceId', 'traceUrl', 'export']);
+    assert.equal(json.ok, true);
+    assert.equal(json.endpoint, 'rag');
+    assert.equal(json.model, 'otel-mlflow-offline');
+    assert.equal(json.sources.length, 3);
+    assert.ok(json.usage.total_tokens > 0);
+    assert.equal(json.traceUrl, null, 'the local store has no UI link');
+    assert.deepEqual(json.export, { exported: 1, failed: 0 });
+    assert.ok(await new LocalTraceStore(storeDir).get(json.traceId));
+  });
+
+  it('reads the question from stdin when piped, and points at `traces show` for the local store', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'otel-mlflow-ask-home-'));
+    const result = runWithStdin(['ask'], 'What is OTLP?\n', home, { OTEL_MLFLOW_STORE_DIR: storeDir });
+    await rm(home, { recursive: true, force: true });
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    const traceId = traceIdIn(result);
+    assert.match(result.stdout, new RegExp(`otel-mlflow traces show ${traceId}`));
+    const stored = await new LocalTraceStore(storeDir).get(traceId);
+    assert.ok(stored);
+    const summary = summarizeTrace(stored);
+    assert.equal(summary.rootName, 'ask chat');
+    assert.equal(summary.requestPreview, 'What is OTLP?');
+    assert.equal(summary.status, 'OK');
+  });
+
+  it('with no question and nothing on stdin exits 2 and says how to ask', async () => {
+    const result = await runCli(['ask'], { env: { OTEL_MLFLOW_STORE_DIR: storeDir } });
+    assert.equal(result.code, 2, result.stdout + result.stderr);
+    assert.match(result.stderr, /the question is empty/);
+    assert.match(result.stderr, /pipe it on stdin/);
+  });
+
+  it('says the trace was not exported, with the reason, when MLflow goes away mid-question (exit 7)', async () => {
+    const doomed = await startFakeMlflow({ version: '3.14.1.dev0' });
+    const openai = await startFakeOpenAI({
+      script: () => {
+        void doomed.close();
+        return { content: 'An answer nobody will trace.' };
+      },
+    });
+    try {
+      const env = { MLFLOW_TRACKING_URI: doomed.url, OPENAI_API_KEY: 'sk-test-ask-0123456789', OPENAI_BASE_URL: `${openai.url}/v1` };
+      const human = await runCli(['ask', QUESTION], { env });
+      assert.equal(human.code, 7, human.stdout + human.stderr);
+      assert.match(human.stdout, /An answer nobody will trace\./);
+      const traceId = traceIdIn(human);
+      assert.match(human.stderr, new RegExp(`trace ${traceId} was not exported to MLflow at ${doomed.url} \\(OTLP\\): \\S`));
+      assert.match(human.stderr, /ECONNREFUSED|refused|cannot reach/i);
+      assert.equal(doomed.store.getTrace(traceId), undefined);
+      assert.doesNotMatch(human.stdout + human.stderr, /sk-test-ask/);
+    } finally {
+      await openai.close();
+    }
+  });
+
+  it('--json with MLflow gone reports the export failure and its reason (exit 7)', async () => {
+    const doomed = await startFakeMlflow({ version: '3.14.1.dev0' });
+    const openai = await startFakeOpenAI({
+      script: () => {
+        void doomed.close();
+        return {};
+      },
+    });
+    try {
+      const env = { MLFLOW_TRACKING_URI: doomed.url, OPENAI_API_KEY: 'sk-test-ask-0123456789', OPENAI_BASE_URL: `${openai.url}/v1` };
+      const result = await runCli(['ask', '--json', QUESTION], { env });
+      assert.equal(result.code, 7, result.stdout + result.stderr);
+      const json = JSON.parse(result.stdout) as Record<string, any>;
+      assert.equal(json.ok, false);
+      assert.equal(json.export.exported, 0);
+      assert.equal(json.export.failed, 1);
+      assert.ok(json.export.reason.length > 0);
+      assert.match(result.stderr, /was not exported/);
+    } finally {
+      await openai.close();
+    }
+  });
+
+  it('a failing model provider is one error line (exit 4), and its ERROR trace still reaches MLflow', async () => {
+    const openai = await startFakeOpenAI({ script: () => ({ status: 500 }) });
+    try {
+      const result = await runCli(['ask', QUESTION], {
+        env: { MLFLOW_TRACKING_URI: mlflow.url, OPENAI_API_KEY: 'sk-test-ask-0123456789', OPENAI_BASE_URL: `${openai.url}/v1` },
+      });
+      assert.equal(result.code, 4, result.stdout + result.stderr);
+      assert.match(result.stderr, /^error: the model provider failed: the openai model provider answered 500/m);
+      assert.match(result.stderr, /hint: .*--provider offline/);
+      const trace = mlflow.store.getTrace(traceIdIn(result));
+      assert.ok(trace);
+      assert.equal(trace.info.state, 'ERROR');
+    } finally {
+      await openai.close();
+    }
+  });
+
+  it('Ctrl-C while waiting for the model still flushes the trace, marked interrupted (exit 130)', async () => {
+    // A model that takes the request and never answers.
+    const silent = createServer(() => {});
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    const modelAsked = once(silent, 'request');
+    const home = await mkdtemp(join(tmpdir(), 'otel-mlflow-ask-home-'));
+    const env = { PATH: process.env.PATH ?? '', HOME: home, OTEL_MLFLOW_STORE_DIR: storeDir, OPENAI_API_KEY: 'sk-test-ask-0123456789' };
+    const child = spawn(process.execPath, [BIN, 'ask', 'Will you answer?'], {
+      cwd: home,
+      env: { ...env, OPENAI_BASE_URL: `http://127.0.0.1:${(silent.address() as AddressInfo).port}/v1` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Killed (and the exit code below wrong) if it hangs on the unanswered model call.
+      timeout: 20_000,
+    });
+    const output: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => output.push(chunk));
+    try {
+      await modelAsked;
+      child.kill('SIGINT');
+      const [code] = (await once(child, 'close')) as [number | null];
+      const text = Buffer.concat(output).toString();
+      assert.equal(code, 130, text);
+      assert.match(text, /interrupted/);
+      const stored = await new LocalTraceStore(storeDir).get(traceIdIn({ code, stdout: text, stderr: '' }));
+      assert.ok(stored);
+      assert.equal(summarizeTrace(stored).status, 'ERROR');
+    } finally {
+      child.kill('SIGKILL');
+      silent.closeAllConnections();
+      silent.close();
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+
+  it('--url asks a running server: prints its answer, trace id and link, and the trace is in MLflow', async () => {
+    const serve = await startServe([], { MLFLOW_TRACKING_URI: mlflow.url });
+    let result: CliResult;
+    try {
+      result = await runCli(['ask', '--url', serve.url, QUESTION]);
+    } finally {
+      const stopped = await serve.stop();
+      assert.equal(stopped.code, 0, stopped.stdout + stopped.stderr);
+    }
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    const traceId = traceIdIn(result);
+    assert.match(result.stdout, new RegExp(`${mlflow.url}/#/experiments/\\d+/traces\\?selectedEvaluationId=${traceId}`));
+    const trace = mlflow.store.getTrace(traceId);
+    assert.ok(trace);
+    assert.equal(root(trace).name, 'POST /chat');
+  });
+
+  it('--url with nothing listening exits 4 and says how to start the server', async () => {
+    const result = await runCli(['ask', '--url', await closedPortUrl(), QUESTION]);
+    assert.equal(result.code, 4, result.stdout + result.stderr);
+    assert.match(result.stderr, /nothing is listening/);
+    assert.match(result.stderr, /otel-mlflow serve/);
+  });
+});

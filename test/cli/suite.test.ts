@@ -1,0 +1,178 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { LocalTraceStore } from '../../src/local-store/local-trace-store.ts';
+import { BUILTIN_QUESTIONS } from '../../src/suite/builtin-questions.ts';
+import { startFakeMlflow } from '../fakes/fake-mlflow.ts';
+import { startFakeOpenAI } from '../fakes/fake-openai.ts';
+import { closedPortUrl } from './closed-port.ts';
+import { runCli } from './run-cli.ts';
+import { startServe } from './serve-process.ts';
+
+const RESULT_KEYS = ['index', 'id', 'question', 'status', 'httpStatus', 'latencyMs', 'tokens', 'traceId', 'traceUrl', 'answerPreview'];
+
+function assertFitsIn80Columns(output: string): void {
+  for (const line of output.split('\n')) assert.ok(line.length <= 80, `${line.length} columns: ${line}`);
+}
+
+describe('otel-mlflow suite', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'otel-mlflow-suite-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('against a running serve with --verify: every trace is found in MLflow, grouped as one session (exit 0)', async () => {
+    const mlflow = await startFakeMlflow({ version: '3.14.1.dev0' });
+    const serve = await startServe([], { MLFLOW_TRACKING_URI: mlflow.url });
+    try {
+      const result = await runCli(['suite', '--url', serve.url, '--verify', '--concurrency', '4', '--session', 'suite-run-1'], {
+        env: { MLFLOW_TRACKING_URI: mlflow.url },
+      });
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      const total = BUILTIN_QUESTIONS.length;
+      assert.match(result.stdout, new RegExp(`${total} questions: ${total} passed, 0 failed`));
+      assert.match(result.stdout, new RegExp(`read back: ${total} of ${total} traces found in MLflow`));
+      const experiment = [...mlflow.store.experiments.values()].find((e) => e.name === 'otel-mlflow')!;
+      assert.match(result.stdout, new RegExp(`Experiment: ${mlflow.url}/#/experiments/${experiment.experimentId}\\n$`));
+      assertFitsIn80Columns(result.stdout);
+
+      const traces = mlflow.store.traces(experiment.experimentId);
+      assert.equal(traces.length, total);
+      for (const trace of traces) assert.equal(trace.info.trace_metadata?.['mlflow.trace.session'], 'suite-run-1');
+    } finally {
+      await serve.stop();
+      await mlflow.close();
+    }
+  });
+
+  it('--spawn with nothing configured: the offline model answers, one trace per question in the local store, and says how to look and push', async () => {
+    const storeDir = join(dir, 'spawn-store');
+    const result = await runCli(['suite', '--spawn', '--concurrency', '4', '--repeat', '2'], { env: { OTEL_MLFLOW_STORE_DIR: storeDir } });
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    const total = BUILTIN_QUESTIONS.length * 2;
+    assert.match(result.stdout, new RegExp(`${total} questions: ${total} passed, 0 failed`));
+    assert.match(result.stdout, /latency p50 \d+ ms, p95 \d+ ms; [\d,]+ tokens/);
+    assert.match(result.stdout, new RegExp(`Traces are in the local store ${storeDir}`));
+    assert.match(result.stdout, /otel-mlflow traces list/);
+    assert.match(result.stdout, /otel-mlflow traces show <id>/);
+    assert.match(result.stdout, /set MLFLOW_TRACKING_URI, then otel-mlflow traces push\n$/);
+    assert.match(result.stderr, /offline model/);
+    assertFitsIn80Columns(result.stdout);
+    assert.doesNotMatch(result.stdout, /\u001b\[/, 'no colour or spinner off a terminal');
+
+    const stored = await new LocalTraceStore(storeDir).list();
+    assert.equal(stored.length, total);
+    assert.ok(stored.every((trace) => trace.rootName === 'POST /chat' && trace.status === 'OK'));
+  });
+
+  it('with the server down exits 4 and says how to start it', async () => {
+    const url = await closedPortUrl();
+    const result = await runCli(['suite', '--url', url]);
+    assert.equal(result.code, 4, result.stdout + result.stderr);
+    assert.match(result.stderr, new RegExp(`error: the server at ${url} is not up: nothing is listening`));
+    assert.match(result.stderr, /hint: start it with `otel-mlflow serve` in another terminal .*--spawn/);
+  });
+
+  it('refuses a --url that is not an http(s) address (exit 2)', async () => {
+    const result = await runCli(['suite', '--url', 'localhost:8000']);
+    assert.equal(result.code, 2, result.stdout + result.stderr);
+    assert.match(result.stderr, /--url must be an http:\/\/ or https:\/\/ address \(got 'localhost:8000'\)/);
+  });
+
+  it('--file reads JSON, YAML and one question per line', async () => {
+    const files = {
+      'questions.json': JSON.stringify(['What is MLflow?', { query: 'What is OTLP?', id: 'otlp' }]),
+      'questions.yaml': '- What is MLflow?\n- question: What is OTLP?\n  id: otlp\n',
+      'questions.txt': '# two questions\nWhat is MLflow?\n\nWhat is OTLP?\n',
+    };
+    const runs = Object.entries(files).map(async ([name, text]) => {
+      const path = join(dir, name);
+      await writeFile(path, text);
+      const result = await runCli(['suite', '--spawn', '--json', '--file', path], { env: { OTEL_MLFLOW_STORE_DIR: join(dir, `store-${name}`) } });
+      assert.equal(result.code, 0, `${name}: ${result.stdout}${result.stderr}`);
+      const json = JSON.parse(result.stdout) as { results: { question: string; id: string | null }[] };
+      return json.results.map((r) => [r.question, r.id]);
+    });
+    const [json, yaml, text] = await Promise.all(runs);
+    assert.deepEqual(json, [['What is MLflow?', null], ['What is OTLP?', 'otlp']]);
+    assert.deepEqual(yaml, json);
+    assert.deepEqual(text, [['What is MLflow?', null], ['What is OTLP?', null]]);
+  });
+
+  it('a malformed --file is refused with its name and line (exit 2)', async () => {
+    const path = join(dir, 'broken.json');
+    await writeFile(path, '[\n  "What is MLflow?",\n  {"answer": 42}\n]\n');
+    const result = await runCli(['suite', '--spawn', '--file', path]);
+    assert.equal(result.code, 2, result.stdout + result.stderr);
+    assert.match(result.stderr, new RegExp(`error: ${path}:3: item 2 is not a question`));
+  });
+
+  it('--json prints one object with stable keys, and --output writes the same results as NDJSON lines', async () => {
+    const output = join(dir, 'results.ndjson');
+    const result = await runCli(['suite', '--spawn', '--json', '--verify', '--endpoint', 'rag', '--concurrency', '4', '--output', output], {
+      env: { OTEL_MLFLOW_STORE_DIR: join(dir, 'json-store') },
+    });
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    const json = JSON.parse(result.stdout) as Record<string, any>;
+    assert.deepEqual(Object.keys(json), ['ok', 'url', 'endpoint', 'total', 'passed', 'failed', 'latencyMs', 'tokens', 'results', 'verify', 'export']);
+    assert.equal(json.ok, true);
+    assert.equal(json.endpoint, 'rag');
+    assert.equal(json.total, BUILTIN_QUESTIONS.length);
+    assert.deepEqual(Object.keys(json.latencyMs), ['p50', 'p95']);
+    assert.ok(json.latencyMs.p50 <= json.latencyMs.p95);
+    assert.equal(json.tokens, json.results.reduce((sum: number, r: { tokens: number }) => sum + r.tokens, 0));
+    for (const r of json.results) {
+      assert.deepEqual(Object.keys(r), RESULT_KEYS);
+      assert.equal(r.status, 'ok');
+      assert.match(r.traceId, /^tr-[0-9a-f]{32}$/);
+    }
+    assert.deepEqual(
+      json.results.map((r: { index: number }) => r.index),
+      BUILTIN_QUESTIONS.map((_, i) => i + 1),
+    );
+    assert.equal(json.verify.source, 'local');
+    assert.equal(json.verify.found, BUILTIN_QUESTIONS.length);
+    assert.deepEqual(json.export, { exported: BUILTIN_QUESTIONS.length, failed: 0, reasons: [] });
+
+    const lines = (await readFile(output, 'utf8')).split('\n');
+    assert.equal(lines.pop(), '', 'every line ends with a newline');
+    const written = lines.map((line) => JSON.parse(line) as { index: number });
+    assert.equal(written.length, BUILTIN_QUESTIONS.length);
+    assert.deepEqual(
+      [...written].sort((a, b) => a.index - b.index),
+      json.results,
+    );
+  });
+
+  it('a question the model provider fails exits 10, and the summary shows which and why', async () => {
+    const openai = await startFakeOpenAI({
+      script: (request) => (JSON.stringify(request.body.messages).includes('please fail') ? { status: 500 } : { content: 'Fine.' }),
+    });
+    try {
+      const path = join(dir, 'failing.txt');
+      await writeFile(path, 'What is MLflow?\nplease fail now\nWhat is OTLP?\n');
+      const result = await runCli(['suite', '--spawn', '--file', path, '--concurrency', '3'], {
+        env: { OPENAI_API_KEY: 'sk-test-suite-0123456789', OPENAI_BASE_URL: `${openai.url}/v1`, OTEL_MLFLOW_STORE_DIR: join(dir, 'failing-store') },
+      });
+      assert.equal(result.code, 10, result.stdout + result.stderr);
+      assert.match(result.stdout, /^2 {2}please fail now +failed /m);
+      assert.match(result.stdout, /^#2 failed: HTTP 502 llm_error: the openai model provider answered 500/m);
+      assert.match(result.stdout, /3 questions: 2 passed, 1 failed/);
+      assertFitsIn80Columns(result.stdout);
+      assert.doesNotMatch(result.stdout + result.stderr, /sk-test-suite/);
+    } finally {
+      await openai.close();
+    }
+  });
+
+  it('--session with another endpoint than chat is refused (exit 2)', async () => {
+    const result = await runCli(['suite', '--spawn', '--endpoint', 'agent', '--session', 's1']);
+    assert.equal(result.code, 2, result.stdout + result.stderr);
+    assert.match(result.stderr, /--session groups \/chat requests/);
+  });
+});
