@@ -1,8 +1,8 @@
 import type { CommandContext } from '../cli/context.ts';
 import { createCheckReporter } from '../cli/check-reporter.ts';
 import { createPainter, writeJson, writeLine } from '../cli/output.ts';
-import { ExitCode, ExpectedError } from '../errors.ts';
 import { runDoctor, type DoctorReport } from '../doctor/run-doctor.ts';
+import { wholeNumber } from '../cli/parse-whole-number.ts';
 
 const MAX_TEST_TRACES = 50;
 
@@ -27,16 +27,6 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
   if (ctx.globals.json) writeJson(ctx.stdout, toJson(report));
   else renderSummary(ctx, report);
   return report.exitCode;
-}
-
-function wholeNumber(value: unknown, flag: string, min: number, max: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new ExpectedError(`${flag} must be a whole number from ${min} to ${max} (got '${String(value)}')`, {
-      exitCode: ExitCode.usage,
-    });
-  }
-  return n;
 }
 
 function renderSummary(ctx: CommandContext, report: DoctorReport): void {

@@ -11,6 +11,7 @@ import { runSuite, type SuiteRun } from '../suite/run-suite.ts';
 import { summaryTable, totalsLines } from '../suite/summary-table.ts';
 import type { VerifyReport } from '../suite/verify-traces.ts';
 import type { ExportReport } from '../tracing/export-ledger.ts';
+import { wholeNumber } from '../cli/parse-whole-number.ts';
 
 const MAX_CONCURRENCY = 32;
 const MAX_REPEAT = 100;
@@ -67,14 +68,6 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
   if (ctx.globals.json) writeJson(ctx.stdout, toJson(suite));
   else renderSummary(ctx, paint, suite);
   return exitCode(suite);
-}
-
-function wholeNumber(value: unknown, flag: string, min: number, max: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new ExpectedError(`${flag} must be a whole number from ${min} to ${max} (got '${String(value)}')`, { exitCode: ExitCode.usage });
-  }
-  return n;
 }
 
 /** Progress on a terminal only: anywhere else nothing is animated. */

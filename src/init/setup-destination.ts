@@ -1,7 +1,7 @@
 import { fail, ok, parseDatabricksHost, parseHttpUrl, type Parsed } from '../config/parse-values.ts';
 import { classifyTrackingUri } from '../config/tracking-uri.ts';
 import type { AuthSettings } from '../config/types.ts';
-import { ExitCode, ExpectedError } from '../errors.ts';
+import { ExitCode } from '../errors.ts';
 import { checkCollector, checkDatabricksWorkspace, checkMlflowServer, type TrackingCheck } from './check-destination.ts';
 import { readDatabricksProfiles, usableProfile, type DatabricksProfiles } from './databricks-profiles.ts';
 import type { DestinationChoice, InitAnswers } from './init-answers.ts';

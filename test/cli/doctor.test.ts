@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MLFLOW_VERSIONS, startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
+import { closedPortUrl } from './closed-port.ts';
 import { runCli } from './run-cli.ts';
 
 const EXPERIMENT = 'doctor-e2e';
@@ -78,13 +78,7 @@ describe('otel-mlflow doctor against every MLflow version', () => {
 
 describe('otel-mlflow doctor failure classes', () => {
   it('names a stopped server and exits 4', async () => {
-    const port = await new Promise<number>((resolve) => {
-      const probe = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = probe.address() as { port: number };
-        probe.close(() => resolve(port));
-      });
-    });
-    const result = await runCli(['doctor'], { env: { MLFLOW_TRACKING_URI: `http://127.0.0.1:${port}` } });
+    const result = await runCli(['doctor'], { env: { MLFLOW_TRACKING_URI: await closedPortUrl() } });
     assert.equal(result.code, 4, result.stderr + result.stdout);
     assert.match(result.stdout, /refused/i);
     assert.match(result.stdout, /hint:/);
