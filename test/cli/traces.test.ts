@@ -280,3 +280,34 @@ describe('otel-mlflow serve in local-only mode', () => {
     }
   });
 });
+
+describe('a first run with nothing configured, pushed to MLflow later', () => {
+  it('ask keeps its trace locally, traces show prints the tree, and traces push puts it into the MLflow experiment', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'otel-mlflow-ask-store-'));
+    const server = await startFakeMlflow({ version: '3.14.1.dev0' });
+    try {
+      const asked = await runCli(['ask', '--json', 'What is MLflow tracing?'], { env: { OTEL_MLFLOW_STORE_DIR: dir } });
+      assert.equal(asked.code, 0, asked.stderr + asked.stdout);
+      const { traceId, answer } = JSON.parse(asked.stdout) as { traceId: string; answer: string };
+      assert.match(answer, /\S/);
+
+      const shown = await runCli(['traces', 'show', traceId], { env: { OTEL_MLFLOW_STORE_DIR: dir } });
+      assert.equal(shown.code, 0, shown.stderr);
+      assert.match(shown.stdout, /^ask chat  CHAIN /m);
+      assert.match(shown.stdout, /└─ chat otel-mlflow-offline  CHAT_MODEL /);
+
+      const pushed = await runCli(['traces', 'push', '--json'], {
+        env: { OTEL_MLFLOW_STORE_DIR: dir, MLFLOW_TRACKING_URI: server.url, MLFLOW_EXPERIMENT_NAME: EXPERIMENT },
+      });
+      assert.equal(pushed.code, 0, pushed.stderr + pushed.stdout);
+      assert.equal((JSON.parse(pushed.stdout) as PushReport).sent, 1);
+      const stored = server.store.getTrace(traceId);
+      assert.ok(stored, 'the pushed trace is in MLflow under the same id');
+      assert.equal(stored.info.request_preview, 'What is MLflow tracing?');
+      assert.deepEqual(stored.spans.map((s) => s.name).sort(), ['ask chat', 'chat otel-mlflow-offline']);
+    } finally {
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
