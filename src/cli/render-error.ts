@@ -2,8 +2,6 @@ import { ConfigError, ExitCode, ExpectedError } from '../errors.ts';
 import type { CommandContext } from './context.ts';
 import { createPainter, writeJson, writeLine } from './output.ts';
 
-const ISSUES_URL = 'https://github.com/otel-mlflow/otel-mlflow/issues';
-
 /**
  * Expected failures: one line plus a hint. Anything else is a bug: the stack, and where to report it.
  * Returns the exit code; the caller sets process.exitCode so pending flushes still run.
@@ -29,6 +27,6 @@ export function renderError(error: unknown, ctx: Pick<CommandContext, 'globals' 
   }
   const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
   writeLine(ctx.stderr, paint.red(`internal error: ${stack}`));
-  writeLine(ctx.stderr, `This is a bug in otel-mlflow; please report it at ${ISSUES_URL} with the output above.`);
+  writeLine(ctx.stderr, 'This is a bug in otel-mlflow, not in your setup: please report it with the output above and `otel-mlflow --version`.');
   return ExitCode.internal;
 }
