@@ -71,6 +71,7 @@ export async function startAppRuntime(configOptions: Omit<LoadConfigOptions, 'pu
     serviceName: config.serviceName.value,
     resourceAttributes: config.resourceAttributes.value,
     version: VERSION,
+    captureContent: config.llm.captureContent.value,
   });
   try {
     const tracer = tracing.tracer;

@@ -3,6 +3,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { TracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace';
+import { ContentFilterExporter } from './content-filter-exporter.ts';
 import { ExportLedger, type ExportReport } from './export-ledger.ts';
 import type { ExportPlan } from './export-plan.ts';
 import { OtlpTraceExporter } from './otlp-trace-exporter.ts';
@@ -18,6 +19,8 @@ export interface TracingOptions {
   serviceName: string;
   resourceAttributes?: Record<string, string>;
   version?: string;
+  /** False: no span leaves the process with message content (prompts, answers, documents). */
+  captureContent?: boolean;
 }
 
 export interface Tracing {
@@ -39,7 +42,8 @@ let active: Tracing | undefined;
 export async function startTracing(options: TracingOptions): Promise<Tracing> {
   if (active) throw new Error('startTracing() was called twice; the process has one tracer provider');
   const ledger = new ExportLedger();
-  const exporter = await createExporter(options.plan, ledger);
+  const planned = await createExporter(options.plan, ledger);
+  const exporter = options.captureContent === false ? new ContentFilterExporter(planned) : planned;
   const processor = new TraceGroupingProcessor(exporter);
   const provider = new TracerProvider({
     resource: resourceFromAttributes({

@@ -5,6 +5,7 @@ import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otl
 import type { MlflowHttp } from '../mlflow/http.ts';
 import type { OtlpEncoding } from '../config/types.ts';
 import { otlpAttributes } from './encode-attributes.ts';
+import { withAttributes } from './span-with-attributes.ts';
 import type { ExportLedger, ExportRoute } from './export-ledger.ts';
 import { PerTraceExporter } from './per-trace-exporter.ts';
 import { sendWithRetry } from './send-trace.ts';
@@ -41,7 +42,8 @@ export class OtlpTraceExporter extends PerTraceExporter {
   protected async exportTrace(spans: ReadableSpan[]): Promise<boolean> {
     const target = this.#target;
     const traceId = mlflowTraceId(spans[0]!.spanContext().traceId);
-    const wire = spans.map(withOtlpAttributes);
+    // mlflow.traceRequestId must never reach MLflow over OTLP.
+    const wire = spans.map((span) => withAttributes(span, otlpAttributes(span.attributes)));
     const serialized =
       target.encoding === 'json'
         ? JsonTraceSerializer.serializeRequest(wire)
@@ -60,29 +62,4 @@ export class OtlpTraceExporter extends PerTraceExporter {
     target.ledger.record({ traceId, route: target.route, spanCount: spans.length, ...outcome });
     return outcome.ok;
   }
-}
-
-/** The SDK's span with the attributes MLflow must not receive over OTLP taken out. */
-function withOtlpAttributes(span: ReadableSpan): ReadableSpan {
-  const attributes = otlpAttributes(span.attributes);
-  if (attributes === span.attributes) return span;
-  return {
-    name: span.name,
-    kind: span.kind,
-    spanContext: () => span.spanContext(),
-    parentSpanContext: span.parentSpanContext,
-    startTime: span.startTime,
-    endTime: span.endTime,
-    status: span.status,
-    attributes,
-    links: span.links,
-    events: span.events,
-    duration: span.duration,
-    ended: span.ended,
-    resource: span.resource,
-    instrumentationScope: span.instrumentationScope,
-    droppedAttributesCount: span.droppedAttributesCount,
-    droppedEventsCount: span.droppedEventsCount,
-    droppedLinksCount: span.droppedLinksCount,
-  };
 }

@@ -184,6 +184,33 @@ describe('otel-mlflow serve', () => {
     }
   });
 
+  it('with --no-capture-content sends no prompt, answer or document text in any span, and keeps token usage', async () => {
+    const server = await startFakeMlflow({ version: '3.14.1.dev0' });
+    try {
+      const serve = await startServe(['--no-capture-content'], { MLFLOW_TRACKING_URI: server.url });
+      try {
+        const response = await fetch(`${serve.url}/rag/v1/answer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"a private question"}' });
+        assert.equal(response.status, 200);
+      } finally {
+        const stopped = await serve.stop();
+        assert.equal(stopped.code, 0, stopped.stdout + stopped.stderr);
+        assert.match(stopped.stdout, /message content not recorded/);
+      }
+      const [trace] = server.store.traces();
+      assert.ok(trace);
+      assert.equal(trace.spans.length, 5);
+      for (const span of trace.spans) {
+        for (const key of ['mlflow.spanInputs', 'mlflow.spanOutputs', 'gen_ai.input.messages', 'gen_ai.output.messages']) {
+          assert.equal(key in span.rawAttributes, false, `${span.name} has ${key}`);
+        }
+        assert.doesNotMatch(JSON.stringify(span.rawAttributes), /a private question/);
+      }
+      assert.ok(JSON.parse(trace.info.trace_metadata!['mlflow.trace.tokenUsage']!).total_tokens > 0);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('starts with no configuration at all, answers offline, and says where traces go', async () => {
     const serve = await startServe([]);
     try {
