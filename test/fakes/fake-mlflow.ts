@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
 import { jsonReply, serveRecorded, textReply } from './exchange.ts';
 import type { Exchange, RecordedRequest, Reply } from './exchange.ts';
@@ -311,8 +312,8 @@ function sqlDuplicateMessage(name: string, workspace: boolean): string {
 }
 
 function fileStoreExperimentId(): string {
-  // The file store names experiments with a random 18-digit number.
-  return String(100_000_000_000_000_000n + BigInt(Math.floor(Math.random() * 1e15)) * 1000n + BigInt(Math.floor(Math.random() * 1000)));
+  // The file store names experiments with the first 18 digits of a random UUID's integer value.
+  return BigInt(`0x${randomUUID().replace(/-/g, '')}`).toString().slice(0, 18);
 }
 
 export async function startFakeMlflow(options: FakeMlflowOptions = {}): Promise<FakeMlflow> {
