@@ -33,21 +33,20 @@ export interface AgentDeps {
 
 /** The endpoints' work: each call nests its spans under the request's span and reports token usage. */
 export function createAgentService({ llm, tracer }: AgentDeps): AgentService {
-  const complete = async (messages: ChatCompletionMessageParam[], withTools = false): Promise<ChatCompletion> => {
+  const complete = async (messages: ChatCompletionMessageParam[], signal: AbortSignal | undefined, withTools = false): Promise<ChatCompletion> => {
     try {
-      return await llm.client.chat.completions.create({
-        model: llm.model,
-        messages,
-        ...(withTools && { tools: AGENT_TOOLS, tool_choice: 'auto' as const }),
-      });
+      return await llm.client.chat.completions.create(
+        { model: llm.model, messages, ...(withTools && { tools: AGENT_TOOLS, tool_choice: 'auto' as const }) },
+        signal && { signal },
+      );
     } catch (error) {
       throw toLlmError(error, llm.provider);
     }
   };
 
   return {
-    async chat(request: ChatRequest): Promise<ChatResult> {
-      const response = await complete(chatMessages(SYSTEM_PROMPT, request.query));
+    async chat(request: ChatRequest, signal?: AbortSignal): Promise<ChatResult> {
+      const response = await complete(chatMessages(SYSTEM_PROMPT, request.query), signal);
       return { answer: answerOf(response), model: response.model || llm.model, usage: usageOf(response.usage) };
     },
 
@@ -80,7 +79,7 @@ export function createAgentService({ llm, tracer }: AgentDeps): AgentService {
       yield { type: 'done', result: { answer, model, usage: usageOf(usage) } };
     },
 
-    async rag(request: RagRequest): Promise<RagResult> {
+    async rag(request: RagRequest, signal?: AbortSignal): Promise<RagResult> {
       const topK = request.top_k ?? DEFAULT_TOP_K;
       const hits = await withSpan(
         tracer,
@@ -109,7 +108,7 @@ export function createAgentService({ llm, tracer }: AgentDeps): AgentService {
         tracer,
         'generate_answer',
         { type: 'CHAIN', inputs: { query: request.query, context: contextText }, outputs: (r) => ({ answer: answerOf(r) }) },
-        () => complete([{ role: 'system', content: RAG_PROMPT }, { role: 'user', content: `Context:\n${contextText}\n\nQuestion: ${request.query}` }]),
+        () => complete([{ role: 'system', content: RAG_PROMPT }, { role: 'user', content: `Context:\n${contextText}\n\nQuestion: ${request.query}` }], signal),
       );
       return {
         answer: answerOf(response),
@@ -119,7 +118,7 @@ export function createAgentService({ llm, tracer }: AgentDeps): AgentService {
       };
     },
 
-    async agentTask(request: AgentTaskRequest): Promise<AgentTaskResult> {
+    async agentTask(request: AgentTaskRequest, signal?: AbortSignal): Promise<AgentTaskResult> {
       const maxSteps = request.max_steps ?? DEFAULT_MAX_STEPS;
       const messages = chatMessages(AGENT_PROMPT, request.task);
       const steps: AgentStep[] = [];
@@ -131,7 +130,7 @@ export function createAgentService({ llm, tracer }: AgentDeps): AgentService {
           `step_${step}`,
           { type: 'CHAIN', inputs: { step, messages: messages.length }, outputs: (o) => o.record ?? { answer: o.answer } },
           async () => {
-            const response = await complete(messages, true);
+            const response = await complete(messages, signal, true);
             model = response.model || model;
             addUsage(usage, usageOf(response.usage));
             const message = response.choices[0]?.message;

@@ -1,9 +1,9 @@
 import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
-import { LlmError } from './types.ts';
+import { AnswerAborted, LlmError } from './types.ts';
 
 /** What went wrong with the model provider, in a sentence the API's caller can act on (502). */
 export function toLlmError(error: unknown, provider: string): unknown {
-  if (error instanceof APIUserAbortError) return error;
+  if (error instanceof APIUserAbortError) return new AnswerAborted({ cause: error });
   if (error instanceof APIConnectionError) {
     return new LlmError(`cannot reach the ${provider} model provider: ${error.message}`, { cause: error });
   }

@@ -65,14 +65,23 @@ export interface AgentTaskResult {
 
 /**
  * The work behind each endpoint. Methods run inside the request's span (the active context), create
- * their own child spans, and throw LlmError when the model provider fails.
+ * their own child spans, throw LlmError when the model provider fails, and AnswerAborted when
+ * `signal` aborts (the caller went away), which also cancels the model call in flight.
  */
 export interface AgentService {
-  chat(request: ChatRequest): Promise<ChatResult>;
+  chat(request: ChatRequest, signal?: AbortSignal): Promise<ChatResult>;
   /** Deltas as the model produces them, then one `done`; stops early when `signal` aborts. */
   chatStream(request: ChatRequest, signal: AbortSignal): AsyncIterable<ChatStreamEvent>;
-  rag(request: RagRequest): Promise<RagResult>;
-  agentTask(request: AgentTaskRequest): Promise<AgentTaskResult>;
+  rag(request: RagRequest, signal?: AbortSignal): Promise<RagResult>;
+  agentTask(request: AgentTaskRequest, signal?: AbortSignal): Promise<AgentTaskResult>;
+}
+
+/** The caller stopped waiting before the answer was complete; nobody is left to answer. */
+export class AnswerAborted extends Error {
+  constructor(options: { cause?: unknown } = {}) {
+    super('the caller went away before the answer was complete', options);
+    this.name = 'AnswerAborted';
+  }
 }
 
 /** The model provider failed (network, 429, 5xx, bad key): the server answers 502 with this message. */

@@ -49,13 +49,13 @@ export async function askInProcess(deps: AskInProcessDeps, options: AskInProcess
   const traceId = mlflowTraceId(span.spanContext().traceId);
   let partial = '';
   try {
-    const work = context.with(trace.setSpan(context.active(), span), () =>
+    // Awaited even when interrupted: the abort cancels the model call, and the agent's spans end before the root.
+    const result = await context.with(trace.setSpan(context.active(), span), () =>
       answer(deps.agent, options, (text) => {
         partial += text;
         options.onDelta?.(text);
       }),
     );
-    const result = await Promise.race([work, rejectOnAbort(options.signal)]);
     setSpanOutputs(span, result.outputs);
     const traceUrl = deps.traceLink(traceId);
     return { ok: true, answer: { ...result.answer, traceId, ...(traceUrl && { traceUrl }) } };
@@ -76,15 +76,15 @@ async function answer(agent: AgentService, options: AskInProcessOptions, onDelta
     case 'chat': {
       const result = options.onDelta
         ? await streamChat(agent, options.question, onDelta, options.signal ?? new AbortController().signal)
-        : await agent.chat({ query: options.question });
+        : await agent.chat({ query: options.question }, options.signal);
       return { answer: result, outputs: assistantMessageOutputs(result.answer, { model: result.model }) };
     }
     case 'rag': {
-      const result = await agent.rag({ query: options.question, top_k: DEFAULT_TOP_K });
+      const result = await agent.rag({ query: options.question, top_k: DEFAULT_TOP_K }, options.signal);
       return { answer: result, outputs: assistantMessageOutputs(result.answer, { model: result.model, sources: result.sources }) };
     }
     case 'agent': {
-      const result = await agent.agentTask({ task: options.question, max_steps: DEFAULT_MAX_STEPS });
+      const result = await agent.agentTask({ task: options.question, max_steps: DEFAULT_MAX_STEPS }, options.signal);
       const extra = { model: result.model, finished: result.finished, steps: result.steps };
       return { answer: result, outputs: assistantMessageOutputs(result.answer, extra, result.finished ? 'stop' : 'length') };
     }
@@ -97,12 +97,4 @@ async function streamChat(agent: AgentService, query: string, onDelta: (text: st
     else return event.result;
   }
   throw new AskInterrupted();
-}
-
-/** Settles only by rejecting, when the signal aborts; without a signal it never settles. */
-function rejectOnAbort(signal: AbortSignal | undefined): Promise<never> {
-  return new Promise((_, reject) => {
-    if (signal?.aborted) reject(new AskInterrupted());
-    else signal?.addEventListener('abort', () => reject(new AskInterrupted()), { once: true });
-  });
 }

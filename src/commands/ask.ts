@@ -74,13 +74,7 @@ async function askHere(ctx: CommandContext, endpoint: Endpoint, question: string
   };
   if (streamed) writeLine(ctx.stdout);
   if (outcome.ok) return finish(ctx, paint, { endpoint, answer: outcome.answer, trace, printAnswer: !streaming });
-  const code = finish(ctx, paint, { endpoint, trace, failure: askFailure(outcome.error, runtime.llm.describe()) });
-  if (interrupt.signal.aborted) {
-    // The agent's model call takes no signal, and would hold the process open until the provider
-    // times out; the trace is already flushed and everything printed.
-    setImmediate(() => process.exit(code));
-  }
-  return code;
+  return finish(ctx, paint, { endpoint, trace, failure: askFailure(outcome.error, runtime.llm.describe()) });
 }
 
 async function askServer(ctx: CommandContext, server: URL, endpoint: Endpoint, question: string): Promise<number> {

@@ -1,6 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import type { Tracer } from '@opentelemetry/api';
-import type { AgentService } from '../agent/types.ts';
+import { SpanStatusCode, type Tracer } from '@opentelemetry/api';
+import { AnswerAborted, type AgentService } from '../agent/types.ts';
 import { setSpanOutputs } from '../tracing/encode-attributes.ts';
 import { errorBody } from './api-error.ts';
 import type { HealthInfo } from './api-schemas.ts';
@@ -47,6 +47,8 @@ export function createApp(deps: AppDeps): ServerApp {
     // A failed request's trace then says why in MLflow's response preview.
     const traced = c.get('requestSpan') as RequestSpan | undefined;
     if (traced) setSpanOutputs(traced.span, body);
+    // A 4xx leaves a server span's status unset, but an answer cut short is no success in MLflow.
+    if (traced && error instanceof AnswerAborted) traced.span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
     return c.json(body, status);
   });
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}; the API is described at /docs`), 404));

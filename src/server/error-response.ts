@@ -1,6 +1,6 @@
 import { HTTPException } from 'hono/http-exception';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { LlmError } from '../agent/types.ts';
+import type { ContentfulStatusCode, UnofficialStatusCode } from 'hono/utils/http-status';
+import { AnswerAborted, LlmError } from '../agent/types.ts';
 import { ApiError, errorBody } from './api-error.ts';
 import type { ErrorBody } from './api-schemas.ts';
 
@@ -10,6 +10,8 @@ export interface ErrorAnswer {
 }
 
 const GENERIC_MESSAGE = 'internal server error; the server log has the details';
+/** nginx's "client closed request": nobody reads it, but the access log and the span keep it. */
+const CLIENT_CLOSED_REQUEST = 499 as UnofficialStatusCode;
 
 /**
  * What a client sees for anything a request threw. Only our own errors speak for themselves; a bug's
@@ -18,6 +20,7 @@ const GENERIC_MESSAGE = 'internal server error; the server log has the details';
 export function errorAnswer(error: unknown, where: string, log?: (line: string) => void): ErrorAnswer {
   if (error instanceof ApiError) return { status: error.status, body: error.body() };
   if (error instanceof LlmError) return { status: 502, body: errorBody('llm_error', error.message) };
+  if (error instanceof AnswerAborted) return { status: CLIENT_CLOSED_REQUEST, body: errorBody('client_closed_request', error.message) };
   if (error instanceof HTTPException && error.status < 500) {
     return { status: error.status, body: errorBody(codeForStatus(error.status), error.message) };
   }

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
 import { startFakeOpenAI } from '../fakes/fake-openai.ts';
@@ -180,6 +183,55 @@ describe('otel-mlflow serve', () => {
         for (const span of trace.spans) assert.doesNotMatch(JSON.stringify(span.rawAttributes), /sk-test-serve/);
       }
     } finally {
+      await server.close();
+    }
+  });
+
+  it('a client that gives up on a plain answer cancels the model call, and the trace ends as ERROR', async () => {
+    const server = await startFakeMlflow({ version: '3.14.1.dev0' });
+    // A model that takes the request and never answers: only the client going away can end it.
+    const silent = createServer(() => {});
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    const modelAsked = once(silent, 'request') as Promise<[IncomingMessage]>;
+    try {
+      const serve = await startServe([], {
+        MLFLOW_TRACKING_URI: server.url,
+        OPENAI_API_KEY: 'sk-test-serve-0123456789',
+        OPENAI_BASE_URL: `http://127.0.0.1:${(silent.address() as AddressInfo).port}/v1`,
+      });
+      let cancelled: boolean;
+      let stopped: Awaited<ReturnType<typeof serve.stop>>;
+      try {
+        const controller = new AbortController();
+        const answer = fetch(`${serve.url}/rag/v1/answer`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"query":"Will you answer?"}',
+          signal: controller.signal,
+        }).catch((error: unknown) => error);
+        const [modelRequest] = await modelAsked;
+        const modelCallClosed = once(modelRequest.socket, 'close').then(() => true);
+        controller.abort();
+        await answer;
+        cancelled = await Promise.race([modelCallClosed, once(AbortSignal.timeout(5_000), 'abort').then(() => false)]);
+      } finally {
+        silent.closeAllConnections();
+        stopped = await serve.stop();
+      }
+      assert.ok(cancelled, 'serve kept the model call open after its client left');
+      assert.equal(stopped.code, 0, stopped.stdout + stopped.stderr);
+      assert.match(stopped.stdout, /^POST \/rag\/v1\/answer 499 /m);
+      assert.doesNotMatch(stopped.stdout + stopped.stderr, /unexpected error/);
+      const [trace] = server.store.traces();
+      assert.ok(trace);
+      assert.equal(trace.info.state, 'ERROR');
+      const root = trace.spans.find((s) => s.parentSpanId === null)!;
+      assert.equal(root.attributes['http.response.status_code'], 499);
+      assert.match(root.status.message, /went away/);
+      assert.ok(trace.spans.some((s) => s.name.startsWith('chat ')), 'the cancelled model call still has its span');
+    } finally {
+      silent.close();
       await server.close();
     }
   });

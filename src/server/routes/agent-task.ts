@@ -20,7 +20,7 @@ export function registerAgentTask(app: ServerApp, deps: AppDeps): void {
     const { task, max_steps } = c.req.valid('json');
     const { span } = c.var.requestSpan;
     setSpanInputs(span, userMessageInputs(task, { max_steps }));
-    const result = await deps.agent.agentTask({ task, max_steps });
+    const result = await deps.agent.agentTask({ task, max_steps }, c.req.raw.signal);
     setSpanOutputs(
       span,
       assistantMessageOutputs(result.answer, { model: result.model, finished: result.finished, steps: result.steps }, result.finished ? 'stop' : 'length'),

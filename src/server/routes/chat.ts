@@ -35,7 +35,7 @@ export function registerChat(app: ServerApp, deps: AppDeps): void {
     if (ids.user_id) span.setAttribute('user.id', ids.user_id);
     if (stream) return streamChat(c, deps, request);
 
-    const result = await deps.agent.chat(request);
+    const result = await deps.agent.chat(request, c.req.raw.signal);
     setSpanOutputs(span, assistantMessageOutputs(result.answer, { model: result.model }));
     return c.json(ChatResponse.parse({ ...result, ...traceFields(c.var.requestSpan, deps.traceLink) }), 200);
   });

@@ -20,7 +20,7 @@ export function registerRag(app: ServerApp, deps: AppDeps): void {
     const { query, top_k } = c.req.valid('json');
     const { span } = c.var.requestSpan;
     setSpanInputs(span, userMessageInputs(query, { top_k }));
-    const result = await deps.agent.rag({ query, top_k });
+    const result = await deps.agent.rag({ query, top_k }, c.req.raw.signal);
     setSpanOutputs(span, assistantMessageOutputs(result.answer, { model: result.model, sources: result.sources }));
     return c.json(RagResponse.parse({ ...result, ...traceFields(c.var.requestSpan, deps.traceLink) }), 200);
   });
