@@ -1,6 +1,7 @@
 import type { Usage } from '../agent/types.ts';
 import { ENDPOINT_PATHS, requestBody, serverRoute, type AgentAnswer, type Endpoint } from './endpoints.ts';
 import { describeFetchFailure } from './fetch-failure.ts';
+import { readAnswerStream } from './read-answer-stream.ts';
 
 /** How long one question may take through a server: the agent endpoint makes several model calls. */
 export const ANSWER_TIMEOUT_MS = 180_000;
@@ -11,6 +12,10 @@ export interface PostQuestionOptions {
   /** /chat only: groups the requests of a run as one MLflow session. */
   sessionId?: string;
   timeoutMs: number;
+  /** /chat only: asks for a streamed answer and hands over each piece as the model writes it. */
+  onDelta?: (text: string) => void;
+  /** Stops waiting (Ctrl-C); the server then cancels the model call and its trace says so. */
+  signal?: AbortSignal;
 }
 
 export type PostOutcome =
@@ -24,6 +29,8 @@ export type PostOutcome =
       error: string;
       /** The server traces refused and failed requests too (`x-trace-id`). */
       traceId?: string;
+      /** `signal` aborted before the answer was complete. */
+      interrupted?: true;
     };
 
 interface AnswerJson {
@@ -41,8 +48,11 @@ interface AnswerJson {
 /** One question to a running `otel-mlflow serve`. Never throws: every failure is an outcome to report. */
 export async function postQuestion(server: URL, endpoint: Endpoint, question: string, options: PostQuestionOptions): Promise<PostOutcome> {
   const url = serverRoute(server, ENDPOINT_PATHS[endpoint]);
-  let response: Response;
+  const onDelta = endpoint === 'chat' ? options.onDelta : undefined;
+  const timeout = AbortSignal.timeout(options.timeoutMs);
+  let response: Response | undefined;
   let body: AnswerJson | undefined;
+  let streamed = false;
   try {
     response = await fetch(url, {
       method: 'POST',
@@ -50,14 +60,19 @@ export async function postQuestion(server: URL, endpoint: Endpoint, question: st
         'content-type': 'application/json',
         ...(options.authToken && { authorization: `Bearer ${options.authToken}` }),
       },
-      body: JSON.stringify(requestBody(endpoint, question, options.sessionId)),
-      signal: AbortSignal.timeout(options.timeoutMs),
+      body: JSON.stringify({ ...requestBody(endpoint, question, options.sessionId), ...(onDelta && { stream: true }) }),
+      signal: options.signal ? AbortSignal.any([timeout, options.signal]) : timeout,
     });
-    body = (await response.json().catch(() => undefined)) as AnswerJson | undefined;
+    // A failure before the first piece still comes as plain JSON with its HTTP status.
+    streamed = Boolean(onDelta && response.ok && response.body && response.headers.get('content-type')?.startsWith('text/event-stream'));
+    body = (streamed ? await readAnswerStream(response.body!, onDelta!) : await response.json().catch(() => undefined)) as AnswerJson | undefined;
   } catch (error) {
-    return { ok: false, httpStatus: null, error: describeFetchFailure(error, url.origin, options.timeoutMs) };
+    const traceId = response?.headers.get('x-trace-id') ?? undefined;
+    const answered = { httpStatus: response?.status ?? null, ...(traceId && { traceId }) };
+    if (options.signal?.aborted) return { ok: false, ...answered, error: 'interrupted before the answer was complete', interrupted: true };
+    return { ok: false, ...answered, error: describeFetchFailure(error, url.origin, options.timeoutMs) };
   }
-  const headerTraceId = response.headers.get('x-trace-id') ?? undefined;
+  const traceId = response.headers.get('x-trace-id') ?? undefined;
   if (response.ok && typeof body?.answer === 'string' && typeof body.trace_id === 'string') {
     return { ok: true, httpStatus: response.status, answer: toAnswer(body, body.answer, body.trace_id) };
   }
@@ -67,11 +82,17 @@ export async function postQuestion(server: URL, endpoint: Endpoint, question: st
     ok: false,
     httpStatus: response.status,
     ...(code && { code }),
-    error: response.ok
-      ? `${url.origin} answered ${response.status} without an answer: is it an otel-mlflow server?`
-      : `HTTP ${response.status}${code ? ` ${code}` : ''}${message ? `: ${message}` : ''}`,
-    ...(headerTraceId && { traceId: headerTraceId }),
+    error: describeRefusal(response.status, code, message, streamed),
+    ...(traceId && { traceId }),
   };
+}
+
+function describeRefusal(status: number, code: string | undefined, message: string | undefined, streamed: boolean): string {
+  if (status >= 400) return `HTTP ${status}${code ? ` ${code}` : ''}${message ? `: ${message}` : ''}`;
+  // A streamed answer has sent its 200 before the model fails, so the failure comes as an event.
+  if (code || message) return [code, message].filter(Boolean).join(': ');
+  if (streamed) return 'the answer stream ended before the answer was complete';
+  return `answered ${status} without an answer: is it an otel-mlflow server?`;
 }
 
 function toAnswer(body: AnswerJson, answer: string, traceId: string): AgentAnswer {

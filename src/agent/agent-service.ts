@@ -6,17 +6,18 @@ import type { LlmClient } from '../llm/types.ts';
 import { withSpan } from '../tracing/with-span.ts';
 import { toLlmError } from './llm-errors.ts';
 import { AGENT_TOOLS, round, runTool } from './tools.ts';
-import type {
-  AgentService,
-  AgentStep,
-  AgentTaskRequest,
-  AgentTaskResult,
-  ChatRequest,
-  ChatResult,
-  ChatStreamEvent,
-  RagRequest,
-  RagResult,
-  Usage,
+import {
+  AnswerAborted,
+  type AgentService,
+  type AgentStep,
+  type AgentTaskRequest,
+  type AgentTaskResult,
+  type ChatRequest,
+  type ChatResult,
+  type ChatStreamEvent,
+  type RagRequest,
+  type RagResult,
+  type Usage,
 } from './types.ts';
 
 const SYSTEM_PROMPT =
@@ -76,6 +77,8 @@ export function createAgentService({ llm, tracer }: AgentDeps): AgentService {
       } catch (error) {
         throw toLlmError(error, llm.provider);
       }
+      // The openai stream ends quietly when aborted: that is the caller leaving, not the model finishing.
+      if (signal.aborted) throw new AnswerAborted();
       yield { type: 'done', result: { answer, model, usage: usageOf(usage) } };
     },
 

@@ -33,8 +33,9 @@ export function serverFailure(outcome: Extract<PostOutcome, { ok: false }>, url:
     });
   }
   if (outcome.code === 'llm_error') return new ExpectedError(outcome.error, { exitCode: ExitCode.unreachable, hint: LLM_HINT });
-  const clientError = outcome.httpStatus < 500;
-  return new ExpectedError(`${url} answered ${outcome.error}`, {
+  const refused = outcome.httpStatus >= 400;
+  const clientError = refused && outcome.httpStatus < 500;
+  return new ExpectedError(refused ? `${url} answered ${outcome.error}` : `${url}: ${outcome.error}`, {
     exitCode: clientError ? ExitCode.usage : ExitCode.unreachable,
     hint: clientError ? 'the API is described at /docs on the server' : 'the server log has the details',
   });

@@ -41,27 +41,14 @@ async function askHere(ctx: CommandContext, endpoint: Endpoint, question: string
   const runtime = await startAppRuntime({ cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags });
   if (!ctx.globals.json) for (const notice of runtime.notices) writeLine(ctx.stderr, paint.dim(`note: ${notice}`));
 
-  const streaming = endpoint === 'chat' && ctx.interactive && !ctx.globals.json;
-  const interrupt = new AbortController();
-  const stopOnSigint = onFirstSigint(() => interrupt.abort());
-  let streamed = false;
+  const live = liveAnswer(ctx, endpoint);
   let outcome;
   try {
-    outcome = await askInProcess(runtime, {
-      endpoint,
-      question,
-      signal: interrupt.signal,
-      ...(streaming && {
-        onDelta: (text: string) => {
-          streamed = true;
-          ctx.stdout.write(text);
-        },
-      }),
-    });
+    outcome = await askInProcess(runtime, { endpoint, question, ...live.options });
   } finally {
     // Whatever happened, the trace leaves before the process does.
     await runtime.shutdown(FLUSH_DEADLINE_MS);
-    stopOnSigint();
+    live.stop();
   }
   const traceId = outcome.ok ? outcome.answer.traceId : outcome.traceId;
   const traceUrl = outcome.ok ? outcome.answer.traceUrl : runtime.traceLink(traceId);
@@ -72,8 +59,8 @@ async function askHere(ctx: CommandContext, endpoint: Endpoint, question: string
     local: runtime.target.route === 'local',
     destination: runtime.target.description,
   };
-  if (streamed) writeLine(ctx.stdout);
-  if (outcome.ok) return finish(ctx, paint, { endpoint, answer: outcome.answer, trace, printAnswer: !streaming });
+  if (live.streamed()) writeLine(ctx.stdout);
+  if (outcome.ok) return finish(ctx, paint, { endpoint, answer: outcome.answer, trace, printAnswer: !live.streamed() });
   return finish(ctx, paint, { endpoint, trace, failure: askFailure(outcome.error, runtime.llm.describe()) });
 }
 
@@ -81,18 +68,30 @@ async function askServer(ctx: CommandContext, server: URL, endpoint: Endpoint, q
   const paint = createPainter(ctx);
   // The token `serve` was started with, from wherever this project keeps it (.env, env, config file).
   const config = await loadConfig({ cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags, purpose: 'app' });
-  const outcome = await postQuestion(server, endpoint, question, {
-    ...(config.authToken && { authToken: config.authToken.value }),
-    timeoutMs: ANSWER_TIMEOUT_MS,
-  });
+  const live = liveAnswer(ctx, endpoint);
+  let outcome;
+  try {
+    outcome = await postQuestion(server, endpoint, question, {
+      ...(config.authToken && { authToken: config.authToken.value }),
+      timeoutMs: ANSWER_TIMEOUT_MS,
+      ...live.options,
+    });
+  } finally {
+    live.stop();
+  }
+  if (live.streamed()) writeLine(ctx.stdout);
   const url = server.href.replace(/\/+$/, '');
   const destination = `the server at ${url}`;
   if (outcome.ok) {
     const { traceId, traceUrl } = outcome.answer;
     const trace: TraceReport = { traceId, ...(traceUrl && { traceUrl }), local: false, destination };
-    return finish(ctx, paint, { endpoint, answer: outcome.answer, trace, printAnswer: true });
+    return finish(ctx, paint, { endpoint, answer: outcome.answer, trace, printAnswer: !live.streamed() });
   }
-  const failure = serverFailure(outcome, url);
+  if (outcome.interrupted && !outcome.traceId) {
+    writeLine(ctx.stderr, paint.yellow('interrupted before the server answered'));
+    return INTERRUPTED_EXIT_CODE;
+  }
+  const failure = outcome.interrupted ? INTERRUPTED_EXIT_CODE : serverFailure(outcome, url);
   if (!outcome.traceId) throw failure;
   return finish(ctx, paint, { endpoint, trace: { traceId: outcome.traceId, local: false, destination }, failure });
 }
@@ -178,6 +177,22 @@ function exportFailure(trace: TraceReport): ExpectedError {
     exitCode: ExitCode.export,
     hint: trace.local ? 'check that the local store directory is writable (--store-dir, OTEL_MLFLOW_STORE_DIR)' : '`otel-mlflow doctor` checks the destination end to end',
   });
+}
+
+/**
+ * How the answer reaches the terminal while it is written: chat streams on a terminal (not with
+ * --json), and Ctrl-C stops waiting, so the trace can still say what was answered until then.
+ */
+function liveAnswer(ctx: CommandContext, endpoint: Endpoint) {
+  const interrupt = new AbortController();
+  const stop = onFirstSigint(() => interrupt.abort());
+  let streamed = false;
+  const onDelta = (text: string) => {
+    streamed = true;
+    ctx.stdout.write(text);
+  };
+  const streaming = endpoint === 'chat' && ctx.interactive && !ctx.globals.json;
+  return { options: { signal: interrupt.signal, ...(streaming && { onDelta }) }, streamed: () => streamed, stop };
 }
 
 /** Ctrl-C once stops waiting for the answer (the trace is still flushed); twice exits at once. */

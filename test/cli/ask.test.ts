@@ -5,13 +5,14 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { LocalTraceStore, summarizeTrace } from '../../src/local-store/local-trace-store.ts';
 import { startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
 import { startFakeOpenAI } from '../fakes/fake-openai.ts';
 import type { StoredTrace } from '../fakes/trace-store.ts';
+import { availableDrivers, startTerminal } from '../init/terminal-driver.ts';
 import { closedPortUrl } from './closed-port.ts';
 import { runCli, type CliResult } from './run-cli.ts';
 import { startServe } from './serve-process.ts';
@@ -241,4 +242,45 @@ describe('otel-mlflow ask', () => {
     assert.match(result.stderr, /nothing is listening/);
     assert.match(result.stderr, /otel-mlflow serve/);
   });
+});
+
+const driver = availableDrivers()[0];
+
+describe('otel-mlflow ask at a terminal', { skip: driver ? false : 'neither tmux nor python3 (pty) is installed, so no terminal can be driven' }, () => {
+  for (const mode of ['in this process', 'through a server (--url)'] as const) {
+    it(`streams the answer as the model writes it, and Ctrl-C keeps a trace of what was answered (${mode})`, async () => {
+      const mlflow = await startFakeMlflow({ version: '3.14.1.dev0' });
+      // A role chunk and two pieces of the answer, then nothing until the client goes away.
+      const openai = await startFakeOpenAI({ script: () => ({ content: 'one two three four five six', interrupt: { afterChunks: 3, with: 'stall' } }) });
+      const home = await mkdtemp(join(tmpdir(), 'otel-mlflow-ask-tty-'));
+      const env = { MLFLOW_TRACKING_URI: mlflow.url, OPENAI_API_KEY: 'sk-test-ask-0123456789', OPENAI_BASE_URL: `${openai.url}/v1` };
+      const serve = mode === 'in this process' ? undefined : await startServe([], env);
+      const terminal = await startTerminal(driver!, {
+        argv: [process.execPath, BIN, 'ask', ...(serve ? ['--url', serve.url] : []), 'Stream please'],
+        cwd: home,
+        env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, HOME: home, TERM: 'xterm-256color', ...(!serve && env) },
+      });
+      try {
+        await terminal.waitFor('one two');
+        await terminal.press('CtrlC');
+        const end = await terminal.waitFor('[exited with status');
+        assert.match(end, /\[exited with status 130\]/);
+        assert.match(end, /interrupted: the trace keeps what was answered until then/);
+        const traceId = /Trace (tr-[0-9a-f]{32})/.exec(end)?.[1];
+        assert.ok(traceId, end);
+        if (serve) assert.equal((await serve.stop()).code, 0);
+        const trace = mlflow.store.getTrace(traceId);
+        assert.ok(trace, `${traceId} is in MLflow`);
+        assert.equal(trace.info.state, 'ERROR');
+        assert.match(JSON.stringify(root(trace).attributes['mlflow.spanOutputs']), /one two/);
+        assert.ok(trace.spans.some((span) => span.name.startsWith('chat ') && span.endTimeUnixNano > 0n), 'the model call ended');
+      } finally {
+        await terminal.close();
+        if (serve) await serve.stop();
+        await openai.close();
+        await mlflow.close();
+        await rm(home, { recursive: true, force: true });
+      }
+    });
+  }
 });

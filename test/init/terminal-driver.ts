@@ -11,7 +11,7 @@ const POLL_MS = 100;
 const COLUMNS = 100;
 const ROWS = 40;
 
-export type Key = 'Enter' | 'Up' | 'Down';
+export type Key = 'Enter' | 'Up' | 'Down' | 'CtrlC';
 
 /** A command running in a real terminal, typed at as a person would. */
 export interface Terminal {
@@ -47,7 +47,8 @@ async function launcher(command: TerminalCommand): Promise<{ dir: string; script
   const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
   const env = Object.entries(command.env).map(([name, value]) => `${name}=${quote(value)}`);
   const script = join(dir, 'run.sh');
-  await writeFile(script, `cd ${quote(command.cwd)}\nenv -i ${env.join(' ')} ${command.argv.map(quote).join(' ')}\necho "[exited with status $?]"\n`);
+  // Ctrl-C goes to the whole foreground group: the shell traps it (the command still gets it) so it lives to report.
+  await writeFile(script, `trap : INT\ncd ${quote(command.cwd)}\nenv -i ${env.join(' ')} ${command.argv.map(quote).join(' ')}\necho "[exited with status $?]"\n`);
   return { dir, script };
 }
 
@@ -80,7 +81,7 @@ async function startTmux(dir: string, script: string): Promise<Terminal> {
       );
     });
   await tmux('new-session', '-d', '-s', 'init', '-x', String(COLUMNS), '-y', String(ROWS), `sh ${script}`);
-  const keys: Record<Key, string> = { Enter: 'Enter', Up: 'Up', Down: 'Down' };
+  const keys: Record<Key, string> = { Enter: 'Enter', Up: 'Up', Down: 'Down', CtrlC: 'C-c' };
   return {
     driver: 'tmux',
     waitFor: (text) => poll(() => tmux('capture-pane', '-p', '-t', 'init'), text),
@@ -135,7 +136,7 @@ async function startPythonPty(dir: string, script: string): Promise<Terminal> {
   // Text up to the end of the last match is behind this mark: a redrawn prompt must not match its old frame.
   let seen = 0;
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  const keys: Record<Key, string> = { Enter: '\r', Up: '\x1b[A', Down: '\x1b[B' };
+  const keys: Record<Key, string> = { Enter: '\r', Up: '\x1b[A', Down: '\x1b[B', CtrlC: '\x03' };
   const send = (bytes: string) => new Promise<void>((resolve, reject) => child.stdin!.write(bytes, (error) => (error ? reject(error) : resolve())));
   return {
     driver: 'python-pty',
