@@ -1,7 +1,7 @@
 import type { Endpoint } from '../agent-client/endpoints.ts';
 import { postQuestion } from '../agent-client/post-question.ts';
 import type { SuiteQuestion } from './question-file.ts';
-import { runPool } from './worker-pool.ts';
+import { runPool } from '../util/worker-pool.ts';
 
 /** Enough of the answer to recognise it in a table or a results file. */
 const ANSWER_PREVIEW_CHARS = 120;

@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { MlflowHttp } from '../mlflow/http.ts';
 import { summarizeTrace, type LocalTraceStore } from '../local-store/local-trace-store.ts';
 import { getTraceInfo } from '../mlflow/traces.ts';
-import { runPool } from './worker-pool.ts';
+import { runPool } from '../util/worker-pool.ts';
 
 /** How long, from the start of the read-back, every trace has to appear and finish. */
 export const VERIFY_DEADLINE_MS = 30_000;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runPool } from '../../src/suite/worker-pool.ts';
+import { runPool } from '../../src/util/worker-pool.ts';
 
 describe('runPool', () => {
   it('never has more than `concurrency` in flight, and returns results in item order', async () => {
