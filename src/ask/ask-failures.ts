@@ -1,7 +1,14 @@
 import { LlmError } from '../agent/types.ts';
 import type { PostOutcome } from '../agent-client/post-question.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
-import { AskInterrupted } from './ask-in-process.ts';
+
+/** The person stopped the answer; the trace says so rather than ending as a success. */
+export class AskInterrupted extends Error {
+  constructor() {
+    super('interrupted before the answer was complete');
+    this.name = 'AskInterrupted';
+  }
+}
 
 /** What a shell reports for a process stopped by Ctrl-C. */
 export const INTERRUPTED_EXIT_CODE = 130;

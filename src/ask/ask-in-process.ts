@@ -2,6 +2,7 @@ import { SpanKind, context, trace, type Tracer } from '@opentelemetry/api';
 import { DEFAULT_MAX_STEPS, DEFAULT_TOP_K } from '../agent/agent-service.ts';
 import type { AgentService, ChatResult } from '../agent/types.ts';
 import type { AgentAnswer, Endpoint } from '../agent-client/endpoints.ts';
+import { AskInterrupted } from './ask-failures.ts';
 import { assistantMessageOutputs, userMessageInputs } from '../server/chat-shapes.ts';
 import { setSpanInputs, setSpanOutputs, setSpanType } from '../tracing/encode-attributes.ts';
 import type { SpanType } from '../tracing/mlflow-attributes.ts';
@@ -27,14 +28,6 @@ export interface AskInProcessOptions {
 }
 
 export type AskOutcome = { ok: true; answer: AgentAnswer } | { ok: false; traceId: string; error: unknown };
-
-/** The person stopped the answer; the trace says so rather than ending as a success. */
-export class AskInterrupted extends Error {
-  constructor() {
-    super('interrupted before the answer was complete');
-    this.name = 'AskInterrupted';
-  }
-}
 
 /**
  * One question through the agent, in this process, as one trace: a root span shaped like serve's

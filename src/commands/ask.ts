@@ -2,7 +2,6 @@ import type { ChalkInstance } from 'chalk';
 import { parseServerUrl, toEndpoint, type AgentAnswer, type Endpoint } from '../agent-client/endpoints.ts';
 import { ANSWER_TIMEOUT_MS, postQuestion } from '../agent-client/post-question.ts';
 import { askFailure, INTERRUPTED_EXIT_CODE, serverFailure } from '../ask/ask-failures.ts';
-import { askInProcess } from '../ask/ask-in-process.ts';
 import { promptForQuestion, readQuestion } from '../ask/read-question.ts';
 import { traceExportStatus, type TraceExportStatus } from '../ask/trace-export-status.ts';
 import type { CommandContext } from '../cli/context.ts';
@@ -10,8 +9,6 @@ import { createPainter, writeJson, writeLine } from '../cli/output.ts';
 import { renderError } from '../cli/render-error.ts';
 import { loadConfig } from '../config/load-config.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
-import { startAppRuntime } from '../runtime/app-runtime.ts';
-import { FLUSH_DEADLINE_MS } from '../tracing/bootstrap.ts';
 
 /** Where the trace went, for the lines after the answer. */
 interface TraceReport {
@@ -38,6 +35,12 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>,
 
 async function askHere(ctx: CommandContext, endpoint: Endpoint, question: string): Promise<number> {
   const paint = createPainter(ctx);
+  // Only asking here needs the agent and the tracer: `ask --url` stays a plain HTTP client.
+  const [{ startAppRuntime }, { askInProcess }, { FLUSH_DEADLINE_MS }] = await Promise.all([
+    import('../runtime/app-runtime.ts'),
+    import('../ask/ask-in-process.ts'),
+    import('../tracing/bootstrap.ts'),
+  ]);
   const runtime = await startAppRuntime({ cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags });
   if (!ctx.globals.json) for (const notice of runtime.notices) writeLine(ctx.stderr, paint.dim(`note: ${notice}`));
 

@@ -1,6 +1,6 @@
 import type { LlmProviderName } from '../config/types.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
-import { DEFAULT_DATABRICKS_MODEL, DEFAULT_OPENAI_MODEL, OPENAI_BASE_URL } from '../llm/providers.ts';
+import { DEFAULT_DATABRICKS_MODEL, DEFAULT_OPENAI_MODEL, OPENAI_BASE_URL } from '../llm/llm-defaults.ts';
 import { checkOpenAiKey } from './check-openai-key.ts';
 import type { DestinationChoice } from './init-answers.ts';
 import { ask, nonEmpty, untilAccepted, type InitSession } from './init-session.ts';

@@ -4,6 +4,7 @@ import type { LlmProviderName, ResolvedConfig } from '../config/types.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
 import { createAuthProvider, type AuthProvider } from '../mlflow/auth.ts';
 import { instrumentOpenAI } from './instrument-openai.ts';
+import { DEFAULT_DATABRICKS_MODEL, DEFAULT_OPENAI_MODEL, OPENAI_BASE_URL } from './llm-defaults.ts';
 import { OFFLINE_BASE_URL, OFFLINE_MODEL, offlineFetch } from './offline-model.ts';
 import type { LlmClient } from './types.ts';
 
@@ -14,9 +15,6 @@ export interface CreateLlmClientOptions {
   now?: () => number;
 }
 
-export const DEFAULT_OPENAI_MODEL = 'gpt-4o-mini';
-export const DEFAULT_DATABRICKS_MODEL = 'databricks-meta-llama-3-3-70b-instruct';
-export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
 /** A chat answer that takes longer than this is a failure for a request/response server. */
 const LLM_TIMEOUT_MS = 120_000;
 

@@ -10,7 +10,6 @@ import { summarizeTrace } from './summarize-trace.ts';
 import { TEMP_SUFFIX, writeFileAtomic } from './write-file-atomic.ts';
 
 export type { LocalSpan, LocalTrace, LocalTraceStatus, LocalTraceSummary } from './local-trace.ts';
-export { toReadableSpans } from './span-codec.ts';
 export { summarizeTrace, summaryJson } from './summarize-trace.ts';
 
 /** Prompts and answers may be private: only the owner may read the store. */

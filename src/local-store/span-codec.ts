@@ -1,10 +1,7 @@
-import { TraceFlags, type Attributes, type AttributeValue, type HrTime, type SpanContext } from '@opentelemetry/api';
-import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import type { Attributes, AttributeValue } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { hrToNanos } from '../tracing/rest-trace-payload.ts';
-import type { LocalSpan, LocalTrace } from './local-trace.ts';
-
-const NANOS_PER_SECOND = 1_000_000_000n;
+import type { LocalSpan } from './local-trace.ts';
 
 /** An SDK span as the store keeps it: plain JSON, exact nanosecond times as decimal strings. */
 export function toLocalSpan(span: ReadableSpan): LocalSpan {
@@ -30,67 +27,6 @@ export function toLocalSpan(span: ReadableSpan): LocalSpan {
     resource: scalarAttributes(span.resource.attributes),
     scope: { name: scope.name, ...(scope.version && { version: scope.version }) },
   };
-}
-
-/**
- * The stored spans as SDK spans with the same ids, times and attributes, so the exporters can send
- * them as if they had just ended. A parent counts as remote only while it is not in the trace: once
- * the other process's spans were merged in, the trace is one tree.
- */
-export function toReadableSpans(trace: LocalTrace): ReadableSpan[] {
-  const spanIds = new Set(trace.spans.map((span) => span.spanId));
-  // The OTLP serializer groups spans by resource identity: one object per distinct resource.
-  const resources = new Map<string, Resource>();
-  const resourceOf = (attributes: LocalSpan['resource']): Resource => {
-    const key = JSON.stringify(attributes);
-    let resource = resources.get(key);
-    if (!resource) {
-      resource = resourceFromAttributes(attributes);
-      resources.set(key, resource);
-    }
-    return resource;
-  };
-  return trace.spans.map((span): ReadableSpan => {
-    const context: SpanContext = { traceId: span.traceId, spanId: span.spanId, traceFlags: TraceFlags.SAMPLED };
-    const parent: SpanContext | undefined =
-      span.parentSpanId === null
-        ? undefined
-        : {
-            traceId: span.traceId,
-            spanId: span.parentSpanId,
-            traceFlags: TraceFlags.SAMPLED,
-            ...(span.parentIsRemote && !spanIds.has(span.parentSpanId) && { isRemote: true }),
-          };
-    const start = BigInt(span.startTimeUnixNano);
-    const end = BigInt(span.endTimeUnixNano);
-    return {
-      name: span.name,
-      kind: span.kind,
-      spanContext: () => context,
-      ...(parent && { parentSpanContext: parent }),
-      startTime: nanosToHr(start),
-      endTime: nanosToHr(end),
-      status: { code: span.status.code, ...(span.status.message !== undefined && { message: span.status.message }) },
-      attributes: span.attributes,
-      links: [],
-      events: span.events.map((event) => ({
-        name: event.name,
-        time: nanosToHr(BigInt(event.timeUnixNano)),
-        attributes: event.attributes as Attributes,
-      })),
-      duration: nanosToHr(end > start ? end - start : 0n),
-      ended: true,
-      resource: resourceOf(span.resource),
-      instrumentationScope: { name: span.scope.name, ...(span.scope.version !== undefined && { version: span.scope.version }) },
-      droppedAttributesCount: 0,
-      droppedEventsCount: 0,
-      droppedLinksCount: 0,
-    };
-  });
-}
-
-export function nanosToHr(nanos: bigint): HrTime {
-  return [Number(nanos / NANOS_PER_SECOND), Number(nanos % NANOS_PER_SECOND)];
 }
 
 function definedAttributes(attributes: Attributes): Record<string, AttributeValue> {

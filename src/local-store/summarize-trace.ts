@@ -1,17 +1,15 @@
 import { MlflowAttr, type TokenUsage } from '../tracing/mlflow-attributes.ts';
-import { findRoot, previewOf, sumTokenUsage, traceState } from '../tracing/trace-summary.ts';
-import type { LocalTrace, LocalTraceSummary } from './local-trace.ts';
-import { toReadableSpans } from './span-codec.ts';
+import { previewOf, sumTokenUsage, traceState } from '../tracing/trace-summary.ts';
+import type { LocalSpan, LocalTrace, LocalTraceSummary } from './local-trace.ts';
 
 /** What MLflow would show for the trace in its list: derived as the server derives it from the spans. */
 export function summarizeTrace(trace: LocalTrace): LocalTraceSummary {
-  const spans = toReadableSpans(trace);
-  const root = findRoot(spans);
+  const root = findLocalRoot(trace.spans);
   const starts = trace.spans.map((span) => BigInt(span.startTimeUnixNano));
   const ends = trace.spans.map((span) => BigInt(span.endTimeUnixNano));
   const start = starts.reduce((a, b) => (b < a ? b : a), starts[0] ?? 0n);
   const end = ends.reduce((a, b) => (b > a ? b : a), ends[0] ?? 0n);
-  const usage = sumTokenUsage(spans);
+  const usage = sumTokenUsage(trace.spans);
   const requestPreview = previewOf(root?.attributes[MlflowAttr.spanInputs], 'request');
   const responsePreview = previewOf(root?.attributes[MlflowAttr.spanOutputs], 'response');
   // Until the root arrives, the top of what there is stands in for it.
@@ -27,6 +25,15 @@ export function summarizeTrace(trace: LocalTrace): LocalTraceSummary {
     ...(requestPreview !== undefined && { requestPreview }),
     ...(responsePreview !== undefined && { responsePreview }),
   };
+}
+
+/**
+ * The span the SDK would call the local root: no parent, or a parent in another process that is not
+ * in the trace (once the other process's spans were merged in, the trace is one tree).
+ */
+function findLocalRoot(spans: readonly LocalSpan[]): LocalSpan | undefined {
+  const spanIds = new Set(spans.map((span) => span.spanId));
+  return spans.find((span) => span.parentSpanId === null || (span.parentIsRemote === true && !spanIds.has(span.parentSpanId)));
 }
 
 export function tokenCounts(usage: TokenUsage): NonNullable<LocalTraceSummary['tokens']> {

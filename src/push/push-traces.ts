@@ -1,6 +1,7 @@
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import type { Destination, ResolvedConfig } from '../config/types.ts';
-import { toReadableSpans, type LocalTrace } from '../local-store/local-trace-store.ts';
+import type { LocalTrace } from '../local-store/local-trace-store.ts';
+import { toReadableSpans } from '../local-store/readable-spans.ts';
 import { connectToTracking } from '../mlflow/connect.ts';
 import { ensureExperiment, type EnsuredExperiment } from '../mlflow/ensure-experiment.ts';
 import type { MlflowHttp } from '../mlflow/http.ts';

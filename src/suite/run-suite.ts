@@ -9,7 +9,7 @@ import { askQuestions, type SuiteResult } from './ask-questions.ts';
 import type { SuiteQuestion } from './question-file.ts';
 import { readBackSource } from './read-back-source.ts';
 import { openResultsFile } from './results-file.ts';
-import { spawnServer, type SpawnedServer } from './spawned-server.ts';
+import type { SpawnedServer } from './spawned-server.ts';
 import { suiteTotals, type SuiteTotals } from './suite-totals.ts';
 import { verifyTraces, type VerifyReport } from './verify-traces.ts';
 
@@ -58,7 +58,8 @@ export interface SuiteRun {
  */
 export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
   const { hooks } = options;
-  let spawned: SpawnedServer | undefined = options.spawn ? await spawnServer(options.config) : undefined;
+  // The server, the agent and the tracer load only when this process runs them.
+  let spawned: SpawnedServer | undefined = options.spawn ? await (await import('./spawned-server.ts')).spawnServer(options.config) : undefined;
   try {
     const server = spawned ? new URL(spawned.url) : options.server;
     const url = server.href.replace(/\/+$/, '');

@@ -68,7 +68,7 @@ function contentText(content: unknown): string | undefined {
   return undefined;
 }
 
-export function traceState(root: ReadableSpan | undefined): 'OK' | 'ERROR' | 'IN_PROGRESS' {
+export function traceState(root: { status: { code: number } } | undefined): 'OK' | 'ERROR' | 'IN_PROGRESS' {
   if (!root) return 'IN_PROGRESS';
   return root.status.code === SpanStatusCode.ERROR ? 'ERROR' : 'OK';
 }

@@ -6,7 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { SpanStatusCode, TraceFlags } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { ExitCode, ExpectedError } from '../../src/errors.ts';
-import { LocalTraceStore, toReadableSpans } from '../../src/local-store/local-trace-store.ts';
+import { LocalTraceStore } from '../../src/local-store/local-trace-store.ts';
+import { toReadableSpans } from '../../src/local-store/readable-spans.ts';
 import { readableSpan } from '../fakes/readable-spans.ts';
 import { chatTrace, memoryTracer } from '../tracing/span-fixtures.ts';
 
