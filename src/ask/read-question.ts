@@ -1,4 +1,5 @@
 import { text } from 'node:stream/consumers';
+import { whenPromptClosed } from '../cli/prompt-closed.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
 
 export interface QuestionInput {
@@ -27,15 +28,8 @@ export async function readQuestion(input: QuestionInput): Promise<string> {
 /** @inquirer/prompts' `input`; Ctrl-C there is a choice not to ask, not a crash. */
 export async function promptForQuestion(output: NodeJS.WritableStream): Promise<string> {
   const { input } = await import('@inquirer/prompts');
-  try {
-    return await input(
-      { message: 'Your question:', validate: (value) => (value.trim() === '' ? 'type a question, or Ctrl-C to stop' : true) },
-      { output },
-    );
-  } catch (error) {
-    if (error instanceof Error && error.name === 'ExitPromptError') {
-      throw new ExpectedError('no question: the prompt was closed', { exitCode: ExitCode.usage, hint: USAGE_HINT });
-    }
-    throw error;
-  }
+  const answer = input({ message: 'Your question:', validate: (value) => (value.trim() === '' ? 'type a question, or Ctrl-C to stop' : true) }, { output });
+  return whenPromptClosed(answer, () => {
+    throw new ExpectedError('no question: the prompt was closed', { exitCode: ExitCode.usage, hint: USAGE_HINT });
+  });
 }

@@ -1,6 +1,7 @@
 import type { CommandContext } from '../cli/context.ts';
 import { createCheckReporter } from '../cli/check-reporter.ts';
 import { createPainter, writeJson, writeLine } from '../cli/output.ts';
+import { whenPromptClosed } from '../cli/prompt-closed.ts';
 import { runDoctor, type DoctorReport } from '../doctor/run-doctor.ts';
 import { wholeNumber } from '../cli/parse-whole-number.ts';
 
@@ -14,7 +15,8 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
   const confirm = async (question: string) => {
     reporter?.suspend();
     const { confirm: ask } = await import('@inquirer/prompts');
-    return ask({ message: question, default: true });
+    // Ctrl-C at "Create it?" is a no: the check fails with its hint instead of a crash report.
+    return whenPromptClosed(ask({ message: question, default: true }), () => false);
   };
   const report = await runDoctor({
     config: { cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags, purpose: 'doctor' },

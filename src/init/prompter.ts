@@ -1,3 +1,4 @@
+import { whenPromptClosed } from '../cli/prompt-closed.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
 
 export interface Choice<T> {
@@ -39,13 +40,8 @@ export async function terminalPrompter(output: NodeJS.WritableStream): Promise<P
   };
 }
 
-async function cancellable<T>(answer: Promise<T>): Promise<T> {
-  try {
-    return await answer;
-  } catch (error) {
-    if (error instanceof Error && error.name === 'ExitPromptError') {
-      throw new PromptCancelled();
-    }
-    throw error;
-  }
+function cancellable<T>(answer: Promise<T>): Promise<T> {
+  return whenPromptClosed(answer, () => {
+    throw new PromptCancelled();
+  });
 }

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { MLFLOW_VERSIONS, startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
+import { availableDrivers, startTerminal } from '../init/terminal-driver.ts';
 import { closedPortUrl } from './closed-port.ts';
 import { runCli } from './run-cli.ts';
 
@@ -222,6 +224,34 @@ describe('otel-mlflow doctor failure classes', () => {
       assert.match(human.stdout, /otel-mlflow traces push/);
     } finally {
       await rm(storeDir, { recursive: true, force: true });
+    }
+  });
+});
+
+const DOCTOR_BIN = fileURLToPath(new URL('../../bin/otel-mlflow.js', import.meta.url));
+const terminalDriver = availableDrivers()[0];
+
+describe('otel-mlflow doctor at a terminal', { skip: terminalDriver ? false : 'neither tmux nor python3 (pty) is installed, so no terminal can be driven' }, () => {
+  it('Ctrl-C at "Create it?" is a no: the experiment check fails with its hint (exit 6), not a crash report', async () => {
+    const mlflow = await startFakeMlflow();
+    const home = await mkdtemp(join(tmpdir(), 'otel-mlflow-doctor-tty-'));
+    const terminal = await startTerminal(terminalDriver!, {
+      argv: [process.execPath, DOCTOR_BIN, 'doctor', '--experiment', 'not-there-yet'],
+      cwd: home,
+      env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, HOME: home, TERM: 'xterm-256color', MLFLOW_TRACKING_URI: mlflow.url },
+    });
+    try {
+      await terminal.waitFor("Experiment 'not-there-yet' does not exist. Create it?");
+      await terminal.press('CtrlC');
+      const end = await terminal.waitFor('[exited with status');
+      assert.match(end, /\[exited with status 6\]/);
+      assert.match(end, /rerun with --create-experiment/);
+      assert.doesNotMatch(end, /internal error|bug/i);
+      assert.equal(mlflow.store.experimentByName('not-there-yet'), undefined);
+    } finally {
+      await terminal.close();
+      await mlflow.close();
+      await rm(home, { recursive: true, force: true });
     }
   });
 });
