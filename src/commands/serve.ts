@@ -1,6 +1,7 @@
 import type { CommandContext } from '../cli/context.ts';
 import { createPainter, writeLine } from '../cli/output.ts';
-import { ExitCode, ExpectedError } from '../errors.ts';
+import { wholeNumber } from '../cli/parse-whole-number.ts';
+import { ExitCode } from '../errors.ts';
 import { startAppRuntime } from '../runtime/app-runtime.ts';
 import type { TraceExportRecord } from '../tracing/export-ledger.ts';
 
@@ -11,7 +12,7 @@ export const SHUTDOWN_FLUSH_MS = 10_000;
 const DEFAULT_PORT = 8000;
 
 export async function run(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {
-  const port = parsePort(options.port ?? ctx.env.PORT ?? DEFAULT_PORT);
+  const port = wholeNumber(options.port ?? ctx.env.PORT ?? DEFAULT_PORT, '--port', 0, 65535);
   const host = typeof options.host === 'string' ? options.host : '127.0.0.1';
   const paint = createPainter(ctx);
 
@@ -50,14 +51,6 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
     `traces: ${report.exported} exported, ${report.failed} failed${report.pending ? `, ${report.pending} not sent before the ${SHUTDOWN_FLUSH_MS / 1000} s deadline` : ''}`,
   );
   return lost > 0 ? ExitCode.export : ExitCode.ok;
-}
-
-function parsePort(value: unknown): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ExpectedError(`--port must be a whole number from 0 to 65535 (got '${String(value)}')`, { exitCode: ExitCode.usage });
-  }
-  return port;
 }
 
 /** A second signal while shutting down means "now": exit at once. */

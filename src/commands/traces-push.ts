@@ -1,12 +1,13 @@
 import type { CommandContext } from '../cli/context.ts';
 import { createPainter, writeJson, writeLine } from '../cli/output.ts';
 import { parseWhen } from '../cli/parse-when.ts';
-import type { Destination } from '../config/types.ts';
+import { isMlflowDestination, type Destination, type MlflowDestination } from '../config/types.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
 import { openConfiguredStore } from '../local-store/configured-store.ts';
 import { selectTraces } from '../local-store/select-traces.ts';
 import { experimentUrl } from '../mlflow/ui-links.ts';
-import { isMlflowDestination, openPushTarget, pushTraces, type MlflowDestination, type PushResult } from '../push/push-traces.ts';
+import { openPushTarget, pushTraces, type PushResult } from '../push/push-traces.ts';
+import { plural } from '../util/plural.ts';
 
 const NO_MLFLOW_HINT = 'set MLFLOW_TRACKING_URI (e.g. http://127.0.0.1:5000, or databricks) in the environment or .env, or pass --tracking-uri';
 
@@ -85,8 +86,4 @@ function describeNonMlflow(destination: Exclude<Destination, MlflowDestination>)
     case 'databricks-uc':
       return `the configured destination is a Unity Catalog table (${destination.table.value})`;
   }
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

@@ -31,6 +31,13 @@ export type Destination =
   | { kind: 'otlp'; endpoint: Sourced<string>; headers: Sourced<Record<string, string>> | undefined }
   | { kind: 'none' };
 
+/** The destinations that keep traces in an MLflow experiment. */
+export type MlflowDestination = Extract<Destination, { kind: 'mlflow' | 'databricks' }>;
+
+export function isMlflowDestination(destination: Destination | undefined): destination is MlflowDestination {
+  return destination?.kind === 'mlflow' || destination?.kind === 'databricks';
+}
+
 export type AuthSettings =
   | { kind: 'none' }
   | { kind: 'basic'; username: Sourced<string>; password: Sourced<string> }

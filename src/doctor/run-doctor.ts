@@ -2,7 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../config/load-config.ts';
 import { describeSource } from '../config/mask.ts';
-import type { LoadConfigOptions, ResolvedConfig } from '../config/types.ts';
+import { isMlflowDestination, type LoadConfigOptions, type ResolvedConfig } from '../config/types.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
 import { localTraceSource } from '../local-store/local-trace-source.ts';
 import { LocalTraceStore } from '../local-store/local-trace-store.ts';
@@ -18,6 +18,7 @@ import { chooseExportPlan, otlpUnavailableError, type ExportPlan } from '../trac
 import { VERSION } from '../version.ts';
 import { mlflowTraceSource, readBackTrace, type ReadBackTrace, type TraceSource } from './read-back.ts';
 import { sendTestTrace, type SentTestTrace } from './test-traces.ts';
+import { plural } from '../util/plural.ts';
 
 export type CheckId = 'config' | 'reachable' | 'server' | 'credentials' | 'experiment' | 'export-path' | 'send' | 'read-back';
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skipped';
@@ -137,7 +138,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
     titles['read-back'] = 'Read traces back from the local store';
   }
   // A Unity Catalog table takes spans without an experiment, and is read with SQL, not MLflow's APIs.
-  const usesExperiment = destination?.kind === 'mlflow' || destination?.kind === 'databricks';
+  const usesExperiment = isMlflowDestination(destination);
   const withoutExperiment = (): Outcome =>
     isCollector
       ? skippedForCollector()
@@ -410,10 +411,6 @@ function describePlan(plan: ExportPlan, config: ResolvedConfig): Outcome {
         hint: 'set MLFLOW_TRACKING_URI (or run `otel-mlflow init`), then `otel-mlflow traces push` sends them to MLflow',
       };
   }
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 function routeName(plan: ExportPlan): string {

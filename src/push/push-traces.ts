@@ -1,9 +1,9 @@
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
-import type { Destination, ResolvedConfig } from '../config/types.ts';
+import type { MlflowDestination, ResolvedConfig } from '../config/types.ts';
 import type { LocalTrace } from '../local-store/local-trace-store.ts';
 import { toReadableSpans } from '../local-store/readable-spans.ts';
 import { connectToTracking } from '../mlflow/connect.ts';
-import { ensureExperiment, type EnsuredExperiment } from '../mlflow/ensure-experiment.ts';
+import { ensureAppExperiment, type EnsuredExperiment } from '../mlflow/ensure-experiment.ts';
 import type { MlflowHttp } from '../mlflow/http.ts';
 import { capabilitiesFor, getServerVersion } from '../mlflow/server-info.ts';
 import { getTraceInfo } from '../mlflow/traces.ts';
@@ -15,8 +15,6 @@ import { runPool } from '../util/worker-pool.ts';
 
 /** Traces in flight at once: enough to hide round trips, few enough not to crowd the server. */
 const PUSH_CONCURRENCY = 4;
-
-export type MlflowDestination = Extract<Destination, { kind: 'mlflow' | 'databricks' }>;
 
 export type PushResult = 'sent' | 'already-present' | 'failed';
 
@@ -43,17 +41,9 @@ export interface PushReport {
   notes: string[];
 }
 
-export function isMlflowDestination(destination: Destination): destination is MlflowDestination {
-  return destination.kind === 'mlflow' || destination.kind === 'databricks';
-}
-
 export async function openPushTarget(config: ResolvedConfig, destination: MlflowDestination): Promise<PushTarget> {
   const { http } = connectToTracking(config)!;
-  const ensured = await ensureExperiment(http, config.experiment, {
-    createMissing: true,
-    restoreDeleted: false,
-    experimentHint: 'set MLFLOW_EXPERIMENT_NAME_OTEL / --experiment to an existing one',
-  });
+  const ensured = await ensureAppExperiment(http, config.experiment);
   return { config, destination, http, ensured };
 }
 

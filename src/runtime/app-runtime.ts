@@ -2,9 +2,9 @@ import type { Tracer } from '@opentelemetry/api';
 import { createAgentService } from '../agent/agent-service.ts';
 import type { AgentService } from '../agent/types.ts';
 import { loadConfig } from '../config/load-config.ts';
-import type { LoadConfigOptions, ResolvedConfig } from '../config/types.ts';
+import { isMlflowDestination, type LoadConfigOptions, type ResolvedConfig } from '../config/types.ts';
 import { connectToTracking } from '../mlflow/connect.ts';
-import { ensureExperiment } from '../mlflow/ensure-experiment.ts';
+import { ensureAppExperiment } from '../mlflow/ensure-experiment.ts';
 import { getServerVersion, capabilitiesFor } from '../mlflow/server-info.ts';
 import { experimentUrl, traceUrl } from '../mlflow/ui-links.ts';
 import { createLlmClient } from '../llm/providers.ts';
@@ -36,8 +36,6 @@ export interface AppRuntime {
   shutdown(deadlineMs?: number): Promise<ExportReport>;
 }
 
-const CREATE_EXPERIMENT_HINT = 'set MLFLOW_EXPERIMENT_NAME_OTEL / --experiment to an existing one';
-
 export async function startAppRuntime(configOptions: Omit<LoadConfigOptions, 'purpose'>): Promise<AppRuntime> {
   const config = await loadConfig({ ...configOptions, purpose: 'app' });
   const notices: string[] = [];
@@ -45,13 +43,9 @@ export async function startAppRuntime(configOptions: Omit<LoadConfigOptions, 'pu
   const destination = config.destination;
 
   let experiment: TracingTarget['experiment'];
-  if (connection && (destination.kind === 'mlflow' || destination.kind === 'databricks')) {
+  if (connection && isMlflowDestination(destination)) {
     // As mlflow.set_experiment does: a missing experiment is created, with a notice.
-    const ensured = await ensureExperiment(connection.http, config.experiment, {
-      createMissing: true,
-      restoreDeleted: false,
-      experimentHint: CREATE_EXPERIMENT_HINT,
-    });
+    const ensured = await ensureAppExperiment(connection.http, config.experiment);
     if (ensured.action === 'created') notices.push(`created experiment ${ensured.label} (id ${ensured.experiment.experimentId})`);
     const url = experimentUrl(destination, ensured.experiment.experimentId);
     experiment = { id: ensured.experiment.experimentId, name: ensured.experiment.name, ...(url && { url }) };
