@@ -104,30 +104,44 @@ export function buildProgram(execute: (name: string, options: Record<string, unk
     .option('--force', 'overwrite an existing config file', false)
     .action((options: Record<string, unknown>, command: Command) => execute('init', { ...command.optsWithGlobals(), ...options }, []));
 
-  const traces = program.command('traces').description('traces kept in the local store (when no MLflow is configured)');
+  const traces = program.command('traces').description('the trace store: every trace is kept here first, then delivered');
   traces
     .command('list')
-    .description('time, trace id, root span, status, span count, duration and tokens of stored traces')
+    .description('time, trace id, root span, status, delivery state, span count, duration and tokens of stored traces')
     .option('--since <when>', 'only traces newer than this: a duration (30m, 2h, 7d) or a date')
-    .addOption(new Option('--status <status>', 'only traces with this status').choices(['OK', 'ERROR', 'IN_PROGRESS']))
+    .addOption(
+      new Option('--status <status>', 'only traces with this trace status or delivery state').choices([
+        'OK',
+        'ERROR',
+        'IN_PROGRESS',
+        'local',
+        'pending',
+        'delivered',
+        'dead',
+      ]),
+    )
     .option('--limit <n>', 'at most this many, newest first', '20')
     .action((options: Record<string, unknown>, command: Command) => execute('traces list', { ...command.optsWithGlobals(), ...options }, []));
   traces
     .command('show')
-    .description('the span tree of one stored trace')
+    .description('the span tree of one stored trace, and where its delivery stands')
     .argument('<id>', 'trace id (tr-… or a unique prefix)')
     .option('--full', 'do not cut inputs and outputs to the terminal width', false)
     .action((id: string, options: Record<string, unknown>, command: Command) => execute('traces show', { ...command.optsWithGlobals(), ...options }, [id]));
   traces
     .command('push')
-    .description('upload stored traces to the configured MLflow (safe to run twice)')
-    .argument('[ids...]', 'only these traces (default: all)')
+    .description('deliver stored traces (local-only and pending ones) to the configured destination (safe to run twice)')
+    .argument('[ids...]', 'only these traces (default: every local and pending one)')
     .option('--since <when>', 'only traces newer than this: a duration (30m, 2h, 7d) or a date')
+    .option('--dead', 'also traces the destination refused before (after the cause is fixed)', false)
+    .option('--include-doctor', "also doctor's test traces", false)
     .action((ids: string[], options: Record<string, unknown>, command: Command) => execute('traces push', { ...command.optsWithGlobals(), ...options }, ids));
   traces
     .command('prune')
-    .description('delete stored traces')
+    .description('delete delivered traces from the store (undelivered ones only when asked)')
     .option('--older-than <when>', 'delete traces older than this: a duration (30m, 2h, 7d) or a date', '30d')
+    .option('--undelivered', 'also delete traces never delivered (local-only, pending, dead): they are lost', false)
+    .option('--dry-run', 'only say what would be deleted', false)
     .action((options: Record<string, unknown>, command: Command) => execute('traces prune', { ...command.optsWithGlobals(), ...options }, []));
 
   program

@@ -1,19 +1,36 @@
-import type { TraceExportRecord } from '../tracing/export-ledger.ts';
+import type { DeliveryInfo } from '../pipeline/store/stored-trace.ts';
+import type { PipelineReport } from '../pipeline/trace-pipeline.ts';
 
 export interface TraceExportStatus {
   exported: boolean;
-  /** Why not: the server's answer, the network error, or the flush deadline. */
+  /** Why not: the server's answer, the network error, and where the trace waits. */
   reason?: string;
+  /** The HTTP status of the last refusal, when there was one. */
+  status?: number;
+  /** Not delivered yet, but waiting on disk for the destination (rather than refused). */
+  waiting?: boolean;
 }
 
-/**
- * What became of one trace after the flush. A trace can be sent in parts (spans ending after their
- * root go on their own), so it is exported only when every part was and at least one part went.
- */
-export function traceExportStatus(records: readonly TraceExportRecord[], traceId: string, flushDeadlineMs: number): TraceExportStatus {
-  const mine = records.filter((record) => record.traceId === traceId);
-  const failed = mine.find((record) => !record.ok);
-  if (failed) return { exported: false, reason: failed.reason ?? `HTTP ${failed.status}` };
-  if (mine.length === 0) return { exported: false, reason: `still unsent when the ${flushDeadlineMs / 1000} s flush deadline passed` };
-  return { exported: true };
+/** What became of one trace after the flush: kept or delivered, waiting on disk, or refused. */
+export function traceExportStatus(delivery: DeliveryInfo | undefined, report: PipelineReport | undefined): TraceExportStatus {
+  if (!report) return { exported: false, reason: 'OpenTelemetry is disabled (OTEL_SDK_DISABLED), so no trace was recorded' };
+  if (!delivery) return { exported: false, reason: report.refusedReason ?? `it was not written to ${report.storePath}` };
+  switch (delivery.state) {
+    case 'local':
+    case 'delivered':
+      return { exported: true };
+    case 'pending':
+      return {
+        exported: false,
+        waiting: true,
+        ...(delivery.lastStatus !== undefined && { status: delivery.lastStatus }),
+        reason: `${delivery.lastAnswer ?? 'it was not delivered before the flush deadline'}; it waits in ${report.storePath} and is sent by the next run or \`otel-mlflow traces push\``,
+      };
+    case 'dead':
+      return {
+        exported: false,
+        reason: `${delivery.lastAnswer ?? 'refused'} (kept in ${report.storePath} as a dead letter)`,
+        ...(delivery.lastStatus !== undefined && { status: delivery.lastStatus }),
+      };
+  }
 }

@@ -41,16 +41,24 @@ async function askHere(ctx: CommandContext, endpoint: Endpoint, question: string
     import('../ask/ask-in-process.ts'),
     import('../tracing/bootstrap.ts'),
   ]);
-  const runtime = await startAppRuntime({ cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags });
+  const runtime = await startAppRuntime({
+    config: { cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags },
+    origin: 'ask',
+    answerWhenUnreachable: true,
+  });
   if (!ctx.globals.json) for (const notice of runtime.notices) writeLine(ctx.stderr, paint.dim(`note: ${notice}`));
 
   const live = liveAnswer(ctx, endpoint);
   let outcome;
+  let exportStatus: TraceExportStatus | undefined;
   try {
     outcome = await askInProcess(runtime, { endpoint, question, ...live.options });
   } finally {
-    // Whatever happened, the trace leaves before the process does.
-    await runtime.shutdown(FLUSH_DEADLINE_MS);
+    // Whatever happened, the trace is on disk, and delivered if the destination takes it, before the process ends.
+    const report = await runtime.tracing.flush(FLUSH_DEADLINE_MS);
+    const traceId = outcome && (outcome.ok ? outcome.answer.traceId : outcome.traceId);
+    exportStatus = traceId ? traceExportStatus(runtime.tracing.pipeline?.deliveryOf(traceId.slice(3)), report) : undefined;
+    await runtime.shutdown(0);
     live.stop();
   }
   const traceId = outcome.ok ? outcome.answer.traceId : outcome.traceId;
@@ -58,7 +66,7 @@ async function askHere(ctx: CommandContext, endpoint: Endpoint, question: string
   const trace: TraceReport = {
     traceId,
     ...(traceUrl && { traceUrl }),
-    export: traceExportStatus(runtime.tracing.ledger.records, traceId, FLUSH_DEADLINE_MS),
+    ...(exportStatus && { export: exportStatus }),
     local: runtime.target.route === 'local',
     destination: runtime.target.description,
   };

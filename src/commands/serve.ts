@@ -1,9 +1,10 @@
 import type { CommandContext } from '../cli/context.ts';
 import { createPainter, writeLine } from '../cli/output.ts';
 import { wholeNumber } from '../cli/parse-whole-number.ts';
+import { summarizeDelivery } from '../cli/delivery-summary.ts';
 import { ExitCode } from '../errors.ts';
+import type { PipelineEvent } from '../pipeline/trace-pipeline.ts';
 import { startAppRuntime } from '../runtime/app-runtime.ts';
-import type { TraceExportRecord } from '../tracing/export-ledger.ts';
 
 /** How long in-flight requests may take to finish after SIGINT/SIGTERM before connections are cut. */
 export const SHUTDOWN_DRAIN_MS = 10_000;
@@ -16,7 +17,13 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
   const host = typeof options.host === 'string' ? options.host : '127.0.0.1';
   const paint = createPainter(ctx);
 
-  const runtime = await startAppRuntime({ cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags });
+  const warn = (line: string) => writeLine(ctx.stderr, paint.yellow(line));
+  const runtime = await startAppRuntime({
+    config: { cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags },
+    origin: 'serve',
+    deliverInBackground: true,
+    onEvent: deliveryWarnings(warn),
+  });
   const { startHttpServer } = await import('../server/start-http-server.ts');
   let server;
   try {
@@ -36,21 +43,13 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
   writeLine(ctx.stdout, `LLM: ${runtime.llm.describe()}${runtime.config.llm.captureContent.value ? '' : ' (message content not recorded)'}`);
   for (const notice of runtime.notices) writeLine(ctx.stdout, paint.yellow(`note: ${notice}`));
 
-  const stopReporting = reportExportFailures(runtime.tracing.ledger.onRecord.bind(runtime.tracing.ledger), (line) =>
-    writeLine(ctx.stderr, paint.yellow(line)),
-  );
   const signal = await untilSignal();
   writeLine(ctx.stdout, `${signal}: finishing in-flight requests (up to ${SHUTDOWN_DRAIN_MS / 1000} s), then flushing traces`);
 
   await server.close(SHUTDOWN_DRAIN_MS);
-  const report = await runtime.shutdown(SHUTDOWN_FLUSH_MS);
-  stopReporting();
-  const lost = report.failed + report.pending;
-  writeLine(
-    ctx.stdout,
-    `traces: ${report.exported} exported, ${report.failed} failed${report.pending ? `, ${report.pending} not sent before the ${SHUTDOWN_FLUSH_MS / 1000} s deadline` : ''}`,
-  );
-  return lost > 0 ? ExitCode.export : ExitCode.ok;
+  const summary = summarizeDelivery(await runtime.shutdown(SHUTDOWN_FLUSH_MS));
+  writeLine(ctx.stdout, summary.lost ? paint.red(summary.line) : summary.pending ? paint.yellow(summary.line) : summary.line);
+  return summary.lost ? ExitCode.export : ExitCode.ok;
 }
 
 /** A second signal while shutting down means "now": exit at once. */
@@ -68,17 +67,38 @@ function untilSignal(): Promise<NodeJS.Signals> {
   });
 }
 
-/** One line per distinct failure reason, so a broken destination is visible without flooding the log. */
-function reportExportFailures(
-  subscribe: (listener: (record: TraceExportRecord) => void) => () => void,
-  warn: (line: string) => void,
-): () => void {
-  const seen = new Map<string, number>();
-  return subscribe((record) => {
-    if (record.ok) return;
-    const reason = record.reason ?? `HTTP ${record.status}`;
-    const count = (seen.get(reason) ?? 0) + 1;
-    seen.set(reason, count);
-    if (count === 1) warn(`warning: trace ${record.traceId} was not exported: ${reason} (further traces failing the same way are counted, not printed)`);
-  });
+/**
+ * One line per distinct delivery problem, so a broken destination is visible without flooding the
+ * log; a recovery is said once too. Traces are never lost here: they wait on disk.
+ */
+function deliveryWarnings(warn: (line: string) => void): (event: PipelineEvent) => void {
+  const seen = new Set<string>();
+  let failing = false;
+  return (event) => {
+    switch (event.kind) {
+      case 'delivered':
+        if (failing) warn(`traces: the destination answers again; delivering what waited on disk`);
+        failing = false;
+        return;
+      case 'retry':
+        failing = true;
+        if (!seen.has(event.answer)) {
+          seen.add(event.answer);
+          warn(`warning: traces not delivered yet (${event.answer}); they wait on disk and are retried (same failures are not printed again)`);
+        }
+        return;
+      case 'dead':
+        if (!seen.has(event.answer)) {
+          seen.add(event.answer);
+          warn(`warning: trace ${event.traceId} was refused: ${event.answer}; kept as a dead letter (\`otel-mlflow traces list --status dead\`; same refusals are counted, not printed)`);
+        }
+        return;
+      case 'store-refused':
+        warn(`warning: ${event.traces} trace(s) not stored: ${event.reason}`);
+        return;
+      case 'store-near-cap':
+        warn(`warning: the trace store holds ${Math.round(event.bytes / 1024 ** 2)} MB of its ${Math.round(event.maxBytes / 1024 ** 2)} MB cap; delivered traces will give way first (OTEL_MLFLOW_STORE_MAX_MB raises it, \`otel-mlflow traces prune\` frees it)`);
+        return;
+    }
+  };
 }

@@ -10,7 +10,8 @@ import { loadQuestionFile } from '../suite/question-file.ts';
 import { runSuite, type SuiteRun } from '../suite/run-suite.ts';
 import { summaryTable, totalsLines } from '../suite/summary-table.ts';
 import type { VerifyReport } from '../suite/verify-traces.ts';
-import type { ExportReport } from '../tracing/export-ledger.ts';
+import { summarizeDelivery } from '../cli/delivery-summary.ts';
+import type { PipelineReport } from '../pipeline/trace-pipeline.ts';
 import { wholeNumber } from '../cli/parse-whole-number.ts';
 
 const MAX_CONCURRENCY = 32;
@@ -100,14 +101,10 @@ function verifyLines(paint: ChalkInstance, report: VerifyReport | undefined): st
   return [report.missing > 0 ? paint.red(head) : paint.green(head), ...missing];
 }
 
-function exportLines(paint: ChalkInstance, report: ExportReport | undefined): string[] {
+function exportLines(paint: ChalkInstance, report: PipelineReport | undefined): string[] {
   if (!report) return [];
-  const lost = report.failed + report.pending;
-  if (lost === 0) return [];
-  return [
-    paint.red(`${lost} trace${lost === 1 ? ' was' : 's were'} not exported${report.pending ? ` (${report.pending} unsent at the flush deadline)` : ''}`),
-    ...exportReasons(report).map((reason) => `  ${reason}`),
-  ];
+  const summary = summarizeDelivery(report);
+  return [summary.lost ? paint.red(summary.line) : summary.pending ? paint.yellow(summary.line) : summary.line];
 }
 
 /** How to look at the traces: the experiment's page, or the local store's commands. */
@@ -140,9 +137,11 @@ function toJson(suite: SuiteRun) {
     ...(suite.verify && { verify: suite.verify }),
     ...(suite.exportReport && {
       export: {
-        exported: suite.exportReport.exported,
-        failed: suite.exportReport.failed + suite.exportReport.pending,
+        exported: suite.exportReport.destination ? suite.exportReport.delivered : suite.exportReport.stored,
+        pending: suite.exportReport.pending,
+        failed: suite.exportReport.dead + suite.exportReport.refused,
         reasons: exportReasons(suite.exportReport),
+        store: suite.exportReport.storePath,
       },
     }),
   };
@@ -151,11 +150,17 @@ function toJson(suite: SuiteRun) {
 function exitCode(suite: SuiteRun): number {
   if (suite.totals.failed > 0) return ExitCode.questionsFailed;
   if (suite.verify && suite.verify.missing > 0) return ExitCode.readback;
-  if (suite.exportReport && suite.exportReport.failed + suite.exportReport.pending > 0) return ExitCode.export;
+  if (suite.exportReport && (summarizeDelivery(suite.exportReport).lost || suite.exportReport.pending > 0)) return ExitCode.export;
   return ExitCode.ok;
 }
 
 /** Each distinct reason once: a broken destination refuses every trace the same way. */
-function exportReasons(report: ExportReport): string[] {
-  return [...new Set(report.failures.map((f) => f.reason ?? `HTTP ${f.status}`))];
+function exportReasons(report: PipelineReport): string[] {
+  return [
+    ...new Set([
+      ...report.deadLetters.map((letter) => letter.answer),
+      ...(report.pending > 0 && report.lastFailure ? [report.lastFailure.answer] : []),
+      ...(report.refusedReason ? [report.refusedReason] : []),
+    ]),
+  ];
 }

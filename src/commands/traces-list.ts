@@ -2,9 +2,13 @@ import type { CommandContext } from '../cli/context.ts';
 import { createPainter, writeJson, writeLine } from '../cli/output.ts';
 import { parseWhen } from '../cli/parse-when.ts';
 import { cutToWidth, formatDuration, formatLocalTime, terminalWidth } from '../cli/trace-format.ts';
+import type { ResolvedConfig } from '../config/types.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
-import { openConfiguredStore } from '../local-store/configured-store.ts';
-import { summaryJson, type LocalTraceStatus, type LocalTraceSummary } from '../local-store/local-trace-store.ts';
+import { deliveryJson } from '../cli/delivery-state.ts';
+import { openConfiguredStore } from '../pipeline/store/configured-store.ts';
+import { DELIVERY_STATES, type DeliveryState, type LocalTraceStatus, type StoredTraceSummary } from '../pipeline/store/stored-trace.ts';
+import { summaryJson } from '../pipeline/store/summarize-trace.ts';
+import type { TraceStore } from '../pipeline/store/trace-store.ts';
 
 /** `tr-` and 12 hex digits: unique in any store a person keeps, and `traces show` takes a unique prefix. */
 const SHORT_ID_LENGTH = 15;
@@ -13,56 +17,72 @@ const GAP = '  ';
 
 export async function run(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {
   const since = typeof options.since === 'string' ? parseWhen(options.since) : undefined;
-  const status = options.status as LocalTraceStatus | undefined;
+  const filter = typeof options.status === 'string' ? options.status : undefined;
+  const state = DELIVERY_STATES.includes(filter as DeliveryState) ? (filter as DeliveryState) : undefined;
+  const status = state ? undefined : (filter as LocalTraceStatus | undefined);
   const limit = positiveWhole(options.limit ?? '20', '--limit');
   const { config, store } = await openConfiguredStore({ cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags });
+  try {
+    return list(ctx, options, { config, store }, { ...(since && { since }), ...(status && { status }), ...(state && { state }), limit });
+  } finally {
+    store.close();
+  }
+}
 
+function list(
+  ctx: CommandContext,
+  options: Record<string, unknown>,
+  { config, store }: { config: ResolvedConfig; store: TraceStore },
+  filter: { since?: Date; status?: LocalTraceStatus; state?: DeliveryState; limit: number },
+): number {
+  const { limit } = filter;
   // One more than shown says whether there are more.
-  const found = await store.list({ ...(since && { since }), ...(status && { status }), limit: limit + 1 });
+  const found = store.list({ ...filter, limit: limit + 1 });
   const summaries = found.slice(0, limit);
   if (ctx.globals.json) {
-    writeJson(ctx.stdout, summaries.map(summaryJson));
+    writeJson(ctx.stdout, summaries.map((summary) => ({ ...summaryJson(summary), delivery: deliveryJson(summary.delivery) })));
     return ExitCode.ok;
   }
 
   const paint = createPainter(ctx);
   if (summaries.length === 0) {
-    const filtered = since !== undefined || status !== undefined;
-    if (filtered && (await store.list({ limit: 1 })).length > 0) {
-      writeLine(ctx.stdout, `No traces in ${store.dir} match ${describeFilter(options)}.`);
+    const filtered = filter.since !== undefined || filter.status !== undefined || filter.state !== undefined;
+    if (filtered && store.list({ limit: 1 }).length > 0) {
+      writeLine(ctx.stdout, `No traces in ${store.path} match ${describeFilter(options)}.`);
       return ExitCode.ok;
     }
-    writeLine(ctx.stdout, `No traces in ${store.dir}.`);
-    writeLine(ctx.stdout, 'Traces are kept here when no MLflow is configured, e.g. by:');
+    writeLine(ctx.stdout, `No traces in ${store.path}.`);
+    writeLine(ctx.stdout, 'Every trace is written here first, then delivered to the destination if one is configured, e.g. by:');
     for (const example of ['otel-mlflow ask "What is MLflow tracing?"', 'otel-mlflow suite --spawn', 'otel-mlflow serve   (one trace per request)', 'otel-mlflow doctor']) {
       writeLine(ctx.stdout, `  ${example}`);
     }
-    if (config.destination.kind !== 'none') {
-      writeLine(ctx.stdout, paint.dim(`A destination is configured (${config.destination.kind}): new traces go there, not here.`));
+    if (config.destination.kind === 'none') {
+      writeLine(ctx.stdout, paint.dim('No destination is configured: they stay here until `otel-mlflow traces push`.'));
     }
     return ExitCode.ok;
   }
 
   for (const line of table(summaries, terminalWidth(ctx))) writeLine(ctx.stdout, line);
-  if (found.length > limit) writeLine(ctx.stdout, paint.dim(`… more in ${store.dir}: raise --limit to see them`));
+  if (found.length > limit) writeLine(ctx.stdout, paint.dim(`… more in ${store.path}: raise --limit to see them`));
   writeLine(ctx.stdout, paint.dim('See one: otel-mlflow traces show <id>   Send to MLflow: otel-mlflow traces push'));
   return ExitCode.ok;
 }
 
 /** Columns sized to their content; the root name takes what is left of the width. */
-function table(summaries: LocalTraceSummary[], width: number): string[] {
+function table(summaries: StoredTraceSummary[], width: number): string[] {
   const rows = summaries.map((s) => ({
     time: formatLocalTime(s.startTime, false),
     id: s.traceId,
     root: s.rootName,
     status: s.status,
+    state: s.delivery.state,
     spans: String(s.spanCount),
     duration: formatDuration(s.durationMs),
     tokens: s.tokens ? String(s.tokens.total) : '-',
   }));
-  const header = { time: 'TIME', id: 'TRACE ID', root: 'ROOT', status: 'STATUS', spans: 'SPANS', duration: 'DURATION', tokens: 'TOKENS' };
+  const header = { time: 'TIME', id: 'TRACE ID', root: 'ROOT', status: 'STATUS', state: 'DELIVERY', spans: 'SPANS', duration: 'DURATION', tokens: 'TOKENS' };
   const widthOf = (key: keyof typeof header) => Math.max(header[key].length, ...rows.map((row) => row[key].length));
-  const fixed = (['time', 'status', 'spans', 'duration', 'tokens'] as const).reduce((sum, key) => sum + widthOf(key), 0) + GAP.length * 6;
+  const fixed = (['time', 'status', 'state', 'spans', 'duration', 'tokens'] as const).reduce((sum, key) => sum + widthOf(key), 0) + GAP.length * 7;
   const fullIdWidth = widthOf('id');
   // Full ids when they leave the root name room; otherwise a prefix `traces show` still takes.
   const idWidth = width - fixed - fullIdWidth >= MIN_ROOT_WIDTH * 2 ? fullIdWidth : SHORT_ID_LENGTH;
@@ -73,6 +93,7 @@ function table(summaries: LocalTraceSummary[], width: number): string[] {
       row.id.slice(0, idWidth).padEnd(idWidth),
       cutToWidth(row.root, rootWidth).padEnd(rootWidth),
       row.status.padEnd(widthOf('status')),
+      row.state.padEnd(widthOf('state')),
       row.spans.padStart(widthOf('spans')),
       row.duration.padStart(widthOf('duration')),
       row.tokens.padStart(widthOf('tokens')),

@@ -1,12 +1,12 @@
 import type { CommandContext } from '../cli/context.ts';
 import { createPainter, writeJson, writeLine } from '../cli/output.ts';
 import { parseWhen } from '../cli/parse-when.ts';
-import { isMlflowDestination, type Destination, type MlflowDestination } from '../config/types.ts';
+import { isMlflowDestination, type Destination, type MlflowDestination, type ResolvedConfig } from '../config/types.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
-import { openConfiguredStore } from '../local-store/configured-store.ts';
-import { selectTraces } from '../local-store/select-traces.ts';
+import { openConfiguredStore } from '../pipeline/store/configured-store.ts';
+import type { TraceStore } from '../pipeline/store/trace-store.ts';
 import { experimentUrl } from '../mlflow/ui-links.ts';
-import { openPushTarget, pushTraces, type PushResult } from '../push/push-traces.ts';
+import { openPushTarget, pushTraces, selectForPush, type PushedTrace, type PushResult, type PushSelection } from '../push/push-traces.ts';
 import { plural } from '../util/plural.ts';
 
 const NO_MLFLOW_HINT = 'set MLFLOW_TRACKING_URI (e.g. http://127.0.0.1:5000, or databricks) in the environment or .env, or pass --tracking-uri';
@@ -14,6 +14,14 @@ const NO_MLFLOW_HINT = 'set MLFLOW_TRACKING_URI (e.g. http://127.0.0.1:5000, or 
 export async function run(ctx: CommandContext, options: Record<string, unknown>, ids: string[]): Promise<number> {
   const since = typeof options.since === 'string' ? parseWhen(options.since) : undefined;
   const { config, store } = await openConfiguredStore({ cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags });
+  try {
+    return await push(ctx, options, { config, store }, { ids, ...(since && { since }), dead: options.dead === true, includeDoctor: options.includeDoctor === true });
+  } finally {
+    store.close();
+  }
+}
+
+async function push(ctx: CommandContext, options: Record<string, unknown>, { config, store }: { config: ResolvedConfig; store: TraceStore }, selection: PushSelection): Promise<number> {
   const destination = config.destination;
   if (!isMlflowDestination(destination)) {
     throw new ExpectedError(`traces push sends to an MLflow experiment, but ${describeNonMlflow(destination)}`, {
@@ -22,10 +30,15 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>,
     });
   }
   const paint = createPainter(ctx);
-  const traces = await selectTraces(store, ids, since);
-  if (traces.length === 0) {
-    if (ctx.globals.json) writeJson(ctx.stdout, { sent: 0, alreadyPresent: 0, failed: 0, experiment: null, traces: [] });
-    else writeLine(ctx.stdout, `Nothing to push: no traces in ${store.dir}${since ? ` newer than --since ${String(options.since)}` : ''}.`);
+  const hexIds = selectForPush(store, selection);
+  if (hexIds.length === 0) {
+    if (ctx.globals.json) writeJson(ctx.stdout, { sent: 0, pending: 0, failed: 0, experiment: null, traces: [] });
+    else {
+      const newer = selection.since ? ` newer than --since ${String(options.since)}` : '';
+      writeLine(ctx.stdout, `Nothing to push: no local-only or pending traces${newer} in ${store.path}.`);
+      const dead = store.counts().dead;
+      if (dead > 0 && !selection.dead) writeLine(ctx.stdout, paint.dim(`${plural(dead, 'trace')} were refused before: add --dead to send them again once the cause is fixed.`));
+    }
     return ExitCode.ok;
   }
 
@@ -33,44 +46,58 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>,
   const { experiment, action } = target.ensured;
   if (!ctx.globals.json) {
     const created = action === 'created' ? ', created' : '';
-    writeLine(ctx.stdout, `Pushing ${plural(traces.length, 'trace')} to ${describeMlflow(destination)}, experiment ${experiment.name ? `'${experiment.name}'` : experiment.experimentId} (id ${experiment.experimentId}${created})`);
+    writeLine(ctx.stdout, `Pushing ${plural(hexIds.length, 'trace')} to ${describeMlflow(destination)}, experiment ${experiment.name ? `'${experiment.name}'` : experiment.experimentId} (id ${experiment.experimentId}${created})`);
   }
-  const spinner = ctx.interactive && !ctx.globals.json ? (await import('ora')).default({ stream: ctx.stdout }).start() : undefined;
+  const spinner = ctx.interactive && !ctx.globals.json ? (await import('ora')).default({ stream: ctx.stderr }).start() : undefined;
   let report;
   try {
-    report = await pushTraces(target, traces, (text) => {
-      if (spinner) spinner.text = text;
+    report = await pushTraces(target, store, hexIds, (done, total) => {
+      if (spinner) spinner.text = `${progressBar(done, total)} ${done} of ${total}`;
     });
   } finally {
     spinner?.stop();
   }
-  if (report.route && !ctx.globals.json) {
-    writeLine(ctx.stdout, paint.dim(`  over ${report.route}`));
-    for (const note of report.notes) writeLine(ctx.stdout, paint.dim(`  ${note}`));
-  }
 
   const results = report.traces;
   const count = (result: PushResult) => results.filter((r) => r.result === result).length;
-  const totals = { sent: count('sent'), alreadyPresent: count('already-present'), failed: count('failed') };
+  const totals = { sent: count('sent'), pending: count('pending'), failed: count('failed') };
+  const url = experimentUrl(destination, experiment.experimentId);
   if (ctx.globals.json) {
-    const url = experimentUrl(destination, experiment.experimentId);
     writeJson(ctx.stdout, {
       ...totals,
+      route: report.route,
       experiment: { id: experiment.experimentId, name: experiment.name ?? null, url: url ?? null },
       traces: results.map((r) => ({ traceId: r.traceId, result: r.result, reason: r.reason ?? null, url: r.url ?? null })),
     });
   } else {
-    const labels: Record<PushResult, string> = { sent: 'sent', 'already-present': 'already present', failed: 'failed' };
-    const colours = { sent: paint.green, 'already-present': paint.dim, failed: paint.red };
-    const labelWidth = labels['already-present'].length;
-    for (const r of results) {
-      const label = colours[r.result](labels[r.result].padEnd(labelWidth));
-      writeLine(ctx.stdout, `  ${label}  ${r.traceId}${r.reason ? `: ${r.reason}` : ''}`);
-      if (r.url) writeLine(ctx.stdout, `  ${' '.repeat(labelWidth)}  ${paint.cyan(r.url)}`);
+    writeLine(ctx.stdout, paint.dim(`  over ${report.route}`));
+    for (const note of report.notes) writeLine(ctx.stdout, paint.dim(`  ${note}`));
+    // One line per reason, not per trace: a refusal usually has one cause for many traces.
+    for (const [reason, traceIds] of groupByReason(results.filter((r) => r.result !== 'sent'))) {
+      const shown = traceIds.slice(0, 3).join(', ') + (traceIds.length > 3 ? `, … (${traceIds.length} in all)` : '');
+      writeLine(ctx.stdout, `  ${paint.red(reason)}: ${shown}`);
     }
-    writeLine(ctx.stdout, `${totals.sent} sent, ${totals.alreadyPresent} already present, ${totals.failed} failed.`);
+    writeLine(ctx.stdout, `${totals.sent} sent, ${totals.pending} still pending, ${totals.failed} refused.${url ? ` Experiment: ${paint.cyan(url)}` : ''}`);
+    if (totals.pending > 0) writeLine(ctx.stdout, paint.dim(`The pending ones stay in ${store.path}: push again once the destination answers.`));
+    if (totals.failed > 0) writeLine(ctx.stdout, paint.dim('Refused traces are kept: fix the cause, then `otel-mlflow traces push --dead`.'));
   }
-  return totals.failed > 0 ? ExitCode.export : ExitCode.ok;
+  return totals.failed + totals.pending > 0 ? ExitCode.export : ExitCode.ok;
+}
+
+function groupByReason(results: readonly PushedTrace[]): Map<string, string[]> {
+  const groups = new Map<string, string[]>();
+  for (const r of results) {
+    const reason = r.reason ?? (r.result === 'pending' ? 'not delivered before the destination stopped answering' : 'refused');
+    groups.set(reason, [...(groups.get(reason) ?? []), r.traceId]);
+  }
+  return groups;
+}
+
+const BAR_WIDTH = 20;
+
+function progressBar(done: number, total: number): string {
+  const filled = total === 0 ? BAR_WIDTH : Math.round((done / total) * BAR_WIDTH);
+  return `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}]`;
 }
 
 function describeMlflow(destination: MlflowDestination): string {

@@ -3,9 +3,10 @@ import type { CommandContext } from '../cli/context.ts';
 import { createPainter, writeJson, writeLine } from '../cli/output.ts';
 import { cutToWidth, formatDuration, formatLocalTime, formatTokens, terminalWidth } from '../cli/trace-format.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
-import { openConfiguredStore } from '../local-store/configured-store.ts';
-import { summarizeTrace, summaryJson } from '../local-store/local-trace-store.ts';
-import { buildSpanTree, type SpanTreeNode } from '../local-store/span-tree.ts';
+import { deliveryJson, describeDelivery } from '../cli/delivery-state.ts';
+import { openConfiguredStore } from '../pipeline/store/configured-store.ts';
+import { buildSpanTree, type SpanTreeNode } from '../pipeline/store/span-tree.ts';
+import { summarizeTrace, summaryJson } from '../pipeline/store/summarize-trace.ts';
 import { decodeJsonAttribute } from '../tracing/encode-attributes.ts';
 import { MlflowAttr } from '../tracing/mlflow-attributes.ts';
 
@@ -16,9 +17,14 @@ const LABEL_WIDTH = 6;
 export async function run(ctx: CommandContext, options: Record<string, unknown>, args: string[]): Promise<number> {
   const id = args[0] ?? '';
   const { store } = await openConfiguredStore({ cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags });
-  const trace = await store.get(id);
+  let trace;
+  try {
+    trace = store.get(id);
+  } finally {
+    store.close();
+  }
   if (!trace) {
-    throw new ExpectedError(`no stored trace matches '${id}' in ${store.dir}`, {
+    throw new ExpectedError(`no stored trace matches '${id}' in ${store.path}`, {
       exitCode: ExitCode.usage,
       hint: 'run `otel-mlflow traces list` to see the stored trace ids',
     });
@@ -26,7 +32,8 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>,
   const summary = summarizeTrace(trace);
   const tree = buildSpanTree(trace);
   if (ctx.globals.json) {
-    writeJson(ctx.stdout, { ...trace, summary: summaryJson(summary), tree: tree.map(nodeJson) });
+    const { delivery, ...stored } = trace;
+    writeJson(ctx.stdout, { ...stored, summary: summaryJson(summary), delivery: deliveryJson(delivery), tree: tree.map(nodeJson) });
     return ExitCode.ok;
   }
 
@@ -42,6 +49,7 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>,
       ...(summary.tokens ? [formatTokens(summary.tokens)] : []),
     ].join(' · '),
   );
+  writeLine(ctx.stdout, describeDelivery(paint, trace.delivery));
   writeLine(ctx.stdout);
   const render = { paint, width: terminalWidth(ctx), full: options.full === true };
   for (const root of tree) for (const line of renderNode(root, render, '', 'top')) writeLine(ctx.stdout, line);

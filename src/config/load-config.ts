@@ -58,6 +58,12 @@ export async function loadConfig(options: LoadConfigOptions): Promise<ResolvedCo
       ...(values.openaiBaseUrl && { baseUrl: sourced(values.openaiBaseUrl) }),
     },
     storeDir: storeDir(values.storeDir, env, homeDir, cwd),
+    storeMaxBytes: megabytesToBytes(sourced(defaulted(values, 'storeMaxMb'))),
+    tracing: {
+      disabled: sourced(defaulted(values, 'sdkDisabled')),
+      sampler: sourced(defaulted(values, 'tracesSampler')),
+      ...(values.tracesSamplerArg && { samplerArg: sourced(values.tracesSamplerArg) }),
+    },
     ...(values.authToken && { authToken: sourced(values.authToken) }),
     llm: {
       ...(values.llmProvider && { provider: sourced(values.llmProvider) }),
@@ -130,6 +136,10 @@ function serviceName(name: Resolution<string>, attributes: Resolution<Record<str
   const fromAttributes = attributes.value['service.name'];
   if (name.source.kind !== 'default' || fromAttributes === undefined) return name;
   return { value: fromAttributes, source: attributes.keySources?.['service.name'] ?? attributes.source };
+}
+
+function megabytesToBytes({ value, source }: Sourced<number>): Sourced<number> {
+  return { value: value * 1024 ** 2, source };
 }
 
 function defaulted<K extends OptionKey>(values: ResolvedOptions, key: K): Resolution<OptionValue<K>> {

@@ -7,12 +7,25 @@ import {
   parseKeyValueList,
   parseOtlpBaseEndpoint,
   parseOtlpProtocol,
+  parseMegabytes,
+  parseRatio,
   parseText,
   parseUcTable,
   type Parse,
 } from './parse-values.ts';
 import { parseTrackingUri } from './tracking-uri.ts';
 import type { ConfigPurpose, FlagValues } from './types.ts';
+
+/** The samplers of the OpenTelemetry SDK environment specification that make sense for one process. */
+export const TRACES_SAMPLERS = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
+export type TracesSampler = (typeof TRACES_SAMPLERS)[number];
 
 /** An environment variable that feeds an option; some speak another vocabulary and parse differently. */
 export interface EnvVarSpec<T> {
@@ -106,6 +119,14 @@ export const CONFIG_OPTIONS = {
   openaiApiKey: scalar({ env: ['OPENAI_API_KEY'], secret: true, parse: parseText }),
   openaiBaseUrl: scalar({ env: ['OPENAI_BASE_URL'], file: 'openaiBaseUrl', parse: parseHttpUrl }),
   storeDir: scalar({ flag: 'storeDir', env: ['OTEL_MLFLOW_STORE_DIR'], file: 'storeDir', parse: parseText }),
+  storeMaxMb: scalar({ env: ['OTEL_MLFLOW_STORE_MAX_MB'], file: 'storeMaxMb', parse: parseMegabytes, default: () => 2048 }),
+  sdkDisabled: scalar({ env: ['OTEL_SDK_DISABLED'], parse: parseBoolean, default: () => false }),
+  tracesSampler: scalar({
+    env: ['OTEL_TRACES_SAMPLER'],
+    parse: oneOf(TRACES_SAMPLERS),
+    default: () => 'parentbased_always_on' as const,
+  }),
+  tracesSamplerArg: scalar({ env: ['OTEL_TRACES_SAMPLER_ARG'], parse: parseRatio }),
   authToken: scalar({ flag: 'authToken', env: ['OTEL_MLFLOW_AUTH_TOKEN'], secret: true, parse: parseText }),
   llmProvider: scalar({
     flag: 'provider',

@@ -32,6 +32,20 @@ export function parseBoolean(text: string): Parsed<boolean> {
   return fail(`must be true or false (got '${text}')`);
 }
 
+/** A ratio such as OTEL_TRACES_SAMPLER_ARG: a number from 0 to 1. */
+export function parseRatio(text: string): Parsed<number> {
+  const value = Number(text.trim());
+  return text.trim() !== '' && Number.isFinite(value) && value >= 0 && value <= 1
+    ? ok(value)
+    : fail(`must be a number from 0 to 1 (got '${text}')`);
+}
+
+/** A size in megabytes, at least 1. */
+export function parseMegabytes(text: string): Parsed<number> {
+  const value = Number(text.trim());
+  return Number.isInteger(value) && value >= 1 ? ok(value) : fail(`must be a whole number of megabytes, at least 1 (got '${text}')`);
+}
+
 export function parseExperimentId(text: string): Parsed<string> {
   return /^\d+$/.test(text)
     ? ok(text)

@@ -1,3 +1,4 @@
+import type { TracesSampler } from './options.ts';
 /** Where a resolved value came from, so `otel-mlflow config` and error messages can say so. */
 export type Source =
   | { kind: 'flag'; name: string }
@@ -67,6 +68,14 @@ export interface ResolvedConfig {
    * OTEL_MLFLOW_STORE_DIR, else $XDG_STATE_HOME/otel-mlflow/traces, else ~/.local/state/otel-mlflow/traces.
    */
   storeDir: Sourced<string>;
+  /** The store's size cap; near it a warning, at it the oldest delivered traces give way. */
+  storeMaxBytes: Sourced<number>;
+  /** OpenTelemetry's standard switches: OTEL_SDK_DISABLED, OTEL_TRACES_SAMPLER(_ARG). */
+  tracing: {
+    disabled: Sourced<boolean>;
+    sampler: Sourced<TracesSampler>;
+    samplerArg?: Sourced<number>;
+  };
   /** Bearer token `serve` requires on every route but `GET /`. */
   authToken?: Sourced<string>;
   llm: {

@@ -4,8 +4,9 @@ import { loadConfig } from '../config/load-config.ts';
 import { describeSource } from '../config/mask.ts';
 import { isMlflowDestination, type LoadConfigOptions, type ResolvedConfig } from '../config/types.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
-import { localTraceSource } from '../local-store/local-trace-source.ts';
-import { LocalTraceStore } from '../local-store/local-trace-store.ts';
+import { destinationKey } from '../pipeline/destinations/destination-key.ts';
+import { storedTraceSource } from '../pipeline/store/stored-trace-source.ts';
+import { TraceStore } from '../pipeline/store/trace-store.ts';
 import { connectToTracking } from '../mlflow/connect.ts';
 import { MlflowApiError } from '../mlflow/errors.ts';
 import { ensureExperiment } from '../mlflow/ensure-experiment.ts';
@@ -13,12 +14,12 @@ import { getExperiment, getExperimentByName, type Experiment } from '../mlflow/e
 import type { MlflowHttp } from '../mlflow/http.ts';
 import { capabilitiesFor, compareVersions, type ServerCapabilities } from '../mlflow/server-info.ts';
 import { experimentUrl, traceUrl } from '../mlflow/ui-links.ts';
-import type { ExportReport } from '../tracing/export-ledger.ts';
 import { chooseExportPlan, otlpUnavailableError, type ExportPlan } from '../tracing/export-plan.ts';
 import { VERSION } from '../version.ts';
 import { mlflowTraceSource, readBackTrace, type ReadBackTrace, type TraceSource } from './read-back.ts';
 import { sendTestTrace, type SentTestTrace } from './test-traces.ts';
 import { plural } from '../util/plural.ts';
+import { traceExportStatus, type TraceExportStatus } from '../ask/trace-export-status.ts';
 
 export type CheckId = 'config' | 'reachable' | 'server' | 'credentials' | 'experiment' | 'export-path' | 'send' | 'read-back';
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skipped';
@@ -64,7 +65,8 @@ export interface DoctorReport {
   exportRoute?: ExportPlan['kind'];
   /** Local-only mode (nothing configured): where the test traces were kept. */
   localStore?: string;
-  export?: Omit<ExportReport, 'failures'>;
+  /** Of doctor's test traces: delivered (or kept, locally), still pending on disk, refused. */
+  export?: { exported: number; pending: number; failed: number };
   traces: DoctorTrace[];
 }
 
@@ -205,26 +207,30 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
   );
 
   let sent: SentTestTrace[] = [];
-  let exportReport: ExportReport | undefined;
   await run('send', async () => {
     if (!plan) throw new ExpectedError('no export path could be chosen', { exitCode: ExitCode.export });
-    const { startTracing } = await import('../tracing/bootstrap.ts');
+    const { startTracing, FLUSH_DEADLINE_MS } = await import('../tracing/bootstrap.ts');
     const tracing = await startTracing({
       plan,
+      destinationKey: destinationKey(config!),
+      storeDir: config!.storeDir.value,
+      maxStoreBytes: config!.storeMaxBytes.value,
+      origin: 'doctor',
       serviceName: config!.serviceName.value,
       resourceAttributes: config!.resourceAttributes.value,
       version: VERSION,
     });
     const runId = randomUUID().slice(0, 8);
+    const outcomes: TraceExportStatus[] = [];
     try {
       sent = Array.from({ length: input.traces }, (_, i) => sendTestTrace(tracing.tracer, i, runId));
+      const flushed = await tracing.flush(FLUSH_DEADLINE_MS);
+      for (const trace of sent) outcomes.push(traceExportStatus(tracing.pipeline?.deliveryOf(trace.traceId.slice(3)), flushed));
     } finally {
-      exportReport = await tracing.shutdown();
+      await tracing.shutdown(0);
     }
-    const { failures, ...counts } = exportReport;
-    report.export = counts;
-    for (const trace of sent) {
-      const record = tracing.ledger.find(trace.traceId);
+    sent.forEach((trace, i) => {
+      const outcome = outcomes[i]!;
       const url = experimentId ? traceUrl(destination!, experimentId, trace.traceId) : undefined;
       report.traces.push({
         traceId: trace.traceId,
@@ -233,19 +239,22 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
         spanTypes: {},
         problems: [],
         notes: [],
-        exported: record?.ok === true,
-        ...(record && !record.ok && { exportError: record.reason ?? `HTTP ${record.status}` }),
+        exported: outcome.exported,
+        ...(outcome.reason !== undefined && { exportError: outcome.reason }),
         ...(url && { url }),
       });
-    }
-    if (exportReport.failed > 0 || exportReport.pending > 0) {
-      const reasons = [...new Set(failures.map((f) => f.reason ?? `HTTP ${f.status}`))];
-      const pending = exportReport.pending > 0 ? `; ${exportReport.pending} still pending at the deadline` : '';
+    });
+    const exported = outcomes.filter((o) => o.exported).length;
+    const failures = outcomes.filter((o) => !o.exported);
+    const waiting = failures.filter((f) => f.waiting).length;
+    report.export = { exported, pending: waiting, failed: failures.length - waiting };
+    if (failures.length > 0) {
+      const reasons = [...new Set(failures.map((f) => f.reason))];
       return {
         status: 'fail',
         exitCode: ExitCode.export,
-        detail: `${exportReport.exported} of ${plural(sent.length, 'trace')} exported${pending}; refused: ${reasons.join('; ')}`,
-        hint: exportHint(failures[0]?.status),
+        detail: `${exported} of ${plural(sent.length, 'trace')} exported; not exported: ${reasons.join('; ')}`,
+        hint: exportHint(failures.map((f) => f.status).find((status) => status !== undefined)),
       };
     }
     return { status: 'ok', detail: `${plural(sent.length, 'trace')} exported via ${routeName(plan)}` };
@@ -262,7 +271,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
     }
     const deadline = Date.now() + input.readBackTimeoutMs;
     const source: TraceSource = isLocal
-      ? localTraceSource(new LocalTraceStore(config!.storeDir.value))
+      ? storedTraceSource(TraceStore.open(config!.storeDir.value))
       : mlflowTraceSource(http!, selfHosted ? 'mlflow' : 'databricks');
     const exported = sent.filter((trace) => report.traces.find((t) => t.traceId === trace.traceId)?.exported);
     const expectTokenTotal = plan?.kind !== 'otlp' || capabilities?.sumsTokenUsage !== false;

@@ -1,28 +1,30 @@
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import type { MlflowDestination, ResolvedConfig } from '../config/types.ts';
-import type { LocalTrace } from '../local-store/local-trace-store.ts';
-import { toReadableSpans } from '../local-store/readable-spans.ts';
+import { ExitCode, ExpectedError } from '../errors.ts';
 import { connectToTracking } from '../mlflow/connect.ts';
 import { ensureAppExperiment, type EnsuredExperiment } from '../mlflow/ensure-experiment.ts';
 import type { MlflowHttp } from '../mlflow/http.ts';
 import { capabilitiesFor, getServerVersion } from '../mlflow/server-info.ts';
-import { getTraceInfo } from '../mlflow/traces.ts';
 import { traceUrl } from '../mlflow/ui-links.ts';
-import { createExporter } from '../tracing/bootstrap.ts';
-import { ExportLedger } from '../tracing/export-ledger.ts';
-import { chooseExportPlan, type ExportPlan } from '../tracing/export-plan.ts';
-import { runPool } from '../util/worker-pool.ts';
+import { Deliverer } from '../pipeline/deliver/deliverer.ts';
+import { destinationForPlan } from '../pipeline/destinations/destination-for-plan.ts';
+import { destinationKey } from '../pipeline/destinations/destination-key.ts';
+import type { DeliveryState } from '../pipeline/store/stored-trace.ts';
+import type { TraceStore } from '../pipeline/store/trace-store.ts';
+import { mlflowTraceId } from '../tracing/trace-id.ts';
+import { chooseExportPlan } from '../tracing/export-plan.ts';
 
-/** Traces in flight at once: enough to hide round trips, few enough not to crowd the server. */
-const PUSH_CONCURRENCY = 4;
+/** A push waits this long for the destination at most; what is left stays pending for the next one. */
+export const PUSH_DEADLINE_MS = 10 * 60_000;
+/** Failed tries in a row after which a push stops waiting for a destination that does not answer. */
+const PUSH_MAX_FAILURES = 5;
 
-export type PushResult = 'sent' | 'already-present' | 'failed';
+export type PushResult = 'sent' | 'pending' | 'failed';
 
 export interface PushedTrace {
   traceId: string;
   result: PushResult;
   reason?: string;
-  /** The trace in the MLflow UI, unless it failed. */
+  /** The trace in the MLflow UI, once sent. */
   url?: string;
 }
 
@@ -34,10 +36,20 @@ export interface PushTarget {
   ensured: EnsuredExperiment;
 }
 
+export interface PushSelection {
+  /** Trace ids or unique prefixes; none: every local-only and pending trace. */
+  ids: readonly string[];
+  since?: Date;
+  /** Also traces refused before. */
+  dead?: boolean;
+  /** Also doctor's test traces, which belong in doctor's experiment rather than the app's. */
+  includeDoctor?: boolean;
+}
+
 export interface PushReport {
   traces: PushedTrace[];
-  /** How the traces MLflow lacked went out ('OTLP' or 'MLflow REST'); absent when it had them all. */
-  route?: string;
+  /** How the traces went out ('OTLP' or 'MLflow REST'). */
+  route: string;
   notes: string[];
 }
 
@@ -47,63 +59,69 @@ export async function openPushTarget(config: ResolvedConfig, destination: Mlflow
   return { config, destination, http, ensured };
 }
 
+/** Hex ids of the stored traces a push is about, oldest first. */
+export function selectForPush(store: TraceStore, selection: PushSelection): string[] {
+  if (selection.ids.length > 0) {
+    return selection.ids.map((id) => {
+      const trace = store.get(id);
+      if (!trace) {
+        throw new ExpectedError(`no stored trace matches '${id}' in ${store.path}`, {
+          exitCode: ExitCode.usage,
+          hint: 'run `otel-mlflow traces list` to see the stored trace ids',
+        });
+      }
+      return trace.traceId.slice(3);
+    });
+  }
+  const states: DeliveryState[] = ['local', 'pending', ...(selection.dead ? (['dead'] as const) : [])];
+  return store.select({
+    states,
+    ...(selection.since && { since: selection.since }),
+    ...(!selection.includeDoctor && { excludeOrigins: ['doctor'] }),
+  });
+}
+
 /**
- * Sends the stored traces MLflow does not have yet. Asking first is what makes a second push
- * harmless: a re-sent REST trace would be registered again, and its token usage counted twice.
+ * Hands the selected traces to the push target's destination through the same store and deliverer
+ * every command uses: they become pending for it, and are delivered in batches until none is left,
+ * the destination stops answering, or the deadline passes (then they stay pending).
  */
-export async function pushTraces(target: PushTarget, traces: readonly LocalTrace[], progress?: (text: string) => void): Promise<PushReport> {
+export async function pushTraces(
+  target: PushTarget,
+  store: TraceStore,
+  hexIds: readonly string[],
+  progress?: (done: number, total: number) => void,
+): Promise<PushReport> {
   const { http, destination, config } = target;
   const experimentId = target.ensured.experiment.experimentId;
-  progress?.('asking MLflow which traces it has');
-  const presence = await runPool(traces, PUSH_CONCURRENCY, (trace) => presenceOf(http, trace));
-  const missing = traces.filter((_, index) => presence[index] === undefined);
-  let sent: Awaited<ReturnType<typeof sendAll>> | undefined;
-  if (missing.length > 0) {
-    const capabilities = destination.kind === 'mlflow' ? capabilitiesFor(await getServerVersion(http)) : undefined;
-    const plan = await chooseExportPlan({ config, http, experimentId, ...(capabilities && { capabilities }) });
-    sent = await sendAll(missing, plan, (done) => progress?.(`sending: ${done} of ${missing.length}`));
-  }
-  const results = traces.map((trace, index): PushedTrace => {
-    const outcome = presence[index] ?? sent!.results.get(trace.traceId)!;
-    const url = outcome.result === 'failed' ? undefined : traceUrl(destination, experimentId, trace.traceId);
-    return { ...outcome, ...(url && { url }) };
+  const key = destinationKey(config)!;
+  const capabilities = destination.kind === 'mlflow' ? capabilitiesFor(await getServerVersion(http)) : undefined;
+  const plan = await chooseExportPlan({ config, http, experimentId, ...(capabilities && { capabilities }) });
+  if (plan.kind === 'local') throw new Error('a push needs a destination');
+  store.requeue(hexIds, key);
+  let done = 0;
+  const deliverer = new Deliverer({
+    store,
+    destination: destinationForPlan(plan, key),
+    onEvent: (event) => {
+      done += event.kind === 'delivered' ? event.traces : event.kind === 'dead' ? 1 : 0;
+      progress?.(Math.min(done, hexIds.length), hexIds.length);
+    },
   });
-  return { traces: results, ...(sent && { route: sent.route }), notes: sent?.notes ?? [] };
-}
-
-/** Already present, or a failure to find out; undefined when the trace must be sent. */
-async function presenceOf(http: MlflowHttp, trace: LocalTrace): Promise<Omit<PushedTrace, 'url'> | undefined> {
-  const { traceId } = trace;
   try {
-    return (await getTraceInfo(http, traceId)) ? { traceId, result: 'already-present' } : undefined;
-  } catch (error) {
-    return { traceId, result: 'failed', reason: `asking MLflow whether it has the trace failed: ${error instanceof Error ? error.message : String(error)}` };
+    await deliverer.drain({ deadlineMs: PUSH_DEADLINE_MS, maxConsecutiveFailures: PUSH_MAX_FAILURES });
+  } finally {
+    deliverer.stop();
   }
-}
-
-/** Sends the traces MLflow does not have, on a private ledger; the outcome of each by trace id. */
-async function sendAll(traces: LocalTrace[], plan: ExportPlan, progress: (done: number) => void) {
-  const ledger = new ExportLedger();
-  // The bootstrap's exporters on a private ledger: a push needs no global tracer provider.
-  const exporter = await createExporter(plan, ledger);
-  const results = new Map<string, Omit<PushedTrace, 'url'>>();
-  await runPool(traces, PUSH_CONCURRENCY, async (trace) => {
-    const { traceId } = trace;
-    await exportSpans(exporter, toReadableSpans(trace));
-    const record = ledger.find(traceId);
-    results.set(
-      traceId,
-      record?.ok
-        ? { traceId, result: 'sent' }
-        : { traceId, result: 'failed', reason: record?.reason ?? (record?.status ? `HTTP ${record.status}` : 'not sent') },
-    );
-    progress(results.size);
+  const traces = hexIds.map((hex): PushedTrace => {
+    const traceId = mlflowTraceId(hex);
+    const delivery = store.deliveryOf(hex);
+    if (delivery?.state === 'delivered') {
+      const url = traceUrl(destination, experimentId, traceId);
+      return { traceId, result: 'sent', ...(url && { url }) };
+    }
+    const result: PushResult = delivery?.state === 'dead' ? 'failed' : 'pending';
+    return { traceId, result, ...(delivery?.lastAnswer && { reason: delivery.lastAnswer }) };
   });
-  await exporter.shutdown();
-  return { results, route: plan.kind === 'otlp' ? 'OTLP' : 'MLflow REST', notes: plan.notes };
-}
-
-function exportSpans(exporter: SpanExporter, spans: ReadableSpan[]): Promise<void> {
-  // The exporter records the outcome in the ledger; the callback only says it is done.
-  return new Promise((resolve) => exporter.export(spans, () => resolve()));
+  return { traces, route: plan.kind === 'otlp' ? 'OTLP' : 'MLflow REST', notes: plan.notes };
 }

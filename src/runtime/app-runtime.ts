@@ -9,9 +9,11 @@ import { getServerVersion, capabilitiesFor } from '../mlflow/server-info.ts';
 import { experimentUrl, traceUrl } from '../mlflow/ui-links.ts';
 import { createLlmClient } from '../llm/providers.ts';
 import type { LlmClient } from '../llm/types.ts';
+import { UnreachableError } from '../mlflow/errors.ts';
+import { destinationKey } from '../pipeline/destinations/destination-key.ts';
+import type { PipelineEvent, PipelineReport } from '../pipeline/trace-pipeline.ts';
 import { startTracing, type Tracing } from '../tracing/bootstrap.ts';
-import type { ExportReport } from '../tracing/export-ledger.ts';
-import { chooseExportPlan } from '../tracing/export-plan.ts';
+import { chooseExportPlan, type ExportPlan } from '../tracing/export-plan.ts';
 import { VERSION } from '../version.ts';
 
 export interface TracingTarget {
@@ -32,13 +34,84 @@ export interface AppRuntime {
   /** Things the person should know at start-up: an experiment created, the offline model chosen… */
   notices: string[];
   traceLink(traceId: string): string | undefined;
-  /** Flushes every trace within the deadline and stops tracing. */
-  shutdown(deadlineMs?: number): Promise<ExportReport>;
+  /** Stores every trace, delivers within the deadline, and stops tracing; undefined when tracing is disabled. */
+  shutdown(deadlineMs?: number): Promise<PipelineReport | undefined>;
 }
 
-export async function startAppRuntime(configOptions: Omit<LoadConfigOptions, 'purpose'>): Promise<AppRuntime> {
-  const config = await loadConfig({ ...configOptions, purpose: 'app' });
+export interface AppRuntimeOptions {
+  config: Omit<LoadConfigOptions, 'purpose'>;
+  /** The command (`serve`, `ask`, `suite`), kept with each trace. */
+  origin: string;
+  /** serve delivers while it runs; one-shot commands when they finish. */
+  deliverInBackground?: boolean;
+  /**
+   * One-shot commands answer even when the destination cannot be reached: the trace waits on disk
+   * for it. A server fails at start instead, where the person starting it is watching.
+   */
+  answerWhenUnreachable?: boolean;
+  onEvent?: (event: PipelineEvent) => void;
+}
+
+export async function startAppRuntime(options: AppRuntimeOptions): Promise<AppRuntime> {
+  const config = await loadConfig({ ...options.config, purpose: 'app' });
   const notices: string[] = [];
+  let resolved: Awaited<ReturnType<typeof resolveTracingTarget>>;
+  try {
+    resolved = await resolveTracingTarget(config, notices);
+  } catch (error) {
+    if (!(options.answerWhenUnreachable && error instanceof UnreachableError)) throw error;
+    notices.push(`${error.message}: traces wait in ${config.storeDir.value} and are sent by the next run that reaches it, or by \`otel-mlflow traces push\``);
+    resolved = { plan: undefined, experiment: undefined };
+  }
+  const { plan, experiment } = resolved;
+  const destination = config.destination;
+
+  const tracing = await startTracing({
+    plan,
+    destinationKey: destinationKey(config),
+    storeDir: config.storeDir.value,
+    maxStoreBytes: config.storeMaxBytes.value,
+    origin: options.origin,
+    serviceName: config.serviceName.value,
+    resourceAttributes: config.resourceAttributes.value,
+    version: VERSION,
+    captureContent: config.llm.captureContent.value,
+    disabled: config.tracing.disabled.value,
+    sampler: { name: config.tracing.sampler.value, ...(config.tracing.samplerArg && { arg: config.tracing.samplerArg.value }) },
+    deliverInBackground: options.deliverInBackground === true,
+    ...(options.onEvent && { onEvent: options.onEvent }),
+  });
+  try {
+    const tracer = tracing.tracer;
+    // Unity Catalog tables and collectors read the GenAI names; MLflow servers read mlflow.span*.
+    const contentAttributes = plan?.kind === 'uc' || plan?.kind === 'collector' ? 'gen_ai' : 'mlflow';
+    const llm = createLlmClient(config, { tracer, contentAttributes });
+    if (llm.provider === 'offline' && !config.llm.provider) {
+      notices.push('no LLM configured (OPENAI_API_KEY or --provider): answering with the built-in offline model');
+    }
+    const route = plan?.kind ?? 'pending';
+    return {
+      config,
+      tracer,
+      tracing,
+      llm,
+      agent: createAgentService({ llm, tracer }),
+      target: { description: describeTarget(config, route), ...(experiment && { experiment }), route },
+      notices,
+      traceLink: (traceId) => (experiment ? traceUrl(destination, experiment.id, traceId) : undefined),
+      shutdown: (deadlineMs) => tracing.shutdown(deadlineMs),
+    };
+  } catch (error) {
+    await tracing.shutdown(0);
+    throw error;
+  }
+}
+
+/** The experiment (found or created) and how traces reach it; needs the destination to answer. */
+async function resolveTracingTarget(
+  config: ResolvedConfig,
+  notices: string[],
+): Promise<{ plan: ExportPlan | undefined; experiment: TracingTarget['experiment'] }> {
   const connection = connectToTracking(config);
   const destination = config.destination;
 
@@ -59,42 +132,12 @@ export async function startAppRuntime(configOptions: Omit<LoadConfigOptions, 'pu
     ...(capabilities && { capabilities }),
   });
   notices.push(...plan.notes);
-
-  const tracing = await startTracing({
-    plan,
-    serviceName: config.serviceName.value,
-    resourceAttributes: config.resourceAttributes.value,
-    version: VERSION,
-    captureContent: config.llm.captureContent.value,
-  });
-  try {
-    const tracer = tracing.tracer;
-    // Unity Catalog tables and collectors read the GenAI names; MLflow servers read mlflow.span*.
-    const contentAttributes = plan.kind === 'uc' || plan.kind === 'collector' ? 'gen_ai' : 'mlflow';
-    const llm = createLlmClient(config, { tracer, contentAttributes });
-    if (llm.provider === 'offline' && !config.llm.provider) {
-      notices.push('no LLM configured (OPENAI_API_KEY or --provider): answering with the built-in offline model');
-    }
-    return {
-      config,
-      tracer,
-      tracing,
-      llm,
-      agent: createAgentService({ llm, tracer }),
-      target: { description: describeTarget(config, plan.kind), ...(experiment && { experiment }), route: plan.kind },
-      notices,
-      traceLink: (traceId) => (experiment ? traceUrl(destination, experiment.id, traceId) : undefined),
-      shutdown: (deadlineMs) => tracing.shutdown(deadlineMs),
-    };
-  } catch (error) {
-    await tracing.shutdown(0);
-    throw error;
-  }
+  return { plan, experiment };
 }
 
 function describeTarget(config: ResolvedConfig, route: string): string {
   const destination = config.destination;
-  const how = { otlp: 'OTLP', rest: 'MLflow REST', uc: 'OTLP', collector: 'OTLP', local: '' }[route] ?? route;
+  const how = { otlp: 'OTLP', rest: 'MLflow REST', uc: 'OTLP', collector: 'OTLP', local: '', pending: 'unreachable now: traces wait on disk' }[route] ?? route;
   switch (destination.kind) {
     case 'mlflow':
       return `MLflow at ${destination.trackingUri.value} (${how})`;

@@ -81,6 +81,18 @@ export const HealthResponse = z
       destination: z.string(),
       experiment: z.object({ id: z.string(), name: z.string().optional(), url: z.string().optional() }).optional(),
       route: z.string().optional(),
+      store: z.string().optional().openapi({ description: 'the trace store every trace is written to first' }),
+      delivery: z
+        .object({
+          pending: z.number().int().openapi({ description: 'traces waiting on disk for the destination' }),
+          dead: z.number().int().openapi({ description: 'traces the destination refused for good' }),
+          delivered: z.number().int().openapi({ description: 'traces this server delivered since it started' }),
+          last_error: z
+            .object({ status: z.number().int().optional(), answer: z.string(), at: z.string() })
+            .nullable()
+            .openapi({ description: 'the last failed delivery, while the destination has not recovered' }),
+        })
+        .optional(),
     }),
     llm: z.object({ provider: z.string(), model: z.string() }),
     uptime_seconds: z.number(),

@@ -4,6 +4,7 @@ import { serve } from '@hono/node-server';
 import { ExitCode, ExpectedError } from '../errors.ts';
 import type { AppRuntime } from '../runtime/app-runtime.ts';
 import { VERSION } from '../version.ts';
+import type { HealthInfo } from './api-schemas.ts';
 import { createApp } from './app.ts';
 
 export interface HttpServerOptions {
@@ -19,6 +20,24 @@ export interface RunningHttpServer {
   close(deadlineMs: number): Promise<void>;
 }
 
+/** Where the traces stand, read from the store, so a health check shows a backlog and its cause. */
+function deliveryHealth(runtime: AppRuntime): Pick<HealthInfo['tracing'], 'store' | 'delivery'> {
+  const pipeline = runtime.tracing.pipeline;
+  if (!pipeline) return {};
+  const counts = pipeline.counts();
+  const report = pipeline.report();
+  if (!report.destination) return { store: report.storePath };
+  return {
+    store: report.storePath,
+    delivery: {
+      pending: counts.pending,
+      dead: counts.dead,
+      delivered: report.delivered,
+      last_error: report.lastFailure ?? null,
+    },
+  };
+}
+
 /** The agent's HTTP API on a port, for `serve` and for `suite --spawn`. */
 export async function startHttpServer(runtime: AppRuntime, options: HttpServerOptions): Promise<RunningHttpServer> {
   const started = Date.now();
@@ -32,6 +51,7 @@ export async function startHttpServer(runtime: AppRuntime, options: HttpServerOp
         destination: runtime.target.description,
         route: runtime.target.route,
         ...(runtime.target.experiment && { experiment: runtime.target.experiment }),
+        ...deliveryHealth(runtime),
       },
       llm: { provider: runtime.llm.provider, model: runtime.llm.model },
       uptime_seconds: Math.round((Date.now() - started) / 1000),

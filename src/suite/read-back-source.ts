@@ -1,6 +1,6 @@
 import type { ResolvedConfig } from '../config/types.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
-import { LocalTraceStore } from '../local-store/local-trace-store.ts';
+import { TraceStore } from '../pipeline/store/trace-store.ts';
 import { connectToTracking } from '../mlflow/connect.ts';
 import type { HealthInfo } from '../server/api-schemas.ts';
 import { localLookup, mlflowLookup, type TraceLookup } from './verify-traces.ts';
@@ -12,7 +12,7 @@ import { localLookup, mlflowLookup, type TraceLookup } from './verify-traces.ts'
  */
 export function readBackSource(health: HealthInfo, config: ResolvedConfig): TraceLookup {
   const { route, destination } = health.tracing;
-  if (route === 'local') return localLookup(new LocalTraceStore(config.storeDir.value));
+  if (route === 'local') return localLookup(TraceStore.open(config.storeDir.value));
   if (route === 'otlp' || route === 'rest') {
     const connection = connectToTracking(config);
     if (!connection) {

@@ -4,7 +4,7 @@ import { fetchServerHealth } from '../agent-client/server-health.ts';
 import { loadConfig } from '../config/load-config.ts';
 import type { LoadConfigOptions, ResolvedConfig } from '../config/types.ts';
 import type { HealthInfo } from '../server/api-schemas.ts';
-import type { ExportReport } from '../tracing/export-ledger.ts';
+import type { PipelineReport } from '../pipeline/trace-pipeline.ts';
 import { askQuestions, type SuiteResult } from './ask-questions.ts';
 import type { SuiteQuestion } from './question-file.ts';
 import { readBackSource } from './read-back-source.ts';
@@ -47,7 +47,8 @@ export interface SuiteRun {
   totals: SuiteTotals;
   verify?: VerifyReport;
   /** With `spawn`: what became of the traces this process exported. */
-  exportReport?: ExportReport;
+  /** What became of the spawned server's traces; undefined when tracing was disabled. */
+  exportReport?: PipelineReport | undefined;
   spawned: boolean;
 }
 

@@ -2,7 +2,7 @@ import type { LoadConfigOptions } from '../config/types.ts';
 import { startAppRuntime, type AppRuntime } from '../runtime/app-runtime.ts';
 import { startHttpServer } from '../server/start-http-server.ts';
 import { FLUSH_DEADLINE_MS } from '../tracing/bootstrap.ts';
-import type { ExportReport } from '../tracing/export-ledger.ts';
+import type { PipelineReport } from '../pipeline/trace-pipeline.ts';
 
 /** Every question has its answer when the server stops, so only stragglers need time to close. */
 const SPAWNED_DRAIN_MS = 2_000;
@@ -11,12 +11,12 @@ export interface SpawnedServer {
   url: string;
   runtime: AppRuntime;
   /** Stops the server, then flushes every trace; says what was exported. */
-  stop(): Promise<ExportReport>;
+  stop(): Promise<PipelineReport | undefined>;
 }
 
 /** `serve` inside this process for one run, on a free loopback port. */
 export async function spawnServer(configOptions: Omit<LoadConfigOptions, 'purpose'>): Promise<SpawnedServer> {
-  const runtime = await startAppRuntime(configOptions);
+  const runtime = await startAppRuntime({ config: configOptions, origin: 'suite' });
   let server;
   try {
     server = await startHttpServer(runtime, { port: 0, host: '127.0.0.1' });

@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { MlflowHttp } from '../mlflow/http.ts';
-import { summarizeTrace, type LocalTraceStore } from '../local-store/local-trace-store.ts';
+import { summarizeTrace } from '../pipeline/store/summarize-trace.ts';
+import type { TraceStore } from '../pipeline/store/trace-store.ts';
 import { getTraceInfo } from '../mlflow/traces.ts';
 import { runPool } from '../util/worker-pool.ts';
 
@@ -35,11 +36,11 @@ export function mlflowLookup(http: MlflowHttp): TraceLookup {
   return { source: 'mlflow', find: async (traceId) => getTraceInfo(http, traceId) };
 }
 
-export function localLookup(store: Pick<LocalTraceStore, 'get'>): TraceLookup {
+export function localLookup(store: Pick<TraceStore, 'get'>): TraceLookup {
   return {
     source: 'local',
     async find(traceId) {
-      const trace = await store.get(traceId);
+      const trace = store.get(traceId);
       return trace && { state: summarizeTrace(trace).status };
     },
   };

@@ -2,56 +2,86 @@ import { context, propagation, trace, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { TracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace';
-import { ContentFilterExporter } from './content-filter-exporter.ts';
-import { ExportLedger, type ExportReport } from './export-ledger.ts';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  TracerProvider,
+  type Sampler,
+} from '@opentelemetry/sdk-trace';
+import type { TracesSampler } from '../config/options.ts';
+import { destinationForPlan } from '../pipeline/destinations/destination-for-plan.ts';
+import { TracePipeline, type PipelineEvent, type PipelineReport } from '../pipeline/trace-pipeline.ts';
 import type { ExportPlan } from './export-plan.ts';
-import { OtlpTraceExporter } from './otlp-trace-exporter.ts';
-import { RecordingExporter } from './recording-exporter.ts';
-import { RestTraceExporter } from './rest-trace-exporter.ts';
-import { TraceGroupingProcessor } from './trace-grouping-processor.ts';
 
-/** How long a one-shot command waits for its traces to leave before it reports them as not exported. */
+/** How long a one-shot command waits for its traces to leave before it leaves them pending on disk. */
 export const FLUSH_DEADLINE_MS = 15_000;
 
 export interface TracingOptions {
-  plan: ExportPlan;
+  /** How traces leave; absent when the destination could not be reached (they wait on disk for it). */
+  plan: ExportPlan | undefined;
+  /** The configured destination's identity (destinationKey); absent in local-only mode. */
+  destinationKey: string | undefined;
+  /** The store every trace is written to first (and kept in, without a destination). */
+  storeDir: string;
+  maxStoreBytes?: number;
+  /** The command producing the traces, kept with each (`traces push` leaves doctor's out). */
+  origin: string;
   serviceName: string;
   resourceAttributes?: Record<string, string>;
   version?: string;
-  /** False: no span leaves the process with message content (prompts, answers, documents). */
+  /** False: no span is stored or leaves the process with message content (prompts, answers, documents). */
   captureContent?: boolean;
+  /** OTEL_SDK_DISABLED: no provider, no spans, nothing stored. */
+  disabled?: boolean;
+  sampler?: { name: TracesSampler; arg?: number };
+  /** serve delivers while it runs; one-shot commands deliver when they flush. */
+  deliverInBackground?: boolean;
+  onEvent?: (event: PipelineEvent) => void;
 }
 
 export interface Tracing {
   readonly tracer: Tracer;
-  readonly ledger: ExportLedger;
-  readonly plan: ExportPlan;
-  /** Exports every finished trace; waits at most deadlineMs. */
-  flush(deadlineMs?: number): Promise<ExportReport>;
-  /** Flushes everything (open traces too), stops the provider, and says what landed and what did not. */
-  shutdown(deadlineMs?: number): Promise<ExportReport>;
+  readonly plan: ExportPlan | undefined;
+  /** Absent when OpenTelemetry is disabled. */
+  readonly pipeline: TracePipeline | undefined;
+  /** Stores every finished trace and delivers what is pending; waits at most deadlineMs. */
+  flush(deadlineMs?: number): Promise<PipelineReport | undefined>;
+  /** Ends what is still running, stores and delivers within the deadline, and stops the provider. */
+  shutdown(deadlineMs?: number): Promise<PipelineReport | undefined>;
 }
 
 let active: Tracing | undefined;
 
 /**
- * The one tracer provider of the process. Two SDKs registering global providers in one process fight
- * over spans, so a second call is a programming error rather than a second provider.
+ * The one tracer provider of the process, feeding the one trace pipeline. Two SDKs registering global
+ * providers in one process fight over spans, so a second call is a programming error.
  */
 export async function startTracing(options: TracingOptions): Promise<Tracing> {
   if (active) throw new Error('startTracing() was called twice; the process has one tracer provider');
-  const ledger = new ExportLedger();
-  const planned = await createExporter(options.plan, ledger);
-  const exporter = options.captureContent === false ? new ContentFilterExporter(planned) : planned;
-  const processor = new TraceGroupingProcessor(exporter);
+  if (options.disabled) return disabledTracing(options.plan);
+
+  const pipeline = new TracePipeline({
+    storeDir: options.storeDir,
+    ...(options.maxStoreBytes !== undefined && { storeOptions: { maxBytes: options.maxStoreBytes } }),
+    ...(options.destinationKey && { destinationKey: options.destinationKey }),
+    ...(options.plan && options.plan.kind !== 'local' && options.destinationKey && {
+      destination: destinationForPlan(options.plan, options.destinationKey),
+    }),
+    origin: options.origin,
+    captureContent: options.captureContent !== false,
+    deliverInBackground: options.deliverInBackground === true,
+    ...(options.onEvent && { onEvent: options.onEvent }),
+  });
   const provider = new TracerProvider({
     resource: resourceFromAttributes({
       'service.name': options.serviceName,
       ...(options.version && { 'service.version': options.version }),
       ...options.resourceAttributes,
     }),
-    spanProcessors: [processor],
+    sampler: createSampler(options.sampler),
+    spanProcessors: [pipeline.assembler],
   });
   const contextManager = new AsyncLocalStorageContextManager().enable();
   context.setGlobalContextManager(contextManager);
@@ -60,26 +90,14 @@ export async function startTracing(options: TracingOptions): Promise<Tracing> {
   );
   trace.setGlobalTracerProvider(provider);
 
-  const withDeadline = async (work: Promise<unknown>, deadlineMs: number): Promise<ExportReport> => {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, deadlineMs);
-    });
-    try {
-      await Promise.race([work.catch(() => undefined), deadline]);
-    } finally {
-      clearTimeout(timer);
-    }
-    return ledger.report(processor.pendingTraceCount);
-  };
-
   const tracing: Tracing = {
     tracer: provider.getTracer('otel-mlflow', options.version),
-    ledger,
     plan: options.plan,
-    flush: (deadlineMs = FLUSH_DEADLINE_MS) => withDeadline(provider.forceFlush(), deadlineMs),
+    pipeline,
+    flush: (deadlineMs = FLUSH_DEADLINE_MS) => pipeline.flush(deadlineMs),
     shutdown: async (deadlineMs = FLUSH_DEADLINE_MS) => {
-      const report = await withDeadline(provider.shutdown(), deadlineMs);
+      await provider.shutdown();
+      const report = await pipeline.shutdown(deadlineMs);
       trace.disable();
       context.disable();
       propagation.disable();
@@ -91,47 +109,31 @@ export async function startTracing(options: TracingOptions): Promise<Tracing> {
   return tracing;
 }
 
-/** The exporter for a plan, recording into `ledger`; also used on its own by `traces push`, without a provider. */
-export async function createExporter(plan: ExportPlan, ledger: ExportLedger): Promise<SpanExporter> {
-  switch (plan.kind) {
-    case 'otlp':
-      return new OtlpTraceExporter({
-        http: plan.http,
-        path: '/v1/traces',
-        headers: { 'x-mlflow-experiment-id': plan.experimentId },
-        encoding: plan.encoding,
-        gzip: plan.gzip,
-        route: 'otlp',
-        ledger,
-      });
-    case 'uc':
-      return new OtlpTraceExporter({
-        http: plan.http,
-        path: '/api/2.0/otel/v1/traces',
-        headers: { 'X-Databricks-UC-Table-Name': plan.table },
-        encoding: 'protobuf',
-        gzip: true,
-        route: 'uc',
-        ledger,
-      });
-    case 'rest':
-      return new RestTraceExporter({
-        http: plan.http,
-        experimentId: plan.experimentId,
-        artifactUpload: plan.artifactUpload,
-        ledger,
-      });
-    case 'local': {
-      const { LocalStoreExporter } = await import('../local-store/local-store-exporter.ts');
-      return new LocalStoreExporter({ dir: plan.dir, ledger });
-    }
-    case 'collector': {
-      // Loaded only here: most runs never talk to a collector.
-      const { OTLPTraceExporter } =
-        plan.encoding === 'json'
-          ? await import('@opentelemetry/exporter-trace-otlp-http')
-          : await import('@opentelemetry/exporter-trace-otlp-proto');
-      return new RecordingExporter(new OTLPTraceExporter({ url: plan.endpoint, headers: plan.headers }), ledger);
-    }
+/** The SDK environment specification's samplers; parent-based ones follow an incoming traceparent's decision. */
+export function createSampler(choice: TracingOptions['sampler'] = { name: 'parentbased_always_on' }): Sampler {
+  const ratio = () => new TraceIdRatioBasedSampler(choice.arg ?? 1);
+  switch (choice.name) {
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return ratio();
+    case 'parentbased_always_on':
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: ratio() });
   }
+}
+
+function disabledTracing(plan: ExportPlan | undefined): Tracing {
+  return {
+    tracer: trace.getTracer('otel-mlflow'),
+    plan,
+    pipeline: undefined,
+    flush: async () => undefined,
+    shutdown: async () => undefined,
+  };
 }

@@ -1,7 +1,7 @@
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { hrToNanos } from '../tracing/rest-trace-payload.ts';
-import type { LocalSpan } from './local-trace.ts';
+import { hrToNanos } from '../../tracing/rest-trace-payload.ts';
+import type { LocalSpan } from './stored-trace.ts';
 
 /** An SDK span as the store keeps it: plain JSON, exact nanosecond times as decimal strings. */
 export function toLocalSpan(span: ReadableSpan): LocalSpan {

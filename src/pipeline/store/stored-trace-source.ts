@@ -1,15 +1,15 @@
-import type { TraceSource } from '../doctor/read-back.ts';
-import type { TraceInfo, TraceSpan } from '../mlflow/traces.ts';
-import { SPAN_STATUS_NAMES } from './local-trace.ts';
-import type { LocalTraceStore } from './local-trace-store.ts';
+import type { TraceSource } from '../../doctor/read-back.ts';
+import type { TraceInfo, TraceSpan } from '../../mlflow/traces.ts';
+import { SPAN_STATUS_NAMES } from './stored-trace.ts';
+import type { TraceStore } from './trace-store.ts';
 import { summarizeTrace } from './summarize-trace.ts';
 
 /** The local store seen as MLflow would serve the same trace: its info as derived, its spans as stored. */
-export function localTraceSource(store: LocalTraceStore): TraceSource {
+export function storedTraceSource(store: TraceStore): TraceSource {
   return {
     name: `the local store ${store.dir}`,
     async info(traceId) {
-      const trace = await store.get(traceId);
+      const trace = store.get(traceId);
       if (!trace) return undefined;
       const summary = summarizeTrace(trace);
       const info: TraceInfo = {
@@ -28,7 +28,7 @@ export function localTraceSource(store: LocalTraceStore): TraceSource {
       return info;
     },
     async spans(traceId) {
-      const trace = await store.get(traceId);
+      const trace = store.get(traceId);
       return trace?.spans.map(
         (span): TraceSpan => ({
           name: span.name,

@@ -1,4 +1,4 @@
-/** One span, JSON-safe, with enough of the SDK's ReadableSpan to rebuild it for `traces push`. */
+/** One span, JSON-safe, with enough of the SDK's ReadableSpan to rebuild it for any destination. */
 export interface LocalSpan {
   /** Lowercase hex. */
   traceId: string;
@@ -24,13 +24,20 @@ export const SPAN_STATUS_NAMES = ['UNSET', 'OK', 'ERROR'] as const;
 export interface LocalTrace {
   /** `tr-` + 32 lowercase hex digits, as MLflow names it. */
   traceId: string;
-  /** ISO time of the last write (late spans rewrite the file). */
+  /** ISO time of the last write (late spans rewrite the trace). */
   savedAt: string;
   /** In start-time order, a parent before its children on ties. */
   spans: LocalSpan[];
 }
 
 export type LocalTraceStatus = 'OK' | 'ERROR' | 'IN_PROGRESS';
+
+/**
+ * Where a stored trace stands on its way out: `local` (no destination: kept for `traces push`),
+ * `pending` (waiting for its destination), `delivered`, or `dead` (refused for good, with the answer).
+ */
+export type DeliveryState = 'local' | 'pending' | 'delivered' | 'dead';
+export const DELIVERY_STATES: readonly DeliveryState[] = ['local', 'pending', 'delivered', 'dead'];
 
 export interface LocalTraceSummary {
   traceId: string;
@@ -44,3 +51,20 @@ export interface LocalTraceSummary {
   requestPreview?: string;
   responsePreview?: string;
 }
+
+/** The delivery side of a stored trace: what was tried, and what the destination last answered. */
+export interface DeliveryInfo {
+  state: DeliveryState;
+  /** The destination it is pending for or was delivered to (a `destinationKey`); absent for local traces. */
+  destination?: string;
+  /** The command that produced it (`serve`, `ask`, `doctor`, …). */
+  origin: string;
+  attempts: number;
+  lastTryAt?: string;
+  lastStatus?: number;
+  /** The server's answer or the network error of the last failed try. */
+  lastAnswer?: string;
+}
+
+export type StoredTraceSummary = LocalTraceSummary & { delivery: DeliveryInfo };
+export type StoredTrace = LocalTrace & { delivery: DeliveryInfo };

@@ -1,7 +1,7 @@
 import { TraceFlags, type Attributes, type HrTime, type SpanContext } from '@opentelemetry/api';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import type { LocalSpan, LocalTrace } from './local-trace.ts';
+import type { LocalSpan } from './stored-trace.ts';
 
 const NANOS_PER_SECOND = 1_000_000_000n;
 
@@ -10,10 +10,10 @@ const NANOS_PER_SECOND = 1_000_000_000n;
  * them as if they had just ended. A parent counts as remote only while it is not in the trace: once
  * the other process's spans were merged in, the trace is one tree.
  */
-export function toReadableSpans(trace: LocalTrace): ReadableSpan[] {
-  const spanIds = new Set(trace.spans.map((span) => span.spanId));
-  // The OTLP serializer groups spans by resource identity: one object per distinct resource.
-  const resources = new Map<string, Resource>();
+export function toReadableSpans(spans: readonly LocalSpan[], resources = new Map<string, Resource>()): ReadableSpan[] {
+  const spanIds = new Set(spans.map((span) => span.spanId));
+  // The OTLP serializer groups spans by resource identity: one object per distinct resource, so a
+  // batch of many traces shares the map.
   const resourceOf = (attributes: LocalSpan['resource']): Resource => {
     const key = JSON.stringify(attributes);
     let resource = resources.get(key);
@@ -23,7 +23,7 @@ export function toReadableSpans(trace: LocalTrace): ReadableSpan[] {
     }
     return resource;
   };
-  return trace.spans.map((span): ReadableSpan => {
+  return spans.map((span): ReadableSpan => {
     const context: SpanContext = { traceId: span.traceId, spanId: span.spanId, traceFlags: TraceFlags.SAMPLED };
     const parent: SpanContext | undefined =
       span.parentSpanId === null

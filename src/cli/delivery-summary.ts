@@ -1,0 +1,35 @@
+import type { PipelineReport } from '../pipeline/trace-pipeline.ts';
+
+export interface DeliverySummary {
+  /** The closing line: `traces: 20412 delivered, 886 pending in … (…); they are sent by …`. */
+  line: string;
+  /** Traces that will not reach the destination without a person acting (refused, or not stored). */
+  lost: boolean;
+  /** Traces still waiting on disk for the destination. */
+  pending: boolean;
+}
+
+/**
+ * What became of a run's traces, in one line every command ends with, so a person always knows
+ * which traces are in MLflow, which wait on disk (and why), and which need them.
+ */
+export function summarizeDelivery(report: PipelineReport | undefined, invokedAs = 'otel-mlflow'): DeliverySummary {
+  if (!report) return { line: 'traces: none (OpenTelemetry is disabled by OTEL_SDK_DISABLED)', lost: false, pending: false };
+  const parts: string[] = [];
+  if (!report.destination) {
+    parts.push(`${report.stored} kept in the local store ${report.storePath}`);
+  } else {
+    parts.push(`${report.delivered} delivered`);
+    if (report.pending > 0) {
+      const why = report.lastFailure ? ` (${report.destination} answered: ${report.lastFailure.answer})` : '';
+      parts.push(
+        `${report.pending} pending in ${report.storePath}${why}; they are sent by the next ${invokedAs} run with this destination or \`${invokedAs} traces push\``,
+      );
+    }
+    if (report.dead > 0) {
+      parts.push(`${report.dead} refused by the destination (kept as dead letters: \`${invokedAs} traces list --status dead\`)`);
+    }
+  }
+  if (report.refused > 0) parts.push(`${report.refused} not stored: ${report.refusedReason ?? 'the store refused them'}`);
+  return { line: `traces: ${parts.join(', ')}`, lost: report.dead > 0 || report.refused > 0, pending: report.pending > 0 };
+}

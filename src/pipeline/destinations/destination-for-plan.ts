@@ -1,0 +1,55 @@
+import type { ExportPlan } from '../../tracing/export-plan.ts';
+import { createAuthProvider } from '../../mlflow/auth.ts';
+import { createMlflowHttp } from '../../mlflow/http.ts';
+import { VERSION } from '../../version.ts';
+import type { Destination } from './destination.ts';
+import { otlpDestination } from './otlp-destination.ts';
+import { restDestination } from './rest-destination.ts';
+
+/**
+ * The destination a plan names, under `key` (see destinationKey): the place traces end up, not the
+ * route, so a trace left pending over REST may go over OTLP once the server takes it.
+ */
+export function destinationForPlan(plan: Exclude<ExportPlan, { kind: 'local' }>, key: string): Destination {
+  switch (plan.kind) {
+    case 'otlp':
+      return otlpDestination({
+        key,
+        description: `MLflow at ${plan.http.baseUrl}, experiment ${plan.experimentId} (OTLP)`,
+        http: plan.http,
+        path: '/v1/traces',
+        headers: { 'x-mlflow-experiment-id': plan.experimentId },
+        encoding: plan.encoding,
+        gzip: plan.gzip,
+      });
+    case 'rest':
+      return restDestination({
+        key,
+        description: `${plan.artifactUpload === 'databricks-signed-url' ? 'Databricks workspace' : 'MLflow at'} ${plan.http.baseUrl}, experiment ${plan.experimentId} (MLflow REST)`,
+        http: plan.http,
+        experimentId: plan.experimentId,
+        artifactUpload: plan.artifactUpload,
+      });
+    case 'uc':
+      return otlpDestination({
+        key,
+        description: `Unity Catalog table ${plan.table} in ${plan.http.baseUrl}`,
+        http: plan.http,
+        path: '/api/2.0/otel/v1/traces',
+        headers: { 'X-Databricks-UC-Table-Name': plan.table },
+        encoding: 'protobuf',
+        gzip: true,
+      });
+    case 'collector':
+      return otlpDestination({
+        key,
+        description: `OTLP collector at ${plan.endpoint}`,
+        http: createMlflowHttp({ baseUrl: plan.endpoint, auth: createAuthProvider({ kind: 'none' }), userAgent: `otel-mlflow/${VERSION}` }),
+        path: plan.endpoint,
+        headers: plan.headers,
+        encoding: plan.encoding,
+        gzip: false,
+        auth: false,
+      });
+  }
+}

@@ -1,0 +1,555 @@
+import { chmodSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { ExitCode, ExpectedError } from '../../errors.ts';
+import { mlflowTraceId } from '../../tracing/trace-id.ts';
+import { importLegacyTraceFiles } from './legacy-trace-files.ts';
+import { mergeSpans } from './merge-spans.ts';
+import type {
+  DeliveryInfo,
+  DeliveryState,
+  LocalSpan,
+  LocalTraceStatus,
+  StoredTrace,
+  StoredTraceSummary,
+} from './stored-trace.ts';
+import { summarizeTrace } from './summarize-trace.ts';
+
+export const STORE_FILE = 'traces.db';
+/** Prompts and answers may be private: only the owner may read the store. */
+const DIR_MODE = 0o700;
+const FILE_MODE = 0o600;
+/** Another process holding the write lock commits in milliseconds; waiting longer means something is wrong. */
+const BUSY_TIMEOUT_MS = 10_000;
+/** Near the cap the user is warned, before anything has to give way. */
+const WARN_FRACTION = 0.9;
+export const DEFAULT_MAX_STORE_BYTES = 2 * 1024 ** 3;
+
+/** One assembled trace on its way into the store. */
+export interface TraceToStore {
+  spans: LocalSpan[];
+  /** The command that produced it. */
+  origin: string;
+  /** The destination it must reach; absent in local-only mode. */
+  destination?: string;
+  /** An earlier version may have sent it already: a REST delivery looks it up before registering it. */
+  maybeSent?: boolean;
+}
+
+export interface WriteResult {
+  written: number;
+  /** Traces that did not fit under the size cap although every delivered trace was given up for them. */
+  refused: number;
+  /** Delivered traces deleted to make room. */
+  evicted: number;
+  /** The store is past the warning line of its cap. */
+  nearCap: boolean;
+}
+
+/** A pending trace leased to one deliverer: no other process sends it until the lease ends. */
+export interface ClaimedTrace {
+  hex: string;
+  traceId: string;
+  /** Late spans bump it: a trace re-sent while they arrived stays pending. */
+  version: number;
+  spans: LocalSpan[];
+  bytes: number;
+  /** Tries started before this one. */
+  attempts: number;
+}
+
+export interface ClaimLimits {
+  maxTraces: number;
+  maxBytes: number;
+  leaseMs: number;
+}
+
+export interface Outcome {
+  status?: number;
+  answer?: string;
+}
+
+export interface ListFilter {
+  since?: Date;
+  status?: LocalTraceStatus;
+  state?: DeliveryState;
+  limit?: number;
+}
+
+export interface SelectFilter {
+  since?: Date;
+  states: readonly DeliveryState[];
+  /** Leave out traces of these origins (doctor's test traces, unless asked for). */
+  excludeOrigins?: readonly string[];
+}
+
+export type StateCounts = Record<DeliveryState, number>;
+
+export interface StoreOptions {
+  maxBytes?: number;
+  now?: () => number;
+}
+
+interface Row {
+  trace_id: string;
+  start_ms: number;
+  duration_ms: number;
+  root_name: string;
+  status: LocalTraceStatus;
+  span_count: number;
+  tokens_in: number | null;
+  tokens_out: number | null;
+  tokens_total: number | null;
+  request_preview: string | null;
+  response_preview: string | null;
+  origin: string;
+  state: DeliveryState;
+  destination: string | null;
+  attempts: number;
+  last_try_ms: number | null;
+  last_status: number | null;
+  last_answer: string | null;
+  saved_ms: number;
+}
+
+const SUMMARY_COLUMNS =
+  'trace_id, start_ms, duration_ms, root_name, status, span_count, tokens_in, tokens_out, tokens_total, ' +
+  'request_preview, response_preview, origin, state, destination, attempts, last_try_ms, last_status, last_answer, saved_ms';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS traces (
+  trace_id TEXT PRIMARY KEY,
+  start_ms INTEGER NOT NULL,
+  duration_ms REAL NOT NULL,
+  root_name TEXT NOT NULL,
+  status TEXT NOT NULL,
+  span_count INTEGER NOT NULL,
+  tokens_in INTEGER,
+  tokens_out INTEGER,
+  tokens_total INTEGER,
+  request_preview TEXT,
+  response_preview TEXT,
+  origin TEXT NOT NULL,
+  state TEXT NOT NULL,
+  destination TEXT,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_try_ms INTEGER,
+  last_status INTEGER,
+  last_answer TEXT,
+  lease_owner TEXT,
+  lease_until_ms INTEGER NOT NULL DEFAULT 0,
+  version INTEGER NOT NULL DEFAULT 1,
+  saved_ms INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  spans TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS traces_by_start ON traces (start_ms);
+CREATE INDEX IF NOT EXISTS traces_by_delivery ON traces (state, destination, saved_ms);
+CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO store_meta (key, value) VALUES ('bytes', 0);
+CREATE TRIGGER IF NOT EXISTS bytes_on_insert AFTER INSERT ON traces
+  BEGIN UPDATE store_meta SET value = value + NEW.bytes WHERE key = 'bytes'; END;
+CREATE TRIGGER IF NOT EXISTS bytes_on_delete AFTER DELETE ON traces
+  BEGIN UPDATE store_meta SET value = value - OLD.bytes WHERE key = 'bytes'; END;
+CREATE TRIGGER IF NOT EXISTS bytes_on_update AFTER UPDATE OF bytes ON traces
+  BEGIN UPDATE store_meta SET value = value - OLD.bytes + NEW.bytes WHERE key = 'bytes'; END;
+`;
+
+/**
+ * The one embedded trace store, which is also the outbox: every finished trace is written here first
+ * (SQLite in WAL mode: a committed trace survives SIGKILL and power loss, readers never see half a
+ * trace, and several processes may share it), then delivered from here by whichever process has a
+ * destination. Summary columns are kept beside the spans so that listing never parses them.
+ */
+export class TraceStore {
+  readonly dir: string;
+  readonly path: string;
+  readonly maxBytes: number;
+  readonly #db: DatabaseSync;
+  readonly #now: () => number;
+  readonly #statements = new Map<string, StatementSync>();
+
+  private constructor(dir: string, db: DatabaseSync, options: StoreOptions) {
+    this.dir = dir;
+    this.path = join(dir, STORE_FILE);
+    this.#db = db;
+    this.maxBytes = options.maxBytes ?? DEFAULT_MAX_STORE_BYTES;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Opens (creating when needed) the store in `dir`, importing trace files of the previous format. */
+  static open(dir: string, options: StoreOptions = {}): TraceStore {
+    let db: DatabaseSync;
+    const path = join(dir, STORE_FILE);
+    try {
+      mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+      db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
+      chmodSync(path, FILE_MODE);
+      // FULL: each group commit is fsynced, so a trace the store accepted survives power loss too.
+      db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;');
+      db.exec(SCHEMA);
+    } catch (error) {
+      throw new ExpectedError(`cannot open the trace store ${path}: ${error instanceof Error ? error.message : String(error)}`, {
+        exitCode: ExitCode.config,
+        hint: 'check that the directory is writable and on a local disk, or choose another with --store-dir / OTEL_MLFLOW_STORE_DIR',
+      });
+    }
+    const store = new TraceStore(dir, db, options);
+    importLegacyTraceFiles(dir, (spans) => store.write([{ spans, origin: 'imported', maybeSent: true }]));
+    return store;
+  }
+
+  close(): void {
+    if (this.#db.isOpen) this.#db.close();
+  }
+
+  /** Stores traces in one transaction; spans of a trace already stored are merged in (by span id). */
+  write(traces: readonly TraceToStore[]): WriteResult {
+    const result: WriteResult = { written: 0, refused: 0, evicted: 0, nearCap: false };
+    if (traces.length === 0) return result;
+    const now = this.#now();
+    this.#transaction(() => {
+      const incoming = traces.map((trace) => {
+        const spans = mergeSpans([], trace.spans);
+        return { trace: { ...trace, spans }, json: JSON.stringify(spans) };
+      });
+      const needed = incoming.reduce((sum, { json }) => sum + json.length, 0);
+      result.evicted = this.#makeRoom(needed);
+      let room = this.maxBytes - this.bytes();
+      for (const { trace, json } of incoming) {
+        if (json.length > room && !this.#has(trace.spans[0]!.traceId)) {
+          result.refused++;
+          continue;
+        }
+        room -= this.#upsert(trace, json, now);
+        result.written++;
+      }
+    });
+    result.nearCap = this.bytes() >= this.maxBytes * WARN_FRACTION;
+    return result;
+  }
+
+  /** Leases the oldest pending traces for `destination` to `owner`, within the limits. */
+  claim(destination: string, owner: string, limits: ClaimLimits): ClaimedTrace[] {
+    const now = this.#now();
+    return this.#transaction(() => {
+      const candidates = this.#statement(
+        `SELECT trace_id, version, spans, bytes, attempts FROM traces
+         WHERE state = 'pending' AND destination = ? AND lease_until_ms < ? ORDER BY saved_ms LIMIT ?`,
+      ).all(destination, now, limits.maxTraces) as { trace_id: string; version: number; spans: string; bytes: number; attempts: number }[];
+      const claimed: ClaimedTrace[] = [];
+      let bytes = 0;
+      for (const row of candidates) {
+        // One trace larger than the limit still goes, alone: the server decides whether it is too large.
+        if (claimed.length > 0 && bytes + row.bytes > limits.maxBytes) break;
+        bytes += row.bytes;
+        claimed.push({
+          hex: row.trace_id,
+          traceId: mlflowTraceId(row.trace_id),
+          version: row.version,
+          spans: JSON.parse(row.spans) as LocalSpan[],
+          bytes: row.bytes,
+          attempts: row.attempts,
+        });
+      }
+      // Counted as a try when it starts: a process that dies mid-request leaves a trace the next try
+      // must look up before sending it again.
+      const lease = this.#statement('UPDATE traces SET lease_owner = ?, lease_until_ms = ?, attempts = attempts + 1 WHERE trace_id = ?');
+      for (const trace of claimed) lease.run(owner, now + limits.leaseMs, trace.hex);
+      return claimed;
+    });
+  }
+
+  /** Delivered, unless late spans changed the trace meanwhile (then it goes out again, whole). */
+  markDelivered(traces: readonly ClaimedTrace[], outcome: Outcome): void {
+    const now = this.#now();
+    this.#transaction(() => {
+      const delivered = this.#statement(
+        `UPDATE traces SET state = 'delivered', last_try_ms = ?, last_status = ?,
+           last_answer = NULL, lease_owner = NULL, lease_until_ms = 0 WHERE trace_id = ? AND version = ?`,
+      );
+      for (const trace of traces) {
+        if (delivered.run(now, outcome.status ?? null, trace.hex, trace.version).changes === 0) this.#release(trace, outcome, now);
+      }
+    });
+  }
+
+  /** Not delivered this time, for a reason that may pass (server down, busy, timed out): stays pending. */
+  release(traces: readonly ClaimedTrace[], outcome: Outcome): void {
+    const now = this.#now();
+    this.#transaction(() => {
+      for (const trace of traces) this.#release(trace, outcome, now);
+    });
+  }
+
+  /** Refused for good: kept with the server's answer until the cause is fixed and it is pushed again. */
+  markDead(trace: ClaimedTrace, outcome: Outcome): void {
+    this.#statement(
+      `UPDATE traces SET state = 'dead', last_try_ms = ?, last_status = ?, last_answer = ?,
+         lease_owner = NULL, lease_until_ms = 0 WHERE trace_id = ?`,
+    ).run(this.#now(), outcome.status ?? null, outcome.answer ?? null, trace.hex);
+  }
+
+  /** Makes traces pending for `destination` (a push); returns how many. */
+  requeue(hexIds: readonly string[], destination: string): number {
+    let changed = 0;
+    this.#transaction(() => {
+      const requeue = this.#statement(
+        `UPDATE traces SET state = 'pending', destination = ?, lease_owner = NULL, lease_until_ms = 0 WHERE trace_id = ?`,
+      );
+      for (const hex of hexIds) changed += Number(requeue.run(destination, hex).changes);
+    });
+    return changed;
+  }
+
+  /** Trace ids (hex) in the given states, oldest first. */
+  select(filter: SelectFilter): string[] {
+    const where = [`state IN (${filter.states.map(() => '?').join(', ')})`];
+    const params: (string | number)[] = [...filter.states];
+    if (filter.since) {
+      where.push('start_ms >= ?');
+      params.push(filter.since.getTime());
+    }
+    if (filter.excludeOrigins?.length) {
+      where.push(`origin NOT IN (${filter.excludeOrigins.map(() => '?').join(', ')})`);
+      params.push(...filter.excludeOrigins);
+    }
+    const rows = this.#db.prepare(`SELECT trace_id FROM traces WHERE ${where.join(' AND ')} ORDER BY start_ms`).all(...params);
+    return rows.map((row) => String(row.trace_id));
+  }
+
+  /** Newest first; only summary columns are read. */
+  list(filter: ListFilter = {}): StoredTraceSummary[] {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (filter.since) {
+      where.push('start_ms >= ?');
+      params.push(filter.since.getTime());
+    }
+    if (filter.status) {
+      where.push('status = ?');
+      params.push(filter.status);
+    }
+    if (filter.state) {
+      where.push('state = ?');
+      params.push(filter.state);
+    }
+    const limit = filter.limit ?? -1;
+    const rows = this.#db
+      .prepare(`SELECT ${SUMMARY_COLUMNS} FROM traces ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY start_ms DESC LIMIT ?`)
+      .all(...params, limit) as unknown as Row[];
+    return rows.map(toSummary);
+  }
+
+  /** By `tr-…`, the 32 hex digits, or a unique prefix of either. */
+  get(id: string): StoredTrace | undefined {
+    const wanted = hexPrefixOf(id);
+    if (wanted === undefined) return undefined;
+    // 'g' sorts after every hex digit: the range holds exactly the ids with this prefix.
+    const rows = this.#statement(`SELECT ${SUMMARY_COLUMNS}, spans FROM traces WHERE trace_id >= ? AND trace_id < ? ORDER BY trace_id LIMIT 4`).all(
+      wanted,
+      `${wanted}g`,
+    ) as unknown as (Row & { spans: string })[];
+    if (rows.length > 1) {
+      const shown = rows.slice(0, 3).map((row) => mlflowTraceId(row.trace_id));
+      throw new ExpectedError(`'${id}' matches more than one stored trace (${shown.join(', ')}${rows.length > 3 ? ', …' : ''})`, {
+        exitCode: ExitCode.usage,
+        hint: 'give more characters of the trace id',
+      });
+    }
+    const row = rows[0];
+    if (!row) return undefined;
+    return {
+      traceId: mlflowTraceId(row.trace_id),
+      savedAt: new Date(row.saved_ms).toISOString(),
+      spans: JSON.parse(row.spans) as LocalSpan[],
+      delivery: toDelivery(row),
+    };
+  }
+
+  /** The delivery state of one trace, by its 32 hex digits. */
+  deliveryOf(hex: string): DeliveryInfo | undefined {
+    const row = this.#statement(`SELECT ${SUMMARY_COLUMNS} FROM traces WHERE trace_id = ?`).get(hex) as Row | undefined;
+    return row && toDelivery(row);
+  }
+
+  /**
+   * Deletes traces that started at or before `olderThan`. Undelivered ones (local, pending, dead) are
+   * kept unless `undelivered` says otherwise; `dryRun` only counts.
+   */
+  prune(olderThan: Date, options: { undelivered?: boolean; dryRun?: boolean } = {}): { deleted: number; keptUndelivered: number } {
+    const cutoff = olderThan.getTime();
+    const count = (states: string) =>
+      Number(this.#db.prepare(`SELECT count(*) AS n FROM traces WHERE start_ms <= ? AND state ${states}`).get(cutoff)!.n);
+    const deletable = options.undelivered ? `IN ('local', 'pending', 'delivered', 'dead')` : `= 'delivered'`;
+    const keptUndelivered = options.undelivered ? 0 : count(`!= 'delivered'`);
+    if (options.dryRun) return { deleted: count(deletable), keptUndelivered };
+    const deleted = Number(this.#db.prepare(`DELETE FROM traces WHERE start_ms <= ? AND state ${deletable}`).run(cutoff).changes);
+    return { deleted, keptUndelivered };
+  }
+
+  /** How many traces are in each state, for `destination` alone when given. */
+  counts(destination?: string): StateCounts {
+    const counts: StateCounts = { local: 0, pending: 0, delivered: 0, dead: 0 };
+    const rows =
+      destination === undefined
+        ? this.#statement('SELECT state, count(*) AS n FROM traces GROUP BY state').all()
+        : this.#statement('SELECT state, count(*) AS n FROM traces WHERE destination = ? GROUP BY state').all(destination);
+    for (const row of rows) counts[row.state as DeliveryState] = Number(row.n);
+    return counts;
+  }
+
+  /** Bytes of span data held, as the size cap counts them. */
+  bytes(): number {
+    return Number(this.#statement(`SELECT value FROM store_meta WHERE key = 'bytes'`).get()!.value);
+  }
+
+  /** The most recent failed try for `destination`, for health pages. */
+  lastFailure(destination: string): (Outcome & { at: string }) | undefined {
+    const row = this.#statement(
+      `SELECT last_status, last_answer, last_try_ms FROM traces
+       WHERE destination = ? AND state IN ('pending', 'dead') AND last_answer IS NOT NULL ORDER BY last_try_ms DESC LIMIT 1`,
+    ).get(destination) as { last_status: number | null; last_answer: string; last_try_ms: number } | undefined;
+    if (!row) return undefined;
+    return {
+      answer: row.last_answer,
+      ...(row.last_status !== null && { status: row.last_status }),
+      at: new Date(row.last_try_ms).toISOString(),
+    };
+  }
+
+  /** `trace.spans` in store order, `json` their text. */
+  #upsert(trace: TraceToStore, json: string, now: number): number {
+    const hex = trace.spans[0]!.traceId;
+    const existing = this.#statement('SELECT spans, state FROM traces WHERE trace_id = ?').get(hex) as
+      | { spans: string; state: DeliveryState }
+      | undefined;
+    if (existing) {
+      const spans = mergeSpans(JSON.parse(existing.spans) as LocalSpan[], trace.spans);
+      const merged = JSON.stringify(spans);
+      // A late span makes a delivered trace pending again: OTLP ingest upserts by span id.
+      const state = existing.state === 'delivered' && trace.destination ? 'pending' : existing.state;
+      const summary = summaryColumns(hex, spans);
+      this.#statement(
+        `UPDATE traces SET start_ms = ?, duration_ms = ?, root_name = ?, status = ?, span_count = ?, tokens_in = ?,
+           tokens_out = ?, tokens_total = ?, request_preview = ?, response_preview = ?, state = ?, version = version + 1,
+           saved_ms = ?, bytes = ?, spans = ? WHERE trace_id = ?`,
+      ).run(...summary, state, now, merged.length, merged, hex);
+      return merged.length - existing.spans.length;
+    }
+    this.#statement(
+      `INSERT INTO traces (trace_id, start_ms, duration_ms, root_name, status, span_count, tokens_in, tokens_out,
+         tokens_total, request_preview, response_preview, origin, state, destination, attempts, saved_ms, bytes, spans)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      hex,
+      ...summaryColumns(hex, trace.spans),
+      trace.origin,
+      trace.destination ? 'pending' : 'local',
+      trace.destination ?? null,
+      trace.maybeSent ? 1 : 0,
+      now,
+      json.length,
+      json,
+    );
+    return json.length;
+  }
+
+  #release(trace: ClaimedTrace, outcome: Outcome, now: number): void {
+    this.#statement(
+      `UPDATE traces SET last_try_ms = ?, last_status = ?, last_answer = ?, lease_owner = NULL, lease_until_ms = 0
+       WHERE trace_id = ?`,
+    ).run(now, outcome.status ?? null, outcome.answer ?? null, trace.hex);
+  }
+
+  /** Oldest delivered traces go first when new ones would not fit; undelivered ones are never evicted. */
+  #makeRoom(needed: number): number {
+    let evicted = 0;
+    while (this.bytes() + needed > this.maxBytes) {
+      const gone = Number(
+        this.#statement(
+          `DELETE FROM traces WHERE trace_id IN (SELECT trace_id FROM traces WHERE state = 'delivered' ORDER BY saved_ms LIMIT 256)`,
+        ).run().changes,
+      );
+      if (gone === 0) break;
+      evicted += gone;
+    }
+    return evicted;
+  }
+
+  #has(hex: string): boolean {
+    return this.#statement('SELECT 1 FROM traces WHERE trace_id = ?').get(hex) !== undefined;
+  }
+
+  #statement(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** IMMEDIATE: take the write lock up front, so two processes' claims cannot interleave. */
+  #transaction<T>(work: () => T): T {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = work();
+      this.#db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+}
+
+function summaryColumns(hex: string, spans: LocalSpan[]) {
+  const summary = summarizeTrace({ traceId: mlflowTraceId(hex), savedAt: '', spans });
+  return [
+    Date.parse(summary.startTime),
+    summary.durationMs,
+    summary.rootName,
+    summary.status,
+    summary.spanCount,
+    summary.tokens?.input ?? null,
+    summary.tokens?.output ?? null,
+    summary.tokens?.total ?? null,
+    summary.requestPreview ?? null,
+    summary.responsePreview ?? null,
+  ] as const;
+}
+
+function toSummary(row: Row): StoredTraceSummary {
+  return {
+    traceId: mlflowTraceId(row.trace_id),
+    startTime: new Date(row.start_ms).toISOString(),
+    rootName: row.root_name,
+    status: row.status,
+    spanCount: row.span_count,
+    durationMs: row.duration_ms,
+    ...(row.tokens_total !== null && { tokens: { input: row.tokens_in ?? 0, output: row.tokens_out ?? 0, total: row.tokens_total } }),
+    ...(row.request_preview !== null && { requestPreview: row.request_preview }),
+    ...(row.response_preview !== null && { responsePreview: row.response_preview }),
+    delivery: toDelivery(row),
+  };
+}
+
+function toDelivery(row: Row): DeliveryInfo {
+  return {
+    state: row.state,
+    origin: row.origin,
+    attempts: row.attempts,
+    ...(row.destination !== null && { destination: row.destination }),
+    ...(row.last_try_ms !== null && { lastTryAt: new Date(row.last_try_ms).toISOString() }),
+    ...(row.last_status !== null && { lastStatus: row.last_status }),
+    ...(row.last_answer !== null && { lastAnswer: row.last_answer }),
+  };
+}
+
+/** The hex digits an id starts with: `tr-` + hex, bare hex, or a prefix of `tr-`; undefined when it cannot be an id. */
+function hexPrefixOf(id: string): string | undefined {
+  const lower = id.trim().toLowerCase();
+  const bare = lower.startsWith('tr-') ? lower.slice(3) : 'tr-'.startsWith(lower) ? '' : lower;
+  return /^[0-9a-f]{0,32}$/.test(bare) ? bare : undefined;
+}
