@@ -134,6 +134,7 @@ export function buildProgram(execute: (name: string, options: Record<string, unk
     .argument('[ids...]', 'only these traces (default: every local and pending one)')
     .option('--since <when>', 'only traces newer than this: a duration (30m, 2h, 7d) or a date')
     .option('--dead', 'also traces the destination refused before (after the cause is fixed)', false)
+    .option('--all', 'every stored trace this destination lacks, also those delivered elsewhere', false)
     .option('--include-doctor', "also doctor's test traces", false)
     .action((ids: string[], options: Record<string, unknown>, command: Command) => execute('traces push', { ...command.optsWithGlobals(), ...options }, ids));
   traces

@@ -14,7 +14,7 @@ export interface TraceExportStatus {
 /** What became of one trace after the flush: kept or delivered, waiting on disk, or refused. */
 export function traceExportStatus(delivery: DeliveryInfo | undefined, report: PipelineReport | undefined): TraceExportStatus {
   if (!report) return { exported: false, reason: 'OpenTelemetry is disabled (OTEL_SDK_DISABLED), so no trace was recorded' };
-  if (!delivery) return { exported: false, reason: report.refusedReason ?? `it was not written to ${report.storePath}` };
+  if (!delivery) return { exported: false, reason: report.refusedReason ?? `it was not written to ${report.storeDir}` };
   switch (delivery.state) {
     case 'local':
     case 'delivered':
@@ -24,12 +24,12 @@ export function traceExportStatus(delivery: DeliveryInfo | undefined, report: Pi
         exported: false,
         waiting: true,
         ...(delivery.lastStatus !== undefined && { status: delivery.lastStatus }),
-        reason: `${delivery.lastAnswer ?? 'it was not delivered before the flush deadline'}; it waits in ${report.storePath} and is sent by the next run or \`otel-mlflow traces push\``,
+        reason: `${delivery.lastAnswer ?? 'it was not delivered before the flush deadline'}; it waits in ${report.storeDir} and is sent by the next run or \`otel-mlflow traces push\``,
       };
     case 'dead':
       return {
         exported: false,
-        reason: `${delivery.lastAnswer ?? 'refused'} (kept in ${report.storePath} as a dead letter)`,
+        reason: `${delivery.lastAnswer ?? 'refused'} (kept in ${report.storeDir} as a dead letter)`,
         ...(delivery.lastStatus !== undefined && { status: delivery.lastStatus }),
       };
   }

@@ -17,13 +17,13 @@ export function summarizeDelivery(report: PipelineReport | undefined, invokedAs 
   if (!report) return { line: 'traces: none (OpenTelemetry is disabled by OTEL_SDK_DISABLED)', lost: false, pending: false };
   const parts: string[] = [];
   if (!report.destination) {
-    parts.push(`${report.stored} kept in the local store ${report.storePath}`);
+    parts.push(`${report.stored} kept in the local store ${report.storeDir}`);
   } else {
     parts.push(`${report.delivered} delivered`);
     if (report.pending > 0) {
       const why = report.lastFailure ? ` (${report.destination} answered: ${report.lastFailure.answer})` : '';
       parts.push(
-        `${report.pending} pending in ${report.storePath}${why}; they are sent by the next ${invokedAs} run with this destination or \`${invokedAs} traces push\``,
+        `${report.pending} pending in ${report.storeDir}${why}; they are sent by the next ${invokedAs} run with this destination or \`${invokedAs} traces push\``,
       );
     }
     if (report.dead > 0) {

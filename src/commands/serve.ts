@@ -49,7 +49,8 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
   await server.close(SHUTDOWN_DRAIN_MS);
   const summary = summarizeDelivery(await runtime.shutdown(SHUTDOWN_FLUSH_MS));
   writeLine(ctx.stdout, summary.lost ? paint.red(summary.line) : summary.pending ? paint.yellow(summary.line) : summary.line);
-  return summary.lost ? ExitCode.export : ExitCode.ok;
+  // Pending traces are safe on disk, but not in MLflow yet: a script must be able to tell.
+  return summary.lost || summary.pending ? ExitCode.export : ExitCode.ok;
 }
 
 /** A second signal while shutting down means "now": exit at once. */

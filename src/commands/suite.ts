@@ -141,7 +141,7 @@ function toJson(suite: SuiteRun) {
         pending: suite.exportReport.pending,
         failed: suite.exportReport.dead + suite.exportReport.refused,
         reasons: exportReasons(suite.exportReport),
-        store: suite.exportReport.storePath,
+        store: suite.exportReport.storeDir,
       },
     }),
   };

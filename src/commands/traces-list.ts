@@ -68,9 +68,27 @@ function list(
   return ExitCode.ok;
 }
 
-/** Columns sized to their content; the root name takes what is left of the width. */
+type Column = 'time' | 'id' | 'root' | 'status' | 'state' | 'spans' | 'duration' | 'tokens';
+const HEADER: Record<Column, string> = {
+  time: 'TIME',
+  id: 'TRACE ID',
+  root: 'ROOT',
+  status: 'STATUS',
+  state: 'DELIVERY',
+  spans: 'SPANS',
+  duration: 'DURATION',
+  tokens: 'TOKENS',
+};
+const RIGHT_ALIGNED: ReadonlySet<Column> = new Set(['spans', 'duration', 'tokens']);
+/** Given up first when the terminal is narrow: the root name and the id matter more. */
+const DROPPABLE: readonly Column[] = ['spans', 'duration'];
+
+/**
+ * Columns sized to their content; the root name takes what is left of the width. The delivery state
+ * shows only when a trace has a destination (in local-only mode every row would say `local`).
+ */
 function table(summaries: StoredTraceSummary[], width: number): string[] {
-  const rows = summaries.map((s) => ({
+  const rows = summaries.map((s): Record<Column, string> => ({
     time: formatLocalTime(s.startTime, false),
     id: s.traceId,
     root: s.rootName,
@@ -80,25 +98,25 @@ function table(summaries: StoredTraceSummary[], width: number): string[] {
     duration: formatDuration(s.durationMs),
     tokens: s.tokens ? String(s.tokens.total) : '-',
   }));
-  const header = { time: 'TIME', id: 'TRACE ID', root: 'ROOT', status: 'STATUS', state: 'DELIVERY', spans: 'SPANS', duration: 'DURATION', tokens: 'TOKENS' };
-  const widthOf = (key: keyof typeof header) => Math.max(header[key].length, ...rows.map((row) => row[key].length));
-  const fixed = (['time', 'status', 'state', 'spans', 'duration', 'tokens'] as const).reduce((sum, key) => sum + widthOf(key), 0) + GAP.length * 7;
+  const widthOf = (key: Column) => Math.max(HEADER[key].length, ...rows.map((row) => row[key].length));
+  let columns: Column[] = ['time', 'id', 'root', 'status', ...(rows.some((row) => row.state !== 'local') ? (['state'] as const) : []), 'spans', 'duration', 'tokens'];
+  const fixedWidth = () => columns.filter((c) => c !== 'id' && c !== 'root').reduce((sum, c) => sum + widthOf(c), 0) + GAP.length * (columns.length - 1);
+  for (const droppable of DROPPABLE) {
+    if (width - fixedWidth() - SHORT_ID_LENGTH >= MIN_ROOT_WIDTH) break;
+    columns = columns.filter((c) => c !== droppable);
+  }
+  const fixed = fixedWidth();
   const fullIdWidth = widthOf('id');
   // Full ids when they leave the root name room; otherwise a prefix `traces show` still takes.
   const idWidth = width - fixed - fullIdWidth >= MIN_ROOT_WIDTH * 2 ? fullIdWidth : SHORT_ID_LENGTH;
   const rootWidth = Math.max(MIN_ROOT_WIDTH, Math.min(widthOf('root'), width - fixed - idWidth));
-  const line = (row: typeof header) =>
-    [
-      row.time.padEnd(widthOf('time')),
-      row.id.slice(0, idWidth).padEnd(idWidth),
-      cutToWidth(row.root, rootWidth).padEnd(rootWidth),
-      row.status.padEnd(widthOf('status')),
-      row.state.padEnd(widthOf('state')),
-      row.spans.padStart(widthOf('spans')),
-      row.duration.padStart(widthOf('duration')),
-      row.tokens.padStart(widthOf('tokens')),
-    ].join(GAP);
-  return [line(header).trimEnd(), ...rows.map((row) => line(row).trimEnd())];
+  const cell = (row: Record<Column, string>, column: Column): string => {
+    if (column === 'id') return row.id.slice(0, idWidth).padEnd(idWidth);
+    if (column === 'root') return cutToWidth(row.root, rootWidth).padEnd(rootWidth);
+    return RIGHT_ALIGNED.has(column) ? row[column].padStart(widthOf(column)) : row[column].padEnd(widthOf(column));
+  };
+  const line = (row: Record<Column, string>) => columns.map((column) => cell(row, column)).join(GAP).trimEnd();
+  return [line(HEADER), ...rows.map(line)];
 }
 
 function describeFilter(options: Record<string, unknown>): string {

@@ -6,6 +6,7 @@ import { ExitCode, ExpectedError } from '../errors.ts';
 import { openConfiguredStore } from '../pipeline/store/configured-store.ts';
 import type { TraceStore } from '../pipeline/store/trace-store.ts';
 import { experimentUrl } from '../mlflow/ui-links.ts';
+import { destinationKey } from '../pipeline/destinations/destination-key.ts';
 import { openPushTarget, pushTraces, selectForPush, type PushedTrace, type PushResult, type PushSelection } from '../push/push-traces.ts';
 import { plural } from '../util/plural.ts';
 
@@ -15,7 +16,13 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>,
   const since = typeof options.since === 'string' ? parseWhen(options.since) : undefined;
   const { config, store } = await openConfiguredStore({ cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags });
   try {
-    return await push(ctx, options, { config, store }, { ids, ...(since && { since }), dead: options.dead === true, includeDoctor: options.includeDoctor === true });
+    return await push(ctx, options, { config, store }, {
+      ids,
+      ...(since && { since }),
+      dead: options.dead === true,
+      all: options.all === true,
+      includeDoctor: options.includeDoctor === true,
+    });
   } finally {
     store.close();
   }
@@ -30,12 +37,14 @@ async function push(ctx: CommandContext, options: Record<string, unknown>, { con
     });
   }
   const paint = createPainter(ctx);
-  const hexIds = selectForPush(store, selection);
+  const hexIds = selectForPush(store, selection, destinationKey(config)!);
   if (hexIds.length === 0) {
     if (ctx.globals.json) writeJson(ctx.stdout, { sent: 0, pending: 0, failed: 0, experiment: null, traces: [] });
     else {
       const newer = selection.since ? ` newer than --since ${String(options.since)}` : '';
-      writeLine(ctx.stdout, `Nothing to push: no local-only or pending traces${newer} in ${store.path}.`);
+      writeLine(ctx.stdout, `Nothing to push: no local-only or pending traces${newer} in ${store.path} that this destination lacks.`);
+      const doctors = selection.includeDoctor ? 0 : selectForPush(store, { ...selection, includeDoctor: true }, destinationKey(config)!).length;
+      if (doctors > 0) writeLine(ctx.stdout, paint.dim(`${plural(doctors, 'test trace')} of \`otel-mlflow doctor\` left out: they belong in doctor's experiment (add --include-doctor to send them here).`));
       const dead = store.counts().dead;
       if (dead > 0 && !selection.dead) writeLine(ctx.stdout, paint.dim(`${plural(dead, 'trace')} were refused before: add --dead to send them again once the cause is fixed.`));
     }

@@ -32,7 +32,7 @@ export type PipelineEvent =
   | { kind: 'store-near-cap'; bytes: number; maxBytes: number };
 
 export interface PipelineReport {
-  storePath: string;
+  storeDir: string;
   /** Where traces go; absent in local-only mode. */
   destination?: string;
   /** Traces this process wrote to the store. */
@@ -154,7 +154,7 @@ export class TracePipeline {
     // Once closed, the store cannot be asked: the count from the last report stands.
     if (!this.#closed && this.#destinationKey) this.#lastPending = this.counts().pending;
     return {
-      storePath: this.store.path,
+      storeDir: this.store.dir,
       ...(this.#destinationKey && { destination: this.destination?.description ?? this.#destinationKey }),
       stored: this.#stored,
       refused: this.#refused,

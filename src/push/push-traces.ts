@@ -42,6 +42,8 @@ export interface PushSelection {
   since?: Date;
   /** Also traces refused before. */
   dead?: boolean;
+  /** Every stored trace not yet delivered to this destination, also those delivered elsewhere. */
+  all?: boolean;
   /** Also doctor's test traces, which belong in doctor's experiment rather than the app's. */
   includeDoctor?: boolean;
 }
@@ -60,7 +62,7 @@ export async function openPushTarget(config: ResolvedConfig, destination: Mlflow
 }
 
 /** Hex ids of the stored traces a push is about, oldest first. */
-export function selectForPush(store: TraceStore, selection: PushSelection): string[] {
+export function selectForPush(store: TraceStore, selection: PushSelection, destination: string): string[] {
   if (selection.ids.length > 0) {
     return selection.ids.map((id) => {
       const trace = store.get(id);
@@ -73,11 +75,15 @@ export function selectForPush(store: TraceStore, selection: PushSelection): stri
       return trace.traceId.slice(3);
     });
   }
-  const states: DeliveryState[] = ['local', 'pending', ...(selection.dead ? (['dead'] as const) : [])];
+  const states: DeliveryState[] = selection.all
+    ? ['local', 'pending', 'delivered', 'dead']
+    : ['local', 'pending', ...(selection.dead ? (['dead'] as const) : [])];
   return store.select({
     states,
     ...(selection.since && { since: selection.since }),
     ...(!selection.includeDoctor && { excludeOrigins: ['doctor'] }),
+    // Sent there already: a second push must not send it again.
+    excludeDeliveredTo: destination,
   });
 }
 

@@ -7,6 +7,7 @@ import type { HealthInfo } from './api-schemas.ts';
 import { errorAnswer } from './error-response.ts';
 import { accessLog } from './middleware/access-log/index.ts';
 import { bearerAuth } from './middleware/bearer-auth/index.ts';
+import { shutdownGuard } from './middleware/shutdown-guard/index.ts';
 import type { RequestSpan } from './middleware/request-span/index.ts';
 import { registerAgentTask } from './routes/agent-task.ts';
 import { registerChat } from './routes/chat.ts';
@@ -33,6 +34,8 @@ export interface AppDeps {
   log?: (line: string) => void;
   /** Larger JSON bodies get 413; 64 KiB by default. */
   maxBodyBytes?: number;
+  /** Aborted when shutdown's grace period ends: requests still running then get a 503. */
+  shuttingDown?: AbortSignal;
 }
 
 /** The docs page must load without a token: its assets and the API description are not secret. */
@@ -54,6 +57,7 @@ export function createApp(deps: AppDeps): ServerApp {
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}; the API is described at /docs`), 404));
 
   if (deps.log) app.use(accessLog({ log: deps.log }));
+  if (deps.shuttingDown) app.use(shutdownGuard({ signal: deps.shuttingDown }));
   if (deps.authToken) app.use(bearerAuth({ token: deps.authToken, isPublic }));
 
   registerHealth(app, deps.info);

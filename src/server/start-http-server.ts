@@ -20,15 +20,18 @@ export interface RunningHttpServer {
   close(deadlineMs: number): Promise<void>;
 }
 
+/** Time for the 503s of requests cut off by shutdown to reach their clients before the sockets close. */
+const ANSWER_FLUSH_MS = 200;
+
 /** Where the traces stand, read from the store, so a health check shows a backlog and its cause. */
 function deliveryHealth(runtime: AppRuntime): Pick<HealthInfo['tracing'], 'store' | 'delivery'> {
   const pipeline = runtime.tracing.pipeline;
   if (!pipeline) return {};
   const counts = pipeline.counts();
   const report = pipeline.report();
-  if (!report.destination) return { store: report.storePath };
+  if (!report.destination) return { store: report.storeDir };
   return {
-    store: report.storePath,
+    store: report.storeDir,
     delivery: {
       pending: counts.pending,
       dead: counts.dead,
@@ -41,7 +44,9 @@ function deliveryHealth(runtime: AppRuntime): Pick<HealthInfo['tracing'], 'store
 /** The agent's HTTP API on a port, for `serve` and for `suite --spawn`. */
 export async function startHttpServer(runtime: AppRuntime, options: HttpServerOptions): Promise<RunningHttpServer> {
   const started = Date.now();
+  const graceOver = new AbortController();
   const app = createApp({
+    shuttingDown: graceOver.signal,
     agent: runtime.agent,
     tracer: runtime.tracer,
     info: () => ({
@@ -78,11 +83,17 @@ export async function startHttpServer(runtime: AppRuntime, options: HttpServerOp
     async close(deadlineMs) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       if ('closeIdleConnections' in server) server.closeIdleConnections();
+      let cut: NodeJS.Timeout | undefined;
       const timer = setTimeout(() => {
-        if ('closeAllConnections' in server) server.closeAllConnections();
+        // Requests still running answer 503 first; the connections go once those answers are out.
+        graceOver.abort();
+        cut = setTimeout(() => {
+          if ('closeAllConnections' in server) server.closeAllConnections();
+        }, ANSWER_FLUSH_MS);
       }, deadlineMs);
       await closed;
       clearTimeout(timer);
+      clearTimeout(cut);
     },
   };
 }

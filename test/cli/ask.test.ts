@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { LocalTraceStore, summarizeTrace } from '../../src/local-store/local-trace-store.ts';
+import { summarizeTrace } from '../../src/pipeline/store/summarize-trace.ts';
+import { withStore } from '../fakes/with-store.ts';
 import { startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
 import { startFakeOpenAI } from '../fakes/fake-openai.ts';
 import type { StoredTrace } from '../fakes/trace-store.ts';
@@ -95,7 +96,7 @@ describe('otel-mlflow ask', () => {
     assert.ok(json.usage.total_tokens > 0);
     assert.equal(json.traceUrl, null, 'the local store has no UI link');
     assert.deepEqual(json.export, { exported: 1, failed: 0 });
-    assert.ok(await new LocalTraceStore(storeDir).get(json.traceId));
+    assert.ok(withStore(storeDir, (store) => store.get(json.traceId)));
   });
 
   it('reads the question from stdin when piped, and points at `traces show` for the local store', async () => {
@@ -105,7 +106,7 @@ describe('otel-mlflow ask', () => {
     assert.equal(result.code, 0, result.stdout + result.stderr);
     const traceId = traceIdIn(result);
     assert.match(result.stdout, new RegExp(`otel-mlflow traces show ${traceId}`));
-    const stored = await new LocalTraceStore(storeDir).get(traceId);
+    const stored = withStore(storeDir, (store) => store.get(traceId));
     assert.ok(stored);
     const summary = summarizeTrace(stored);
     assert.equal(summary.rootName, 'ask chat');
@@ -208,7 +209,7 @@ describe('otel-mlflow ask', () => {
       const text = Buffer.concat(output).toString();
       assert.equal(code, 130, text);
       assert.match(text, /interrupted/);
-      const stored = await new LocalTraceStore(storeDir).get(traceIdIn({ code, stdout: text, stderr: '' }));
+      const stored = withStore(storeDir, (store) => store.get(traceIdIn({ code, stdout: text, stderr: '' })));
       assert.ok(stored);
       assert.equal(summarizeTrace(stored).status, 'ERROR');
     } finally {

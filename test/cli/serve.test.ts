@@ -73,7 +73,7 @@ describe('otel-mlflow serve', () => {
         assert.equal(stopped.code, 0, stopped.stdout + stopped.stderr);
         assert.match(stopped.stdout, /offline/);
         assert.match(stopped.stdout, /created experiment 'serve-e2e'/);
-        assert.match(stopped.stdout, /traces: 3 exported, 0 failed/);
+        assert.match(stopped.stdout, /^traces: 3 delivered$/m);
 
         assert.equal(results.health.status, 200);
         assert.equal(results.health.body.llm.provider, 'offline');
@@ -273,7 +273,7 @@ describe('otel-mlflow serve', () => {
       const stopped = await serve.stop();
       assert.equal(stopped.code, 0, stopped.stdout + stopped.stderr);
       assert.match(stopped.stdout, /traces go to the local store \S+otel-mlflow\/traces \(no MLflow configured: see them with `otel-mlflow traces list`/);
-      assert.match(stopped.stdout, /traces: 1 exported, 0 failed/);
+      assert.match(stopped.stdout, /^traces: 1 kept in the local store \S+$/m);
       assert.match(stopped.stdout, /offline/);
     }
   });
@@ -296,7 +296,7 @@ describe('otel-mlflow serve', () => {
     }
   });
 
-  it('keeps answering when MLflow goes away, warns once per reason, and exits 7 with the count at shutdown', async () => {
+  it('keeps answering when MLflow goes away, warns once per reason, and exits 7 with the traces left pending on disk', async () => {
     const server = await startFakeMlflow();
     const serve = await startServe([], { MLFLOW_TRACKING_URI: server.url });
     await server.close();
@@ -308,8 +308,8 @@ describe('otel-mlflow serve', () => {
     } finally {
       const stopped = await serve.stop();
       assert.equal(stopped.code, 7, stopped.stdout + stopped.stderr);
-      assert.match(stopped.stdout, /traces: 0 exported, 3 failed/);
-      assert.equal(stopped.stderr.match(/was not exported/g)?.length, 1, 'one warning per distinct reason');
+      assert.match(stopped.stdout, /traces: 0 delivered, 3 pending in \S+ \(.*connection refused.*\); they are sent by the next otel-mlflow run with this destination or `otel-mlflow traces push`/);
+      assert.equal(stopped.stderr.match(/not delivered yet/g)?.length, 1, 'one warning per distinct reason');
     }
   });
 

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { LocalTraceStore } from '../../src/local-store/local-trace-store.ts';
+import { withStore } from '../fakes/with-store.ts';
 import { BUILTIN_QUESTIONS } from '../../src/suite/builtin-questions.ts';
 import { startFakeMlflow } from '../fakes/fake-mlflow.ts';
 import { startFakeOpenAI } from '../fakes/fake-openai.ts';
@@ -65,7 +65,7 @@ describe('otel-mlflow suite', () => {
     assertFitsIn80Columns(result.stdout);
     assert.doesNotMatch(result.stdout, /\u001b\[/, 'no colour or spinner off a terminal');
 
-    const stored = await new LocalTraceStore(storeDir).list();
+    const stored = withStore(storeDir, (store) => store.list());
     assert.equal(stored.length, total);
     assert.ok(stored.every((trace) => trace.rootName === 'POST /chat' && trace.status === 'OK'));
   });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { LocalTraceStore } from '../../src/local-store/local-trace-store.ts';
+import { saveSpans, withStore } from '../fakes/with-store.ts';
 import { startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
 import { readableSpan } from '../fakes/readable-spans.ts';
 import type { StoredTrace } from '../fakes/trace-store.ts';
@@ -21,7 +21,7 @@ interface DoctorTrace {
 
 interface PushReport {
   sent: number;
-  alreadyPresent: number;
+  pending: number;
   failed: number;
   experiment: { id: string; name: string | null; url: string | null } | null;
   traces: { traceId: string; result: string; reason: string | null; url: string | null }[];
@@ -72,7 +72,8 @@ describe('otel-mlflow traces, with traces kept by doctor in local-only mode', ()
     const summaries = JSON.parse(result.stdout) as Record<string, unknown>[];
     assert.equal(summaries.length, 3);
     for (const summary of summaries) {
-      assert.deepEqual(Object.keys(summary), ['traceId', 'startTime', 'rootName', 'status', 'spanCount', 'durationMs', 'tokens', 'requestPreview', 'responsePreview']);
+      assert.deepEqual(Object.keys(summary), ['traceId', 'startTime', 'rootName', 'status', 'spanCount', 'durationMs', 'tokens', 'requestPreview', 'responsePreview', 'delivery']);
+      assert.deepEqual(summary.delivery, { state: 'local', destination: null, origin: 'doctor', attempts: 0, lastTryAt: null, lastStatus: null, lastAnswer: null });
       const sent = doctorTraces.find((t) => t.traceId === summary.traceId)!;
       assert.ok(sent, `${String(summary.traceId)} came from doctor`);
       assert.equal(summary.rootName, 'agent_execution');
@@ -103,7 +104,8 @@ describe('otel-mlflow traces, with traces kept by doctor in local-only mode', ()
     const output = lines(result.stdout);
     assert.equal(output[0], `${trace.traceId}  agent_execution`);
     assert.match(output[1]!, /^OK · \d{4}-\d\d-\d\d \d\d:\d\d:\d\d · \S+ \S?s · 4 spans · 21 tokens \(12 in, 9 out\)$/);
-    const heads = output.filter((line) => !/^\W*(in|out):/.test(line)).slice(2);
+    assert.match(output[2]!, /^kept locally \(no destination was configured\)/);
+    const heads = output.filter((line) => !/^\W*(in|out):/.test(line)).slice(3);
     assert.match(heads[0]!, /^agent_execution  AGENT  OK  \S+ \S?s$/);
     assert.match(heads[1]!, /^├─ preprocess  PARSER  OK  \S+ \S?s$/);
     assert.match(heads[2]!, /^├─ llm_call  LLM  OK  \S+ \S?s  21 tokens \(12 in, 9 out\)$/);
@@ -166,11 +168,20 @@ describe('otel-mlflow traces, with traces kept by doctor in local-only mode', ()
       const push = (args: string[] = []) =>
         cli(['traces', 'push', ...args], { MLFLOW_TRACKING_URI: server.url, MLFLOW_EXPERIMENT_NAME_OTEL: EXPERIMENT });
 
+      it("leaves doctor's test traces out unless asked, and says so", async () => {
+        const result = await push(backend === 'sql' ? [] : ['--all']);
+        assert.equal(result.code, 0, result.stderr + result.stdout);
+        assert.match(result.stdout, /Nothing to push/);
+        assert.match(result.stdout, /3 test traces of `otel-mlflow doctor` left out: .*--include-doctor/);
+        assert.equal(server.store.traces().length, 0);
+      });
+
       it('sends every stored trace with its spans, token totals and previews, keeping the ids', async () => {
-        const result = await push(['--json']);
+        // After the OTLP push they were delivered there: a push to another server takes --all.
+        const result = await push(['--json', '--include-doctor', ...(backend === 'sql' ? [] : ['--all'])]);
         assert.equal(result.code, 0, result.stderr + result.stdout);
         const report = JSON.parse(result.stdout) as PushReport;
-        assert.deepEqual([report.sent, report.alreadyPresent, report.failed], [3, 0, 0]);
+        assert.deepEqual([report.sent, report.pending, report.failed], [3, 0, 0]);
         const experiment = server.store.experimentByName(EXPERIMENT);
         assert.ok(experiment, 'the experiment was created');
         assert.equal(report.experiment?.id, experiment.experimentId);
@@ -190,57 +201,63 @@ describe('otel-mlflow traces, with traces kept by doctor in local-only mode', ()
         }
       });
 
-      it('a second push finds them all already present and changes nothing in MLflow', async () => {
+      it('a second push finds nothing left to send and changes nothing in MLflow', async () => {
         const before = new Map(server.store.traces().map((t) => [t.info.trace_id, { spans: t.spans.length, tokens: tokenTotal(t) }]));
         const writes = server.requests.filter((r) => r.method !== 'GET').length;
-        const result = await push();
+        const result = await push(['--include-doctor', '--all']);
         assert.equal(result.code, 0, result.stderr + result.stdout);
-        assert.match(result.stdout, /0 sent, 3 already present, 0 failed\./);
-        for (const trace of doctorTraces) {
-          assert.match(result.stdout, new RegExp(`already present\\s+${trace.traceId}`));
-          assert.match(result.stdout, new RegExp(`selectedEvaluationId=${trace.traceId}`), 'the link is printed');
-        }
+        assert.match(result.stdout, /Nothing to push/);
         const afterPush = new Map(server.store.traces().map((t) => [t.info.trace_id, { spans: t.spans.length, tokens: tokenTotal(t) }]));
         assert.deepEqual(afterPush, before, 'span counts and token totals unchanged');
         assert.equal(server.requests.filter((r) => r.method !== 'GET').length, writes, 'nothing was sent again');
+        const listed = await cli(['traces', 'list', '--status', 'delivered', '--json']);
+        assert.equal((JSON.parse(listed.stdout) as unknown[]).length, 3);
       });
     });
   }
 
   it('traces push reports a trace MLflow refuses as failed, with the server\'s reason, and exits 7', async () => {
     const dir = join(storeDir, '..', 'refused');
-    const store = new LocalTraceStore(dir);
     const good = readableSpan({ traceId: 'a'.repeat(32), spanId: 'a'.repeat(16), name: 'good', statusCode: 1 });
     // MLflow 3.11+ refuses a span without an id.
     const bad = readableSpan({ traceId: 'b'.repeat(32), spanId: '0'.repeat(16), name: 'bad', statusCode: 1 });
-    await store.save([good]);
-    await store.save([bad]);
+    withStore(dir, (store) => {
+      saveSpans(store, [good]);
+      saveSpans(store, [bad]);
+    });
     const server = await startFakeMlflow({ version: '3.14.1.dev0' });
     try {
       const env = { OTEL_MLFLOW_STORE_DIR: dir, MLFLOW_TRACKING_URI: server.url };
       const result = await runCli(['traces', 'push', '--json'], { env });
       assert.equal(result.code, 7, result.stderr + result.stdout);
       const report = JSON.parse(result.stdout) as PushReport;
-      assert.deepEqual([report.sent, report.alreadyPresent, report.failed], [1, 0, 1]);
+      assert.deepEqual([report.sent, report.pending, report.failed], [1, 0, 1]);
       const failed = report.traces.find((t) => t.result === 'failed')!;
       assert.equal(failed.traceId, `tr-${'b'.repeat(32)}`);
       assert.match(failed.reason ?? '', /HTTP 422.*Cannot convert OpenTelemetry span/);
       assert.equal(failed.url, null);
 
-      const human = await runCli(['traces', 'push'], { env });
+      const again = await runCli(['traces', 'push'], { env });
+      assert.equal(again.code, 0, again.stderr + again.stdout);
+      assert.match(again.stdout, /1 trace were refused before: add --dead/);
+      const human = await runCli(['traces', 'push', '--dead'], { env });
       assert.equal(human.code, 7);
-      assert.match(human.stdout, new RegExp(`failed\\s+tr-${'b'.repeat(32)}: HTTP 422`));
-      assert.match(human.stdout, /0 sent, 1 already present, 1 failed\./);
+      assert.match(human.stdout, new RegExp(`HTTP 422.*Cannot convert OpenTelemetry span.*: tr-${'b'.repeat(32)}`));
+      assert.match(human.stdout, /0 sent, 0 still pending, 1 refused\./);
+      const listed = await runCli(['traces', 'list', '--status', 'dead', '--json'], { env });
+      assert.deepEqual((JSON.parse(listed.stdout) as { traceId: string }[]).map((t) => t.traceId), [`tr-${'b'.repeat(32)}`]);
     } finally {
       await server.close();
     }
   });
 
-  it('traces prune --older-than 0m empties the store and says how many it deleted', async () => {
+  it('traces prune --older-than 0m deletes the delivered traces, after a dry run that deletes nothing', async () => {
+    const dry = await cli(['traces', 'prune', '--older-than', '0m', '--dry-run']);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, /Would delete 3 delivered traces/);
     const result = await cli(['traces', 'prune', '--older-than', '0m']);
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /Deleted 3 traces/);
-    assert.deepEqual((await readdir(storeDir)).filter((name) => name.endsWith('.json')), []);
+    assert.match(result.stdout, /Deleted 3 delivered traces/);
     const empty = await cli(['traces', 'list']);
     assert.equal(empty.code, 0);
     assert.match(empty.stdout, new RegExp(`No traces in ${storeDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));

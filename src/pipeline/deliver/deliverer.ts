@@ -192,6 +192,8 @@ export class Deliverer {
       }
       case 'retry': {
         this.#store.release(batch, outcome);
+        // They are pending again: a drain must wait for them, not take the empty claim before for the end.
+        this.#idle = false;
         this.#failuresInARow++;
         const delayMs = outcome.retryAfterMs ?? backoffDelay(this.#failuresInARow, this.#random, this.#backoff);
         this.#pausedUntil = Math.max(this.#pausedUntil, Date.now() + delayMs);

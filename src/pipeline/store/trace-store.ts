@@ -81,6 +81,8 @@ export interface SelectFilter {
   states: readonly DeliveryState[];
   /** Leave out traces of these origins (doctor's test traces, unless asked for). */
   excludeOrigins?: readonly string[];
+  /** Leave out traces already delivered to this destination. */
+  excludeDeliveredTo?: string;
 }
 
 export type StateCounts = Record<DeliveryState, number>;
@@ -242,15 +244,18 @@ export class TraceStore {
       for (const row of candidates) {
         // One trace larger than the limit still goes, alone: the server decides whether it is too large.
         if (claimed.length > 0 && bytes + row.bytes > limits.maxBytes) break;
+        const spans = parseSpans(row.spans);
+        if (!spans) {
+          // Damaged on disk (by hand, or by a disk fault): kept for a person to look at, never sent.
+          this.#statement(`UPDATE traces SET state = 'dead', last_try_ms = ?, last_answer = ? WHERE trace_id = ?`).run(
+            now,
+            'the stored record is damaged (its spans are not readable JSON) and cannot be sent',
+            row.trace_id,
+          );
+          continue;
+        }
         bytes += row.bytes;
-        claimed.push({
-          hex: row.trace_id,
-          traceId: mlflowTraceId(row.trace_id),
-          version: row.version,
-          spans: JSON.parse(row.spans) as LocalSpan[],
-          bytes: row.bytes,
-          attempts: row.attempts,
-        });
+        claimed.push({ hex: row.trace_id, traceId: mlflowTraceId(row.trace_id), version: row.version, spans, bytes: row.bytes, attempts: row.attempts });
       }
       // Counted as a try when it starts: a process that dies mid-request leaves a trace the next try
       // must look up before sending it again.
@@ -314,6 +319,10 @@ export class TraceStore {
       where.push(`origin NOT IN (${filter.excludeOrigins.map(() => '?').join(', ')})`);
       params.push(...filter.excludeOrigins);
     }
+    if (filter.excludeDeliveredTo !== undefined) {
+      where.push(`NOT (state = 'delivered' AND destination = ?)`);
+      params.push(filter.excludeDeliveredTo);
+    }
     const rows = this.#db.prepare(`SELECT trace_id FROM traces WHERE ${where.join(' AND ')} ORDER BY start_ms`).all(...params);
     return rows.map((row) => String(row.trace_id));
   }
@@ -359,12 +368,14 @@ export class TraceStore {
     }
     const row = rows[0];
     if (!row) return undefined;
-    return {
-      traceId: mlflowTraceId(row.trace_id),
-      savedAt: new Date(row.saved_ms).toISOString(),
-      spans: JSON.parse(row.spans) as LocalSpan[],
-      delivery: toDelivery(row),
-    };
+    const spans = parseSpans(row.spans);
+    if (!spans) {
+      throw new ExpectedError(`the stored record of ${mlflowTraceId(row.trace_id)} in ${this.path} is damaged: its spans are not readable JSON`, {
+        exitCode: ExitCode.internal,
+        hint: 'it was changed by hand or by a disk fault; `otel-mlflow traces prune --undelivered` with a cutoff after it deletes it',
+      });
+    }
+    return { traceId: mlflowTraceId(row.trace_id), savedAt: new Date(row.saved_ms).toISOString(), spans, delivery: toDelivery(row) };
   }
 
   /** The delivery state of one trace, by its 32 hex digits. */
@@ -425,7 +436,7 @@ export class TraceStore {
       | { spans: string; state: DeliveryState }
       | undefined;
     if (existing) {
-      const spans = mergeSpans(JSON.parse(existing.spans) as LocalSpan[], trace.spans);
+      const spans = mergeSpans(parseSpans(existing.spans) ?? [], trace.spans);
       const merged = JSON.stringify(spans);
       // A late span makes a delivered trace pending again: OTLP ingest upserts by span id.
       const state = existing.state === 'delivered' && trace.destination ? 'pending' : existing.state;
@@ -501,6 +512,15 @@ export class TraceStore {
       if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
       throw error;
     }
+  }
+}
+
+function parseSpans(text: string): LocalSpan[] | undefined {
+  try {
+    const spans = JSON.parse(text) as unknown;
+    return Array.isArray(spans) && spans.length > 0 ? (spans as LocalSpan[]) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,0 +1,1 @@
+export { shutdownGuard, type ShutdownGuardOptions } from './shutdown-guard.ts';

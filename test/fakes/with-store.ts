@@ -1,0 +1,18 @@
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { toLocalSpan } from '../../src/pipeline/store/span-codec.ts';
+import { TraceStore } from '../../src/pipeline/store/trace-store.ts';
+
+/** Opens the store a command used, reads it, and closes it again (the command may run again next). */
+export function withStore<T>(dir: string, read: (store: TraceStore) => T): T {
+  const store = TraceStore.open(dir);
+  try {
+    return read(store);
+  } finally {
+    store.close();
+  }
+}
+
+/** Puts SDK spans into the store as a command in local-only mode would have. */
+export function saveSpans(store: TraceStore, spans: ReadableSpan[], origin = 'ask'): void {
+  store.write([{ spans: spans.map(toLocalSpan), origin }]);
+}

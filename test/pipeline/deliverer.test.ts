@@ -1,0 +1,226 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { DatabaseSync } from 'node:sqlite';
+import { createAuthProvider } from '../../src/mlflow/auth.ts';
+import { createMlflowHttp } from '../../src/mlflow/http.ts';
+import { Deliverer, type DeliveryEvent } from '../../src/pipeline/deliver/deliverer.ts';
+import { otlpDestination } from '../../src/pipeline/destinations/otlp-destination.ts';
+import { toLocalSpan } from '../../src/pipeline/store/span-codec.ts';
+import type { LocalSpan } from '../../src/pipeline/store/stored-trace.ts';
+import { TraceStore } from '../../src/pipeline/store/trace-store.ts';
+import { startFakeMlflow, type MlflowVersion } from '../fakes/fake-mlflow.ts';
+import { startFaultyProxy, type FaultyProxy } from '../fakes/faulty-proxy.ts';
+import { decodeOtlpProtobuf } from '../fakes/otlp-decode.ts';
+import { chatTrace, memoryTracer } from '../tracing/span-fixtures.ts';
+
+const DEST = 'mlflow test experiment';
+/** Fast backoff: the behaviour is the same, the tests need not wait out real-world delays. */
+const QUICK = { baseMs: 20, maxMs: 200 };
+
+let root: string;
+let dirs = 0;
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'otel-mlflow-deliver-'));
+});
+after(() => rm(root, { recursive: true, force: true }));
+
+function chatTraces(count: number): LocalSpan[][] {
+  const { tracer, finished } = memoryTracer();
+  for (let i = 0; i < count; i++) chatTrace(tracer);
+  return [...Map.groupBy(finished().map(toLocalSpan), (span) => span.traceId).values()];
+}
+
+function openStore(dir = join(root, `s${++dirs}`)): TraceStore {
+  return TraceStore.open(dir);
+}
+
+function fill(store: TraceStore, traces: LocalSpan[][]): string[] {
+  store.write(traces.map((spans) => ({ spans, origin: 'test', destination: DEST })));
+  return traces.map((spans) => spans[0]!.traceId);
+}
+
+async function mlflowBehind(version: MlflowVersion) {
+  const server = await startFakeMlflow({ version });
+  const experimentId = server.createExperiment('deliver');
+  const proxy = await startFaultyProxy(server.url);
+  return { server, experimentId, proxy, close: async () => (await proxy.close(), await server.close()) };
+}
+
+function destinationAt(proxy: FaultyProxy, experimentId: string, timeoutMs = 5_000) {
+  const http = createMlflowHttp({ baseUrl: proxy.url, auth: createAuthProvider({ kind: 'none' }), timeoutMs });
+  return otlpDestination({ key: DEST, description: 'the fake', http, path: '/v1/traces', headers: { 'x-mlflow-experiment-id': experimentId }, encoding: 'protobuf', gzip: false });
+}
+
+/** Trace ids (hex) of every span the proxy saw in successful OTLP posts, one entry per trace per request. */
+function tracesAccepted(proxy: FaultyProxy): string[] {
+  return proxy.requests
+    .filter((r) => r.path === '/v1/traces' && r.status === 200)
+    .flatMap((r) => [...new Set(decodeOtlpProtobuf(r.body).flatMap((rs) => rs.spans.map((s) => s.traceId.toString('hex'))))]);
+}
+
+describe('Deliverer', () => {
+  it('sends many traces per request and marks each delivered, exactly once', async () => {
+    const fake = await mlflowBehind('3.14.1.dev0');
+    const store = openStore();
+    try {
+      const ids = fill(store, chatTraces(50));
+      const deliverer = new Deliverer({ store, destination: destinationAt(fake.proxy, fake.experimentId), backoff: QUICK });
+      await deliverer.drain({ deadlineMs: 10_000 });
+      deliverer.stop();
+      assert.deepEqual(store.counts(DEST), { local: 0, pending: 0, delivered: 50, dead: 0 });
+      assert.equal(fake.server.store.traces(fake.experimentId).length, 50);
+      assert.ok(fake.proxy.requests.length <= 2, `50 traces in ${fake.proxy.requests.length} requests`);
+      assert.deepEqual(tracesAccepted(fake.proxy).sort(), [...ids].sort());
+    } finally {
+      store.close();
+      await fake.close();
+    }
+  });
+
+  for (const version of ['3.8.1', '3.14.1.dev0'] as const) {
+    it(`MLflow ${version}: one bad trace in a batch is dead-lettered alone, with the server's answer; the rest land`, async () => {
+      const fake = await mlflowBehind(version);
+      const store = openStore();
+      try {
+        const traces = chatTraces(9);
+        const [bad] = chatTraces(1);
+        // An empty span id: MLflow 3.11+ refuse the whole request for it, older servers store it.
+        const broken = bad!.map((span, i) => (i === 0 ? { ...span, spanId: '0000000000000000' } : span));
+        fill(store, [...traces.slice(0, 4), broken, ...traces.slice(4)]);
+        const deliverer = new Deliverer({ store, destination: destinationAt(fake.proxy, fake.experimentId), backoff: QUICK });
+        await deliverer.drain({ deadlineMs: 10_000 });
+        deliverer.stop();
+        const landed = fake.server.store.traces(fake.experimentId).map((t) => t.info.trace_id);
+        for (const spans of traces) assert.ok(landed.includes(`tr-${spans[0]!.traceId}`));
+        if (version === '3.14.1.dev0') {
+          assert.deepEqual(store.counts(DEST), { local: 0, pending: 0, delivered: 9, dead: 1 });
+          const dead = store.deliveryOf(broken[0]!.traceId)!;
+          assert.equal(dead.state, 'dead');
+          assert.equal(dead.lastStatus, 422);
+          assert.match(dead.lastAnswer ?? '', /Cannot convert OpenTelemetry span to MLflow span/);
+        } else {
+          assert.deepEqual(store.counts(DEST), { local: 0, pending: 0, delivered: 10, dead: 0 });
+        }
+      } finally {
+        store.close();
+        await fake.close();
+      }
+    });
+  }
+
+  it('keeps traces pending while MLflow is down, and delivers every one exactly once when it is back', async () => {
+    const fake = await mlflowBehind('3.14.1.dev0');
+    const store = openStore();
+    const events: DeliveryEvent[] = [];
+    try {
+      await fake.proxy.down();
+      const ids = fill(store, chatTraces(20));
+      const deliverer = new Deliverer({ store, destination: destinationAt(fake.proxy, fake.experimentId), backoff: QUICK, onEvent: (e) => events.push(e) });
+      deliverer.start();
+      await deliverer.drain({ deadlineMs: 10_000, maxConsecutiveFailures: 3 });
+      assert.equal(store.counts(DEST).pending, 20, 'nothing dropped while the server is down');
+      assert.match(store.deliveryOf(ids[0]!)?.lastAnswer ?? '', /refused|ECONNREFUSED|fetch failed/i);
+      fill(store, chatTraces(5));
+      await fake.proxy.up();
+      await deliverer.drain({ deadlineMs: 10_000 });
+      deliverer.stop();
+      assert.deepEqual(store.counts(DEST), { local: 0, pending: 0, delivered: 25, dead: 0 });
+      assert.equal(fake.server.store.traces(fake.experimentId).length, 25);
+      const accepted = tracesAccepted(fake.proxy);
+      assert.equal(new Set(accepted).size, accepted.length, 'no trace sent twice');
+      assert.ok(events.some((e) => e.kind === 'retry'));
+    } finally {
+      store.close();
+      await fake.close();
+    }
+  });
+
+  for (const status of [503, 429]) {
+    it(`waits as long as Retry-After says on ${status}, then delivers`, async () => {
+      const fake = await mlflowBehind('3.14.1.dev0');
+      const store = openStore();
+      try {
+        fill(store, chatTraces(3));
+        fake.proxy.mode = { kind: 'answer', status, retryAfter: '1', times: 1 };
+        const deliverer = new Deliverer({ store, destination: destinationAt(fake.proxy, fake.experimentId), backoff: QUICK });
+        await deliverer.drain({ deadlineMs: 10_000 });
+        deliverer.stop();
+        assert.equal(store.counts(DEST).delivered, 3);
+        const [refused, retried] = fake.proxy.requests;
+        assert.equal(refused?.status, status);
+        assert.ok(retried && retried.at - refused.at >= 900, `retried after ${retried && retried.at - refused.at} ms`);
+      } finally {
+        store.close();
+        await fake.close();
+      }
+    });
+  }
+
+  it('gives up on a request that hangs past the timeout and delivers on the next try', async () => {
+    const fake = await mlflowBehind('3.14.1.dev0');
+    const store = openStore();
+    try {
+      fill(store, chatTraces(2));
+      fake.proxy.mode = { kind: 'hang' };
+      const deliverer = new Deliverer({ store, destination: destinationAt(fake.proxy, fake.experimentId, 200), backoff: QUICK });
+      deliverer.start();
+      await deliverer.drain({ deadlineMs: 5_000, maxConsecutiveFailures: 1 });
+      assert.match(store.deliveryOf(store.list()[0]!.traceId.slice(3))?.lastAnswer ?? '', /No answer from 127\.0\.0\.1:\d+ within 0\.2 s/);
+      fake.proxy.mode = { kind: 'pass' };
+      await deliverer.drain({ deadlineMs: 10_000 });
+      deliverer.stop();
+      assert.equal(store.counts(DEST).delivered, 2);
+      assert.equal(fake.server.store.traces(fake.experimentId).length, 2);
+    } finally {
+      store.close();
+      await fake.close();
+    }
+  });
+
+  it('two processes sharing one store never send the same trace twice', async () => {
+    const fake = await mlflowBehind('3.14.1.dev0');
+    const dir = join(root, 'shared');
+    const first = openStore(dir);
+    const second = openStore(dir);
+    try {
+      const ids = fill(first, chatTraces(120));
+      const deliverers = [first, second].map(
+        (store) => new Deliverer({ store, destination: { ...destinationAt(fake.proxy, fake.experimentId), maxTracesPerRequest: 7 }, backoff: QUICK }),
+      );
+      await Promise.all(deliverers.map((d) => d.drain({ deadlineMs: 20_000 })));
+      for (const d of deliverers) d.stop();
+      assert.equal(first.counts(DEST).delivered, 120);
+      const accepted = tracesAccepted(fake.proxy);
+      assert.deepEqual([...accepted].sort(), [...ids].sort(), 'each trace sent exactly once');
+      assert.ok(deliverers.every((d) => d.stats.delivered > 0), 'both took part');
+    } finally {
+      first.close();
+      second.close();
+      await fake.close();
+    }
+  });
+
+  it('dead-letters a record torn on disk with the reason, and delivers the others', async () => {
+    const fake = await mlflowBehind('3.14.1.dev0');
+    const dir = join(root, 'torn');
+    const store = openStore(dir);
+    try {
+      const [torn, ...rest] = fill(store, chatTraces(3));
+      const db = new DatabaseSync(store.path);
+      db.prepare('UPDATE traces SET spans = substr(spans, 1, 40) WHERE trace_id = ?').run(torn!);
+      db.close();
+      const deliverer = new Deliverer({ store, destination: destinationAt(fake.proxy, fake.experimentId), backoff: QUICK });
+      await deliverer.drain({ deadlineMs: 10_000 });
+      deliverer.stop();
+      assert.equal(store.deliveryOf(torn!)?.state, 'dead');
+      assert.match(store.deliveryOf(torn!)?.lastAnswer ?? '', /damaged/);
+      for (const id of rest) assert.equal(store.deliveryOf(id)?.state, 'delivered');
+    } finally {
+      store.close();
+      await fake.close();
+    }
+  });
+});

@@ -1,0 +1,217 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { AuthSettings, ResolvedConfig } from '../../src/config/types.ts';
+import { createAuthProvider } from '../../src/mlflow/auth.ts';
+import { createMlflowHttp, type MlflowHttp } from '../../src/mlflow/http.ts';
+import { capabilitiesFor } from '../../src/mlflow/server-info.ts';
+import { startTracing } from '../../src/tracing/bootstrap.ts';
+import { chooseExportPlan, type ExportPlan } from '../../src/tracing/export-plan.ts';
+import type { PipelineReport } from '../../src/pipeline/trace-pipeline.ts';
+import { startFakeDatabricks } from '../fakes/fake-databricks.ts';
+import { MLFLOW_VERSIONS, startFakeMlflow } from '../fakes/fake-mlflow.ts';
+import { chatTrace } from '../tracing/span-fixtures.ts';
+
+let root: string;
+let stores = 0;
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'otel-mlflow-destinations-'));
+});
+after(() => rm(root, { recursive: true, force: true }));
+
+const NONE: AuthSettings = { kind: 'none' };
+
+function httpFor(url: string, auth: AuthSettings = NONE): MlflowHttp {
+  return createMlflowHttp({ baseUrl: url, auth: createAuthProvider(auth, { host: url }) });
+}
+
+/** Real spans through the one tracer provider and the whole pipeline (store, deliverer, destination). */
+async function deliverChatTraces(plan: ExportPlan, count: number, options: { session?: string; batches?: number } = {}): Promise<PipelineReport> {
+  const tracing = await startTracing({ plan, destinationKey: 'test destination', storeDir: join(root, `store-${++stores}`), origin: 'test', serviceName: 'test' });
+  for (let batch = 0; batch < (options.batches ?? 1); batch++) {
+    for (let i = 0; i < count; i++) chatTrace(tracing.tracer, options);
+    await tracing.flush(10_000);
+  }
+  return (await tracing.shutdown(10_000))!;
+}
+
+function configFor(uri: string, overrides: Partial<Pick<ResolvedConfig, 'exportPath' | 'otlpEncoding'>> = {}): ResolvedConfig {
+  const source = { kind: 'default' } as const;
+  return {
+    destination: { kind: 'mlflow', trackingUri: { value: uri, source } },
+    auth: NONE,
+    experiment: { kind: 'name', name: { value: 'x', source } },
+    exportPath: { value: 'auto', source },
+    otlpEncoding: { value: 'protobuf', source },
+    serviceName: { value: 'test', source },
+    resourceAttributes: { value: {}, source },
+    openai: {},
+    llm: { captureContent: { value: true, source } },
+    storeDir: { value: '/nonexistent/otel-mlflow-store', source },
+    storeMaxBytes: { value: 1e9, source },
+    tracing: { disabled: { value: false, source }, sampler: { value: 'parentbased_always_on', source } },
+    files: {},
+    entries: [],
+    ...overrides,
+  };
+}
+
+describe('OTLP export to each MLflow version', () => {
+  for (const version of MLFLOW_VERSIONS) {
+    it(`MLflow ${version}: many traces per request, JSON only where the server takes it, stored intact`, async () => {
+      const server = await startFakeMlflow({ version });
+      try {
+        const experimentId = server.createExperiment('exp');
+        const http = httpFor(server.url);
+        const config = configFor(server.url, { otlpEncoding: { value: 'json', source: { kind: 'default' } } });
+        const plan = await chooseExportPlan({ config, http, experimentId, capabilities: capabilitiesFor(version) });
+        assert.equal(plan.kind, 'otlp');
+        assert.ok(plan.kind === 'otlp');
+        const report = await deliverChatTraces(plan, 5, { session: 'sess-1' });
+        assert.deepEqual([report.delivered, report.pending, report.dead], [5, 0, 0]);
+        const posts = server.requests.filter((r) => r.method === 'POST' && r.path === '/v1/traces' && r.headers['x-mlflow-experiment-id'] === experimentId);
+        assert.equal(posts.length, 1, 'five traces in one request');
+        const jsonAccepted = capabilitiesFor(version).otlpJson;
+        for (const post of posts) {
+          assert.equal(post.headers['content-type'], jsonAccepted ? 'application/json' : 'application/x-protobuf');
+          assert.equal(post.headers['content-encoding'], version === '3.6.0' ? undefined : 'gzip');
+        }
+        const traces = server.store.traces(experimentId);
+        assert.equal(traces.length, 5);
+        for (const trace of traces) {
+          assert.equal(trace.info.state, 'OK');
+          assert.equal(trace.info.request_preview !== undefined, true);
+          assert.deepEqual(trace.spans.map((s) => s.name).sort(), ['agent', 'calculator', 'llm']);
+          const llm = trace.spans.find((s) => s.name === 'llm')!;
+          assert.equal(llm.attributes['mlflow.spanType'], 'LLM', 'span types are plain strings, searchable');
+        }
+      } finally {
+        await server.close();
+      }
+    });
+
+    it(`MLflow ${version}: an unknown experiment is a dead letter with the server's reason`, async () => {
+      const server = await startFakeMlflow({ version });
+      try {
+        const http = httpFor(server.url);
+        const report = await deliverChatTraces({ kind: 'otlp', http, experimentId: '999999', encoding: 'protobuf', gzip: false, notes: [] }, 1);
+        assert.equal(report.dead, 1);
+        assert.equal(report.deadLetters[0]!.status, capabilitiesFor(version).unknownExperimentStatus);
+        assert.match(report.deadLetters[0]!.answer, /No Experiment with id=999999 exists/);
+      } finally {
+        await server.close();
+      }
+    });
+  }
+});
+
+describe('REST export', () => {
+  for (const backend of ['sql', 'file'] as const) {
+    it(`logs a trace that MLflow (${backend} store) shows with spans, previews and token usage`, async () => {
+      const server = await startFakeMlflow({ version: '3.8.1', backend });
+      try {
+        const experimentId = server.createExperiment('rest');
+        const report = await deliverChatTraces({ kind: 'rest', http: httpFor(server.url), experimentId, artifactUpload: 'mlflow-artifacts', notes: [] }, 1, { session: 's-9' });
+        assert.equal(report.delivered, 1, JSON.stringify(report));
+        const [trace] = server.store.traces(experimentId);
+        assert.ok(trace);
+        assert.equal(trace.loggedVia, 'rest');
+        assert.equal(trace.info.request_preview, 'What is 2+2?');
+        assert.equal(trace.info.response_preview, 'It is 4.');
+        assert.equal(JSON.parse(trace.info.trace_metadata!['mlflow.trace.tokenUsage']!).total_tokens, 17);
+        assert.equal(trace.info.trace_metadata!['mlflow.trace.session'], 's-9');
+        assert.deepEqual(trace.spans.map((s) => s.name).sort(), ['agent', 'calculator', 'llm']);
+      } finally {
+        await server.close();
+      }
+    });
+  }
+
+  it('keeps working when the OAuth token expires mid-run (Databricks)', async () => {
+    const client = { clientId: 'sp-1', clientSecret: 'secret-value-0123456789' };
+    const workspace = await startFakeDatabricks({ oauth: client });
+    try {
+      const experimentId = workspace.createExperiment('/Users/sp/rest');
+      const auth: AuthSettings = {
+        kind: 'databricks-oauth-m2m',
+        clientId: { value: client.clientId, source: { kind: 'default' } },
+        clientSecret: { value: client.clientSecret, source: { kind: 'default' } },
+      };
+      const http = httpFor(workspace.url, auth);
+      const tracing = await startTracing({
+        plan: { kind: 'rest', http, experimentId, artifactUpload: 'databricks-signed-url', notes: [] },
+        destinationKey: 'databricks',
+        storeDir: join(root, `store-${++stores}`),
+        origin: 'test',
+        serviceName: 'test',
+      });
+      chatTrace(tracing.tracer);
+      await tracing.flush(10_000);
+      workspace.expireAllTokens();
+      chatTrace(tracing.tracer);
+      const report = (await tracing.shutdown(10_000))!;
+      assert.deepEqual(report.deadLetters, []);
+      assert.equal(report.delivered, 2);
+      assert.equal(workspace.issuedTokens.length, 2, 'a fresh token after the first expired');
+      assert.equal(workspace.store.traces(experimentId).length, 2);
+      assert.equal(workspace.uploads.length, 2);
+    } finally {
+      await workspace.close();
+    }
+  });
+});
+
+describe('tracing bootstrap', () => {
+  it("reports on shutdown what was delivered and the server's reason for the rest", async () => {
+    const server = await startFakeMlflow({ version: '3.14.1.dev0' });
+    try {
+      const http = httpFor(server.url);
+      const plan: ExportPlan = { kind: 'otlp', http, experimentId: '424242', encoding: 'protobuf', gzip: true, notes: [] };
+      const storeDir = join(root, `store-${++stores}`);
+      const tracing = await startTracing({ plan, destinationKey: 'x', storeDir, origin: 'test', serviceName: 'bootstrap-test' });
+      chatTrace(tracing.tracer);
+      const report = (await tracing.shutdown(5_000))!;
+      assert.equal(report.delivered, 0);
+      assert.equal(report.dead, 1);
+      assert.equal(report.deadLetters[0]!.status, 404);
+      assert.match(report.deadLetters[0]!.answer, /No Experiment with id=424242/);
+      await assert.rejects(async () => {
+        const again = await startTracing({ plan, destinationKey: 'x', storeDir, origin: 'test', serviceName: 'x' });
+        await startTracing({ plan, destinationKey: 'x', storeDir, origin: 'test', serviceName: 'y' }).finally(() => again.shutdown(1000));
+      }, /one tracer provider/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('with OTEL_SDK_DISABLED records nothing and stores nothing', async () => {
+    const storeDir = join(root, `store-${++stores}`);
+    const tracing = await startTracing({ plan: { kind: 'local', dir: storeDir, notes: [] }, destinationKey: undefined, storeDir, origin: 'test', serviceName: 'x', disabled: true });
+    const span = tracing.tracer.startSpan('nothing');
+    assert.equal(span.isRecording(), false);
+    span.end();
+    assert.equal(tracing.pipeline, undefined);
+    assert.equal(await tracing.shutdown(), undefined);
+  });
+
+  it('honours OTEL_TRACES_SAMPLER: always_off records nothing, traceidratio 0 nothing, parent-based follows the caller', async () => {
+    const { createSampler } = await import('../../src/tracing/bootstrap.ts');
+    const { SamplingDecision } = await import('@opentelemetry/sdk-trace');
+    const { context, trace, TraceFlags, ROOT_CONTEXT } = await import('@opentelemetry/api');
+    const id = '0af7651916cd43dd8448eb211c80319c';
+    const decide = (name: Parameters<typeof createSampler>[0], parentSampled?: boolean) => {
+      const parent =
+        parentSampled === undefined
+          ? ROOT_CONTEXT
+          : trace.setSpanContext(context.active(), { traceId: id, spanId: 'b7ad6b7169203331', traceFlags: parentSampled ? TraceFlags.SAMPLED : TraceFlags.NONE, isRemote: true });
+      return createSampler(name).shouldSample(parent, id, 'x', 0, {}, []).decision;
+    };
+    assert.equal(decide({ name: 'always_off' }), SamplingDecision.NOT_RECORD);
+    assert.equal(decide({ name: 'traceidratio', arg: 0 }), SamplingDecision.NOT_RECORD);
+    assert.equal(decide({ name: 'traceidratio', arg: 1 }), SamplingDecision.RECORD_AND_SAMPLED);
+    assert.equal(decide({ name: 'parentbased_always_on' }, false), SamplingDecision.NOT_RECORD);
+    assert.equal(decide({ name: 'parentbased_always_off' }, true), SamplingDecision.RECORD_AND_SAMPLED);
+  });
+});
