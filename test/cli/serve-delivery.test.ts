@@ -35,25 +35,28 @@ describe('serve delivers through the store', () => {
     const server = await startFakeMlflow({ version: '3.14.1.dev0' });
     const proxy = await startFaultyProxy(server.url);
     const storeDir = await mkdtemp(join(tmpdir(), 'otel-mlflow-serve-delivery-'));
-    const serve = await startServe([], { MLFLOW_TRACKING_URI: proxy.url, MLFLOW_EXPERIMENT_NAME: EXPERIMENT, OTEL_MLFLOW_STORE_DIR: storeDir });
     try {
-      const experimentId = server.store.experimentByName(EXPERIMENT)!.experimentId;
-      const before = await ask(serve, 3);
-      await proxy.down();
-      const during = await ask(serve, 5);
-      await until(() => /not delivered yet/.test(serve.output()), 'serve warns');
-      const health = (await (await fetch(`${serve.url}/`)).json()) as { tracing: { delivery: { pending: number; last_error: { answer: string } | null } } };
-      assert.ok(health.tracing.delivery.pending >= 1, JSON.stringify(health));
-      assert.match(health.tracing.delivery.last_error?.answer ?? '', /connection refused/);
-      await proxy.up();
-      const after = await ask(serve, 2);
-      const wanted = [...before, ...during, ...after];
-      await until(() => wanted.every((id) => server.store.getTrace(id)), 'every trace is in MLflow');
-      assert.equal(server.store.traces(experimentId).length, wanted.length, 'each exactly once');
+      const serve = await startServe([], { MLFLOW_TRACKING_URI: proxy.url, MLFLOW_EXPERIMENT_NAME: EXPERIMENT, OTEL_MLFLOW_STORE_DIR: storeDir });
+      try {
+        const experimentId = server.store.experimentByName(EXPERIMENT)!.experimentId;
+        const before = await ask(serve, 3);
+        await proxy.down();
+        const during = await ask(serve, 5);
+        await until(() => /not delivered yet/.test(serve.output()), 'serve warns');
+        const health = (await (await fetch(`${serve.url}/`)).json()) as { tracing: { delivery: { pending: number; last_error: { answer: string } | null } } };
+        assert.ok(health.tracing.delivery.pending >= 1, JSON.stringify(health));
+        assert.match(health.tracing.delivery.last_error?.answer ?? '', /127\.0\.0\.1:\d+ .*for POST \/v1\/traces/);
+        await proxy.up();
+        const after = await ask(serve, 2);
+        const wanted = [...before, ...during, ...after];
+        await until(() => wanted.every((id) => server.store.getTrace(id)), 'every trace is in MLflow');
+        assert.equal(server.store.traces(experimentId).length, wanted.length, 'each exactly once');
+      } finally {
+        const stopped = await serve.stop();
+        assert.equal(stopped.code, 0, stopped.stdout + stopped.stderr);
+        assert.match(stopped.stdout, /^traces: 10 delivered$/m);
+      }
     } finally {
-      const stopped = await serve.stop();
-      assert.equal(stopped.code, 0, stopped.stdout + stopped.stderr);
-      assert.match(stopped.stdout, /^traces: 10 delivered$/m);
       await proxy.close();
       await server.close();
       await rm(storeDir, { recursive: true, force: true });

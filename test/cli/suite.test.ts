@@ -137,7 +137,8 @@ describe('otel-mlflow suite', () => {
     );
     assert.equal(json.verify.source, 'local');
     assert.equal(json.verify.found, BUILTIN_QUESTIONS.length);
-    assert.deepEqual(json.export, { exported: BUILTIN_QUESTIONS.length, failed: 0, reasons: [] });
+    assert.deepEqual(json.export, { exported: BUILTIN_QUESTIONS.length, pending: 0, failed: 0, reasons: [], store: json.export.store });
+    assert.match(json.export.store, /json-store$/);
 
     const lines = (await readFile(output, 'utf8')).split('\n');
     assert.equal(lines.pop(), '', 'every line ends with a newline');

@@ -83,6 +83,9 @@ describe('precedence: flag > env > .env > config file > ~/.databrickscfg > defau
         ['exportPath', 'rest', 'flag --export-path'],
         ['otlpEncoding', 'protobuf', 'default'],
         ['serviceName', 'otel-mlflow', 'default'],
+        ['storeMaxMb', '2048', 'default'],
+        ['sdkDisabled', 'false', 'default'],
+        ['tracesSampler', 'parentbased_always_on', 'default'],
         ['captureContent', 'true', 'default'],
       ],
     );
