@@ -22,6 +22,11 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   'traces prune': () => import('./commands/traces-prune.ts') as Promise<CommandModule>,
 };
 
+/** A repeatable flag as the one comma-separated value the config loader parses. */
+function joinRepeated(value: string, previous: string | undefined): string {
+  return previous === undefined ? value : `${previous},${value}`;
+}
+
 /** The LLM flags every command that talks to a model shares. */
 function withLlmOptions(command: Command): Command {
   return command
@@ -62,6 +67,7 @@ export function buildProgram(execute: (name: string, options: Record<string, unk
     .option('--port <port>', 'port to listen on (default 8000, or PORT)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--auth-token <token>', 'require `Authorization: Bearer <token>` on every route but GET / (or OTEL_MLFLOW_AUTH_TOKEN)')
+    .option('--cors-origin <origin>', 'allow browser requests from this origin (repeat, or comma-separate; or OTEL_MLFLOW_CORS_ORIGINS)', joinRepeated)
     .action((options: Record<string, unknown>, command: Command) => execute('serve', { ...command.optsWithGlobals(), ...options }, []));
 
   withLlmOptions(program.command('ask'))
@@ -148,7 +154,7 @@ function globalsFrom(options: Record<string, unknown>): GlobalOptions {
   };
 }
 
-const FLAG_KEYS = ['config', 'profile', 'trackingUri', 'experiment', 'experimentId', 'exportPath', 'otlpEncoding', 'ucTable', 'provider', 'model', 'authToken', 'storeDir'] as const;
+const FLAG_KEYS = ['config', 'profile', 'trackingUri', 'experiment', 'experimentId', 'exportPath', 'otlpEncoding', 'ucTable', 'provider', 'model', 'authToken', 'storeDir', 'corsOrigin'] as const;
 
 function flagsFrom(options: Record<string, unknown>): FlagValues {
   const flags: FlagValues = {};

@@ -59,6 +59,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<ResolvedCo
     },
     storeDir: storeDir(values.storeDir, env, homeDir, cwd),
     ...(values.authToken && { authToken: sourced(values.authToken) }),
+    ...(values.corsOrigins && { corsOrigins: sourced(values.corsOrigins) }),
     llm: {
       ...(values.llmProvider && { provider: sourced(values.llmProvider) }),
       ...(values.llmModel && { model: sourced(values.llmModel) }),

@@ -6,6 +6,7 @@ import {
   parseHttpUrl,
   parseKeyValueList,
   parseOtlpBaseEndpoint,
+  parseOriginList,
   parseOtlpProtocol,
   parseText,
   parseUcTable,
@@ -107,6 +108,7 @@ export const CONFIG_OPTIONS = {
   openaiBaseUrl: scalar({ env: ['OPENAI_BASE_URL'], file: 'openaiBaseUrl', parse: parseHttpUrl }),
   storeDir: scalar({ flag: 'storeDir', env: ['OTEL_MLFLOW_STORE_DIR'], file: 'storeDir', parse: parseText }),
   authToken: scalar({ flag: 'authToken', env: ['OTEL_MLFLOW_AUTH_TOKEN'], secret: true, parse: parseText }),
+  corsOrigins: scalar({ flag: 'corsOrigin', env: ['OTEL_MLFLOW_CORS_ORIGINS'], file: 'corsOrigins', parse: parseOriginList }),
   llmProvider: scalar({
     flag: 'provider',
     env: ['OTEL_MLFLOW_LLM_PROVIDER'],

@@ -10,6 +10,7 @@ export interface HttpServerOptions {
   port: number;
   host: string;
   authToken?: string;
+  corsOrigins?: readonly string[];
   log?: (line: string) => void;
 }
 
@@ -38,6 +39,7 @@ export async function startHttpServer(runtime: AppRuntime, options: HttpServerOp
     }),
     traceLink: runtime.traceLink,
     ...(options.authToken && { authToken: options.authToken }),
+    ...(options.corsOrigins && { corsOrigins: options.corsOrigins }),
     ...(options.log && { log: options.log }),
   });
 

@@ -51,7 +51,7 @@ describe('POST /chat with stream: true', () => {
     assert.deepEqual(parseSse(await response.text()), [
       { event: 'delta', data: { text: 'Open' } },
       { event: 'delta', data: { text: 'Telemetry' } },
-      { event: 'done', data: { answer: 'OpenTelemetry', model: 'stub-model', usage: USAGE, trace_id: traceId } },
+      { event: 'done', data: { answer: 'OpenTelemetry', model: 'stub-model', usage: USAGE, trace_id: traceId, trace_url: null } },
     ]);
     const root = await tracing.ended('POST /chat');
     const child = tracing.spans().find((span) => span.name === 'stub_stream')!;
