@@ -56,7 +56,7 @@ describe('POST /chat with stream: true', () => {
     const root = await tracing.ended('POST /chat');
     const child = tracing.spans().find((span) => span.name === 'stub_stream')!;
     assert.equal(child.parentSpanContext?.spanId, root.spanContext().spanId);
-    assert.equal(root.status.code, SpanStatusCode.UNSET);
+    assert.equal(root.status.code, SpanStatusCode.OK);
     assert.deepEqual(JSON.parse(String(root.attributes['mlflow.spanInputs'])), {
       messages: [{ role: 'user', content: 'What is OpenTelemetry?' }],
       stream: true,
