@@ -72,12 +72,10 @@ export function buildProgram(execute: (name: string, options: Record<string, unk
 
   withLlmOptions(program.command('ask'))
     .description('one traced chat from the terminal (in-process, or through a running server with --url)')
-    .argument('[question]', 'the question; asked for on a terminal, or read from stdin when piped')
+    .argument('[question...]', 'the question (quotes optional); asked for on a terminal, or read from stdin when piped')
     .addOption(new Option('--endpoint <endpoint>', 'which agent path answers').choices(['chat', 'rag', 'agent']).default('chat'))
     .option('--url <url>', 'send the question to a running `otel-mlflow serve` instead')
-    .action((question: string | undefined, options: Record<string, unknown>, command: Command) =>
-      execute('ask', { ...command.optsWithGlobals(), ...options }, question === undefined ? [] : [question]),
-    );
+    .action((words: string[], options: Record<string, unknown>, command: Command) => execute('ask', { ...command.optsWithGlobals(), ...options }, words));
 
   withLlmOptions(program.command('suite'))
     .description('run a suite of Databricks/MLflow/OpenTelemetry questions through the agent and summarise them')

@@ -41,7 +41,7 @@ export function createAgentService({ llm, tracer }: AgentDeps): AgentService {
         signal && { signal },
       );
     } catch (error) {
-      throw toLlmError(error, llm.provider);
+      throw toLlmError(error, llm);
     }
   };
 
@@ -59,7 +59,7 @@ export function createAgentService({ llm, tracer }: AgentDeps): AgentService {
           { signal },
         );
       } catch (error) {
-        throw toLlmError(error, llm.provider);
+        throw toLlmError(error, llm);
       }
       let answer = '';
       let model = llm.model;
@@ -75,7 +75,7 @@ export function createAgentService({ llm, tracer }: AgentDeps): AgentService {
           }
         }
       } catch (error) {
-        throw toLlmError(error, llm.provider);
+        throw toLlmError(error, llm);
       }
       // The openai stream ends quietly when aborted: that is the caller leaving, not the model finishing.
       if (signal.aborted) throw new AnswerAborted();

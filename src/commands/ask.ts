@@ -26,7 +26,8 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>,
   const server = typeof options.url === 'string' ? parseServerUrl(options.url, '--url') : undefined;
   const canPrompt = ctx.interactive && !ctx.globals.json && Boolean(process.stdin.isTTY);
   const question = await readQuestion({
-    ...(args[0] !== undefined && { argument: args[0] }),
+    // `ask What is MLflow` needs no quotes: the words are the question.
+    ...(args.length > 0 && { argument: args.join(' ') }),
     stdin: process.stdin,
     ...(canPrompt && { prompt: () => promptForQuestion(ctx.stdout) }),
   });
@@ -64,7 +65,7 @@ async function askHere(ctx: CommandContext, endpoint: Endpoint, question: string
   };
   if (live.streamed()) writeLine(ctx.stdout);
   if (outcome.ok) return finish(ctx, paint, { endpoint, answer: outcome.answer, trace, printAnswer: !live.streamed() });
-  return finish(ctx, paint, { endpoint, trace, failure: askFailure(outcome.error, runtime.llm.describe()) });
+  return finish(ctx, paint, { endpoint, trace, failure: askFailure(outcome.error, runtime.llm) });
 }
 
 async function askServer(ctx: CommandContext, server: URL, endpoint: Endpoint, question: string): Promise<number> {
@@ -111,7 +112,7 @@ function finish(ctx: CommandContext, paint: ChalkInstance, result: Finished): nu
   else {
     if (result.answer) {
       renderAnswer(ctx, paint, result.answer, result.printAnswer);
-      writeLine(ctx.stdout);
+      writeLine(ctx.stderr);
     }
     renderTrace(ctx, paint, trace);
   }
@@ -143,14 +144,15 @@ function renderAnswer(ctx: CommandContext, paint: ChalkInstance, answer: AgentAn
   if (answer.finished === false) writeLine(ctx.stdout, paint.yellow('(the agent ran out of steps before a final answer)'));
 }
 
+/** On stderr, with the notes and errors: `ask … > answer.txt` keeps the answer alone. */
 function renderTrace(ctx: CommandContext, paint: ChalkInstance, trace: TraceReport): void {
   if (trace.local) {
-    writeLine(ctx.stdout, `Trace ${paint.bold(trace.traceId)} is in the local store; see it with:`);
-    writeLine(ctx.stdout, `  otel-mlflow traces show ${trace.traceId}`);
+    writeLine(ctx.stderr, `Trace ${paint.bold(trace.traceId)} is in the local store; see it with:`);
+    writeLine(ctx.stderr, `  otel-mlflow traces show ${trace.traceId}`);
   } else if (trace.traceUrl) {
-    writeLine(ctx.stdout, `Trace ${paint.bold(trace.traceId)}: ${paint.cyan(trace.traceUrl)}`);
+    writeLine(ctx.stderr, `Trace ${paint.bold(trace.traceId)}: ${paint.cyan(trace.traceUrl)}`);
   } else {
-    writeLine(ctx.stdout, `Trace ${paint.bold(trace.traceId)} (sent to ${trace.destination})`);
+    writeLine(ctx.stderr, `Trace ${paint.bold(trace.traceId)} (sent to ${trace.destination})`);
   }
 }
 

@@ -37,7 +37,7 @@ function runWithStdin(args: string[], input: string, home: string, env: Record<s
 }
 
 function traceIdIn(result: CliResult): string {
-  const match = TRACE_ID.exec(result.stdout);
+  const match = TRACE_ID.exec(result.stderr);
   assert.ok(match, `no trace id in:\n${result.stdout}\n${result.stderr}`);
   return match[1]!;
 }
@@ -79,7 +79,7 @@ describe('otel-mlflow ask', () => {
       assert.ok(trace.info.response_preview!.length > 20);
       assert.ok(result.stdout.startsWith(trace.info.response_preview!.slice(0, 200)), result.stdout);
       const experimentId = trace.info.trace_location.mlflow_experiment.experiment_id;
-      assert.match(result.stdout, new RegExp(`${mlflow.url}/#/experiments/${experimentId}/traces\\?selectedEvaluationId=${traceId}`));
+      assert.match(result.stderr, new RegExp(`${mlflow.url}/#/experiments/${experimentId}/traces\\?selectedEvaluationId=${traceId}`));
     });
   }
 
@@ -104,13 +104,43 @@ describe('otel-mlflow ask', () => {
     await rm(home, { recursive: true, force: true });
     assert.equal(result.code, 0, result.stdout + result.stderr);
     const traceId = traceIdIn(result);
-    assert.match(result.stdout, new RegExp(`otel-mlflow traces show ${traceId}`));
+    assert.match(result.stderr, new RegExp(`otel-mlflow traces show ${traceId}`));
     const stored = await new LocalTraceStore(storeDir).get(traceId);
     assert.ok(stored);
     const summary = summarizeTrace(stored);
     assert.equal(summary.rootName, 'ask chat');
     assert.equal(summary.requestPreview, 'What is OTLP?');
     assert.equal(summary.status, 'OK');
+  });
+
+  it('takes unquoted words as the question, and keeps stdout for the answer alone (the trace goes to stderr)', async () => {
+    const result = await runCli(['ask', 'What', 'is', 'MLflow', 'tracing?'], { env: { OTEL_MLFLOW_STORE_DIR: storeDir } });
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    const stored = await new LocalTraceStore(storeDir).get(traceIdIn(result));
+    assert.ok(stored);
+    const summary = summarizeTrace(stored);
+    assert.equal(summary.requestPreview, 'What is MLflow tracing?');
+    assert.equal(result.stdout, `${summary.responsePreview}\n`);
+    assert.doesNotMatch(result.stdout, /tr-[0-9a-f]{32}/);
+  });
+
+  it('names the cause of an unreachable model provider (refused, DNS) and the LLM to check (exit 4)', async () => {
+    const closed = await closedPortUrl();
+    const refused = await runCli(['ask', QUESTION], {
+      env: { OTEL_MLFLOW_STORE_DIR: storeDir, OPENAI_API_KEY: 'sk-test-ask-0123456789', OPENAI_BASE_URL: `${closed}/v1`, OTEL_MLFLOW_LLM_MODEL: 'my-model' },
+    });
+    assert.equal(refused.code, 4, refused.stdout + refused.stderr);
+    const host = closed.replace('http://', '');
+    assert.match(refused.stderr, new RegExp(`^error: cannot reach the openai model provider at ${closed}/v1: nothing is listening at ${host} \\(connection refused\\)$`, 'm'));
+    assert.match(refused.stderr, new RegExp(`^hint: the LLM is openai my-model at ${closed}/v1: check OPENAI_BASE_URL`, 'm'));
+    assert.doesNotMatch(refused.stderr, /sk-test-ask/);
+
+    const verbose = await runCli(['--verbose', 'ask', QUESTION], {
+      env: { OTEL_MLFLOW_STORE_DIR: storeDir, OPENAI_API_KEY: 'sk-test-ask-0123456789', OPENAI_BASE_URL: 'http://no-such-host.invalid/v1' },
+    });
+    assert.equal(verbose.code, 4, verbose.stdout + verbose.stderr);
+    assert.match(verbose.stderr, /cannot resolve no-such-host\.invalid \(DNS lookup failed: (ENOTFOUND|EAI_AGAIN)\)/);
+    assert.match(verbose.stderr, /^cause: .*(ENOTFOUND|EAI_AGAIN)/m);
   });
 
   it('with no question and nothing on stdin exits 2 and says how to ask', async () => {
@@ -173,8 +203,8 @@ describe('otel-mlflow ask', () => {
         env: { MLFLOW_TRACKING_URI: mlflow.url, OPENAI_API_KEY: 'sk-test-ask-0123456789', OPENAI_BASE_URL: `${openai.url}/v1` },
       });
       assert.equal(result.code, 4, result.stdout + result.stderr);
-      assert.match(result.stderr, /^error: the model provider failed: the openai model provider answered 500/m);
-      assert.match(result.stderr, /hint: .*--provider offline/);
+      assert.match(result.stderr, new RegExp(`^error: the openai model provider at ${openai.url}/v1 answered 500 for model gpt-4o-mini`, 'm'));
+      assert.match(result.stderr, new RegExp(`hint: the LLM is openai gpt-4o-mini at ${openai.url}/v1: check OPENAI_BASE_URL, .*--provider offline`));
       const trace = mlflow.store.getTrace(traceIdIn(result));
       assert.ok(trace);
       assert.equal(trace.info.state, 'ERROR');
@@ -208,7 +238,7 @@ describe('otel-mlflow ask', () => {
       const text = Buffer.concat(output).toString();
       assert.equal(code, 130, text);
       assert.match(text, /interrupted/);
-      const stored = await new LocalTraceStore(storeDir).get(traceIdIn({ code, stdout: text, stderr: '' }));
+      const stored = await new LocalTraceStore(storeDir).get(traceIdIn({ code, stdout: '', stderr: text }));
       assert.ok(stored);
       assert.equal(summarizeTrace(stored).status, 'ERROR');
     } finally {
@@ -230,7 +260,7 @@ describe('otel-mlflow ask', () => {
     }
     assert.equal(result.code, 0, result.stdout + result.stderr);
     const traceId = traceIdIn(result);
-    assert.match(result.stdout, new RegExp(`${mlflow.url}/#/experiments/\\d+/traces\\?selectedEvaluationId=${traceId}`));
+    assert.match(result.stderr, new RegExp(`${mlflow.url}/#/experiments/\\d+/traces\\?selectedEvaluationId=${traceId}`));
     const trace = mlflow.store.getTrace(traceId);
     assert.ok(trace);
     assert.equal(root(trace).name, 'POST /chat');

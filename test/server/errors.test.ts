@@ -126,12 +126,13 @@ describe('bad requests get a 4xx JSON error that says what is wrong', () => {
 });
 
 describe('failures behind a valid request', () => {
-  it('an LLM failure → 502 llm_error with the provider message', async () => {
-    const { app, agent } = testApp();
+  it('an LLM failure → 502 llm_error with the provider message, which the server log shows too (not a bare 502)', async () => {
+    const { app, agent, logLines } = testApp();
     agent.failure = new LlmError('the LLM provider (openai) answered 500: upstream overloaded', { status: 500 });
     for (const [path, body] of [['/chat', { query: 'q' }], ['/rag/v1/answer', { query: 'q' }], ['/agent/task', { task: 't' }]] as const) {
       const error = await errorOf(await postJson(app, path, body));
       assert.deepEqual(error, { status: 502, code: 'llm_error', message: 'the LLM provider (openai) answered 500: upstream overloaded' });
+      assert.ok(logLines.includes(`POST ${path}: the LLM provider (openai) answered 500: upstream overloaded`), logLines.join('\n'));
     }
   });
 
