@@ -122,6 +122,7 @@ describe('otel-mlflow ask', () => {
     assert.equal(summary.requestPreview, 'What is MLflow tracing?');
     assert.equal(result.stdout, `${summary.responsePreview}\n`);
     assert.doesNotMatch(result.stdout, /tr-[0-9a-f]{32}/);
+    assert.doesNotMatch(result.stderr, /waiting for/, 'no spinner off a terminal');
   });
 
   it('names the cause of an unreachable model provider (refused, DNS) and the LLM to check (exit 4)', async () => {
@@ -277,6 +278,30 @@ describe('otel-mlflow ask', () => {
 const driver = availableDrivers()[0];
 
 describe('otel-mlflow ask at a terminal', { skip: driver ? false : 'neither tmux nor python3 (pty) is installed, so no terminal can be driven' }, () => {
+  it('shows a spinner naming the LLM while a slow model has not answered, and Ctrl-C still stops it (exit 130)', async () => {
+    const silent = createServer(() => {});
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    const baseUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/v1`;
+    const home = await mkdtemp(join(tmpdir(), 'otel-mlflow-ask-spinner-'));
+    const terminal = await startTerminal(driver!, {
+      argv: [process.execPath, BIN, 'ask', 'Are', 'you', 'there?'],
+      cwd: home,
+      env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, HOME: home, TERM: 'xterm-256color', OPENAI_API_KEY: 'sk-test-spinner-0123', OPENAI_BASE_URL: baseUrl },
+    });
+    try {
+      await terminal.waitFor(`waiting for openai gpt-4o-mini at ${baseUrl}`);
+      await terminal.press('CtrlC');
+      const end = await terminal.waitFor('[exited with status');
+      assert.match(end, /\[exited with status 130\]/);
+    } finally {
+      await terminal.close();
+      silent.closeAllConnections();
+      silent.close();
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+
   for (const mode of ['in this process', 'through a server (--url)'] as const) {
     it(`streams the answer as the model writes it, and Ctrl-C keeps a trace of what was answered (${mode})`, async () => {
       const mlflow = await startFakeMlflow({ version: '3.14.1.dev0' });
