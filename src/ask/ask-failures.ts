@@ -1,6 +1,7 @@
 import { llmFailureHint } from '../agent/llm-errors.ts';
 import { LlmError } from '../agent/types.ts';
 import type { PostOutcome } from '../agent-client/post-question.ts';
+import { tokenRefused } from '../agent-client/token-refused.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
 import type { LlmClient } from '../llm/types.ts';
 
@@ -38,12 +39,7 @@ export function serverFailure(outcome: Extract<PostOutcome, { ok: false }>, url:
       hint: 'start the server with `otel-mlflow serve` in another terminal, or leave out --url to ask in this process',
     });
   }
-  if (outcome.httpStatus === 401) {
-    return new ExpectedError(`${url} refused the request: ${outcome.error}`, {
-      exitCode: ExitCode.auth,
-      hint: 'set OTEL_MLFLOW_AUTH_TOKEN to the token the server was started with (--auth-token)',
-    });
-  }
+  if (outcome.httpStatus === 401) return tokenRefused(url, outcome.error, { flag: false });
   if (outcome.code === 'llm_error') return new ExpectedError(outcome.error, { exitCode: ExitCode.unreachable, hint: SERVER_LLM_HINT });
   const refused = outcome.httpStatus >= 400;
   const clientError = refused && outcome.httpStatus < 500;

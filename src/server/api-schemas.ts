@@ -87,6 +87,7 @@ export const HealthResponse = z
       destination: z.string(),
       experiment: z.object({ id: z.string(), name: z.string().optional(), url: z.string().optional() }).optional(),
       route: z.string().optional(),
+      store_dir: z.string().optional().openapi({ description: 'The local store the traces are kept in, when route is `local`' }),
     }),
     llm: z.object({ provider: z.string(), model: z.string() }),
     uptime_seconds: z.number(),

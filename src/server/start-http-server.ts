@@ -33,6 +33,8 @@ export async function startHttpServer(runtime: AppRuntime, options: HttpServerOp
         destination: runtime.target.description,
         route: runtime.target.route,
         ...(runtime.target.experiment && { experiment: runtime.target.experiment }),
+        // So `suite --verify` reads them back from this store, whatever --store-dir the server got.
+        ...(runtime.target.route === 'local' && { store_dir: runtime.config.storeDir.value }),
       },
       llm: { provider: runtime.llm.provider, model: runtime.llm.model },
       uptime_seconds: Math.round((Date.now() - started) / 1000),

@@ -1,3 +1,4 @@
+import { plural } from '../util/plural.ts';
 import type { SuiteResult } from './ask-questions.ts';
 import type { SuiteTotals } from './suite-totals.ts';
 
@@ -70,8 +71,10 @@ export function summaryTable(results: readonly SuiteResult[], width: number, sty
   return lines;
 }
 
-export function totalsLines(totals: SuiteTotals, style: SummaryStyle = PLAIN): string[] {
-  const counts = `${totals.total} question${totals.total === 1 ? '' : 's'}: ${style.green(`${totals.passed} passed`)}, ${
+/** With `repeat`, the count says how many requests the questions made: 32 is 16 questions asked twice. */
+export function totalsLines(totals: SuiteTotals, style: SummaryStyle = PLAIN, repeat = 1): string[] {
+  const asked = repeat > 1 ? `${totals.total} requests (${totals.total / repeat} questions × ${repeat})` : plural(totals.total, 'question');
+  const counts = `${asked}: ${style.green(`${totals.passed} passed`)}, ${
     totals.failed > 0 ? style.red(`${totals.failed} failed`) : '0 failed'
   }`;
   const { p50, p95 } = totals.latencyMs;
