@@ -45,7 +45,7 @@ function renderSummary(ctx: CommandContext, report: DoctorReport): void {
   if (report.traces.length > 0) writeLine(ctx.stdout);
   for (const trace of report.traces) {
     const state = trace.found
-      ? `${trace.state}, ${trace.spanNames.length} spans`
+      ? `${trace.state}, ${plural(trace.spanNames.length, 'span')}`
       : !trace.exported
         ? 'not exported'
         : lookedFor
@@ -60,7 +60,7 @@ function renderSummary(ctx: CommandContext, report: DoctorReport): void {
   if (report.experiment?.url) writeLine(ctx.stdout, `\nExperiment: ${paint.cyan(report.experiment.url)}`);
   const failed = report.checks.filter((c) => c.status === 'fail').length;
   if (!report.ok) {
-    writeLine(ctx.stdout, paint.red(`\n${failed} check${failed === 1 ? '' : 's'} failed (exit code ${report.exitCode}).`));
+    writeLine(ctx.stdout, paint.red(`\n${plural(failed, 'check')} failed (exit code ${report.exitCode}).`));
   } else if (report.localStore) {
     writeLine(ctx.stdout, paint.green(`\nAll checks passed: traces are kept in the local store ${report.localStore}.`));
     writeLine(ctx.stdout, `See one:        otel-mlflow traces show ${report.traces[0]?.traceId ?? '<id>'}`);

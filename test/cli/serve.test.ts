@@ -315,6 +315,19 @@ describe('otel-mlflow serve', () => {
     }
   });
 
+  it('an agent that runs out of steps says so in proper English ("1 step")', async () => {
+    const openai = await startFakeOpenAI({ script: () => ({ toolCalls: [{ id: 'call-1', name: 'calculator', arguments: '{"expression":"6*7"}' }] }) });
+    const serve = await startServe([], { OPENAI_API_KEY: 'sk-test-steps-0123456789', OPENAI_BASE_URL: `${openai.url}/v1` });
+    try {
+      const response = await fetch(`${serve.url}/agent/task`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"task":"Loop","max_steps":1}' });
+      const body = (await response.json()) as { answer: string; finished: boolean };
+      assert.deepEqual([response.status, body.finished, body.answer], [200, false, 'Stopped after 1 step without a final answer.']);
+    } finally {
+      await serve.stop();
+      await openai.close();
+    }
+  });
+
   it('refuses a --cors-origin that is not an origin, saying what one looks like (exit 3)', async () => {
     const serve = startServe(['--cors-origin', 'localhost:3000/app']);
     await assert.rejects(serve, /exited with 3 before listening[\s\S]*--cors-origin must list origins as a browser sends them, such as http:\/\/localhost:3000/);
