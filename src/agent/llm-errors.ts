@@ -25,12 +25,3 @@ export function toLlmError(error: unknown, llm: Pick<LlmClient, 'provider' | 'mo
   }
   return error;
 }
-
-/** What to check when the model provider fails: the LLM by name, where its settings come from, and a way round it. */
-export function llmFailureHint(llm: Pick<LlmClient, 'provider' | 'describe'>): string {
-  const settings =
-    llm.provider === 'databricks'
-      ? 'DATABRICKS_HOST, its credentials, and the serving endpoint (--model or OTEL_MLFLOW_LLM_MODEL)'
-      : 'OPENAI_BASE_URL, OPENAI_API_KEY, and the model (--model or OTEL_MLFLOW_LLM_MODEL)';
-  return `the LLM is ${llm.describe()}: check ${settings}; or answer with the built-in model: --provider offline`;
-}

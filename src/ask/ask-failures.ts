@@ -1,4 +1,3 @@
-import { llmFailureHint } from '../agent/llm-errors.ts';
 import { LlmError } from '../agent/types.ts';
 import type { PostOutcome } from '../agent-client/post-question.ts';
 import { tokenRefused } from '../agent-client/token-refused.ts';
@@ -18,6 +17,15 @@ export const INTERRUPTED_EXIT_CODE = 130;
 
 /** The server knows its LLM; this process does not. */
 const SERVER_LLM_HINT = "`GET /` on the server names its LLM provider and model, and the server's log the cause; or start it with --provider offline";
+
+/** What to check when the model provider fails: the LLM by name, where its settings come from, and a way round it. */
+function llmFailureHint(llm: Pick<LlmClient, 'provider' | 'describe'>): string {
+  const settings =
+    llm.provider === 'databricks'
+      ? 'DATABRICKS_HOST, its credentials, and the serving endpoint (--model or OTEL_MLFLOW_LLM_MODEL)'
+      : 'OPENAI_BASE_URL, OPENAI_API_KEY, and the model (--model or OTEL_MLFLOW_LLM_MODEL)';
+  return `the LLM is ${llm.describe()}: check ${settings}; or answer with the built-in model: --provider offline`;
+}
 
 /**
  * The agent's failure as a person should read it (or Ctrl-C's exit code); anything else is a bug and
