@@ -22,6 +22,11 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   'traces prune': () => import('./commands/traces-prune.ts') as Promise<CommandModule>,
 };
 
+/** A repeatable flag as the one comma-separated value the config loader parses. */
+function joinRepeated(value: string, previous: string | undefined): string {
+  return previous === undefined ? value : `${previous},${value}`;
+}
+
 /** The LLM flags every command that talks to a model shares. */
 function withLlmOptions(command: Command): Command {
   return command
@@ -62,16 +67,15 @@ export function buildProgram(execute: (name: string, options: Record<string, unk
     .option('--port <port>', 'port to listen on (default 8000, or PORT)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--auth-token <token>', 'require `Authorization: Bearer <token>` on every route but GET / (or OTEL_MLFLOW_AUTH_TOKEN)')
+    .option('--cors-origin <origin>', 'allow browser requests from this origin (repeat, or comma-separate; or OTEL_MLFLOW_CORS_ORIGINS)', joinRepeated)
     .action((options: Record<string, unknown>, command: Command) => execute('serve', { ...command.optsWithGlobals(), ...options }, []));
 
   withLlmOptions(program.command('ask'))
     .description('one traced chat from the terminal (in-process, or through a running server with --url)')
-    .argument('[question]', 'the question; asked for on a terminal, or read from stdin when piped')
+    .argument('[question...]', 'the question (quotes optional); asked for on a terminal, or read from stdin when piped')
     .addOption(new Option('--endpoint <endpoint>', 'which agent path answers').choices(['chat', 'rag', 'agent']).default('chat'))
     .option('--url <url>', 'send the question to a running `otel-mlflow serve` instead')
-    .action((question: string | undefined, options: Record<string, unknown>, command: Command) =>
-      execute('ask', { ...command.optsWithGlobals(), ...options }, question === undefined ? [] : [question]),
-    );
+    .action((words: string[], options: Record<string, unknown>, command: Command) => execute('ask', { ...command.optsWithGlobals(), ...options }, words));
 
   withLlmOptions(program.command('suite'))
     .description('run a suite of Databricks/MLflow/OpenTelemetry questions through the agent and summarise them')
@@ -163,7 +167,7 @@ function globalsFrom(options: Record<string, unknown>): GlobalOptions {
   };
 }
 
-const FLAG_KEYS = ['config', 'profile', 'trackingUri', 'experiment', 'experimentId', 'exportPath', 'otlpEncoding', 'ucTable', 'provider', 'model', 'authToken', 'storeDir'] as const;
+const FLAG_KEYS = ['config', 'profile', 'trackingUri', 'experiment', 'experimentId', 'exportPath', 'otlpEncoding', 'ucTable', 'provider', 'model', 'authToken', 'storeDir', 'corsOrigin'] as const;
 
 function flagsFrom(options: Record<string, unknown>): FlagValues {
   const flags: FlagValues = {};

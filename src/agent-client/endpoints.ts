@@ -1,5 +1,6 @@
 import type { AgentStep, Source, Usage } from '../agent/types.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
+import { describeNetworkFailure, networkFailureOf } from '../util/network-failure.ts';
 
 /** The agent's three ways to answer, as `ask` and `suite` name them. */
 export const ENDPOINTS = ['chat', 'rag', 'agent'] as const;
@@ -61,4 +62,11 @@ export function parseServerUrl(value: string, flag: string): URL {
 /** `path` under the server's address, keeping any prefix a proxy serves it under. */
 export function serverRoute(server: URL, path: string): URL {
   return new URL(`${server.pathname.replace(/\/+$/, '')}${path}`, server);
+}
+
+/** Why a request to the server got no HTTP answer, in words (DNS, refused, TLS, timeout…). */
+export function describeFetchFailure(error: unknown, url: URL, timeoutMs: number): string {
+  const failure = networkFailureOf(error);
+  if (failure) return describeNetworkFailure(failure, url, timeoutMs);
+  return `cannot reach ${url.origin}: ${error instanceof Error ? error.message : String(error)}`;
 }

@@ -1,6 +1,5 @@
 import type { Usage } from '../agent/types.ts';
-import { ENDPOINT_PATHS, requestBody, serverRoute, type AgentAnswer, type Endpoint } from './endpoints.ts';
-import { describeFetchFailure } from './fetch-failure.ts';
+import { describeFetchFailure, ENDPOINT_PATHS, requestBody, serverRoute, type AgentAnswer, type Endpoint } from './endpoints.ts';
 import { readAnswerStream } from './read-answer-stream.ts';
 
 /** How long one question may take through a server: the agent endpoint makes several model calls. */
@@ -70,7 +69,7 @@ export async function postQuestion(server: URL, endpoint: Endpoint, question: st
     const traceId = response?.headers.get('x-trace-id') ?? undefined;
     const answered = { httpStatus: response?.status ?? null, ...(traceId && { traceId }) };
     if (options.signal?.aborted) return { ok: false, ...answered, error: 'interrupted before the answer was complete', interrupted: true };
-    return { ok: false, ...answered, error: describeFetchFailure(error, url.origin, options.timeoutMs) };
+    return { ok: false, ...answered, error: describeFetchFailure(error, url, options.timeoutMs) };
   }
   const traceId = response.headers.get('x-trace-id') ?? undefined;
   if (response.ok && typeof body?.answer === 'string' && typeof body.trace_id === 'string') {

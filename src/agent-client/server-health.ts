@@ -1,7 +1,7 @@
 import { ExitCode, ExpectedError } from '../errors.ts';
 import type { HealthInfo } from '../server/api-schemas.ts';
 import { serverRoute } from './endpoints.ts';
-import { describeFetchFailure } from './fetch-failure.ts';
+import { describeFetchFailure } from './endpoints.ts';
 
 /** `GET /` answers at once on a healthy server; anything slower is not one to run questions against. */
 export const HEALTH_TIMEOUT_MS = 5_000;
@@ -18,7 +18,7 @@ export async function fetchServerHealth(server: URL, hint: string): Promise<Heal
     response = await fetch(url, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
     body = await response.json().catch(() => undefined);
   } catch (error) {
-    throw new ExpectedError(`the server at ${url.origin} is not up: ${describeFetchFailure(error, url.origin, HEALTH_TIMEOUT_MS)}`, {
+    throw new ExpectedError(`the server at ${url.origin} is not up: ${describeFetchFailure(error, url, HEALTH_TIMEOUT_MS)}`, {
       exitCode: ExitCode.unreachable,
       hint,
       cause: error,

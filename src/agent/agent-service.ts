@@ -4,6 +4,7 @@ import type { CompletionUsage } from 'openai/resources/completions';
 import { searchCorpus } from '../llm/retrieve.ts';
 import type { LlmClient } from '../llm/types.ts';
 import { withSpan } from '../tracing/with-span.ts';
+import { plural } from '../util/plural.ts';
 import { toLlmError } from './llm-errors.ts';
 import { AGENT_TOOLS, round, runTool } from './tools.ts';
 import {
@@ -41,7 +42,7 @@ export function createAgentService({ llm, tracer }: AgentDeps): AgentService {
         signal && { signal },
       );
     } catch (error) {
-      throw toLlmError(error, llm.provider);
+      throw toLlmError(error, llm);
     }
   };
 
@@ -59,7 +60,7 @@ export function createAgentService({ llm, tracer }: AgentDeps): AgentService {
           { signal },
         );
       } catch (error) {
-        throw toLlmError(error, llm.provider);
+        throw toLlmError(error, llm);
       }
       let answer = '';
       let model = llm.model;
@@ -75,7 +76,7 @@ export function createAgentService({ llm, tracer }: AgentDeps): AgentService {
           }
         }
       } catch (error) {
-        throw toLlmError(error, llm.provider);
+        throw toLlmError(error, llm);
       }
       // The openai stream ends quietly when aborted: that is the caller leaving, not the model finishing.
       if (signal.aborted) throw new AnswerAborted();
@@ -161,7 +162,7 @@ export function createAgentService({ llm, tracer }: AgentDeps): AgentService {
         if (outcome.answer !== undefined) return { answer: outcome.answer, model, finished: true, steps, usage };
         steps.push(outcome.record!);
       }
-      return { answer: `Stopped after ${maxSteps} steps without a final answer.`, model, finished: false, steps, usage };
+      return { answer: `Stopped after ${plural(maxSteps, 'step')} without a final answer.`, model, finished: false, steps, usage };
     },
   };
 }

@@ -1,15 +1,24 @@
 import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
+import type { LlmClient } from '../llm/types.ts';
+import { describeNetworkFailure, networkFailureOf } from '../util/network-failure.ts';
 import { AnswerAborted, LlmError } from './types.ts';
 
-/** What went wrong with the model provider, in a sentence the API's caller can act on (502). */
-export function toLlmError(error: unknown, provider: string): unknown {
+/**
+ * What went wrong with the model provider, in a sentence the API's caller can act on (502): which
+ * provider at which address, and the cause — DNS, refused, TLS, timeout — the openai client only
+ * keeps in its `cause`.
+ */
+export function toLlmError(error: unknown, llm: Pick<LlmClient, 'provider' | 'model' | 'baseUrl'>): unknown {
   if (error instanceof APIUserAbortError) return new AnswerAborted({ cause: error });
+  const provider = `the ${llm.provider} model provider at ${llm.baseUrl}`;
   if (error instanceof APIConnectionError) {
-    return new LlmError(`cannot reach the ${provider} model provider: ${error.message}`, { cause: error });
+    const failure = networkFailureOf(error.cause) ?? networkFailureOf(error);
+    const why = failure ? describeNetworkFailure(failure, new URL(llm.baseUrl)) : error.message;
+    return new LlmError(`cannot reach ${provider}: ${why}`, { cause: error });
   }
   if (error instanceof APIError) {
     const detail = error.status === 401 ? 'the API key was refused' : error.message;
-    return new LlmError(`the ${provider} model provider answered ${error.status ?? 'an error'}: ${detail}`, {
+    return new LlmError(`${provider} answered ${error.status ?? 'an error'} for model ${llm.model}: ${detail}`, {
       ...(error.status !== undefined && { status: error.status }),
       cause: error,
     });

@@ -1,6 +1,8 @@
 import { LlmError } from '../agent/types.ts';
 import type { PostOutcome } from '../agent-client/post-question.ts';
+import { tokenRefused } from '../agent-client/token-refused.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
+import type { LlmClient } from '../llm/types.ts';
 
 /** The person stopped the answer; the trace says so rather than ending as a success. */
 export class AskInterrupted extends Error {
@@ -13,14 +15,26 @@ export class AskInterrupted extends Error {
 /** What a shell reports for a process stopped by Ctrl-C. */
 export const INTERRUPTED_EXIT_CODE = 130;
 
-/** A failing model provider is "unreachable" (exit 4): the thing `ask` depends on did not answer. */
-const LLM_HINT = 'check the provider settings with `otel-mlflow config`, or answer with the built-in model: --provider offline';
+/** The server knows its LLM; this process does not. */
+const SERVER_LLM_HINT = "`GET /` on the server names its LLM provider and model, and the server's log the cause; or start it with --provider offline";
 
-/** The agent's failure as a person should read it (or Ctrl-C's exit code); anything else is a bug and is rethrown. */
-export function askFailure(error: unknown, llm: string): ExpectedError | number {
+/** What to check when the model provider fails: the LLM by name, where its settings come from, and a way round it. */
+function llmFailureHint(llm: Pick<LlmClient, 'provider' | 'describe'>): string {
+  const settings =
+    llm.provider === 'databricks'
+      ? 'DATABRICKS_HOST, its credentials, and the serving endpoint (--model or OTEL_MLFLOW_LLM_MODEL)'
+      : 'OPENAI_BASE_URL, OPENAI_API_KEY, and the model (--model or OTEL_MLFLOW_LLM_MODEL)';
+  return `the LLM is ${llm.describe()}: check ${settings}; or answer with the built-in model: --provider offline`;
+}
+
+/**
+ * The agent's failure as a person should read it (or Ctrl-C's exit code); anything else is a bug and
+ * is rethrown. A failing model provider is "unreachable" (exit 4): the thing `ask` depends on did not answer.
+ */
+export function askFailure(error: unknown, llm: Pick<LlmClient, 'provider' | 'describe'>): ExpectedError | number {
   if (error instanceof AskInterrupted) return INTERRUPTED_EXIT_CODE;
   if (error instanceof LlmError) {
-    return new ExpectedError(`the model provider failed: ${error.message} (LLM: ${llm})`, { exitCode: ExitCode.unreachable, hint: LLM_HINT, cause: error });
+    return new ExpectedError(error.message, { exitCode: ExitCode.unreachable, hint: llmFailureHint(llm), cause: error.cause ?? error });
   }
   throw error;
 }
@@ -33,13 +47,8 @@ export function serverFailure(outcome: Extract<PostOutcome, { ok: false }>, url:
       hint: 'start the server with `otel-mlflow serve` in another terminal, or leave out --url to ask in this process',
     });
   }
-  if (outcome.httpStatus === 401) {
-    return new ExpectedError(`${url} refused the request: ${outcome.error}`, {
-      exitCode: ExitCode.auth,
-      hint: 'set OTEL_MLFLOW_AUTH_TOKEN to the token the server was started with (--auth-token)',
-    });
-  }
-  if (outcome.code === 'llm_error') return new ExpectedError(outcome.error, { exitCode: ExitCode.unreachable, hint: LLM_HINT });
+  if (outcome.httpStatus === 401) return tokenRefused(url, outcome.error, { flag: false });
+  if (outcome.code === 'llm_error') return new ExpectedError(outcome.error, { exitCode: ExitCode.unreachable, hint: SERVER_LLM_HINT });
   const refused = outcome.httpStatus >= 400;
   const clientError = refused && outcome.httpStatus < 500;
   return new ExpectedError(refused ? `${url} answered ${outcome.error}` : `${url}: ${outcome.error}`, {

@@ -1,16 +1,12 @@
-import { SpanKind, context, trace, type Tracer } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, context, trace, type Tracer } from '@opentelemetry/api';
 import { DEFAULT_MAX_STEPS, DEFAULT_TOP_K } from '../agent/agent-service.ts';
+import { ROOT_SPANS, unfinishedAnswerOutputs } from '../agent/root-span.ts';
 import type { AgentService, ChatResult } from '../agent/types.ts';
 import type { AgentAnswer, Endpoint } from '../agent-client/endpoints.ts';
 import { AskInterrupted } from './ask-failures.ts';
-import { assistantMessageOutputs, userMessageInputs } from '../server/chat-shapes.ts';
 import { setSpanInputs, setSpanOutputs, setSpanType } from '../tracing/encode-attributes.ts';
-import type { SpanType } from '../tracing/mlflow-attributes.ts';
 import { mlflowTraceId } from '../tracing/trace-id.ts';
 import { markSpanFailed } from '../tracing/with-span.ts';
-
-/** The same span types serve gives each route's root span. */
-const ROOT_SPAN_TYPES: Record<Endpoint, SpanType> = { chat: 'CHAIN', rag: 'CHAIN', agent: 'AGENT' };
 
 export interface AskInProcessDeps {
   agent: AgentService;
@@ -37,8 +33,8 @@ export type AskOutcome = { ok: true; answer: AgentAnswer } | { ok: false; traceI
 export async function askInProcess(deps: AskInProcessDeps, options: AskInProcessOptions): Promise<AskOutcome> {
   const { endpoint, question } = options;
   const span = deps.tracer.startSpan(`ask ${endpoint}`, { kind: SpanKind.INTERNAL });
-  setSpanType(span, ROOT_SPAN_TYPES[endpoint]);
-  setSpanInputs(span, userMessageInputs(question, endpoint === 'rag' ? { top_k: DEFAULT_TOP_K } : endpoint === 'agent' ? { max_steps: DEFAULT_MAX_STEPS } : {}));
+  setSpanType(span, ROOT_SPANS[endpoint].type);
+  setSpanInputs(span, rootInputs(endpoint, question));
   const traceId = mlflowTraceId(span.spanContext().traceId);
   let partial = '';
   try {
@@ -50,16 +46,27 @@ export async function askInProcess(deps: AskInProcessDeps, options: AskInProcess
       }),
     );
     setSpanOutputs(span, result.outputs);
+    span.setStatus({ code: SpanStatusCode.OK });
     const traceUrl = deps.traceLink(traceId);
     return { ok: true, answer: { ...result.answer, traceId, ...(traceUrl && { traceUrl }) } };
   } catch (error) {
     const failure = options.signal?.aborted ? new AskInterrupted() : error;
-    if (failure instanceof AskInterrupted) setSpanOutputs(span, assistantMessageOutputs(partial, {}, null));
+    if (failure instanceof AskInterrupted) setSpanOutputs(span, unfinishedAnswerOutputs(partial));
     markSpanFailed(span, failure);
     return { ok: false, traceId, error: failure };
   } finally {
     span.end();
   }
+}
+
+/** What serve's routes would get for the same question, defaults filled in as their schemas fill them. */
+const ragRequest = (query: string) => ({ query, top_k: DEFAULT_TOP_K });
+const agentRequest = (task: string) => ({ task, max_steps: DEFAULT_MAX_STEPS });
+
+function rootInputs(endpoint: Endpoint, question: string): Record<string, unknown> {
+  if (endpoint === 'rag') return ROOT_SPANS.rag.inputs(ragRequest(question));
+  if (endpoint === 'agent') return ROOT_SPANS.agent.inputs(agentRequest(question));
+  return ROOT_SPANS.chat.inputs({ query: question });
 }
 
 type Answered = { answer: Omit<AgentAnswer, 'traceId' | 'traceUrl'>; outputs: unknown };
@@ -70,16 +77,15 @@ async function answer(agent: AgentService, options: AskInProcessOptions, onDelta
       const result = options.onDelta
         ? await streamChat(agent, options.question, onDelta, options.signal ?? new AbortController().signal)
         : await agent.chat({ query: options.question }, options.signal);
-      return { answer: result, outputs: assistantMessageOutputs(result.answer, { model: result.model }) };
+      return { answer: result, outputs: ROOT_SPANS.chat.outputs(result) };
     }
     case 'rag': {
-      const result = await agent.rag({ query: options.question, top_k: DEFAULT_TOP_K }, options.signal);
-      return { answer: result, outputs: assistantMessageOutputs(result.answer, { model: result.model, sources: result.sources }) };
+      const result = await agent.rag(ragRequest(options.question), options.signal);
+      return { answer: result, outputs: ROOT_SPANS.rag.outputs(result) };
     }
     case 'agent': {
-      const result = await agent.agentTask({ task: options.question, max_steps: DEFAULT_MAX_STEPS }, options.signal);
-      const extra = { model: result.model, finished: result.finished, steps: result.steps };
-      return { answer: result, outputs: assistantMessageOutputs(result.answer, extra, result.finished ? 'stop' : 'length') };
+      const result = await agent.agentTask(agentRequest(options.question), options.signal);
+      return { answer: result, outputs: ROOT_SPANS.agent.outputs(result) };
     }
   }
 }

@@ -2,7 +2,8 @@ import type { ChalkInstance } from 'chalk';
 import type { Ora } from 'ora';
 import type { CheckResult, CheckStatus, DoctorReporter } from '../doctor/run-doctor.ts';
 import type { CommandContext } from './context.ts';
-import { createPainter, writeLine } from './output.ts';
+import { createPainter, wrapWords, writeLine } from './output.ts';
+import { terminalWidth } from './trace-format.ts';
 
 const SYMBOLS: Record<CheckStatus, string> = { ok: '✔', warn: '!', fail: '✖', skipped: '-' };
 
@@ -10,9 +11,16 @@ function colour(paint: ChalkInstance, status: CheckStatus, text: string): string
   return { ok: paint.green, warn: paint.yellow, fail: paint.red, skipped: paint.dim }[status](text);
 }
 
-export function formatCheck(paint: ChalkInstance, result: CheckResult): string[] {
-  const head = `${colour(paint, result.status, `${SYMBOLS[result.status]} ${result.status.padEnd(7)}`)} ${paint.bold(result.title)}: ${result.detail}`;
-  return result.hint && result.status !== 'ok' ? [head, `          ${paint.dim(`hint: ${result.hint}`)}`] : [head];
+/** The width of `✔ ok      `: continuation lines and hints start under the title. */
+const INDENT = ' '.repeat(10);
+
+/** A check's result wrapped at spaces to `width`, so a terminal never breaks it inside a word. */
+export function formatCheck(paint: ChalkInstance, result: CheckResult, width: number): string[] {
+  const room = width - INDENT.length;
+  const [first = '', ...rest] = wrapWords(`${result.title}: ${result.detail}`, room);
+  const head = `${colour(paint, result.status, `${SYMBOLS[result.status]} ${result.status.padEnd(7)}`)} ${paint.bold(result.title)}${first.slice(result.title.length)}`;
+  const hint = result.hint && result.status !== 'ok' ? wrapWords(`hint: ${result.hint}`, room).map((line) => `${INDENT}${paint.dim(line)}`) : [];
+  return [head, ...rest.map((line) => `${INDENT}${line}`), ...hint];
 }
 
 export interface CheckReporter extends DoctorReporter {
@@ -24,6 +32,7 @@ export interface CheckReporter extends DoctorReporter {
 export async function createCheckReporter(ctx: CommandContext): Promise<CheckReporter | undefined> {
   if (ctx.globals.json) return undefined;
   const paint = createPainter(ctx);
+  const width = terminalWidth(ctx);
   const ora = ctx.interactive ? (await import('ora')).default : undefined;
   let spinner: Ora | undefined;
   return {
@@ -33,7 +42,7 @@ export async function createCheckReporter(ctx: CommandContext): Promise<CheckRep
     end(result) {
       spinner?.stop();
       spinner = undefined;
-      for (const line of formatCheck(paint, result)) writeLine(ctx.stdout, line);
+      for (const line of formatCheck(paint, result, width)) writeLine(ctx.stdout, line);
     },
     suspend() {
       spinner?.stop();

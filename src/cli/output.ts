@@ -14,3 +14,23 @@ export function writeLine(stream: NodeJS.WritableStream, line = ''): void {
 export function writeJson(stream: NodeJS.WritableStream, value: unknown): void {
   stream.write(`${JSON.stringify(value, null, 2)}\n`);
 }
+
+/**
+ * Lines of at most `width` characters, broken at spaces where there are any (a terminal breaks in
+ * the middle of words); later lines indented by `indent`, which counts within the width.
+ */
+export function wrapWords(text: string, width: number, indent = ''): string[] {
+  const lines: string[] = [];
+  let rest = text.replace(/\s+/g, ' ');
+  let room = Math.max(1, width);
+  while (rest.length > room) {
+    // Only a word longer than a whole line is cut.
+    const space = rest.lastIndexOf(' ', room);
+    const at = space > 0 ? space : room;
+    lines.push(rest.slice(0, at).trimEnd());
+    rest = rest.slice(at).trimStart();
+    room = Math.max(1, width - indent.length);
+  }
+  lines.push(rest);
+  return lines.map((line, i) => (i === 0 ? line : `${indent}${line}`));
+}

@@ -22,11 +22,22 @@ export function renderError(error: unknown, ctx: Pick<CommandContext, 'globals' 
     }
     writeLine(ctx.stderr, paint.red(`error: ${error.message}`));
     if (error.hint) writeLine(ctx.stderr, paint.dim(`hint: ${error.hint}`));
-    if (ctx.globals.verbose && error.cause !== undefined) writeLine(ctx.stderr, paint.dim(`cause: ${String(error.cause)}`));
+    if (ctx.globals.verbose) for (const cause of causeChain(error.cause)) writeLine(ctx.stderr, paint.dim(`cause: ${cause}`));
     return error.exitCode;
   }
   const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
   writeLine(ctx.stderr, paint.red(`internal error: ${stack}`));
   writeLine(ctx.stderr, 'This is a bug in otel-mlflow, not in your setup: please report it with the output above and `otel-mlflow --version`.');
   return ExitCode.internal;
+}
+
+/**
+ * Every cause under an error, outermost first: fetch and the openai client wrap the socket's error
+ * (ECONNREFUSED, ENOTFOUND, a certificate problem) two or three levels down, or in an AggregateError.
+ */
+function causeChain(cause: unknown, depth = 0): string[] {
+  if (cause === undefined || depth > 5) return [];
+  if (!(cause instanceof Error)) return [String(cause)];
+  const inner = cause instanceof AggregateError ? cause.errors.flatMap((e: unknown) => causeChain(e, depth + 1)) : [];
+  return [String(cause), ...inner, ...causeChain(cause.cause, depth + 1)];
 }

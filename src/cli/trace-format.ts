@@ -17,6 +17,11 @@ export function cutToWidth(text: string, width: number): string {
   return width <= 1 ? '…'.slice(0, width) : `${line.slice(0, width - 1)}…`;
 }
 
+/** `label:` padded to `width`, and never run into the value after it, however long the label. */
+export function formatLabel(label: string, width: number): string {
+  return `${label}: `.padEnd(width);
+}
+
 export function formatDuration(ms: number): string {
   if (ms < 1) return `${Math.round(ms * 1000)} µs`;
   if (ms < 100) return `${Number(ms.toFixed(1))} ms`;

@@ -1,4 +1,5 @@
 import type { ChalkInstance } from 'chalk';
+import type { Ora } from 'ora';
 import { parseServerUrl, toEndpoint, type AgentAnswer, type Endpoint } from '../agent-client/endpoints.ts';
 import { ANSWER_TIMEOUT_MS, postQuestion } from '../agent-client/post-question.ts';
 import { askFailure, INTERRUPTED_EXIT_CODE, serverFailure } from '../ask/ask-failures.ts';
@@ -26,7 +27,8 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>,
   const server = typeof options.url === 'string' ? parseServerUrl(options.url, '--url') : undefined;
   const canPrompt = ctx.interactive && !ctx.globals.json && Boolean(process.stdin.isTTY);
   const question = await readQuestion({
-    ...(args[0] !== undefined && { argument: args[0] }),
+    // `ask What is MLflow` needs no quotes: the words are the question.
+    ...(args.length > 0 && { argument: args.join(' ') }),
     stdin: process.stdin,
     ...(canPrompt && { prompt: () => promptForQuestion(ctx.stdout) }),
   });
@@ -48,11 +50,11 @@ async function askHere(ctx: CommandContext, endpoint: Endpoint, question: string
   });
   if (!ctx.globals.json) for (const notice of runtime.notices) writeLine(ctx.stderr, paint.dim(`note: ${notice}`));
 
-  const live = liveAnswer(ctx, endpoint);
+  const live = await liveAnswer(ctx, endpoint, `waiting for ${runtime.llm.describe()}`);
   let outcome;
   let exportStatus: TraceExportStatus | undefined;
   try {
-    outcome = await askInProcess(runtime, { endpoint, question, ...live.options });
+    outcome = await askInProcess(runtime, { endpoint, question, ...live.options }).finally(live.answered);
   } finally {
     // Whatever happened, the trace is on disk, and delivered if the destination takes it, before the process ends.
     const report = await runtime.tracing.flush(FLUSH_DEADLINE_MS);
@@ -72,21 +74,21 @@ async function askHere(ctx: CommandContext, endpoint: Endpoint, question: string
   };
   if (live.streamed()) writeLine(ctx.stdout);
   if (outcome.ok) return finish(ctx, paint, { endpoint, answer: outcome.answer, trace, printAnswer: !live.streamed() });
-  return finish(ctx, paint, { endpoint, trace, failure: askFailure(outcome.error, runtime.llm.describe()) });
+  return finish(ctx, paint, { endpoint, trace, failure: askFailure(outcome.error, runtime.llm) });
 }
 
 async function askServer(ctx: CommandContext, server: URL, endpoint: Endpoint, question: string): Promise<number> {
   const paint = createPainter(ctx);
   // The token `serve` was started with, from wherever this project keeps it (.env, env, config file).
   const config = await loadConfig({ cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags, purpose: 'app' });
-  const live = liveAnswer(ctx, endpoint);
+  const live = await liveAnswer(ctx, endpoint, `waiting for the server at ${server.origin}`);
   let outcome;
   try {
     outcome = await postQuestion(server, endpoint, question, {
       ...(config.authToken && { authToken: config.authToken.value }),
       timeoutMs: ANSWER_TIMEOUT_MS,
       ...live.options,
-    });
+    }).finally(live.answered);
   } finally {
     live.stop();
   }
@@ -119,7 +121,7 @@ function finish(ctx: CommandContext, paint: ChalkInstance, result: Finished): nu
   else {
     if (result.answer) {
       renderAnswer(ctx, paint, result.answer, result.printAnswer);
-      writeLine(ctx.stdout);
+      writeLine(ctx.stderr);
     }
     renderTrace(ctx, paint, trace);
   }
@@ -151,14 +153,15 @@ function renderAnswer(ctx: CommandContext, paint: ChalkInstance, answer: AgentAn
   if (answer.finished === false) writeLine(ctx.stdout, paint.yellow('(the agent ran out of steps before a final answer)'));
 }
 
+/** On stderr, with the notes and errors: `ask … > answer.txt` keeps the answer alone. */
 function renderTrace(ctx: CommandContext, paint: ChalkInstance, trace: TraceReport): void {
   if (trace.local) {
-    writeLine(ctx.stdout, `Trace ${paint.bold(trace.traceId)} is in the local store; see it with:`);
-    writeLine(ctx.stdout, `  otel-mlflow traces show ${trace.traceId}`);
+    writeLine(ctx.stderr, `Trace ${paint.bold(trace.traceId)} is in the local store; see it with:`);
+    writeLine(ctx.stderr, `  otel-mlflow traces show ${trace.traceId}`);
   } else if (trace.traceUrl) {
-    writeLine(ctx.stdout, `Trace ${paint.bold(trace.traceId)}: ${paint.cyan(trace.traceUrl)}`);
+    writeLine(ctx.stderr, `Trace ${paint.bold(trace.traceId)}: ${paint.cyan(trace.traceUrl)}`);
   } else {
-    writeLine(ctx.stdout, `Trace ${paint.bold(trace.traceId)} (sent to ${trace.destination})`);
+    writeLine(ctx.stderr, `Trace ${paint.bold(trace.traceId)} (sent to ${trace.destination})`);
   }
 }
 
@@ -191,19 +194,41 @@ function exportFailure(trace: TraceReport): ExpectedError {
 }
 
 /**
- * How the answer reaches the terminal while it is written: chat streams on a terminal (not with
- * --json), and Ctrl-C stops waiting, so the trace can still say what was answered until then.
+ * How the answer reaches the terminal while it is written: a spinner until the first word (a slow
+ * model otherwise looks like a hung command), chat streams on a terminal (not with --json), and
+ * Ctrl-C stops waiting, so the trace can still say what was answered until then.
  */
-function liveAnswer(ctx: CommandContext, endpoint: Endpoint) {
+async function liveAnswer(ctx: CommandContext, endpoint: Endpoint, waitingFor: string) {
   const interrupt = new AbortController();
   const stop = onFirstSigint(() => interrupt.abort());
+  let spinner = await waitSpinner(ctx, waitingFor);
+  // Once: ora's stop() clears the current line even when it has stopped, which would erase the answer.
+  const answered = () => {
+    spinner?.stop();
+    spinner = undefined;
+  };
   let streamed = false;
   const onDelta = (text: string) => {
+    answered();
     streamed = true;
     ctx.stdout.write(text);
   };
   const streaming = endpoint === 'chat' && ctx.interactive && !ctx.globals.json;
-  return { options: { signal: interrupt.signal, ...(streaming && { onDelta }) }, streamed: () => streamed, stop };
+  return {
+    options: { signal: interrupt.signal, ...(streaming && { onDelta }) },
+    streamed: () => streamed,
+    /** The answer (or the failure) is in: the spinner goes. */
+    answered,
+    stop,
+  };
+}
+
+/** On stderr, and only when stderr is a terminal: `ask … > answer.txt` still shows it, a pipe or --json never does. */
+async function waitSpinner(ctx: CommandContext, text: string): Promise<Ora | undefined> {
+  if (ctx.globals.json || !(ctx.stderr as { isTTY?: boolean }).isTTY) return undefined;
+  const ora = (await import('ora')).default;
+  // Ctrl-C must reach our SIGINT handler, not ora's stdin handling.
+  return ora({ text, stream: ctx.stderr, discardStdin: false }).start();
 }
 
 /** Ctrl-C once stops waiting for the answer (the trace is still flushed); twice exits at once. */

@@ -1,6 +1,8 @@
 import type { CommandContext } from '../cli/context.ts';
 import { createCheckReporter } from '../cli/check-reporter.ts';
-import { createPainter, writeJson, writeLine } from '../cli/output.ts';
+import { createPainter, wrapWords, writeJson, writeLine } from '../cli/output.ts';
+import { terminalWidth } from '../cli/trace-format.ts';
+import { plural } from '../util/plural.ts';
 import { whenPromptClosed } from '../cli/prompt-closed.ts';
 import { runDoctor, type DoctorReport } from '../doctor/run-doctor.ts';
 import { wholeNumber } from '../cli/parse-whole-number.ts';
@@ -31,11 +33,24 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
   return report.exitCode;
 }
 
+/** Whether doctor looked for the test traces at all: a collector or a Unity Catalog table cannot be read back. */
+function readBackRan(report: DoctorReport): boolean {
+  const check = report.checks.find((c) => c.id === 'read-back');
+  return check !== undefined && check.status !== 'skipped';
+}
+
 function renderSummary(ctx: CommandContext, report: DoctorReport): void {
   const paint = createPainter(ctx);
-  writeLine(ctx.stdout);
+  const lookedFor = readBackRan(report);
+  if (report.traces.length > 0) writeLine(ctx.stdout);
   for (const trace of report.traces) {
-    const state = trace.found ? `${trace.state}, ${trace.spanNames.length} spans` : trace.exported ? 'not found' : 'not exported';
+    const state = trace.found
+      ? `${trace.state}, ${plural(trace.spanNames.length, 'span')}`
+      : !trace.exported
+        ? 'not exported'
+        : lookedFor
+          ? 'not found'
+          : 'exported, not read back';
     const tokens = trace.tokenUsage?.total_tokens !== undefined ? `, ${trace.tokenUsage.total_tokens} tokens` : '';
     writeLine(ctx.stdout, `  ${paint.bold(trace.traceId)}  ${state}${tokens}`);
     if (trace.requestPreview !== undefined) writeLine(ctx.stdout, `    request:  ${trace.requestPreview}`);
@@ -45,13 +60,21 @@ function renderSummary(ctx: CommandContext, report: DoctorReport): void {
   if (report.experiment?.url) writeLine(ctx.stdout, `\nExperiment: ${paint.cyan(report.experiment.url)}`);
   const failed = report.checks.filter((c) => c.status === 'fail').length;
   if (!report.ok) {
-    writeLine(ctx.stdout, paint.red(`\n${failed} check${failed === 1 ? '' : 's'} failed (exit code ${report.exitCode}).`));
+    writeLine(ctx.stdout, paint.red(`\n${plural(failed, 'check')} failed (exit code ${report.exitCode}).`));
   } else if (report.localStore) {
     writeLine(ctx.stdout, paint.green(`\nAll checks passed: traces are kept in the local store ${report.localStore}.`));
     writeLine(ctx.stdout, `See one:        otel-mlflow traces show ${report.traces[0]?.traceId ?? '<id>'}`);
     writeLine(ctx.stdout, 'Send to MLflow: set MLFLOW_TRACKING_URI, then otel-mlflow traces push');
+  } else if (!lookedFor) {
+    // Say what was proven, and what was not: the traces left, but nothing here saw them arrive.
+    const readBack = report.checks.find((c) => c.id === 'read-back');
+    const receiver = report.destination === 'otlp' ? 'the OTLP collector' : 'the Unity Catalog table';
+    writeLine(ctx.stdout, paint.green(`\nAll checks passed: ${plural(report.traces.length, 'test trace')} accepted by ${receiver}.`));
+    for (const line of wrapWords(`Not proven: that they reach MLflow, as they cannot be read back from here (${readBack?.detail}).`, terminalWidth(ctx))) {
+      writeLine(ctx.stdout, paint.yellow(line));
+    }
   } else {
-    writeLine(ctx.stdout, paint.green('\nAll checks passed: traces reach MLflow.'));
+    writeLine(ctx.stdout, paint.green('\nAll checks passed: traces reach MLflow, read back intact.'));
   }
 }
 
@@ -77,7 +100,8 @@ function toJson(report: DoctorReport) {
       traceId: t.traceId,
       exported: t.exported,
       exportError: t.exportError ?? null,
-      found: t.found,
+      // null: not looked for (a collector, a Unity Catalog table), which is not "not found".
+      found: readBackRan(report) ? t.found : null,
       state: t.state ?? null,
       spans: t.spanNames,
       spanTypes: t.spanTypes,

@@ -31,6 +31,7 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
       port,
       host,
       ...(runtime.config.authToken && { authToken: runtime.config.authToken.value }),
+      ...(runtime.config.corsOrigins && { corsOrigins: runtime.config.corsOrigins.value }),
       log: (line) => writeLine(ctx.stdout, line),
     });
   } catch (error) {

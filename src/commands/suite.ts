@@ -13,6 +13,7 @@ import type { VerifyReport } from '../suite/verify-traces.ts';
 import { summarizeDelivery } from '../cli/delivery-summary.ts';
 import type { PipelineReport } from '../pipeline/trace-pipeline.ts';
 import { wholeNumber } from '../cli/parse-whole-number.ts';
+import { plural } from '../util/plural.ts';
 
 const MAX_CONCURRENCY = 32;
 const MAX_REPEAT = 100;
@@ -53,7 +54,8 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
         counts.total = total;
         if (ctx.globals.json) return;
         for (const notice of notices) writeLine(ctx.stderr, paint.dim(`note: ${notice}`));
-        writeLine(ctx.stdout, `Asking ${total} question${total === 1 ? '' : 's'} at ${url}${ENDPOINT_PATHS[endpoint]}, ${concurrency} at a time`);
+        const times = repeat > 1 ? ` × ${repeat}` : '';
+        writeLine(ctx.stdout, `Asking ${plural(questions.length, 'question')}${times} at ${url}${ENDPOINT_PATHS[endpoint]}, ${concurrency} at a time`);
         spinner?.start(`0/${total} answered`);
       },
       answered(result) {
@@ -67,7 +69,7 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
   }).finally(() => spinner?.stop());
 
   if (ctx.globals.json) writeJson(ctx.stdout, toJson(suite));
-  else renderSummary(ctx, paint, suite);
+  else renderSummary(ctx, paint, suite, repeat);
   return exitCode(suite);
 }
 
@@ -77,14 +79,14 @@ async function createSpinner(ctx: CommandContext): Promise<Ora> {
   return ora({ stream: ctx.stdout, color: 'cyan' });
 }
 
-function renderSummary(ctx: CommandContext, paint: ChalkInstance, suite: SuiteRun): void {
+function renderSummary(ctx: CommandContext, paint: ChalkInstance, suite: SuiteRun, repeat: number): void {
   const columns = (ctx.stdout as { columns?: number }).columns;
   const width = ctx.interactive && columns ? columns : DEFAULT_WIDTH;
   const lines = [
     '',
     ...summaryTable(suite.results, width, paint),
     '',
-    ...totalsLines(suite.totals, paint),
+    ...totalsLines(suite.totals, paint, repeat),
     ...verifyLines(paint, suite.verify),
     ...exportLines(paint, suite.exportReport),
     '',
@@ -95,8 +97,7 @@ function renderSummary(ctx: CommandContext, paint: ChalkInstance, suite: SuiteRu
 
 function verifyLines(paint: ChalkInstance, report: VerifyReport | undefined): string[] {
   if (!report) return [];
-  const where = report.source === 'mlflow' ? 'in MLflow' : 'in the local store';
-  const head = `read back: ${report.found} of ${report.found + report.missing} traces found ${where}`;
+  const head = `read back: ${report.found} of ${plural(report.found + report.missing, 'trace')} found in ${report.where}`;
   const missing = report.traces.filter((t) => !t.found).map((t) => `  ${t.traceId}: ${t.problem ?? 'missing'}`);
   return [report.missing > 0 ? paint.red(head) : paint.green(head), ...missing];
 }

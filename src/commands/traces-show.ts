@@ -1,7 +1,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { CommandContext } from '../cli/context.ts';
 import { createPainter, writeJson, writeLine } from '../cli/output.ts';
-import { cutToWidth, formatDuration, formatLocalTime, formatTokens, terminalWidth } from '../cli/trace-format.ts';
+import { cutToWidth, formatDuration, formatLabel, formatLocalTime, formatTokens, terminalWidth } from '../cli/trace-format.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
 import { deliveryJson, describeDelivery } from '../cli/delivery-state.ts';
 import { openConfiguredStore } from '../pipeline/store/configured-store.ts';
@@ -12,7 +12,7 @@ import { MlflowAttr } from '../tracing/mlflow-attributes.ts';
 
 /** Below this, a cut value says too little to be worth a line; the line wraps instead. */
 const MIN_VALUE_WIDTH = 24;
-const LABEL_WIDTH = 6;
+const LABEL_WIDTH = 8;
 
 export async function run(ctx: CommandContext, options: Record<string, unknown>, args: string[]): Promise<number> {
   const id = args[0] ?? '';
@@ -77,7 +77,7 @@ function renderNode(node: SpanTreeNode, options: RenderOptions, prefix: string, 
   const childPrefix = place === 'top' ? prefix : prefix + (place === 'last' ? '   ' : '│  ');
   const bodyPrefix = childPrefix + (node.children.length > 0 ? '│  ' : '   ');
   for (const [label, value] of details(node)) {
-    const lead = `${bodyPrefix}${`${label}:`.padEnd(LABEL_WIDTH)}`;
+    const lead = `${bodyPrefix}${formatLabel(label, LABEL_WIDTH)}`;
     if (options.full) {
       const [first = '', ...rest] = value.pretty.split('\n');
       lines.push(`${paint.dim(lead)}${first}`, ...rest.map((line) => `${paint.dim(bodyPrefix + ' '.repeat(LABEL_WIDTH))}${line}`));

@@ -65,6 +65,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<ResolvedCo
       ...(values.tracesSamplerArg && { samplerArg: sourced(values.tracesSamplerArg) }),
     },
     ...(values.authToken && { authToken: sourced(values.authToken) }),
+    ...(values.corsOrigins && { corsOrigins: sourced(values.corsOrigins) }),
     llm: {
       ...(values.llmProvider && { provider: sourced(values.llmProvider) }),
       ...(values.llmModel && { model: sourced(values.llmModel) }),

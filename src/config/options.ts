@@ -6,6 +6,7 @@ import {
   parseHttpUrl,
   parseKeyValueList,
   parseOtlpBaseEndpoint,
+  parseOriginList,
   parseOtlpProtocol,
   parseMegabytes,
   parseRatio,
@@ -128,6 +129,7 @@ export const CONFIG_OPTIONS = {
   }),
   tracesSamplerArg: scalar({ env: ['OTEL_TRACES_SAMPLER_ARG'], parse: parseRatio }),
   authToken: scalar({ flag: 'authToken', env: ['OTEL_MLFLOW_AUTH_TOKEN'], secret: true, parse: parseText }),
+  corsOrigins: scalar({ flag: 'corsOrigin', env: ['OTEL_MLFLOW_CORS_ORIGINS'], file: 'corsOrigins', parse: parseOriginList }),
   llmProvider: scalar({
     flag: 'provider',
     env: ['OTEL_MLFLOW_LLM_PROVIDER'],

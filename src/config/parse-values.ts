@@ -157,3 +157,25 @@ export function parseDatabricksHost(text: string): Parsed<string> {
   }
   return ok(url.origin);
 }
+
+/**
+ * The browser origins `serve` answers cross-origin requests from: `scheme://host[:port]` as a browser
+ * sends it in `Origin` (no path, no trailing slash), comma-separated; `*` for any origin.
+ */
+export function parseOriginList(text: string): Parsed<string[]> {
+  const origins = text.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  if (origins.length === 0) return fail('must name at least one origin, such as http://localhost:3000');
+  for (const origin of origins) {
+    if (origin === '*') continue;
+    let url: URL | undefined;
+    try {
+      url = new URL(origin);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== origin) {
+      return fail(`must list origins as a browser sends them, such as http://localhost:3000 (scheme, host and port only; got '${origin}')`);
+    }
+  }
+  return ok(origins);
+}

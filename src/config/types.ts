@@ -78,6 +78,8 @@ export interface ResolvedConfig {
   };
   /** Bearer token `serve` requires on every route but `GET /`. */
   authToken?: Sourced<string>;
+  /** Browser origins `serve` allows cross-origin requests from (CORS); none when absent. */
+  corsOrigins?: Sourced<string[]>;
   llm: {
     /** Absent when not chosen: the app picks openai with an API key, else the offline model. */
     provider?: Sourced<LlmProviderName>;
@@ -117,6 +119,8 @@ export interface FlagValues {
   captureContent?: string;
   authToken?: string;
   storeDir?: string;
+  /** Comma-separated; a repeated `--cors-origin` arrives joined. */
+  corsOrigin?: string;
 }
 
 export interface LoadConfigOptions {

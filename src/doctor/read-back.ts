@@ -49,25 +49,35 @@ export interface ReadBackOptions {
 const POLL_INTERVALS_MS = [100, 250, 500, 1000] as const;
 
 /**
+ * Reads until `settled` says what was read is final, or the next read would pass the deadline;
+ * answers the last read. A trace the server has not finished ingesting is no proof yet that it
+ * landed, so doctor and `suite --verify` both wait this way.
+ */
+export async function pollUntil<T>(read: () => Promise<T>, settled: (value: T) => boolean, deadline: number, now: () => number = Date.now): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    const value = await read();
+    if (settled(value)) return value;
+    const wait = POLL_INTERVALS_MS[Math.min(attempt, POLL_INTERVALS_MS.length - 1)]!;
+    if (now() + wait > deadline) return value;
+    await delay(wait);
+  }
+}
+
+/**
  * Proves one test trace landed: its info is readable and no longer in progress, and its spans, as
  * MLflow's UI loads them (or the local store keeps them), are the ones sent, with types and token usage intact.
  */
 export async function readBackTrace(sent: SentTestTrace, options: ReadBackOptions): Promise<ReadBackTrace> {
-  const now = options.now ?? Date.now;
   const result: ReadBackTrace = { traceId: sent.traceId, found: false, spanNames: [], spanTypes: {}, problems: [], notes: [] };
-
-  let info: TraceInfo | undefined;
-  let spans: TraceSpan[] | undefined;
-  for (let attempt = 0; ; attempt++) {
-    info = await options.source.info(sent.traceId);
-    if (info && info.state !== 'IN_PROGRESS') {
-      spans = await options.source.spans(sent.traceId);
-      if (spans && spans.length >= TEST_TRACE_SPANS.length) break;
-    }
-    const wait = POLL_INTERVALS_MS[Math.min(attempt, POLL_INTERVALS_MS.length - 1)]!;
-    if (now() + wait > options.deadline) break;
-    await delay(wait);
-  }
+  const { info, spans } = await pollUntil(
+    async (): Promise<{ info?: TraceInfo | undefined; spans?: TraceSpan[] | undefined }> => {
+      const info = await options.source.info(sent.traceId);
+      return { info, spans: info && info.state !== 'IN_PROGRESS' ? await options.source.spans(sent.traceId) : undefined };
+    },
+    ({ spans }) => spans !== undefined && spans.length >= TEST_TRACE_SPANS.length,
+    options.deadline,
+    options.now,
+  );
 
   if (!info) {
     result.problems.push(`not found in ${options.source.name} before the deadline`);

@@ -99,7 +99,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
   const run = async (id: CheckId, body: () => Promise<Outcome>, blocking = true): Promise<CheckResult> => {
     const title = titles[id];
     if (blockedBy) {
-      const skipped: CheckResult = { id, title, status: 'skipped', detail: `skipped: ${titles[blockedBy].toLowerCase()} failed`, durationMs: 0 };
+      const skipped: CheckResult = { id, title, status: 'skipped', detail: `not run, as the check "${titles[blockedBy]}" failed`, durationMs: 0 };
       checks.push(skipped);
       input.reporter?.end(skipped);
       return skipped;

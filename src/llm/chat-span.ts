@@ -1,4 +1,4 @@
-import { diag, SpanKind, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import { diag, SpanKind, SpanStatusCode, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
 import { APIError, APIUserAbortError } from 'openai';
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import { setSpanInputs, setSpanOutputs, setSpanType, setTokenUsage } from '../tracing/encode-attributes.ts';
@@ -60,7 +60,11 @@ export class ChatSpan {
   }
 
   succeeded(response: StreamedCompletion): void {
-    this.#end(() => this.#recordResponse(response));
+    this.#end(() => {
+      // First: the call succeeded for its caller even when the answer's shape cannot be recorded.
+      this.#span.setStatus({ code: SpanStatusCode.OK });
+      this.#recordResponse(response);
+    });
   }
 
   endedEarly(reason: EarlyEnd, received: StreamedCompletion): void {

@@ -49,6 +49,7 @@ export function createLlmClient(config: ResolvedConfig, options: CreateLlmClient
   return {
     provider,
     model,
+    baseUrl: displayUrl(client.baseURL),
     client: instrumentOpenAI(client, {
       tracer: options.tracer,
       provider: GEN_AI_PROVIDER[provider],

@@ -8,6 +8,8 @@ export interface LlmClient {
   readonly model: string;
   /** Already instrumented: every chat.completions.create call becomes a CHAT_MODEL span. */
   readonly client: OpenAI;
+  /** Where the model is reached, as shown to people (no credentials or query). */
+  readonly baseUrl: string;
   /** For `GET /` and start-up messages, e.g. 'offline (built-in, no network)'; never a secret. */
   describe(): string;
 }

@@ -2,6 +2,7 @@ import { ExitCode, ExpectedError } from '../errors.ts';
 import { isMlflowServerHeader, parseErrorBody } from './error-body.ts';
 import type { RawResponse } from './http.ts';
 import { maskSentCredential, pathForDisplay } from './redaction.ts';
+import { describeNetworkFailure, hostPort, type NetworkFailure, type NetworkFailureKind } from '../util/network-failure.ts';
 
 export interface MlflowApiErrorInit {
   method: string;
@@ -148,16 +149,12 @@ function isAuthStatus(status: number): boolean {
   return status === 401 || status === 403;
 }
 
-export type UnreachableKind = 'dns' | 'refused' | 'tls' | 'timeout' | 'network';
+export type UnreachableKind = NetworkFailureKind;
 
-export interface UnreachableErrorInit {
-  kind: UnreachableKind;
-  /** `hostname:port`. */
-  host: string;
+export interface UnreachableErrorInit extends NetworkFailure {
+  url: URL;
   method: string;
   path: string;
-  /** The system's error code or message, e.g. `ENOTFOUND`, `CERT_HAS_EXPIRED`. */
-  reason: string;
   timeoutMs: number;
   cause?: unknown;
 }
@@ -165,47 +162,35 @@ export interface UnreachableErrorInit {
 /** The request never got an HTTP answer. */
 export class UnreachableError extends ExpectedError {
   readonly kind: UnreachableKind;
+  /** `hostname:port`. */
   readonly host: string;
 
   constructor(init: UnreachableErrorInit) {
-    const { message, hint } = describeUnreachable(init);
-    super(message, { exitCode: ExitCode.unreachable, hint, cause: init.cause });
+    const what = describeNetworkFailure(init, init.url, init.timeoutMs);
+    super(`${what[0]!.toUpperCase()}${what.slice(1)} for ${init.method} ${init.path}`, {
+      exitCode: ExitCode.unreachable,
+      hint: unreachableHint(init),
+      cause: init.cause,
+    });
     this.kind = init.kind;
-    this.host = init.host;
+    this.host = hostPort(init.url);
   }
 }
 
-function describeUnreachable({ kind, host, method, path, reason, timeoutMs }: UnreachableErrorInit): { message: string; hint: string } {
-  const request = `${method} ${path}`;
-  const hostname = host.replace(/:\d+$/, '');
+function unreachableHint({ kind, reason }: NetworkFailure): string {
   switch (kind) {
     case 'dns':
-      return {
-        message: `Cannot resolve ${hostname} (DNS lookup failed: ${reason}) for ${request}`,
-        hint: 'Check the host name in the tracking URI for typos; for an internal name, check your VPN or DNS settings.',
-      };
+      return 'Check the host name in the tracking URI for typos; for an internal name, check your VPN or DNS settings.';
     case 'refused':
-      return {
-        message: `Nothing is listening at ${host} (connection refused) for ${request}`,
-        hint: 'Start the MLflow server, or fix the host and port in the tracking URI.',
-      };
+      return 'Start the MLflow server, or fix the host and port in the tracking URI.';
     case 'tls':
-      return {
-        message: `TLS with ${host} failed (${reason}) for ${request}`,
-        hint: /WRONG_VERSION_NUMBER|EPROTO/.test(reason)
-          ? 'The server does not speak TLS on this port: use http:// in the tracking URI, or the port that serves https.'
-          : 'For a private or self-signed CA, point NODE_EXTRA_CA_CERTS at its certificate; otherwise check the certificate\'s host name and expiry.',
-      };
+      return /WRONG_VERSION_NUMBER|EPROTO/.test(reason)
+        ? 'The server does not speak TLS on this port: use http:// in the tracking URI, or the port that serves https.'
+        : 'For a private or self-signed CA, point NODE_EXTRA_CA_CERTS at its certificate; otherwise check the certificate\'s host name and expiry.';
     case 'timeout':
-      return {
-        message: `No answer from ${host} within ${timeoutMs / 1000} s for ${request}`,
-        hint: 'Check the host and port, that the server is up, and that no firewall drops the traffic.',
-      };
+      return 'Check the host and port, that the server is up, and that no firewall drops the traffic.';
     case 'network':
-      return {
-        message: `Network error talking to ${host} (${reason}) for ${request}`,
-        hint: 'Check that the server is up and reachable from this machine (HTTP proxy, firewall, VPN).',
-      };
+      return 'Check that the server is up and reachable from this machine (HTTP proxy, firewall, VPN).';
   }
 }
 

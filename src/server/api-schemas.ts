@@ -17,9 +17,15 @@ function wholeNumber(min: number, max: number, fallback: number) {
   return z.number({ error: message }).int(message).min(min, message).max(max, message).default(fallback);
 }
 
-/** The error a body that is not an object (an array, a string) gets. */
+/**
+ * A request body: an object of exactly these fields. A misspelt optional field (`sesion_id`) would
+ * otherwise be dropped without a word, so unknown fields are refused, each named with the known ones.
+ */
 function requestBody<T extends z.core.$ZodLooseShape>(shape: T) {
-  return z.object(shape, { error: 'must be a JSON object' });
+  const known = Object.keys(shape).join(', ');
+  return z.strictObject(shape, {
+    error: (issue) => (issue.code === 'unrecognized_keys' ? `is not a field of this request (known fields: ${known})` : 'must be a JSON object'),
+  });
 }
 
 const Usage = z
@@ -34,7 +40,7 @@ function answerResponse<T extends z.core.$ZodLooseShape>(fields: T) {
     ...fields,
     usage: Usage,
     trace_id: z.string().openapi({ description: "MLflow's id of this request's trace", example: 'tr-4bf92f3577b34da6a3ce929d0e0e4736' }),
-    trace_url: z.string().optional().openapi({ description: 'The trace in the MLflow UI, when the experiment is known' }),
+    trace_url: z.string().nullable().openapi({ description: 'The trace in the MLflow UI; null when the experiment is not known (a collector, the local store)' }),
   });
 }
 
@@ -81,7 +87,7 @@ export const HealthResponse = z
       destination: z.string(),
       experiment: z.object({ id: z.string(), name: z.string().optional(), url: z.string().optional() }).optional(),
       route: z.string().optional(),
-      store: z.string().optional().openapi({ description: 'the trace store every trace is written to first' }),
+      store_dir: z.string().optional().openapi({ description: 'the trace store every trace is written to first (and kept in, when route is `local`)' }),
       delivery: z
         .object({
           pending: z.number().int().openapi({ description: 'traces waiting on disk for the destination' }),

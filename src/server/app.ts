@@ -1,5 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { SpanStatusCode, type Tracer } from '@opentelemetry/api';
+import { cors } from 'hono/cors';
 import { AnswerAborted, type AgentService } from '../agent/types.ts';
 import { setSpanOutputs } from '../tracing/encode-attributes.ts';
 import { errorBody } from './api-error.ts';
@@ -36,7 +37,12 @@ export interface AppDeps {
   maxBodyBytes?: number;
   /** Aborted when shutdown's grace period ends: requests still running then get a 503. */
   shuttingDown?: AbortSignal;
+  /** Browser origins allowed to call the API (`*` for any); without them, no CORS headers at all. */
+  corsOrigins?: readonly string[];
 }
+
+/** How long a browser may reuse a preflight's answer. */
+const CORS_PREFLIGHT_MAX_AGE_S = 600;
 
 /** The docs page must load without a token: its assets and the API description are not secret. */
 function isPublic(method: string, path: string): boolean {
@@ -54,10 +60,29 @@ export function createApp(deps: AppDeps): ServerApp {
     if (traced && error instanceof AnswerAborted) traced.span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
     return c.json(body, status);
   });
-  app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}; the API is described at /docs`), 404));
+  app.notFound((c) => {
+    const allow = allowedMethods(app, c.req.path);
+    // A GET route may still answer 404 itself (an unknown docs asset): that is no wrong method.
+    if (allow.length === 0 || allow.includes(c.req.method)) return c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}; the API is described at /docs`), 404);
+    const message = `${c.req.path} does not take ${c.req.method}; use ${allow.join(' or ')} (the API is described at /docs)`;
+    return c.json(errorBody('method_not_allowed', message), 405, { allow: allow.join(', ') });
+  });
 
   if (deps.log) app.use(accessLog({ log: deps.log }));
   if (deps.shuttingDown) app.use(shutdownGuard({ signal: deps.shuttingDown }));
+  // Before the token check: a browser's preflight never carries the Authorization header.
+  if (deps.corsOrigins?.length) {
+    app.use(
+      cors({
+        origin: deps.corsOrigins.includes('*') ? '*' : [...deps.corsOrigins],
+        allowMethods: ['GET', 'HEAD', 'POST'],
+        allowHeaders: ['content-type', 'authorization', 'traceparent', 'tracestate'],
+        // So a front end can read which trace its request made.
+        exposeHeaders: ['x-trace-id', 'traceparent'],
+        maxAge: CORS_PREFLIGHT_MAX_AGE_S,
+      }),
+    );
+  }
   if (deps.authToken) app.use(bearerAuth({ token: deps.authToken, isPublic }));
 
   registerHealth(app, deps.info);
@@ -67,4 +92,21 @@ export function createApp(deps: AppDeps): ServerApp {
   registerOpenApiDocument(app, { bearer: Boolean(deps.authToken) });
   registerDocs(app);
   return app;
+}
+
+/** The methods the routes registered for `path` answer (GET brings HEAD); empty when no route has the path. */
+function allowedMethods(app: ServerApp, path: string): string[] {
+  const methods = new Set<string>();
+  for (const route of app.routes) {
+    if (route.method === 'ALL' || !routePattern(route.path).test(path)) continue;
+    methods.add(route.method);
+    if (route.method === 'GET') methods.add('HEAD');
+  }
+  return [...methods];
+}
+
+/** `/docs/assets/:file` → a pattern matching any one segment where the parameter is. */
+function routePattern(routePath: string): RegExp {
+  const escaped = routePath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+');
+  return new RegExp(`^${escaped}$`);
 }

@@ -19,7 +19,11 @@ const CLIENT_CLOSED_REQUEST = 499 as UnofficialStatusCode;
  */
 export function errorAnswer(error: unknown, where: string, log?: (line: string) => void): ErrorAnswer {
   if (error instanceof ApiError) return { status: error.status, body: error.body() };
-  if (error instanceof LlmError) return { status: 502, body: errorBody('llm_error', error.message) };
+  if (error instanceof LlmError) {
+    // Else the log shows a bare 502: the cause is worth a line, and the message holds no secret.
+    log?.(`${where}: ${error.message}`);
+    return { status: 502, body: errorBody('llm_error', error.message) };
+  }
   if (error instanceof AnswerAborted) return { status: CLIENT_CLOSED_REQUEST, body: errorBody('client_closed_request', error.message) };
   if (error instanceof HTTPException && error.status < 500) {
     return { status: error.status, body: errorBody(codeForStatus(error.status), error.message) };

@@ -11,6 +11,7 @@ export interface HttpServerOptions {
   port: number;
   host: string;
   authToken?: string;
+  corsOrigins?: readonly string[];
   log?: (line: string) => void;
 }
 
@@ -24,14 +25,15 @@ export interface RunningHttpServer {
 const ANSWER_FLUSH_MS = 200;
 
 /** Where the traces stand, read from the store, so a health check shows a backlog and its cause. */
-function deliveryHealth(runtime: AppRuntime): Pick<HealthInfo['tracing'], 'store' | 'delivery'> {
+function deliveryHealth(runtime: AppRuntime): Pick<HealthInfo['tracing'], 'store_dir' | 'delivery'> {
   const pipeline = runtime.tracing.pipeline;
   if (!pipeline) return {};
   const counts = pipeline.counts();
   const report = pipeline.report();
-  if (!report.destination) return { store: report.storeDir };
+  // So `suite --verify` reads local traces back from this store, whatever --store-dir the server got.
+  if (!report.destination) return { store_dir: report.storeDir };
   return {
-    store: report.storeDir,
+    store_dir: report.storeDir,
     delivery: {
       pending: counts.pending,
       dead: counts.dead,
@@ -63,6 +65,7 @@ export async function startHttpServer(runtime: AppRuntime, options: HttpServerOp
     }),
     traceLink: runtime.traceLink,
     ...(options.authToken && { authToken: options.authToken }),
+    ...(options.corsOrigins && { corsOrigins: options.corsOrigins }),
     ...(options.log && { log: options.log }),
   });
 

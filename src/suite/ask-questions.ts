@@ -38,14 +38,22 @@ export interface AskQuestionsOptions {
   onResult?: (result: SuiteResult) => void | Promise<void>;
 }
 
-/** Every question (repeated) against the server, a bounded number at a time; results in question order. */
+/**
+ * Every question (repeated) against the server, a bounded number at a time; results in question
+ * order. A refused token (401) refuses every question alike, so no further one is asked after it:
+ * the results then hold only the questions that were asked.
+ */
 export async function askQuestions(options: AskQuestionsOptions): Promise<SuiteResult[]> {
   const runs = Array.from({ length: options.repeat }, () => options.questions).flat();
-  return runPool(runs, options.concurrency, async (question, i) => {
+  let refused = false;
+  const results = await runPool(runs, options.concurrency, async (question, i) => {
+    if (refused) return undefined;
     const result = await askOne(options, question, i + 1);
+    if (result.httpStatus === 401) refused = true;
     await options.onResult?.(result);
     return result;
   });
+  return results.filter((result) => result !== undefined);
 }
 
 async function askOne(options: AskQuestionsOptions, { question, id }: SuiteQuestion, index: number): Promise<SuiteResult> {

@@ -1,5 +1,6 @@
 import type { Endpoint } from '../agent-client/endpoints.ts';
 import { ANSWER_TIMEOUT_MS } from '../agent-client/post-question.ts';
+import { tokenRefused } from '../agent-client/token-refused.ts';
 import { fetchServerHealth } from '../agent-client/server-health.ts';
 import { loadConfig } from '../config/load-config.ts';
 import type { LoadConfigOptions, ResolvedConfig } from '../config/types.ts';
@@ -90,6 +91,8 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
       hooks?.allAnswered?.();
       await output?.close();
     }
+    const unauthorized = results.find((result) => result.httpStatus === 401);
+    if (unauthorized) throw tokenRefused(url, unauthorized.error ?? 'HTTP 401', { flag: true });
     const run: SuiteRun = { url, endpoint: options.endpoint, health, config, results, totals: suiteTotals(results), spawned: options.spawn };
     if (spawned) {
       // The traces must have left before they can be read back.

@@ -1,3 +1,5 @@
+import { wrapWords } from '../cli/output.ts';
+import { plural } from '../util/plural.ts';
 import type { SuiteResult } from './ask-questions.ts';
 import type { SuiteTotals } from './suite-totals.ts';
 
@@ -66,12 +68,14 @@ export function summaryTable(results: readonly SuiteResult[], width: number, sty
   if (shortTraceIds) lines.push(style.dim(cut('(trace ids cut short: --json and --output have them whole)', width)));
   const failures = results.filter((r) => r.status === 'failed');
   if (failures.length > 0) lines.push('');
-  for (const r of failures) lines.push(...wrap(`#${r.index} failed: ${r.error ?? 'no answer'}`, width, FAILURE_INDENT));
+  for (const r of failures) lines.push(...wrapWords(`#${r.index} failed: ${r.error ?? 'no answer'}`, width, FAILURE_INDENT));
   return lines;
 }
 
-export function totalsLines(totals: SuiteTotals, style: SummaryStyle = PLAIN): string[] {
-  const counts = `${totals.total} question${totals.total === 1 ? '' : 's'}: ${style.green(`${totals.passed} passed`)}, ${
+/** With `repeat`, the count says how many requests the questions made: 32 is 16 questions asked twice. */
+export function totalsLines(totals: SuiteTotals, style: SummaryStyle = PLAIN, repeat = 1): string[] {
+  const asked = repeat > 1 ? `${totals.total} requests (${totals.total / repeat} questions × ${repeat})` : plural(totals.total, 'question');
+  const counts = `${asked}: ${style.green(`${totals.passed} passed`)}, ${
     totals.failed > 0 ? style.red(`${totals.failed} failed`) : '0 failed'
   }`;
   const { p50, p95 } = totals.latencyMs;
@@ -91,22 +95,6 @@ function formatTokens(tokens: number | null): string {
 
 function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ');
-}
-
-/** Lines of at most `width` characters, broken at spaces where there are any; later lines indented. */
-function wrap(text: string, width: number, indent: string): string[] {
-  const lines: string[] = [];
-  let rest = oneLine(text);
-  let room = Math.max(1, width);
-  while (rest.length > room) {
-    const space = rest.lastIndexOf(' ', room);
-    const at = space > room / 2 ? space : room;
-    lines.push(rest.slice(0, at).trimEnd());
-    rest = rest.slice(at).trimStart();
-    room = Math.max(1, width - indent.length);
-  }
-  lines.push(rest);
-  return lines.map((line, i) => (i === 0 ? line : `${indent}${line}`));
 }
 
 /** At most `width` characters, an ellipsis marking a cut. */

@@ -1,21 +1,9 @@
-import { setTimeout as delay } from 'node:timers/promises';
-import type { MlflowHttp } from '../mlflow/http.ts';
-import { summarizeTrace } from '../pipeline/store/summarize-trace.ts';
-import type { TraceStore } from '../pipeline/store/trace-store.ts';
-import { getTraceInfo } from '../mlflow/traces.ts';
+import { pollUntil, type TraceSource } from '../doctor/read-back.ts';
 import { runPool } from '../util/worker-pool.ts';
 
 /** How long, from the start of the read-back, every trace has to appear and finish. */
 export const VERIFY_DEADLINE_MS = 30_000;
-const POLL_INTERVALS_MS = [100, 250, 500, 1000] as const;
 const VERIFY_CONCURRENCY = 4;
-
-/** Where the traces are read back from. */
-export interface TraceLookup {
-  source: 'mlflow' | 'local';
-  /** `state` is MLflow's (OK, ERROR, IN_PROGRESS); undefined when the trace is not there (yet). */
-  find(traceId: string): Promise<{ state: string } | undefined>;
-}
 
 export interface TraceCheck {
   traceId: string;
@@ -27,51 +15,52 @@ export interface TraceCheck {
 
 export interface VerifyReport {
   source: 'mlflow' | 'local';
+  /** Where the traces were looked for, e.g. 'MLflow', 'the local store /home/me/.local/state/otel-mlflow/traces'. */
+  where: string;
   found: number;
   missing: number;
   traces: TraceCheck[];
 }
 
-export function mlflowLookup(http: MlflowHttp): TraceLookup {
-  return { source: 'mlflow', find: async (traceId) => getTraceInfo(http, traceId) };
+/** Where `--verify` reads the traces back from. */
+export interface ReadBackFrom {
+  kind: 'mlflow' | 'local';
+  source: TraceSource;
 }
 
-export function localLookup(store: Pick<TraceStore, 'get'>): TraceLookup {
-  return {
-    source: 'local',
-    async find(traceId) {
-      const trace = store.get(traceId);
-      return trace && { state: summarizeTrace(trace).status };
-    },
-  };
-}
+type Read = { state?: string; error?: unknown };
 
 /**
  * Reads every trace back, polling until it is there and no longer in progress, or the deadline
- * passes: a trace the server has not finished ingesting is not yet proof that it landed.
+ * passes, and says for each one that does not count why, naming where it was looked for.
  */
 export async function verifyTraces(
   traceIds: readonly string[],
-  lookup: TraceLookup,
+  { kind, source }: ReadBackFrom,
   options: { deadlineMs?: number; now?: () => number } = {},
 ): Promise<VerifyReport> {
   const now = options.now ?? Date.now;
-  const deadline = now() + (options.deadlineMs ?? VERIFY_DEADLINE_MS);
-  const traces = await runPool(traceIds, VERIFY_CONCURRENCY, async (traceId): Promise<TraceCheck> => {
-    let problem = 'not found before the deadline';
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const info = await lookup.find(traceId);
-        if (info && info.state !== 'IN_PROGRESS') return { traceId, found: true, state: info.state };
-        if (info) problem = `still ${info.state} at the deadline`;
-      } catch (error) {
-        problem = `reading it back failed: ${error instanceof Error ? error.message : String(error)}`;
-      }
-      const wait = POLL_INTERVALS_MS[Math.min(attempt, POLL_INTERVALS_MS.length - 1)]!;
-      if (now() + wait > deadline) return { traceId, found: false, state: null, problem };
-      await delay(wait);
+  const deadlineMs = options.deadlineMs ?? VERIFY_DEADLINE_MS;
+  const deadline = now() + deadlineMs;
+  const read = async (traceId: string): Promise<Read> => {
+    try {
+      const info = await source.info(traceId);
+      return info ? { state: info.state } : {};
+    } catch (error) {
+      return { error };
     }
+  };
+  const traces = await runPool(traceIds, VERIFY_CONCURRENCY, async (traceId): Promise<TraceCheck> => {
+    const last = await pollUntil(() => read(traceId), (r) => r.state !== undefined && r.state !== 'IN_PROGRESS', deadline, now);
+    if (last.state !== undefined && last.state !== 'IN_PROGRESS') return { traceId, found: true, state: last.state };
+    const problem =
+      last.error !== undefined
+        ? `reading it back failed: ${last.error instanceof Error ? last.error.message : String(last.error)}`
+        : last.state
+          ? `still ${last.state} after ${deadlineMs / 1000} s`
+          : `not found in ${source.name} within ${deadlineMs / 1000} s`;
+    return { traceId, found: false, state: null, problem };
   });
   const found = traces.filter((t) => t.found).length;
-  return { source: lookup.source, found, missing: traces.length - found, traces };
+  return { source: kind, where: source.name, found, missing: traces.length - found, traces };
 }

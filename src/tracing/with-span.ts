@@ -11,7 +11,8 @@ export interface SpanOptions<T> {
 
 /**
  * Runs `work` inside a child span of the active one, with MLflow's span type, inputs and outputs, and
- * ends it however `work` finishes: an error marks the span ERROR, records it, and is rethrown.
+ * ends it however `work` finishes: OK when it returns (MLflow shows UNSET as a status nobody set),
+ * ERROR with the exception recorded when it throws, and the error is rethrown.
  */
 export async function withSpan<T>(tracer: Tracer, name: string, options: SpanOptions<T>, work: (span: Span) => Promise<T>): Promise<T> {
   const span = tracer.startSpan(name);
@@ -20,6 +21,7 @@ export async function withSpan<T>(tracer: Tracer, name: string, options: SpanOpt
   try {
     const result = await context.with(trace.setSpan(context.active(), span), () => work(span));
     setSpanOutputs(span, options.outputs ? options.outputs(result) : result);
+    span.setStatus({ code: SpanStatusCode.OK });
     return result;
   } catch (error) {
     markSpanFailed(span, error);

@@ -38,7 +38,7 @@ function runWithStdin(args: string[], input: string, home: string, env: Record<s
 }
 
 function traceIdIn(result: CliResult): string {
-  const match = TRACE_ID.exec(result.stdout);
+  const match = TRACE_ID.exec(result.stderr);
   assert.ok(match, `no trace id in:\n${result.stdout}\n${result.stderr}`);
   return match[1]!;
 }
@@ -80,7 +80,7 @@ describe('otel-mlflow ask', () => {
       assert.ok(trace.info.response_preview!.length > 20);
       assert.ok(result.stdout.startsWith(trace.info.response_preview!.slice(0, 200)), result.stdout);
       const experimentId = trace.info.trace_location.mlflow_experiment.experiment_id;
-      assert.match(result.stdout, new RegExp(`${mlflow.url}/#/experiments/${experimentId}/traces\\?selectedEvaluationId=${traceId}`));
+      assert.match(result.stderr, new RegExp(`${mlflow.url}/#/experiments/${experimentId}/traces\\?selectedEvaluationId=${traceId}`));
     });
   }
 
@@ -105,13 +105,44 @@ describe('otel-mlflow ask', () => {
     await rm(home, { recursive: true, force: true });
     assert.equal(result.code, 0, result.stdout + result.stderr);
     const traceId = traceIdIn(result);
-    assert.match(result.stdout, new RegExp(`otel-mlflow traces show ${traceId}`));
+    assert.match(result.stderr, new RegExp(`otel-mlflow traces show ${traceId}`));
     const stored = withStore(storeDir, (store) => store.get(traceId));
     assert.ok(stored);
     const summary = summarizeTrace(stored);
     assert.equal(summary.rootName, 'ask chat');
     assert.equal(summary.requestPreview, 'What is OTLP?');
     assert.equal(summary.status, 'OK');
+  });
+
+  it('takes unquoted words as the question, and keeps stdout for the answer alone (the trace goes to stderr)', async () => {
+    const result = await runCli(['ask', 'What', 'is', 'MLflow', 'tracing?'], { env: { OTEL_MLFLOW_STORE_DIR: storeDir } });
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    const stored = withStore(storeDir, (store) => store.get(traceIdIn(result)));
+    assert.ok(stored);
+    const summary = summarizeTrace(stored);
+    assert.equal(summary.requestPreview, 'What is MLflow tracing?');
+    assert.equal(result.stdout, `${summary.responsePreview}\n`);
+    assert.doesNotMatch(result.stdout, /tr-[0-9a-f]{32}/);
+    assert.doesNotMatch(result.stderr, /waiting for/, 'no spinner off a terminal');
+  });
+
+  it('names the cause of an unreachable model provider (refused, DNS) and the LLM to check (exit 4)', async () => {
+    const closed = await closedPortUrl();
+    const refused = await runCli(['ask', QUESTION], {
+      env: { OTEL_MLFLOW_STORE_DIR: storeDir, OPENAI_API_KEY: 'sk-test-ask-0123456789', OPENAI_BASE_URL: `${closed}/v1`, OTEL_MLFLOW_LLM_MODEL: 'my-model' },
+    });
+    assert.equal(refused.code, 4, refused.stdout + refused.stderr);
+    const host = closed.replace('http://', '');
+    assert.match(refused.stderr, new RegExp(`^error: cannot reach the openai model provider at ${closed}/v1: nothing is listening at ${host} \\(connection refused\\)$`, 'm'));
+    assert.match(refused.stderr, new RegExp(`^hint: the LLM is openai my-model at ${closed}/v1: check OPENAI_BASE_URL`, 'm'));
+    assert.doesNotMatch(refused.stderr, /sk-test-ask/);
+
+    const verbose = await runCli(['--verbose', 'ask', QUESTION], {
+      env: { OTEL_MLFLOW_STORE_DIR: storeDir, OPENAI_API_KEY: 'sk-test-ask-0123456789', OPENAI_BASE_URL: 'http://no-such-host.invalid/v1' },
+    });
+    assert.equal(verbose.code, 4, verbose.stdout + verbose.stderr);
+    assert.match(verbose.stderr, /cannot resolve no-such-host\.invalid \(DNS lookup failed: (ENOTFOUND|EAI_AGAIN)\)/);
+    assert.match(verbose.stderr, /^cause: .*(ENOTFOUND|EAI_AGAIN)/m);
   });
 
   it('with no question and nothing on stdin exits 2 and says how to ask', async () => {
@@ -174,8 +205,8 @@ describe('otel-mlflow ask', () => {
         env: { MLFLOW_TRACKING_URI: mlflow.url, OPENAI_API_KEY: 'sk-test-ask-0123456789', OPENAI_BASE_URL: `${openai.url}/v1` },
       });
       assert.equal(result.code, 4, result.stdout + result.stderr);
-      assert.match(result.stderr, /^error: the model provider failed: the openai model provider answered 500/m);
-      assert.match(result.stderr, /hint: .*--provider offline/);
+      assert.match(result.stderr, new RegExp(`^error: the openai model provider at ${openai.url}/v1 answered 500 for model gpt-4o-mini`, 'm'));
+      assert.match(result.stderr, new RegExp(`hint: the LLM is openai gpt-4o-mini at ${openai.url}/v1: check OPENAI_BASE_URL, .*--provider offline`));
       const trace = mlflow.store.getTrace(traceIdIn(result));
       assert.ok(trace);
       assert.equal(trace.info.state, 'ERROR');
@@ -209,7 +240,7 @@ describe('otel-mlflow ask', () => {
       const text = Buffer.concat(output).toString();
       assert.equal(code, 130, text);
       assert.match(text, /interrupted/);
-      const stored = withStore(storeDir, (store) => store.get(traceIdIn({ code, stdout: text, stderr: '' })));
+      const stored = withStore(storeDir, (store) => store.get(traceIdIn({ code, stdout: '', stderr: text })));
       assert.ok(stored);
       assert.equal(summarizeTrace(stored).status, 'ERROR');
     } finally {
@@ -231,7 +262,7 @@ describe('otel-mlflow ask', () => {
     }
     assert.equal(result.code, 0, result.stdout + result.stderr);
     const traceId = traceIdIn(result);
-    assert.match(result.stdout, new RegExp(`${mlflow.url}/#/experiments/\\d+/traces\\?selectedEvaluationId=${traceId}`));
+    assert.match(result.stderr, new RegExp(`${mlflow.url}/#/experiments/\\d+/traces\\?selectedEvaluationId=${traceId}`));
     const trace = mlflow.store.getTrace(traceId);
     assert.ok(trace);
     assert.equal(root(trace).name, 'POST /chat');
@@ -248,6 +279,30 @@ describe('otel-mlflow ask', () => {
 const driver = availableDrivers()[0];
 
 describe('otel-mlflow ask at a terminal', { skip: driver ? false : 'neither tmux nor python3 (pty) is installed, so no terminal can be driven' }, () => {
+  it('shows a spinner naming the LLM while a slow model has not answered, and Ctrl-C still stops it (exit 130)', async () => {
+    const silent = createServer(() => {});
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    const baseUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/v1`;
+    const home = await mkdtemp(join(tmpdir(), 'otel-mlflow-ask-spinner-'));
+    const terminal = await startTerminal(driver!, {
+      argv: [process.execPath, BIN, 'ask', 'Are', 'you', 'there?'],
+      cwd: home,
+      env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, HOME: home, TERM: 'xterm-256color', OPENAI_API_KEY: 'sk-test-spinner-0123', OPENAI_BASE_URL: baseUrl },
+    });
+    try {
+      await terminal.waitFor(`waiting for openai gpt-4o-mini at ${baseUrl}`);
+      await terminal.press('CtrlC');
+      const end = await terminal.waitFor('[exited with status');
+      assert.match(end, /\[exited with status 130\]/);
+    } finally {
+      await terminal.close();
+      silent.closeAllConnections();
+      silent.close();
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+
   for (const mode of ['in this process', 'through a server (--url)'] as const) {
     it(`streams the answer as the model writes it, and Ctrl-C keeps a trace of what was answered (${mode})`, async () => {
       const mlflow = await startFakeMlflow({ version: '3.14.1.dev0' });

@@ -44,6 +44,25 @@ describe('otel-mlflow doctor with an OTLP collector', () => {
     }
   });
 
+  it('says what was proven (the collector took the traces) and what was not (that they reach MLflow), not "not found"', async () => {
+    const collector = await fakeCollector(200);
+    try {
+      const env = { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${collector.url}/v1/traces` };
+      const result = await runCli(['doctor'], { env });
+      assert.equal(result.code, 0, result.stderr + result.stdout);
+      assert.doesNotMatch(result.stdout, /traces reach MLflow/);
+      assert.doesNotMatch(result.stdout, /not found/);
+      assert.equal(result.stdout.match(/exported, not read back/g)?.length, 3);
+      assert.match(result.stdout, /All checks passed: 3 test traces accepted by the OTLP collector\./);
+      assert.match(result.stdout.replace(/\n/g, ' '), /Not proven: that they reach MLflow, as they cannot be read back from here \(a collector cannot be read back; look for the traces in its backend\)/);
+
+      const json = JSON.parse((await runCli(['doctor', '--json'], { env })).stdout) as { traces: { found: boolean | null; exported: boolean }[] };
+      assert.deepEqual(json.traces.map((t) => [t.exported, t.found]), [[true, null], [true, null], [true, null]]);
+    } finally {
+      await collector.close();
+    }
+  });
+
   it("exits 7 with the collector's refusal when it rejects the traces", async () => {
     const collector = await fakeCollector(400);
     try {

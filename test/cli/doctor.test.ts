@@ -89,6 +89,18 @@ describe('otel-mlflow doctor failure classes', () => {
     assert.match(result.stdout, /hint:/);
   });
 
+  it('wraps its lines at spaces within 80 columns, and says why later checks did not run', async () => {
+    const result = await runCli(['doctor'], { env: { MLFLOW_TRACKING_URI: `${await closedPortUrl()}/a-long-path/to/make/the/tracking/uri/wrap` } });
+    assert.equal(result.code, 4, result.stderr + result.stdout);
+    const lines = result.stdout.split('\n');
+    for (const line of lines) assert.ok(line.length <= 80 || !line.trim().includes(' '), `${line.length} columns: ${line}`);
+    // A word cut by a wrap would leave a line ending or starting inside it; every piece must still be in the unwrapped text.
+    const words = new Set(lines.join(' ').split(/\s+/));
+    for (const word of ['http://127.0.0.1', 'listening', 'connection', 'refused)']) assert.ok([...words].some((w) => w.includes(word)), word);
+    assert.match(result.stdout.replace(/\n {10}/g, ' '), /- skipped +MLflow server: not run, as the check "Tracking server reachable" failed/);
+    assert.doesNotMatch(result.stdout, /skipped: /);
+  });
+
   it('names a wrong token and exits 5, without printing the token', async () => {
     const server = await startFakeMlflow({ auth: { token: 'right-token-1234567890' } });
     try {
@@ -135,7 +147,7 @@ describe('otel-mlflow doctor failure classes', () => {
     try {
       const result = await runCli(['doctor', '--experiment', 'no-such-experiment'], { env: { MLFLOW_TRACKING_URI: server.url } });
       assert.equal(result.code, 6, result.stderr + result.stdout);
-      assert.match(result.stdout, /no-such-experiment.*does not exist/);
+      assert.match(result.stdout.replace(/\n {10}/g, ' '), /no-such-experiment.*does not exist/);
       assert.match(result.stdout, /--create-experiment/);
       assert.equal(server.store.traces().length, 0, 'nothing was sent');
     } finally {

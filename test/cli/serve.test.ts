@@ -296,6 +296,43 @@ describe('otel-mlflow serve', () => {
     }
   });
 
+  it('answers browser preflights from origins given by repeated --cors-origin or OTEL_MLFLOW_CORS_ORIGINS, and no others', async () => {
+    const preflight = (url: string, origin: string) =>
+      fetch(`${url}/chat`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
+    const byFlag = await startServe(['--cors-origin', 'http://localhost:3000', '--cors-origin', 'http://localhost:5173']);
+    const byEnv = await startServe([], { OTEL_MLFLOW_CORS_ORIGINS: 'https://app.example.com, http://localhost:3000' });
+    try {
+      for (const origin of ['http://localhost:3000', 'http://localhost:5173']) {
+        const response = await preflight(byFlag.url, origin);
+        assert.deepEqual([response.status, response.headers.get('access-control-allow-origin')], [204, origin]);
+      }
+      assert.equal((await preflight(byFlag.url, 'https://app.example.com')).headers.get('access-control-allow-origin'), null);
+      const fromEnv = await preflight(byEnv.url, 'https://app.example.com');
+      assert.deepEqual([fromEnv.status, fromEnv.headers.get('access-control-allow-origin')], [204, 'https://app.example.com']);
+    } finally {
+      await byFlag.stop();
+      await byEnv.stop();
+    }
+  });
+
+  it('an agent that runs out of steps says so in proper English ("1 step")', async () => {
+    const openai = await startFakeOpenAI({ script: () => ({ toolCalls: [{ id: 'call-1', name: 'calculator', arguments: '{"expression":"6*7"}' }] }) });
+    const serve = await startServe([], { OPENAI_API_KEY: 'sk-test-steps-0123456789', OPENAI_BASE_URL: `${openai.url}/v1` });
+    try {
+      const response = await fetch(`${serve.url}/agent/task`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"task":"Loop","max_steps":1}' });
+      const body = (await response.json()) as { answer: string; finished: boolean };
+      assert.deepEqual([response.status, body.finished, body.answer], [200, false, 'Stopped after 1 step without a final answer.']);
+    } finally {
+      await serve.stop();
+      await openai.close();
+    }
+  });
+
+  it('refuses a --cors-origin that is not an origin, saying what one looks like (exit 3)', async () => {
+    const serve = startServe(['--cors-origin', 'localhost:3000/app']);
+    await assert.rejects(serve, /exited with 3 before listening[\s\S]*--cors-origin must list origins as a browser sends them, such as http:\/\/localhost:3000/);
+  });
+
   it('keeps answering when MLflow goes away, warns once per reason, and exits 7 with the traces left pending on disk', async () => {
     const server = await startFakeMlflow();
     const serve = await startServe([], { MLFLOW_TRACKING_URI: server.url });

@@ -55,7 +55,8 @@ describe('otel-mlflow suite', () => {
     const result = await runCli(['suite', '--spawn', '--concurrency', '4', '--repeat', '2'], { env: { OTEL_MLFLOW_STORE_DIR: storeDir } });
     assert.equal(result.code, 0, result.stdout + result.stderr);
     const total = BUILTIN_QUESTIONS.length * 2;
-    assert.match(result.stdout, new RegExp(`${total} questions: ${total} passed, 0 failed`));
+    assert.match(result.stdout, new RegExp(`^Asking ${BUILTIN_QUESTIONS.length} questions × 2 at `, 'm'));
+    assert.match(result.stdout, new RegExp(`${total} requests \\(${BUILTIN_QUESTIONS.length} questions × 2\\): ${total} passed, 0 failed`));
     assert.match(result.stdout, /latency p50 \d+ ms, p95 \d+ ms; [\d,]+ tokens/);
     assert.match(result.stdout, new RegExp(`Traces are in the local store ${storeDir}`));
     assert.match(result.stdout, /otel-mlflow traces list/);
@@ -68,6 +69,44 @@ describe('otel-mlflow suite', () => {
     const stored = withStore(storeDir, (store) => store.list());
     assert.equal(stored.length, total);
     assert.ok(stored.every((trace) => trace.rootName === 'POST /chat' && trace.status === 'OK'));
+  });
+
+  it('--verify against a serve started with --store-dir reads the traces back from that store, and names it (exit 0)', async () => {
+    const storeDir = join(dir, 'serve-own-store');
+    const questions = join(dir, 'two.txt');
+    await writeFile(questions, 'What is MLflow?\nWhat is OTLP?\n');
+    const serve = await startServe(['--store-dir', storeDir]);
+    try {
+      const result = await runCli(['suite', '--url', serve.url, '--verify', '--file', questions], { env: { OTEL_MLFLOW_STORE_DIR: join(dir, 'suite-default-store') } });
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.match(result.stdout, new RegExp(`read back: 2 of 2 traces found in the local store ${storeDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    } finally {
+      await serve.stop();
+    }
+  });
+
+  it('against a server that wants a token: stops at the first 401, says which token to set, and exits 5', async () => {
+    const serve = await startServe(['--auth-token', 'suite-token-0123456789']);
+    let result;
+    try {
+      result = await runCli(['suite', '--url', serve.url, '--concurrency', '1']);
+    } finally {
+      await serve.stop();
+    }
+    assert.equal(result.code, 5, result.stdout + result.stderr);
+    assert.match(result.stderr, new RegExp(`^error: ${serve.url} refused the request: HTTP 401 unauthorized: `, 'm'));
+    assert.match(result.stderr, /^hint: set OTEL_MLFLOW_AUTH_TOKEN .*--auth-token/m);
+    assert.equal(serve.output().match(/POST \/chat 401/g)?.length, 1, 'no question is asked after the first 401');
+
+    const withToken = await startServe(['--auth-token', 'suite-token-0123456789']);
+    try {
+      const questions = join(dir, 'one.txt');
+      await writeFile(questions, 'What is MLflow?\n');
+      const allowed = await runCli(['suite', '--url', withToken.url, '--file', questions, '--auth-token', 'suite-token-0123456789']);
+      assert.equal(allowed.code, 0, allowed.stdout + allowed.stderr);
+    } finally {
+      await withToken.stop();
+    }
   });
 
   it('with the server down exits 4 and says how to start it', async () => {
@@ -162,7 +201,7 @@ describe('otel-mlflow suite', () => {
       });
       assert.equal(result.code, 10, result.stdout + result.stderr);
       assert.match(result.stdout, /^2 {2}please fail now +failed /m);
-      assert.match(result.stdout, /^#2 failed: HTTP 502 llm_error: the openai model provider answered 500/m);
+      assert.match(result.stdout.replace(/\n {4}/g, ' '), /^#2 failed: HTTP 502 llm_error: the openai model provider at http:\/\/127\.0\.0\.1:\d+\/v1 answered 500/m);
       assert.match(result.stdout, /3 questions: 2 passed, 1 failed/);
       assertFitsIn80Columns(result.stdout);
       assert.doesNotMatch(result.stdout + result.stderr, /sk-test-suite/);

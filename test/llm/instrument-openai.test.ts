@@ -90,7 +90,7 @@ describe('instrumentOpenAI: plain calls', () => {
     const span = onlySpan();
     assert.equal(span.name, 'chat gpt-4o-mini');
     assert.equal(span.kind, SpanKind.CLIENT);
-    assert.equal(span.status.code, SpanStatusCode.UNSET);
+    assert.equal(span.status.code, SpanStatusCode.OK);
     assert.equal(span.parentSpanContext, undefined);
     const { 'mlflow.spanInputs': inputs, 'mlflow.spanOutputs': outputs, ...small } = span.attributes;
     assert.deepEqual(small, {
@@ -177,7 +177,7 @@ describe('instrumentOpenAI: streaming', () => {
     assert.equal(text(chunks), 'Paris is the capital.');
     assert.ok(chunks.every((chunk) => chunk.choices.length > 0), 'no usage-only chunk reaches the caller');
     const span = onlySpan();
-    assert.equal(span.status.code, SpanStatusCode.UNSET);
+    assert.equal(span.status.code, SpanStatusCode.OK);
     assert.deepEqual(span.events, []);
     assert.equal(span.attributes['mlflow.chat.tokenUsage'], '{"input_tokens":30,"output_tokens":5,"total_tokens":35}');
     assert.equal(span.attributes['gen_ai.usage.input_tokens'], 30);
@@ -340,7 +340,7 @@ describe('instrumentOpenAI: errors', () => {
     assert.deepEqual(chunks, [null, { note: 'no choices' }]);
     const spans = exporter.getFinishedSpans();
     assert.equal(spans.length, 2);
-    assert.ok(spans.every((span) => span.status.code === SpanStatusCode.UNSET));
+    assert.ok(spans.every((span) => span.status.code === SpanStatusCode.OK));
   });
 
   it('a connection failure is an ERROR span with the connection error rethrown', async () => {

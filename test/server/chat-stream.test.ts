@@ -51,12 +51,12 @@ describe('POST /chat with stream: true', () => {
     assert.deepEqual(parseSse(await response.text()), [
       { event: 'delta', data: { text: 'Open' } },
       { event: 'delta', data: { text: 'Telemetry' } },
-      { event: 'done', data: { answer: 'OpenTelemetry', model: 'stub-model', usage: USAGE, trace_id: traceId } },
+      { event: 'done', data: { answer: 'OpenTelemetry', model: 'stub-model', usage: USAGE, trace_id: traceId, trace_url: null } },
     ]);
     const root = await tracing.ended('POST /chat');
     const child = tracing.spans().find((span) => span.name === 'stub_stream')!;
     assert.equal(child.parentSpanContext?.spanId, root.spanContext().spanId);
-    assert.equal(root.status.code, SpanStatusCode.UNSET);
+    assert.equal(root.status.code, SpanStatusCode.OK);
     assert.deepEqual(JSON.parse(String(root.attributes['mlflow.spanInputs'])), {
       messages: [{ role: 'user', content: 'What is OpenTelemetry?' }],
       stream: true,

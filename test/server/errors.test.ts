@@ -79,10 +79,42 @@ describe('bad requests get a 4xx JSON error that says what is wrong', () => {
     assert.match(refused.message, /100 bytes/);
 
     const { app, agent } = testApp();
-    const error = await errorOf(await postJson(app, '/chat', { query: 'hi', padding: 'x'.repeat(64 * 1024) }));
+    // Whitespace keeps the JSON valid whatever its size.
+    const padded = (bytes: number) => `{"query": "hi"${' '.repeat(bytes)}}`;
+    const error = await errorOf(await postJson(app, '/chat', padded(64 * 1024)));
     assert.equal(error.status, 413);
-    assert.equal((await postJson(app, '/chat', { query: 'hi', padding: 'x'.repeat(60 * 1024) })).status, 200);
+    assert.equal((await postJson(app, '/chat', padded(60 * 1024))).status, 200);
     assert.equal(agent.requests.length, 1);
+  });
+
+  it('a field the route does not know (a typo) → 422 naming it and the known fields, not silently ignored', async () => {
+    const { app, agent } = testApp();
+    const error = await errorOf(await postJson(app, '/chat', { query: 'hi', sesion_id: 's-1' }));
+    assert.deepEqual([error.status, error.code], [422, 'invalid_request']);
+    assert.deepEqual(error.fields, [{ path: 'sesion_id', message: 'is not a field of this request (known fields: query, session_id, user_id, stream)' }]);
+    const task = await errorOf(await postJson(app, '/agent/task', { query: 'q', steps: 2 }));
+    assert.deepEqual(
+      task.fields?.map((field) => field.path),
+      ['task', 'query', 'steps'],
+    );
+    assert.deepEqual(agent.requests, []);
+  });
+
+  it('a route asked with the wrong method → 405 with Allow, not "no route"', async () => {
+    const { app } = testApp();
+    for (const method of ['GET', 'OPTIONS', 'PUT']) {
+      const response = await app.request('/chat', { method });
+      const error = await errorOf(response);
+      assert.deepEqual([error.status, error.code], [405, 'method_not_allowed'], method);
+      assert.equal(response.headers.get('allow'), 'POST');
+      assert.equal(error.message, `/chat does not take ${method}; use POST (the API is described at /docs)`);
+    }
+    const head = await app.request('/agent/task', { method: 'HEAD' });
+    assert.deepEqual([head.status, head.headers.get('allow')], [405, 'POST']);
+    const root = await app.request('/', { method: 'POST' });
+    assert.deepEqual([root.status, root.headers.get('allow')], [405, 'GET, HEAD']);
+    const asset = await app.request('/docs/assets/package.json');
+    assert.equal(asset.status, 404, 'a GET route that finds nothing is still a 404');
   });
 
   it('an unknown route → 404 JSON', async () => {
@@ -94,12 +126,13 @@ describe('bad requests get a 4xx JSON error that says what is wrong', () => {
 });
 
 describe('failures behind a valid request', () => {
-  it('an LLM failure → 502 llm_error with the provider message', async () => {
-    const { app, agent } = testApp();
+  it('an LLM failure → 502 llm_error with the provider message, which the server log shows too (not a bare 502)', async () => {
+    const { app, agent, logLines } = testApp();
     agent.failure = new LlmError('the LLM provider (openai) answered 500: upstream overloaded', { status: 500 });
     for (const [path, body] of [['/chat', { query: 'q' }], ['/rag/v1/answer', { query: 'q' }], ['/agent/task', { task: 't' }]] as const) {
       const error = await errorOf(await postJson(app, path, body));
       assert.deepEqual(error, { status: 502, code: 'llm_error', message: 'the LLM provider (openai) answered 500: upstream overloaded' });
+      assert.ok(logLines.includes(`POST ${path}: the LLM provider (openai) answered 500: upstream overloaded`), logLines.join('\n'));
     }
   });
 

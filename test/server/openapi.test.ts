@@ -42,9 +42,17 @@ describe('GET /openapi.json', () => {
     assert.deepEqual(schemas.ChatRequest!.properties.query, { type: 'string', minLength: 1, maxLength: 8000, example: 'What is OpenTelemetry?' });
     assert.deepEqual(schemas.RagRequest!.properties.top_k, { type: 'integer', minimum: 1, maximum: 10, default: 3 });
     assert.deepEqual(schemas.AgentTaskRequest!.properties.max_steps, { type: 'integer', minimum: 1, maximum: 10, default: 5 });
-    assert.deepEqual(schemas.AgentTaskResponse!.required, ['answer', 'model', 'finished', 'steps', 'usage', 'trace_id']);
+    assert.deepEqual(schemas.AgentTaskResponse!.required, ['answer', 'model', 'finished', 'steps', 'usage', 'trace_id', 'trace_url']);
     assert.equal(doc.security, undefined);
     assert.equal(doc.components.securitySchemes, undefined);
+  });
+
+  it('states the limits: 64 KiB bodies, 8000-character queries, no unknown fields', async () => {
+    const doc = (await openApi()) as OpenApi & { info: { description: string } };
+    assert.match(doc.info.description, /at most 64 KiB \(larger: 413\), a query or task of at most 8000 characters/);
+    assert.match(JSON.stringify(doc.paths['/chat']!.post!.responses['413']), /larger than 64 KiB/);
+    const schemas = doc.components.schemas as Record<string, { additionalProperties?: unknown }>;
+    for (const name of ['ChatRequest', 'RagRequest', 'AgentTaskRequest']) assert.equal(schemas[name]!.additionalProperties, false, name);
   });
 
   it('declares the bearer scheme when the server needs a token, and leaves GET / open', async () => {

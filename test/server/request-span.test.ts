@@ -34,7 +34,7 @@ describe('request spans', () => {
       model: 'stub-model',
       sources: [{ id: 'mlflow-tracing', title: 'MLflow Tracing', score: 0.9, url: 'https://mlflow.org/docs/latest/genai/tracing/' }],
     });
-    assert.equal(root.status.code, SpanStatusCode.UNSET);
+    assert.equal(root.status.code, SpanStatusCode.OK);
   });
 
   it("the agent's spans nest under the request span", async () => {

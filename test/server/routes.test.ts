@@ -42,13 +42,20 @@ describe('routes', () => {
     });
   });
 
+  it('trace_url is always in the answer: null when no MLflow link is known, as in suite and ask JSON', async () => {
+    const { app } = testApp();
+    const body = (await (await postJson(app, '/chat', { query: 'hi' })).json()) as Record<string, unknown>;
+    assert.ok(Object.hasOwn(body, 'trace_url'));
+    assert.equal(body.trace_url, null);
+  });
+
   it('POST /rag/v1/answer passes top_k on and answers with the sources', async () => {
     const { app, agent } = testApp();
     const response = await postJson(app, '/rag/v1/answer', { query: 'Explain MLflow tracing', top_k: 5 });
     const body = (await response.json()) as Record<string, unknown>;
     assert.equal(response.status, 200);
     assert.deepEqual(agent.requests, [{ query: 'Explain MLflow tracing', top_k: 5 }]);
-    assert.deepEqual(Object.keys(body).sort(), ['answer', 'model', 'sources', 'trace_id', 'usage']);
+    assert.deepEqual(Object.keys(body).sort(), ['answer', 'model', 'sources', 'trace_id', 'trace_url', 'usage']);
     assert.deepEqual(body.sources, [
       { id: 'mlflow-tracing', title: 'MLflow Tracing', score: 0.9, url: 'https://mlflow.org/docs/latest/genai/tracing/' },
     ]);

@@ -68,6 +68,7 @@ describe('the suite summary', () => {
     assert.deepEqual(totals, { total: 13, passed: 11, failed: 2, latencyMs: { p50: 240, p95: 440 }, tokens: 1166 });
     assert.deepEqual(totalsLines(totals), ['13 questions: 11 passed, 2 failed', 'latency p50 240 ms, p95 440 ms; 1,166 tokens']);
     assert.deepEqual(totalsLines(suiteTotals([results[12]!]))[1], 'latency: no answers; 0 tokens');
+    assert.equal(totalsLines(suiteTotals(results.slice(0, 12)), undefined, 2)[0], '12 requests (6 questions × 2): 11 passed, 1 failed');
   });
 
   it('writes latencies in ms, then seconds', () => {

@@ -1,12 +1,12 @@
 import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
+import { ROOT_SPANS, unfinishedAnswerOutputs } from '../../agent/root-span.ts';
 import type { ChatRequest } from '../../agent/types.ts';
 import { setSpanOutputs } from '../../tracing/encode-attributes.ts';
 import { markSpanFailed } from '../../tracing/with-span.ts';
 import type { AppDeps } from '../app.ts';
 import { ChatResponse } from '../api-schemas.ts';
-import { assistantMessageOutputs } from '../chat-shapes.ts';
 import { errorAnswer } from '../error-response.ts';
 import type { ServerEnv } from '../server-env.ts';
 import { traceFields } from './route-parts.ts';
@@ -26,8 +26,9 @@ export async function streamChat(c: Context<ServerEnv>, deps: AppDeps, request: 
   // A provider that fails before the first event still gets its 502, not a 200 stream that errors.
   const first = await events.next();
 
-  let finished!: () => void;
-  requestSpan.endAfter(new Promise<void>((resolve) => (finished = resolve)));
+  let finished!: (delivered: boolean) => void;
+  requestSpan.endAfter(new Promise<boolean>((resolve) => (finished = resolve)));
+  let delivered = false;
   return streamSSE(c, async (sse) => {
     sse.onAbort(() => streamClosed.abort());
     let answer = '';
@@ -39,9 +40,10 @@ export async function streamChat(c: Context<ServerEnv>, deps: AppDeps, request: 
           await sse.writeSSE({ event: 'delta', data: JSON.stringify({ text: event.text }) });
         } else {
           answer = event.result.answer;
-          setSpanOutputs(span, assistantMessageOutputs(answer, { model: event.result.model }));
+          setSpanOutputs(span, ROOT_SPANS.chat.outputs(event.result));
           const done = ChatResponse.parse({ ...event.result, ...traceFields(requestSpan, deps.traceLink) });
           await sse.writeSSE({ event: 'done', data: JSON.stringify(done) });
+          delivered = true;
         }
       }
       if (signal.aborted) markClientGone(span, answer);
@@ -56,12 +58,12 @@ export async function streamChat(c: Context<ServerEnv>, deps: AppDeps, request: 
       // Stopping early must still run the agent's cleanup, which ends its LLM span.
       await Promise.resolve(events.return?.())
         .catch((error: unknown) => errorAnswer(error, `${where} cleanup`, deps.log))
-        .finally(finished);
+        .finally(() => finished(delivered && !signal.aborted));
     }
   });
 }
 
 function markClientGone(span: Span, partialAnswer: string): void {
-  setSpanOutputs(span, assistantMessageOutputs(partialAnswer, {}, null));
+  setSpanOutputs(span, unfinishedAnswerOutputs(partialAnswer));
   span.setStatus({ code: SpanStatusCode.ERROR, message: 'the client closed the connection before the answer was complete' });
 }

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { ROOT_SPANS } from '../../agent/root-span.ts';
 import type { AppDeps } from '../app.ts';
 import { ChatRequest, ChatResponse } from '../api-schemas.ts';
-import { assistantMessageOutputs, userMessageInputs } from '../chat-shapes.ts';
 import type { ServerApp } from '../server-env.ts';
 import { setSpanInputs, setSpanOutputs } from '../../tracing/encode-attributes.ts';
 import { streamChat } from './chat-stream.ts';
@@ -12,7 +12,7 @@ export function registerChat(app: ServerApp, deps: AppDeps): void {
     method: 'post',
     path: '/chat',
     summary: 'One LLM answer, whole or streamed',
-    middleware: tracedJsonRoute(deps, 'CHAIN'),
+    middleware: tracedJsonRoute(deps, ROOT_SPANS.chat.type),
     request: { body: jsonRequest(ChatRequest) },
     responses: {
       200: {
@@ -27,16 +27,16 @@ export function registerChat(app: ServerApp, deps: AppDeps): void {
   });
 
   app.openapi(route, async (c) => {
-    const { query, stream, ...ids } = c.req.valid('json');
-    const request = { query, ...ids };
+    const body = c.req.valid('json');
+    const { stream, ...request } = body;
     const { span } = c.var.requestSpan;
-    setSpanInputs(span, userMessageInputs(query, { ...ids, ...(stream !== undefined && { stream }) }));
-    if (ids.session_id) span.setAttribute('session.id', ids.session_id);
-    if (ids.user_id) span.setAttribute('user.id', ids.user_id);
+    setSpanInputs(span, ROOT_SPANS.chat.inputs(body));
+    if (request.session_id) span.setAttribute('session.id', request.session_id);
+    if (request.user_id) span.setAttribute('user.id', request.user_id);
     if (stream) return streamChat(c, deps, request);
 
     const result = await deps.agent.chat(request, c.req.raw.signal);
-    setSpanOutputs(span, assistantMessageOutputs(result.answer, { model: result.model }));
+    setSpanOutputs(span, ROOT_SPANS.chat.outputs(result));
     return c.json(ChatResponse.parse({ ...result, ...traceFields(c.var.requestSpan, deps.traceLink) }), 200);
   });
 }

@@ -1,7 +1,7 @@
 import type { ZodType } from 'zod';
 import type { AppDeps } from '../app.ts';
 import { ErrorResponse } from '../api-schemas.ts';
-import { jsonBody } from '../middleware/json-body/index.ts';
+import { DEFAULT_MAX_BODY_BYTES, jsonBody } from '../middleware/json-body/index.ts';
 import { requestSpan, type RequestSpan } from '../middleware/request-span/index.ts';
 import type { SpanType } from '../../tracing/mlflow-attributes.ts';
 
@@ -19,9 +19,9 @@ const errorResponse = (description: string) => jsonResponse(ErrorResponse, descr
 export const ERROR_RESPONSES = {
   400: errorResponse('The body is not valid JSON (`invalid_json`)'),
   401: errorResponse('Missing or wrong bearer token, when the server was started with --auth-token'),
-  413: errorResponse('The body is larger than the limit (`body_too_large`)'),
+  413: errorResponse(`The body is larger than ${DEFAULT_MAX_BODY_BYTES / 1024} KiB (\`body_too_large\`)`),
   415: errorResponse('The body is not sent as application/json (`unsupported_media_type`)'),
-  422: errorResponse('The body breaks the schema (`invalid_request`); `fields` names each field'),
+  422: errorResponse('The body breaks the schema, or has a field the route does not know (`invalid_request`); `fields` names each field'),
   500: errorResponse('A bug in the server; the server log has the details'),
   502: errorResponse('The LLM provider failed (`llm_error`)'),
 };
@@ -34,7 +34,7 @@ export function tracedJsonRoute(deps: AppDeps, spanType: SpanType) {
   ];
 }
 
-export function traceFields(request: RequestSpan, traceLink: AppDeps['traceLink']): { trace_id: string; trace_url?: string } {
-  const url = traceLink?.(request.traceId);
-  return { trace_id: request.traceId, ...(url !== undefined && { trace_url: url }) };
+/** Both always present, as suite's and ask's JSON carry `traceUrl: null` when there is no link. */
+export function traceFields(request: RequestSpan, traceLink: AppDeps['traceLink']): { trace_id: string; trace_url: string | null } {
+  return { trace_id: request.traceId, trace_url: traceLink?.(request.traceId) ?? null };
 }

@@ -23,8 +23,11 @@ export interface RequestSpan {
   readonly span: Span;
   /** MLflow's form of the trace id (`tr-<32 hex>`), as the response header and body carry it. */
   readonly traceId: string;
-  /** A streamed answer outlives its handler: the span then ends when `done` settles, not before. */
-  endAfter(done: Promise<unknown>): void;
+  /**
+   * A streamed answer outlives its handler: the span then ends when `done` settles, not before;
+   * `done` resolves to whether the whole answer was delivered.
+   */
+  endAfter(done: Promise<boolean>): void;
 }
 
 export type RequestSpanVariables = { requestSpan: RequestSpan };
@@ -56,7 +59,7 @@ export const requestSpan = ({ tracer, spanType }: RequestSpanOptions) =>
     );
     setSpanType(span, spanType);
     const { traceId, spanId, traceFlags } = span.spanContext();
-    let streaming: Promise<unknown> | undefined;
+    let streaming: Promise<boolean> | undefined;
     c.set('requestSpan', { span, traceId: mlflowTraceId(traceId), endAfter: (done) => (streaming = done) });
     c.header('x-trace-id', mlflowTraceId(traceId));
     c.header('traceparent', `00-${traceId}-${spanId}-${traceFlags.toString(16).padStart(2, '0')}`);
@@ -64,12 +67,12 @@ export const requestSpan = ({ tracer, spanType }: RequestSpanOptions) =>
     try {
       await context.with(trace.setSpan(parent, span), next);
     } catch (error) {
-      endRequestSpan(span, 500, error);
+      endRequestSpan(span, 500, error, false);
       throw error;
     }
-    const end = () => endRequestSpan(span, c.res.status, c.error);
-    if (streaming) void streaming.then(end, end);
-    else end();
+    const end = (delivered: boolean) => endRequestSpan(span, c.res.status, c.error, delivered);
+    if (streaming) void streaming.then(end, () => end(false));
+    else end(true);
   });
 
 function requestAttributes(c: Context<RequestSpanEnv>, route: string): Attributes {
@@ -90,9 +93,13 @@ function requestAttributes(c: Context<RequestSpanEnv>, route: string): Attribute
   return attributes;
 }
 
-/** 4xx leave the status unset, as the HTTP conventions say for server spans; 5xx are the server's failure. */
-function endRequestSpan(span: Span, status: number, error: unknown): void {
+/**
+ * An answer delivered is OK, so MLflow does not show the root of an OK trace as UNSET; 4xx leave the
+ * status unset, as the HTTP conventions say for server spans; 5xx are the server's failure.
+ */
+function endRequestSpan(span: Span, status: number, error: unknown, delivered: boolean): void {
   span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
+  if (status < 400 && error === undefined && delivered) span.setStatus({ code: SpanStatusCode.OK });
   if (status >= 500) {
     span.setAttribute(ATTR_ERROR_TYPE, error instanceof Error ? error.name : String(status));
     if (error === undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${status}` });
