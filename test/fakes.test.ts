@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
-import { context, trace } from '@opentelemetry/api';
+import { context, trace, type Attributes } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { startFakeDatabricks } from './fakes/fake-databricks.ts';
@@ -238,6 +238,67 @@ describe('fake MLflow: storage per version', () => {
         // The preview is the stored text: 3.6 shows its double encoding.
         assert.equal(info?.request_preview, byVersion['mlflow.spanInputs']);
       });
+    }
+  });
+
+  it('stores object attributes sent as JSON text or as kvlist values as 3.6.0/extra/object-attributes.txt shows', async () => {
+    const question = 'What is MLflow tracing?';
+    const answer = 'It records spans.';
+    const inputs = { messages: [{ role: 'user', content: question }] };
+    const outputs = { choices: [{ index: 0, message: { role: 'assistant', content: answer }, finish_reason: 'stop' }] };
+    const usage = { input_tokens: 5, output_tokens: 7, total_tokens: 12 };
+    // Python's json.dumps spacing, as the sample's client wrote the JSON text.
+    const pyJson = (value: unknown): string => JSON.stringify(value).replace(/":/g, '": ').replace(/,"/g, ', "');
+    const encodings = {
+      'JSON string': (value: object): unknown => pyJson(value),
+      kvlist: (value: object): unknown => value,
+    };
+    const stored = (fake: FakeMlflow) => {
+      const trace = fake.store.getTrace(`tr-${TRACE_HEX}`)!;
+      return {
+        info: { request_preview: trace.info.request_preview, response_preview: trace.info.response_preview, trace_metadata: trace.info.trace_metadata },
+        spans: trace.spans.map((span) => ({ name: span.name, attributes: span.rawAttributes })),
+      };
+    };
+    const byVersion: Record<string, Record<string, ReturnType<typeof stored>>> = {};
+    for (const version of ['3.6.0', '3.8.1', '3.11.1', '3.14.1.dev0'] as const) {
+      for (const [encoding, encode] of Object.entries(encodings)) {
+        await withMlflow({ version }, async (fake, experimentId) => {
+          const io = { 'mlflow.spanInputs': encode(inputs), 'mlflow.spanOutputs': encode(outputs) };
+          const body = protobufOf([
+            { traceId: TRACE_HEX, spanId: ROOT, name: 'root', attributes: { 'mlflow.spanType': 'CHAIN', ...io } as Attributes },
+            {
+              traceId: TRACE_HEX,
+              spanId: 'aa00000000000002',
+              parentSpanId: ROOT,
+              name: 'llm',
+              attributes: { 'mlflow.spanType': 'CHAT_MODEL', 'mlflow.chat.tokenUsage': encode(usage), ...io } as Attributes,
+            },
+          ]);
+          assert.equal((await postOtlp(fake, { 'content-type': PROTOBUF, 'x-mlflow-experiment-id': experimentId }, body)).status, 200);
+          (byVersion[version] ??= {})[encoding] = stored(fake);
+        });
+      }
+    }
+    const decoded = byVersion['3.6.0']!.kvlist!;
+    assert.deepEqual(decoded.info, {
+      request_preview: question,
+      response_preview: answer,
+      trace_metadata: { 'mlflow.trace.tokenUsage': '{"input_tokens": 5, "output_tokens": 7, "total_tokens": 12}' },
+    });
+    assert.deepEqual(decoded.spans[1]!.attributes, {
+      'mlflow.traceRequestId': `"tr-${TRACE_HEX}"`,
+      'mlflow.spanType': '"CHAT_MODEL"',
+      'mlflow.chat.tokenUsage': '{"input_tokens": 5, "output_tokens": 7, "total_tokens": 12}',
+      'mlflow.spanInputs': pyJson(inputs),
+      'mlflow.spanOutputs': pyJson(outputs),
+    });
+    const doubled = byVersion['3.6.0']!['JSON string']!;
+    assert.deepEqual(doubled.info, { request_preview: JSON.stringify(pyJson(inputs)), response_preview: JSON.stringify(pyJson(outputs)), trace_metadata: undefined });
+    assert.equal(doubled.spans[1]!.attributes['mlflow.chat.tokenUsage'], JSON.stringify(pyJson(usage)));
+    for (const version of ['3.8.1', '3.11.1', '3.14.1.dev0']) {
+      assert.deepEqual(byVersion[version]!['JSON string'], byVersion[version]!.kvlist, `${version} stores both encodings alike`);
+      assert.deepEqual(byVersion[version]!.kvlist!.info, decoded.info, version);
     }
   });
 

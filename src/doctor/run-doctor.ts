@@ -81,7 +81,7 @@ const TITLES: Record<CheckId, string> = {
 
 type Outcome = Omit<CheckResult, 'id' | 'title' | 'durationMs'>;
 
-/** Below this, the server lacks gzip (3.6) and fixes to OTLP ingest that the tool relies on. */
+/** Below this, the server refuses gzip (3.6). */
 const RECOMMENDED_VERSION = '3.7.0';
 
 /**
@@ -232,7 +232,6 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
         spanNames: [],
         spanTypes: {},
         problems: [],
-        notes: [],
         exported: record?.ok === true,
         ...(record && !record.ok && { exportError: record.reason ?? `HTTP ${record.status}` }),
         ...(url && { url }),
@@ -265,8 +264,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
       ? localTraceSource(new LocalTraceStore(config!.storeDir.value))
       : mlflowTraceSource(http!, selfHosted ? 'mlflow' : 'databricks');
     const exported = sent.filter((trace) => report.traces.find((t) => t.traceId === trace.traceId)?.exported);
-    const expectTokenTotal = plan?.kind !== 'otlp' || capabilities?.sumsTokenUsage !== false;
-    const results = await Promise.all(exported.map((trace) => readBackTrace(trace, { source, deadline, expectTokenTotal })));
+    const results = await Promise.all(exported.map((trace) => readBackTrace(trace, { source, deadline })));
     for (const result of results) Object.assign(report.traces.find((t) => t.traceId === result.traceId)!, result);
     const broken = results.filter((r) => r.problems.length > 0);
     if (broken.length > 0) {
@@ -279,12 +277,11 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
         hint: `traces were accepted but did not read back intact within ${Math.round(input.readBackTimeoutMs / 1000)} s; raise --timeout, or check the server log`,
       };
     }
-    const notes = [...new Set(results.flatMap((r) => r.notes))];
     const where = isLocal ? ` in ${config!.storeDir.value}` : '';
-    const summary = `${plural(results.length, 'trace')} found${where} with ${results[0]?.spanNames.length ?? 0} spans each, span types intact`;
-    return notes.length > 0
-      ? { status: 'warn', detail: `${summary}; ${notes.join('; ')}`, hint: 'MLflow 3.7+ derives readable previews and token totals' }
-      : { status: 'ok', detail: summary };
+    return {
+      status: 'ok',
+      detail: `${plural(results.length, 'trace')} found${where} with ${results[0]?.spanNames.length ?? 0} spans each, span types, token usage and previews intact`,
+    };
   });
 
   const failed = checks.find((c) => c.status === 'fail');
@@ -374,7 +371,7 @@ async function identifyServer(http: MlflowHttp): Promise<{ version?: string; out
       outcome: {
         status: 'warn',
         detail: `MLflow ${version}: older than ${RECOMMENDED_VERSION}`,
-        hint: 'upgrade (`pip install -U mlflow`): 3.6 refuses gzip and reads attributes back double-encoded; before 3.6 there is no OTLP route',
+        hint: 'upgrade (`pip install -U mlflow`): 3.6 refuses gzip, so traces go uncompressed; before 3.6 there is no OTLP route',
       },
     };
   }
