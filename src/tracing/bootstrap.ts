@@ -5,6 +5,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { TracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { ContentFilterExporter } from './content-filter-exporter.ts';
 import { ExportLedger, type ExportReport } from './export-ledger.ts';
+import { hiResTracer } from './hi-res-tracer.ts';
 import type { ExportPlan } from './export-plan.ts';
 import { OtlpTraceExporter } from './otlp-trace-exporter.ts';
 import { RecordingExporter } from './recording-exporter.ts';
@@ -74,7 +75,7 @@ export async function startTracing(options: TracingOptions): Promise<Tracing> {
   };
 
   const tracing: Tracing = {
-    tracer: provider.getTracer('otel-mlflow', options.version),
+    tracer: hiResTracer(provider.getTracer('otel-mlflow', options.version)),
     ledger,
     plan: options.plan,
     flush: (deadlineMs = FLUSH_DEADLINE_MS) => withDeadline(provider.forceFlush(), deadlineMs),
