@@ -30,6 +30,11 @@ function withLlmOptions(command: Command): Command {
     .option('--no-capture-content', 'do not record message content on LLM spans');
 }
 
+/** The commands whose traces can be tied to an MLflow run. */
+function withRunOption(command: Command): Command {
+  return command.option('--run-id <id>', 'link the traces to this MLflow run (or MLFLOW_RUN_ID)');
+}
+
 export function buildProgram(execute: (name: string, options: Record<string, unknown>, args: string[]) => Promise<void>): Command {
   const program = new Command('otel-mlflow')
     .description('Get OpenTelemetry traces of LLM applications into MLflow, and prove they arrived.')
@@ -49,22 +54,21 @@ export function buildProgram(execute: (name: string, options: Record<string, unk
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
-  program
-    .command('doctor')
+  withRunOption(program.command('doctor'))
     .description('check config, server, auth and experiment; send test traces and read them back from MLflow')
     .option('--traces <n>', 'how many test traces to send', '3')
     .option('--create-experiment', 'create the experiment when it does not exist', false)
     .option('--timeout <seconds>', 'how long to wait for traces to appear in MLflow', '30')
     .action((options: Record<string, unknown>, command: Command) => execute('doctor', { ...command.optsWithGlobals(), ...options }, []));
 
-  withLlmOptions(program.command('serve'))
+  withRunOption(withLlmOptions(program.command('serve')))
     .description('run the traced LLM agent over HTTP: /chat, /rag/v1/answer, /agent/task, /docs')
     .option('--port <port>', 'port to listen on (default 8000, or PORT)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--auth-token <token>', 'require `Authorization: Bearer <token>` on every route but GET / (or OTEL_MLFLOW_AUTH_TOKEN)')
     .action((options: Record<string, unknown>, command: Command) => execute('serve', { ...command.optsWithGlobals(), ...options }, []));
 
-  withLlmOptions(program.command('ask'))
+  withRunOption(withLlmOptions(program.command('ask')))
     .description('one traced chat from the terminal (in-process, or through a running server with --url)')
     .argument('[question]', 'the question; asked for on a terminal, or read from stdin when piped')
     .addOption(new Option('--endpoint <endpoint>', 'which agent path answers').choices(['chat', 'rag', 'agent']).default('chat'))
@@ -73,7 +77,7 @@ export function buildProgram(execute: (name: string, options: Record<string, unk
       execute('ask', { ...command.optsWithGlobals(), ...options }, question === undefined ? [] : [question]),
     );
 
-  withLlmOptions(program.command('suite'))
+  withRunOption(withLlmOptions(program.command('suite')))
     .description('run a suite of Databricks/MLflow/OpenTelemetry questions through the agent and summarise them')
     .option('--url <url>', 'the running server to use', 'http://127.0.0.1:8000')
     .option('--spawn', 'start an in-process server for the run instead', false)
@@ -148,7 +152,7 @@ function globalsFrom(options: Record<string, unknown>): GlobalOptions {
   };
 }
 
-const FLAG_KEYS = ['config', 'profile', 'trackingUri', 'experiment', 'experimentId', 'exportPath', 'otlpEncoding', 'ucTable', 'provider', 'model', 'authToken', 'storeDir'] as const;
+const FLAG_KEYS = ['config', 'profile', 'trackingUri', 'experiment', 'experimentId', 'exportPath', 'otlpEncoding', 'ucTable', 'provider', 'model', 'authToken', 'storeDir', 'runId'] as const;
 
 function flagsFrom(options: Record<string, unknown>): FlagValues {
   const flags: FlagValues = {};

@@ -6,11 +6,13 @@ import { isMlflowDestination, type LoadConfigOptions, type ResolvedConfig } from
 import { ExitCode, ExpectedError } from '../errors.ts';
 import { localTraceSource } from '../local-store/local-trace-source.ts';
 import { LocalTraceStore } from '../local-store/local-trace-store.ts';
+import { checkConfiguredRun } from '../mlflow/check-run.ts';
 import { connectToTracking } from '../mlflow/connect.ts';
 import { MlflowApiError } from '../mlflow/errors.ts';
 import { ensureExperiment } from '../mlflow/ensure-experiment.ts';
 import { getExperiment, getExperimentByName, type Experiment } from '../mlflow/experiments.ts';
 import type { MlflowHttp } from '../mlflow/http.ts';
+import type { MlflowRun } from '../mlflow/runs.ts';
 import { capabilitiesFor, compareVersions, type ServerCapabilities } from '../mlflow/server-info.ts';
 import { experimentUrl, traceUrl } from '../mlflow/ui-links.ts';
 import type { ExportReport } from '../tracing/export-ledger.ts';
@@ -171,7 +173,10 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
     return { status: 'ok', detail: config!.auth.kind === 'none' ? 'the server asks for none' : `${auth!.describe()}: accepted` };
   });
 
+  let linkedRun: MlflowRun | undefined;
   await run('experiment', async () => {
+    // Checked first: a run that cannot take the test traces must not leave a new experiment behind.
+    linkedRun = await checkConfiguredRun(config!, http);
     if (!usesExperiment) return withoutExperiment();
     const consent = input.createExperiment || (input.confirm ?? false);
     const resolved = await ensureExperiment(http!, config!.experiment, {
@@ -185,7 +190,8 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
     const url = experimentUrl(destination!, experimentId);
     report.experiment = { id: experimentId, name: experiment.name, ...(url && { url }) };
     const verb = { found: '', created: 'created ', restored: 'restored deleted experiment ' }[resolved.action];
-    return { status: 'ok', detail: `${verb}${resolved.label} (id ${experimentId})` };
+    const linked = linkedRun ? `; test traces linked to run ${linkedRun.name ? `'${linkedRun.name}' ` : ''}(${linkedRun.runId})` : '';
+    return { status: 'ok', detail: `${verb}${resolved.label} (id ${experimentId})${linked}` };
   });
 
   let plan: ExportPlan | undefined;
@@ -197,6 +203,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
         ...(http && { http }),
         ...(experimentId && { experimentId }),
         ...(capabilities && { capabilities }),
+        ...(linkedRun && { runId: linkedRun.runId }),
       });
       report.exportRoute = plan.kind;
       return describePlan(plan, config!);

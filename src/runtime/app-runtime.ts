@@ -3,6 +3,7 @@ import { createAgentService } from '../agent/agent-service.ts';
 import type { AgentService } from '../agent/types.ts';
 import { loadConfig } from '../config/load-config.ts';
 import { isMlflowDestination, type LoadConfigOptions, type ResolvedConfig } from '../config/types.ts';
+import { checkConfiguredRun } from '../mlflow/check-run.ts';
 import { connectToTracking } from '../mlflow/connect.ts';
 import { ensureAppExperiment } from '../mlflow/ensure-experiment.ts';
 import { getServerVersion, capabilitiesFor } from '../mlflow/server-info.ts';
@@ -41,6 +42,8 @@ export async function startAppRuntime(configOptions: Omit<LoadConfigOptions, 'pu
   const notices: string[] = [];
   const connection = connectToTracking(config);
   const destination = config.destination;
+  // Before the experiment is created or anything is sent: a run that cannot take the traces stops here.
+  const run = await checkConfiguredRun(config, connection?.http);
 
   let experiment: TracingTarget['experiment'];
   if (connection && isMlflowDestination(destination)) {
@@ -57,8 +60,10 @@ export async function startAppRuntime(configOptions: Omit<LoadConfigOptions, 'pu
     ...(connection && { http: connection.http }),
     ...(experiment && { experimentId: experiment.id }),
     ...(capabilities && { capabilities }),
+    ...(run && { runId: run.runId }),
   });
   notices.push(...plan.notes);
+  if (run) notices.push(`traces are linked to MLflow run ${run.name ? `'${run.name}' ` : ''}(${run.runId})`);
 
   const tracing = await startTracing({
     plan,

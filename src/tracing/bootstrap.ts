@@ -10,6 +10,7 @@ import type { ExportPlan } from './export-plan.ts';
 import { OtlpTraceExporter } from './otlp-trace-exporter.ts';
 import { RecordingExporter } from './recording-exporter.ts';
 import { RestTraceExporter } from './rest-trace-exporter.ts';
+import { runLinkHeaders } from './run-link.ts';
 import { TraceGroupingProcessor } from './trace-grouping-processor.ts';
 
 /** How long a one-shot command waits for its traces to leave before it reports them as not exported. */
@@ -99,11 +100,12 @@ export async function createExporter(plan: ExportPlan, ledger: ExportLedger): Pr
       return new OtlpTraceExporter({
         http: plan.http,
         path: '/v1/traces',
-        headers: { 'x-mlflow-experiment-id': plan.experimentId },
+        headers: { 'x-mlflow-experiment-id': plan.experimentId, ...runLinkHeaders(plan.runLink) },
         encoding: plan.encoding,
         gzip: plan.gzip,
         route: 'otlp',
         ledger,
+        ...(plan.runLink && { runLink: plan.runLink }),
       });
     case 'uc':
       return new OtlpTraceExporter({
@@ -121,6 +123,7 @@ export async function createExporter(plan: ExportPlan, ledger: ExportLedger): Pr
         experimentId: plan.experimentId,
         artifactUpload: plan.artifactUpload,
         ledger,
+        ...(plan.runLink && { runLink: plan.runLink }),
       });
     case 'local': {
       const { LocalStoreExporter } = await import('../local-store/local-store-exporter.ts');

@@ -8,6 +8,7 @@ import { otlpAttributes } from './encode-attributes.ts';
 import { withAttributes } from './span-with-attributes.ts';
 import type { ExportLedger, ExportRoute } from './export-ledger.ts';
 import { PerTraceExporter } from './per-trace-exporter.ts';
+import { linkIfAccepted, type RunLink } from './run-link.ts';
 import { sendWithRetry } from './send-trace.ts';
 import { mlflowTraceId } from './trace-id.ts';
 
@@ -24,6 +25,8 @@ export interface OtlpTraceTarget {
   gzip: boolean;
   route: Extract<ExportRoute, 'otlp' | 'uc'>;
   ledger: ExportLedger;
+  /** Where the routing header cannot link the traces to a run, they are linked once accepted. */
+  runLink?: RunLink;
 }
 
 /**
@@ -58,7 +61,8 @@ export class OtlpTraceExporter extends PerTraceExporter {
       body = await gzip(body);
       headers['Content-Encoding'] = 'gzip';
     }
-    const outcome = await sendWithRetry(target.http, { method: 'POST', path: target.path, body, headers });
+    const sent = await sendWithRetry(target.http, { method: 'POST', path: target.path, body, headers });
+    const outcome = await linkIfAccepted(sent, target.http, target.runLink, [traceId]);
     target.ledger.record({ traceId, route: target.route, spanCount: spans.length, ...outcome });
     return outcome.ok;
   }

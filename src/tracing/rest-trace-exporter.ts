@@ -3,6 +3,7 @@ import type { MlflowHttp } from '../mlflow/http.ts';
 import type { ExportLedger } from './export-ledger.ts';
 import { buildRestTracePayload } from './rest-trace-payload.ts';
 import { PerTraceExporter } from './per-trace-exporter.ts';
+import { linkIfAccepted, type RunLink } from './run-link.ts';
 import { sendWithRetry, type SendOutcome } from './send-trace.ts';
 
 export interface RestTraceTarget {
@@ -11,6 +12,7 @@ export interface RestTraceTarget {
   /** Databricks stores traces.json in cloud storage behind a signed URL; self-hosted MLflow proxies artifacts. */
   artifactUpload: 'mlflow-artifacts' | 'databricks-signed-url';
   ledger: ExportLedger;
+  runLink?: RunLink;
 }
 
 /**
@@ -29,7 +31,8 @@ export class RestTraceExporter extends PerTraceExporter {
   protected async exportTrace(spans: ReadableSpan[]): Promise<boolean> {
     const target = this.#target;
     const payload = buildRestTracePayload(spans, target.experimentId);
-    const outcome = await this.#send(payload.traceId, payload.startTraceBody, payload.tracesJson);
+    const sent = await this.#send(payload.traceId, payload.startTraceBody, payload.tracesJson);
+    const outcome = await linkIfAccepted(sent, target.http, target.runLink, [payload.traceId]);
     target.ledger.record({ traceId: payload.traceId, route: 'rest', spanCount: spans.length, ...outcome });
     return outcome.ok;
   }

@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { MLFLOW_VERSIONS, startFakeMlflow, type FakeMlflowOptions } from '../fakes/fake-mlflow.ts';
+import { traceIdsOfRun } from '../fakes/traces-of-run.ts';
+import { runCli } from './run-cli.ts';
+
+const QUESTION = 'What is MLflow tracing?';
+const TRACE_ID = /Trace (tr-[0-9a-f]{32})/;
+
+async function withRun(options: FakeMlflowOptions, test: (server: Awaited<ReturnType<typeof startFakeMlflow>>, runId: string) => Promise<void>) {
+  const server = await startFakeMlflow(options);
+  try {
+    // `ask` logs to the app experiment, `otel-mlflow` unless configured.
+    const runId = server.createRun(server.createExperiment('otel-mlflow'), 'eval');
+    await test(server, runId);
+  } finally {
+    await server.close();
+  }
+}
+
+describe('traces linked to an MLflow run (MLFLOW_RUN_ID, --run-id)', () => {
+  const cases = [...MLFLOW_VERSIONS.map((version) => ({ version, backend: 'sql' as const })), { version: '3.8.1' as const, backend: 'file' as const }];
+  for (const { version, backend } of cases) {
+    it(`MLflow ${version}${backend === 'file' ? ' (file store, REST)' : ''}: search_traces(run_id=…) finds the trace of \`ask\``, async () => {
+      await withRun({ version, backend }, async (server, runId) => {
+        const result = await runCli(['ask', QUESTION], { env: { MLFLOW_TRACKING_URI: server.url, MLFLOW_RUN_ID: runId } });
+        assert.equal(result.code, 0, result.stdout + result.stderr);
+        const traceId = TRACE_ID.exec(result.stdout)?.[1];
+        assert.ok(traceId, result.stdout);
+        assert.deepEqual(await traceIdsOfRun(server.url, runId), [traceId]);
+        const byHeader = server.requests.some((r) => r.path === '/v1/traces' && r.headers['x-mlflow-run-id'] === runId);
+        const byLink = server.requests.some((r) => r.path === '/api/2.0/mlflow/traces/link-to-run');
+        // The header where the server takes it, link-to-run everywhere else.
+        assert.deepEqual({ byHeader, byLink }, version === '3.14.1.dev0' ? { byHeader: true, byLink: false } : { byHeader: false, byLink: true });
+      });
+    });
+  }
+
+  it('--run-id wins over MLFLOW_RUN_ID', async () => {
+    await withRun({ version: '3.11.1' }, async (server, runId) => {
+      const other = server.createRun(server.store.experimentByName('otel-mlflow')!.experimentId, 'other');
+      const result = await runCli(['ask', '--run-id', runId, QUESTION], { env: { MLFLOW_TRACKING_URI: server.url, MLFLOW_RUN_ID: other } });
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.equal((await traceIdsOfRun(server.url, runId)).length, 1);
+      assert.deepEqual(await traceIdsOfRun(server.url, other), []);
+    });
+  });
+
+  for (const [problem, setUp, message] of [
+    ['an unknown run', async () => 'f'.repeat(32), /MLflow run f{32} \(from env MLFLOW_RUN_ID\) does not exist/],
+    [
+      'a deleted run',
+      async (server: Awaited<ReturnType<typeof startFakeMlflow>>, runId: string) => {
+        server.deleteRun(runId);
+        return runId;
+      },
+      /is deleted/,
+    ],
+    [
+      'a run of another experiment',
+      async (server: Awaited<ReturnType<typeof startFakeMlflow>>) => server.createRun(server.createExperiment('elsewhere')),
+      /is in experiment 'elsewhere' \(id \d+\), but the traces go to experiment 'new-one'/,
+    ],
+  ] as const) {
+    it(`${problem} stops \`ask\` with exit 3 before anything is sent or created`, async () => {
+      await withRun({ version: '3.14.1.dev0' }, async (server, runId) => {
+        const bad = await setUp(server, runId);
+        const result = await runCli(['ask', QUESTION], { env: { MLFLOW_TRACKING_URI: server.url, MLFLOW_RUN_ID: bad, MLFLOW_EXPERIMENT_NAME: 'new-one' } });
+        assert.equal(result.code, 3, result.stdout + result.stderr);
+        assert.match(result.stderr, message);
+        assert.ok(!server.requests.some((r) => r.path === '/v1/traces' || r.path.includes('/experiments/create')), 'nothing sent, nothing created');
+      });
+    });
+  }
+});
+
+describe('otel-mlflow config and the run id', () => {
+  it('shows the run id and where it came from; .env works as for every MLflow variable', async () => {
+    const runId = '0f6c3bd1e1a44a5c9b8a0d6a4f1e2c3d';
+    const result = await runCli(['config', '--json'], { env: { MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000' }, dotenv: `MLFLOW_RUN_ID=${runId}\n` });
+    assert.equal(result.code, 0, result.stderr);
+    const entry = (JSON.parse(result.stdout) as { entries: { key: string; value: string; source: string }[] }).entries.find((e) => e.key === 'runId');
+    assert.equal(entry?.value, runId);
+    assert.match(entry?.source ?? '', /^\.env .* MLFLOW_RUN_ID$/);
+  });
+});
