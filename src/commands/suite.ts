@@ -9,6 +9,7 @@ import { BUILTIN_QUESTIONS } from '../suite/builtin-questions.ts';
 import { loadQuestionFile } from '../suite/question-file.ts';
 import { runSuite, type SuiteRun } from '../suite/run-suite.ts';
 import { summaryTable, totalsLines } from '../suite/summary-table.ts';
+import type { SuiteRunLink } from '../suite/suite-run-link.ts';
 import type { VerifyReport } from '../suite/verify-traces.ts';
 import type { ExportReport } from '../tracing/export-ledger.ts';
 import { wholeNumber } from '../cli/parse-whole-number.ts';
@@ -86,6 +87,7 @@ function renderSummary(ctx: CommandContext, paint: ChalkInstance, suite: SuiteRu
     ...totalsLines(suite.totals, paint),
     ...verifyLines(paint, suite.verify),
     ...exportLines(paint, suite.exportReport),
+    ...runLinkLines(paint, suite.runLink),
     '',
     ...whereTracesAre(paint, suite),
   ];
@@ -108,6 +110,11 @@ function exportLines(paint: ChalkInstance, report: ExportReport | undefined): st
     paint.red(`${lost} trace${lost === 1 ? ' was' : 's were'} not exported${report.pending ? ` (${report.pending} unsent at the flush deadline)` : ''}`),
     ...exportReasons(report).map((reason) => `  ${reason}`),
   ];
+}
+
+function runLinkLines(paint: ChalkInstance, link: SuiteRunLink | undefined): string[] {
+  if (!link) return [];
+  return link.problem ? [paint.red(`traces not linked to MLflow run ${link.runId}: ${link.problem}`)] : [`linked ${link.linked} traces to MLflow run ${link.runId}`];
 }
 
 /** How to look at the traces: the experiment's page, or the local store's commands. */
@@ -138,6 +145,7 @@ function toJson(suite: SuiteRun) {
     tokens: totals.tokens,
     results: suite.results,
     ...(suite.verify && { verify: suite.verify }),
+    ...(suite.runLink && { run: { id: suite.runLink.runId, linked: suite.runLink.linked, problem: suite.runLink.problem ?? null } }),
     ...(suite.exportReport && {
       export: {
         exported: suite.exportReport.exported,
@@ -152,6 +160,7 @@ function exitCode(suite: SuiteRun): number {
   if (suite.totals.failed > 0) return ExitCode.questionsFailed;
   if (suite.verify && suite.verify.missing > 0) return ExitCode.readback;
   if (suite.exportReport && suite.exportReport.failed + suite.exportReport.pending > 0) return ExitCode.export;
+  if (suite.runLink?.problem) return ExitCode.export;
   return ExitCode.ok;
 }
 

@@ -39,7 +39,7 @@ export async function checkConfiguredRun(config: ResolvedConfig, http: MlflowHtt
     });
   }
   const target = config.experiment;
-  const runExperiment = target.kind === 'name' ? await getExperiment(http, run.experimentId) : undefined;
+  const runExperiment = await getExperiment(http, run.experimentId);
   const sameExperiment = target.kind === 'id' ? run.experimentId === target.id.value : runExperiment?.name === target.name.value;
   if (!sameExperiment) {
     const theirs = runExperiment ? `'${runExperiment.name}' (id ${run.experimentId})` : `id ${run.experimentId}`;

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MLFLOW_VERSIONS, startFakeMlflow, type FakeMlflowOptions } from '../fakes/fake-mlflow.ts';
 import { traceIdsOfRun } from '../fakes/traces-of-run.ts';
+import { BUILTIN_QUESTIONS } from '../../src/suite/builtin-questions.ts';
 import { runCli } from './run-cli.ts';
+import { startServe } from './serve-process.ts';
 
 const QUESTION = 'What is MLflow tracing?';
 const TRACE_ID = /Trace (tr-[0-9a-f]{32})/;
@@ -72,6 +74,47 @@ describe('traces linked to an MLflow run (MLFLOW_RUN_ID, --run-id)', () => {
       });
     });
   }
+});
+
+describe('otel-mlflow suite and a run', () => {
+  it('--spawn links every trace of the run (3.8.1: by link-to-run)', async () => {
+    await withRun({ version: '3.8.1' }, async (server, runId) => {
+      const result = await runCli(['suite', '--spawn', '--run-id', runId, '--json'], { env: { MLFLOW_TRACKING_URI: server.url } });
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      const traceIds = (JSON.parse(result.stdout) as { results: { traceId: string }[] }).results.map((r) => r.traceId).sort();
+      assert.equal(traceIds.length, BUILTIN_QUESTIONS.length);
+      assert.deepEqual(await traceIdsOfRun(server.url, runId), traceIds);
+    });
+  });
+
+  it('against a running serve, links the traces it was answered with and says so', async () => {
+    await withRun({ version: '3.14.1.dev0' }, async (server, runId) => {
+      const serve = await startServe([], { MLFLOW_TRACKING_URI: server.url });
+      try {
+        const result = await runCli(['suite', '--url', serve.url, '--concurrency', '4'], { env: { MLFLOW_TRACKING_URI: server.url, MLFLOW_RUN_ID: runId } });
+        assert.equal(result.code, 0, result.stdout + result.stderr);
+        assert.match(result.stdout, new RegExp(`linked ${BUILTIN_QUESTIONS.length} traces to MLflow run ${runId}`));
+        assert.equal((await traceIdsOfRun(server.url, runId)).length, BUILTIN_QUESTIONS.length);
+      } finally {
+        await serve.stop();
+      }
+    });
+  });
+
+  it('against a running serve, a run of another experiment stops the suite before the first question (exit 3)', async () => {
+    await withRun({ version: '3.14.1.dev0' }, async (server) => {
+      const foreign = server.createRun(server.createExperiment('elsewhere'));
+      const serve = await startServe([], { MLFLOW_TRACKING_URI: server.url });
+      try {
+        const result = await runCli(['suite', '--url', serve.url], { env: { MLFLOW_TRACKING_URI: server.url, MLFLOW_RUN_ID: foreign } });
+        assert.equal(result.code, 3, result.stdout + result.stderr);
+        assert.match(result.stderr, /is in experiment 'elsewhere' .* but the traces go to experiment id \d+ \(from derived from the server at /);
+        assert.equal(server.store.traces().length, 0, 'no question was asked');
+      } finally {
+        await serve.stop();
+      }
+    });
+  });
 });
 
 describe('otel-mlflow config and the run id', () => {
