@@ -13,6 +13,7 @@ import { ensureExperiment } from '../mlflow/ensure-experiment.ts';
 import { getExperiment, getExperimentByName, type Experiment } from '../mlflow/experiments.ts';
 import type { MlflowHttp } from '../mlflow/http.ts';
 import type { MlflowRun } from '../mlflow/runs.ts';
+import { searchTraces } from '../mlflow/traces.ts';
 import { capabilitiesFor, compareVersions, type ServerCapabilities } from '../mlflow/server-info.ts';
 import { experimentUrl, traceUrl } from '../mlflow/ui-links.ts';
 import type { ExportReport } from '../tracing/export-ledger.ts';
@@ -272,6 +273,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
       : mlflowTraceSource(http!, selfHosted ? 'mlflow' : 'databricks');
     const exported = sent.filter((trace) => report.traces.find((t) => t.traceId === trace.traceId)?.exported);
     const results = await Promise.all(exported.map((trace) => readBackTrace(trace, { source, deadline })));
+    if (linkedRun && experimentId) await checkFoundByRun(http!, experimentId, linkedRun.runId, results);
     for (const result of results) Object.assign(report.traces.find((t) => t.traceId === result.traceId)!, result);
     const broken = results.filter((r) => r.problems.length > 0);
     if (broken.length > 0) {
@@ -295,6 +297,13 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
   report.exitCode = failed?.exitCode ?? (failed ? ExitCode.internal : ExitCode.ok);
   report.ok = failed === undefined;
   return report;
+}
+
+/** As MLflow's Python client finds a run's traces: `search_traces(run_id=…)` in the run's experiment. */
+async function checkFoundByRun(http: MlflowHttp, experimentId: string, runId: string, results: ReadBackTrace[]): Promise<void> {
+  const { traces } = await searchTraces(http, { experimentIds: [experimentId], filter: `attribute.run_id = '${runId}'`, maxResults: 100 });
+  const found = new Set(traces.map((trace) => trace.traceId));
+  for (const result of results) if (result.found && !found.has(result.traceId)) result.problems.push(`not found by its run ${runId}`);
 }
 
 function describeConfig(config: ResolvedConfig): Outcome {

@@ -117,6 +117,41 @@ describe('otel-mlflow suite and a run', () => {
   });
 });
 
+describe('otel-mlflow doctor and a run', () => {
+  for (const version of ['3.6.0', '3.14.1.dev0'] as const) {
+    it(`MLflow ${version}: the test traces are linked, and read back by their run`, async () => {
+      const server = await startFakeMlflow({ version });
+      try {
+        const runId = server.createRun(server.createExperiment('otel-mlflow-doctor'), 'doctor-run');
+        const result = await runCli(['doctor', '--json', '--run-id', runId, '--timeout', '10'], { env: { MLFLOW_TRACKING_URI: server.url } });
+        assert.equal(result.code, 0, result.stdout + result.stderr);
+        const report = JSON.parse(result.stdout) as { checks: { id: string; detail: string }[]; traces: { traceId: string }[] };
+        assert.match(report.checks.find((c) => c.id === 'experiment')!.detail, new RegExp(`test traces linked to run 'doctor-run' \\(${runId}\\)`));
+        assert.deepEqual(await traceIdsOfRun(server.url, runId), report.traces.map((t) => t.traceId).sort());
+      } finally {
+        await server.close();
+      }
+    });
+  }
+
+  it('a run of another experiment fails the experiment check (exit 3) and sends no test trace', async () => {
+    const server = await startFakeMlflow({ version: '3.11.1' });
+    try {
+      const runId = server.createRun(server.createExperiment('app'));
+      const result = await runCli(['doctor', '--json', '--create-experiment'], { env: { MLFLOW_TRACKING_URI: server.url, MLFLOW_RUN_ID: runId } });
+      assert.equal(result.code, 3, result.stdout + result.stderr);
+      const report = JSON.parse(result.stdout) as { checks: { id: string; status: string; detail: string }[] };
+      const experiment = report.checks.find((c) => c.id === 'experiment')!;
+      assert.equal(experiment.status, 'fail');
+      assert.match(experiment.detail, /is in experiment 'app' \(id \d+\), but the traces go to experiment 'otel-mlflow-doctor'/);
+      assert.equal(server.store.experimentByName('otel-mlflow-doctor'), undefined, 'not created');
+      assert.ok(!server.requests.some((r) => r.path === '/v1/traces'));
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('otel-mlflow config and the run id', () => {
   it('shows the run id and where it came from; .env works as for every MLflow variable', async () => {
     const runId = '0f6c3bd1e1a44a5c9b8a0d6a4f1e2c3d';
