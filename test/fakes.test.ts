@@ -423,6 +423,47 @@ describe('fake MLflow: storage per version', () => {
   });
 });
 
+describe('fake MLflow: runs and trace-to-run links', () => {
+  const searchByRun = async (fake: FakeMlflow, experimentId: string, filter: string): Promise<string[]> => {
+    const answer = await postJson(fake.url, '/api/3.0/mlflow/traces/search', { locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }], filter });
+    return ((JSON.parse(answer.text) as { traces?: { trace_id: string }[] }).traces ?? []).map((t) => t.trace_id);
+  };
+
+  for (const version of ['3.8.1', '3.14.1.dev0'] as const) {
+    it(`MLflow ${version}: x-mlflow-run-id on /v1/traces ${version === '3.14.1.dev0' ? 'links the completed trace' : 'is ignored'}`, async () => {
+      await withMlflow({ version }, async (fake, experimentId) => {
+        const runId = fake.createRun(experimentId);
+        const answer = await postOtlp(fake, { 'content-type': PROTOBUF, 'x-mlflow-experiment-id': experimentId, 'x-mlflow-run-id': runId });
+        assert.equal(answer.status, 200);
+        const expected = version === '3.14.1.dev0' ? [`tr-${TRACE_HEX}`] : [];
+        assert.deepEqual(await searchByRun(fake, experimentId, `attribute.run_id = '${runId}'`), expected);
+        assert.deepEqual(await searchByRun(fake, experimentId, `metadata.\`mlflow.sourceRun\` = '${runId}'`), expected);
+      });
+    });
+  }
+
+  it('answers runs/get and runs/create, links by link-to-run, and refuses more than 100 trace ids at once', async () => {
+    await withMlflow({ version: '3.6.0' }, async (fake, experimentId) => {
+      const created = await postJson(fake.url, '/api/2.0/mlflow/runs/create', { experiment_id: experimentId, run_name: 'eval' });
+      const runId = (JSON.parse(created.text) as { run: { info: { run_id: string } } }).run.info.run_id;
+      const got = JSON.parse((await call(fake.url, `/api/2.0/mlflow/runs/get?run_id=${runId}`)).text) as { run: { info: Record<string, unknown> } };
+      assert.deepEqual([got.run.info.experiment_id, got.run.info.run_name, got.run.info.lifecycle_stage], [experimentId, 'eval', 'active']);
+      const unknown = await call(fake.url, '/api/2.0/mlflow/runs/get?run_id=nope');
+      assert.equal(unknown.status, 404);
+      assert.deepEqual(JSON.parse(unknown.text), { error_code: 'RESOURCE_DOES_NOT_EXIST', message: 'Run with id=nope not found' });
+
+      await postOtlp(fake, { 'content-type': PROTOBUF, 'x-mlflow-experiment-id': experimentId });
+      assert.equal((await postJson(fake.url, '/api/2.0/mlflow/traces/link-to-run', { trace_ids: [`tr-${TRACE_HEX}`], run_id: runId })).status, 200);
+      assert.deepEqual(await searchByRun(fake, experimentId, `attribute.run_id = '${runId}'`), [`tr-${TRACE_HEX}`]);
+      assert.deepEqual(await searchByRun(fake, experimentId, `attribute.run_id = 'other'`), []);
+      const many = Array.from({ length: 101 }, (_, i) => `tr-${String(i).padStart(32, '0')}`);
+      const refused = await postJson(fake.url, '/api/2.0/mlflow/traces/link-to-run', { trace_ids: many, run_id: runId });
+      assert.equal(refused.status, 400);
+      assert.match(refused.text, /Cannot link more than 100 traces to a run in a single request. Provided 101 traces./);
+    });
+  });
+});
+
 describe('fake MLflow: REST logging, read-back, experiments, auth', () => {
   const traceInfo = (experimentId: string, id = `tr-${TRACE_HEX}`): unknown => ({
     trace: {
