@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ResolvedConfig, Sourced } from '../../src/config/types.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config/load-config.ts';
+import type { ResolvedConfig } from '../../src/config/types.ts';
 import { ExitCode, ExpectedError } from '../../src/errors.ts';
 import { createAuthProvider } from '../../src/mlflow/auth.ts';
 import { checkConfiguredRun } from '../../src/mlflow/check-run.ts';
@@ -9,29 +13,15 @@ import { getRun, linkTracesToRun } from '../../src/mlflow/runs.ts';
 import { startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
 import { closedPortUrl } from '../cli/closed-port.ts';
 
-const env = (name: string) => ({ kind: 'env', name }) as const;
-
-function configFor(url: string, runId: string, experiment: ResolvedConfig['experiment']): ResolvedConfig {
-  const source = { kind: 'default' } as const;
-  return {
-    destination: { kind: 'mlflow', trackingUri: { value: url, source } },
-    auth: { kind: 'none' },
-    experiment,
-    exportPath: { value: 'auto', source },
-    otlpEncoding: { value: 'protobuf', source },
-    runId: { value: runId, source: env('MLFLOW_RUN_ID') },
-    serviceName: { value: 'test', source },
-    resourceAttributes: { value: {}, source },
-    openai: {},
-    llm: { captureContent: { value: true, source } },
-    storeDir: { value: '/nonexistent/otel-mlflow-store', source },
-    files: {},
-    entries: [],
-  };
+/** The config a command would resolve from these variables (a bare directory: no .env, no config file). */
+async function configFrom(env: Record<string, string>): Promise<ResolvedConfig> {
+  const dir = await mkdtemp(join(tmpdir(), 'otel-mlflow-runs-'));
+  try {
+    return await loadConfig({ cwd: dir, homeDir: dir, env, flags: {}, purpose: 'app' });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
-
-const byName = (name: string): ResolvedConfig['experiment'] => ({ kind: 'name', name: { value: name, source: env('MLFLOW_EXPERIMENT_NAME') } });
-const byId = (id: string): ResolvedConfig['experiment'] => ({ kind: 'id', id: { value: id, source: env('MLFLOW_EXPERIMENT_ID') } as Sourced<string> });
 
 async function refusal(work: Promise<unknown>): Promise<ExpectedError> {
   try {
@@ -77,12 +67,14 @@ describe('MLflow runs', () => {
 
   describe('checking the configured run before any work', () => {
     it('accepts a run of the experiment the traces go to, by name or by id', async () => {
-      assert.equal((await checkConfiguredRun(configFor(server.url, runId, byName('app')), http))?.runId, runId);
-      assert.equal((await checkConfiguredRun(configFor(server.url, runId, byId(experimentId)), http))?.runId, runId);
+      const named = await configFrom({ MLFLOW_TRACKING_URI: server.url, MLFLOW_RUN_ID: runId, MLFLOW_EXPERIMENT_NAME: 'app' });
+      assert.equal((await checkConfiguredRun(named, http))?.runId, runId);
+      const byId = await configFrom({ MLFLOW_TRACKING_URI: server.url, MLFLOW_RUN_ID: runId, MLFLOW_EXPERIMENT_ID: experimentId });
+      assert.equal((await checkConfiguredRun(byId, http))?.runId, runId);
     });
 
     it('refuses an unknown run, saying where the id came from', async () => {
-      const error = await refusal(checkConfiguredRun(configFor(server.url, 'f'.repeat(32), byName('app')), http));
+      const error = await refusal(checkConfiguredRun(await configFrom({ MLFLOW_TRACKING_URI: server.url, MLFLOW_RUN_ID: 'f'.repeat(32), MLFLOW_EXPERIMENT_NAME: 'app' }), http));
       assert.equal(error.exitCode, ExitCode.config);
       assert.match(error.message, /MLflow run f{32} \(from env MLFLOW_RUN_ID\) does not exist/);
       assert.match(error.hint ?? '', /run id/);
@@ -91,7 +83,7 @@ describe('MLflow runs', () => {
     it('refuses a deleted run with the command that restores it', async () => {
       const deleted = server.createRun(experimentId, 'gone');
       server.deleteRun(deleted);
-      const error = await refusal(checkConfiguredRun(configFor(server.url, deleted, byName('app')), http));
+      const error = await refusal(checkConfiguredRun(await configFrom({ MLFLOW_TRACKING_URI: server.url, MLFLOW_RUN_ID: deleted, MLFLOW_EXPERIMENT_NAME: 'app' }), http));
       assert.match(error.message, /is deleted/);
       assert.match(error.hint ?? '', new RegExp(`mlflow runs restore --run-id ${deleted}`));
     });
@@ -99,20 +91,18 @@ describe('MLflow runs', () => {
     it("refuses a run of another experiment: MLflow would not find the traces by it", async () => {
       const other = server.createExperiment('elsewhere');
       const foreign = server.createRun(other, 'foreign');
-      const error = await refusal(checkConfiguredRun(configFor(server.url, foreign, byName('app')), http));
+      const error = await refusal(checkConfiguredRun(await configFrom({ MLFLOW_TRACKING_URI: server.url, MLFLOW_RUN_ID: foreign, MLFLOW_EXPERIMENT_NAME: 'app' }), http));
       assert.match(error.message, new RegExp(`is in experiment 'elsewhere' \\(id ${other}\\), but the traces go to experiment 'app'`));
       assert.match(error.hint ?? '', new RegExp(`--experiment-id ${other}`));
     });
 
     it('refuses a run id where traces go to no MLflow experiment', async () => {
-      const config = { ...configFor(server.url, runId, byName('app')), destination: { kind: 'none' } as const };
-      const error = await refusal(checkConfiguredRun(config, undefined));
+      const error = await refusal(checkConfiguredRun(await configFrom({ MLFLOW_RUN_ID: runId }), undefined));
       assert.match(error.message, /the local store keeps none/);
     });
 
     it('does nothing without a run id', async () => {
-      const { runId: _unused, ...config } = configFor(server.url, runId, byName('app'));
-      assert.equal(await checkConfiguredRun(config, http), undefined);
+      assert.equal(await checkConfiguredRun(await configFrom({ MLFLOW_TRACKING_URI: server.url }), http), undefined);
     });
   });
 });
