@@ -9,7 +9,7 @@ import { BUILTIN_QUESTIONS } from '../suite/builtin-questions.ts';
 import { loadQuestionFile } from '../suite/question-file.ts';
 import { runSuite, type SuiteRun } from '../suite/run-suite.ts';
 import { summaryTable, totalsLines } from '../suite/summary-table.ts';
-import type { SuiteRunLink } from '../suite/suite-run-link.ts';
+import type { ServerRunLink } from '../agent-client/server-run-link.ts';
 import type { VerifyReport } from '../suite/verify-traces.ts';
 import type { ExportReport } from '../tracing/export-ledger.ts';
 import { wholeNumber } from '../cli/parse-whole-number.ts';
@@ -112,7 +112,7 @@ function exportLines(paint: ChalkInstance, report: ExportReport | undefined): st
   ];
 }
 
-function runLinkLines(paint: ChalkInstance, link: SuiteRunLink | undefined): string[] {
+function runLinkLines(paint: ChalkInstance, link: ServerRunLink | undefined): string[] {
   if (!link) return [];
   return link.problem ? [paint.red(`traces not linked to MLflow run ${link.runId}: ${link.problem}`)] : [`linked ${link.linked} traces to MLflow run ${link.runId}`];
 }

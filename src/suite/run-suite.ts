@@ -10,7 +10,7 @@ import type { SuiteQuestion } from './question-file.ts';
 import { readBackSource } from './read-back-source.ts';
 import { openResultsFile } from './results-file.ts';
 import type { SpawnedServer } from './spawned-server.ts';
-import { linkSuiteTraces, prepareRunLink, type SuiteRunLink } from './suite-run-link.ts';
+import { linkServerTraces, prepareServerRunLink, type ServerRunLink } from '../agent-client/server-run-link.ts';
 import { suiteTotals, type SuiteTotals } from './suite-totals.ts';
 import { verifyTraces, type VerifyReport } from './verify-traces.ts';
 
@@ -48,7 +48,7 @@ export interface SuiteRun {
   totals: SuiteTotals;
   verify?: VerifyReport;
   /** With a run id and a running server (`--url`): the traces this process linked to the run. */
-  runLink?: SuiteRunLink;
+  runLink?: ServerRunLink;
   /** With `spawn`: what became of the traces this process exported. */
   exportReport?: ExportReport;
   spawned: boolean;
@@ -70,7 +70,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
     const config = spawned?.runtime.config ?? (await loadConfig({ ...options.config, purpose: 'app' }));
     const lookup = options.verify ? readBackSource(health, config) : undefined;
     // A spawned server links its own traces (startAppRuntime); a running one is linked from here.
-    const pendingLink = spawned ? undefined : await prepareRunLink(config, health, url);
+    const pendingLink = spawned ? undefined : await prepareServerRunLink(config, health, url);
     const output = options.output && (await openResultsFile(options.output.path, options.output.shownAs));
     await hooks?.started?.({ url, total: options.questions.length * options.repeat, notices: spawned?.runtime.notices ?? [] });
     let results: SuiteResult[];
@@ -100,7 +100,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
       run.exportReport = await spawned.stop();
       spawned = undefined;
     }
-    if (pendingLink) run.runLink = await linkSuiteTraces(pendingLink, results.flatMap((r) => (r.traceId ? [r.traceId] : [])));
+    if (pendingLink) run.runLink = await linkServerTraces(pendingLink, results.flatMap((r) => (r.traceId ? [r.traceId] : [])));
     if (lookup) {
       await hooks?.verifying?.();
       run.verify = await verifyTraces(results.flatMap((r) => (r.traceId ? [r.traceId] : [])), lookup);

@@ -76,6 +76,21 @@ describe('traces linked to an MLflow run (MLFLOW_RUN_ID, --run-id)', () => {
   }
 });
 
+describe('otel-mlflow ask --url and a run', () => {
+  it('links the trace the running server answered with (3.8.1: by link-to-run)', async () => {
+    await withRun({ version: '3.8.1' }, async (server, runId) => {
+      const serve = await startServe([], { MLFLOW_TRACKING_URI: server.url });
+      try {
+        const result = await runCli(['ask', '--url', serve.url, QUESTION], { env: { MLFLOW_TRACKING_URI: server.url, MLFLOW_RUN_ID: runId } });
+        assert.equal(result.code, 0, result.stdout + result.stderr);
+        assert.deepEqual(await traceIdsOfRun(server.url, runId), [TRACE_ID.exec(result.stdout)?.[1]]);
+      } finally {
+        await serve.stop();
+      }
+    });
+  });
+});
+
 describe('otel-mlflow suite and a run', () => {
   it('--spawn links every trace of the run (3.8.1: by link-to-run)', async () => {
     await withRun({ version: '3.8.1' }, async (server, runId) => {

@@ -7,7 +7,7 @@ import type { HealthInfo } from '../server/api-schemas.ts';
 import { linkIfAccepted } from '../tracing/run-link.ts';
 
 /** What became of linking a run's traces: how many, or why not. */
-export interface SuiteRunLink {
+export interface ServerRunLink {
   runId: string;
   linked: number;
   problem?: string;
@@ -19,10 +19,11 @@ export interface PendingRunLink {
 }
 
 /**
- * A running server makes the traces, so with a run id this process links the ones it is answered
- * with. Checked before the first question, against the experiment the server reports sending to.
+ * A running server (`ask --url`, `suite --url`) makes the traces, so with a run id this process
+ * links the ones it is answered with. Checked before the first question, against the experiment
+ * the server reports sending to.
  */
-export async function prepareRunLink(config: ResolvedConfig, health: HealthInfo, serverUrl: string): Promise<PendingRunLink | undefined> {
+export async function prepareServerRunLink(config: ResolvedConfig, health: HealthInfo, serverUrl: string): Promise<PendingRunLink | undefined> {
   if (!config.runId) return undefined;
   const experiment = health.tracing.experiment;
   const connection = connectToTracking(config);
@@ -37,7 +38,7 @@ export async function prepareRunLink(config: ResolvedConfig, health: HealthInfo,
   return run && { http: connection.http, runId: run.runId };
 }
 
-export async function linkSuiteTraces(pending: PendingRunLink, traceIds: readonly string[]): Promise<SuiteRunLink> {
+export async function linkServerTraces(pending: PendingRunLink, traceIds: readonly string[]): Promise<ServerRunLink> {
   const outcome = await linkIfAccepted<{ ok: boolean; reason?: string }>({ ok: true }, pending.http, { runId: pending.runId, via: 'link-to-run' }, traceIds);
   return outcome.ok ? { runId: pending.runId, linked: traceIds.length } : { runId: pending.runId, linked: 0, problem: outcome.reason ?? 'not linked' };
 }
