@@ -28,17 +28,22 @@ export async function prepareServerRunLink(config: ResolvedConfig, health: Healt
   const experiment = health.tracing.experiment;
   const connection = connectToTracking(config);
   if (!experiment || !connection) {
-    throw new ExpectedError(`the run id links traces in an MLflow experiment, but ${experiment ? 'no MLflow is configured here to link them in' : `the server sends its traces to ${health.tracing.destination}`}`, {
+    const why = experiment ? 'no MLflow is configured here to link them in' : `the server sends its traces to ${health.tracing.destination}`;
+    throw new ExpectedError(`the run id links traces in an MLflow experiment, but ${why}`, {
       exitCode: ExitCode.config,
       hint: 'set MLFLOW_TRACKING_URI (and its credentials) as the server has them, or run with --spawn',
     });
   }
-  const serverExperiment = { kind: 'id', id: { value: experiment.id, source: { kind: 'derived', from: `the server at ${serverUrl}` } } } as const;
+  const serverExperiment = {
+    kind: 'id',
+    id: { value: experiment.id, source: { kind: 'derived', from: `the server at ${serverUrl}` } },
+  } as const;
   const run = await checkConfiguredRun({ ...config, experiment: serverExperiment }, connection.http);
   return run && { http: connection.http, runId: run.runId };
 }
 
 export async function linkServerTraces(pending: PendingRunLink, traceIds: readonly string[]): Promise<ServerRunLink> {
-  const outcome = await linkIfAccepted<{ ok: boolean; reason?: string }>({ ok: true }, pending.http, { runId: pending.runId, via: 'link-to-run' }, traceIds);
-  return outcome.ok ? { runId: pending.runId, linked: traceIds.length } : { runId: pending.runId, linked: 0, problem: outcome.reason ?? 'not linked' };
+  const { runId } = pending;
+  const outcome = await linkIfAccepted<{ ok: boolean; reason?: string }>({ ok: true }, pending.http, { runId, via: 'link-to-run' }, traceIds);
+  return outcome.ok ? { runId, linked: traceIds.length } : { runId, linked: 0, problem: outcome.reason ?? 'not linked' };
 }

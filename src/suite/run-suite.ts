@@ -1,5 +1,6 @@
 import type { Endpoint } from '../agent-client/endpoints.ts';
 import { ANSWER_TIMEOUT_MS } from '../agent-client/post-question.ts';
+import { linkServerTraces, prepareServerRunLink, type ServerRunLink } from '../agent-client/server-run-link.ts';
 import { fetchServerHealth } from '../agent-client/server-health.ts';
 import { loadConfig } from '../config/load-config.ts';
 import type { LoadConfigOptions, ResolvedConfig } from '../config/types.ts';
@@ -10,7 +11,6 @@ import type { SuiteQuestion } from './question-file.ts';
 import { readBackSource } from './read-back-source.ts';
 import { openResultsFile } from './results-file.ts';
 import type { SpawnedServer } from './spawned-server.ts';
-import { linkServerTraces, prepareServerRunLink, type ServerRunLink } from '../agent-client/server-run-link.ts';
 import { suiteTotals, type SuiteTotals } from './suite-totals.ts';
 import { verifyTraces, type VerifyReport } from './verify-traces.ts';
 
@@ -100,10 +100,11 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
       run.exportReport = await spawned.stop();
       spawned = undefined;
     }
-    if (pendingLink) run.runLink = await linkServerTraces(pendingLink, results.flatMap((r) => (r.traceId ? [r.traceId] : [])));
+    const traceIds = results.flatMap((r) => (r.traceId ? [r.traceId] : []));
+    if (pendingLink) run.runLink = await linkServerTraces(pendingLink, traceIds);
     if (lookup) {
       await hooks?.verifying?.();
-      run.verify = await verifyTraces(results.flatMap((r) => (r.traceId ? [r.traceId] : [])), lookup);
+      run.verify = await verifyTraces(traceIds, lookup);
     }
     return run;
   } finally {
