@@ -35,6 +35,11 @@ function withLlmOptions(command: Command): Command {
     .option('--no-capture-content', 'do not record message content on LLM spans');
 }
 
+/** The commands whose traces can be tied to an MLflow run. */
+function withRunOption(command: Command): Command {
+  return command.option('--run-id <id>', 'link the traces to this MLflow run (or MLFLOW_RUN_ID)');
+}
+
 export function buildProgram(execute: (name: string, options: Record<string, unknown>, args: string[]) => Promise<void>): Command {
   const program = new Command('otel-mlflow')
     .description('Get OpenTelemetry traces of LLM applications into MLflow, and prove they arrived.')
@@ -54,15 +59,14 @@ export function buildProgram(execute: (name: string, options: Record<string, unk
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
-  program
-    .command('doctor')
+  withRunOption(program.command('doctor'))
     .description('check config, server, auth and experiment; send test traces and read them back from MLflow')
     .option('--traces <n>', 'how many test traces to send', '3')
     .option('--create-experiment', 'create the experiment when it does not exist', false)
     .option('--timeout <seconds>', 'how long to wait for traces to appear in MLflow', '30')
     .action((options: Record<string, unknown>, command: Command) => execute('doctor', { ...command.optsWithGlobals(), ...options }, []));
 
-  withLlmOptions(program.command('serve'))
+  withRunOption(withLlmOptions(program.command('serve')))
     .description('run the traced LLM agent over HTTP: /chat, /rag/v1/answer, /agent/task, /docs')
     .option('--port <port>', 'port to listen on (default 8000, or PORT)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
@@ -70,14 +74,14 @@ export function buildProgram(execute: (name: string, options: Record<string, unk
     .option('--cors-origin <origin>', 'allow browser requests from this origin (repeat, or comma-separate; or OTEL_MLFLOW_CORS_ORIGINS)', joinRepeated)
     .action((options: Record<string, unknown>, command: Command) => execute('serve', { ...command.optsWithGlobals(), ...options }, []));
 
-  withLlmOptions(program.command('ask'))
+  withRunOption(withLlmOptions(program.command('ask')))
     .description('one traced chat from the terminal (in-process, or through a running server with --url)')
     .argument('[question...]', 'the question (quotes optional); asked for on a terminal, or read from stdin when piped')
     .addOption(new Option('--endpoint <endpoint>', 'which agent path answers').choices(['chat', 'rag', 'agent']).default('chat'))
     .option('--url <url>', 'send the question to a running `otel-mlflow serve` instead')
     .action((words: string[], options: Record<string, unknown>, command: Command) => execute('ask', { ...command.optsWithGlobals(), ...options }, words));
 
-  withLlmOptions(program.command('suite'))
+  withRunOption(withLlmOptions(program.command('suite')))
     .description('run a suite of Databricks/MLflow/OpenTelemetry questions through the agent and summarise them')
     .option('--url <url>', 'the running server to use', 'http://127.0.0.1:8000')
     .option('--spawn', 'start an in-process server for the run instead', false)
@@ -132,8 +136,7 @@ export function buildProgram(execute: (name: string, options: Record<string, unk
     .argument('<id>', 'trace id (tr-… or a unique prefix)')
     .option('--full', 'do not cut inputs and outputs to the terminal width', false)
     .action((id: string, options: Record<string, unknown>, command: Command) => execute('traces show', { ...command.optsWithGlobals(), ...options }, [id]));
-  traces
-    .command('push')
+  withRunOption(traces.command('push'))
     .description('deliver stored traces (local-only and pending ones) to the configured destination (safe to run twice)')
     .argument('[ids...]', 'only these traces (default: every local and pending one)')
     .option('--since <when>', 'only traces newer than this: a duration (30m, 2h, 7d) or a date')
@@ -167,7 +170,7 @@ function globalsFrom(options: Record<string, unknown>): GlobalOptions {
   };
 }
 
-const FLAG_KEYS = ['config', 'profile', 'trackingUri', 'experiment', 'experimentId', 'exportPath', 'otlpEncoding', 'ucTable', 'provider', 'model', 'authToken', 'storeDir', 'corsOrigin'] as const;
+const FLAG_KEYS = ['config', 'profile', 'trackingUri', 'experiment', 'experimentId', 'exportPath', 'otlpEncoding', 'ucTable', 'provider', 'model', 'authToken', 'storeDir', 'corsOrigin', 'runId'] as const;
 
 function flagsFrom(options: Record<string, unknown>): FlagValues {
   const flags: FlagValues = {};

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
-import { context, trace } from '@opentelemetry/api';
+import { context, trace, type Attributes } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { startFakeDatabricks } from './fakes/fake-databricks.ts';
@@ -241,6 +241,67 @@ describe('fake MLflow: storage per version', () => {
     }
   });
 
+  it('stores object attributes sent as JSON text or as kvlist values as 3.6.0/extra/object-attributes.txt shows', async () => {
+    const question = 'What is MLflow tracing?';
+    const answer = 'It records spans.';
+    const inputs = { messages: [{ role: 'user', content: question }] };
+    const outputs = { choices: [{ index: 0, message: { role: 'assistant', content: answer }, finish_reason: 'stop' }] };
+    const usage = { input_tokens: 5, output_tokens: 7, total_tokens: 12 };
+    // Python's json.dumps spacing, as the sample's client wrote the JSON text.
+    const pyJson = (value: unknown): string => JSON.stringify(value).replace(/":/g, '": ').replace(/,"/g, ', "');
+    const encodings = {
+      'JSON string': (value: object): unknown => pyJson(value),
+      kvlist: (value: object): unknown => value,
+    };
+    const stored = (fake: FakeMlflow) => {
+      const trace = fake.store.getTrace(`tr-${TRACE_HEX}`)!;
+      return {
+        info: { request_preview: trace.info.request_preview, response_preview: trace.info.response_preview, trace_metadata: trace.info.trace_metadata },
+        spans: trace.spans.map((span) => ({ name: span.name, attributes: span.rawAttributes })),
+      };
+    };
+    const byVersion: Record<string, Record<string, ReturnType<typeof stored>>> = {};
+    for (const version of ['3.6.0', '3.8.1', '3.11.1', '3.14.1.dev0'] as const) {
+      for (const [encoding, encode] of Object.entries(encodings)) {
+        await withMlflow({ version }, async (fake, experimentId) => {
+          const io = { 'mlflow.spanInputs': encode(inputs), 'mlflow.spanOutputs': encode(outputs) };
+          const body = protobufOf([
+            { traceId: TRACE_HEX, spanId: ROOT, name: 'root', attributes: { 'mlflow.spanType': 'CHAIN', ...io } as Attributes },
+            {
+              traceId: TRACE_HEX,
+              spanId: 'aa00000000000002',
+              parentSpanId: ROOT,
+              name: 'llm',
+              attributes: { 'mlflow.spanType': 'CHAT_MODEL', 'mlflow.chat.tokenUsage': encode(usage), ...io } as Attributes,
+            },
+          ]);
+          assert.equal((await postOtlp(fake, { 'content-type': PROTOBUF, 'x-mlflow-experiment-id': experimentId }, body)).status, 200);
+          (byVersion[version] ??= {})[encoding] = stored(fake);
+        });
+      }
+    }
+    const decoded = byVersion['3.6.0']!.kvlist!;
+    assert.deepEqual(decoded.info, {
+      request_preview: question,
+      response_preview: answer,
+      trace_metadata: { 'mlflow.trace.tokenUsage': '{"input_tokens": 5, "output_tokens": 7, "total_tokens": 12}' },
+    });
+    assert.deepEqual(decoded.spans[1]!.attributes, {
+      'mlflow.traceRequestId': `"tr-${TRACE_HEX}"`,
+      'mlflow.spanType': '"CHAT_MODEL"',
+      'mlflow.chat.tokenUsage': '{"input_tokens": 5, "output_tokens": 7, "total_tokens": 12}',
+      'mlflow.spanInputs': pyJson(inputs),
+      'mlflow.spanOutputs': pyJson(outputs),
+    });
+    const doubled = byVersion['3.6.0']!['JSON string']!;
+    assert.deepEqual(doubled.info, { request_preview: JSON.stringify(pyJson(inputs)), response_preview: JSON.stringify(pyJson(outputs)), trace_metadata: undefined });
+    assert.equal(doubled.spans[1]!.attributes['mlflow.chat.tokenUsage'], JSON.stringify(pyJson(usage)));
+    for (const version of ['3.8.1', '3.11.1', '3.14.1.dev0']) {
+      assert.deepEqual(byVersion[version]!['JSON string'], byVersion[version]!.kvlist, `${version} stores both encodings alike`);
+      assert.deepEqual(byVersion[version]!.kvlist!.info, decoded.info, version);
+    }
+  });
+
   it('derives session and user metadata and trace tags as each version does', async () => {
     const attributes = { 'session.id': 's-1', 'user.id': 'u-1', 'mlflow.traceTag.team': 'search', 'mlflow.traceTag.mlflow.traceName': 'chat' };
     const expected: Record<MlflowVersion, { metadata: Record<string, string> | undefined; tags: Record<string, string> }> = {
@@ -359,6 +420,47 @@ describe('fake MLflow: storage per version', () => {
         assert.deepEqual(withSpans.trace.spans[0]?.attributes.find((kv) => kv.key === 'mlflow.spanType')?.value, { string_value: 'AGENT' });
       });
     }
+  });
+});
+
+describe('fake MLflow: runs and trace-to-run links', () => {
+  const searchByRun = async (fake: FakeMlflow, experimentId: string, filter: string): Promise<string[]> => {
+    const answer = await postJson(fake.url, '/api/3.0/mlflow/traces/search', { locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }], filter });
+    return ((JSON.parse(answer.text) as { traces?: { trace_id: string }[] }).traces ?? []).map((t) => t.trace_id);
+  };
+
+  for (const version of ['3.8.1', '3.14.1.dev0'] as const) {
+    it(`MLflow ${version}: x-mlflow-run-id on /v1/traces ${version === '3.14.1.dev0' ? 'links the completed trace' : 'is ignored'}`, async () => {
+      await withMlflow({ version }, async (fake, experimentId) => {
+        const runId = fake.createRun(experimentId);
+        const answer = await postOtlp(fake, { 'content-type': PROTOBUF, 'x-mlflow-experiment-id': experimentId, 'x-mlflow-run-id': runId });
+        assert.equal(answer.status, 200);
+        const expected = version === '3.14.1.dev0' ? [`tr-${TRACE_HEX}`] : [];
+        assert.deepEqual(await searchByRun(fake, experimentId, `attribute.run_id = '${runId}'`), expected);
+        assert.deepEqual(await searchByRun(fake, experimentId, `metadata.\`mlflow.sourceRun\` = '${runId}'`), expected);
+      });
+    });
+  }
+
+  it('answers runs/get and runs/create, links by link-to-run, and refuses more than 100 trace ids at once', async () => {
+    await withMlflow({ version: '3.6.0' }, async (fake, experimentId) => {
+      const created = await postJson(fake.url, '/api/2.0/mlflow/runs/create', { experiment_id: experimentId, run_name: 'eval' });
+      const runId = (JSON.parse(created.text) as { run: { info: { run_id: string } } }).run.info.run_id;
+      const got = JSON.parse((await call(fake.url, `/api/2.0/mlflow/runs/get?run_id=${runId}`)).text) as { run: { info: Record<string, unknown> } };
+      assert.deepEqual([got.run.info.experiment_id, got.run.info.run_name, got.run.info.lifecycle_stage], [experimentId, 'eval', 'active']);
+      const unknown = await call(fake.url, '/api/2.0/mlflow/runs/get?run_id=nope');
+      assert.equal(unknown.status, 404);
+      assert.deepEqual(JSON.parse(unknown.text), { error_code: 'RESOURCE_DOES_NOT_EXIST', message: 'Run with id=nope not found' });
+
+      await postOtlp(fake, { 'content-type': PROTOBUF, 'x-mlflow-experiment-id': experimentId });
+      assert.equal((await postJson(fake.url, '/api/2.0/mlflow/traces/link-to-run', { trace_ids: [`tr-${TRACE_HEX}`], run_id: runId })).status, 200);
+      assert.deepEqual(await searchByRun(fake, experimentId, `attribute.run_id = '${runId}'`), [`tr-${TRACE_HEX}`]);
+      assert.deepEqual(await searchByRun(fake, experimentId, `attribute.run_id = 'other'`), []);
+      const many = Array.from({ length: 101 }, (_, i) => `tr-${String(i).padStart(32, '0')}`);
+      const refused = await postJson(fake.url, '/api/2.0/mlflow/traces/link-to-run', { trace_ids: many, run_id: runId });
+      assert.equal(refused.status, 400);
+      assert.match(refused.text, /Cannot link more than 100 traces to a run in a single request. Provided 101 traces./);
+    });
   });
 });
 

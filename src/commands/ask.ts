@@ -2,6 +2,8 @@ import type { ChalkInstance } from 'chalk';
 import type { Ora } from 'ora';
 import { parseServerUrl, toEndpoint, type AgentAnswer, type Endpoint } from '../agent-client/endpoints.ts';
 import { ANSWER_TIMEOUT_MS, postQuestion } from '../agent-client/post-question.ts';
+import { linkServerTraces, prepareServerRunLink, type ServerRunLink } from '../agent-client/server-run-link.ts';
+import { fetchServerHealth } from '../agent-client/server-health.ts';
 import { askFailure, INTERRUPTED_EXIT_CODE, serverFailure } from '../ask/ask-failures.ts';
 import { promptForQuestion, readQuestion } from '../ask/read-question.ts';
 import { traceExportStatus, type TraceExportStatus } from '../ask/trace-export-status.ts';
@@ -10,6 +12,8 @@ import { createPainter, writeJson, writeLine } from '../cli/output.ts';
 import { renderError } from '../cli/render-error.ts';
 import { loadConfig } from '../config/load-config.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
+
+const SERVER_DOWN_HINT = 'start it with `otel-mlflow serve`, or ask without --url';
 
 /** Where the trace went, for the lines after the answer. */
 interface TraceReport {
@@ -81,6 +85,9 @@ async function askServer(ctx: CommandContext, server: URL, endpoint: Endpoint, q
   const paint = createPainter(ctx);
   // The token `serve` was started with, from wherever this project keeps it (.env, env, config file).
   const config = await loadConfig({ cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags, purpose: 'app' });
+  const url = server.href.replace(/\/+$/, '');
+  // The server makes the trace; with a run id it is linked from here, the run checked before asking.
+  const pendingLink = config.runId ? await prepareServerRunLink(config, await fetchServerHealth(server, SERVER_DOWN_HINT), url) : undefined;
   const live = await liveAnswer(ctx, endpoint, `waiting for the server at ${server.origin}`);
   let outcome;
   try {
@@ -93,12 +100,13 @@ async function askServer(ctx: CommandContext, server: URL, endpoint: Endpoint, q
     live.stop();
   }
   if (live.streamed()) writeLine(ctx.stdout);
-  const url = server.href.replace(/\/+$/, '');
   const destination = `the server at ${url}`;
+  const answeredTraceId = outcome.ok ? outcome.answer.traceId : outcome.traceId;
+  const link = pendingLink && answeredTraceId ? await linkServerTraces(pendingLink, [answeredTraceId]) : undefined;
   if (outcome.ok) {
     const { traceId, traceUrl } = outcome.answer;
     const trace: TraceReport = { traceId, ...(traceUrl && { traceUrl }), local: false, destination };
-    return finish(ctx, paint, { endpoint, answer: outcome.answer, trace, printAnswer: !live.streamed() });
+    return withLinkOutcome(ctx, link, finish(ctx, paint, { endpoint, answer: outcome.answer, trace, printAnswer: !live.streamed() }));
   }
   if (outcome.interrupted && !outcome.traceId) {
     writeLine(ctx.stderr, paint.yellow('interrupted before the server answered'));
@@ -106,7 +114,18 @@ async function askServer(ctx: CommandContext, server: URL, endpoint: Endpoint, q
   }
   const failure = outcome.interrupted ? INTERRUPTED_EXIT_CODE : serverFailure(outcome, url);
   if (!outcome.traceId) throw failure;
-  return finish(ctx, paint, { endpoint, trace: { traceId: outcome.traceId, local: false, destination }, failure });
+  return withLinkOutcome(ctx, link, finish(ctx, paint, { endpoint, trace: { traceId: outcome.traceId, local: false, destination }, failure }));
+}
+
+/** A trace the run does not find is an export failure, unless the command already failed for another reason. */
+function withLinkOutcome(ctx: CommandContext, link: ServerRunLink | undefined, exitCode: number): number {
+  if (!link?.problem) return exitCode;
+  const error = new ExpectedError(`the trace was not linked to MLflow run ${link.runId}: ${link.problem}`, {
+    exitCode: ExitCode.export,
+    hint: '`otel-mlflow doctor` checks the tracking server and credentials end to end',
+  });
+  const shown = renderError(error, { ...ctx, globals: { ...ctx.globals, json: false } });
+  return exitCode === ExitCode.ok ? shown : exitCode;
 }
 
 type Finished =

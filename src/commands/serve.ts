@@ -95,6 +95,12 @@ function deliveryWarnings(warn: (line: string) => void): (event: PipelineEvent) 
           warn(`warning: trace ${event.traceId} was refused: ${event.answer}; kept as a dead letter (\`otel-mlflow traces list --status dead\`; same refusals are counted, not printed)`);
         }
         return;
+      case 'after-delivery-failed':
+        if (!seen.has(event.answer)) {
+          seen.add(event.answer);
+          warn(`warning: ${event.answer}`);
+        }
+        return;
       case 'store-refused':
         warn(`warning: ${event.traces} trace(s) not stored: ${event.reason}`);
         return;

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { ChalkInstance } from 'chalk';
 import type { Ora } from 'ora';
 import { ENDPOINT_PATHS, parseServerUrl, toEndpoint } from '../agent-client/endpoints.ts';
+import type { ServerRunLink } from '../agent-client/server-run-link.ts';
 import type { CommandContext } from '../cli/context.ts';
 import { createPainter, writeJson, writeLine } from '../cli/output.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
@@ -89,6 +90,7 @@ function renderSummary(ctx: CommandContext, paint: ChalkInstance, suite: SuiteRu
     ...totalsLines(suite.totals, paint, repeat),
     ...verifyLines(paint, suite.verify),
     ...exportLines(paint, suite.exportReport),
+    ...runLinkLines(paint, suite.runLink),
     '',
     ...whereTracesAre(paint, suite),
   ];
@@ -106,6 +108,11 @@ function exportLines(paint: ChalkInstance, report: PipelineReport | undefined): 
   if (!report) return [];
   const summary = summarizeDelivery(report);
   return [summary.lost ? paint.red(summary.line) : summary.pending ? paint.yellow(summary.line) : summary.line];
+}
+
+function runLinkLines(paint: ChalkInstance, link: ServerRunLink | undefined): string[] {
+  if (!link) return [];
+  return link.problem ? [paint.red(`traces not linked to MLflow run ${link.runId}: ${link.problem}`)] : [`linked ${link.linked} traces to MLflow run ${link.runId}`];
 }
 
 /** How to look at the traces: the experiment's page, or the local store's commands. */
@@ -136,6 +143,7 @@ function toJson(suite: SuiteRun) {
     tokens: totals.tokens,
     results: suite.results,
     ...(suite.verify && { verify: suite.verify }),
+    ...(suite.runLink && { run: { id: suite.runLink.runId, linked: suite.runLink.linked, problem: suite.runLink.problem ?? null } }),
     ...(suite.exportReport && {
       export: {
         exported: suite.exportReport.destination ? suite.exportReport.delivered : suite.exportReport.stored,
@@ -152,6 +160,7 @@ function exitCode(suite: SuiteRun): number {
   if (suite.totals.failed > 0) return ExitCode.questionsFailed;
   if (suite.verify && suite.verify.missing > 0) return ExitCode.readback;
   if (suite.exportReport && (summarizeDelivery(suite.exportReport).lost || suite.exportReport.pending > 0)) return ExitCode.export;
+  if (suite.runLink?.problem) return ExitCode.export;
   return ExitCode.ok;
 }
 

@@ -51,6 +51,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<ResolvedCo
     experiment,
     exportPath: sourced(defaulted(values, 'exportPath')),
     otlpEncoding: sourced(defaulted(values, 'otlpEncoding')),
+    ...(values.runId && { runId: sourced(values.runId) }),
     serviceName: sourced(values.serviceName),
     resourceAttributes: sourced(resourceAttributes),
     openai: {

@@ -10,6 +10,7 @@ import {
   parseOtlpProtocol,
   parseMegabytes,
   parseRatio,
+  parseRunId,
   parseText,
   parseUcTable,
   type Parse,
@@ -115,6 +116,8 @@ export const CONFIG_OPTIONS = {
     parse: oneOf(['protobuf', 'json']),
     default: () => 'protobuf' as const,
   }),
+  // No config-file key: a run is one invocation's, not the project's.
+  runId: scalar({ flag: 'runId', env: ['MLFLOW_RUN_ID'], parse: parseRunId }),
   serviceName: scalar({ env: ['OTEL_SERVICE_NAME'], file: 'serviceName', parse: parseText, default: () => 'otel-mlflow' }),
   resourceAttributes: record({ env: ['OTEL_RESOURCE_ATTRIBUTES'], file: 'resourceAttributes' }),
   openaiApiKey: scalar({ env: ['OPENAI_API_KEY'], secret: true, parse: parseText }),

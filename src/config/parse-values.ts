@@ -52,6 +52,13 @@ export function parseExperimentId(text: string): Parsed<string> {
     : fail(`must be a numeric experiment id such as 1234567890 (got '${text}'); to pick an experiment by name use --experiment or MLFLOW_EXPERIMENT_NAME`);
 }
 
+/** MLflow's own rule for run ids (mlflow/utils/validation.py `_RUN_ID_REGEX`). */
+export function parseRunId(text: string): Parsed<string> {
+  return /^[a-zA-Z0-9][\w-]{0,255}$/.test(text)
+    ? ok(text)
+    : fail(`must be an MLflow run id such as 0f6c3bd1e1a44a5c9b8a0d6a4f1e2c3d (got '${text}')`);
+}
+
 /**
  * An http(s) URL without credentials in it (they would end up in logs and output). URLs are not
  * quoted back in problems for the same reason.

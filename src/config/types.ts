@@ -56,6 +56,8 @@ export interface ResolvedConfig {
   experiment: ExperimentRef;
   exportPath: Sourced<ExportPath>;
   otlpEncoding: Sourced<OtlpEncoding>;
+  /** The MLflow run the command's traces are linked to (`--run-id`, MLFLOW_RUN_ID). */
+  runId?: Sourced<string>;
   serviceName: Sourced<string>;
   /** Parsed OTEL_RESOURCE_ATTRIBUTES plus anything from the config file. */
   resourceAttributes: Sourced<Record<string, string>>;
@@ -121,6 +123,7 @@ export interface FlagValues {
   storeDir?: string;
   /** Comma-separated; a repeated `--cors-origin` arrives joined. */
   corsOrigin?: string;
+  runId?: string;
 }
 
 export interface LoadConfigOptions {

@@ -15,8 +15,6 @@ export interface ReadBackTrace {
   responsePreview?: string;
   /** Everything that differs from what was sent; empty when the trace landed intact. */
   problems: string[];
-  /** Cosmetic differences (older servers render previews as raw JSON): worth a warning, not a failure. */
-  notes: string[];
 }
 
 /** Where traces are read back from: MLflow's APIs, or the local store in local-only mode. */
@@ -39,8 +37,6 @@ export function mlflowTraceSource(http: MlflowHttp, spansFrom: 'mlflow' | 'datab
 
 export interface ReadBackOptions {
   source: TraceSource;
-  /** False where the server does not derive the trace's token usage (MLflow 3.6 over OTLP). */
-  expectTokenTotal: boolean;
   /** Absolute time (ms since epoch) after which a trace not yet visible counts as missing. */
   deadline: number;
   now?: () => number;
@@ -68,7 +64,7 @@ export async function pollUntil<T>(read: () => Promise<T>, settled: (value: T) =
  * MLflow's UI loads them (or the local store keeps them), are the ones sent, with types and token usage intact.
  */
 export async function readBackTrace(sent: SentTestTrace, options: ReadBackOptions): Promise<ReadBackTrace> {
-  const result: ReadBackTrace = { traceId: sent.traceId, found: false, spanNames: [], spanTypes: {}, problems: [], notes: [] };
+  const result: ReadBackTrace = { traceId: sent.traceId, found: false, spanNames: [], spanTypes: {}, problems: [] };
   const { info, spans } = await pollUntil(
     async (): Promise<{ info?: TraceInfo | undefined; spans?: TraceSpan[] | undefined }> => {
       const info = await options.source.info(sent.traceId);
@@ -103,12 +99,11 @@ export async function readBackTrace(sent: SentTestTrace, options: ReadBackOption
 
   const expectedTotal = sent.usage.input + sent.usage.output;
   if (result.tokenUsage?.total_tokens !== expectedTotal) {
-    const found = `trace token usage is ${result.tokenUsage?.total_tokens ?? 'missing'}, expected ${expectedTotal}`;
-    if (options.expectTokenTotal) result.problems.push(`${found} (summed once from the LLM span)`);
-    else result.notes.push(`${found}: this server version does not sum usage from OTLP spans (the LLM span still has it)`);
+    result.problems.push(`trace token usage is ${result.tokenUsage?.total_tokens ?? 'missing'}, expected ${expectedTotal} (summed once from the LLM span)`);
   }
-  if (result.requestPreview !== sent.question) result.notes.push('the request preview shows raw JSON, not the question');
-  if (result.responsePreview !== sent.answer) result.notes.push('the response preview shows raw JSON, not the answer');
+  // Every server version derives these from structured OTLP values; raw JSON here means the encoding regressed.
+  if (result.requestPreview !== sent.question) result.problems.push('the request preview is not the question');
+  if (result.responsePreview !== sent.answer) result.problems.push('the response preview is not the answer');
   return result;
 }
 

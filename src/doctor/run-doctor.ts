@@ -7,11 +7,14 @@ import { ExitCode, ExpectedError } from '../errors.ts';
 import { destinationKey } from '../pipeline/destinations/destination-key.ts';
 import { storedTraceSource } from '../pipeline/store/stored-trace-source.ts';
 import { TraceStore } from '../pipeline/store/trace-store.ts';
+import { checkConfiguredRun } from '../mlflow/check-run.ts';
 import { connectToTracking } from '../mlflow/connect.ts';
 import { MlflowApiError } from '../mlflow/errors.ts';
 import { ensureExperiment } from '../mlflow/ensure-experiment.ts';
 import { getExperiment, getExperimentByName, type Experiment } from '../mlflow/experiments.ts';
 import type { MlflowHttp } from '../mlflow/http.ts';
+import type { MlflowRun } from '../mlflow/runs.ts';
+import { searchTraces } from '../mlflow/traces.ts';
 import { capabilitiesFor, compareVersions, type ServerCapabilities } from '../mlflow/server-info.ts';
 import { experimentUrl, traceUrl } from '../mlflow/ui-links.ts';
 import { chooseExportPlan, otlpUnavailableError, type ExportPlan } from '../tracing/export-plan.ts';
@@ -83,7 +86,7 @@ const TITLES: Record<CheckId, string> = {
 
 type Outcome = Omit<CheckResult, 'id' | 'title' | 'durationMs'>;
 
-/** Below this, the server lacks gzip (3.6) and fixes to OTLP ingest that the tool relies on. */
+/** Below this, the server refuses gzip (3.6). */
 const RECOMMENDED_VERSION = '3.7.0';
 
 /**
@@ -173,7 +176,10 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
     return { status: 'ok', detail: config!.auth.kind === 'none' ? 'the server asks for none' : `${auth!.describe()}: accepted` };
   });
 
+  let linkedRun: MlflowRun | undefined;
   await run('experiment', async () => {
+    // Checked first: a run that cannot take the test traces must not leave a new experiment behind.
+    linkedRun = await checkConfiguredRun(config!, http);
     if (!usesExperiment) return withoutExperiment();
     const consent = input.createExperiment || (input.confirm ?? false);
     const resolved = await ensureExperiment(http!, config!.experiment, {
@@ -187,7 +193,8 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
     const url = experimentUrl(destination!, experimentId);
     report.experiment = { id: experimentId, name: experiment.name, ...(url && { url }) };
     const verb = { found: '', created: 'created ', restored: 'restored deleted experiment ' }[resolved.action];
-    return { status: 'ok', detail: `${verb}${resolved.label} (id ${experimentId})` };
+    const linked = linkedRun ? `; test traces linked to run ${linkedRun.name ? `'${linkedRun.name}' ` : ''}(${linkedRun.runId})` : '';
+    return { status: 'ok', detail: `${verb}${resolved.label} (id ${experimentId})${linked}` };
   });
 
   let plan: ExportPlan | undefined;
@@ -199,6 +206,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
         ...(http && { http }),
         ...(experimentId && { experimentId }),
         ...(capabilities && { capabilities }),
+        ...(linkedRun && { runId: linkedRun.runId }),
       });
       report.exportRoute = plan.kind;
       return describePlan(plan, config!);
@@ -238,7 +246,6 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
         spanNames: [],
         spanTypes: {},
         problems: [],
-        notes: [],
         exported: outcome.exported,
         ...(outcome.reason !== undefined && { exportError: outcome.reason }),
         ...(url && { url }),
@@ -274,8 +281,8 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
       ? storedTraceSource(TraceStore.open(config!.storeDir.value))
       : mlflowTraceSource(http!, selfHosted ? 'mlflow' : 'databricks');
     const exported = sent.filter((trace) => report.traces.find((t) => t.traceId === trace.traceId)?.exported);
-    const expectTokenTotal = plan?.kind !== 'otlp' || capabilities?.sumsTokenUsage !== false;
-    const results = await Promise.all(exported.map((trace) => readBackTrace(trace, { source, deadline, expectTokenTotal })));
+    const results = await Promise.all(exported.map((trace) => readBackTrace(trace, { source, deadline })));
+    if (linkedRun && experimentId) await checkFoundByRun(http!, experimentId, linkedRun.runId, results);
     for (const result of results) Object.assign(report.traces.find((t) => t.traceId === result.traceId)!, result);
     const broken = results.filter((r) => r.problems.length > 0);
     if (broken.length > 0) {
@@ -288,18 +295,24 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
         hint: `traces were accepted but did not read back intact within ${Math.round(input.readBackTimeoutMs / 1000)} s; raise --timeout, or check the server log`,
       };
     }
-    const notes = [...new Set(results.flatMap((r) => r.notes))];
     const where = isLocal ? ` in ${config!.storeDir.value}` : '';
-    const summary = `${plural(results.length, 'trace')} found${where} with ${results[0]?.spanNames.length ?? 0} spans each, span types intact`;
-    return notes.length > 0
-      ? { status: 'warn', detail: `${summary}; ${notes.join('; ')}`, hint: 'MLflow 3.7+ derives readable previews and token totals' }
-      : { status: 'ok', detail: summary };
+    return {
+      status: 'ok',
+      detail: `${plural(results.length, 'trace')} found${where} with ${results[0]?.spanNames.length ?? 0} spans each, span types, token usage and previews intact`,
+    };
   });
 
   const failed = checks.find((c) => c.status === 'fail');
   report.exitCode = failed?.exitCode ?? (failed ? ExitCode.internal : ExitCode.ok);
   report.ok = failed === undefined;
   return report;
+}
+
+/** As MLflow's Python client finds a run's traces: `search_traces(run_id=…)` in the run's experiment. */
+async function checkFoundByRun(http: MlflowHttp, experimentId: string, runId: string, results: ReadBackTrace[]): Promise<void> {
+  const { traces } = await searchTraces(http, { experimentIds: [experimentId], filter: `attribute.run_id = '${runId}'`, maxResults: 100 });
+  const found = new Set(traces.map((trace) => trace.traceId));
+  for (const result of results) if (result.found && !found.has(result.traceId)) result.problems.push(`not found by its run ${runId}`);
 }
 
 function describeConfig(config: ResolvedConfig): Outcome {
@@ -383,7 +396,7 @@ async function identifyServer(http: MlflowHttp): Promise<{ version?: string; out
       outcome: {
         status: 'warn',
         detail: `MLflow ${version}: older than ${RECOMMENDED_VERSION}`,
-        hint: 'upgrade (`pip install -U mlflow`): 3.6 refuses gzip and reads attributes back double-encoded; before 3.6 there is no OTLP route',
+        hint: 'upgrade (`pip install -U mlflow`): 3.6 refuses gzip, so traces go uncompressed; before 3.6 there is no OTLP route',
       },
     };
   }

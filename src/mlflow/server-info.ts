@@ -41,11 +41,8 @@ export interface ServerCapabilities {
   metadataJsonQuoted: boolean;
   /** Root-span `mlflow.traceTag.<k>` attributes become trace tags. */
   traceTagsFromRoot: boolean;
-  /**
-   * The server sums spans' `mlflow.chat.tokenUsage` into the trace's usage. 3.6 stores OTLP string
-   * attributes JSON-quoted, so it reads the usage back as text and sums nothing.
-   */
-  sumsTokenUsage: boolean;
+  /** `x-mlflow-run-id` on `/v1/traces` links the ingested traces to that run; older servers ignore it. */
+  otlpRunHeader: boolean;
 }
 
 type Behaviour = Omit<ServerCapabilities, 'version'>;
@@ -60,7 +57,7 @@ const MLFLOW_3_6: Behaviour = {
   sessionMetadata: 'none',
   metadataJsonQuoted: false,
   traceTagsFromRoot: false,
-  sumsTokenUsage: false,
+  otlpRunHeader: false,
 };
 
 /**
@@ -70,10 +67,10 @@ const MLFLOW_3_6: Behaviour = {
  */
 const CHANGES: readonly { since: string; change: Partial<Behaviour> }[] = [
   { since: '3.6.0', change: {} },
-  { since: '3.7.0', change: { otlpGzip: true, sumsTokenUsage: true, sessionMetadata: 'session', metadataJsonQuoted: true } },
+  { since: '3.7.0', change: { otlpGzip: true, sessionMetadata: 'session', metadataJsonQuoted: true } },
   { since: '3.11.0', change: { allOrNothingBatches: true, unknownExperimentStatus: 404 } },
   { since: '3.12.1.dev0', change: { otlpJson: true, otlpCharsetOk: true, sessionMetadata: 'session+user', traceTagsFromRoot: true } },
-  { since: '3.14.1.dev0', change: { metadataJsonQuoted: false } },
+  { since: '3.14.1.dev0', change: { metadataJsonQuoted: false, otlpRunHeader: true } },
 ];
 
 const ROWS = CHANGES.reduce<{ since: string; behaviour: Behaviour }[]>((rows, { since, change }) => {

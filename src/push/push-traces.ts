@@ -1,6 +1,7 @@
 import type { MlflowDestination, ResolvedConfig } from '../config/types.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
 import { connectToTracking } from '../mlflow/connect.ts';
+import { checkConfiguredRun } from '../mlflow/check-run.ts';
 import { ensureAppExperiment, type EnsuredExperiment } from '../mlflow/ensure-experiment.ts';
 import type { MlflowHttp } from '../mlflow/http.ts';
 import { capabilitiesFor, getServerVersion } from '../mlflow/server-info.ts';
@@ -102,7 +103,8 @@ export async function pushTraces(
   const experimentId = target.ensured.experiment.experimentId;
   const key = destinationKey(config)!;
   const capabilities = destination.kind === 'mlflow' ? capabilitiesFor(await getServerVersion(http)) : undefined;
-  const plan = await chooseExportPlan({ config, http, experimentId, ...(capabilities && { capabilities }) });
+  const run = await checkConfiguredRun(config, http);
+  const plan = await chooseExportPlan({ config, http, experimentId, ...(capabilities && { capabilities }), ...(run && { runId: run.runId }) });
   if (plan.kind === 'local') throw new Error('a push needs a destination');
   store.requeue(hexIds, key);
   let done = 0;

@@ -3,6 +3,7 @@ import { createAgentService } from '../agent/agent-service.ts';
 import type { AgentService } from '../agent/types.ts';
 import { loadConfig } from '../config/load-config.ts';
 import { isMlflowDestination, type LoadConfigOptions, type ResolvedConfig } from '../config/types.ts';
+import { checkConfiguredRun } from '../mlflow/check-run.ts';
 import { connectToTracking } from '../mlflow/connect.ts';
 import { ensureAppExperiment } from '../mlflow/ensure-experiment.ts';
 import { getServerVersion, capabilitiesFor } from '../mlflow/server-info.ts';
@@ -114,6 +115,8 @@ async function resolveTracingTarget(
 ): Promise<{ plan: ExportPlan | undefined; experiment: TracingTarget['experiment'] }> {
   const connection = connectToTracking(config);
   const destination = config.destination;
+  // Before the experiment is created or anything is sent: a run that cannot take the traces stops here.
+  const run = await checkConfiguredRun(config, connection?.http);
 
   let experiment: TracingTarget['experiment'];
   if (connection && isMlflowDestination(destination)) {
@@ -130,8 +133,10 @@ async function resolveTracingTarget(
     ...(connection && { http: connection.http }),
     ...(experiment && { experimentId: experiment.id }),
     ...(capabilities && { capabilities }),
+    ...(run && { runId: run.runId }),
   });
   notices.push(...plan.notes);
+  if (run) notices.push(`traces are linked to MLflow run ${run.name ? `'${run.name}' ` : ''}(${run.runId})`);
   return { plan, experiment };
 }
 

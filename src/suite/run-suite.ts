@@ -1,6 +1,7 @@
 import type { Endpoint } from '../agent-client/endpoints.ts';
 import { ANSWER_TIMEOUT_MS } from '../agent-client/post-question.ts';
 import { tokenRefused } from '../agent-client/token-refused.ts';
+import { linkServerTraces, prepareServerRunLink, type ServerRunLink } from '../agent-client/server-run-link.ts';
 import { fetchServerHealth } from '../agent-client/server-health.ts';
 import { loadConfig } from '../config/load-config.ts';
 import type { LoadConfigOptions, ResolvedConfig } from '../config/types.ts';
@@ -47,6 +48,8 @@ export interface SuiteRun {
   results: SuiteResult[];
   totals: SuiteTotals;
   verify?: VerifyReport;
+  /** With a run id and a running server (`--url`): the traces this process linked to the run. */
+  runLink?: ServerRunLink;
   /** With `spawn`: what became of the traces this process exported. */
   /** What became of the spawned server's traces; undefined when tracing was disabled. */
   exportReport?: PipelineReport | undefined;
@@ -68,6 +71,8 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
     const health = await fetchServerHealth(server, SERVER_DOWN_HINT);
     const config = spawned?.runtime.config ?? (await loadConfig({ ...options.config, purpose: 'app' }));
     const lookup = options.verify ? readBackSource(health, config) : undefined;
+    // A spawned server links its own traces (startAppRuntime); a running one is linked from here.
+    const pendingLink = spawned ? undefined : await prepareServerRunLink(config, health, url);
     const output = options.output && (await openResultsFile(options.output.path, options.output.shownAs));
     await hooks?.started?.({ url, total: options.questions.length * options.repeat, notices: spawned?.runtime.notices ?? [] });
     let results: SuiteResult[];
@@ -99,9 +104,11 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
       run.exportReport = await spawned.stop();
       spawned = undefined;
     }
+    const traceIds = results.flatMap((r) => (r.traceId ? [r.traceId] : []));
+    if (pendingLink) run.runLink = await linkServerTraces(pendingLink, traceIds);
     if (lookup) {
       await hooks?.verifying?.();
-      run.verify = await verifyTraces(results.flatMap((r) => (r.traceId ? [r.traceId] : [])), lookup);
+      run.verify = await verifyTraces(traceIds, lookup);
     }
     return run;
   } finally {

@@ -14,6 +14,7 @@ import type { TracesSampler } from '../config/options.ts';
 import { destinationForPlan } from '../pipeline/destinations/destination-for-plan.ts';
 import { TracePipeline, type PipelineEvent, type PipelineReport } from '../pipeline/trace-pipeline.ts';
 import type { ExportPlan } from './export-plan.ts';
+import { hiResTracer } from './hi-res-tracer.ts';
 
 /** How long a one-shot command waits for its traces to leave before it leaves them pending on disk. */
 export const FLUSH_DEADLINE_MS = 15_000;
@@ -91,7 +92,7 @@ export async function startTracing(options: TracingOptions): Promise<Tracing> {
   trace.setGlobalTracerProvider(provider);
 
   const tracing: Tracing = {
-    tracer: provider.getTracer('otel-mlflow', options.version),
+    tracer: hiResTracer(provider.getTracer('otel-mlflow', options.version)),
     plan: options.plan,
     pipeline,
     flush: (deadlineMs = FLUSH_DEADLINE_MS) => pipeline.flush(deadlineMs),

@@ -37,13 +37,37 @@ export function setTokenUsage(span: Span, usage: { input: number; output: number
 }
 
 /**
- * What goes on the OTLP wire: the attributes as recorded, minus `mlflow.traceRequestId`, which a
- * client must never send over OTLP (it overrides the id the server derives and breaks the UI).
+ * Object-valued MLflow attributes. The SDK keeps only primitive attribute values, so they are
+ * recorded as JSON text; over OTLP they go as structured values, because MLflow 3.6 stores a JSON
+ * string double-encoded (no token total, raw-JSON previews) while every version decodes a
+ * kvlistValue / arrayValue. `gen_ai.*` content stays JSON text: structured values there are untried.
+ */
+const STRUCTURED_ON_OTLP: ReadonlySet<string> = new Set([
+  MlflowAttr.spanInputs,
+  MlflowAttr.spanOutputs,
+  MlflowAttr.tokenUsage,
+  MlflowAttr.chatTools,
+]);
+
+/**
+ * What goes on the OTLP wire: the attributes as recorded, with the object-valued MLflow keys as
+ * structured values, and minus `mlflow.traceRequestId`, which a client must never send over OTLP
+ * (it overrides the id the server derives and breaks the UI).
+ *
+ * The result is typed as Attributes, though some values are plain objects: the API type is
+ * narrower than the wire, and otlp-transformer's serializers turn objects into kvlistValue and
+ * arrays into arrayValue.
  */
 export function otlpAttributes(attributes: Attributes): Attributes {
-  if (!(MlflowAttr.traceRequestId in attributes)) return attributes;
-  const { [MlflowAttr.traceRequestId]: _dropped, ...rest } = attributes;
-  return rest;
+  let wire: Record<string, unknown> | undefined;
+  for (const [key, value] of Object.entries(attributes)) {
+    const structured = STRUCTURED_ON_OTLP.has(key) ? decodeJsonAttribute(value) : undefined;
+    if (key !== MlflowAttr.traceRequestId && structured === undefined) continue;
+    wire ??= { ...attributes };
+    if (key === MlflowAttr.traceRequestId) delete wire[key];
+    else wire[key] = structured;
+  }
+  return (wire as Attributes | undefined) ?? attributes;
 }
 
 /** Reads back a JSON-valued attribute written by the helpers above; undefined when absent or not JSON. */

@@ -3,14 +3,16 @@ import type { OtlpEncoding, ResolvedConfig } from '../config/types.ts';
 import type { MlflowHttp } from '../mlflow/http.ts';
 import { probeOtlpRoute, type OtlpRouteProbe } from './otlp-probe.ts';
 import type { ServerCapabilities } from '../mlflow/server-info.ts';
+import type { RunLink } from './run-link.ts';
 
 /** Where and how this process's traces go, decided once per process from the config and the server. */
 export type ExportPlan =
-  | { kind: 'otlp'; http: MlflowHttp; experimentId: string; encoding: OtlpEncoding; gzip: boolean; notes: string[] }
+  | { kind: 'otlp'; http: MlflowHttp; experimentId: string; encoding: OtlpEncoding; gzip: boolean; runLink?: RunLink; notes: string[] }
   | {
       kind: 'rest';
       http: MlflowHttp;
       experimentId: string;
+      runLink?: RunLink;
       artifactUpload: 'mlflow-artifacts' | 'databricks-signed-url';
       /** Set when REST was a fallback because the server has no usable OTLP route. */
       otlpProbe?: Extract<OtlpRouteProbe, { available: false }>;
@@ -27,9 +29,11 @@ export interface PlanInputs {
   http?: MlflowHttp;
   experimentId?: string;
   capabilities?: ServerCapabilities;
+  /** A run already checked (checkConfiguredRun): the traces get linked to it. */
+  runId?: string;
 }
 
-export async function chooseExportPlan({ config, http, experimentId, capabilities }: PlanInputs): Promise<ExportPlan> {
+export async function chooseExportPlan({ config, http, experimentId, capabilities, runId }: PlanInputs): Promise<ExportPlan> {
   const destination = config.destination;
   switch (destination.kind) {
     case 'otlp':
@@ -48,10 +52,11 @@ export async function chooseExportPlan({ config, http, experimentId, capabilitie
         http: required(http, 'http'),
         experimentId: required(experimentId, 'experimentId'),
         artifactUpload: 'databricks-signed-url',
+        ...(runId && { runLink: { runId, via: 'link-to-run' } }),
         notes: ['Databricks experiments take traces over MLflow REST (there is no OTLP route for an experiment)'],
       };
     case 'mlflow':
-      return chooseSelfHosted(config, required(http, 'http'), required(experimentId, 'experimentId'), capabilities);
+      return chooseSelfHosted(config, required(http, 'http'), required(experimentId, 'experimentId'), capabilities, runId);
     case 'none':
       return {
         kind: 'local',
@@ -66,12 +71,14 @@ async function chooseSelfHosted(
   http: MlflowHttp,
   experimentId: string,
   capabilities: ServerCapabilities | undefined,
+  runId: string | undefined,
 ): Promise<ExportPlan> {
   const rest = (notes: string[], otlpProbe?: Extract<OtlpRouteProbe, { available: false }>): ExportPlan => ({
     kind: 'rest',
     http,
     experimentId,
     artifactUpload: 'mlflow-artifacts',
+    ...(runId && { runLink: { runId, via: 'link-to-run' } }),
     ...(otlpProbe && { otlpProbe }),
     notes,
   });
@@ -90,7 +97,8 @@ async function chooseSelfHosted(
   }
   const gzip = capabilities?.otlpGzip ?? false;
   if (!gzip) notes.push('sending uncompressed: this server refuses gzip (MLflow 3.6) or its version is unknown');
-  return { kind: 'otlp', http, experimentId, encoding, gzip, notes };
+  const runLink: RunLink | undefined = runId === undefined ? undefined : { runId, via: capabilities?.otlpRunHeader ? 'header' : 'link-to-run' };
+  return { kind: 'otlp', http, experimentId, encoding, gzip, ...(runLink && { runLink }), notes };
 }
 
 export function otlpUnavailableError(

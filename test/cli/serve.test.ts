@@ -108,6 +108,12 @@ describe('otel-mlflow serve', () => {
           '  generate_answer [CHAIN]',
           '    chat otel-mlflow-offline [CHAT_MODEL]',
         ]);
+        // The steps reach MLflow in execution order: nanosecond start times, strictly increasing.
+        const steps = ['POST /rag/v1/answer', 'retrieve_documents', 'generate_context', 'generate_answer', 'chat otel-mlflow-offline'];
+        const starts = steps.map((name) => rag.spans.find((s) => s.name === name)!.startTimeUnixNano);
+        for (let i = 1; i < starts.length; i++) assert.ok(starts[i - 1]! < starts[i]!, `${steps[i - 1]} starts before ${steps[i]}`);
+        assert.ok(starts.every((start) => start % 1_000_000n !== 0n), `sub-millisecond start times: ${starts.join(', ')}`);
+        for (const span of rag.spans) assert.ok(span.endTimeUnixNano >= span.startTimeUnixNano, `${span.name} ends after it starts`);
         const retriever = rag.spans.find((s) => s.name === 'retrieve_documents')!;
         const documents = (retriever.attributes['mlflow.spanOutputs'] as { documents: { page_content: string }[] }).documents;
         assert.equal(documents.length, 3);

@@ -15,6 +15,7 @@ import {
   searchTracesV3,
   startTraceV3,
 } from './mlflow-rest-api.ts';
+import { createRun, getRun, linkTracesToRun } from './mlflow-runs-api.ts';
 import type { RestDialect } from './mlflow-rest-api.ts';
 import { anyValueToJs, decodeOtlpProtobuf, OtlpDecodeError } from './otlp-decode.ts';
 import type { OtlpResourceSpans } from './otlp-decode.ts';
@@ -216,6 +217,9 @@ function apiRoute(state: State, exchange: Exchange): Reply {
   if (is('POST', /^\/api\/2\.0\/mlflow\/experiments\/restore$/)) return restoreExperiment(d, exchange);
   if (is('POST', /^\/api\/3\.0\/mlflow\/traces$/)) return startTraceV3(d, exchange);
   if (is('POST', /^\/api\/3\.0\/mlflow\/traces\/search$/)) return searchTracesV3(d, exchange);
+  if (is('GET', /^\/api\/2\.0\/mlflow\/runs\/get$/)) return getRun(d, exchange);
+  if (is('POST', /^\/api\/2\.0\/mlflow\/runs\/create$/)) return createRun(d, exchange);
+  if (is('POST', /^\/api\/2\.0\/mlflow\/traces\/link-to-run$/)) return linkTracesToRun(d, exchange);
   if ((match = is('GET', /^\/api\/[23]\.0\/mlflow\/traces\/([^/]+)\/credentials-for-data-(upload|download)$/))) {
     return traceCredentials(state, decodeURIComponent(match[1] ?? ''), match[2] === 'upload' ? 'upload' : 'download');
   }

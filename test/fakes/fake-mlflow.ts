@@ -19,6 +19,7 @@ import {
   startTraceV3,
 } from './mlflow-rest-api.ts';
 import type { RestDialect } from './mlflow-rest-api.ts';
+import { createRun, getRun, linkTracesToRun } from './mlflow-runs-api.ts';
 import { MLFLOW_BEHAVIOUR, MLFLOW_VERSIONS } from './mlflow-versions.ts';
 import type { MlflowBehaviour, MlflowVersion } from './mlflow-versions.ts';
 import { decodeOtlpJson, decodeOtlpProtobuf, OtlpDecodeError } from './otlp-decode.ts';
@@ -55,6 +56,10 @@ export interface FakeMlflow {
   createExperiment(name: string): string;
   /** Marks an experiment deleted (its name stays taken, as on a real server). */
   deleteExperiment(id: string): void;
+  /** Creates a run in an experiment as runs/create would; returns its id. */
+  createRun(experimentId: string, name?: string): string;
+  /** Marks a run deleted (runs/get still answers it, as on a real server). */
+  deleteRun(runId: string): void;
   close(): Promise<void>;
 }
 
@@ -149,12 +154,21 @@ function exportTraces(ctx: Context, exchange: Exchange): Reply {
   const outcome = ingestOtlp({ store: ctx.store, behaviour, backend: ctx.backend }, experimentId, request);
   switch (outcome.kind) {
     case 'stored':
+      linkCompletedTraces(ctx, exchange, request);
       return { status: 200, headers: { 'content-type': 'application/x-protobuf' }, body: behaviour.otlpSuccessBody };
     case 'detail':
       return detailReply(outcome.status, outcome.detail);
     case 'mlflow':
       return mlflowErrorReply(outcome.error, behaviour.errorClasses, 'compact');
   }
+}
+
+/** mlflow/server/otel_api.py: with `x-mlflow-run-id`, the traces completed by this request (their root span is in it) are linked. */
+function linkCompletedTraces(ctx: Context, exchange: Exchange, request: OtlpResourceSpans[]): void {
+  const runId = exchange.headers['x-mlflow-run-id'];
+  if (!ctx.behaviour.otlpRunHeader || runId === undefined || runId === '') return;
+  const roots = request.flatMap((resourceSpans) => resourceSpans.spans.filter((span) => span.parentSpanId.length === 0));
+  ctx.store.linkTraces([...new Set(roots.map((span) => `tr-${span.traceId.toString('hex')}`))], runId);
 }
 
 function notImplemented(): MlflowError {
@@ -236,6 +250,9 @@ function routes(ctx: Context, otlpRoute: boolean): Route[] {
     { methods: ['POST'], pattern: new RegExp(`^${API}/2\\.0/mlflow/experiments/delete$`), handle: (_c, e) => deleteExperiment(d, e) },
     { methods: ['POST'], pattern: new RegExp(`^${API}/2\\.0/mlflow/experiments/restore$`), handle: (_c, e) => restoreExperiment(d, e) },
     { methods: ['POST'], pattern: new RegExp(`^${API}/3\\.0/mlflow/traces$`), handle: (_c, e) => startTraceV3(d, e) },
+    { methods: ['GET'], pattern: new RegExp(`^${API}/2\\.0/mlflow/runs/get$`), handle: (_c, e) => getRun(d, e) },
+    { methods: ['POST'], pattern: new RegExp(`^${API}/2\\.0/mlflow/runs/create$`), handle: (_c, e) => createRun(d, e) },
+    { methods: ['POST'], pattern: new RegExp(`^${API}/2\\.0/mlflow/traces/link-to-run$`), handle: (_c, e) => linkTracesToRun(d, e) },
     { methods: ['POST'], pattern: new RegExp(`^${API}/3\\.0/mlflow/traces/search$`), handle: (_c, e) => searchTracesV3(d, e) },
     { methods: ['GET'], pattern: new RegExp(`^${API}/3\\.0/mlflow/traces/batchGet$`), handle: (c, e) => batchGetTraces(c, e) },
     { methods: ['GET'], pattern: /^\/ajax-api\/2\.0\/mlflow\/get-trace-artifact$/, handle: (c, e) => getTraceArtifact(c, e) },
@@ -367,6 +384,8 @@ export async function startFakeMlflow(options: FakeMlflowOptions = {}): Promise<
     store,
     createExperiment: (name) => store.createExperiment(name).experimentId,
     deleteExperiment: (id) => store.setLifecycle(id, 'deleted'),
+    createRun: (experimentId, name) => store.createRun(experimentId, name).runId,
+    deleteRun: (runId) => store.setRunLifecycle(runId, 'deleted'),
     close: () => server.close(),
   };
 }

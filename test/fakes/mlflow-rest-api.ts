@@ -48,7 +48,7 @@ export function prettyJson(value: unknown, status = 200): Reply {
 }
 
 /** The request body of a POST handler, checked as mlflow/server/handlers.py `_get_request_json` does. */
-function requestJson(exchange: Exchange): Json {
+export function requestJson(exchange: Exchange): Json {
   const contentType = exchange.headers['content-type'];
   if (contentType === undefined) {
     throw new MlflowError('INVALID_PARAMETER_VALUE', 'Bad Request. Content-Type header is missing.');

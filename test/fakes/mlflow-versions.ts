@@ -53,6 +53,8 @@ export interface MlflowBehaviour {
   errorClasses: boolean;
   /** Experiments carry `"workspace": "default"`. */
   experimentWorkspace: boolean;
+  /** `x-mlflow-run-id` on /v1/traces links the traces whose root span the request carries to that run. */
+  otlpRunHeader: boolean;
 }
 
 const v36: MlflowBehaviour = {
@@ -77,6 +79,7 @@ const v36: MlflowBehaviour = {
   hasAjaxV3TraceArtifact: false,
   errorClasses: false,
   experimentWorkspace: false,
+  otlpRunHeader: false,
 };
 
 const v37: MlflowBehaviour = {
@@ -120,6 +123,7 @@ const v314: MlflowBehaviour = {
   sessionUserMetadata: 'both-plain',
   resourceAttributesAsTags: true,
   experimentWorkspace: true,
+  otlpRunHeader: true,
 };
 
 export const MLFLOW_BEHAVIOUR: Record<MlflowVersion, MlflowBehaviour> = {

@@ -135,14 +135,25 @@ function traceField(trace: StoredTrace, key: string): string | number | undefine
   }
 }
 
+const SOURCE_RUN = 'mlflow.sourceRun';
+
+/**
+ * MLflow reads `run_id` as `metadata.mlflow.sourceRun` (SearchTraceUtils.SEARCH_KEY_TO_METADATA),
+ * and the SQL store matches that key by the metadata or by a trace-to-run link.
+ */
+function matchesRun(trace: StoredTrace, term: Term): boolean {
+  const runs = [trace.info.trace_metadata?.[SOURCE_RUN], ...trace.linkedRunIds].filter((run) => run !== undefined);
+  return runs.length === 0 ? compare(undefined, term.op, term.value) : runs.some((run) => compare(run, term.op, term.value));
+}
+
 function matches(trace: StoredTrace, term: Term): boolean {
   switch (term.entity) {
     case 'trace':
-      return compare(traceField(trace, term.key), term.op, term.value);
+      return term.key === 'run_id' ? matchesRun(trace, term) : compare(traceField(trace, term.key), term.op, term.value);
     case 'tag':
       return compare(trace.info.tags?.[term.key], term.op, term.value);
     case 'metadata':
-      return compare(trace.info.trace_metadata?.[term.key], term.op, term.value);
+      return term.key === SOURCE_RUN ? matchesRun(trace, term) : compare(trace.info.trace_metadata?.[term.key], term.op, term.value);
     case 'span':
       // Span rows exist only for OTLP-ingested traces (the SQL store's spans table).
       return trace.loggedVia === 'otlp' && trace.spans.some((span) => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { spansFromTracesJson } from './span-json.ts';
 
 /** An experiment as the server keeps it (the REST API answers it in snake_case). */
@@ -56,6 +57,18 @@ export interface StoredTrace {
   /** OTLP: the stored spans. REST: the spans of the uploaded traces.json ([] before an upload or when unreadable). */
   spans: StoredSpan[];
   loggedVia: 'otlp' | 'rest';
+  /** Runs the trace is linked to (MLflow's entity_associations, written by link-to-run and x-mlflow-run-id). */
+  linkedRunIds: string[];
+}
+
+/** A run as the server keeps it (`runs/get` answers it in snake_case). */
+export interface StoredRun {
+  runId: string;
+  experimentId: string;
+  name: string;
+  lifecycleStage: 'active' | 'deleted';
+  startTime: number;
+  artifactUri: string;
 }
 
 export interface TraceRecord {
@@ -77,6 +90,9 @@ export class TraceStore {
   readonly #experiments = new Map<string, StoredExperiment>();
   readonly #traces = new Map<string, TraceRecord>();
   readonly #artifacts = new Map<string, Buffer>();
+  readonly #runs = new Map<string, StoredRun>();
+  /** Trace id → run ids. Like the SQL store's association rows, neither end is checked to exist. */
+  readonly #runLinks = new Map<string, Set<string>>();
 
   constructor(options: TraceStoreOptions) {
     this.#options = options;
@@ -110,6 +126,40 @@ export class TraceStore {
     if (experiment === undefined) throw new Error(`no experiment ${id}`);
     experiment.lifecycleStage = stage;
     experiment.lastUpdateTime = Date.now();
+  }
+
+  /** Every run by id, deleted ones included. */
+  get runs(): ReadonlyMap<string, StoredRun> {
+    return this.#runs;
+  }
+
+  createRun(experimentId: string, name = `run-${this.#runs.size + 1}`): StoredRun {
+    const runId = randomUUID().replace(/-/g, '');
+    const experiment = this.#experiments.get(experimentId);
+    const run: StoredRun = {
+      runId,
+      experimentId,
+      name,
+      lifecycleStage: 'active',
+      startTime: Date.now(),
+      artifactUri: `${experiment?.artifactLocation ?? ''}/${runId}/artifacts`,
+    };
+    this.#runs.set(runId, run);
+    return run;
+  }
+
+  setRunLifecycle(runId: string, stage: StoredRun['lifecycleStage']): void {
+    const run = this.#runs.get(runId);
+    if (run === undefined) throw new Error(`no run ${runId}`);
+    run.lifecycleStage = stage;
+  }
+
+  linkTraces(traceIds: readonly string[], runId: string): void {
+    for (const traceId of traceIds) {
+      const runs = this.#runLinks.get(traceId) ?? new Set<string>();
+      runs.add(runId);
+      this.#runLinks.set(traceId, runs);
+    }
   }
 
   traces(experimentId?: string): StoredTrace[] {
@@ -154,13 +204,14 @@ export class TraceStore {
   }
 
   #view(record: TraceRecord): StoredTrace {
+    const linkedRunIds = [...(this.#runLinks.get(record.info.trace_id) ?? [])];
     if (record.loggedVia === 'otlp') {
-      return { info: structuredClone(record.info), spans: sortSpans([...record.spans.values()]), loggedVia: 'otlp' };
+      return { info: structuredClone(record.info), spans: sortSpans([...record.spans.values()]), loggedVia: 'otlp', linkedRunIds };
     }
     const path = TraceStore.tracesJsonPath(record.info);
     const bytes = path === undefined ? undefined : this.#artifacts.get(path);
     const spans = bytes === undefined ? [] : (spansFromTracesJson(bytes.toString('utf8')) ?? []);
-    return { info: structuredClone(record.info), spans, loggedVia: 'rest' };
+    return { info: structuredClone(record.info), spans, loggedVia: 'rest', linkedRunIds };
   }
 }
 

@@ -10,12 +10,12 @@ type Row = Omit<ServerCapabilities, 'version'>;
 
 /** The "How the servers differ" table of mlflow-protocol.md, one row per observed server. */
 const OBSERVED: Record<string, Row> = {
-  '3.6.0': { otlpProtobuf: true, otlpGzip: false, otlpJson: false, otlpCharsetOk: false, allOrNothingBatches: false, unknownExperimentStatus: 422, sessionMetadata: 'none', metadataJsonQuoted: false, traceTagsFromRoot: false, sumsTokenUsage: false },
-  '3.7.0': { otlpProtobuf: true, otlpGzip: true, otlpJson: false, otlpCharsetOk: false, allOrNothingBatches: false, unknownExperimentStatus: 422, sessionMetadata: 'session', metadataJsonQuoted: true, traceTagsFromRoot: false, sumsTokenUsage: true },
-  '3.8.1': { otlpProtobuf: true, otlpGzip: true, otlpJson: false, otlpCharsetOk: false, allOrNothingBatches: false, unknownExperimentStatus: 422, sessionMetadata: 'session', metadataJsonQuoted: true, traceTagsFromRoot: false, sumsTokenUsage: true },
-  '3.11.1': { otlpProtobuf: true, otlpGzip: true, otlpJson: false, otlpCharsetOk: false, allOrNothingBatches: true, unknownExperimentStatus: 404, sessionMetadata: 'session', metadataJsonQuoted: true, traceTagsFromRoot: false, sumsTokenUsage: true },
-  '3.12.1.dev0': { otlpProtobuf: true, otlpGzip: true, otlpJson: true, otlpCharsetOk: true, allOrNothingBatches: true, unknownExperimentStatus: 404, sessionMetadata: 'session+user', metadataJsonQuoted: true, traceTagsFromRoot: true, sumsTokenUsage: true },
-  '3.14.1.dev0': { otlpProtobuf: true, otlpGzip: true, otlpJson: true, otlpCharsetOk: true, allOrNothingBatches: true, unknownExperimentStatus: 404, sessionMetadata: 'session+user', metadataJsonQuoted: false, traceTagsFromRoot: true, sumsTokenUsage: true },
+  '3.6.0': { otlpProtobuf: true, otlpGzip: false, otlpJson: false, otlpCharsetOk: false, allOrNothingBatches: false, unknownExperimentStatus: 422, sessionMetadata: 'none', metadataJsonQuoted: false, traceTagsFromRoot: false, otlpRunHeader: false },
+  '3.7.0': { otlpProtobuf: true, otlpGzip: true, otlpJson: false, otlpCharsetOk: false, allOrNothingBatches: false, unknownExperimentStatus: 422, sessionMetadata: 'session', metadataJsonQuoted: true, traceTagsFromRoot: false, otlpRunHeader: false },
+  '3.8.1': { otlpProtobuf: true, otlpGzip: true, otlpJson: false, otlpCharsetOk: false, allOrNothingBatches: false, unknownExperimentStatus: 422, sessionMetadata: 'session', metadataJsonQuoted: true, traceTagsFromRoot: false, otlpRunHeader: false },
+  '3.11.1': { otlpProtobuf: true, otlpGzip: true, otlpJson: false, otlpCharsetOk: false, allOrNothingBatches: true, unknownExperimentStatus: 404, sessionMetadata: 'session', metadataJsonQuoted: true, traceTagsFromRoot: false, otlpRunHeader: false },
+  '3.12.1.dev0': { otlpProtobuf: true, otlpGzip: true, otlpJson: true, otlpCharsetOk: true, allOrNothingBatches: true, unknownExperimentStatus: 404, sessionMetadata: 'session+user', metadataJsonQuoted: true, traceTagsFromRoot: true, otlpRunHeader: false },
+  '3.14.1.dev0': { otlpProtobuf: true, otlpGzip: true, otlpJson: true, otlpCharsetOk: true, allOrNothingBatches: true, unknownExperimentStatus: 404, sessionMetadata: 'session+user', metadataJsonQuoted: false, traceTagsFromRoot: true, otlpRunHeader: true },
 };
 
 describe('capabilitiesFor', () => {

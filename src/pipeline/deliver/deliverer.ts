@@ -22,12 +22,16 @@ export interface DelivererOptions {
 export type DeliveryEvent =
   | { kind: 'delivered'; traces: number; status?: number }
   | { kind: 'retry'; traces: number; status?: number; answer: string; delayMs: number }
-  | { kind: 'dead'; traceId: string; status?: number; answer: string };
+  | { kind: 'dead'; traceId: string; status?: number; answer: string }
+  /** Delivered, but what had to follow (linking to a run) failed. */
+  | { kind: 'after-delivery-failed'; traces: number; answer: string };
 
 export interface DeliveryStats {
   delivered: number;
   dead: number;
   requests: number;
+  /** Delivered traces whose follow-up (linking to a run) failed. */
+  afterDeliveryProblems: number;
   /** The last answer that was not a success, while the destination has not recovered since. */
   lastFailure?: { status?: number; answer: string; at: string };
 }
@@ -66,7 +70,7 @@ export class Deliverer {
   #running = false;
   #idleWaiters: (() => void)[] = [];
   #idle = false;
-  readonly stats: DeliveryStats = { delivered: 0, dead: 0, requests: 0 };
+  readonly stats: DeliveryStats = { delivered: 0, dead: 0, requests: 0, afterDeliveryProblems: 0 };
 
   constructor(options: DelivererOptions) {
     this.#store = options.store;
@@ -187,7 +191,12 @@ export class Deliverer {
         this.#failuresInARow = 0;
         this.#concurrency = Math.min(this.#maxConcurrency, this.#concurrency + 1);
         this.#onEvent({ kind: 'delivered', traces: batch.length, ...(outcome.status !== undefined && { status: outcome.status }) });
-        await this.destination.afterDelivered?.(batch);
+        const problem = await this.destination.afterDelivered?.(batch);
+        if (problem) {
+          this.stats.afterDeliveryProblems++;
+          this.stats.lastFailure = { answer: problem, at: new Date().toISOString() };
+          this.#onEvent({ kind: 'after-delivery-failed', traces: batch.length, answer: problem });
+        }
         return;
       }
       case 'retry': {

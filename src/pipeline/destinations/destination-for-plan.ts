@@ -2,6 +2,9 @@ import type { ExportPlan } from '../../tracing/export-plan.ts';
 import { createAuthProvider } from '../../mlflow/auth.ts';
 import { createMlflowHttp } from '../../mlflow/http.ts';
 import { VERSION } from '../../version.ts';
+import { linkTracesToRun } from '../../mlflow/runs.ts';
+import type { MlflowHttp } from '../../mlflow/http.ts';
+import { runLinkHeaders, type RunLink } from '../../tracing/run-link.ts';
 import type { Destination } from './destination.ts';
 import { otlpDestination } from './otlp-destination.ts';
 import { restDestination } from './rest-destination.ts';
@@ -18,9 +21,10 @@ export function destinationForPlan(plan: Exclude<ExportPlan, { kind: 'local' }>,
         description: `MLflow at ${plan.http.baseUrl}, experiment ${plan.experimentId} (OTLP)`,
         http: plan.http,
         path: '/v1/traces',
-        headers: { 'x-mlflow-experiment-id': plan.experimentId },
+        headers: { 'x-mlflow-experiment-id': plan.experimentId, ...runLinkHeaders(plan.runLink) },
         encoding: plan.encoding,
         gzip: plan.gzip,
+        ...linkAfterDelivery(plan.http, plan.runLink),
       });
     case 'rest':
       return restDestination({
@@ -29,6 +33,7 @@ export function destinationForPlan(plan: Exclude<ExportPlan, { kind: 'local' }>,
         http: plan.http,
         experimentId: plan.experimentId,
         artifactUpload: plan.artifactUpload,
+        ...linkAfterDelivery(plan.http, plan.runLink),
       });
     case 'uc':
       return otlpDestination({
@@ -52,4 +57,19 @@ export function destinationForPlan(plan: Exclude<ExportPlan, { kind: 'local' }>,
         auth: false,
       });
   }
+}
+
+/** Where the server cannot link traces to a run by the request itself, they are linked once it took them. */
+function linkAfterDelivery(http: MlflowHttp, link: RunLink | undefined): Pick<Destination, 'afterDelivered'> {
+  if (link?.via !== 'link-to-run') return {};
+  return {
+    async afterDelivered(traces) {
+      try {
+        await linkTracesToRun(http, link.runId, traces.map((trace) => trace.traceId));
+        return undefined;
+      } catch (error) {
+        return `delivered, but not linked to MLflow run ${link.runId}: ${error instanceof Error ? error.message : String(error)}`;
+      }
+    },
+  };
 }

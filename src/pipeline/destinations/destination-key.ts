@@ -7,6 +7,12 @@ import type { ResolvedConfig } from '../../config/types.ts';
  * a destination.
  */
 export function destinationKey(config: ResolvedConfig): string | undefined {
+  const key = placeKey(config);
+  // Traces of a run wait for a delivery that links them to it.
+  return key && config.runId ? `${key} run ${config.runId.value}` : key;
+}
+
+function placeKey(config: ResolvedConfig): string | undefined {
   const destination = config.destination;
   const experiment = config.experiment.kind === 'id' ? `experiment id ${config.experiment.id.value}` : `experiment ${config.experiment.name.value}`;
   switch (destination.kind) {

@@ -20,6 +20,9 @@ export interface Destination {
   readonly maxBytesPerRequest: number;
   /** Sends the traces in one request (REST: the trace's requests). Never throws. */
   send(traces: readonly ClaimedTrace[]): Promise<DeliveryOutcome>;
-  /** After the server took them: what must follow delivery (linking the traces to a run). Never throws. */
-  afterDelivered?(traces: readonly ClaimedTrace[]): Promise<void>;
+  /**
+   * After the server took them: what must follow delivery (linking the traces to a run). Never
+   * throws; says what went wrong, if anything (the traces stay delivered: they are in MLflow).
+   */
+  afterDelivered?(traces: readonly ClaimedTrace[]): Promise<string | undefined>;
 }
