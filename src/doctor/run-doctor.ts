@@ -6,7 +6,7 @@ import { isMlflowDestination, type LoadConfigOptions, type ResolvedConfig } from
 import { ExitCode, ExpectedError } from '../errors.ts';
 import { destinationKey } from '../pipeline/destinations/destination-key.ts';
 import { storedTraceSource } from '../pipeline/store/stored-trace-source.ts';
-import { TraceStore } from '../pipeline/store/trace-store.ts';
+import { TraceStore, type StateCounts } from '../pipeline/store/trace-store.ts';
 import { checkConfiguredRun } from '../mlflow/check-run.ts';
 import { connectToTracking } from '../mlflow/connect.ts';
 import { MlflowApiError } from '../mlflow/errors.ts';
@@ -230,10 +230,12 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
     });
     const runId = randomUUID().slice(0, 8);
     const outcomes: TraceExportStatus[] = [];
+    let backlog = '';
     try {
       sent = Array.from({ length: input.traces }, (_, i) => sendTestTrace(tracing.tracer, i, runId));
       const flushed = await tracing.flush(FLUSH_DEADLINE_MS);
       for (const trace of sent) outcomes.push(traceExportStatus(tracing.pipeline?.deliveryOf(trace.traceId.slice(3)), flushed));
+      if (tracing.pipeline) backlog = describeBacklog(tracing.pipeline.store.counts());
     } finally {
       await tracing.shutdown(0);
     }
@@ -264,7 +266,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
         hint: exportHint(failures.map((f) => f.status).find((status) => status !== undefined)),
       };
     }
-    return { status: 'ok', detail: `${plural(sent.length, 'trace')} exported via ${routeName(plan)}` };
+    return { status: 'ok', detail: `${plural(sent.length, 'trace')} exported via ${routeName(plan)}${backlog}` };
   });
 
   await run('read-back', async () => {
@@ -433,6 +435,15 @@ function describePlan(plan: ExportPlan, config: ResolvedConfig): Outcome {
         hint: 'set MLFLOW_TRACKING_URI (or run `otel-mlflow init`), then `otel-mlflow traces push` sends them to MLflow',
       };
   }
+}
+
+/** What waits in the store from any run, so a backlog the app built up shows here too. */
+function describeBacklog(counts: StateCounts): string {
+  const parts = [
+    counts.pending > 0 && `${plural(counts.pending, 'trace')} pending (\`otel-mlflow traces list --status pending\`)`,
+    counts.dead > 0 && `${plural(counts.dead, 'trace')} refused (\`otel-mlflow traces list --status dead\`)`,
+  ].filter(Boolean);
+  return parts.length > 0 ? `; the store also holds ${parts.join(' and ')}` : '';
 }
 
 function routeName(plan: ExportPlan): string {
