@@ -63,7 +63,9 @@ async function askHere(ctx: CommandContext, endpoint: Endpoint, question: string
     // Whatever happened, the trace is on disk, and delivered if the destination takes it, before the process ends.
     const report = await runtime.tracing.flush(FLUSH_DEADLINE_MS);
     const traceId = outcome && (outcome.ok ? outcome.answer.traceId : outcome.traceId);
-    exportStatus = traceId ? traceExportStatus(runtime.tracing.pipeline?.deliveryOf(traceId.slice(3)), report) : undefined;
+    // With OpenTelemetry disabled there is no trace to report on.
+    const pipeline = runtime.tracing.pipeline;
+    exportStatus = traceId && pipeline ? traceExportStatus(pipeline.deliveryOf(traceId.slice(3)), report) : undefined;
     await runtime.shutdown(0);
     live.stop();
   }

@@ -27,7 +27,7 @@ describe('traces linked to an MLflow run (MLFLOW_RUN_ID, --run-id)', () => {
       await withRun({ version, backend }, async (server, runId) => {
         const result = await runCli(['ask', QUESTION], { env: { MLFLOW_TRACKING_URI: server.url, MLFLOW_RUN_ID: runId } });
         assert.equal(result.code, 0, result.stdout + result.stderr);
-        const traceId = TRACE_ID.exec(result.stdout)?.[1];
+        const traceId = TRACE_ID.exec(result.stdout + result.stderr)?.[1];
         assert.ok(traceId, result.stdout);
         assert.deepEqual(await traceIdsOfRun(server.url, runId), [traceId]);
         const byHeader = server.requests.some((r) => r.path === '/v1/traces' && r.headers['x-mlflow-run-id'] === runId);
@@ -83,7 +83,7 @@ describe('otel-mlflow ask --url and a run', () => {
       try {
         const result = await runCli(['ask', '--url', serve.url, QUESTION], { env: { MLFLOW_TRACKING_URI: server.url, MLFLOW_RUN_ID: runId } });
         assert.equal(result.code, 0, result.stdout + result.stderr);
-        assert.deepEqual(await traceIdsOfRun(server.url, runId), [TRACE_ID.exec(result.stdout)?.[1]]);
+        assert.deepEqual(await traceIdsOfRun(server.url, runId), [TRACE_ID.exec(result.stdout + result.stderr)?.[1]]);
       } finally {
         await serve.stop();
       }

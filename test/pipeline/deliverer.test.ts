@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DatabaseSync } from 'node:sqlite';
@@ -199,6 +200,23 @@ describe('Deliverer', () => {
     } finally {
       first.close();
       second.close();
+      await fake.close();
+    }
+  });
+
+  it('takes over at once the traces a process that died (SIGKILL) had leased on this machine', async () => {
+    const fake = await mlflowBehind('3.14.1.dev0');
+    const store = openStore();
+    try {
+      fill(store, chatTraces(4));
+      const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+      assert.equal(store.claim(DEST, `${hostname()}:${dead}:abcd`, { maxTraces: 10, maxBytes: 1e9, leaseMs: 600_000 }).length, 4);
+      const deliverer = new Deliverer({ store, destination: destinationAt(fake.proxy, fake.experimentId), backoff: QUICK });
+      await deliverer.drain({ deadlineMs: 10_000 });
+      deliverer.stop();
+      assert.equal(store.counts(DEST).delivered, 4, 'not left until the ten-minute lease ran out');
+    } finally {
+      store.close();
       await fake.close();
     }
   });

@@ -42,7 +42,10 @@ export interface DrainOptions {
   maxConsecutiveFailures?: number;
 }
 
-const DEFAULT_LEASE_MS = 120_000;
+/** Twice a request's timeout: a lease outlives any request of its holder. */
+const DEFAULT_LEASE_MS = 60_000;
+/** How often leases of processes that died (SIGKILL, a crash) are looked for. */
+const ORPHAN_CHECK_MS = 30_000;
 
 /**
  * Drains a destination's pending traces from the store: many traces per request, a few requests in
@@ -55,7 +58,8 @@ const DEFAULT_LEASE_MS = 120_000;
 export class Deliverer {
   readonly destination: Destination;
   readonly #store: TraceStore;
-  readonly #owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  readonly #owner = leaseOwner(process.pid);
+  #orphansCheckedAt = 0;
   readonly #maxConcurrency: number;
   readonly #backoff: Partial<BackoffPolicy>;
   readonly #leaseMs: number;
@@ -145,6 +149,7 @@ export class Deliverer {
       this.#schedule(wait);
       return;
     }
+    this.#releaseOrphanedLeases();
     while (this.#inFlight < this.#concurrency) {
       let batch: ClaimedTrace[];
       try {
@@ -231,6 +236,21 @@ export class Deliverer {
     }
   }
 
+  /** Traces leased by a process on this machine that no longer runs are taken back at once. */
+  #releaseOrphanedLeases(): void {
+    const now = Date.now();
+    if (now - this.#orphansCheckedAt < ORPHAN_CHECK_MS) return;
+    this.#orphansCheckedAt = now;
+    try {
+      for (const owner of this.#store.leaseOwners()) {
+        const pid = localPidOf(owner);
+        if (pid !== undefined && !isRunning(pid)) this.#store.releaseLeasesOf(owner);
+      }
+    } catch {
+      // Busy store: the leases run out on their own.
+    }
+  }
+
   #schedule(ms: number): void {
     if (!this.#running) return;
     clearTimeout(this.#timer);
@@ -240,6 +260,26 @@ export class Deliverer {
 
   #notify(): void {
     for (const wake of this.#idleWaiters.splice(0)) wake();
+  }
+}
+
+function leaseOwner(pid: number): string {
+  return `${hostname()}:${pid}:${randomBytes(4).toString('hex')}`;
+}
+
+/** The process id in a lease owner written on this machine; undefined for another machine's. */
+function localPidOf(owner: string): number | undefined {
+  const [host, pid] = owner.split(':');
+  return host === hostname() && pid !== undefined && /^\d+$/.test(pid) ? Number(pid) : undefined;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, under another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

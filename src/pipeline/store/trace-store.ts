@@ -147,6 +147,7 @@ CREATE TABLE IF NOT EXISTS traces (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS traces_by_start ON traces (start_ms);
 CREATE INDEX IF NOT EXISTS traces_by_delivery ON traces (state, destination, saved_ms);
+CREATE INDEX IF NOT EXISTS traces_by_destination ON traces (destination, state);
 CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO store_meta (key, value) VALUES ('bytes', 0);
 CREATE TRIGGER IF NOT EXISTS bytes_on_insert AFTER INSERT ON traces
@@ -293,6 +294,18 @@ export class TraceStore {
       `UPDATE traces SET state = 'dead', last_try_ms = ?, last_status = ?, last_answer = ?,
          lease_owner = NULL, lease_until_ms = 0 WHERE trace_id = ?`,
     ).run(this.#now(), outcome.status ?? null, outcome.answer ?? null, trace.hex);
+  }
+
+  /** Owners holding leases now: a process that died mid-delivery still holds its traces until its leases run out. */
+  leaseOwners(): string[] {
+    return this.#statement('SELECT DISTINCT lease_owner FROM traces WHERE lease_owner IS NOT NULL AND lease_until_ms >= ?')
+      .all(this.#now())
+      .map((row) => String(row.lease_owner));
+  }
+
+  /** Ends the leases of an owner known to be gone, so its traces go out now rather than when the leases run out. */
+  releaseLeasesOf(owner: string): number {
+    return Number(this.#statement('UPDATE traces SET lease_owner = NULL, lease_until_ms = 0 WHERE lease_owner = ?').run(owner).changes);
   }
 
   /** Makes traces pending for `destination` (a push); returns how many. */
