@@ -14,6 +14,8 @@ export const ExitCode = {
   readback: 8,
   otlpUnavailable: 9,
   questionsFailed: 10,
+  /** Ctrl-C: what shells report for a process ended by SIGINT (128 + 2). */
+  interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

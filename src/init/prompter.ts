@@ -24,7 +24,7 @@ export interface Prompter {
 /** The person left the questions (Ctrl+C): never answered by asking again. */
 export class PromptCancelled extends ExpectedError {
   constructor() {
-    super('init was cancelled; nothing was written', { exitCode: ExitCode.usage });
+    super('init was cancelled; nothing was written', { exitCode: ExitCode.interrupted });
   }
 }
 

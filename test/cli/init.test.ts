@@ -191,5 +191,22 @@ describe('otel-mlflow init at a terminal, answered by a person', { skip: drivers
       assert.equal(doctor.code, 0, doctor.stderr + doctor.stdout);
       assert.match(doctor.stdout, new RegExp(`Experiment: '${experiment}'`));
     });
+
+    it(`exits 130 on Ctrl-C, as every other command does, and writes nothing (${driver})`, async () => {
+      const root = await mkdtemp(join(tmpdir(), 'otel-mlflow-init-tty-'));
+      cleanups.push(() => rm(root, { recursive: true, force: true }));
+      const terminal: Terminal = await startTerminal(driver, {
+        argv: [process.execPath, BIN, 'init'],
+        cwd: root,
+        env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, HOME: root, TERM: 'xterm-256color' },
+      });
+      cleanups.push(() => terminal.close());
+      await terminal.waitFor('Where should traces go?');
+      await terminal.press('CtrlC');
+      const end = await terminal.waitFor('[exited with status');
+      assert.match(end, /init was cancelled; nothing was written/);
+      assert.match(end, /\[exited with status 130\]/);
+      assert.equal(await exists(join(root, '.otel-mlflowrc.json')), false);
+    });
   }
 });
