@@ -100,7 +100,8 @@ export function buildProgram(execute: (name: string, options: Record<string, unk
     .option('--llm-model <model>', 'model or serving endpoint')
     .option('--openai-api-key <key>', 'OpenAI API key (written to .env)')
     .option('--config-file <file>', 'config file to write', '.otel-mlflowrc.json')
-    .option('--env-file <file>', 'where secrets go', '.env')
+    // Not --env-file: Node reads that from anywhere on its command line and exits before we run.
+    .option('--secrets-file <file>', 'where secrets go (read by every command only when it is .env)', '.env')
     .option('--force', 'overwrite an existing config file', false)
     .action((options: Record<string, unknown>, command: Command) => execute('init', { ...command.optsWithGlobals(), ...options }, []));
 

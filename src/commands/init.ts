@@ -23,7 +23,7 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
       env: ctx.env,
       answers,
       configFile: resolve(ctx.cwd, String(options.configFile)),
-      envFile: resolve(ctx.cwd, String(options.envFile)),
+      envFile: resolve(ctx.cwd, String(options.secretsFile)),
       force: options.force === true,
       ...(canAsk && { prompter: await terminalPrompter(ctx.stdout) }),
       progress,

@@ -84,6 +84,35 @@ describe('otel-mlflow init in a script', () => {
     assert.equal(JSON.parse(doctor.stdout).destination, 'databricks');
   });
 
+  it('writes the secrets to a new file named by --secrets-file', async () => {
+    const cwd = await freshDir();
+    const init = await runCli(
+      ['init', '--yes', '--databricks-host', workspace.url, '--databricks-token', PAT, '--experiment', '/Shared/init-secrets', '--create-experiment', '--llm', 'offline', '--secrets-file', 'secrets.env'],
+      { cwd },
+    );
+    assert.equal(init.code, 0, init.stderr + init.stdout);
+    assert.match(init.stdout, /Wrote secrets\.env \(readable only by you\): DATABRICKS_TOKEN/);
+    assert.equal(await readFile(join(cwd, 'secrets.env'), 'utf8'), `DATABRICKS_TOKEN=${PAT}\n`);
+  });
+
+  it('refuses a tracking URI without a scheme with the exact URL to pass instead', async () => {
+    const init = await runCli(
+      ['init', '--yes', '--destination', 'mlflow', '--tracking-uri', 'localhost:5000', '--experiment', 'x', '--llm', 'offline'],
+      { cwd: await freshDir() },
+    );
+    assert.equal(init.code, 2, init.stderr + init.stdout);
+    assert.match(init.stderr, /error: the tracking URI has no scheme.*use http:\/\/localhost:5000$/m);
+  });
+
+  it('names a missing experiment without saying where the name came from twice', async () => {
+    const init = await runCli(
+      ['init', '--yes', '--destination', 'mlflow', '--tracking-uri', mlflow.url, '--experiment', 'not-there', '--llm', 'offline'],
+      { cwd: await freshDir() },
+    );
+    assert.equal(init.code, 6, init.stderr + init.stdout);
+    assert.match(init.stderr, /^error: experiment 'not-there' \(from your answer to init\) does not exist$/m);
+  });
+
   it('refuses a wrong token with the reason, and writes nothing', async () => {
     const cwd = await freshDir();
     const wrong = 'dapi-wrong-token-9876543210';

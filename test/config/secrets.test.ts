@@ -30,7 +30,7 @@ describe('describeSource', () => {
       '~/.databrickscfg [DEFAULT] host',
     );
     assert.equal(describeSource({ kind: 'default' }), 'default');
-    assert.equal(describeSource({ kind: 'derived', from: 'env MLFLOW_TRACKING_URI' }), 'derived from env MLFLOW_TRACKING_URI');
+    assert.equal(describeSource({ kind: 'derived', from: 'env MLFLOW_TRACKING_URI' }), 'env MLFLOW_TRACKING_URI');
   });
 });
 

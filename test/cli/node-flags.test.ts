@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { Command } from 'commander';
+import { buildProgram } from '../../src/cli.ts';
+
+function longFlags(command: Command): string[] {
+  return [
+    ...command.options.flatMap((option) => (option.long ? [option.long] : [])),
+    ...command.commands.flatMap((sub) => longFlags(sub)),
+  ];
+}
+
+describe('flags of otel-mlflow and the Node that runs it', () => {
+  it('no flag of ours is read by Node itself when it follows the script, so none can stop the tool before it starts', async () => {
+    const flags = [...new Set(longFlags(buildProgram(async () => {})))];
+    assert.ok(flags.includes('--secrets-file'));
+    const dir = await mkdtemp(join(tmpdir(), 'otel-mlflow-node-flags-'));
+    try {
+      const script = join(dir, 'script.js');
+      await writeFile(script, 'console.log("ran");\n');
+      // A file that does not exist: Node's own --env-file would exit 9 ("not found") before the script.
+      const args = flags.flatMap((flag) => [flag, join(dir, 'missing-file')]);
+      const result = spawnSync(process.execPath, [script, ...args], { encoding: 'utf8' });
+      assert.equal(result.stderr, '');
+      assert.equal(result.stdout, 'ran\n');
+      assert.equal(result.status, 0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
