@@ -51,6 +51,7 @@ function answersFrom(ctx: CommandContext, options: Record<string, unknown>): Ini
     llm: text(options.llm) as LlmProviderName | undefined,
     llmModel: text(options.llmModel),
     openaiApiKey: text(options.openaiApiKey),
+    openaiBaseUrl: text(options.openaiBaseUrl),
   };
 }
 

@@ -1,7 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { parseDotenv } from '../config/dotenv.ts';
-import type { OptionKey } from '../config/options.ts';
 import { readOptionalFile } from '../config/read-optional-file.ts';
 import type { LlmProviderName } from '../config/types.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
@@ -81,7 +80,12 @@ export async function runInit(options: InitOptions): Promise<InitResult> {
       name: answers.experiment,
       createExperiment: answers.createExperiment,
     }));
-  const llm = await setupLlm(session, destinationChoice, { provider: answers.llm, model: answers.llmModel, openaiApiKey: answers.openaiApiKey });
+  const llm = await setupLlm(session, destinationChoice, {
+    provider: answers.llm,
+    model: answers.llmModel,
+    openaiApiKey: answers.openaiApiKey,
+    openaiBaseUrl: answers.openaiBaseUrl,
+  });
 
   const file: ConfigFileValues = { ...destination.file, ...(experiment && { experimentName: experiment.experiment.name }), ...llm.file };
   const secrets = { ...destination.secrets, ...llm.secrets };
@@ -98,7 +102,7 @@ export async function runInit(options: InitOptions): Promise<InitResult> {
     homeDir: options.homeDir,
     env: options.env,
     configFile: options.configFile,
-    fileKeys: Object.keys(file) as OptionKey[],
+    fileValues: file,
     ...(envWrite && { envFile: { path: options.envFile, names: Object.keys(secrets) } }),
   });
   notes.push(...seen.notes);

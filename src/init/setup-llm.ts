@@ -1,9 +1,10 @@
+import { parseHttpUrl } from '../config/parse-values.ts';
 import type { LlmProviderName } from '../config/types.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
 import { DEFAULT_DATABRICKS_MODEL, DEFAULT_OPENAI_MODEL, OPENAI_BASE_URL } from '../llm/llm-defaults.ts';
 import { checkOpenAiKey } from './check-openai-key.ts';
 import type { DestinationChoice } from './init-answers.ts';
-import { ask, nonEmpty, untilAccepted, type InitSession } from './init-session.ts';
+import { ask, nonEmpty, parsedAnswer, untilAccepted, type InitSession } from './init-session.ts';
 import type { ConfigFileValues } from './write-config-file.ts';
 
 export interface LlmSetup {
@@ -14,33 +15,42 @@ export interface LlmSetup {
 }
 
 /**
- * The model that answers: offline needs nothing; OpenAI's key is tried against the API; a Databricks
+ * The model that answers: offline needs nothing; OpenAI's key is tried against the API at the base URL
+ * that is then saved with it (a key tested against one server must not be sent to another); a Databricks
  * serving endpoint is called with the workspace's credential, so it needs Databricks as the destination.
  */
 export async function setupLlm(
   session: InitSession,
   destination: DestinationChoice,
-  given: { provider: LlmProviderName | undefined; model: string | undefined; openaiApiKey: string | undefined },
+  given: { provider: LlmProviderName | undefined; model: string | undefined; openaiApiKey: string | undefined; openaiBaseUrl: string | undefined },
 ): Promise<LlmSetup> {
   if (given.provider === 'databricks' && destination !== 'databricks') throw databricksNeedsWorkspace();
   let provider = given.provider;
   let model = given.model;
   let apiKey = given.openaiApiKey;
+  let baseUrl = given.openaiBaseUrl === undefined ? undefined : BASE_URL.value(given.openaiBaseUrl);
   return untilAccepted(session, async (previous) => {
     const keyRefused = previous?.exitCode === ExitCode.auth && provider === 'openai';
     if (keyRefused) apiKey = await askApiKey(session);
+    let reasked = false;
     if (provider === undefined || (previous && !keyRefused)) {
       provider = await askProvider(session, destination, provider);
       model = given.model;
+      reasked = true;
     }
     const secrets: Record<string, string> = {};
+    const file: ConfigFileValues = {};
     if (provider === 'openai') {
+      const proposed = baseUrl ?? session.existing('OPENAI_BASE_URL') ?? OPENAI_BASE_URL;
+      if (session.prompter && (baseUrl === undefined || reasked)) {
+        baseUrl = BASE_URL.value(await session.prompter.input({ message: 'Base URL of the OpenAI API (or of an OpenAI-compatible server)', default: proposed, validate: BASE_URL.validate }));
+      } else baseUrl = BASE_URL.value(proposed);
+      file.openaiBaseUrl = baseUrl;
       let key = apiKey ?? session.existing('OPENAI_API_KEY');
       if (key === undefined) {
         key = await askApiKey(session);
         apiKey = key;
       }
-      const baseUrl = session.existing('OPENAI_BASE_URL') ?? OPENAI_BASE_URL;
       session.progress.checking(`Checking the OpenAI API key at ${baseUrl}`);
       await checkOpenAiKey(key, baseUrl);
       session.progress.passed(`OpenAI API key accepted by ${baseUrl}`);
@@ -58,11 +68,20 @@ export async function setupLlm(
     return {
       provider,
       ...(model !== undefined && { model }),
-      file: { llmProvider: provider, ...(model !== undefined && { llmModel: model }) },
+      file: { llmProvider: provider, ...(model !== undefined && { llmModel: model }), ...file },
       secrets,
     };
   });
 }
+
+const BASE_URL = parsedAnswer(
+  (text) => {
+    const parsed = parseHttpUrl(text);
+    return parsed.ok ? { ok: true as const, value: parsed.value.replace(/\/+$/, '') } : parsed;
+  },
+  'the OpenAI base URL',
+  `give the API's base URL, e.g. ${OPENAI_BASE_URL}`,
+);
 
 async function askProvider(session: InitSession, destination: DestinationChoice, last: LlmProviderName | undefined): Promise<LlmProviderName> {
   const fallback: LlmProviderName = session.existing('OPENAI_API_KEY') ? 'openai' : destination === 'databricks' ? 'databricks' : 'offline';

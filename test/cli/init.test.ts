@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { startFakeDatabricks, type FakeDatabricks } from '../fakes/fake-databricks.ts';
 import { startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
+import { startFakeOpenAI } from '../fakes/fake-openai.ts';
 import { availableDrivers, startTerminal, type Terminal } from '../init/terminal-driver.ts';
 import { runCli } from './run-cli.ts';
 
@@ -93,6 +94,31 @@ describe('otel-mlflow init in a script', () => {
     assert.equal(init.code, 0, init.stderr + init.stdout);
     assert.match(init.stdout, /Wrote secrets\.env \(readable only by you\): DATABRICKS_TOKEN/);
     assert.equal(await readFile(join(cwd, 'secrets.env'), 'utf8'), `DATABRICKS_TOKEN=${PAT}\n`);
+  });
+
+  it('saves the OpenAI base URL it tested the key against, so ask sends the key to that server and no other', async () => {
+    const openai = await startFakeOpenAI();
+    after(() => openai.close());
+    const cwd = await freshDir();
+    const key = 'sk-local-compatible-0123456789';
+    const init = await runCli(['init', '--yes', '--llm', 'openai', '--openai-api-key', key], { cwd, env: { OPENAI_BASE_URL: `${openai.url}/v1/` } });
+    assert.equal(init.code, 0, init.stderr + init.stdout);
+    assert.match(init.stdout, new RegExp(`OpenAI API key accepted by ${openai.url}/v1`));
+    assert.deepEqual(JSON.parse(await readFile(join(cwd, '.otel-mlflowrc.json'), 'utf8')), { openaiBaseUrl: `${openai.url}/v1`, llmProvider: 'openai' });
+
+    const ask = await runCli(['ask', 'What is a span?'], { cwd });
+    assert.equal(ask.code, 0, ask.stderr + ask.stdout);
+    const chat = openai.requests.at(-1)!;
+    assert.equal(chat.headers.authorization, `Bearer ${key}`);
+  });
+
+  it('takes the OpenAI base URL from --openai-base-url', async () => {
+    const openai = await startFakeOpenAI();
+    after(() => openai.close());
+    const cwd = await freshDir();
+    const init = await runCli(['init', '--yes', '--llm', 'openai', '--openai-api-key', 'sk-x-0123456789', '--openai-base-url', `${openai.url}/v1`], { cwd });
+    assert.equal(init.code, 0, init.stderr + init.stdout);
+    assert.equal(JSON.parse(await readFile(join(cwd, '.otel-mlflowrc.json'), 'utf8')).openaiBaseUrl, `${openai.url}/v1`);
   });
 
   it('refuses a tracking URI without a scheme with the exact URL to pass instead', async () => {

@@ -77,6 +77,7 @@ describe('init, answered by a person', () => {
         { asks: /MLflow tracking URI/, answer: mlflow.url },
         { asks: /Which experiment/, answer: 'team-exp' },
         { asks: /Which LLM/, answer: 'openai' },
+        { asks: /Base URL of the OpenAI API/, answer: '' },
         { asks: /OpenAI API key/, answer: 'sk-wrong-key-999' },
         { asks: /OpenAI API key/, answer: GOOD_KEY },
         { asks: /OpenAI model/, answer: '' },
@@ -92,7 +93,7 @@ describe('init, answered by a person', () => {
     const experiments = prompter!.asked.find((q) => /Which experiment/.test(q.message))!.choices!.map((c) => c.name);
     assert.deepEqual(experiments, ['Create a new experiment', 'team-exp', 'Default']);
 
-    assert.deepEqual(await readJson(init.configFile), { trackingUri: mlflow.url, experimentName: 'team-exp', llmProvider: 'openai', llmModel: 'gpt-4o-mini' });
+    assert.deepEqual(await readJson(init.configFile), { trackingUri: mlflow.url, experimentName: 'team-exp', openaiBaseUrl: `${models.url}/v1`, llmProvider: 'openai', llmModel: 'gpt-4o-mini' });
     assert.equal(await readFile(init.envFile, 'utf8'), `OPENAI_API_KEY=${GOOD_KEY}\n`);
     assert.equal((await stat(init.envFile)).mode & 0o777, 0o600);
     assert.deepEqual(result.experiment, { id: mlflow.store.experimentByName('team-exp')!.experimentId, name: 'team-exp', action: 'found' });
