@@ -75,6 +75,8 @@ export interface ResolvedConfig {
     model?: Sourced<string>;
     /** Record message content on LLM spans (on by default; MLflow is of little use without it). */
     captureContent: Sourced<boolean>;
+    /** The workspace serving the model, when the provider is databricks (wherever traces go). */
+    databricks?: { host: Sourced<string>; auth: AuthSettings };
   };
   /** Every file that contributed (the .env, the config file, ~/.databrickscfg), for doctor's first check. */
   files: { dotenv?: string; configFile?: string; databricksCfg?: string };
@@ -83,6 +85,8 @@ export interface ResolvedConfig {
    * here unmasked; render through maskConfig().
    */
   entries: ConfigEntry[];
+  /** Valid but probably not meant: a demo placeholder, Databricks variables nothing uses. */
+  notices: string[];
 }
 
 export interface ConfigEntry {

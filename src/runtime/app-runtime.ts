@@ -38,7 +38,7 @@ export interface AppRuntime {
 
 export async function startAppRuntime(configOptions: Omit<LoadConfigOptions, 'purpose'>): Promise<AppRuntime> {
   const config = await loadConfig({ ...configOptions, purpose: 'app' });
-  const notices: string[] = [];
+  const notices: string[] = [...config.notices];
   const connection = connectToTracking(config);
   const destination = config.destination;
 

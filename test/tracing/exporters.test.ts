@@ -44,6 +44,7 @@ function configFor(uri: string, overrides: Partial<Pick<ResolvedConfig, 'exportP
     storeDir: { value: '/nonexistent/otel-mlflow-store', source },
     files: {},
     entries: [],
+    notices: [],
     ...overrides,
   };
 }
