@@ -46,7 +46,7 @@ export class ConfigError extends ExpectedError {
       problems.length === 1
         ? `Invalid configuration: ${lines[0]}`
         : `Invalid configuration:\n${lines.map((l) => `  - ${l}`).join('\n')}`,
-      { exitCode: ExitCode.config, hint: hint ?? 'fix the values above where they are set; once they are valid, `otel-mlflow config` shows every value and its source' },
+      { exitCode: ExitCode.config, hint: hint ?? 'fix the values above where they are set; `otel-mlflow config` shows every value and where it was set' },
     );
     this.problems = problems;
   }

@@ -1,7 +1,7 @@
+/** Which model answers, and where: kept apart from the clients so `config` shows it without loading openai. */
 import type { LlmProviderName, ResolvedConfig } from '../config/types.ts';
-import { DEFAULT_DATABRICKS_MODEL, DEFAULT_OPENAI_MODEL, OFFLINE_MODEL } from './llm-defaults.ts';
+import { DEFAULT_DATABRICKS_MODEL, DEFAULT_OPENAI_MODEL, OFFLINE_MODEL, OPENAI_BASE_URL } from './llm-defaults.ts';
 
-/** Kept apart from the clients: `config` shows the choice without loading openai. */
 export type ProviderChoice =
   | { provider: LlmProviderName; reason: 'configured' }
   /** Not configured, but an OpenAI key or base URL is. */
@@ -20,4 +20,38 @@ export function chooseProvider(config: ResolvedConfig): ProviderChoice {
 export function modelFor(provider: LlmProviderName, config: ResolvedConfig): string {
   if (provider === 'offline') return OFFLINE_MODEL;
   return config.llm.model?.value ?? (provider === 'openai' ? DEFAULT_OPENAI_MODEL : DEFAULT_DATABRICKS_MODEL);
+}
+
+export function openaiBaseUrl(config: ResolvedConfig): string {
+  return config.openai.baseUrl?.value ?? OPENAI_BASE_URL;
+}
+
+/** Databricks model serving speaks the OpenAI API under the workspace's /serving-endpoints. */
+export function servingBaseUrl(host: string): string {
+  return `${host.replace(/\/+$/, '')}/serving-endpoints`;
+}
+
+/** The model that answers and where it is called, as people read it. */
+export function describeLlm(provider: LlmProviderName, config: ResolvedConfig): string {
+  const model = modelFor(provider, config);
+  switch (provider) {
+    case 'offline':
+      return 'offline (built-in model, no network)';
+    case 'openai':
+      return `openai ${model} at ${displayUrl(openaiBaseUrl(config))}`;
+    case 'databricks': {
+      const host = config.llm.databricks?.host.value;
+      return `databricks serving endpoint ${model} at ${host ? displayUrl(servingBaseUrl(host)) : '(no workspace configured)'}`;
+    }
+  }
+}
+
+/** A base URL as shown to people: no credentials, query or fragment. */
+function displayUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    return '(invalid URL)';
+  }
 }

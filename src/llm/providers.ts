@@ -4,8 +4,7 @@ import type { LlmProviderName, ResolvedConfig } from '../config/types.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
 import { createAuthProvider, sendWithFreshTokenOnRefusal, type AuthProvider } from '../mlflow/auth.ts';
 import { instrumentOpenAI } from './instrument-openai.ts';
-import { chooseProvider, modelFor } from './choose-provider.ts';
-import { OPENAI_BASE_URL } from './llm-defaults.ts';
+import { chooseProvider, describeLlm, modelFor, openaiBaseUrl, servingBaseUrl } from './choose-provider.ts';
 import { OFFLINE_BASE_URL, offlineFetch } from './offline-model.ts';
 import type { LlmClient } from './types.ts';
 
@@ -32,7 +31,8 @@ const GEN_AI_PROVIDER: Record<LlmProviderName, string> = {
  */
 export function createLlmClient(config: ResolvedConfig, options: CreateLlmClientOptions): LlmClient {
   const { provider } = chooseProvider(config);
-  const { client, model, describe } = providerClient(provider, config, options);
+  const { client, model } = providerClient(provider, config, options);
+  const describe = describeLlm(provider, config);
   return {
     provider,
     model,
@@ -49,7 +49,6 @@ export function createLlmClient(config: ResolvedConfig, options: CreateLlmClient
 interface ProviderClient {
   client: OpenAI;
   model: string;
-  describe: string;
 }
 
 function providerClient(provider: LlmProviderName, config: ResolvedConfig, options: CreateLlmClientOptions): ProviderClient {
@@ -58,7 +57,6 @@ function providerClient(provider: LlmProviderName, config: ResolvedConfig, optio
       return {
         client: new OpenAI({ apiKey: 'offline', baseURL: OFFLINE_BASE_URL, fetch: offlineFetch, maxRetries: 0 }),
         model: modelFor('offline', config),
-        describe: 'offline (built-in model, no network)',
       };
     case 'openai':
       return openaiClient(config);
@@ -69,7 +67,7 @@ function providerClient(provider: LlmProviderName, config: ResolvedConfig, optio
 
 function openaiClient(config: ResolvedConfig): ProviderClient {
   const apiKey = config.openai.apiKey?.value;
-  const baseURL = config.openai.baseUrl?.value ?? OPENAI_BASE_URL;
+  const baseURL = openaiBaseUrl(config);
   if (!apiKey && !config.openai.baseUrl) {
     throw new ExpectedError('the openai provider needs an API key', {
       exitCode: ExitCode.config,
@@ -81,7 +79,6 @@ function openaiClient(config: ResolvedConfig): ProviderClient {
     // Local OpenAI-compatible servers often take no key, but the client insists on one.
     client: new OpenAI({ apiKey: apiKey ?? 'unused', baseURL, timeout: LLM_TIMEOUT_MS }),
     model,
-    describe: `openai ${model} at ${displayUrl(baseURL)}`,
   };
 }
 
@@ -91,13 +88,12 @@ function databricksClient(config: ResolvedConfig, options: CreateLlmClientOption
   if (!workspace) throw new Error('the databricks provider was chosen, but the config has no serving workspace');
   const origin = workspace.host.value.replace(/\/+$/, '');
   const auth = createAuthProvider(workspace.auth, { host: origin, ...(options.now && { now: options.now }) });
-  const baseURL = `${origin}/serving-endpoints`;
+  const baseURL = servingBaseUrl(origin);
   const model = modelFor('databricks', config);
   return {
     // The key is a placeholder: workspaceFetch sets the real, possibly refreshed, credential on every request.
     client: new OpenAI({ apiKey: 'databricks-workspace-credential', baseURL, fetch: workspaceFetch(auth), timeout: LLM_TIMEOUT_MS }),
     model,
-    describe: `databricks serving endpoint ${model} at ${displayUrl(baseURL)}`,
   };
 }
 
@@ -113,14 +109,4 @@ function workspaceFetch(auth: AuthProvider): typeof fetch {
     if (init?.body != null && typeof init.body !== 'string') return send();
     return sendWithFreshTokenOnRefusal(auth, send, (response) => response.status, (response) => response.body?.cancel());
   };
-}
-
-/** A base URL as shown to people: no credentials, query or fragment. */
-function displayUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}`;
-  } catch {
-    return '(invalid URL)';
-  }
 }
