@@ -47,6 +47,8 @@ export function buildProgram(execute: (name: string, options: Record<string, unk
     .option('--no-color', 'no colour in output')
     .option('--verbose', 'more detail, including causes of errors', false)
     .showHelpAfterError('(run with --help for usage)')
+    // Inherited by every subcommand: `init --help` must list --profile, --tracking-uri, --json…
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride();
 
   program
@@ -61,7 +63,7 @@ export function buildProgram(execute: (name: string, options: Record<string, unk
     .description('run the traced LLM agent over HTTP: /chat, /rag/v1/answer, /agent/task, /docs')
     .option('--port <port>', 'port to listen on (default 8000, or PORT)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--auth-token <token>', 'require `Authorization: Bearer <token>` on every route but GET / (or OTEL_MLFLOW_AUTH_TOKEN)')
+    .option('--auth-token <token>', 'require `Authorization: Bearer <token>` on every route but GET / and the API docs (or OTEL_MLFLOW_AUTH_TOKEN)')
     .action((options: Record<string, unknown>, command: Command) => execute('serve', { ...command.optsWithGlobals(), ...options }, []));
 
   withLlmOptions(program.command('ask'))
