@@ -12,7 +12,8 @@ export const SHUTDOWN_FLUSH_MS = 10_000;
 const DEFAULT_PORT = 8000;
 
 export async function run(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {
-  const port = wholeNumber(options.port ?? ctx.env.PORT ?? DEFAULT_PORT, '--port', 0, 65535);
+  // Named as the person set it; an empty PORT is unset, as for every other variable.
+  const port = options.port === undefined ? wholeNumber(ctx.env.PORT || DEFAULT_PORT, 'PORT', 0, 65535) : wholeNumber(options.port, '--port', 0, 65535);
   const host = typeof options.host === 'string' ? options.host : '127.0.0.1';
   const paint = createPainter(ctx);
 
