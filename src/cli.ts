@@ -63,7 +63,7 @@ export function buildProgram(execute: (name: string, options: Record<string, unk
     .description('run the traced LLM agent over HTTP: /chat, /rag/v1/answer, /agent/task, /docs')
     .option('--port <port>', 'port to listen on (default 8000, or PORT)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--auth-token <token>', 'require `Authorization: Bearer <token>` on every route but GET / and the API docs (or OTEL_MLFLOW_AUTH_TOKEN)')
+    .option('--auth-token <token>', 'require `Authorization: Bearer <token>` on every route but GET / and the API docs; `-` reads it from stdin (or OTEL_MLFLOW_AUTH_TOKEN)')
     .action((options: Record<string, unknown>, command: Command) => execute('serve', { ...command.optsWithGlobals(), ...options }, []));
 
   withLlmOptions(program.command('ask'))
@@ -86,7 +86,7 @@ export function buildProgram(execute: (name: string, options: Record<string, unk
     .option('--session <id>', 'group the run as one MLflow session')
     .option('--output <file>', 'write one NDJSON line per question as it finishes')
     .option('--verify', 'read every trace back from MLflow and report any that did not land', false)
-    .option('--auth-token <token>', 'bearer token of the server (or OTEL_MLFLOW_AUTH_TOKEN)')
+    .option('--auth-token <token>', 'bearer token of the server; `-` reads it from stdin (or OTEL_MLFLOW_AUTH_TOKEN)')
     .action((options: Record<string, unknown>, command: Command) => execute('suite', { ...command.optsWithGlobals(), ...options }, []));
 
   program
@@ -95,12 +95,12 @@ export function buildProgram(execute: (name: string, options: Record<string, unk
     .option('--yes', 'accept defaults and take every answer from flags (for scripts)', false)
     .addOption(new Option('--destination <kind>', 'where traces go').choices(['mlflow', 'databricks', 'collector', 'local']))
     .option('--databricks-host <url>', 'Databricks workspace URL')
-    .option('--databricks-token <token>', 'Databricks personal access token (written to .env)')
+    .option('--databricks-token <token>', 'Databricks personal access token, written to .env; `-` reads it from stdin')
     .option('--otlp-endpoint <url>', 'OTLP collector traces endpoint')
     .option('--create-experiment', 'create the experiment when it does not exist', false)
     .addOption(new Option('--llm <provider>', 'LLM provider').choices(['openai', 'databricks', 'offline']))
     .option('--llm-model <model>', 'model or serving endpoint')
-    .option('--openai-api-key <key>', 'OpenAI API key (written to .env)')
+    .option('--openai-api-key <key>', 'OpenAI API key, written to .env; `-` reads it from stdin')
     .option('--openai-base-url <url>', 'base URL of the OpenAI API or of an OpenAI-compatible server (default: OPENAI_BASE_URL, else https://api.openai.com/v1)')
     .option('--config-file <file>', 'config file to write', '.otel-mlflowrc.json')
     // Not --env-file: Node reads that from anywhere on its command line and exits before we run.
@@ -184,8 +184,12 @@ export async function main(argv: string[]): Promise<void> {
   const execute = async (name: string, options: Record<string, unknown>, args: string[]) => {
     const ctx: CommandContext = { ...base, globals: globalsFrom(options), flags: flagsFrom(options) };
     try {
+      const { readSecretFlags } = await import('./cli/secret-flags.ts');
+      const secrets = await readSecretFlags(options, { stdin: process.stdin, promptOutput: process.stderr });
+      for (const warning of secrets.warnings) ctx.stderr.write(`warning: ${warning}\n`);
+      ctx.flags = flagsFrom(secrets.options);
       const command = await COMMANDS[name]!();
-      process.exitCode = await command.run(ctx, options, args);
+      process.exitCode = await command.run(ctx, secrets.options, args);
     } catch (error) {
       process.exitCode = renderError(error, ctx);
     }

@@ -73,6 +73,7 @@ describe('otel-mlflow init in a script', () => {
     assert.deepEqual(summary.envFile, { path: join(cwd, '.env'), keys: ['DATABRICKS_TOKEN'], created: true });
     assert.equal(summary.next, 'otel-mlflow doctor');
     assert.doesNotMatch(init.stdout + init.stderr, new RegExp(PAT));
+    assert.match(init.stderr, /^warning: --databricks-token on the command line can be read by other users \(ps\) .*pass `--databricks-token -` and give it on standard input, or set DATABRICKS_TOKEN$/m);
     assert.deepEqual(summary.notes, [], 'outside a git work tree there is nothing to warn about');
     const configText = await readFile(join(cwd, '.otel-mlflowrc.json'), 'utf8');
     assert.doesNotMatch(configText, new RegExp(PAT));
@@ -85,13 +86,14 @@ describe('otel-mlflow init in a script', () => {
     assert.equal(JSON.parse(doctor.stdout).destination, 'databricks');
   });
 
-  it('writes the secrets to a new file named by --secrets-file', async () => {
+  it('reads --databricks-token - from standard input, and writes the secrets to a new file named by --secrets-file', async () => {
     const cwd = await freshDir();
     const init = await runCli(
-      ['init', '--yes', '--databricks-host', workspace.url, '--databricks-token', PAT, '--experiment', '/Shared/init-secrets', '--create-experiment', '--llm', 'offline', '--secrets-file', 'secrets.env'],
-      { cwd },
+      ['init', '--yes', '--databricks-host', workspace.url, '--databricks-token', '-', '--experiment', '/Shared/init-secrets', '--create-experiment', '--llm', 'offline', '--secrets-file', 'secrets.env'],
+      { cwd, input: `${PAT}\n` },
     );
     assert.equal(init.code, 0, init.stderr + init.stdout);
+    assert.doesNotMatch(init.stderr, /warning/);
     assert.match(init.stdout, /Wrote secrets\.env \(readable only by you\): DATABRICKS_TOKEN/);
     assert.equal(await readFile(join(cwd, 'secrets.env'), 'utf8'), `DATABRICKS_TOKEN=${PAT}\n`);
   });
