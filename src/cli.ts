@@ -4,6 +4,7 @@ import type { CommandContext, GlobalOptions } from './cli/context.ts';
 import { renderError } from './cli/render-error.ts';
 import type { FlagValues } from './config/types.ts';
 import { ExitCode } from './errors.ts';
+import { detectInvocation, setInvocation } from './util/invocation.ts';
 import { VERSION } from './version.ts';
 
 type CommandModule = { run(ctx: CommandContext, options: Record<string, unknown>, args: string[]): Promise<number> };
@@ -166,6 +167,7 @@ function flagsFrom(options: Record<string, unknown>): FlagValues {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  setInvocation(detectInvocation(process.env));
   // `otel-mlflow traces list | head` closes the pipe early: that is the reader's choice, not an error.
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (error: NodeJS.ErrnoException) => {

@@ -1,3 +1,5 @@
+import { commandLine } from './util/invocation.ts';
+
 /**
  * Expected failures carry an exit code and a hint; the CLI layer renders them as one line plus a
  * hint. Anything else that escapes is a bug and is printed with its stack.
@@ -46,7 +48,7 @@ export class ConfigError extends ExpectedError {
       problems.length === 1
         ? `Invalid configuration: ${lines[0]}`
         : `Invalid configuration:\n${lines.map((l) => `  - ${l}`).join('\n')}`,
-      { exitCode: ExitCode.config, hint: hint ?? 'fix the values above where they are set; `otel-mlflow config` shows every value and where it was set' },
+      { exitCode: ExitCode.config, hint: hint ?? `fix the values above where they are set; \`${commandLine('config')}\` shows every value and where it was set` },
     );
     this.problems = problems;
   }

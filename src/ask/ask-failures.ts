@@ -1,6 +1,7 @@
 import { LlmError } from '../agent/types.ts';
 import type { PostOutcome } from '../agent-client/post-question.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
+import { commandLine } from '../util/invocation.ts';
 
 /** The person stopped the answer; the trace says so rather than ending as a success. */
 export class AskInterrupted extends Error {
@@ -14,13 +15,13 @@ export class AskInterrupted extends Error {
 export const INTERRUPTED_EXIT_CODE = 130;
 
 /** A failing model provider is "unreachable" (exit 4): the thing `ask` depends on did not answer. */
-const LLM_HINT = 'check the provider settings with `otel-mlflow config`, or answer with the built-in model: --provider offline';
+const llmHint = () => `check the provider settings with \`${commandLine('config')}\`, or answer with the built-in model: --provider offline`;
 
 /** The agent's failure as a person should read it (or Ctrl-C's exit code); anything else is a bug and is rethrown. */
 export function askFailure(error: unknown, llm: string): ExpectedError | number {
   if (error instanceof AskInterrupted) return INTERRUPTED_EXIT_CODE;
   if (error instanceof LlmError) {
-    return new ExpectedError(`the model provider failed: ${error.message} (LLM: ${llm})`, { exitCode: ExitCode.unreachable, hint: LLM_HINT, cause: error });
+    return new ExpectedError(`the model provider failed: ${error.message} (LLM: ${llm})`, { exitCode: ExitCode.unreachable, hint: llmHint(), cause: error });
   }
   throw error;
 }
@@ -30,7 +31,7 @@ export function serverFailure(outcome: Extract<PostOutcome, { ok: false }>, url:
   if (outcome.httpStatus === null) {
     return new ExpectedError(outcome.error, {
       exitCode: ExitCode.unreachable,
-      hint: 'start the server with `otel-mlflow serve` in another terminal, or leave out --url to ask in this process',
+      hint: `start the server with \`${commandLine('serve')}\` in another terminal, or leave out --url to ask in this process`,
     });
   }
   if (outcome.httpStatus === 401) {
@@ -39,7 +40,7 @@ export function serverFailure(outcome: Extract<PostOutcome, { ok: false }>, url:
       hint: 'set OTEL_MLFLOW_AUTH_TOKEN to the token the server was started with (--auth-token)',
     });
   }
-  if (outcome.code === 'llm_error') return new ExpectedError(outcome.error, { exitCode: ExitCode.unreachable, hint: LLM_HINT });
+  if (outcome.code === 'llm_error') return new ExpectedError(outcome.error, { exitCode: ExitCode.unreachable, hint: llmHint() });
   const refused = outcome.httpStatus >= 400;
   const clientError = refused && outcome.httpStatus < 500;
   return new ExpectedError(refused ? `${url} answered ${outcome.error}` : `${url}: ${outcome.error}`, {

@@ -12,6 +12,7 @@ import { summaryTable, totalsLines } from '../suite/summary-table.ts';
 import type { VerifyReport } from '../suite/verify-traces.ts';
 import type { ExportReport } from '../tracing/export-ledger.ts';
 import { wholeNumber } from '../cli/parse-whole-number.ts';
+import { commandLine } from '../util/invocation.ts';
 
 const MAX_CONCURRENCY = 32;
 const MAX_REPEAT = 100;
@@ -116,8 +117,8 @@ function whereTracesAre(paint: ChalkInstance, suite: SuiteRun): string[] {
   if (tracing.route === 'local') {
     return [
       suite.spawned ? `Traces are in the local store ${suite.config.storeDir.value}` : 'Traces are in the local store of the server.',
-      `  look at them:   ${paint.cyan('otel-mlflow traces list')}, ${paint.cyan('otel-mlflow traces show <id>')}`,
-      `  send to MLflow: set MLFLOW_TRACKING_URI, then ${paint.cyan('otel-mlflow traces push')}`,
+      `  look at them:   ${paint.cyan(commandLine('traces list'))}, ${paint.cyan(commandLine('traces show <id>'))}`,
+      `  send to MLflow: set MLFLOW_TRACKING_URI, then ${paint.cyan(commandLine('traces push'))}`,
     ];
   }
   if (tracing.experiment?.url) return [`Experiment: ${paint.cyan(tracing.experiment.url)}`];

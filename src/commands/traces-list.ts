@@ -5,6 +5,7 @@ import { cutToWidth, formatDuration, formatLocalTime, terminalWidth } from '../c
 import { ExitCode, ExpectedError } from '../errors.ts';
 import { openConfiguredStore } from '../local-store/configured-store.ts';
 import { summaryJson, type LocalTraceStatus, type LocalTraceSummary } from '../local-store/local-trace-store.ts';
+import { commandLine } from '../util/invocation.ts';
 
 /** `tr-` and 12 hex digits: unique in any store a person keeps, and `traces show` takes a unique prefix. */
 const SHORT_ID_LENGTH = 15;
@@ -34,7 +35,7 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
     }
     writeLine(ctx.stdout, `No traces in ${store.dir}.`);
     writeLine(ctx.stdout, 'Traces are kept here when no MLflow is configured, e.g. by:');
-    for (const example of ['otel-mlflow ask "What is MLflow tracing?"', 'otel-mlflow suite --spawn', 'otel-mlflow serve   (one trace per request)', 'otel-mlflow doctor']) {
+    for (const example of ['ask "What is MLflow tracing?"', 'suite --spawn', 'serve   (one trace per request)', 'doctor'].map(commandLine)) {
       writeLine(ctx.stdout, `  ${example}`);
     }
     if (config.destination.kind !== 'none') {
@@ -45,7 +46,7 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
 
   for (const line of table(summaries, terminalWidth(ctx))) writeLine(ctx.stdout, line);
   if (found.length > limit) writeLine(ctx.stdout, paint.dim(`… more in ${store.dir}: raise --limit to see them`));
-  writeLine(ctx.stdout, paint.dim('See one: otel-mlflow traces show <id>   Send to MLflow: otel-mlflow traces push'));
+  writeLine(ctx.stdout, paint.dim(`See one: ${commandLine('traces show <id>')}   Send to MLflow: ${commandLine('traces push')}`));
   return ExitCode.ok;
 }
 

@@ -8,6 +8,7 @@ import { summarizeTrace, summaryJson } from '../local-store/local-trace-store.ts
 import { buildSpanTree, type SpanTreeNode } from '../local-store/span-tree.ts';
 import { decodeJsonAttribute } from '../tracing/encode-attributes.ts';
 import { MlflowAttr } from '../tracing/mlflow-attributes.ts';
+import { commandLine } from '../util/invocation.ts';
 
 /** Below this, a cut value says too little to be worth a line; the line wraps instead. */
 const MIN_VALUE_WIDTH = 24;
@@ -20,7 +21,7 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>,
   if (!trace) {
     throw new ExpectedError(`no stored trace matches '${id}' in ${store.dir}`, {
       exitCode: ExitCode.usage,
-      hint: 'run `otel-mlflow traces list` to see the stored trace ids',
+      hint: `run \`${commandLine('traces list')}\` to see the stored trace ids`,
     });
   }
   const summary = summarizeTrace(trace);

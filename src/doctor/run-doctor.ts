@@ -19,6 +19,7 @@ import { VERSION } from '../version.ts';
 import { mlflowTraceSource, readBackTrace, type ReadBackTrace, type TraceSource } from './read-back.ts';
 import { sendTestTrace, type SentTestTrace } from './test-traces.ts';
 import { plural } from '../util/plural.ts';
+import { commandLine } from '../util/invocation.ts';
 
 export type CheckId = 'config' | 'reachable' | 'server' | 'credentials' | 'experiment' | 'export-path' | 'send' | 'read-back';
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skipped';
@@ -408,7 +409,7 @@ function describePlan(plan: ExportPlan, config: ResolvedConfig): Outcome {
       return {
         status: 'warn',
         detail: `no MLflow is configured: traces are kept in the local store ${plan.dir}`,
-        hint: 'set MLFLOW_TRACKING_URI (or run `otel-mlflow init`), then `otel-mlflow traces push` sends them to MLflow',
+        hint: `set MLFLOW_TRACKING_URI (or run \`${commandLine('init')}\`), then \`${commandLine('traces push')}\` sends them to MLflow`,
       };
   }
 }

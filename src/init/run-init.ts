@@ -15,6 +15,7 @@ import { setupExperiment } from './setup-experiment.ts';
 import { setupLlm } from './setup-llm.ts';
 import { noticeWhatHidesSetup } from './verify-setup.ts';
 import { configFileExists, writeConfigFile, type ConfigFileValues } from './write-config-file.ts';
+import { commandLine } from '../util/invocation.ts';
 
 export interface InitOptions {
   cwd: string;
@@ -66,7 +67,7 @@ export async function runInit(options: InitOptions): Promise<InitResult> {
     if (missing.length > 0) {
       throw new ExpectedError(`init cannot ask here, and these answers have no default: pass ${missing.join(', ')}`, {
         exitCode: ExitCode.usage,
-        hint: 'run `otel-mlflow init` in a terminal to be asked instead; `otel-mlflow init --help` lists every flag',
+        hint: `run \`${commandLine('init')}\` in a terminal to be asked instead; \`${commandLine('init --help')}\` lists every flag`,
       });
     }
   }

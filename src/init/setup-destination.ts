@@ -8,6 +8,7 @@ import type { DestinationChoice, InitAnswers } from './init-answers.ts';
 import { ANSWERED, ask, nonEmpty, parsedAnswer, untilAccepted, type InitSession } from './init-session.ts';
 import type { ConfigFileValues } from './write-config-file.ts';
 import type { Prompter } from './prompter.ts';
+import { commandLine } from '../util/invocation.ts';
 
 export const DEFAULT_TRACKING_URI = 'http://127.0.0.1:5000';
 export const DEFAULT_OTLP_ENDPOINT = 'http://127.0.0.1:4318/v1/traces';
@@ -34,7 +35,7 @@ export async function askDestination(session: InitSession): Promise<DestinationC
       { value: 'mlflow', name: 'A local MLflow server', description: 'mlflow server, e.g. at http://127.0.0.1:5000' },
       { value: 'databricks', name: 'Databricks', description: 'managed MLflow in a Databricks workspace' },
       { value: 'collector', name: 'An OTLP collector', description: 'an OpenTelemetry Collector that forwards them' },
-      { value: 'local', name: 'Nowhere yet: the local store', description: 'keep them on this machine; `otel-mlflow traces push` sends them later' },
+      { value: 'local', name: 'Nowhere yet: the local store', description: `keep them on this machine; \`${commandLine('traces push')}\` sends them later` },
     ],
   });
 }

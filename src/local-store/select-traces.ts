@@ -1,5 +1,6 @@
 import { ExitCode, ExpectedError } from '../errors.ts';
 import { summarizeTrace, type LocalTrace, type LocalTraceStore } from './local-trace-store.ts';
+import { commandLine } from '../util/invocation.ts';
 
 /** The ids asked for, else every stored trace (newer than --since), oldest first. */
 export async function selectTraces(store: LocalTraceStore, ids: string[], since: Date | undefined): Promise<LocalTrace[]> {
@@ -10,7 +11,7 @@ export async function selectTraces(store: LocalTraceStore, ids: string[], since:
       if (!trace) {
         throw new ExpectedError(`no stored trace matches '${id}' in ${store.dir}`, {
           exitCode: ExitCode.usage,
-          hint: 'run `otel-mlflow traces list` to see the stored trace ids',
+          hint: `run \`${commandLine('traces list')}\` to see the stored trace ids`,
         });
       }
       if (!since || Date.parse(summarizeTrace(trace).startTime) >= since.getTime()) traces.push(trace);

@@ -13,6 +13,7 @@ import { startTracing, type Tracing } from '../tracing/bootstrap.ts';
 import type { ExportReport } from '../tracing/export-ledger.ts';
 import { chooseExportPlan } from '../tracing/export-plan.ts';
 import { VERSION } from '../version.ts';
+import { commandLine } from '../util/invocation.ts';
 
 export interface TracingTarget {
   /** e.g. 'MLflow at http://127.0.0.1:5000 (OTLP)'. */
@@ -105,6 +106,6 @@ function describeTarget(config: ResolvedConfig, route: string): string {
     case 'otlp':
       return `OTLP collector at ${destination.endpoint.value}`;
     case 'none':
-      return `the local store ${config.storeDir.value} (no MLflow configured: see them with \`otel-mlflow traces list\`, send them with \`otel-mlflow traces push\`)`;
+      return `the local store ${config.storeDir.value} (no MLflow configured: see them with \`${commandLine('traces list')}\`, send them with \`${commandLine('traces push')}\`)`;
   }
 }
