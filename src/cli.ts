@@ -1,7 +1,6 @@
 import { homedir } from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
 import type { CommandContext, GlobalOptions } from './cli/context.ts';
-import { renderError } from './cli/render-error.ts';
 import type { FlagValues } from './config/types.ts';
 import { ExitCode } from './errors.ts';
 import { detectInvocation, setInvocation } from './util/invocation.ts';
@@ -193,6 +192,8 @@ export async function main(argv: string[]): Promise<void> {
       const command = await COMMANDS[name]!();
       process.exitCode = await command.run(ctx, secrets.options, args);
     } catch (error) {
+      // Loaded on failure only: it brings chalk, which --help and a passing command do without.
+      const { renderError } = await import('./cli/render-error.ts');
       process.exitCode = renderError(error, ctx);
     }
   };

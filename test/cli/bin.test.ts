@@ -3,9 +3,15 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import type { Command } from 'commander';
 import { buildProgram } from '../../src/cli.ts';
+import { VERSION } from '../../src/version.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/otel-mlflow.js', import.meta.url));
+/** Makes the Node that runs the bin look like Node 20, as a system Node under `npm link` may be. */
+const AS_NODE_20 = `data:text/javascript,${encodeURIComponent("Object.defineProperty(process.versions, 'node', { value: '20.19.0' });")}`;
 
 function longFlags(command: Command): string[] {
   return [
@@ -31,5 +37,27 @@ describe('flags of otel-mlflow and the Node that runs it', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the bin under a Node older than the project needs', () => {
+  const runAsNode20 = (args: string[]) =>
+    spawnSync(process.execPath, ['--import', AS_NODE_20, BIN, ...args], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', HOME: tmpdir() },
+      timeout: 30_000,
+    });
+
+  it('runs itself with the Node the project pins in node_modules', () => {
+    const result = runAsNode20(['--version']);
+    assert.equal(result.stderr, '');
+    assert.equal(result.stdout, `${VERSION}\n`);
+    assert.equal(result.status, 0);
+  });
+
+  it('passes on the exit code of the command', () => {
+    const result = runAsNode20(['config', '--experiment-id', 'abc']);
+    assert.match(result.stderr, /MLFLOW_EXPERIMENT_ID|--experiment-id/);
+    assert.equal(result.status, 3);
   });
 });
