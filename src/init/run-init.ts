@@ -7,10 +7,10 @@ import { ExitCode, ExpectedError } from '../errors.ts';
 import type { EnsuredExperiment } from '../mlflow/ensure-experiment.ts';
 import { writeEnvFile } from './env-file.ts';
 import { gitIgnoreStatus } from './git-ignore.ts';
-import { missingFlags, type InitAnswers } from './init-answers.ts';
-import type { InitProgress, InitSession } from './init-session.ts';
+import { missingFlags, type DestinationChoice, type InitAnswers } from './init-answers.ts';
+import { GoBack, type InitProgress, type InitSession } from './init-session.ts';
 import type { Prompter } from './prompter.ts';
-import { askDestination, setupDestination, type DestinationSummary } from './setup-destination.ts';
+import { askDestination, setupDestination, type DestinationSetup, type DestinationSummary } from './setup-destination.ts';
 import { setupExperiment } from './setup-experiment.ts';
 import { setupLlm } from './setup-llm.ts';
 import { noticeWhatHidesSetup } from './verify-setup.ts';
@@ -72,8 +72,7 @@ export async function runInit(options: InitOptions): Promise<InitResult> {
     }
   }
 
-  const destinationChoice = answers.destination ?? (await askDestination(session));
-  const destination = await setupDestination(session, destinationChoice, answers);
+  const { destinationChoice, destination } = await chooseDestination(session, answers);
   const experiment =
     destination.tracking &&
     (await setupExperiment(session, destination.tracking, {
@@ -116,6 +115,23 @@ export async function runInit(options: InitOptions): Promise<InitResult> {
     ...(seen.storeDir !== undefined && { storeDir: seen.storeDir }),
     notes,
   };
+}
+
+/** Where traces go, asked again (without the flags that answered for the old choice) when the person goes back. */
+async function chooseDestination(session: InitSession, given: InitAnswers): Promise<{ destinationChoice: DestinationChoice; destination: DestinationSetup }> {
+  let answers = given;
+  let last: DestinationChoice | undefined;
+  for (;;) {
+    const destinationChoice = answers.destination ?? (await askDestination(session, last));
+    try {
+      return { destinationChoice, destination: await setupDestination(session, destinationChoice, answers) };
+    } catch (error) {
+      if (!(error instanceof GoBack)) throw error;
+      const { destination: _destination, trackingUri: _uri, profile: _profile, databricksHost: _host, databricksToken: _token, otlpEndpoint: _endpoint, ...rest } = answers;
+      answers = rest;
+      last = destinationChoice;
+    }
+  }
 }
 
 /** JSON (and YAML, which reads JSON) only: code config files are the user's to write. */

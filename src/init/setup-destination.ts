@@ -11,6 +11,9 @@ import type { Prompter } from './prompter.ts';
 import { commandLine } from '../util/invocation.ts';
 
 export const DEFAULT_TRACKING_URI = 'http://127.0.0.1:5000';
+export const DESTINATION_QUESTION = 'Where should traces go?';
+/** After a failed answer about the destination, the person may choose another destination. */
+const BACK_TO_DESTINATION = { backTo: DESTINATION_QUESTION };
 export const DEFAULT_OTLP_ENDPOINT = 'http://127.0.0.1:4318/v1/traces';
 
 export type DestinationSummary =
@@ -28,9 +31,10 @@ export interface DestinationSetup {
   tracking?: TrackingCheck;
 }
 
-export async function askDestination(session: InitSession): Promise<DestinationChoice> {
+export async function askDestination(session: InitSession, last?: DestinationChoice): Promise<DestinationChoice> {
   return ask(session).select<DestinationChoice>({
-    message: 'Where should traces go?',
+    message: DESTINATION_QUESTION,
+    ...(last !== undefined && { default: last }),
     choices: [
       { value: 'mlflow', name: 'A local MLflow server', description: 'mlflow server, e.g. at http://127.0.0.1:5000' },
       { value: 'databricks', name: 'Databricks', description: 'managed MLflow in a Databricks workspace' },
@@ -70,7 +74,7 @@ async function setupMlflow(session: InitSession, given: string | undefined): Pro
     const who = auth.kind === 'none' ? '' : '; credentials accepted';
     session.progress.passed(`MLflow ${tracking.version} at ${trackingUri}${who}`);
     return { summary: { kind: 'mlflow', trackingUri, version: tracking.version }, file: { trackingUri }, secrets, tracking };
-  });
+  }, BACK_TO_DESTINATION);
 }
 
 /** MLflow's own clients: username and password, else a token, else nothing. */
@@ -151,7 +155,7 @@ async function setupDatabricks(session: InitSession, answers: InitAnswers): Prom
     }
     const secrets: Record<string, string> = token === undefined ? {} : { DATABRICKS_TOKEN: token };
     return { summary: { kind: 'databricks', host }, file: { trackingUri: 'databricks', databricksHost: host }, secrets, tracking };
-  });
+  }, BACK_TO_DESTINATION);
 }
 
 async function askDatabricksVia(prompter: Prompter, profiles: DatabricksProfiles | undefined, last: DatabricksVia | undefined): Promise<DatabricksVia> {
@@ -194,7 +198,7 @@ async function setupCollector(session: InitSession, given: string | undefined): 
     const status = await checkCollector(url);
     session.progress.passed(`Collector at ${url} answered (HTTP ${status})`);
     return { summary: { kind: 'collector', endpoint: url }, file: { otlpEndpoint: url }, secrets: {} };
-  });
+  }, BACK_TO_DESTINATION);
 }
 
 /** A bare collector address gets the OTLP traces path, as OTEL_EXPORTER_OTLP_ENDPOINT would. */

@@ -236,7 +236,12 @@ describe('otel-mlflow init at a terminal, answered by a person', { skip: drivers
       await terminal.press('Enter');
       await terminal.waitFor(`Created experiment '${experiment}'`);
 
-      await terminal.waitFor(/Which LLM should answer\?[\s\S]*❯ Offline/);
+      await terminal.waitFor(/Which LLM should answer\?[\s\S]*A Databricks serving endpoint \(needs Databricks as the destination\)[\s\S]*❯ Offline/);
+      // The cursor passes over the choice it cannot take.
+      await terminal.press('Up');
+      await terminal.waitFor(/❯ OpenAI/);
+      await terminal.press('Down');
+      await terminal.waitFor(/❯ Offline/);
       await terminal.press('Enter');
       const end = await terminal.waitFor('[exited with status');
       assert.match(end, /Wrote \.otel-mlflowrc\.json: trackingUri, experimentName, llmProvider/);

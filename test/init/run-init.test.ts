@@ -74,6 +74,7 @@ describe('init, answered by a person', () => {
       [
         { asks: /Where should traces go/, answer: 'mlflow' },
         { asks: /MLflow tracking URI/, answer: await closedPortUrl() },
+        { asks: /What now/, answer: false },
         { asks: /MLflow tracking URI/, answer: mlflow.url },
         { asks: /Which experiment/, answer: 'team-exp' },
         { asks: /Which LLM/, answer: 'openai' },
@@ -102,6 +103,24 @@ describe('init, answered by a person', () => {
     assert.equal(config.openai.apiKey?.value, GOOD_KEY, 'the loader finds the key in .env');
   });
 
+  it('goes back to "Where should traces go?" after a failed answer when the person asks to, and sets up the new choice', async () => {
+    const project = createTempProject();
+    after(() => project.remove());
+    const { init, prompter } = options(project, [
+      { asks: /Where should traces go/, answer: 'mlflow' },
+      { asks: /MLflow tracking URI/, answer: await closedPortUrl() },
+      { asks: /What now/, answer: { named: 'Back to "Where should traces go?"' } },
+      { asks: /Where should traces go/, answer: 'local' },
+      { asks: /Which LLM/, answer: 'offline' },
+    ]);
+    const result = await runInit(init);
+    prompter!.assertDone();
+    const back = prompter!.asked.filter((q) => /Where should traces go/.test(q.message));
+    assert.equal(back[1]!.default, 'mlflow', 'the cursor starts on the choice that failed');
+    assert.deepEqual(result.destination, { kind: 'local' });
+    assert.deepEqual(await readJson(init.configFile), { llmProvider: 'offline' });
+  });
+
   it('asks for credentials when the server wants them, and keeps them in .env only', async () => {
     const guarded = await startFakeMlflow({ auth: { username: 'alice', password: 'p@ss word#1' } });
     const project = createTempProject();
@@ -112,6 +131,7 @@ describe('init, answered by a person', () => {
     const { init, prompter } = options(project, [
       { asks: /Where should traces go/, answer: 'mlflow' },
       { asks: /MLflow tracking URI/, answer: guarded.url },
+      { asks: /What now/, answer: false },
       { asks: /wants credentials/, answer: 'basic' },
       { asks: /Username/, answer: 'alice' },
       { asks: /Password/, answer: 'p@ss word#1' },
@@ -205,6 +225,7 @@ describe('init with Databricks', () => {
       project,
       [
         { asks: /Personal access token/, answer: 'dapi-wrong' },
+        { asks: /What now/, answer: false },
         { asks: /Personal access token/, answer: PAT },
       ],
       { answers: { createExperiment: true, destination: 'databricks', databricksHost: workspace.url, experiment: '/Shared/from-init', llm: 'offline' } },
