@@ -42,9 +42,7 @@ function refuse() {
 }
 
 function start() {
-  import('node:module').then(function (module) {
-    // Compiled code is cached on disk between runs (Node 22.1+): start-up is paid for once, not on every call.
-    if (module.enableCompileCache) module.enableCompileCache();
-    return import('../dist/cli.js');
-  }).then(function (cli) { return cli.main(process.argv); });
+  // Compiled code is cached on disk between runs (Node 22.1+): start-up is paid for once, not on every call.
+  process.getBuiltinModule('node:module').enableCompileCache();
+  import('../dist/cli.js').then(function (cli) { return cli.main(process.argv); });
 }
