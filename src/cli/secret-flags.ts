@@ -43,7 +43,7 @@ export async function readSecretFlags(options: Record<string, unknown>, input: S
   const { flag } = SECRET_FLAGS[key]!;
   const secret = (input.stdin.isTTY ? await promptFor(flag, input.promptOutput) : await text(input.stdin)).trim();
   if (secret === '') {
-    throw new ExpectedError(`${flag} - read nothing from standard input`, { exitCode: ExitCode.usage, hint: `pipe the value in, e.g. \`${flag} - < token.txt\`` });
+    throw new ExpectedError(`\`${flag} -\` read nothing from standard input`, { exitCode: ExitCode.usage, hint: `pipe the value in, e.g. \`${flag} - < token.txt\`` });
   }
   return { options: { ...options, [key]: secret }, warnings };
 }

@@ -112,7 +112,7 @@ const SERVER_URI = parsedAnswer(
     if (!target.ok) return target;
     return target.value.kind === 'http' && !target.value.workspace
       ? ok(target.value.uri)
-      : fail('is a Databricks workspace, not a self-hosted MLflow server: run init again and choose Databricks');
+      : fail('is a Databricks workspace, not a self-hosted MLflow server: choose Databricks as where traces go instead');
   },
   'the tracking URI',
   `give the MLflow server's base URL, e.g. ${DEFAULT_TRACKING_URI}`,
