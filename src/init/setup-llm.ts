@@ -17,14 +17,14 @@ export interface LlmSetup {
 /**
  * The model that answers: offline needs nothing; OpenAI's key is tried against the API at the base URL
  * that is then saved with it (a key tested against one server must not be sent to another); a Databricks
- * serving endpoint is called with the workspace's credential, so it needs Databricks as the destination.
+ * serving endpoint is called with a workspace credential: the destination's, or DATABRICKS_HOST's.
  */
 export async function setupLlm(
   session: InitSession,
   destination: DestinationChoice,
   given: { provider: LlmProviderName | undefined; model: string | undefined; openaiApiKey: string | undefined; openaiBaseUrl: string | undefined },
 ): Promise<LlmSetup> {
-  if (given.provider === 'databricks' && destination !== 'databricks') throw databricksNeedsWorkspace();
+  if (given.provider === 'databricks' && !hasServingWorkspace(session, destination)) throw databricksNeedsWorkspace();
   let provider = given.provider;
   let model = given.model;
   let apiKey = given.openaiApiKey;
@@ -93,7 +93,7 @@ async function askProvider(session: InitSession, destination: DestinationChoice,
         value: 'databricks',
         name: 'A Databricks serving endpoint',
         description: 'called with the workspace credential',
-        ...(destination !== 'databricks' && { disabled: 'needs Databricks as the destination' }),
+        ...(!hasServingWorkspace(session, destination) && { disabled: 'needs DATABRICKS_HOST and a token, or traces to Databricks' }),
       },
       { value: 'offline', name: 'Offline', description: 'a small built-in model: no network, no key, good for trying things out' },
     ],
@@ -105,9 +105,15 @@ function askApiKey(session: InitSession): Promise<string> {
   return ask(session).password({ message: 'OpenAI API key (saved to the env file as OPENAI_API_KEY)', validate: nonEmpty });
 }
 
+/** Where traces go does not decide which model answers: a workspace in the environment serves as well. */
+function hasServingWorkspace(session: InitSession, destination: DestinationChoice): boolean {
+  const has = (name: string) => session.existing(name) !== undefined;
+  return destination === 'databricks' || (has('DATABRICKS_HOST') && (has('DATABRICKS_TOKEN') || (has('DATABRICKS_CLIENT_ID') && has('DATABRICKS_CLIENT_SECRET'))));
+}
+
 function databricksNeedsWorkspace(): ExpectedError {
-  return new ExpectedError('--llm databricks needs Databricks as the destination', {
+  return new ExpectedError('--llm databricks needs a Databricks workspace to call the serving endpoint in', {
     exitCode: ExitCode.usage,
-    hint: 'the serving endpoint is called with the workspace credential: pass --destination databricks, or choose --llm openai or offline',
+    hint: 'pass --destination databricks, or set DATABRICKS_HOST and DATABRICKS_TOKEN in the environment or .env; or choose --llm openai or offline',
   });
 }

@@ -236,7 +236,7 @@ describe('otel-mlflow init at a terminal, answered by a person', { skip: drivers
       await terminal.press('Enter');
       await terminal.waitFor(`Created experiment '${experiment}'`);
 
-      await terminal.waitFor(/Which LLM should answer\?[\s\S]*A Databricks serving endpoint \(needs Databricks as the destination\)[\s\S]*❯ Offline/);
+      await terminal.waitFor(/Which LLM should answer\?[\s\S]*A Databricks serving endpoint \(needs DATABRICKS_HOST and a token, or traces to Databricks\)[\s\S]*❯ Offline/);
       // The cursor passes over the choice it cannot take.
       await terminal.press('Up');
       await terminal.waitFor(/❯ OpenAI/);

@@ -278,6 +278,19 @@ describe('init without a person to ask', () => {
     assert.deepEqual(await readJson(init.configFile), { otlpEndpoint: `${collector.url}/v1/traces`, llmProvider: 'offline' });
   });
 
+  it('sets up the databricks LLM from DATABRICKS_HOST and DATABRICKS_TOKEN while traces stay local', async () => {
+    const project = createTempProject();
+    after(() => project.remove());
+    const env = { DATABRICKS_HOST: 'https://dbc-1.cloud.databricks.com', DATABRICKS_TOKEN: 'dapi-serving-0123' };
+    const { init } = options(project, undefined, { env, answers: { createExperiment: false, destination: 'local', llm: 'databricks' } });
+    const result = await runInit(init);
+    assert.equal(result.llm.provider, 'databricks');
+    assert.deepEqual(await readJson(init.configFile), { llmProvider: 'databricks' });
+    const config = await project.load({ env, purpose: 'app' });
+    assert.equal(config.destination.kind, 'none');
+    assert.equal(config.llm.databricks?.host.value, 'https://dbc-1.cloud.databricks.com');
+  });
+
   it('says when the environment would override what it wrote', async () => {
     const mlflow = await startFakeMlflow();
     const project = createTempProject();
