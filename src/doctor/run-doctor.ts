@@ -122,7 +122,9 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
   let config: ResolvedConfig | undefined;
   await run('config', async () => {
     config = await loadConfig(input.config);
-    return describeConfig(config);
+    const outcome = describeConfig(config);
+    // Valid but most likely not meant (a demo placeholder, Databricks variables nothing uses): say so first.
+    return config.notices.length > 0 ? { ...outcome, status: 'warn', hint: [...config.notices, outcome.hint].filter(Boolean).join('; ') } : outcome;
   });
 
   const destination = config?.destination;
