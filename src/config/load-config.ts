@@ -55,7 +55,7 @@ export async function inspectConfig(options: LoadConfigOptions): Promise<ConfigI
   const experimentName = defaulted(values, 'experimentName');
   const { experiment, problems: experimentProblems } = resolveExperiment(values.experimentId, experimentName, kind, purpose);
   const serving = servingWorkspace(kind, destination, auth, values, empty, profileName);
-  problems.push(...valueProblems, ...destinationProblems, ...authProblems, ...experimentProblems, ...serving.problems);
+  problems.push(...valueProblems, ...destinationProblems, ...authProblems, ...experimentProblems);
   const files = {
     ...(dotenv && { dotenv: dotenv.path }),
     ...(configFile.file && { configFile: configFile.file.path }),
@@ -85,11 +85,11 @@ export async function inspectConfig(options: LoadConfigOptions): Promise<ConfigI
       ...(values.llmProvider && { provider: sourced(values.llmProvider) }),
       ...(values.llmModel && { model: sourced(values.llmModel) }),
       captureContent: sourced(defaulted(values, 'captureContent')),
-      ...(serving.workspace && { databricks: serving.workspace }),
+      ...(serving && { databricks: serving }),
     },
     files,
     entries: toEntries(values),
-    notices: noticesFor(destination, values, serving.workspace !== undefined),
+    notices: noticesFor(destination, values, serving),
   };
   return { config, problems, entries: config.entries, files };
 }
@@ -97,7 +97,7 @@ export async function inspectConfig(options: LoadConfigOptions): Promise<ConfigI
 /**
  * The workspace whose serving endpoints answer for the databricks LLM provider: the destination's
  * when traces go to Databricks, else DATABRICKS_HOST and its credential on their own, so where
- * traces go never decides which model can answer.
+ * traces go never decides which model can answer. Undefined for other providers.
  */
 function servingWorkspace(
   kind: DestinationKind,
@@ -106,9 +106,9 @@ function servingWorkspace(
   values: ResolvedOptions,
   empty: Partial<Record<OptionKey, Source>>,
   profileName: string,
-): { workspace?: { host: Sourced<string>; auth: AuthSettings }; problems: ConfigProblem[] } {
-  if (values.llmProvider?.value !== 'databricks') return { problems: [] };
-  if (destination.kind === 'databricks' || destination.kind === 'databricks-uc') return { workspace: { host: destination.host, auth }, problems: [] };
+): ResolvedConfig['llm']['databricks'] {
+  if (values.llmProvider?.value !== 'databricks') return undefined;
+  if (destination.kind === 'databricks' || destination.kind === 'databricks-uc') return { host: destination.host, auth };
   // A Databricks destination that did not resolve has said why already.
   if (isDatabricks(kind)) return { problems: [] };
   const own = resolveAuth('databricks', values, empty, profileName);
@@ -121,7 +121,7 @@ function servingWorkspace(
     }]),
     ...own.problems,
   ];
-  return host && problems.length === 0 ? { workspace: { host, auth: own.auth }, problems } : { problems };
+  return host && problems.length === 0 ? { host, auth: own.auth } : { problems };
 }
 
 /**

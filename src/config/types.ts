@@ -1,3 +1,5 @@
+import type { ConfigProblem } from '../errors.ts';
+
 /** Where a resolved value came from, so `otel-mlflow config` and error messages can say so. */
 export type Source =
   | { kind: 'flag'; name: string }
@@ -75,8 +77,11 @@ export interface ResolvedConfig {
     model?: Sourced<string>;
     /** Record message content on LLM spans (on by default; MLflow is of little use without it). */
     captureContent: Sourced<boolean>;
-    /** The workspace serving the model, when the provider is databricks (wherever traces go). */
-    databricks?: { host: Sourced<string>; auth: AuthSettings };
+    /**
+     * When the provider is databricks: the workspace serving the model (wherever traces go), or why
+     * there is none. Only the commands that call the model fail on the latter.
+     */
+    databricks?: { host: Sourced<string>; auth: AuthSettings } | { problems: ConfigProblem[] };
   };
   /** Every file that contributed (the .env, the config file, ~/.databrickscfg), for doctor's first check. */
   files: { dotenv?: string; configFile?: string; databricksCfg?: string };

@@ -40,7 +40,8 @@ export function describeLlm(provider: LlmProviderName, config: ResolvedConfig): 
     case 'openai':
       return `openai ${model} at ${displayUrl(openaiBaseUrl(config))}`;
     case 'databricks': {
-      const host = config.llm.databricks?.host.value;
+      const workspace = config.llm.databricks;
+      const host = workspace && 'host' in workspace ? workspace.host.value : undefined;
       return `databricks serving endpoint ${model} at ${host ? displayUrl(servingBaseUrl(host)) : '(no workspace configured)'}`;
     }
   }

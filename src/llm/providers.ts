@@ -1,7 +1,7 @@
 import type { Tracer } from '@opentelemetry/api';
 import OpenAI from 'openai';
 import type { LlmProviderName, ResolvedConfig } from '../config/types.ts';
-import { ExitCode, ExpectedError } from '../errors.ts';
+import { ConfigError, ExitCode, ExpectedError } from '../errors.ts';
 import { createAuthProvider, sendWithFreshTokenOnRefusal, type AuthProvider } from '../mlflow/auth.ts';
 import { instrumentOpenAI } from './instrument-openai.ts';
 import { chooseProvider, describeLlm, modelFor, openaiBaseUrl, servingBaseUrl } from './choose-provider.ts';
@@ -84,8 +84,9 @@ function openaiClient(config: ResolvedConfig): ProviderClient {
 
 function databricksClient(config: ResolvedConfig, options: CreateLlmClientOptions): ProviderClient {
   const workspace = config.llm.databricks;
-  // loadConfig refuses a databricks provider without a workspace and credential, so this is a bug.
+  // loadConfig sets it whenever the provider is databricks, so its absence is a bug.
   if (!workspace) throw new Error('the databricks provider was chosen, but the config has no serving workspace');
+  if ('problems' in workspace) throw new ConfigError(workspace.problems);
   const origin = workspace.host.value.replace(/\/+$/, '');
   const auth = createAuthProvider(workspace.auth, { host: origin, ...(options.now && { now: options.now }) });
   const baseURL = servingBaseUrl(origin);

@@ -288,7 +288,9 @@ describe('init without a person to ask', () => {
     assert.deepEqual(await readJson(init.configFile), { llmProvider: 'databricks' });
     const config = await project.load({ env, purpose: 'app' });
     assert.equal(config.destination.kind, 'none');
-    assert.equal(config.llm.databricks?.host.value, 'https://dbc-1.cloud.databricks.com');
+    const serving = config.llm.databricks;
+    assert.ok(serving && 'host' in serving);
+    assert.equal(serving.host.value, 'https://dbc-1.cloud.databricks.com');
   });
 
   it('says when the environment would override what it wrote', async () => {

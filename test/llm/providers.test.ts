@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import type { ResolvedConfig } from '../../src/config/types.ts';
-import { ExitCode, ExpectedError } from '../../src/errors.ts';
+import { ConfigError, ExitCode, ExpectedError } from '../../src/errors.ts';
 import { chooseProvider } from '../../src/llm/choose-provider.ts';
 import { createLlmClient, type CreateLlmClientOptions } from '../../src/llm/providers.ts';
 import type { LlmClient } from '../../src/llm/types.ts';
@@ -167,10 +167,16 @@ describe('databricks provider', () => {
   });
 
   it('names the workspace and credential it needs when traces go to a self-hosted MLflow, not MLFLOW_TRACKING_URI', async () => {
-    const error = await project.loadError({ purpose: 'app', env: { MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000' }, flags: { provider: 'databricks' } });
-    assert.equal(error.exitCode, ExitCode.config);
-    assert.match(error.message, /the databricks LLM provider \(from flag --provider\) needs the workspace that serves the model: set DATABRICKS_HOST=/);
-    assert.match(error.message, /no Databricks credentials: set DATABRICKS_TOKEN/);
-    assert.doesNotMatch(error.message, /MLFLOW_TRACKING_URI=databricks/);
+    const config = await load({ MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000' }, { provider: 'databricks' });
+    assert.throws(
+      () => create(config),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.exitCode === ExitCode.config &&
+        /the databricks LLM provider \(from flag --provider\) needs the workspace that serves the model: set DATABRICKS_HOST=/.test(error.message) &&
+        /no Databricks credentials: set DATABRICKS_TOKEN/.test(error.message) &&
+        !/MLFLOW_TRACKING_URI=databricks/.test(error.message),
+    );
+    assert.match(config.notices.join('\n'), /the LLM cannot answer: the databricks LLM provider/, 'config and doctor show it too');
   });
 });
