@@ -104,7 +104,7 @@ export function buildProgram(execute: (name: string, options: Record<string, unk
     .option('--openai-base-url <url>', 'base URL of the OpenAI API or of an OpenAI-compatible server (default: OPENAI_BASE_URL, else https://api.openai.com/v1)')
     .option('--config-file <file>', 'config file to write', '.otel-mlflowrc.json')
     // Not --env-file: Node reads that from anywhere on its command line and exits before we run.
-    .option('--secrets-file <file>', 'where secrets go (read by every command only when it is .env)', '.env')
+    .option('--secrets-file <file>', 'where secrets go (other commands read only .env)', '.env')
     .option('--force', 'overwrite an existing config file', false)
     .action((options: Record<string, unknown>, command: Command) => execute('init', { ...command.optsWithGlobals(), ...options }, []));
 
