@@ -113,6 +113,15 @@ describe('otel-mlflow config with a configuration that does not resolve', () => 
     assert.ok(!(result.stdout + result.stderr).includes(token));
   });
 
+  it('with --json, prints one object with what resolved and the problems', async () => {
+    const result = await runCli(['config', '--json'], { env: { MLFLOW_TRACKING_URI: 'databricks', DATABRICKS_HOST: 'https://dbc-1.cloud.databricks.com' } });
+    assert.equal(result.code, ExitCode.config);
+    const json = JSON.parse(result.stdout);
+    assert.equal(json.ok, false);
+    assert.ok(json.entries.some((e: { key: string }) => e.key === 'databricksHost'));
+    assert.ok(json.problems.some((p: { message: string }) => /no Databricks credentials/.test(p.message)));
+  });
+
   it('says so when Databricks variables are set but nothing sends traces there', async () => {
     const result = await runCli(['config'], { env: { DATABRICKS_HOST: 'https://dbc-1.cloud.databricks.com', DATABRICKS_TOKEN: 'dapi0123456789abcdef0123' } });
     assert.equal(result.code, ExitCode.ok, result.stderr);
