@@ -20,9 +20,10 @@ if (!tooOld) {
     var env = Object.assign({}, process.env);
     env[REEXEC_MARK] = pinned;
     var child = childProcess.spawn(pinned, [url.fileURLToPath(import.meta.url)].concat(process.argv.slice(2)), { stdio: 'inherit', env: env });
-    // Ctrl-C reaches the child through the terminal; a signal sent to this process alone is passed on.
-    var forward = function (signal) { child.kill(signal); };
-    ['SIGINT', 'SIGTERM', 'SIGHUP'].forEach(function (signal) { process.on(signal, forward); });
+    // Ctrl-C reaches the child from the terminal already (passing it on would make it a second Ctrl-C);
+    // a signal sent to this process alone is passed on.
+    process.on('SIGINT', function () {});
+    ['SIGTERM', 'SIGHUP'].forEach(function (signal) { process.on(signal, function () { child.kill(signal); }); });
     child.on('exit', function (code, signal) {
       if (signal) {
         process.removeAllListeners(signal);

@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import type { Command } from 'commander';
 import { buildProgram } from '../../src/cli.ts';
+import { availableDrivers, startTerminal } from '../init/terminal-driver.ts';
 import { VERSION } from '../../src/version.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/otel-mlflow.js', import.meta.url));
@@ -59,5 +60,23 @@ describe('the bin under a Node older than the project needs', () => {
     const result = runAsNode20(['config', '--experiment-id', 'abc']);
     assert.match(result.stderr, /MLFLOW_EXPERIMENT_ID|--experiment-id/);
     assert.equal(result.status, 3);
+  });
+
+  const [driver] = availableDrivers();
+  it('leaves on Ctrl-C with the command\'s own exit code, 130', { skip: driver ? false : 'neither tmux nor python3 (pty) is installed' }, async () => {
+    const home = await mkdtemp(join(tmpdir(), 'otel-mlflow-old-node-'));
+    const terminal = await startTerminal(driver!, {
+      argv: [process.execPath, '--import', AS_NODE_20, BIN, 'init'],
+      cwd: home,
+      env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, HOME: home, TERM: 'xterm-256color' },
+    });
+    try {
+      await terminal.waitFor('Where should traces go?');
+      await terminal.press('CtrlC');
+      assert.match(await terminal.waitFor('[exited with status'), /\[exited with status 130\]/);
+    } finally {
+      await terminal.close();
+      await rm(home, { recursive: true, force: true });
+    }
   });
 });
