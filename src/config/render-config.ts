@@ -29,7 +29,7 @@ export function configToJson({ doctor: config, app }: ConfigViews): object {
     storeDir: plain(app.storeDir),
     entries: entriesJson(config.entries),
     files: filesJson(config.files),
-    notices: app.notices,
+    notices: allNotices({ doctor: config, app }),
   };
 }
 
@@ -125,10 +125,15 @@ export function configToLines({ doctor: config, app }: ConfigViews): string[] {
   ];
   return [
     ...columns(header.map(([label, text]) => [label ? `${label}:` : '', text!])),
-    ...(app.notices.length > 0 ? ['', ...app.notices.map((notice) => `! ${notice}`)] : []),
+    ...allNotices({ doctor: config, app }).flatMap((notice, i) => [...(i === 0 ? [''] : []), `! ${notice}`]),
     '',
     ...valueLines({ entries: config.entries, files: config.files }),
   ];
+}
+
+/** Each view has its own experiment variable, so each can have its own notices. */
+function allNotices({ doctor, app }: ConfigViews): string[] {
+  return [...new Set([...doctor.notices, ...app.notices])];
 }
 
 /** Every value that resolved with its source, then the files read: also what an invalid configuration shows. */

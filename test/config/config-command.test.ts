@@ -122,6 +122,12 @@ describe('otel-mlflow config with a configuration that does not resolve', () => 
     assert.ok(json.problems.some((p: { message: string }) => /no Databricks credentials/.test(p.message)));
   });
 
+  it('lists the placeholders of the demo .env for doctor\'s variables as for the app\'s', async () => {
+    const result = await runCli(['config'], { dotenv: 'MLFLOW_EXPERIMENT_NAME_BASIC=/Users/your.email@company.com/otel-tracing-basic\n' });
+    assert.equal(result.code, ExitCode.ok, result.stderr);
+    assert.match(result.stdout, /^! \.env \(.*\) MLFLOW_EXPERIMENT_NAME_BASIC is the example \.env's placeholder, not a real value/m);
+  });
+
   it('says so when Databricks variables are set but nothing sends traces there', async () => {
     const result = await runCli(['config'], { env: { DATABRICKS_HOST: 'https://dbc-1.cloud.databricks.com', DATABRICKS_TOKEN: 'dapi0123456789abcdef0123' } });
     assert.equal(result.code, ExitCode.ok, result.stderr);
