@@ -109,8 +109,8 @@ function servingWorkspace(
 ): ResolvedConfig['llm']['databricks'] {
   if (values.llmProvider?.value !== 'databricks') return undefined;
   if (destination.kind === 'databricks' || destination.kind === 'databricks-uc') return { host: destination.host, auth };
-  // A Databricks destination that did not resolve has said why already.
-  if (isDatabricks(kind)) return { problems: [] };
+  // A Databricks destination that did not resolve has said why already, and there is no config.
+  if (isDatabricks(kind)) return undefined;
   const own = resolveAuth('databricks', values, empty, profileName);
   const host = values.databricksHost && sourced(values.databricksHost);
   const problems = [
