@@ -1,9 +1,9 @@
 import { homedir } from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
 import type { CommandContext, GlobalOptions } from './cli/context.ts';
-import { renderError } from './cli/render-error.ts';
 import type { FlagValues } from './config/types.ts';
 import { ExitCode } from './errors.ts';
+import { detectInvocation, setInvocation } from './util/invocation.ts';
 import { VERSION } from './version.ts';
 
 type CommandModule = { run(ctx: CommandContext, options: Record<string, unknown>, args: string[]): Promise<number> };
@@ -57,6 +57,8 @@ export function buildProgram(execute: (name: string, options: Record<string, unk
     .option('--no-color', 'no colour in output')
     .option('--verbose', 'more detail, including causes of errors', false)
     .showHelpAfterError('(run with --help for usage)')
+    // Inherited by every subcommand: `init --help` must list --profile, --tracking-uri, --json…
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride();
 
   withRunOption(program.command('doctor'))
@@ -70,7 +72,7 @@ export function buildProgram(execute: (name: string, options: Record<string, unk
     .description('run the traced LLM agent over HTTP: /chat, /rag/v1/answer, /agent/task, /docs')
     .option('--port <port>', 'port to listen on (default 8000, or PORT)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--auth-token <token>', 'require `Authorization: Bearer <token>` on every route but GET / (or OTEL_MLFLOW_AUTH_TOKEN)')
+    .option('--auth-token <token>', 'require `Authorization: Bearer <token>` on every route but GET / and the API docs; `-` reads it from stdin (or OTEL_MLFLOW_AUTH_TOKEN)')
     .option('--cors-origin <origin>', 'allow browser requests from this origin (repeat, or comma-separate; or OTEL_MLFLOW_CORS_ORIGINS)', joinRepeated)
     .action((options: Record<string, unknown>, command: Command) => execute('serve', { ...command.optsWithGlobals(), ...options }, []));
 
@@ -92,7 +94,7 @@ export function buildProgram(execute: (name: string, options: Record<string, unk
     .option('--session <id>', 'group the run as one MLflow session')
     .option('--output <file>', 'write one NDJSON line per question as it finishes')
     .option('--verify', 'read every trace back from MLflow and report any that did not land', false)
-    .option('--auth-token <token>', 'bearer token of the server (or OTEL_MLFLOW_AUTH_TOKEN)')
+    .option('--auth-token <token>', 'bearer token of the server; `-` reads it from stdin (or OTEL_MLFLOW_AUTH_TOKEN)')
     .action((options: Record<string, unknown>, command: Command) => execute('suite', { ...command.optsWithGlobals(), ...options }, []));
 
   program
@@ -101,14 +103,16 @@ export function buildProgram(execute: (name: string, options: Record<string, unk
     .option('--yes', 'accept defaults and take every answer from flags (for scripts)', false)
     .addOption(new Option('--destination <kind>', 'where traces go').choices(['mlflow', 'databricks', 'collector', 'local']))
     .option('--databricks-host <url>', 'Databricks workspace URL')
-    .option('--databricks-token <token>', 'Databricks personal access token (written to .env)')
+    .option('--databricks-token <token>', 'Databricks personal access token, written to .env; `-` reads it from stdin')
     .option('--otlp-endpoint <url>', 'OTLP collector traces endpoint')
     .option('--create-experiment', 'create the experiment when it does not exist', false)
     .addOption(new Option('--llm <provider>', 'LLM provider').choices(['openai', 'databricks', 'offline']))
     .option('--llm-model <model>', 'model or serving endpoint')
-    .option('--openai-api-key <key>', 'OpenAI API key (written to .env)')
+    .option('--openai-api-key <key>', 'OpenAI API key, written to .env; `-` reads it from stdin')
+    .option('--openai-base-url <url>', 'base URL of the OpenAI API or of an OpenAI-compatible server (default: OPENAI_BASE_URL, else https://api.openai.com/v1)')
     .option('--config-file <file>', 'config file to write', '.otel-mlflowrc.json')
-    .option('--env-file <file>', 'where secrets go', '.env')
+    // Not --env-file: Node reads that from anywhere on its command line and exits before we run.
+    .option('--secrets-file <file>', 'where secrets go (other commands read only .env)', '.env')
     .option('--force', 'overwrite an existing config file', false)
     .action((options: Record<string, unknown>, command: Command) => execute('init', { ...command.optsWithGlobals(), ...options }, []));
 
@@ -184,6 +188,7 @@ function flagsFrom(options: Record<string, unknown>): FlagValues {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  setInvocation(detectInvocation(process.env));
   // `otel-mlflow traces list | head` closes the pipe early: that is the reader's choice, not an error.
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (error: NodeJS.ErrnoException) => {
@@ -202,9 +207,15 @@ export async function main(argv: string[]): Promise<void> {
   const execute = async (name: string, options: Record<string, unknown>, args: string[]) => {
     const ctx: CommandContext = { ...base, globals: globalsFrom(options), flags: flagsFrom(options) };
     try {
+      const { readSecretFlags } = await import('./cli/secret-flags.ts');
+      const secrets = await readSecretFlags(options, { stdin: process.stdin, promptOutput: process.stderr });
+      for (const warning of secrets.warnings) ctx.stderr.write(`warning: ${warning}\n`);
+      ctx.flags = flagsFrom(secrets.options);
       const command = await COMMANDS[name]!();
-      process.exitCode = await command.run(ctx, options, args);
+      process.exitCode = await command.run(ctx, secrets.options, args);
     } catch (error) {
+      // Loaded on failure only: it brings chalk, which --help and a passing command do without.
+      const { renderError } = await import('./cli/render-error.ts');
       process.exitCode = renderError(error, ctx);
     }
   };

@@ -1,3 +1,5 @@
+import { commandLine } from './util/invocation.ts';
+
 /**
  * Expected failures carry an exit code and a hint; the CLI layer renders them as one line plus a
  * hint. Anything else that escapes is a bug and is printed with its stack.
@@ -14,6 +16,8 @@ export const ExitCode = {
   readback: 8,
   otlpUnavailable: 9,
   questionsFailed: 10,
+  /** Ctrl-C: what shells report for a process ended by SIGINT (128 + 2). */
+  interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -44,7 +48,7 @@ export class ConfigError extends ExpectedError {
       problems.length === 1
         ? `Invalid configuration: ${lines[0]}`
         : `Invalid configuration:\n${lines.map((l) => `  - ${l}`).join('\n')}`,
-      { exitCode: ExitCode.config, hint: hint ?? 'fix the values above where they are set; once they are valid, `otel-mlflow config` shows every value and its source' },
+      { exitCode: ExitCode.config, hint: hint ?? `fix the values above where they are set; \`${commandLine('config')}\` shows every value and where it was set` },
     );
     this.problems = problems;
   }

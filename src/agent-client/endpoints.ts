@@ -1,6 +1,7 @@
 import type { AgentStep, Source, Usage } from '../agent/types.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
 import { describeNetworkFailure, networkFailureOf } from '../util/network-failure.ts';
+import { commandLine } from '../util/invocation.ts';
 
 /** The agent's three ways to answer, as `ask` and `suite` name them. */
 export const ENDPOINTS = ['chat', 'rag', 'agent'] as const;
@@ -53,7 +54,7 @@ export function parseServerUrl(value: string, flag: string): URL {
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
     throw new ExpectedError(`${flag} must be an http:// or https:// address (got '${value}')`, {
       exitCode: ExitCode.usage,
-      hint: 'the address `otel-mlflow serve` prints when it starts, e.g. http://127.0.0.1:8000',
+      hint: `the address \`${commandLine('serve')}\` prints when it starts, e.g. http://127.0.0.1:8000`,
     });
   }
   return url;

@@ -3,6 +3,7 @@ import type { PostOutcome } from '../agent-client/post-question.ts';
 import { tokenRefused } from '../agent-client/token-refused.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
 import type { LlmClient } from '../llm/types.ts';
+import { commandLine } from '../util/invocation.ts';
 
 /** The person stopped the answer; the trace says so rather than ending as a success. */
 export class AskInterrupted extends Error {
@@ -44,7 +45,7 @@ export function serverFailure(outcome: Extract<PostOutcome, { ok: false }>, url:
   if (outcome.httpStatus === null) {
     return new ExpectedError(outcome.error, {
       exitCode: ExitCode.unreachable,
-      hint: 'start the server with `otel-mlflow serve` in another terminal, or leave out --url to ask in this process',
+      hint: `start the server with \`${commandLine('serve')}\` in another terminal, or leave out --url to ask in this process`,
     });
   }
   if (outcome.httpStatus === 401) return tokenRefused(url, outcome.error, { flag: false });

@@ -1,6 +1,7 @@
 import { text } from 'node:stream/consumers';
 import { whenPromptClosed } from '../cli/prompt-closed.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
+import { commandLine } from '../util/invocation.ts';
 
 export interface QuestionInput {
   /** The question given on the command line, if any. */
@@ -10,18 +11,18 @@ export interface QuestionInput {
   prompt?: () => Promise<string>;
 }
 
-const USAGE_HINT = 'pass the question as an argument (`otel-mlflow ask "What is MLflow tracing?"`) or pipe it on stdin';
+const usageHint = () => `pass the question as an argument (\`${commandLine('ask "What is MLflow tracing?"')}\`) or pipe it on stdin`;
 
 /** The question from the argument, else a prompt at a terminal, else whatever is piped on stdin. */
 export async function readQuestion(input: QuestionInput): Promise<string> {
   let question: string;
   if (input.argument !== undefined) question = input.argument;
   else if (input.stdin.isTTY) {
-    if (!input.prompt) throw new ExpectedError('no question given', { exitCode: ExitCode.usage, hint: USAGE_HINT });
+    if (!input.prompt) throw new ExpectedError('no question given', { exitCode: ExitCode.usage, hint: usageHint() });
     question = await input.prompt();
   } else question = await text(input.stdin);
   question = question.trim();
-  if (question === '') throw new ExpectedError('the question is empty', { exitCode: ExitCode.usage, hint: USAGE_HINT });
+  if (question === '') throw new ExpectedError('the question is empty', { exitCode: ExitCode.usage, hint: usageHint() });
   return question;
 }
 
@@ -30,6 +31,6 @@ export async function promptForQuestion(output: NodeJS.WritableStream): Promise<
   const { input } = await import('@inquirer/prompts');
   const answer = input({ message: 'Your question:', validate: (value) => (value.trim() === '' ? 'type a question, or Ctrl-C to stop' : true) }, { output });
   return whenPromptClosed(answer, () => {
-    throw new ExpectedError('no question: the prompt was closed', { exitCode: ExitCode.usage, hint: USAGE_HINT });
+    throw new ExpectedError('no question: the prompt was closed', { exitCode: ExitCode.usage, hint: usageHint() });
   });
 }

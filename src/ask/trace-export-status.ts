@@ -1,5 +1,6 @@
 import type { DeliveryInfo } from '../pipeline/store/stored-trace.ts';
 import type { PipelineReport } from '../pipeline/trace-pipeline.ts';
+import { commandLine } from '../util/invocation.ts';
 
 export interface TraceExportStatus {
   exported: boolean;
@@ -24,7 +25,7 @@ export function traceExportStatus(delivery: DeliveryInfo | undefined, report: Pi
         exported: false,
         waiting: true,
         ...(delivery.lastStatus !== undefined && { status: delivery.lastStatus }),
-        reason: `${delivery.lastAnswer ?? 'it was not delivered before the flush deadline'}; it waits in ${report.storeDir} and is sent by the next run or \`otel-mlflow traces push\``,
+        reason: `${delivery.lastAnswer ?? 'it was not delivered before the flush deadline'}; it waits in ${report.storeDir} and is sent by the next run or \`${commandLine('traces push')}\``,
       };
     case 'dead':
       return {

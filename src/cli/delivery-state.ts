@@ -1,6 +1,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { DeliveryInfo } from '../pipeline/store/stored-trace.ts';
 import { formatLocalTime } from './trace-format.ts';
+import { commandLine } from '../util/invocation.ts';
 
 /** One line on where a stored trace stands: kept locally, waiting, delivered, or refused with the answer. */
 export function describeDelivery(paint: ChalkInstance, delivery: DeliveryInfo): string {
@@ -8,13 +9,13 @@ export function describeDelivery(paint: ChalkInstance, delivery: DeliveryInfo): 
   const answer = delivery.lastAnswer ? `: ${delivery.lastAnswer}` : '';
   switch (delivery.state) {
     case 'local':
-      return paint.dim('kept locally (no destination was configured); `otel-mlflow traces push` sends it');
+      return paint.dim(`kept locally (no destination was configured); \`${commandLine('traces push')}\` sends it`);
     case 'pending':
       return paint.yellow(`pending for ${delivery.destination}${tried}${answer}`);
     case 'delivered':
       return paint.green(`delivered to ${delivery.destination}${delivery.lastTryAt ? ` at ${formatLocalTime(delivery.lastTryAt)}` : ''}`);
     case 'dead':
-      return paint.red(`refused by ${delivery.destination}${tried}${answer}; after fixing the cause: \`otel-mlflow traces push --dead\``);
+      return paint.red(`refused by ${delivery.destination}${tried}${answer}; after fixing the cause: \`${commandLine('traces push --dead')}\``);
   }
 }
 

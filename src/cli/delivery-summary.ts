@@ -1,4 +1,5 @@
 import type { PipelineReport } from '../pipeline/trace-pipeline.ts';
+import { commandLine } from '../util/invocation.ts';
 
 export interface DeliverySummary {
   /** The closing line: `traces: 20412 delivered, 886 pending in … (…); they are sent by …`. */
@@ -13,7 +14,7 @@ export interface DeliverySummary {
  * What became of a run's traces, in one line every command ends with, so a person always knows
  * which traces are in MLflow, which wait on disk (and why), and which need them.
  */
-export function summarizeDelivery(report: PipelineReport | undefined, invokedAs = 'otel-mlflow'): DeliverySummary {
+export function summarizeDelivery(report: PipelineReport | undefined): DeliverySummary {
   if (!report) return { line: 'traces: none (OpenTelemetry is disabled by OTEL_SDK_DISABLED)', lost: false, pending: false };
   const parts: string[] = [];
   if (!report.destination) {
@@ -23,11 +24,11 @@ export function summarizeDelivery(report: PipelineReport | undefined, invokedAs 
     if (report.pending > 0) {
       const why = report.lastFailure ? ` (${report.destination} answered: ${report.lastFailure.answer})` : '';
       parts.push(
-        `${report.pending} pending in ${report.storeDir}${why}; they are sent by the next ${invokedAs} run with this destination or \`${invokedAs} traces push\``,
+        `${report.pending} pending in ${report.storeDir}${why}; they are sent by the next otel-mlflow run with this destination or \`${commandLine('traces push')}\``,
       );
     }
     if (report.dead > 0) {
-      parts.push(`${report.dead} refused by the destination (kept as dead letters: \`${invokedAs} traces list --status dead\`)`);
+      parts.push(`${report.dead} refused by the destination (kept as dead letters: \`${commandLine('traces list --status dead')}\`)`);
     }
   }
   if (report.refused > 0) parts.push(`${report.refused} not stored: ${report.refusedReason ?? 'the store refused them'}`);

@@ -12,6 +12,7 @@ import { createPainter, writeJson, writeLine } from '../cli/output.ts';
 import { renderError } from '../cli/render-error.ts';
 import { loadConfig } from '../config/load-config.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
+import { commandLine } from '../util/invocation.ts';
 
 const SERVER_DOWN_HINT = 'start it with `otel-mlflow serve`, or ask without --url';
 
@@ -178,7 +179,7 @@ function renderAnswer(ctx: CommandContext, paint: ChalkInstance, answer: AgentAn
 function renderTrace(ctx: CommandContext, paint: ChalkInstance, trace: TraceReport): void {
   if (trace.local) {
     writeLine(ctx.stderr, `Trace ${paint.bold(trace.traceId)} is in the local store; see it with:`);
-    writeLine(ctx.stderr, `  otel-mlflow traces show ${trace.traceId}`);
+    writeLine(ctx.stderr, `  ${commandLine(`traces show ${trace.traceId}`)}`);
   } else if (trace.traceUrl) {
     writeLine(ctx.stderr, `Trace ${paint.bold(trace.traceId)}: ${paint.cyan(trace.traceUrl)}`);
   } else {
@@ -210,7 +211,7 @@ function toJson(result: Finished, notExported: ExpectedError | undefined) {
 function exportFailure(trace: TraceReport): ExpectedError {
   return new ExpectedError(`trace ${trace.traceId} was not exported to ${trace.destination}: ${trace.export?.reason}`, {
     exitCode: ExitCode.export,
-    hint: trace.local ? 'check that the local store directory is writable (--store-dir, OTEL_MLFLOW_STORE_DIR)' : '`otel-mlflow doctor` checks the destination end to end',
+    hint: trace.local ? 'check that the local store directory is writable (--store-dir, OTEL_MLFLOW_STORE_DIR)' : `\`${commandLine('doctor')}\` checks the destination end to end`,
   });
 }
 

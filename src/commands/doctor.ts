@@ -6,6 +6,7 @@ import { plural } from '../util/plural.ts';
 import { whenPromptClosed } from '../cli/prompt-closed.ts';
 import { runDoctor, type DoctorReport } from '../doctor/run-doctor.ts';
 import { wholeNumber } from '../cli/parse-whole-number.ts';
+import { commandLine } from '../util/invocation.ts';
 
 const MAX_TEST_TRACES = 50;
 
@@ -63,8 +64,8 @@ function renderSummary(ctx: CommandContext, report: DoctorReport): void {
     writeLine(ctx.stdout, paint.red(`\n${plural(failed, 'check')} failed (exit code ${report.exitCode}).`));
   } else if (report.localStore) {
     writeLine(ctx.stdout, paint.green(`\nAll checks passed: traces are kept in the local store ${report.localStore}.`));
-    writeLine(ctx.stdout, `See one:        otel-mlflow traces show ${report.traces[0]?.traceId ?? '<id>'}`);
-    writeLine(ctx.stdout, 'Send to MLflow: set MLFLOW_TRACKING_URI, then otel-mlflow traces push');
+    writeLine(ctx.stdout, `See one:        ${commandLine(`traces show ${report.traces[0]?.traceId ?? '<id>'}`)}`);
+    writeLine(ctx.stdout, `Send to MLflow: set MLFLOW_TRACKING_URI, then ${commandLine('traces push')}`);
   } else if (!lookedFor) {
     // Say what was proven, and what was not: the traces left, but nothing here saw them arrive.
     const readBack = report.checks.find((c) => c.id === 'read-back');

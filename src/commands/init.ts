@@ -8,6 +8,7 @@ import { resolveDestinationFlags, withDefaults, type DestinationChoice, type Ini
 import type { InitProgress } from '../init/init-session.ts';
 import { terminalPrompter } from '../init/prompter.ts';
 import { runInit, type InitResult } from '../init/run-init.ts';
+import { commandLine } from '../util/invocation.ts';
 
 export async function run(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {
   const yes = options.yes === true;
@@ -23,7 +24,7 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
       env: ctx.env,
       answers,
       configFile: resolve(ctx.cwd, String(options.configFile)),
-      envFile: resolve(ctx.cwd, String(options.envFile)),
+      envFile: resolve(ctx.cwd, String(options.secretsFile)),
       force: options.force === true,
       ...(canAsk && { prompter: await terminalPrompter(ctx.stdout) }),
       progress,
@@ -51,6 +52,7 @@ function answersFrom(ctx: CommandContext, options: Record<string, unknown>): Ini
     llm: text(options.llm) as LlmProviderName | undefined,
     llmModel: text(options.llmModel),
     openaiApiKey: text(options.openaiApiKey),
+    openaiBaseUrl: text(options.openaiBaseUrl),
   };
 }
 
@@ -94,7 +96,7 @@ function renderSummary(ctx: CommandContext, result: InitResult): void {
   writeLine(ctx.stdout, `  Traces go to ${describeDestination(result)}.`);
   for (const note of result.notes) writeLine(ctx.stdout, paint.yellow(`! ${note}`));
   writeLine(ctx.stdout);
-  writeLine(ctx.stdout, `Next: run ${paint.cyan('otel-mlflow doctor')} to send test traces and see them arrive.`);
+  writeLine(ctx.stdout, `Next: run ${paint.cyan(commandLine('doctor'))} to send test traces and see them arrive.`);
 }
 
 function describeDestination(result: InitResult): string {
@@ -108,7 +110,7 @@ function describeDestination(result: InitResult): string {
     case 'collector':
       return `the OTLP collector at ${d.endpoint}`;
     case 'local':
-      return `the local store${result.storeDir ? ` ${result.storeDir}` : ''} (\`otel-mlflow traces list\`; \`otel-mlflow traces push\` sends them to MLflow later)`;
+      return `the local store${result.storeDir ? ` ${result.storeDir}` : ''} (\`${commandLine('traces list')}\`; \`${commandLine('traces push')}\` sends them to MLflow later)`;
   }
 }
 
@@ -123,6 +125,6 @@ function toJson(result: InitResult) {
     envFile: result.envFile ?? null,
     storeDir: result.storeDir ?? null,
     notes: result.notes,
-    next: 'otel-mlflow doctor',
+    next: commandLine('doctor'),
   };
 }

@@ -5,6 +5,7 @@ import { summarizeDelivery } from '../cli/delivery-summary.ts';
 import { ExitCode } from '../errors.ts';
 import type { PipelineEvent } from '../pipeline/trace-pipeline.ts';
 import { startAppRuntime } from '../runtime/app-runtime.ts';
+import { commandLine } from '../util/invocation.ts';
 
 /** How long in-flight requests may take to finish after SIGINT/SIGTERM before connections are cut. */
 export const SHUTDOWN_DRAIN_MS = 10_000;
@@ -13,7 +14,8 @@ export const SHUTDOWN_FLUSH_MS = 10_000;
 const DEFAULT_PORT = 8000;
 
 export async function run(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {
-  const port = wholeNumber(options.port ?? ctx.env.PORT ?? DEFAULT_PORT, '--port', 0, 65535);
+  // Named as the person set it; an empty PORT is unset, as for every other variable.
+  const port = options.port === undefined ? wholeNumber(ctx.env.PORT || DEFAULT_PORT, 'PORT', 0, 65535) : wholeNumber(options.port, '--port', 0, 65535);
   const host = typeof options.host === 'string' ? options.host : '127.0.0.1';
   const paint = createPainter(ctx);
 
@@ -92,7 +94,7 @@ function deliveryWarnings(warn: (line: string) => void): (event: PipelineEvent) 
       case 'dead':
         if (!seen.has(event.answer)) {
           seen.add(event.answer);
-          warn(`warning: trace ${event.traceId} was refused: ${event.answer}; kept as a dead letter (\`otel-mlflow traces list --status dead\`; same refusals are counted, not printed)`);
+          warn(`warning: trace ${event.traceId} was refused: ${event.answer}; kept as a dead letter (\`${commandLine('traces list --status dead')}\`; same refusals are counted, not printed)`);
         }
         return;
       case 'after-delivery-failed':
@@ -105,7 +107,7 @@ function deliveryWarnings(warn: (line: string) => void): (event: PipelineEvent) 
         warn(`warning: ${event.traces} trace(s) not stored: ${event.reason}`);
         return;
       case 'store-near-cap':
-        warn(`warning: the trace store holds ${Math.round(event.bytes / 1024 ** 2)} MB of its ${Math.round(event.maxBytes / 1024 ** 2)} MB cap; delivered traces will give way first (OTEL_MLFLOW_STORE_MAX_MB raises it, \`otel-mlflow traces prune\` frees it)`);
+        warn(`warning: the trace store holds ${Math.round(event.bytes / 1024 ** 2)} MB of its ${Math.round(event.maxBytes / 1024 ** 2)} MB cap; delivered traces will give way first (OTEL_MLFLOW_STORE_MAX_MB raises it, \`${commandLine('traces prune')}\` frees it)`);
         return;
     }
   };

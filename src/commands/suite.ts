@@ -15,6 +15,7 @@ import { summarizeDelivery } from '../cli/delivery-summary.ts';
 import type { PipelineReport } from '../pipeline/trace-pipeline.ts';
 import { wholeNumber } from '../cli/parse-whole-number.ts';
 import { plural } from '../util/plural.ts';
+import { commandLine } from '../util/invocation.ts';
 
 const MAX_CONCURRENCY = 32;
 const MAX_REPEAT = 100;
@@ -121,8 +122,8 @@ function whereTracesAre(paint: ChalkInstance, suite: SuiteRun): string[] {
   if (tracing.route === 'local') {
     return [
       suite.spawned ? `Traces are in the local store ${suite.config.storeDir.value}` : 'Traces are in the local store of the server.',
-      `  look at them:   ${paint.cyan('otel-mlflow traces list')}, ${paint.cyan('otel-mlflow traces show <id>')}`,
-      `  send to MLflow: set MLFLOW_TRACKING_URI, then ${paint.cyan('otel-mlflow traces push')}`,
+      `  look at them:   ${paint.cyan(commandLine('traces list'))}, ${paint.cyan(commandLine('traces show <id>'))}`,
+      `  send to MLflow: set MLFLOW_TRACKING_URI, then ${paint.cyan(commandLine('traces push'))}`,
     ];
   }
   if (tracing.experiment?.url) return [`Experiment: ${paint.cyan(tracing.experiment.url)}`];

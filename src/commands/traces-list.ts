@@ -9,6 +9,7 @@ import { openConfiguredStore } from '../pipeline/store/configured-store.ts';
 import { DELIVERY_STATES, type DeliveryState, type LocalTraceStatus, type StoredTraceSummary } from '../pipeline/store/stored-trace.ts';
 import { summaryJson } from '../pipeline/store/summarize-trace.ts';
 import type { TraceStore } from '../pipeline/store/trace-store.ts';
+import { commandLine } from '../util/invocation.ts';
 
 /** `tr-` and 12 hex digits: unique in any store a person keeps, and `traces show` takes a unique prefix. */
 const SHORT_ID_LENGTH = 15;
@@ -53,7 +54,7 @@ function list(
     }
     writeLine(ctx.stdout, `No traces in ${store.path}.`);
     writeLine(ctx.stdout, 'Every trace is written here first, then delivered to the destination if one is configured, e.g. by:');
-    for (const example of ['otel-mlflow ask "What is MLflow tracing?"', 'otel-mlflow suite --spawn', 'otel-mlflow serve   (one trace per request)', 'otel-mlflow doctor']) {
+    for (const example of ['ask "What is MLflow tracing?"', 'suite --spawn', 'serve   (one trace per request)', 'doctor'].map(commandLine)) {
       writeLine(ctx.stdout, `  ${example}`);
     }
     if (config.destination.kind === 'none') {
@@ -64,7 +65,7 @@ function list(
 
   for (const line of table(summaries, terminalWidth(ctx))) writeLine(ctx.stdout, line);
   if (found.length > limit) writeLine(ctx.stdout, paint.dim(`… more in ${store.path}: raise --limit to see them`));
-  writeLine(ctx.stdout, paint.dim('See one: otel-mlflow traces show <id>   Send to MLflow: otel-mlflow traces push'));
+  writeLine(ctx.stdout, paint.dim(`See one: ${commandLine('traces show <id>')}   Send to MLflow: ${commandLine('traces push')}`));
   return ExitCode.ok;
 }
 

@@ -9,6 +9,7 @@ import { experimentUrl } from '../mlflow/ui-links.ts';
 import { destinationKey } from '../pipeline/destinations/destination-key.ts';
 import { openPushTarget, pushTraces, selectForPush, type PushedTrace, type PushResult, type PushSelection } from '../push/push-traces.ts';
 import { plural } from '../util/plural.ts';
+import { commandLine } from '../util/invocation.ts';
 
 const NO_MLFLOW_HINT = 'set MLFLOW_TRACKING_URI (e.g. http://127.0.0.1:5000, or databricks) in the environment or .env, or pass --tracking-uri';
 
@@ -44,7 +45,7 @@ async function push(ctx: CommandContext, options: Record<string, unknown>, { con
       const newer = selection.since ? ` newer than --since ${String(options.since)}` : '';
       writeLine(ctx.stdout, `Nothing to push: no local-only or pending traces${newer} in ${store.path} that this destination lacks.`);
       const doctors = selection.includeDoctor ? 0 : selectForPush(store, { ...selection, includeDoctor: true }, destinationKey(config)!).length;
-      if (doctors > 0) writeLine(ctx.stdout, paint.dim(`${plural(doctors, 'test trace')} of \`otel-mlflow doctor\` left out: they belong in doctor's experiment (add --include-doctor to send them here).`));
+      if (doctors > 0) writeLine(ctx.stdout, paint.dim(`${plural(doctors, 'test trace')} of \`${commandLine('doctor')}\` left out: they belong in doctor's experiment (add --include-doctor to send them here).`));
       const dead = store.counts().dead;
       if (dead > 0 && !selection.dead) writeLine(ctx.stdout, paint.dim(`${plural(dead, 'trace')} were refused before: add --dead to send them again once the cause is fixed.`));
     }
@@ -88,7 +89,7 @@ async function push(ctx: CommandContext, options: Record<string, unknown>, { con
     }
     writeLine(ctx.stdout, `${totals.sent} sent, ${totals.pending} still pending, ${totals.failed} refused.${url ? ` Experiment: ${paint.cyan(url)}` : ''}`);
     if (totals.pending > 0) writeLine(ctx.stdout, paint.dim(`The pending ones stay in ${store.path}: push again once the destination answers.`));
-    if (totals.failed > 0) writeLine(ctx.stdout, paint.dim('Refused traces are kept: fix the cause, then `otel-mlflow traces push --dead`.'));
+    if (totals.failed > 0) writeLine(ctx.stdout, paint.dim(`Refused traces are kept: fix the cause, then \`${commandLine('traces push --dead')}\`.`));
   }
   return totals.failed + totals.pending > 0 ? ExitCode.export : ExitCode.ok;
 }

@@ -9,6 +9,7 @@ import { buildSpanTree, type SpanTreeNode } from '../pipeline/store/span-tree.ts
 import { summarizeTrace, summaryJson } from '../pipeline/store/summarize-trace.ts';
 import { decodeJsonAttribute } from '../tracing/encode-attributes.ts';
 import { MlflowAttr } from '../tracing/mlflow-attributes.ts';
+import { commandLine } from '../util/invocation.ts';
 
 /** Below this, a cut value says too little to be worth a line; the line wraps instead. */
 const MIN_VALUE_WIDTH = 24;
@@ -26,7 +27,7 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>,
   if (!trace) {
     throw new ExpectedError(`no stored trace matches '${id}' in ${store.path}`, {
       exitCode: ExitCode.usage,
-      hint: 'run `otel-mlflow traces list` to see the stored trace ids',
+      hint: `run \`${commandLine('traces list')}\` to see the stored trace ids`,
     });
   }
   const summary = summarizeTrace(trace);

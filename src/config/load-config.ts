@@ -1,15 +1,16 @@
 import { join, resolve } from 'node:path';
 import { ConfigError, type ConfigProblem } from '../errors.ts';
 import { readConfigFile, type ConfigFile } from './config-file.ts';
+import { noticesFor } from './config-notices.ts';
 import { chooseProfile, loadProfile } from './databricks-profile.ts';
 import { readDotenv } from './dotenv.ts';
 import { describeSource } from './mask.ts';
 import { CONFIG_OPTIONS, OPTION_KEYS, primaryEnvName, type OptionKey, type OptionValue } from './options.ts';
 import { resolveAuth } from './resolve-auth.ts';
-import { destinationKind, isDatabricks, resolveDestination, sourced } from './resolve-destination.ts';
+import { destinationKind, isDatabricks, resolveDestination, sourced, type DestinationKind } from './resolve-destination.ts';
 import { resolveExperiment } from './resolve-experiment.ts';
 import { resolveOptions, type Layers, type Resolution, type ResolvedOptions } from './resolve-options.ts';
-import type { ConfigEntry, LoadConfigOptions, ResolvedConfig, Sourced } from './types.ts';
+import type { AuthSettings, ConfigEntry, Destination, LoadConfigOptions, ResolvedConfig, Source, Sourced } from './types.ts';
 
 const PROFILE_KEYS = OPTION_KEYS.filter((key) => CONFIG_OPTIONS[key].databricksCfg !== undefined);
 const OTHER_KEYS = OPTION_KEYS.filter((key) => CONFIG_OPTIONS[key].databricksCfg === undefined);
@@ -19,6 +20,21 @@ const OTHER_KEYS = OPTION_KEYS.filter((key) => CONFIG_OPTIONS[key].databricksCfg
  * defaults, each value with its source. Throws one ConfigError listing every problem found.
  */
 export async function loadConfig(options: LoadConfigOptions): Promise<ResolvedConfig> {
+  const inspection = await inspectConfig(options);
+  if (!inspection.config) throw new ConfigError(inspection.problems);
+  return inspection.config;
+}
+
+/** What the loader made of the configuration, also when it is invalid: every value that did resolve. */
+export interface ConfigInspection {
+  /** Absent when there are problems. */
+  config?: ResolvedConfig;
+  problems: ConfigProblem[];
+  entries: ConfigEntry[];
+  files: ResolvedConfig['files'];
+}
+
+export async function inspectConfig(options: LoadConfigOptions): Promise<ConfigInspection> {
   const { cwd, env, homeDir, flags, purpose } = options;
   const [dotenv, configFile] = await Promise.all([
     readDotenv(cwd, env),
@@ -38,14 +54,20 @@ export async function loadConfig(options: LoadConfigOptions): Promise<ResolvedCo
   const { auth, problems: authProblems } = resolveAuth(kind, values, empty, profileName);
   const experimentName = defaulted(values, 'experimentName');
   const { experiment, problems: experimentProblems } = resolveExperiment(values.experimentId, experimentName, kind, purpose);
+  const serving = servingWorkspace(kind, destination, auth, values, empty, profileName);
   problems.push(...valueProblems, ...destinationProblems, ...authProblems, ...experimentProblems);
-  if (problems.length > 0) throw new ConfigError(problems);
+  const files = {
+    ...(dotenv && { dotenv: dotenv.path }),
+    ...(configFile.file && { configFile: configFile.file.path }),
+    ...(profileFile && { databricksCfg: profileFile }),
+  };
+  if (problems.length > 0) return { problems, entries: toEntries(values), files };
 
   // Listed only when used: a default name is noise next to the id that wins over it.
   if (experiment.kind === 'id' && experimentName.source.kind === 'default') delete values.experimentName;
   const resourceAttributes = values.resourceAttributes ?? { value: {}, source: { kind: 'default' } };
   values.serviceName = serviceName(defaulted(values, 'serviceName'), resourceAttributes);
-  return {
+  const config: ResolvedConfig = {
     destination,
     auth,
     experiment,
@@ -71,14 +93,43 @@ export async function loadConfig(options: LoadConfigOptions): Promise<ResolvedCo
       ...(values.llmProvider && { provider: sourced(values.llmProvider) }),
       ...(values.llmModel && { model: sourced(values.llmModel) }),
       captureContent: sourced(defaulted(values, 'captureContent')),
+      ...(serving && { databricks: serving }),
     },
-    files: {
-      ...(dotenv && { dotenv: dotenv.path }),
-      ...(configFile.file && { configFile: configFile.file.path }),
-      ...(profileFile && { databricksCfg: profileFile }),
-    },
+    files,
     entries: toEntries(values),
+    notices: noticesFor(destination, values, serving),
   };
+  return { config, problems, entries: config.entries, files };
+}
+
+/**
+ * The workspace whose serving endpoints answer for the databricks LLM provider: the destination's
+ * when traces go to Databricks, else DATABRICKS_HOST and its credential on their own, so where
+ * traces go never decides which model can answer. Undefined for other providers.
+ */
+function servingWorkspace(
+  kind: DestinationKind,
+  destination: Destination,
+  auth: AuthSettings,
+  values: ResolvedOptions,
+  empty: Partial<Record<OptionKey, Source>>,
+  profileName: string,
+): ResolvedConfig['llm']['databricks'] {
+  if (values.llmProvider?.value !== 'databricks') return undefined;
+  if (destination.kind === 'databricks' || destination.kind === 'databricks-uc') return { host: destination.host, auth };
+  // A Databricks destination that did not resolve has said why already, and there is no config.
+  if (isDatabricks(kind)) return undefined;
+  const own = resolveAuth('databricks', values, empty, profileName);
+  const host = values.databricksHost && sourced(values.databricksHost);
+  const problems = [
+    ...(host ? [] : [{
+      message:
+        `the databricks LLM provider (from ${describeSource(values.llmProvider.source)}) needs the workspace that serves the model: ` +
+        `set DATABRICKS_HOST=https://<workspace>.cloud.databricks.com, or add host to profile [${profileName}] in ~/.databrickscfg`,
+    }]),
+    ...own.problems,
+  ];
+  return host && problems.length === 0 ? { host, auth: own.auth } : { problems };
 }
 
 /**
@@ -93,10 +144,11 @@ async function resolveValues(layers: Layers, dirs: { cwd: string; homeDir: strin
   const second = resolveOptions(PROFILE_KEYS, { ...layers, ...(loaded.layer && { databricksCfg: loaded.layer }) });
   const values: ResolvedOptions = { ...first.values, ...second.values };
   const kind = destinationKind(values);
-  const databricks = isDatabricks(kind);
+  // The profile speaks for Databricks traces, and for a Databricks model wherever traces go.
+  const databricks = isDatabricks(kind) || first.values.llmProvider?.value === 'databricks';
   let optionProblems = [...first.problems, ...second.problems];
   if (!databricks) {
-    // A profile only speaks for Databricks destinations; elsewhere it is not used, right or wrong.
+    // Elsewhere a profile is not used, right or wrong.
     for (const key of PROFILE_KEYS) if (values[key]?.source.kind === 'databrickscfg') delete values[key];
     optionProblems = optionProblems.filter((p) => p.source.kind !== 'databrickscfg');
   }

@@ -24,6 +24,7 @@ export function describeSource(source: Source): string {
     case 'default':
       return 'default';
     case 'derived':
-      return `derived from ${source.from}`;
+      // Read after "from" in messages: "(from derived from …)" says nothing twice.
+      return source.from;
   }
 }

@@ -1,27 +1,54 @@
+import type { ConfigProblem } from '../errors.ts';
+import { chooseProvider, describeLlm } from '../llm/choose-provider.ts';
+import type { ConfigInspection } from './load-config.ts';
 import { describeSource, maskSecret } from './mask.ts';
-import type { AuthSettings, Destination, ExperimentRef, ResolvedConfig, Sourced } from './types.ts';
+import type { AuthSettings, ConfigEntry, Destination, ExperimentRef, ResolvedConfig, Sourced } from './types.ts';
+
+/** What `config` shows: the configuration as doctor loads it, and as the app commands (serve, ask, suite) do. */
+export interface ConfigViews {
+  doctor: ResolvedConfig;
+  app: ResolvedConfig;
+}
+
+/** Who uses what: the experiment and the model differ between doctor and the app commands. */
+const APP_COMMANDS = 'serve, ask, suite';
 
 /**
  * Stable keys for scripts. Entries are masked by the option table's secret flag; credentials in
  * `auth` and OTLP header values are secrets by what they are.
  */
-export function configToJson(config: ResolvedConfig): object {
+export function configToJson({ doctor: config, app }: ConfigViews): object {
+  const { provider } = chooseProvider(app);
   return {
+    ok: true,
     destination: destinationJson(config.destination),
     auth: authJson(config.auth),
     experiment: experimentJson(config.experiment),
-    entries: config.entries.map((entry) => ({
-      key: entry.key,
-      value: entry.secret ? maskSecret(entry.value) : entry.value,
-      source: describeSource(entry.source),
-      secret: entry.secret,
-    })),
-    files: {
-      dotenv: config.files.dotenv ?? null,
-      configFile: config.files.configFile ?? null,
-      databricksCfg: config.files.databricksCfg ?? null,
-    },
+    appExperiment: experimentJson(app.experiment),
+    llm: { provider, description: describeLlm(provider, app), captureContent: app.llm.captureContent.value },
+    storeDir: plain(app.storeDir),
+    entries: entriesJson(config.entries),
+    files: filesJson(config.files),
+    notices: allNotices({ doctor: config, app }),
   };
+}
+
+/** An invalid configuration: every value that did resolve, and what is wrong. */
+export function invalidConfigToJson(inspection: ConfigInspection, problems: readonly ConfigProblem[]): object {
+  return { ok: false, entries: entriesJson(inspection.entries), files: filesJson(inspection.files), problems };
+}
+
+function entriesJson(entries: ConfigEntry[]) {
+  return entries.map((entry) => ({
+    key: entry.key,
+    value: entry.secret ? maskSecret(entry.value) : entry.value,
+    source: describeSource(entry.source),
+    secret: entry.secret,
+  }));
+}
+
+function filesJson(files: ResolvedConfig['files']) {
+  return { dotenv: files.dotenv ?? null, configFile: files.configFile ?? null, databricksCfg: files.databricksCfg ?? null };
 }
 
 function plain(sourced: Sourced<string>) {
@@ -83,31 +110,45 @@ function experimentJson(experiment: ExperimentRef) {
     : { kind: experiment.kind, name: plain(experiment.name) };
 }
 
-/** For people: what goes where, then every value with its source, then the files read. */
-export function configToLines(config: ResolvedConfig): string[] {
+/** For people: what each command will use, then every value with its source, then the files read. */
+export function configToLines({ doctor: config, app }: ConfigViews): string[] {
+  const { provider, reason } = chooseProvider(app);
   const header = [
     ['Destination', describeDestination(config.destination)],
     ['Auth', describeAuth(config.auth)],
-    ['Experiment', config.experiment.kind === 'id' ? `id ${config.experiment.id.value}` : `name ${config.experiment.name.value}`],
+    ['Experiment', `${describeExperiment(config.experiment)} — doctor`],
+    ['', `${describeExperiment(app.experiment)} — ${APP_COMMANDS}`],
+    ['LLM', `${describeLlm(provider, app)} — ${APP_COMMANDS}${reason === 'default' ? ' (nothing configured)' : ''}`],
+    ['Message content', app.llm.captureContent.value ? 'recorded on LLM spans' : 'not recorded (--no-capture-content)'],
+    ['Local store', `${app.storeDir.value} — traces list/show/push/prune, and every command while no destination is set`],
+    ['Sampling', 'none: every trace is recorded and sent'],
   ];
-  const rows = config.entries.map((entry) => [
-    entry.key,
-    entry.secret ? maskSecret(entry.value) : entry.value,
-    describeSource(entry.source),
-  ]);
-  const files = [
-    ['.env', config.files.dotenv],
-    ['config file', config.files.configFile],
-    ['databrickscfg', config.files.databricksCfg],
-  ].map(([label, path]) => [`  ${label}`, path ?? '(none)']);
   return [
-    ...columns(header.map(([label, text]) => [`${label}:`, text!])),
+    ...columns(header.map(([label, text]) => [label ? `${label}:` : '', text!])),
+    ...allNotices({ doctor: config, app }).flatMap((notice, i) => [...(i === 0 ? [''] : []), `! ${notice}`]),
     '',
-    ...columns([['KEY', 'VALUE', 'SOURCE'], ...rows]),
-    '',
-    'Files:',
-    ...columns(files as string[][]),
+    ...valueLines({ entries: config.entries, files: config.files }),
   ];
+}
+
+/** Each view has its own experiment variable, so each can have its own notices. */
+function allNotices({ doctor, app }: ConfigViews): string[] {
+  return [...new Set([...doctor.notices, ...app.notices])];
+}
+
+/** Every value that resolved with its source, then the files read: also what an invalid configuration shows. */
+export function valueLines({ entries, files }: Pick<ConfigInspection, 'entries' | 'files'>): string[] {
+  const rows = entries.map((entry) => [entry.key, entry.secret ? maskSecret(entry.value) : entry.value, describeSource(entry.source)]);
+  const fileRows = [
+    ['.env', files.dotenv],
+    ['config file', files.configFile],
+    ['databrickscfg', files.databricksCfg],
+  ].map(([label, path]) => [`  ${label}`, path ?? '(none)']);
+  return [...columns([['KEY', 'VALUE', 'SOURCE'], ...rows]), '', 'Files:', ...columns(fileRows as string[][])];
+}
+
+function describeExperiment(experiment: ExperimentRef): string {
+  return experiment.kind === 'id' ? `id ${experiment.id.value}` : `name ${experiment.name.value}`;
 }
 
 function describeDestination(destination: Destination): string {

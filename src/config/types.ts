@@ -1,4 +1,6 @@
+import type { ConfigProblem } from '../errors.ts';
 import type { TracesSampler } from './options.ts';
+
 /** Where a resolved value came from, so `otel-mlflow config` and error messages can say so. */
 export type Source =
   | { kind: 'flag'; name: string }
@@ -88,6 +90,11 @@ export interface ResolvedConfig {
     model?: Sourced<string>;
     /** Record message content on LLM spans (on by default; MLflow is of little use without it). */
     captureContent: Sourced<boolean>;
+    /**
+     * When the provider is databricks: the workspace serving the model (wherever traces go), or why
+     * there is none. Only the commands that call the model fail on the latter.
+     */
+    databricks?: { host: Sourced<string>; auth: AuthSettings } | { problems: ConfigProblem[] };
   };
   /** Every file that contributed (the .env, the config file, ~/.databrickscfg), for doctor's first check. */
   files: { dotenv?: string; configFile?: string; databricksCfg?: string };
@@ -96,6 +103,8 @@ export interface ResolvedConfig {
    * here unmasked; render through maskConfig().
    */
   entries: ConfigEntry[];
+  /** Valid but probably not meant: a demo placeholder, Databricks variables nothing uses. */
+  notices: string[];
 }
 
 export interface ConfigEntry {

@@ -23,6 +23,7 @@ import { mlflowTraceSource, readBackTrace, type ReadBackTrace, type TraceSource 
 import { sendTestTrace, type SentTestTrace } from './test-traces.ts';
 import { plural } from '../util/plural.ts';
 import { traceExportStatus, type TraceExportStatus } from '../ask/trace-export-status.ts';
+import { commandLine } from '../util/invocation.ts';
 
 export type CheckId = 'config' | 'reachable' | 'server' | 'credentials' | 'experiment' | 'export-path' | 'send' | 'read-back';
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skipped';
@@ -126,7 +127,9 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
   let config: ResolvedConfig | undefined;
   await run('config', async () => {
     config = await loadConfig(input.config);
-    return describeConfig(config);
+    const outcome = describeConfig(config);
+    // Valid but most likely not meant (a demo placeholder, Databricks variables nothing uses): say so first.
+    return config.notices.length > 0 ? { ...outcome, status: 'warn', hint: [...config.notices, outcome.hint].filter(Boolean).join('; ') } : outcome;
   });
 
   const destination = config?.destination;
@@ -432,7 +435,7 @@ function describePlan(plan: ExportPlan, config: ResolvedConfig): Outcome {
       return {
         status: 'warn',
         detail: `no MLflow is configured: traces are kept in the local store ${plan.dir}`,
-        hint: 'set MLFLOW_TRACKING_URI (or run `otel-mlflow init`), then `otel-mlflow traces push` sends them to MLflow',
+        hint: `set MLFLOW_TRACKING_URI (or run \`${commandLine('init')}\`), then \`${commandLine('traces push')}\` sends them to MLflow`,
       };
   }
 }
@@ -440,8 +443,8 @@ function describePlan(plan: ExportPlan, config: ResolvedConfig): Outcome {
 /** What waits in the store from any run, so a backlog the app built up shows here too. */
 function describeBacklog(counts: StateCounts): string {
   const parts = [
-    counts.pending > 0 && `${plural(counts.pending, 'trace')} pending (\`otel-mlflow traces list --status pending\`)`,
-    counts.dead > 0 && `${plural(counts.dead, 'trace')} refused (\`otel-mlflow traces list --status dead\`)`,
+    counts.pending > 0 && `${plural(counts.pending, 'trace')} pending (\`${commandLine('traces list --status pending')}\`)`,
+    counts.dead > 0 && `${plural(counts.dead, 'trace')} refused (\`${commandLine('traces list --status dead')}\`)`,
   ].filter(Boolean);
   return parts.length > 0 ? `; the store also holds ${parts.join(' and ')}` : '';
 }

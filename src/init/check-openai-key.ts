@@ -12,7 +12,7 @@ export async function checkOpenAiKey(apiKey: string, baseUrl: string): Promise<v
   try {
     answer = await http.request({ method: 'GET', path: '/models', raw: true });
   } catch (error) {
-    throw withHint(error, 'Check the network, and OPENAI_BASE_URL if you use an OpenAI-compatible server.');
+    throw withHint(error, 'Check the network, and the base URL (--openai-base-url, or OPENAI_BASE_URL) if you use an OpenAI-compatible server.');
   }
   if (answer.status >= 200 && answer.status < 300) return;
   const reason = openAiReason(answer);
@@ -24,7 +24,7 @@ export async function checkOpenAiKey(apiKey: string, baseUrl: string): Promise<v
   }
   throw new ExpectedError(`GET ${baseUrl}/models failed: ${reason}`, {
     exitCode: ExitCode.unreachable,
-    hint: 'OPENAI_BASE_URL must be the base URL of an OpenAI-compatible API (ending in /v1)',
+    hint: 'give the base URL of an OpenAI-compatible API, usually ending in /v1 (--openai-base-url, or OPENAI_BASE_URL)',
   });
 }
 

@@ -18,6 +18,7 @@ export interface InitAnswers {
   llm?: LlmProviderName;
   llmModel?: string;
   openaiApiKey?: string;
+  openaiBaseUrl?: string;
 }
 
 export const DEFAULT_EXPERIMENT = { mlflow: 'otel-mlflow', databricks: '/Shared/otel-mlflow' } as const;

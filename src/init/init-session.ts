@@ -27,11 +27,24 @@ export const ANSWERED: Source = { kind: 'derived', from: 'your answer to init' }
 /** A person cannot be expected to get it right forever; after this many tries the last failure stands. */
 const MAX_ATTEMPTS = 10;
 
+/** The person chose, after a failed answer, to go back to an earlier question. */
+export class GoBack extends Error {
+  constructor() {
+    super('init went back to an earlier question');
+    this.name = 'GoBack';
+  }
+}
+
 /**
  * Runs `attempt` until it passes. A failure is shown and the attempt repeated, told what went wrong so
- * it can ask the right question again; without a person to ask, the first failure is final.
+ * it can ask the right question again; without a person to ask, the first failure is final. With
+ * `backTo`, the person may instead go back to that question (GoBack is thrown for its asker).
  */
-export async function untilAccepted<T>(session: InitSession, attempt: (previous: ExpectedError | undefined) => Promise<T>): Promise<T> {
+export async function untilAccepted<T>(
+  session: InitSession,
+  attempt: (previous: ExpectedError | undefined) => Promise<T>,
+  options: { backTo?: string } = {},
+): Promise<T> {
   let previous: ExpectedError | undefined;
   for (let tries = 1; ; tries++) {
     try {
@@ -39,9 +52,21 @@ export async function untilAccepted<T>(session: InitSession, attempt: (previous:
     } catch (error) {
       if (!(error instanceof ExpectedError) || error instanceof PromptCancelled || !session.prompter || tries >= MAX_ATTEMPTS) throw error;
       session.progress.retrying(error);
+      if (options.backTo !== undefined && (await askGoBack(session.prompter, options.backTo))) throw new GoBack();
       previous = error;
     }
   }
+}
+
+function askGoBack(prompter: Prompter, question: string): Promise<boolean> {
+  return prompter.select({
+    message: 'What now?',
+    choices: [
+      { value: false, name: 'Try another answer' },
+      { value: true, name: `Back to "${question}"` },
+    ],
+    default: false,
+  });
 }
 
 /** The prompter, where the flow needs an answer the flags did not give. */

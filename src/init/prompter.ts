@@ -24,7 +24,7 @@ export interface Prompter {
 /** The person left the questions (Ctrl+C): never answered by asking again. */
 export class PromptCancelled extends ExpectedError {
   constructor() {
-    super('init was cancelled; nothing was written', { exitCode: ExitCode.usage });
+    super('init was cancelled; nothing was written', { exitCode: ExitCode.interrupted });
   }
 }
 
@@ -33,7 +33,11 @@ export async function terminalPrompter(output: NodeJS.WritableStream): Promise<P
   const prompts = await import('@inquirer/prompts');
   const context = { output };
   return {
-    select: (q) => cancellable(prompts.select({ message: q.message, choices: q.choices, ...(q.default !== undefined && { default: q.default }), loop: false }, context)),
+    select: (q) => {
+      // Shown as text, not as a choice: inquirer would otherwise let the cursor rest on a choice Enter refuses.
+      const choices = q.choices.map((choice) => (choice.disabled ? new prompts.Separator(`  ${choice.name} (${choice.disabled})`) : choice));
+      return cancellable(prompts.select({ message: q.message, choices, ...(q.default !== undefined && { default: q.default }), loop: false }, context));
+    },
     input: (q) => cancellable(prompts.input({ message: q.message, ...(q.default !== undefined && { default: q.default }), ...(q.validate && { validate: q.validate }) }, context)),
     password: (q) => cancellable(prompts.password({ message: q.message, mask: '*', ...(q.validate && { validate: q.validate }) }, context)),
     confirm: (q) => cancellable(prompts.confirm({ message: q.message, default: q.default }, context)),

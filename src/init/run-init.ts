@@ -1,21 +1,21 @@
 import { stat } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { parseDotenv } from '../config/dotenv.ts';
-import type { OptionKey } from '../config/options.ts';
 import { readOptionalFile } from '../config/read-optional-file.ts';
 import type { LlmProviderName } from '../config/types.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
 import type { EnsuredExperiment } from '../mlflow/ensure-experiment.ts';
 import { writeEnvFile } from './env-file.ts';
 import { gitIgnoreStatus } from './git-ignore.ts';
-import { missingFlags, type InitAnswers } from './init-answers.ts';
-import type { InitProgress, InitSession } from './init-session.ts';
+import { missingFlags, type DestinationChoice, type InitAnswers } from './init-answers.ts';
+import { GoBack, type InitProgress, type InitSession } from './init-session.ts';
 import type { Prompter } from './prompter.ts';
-import { askDestination, setupDestination, type DestinationSummary } from './setup-destination.ts';
+import { askDestination, setupDestination, type DestinationSetup, type DestinationSummary } from './setup-destination.ts';
 import { setupExperiment } from './setup-experiment.ts';
 import { setupLlm } from './setup-llm.ts';
 import { noticeWhatHidesSetup } from './verify-setup.ts';
 import { configFileExists, writeConfigFile, type ConfigFileValues } from './write-config-file.ts';
+import { commandLine } from '../util/invocation.ts';
 
 export interface InitOptions {
   cwd: string;
@@ -67,13 +67,12 @@ export async function runInit(options: InitOptions): Promise<InitResult> {
     if (missing.length > 0) {
       throw new ExpectedError(`init cannot ask here, and these answers have no default: pass ${missing.join(', ')}`, {
         exitCode: ExitCode.usage,
-        hint: 'run `otel-mlflow init` in a terminal to be asked instead; `otel-mlflow init --help` lists every flag',
+        hint: `run \`${commandLine('init')}\` in a terminal to be asked instead; \`${commandLine('init --help')}\` lists every flag`,
       });
     }
   }
 
-  const destinationChoice = answers.destination ?? (await askDestination(session));
-  const destination = await setupDestination(session, destinationChoice, answers);
+  const { destinationChoice, destination } = await chooseDestination(session, answers);
   const experiment =
     destination.tracking &&
     (await setupExperiment(session, destination.tracking, {
@@ -81,7 +80,12 @@ export async function runInit(options: InitOptions): Promise<InitResult> {
       name: answers.experiment,
       createExperiment: answers.createExperiment,
     }));
-  const llm = await setupLlm(session, destinationChoice, { provider: answers.llm, model: answers.llmModel, openaiApiKey: answers.openaiApiKey });
+  const llm = await setupLlm(session, destinationChoice, {
+    provider: answers.llm,
+    model: answers.llmModel,
+    openaiApiKey: answers.openaiApiKey,
+    openaiBaseUrl: answers.openaiBaseUrl,
+  });
 
   const file: ConfigFileValues = { ...destination.file, ...(experiment && { experimentName: experiment.experiment.name }), ...llm.file };
   const secrets = { ...destination.secrets, ...llm.secrets };
@@ -98,7 +102,7 @@ export async function runInit(options: InitOptions): Promise<InitResult> {
     homeDir: options.homeDir,
     env: options.env,
     configFile: options.configFile,
-    fileKeys: Object.keys(file) as OptionKey[],
+    fileValues: file,
     ...(envWrite && { envFile: { path: options.envFile, names: Object.keys(secrets) } }),
   });
   notes.push(...seen.notes);
@@ -111,6 +115,23 @@ export async function runInit(options: InitOptions): Promise<InitResult> {
     ...(seen.storeDir !== undefined && { storeDir: seen.storeDir }),
     notes,
   };
+}
+
+/** Where traces go, asked again (without the flags that answered for the old choice) when the person goes back. */
+async function chooseDestination(session: InitSession, given: InitAnswers): Promise<{ destinationChoice: DestinationChoice; destination: DestinationSetup }> {
+  let answers = given;
+  let last: DestinationChoice | undefined;
+  for (;;) {
+    const destinationChoice = answers.destination ?? (await askDestination(session, last));
+    try {
+      return { destinationChoice, destination: await setupDestination(session, destinationChoice, answers) };
+    } catch (error) {
+      if (!(error instanceof GoBack)) throw error;
+      const { destination: _destination, trackingUri: _uri, profile: _profile, databricksHost: _host, databricksToken: _token, otlpEndpoint: _endpoint, ...rest } = answers;
+      answers = rest;
+      last = destinationChoice;
+    }
+  }
 }
 
 /** JSON (and YAML, which reads JSON) only: code config files are the user's to write. */

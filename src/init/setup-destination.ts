@@ -8,8 +8,12 @@ import type { DestinationChoice, InitAnswers } from './init-answers.ts';
 import { ANSWERED, ask, nonEmpty, parsedAnswer, untilAccepted, type InitSession } from './init-session.ts';
 import type { ConfigFileValues } from './write-config-file.ts';
 import type { Prompter } from './prompter.ts';
+import { commandLine } from '../util/invocation.ts';
 
 export const DEFAULT_TRACKING_URI = 'http://127.0.0.1:5000';
+export const DESTINATION_QUESTION = 'Where should traces go?';
+/** After a failed answer about the destination, the person may choose another destination. */
+const BACK_TO_DESTINATION = { backTo: DESTINATION_QUESTION };
 export const DEFAULT_OTLP_ENDPOINT = 'http://127.0.0.1:4318/v1/traces';
 
 export type DestinationSummary =
@@ -27,14 +31,15 @@ export interface DestinationSetup {
   tracking?: TrackingCheck;
 }
 
-export async function askDestination(session: InitSession): Promise<DestinationChoice> {
+export async function askDestination(session: InitSession, last?: DestinationChoice): Promise<DestinationChoice> {
   return ask(session).select<DestinationChoice>({
-    message: 'Where should traces go?',
+    message: DESTINATION_QUESTION,
+    ...(last !== undefined && { default: last }),
     choices: [
       { value: 'mlflow', name: 'A local MLflow server', description: 'mlflow server, e.g. at http://127.0.0.1:5000' },
       { value: 'databricks', name: 'Databricks', description: 'managed MLflow in a Databricks workspace' },
       { value: 'collector', name: 'An OTLP collector', description: 'an OpenTelemetry Collector that forwards them' },
-      { value: 'local', name: 'Nowhere yet: the local store', description: 'keep them on this machine; `otel-mlflow traces push` sends them later' },
+      { value: 'local', name: 'Nowhere yet: the local store', description: `keep them on this machine; \`${commandLine('traces push')}\` sends them later` },
     ],
   });
 }
@@ -69,7 +74,7 @@ async function setupMlflow(session: InitSession, given: string | undefined): Pro
     const who = auth.kind === 'none' ? '' : '; credentials accepted';
     session.progress.passed(`MLflow ${tracking.version} at ${trackingUri}${who}`);
     return { summary: { kind: 'mlflow', trackingUri, version: tracking.version }, file: { trackingUri }, secrets, tracking };
-  });
+  }, BACK_TO_DESTINATION);
 }
 
 /** MLflow's own clients: username and password, else a token, else nothing. */
@@ -107,7 +112,7 @@ const SERVER_URI = parsedAnswer(
     if (!target.ok) return target;
     return target.value.kind === 'http' && !target.value.workspace
       ? ok(target.value.uri)
-      : fail('is a Databricks workspace, not a self-hosted MLflow server: run init again and choose Databricks');
+      : fail('is a Databricks workspace, not a self-hosted MLflow server: choose Databricks as where traces go instead');
   },
   'the tracking URI',
   `give the MLflow server's base URL, e.g. ${DEFAULT_TRACKING_URI}`,
@@ -150,7 +155,7 @@ async function setupDatabricks(session: InitSession, answers: InitAnswers): Prom
     }
     const secrets: Record<string, string> = token === undefined ? {} : { DATABRICKS_TOKEN: token };
     return { summary: { kind: 'databricks', host }, file: { trackingUri: 'databricks', databricksHost: host }, secrets, tracking };
-  });
+  }, BACK_TO_DESTINATION);
 }
 
 async function askDatabricksVia(prompter: Prompter, profiles: DatabricksProfiles | undefined, last: DatabricksVia | undefined): Promise<DatabricksVia> {
@@ -193,7 +198,7 @@ async function setupCollector(session: InitSession, given: string | undefined): 
     const status = await checkCollector(url);
     session.progress.passed(`Collector at ${url} answered (HTTP ${status})`);
     return { summary: { kind: 'collector', endpoint: url }, file: { otlpEndpoint: url }, secrets: {} };
-  });
+  }, BACK_TO_DESTINATION);
 }
 
 /** A bare collector address gets the OTLP traces path, as OTEL_EXPORTER_OTLP_ENDPOINT would. */

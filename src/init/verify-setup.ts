@@ -9,7 +9,8 @@ export interface WrittenSetup {
   homeDir: string;
   env: Readonly<Record<string, string | undefined>>;
   configFile: string;
-  fileKeys: OptionKey[];
+  /** What the config file was written with. */
+  fileValues: Partial<Record<OptionKey, string>>;
   /** Written to the env file, or nothing when no env file was written. */
   envFile?: { path: string; names: string[] };
 }
@@ -43,7 +44,8 @@ export async function noticeWhatHidesSetup(setup: WrittenSetup): Promise<{ notes
   for (const entry of config.entries) {
     const key = entry.key as OptionKey;
     const wins = entry.source.kind !== 'file' && entry.source.kind !== 'default';
-    if (wins && setup.fileKeys.includes(key)) {
+    // The same value from the environment hides nothing.
+    if (wins && Object.hasOwn(setup.fileValues, key) && setup.fileValues[key] !== entry.value) {
       notes.push(`${describeSource(entry.source)} overrides ${key} in ${shown(setup.configFile)}: unset it, or the new setting has no effect`);
     }
     const written = envFile?.names.find((name) => envName(key) === name);

@@ -2,3 +2,4 @@
 export const DEFAULT_OPENAI_MODEL = 'gpt-4o-mini';
 export const DEFAULT_DATABRICKS_MODEL = 'databricks-meta-llama-3-3-70b-instruct';
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
+export const OFFLINE_MODEL = 'otel-mlflow-offline';

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { composeReply, messageText, type OfflineMessage, type OfflineReply, type OfflineRequest, type OfflineTool, type OfflineToolChoice } from './offline-reply.ts';
 
-export const OFFLINE_MODEL = 'otel-mlflow-offline';
 /** `.invalid` can never resolve (RFC 6761): were this URL ever fetched for real, it would fail, not leak. */
 export const OFFLINE_BASE_URL = 'http://offline.otel-mlflow.invalid/v1';
 /** 2025-01-01T00:00:00Z, fixed so that the same request always gets a byte-identical answer. */

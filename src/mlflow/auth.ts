@@ -47,6 +47,25 @@ export function createAuthProvider(settings: AuthSettings, options: AuthProvider
   }
 }
 
+/**
+ * Sends, and after a 401/403 sends once more with a fresh OAuth token (Databricks answers 403 for
+ * an expired token on many APIs). Only a refreshable credential can turn out differently on a
+ * second try; retrying static ones would double failed logins (and trip lockouts).
+ */
+export async function sendWithFreshTokenOnRefusal<T>(
+  auth: AuthProvider,
+  send: () => Promise<T>,
+  statusOf: (answer: T) => number,
+  discard: (answer: T) => Promise<void> | undefined = () => undefined,
+): Promise<T> {
+  const answer = await send();
+  const status = statusOf(answer);
+  if ((status !== 401 && status !== 403) || auth.kind !== 'databricks-oauth-m2m') return answer;
+  auth.invalidate();
+  await discard(answer);
+  return send();
+}
+
 function staticProvider(kind: AuthSettings['kind'], headers: Record<string, string>, description: string): AuthProvider {
   return {
     kind,

@@ -3,6 +3,7 @@ import { isMlflowServerHeader, parseErrorBody } from './error-body.ts';
 import type { RawResponse } from './http.ts';
 import { maskSentCredential, pathForDisplay } from './redaction.ts';
 import { describeNetworkFailure, hostPort, type NetworkFailure, type NetworkFailureKind } from '../util/network-failure.ts';
+import { commandLine } from '../util/invocation.ts';
 
 export interface MlflowApiErrorInit {
   method: string;
@@ -83,7 +84,7 @@ function classify(init: MlflowApiErrorInit, fromProxy: boolean): { exitCode: Exi
   if (isMissingExperiment(init)) {
     return {
       exitCode: ExitCode.experiment,
-      hint: 'Check the experiment id or name (experiment ids are numeric; names on Databricks are workspace paths such as /Users/<you>/<name>); `otel-mlflow doctor` can create it.',
+      hint: 'Check the experiment id or name (experiment ids are numeric; names on Databricks are workspace paths such as /Users/<you>/<name>); `' + commandLine('doctor') + '` can create it.',
     };
   }
   if (errorCode === 'RESOURCE_ALREADY_EXISTS' && path.includes('/experiments/')) {

@@ -1,4 +1,4 @@
-import type { AuthProvider } from './auth.ts';
+import { sendWithFreshTokenOnRefusal, type AuthProvider } from './auth.ts';
 import { parseErrorBody } from './error-body.ts';
 import { MlflowApiError } from './errors.ts';
 import { toUnreachableError, type RequestTarget } from './network-failure.ts';
@@ -103,13 +103,8 @@ export function createMlflowHttp(options: MlflowHttpOptions): MlflowHttp {
       shownPath: pathForDisplay(req.path),
       timeoutMs: req.timeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     };
-    let answer = await send(req, target);
-    // Only a refreshable credential can turn out differently on a second try; retrying static
-    // ones would double failed logins (and trip lockouts).
-    if (isAuthFailure(answer.raw.status) && req.auth !== false && auth.kind === 'databricks-oauth-m2m') {
-      auth.invalidate();
-      answer = await send(req, target);
-    }
+    const answer =
+      req.auth === false ? await send(req, target) : await sendWithFreshTokenOnRefusal(auth, () => send(req, target), (a) => a.raw.status);
     const { raw } = answer;
     if (req.raw) return raw;
     const credentials = req.auth === false ? 'none' : auth.describe();
@@ -131,10 +126,6 @@ function buildUrl(baseUrl: string, path: string, query: MlflowRequest['query']):
     for (const item of Array.isArray(value) ? value : [value]) url.searchParams.append(key, item);
   }
   return url;
-}
-
-function isAuthFailure(status: number): boolean {
-  return status === 401 || status === 403;
 }
 
 /** A 2xx that is not JSON: a login page, an SPA's index.html, something that is not MLflow. */

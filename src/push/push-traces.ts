@@ -13,6 +13,7 @@ import type { DeliveryState } from '../pipeline/store/stored-trace.ts';
 import type { TraceStore } from '../pipeline/store/trace-store.ts';
 import { mlflowTraceId } from '../tracing/trace-id.ts';
 import { chooseExportPlan } from '../tracing/export-plan.ts';
+import { commandLine } from '../util/invocation.ts';
 
 /** A push waits this long for the destination at most; what is left stays pending for the next one. */
 export const PUSH_DEADLINE_MS = 10 * 60_000;
@@ -70,7 +71,7 @@ export function selectForPush(store: TraceStore, selection: PushSelection, desti
       if (!trace) {
         throw new ExpectedError(`no stored trace matches '${id}' in ${store.path}`, {
           exitCode: ExitCode.usage,
-          hint: 'run `otel-mlflow traces list` to see the stored trace ids',
+          hint: `run \`${commandLine('traces list')}\` to see the stored trace ids`,
         });
       }
       return trace.traceId.slice(3);

@@ -16,6 +16,7 @@ import type { PipelineEvent, PipelineReport } from '../pipeline/trace-pipeline.t
 import { startTracing, type Tracing } from '../tracing/bootstrap.ts';
 import { chooseExportPlan, type ExportPlan } from '../tracing/export-plan.ts';
 import { VERSION } from '../version.ts';
+import { commandLine } from '../util/invocation.ts';
 
 export interface TracingTarget {
   /** e.g. 'MLflow at http://127.0.0.1:5000 (OTLP)'. */
@@ -55,13 +56,13 @@ export interface AppRuntimeOptions {
 
 export async function startAppRuntime(options: AppRuntimeOptions): Promise<AppRuntime> {
   const config = await loadConfig({ ...options.config, purpose: 'app' });
-  const notices: string[] = [];
+  const notices: string[] = [...config.notices];
   let resolved: Awaited<ReturnType<typeof resolveTracingTarget>>;
   try {
     resolved = await resolveTracingTarget(config, notices);
   } catch (error) {
     if (!(options.answerWhenUnreachable && error instanceof UnreachableError)) throw error;
-    notices.push(`${error.message}: traces wait in ${config.storeDir.value} and are sent by the next run that reaches it, or by \`otel-mlflow traces push\``);
+    notices.push(`${error.message}: traces wait in ${config.storeDir.value} and are sent by the next run that reaches it, or by \`${commandLine('traces push')}\``);
     resolved = { plan: undefined, experiment: undefined };
   }
   const { plan, experiment } = resolved;
@@ -153,6 +154,6 @@ function describeTarget(config: ResolvedConfig, route: string): string {
     case 'otlp':
       return `OTLP collector at ${destination.endpoint.value}`;
     case 'none':
-      return `the local store ${config.storeDir.value} (no MLflow configured: see them with \`otel-mlflow traces list\`, send them with \`otel-mlflow traces push\`)`;
+      return `the local store ${config.storeDir.value} (no MLflow configured: see them with \`${commandLine('traces list')}\`, send them with \`${commandLine('traces push')}\`)`;
   }
 }

@@ -6,6 +6,7 @@ import { TraceStore } from '../pipeline/store/trace-store.ts';
 import { connectToTracking } from '../mlflow/connect.ts';
 import type { HealthInfo } from '../server/api-schemas.ts';
 import type { ReadBackFrom } from './verify-traces.ts';
+import { commandLine } from '../util/invocation.ts';
 
 /**
  * Where `--verify` reads the server's traces back from, decided by where its health JSON says they
@@ -30,6 +31,6 @@ export function readBackSource(health: HealthInfo, config: ResolvedConfig): Read
   }
   throw new ExpectedError(`--verify cannot read traces back from ${destination}`, {
     exitCode: ExitCode.usage,
-    hint: '--verify reads traces from an MLflow experiment or the local store; `otel-mlflow doctor` checks other destinations',
+    hint: `--verify reads traces from an MLflow experiment or the local store; \`${commandLine('doctor')}\` checks other destinations`,
   });
 }

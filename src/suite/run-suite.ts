@@ -14,8 +14,9 @@ import { openResultsFile } from './results-file.ts';
 import type { SpawnedServer } from './spawned-server.ts';
 import { suiteTotals, type SuiteTotals } from './suite-totals.ts';
 import { verifyTraces, type VerifyReport } from './verify-traces.ts';
+import { commandLine } from '../util/invocation.ts';
 
-const SERVER_DOWN_HINT = 'start it with `otel-mlflow serve` in another terminal (or pass its address with --url), or run with --spawn';
+const serverDownHint = () => `start it with \`${commandLine('serve')}\` in another terminal (or pass its address with --url), or run with --spawn`;
 
 export interface SuiteOptions {
   config: Omit<LoadConfigOptions, 'purpose'>;
@@ -68,7 +69,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
   try {
     const server = spawned ? new URL(spawned.url) : options.server;
     const url = server.href.replace(/\/+$/, '');
-    const health = await fetchServerHealth(server, SERVER_DOWN_HINT);
+    const health = await fetchServerHealth(server, serverDownHint());
     const config = spawned?.runtime.config ?? (await loadConfig({ ...options.config, purpose: 'app' }));
     const lookup = options.verify ? readBackSource(health, config) : undefined;
     // A spawned server links its own traces (startAppRuntime); a running one is linked from here.

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { startFakeDatabricks, type FakeDatabricks } from '../fakes/fake-databricks.ts';
 import { startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
+import { startFakeOpenAI } from '../fakes/fake-openai.ts';
 import { availableDrivers, startTerminal, type Terminal } from '../init/terminal-driver.ts';
 import { runCli } from './run-cli.ts';
 
@@ -72,6 +73,7 @@ describe('otel-mlflow init in a script', () => {
     assert.deepEqual(summary.envFile, { path: join(cwd, '.env'), keys: ['DATABRICKS_TOKEN'], created: true });
     assert.equal(summary.next, 'otel-mlflow doctor');
     assert.doesNotMatch(init.stdout + init.stderr, new RegExp(PAT));
+    assert.match(init.stderr, /^warning: --databricks-token on the command line can be read by other users \(ps\) .*pass `--databricks-token -` and give it on standard input, or set DATABRICKS_TOKEN$/m);
     assert.deepEqual(summary.notes, [], 'outside a git work tree there is nothing to warn about');
     const configText = await readFile(join(cwd, '.otel-mlflowrc.json'), 'utf8');
     assert.doesNotMatch(configText, new RegExp(PAT));
@@ -82,6 +84,61 @@ describe('otel-mlflow init in a script', () => {
     const doctor = await runCli(['doctor', '--json'], { cwd });
     assert.equal(doctor.code, 0, doctor.stderr + doctor.stdout);
     assert.equal(JSON.parse(doctor.stdout).destination, 'databricks');
+  });
+
+  it('reads --databricks-token - from standard input, and writes the secrets to a new file named by --secrets-file', async () => {
+    const cwd = await freshDir();
+    const init = await runCli(
+      ['init', '--yes', '--databricks-host', workspace.url, '--databricks-token', '-', '--experiment', '/Shared/init-secrets', '--create-experiment', '--llm', 'offline', '--secrets-file', 'secrets.env'],
+      { cwd, input: `${PAT}\n` },
+    );
+    assert.equal(init.code, 0, init.stderr + init.stdout);
+    assert.doesNotMatch(init.stderr, /warning/);
+    assert.match(init.stdout, /Wrote secrets\.env \(readable only by you\): DATABRICKS_TOKEN/);
+    assert.equal(await readFile(join(cwd, 'secrets.env'), 'utf8'), `DATABRICKS_TOKEN=${PAT}\n`);
+  });
+
+  it('saves the OpenAI base URL it tested the key against, so ask sends the key to that server and no other', async () => {
+    const openai = await startFakeOpenAI();
+    after(() => openai.close());
+    const cwd = await freshDir();
+    const key = 'sk-local-compatible-0123456789';
+    const init = await runCli(['init', '--yes', '--llm', 'openai', '--openai-api-key', key], { cwd, env: { OPENAI_BASE_URL: `${openai.url}/v1/` } });
+    assert.equal(init.code, 0, init.stderr + init.stdout);
+    assert.match(init.stdout, new RegExp(`OpenAI API key accepted by ${openai.url}/v1`));
+    assert.deepEqual(JSON.parse(await readFile(join(cwd, '.otel-mlflowrc.json'), 'utf8')), { openaiBaseUrl: `${openai.url}/v1`, llmProvider: 'openai' });
+
+    const ask = await runCli(['ask', 'What is a span?'], { cwd });
+    assert.equal(ask.code, 0, ask.stderr + ask.stdout);
+    const chat = openai.requests.at(-1)!;
+    assert.equal(chat.headers.authorization, `Bearer ${key}`);
+  });
+
+  it('takes the OpenAI base URL from --openai-base-url', async () => {
+    const openai = await startFakeOpenAI();
+    after(() => openai.close());
+    const cwd = await freshDir();
+    const init = await runCli(['init', '--yes', '--llm', 'openai', '--openai-api-key', 'sk-x-0123456789', '--openai-base-url', `${openai.url}/v1`], { cwd });
+    assert.equal(init.code, 0, init.stderr + init.stdout);
+    assert.equal(JSON.parse(await readFile(join(cwd, '.otel-mlflowrc.json'), 'utf8')).openaiBaseUrl, `${openai.url}/v1`);
+  });
+
+  it('refuses a tracking URI without a scheme with the exact URL to pass instead', async () => {
+    const init = await runCli(
+      ['init', '--yes', '--destination', 'mlflow', '--tracking-uri', 'localhost:5000', '--experiment', 'x', '--llm', 'offline'],
+      { cwd: await freshDir() },
+    );
+    assert.equal(init.code, 2, init.stderr + init.stdout);
+    assert.match(init.stderr, /error: the tracking URI has no scheme.*use http:\/\/localhost:5000$/m);
+  });
+
+  it('names a missing experiment without saying where the name came from twice', async () => {
+    const init = await runCli(
+      ['init', '--yes', '--destination', 'mlflow', '--tracking-uri', mlflow.url, '--experiment', 'not-there', '--llm', 'offline'],
+      { cwd: await freshDir() },
+    );
+    assert.equal(init.code, 6, init.stderr + init.stdout);
+    assert.match(init.stderr, /^error: experiment 'not-there' \(from your answer to init\) does not exist$/m);
   });
 
   it('refuses a wrong token with the reason, and writes nothing', async () => {
@@ -179,7 +236,12 @@ describe('otel-mlflow init at a terminal, answered by a person', { skip: drivers
       await terminal.press('Enter');
       await terminal.waitFor(`Created experiment '${experiment}'`);
 
-      await terminal.waitFor(/Which LLM should answer\?[\s\S]*❯ Offline/);
+      await terminal.waitFor(/Which LLM should answer\?[\s\S]*A Databricks serving endpoint \(needs DATABRICKS_HOST and a token, or traces to Databricks\)[\s\S]*❯ Offline/);
+      // The cursor passes over the choice it cannot take.
+      await terminal.press('Up');
+      await terminal.waitFor(/❯ OpenAI/);
+      await terminal.press('Down');
+      await terminal.waitFor(/❯ Offline/);
       await terminal.press('Enter');
       const end = await terminal.waitFor('[exited with status');
       assert.match(end, /Wrote \.otel-mlflowrc\.json: trackingUri, experimentName, llmProvider/);
@@ -190,6 +252,23 @@ describe('otel-mlflow init at a terminal, answered by a person', { skip: drivers
       const doctor = await runCli(['doctor'], { cwd });
       assert.equal(doctor.code, 0, doctor.stderr + doctor.stdout);
       assert.match(doctor.stdout, new RegExp(`Experiment: '${experiment}'`));
+    });
+
+    it(`exits 130 on Ctrl-C, as every other command does, and writes nothing (${driver})`, async () => {
+      const root = await mkdtemp(join(tmpdir(), 'otel-mlflow-init-tty-'));
+      cleanups.push(() => rm(root, { recursive: true, force: true }));
+      const terminal: Terminal = await startTerminal(driver, {
+        argv: [process.execPath, BIN, 'init'],
+        cwd: root,
+        env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, HOME: root, TERM: 'xterm-256color' },
+      });
+      cleanups.push(() => terminal.close());
+      await terminal.waitFor('Where should traces go?');
+      await terminal.press('CtrlC');
+      const end = await terminal.waitFor('[exited with status');
+      assert.match(end, /init was cancelled; nothing was written/);
+      assert.match(end, /\[exited with status 130\]/);
+      assert.equal(await exists(join(root, '.otel-mlflowrc.json')), false);
     });
   }
 });

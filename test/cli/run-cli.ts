@@ -19,6 +19,8 @@ export interface CliOptions {
   cwd?: string;
   /** Contents of a .env to put in the working directory. */
   dotenv?: string;
+  /** What the command reads on standard input (else none: stdin is closed). */
+  input?: string;
 }
 
 /**
@@ -34,13 +36,14 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
       const child = spawn(process.execPath, [BIN, ...args], {
         cwd,
         env: { PATH: process.env.PATH ?? '', HOME: home, ...options.env },
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
         timeout: CLI_TIMEOUT_MS,
       });
+      child.stdin?.end(options.input);
       let stdout = '';
       let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       child.on('error', reject);
       child.on('close', (code) => resolve({ code, stdout, stderr }));
     });

@@ -7,6 +7,7 @@ import { startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
 import { startFakeOpenAI } from '../fakes/fake-openai.ts';
 import type { StoredSpan, StoredTrace } from '../fakes/trace-store.ts';
 import { startServe } from './serve-process.ts';
+import { runCli } from './run-cli.ts';
 
 const EXPERIMENT = 'serve-e2e';
 
@@ -359,5 +360,11 @@ describe('otel-mlflow serve', () => {
   it('names an unreachable tracking server at start-up and exits 4', async () => {
     const serve = startServe([], { MLFLOW_TRACKING_URI: 'http://127.0.0.1:9' });
     await assert.rejects(serve, /exited with 4 before listening[\s\S]*(refused|reach)/i);
+  });
+
+  it('names PORT, not --port, when the PORT variable is not a port', async () => {
+    const result = await runCli(['serve'], { env: { PORT: 'abc' } });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /^error: PORT must be a whole number from 0 to 65535 \(got 'abc'\)$/m);
   });
 });

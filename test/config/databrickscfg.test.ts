@@ -56,7 +56,7 @@ describe('~/.databrickscfg profiles', () => {
     const { DATABRICKS_CONFIG_PROFILE: _profile, ...uriOnly } = env;
     assert.deepEqual(profileOf(await project.load({ env: uriOnly })), {
       host: 'https://uri.cloud.databricks.com',
-      profile: 'uri-profile (derived from env MLFLOW_TRACKING_URI)',
+      profile: 'uri-profile (env MLFLOW_TRACKING_URI)',
     });
     assert.deepEqual(profileOf(await project.load({ env: { ...EXPERIMENT, MLFLOW_TRACKING_URI: 'databricks' } })), {
       host: 'https://default.cloud.databricks.com',

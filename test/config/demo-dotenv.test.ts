@@ -39,6 +39,16 @@ describe('the old Python demo\'s .env', () => {
     assert.deepEqual(config.files, { dotenv: dotenvPath });
   });
 
+  it('says which of its values are the README\'s placeholders, without quoting the secret ones', async () => {
+    const config = await project.load();
+    const placeholders = config.notices.filter((n) => /the example \.env's placeholder, not a real value/.test(n));
+    assert.deepEqual(
+      placeholders.map((n) => /\) (\w+) is the example/.exec(n)?.[1]),
+      ['MLFLOW_TRACKING_URI', 'DATABRICKS_HOST', 'DATABRICKS_TOKEN', 'OPENAI_API_KEY', 'MLFLOW_EXPERIMENT_NAME_BASIC'],
+    );
+    assert.ok(!config.notices.join('\n').includes('dapi1234567890abcdef'));
+  });
+
   it('resolves MLFLOW_TRACKING_URI=${DATABRICKS_HOST} from the line above it', async () => {
     const config = await project.load();
     const entry = config.entries.find((e) => e.key === 'trackingUri');

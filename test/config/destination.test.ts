@@ -115,6 +115,10 @@ describe('destination', () => {
     ['sqlite:///mlflow.db', /database URI.*mlflow server --backend-store-uri/],
     ['ftp://example.com', /scheme otel-mlflow cannot use \(ftp:\)/],
     ['databricks://', /names no profile/],
+    ['127.0.0.1:5000', /^MLFLOW_TRACKING_URI has no scheme.*; for the server at that address use http:\/\/127\.0\.0\.1:5000$/],
+    ['localhost:5000/', /use http:\/\/localhost:5000$/],
+    ['mlflow:5000/prefix', /use http:\/\/mlflow:5000\/prefix$/],
+    ['dbc-1.cloud.databricks.com', /use https:\/\/dbc-1\.cloud\.databricks\.com$/],
   ] as const) {
     it(`refuses the tracking URI ${uri} with a hint`, async () => {
       const error = await project.loadError({ env: { MLFLOW_TRACKING_URI: uri } });

@@ -30,7 +30,7 @@ describe('describeSource', () => {
       '~/.databrickscfg [DEFAULT] host',
     );
     assert.equal(describeSource({ kind: 'default' }), 'default');
-    assert.equal(describeSource({ kind: 'derived', from: 'env MLFLOW_TRACKING_URI' }), 'derived from env MLFLOW_TRACKING_URI');
+    assert.equal(describeSource({ kind: 'derived', from: 'env MLFLOW_TRACKING_URI' }), 'env MLFLOW_TRACKING_URI');
   });
 });
 
@@ -58,12 +58,13 @@ describe('secrets never leak', () => {
     await project.write('.env', Object.entries(SECRETS).map(([k, v]) => `${k}=${v}`).join('\n'));
     const config = await project.load({ env: { MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000', MLFLOW_TRACKING_USERNAME: 'alice' } });
     assert.equal(config.auth.kind, 'basic');
-    const json = JSON.stringify(configToJson(config));
-    const lines = configToLines(config).join('\n');
+    const views = { doctor: config, app: config };
+    const json = JSON.stringify(configToJson(views));
+    const lines = configToLines(views).join('\n');
     assertNoSecrets(json, Object.values(SECRETS));
     assertNoSecrets(lines, Object.values(SECRETS));
     assert.ok(lines.includes('****CRET'), 'the tail of a long secret is shown to tell secrets apart');
-    const entries = (configToJson(config) as { entries: { key: string; secret: boolean }[] }).entries;
+    const entries = (configToJson(views) as { entries: { key: string; secret: boolean }[] }).entries;
     assert.deepEqual(
       entries.filter((e) => e.secret).map((e) => e.key),
       ['databricksToken', 'databricksClientSecret', 'mlflowPassword', 'mlflowToken', 'openaiApiKey'],
@@ -76,8 +77,9 @@ describe('secrets never leak', () => {
     const config = await project.load({
       env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_EXPORTER_OTLP_HEADERS: `x-api-key=${HEADER_SECRET}` },
     });
-    assertNoSecrets(JSON.stringify(configToJson(config)), [HEADER_SECRET]);
-    assertNoSecrets(configToLines(config).join('\n'), [HEADER_SECRET]);
+    const views = { doctor: config, app: config };
+    assertNoSecrets(JSON.stringify(configToJson(views)), [HEADER_SECRET]);
+    assertNoSecrets(configToLines(views).join('\n'), [HEADER_SECRET]);
   });
 
   it('stay out of error messages, even for the values that are wrong', async () => {

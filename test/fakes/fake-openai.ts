@@ -69,6 +69,11 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   let answered = 0;
   const server = await listen(async (req, res) => {
     const text = await readBody(req);
+    // What init asks to test a key: any key the fake is given is a good one.
+    if (req.method === 'GET' && req.url === '/v1/models') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"object":"list","data":[{"id":"gpt-4o-mini","object":"model"}]}');
+      return;
+    }
     if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
       return sendError(res, 404, { message: `Invalid URL (${req.method} ${req.url})`, type: 'invalid_request_error', code: null });
     }

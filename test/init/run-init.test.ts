@@ -74,9 +74,11 @@ describe('init, answered by a person', () => {
       [
         { asks: /Where should traces go/, answer: 'mlflow' },
         { asks: /MLflow tracking URI/, answer: await closedPortUrl() },
+        { asks: /What now/, answer: false },
         { asks: /MLflow tracking URI/, answer: mlflow.url },
         { asks: /Which experiment/, answer: 'team-exp' },
         { asks: /Which LLM/, answer: 'openai' },
+        { asks: /Base URL of the OpenAI API/, answer: '' },
         { asks: /OpenAI API key/, answer: 'sk-wrong-key-999' },
         { asks: /OpenAI API key/, answer: GOOD_KEY },
         { asks: /OpenAI model/, answer: '' },
@@ -92,13 +94,31 @@ describe('init, answered by a person', () => {
     const experiments = prompter!.asked.find((q) => /Which experiment/.test(q.message))!.choices!.map((c) => c.name);
     assert.deepEqual(experiments, ['Create a new experiment', 'team-exp', 'Default']);
 
-    assert.deepEqual(await readJson(init.configFile), { trackingUri: mlflow.url, experimentName: 'team-exp', llmProvider: 'openai', llmModel: 'gpt-4o-mini' });
+    assert.deepEqual(await readJson(init.configFile), { trackingUri: mlflow.url, experimentName: 'team-exp', openaiBaseUrl: `${models.url}/v1`, llmProvider: 'openai', llmModel: 'gpt-4o-mini' });
     assert.equal(await readFile(init.envFile, 'utf8'), `OPENAI_API_KEY=${GOOD_KEY}\n`);
     assert.equal((await stat(init.envFile)).mode & 0o777, 0o600);
     assert.deepEqual(result.experiment, { id: mlflow.store.experimentByName('team-exp')!.experimentId, name: 'team-exp', action: 'found' });
     assert.deepEqual(result.notes, []);
     const config = await project.load({ env: {} });
     assert.equal(config.openai.apiKey?.value, GOOD_KEY, 'the loader finds the key in .env');
+  });
+
+  it('goes back to "Where should traces go?" after a failed answer when the person asks to, and sets up the new choice', async () => {
+    const project = createTempProject();
+    after(() => project.remove());
+    const { init, prompter } = options(project, [
+      { asks: /Where should traces go/, answer: 'mlflow' },
+      { asks: /MLflow tracking URI/, answer: await closedPortUrl() },
+      { asks: /What now/, answer: { named: 'Back to "Where should traces go?"' } },
+      { asks: /Where should traces go/, answer: 'local' },
+      { asks: /Which LLM/, answer: 'offline' },
+    ]);
+    const result = await runInit(init);
+    prompter!.assertDone();
+    const back = prompter!.asked.filter((q) => /Where should traces go/.test(q.message));
+    assert.equal(back[1]!.default, 'mlflow', 'the cursor starts on the choice that failed');
+    assert.deepEqual(result.destination, { kind: 'local' });
+    assert.deepEqual(await readJson(init.configFile), { llmProvider: 'offline' });
   });
 
   it('asks for credentials when the server wants them, and keeps them in .env only', async () => {
@@ -111,6 +131,7 @@ describe('init, answered by a person', () => {
     const { init, prompter } = options(project, [
       { asks: /Where should traces go/, answer: 'mlflow' },
       { asks: /MLflow tracking URI/, answer: guarded.url },
+      { asks: /What now/, answer: false },
       { asks: /wants credentials/, answer: 'basic' },
       { asks: /Username/, answer: 'alice' },
       { asks: /Password/, answer: 'p@ss word#1' },
@@ -204,6 +225,7 @@ describe('init with Databricks', () => {
       project,
       [
         { asks: /Personal access token/, answer: 'dapi-wrong' },
+        { asks: /What now/, answer: false },
         { asks: /Personal access token/, answer: PAT },
       ],
       { answers: { createExperiment: true, destination: 'databricks', databricksHost: workspace.url, experiment: '/Shared/from-init', llm: 'offline' } },
@@ -254,6 +276,21 @@ describe('init without a person to ask', () => {
     assert.deepEqual(result.destination, { kind: 'collector', endpoint: `${collector.url}/v1/traces` });
     assert.match(progress.lines.join('\n'), /answered \(HTTP 415\)/);
     assert.deepEqual(await readJson(init.configFile), { otlpEndpoint: `${collector.url}/v1/traces`, llmProvider: 'offline' });
+  });
+
+  it('sets up the databricks LLM from DATABRICKS_HOST and DATABRICKS_TOKEN while traces stay local', async () => {
+    const project = createTempProject();
+    after(() => project.remove());
+    const env = { DATABRICKS_HOST: 'https://dbc-1.cloud.databricks.com', DATABRICKS_TOKEN: 'dapi-serving-0123' };
+    const { init } = options(project, undefined, { env, answers: { createExperiment: false, destination: 'local', llm: 'databricks' } });
+    const result = await runInit(init);
+    assert.equal(result.llm.provider, 'databricks');
+    assert.deepEqual(await readJson(init.configFile), { llmProvider: 'databricks' });
+    const config = await project.load({ env, purpose: 'app' });
+    assert.equal(config.destination.kind, 'none');
+    const serving = config.llm.databricks;
+    assert.ok(serving && 'host' in serving);
+    assert.equal(serving.host.value, 'https://dbc-1.cloud.databricks.com');
   });
 
   it('says when the environment would override what it wrote', async () => {

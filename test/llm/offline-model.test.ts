@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import OpenAI, { BadRequestError, NotFoundError } from 'openai';
 import type { ChatCompletionChunk, ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
-import { OFFLINE_BASE_URL, OFFLINE_MODEL, offlineFetch } from '../../src/llm/offline-model.ts';
+import { OFFLINE_MODEL } from '../../src/llm/llm-defaults.ts';
+import { OFFLINE_BASE_URL, offlineFetch } from '../../src/llm/offline-model.ts';
 import { searchCorpus } from '../../src/llm/retrieve.ts';
 
 const client = new OpenAI({ apiKey: 'offline', baseURL: OFFLINE_BASE_URL, fetch: offlineFetch, maxRetries: 0 });

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import type { ResolvedConfig } from '../../src/config/types.ts';
-import { ExitCode, ExpectedError } from '../../src/errors.ts';
-import { chooseProvider, createLlmClient, type CreateLlmClientOptions } from '../../src/llm/providers.ts';
+import { ConfigError, ExitCode, ExpectedError } from '../../src/errors.ts';
+import { chooseProvider } from '../../src/llm/choose-provider.ts';
+import { createLlmClient, type CreateLlmClientOptions } from '../../src/llm/providers.ts';
 import type { LlmClient } from '../../src/llm/types.ts';
 import { useTempProject } from '../config/temp-project.ts';
 import { answer, startAnswerServer, type AnswerServer } from '../mlflow/answer-server.ts';
@@ -157,17 +158,25 @@ describe('databricks provider', () => {
     assert.equal(chatRequests().at(-1)?.headers.authorization, `Bearer oauth-token-${tokensIssued}`);
   });
 
-  it('fails with a config error naming DATABRICKS_HOST and the credentials when tracing goes elsewhere', async () => {
+  it('answers from DATABRICKS_HOST and DATABRICKS_TOKEN alone: where traces go does not decide which model answers', async () => {
+    const config = await load({ DATABRICKS_HOST: server.url, DATABRICKS_TOKEN: 'dapi-serving-only-pat' }, { provider: 'databricks' });
+    assert.equal(config.destination.kind, 'none');
+    const completion = await chat(create(config));
+    assert.equal(completion.choices[0]?.message.content, 'Hello from the fake server.');
+    assert.equal(chatRequests().at(-1)?.headers.authorization, 'Bearer dapi-serving-only-pat');
+  });
+
+  it('names the workspace and credential it needs when traces go to a self-hosted MLflow, not MLFLOW_TRACKING_URI', async () => {
     const config = await load({ MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000' }, { provider: 'databricks' });
     assert.throws(
       () => create(config),
       (error: unknown) =>
-        error instanceof ExpectedError &&
+        error instanceof ConfigError &&
         error.exitCode === ExitCode.config &&
-        /workspace host and a credential/.test(error.message) &&
-        /DATABRICKS_HOST/.test(error.hint ?? '') &&
-        /DATABRICKS_TOKEN/.test(error.hint ?? '') &&
-        /DATABRICKS_CLIENT_ID/.test(error.hint ?? ''),
+        /the databricks LLM provider \(from flag --provider\) needs the workspace that serves the model: set DATABRICKS_HOST=/.test(error.message) &&
+        /no Databricks credentials: set DATABRICKS_TOKEN/.test(error.message) &&
+        !/MLFLOW_TRACKING_URI=databricks/.test(error.message),
     );
+    assert.match(config.notices.join('\n'), /the LLM cannot answer: the databricks LLM provider/, 'config and doctor show it too');
   });
 });

@@ -54,6 +54,7 @@ function configFor(uri: string, overrides: Partial<Pick<ResolvedConfig, 'exportP
     tracing: { disabled: { value: false, source }, sampler: { value: 'parentbased_always_on', source } },
     files: {},
     entries: [],
+    notices: [],
     ...overrides,
   };
 }

@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { runCli } from './run-cli.ts';
+
+describe('a configuration that resolves to something not meant', () => {
+  it('doctor warns at its first check that DATABRICKS_HOST and DATABRICKS_TOKEN alone leave traces in the local store', async () => {
+    const store = await mkdtemp(join(tmpdir(), 'otel-mlflow-doctor-store-'));
+    try {
+      const result = await runCli(['doctor', '--json'], {
+        env: { DATABRICKS_HOST: 'https://dbc-1.cloud.databricks.com', DATABRICKS_TOKEN: 'dapi0123456789abcdef0123', OTEL_MLFLOW_STORE_DIR: store },
+      });
+      const config = JSON.parse(result.stdout).checks.find((c: { id: string }) => c.id === 'config');
+      assert.equal(config.status, 'warn');
+      assert.match(config.hint, /DATABRICKS_HOST \(from env DATABRICKS_HOST\) is set but MLFLOW_TRACKING_URI is not, so traces stay in the local store; set MLFLOW_TRACKING_URI=databricks/);
+    } finally {
+      await rm(store, { recursive: true, force: true });
+    }
+  });
+
+  it('ask says at start-up that the demo .env\'s placeholders are placeholders', async () => {
+    const store = await mkdtemp(join(tmpdir(), 'otel-mlflow-ask-store-'));
+    try {
+      const result = await runCli(['ask', '--provider', 'offline', 'What is a span?'], {
+        env: { OTEL_MLFLOW_STORE_DIR: store },
+        dotenv: 'OPENAI_API_KEY=sk-proj-...\n',
+      });
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stderr, /^note: \.env \(.*\) OPENAI_API_KEY is the example \.env's placeholder, not a real value: replace it with your own$/m);
+    } finally {
+      await rm(store, { recursive: true, force: true });
+    }
+  });
+});
