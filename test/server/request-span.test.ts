@@ -98,13 +98,14 @@ describe('request spans', () => {
     assert.equal(response.headers.get('x-trace-id'), `tr-${root.spanContext().traceId}`);
   });
 
-  it('a refused body leaves the status unset, as HTTP conventions say for 4xx on the server', async () => {
+  it('a refused body leaves the status unset, as HTTP conventions say for 4xx on the server, and tags the trace refused', async () => {
     const { app, tracing } = testApp();
     const response = await postJson(app, '/chat', { query: '' });
     assert.equal(response.status, 422);
     const root = tracing.spans().find((span) => span.name === 'POST /chat')!;
     assert.equal(root.attributes['http.response.status_code'], 422);
     assert.equal(root.status.code, SpanStatusCode.UNSET);
+    assert.equal(root.attributes['mlflow.traceTag.refused'], 'HTTP 422', 'MLflow turns it into the trace tag `refused`');
     assert.equal(response.headers.get('x-trace-id'), `tr-${root.spanContext().traceId}`);
   });
 

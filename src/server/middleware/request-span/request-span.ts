@@ -15,7 +15,7 @@ import {
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { setSpanType } from '../../../tracing/encode-attributes.ts';
-import type { SpanType } from '../../../tracing/mlflow-attributes.ts';
+import { MlflowAttr, type SpanType } from '../../../tracing/mlflow-attributes.ts';
 import { mlflowTraceId } from '../../../tracing/trace-id.ts';
 import { markSpanFailed } from '../../../tracing/with-span.ts';
 
@@ -38,6 +38,9 @@ export interface RequestSpanOptions {
 }
 
 type RequestSpanEnv = { Bindings: Partial<HttpBindings>; Variables: RequestSpanVariables };
+
+/** Becomes the trace tag `refused` in MLflow (search `tag.refused`), and in `traces show`. */
+export const REFUSED_TAG = `${MlflowAttr.traceTagPrefix}refused`;
 
 const headerGetter: TextMapGetter<Headers> = {
   keys: (headers) => [...headers.keys()],
@@ -100,6 +103,8 @@ function requestAttributes(c: Context<RequestSpanEnv>, route: string): Attribute
 function endRequestSpan(span: Span, status: number, error: unknown, delivered: boolean): void {
   span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
   if (status < 400 && error === undefined && delivered) span.setStatus({ code: SpanStatusCode.OK });
+  // A refused request (bad JSON, a missing field) still makes a trace: tagged, so MLflow can filter it out.
+  if (status >= 400 && status < 500) span.setAttribute(REFUSED_TAG, `HTTP ${status}`);
   if (status >= 500) {
     span.setAttribute(ATTR_ERROR_TYPE, error instanceof Error ? error.name : String(status));
     if (error === undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${status}` });
