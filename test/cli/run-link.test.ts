@@ -123,7 +123,7 @@ describe('otel-mlflow suite and a run', () => {
       try {
         const result = await runCli(['suite', '--url', serve.url], { env: { MLFLOW_TRACKING_URI: server.url, MLFLOW_RUN_ID: foreign } });
         assert.equal(result.code, 3, result.stdout + result.stderr);
-        assert.match(result.stderr, /is in experiment 'elsewhere' .* but the traces go to experiment id \d+ \(from derived from the server at /);
+        assert.match(result.stderr, /is in experiment 'elsewhere' .* but the traces go to experiment id \d+ \(from the server at /);
         assert.equal(server.store.traces().length, 0, 'no question was asked');
       } finally {
         await serve.stop();
