@@ -1,4 +1,5 @@
 import { SpanStatusCode, type Context } from '@opentelemetry/api';
+import { hrTime } from '@opentelemetry/core';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { isLocalRoot } from '../../tracing/trace-summary.ts';
 import type { LocalSpan } from '../store/stored-trace.ts';
@@ -85,7 +86,8 @@ export class TraceAssembler implements SpanProcessor {
     for (const span of running) {
       span.setAttribute(INTERRUPTED_ATTRIBUTE, true);
       span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
-      span.end();
+      // The clock the spans started on (see hi-res-tracer): the SDK's own would end some before they began.
+      span.end(hrTime());
     }
   }
 
