@@ -1,0 +1,96 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+/** The CLI as users run it: the built dist/ behind bin/. */
+export const BIN = fileURLToPath(new URL('../bin/otel-mlflow.js', import.meta.url));
+
+const running = new Set<ChildProcess>();
+
+// A bench that fails half-way must not leave servers behind: whatever is still running dies with it.
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => process.exit(130));
+}
+
+export interface StartedChild {
+  child: ChildProcess;
+  /** The first stdout line that matched `ready`, with its groups. */
+  ready: RegExpExecArray;
+  /** Everything the child wrote to stderr so far, for error messages. */
+  stderr(): string;
+  /** SIGTERM, then SIGKILL if it is still there after `graceMs`; resolves once it has exited. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Starts `node args…` and waits until a stdout line matches `ready`. Its output keeps being read
+ * afterwards, so a chatty child never blocks on a full pipe.
+ */
+export async function startNode(
+  args: string[],
+  options: { env: NodeJS.ProcessEnv; cwd?: string; ready: RegExp; timeoutMs?: number },
+): Promise<StartedChild> {
+  const child = spawn(process.execPath, args, { env: options.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-4000);
+  });
+  const stop = async (graceMs = 5000) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  };
+  try {
+    const ready = await new Promise<RegExpExecArray>((resolve, reject) => {
+      let pending = '';
+      const timer = setTimeout(() => reject(new Error(`${args.join(' ')} was not ready after ${options.timeoutMs ?? 30_000} ms`)), options.timeoutMs ?? 30_000);
+      child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+        pending += chunk;
+        const match = options.ready.exec(pending);
+        if (match) {
+          clearTimeout(timer);
+          pending = '';
+          resolve(match);
+        }
+        if (pending.length > 100_000) pending = pending.slice(-10_000);
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`${args.join(' ')} exited (${code ?? signal}) before it was ready: ${stderr.trim()}`));
+      });
+    });
+    return { child, ready, stderr: () => stderr, stop };
+  } catch (error) {
+    await stop(0);
+    throw error;
+  }
+}
+
+/** Runs `node args…` to the end and returns its stdout; fails with its stderr when it fails. */
+export async function runNode(args: string[], options: { env: NodeJS.ProcessEnv; cwd?: string }): Promise<string> {
+  const child = spawn(process.execPath, args, { env: options.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
+  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+  running.delete(child);
+  if (code !== 0) throw new Error(`${args.join(' ')} exited (${code ?? signal}): ${stderr.trim()}`);
+  return stdout;
+}
+
+/** An environment with nothing of the caller's configuration in it: no MLflow, OpenAI or OTel settings leak into a bench. */
+export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const name of ['PATH', 'LANG', 'TZ']) if (process.env[name] !== undefined) env[name] = process.env[name];
+  return { ...env, NO_COLOR: '1', ...extra };
+}
