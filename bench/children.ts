@@ -1,5 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 /** The CLI as users run it: the built dist/ behind bin/. */
@@ -17,7 +21,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 export interface StartedChild {
   child: ChildProcess;
-  /** The first stdout line that matched `ready`, with its groups. */
+  /** The match of `ready` in its stdout, with its groups. */
   ready: RegExpExecArray;
   /** Everything the child wrote to stderr so far, for error messages. */
   stderr(): string;
@@ -26,14 +30,19 @@ export interface StartedChild {
 }
 
 /**
- * Starts `node args…` and waits until a stdout line matches `ready`. Its output keeps being read
- * afterwards, so a chatty child never blocks on a full pipe.
+ * Starts `node args…` and waits until its output matches `ready`. Its stdout goes to a file, not a
+ * pipe: a pipe to this busy process fills up and would stall the child on every log line it writes
+ * (serve logs each request), which is not what a server pays in production.
  */
 export async function startNode(
   args: string[],
   options: { env: NodeJS.ProcessEnv; cwd?: string; ready: RegExp; timeoutMs?: number },
 ): Promise<StartedChild> {
-  const child = spawn(process.execPath, args, { env: options.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logDir = mkdtempSync(join(tmpdir(), 'otel-mlflow-bench-log-'));
+  const logFile = join(logDir, 'stdout');
+  const out = openSync(logFile, 'w');
+  const child = spawn(process.execPath, args, { env: options.env, cwd: options.cwd, stdio: ['ignore', out, 'pipe'] });
+  closeSync(out);
   running.add(child);
   child.once('exit', () => running.delete(child));
   let stderr = '';
@@ -41,33 +50,27 @@ export async function startNode(
     stderr = (stderr + chunk).slice(-4000);
   });
   const stop = async (graceMs = 5000) => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    await exited;
-    clearTimeout(timer);
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(logDir, { recursive: true, force: true });
   };
   try {
-    const ready = await new Promise<RegExpExecArray>((resolve, reject) => {
-      let pending = '';
-      const timer = setTimeout(() => reject(new Error(`${args.join(' ')} was not ready after ${options.timeoutMs ?? 30_000} ms`)), options.timeoutMs ?? 30_000);
-      child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-        pending += chunk;
-        const match = options.ready.exec(pending);
-        if (match) {
-          clearTimeout(timer);
-          pending = '';
-          resolve(match);
-        }
-        if (pending.length > 100_000) pending = pending.slice(-10_000);
-      });
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`${args.join(' ')} exited (${code ?? signal}) before it was ready: ${stderr.trim()}`));
-      });
-    });
-    return { child, ready, stderr: () => stderr, stop };
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const match = options.ready.exec(readFileSync(logFile, 'utf8'));
+      if (match) return { child, ready: match, stderr: () => stderr, stop };
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`${args.join(' ')} exited (${child.exitCode ?? child.signalCode}) before it was ready: ${stderr.trim()}`);
+      }
+      if (Date.now() > deadline) throw new Error(`${args.join(' ')} was not ready after ${timeoutMs} ms: ${stderr.trim()}`);
+      await sleep(50);
+    }
   } catch (error) {
     await stop(0);
     throw error;

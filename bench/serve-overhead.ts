@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BIN, cleanEnv, startNode, type StartedChild } from './children.ts';
 import { driveLoad, type LoadResult } from './load.ts';
-import { mb, median, procStatusBytes, type Row } from './stats.ts';
+import { mb, median, procCpuMs, procStatusBytes, type Row } from './stats.ts';
 
 const FAKE_MLFLOW = fileURLToPath(new URL('./fake-mlflow-server.ts', import.meta.url));
 const CONNECTIONS = 8;
@@ -55,7 +55,8 @@ export async function benchServe(options: ServeOptions): Promise<Row[]> {
       servers[config] = { url: serve.ready[1]!, pid: serve.child.pid! };
     }
     const configs = Object.keys(servers) as Config[];
-    const results = new Map<string, LoadResult[]>();
+    const results = new Map<string, (LoadResult & { cpuMsPerRequest: number; fakeCpuMsPerRequest: number })[]>();
+    const fakePid = fake.child.pid!;
     const peakRss = new Map<Config, number>();
     for (const endpoint of ENDPOINTS) {
       for (const config of configs) await driveLoad(servers[config].url + endpoint.path, endpoint.body, { connections: CONNECTIONS, durationMs: options.warmupMs });
@@ -70,9 +71,13 @@ export async function benchServe(options: ServeOptions): Promise<Row[]> {
             peakRss.set(config, Math.max(peakRss.get(config) ?? 0, rss));
           }, 250);
           try {
+            const cpuBefore = procCpuMs(pid) ?? 0;
+            const fakeCpuBefore = procCpuMs(fakePid) ?? 0;
             const result = await driveLoad(url + endpoint.path, endpoint.body, { connections: CONNECTIONS, durationMs: options.durationMs });
+            const cpuMsPerRequest = ((procCpuMs(pid) ?? 0) - cpuBefore) / result.requests;
+            const fakeCpuMsPerRequest = ((procCpuMs(fakePid) ?? 0) - fakeCpuBefore) / result.requests;
             const key = `${endpoint.path} ${config}`;
-            results.set(key, [...(results.get(key) ?? []), result]);
+            results.set(key, [...(results.get(key) ?? []), { ...result, cpuMsPerRequest, fakeCpuMsPerRequest }]);
           } finally {
             clearInterval(sampler);
           }
@@ -83,16 +88,25 @@ export async function benchServe(options: ServeOptions): Promise<Row[]> {
     for (const endpoint of ENDPOINTS) {
       const of = (config: Config) => {
         const runs = results.get(`${endpoint.path} ${config}`)!;
-        return { perSecond: median(runs.map((r) => r.perSecond)), p50: median(runs.map((r) => r.p50Ms)), p99: median(runs.map((r) => r.p99Ms)) };
+        return {
+          perSecond: median(runs.map((r) => r.perSecond)),
+          p50: median(runs.map((r) => r.p50Ms)),
+          p99: median(runs.map((r) => r.p99Ms)),
+          cpuMs: median(runs.map((r) => r.cpuMsPerRequest)),
+          fakeCpuMs: median(runs.map((r) => r.fakeCpuMsPerRequest)),
+        };
       };
       const off = of('disabled');
-      rows.push({ name: `serve ${endpoint.path}, ${CONFIG_NAMES.disabled}`, raw: `${off.perSecond.toFixed(0)} req/s, p50 ${off.p50.toFixed(2)} ms, p99 ${off.p99.toFixed(2)} ms` });
+      rows.push({
+        name: `serve ${endpoint.path}, ${CONFIG_NAMES.disabled}`,
+        raw: `${off.perSecond.toFixed(0)} req/s, p50 ${off.p50.toFixed(2)} ms, p99 ${off.p99.toFixed(2)} ms; serve CPU ${off.cpuMs.toFixed(2)} ms/request`,
+      });
       for (const config of ['store', 'mlflow'] as const) {
         const on = of(config);
         const addedP99 = on.p99 - off.p99;
         rows.push({
           name: `serve ${endpoint.path}, ${CONFIG_NAMES[config]} / off`,
-          raw: `${on.perSecond.toFixed(0)} req/s, p50 ${on.p50.toFixed(2)} ms, p99 ${on.p99.toFixed(2)} ms (${addedP99 >= 0 ? '+' : ''}${addedP99.toFixed(2)} ms)`,
+          raw: `${on.perSecond.toFixed(0)} req/s, p50 ${on.p50.toFixed(2)} ms, p99 ${on.p99.toFixed(2)} ms (${signed(addedP99)} ms); serve CPU ${on.cpuMs.toFixed(2)} ms/request${config === 'mlflow' ? `, fake MLflow ${on.fakeCpuMs.toFixed(2)}` : ''}`,
           ratio: on.perSecond / off.perSecond,
           target: '≥ 0.90×, p99 +≤ 2 ms',
           met: on.perSecond / off.perSecond >= 0.9 && addedP99 <= 2,
@@ -108,4 +122,8 @@ export async function benchServe(options: ServeOptions): Promise<Row[]> {
     await Promise.all(children.map((child) => child.stop()));
     rmSync(home, { recursive: true, force: true });
   }
+}
+
+function signed(n: number): string {
+  return `${n >= 0 ? '+' : ''}${n.toFixed(2)}`;
 }

@@ -46,3 +46,17 @@ export function procStatusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number |
     return undefined;
   }
 }
+
+/** CPU time (user + system, all threads) a process has used so far, in ms; undefined once it is gone. */
+export function procCpuMs(pid: number): number | undefined {
+  try {
+    // Fields after the command name, which may itself hold spaces: utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/** USER_HZ, which Linux fixes at 100 for /proc on every architecture it runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
