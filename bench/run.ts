@@ -18,7 +18,7 @@ const load = () => loadavg().map((n) => n.toFixed(1)).join(' ');
 console.log(`machine: ${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? 'unknown cpu'}), node ${process.version}, ${process.platform}; load average at start ${load()}`);
 const sections: [string, () => Row[] | Promise<Row[]>][] = [
   ['single operations', () => benchMicro()],
-  ['serve', () => benchServe(quick ? { rounds: 1, durationMs: 2000, warmupMs: 500 } : { rounds: 5, durationMs: 2500, warmupMs: 1000 })],
+  ['serve', () => benchServe(quick ? { rounds: 1, durationMs: 2000, warmupMs: 500 } : { rounds: 8, durationMs: 1500, warmupMs: 1000 })],
   ['store writes', () => benchStoreWrites(quick ? { traces: 5000, rounds: 1 } : { traces: 10_000, rounds: 3 })],
   ['delivery', () => benchDelivery(quick ? { traces: 400, rounds: 1 } : { traces: 1000, rounds: 3 })],
   ['memory', () => benchMemoryWhenDown({ traces: quick ? 20_000 : 100_000 })],

@@ -99,14 +99,14 @@ export async function benchServe(options: ServeOptions): Promise<Row[]> {
       const off = of('disabled');
       rows.push({
         name: `serve ${endpoint.path}, ${CONFIG_NAMES.disabled}`,
-        raw: `${off.perSecond.toFixed(0)} req/s, p50 ${off.p50.toFixed(2)} ms, p99 ${off.p99.toFixed(2)} ms; serve CPU ${off.cpuMs.toFixed(2)} ms/request`,
+        raw: `${off.perSecond.toFixed(0)} req/s, p50 ${off.p50.toFixed(1)}, p99 ${off.p99.toFixed(1)} ms; CPU ${off.cpuMs.toFixed(2)} ms/req`,
       });
       for (const config of ['store', 'mlflow'] as const) {
         const on = of(config);
         const addedP99 = on.p99 - off.p99;
         rows.push({
           name: `serve ${endpoint.path}, ${CONFIG_NAMES[config]} / off`,
-          raw: `${on.perSecond.toFixed(0)} req/s, p50 ${on.p50.toFixed(2)} ms, p99 ${on.p99.toFixed(2)} ms (${signed(addedP99)} ms); serve CPU ${on.cpuMs.toFixed(2)} ms/request${config === 'mlflow' ? `, fake MLflow ${on.fakeCpuMs.toFixed(2)}` : ''}`,
+          raw: `${on.perSecond.toFixed(0)} req/s, p50 ${on.p50.toFixed(1)}, p99 ${on.p99.toFixed(1)} ms (${signed(addedP99)}); CPU ${on.cpuMs.toFixed(2)}${config === 'mlflow' ? ` + fake ${on.fakeCpuMs.toFixed(2)}` : ''} ms/req`,
           ratio: on.perSecond / off.perSecond,
           target: '≥ 0.90×, p99 +≤ 2 ms',
           met: on.perSecond / off.perSecond >= 0.9 && addedP99 <= 2,
@@ -125,5 +125,5 @@ export async function benchServe(options: ServeOptions): Promise<Row[]> {
 }
 
 function signed(n: number): string {
-  return `${n >= 0 ? '+' : ''}${n.toFixed(2)}`;
+  return `${n >= 0 ? '+' : ''}${n.toFixed(1)}`;
 }

@@ -68,8 +68,8 @@ export function benchStoreWrites(options: { traces: number; rounds: number }): R
   const bytes = JSON.stringify(template).length;
   return [
     {
-      name: `store write, ${GROUP}-trace groups / raw write+fsync`,
-      raw: `${storeRate.toFixed(0)} / ${rawRate.toFixed(0)} traces/s (${bytes} B each)`,
+      name: `store write, groups of ${GROUP} / raw write+fsync`,
+      raw: `${storeRate.toFixed(0)} / ${rawRate.toFixed(0)} traces/s of ${bytes} B`,
       ratio: storeRate / rawRate,
       target: '≥ 10,000 traces/s',
       met: storeRate >= 10_000,
@@ -108,13 +108,13 @@ export function benchStoreGrowth(options: { sizes: number[]; samples: number }):
     const series = (pick: (point: (typeof points)[number]) => string) => points.map((point) => `${formatCount(point.size)} ${pick(point)}`).join(', ');
     return [
       {
-        name: `store group write per trace at ${points.map((p) => formatCount(p.size)).join(' / ')}`,
+        name: 'store group write per trace, by traces held',
         raw: series((p) => `${p.writeUs.toFixed(1)} µs`),
         ratio: last.writeUs / first.writeUs,
         target: 'flat (~1.0)',
       },
       {
-        name: `store list({limit: 20}) at ${points.map((p) => formatCount(p.size)).join(' / ')}`,
+        name: 'store list({limit: 20}), by traces held',
         raw: series((p) => `${p.listMs.toFixed(2)} ms`),
         ratio: last.listMs / first.listMs,
         target: 'flat (~1.0)',
