@@ -1,123 +1,34 @@
 /**
- * Speed checks reported as ratios measured in one run, so the machine's speed cancels out:
- * - CLI start-up: `otel-mlflow --help` against a bare `node -e 0`;
- * - export work per trace: serialising a doctor-shaped trace for OTLP and for REST, against creating
- *   its spans with the OpenTelemetry SDK;
- * - OpenAI auto-tracing: a RAG-sized `chat.completions.create()` with content capture, traced against
- *   untraced, both answered instantly from memory by a custom `fetch` (target: at most ~50 µs added).
+ * `npm run bench`: speed and memory checks of otel-mlflow, each reported with its absolute figures
+ * and, where there is one, a ratio against a baseline measured in the same run (so the machine's speed
+ * largely cancels out) and the target it is held to. Everything stays on 127.0.0.1; child processes
+ * are killed at the end, also on failure. BENCH_QUICK=1 runs each part once and short, to try changes.
  */
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
-import OpenAI from 'openai';
-import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
-import { sendTestTrace } from '../src/doctor/test-traces.ts';
-import { instrumentOpenAI } from '../src/llm/instrument-openai.ts';
-import { buildRestTracePayload } from '../src/tracing/rest-trace-payload.ts';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { benchDelivery } from './delivery.ts';
+import { benchMemoryWhenDown } from './memory-when-down.ts';
+import { benchMicro } from './micro.ts';
+import { benchServe } from './serve-overhead.ts';
+import { formatTable, type Row } from './stats.ts';
+import { benchStoreGrowth, benchStoreWrites } from './store.ts';
 
-const BIN = fileURLToPath(new URL('../bin/otel-mlflow.js', import.meta.url));
-const STARTUP_RUNS = 15;
-const TRACE_RUNS = 2000;
-const CALL_RUNS = 2000;
-const CALL_ROUNDS = 7;
+const quick = process.env.BENCH_QUICK === '1';
+const load = () => loadavg().map((n) => n.toFixed(1)).join(' ');
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-function timeProcess(args: string[]): number {
-  const samples: number[] = [];
-  for (let i = 0; i < STARTUP_RUNS; i++) {
-    const started = performance.now();
-    const result = spawnSync(process.execPath, args, { stdio: 'ignore' });
-    if (result.status !== 0) throw new Error(`${args.join(' ')} exited ${result.status}`);
-    samples.push(performance.now() - started);
-  }
-  return median(samples);
-}
-
-function timePerCall(work: () => void): number {
-  for (let i = 0; i < 200; i++) work();
+console.log(`machine: ${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? 'unknown cpu'}), node ${process.version}, ${process.platform}; load average at start ${load()}`);
+const sections: [string, () => Row[] | Promise<Row[]>][] = [
+  ['single operations', () => benchMicro()],
+  ['serve', () => benchServe(quick ? { rounds: 1, durationMs: 2000, warmupMs: 500 } : { rounds: 8, durationMs: 1500, warmupMs: 1000 })],
+  ['store writes', () => benchStoreWrites(quick ? { traces: 5000, rounds: 1 } : { traces: 10_000, rounds: 3 })],
+  ['delivery', () => benchDelivery(quick ? { traces: 400, rounds: 1 } : { traces: 1000, rounds: 3 })],
+  ['memory', () => benchMemoryWhenDown({ traces: quick ? 20_000 : 100_000 })],
+  ['store growth', () => benchStoreGrowth({ sizes: quick ? [1000, 10_000] : [1000, 10_000, 100_000], samples: quick ? 3 : 7 })],
+];
+const rows: Row[] = [];
+for (const [name, bench] of sections) {
   const started = performance.now();
-  for (let i = 0; i < TRACE_RUNS; i++) work();
-  return ((performance.now() - started) / TRACE_RUNS) * 1000;
+  rows.push(...(await bench()));
+  console.error(`${name}: ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }
-
-async function timePerAsyncCall(work: () => Promise<unknown>): Promise<number> {
-  const started = performance.now();
-  for (let i = 0; i < CALL_RUNS; i++) await work();
-  return ((performance.now() - started) / CALL_RUNS) * 1000;
-}
-
-/** Median µs per call of each, measured in alternating rounds so drift hits both alike. */
-async function compareAsync(a: () => Promise<unknown>, b: () => Promise<unknown>): Promise<[number, number]> {
-  for (let i = 0; i < 200; i++) await Promise.all([a(), b()]);
-  const aSamples: number[] = [];
-  const bSamples: number[] = [];
-  for (let round = 0; round < CALL_ROUNDS; round++) {
-    aSamples.push(await timePerAsyncCall(a));
-    bSamples.push(await timePerAsyncCall(b));
-  }
-  return [median(aSamples), median(bSamples)];
-}
-
-const bare = timeProcess(['-e', '0']);
-const help = timeProcess([BIN, '--help']);
-
-const exporter = new InMemorySpanExporter();
-const tracer = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] }).getTracer('bench');
-let spans: ReadableSpan[] = [];
-const createUs = timePerCall(() => {
-  exporter.reset();
-  sendTestTrace(tracer, 0, 'bench');
-  spans = exporter.getFinishedSpans();
-});
-const otlpUs = timePerCall(() => ProtobufTraceSerializer.serializeRequest(spans));
-const restUs = timePerCall(() => buildRestTracePayload(spans, '1'));
-
-const ragRequest: ChatCompletionCreateParamsNonStreaming = {
-  model: 'gpt-4o-mini',
-  temperature: 0.2,
-  messages: [
-    { role: 'system', content: `Answer from the context only.\n\nContext:\n${'MLflow Tracing records each step of an LLM app as a span. '.repeat(40)}` },
-    { role: 'user', content: 'How does MLflow show the steps of my agent?' },
-  ],
-};
-const completionBody = JSON.stringify({
-  id: 'chatcmpl-bench',
-  object: 'chat.completion',
-  created: 1_767_225_600,
-  model: 'gpt-4o-mini-2024-07-18',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'Each step is a span in the trace. '.repeat(20), refusal: null }, logprobs: null, finish_reason: 'stop' }],
-  usage: { prompt_tokens: 520, completion_tokens: 160, total_tokens: 680 },
-});
-const inMemoryOpenAI = () =>
-  new OpenAI({
-    apiKey: 'sk-bench',
-    baseURL: 'http://openai.bench.invalid/v1',
-    maxRetries: 0,
-    fetch: async () => new Response(completionBody, { headers: { 'content-type': 'application/json' } }),
-  });
-const untraced = inMemoryOpenAI();
-const traced = instrumentOpenAI(inMemoryOpenAI(), { tracer, provider: 'openai', captureContent: true, contentAttributes: 'mlflow' });
-const [tracedUs, untracedUs] = await compareAsync(
-  () => {
-    exporter.reset();
-    return traced.chat.completions.create(ragRequest);
-  },
-  () => untraced.chat.completions.create(ragRequest),
-);
-
-const rows = [
-  ['cli start-up: --help / node -e 0', `${help.toFixed(1)} ms / ${bare.toFixed(1)} ms`, help / bare],
-  ['OTLP protobuf body / creating the 4 spans', `${otlpUs.toFixed(1)} µs / ${createUs.toFixed(1)} µs`, otlpUs / createUs],
-  ['REST payload (info + traces.json) / creating the 4 spans', `${restUs.toFixed(1)} µs / ${createUs.toFixed(1)} µs`, restUs / createUs],
-  [
-    'openai create(): traced / untraced, in-memory fetch',
-    `${tracedUs.toFixed(1)} µs / ${untracedUs.toFixed(1)} µs (+${(tracedUs - untracedUs).toFixed(1)} µs)`,
-    tracedUs / untracedUs,
-  ],
-] as const;
-for (const [name, raw, ratio] of rows) console.log(`${name.padEnd(58)} ${raw.padEnd(36)} ratio ${ratio.toFixed(2)}`);
+console.log(formatTable(rows));
+console.log(`load average at end ${load()}`);
