@@ -224,6 +224,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
     const tracing = await startTracing({
       plan,
       destinationKey: destinationKey(config!),
+      auth: config!.auth,
       storeDir: config!.storeDir.value,
       maxStoreBytes: config!.storeMaxBytes.value,
       origin: 'doctor',

@@ -1,23 +1,33 @@
+import { Worker } from 'node:worker_threads';
+import type { AuthSettings } from '../config/types.ts';
 import { withoutContent } from '../tracing/content-filter.ts';
+import type { ExportPlan } from '../tracing/export-plan.ts';
 import { TraceAssembler } from './assemble/trace-assembler.ts';
-import { Deliverer, type DeliveryEvent, type DeliveryStats } from './deliver/deliverer.ts';
-import type { Destination } from './destinations/destination.ts';
-import { StoreWriter } from './store/store-writer.ts';
+import type { OutboxEvent, OutboxStats } from './outbox.ts';
 import type { DeliveryInfo, LocalSpan } from './store/stored-trace.ts';
-import { TraceStore, type StateCounts, type StoreOptions } from './store/trace-store.ts';
+import { TraceStore, type StateCounts, type StoreOptions, type TraceToStore } from './store/trace-store.ts';
+import { describePlan } from './destinations/destination-for-plan.ts';
+import { destinationSpec } from './worker/destination-spec.ts';
+import type { FromWorker, ToWorker, WorkerInit } from './worker/worker-protocol.ts';
 
-/** Failed tries in a row after which a one-shot command stops waiting and leaves the rest pending. */
-const ONE_SHOT_MAX_FAILURES = 3;
-/** Dead letters remembered for the closing report; the store keeps all of them. */
-const REPORTED_DEAD_LETTERS = 20;
+/** Traces are handed to the worker in groups this often, or at this many: one message, not one per trace. */
+const HAND_OVER_MS = 10;
+const HAND_OVER_MAX = 500;
+/** Beyond its deadline, a flush waits this much longer for the worker to answer before giving up on it. */
+const WORKER_GRACE_MS = 5_000;
+
+// The worker runs from the same tree as this module: TypeScript sources under test, dist/ once built.
+const WORKER_URL = new URL(`./worker/pipeline-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url);
 
 export interface PipelineOptions {
   storeDir: string;
-  storeOptions?: StoreOptions;
-  /** Absent: local-only mode, traces stay in the store. */
-  destination?: Destination;
-  /** A destination that could not be reached now: traces wait on disk for it (its key). */
+  storeOptions?: Omit<StoreOptions, 'now'>;
+  /** How traces leave; absent in local-only mode, or when the destination could not be reached now. */
+  plan?: Exclude<ExportPlan, { kind: 'local' }>;
+  /** The destination's identity (destinationKey): traces wait for it even when it cannot be reached now. */
   destinationKey?: string;
+  /** The credentials the worker signs its requests with. */
+  auth?: AuthSettings;
   /** The command producing the traces (`serve`, `ask`, `doctor`, …), kept with each. */
   origin: string;
   captureContent?: boolean;
@@ -26,10 +36,7 @@ export interface PipelineOptions {
   onEvent?: (event: PipelineEvent) => void;
 }
 
-export type PipelineEvent =
-  | DeliveryEvent
-  | { kind: 'store-refused'; traces: number; reason: string }
-  | { kind: 'store-near-cap'; bytes: number; maxBytes: number };
+export type PipelineEvent = OutboxEvent;
 
 export interface PipelineReport {
   storeDir: string;
@@ -46,81 +53,65 @@ export interface PipelineReport {
   /** Still pending for this destination in the store, whoever wrote them. */
   pending: number;
   /** Why the last try failed, while the destination has not recovered. */
-  lastFailure?: DeliveryStats['lastFailure'];
-  deadLetters: { traceId: string; status?: number; answer: string }[];
+  lastFailure?: OutboxStats['lastFailure'];
+  deadLetters: OutboxStats['deadLetters'];
 }
 
 /**
- * The one way traces leave a process: span → trace assembly → the store (which is also the outbox)
- * → a deliverer that batches → the destination. Local-only mode is the same pipeline without a
- * destination.
+ * The one way traces leave a process: span → trace assembly (here, on the thread that makes the
+ * spans) → the store, which is also the outbox → a deliverer that batches → the destination (those
+ * three in a worker thread, so a request never waits for the disk or for MLflow). Local-only mode is
+ * the same pipeline without a destination.
  */
 export class TracePipeline {
+  /** This thread's read connection: delivery states and counts, while the worker writes. */
   readonly store: TraceStore;
   readonly assembler: TraceAssembler;
-  readonly deliverer: Deliverer | undefined;
-  readonly #writer: StoreWriter;
-  readonly #onEvent: (event: PipelineEvent) => void;
-  #stored = 0;
-  #refused = 0;
-  #refusedReason: string | undefined;
-  #warnedNearCap = false;
-  readonly #deadLetters: PipelineReport['deadLetters'] = [];
-  #closed = false;
+  readonly #worker: Worker;
   readonly #destinationKey: string | undefined;
+  readonly #description: string | undefined;
+  readonly #onEvent: (event: PipelineEvent) => void;
+  #queue: TraceToStore[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #stats: OutboxStats = { stored: 0, refused: 0, delivered: 0, dead: 0, deadLetters: [] };
+  #nextId = 0;
+  readonly #waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  #failure: string | undefined;
+  #closed = false;
   #lastPending = 0;
 
   constructor(options: PipelineOptions) {
     this.#onEvent = options.onEvent ?? (() => {});
+    // Opened here first: a store that cannot be opened is an error the command reports at once.
     this.store = TraceStore.open(options.storeDir, options.storeOptions);
-    const destination = options.destination;
-    this.deliverer =
-      destination &&
-      new Deliverer({
-        store: this.store,
-        destination,
-        onEvent: (event) => {
-          if (event.kind === 'dead' && this.#deadLetters.length < REPORTED_DEAD_LETTERS) {
-            const { kind: _kind, ...letter } = event;
-            this.#deadLetters.push(letter);
-          }
-          this.#onEvent(event);
-        },
-      });
-    this.#writer = new StoreWriter(this.store, {
-      onWrite: (result, error) => {
-        this.#stored += result.written;
-        if (result.refused > 0) {
-          this.#refused += result.refused;
-          this.#refusedReason = error
-            ? `the store ${this.store.path} failed: ${error instanceof Error ? error.message : String(error)}`
-            : `the store ${this.store.path} is full (${formatMb(this.store.maxBytes)} cap) and holds only undelivered traces`;
-          this.#onEvent({ kind: 'store-refused', traces: result.refused, reason: this.#refusedReason });
-        }
-        if (result.nearCap && !this.#warnedNearCap) {
-          this.#warnedNearCap = true;
-          this.#onEvent({ kind: 'store-near-cap', bytes: this.store.bytes(), maxBytes: this.store.maxBytes });
-        }
-        if (result.written > 0) this.deliverer?.wake();
-      },
-    });
-    const origin = options.origin;
-    const key = destination?.key ?? options.destinationKey;
+    const key = options.destinationKey;
     this.#destinationKey = key;
+    const spec = options.plan && key ? destinationSpec(options.plan, key, options.auth ?? { kind: 'none' }) : undefined;
+    this.#description = options.plan && key ? describePlan(options.plan) : key;
+    const init: WorkerInit = {
+      storeDir: options.storeDir,
+      storeOptions: options.storeOptions ?? {},
+      ...(spec && { destination: spec }),
+      deliverInBackground: options.deliverInBackground === true,
+    };
+    this.#worker = new Worker(WORKER_URL, { workerData: init });
+    // Only outstanding flushes keep the process alive for the worker (see #request).
+    this.#worker.unref();
+    this.#worker.on('message', (message: FromWorker) => this.#receive(message));
+    this.#worker.on('error', (error: Error) => this.#fail(`the trace pipeline's worker failed: ${error.message}`));
+    this.#worker.on('exit', (code) => {
+      if (!this.#closed) this.#fail(`the trace pipeline's worker stopped (exit code ${code})`);
+    });
+
+    const origin = options.origin;
     this.assembler = new TraceAssembler({
-      onTrace: (spans: LocalSpan[]) => this.#writer.enqueue({ spans, origin, ...(key && { destination: key }) }),
+      onTrace: (spans: LocalSpan[]) => this.#enqueue({ spans, origin, ...(key && { destination: key }) }),
       ...(options.captureContent === false && { prepare: (span: LocalSpan) => ({ ...span, attributes: withoutContent(span.attributes) as LocalSpan['attributes'] }) }),
     });
-    if (options.deliverInBackground) this.deliverer?.start();
   }
 
-  get destination(): Destination | undefined {
-    return this.deliverer?.destination;
-  }
-
-  /** Where one trace stands, by its OTel (hex) trace id. */
+  /** Where one trace stands, by its OTel (hex) trace id; call after a flush to see this process's latest. */
   deliveryOf(hexTraceId: string): DeliveryInfo | undefined {
-    this.#writer.flush();
     return this.store.deliveryOf(hexTraceId.toLowerCase());
   }
 
@@ -130,45 +121,105 @@ export class TracePipeline {
 
   /** Stores every finished trace now, then delivers what is pending within the deadline. */
   async flush(deadlineMs: number): Promise<PipelineReport> {
-    this.#writer.flush();
-    await this.deliverer?.drain({ deadlineMs, maxConsecutiveFailures: ONE_SHOT_MAX_FAILURES });
+    this.#handOver();
+    await this.#request({ type: 'flush', deadlineMs }, deadlineMs).catch(() => undefined);
     return this.report();
   }
 
   /**
    * Ends what is still running (as interrupted), stores everything, delivers within the deadline,
-   * and closes the store. Whatever was not delivered stays pending on disk for the next run.
+   * and stops the worker. Whatever was not delivered stays pending on disk for the next run.
    */
   async shutdown(deadlineMs: number): Promise<PipelineReport> {
     if (this.#closed) return this.report();
     await this.assembler.shutdown();
-    const report = await this.flush(deadlineMs);
-    this.deliverer?.stop();
+    this.#handOver();
+    await this.#request({ type: 'close', deadlineMs }, deadlineMs).catch(() => undefined);
+    const report = this.report();
     this.#closed = true;
+    // Requests the deliverer still has in flight are abandoned: their traces stay pending on disk.
+    await this.#worker.terminate();
     this.store.close();
     return report;
   }
 
   report(): PipelineReport {
-    const stats = this.deliverer?.stats;
+    const stats = this.#stats;
     // Once closed, the store cannot be asked: the count from the last report stands.
     if (!this.#closed && this.#destinationKey) this.#lastPending = this.counts().pending;
+    const refusedReason = stats.refusedReason ?? this.#failure;
     return {
       storeDir: this.store.dir,
-      ...(this.#destinationKey && { destination: this.destination?.description ?? this.#destinationKey }),
-      stored: this.#stored,
-      refused: this.#refused,
-      ...(this.#refusedReason && { refusedReason: this.#refusedReason }),
-      delivered: stats?.delivered ?? 0,
-      dead: stats?.dead ?? 0,
+      ...(this.#description && { destination: this.#description }),
+      stored: stats.stored,
+      refused: stats.refused + (this.#failure ? this.#queue.length : 0),
+      ...(refusedReason && { refusedReason }),
+      delivered: stats.delivered,
+      dead: stats.dead,
       pending: this.#lastPending,
-      ...(stats?.lastFailure && { lastFailure: stats.lastFailure }),
-      deadLetters: [...this.#deadLetters],
+      ...(stats.lastFailure && { lastFailure: stats.lastFailure }),
+      deadLetters: stats.deadLetters,
     };
   }
 
-}
+  #enqueue(trace: TraceToStore): void {
+    this.#queue.push(trace);
+    if (this.#queue.length >= HAND_OVER_MAX) this.#handOver();
+    else this.#timer ??= setTimeout(() => this.#handOver(), HAND_OVER_MS);
+  }
 
-function formatMb(bytes: number): string {
-  return `${Math.round(bytes / 1024 ** 2)} MB`;
+  #handOver(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#queue.length === 0 || this.#failure) return;
+    this.#post({ type: 'traces', traces: this.#queue });
+    this.#queue = [];
+  }
+
+  /** A flush or close, answered by the worker; the process stays alive for it until the answer or the deadline. */
+  #request(message: { type: 'flush' | 'close'; deadlineMs: number }, deadlineMs: number): Promise<void> {
+    if (this.#failure) return Promise.reject(new Error(this.#failure));
+    const id = ++this.#nextId;
+    this.#worker.ref();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => settle(() => reject(new Error('the trace pipeline did not answer in time'))), deadlineMs + WORKER_GRACE_MS);
+      const settle = (done: () => void) => {
+        clearTimeout(timer);
+        this.#waiting.delete(id);
+        if (this.#waiting.size === 0) this.#worker.unref();
+        done();
+      };
+      this.#waiting.set(id, { resolve: () => settle(resolve), reject: (error) => settle(() => reject(error)) });
+      this.#post({ ...message, id });
+    });
+  }
+
+  #post(message: ToWorker): void {
+    this.#worker.postMessage(message);
+  }
+
+  #receive(message: FromWorker): void {
+    switch (message.type) {
+      case 'event':
+        this.#stats = message.stats;
+        this.#onEvent(message.event);
+        return;
+      case 'done':
+        this.#stats = message.stats;
+        this.#waiting.get(message.id)?.resolve();
+        return;
+      case 'failed':
+        if (message.id === undefined) this.#fail(message.message);
+        else this.#waiting.get(message.id)?.reject(new Error(message.message));
+        return;
+    }
+  }
+
+  /** A worker that cannot go on: what it has not stored is counted as refused, with the reason. */
+  #fail(reason: string): void {
+    if (this.#failure) return;
+    this.#failure = reason;
+    for (const waiter of [...this.#waiting.values()]) waiter.reject(new Error(reason));
+    this.#onEvent({ kind: 'store-refused', traces: this.#queue.length, reason });
+  }
 }

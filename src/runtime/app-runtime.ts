@@ -71,6 +71,7 @@ export async function startAppRuntime(options: AppRuntimeOptions): Promise<AppRu
   const tracing = await startTracing({
     plan,
     destinationKey: destinationKey(config),
+    auth: config.auth,
     storeDir: config.storeDir.value,
     maxStoreBytes: config.storeMaxBytes.value,
     origin: options.origin,

@@ -11,7 +11,7 @@ import {
   type Sampler,
 } from '@opentelemetry/sdk-trace';
 import type { TracesSampler } from '../config/options.ts';
-import { destinationForPlan } from '../pipeline/destinations/destination-for-plan.ts';
+import type { AuthSettings } from '../config/types.ts';
 import { TracePipeline, type PipelineEvent, type PipelineReport } from '../pipeline/trace-pipeline.ts';
 import type { ExportPlan } from './export-plan.ts';
 import { hiResTracer } from './hi-res-tracer.ts';
@@ -24,6 +24,8 @@ export interface TracingOptions {
   plan: ExportPlan | undefined;
   /** The configured destination's identity (destinationKey); absent in local-only mode. */
   destinationKey: string | undefined;
+  /** The credentials for the destination (the pipeline's worker makes its own client from them). */
+  auth?: AuthSettings;
   /** The store every trace is written to first (and kept in, without a destination). */
   storeDir: string;
   maxStoreBytes?: number;
@@ -66,10 +68,9 @@ export async function startTracing(options: TracingOptions): Promise<Tracing> {
   const pipeline = new TracePipeline({
     storeDir: options.storeDir,
     ...(options.maxStoreBytes !== undefined && { storeOptions: { maxBytes: options.maxStoreBytes } }),
+    ...(options.plan && options.plan.kind !== 'local' && { plan: options.plan }),
     ...(options.destinationKey && { destinationKey: options.destinationKey }),
-    ...(options.plan && options.plan.kind !== 'local' && options.destinationKey && {
-      destination: destinationForPlan(options.plan, options.destinationKey),
-    }),
+    ...(options.auth && { auth: options.auth }),
     origin: options.origin,
     captureContent: options.captureContent !== false,
     deliverInBackground: options.deliverInBackground === true,

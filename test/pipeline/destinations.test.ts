@@ -144,6 +144,7 @@ describe('REST export', () => {
       const tracing = await startTracing({
         plan: { kind: 'rest', http, experimentId, artifactUpload: 'databricks-signed-url', notes: [] },
         destinationKey: 'databricks',
+        auth,
         storeDir: join(root, `store-${++stores}`),
         origin: 'test',
         serviceName: 'test',

@@ -172,7 +172,12 @@ export class Deliverer {
       this.#idle = false;
       this.#inFlight++;
       this.#deliver(batch)
-        .catch(() => this.#store.release(batch, { answer: 'delivery was interrupted' }))
+        .catch(() => {
+          // A store closed under a request still in flight: its lease runs out, and the trace goes again.
+          try {
+            this.#store.release(batch, { answer: 'delivery was interrupted' });
+          } catch {}
+        })
         .finally(() => {
           this.#inFlight--;
           this.#notify();

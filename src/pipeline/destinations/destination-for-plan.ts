@@ -18,7 +18,7 @@ export function destinationForPlan(plan: Exclude<ExportPlan, { kind: 'local' }>,
     case 'otlp':
       return otlpDestination({
         key,
-        description: `MLflow at ${plan.http.baseUrl}, experiment ${plan.experimentId} (OTLP)`,
+        description: describePlan(plan),
         http: plan.http,
         path: '/v1/traces',
         headers: { 'x-mlflow-experiment-id': plan.experimentId, ...runLinkHeaders(plan.runLink) },
@@ -29,7 +29,7 @@ export function destinationForPlan(plan: Exclude<ExportPlan, { kind: 'local' }>,
     case 'rest':
       return restDestination({
         key,
-        description: `${plan.artifactUpload === 'databricks-signed-url' ? 'Databricks workspace' : 'MLflow at'} ${plan.http.baseUrl}, experiment ${plan.experimentId} (MLflow REST)`,
+        description: describePlan(plan),
         http: plan.http,
         experimentId: plan.experimentId,
         artifactUpload: plan.artifactUpload,
@@ -38,7 +38,7 @@ export function destinationForPlan(plan: Exclude<ExportPlan, { kind: 'local' }>,
     case 'uc':
       return otlpDestination({
         key,
-        description: `Unity Catalog table ${plan.table} in ${plan.http.baseUrl}`,
+        description: describePlan(plan),
         http: plan.http,
         path: '/api/2.0/otel/v1/traces',
         headers: { 'X-Databricks-UC-Table-Name': plan.table },
@@ -48,7 +48,7 @@ export function destinationForPlan(plan: Exclude<ExportPlan, { kind: 'local' }>,
     case 'collector':
       return otlpDestination({
         key,
-        description: `OTLP collector at ${plan.endpoint}`,
+        description: describePlan(plan),
         http: createMlflowHttp({ baseUrl: plan.endpoint, auth: createAuthProvider({ kind: 'none' }), userAgent: `otel-mlflow/${VERSION}` }),
         path: plan.endpoint,
         headers: plan.headers,
@@ -72,4 +72,18 @@ function linkAfterDelivery(http: MlflowHttp, link: RunLink | undefined): Pick<De
       }
     },
   };
+}
+
+/** Where a plan sends traces, for people: `MLflow at http://127.0.0.1:5000, experiment 1 (OTLP)`. */
+export function describePlan(plan: Exclude<ExportPlan, { kind: 'local' }>): string {
+  switch (plan.kind) {
+    case 'otlp':
+      return `MLflow at ${plan.http.baseUrl}, experiment ${plan.experimentId} (OTLP)`;
+    case 'rest':
+      return `${plan.artifactUpload === 'databricks-signed-url' ? 'Databricks workspace' : 'MLflow at'} ${plan.http.baseUrl}, experiment ${plan.experimentId} (MLflow REST)`;
+    case 'uc':
+      return `Unity Catalog table ${plan.table} in ${plan.http.baseUrl}`;
+    case 'collector':
+      return `OTLP collector at ${plan.endpoint}`;
+  }
 }

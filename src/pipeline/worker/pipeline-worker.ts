@@ -1,0 +1,38 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { Outbox } from '../outbox.ts';
+import { TraceStore } from '../store/trace-store.ts';
+import { destinationFromSpec } from './destination-spec.ts';
+import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.ts';
+
+/** The pipeline's worker thread: the outbox (store writes and delivery) away from the request path. */
+const port = parentPort!;
+const init = workerData as WorkerInit;
+const send = (message: FromWorker) => port.postMessage(message);
+
+let outbox: Outbox;
+try {
+  outbox = new Outbox(TraceStore.open(init.storeDir, init.storeOptions), init.destination && destinationFromSpec(init.destination), (event) =>
+    send({ type: 'event', event, stats: outbox.stats }),
+  );
+  if (init.deliverInBackground) outbox.startDelivering();
+} catch (error) {
+  send({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
+  throw error;
+}
+
+port.on('message', (message: ToWorker) => {
+  switch (message.type) {
+    case 'traces':
+      outbox.add(message.traces);
+      return;
+    case 'flush':
+    case 'close': {
+      const work = message.type === 'flush' ? outbox.flush(message.deadlineMs) : outbox.close(message.deadlineMs);
+      work.then(
+        () => send({ type: 'done', id: message.id, stats: outbox.stats }),
+        (error: unknown) => send({ type: 'failed', id: message.id, message: error instanceof Error ? error.message : String(error) }),
+      );
+      return;
+    }
+  }
+});

@@ -1,0 +1,20 @@
+import type { OutboxEvent, OutboxStats } from '../outbox.ts';
+import type { StoreOptions, TraceToStore } from '../store/trace-store.ts';
+import type { DestinationSpec } from './destination-spec.ts';
+
+export interface WorkerInit {
+  storeDir: string;
+  storeOptions: Omit<StoreOptions, 'now'>;
+  destination?: DestinationSpec;
+  deliverInBackground: boolean;
+}
+
+export type ToWorker =
+  | { type: 'traces'; traces: TraceToStore[] }
+  | { type: 'flush'; id: number; deadlineMs: number }
+  | { type: 'close'; id: number; deadlineMs: number };
+
+export type FromWorker =
+  | { type: 'event'; event: OutboxEvent; stats: OutboxStats }
+  | { type: 'done'; id: number; stats: OutboxStats }
+  | { type: 'failed'; id?: number; message: string };
