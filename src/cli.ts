@@ -52,7 +52,7 @@ export function buildProgram(execute: (name: string, options: Record<string, unk
     .addOption(new Option('--export-path <path>', 'how traces reach MLflow').choices(['auto', 'otlp', 'rest']))
     .addOption(new Option('--otlp-encoding <encoding>', 'OTLP body encoding').choices(['protobuf', 'json']))
     .option('--uc-table <table>', 'Databricks Unity Catalog table <catalog>.<schema>.<prefix>_otel_spans')
-    .option('--store-dir <dir>', 'local trace store, used when no destination is configured (or OTEL_MLFLOW_STORE_DIR)')
+    .option('--store-dir <dir>', 'the trace store every trace is written to first (or OTEL_MLFLOW_STORE_DIR)')
     .option('--json', 'machine-readable output', false)
     .option('--no-color', 'no colour in output')
     .option('--verbose', 'more detail, including causes of errors', false)

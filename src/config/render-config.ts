@@ -110,6 +110,26 @@ function experimentJson(experiment: ExperimentRef) {
     : { kind: experiment.kind, name: plain(experiment.name) };
 }
 
+function describeSampling(config: ResolvedConfig): string {
+  const { disabled, sampler, samplerArg } = config.tracing;
+  if (disabled.value) return 'OpenTelemetry disabled (OTEL_SDK_DISABLED): no traces at all';
+  const ratio = samplerArg?.value ?? 1;
+  switch (sampler.value) {
+    case 'always_on':
+      return 'every trace is recorded (always_on)';
+    case 'parentbased_always_on':
+      return 'every trace is recorded, unless an incoming traceparent says it was not sampled (parentbased_always_on)';
+    case 'always_off':
+      return 'no trace is recorded (always_off)';
+    case 'parentbased_always_off':
+      return 'only traces an incoming traceparent says were sampled (parentbased_always_off)';
+    case 'traceidratio':
+      return `${ratio * 100}% of traces, by trace id (traceidratio ${ratio})`;
+    case 'parentbased_traceidratio':
+      return `${ratio * 100}% of new traces by trace id; an incoming traceparent decides for its own (parentbased_traceidratio ${ratio})`;
+  }
+}
+
 /** For people: what each command will use, then every value with its source, then the files read. */
 export function configToLines({ doctor: config, app }: ConfigViews): string[] {
   const { provider, reason } = chooseProvider(app);
@@ -120,8 +140,8 @@ export function configToLines({ doctor: config, app }: ConfigViews): string[] {
     ['', `${describeExperiment(app.experiment)} — ${APP_COMMANDS}`],
     ['LLM', `${describeLlm(provider, app)} — ${APP_COMMANDS}${reason === 'default' ? ' (nothing configured)' : ''}`],
     ['Message content', app.llm.captureContent.value ? 'recorded on LLM spans' : 'not recorded (--no-capture-content)'],
-    ['Local store', `${app.storeDir.value} — traces list/show/push/prune, and every command while no destination is set`],
-    ['Sampling', 'none: every trace is recorded and sent'],
+    ['Trace store', `${app.storeDir.value} (cap ${Math.round(app.storeMaxBytes.value / 1024 ** 2)} MB) — every trace is written here first, then delivered; traces list/show/push/prune`],
+    ['Sampling', describeSampling(app)],
   ];
   return [
     ...columns(header.map(([label, text]) => [label ? `${label}:` : '', text!])),

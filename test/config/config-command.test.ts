@@ -88,11 +88,14 @@ describe('otel-mlflow config', () => {
       MLFLOW_EXPERIMENT_NAME_OTEL: '/Users/me@example.com/other-app',
       OPENAI_API_KEY: 'sk-test-0123456789abcdefgh',
       OTEL_MLFLOW_STORE_DIR: '/tmp/otel-mlflow-store',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.25',
     });
     assert.equal(await run(ctx), ExitCode.ok);
     assert.match(stdout(), /^                  name \/Users\/me@example\.com\/other-app — serve, ask, suite$/m);
     assert.match(stdout(), /^LLM:              openai gpt-4o-mini at https:\/\/api\.openai\.com\/v1 — serve, ask, suite$/m);
-    assert.match(stdout(), /^Local store:      \/tmp\/otel-mlflow-store — /m);
+    assert.match(stdout(), /^Trace store:      \/tmp\/otel-mlflow-store \(cap 2048 MB\) — every trace is written here first/m);
+    assert.match(stdout(), /^Sampling:         25% of new traces by trace id; an incoming traceparent decides for its own \(parentbased_traceidratio 0\.25\)$/m);
   });
 });
 
