@@ -25,7 +25,7 @@ export function traceExportStatus(delivery: DeliveryInfo | undefined, report: Pi
         exported: false,
         waiting: true,
         ...(delivery.lastStatus !== undefined && { status: delivery.lastStatus }),
-        reason: `${delivery.lastAnswer ?? 'it was not delivered before the flush deadline'}; it waits in ${report.storeDir} and is sent by the next run or \`${commandLine('traces push')}\``,
+        reason: `${delivery.lastAnswer ?? 'it was not delivered in this run'}; it waits in ${report.storeDir} and is sent by the next run or \`${commandLine('traces push')}\``,
       };
     case 'dead':
       return {

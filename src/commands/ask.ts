@@ -183,7 +183,8 @@ function renderTrace(ctx: CommandContext, paint: ChalkInstance, trace: TraceRepo
   } else if (trace.traceUrl) {
     writeLine(ctx.stderr, `Trace ${paint.bold(trace.traceId)}: ${paint.cyan(trace.traceUrl)}`);
   } else {
-    writeLine(ctx.stderr, `Trace ${paint.bold(trace.traceId)} (sent to ${trace.destination})`);
+    const exported = trace.export === undefined || trace.export.exported;
+    writeLine(ctx.stderr, `Trace ${paint.bold(trace.traceId)} (${exported ? 'sent to' : 'for'} ${trace.destination})`);
   }
 }
 

@@ -49,10 +49,10 @@ function list(
   if (summaries.length === 0) {
     const filtered = filter.since !== undefined || filter.status !== undefined || filter.state !== undefined;
     if (filtered && store.list({ limit: 1 }).length > 0) {
-      writeLine(ctx.stdout, `No traces in ${store.path} match ${describeFilter(options)}.`);
+      writeLine(ctx.stdout, `No traces in ${store.dir} match ${describeFilter(options)}.`);
       return ExitCode.ok;
     }
-    writeLine(ctx.stdout, `No traces in ${store.path}.`);
+    writeLine(ctx.stdout, `No traces in ${store.dir}.`);
     writeLine(ctx.stdout, 'Every trace is written here first, then delivered to the destination if one is configured, e.g. by:');
     for (const example of ['ask "What is MLflow tracing?"', 'suite --spawn', 'serve   (one trace per request)', 'doctor'].map(commandLine)) {
       writeLine(ctx.stdout, `  ${example}`);
@@ -64,7 +64,7 @@ function list(
   }
 
   for (const line of table(summaries, terminalWidth(ctx))) writeLine(ctx.stdout, line);
-  if (found.length > limit) writeLine(ctx.stdout, paint.dim(`… more in ${store.path}: raise --limit to see them`));
+  if (found.length > limit) writeLine(ctx.stdout, paint.dim(`… more in ${store.dir}: raise --limit to see them`));
   writeLine(ctx.stdout, paint.dim(`See one: ${commandLine('traces show <id>')}   Send to MLflow: ${commandLine('traces push')}`));
   return ExitCode.ok;
 }

@@ -20,12 +20,12 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
   }
   const { deleted, keptUndelivered } = result;
   if (ctx.globals.json) {
-    writeJson(ctx.stdout, { deleted, dryRun, keptUndelivered, olderThan: cutoff.toISOString(), store: store.path });
+    writeJson(ctx.stdout, { deleted, dryRun, keptUndelivered, olderThan: cutoff.toISOString(), store: store.dir });
     return ExitCode.ok;
   }
   const what = undelivered ? 'trace' : 'delivered trace';
   const verb = dryRun ? 'Would delete' : 'Deleted';
-  writeLine(ctx.stdout, `${verb} ${plural(deleted, what)} that started before ${formatLocalTime(cutoff.toISOString())} from ${store.path}.`);
+  writeLine(ctx.stdout, `${verb} ${plural(deleted, what)} that started before ${formatLocalTime(cutoff.toISOString())} from ${store.dir}.`);
   if (keptUndelivered > 0) {
     writeLine(ctx.stdout, `Kept ${plural(keptUndelivered, 'older trace')} never delivered (local-only, pending or refused): \`otel-mlflow traces push\` sends them; --undelivered deletes them too.`);
   }

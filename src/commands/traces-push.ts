@@ -43,7 +43,7 @@ async function push(ctx: CommandContext, options: Record<string, unknown>, { con
     if (ctx.globals.json) writeJson(ctx.stdout, { sent: 0, pending: 0, failed: 0, experiment: null, traces: [] });
     else {
       const newer = selection.since ? ` newer than --since ${String(options.since)}` : '';
-      writeLine(ctx.stdout, `Nothing to push: no local-only or pending traces${newer} in ${store.path} that this destination lacks.`);
+      writeLine(ctx.stdout, `Nothing to push: no local-only or pending traces${newer} in ${store.dir} that this destination lacks.`);
       const doctors = selection.includeDoctor ? 0 : selectForPush(store, { ...selection, includeDoctor: true }, destinationKey(config)!).length;
       if (doctors > 0) writeLine(ctx.stdout, paint.dim(`${plural(doctors, 'test trace')} of \`${commandLine('doctor')}\` left out: they belong in doctor's experiment (add --include-doctor to send them here).`));
       const dead = store.counts().dead;
@@ -88,7 +88,7 @@ async function push(ctx: CommandContext, options: Record<string, unknown>, { con
       writeLine(ctx.stdout, `  ${paint.red(reason)}: ${shown}`);
     }
     writeLine(ctx.stdout, `${totals.sent} sent, ${totals.pending} still pending, ${totals.failed} refused.${url ? ` Experiment: ${paint.cyan(url)}` : ''}`);
-    if (totals.pending > 0) writeLine(ctx.stdout, paint.dim(`The pending ones stay in ${store.path}: push again once the destination answers.`));
+    if (totals.pending > 0) writeLine(ctx.stdout, paint.dim(`The pending ones stay in ${store.dir}: push again once the destination answers.`));
     if (totals.failed > 0) writeLine(ctx.stdout, paint.dim(`Refused traces are kept: fix the cause, then \`${commandLine('traces push --dead')}\`.`));
   }
   return totals.failed + totals.pending > 0 ? ExitCode.export : ExitCode.ok;

@@ -25,7 +25,7 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>,
     store.close();
   }
   if (!trace) {
-    throw new ExpectedError(`no stored trace matches '${id}' in ${store.path}`, {
+    throw new ExpectedError(`no stored trace matches '${id}' in ${store.dir}`, {
       exitCode: ExitCode.usage,
       hint: `run \`${commandLine('traces list')}\` to see the stored trace ids`,
     });

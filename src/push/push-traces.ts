@@ -69,7 +69,7 @@ export function selectForPush(store: TraceStore, selection: PushSelection, desti
     return selection.ids.map((id) => {
       const trace = store.get(id);
       if (!trace) {
-        throw new ExpectedError(`no stored trace matches '${id}' in ${store.path}`, {
+        throw new ExpectedError(`no stored trace matches '${id}' in ${store.dir}`, {
           exitCode: ExitCode.usage,
           hint: `run \`${commandLine('traces list')}\` to see the stored trace ids`,
         });

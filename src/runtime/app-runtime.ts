@@ -144,7 +144,7 @@ async function resolveTracingTarget(
 
 function describeTarget(config: ResolvedConfig, route: string): string {
   const destination = config.destination;
-  const how = { otlp: 'OTLP', rest: 'MLflow REST', uc: 'OTLP', collector: 'OTLP', local: '', pending: 'unreachable now: traces wait on disk' }[route] ?? route;
+  const how = { otlp: 'OTLP', rest: 'MLflow REST', uc: 'OTLP', collector: 'OTLP', local: '', pending: 'unreachable now' }[route] ?? route;
   switch (destination.kind) {
     case 'mlflow':
       return `MLflow at ${destination.trackingUri.value} (${how})`;
