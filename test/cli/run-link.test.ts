@@ -83,7 +83,11 @@ describe('otel-mlflow ask --url and a run', () => {
       try {
         const result = await runCli(['ask', '--url', serve.url, QUESTION], { env: { MLFLOW_TRACKING_URI: server.url, MLFLOW_RUN_ID: runId } });
         assert.equal(result.code, 0, result.stdout + result.stderr);
-        assert.deepEqual(await traceIdsOfRun(server.url, runId), [TRACE_ID.exec(result.stdout + result.stderr)?.[1]]);
+        const traceId = TRACE_ID.exec(result.stdout + result.stderr)?.[1];
+        // serve delivers in the background: the trace lands moments after the answer.
+        const deadline = Date.now() + 10_000;
+        while ((await traceIdsOfRun(server.url, runId)).length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+        assert.deepEqual(await traceIdsOfRun(server.url, runId), [traceId]);
       } finally {
         await serve.stop();
       }
