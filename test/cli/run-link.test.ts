@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MLFLOW_VERSIONS, startFakeMlflow, type FakeMlflowOptions } from '../fakes/fake-mlflow.ts';
-import { traceIdsOfRun } from '../fakes/traces-of-run.ts';
+import { traceIdsOfRun, waitForTracesOfRun } from '../fakes/traces-of-run.ts';
 import { BUILTIN_QUESTIONS } from '../../src/suite/builtin-questions.ts';
 import { runCli } from './run-cli.ts';
 import { startServe } from './serve-process.ts';
@@ -83,11 +83,7 @@ describe('otel-mlflow ask --url and a run', () => {
       try {
         const result = await runCli(['ask', '--url', serve.url, QUESTION], { env: { MLFLOW_TRACKING_URI: server.url, MLFLOW_RUN_ID: runId } });
         assert.equal(result.code, 0, result.stdout + result.stderr);
-        const traceId = TRACE_ID.exec(result.stdout + result.stderr)?.[1];
-        // serve delivers in the background: the trace lands moments after the answer.
-        const deadline = Date.now() + 10_000;
-        while ((await traceIdsOfRun(server.url, runId)).length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-        assert.deepEqual(await traceIdsOfRun(server.url, runId), [traceId]);
+        assert.deepEqual(await waitForTracesOfRun(server.url, runId, 1), [TRACE_ID.exec(result.stdout + result.stderr)?.[1]]);
       } finally {
         await serve.stop();
       }
@@ -113,7 +109,7 @@ describe('otel-mlflow suite and a run', () => {
         const result = await runCli(['suite', '--url', serve.url, '--concurrency', '4'], { env: { MLFLOW_TRACKING_URI: server.url, MLFLOW_RUN_ID: runId } });
         assert.equal(result.code, 0, result.stdout + result.stderr);
         assert.match(result.stdout, new RegExp(`linked ${BUILTIN_QUESTIONS.length} traces to MLflow run ${runId}`));
-        assert.equal((await traceIdsOfRun(server.url, runId)).length, BUILTIN_QUESTIONS.length);
+        assert.equal((await waitForTracesOfRun(server.url, runId, BUILTIN_QUESTIONS.length)).length, BUILTIN_QUESTIONS.length);
       } finally {
         await serve.stop();
       }

@@ -16,3 +16,14 @@ export async function traceIdsOfRun(mlflowUrl: string, runId: string): Promise<s
   const found = (await answer.json()) as { traces?: { trace_id: string }[] };
   return (found.traces ?? []).map((trace) => trace.trace_id).sort();
 }
+
+/** serve delivers in the background: its traces land in MLflow moments after it answered. */
+export async function waitForTracesOfRun(mlflowUrl: string, runId: string, count: number, deadlineMs = 10_000): Promise<string[]> {
+  const deadline = Date.now() + deadlineMs;
+  let found = await traceIdsOfRun(mlflowUrl, runId);
+  while (found.length < count && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    found = await traceIdsOfRun(mlflowUrl, runId);
+  }
+  return found;
+}
