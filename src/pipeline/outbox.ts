@@ -36,7 +36,13 @@ export class Outbox {
   readonly #stats: OutboxStats = { stored: 0, refused: 0, delivered: 0, dead: 0, deadLetters: [] };
   #warnedNearCap = false;
 
-  constructor(store: TraceStore, destination: Destination | undefined, onEvent: (event: OutboxEvent) => void) {
+  constructor(
+    store: TraceStore,
+    destination: Destination | undefined,
+    onEvent: (event: OutboxEvent) => void,
+    /** Told how many traces each write took off the queue (written, merged or refused). */
+    onWritten: (traces: number) => void = () => {},
+  ) {
     this.#store = store;
     this.#deliverer =
       destination &&
@@ -53,6 +59,7 @@ export class Outbox {
       });
     this.#writer = new StoreWriter(store, {
       onWrite: (result, error) => {
+        onWritten(result.written + result.refused);
         this.#stats.stored += result.written;
         if (result.refused > 0) {
           this.#stats.refused += result.refused;

@@ -13,6 +13,14 @@ import type { FromWorker, ToWorker, WorkerInit } from './worker/worker-protocol.
 /** Traces are handed to the worker in groups this often, or at this many: one message, not one per trace. */
 const HAND_OVER_MS = 10;
 const HAND_OVER_MAX = 500;
+/**
+ * Traces handed over and not yet written: past the high mark the producing thread waits for the disk
+ * (memory stays bounded by the disk's speed, not by dropping); at serve's rates it is never reached.
+ */
+const BACKLOG_HIGH = 10_000;
+const BACKLOG_LOW = 5_000;
+const BACKLOG_WAIT_MS = 100;
+const BACKLOG_MAX_WAIT_MS = 30_000;
 /** Beyond its deadline, a flush waits this much longer for the worker to answer before giving up on it. */
 const WORKER_GRACE_MS = 5_000;
 
@@ -79,6 +87,7 @@ export class TracePipeline {
   #failure: string | undefined;
   #closed = false;
   #lastPending = 0;
+  readonly #backlog = new Int32Array(new SharedArrayBuffer(4));
 
   constructor(options: PipelineOptions) {
     this.#onEvent = options.onEvent ?? (() => {});
@@ -93,6 +102,7 @@ export class TracePipeline {
       storeOptions: options.storeOptions ?? {},
       ...(spec && { destination: spec }),
       deliverInBackground: options.deliverInBackground === true,
+      backlog: this.#backlog.buffer as SharedArrayBuffer,
     };
     this.#worker = new Worker(WORKER_URL, { workerData: init });
     // Only outstanding flushes keep the process alive for the worker (see #request).
@@ -172,8 +182,20 @@ export class TracePipeline {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#queue.length === 0 || this.#failure) return;
+    Atomics.add(this.#backlog, 0, this.#queue.length);
     this.#post({ type: 'traces', traces: this.#queue });
     this.#queue = [];
+    this.#waitForDisk();
+  }
+
+  /** Blocks this thread while the worker is far behind (the disk slower than the traces coming). */
+  #waitForDisk(): void {
+    if (Atomics.load(this.#backlog, 0) <= BACKLOG_HIGH) return;
+    // A worker that died cannot say so while this thread waits: the wait is bounded.
+    const giveUpAt = Date.now() + BACKLOG_MAX_WAIT_MS;
+    for (let behind = Atomics.load(this.#backlog, 0); behind > BACKLOG_LOW && Date.now() < giveUpAt; behind = Atomics.load(this.#backlog, 0)) {
+      Atomics.wait(this.#backlog, 0, behind, BACKLOG_WAIT_MS);
+    }
   }
 
   /** A flush or close, answered by the worker; the process stays alive for it until the answer or the deadline. */

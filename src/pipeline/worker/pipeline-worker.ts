@@ -8,11 +8,19 @@ import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.ts';
 const port = parentPort!;
 const init = workerData as WorkerInit;
 const send = (message: FromWorker) => port.postMessage(message);
+const backlog = new Int32Array(init.backlog);
+const written = (traces: number) => {
+  Atomics.sub(backlog, 0, traces);
+  Atomics.notify(backlog, 0);
+};
 
 let outbox: Outbox;
 try {
-  outbox = new Outbox(TraceStore.open(init.storeDir, init.storeOptions), init.destination && destinationFromSpec(init.destination), (event) =>
-    send({ type: 'event', event, stats: outbox.stats }),
+  outbox = new Outbox(
+    TraceStore.open(init.storeDir, init.storeOptions),
+    init.destination && destinationFromSpec(init.destination),
+    (event) => send({ type: 'event', event, stats: outbox.stats }),
+    written,
   );
   if (init.deliverInBackground) outbox.startDelivering();
 } catch (error) {

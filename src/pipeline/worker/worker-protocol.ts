@@ -7,6 +7,8 @@ export interface WorkerInit {
   storeOptions: Omit<StoreOptions, 'now'>;
   destination?: DestinationSpec;
   deliverInBackground: boolean;
+  /** One Int32: traces handed to the worker and not yet written (the producer's back-pressure). */
+  backlog: SharedArrayBuffer;
 }
 
 export type ToWorker =
