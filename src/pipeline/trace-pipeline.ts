@@ -17,8 +17,8 @@ const HAND_OVER_MAX = 500;
  * Traces handed over and not yet written: past the high mark the producing thread waits for the disk
  * (memory stays bounded by the disk's speed, not by dropping); at serve's rates it is never reached.
  */
-const BACKLOG_HIGH = 10_000;
-const BACKLOG_LOW = 5_000;
+const BACKLOG_HIGH = 2_000;
+const BACKLOG_LOW = 1_000;
 const BACKLOG_WAIT_MS = 100;
 const BACKLOG_MAX_WAIT_MS = 30_000;
 /** Beyond its deadline, a flush waits this much longer for the worker to answer before giving up on it. */
