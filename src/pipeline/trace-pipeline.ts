@@ -88,6 +88,8 @@ export class TracePipeline {
   #closed = false;
   #lastPending = 0;
   readonly #backlog = new Int32Array(new SharedArrayBuffer(4));
+  /** Traces that could not be handed over because the worker had failed. */
+  #lost = 0;
 
   constructor(options: PipelineOptions) {
     this.#onEvent = options.onEvent ?? (() => {});
@@ -162,7 +164,7 @@ export class TracePipeline {
       storeDir: this.store.dir,
       ...(this.#description && { destination: this.#description }),
       stored: stats.stored,
-      refused: stats.refused + (this.#failure ? this.#queue.length : 0),
+      refused: stats.refused + this.#lost,
       ...(refusedReason && { refusedReason }),
       delivered: stats.delivered,
       dead: stats.dead,
@@ -181,7 +183,13 @@ export class TracePipeline {
   #handOver(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#queue.length === 0 || this.#failure) return;
+    if (this.#queue.length === 0) return;
+    if (this.#failure) {
+      // Nowhere to put them: counted and reported as not stored, not held in memory.
+      this.#lost += this.#queue.length;
+      this.#queue = [];
+      return;
+    }
     Atomics.add(this.#backlog, 0, this.#queue.length);
     this.#post({ type: 'traces', traces: this.#queue });
     this.#queue = [];
@@ -241,7 +249,10 @@ export class TracePipeline {
   #fail(reason: string): void {
     if (this.#failure) return;
     this.#failure = reason;
+    // What the worker had been handed and had not written went with it: counted, never silent.
+    this.#lost += Math.max(0, Atomics.exchange(this.#backlog, 0, 0));
     for (const waiter of [...this.#waiting.values()]) waiter.reject(new Error(reason));
     this.#onEvent({ kind: 'store-refused', traces: this.#queue.length, reason });
+    this.#handOver();
   }
 }
