@@ -13,8 +13,6 @@ export class AskInterrupted extends Error {
   }
 }
 
-/** What a shell reports for a process stopped by Ctrl-C. */
-export const INTERRUPTED_EXIT_CODE = 130;
 
 /** The server knows its LLM; this process does not. */
 const SERVER_LLM_HINT = "`GET /` on the server names its LLM provider and model, and the server's log the cause; or start it with --provider offline";
@@ -33,7 +31,7 @@ function llmFailureHint(llm: Pick<LlmClient, 'provider' | 'describe'>): string {
  * is rethrown. A failing model provider is "unreachable" (exit 4): the thing `ask` depends on did not answer.
  */
 export function askFailure(error: unknown, llm: Pick<LlmClient, 'provider' | 'describe'>): ExpectedError | number {
-  if (error instanceof AskInterrupted) return INTERRUPTED_EXIT_CODE;
+  if (error instanceof AskInterrupted) return ExitCode.interrupted;
   if (error instanceof LlmError) {
     return new ExpectedError(error.message, { exitCode: ExitCode.unreachable, hint: llmFailureHint(llm), cause: error.cause ?? error });
   }

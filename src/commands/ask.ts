@@ -4,7 +4,7 @@ import { parseServerUrl, toEndpoint, type AgentAnswer, type Endpoint } from '../
 import { ANSWER_TIMEOUT_MS, postQuestion } from '../agent-client/post-question.ts';
 import { linkServerTraces, prepareServerRunLink, type ServerRunLink } from '../agent-client/server-run-link.ts';
 import { fetchServerHealth } from '../agent-client/server-health.ts';
-import { askFailure, INTERRUPTED_EXIT_CODE, serverFailure } from '../ask/ask-failures.ts';
+import { askFailure, serverFailure } from '../ask/ask-failures.ts';
 import { promptForQuestion, readQuestion } from '../ask/read-question.ts';
 import { traceExportStatus, type TraceExportStatus } from '../ask/trace-export-status.ts';
 import type { CommandContext } from '../cli/context.ts';
@@ -113,9 +113,9 @@ async function askServer(ctx: CommandContext, server: URL, endpoint: Endpoint, q
   }
   if (outcome.interrupted && !outcome.traceId) {
     writeLine(ctx.stderr, paint.yellow('interrupted before the server answered'));
-    return INTERRUPTED_EXIT_CODE;
+    return ExitCode.interrupted;
   }
-  const failure = outcome.interrupted ? INTERRUPTED_EXIT_CODE : serverFailure(outcome, url);
+  const failure = outcome.interrupted ? ExitCode.interrupted : serverFailure(outcome, url);
   if (!outcome.traceId) throw failure;
   return withLinkOutcome(ctx, link, finish(ctx, paint, { endpoint, trace: { traceId: outcome.traceId, local: false, destination }, failure }));
 }
@@ -257,7 +257,7 @@ async function waitSpinner(ctx: CommandContext, text: string): Promise<Ora | und
 /** Ctrl-C once stops waiting for the answer (the trace is still flushed); twice exits at once. */
 function onFirstSigint(stop: () => void): () => void {
   const first = () => {
-    process.once('SIGINT', () => process.exit(INTERRUPTED_EXIT_CODE));
+    process.once('SIGINT', () => process.exit(ExitCode.interrupted));
     stop();
   };
   process.once('SIGINT', first);
