@@ -1,5 +1,6 @@
 import type { DeliveryInfo } from '../pipeline/store/stored-trace.ts';
 import type { PipelineReport } from '../pipeline/trace-pipeline.ts';
+import type { Tracing } from '../tracing/bootstrap.ts';
 import { commandLine } from '../util/invocation.ts';
 
 export interface TraceExportStatus {
@@ -10,6 +11,17 @@ export interface TraceExportStatus {
   status?: number;
   /** Not delivered yet, but waiting on disk for the destination (rather than refused). */
   waiting?: boolean;
+}
+
+/**
+ * Stores and delivers within the deadline, then says what became of each trace (by its `tr-` id);
+ * undefined when OpenTelemetry is disabled and there are no traces to report on.
+ */
+export async function flushAndReport(tracing: Tracing, traceIds: readonly string[], deadlineMs: number): Promise<TraceExportStatus[] | undefined> {
+  const report = await tracing.flush(deadlineMs);
+  const pipeline = tracing.pipeline;
+  if (!pipeline) return undefined;
+  return traceIds.map((traceId) => traceExportStatus(pipeline.deliveryOf(traceId.replace(/^tr-/, '')), report));
 }
 
 /** What became of one trace after the flush: kept or delivered, waiting on disk, or refused. */

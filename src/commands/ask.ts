@@ -6,7 +6,7 @@ import { linkServerTraces, prepareServerRunLink, type ServerRunLink } from '../a
 import { fetchServerHealth } from '../agent-client/server-health.ts';
 import { askFailure, serverFailure } from '../ask/ask-failures.ts';
 import { promptForQuestion, readQuestion } from '../ask/read-question.ts';
-import { traceExportStatus, type TraceExportStatus } from '../ask/trace-export-status.ts';
+import { flushAndReport, type TraceExportStatus } from '../ask/trace-export-status.ts';
 import type { CommandContext } from '../cli/context.ts';
 import { createPainter, writeJson, writeLine } from '../cli/output.ts';
 import { renderError } from '../cli/render-error.ts';
@@ -62,11 +62,8 @@ async function askHere(ctx: CommandContext, endpoint: Endpoint, question: string
     outcome = await askInProcess(runtime, { endpoint, question, ...live.options }).finally(live.answered);
   } finally {
     // Whatever happened, the trace is on disk, and delivered if the destination takes it, before the process ends.
-    const report = await runtime.tracing.flush(FLUSH_DEADLINE_MS);
     const traceId = outcome && (outcome.ok ? outcome.answer.traceId : outcome.traceId);
-    // With OpenTelemetry disabled there is no trace to report on.
-    const pipeline = runtime.tracing.pipeline;
-    exportStatus = traceId && pipeline ? traceExportStatus(pipeline.deliveryOf(traceId.slice(3)), report) : undefined;
+    exportStatus = (await flushAndReport(runtime.tracing, traceId ? [traceId] : [], FLUSH_DEADLINE_MS))?.[0];
     await runtime.shutdown(0);
     live.stop();
   }

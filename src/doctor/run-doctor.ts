@@ -22,7 +22,7 @@ import { VERSION } from '../version.ts';
 import { mlflowTraceSource, readBackTrace, type ReadBackTrace, type TraceSource } from './read-back.ts';
 import { sendTestTrace, type SentTestTrace } from './test-traces.ts';
 import { plural } from '../util/plural.ts';
-import { traceExportStatus, type TraceExportStatus } from '../ask/trace-export-status.ts';
+import { flushAndReport, type TraceExportStatus } from '../ask/trace-export-status.ts';
 import { commandLine } from '../util/invocation.ts';
 
 export type CheckId = 'config' | 'reachable' | 'server' | 'credentials' | 'experiment' | 'export-path' | 'send' | 'read-back';
@@ -233,12 +233,11 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
       version: VERSION,
     });
     const runId = randomUUID().slice(0, 8);
-    const outcomes: TraceExportStatus[] = [];
+    let outcomes: TraceExportStatus[] = [];
     let backlog = '';
     try {
       sent = Array.from({ length: input.traces }, (_, i) => sendTestTrace(tracing.tracer, i, runId));
-      const flushed = await tracing.flush(FLUSH_DEADLINE_MS);
-      for (const trace of sent) outcomes.push(traceExportStatus(tracing.pipeline?.deliveryOf(trace.traceId.slice(3)), flushed));
+      outcomes = (await flushAndReport(tracing, sent.map((trace) => trace.traceId), FLUSH_DEADLINE_MS)) ?? [];
       if (tracing.pipeline) backlog = describeBacklog(tracing.pipeline.store.counts());
     } finally {
       await tracing.shutdown(0);

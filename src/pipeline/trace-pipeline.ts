@@ -127,6 +127,16 @@ export class TracePipeline {
     return this.store.deliveryOf(hexTraceId.toLowerCase());
   }
 
+  /** What this process's outbox did so far, as the worker last said: no store query. */
+  get stats(): OutboxStats {
+    return this.#stats;
+  }
+
+  /** The destination's identity; undefined in local-only mode. */
+  get destinationKey(): string | undefined {
+    return this.#destinationKey;
+  }
+
   counts(): StateCounts {
     return this.#destinationKey ? this.store.counts(this.#destinationKey) : this.store.counts();
   }

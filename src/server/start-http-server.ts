@@ -28,18 +28,13 @@ const ANSWER_FLUSH_MS = 200;
 function deliveryHealth(runtime: AppRuntime): Pick<HealthInfo['tracing'], 'store_dir' | 'delivery'> {
   const pipeline = runtime.tracing.pipeline;
   if (!pipeline) return {};
-  const counts = pipeline.counts();
-  const report = pipeline.report();
   // So `suite --verify` reads local traces back from this store, whatever --store-dir the server got.
-  if (!report.destination) return { store_dir: report.storeDir };
+  if (!pipeline.destinationKey) return { store_dir: pipeline.store.dir };
+  const counts = pipeline.counts();
+  const { delivered, lastFailure } = pipeline.stats;
   return {
-    store_dir: report.storeDir,
-    delivery: {
-      pending: counts.pending,
-      dead: counts.dead,
-      delivered: report.delivered,
-      last_error: report.lastFailure ?? null,
-    },
+    store_dir: pipeline.store.dir,
+    delivery: { pending: counts.pending, dead: counts.dead, delivered, last_error: lastFailure ?? null },
   };
 }
 
