@@ -89,6 +89,7 @@ export async function inspectConfig(options: LoadConfigOptions): Promise<ConfigI
     },
     ...(values.authToken && { authToken: sourced(values.authToken) }),
     ...(values.corsOrigins && { corsOrigins: sourced(values.corsOrigins) }),
+    relayExperiments: sourced(values.relayExperiments ?? { value: {}, source: { kind: 'default' } }),
     llm: {
       ...(values.llmProvider && { provider: sourced(values.llmProvider) }),
       ...(values.llmModel && { model: sourced(values.llmModel) }),

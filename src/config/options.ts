@@ -133,6 +133,8 @@ export const CONFIG_OPTIONS = {
   tracesSamplerArg: scalar({ env: ['OTEL_TRACES_SAMPLER_ARG'], parse: parseRatio }),
   authToken: scalar({ flag: 'authToken', env: ['OTEL_MLFLOW_AUTH_TOKEN'], secret: true, parse: parseText }),
   corsOrigins: scalar({ flag: 'corsOrigin', env: ['OTEL_MLFLOW_CORS_ORIGINS'], file: 'corsOrigins', parse: parseOriginList }),
+  // service.name → experiment name, for the relay: `checkout=shop-traces,search=search-traces`.
+  relayExperiments: record({ env: ['OTEL_MLFLOW_RELAY_EXPERIMENTS'], file: 'relayExperiments' }),
   llmProvider: scalar({
     flag: 'provider',
     env: ['OTEL_MLFLOW_LLM_PROVIDER'],

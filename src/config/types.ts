@@ -84,6 +84,8 @@ export interface ResolvedConfig {
   authToken?: Sourced<string>;
   /** Browser origins `serve` allows cross-origin requests from (CORS); none when absent. */
   corsOrigins?: Sourced<string[]>;
+  /** The relay's routes: service.name → experiment name (created when missing). */
+  relayExperiments: Sourced<Record<string, string>>;
   llm: {
     /** Absent when not chosen: the app picks openai with an API key, else the offline model. */
     provider?: Sourced<LlmProviderName>;

@@ -84,6 +84,8 @@ export class TracePipeline {
   #stats: OutboxStats = { stored: 0, refused: 0, delivered: 0, dead: 0, deadLetters: [] };
   #nextId = 0;
   readonly #waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  readonly #storing = new Map<number, { resolve: (refusedIds: string[]) => void; reject: (error: Error) => void }>();
+  readonly #auth: AuthSettings;
   #failure: string | undefined;
   #closed = false;
   #lastPending = 0;
@@ -97,7 +99,8 @@ export class TracePipeline {
     this.store = TraceStore.open(options.storeDir, options.storeOptions);
     const key = options.destinationKey;
     this.#destinationKey = key;
-    const spec = options.plan && key ? destinationSpec(options.plan, key, options.auth ?? { kind: 'none' }) : undefined;
+    this.#auth = options.auth ?? { kind: 'none' };
+    const spec = options.plan && key ? destinationSpec(options.plan, key, this.#auth) : undefined;
     this.#description = options.plan && key ? describePlan(options.plan) : key;
     const init: WorkerInit = {
       storeDir: options.storeDir,
@@ -135,6 +138,31 @@ export class TracePipeline {
   /** The destination's identity; undefined in local-only mode. */
   get destinationKey(): string | undefined {
     return this.#destinationKey;
+  }
+
+  /** Traces handed to the worker and not yet written: how far the disk is behind. */
+  get behind(): number {
+    return Atomics.load(this.#backlog, 0);
+  }
+
+  /**
+   * Writes traces that arrived whole or in part from elsewhere (the relay), resolving once they are
+   * committed, with the ids of any the store refused; rejects when the worker has failed.
+   */
+  storeDurably(traces: TraceToStore[]): Promise<string[]> {
+    if (this.#failure) return Promise.reject(new Error(this.#failure));
+    const id = ++this.#nextId;
+    Atomics.add(this.#backlog, 0, traces.length);
+    return new Promise<string[]>((resolve, reject) => {
+      this.#storing.set(id, { resolve, reject });
+      this.#post({ type: 'store', id, traces });
+    });
+  }
+
+  /** Another place traces are routed to (the relay's experiments); the worker delivers there from now on. */
+  addDestination(plan: Exclude<ExportPlan, { kind: 'local' }>, key: string): void {
+    if (this.#failure) return;
+    this.#post({ type: 'destination', destination: destinationSpec(plan, key, this.#auth) });
   }
 
   counts(): StateCounts {
@@ -248,6 +276,10 @@ export class TracePipeline {
         this.#stats = message.stats;
         this.#waiting.get(message.id)?.resolve();
         return;
+      case 'stored':
+        this.#storing.get(message.id)?.resolve(message.refusedIds);
+        this.#storing.delete(message.id);
+        return;
       case 'failed':
         if (message.id === undefined) this.#fail(message.message);
         else this.#waiting.get(message.id)?.reject(new Error(message.message));
@@ -261,7 +293,8 @@ export class TracePipeline {
     this.#failure = reason;
     // What the worker had been handed and had not written went with it: counted, never silent.
     this.#lost += Math.max(0, Atomics.exchange(this.#backlog, 0, 0));
-    for (const waiter of [...this.#waiting.values()]) waiter.reject(new Error(reason));
+    for (const waiter of [...this.#waiting.values(), ...this.#storing.values()]) waiter.reject(new Error(reason));
+    this.#storing.clear();
     this.#onEvent({ kind: 'store-refused', traces: this.#queue.length, reason });
     this.#handOver();
   }

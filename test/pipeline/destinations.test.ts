@@ -47,6 +47,7 @@ function configFor(uri: string, overrides: Partial<Pick<ResolvedConfig, 'exportP
     otlpEncoding: { value: 'protobuf', source },
     serviceName: { value: 'test', source },
     resourceAttributes: { value: {}, source },
+    relayExperiments: { value: {}, source },
     openai: {},
     llm: { captureContent: { value: true, source } },
     storeDir: { value: '/nonexistent/otel-mlflow-store', source },

@@ -337,6 +337,68 @@ describe('TraceStore as the outbox', () => {
   });
 });
 
+describe('TraceStore holding traces that arrive in parts (the relay)', () => {
+  const hold = { quietMs: 2_000, maxWaitMs: 60_000 };
+  const limits = { maxTraces: 10, maxBytes: 1e9, leaseMs: 60_000 };
+  const id = hex('7');
+  const rootSpan = () => readableSpan({ traceId: id, spanId: 'a'.repeat(16), name: 'agent' });
+  const childSpan = (spanId: string) => readableSpan({ traceId: id, spanId, parentSpanId: 'a'.repeat(16), name: `step-${spanId.slice(0, 2)}` });
+  function clockedStore() {
+    let now = 1_795_538_125_000;
+    const store = TraceStore.open(freshDir(), { now: () => now });
+    opened.push(store);
+    const write = (spans: ReadableSpan[]) => store.write([{ spans: spans.map(toLocalSpan), origin: 'relay', destination: 'dest', hold }]);
+    return { store, write, advance: (ms: number) => (now += ms), claim: () => store.claim('dest', 'me', limits).map((trace) => trace.spans.length) };
+  }
+
+  it('delivers nothing before the root arrives, then the whole trace once a quiet period passed', () => {
+    const { write, advance, claim } = clockedStore();
+    write([childSpan('b'.repeat(16))]);
+    advance(10_000);
+    assert.deepEqual(claim(), [], 'no root yet: held');
+    write([childSpan('c'.repeat(16)), rootSpan()]);
+    advance(1_999);
+    assert.deepEqual(claim(), [], 'root in, but spans came less than the quiet period ago');
+    advance(1);
+    assert.deepEqual(claim(), [3], 'root in and quiet: the three spans go as one trace');
+  });
+
+  it('a trace whose root never arrives goes out after the longest wait from its first spans', () => {
+    const { write, advance, claim } = clockedStore();
+    write([childSpan('b'.repeat(16))]);
+    advance(30_000);
+    write([childSpan('c'.repeat(16))]);
+    advance(29_999);
+    assert.deepEqual(claim(), []);
+    advance(1);
+    assert.deepEqual(claim(), [2]);
+  });
+
+  it('opens a store written before holds existed, and delivers its pending traces at once', async () => {
+    const dir = freshDir();
+    const first = TraceStore.open(dir);
+    first.write([{ spans: traceAt(hex('8'), 1_795_538_125_000).map(toLocalSpan), origin: 'serve', destination: 'dest' }]);
+    first.close();
+    const { DatabaseSync } = await import('node:sqlite');
+    const db = new DatabaseSync(join(dir, 'traces.db'));
+    db.exec('ALTER TABLE traces DROP COLUMN ready_ms; ALTER TABLE traces DROP COLUMN first_seen_ms;');
+    db.close();
+    const reopened = TraceStore.open(dir);
+    opened.push(reopened);
+    assert.deepEqual(reopened.claim('dest', 'me', limits).map((trace) => trace.traceId), [`tr-${hex('8')}`]);
+  });
+
+  it('spans that keep coming after the root cannot hold a trace back past the longest wait', () => {
+    const { write, advance, claim } = clockedStore();
+    write([rootSpan()]);
+    for (let i = 0; i < 40; i++) {
+      advance(1_500);
+      write([childSpan(`${String(i).padStart(2, '0')}${'d'.repeat(14)}`)]);
+    }
+    assert.deepEqual(claim(), [41], 'still sending after 60 s: delivered as it stands; later spans merge in');
+  });
+});
+
 describe('toReadableSpans', () => {
   it('rebuilds spans the OTLP serializer and the status logic accept as the SDK made them', async () => {
     const store = freshStore();

@@ -22,6 +22,8 @@ export class StoreWriter {
   readonly #maxQueued: number;
   readonly #onWrite: NonNullable<StoreWriterOptions['onWrite']>;
   #queue: TraceToStore[] = [];
+  /** Callers waiting for their traces to be durable (the relay answers its clients only then). */
+  #acks: { ids: string[]; done: (refusedIds: string[]) => void }[] = [];
   #timer: NodeJS.Timeout | undefined;
 
   constructor(store: TraceStore, options: StoreWriterOptions = {}) {
@@ -38,10 +40,27 @@ export class StoreWriter {
 
   enqueue(trace: TraceToStore): void {
     if (this.#queue.length >= this.#maxQueued) {
-      this.#onWrite({ written: 0, refused: 1, evicted: 0, nearCap: false }, new Error(`${this.#maxQueued} traces are waiting for the store`));
+      this.#onWrite(
+        { written: 0, refused: 1, refusedIds: [trace.spans[0]!.traceId], evicted: 0, nearCap: false },
+        new Error(`${this.#maxQueued} traces are waiting for the store`),
+      );
       return;
     }
     this.#queue.push(trace);
+    this.#scheduleFlush();
+  }
+
+  /**
+   * Queues traces like `enqueue`, and calls `done` once the group holding them is committed, with the
+   * ids of those the store refused (full). A write that fails is retried, and `done` waits for it.
+   */
+  enqueueDurably(traces: readonly TraceToStore[], done: (refusedIds: string[]) => void): void {
+    this.#acks.push({ ids: traces.map((trace) => trace.spans[0]!.traceId), done });
+    for (const trace of traces) this.#queue.push(trace);
+    this.#scheduleFlush();
+  }
+
+  #scheduleFlush(): void {
     if (this.#queue.length >= this.#maxGroup) this.flush();
     else this.#timer ??= setTimeout(() => this.flush(), this.#intervalMs);
   }
@@ -52,12 +71,18 @@ export class StoreWriter {
     this.#timer = undefined;
     if (this.#queue.length === 0) return;
     const group = this.#queue;
+    const acks = this.#acks;
     this.#queue = [];
+    this.#acks = [];
     try {
-      this.#onWrite(this.#store.write(group));
+      const result = this.#store.write(group);
+      this.#onWrite(result);
+      const refused = new Set(result.refusedIds);
+      for (const ack of acks) ack.done(refused.size === 0 ? [] : ack.ids.filter((id) => refused.has(id)));
     } catch (error) {
       this.#queue = group.concat(this.#queue);
-      this.#onWrite({ written: 0, refused: 0, evicted: 0, nearCap: false }, error);
+      this.#acks = acks.concat(this.#acks);
+      this.#onWrite({ written: 0, refused: 0, refusedIds: [], evicted: 0, nearCap: false }, error);
       this.#timer = setTimeout(() => this.flush(), Math.max(this.#intervalMs, 1000));
     }
   }

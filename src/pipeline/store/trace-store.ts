@@ -34,12 +34,25 @@ export interface TraceToStore {
   destination?: string;
   /** An earlier version may have sent it already: a REST delivery looks it up before registering it. */
   maybeSent?: boolean;
+  /**
+   * Spans that arrive over the wire as they end (the relay): the trace is held back from delivery
+   * until its root has arrived and `quietMs` passed without new spans, or `maxWaitMs` after its first
+   * spans, so it goes out whole rather than in pieces. Held on disk, never in memory.
+   */
+  hold?: AssemblyHold;
+}
+
+export interface AssemblyHold {
+  quietMs: number;
+  maxWaitMs: number;
 }
 
 export interface WriteResult {
   written: number;
   /** Traces that did not fit under the size cap although every delivered trace was given up for them. */
   refused: number;
+  /** The trace ids (hex) of the refused ones, so a caller waiting for its own traces knows. */
+  refusedIds: string[];
   /** Delivered traces deleted to make room. */
   evicted: number;
   /** The store is past the warning line of its cap. */
@@ -144,6 +157,8 @@ CREATE TABLE IF NOT EXISTS traces (
   lease_owner TEXT,
   lease_until_ms INTEGER NOT NULL DEFAULT 0,
   version INTEGER NOT NULL DEFAULT 1,
+  ready_ms INTEGER NOT NULL DEFAULT 0,
+  first_seen_ms INTEGER NOT NULL DEFAULT 0,
   saved_ms INTEGER NOT NULL,
   bytes INTEGER NOT NULL,
   spans TEXT NOT NULL
@@ -194,6 +209,7 @@ export class TraceStore {
       // FULL: each group commit is fsynced, so a trace the store accepted survives power loss too.
       db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;');
       db.exec(SCHEMA);
+      addMissingColumns(db);
     } catch (error) {
       throw new ExpectedError(`cannot open the trace store ${path}: ${error instanceof Error ? error.message : String(error)}`, {
         exitCode: ExitCode.config,
@@ -211,7 +227,7 @@ export class TraceStore {
 
   /** Stores traces in one transaction; spans of a trace already stored are merged in (by span id). */
   write(traces: readonly TraceToStore[]): WriteResult {
-    const result: WriteResult = { written: 0, refused: 0, evicted: 0, nearCap: false };
+    const result: WriteResult = { written: 0, refused: 0, refusedIds: [], evicted: 0, nearCap: false };
     if (traces.length === 0) return result;
     const now = this.#now();
     this.#transaction(() => {
@@ -225,6 +241,7 @@ export class TraceStore {
       for (const { trace, json } of incoming) {
         if (json.length > room && !this.#has(trace.spans[0]!.traceId)) {
           result.refused++;
+          result.refusedIds.push(trace.spans[0]!.traceId);
           continue;
         }
         room -= this.#upsert(trace, json, now);
@@ -241,8 +258,8 @@ export class TraceStore {
     return this.#transaction(() => {
       const candidates = this.#statement(
         `SELECT trace_id, version, spans, bytes, attempts FROM traces
-         WHERE state = 'pending' AND destination = ? AND lease_until_ms < ? ORDER BY saved_ms LIMIT ?`,
-      ).all(destination, now, limits.maxTraces) as { trace_id: string; version: number; spans: string; bytes: number; attempts: number }[];
+         WHERE state = 'pending' AND destination = ? AND lease_until_ms < ? AND ready_ms <= ? ORDER BY saved_ms LIMIT ?`,
+      ).all(destination, now, now, limits.maxTraces) as { trace_id: string; version: number; spans: string; bytes: number; attempts: number }[];
       const claimed: ClaimedTrace[] = [];
       let bytes = 0;
       for (const row of candidates) {
@@ -426,6 +443,13 @@ export class TraceStore {
     return counts;
   }
 
+  /** The destinations traces are pending for. */
+  pendingDestinations(): string[] {
+    return this.#statement(`SELECT DISTINCT destination FROM traces WHERE state = 'pending' AND destination IS NOT NULL`)
+      .all()
+      .map((row) => String(row.destination));
+  }
+
   /** Bytes of span data held, as the size cap counts them. */
   bytes(): number {
     return Number(this.#statement(`SELECT value FROM store_meta WHERE key = 'bytes'`).get()!.value);
@@ -448,8 +472,8 @@ export class TraceStore {
   /** `trace.spans` in store order, `json` their text. */
   #upsert(trace: TraceToStore, json: string, now: number): number {
     const hex = trace.spans[0]!.traceId;
-    const existing = this.#statement('SELECT spans, state FROM traces WHERE trace_id = ?').get(hex) as
-      | { spans: string; state: DeliveryState }
+    const existing = this.#statement('SELECT spans, state, first_seen_ms FROM traces WHERE trace_id = ?').get(hex) as
+      | { spans: string; state: DeliveryState; first_seen_ms: number }
       | undefined;
     if (existing) {
       const spans = mergeSpans(parseSpans(existing.spans) ?? [], trace.spans);
@@ -460,14 +484,15 @@ export class TraceStore {
       this.#statement(
         `UPDATE traces SET start_ms = ?, duration_ms = ?, root_name = ?, status = ?, span_count = ?, tokens_in = ?,
            tokens_out = ?, tokens_total = ?, request_preview = ?, response_preview = ?, state = ?, version = version + 1,
-           saved_ms = ?, bytes = ?, spans = ? WHERE trace_id = ?`,
-      ).run(...summary, state, now, merged.length, merged, hex);
+           ready_ms = ?, saved_ms = ?, bytes = ?, spans = ? WHERE trace_id = ?`,
+      ).run(...summary, state, readyAt(trace.hold, spans, now, existing.first_seen_ms || now), now, merged.length, merged, hex);
       return merged.length - existing.spans.length;
     }
     this.#statement(
       `INSERT INTO traces (trace_id, start_ms, duration_ms, root_name, status, span_count, tokens_in, tokens_out,
-         tokens_total, request_preview, response_preview, origin, state, destination, attempts, saved_ms, bytes, spans)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         tokens_total, request_preview, response_preview, origin, state, destination, attempts, ready_ms, first_seen_ms, saved_ms,
+         bytes, spans)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       hex,
       ...summaryColumns(hex, trace.spans),
@@ -475,6 +500,8 @@ export class TraceStore {
       trace.destination ? 'pending' : 'local',
       trace.destination ?? null,
       trace.maybeSent ? 1 : 0,
+      readyAt(trace.hold, trace.spans, now, now),
+      now,
       now,
       json.length,
       json,
@@ -528,6 +555,28 @@ export class TraceStore {
       if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
       throw error;
     }
+  }
+}
+
+/**
+ * When a held trace may go: a quiet period after its latest spans once the root is in, else a bound
+ * from its first spans (a root that never comes, or lives in a process that does not send here).
+ */
+function readyAt(hold: AssemblyHold | undefined, spans: readonly LocalSpan[], now: number, firstSeen: number): number {
+  if (!hold) return 0;
+  const latest = firstSeen + hold.maxWaitMs;
+  return spans.some(isRoot) ? Math.min(now + hold.quietMs, latest) : latest;
+}
+
+function isRoot(span: LocalSpan): boolean {
+  return span.parentSpanId === null || span.parentIsRemote === true;
+}
+
+/** Stores made by an earlier version lack columns added since: added in place, with their defaults. */
+function addMissingColumns(db: DatabaseSync): void {
+  const columns = new Set(db.prepare('PRAGMA table_info(traces)').all().map((row) => String(row.name)));
+  for (const column of ['ready_ms', 'first_seen_ms']) {
+    if (!columns.has(column)) db.exec(`ALTER TABLE traces ADD COLUMN ${column} INTEGER NOT NULL DEFAULT 0`);
   }
 }
 

@@ -33,6 +33,12 @@ port.on('message', (message: ToWorker) => {
     case 'traces':
       outbox.add(message.traces);
       return;
+    case 'store':
+      outbox.addDurably(message.traces, (refusedIds) => send({ type: 'stored', id: message.id, refusedIds }));
+      return;
+    case 'destination':
+      outbox.addDestination(destinationFromSpec(message.destination));
+      return;
     case 'flush':
     case 'close': {
       const work = message.type === 'flush' ? outbox.flush(message.deadlineMs) : outbox.close(message.deadlineMs);

@@ -13,10 +13,14 @@ export interface WorkerInit {
 
 export type ToWorker =
   | { type: 'traces'; traces: TraceToStore[] }
+  /** Answered with `stored` once the traces are committed (the relay answers its clients only then). */
+  | { type: 'store'; id: number; traces: TraceToStore[] }
+  | { type: 'destination'; destination: DestinationSpec }
   | { type: 'flush'; id: number; deadlineMs: number }
   | { type: 'close'; id: number; deadlineMs: number };
 
 export type FromWorker =
   | { type: 'event'; event: OutboxEvent; stats: OutboxStats }
   | { type: 'done'; id: number; stats: OutboxStats }
+  | { type: 'stored'; id: number; refusedIds: string[] }
   | { type: 'failed'; id?: number; message: string };
