@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   doctor: () => import('./commands/doctor.ts') as Promise<CommandModule>,
   config: () => import('./commands/config.ts') as Promise<CommandModule>,
   serve: () => import('./commands/serve.ts') as Promise<CommandModule>,
+  relay: () => import('./commands/relay.ts') as Promise<CommandModule>,
   ask: () => import('./commands/ask.ts') as Promise<CommandModule>,
   suite: () => import('./commands/suite.ts') as Promise<CommandModule>,
   init: () => import('./commands/init.ts') as Promise<CommandModule>,
@@ -75,6 +76,14 @@ export function buildProgram(execute: (name: string, options: Record<string, unk
     .option('--auth-token <token>', 'require `Authorization: Bearer <token>` on every route but GET / and the API docs; `-` reads it from stdin (or OTEL_MLFLOW_AUTH_TOKEN)')
     .option('--cors-origin <origin>', 'allow browser requests from this origin (repeat, or comma-separate; or OTEL_MLFLOW_CORS_ORIGINS)', joinRepeated)
     .action((options: Record<string, unknown>, command: Command) => execute('serve', { ...command.optsWithGlobals(), ...options }, []));
+
+  withRunOption(program.command('relay'))
+    .description('receive OTLP traces from any OpenTelemetry app (HTTP :4318, gRPC :4317) and deliver them to MLflow, whole and without loss')
+    .option('--port <port>', 'OTLP/HTTP port', '4318')
+    .option('--grpc-port <port>', 'OTLP/gRPC port, or `off`', '4317')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--auth-token <token>', 'require `Authorization: Bearer <token>` on OTLP requests; `-` reads it from stdin (or OTEL_MLFLOW_AUTH_TOKEN)')
+    .action((options: Record<string, unknown>, command: Command) => execute('relay', { ...command.optsWithGlobals(), ...options }, []));
 
   withRunOption(withLlmOptions(program.command('ask')))
     .description('one traced chat from the terminal (in-process, or through a running server with --url)')

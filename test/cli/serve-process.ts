@@ -16,9 +16,15 @@ export interface ServeProcess {
 }
 
 /** `otel-mlflow serve --port 0` as a user starts it, in an empty directory and HOME. */
-export async function startServe(args: string[], env: Record<string, string> = {}): Promise<ServeProcess> {
-  const home = await mkdtemp(join(tmpdir(), 'otel-mlflow-serve-'));
-  const child: ChildProcess = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], {
+export function startServe(args: string[], env: Record<string, string> = {}): Promise<ServeProcess> {
+  return startListening(['serve', '--port', '0', ...args], env, /listening on (http:\/\/\S+)/);
+}
+
+/** A long-running command, started as a user starts it in an empty directory and HOME; ready once its output matches `ready` (group 1: its URL). */
+export async function startListening(args: string[], env: Record<string, string>, ready: RegExp): Promise<ServeProcess> {
+  const command = args[0]!;
+  const home = await mkdtemp(join(tmpdir(), `otel-mlflow-${command}-`));
+  const child: ChildProcess = spawn(process.execPath, [BIN, ...args], {
     cwd: home,
     env: { PATH: process.env.PATH ?? '', HOME: home, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -30,9 +36,9 @@ export async function startServe(args: string[], env: Record<string, string> = {
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
 
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start in time:\n${stdout}\n${stderr}`)), START_TIMEOUT_MS);
+    const timer = setTimeout(() => reject(new Error(`${command} did not start in time:\n${stdout}\n${stderr}`)), START_TIMEOUT_MS);
     const check = () => {
-      const match = /listening on (http:\/\/\S+)/.exec(stdout);
+      const match = ready.exec(stdout);
       if (match) {
         clearTimeout(timer);
         resolve(match[1]!);
@@ -41,7 +47,7 @@ export async function startServe(args: string[], env: Record<string, string> = {
     child.stdout!.on('data', check);
     exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`serve exited with ${code} before listening:\n${stdout}\n${stderr}`));
+      reject(new Error(`${command} exited with ${code} before listening:\n${stdout}\n${stderr}`));
     });
   }).catch(async (error) => {
     child.kill('SIGKILL');
