@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import protobuf from 'protobufjs';
 import type { OtlpBatch, OtlpIngest, OtlpIngestResult } from '../../src/otlp/otlp-ingest.ts';
 import { createOtlpHttpHandler, type OtlpHttpOptions } from '../../src/otlp/otlp-http-receiver.ts';
 import { listen, type Listening } from '../fakes/listen.ts';
@@ -50,3 +51,63 @@ export function rawRequest(url: string, init: { method?: string; headers?: Recor
     req.end(init.body);
   });
 }
+
+const statusType = protobuf.Root.fromJSON({
+  nested: {
+    Any: { fields: { typeUrl: { type: 'string', id: 1 }, value: { type: 'bytes', id: 2 } } },
+    Status: { fields: { code: { type: 'int32', id: 1 }, message: { type: 'string', id: 2 }, details: { rule: 'repeated', type: 'Any', id: 3 } } },
+    Duration: { fields: { seconds: { type: 'int64', id: 1 }, nanos: { type: 'int32', id: 2 } } },
+    RetryInfo: { fields: { retryDelay: { type: 'Duration', id: 1 } } },
+  },
+});
+
+/** A `google.rpc.Status` as a client reads it, with the delay of a RetryInfo detail if there is one. */
+export function readRpcStatus(bytes: Uint8Array): { code: number; message: string; retryDelaySeconds?: number } {
+  const status = statusType.lookupType('Status').toObject(statusType.lookupType('Status').decode(bytes), { longs: Number }) as {
+    code?: number;
+    message?: string;
+    details?: { typeUrl: string; value: Uint8Array }[];
+  };
+  const retryInfo = status.details?.find((detail) => detail.typeUrl === 'type.googleapis.com/google.rpc.RetryInfo');
+  const retryType = statusType.lookupType('RetryInfo');
+  const delay = retryInfo && (retryType.toObject(retryType.decode(retryInfo.value), { longs: Number }) as { retryDelay?: { seconds?: number } });
+  return {
+    code: status.code ?? 0,
+    message: status.message ?? '',
+    ...(delay && { retryDelaySeconds: delay.retryDelay?.seconds ?? 0 }),
+  };
+}
+
+/** Hand-built protobuf, for bodies no serializer would write. */
+export const pb = {
+  varint(value: number): Buffer {
+    const bytes: number[] = [];
+    let rest = value;
+    while (rest >= 0x80) {
+      bytes.push((rest & 0x7f) | 0x80);
+      rest = Math.floor(rest / 128);
+    }
+    bytes.push(rest);
+    return Buffer.from(bytes);
+  },
+  /** A length-delimited field. */
+  field(id: number, content: Buffer): Buffer {
+    return Buffer.concat([pb.varint((id << 3) | 2), pb.varint(content.length), content]);
+  },
+  /** An AnyValue holding an array holding an AnyValue… `levels` deep, written outside-in in one pass. */
+  nestedArrays(levels: number): Buffer {
+    const prefixes: Buffer[] = [];
+    let anyValueSize = 0;
+    for (let level = 0; level < levels; level += 1) {
+      const arraySize = 1 + pb.varint(anyValueSize).length + anyValueSize;
+      prefixes.push(Buffer.concat([Buffer.from([0x2a]), pb.varint(arraySize), Buffer.from([0x0a]), pb.varint(anyValueSize)]));
+      anyValueSize = 1 + pb.varint(arraySize).length + arraySize;
+    }
+    return Buffer.concat(prefixes.reverse());
+  },
+  /** A request whose only content is one resource attribute with this encoded AnyValue. */
+  resourceAttribute(anyValue: Buffer): Buffer {
+    const keyValue = Buffer.concat([pb.field(1, Buffer.from('k')), pb.field(2, anyValue)]);
+    return pb.field(1, pb.field(1, pb.field(1, keyValue)));
+  },
+};
