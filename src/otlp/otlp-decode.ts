@@ -32,13 +32,21 @@ export interface OtlpSpan {
   traceId: Buffer;
   spanId: Buffer;
   parentSpanId: Buffer;
+  traceState: string;
+  /** SpanFlags: the low byte is the W3C trace flags; 0x100 HAS_IS_REMOTE, 0x200 IS_REMOTE (of the parent). */
+  flags: number;
+  scope: { name: string; version: string };
   name: string;
+  /** As on the wire: 0 unspecified, 1 internal, 2 server, 3 client, 4 producer, 5 consumer. */
   kind: number;
   startTimeUnixNano: bigint;
   endTimeUnixNano: bigint;
   attributes: OtlpKeyValue[];
   events: OtlpEvent[];
   linkCount: number;
+  droppedAttributesCount: number;
+  droppedEventsCount: number;
+  droppedLinksCount: number;
   /** 0 unset, 1 ok, 2 error (opentelemetry-proto `Status.StatusCode`). */
   status: { code: number; message: string };
 }
@@ -51,6 +59,13 @@ export interface OtlpResourceSpans {
 export class OtlpDecodeError extends Error {
   override name = 'OtlpDecodeError';
 }
+
+/**
+ * Attribute values nest (arrays of kvlists of arrays…); a hostile body can nest them deep enough to
+ * overflow the stack of any recursive reader. Python's protobuf stops at 100 message levels; each
+ * AnyValue level here is two messages.
+ */
+export const MAX_VALUE_DEPTH = 50;
 
 const keyValueFields = { key: { type: 'string', id: 1 }, value: { type: 'AnyValue', id: 2 } };
 const schema = {
@@ -171,17 +186,26 @@ interface PbSpan {
   traceId: Uint8Array;
   spanId: Uint8Array;
   parentSpanId: Uint8Array;
+  traceState: string;
+  flags: number;
   name: string;
   kind: number;
   startTimeUnixNano: number | PbLong;
   endTimeUnixNano: number | PbLong;
   attributes: PbKeyValue[];
+  droppedAttributesCount: number;
   events: { timeUnixNano: number | PbLong; name: string; attributes: PbKeyValue[] }[];
+  droppedEventsCount: number;
   links: unknown[];
+  droppedLinksCount: number;
   status?: { code: number; message: string };
 }
+interface PbScope {
+  name: string;
+  version: string;
+}
 interface PbRequest {
-  resourceSpans: { resource?: { attributes: PbKeyValue[] }; scopeSpans: { spans: PbSpan[] }[] }[];
+  resourceSpans: { resource?: { attributes: PbKeyValue[] }; scopeSpans: { scope?: PbScope; spans: PbSpan[] }[] }[];
 }
 
 /** Decodes a protobuf body; throws OtlpDecodeError where Python's protobuf would raise DecodeError. */
@@ -193,8 +217,11 @@ export function decodeOtlpProtobuf(bytes: Uint8Array): OtlpResourceSpans[] {
     throw new OtlpDecodeError(error instanceof Error ? error.message : String(error));
   }
   return message.resourceSpans.map((resourceSpans) => ({
-    resourceAttributes: (resourceSpans.resource?.attributes ?? []).map(fromPbKeyValue),
-    spans: resourceSpans.scopeSpans.flatMap((scope) => scope.spans.map(fromPbSpan)),
+    resourceAttributes: (resourceSpans.resource?.attributes ?? []).map((kv) => fromPbKeyValue(kv, 0)),
+    spans: resourceSpans.scopeSpans.flatMap((scopeSpans) => {
+      const scope = { name: scopeSpans.scope?.name ?? '', version: scopeSpans.scope?.version ?? '' };
+      return scopeSpans.spans.map((span) => fromPbSpan(span, scope));
+    }),
   }));
 }
 
@@ -208,45 +235,61 @@ function has(message: object, field: string): boolean {
   return Object.prototype.hasOwnProperty.call(message, field);
 }
 
-function fromPbAnyValue(value: PbAnyValue | undefined): OtlpAnyValue {
+function tooDeep(): never {
+  throw new OtlpDecodeError(`attribute values nest deeper than ${MAX_VALUE_DEPTH} levels`);
+}
+
+function fromPbAnyValue(value: PbAnyValue | undefined, depth: number): OtlpAnyValue {
   if (value === undefined) return { kind: 'empty' };
+  if (depth > MAX_VALUE_DEPTH) tooDeep();
   if (has(value, 'stringValue')) return { kind: 'string', value: value.stringValue ?? '' };
   if (has(value, 'boolValue')) return { kind: 'bool', value: value.boolValue ?? false };
   if (has(value, 'intValue')) return { kind: 'int', value: longToBigInt(value.intValue ?? 0, true) };
   if (has(value, 'doubleValue')) return { kind: 'double', value: value.doubleValue ?? 0 };
-  if (has(value, 'arrayValue')) return { kind: 'array', values: (value.arrayValue?.values ?? []).map(fromPbAnyValue) };
-  if (has(value, 'kvlistValue')) return { kind: 'kvlist', values: (value.kvlistValue?.values ?? []).map(fromPbKeyValue) };
+  if (has(value, 'arrayValue')) return { kind: 'array', values: (value.arrayValue?.values ?? []).map((item) => fromPbAnyValue(item, depth + 1)) };
+  if (has(value, 'kvlistValue')) return { kind: 'kvlist', values: (value.kvlistValue?.values ?? []).map((kv) => fromPbKeyValue(kv, depth + 1)) };
   if (has(value, 'bytesValue')) return { kind: 'bytes', value: Buffer.from(value.bytesValue ?? []) };
   return { kind: 'empty' };
 }
 
-function fromPbKeyValue(kv: PbKeyValue): OtlpKeyValue {
-  return { key: kv.key, value: fromPbAnyValue(kv.value) };
+function fromPbKeyValue(kv: PbKeyValue, depth: number): OtlpKeyValue {
+  return { key: kv.key, value: fromPbAnyValue(kv.value, depth) };
 }
 
-function fromPbSpan(span: PbSpan): OtlpSpan {
+function fromPbAttributes(attributes: PbKeyValue[]): OtlpKeyValue[] {
+  return attributes.map((kv) => fromPbKeyValue(kv, 0));
+}
+
+function fromPbSpan(span: PbSpan, scope: OtlpSpan['scope']): OtlpSpan {
   return {
     traceId: Buffer.from(span.traceId),
     spanId: Buffer.from(span.spanId),
     parentSpanId: Buffer.from(span.parentSpanId),
+    traceState: span.traceState,
+    flags: span.flags >>> 0,
+    scope,
     name: span.name,
     kind: span.kind,
     startTimeUnixNano: longToBigInt(span.startTimeUnixNano, false),
     endTimeUnixNano: longToBigInt(span.endTimeUnixNano, false),
-    attributes: span.attributes.map(fromPbKeyValue),
+    attributes: fromPbAttributes(span.attributes),
     events: span.events.map((event) => ({
       timeUnixNano: longToBigInt(event.timeUnixNano, false),
       name: event.name,
-      attributes: event.attributes.map(fromPbKeyValue),
+      attributes: fromPbAttributes(event.attributes),
     })),
     linkCount: span.links.length,
+    droppedAttributesCount: span.droppedAttributesCount,
+    droppedEventsCount: span.droppedEventsCount,
+    droppedLinksCount: span.droppedLinksCount,
     status: { code: span.status?.code ?? 0, message: span.status?.message ?? '' },
   };
 }
 
 // ---- OTLP/JSON (https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding): ids are hex,
-// 64-bit integers may be strings, field names lowerCamelCase (snake_case tolerated, as protobuf's
-// JSON parser does).
+// 64-bit integers may be strings, enums numbers or names, field names lowerCamelCase (snake_case
+// tolerated, as protobuf's JSON parser does), unknown fields ignored. A value of the wrong JSON type
+// is refused, as protobuf's parser refuses it.
 
 type JsonObject = Record<string, unknown>;
 
@@ -267,19 +310,41 @@ function asArray(value: unknown, what: string): unknown[] {
   return value;
 }
 
+function asString(value: unknown, what: string): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value !== 'string') throw new OtlpDecodeError(`${what} is not a string`);
+  return value;
+}
+
 function asBigInt(value: unknown, what: string): bigint {
   if (value === undefined || value === null) return 0n;
-  if (typeof value === 'bigint') return value;
-  if ((typeof value === 'number' && Number.isInteger(value)) || (typeof value === 'string' && /^-?\d+$/.test(value))) {
+  if ((typeof value === 'number' && Number.isInteger(value)) || (typeof value === 'string' && /^-?\d{1,20}$/.test(value))) {
     return BigInt(value);
   }
   throw new OtlpDecodeError(`${what} is not an integer`);
+}
+
+function asUint32(value: unknown, what: string): number {
+  const number = asBigInt(value, what);
+  if (number < 0n || number > 0xffffffffn) throw new OtlpDecodeError(`${what} is out of range`);
+  return Number(number);
+}
+
+function asDouble(value: unknown, what: string): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && /^(?:NaN|-?Infinity|-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)$/.test(value)) return Number(value);
+  throw new OtlpDecodeError(`${what} is not a number`);
 }
 
 function hexId(value: unknown, what: string): Buffer {
   if (value === undefined || value === null) return Buffer.alloc(0);
   if (typeof value !== 'string' || !/^(?:[0-9a-fA-F]{2})*$/.test(value)) throw new OtlpDecodeError(`${what} is not hex`);
   return Buffer.from(value, 'hex');
+}
+
+function base64Bytes(value: unknown, what: string): Buffer {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(value)) throw new OtlpDecodeError(`${what} is not base64`);
+  return Buffer.from(value, 'base64');
 }
 
 function enumNumber(value: unknown, names: readonly string[], what: string): number {
@@ -289,62 +354,75 @@ function enumNumber(value: unknown, names: readonly string[], what: string): num
   throw new OtlpDecodeError(`${what} is not a known enum value`);
 }
 
-function fromJsonAnyValue(raw: unknown): OtlpAnyValue {
+function fromJsonAnyValue(raw: unknown, depth: number): OtlpAnyValue {
+  if (depth > MAX_VALUE_DEPTH) tooDeep();
   const value = asObject(raw, 'AnyValue');
   const string = field(value, 'stringValue');
-  if (string !== undefined) {
-    if (typeof string !== 'string') throw new OtlpDecodeError('stringValue is not a string');
-    return { kind: 'string', value: string };
-  }
+  if (string !== undefined && string !== null) return { kind: 'string', value: asString(string, 'stringValue') };
   const bool = field(value, 'boolValue');
-  if (bool !== undefined) return { kind: 'bool', value: bool === true };
+  if (bool !== undefined && bool !== null) {
+    if (typeof bool !== 'boolean') throw new OtlpDecodeError('boolValue is not a boolean');
+    return { kind: 'bool', value: bool };
+  }
   const int = field(value, 'intValue');
-  if (int !== undefined) return { kind: 'int', value: asBigInt(int, 'intValue') };
+  if (int !== undefined && int !== null) return { kind: 'int', value: BigInt.asIntN(64, asBigInt(int, 'intValue')) };
   const double = field(value, 'doubleValue');
-  if (double !== undefined) return { kind: 'double', value: Number(double) };
+  if (double !== undefined && double !== null) return { kind: 'double', value: asDouble(double, 'doubleValue') };
   const array = field(value, 'arrayValue');
-  if (array !== undefined) {
-    return { kind: 'array', values: asArray(asObject(array, 'arrayValue').values, 'arrayValue.values').map(fromJsonAnyValue) };
+  if (array !== undefined && array !== null) {
+    const values = asArray(asObject(array, 'arrayValue').values, 'arrayValue.values');
+    return { kind: 'array', values: values.map((item) => fromJsonAnyValue(item, depth + 1)) };
   }
   const kvlist = field(value, 'kvlistValue');
-  if (kvlist !== undefined) {
-    return { kind: 'kvlist', values: asArray(asObject(kvlist, 'kvlistValue').values, 'kvlistValue.values').map(fromJsonKeyValue) };
+  if (kvlist !== undefined && kvlist !== null) {
+    const values = asArray(asObject(kvlist, 'kvlistValue').values, 'kvlistValue.values');
+    return { kind: 'kvlist', values: values.map((kv) => fromJsonKeyValue(kv, depth + 1)) };
   }
   const bytes = field(value, 'bytesValue');
-  if (bytes !== undefined) return { kind: 'bytes', value: Buffer.from(String(bytes), 'base64') };
+  if (bytes !== undefined && bytes !== null) return { kind: 'bytes', value: base64Bytes(bytes, 'bytesValue') };
   return { kind: 'empty' };
 }
 
-function fromJsonKeyValue(raw: unknown): OtlpKeyValue {
+function fromJsonKeyValue(raw: unknown, depth: number): OtlpKeyValue {
   const kv = asObject(raw, 'KeyValue');
-  return { key: String(kv.key ?? ''), value: fromJsonAnyValue(kv.value) };
+  return { key: asString(kv.key, 'key'), value: fromJsonAnyValue(kv.value, depth) };
+}
+
+function fromJsonAttributes(raw: unknown, what: string): OtlpKeyValue[] {
+  return asArray(raw, what).map((kv) => fromJsonKeyValue(kv, 0));
 }
 
 const spanKinds = ['SPAN_KIND_UNSPECIFIED', 'SPAN_KIND_INTERNAL', 'SPAN_KIND_SERVER', 'SPAN_KIND_CLIENT', 'SPAN_KIND_PRODUCER', 'SPAN_KIND_CONSUMER'];
 const statusCodes = ['STATUS_CODE_UNSET', 'STATUS_CODE_OK', 'STATUS_CODE_ERROR'];
 
-function fromJsonSpan(raw: unknown): OtlpSpan {
+function fromJsonSpan(raw: unknown, scope: OtlpSpan['scope']): OtlpSpan {
   const span = asObject(raw, 'Span');
-  const status = asObject(field(span, 'status'), 'status');
+  const status = asObject(span.status, 'status');
   return {
     traceId: hexId(field(span, 'traceId'), 'traceId'),
     spanId: hexId(field(span, 'spanId'), 'spanId'),
     parentSpanId: hexId(field(span, 'parentSpanId'), 'parentSpanId'),
-    name: String(span.name ?? ''),
+    traceState: asString(field(span, 'traceState'), 'traceState'),
+    flags: asUint32(span.flags, 'flags'),
+    scope,
+    name: asString(span.name, 'name'),
     kind: enumNumber(span.kind, spanKinds, 'kind'),
     startTimeUnixNano: asBigInt(field(span, 'startTimeUnixNano'), 'startTimeUnixNano'),
     endTimeUnixNano: asBigInt(field(span, 'endTimeUnixNano'), 'endTimeUnixNano'),
-    attributes: asArray(span.attributes, 'attributes').map(fromJsonKeyValue),
+    attributes: fromJsonAttributes(span.attributes, 'attributes'),
     events: asArray(span.events, 'events').map((rawEvent) => {
       const event = asObject(rawEvent, 'Event');
       return {
         timeUnixNano: asBigInt(field(event, 'timeUnixNano'), 'timeUnixNano'),
-        name: String(event.name ?? ''),
-        attributes: asArray(event.attributes, 'event attributes').map(fromJsonKeyValue),
+        name: asString(event.name, 'event name'),
+        attributes: fromJsonAttributes(event.attributes, 'event attributes'),
       };
     }),
     linkCount: asArray(span.links, 'links').length,
-    status: { code: enumNumber(status.code, statusCodes, 'status.code'), message: String(status.message ?? '') },
+    droppedAttributesCount: asUint32(field(span, 'droppedAttributesCount'), 'droppedAttributesCount'),
+    droppedEventsCount: asUint32(field(span, 'droppedEventsCount'), 'droppedEventsCount'),
+    droppedLinksCount: asUint32(field(span, 'droppedLinksCount'), 'droppedLinksCount'),
+    status: { code: enumNumber(status.code, statusCodes, 'status.code'), message: asString(status.message, 'status.message') },
   };
 }
 
@@ -355,14 +433,16 @@ export function decodeOtlpJson(parsed: unknown): OtlpResourceSpans[] {
     const resourceSpans = asObject(rawResourceSpans, 'ResourceSpans');
     const resource = asObject(resourceSpans.resource, 'resource');
     return {
-      resourceAttributes: asArray(resource.attributes, 'resource.attributes').map(fromJsonKeyValue),
-      spans: asArray(field(resourceSpans, 'scopeSpans'), 'scopeSpans').flatMap((rawScope) =>
-        asArray(asObject(rawScope, 'ScopeSpans').spans, 'spans').map(fromJsonSpan),
-      ),
+      resourceAttributes: fromJsonAttributes(resource.attributes, 'resource.attributes'),
+      spans: asArray(field(resourceSpans, 'scopeSpans'), 'scopeSpans').flatMap((rawScopeSpans) => {
+        const scopeSpans = asObject(rawScopeSpans, 'ScopeSpans');
+        const rawScope = asObject(scopeSpans.scope, 'scope');
+        const scope = { name: asString(rawScope.name, 'scope.name'), version: asString(rawScope.version, 'scope.version') };
+        return asArray(scopeSpans.spans, 'spans').map((span) => fromJsonSpan(span, scope));
+      }),
     };
   });
 }
-
 /** An OTLP value as the JS value Python's `_decode_otel_proto_anyvalue` would give. */
 export function anyValueToJs(value: OtlpAnyValue): unknown {
   switch (value.kind) {

@@ -1,0 +1,57 @@
+import type { OtlpResourceSpans } from './otlp-decode.ts';
+import type { OtlpBatch, OtlpIngest } from './otlp-ingest.ts';
+import { toLocalSpans } from './to-local-spans.ts';
+
+/** What one export request comes to, before either transport puts it in its own terms. */
+export type ExportOutcome =
+  /** `rejected` spans (with `errorMessage`) go back as partial success; 0 means full success. */
+  | { kind: 'success'; rejected: number; errorMessage: string }
+  /** Undecodable, or refused whole by the ingest: the client must not retry it as is. */
+  | { kind: 'invalid'; message: string }
+  | { kind: 'busy' | 'unavailable'; retryAfterSeconds: number; message: string }
+  /** The ingest failed unexpectedly; the client gets no detail. */
+  | { kind: 'internal' };
+
+export const INTERNAL_ERROR_MESSAGE = 'internal error while storing the spans';
+
+/**
+ * Decodes a request, keeps its valid spans and hands them to the ingest. `decode` may throw
+ * anything on hostile input: every throw there is the client's malformed request.
+ */
+export async function receiveExport(
+  decode: () => OtlpResourceSpans[],
+  ingest: OtlpIngest,
+  context: Omit<OtlpBatch, 'spans'>,
+): Promise<ExportOutcome> {
+  let converted;
+  try {
+    converted = toLocalSpans(decode());
+  } catch (error) {
+    return { kind: 'invalid', message: `could not decode the request: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  const { spans, rejected, reasons } = converted;
+  const errorMessage = rejected === 0 ? '' : `${rejected} span(s) rejected: ${reasons.join('; ')}`;
+  if (spans.length === 0) return { kind: 'success', rejected, errorMessage };
+  let result;
+  try {
+    result = await ingest({ spans, ...context });
+  } catch {
+    return { kind: 'internal' };
+  }
+  switch (result?.kind) {
+    case 'accepted':
+      return { kind: 'success', rejected, errorMessage };
+    case 'rejected':
+      return { kind: 'invalid', message: result.message };
+    case 'busy':
+    case 'unavailable':
+      return { kind: result.kind, retryAfterSeconds: retryAfter(result.retryAfterSeconds), message: result.message };
+    default:
+      return { kind: 'internal' };
+  }
+}
+
+/** Whole seconds, as Retry-After and RetryInfo carry them; never negative, never NaN. */
+function retryAfter(seconds: number): number {
+  return Number.isFinite(seconds) && seconds > 0 ? Math.ceil(seconds) : 0;
+}
