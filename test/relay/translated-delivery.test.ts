@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createAuthProvider } from '../../src/mlflow/auth.ts';
+import { createMlflowHttp } from '../../src/mlflow/http.ts';
+import type { Destination } from '../../src/pipeline/destinations/destination.ts';
+import { otlpDestination } from '../../src/pipeline/destinations/otlp-destination.ts';
+import { restDestination } from '../../src/pipeline/destinations/rest-destination.ts';
+import type { LocalSpan } from '../../src/pipeline/store/stored-trace.ts';
+import type { ClaimedTrace } from '../../src/pipeline/store/trace-store.ts';
+import { toMlflowSpan } from '../../src/relay/translate-span.ts';
+import { MLFLOW_VERSIONS, startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
+
+const HEX = '4bf92f3577b34da6a3ce929d0e0e4736';
+const QUESTION = 'What is the capital of France?';
+
+/** What a stock OpenTelemetry app instrumented with the GenAI conventions alone sends: agent → chat, tool. */
+function genAiOnlyTrace(): LocalSpan[] {
+  const base = {
+    traceId: HEX,
+    kind: 0,
+    status: { code: 0 as const },
+    events: [],
+    resource: { 'service.name': 'python-agent' },
+    scope: { name: 'opentelemetry.instrumentation.genai' },
+  };
+  const input = JSON.stringify([{ role: 'user', parts: [{ type: 'text', content: QUESTION }] }]);
+  const output = JSON.stringify([{ role: 'assistant', parts: [{ type: 'text', content: 'Paris.' }], finish_reason: 'stop' }]);
+  return [
+    {
+      ...base,
+      spanId: '00f067aa0ba902b7',
+      parentSpanId: null,
+      name: 'invoke_agent geo-agent',
+      startTimeUnixNano: '1764806400000000000',
+      endTimeUnixNano: '1764806401000000000',
+      attributes: {
+        'gen_ai.operation.name': 'invoke_agent',
+        'gen_ai.agent.name': 'geo-agent',
+        'gen_ai.input.messages': input,
+        'gen_ai.output.messages': output,
+        'mlflow.traceRequestId': `tr-${HEX}`,
+      },
+    },
+    {
+      ...base,
+      spanId: '00f067aa0ba902b8',
+      parentSpanId: '00f067aa0ba902b7',
+      name: 'chat gpt-4o-mini',
+      startTimeUnixNano: '1764806400100000000',
+      endTimeUnixNano: '1764806400600000000',
+      attributes: {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.provider.name': 'openai',
+        'gen_ai.request.model': 'gpt-4o-mini',
+        'gen_ai.usage.input_tokens': 12,
+        'gen_ai.usage.output_tokens': 7,
+        'gen_ai.input.messages': input,
+        'gen_ai.output.messages': output,
+      },
+    },
+    {
+      ...base,
+      spanId: '00f067aa0ba902b9',
+      parentSpanId: '00f067aa0ba902b7',
+      name: 'execute_tool lookup_capital',
+      startTimeUnixNano: '1764806400700000000',
+      endTimeUnixNano: '1764806400800000000',
+      attributes: {
+        'gen_ai.operation.name': 'execute_tool',
+        'gen_ai.tool.name': 'lookup_capital',
+        'gen_ai.tool.call.arguments': '{"country":"France"}',
+        'gen_ai.tool.call.result': '{"capital":"Paris"}',
+      },
+    },
+  ];
+}
+
+function otlpTo(server: FakeMlflow, experimentId: string): Destination {
+  return otlpDestination({
+    key: 'test',
+    description: 'fake MLflow',
+    http: httpFor(server),
+    path: '/v1/traces',
+    headers: { 'x-mlflow-experiment-id': experimentId },
+    encoding: 'protobuf',
+    gzip: server.version !== '3.6.0',
+  });
+}
+
+function httpFor(server: FakeMlflow) {
+  return createMlflowHttp({ baseUrl: server.url, auth: createAuthProvider({ kind: 'none' }, { host: server.url }) });
+}
+
+async function deliver(destination: Destination, spans: LocalSpan[]): Promise<void> {
+  const trace: ClaimedTrace = { hex: HEX, traceId: `tr-${HEX}`, version: 1, spans, bytes: JSON.stringify(spans).length, attempts: 0 };
+  const outcome = await destination.send([trace]);
+  assert.equal(outcome.kind, 'delivered', JSON.stringify(outcome));
+}
+
+describe('a GenAI-convention-only trace, translated, on every MLflow version', () => {
+  for (const version of MLFLOW_VERSIONS) {
+    it(`MLflow ${version}: span types, previews and the token total show, tokens counted once`, async () => {
+      const server = await startFakeMlflow({ version });
+      try {
+        const experimentId = server.createExperiment('relay');
+        await deliver(otlpTo(server, experimentId), genAiOnlyTrace().map(toMlflowSpan));
+        const [trace] = server.store.traces(experimentId);
+        assert.ok(trace);
+        assert.equal(trace.info.state, 'OK');
+        assert.equal(trace.info.request_preview, QUESTION);
+        assert.equal(trace.info.response_preview, 'Paris.');
+        assert.deepEqual(JSON.parse(trace.info.trace_metadata?.['mlflow.trace.tokenUsage'] ?? 'null'), {
+          input_tokens: 12,
+          output_tokens: 7,
+          total_tokens: 19,
+        });
+        const typeOf = (name: string) => trace.spans.find((span) => span.name === name)?.attributes['mlflow.spanType'];
+        assert.equal(typeOf('invoke_agent geo-agent'), 'AGENT');
+        assert.equal(typeOf('chat gpt-4o-mini'), 'CHAT_MODEL');
+        assert.equal(typeOf('execute_tool lookup_capital'), 'TOOL');
+        const tool = trace.spans.find((span) => span.name === 'execute_tool lookup_capital')!;
+        assert.deepEqual(tool.attributes['mlflow.spanInputs'], { country: 'France' });
+        const chat = trace.spans.find((span) => span.name === 'chat gpt-4o-mini')!;
+        assert.equal(chat.attributes['gen_ai.request.model'], 'gpt-4o-mini', "the client's attributes arrive too");
+        const root = trace.spans.find((span) => span.parentSpanId === null)!;
+        assert.equal(root.attributes['mlflow.traceRequestId'], `tr-${HEX}`, 'the id MLflow derived, not one the client sent');
+      } finally {
+        await server.close();
+      }
+    });
+  }
+
+  it('MLflow 3.6.0 shows none of it untranslated: the translation is what makes the difference', async () => {
+    const server = await startFakeMlflow({ version: '3.6.0' });
+    try {
+      const experimentId = server.createExperiment('relay');
+      await deliver(otlpTo(server, experimentId), genAiOnlyTrace());
+      const [trace] = server.store.traces(experimentId);
+      assert.ok(trace);
+      assert.equal(trace.info.request_preview, undefined);
+      assert.equal(trace.info.trace_metadata?.['mlflow.trace.tokenUsage'], undefined);
+      assert.ok(trace.spans.every((span) => span.attributes['mlflow.spanType'] === undefined));
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('over MLflow REST (a file-store server) it shows the same', async () => {
+    const server = await startFakeMlflow({ version: '3.8.1', backend: 'file' });
+    try {
+      const experimentId = server.createExperiment('relay');
+      const destination = restDestination({ key: 'test', description: 'fake MLflow', http: httpFor(server), experimentId, artifactUpload: 'mlflow-artifacts' });
+      await deliver(destination, genAiOnlyTrace().map(toMlflowSpan));
+      const [trace] = server.store.traces(experimentId);
+      assert.ok(trace);
+      assert.equal(trace.loggedVia, 'rest');
+      assert.equal(trace.info.request_preview, QUESTION);
+      assert.equal(trace.info.response_preview, 'Paris.');
+      assert.equal(JSON.parse(trace.info.trace_metadata?.['mlflow.trace.tokenUsage'] ?? 'null')?.total_tokens, 19);
+      assert.deepEqual(trace.spans.map((span) => span.attributes['mlflow.spanType']).sort(), ['AGENT', 'CHAT_MODEL', 'TOOL']);
+    } finally {
+      await server.close();
+    }
+  });
+});
