@@ -146,6 +146,8 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       // Receivers first: every request answered "accepted" is in the store before the pipeline closes.
       await Promise.all([http!.close(), grpc?.close()]);
       routes.stop();
+      // Everything answered "accepted" is committed by now (the receivers waited for it).
+      pipeline.store.releaseHolds();
       await pipeline.flush(deadlineMs);
       const traces = traceCounts();
       return { report: await pipeline.shutdown(0), counters, traces };

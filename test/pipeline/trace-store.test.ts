@@ -374,6 +374,15 @@ describe('TraceStore holding traces that arrive in parts (the relay)', () => {
     assert.deepEqual(claim(), [2]);
   });
 
+  it('a relay shutting down releases the traces whose root is in, and keeps holding those without one', () => {
+    const { store, write, claim } = clockedStore();
+    write([childSpan('b'.repeat(16)), rootSpan()]);
+    store.write([{ spans: [readableSpan({ traceId: hex('9'), spanId: 'e'.repeat(16), parentSpanId: 'f'.repeat(16), name: 'orphan' })].map(toLocalSpan), origin: 'relay', destination: 'dest', hold }]);
+    assert.deepEqual(claim(), []);
+    assert.equal(store.releaseHolds(), 1);
+    assert.deepEqual(claim(), [2]);
+  });
+
   it('opens a store written before holds existed, and delivers its pending traces at once', async () => {
     const dir = freshDir();
     const first = TraceStore.open(dir);

@@ -114,6 +114,8 @@ export class Deliverer {
    */
   async drain(options: DrainOptions): Promise<void> {
     this.start();
+    // What was idle a moment ago may have work now (held traces released): look again first.
+    this.wake();
     const deadline = Date.now() + options.deadlineMs;
     const failedEnough = () =>
       options.maxConsecutiveFailures !== undefined && this.#failuresInARow >= options.maxConsecutiveFailures && this.#inFlight === 0;

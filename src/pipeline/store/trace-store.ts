@@ -443,6 +443,16 @@ export class TraceStore {
     return counts;
   }
 
+  /**
+   * Ends the hold of held traces whose root has arrived (a relay shutting down: no more of their spans
+   * come to it); traces still without a root stay held. Returns how many.
+   */
+  releaseHolds(): number {
+    return Number(
+      this.#statement(`UPDATE traces SET ready_ms = 0 WHERE state = 'pending' AND ready_ms > ? AND status != 'IN_PROGRESS'`).run(this.#now()).changes,
+    );
+  }
+
   /** The destinations traces are pending for. */
   pendingDestinations(): string[] {
     return this.#statement(`SELECT DISTINCT destination FROM traces WHERE state = 'pending' AND destination IS NOT NULL`)
