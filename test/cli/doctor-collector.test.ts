@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeOtlpProtobuf } from '../fakes/otlp-decode.ts';
+import { decodeOtlpProtobuf } from '../../src/otlp/otlp-decode.ts';
 import { listen } from '../fakes/listen.ts';
 import { runCli } from './run-cli.ts';
 

@@ -3,7 +3,7 @@ import { gunzipSync } from 'node:zlib';
 import { serveRecorded, type RecordedRequest } from './exchange.ts';
 import { startFakeMlflow, type FakeMlflow, type FakeMlflowOptions } from './fake-mlflow.ts';
 import { listen } from './listen.ts';
-import { decodeOtlpProtobuf } from './otlp-decode.ts';
+import { decodeOtlpProtobuf } from '../../src/otlp/otlp-decode.ts';
 
 /** What one `/v1/traces` request occupies the server's one worker for: a fixed part and a part per span. */
 export interface IngestCost {

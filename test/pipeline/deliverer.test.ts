@@ -14,7 +14,7 @@ import type { LocalSpan } from '../../src/pipeline/store/stored-trace.ts';
 import { TraceStore } from '../../src/pipeline/store/trace-store.ts';
 import { startFakeMlflow, type MlflowVersion } from '../fakes/fake-mlflow.ts';
 import { startFaultyProxy, type FaultyProxy } from '../fakes/faulty-proxy.ts';
-import { decodeOtlpProtobuf } from '../fakes/otlp-decode.ts';
+import { decodeOtlpProtobuf } from '../../src/otlp/otlp-decode.ts';
 import { chatTrace, memoryTracer } from '../tracing/span-fixtures.ts';
 
 const DEST = 'mlflow test experiment';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { encodeJsonAttribute, otlpAttributes } from '../../src/tracing/encode-attributes.ts';
 import { withAttributes } from '../../src/tracing/span-with-attributes.ts';
-import { anyValueToJs, decodeOtlpJson, decodeOtlpProtobuf, type OtlpResourceSpans } from '../fakes/otlp-decode.ts';
+import { anyValueToJs, decodeOtlpJson, decodeOtlpProtobuf, type OtlpResourceSpans } from '../../src/otlp/otlp-decode.ts';
 import { otlpJson, otlpProtobuf, readableSpan } from '../fakes/readable-spans.ts';
 
 const RECORDED = {
