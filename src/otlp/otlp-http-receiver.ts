@@ -59,8 +59,9 @@ export function createOtlpHttpHandler(options: OtlpHttpOptions): OtlpHttpHandler
   return (req, res) => {
     if (pathname(req.url) !== OTLP_TRACES_PATH) return false;
     handleExport(req, res, options, maxBodyBytes).catch(() => {
-      // Only a broken connection gets here (the client went away mid-answer): nothing left to tell it.
-      res.destroy();
+      // A client gone mid-request gets here, or a bug: never a crash, never a stack to the client.
+      if (res.headersSent || res.destroyed) res.destroy();
+      else send(res, 500, 'json', encodeStatus('json', RpcCode.internal, INTERNAL_ERROR_MESSAGE));
     });
     return true;
   };
