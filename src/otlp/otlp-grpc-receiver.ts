@@ -106,12 +106,7 @@ function textValue(metadata: Metadata, key: string): string | undefined {
 
 /** Text metadata the ingest may route by; binary values and the checked credential stay here. */
 function forwardedMetadata(metadata: Metadata): Record<string, string | undefined> {
-  const out: Record<string, string | undefined> = {};
-  for (const [key, value] of Object.entries(metadata.getMap())) {
-    if (key === 'authorization' || typeof value !== 'string') continue;
-    out[key] = value;
-  }
-  return out;
+  return Object.fromEntries(Object.entries(metadata.getMap()).filter(([key, value]) => key !== 'authorization' && typeof value === 'string'));
 }
 
 async function shutDown(server: Server): Promise<void> {

@@ -179,12 +179,11 @@ function hasZlibHeader(raw: Buffer): boolean {
 
 /** Headers the ingest may route by; the checked credential stays here. */
 function forwardedHeaders(headers: IncomingHttpHeaders): Record<string, string | undefined> {
-  const out: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (name === 'authorization' || name === 'cookie') continue;
-    out[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return out;
+  return Object.fromEntries(
+    Object.entries(headers)
+      .filter(([name]) => name !== 'authorization' && name !== 'cookie')
+      .map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : value]),
+  );
 }
 
 /**
