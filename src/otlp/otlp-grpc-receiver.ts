@@ -106,7 +106,9 @@ function textValue(metadata: Metadata, key: string): string | undefined {
 
 /** Text metadata the ingest may route by; binary values and the checked credential stay here. */
 function forwardedMetadata(metadata: Metadata): Record<string, string | undefined> {
-  return Object.fromEntries(Object.entries(metadata.getMap()).filter(([key, value]) => key !== 'authorization' && typeof value === 'string'));
+  return Object.fromEntries(
+    Object.entries(metadata.getMap()).flatMap(([key, value]) => (key !== 'authorization' && typeof value === 'string' ? [[key, value]] : [])),
+  );
 }
 
 async function shutDown(server: Server): Promise<void> {
