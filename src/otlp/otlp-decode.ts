@@ -5,6 +5,8 @@ import protobuf from 'protobufjs';
  * schema below is written from opentelemetry-proto's `common/v1/common.proto`,
  * `resource/v1/resource.proto`, `trace/v1/trace.proto` and
  * `collector/trace/v1/trace_service.proto` (field numbers only; names as protobufjs camelCases them).
+ * The relay's receivers and the test fakes of MLflow share it, so it refuses what Python's protobuf
+ * refuses (a fake kinder than the server would hide bugs).
  */
 
 export type OtlpAnyValue =
@@ -442,25 +444,4 @@ export function decodeOtlpJson(parsed: unknown): OtlpResourceSpans[] {
       }),
     };
   });
-}
-/** An OTLP value as the JS value Python's `_decode_otel_proto_anyvalue` would give. */
-export function anyValueToJs(value: OtlpAnyValue): unknown {
-  switch (value.kind) {
-    case 'string':
-    case 'bool':
-    case 'double':
-      return value.value;
-    case 'int':
-      return value.value >= BigInt(Number.MIN_SAFE_INTEGER) && value.value <= BigInt(Number.MAX_SAFE_INTEGER)
-        ? Number(value.value)
-        : value.value;
-    case 'bytes':
-      return value.value;
-    case 'array':
-      return value.values.map(anyValueToJs);
-    case 'kvlist':
-      return Object.fromEntries(value.values.map((kv) => [kv.key, anyValueToJs(kv.value)]));
-    case 'empty':
-      return null;
-  }
 }

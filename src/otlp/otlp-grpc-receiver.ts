@@ -106,12 +106,9 @@ function textValue(metadata: Metadata, key: string): string | undefined {
 
 /** Text metadata the ingest may route by; binary values and the checked credential stay here. */
 function forwardedMetadata(metadata: Metadata): Record<string, string | undefined> {
-  const out: Record<string, string | undefined> = {};
-  for (const [key, value] of Object.entries(metadata.getMap())) {
-    if (key === 'authorization' || typeof value !== 'string') continue;
-    out[key] = value;
-  }
-  return out;
+  return Object.fromEntries(
+    Object.entries(metadata.getMap()).flatMap(([key, value]) => (key !== 'authorization' && typeof value === 'string' ? [[key, value]] : [])),
+  );
 }
 
 async function shutDown(server: Server): Promise<void> {

@@ -59,16 +59,22 @@ export function createOtlpHttpHandler(options: OtlpHttpOptions): OtlpHttpHandler
   return (req, res) => {
     if (pathname(req.url) !== OTLP_TRACES_PATH) return false;
     handleExport(req, res, options, maxBodyBytes).catch(() => {
-      // Only a broken connection gets here (the client went away mid-answer): nothing left to tell it.
-      res.destroy();
+      // A client gone mid-request gets here, or a bug: never a crash, never a stack to the client.
+      if (res.headersSent || res.destroyed) res.destroy();
+      else send(res, 500, 'json', encodeStatus('json', RpcCode.internal, INTERNAL_ERROR_MESSAGE));
     });
     return true;
   };
 }
 
-function pathname(url: string | undefined): string {
-  const end = url?.search(/[?#]/) ?? -1;
-  return end === -1 ? (url ?? '') : url!.slice(0, end);
+function pathname(url = ''): string {
+  const end = url.search(/[?#]/);
+  return end === -1 ? url : url.slice(0, end);
+}
+
+/** A client's header value, quoted and cut short, for an error message. */
+function quoted(value: string): string {
+  return JSON.stringify(value.length > 100 ? `${value.slice(0, 100)}…` : value);
 }
 
 async function handleExport(req: IncomingMessage, res: ServerResponse, options: OtlpHttpOptions, maxBodyBytes: number): Promise<void> {
@@ -82,12 +88,12 @@ async function handleExport(req: IncomingMessage, res: ServerResponse, options: 
     return refuse(req, res, answerIn, new HttpAnswer(401, 'missing or wrong bearer token', { 'www-authenticate': 'Bearer' }), maxBodyBytes);
   }
   if (encoding === undefined) {
-    const message = `unsupported Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')}; send application/x-protobuf or application/json`;
+    const message = `unsupported Content-Type ${quoted(req.headers['content-type'] ?? '')}; send application/x-protobuf or application/json`;
     return refuse(req, res, answerIn, new HttpAnswer(415, message), maxBodyBytes);
   }
   const contentEncoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-  if (contentEncoding !== 'identity' && !(contentEncoding in inflaters)) {
-    return refuse(req, res, encoding, new HttpAnswer(415, `unsupported Content-Encoding ${JSON.stringify(contentEncoding)}; send gzip, deflate or none`), maxBodyBytes);
+  if (contentEncoding !== 'identity' && !Object.hasOwn(inflaters, contentEncoding)) {
+    return refuse(req, res, encoding, new HttpAnswer(415, `unsupported Content-Encoding ${quoted(contentEncoding)}; send gzip, deflate or none`), maxBodyBytes);
   }
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBodyBytes) return refuse(req, res, encoding, tooLarge(maxBodyBytes), maxBodyBytes);
@@ -173,12 +179,11 @@ function hasZlibHeader(raw: Buffer): boolean {
 
 /** Headers the ingest may route by; the checked credential stays here. */
 function forwardedHeaders(headers: IncomingHttpHeaders): Record<string, string | undefined> {
-  const out: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (name === 'authorization' || name === 'cookie') continue;
-    out[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return out;
+  return Object.fromEntries(
+    Object.entries(headers)
+      .filter(([name]) => name !== 'authorization' && name !== 'cookie')
+      .map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : value]),
+  );
 }
 
 /**

@@ -17,7 +17,8 @@ export type OtlpIngestResult =
   | { kind: 'rejected'; message: string }
   /**
    * Not now: `busy` (HTTP 429, gRPC RESOURCE_EXHAUSTED with RetryInfo) or `unavailable` (HTTP 503,
-   * gRPC UNAVAILABLE); the client retries after `retryAfterSeconds`.
+   * gRPC UNAVAILABLE); the client retries after `retryAfterSeconds` (sent rounded up to whole
+   * seconds, at least one).
    */
   | { kind: 'busy' | 'unavailable'; retryAfterSeconds: number; message: string };
 

@@ -51,7 +51,7 @@ export async function receiveExport(
   }
 }
 
-/** Whole seconds, as Retry-After and RetryInfo carry them; never negative, never NaN. */
+/** Whole seconds, as Retry-After and RetryInfo carry them; at least one, since an immediate retry is no pushing back. */
 function retryAfter(seconds: number): number {
-  return Number.isFinite(seconds) && seconds > 0 ? Math.ceil(seconds) : 0;
+  return Number.isFinite(seconds) && seconds > 1 ? Math.ceil(seconds) : 1;
 }

@@ -78,24 +78,19 @@ function sdkSpanKind(wireKind: number): number {
   return wireKind >= 1 && wireKind <= 5 ? wireKind - 1 : 0;
 }
 
+// Built with Object.fromEntries: a client's key `__proto__` stays an attribute instead of a prototype.
 function attributes(keyValues: OtlpKeyValue[]): Record<string, AttributeValue> {
-  const out: Record<string, AttributeValue> = {};
-  for (const { key, value } of keyValues) {
-    const converted = attributeValue(value);
-    if (converted !== undefined) out[key] = converted;
-  }
-  return out;
+  return Object.fromEntries(
+    keyValues.flatMap(({ key, value }) => {
+      const converted = attributeValue(value);
+      return converted === undefined ? [] : [[key, converted]];
+    }),
+  );
 }
 
 function resourceAttributes(keyValues: OtlpKeyValue[]): LocalSpan['resource'] {
-  const out: LocalSpan['resource'] = {};
-  for (const { key, value } of keyValues) {
-    const converted = attributeValue(value);
-    if (converted === undefined) continue;
-    // An array (e.g. process.command_args) cannot be a resource value in the store: kept as JSON text.
-    out[key] = Array.isArray(converted) ? JSON.stringify(converted) : converted;
-  }
-  return out;
+  // An array (e.g. process.command_args) cannot be a resource value in the store: kept as JSON text.
+  return Object.fromEntries(Object.entries(attributes(keyValues)).map(([key, value]) => [key, Array.isArray(value) ? JSON.stringify(value) : value]));
 }
 
 /** An attribute as the SDK could have recorded it; structured values the SDK cannot hold become JSON text. */

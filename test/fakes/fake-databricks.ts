@@ -17,9 +17,10 @@ import {
 } from './mlflow-rest-api.ts';
 import { createRun, getRun, linkTracesToRun } from './mlflow-runs-api.ts';
 import type { RestDialect } from './mlflow-rest-api.ts';
-import { anyValueToJs, decodeOtlpProtobuf, OtlpDecodeError } from '../../src/otlp/otlp-decode.ts';
+import { decodeOtlpProtobuf, OtlpDecodeError } from '../../src/otlp/otlp-decode.ts';
 import type { OtlpResourceSpans } from '../../src/otlp/otlp-decode.ts';
 import { storedSpan } from './otlp-ingest.ts';
+import { anyValueToJs } from './python-any-value.ts';
 import { dumpJson } from './python-json.ts';
 import { TraceStore } from './trace-store.ts';
 import type { StoredSpan } from './trace-store.ts';

@@ -1,7 +1,7 @@
 import { MlflowError } from './mlflow-errors.ts';
 import type { MlflowBehaviour } from './mlflow-versions.ts';
-import { anyValueToJs } from '../../src/otlp/otlp-decode.ts';
 import type { OtlpAnyValue, OtlpKeyValue, OtlpResourceSpans, OtlpSpan } from '../../src/otlp/otlp-decode.ts';
+import { anyValueToJs } from './python-any-value.ts';
 import { dumpJson, tryParseJson } from './python-json.ts';
 import { truncatedPreview } from './trace-preview.ts';
 import { sortSpans } from './trace-store.ts';

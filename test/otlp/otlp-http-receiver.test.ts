@@ -196,9 +196,12 @@ describe('OTLP/HTTP receiver', () => {
     });
 
     it('answers an unknown Content-Encoding with 415', async () => {
-      const answer = await post({ ...PROTOBUF, 'content-encoding': 'br' }, otlpProtobuf(twoSpans));
-      assert.equal(answer.status, 415);
-      assert.match(protobufStatus(answer).message, /Content-Encoding "br"/);
+      for (const contentEncoding of ['br', 'constructor', 'gzip, br']) {
+        const answer = await post({ ...PROTOBUF, 'content-encoding': contentEncoding }, otlpProtobuf(twoSpans));
+        assert.equal(answer.status, 415, contentEncoding);
+        assert.match(protobufStatus(answer).message, /unsupported Content-Encoding/);
+      }
+      assert.equal(recorder.batches.length, 0);
     });
 
     it('answers a corrupt gzip body with 400', async () => {

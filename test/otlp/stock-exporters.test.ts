@@ -171,6 +171,30 @@ describe('stock OpenTelemetry exporters pointed at the receivers', () => {
     }
   }
 
+  for (const [name, kind] of [['protobuf', 'busy'], ['json', 'unavailable']] as const) {
+    it(`${name}: an exporter told ${kind} retries after Retry-After, and every span is accepted once`, async () => {
+      recorder.batches.length = 0;
+      const accepted: string[] = [];
+      let pushedBack = 0;
+      recorder.answer = (batch) => {
+        if (pushedBack === 0) {
+          pushedBack += 1;
+          return { kind, retryAfterSeconds: 0.2, message: 'try again' };
+        }
+        accepted.push(...batch.spans.map((span) => span.spanId));
+        return { kind: 'accepted' };
+      };
+      try {
+        const { sent, results } = await runApp(stockExporter(name, http.url, false));
+        assertExportsSucceeded(results, sent);
+        assert.equal(pushedBack, 1);
+        assert.deepEqual(accepted.toSorted(), sent.map((span) => span.spanContext().spanId).toSorted());
+      } finally {
+        recorder.answer = () => ({ kind: 'accepted' });
+      }
+    });
+  }
+
   it('grpc with metadata: the bearer token is checked and the routing header reaches the ingest', async () => {
     recorder.batches.length = 0;
     const { Metadata } = await import('@grpc/grpc-js');

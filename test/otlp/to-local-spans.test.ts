@@ -113,6 +113,13 @@ describe('OTLP spans to store spans', () => {
     assert.equal(span.attributes.nested, '[[true]]');
   });
 
+  it('keeps a key named __proto__ as an ordinary attribute', () => {
+    const span = onlySpan({ attributes: [attribute('__proto__', { arrayValue: { values: [{ stringValue: 'x' }] } }), attribute('after', { boolValue: true })] });
+    assert.deepEqual(Object.getPrototypeOf(span.attributes), Object.prototype);
+    assert.deepEqual(Object.keys(span.attributes), ['__proto__', 'after']);
+    assert.equal(JSON.stringify(span.attributes), '{"__proto__":["x"],"after":true}');
+  });
+
   it('keeps event names, times and attributes', () => {
     const span = onlySpan({
       events: [{ name: 'exception', timeUnixNano: '1544712660500000000', attributes: [attribute('exception.message', { stringValue: 'bad' })] }],

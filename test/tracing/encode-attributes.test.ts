@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { encodeJsonAttribute, otlpAttributes } from '../../src/tracing/encode-attributes.ts';
 import { withAttributes } from '../../src/tracing/span-with-attributes.ts';
-import { anyValueToJs, decodeOtlpJson, decodeOtlpProtobuf, type OtlpResourceSpans } from '../../src/otlp/otlp-decode.ts';
+import { decodeOtlpJson, decodeOtlpProtobuf, type OtlpResourceSpans } from '../../src/otlp/otlp-decode.ts';
+import { anyValueToJs } from '../fakes/python-any-value.ts';
 import { otlpJson, otlpProtobuf, readableSpan } from '../fakes/readable-spans.ts';
 
 const RECORDED = {
