@@ -11,6 +11,36 @@ import { toMlflowSpan } from '../../src/relay/translate-span.ts';
 import { MLFLOW_VERSIONS, startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
 import { genAiOnlyTrace, HEX, QUESTION } from './genai-only-trace.ts';
 
+/** An OpenInference app (Phoenix's instrumentors): a CHAIN root with an LLM child carrying token counts. */
+function openInferenceTrace(): LocalSpan[] {
+  const [root, chat] = genAiOnlyTrace();
+  return [
+    {
+      ...root!,
+      name: 'RunnableSequence',
+      attributes: {
+        'openinference.span.kind': 'CHAIN',
+        'input.value': JSON.stringify({ messages: [{ role: 'user', content: QUESTION }] }),
+        'output.value': 'Paris.',
+      },
+    },
+    {
+      ...chat!,
+      name: 'ChatOpenAI',
+      attributes: {
+        'openinference.span.kind': 'LLM',
+        'llm.input_messages.0.message.role': 'user',
+        'llm.input_messages.0.message.content': QUESTION,
+        'llm.output_messages.0.message.role': 'assistant',
+        'llm.output_messages.0.message.content': 'Paris.',
+        'llm.token_count.prompt': 10,
+        'llm.token_count.completion': 4,
+        'llm.token_count.total': 14,
+      },
+    },
+  ];
+}
+
 function otlpTo(server: FakeMlflow, experimentId: string): Destination {
   return otlpDestination({
     key: 'test',
@@ -33,9 +63,9 @@ async function deliver(destination: Destination, spans: LocalSpan[]): Promise<vo
   assert.equal(outcome.kind, 'delivered', JSON.stringify(outcome));
 }
 
-describe('a GenAI-convention-only trace, translated, on every MLflow version', () => {
+describe('relayed traces, translated, on every MLflow version', () => {
   for (const version of MLFLOW_VERSIONS) {
-    it(`MLflow ${version}: span types, previews and the token total show, tokens counted once`, async () => {
+    it(`MLflow ${version}: a GenAI-convention-only trace shows span types, previews and the token total, counted once`, async () => {
       const server = await startFakeMlflow({ version });
       try {
         const experimentId = server.createExperiment('relay');
@@ -66,7 +96,24 @@ describe('a GenAI-convention-only trace, translated, on every MLflow version', (
     });
   }
 
-  it('MLflow 3.6.0 shows none of it untranslated: the translation is what makes the difference', async () => {
+  for (const version of MLFLOW_VERSIONS) {
+    it(`MLflow ${version}: an OpenInference trace shows its span types, request preview and one token total`, async () => {
+      const server = await startFakeMlflow({ version });
+      try {
+        const experimentId = server.createExperiment('relay');
+        await deliver(otlpTo(server, experimentId), openInferenceTrace().map(toMlflowSpan));
+        const [trace] = server.store.traces(experimentId);
+        assert.ok(trace);
+        assert.equal(trace.info.request_preview, QUESTION);
+        assert.equal(JSON.parse(trace.info.trace_metadata?.['mlflow.trace.tokenUsage'] ?? 'null')?.total_tokens, 14);
+        assert.deepEqual(trace.spans.map((span) => span.attributes['mlflow.spanType']).sort(), ['CHAIN', 'LLM']);
+      } finally {
+        await server.close();
+      }
+    });
+  }
+
+  it('MLflow 3.6.0 shows none of a GenAI-only trace untranslated: the translation is what makes the difference', async () => {
     const server = await startFakeMlflow({ version: '3.6.0' });
     try {
       const experimentId = server.createExperiment('relay');
@@ -81,7 +128,7 @@ describe('a GenAI-convention-only trace, translated, on every MLflow version', (
     }
   });
 
-  it('over MLflow REST (a file-store server) it shows the same', async () => {
+  it('over MLflow REST (a file-store server) a GenAI-only trace shows the same', async () => {
     const server = await startFakeMlflow({ version: '3.8.1', backend: 'file' });
     try {
       const experimentId = server.createExperiment('relay');
