@@ -3,7 +3,10 @@ import type { LocalSpan } from '../../src/pipeline/store/stored-trace.ts';
 export const HEX = '4bf92f3577b34da6a3ce929d0e0e4736';
 export const QUESTION = 'What is the capital of France?';
 
-/** What a stock OpenTelemetry app instrumented with the GenAI conventions alone sends: agent → chat, tool. */
+/**
+ * What a stock OpenTelemetry app instrumented with the GenAI conventions alone sends: agent → chat,
+ * tool; its root also carries a stray `mlflow.traceRequestId`, which must never reach MLflow.
+ */
 export function genAiOnlyTrace(): LocalSpan[] {
   const base = {
     traceId: HEX,
