@@ -9,67 +9,33 @@ import type { LocalSpan } from '../../src/pipeline/store/stored-trace.ts';
 import type { ClaimedTrace } from '../../src/pipeline/store/trace-store.ts';
 import { toMlflowSpan } from '../../src/relay/translate-span.ts';
 import { MLFLOW_VERSIONS, startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
+import { genAiOnlyTrace, HEX, QUESTION } from './genai-only-trace.ts';
 
-const HEX = '4bf92f3577b34da6a3ce929d0e0e4736';
-const QUESTION = 'What is the capital of France?';
-
-/** What a stock OpenTelemetry app instrumented with the GenAI conventions alone sends: agent → chat, tool. */
-function genAiOnlyTrace(): LocalSpan[] {
-  const base = {
-    traceId: HEX,
-    kind: 0,
-    status: { code: 0 as const },
-    events: [],
-    resource: { 'service.name': 'python-agent' },
-    scope: { name: 'opentelemetry.instrumentation.genai' },
-  };
-  const input = JSON.stringify([{ role: 'user', parts: [{ type: 'text', content: QUESTION }] }]);
-  const output = JSON.stringify([{ role: 'assistant', parts: [{ type: 'text', content: 'Paris.' }], finish_reason: 'stop' }]);
+/** An OpenInference app (Phoenix's instrumentors): a CHAIN root with an LLM child carrying token counts. */
+function openInferenceTrace(): LocalSpan[] {
+  const [root, chat] = genAiOnlyTrace();
   return [
     {
-      ...base,
-      spanId: '00f067aa0ba902b7',
-      parentSpanId: null,
-      name: 'invoke_agent geo-agent',
-      startTimeUnixNano: '1764806400000000000',
-      endTimeUnixNano: '1764806401000000000',
+      ...root!,
+      name: 'RunnableSequence',
       attributes: {
-        'gen_ai.operation.name': 'invoke_agent',
-        'gen_ai.agent.name': 'geo-agent',
-        'gen_ai.input.messages': input,
-        'gen_ai.output.messages': output,
-        'mlflow.traceRequestId': `tr-${HEX}`,
+        'openinference.span.kind': 'CHAIN',
+        'input.value': JSON.stringify({ messages: [{ role: 'user', content: QUESTION }] }),
+        'output.value': 'Paris.',
       },
     },
     {
-      ...base,
-      spanId: '00f067aa0ba902b8',
-      parentSpanId: '00f067aa0ba902b7',
-      name: 'chat gpt-4o-mini',
-      startTimeUnixNano: '1764806400100000000',
-      endTimeUnixNano: '1764806400600000000',
+      ...chat!,
+      name: 'ChatOpenAI',
       attributes: {
-        'gen_ai.operation.name': 'chat',
-        'gen_ai.provider.name': 'openai',
-        'gen_ai.request.model': 'gpt-4o-mini',
-        'gen_ai.usage.input_tokens': 12,
-        'gen_ai.usage.output_tokens': 7,
-        'gen_ai.input.messages': input,
-        'gen_ai.output.messages': output,
-      },
-    },
-    {
-      ...base,
-      spanId: '00f067aa0ba902b9',
-      parentSpanId: '00f067aa0ba902b7',
-      name: 'execute_tool lookup_capital',
-      startTimeUnixNano: '1764806400700000000',
-      endTimeUnixNano: '1764806400800000000',
-      attributes: {
-        'gen_ai.operation.name': 'execute_tool',
-        'gen_ai.tool.name': 'lookup_capital',
-        'gen_ai.tool.call.arguments': '{"country":"France"}',
-        'gen_ai.tool.call.result': '{"capital":"Paris"}',
+        'openinference.span.kind': 'LLM',
+        'llm.input_messages.0.message.role': 'user',
+        'llm.input_messages.0.message.content': QUESTION,
+        'llm.output_messages.0.message.role': 'assistant',
+        'llm.output_messages.0.message.content': 'Paris.',
+        'llm.token_count.prompt': 10,
+        'llm.token_count.completion': 4,
+        'llm.token_count.total': 14,
       },
     },
   ];
@@ -97,9 +63,9 @@ async function deliver(destination: Destination, spans: LocalSpan[]): Promise<vo
   assert.equal(outcome.kind, 'delivered', JSON.stringify(outcome));
 }
 
-describe('a GenAI-convention-only trace, translated, on every MLflow version', () => {
+describe('relayed traces, translated, on every MLflow version', () => {
   for (const version of MLFLOW_VERSIONS) {
-    it(`MLflow ${version}: span types, previews and the token total show, tokens counted once`, async () => {
+    it(`MLflow ${version}: a GenAI-convention-only trace shows span types, previews and the token total, counted once`, async () => {
       const server = await startFakeMlflow({ version });
       try {
         const experimentId = server.createExperiment('relay');
@@ -130,7 +96,24 @@ describe('a GenAI-convention-only trace, translated, on every MLflow version', (
     });
   }
 
-  it('MLflow 3.6.0 shows none of it untranslated: the translation is what makes the difference', async () => {
+  for (const version of MLFLOW_VERSIONS) {
+    it(`MLflow ${version}: an OpenInference trace shows its span types, request preview and one token total`, async () => {
+      const server = await startFakeMlflow({ version });
+      try {
+        const experimentId = server.createExperiment('relay');
+        await deliver(otlpTo(server, experimentId), openInferenceTrace().map(toMlflowSpan));
+        const [trace] = server.store.traces(experimentId);
+        assert.ok(trace);
+        assert.equal(trace.info.request_preview, QUESTION);
+        assert.equal(JSON.parse(trace.info.trace_metadata?.['mlflow.trace.tokenUsage'] ?? 'null')?.total_tokens, 14);
+        assert.deepEqual(trace.spans.map((span) => span.attributes['mlflow.spanType']).sort(), ['CHAIN', 'LLM']);
+      } finally {
+        await server.close();
+      }
+    });
+  }
+
+  it('MLflow 3.6.0 shows none of a GenAI-only trace untranslated: the translation is what makes the difference', async () => {
     const server = await startFakeMlflow({ version: '3.6.0' });
     try {
       const experimentId = server.createExperiment('relay');
@@ -145,7 +128,7 @@ describe('a GenAI-convention-only trace, translated, on every MLflow version', (
     }
   });
 
-  it('over MLflow REST (a file-store server) it shows the same', async () => {
+  it('over MLflow REST (a file-store server) a GenAI-only trace shows the same', async () => {
     const server = await startFakeMlflow({ version: '3.8.1', backend: 'file' });
     try {
       const experimentId = server.createExperiment('relay');

@@ -38,7 +38,7 @@ const MARKERS = [
 
 export const readGenAiSemconv: FactReader = (span) => {
   const attributes = span.attributes;
-  const events = span.events.filter((event) => event.name.startsWith('gen_ai.'));
+  const events = span.events.length === 0 ? [] : span.events.filter((event) => event.name.startsWith('gen_ai.'));
   if (events.length === 0 && !MARKERS.some((key) => key in attributes)) return undefined;
   const facts: SpanFacts = {};
   const operation = stringValue(attributes['gen_ai.operation.name']);

@@ -1,7 +1,6 @@
 import type { LocalSpan } from '../../pipeline/store/stored-trace.ts';
 
 export type SpanAttributes = LocalSpan['attributes'];
-export type AttributeValue = SpanAttributes[string];
 
 export interface TokenCounts {
   input: number;
