@@ -92,7 +92,7 @@ function withExpectations(item: YAMLMap, question: SuiteQuestion, fileName: stri
 }
 
 function cutQuestion(text: string): string {
-  return text.length > QUESTION_IN_ERROR_CHARS ? `${text.slice(0, QUESTION_IN_ERROR_CHARS - 1)}…` : text;
+  return text.length > QUESTION_IN_ERROR_CHARS ? `${text.slice(0, QUESTION_IN_ERROR_CHARS - 1).trimEnd()}…` : text;
 }
 
 function questionOf(value: unknown): SuiteQuestion | undefined {
