@@ -84,13 +84,13 @@ export function summaryTable(
   return lines;
 }
 
-/** No answer says why; an answer names the first expectation it missed, and how many more there are. */
+/** No answer says why; an answer names the first expectation it missed, and which others it missed. */
 function failureReason(result: SuiteResult, evaluation: QuestionEvaluation | undefined): string {
   if (result.status === 'failed') return `#${result.index} failed: ${result.error ?? 'no answer'}`;
   const missed = evaluation?.scores.filter((s) => !s.passed) ?? [];
   const [first] = missed;
   if (!first) return `#${result.index} failed`;
-  const more = missed.length > 1 ? ` (and ${missed.slice(1).map((s) => s.name).join(', ')})` : '';
+  const more = missed.length > 1 ? `; also failed: ${missed.slice(1).map((s) => s.name).join(', ')}` : '';
   return `#${result.index} failed ${first.name}: ${first.rationale}${more}`;
 }
 
