@@ -103,6 +103,8 @@ export function buildProgram(execute: (name: string, options: Record<string, unk
     .option('--session <id>', 'group the run as one MLflow session')
     .option('--output <file>', 'write one NDJSON line per question as it finishes')
     .option('--verify', 'read every trace back from MLflow and report any that did not land', false)
+    .option('--judge', 'an LLM judges correctness and groundedness too (needs a real LLM provider)', false)
+    .option('--min-pass-rate <rate>', 'share of questions that must pass for exit 0: 0..1 or N%', '1')
     .option('--auth-token <token>', 'bearer token of the server; `-` reads it from stdin (or OTEL_MLFLOW_AUTH_TOKEN)')
     .action((options: Record<string, unknown>, command: Command) => execute('suite', { ...command.optsWithGlobals(), ...options }, []));
 

@@ -14,6 +14,9 @@ import type { VerifyReport } from '../suite/verify-traces.ts';
 import { summarizeDelivery } from '../cli/delivery-summary.ts';
 import type { PipelineReport } from '../pipeline/trace-pipeline.ts';
 import { wholeNumber } from '../cli/parse-whole-number.ts';
+import { passRate } from '../cli/parse-pass-rate.ts';
+import { meetsBar } from '../eval/evaluate.ts';
+import { evaluationSummary, resultRow } from '../suite/result-rows.ts';
 import { plural } from '../util/plural.ts';
 import { commandLine } from '../util/invocation.ts';
 
@@ -26,6 +29,7 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
   const endpoint = toEndpoint(options.endpoint ?? 'chat');
   const concurrency = wholeNumber(options.concurrency, '--concurrency', 1, MAX_CONCURRENCY);
   const repeat = wholeNumber(options.repeat, '--repeat', 1, MAX_REPEAT);
+  const minPassRate = passRate(options.minPassRate ?? 1, '--min-pass-rate');
   const sessionId = typeof options.session === 'string' ? options.session : undefined;
   if (sessionId !== undefined && endpoint !== 'chat') {
     throw new ExpectedError(`--session groups /chat requests into one MLflow session; ${ENDPOINT_PATHS[endpoint]} takes no session id`, {
@@ -50,6 +54,8 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
     concurrency,
     ...(sessionId !== undefined && { sessionId }),
     verify: options.verify === true,
+    judge: options.judge === true,
+    minPassRate,
     ...(output && { output }),
     hooks: {
       started({ url, total, notices }) {
@@ -70,9 +76,9 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
     },
   }).finally(() => spinner?.stop());
 
-  if (ctx.globals.json) writeJson(ctx.stdout, toJson(suite));
-  else renderSummary(ctx, paint, suite, repeat);
-  return exitCode(suite);
+  if (ctx.globals.json) writeJson(ctx.stdout, toJson(suite, minPassRate));
+  else renderSummary(ctx, paint, suite, repeat, minPassRate);
+  return exitCode(suite, minPassRate);
 }
 
 /** Progress on a terminal only: anywhere else nothing is animated. */
@@ -81,14 +87,14 @@ async function createSpinner(ctx: CommandContext): Promise<Ora> {
   return ora({ stream: ctx.stdout, color: 'cyan' });
 }
 
-function renderSummary(ctx: CommandContext, paint: ChalkInstance, suite: SuiteRun, repeat: number): void {
+function renderSummary(ctx: CommandContext, paint: ChalkInstance, suite: SuiteRun, repeat: number, minPassRate: number): void {
   const columns = (ctx.stdout as { columns?: number }).columns;
   const width = ctx.interactive && columns ? columns : DEFAULT_WIDTH;
   const lines = [
     '',
-    ...summaryTable(suite.results, width, paint),
+    ...summaryTable(suite.results, suite.evaluations, width, paint),
     '',
-    ...totalsLines(suite.totals, paint, repeat),
+    ...totalsLines(suite.totals, suite.evaluationTotals, minPassRate, { style: paint, repeat, width }),
     ...verifyLines(paint, suite.verify),
     ...exportLines(paint, suite.exportReport),
     ...runLinkLines(paint, suite.runLink),
@@ -130,19 +136,21 @@ function whereTracesAre(paint: ChalkInstance, suite: SuiteRun): string[] {
   return [`Traces went to ${tracing.destination}`];
 }
 
-/** Stable keys for scripts. */
-function toJson(suite: SuiteRun) {
+/** Stable keys for scripts; `passed` and `failed` count verdicts, which without expectations are answers. */
+function toJson(suite: SuiteRun, minPassRate: number) {
   const { totals } = suite;
+  const verdicts = new Map(suite.evaluations.map((e) => [e.index, e]));
   return {
-    ok: exitCode(suite) === ExitCode.ok,
+    ok: exitCode(suite, minPassRate) === ExitCode.ok,
     url: suite.url,
     endpoint: suite.endpoint,
     total: totals.total,
-    passed: totals.passed,
-    failed: totals.failed,
+    passed: suite.evaluationTotals.passed,
+    failed: suite.evaluationTotals.total - suite.evaluationTotals.passed,
     latencyMs: totals.latencyMs,
     tokens: totals.tokens,
-    results: suite.results,
+    results: suite.results.map((r) => resultRow(r, verdicts.get(r.index))),
+    evaluation: evaluationSummary(suite.evaluationTotals, minPassRate),
     ...(suite.verify && { verify: suite.verify }),
     ...(suite.runLink && { run: { id: suite.runLink.runId, linked: suite.runLink.linked, problem: suite.runLink.problem ?? null } }),
     ...(suite.exportReport && {
@@ -157,8 +165,8 @@ function toJson(suite: SuiteRun) {
   };
 }
 
-function exitCode(suite: SuiteRun): number {
-  if (suite.totals.failed > 0) return ExitCode.questionsFailed;
+function exitCode(suite: SuiteRun, minPassRate: number): number {
+  if (!meetsBar(suite.evaluationTotals, minPassRate)) return ExitCode.questionsFailed;
   if (suite.verify && suite.verify.missing > 0) return ExitCode.readback;
   if (suite.exportReport && (summarizeDelivery(suite.exportReport).lost || suite.exportReport.pending > 0)) return ExitCode.export;
   if (suite.runLink?.problem) return ExitCode.export;

@@ -23,6 +23,12 @@ export interface SuiteResult {
   traceId: string | null;
   traceUrl: string | null;
   answerPreview: string | null;
+  /** The whole answer, for the scorers; null when it failed. */
+  answer: string | null;
+  /** /rag: the sources the answer cites; null elsewhere, or when it failed. */
+  sources: { id: string; title: string }[] | null;
+  /** /agent: the tools called, in call order; null elsewhere, or when it failed. */
+  tools: string[] | null;
 }
 
 export interface AskQuestionsOptions {
@@ -35,7 +41,7 @@ export interface AskQuestionsOptions {
   authToken?: string;
   timeoutMs: number;
   /** Called as each question finishes (in finishing order); awaited before that worker takes the next. */
-  onResult?: (result: SuiteResult) => void | Promise<void>;
+  onResult?: (result: SuiteResult, question: SuiteQuestion) => void | Promise<void>;
 }
 
 /**
@@ -50,7 +56,7 @@ export async function askQuestions(options: AskQuestionsOptions): Promise<SuiteR
     if (refused) return undefined;
     const result = await askOne(options, question, i + 1);
     if (result.httpStatus === 401) refused = true;
-    await options.onResult?.(result);
+    await options.onResult?.(result, question);
     return result;
   });
   return results.filter((result) => result !== undefined);
@@ -76,6 +82,9 @@ async function askOne(options: AskQuestionsOptions, { question, id }: SuiteQuest
       traceId: answer.traceId,
       traceUrl: answer.traceUrl ?? null,
       answerPreview: preview(answer.answer),
+      answer: answer.answer,
+      sources: options.endpoint === 'rag' ? (answer.sources ?? []).map(({ id, title }) => ({ id, title })) : null,
+      tools: options.endpoint === 'agent' ? (answer.steps ?? []).flatMap((step) => step.tool_calls.map((call) => call.name)) : null,
     };
   }
   return {
@@ -88,6 +97,9 @@ async function askOne(options: AskQuestionsOptions, { question, id }: SuiteQuest
     traceId: outcome.traceId ?? null,
     traceUrl: null,
     answerPreview: null,
+    answer: null,
+    sources: null,
+    tools: null,
   };
 }
 

@@ -1,17 +1,24 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
+import type { Expectations } from '../eval/evaluation-types.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
+import { EXPECTATIONS_HINT, ExpectationProblem, readExpectations } from './question-expectations.ts';
 
 export interface SuiteQuestion {
   question: string;
   /** The file's own name for the question, kept in the results. */
   id?: string;
+  /** What a good answer has; without it a question is only checked for an answer. */
+  expect?: Expectations;
 }
 
 const FORMATS_HINT =
-  'a .json or .yaml file holds a list of questions (strings, or objects with `question` or `query` and an optional `id`); ' +
+  'a .json or .yaml file holds a list of questions (strings, or objects with `question` or `query`, an optional `id` and optional `expect`); ' +
   'any other file holds one question per line (blank lines and lines starting with # are skipped)';
+const QUESTION_KEYS = ['question', 'query', 'id', 'expect'];
+/** Enough of a question without an id to recognise it in an error. */
+const QUESTION_IN_ERROR_CHARS = 40;
 
 /** Questions from `--file`: JSON or YAML by extension, else one per line. */
 export async function loadQuestionFile(path: string, shownAs = path): Promise<SuiteQuestion[]> {
@@ -62,8 +69,30 @@ function parseList(text: string, fileName: string, format: 'json' | 'yaml'): Sui
     if (question === undefined) {
       throw problem(fileName, at, `item ${i + 1} is not a question: expected a non-empty string, or an object with \`question\` or \`query\``);
     }
-    return question;
+    return isMap(item) ? withExpectations(item, question, fileName, lineOf) : question;
   });
+}
+
+/** The question's other keys checked, and its `expect` read; a problem names the question and the line of the value. */
+function withExpectations(item: YAMLMap, question: SuiteQuestion, fileName: string, lineOf: (node: Node | null | undefined) => number | undefined): SuiteQuestion {
+  const label = `question "${question.id ?? cutQuestion(question.question)}"`;
+  for (const pair of item.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+    if (!QUESTION_KEYS.includes(key)) {
+      throw problem(fileName, lineOf(pair.key as Node), `${label}: ${key} is not a question field (known: ${QUESTION_KEYS.join(', ')})`, EXPECTATIONS_HINT);
+    }
+  }
+  if (!item.has('expect')) return question;
+  try {
+    return { ...question, expect: readExpectations((item.get('expect', true) as Node | undefined) ?? null) };
+  } catch (error) {
+    if (!(error instanceof ExpectationProblem)) throw error;
+    throw problem(fileName, lineOf(error.node) ?? lineOf(item), `${label}: ${error.message}`, EXPECTATIONS_HINT);
+  }
+}
+
+function cutQuestion(text: string): string {
+  return text.length > QUESTION_IN_ERROR_CHARS ? `${text.slice(0, QUESTION_IN_ERROR_CHARS - 1).trimEnd()}…` : text;
 }
 
 function questionOf(value: unknown): SuiteQuestion | undefined {
@@ -75,6 +104,6 @@ function questionOf(value: unknown): SuiteQuestion | undefined {
   return { question: text.trim(), ...((typeof id === 'string' || typeof id === 'number') && { id: String(id) }) };
 }
 
-function problem(fileName: string, line: number | undefined, message: string): ExpectedError {
-  return new ExpectedError(`${fileName}${line === undefined ? '' : `:${line}`}: ${message}`, { exitCode: ExitCode.usage, hint: FORMATS_HINT });
+function problem(fileName: string, line: number | undefined, message: string, hint = FORMATS_HINT): ExpectedError {
+  return new ExpectedError(`${fileName}${line === undefined ? '' : `:${line}`}: ${message}`, { exitCode: ExitCode.usage, hint });
 }

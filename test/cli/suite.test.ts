@@ -11,7 +11,23 @@ import { closedPortUrl } from './closed-port.ts';
 import { runCli } from './run-cli.ts';
 import { startServe } from './serve-process.ts';
 
-const RESULT_KEYS = ['index', 'id', 'question', 'status', 'httpStatus', 'latencyMs', 'tokens', 'traceId', 'traceUrl', 'answerPreview'];
+const RESULT_KEYS = [
+  'index',
+  'id',
+  'question',
+  'status',
+  'httpStatus',
+  'latencyMs',
+  'tokens',
+  'traceId',
+  'traceUrl',
+  'answerPreview',
+  'answer',
+  'sources',
+  'tools',
+  'evaluation',
+];
+const SCORE_KEYS = ['name', 'value', 'passed', 'rationale', 'source'];
 
 function assertFitsIn80Columns(output: string): void {
   for (const line of output.split('\n')) assert.ok(line.length <= 80, `${line.length} columns: ${line}`);
@@ -57,6 +73,7 @@ describe('otel-mlflow suite', () => {
     const total = BUILTIN_QUESTIONS.length * 2;
     assert.match(result.stdout, new RegExp(`^Asking ${BUILTIN_QUESTIONS.length} questions × 2 at `, 'm'));
     assert.match(result.stdout, new RegExp(`${total} requests \\(${BUILTIN_QUESTIONS.length} questions × 2\\): ${total} passed, 0 failed`));
+    assert.match(result.stdout, /^pass rate 100%, meets the bar of 100%\nmean scores: answered 1\.00, mentions 1\.00, latency 1\.00, tokens 1\.00\n/m);
     assert.match(result.stdout, /latency p50 \d+ ms, p95 \d+ ms; [\d,]+ tokens/);
     assert.match(result.stdout, new RegExp(`Traces are in the local store ${storeDir}`));
     assert.match(result.stdout, /otel-mlflow traces list/);
@@ -158,7 +175,14 @@ describe('otel-mlflow suite', () => {
     });
     assert.equal(result.code, 0, result.stdout + result.stderr);
     const json = JSON.parse(result.stdout) as Record<string, any>;
-    assert.deepEqual(Object.keys(json), ['ok', 'url', 'endpoint', 'total', 'passed', 'failed', 'latencyMs', 'tokens', 'results', 'verify', 'export']);
+    assert.deepEqual(Object.keys(json), ['ok', 'url', 'endpoint', 'total', 'passed', 'failed', 'latencyMs', 'tokens', 'results', 'evaluation', 'verify', 'export']);
+    assert.deepEqual(json.evaluation, {
+      passRate: 1,
+      minPassRate: 1,
+      passed: BUILTIN_QUESTIONS.length,
+      total: BUILTIN_QUESTIONS.length,
+      scorerMeans: { answered: 1, mentions: 1, cites: 1, latency: 1, tokens: 1 },
+    });
     assert.equal(json.ok, true);
     assert.equal(json.endpoint, 'rag');
     assert.equal(json.total, BUILTIN_QUESTIONS.length);
@@ -169,6 +193,16 @@ describe('otel-mlflow suite', () => {
       assert.deepEqual(Object.keys(r), RESULT_KEYS);
       assert.equal(r.status, 'ok');
       assert.match(r.traceId, /^tr-[0-9a-f]{32}$/);
+      assert.ok(r.answer.startsWith(r.answerPreview.replace(/…$/, '')));
+      assert.ok(r.sources.length > 0 && r.sources.every((s: object) => Object.keys(s).join() === 'id,title'));
+      assert.equal(r.tools, null);
+      assert.deepEqual(Object.keys(r.evaluation), ['passed', 'scores']);
+      assert.equal(r.evaluation.passed, true, JSON.stringify(r.evaluation));
+      assert.deepEqual(r.evaluation.scores.map((score: { name: string }) => score.name), ['answered', 'mentions', 'cites', 'latency', 'tokens']);
+      for (const score of r.evaluation.scores) {
+        assert.deepEqual(Object.keys(score), SCORE_KEYS);
+        assert.deepEqual(score.source, { type: 'CODE', id: `otel-mlflow/${score.name}` });
+      }
     }
     assert.deepEqual(
       json.results.map((r: { index: number }) => r.index),
@@ -181,6 +215,7 @@ describe('otel-mlflow suite', () => {
 
     const lines = (await readFile(output, 'utf8')).split('\n');
     assert.equal(lines.pop(), '', 'every line ends with a newline');
+    assert.deepEqual(JSON.parse(lines.pop()!), { evaluation: json.evaluation }, 'the last line holds the totals');
     const written = lines.map((line) => JSON.parse(line) as { index: number });
     assert.equal(written.length, BUILTIN_QUESTIONS.length);
     assert.deepEqual(

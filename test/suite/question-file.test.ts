@@ -63,6 +63,62 @@ describe('question files', () => {
     refusal(() => parseQuestionFile('- [a\n- b', 'q.yaml'), /^q\.yaml:\d+: is not valid YAML/);
   });
 
+  it('reads expectations under `expect`, snake_case in the file, camelCase in the question', () => {
+    const yaml = [
+      '- id: sessions',
+      '  question: How do I group traces into a session?',
+      '  expect:',
+      '    mentions: [mlflow.trace.session, "metadata | tags"]',
+      '    cites: [mlflow-sessions-users]',
+      '    tools: [search_corpus]',
+      '    max_latency_ms: 30000',
+      '    max_tokens: 2000',
+      '- question: What is OTLP?',
+    ].join('\n');
+    const expected = {
+      mentions: ['mlflow.trace.session', 'metadata | tags'],
+      cites: ['mlflow-sessions-users'],
+      tools: ['search_corpus'],
+      maxLatencyMs: 30000,
+      maxTokens: 2000,
+    };
+    assert.deepEqual(parseQuestionFile(yaml, 'q.yaml'), [
+      { question: 'How do I group traces into a session?', id: 'sessions', expect: expected },
+      { question: 'What is OTLP?' },
+    ]);
+    const json = JSON.stringify([{ question: 'How do I group traces into a session?', id: 'sessions', expect: { ...expected, maxLatencyMs: undefined, maxTokens: undefined, max_latency_ms: 30000, max_tokens: 2000 } }]);
+    assert.deepEqual(parseQuestionFile(json, 'q.json'), [{ question: 'How do I group traces into a session?', id: 'sessions', expect: expected }]);
+  });
+
+  it('refuses a malformed expectation with the line of the value, the question, and the format', () => {
+    const file = (expect: string) => `- fine\n- id: sessions\n  question: How do sessions work?\n  expect:\n${expect}`;
+    const refused = (expect: string, message: RegExp) =>
+      assert.throws(() => parseQuestionFile(file(expect), 'questions.yaml'), (error: unknown) => {
+        assert.ok(error instanceof ExpectedError);
+        assert.equal(error.exitCode, ExitCode.usage);
+        assert.match(error.message, message);
+        assert.match(error.hint ?? '', /`expect` holds any of: mentions, cites, tools .* max_latency_ms, max_tokens/);
+        return true;
+      });
+    refused('    max_tokens: 0\n', /^questions\.yaml:5: question "sessions": expect\.max_tokens must be a positive whole number$/);
+    refused('    max_latency_ms: 1.5\n', /^questions\.yaml:5: question "sessions": expect\.max_latency_ms must be a positive whole number$/);
+    refused('    max_tokens: "2000"\n', /^questions\.yaml:5: .*expect\.max_tokens must be a positive whole number/);
+    refused('    mentions: OTLP\n', /^questions\.yaml:5: question "sessions": expect\.mentions must be a list of strings$/);
+    refused('    cites:\n      - ok\n      - ""\n', /^questions\.yaml:7: question "sessions": expect\.cites item 2 must be a non-empty string$/);
+    refused('    mentions: [3.10]\n', /^questions\.yaml:5: .*expect\.mentions item 1 must be a string \(quote numbers/);
+    refused('    tools: [{name: x}]\n', /^questions\.yaml:5: .*expect\.tools item 1 must be a non-empty string/);
+    refused('    max_tokns: 100\n', /^questions\.yaml:5: question "sessions": expect\.max_tokns is not an expectation \(known: mentions, cites, tools, max_latency_ms, max_tokens\)$/);
+    refused('    - OTLP\n', /^questions\.yaml:5: question "sessions": expect must be a mapping/);
+    refused('', /^questions\.yaml:\d: question "sessions": expect must be a mapping/);
+  });
+
+  it('refuses an unknown question field, so a misspelt `expect` does not pass the question unchecked', () => {
+    assert.throws(
+      () => parseQuestionFile('[\n  {"question": "What is OTLP and why does it matter so much to us?", "expects": {}}\n]', 'q.json'),
+      /: q\.json:2: question "What is OTLP and why does it matter so…": expects is not a question field \(known: question, query, id, expect\)$/,
+    );
+  });
+
   it('says which file it cannot read, by the name it was given', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'otel-mlflow-questions-'));
     try {
