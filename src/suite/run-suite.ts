@@ -15,6 +15,20 @@ import type { SpawnedServer } from './spawned-server.ts';
 import { suiteTotals, type SuiteTotals } from './suite-totals.ts';
 import { verifyTraces, type VerifyReport } from './verify-traces.ts';
 import { commandLine } from '../util/invocation.ts';
+import { evaluateAnswered } from '../eval/answered-scorer.ts';
+import { comparisonClient, readBaseline, type BaselineRef } from '../eval/baseline-run.ts';
+import { compareRuns, parseResultLines, type Comparison, type Tolerance } from '../eval/compare-runs.ts';
+import type { QuestionEvaluation } from '../eval/evaluation-types.ts';
+import { suiteMetrics, type EvaluationTotals } from '../eval/suite-metrics.ts';
+import {
+  finishSuiteRun,
+  openSuiteRun,
+  resultsJsonl,
+  suiteParams,
+  withSuiteRun,
+  type SuiteMlflowRun,
+  type SuiteRunOutcome,
+} from '../eval/suite-mlflow-run.ts';
 
 const serverDownHint = () => `start it with \`${commandLine('serve')}\` in another terminal (or pass its address with --url), or run with --spawn`;
 
@@ -31,6 +45,10 @@ export interface SuiteOptions {
   verify: boolean;
   /** `--output`: the NDJSON file's path, and its name as the person gave it. */
   output?: { path: string; shownAs: string };
+  /** The pass rate (0–1) below which the MLflow run ends FAILED; default 1: every question must pass. */
+  minPassRate?: number;
+  /** `--compare`: the run to compare with, read before the first question. */
+  compare?: { baseline: BaselineRef; tolerance: Tolerance };
   /** What a terminal shows while the run goes on. */
   hooks?: {
     started?(run: { url: string; total: number; notices: string[] }): void | Promise<void>;
@@ -55,6 +73,12 @@ export interface SuiteRun {
   /** What became of the spawned server's traces; undefined when tracing was disabled. */
   exportReport?: PipelineReport | undefined;
   spawned: boolean;
+  /** Each question judged by the scorers. */
+  evaluations: QuestionEvaluation[];
+  evaluationTotals: EvaluationTotals;
+  /** The suite as an MLflow run: created, logged and ended, or waiting on disk with its scores. */
+  mlflowRun: SuiteMlflowRun;
+  comparison?: Comparison;
 }
 
 /**
@@ -64,19 +88,28 @@ export interface SuiteRun {
  */
 export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
   const { hooks } = options;
-  // The server, the agent and the tracer load only when this process runs them.
-  let spawned: SpawnedServer | undefined = options.spawn ? await (await import('./spawned-server.ts')).spawnServer(options.config) : undefined;
+  // A running server is checked before a run is made for its answers.
+  const runningHealth = options.spawn ? undefined : await fetchServerHealth(options.server, serverDownHint());
+  // The run exists before the server that makes the traces, so they are linked to it as they go.
+  const configured = await loadConfig({ ...options.config, purpose: 'app' });
+  const baseline = options.compare && (await readBaseline(comparisonClient(configured), configured, options.compare.baseline, undefined));
+  const target = await openSuiteRun(configured);
+  const runConfig = withSuiteRun(configured, target);
+  const flags = runConfig.runId ? { ...options.config.flags, runId: runConfig.runId.value } : options.config.flags;
+  let spawned: SpawnedServer | undefined;
+  let results: SuiteResult[] = [];
   try {
+    // The server, the agent and the tracer load only when this process runs them.
+    spawned = options.spawn ? await (await import('./spawned-server.ts')).spawnServer({ ...options.config, flags }) : undefined;
     const server = spawned ? new URL(spawned.url) : options.server;
     const url = server.href.replace(/\/+$/, '');
-    const health = await fetchServerHealth(server, serverDownHint());
-    const config = spawned?.runtime.config ?? (await loadConfig({ ...options.config, purpose: 'app' }));
+    const health = runningHealth ?? (await fetchServerHealth(server, serverDownHint()));
+    const config = spawned?.runtime.config ?? runConfig;
     const lookup = options.verify ? readBackSource(health, config) : undefined;
     // A spawned server links its own traces (startAppRuntime); a running one is linked from here.
     const pendingLink = spawned ? undefined : await prepareServerRunLink(config, health, url);
     const output = options.output && (await openResultsFile(options.output.path, options.output.shownAs));
     await hooks?.started?.({ url, total: options.questions.length * options.repeat, notices: spawned?.runtime.notices ?? [] });
-    let results: SuiteResult[];
     try {
       results = await askQuestions({
         server,
@@ -99,20 +132,88 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
     }
     const unauthorized = results.find((result) => result.httpStatus === 401);
     if (unauthorized) throw tokenRefused(url, unauthorized.error ?? 'HTTP 401', { flag: true });
-    const run: SuiteRun = { url, endpoint: options.endpoint, health, config, results, totals: suiteTotals(results), spawned: options.spawn };
+    // Where the evaluate step of issue 12 (expectations, scorers, the judge) plugs in.
+    const evaluation = evaluateAnswered(results);
+    const totals = suiteTotals(results);
+    let exportReport: PipelineReport | undefined;
     if (spawned) {
-      // The traces must have left before they can be read back.
-      run.exportReport = await spawned.stop();
+      // The traces must have left before they can be read back, or carry scores.
+      exportReport = await spawned.stop();
       spawned = undefined;
     }
     const traceIds = results.flatMap((r) => (r.traceId ? [r.traceId] : []));
-    if (pendingLink) run.runLink = await linkServerTraces(pendingLink, traceIds);
+    const runLink = pendingLink && (await linkServerTraces(pendingLink, traceIds));
+    let verify: VerifyReport | undefined;
     if (lookup) {
       await hooks?.verifying?.();
-      run.verify = await verifyTraces(traceIds, lookup);
+      verify = await verifyTraces(traceIds, lookup);
     }
-    return run;
+    const outcome = runOutcome(options, { results, evaluation, totals, health, traceIds, endStatus: undefined });
+    const mlflowRun = await finishSuiteRun(configured.storeDir.value, target, outcome, configured);
+    const comparison =
+      baseline && compareRuns(baseline, { metrics: outcome.metrics, params: outcome.params, results: parseResultLines(outcome.results) }, options.compare!.tolerance);
+    return {
+      url,
+      endpoint: options.endpoint,
+      health,
+      config,
+      results,
+      totals,
+      spawned: options.spawn,
+      evaluations: evaluation.evaluations,
+      evaluationTotals: evaluation.totals,
+      mlflowRun,
+      ...(exportReport && { exportReport }),
+      ...(runLink && { runLink }),
+      ...(verify && { verify }),
+      ...(comparison && { comparison }),
+    };
+  } catch (error) {
+    // A run that broke ends FAILED, with what it had, by the same path (or waits on disk for it).
+    if (target.runId && target.ownRun) {
+      const outcome = runOutcome(options, {
+        results,
+        evaluation: evaluateAnswered(results),
+        totals: suiteTotals(results),
+        health: undefined,
+        traceIds: results.flatMap((r) => (r.traceId ? [r.traceId] : [])),
+        endStatus: 'FAILED',
+      });
+      await finishSuiteRun(configured.storeDir.value, target, outcome, configured).catch(() => undefined);
+    }
+    throw error;
   } finally {
     await spawned?.stop();
   }
+}
+
+interface FinishInput {
+  results: SuiteResult[];
+  evaluation: { evaluations: QuestionEvaluation[]; totals: EvaluationTotals };
+  totals: SuiteTotals;
+  health: HealthInfo | undefined;
+  traceIds: string[];
+  /** Forced (a broken run); else from the pass rate and the bar. */
+  endStatus: 'FINISHED' | 'FAILED' | undefined;
+}
+
+function runOutcome(options: SuiteOptions, input: FinishInput): SuiteRunOutcome {
+  const { evaluation } = input;
+  const bar = options.minPassRate ?? 1;
+  return {
+    params: suiteParams({
+      endpoint: options.endpoint,
+      provider: input.health?.llm.provider ?? 'unknown',
+      model: input.health?.llm.model ?? 'unknown',
+      concurrency: options.concurrency,
+      repeat: options.repeat,
+      questions: options.questions,
+    }),
+    metrics: suiteMetrics(input.totals, evaluation.totals),
+    evaluations: evaluation.evaluations,
+    results: resultsJsonl(input.results, evaluation.evaluations),
+    traceIds: input.traceIds,
+    endStatus: input.endStatus ?? (evaluation.totals.passRate >= bar ? 'FINISHED' : 'FAILED'),
+    endedAt: Date.now(),
+  };
 }
