@@ -111,7 +111,12 @@ function beyondTolerance(metric: string, before: number, after: number, toleranc
 }
 
 function describeRegression(change: MetricChange, tolerance: Tolerance): string {
-  const allowed = change.metric === 'latency_p95_ms' ? `+${Math.round(tolerance.latency * 100)}% allowed` : `-${tolerance.score} allowed`;
+  const allowed =
+    change.metric === 'latency_p95_ms'
+      ? `+${Math.round(tolerance.latency * 100)}% allowed`
+      : tolerance.score === 0
+        ? 'any drop counts'
+        : `a drop of ${tolerance.score} allowed`;
   return `${change.metric} ${formatNumber(change.before)} → ${formatNumber(change.after)} (${allowed})`;
 }
 

@@ -52,8 +52,8 @@ export interface SuiteMlflowRun {
   metrics: Record<string, number>;
 }
 
-/** The place key: the run's own id is not part of where the rows wait. */
-function placeKey(config: ResolvedConfig): string | undefined {
+/** The place key suite runs and scores wait for: the run's own id is not part of where they wait. */
+export function evaluationDestinationKey(config: ResolvedConfig): string | undefined {
   const { runId: _ignored, ...withoutRun } = config;
   return destinationKey(withoutRun);
 }
@@ -69,7 +69,7 @@ export async function openSuiteRun(config: ResolvedConfig, now = Date.now()): Pr
   const base = { name, startedAt: now, tags };
   const connection = connectToTracking(config);
   if (!connection || !isMlflowDestination(config.destination)) return { ...base, ownRun: !config.runId };
-  const destination = placeKey(config)!;
+  const destination = evaluationDestinationKey(config)!;
   const { http } = connection;
   try {
     if (config.runId) {

@@ -158,7 +158,7 @@ describe('otel-mlflow suite', () => {
     });
     assert.equal(result.code, 0, result.stdout + result.stderr);
     const json = JSON.parse(result.stdout) as Record<string, any>;
-    assert.deepEqual(Object.keys(json), ['ok', 'url', 'endpoint', 'total', 'passed', 'failed', 'latencyMs', 'tokens', 'results', 'verify', 'export']);
+    assert.deepEqual(Object.keys(json), ['ok', 'url', 'endpoint', 'total', 'passed', 'failed', 'latencyMs', 'tokens', 'results', 'verify', 'export', 'mlflowRun']);
     assert.equal(json.ok, true);
     assert.equal(json.endpoint, 'rag');
     assert.equal(json.total, BUILTIN_QUESTIONS.length);
