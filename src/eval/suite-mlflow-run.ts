@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isMlflowDestination, type ResolvedConfig } from '../config/types.ts';
+import { isMlflowDestination, type ExperimentRef, type ResolvedConfig } from '../config/types.ts';
 import { checkConfiguredRun } from '../mlflow/check-run.ts';
 import { connectToTracking } from '../mlflow/connect.ts';
 import { ensureAppExperiment } from '../mlflow/ensure-experiment.ts';
@@ -63,7 +63,7 @@ export function evaluationDestinationKey(config: ResolvedConfig): string | undef
  * (or the one given with --run-id, checked). MLflow down: no run yet, the suite goes on and the run
  * waits on disk with its scores. Without an MLflow destination the scores stay local-only.
  */
-export async function openSuiteRun(config: ResolvedConfig, now = Date.now()): Promise<SuiteRunTarget> {
+export async function openSuiteRun(config: ResolvedConfig, experiment: ExperimentRef = config.experiment, now = Date.now()): Promise<SuiteRunTarget> {
   const name = `suite-${new Date(now).toISOString().slice(0, 19).replace(/:/g, '-')}`;
   const tags = { 'mlflow.runName': name, [SUITE_TAG]: 'true', 'mlflow.source.name': 'otel-mlflow suite', 'mlflow.source.type': 'LOCAL' };
   const base = { name, startedAt: now, tags };
@@ -73,10 +73,10 @@ export async function openSuiteRun(config: ResolvedConfig, now = Date.now()): Pr
   const { http } = connection;
   try {
     if (config.runId) {
-      const run = (await checkConfiguredRun(config, http))!;
+      const run = (await checkConfiguredRun({ ...config, experiment }, http))!;
       return { ...base, destination, http, experimentId: run.experimentId, runId: run.runId, ownRun: false };
     }
-    const experimentId = (await ensureAppExperiment(http, config.experiment)).experiment.experimentId;
+    const experimentId = (await ensureAppExperiment(http, experiment)).experiment.experimentId;
     const run = await createRun(http, { experimentId, name, startTime: now, tags });
     return { ...base, destination, http, experimentId, runId: run.runId, ownRun: true };
   } catch (error) {
@@ -88,7 +88,7 @@ export async function openSuiteRun(config: ResolvedConfig, now = Date.now()): Pr
 /** The configuration with the suite's run, so the traces (spawned server, `--url` linking) are linked to it. */
 export function withSuiteRun(config: ResolvedConfig, target: SuiteRunTarget): ResolvedConfig {
   if (!target.runId || config.runId) return config;
-  return { ...config, runId: { value: target.runId, source: { kind: 'derived', from: `the suite's run` } } };
+  return { ...config, runId: { value: target.runId, source: { kind: 'derived', from: "the suite's run" } } };
 }
 
 export interface SuiteRunOutcome {

@@ -10,6 +10,7 @@ import type { PipelineReport } from '../pipeline/trace-pipeline.ts';
 import { askQuestions, type SuiteResult } from './ask-questions.ts';
 import type { SuiteQuestion } from './question-file.ts';
 import { readBackSource } from './read-back-source.ts';
+import { mlflowTraceSource } from '../doctor/read-back.ts';
 import { openResultsFile } from './results-file.ts';
 import type { SpawnedServer } from './spawned-server.ts';
 import { suiteTotals, type SuiteTotals } from './suite-totals.ts';
@@ -93,7 +94,12 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
   // The run exists before the server that makes the traces, so they are linked to it as they go.
   const configured = await loadConfig({ ...options.config, purpose: 'app' });
   const baseline = options.compare && (await readBaseline(comparisonClient(configured), configured, options.compare.baseline, undefined));
-  const target = await openSuiteRun(configured);
+  // A running server's traces go to the experiment it reports: the run must be in that one.
+  const serverExperiment = runningHealth?.tracing.experiment;
+  const target = await openSuiteRun(
+    configured,
+    serverExperiment && { kind: 'id', id: { value: serverExperiment.id, source: { kind: 'derived', from: `the server at ${options.server.href.replace(/\/+$/, '')}` } } },
+  );
   const runConfig = withSuiteRun(configured, target);
   const flags = runConfig.runId ? { ...options.config.flags, runId: runConfig.runId.value } : options.config.flags;
   let spawned: SpawnedServer | undefined;
@@ -147,6 +153,12 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
     if (lookup) {
       await hooks?.verifying?.();
       verify = await verifyTraces(traceIds, lookup);
+    }
+    // A running server delivers in the background: a score can only be logged on a trace MLflow has.
+    const sendsToMlflow = health.tracing.route === 'otlp' || health.tracing.route === 'rest';
+    if (!options.spawn && target.http && sendsToMlflow && verify?.source !== 'mlflow') {
+      const spansFrom = configured.destination.kind === 'databricks' ? 'databricks' : 'mlflow';
+      await verifyTraces(traceIds, { kind: 'mlflow', source: mlflowTraceSource(target.http, spansFrom) });
     }
     const outcome = runOutcome(options, { results, evaluation, totals, health, traceIds, endStatus: undefined });
     const mlflowRun = await finishSuiteRun(configured.storeDir.value, target, outcome, configured);
