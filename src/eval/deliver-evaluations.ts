@@ -7,6 +7,9 @@ import type { EvaluationState, EvaluationStore, SuiteRunRecord, SuiteRunStep } f
 
 /** The run artifact holding one line per asked question: its answer, verdict and scores. */
 export const RESULTS_ARTIFACT = 'suite-results.jsonl';
+/** Longer than one run's delivery (five requests, each with its timeout); a crashed process's claim runs out. */
+const CLAIM_MS = 5 * 60_000;
+const CLAIMED_ELSEWHERE = 'another process is delivering it';
 /** MLflow's metadata key naming the run an assessment was made in (mlflow.entities.assessment). */
 const SOURCE_RUN_METADATA = 'mlflow.assessment.sourceRunId';
 
@@ -56,8 +59,8 @@ export async function deliverEvaluations(store: EvaluationStore, target: Evaluat
   const runs: DeliveredSuiteRun[] = [];
   let serverDown: string | undefined;
   for (const record of store.pendingSuiteRuns(target.destination)) {
-    if (serverDown) {
-      runs.push({ id: record.id, runId: record.runId, state: 'pending', problem: serverDown, notes: [] });
+    if (serverDown || !store.claimSuiteRun(record.id, Date.now() + CLAIM_MS)) {
+      runs.push({ id: record.id, runId: record.runId, state: 'pending', problem: serverDown ?? CLAIMED_ELSEWHERE, notes: [] });
       continue;
     }
     const delivered = await deliverSuiteRun(store, target, record);
@@ -68,9 +71,9 @@ export async function deliverEvaluations(store: EvaluationStore, target: Evaluat
   const scores = { delivered: 0, pending: 0, refused: 0 };
   const problems = new Set<string>();
   for (const score of store.pendingScores(target.destination)) {
-    if (serverDown) {
+    if (serverDown || !store.claimScore(score.id, Date.now() + CLAIM_MS)) {
       scores.pending++;
-      problems.add(serverDown);
+      problems.add(serverDown ?? CLAIMED_ELSEWHERE);
       continue;
     }
     const runId = score.suiteRun ? (runIdOf.get(score.suiteRun) ?? store.suiteRun(score.suiteRun)?.runId) : undefined;

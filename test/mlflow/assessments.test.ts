@@ -83,4 +83,24 @@ describe('feedback assessments on traces', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('a suite run another process is delivering is left to it: never created twice', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'otel-mlflow-eval-claim-'));
+    const mine = EvaluationStore.open(dir);
+    const theirs = EvaluationStore.open(dir);
+    try {
+      const record = mine.addSuiteRun(
+        { destination: null, runId: null, ownRun: true, name: 'claimed', startedAt: 1000, endedAt: 2000, params: {}, metrics: {}, tags: {}, traceIds: [], results: '', endStatus: 'FINISHED' },
+        [],
+      );
+      assert.equal(theirs.claimSuiteRun(record.id, Date.now() + 60_000), true);
+      const delivery = await deliverEvaluations(mine, { http, destination: 'mlflow test', experimentId });
+      assert.deepEqual(delivery.runs.map((run) => [run.state, run.problem]), [['pending', 'another process is delivering it']]);
+      assert.equal([...server.store.runs.values()].filter((run) => run.name === 'claimed').length, 0);
+    } finally {
+      mine.close();
+      theirs.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

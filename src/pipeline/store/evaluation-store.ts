@@ -33,7 +33,8 @@ CREATE TABLE IF NOT EXISTS suite_runs (
   end_status TEXT NOT NULL,
   done_steps TEXT NOT NULL DEFAULT '',
   state TEXT NOT NULL,
-  last_answer TEXT
+  last_answer TEXT,
+  lease_until INTEGER
 );
 CREATE TABLE IF NOT EXISTS assessments (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -49,7 +50,8 @@ CREATE TABLE IF NOT EXISTS assessments (
   created_at INTEGER NOT NULL,
   state TEXT NOT NULL,
   assessment_id TEXT,
-  last_answer TEXT
+  last_answer TEXT,
+  lease_until INTEGER
 );
 CREATE INDEX IF NOT EXISTS assessments_by_trace ON assessments (trace_id);
 CREATE INDEX IF NOT EXISTS assessments_by_state ON assessments (state, destination);
@@ -233,8 +235,19 @@ export class EvaluationStore {
       .run(steps.join(','), destination, runId ?? null, id);
   }
 
+  /**
+   * Takes a pending suite run for delivery until `until` (epoch ms); false when it is no longer
+   * pending or another process holds it: two pushes at once must not create the run twice.
+   */
+  claimSuiteRun(id: string, until: number, now = Date.now()): boolean {
+    const result = this.#db
+      .prepare(`UPDATE suite_runs SET lease_until = ? WHERE id = ? AND state = 'pending' AND COALESCE(lease_until, 0) <= ?`)
+      .run(until, id, now);
+    return Number(result.changes) === 1;
+  }
+
   settleSuiteRun(id: string, state: EvaluationState, lastAnswer?: string): void {
-    this.#db.prepare('UPDATE suite_runs SET state = ?, last_answer = ? WHERE id = ?').run(state, lastAnswer ?? null, id);
+    this.#db.prepare('UPDATE suite_runs SET state = ?, last_answer = ?, lease_until = NULL WHERE id = ?').run(state, lastAnswer ?? null, id);
   }
 
   /** Scores waiting for this destination, or kept local-only; oldest first. */
@@ -250,9 +263,17 @@ export class EvaluationStore {
     return (this.#db.prepare('SELECT * FROM assessments WHERE trace_id = ? ORDER BY id').all(traceId) as unknown as ScoreRow[]).map(toScore);
   }
 
+  /** As claimSuiteRun, for one score: logged once, not once per process. */
+  claimScore(id: number, until: number, now = Date.now()): boolean {
+    const result = this.#db
+      .prepare(`UPDATE assessments SET lease_until = ? WHERE id = ? AND state = 'pending' AND COALESCE(lease_until, 0) <= ?`)
+      .run(until, id, now);
+    return Number(result.changes) === 1;
+  }
+
   settleScore(id: number, outcome: { state: EvaluationState; destination: string; assessmentId?: string; lastAnswer?: string }): void {
     this.#db
-      .prepare('UPDATE assessments SET state = ?, destination = ?, assessment_id = COALESCE(?, assessment_id), last_answer = ? WHERE id = ?')
+      .prepare('UPDATE assessments SET state = ?, destination = ?, assessment_id = COALESCE(?, assessment_id), last_answer = ?, lease_until = NULL WHERE id = ?')
       .run(outcome.state, outcome.destination, outcome.assessmentId ?? null, outcome.lastAnswer ?? null, id);
   }
 
