@@ -61,14 +61,16 @@ export function evaluationDestinationKey(config: ResolvedConfig): string | undef
 /**
  * Before the first question: the run the suite's traces are linked to, created in the experiment
  * (or the one given with --run-id, checked). MLflow down: no run yet, the suite goes on and the run
- * waits on disk with its scores. Without an MLflow destination the scores stay local-only.
+ * waits on disk with its scores. Without an MLflow destination, or without `experiment` (where the
+ * traces go), the scores stay local-only.
  */
-export async function openSuiteRun(config: ResolvedConfig, experiment: ExperimentRef = config.experiment, now = Date.now()): Promise<SuiteRunTarget> {
+export async function openSuiteRun(config: ResolvedConfig, experiment: ExperimentRef | undefined, now = Date.now()): Promise<SuiteRunTarget> {
   const name = `suite-${new Date(now).toISOString().slice(0, 19).replace(/:/g, '-')}`;
   const tags = { 'mlflow.runName': name, [SUITE_TAG]: 'true', 'mlflow.source.name': 'otel-mlflow suite', 'mlflow.source.type': 'LOCAL' };
   const base = { name, startedAt: now, tags };
   const connection = connectToTracking(config);
-  if (!connection || !isMlflowDestination(config.destination)) return { ...base, ownRun: !config.runId };
+  // No experiment to put the run in (a running server that keeps its traces elsewhere): local-only.
+  if (!connection || !isMlflowDestination(config.destination) || !experiment) return { ...base, ownRun: !config.runId };
   const destination = evaluationDestinationKey(config)!;
   const { http } = connection;
   try {

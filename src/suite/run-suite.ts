@@ -96,9 +96,10 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
   const baseline = options.compare && (await readBaseline(comparisonClient(configured), configured, options.compare.baseline, undefined));
   // A running server's traces go to the experiment it reports: the run must be in that one.
   const serverExperiment = runningHealth?.tracing.experiment;
+  const from = `the server at ${options.server.href.replace(/\/+$/, '')}`;
   const target = await openSuiteRun(
     configured,
-    serverExperiment && { kind: 'id', id: { value: serverExperiment.id, source: { kind: 'derived', from: `the server at ${options.server.href.replace(/\/+$/, '')}` } } },
+    runningHealth ? serverExperiment && { kind: 'id', id: { value: serverExperiment.id, source: { kind: 'derived', from } } } : configured.experiment,
   );
   const runConfig = withSuiteRun(configured, target);
   const flags = runConfig.runId ? { ...options.config.flags, runId: runConfig.runId.value } : options.config.flags;

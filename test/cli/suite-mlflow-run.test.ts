@@ -11,6 +11,7 @@ import { startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
 import { startFaultyProxy } from '../fakes/faulty-proxy.ts';
 import type { StoredRun } from '../fakes/trace-store.ts';
 import { runCli } from './run-cli.ts';
+import { startServe } from './serve-process.ts';
 
 const SUITE_TAG = 'otel-mlflow.suite';
 
@@ -161,6 +162,38 @@ describe('suite as an MLflow run', () => {
       // Below the bar (every question must pass): the run itself ends FAILED.
       assert.equal(server.store.runs.get(json.mlflowRun.id)?.status, 'FAILED');
     } finally {
+      await server.close();
+    }
+  });
+
+  it('--url: the run is made in the experiment the server reports, and each score waits for its trace to land', async () => {
+    const server = await startFakeMlflow({ version: '3.11.1' });
+    const serve = await startServe([], { MLFLOW_TRACKING_URI: server.url, MLFLOW_EXPERIMENT_NAME: 'served' });
+    try {
+      // This process would use another experiment; the server's traces are in 'served'.
+      const result = await runCli(['suite', '--url', serve.url, '--json'], { env: { MLFLOW_TRACKING_URI: server.url, OTEL_MLFLOW_STORE_DIR: join(dir, 'url') } });
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      const json = JSON.parse(result.stdout);
+      const [run] = suiteRuns(server);
+      assert.equal(run?.experimentId, server.store.experimentByName('served')?.experimentId);
+      assert.equal(json.mlflowRun.scores.delivered, BUILTIN_QUESTIONS.length);
+      assert.equal(server.store.tracesOfRun(run!.runId).length, BUILTIN_QUESTIONS.length);
+    } finally {
+      await serve.stop();
+      await server.close();
+    }
+  });
+
+  it('--url against a server that keeps its traces locally: no MLflow run, the scores stay local (exit 0)', async () => {
+    const server = await startFakeMlflow({ version: '3.11.1' });
+    const serve = await startServe(['--store-dir', join(dir, 'served-locally')]);
+    try {
+      const result = await runCli(['suite', '--url', serve.url, '--json'], { env: { MLFLOW_TRACKING_URI: server.url, OTEL_MLFLOW_STORE_DIR: join(dir, 'url-local') } });
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.equal(JSON.parse(result.stdout).mlflowRun.state, 'local');
+      assert.equal(server.store.runs.size, 0);
+    } finally {
+      await serve.stop();
       await server.close();
     }
   });
