@@ -198,6 +198,21 @@ describe('suite as an MLflow run', () => {
     }
   });
 
+  it('a suite that breaks (the server refuses the token) ends its run FAILED', async () => {
+    const server = await startFakeMlflow({ version: '3.8.1' });
+    const serve = await startServe(['--auth-token', 'suite-token-0123456789'], { MLFLOW_TRACKING_URI: server.url });
+    try {
+      const result = await runCli(['suite', '--url', serve.url], { env: { MLFLOW_TRACKING_URI: server.url, OTEL_MLFLOW_STORE_DIR: join(dir, 'broke') } });
+      assert.equal(result.code, 5, result.stdout + result.stderr);
+      const [run, ...others] = suiteRuns(server);
+      assert.equal(others.length, 0);
+      assert.equal(run?.status, 'FAILED');
+    } finally {
+      await serve.stop();
+      await server.close();
+    }
+  });
+
   it('--compare with an unknown run stops before any question (exit 2)', async () => {
     const server = await startFakeMlflow({ version: '3.8.1' });
     try {
