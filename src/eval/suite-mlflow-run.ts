@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isMlflowDestination, type ExperimentRef, type ResolvedConfig } from '../config/types.ts';
+import { ExpectedError } from '../errors.ts';
 import { checkConfiguredRun } from '../mlflow/check-run.ts';
 import { connectToTracking } from '../mlflow/connect.ts';
 import { ensureAppExperiment } from '../mlflow/ensure-experiment.ts';
@@ -146,7 +147,8 @@ export async function finishSuiteRun(storeDir: string, target: SuiteRunTarget, o
       experimentId ??= (await ensureAppExperiment(target.http, config.experiment)).experiment.experimentId;
       delivery = await deliverEvaluations(store, { http: target.http, destination: target.destination, experimentId });
     } catch (error) {
-      if (!(error instanceof UnreachableError)) throw error;
+      // Recorded already: whatever MLflow answered, the run and its scores wait on disk, and the person is told.
+      if (!(error instanceof ExpectedError)) throw error;
       problem = error.message;
     }
     const mine = delivery?.runs.find((run) => run.id === record.id);
