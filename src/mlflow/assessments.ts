@@ -29,11 +29,6 @@ interface AssessmentJson {
   metadata?: Record<string, string>;
 }
 
-/** An assessment name must not contain "." (MLflow refuses it). */
-export function isValidAssessmentName(name: string): boolean {
-  return name !== '' && !name.includes('.');
-}
-
 /**
  * `POST /api/3.0/mlflow/traces/{trace_id}/assessments` with feedback, as the Python client's
  * `mlflow.log_feedback()` sends it (every MLflow from 3.6 has the route). A trace the server does not

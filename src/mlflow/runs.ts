@@ -42,8 +42,6 @@ export const MAX_TRACES_PER_LINK = 100;
 export const MAX_PARAMS_TAGS_PER_BATCH = 100;
 export const MAX_METRICS_PER_BATCH = 1000;
 export const MAX_ENTRIES_PER_BATCH = 1000;
-/** A longer param value is refused (MAX_PARAM_VAL_LENGTH). */
-export const MAX_PARAM_VALUE_LENGTH = 6000;
 
 /** `runs/get`; deleted runs are returned too (lifecycleStage 'deleted'); undefined when no run has the id. */
 export async function getRun(http: MlflowHttp, runId: string): Promise<MlflowRun | undefined> {

@@ -62,8 +62,7 @@ CREATE INDEX IF NOT EXISTS suite_runs_by_state ON suite_runs (state, destination
 export type EvaluationState = 'pending' | 'delivered' | 'refused';
 
 /** What delivering a suite run to MLflow takes, in order; each is recorded once done, so a retry resumes. */
-export const SUITE_RUN_STEPS = ['create', 'link', 'log', 'artifact', 'end'] as const;
-export type SuiteRunStep = (typeof SUITE_RUN_STEPS)[number];
+export type SuiteRunStep = 'create' | 'link' | 'log' | 'artifact' | 'end';
 
 export interface SuiteRunRecord {
   /** Local id, before MLflow gives the run one. */
@@ -220,11 +219,6 @@ export class EvaluationStore {
     return rows.map(toSuiteRun);
   }
 
-  /** Every suite run not in MLflow (pending or refused), for a count the person is told. */
-  undeliveredSuiteRuns(): SuiteRunRecord[] {
-    return (this.#db.prepare(`SELECT * FROM suite_runs WHERE state != 'delivered' ORDER BY started_at`).all() as unknown as SuiteRunRow[]).map(toSuiteRun);
-  }
-
   /** One step of a run's delivery done; the run is claimed for `destination` from then on. */
   recordStep(id: string, step: SuiteRunStep, destination: string, runId?: string): void {
     const run = this.suiteRun(id);
@@ -275,13 +269,6 @@ export class EvaluationStore {
     this.#db
       .prepare('UPDATE assessments SET state = ?, destination = ?, assessment_id = COALESCE(?, assessment_id), last_answer = ?, lease_until = NULL WHERE id = ?')
       .run(outcome.state, outcome.destination, outcome.assessmentId ?? null, outcome.lastAnswer ?? null, id);
-  }
-
-  /** Counts of scores not in MLflow, for what the person is told. */
-  undeliveredScoreCounts(): { pending: number; refused: number } {
-    const rows = this.#db.prepare(`SELECT state, COUNT(*) AS n FROM assessments WHERE state != 'delivered' GROUP BY state`).all() as { state: EvaluationState; n: number }[];
-    const count = (state: EvaluationState) => rows.find((row) => row.state === state)?.n ?? 0;
-    return { pending: count('pending'), refused: count('refused') };
   }
 
   #transaction(work: () => void): void {
