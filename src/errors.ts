@@ -16,6 +16,8 @@ export const ExitCode = {
   readback: 8,
   otlpUnavailable: 9,
   questionsFailed: 10,
+  /** `suite --compare`: a metric got worse than the baseline run's beyond the tolerance. */
+  regression: 11,
   /** Ctrl-C: what shells report for a process ended by SIGINT (128 + 2). */
   interrupted: 130,
 } as const;

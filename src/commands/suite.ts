@@ -9,6 +9,9 @@ import { ExitCode, ExpectedError } from '../errors.ts';
 import { BUILTIN_QUESTIONS } from '../suite/builtin-questions.ts';
 import { loadQuestionFile } from '../suite/question-file.ts';
 import { runSuite, type SuiteRun } from '../suite/run-suite.ts';
+import { parseBaselineRef } from '../eval/baseline-run.ts';
+import { formatNumber, parseTolerance, type Comparison } from '../eval/compare-runs.ts';
+import type { SuiteMlflowRun } from '../eval/suite-mlflow-run.ts';
 import { summaryTable, totalsLines } from '../suite/summary-table.ts';
 import type { VerifyReport } from '../suite/verify-traces.ts';
 import { summarizeDelivery } from '../cli/delivery-summary.ts';
@@ -40,6 +43,7 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
   const file = typeof options.file === 'string' ? options.file : undefined;
   const questions = file ? await loadQuestionFile(resolve(ctx.cwd, file), file) : BUILTIN_QUESTIONS;
   const output = typeof options.output === 'string' ? { path: resolve(ctx.cwd, options.output), shownAs: options.output } : undefined;
+  const compare = typeof options.compare === 'string' ? { baseline: parseBaselineRef(options.compare), tolerance: parseTolerance(String(options.tolerance ?? '')) } : undefined;
   const paint = createPainter(ctx);
   const spinner = ctx.interactive && !ctx.globals.json ? await createSpinner(ctx) : undefined;
   const counts = { total: 0, answered: 0, failed: 0 };
@@ -57,6 +61,7 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
     judge: options.judge === true,
     minPassRate,
     ...(output && { output }),
+    ...(compare && { compare }),
     hooks: {
       started({ url, total, notices }) {
         counts.total = total;
@@ -98,6 +103,8 @@ function renderSummary(ctx: CommandContext, paint: ChalkInstance, suite: SuiteRu
     ...verifyLines(paint, suite.verify),
     ...exportLines(paint, suite.exportReport),
     ...runLinkLines(paint, suite.runLink),
+    ...mlflowRunLines(paint, suite.mlflowRun),
+    ...comparisonLines(paint, suite.comparison),
     '',
     ...whereTracesAre(paint, suite),
   ];
@@ -120,6 +127,52 @@ function exportLines(paint: ChalkInstance, report: PipelineReport | undefined): 
 function runLinkLines(paint: ChalkInstance, link: ServerRunLink | undefined): string[] {
   if (!link) return [];
   return link.problem ? [paint.red(`traces not linked to MLflow run ${link.runId}: ${link.problem}`)] : [`linked ${link.linked} traces to MLflow run ${link.runId}`];
+}
+
+/** Where the run is in MLflow, or why it waits on disk and how it gets there. */
+function mlflowRunLines(paint: ChalkInstance, run: SuiteMlflowRun): string[] {
+  const push = paint.cyan(commandLine('traces push'));
+  const scores = run.scores;
+  if (run.state === 'local') {
+    return [`${plural(scores.pending, 'score')} kept with the traces (${paint.cyan(commandLine('traces show <id>'))});`, `  ${push} sends them and the run to MLflow`];
+  }
+  const lines: string[] = [];
+  if (run.state === 'delivered') {
+    const ended = run.ownRun ? `, ended ${run.endStatus}` : ' (given by id: left running)';
+    lines.push(`MLflow run ${run.runId}${ended}`);
+    if (run.url) lines.push(paint.cyan(run.url));
+  } else {
+    const what = run.runId ? `MLflow run ${run.runId} not completed` : 'MLflow run not created';
+    lines.push(paint.yellow(`${what}: ${run.problem ?? 'MLflow did not answer'}`));
+    if (run.state === 'pending') lines.push(paint.dim(`  it waits in ${run.storeDir}: ${commandLine('traces push')} sends it`));
+  }
+  for (const note of run.notes) lines.push(paint.dim(`  ${note}`));
+  if (scores.delivered > 0) lines.push(`${plural(scores.delivered, 'score')} logged as assessments on the traces`);
+  if (scores.pending > 0) {
+    lines.push(paint.yellow(`${plural(scores.pending, 'score')} not logged yet: ${run.scoreProblems[0] ?? 'MLflow did not answer'}`));
+    lines.push(paint.dim(`  they wait in ${run.storeDir}: ${commandLine('traces push')} sends them`));
+  }
+  if (scores.refused > 0) lines.push(paint.red(`${plural(scores.refused, 'score')} refused by MLflow (kept on disk): ${run.scoreProblems.at(-1) ?? ''}`));
+  return lines;
+}
+
+/** Per metric (arrow for the better direction) and per question that changed. */
+function comparisonLines(paint: ChalkInstance, comparison: Comparison | undefined): string[] {
+  if (!comparison) return [];
+  const { baseline } = comparison;
+  const lines = ['', `Compared with run ${baseline.name ? `${baseline.name} ` : ''}(${baseline.runId}):`];
+  for (const m of comparison.metrics) {
+    const mark = { better: paint.green('better'), worse: m.regression ? paint.red('REGRESSION') : paint.yellow('worse'), same: 'same', new: 'new', gone: 'gone' }[m.verdict];
+    const arrow = m.better === 'higher' ? '↑' : '↓';
+    lines.push(`  ${`${m.metric} ${arrow}`.padEnd(22)} ${formatNumber(m.before).padStart(9)} → ${formatNumber(m.after).padEnd(9)} ${mark}`);
+  }
+  if (comparison.questionSetChanged) lines.push(paint.dim('  the baseline asked another question set (its digest differs)'));
+  for (const q of comparison.questions) {
+    const text = `  ${q.question}: ${q.before} → ${q.after}`;
+    lines.push(q.after === 'failed' ? paint.red(text) : q.after === 'passed' ? paint.green(text) : text);
+  }
+  lines.push(comparison.regressions.length > 0 ? paint.red(`regression: ${comparison.regressions.join('; ')}`) : paint.green('no regression'));
+  return lines;
 }
 
 /** How to look at the traces: the experiment's page, or the local store's commands. */
@@ -153,6 +206,7 @@ function toJson(suite: SuiteRun, minPassRate: number) {
     evaluation: evaluationSummary(suite.evaluationTotals, minPassRate),
     ...(suite.verify && { verify: suite.verify }),
     ...(suite.runLink && { run: { id: suite.runLink.runId, linked: suite.runLink.linked, problem: suite.runLink.problem ?? null } }),
+    ...(suite.comparison && { comparison: suite.comparison }),
     ...(suite.exportReport && {
       export: {
         exported: suite.exportReport.destination ? suite.exportReport.delivered : suite.exportReport.stored,
@@ -162,14 +216,29 @@ function toJson(suite: SuiteRun, minPassRate: number) {
         store: suite.exportReport.storeDir,
       },
     }),
+    mlflowRun: {
+      id: suite.mlflowRun.runId,
+      url: suite.mlflowRun.url,
+      state: suite.mlflowRun.state,
+      endStatus: suite.mlflowRun.endStatus,
+      problem: suite.mlflowRun.problem ?? null,
+      params: suite.mlflowRun.params,
+      metrics: suite.mlflowRun.metrics,
+      scores: suite.mlflowRun.scores,
+    },
   };
 }
 
 function exitCode(suite: SuiteRun, minPassRate: number): number {
+  if (suite.comparison && suite.comparison.regressions.length > 0) return ExitCode.regression;
   if (!meetsBar(suite.evaluationTotals, minPassRate)) return ExitCode.questionsFailed;
   if (suite.verify && suite.verify.missing > 0) return ExitCode.readback;
   if (suite.exportReport && (summarizeDelivery(suite.exportReport).lost || suite.exportReport.pending > 0)) return ExitCode.export;
   if (suite.runLink?.problem) return ExitCode.export;
+  const { mlflowRun } = suite;
+  if (mlflowRun.state === 'pending' || mlflowRun.state === 'refused' || (mlflowRun.state !== 'local' && mlflowRun.scores.pending + mlflowRun.scores.refused > 0)) {
+    return ExitCode.export;
+  }
   return ExitCode.ok;
 }
 

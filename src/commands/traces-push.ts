@@ -7,6 +7,8 @@ import { openConfiguredStore } from '../pipeline/store/configured-store.ts';
 import type { TraceStore } from '../pipeline/store/trace-store.ts';
 import { experimentUrl } from '../mlflow/ui-links.ts';
 import { destinationKey } from '../pipeline/destinations/destination-key.ts';
+import { countPendingEvaluations, pushEvaluations, type PushedEvaluations } from '../push/push-evaluations.ts';
+import type { ChalkInstance } from 'chalk';
 import { openPushTarget, pushTraces, selectForPush, type PushedTrace, type PushResult, type PushSelection } from '../push/push-traces.ts';
 import { plural } from '../util/plural.ts';
 import { commandLine } from '../util/invocation.ts';
@@ -39,6 +41,9 @@ async function push(ctx: CommandContext, options: Record<string, unknown>, { con
   }
   const paint = createPainter(ctx);
   const hexIds = selectForPush(store, selection, destinationKey(config)!);
+  const evaluations = countPendingEvaluations(store.dir, config);
+  const hasEvaluations = evaluations.runs + evaluations.scores > 0;
+  if (hexIds.length === 0 && hasEvaluations) return pushOnlyEvaluations(ctx, paint, config, destination, store.dir);
   if (hexIds.length === 0) {
     if (ctx.globals.json) writeJson(ctx.stdout, { sent: 0, pending: 0, failed: 0, experiment: null, traces: [] });
     else {
@@ -72,12 +77,15 @@ async function push(ctx: CommandContext, options: Record<string, unknown>, { con
   const count = (result: PushResult) => results.filter((r) => r.result === result).length;
   const totals = { sent: count('sent'), pending: count('pending'), failed: count('failed') };
   const url = experimentUrl(destination, experiment.experimentId);
+  // After the traces, so the scores find them in MLflow.
+  const pushed = hasEvaluations ? await pushEvaluations(target, store.dir) : undefined;
   if (ctx.globals.json) {
     writeJson(ctx.stdout, {
       ...totals,
       route: report.route,
       experiment: { id: experiment.experimentId, name: experiment.name ?? null, url: url ?? null },
       traces: results.map((r) => ({ traceId: r.traceId, result: r.result, reason: r.reason ?? null, url: r.url ?? null })),
+      ...(pushed && { evaluations: evaluationsJson(pushed) }),
     });
   } else {
     writeLine(ctx.stdout, paint.dim(`  over ${report.route}`));
@@ -90,8 +98,50 @@ async function push(ctx: CommandContext, options: Record<string, unknown>, { con
     writeLine(ctx.stdout, `${totals.sent} sent, ${totals.pending} still pending, ${totals.failed} refused.${url ? ` Experiment: ${paint.cyan(url)}` : ''}`);
     if (totals.pending > 0) writeLine(ctx.stdout, paint.dim(`The pending ones stay in ${store.dir}: push again once the destination answers.`));
     if (totals.failed > 0) writeLine(ctx.stdout, paint.dim(`Refused traces are kept: fix the cause, then \`${commandLine('traces push --dead')}\`.`));
+    if (pushed) for (const line of evaluationLines(paint, pushed, store.dir)) writeLine(ctx.stdout, line);
   }
-  return totals.failed + totals.pending > 0 ? ExitCode.export : ExitCode.ok;
+  return totals.failed + totals.pending > 0 || (pushed && !allDelivered(pushed)) ? ExitCode.export : ExitCode.ok;
+}
+
+/** No trace left to send, but suite runs or scores are: they go on their own. */
+async function pushOnlyEvaluations(ctx: CommandContext, paint: ChalkInstance, config: ResolvedConfig, destination: MlflowDestination, storeDir: string): Promise<number> {
+  const target = await openPushTarget(config, destination);
+  const pushed = await pushEvaluations(target, storeDir);
+  if (ctx.globals.json) writeJson(ctx.stdout, { sent: 0, pending: 0, failed: 0, experiment: null, traces: [], evaluations: evaluationsJson(pushed) });
+  else {
+    writeLine(ctx.stdout, `No traces to push; sending suite results to ${describeMlflow(destination)}, experiment id ${target.ensured.experiment.experimentId}`);
+    for (const line of evaluationLines(paint, pushed, storeDir)) writeLine(ctx.stdout, line);
+  }
+  return allDelivered(pushed) ? ExitCode.ok : ExitCode.export;
+}
+
+function allDelivered(pushed: PushedEvaluations): boolean {
+  return pushed.runs.every((run) => run.state === 'delivered') && pushed.scores.pending + pushed.scores.refused === 0;
+}
+
+function evaluationLines(paint: ChalkInstance, pushed: PushedEvaluations, storeDir: string): string[] {
+  const lines: string[] = [];
+  for (const run of pushed.runs) {
+    if (run.state === 'delivered') {
+      lines.push(`suite run in MLflow: ${run.runId}`);
+      const url = run.runId && pushed.runUrls[run.runId];
+      if (url) lines.push(`  ${paint.cyan(url)}`);
+    } else lines.push((run.state === 'pending' ? paint.yellow : paint.red)(`suite run ${run.runId ?? '(not created)'} ${run.state}: ${run.problem ?? ''}`));
+    for (const note of run.notes) lines.push(paint.dim(`  ${note}`));
+  }
+  const { scores } = pushed;
+  if (scores.delivered > 0) lines.push(`${plural(scores.delivered, 'score')} logged as assessments on their traces`);
+  if (scores.pending > 0) lines.push(paint.yellow(`${plural(scores.pending, 'score')} still pending (${pushed.scoreProblems[0] ?? 'MLflow did not answer'}); they stay in ${storeDir}`));
+  if (scores.refused > 0) lines.push(paint.red(`${plural(scores.refused, 'score')} refused by MLflow, kept in ${storeDir}: ${pushed.scoreProblems.at(-1) ?? ''}`));
+  return lines;
+}
+
+function evaluationsJson(pushed: PushedEvaluations) {
+  return {
+    runs: pushed.runs.map((run) => ({ id: run.runId, state: run.state, problem: run.problem ?? null, url: (run.runId && pushed.runUrls[run.runId]) || null })),
+    scores: pushed.scores,
+    reasons: pushed.scoreProblems,
+  };
 }
 
 function groupByReason(results: readonly PushedTrace[]): Map<string, string[]> {

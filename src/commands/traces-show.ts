@@ -7,6 +7,7 @@ import { deliveryJson, describeDelivery } from '../cli/delivery-state.ts';
 import { openConfiguredStore } from '../pipeline/store/configured-store.ts';
 import { buildSpanTree, type SpanTreeNode } from '../pipeline/store/span-tree.ts';
 import { summarizeTrace, summaryJson } from '../pipeline/store/summarize-trace.ts';
+import { EvaluationStore, type StoredScore } from '../pipeline/store/evaluation-store.ts';
 import { decodeJsonAttribute } from '../tracing/encode-attributes.ts';
 import { MlflowAttr } from '../tracing/mlflow-attributes.ts';
 import { commandLine } from '../util/invocation.ts';
@@ -19,8 +20,10 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>,
   const id = args[0] ?? '';
   const { store } = await openConfiguredStore({ cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags });
   let trace;
+  let scores: StoredScore[] = [];
   try {
     trace = store.get(id);
+    if (trace) scores = readScores(store.dir, trace.traceId);
   } finally {
     store.close();
   }
@@ -34,7 +37,7 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>,
   const tree = buildSpanTree(trace);
   if (ctx.globals.json) {
     const { delivery, ...stored } = trace;
-    writeJson(ctx.stdout, { ...stored, summary: summaryJson(summary), delivery: deliveryJson(delivery), tree: tree.map(nodeJson) });
+    writeJson(ctx.stdout, { ...stored, summary: summaryJson(summary), delivery: deliveryJson(delivery), tree: tree.map(nodeJson), scores: scores.map(scoreJson) });
     return ExitCode.ok;
   }
 
@@ -54,7 +57,51 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>,
   writeLine(ctx.stdout);
   const render = { paint, width: terminalWidth(ctx), full: options.full === true };
   for (const root of tree) for (const line of renderNode(root, render, '', 'top')) writeLine(ctx.stdout, line);
+  if (scores.length > 0) {
+    writeLine(ctx.stdout);
+    for (const line of scoreLines(paint, scores, render.width)) writeLine(ctx.stdout, line);
+  }
   return ExitCode.ok;
+}
+
+/** A trace's scores from `suite` (none for a trace no suite judged). */
+function readScores(storeDir: string, traceId: string): StoredScore[] {
+  const evaluations = EvaluationStore.open(storeDir);
+  try {
+    return evaluations.scoresOf(traceId);
+  } finally {
+    evaluations.close();
+  }
+}
+
+/** Each score as MLflow would show the assessment: name, value, verdict, rationale, who gave it, and whether MLflow has it. */
+function scoreLines(paint: ChalkInstance, scores: readonly StoredScore[], width: number): string[] {
+  const lines = [paint.bold('scores')];
+  for (const score of scores) {
+    const verdict = score.passed ? paint.green('pass') : paint.red('fail');
+    const where =
+      score.state === 'delivered'
+        ? paint.green('in MLflow')
+        : score.state === 'refused'
+          ? paint.red(`refused by MLflow: ${score.lastAnswer ?? ''}`)
+          : paint.dim(score.destination ? `waits for MLflow${score.lastAnswer ? `: ${score.lastAnswer}` : ''}` : 'local only');
+    lines.push(`  ${verdict}  ${paint.bold(score.name)} = ${JSON.stringify(score.value)}  ${paint.dim(`${score.source.type} ${score.source.id}`)}  ${where}`);
+    lines.push(`        ${cutToWidth(score.rationale, Math.max(MIN_VALUE_WIDTH, width - 8))}`);
+  }
+  return lines;
+}
+
+function scoreJson(score: StoredScore) {
+  return {
+    name: score.name,
+    value: score.value,
+    passed: score.passed,
+    rationale: score.rationale,
+    source: score.source,
+    state: score.state,
+    assessmentId: score.assessmentId,
+    lastAnswer: score.lastAnswer,
+  };
 }
 
 interface RenderOptions {

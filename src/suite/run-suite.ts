@@ -7,18 +7,31 @@ import { loadConfig } from '../config/load-config.ts';
 import type { LoadConfigOptions, ResolvedConfig } from '../config/types.ts';
 import type { HealthInfo } from '../server/api-schemas.ts';
 import type { PipelineReport } from '../pipeline/trace-pipeline.ts';
-import { evaluateAnswer, evaluationTotals, type EvaluationTotals } from '../eval/evaluate.ts';
+import { evaluateAnswer, evaluationTotals, meetsBar, type EvaluationTotals } from '../eval/evaluate.ts';
 import type { QuestionEvaluation } from '../eval/evaluation-types.ts';
 import type { OpenJudge } from '../eval/judge/open-judge.ts';
 import { askQuestions, type SuiteResult } from './ask-questions.ts';
 import type { SuiteQuestion } from './question-file.ts';
 import { readBackSource } from './read-back-source.ts';
+import { mlflowTraceSource } from '../doctor/read-back.ts';
 import { openResultsFile } from './results-file.ts';
 import { evaluationSummary, resultRow } from './result-rows.ts';
 import type { SpawnedServer } from './spawned-server.ts';
 import { suiteTotals, type SuiteTotals } from './suite-totals.ts';
 import { verifyTraces, type VerifyReport } from './verify-traces.ts';
 import { commandLine } from '../util/invocation.ts';
+import { comparisonClient, readBaseline, type BaselineRef } from '../eval/baseline-run.ts';
+import { compareRuns, parseResultLines, type Comparison, type Tolerance } from '../eval/compare-runs.ts';
+import { suiteMetrics } from '../eval/suite-metrics.ts';
+import {
+  finishSuiteRun,
+  openSuiteRun,
+  resultsJsonl,
+  suiteParams,
+  withSuiteRun,
+  type SuiteMlflowRun,
+  type SuiteRunOutcome,
+} from '../eval/suite-mlflow-run.ts';
 
 const serverDownHint = () => `start it with \`${commandLine('serve')}\` in another terminal (or pass its address with --url), or run with --spawn`;
 
@@ -39,6 +52,8 @@ export interface SuiteOptions {
   minPassRate: number;
   /** `--output`: the NDJSON file's path, and its name as the person gave it. */
   output?: { path: string; shownAs: string };
+  /** `--compare`: the run to compare with, read before the first question. */
+  compare?: { baseline: BaselineRef; tolerance: Tolerance };
   /** What a terminal shows while the run goes on. */
   hooks?: {
     started?(run: { url: string; total: number; notices: string[] }): void | Promise<void>;
@@ -62,10 +77,12 @@ export interface SuiteRun {
   verify?: VerifyReport;
   /** With a run id and a running server (`--url`): the traces this process linked to the run. */
   runLink?: ServerRunLink;
-  /** With `spawn`: what became of the traces this process exported. */
   /** What became of the spawned server's traces; undefined when tracing was disabled. */
   exportReport?: PipelineReport | undefined;
   spawned: boolean;
+  /** The suite as an MLflow run: created, logged and ended, or waiting on disk with its scores. */
+  mlflowRun: SuiteMlflowRun;
+  comparison?: Comparison;
 }
 
 /**
@@ -75,14 +92,31 @@ export interface SuiteRun {
  */
 export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
   const { hooks } = options;
-  // The server, the agent and the tracer load only when this process runs them.
-  let spawned: SpawnedServer | undefined = options.spawn ? await (await import('./spawned-server.ts')).spawnServer(options.config) : undefined;
+  // A running server is checked before a run is made for its answers.
+  const runningHealth = options.spawn ? undefined : await fetchServerHealth(options.server, serverDownHint());
+  // The run exists before the server that makes the traces, so they are linked to it as they go.
+  const configured = await loadConfig({ ...options.config, purpose: 'app' });
+  const baseline = options.compare && (await readBaseline(comparisonClient(configured), configured, options.compare.baseline, undefined));
+  // A running server's traces go to the experiment it reports: the run must be in that one.
+  const serverExperiment = runningHealth?.tracing.experiment;
+  const from = `the server at ${options.server.href.replace(/\/+$/, '')}`;
+  const target = await openSuiteRun(
+    configured,
+    runningHealth ? serverExperiment && { kind: 'id', id: { value: serverExperiment.id, source: { kind: 'derived', from } } } : configured.experiment,
+  );
+  const runConfig = withSuiteRun(configured, target);
+  const flags = runConfig.runId ? { ...options.config.flags, runId: runConfig.runId.value } : options.config.flags;
+  let spawned: SpawnedServer | undefined;
   let judging: OpenJudge | undefined;
+  let results: SuiteResult[] = [];
+  const evaluations: QuestionEvaluation[] = [];
   try {
+    // The server, the agent and the tracer load only when this process runs them.
+    spawned = options.spawn ? await (await import('./spawned-server.ts')).spawnServer({ ...options.config, flags }) : undefined;
     const server = spawned ? new URL(spawned.url) : options.server;
     const url = server.href.replace(/\/+$/, '');
-    const health = await fetchServerHealth(server, serverDownHint());
-    const config = spawned?.runtime.config ?? (await loadConfig({ ...options.config, purpose: 'app' }));
+    const health = runningHealth ?? (await fetchServerHealth(server, serverDownHint()));
+    const config = spawned?.runtime.config ?? runConfig;
     const lookup = options.verify ? readBackSource(health, config) : undefined;
     // A spawned server links its own traces (startAppRuntime); a running one is linked from here.
     const pendingLink = spawned ? undefined : await prepareServerRunLink(config, health, url);
@@ -91,8 +125,6 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
     const output = options.output && (await openResultsFile(options.output.path, options.output.shownAs));
     const notices = [...(spawned?.runtime.notices ?? []), ...(judging?.notices ?? [])];
     await hooks?.started?.({ url, total: options.questions.length * options.repeat, notices });
-    let results: SuiteResult[];
-    const evaluations: QuestionEvaluation[] = [];
     try {
       results = await askQuestions({
         server,
@@ -120,31 +152,94 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
     const unauthorized = results.find((result) => result.httpStatus === 401);
     if (unauthorized) throw tokenRefused(url, unauthorized.error ?? 'HTTP 401', { flag: true });
     evaluations.sort((a, b) => a.index - b.index);
-    const run: SuiteRun = {
+    const evaluation = { evaluations, totals: evaluationTotals(evaluations) };
+    const totals = suiteTotals(results);
+    let exportReport: PipelineReport | undefined;
+    if (spawned) {
+      // The traces must have left before they can be read back, or carry scores.
+      exportReport = await spawned.stop();
+      spawned = undefined;
+    }
+    const traceIds = results.flatMap((r) => (r.traceId ? [r.traceId] : []));
+    const runLink = pendingLink && (await linkServerTraces(pendingLink, traceIds));
+    let verify: VerifyReport | undefined;
+    if (lookup) {
+      await hooks?.verifying?.();
+      verify = await verifyTraces(traceIds, lookup);
+    }
+    // A running server delivers in the background: a score can only be logged on a trace MLflow has.
+    const sendsToMlflow = health.tracing.route === 'otlp' || health.tracing.route === 'rest';
+    if (!options.spawn && target.http && sendsToMlflow && verify?.source !== 'mlflow') {
+      const spansFrom = configured.destination.kind === 'databricks' ? 'databricks' : 'mlflow';
+      await verifyTraces(traceIds, { kind: 'mlflow', source: mlflowTraceSource(target.http, spansFrom) });
+    }
+    const outcome = runOutcome(options, { results, evaluation, totals, health, traceIds, endStatus: undefined });
+    const mlflowRun = await finishSuiteRun(configured.storeDir.value, target, outcome, configured);
+    const comparison =
+      baseline && compareRuns(baseline, { metrics: outcome.metrics, params: outcome.params, results: parseResultLines(outcome.results) }, options.compare!.tolerance);
+    return {
       url,
       endpoint: options.endpoint,
       health,
       config,
       results,
-      totals: suiteTotals(results),
-      evaluations,
-      evaluationTotals: evaluationTotals(evaluations),
+      totals,
       spawned: options.spawn,
+      evaluations: evaluation.evaluations,
+      evaluationTotals: evaluation.totals,
+      mlflowRun,
+      ...(exportReport && { exportReport }),
+      ...(runLink && { runLink }),
+      ...(verify && { verify }),
+      ...(comparison && { comparison }),
     };
-    if (spawned) {
-      // The traces must have left before they can be read back.
-      run.exportReport = await spawned.stop();
-      spawned = undefined;
+  } catch (error) {
+    // A run that broke ends FAILED, with what it had, by the same path (or waits on disk for it).
+    if (target.runId && target.ownRun) {
+      const outcome = runOutcome(options, {
+        results,
+        evaluation: { evaluations, totals: evaluationTotals(evaluations) },
+        totals: suiteTotals(results),
+        health: undefined,
+        traceIds: results.flatMap((r) => (r.traceId ? [r.traceId] : [])),
+        endStatus: 'FAILED',
+      });
+      await finishSuiteRun(configured.storeDir.value, target, outcome, configured).catch(() => undefined);
     }
-    const traceIds = results.flatMap((r) => (r.traceId ? [r.traceId] : []));
-    if (pendingLink) run.runLink = await linkServerTraces(pendingLink, traceIds);
-    if (lookup) {
-      await hooks?.verifying?.();
-      run.verify = await verifyTraces(traceIds, lookup);
-    }
-    return run;
+    throw error;
   } finally {
     await judging?.close();
     await spawned?.stop();
   }
+}
+
+interface FinishInput {
+  results: SuiteResult[];
+  evaluation: { evaluations: QuestionEvaluation[]; totals: EvaluationTotals };
+  totals: SuiteTotals;
+  health: HealthInfo | undefined;
+  traceIds: string[];
+  /** Forced (a broken run); else from the pass rate and the bar. */
+  endStatus: 'FINISHED' | 'FAILED' | undefined;
+}
+
+function runOutcome(options: SuiteOptions, input: FinishInput): SuiteRunOutcome {
+  const { evaluation } = input;
+  const bar = options.minPassRate;
+  return {
+    params: suiteParams({
+      endpoint: options.endpoint,
+      provider: input.health?.llm.provider ?? 'unknown',
+      model: input.health?.llm.model ?? 'unknown',
+      concurrency: options.concurrency,
+      repeat: options.repeat,
+      questions: options.questions,
+    }),
+    metrics: suiteMetrics(input.totals, evaluation.totals),
+    evaluations: evaluation.evaluations,
+    results: resultsJsonl(input.results, evaluation.evaluations),
+    traceIds: input.traceIds,
+    endStatus: input.endStatus ?? (meetsBar(evaluation.totals, bar) ? 'FINISHED' : 'FAILED'),
+    endedAt: Date.now(),
+  };
 }

@@ -175,7 +175,7 @@ describe('otel-mlflow suite', () => {
     });
     assert.equal(result.code, 0, result.stdout + result.stderr);
     const json = JSON.parse(result.stdout) as Record<string, any>;
-    assert.deepEqual(Object.keys(json), ['ok', 'url', 'endpoint', 'total', 'passed', 'failed', 'latencyMs', 'tokens', 'results', 'evaluation', 'verify', 'export']);
+    assert.deepEqual(Object.keys(json), ['ok', 'url', 'endpoint', 'total', 'passed', 'failed', 'latencyMs', 'tokens', 'results', 'evaluation', 'verify', 'export', 'mlflowRun']);
     assert.deepEqual(json.evaluation, {
       passRate: 1,
       minPassRate: 1,

@@ -19,7 +19,8 @@ import {
   startTraceV3,
 } from './mlflow-rest-api.ts';
 import type { RestDialect } from './mlflow-rest-api.ts';
-import { createRun, getRun, linkTracesToRun } from './mlflow-runs-api.ts';
+import { createAssessment } from './mlflow-assessments-api.ts';
+import { createRun, getRun, linkTracesToRun, logBatch, searchRuns, updateRun } from './mlflow-runs-api.ts';
 import { MLFLOW_BEHAVIOUR, MLFLOW_VERSIONS } from './mlflow-versions.ts';
 import type { MlflowBehaviour, MlflowVersion } from './mlflow-versions.ts';
 import { decodeOtlpJson, decodeOtlpProtobuf, OtlpDecodeError } from '../../src/otlp/otlp-decode.ts';
@@ -252,6 +253,14 @@ function routes(ctx: Context, otlpRoute: boolean): Route[] {
     { methods: ['POST'], pattern: new RegExp(`^${API}/3\\.0/mlflow/traces$`), handle: (_c, e) => startTraceV3(d, e) },
     { methods: ['GET'], pattern: new RegExp(`^${API}/2\\.0/mlflow/runs/get$`), handle: (_c, e) => getRun(d, e) },
     { methods: ['POST'], pattern: new RegExp(`^${API}/2\\.0/mlflow/runs/create$`), handle: (_c, e) => createRun(d, e) },
+    { methods: ['POST'], pattern: new RegExp(`^${API}/2\\.0/mlflow/runs/update$`), handle: (_c, e) => updateRun(d, e) },
+    { methods: ['POST'], pattern: new RegExp(`^${API}/2\\.0/mlflow/runs/log-batch$`), handle: (_c, e) => logBatch(d, e) },
+    { methods: ['POST'], pattern: new RegExp(`^${API}/2\\.0/mlflow/runs/search$`), handle: (_c, e) => searchRuns(d, e) },
+    {
+      methods: ['POST'],
+      pattern: new RegExp(`^${API}/3\\.0/mlflow/traces/([^/]+)/assessments$`),
+      handle: (_c, e, m) => createAssessment(d, e, decodeURIComponent(m[1] ?? '')),
+    },
     { methods: ['POST'], pattern: new RegExp(`^${API}/2\\.0/mlflow/traces/link-to-run$`), handle: (_c, e) => linkTracesToRun(d, e) },
     { methods: ['POST'], pattern: new RegExp(`^${API}/3\\.0/mlflow/traces/search$`), handle: (_c, e) => searchTracesV3(d, e) },
     { methods: ['GET'], pattern: new RegExp(`^${API}/3\\.0/mlflow/traces/batchGet$`), handle: (c, e) => batchGetTraces(c, e) },

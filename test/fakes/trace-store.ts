@@ -23,6 +23,8 @@ export interface TraceInfo {
   tags?: Record<string, string>;
   request_preview?: string;
   response_preview?: string;
+  /** Feedback and expectations logged on the trace, as the Assessment proto's JSON. */
+  assessments?: Record<string, unknown>[];
 }
 
 export interface StoredSpanEvent {
@@ -68,7 +70,13 @@ export interface StoredRun {
   name: string;
   lifecycleStage: 'active' | 'deleted';
   startTime: number;
+  endTime?: number;
+  status: 'RUNNING' | 'SCHEDULED' | 'FINISHED' | 'FAILED' | 'KILLED';
   artifactUri: string;
+  params: Map<string, string>;
+  /** Every logged point of each metric, in logging order. */
+  metrics: Map<string, { value: number; timestamp: number; step: number }[]>;
+  tags: Map<string, string>;
 }
 
 export interface TraceRecord {
@@ -133,7 +141,7 @@ export class TraceStore {
     return this.#runs;
   }
 
-  createRun(experimentId: string, name = `run-${this.#runs.size + 1}`): StoredRun {
+  createRun(experimentId: string, name = `run-${this.#runs.size + 1}`, startTime = Date.now()): StoredRun {
     const runId = randomUUID().replace(/-/g, '');
     const experiment = this.#experiments.get(experimentId);
     const run: StoredRun = {
@@ -141,8 +149,12 @@ export class TraceStore {
       experimentId,
       name,
       lifecycleStage: 'active',
-      startTime: Date.now(),
+      startTime,
+      status: 'RUNNING',
       artifactUri: `${experiment?.artifactLocation ?? ''}/${runId}/artifacts`,
+      params: new Map(),
+      metrics: new Map(),
+      tags: new Map([['mlflow.runName', name]]),
     };
     this.#runs.set(runId, run);
     return run;
@@ -160,6 +172,19 @@ export class TraceStore {
       runs.add(runId);
       this.#runLinks.set(traceId, runs);
     }
+  }
+
+  /** The ids of the traces linked to a run. */
+  tracesOfRun(runId: string): string[] {
+    return [...this.#runLinks].filter(([, runs]) => runs.has(runId)).map(([traceId]) => traceId);
+  }
+
+  /** Adds an assessment to a known trace's info; false when no trace has the id. */
+  addAssessment(traceId: string, assessment: Record<string, unknown>): boolean {
+    const record = this.#traces.get(traceId);
+    if (record === undefined) return false;
+    record.info.assessments = [...(record.info.assessments ?? []), assessment];
+    return true;
   }
 
   traces(experimentId?: string): StoredTrace[] {

@@ -9,7 +9,9 @@ import { ExitCode, ExpectedError } from '../../src/errors.ts';
 import { createAuthProvider } from '../../src/mlflow/auth.ts';
 import { checkConfiguredRun } from '../../src/mlflow/check-run.ts';
 import { createMlflowHttp, type MlflowHttp } from '../../src/mlflow/http.ts';
-import { getRun, linkTracesToRun } from '../../src/mlflow/runs.ts';
+import { createRun, endRun, getRun, linkTracesToRun, logRunData, searchRuns } from '../../src/mlflow/runs.ts';
+import { downloadRunArtifact, uploadRunArtifact } from '../../src/mlflow/run-artifacts.ts';
+import { MlflowApiError } from '../../src/mlflow/errors.ts';
 import { startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
 import { closedPortUrl } from '../cli/closed-port.ts';
 
@@ -47,7 +49,12 @@ describe('MLflow runs', () => {
   after(() => server.close());
 
   it('reads a run, and answers undefined for an unknown one', async () => {
-    assert.deepEqual(await getRun(http, runId), { runId, experimentId, name: 'eval-1', lifecycleStage: 'active' });
+    const run = await getRun(http, runId);
+    assert.deepEqual(
+      { id: run?.runId, experimentId: run?.experimentId, name: run?.name, stage: run?.lifecycleStage, status: run?.status, tags: run?.tags },
+      { id: runId, experimentId, name: 'eval-1', stage: 'active', status: 'RUNNING', tags: { 'mlflow.runName': 'eval-1' } },
+    );
+    assert.equal(run?.artifactUri, `mlflow-artifacts:/${experimentId}/${runId}/artifacts`);
     assert.equal(await getRun(http, '0123456789abcdef0123456789abcdef'), undefined);
   });
 
@@ -63,6 +70,63 @@ describe('MLflow runs', () => {
   it('throws a typed error when the server cannot be reached', async () => {
     const down = createMlflowHttp({ baseUrl: await closedPortUrl(), auth: createAuthProvider({ kind: 'none' }) });
     await assert.rejects(linkTracesToRun(down, runId, ['tr-1']), (error) => error instanceof ExpectedError && error.exitCode === ExitCode.unreachable);
+  });
+
+  it('creates a run with its tags, logs params, metrics and tags, and ends it', async () => {
+    const created = await createRun(http, { experimentId, name: 'suite-1', startTime: 1_700_000_000_000, tags: { 'otel-mlflow.suite': 'true' } });
+    assert.equal(created.status, 'RUNNING');
+    assert.equal(created.startTime, 1_700_000_000_000);
+    await logRunData(http, created.runId, { params: { model: 'gpt' }, metrics: { pass_rate: 0.5 }, tags: { note: 'x' }, timestamp: 1_700_000_001_000 });
+    await endRun(http, created.runId, 'FINISHED', 1_700_000_002_000);
+    const run = await getRun(http, created.runId);
+    assert.deepEqual(run?.params, { model: 'gpt' });
+    assert.deepEqual(run?.metrics, { pass_rate: 0.5 });
+    assert.equal(run?.tags['otel-mlflow.suite'], 'true');
+    assert.equal(run?.tags.note, 'x');
+    assert.equal(run?.status, 'FINISHED');
+    assert.equal(run?.endTime, 1_700_000_002_000);
+  });
+
+  it('splits a log-batch to MLflow\'s limits (100 params per request)', async () => {
+    const created = await createRun(http, { experimentId, name: 'many', startTime: Date.now(), tags: {} });
+    const params = Object.fromEntries(Array.from({ length: 250 }, (_, i) => [`p${i}`, String(i)]));
+    const before = server.requests.length;
+    await logRunData(http, created.runId, { params, timestamp: Date.now() });
+    const batches = server.requests.slice(before).filter((r) => r.path === '/api/2.0/mlflow/runs/log-batch');
+    assert.deepEqual(batches.map((r) => r.status), [200, 200, 200]);
+    assert.equal(Object.keys((await getRun(http, created.runId))!.params).length, 250);
+  });
+
+  it('a param logged again with another value is refused (400 INVALID_PARAMETER_VALUE); an unknown run is 404', async () => {
+    const created = await createRun(http, { experimentId, name: 'fixed', startTime: Date.now(), tags: {} });
+    await logRunData(http, created.runId, { params: { model: 'a' }, timestamp: Date.now() });
+    await logRunData(http, created.runId, { params: { model: 'a' }, timestamp: Date.now() });
+    await assert.rejects(logRunData(http, created.runId, { params: { model: 'b' }, timestamp: Date.now() }), (error) =>
+      error instanceof MlflowApiError && error.status === 400 && error.errorCode === 'INVALID_PARAMETER_VALUE' && /Changing param values is not allowed/.test(error.message));
+    await assert.rejects(endRun(http, 'f'.repeat(32), 'FINISHED', Date.now()), (error) => error instanceof MlflowApiError && error.status === 404);
+  });
+
+  it('finds finished runs by tag, newest first', async () => {
+    const experiment = server.createExperiment('search');
+    const older = await createRun(http, { experimentId: experiment, name: 'older', startTime: 1000, tags: { 'otel-mlflow.suite': 'true' } });
+    const newer = await createRun(http, { experimentId: experiment, name: 'newer', startTime: 2000, tags: { 'otel-mlflow.suite': 'true' } });
+    await createRun(http, { experimentId: experiment, name: 'other', startTime: 3000, tags: {} });
+    await endRun(http, older.runId, 'FINISHED', 1500);
+    await endRun(http, newer.runId, 'FINISHED', 2500);
+    const found = await searchRuns(http, {
+      experimentIds: [experiment],
+      filter: "tags.`otel-mlflow.suite` = 'true' AND attributes.status = 'FINISHED'",
+      orderBy: ['attributes.start_time DESC'],
+    });
+    assert.deepEqual(found.map((run) => run.name), ['newer', 'older']);
+  });
+
+  it('uploads a run artifact through the artifact proxy and reads it back; a missing one reads as undefined', async () => {
+    const run = (await getRun(http, runId))!;
+    await uploadRunArtifact(http, run.artifactUri, 'suite-results.jsonl', '{"a":1}\n', 'application/x-ndjson');
+    assert.equal(await downloadRunArtifact(http, run.artifactUri, 'suite-results.jsonl'), '{"a":1}\n');
+    assert.equal(await downloadRunArtifact(http, run.artifactUri, 'missing.jsonl'), undefined);
+    await assert.rejects(uploadRunArtifact(http, 'dbfs:/databricks/mlflow-tracking/1/r/artifacts', 'x', '', 'text/plain'), /does not proxy/);
   });
 
   describe('checking the configured run before any work', () => {
