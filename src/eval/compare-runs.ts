@@ -105,7 +105,7 @@ function compareMetric(metric: string, before: number | null, after: number | nu
 
 /** Only the pass rate, the scorer means and p95 latency gate; the rest is shown. */
 function beyondTolerance(metric: string, before: number, after: number, tolerance: Tolerance): boolean {
-  if (metric === 'pass_rate' || (metric.endsWith('_mean') && !metric.startsWith('tokens'))) return before - after > tolerance.score + 1e-9;
+  if (metricDirection(metric) === 'higher') return before - after > tolerance.score + 1e-9;
   if (metric === 'latency_p95_ms') return after - before > Math.max(before * tolerance.latency, LATENCY_NOISE_MS);
   return false;
 }

@@ -11,12 +11,13 @@ export function suiteMetrics(totals: SuiteTotals, evaluation: EvaluationTotals):
   const metrics: Record<string, number> = { pass_rate: evaluation.passRate, tokens_total: totals.tokens };
   if (totals.latencyMs.p50 !== null) metrics.latency_p50_ms = totals.latencyMs.p50;
   if (totals.latencyMs.p95 !== null) metrics.latency_p95_ms = totals.latencyMs.p95;
-  if (answered > 0) metrics.tokens_mean = totals.tokens / answered;
+  // Not `tokens_mean`: that is the token-budget scorer's mean.
+  if (answered > 0) metrics.tokens_per_answer = totals.tokens / answered;
   for (const [scorer, mean] of Object.entries(evaluation.scorerMeans)) metrics[`${scorer}_mean`] = mean;
   return metrics;
 }
 
 /** Which way is better for a suite metric. */
 export function metricDirection(metric: string): 'higher' | 'lower' {
-  return metric === 'pass_rate' || (metric.endsWith('_mean') && !metric.startsWith('tokens')) ? 'higher' : 'lower';
+  return metric === 'pass_rate' || metric.endsWith('_mean') ? 'higher' : 'lower';
 }

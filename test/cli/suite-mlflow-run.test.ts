@@ -13,6 +13,9 @@ import type { StoredRun } from '../fakes/trace-store.ts';
 import { runCli } from './run-cli.ts';
 import { startServe } from './serve-process.ts';
 
+/** A built-in question on /chat is scored by answered, mentions, latency and tokens. */
+const CHAT_SCORERS = 4;
+
 const SUITE_TAG = 'otel-mlflow.suite';
 
 /** Feedback on a trace as a client reads it back: `GET /api/3.0/mlflow/traces/{id}` → trace_info.assessments. */
@@ -66,7 +69,8 @@ describe('suite as an MLflow run', () => {
         assert.equal(metrics.latency_p50_ms, json.latencyMs.p50);
         assert.equal(metrics.latency_p95_ms, json.latencyMs.p95);
         assert.equal(metrics.tokens_total, json.tokens);
-        assert.equal(metrics.tokens_mean, json.tokens / json.total);
+        assert.equal(metrics.tokens_per_answer, json.tokens / json.total);
+        assert.equal(metrics.tokens_mean, 1, "the token-budget scorer's mean");
         assert.equal(metrics.answered_mean, 1);
         const params = Object.fromEntries(run.params);
         assert.deepEqual(Object.keys(params).sort(), ['concurrency', 'endpoint', 'model', 'provider', 'question_set_digest', 'repeat', 'tool_version']);
@@ -81,12 +85,12 @@ describe('suite as an MLflow run', () => {
         assert.equal(traceIds.length, BUILTIN_QUESTIONS.length);
         assert.deepEqual(server.store.tracesOfRun(run.runId).sort(), traceIds);
         for (const traceId of traceIds) {
-          const [feedback, ...more] = await feedbackOnTrace(server, traceId);
-          assert.equal(more.length, 0);
-          assert.equal(feedback?.name, 'answered');
+          const all = await feedbackOnTrace(server, traceId);
+          assert.deepEqual(all.map((one) => one?.name).sort(), ['answered', 'latency', 'mentions', 'tokens']);
+          const feedback = all.find((one) => one?.name === 'answered');
           assert.equal(feedback?.value, true);
           assert.deepEqual(feedback?.source, { type: 'CODE', id: 'otel-mlflow/answered' });
-          assert.match(feedback?.rationale ?? '', /answered \(HTTP 200\)/);
+          assert.match(feedback?.rationale ?? '', /answered with HTTP 200/);
           assert.equal(feedback?.metadata?.['mlflow.assessment.sourceRunId'], run.runId);
         }
         const lines = (await artifactText(server, run, 'suite-results.jsonl')).trim().split('\n').map((line) => JSON.parse(line));
@@ -105,7 +109,7 @@ describe('suite as an MLflow run', () => {
       assert.equal(result.code, 0, result.stdout + result.stderr);
       const [run] = suiteRuns(server);
       assert.match(result.stdout, new RegExp(`MLflow run ${run!.runId}, ended FINISHED\\n${server.url.replace(/\./g, '\\.')}/#/experiments/\\d+/runs/${run!.runId}\\n`));
-      assert.match(result.stdout, new RegExp(`${BUILTIN_QUESTIONS.length} scores logged as assessments on the traces`));
+      assert.match(result.stdout, new RegExp(`${BUILTIN_QUESTIONS.length * CHAT_SCORERS} scores logged as assessments on the traces`));
     } finally {
       await server.close();
     }
@@ -176,7 +180,7 @@ describe('suite as an MLflow run', () => {
       const json = JSON.parse(result.stdout);
       const [run] = suiteRuns(server);
       assert.equal(run?.experimentId, server.store.experimentByName('served')?.experimentId);
-      assert.equal(json.mlflowRun.scores.delivered, BUILTIN_QUESTIONS.length);
+      assert.equal(json.mlflowRun.scores.delivered, BUILTIN_QUESTIONS.length * CHAT_SCORERS);
       assert.equal(server.store.tracesOfRun(run!.runId).length, BUILTIN_QUESTIONS.length);
     } finally {
       await serve.stop();
@@ -235,7 +239,7 @@ describe('suite as an MLflow run', () => {
 
     const shown = await runCli(['traces', 'show', traceId], { env: { OTEL_MLFLOW_STORE_DIR: storeDir } });
     assert.equal(shown.code, 0, shown.stderr);
-    assert.match(shown.stdout, /scores\n\s+pass\s+answered = true\s+CODE otel-mlflow\/answered\s+local only\n\s+answered \(HTTP 200\)/);
+    assert.match(shown.stdout, /scores\n\s+pass\s+answered = true\s+CODE otel-mlflow\/answered\s+local only\n\s+answered with HTTP 200/);
 
     const server = await startFakeMlflow({ version: '3.12.1.dev0' });
     try {
@@ -249,8 +253,8 @@ describe('suite as an MLflow run', () => {
       assert.equal(latest(run).tokens_total, json.tokens);
       const traceIds = json.results.map((r: { traceId: string }) => r.traceId).sort();
       assert.deepEqual(server.store.tracesOfRun(run.runId).sort(), traceIds);
-      for (const id of traceIds) assert.deepEqual((await feedbackOnTrace(server, id)).map((f) => f.name), ['answered']);
-      assert.equal(JSON.parse(pushed.stdout).evaluations.scores.delivered, traceIds.length);
+      for (const id of traceIds) assert.deepEqual((await feedbackOnTrace(server, id)).map((f) => f.name), ['answered', 'mentions', 'latency', 'tokens']);
+      assert.equal(JSON.parse(pushed.stdout).evaluations.scores.delivered, traceIds.length * CHAT_SCORERS);
 
       const again = await runCli(['traces', 'show', '--json', traceId], { env: { OTEL_MLFLOW_STORE_DIR: storeDir } });
       assert.equal(JSON.parse(again.stdout).scores[0].state, 'delivered');
@@ -273,7 +277,7 @@ describe('suite as an MLflow run', () => {
       assert.equal(result.code, 7, result.stdout + result.stderr);
       const json = JSON.parse(result.stdout);
       assert.equal(json.mlflowRun.state, 'pending');
-      assert.equal(json.mlflowRun.scores.pending, BUILTIN_QUESTIONS.length);
+      assert.equal(json.mlflowRun.scores.pending, BUILTIN_QUESTIONS.length * CHAT_SCORERS);
       assert.ok(json.mlflowRun.problem);
       assert.equal(server.store.runs.size, 0);
 
@@ -289,9 +293,9 @@ describe('suite as an MLflow run', () => {
       for (const run of runs) {
         assert.equal(run.status, 'FINISHED');
         assert.equal(server.store.tracesOfRun(run.runId).length, BUILTIN_QUESTIONS.length);
-        for (const traceId of server.store.tracesOfRun(run.runId)) assert.equal((await feedbackOnTrace(server, traceId)).length, 1);
+        for (const traceId of server.store.tracesOfRun(run.runId)) assert.equal((await feedbackOnTrace(server, traceId)).length, CHAT_SCORERS);
       }
-      assert.match(pushed.stdout, new RegExp(`${BUILTIN_QUESTIONS.length * 2} scores logged as assessments`));
+      assert.match(pushed.stdout, new RegExp(`${BUILTIN_QUESTIONS.length * CHAT_SCORERS * 2} scores logged as assessments`));
     } finally {
       await proxy.close();
       await server.close();
