@@ -1,14 +1,8 @@
-import { chmodSync, mkdirSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
-import { ExitCode, ExpectedError } from '../../errors.ts';
+import type { DatabaseSync } from 'node:sqlite';
 import type { Score } from '../../eval/evaluation-types.ts';
-import { STORE_FILE } from './trace-store.ts';
+import { openStoreDatabase } from './open-store-database.ts';
 
-const BUSY_TIMEOUT_MS = 10_000;
-const DIR_MODE = 0o700;
-const FILE_MODE = 0o600;
 
 /**
  * Tables of their own in the traces' database: a suite run and its scores are kept beside the
@@ -149,20 +143,7 @@ export class EvaluationStore {
   }
 
   static open(dir: string): EvaluationStore {
-    const path = join(dir, STORE_FILE);
-    let db: DatabaseSync;
-    try {
-      mkdirSync(dir, { recursive: true, mode: DIR_MODE });
-      db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
-      chmodSync(path, FILE_MODE);
-      db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;');
-      db.exec(SCHEMA);
-    } catch (error) {
-      throw new ExpectedError(`cannot open the trace store ${path}: ${error instanceof Error ? error.message : String(error)}`, {
-        exitCode: ExitCode.config,
-        hint: 'check that the directory is writable and on a local disk, or choose another with --store-dir / OTEL_MLFLOW_STORE_DIR',
-      });
-    }
+    const db = openStoreDatabase(dir, (fresh) => fresh.exec(SCHEMA));
     return new EvaluationStore(dir, db);
   }
 

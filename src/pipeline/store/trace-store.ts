@@ -1,7 +1,7 @@
-import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { ExitCode, ExpectedError } from '../../errors.ts';
+import { openStoreDatabase, STORE_FILE } from './open-store-database.ts';
 import { mlflowTraceId } from '../../tracing/trace-id.ts';
 import { importLegacyTraceFiles } from './legacy-trace-files.ts';
 import { mergeSpans } from './merge-spans.ts';
@@ -15,12 +15,6 @@ import type {
 } from './stored-trace.ts';
 import { summarizeTrace } from './summarize-trace.ts';
 
-export const STORE_FILE = 'traces.db';
-/** Prompts and answers may be private: only the owner may read the store. */
-const DIR_MODE = 0o700;
-const FILE_MODE = 0o600;
-/** Another process holding the write lock commits in milliseconds; waiting longer means something is wrong. */
-const BUSY_TIMEOUT_MS = 10_000;
 /** Near the cap the user is warned, before anything has to give way. */
 const WARN_FRACTION = 0.9;
 export const DEFAULT_MAX_STORE_BYTES = 2 * 1024 ** 3;
@@ -200,22 +194,10 @@ export class TraceStore {
 
   /** Opens (creating when needed) the store in `dir`, importing trace files of the previous format. */
   static open(dir: string, options: StoreOptions = {}): TraceStore {
-    let db: DatabaseSync;
-    const path = join(dir, STORE_FILE);
-    try {
-      mkdirSync(dir, { recursive: true, mode: DIR_MODE });
-      db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
-      chmodSync(path, FILE_MODE);
-      // FULL: each group commit is fsynced, so a trace the store accepted survives power loss too.
-      db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;');
-      db.exec(SCHEMA);
-      addMissingColumns(db);
-    } catch (error) {
-      throw new ExpectedError(`cannot open the trace store ${path}: ${error instanceof Error ? error.message : String(error)}`, {
-        exitCode: ExitCode.config,
-        hint: 'check that the directory is writable and on a local disk, or choose another with --store-dir / OTEL_MLFLOW_STORE_DIR',
-      });
-    }
+    const db = openStoreDatabase(dir, (fresh) => {
+      fresh.exec(SCHEMA);
+      addMissingColumns(fresh);
+    });
     const store = new TraceStore(dir, db, options);
     importLegacyTraceFiles(dir, (spans) => store.write([{ spans, origin: 'imported', maybeSent: true }]));
     return store;

@@ -1,0 +1,34 @@
+import { chmodSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { ExitCode, ExpectedError } from '../../errors.ts';
+
+export const STORE_FILE = 'traces.db';
+/** Prompts and answers may be private: only the owner may read the store. */
+const DIR_MODE = 0o700;
+const FILE_MODE = 0o600;
+/** Another process holding the write lock commits in milliseconds; waiting longer means something is wrong. */
+const BUSY_TIMEOUT_MS = 10_000;
+
+/**
+ * A connection to the store's one SQLite file in `dir` (created when needed), its tables made or
+ * brought up to date by `prepare`. Traces and evaluations live in the same file, each through its
+ * own connection.
+ */
+export function openStoreDatabase(dir: string, prepare: (db: DatabaseSync) => void): DatabaseSync {
+  const path = join(dir, STORE_FILE);
+  try {
+    mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+    const db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
+    chmodSync(path, FILE_MODE);
+    // FULL: each group commit is fsynced, so a trace the store accepted survives power loss too.
+    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;');
+    prepare(db);
+    return db;
+  } catch (error) {
+    throw new ExpectedError(`cannot open the trace store ${path}: ${error instanceof Error ? error.message : String(error)}`, {
+      exitCode: ExitCode.config,
+      hint: 'check that the directory is writable and on a local disk, or choose another with --store-dir / OTEL_MLFLOW_STORE_DIR',
+    });
+  }
+}
