@@ -1,4 +1,3 @@
-import { toMlflowSpan } from '../../relay/translate-span.ts';
 import { MlflowAttr } from '../../tracing/mlflow-attributes.ts';
 import { sumTokenUsage } from '../../tracing/trace-summary.ts';
 import { SPAN_STATUS_NAMES, type LocalSpan, type LocalTrace } from './stored-trace.ts';
@@ -15,9 +14,7 @@ export interface SpanTreeNode {
 
 /**
  * The trace as a tree, children in start order. A span whose parent is not in the trace (another
- * process's span, or a root still open) starts a tree of its own. Spans of other instrumentations
- * (relayed GenAI, OpenInference, OpenLLMetry) show as MLflow is sent them: with its span types,
- * inputs, outputs and token usage.
+ * process's span, or a root still open) starts a tree of its own.
  */
 export function buildSpanTree(trace: LocalTrace): SpanTreeNode[] {
   const nodes = new Map(trace.spans.map((span) => [span.spanId, toNode(span)]));
@@ -31,8 +28,7 @@ export function buildSpanTree(trace: LocalTrace): SpanTreeNode[] {
   return roots;
 }
 
-function toNode(stored: LocalSpan): SpanTreeNode {
-  const span = toMlflowSpan(stored);
+function toNode(span: LocalSpan): SpanTreeNode {
   const spanType = span.attributes[MlflowAttr.spanType];
   const usage = sumTokenUsage([span]);
   return {

@@ -1,29 +1,25 @@
-import { toMlflowSpan } from '../../relay/translate-span.ts';
 import { MlflowAttr, type TokenUsage } from '../../tracing/mlflow-attributes.ts';
 import { previewOf, sumTokenUsage, traceState } from '../../tracing/trace-summary.ts';
 import type { LocalSpan, LocalTrace, LocalTraceSummary } from './stored-trace.ts';
 
 /** What MLflow would show for the trace in its list: derived as the server derives it from the spans. */
 export function summarizeTrace(trace: LocalTrace): LocalTraceSummary {
-  // Spans from other instrumentations (relayed GenAI, OpenInference, OpenLLMetry) as MLflow is sent
-  // them; spans that already speak MLflow's attributes come back unchanged.
-  const spans = trace.spans.map(toMlflowSpan);
-  const root = findLocalRoot(spans);
-  const starts = spans.map((span) => BigInt(span.startTimeUnixNano));
-  const ends = spans.map((span) => BigInt(span.endTimeUnixNano));
+  const root = findLocalRoot(trace.spans);
+  const starts = trace.spans.map((span) => BigInt(span.startTimeUnixNano));
+  const ends = trace.spans.map((span) => BigInt(span.endTimeUnixNano));
   const start = starts.reduce((a, b) => (b < a ? b : a), starts[0] ?? 0n);
   const end = ends.reduce((a, b) => (b > a ? b : a), ends[0] ?? 0n);
-  const usage = sumTokenUsage(spans);
+  const usage = sumTokenUsage(trace.spans);
   const requestPreview = previewOf(root?.attributes[MlflowAttr.spanInputs], 'request');
   const responsePreview = previewOf(root?.attributes[MlflowAttr.spanOutputs], 'response');
   // Until the root arrives, the top of what there is stands in for it.
-  const top = root?.name ?? spans.find((span) => !spans.some((s) => s.spanId === span.parentSpanId))?.name;
+  const top = root?.name ?? trace.spans.find((span) => !trace.spans.some((s) => s.spanId === span.parentSpanId))?.name;
   return {
     traceId: trace.traceId,
     startTime: new Date(Number(start / 1_000_000n)).toISOString(),
     rootName: top ?? '',
     status: traceState(root),
-    spanCount: spans.length,
+    spanCount: trace.spans.length,
     durationMs: nanosToMs(end > start ? end - start : 0n),
     ...(usage && { tokens: tokenCounts(usage) }),
     ...(requestPreview !== undefined && { requestPreview }),
