@@ -2,7 +2,7 @@ import type { OtlpIngest } from '../otlp/otlp-ingest.ts';
 import type { LocalSpan } from '../pipeline/store/stored-trace.ts';
 import type { AssemblyHold, TraceToStore } from '../pipeline/store/trace-store.ts';
 import type { TracePipeline } from '../pipeline/trace-pipeline.ts';
-import type { RelayRoutes } from './relay-routes.ts';
+import type { RelayRoutes, RouteDecision } from './relay-routes.ts';
 import { toMlflowSpan } from './translate-span.ts';
 
 /** What the relay took in since it started, for its health page and closing line. */
@@ -56,9 +56,14 @@ export function createRelayIngest(options: RelayIngestOptions): OtlpIngest {
       else traces.set(span.traceId, [translated]);
     }
     const toStore: TraceToStore[] = [];
+    // A request usually comes from one service: its route is decided once, not per trace.
+    const decisions = new Map<string | undefined, Promise<RouteDecision>>();
     for (const traceSpans of traces.values()) {
-      const service = traceSpans[0]!.resource['service.name'];
-      const decision = await routes.decide(typeof service === 'string' ? service : undefined, headers['x-mlflow-experiment-id']);
+      const resourceService = traceSpans[0]!.resource['service.name'];
+      const service = typeof resourceService === 'string' ? resourceService : undefined;
+      let decided = decisions.get(service);
+      if (!decided) decisions.set(service, (decided = routes.decide(service, headers['x-mlflow-experiment-id'])));
+      const decision = await decided;
       if (decision.kind === 'reject') {
         counters.rejectedRequests++;
         problem(decision.message);

@@ -108,17 +108,19 @@ export class RelayRoutes {
     const ref = this.#refFor(serviceName, headerExperimentId);
     if (ref.kind === 'reject') return ref;
     const key = destinationKey(this.#config, ref.ref)!;
-    if (ref.ref.kind === 'id') {
-      const unknown = this.#unknownIds.get(ref.ref.id.value);
-      if (unknown && unknown.until > Date.now()) return { kind: 'reject', message: unknown.message };
-    }
-    const route = this.#routeFor(key, ref.ref);
-    await waitAtMost(route.resolving, this.#resolveWaitMs);
-    if (ref.ref.kind === 'id') {
-      const unknown = this.#unknownIds.get(ref.ref.id.value);
-      if (unknown && unknown.until > Date.now()) return { kind: 'reject', message: unknown.message };
-    }
-    return { kind: 'route', key };
+    // Known unknown: refused without asking the server; otherwise asked once, then known.
+    const known = this.#unknownExperiment(ref.ref);
+    if (known) return { kind: 'reject', message: known };
+    await waitAtMost(this.#routeFor(key, ref.ref).resolving, this.#resolveWaitMs);
+    const found = this.#unknownExperiment(ref.ref);
+    return found ? { kind: 'reject', message: found } : { kind: 'route', key };
+  }
+
+  /** Why a client-named experiment is refused, while the server's "does not exist" is fresh. */
+  #unknownExperiment(ref: ExperimentRef): string | undefined {
+    if (ref.kind !== 'id') return undefined;
+    const unknown = this.#unknownIds.get(ref.id.value);
+    return unknown && unknown.until > Date.now() ? unknown.message : undefined;
   }
 
   #refFor(serviceName: string | undefined, headerExperimentId: string | undefined): { kind: 'ref'; ref: ExperimentRef } | Extract<RouteDecision, { kind: 'reject' }> {
@@ -219,7 +221,7 @@ export class RelayRoutes {
     for (const route of this.#routes.values()) {
       if (route.plan) continue;
       // An unknown client-named experiment is only looked at again when a client sends to it.
-      if (route.ref?.kind === 'id' && (this.#unknownIds.get(route.ref.id.value)?.until ?? 0) > Date.now()) continue;
+      if (route.ref && this.#unknownExperiment(route.ref)) continue;
       this.#resolve(route);
     }
   }
