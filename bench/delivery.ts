@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createAuthProvider } from '../src/mlflow/auth.ts';
 import { createMlflowHttp } from '../src/mlflow/http.ts';
 import { Deliverer } from '../src/pipeline/deliver/deliverer.ts';
-import { otlpDestination } from '../src/pipeline/destinations/otlp-destination.ts';
+import { otlpSender } from '../src/destination/senders/otlp-sender.ts';
 import { TraceStore } from '../src/pipeline/store/trace-store.ts';
 import { bestIngestRate, startCostlyMlflow } from '../test/fakes/costly-mlflow.ts';
 import { copiesOf, doctorTrace } from './doctor-traces.ts';
@@ -28,9 +28,9 @@ export async function benchDelivery(options: { traces: number; rounds: number })
       try {
         store.write(copiesOf(template, options.traces, { destination: DESTINATION }));
         const deliverer = new Deliverer({
-          store,
-          destination: otlpDestination({
-            key: DESTINATION,
+          queue: store,
+          key: DESTINATION,
+          sender: otlpSender({
             description: 'costly fake MLflow',
             http: createMlflowHttp({ baseUrl: mlflow.url, auth: createAuthProvider({ kind: 'none' }) }),
             path: '/v1/traces',

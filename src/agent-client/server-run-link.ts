@@ -1,10 +1,10 @@
 import type { ResolvedConfig } from '../config/types.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
-import { checkConfiguredRun } from '../mlflow/check-run.ts';
+import { checkRun } from '../mlflow/check-run.ts';
 import { connectToTracking } from '../mlflow/connect.ts';
 import type { MlflowHttp } from '../mlflow/http.ts';
 import type { HealthInfo } from '../server/api-schemas.ts';
-import { linkIfAccepted } from '../tracing/run-link.ts';
+import { linkIfAccepted } from '../destination/run-link.ts';
 
 /** What became of linking a run's traces: how many, or why not. */
 export interface ServerRunLink {
@@ -38,8 +38,8 @@ export async function prepareServerRunLink(config: ResolvedConfig, health: Healt
     kind: 'id',
     id: { value: experiment.id, source: { kind: 'derived', from: `the server at ${serverUrl}` } },
   } as const;
-  const run = await checkConfiguredRun({ ...config, experiment: serverExperiment }, connection.http);
-  return run && { http: connection.http, runId: run.runId };
+  const run = await checkRun(connection.http, config.runId, serverExperiment);
+  return { http: connection.http, runId: run.runId };
 }
 
 export async function linkServerTraces(pending: PendingRunLink, traceIds: readonly string[]): Promise<ServerRunLink> {

@@ -1,6 +1,6 @@
 import type { DeliveryInfo } from '../pipeline/store/stored-trace.ts';
 import type { PipelineReport } from '../pipeline/trace-pipeline.ts';
-import type { Tracing } from '../tracing/bootstrap.ts';
+import type { Tracing } from '../runtime/start-tracing.ts';
 import { commandLine } from '../util/invocation.ts';
 
 export interface TraceExportStatus {

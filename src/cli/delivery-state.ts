@@ -1,4 +1,5 @@
 import type { ChalkInstance } from 'chalk';
+import { describeTarget, parseTargetKey } from '../destination/target.ts';
 import type { DeliveryInfo } from '../pipeline/store/stored-trace.ts';
 import { formatLocalTime } from './trace-format.ts';
 import { commandLine } from '../util/invocation.ts';
@@ -11,19 +12,25 @@ export function describeDelivery(paint: ChalkInstance, delivery: DeliveryInfo): 
     case 'local':
       return paint.dim(`kept locally (no destination was configured); \`${commandLine('traces push')}\` sends it`);
     case 'pending':
-      return paint.yellow(`pending for ${delivery.destination}${tried}${answer}`);
+      return paint.yellow(`pending for ${place(delivery)}${tried}${answer}`);
     case 'delivered':
-      return paint.green(`delivered to ${delivery.destination}${delivery.lastTryAt ? ` at ${formatLocalTime(delivery.lastTryAt)}` : ''}`);
+      return paint.green(`delivered to ${place(delivery)}${delivery.lastTryAt ? ` at ${formatLocalTime(delivery.lastTryAt)}` : ''}`);
     case 'dead':
-      return paint.red(`refused by ${delivery.destination}${tried}${answer}; after fixing the cause: \`${commandLine('traces push --dead')}\``);
+      return paint.red(`refused by ${place(delivery)}${tried}${answer}; after fixing the cause: \`${commandLine('traces push --dead')}\``);
   }
 }
 
-/** Stable keys for scripts: every key present, null when there is no value. */
+/** Where a trace waits or went, for people. */
+function place(delivery: DeliveryInfo): string {
+  const target = delivery.destination === undefined ? undefined : parseTargetKey(delivery.destination);
+  return target ? describeTarget(target) : (delivery.destination ?? 'its destination');
+}
+
+/** Stable keys for scripts: every key present, null when there is no value; the destination as its fields. */
 export function deliveryJson(delivery: DeliveryInfo) {
   return {
     state: delivery.state,
-    destination: delivery.destination ?? null,
+    destination: delivery.destination === undefined ? null : parseTargetKey(delivery.destination) ? (JSON.parse(delivery.destination) as unknown) : delivery.destination,
     origin: delivery.origin,
     attempts: delivery.attempts,
     lastTryAt: delivery.lastTryAt ?? null,

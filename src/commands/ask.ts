@@ -46,12 +46,11 @@ async function askHere(ctx: CommandContext, endpoint: Endpoint, question: string
   const [{ startAppRuntime }, { askInProcess }, { FLUSH_DEADLINE_MS }] = await Promise.all([
     import('../runtime/app-runtime.ts'),
     import('../ask/ask-in-process.ts'),
-    import('../tracing/bootstrap.ts'),
+    import('../runtime/start-tracing.ts'),
   ]);
   const runtime = await startAppRuntime({
     config: { cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags },
     origin: 'ask',
-    answerWhenUnreachable: true,
   });
   if (!ctx.globals.json) for (const notice of runtime.notices) writeLine(ctx.stderr, paint.dim(`note: ${notice}`));
 
@@ -63,18 +62,21 @@ async function askHere(ctx: CommandContext, endpoint: Endpoint, question: string
   } finally {
     // Whatever happened, the trace is on disk, and delivered if the destination takes it, before the process ends.
     const traceId = outcome && (outcome.ok ? outcome.answer.traceId : outcome.traceId);
-    exportStatus = (await flushAndReport(runtime.tracing, traceId ? [traceId] : [], FLUSH_DEADLINE_MS))?.[0];
+    // A destination still being resolved (a slow server) is given the same deadline, then the trace waits on disk.
+    const deadline = Date.now() + FLUSH_DEADLINE_MS;
+    await runtime.destination.settled(FLUSH_DEADLINE_MS);
+    exportStatus = (await flushAndReport(runtime.tracing, traceId ? [traceId] : [], Math.max(0, deadline - Date.now())))?.[0];
     await runtime.shutdown(0);
     live.stop();
   }
   const traceId = outcome.ok ? outcome.answer.traceId : outcome.traceId;
-  const traceUrl = outcome.ok ? outcome.answer.traceUrl : runtime.traceLink(traceId);
+  const traceUrl = runtime.traceLink(traceId) ?? (outcome.ok ? outcome.answer.traceUrl : undefined);
   const trace: TraceReport = {
     traceId,
     ...(traceUrl && { traceUrl }),
     ...(exportStatus && { export: exportStatus }),
-    local: runtime.target.route === 'local',
-    destination: runtime.target.description,
+    local: runtime.destination.target === undefined,
+    destination: runtime.destination.describe(),
   };
   if (live.streamed()) writeLine(ctx.stdout);
   if (outcome.ok) return finish(ctx, paint, { endpoint, answer: outcome.answer, trace, printAnswer: !live.streamed() });

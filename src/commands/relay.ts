@@ -36,7 +36,7 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
   writeLine(ctx.stdout, `otel-mlflow relay: OTLP/HTTP on ${paint.cyan(health.receivers.http)}${health.receivers.grpc ? `, OTLP/gRPC on ${paint.cyan(health.receivers.grpc)}` : ''}`);
   writeLine(ctx.stdout, `point OpenTelemetry apps at it: OTEL_EXPORTER_OTLP_ENDPOINT=${relay.httpUrl}${health.receivers.grpc ? ` (gRPC: http://${health.receivers.grpc})` : ''}`);
   for (const route of health.destinations) {
-    writeLine(ctx.stdout, route.description ? `traces go to ${route.description}` : paint.yellow(`traces for ${route.key} wait in ${health.store_dir}: ${route.problem ?? 'not resolved yet'}; retried while the relay runs`));
+    writeLine(ctx.stdout, route.resolved ? `traces go to ${route.description}` : paint.yellow(`traces for ${route.description} wait in ${health.store_dir}: ${route.problem ?? 'not resolved yet'}; retried while the relay runs`));
   }
   if (health.destinations.length === 0) writeLine(ctx.stdout, `no MLflow configured: traces are kept in ${health.store_dir} (\`traces list\`, \`traces push\`)`);
   const routes = Object.entries(config.relayExperiments.value);
@@ -45,14 +45,14 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
 
   const signal = await untilSignal();
   writeLine(ctx.stdout, `${signal}: no longer receiving; storing and delivering what arrived (up to ${SHUTDOWN_FLUSH_MS / 1000} s)`);
-  const { report, counters, traces } = await relay.close(SHUTDOWN_FLUSH_MS);
+  const { report, counters, traces, destinations } = await relay.close(SHUTDOWN_FLUSH_MS);
   const received = `relay: received ${plural(counters.spans, 'span')} in ${plural(counters.requests, 'request')}` +
     (counters.rejectedRequests ? `, ${counters.rejectedRequests} refused` : '') +
     (counters.deferredRequests ? `, ${counters.deferredRequests} asked to retry` : '');
   writeLine(ctx.stdout, received);
   const summary = summarizeDelivery({
     ...report,
-    ...(health.destinations.length > 0 && { destination: health.destinations.map((route) => route.description ?? route.key).join('; ') }),
+    ...(destinations.length > 0 && { destination: destinations.map((route) => route.description).join('; ') }),
     pending: traces.pending,
   });
   writeLine(ctx.stdout, summary.lost ? paint.red(summary.line) : summary.pending ? paint.yellow(summary.line) : summary.line);
@@ -62,7 +62,7 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
 /** A relay whose destination is itself would send every span round in a circle. */
 function refuseLoop(config: ResolvedConfig, host: string, port: number): void {
   const destination = config.destination;
-  if (destination.kind !== 'otlp') return;
+  if (destination.kind !== 'collector') return;
   const target = new URL(destination.endpoint.value);
   const targetPort = Number(target.port || (target.protocol === 'https:' ? 443 : 80));
   const local = new Set(['127.0.0.1', 'localhost', '[::1]', '0.0.0.0', host]);

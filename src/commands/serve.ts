@@ -25,6 +25,7 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
     origin: 'serve',
     deliverInBackground: true,
     onEvent: deliveryWarnings(warn),
+    onDestinationChange: warn,
   });
   const { startHttpServer } = await import('../server/start-http-server.ts');
   let server;
@@ -42,7 +43,7 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
   }
   const url = server.url;
   writeLine(ctx.stdout, `otel-mlflow serve listening on ${paint.cyan(url)} (API docs: ${url}/docs)`);
-  writeLine(ctx.stdout, `traces go to ${runtime.target.description}${runtime.target.experiment ? `, experiment ${runtime.target.experiment.name ?? runtime.target.experiment.id}` : ''}`);
+  writeLine(ctx.stdout, `traces go to ${runtime.destination.describe()}`);
   writeLine(ctx.stdout, `LLM: ${runtime.llm.describe()}${runtime.config.llm.captureContent.value ? '' : ' (message content not recorded)'}`);
   for (const notice of runtime.notices) writeLine(ctx.stdout, paint.yellow(`note: ${notice}`));
 

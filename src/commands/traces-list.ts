@@ -57,7 +57,7 @@ function list(
     for (const example of ['ask "What is MLflow tracing?"', 'suite --spawn', 'serve   (one trace per request)', 'doctor'].map(commandLine)) {
       writeLine(ctx.stdout, `  ${example}`);
     }
-    if (config.destination.kind === 'none') {
+    if (config.destination.kind === 'local') {
       writeLine(ctx.stdout, paint.dim('No destination is configured: they stay here until `otel-mlflow traces push`.'));
     }
     return ExitCode.ok;

@@ -1,15 +1,24 @@
+import type { ChalkInstance } from 'chalk';
 import type { CommandContext } from '../cli/context.ts';
 import { createPainter, writeJson, writeLine } from '../cli/output.ts';
 import { parseWhen } from '../cli/parse-when.ts';
 import { isMlflowDestination, type Destination, type MlflowDestination, type ResolvedConfig } from '../config/types.ts';
+import { targetKey, targetOf } from '../destination/target.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
 import { openConfiguredStore } from '../pipeline/store/configured-store.ts';
+import { EvaluationStore } from '../pipeline/store/evaluation-store.ts';
 import type { TraceStore } from '../pipeline/store/trace-store.ts';
-import { experimentUrl } from '../mlflow/ui-links.ts';
-import { destinationKey } from '../pipeline/destinations/destination-key.ts';
-import { countPendingEvaluations, pushEvaluations, type PushedEvaluations } from '../push/push-evaluations.ts';
-import type { ChalkInstance } from 'chalk';
-import { openPushTarget, pushTraces, selectForPush, type PushedTrace, type PushResult, type PushSelection } from '../push/push-traces.ts';
+import {
+  evaluationsToPush,
+  planPush,
+  pushTraces,
+  selectForPush,
+  type PushedEvaluations,
+  type PushedTrace,
+  type PushReport,
+  type PushResult,
+  type PushSelection,
+} from '../push/push-traces.ts';
 import { plural } from '../util/plural.ts';
 import { commandLine } from '../util/invocation.ts';
 
@@ -40,83 +49,107 @@ async function push(ctx: CommandContext, options: Record<string, unknown>, { con
     });
   }
   const paint = createPainter(ctx);
-  const hexIds = selectForPush(store, selection, destinationKey(config)!);
-  const evaluations = countPendingEvaluations(store.dir, config);
-  const hasEvaluations = evaluations.runs + evaluations.scores > 0;
-  if (hexIds.length === 0 && hasEvaluations) return pushOnlyEvaluations(ctx, paint, config, destination, store.dir);
-  if (hexIds.length === 0) {
-    if (ctx.globals.json) writeJson(ctx.stdout, { sent: 0, pending: 0, failed: 0, experiment: null, traces: [] });
-    else {
-      const newer = selection.since ? ` newer than --since ${String(options.since)}` : '';
-      writeLine(ctx.stdout, `Nothing to push: no local-only or pending traces${newer} in ${store.dir} that this destination lacks.`);
-      const doctors = selection.includeDoctor ? 0 : selectForPush(store, { ...selection, includeDoctor: true }, destinationKey(config)!).length;
-      if (doctors > 0) writeLine(ctx.stdout, paint.dim(`${plural(doctors, 'test trace')} of \`${commandLine('doctor')}\` left out: they belong in doctor's experiment (add --include-doctor to send them here).`));
-      const dead = store.counts().dead;
-      if (dead > 0 && !selection.dead) writeLine(ctx.stdout, paint.dim(`${plural(dead, 'trace')} were refused before: add --dead to send them again once the cause is fixed.`));
-    }
-    return ExitCode.ok;
-  }
-
-  const target = await openPushTarget(config, destination);
-  const { experiment, action } = target.ensured;
-  if (!ctx.globals.json) {
-    const created = action === 'created' ? ', created' : '';
-    writeLine(ctx.stdout, `Pushing ${plural(hexIds.length, 'trace')} to ${describeMlflow(destination)}, experiment ${experiment.name ? `'${experiment.name}'` : experiment.experimentId} (id ${experiment.experimentId}${created})`);
-  }
-  const spinner = ctx.interactive && !ctx.globals.json ? (await import('ora')).default({ stream: ctx.stderr }).start() : undefined;
-  let report;
+  const configuredKey = targetKey(targetOf(config)!);
+  const hexIds = selectForPush(store, selection, configuredKey);
+  const evaluations = EvaluationStore.open(store.dir);
   try {
-    report = await pushTraces(target, store, hexIds, (done, total) => {
-      if (spinner) spinner.text = `${progressBar(done, total)} ${done} of ${total}`;
-    });
-  } finally {
-    spinner?.stop();
-  }
-
-  const results = report.traces;
-  const count = (result: PushResult) => results.filter((r) => r.result === result).length;
-  const totals = { sent: count('sent'), pending: count('pending'), failed: count('failed') };
-  const url = experimentUrl(destination, experiment.experimentId);
-  // After the traces, so the scores find them in MLflow.
-  const pushed = hasEvaluations ? await pushEvaluations(target, store.dir) : undefined;
-  if (ctx.globals.json) {
-    writeJson(ctx.stdout, {
-      ...totals,
-      route: report.route,
-      experiment: { id: experiment.experimentId, name: experiment.name ?? null, url: url ?? null },
-      traces: results.map((r) => ({ traceId: r.traceId, result: r.result, reason: r.reason ?? null, url: r.url ?? null })),
-      ...(pushed && { evaluations: evaluationsJson(pushed) }),
-    });
-  } else {
-    writeLine(ctx.stdout, paint.dim(`  over ${report.route}`));
-    for (const note of report.notes) writeLine(ctx.stdout, paint.dim(`  ${note}`));
-    // One line per reason, not per trace: a refusal usually has one cause for many traces.
-    for (const [reason, traceIds] of groupByReason(results.filter((r) => r.result !== 'sent'))) {
-      const shown = traceIds.slice(0, 3).join(', ') + (traceIds.length > 3 ? `, … (${traceIds.length} in all)` : '');
-      writeLine(ctx.stdout, `  ${paint.red(reason)}: ${shown}`);
+    if (hexIds.length === 0 && evaluationsToPush(evaluations, config, selection.dead === true) === 0) {
+      nothingToPush(ctx, paint, options, store, selection, configuredKey);
+      return ExitCode.ok;
     }
-    writeLine(ctx.stdout, `${totals.sent} sent, ${totals.pending} still pending, ${totals.failed} refused.${url ? ` Experiment: ${paint.cyan(url)}` : ''}`);
-    if (totals.pending > 0) writeLine(ctx.stdout, paint.dim(`The pending ones stay in ${store.dir}: push again once the destination answers.`));
-    if (totals.failed > 0) writeLine(ctx.stdout, paint.dim(`Refused traces are kept: fix the cause, then \`${commandLine('traces push --dead')}\`.`));
-    if (pushed) for (const line of evaluationLines(paint, pushed, store.dir)) writeLine(ctx.stdout, line);
+    const plan = planPush(store, hexIds, config);
+    const spinner = ctx.interactive && !ctx.globals.json ? (await import('ora')).default({ stream: ctx.stderr }) : undefined;
+    let report: PushReport;
+    try {
+      report = await pushTraces({
+        config,
+        traces: store,
+        evaluations,
+        plan,
+        dead: selection.dead === true,
+        sending: (group, count) => {
+          if (!ctx.globals.json) writeLine(ctx.stdout, `Pushing ${plural(count, 'trace')} to ${group.destination}`);
+          for (const note of group.notes) if (!ctx.globals.json) writeLine(ctx.stdout, paint.dim(`  ${note}`));
+          spinner?.start();
+        },
+        progress: (done, total) => {
+          if (spinner) spinner.text = `${progressBar(done, total)} ${done} of ${total}`;
+        },
+      });
+    } finally {
+      spinner?.stop();
+    }
+    return ctx.globals.json ? printJson(ctx, report) : printText(ctx, paint, report, store.dir);
+  } finally {
+    evaluations.close();
   }
-  return totals.failed + totals.pending > 0 || (pushed && !allDelivered(pushed)) ? ExitCode.export : ExitCode.ok;
 }
 
-/** No trace left to send, but suite runs or scores are: they go on their own. */
-async function pushOnlyEvaluations(ctx: CommandContext, paint: ChalkInstance, config: ResolvedConfig, destination: MlflowDestination, storeDir: string): Promise<number> {
-  const target = await openPushTarget(config, destination);
-  const pushed = await pushEvaluations(target, storeDir);
-  if (ctx.globals.json) writeJson(ctx.stdout, { sent: 0, pending: 0, failed: 0, experiment: null, traces: [], evaluations: evaluationsJson(pushed) });
-  else {
-    writeLine(ctx.stdout, `No traces to push; sending suite results to ${describeMlflow(destination)}, experiment id ${target.ensured.experiment.experimentId}`);
-    for (const line of evaluationLines(paint, pushed, storeDir)) writeLine(ctx.stdout, line);
+function nothingToPush(ctx: CommandContext, paint: ChalkInstance, options: Record<string, unknown>, store: TraceStore, selection: PushSelection, configuredKey: string): void {
+  if (ctx.globals.json) {
+    writeJson(ctx.stdout, { sent: 0, pending: 0, failed: 0, experiment: null, traces: [], groups: [], elsewhere: [] });
+    return;
   }
-  return allDelivered(pushed) ? ExitCode.ok : ExitCode.export;
+  const newer = selection.since ? ` newer than --since ${String(options.since)}` : '';
+  writeLine(ctx.stdout, `Nothing to push: no local-only or pending traces${newer} in ${store.dir} that this destination lacks.`);
+  const doctors = selection.includeDoctor ? 0 : selectForPush(store, { ...selection, includeDoctor: true }, configuredKey).length;
+  if (doctors > 0) writeLine(ctx.stdout, paint.dim(`${plural(doctors, 'test trace')} of \`${commandLine('doctor')}\` left out: they belong in doctor's experiment (add --include-doctor to send them here).`));
+  const dead = store.counts().dead;
+  if (dead > 0 && !selection.dead) writeLine(ctx.stdout, paint.dim(`${plural(dead, 'trace')} were refused before: add --dead to send them again once the cause is fixed.`));
 }
 
-function allDelivered(pushed: PushedEvaluations): boolean {
-  return pushed.runs.every((run) => run.state === 'delivered') && pushed.scores.pending + pushed.scores.refused === 0;
+function totalsOf(report: PushReport) {
+  const traces = report.groups.flatMap((group) => group.traces);
+  const count = (result: PushResult) => traces.filter((r) => r.result === result).length;
+  const waitingElsewhere = report.elsewhere.reduce((sum, group) => sum + group.hexIds.length, 0);
+  return { traces, sent: count('sent'), pending: count('pending'), failed: count('failed'), waitingElsewhere };
+}
+
+function exitCodeOf(report: PushReport): number {
+  const { pending, failed, waitingElsewhere } = totalsOf(report);
+  const evaluations = report.evaluations;
+  const evaluationsLeft = evaluations && (!evaluations.runs.every((run) => run.state === 'delivered') || evaluations.scores.pending + evaluations.scores.refused > 0);
+  return failed + pending + waitingElsewhere > 0 || evaluationsLeft ? ExitCode.export : ExitCode.ok;
+}
+
+function printJson(ctx: CommandContext, report: PushReport): number {
+  const { traces, sent, pending, failed } = totalsOf(report);
+  const first = report.groups.find((group) => group.experiment);
+  writeJson(ctx.stdout, {
+    sent,
+    pending,
+    failed,
+    route: first?.route ?? null,
+    experiment: first?.experiment ? { id: first.experiment.id, name: first.experiment.name ?? null, url: first.experiment.url } : null,
+    traces: traces.map((r) => ({ traceId: r.traceId, result: r.result, reason: r.reason ?? null, url: r.url ?? null })),
+    groups: report.groups.map((group) => ({
+      destination: group.destination,
+      experiment: group.experiment ? { id: group.experiment.id, name: group.experiment.name ?? null, url: group.experiment.url } : null,
+      route: group.route ?? null,
+      traces: group.traces.map((r) => r.traceId),
+    })),
+    elsewhere: report.elsewhere.map((group) => ({ destination: group.description, traces: group.hexIds.map((hex) => `tr-${hex}`) })),
+    ...(report.evaluations && { evaluations: evaluationsJson(report.evaluations) }),
+  });
+  return exitCodeOf(report);
+}
+
+function printText(ctx: CommandContext, paint: ChalkInstance, report: PushReport, storeDir: string): number {
+  const { sent, pending, failed } = totalsOf(report);
+  // One line per reason, not per trace: a refusal usually has one cause for many traces.
+  for (const [reason, traceIds] of groupByReason(report.groups.flatMap((group) => group.traces).filter((r) => r.result !== 'sent'))) {
+    const shown = traceIds.slice(0, 3).join(', ') + (traceIds.length > 3 ? `, … (${traceIds.length} in all)` : '');
+    writeLine(ctx.stdout, `  ${paint.red(reason)}: ${shown}`);
+  }
+  const urls = report.groups.flatMap((group) => (group.experiment ? [group.experiment.url] : []));
+  writeLine(ctx.stdout, `${sent} sent, ${pending} still pending, ${failed} refused.${urls.length > 0 ? ` Experiment: ${urls.map((url) => paint.cyan(url)).join(', ')}` : ''}`);
+  if (pending > 0) writeLine(ctx.stdout, paint.dim(`The pending ones stay in ${storeDir}: push again once the destination answers.`));
+  if (failed > 0) writeLine(ctx.stdout, paint.dim(`Refused traces are kept: fix the cause, then \`${commandLine('traces push --dead')}\`.`));
+  for (const group of report.elsewhere) {
+    writeLine(ctx.stdout, paint.yellow(`${plural(group.hexIds.length, 'trace')} wait for ${group.description}: push them with a configuration that reaches it, or send them here with --experiment`));
+  }
+  if (report.evaluations) for (const line of evaluationLines(paint, report.evaluations, storeDir)) writeLine(ctx.stdout, line);
+  return exitCodeOf(report);
 }
 
 function evaluationLines(paint: ChalkInstance, pushed: PushedEvaluations, storeDir: string): string[] {
@@ -124,8 +157,7 @@ function evaluationLines(paint: ChalkInstance, pushed: PushedEvaluations, storeD
   for (const run of pushed.runs) {
     if (run.state === 'delivered') {
       lines.push(`suite run in MLflow: ${run.runId}`);
-      const url = run.runId && pushed.runUrls[run.runId];
-      if (url) lines.push(`  ${paint.cyan(url)}`);
+      if (run.url) lines.push(`  ${paint.cyan(run.url)}`);
     } else lines.push((run.state === 'pending' ? paint.yellow : paint.red)(`suite run ${run.runId ?? '(not created)'} ${run.state}: ${run.problem ?? ''}`));
     for (const note of run.notes) lines.push(paint.dim(`  ${note}`));
   }
@@ -138,7 +170,7 @@ function evaluationLines(paint: ChalkInstance, pushed: PushedEvaluations, storeD
 
 function evaluationsJson(pushed: PushedEvaluations) {
   return {
-    runs: pushed.runs.map((run) => ({ id: run.runId, state: run.state, problem: run.problem ?? null, url: (run.runId && pushed.runUrls[run.runId]) || null })),
+    runs: pushed.runs.map((run) => ({ id: run.runId, state: run.state, problem: run.problem ?? null, url: run.url ?? null })),
     scores: pushed.scores,
     reasons: pushed.scoreProblems,
   };
@@ -160,17 +192,13 @@ function progressBar(done: number, total: number): string {
   return `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}]`;
 }
 
-function describeMlflow(destination: MlflowDestination): string {
-  return destination.kind === 'mlflow' ? `MLflow at ${destination.trackingUri.value}` : `Databricks workspace ${destination.host.value}`;
-}
-
 function describeNonMlflow(destination: Exclude<Destination, MlflowDestination>): string {
   switch (destination.kind) {
-    case 'none':
+    case 'local':
       return 'no MLflow is configured';
-    case 'otlp':
+    case 'collector':
       return `the configured destination is an OTLP collector (${destination.endpoint.value})`;
-    case 'databricks-uc':
+    case 'unity-catalog':
       return `the configured destination is a Unity Catalog table (${destination.table.value})`;
   }
 }

@@ -24,7 +24,7 @@ export function noticesFor(destination: Destination, values: ResolvedOptions, se
   }
   if (serving && 'problems' in serving) notices.push(...serving.problems.map((p) => `the LLM cannot answer: ${p.message}`));
   const host = values.databricksHost;
-  if (destination.kind === 'none' && host && !serving) {
+  if (destination.kind === 'local' && host && !serving) {
     notices.push(
       `DATABRICKS_HOST (from ${describeSource(host.source)}) is set but MLFLOW_TRACKING_URI is not, so traces stay in the local store; ` +
         'set MLFLOW_TRACKING_URI=databricks to send them to that workspace',

@@ -117,7 +117,7 @@ function servingWorkspace(
   profileName: string,
 ): ResolvedConfig['llm']['databricks'] {
   if (values.llmProvider?.value !== 'databricks') return undefined;
-  if (destination.kind === 'databricks' || destination.kind === 'databricks-uc') return { host: destination.host, auth };
+  if (destination.kind === 'databricks' || destination.kind === 'unity-catalog') return { host: destination.host, auth };
   // A Databricks destination that did not resolve has said why already, and there is no config.
   if (isDatabricks(kind)) return undefined;
   const own = resolveAuth('databricks', values, empty, profileName);

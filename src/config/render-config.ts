@@ -61,20 +61,20 @@ function secret(sourced: Sourced<string>) {
 
 function destinationJson(destination: Destination) {
   switch (destination.kind) {
-    case 'none':
+    case 'local':
       return { kind: destination.kind };
     case 'mlflow':
       return { kind: destination.kind, trackingUri: plain(destination.trackingUri) };
     case 'databricks':
       return { kind: destination.kind, host: plain(destination.host), profile: destination.profile ? plain(destination.profile) : null };
-    case 'databricks-uc':
+    case 'unity-catalog':
       return {
         kind: destination.kind,
         host: plain(destination.host),
         table: plain(destination.table),
         profile: destination.profile ? plain(destination.profile) : null,
       };
-    case 'otlp': {
+    case 'collector': {
       const headers = destination.headers;
       return {
         kind: destination.kind,
@@ -173,16 +173,16 @@ function describeExperiment(experiment: ExperimentRef): string {
 
 function describeDestination(destination: Destination): string {
   switch (destination.kind) {
-    case 'none':
-      return 'none (set MLFLOW_TRACKING_URI, or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT for a collector)';
+    case 'local':
+      return 'local (set MLFLOW_TRACKING_URI, or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT for a collector)';
     case 'mlflow':
       return `mlflow (self-hosted MLflow at ${destination.trackingUri.value})`;
     case 'databricks':
       return `databricks (workspace ${destination.host.value}${destination.profile ? `, profile ${destination.profile.value}` : ''})`;
-    case 'databricks-uc':
-      return `databricks-uc (table ${destination.table.value} in workspace ${destination.host.value}${destination.profile ? `, profile ${destination.profile.value}` : ''})`;
-    case 'otlp':
-      return `otlp (collector at ${destination.endpoint.value})`;
+    case 'unity-catalog':
+      return `unity-catalog (table ${destination.table.value} in workspace ${destination.host.value}${destination.profile ? `, profile ${destination.profile.value}` : ''})`;
+    case 'collector':
+      return `collector (at ${destination.endpoint.value})`;
   }
 }
 

@@ -15,7 +15,7 @@ export function resolveAuth(kind: DestinationKind, values: ResolvedOptions, empt
     case 'mlflow':
       return mlflowAuth(values, empty);
     case 'databricks':
-    case 'databricks-uc':
+    case 'unity-catalog':
       return databricksAuth(values, empty, profileName);
     default:
       // A collector's credentials travel in OTEL_EXPORTER_OTLP_HEADERS.

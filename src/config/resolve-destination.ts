@@ -8,8 +8,8 @@ import type { Destination, Source, Sourced } from './types.ts';
 
 export type DestinationKind = Destination['kind'];
 
-export function isDatabricks(kind: DestinationKind): kind is 'databricks' | 'databricks-uc' {
-  return kind === 'databricks' || kind === 'databricks-uc';
+export function isDatabricks(kind: DestinationKind): kind is 'databricks' | 'unity-catalog' {
+  return kind === 'databricks' || kind === 'unity-catalog';
 }
 
 function trackingTarget(values: ResolvedOptions): TrackingTarget | undefined {
@@ -24,10 +24,10 @@ function trackingTarget(values: ResolvedOptions): TrackingTarget | undefined {
  */
 export function destinationKind(values: ResolvedOptions): DestinationKind {
   const byFlag = values.trackingUri?.source.kind === 'flag' || values.ucTable?.source.kind === 'flag';
-  if (values.otlpEndpoint && !byFlag) return 'otlp';
-  if (values.ucTable) return 'databricks-uc';
+  if (values.otlpEndpoint && !byFlag) return 'collector';
+  if (values.ucTable) return 'unity-catalog';
   const target = trackingTarget(values);
-  if (!target) return 'none';
+  if (!target) return 'local';
   if (target.kind === 'databricks') return 'databricks';
   const host = values.databricksHost?.value;
   return target.workspace || (host !== undefined && host === target.origin) ? 'databricks' : 'mlflow';
@@ -40,13 +40,13 @@ export function resolveDestination(
   profile: Sourced<string> | undefined,
 ): { destination: Destination; problems: ConfigProblem[] } {
   const problems: ConfigProblem[] = [];
-  const none = { destination: { kind: 'none' } as const, problems };
+  const none = { destination: { kind: 'local' } as const, problems };
   switch (kind) {
-    case 'none':
+    case 'local':
       return none;
     case 'mlflow':
       return { destination: { kind, trackingUri: sourced(values.trackingUri!) }, problems };
-    case 'otlp':
+    case 'collector':
       return {
         destination: {
           kind,
@@ -56,7 +56,7 @@ export function resolveDestination(
         problems,
       };
     case 'databricks':
-    case 'databricks-uc': {
+    case 'unity-catalog': {
       const host = databricksHost(values, empty, profile, problems);
       if (!host) return none;
       const withProfile = profile ? { profile } : {};

@@ -29,10 +29,11 @@ export type Destination =
   /** Databricks-managed MLflow, experiment-stored traces (REST path). */
   | { kind: 'databricks'; host: Sourced<string>; profile?: Sourced<string> }
   /** Databricks Unity Catalog trace table through `/api/2.0/otel/v1/traces`. */
-  | { kind: 'databricks-uc'; host: Sourced<string>; table: Sourced<string>; profile?: Sourced<string> }
+  | { kind: 'unity-catalog'; host: Sourced<string>; table: Sourced<string>; profile?: Sourced<string> }
   /** Any OTLP/HTTP endpoint (a collector). */
-  | { kind: 'otlp'; endpoint: Sourced<string>; headers: Sourced<Record<string, string>> | undefined }
-  | { kind: 'none' };
+  | { kind: 'collector'; endpoint: Sourced<string>; headers: Sourced<Record<string, string>> | undefined }
+  /** No destination: traces are kept in the local store for `traces push`. */
+  | { kind: 'local' };
 
 /** The destinations that keep traces in an MLflow experiment. */
 export type MlflowDestination = Extract<Destination, { kind: 'mlflow' | 'databricks' }>;

@@ -4,20 +4,20 @@ import { loadConfig } from '../config/load-config.ts';
 import { describeSource } from '../config/mask.ts';
 import { isMlflowDestination, type LoadConfigOptions, type ResolvedConfig } from '../config/types.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
-import { destinationKey } from '../pipeline/destinations/destination-key.ts';
 import { storedTraceSource } from '../pipeline/store/stored-trace-source.ts';
 import { TraceStore, type StateCounts } from '../pipeline/store/trace-store.ts';
-import { checkConfiguredRun } from '../mlflow/check-run.ts';
+import { refuseRunWithoutExperiment } from '../mlflow/check-run.ts';
 import { connectToTracking } from '../mlflow/connect.ts';
 import { MlflowApiError } from '../mlflow/errors.ts';
-import { ensureExperiment } from '../mlflow/ensure-experiment.ts';
 import { getExperiment, getExperimentByName, type Experiment } from '../mlflow/experiments.ts';
 import type { MlflowHttp } from '../mlflow/http.ts';
 import type { MlflowRun } from '../mlflow/runs.ts';
 import { searchTraces } from '../mlflow/traces.ts';
 import { capabilitiesFor, compareVersions, type ServerCapabilities } from '../mlflow/server-info.ts';
 import { experimentUrl, traceUrl } from '../mlflow/ui-links.ts';
-import { chooseExportPlan, otlpUnavailableError, type ExportPlan } from '../tracing/export-plan.ts';
+import { checkTargetRun, chooseRoute, ensureTargetExperiment, otlpUnavailableError, resolveDestination } from '../destination/resolve.ts';
+import { routeName, type ResolvedDestination } from '../destination/resolved-destination.ts';
+import { isExperimentTarget, targetKey, targetOf, type Target } from '../destination/target.ts';
 import { VERSION } from '../version.ts';
 import { mlflowTraceSource, readBackTrace, type ReadBackTrace, type TraceSource } from './read-back.ts';
 import { sendTestTrace, type SentTestTrace } from './test-traces.ts';
@@ -66,7 +66,8 @@ export interface DoctorReport {
   destination: string;
   serverVersion?: string;
   experiment?: { id: string; name?: string; url?: string };
-  exportRoute?: ExportPlan['kind'];
+  /** How the test traces went: `otlp` or `rest` into MLflow, `unity-catalog`, `collector`, or `local`. */
+  exportRoute?: 'otlp' | 'rest' | 'unity-catalog' | 'collector' | 'local';
   /** Local-only mode (nothing configured): where the test traces were kept. */
   localStore?: string;
   /** Of doctor's test traces: delivered (or kept, locally), still pending on disk, refused. */
@@ -96,7 +97,7 @@ const RECOMMENDED_VERSION = '3.7.0';
  */
 export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
   const checks: CheckResult[] = [];
-  const report: DoctorReport = { ok: false, exitCode: ExitCode.ok, checks, destination: 'none', traces: [] };
+  const report: DoctorReport = { ok: false, exitCode: ExitCode.ok, checks, destination: 'local', traces: [] };
   let blockedBy: CheckId | undefined;
 
   const titles = { ...TITLES };
@@ -133,14 +134,15 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
   });
 
   const destination = config?.destination;
-  report.destination = destination?.kind ?? 'none';
+  report.destination = destination?.kind ?? 'local';
+  const target: Target | undefined = config && targetOf(config);
   const connection = config && connectToTracking(config);
   const http = connection?.http;
   const auth = connection?.auth;
   const selfHosted = destination?.kind === 'mlflow';
-  const isCollector = destination?.kind === 'otlp';
+  const isCollector = destination?.kind === 'collector';
   // Nothing configured: the test traces go to the local store and are read back from there.
-  const isLocal = destination?.kind === 'none';
+  const isLocal = destination?.kind === 'local';
   if (isLocal) {
     report.localStore = config!.storeDir.value;
     titles['read-back'] = 'Read traces back from the local store';
@@ -169,7 +171,6 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
   });
 
   let experiment: Experiment | undefined;
-  let experimentId: string | undefined;
   await run('credentials', async () => {
     if (!usesExperiment) return withoutExperiment();
     const ref = config!.experiment;
@@ -179,51 +180,53 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
     return { status: 'ok', detail: config!.auth.kind === 'none' ? 'the server asks for none' : `${auth!.describe()}: accepted` };
   });
 
+  // The resolver's steps one by one, in its order, so each is reported as a check of its own.
   let linkedRun: MlflowRun | undefined;
+  let ensured: Awaited<ReturnType<typeof ensureTargetExperiment>> | undefined;
   await run('experiment', async () => {
     // Checked first: a run that cannot take the test traces must not leave a new experiment behind.
-    linkedRun = await checkConfiguredRun(config!, http);
-    if (!usesExperiment) return withoutExperiment();
+    refuseRunWithoutExperiment(config!);
+    if (!isExperimentTarget(target)) return withoutExperiment();
+    linkedRun = await checkTargetRun(http!, target);
     const consent = input.createExperiment || (input.confirm ?? false);
-    const resolved = await ensureExperiment(http!, config!.experiment, {
-      createMissing: consent,
-      restoreDeleted: consent,
-      found: experiment,
-      experimentHint: 'set MLFLOW_EXPERIMENT_NAME_BASIC / --experiment to an existing one',
-    });
-    experiment = resolved.experiment;
-    experimentId = experiment.experimentId;
-    const url = experimentUrl(destination!, experimentId);
-    report.experiment = { id: experimentId, name: experiment.name, ...(url && { url }) };
-    const verb = { found: '', created: 'created ', restored: 'restored deleted experiment ' }[resolved.action];
+    ensured = await ensureTargetExperiment(
+      http!,
+      target,
+      { createMissing: consent, restoreDeleted: consent, experimentHint: 'set MLFLOW_EXPERIMENT_NAME_BASIC / --experiment to an existing one' },
+      experiment,
+    );
+    const experimentId = ensured.experiment.experimentId;
+    report.experiment = { id: experimentId, name: ensured.experiment.name, url: experimentUrl(target, experimentId) };
+    const verb = { found: '', created: 'created ', restored: 'restored deleted experiment ' }[ensured.action];
     const linked = linkedRun ? `; test traces linked to run ${linkedRun.name ? `'${linkedRun.name}' ` : ''}(${linkedRun.runId})` : '';
-    return { status: 'ok', detail: `${verb}${resolved.label} (id ${experimentId})${linked}` };
+    return { status: 'ok', detail: `${verb}${ensured.label} (id ${experimentId})${linked}` };
   });
 
-  let plan: ExportPlan | undefined;
+  let resolved: ResolvedDestination | undefined;
   await run(
     'export-path',
     async () => {
-      plan = await chooseExportPlan({
-        config: config!,
-        ...(http && { http }),
-        ...(experimentId && { experimentId }),
-        ...(capabilities && { capabilities }),
-        ...(linkedRun && { runId: linkedRun.runId }),
-      });
-      report.exportRoute = plan.kind;
-      return describePlan(plan, config!);
+      if (!target) {
+        report.exportRoute = 'local';
+        return describeLocal(config!.storeDir.value);
+      }
+      resolved = isExperimentTarget(target)
+        ? await chooseRoute(http!, config!, { target, key: targetKey(target), experiment: ensured!, ...(linkedRun && { run: linkedRun }), ...(capabilities && { capabilities }) })
+        : await resolveDestination(target, config!, { ...(http && { http }) });
+      report.exportRoute = resolved.kind === 'mlflow' || resolved.kind === 'databricks' ? resolved.route.via : resolved.kind;
+      return describeRoute(resolved);
     },
     false,
   );
+  const experimentId = report.experiment?.id;
 
   let sent: SentTestTrace[] = [];
   await run('send', async () => {
-    if (!plan) throw new ExpectedError('no export path could be chosen', { exitCode: ExitCode.export });
-    const { startTracing, FLUSH_DEADLINE_MS } = await import('../tracing/bootstrap.ts');
+    if (target && !resolved) throw new ExpectedError('no export path could be chosen', { exitCode: ExitCode.export });
+    const { startTracing, FLUSH_DEADLINE_MS } = await import('../runtime/start-tracing.ts');
     const tracing = await startTracing({
-      plan,
-      destinationKey: destinationKey(config!),
+      target,
+      ...(resolved && { destination: resolved }),
       auth: config!.auth,
       storeDir: config!.storeDir.value,
       maxStoreBytes: config!.storeMaxBytes.value,
@@ -244,7 +247,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
     }
     sent.forEach((trace, i) => {
       const outcome = outcomes[i]!;
-      const url = experimentId ? traceUrl(destination!, experimentId, trace.traceId) : undefined;
+      const url = experimentId && isExperimentTarget(target) ? traceUrl(target, experimentId, trace.traceId) : undefined;
       report.traces.push({
         traceId: trace.traceId,
         found: false,
@@ -269,7 +272,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
         hint: exportHint(failures.map((f) => f.status).find((status) => status !== undefined)),
       };
     }
-    return { status: 'ok', detail: `${plural(sent.length, 'trace')} exported via ${routeName(plan)}${backlog}` };
+    return { status: 'ok', detail: `${plural(sent.length, 'trace')} exported via ${resolved ? routeName(resolved) : 'the local store'}${backlog}` };
   });
 
   await run('read-back', async () => {
@@ -278,7 +281,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
         status: 'skipped',
         detail: isCollector
           ? 'a collector cannot be read back; look for the traces in its backend'
-          : `query the table with SQL to see them: SELECT * FROM ${destination?.kind === 'databricks-uc' ? destination.table.value : ''}`,
+          : `query the table with SQL to see them: SELECT * FROM ${destination?.kind === 'unity-catalog' ? destination.table.value : ''}`,
       };
     }
     const deadline = Date.now() + input.readBackTimeoutMs;
@@ -323,7 +326,7 @@ async function checkFoundByRun(http: MlflowHttp, experimentId: string, runId: st
 function describeConfig(config: ResolvedConfig): Outcome {
   const destination = config.destination;
   switch (destination.kind) {
-    case 'none':
+    case 'local':
       return {
         status: 'warn',
         detail: `no MLflow is configured: traces are kept in ${config.storeDir.value} (from ${describeSource(config.storeDir.source)})`,
@@ -332,9 +335,9 @@ function describeConfig(config: ResolvedConfig): Outcome {
     case 'mlflow':
       return { status: 'ok', detail: `MLflow at ${destination.trackingUri.value} (from ${describeSource(destination.trackingUri.source)}); ${describeAuth(config)}` };
     case 'databricks':
-    case 'databricks-uc':
+    case 'unity-catalog':
       return { status: 'ok', detail: `Databricks workspace ${destination.host.value} (from ${describeSource(destination.host.source)}); ${describeAuth(config)}` };
-    case 'otlp':
+    case 'collector':
       return { status: 'ok', detail: `OTLP collector at ${destination.endpoint.value} (from ${describeSource(destination.endpoint.source)})` };
   }
 }
@@ -408,17 +411,17 @@ async function identifyServer(http: MlflowHttp): Promise<{ version?: string; out
   return { version, outcome: { status: 'ok', detail: `MLflow ${version}` } };
 }
 
-function describePlan(plan: ExportPlan, config: ResolvedConfig): Outcome {
-  switch (plan.kind) {
-    case 'otlp':
-      return {
-        status: 'ok',
-        detail: `OTLP/HTTP ${plan.encoding}${plan.gzip ? ' + gzip' : ''} to /v1/traces${plan.notes.length ? ` (${plan.notes.join('; ')})` : ''}`,
-      };
-    case 'rest':
-      if (plan.otlpProbe) {
+function describeRoute(destination: ResolvedDestination): Outcome {
+  switch (destination.kind) {
+    case 'mlflow':
+    case 'databricks': {
+      const { route, notes } = destination;
+      if (route.via === 'otlp') {
+        return { status: 'ok', detail: `OTLP/HTTP ${route.encoding}${route.gzip ? ' + gzip' : ''} to /v1/traces${notes.length ? ` (${notes.join('; ')})` : ''}` };
+      }
+      if (route.otlpUnavailable) {
         // Traces still go over REST below, but OpenTelemetry SDKs and collectors cannot send here.
-        const error = otlpUnavailableError(plan.otlpProbe, config);
+        const error = otlpUnavailableError(route.otlpUnavailable, destination.target.server);
         return {
           status: 'fail',
           exitCode: error.exitCode,
@@ -426,18 +429,21 @@ function describePlan(plan: ExportPlan, config: ResolvedConfig): Outcome {
           ...(error.hint && { hint: error.hint }),
         };
       }
-      return { status: 'ok', detail: `MLflow REST (StartTraceV3 + traces.json): ${plan.notes.join('; ')}` };
-    case 'uc':
-      return { status: 'ok', detail: `OTLP/HTTP protobuf to Unity Catalog table ${plan.table}` };
+      return { status: 'ok', detail: `MLflow REST (StartTraceV3 + traces.json): ${notes.join('; ')}` };
+    }
+    case 'unity-catalog':
+      return { status: 'ok', detail: `OTLP/HTTP protobuf to Unity Catalog table ${destination.target.table}` };
     case 'collector':
-      return { status: 'ok', detail: `OTLP/HTTP ${plan.encoding} to ${plan.endpoint}` };
-    case 'local':
-      return {
-        status: 'warn',
-        detail: `no MLflow is configured: traces are kept in the local store ${plan.dir}`,
-        hint: `set MLFLOW_TRACKING_URI (or run \`${commandLine('init')}\`), then \`${commandLine('traces push')}\` sends them to MLflow`,
-      };
+      return { status: 'ok', detail: `OTLP/HTTP ${destination.encoding} to ${destination.target.endpoint}` };
   }
+}
+
+function describeLocal(dir: string): Outcome {
+  return {
+    status: 'warn',
+    detail: `no MLflow is configured: traces are kept in the local store ${dir}`,
+    hint: `set MLFLOW_TRACKING_URI (or run \`${commandLine('init')}\`), then \`${commandLine('traces push')}\` sends them to MLflow`,
+  };
 }
 
 /** What waits in the store from any run, so a backlog the app built up shows here too. */
@@ -447,10 +453,6 @@ function describeBacklog(counts: StateCounts): string {
     counts.dead > 0 && `${plural(counts.dead, 'trace')} refused (\`${commandLine('traces list --status dead')}\`)`,
   ].filter(Boolean);
   return parts.length > 0 ? `; the store also holds ${parts.join(' and ')}` : '';
-}
-
-function routeName(plan: ExportPlan): string {
-  return { otlp: 'OTLP', rest: 'MLflow REST', uc: 'OTLP to Unity Catalog', collector: 'OTLP collector', local: 'the local store' }[plan.kind];
 }
 
 function exportHint(status: number | undefined): string {

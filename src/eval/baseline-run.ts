@@ -7,7 +7,7 @@ import { downloadRunArtifact } from '../mlflow/run-artifacts.ts';
 import { getRun, searchRuns, type MlflowRun } from '../mlflow/runs.ts';
 import { commandLine } from '../util/invocation.ts';
 import { parseResultLines, type RunSide } from './compare-runs.ts';
-import { RESULTS_ARTIFACT } from './deliver-evaluations.ts';
+import { RESULTS_ARTIFACT } from '../destination/senders/evaluation-senders.ts';
 import { SUITE_TAG } from './suite-mlflow-run.ts';
 
 /** How many recent suite runs `previous` looks through for one other than this run. */

@@ -1,17 +1,16 @@
 import { createHash } from 'node:crypto';
-import { isMlflowDestination, type ExperimentRef, type ResolvedConfig } from '../config/types.ts';
+import type { ExperimentRef, ResolvedConfig } from '../config/types.ts';
+import { isPassingFailure } from '../destination/background-resolution.ts';
+import { APP_EXPERIMENT_POLICY, ensureTargetExperiment } from '../destination/resolve.ts';
+import { isExperimentTarget, targetKey, targetOf, withoutRun, type ExperimentTarget } from '../destination/target.ts';
 import { ExpectedError } from '../errors.ts';
-import { checkConfiguredRun } from '../mlflow/check-run.ts';
+import { checkRun } from '../mlflow/check-run.ts';
 import { connectToTracking } from '../mlflow/connect.ts';
-import { ensureAppExperiment } from '../mlflow/ensure-experiment.ts';
-import { UnreachableError } from '../mlflow/errors.ts';
-import type { MlflowHttp } from '../mlflow/http.ts';
 import { createRun } from '../mlflow/runs.ts';
-import { experimentUrl } from '../mlflow/ui-links.ts';
-import { destinationKey } from '../pipeline/destinations/destination-key.ts';
-import { EvaluationStore, type SuiteRunStep } from '../pipeline/store/evaluation-store.ts';
+import { runUrl } from '../mlflow/ui-links.ts';
+import { EvaluationStore } from '../pipeline/store/evaluation-store.ts';
+import { TraceStore } from '../pipeline/store/trace-store.ts';
 import { VERSION } from '../version.ts';
-import { deliverEvaluations, type EvaluationDelivery } from './deliver-evaluations.ts';
 import type { SuiteResult } from '../suite/ask-questions.ts';
 import type { QuestionEvaluation, Score } from './evaluation-types.ts';
 
@@ -20,9 +19,9 @@ export const SUITE_TAG = 'otel-mlflow.suite';
 
 /** Where a suite run is logged, decided before the first question. */
 export interface SuiteRunTarget {
-  /** The place key rows wait for; undefined: kept local-only, for a later `traces push`. */
-  destination?: string;
-  http?: MlflowHttp;
+  /** The experiment the run and its scores wait for; absent: kept local-only, for a later `traces push`. */
+  place?: ExperimentTarget;
+  /** The experiment's id, once MLflow said it. */
   experimentId?: string;
   /** The MLflow run (created now, or given with --run-id); absent when MLflow could not be reached. */
   runId?: string;
@@ -31,7 +30,7 @@ export interface SuiteRunTarget {
   name: string;
   startedAt: number;
   tags: Record<string, string>;
-  /** Why there is no run yet (MLflow down): the run is created when the scores are delivered. */
+  /** Why there is no run yet (MLflow down): the run is created when the outbox delivers it. */
   problem?: string;
 }
 
@@ -53,11 +52,8 @@ export interface SuiteMlflowRun {
   metrics: Record<string, number>;
 }
 
-/** The place key suite runs and scores wait for: the run's own id is not part of where they wait. */
-export function evaluationDestinationKey(config: ResolvedConfig): string | undefined {
-  const { runId: _ignored, ...withoutRun } = config;
-  return destinationKey(withoutRun);
-}
+/** How long the run and its scores may take to reach MLflow before they are left waiting on disk. */
+const EVALUATION_DEADLINE_MS = 60_000;
 
 /**
  * Before the first question: the run the suite's traces are linked to, created in the experiment
@@ -69,22 +65,23 @@ export async function openSuiteRun(config: ResolvedConfig, experiment: Experimen
   const name = `suite-${new Date(now).toISOString().slice(0, 19).replace(/:/g, '-')}`;
   const tags = { 'mlflow.runName': name, [SUITE_TAG]: 'true', 'mlflow.source.name': 'otel-mlflow suite', 'mlflow.source.type': 'LOCAL' };
   const base = { name, startedAt: now, tags };
+  const target = experiment && targetOf(config, experiment);
   const connection = connectToTracking(config);
   // No experiment to put the run in (a running server that keeps its traces elsewhere): local-only.
-  if (!connection || !isMlflowDestination(config.destination) || !experiment) return { ...base, ownRun: !config.runId };
-  const destination = evaluationDestinationKey(config)!;
+  if (!connection || !isExperimentTarget(target)) return { ...base, ownRun: !config.runId };
+  const place = withoutRun(target) as ExperimentTarget;
   const { http } = connection;
   try {
-    if (config.runId) {
-      const run = (await checkConfiguredRun({ ...config, experiment }, http))!;
-      return { ...base, destination, http, experimentId: run.experimentId, runId: run.runId, ownRun: false };
+    if (target.run) {
+      const run = await checkRun(http, target.run, target.experiment);
+      return { ...base, place, experimentId: run.experimentId, runId: run.runId, ownRun: false };
     }
-    const experimentId = (await ensureAppExperiment(http, experiment)).experiment.experimentId;
+    const experimentId = (await ensureTargetExperiment(http, target, APP_EXPERIMENT_POLICY)).experiment.experimentId;
     const run = await createRun(http, { experimentId, name, startTime: now, tags });
-    return { ...base, destination, http, experimentId, runId: run.runId, ownRun: true };
+    return { ...base, place, experimentId, runId: run.runId, ownRun: true };
   } catch (error) {
-    if (!(error instanceof UnreachableError)) throw error;
-    return { ...base, destination, http, ownRun: !config.runId, ...(config.runId && { runId: config.runId.value }), problem: error.message };
+    if (!isPassingFailure(error)) throw error;
+    return { ...base, place, ownRun: !target.run, ...(target.run && { runId: target.run.value }), problem: (error as Error).message };
   }
 }
 
@@ -107,20 +104,23 @@ export interface SuiteRunOutcome {
 
 /**
  * After the answers (and the traces flushed): the run and every score kept on disk, then delivered
- * by the one path `traces push` also takes. Nothing is lost when MLflow is down: it all waits in the
- * store, and the result says so.
+ * by the outbox, as `traces push` and every running server deliver them. Nothing is lost when MLflow
+ * is down: it all waits in the store, and the result says so.
  */
-export async function finishSuiteRun(storeDir: string, target: SuiteRunTarget, outcome: SuiteRunOutcome, config: ResolvedConfig): Promise<SuiteMlflowRun> {
-  const store = EvaluationStore.open(storeDir);
+export async function finishSuiteRun(config: ResolvedConfig, target: SuiteRunTarget, outcome: SuiteRunOutcome): Promise<SuiteMlflowRun> {
+  const storeDir = config.storeDir.value;
+  const traces = TraceStore.open(storeDir, { maxBytes: config.storeMaxBytes.value });
+  const evaluations = EvaluationStore.open(storeDir);
+  // The senders load only here: a suite that stops early never needs them.
+  const { Outbox } = await import('../pipeline/outbox.ts');
+  const outbox = new Outbox({ traces, evaluations, auth: config.auth });
   try {
     const scores = outcome.evaluations.flatMap((evaluation) =>
       evaluation.traceId ? evaluation.scores.map((score: Score) => ({ traceId: evaluation.traceId!, score })) : [],
     );
-    // A run that exists already (created before the questions, or given by id) needs what comes after.
-    const doneSteps: SuiteRunStep[] = target.runId ? ['create'] : [];
-    const record = store.addSuiteRun(
+    const record = evaluations.addSuiteRun(
       {
-        destination: target.destination ?? null,
+        destination: target.place ? targetKey(target.place) : null,
         runId: target.runId ?? null,
         ownRun: target.ownRun,
         name: target.name,
@@ -132,41 +132,58 @@ export async function finishSuiteRun(storeDir: string, target: SuiteRunTarget, o
         traceIds: outcome.traceIds,
         results: outcome.results,
         endStatus: outcome.endStatus,
-        doneSteps,
+        // A run that exists already (created before the questions, or given by id) needs what comes after.
+        doneSteps: target.runId ? ['create'] : [],
       },
       scores,
     );
-    const base = { ownRun: target.ownRun, endStatus: outcome.endStatus, storeDir, notes: [] as string[], params: outcome.params, metrics: outcome.metrics };
-    if (!target.destination || !target.http) {
-      return { ...base, runId: null, url: null, state: 'local', scores: { delivered: 0, pending: scores.length, refused: 0 }, scoreProblems: [] };
+    const base = { ownRun: target.ownRun, endStatus: outcome.endStatus, storeDir, params: outcome.params, metrics: outcome.metrics };
+    if (!target.place) {
+      return { ...base, runId: null, url: null, state: 'local', notes: [], scores: { delivered: 0, pending: scores.length, refused: 0 }, scoreProblems: [] };
     }
-    let experimentId = target.experimentId;
-    let delivery: EvaluationDelivery | undefined;
-    let problem = target.problem;
-    try {
-      experimentId ??= (await ensureAppExperiment(target.http, config.experiment)).experiment.experimentId;
-      delivery = await deliverEvaluations(store, { http: target.http, destination: target.destination, experimentId });
-    } catch (error) {
-      // Recorded already: whatever MLflow answered, the run and its scores wait on disk, and the person is told.
-      if (!(error instanceof ExpectedError)) throw error;
-      problem = error.message;
+    let { experimentId, problem } = target;
+    if (!experimentId) {
+      const http = connectToTracking(config)!.http;
+      try {
+        experimentId = (await ensureTargetExperiment(http, target.place, APP_EXPERIMENT_POLICY)).experiment.experimentId;
+      } catch (error) {
+        // Recorded already: whatever MLflow answered, the run and its scores wait on disk, and the person is told.
+        if (!(error instanceof ExpectedError)) throw error;
+        problem = error.message;
+      }
     }
-    const mine = delivery?.runs.find((run) => run.id === record.id);
-    const runId = mine?.runId ?? target.runId ?? null;
-    const url = runId && experimentId ? runUrl(config, experimentId, runId) : null;
-    return {
-      ...base,
-      runId,
-      url,
-      state: mine?.state ?? 'pending',
-      ...((mine?.problem ?? problem) !== undefined && { problem: mine?.problem ?? problem }),
-      notes: mine?.notes ?? [],
-      scores: delivery?.scores ?? { delivered: 0, pending: scores.length, refused: 0 },
-      scoreProblems: delivery?.scoreProblems ?? (problem ? [problem] : []),
-    };
+    if (experimentId) {
+      outbox.addEvaluationDestination({ kind: target.place.kind, target: target.place, experiment: { id: experimentId } });
+      await outbox.flush(EVALUATION_DEADLINE_MS);
+    }
+    return { ...base, ...evaluationOutcome(evaluations, record.id, problem), ...runPage(target.place, experimentId, evaluations.suiteRun(record.id)?.runId) };
   } finally {
-    store.close();
+    await outbox.close(0);
   }
+}
+
+/** Where a run and its scores stand, from the store: what MLflow took, what waits and why, what it refused. */
+export function evaluationOutcome(store: EvaluationStore, id: string, problem?: string): Pick<SuiteMlflowRun, 'runId' | 'state' | 'problem' | 'notes' | 'scores' | 'scoreProblems'> {
+  const run = store.suiteRun(id)!;
+  const scores = { delivered: 0, pending: 0, refused: 0 };
+  const problems = new Set<string>();
+  for (const score of store.scoresOfRun(id)) {
+    scores[score.state]++;
+    if (score.state !== 'delivered') problems.add(score.lastAnswer ?? problem ?? 'MLflow has not been reached yet');
+  }
+  const why = run.state === 'delivered' ? undefined : (run.lastAnswer ?? problem);
+  return {
+    runId: run.runId,
+    state: run.state,
+    ...(why !== undefined && { problem: why }),
+    notes: run.state === 'delivered' && run.lastAnswer ? [run.lastAnswer] : [],
+    scores,
+    scoreProblems: [...problems],
+  };
+}
+
+function runPage(place: ExperimentTarget, experimentId: string | undefined, runId: string | null | undefined): { url: string | null } {
+  return { url: experimentId && runId ? runUrl(place, experimentId, runId) : null };
 }
 
 /** `suite-results.jsonl`: each asked question's result with its verdict and scores, one JSON line each. */
@@ -178,12 +195,6 @@ export function resultsJsonl(results: readonly SuiteResult[], evaluations: reado
       return `${JSON.stringify({ ...result, passed: evaluation?.passed ?? false, scores: evaluation?.scores ?? [] })}\n`;
     })
     .join('');
-}
-
-/** The run's page in MLflow's UI (or the Databricks workspace's). */
-export function runUrl(config: ResolvedConfig, experimentId: string, runId: string): string | null {
-  const experiment = experimentUrl(config.destination, experimentId);
-  return experiment ? `${experiment}/runs/${runId}` : null;
 }
 
 /** `question_set_digest`: the questions and their expectations, so two runs of the same set compare. */

@@ -1,4 +1,5 @@
-import type { MlflowHttp } from './http.ts';
+import { notAnswered } from './errors.ts';
+import type { MlflowHttp, MlflowRequest } from './http.ts';
 
 /** Who gave an assessment (MLflow's AssessmentSource.SourceType). */
 export type AssessmentSourceType = 'HUMAN' | 'LLM_JUDGE' | 'CODE';
@@ -36,8 +37,15 @@ interface AssessmentJson {
  * throw MlflowApiError.
  */
 export async function logFeedback(http: MlflowHttp, traceId: string, feedback: Feedback, createdAt: Date): Promise<LoggedFeedback> {
+  const request = feedbackRequest(traceId, feedback, createdAt);
+  const answer = await http.request<{ assessment?: AssessmentJson }>(request);
+  if (!isFeedbackAnswer(answer)) throw notAnswered(request.method, request.path, 'an assessment');
+  return toFeedback(answer.assessment, traceId);
+}
+
+export function feedbackRequest(traceId: string, feedback: Feedback, createdAt: Date): MlflowRequest {
   const time = createdAt.toISOString();
-  const answer = await http.request<{ assessment?: AssessmentJson }>({
+  return {
     method: 'POST',
     path: `/api/3.0/mlflow/traces/${encodeURIComponent(traceId)}/assessments`,
     json: {
@@ -52,8 +60,12 @@ export async function logFeedback(http: MlflowHttp, traceId: string, feedback: F
         ...(feedback.metadata && { metadata: feedback.metadata }),
       },
     },
-  });
-  return toFeedback(answer.assessment ?? { assessment_name: feedback.name }, traceId);
+  };
+}
+
+/** The assessments route answers `{"assessment": {"assessment_id": …}}`. */
+export function isFeedbackAnswer(json: unknown): json is { assessment: AssessmentJson & { assessment_id: string } } {
+  return typeof (json as { assessment?: { assessment_id?: unknown } } | undefined)?.assessment?.assessment_id === 'string';
 }
 
 /** The feedback among a trace's assessments, as `GET /api/3.0/mlflow/traces/{id}` answers them in `trace_info.assessments`. */

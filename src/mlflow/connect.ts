@@ -11,7 +11,7 @@ export interface TrackingConnection {
 /** The client for the configured MLflow server or Databricks workspace; none for a collector or no destination. */
 export function connectToTracking(config: ResolvedConfig): TrackingConnection | undefined {
   const destination = config.destination;
-  if (destination.kind === 'otlp' || destination.kind === 'none') return undefined;
+  if (destination.kind === 'collector' || destination.kind === 'local') return undefined;
   return connectTo(destination.kind === 'mlflow' ? destination.trackingUri.value : destination.host.value, config.auth);
 }
 

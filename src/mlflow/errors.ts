@@ -60,6 +60,11 @@ export class MlflowApiError extends ExpectedError {
   }
 }
 
+/** A success that is not MLflow's answer to the request: an empty body or some other service's JSON. */
+export function notAnswered(method: string, path: string, what: string): MlflowApiError {
+  return new MlflowApiError({ method, path, status: 200, detail: `an answer without ${what}`, recognised: false });
+}
+
 /** A failed answer in one line, e.g. `HTTP 400: Invalid Content-Type: ...`, for export records. */
 export function describeErrorBody(response: RawResponse): string {
   const body = parseErrorBody(response.status, response.text);

@@ -1,5 +1,5 @@
-import { undefinedIfMissing } from './errors.ts';
-import type { MlflowHttp } from './http.ts';
+import { notAnswered, undefinedIfMissing } from './errors.ts';
+import type { MlflowHttp, MlflowRequest } from './http.ts';
 
 export type RunStatus = 'RUNNING' | 'SCHEDULED' | 'FINISHED' | 'FAILED' | 'KILLED';
 
@@ -61,17 +61,26 @@ export interface NewRun {
 
 /** `runs/create`: a RUNNING run, as `mlflow.start_run()` makes it. */
 export async function createRun(http: MlflowHttp, run: NewRun): Promise<MlflowRun> {
-  const answer = await http.request<{ run: RunJson }>({
+  const answer = await http.request<{ run?: RunJson }>(createRunRequest(run));
+  if (!isRunAnswer(answer)) throw notAnswered('POST', '/api/2.0/mlflow/runs/create', 'a run');
+  return toRun(answer.run);
+}
+
+export function createRunRequest(run: NewRun): MlflowRequest {
+  return {
     method: 'POST',
     path: '/api/2.0/mlflow/runs/create',
-    json: {
-      experiment_id: run.experimentId,
-      run_name: run.name,
-      start_time: run.startTime,
-      tags: toKeyValues(run.tags),
-    },
-  });
-  return toRun(answer.run);
+    json: { experiment_id: run.experimentId, run_name: run.name, start_time: run.startTime, tags: toKeyValues(run.tags) },
+  };
+}
+
+/** runs/create and runs/get answer `{"run": {"info": {"run_id": …}}}`. */
+export function isRunAnswer(json: unknown): json is { run: RunJson } {
+  return typeof (json as { run?: { info?: { run_id?: unknown } } } | undefined)?.run?.info?.run_id === 'string';
+}
+
+export function runFromAnswer(json: { run: RunJson }): MlflowRun {
+  return toRun(json.run);
 }
 
 export interface RunData {
@@ -86,10 +95,11 @@ export interface RunData {
  * `runs/log-batch`, split to MLflow's per-request limits. Params cannot change once logged: the
  * same value again is accepted, another one is refused (400), so a retried batch is harmless.
  */
-export async function logRunData(http: MlflowHttp, runId: string, data: RunData): Promise<void> {
+export function logBatchRequests(runId: string, data: RunData): MlflowRequest[] {
   let params = toKeyValues(data.params ?? {});
   let metrics = Object.entries(data.metrics ?? {}).map(([key, value]) => ({ key, value, timestamp: data.timestamp, step: 0 }));
   let tags = toKeyValues(data.tags ?? {});
+  const requests: MlflowRequest[] = [];
   while (params.length + metrics.length + tags.length > 0) {
     const batchParams = params.slice(0, MAX_PARAMS_TAGS_PER_BATCH);
     const batchMetrics = metrics.slice(0, Math.min(MAX_METRICS_PER_BATCH, MAX_ENTRIES_PER_BATCH - batchParams.length));
@@ -97,17 +107,22 @@ export async function logRunData(http: MlflowHttp, runId: string, data: RunData)
     params = params.slice(batchParams.length);
     metrics = metrics.slice(batchMetrics.length);
     tags = tags.slice(batchTags.length);
-    await http.request({
-      method: 'POST',
-      path: '/api/2.0/mlflow/runs/log-batch',
-      json: { run_id: runId, params: batchParams, metrics: batchMetrics, tags: batchTags },
-    });
+    requests.push({ method: 'POST', path: '/api/2.0/mlflow/runs/log-batch', json: { run_id: runId, params: batchParams, metrics: batchMetrics, tags: batchTags } });
   }
+  return requests;
+}
+
+export async function logRunData(http: MlflowHttp, runId: string, data: RunData): Promise<void> {
+  for (const request of logBatchRequests(runId, data)) await http.request(request);
 }
 
 /** `runs/update`: ends a run (FINISHED, FAILED) at `endTime` (epoch ms). */
 export async function endRun(http: MlflowHttp, runId: string, status: Exclude<RunStatus, 'RUNNING' | 'SCHEDULED'>, endTime: number): Promise<void> {
-  await http.request({ method: 'POST', path: '/api/2.0/mlflow/runs/update', json: { run_id: runId, status, end_time: endTime } });
+  await http.request(endRunRequest(runId, status, endTime));
+}
+
+export function endRunRequest(runId: string, status: Exclude<RunStatus, 'RUNNING' | 'SCHEDULED'>, endTime: number): MlflowRequest {
+  return { method: 'POST', path: '/api/2.0/mlflow/runs/update', json: { run_id: runId, status, end_time: endTime } };
 }
 
 export interface RunSearch {
@@ -140,13 +155,15 @@ export async function searchRuns(http: MlflowHttp, search: RunSearch): Promise<M
  * them. Every MLflow from 3.6 has the route; a failure throws MlflowApiError.
  */
 export async function linkTracesToRun(http: MlflowHttp, runId: string, traceIds: readonly string[]): Promise<void> {
+  for (const request of linkRequests(runId, traceIds)) await http.request(request);
+}
+
+export function linkRequests(runId: string, traceIds: readonly string[]): MlflowRequest[] {
+  const requests: MlflowRequest[] = [];
   for (let start = 0; start < traceIds.length; start += MAX_TRACES_PER_LINK) {
-    await http.request({
-      method: 'POST',
-      path: '/api/2.0/mlflow/traces/link-to-run',
-      json: { trace_ids: traceIds.slice(start, start + MAX_TRACES_PER_LINK), run_id: runId },
-    });
+    requests.push({ method: 'POST', path: '/api/2.0/mlflow/traces/link-to-run', json: { trace_ids: traceIds.slice(start, start + MAX_TRACES_PER_LINK), run_id: runId } });
   }
+  return requests;
 }
 
 function toKeyValues(record: Record<string, string>): KeyValue<string>[] {

@@ -1,25 +1,19 @@
-import type { Destination } from '../config/types.ts';
-
-/** Where a person opens the trace: MLflow's own UI, or the Databricks workspace's experiment page. */
-export function traceUrl(destination: Destination, experimentId: string, traceId: string): string | undefined {
-  const query = `selectedEvaluationId=${encodeURIComponent(traceId)}`;
-  switch (destination.kind) {
-    case 'mlflow':
-      return `${destination.trackingUri.value}/#/experiments/${experimentId}/traces?${query}`;
-    case 'databricks':
-      return `${destination.host.value}/ml/experiments/${experimentId}/traces?${query}`;
-    default:
-      return undefined;
-  }
+/** A server whose UI shows experiments: self-hosted MLflow or a Databricks workspace. */
+export interface UiServer {
+  kind: 'mlflow' | 'databricks';
+  /** The tracking server's base URL, or the workspace's. */
+  server: string;
 }
 
-export function experimentUrl(destination: Destination, experimentId: string): string | undefined {
-  switch (destination.kind) {
-    case 'mlflow':
-      return `${destination.trackingUri.value}/#/experiments/${experimentId}`;
-    case 'databricks':
-      return `${destination.host.value}/ml/experiments/${experimentId}`;
-    default:
-      return undefined;
-  }
+/** Where a person opens the trace: MLflow's own UI, or the Databricks workspace's experiment page. */
+export function traceUrl(at: UiServer, experimentId: string, traceId: string): string {
+  return `${experimentUrl(at, experimentId)}/traces?selectedEvaluationId=${encodeURIComponent(traceId)}`;
+}
+
+export function experimentUrl(at: UiServer, experimentId: string): string {
+  return at.kind === 'mlflow' ? `${at.server}/#/experiments/${experimentId}` : `${at.server}/ml/experiments/${experimentId}`;
+}
+
+export function runUrl(at: UiServer, experimentId: string, runId: string): string {
+  return `${experimentUrl(at, experimentId)}/runs/${runId}`;
 }

@@ -28,7 +28,7 @@ const root = protobuf.Root.fromJSON({
     },
   },
 });
-const responseType = root.lookupType('otlp.ExportTraceServiceResponse');
+export const exportResponseType = root.lookupType('otlp.ExportTraceServiceResponse');
 const statusType = root.lookupType('otlp.Status');
 const retryInfoType = root.lookupType('otlp.RetryInfo');
 
@@ -52,7 +52,7 @@ export function encodeExportResponse(encoding: OtlpEncoding, partial: { rejected
     return Buffer.from(JSON.stringify(body));
   }
   const message = hasPartial ? { partialSuccess: { rejectedSpans: partial.rejected, errorMessage: partial.errorMessage } } : {};
-  return Buffer.from(responseType.encode(responseType.fromObject(message)).finish());
+  return Buffer.from(exportResponseType.encode(exportResponseType.fromObject(message)).finish());
 }
 
 /** A `google.rpc.Status`; with `retryAfterSeconds`, carrying a RetryInfo detail (protobuf only). */

@@ -1,5 +1,13 @@
-import { Deliverer, type DeliveryEvent, type DeliveryStats } from './deliver/deliverer.ts';
-import type { Destination } from './destinations/destination.ts';
+import type { AuthSettings } from '../config/types.ts';
+import { connectTo } from '../mlflow/connect.ts';
+import type { ResolvedDestination, ResolvedExperiment } from '../destination/resolved-destination.ts';
+import { scoreSender, suiteRunSender } from '../destination/senders/evaluation-senders.ts';
+import { traceSenderFor } from '../destination/senders/sender-for.ts';
+import { describeTarget, targetKey, withoutRun } from '../destination/target.ts';
+import type { Sender } from '../destination/sender.ts';
+import { Deliverer, type DeliveryEvent, type DeliveryStats, type DrainOptions, type OutboxQueue } from './deliver/deliverer.ts';
+import type { Clock } from '../util/clock.ts';
+import type { EvaluationStore } from './store/evaluation-store.ts';
 import { StoreWriter } from './store/store-writer.ts';
 import type { TraceStore, TraceToStore } from './store/trace-store.ts';
 
@@ -11,9 +19,12 @@ const REPORTED_DEAD_LETTERS = 20;
 export type OutboxEvent =
   | DeliveryEvent
   | { kind: 'store-refused'; traces: number; reason: string }
-  | { kind: 'store-near-cap'; bytes: number; maxBytes: number };
+  | { kind: 'store-near-cap'; bytes: number; maxBytes: number }
+  /** Writing failed (a full disk, an I/O error): what arrives waits in memory, within a bound, and is tried again. */
+  | { kind: 'store-failing'; reason: string }
+  | { kind: 'store-recovered' };
 
-/** What this process's outbox did: stored, refused, delivered, refused by the destination. */
+/** What this process's outbox did with traces: stored, refused, delivered, refused by the destination. */
 export interface OutboxStats {
   stored: number;
   refused: number;
@@ -22,68 +33,118 @@ export interface OutboxStats {
   dead: number;
   lastFailure?: DeliveryStats['lastFailure'];
   deadLetters: { traceId: string; status?: number; answer: string }[];
+  /** Set while the store cannot be written. */
+  storeTrouble?: { since: string; reason: string };
+}
+
+/** The order things leave in: a score or a run link needs its trace in MLflow first. */
+const STAGES = ['traces', 'suite runs', 'scores'] as const;
+
+export interface OutboxOptions {
+  traces: TraceStore;
+  /** Suite runs and scores, delivered to the experiments traces go to. */
+  evaluations?: EvaluationStore;
+  /** The credentials senders sign their requests with. */
+  auth: AuthSettings;
+  clock?: Clock;
+  onEvent?: (event: OutboxEvent) => void;
+  /** Told how many traces each write took off the queue (written, merged or refused). */
+  onWritten?: (traces: number) => void;
 }
 
 /**
- * The store as the outbox: finished traces are written in groups, and, for each destination, drained
- * from there by its deliverer (one destination for the app commands; the relay adds one per
- * experiment it routes to). It runs in the pipeline's worker thread, so neither the disk nor the
- * destinations ever hold up the thread that serves requests.
+ * The store as the outbox: finished traces are written in groups, and everything waiting there for a
+ * destination (traces, suite runs, scores) is drained by one deliverer per kind and destination. In
+ * long-running processes it runs in the pipeline's worker thread, so neither the disk nor the
+ * destinations ever hold up the thread that serves requests; `traces push` and `suite` drive one
+ * directly.
  */
 export class Outbox {
-  readonly #store: TraceStore;
+  readonly #traces: TraceStore;
+  readonly #evaluations: EvaluationStore | undefined;
+  readonly #auth: AuthSettings;
+  readonly #clock: Clock | undefined;
   readonly #writer: StoreWriter;
-  readonly #deliverers = new Map<string, Deliverer>();
+  readonly #deliverers = new Map<string, { stage: (typeof STAGES)[number]; deliverer: Deliverer<unknown> }>();
   readonly #onEvent: (event: OutboxEvent) => void;
   readonly #stats: OutboxStats = { stored: 0, refused: 0, delivered: 0, dead: 0, deadLetters: [] };
   #delivering = false;
   #warnedNearCap = false;
 
-  constructor(
-    store: TraceStore,
-    destination: Destination | undefined,
-    onEvent: (event: OutboxEvent) => void,
-    /** Told how many traces each write took off the queue (written, merged or refused). */
-    onWritten: (traces: number) => void = () => {},
-  ) {
-    this.#store = store;
-    this.#onEvent = onEvent;
-    if (destination) this.addDestination(destination);
+  constructor(options: OutboxOptions) {
+    const store = options.traces;
+    this.#traces = store;
+    this.#evaluations = options.evaluations;
+    this.#auth = options.auth;
+    this.#clock = options.clock;
+    this.#onEvent = options.onEvent ?? (() => {});
+    const onWritten = options.onWritten ?? (() => {});
     this.#writer = new StoreWriter(store, {
-      onWrite: (result, error) => {
+      onWrite: (result) => {
         onWritten(result.written + result.refused);
         this.#stats.stored += result.written;
         if (result.refused > 0) {
-          this.#stats.refused += result.refused;
-          this.#stats.refusedReason = error
-            ? `the store ${store.dir} failed: ${error instanceof Error ? error.message : String(error)}`
-            : `the store ${store.dir} is full (${Math.round(store.maxBytes / 1024 ** 2)} MB cap) and holds only undelivered traces`;
-          onEvent({ kind: 'store-refused', traces: result.refused, reason: this.#stats.refusedReason });
+          this.#refuse(result.refused, `the store ${store.dir} is full (${Math.round(store.maxBytes / 1024 ** 2)} MB cap) and holds only undelivered traces`);
         }
         if (result.nearCap && !this.#warnedNearCap) {
           this.#warnedNearCap = true;
-          onEvent({ kind: 'store-near-cap', bytes: store.bytes(), maxBytes: store.maxBytes });
+          this.#onEvent({ kind: 'store-near-cap', bytes: store.bytes(), maxBytes: store.maxBytes });
         }
-        if (result.written > 0) for (const deliverer of this.#deliverers.values()) deliverer.wake();
+        if (result.written > 0) this.#wake('traces');
+      },
+      onTrouble: (error) => {
+        if (error === undefined) {
+          delete this.#stats.storeTrouble;
+          this.#onEvent({ kind: 'store-recovered' });
+          return;
+        }
+        const reason = `the store ${store.dir} cannot be written: ${error instanceof Error ? error.message : String(error)}`;
+        const first = !this.#stats.storeTrouble;
+        this.#stats.storeTrouble = { since: this.#stats.storeTrouble?.since ?? new Date().toISOString(), reason };
+        if (first) this.#onEvent({ kind: 'store-failing', reason });
       },
     });
   }
 
-  /** A destination traces are (or will be) routed to; one already known is kept as it is. */
-  addDestination(destination: Destination): void {
-    if (this.#deliverers.has(destination.key)) return;
-    const deliverer = new Deliverer({
-      store: this.#store,
-      destination,
+  /** Where traces (and, for an experiment, suite runs and scores) go; one already known is kept as it is. */
+  addDestination(destination: ResolvedDestination): void {
+    this.#add('traces', destination.key, this.#traces, traceSenderFor(destination, this.#auth));
+    if ((destination.kind === 'mlflow' || destination.kind === 'databricks') && this.#evaluations) this.addEvaluationDestination(destination);
+  }
+
+  /** Suite runs and scores wait for the experiment, whatever run its traces link to. */
+  addEvaluationDestination(destination: Pick<ResolvedExperiment, 'kind' | 'target' | 'experiment'>): void {
+    const evaluations = this.#evaluations;
+    if (!evaluations) return;
+    const key = targetKey(withoutRun(destination.target));
+    const { http } = connectTo(destination.target.server, this.#auth);
+    const description = describeTarget(withoutRun(destination.target));
+    this.#add('suite runs', key, evaluations.suiteRuns, suiteRunSender({
+      description,
+      http,
+      experimentId: destination.experiment.id,
+      recordStep: (id, step, runId) => evaluations.recordStep(id, step, runId),
+    }));
+    this.#add('scores', key, evaluations.scores, scoreSender({ description, http, recordAssessment: (id, assessmentId) => evaluations.recordAssessment(id, assessmentId) }));
+  }
+
+  #add<Item>(stage: (typeof STAGES)[number], key: string, queue: OutboxQueue<Item>, sender: Sender<Item>): void {
+    const id = `${stage}\u0000${key}`;
+    if (this.#deliverers.has(id)) return;
+    const deliverer = new Deliverer<Item>({
+      queue,
+      key,
+      sender,
+      ...(this.#clock && { clock: this.#clock }),
       onEvent: (event) => {
-        if (event.kind === 'dead' && this.#stats.deadLetters.length < REPORTED_DEAD_LETTERS) {
-          const { kind: _kind, ...letter } = event;
-          this.#stats.deadLetters.push(letter);
+        if (stage === 'traces' && event.kind === 'dead' && this.#stats.deadLetters.length < REPORTED_DEAD_LETTERS) {
+          const { kind: _kind, queue: _queue, label, ...letter } = event;
+          this.#stats.deadLetters.push({ traceId: label, ...letter });
         }
         this.#onEvent(event);
       },
     });
-    this.#deliverers.set(destination.key, deliverer);
+    this.#deliverers.set(id, { stage, deliverer: deliverer as Deliverer<unknown> });
     if (this.#delivering) deliverer.start();
   }
 
@@ -91,9 +152,12 @@ export class Outbox {
     let delivered = 0;
     let dead = 0;
     let lastFailure: OutboxStats['lastFailure'];
-    for (const { stats } of this.#deliverers.values()) {
-      delivered += stats.delivered;
-      dead += stats.dead;
+    for (const { stage, deliverer } of this.#deliverers.values()) {
+      const { stats } = deliverer;
+      if (stage === 'traces') {
+        delivered += stats.delivered;
+        dead += stats.dead;
+      }
       if (stats.lastFailure && (!lastFailure || stats.lastFailure.at > lastFailure.at)) lastFailure = stats.lastFailure;
     }
     return { ...this.#stats, deadLetters: [...this.#stats.deadLetters], delivered, dead, ...(lastFailure && { lastFailure }) };
@@ -102,7 +166,7 @@ export class Outbox {
   /** Long-running processes deliver while they run; one-shot commands only when they flush. */
   startDelivering(): void {
     this.#delivering = true;
-    for (const deliverer of this.#deliverers.values()) deliverer.start();
+    for (const { deliverer } of this.#deliverers.values()) deliverer.start();
   }
 
   add(traces: readonly TraceToStore[]): void {
@@ -114,18 +178,42 @@ export class Outbox {
     this.#writer.enqueueDurably(traces, done);
   }
 
-  /** Writes what is queued, then delivers what is pending until done, the deadline, or a dead destination. */
-  async flush(deadlineMs: number): Promise<void> {
+  /**
+   * Writes what is queued, then delivers what waits, traces first, until done, the deadline, or (for
+   * one-shot commands) a destination that keeps failing.
+   */
+  async flush(deadlineMs: number, options: Omit<DrainOptions, 'deadlineMs'> = { maxConsecutiveFailures: ONE_SHOT_MAX_FAILURES }): Promise<void> {
     this.#writer.flush();
-    await Promise.all(
-      [...this.#deliverers.values()].map((deliverer) => deliverer.drain({ deadlineMs, maxConsecutiveFailures: ONE_SHOT_MAX_FAILURES })),
-    );
+    const deadline = Date.now() + deadlineMs;
+    for (const stage of STAGES) {
+      const left = deadline - Date.now();
+      if (left <= 0) return;
+      await Promise.all(
+        [...this.#deliverers.values()].filter((entry) => entry.stage === stage).map(({ deliverer }) => deliverer.drain({ ...options, deadlineMs: left })),
+      );
+    }
   }
 
-  /** Flushes, then stops delivering and closes the store; requests still in flight are abandoned (their traces stay pending). */
+  /**
+   * Flushes, then stops delivering and closes the stores. Requests still in flight are abandoned (their
+   * items stay waiting); traces a failing disk never took are counted as refused, with the reason.
+   */
   async close(deadlineMs: number): Promise<void> {
     await this.flush(deadlineMs);
-    for (const deliverer of this.#deliverers.values()) deliverer.stop();
-    this.#store.close();
+    for (const { deliverer } of this.#deliverers.values()) deliverer.stop();
+    const unwritten = this.#writer.abandon();
+    if (unwritten > 0) this.#refuse(unwritten, this.#stats.storeTrouble?.reason ?? `the store ${this.#traces.dir} could not be written`);
+    this.#traces.close();
+    this.#evaluations?.close();
+  }
+
+  #refuse(traces: number, reason: string): void {
+    this.#stats.refused += traces;
+    this.#stats.refusedReason = reason;
+    this.#onEvent({ kind: 'store-refused', traces, reason });
+  }
+
+  #wake(stage: (typeof STAGES)[number]): void {
+    for (const entry of this.#deliverers.values()) if (entry.stage === stage) entry.deliverer.wake();
   }
 }

@@ -1,13 +1,12 @@
 import { Worker } from 'node:worker_threads';
 import type { AuthSettings } from '../config/types.ts';
+import { describeDestination, type ResolvedDestination } from '../destination/resolved-destination.ts';
+import { describeTarget, targetKey, type Target } from '../destination/target.ts';
 import { withoutContent } from '../tracing/content-filter.ts';
-import type { ExportPlan } from '../tracing/export-plan.ts';
 import { TraceAssembler } from './assemble/trace-assembler.ts';
 import type { OutboxEvent, OutboxStats } from './outbox.ts';
 import type { DeliveryInfo, LocalSpan } from './store/stored-trace.ts';
 import { TraceStore, type StateCounts, type StoreOptions, type TraceToStore } from './store/trace-store.ts';
-import { describePlan } from './destinations/destination-for-plan.ts';
-import { destinationSpec } from './worker/destination-spec.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker/worker-protocol.ts';
 
 /** Traces are handed to the worker in groups this often, or at this many: one message, not one per trace. */
@@ -19,8 +18,14 @@ const HAND_OVER_MAX = 500;
  */
 const BACKLOG_HIGH = 2_000;
 const BACKLOG_LOW = 1_000;
-const BACKLOG_WAIT_MS = 100;
-const BACKLOG_MAX_WAIT_MS = 30_000;
+/**
+ * The longest the producing thread waits for the disk at one hand-over: a bounded moment, never the
+ * event loop held for seconds. Past it the traces are handed over anyway (the worker bounds its queue,
+ * and counts what it must refuse); servers shed new work before it comes to that (see `accepting`).
+ */
+const BACKLOG_MAX_WAIT_MS = 100;
+/** Traces handed over and not yet written past which a server turns new work away (503) instead of answering and queueing it. */
+export const SHED_BACKLOG = 1_000;
 /** Beyond its deadline, a flush waits this much longer for the worker to answer before giving up on it. */
 const WORKER_GRACE_MS = 5_000;
 
@@ -30,10 +35,13 @@ const WORKER_URL = new URL(`./worker/pipeline-worker.${import.meta.url.endsWith(
 export interface PipelineOptions {
   storeDir: string;
   storeOptions?: Omit<StoreOptions, 'now'>;
-  /** How traces leave; absent in local-only mode, or when the destination could not be reached now. */
-  plan?: Exclude<ExportPlan, { kind: 'local' }>;
-  /** The destination's identity (destinationKey): traces wait for it even when it cannot be reached now. */
-  destinationKey?: string;
+  /**
+   * Where this process's traces are meant to go: they wait for it in the store whether or not it can
+   * be reached now. Absent in local-only mode.
+   */
+  target?: Target;
+  /** The target as resolved, when it was at start; later ones come with addDestination. */
+  destination?: ResolvedDestination;
   /** The credentials the worker signs its requests with. */
   auth?: AuthSettings;
   /** The command producing the traces (`serve`, `ask`, `doctor`, …), kept with each. */
@@ -63,6 +71,8 @@ export interface PipelineReport {
   /** Why the last try failed, while the destination has not recovered. */
   lastFailure?: OutboxStats['lastFailure'];
   deadLetters: OutboxStats['deadLetters'];
+  /** Set while the store cannot be written. */
+  storeTrouble?: OutboxStats['storeTrouble'];
 }
 
 /**
@@ -77,7 +87,7 @@ export class TracePipeline {
   readonly assembler: TraceAssembler;
   readonly #worker: Worker;
   readonly #destinationKey: string | undefined;
-  readonly #description: string | undefined;
+  #description: string | undefined;
   readonly #onEvent: (event: PipelineEvent) => void;
   #queue: TraceToStore[] = [];
   #timer: NodeJS.Timeout | undefined;
@@ -85,7 +95,6 @@ export class TracePipeline {
   #nextId = 0;
   readonly #waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
   readonly #storing = new Map<number, { resolve: (refusedIds: string[]) => void; reject: (error: Error) => void }>();
-  readonly #auth: AuthSettings;
   #failure: string | undefined;
   #closed = false;
   #lastPending = 0;
@@ -97,15 +106,14 @@ export class TracePipeline {
     this.#onEvent = options.onEvent ?? (() => {});
     // Opened here first: a store that cannot be opened is an error the command reports at once.
     this.store = TraceStore.open(options.storeDir, options.storeOptions);
-    const key = options.destinationKey;
+    const key = options.target && targetKey(options.target);
     this.#destinationKey = key;
-    this.#auth = options.auth ?? { kind: 'none' };
-    const spec = options.plan && key ? destinationSpec(options.plan, key, this.#auth) : undefined;
-    this.#description = options.plan && key ? describePlan(options.plan) : key;
+    this.#description = options.destination ? describeDestination(options.destination) : options.target && describeTarget(options.target);
     const init: WorkerInit = {
       storeDir: options.storeDir,
       storeOptions: options.storeOptions ?? {},
-      ...(spec && { destination: spec }),
+      auth: options.auth ?? { kind: 'none' },
+      destinations: options.destination ? [options.destination] : [],
       deliverInBackground: options.deliverInBackground === true,
       backlog: this.#backlog.buffer as SharedArrayBuffer,
     };
@@ -140,9 +148,30 @@ export class TracePipeline {
     return this.#destinationKey;
   }
 
+  /** Traces this process could not store (store full or failing, worker gone), as far as known now. */
+  get notStored(): number {
+    return this.#stats.refused + this.#lost;
+  }
+
   /** Traces handed to the worker and not yet written: how far the disk is behind. */
   get behind(): number {
     return Atomics.load(this.#backlog, 0);
+  }
+
+  /**
+   * Whether new work can count on its trace being kept: the store writes and keeps up. A server that
+   * is told no turns requests away (503, Retry-After) rather than answering and dropping their traces.
+   */
+  get accepting(): boolean {
+    return !this.#failure && !this.#stats.storeTrouble && this.behind < SHED_BACKLOG;
+  }
+
+  /** Why new work cannot be taken now; undefined while it can. */
+  get notAcceptingBecause(): string | undefined {
+    if (this.#failure) return this.#failure;
+    if (this.#stats.storeTrouble) return this.#stats.storeTrouble.reason;
+    const behind = this.behind;
+    return behind >= SHED_BACKLOG ? `the trace store is ${behind} traces behind` : undefined;
   }
 
   /**
@@ -159,10 +188,11 @@ export class TracePipeline {
     });
   }
 
-  /** Another place traces are routed to (the relay's experiments); the worker delivers there from now on. */
-  addDestination(plan: Exclude<ExportPlan, { kind: 'local' }>, key: string): void {
+  /** A target resolved (at start, later, or another one the relay routes to): the worker delivers there from now on. */
+  addDestination(destination: ResolvedDestination): void {
+    if (destination.key === this.#destinationKey) this.#description = describeDestination(destination);
     if (this.#failure) return;
-    this.#post({ type: 'destination', destination: destinationSpec(plan, key, this.#auth) });
+    this.#post({ type: 'destination', destination });
   }
 
   counts(): StateCounts {
@@ -209,6 +239,7 @@ export class TracePipeline {
       pending: this.#lastPending,
       ...(stats.lastFailure && { lastFailure: stats.lastFailure }),
       deadLetters: stats.deadLetters,
+      ...(stats.storeTrouble && { storeTrouble: stats.storeTrouble }),
     };
   }
 
@@ -234,13 +265,14 @@ export class TracePipeline {
     this.#waitForDisk();
   }
 
-  /** Blocks this thread while the worker is far behind (the disk slower than the traces coming). */
+  /** Waits a bounded moment while the worker is far behind (the disk slower than the traces coming). */
   #waitForDisk(): void {
     if (Atomics.load(this.#backlog, 0) <= BACKLOG_HIGH) return;
-    // A worker that died cannot say so while this thread waits: the wait is bounded.
     const giveUpAt = Date.now() + BACKLOG_MAX_WAIT_MS;
-    for (let behind = Atomics.load(this.#backlog, 0); behind > BACKLOG_LOW && Date.now() < giveUpAt; behind = Atomics.load(this.#backlog, 0)) {
-      Atomics.wait(this.#backlog, 0, behind, BACKLOG_WAIT_MS);
+    for (let behind = Atomics.load(this.#backlog, 0); behind > BACKLOG_LOW; behind = Atomics.load(this.#backlog, 0)) {
+      const left = giveUpAt - Date.now();
+      if (left <= 0) return;
+      Atomics.wait(this.#backlog, 0, behind, left);
     }
   }
 

@@ -44,6 +44,12 @@ export function createRelayIngest(options: RelayIngestOptions): OtlpIngest {
 
   return async ({ spans, headers }) => {
     counters.requests++;
+    const trouble = pipeline.stats.storeTrouble;
+    if (trouble) {
+      counters.deferredRequests++;
+      problem(trouble.reason);
+      return { kind: 'unavailable', retryAfterSeconds: STORE_TROUBLE_RETRY_S, message: `the relay cannot store spans now: ${trouble.reason}` };
+    }
     if (pipeline.behind > busyAt) {
       counters.deferredRequests++;
       return { kind: 'busy', retryAfterSeconds: BUSY_RETRY_S, message: 'the relay is still writing what it received; retry shortly' };

@@ -48,7 +48,7 @@ export interface RunningRelay {
   grpcAddress: string | null;
   health(): RelayHealth;
   /** Stops receiving, writes what was received, delivers within the deadline; the rest stays pending on disk. */
-  close(deadlineMs: number): Promise<{ report: PipelineReport; counters: RelayCounters; traces: StateCounts }>;
+  close(deadlineMs: number): Promise<{ report: PipelineReport; counters: RelayCounters; traces: StateCounts; destinations: RouteState[] }>;
 }
 
 /**
@@ -76,7 +76,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const routes = new RelayRoutes({
     config,
     ...(connection && { http: connection.http }),
-    onResolved: (plan, key) => pipeline.addDestination(plan, key),
+    onResolved: (destination) => pipeline.addDestination(destination),
   });
   const counters: RelayCounters = { requests: 0, spans: 0, rejectedRequests: 0, deferredRequests: 0 };
   const ingest = createRelayIngest({ pipeline, routes, hold: options.hold ?? DEFAULT_HOLD, counters });
@@ -150,7 +150,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       pipeline.store.releaseHolds();
       await pipeline.flush(deadlineMs);
       const traces = traceCounts();
-      return { report: await pipeline.shutdown(0), counters, traces };
+      return { report: await pipeline.shutdown(0), counters, traces, destinations: routes.states() };
     },
   };
 }

@@ -85,8 +85,13 @@ export const HealthResponse = z
     version: z.string(),
     tracing: z.object({
       destination: z.string(),
+      kind: z.enum(['mlflow', 'databricks', 'unity-catalog', 'collector', 'local']).optional().openapi({ description: 'where traces are meant to go' }),
       experiment: z.object({ id: z.string(), name: z.string().optional(), url: z.string().optional() }).optional(),
-      route: z.string().optional(),
+      route: z.string().optional().openapi({ description: '`otlp` or `rest` into MLflow, `unity-catalog`, `collector`, `local`, or `pending` while the destination has not answered' }),
+      problem: z
+        .object({ since: z.string(), reason: z.string() })
+        .optional()
+        .openapi({ description: 'why the destination is not resolved: traces wait on disk meanwhile' }),
       store_dir: z.string().optional().openapi({ description: 'the trace store every trace is written to first (and kept in, when route is `local`)' }),
       delivery: z
         .object({
@@ -97,6 +102,11 @@ export const HealthResponse = z
             .object({ status: z.number().int().optional(), answer: z.string(), at: z.string() })
             .nullable()
             .openapi({ description: 'the last failed delivery, while the destination has not recovered' }),
+          not_stored: z.number().int().optional().openapi({ description: 'traces that could not be written to the store since the server started' }),
+          store_problem: z
+            .object({ since: z.string(), reason: z.string() })
+            .optional()
+            .openapi({ description: 'set while the store cannot be written: requests are turned away with 503 meanwhile' }),
         })
         .optional(),
     }),

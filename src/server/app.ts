@@ -8,6 +8,7 @@ import type { HealthInfo } from './api-schemas.ts';
 import { errorAnswer } from './error-response.ts';
 import { accessLog } from './middleware/access-log/index.ts';
 import { bearerAuth } from './middleware/bearer-auth/index.ts';
+import { loadShedding } from './middleware/load-shedding/index.ts';
 import { shutdownGuard } from './middleware/shutdown-guard/index.ts';
 import type { RequestSpan } from './middleware/request-span/index.ts';
 import { registerAgentTask } from './routes/agent-task.ts';
@@ -39,6 +40,8 @@ export interface AppDeps {
   shuttingDown?: AbortSignal;
   /** Browser origins allowed to call the API (`*` for any); without them, no CORS headers at all. */
   corsOrigins?: readonly string[];
+  /** Why requests cannot be taken now (their traces could not be kept); undefined while they can. */
+  refusing?: () => string | undefined;
 }
 
 /** How long a browser may reuse a preflight's answer. */
@@ -70,6 +73,7 @@ export function createApp(deps: AppDeps): ServerApp {
 
   if (deps.log) app.use(accessLog({ log: deps.log }));
   if (deps.shuttingDown) app.use(shutdownGuard({ signal: deps.shuttingDown }));
+  if (deps.refusing) app.use(loadShedding({ refusing: deps.refusing, isExempt: isPublic }));
   // Before the token check: a browser's preflight never carries the Authorization header.
   if (deps.corsOrigins?.length) {
     app.use(

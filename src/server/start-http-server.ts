@@ -4,6 +4,7 @@ import { serve } from '@hono/node-server';
 import { ExitCode, ExpectedError } from '../errors.ts';
 import type { AppRuntime } from '../runtime/app-runtime.ts';
 import { VERSION } from '../version.ts';
+import type { ResolvedDestination } from '../destination/resolved-destination.ts';
 import type { HealthInfo } from './api-schemas.ts';
 import { createApp } from './app.ts';
 
@@ -28,14 +29,35 @@ const ANSWER_FLUSH_MS = 200;
 function deliveryHealth(runtime: AppRuntime): Pick<HealthInfo['tracing'], 'store_dir' | 'delivery'> {
   const pipeline = runtime.tracing.pipeline;
   if (!pipeline) return {};
+  const { delivered, lastFailure, storeTrouble } = pipeline.stats;
+  const refused = pipeline.notStored;
+  const problems = { ...(refused > 0 && { not_stored: refused }), ...(storeTrouble && { store_problem: storeTrouble }) };
   // So `suite --verify` reads local traces back from this store, whatever --store-dir the server got.
-  if (!pipeline.destinationKey) return { store_dir: pipeline.store.dir };
+  if (!pipeline.destinationKey) return { store_dir: pipeline.store.dir, ...(Object.keys(problems).length > 0 && { delivery: { pending: 0, dead: 0, delivered: 0, last_error: null, ...problems } }) };
   const counts = pipeline.counts();
-  const { delivered, lastFailure } = pipeline.stats;
   return {
     store_dir: pipeline.store.dir,
-    delivery: { pending: counts.pending, dead: counts.dead, delivered, last_error: lastFailure ?? null },
+    delivery: { pending: counts.pending, dead: counts.dead, delivered, last_error: lastFailure ?? null, ...problems },
   };
+}
+
+/** The destination as it stands: resolved, or where traces wait for and why. */
+function destinationHealth(runtime: AppRuntime): Omit<HealthInfo['tracing'], 'store_dir' | 'delivery'> {
+  const { destination } = runtime;
+  const state = destination.state();
+  const resolved = destination.resolved();
+  const experiment = destination.experiment();
+  return {
+    destination: destination.describe(),
+    kind: destination.target?.kind ?? 'local',
+    route: resolved ? routeOf(resolved) : state.kind === 'local' ? 'local' : 'pending',
+    ...(experiment && { experiment }),
+    ...(state.kind === 'failing' && { problem: { since: state.since, reason: state.problem } }),
+  };
+}
+
+function routeOf(destination: ResolvedDestination): string {
+  return destination.kind === 'mlflow' || destination.kind === 'databricks' ? destination.route.via : destination.kind;
 }
 
 /** The agent's HTTP API on a port, for `serve` and for `suite --spawn`. */
@@ -49,12 +71,7 @@ export async function startHttpServer(runtime: AppRuntime, options: HttpServerOp
     info: () => ({
       status: 'ok',
       version: VERSION,
-      tracing: {
-        destination: runtime.target.description,
-        route: runtime.target.route,
-        ...(runtime.target.experiment && { experiment: runtime.target.experiment }),
-        ...deliveryHealth(runtime),
-      },
+      tracing: { ...destinationHealth(runtime), ...deliveryHealth(runtime) },
       llm: { provider: runtime.llm.provider, model: runtime.llm.model },
       uptime_seconds: Math.round((Date.now() - started) / 1000),
     }),
@@ -62,6 +79,7 @@ export async function startHttpServer(runtime: AppRuntime, options: HttpServerOp
     ...(options.authToken && { authToken: options.authToken }),
     ...(options.corsOrigins && { corsOrigins: options.corsOrigins }),
     ...(options.log && { log: options.log }),
+    ...(runtime.tracing.pipeline && { refusing: () => runtime.tracing.pipeline?.notAcceptingBecause }),
   });
 
   const server = serve({ fetch: app.fetch, port: options.port, hostname: options.host });

@@ -17,6 +17,7 @@ import { mlflowTraceSource } from '../doctor/read-back.ts';
 import { openResultsFile } from './results-file.ts';
 import { evaluationSummary, resultRow } from './result-rows.ts';
 import type { SpawnedServer } from './spawned-server.ts';
+import { connectToTracking } from '../mlflow/connect.ts';
 import { suiteTotals, type SuiteTotals } from './suite-totals.ts';
 import { verifyTraces, type VerifyReport } from './verify-traces.ts';
 import { commandLine } from '../util/invocation.ts';
@@ -169,12 +170,13 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
     }
     // A running server delivers in the background: a score can only be logged on a trace MLflow has.
     const sendsToMlflow = health.tracing.route === 'otlp' || health.tracing.route === 'rest';
-    if (!options.spawn && target.http && sendsToMlflow && verify?.source !== 'mlflow') {
+    const http = target.place && connectToTracking(configured)?.http;
+    if (!options.spawn && http && sendsToMlflow && verify?.source !== 'mlflow') {
       const spansFrom = configured.destination.kind === 'databricks' ? 'databricks' : 'mlflow';
-      await verifyTraces(traceIds, { kind: 'mlflow', source: mlflowTraceSource(target.http, spansFrom) });
+      await verifyTraces(traceIds, { kind: 'mlflow', source: mlflowTraceSource(http, spansFrom) });
     }
     const outcome = runOutcome(options, { results, evaluation, totals, health, traceIds, endStatus: undefined });
-    const mlflowRun = await finishSuiteRun(configured.storeDir.value, target, outcome, configured);
+    const mlflowRun = await finishSuiteRun(configured, target, outcome);
     const comparison =
       baseline && compareRuns(baseline, { metrics: outcome.metrics, params: outcome.params, results: parseResultLines(outcome.results) }, options.compare!.tolerance);
     return {
@@ -204,7 +206,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
         traceIds: results.flatMap((r) => (r.traceId ? [r.traceId] : [])),
         endStatus: 'FAILED',
       });
-      await finishSuiteRun(configured.storeDir.value, target, outcome, configured).catch(() => undefined);
+      await finishSuiteRun(configured, target, outcome).catch(() => undefined);
     }
     throw error;
   } finally {

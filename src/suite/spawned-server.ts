@@ -1,7 +1,7 @@
 import type { LoadConfigOptions } from '../config/types.ts';
 import { startAppRuntime, type AppRuntime } from '../runtime/app-runtime.ts';
 import { startHttpServer } from '../server/start-http-server.ts';
-import { FLUSH_DEADLINE_MS } from '../tracing/bootstrap.ts';
+import { FLUSH_DEADLINE_MS } from '../runtime/start-tracing.ts';
 import type { PipelineReport } from '../pipeline/trace-pipeline.ts';
 
 /** Every question has its answer when the server stops, so only stragglers need time to close. */
@@ -17,7 +17,7 @@ export interface SpawnedServer {
 /** `serve` inside this process for one run, on a free loopback port. */
 export async function spawnServer(configOptions: Omit<LoadConfigOptions, 'purpose'>): Promise<SpawnedServer> {
   // MLflow down: the suite still runs, and its traces wait on disk like its scores.
-  const runtime = await startAppRuntime({ config: configOptions, origin: 'suite', answerWhenUnreachable: true });
+  const runtime = await startAppRuntime({ config: configOptions, origin: 'suite' });
   let server;
   try {
     server = await startHttpServer(runtime, { port: 0, host: '127.0.0.1' });

@@ -166,7 +166,7 @@ describe('otel-mlflow ask', () => {
       assert.equal(human.code, 7, human.stdout + human.stderr);
       assert.match(human.stdout, /An answer nobody will trace\./);
       const traceId = traceIdIn(human);
-      assert.match(human.stderr, new RegExp(`trace ${traceId} was not exported to MLflow at ${doomed.url} \\(OTLP\\): \\S`));
+      assert.match(human.stderr, new RegExp(`trace ${traceId} was not exported to MLflow at ${doomed.url}, experiment 'otel-mlflow' \\(id \\d+\\), over OTLP: \\S`));
       assert.match(human.stderr, /ECONNREFUSED|refused|cannot reach/i);
       assert.equal(doomed.store.getTrace(traceId), undefined);
       assert.doesNotMatch(human.stdout + human.stderr, /sk-test-ask/);

@@ -97,7 +97,7 @@ describe('otel-mlflow doctor against a Databricks workspace', () => {
     });
     assert.equal(result.code, 0, result.stderr + result.stdout);
     const report = JSON.parse(result.stdout);
-    assert.equal(report.exportRoute, 'uc');
+    assert.equal(report.exportRoute, 'unity-catalog');
     const received = workspace.ucSpans.filter((batch) => batch.table === 'main.tracing.app_otel_spans');
     assert.equal(received.length, 1, 'the three test traces in one request');
     const spanNames = received[0]!.spans.map((s) => s.name);

@@ -27,10 +27,10 @@ describe('the store is the outbox for one-shot commands too', () => {
     assert.match(result.stderr, /connection refused/);
     assert.match(result.stderr, new RegExp(`it waits in ${storeDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} and is sent by the next run or \`otel-mlflow traces push\``));
     const listed = await runCli(['traces', 'list', '--status', 'pending', '--json'], { env: { OTEL_MLFLOW_STORE_DIR: storeDir } });
-    const pending = JSON.parse(listed.stdout) as { rootName: string; delivery: { destination: string; origin: string } }[];
+    const pending = JSON.parse(listed.stdout) as { rootName: string; delivery: { destination: unknown; origin: string } }[];
     assert.equal(pending.length, 1);
     assert.equal(pending[0]!.rootName, 'ask chat');
-    assert.deepEqual([pending[0]!.delivery.origin, pending[0]!.delivery.destination], ['ask', `mlflow ${closedUrl} experiment otel-mlflow`]);
+    assert.deepEqual([pending[0]!.delivery.origin, pending[0]!.delivery.destination], ['ask', { kind: 'mlflow', server: closedUrl, experiment: { name: 'otel-mlflow' } }]);
   });
 
   it('doctor, run against another server, reports that backlog beside its own result', async () => {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../../bin/otel-mlflow.js', import.meta.url));
@@ -11,6 +12,8 @@ const STOP_TIMEOUT_MS = 30_000;
 export interface ServeProcess {
   url: string;
   output(): string;
+  /** Waits until the output matches (a line printed after start-up), failing after a deadline. */
+  waitFor(pattern: RegExp): Promise<void>;
   /** Sends SIGTERM and waits for the process to finish its graceful shutdown. */
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; stdout: string; stderr: string }>;
 }
@@ -58,6 +61,13 @@ export async function startListening(args: string[], env: Record<string, string>
   return {
     url,
     output: () => stdout + stderr,
+    async waitFor(pattern) {
+      const deadline = Date.now() + START_TIMEOUT_MS;
+      while (!pattern.test(stdout + stderr)) {
+        if (Date.now() > deadline) throw new Error(`${command} never printed ${pattern}:\n${stdout}\n${stderr}`);
+        await delay(50);
+      }
+    },
     async stop(signal = 'SIGTERM') {
       child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
 import { startFakeOpenAI } from '../fakes/fake-openai.ts';
 import type { StoredSpan, StoredTrace } from '../fakes/trace-store.ts';
+import { closedPortUrl } from './closed-port.ts';
 import { startServe } from './serve-process.ts';
 import { runCli } from './run-cli.ts';
 
@@ -357,9 +358,23 @@ describe('otel-mlflow serve', () => {
     }
   });
 
-  it('names an unreachable tracking server at start-up and exits 4', async () => {
-    const serve = startServe([], { MLFLOW_TRACKING_URI: 'http://127.0.0.1:9' });
-    await assert.rejects(serve, /exited with 4 before listening[\s\S]*(refused|reach)/i);
+  it('starts at once while nothing listens at the tracking URI, names it, and keeps the traces pending for it (exit 7)', async () => {
+    const closed = await closedPortUrl();
+    const serve = await startServe([], { MLFLOW_TRACKING_URI: closed });
+    try {
+      const port = new URL(closed).port;
+      await serve.waitFor(/^note: MLflow at/m);
+      assert.match(serve.output(), new RegExp(`note: MLflow at http://127\\.0\\.0\\.1:${port}, experiment 'otel-mlflow' cannot be reached since \\S+: Nothing is listening at 127\\.0\\.0\\.1:${port} \\(connection refused\\)`));
+      const response = await fetch(`${serve.url}/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"anyone there?"}' });
+      assert.equal(response.status, 200);
+      const health = (await (await fetch(`${serve.url}/`)).json()) as { tracing: { route: string; problem?: { reason: string } } };
+      assert.equal(health.tracing.route, 'pending');
+      assert.match(health.tracing.problem?.reason ?? '', /connection refused/);
+    } finally {
+      const stopped = await serve.stop();
+      assert.equal(stopped.code, 7, stopped.stdout + stopped.stderr);
+      assert.match(stopped.stdout, /traces: 0 delivered, 1 pending in \S+/);
+    }
   });
 
   it('names PORT, not --port, when the PORT variable is not a port', async () => {

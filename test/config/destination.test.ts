@@ -9,7 +9,7 @@ describe('destination', () => {
   const project = useTempProject();
 
   it('is none when nothing names one', async () => {
-    assert.deepEqual((await project.load()).destination, { kind: 'none' });
+    assert.deepEqual((await project.load()).destination, { kind: 'local' });
   });
 
   it('is a self-hosted MLflow for an http(s) URI, without a trailing slash but with its path prefix', async () => {
@@ -72,7 +72,7 @@ describe('destination', () => {
     const config = await project.load({
       env: { OTEL_MLFLOW_UC_TABLE: 'main.traces.app_otel_spans', DATABRICKS_HOST: 'https://dbc-1.cloud.databricks.com', DATABRICKS_TOKEN: 'dapi-x' },
     });
-    assert.equal(config.destination.kind, 'databricks-uc');
+    assert.equal(config.destination.kind, 'unity-catalog');
     assert.equal(config.destination.table.value, 'main.traces.app_otel_spans');
     assert.equal(config.destination.host.value, 'https://dbc-1.cloud.databricks.com');
   });
@@ -93,7 +93,7 @@ describe('destination', () => {
       env: { MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces' },
     });
     assert.deepEqual(config.destination, {
-      kind: 'otlp',
+      kind: 'collector',
       endpoint: { value: 'http://collector:4318/v1/traces', source: { kind: 'env', name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT' } },
       headers: undefined,
     });

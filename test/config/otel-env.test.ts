@@ -8,7 +8,7 @@ describe('OTEL_* variables', () => {
 
   const endpointFor = async (env: Record<string, string>) => {
     const config = await project.load({ env });
-    assert.equal(config.destination.kind, 'otlp');
+    assert.equal(config.destination.kind, 'collector');
     return config.destination.endpoint.value;
   };
 
@@ -27,7 +27,7 @@ describe('OTEL_* variables', () => {
 
   it('treats an empty OTEL_* variable as unset', async () => {
     const config = await project.load({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_SERVICE_NAME: '' } });
-    assert.equal(config.destination.kind, 'none');
+    assert.equal(config.destination.kind, 'local');
     assert.equal(config.serviceName.value, 'otel-mlflow');
   });
 
@@ -39,7 +39,7 @@ describe('OTEL_* variables', () => {
         OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'x-tenant=two',
       },
     });
-    assert.equal(config.destination.kind, 'otlp');
+    assert.equal(config.destination.kind, 'collector');
     assert.deepEqual(config.destination.headers?.value, { Authorization: 'Bearer abc', 'x-tenant': 'two' });
     assert.deepEqual(
       config.entries.filter((e) => e.key.startsWith('otlpHeaders.')).map((e) => [e.key, describeSource(e.source), e.secret]),

@@ -287,7 +287,7 @@ describe('init without a person to ask', () => {
     assert.equal(result.llm.provider, 'databricks');
     assert.deepEqual(await readJson(init.configFile), { llmProvider: 'databricks' });
     const config = await project.load({ env, purpose: 'app' });
-    assert.equal(config.destination.kind, 'none');
+    assert.equal(config.destination.kind, 'local');
     const serving = config.llm.databricks;
     assert.ok(serving && 'host' in serving);
     assert.equal(serving.host.value, 'https://dbc-1.cloud.databricks.com');

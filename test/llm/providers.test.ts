@@ -160,7 +160,7 @@ describe('databricks provider', () => {
 
   it('answers from DATABRICKS_HOST and DATABRICKS_TOKEN alone: where traces go does not decide which model answers', async () => {
     const config = await load({ DATABRICKS_HOST: server.url, DATABRICKS_TOKEN: 'dapi-serving-only-pat' }, { provider: 'databricks' });
-    assert.equal(config.destination.kind, 'none');
+    assert.equal(config.destination.kind, 'local');
     const completion = await chat(create(config));
     assert.equal(completion.choices[0]?.message.content, 'Hello from the fake server.');
     assert.equal(chatRequests().at(-1)?.headers.authorization, 'Bearer dapi-serving-only-pat');

@@ -7,13 +7,22 @@ import { loadConfig } from '../../src/config/load-config.ts';
 import type { ResolvedConfig } from '../../src/config/types.ts';
 import { ExitCode, ExpectedError } from '../../src/errors.ts';
 import { createAuthProvider } from '../../src/mlflow/auth.ts';
-import { checkConfiguredRun } from '../../src/mlflow/check-run.ts';
+import { refuseRunWithoutExperiment } from '../../src/mlflow/check-run.ts';
+import { checkTargetRun } from '../../src/destination/resolve.ts';
+import { isExperimentTarget, targetOf } from '../../src/destination/target.ts';
 import { createMlflowHttp, type MlflowHttp } from '../../src/mlflow/http.ts';
 import { createRun, endRun, getRun, linkTracesToRun, logRunData, searchRuns } from '../../src/mlflow/runs.ts';
 import { downloadRunArtifact, uploadRunArtifact } from '../../src/mlflow/run-artifacts.ts';
 import { MlflowApiError } from '../../src/mlflow/errors.ts';
 import { startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
 import { closedPortUrl } from '../cli/closed-port.ts';
+
+/** What every command does before anything is created or sent: the resolver's first step. */
+async function checkConfiguredRun(config: ResolvedConfig, http: MlflowHttp | undefined) {
+  refuseRunWithoutExperiment(config);
+  const target = targetOf(config);
+  return isExperimentTarget(target) ? checkTargetRun(http!, target) : undefined;
+}
 
 /** The config a command would resolve from these variables (a bare directory: no .env, no config file). */
 async function configFrom(env: Record<string, string>): Promise<ResolvedConfig> {

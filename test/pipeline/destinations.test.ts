@@ -7,8 +7,10 @@ import type { AuthSettings, ResolvedConfig } from '../../src/config/types.ts';
 import { createAuthProvider } from '../../src/mlflow/auth.ts';
 import { createMlflowHttp, type MlflowHttp } from '../../src/mlflow/http.ts';
 import { capabilitiesFor } from '../../src/mlflow/server-info.ts';
-import { startTracing } from '../../src/tracing/bootstrap.ts';
-import { chooseExportPlan, type ExportPlan } from '../../src/tracing/export-plan.ts';
+import { startTracing } from '../../src/runtime/start-tracing.ts';
+import { resolveDestination } from '../../src/destination/resolve.ts';
+import type { ResolvedDestination, ResolvedExperiment } from '../../src/destination/resolved-destination.ts';
+import { targetKey, type ExperimentTarget } from '../../src/destination/target.ts';
 import type { PipelineReport } from '../../src/pipeline/trace-pipeline.ts';
 import { startFakeDatabricks } from '../fakes/fake-databricks.ts';
 import { MLFLOW_VERSIONS, startFakeMlflow } from '../fakes/fake-mlflow.ts';
@@ -28,13 +30,26 @@ function httpFor(url: string, auth: AuthSettings = NONE): MlflowHttp {
 }
 
 /** Real spans through the one tracer provider and the whole pipeline (store, deliverer, destination). */
-async function deliverChatTraces(plan: ExportPlan, count: number, options: { session?: string; batches?: number } = {}): Promise<PipelineReport> {
-  const tracing = await startTracing({ plan, destinationKey: 'test destination', storeDir: join(root, `store-${++stores}`), origin: 'test', serviceName: 'test' });
+async function deliverChatTraces(destination: ResolvedDestination, count: number, options: { session?: string; batches?: number; auth?: AuthSettings } = {}): Promise<PipelineReport> {
+  const tracing = await startTracing({
+    target: destination.target,
+    destination,
+    ...(options.auth && { auth: options.auth }),
+    storeDir: join(root, `store-${++stores}`),
+    origin: 'test',
+    serviceName: 'test',
+  });
   for (let batch = 0; batch < (options.batches ?? 1); batch++) {
     for (let i = 0; i < count; i++) chatTrace(tracing.tracer, options);
     await tracing.flush(10_000);
   }
   return (await tracing.shutdown(10_000))!;
+}
+
+/** An experiment as a resolver would hand it over, for servers and experiments a test sets up by hand. */
+function experimentDestination(kind: 'mlflow' | 'databricks', server: string, experimentId: string, route: ResolvedExperiment['route']): ResolvedExperiment {
+  const target: ExperimentTarget = { kind, server, experiment: { kind: 'id', id: { value: experimentId, source: { kind: 'default' } } } };
+  return { kind, target, key: targetKey(target), experiment: { id: experimentId }, route, notes: [] };
 }
 
 function configFor(uri: string, overrides: Partial<Pick<ResolvedConfig, 'exportPath' | 'otlpEncoding'>> = {}): ResolvedConfig {
@@ -68,10 +83,10 @@ describe('OTLP export to each MLflow version', () => {
         const experimentId = server.createExperiment('exp');
         const http = httpFor(server.url);
         const config = configFor(server.url, { otlpEncoding: { value: 'json', source: { kind: 'default' } } });
-        const plan = await chooseExportPlan({ config, http, experimentId, capabilities: capabilitiesFor(version) });
-        assert.equal(plan.kind, 'otlp');
-        assert.ok(plan.kind === 'otlp');
-        const report = await deliverChatTraces(plan, 5, { session: 'sess-1' });
+        const target: ExperimentTarget = { kind: 'mlflow', server: server.url, experiment: { kind: 'id', id: { value: experimentId, source: { kind: 'default' } } } };
+        const destination = await resolveDestination(target, config, { http });
+        assert.ok(destination.kind === 'mlflow' && destination.route.via === 'otlp');
+        const report = await deliverChatTraces(destination, 5, { session: 'sess-1' });
         assert.deepEqual([report.delivered, report.pending, report.dead], [5, 0, 0]);
         const posts = server.requests.filter((r) => r.method === 'POST' && r.path === '/v1/traces' && r.headers['x-mlflow-experiment-id'] === experimentId);
         assert.equal(posts.length, 1, 'five traces in one request');
@@ -94,14 +109,13 @@ describe('OTLP export to each MLflow version', () => {
       }
     });
 
-    it(`MLflow ${version}: an unknown experiment is a dead letter with the server's reason`, async () => {
+    it(`MLflow ${version}: an experiment the server lacks is no fault of the trace: it waits, with the server's reason`, async () => {
       const server = await startFakeMlflow({ version });
       try {
-        const http = httpFor(server.url);
-        const report = await deliverChatTraces({ kind: 'otlp', http, experimentId: '999999', encoding: 'protobuf', gzip: false, notes: [] }, 1);
-        assert.equal(report.dead, 1);
-        assert.equal(report.deadLetters[0]!.status, capabilitiesFor(version).unknownExperimentStatus);
-        assert.match(report.deadLetters[0]!.answer, /No Experiment with id=999999 exists/);
+        const report = await deliverChatTraces(experimentDestination('mlflow', server.url, '999999', { via: 'otlp', encoding: 'protobuf', gzip: false }), 1);
+        assert.deepEqual([report.delivered, report.pending, report.dead], [0, 1, 0]);
+        assert.equal(report.lastFailure?.status, capabilitiesFor(version).unknownExperimentStatus);
+        assert.match(report.lastFailure?.answer ?? '', /No Experiment with id=999999 exists/);
       } finally {
         await server.close();
       }
@@ -115,7 +129,7 @@ describe('REST export', () => {
       const server = await startFakeMlflow({ version: '3.8.1', backend });
       try {
         const experimentId = server.createExperiment('rest');
-        const report = await deliverChatTraces({ kind: 'rest', http: httpFor(server.url), experimentId, artifactUpload: 'mlflow-artifacts', notes: [] }, 1, { session: 's-9' });
+        const report = await deliverChatTraces(experimentDestination('mlflow', server.url, experimentId, { via: 'rest', artifactUpload: 'mlflow-artifacts' }), 1, { session: 's-9' });
         assert.equal(report.delivered, 1, JSON.stringify(report));
         const [trace] = server.store.traces(experimentId);
         assert.ok(trace);
@@ -141,10 +155,10 @@ describe('REST export', () => {
         clientId: { value: client.clientId, source: { kind: 'default' } },
         clientSecret: { value: client.clientSecret, source: { kind: 'default' } },
       };
-      const http = httpFor(workspace.url, auth);
+      const destination = experimentDestination('databricks', workspace.url, experimentId, { via: 'rest', artifactUpload: 'databricks-signed-url' });
       const tracing = await startTracing({
-        plan: { kind: 'rest', http, experimentId, artifactUpload: 'databricks-signed-url', notes: [] },
-        destinationKey: 'databricks',
+        target: destination.target,
+        destination,
         auth,
         storeDir: join(root, `store-${++stores}`),
         origin: 'test',
@@ -170,19 +184,18 @@ describe('tracing bootstrap', () => {
   it("reports on shutdown what was delivered and the server's reason for the rest", async () => {
     const server = await startFakeMlflow({ version: '3.14.1.dev0' });
     try {
-      const http = httpFor(server.url);
-      const plan: ExportPlan = { kind: 'otlp', http, experimentId: '424242', encoding: 'protobuf', gzip: true, notes: [] };
+      const destination = experimentDestination('mlflow', server.url, '424242', { via: 'otlp', encoding: 'protobuf', gzip: true });
       const storeDir = join(root, `store-${++stores}`);
-      const tracing = await startTracing({ plan, destinationKey: 'x', storeDir, origin: 'test', serviceName: 'bootstrap-test' });
+      const options = { target: destination.target, destination, storeDir, origin: 'test' };
+      const tracing = await startTracing({ ...options, serviceName: 'bootstrap-test' });
       chatTrace(tracing.tracer);
       const report = (await tracing.shutdown(5_000))!;
-      assert.equal(report.delivered, 0);
-      assert.equal(report.dead, 1);
-      assert.equal(report.deadLetters[0]!.status, 404);
-      assert.match(report.deadLetters[0]!.answer, /No Experiment with id=424242/);
+      assert.deepEqual([report.delivered, report.pending, report.dead], [0, 1, 0]);
+      assert.equal(report.lastFailure?.status, 404);
+      assert.match(report.lastFailure?.answer ?? '', /No Experiment with id=424242/);
       await assert.rejects(async () => {
-        const again = await startTracing({ plan, destinationKey: 'x', storeDir, origin: 'test', serviceName: 'x' });
-        await startTracing({ plan, destinationKey: 'x', storeDir, origin: 'test', serviceName: 'y' }).finally(() => again.shutdown(1000));
+        const again = await startTracing({ ...options, serviceName: 'x' });
+        await startTracing({ ...options, serviceName: 'y' }).finally(() => again.shutdown(1000));
       }, /one tracer provider/);
     } finally {
       await server.close();
@@ -191,7 +204,7 @@ describe('tracing bootstrap', () => {
 
   it('with OTEL_SDK_DISABLED records nothing and stores nothing', async () => {
     const storeDir = join(root, `store-${++stores}`);
-    const tracing = await startTracing({ plan: { kind: 'local', dir: storeDir, notes: [] }, destinationKey: undefined, storeDir, origin: 'test', serviceName: 'x', disabled: true });
+    const tracing = await startTracing({ target: undefined, storeDir, origin: 'test', serviceName: 'x', disabled: true });
     const span = tracing.tracer.startSpan('nothing');
     assert.equal(span.isRecording(), false);
     span.end();
@@ -200,7 +213,7 @@ describe('tracing bootstrap', () => {
   });
 
   it('honours OTEL_TRACES_SAMPLER: always_off records nothing, traceidratio 0 nothing, parent-based follows the caller', async () => {
-    const { createSampler } = await import('../../src/tracing/bootstrap.ts');
+    const { createSampler } = await import('../../src/runtime/start-tracing.ts');
     const { SamplingDecision } = await import('@opentelemetry/sdk-trace');
     const { context, trace, TraceFlags, ROOT_CONTEXT } = await import('@opentelemetry/api');
     const id = '0af7651916cd43dd8448eb211c80319c';

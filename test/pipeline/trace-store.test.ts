@@ -222,7 +222,7 @@ describe('TraceStore.prune', () => {
     store.save(traceAt(hex('1'), base), 'dest');
     store.save(traceAt(hex('2'), base + 60_000));
     store.save(traceAt(hex('3'), base + 120_000), 'dest');
-    store.markDelivered(store.claim('dest', 'me', { maxTraces: 10, maxBytes: 1e9, leaseMs: 1000 }), { status: 200 });
+    store.markDelivered(store.claim('dest', 'me', { maxItems: 10, maxBytes: 1e9, leaseMs: 1000 }), { status: 200 });
     assert.deepEqual(store.prune(new Date(base + 60_000), { dryRun: true }), { deleted: 1, keptUndelivered: 1 });
     assert.equal(store.list().length, 3, 'a dry run deletes nothing');
     assert.deepEqual(store.prune(new Date(base + 60_000)), { deleted: 1, keptUndelivered: 1 });
@@ -233,7 +233,7 @@ describe('TraceStore.prune', () => {
 });
 
 describe('TraceStore as the outbox', () => {
-  const lease = { maxTraces: 100, maxBytes: 1e9, leaseMs: 60_000 };
+  const lease = { maxItems: 100, maxBytes: 1e9, leaseMs: 60_000 };
 
   it('keeps a trace local without a destination and pending with one, and lists by delivery state', () => {
     const store = freshStore();
@@ -298,8 +298,20 @@ describe('TraceStore as the outbox', () => {
     store.markDead(store.claim('dest', 'a', lease)[0]!, { status: 400, answer: 'HTTP 400: bad span' });
     assert.equal(store.deliveryOf(hex('1'))?.state, 'dead');
     assert.deepEqual(store.claim('dest', 'a', lease), []);
-    assert.equal(store.requeue([hex('1')], 'dest'), 1);
+    assert.deepEqual(store.requeue([hex('1')], 'dest'), { requeued: [hex('1')], leased: [] });
     assert.equal(store.claim('dest', 'a', lease).length, 1);
+  });
+
+  it('a push never takes a trace from a process that holds its lease: that one delivers it', () => {
+    const store = freshStore();
+    store.save(traceAt(hex('1'), 1_795_538_125_000), 'dest');
+    store.save(traceAt(hex('2'), 1_795_538_126_000));
+    const [held] = store.claim('dest', 'serve', { ...lease, maxItems: 1 });
+    assert.equal(held?.hex, hex('1'));
+    assert.deepEqual(store.requeue([hex('1'), hex('2')], 'other'), { requeued: [hex('2')], leased: [hex('1')] });
+    assert.deepEqual(store.claim('dest', 'push', lease), [], 'still leased to the first');
+    assert.deepEqual(store.claim('other', 'push', lease).map((trace) => trace.hex), [hex('2')]);
+    assert.equal(store.leaseOwnerOf(hex('1')), 'serve');
   });
 
   it('at its size cap gives up the oldest delivered traces first, then refuses new ones and counts them', () => {
@@ -339,7 +351,7 @@ describe('TraceStore as the outbox', () => {
 
 describe('TraceStore holding traces that arrive in parts (the relay)', () => {
   const hold = { quietMs: 2_000, maxWaitMs: 60_000 };
-  const limits = { maxTraces: 10, maxBytes: 1e9, leaseMs: 60_000 };
+  const limits = { maxItems: 10, maxBytes: 1e9, leaseMs: 60_000 };
   const id = hex('7');
   const rootSpan = () => readableSpan({ traceId: id, spanId: 'a'.repeat(16), name: 'agent' });
   const childSpan = (spanId: string) => readableSpan({ traceId: id, spanId, parentSpanId: 'a'.repeat(16), name: `step-${spanId.slice(0, 2)}` });
@@ -390,7 +402,8 @@ describe('TraceStore holding traces that arrive in parts (the relay)', () => {
     first.close();
     const { DatabaseSync } = await import('node:sqlite');
     const db = new DatabaseSync(join(dir, 'traces.db'));
-    db.exec('ALTER TABLE traces DROP COLUMN ready_ms; ALTER TABLE traces DROP COLUMN first_seen_ms;');
+    // Stores of that time kept no schema version.
+    db.exec('ALTER TABLE traces DROP COLUMN ready_ms; ALTER TABLE traces DROP COLUMN first_seen_ms; PRAGMA user_version = 0;');
     db.close();
     const reopened = TraceStore.open(dir);
     opened.push(reopened);

@@ -178,7 +178,7 @@ describe('otel-mlflow relay (the command)', () => {
     try {
       const health = (await (await fetch(`${relay.url}/`)).json()) as { status: string; destinations: { description?: string }[] };
       assert.equal(health.status, 'ok');
-      assert.match(health.destinations[0]?.description ?? '', /^MLflow at http:\/\/127\.0\.0\.1:\d+, experiment \d+ \(OTLP\)$/);
+      assert.match(health.destinations[0]?.description ?? '', new RegExp(`^MLflow at http://127\\.0\\.0\\.1:\\d+, experiment '${EXPERIMENT}' \\(id \\d+\\), over OTLP$`));
       const app = await runApp({ OTEL_EXPORTER_OTLP_ENDPOINT: relay.url });
       assert.equal(app.exports.failed, 0);
     } finally {

@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createAuthProvider } from '../../src/mlflow/auth.ts';
 import { createMlflowHttp } from '../../src/mlflow/http.ts';
-import type { Destination } from '../../src/pipeline/destinations/destination.ts';
-import { otlpDestination } from '../../src/pipeline/destinations/otlp-destination.ts';
-import { restDestination } from '../../src/pipeline/destinations/rest-destination.ts';
+import type { OutgoingTrace, Sender } from '../../src/destination/sender.ts';
+import { otlpSender } from '../../src/destination/senders/otlp-sender.ts';
+import { restSender } from '../../src/destination/senders/rest-sender.ts';
 import type { LocalSpan } from '../../src/pipeline/store/stored-trace.ts';
-import type { ClaimedTrace } from '../../src/pipeline/store/trace-store.ts';
 import { toMlflowSpan } from '../../src/relay/translate-span.ts';
 import { MLFLOW_VERSIONS, startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
 import { genAiOnlyTrace, HEX, QUESTION } from './genai-only-trace.ts';
@@ -41,9 +40,8 @@ function openInferenceTrace(): LocalSpan[] {
   ];
 }
 
-function otlpTo(server: FakeMlflow, experimentId: string): Destination {
-  return otlpDestination({
-    key: 'test',
+function otlpTo(server: FakeMlflow, experimentId: string): Sender<OutgoingTrace> {
+  return otlpSender({
     description: 'fake MLflow',
     http: httpFor(server),
     path: '/v1/traces',
@@ -57,8 +55,8 @@ function httpFor(server: FakeMlflow) {
   return createMlflowHttp({ baseUrl: server.url, auth: createAuthProvider({ kind: 'none' }, { host: server.url }) });
 }
 
-async function deliver(destination: Destination, spans: LocalSpan[]): Promise<void> {
-  const trace: ClaimedTrace = { hex: HEX, traceId: `tr-${HEX}`, version: 1, spans, bytes: JSON.stringify(spans).length, attempts: 0 };
+async function deliver(destination: Sender<OutgoingTrace>, spans: LocalSpan[]): Promise<void> {
+  const trace: OutgoingTrace = { hex: HEX, traceId: `tr-${HEX}`, spans, attempts: 0 };
   const outcome = await destination.send([trace]);
   assert.equal(outcome.kind, 'delivered', JSON.stringify(outcome));
 }
@@ -132,7 +130,7 @@ describe('relayed traces, translated, on every MLflow version', () => {
     const server = await startFakeMlflow({ version: '3.8.1', backend: 'file' });
     try {
       const experimentId = server.createExperiment('relay');
-      const destination = restDestination({ key: 'test', description: 'fake MLflow', http: httpFor(server), experimentId, artifactUpload: 'mlflow-artifacts' });
+      const destination = restSender({ description: 'fake MLflow', http: httpFor(server), experimentId, artifactUpload: 'mlflow-artifacts' });
       await deliver(destination, genAiOnlyTrace().map(toMlflowSpan));
       const [trace] = server.store.traces(experimentId);
       assert.ok(trace);

@@ -20,7 +20,7 @@ export async function openJudge(spawned: AppRuntime | undefined, config: Omit<Lo
   let runtime = spawned;
   if (!runtime) {
     const { startAppRuntime } = await import('../../runtime/app-runtime.ts');
-    runtime = await startAppRuntime({ config, origin: 'suite', answerWhenUnreachable: true });
+    runtime = await startAppRuntime({ config, origin: 'suite' });
   }
   const own = runtime === spawned ? undefined : runtime;
   if (runtime.llm.provider === 'offline') {
@@ -30,7 +30,7 @@ export async function openJudge(spawned: AppRuntime | undefined, config: Omit<Lo
       hint: 'set OPENAI_API_KEY (or --provider openai|databricks with its settings), or leave out --judge',
     });
   }
-  const { FLUSH_DEADLINE_MS } = await import('../../tracing/bootstrap.ts');
+  const { FLUSH_DEADLINE_MS } = await import('../../runtime/start-tracing.ts');
   return {
     judge: createLlmJudge({ llm: runtime.llm, tracer: runtime.tracer }),
     notices: own ? own.notices : [],

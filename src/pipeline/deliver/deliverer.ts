@@ -1,37 +1,67 @@
-import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
-import type { Destination, DeliveryOutcome } from '../destinations/destination.ts';
-import type { ClaimedTrace, TraceStore } from '../store/trace-store.ts';
+import { MAX_SERVER_PAUSE_MS, type DeliveryOutcome } from '../../destination/classify-answer.ts';
+import type { Sender } from '../../destination/sender.ts';
 import { backoffDelay, type BackoffPolicy } from './backoff.ts';
+import { systemClock, type Clock } from '../../util/clock.ts';
+import { isOwnerGone, leaseOwner } from './lease-owner.ts';
 
-export interface DelivererOptions {
-  store: TraceStore;
-  destination: Destination;
+/** What a queue of the outbox does with items on their way out; the same lease model for every kind. */
+export interface OutboxQueue<Item> {
+  /** Plural, for people: `traces`, `suite runs`, `scores`. */
+  readonly name: string;
+  /** Leases the oldest waiting items for `key` to `owner`, within the limits; items another owner holds are left alone. */
+  claim(key: string, owner: string, limits: ClaimLimits): Item[];
+  /** Extends the leases `owner` holds on these items: a request that takes long is never taken over. */
+  renew(items: readonly Item[], owner: string, leaseMs: number): void;
+  /** In the destination; `note` says what it went without, if anything. */
+  markDelivered(items: readonly Item[], outcome: { status?: number; note?: string }): void;
+  /** Not delivered this time, for a reason that may pass: they wait, with the reason, and are not claimed before `notBefore` (epoch ms). */
+  release(items: readonly Item[], outcome: { status?: number; answer: string }, notBefore?: number): void;
+  /** Refused for good: kept with the answer until the cause is fixed and it is pushed again. */
+  markDead(item: Item, outcome: { status?: number; answer: string }): void;
+  /** Owners holding leases now. */
+  leaseOwners(): string[];
+  /** Ends the leases of an owner known to be gone. */
+  releaseLeasesOf(owner: string): number;
+  /** How an item is named in a dead letter: `tr-…`, `suite run 'suite-…'`, `score 'mentions' on tr-…`. */
+  label(item: Item): string;
+  /** Tries started for the item, this one included. */
+  attempts(item: Item): number;
+}
+
+export interface ClaimLimits {
+  maxItems: number;
+  maxBytes: number;
+  leaseMs: number;
+}
+
+export interface DelivererOptions<Item> {
+  queue: OutboxQueue<Item>;
+  /** The key of the destination: only items waiting for it are claimed. */
+  key: string;
+  sender: Sender<Item>;
   /** Requests in flight at first; more as the server keeps up, fewer when it struggles. */
   initialConcurrency?: number;
   maxConcurrency?: number;
   backoff?: Partial<BackoffPolicy>;
-  /** How long a claimed trace is ours: longer than a request with its timeout, short enough that a crash costs little. */
+  /** How long a claimed item is ours between renewals: a crash costs at most this much delay. */
   leaseMs?: number;
-  /** How often an idle deliverer looks for traces other processes left pending. */
+  /** How often an idle deliverer looks for items other processes left waiting. */
   pollMs?: number;
   random?: () => number;
+  clock?: Clock;
   onEvent?: (event: DeliveryEvent) => void;
 }
 
 export type DeliveryEvent =
-  | { kind: 'delivered'; traces: number; status?: number }
-  | { kind: 'retry'; traces: number; status?: number; answer: string; delayMs: number }
-  | { kind: 'dead'; traceId: string; status?: number; answer: string }
-  /** Delivered, but what had to follow (linking to a run) failed. */
-  | { kind: 'after-delivery-failed'; traces: number; answer: string };
+  | { kind: 'delivered'; queue: string; items: number; status?: number; note?: string }
+  | { kind: 'retry'; queue: string; items: number; status?: number; answer: string; delayMs: number }
+  | { kind: 'dead'; queue: string; label: string; status?: number; answer: string };
 
 export interface DeliveryStats {
   delivered: number;
   dead: number;
+  /** Requests sent, splits of refused ones included. */
   requests: number;
-  /** Delivered traces whose follow-up (linking to a run) failed. */
-  afterDeliveryProblems: number;
   /** The last answer that was not a success, while the destination has not recovered since. */
   lastFailure?: { status?: number; answer: string; at: string };
 }
@@ -42,58 +72,66 @@ export interface DrainOptions {
   maxConsecutiveFailures?: number;
 }
 
-/** Twice a request's timeout: a lease outlives any request of its holder. */
 const DEFAULT_LEASE_MS = 60_000;
+/** An item that must wait on its own (its trace not in MLflow yet) is looked at again after this, doubling. */
+const ITEM_RETRY_MS = 1_000;
+const ITEM_RETRY_MAX_MS = 10 * 60_000;
 /** How often leases of processes that died (SIGKILL, a crash) are looked for. */
 const ORPHAN_CHECK_MS = 30_000;
 
 /**
- * Drains a destination's pending traces from the store: many traces per request, a few requests in
- * flight (more while the server keeps up), exponential backoff with jitter on retryable failures
- * (honouring Retry-After) for as long as the process lives, and, when a request is refused in a way
- * one trace can cause, splitting it until the bad trace is alone: only that one is dead-lettered.
- * Traces are leased while in flight, so several processes can share one store without sending a
- * trace twice.
+ * Drains one queue of the outbox for one destination: many items per request where the sender takes
+ * them, a few requests in flight (more while the server keeps up), exponential backoff with jitter on
+ * answers that are not the items' fault (a server's Retry-After honoured up to a cap) for as long as
+ * the process lives, and, when a request is refused in a way one item can cause, splitting it until
+ * the bad item is alone: only that one becomes a dead letter. Items are leased while in flight and the
+ * leases renewed until the answer, so processes sharing a store never send an item twice.
  */
-export class Deliverer {
-  readonly destination: Destination;
-  readonly #store: TraceStore;
-  readonly #owner = leaseOwner(process.pid);
-  #orphansCheckedAt = 0;
+export class Deliverer<Item> {
+  readonly sender: Sender<Item>;
+  readonly stats: DeliveryStats = { delivered: 0, dead: 0, requests: 0 };
+  readonly #queue: OutboxQueue<Item>;
+  readonly #key: string;
+  readonly #owner = leaseOwner();
   readonly #maxConcurrency: number;
   readonly #backoff: Partial<BackoffPolicy>;
   readonly #leaseMs: number;
   readonly #pollMs: number;
   readonly #random: () => number;
+  readonly #clock: Clock;
   readonly #onEvent: (event: DeliveryEvent) => void;
+  readonly #inFlight = new Set<readonly Item[]>();
+  #orphansCheckedAt = Number.NEGATIVE_INFINITY;
   #concurrency: number;
-  #inFlight = 0;
   #failuresInARow = 0;
   #pausedUntil = 0;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: unknown;
+  #renewTimer: unknown;
   #running = false;
-  #idleWaiters: (() => void)[] = [];
   #idle = false;
-  readonly stats: DeliveryStats = { delivered: 0, dead: 0, requests: 0, afterDeliveryProblems: 0 };
+  #waiters: (() => void)[] = [];
 
-  constructor(options: DelivererOptions) {
-    this.#store = options.store;
-    this.destination = options.destination;
+  constructor(options: DelivererOptions<Item>) {
+    this.#queue = options.queue;
+    this.#key = options.key;
+    this.sender = options.sender;
     this.#maxConcurrency = options.maxConcurrency ?? 8;
     this.#concurrency = Math.min(options.initialConcurrency ?? 2, this.#maxConcurrency);
     this.#backoff = options.backoff ?? {};
     this.#leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.#pollMs = options.pollMs ?? 1000;
     this.#random = options.random ?? Math.random;
+    this.#clock = options.clock ?? systemClock;
     this.#onEvent = options.onEvent ?? (() => {});
   }
 
-  get inFlight(): number {
-    return this.#inFlight;
+  get key(): string {
+    return this.#key;
   }
 
-  get failuresInARow(): number {
-    return this.#failuresInARow;
+  /** Until when a server's answer paused delivery (epoch ms); 0 when it is not paused. */
+  get pausedUntil(): number {
+    return this.#pausedUntil > this.#clock.now() ? this.#pausedUntil : 0;
   }
 
   start(): void {
@@ -102,62 +140,65 @@ export class Deliverer {
     this.#pump();
   }
 
-  /** New pending traces were written: look now rather than at the next poll. */
+  /** New items were written: look now rather than at the next poll. */
   wake(): void {
     this.#idle = false;
-    if (this.#running && Date.now() >= this.#pausedUntil) this.#pump();
+    if (this.#running && this.#clock.now() >= this.#pausedUntil) this.#pump();
   }
 
   /**
-   * Delivers until nothing is pending for this destination, the deadline passes, or (when asked) the
-   * destination failed too often in a row. What is left stays pending in the store.
+   * Delivers until nothing is waiting for this destination, the deadline passes, or (when asked) the
+   * destination failed too often in a row. What is left keeps waiting in the store.
    */
   async drain(options: DrainOptions): Promise<void> {
     this.start();
     // What was idle a moment ago may have work now (held traces released): look again first.
     this.wake();
-    const deadline = Date.now() + options.deadlineMs;
-    const failedEnough = () =>
-      options.maxConsecutiveFailures !== undefined && this.#failuresInARow >= options.maxConsecutiveFailures && this.#inFlight === 0;
-    for (;;) {
-      if (failedEnough()) return;
-      if (this.#idle && this.#inFlight === 0) return;
-      const left = deadline - Date.now();
-      if (left <= 0) return;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(left, 50));
-        this.#idleWaiters.push(() => {
-          clearTimeout(timer);
-          resolve();
+    const deadline = this.#clock.now() + options.deadlineMs;
+    const finished = () =>
+      (this.#idle && this.#inFlight.size === 0) ||
+      (options.maxConsecutiveFailures !== undefined && this.#failuresInARow >= options.maxConsecutiveFailures && this.#inFlight.size === 0) ||
+      this.#clock.now() >= deadline;
+    // The deliverer's timers never hold the process open; a caller waiting for the drain does.
+    const keepAlive = setInterval(() => {}, 60_000);
+    let deadlineTimer: unknown;
+    try {
+      while (!finished()) {
+        await new Promise<void>((resolve) => {
+          this.#waiters.push(resolve);
+          deadlineTimer = this.#clock.setTimeout(resolve, deadline - this.#clock.now());
         });
-      });
+        this.#clock.clearTimeout(deadlineTimer);
+      }
+    } finally {
+      clearInterval(keepAlive);
     }
   }
 
   /** Stops taking new work; requests in flight finish (or time out) on their own and record their outcome. */
   stop(): void {
     this.#running = false;
-    clearTimeout(this.#timer);
+    this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#notify();
   }
 
   #pump(): void {
     if (!this.#running) return;
-    clearTimeout(this.#timer);
+    this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
-    const wait = this.#pausedUntil - Date.now();
+    const wait = this.#pausedUntil - this.#clock.now();
     if (wait > 0) {
       this.#schedule(wait);
       return;
     }
     this.#releaseOrphanedLeases();
-    while (this.#inFlight < this.#concurrency) {
-      let batch: ClaimedTrace[];
+    while (this.#inFlight.size < this.#concurrency) {
+      let batch: Item[];
       try {
-        batch = this.#store.claim(this.destination.key, this.#owner, {
-          maxTraces: this.destination.maxTracesPerRequest,
-          maxBytes: this.destination.maxBytesPerRequest,
+        batch = this.#queue.claim(this.#key, this.#owner, {
+          maxItems: this.sender.maxItemsPerRequest,
+          maxBytes: this.sender.maxBytesPerRequest,
           leaseMs: this.#leaseMs,
         });
       } catch {
@@ -172,87 +213,105 @@ export class Deliverer {
         return;
       }
       this.#idle = false;
-      this.#inFlight++;
+      this.#inFlight.add(batch);
+      this.#keepLeases();
       this.#deliver(batch)
         .catch(() => {
-          // A store closed under a request still in flight: its lease runs out, and the trace goes again.
+          // A store closed under a request still in flight: the lease runs out, and the item goes again.
           try {
-            this.#store.release(batch, { answer: 'delivery was interrupted' });
+            this.#queue.release(batch, { answer: 'delivery was interrupted' });
           } catch {}
         })
         .finally(() => {
-          this.#inFlight--;
+          this.#inFlight.delete(batch);
           this.#notify();
           this.#pump();
         });
     }
   }
 
-  async #deliver(batch: ClaimedTrace[]): Promise<void> {
-    this.stats.requests++;
-    const outcome = await this.destination.send(batch);
-    await this.#settle(batch, outcome);
+  async #deliver(batch: Item[]): Promise<void> {
+    await this.#settle(batch, await this.#send(batch));
   }
 
-  async #settle(batch: ClaimedTrace[], outcome: DeliveryOutcome): Promise<void> {
+  #send(batch: Item[]): Promise<DeliveryOutcome> {
+    this.stats.requests++;
+    return this.sender.send(batch);
+  }
+
+  async #settle(batch: Item[], outcome: DeliveryOutcome): Promise<void> {
+    const queue = this.#queue.name;
     switch (outcome.kind) {
       case 'delivered': {
-        this.#store.markDelivered(batch, { ...(outcome.status !== undefined && { status: outcome.status }) });
+        this.#queue.markDelivered(batch, outcome);
         this.stats.delivered += batch.length;
         delete this.stats.lastFailure;
         this.#failuresInARow = 0;
         this.#concurrency = Math.min(this.#maxConcurrency, this.#concurrency + 1);
-        this.#onEvent({ kind: 'delivered', traces: batch.length, ...(outcome.status !== undefined && { status: outcome.status }) });
-        const problem = await this.destination.afterDelivered?.(batch);
-        if (problem) {
-          this.stats.afterDeliveryProblems++;
-          this.stats.lastFailure = { answer: problem, at: new Date().toISOString() };
-          this.#onEvent({ kind: 'after-delivery-failed', traces: batch.length, answer: problem });
-        }
+        this.#onEvent({ kind: 'delivered', queue, items: batch.length, ...(outcome.status !== undefined && { status: outcome.status }), ...(outcome.note && { note: outcome.note }) });
         return;
       }
       case 'retry': {
-        this.#store.release(batch, outcome);
-        // They are pending again: a drain must wait for them, not take the empty claim before for the end.
+        if (outcome.scope === 'item') {
+          // The destination answered well: only these items wait, longer each try, while the rest goes on.
+          const attempts = Math.max(1, ...batch.map((item) => this.#queue.attempts(item)));
+          this.#queue.release(batch, outcome, this.#clock.now() + Math.min(ITEM_RETRY_MAX_MS, ITEM_RETRY_MS * 2 ** (attempts - 1)));
+          this.#onEvent({ kind: 'retry', queue, items: batch.length, answer: outcome.answer, delayMs: 0, ...(outcome.status !== undefined && { status: outcome.status }) });
+          return;
+        }
+        this.#queue.release(batch, outcome);
+        // They wait again: a drain must wait for them, not take the empty claim before for the end.
         this.#idle = false;
         this.#failuresInARow++;
-        const delayMs = outcome.retryAfterMs ?? backoffDelay(this.#failuresInARow, this.#random, this.#backoff);
-        this.#pausedUntil = Math.max(this.#pausedUntil, Date.now() + delayMs);
+        const backoff = backoffDelay(this.#failuresInARow, this.#random, this.#backoff);
+        // A server's hint is honoured up to a cap: a day-long Retry-After must not stop delivery for a day.
+        const delayMs = Math.max(backoff, Math.min(outcome.retryAfterMs ?? 0, MAX_SERVER_PAUSE_MS));
+        this.#pausedUntil = Math.max(this.#pausedUntil, this.#clock.now() + delayMs);
         this.#concurrency = Math.max(1, Math.floor(this.#concurrency / 2));
-        this.stats.lastFailure = { ...describe(outcome), at: new Date().toISOString() };
-        this.#onEvent({ kind: 'retry', traces: batch.length, answer: outcome.answer, delayMs, ...(outcome.status !== undefined && { status: outcome.status }) });
+        this.stats.lastFailure = { ...describe(outcome), at: new Date(this.#clock.now()).toISOString() };
+        this.#onEvent({ kind: 'retry', queue, items: batch.length, answer: outcome.answer, delayMs, ...(outcome.status !== undefined && { status: outcome.status }) });
         return;
       }
       case 'refused': {
         if (batch.length > 1) {
-          // MLflow 3.11+ refuse a whole request for one bad span: halve until the bad trace is alone.
+          // MLflow 3.11+ refuse a whole request for one bad span: halve until the bad item is alone.
           const half = Math.ceil(batch.length / 2);
-          for (const part of [batch.slice(0, half), batch.slice(half)]) {
-            this.stats.requests++;
-            await this.#settle(part, await this.destination.send(part));
-          }
+          for (const part of [batch.slice(0, half), batch.slice(half)]) await this.#settle(part, await this.#send(part));
           return;
         }
-        const trace = batch[0]!;
-        this.#store.markDead(trace, outcome);
+        const item = batch[0]!;
+        this.#queue.markDead(item, outcome);
         this.stats.dead++;
-        this.stats.lastFailure = { ...describe(outcome), at: new Date().toISOString() };
-        this.#onEvent({ kind: 'dead', traceId: trace.traceId, answer: outcome.answer, ...(outcome.status !== undefined && { status: outcome.status }) });
+        this.stats.lastFailure = { ...describe(outcome), at: new Date(this.#clock.now()).toISOString() };
+        this.#onEvent({ kind: 'dead', queue, label: this.#queue.label(item), answer: outcome.answer, ...(outcome.status !== undefined && { status: outcome.status }) });
         return;
       }
     }
   }
 
-  /** Traces leased by a process on this machine that no longer runs are taken back at once. */
+  /** While requests are in flight their leases are renewed, so no other process takes their items over. */
+  #keepLeases(): void {
+    if (this.#renewTimer !== undefined) return;
+    const renew = () => {
+      this.#renewTimer = undefined;
+      if (this.#inFlight.size === 0) return;
+      try {
+        this.#queue.renew([...this.#inFlight].flat(), this.#owner, this.#leaseMs);
+      } catch {
+        // Busy store: the next renewal comes well before the lease ends.
+      }
+      this.#renewTimer = this.#clock.setTimeout(renew, this.#leaseMs / 3);
+    };
+    this.#renewTimer = this.#clock.setTimeout(renew, this.#leaseMs / 3);
+  }
+
+  /** Items leased by a process on this machine that no longer runs are taken back at once. */
   #releaseOrphanedLeases(): void {
-    const now = Date.now();
+    const now = this.#clock.now();
     if (now - this.#orphansCheckedAt < ORPHAN_CHECK_MS) return;
     this.#orphansCheckedAt = now;
     try {
-      for (const owner of this.#store.leaseOwners()) {
-        const pid = localPidOf(owner);
-        if (pid !== undefined && !isRunning(pid)) this.#store.releaseLeasesOf(owner);
-      }
+      for (const owner of this.#queue.leaseOwners()) if (isOwnerGone(owner)) this.#queue.releaseLeasesOf(owner);
     } catch {
       // Busy store: the leases run out on their own.
     }
@@ -260,33 +319,12 @@ export class Deliverer {
 
   #schedule(ms: number): void {
     if (!this.#running) return;
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.#pump(), ms);
-    this.#timer.unref();
+    this.#clock.clearTimeout(this.#timer);
+    this.#timer = this.#clock.setTimeout(() => this.#pump(), ms);
   }
 
   #notify(): void {
-    for (const wake of this.#idleWaiters.splice(0)) wake();
-  }
-}
-
-function leaseOwner(pid: number): string {
-  return `${hostname()}:${pid}:${randomBytes(4).toString('hex')}`;
-}
-
-/** The process id in a lease owner written on this machine; undefined for another machine's. */
-function localPidOf(owner: string): number | undefined {
-  const [host, pid] = owner.split(':');
-  return host === hostname() && pid !== undefined && /^\d+$/.test(pid) ? Number(pid) : undefined;
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it runs, under another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    for (const wake of this.#waiters.splice(0)) wake();
   }
 }
 

@@ -1,56 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { Score } from '../../eval/evaluation-types.ts';
+import type { ClaimLimits, OutboxQueue } from '../deliver/deliverer.ts';
 import { openStoreDatabase } from './open-store-database.ts';
-
-
-/**
- * Tables of their own in the traces' database: a suite run and its scores are kept beside the
- * traces they judge, and leave with them (`traces push`) when MLflow could not take them at once.
- * `destination` is the place key (destinationKey without a run) a row waits for; NULL: kept
- * local-only, for whichever MLflow a later push names.
- */
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS suite_runs (
-  id TEXT PRIMARY KEY,
-  destination TEXT,
-  run_id TEXT,
-  own_run INTEGER NOT NULL,
-  name TEXT NOT NULL,
-  started_at INTEGER NOT NULL,
-  ended_at INTEGER NOT NULL,
-  params TEXT NOT NULL,
-  metrics TEXT NOT NULL,
-  tags TEXT NOT NULL,
-  trace_ids TEXT NOT NULL,
-  results TEXT NOT NULL,
-  end_status TEXT NOT NULL,
-  done_steps TEXT NOT NULL DEFAULT '',
-  state TEXT NOT NULL,
-  last_answer TEXT,
-  lease_until INTEGER
-);
-CREATE TABLE IF NOT EXISTS assessments (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  trace_id TEXT NOT NULL,
-  suite_run TEXT,
-  destination TEXT,
-  name TEXT NOT NULL,
-  value TEXT NOT NULL,
-  passed INTEGER NOT NULL,
-  rationale TEXT NOT NULL,
-  source_type TEXT NOT NULL,
-  source_id TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  state TEXT NOT NULL,
-  assessment_id TEXT,
-  last_answer TEXT,
-  lease_until INTEGER
-);
-CREATE INDEX IF NOT EXISTS assessments_by_trace ON assessments (trace_id);
-CREATE INDEX IF NOT EXISTS assessments_by_state ON assessments (state, destination);
-CREATE INDEX IF NOT EXISTS suite_runs_by_state ON suite_runs (state, destination);
-`;
 
 /** pending: waits for MLflow; delivered: in MLflow; refused: MLflow will not take it as it is (kept, with why). */
 export type EvaluationState = 'pending' | 'delivered' | 'refused';
@@ -61,6 +13,7 @@ export type SuiteRunStep = 'create' | 'link' | 'log' | 'artifact' | 'end';
 export interface SuiteRunRecord {
   /** Local id, before MLflow gives the run one. */
   id: string;
+  /** The key of the experiment it waits for; null: kept local-only. */
   destination: string | null;
   /** The MLflow run, once created (or the one given with --run-id). */
   runId: string | null;
@@ -80,6 +33,7 @@ export interface SuiteRunRecord {
   doneSteps: SuiteRunStep[];
   state: EvaluationState;
   lastAnswer: string | null;
+  attempts: number;
 }
 
 export interface StoredScore extends Score {
@@ -87,14 +41,17 @@ export interface StoredScore extends Score {
   id: number;
   traceId: string;
   suiteRun: string | null;
+  /** The MLflow run of its suite run, once there is one. */
+  runId: string | null;
   destination: string | null;
   createdAt: number;
   state: EvaluationState;
   assessmentId: string | null;
   lastAnswer: string | null;
+  attempts: number;
 }
 
-export type NewSuiteRun = Omit<SuiteRunRecord, 'id' | 'doneSteps' | 'state' | 'lastAnswer'> & { doneSteps?: SuiteRunStep[] };
+export type NewSuiteRun = Omit<SuiteRunRecord, 'id' | 'doneSteps' | 'state' | 'lastAnswer' | 'attempts'> & { doneSteps?: SuiteRunStep[] };
 
 interface SuiteRunRow {
   id: string;
@@ -113,12 +70,14 @@ interface SuiteRunRow {
   done_steps: string;
   state: EvaluationState;
   last_answer: string | null;
+  attempts: number;
 }
 
 interface ScoreRow {
   id: number;
   trace_id: string;
   suite_run: string | null;
+  run_id: string | null;
   destination: string | null;
   name: string;
   value: string;
@@ -130,21 +89,53 @@ interface ScoreRow {
   state: EvaluationState;
   assessment_id: string | null;
   last_answer: string | null;
+  attempts: number;
 }
+
+const SCORE_COLUMNS = 'a.*, r.run_id AS run_id';
+const SCORES = `assessments a LEFT JOIN suite_runs r ON r.id = a.suite_run`;
+/**
+ * A row waits while a trace it belongs to is still on its way from this store: MLflow takes a score or
+ * a link only for a trace it has. Traces this store never held (made by a server elsewhere) do not hold it.
+ */
+const TRACE_STILL_HERE = `SELECT 1 FROM traces t WHERE t.trace_id = substr(a.trace_id, 4) AND t.state IN ('pending', 'local')`;
+const RUN_TRACE_STILL_HERE = `SELECT 1 FROM json_each(r.trace_ids) j JOIN traces t ON t.trace_id = substr(j.value, 4) WHERE t.state IN ('pending', 'local')`;
 
 /** Suite runs and scores on traces, in `traces.db` beside the traces, through a connection of its own. */
 export class EvaluationStore {
   readonly dir: string;
   readonly #db: DatabaseSync;
+  readonly #now: () => number;
+  readonly #statements = new Map<string, StatementSync>();
+  /** The outbox's queue of suite runs, one per request: each is created, linked, logged and ended in MLflow. */
+  readonly suiteRuns: OutboxQueue<SuiteRunRecord>;
+  /** The outbox's queue of scores, one per request: each becomes feedback on its trace. */
+  readonly scores: OutboxQueue<StoredScore>;
 
-  private constructor(dir: string, db: DatabaseSync) {
+  private constructor(dir: string, db: DatabaseSync, now: () => number) {
     this.dir = dir;
     this.#db = db;
+    this.#now = now;
+    this.suiteRuns = this.#queue<SuiteRunRecord>({
+      name: 'suite runs',
+      table: 'suite_runs',
+      claim: `SELECT * FROM suite_runs r WHERE state = 'pending' AND destination = ? AND lease_until_ms < ?
+                AND NOT EXISTS (${RUN_TRACE_STILL_HERE}) ORDER BY started_at LIMIT ?`,
+      toItem: (row) => toSuiteRun(row as unknown as SuiteRunRow),
+      label: (run) => `suite run '${run.name}'`,
+    });
+    this.scores = this.#queue<StoredScore>({
+      name: 'scores',
+      table: 'assessments',
+      claim: `SELECT ${SCORE_COLUMNS} FROM ${SCORES} WHERE a.state = 'pending' AND a.destination = ? AND a.lease_until_ms < ?
+                AND NOT EXISTS (${TRACE_STILL_HERE}) ORDER BY a.id LIMIT ?`,
+      toItem: (row) => toScore(row as unknown as ScoreRow),
+      label: (score) => `score '${score.name}' on ${score.traceId}`,
+    });
   }
 
-  static open(dir: string): EvaluationStore {
-    const db = openStoreDatabase(dir, (fresh) => fresh.exec(SCHEMA));
-    return new EvaluationStore(dir, db);
+  static open(dir: string, options: { now?: () => number } = {}): EvaluationStore {
+    return new EvaluationStore(dir, openStoreDatabase(dir), options.now ?? Date.now);
   }
 
   close(): void {
@@ -155,28 +146,26 @@ export class EvaluationStore {
   addSuiteRun(run: NewSuiteRun, scores: readonly { traceId: string; score: Score }[]): SuiteRunRecord {
     const id = randomUUID();
     this.#transaction(() => {
-      this.#db
-        .prepare(
-          `INSERT INTO suite_runs (id, destination, run_id, own_run, name, started_at, ended_at, params, metrics, tags, trace_ids, results, end_status, done_steps, state)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')`,
-        )
-        .run(
-          id,
-          run.destination,
-          run.runId,
-          run.ownRun ? 1 : 0,
-          run.name,
-          run.startedAt,
-          run.endedAt,
-          JSON.stringify(run.params),
-          JSON.stringify(run.metrics),
-          JSON.stringify(run.tags),
-          JSON.stringify(run.traceIds),
-          run.results,
-          run.endStatus,
-          (run.doneSteps ?? []).join(','),
-        );
-      const insert = this.#db.prepare(
+      this.#statement(
+        `INSERT INTO suite_runs (id, destination, run_id, own_run, name, started_at, ended_at, params, metrics, tags, trace_ids, results, end_status, done_steps, state)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')`,
+      ).run(
+        id,
+        run.destination,
+        run.runId,
+        run.ownRun ? 1 : 0,
+        run.name,
+        run.startedAt,
+        run.endedAt,
+        JSON.stringify(run.params),
+        JSON.stringify(run.metrics),
+        JSON.stringify(run.tags),
+        JSON.stringify(run.traceIds),
+        run.results,
+        run.endStatus,
+        (run.doneSteps ?? []).join(','),
+      );
+      const insert = this.#statement(
         `INSERT INTO assessments (trace_id, suite_run, destination, name, value, passed, rationale, source_type, source_id, created_at, state)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')`,
       );
@@ -188,77 +177,139 @@ export class EvaluationStore {
   }
 
   suiteRun(id: string): SuiteRunRecord | undefined {
-    const row = this.#db.prepare('SELECT * FROM suite_runs WHERE id = ?').get(id) as SuiteRunRow | undefined;
+    const row = this.#statement('SELECT * FROM suite_runs WHERE id = ?').get(id) as SuiteRunRow | undefined;
     return row && toSuiteRun(row);
-  }
-
-  /** Suite runs waiting for this destination, or kept local-only; oldest first. */
-  pendingSuiteRuns(destination: string): SuiteRunRecord[] {
-    const rows = this.#db
-      .prepare(`SELECT * FROM suite_runs WHERE state = 'pending' AND (destination = ? OR destination IS NULL) ORDER BY started_at`)
-      .all(destination) as unknown as SuiteRunRow[];
-    return rows.map(toSuiteRun);
-  }
-
-  /** One step of a run's delivery done; the run is claimed for `destination` from then on. */
-  recordStep(id: string, step: SuiteRunStep, destination: string, runId?: string): void {
-    const run = this.suiteRun(id);
-    if (!run) return;
-    const steps = [...new Set([...run.doneSteps, step])];
-    this.#db
-      .prepare('UPDATE suite_runs SET done_steps = ?, destination = ?, run_id = COALESCE(?, run_id), last_answer = NULL WHERE id = ?')
-      .run(steps.join(','), destination, runId ?? null, id);
-  }
-
-  /**
-   * Takes a pending suite run for delivery until `until` (epoch ms); false when it is no longer
-   * pending or another process holds it: two pushes at once must not create the run twice.
-   */
-  claimSuiteRun(id: string, until: number, now = Date.now()): boolean {
-    const result = this.#db
-      .prepare(`UPDATE suite_runs SET lease_until = ? WHERE id = ? AND state = 'pending' AND COALESCE(lease_until, 0) <= ?`)
-      .run(until, id, now);
-    return Number(result.changes) === 1;
-  }
-
-  settleSuiteRun(id: string, state: EvaluationState, lastAnswer?: string): void {
-    this.#db.prepare('UPDATE suite_runs SET state = ?, last_answer = ?, lease_until = NULL WHERE id = ?').run(state, lastAnswer ?? null, id);
-  }
-
-  /** Scores waiting for this destination, or kept local-only; oldest first. */
-  pendingScores(destination: string): StoredScore[] {
-    const rows = this.#db
-      .prepare(`SELECT * FROM assessments WHERE state = 'pending' AND (destination = ? OR destination IS NULL) ORDER BY id`)
-      .all(destination) as unknown as ScoreRow[];
-    return rows.map(toScore);
   }
 
   /** Every score of a trace (by MLflow id `tr-…`), in the order given. */
   scoresOf(traceId: string): StoredScore[] {
-    return (this.#db.prepare('SELECT * FROM assessments WHERE trace_id = ? ORDER BY id').all(traceId) as unknown as ScoreRow[]).map(toScore);
+    return (this.#statement(`SELECT ${SCORE_COLUMNS} FROM ${SCORES} WHERE a.trace_id = ? ORDER BY a.id`).all(traceId) as unknown as ScoreRow[]).map(toScore);
   }
 
-  /** As claimSuiteRun, for one score: logged once, not once per process. */
-  claimScore(id: number, until: number, now = Date.now()): boolean {
-    const result = this.#db
-      .prepare(`UPDATE assessments SET lease_until = ? WHERE id = ? AND state = 'pending' AND COALESCE(lease_until, 0) <= ?`)
-      .run(until, id, now);
-    return Number(result.changes) === 1;
+  score(id: number): StoredScore | undefined {
+    const row = this.#statement(`SELECT ${SCORE_COLUMNS} FROM ${SCORES} WHERE a.id = ?`).get(id) as ScoreRow | undefined;
+    return row && toScore(row);
   }
 
-  settleScore(id: number, outcome: { state: EvaluationState; destination: string; assessmentId?: string; lastAnswer?: string }): void {
-    this.#db
-      .prepare('UPDATE assessments SET state = ?, destination = ?, assessment_id = COALESCE(?, assessment_id), last_answer = ?, lease_until = NULL WHERE id = ?')
-      .run(outcome.state, outcome.destination, outcome.assessmentId ?? null, outcome.lastAnswer ?? null, id);
+  /** The suite runs and scores waiting for `destination`, oldest first. */
+  pendingIn(destination: string): { kind: 'run' | 'score'; id: string | number }[] {
+    const runs = this.#statement(`SELECT id FROM suite_runs WHERE state = 'pending' AND destination = ? ORDER BY started_at`).all(destination);
+    const scores = this.#statement(`SELECT id FROM assessments WHERE state = 'pending' AND destination = ? ORDER BY id`).all(destination);
+    return [...runs.map((row) => ({ kind: 'run' as const, id: String(row.id) })), ...scores.map((row) => ({ kind: 'score' as const, id: Number(row.id) }))];
   }
 
-  #transaction(work: () => void): void {
+  /** Scores of one suite run, in the order given. */
+  scoresOfRun(suiteRun: string): StoredScore[] {
+    return (this.#statement(`SELECT ${SCORE_COLUMNS} FROM ${SCORES} WHERE a.suite_run = ? ORDER BY a.id`).all(suiteRun) as unknown as ScoreRow[]).map(toScore);
+  }
+
+  /** Suite runs and scores kept local-only (and refused ones, when asked): what a push carries to its experiment. */
+  localCount(options: { refused?: boolean } = {}): number {
+    const states = options.refused ? `state IN ('pending', 'refused')` : `state = 'pending'`;
+    const count = (table: string) => Number((this.#statement(`SELECT count(*) AS n FROM ${table} WHERE ${states} AND destination IS NULL`).get() as { n: number }).n);
+    return count('suite_runs') + count('assessments');
+  }
+
+  /** The keys suite runs and scores are waiting for. */
+  pendingDestinations(): string[] {
+    return this.#statement(
+      `SELECT destination FROM suite_runs WHERE state = 'pending' AND destination IS NOT NULL
+       UNION SELECT destination FROM assessments WHERE state = 'pending' AND destination IS NOT NULL`,
+    )
+      .all()
+      .map((row) => String(row.destination));
+  }
+
+  /** Rows kept local-only, and refused ones when asked, wait for `destination` from now on (a push). */
+  requeue(destination: string, options: { refused?: boolean } = {}): void {
+    const states = options.refused ? `state IN ('pending', 'refused')` : `state = 'pending'`;
+    this.#transaction(() => {
+      for (const table of ['suite_runs', 'assessments']) {
+        this.#statement(`UPDATE ${table} SET destination = ? WHERE ${states} AND destination IS NULL`).run(destination);
+        if (options.refused) this.#statement(`UPDATE ${table} SET state = 'pending' WHERE state = 'refused' AND destination = ?`).run(destination);
+      }
+    });
+  }
+
+  /** One step of a run's delivery done, recorded at once, so whoever delivers it next resumes after it. */
+  recordStep(id: string, step: SuiteRunStep, runId?: string): void {
+    const run = this.suiteRun(id);
+    if (!run) return;
+    const steps = [...new Set([...run.doneSteps, step])];
+    this.#statement('UPDATE suite_runs SET done_steps = ?, run_id = COALESCE(?, run_id) WHERE id = ?').run(steps.join(','), runId ?? null, id);
+  }
+
+  /** MLflow's id for a delivered score. */
+  recordAssessment(id: number, assessmentId: string): void {
+    this.#statement('UPDATE assessments SET assessment_id = ? WHERE id = ?').run(assessmentId, id);
+  }
+
+  #queue<Item extends { id: string | number; attempts: number }>(spec: {
+    name: string;
+    table: 'suite_runs' | 'assessments';
+    claim: string;
+    toItem: (row: Record<string, unknown>) => Item;
+    label: (item: Item) => string;
+  }): OutboxQueue<Item> {
+    const { table } = spec;
+    const settle = (items: readonly Item[], state: EvaluationState, outcome: { status?: number; answer?: string; note?: string }, notBefore = 0) => {
+      const now = this.#now();
+      this.#transaction(() => {
+        const update = this.#statement(
+          `UPDATE ${table} SET state = ?, last_try_ms = ?, last_status = ?, last_answer = ?, lease_owner = NULL, lease_until_ms = ? WHERE id = ?`,
+        );
+        for (const item of items) update.run(state, now, outcome.status ?? null, outcome.answer ?? outcome.note ?? null, notBefore, item.id);
+      });
+    };
+    return {
+      name: spec.name,
+      claim: (key: string, owner: string, limits: ClaimLimits) => {
+        const now = this.#now();
+        return this.#transaction(() => {
+          const items = this.#statement(spec.claim).all(key, now, limits.maxItems).map(spec.toItem);
+          // Counted as a try when it starts: a process that dies mid-request leaves steps the next try must check.
+          const lease = this.#statement(`UPDATE ${table} SET lease_owner = ?, lease_until_ms = ?, attempts = attempts + 1 WHERE id = ?`);
+          for (const item of items) lease.run(owner, now + limits.leaseMs, item.id);
+          return items;
+        });
+      },
+      renew: (items, owner, leaseMs) => {
+        const until = this.#now() + leaseMs;
+        this.#transaction(() => {
+          const renew = this.#statement(`UPDATE ${table} SET lease_until_ms = ? WHERE id = ? AND lease_owner = ?`);
+          for (const item of items) renew.run(until, item.id, owner);
+        });
+      },
+      markDelivered: (items, outcome) => settle(items, 'delivered', outcome),
+      release: (items, outcome, notBefore) => settle(items, 'pending', outcome, notBefore),
+      markDead: (item, outcome) => settle([item], 'refused', outcome),
+      leaseOwners: () =>
+        this.#statement(`SELECT DISTINCT lease_owner FROM ${table} WHERE lease_owner IS NOT NULL AND lease_until_ms >= ?`)
+          .all(this.#now())
+          .map((row) => String(row.lease_owner)),
+      releaseLeasesOf: (owner) => Number(this.#statement(`UPDATE ${table} SET lease_owner = NULL, lease_until_ms = 0 WHERE lease_owner = ?`).run(owner).changes),
+      label: spec.label,
+      attempts: (item) => item.attempts + 1,
+    };
+  }
+
+  #statement(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  #transaction<T>(work: () => T): T {
     this.#db.exec('BEGIN IMMEDIATE');
     try {
-      work();
+      const result = work();
       this.#db.exec('COMMIT');
+      return result;
     } catch (error) {
-      this.#db.exec('ROLLBACK');
+      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
       throw error;
     }
   }
@@ -282,6 +333,7 @@ function toSuiteRun(row: SuiteRunRow): SuiteRunRecord {
     doneSteps: row.done_steps === '' ? [] : (row.done_steps.split(',') as SuiteRunStep[]),
     state: row.state,
     lastAnswer: row.last_answer,
+    attempts: row.attempts,
   };
 }
 
@@ -290,6 +342,7 @@ function toScore(row: ScoreRow): StoredScore {
     id: row.id,
     traceId: row.trace_id,
     suiteRun: row.suite_run,
+    runId: row.run_id,
     destination: row.destination,
     name: row.name,
     value: JSON.parse(row.value) as Score['value'],
@@ -300,5 +353,6 @@ function toScore(row: ScoreRow): StoredScore {
     state: row.state,
     assessmentId: row.assessment_id,
     lastAnswer: row.last_answer,
+    attempts: row.attempts,
   };
 }

@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { ExitCode, ExpectedError } from '../../errors.ts';
+import { migrateStore } from './store-schema.ts';
 
 export const STORE_FILE = 'traces.db';
 /** Prompts and answers may be private: only the owner may read the store. */
@@ -12,10 +13,9 @@ const BUSY_TIMEOUT_MS = 10_000;
 
 /**
  * A connection to the store's one SQLite file in `dir` (created when needed), its tables made or
- * brought up to date by `prepare`. Traces and evaluations live in the same file, each through its
- * own connection.
+ * brought up to date. Traces and evaluations live in the same file, each through its own connection.
  */
-export function openStoreDatabase(dir: string, prepare: (db: DatabaseSync) => void): DatabaseSync {
+export function openStoreDatabase(dir: string): DatabaseSync {
   const path = join(dir, STORE_FILE);
   try {
     mkdirSync(dir, { recursive: true, mode: DIR_MODE });
@@ -23,7 +23,7 @@ export function openStoreDatabase(dir: string, prepare: (db: DatabaseSync) => vo
     chmodSync(path, FILE_MODE);
     // FULL: each group commit is fsynced, so a trace the store accepted survives power loss too.
     db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;');
-    prepare(db);
+    migrateStore(db);
     return db;
   } catch (error) {
     throw new ExpectedError(`cannot open the trace store ${path}: ${error instanceof Error ? error.message : String(error)}`, {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { ExitCode, ExpectedError } from '../../errors.ts';
 import { openStoreDatabase, STORE_FILE } from './open-store-database.ts';
 import { mlflowTraceId } from '../../tracing/trace-id.ts';
@@ -14,6 +14,8 @@ import type {
   StoredTraceSummary,
 } from './stored-trace.ts';
 import { summarizeTrace } from './summarize-trace.ts';
+import type { OutgoingTrace } from '../../destination/sender.ts';
+import type { ClaimLimits, OutboxQueue } from '../deliver/deliverer.ts';
 
 /** Near the cap the user is warned, before anything has to give way. */
 const WARN_FRACTION = 0.9;
@@ -54,21 +56,10 @@ export interface WriteResult {
 }
 
 /** A pending trace leased to one deliverer: no other process sends it until the lease ends. */
-export interface ClaimedTrace {
-  hex: string;
-  traceId: string;
+export interface ClaimedTrace extends OutgoingTrace {
   /** Late spans bump it: a trace re-sent while they arrived stays pending. */
   version: number;
-  spans: LocalSpan[];
   bytes: number;
-  /** Tries started before this one. */
-  attempts: number;
-}
-
-export interface ClaimLimits {
-  maxTraces: number;
-  maxBytes: number;
-  leaseMs: number;
 }
 
 export interface Outcome {
@@ -125,58 +116,14 @@ const SUMMARY_COLUMNS =
   'trace_id, start_ms, duration_ms, root_name, status, span_count, tokens_in, tokens_out, tokens_total, ' +
   'request_preview, response_preview, origin, state, destination, attempts, last_try_ms, last_status, last_answer, saved_ms';
 
-// A rowid table, not WITHOUT ROWID: rows carry kilobytes of spans and trace ids are random, so keying
-// the rows themselves by trace id scattered every group commit over the whole file (half the write rate
-// measured by `npm run bench`); with rowids the rows append and only the small id index is scattered.
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS traces (
-  trace_id TEXT PRIMARY KEY,
-  start_ms INTEGER NOT NULL,
-  duration_ms REAL NOT NULL,
-  root_name TEXT NOT NULL,
-  status TEXT NOT NULL,
-  span_count INTEGER NOT NULL,
-  tokens_in INTEGER,
-  tokens_out INTEGER,
-  tokens_total INTEGER,
-  request_preview TEXT,
-  response_preview TEXT,
-  origin TEXT NOT NULL,
-  state TEXT NOT NULL,
-  destination TEXT,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  last_try_ms INTEGER,
-  last_status INTEGER,
-  last_answer TEXT,
-  lease_owner TEXT,
-  lease_until_ms INTEGER NOT NULL DEFAULT 0,
-  version INTEGER NOT NULL DEFAULT 1,
-  ready_ms INTEGER NOT NULL DEFAULT 0,
-  first_seen_ms INTEGER NOT NULL DEFAULT 0,
-  saved_ms INTEGER NOT NULL,
-  bytes INTEGER NOT NULL,
-  spans TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS traces_by_start ON traces (start_ms);
-CREATE INDEX IF NOT EXISTS traces_by_delivery ON traces (state, destination, saved_ms);
-CREATE INDEX IF NOT EXISTS traces_by_destination ON traces (destination, state);
-CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-INSERT OR IGNORE INTO store_meta (key, value) VALUES ('bytes', 0);
-CREATE TRIGGER IF NOT EXISTS bytes_on_insert AFTER INSERT ON traces
-  BEGIN UPDATE store_meta SET value = value + NEW.bytes WHERE key = 'bytes'; END;
-CREATE TRIGGER IF NOT EXISTS bytes_on_delete AFTER DELETE ON traces
-  BEGIN UPDATE store_meta SET value = value - OLD.bytes WHERE key = 'bytes'; END;
-CREATE TRIGGER IF NOT EXISTS bytes_on_update AFTER UPDATE OF bytes ON traces
-  BEGIN UPDATE store_meta SET value = value - OLD.bytes + NEW.bytes WHERE key = 'bytes'; END;
-`;
-
 /**
  * The one embedded trace store, which is also the outbox: every finished trace is written here first
  * (SQLite in WAL mode: a committed trace survives SIGKILL and power loss, readers never see half a
  * trace, and several processes may share it), then delivered from here by whichever process has a
  * destination. Summary columns are kept beside the spans so that listing never parses them.
  */
-export class TraceStore {
+export class TraceStore implements OutboxQueue<ClaimedTrace> {
+  readonly name = 'traces';
   readonly dir: string;
   readonly path: string;
   readonly maxBytes: number;
@@ -194,10 +141,7 @@ export class TraceStore {
 
   /** Opens (creating when needed) the store in `dir`, importing trace files of the previous format. */
   static open(dir: string, options: StoreOptions = {}): TraceStore {
-    const db = openStoreDatabase(dir, (fresh) => {
-      fresh.exec(SCHEMA);
-      addMissingColumns(fresh);
-    });
+    const db = openStoreDatabase(dir);
     const store = new TraceStore(dir, db, options);
     importLegacyTraceFiles(dir, (spans) => store.write([{ spans, origin: 'imported', maybeSent: true }]));
     return store;
@@ -241,7 +185,7 @@ export class TraceStore {
       const candidates = this.#statement(
         `SELECT trace_id, version, spans, bytes, attempts FROM traces
          WHERE state = 'pending' AND destination = ? AND lease_until_ms < ? AND ready_ms <= ? ORDER BY saved_ms LIMIT ?`,
-      ).all(destination, now, now, limits.maxTraces) as { trace_id: string; version: number; spans: string; bytes: number; attempts: number }[];
+      ).all(destination, now, now, limits.maxItems) as { trace_id: string; version: number; spans: string; bytes: number; attempts: number }[];
       const claimed: ClaimedTrace[] = [];
       let bytes = 0;
       for (const row of candidates) {
@@ -283,10 +227,10 @@ export class TraceStore {
   }
 
   /** Not delivered this time, for a reason that may pass (server down, busy, timed out): stays pending. */
-  release(traces: readonly ClaimedTrace[], outcome: Outcome): void {
+  release(traces: readonly ClaimedTrace[], outcome: Outcome, notBefore = 0): void {
     const now = this.#now();
     this.#transaction(() => {
-      for (const trace of traces) this.#release(trace, outcome, now);
+      for (const trace of traces) this.#release(trace, outcome, now, notBefore);
     });
   }
 
@@ -296,6 +240,28 @@ export class TraceStore {
       `UPDATE traces SET state = 'dead', last_try_ms = ?, last_status = ?, last_answer = ?,
          lease_owner = NULL, lease_until_ms = 0 WHERE trace_id = ?`,
     ).run(this.#now(), outcome.status ?? null, outcome.answer ?? null, trace.hex);
+  }
+
+  renew(traces: readonly ClaimedTrace[], owner: string, leaseMs: number): void {
+    const until = this.#now() + leaseMs;
+    this.#transaction(() => {
+      const renew = this.#statement('UPDATE traces SET lease_until_ms = ? WHERE trace_id = ? AND lease_owner = ?');
+      for (const trace of traces) renew.run(until, trace.hex, owner);
+    });
+  }
+
+  /** Who holds a lease on the trace now, if anyone. */
+  leaseOwnerOf(hex: string): string | undefined {
+    const row = this.#statement('SELECT lease_owner FROM traces WHERE trace_id = ? AND lease_owner IS NOT NULL AND lease_until_ms >= ?').get(hex, this.#now());
+    return row ? String(row.lease_owner) : undefined;
+  }
+
+  label(trace: ClaimedTrace): string {
+    return trace.traceId;
+  }
+
+  attempts(trace: ClaimedTrace): number {
+    return trace.attempts + 1;
   }
 
   /** Owners holding leases now: a process that died mid-delivery still holds its traces until its leases run out. */
@@ -310,16 +276,22 @@ export class TraceStore {
     return Number(this.#statement('UPDATE traces SET lease_owner = NULL, lease_until_ms = 0 WHERE lease_owner = ?').run(owner).changes);
   }
 
-  /** Makes traces pending for `destination` (a push); returns how many. */
-  requeue(hexIds: readonly string[], destination: string): number {
-    let changed = 0;
+  /**
+   * Makes traces pending for `destination` (a push). A trace another process holds a lease on is left
+   * to it: a lease is never broken while its holder lives. Returns the ids requeued and those left.
+   */
+  requeue(hexIds: readonly string[], destination: string): { requeued: string[]; leased: string[] } {
+    const requeued: string[] = [];
+    const leased: string[] = [];
+    const now = this.#now();
     this.#transaction(() => {
       const requeue = this.#statement(
-        `UPDATE traces SET state = 'pending', destination = ?, lease_owner = NULL, lease_until_ms = 0 WHERE trace_id = ?`,
+        `UPDATE traces SET state = 'pending', destination = ?, lease_owner = NULL, lease_until_ms = 0
+         WHERE trace_id = ? AND (lease_owner IS NULL OR lease_until_ms < ?)`,
       );
-      for (const hex of hexIds) changed += Number(requeue.run(destination, hex).changes);
+      for (const hex of hexIds) (requeue.run(destination, hex, now).changes > 0 ? requeued : leased).push(hex);
     });
-    return changed;
+    return { requeued, leased };
   }
 
   /** Trace ids (hex) in the given states, oldest first. */
@@ -501,11 +473,11 @@ export class TraceStore {
     return json.length;
   }
 
-  #release(trace: ClaimedTrace, outcome: Outcome, now: number): void {
+  #release(trace: ClaimedTrace, outcome: Outcome, now: number, notBefore = 0): void {
     this.#statement(
-      `UPDATE traces SET last_try_ms = ?, last_status = ?, last_answer = ?, lease_owner = NULL, lease_until_ms = 0
+      `UPDATE traces SET last_try_ms = ?, last_status = ?, last_answer = ?, lease_owner = NULL, lease_until_ms = ?
        WHERE trace_id = ?`,
-    ).run(now, outcome.status ?? null, outcome.answer ?? null, trace.hex);
+    ).run(now, outcome.status ?? null, outcome.answer ?? null, notBefore, trace.hex);
   }
 
   /** Oldest delivered traces go first when new ones would not fit; undelivered ones are never evicted. */
@@ -562,14 +534,6 @@ function readyAt(hold: AssemblyHold | undefined, spans: readonly LocalSpan[], no
 
 function isRoot(span: LocalSpan): boolean {
   return span.parentSpanId === null || span.parentIsRemote === true;
-}
-
-/** Stores made by an earlier version lack columns added since: added in place, with their defaults. */
-function addMissingColumns(db: DatabaseSync): void {
-  const columns = new Set(db.prepare('PRAGMA table_info(traces)').all().map((row) => String(row.name)));
-  for (const column of ['ready_ms', 'first_seen_ms']) {
-    if (!columns.has(column)) db.exec(`ALTER TABLE traces ADD COLUMN ${column} INTEGER NOT NULL DEFAULT 0`);
-  }
 }
 
 function parseSpans(text: string): LocalSpan[] | undefined {

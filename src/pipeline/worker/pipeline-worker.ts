@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Outbox } from '../outbox.ts';
+import { EvaluationStore } from '../store/evaluation-store.ts';
 import { TraceStore } from '../store/trace-store.ts';
-import { destinationFromSpec } from './destination-spec.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.ts';
 
 /** The pipeline's worker thread: the outbox (store writes and delivery) away from the request path. */
@@ -16,12 +16,15 @@ const written = (traces: number) => {
 
 let outbox: Outbox;
 try {
-  outbox = new Outbox(
-    TraceStore.open(init.storeDir, init.storeOptions),
-    init.destination && destinationFromSpec(init.destination),
-    (event) => send({ type: 'event', event, stats: outbox.stats }),
-    written,
-  );
+  outbox = new Outbox({
+    traces: TraceStore.open(init.storeDir, init.storeOptions),
+    // Suite runs and scores left waiting for an experiment this process delivers to go along.
+    evaluations: EvaluationStore.open(init.storeDir),
+    auth: init.auth,
+    onEvent: (event) => send({ type: 'event', event, stats: outbox.stats }),
+    onWritten: written,
+  });
+  for (const destination of init.destinations) outbox.addDestination(destination);
   if (init.deliverInBackground) outbox.startDelivering();
 } catch (error) {
   send({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
@@ -37,7 +40,7 @@ port.on('message', (message: ToWorker) => {
       outbox.addDurably(message.traces, (refusedIds) => send({ type: 'stored', id: message.id, refusedIds }));
       return;
     case 'destination':
-      outbox.addDestination(destinationFromSpec(message.destination));
+      outbox.addDestination(message.destination);
       return;
     case 'flush':
     case 'close': {

@@ -1,11 +1,14 @@
+import type { AuthSettings } from '../../config/types.ts';
+import type { ResolvedDestination } from '../../destination/resolved-destination.ts';
 import type { OutboxEvent, OutboxStats } from '../outbox.ts';
 import type { StoreOptions, TraceToStore } from '../store/trace-store.ts';
-import type { DestinationSpec } from './destination-spec.ts';
 
 export interface WorkerInit {
   storeDir: string;
   storeOptions: Omit<StoreOptions, 'now'>;
-  destination?: DestinationSpec;
+  /** How the worker signs its requests: it makes its own clients (sockets and token caches do not cross threads). */
+  auth: AuthSettings;
+  destinations: ResolvedDestination[];
   deliverInBackground: boolean;
   /** One Int32: traces handed to the worker and not yet written (the producer's back-pressure). */
   backlog: SharedArrayBuffer;
@@ -15,7 +18,7 @@ export type ToWorker =
   | { type: 'traces'; traces: TraceToStore[] }
   /** Answered with `stored` once the traces are committed (the relay answers its clients only then). */
   | { type: 'store'; id: number; traces: TraceToStore[] }
-  | { type: 'destination'; destination: DestinationSpec }
+  | { type: 'destination'; destination: ResolvedDestination }
   | { type: 'flush'; id: number; deadlineMs: number }
   | { type: 'close'; id: number; deadlineMs: number };
 

@@ -12,18 +12,19 @@ import {
 } from '@opentelemetry/sdk-trace';
 import type { TracesSampler } from '../config/options.ts';
 import type { AuthSettings } from '../config/types.ts';
+import type { ResolvedDestination } from '../destination/resolved-destination.ts';
+import type { Target } from '../destination/target.ts';
 import { TracePipeline, type PipelineEvent, type PipelineReport } from '../pipeline/trace-pipeline.ts';
-import type { ExportPlan } from './export-plan.ts';
-import { hiResTracer } from './hi-res-tracer.ts';
+import { hiResTracer } from '../tracing/hi-res-tracer.ts';
 
 /** How long a one-shot command waits for its traces to leave before it leaves them pending on disk. */
 export const FLUSH_DEADLINE_MS = 15_000;
 
 export interface TracingOptions {
-  /** How traces leave; absent when the destination could not be reached (they wait on disk for it). */
-  plan: ExportPlan | undefined;
-  /** The configured destination's identity (destinationKey); absent in local-only mode. */
-  destinationKey: string | undefined;
+  /** Where traces are meant to go: they wait for it on disk until it is resolved. Absent in local-only mode. */
+  target: Target | undefined;
+  /** The target as resolved, when it already is; later, `pipeline.addDestination`. */
+  destination?: ResolvedDestination;
   /** The credentials for the destination (the pipeline's worker makes its own client from them). */
   auth?: AuthSettings;
   /** The store every trace is written to first (and kept in, without a destination). */
@@ -46,7 +47,6 @@ export interface TracingOptions {
 
 export interface Tracing {
   readonly tracer: Tracer;
-  readonly plan: ExportPlan | undefined;
   /** Absent when OpenTelemetry is disabled. */
   readonly pipeline: TracePipeline | undefined;
   /** Stores every finished trace and delivers what is pending; waits at most deadlineMs. */
@@ -63,13 +63,13 @@ let active: Tracing | undefined;
  */
 export async function startTracing(options: TracingOptions): Promise<Tracing> {
   if (active) throw new Error('startTracing() was called twice; the process has one tracer provider');
-  if (options.disabled) return disabledTracing(options.plan);
+  if (options.disabled) return disabledTracing();
 
   const pipeline = new TracePipeline({
     storeDir: options.storeDir,
     ...(options.maxStoreBytes !== undefined && { storeOptions: { maxBytes: options.maxStoreBytes } }),
-    ...(options.plan && options.plan.kind !== 'local' && { plan: options.plan }),
-    ...(options.destinationKey && { destinationKey: options.destinationKey }),
+    ...(options.target && { target: options.target }),
+    ...(options.destination && { destination: options.destination }),
     ...(options.auth && { auth: options.auth }),
     origin: options.origin,
     captureContent: options.captureContent !== false,
@@ -94,7 +94,6 @@ export async function startTracing(options: TracingOptions): Promise<Tracing> {
 
   const tracing: Tracing = {
     tracer: hiResTracer(provider.getTracer('otel-mlflow', options.version)),
-    plan: options.plan,
     pipeline,
     flush: (deadlineMs = FLUSH_DEADLINE_MS) => pipeline.flush(deadlineMs),
     shutdown: async (deadlineMs = FLUSH_DEADLINE_MS) => {
@@ -130,10 +129,9 @@ export function createSampler(choice: TracingOptions['sampler'] = { name: 'paren
   }
 }
 
-function disabledTracing(plan: ExportPlan | undefined): Tracing {
+function disabledTracing(): Tracing {
   return {
     tracer: trace.getTracer('otel-mlflow'),
-    plan,
     pipeline: undefined,
     flush: async () => undefined,
     shutdown: async () => undefined,

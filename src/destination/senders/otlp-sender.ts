@@ -4,12 +4,11 @@ import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otl
 import type { Resource } from '@opentelemetry/resources';
 import type { OtlpEncoding } from '../../config/types.ts';
 import type { MlflowHttp } from '../../mlflow/http.ts';
+import { toReadableSpans } from '../../pipeline/store/readable-spans.ts';
 import { otlpAttributes } from '../../tracing/encode-attributes.ts';
 import { withAttributes } from '../../tracing/span-with-attributes.ts';
-import { classifyAnswer, classifyFailure } from '../deliver/classify-answer.ts';
-import { toReadableSpans } from '../store/readable-spans.ts';
-import type { ClaimedTrace } from '../store/trace-store.ts';
-import type { DeliveryOutcome, Destination } from './destination.ts';
+import { classifyAnswer, classifyFailure, type DeliveryOutcome } from '../classify-answer.ts';
+import type { OutgoingTrace, Sender } from '../sender.ts';
 
 const gzip = promisify(gzipCallback);
 
@@ -22,7 +21,6 @@ export const OTLP_MAX_TRACES_PER_REQUEST = 200;
 export const OTLP_MAX_BYTES_PER_REQUEST = 4 * 1024 * 1024;
 
 export interface OtlpTarget {
-  key: string;
   description: string;
   http: MlflowHttp;
   /** `/v1/traces` on MLflow, `/api/2.0/otel/v1/traces` for Unity Catalog, the full URL of a collector. */
@@ -34,18 +32,17 @@ export interface OtlpTarget {
   gzip: boolean;
   /** False for a collector: its headers carry any credentials, and the MLflow client's must not reach it. */
   auth?: boolean;
-  afterDelivered?: Destination['afterDelivered'];
+  /** What must follow once the destination took the traces (linking them to a run); a failure there is theirs. */
+  afterAccepted?(traces: readonly OutgoingTrace[]): Promise<DeliveryOutcome | undefined>;
 }
 
 /** OTLP/HTTP, many traces per request: MLflow, a Unity Catalog table, or any collector. */
-export function otlpDestination(target: OtlpTarget): Destination {
+export function otlpSender(target: OtlpTarget): Sender<OutgoingTrace> {
   return {
-    key: target.key,
     description: target.description,
-    maxTracesPerRequest: OTLP_MAX_TRACES_PER_REQUEST,
+    maxItemsPerRequest: OTLP_MAX_TRACES_PER_REQUEST,
     maxBytesPerRequest: OTLP_MAX_BYTES_PER_REQUEST,
-    ...(target.afterDelivered && { afterDelivered: target.afterDelivered }),
-    async send(traces: readonly ClaimedTrace[]): Promise<DeliveryOutcome> {
+    async send(traces) {
       const resources = new Map<string, Resource>();
       // mlflow.traceRequestId must never reach MLflow over OTLP; object values go structured.
       const spans = traces.flatMap((trace) =>
@@ -53,16 +50,19 @@ export function otlpDestination(target: OtlpTarget): Destination {
       );
       const serialized =
         target.encoding === 'json' ? JsonTraceSerializer.serializeRequest(spans) : ProtobufTraceSerializer.serializeRequest(spans);
+      // An empty body would be taken as a success that carried nothing: never sent, never "delivered".
+      if (!serialized || serialized.length === 0) return { kind: 'refused', answer: `the OTLP serializer produced nothing for ${traces.length} trace(s)` };
       const headers: Record<string, string> = {
         ...target.headers,
         // Exactly this: MLflow up to 3.11 answers 400 to `application/x-protobuf; charset=…`.
         'Content-Type': target.encoding === 'json' ? 'application/json' : 'application/x-protobuf',
       };
-      let body: Uint8Array = serialized ?? new Uint8Array();
+      let body: Uint8Array = serialized;
       if (target.gzip) {
         body = await gzip(body);
         headers['Content-Encoding'] = 'gzip';
       }
+      let outcome: DeliveryOutcome;
       try {
         const response = await target.http.request({
           method: 'POST',
@@ -72,10 +72,11 @@ export function otlpDestination(target: OtlpTarget): Destination {
           raw: true,
           ...(target.auth === false && { auth: false }),
         });
-        return classifyAnswer(response);
+        outcome = classifyAnswer(response, { kind: 'otlp' });
       } catch (error) {
         return classifyFailure(error);
       }
+      return (outcome.kind === 'delivered' && (await target.afterAccepted?.(traces))) || outcome;
     },
   };
 }

@@ -1,0 +1,123 @@
+import type { ResolvedConfig } from '../config/types.ts';
+import { BackgroundResolution, type ResolutionState } from '../destination/background-resolution.ts';
+import { resolveDestination } from '../destination/resolve.ts';
+import { describeDestination, type ResolvedDestination } from '../destination/resolved-destination.ts';
+import { describeTarget, isExperimentTarget, targetOf, type Target } from '../destination/target.ts';
+import { refuseRunWithoutExperiment } from '../mlflow/check-run.ts';
+import { connectToTracking } from '../mlflow/connect.ts';
+import { experimentUrl, traceUrl } from '../mlflow/ui-links.ts';
+import { commandLine } from '../util/invocation.ts';
+
+/**
+ * How long start-up waits for the destination before going on without it: long enough for a server
+ * that answers, short enough that one that hangs never holds up a command.
+ */
+export const DESTINATION_START_WAIT_MS = 1_000;
+
+/** Where a command's traces go, as it stands now: local only, being resolved, resolved, or failing. */
+export interface DestinationRuntime {
+  /** Undefined in local-only mode. */
+  readonly target: Target | undefined;
+  resolved(): ResolvedDestination | undefined;
+  state(): ResolutionState | { kind: 'local' };
+  /** For people, as it stands: where traces go, or where they wait for and why. */
+  describe(): string;
+  /** What the person should know at start-up (an experiment created, a fallback, an unreachable server). */
+  notices(): string[];
+  experiment(): { id: string; name?: string; url?: string } | undefined;
+  traceUrl(traceId: string): string | undefined;
+  /** Waits at most `waitMs` for a resolution under way (a one-shot command before it delivers). */
+  settled(waitMs: number): Promise<void>;
+  stop(): void;
+}
+
+export interface StartDestinationOptions {
+  onResolved(destination: ResolvedDestination): void;
+  /** A problem or a recovery after start-up, in one line. */
+  onChange?(line: string): void;
+  startWaitMs?: number;
+}
+
+/**
+ * Resolves the configured destination in the background, waiting a moment for it at start. A problem
+ * a person must fix, seen at start, is thrown (the person starting the command is watching); a server
+ * that cannot answer is not: traces wait for it on disk.
+ */
+export async function startDestination(config: ResolvedConfig, options: StartDestinationOptions): Promise<DestinationRuntime> {
+  refuseRunWithoutExperiment(config);
+  const target = targetOf(config);
+  if (!target) return localDestination(config);
+  const http = connectToTracking(config)?.http;
+  let started = false;
+  const resolution = new BackgroundResolution({
+    resolve: () => resolveDestination(target, config, { ...(http && { http }) }),
+    onResolved: (destination) => {
+      options.onResolved(destination);
+      if (started) options.onChange?.(`traces: ${describeTarget(target)} answers now; traces go to ${describeDestination(destination)}`);
+    },
+    onProblem: (state) => {
+      if (started) options.onChange?.(`warning: ${problemLine(config, target, state)}`);
+    },
+  });
+  const first = await resolution.start(options.startWaitMs ?? DESTINATION_START_WAIT_MS);
+  if (first.kind === 'failing' && !first.passing) {
+    resolution.stop();
+    throw first.error;
+  }
+  started = true;
+
+  const resolved = () => {
+    const state = resolution.state;
+    return state.kind === 'resolved' ? state.destination : undefined;
+  };
+  const experiment = () => {
+    const destination = resolved();
+    if (destination?.kind !== 'mlflow' && destination?.kind !== 'databricks') return undefined;
+    return { ...destination.experiment, url: experimentUrl(destination.target, destination.experiment.id) };
+  };
+  return {
+    target,
+    resolved,
+    state: () => resolution.state,
+    describe: () => {
+      const state = resolution.state;
+      if (state.kind === 'resolved') return describeDestination(state.destination);
+      if (state.kind === 'resolving') return `${describeTarget(target)} (not answered yet)`;
+      return `${describeTarget(target)} (${state.passing ? 'unreachable' : 'refusing'} since ${state.since}: ${state.problem})`;
+    },
+    notices: () => {
+      const state = resolution.state;
+      if (state.kind === 'resolved') return state.destination.notes;
+      if (state.kind === 'failing') return [problemLine(config, target, state)];
+      return [`${describeTarget(target)} has not answered yet: traces wait in ${config.storeDir.value} until it does`];
+    },
+    experiment,
+    traceUrl: (traceId) => {
+      const destination = resolved();
+      if (!isExperimentTarget(destination?.target) || (destination.kind !== 'mlflow' && destination.kind !== 'databricks')) return undefined;
+      return traceUrl(destination.target, destination.experiment.id, traceId);
+    },
+    settled: (waitMs) => resolution.settled(waitMs),
+    stop: () => resolution.stop(),
+  };
+}
+
+function problemLine(config: ResolvedConfig, target: Target, state: Extract<ResolutionState, { kind: 'failing' }>): string {
+  const wait = `traces wait in ${config.storeDir.value} and go once it answers (tried again in the background; \`${commandLine('traces push')}\` sends them later too)`;
+  return `${describeTarget(target)} ${state.passing ? 'cannot be reached' : 'refuses the traces'} since ${state.since}: ${state.problem}; ${wait}`;
+}
+
+function localDestination(config: ResolvedConfig): DestinationRuntime {
+  return {
+    target: undefined,
+    resolved: () => undefined,
+    state: () => ({ kind: 'local' }),
+    describe: () =>
+      `the local store ${config.storeDir.value} (no MLflow configured: see them with \`${commandLine('traces list')}\`, send them with \`${commandLine('traces push')}\`)`,
+    notices: () => [],
+    experiment: () => undefined,
+    traceUrl: () => undefined,
+    settled: async () => {},
+    stop: () => {},
+  };
+}

@@ -1,0 +1,1 @@
+export { loadShedding, type LoadSheddingOptions } from './load-shedding.ts';
