@@ -1,9 +1,28 @@
 import type { Usage } from '../agent/types.ts';
-import { describeFetchFailure, ENDPOINT_PATHS, requestBody, serverRoute, type AgentAnswer, type Endpoint } from './endpoints.ts';
+import { isRedirect } from '../mlflow/redirect.ts';
+import { AnswerTooLargeError, chunksWithin } from '../util/bounded-body.ts';
+import {
+  describeFetchFailure,
+  describeServerRedirect,
+  ENDPOINT_PATHS,
+  readServerJson,
+  requestBody,
+  serverAnswerTooLarge,
+  serverRoute,
+  type AgentAnswer,
+  type Endpoint,
+} from './endpoints.ts';
 import { readAnswerStream } from './read-answer-stream.ts';
 
 /** How long one question may take through a server: the agent endpoint makes several model calls. */
 export const ANSWER_TIMEOUT_MS = 180_000;
+/**
+ * The most of one answer read, plain or streamed. An answer holds the model's text (under 1 MB even
+ * for a very long one), its sources and the agent's steps with tool outputs: a few MB at most. A
+ * stream sends the text once more as `delta` events, each wrapped in some 30 bytes of framing. 64 MiB
+ * is ample for all of that, and still bounds what a misbehaving server can make `ask` or `suite` hold.
+ */
+export const ANSWER_MAX_BYTES = 64 * 1024 * 1024;
 
 export interface PostQuestionOptions {
   /** Sent as `Authorization: Bearer …`; never echoed in errors. */
@@ -60,15 +79,25 @@ export async function postQuestion(server: URL, endpoint: Endpoint, question: st
         ...(options.authToken && { authorization: `Bearer ${options.authToken}` }),
       },
       body: JSON.stringify({ ...requestBody(endpoint, question, options.sessionId), ...(onDelta && { stream: true }) }),
+      redirect: 'manual',
       signal: options.signal ? AbortSignal.any([timeout, options.signal]) : timeout,
     });
+    const reply = response;
     // A failure before the first piece still comes as plain JSON with its HTTP status.
     streamed = Boolean(onDelta && response.ok && response.body && response.headers.get('content-type')?.startsWith('text/event-stream'));
-    body = (streamed ? await readAnswerStream(response.body!, onDelta!) : await response.json().catch(() => undefined)) as AnswerJson | undefined;
+    body = (
+      streamed
+        ? await readAnswerStream(
+            chunksWithin(response.body!, ANSWER_MAX_BYTES, () => serverAnswerTooLarge(url, 'POST', reply, ANSWER_MAX_BYTES)),
+            onDelta!,
+          )
+        : await readServerJson(url, 'POST', response, ANSWER_MAX_BYTES)
+    ) as AnswerJson | undefined;
   } catch (error) {
     const traceId = response?.headers.get('x-trace-id') ?? undefined;
     const answered = { httpStatus: response?.status ?? null, ...(traceId && { traceId }) };
     if (options.signal?.aborted) return { ok: false, ...answered, error: 'interrupted before the answer was complete', interrupted: true };
+    if (error instanceof AnswerTooLargeError) return { ok: false, ...answered, error: error.message };
     return { ok: false, ...answered, error: describeFetchFailure(error, url, options.timeoutMs) };
   }
   const traceId = response.headers.get('x-trace-id') ?? undefined;
@@ -81,7 +110,7 @@ export async function postQuestion(server: URL, endpoint: Endpoint, question: st
     ok: false,
     httpStatus: response.status,
     ...(code && { code }),
-    error: describeRefusal(response.status, code, message, streamed),
+    error: isRedirect(response.status) ? describeServerRedirect(url, response) : describeRefusal(response.status, code, message, streamed),
     ...(traceId && { traceId }),
   };
 }

@@ -2,17 +2,13 @@
  * The server-sent events `serve` answers a streamed `/chat` with: `delta` pieces of the answer as the
  * model writes them, then `done` (the same JSON as a plain answer) or `error` (the error JSON).
  * Hands each piece over as it comes and answers the last event's JSON; undefined when the stream
- * ended before either.
+ * ended before either. `body` is bounded by the caller (chunksWithin).
  */
-export async function readAnswerStream(body: ReadableStream<Uint8Array>, onDelta: (text: string) => void): Promise<unknown> {
-  const decoder = new TextDecoder();
-  let buffer = '';
+export async function readAnswerStream(body: AsyncIterable<Uint8Array>, onDelta: (text: string) => void): Promise<unknown> {
+  const blocksOf = eventBlocks();
   for await (const chunk of body) {
-    // Normalised on the whole buffer, so a CRLF split across two chunks still counts as one line end.
-    buffer = (buffer + decoder.decode(chunk, { stream: true })).replace(/\r\n/g, '\n');
-    for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
-      const event = parseEvent(buffer.slice(0, end));
-      buffer = buffer.slice(end + 2);
+    for (const block of blocksOf(chunk)) {
+      const event = parseEvent(block);
       if (event.name === 'delta') {
         const text = (parseJson(event.data) as { text?: unknown } | undefined)?.text;
         if (typeof text === 'string') onDelta(text);
@@ -22,6 +18,42 @@ export async function readAnswerStream(body: ReadableStream<Uint8Array>, onDelta
     }
   }
   return undefined;
+}
+
+/**
+ * Cuts a byte stream into event blocks (the text between blank lines), a CRLF read as LF even when
+ * split across two chunks. Each byte is looked at once, so an event that never ends costs time in
+ * proportion to its length, not to its square.
+ */
+function eventBlocks(): (chunk: Uint8Array) => string[] {
+  const decoder = new TextDecoder();
+  /** The unfinished event, in pieces (joined once it is complete). */
+  let event: string[] = [];
+  let eventEndsWithNewline = false;
+  /** A CR ending the last chunk, perhaps the first half of a CRLF. */
+  let carriedCr = false;
+  return (chunk) => {
+    let text = `${carriedCr ? '\r' : ''}${decoder.decode(chunk, { stream: true })}`;
+    carriedCr = text.endsWith('\r');
+    text = (carriedCr ? text.slice(0, -1) : text).replace(/\r\n/g, '\n');
+    const blocks: string[] = [];
+    if (text === '') return blocks;
+    // A blank line split across two chunks: the event's last newline, then this one.
+    if (eventEndsWithNewline && text.startsWith('\n')) {
+      blocks.push(event.join(''));
+      event = [];
+      text = text.slice(1);
+    }
+    const pieces = text.split('\n\n');
+    const rest = pieces.pop()!;
+    for (const piece of pieces) {
+      blocks.push(event.join('') + piece);
+      event = [];
+    }
+    if (rest !== '') event.push(rest);
+    eventEndsWithNewline = rest.endsWith('\n');
+    return blocks;
+  };
 }
 
 function parseEvent(block: string): { name: string; data: string } {
@@ -39,7 +71,8 @@ function parseEvent(block: string): { name: string; data: string } {
   return { name, data: data.join('\n') };
 }
 
-function parseJson(text: string): unknown {
+/** The JSON of `text`, or undefined when it is not JSON. */
+export function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {

@@ -108,7 +108,6 @@ export class BackgroundResolution {
  */
 export function isPassingFailure(error: unknown): boolean {
   if (error instanceof MlflowApiError) return error.status < 400 || error.status >= 500 || error.status === 408 || error.status === 429 || error.fromProxy;
-  // No answer, or none a tool can read as MLflow's: whatever is in the way may be gone by the next try.
-  if (error instanceof ExpectedError) return error.exitCode === ExitCode.unreachable;
-  return error instanceof Error && error.name === 'AnswerTooLargeError';
+  // No answer, or none a tool can read as MLflow's (a page, an oversized body): whatever is in the way may be gone by the next try.
+  return error instanceof ExpectedError && error.exitCode === ExitCode.unreachable;
 }

@@ -1,5 +1,6 @@
 import { isMlflowServerHeader, parseErrorBody } from '../mlflow/error-body.ts';
-import { MlflowApiError, UnreachableError } from '../mlflow/errors.ts';
+import { describeErrorBody, MlflowApiError, UnreachableError } from '../mlflow/errors.ts';
+import { isRedirect } from '../mlflow/redirect.ts';
 import type { RawResponse } from '../mlflow/http.ts';
 import { maskSentCredential } from '../mlflow/redaction.ts';
 import { ExpectedError } from '../errors.ts';
@@ -36,14 +37,12 @@ const DESTINATION_REFUSAL =
 /** Status codes MLflow uses for a request it will not take as it is, where an item can be the cause. */
 const ITEM_REFUSAL_STATUS = new Set([400, 422]);
 
-/** Redirect targets that are a sign-in page of a proxy in front of MLflow. */
-const LOGIN_PATH = /login|signin|sign-in|sso|oauth|oidc|saml|auth/i;
-
 /** Classifies an answer of `http.request({ raw: true })`. */
 export function classifyAnswer(response: RawResponse, expected: ExpectedAnswer): DeliveryOutcome {
   const { status } = response;
   const contentType = response.headers.get('content-type') ?? '';
-  if (status >= 300 && status < 400) return { kind: 'retry', status, answer: redirectAnswer(status, response.headers.get('location')) };
+  // Never followed: a login proxy's redirect to its sign-in page once turned into "delivered".
+  if (isRedirect(status)) return { kind: 'retry', status, answer: describeErrorBody(response) };
   if (status >= 200 && status < 300) return classifySuccess(response, contentType, expected);
   const body = parseErrorBody(status, response.text);
   const server = response.headers.get('server') ?? undefined;
@@ -126,20 +125,6 @@ function classifySuccess(response: RawResponse, contentType: string, expected: E
       return { kind: 'delivered', status };
     }
   }
-}
-
-function redirectAnswer(status: number, location: string | null): string {
-  if (!location) return `HTTP ${status}: a redirect without a Location, not MLflow's answer`;
-  let target: URL | undefined;
-  try {
-    target = new URL(location, 'http://unknown');
-  } catch {
-    return `HTTP ${status}: redirected to an invalid Location, not MLflow's answer`;
-  }
-  const where = `${target.origin === 'http://unknown' ? '' : target.origin}${target.pathname}`;
-  return LOGIN_PATH.test(target.pathname)
-    ? `redirected (HTTP ${status}) to ${where}: a login proxy in front of MLflow? Sign in there or give it a token, or point the tracking URI past it`
-    : `redirected (HTTP ${status}) to ${where}, which is not followed: the tracking URI must be MLflow's own base URL`;
 }
 
 function describeBody(response: RawResponse): string {

@@ -5,6 +5,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { describeErrorBody, MlflowApiError } from '../mlflow/errors.ts';
 import type { MlflowHttp, RawResponse } from '../mlflow/http.ts';
+import { isRedirect } from '../mlflow/redirect.ts';
 
 export type OtlpRouteProbe =
   | { available: true }
@@ -26,7 +27,8 @@ export async function probeOtlpRoute(http: MlflowHttp): Promise<OtlpRouteProbe> 
     headers: { 'Content-Type': 'application/x-protobuf', 'x-mlflow-experiment-id': absentExperimentId() },
     raw: true,
   });
-  if (response.status === 401 || response.status === 403) {
+  // A redirect (a login proxy, http → https) is not the route's answer; each needs the user to act.
+  if (response.status === 401 || response.status === 403 || isRedirect(response.status)) {
     throw MlflowApiError.fromResponse('POST', '/v1/traces', response);
   }
   if (response.status === 501) return unavailable(response, 'file-store');

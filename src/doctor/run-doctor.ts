@@ -11,6 +11,7 @@ import { connectToTracking } from '../mlflow/connect.ts';
 import { MlflowApiError } from '../mlflow/errors.ts';
 import { getExperiment, getExperimentByName, type Experiment } from '../mlflow/experiments.ts';
 import type { MlflowHttp } from '../mlflow/http.ts';
+import { isRedirect } from '../mlflow/redirect.ts';
 import type { MlflowRun } from '../mlflow/runs.ts';
 import { searchTraces } from '../mlflow/traces.ts';
 import { capabilitiesFor, compareVersions, type ServerCapabilities } from '../mlflow/server-info.ts';
@@ -379,6 +380,8 @@ async function checkReachable(http: MlflowHttp): Promise<Outcome> {
   const dnsMs = Math.round(performance.now() - dnsStarted);
   const started = performance.now();
   const response = await http.request({ method: 'GET', path: '/health', auth: false, raw: true });
+  // Any answer proves the server is reachable, but a redirect says the tracking URI is not MLflow's.
+  if (isRedirect(response.status)) throw MlflowApiError.fromResponse('GET', '/health', response);
   const ms = Math.round(performance.now() - started);
   const tls = url.protocol === 'https:' ? ', TLS ok' : '';
   return { status: 'ok', detail: `${url.host}: DNS ${dnsMs} ms; connected${tls}; HTTP ${response.status} in ${ms} ms` };
@@ -386,6 +389,7 @@ async function checkReachable(http: MlflowHttp): Promise<Outcome> {
 
 async function identifyServer(http: MlflowHttp): Promise<{ version?: string; outcome: Outcome }> {
   const response = await http.request({ method: 'GET', path: '/version', raw: true });
+  if (isRedirect(response.status)) throw MlflowApiError.fromResponse('GET', '/version', response);
   if (response.status === 401 || response.status === 403) {
     const error = MlflowApiError.fromResponse('GET', '/version', response);
     if (error.fromProxy) throw error;

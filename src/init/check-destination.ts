@@ -1,9 +1,11 @@
 import type { AuthSettings } from '../config/types.ts';
-import { ExpectedError } from '../errors.ts';
+import { ExitCode, ExpectedError } from '../errors.ts';
 import { connectTo } from '../mlflow/connect.ts';
 import { UnreachableError } from '../mlflow/errors.ts';
 import { searchExperiments, type Experiment } from '../mlflow/experiments.ts';
 import type { MlflowHttp } from '../mlflow/http.ts';
+import { pathForDisplay } from '../mlflow/redaction.ts';
+import { describeRedirect, isRedirect } from '../mlflow/redirect.ts';
 import { getServerVersion } from '../mlflow/server-info.ts';
 
 /** A person is waiting on each answer: fail faster than a long-running command would. */
@@ -53,6 +55,12 @@ export async function checkCollector(endpoint: string): Promise<number> {
       headers: { 'Content-Type': 'application/x-protobuf' },
       raw: true,
     });
+    if (isRedirect(answer.status)) {
+      throw new ExpectedError(`POST ${pathForDisplay(endpoint)} was ${describeRedirect(answer.status, answer.location, answer.redirectCause, 'a collector')}`, {
+        exitCode: ExitCode.unreachable,
+        hint: "give the collector's own OTLP/HTTP endpoint (usually port 4318, path /v1/traces): exports do not follow redirects",
+      });
+    }
     return answer.status;
   } catch (error) {
     throw withHint(error, 'Start the collector, or fix the endpoint: OTLP/HTTP usually listens on port 4318 at /v1/traces.');

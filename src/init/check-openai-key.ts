@@ -3,6 +3,7 @@ import { connectTo } from '../mlflow/connect.ts';
 import { describeErrorBody } from '../mlflow/errors.ts';
 import type { RawResponse } from '../mlflow/http.ts';
 import { maskSentCredential } from '../mlflow/redaction.ts';
+import { describeRedirect, isRedirect } from '../mlflow/redirect.ts';
 import { CHECK_TIMEOUT_MS, withHint } from './check-destination.ts';
 
 /** `GET {baseUrl}/models` lists models for any valid key and refuses any other, without spending tokens. */
@@ -30,6 +31,7 @@ export async function checkOpenAiKey(apiKey: string, baseUrl: string): Promise<v
 
 /** OpenAI's `{"error": {"message", "code"}}` in one line, the key masked where an answer quotes it back. */
 function openAiReason(answer: RawResponse): string {
+  if (isRedirect(answer.status)) return describeRedirect(answer.status, answer.location, answer.redirectCause, 'the OpenAI API');
   const error = (answer.json as { error?: { message?: unknown; code?: unknown } } | undefined)?.error;
   if (typeof error?.message !== 'string') return describeErrorBody(answer);
   const code = typeof error.code === 'string' ? ` ${error.code}` : '';

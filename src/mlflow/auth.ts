@@ -4,6 +4,7 @@ import { parseErrorBody } from './error-body.ts';
 import { OAuthTokenError } from './errors.ts';
 import { createMlflowHttp } from './http.ts';
 import { maskSentCredential } from './redaction.ts';
+import { describeRedirect, isRedirect } from './redirect.ts';
 
 export interface AuthProvider {
   readonly kind: AuthSettings['kind'];
@@ -111,6 +112,8 @@ function oauthM2mProvider(clientId: string, clientSecret: string, options: AuthP
     });
     const fail = (errorCode: string | undefined, detail: string) =>
       new OAuthTokenError({ clientId, host, status: answer.status, errorCode, detail: maskSentCredential(detail, answer) });
+    // Not followed: a redirected POST becomes a GET, and a sign-in page is no token.
+    if (isRedirect(answer.status)) throw fail(undefined, describeRedirect(answer.status, answer.location, answer.redirectCause, 'Databricks'));
     if (answer.status < 200 || answer.status >= 300) {
       const body = parseErrorBody(answer.status, answer.text);
       throw fail(body.errorCode, body.detail);

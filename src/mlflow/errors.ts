@@ -2,6 +2,7 @@ import { ExitCode, ExpectedError } from '../errors.ts';
 import { isMlflowServerHeader, parseErrorBody } from './error-body.ts';
 import type { RawResponse } from './http.ts';
 import { maskSentCredential, pathForDisplay } from './redaction.ts';
+import { describeRedirect, isRedirect, redirectAdvice, type RedirectCause } from './redirect.ts';
 import { describeNetworkFailure, hostPort, type NetworkFailure, type NetworkFailureKind } from '../util/network-failure.ts';
 import { commandLine } from '../util/invocation.ts';
 
@@ -18,6 +19,9 @@ export interface MlflowApiErrorInit {
   recognised: boolean;
   /** AuthProvider.describe() of what was sent, so auth hints can name it. */
   credentials?: string | undefined;
+  /** A 3xx's target as RawResponse.location shows it (the redirect was not followed). */
+  location?: string | undefined;
+  redirectCause?: RedirectCause | undefined;
 }
 
 /** A tracking server (or something in front of it) answered with a failure. */
@@ -30,6 +34,9 @@ export class MlflowApiError extends ExpectedError {
   readonly fromProxy: boolean;
   readonly method: string;
   readonly path: string;
+  /** A 3xx only: where it pointed (origin and path). */
+  readonly location: string | undefined;
+  readonly redirectCause: RedirectCause | undefined;
 
   constructor(init: MlflowApiErrorInit) {
     const fromProxy = !init.recognised && !isMlflowServerHeader(init.server);
@@ -42,11 +49,14 @@ export class MlflowApiError extends ExpectedError {
     this.fromProxy = fromProxy;
     this.method = init.method;
     this.path = init.path;
+    this.location = init.location;
+    this.redirectCause = init.redirectCause;
   }
 
   /** From a failed answer of `http.request({ raw: true })`. */
   static fromResponse(method: string, path: string, response: RawResponse, credentials?: string): MlflowApiError {
-    const body = parseErrorBody(response.status, response.text);
+    const redirect = isRedirect(response.status);
+    const body = redirect ? { detail: describeRedirectOf(response), recognised: false } : parseErrorBody(response.status, response.text);
     return new MlflowApiError({
       method,
       path: pathForDisplay(path),
@@ -56,6 +66,7 @@ export class MlflowApiError extends ExpectedError {
       server: response.headers.get('server') ?? undefined,
       recognised: body.recognised,
       credentials,
+      ...(redirect && { location: response.location, redirectCause: response.redirectCause }),
     });
   }
 }
@@ -65,15 +76,24 @@ export function notAnswered(method: string, path: string, what: string): MlflowA
   return new MlflowApiError({ method, path, status: 200, detail: `an answer without ${what}`, recognised: false });
 }
 
-/** A failed answer in one line, e.g. `HTTP 400: Invalid Content-Type: ...`, for export records. */
+/**
+ * A failed answer in one line, e.g. `HTTP 400: Invalid Content-Type: ...`, for export records; a
+ * redirect as `redirected (302) to https://sso.example.com/login: a login proxy in front of MLflow?`.
+ */
 export function describeErrorBody(response: RawResponse): string {
+  if (isRedirect(response.status)) return maskSentCredential(describeRedirectOf(response), response);
   const body = parseErrorBody(response.status, response.text);
   const code = body.errorCode ? ` ${body.errorCode}` : '';
   return `HTTP ${response.status}${code}: ${maskSentCredential(body.detail, response)}`;
 }
 
+function describeRedirectOf(response: RawResponse): string {
+  return describeRedirect(response.status, response.location, response.redirectCause);
+}
+
 function messageFor(init: MlflowApiErrorInit, fromProxy: boolean): string {
   const request = `${init.method} ${init.path}`;
+  if (isRedirect(init.status)) return `${request} was ${init.detail}`;
   if (init.status < 300) return `${request} answered ${init.status} with ${init.detail} instead of MLflow's JSON`;
   const code = init.errorCode ? ` ${init.errorCode}` : '';
   if (isAuthStatus(init.status) && fromProxy) {
@@ -85,6 +105,7 @@ function messageFor(init: MlflowApiErrorInit, fromProxy: boolean): string {
 
 function classify(init: MlflowApiErrorInit, fromProxy: boolean): { exitCode: ExitCode; hint: string } {
   const { status, errorCode, path, detail } = init;
+  if (isRedirect(status)) return redirectAdvice(init.redirectCause ?? 'elsewhere', init.location, path);
   if (isAuthStatus(status)) return { exitCode: ExitCode.auth, hint: authHint(init, fromProxy) };
   if (isMissingExperiment(init)) {
     return {

@@ -1,11 +1,31 @@
+import { AnswerTooLargeError, readBodyWithin } from '../util/bounded-body.ts';
 import { sendWithFreshTokenOnRefusal, type AuthProvider } from './auth.ts';
 import { parseErrorBody } from './error-body.ts';
 import { MlflowApiError } from './errors.ts';
 import { toUnreachableError, type RequestTarget } from './network-failure.ts';
 import { maskSentCredential, pathForDisplay, rememberAuthorization } from './redaction.ts';
+import { isRedirect, readRedirect, type RedirectCause } from './redirect.ts';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_USER_AGENT = 'otel-mlflow';
+
+/**
+ * The most an answer may hold unless a request says otherwise. MLflow's JSON answers are small: a
+ * page of 100 trace infos with 1000-character previews is well under 1 MiB, and every list is paged;
+ * `/health` and `/version` are a few bytes. Anything past this is not MLflow talking.
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+/**
+ * For artifacts: a trace's spans (get-trace-artifact, a signed traces.json download) and a run's
+ * results file. A long agent run with large inputs and outputs reaches tens of MB; this bounds
+ * memory, not real traces.
+ */
+export const ARTIFACT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+/**
+ * For export answers (`/v1/traces`, StartTraceV3, an artifact upload): empty, an OTLP export
+ * response, or one error JSON listing the refused traces of a batch — kilobytes.
+ */
+export const EXPORT_MAX_RESPONSE_BYTES = 1024 * 1024;
 
 export interface MlflowRequest {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -23,6 +43,11 @@ export interface MlflowRequest {
   raw?: boolean;
   /** How to read a successful body (default 'json'; 'text' for `/version`, `/health`). */
   responseType?: 'json' | 'text';
+  /**
+   * The most of the answer's body to read (default DEFAULT_MAX_RESPONSE_BYTES); a longer one is
+   * AnswerTooLargeError, raw or not, after reading no more than this.
+   */
+  maxResponseBytes?: number;
 }
 
 export interface RawResponse {
@@ -33,16 +58,27 @@ export interface RawResponse {
   text: string;
   /** The body parsed as JSON (exact integers, as request() does), or undefined when it is not JSON. */
   json: unknown;
+  /**
+   * A 3xx only (redirects are never followed): its Location resolved against the request URL, as
+   * scheme, host and path — no query, fragment or user info, which may carry secrets. Undefined when
+   * the answer gave no usable Location.
+   */
+  location?: string;
+  /** A 3xx only: what the redirect most likely means (a login page, https, anything else). */
+  redirectCause?: RedirectCause;
 }
 
 export interface MlflowHttp {
   baseUrl: string;
-  /** Any status, without throwing (network failures still throw UnreachableError). */
+  /**
+   * Any status, without throwing (network failures still throw UnreachableError, an answer over
+   * its limit AnswerTooLargeError). A 3xx comes back as is, with `location`.
+   */
   request(req: MlflowRequest & { raw: true }): Promise<RawResponse>;
   /**
-   * Throws MlflowApiError for a non-2xx answer. JSON answers are parsed whatever their
-   * Content-Type (get-trace-artifact labels its JSON text/plain); an empty body reads as `{}`;
-   * integers beyond 2^53 arrive as bigint.
+   * Throws MlflowApiError for a non-2xx answer (for a 3xx, naming where it pointed and what that
+   * likely means). JSON answers are parsed whatever their Content-Type (get-trace-artifact labels
+   * its JSON text/plain); an empty body reads as `{}`; integers beyond 2^53 arrive as bigint.
    */
   request<T = unknown>(req: MlflowRequest): Promise<T>;
 }
@@ -55,17 +91,12 @@ export interface MlflowHttpOptions {
   userAgent?: string;
 }
 
-interface Answer {
-  raw: RawResponse;
-  redirectedTo: URL | undefined;
-}
-
 export function createMlflowHttp(options: MlflowHttpOptions): MlflowHttp {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const auth = options.auth;
 
-  async function send(req: MlflowRequest, target: RequestTarget): Promise<Answer> {
+  async function send(req: MlflowRequest, target: RequestTarget): Promise<RawResponse> {
     const headers: Record<string, string> = { 'User-Agent': options.userAgent ?? DEFAULT_USER_AGENT };
     let body: Uint8Array | string | undefined = req.body;
     if (req.json !== undefined) {
@@ -74,25 +105,30 @@ export function createMlflowHttp(options: MlflowHttpOptions): MlflowHttp {
     }
     Object.assign(headers, req.headers);
     if (req.auth !== false) Object.assign(headers, await auth.headers());
-    let answer: Answer;
+    let raw: RawResponse;
     try {
       const res = await fetchImpl(target.url, {
         method: req.method,
         headers,
         body,
+        // A redirect is never MLflow's answer: followed, an SSO proxy's login page passed for success.
+        redirect: 'manual',
         signal: AbortSignal.timeout(target.timeoutMs),
       });
-      const bytes = new Uint8Array(await res.arrayBuffer());
+      const limit = req.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+      const bytes = await readBodyWithin(res, limit, () => tooLarge(res, target, limit));
       const text = new TextDecoder().decode(bytes);
-      answer = {
-        raw: { status: res.status, headers: res.headers, bytes, text, json: parseJsonOrUndefined(text) },
-        redirectedTo: res.redirected ? new URL(res.url) : undefined,
-      };
+      raw = { status: res.status, headers: res.headers, bytes, text, json: parseJsonOrUndefined(text) };
     } catch (error) {
       throw toUnreachableError(error, target);
     }
-    rememberAuthorization(answer.raw, headers.Authorization);
-    return answer;
+    rememberAuthorization(raw, headers.Authorization);
+    if (isRedirect(raw.status)) {
+      const { location, cause } = readRedirect(raw.headers.get('location'), target.url);
+      raw.redirectCause = cause;
+      if (location !== undefined) raw.location = maskSentCredential(location, raw);
+    }
+    return raw;
   }
 
   async function request(req: MlflowRequest): Promise<unknown> {
@@ -103,9 +139,8 @@ export function createMlflowHttp(options: MlflowHttpOptions): MlflowHttp {
       shownPath: pathForDisplay(req.path),
       timeoutMs: req.timeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     };
-    const answer =
-      req.auth === false ? await send(req, target) : await sendWithFreshTokenOnRefusal(auth, () => send(req, target), (a) => a.raw.status);
-    const { raw } = answer;
+    const raw =
+      req.auth === false ? await send(req, target) : await sendWithFreshTokenOnRefusal(auth, () => send(req, target), (a) => a.status);
     if (req.raw) return raw;
     const credentials = req.auth === false ? 'none' : auth.describe();
     if (raw.status < 200 || raw.status >= 300) {
@@ -113,11 +148,24 @@ export function createMlflowHttp(options: MlflowHttpOptions): MlflowHttp {
     }
     if (req.responseType === 'text') return raw.text;
     if (raw.text.trim() === '') return {};
-    if (raw.json === undefined) throw notJsonError(answer, target, credentials);
+    if (raw.json === undefined) throw notJsonError(raw, target, credentials);
     return raw.json;
   }
 
   return { baseUrl, request: request as MlflowHttp['request'] };
+}
+
+function tooLarge(res: Response, target: RequestTarget, limitBytes: number): AnswerTooLargeError {
+  return new AnswerTooLargeError({
+    origin: target.url.origin,
+    method: target.method,
+    path: target.url.pathname,
+    status: res.status,
+    contentType: res.headers.get('content-type') ?? undefined,
+    limitBytes,
+    expected: 'MLflow',
+    hint: "check that the tracking URI is MLflow's own base URL, not a proxy's error page or another service",
+  });
 }
 
 function buildUrl(baseUrl: string, path: string, query: MlflowRequest['query']): URL {
@@ -129,15 +177,14 @@ function buildUrl(baseUrl: string, path: string, query: MlflowRequest['query']):
 }
 
 /** A 2xx that is not JSON: a login page, an SPA's index.html, something that is not MLflow. */
-function notJsonError({ raw, redirectedTo }: Answer, target: RequestTarget, credentials: string): MlflowApiError {
+function notJsonError(raw: RawResponse, target: RequestTarget, credentials: string): MlflowApiError {
   const { detail } = parseErrorBody(raw.status, raw.text);
   const what = detail.startsWith('HTML page') ? `an ${detail}` : detail === 'an HTML page' ? detail : `"${detail}"`;
-  const redirect = redirectedTo ? ` after a redirect to ${redirectedTo.origin}${redirectedTo.pathname}` : '';
   return new MlflowApiError({
     method: target.method,
     path: target.shownPath,
     status: raw.status,
-    detail: maskSentCredential(`${what}${redirect}`, raw),
+    detail: maskSentCredential(what, raw),
     server: raw.headers.get('server') ?? undefined,
     recognised: false,
     credentials,

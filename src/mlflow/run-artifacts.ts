@@ -1,6 +1,6 @@
 import { ExitCode, ExpectedError } from '../errors.ts';
 import { undefinedIfMissing } from './errors.ts';
-import type { MlflowHttp } from './http.ts';
+import { ARTIFACT_MAX_RESPONSE_BYTES, type MlflowHttp } from './http.ts';
 
 const PROXIED = 'mlflow-artifacts:/';
 
@@ -29,5 +29,5 @@ export async function uploadRunArtifact(http: MlflowHttp, artifactUri: string | 
 /** The run's artifact `name` as text; undefined when the run has none of that name. */
 export async function downloadRunArtifact(http: MlflowHttp, artifactUri: string | undefined, name: string): Promise<string | undefined> {
   const path = proxiedArtifactPath(artifactUri, name);
-  return undefinedIfMissing(() => http.request<string>({ method: 'GET', path, responseType: 'text' }));
+  return undefinedIfMissing(() => http.request<string>({ method: 'GET', path, responseType: 'text', maxResponseBytes: ARTIFACT_MAX_RESPONSE_BYTES }));
 }

@@ -1,6 +1,6 @@
 import { ExitCode, ExpectedError } from '../errors.ts';
 import { MlflowApiError, undefinedIfMissing } from './errors.ts';
-import type { MlflowHttp } from './http.ts';
+import { ARTIFACT_MAX_RESPONSE_BYTES, type MlflowHttp } from './http.ts';
 import { decodeTraceArtifact, type TraceSpan } from './trace-artifact.ts';
 
 export type { TraceSpan } from './trace-artifact.ts';
@@ -78,7 +78,12 @@ export async function searchTraces(http: MlflowHttp, q: TraceSearch): Promise<{ 
  */
 export async function getTraceSpans(http: MlflowHttp, traceId: string): Promise<TraceSpan[] | undefined> {
   const file = await undefinedIfMissing(() =>
-    http.request({ method: 'GET', path: '/ajax-api/2.0/mlflow/get-trace-artifact', query: { request_id: traceId } }),
+    http.request({
+      method: 'GET',
+      path: '/ajax-api/2.0/mlflow/get-trace-artifact',
+      query: { request_id: traceId },
+      maxResponseBytes: ARTIFACT_MAX_RESPONSE_BYTES,
+    }),
   );
   return file === undefined ? undefined : decodeTraceArtifact(file, traceId);
 }
@@ -99,7 +104,7 @@ export async function getDatabricksTraceSpans(http: MlflowHttp, traceId: string)
   if (!signedUri) return undefined;
   const headers = Object.fromEntries((credentials?.credential_info?.headers ?? []).map((h) => [h.name, h.value]));
   try {
-    const file = await http.request({ method: 'GET', path: signedUri, headers, auth: false });
+    const file = await http.request({ method: 'GET', path: signedUri, headers, auth: false, maxResponseBytes: ARTIFACT_MAX_RESPONSE_BYTES });
     return decodeTraceArtifact(file, traceId);
   } catch (error) {
     if (!(error instanceof MlflowApiError)) throw error;

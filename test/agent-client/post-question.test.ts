@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { postQuestion } from '../../src/agent-client/post-question.ts';
+import { ANSWER_MAX_BYTES, postQuestion } from '../../src/agent-client/post-question.ts';
 
 const TRACE_ID = 'tr-0123456789abcdef0123456789abcdef';
 const DONE = { answer: 'OpenTelemetry', model: 'm', usage: { input_tokens: 3, output_tokens: 2, total_tokens: 5 }, trace_id: TRACE_ID };
@@ -11,6 +11,7 @@ const DONE = { answer: 'OpenTelemetry', model: 'm', usage: { input_tokens: 3, ou
 /** What the server writes for each request, in pieces, as a server streaming through proxies might. */
 let reply: (res: ServerResponse) => void;
 const bodies: unknown[] = [];
+const paths: string[] = [];
 
 function sse(res: ServerResponse, pieces: string[], end = true): void {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'x-trace-id': TRACE_ID });
@@ -23,7 +24,8 @@ describe('postQuestion streaming a /chat answer', () => {
     let text = '';
     req.on('data', (chunk: Buffer) => (text += chunk.toString()));
     req.on('end', () => {
-      bodies.push(JSON.parse(text));
+      paths.push(req.url ?? '');
+      bodies.push(text === '' ? undefined : JSON.parse(text));
       reply(res);
     });
   });
@@ -101,6 +103,46 @@ describe('postQuestion streaming a /chat answer', () => {
     assert.equal(outcome.interrupted, true);
     assert.equal(outcome.traceId, TRACE_ID);
     await closed;
+  });
+
+  it('cuts an answer stream that never ends at 64 MiB, says why, and closes the connection', async () => {
+    const delta = `event: delta\ndata: ${JSON.stringify({ text: 'x'.repeat(64 * 1024) })}\n\n`;
+    let ended!: Promise<number>;
+    reply = (res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'x-trace-id': TRACE_ID });
+      let written = 0;
+      ended = once(res, 'close').then(() => written);
+      // Made as the client reads, up to a gigabyte: the stream never exists as a whole.
+      const pump = () => {
+        while (written < 1024 ** 3 && !res.destroyed) {
+          written += delta.length;
+          if (!res.write(delta)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
+    };
+    let pieces = 0;
+    const outcome = await ask(() => pieces++);
+    assert.ok(!outcome.ok);
+    assert.equal(outcome.error, `${url.origin} answered POST /chat with more than 64 MiB (HTTP 200, text/event-stream): not an answer otel-mlflow serve gives — is something else listening there?`);
+    assert.equal(outcome.traceId, TRACE_ID);
+    assert.ok(pieces > 0 && pieces * 64 * 1024 <= ANSWER_MAX_BYTES, `${pieces} pieces handed over`);
+    const written = await ended;
+    assert.ok(written < ANSWER_MAX_BYTES + 32 * 1024 * 1024, `the server wrote ${written} bytes`);
+  });
+
+  it('names a redirect (a login proxy in front of serve) instead of following it', async () => {
+    reply = (res) => {
+      res.writeHead(302, { location: '/login?next=%2Fchat' });
+      res.end();
+    };
+    const before = paths.length;
+    const outcome = await ask(() => undefined);
+    assert.ok(!outcome.ok);
+    assert.equal(outcome.httpStatus, 302);
+    assert.equal(outcome.error, `redirected (302) to ${url.origin}/login: a login proxy in front of otel-mlflow serve?`);
+    assert.deepEqual(paths.slice(before), ['/chat']);
   });
 
   it('sends no stream flag for the other endpoints, which answer whole', async () => {

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { MLFLOW_VERSIONS, startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
+import { startFaultyProxy, type FaultyProxy, type ProxyMode } from '../fakes/faulty-proxy.ts';
 import { availableDrivers, startTerminal } from '../init/terminal-driver.ts';
 import { closedPortUrl } from './closed-port.ts';
 import { withStore } from '../fakes/with-store.ts';
@@ -135,6 +136,60 @@ describe('otel-mlflow doctor failure classes', () => {
     } finally {
       await server.close();
     }
+  });
+
+  describe('behind a faulty proxy', () => {
+    let mlflow: FakeMlflow;
+    let proxy: FaultyProxy;
+    before(async () => {
+      mlflow = await startFakeMlflow();
+      proxy = await startFaultyProxy(mlflow.url);
+    });
+    after(async () => {
+      await proxy.close();
+      await mlflow.close();
+    });
+
+    const doctorBehind = async (mode: ProxyMode) => {
+      proxy.mode = mode;
+      proxy.requests.length = 0;
+      const result = await runCli(['doctor', '--json', '--create-experiment'], { env: { MLFLOW_TRACKING_URI: proxy.url } });
+      return { result, report: doctorJson(result.stdout) };
+    };
+
+    it('whose SSO session expired: fails "reachable" naming the sign-in page, exits 5, and never fetches the page', async () => {
+      const { result, report } = await doctorBehind({ kind: 'redirect', location: '/login?next=%2Fhealth' });
+      assert.equal(result.code, 5, result.stderr + result.stdout);
+      const reachable = check(report, 'reachable');
+      assert.equal(reachable.status, 'fail');
+      assert.equal(reachable.detail, `GET /health was redirected (302) to ${proxy.url}/login: a login proxy in front of MLflow?`);
+      assert.match(reachable.hint ?? '', /point MLFLOW_TRACKING_URI past the proxy/);
+      assert.equal(proxy.requests.filter((r) => r.path.startsWith('/login')).length, 0);
+      assert.equal(mlflow.store.traces().length, 0);
+    });
+
+    it('answering /health with a gigabyte page: fails "reachable" with the cause and exits 4, having read a few MiB of it', async () => {
+      const { result, report } = await doctorBehind({ kind: 'huge', status: 200, bytes: 1024 ** 3, path: '/health' });
+      assert.equal(result.code, 4, result.stderr + result.stdout);
+      const reachable = check(report, 'reachable');
+      assert.equal(reachable.status, 'fail');
+      assert.equal(
+        reachable.detail,
+        `${proxy.url} answered GET /health with more than 8 MiB (HTTP 200, text/html): not an answer MLflow gives — is something else listening there?`,
+      );
+      assert.doesNotMatch(result.stderr, /ERR_STRING_TOO_LONG|internal error/i);
+      const sent = await proxy.requests.find((r) => r.path === '/health')!.hugeAnswer!;
+      assert.ok(sent.bytesWritten < 40 * 1024 * 1024, `the proxy wrote ${sent.bytesWritten} bytes of 1 GiB`);
+    });
+
+    it('answering /version with 600 MB: fails the "MLflow server" check with the cause and exits 4', async () => {
+      const { result, report } = await doctorBehind({ kind: 'huge', status: 200, bytes: 600_000_000, path: '/version' });
+      assert.equal(result.code, 4, result.stderr + result.stdout);
+      assert.equal(check(report, 'reachable').status, 'ok');
+      const server = check(report, 'server');
+      assert.equal(server.status, 'fail');
+      assert.match(server.detail, /answered GET \/version with more than 8 MiB \(HTTP 200, text\/html\)/);
+    });
   });
 
   it('names an unknown experiment, exits 6, and says how to create it', async () => {

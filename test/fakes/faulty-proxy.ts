@@ -4,10 +4,33 @@ import type { AddressInfo, Socket } from 'node:net';
 /** What the proxy does with the next requests. */
 export type ProxyMode =
   | { kind: 'pass' }
+  | (Fault & {
+      /** Only requests for this path (query aside) meet the fault; the others pass. Default: every request. */
+      path?: string;
+    });
+
+type Fault =
   /** Accepts the request and never answers (a hung server or proxy). */
   | { kind: 'hang' }
   /** Answers this status (e.g. 503 or 429 with Retry-After) instead of forwarding, `times` times (default: until changed). */
-  | { kind: 'answer'; status: number; retryAfter?: string; times?: number };
+  | { kind: 'answer'; status: number; retryAfter?: string; times?: number }
+  /**
+   * An SSO proxy whose session expired: answers `status` (default 302) with `Location: location`, and
+   * a request for that location's path gets a 200 HTML sign-in page.
+   */
+  | { kind: 'redirect'; location: string; status?: number }
+  /**
+   * Answers `status` with a body of `bytes` bytes (64 KiB chunks, made as the client reads, so a test
+   * can offer a gigabyte without holding it), optionally announced by Content-Length.
+   */
+  | { kind: 'huge'; status: number; bytes: number; contentType?: string; declareLength?: boolean };
+
+/** How a streamed huge answer ended: how much of it was written before the connection closed. */
+export interface HugeAnswerEnd {
+  bytesWritten: number;
+  /** The whole body was written (the client did not hang up early). */
+  complete: boolean;
+}
 
 export interface ProxiedRequest {
   at: number;
@@ -15,7 +38,12 @@ export interface ProxiedRequest {
   path: string;
   status: number | 'hung';
   body: Buffer;
+  /** A `huge` answer: settles when its connection closes. */
+  hugeAnswer?: Promise<HugeAnswerEnd>;
 }
+
+const HUGE_CHUNK = Buffer.alloc(64 * 1024, '<p>Service Unavailable</p>\n');
+const SIGN_IN_PAGE = '<!doctype html><html><head><title>Sign in</title></head><body><form action="/login" method="post"></form></body></html>';
 
 export interface FaultyProxy {
   url: string;
@@ -29,8 +57,9 @@ export interface FaultyProxy {
 }
 
 /**
- * An HTTP proxy on 127.0.0.1 in front of a fake MLflow that can go down, come back, hang, or answer
- * 503/429 — the failures a real server and the proxies in front of it show under load or a restart.
+ * An HTTP proxy on 127.0.0.1 in front of a fake MLflow that can go down, come back, hang, answer
+ * 503/429, redirect to a sign-in page or answer with a huge body — the failures a real server and the
+ * proxies in front of it show under load, a restart or an expired SSO session.
  */
 export async function startFaultyProxy(target: string): Promise<FaultyProxy> {
   const sockets = new Set<Socket>();
@@ -44,6 +73,9 @@ export async function startFaultyProxy(target: string): Promise<FaultyProxy> {
     const record: ProxiedRequest = { at: Date.now(), method: req.method ?? 'GET', path: req.url ?? '/', status: 'hung', body: Buffer.concat(chunks) };
     requests.push(record);
     const mode = proxy.mode;
+    const path = record.path.split('?', 1)[0];
+    const signIn = mode.kind === 'redirect' && new URL(mode.location, proxy.url).pathname === path;
+    if (mode.kind !== 'pass' && mode.path !== undefined && path !== mode.path && !signIn) return forward(req, res, record);
     if (mode.kind === 'hang') {
       hung.add(res);
       return;
@@ -55,6 +87,21 @@ export async function startFaultyProxy(target: string): Promise<FaultyProxy> {
       res.end(`proxy says ${mode.status}`);
       return;
     }
+    if (mode.kind === 'redirect') {
+      record.status = signIn ? 200 : (mode.status ?? 302);
+      res.writeHead(record.status, signIn ? { 'content-type': 'text/html' } : { location: mode.location, 'content-type': 'text/html' });
+      res.end(signIn ? SIGN_IN_PAGE : '<html><body>Found</body></html>');
+      return;
+    }
+    if (mode.kind === 'huge') {
+      record.status = mode.status;
+      record.hugeAnswer = streamHugeAnswer(res, mode);
+      return;
+    }
+    await forward(req, res, record);
+  };
+
+  const forward = async (req: IncomingMessage, res: ServerResponse, record: ProxiedRequest) => {
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string' && name !== 'host' && name !== 'content-length') headers[name] = value;
     const answer = await fetch(`${target}${record.path}`, {
@@ -109,4 +156,24 @@ export async function startFaultyProxy(target: string): Promise<FaultyProxy> {
     close: () => (server.listening ? stop() : Promise.resolve()),
   };
   return proxy;
+}
+
+function streamHugeAnswer(res: ServerResponse, mode: Extract<Fault, { kind: 'huge' }>): Promise<HugeAnswerEnd> {
+  let written = 0;
+  const ended = new Promise<HugeAnswerEnd>((resolve) => res.on('close', () => resolve({ bytesWritten: written, complete: res.writableFinished })));
+  res.writeHead(mode.status, {
+    'content-type': mode.contentType ?? 'text/html',
+    ...(mode.declareLength && { 'content-length': String(mode.bytes) }),
+  });
+  const pump = () => {
+    while (written < mode.bytes && !res.destroyed) {
+      const chunk = HUGE_CHUNK.subarray(0, Math.min(HUGE_CHUNK.length, mode.bytes - written));
+      written += chunk.length;
+      // Waits for the client to read before making more: the body never exists as a whole.
+      if (!res.write(chunk)) return void res.once('drain', pump);
+    }
+    res.end();
+  };
+  pump();
+  return ended;
 }

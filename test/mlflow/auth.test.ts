@@ -19,7 +19,12 @@ const M2M: AuthSettings = { kind: 'databricks-oauth-m2m', clientId: src(CLIENT_I
 
 /** A Databricks workspace in miniature: an OIDC token endpoint and one API that checks the token. */
 function workspace() {
-  const state = { issued: 0, expiresIn: HOUR_S, accepted: new Set<string>(), tokenAnswer: undefined as [number, string] | undefined };
+  const state = {
+    issued: 0,
+    expiresIn: HOUR_S,
+    accepted: new Set<string>(),
+    tokenAnswer: undefined as [number, string, Record<string, string>?] | undefined,
+  };
   const start = () =>
     startAnswerServer((req, res) => {
       if (req.url === '/oidc/v1/token') {
@@ -127,6 +132,22 @@ describe('Databricks OAuth M2M', () => {
     );
     assert.ok(error instanceof OAuthTokenError);
     assert.match(error.message, /bad secret \*\*\*/);
+    assertNoSecret(error);
+  });
+
+  it('fails naming the sign-in page when the token endpoint redirects, and does not follow it', async () => {
+    ws.state.tokenAnswer = [302, '', { location: '/login?state=st-1' }];
+    const auth = createAuthProvider(M2M, { host: server.url, now });
+    const error = await auth.headers().then(
+      () => assert.fail('expected a token failure'),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof OAuthTokenError);
+    assert.equal(
+      error.message,
+      `Databricks OAuth token request for client id ${CLIENT_ID} failed: HTTP 302: redirected (302) to ${server.url}/login: a login proxy in front of Databricks?`,
+    );
+    assert.deepEqual(server.seen.map((r) => r.url), ['/oidc/v1/token'], 'the sign-in page was not fetched');
     assertNoSecret(error);
   });
 

@@ -5,6 +5,7 @@ import { createAuthProvider } from '../../src/mlflow/auth.ts';
 import { describeErrorBody, MlflowApiError } from '../../src/mlflow/errors.ts';
 import { createMlflowHttp, type MlflowHttp } from '../../src/mlflow/http.ts';
 import type { AuthSettings, Sourced } from '../../src/config/types.ts';
+import { rejection } from '../fakes/rejection.ts';
 import { answer, FLASK_404_PAGE, startAnswerServer, type AnswerServer } from './answer-server.ts';
 
 const NGINX_401 =
@@ -46,14 +47,7 @@ function client(server: AnswerServer, settings: AuthSettings = { kind: 'none' },
   return createMlflowHttp({ baseUrl, auth: createAuthProvider(settings) });
 }
 
-async function failure(promise: Promise<unknown>): Promise<MlflowApiError> {
-  const error = await promise.then(
-    () => assert.fail('expected the request to fail'),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof MlflowApiError, `expected MlflowApiError, got ${String(error)}`);
-  return error;
-}
+const failure = (promise: Promise<unknown>) => rejection(promise, MlflowApiError);
 
 describe('MLflow HTTP client', () => {
   let server: AnswerServer;

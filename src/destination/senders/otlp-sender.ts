@@ -3,7 +3,7 @@ import { gzip as gzipCallback } from 'node:zlib';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { Resource } from '@opentelemetry/resources';
 import type { OtlpEncoding } from '../../config/types.ts';
-import type { MlflowHttp } from '../../mlflow/http.ts';
+import { EXPORT_MAX_RESPONSE_BYTES, type MlflowHttp } from '../../mlflow/http.ts';
 import { toReadableSpans } from '../../pipeline/store/readable-spans.ts';
 import { otlpAttributes } from '../../tracing/encode-attributes.ts';
 import { withAttributes } from '../../tracing/span-with-attributes.ts';
@@ -70,6 +70,7 @@ export function otlpSender(target: OtlpTarget): Sender<OutgoingTrace> {
           body,
           headers,
           raw: true,
+          maxResponseBytes: EXPORT_MAX_RESPONSE_BYTES,
           ...(target.auth === false && { auth: false }),
         });
         outcome = classifyAnswer(response, { kind: 'otlp' });
