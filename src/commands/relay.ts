@@ -48,7 +48,8 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
   const { report, counters, traces, destinations } = await relay.close(SHUTDOWN_FLUSH_MS);
   const received = `relay: received ${plural(counters.spans, 'span')} in ${plural(counters.requests, 'request')}` +
     (counters.rejectedRequests ? `, ${counters.rejectedRequests} refused` : '') +
-    (counters.deferredRequests ? `, ${counters.deferredRequests} asked to retry` : '');
+    (counters.deferredRequests ? `, ${counters.deferredRequests} asked to retry` : '') +
+    (counters.repairedStrings ? `, ${plural(counters.repairedStrings, 'string')} not valid UTF-8 kept repaired` : '');
   writeLine(ctx.stdout, received);
   const summary = summarizeDelivery({
     ...report,

@@ -1,4 +1,6 @@
+import { isUtf8 } from 'node:buffer';
 import protobuf from 'protobufjs';
+import type { Utf8Repairs } from './utf8-repairs.ts';
 
 /**
  * Reads an OTLP `ExportTraceServiceRequest` (protobuf or OTLP/JSON) into one plain shape. The
@@ -69,7 +71,10 @@ export class OtlpDecodeError extends Error {
  */
 export const MAX_VALUE_DEPTH = 50;
 
-const keyValueFields = { key: { type: 'string', id: 1 }, value: { type: 'AnyValue', id: 2 } };
+// Strings are read as bytes and decoded below: protobufjs either refuses a whole request for one string
+// that is not valid UTF-8 or replaces its bytes without a word, and the relay must do neither.
+const TEXT = 'bytes';
+const keyValueFields = { key: { type: TEXT, id: 1 }, value: { type: 'AnyValue', id: 2 } };
 const schema = {
   nested: {
     otlp: {
@@ -79,7 +84,7 @@ const schema = {
             value: { oneof: ['stringValue', 'boolValue', 'intValue', 'doubleValue', 'arrayValue', 'kvlistValue', 'bytesValue'] },
           },
           fields: {
-            stringValue: { type: 'string', id: 1 },
+            stringValue: { type: TEXT, id: 1 },
             boolValue: { type: 'bool', id: 2 },
             intValue: { type: 'int64', id: 3 },
             doubleValue: { type: 'double', id: 4 },
@@ -93,8 +98,8 @@ const schema = {
         KeyValue: { fields: keyValueFields },
         InstrumentationScope: {
           fields: {
-            name: { type: 'string', id: 1 },
-            version: { type: 'string', id: 2 },
+            name: { type: TEXT, id: 1 },
+            version: { type: TEXT, id: 2 },
             attributes: { rule: 'repeated', type: 'KeyValue', id: 3 },
             droppedAttributesCount: { type: 'uint32', id: 4 },
           },
@@ -105,11 +110,11 @@ const schema = {
             droppedAttributesCount: { type: 'uint32', id: 2 },
           },
         },
-        Status: { fields: { message: { type: 'string', id: 2 }, code: { type: 'int32', id: 3 } } },
+        Status: { fields: { message: { type: TEXT, id: 2 }, code: { type: 'int32', id: 3 } } },
         Event: {
           fields: {
             timeUnixNano: { type: 'fixed64', id: 1 },
-            name: { type: 'string', id: 2 },
+            name: { type: TEXT, id: 2 },
             attributes: { rule: 'repeated', type: 'KeyValue', id: 3 },
             droppedAttributesCount: { type: 'uint32', id: 4 },
           },
@@ -118,7 +123,7 @@ const schema = {
           fields: {
             traceId: { type: 'bytes', id: 1 },
             spanId: { type: 'bytes', id: 2 },
-            traceState: { type: 'string', id: 3 },
+            traceState: { type: TEXT, id: 3 },
             attributes: { rule: 'repeated', type: 'KeyValue', id: 4 },
             droppedAttributesCount: { type: 'uint32', id: 5 },
             flags: { type: 'fixed32', id: 6 },
@@ -128,10 +133,10 @@ const schema = {
           fields: {
             traceId: { type: 'bytes', id: 1 },
             spanId: { type: 'bytes', id: 2 },
-            traceState: { type: 'string', id: 3 },
+            traceState: { type: TEXT, id: 3 },
             parentSpanId: { type: 'bytes', id: 4 },
             flags: { type: 'fixed32', id: 16 },
-            name: { type: 'string', id: 5 },
+            name: { type: TEXT, id: 5 },
             kind: { type: 'int32', id: 6 },
             startTimeUnixNano: { type: 'fixed64', id: 7 },
             endTimeUnixNano: { type: 'fixed64', id: 8 },
@@ -148,14 +153,14 @@ const schema = {
           fields: {
             scope: { type: 'InstrumentationScope', id: 1 },
             spans: { rule: 'repeated', type: 'Span', id: 2 },
-            schemaUrl: { type: 'string', id: 3 },
+            schemaUrl: { type: TEXT, id: 3 },
           },
         },
         ResourceSpans: {
           fields: {
             resource: { type: 'Resource', id: 1 },
             scopeSpans: { rule: 'repeated', type: 'ScopeSpans', id: 2 },
-            schemaUrl: { type: 'string', id: 3 },
+            schemaUrl: { type: TEXT, id: 3 },
           },
         },
         ExportTraceServiceRequest: { fields: { resourceSpans: { rule: 'repeated', type: 'ResourceSpans', id: 1 } } },
@@ -166,13 +171,15 @@ const schema = {
 
 const requestType = protobuf.Root.fromJSON(schema).lookupType('otlp.ExportTraceServiceRequest');
 
-// Decoded protobufjs messages, as far as this module reads them.
+// Decoded protobufjs messages, as far as this module reads them. A string field (bytes here) left
+// out of the message reads as protobufjs's default, an empty array.
+type PbText = Uint8Array | undefined;
 interface PbLong {
   low: number;
   high: number;
 }
 interface PbAnyValue {
-  stringValue?: string;
+  stringValue?: PbText;
   boolValue?: boolean;
   intValue?: number | PbLong;
   doubleValue?: number;
@@ -181,50 +188,53 @@ interface PbAnyValue {
   bytesValue?: Uint8Array;
 }
 interface PbKeyValue {
-  key: string;
+  key: PbText;
   value?: PbAnyValue;
 }
 interface PbSpan {
   traceId: Uint8Array;
   spanId: Uint8Array;
   parentSpanId: Uint8Array;
-  traceState: string;
+  traceState: PbText;
   flags: number;
-  name: string;
+  name: PbText;
   kind: number;
   startTimeUnixNano: number | PbLong;
   endTimeUnixNano: number | PbLong;
   attributes: PbKeyValue[];
   droppedAttributesCount: number;
-  events: { timeUnixNano: number | PbLong; name: string; attributes: PbKeyValue[] }[];
+  events: { timeUnixNano: number | PbLong; name: PbText; attributes: PbKeyValue[] }[];
   droppedEventsCount: number;
-  links: unknown[];
+  links: { traceState: PbText; attributes: PbKeyValue[] }[];
   droppedLinksCount: number;
-  status?: { code: number; message: string };
+  status?: { code: number; message: PbText };
 }
 interface PbScope {
-  name: string;
-  version: string;
+  name: PbText;
+  version: PbText;
+  attributes: PbKeyValue[];
 }
 interface PbRequest {
-  resourceSpans: { resource?: { attributes: PbKeyValue[] }; scopeSpans: { scope?: PbScope; spans: PbSpan[] }[] }[];
+  resourceSpans: {
+    resource?: { attributes: PbKeyValue[] };
+    scopeSpans: { scope?: PbScope; spans: PbSpan[]; schemaUrl: PbText }[];
+    schemaUrl: PbText;
+  }[];
 }
 
-/** Decodes a protobuf body; throws OtlpDecodeError where Python's protobuf would raise DecodeError. */
-export function decodeOtlpProtobuf(bytes: Uint8Array): OtlpResourceSpans[] {
+/**
+ * Decodes a protobuf body; throws OtlpDecodeError where Python's protobuf would raise DecodeError.
+ * A string that is not valid UTF-8 is such an error too, unless `repairs` is given: then it is
+ * decoded with U+FFFD in place of its bad bytes and noted there, and the request goes on.
+ */
+export function decodeOtlpProtobuf(bytes: Uint8Array, repairs?: Utf8Repairs): OtlpResourceSpans[] {
   let message: PbRequest;
   try {
     message = requestType.decode(bytes) as unknown as PbRequest;
   } catch (error) {
     throw new OtlpDecodeError(error instanceof Error ? error.message : String(error));
   }
-  return message.resourceSpans.map((resourceSpans) => ({
-    resourceAttributes: (resourceSpans.resource?.attributes ?? []).map((kv) => fromPbKeyValue(kv, 0)),
-    spans: resourceSpans.scopeSpans.flatMap((scopeSpans) => {
-      const scope = { name: scopeSpans.scope?.name ?? '', version: scopeSpans.scope?.version ?? '' };
-      return scopeSpans.spans.map((span) => fromPbSpan(span, scope));
-    }),
-  }));
+  return new ProtobufRequestReader(repairs).read(message);
 }
 
 function longToBigInt(value: number | PbLong, signed: boolean): bigint {
@@ -241,51 +251,155 @@ function tooDeep(): never {
   throw new OtlpDecodeError(`attribute values nest deeper than ${MAX_VALUE_DEPTH} levels`);
 }
 
-function fromPbAnyValue(value: PbAnyValue | undefined, depth: number): OtlpAnyValue {
-  if (value === undefined) return { kind: 'empty' };
-  if (depth > MAX_VALUE_DEPTH) tooDeep();
-  if (has(value, 'stringValue')) return { kind: 'string', value: value.stringValue ?? '' };
-  if (has(value, 'boolValue')) return { kind: 'bool', value: value.boolValue ?? false };
-  if (has(value, 'intValue')) return { kind: 'int', value: longToBigInt(value.intValue ?? 0, true) };
-  if (has(value, 'doubleValue')) return { kind: 'double', value: value.doubleValue ?? 0 };
-  if (has(value, 'arrayValue')) return { kind: 'array', values: (value.arrayValue?.values ?? []).map((item) => fromPbAnyValue(item, depth + 1)) };
-  if (has(value, 'kvlistValue')) return { kind: 'kvlist', values: (value.kvlistValue?.values ?? []).map((kv) => fromPbKeyValue(kv, depth + 1)) };
-  if (has(value, 'bytesValue')) return { kind: 'bytes', value: Buffer.from(value.bytesValue ?? []) };
-  return { kind: 'empty' };
+/** A client's text in a place description: quoted, cut short. */
+function shown(text: string): string {
+  return `'${text.length > 60 ? `${text.slice(0, 60)}…` : text}'`;
 }
 
-function fromPbKeyValue(kv: PbKeyValue, depth: number): OtlpKeyValue {
-  return { key: kv.key, value: fromPbAnyValue(kv.value, depth) };
-}
+type TextField = 'attribute' | 'attribute key' | 'scope name' | 'span name' | 'event name' | 'version' | 'trace state' | 'status message' | 'schema url';
 
-function fromPbAttributes(attributes: PbKeyValue[]): OtlpKeyValue[] {
-  return attributes.map((kv) => fromPbKeyValue(kv, 0));
-}
+/**
+ * One decoded message read into the plain shape. It knows where in the request it is (which span,
+ * which event) only to say where a string was not valid UTF-8.
+ */
+class ProtobufRequestReader {
+  readonly #repairs: Utf8Repairs | undefined;
+  #part: 'resource' | 'scope' | 'span' | 'event' | 'link' = 'resource';
+  #scopeName = '';
+  #spanName = '';
+  #eventName = '';
 
-function fromPbSpan(span: PbSpan, scope: OtlpSpan['scope']): OtlpSpan {
-  return {
-    traceId: Buffer.from(span.traceId),
-    spanId: Buffer.from(span.spanId),
-    parentSpanId: Buffer.from(span.parentSpanId),
-    traceState: span.traceState,
-    flags: span.flags >>> 0,
-    scope,
-    name: span.name,
-    kind: span.kind,
-    startTimeUnixNano: longToBigInt(span.startTimeUnixNano, false),
-    endTimeUnixNano: longToBigInt(span.endTimeUnixNano, false),
-    attributes: fromPbAttributes(span.attributes),
-    events: span.events.map((event) => ({
-      timeUnixNano: longToBigInt(event.timeUnixNano, false),
-      name: event.name,
-      attributes: fromPbAttributes(event.attributes),
-    })),
-    linkCount: span.links.length,
-    droppedAttributesCount: span.droppedAttributesCount,
-    droppedEventsCount: span.droppedEventsCount,
-    droppedLinksCount: span.droppedLinksCount,
-    status: { code: span.status?.code ?? 0, message: span.status?.message ?? '' },
-  };
+  constructor(repairs: Utf8Repairs | undefined) {
+    this.#repairs = repairs;
+  }
+
+  read(message: PbRequest): OtlpResourceSpans[] {
+    return message.resourceSpans.map((resourceSpans) => {
+      this.#part = 'resource';
+      const resourceAttributes = this.#attributes(resourceSpans.resource?.attributes ?? []);
+      this.#text(resourceSpans.schemaUrl, 'schema url');
+      return {
+        resourceAttributes,
+        spans: resourceSpans.scopeSpans.flatMap((scopeSpans) => {
+          this.#part = 'scope';
+          this.#scopeName = this.#text(scopeSpans.scope?.name, 'scope name');
+          const scope = { name: this.#scopeName, version: this.#text(scopeSpans.scope?.version, 'version') };
+          // Scope attributes are not kept; read only so that a bad string among them is told like any other.
+          this.#attributes(scopeSpans.scope?.attributes ?? []);
+          this.#text(scopeSpans.schemaUrl, 'schema url');
+          return scopeSpans.spans.map((span) => this.#span(span, scope));
+        }),
+      };
+    });
+  }
+
+  /** A string field as text; `key` is the attribute it belongs to, if any. */
+  #text(bytes: PbText, field: TextField, key?: string): string {
+    if (bytes === undefined || bytes.length === 0) return '';
+    const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const text = buffer.toString('utf8');
+    if (isUtf8(buffer)) return text;
+    const place = this.#place(field, text, key);
+    if (!this.#repairs) throw new OtlpDecodeError(`${place} is not valid UTF-8`);
+    this.#repairs.add(place);
+    return text;
+  }
+
+  /** Where a bad string is, for a person: `span 'chat', attribute 'gen_ai.prompt'`. */
+  #place(field: TextField, text: string, key: string | undefined): string {
+    switch (field) {
+      case 'scope name':
+      case 'span name':
+        return `${field} ${shown(text)}`;
+      case 'event name':
+        return `span ${shown(this.#spanName)}, event name ${shown(text)}`;
+      case 'attribute':
+        return `${this.#where()}attribute ${shown(key ?? '')}`;
+      case 'attribute key':
+        return `${this.#where()}attribute key ${shown(key === undefined ? text : `${key}.${text}`)}`;
+      default:
+        return `${this.#where()}${field}`;
+    }
+  }
+
+  #where(): string {
+    switch (this.#part) {
+      case 'resource':
+        return 'resource ';
+      case 'scope':
+        return `scope ${shown(this.#scopeName)}, `;
+      case 'span':
+        return `span ${shown(this.#spanName)}, `;
+      case 'event':
+        return `span ${shown(this.#spanName)}, event ${shown(this.#eventName)}, `;
+      case 'link':
+        return `span ${shown(this.#spanName)}, link `;
+    }
+  }
+
+  #anyValue(value: PbAnyValue | undefined, depth: number, key: string): OtlpAnyValue {
+    if (value === undefined) return { kind: 'empty' };
+    if (depth > MAX_VALUE_DEPTH) tooDeep();
+    if (has(value, 'stringValue')) return { kind: 'string', value: this.#text(value.stringValue, 'attribute', key) };
+    if (has(value, 'boolValue')) return { kind: 'bool', value: value.boolValue ?? false };
+    if (has(value, 'intValue')) return { kind: 'int', value: longToBigInt(value.intValue ?? 0, true) };
+    if (has(value, 'doubleValue')) return { kind: 'double', value: value.doubleValue ?? 0 };
+    if (has(value, 'arrayValue')) return { kind: 'array', values: (value.arrayValue?.values ?? []).map((item) => this.#anyValue(item, depth + 1, key)) };
+    if (has(value, 'kvlistValue')) return { kind: 'kvlist', values: (value.kvlistValue?.values ?? []).map((kv) => this.#keyValue(kv, depth + 1, key)) };
+    if (has(value, 'bytesValue')) return { kind: 'bytes', value: Buffer.from(value.bytesValue ?? []) };
+    return { kind: 'empty' };
+  }
+
+  /** `outerKey`: the attribute a nested kvlist entry belongs to, which is what a person looks for. */
+  #keyValue(kv: PbKeyValue, depth: number, outerKey?: string): OtlpKeyValue {
+    const key = this.#text(kv.key, 'attribute key', outerKey);
+    return { key, value: this.#anyValue(kv.value, depth, outerKey ?? key) };
+  }
+
+  #attributes(attributes: PbKeyValue[]): OtlpKeyValue[] {
+    return attributes.map((kv) => this.#keyValue(kv, 0));
+  }
+
+  #span(span: PbSpan, scope: OtlpSpan['scope']): OtlpSpan {
+    this.#spanName = this.#text(span.name, 'span name');
+    this.#part = 'span';
+    const traceState = this.#text(span.traceState, 'trace state');
+    const attributes = this.#attributes(span.attributes);
+    const statusMessage = this.#text(span.status?.message, 'status message');
+    const events = span.events.map((event) => {
+      this.#eventName = this.#text(event.name, 'event name');
+      this.#part = 'event';
+      const decoded = { timeUnixNano: longToBigInt(event.timeUnixNano, false), name: this.#eventName, attributes: this.#attributes(event.attributes) };
+      this.#part = 'span';
+      return decoded;
+    });
+    // Links are only counted; their strings are read so that a bad one is told like any other.
+    this.#part = 'link';
+    for (const link of span.links) {
+      this.#text(link.traceState, 'trace state');
+      this.#attributes(link.attributes);
+    }
+    this.#part = 'scope';
+    return {
+      traceId: Buffer.from(span.traceId),
+      spanId: Buffer.from(span.spanId),
+      parentSpanId: Buffer.from(span.parentSpanId),
+      traceState,
+      flags: span.flags >>> 0,
+      scope,
+      name: this.#spanName,
+      kind: span.kind,
+      startTimeUnixNano: longToBigInt(span.startTimeUnixNano, false),
+      endTimeUnixNano: longToBigInt(span.endTimeUnixNano, false),
+      attributes,
+      events,
+      linkCount: span.links.length,
+      droppedAttributesCount: span.droppedAttributesCount,
+      droppedEventsCount: span.droppedEventsCount,
+      droppedLinksCount: span.droppedLinksCount,
+      status: { code: span.status?.code ?? 0, message: statusMessage },
+    };
+  }
 }
 
 // ---- OTLP/JSON (https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding): ids are hex,

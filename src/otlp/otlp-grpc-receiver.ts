@@ -17,6 +17,15 @@ import { INTERNAL_ERROR_MESSAGE, receiveExport } from './receive-export.ts';
 export const OTLP_TRACES_METHOD = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 /** How long close() lets calls in progress finish before cutting them off. */
 export const GRPC_SHUTDOWN_GRACE_MS = 5_000;
+/**
+ * grpc-js has no connection cap and no handshake timeout: a connection that never makes a call (or
+ * never finishes its HTTP/2 preface) would hold a file descriptor for ever. Closing connections idle
+ * this long bounds that as the OTLP/HTTP port's header timeout does; it is longer than the 5 s an
+ * SDK's BatchSpanProcessor waits between exports, so a busy exporter keeps its connection.
+ */
+const GRPC_IDLE_MS = 10_000;
+/** One Export at a time is what an exporter sends; a hundred per connection is generous and still bounded. */
+const GRPC_MAX_CONCURRENT_STREAMS = 100;
 
 export interface OtlpGrpcOptions {
   ingest: OtlpIngest;
@@ -27,6 +36,8 @@ export interface OtlpGrpcOptions {
   token?: string;
   /** The largest message accepted, after decompression. */
   maxMessageBytes?: number;
+  /** A connection without a call in progress for this long is closed (GOAWAY; clients reconnect for their next call). */
+  idleMs?: number;
 }
 
 export interface OtlpGrpcReceiver {
@@ -51,7 +62,11 @@ const traceService: ServiceDefinition = {
 
 export async function startOtlpGrpcReceiver(options: OtlpGrpcOptions): Promise<OtlpGrpcReceiver> {
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const server = new Server({ 'grpc.max_receive_message_length': maxMessageBytes });
+  const server = new Server({
+    'grpc.max_receive_message_length': maxMessageBytes,
+    'grpc.max_connection_idle_ms': options.idleMs ?? GRPC_IDLE_MS,
+    'grpc.max_concurrent_streams': GRPC_MAX_CONCURRENT_STREAMS,
+  });
   server.addService(traceService, {
     Export: (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
       exportTraces(call, options).then(
@@ -77,7 +92,7 @@ async function exportTraces(call: ServerUnaryCall<Buffer, Buffer>, options: Otlp
   if (options.token !== undefined && !bearerTokenMatches(textValue(metadata, 'authorization'), options.token)) {
     return { error: { code: GrpcStatus.UNAUTHENTICATED, details: 'missing or wrong bearer token in the authorization metadata' } };
   }
-  const outcome = await receiveExport(() => decodeOtlpProtobuf(call.request), options.ingest, {
+  const outcome = await receiveExport((repairs) => decodeOtlpProtobuf(call.request, repairs), options.ingest, {
     headers: forwardedMetadata(metadata),
     transport: 'grpc',
   });

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { gunzip, inflate, inflateRaw } from 'node:zlib';
@@ -6,6 +7,7 @@ import { decodeOtlpJson, decodeOtlpProtobuf } from './otlp-decode.ts';
 import type { OtlpIngest } from './otlp-ingest.ts';
 import { encodeExportResponse, encodeStatus, RpcCode, type OtlpEncoding } from './otlp-messages.ts';
 import { INTERNAL_ERROR_MESSAGE, receiveExport } from './receive-export.ts';
+import type { Utf8Repairs } from './utf8-repairs.ts';
 
 /**
  * OTLP/HTTP traces (https://opentelemetry.io/docs/specs/otlp/#otlphttp): `POST /v1/traces` with a
@@ -108,7 +110,7 @@ async function handleExport(req: IncomingMessage, res: ServerResponse, options: 
   }
 
   const outcome = await receiveExport(
-    () => (encoding === 'protobuf' ? decodeOtlpProtobuf(body) : decodeOtlpJson(JSON.parse(body.toString('utf8')))),
+    (repairs) => (encoding === 'protobuf' ? decodeOtlpProtobuf(body, repairs) : decodeOtlpJson(JSON.parse(jsonText(body, repairs)))),
     options.ingest,
     { headers: forwardedHeaders(req.headers), transport: 'http' },
   );
@@ -126,6 +128,16 @@ async function handleExport(req: IncomingMessage, res: ServerResponse, options: 
     case 'internal':
       return send(res, 500, encoding, encodeStatus(encoding, RpcCode.internal, INTERNAL_ERROR_MESSAGE));
   }
+}
+
+/**
+ * A JSON body is text as a whole, read with U+FFFD for bytes that are not UTF-8 (bad bytes outside
+ * a string then fail the parse). Which strings held them is not known here: the client hears that
+ * the body did, counted as one.
+ */
+function jsonText(body: Buffer, repairs: Utf8Repairs): string {
+  if (!isUtf8(body)) repairs.add('the JSON body');
+  return body.toString('utf8');
 }
 
 /** The body's encoding from its media type; parameters such as `charset` do not change it. */

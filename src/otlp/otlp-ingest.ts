@@ -9,6 +9,8 @@ export interface OtlpBatch {
    */
   headers: Record<string, string | undefined>;
   transport: 'http' | 'grpc';
+  /** Strings that were not valid UTF-8 and are in `spans` repaired with U+FFFD. */
+  repairedStrings: number;
 }
 
 export type OtlpIngestResult =

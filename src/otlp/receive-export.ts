@@ -1,6 +1,7 @@
 import type { OtlpResourceSpans } from './otlp-decode.ts';
 import type { OtlpBatch, OtlpIngest } from './otlp-ingest.ts';
 import { toLocalSpans } from './to-local-spans.ts';
+import { Utf8Repairs } from './utf8-repairs.ts';
 
 /** What one export request comes to, before either transport puts it in its own terms. */
 export type ExportOutcome =
@@ -16,25 +17,28 @@ export const INTERNAL_ERROR_MESSAGE = 'internal error while storing the spans';
 
 /**
  * Decodes a request, keeps its valid spans and hands them to the ingest. `decode` may throw
- * anything on hostile input: every throw there is the client's malformed request.
+ * anything on hostile input: every throw there is the client's malformed request. It notes in
+ * `repairs` the strings it had to repair; the client hears of them with its success.
  */
 export async function receiveExport(
-  decode: () => OtlpResourceSpans[],
+  decode: (repairs: Utf8Repairs) => OtlpResourceSpans[],
   ingest: OtlpIngest,
-  context: Omit<OtlpBatch, 'spans'>,
+  context: Omit<OtlpBatch, 'spans' | 'repairedStrings'>,
 ): Promise<ExportOutcome> {
+  const repairs = new Utf8Repairs();
   let converted;
   try {
-    converted = toLocalSpans(decode());
+    converted = toLocalSpans(decode(repairs));
   } catch (error) {
     return { kind: 'invalid', message: `could not decode the request: ${error instanceof Error ? error.message : String(error)}` };
   }
   const { spans, rejected, reasons } = converted;
-  const errorMessage = rejected === 0 ? '' : `${rejected} span(s) rejected: ${reasons.join('; ')}`;
+  // With nothing rejected, the message is a warning, as the OTLP specification allows.
+  const errorMessage = [rejected === 0 ? '' : `${rejected} span(s) rejected: ${reasons.join('; ')}`, repairs.describe()].filter(Boolean).join('; ');
   if (spans.length === 0) return { kind: 'success', rejected, errorMessage };
   let result;
   try {
-    result = await ingest({ spans, ...context });
+    result = await ingest({ spans, repairedStrings: repairs.count, ...context });
   } catch {
     return { kind: 'internal' };
   }

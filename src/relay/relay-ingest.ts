@@ -12,6 +12,8 @@ export interface RelayCounters {
   /** Requests answered with a refusal the client must fix (400), or asked to come back (429/503). */
   rejectedRequests: number;
   deferredRequests: number;
+  /** Strings in accepted spans that were not valid UTF-8, kept repaired with U+FFFD: some producer cuts text mid-character. */
+  repairedStrings: number;
   lastProblem?: { at: string; message: string };
 }
 
@@ -42,7 +44,7 @@ export function createRelayIngest(options: RelayIngestOptions): OtlpIngest {
     counters.lastProblem = { at: new Date().toISOString(), message };
   };
 
-  return async ({ spans, headers }) => {
+  return async ({ spans, headers, repairedStrings }) => {
     counters.requests++;
     const trouble = pipeline.stats.storeTrouble;
     if (trouble) {
@@ -94,6 +96,7 @@ export function createRelayIngest(options: RelayIngestOptions): OtlpIngest {
       return { kind: 'unavailable', retryAfterSeconds: STORE_TROUBLE_RETRY_S, message };
     }
     counters.spans += spans.length;
+    counters.repairedStrings += repairedStrings;
     return { kind: 'accepted' };
   };
 }

@@ -8,6 +8,7 @@ import { createOtlpHttpHandler } from '../otlp/otlp-http-receiver.ts';
 import type { AssemblyHold, StateCounts } from '../pipeline/store/trace-store.ts';
 import { TracePipeline, type PipelineEvent, type PipelineReport } from '../pipeline/trace-pipeline.ts';
 import { VERSION } from '../version.ts';
+import { capConnections, type ConnectionCounts } from './connection-cap.ts';
 import { createRelayIngest, type RelayCounters } from './relay-ingest.ts';
 import { RelayRoutes, type RouteState } from './relay-routes.ts';
 
@@ -24,14 +25,49 @@ export interface RelayOptions {
   /** How long start-up waits for the destination before listening anyway (traces then wait on disk). */
   resolveWaitMs?: number;
   onEvent?: (event: PipelineEvent) => void;
+  /** The OTLP/HTTP port's timeouts and connection cap; the defaults suit a relay on a network. */
+  httpLimits?: Partial<HttpLimits>;
 }
+
+/** What the OTLP/HTTP port allows a client, so that slow or idle ones cannot use up the process's file descriptors. */
+export interface HttpLimits {
+  /** From a connection's start (or the end of its previous request) to the end of its request headers. */
+  headersTimeoutMs: number;
+  /** From the start of a request to the end of its body. */
+  requestTimeoutMs: number;
+  /** How long a connection may wait idle for its next request. */
+  keepAliveTimeoutMs: number;
+  /** How often the timeouts above are enforced. */
+  checkIntervalMs: number;
+  maxConnections: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  // An exporter writes its headers at once; ten seconds is a slow network, not a client that is
+  // still typing. Node's own 60 s would let a dribbler hold a descriptor six times as long.
+  headersTimeoutMs: 10_000,
+  // SDK exporters give up on a request after 10 s by default (OTEL_EXPORTER_OTLP_TIMEOUT); a body
+  // still arriving after 30 s belongs to a client that has long stopped waiting for the answer.
+  requestTimeoutMs: 30_000,
+  // Longer than the 5 s a BatchSpanProcessor waits between exports, so that an exporter reuses its
+  // connection rather than opening one per batch; idle connections are the first cut at the cap.
+  keepAliveTimeoutMs: 15_000,
+  // Node checks its timeouts every 30 s by default: a flood of dribblers would live that long past them.
+  checkIntervalMs: 1_000,
+  // Node raises its descriptor limit to the hard limit at start (commonly 4,096 or more): this
+  // leaves room for the store, the gRPC port and the connections to MLflow at 4,096, and is far
+  // more than the few connections each exporter keeps open.
+  maxConnections: 1_000,
+};
 
 export interface RelayHealth {
   status: 'ok';
   version: string;
   receivers: { http: string; grpc: string | null };
   store_dir: string;
-  received: { requests: number; spans: number; rejected_requests: number; deferred_requests: number };
+  received: { requests: number; spans: number; rejected_requests: number; deferred_requests: number; repaired_strings: number };
+  /** The OTLP/HTTP port's connections: many cut or timed out means clients too slow to send, or someone holding connections open. */
+  http_connections: ConnectionCounts;
   /** Traces of the relay's destinations by delivery state, whoever stored them. */
   traces: StateCounts;
   /** Delivered and refused for good by this relay since it started. */
@@ -78,7 +114,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     ...(connection && { http: connection.http }),
     onResolved: (destination) => pipeline.addDestination(destination),
   });
-  const counters: RelayCounters = { requests: 0, spans: 0, rejectedRequests: 0, deferredRequests: 0 };
+  const counters: RelayCounters = { requests: 0, spans: 0, rejectedRequests: 0, deferredRequests: 0, repairedStrings: 0 };
   const ingest = createRelayIngest({ pipeline, routes, hold: options.hold ?? DEFAULT_HOLD, counters });
 
   let http: Awaited<ReturnType<typeof listenHttp>> | undefined;
@@ -87,7 +123,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     routes.resume(pipeline.store.pendingDestinations());
     await routes.start(options.resolveWaitMs ?? START_RESOLVE_WAIT_MS);
     const otlp = createOtlpHttpHandler({ ingest, ...(options.authToken && { token: options.authToken }) });
-    http = await listenHttp(options.host, options.port, (req, res) => {
+    http = await listenHttp(options.host, options.port, { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits }, (req, res) => {
       if (otlp(req, res)) return;
       answerOther(req, res, health);
     });
@@ -127,7 +163,9 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
         spans: counters.spans,
         rejected_requests: counters.rejectedRequests,
         deferred_requests: counters.deferredRequests,
+        repaired_strings: counters.repairedStrings,
       },
+      http_connections: http!.connections(),
       traces: traceCounts(),
       delivered: stats.delivered,
       dead: stats.dead,
@@ -172,8 +210,17 @@ function answerOther(req: IncomingMessage, res: ServerResponse, health: () => Re
   res.end(JSON.stringify({ error: `no route ${path}: the relay takes OTLP traces at POST /v1/traces, and shows its health at GET /` }));
 }
 
-async function listenHttp(host: string, port: number, handle: (req: IncomingMessage, res: ServerResponse) => void) {
-  const server = createServer(handle);
+async function listenHttp(host: string, port: number, limits: HttpLimits, handle: (req: IncomingMessage, res: ServerResponse) => void) {
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      connectionsCheckingInterval: limits.checkIntervalMs,
+    },
+    handle,
+  );
+  const connections = capConnections(server, limits.maxConnections);
   server.listen(port, host);
   try {
     await once(server, 'listening');
@@ -183,6 +230,7 @@ async function listenHttp(host: string, port: number, handle: (req: IncomingMess
   const address = server.address() as AddressInfo;
   return {
     url: `http://${bracketed(address.address)}:${address.port}`,
+    connections,
     close: async () => {
       const closed = once(server, 'close');
       server.close();

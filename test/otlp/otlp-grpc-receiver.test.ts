@@ -1,35 +1,19 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { Client, credentials, Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { OTLP_TRACES_METHOD, startOtlpGrpcReceiver, type OtlpGrpcReceiver } from '../../src/otlp/otlp-grpc-receiver.ts';
+import { startOtlpGrpcReceiver, type OtlpGrpcReceiver } from '../../src/otlp/otlp-grpc-receiver.ts';
 import { otlpProtobuf, readableSpan } from '../fakes/readable-spans.ts';
-import { readRpcStatus, recordingIngest, type RecordingIngest } from './receivers-fixture.ts';
+import { exportCall, pb, readRpcStatus, recordingIngest, type RecordingIngest } from './receivers-fixture.ts';
 
 const TRACE = '0af7651916cd43dd8448eb211c80319c';
 const ROOT = 'b7ad6b7169203331';
 const TOKEN = 'grpc-s3cret';
 const LIMIT = 64 * 1024;
-const GZIP = 2; // grpc-js compressionAlgorithms.gzip
 
 const oneSpan = [readableSpan({ traceId: TRACE, spanId: ROOT, name: 'root' })];
-
-type CallResult = { response: Buffer; error?: undefined } | { error: ServiceError; response?: undefined };
-
-/** One Export call with exactly these bytes, as any gRPC client in any language would send it. */
-function exportCall(port: number, body: Buffer, options: { token?: string; metadata?: Record<string, string>; gzip?: boolean } = {}): Promise<CallResult> {
-  const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure(), options.gzip ? { 'grpc.default_compression_algorithm': GZIP } : {});
-  const metadata = new Metadata();
-  if (options.token !== undefined) metadata.set('authorization', `Bearer ${options.token}`);
-  for (const [key, value] of Object.entries(options.metadata ?? {})) metadata.set(key, value);
-  const identity = (bytes: Buffer): Buffer => bytes;
-  return new Promise((resolve) => {
-    client.makeUnaryRequest(OTLP_TRACES_METHOD, identity, identity, body, metadata, (error, response) => {
-      client.close();
-      resolve(error ? { error } : { response: response ?? Buffer.alloc(0) });
-    });
-  });
-}
 
 function statusDetails(error: ServiceError): ReturnType<typeof readRpcStatus> | undefined {
   const details = error.metadata.get('grpc-status-details-bin')[0];
@@ -88,6 +72,16 @@ describe('OTLP/gRPC receiver', () => {
     assert.equal(recorder.batches[0]?.spans.length, 1);
   });
 
+  it('keeps every span when a string is not valid UTF-8: the value repaired with U+FFFD, the client warned in partial success', async () => {
+    const spans = [readableSpan({ traceId: TRACE, spanId: ROOT, name: 'root', attributes: { 'gen_ai.prompt': 'smile ~~' } })];
+    const result = await exportCall(receiver.port, pb.replaced(otlpProtobuf(spans), '~~', [0xf0, 0x9f]), { token: TOKEN });
+    assert.equal(result.error, undefined);
+    const response = ProtobufTraceSerializer.deserializeResponse(result.response!);
+    assert.equal(Number(response.partialSuccess?.rejectedSpans ?? 0), 0, 'nothing rejected (protobuf leaves a zero out)');
+    assert.equal(response.partialSuccess?.errorMessage, "1 string value was not valid UTF-8 and was repaired with U+FFFD (span 'root', attribute 'gen_ai.prompt')");
+    assert.equal(recorder.batches[0]?.spans[0]?.attributes['gen_ai.prompt'], 'smile \uFFFD');
+  });
+
   it('inflates gzip messages', async () => {
     const result = await exportCall(receiver.port, otlpProtobuf(oneSpan), { token: TOKEN, gzip: true });
     assert.equal(result.error, undefined);
@@ -136,6 +130,25 @@ describe('OTLP/gRPC receiver', () => {
     assert.equal(result.error?.details, 'internal error while storing the spans');
     recorder.answer = () => ({ kind: 'accepted' });
     assert.equal((await exportCall(receiver.port, otlpProtobuf(oneSpan), { token: TOKEN })).error, undefined);
+  });
+});
+
+describe('OTLP/gRPC receiver connections', () => {
+  it('closes connections that make no call within the idle time, whether they sent nothing, part of the HTTP/2 preface, or all of it', async () => {
+    const receiver = await startOtlpGrpcReceiver({ ingest: recordingIngest().ingest, host: '127.0.0.1', port: 0, idleMs: 200 });
+    try {
+      const closed = ['', 'PRI * HTTP/2.0\r\n', 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'].map((sent) => {
+        const socket = connect(receiver.port, '127.0.0.1', () => socket.write(sent));
+        socket.on('error', () => {});
+        socket.resume();
+        // The deadline only bounds a failure: closing takes the idle time.
+        return once(socket, 'close', { signal: AbortSignal.timeout(15_000) });
+      });
+      await Promise.all(closed);
+      assert.equal((await exportCall(receiver.port, otlpProtobuf(oneSpan))).error, undefined, 'and a real client is served');
+    } finally {
+      await receiver.close();
+    }
   });
 });
 

@@ -113,6 +113,33 @@ describe('OTLP/HTTP receiver', () => {
       });
     });
 
+    it('keeps every span when a protobuf string is not valid UTF-8: the value repaired with U+FFFD, the client warned in partial success', async () => {
+      // A prompt cut in the middle of an emoji: the first two of its four bytes.
+      const spans = [readableSpan({ traceId: TRACE, spanId: ROOT, name: 'root', attributes: { 'gen_ai.prompt': 'smile ~~' } }), twoSpans[1]!];
+      const answer = await post(PROTOBUF, pb.replaced(otlpProtobuf(spans), '~~', [0xf0, 0x9f]));
+      assert.equal(answer.status, 200);
+      const response = ProtobufTraceSerializer.deserializeResponse(answer.body);
+      assert.equal(Number(response.partialSuccess?.rejectedSpans ?? 0), 0, 'nothing rejected (protobuf leaves a zero out)');
+      assert.equal(
+        response.partialSuccess?.errorMessage,
+        "1 string value was not valid UTF-8 and was repaired with U+FFFD (span 'root', attribute 'gen_ai.prompt')",
+      );
+      const [batch] = recorder.batches;
+      assert.deepEqual(batch?.spans.map((span) => span.name), ['root', 'child']);
+      assert.equal(batch?.spans[0]?.attributes['gen_ai.prompt'], 'smile \uFFFD');
+      assert.equal(batch?.repairedStrings, 1);
+    });
+
+    it('keeps a JSON body that is not valid UTF-8 inside a string, and warns that the body was repaired', async () => {
+      const spans = [readableSpan({ traceId: TRACE, spanId: ROOT, name: 'root', attributes: { 'gen_ai.prompt': 'smile ~~' } })];
+      const answer = await post(JSON_TYPE, pb.replaced(otlpJson(spans), '~~', [0xf0, 0x9f]));
+      assert.equal(answer.status, 200);
+      assert.deepEqual(parsedJson(answer), {
+        partialSuccess: { rejectedSpans: '0', errorMessage: '1 string value was not valid UTF-8 and was repaired with U+FFFD (the JSON body)' },
+      });
+      assert.equal(recorder.batches[0]?.spans[0]?.attributes['gen_ai.prompt'], 'smile \uFFFD');
+    });
+
     it('leaves other paths to the caller', async () => {
       const answer = await rawRequest(`${server.url}/`, { method: 'GET' });
       assert.equal(answer.status, 404);
@@ -181,12 +208,6 @@ describe('OTLP/HTTP receiver', () => {
         assert.equal(answer.status, 400, body.subarray(0, 8).toString('hex'));
         assert.equal(protobufStatus(answer).code, 3);
       }
-    });
-
-    it('answers invalid UTF-8 in a protobuf string with 400, as protobuf parsers refuse it', async () => {
-      const answer = await post(PROTOBUF, Buffer.concat([otlpProtobuf(twoSpans), pb.resourceAttribute(pb.field(1, Buffer.from([0x61, 0xff, 0xfe])))]));
-      assert.equal(answer.status, 400);
-      assert.match(protobufStatus(answer).message, /utf-8/i);
     });
 
     it('answers other media types with 415', async () => {

@@ -1,6 +1,8 @@
 import { request } from 'node:http';
+import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 import type { OtlpBatch, OtlpIngest, OtlpIngestResult } from '../../src/otlp/otlp-ingest.ts';
+import { OTLP_TRACES_METHOD } from '../../src/otlp/otlp-grpc-receiver.ts';
 import { createOtlpHttpHandler, type OtlpHttpOptions } from '../../src/otlp/otlp-http-receiver.ts';
 import { listen, type Listening } from '../fakes/listen.ts';
 
@@ -49,6 +51,25 @@ export function rawRequest(url: string, init: { method?: string; headers?: Recor
     });
     req.on('error', reject);
     req.end(init.body);
+  });
+}
+
+const GZIP = 2; // grpc-js compressionAlgorithms.gzip
+
+export type CallResult = { response: Buffer; error?: undefined } | { error: ServiceError; response?: undefined };
+
+/** One Export call with exactly these bytes, as any gRPC client in any language would send it. */
+export function exportCall(port: number, body: Buffer, options: { token?: string; metadata?: Record<string, string>; gzip?: boolean } = {}): Promise<CallResult> {
+  const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure(), options.gzip ? { 'grpc.default_compression_algorithm': GZIP } : {});
+  const metadata = new Metadata();
+  if (options.token !== undefined) metadata.set('authorization', `Bearer ${options.token}`);
+  for (const [key, value] of Object.entries(options.metadata ?? {})) metadata.set(key, value);
+  const identity = (bytes: Buffer): Buffer => bytes;
+  return new Promise((resolve) => {
+    client.makeUnaryRequest(OTLP_TRACES_METHOD, identity, identity, body, metadata, (error, response) => {
+      client.close();
+      resolve(error ? { error } : { response: response ?? Buffer.alloc(0) });
+    });
   });
 }
 
@@ -104,6 +125,17 @@ export const pb = {
       anyValueSize = 1 + pb.varint(arraySize).length + arraySize;
     }
     return Buffer.concat(prefixes.reverse());
+  },
+  /**
+   * `body` with its one occurrence of `marker` replaced by as many `bytes`: strings no serializer
+   * writes (invalid UTF-8, say), in a message whose lengths stay right.
+   */
+  replaced(body: Buffer, marker: string, bytes: number[]): Buffer {
+    const at = body.indexOf(marker);
+    if (at === -1 || body.indexOf(marker, at + 1) !== -1 || Buffer.byteLength(marker) !== bytes.length) {
+      throw new Error(`'${marker}' must occur once in the body, as long as the bytes replacing it`);
+    }
+    return Buffer.concat([body.subarray(0, at), Buffer.from(bytes), body.subarray(at + bytes.length)]);
   },
   /** A request whose only content is one resource attribute with this encoded AnyValue. */
   resourceAttribute(anyValue: Buffer): Buffer {

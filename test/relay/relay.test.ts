@@ -1,24 +1,31 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { OTLPTraceExporter as ProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { loadConfig } from '../../src/config/load-config.ts';
-import { startRelay, type RunningRelay } from '../../src/relay/start-relay.ts';
+import { startRelay, type RelayOptions, type RunningRelay } from '../../src/relay/start-relay.ts';
 import { startListening } from '../cli/serve-process.ts';
 import { MLFLOW_VERSIONS, startFakeMlflow, type FakeMlflow, type MlflowVersion } from '../fakes/fake-mlflow.ts';
 import { startFaultyProxy } from '../fakes/faulty-proxy.ts';
+import { otlpProtobuf, readableSpan } from '../fakes/readable-spans.ts';
+import { until } from '../fakes/until.ts';
+import { exportCall, pb, rawRequest } from '../otlp/receivers-fixture.ts';
 
 const run = promisify(execFile);
 const APP = fileURLToPath(new URL('./fixtures/genai-app.ts', import.meta.url));
 const EXPERIMENT = 'relayed';
 /** Short, so tests see whole traces quickly; the default is seconds. */
 const HOLD = { quietMs: 150, maxWaitMs: 20_000 };
-const LANDING_DEADLINE_MS = 30_000;
 
 let root: string;
 before(async () => {
@@ -38,7 +45,7 @@ async function runApp(env: Record<string, string>): Promise<AppRun> {
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as AppRun;
 }
 
-async function relayTo(trackingUri: string, env: Record<string, string> = {}): Promise<RunningRelay> {
+async function relayTo(trackingUri: string, env: Record<string, string> = {}, options: Partial<RelayOptions> = {}): Promise<RunningRelay> {
   const config = await loadConfig({
     cwd: root,
     homeDir: root,
@@ -46,15 +53,7 @@ async function relayTo(trackingUri: string, env: Record<string, string> = {}): P
     purpose: 'app',
     env: { MLFLOW_TRACKING_URI: trackingUri, MLFLOW_EXPERIMENT_NAME: EXPERIMENT, OTEL_MLFLOW_STORE_DIR: join(root, `store-${++dirs}`), ...env },
   });
-  return startRelay({ config, host: '127.0.0.1', port: 0, grpcPort: 0, hold: HOLD, resolveWaitMs: 2_000 });
-}
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + LANDING_DEADLINE_MS;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await delay(50);
-  }
+  return startRelay({ config, host: '127.0.0.1', port: 0, grpcPort: 0, hold: HOLD, resolveWaitMs: 2_000, ...options });
 }
 
 /** Each trace in MLflow, whole (its three spans, the root's state), once. */
@@ -164,6 +163,90 @@ describe('relay: stock OpenTelemetry apps into MLflow', () => {
       await server.close();
     }
   });
+});
+
+describe('relay: hostile clients', () => {
+  it('keeps answering a stock exporter while hundreds of connections dribble their headers, and cuts every dribbler', async () => {
+    const CAP = 20;
+    const WAVES = 12;
+    const PER_WAVE = 25;
+    const server = await startFakeMlflow({ version: '3.14.1.dev0' });
+    // A small cap and a short header timeout stand in for the defaults (1,000 connections, 10 s).
+    const relay = await relayTo(server.url, {}, { httpLimits: { maxConnections: CAP, headersTimeoutMs: 1_000, checkIntervalMs: 100 } });
+    const port = Number(new URL(relay.httpUrl).port);
+    const exporter = new ProtobufExporter({ url: `${relay.httpUrl}/v1/traces` });
+    const dribblers: Socket[] = [];
+    const dribble = setInterval(() => {
+      for (const socket of dribblers) if (!socket.destroyed) socket.write('c');
+    }, 200);
+    try {
+      const traceIds: string[] = [];
+      for (let wave = 0; wave < WAVES; wave += 1) {
+        const connected = Array.from({ length: PER_WAVE }, () => {
+          const socket = connect(port, '127.0.0.1');
+          socket.on('error', () => {});
+          socket.write('POST /v1/tra');
+          dribblers.push(socket);
+          return once(socket, 'connect');
+        });
+        await Promise.all(connected);
+        const traceId = randomBytes(16).toString('hex');
+        const span = readableSpan({ traceId, spanId: randomBytes(8).toString('hex'), name: `request ${wave}`, resource: { 'service.name': 'busy-app' } });
+        const result = await new Promise<ExportResult>((resolve) => exporter.export([span], resolve));
+        assert.equal(result.code, ExportResultCode.SUCCESS, `export ${wave}: ${result.error?.message}`);
+        traceIds.push(traceId);
+      }
+      await until(() => dribblers.every((socket) => socket.destroyed), 'the relay has closed every dribbling connection');
+      const connections = relay.health().http_connections;
+      assert.ok(connections.cut_at_cap > 0, JSON.stringify(connections));
+      assert.ok(connections.cut_at_cap + connections.timed_out >= WAVES * PER_WAVE, `each dribbler cut at the cap or timed out: ${JSON.stringify(connections)}`);
+      assert.ok(connections.open <= CAP, JSON.stringify(connections));
+      await until(() => traceIds.every((hex) => server.store.getTrace(`tr-${hex}`)?.spans.length === 1), 'every exported trace is in MLflow');
+    } finally {
+      clearInterval(dribble);
+      for (const socket of dribblers) socket.destroy();
+      await exporter.shutdown();
+      await relay.close(5_000);
+      await server.close();
+    }
+  });
+
+  for (const transport of ['OTLP/HTTP', 'OTLP/gRPC'] as const) {
+    it(`${transport}: a batch with one string that is not valid UTF-8 is kept whole, the value repaired, the app warned in partial success`, async () => {
+      const server = await startFakeMlflow({ version: '3.14.1.dev0' });
+      const relay = await relayTo(server.url);
+      try {
+        const hex = randomBytes(16).toString('hex');
+        const [root, chat, tool] = [randomBytes(8).toString('hex'), randomBytes(8).toString('hex'), randomBytes(8).toString('hex')];
+        const spans = [
+          readableSpan({ traceId: hex, spanId: root, name: 'invoke_agent helper', attributes: { 'gen_ai.operation.name': 'invoke_agent' } }),
+          // A prompt cut in the middle of an emoji: the first two of its four bytes.
+          readableSpan({ traceId: hex, spanId: chat, parentSpanId: root, name: 'chat', attributes: { 'gen_ai.prompt': 'smile ~~', 'gen_ai.request.model': 'gpt-4o' } }),
+          readableSpan({ traceId: hex, spanId: tool, parentSpanId: root, name: 'execute_tool lookup', attributes: { 'gen_ai.tool.name': 'lookup' } }),
+        ];
+        const body = pb.replaced(otlpProtobuf(spans), '~~', [0xf0, 0x9f]);
+        let response: Buffer;
+        if (transport === 'OTLP/HTTP') {
+          const answer = await rawRequest(`${relay.httpUrl}/v1/traces`, { headers: { 'content-type': 'application/x-protobuf' }, body });
+          assert.equal(answer.status, 200, answer.body.toString());
+          response = answer.body;
+        } else {
+          const answer = await exportCall(Number(relay.grpcAddress!.split(':').at(-1)), body);
+          assert.equal(answer.error, undefined);
+          response = answer.response!;
+        }
+        const { partialSuccess } = ProtobufTraceSerializer.deserializeResponse(response);
+        assert.equal(Number(partialSuccess?.rejectedSpans ?? 0), 0, 'no span rejected');
+        assert.equal(partialSuccess?.errorMessage, "1 string value was not valid UTF-8 and was repaired with U+FFFD (span 'chat', attribute 'gen_ai.prompt')");
+        await landedWhole(server, [hex]);
+        assert.equal(attribute(server, hex, 'chat', 'gen_ai.prompt'), 'smile \uFFFD');
+        assert.equal(relay.health().received.repaired_strings, 1);
+      } finally {
+        await relay.close(5_000);
+        await server.close();
+      }
+    });
+  }
 });
 
 describe('otel-mlflow relay (the command)', () => {
