@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { sendTestTrace } from '../src/doctor/test-traces.ts';
 import { TraceAssembler } from '../src/pipeline/assemble/trace-assembler.ts';
-import type { LocalSpan } from '../src/pipeline/store/stored-trace.ts';
+import type { LocalSpan } from '../src/spans/local-span.ts';
 import type { TraceToStore } from '../src/pipeline/store/trace-store.ts';
 
 /** One doctor test trace (4 spans) as the assembler hands it to the store. */

@@ -13,7 +13,7 @@ import OpenAI from 'openai';
 import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import { sendTestTrace } from '../src/doctor/test-traces.ts';
 import { instrumentOpenAI } from '../src/llm/instrument-openai.ts';
-import { buildRestTracePayload } from '../src/tracing/rest-trace-payload.ts';
+import { buildRestTracePayload } from '../src/destination/rest-trace-payload.ts';
 import { BIN } from './children.ts';
 import { median, type Row } from './stats.ts';
 

@@ -1,4 +1,4 @@
-import type { LocalSpan } from '../pipeline/store/stored-trace.ts';
+import type { LocalSpan } from '../spans/local-span.ts';
 import type { DeliveryOutcome } from './classify-answer.ts';
 
 /**

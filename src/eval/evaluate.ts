@@ -1,5 +1,6 @@
 import type { Judge } from './judge/llm-judge.ts';
-import type { Expectations, QuestionEvaluation, Score } from './evaluation-types.ts';
+import type { Expectations, QuestionEvaluation } from './evaluation-types.ts';
+import type { Score } from '../destination/evaluation-items.ts';
 import { scoreAnswered } from './scorers/answered.ts';
 import { scoreCites } from './scorers/cites.ts';
 import { scoreLatency } from './scorers/latency.ts';

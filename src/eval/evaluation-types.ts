@@ -3,6 +3,7 @@
  * logged to MLflow (assessments on traces, metrics on the run). Keys are stable: `--json`,
  * `--output` and `suite --compare` read them back.
  */
+import type { Score } from '../destination/evaluation-items.ts';
 
 /** What a good answer to one question has. Every field is optional; a question with none is only checked for an answer. */
 export interface Expectations {
@@ -15,21 +16,6 @@ export interface Expectations {
   /** Budgets. */
   maxLatencyMs?: number;
   maxTokens?: number;
-}
-
-/** Who gave a score: MLflow's assessment source types. */
-export type ScoreSourceType = 'CODE' | 'LLM_JUDGE';
-
-/** One scorer's verdict on one answer, as MLflow logs feedback: a value, a rationale, a source. */
-export interface Score {
-  /** Stable scorer name, e.g. `answered`, `mentions`, `cites`, `tools`, `latency`, `tokens`, `correctness`, `groundedness`. */
-  name: string;
-  /** The measured value: pass/fail for yes-or-no scorers, a fraction (0–1) for partial ones. */
-  value: boolean | number;
-  passed: boolean;
-  /** Says what was expected and what was found, e.g. `missing "OTLP" (2 of 3 phrases mentioned)`. */
-  rationale: string;
-  source: { type: ScoreSourceType; id: string };
 }
 
 /** One asked question, judged. */

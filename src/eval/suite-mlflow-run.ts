@@ -12,7 +12,8 @@ import { EvaluationStore } from '../pipeline/store/evaluation-store.ts';
 import { TraceStore } from '../pipeline/store/trace-store.ts';
 import { VERSION } from '../version.ts';
 import type { SuiteResult } from '../suite/ask-questions.ts';
-import type { QuestionEvaluation, Score } from './evaluation-types.ts';
+import type { QuestionEvaluation } from './evaluation-types.ts';
+import type { Score } from '../destination/evaluation-items.ts';
 
 /** Tag every suite run carries: `--compare previous` finds the last one by it. */
 export const SUITE_TAG = 'otel-mlflow.suite';

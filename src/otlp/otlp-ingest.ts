@@ -1,4 +1,4 @@
-import type { LocalSpan } from '../pipeline/store/stored-trace.ts';
+import type { LocalSpan } from '../spans/local-span.ts';
 
 /** What a receiver hands over: the valid spans of one export request, and how it came. */
 export interface OtlpBatch {

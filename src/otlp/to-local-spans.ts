@@ -1,4 +1,4 @@
-import type { LocalSpan } from '../pipeline/store/stored-trace.ts';
+import type { LocalSpan } from '../spans/local-span.ts';
 import type { OtlpAnyValue, OtlpKeyValue, OtlpResourceSpans, OtlpSpan } from './otlp-decode.ts';
 
 export interface ConvertedSpans {

@@ -5,7 +5,8 @@ import { describeTarget, targetKey, type Target } from '../destination/target.ts
 import { withoutContent } from '../tracing/content-filter.ts';
 import { TraceAssembler } from './assemble/trace-assembler.ts';
 import type { OutboxEvent, OutboxStats } from './outbox.ts';
-import type { DeliveryInfo, LocalSpan } from './store/stored-trace.ts';
+import type { LocalSpan } from '../spans/local-span.ts';
+import type { DeliveryInfo } from './store/stored-trace.ts';
 import { TraceStore, type StateCounts, type StoreOptions, type TraceToStore } from './store/trace-store.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker/worker-protocol.ts';
 

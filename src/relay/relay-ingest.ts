@@ -1,5 +1,5 @@
 import type { OtlpIngest } from '../otlp/otlp-ingest.ts';
-import type { LocalSpan } from '../pipeline/store/stored-trace.ts';
+import type { LocalSpan } from '../spans/local-span.ts';
 import type { AssemblyHold, TraceToStore } from '../pipeline/store/trace-store.ts';
 import type { TracePipeline } from '../pipeline/trace-pipeline.ts';
 import type { RelayRoutes, RouteDecision } from './relay-routes.ts';

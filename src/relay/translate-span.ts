@@ -1,4 +1,4 @@
-import type { LocalSpan } from '../pipeline/store/stored-trace.ts';
+import type { LocalSpan } from '../spans/local-span.ts';
 import { encodeJsonAttribute } from '../tracing/encode-attributes.ts';
 import { MlflowAttr, type TokenUsage } from '../tracing/mlflow-attributes.ts';
 import { readGenAiSemconv } from './translate/genai-semconv.ts';

@@ -1,5 +1,5 @@
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { toLocalSpan } from '../../src/pipeline/store/span-codec.ts';
+import { toLocalSpan } from '../../src/spans/span-codec.ts';
 import { TraceStore } from '../../src/pipeline/store/trace-store.ts';
 
 /** Opens the store a command used, reads it, and closes it again (the command may run again next). */

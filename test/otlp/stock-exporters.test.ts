@@ -9,7 +9,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { startOtlpGrpcReceiver, type OtlpGrpcReceiver } from '../../src/otlp/otlp-grpc-receiver.ts';
-import type { LocalSpan } from '../../src/pipeline/store/stored-trace.ts';
+import type { LocalSpan } from '../../src/spans/local-span.ts';
 import type { Listening } from '../fakes/listen.ts';
 import { listenOtlpHttp, recordingIngest, type RecordingIngest } from './receivers-fixture.ts';
 

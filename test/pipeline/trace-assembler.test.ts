@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { INTERRUPTED_ATTRIBUTE, TraceAssembler } from '../../src/pipeline/assemble/trace-assembler.ts';
-import type { LocalSpan } from '../../src/pipeline/store/stored-trace.ts';
+import type { LocalSpan } from '../../src/spans/local-span.ts';
 
 function setup(options: { maxOpenTraces?: number } = {}) {
   const traces: LocalSpan[][] = [];

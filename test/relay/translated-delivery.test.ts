@@ -5,7 +5,7 @@ import { createMlflowHttp } from '../../src/mlflow/http.ts';
 import type { OutgoingTrace, Sender } from '../../src/destination/sender.ts';
 import { otlpSender } from '../../src/destination/senders/otlp-sender.ts';
 import { restSender } from '../../src/destination/senders/rest-sender.ts';
-import type { LocalSpan } from '../../src/pipeline/store/stored-trace.ts';
+import type { LocalSpan } from '../../src/spans/local-span.ts';
 import { toMlflowSpan } from '../../src/relay/translate-span.ts';
 import { MLFLOW_VERSIONS, startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
 import { genAiOnlyTrace, HEX, QUESTION } from './genai-only-trace.ts';

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { evaluationTotals } from '../../src/eval/evaluate.ts';
-import type { QuestionEvaluation, Score } from '../../src/eval/evaluation-types.ts';
+import type { QuestionEvaluation } from '../../src/eval/evaluation-types.ts';
+import type { Score } from '../../src/destination/evaluation-items.ts';
 import type { SuiteResult } from '../../src/suite/ask-questions.ts';
 import { summaryTable, totalsLines } from '../../src/suite/summary-table.ts';
 import { suiteTotals } from '../../src/suite/suite-totals.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildRestTracePayload } from '../../src/tracing/rest-trace-payload.ts';
+import { buildRestTracePayload } from '../../src/destination/rest-trace-payload.ts';
 import { chatTrace, memoryTracer } from './span-fixtures.ts';
 
 describe('REST trace payload (StartTraceV3 + traces.json)', () => {

@@ -2,7 +2,7 @@ import { feedbackRequest, isFeedbackAnswer } from '../../mlflow/assessments.ts';
 import type { MlflowHttp, MlflowRequest } from '../../mlflow/http.ts';
 import { proxiedArtifactPath } from '../../mlflow/run-artifacts.ts';
 import { createRunRequest, endRunRequest, isRunAnswer, linkRequests, logBatchRequests, runFromAnswer } from '../../mlflow/runs.ts';
-import type { SuiteRunRecord, SuiteRunStep, StoredScore } from '../../pipeline/store/evaluation-store.ts';
+import type { SuiteRunRecord, SuiteRunStep, StoredScore } from '../evaluation-items.ts';
 import type { DeliveryOutcome, ExpectedAnswer } from '../classify-answer.ts';
 import type { Sender } from '../sender.ts';
 import { mlflowStep } from './mlflow-step.ts';

@@ -4,7 +4,7 @@ import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otl
 import type { Resource } from '@opentelemetry/resources';
 import type { OtlpEncoding } from '../../config/types.ts';
 import { EXPORT_MAX_RESPONSE_BYTES, type MlflowHttp } from '../../mlflow/http.ts';
-import { toReadableSpans } from '../../pipeline/store/readable-spans.ts';
+import { toReadableSpans } from '../../spans/readable-spans.ts';
 import { otlpAttributes } from '../../tracing/encode-attributes.ts';
 import { withAttributes } from '../../tracing/span-with-attributes.ts';
 import { classifyAnswer, classifyFailure, type DeliveryOutcome } from '../classify-answer.ts';

@@ -1,6 +1,6 @@
 import type { MlflowHttp, MlflowRequest, RawResponse } from '../../mlflow/http.ts';
-import { toReadableSpans } from '../../pipeline/store/readable-spans.ts';
-import { buildRestTracePayload } from '../../tracing/rest-trace-payload.ts';
+import { toReadableSpans } from '../../spans/readable-spans.ts';
+import { buildRestTracePayload } from '../rest-trace-payload.ts';
 import { classifyAnswer, classifyFailure, type DeliveryOutcome, type ExpectedAnswer } from '../classify-answer.ts';
 import { mlflowStep, type StepResult } from './mlflow-step.ts';
 import type { OutgoingTrace, Sender } from '../sender.ts';

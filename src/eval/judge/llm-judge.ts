@@ -3,7 +3,7 @@ import { toLlmError } from '../../agent/llm-errors.ts';
 import { CORPUS } from '../../llm/corpus.ts';
 import type { LlmClient } from '../../llm/types.ts';
 import { withSpan } from '../../tracing/with-span.ts';
-import type { Score } from '../evaluation-types.ts';
+import type { Score } from '../../destination/evaluation-items.ts';
 import { judgeMessages, readVerdict, unreadableReply, type Criterion, type JudgeCase, type Verdict } from './judge-prompt.ts';
 
 export interface JudgedAnswer extends JudgeCase {

@@ -1,5 +1,6 @@
 import type { Endpoint } from '../../agent-client/endpoints.ts';
-import type { Expectations, Score } from '../evaluation-types.ts';
+import type { Expectations } from '../evaluation-types.ts';
+import type { Score } from '../../destination/evaluation-items.ts';
 
 /** What the scorers read of one answer: the suite's result for it, and where it was asked. */
 export interface ScoredAnswer {

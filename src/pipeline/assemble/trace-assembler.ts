@@ -2,8 +2,8 @@ import { SpanStatusCode, type Context } from '@opentelemetry/api';
 import { hrTime } from '@opentelemetry/core';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { isLocalRoot } from '../../tracing/trace-summary.ts';
-import type { LocalSpan } from '../store/stored-trace.ts';
-import { toLocalSpan } from '../store/span-codec.ts';
+import type { LocalSpan } from '../../spans/local-span.ts';
+import { toLocalSpan } from '../../spans/span-codec.ts';
 
 /** The attribute that marks a span ended by shutdown rather than by its own code. */
 export const INTERRUPTED_ATTRIBUTE = 'otel_mlflow.interrupted';

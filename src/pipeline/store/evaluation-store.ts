@@ -1,55 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import type { Score } from '../../eval/evaluation-types.ts';
+import type { EvaluationState, Score, StoredScore, SuiteRunRecord, SuiteRunStep } from '../../destination/evaluation-items.ts';
 import type { ClaimLimits, OutboxQueue } from '../deliver/deliverer.ts';
 import { openStoreDatabase } from './open-store-database.ts';
-
-/** pending: waits for MLflow; delivered: in MLflow; refused: MLflow will not take it as it is (kept, with why). */
-export type EvaluationState = 'pending' | 'delivered' | 'refused';
-
-/** What delivering a suite run to MLflow takes, in order; each is recorded once done, so a retry resumes. */
-export type SuiteRunStep = 'create' | 'link' | 'log' | 'artifact' | 'end';
-
-export interface SuiteRunRecord {
-  /** Local id, before MLflow gives the run one. */
-  id: string;
-  /** The key of the experiment it waits for; null: kept local-only. */
-  destination: string | null;
-  /** The MLflow run, once created (or the one given with --run-id). */
-  runId: string | null;
-  /** Created by this tool, so ended by it; a run given by id is logged into and left running. */
-  ownRun: boolean;
-  name: string;
-  startedAt: number;
-  endedAt: number;
-  params: Record<string, string>;
-  metrics: Record<string, number>;
-  tags: Record<string, string>;
-  /** MLflow trace ids (`tr-…`) of the suite's traces. */
-  traceIds: string[];
-  /** The `suite-results.jsonl` artifact. */
-  results: string;
-  endStatus: 'FINISHED' | 'FAILED';
-  doneSteps: SuiteRunStep[];
-  state: EvaluationState;
-  lastAnswer: string | null;
-  attempts: number;
-}
-
-export interface StoredScore extends Score {
-  /** Row id. */
-  id: number;
-  traceId: string;
-  suiteRun: string | null;
-  /** The MLflow run of its suite run, once there is one. */
-  runId: string | null;
-  destination: string | null;
-  createdAt: number;
-  state: EvaluationState;
-  assessmentId: string | null;
-  lastAnswer: string | null;
-  attempts: number;
-}
 
 export type NewSuiteRun = Omit<SuiteRunRecord, 'id' | 'doneSteps' | 'state' | 'lastAnswer' | 'attempts'> & { doneSteps?: SuiteRunStep[] };
 

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LocalSpan } from './stored-trace.ts';
+import type { LocalSpan } from '../../spans/local-span.ts';
 
 /** The previous store's files: `<start time>-<otel trace id>.json`, one trace each. */
 const LEGACY_FILE = /^\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{32}\.json$/;

@@ -1,4 +1,4 @@
-import type { LocalSpan } from './stored-trace.ts';
+import type { LocalSpan } from '../../spans/local-span.ts';
 
 /** Spans by id, the newer copy winning, in start-time order with a parent before its children on ties. */
 export function mergeSpans(previous: readonly LocalSpan[], incoming: readonly LocalSpan[]): LocalSpan[] {

@@ -1,6 +1,6 @@
 import { MlflowAttr } from '../../tracing/mlflow-attributes.ts';
 import { sumTokenUsage } from '../../tracing/trace-summary.ts';
-import { SPAN_STATUS_NAMES, type LocalSpan, type LocalTrace } from './stored-trace.ts';
+import { SPAN_STATUS_NAMES, type LocalSpan, type LocalTrace } from '../../spans/local-span.ts';
 import { nanosToMs, tokenCounts } from './summarize-trace.ts';
 
 export interface SpanTreeNode {

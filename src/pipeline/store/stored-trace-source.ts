@@ -1,6 +1,6 @@
 import type { TraceSource } from '../../doctor/read-back.ts';
 import type { TraceInfo, TraceSpan } from '../../mlflow/traces.ts';
-import { SPAN_STATUS_NAMES } from './stored-trace.ts';
+import { SPAN_STATUS_NAMES } from '../../spans/local-span.ts';
 import type { TraceStore } from './trace-store.ts';
 import { summarizeTrace } from './summarize-trace.ts';
 

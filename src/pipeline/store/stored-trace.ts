@@ -1,34 +1,4 @@
-/** One span, JSON-safe, with enough of the SDK's ReadableSpan to rebuild it for any destination. */
-export interface LocalSpan {
-  /** Lowercase hex. */
-  traceId: string;
-  spanId: string;
-  parentSpanId: string | null;
-  /** Set when the parent lives in another process (an incoming traceparent), as the SDK marks it. */
-  parentIsRemote?: true;
-  name: string;
-  kind: number;
-  /** Decimal strings: nanosecond times exceed 2^53. */
-  startTimeUnixNano: string;
-  endTimeUnixNano: string;
-  status: { code: 0 | 1 | 2; message?: string };
-  attributes: Record<string, string | number | boolean | string[] | number[] | boolean[]>;
-  events: { name: string; timeUnixNano: string; attributes: Record<string, unknown> }[];
-  resource: Record<string, string | number | boolean>;
-  scope: { name: string; version?: string };
-}
-
-/** OTel status codes 0, 1, 2 by the names MLflow shows. */
-export const SPAN_STATUS_NAMES = ['UNSET', 'OK', 'ERROR'] as const;
-
-export interface LocalTrace {
-  /** `tr-` + 32 lowercase hex digits, as MLflow names it. */
-  traceId: string;
-  /** ISO time of the last write (late spans rewrite the trace). */
-  savedAt: string;
-  /** In start-time order, a parent before its children on ties. */
-  spans: LocalSpan[];
-}
+import type { LocalTrace } from '../../spans/local-span.ts';
 
 export type LocalTraceStatus = 'OK' | 'ERROR' | 'IN_PROGRESS';
 

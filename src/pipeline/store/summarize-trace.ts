@@ -1,6 +1,7 @@
 import { MlflowAttr, type TokenUsage } from '../../tracing/mlflow-attributes.ts';
 import { previewOf, sumTokenUsage, traceState } from '../../tracing/trace-summary.ts';
-import type { LocalSpan, LocalTrace, LocalTraceSummary } from './stored-trace.ts';
+import type { LocalSpan, LocalTrace } from '../../spans/local-span.ts';
+import type { LocalTraceSummary } from './stored-trace.ts';
 
 /** What MLflow would show for the trace in its list: derived as the server derives it from the spans. */
 export function summarizeTrace(trace: LocalTrace): LocalTraceSummary {

@@ -5,14 +5,8 @@ import { openStoreDatabase, STORE_FILE } from './open-store-database.ts';
 import { mlflowTraceId } from '../../tracing/trace-id.ts';
 import { importLegacyTraceFiles } from './legacy-trace-files.ts';
 import { mergeSpans } from './merge-spans.ts';
-import type {
-  DeliveryInfo,
-  DeliveryState,
-  LocalSpan,
-  LocalTraceStatus,
-  StoredTrace,
-  StoredTraceSummary,
-} from './stored-trace.ts';
+import type { LocalSpan } from '../../spans/local-span.ts';
+import type { DeliveryInfo, DeliveryState, LocalTraceStatus, StoredTrace, StoredTraceSummary } from './stored-trace.ts';
 import { summarizeTrace } from './summarize-trace.ts';
 import type { OutgoingTrace } from '../../destination/sender.ts';
 import type { ClaimLimits, OutboxQueue } from '../deliver/deliverer.ts';

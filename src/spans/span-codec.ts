@@ -1,7 +1,6 @@
-import type { Attributes, AttributeValue } from '@opentelemetry/api';
+import type { Attributes, AttributeValue, HrTime } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { hrToNanos } from '../../tracing/rest-trace-payload.ts';
-import type { LocalSpan } from './stored-trace.ts';
+import type { LocalSpan } from './local-span.ts';
 
 /** An SDK span as the store keeps it: plain JSON, exact nanosecond times as decimal strings. */
 export function toLocalSpan(span: ReadableSpan): LocalSpan {
@@ -42,4 +41,8 @@ function scalarAttributes(attributes: Attributes): LocalSpan['resource'] {
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out[key] = value;
   }
   return out;
+}
+
+export function hrToNanos([seconds, nanos]: HrTime): bigint {
+  return BigInt(seconds) * 1_000_000_000n + BigInt(nanos);
 }

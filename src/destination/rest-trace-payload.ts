@@ -1,8 +1,9 @@
-import { SpanStatusCode, type AttributeValue, type Attributes, type HrTime } from '@opentelemetry/api';
+import { SpanStatusCode, type AttributeValue, type Attributes } from '@opentelemetry/api';
+import { hrToNanos } from '../spans/span-codec.ts';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { JSON_VALUED_ATTRIBUTES, MlflowAttr } from './mlflow-attributes.ts';
-import { hexToBase64, mlflowTraceId } from './trace-id.ts';
-import { findRoot, previewOf, sumTokenUsage, traceState } from './trace-summary.ts';
+import { JSON_VALUED_ATTRIBUTES, MlflowAttr } from '../tracing/mlflow-attributes.ts';
+import { hexToBase64, mlflowTraceId } from '../tracing/trace-id.ts';
+import { findRoot, previewOf, sumTokenUsage, traceState } from '../tracing/trace-summary.ts';
 
 /**
  * Builds the two bodies of MLflow's REST trace logging (StartTraceV3 and traces.json) from the spans
@@ -117,9 +118,6 @@ function isJson(text: string): boolean {
   }
 }
 
-export function hrToNanos([seconds, nanos]: HrTime): bigint {
-  return BigInt(seconds) * 1_000_000_000n + BigInt(nanos);
-}
 
 function minTime(values: bigint[]): bigint {
   return values.reduce((a, b) => (b < a ? b : a));

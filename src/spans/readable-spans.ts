@@ -1,7 +1,7 @@
 import { TraceFlags, type Attributes, type HrTime, type SpanContext } from '@opentelemetry/api';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import type { LocalSpan } from './stored-trace.ts';
+import type { LocalSpan } from './local-span.ts';
 
 const NANOS_PER_SECOND = 1_000_000_000n;
 
