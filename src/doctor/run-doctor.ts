@@ -230,7 +230,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
       ...(resolved && { destination: resolved }),
       auth: config!.auth,
       storeDir: config!.storeDir.value,
-      maxStoreBytes: config!.storeMaxBytes.value,
+      store: { maxBytes: config!.storeMaxBytes.value },
       origin: 'doctor',
       serviceName: config!.serviceName.value,
       resourceAttributes: config!.resourceAttributes.value,

@@ -57,7 +57,7 @@ export async function startAppRuntime(options: AppRuntimeOptions): Promise<AppRu
       ...(destination.resolved() && { destination: destination.resolved()! }),
       auth: config.auth,
       storeDir: config.storeDir.value,
-      maxStoreBytes: config.storeMaxBytes.value,
+      store: { maxBytes: config.storeMaxBytes.value },
       origin: options.origin,
       serviceName: config.serviceName.value,
       resourceAttributes: config.resourceAttributes.value,

@@ -14,6 +14,7 @@ import type { TracesSampler } from '../config/options.ts';
 import type { AuthSettings } from '../config/types.ts';
 import type { ResolvedDestination } from '../destination/resolved-destination.ts';
 import type { Target } from '../destination/target.ts';
+import type { StoreOptions } from '../pipeline/store/trace-store.ts';
 import { TracePipeline, type PipelineEvent, type PipelineReport } from '../pipeline/trace-pipeline.ts';
 import { hiResTracer } from '../tracing/hi-res-tracer.ts';
 
@@ -29,7 +30,7 @@ export interface TracingOptions {
   auth?: AuthSettings;
   /** The store every trace is written to first (and kept in, without a destination). */
   storeDir: string;
-  maxStoreBytes?: number;
+  store?: Omit<StoreOptions, 'now'>;
   /** The command producing the traces, kept with each (`traces push` leaves doctor's out). */
   origin: string;
   serviceName: string;
@@ -67,7 +68,7 @@ export async function startTracing(options: TracingOptions): Promise<Tracing> {
 
   const pipeline = new TracePipeline({
     storeDir: options.storeDir,
-    ...(options.maxStoreBytes !== undefined && { storeOptions: { maxBytes: options.maxStoreBytes } }),
+    ...(options.store && { storeOptions: options.store }),
     ...(options.target && { target: options.target }),
     ...(options.destination && { destination: options.destination }),
     ...(options.auth && { auth: options.auth }),

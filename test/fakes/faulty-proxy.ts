@@ -12,8 +12,11 @@ export type ProxyMode =
 type Fault =
   /** Accepts the request and never answers (a hung server or proxy). */
   | { kind: 'hang' }
-  /** Answers this status (e.g. 503 or 429 with Retry-After) instead of forwarding, `times` times (default: until changed). */
-  | { kind: 'answer'; status: number; retryAfter?: string; times?: number }
+  /**
+   * Answers this status (e.g. 503 or 429 with Retry-After) instead of forwarding, `times` times
+   * (default: until changed); by default a short text body, else what a proxy or a page would send.
+   */
+  | { kind: 'answer'; status: number; retryAfter?: string; times?: number; body?: string | Buffer; contentType?: string; server?: string }
   /**
    * An SSO proxy whose session expired: answers `status` (default 302) with `Location: location`, and
    * a request for that location's path gets a 200 HTML sign-in page.
@@ -83,8 +86,12 @@ export async function startFaultyProxy(target: string): Promise<FaultyProxy> {
     if (mode.kind === 'answer') {
       if (mode.times !== undefined && --mode.times <= 0) proxy.mode = { kind: 'pass' };
       record.status = mode.status;
-      res.writeHead(mode.status, { 'content-type': 'text/plain', ...(mode.retryAfter !== undefined && { 'retry-after': mode.retryAfter }) });
-      res.end(`proxy says ${mode.status}`);
+      res.writeHead(mode.status, {
+        'content-type': mode.contentType ?? 'text/plain',
+        ...(mode.server !== undefined && { server: mode.server }),
+        ...(mode.retryAfter !== undefined && { 'retry-after': mode.retryAfter }),
+      });
+      res.end(mode.body ?? `proxy says ${mode.status}`);
       return;
     }
     if (mode.kind === 'redirect') {

@@ -51,7 +51,7 @@ export class StoreWriter {
 
   enqueue(trace: TraceToStore): void {
     if (this.#queue.length >= this.#maxQueued) {
-      this.#onWrite({ written: 0, refused: 1, refusedIds: [trace.spans[0]!.traceId], evicted: 0, nearCap: false });
+      this.#onWrite({ ...emptyResult(), refused: 1, refusedIds: [trace.spans[0]!.traceId] });
       return;
     }
     this.#queue.push(trace);
@@ -83,24 +83,42 @@ export class StoreWriter {
     const acks = this.#acks;
     this.#queue = [];
     this.#acks = [];
-    let result: WriteResult;
-    try {
-      result = this.#store.write(group);
-    } catch (error) {
-      this.#queue = group.concat(this.#queue);
-      this.#acks = acks.concat(this.#acks);
+    const { written, left, error } = this.#writeWhatFits(group);
+    if (written.refusedIds.length > 0 || written.written > 0) this.#onWrite(written);
+    if (error === undefined) {
+      if (this.#failing) {
+        this.#failing = false;
+        this.#onTrouble(undefined);
+      }
+    } else {
       this.#failing = true;
       this.#onTrouble(error);
       this.#timer = setTimeout(() => this.flush(), this.#retryMs);
-      return;
     }
-    if (this.#failing) {
-      this.#failing = false;
-      this.#onTrouble(undefined);
+    // A caller waiting for its traces hears back once all of them are written (or refused).
+    const waiting = new Set(left.map((trace) => trace.spans[0]!.traceId));
+    const refused = new Set(written.refusedIds);
+    const [done, pending] = partition(acks, (ack) => ack.ids.every((id) => !waiting.has(id)));
+    this.#queue = left.concat(this.#queue);
+    this.#acks = pending.concat(this.#acks);
+    for (const ack of done) ack.done(refused.size === 0 ? [] : ack.ids.filter((id) => refused.has(id)));
+  }
+
+  /**
+   * Writes the group in one transaction; when that fails (a disk nearly full), writes halves, so what
+   * still fits is kept. Returns what was written and what is left to try again, with the failure.
+   */
+  #writeWhatFits(group: TraceToStore[]): { written: WriteResult; left: TraceToStore[]; error?: unknown } {
+    try {
+      return { written: this.#store.write(group), left: [] };
+    } catch (error) {
+      if (group.length === 1) return { written: emptyResult(), left: group, error };
+      const half = Math.ceil(group.length / 2);
+      const first = this.#writeWhatFits(group.slice(0, half));
+      // The first half did not fit: the second will not either; no need to ask the disk again.
+      const second = first.error === undefined ? this.#writeWhatFits(group.slice(half)) : { written: emptyResult(), left: group.slice(half), error: first.error };
+      return { written: merge(first.written, second.written), left: [...first.left, ...second.left], error: first.error ?? second.error };
     }
-    this.#onWrite(result);
-    const refused = new Set(result.refusedIds);
-    for (const ack of acks) ack.done(refused.size === 0 ? [] : ack.ids.filter((id) => refused.has(id)));
   }
 
   /** Gives up on what could not be written: the caller counts it as refused, with the disk's reason. */
@@ -112,4 +130,25 @@ export class StoreWriter {
     for (const ack of this.#acks.splice(0)) ack.done(ack.ids);
     return left;
   }
+}
+
+function emptyResult(): WriteResult {
+  return { written: 0, refused: 0, refusedIds: [], evicted: 0, nearCap: false };
+}
+
+function merge(a: WriteResult, b: WriteResult): WriteResult {
+  return {
+    written: a.written + b.written,
+    refused: a.refused + b.refused,
+    refusedIds: [...a.refusedIds, ...b.refusedIds],
+    evicted: a.evicted + b.evicted,
+    nearCap: a.nearCap || b.nearCap,
+  };
+}
+
+function partition<T>(items: readonly T[], test: (item: T) => boolean): [T[], T[]] {
+  const yes: T[] = [];
+  const no: T[] = [];
+  for (const item of items) (test(item) ? yes : no).push(item);
+  return [yes, no];
 }

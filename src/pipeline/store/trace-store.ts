@@ -81,6 +81,11 @@ export type StateCounts = Record<DeliveryState, number>;
 
 export interface StoreOptions {
   maxBytes?: number;
+  /**
+   * The most pages the database file may grow to (SQLite's max_page_count): writes beyond it fail as
+   * on a full disk. Tests use it to fill a disk without one.
+   */
+  pageLimit?: number;
   now?: () => number;
 }
 
@@ -136,6 +141,7 @@ export class TraceStore implements OutboxQueue<ClaimedTrace> {
   /** Opens (creating when needed) the store in `dir`, importing trace files of the previous format. */
   static open(dir: string, options: StoreOptions = {}): TraceStore {
     const db = openStoreDatabase(dir);
+    if (options.pageLimit !== undefined) db.exec(`PRAGMA max_page_count = ${Math.floor(options.pageLimit)}`);
     const store = new TraceStore(dir, db, options);
     importLegacyTraceFiles(dir, (spans) => store.write([{ spans, origin: 'imported', maybeSent: true }]));
     return store;

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { after, before, describe, it } from 'node:test';
+import { parseTargetKey, targetKey } from '../../src/destination/target.ts';
+import { EvaluationStore } from '../../src/pipeline/store/evaluation-store.ts';
+import { STORE_VERSION } from '../../src/pipeline/store/store-schema.ts';
+import { TraceStore } from '../../src/pipeline/store/trace-store.ts';
+import { toLocalSpan } from '../../src/spans/span-codec.ts';
+import { chatTrace, memoryTracer } from '../tracing/span-fixtures.ts';
+
+let root: string;
+let dirs = 0;
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'otel-mlflow-schema-'));
+});
+after(() => rm(root, { recursive: true, force: true }));
+
+function oneTrace() {
+  const { tracer, finished } = memoryTracer();
+  chatTrace(tracer);
+  return finished().map(toLocalSpan);
+}
+
+/** A store as an earlier version left it: keys in words, evaluation rows without lease columns, no schema version. */
+function storeOfEarlierVersion(dir: string, keys: Record<string, string>): void {
+  const store = TraceStore.open(dir);
+  for (const key of Object.values(keys)) store.write([{ spans: oneTrace(), origin: 'serve', destination: key }]);
+  store.close();
+  const evaluations = EvaluationStore.open(dir);
+  evaluations.addSuiteRun(
+    { destination: keys.run!, runId: null, ownRun: true, name: 'old', startedAt: 1, endedAt: 2, params: {}, metrics: {}, tags: {}, traceIds: [], results: '', endStatus: 'FINISHED' },
+    [],
+  );
+  evaluations.close();
+  const db = new DatabaseSync(join(dir, 'traces.db'));
+  db.exec(`UPDATE suite_runs SET destination = '${keys.run}'`);
+  for (const column of ['lease_owner', 'lease_until_ms', 'attempts', 'last_try_ms', 'last_status']) db.exec(`ALTER TABLE suite_runs DROP COLUMN ${column}`);
+  db.exec('PRAGMA user_version = 0');
+  db.close();
+}
+
+describe('the store’s schema, brought up to date on open', () => {
+  it('turns the destinations earlier versions wrote in words into structured keys, so waiting traces keep where they were going', () => {
+    const dir = join(root, `s${++dirs}`);
+    const keys = {
+      named: 'mlflow http://127.0.0.1:5000 experiment my app',
+      byId: 'mlflow http://127.0.0.1:5000 experiment id 7',
+      run: 'databricks https://dbc-1.cloud.databricks.com experiment /Users/a@b.c/app run 0123abcd',
+      table: 'uc https://dbc-1.cloud.databricks.com main.traces.app_otel_spans',
+      collector: 'otlp http://collector:4318/v1/traces',
+    };
+    storeOfEarlierVersion(dir, keys);
+    const store = TraceStore.open(dir);
+    try {
+      const pending = store.pendingDestinations().map((key) => parseTargetKey(key));
+      assert.ok(pending.every(Boolean), 'every key reads back as a target');
+      const fields = (value: object) => JSON.stringify(value);
+      assert.deepEqual(
+        pending.map((target) => targetKey(target!)).sort(),
+        [
+          { kind: 'mlflow', server: 'http://127.0.0.1:5000', experiment: { name: 'my app' } },
+          { kind: 'mlflow', server: 'http://127.0.0.1:5000', experiment: { id: '7' } },
+          { kind: 'databricks', server: 'https://dbc-1.cloud.databricks.com', experiment: { name: '/Users/a@b.c/app' }, run: '0123abcd' },
+          { kind: 'unity-catalog', server: 'https://dbc-1.cloud.databricks.com', table: 'main.traces.app_otel_spans' },
+          { kind: 'collector', endpoint: 'http://collector:4318/v1/traces' },
+        ]
+          .map(fields)
+          .sort(),
+      );
+      const db = new DatabaseSync(join(dir, 'traces.db'));
+      assert.equal(Number(db.prepare('PRAGMA user_version').get()!.user_version), STORE_VERSION);
+      const run = db.prepare('SELECT destination, lease_until_ms, attempts FROM suite_runs').get() as { destination: string; lease_until_ms: number; attempts: number };
+      db.close();
+      assert.deepEqual(JSON.parse(run.destination), { kind: 'databricks', server: 'https://dbc-1.cloud.databricks.com', experiment: { name: '/Users/a@b.c/app' }, run: '0123abcd' });
+      assert.deepEqual([run.lease_until_ms, run.attempts], [0, 0], 'the lease columns every queue shares were added');
+    } finally {
+      store.close();
+    }
+  });
+
+  it('refuses a store a newer otel-mlflow wrote, saying to upgrade, and changes nothing in it', () => {
+    const dir = join(root, `s${++dirs}`);
+    TraceStore.open(dir).close();
+    const db = new DatabaseSync(join(dir, 'traces.db'));
+    db.exec(`PRAGMA user_version = ${STORE_VERSION + 1}`);
+    db.close();
+    assert.throws(() => TraceStore.open(dir), /written by a newer otel-mlflow .*upgrade otel-mlflow/);
+  });
+});
