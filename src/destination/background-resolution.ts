@@ -3,6 +3,12 @@ import { MlflowApiError } from '../mlflow/errors.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import type { ResolvedDestination } from './resolved-destination.ts';
 
+/**
+ * How long start-up waits for the destination before going on without it: long enough for a server
+ * that answers, short enough that one that hangs never holds up a command.
+ */
+export const DESTINATION_START_WAIT_MS = 1_000;
+
 export type ResolutionState =
   | { kind: 'resolving' }
   | { kind: 'resolved'; destination: ResolvedDestination }

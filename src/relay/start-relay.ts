@@ -9,6 +9,7 @@ import type { AssemblyHold, StateCounts } from '../pipeline/store/trace-store.ts
 import { TracePipeline, type PipelineEvent, type PipelineReport } from '../pipeline/trace-pipeline.ts';
 import { VERSION } from '../version.ts';
 import { capConnections, type ConnectionCounts } from './connection-cap.ts';
+import { DESTINATION_START_WAIT_MS } from '../destination/background-resolution.ts';
 import { createRelayIngest, type RelayCounters } from './relay-ingest.ts';
 import { RelayRoutes, type RouteState } from './relay-routes.ts';
 
@@ -92,7 +93,6 @@ export interface RunningRelay {
  * for `quietMs`, or `maxWaitMs` after its first spans (a root that never arrives).
  */
 export const DEFAULT_HOLD: AssemblyHold = { quietMs: 2_000, maxWaitMs: 5 * 60_000 };
-const START_RESOLVE_WAIT_MS = 5_000;
 /** Requests in flight at shutdown finish within this (they wait only for a group commit). */
 const HTTP_CLOSE_GRACE_MS = 5_000;
 
@@ -121,7 +121,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   let grpc: Awaited<ReturnType<typeof import('../otlp/otlp-grpc-receiver.ts').startOtlpGrpcReceiver>> | undefined;
   try {
     routes.resume(pipeline.store.pendingDestinations());
-    await routes.start(options.resolveWaitMs ?? START_RESOLVE_WAIT_MS);
+    await routes.start(options.resolveWaitMs ?? DESTINATION_START_WAIT_MS);
     const otlp = createOtlpHttpHandler({ ingest, ...(options.authToken && { token: options.authToken }) });
     http = await listenHttp(options.host, options.port, { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits }, (req, res) => {
       if (otlp(req, res)) return;

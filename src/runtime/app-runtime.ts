@@ -96,7 +96,11 @@ export async function startAppRuntime(options: AppRuntimeOptions): Promise<AppRu
       traceLink: (traceId) => destination.traceUrl(traceId),
       shutdown: async (deadlineMs) => {
         destination.stop();
-        return running.shutdown(deadlineMs);
+        const report = await running.shutdown(deadlineMs);
+        // Never resolved, so never tried: the closing line names why the traces wait.
+        const state = destination.state();
+        if (report && !report.lastFailure && state.kind === 'failing') report.lastFailure = { answer: state.problem, at: state.since };
+        return report;
       },
     };
   } catch (error) {

@@ -1,5 +1,5 @@
 import type { ResolvedConfig } from '../config/types.ts';
-import { BackgroundResolution, type ResolutionState } from '../destination/background-resolution.ts';
+import { BackgroundResolution, DESTINATION_START_WAIT_MS, type ResolutionState } from '../destination/background-resolution.ts';
 import { resolveDestination } from '../destination/resolve.ts';
 import { describeDestination, type ResolvedDestination } from '../destination/resolved-destination.ts';
 import { describeTarget, isExperimentTarget, targetOf, type Target } from '../destination/target.ts';
@@ -7,12 +7,6 @@ import { refuseRunWithoutExperiment } from '../mlflow/check-run.ts';
 import { connectToTracking } from '../mlflow/connect.ts';
 import { experimentUrl, traceUrl } from '../mlflow/ui-links.ts';
 import { commandLine } from '../util/invocation.ts';
-
-/**
- * How long start-up waits for the destination before going on without it: long enough for a server
- * that answers, short enough that one that hangs never holds up a command.
- */
-export const DESTINATION_START_WAIT_MS = 1_000;
 
 /** Where a command's traces go, as it stands now: local only, being resolved, resolved, or failing. */
 export interface DestinationRuntime {
