@@ -136,7 +136,7 @@ function describeBody(response: RawResponse): string {
 export const MAX_SERVER_PAUSE_MS = 5 * 60_000;
 
 /** `Retry-After` as seconds or an HTTP date, in ms; undefined when absent or unreadable. Not capped here. */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
   if (value === null || value.trim() === '') return undefined;
   const seconds = Number(value);
   if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;

@@ -142,9 +142,3 @@ export function describeTarget(target: Target): string {
 export function serverName(target: ExperimentTarget): string {
   return `${target.kind === 'mlflow' ? 'MLflow at' : 'Databricks workspace'} ${target.server}`;
 }
-
-/** The same experiment, however it was named: by id when both sides know it, else by name. */
-export function sameExperiment(a: ExperimentRef, b: ExperimentRef): boolean {
-  if (a.kind !== b.kind) return false;
-  return a.kind === 'id' ? a.id.value === (b as typeof a).id.value : a.name.value === (b as typeof a).name.value;
-}

@@ -67,16 +67,3 @@ export async function ensureExperiment(http: MlflowHttp, ref: ExperimentRef, opt
 async function consent(value: Consent, question: string): Promise<boolean> {
   return typeof value === 'function' ? value(question) : value;
 }
-
-/**
- * The experiment serve, ask, suite and `traces push` log to (MLFLOW_EXPERIMENT_NAME_OTEL): created
- * when missing, as `mlflow.set_experiment` does; a deleted one is reported, not restored behind the
- * person's back.
- */
-export function ensureAppExperiment(http: MlflowHttp, ref: ExperimentRef): Promise<EnsuredExperiment> {
-  return ensureExperiment(http, ref, {
-    createMissing: true,
-    restoreDeleted: false,
-    experimentHint: 'set MLFLOW_EXPERIMENT_NAME_OTEL / --experiment to an existing one',
-  });
-}

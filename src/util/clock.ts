@@ -7,7 +7,7 @@ export interface Clock {
 }
 
 /** Node's timers take at most 2^31 - 1 ms; anything longer fires at once, with a warning, over and over. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export function clampDelay(ms: number): number {
   return Number.isFinite(ms) ? Math.min(Math.max(0, Math.round(ms)), MAX_TIMER_MS) : MAX_TIMER_MS;

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { EvaluationState, Score, StoredScore, SuiteRunRecord, SuiteRunStep } from '../../destination/evaluation-items.ts';
 import type { ClaimLimits, OutboxQueue } from '../deliver/deliverer.ts';
-import { openStoreDatabase } from './open-store-database.ts';
+import { openStoreDatabase, type StoreDatabase } from './open-store-database.ts';
 
 export type NewSuiteRun = Omit<SuiteRunRecord, 'id' | 'doneSteps' | 'state' | 'lastAnswer' | 'attempts'> & { doneSteps?: SuiteRunStep[] };
 
@@ -57,15 +56,14 @@ const RUN_TRACE_STILL_HERE = `SELECT 1 FROM json_each(r.trace_ids) j JOIN traces
 /** Suite runs and scores on traces, in `traces.db` beside the traces, through a connection of its own. */
 export class EvaluationStore {
   readonly dir: string;
-  readonly #db: DatabaseSync;
+  readonly #db: StoreDatabase;
   readonly #now: () => number;
-  readonly #statements = new Map<string, StatementSync>();
   /** The outbox's queue of suite runs, one per request: each is created, linked, logged and ended in MLflow. */
   readonly suiteRuns: OutboxQueue<SuiteRunRecord>;
   /** The outbox's queue of scores, one per request: each becomes feedback on its trace. */
   readonly scores: OutboxQueue<StoredScore>;
 
-  private constructor(dir: string, db: DatabaseSync, now: () => number) {
+  private constructor(dir: string, db: StoreDatabase, now: () => number) {
     this.dir = dir;
     this.#db = db;
     this.#now = now;
@@ -92,14 +90,14 @@ export class EvaluationStore {
   }
 
   close(): void {
-    if (this.#db.isOpen) this.#db.close();
+    this.#db.close();
   }
 
   /** A suite run and its scores, in one transaction: both are kept, or neither. */
   addSuiteRun(run: NewSuiteRun, scores: readonly { traceId: string; score: Score }[]): SuiteRunRecord {
     const id = randomUUID();
-    this.#transaction(() => {
-      this.#statement(
+    this.#db.transaction(() => {
+      this.#db.statement(
         `INSERT INTO suite_runs (id, destination, run_id, own_run, name, started_at, ended_at, params, metrics, tags, trace_ids, results, end_status, done_steps, state)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')`,
       ).run(
@@ -118,7 +116,7 @@ export class EvaluationStore {
         run.endStatus,
         (run.doneSteps ?? []).join(','),
       );
-      const insert = this.#statement(
+      const insert = this.#db.statement(
         `INSERT INTO assessments (trace_id, suite_run, destination, name, value, passed, rationale, source_type, source_id, created_at, state)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')`,
       );
@@ -130,42 +128,42 @@ export class EvaluationStore {
   }
 
   suiteRun(id: string): SuiteRunRecord | undefined {
-    const row = this.#statement('SELECT * FROM suite_runs WHERE id = ?').get(id) as SuiteRunRow | undefined;
+    const row = this.#db.statement('SELECT * FROM suite_runs WHERE id = ?').get(id) as SuiteRunRow | undefined;
     return row && toSuiteRun(row);
   }
 
   /** Every score of a trace (by MLflow id `tr-…`), in the order given. */
   scoresOf(traceId: string): StoredScore[] {
-    return (this.#statement(`SELECT ${SCORE_COLUMNS} FROM ${SCORES} WHERE a.trace_id = ? ORDER BY a.id`).all(traceId) as unknown as ScoreRow[]).map(toScore);
+    return (this.#db.statement(`SELECT ${SCORE_COLUMNS} FROM ${SCORES} WHERE a.trace_id = ? ORDER BY a.id`).all(traceId) as unknown as ScoreRow[]).map(toScore);
   }
 
   score(id: number): StoredScore | undefined {
-    const row = this.#statement(`SELECT ${SCORE_COLUMNS} FROM ${SCORES} WHERE a.id = ?`).get(id) as ScoreRow | undefined;
+    const row = this.#db.statement(`SELECT ${SCORE_COLUMNS} FROM ${SCORES} WHERE a.id = ?`).get(id) as ScoreRow | undefined;
     return row && toScore(row);
   }
 
   /** The suite runs and scores waiting for `destination`, oldest first. */
   pendingIn(destination: string): { kind: 'run' | 'score'; id: string | number }[] {
-    const runs = this.#statement(`SELECT id FROM suite_runs WHERE state = 'pending' AND destination = ? ORDER BY started_at`).all(destination);
-    const scores = this.#statement(`SELECT id FROM assessments WHERE state = 'pending' AND destination = ? ORDER BY id`).all(destination);
+    const runs = this.#db.statement(`SELECT id FROM suite_runs WHERE state = 'pending' AND destination = ? ORDER BY started_at`).all(destination);
+    const scores = this.#db.statement(`SELECT id FROM assessments WHERE state = 'pending' AND destination = ? ORDER BY id`).all(destination);
     return [...runs.map((row) => ({ kind: 'run' as const, id: String(row.id) })), ...scores.map((row) => ({ kind: 'score' as const, id: Number(row.id) }))];
   }
 
   /** Scores of one suite run, in the order given. */
   scoresOfRun(suiteRun: string): StoredScore[] {
-    return (this.#statement(`SELECT ${SCORE_COLUMNS} FROM ${SCORES} WHERE a.suite_run = ? ORDER BY a.id`).all(suiteRun) as unknown as ScoreRow[]).map(toScore);
+    return (this.#db.statement(`SELECT ${SCORE_COLUMNS} FROM ${SCORES} WHERE a.suite_run = ? ORDER BY a.id`).all(suiteRun) as unknown as ScoreRow[]).map(toScore);
   }
 
   /** Suite runs and scores kept local-only (and refused ones, when asked): what a push carries to its experiment. */
   localCount(options: { refused?: boolean } = {}): number {
     const states = options.refused ? `state IN ('pending', 'refused')` : `state = 'pending'`;
-    const count = (table: string) => Number((this.#statement(`SELECT count(*) AS n FROM ${table} WHERE ${states} AND destination IS NULL`).get() as { n: number }).n);
+    const count = (table: string) => Number((this.#db.statement(`SELECT count(*) AS n FROM ${table} WHERE ${states} AND destination IS NULL`).get() as { n: number }).n);
     return count('suite_runs') + count('assessments');
   }
 
   /** The keys suite runs and scores are waiting for. */
   pendingDestinations(): string[] {
-    return this.#statement(
+    return this.#db.statement(
       `SELECT destination FROM suite_runs WHERE state = 'pending' AND destination IS NOT NULL
        UNION SELECT destination FROM assessments WHERE state = 'pending' AND destination IS NOT NULL`,
     )
@@ -176,10 +174,10 @@ export class EvaluationStore {
   /** Rows kept local-only, and refused ones when asked, wait for `destination` from now on (a push). */
   requeue(destination: string, options: { refused?: boolean } = {}): void {
     const states = options.refused ? `state IN ('pending', 'refused')` : `state = 'pending'`;
-    this.#transaction(() => {
+    this.#db.transaction(() => {
       for (const table of ['suite_runs', 'assessments']) {
-        this.#statement(`UPDATE ${table} SET destination = ? WHERE ${states} AND destination IS NULL`).run(destination);
-        if (options.refused) this.#statement(`UPDATE ${table} SET state = 'pending' WHERE state = 'refused' AND destination = ?`).run(destination);
+        this.#db.statement(`UPDATE ${table} SET destination = ? WHERE ${states} AND destination IS NULL`).run(destination);
+        if (options.refused) this.#db.statement(`UPDATE ${table} SET state = 'pending' WHERE state = 'refused' AND destination = ?`).run(destination);
       }
     });
   }
@@ -189,12 +187,12 @@ export class EvaluationStore {
     const run = this.suiteRun(id);
     if (!run) return;
     const steps = [...new Set([...run.doneSteps, step])];
-    this.#statement('UPDATE suite_runs SET done_steps = ?, run_id = COALESCE(?, run_id) WHERE id = ?').run(steps.join(','), runId ?? null, id);
+    this.#db.statement('UPDATE suite_runs SET done_steps = ?, run_id = COALESCE(?, run_id) WHERE id = ?').run(steps.join(','), runId ?? null, id);
   }
 
   /** MLflow's id for a delivered score. */
   recordAssessment(id: number, assessmentId: string): void {
-    this.#statement('UPDATE assessments SET assessment_id = ? WHERE id = ?').run(assessmentId, id);
+    this.#db.statement('UPDATE assessments SET assessment_id = ? WHERE id = ?').run(assessmentId, id);
   }
 
   #queue<Item extends { id: string | number; attempts: number }>(spec: {
@@ -207,8 +205,8 @@ export class EvaluationStore {
     const { table } = spec;
     const settle = (items: readonly Item[], state: EvaluationState, outcome: { status?: number; answer?: string; note?: string }, notBefore = 0) => {
       const now = this.#now();
-      this.#transaction(() => {
-        const update = this.#statement(
+      this.#db.transaction(() => {
+        const update = this.#db.statement(
           `UPDATE ${table} SET state = ?, last_try_ms = ?, last_status = ?, last_answer = ?, lease_owner = NULL, lease_until_ms = ? WHERE id = ?`,
         );
         for (const item of items) update.run(state, now, outcome.status ?? null, outcome.answer ?? outcome.note ?? null, notBefore, item.id);
@@ -218,18 +216,18 @@ export class EvaluationStore {
       name: spec.name,
       claim: (key: string, owner: string, limits: ClaimLimits) => {
         const now = this.#now();
-        return this.#transaction(() => {
-          const items = this.#statement(spec.claim).all(key, now, limits.maxItems).map(spec.toItem);
+        return this.#db.transaction(() => {
+          const items = this.#db.statement(spec.claim).all(key, now, limits.maxItems).map(spec.toItem);
           // Counted as a try when it starts: a process that dies mid-request leaves steps the next try must check.
-          const lease = this.#statement(`UPDATE ${table} SET lease_owner = ?, lease_until_ms = ?, attempts = attempts + 1 WHERE id = ?`);
+          const lease = this.#db.statement(`UPDATE ${table} SET lease_owner = ?, lease_until_ms = ?, attempts = attempts + 1 WHERE id = ?`);
           for (const item of items) lease.run(owner, now + limits.leaseMs, item.id);
           return items;
         });
       },
       renew: (items, owner, leaseMs) => {
         const until = this.#now() + leaseMs;
-        this.#transaction(() => {
-          const renew = this.#statement(`UPDATE ${table} SET lease_until_ms = ? WHERE id = ? AND lease_owner = ?`);
+        this.#db.transaction(() => {
+          const renew = this.#db.statement(`UPDATE ${table} SET lease_until_ms = ? WHERE id = ? AND lease_owner = ?`);
           for (const item of items) renew.run(until, item.id, owner);
         });
       },
@@ -237,35 +235,15 @@ export class EvaluationStore {
       release: (items, outcome, notBefore) => settle(items, 'pending', outcome, notBefore),
       markDead: (item, outcome) => settle([item], 'refused', outcome),
       leaseOwners: () =>
-        this.#statement(`SELECT DISTINCT lease_owner FROM ${table} WHERE lease_owner IS NOT NULL AND lease_until_ms >= ?`)
+        this.#db.statement(`SELECT DISTINCT lease_owner FROM ${table} WHERE lease_owner IS NOT NULL AND lease_until_ms >= ?`)
           .all(this.#now())
           .map((row) => String(row.lease_owner)),
-      releaseLeasesOf: (owner) => Number(this.#statement(`UPDATE ${table} SET lease_owner = NULL, lease_until_ms = 0 WHERE lease_owner = ?`).run(owner).changes),
+      releaseLeasesOf: (owner) => Number(this.#db.statement(`UPDATE ${table} SET lease_owner = NULL, lease_until_ms = 0 WHERE lease_owner = ?`).run(owner).changes),
       label: spec.label,
       attempts: (item) => item.attempts + 1,
     };
   }
 
-  #statement(sql: string): StatementSync {
-    let statement = this.#statements.get(sql);
-    if (!statement) {
-      statement = this.#db.prepare(sql);
-      this.#statements.set(sql, statement);
-    }
-    return statement;
-  }
-
-  #transaction<T>(work: () => T): T {
-    this.#db.exec('BEGIN IMMEDIATE');
-    try {
-      const result = work();
-      this.#db.exec('COMMIT');
-      return result;
-    } catch (error) {
-      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
-      throw error;
-    }
-  }
 }
 
 function toSuiteRun(row: SuiteRunRow): SuiteRunRecord {

@@ -1,6 +1,6 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { ExitCode, ExpectedError } from '../../errors.ts';
 import { migrateStore } from './store-schema.ts';
 
@@ -15,7 +15,7 @@ const BUSY_TIMEOUT_MS = 10_000;
  * A connection to the store's one SQLite file in `dir` (created when needed), its tables made or
  * brought up to date. Traces and evaluations live in the same file, each through its own connection.
  */
-export function openStoreDatabase(dir: string): DatabaseSync {
+export function openStoreDatabase(dir: string): StoreDatabase {
   const path = join(dir, STORE_FILE);
   try {
     mkdirSync(dir, { recursive: true, mode: DIR_MODE });
@@ -24,11 +24,57 @@ export function openStoreDatabase(dir: string): DatabaseSync {
     // FULL: each group commit is fsynced, so a trace the store accepted survives power loss too.
     db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;');
     migrateStore(db);
-    return db;
+    return new StoreDatabase(db);
   } catch (error) {
     throw new ExpectedError(`cannot open the trace store ${path}: ${error instanceof Error ? error.message : String(error)}`, {
       exitCode: ExitCode.config,
       hint: 'check that the directory is writable and on a local disk, or choose another with --store-dir / OTEL_MLFLOW_STORE_DIR',
     });
+  }
+}
+
+/** One connection to the store: statements prepared once, and write transactions that lock up front. */
+export class StoreDatabase {
+  readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
+
+  constructor(db: DatabaseSync) {
+    this.#db = db;
+  }
+
+  /** The statement for SQL the store runs again and again, prepared once per connection. */
+  statement(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** SQL built for one call (a filter): prepared, not kept. */
+  prepare(sql: string): StatementSync {
+    return this.#db.prepare(sql);
+  }
+
+  exec(sql: string): void {
+    this.#db.exec(sql);
+  }
+
+  /** IMMEDIATE: take the write lock up front, so two processes' claims cannot interleave. */
+  transaction<T>(work: () => T): T {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = work();
+      this.#db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  close(): void {
+    if (this.#db.isOpen) this.#db.close();
   }
 }

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
-import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { ExitCode, ExpectedError } from '../../errors.ts';
-import { openStoreDatabase, STORE_FILE } from './open-store-database.ts';
+import { openStoreDatabase, STORE_FILE, type StoreDatabase } from './open-store-database.ts';
 import { mlflowTraceId } from '../../tracing/trace-id.ts';
 import { importLegacyTraceFiles } from './legacy-trace-files.ts';
 import { mergeSpans } from './merge-spans.ts';
@@ -126,11 +125,10 @@ export class TraceStore implements OutboxQueue<ClaimedTrace> {
   readonly dir: string;
   readonly path: string;
   readonly maxBytes: number;
-  readonly #db: DatabaseSync;
+  readonly #db: StoreDatabase;
   readonly #now: () => number;
-  readonly #statements = new Map<string, StatementSync>();
 
-  private constructor(dir: string, db: DatabaseSync, options: StoreOptions) {
+  private constructor(dir: string, db: StoreDatabase, options: StoreOptions) {
     this.dir = dir;
     this.path = join(dir, STORE_FILE);
     this.#db = db;
@@ -148,7 +146,7 @@ export class TraceStore implements OutboxQueue<ClaimedTrace> {
   }
 
   close(): void {
-    if (this.#db.isOpen) this.#db.close();
+    this.#db.close();
   }
 
   /** Stores traces in one transaction; spans of a trace already stored are merged in (by span id). */
@@ -156,7 +154,7 @@ export class TraceStore implements OutboxQueue<ClaimedTrace> {
     const result: WriteResult = { written: 0, refused: 0, refusedIds: [], evicted: 0, nearCap: false };
     if (traces.length === 0) return result;
     const now = this.#now();
-    this.#transaction(() => {
+    this.#db.transaction(() => {
       const incoming = traces.map((trace) => {
         const spans = mergeSpans([], trace.spans);
         return { trace: { ...trace, spans }, json: JSON.stringify(spans) };
@@ -181,8 +179,8 @@ export class TraceStore implements OutboxQueue<ClaimedTrace> {
   /** Leases the oldest pending traces for `destination` to `owner`, within the limits. */
   claim(destination: string, owner: string, limits: ClaimLimits): ClaimedTrace[] {
     const now = this.#now();
-    return this.#transaction(() => {
-      const candidates = this.#statement(
+    return this.#db.transaction(() => {
+      const candidates = this.#db.statement(
         `SELECT trace_id, version, spans, bytes, attempts FROM traces
          WHERE state = 'pending' AND destination = ? AND lease_until_ms < ? AND ready_ms <= ? ORDER BY saved_ms LIMIT ?`,
       ).all(destination, now, now, limits.maxItems) as { trace_id: string; version: number; spans: string; bytes: number; attempts: number }[];
@@ -194,7 +192,7 @@ export class TraceStore implements OutboxQueue<ClaimedTrace> {
         const spans = parseSpans(row.spans);
         if (!spans) {
           // Damaged on disk (by hand, or by a disk fault): kept for a person to look at, never sent.
-          this.#statement(`UPDATE traces SET state = 'dead', last_try_ms = ?, last_answer = ? WHERE trace_id = ?`).run(
+          this.#db.statement(`UPDATE traces SET state = 'dead', last_try_ms = ?, last_answer = ? WHERE trace_id = ?`).run(
             now,
             'the stored record is damaged (its spans are not readable JSON) and cannot be sent',
             row.trace_id,
@@ -206,7 +204,7 @@ export class TraceStore implements OutboxQueue<ClaimedTrace> {
       }
       // Counted as a try when it starts: a process that dies mid-request leaves a trace the next try
       // must look up before sending it again.
-      const lease = this.#statement('UPDATE traces SET lease_owner = ?, lease_until_ms = ?, attempts = attempts + 1 WHERE trace_id = ?');
+      const lease = this.#db.statement('UPDATE traces SET lease_owner = ?, lease_until_ms = ?, attempts = attempts + 1 WHERE trace_id = ?');
       for (const trace of claimed) lease.run(owner, now + limits.leaseMs, trace.hex);
       return claimed;
     });
@@ -215,8 +213,8 @@ export class TraceStore implements OutboxQueue<ClaimedTrace> {
   /** Delivered, unless late spans changed the trace meanwhile (then it goes out again, whole). */
   markDelivered(traces: readonly ClaimedTrace[], outcome: Outcome): void {
     const now = this.#now();
-    this.#transaction(() => {
-      const delivered = this.#statement(
+    this.#db.transaction(() => {
+      const delivered = this.#db.statement(
         `UPDATE traces SET state = 'delivered', last_try_ms = ?, last_status = ?,
            last_answer = NULL, lease_owner = NULL, lease_until_ms = 0 WHERE trace_id = ? AND version = ?`,
       );
@@ -229,14 +227,14 @@ export class TraceStore implements OutboxQueue<ClaimedTrace> {
   /** Not delivered this time, for a reason that may pass (server down, busy, timed out): stays pending. */
   release(traces: readonly ClaimedTrace[], outcome: Outcome, notBefore = 0): void {
     const now = this.#now();
-    this.#transaction(() => {
+    this.#db.transaction(() => {
       for (const trace of traces) this.#release(trace, outcome, now, notBefore);
     });
   }
 
   /** Refused for good: kept with the server's answer until the cause is fixed and it is pushed again. */
   markDead(trace: ClaimedTrace, outcome: Outcome): void {
-    this.#statement(
+    this.#db.statement(
       `UPDATE traces SET state = 'dead', last_try_ms = ?, last_status = ?, last_answer = ?,
          lease_owner = NULL, lease_until_ms = 0 WHERE trace_id = ?`,
     ).run(this.#now(), outcome.status ?? null, outcome.answer ?? null, trace.hex);
@@ -244,15 +242,15 @@ export class TraceStore implements OutboxQueue<ClaimedTrace> {
 
   renew(traces: readonly ClaimedTrace[], owner: string, leaseMs: number): void {
     const until = this.#now() + leaseMs;
-    this.#transaction(() => {
-      const renew = this.#statement('UPDATE traces SET lease_until_ms = ? WHERE trace_id = ? AND lease_owner = ?');
+    this.#db.transaction(() => {
+      const renew = this.#db.statement('UPDATE traces SET lease_until_ms = ? WHERE trace_id = ? AND lease_owner = ?');
       for (const trace of traces) renew.run(until, trace.hex, owner);
     });
   }
 
   /** Who holds a lease on the trace now, if anyone. */
   leaseOwnerOf(hex: string): string | undefined {
-    const row = this.#statement('SELECT lease_owner FROM traces WHERE trace_id = ? AND lease_owner IS NOT NULL AND lease_until_ms >= ?').get(hex, this.#now());
+    const row = this.#db.statement('SELECT lease_owner FROM traces WHERE trace_id = ? AND lease_owner IS NOT NULL AND lease_until_ms >= ?').get(hex, this.#now());
     return row ? String(row.lease_owner) : undefined;
   }
 
@@ -266,14 +264,14 @@ export class TraceStore implements OutboxQueue<ClaimedTrace> {
 
   /** Owners holding leases now: a process that died mid-delivery still holds its traces until its leases run out. */
   leaseOwners(): string[] {
-    return this.#statement('SELECT DISTINCT lease_owner FROM traces WHERE lease_owner IS NOT NULL AND lease_until_ms >= ?')
+    return this.#db.statement('SELECT DISTINCT lease_owner FROM traces WHERE lease_owner IS NOT NULL AND lease_until_ms >= ?')
       .all(this.#now())
       .map((row) => String(row.lease_owner));
   }
 
   /** Ends the leases of an owner known to be gone, so its traces go out now rather than when the leases run out. */
   releaseLeasesOf(owner: string): number {
-    return Number(this.#statement('UPDATE traces SET lease_owner = NULL, lease_until_ms = 0 WHERE lease_owner = ?').run(owner).changes);
+    return Number(this.#db.statement('UPDATE traces SET lease_owner = NULL, lease_until_ms = 0 WHERE lease_owner = ?').run(owner).changes);
   }
 
   /**
@@ -284,8 +282,8 @@ export class TraceStore implements OutboxQueue<ClaimedTrace> {
     const requeued: string[] = [];
     const leased: string[] = [];
     const now = this.#now();
-    this.#transaction(() => {
-      const requeue = this.#statement(
+    this.#db.transaction(() => {
+      const requeue = this.#db.statement(
         `UPDATE traces SET state = 'pending', destination = ?, lease_owner = NULL, lease_until_ms = 0
          WHERE trace_id = ? AND (lease_owner IS NULL OR lease_until_ms < ?)`,
       );
@@ -342,7 +340,7 @@ export class TraceStore implements OutboxQueue<ClaimedTrace> {
     const wanted = hexPrefixOf(id);
     if (wanted === undefined) return undefined;
     // 'g' sorts after every hex digit: the range holds exactly the ids with this prefix.
-    const rows = this.#statement(`SELECT ${SUMMARY_COLUMNS}, spans FROM traces WHERE trace_id >= ? AND trace_id < ? ORDER BY trace_id LIMIT 4`).all(
+    const rows = this.#db.statement(`SELECT ${SUMMARY_COLUMNS}, spans FROM traces WHERE trace_id >= ? AND trace_id < ? ORDER BY trace_id LIMIT 4`).all(
       wanted,
       `${wanted}g`,
     ) as unknown as (Row & { spans: string })[];
@@ -367,7 +365,7 @@ export class TraceStore implements OutboxQueue<ClaimedTrace> {
 
   /** The delivery state of one trace, by its 32 hex digits. */
   deliveryOf(hex: string): DeliveryInfo | undefined {
-    const row = this.#statement(`SELECT ${SUMMARY_COLUMNS} FROM traces WHERE trace_id = ?`).get(hex) as Row | undefined;
+    const row = this.#db.statement(`SELECT ${SUMMARY_COLUMNS} FROM traces WHERE trace_id = ?`).get(hex) as Row | undefined;
     return row && toDelivery(row);
   }
 
@@ -391,8 +389,8 @@ export class TraceStore implements OutboxQueue<ClaimedTrace> {
     const counts: StateCounts = { local: 0, pending: 0, delivered: 0, dead: 0 };
     const rows =
       destination === undefined
-        ? this.#statement('SELECT state, count(*) AS n FROM traces GROUP BY state').all()
-        : this.#statement('SELECT state, count(*) AS n FROM traces WHERE destination = ? GROUP BY state').all(destination);
+        ? this.#db.statement('SELECT state, count(*) AS n FROM traces GROUP BY state').all()
+        : this.#db.statement('SELECT state, count(*) AS n FROM traces WHERE destination = ? GROUP BY state').all(destination);
     for (const row of rows) counts[row.state as DeliveryState] = Number(row.n);
     return counts;
   }
@@ -403,25 +401,25 @@ export class TraceStore implements OutboxQueue<ClaimedTrace> {
    */
   releaseHolds(): number {
     return Number(
-      this.#statement(`UPDATE traces SET ready_ms = 0 WHERE state = 'pending' AND ready_ms > ? AND status != 'IN_PROGRESS'`).run(this.#now()).changes,
+      this.#db.statement(`UPDATE traces SET ready_ms = 0 WHERE state = 'pending' AND ready_ms > ? AND status != 'IN_PROGRESS'`).run(this.#now()).changes,
     );
   }
 
   /** The destinations traces are pending for. */
   pendingDestinations(): string[] {
-    return this.#statement(`SELECT DISTINCT destination FROM traces WHERE state = 'pending' AND destination IS NOT NULL`)
+    return this.#db.statement(`SELECT DISTINCT destination FROM traces WHERE state = 'pending' AND destination IS NOT NULL`)
       .all()
       .map((row) => String(row.destination));
   }
 
   /** Bytes of span data held, as the size cap counts them. */
   bytes(): number {
-    return Number(this.#statement(`SELECT value FROM store_meta WHERE key = 'bytes'`).get()!.value);
+    return Number(this.#db.statement(`SELECT value FROM store_meta WHERE key = 'bytes'`).get()!.value);
   }
 
   /** The most recent failed try for `destination`, for health pages. */
   lastFailure(destination: string): (Outcome & { at: string }) | undefined {
-    const row = this.#statement(
+    const row = this.#db.statement(
       `SELECT last_status, last_answer, last_try_ms FROM traces
        WHERE destination = ? AND state IN ('pending', 'dead') AND last_answer IS NOT NULL ORDER BY last_try_ms DESC LIMIT 1`,
     ).get(destination) as { last_status: number | null; last_answer: string; last_try_ms: number } | undefined;
@@ -436,7 +434,7 @@ export class TraceStore implements OutboxQueue<ClaimedTrace> {
   /** `trace.spans` in store order, `json` their text. */
   #upsert(trace: TraceToStore, json: string, now: number): number {
     const hex = trace.spans[0]!.traceId;
-    const existing = this.#statement('SELECT spans, state, first_seen_ms FROM traces WHERE trace_id = ?').get(hex) as
+    const existing = this.#db.statement('SELECT spans, state, first_seen_ms FROM traces WHERE trace_id = ?').get(hex) as
       | { spans: string; state: DeliveryState; first_seen_ms: number }
       | undefined;
     if (existing) {
@@ -445,14 +443,14 @@ export class TraceStore implements OutboxQueue<ClaimedTrace> {
       // A late span makes a delivered trace pending again: OTLP ingest upserts by span id.
       const state = existing.state === 'delivered' && trace.destination ? 'pending' : existing.state;
       const summary = summaryColumns(hex, spans);
-      this.#statement(
+      this.#db.statement(
         `UPDATE traces SET start_ms = ?, duration_ms = ?, root_name = ?, status = ?, span_count = ?, tokens_in = ?,
            tokens_out = ?, tokens_total = ?, request_preview = ?, response_preview = ?, state = ?, version = version + 1,
            ready_ms = ?, saved_ms = ?, bytes = ?, spans = ? WHERE trace_id = ?`,
       ).run(...summary, state, readyAt(trace.hold, spans, now, existing.first_seen_ms || now), now, merged.length, merged, hex);
       return merged.length - existing.spans.length;
     }
-    this.#statement(
+    this.#db.statement(
       `INSERT INTO traces (trace_id, start_ms, duration_ms, root_name, status, span_count, tokens_in, tokens_out,
          tokens_total, request_preview, response_preview, origin, state, destination, attempts, ready_ms, first_seen_ms, saved_ms,
          bytes, spans)
@@ -474,7 +472,7 @@ export class TraceStore implements OutboxQueue<ClaimedTrace> {
   }
 
   #release(trace: ClaimedTrace, outcome: Outcome, now: number, notBefore = 0): void {
-    this.#statement(
+    this.#db.statement(
       `UPDATE traces SET last_try_ms = ?, last_status = ?, last_answer = ?, lease_owner = NULL, lease_until_ms = ?
        WHERE trace_id = ?`,
     ).run(now, outcome.status ?? null, outcome.answer ?? null, notBefore, trace.hex);
@@ -485,7 +483,7 @@ export class TraceStore implements OutboxQueue<ClaimedTrace> {
     let evicted = 0;
     while (this.bytes() + needed > this.maxBytes) {
       const gone = Number(
-        this.#statement(
+        this.#db.statement(
           `DELETE FROM traces WHERE trace_id IN (SELECT trace_id FROM traces WHERE state = 'delivered' ORDER BY saved_ms LIMIT 256)`,
         ).run().changes,
       );
@@ -496,30 +494,9 @@ export class TraceStore implements OutboxQueue<ClaimedTrace> {
   }
 
   #has(hex: string): boolean {
-    return this.#statement('SELECT 1 FROM traces WHERE trace_id = ?').get(hex) !== undefined;
+    return this.#db.statement('SELECT 1 FROM traces WHERE trace_id = ?').get(hex) !== undefined;
   }
 
-  #statement(sql: string): StatementSync {
-    let statement = this.#statements.get(sql);
-    if (!statement) {
-      statement = this.#db.prepare(sql);
-      this.#statements.set(sql, statement);
-    }
-    return statement;
-  }
-
-  /** IMMEDIATE: take the write lock up front, so two processes' claims cannot interleave. */
-  #transaction<T>(work: () => T): T {
-    this.#db.exec('BEGIN IMMEDIATE');
-    try {
-      const result = work();
-      this.#db.exec('COMMIT');
-      return result;
-    } catch (error) {
-      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
-      throw error;
-    }
-  }
 }
 
 /**
