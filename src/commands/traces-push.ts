@@ -58,7 +58,14 @@ async function push(ctx: CommandContext, options: Record<string, unknown>, { con
       return ExitCode.ok;
     }
     const plan = planPush(store, hexIds, config);
-    const spinner = ctx.interactive && !ctx.globals.json ? (await import('ora')).default({ stream: ctx.stderr }) : undefined;
+    const spinner = ctx.interactive && !ctx.globals.json ? (await import('ora')).default({ stream: ctx.stderr, discardStdin: false }) : undefined;
+    const interrupt = new AbortController();
+    // Ctrl-C once: stop starting requests, report, exit 130; a second Ctrl-C does not wait for that.
+    const onSigint = () => {
+      process.once('SIGINT', () => process.exit(ExitCode.interrupted));
+      interrupt.abort();
+    };
+    process.once('SIGINT', onSigint);
     let report: PushReport;
     try {
       report = await pushTraces({
@@ -67,19 +74,30 @@ async function push(ctx: CommandContext, options: Record<string, unknown>, { con
         evaluations,
         plan,
         dead: selection.dead === true,
+        signal: interrupt.signal,
+        sendingEvaluations: (runs, scores) => {
+          if (!ctx.globals.json) writeLine(ctx.stdout, `Sending ${plural(runs, 'suite run')} and ${plural(scores, 'score')} to MLflow`);
+        },
         sending: (group, count) => {
           if (!ctx.globals.json) writeLine(ctx.stdout, `Pushing ${plural(count, 'trace')} to ${group.destination}`);
           for (const note of group.notes) if (!ctx.globals.json) writeLine(ctx.stdout, paint.dim(`  ${note}`));
           spinner?.start();
         },
-        progress: (done, total) => {
-          if (spinner) spinner.text = `${progressBar(done, total)} ${done} of ${total}`;
+        progress: (queue, done, total) => {
+          if (spinner) spinner.start(`${queue} ${progressBar(done, total)} ${done} of ${total}`);
         },
       });
     } finally {
+      process.removeListener('SIGINT', onSigint);
       spinner?.stop();
     }
-    return ctx.globals.json ? printJson(ctx, report) : printText(ctx, paint, report, store.dir);
+    const exitCode = ctx.globals.json ? printJson(ctx, report) : printText(ctx, paint, report, store.dir);
+    if (!report.interrupted) return exitCode;
+    writeLine(ctx.stderr, paint.yellow(`interrupted: what was not sent stays in ${store.dir}; \`${commandLine('traces push')}\` again resumes`));
+    // A request still in flight would hold the process until its timeout; the person asked to stop now.
+    // Unref'd: with nothing in flight the process ends by itself, first.
+    setTimeout(() => process.exit(ExitCode.interrupted), 0).unref();
+    return ExitCode.interrupted;
   } finally {
     evaluations.close();
   }
@@ -119,6 +137,7 @@ function printJson(ctx: CommandContext, report: PushReport): number {
     sent,
     pending,
     failed,
+    interrupted: report.interrupted,
     route: first?.route ?? null,
     experiment: first?.experiment ? { id: first.experiment.id, name: first.experiment.name ?? null, url: first.experiment.url } : null,
     traces: traces.map((r) => ({ traceId: r.traceId, result: r.result, reason: r.reason ?? null, url: r.url ?? null })),

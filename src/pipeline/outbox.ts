@@ -69,6 +69,7 @@ export class Outbox {
   readonly #onEvent: (event: OutboxEvent) => void;
   readonly #stats: OutboxStats = { stored: 0, refused: 0, delivered: 0, dead: 0, deadLetters: [] };
   #delivering = false;
+  #stopped = false;
   #warnedNearCap = false;
 
   constructor(options: OutboxOptions) {
@@ -187,11 +188,20 @@ export class Outbox {
     const deadline = Date.now() + deadlineMs;
     for (const stage of STAGES) {
       const left = deadline - Date.now();
-      if (left <= 0) return;
+      if (left <= 0 || this.#stopped) return;
       await Promise.all(
         [...this.#deliverers.values()].filter((entry) => entry.stage === stage).map(({ deliverer }) => deliverer.drain({ ...options, deadlineMs: left })),
       );
     }
+  }
+
+  /**
+   * Takes no new work from now on (Ctrl-C during a push): a flush under way returns, requests in
+   * flight finish on their own, and what was not sent keeps waiting for the next run.
+   */
+  stop(): void {
+    this.#stopped = true;
+    for (const { deliverer } of this.#deliverers.values()) deliverer.stop();
   }
 
   /**
@@ -200,7 +210,7 @@ export class Outbox {
    */
   async close(deadlineMs: number): Promise<void> {
     await this.flush(deadlineMs);
-    for (const { deliverer } of this.#deliverers.values()) deliverer.stop();
+    this.stop();
     const unwritten = this.#writer.abandon();
     if (unwritten > 0) this.#refuse(unwritten, this.#stats.storeTrouble?.reason ?? `the store ${this.#traces.dir} could not be written`);
     this.#traces.close();

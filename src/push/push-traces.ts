@@ -78,6 +78,8 @@ export interface PushReport {
   groups: PushedGroup[];
   elsewhere: PushPlan['elsewhere'];
   evaluations?: PushedEvaluations;
+  /** Stopped by Ctrl-C before it was done. */
+  interrupted: boolean;
 }
 
 /** Hex ids of the stored traces a push is about, oldest first. */
@@ -147,10 +149,14 @@ export interface PushInput {
   plan: PushPlan;
   /** Also suite runs and scores refused before. */
   dead?: boolean;
-  /** Called as traces leave: delivered or refused so far, of how many. */
-  progress?: (done: number, total: number) => void;
+  /** Called as items leave, per kind (`traces`, `suite runs`, `scores`): delivered or refused so far, of how many. */
+  progress?: (queue: string, done: number, total: number) => void;
+  /** Aborted (Ctrl-C): no new request is started; what was not sent keeps waiting for the next push. */
+  signal?: AbortSignal;
   /** A group is about to be sent, resolved. */
   sending?: (group: PushedGroup, traces: number) => void;
+  /** Suite runs and scores are about to be sent, after the traces. */
+  sendingEvaluations?: (runs: number, scores: number) => void;
 }
 
 /**
@@ -162,18 +168,22 @@ export interface PushInput {
 export async function pushTraces(input: PushInput): Promise<PushReport> {
   const { config, traces, evaluations, plan } = input;
   const http = connectToTracking(config)!.http;
+  const totals = new Map<string, number>([['traces', plan.groups.reduce((sum, group) => sum + group.hexIds.length, 0)]]);
+  const done = new Map<string, number>();
   const outbox = new Outbox({
     traces,
     evaluations,
     auth: config.auth,
     onEvent: (event) => {
-      if (event.kind === 'delivered' && event.queue === 'traces') done += event.items;
-      if (event.kind === 'dead' && event.queue === 'traces') done++;
-      input.progress?.(Math.min(done, total), total);
+      if (event.kind !== 'delivered' && event.kind !== 'dead') return;
+      const count = (done.get(event.queue) ?? 0) + (event.kind === 'dead' ? 1 : event.items);
+      done.set(event.queue, count);
+      const total = totals.get(event.queue) ?? count;
+      input.progress?.(event.queue, Math.min(count, total), total);
     },
   });
-  const total = plan.groups.reduce((sum, group) => sum + group.hexIds.length, 0);
-  let done = 0;
+  const stop = () => outbox.stop();
+  input.signal?.addEventListener('abort', stop, { once: true });
   const groups: { group: PushGroup; resolved?: ResolvedDestination; problem?: string; leased: Set<string> }[] = [];
   try {
     for (const group of plan.groups) {
@@ -196,13 +206,17 @@ export async function pushTraces(input: PushInput): Promise<PushReport> {
     const places = await evaluationPlaces(config, http, evaluations, input.dead === true, groups.flatMap((g) => (g.resolved ? [g.resolved] : [])));
     for (const place of places.resolved) outbox.addEvaluationDestination(place);
     const waiting = places.keys.flatMap((key) => evaluations.pendingIn(key));
-    await outbox.flush(PUSH_DEADLINE_MS, { maxConsecutiveFailures: PUSH_MAX_FAILURES });
+    totals.set('suite runs', waiting.filter((item) => item.kind === 'run').length);
+    totals.set('scores', waiting.filter((item) => item.kind === 'score').length);
+    if (waiting.length > 0) input.sendingEvaluations?.(totals.get('suite runs')!, totals.get('scores')!);
+    if (!input.signal?.aborted) await outbox.flush(PUSH_DEADLINE_MS, { maxConsecutiveFailures: PUSH_MAX_FAILURES });
 
     const pushed = groups.map(({ group, resolved, problem, leased }) => describeGroup(group, resolved, group.hexIds.map((hex) => pushedTrace(traces, hex, resolved, problem, leased.has(hex)))));
-    const report: PushReport = { groups: pushed, elsewhere: plan.elsewhere };
+    const report: PushReport = { groups: pushed, elsewhere: plan.elsewhere, interrupted: input.signal?.aborted === true };
     if (waiting.length > 0 || places.problems.length > 0) report.evaluations = evaluationReport(evaluations, waiting, places);
     return report;
   } finally {
+    input.signal?.removeEventListener('abort', stop);
     await outbox.close(0);
   }
 }

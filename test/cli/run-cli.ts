@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,8 @@ export interface CliOptions {
   dotenv?: string;
   /** What the command reads on standard input (else none: stdin is closed). */
   input?: string;
+  /** The running process, for a test that signals it. */
+  onStart?: (child: ChildProcess) => void;
 }
 
 /**
@@ -40,6 +42,7 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
         timeout: CLI_TIMEOUT_MS,
       });
       child.stdin?.end(options.input);
+      options.onStart?.(child);
       let stdout = '';
       let stderr = '';
       child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

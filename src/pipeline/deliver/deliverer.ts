@@ -147,8 +147,9 @@ export class Deliverer<Item> {
   }
 
   /**
-   * Delivers until nothing is waiting for this destination, the deadline passes, or (when asked) the
-   * destination failed too often in a row. What is left keeps waiting in the store.
+   * Delivers until nothing is waiting for this destination, the deadline passes, the deliverer is
+   * stopped, or (when asked) the destination failed too often in a row. What is left keeps waiting in
+   * the store.
    */
   async drain(options: DrainOptions): Promise<void> {
     this.start();
@@ -156,6 +157,7 @@ export class Deliverer<Item> {
     this.wake();
     const deadline = this.#clock.now() + options.deadlineMs;
     const finished = () =>
+      !this.#running ||
       (this.#idle && this.#inFlight.size === 0) ||
       (options.maxConsecutiveFailures !== undefined && this.#failuresInARow >= options.maxConsecutiveFailures && this.#inFlight.size === 0) ||
       this.#clock.now() >= deadline;
