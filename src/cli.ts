@@ -3,7 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { CommandContext, GlobalOptions } from './cli/context.ts';
 import type { FlagValues } from './config/types.ts';
 import { ExitCode } from './errors.ts';
-import { detectInvocation, setInvocation } from './util/invocation.ts';
+import { detectInvocation, setInvocation, setStoreDir } from './util/invocation.ts';
 import { VERSION } from './version.ts';
 
 type CommandModule = { run(ctx: CommandContext, options: Record<string, unknown>, args: string[]): Promise<number> };
@@ -219,6 +219,7 @@ export async function main(argv: string[]): Promise<void> {
   };
   const execute = async (name: string, options: Record<string, unknown>, args: string[]) => {
     const ctx: CommandContext = { ...base, globals: globalsFrom(options), flags: flagsFrom(options) };
+    setStoreDir(ctx.flags.storeDir);
     try {
       const { readSecretFlags } = await import('./cli/secret-flags.ts');
       const secrets = await readSecretFlags(options, { stdin: process.stdin, promptOutput: process.stderr });

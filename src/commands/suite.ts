@@ -21,7 +21,7 @@ import { passRate } from '../cli/parse-pass-rate.ts';
 import { meetsBar } from '../eval/evaluate.ts';
 import { evaluationSummary, resultRow } from '../suite/result-rows.ts';
 import { plural } from '../util/plural.ts';
-import { commandLine } from '../util/invocation.ts';
+import { commandLine, setStoreDir } from '../util/invocation.ts';
 
 const MAX_CONCURRENCY = 32;
 const MAX_REPEAT = 100;
@@ -81,6 +81,9 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
     },
   }).finally(() => spinner?.stop());
 
+  // A running server keeps its traces (and so the scores) in its own store: the hints must name it.
+  const serverStore = suite.spawned ? undefined : suite.health?.tracing.store_dir;
+  if (serverStore && serverStore !== suite.config.storeDir.value) setStoreDir(serverStore);
   if (ctx.globals.json) writeJson(ctx.stdout, toJson(suite, minPassRate));
   else renderSummary(ctx, paint, suite, repeat, minPassRate);
   return exitCode(suite, minPassRate);

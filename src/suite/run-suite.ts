@@ -106,6 +106,9 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
     runningHealth ? serverExperiment && { kind: 'id', id: { value: serverExperiment.id, source: { kind: 'derived', from } } } : configured.experiment,
   );
   const runConfig = withSuiteRun(configured, target);
+  // Scores go with their traces: into a running server's own store, whatever this configuration's default.
+  const serverStore = runningHealth?.tracing.store_dir;
+  const scoresConfig = serverStore ? { ...configured, storeDir: { value: serverStore, source: { kind: 'derived', from } } as const } : configured;
   const flags = runConfig.runId ? { ...options.config.flags, runId: runConfig.runId.value } : options.config.flags;
   let spawned: SpawnedServer | undefined;
   let judging: OpenJudge | undefined;
@@ -176,7 +179,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
       await verifyTraces(traceIds, { kind: 'mlflow', source: mlflowTraceSource(http, spansFrom) });
     }
     const outcome = runOutcome(options, { results, evaluation, totals, health, traceIds, endStatus: undefined });
-    const mlflowRun = await finishSuiteRun(configured, target, outcome);
+    const mlflowRun = await finishSuiteRun(scoresConfig, target, outcome);
     const comparison =
       baseline && compareRuns(baseline, { metrics: outcome.metrics, params: outcome.params, results: parseResultLines(outcome.results) }, options.compare!.tolerance);
     return {
@@ -206,7 +209,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
         traceIds: results.flatMap((r) => (r.traceId ? [r.traceId] : [])),
         endStatus: 'FAILED',
       });
-      await finishSuiteRun(configured, target, outcome).catch(() => undefined);
+      await finishSuiteRun(scoresConfig, target, outcome).catch(() => undefined);
     }
     throw error;
   } finally {

@@ -14,7 +14,22 @@ export function setInvocation(value: string): void {
   invocation = value;
 }
 
-/** `commandLine('traces list')` → `npx otel-mlflow traces list`, as the person would type it. */
+/** The store a `traces …` hint must name: one given by --store-dir, or a running server's own. */
+let storeDir: string | undefined;
+
+export function setStoreDir(dir: string | undefined): void {
+  storeDir = dir;
+}
+
+/**
+ * `commandLine('traces list')` → `npx otel-mlflow traces list`, as the person would type it; a
+ * `traces` command repeats the store it must read (without it, it would read the default store).
+ */
 export function commandLine(args: string): string {
-  return `${invocation} ${args}`;
+  const store = storeDir !== undefined && args.startsWith('traces ') ? ` --store-dir ${shellWord(storeDir)}` : '';
+  return `${invocation} ${args}${store}`;
+}
+
+function shellWord(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
