@@ -22,8 +22,8 @@ export interface AgentAnswer {
   steps?: AgentStep[];
   /** Agent only: false when it ran out of steps. */
   finished?: boolean;
-  /** `tr-<32 hex>`. */
-  traceId: string;
+  /** `tr-<32 hex>`; absent when no trace was recorded (tracing off, or not sampled). */
+  traceId?: string;
   /** The trace in the MLflow UI, when the experiment is known. */
   traceUrl?: string;
 }

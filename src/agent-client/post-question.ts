@@ -101,8 +101,8 @@ export async function postQuestion(server: URL, endpoint: Endpoint, question: st
     return { ok: false, ...answered, error: describeFetchFailure(error, url, options.timeoutMs) };
   }
   const traceId = response.headers.get('x-trace-id') ?? undefined;
-  if (response.ok && typeof body?.answer === 'string' && typeof body.trace_id === 'string') {
-    return { ok: true, httpStatus: response.status, answer: toAnswer(body, body.answer, body.trace_id) };
+  if (response.ok && typeof body?.answer === 'string' && (typeof body.trace_id === 'string' || body.trace_id === null)) {
+    return { ok: true, httpStatus: response.status, answer: toAnswer(body, body.answer, body.trace_id ?? undefined) };
   }
   const code = typeof body?.error?.code === 'string' ? body.error.code : undefined;
   const message = typeof body?.error?.message === 'string' ? body.error.message : undefined;
@@ -123,7 +123,7 @@ function describeRefusal(status: number, code: string | undefined, message: stri
   return `answered ${status} without an answer: is it an otel-mlflow server?`;
 }
 
-function toAnswer(body: AnswerJson, answer: string, traceId: string): AgentAnswer {
+function toAnswer(body: AnswerJson, answer: string, traceId: string | undefined): AgentAnswer {
   const input = body.usage?.input_tokens ?? 0;
   const output = body.usage?.output_tokens ?? 0;
   return {

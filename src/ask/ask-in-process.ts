@@ -23,7 +23,8 @@ export interface AskInProcessOptions {
   signal?: AbortSignal;
 }
 
-export type AskOutcome = { ok: true; answer: AgentAnswer } | { ok: false; traceId: string; error: unknown };
+/** `traceId` is absent when nothing was recorded (tracing off, or the trace not sampled). */
+export type AskOutcome = { ok: true; answer: AgentAnswer } | { ok: false; traceId?: string; error: unknown };
 
 /**
  * One question through the agent, in this process, as one trace: a root span shaped like serve's
@@ -35,7 +36,7 @@ export async function askInProcess(deps: AskInProcessDeps, options: AskInProcess
   const span = deps.tracer.startSpan(`ask ${endpoint}`, { kind: SpanKind.INTERNAL });
   setSpanType(span, ROOT_SPANS[endpoint].type);
   setSpanInputs(span, rootInputs(endpoint, question));
-  const traceId = mlflowTraceId(span.spanContext().traceId);
+  const traceId = span.isRecording() ? mlflowTraceId(span.spanContext().traceId) : undefined;
   let partial = '';
   try {
     // Awaited even when interrupted: the abort cancels the model call, and the agent's spans end before the root.
@@ -47,13 +48,13 @@ export async function askInProcess(deps: AskInProcessDeps, options: AskInProcess
     );
     setSpanOutputs(span, result.outputs);
     span.setStatus({ code: SpanStatusCode.OK });
-    const traceUrl = deps.traceLink(traceId);
-    return { ok: true, answer: { ...result.answer, traceId, ...(traceUrl && { traceUrl }) } };
+    const traceUrl = traceId && deps.traceLink(traceId);
+    return { ok: true, answer: { ...result.answer, ...(traceId && { traceId }), ...(traceUrl && { traceUrl }) } };
   } catch (error) {
     const failure = options.signal?.aborted ? new AskInterrupted() : error;
     if (failure instanceof AskInterrupted) setSpanOutputs(span, unfinishedAnswerOutputs(partial));
     markSpanFailed(span, failure);
-    return { ok: false, traceId, error: failure };
+    return { ok: false, ...(traceId && { traceId }), error: failure };
   } finally {
     span.end();
   }

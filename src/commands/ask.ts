@@ -11,6 +11,7 @@ import type { CommandContext } from '../cli/context.ts';
 import { createPainter, writeJson, writeLine } from '../cli/output.ts';
 import { renderError } from '../cli/render-error.ts';
 import { loadConfig } from '../config/load-config.ts';
+import type { ResolvedConfig } from '../config/types.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
 import { commandLine } from '../util/invocation.ts';
 
@@ -18,7 +19,9 @@ const SERVER_DOWN_HINT = 'start it with `otel-mlflow serve`, or ask without --ur
 
 /** Where the trace went, for the lines after the answer. */
 interface TraceReport {
-  traceId: string;
+  /** Absent when no trace was recorded; `notRecorded` says why. */
+  traceId?: string;
+  notRecorded?: string;
   traceUrl?: string;
   /** Absent with --url: exporting is the server's job. */
   export?: TraceExportStatus;
@@ -70,9 +73,9 @@ async function askHere(ctx: CommandContext, endpoint: Endpoint, question: string
     live.stop();
   }
   const traceId = outcome.ok ? outcome.answer.traceId : outcome.traceId;
-  const traceUrl = runtime.traceLink(traceId) ?? (outcome.ok ? outcome.answer.traceUrl : undefined);
+  const traceUrl = (traceId && runtime.traceLink(traceId)) || (outcome.ok ? outcome.answer.traceUrl : undefined);
   const trace: TraceReport = {
-    traceId,
+    ...(traceId ? { traceId } : { notRecorded: whyNotRecorded(runtime.config) }),
     ...(traceUrl && { traceUrl }),
     ...(exportStatus && { export: exportStatus }),
     local: runtime.destination.target === undefined,
@@ -107,7 +110,12 @@ async function askServer(ctx: CommandContext, server: URL, endpoint: Endpoint, q
   const link = pendingLink && answeredTraceId ? await linkServerTraces(pendingLink, [answeredTraceId]) : undefined;
   if (outcome.ok) {
     const { traceId, traceUrl } = outcome.answer;
-    const trace: TraceReport = { traceId, ...(traceUrl && { traceUrl }), local: false, destination };
+    const trace: TraceReport = {
+      ...(traceId ? { traceId } : { notRecorded: 'the server recorded no trace (tracing is off there, or the request was not sampled)' }),
+      ...(traceUrl && { traceUrl }),
+      local: false,
+      destination,
+    };
     return withLinkOutcome(ctx, link, finish(ctx, paint, { endpoint, answer: outcome.answer, trace, printAnswer: !live.streamed() }));
   }
   if (outcome.interrupted && !outcome.traceId) {
@@ -176,7 +184,9 @@ function renderAnswer(ctx: CommandContext, paint: ChalkInstance, answer: AgentAn
 
 /** On stderr, with the notes and errors: `ask … > answer.txt` keeps the answer alone. */
 function renderTrace(ctx: CommandContext, paint: ChalkInstance, trace: TraceReport): void {
-  if (trace.local) {
+  if (!trace.traceId) {
+    writeLine(ctx.stderr, paint.dim(trace.notRecorded ?? 'no trace was recorded'));
+  } else if (trace.local) {
     writeLine(ctx.stderr, `Trace ${paint.bold(trace.traceId)} is in the local store; see it with:`);
     writeLine(ctx.stderr, `  ${commandLine(`traces show ${trace.traceId}`)}`);
   } else if (trace.traceUrl) {
@@ -199,7 +209,7 @@ function toJson(result: Finished, notExported: ExpectedError | undefined) {
     ...(answer?.sources && { sources: answer.sources }),
     ...(answer?.steps && { steps: answer.steps, finished: answer.finished ?? null }),
     usage: answer?.usage ?? null,
-    traceId: trace.traceId,
+    traceId: trace.traceId ?? null,
     traceUrl: trace.traceUrl ?? null,
     export: trace.export
       ? { exported: trace.export.exported ? 1 : 0, failed: trace.export.exported ? 0 : 1, ...(trace.export.reason && { reason: trace.export.reason }) }
@@ -261,4 +271,11 @@ function onFirstSigint(stop: () => void): () => void {
   };
   process.once('SIGINT', first);
   return () => process.removeListener('SIGINT', first);
+}
+
+/** Why `ask` has no trace to show: tracing is off, or the sampler left this one out. */
+function whyNotRecorded(config: ResolvedConfig): string {
+  if (config.tracing.disabled.value) return 'tracing is off (OTEL_SDK_DISABLED): no trace was recorded';
+  const arg = config.tracing.samplerArg ? `, OTEL_TRACES_SAMPLER_ARG=${config.tracing.samplerArg.value}` : '';
+  return `the trace was not sampled (OTEL_TRACES_SAMPLER=${config.tracing.sampler.value}${arg}): nothing was recorded`;
 }

@@ -136,6 +136,10 @@ function runLinkLines(paint: ChalkInstance, link: ServerRunLink | undefined): st
 function mlflowRunLines(paint: ChalkInstance, run: SuiteMlflowRun): string[] {
   const push = paint.cyan(commandLine('traces push'));
   const scores = run.scores;
+  if (scores.delivered + scores.pending + scores.refused === 0) {
+    // Scores live on traces: none were recorded (tracing off, or not sampled), so none are kept.
+    if (run.state === 'local') return ['no scores kept: no trace was recorded (tracing is off, or the requests were not sampled)'];
+  }
   if (run.state === 'local') {
     return [`${plural(scores.pending, 'score')} kept with the traces (${paint.cyan(commandLine('traces show <id>'))});`, `  ${push} sends them and the run to MLflow`];
   }

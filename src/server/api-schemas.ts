@@ -39,7 +39,10 @@ function answerResponse<T extends z.core.$ZodLooseShape>(fields: T) {
     model: z.string(),
     ...fields,
     usage: Usage,
-    trace_id: z.string().openapi({ description: "MLflow's id of this request's trace", example: 'tr-4bf92f3577b34da6a3ce929d0e0e4736' }),
+    trace_id: z.string().nullable().openapi({
+      description: "MLflow's id of this request's trace; null when no trace was recorded (tracing off, or the request not sampled)",
+      example: 'tr-4bf92f3577b34da6a3ce929d0e0e4736',
+    }),
     trace_url: z.string().nullable().openapi({ description: 'The trace in the MLflow UI; null when the experiment is not known (a collector, the local store)' }),
   });
 }

@@ -79,7 +79,7 @@ async function askOne(options: AskQuestionsOptions, { question, id }: SuiteQuest
       httpStatus: outcome.httpStatus,
       latencyMs,
       tokens: answer.usage.total_tokens,
-      traceId: answer.traceId,
+      traceId: answer.traceId ?? null,
       traceUrl: answer.traceUrl ?? null,
       answerPreview: preview(answer.answer),
       answer: answer.answer,

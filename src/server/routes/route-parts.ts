@@ -34,7 +34,8 @@ export function tracedJsonRoute(deps: AppDeps, spanType: SpanType) {
   ];
 }
 
-/** Both always present, as suite's and ask's JSON carry `traceUrl: null` when there is no link. */
-export function traceFields(request: RequestSpan, traceLink: AppDeps['traceLink']): { trace_id: string; trace_url: string | null } {
-  return { trace_id: request.traceId, trace_url: traceLink?.(request.traceId) ?? null };
+/** Both always present, as suite's and ask's JSON carry `traceUrl: null` when there is no link; null when nothing was recorded. */
+export function traceFields(request: RequestSpan, traceLink: AppDeps['traceLink']): { trace_id: string | null; trace_url: string | null } {
+  const traceId = request.traceId;
+  return { trace_id: traceId ?? null, trace_url: (traceId && traceLink?.(traceId)) ?? null };
 }

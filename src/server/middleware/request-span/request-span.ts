@@ -21,8 +21,11 @@ import { markSpanFailed } from '../../../tracing/with-span.ts';
 
 export interface RequestSpan {
   readonly span: Span;
-  /** MLflow's form of the trace id (`tr-<32 hex>`), as the response header and body carry it. */
-  readonly traceId: string;
+  /**
+   * MLflow's form of the trace id (`tr-<32 hex>`), as the response header and body carry it;
+   * undefined when nothing is recorded (tracing off, or the request not sampled): no trace has it.
+   */
+  readonly traceId: string | undefined;
   /**
    * A streamed answer outlives its handler: the span then ends when `done` settles, not before;
    * `done` resolves to whether the whole answer was delivered.
@@ -62,10 +65,12 @@ export const requestSpan = ({ tracer, spanType }: RequestSpanOptions) =>
     );
     setSpanType(span, spanType);
     const { traceId, spanId, traceFlags } = span.spanContext();
+    const recorded = span.isRecording() ? mlflowTraceId(traceId) : undefined;
     let streaming: Promise<boolean> | undefined;
-    c.set('requestSpan', { span, traceId: mlflowTraceId(traceId), endAfter: (done) => (streaming = done) });
-    c.header('x-trace-id', mlflowTraceId(traceId));
-    c.header('traceparent', `00-${traceId}-${spanId}-${traceFlags.toString(16).padStart(2, '0')}`);
+    c.set('requestSpan', { span, traceId: recorded, endAfter: (done) => (streaming = done) });
+    if (recorded) c.header('x-trace-id', recorded);
+    // Propagated even when not recorded: the caller's sampling decision travels on.
+    if (span.spanContext().traceFlags !== undefined && /[^0]/.test(traceId)) c.header('traceparent', `00-${traceId}-${spanId}-${traceFlags.toString(16).padStart(2, '0')}`);
 
     try {
       await context.with(trace.setSpan(parent, span), next);
