@@ -42,12 +42,14 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
     throw error;
   }
   const url = server.url;
+  // Before the line that says it listens: a SIGTERM sent on reading it must find serve ready to shut down.
+  const signalled = untilSignal();
   writeLine(ctx.stdout, `otel-mlflow serve listening on ${paint.cyan(url)} (API docs: ${url}/docs)`);
   writeLine(ctx.stdout, `traces go to ${runtime.destination.describe()}`);
   writeLine(ctx.stdout, `LLM: ${runtime.llm.describe()}${runtime.config.llm.captureContent.value ? '' : ' (message content not recorded)'}`);
   for (const notice of runtime.notices) writeLine(ctx.stdout, paint.yellow(`note: ${notice}`));
 
-  const signal = await untilSignal();
+  const signal = await signalled;
   writeLine(ctx.stdout, `${signal}: finishing in-flight requests (up to ${SHUTDOWN_DRAIN_MS / 1000} s), then flushing traces`);
 
   await server.close(SHUTDOWN_DRAIN_MS);

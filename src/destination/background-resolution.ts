@@ -91,6 +91,8 @@ export class BackgroundResolution {
         if (!this.#stopped) this.#options.onResolved(destination);
       },
       (error: unknown) => {
+        // Stopped meanwhile (its requests cut short): nobody is waiting for news.
+        if (this.#stopped) return;
         const passing = isPassingFailure(error);
         const problem = error instanceof Error ? error.message : String(error);
         const previous = this.#state;
@@ -100,7 +102,7 @@ export class BackgroundResolution {
         this.#failures++;
         const retryMs = this.#options.retryMs ?? 1_000;
         const delay = passing ? Math.min(this.#options.maxRetryMs ?? 30_000, retryMs * 2 ** (this.#failures - 1)) : (this.#options.recheckMs ?? 60_000);
-        if (!this.#stopped) this.#timer = this.#clock.setTimeout(() => this.#try(), delay);
+        this.#timer = this.#clock.setTimeout(() => this.#try(), delay);
       },
     ).finally(() => {
       this.#attempt = undefined;

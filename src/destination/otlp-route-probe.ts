@@ -11,6 +11,9 @@ export type OtlpRouteProbe =
   | { available: true }
   | { available: false; status: number; reason: string; cause: 'file-store' | 'no-route' | 'other' };
 
+/** Answers that mean "not now": a gateway without its upstream, a server overloaded or restarting, a timeout. */
+const TRY_AGAIN_LATER = new Set([408, 429, 502, 503, 504]);
+
 /**
  * Finds out whether the server takes OTLP without storing anything. `GET /v1/traces` answers Flask's
  * 404 page even where the POST route exists, and an empty body is refused with 400 before the store
@@ -28,7 +31,9 @@ export async function probeOtlpRoute(http: MlflowHttp): Promise<OtlpRouteProbe> 
     raw: true,
   });
   // A redirect (a login proxy, http → https) is not the route's answer; each needs the user to act.
-  if (response.status === 401 || response.status === 403 || isRedirect(response.status)) {
+  // A busy, restarting or timed-out server says nothing about the route either: asked again later,
+  // rather than taken for one without OTLP for the rest of the process's life.
+  if (response.status === 401 || response.status === 403 || isRedirect(response.status) || TRY_AGAIN_LATER.has(response.status)) {
     throw MlflowApiError.fromResponse('POST', '/v1/traces', response);
   }
   if (response.status === 501) return unavailable(response, 'file-store');

@@ -26,14 +26,14 @@ export interface TrackingCheck {
  * is, and listing experiments needs the same access logging traces does.
  */
 export async function checkMlflowServer(trackingUri: string, auth: AuthSettings): Promise<TrackingCheck & { version: string }> {
-  const { http } = connectTo(trackingUri, auth, CHECK_TIMEOUT_MS);
+  const { http } = connectTo(trackingUri, auth, { timeoutMs: CHECK_TIMEOUT_MS });
   const version = await getServerVersion(http);
   return { http, version, experiments: await searchExperiments(http, LISTED_EXPERIMENTS) };
 }
 
 /** A Databricks workspace accepts the credential for its MLflow API. */
 export async function checkDatabricksWorkspace(host: string, auth: AuthSettings): Promise<TrackingCheck> {
-  const { http } = connectTo(host, auth, CHECK_TIMEOUT_MS);
+  const { http } = connectTo(host, auth, { timeoutMs: CHECK_TIMEOUT_MS });
   try {
     return { http, experiments: await searchExperiments(http, LISTED_EXPERIMENTS) };
   } catch (error) {
@@ -46,7 +46,7 @@ export async function checkDatabricksWorkspace(host: string, auth: AuthSettings)
  * and any HTTP answer, even a refusal, proves something is there.
  */
 export async function checkCollector(endpoint: string): Promise<number> {
-  const { http } = connectTo(endpoint, { kind: 'none' }, CHECK_TIMEOUT_MS);
+  const { http } = connectTo(endpoint, { kind: 'none' }, { timeoutMs: CHECK_TIMEOUT_MS });
   try {
     const answer = await http.request({
       method: 'POST',

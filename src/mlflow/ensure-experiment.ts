@@ -1,6 +1,7 @@
 import { describeSource } from '../config/mask.ts';
 import type { ExperimentRef } from '../config/types.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
+import { MlflowApiError } from './errors.ts';
 import { createExperiment, getExperiment, getExperimentByName, restoreExperiment, type Experiment } from './experiments.ts';
 import type { MlflowHttp } from './http.ts';
 
@@ -60,7 +61,15 @@ export async function ensureExperiment(http: MlflowHttp, ref: ExperimentRef, opt
       hint: `rerun with --create-experiment to create it, or ${options.experimentHint}`,
     });
   }
-  const id = await createExperiment(http, ref.name.value);
+  let id: string;
+  try {
+    id = await createExperiment(http, ref.name.value);
+  } catch (error) {
+    // Another process (a second serve, the relay, a push) created it since it was looked up: use it.
+    const meanwhile = error instanceof MlflowApiError && error.errorCode === 'RESOURCE_ALREADY_EXISTS' ? await getExperimentByName(http, ref.name.value) : undefined;
+    if (meanwhile?.lifecycleStage === 'active') return { experiment: meanwhile, action: 'found', label: `${label} (from ${from})` };
+    throw error;
+  }
   return { experiment: { experimentId: id, name: ref.name.value, lifecycleStage: 'active' }, action: 'created', label };
 }
 

@@ -89,6 +89,11 @@ export interface MlflowHttpOptions {
   timeoutMs?: number;
   fetch?: typeof fetch;
   userAgent?: string;
+  /**
+   * Ends every request of this client, in flight or to come, once aborted: a command that stops is
+   * not kept alive by a server that never answers.
+   */
+  signal?: AbortSignal;
 }
 
 export function createMlflowHttp(options: MlflowHttpOptions): MlflowHttp {
@@ -113,7 +118,7 @@ export function createMlflowHttp(options: MlflowHttpOptions): MlflowHttp {
         body,
         // A redirect is never MLflow's answer: followed, an SSO proxy's login page passed for success.
         redirect: 'manual',
-        signal: AbortSignal.timeout(target.timeoutMs),
+        signal: options.signal ? AbortSignal.any([AbortSignal.timeout(target.timeoutMs), options.signal]) : AbortSignal.timeout(target.timeoutMs),
       });
       const limit = req.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
       const bytes = await readBodyWithin(res, limit, () => tooLarge(res, target, limit));

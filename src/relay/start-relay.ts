@@ -108,7 +108,9 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     deliverInBackground: true,
     ...(options.onEvent && { onEvent: options.onEvent }),
   });
-  const connection = connectToTracking(config);
+  // Closed, the relay must not wait for a server that never answers (a black hole) to time out.
+  const stopping = new AbortController();
+  const connection = connectToTracking(config, { signal: stopping.signal });
   const routes = new RelayRoutes({
     config,
     ...(connection && { http: connection.http }),
@@ -137,6 +139,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     }
   } catch (error) {
     routes.stop();
+    stopping.abort();
     await http?.close();
     await pipeline.shutdown(0);
     throw error;
@@ -184,6 +187,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       // Receivers first: every request answered "accepted" is in the store before the pipeline closes.
       await Promise.all([http!.close(), grpc?.close()]);
       routes.stop();
+      stopping.abort();
       // Everything answered "accepted" is committed by now (the receivers waited for it).
       pipeline.store.releaseHolds();
       await pipeline.flush(deadlineMs);

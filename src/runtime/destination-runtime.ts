@@ -41,7 +41,9 @@ export async function startDestination(config: ResolvedConfig, options: StartDes
   refuseRunWithoutExperiment(config);
   const target = targetOf(config);
   if (!target) return localDestination(config);
-  const http = connectToTracking(config)?.http;
+  // Stopped, the command must not wait for a server that never answers (a black hole) to time out.
+  const stopping = new AbortController();
+  const http = connectToTracking(config, { signal: stopping.signal })?.http;
   let started = false;
   const resolution = new BackgroundResolution({
     resolve: () => resolveDestination(target, config, { ...(http && { http }) }),
@@ -54,8 +56,12 @@ export async function startDestination(config: ResolvedConfig, options: StartDes
     },
   });
   const first = await resolution.start(options.startWaitMs ?? DESTINATION_START_WAIT_MS);
-  if (first.kind === 'failing' && !first.passing) {
+  const stop = () => {
     resolution.stop();
+    stopping.abort();
+  };
+  if (first.kind === 'failing' && !first.passing) {
+    stop();
     throw first.error;
   }
   started = true;
@@ -92,7 +98,7 @@ export async function startDestination(config: ResolvedConfig, options: StartDes
       return traceUrl(destination.target, destination.experiment.id, traceId);
     },
     settled: (waitMs) => resolution.settled(waitMs),
-    stop: () => resolution.stop(),
+    stop,
   };
 }
 

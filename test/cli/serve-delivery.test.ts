@@ -6,21 +6,11 @@ import { describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startFakeMlflow } from '../fakes/fake-mlflow.ts';
 import { startFaultyProxy } from '../fakes/faulty-proxy.ts';
-import { startServe, type ServeProcess } from './serve-process.ts';
+import { chat, startServe } from './serve-process.ts';
 
 const EXPERIMENT = 'serve-delivery';
 /** Upper bound on how long a test waits for traces to show up in MLflow. */
 const LANDING_DEADLINE_MS = 30_000;
-
-async function ask(serve: ServeProcess, count: number): Promise<string[]> {
-  const ids: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const response = await fetch(`${serve.url}/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"query":"question ${i}"}` });
-    assert.equal(response.status, 200, 'delivery problems never fail a request');
-    ids.push(((await response.json()) as { trace_id: string }).trace_id);
-  }
-  return ids;
-}
 
 async function until(condition: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + LANDING_DEADLINE_MS;
@@ -39,15 +29,15 @@ describe('serve delivers through the store', () => {
       const serve = await startServe([], { MLFLOW_TRACKING_URI: proxy.url, MLFLOW_EXPERIMENT_NAME: EXPERIMENT, OTEL_MLFLOW_STORE_DIR: storeDir });
       try {
         const experimentId = server.store.experimentByName(EXPERIMENT)!.experimentId;
-        const before = await ask(serve, 3);
+        const before = await chat(serve, 3);
         await proxy.down();
-        const during = await ask(serve, 5);
+        const during = await chat(serve, 5);
         await until(() => /not delivered yet/.test(serve.output()), 'serve warns');
         const health = (await (await fetch(`${serve.url}/`)).json()) as { tracing: { delivery: { pending: number; last_error: { answer: string } | null } } };
         assert.ok(health.tracing.delivery.pending >= 1, JSON.stringify(health));
         assert.match(health.tracing.delivery.last_error?.answer ?? '', /127\.0\.0\.1:\d+ .*for POST \/v1\/traces/);
         await proxy.up();
-        const after = await ask(serve, 2);
+        const after = await chat(serve, 2);
         const wanted = [...before, ...during, ...after];
         await until(() => wanted.every((id) => server.store.getTrace(id)), 'every trace is in MLflow');
         assert.equal(server.store.traces(experimentId).length, wanted.length, 'each exactly once');
@@ -71,7 +61,7 @@ describe('serve delivers through the store', () => {
     try {
       const first = await startServe([], env);
       await proxy.down();
-      const answered = await ask(first, 20);
+      const answered = await chat(first, 20);
       // The store commits a group every 25 ms; a request answered a second ago is long on disk.
       await delay(1_000);
       await first.stop('SIGKILL');

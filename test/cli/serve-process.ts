@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,6 +22,22 @@ export interface ServeProcess {
 /** `otel-mlflow serve --port 0` as a user starts it, in an empty directory and HOME. */
 export function startServe(args: string[], env: Record<string, string> = {}): Promise<ServeProcess> {
   return startListening(['serve', '--port', '0', ...args], env, /listening on (http:\/\/\S+)/);
+}
+
+/** Asks serve's /chat `count` questions, one after another; returns their trace ids. Delivery problems never fail a request. */
+export async function chat(serve: Pick<ServeProcess, 'url'>, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const response = await fetch(`${serve.url}/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"query":"question ${i}"}` });
+    assert.equal(response.status, 200, await response.clone().text());
+    ids.push(((await response.json()) as { trace_id: string }).trace_id);
+  }
+  return ids;
+}
+
+/** `otel-mlflow relay` on a free OTLP/HTTP port (gRPC off unless `args` say otherwise); its URL is the OTLP/HTTP base. */
+export function startRelayProcess(args: string[], env: Record<string, string> = {}): Promise<ServeProcess> {
+  return startListening(['relay', '--port', '0', '--grpc-port', 'off', ...args], env, /OTLP\/HTTP on (http:\/\/[^/\s]+)\/v1\/traces/);
 }
 
 /** A long-running command, started as a user starts it in an empty directory and HOME; ready once its output matches `ready` (group 1: its URL). */

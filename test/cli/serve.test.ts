@@ -377,6 +377,20 @@ describe('otel-mlflow serve', () => {
     }
   });
 
+  it('a SIGTERM sent the moment serve says it listens is a graceful shutdown: exit 0 and the closing line', async () => {
+    const server = await startFakeMlflow({ version: '3.14.1.dev0' });
+    try {
+      for (let i = 0; i < 4; i++) {
+        const serve = await startServe([], { MLFLOW_TRACKING_URI: server.url });
+        const stopped = await serve.stop();
+        assert.equal(stopped.code, 0, `shutdown ${i + 1}: ${stopped.stdout}${stopped.stderr}`);
+        assert.match(stopped.stdout, /^traces: 0 delivered$/m);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
   it('names PORT, not --port, when the PORT variable is not a port', async () => {
     const result = await runCli(['serve'], { env: { PORT: 'abc' } });
     assert.equal(result.code, 2);

@@ -3,41 +3,19 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createAuthProvider } from '../../src/mlflow/auth.ts';
-import { feedbackOf } from '../../src/mlflow/assessments.ts';
-import { createMlflowHttp } from '../../src/mlflow/http.ts';
 import { BUILTIN_QUESTIONS } from '../../src/suite/builtin-questions.ts';
 import { startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
 import { startFaultyProxy } from '../fakes/faulty-proxy.ts';
 import type { StoredRun } from '../fakes/trace-store.ts';
 import { runCli } from './run-cli.ts';
 import { startServe } from './serve-process.ts';
-
-/** A built-in question on /chat is scored by answered, mentions, latency and tokens. */
-const CHAT_SCORERS = 4;
-
-const SUITE_TAG = 'otel-mlflow.suite';
-
-/** Feedback on a trace as a client reads it back: `GET /api/3.0/mlflow/traces/{id}` → trace_info.assessments. */
-async function feedbackOnTrace(server: FakeMlflow, traceId: string) {
-  const http = createMlflowHttp({ baseUrl: server.url, auth: createAuthProvider({ kind: 'none' }) });
-  const answer = await http.request<{ trace: { trace_info: { assessments?: unknown[] } } }>({ method: 'GET', path: `/api/3.0/mlflow/traces/${traceId}` });
-  return feedbackOf(answer.trace.trace_info.assessments, traceId);
-}
+import { CHAT_SCORERS, feedbackOnTrace, latest, suiteRuns } from './suite-runs.ts';
 
 async function artifactText(server: FakeMlflow, run: StoredRun, name: string): Promise<string> {
   const path = `${run.artifactUri.replace(/^mlflow-artifacts:\//, '')}/${name}`;
   const response = await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/${path}`);
   assert.equal(response.status, 200, `${name} of run ${run.runId}`);
   return response.text();
-}
-
-function suiteRuns(server: FakeMlflow): StoredRun[] {
-  return [...server.store.runs.values()].filter((run) => run.tags.get(SUITE_TAG) === 'true');
-}
-
-function latest(run: StoredRun): Record<string, number> {
-  return Object.fromEntries([...run.metrics].map(([key, points]) => [key, points.at(-1)!.value]));
 }
 
 describe('suite as an MLflow run', () => {

@@ -1,5 +1,8 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+import { decodeOtlpProtobuf } from '../../src/otlp/otlp-decode.ts';
+import { startFakeMlflow, type FakeMlflow, type MlflowVersion } from './fake-mlflow.ts';
 
 /** What the proxy does with the next requests. */
 export type ProxyMode =
@@ -14,9 +17,10 @@ type Fault =
   | { kind: 'hang' }
   /**
    * Answers this status (e.g. 503 or 429 with Retry-After) instead of forwarding, `times` times
-   * (default: until changed); by default a short text body, else what a proxy or a page would send.
+   * (default: until changed); by default a short text body, with `html` a web server's error page (a
+   * proxy mid-deploy), or exactly the body, type and Server header given.
    */
-  | { kind: 'answer'; status: number; retryAfter?: string; times?: number; body?: string | Buffer; contentType?: string; server?: string }
+  | { kind: 'answer'; status: number; retryAfter?: string; times?: number; html?: boolean; body?: string | Buffer; contentType?: string; server?: string }
   /**
    * An SSO proxy whose session expired: answers `status` (default 302) with `Location: location`, and
    * a request for that location's path gets a 200 HTML sign-in page.
@@ -39,6 +43,8 @@ export interface ProxiedRequest {
   at: number;
   method: string;
   path: string;
+  /** As sent (lower-case names). */
+  headers: IncomingHttpHeaders;
   status: number | 'hung';
   body: Buffer;
   /** A `huge` answer: settles when its connection closes. */
@@ -73,7 +79,7 @@ export async function startFaultyProxy(target: string): Promise<FaultyProxy> {
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const record: ProxiedRequest = { at: Date.now(), method: req.method ?? 'GET', path: req.url ?? '/', status: 'hung', body: Buffer.concat(chunks) };
+    const record: ProxiedRequest = { at: Date.now(), method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, status: 'hung', body: Buffer.concat(chunks) };
     requests.push(record);
     const mode = proxy.mode;
     const path = record.path.split('?', 1)[0];
@@ -87,11 +93,11 @@ export async function startFaultyProxy(target: string): Promise<FaultyProxy> {
       if (mode.times !== undefined && --mode.times <= 0) proxy.mode = { kind: 'pass' };
       record.status = mode.status;
       res.writeHead(mode.status, {
-        'content-type': mode.contentType ?? 'text/plain',
+        'content-type': mode.contentType ?? (mode.html ? 'text/html' : 'text/plain'),
         ...(mode.server !== undefined && { server: mode.server }),
         ...(mode.retryAfter !== undefined && { 'retry-after': mode.retryAfter }),
       });
-      res.end(mode.body ?? `proxy says ${mode.status}`);
+      res.end(mode.body ?? (mode.html ? errorPage(mode.status) : `proxy says ${mode.status}`));
       return;
     }
     if (mode.kind === 'redirect') {
@@ -163,6 +169,34 @@ export async function startFaultyProxy(target: string): Promise<FaultyProxy> {
     close: () => (server.listening ? stop() : Promise.resolve()),
   };
   return proxy;
+}
+
+/** A fake MLflow of this version behind a faulty proxy: commands are given the proxy's URL, tests read the fake's store. */
+export async function startMlflowBehindProxy(version: MlflowVersion = '3.14.1.dev0'): Promise<{ server: FakeMlflow; proxy: FaultyProxy; close(): Promise<void> }> {
+  const server = await startFakeMlflow({ version });
+  const proxy = await startFaultyProxy(server.url);
+  return {
+    server,
+    proxy,
+    close: async () => {
+      await proxy.close();
+      await server.close();
+    },
+  };
+}
+
+/** Trace ids (hex) the proxy saw MLflow take on `/v1/traces` (a 200 to an OTLP protobuf post): one entry per trace per request. */
+export function tracesAccepted(proxy: Pick<FaultyProxy, 'requests'>): string[] {
+  return proxy.requests
+    .filter((r) => r.path === '/v1/traces' && r.status === 200)
+    .map((r) => (r.headers['content-encoding'] === 'gzip' ? gunzipSync(r.body) : r.body))
+    .flatMap((body) => [...new Set(decodeOtlpProtobuf(body).flatMap((rs) => rs.spans.map((s) => s.traceId.toString('hex'))))]);
+}
+
+/** nginx's error page, as a proxy in front of MLflow shows it. */
+function errorPage(status: number): string {
+  const title = `${status} ${STATUS_CODES[status] ?? 'Error'}`;
+  return `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`;
 }
 
 function streamHugeAnswer(res: ServerResponse, mode: Extract<Fault, { kind: 'huge' }>): Promise<HugeAnswerEnd> {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ExitCode } from '../../src/errors.ts';
 import { createAuthProvider } from '../../src/mlflow/auth.ts';
+import { ensureExperiment } from '../../src/mlflow/ensure-experiment.ts';
 import { MlflowApiError } from '../../src/mlflow/errors.ts';
 import {
   createExperiment,
@@ -87,6 +88,14 @@ describe('experiments', () => {
       assert.match(e.hint ?? '', /restore it/);
       return true;
     });
+  });
+
+  it('uses the experiment another process created between the lookup and the create, instead of failing on the duplicate', async () => {
+    const ref = { kind: 'name', name: { value: 'demo', source: { kind: 'derived', from: 'a test' } } } as const;
+    // Looked up before the other process created it: missing then.
+    const ensured = await ensureExperiment(http, ref, { createMissing: true, restoreDeleted: false, found: undefined, experimentHint: 'pick another' });
+    assert.equal(ensured.action, 'found');
+    assert.equal(ensured.experiment.experimentId, '1');
   });
 
   it('restores a deleted experiment', async () => {

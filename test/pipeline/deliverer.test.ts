@@ -13,8 +13,7 @@ import { toLocalSpan } from '../../src/spans/span-codec.ts';
 import type { LocalSpan } from '../../src/spans/local-span.ts';
 import { TraceStore } from '../../src/pipeline/store/trace-store.ts';
 import { startFakeMlflow, type MlflowVersion } from '../fakes/fake-mlflow.ts';
-import { startFaultyProxy, type FaultyProxy } from '../fakes/faulty-proxy.ts';
-import { decodeOtlpProtobuf } from '../../src/otlp/otlp-decode.ts';
+import { startFaultyProxy, tracesAccepted, type FaultyProxy } from '../fakes/faulty-proxy.ts';
 import { chatTrace, memoryTracer } from '../tracing/span-fixtures.ts';
 
 const DEST = 'mlflow test experiment';
@@ -53,13 +52,6 @@ async function mlflowBehind(version: MlflowVersion) {
 function destinationAt(proxy: FaultyProxy, experimentId: string, timeoutMs = 5_000) {
   const http = createMlflowHttp({ baseUrl: proxy.url, auth: createAuthProvider({ kind: 'none' }), timeoutMs });
   return otlpSender({ description: 'the fake', http, path: '/v1/traces', headers: { 'x-mlflow-experiment-id': experimentId }, encoding: 'protobuf', gzip: false });
-}
-
-/** Trace ids (hex) of every span the proxy saw in successful OTLP posts, one entry per trace per request. */
-function tracesAccepted(proxy: FaultyProxy): string[] {
-  return proxy.requests
-    .filter((r) => r.path === '/v1/traces' && r.status === 200)
-    .flatMap((r) => [...new Set(decodeOtlpProtobuf(r.body).flatMap((rs) => rs.spans.map((s) => s.traceId.toString('hex'))))]);
 }
 
 describe('Deliverer', () => {

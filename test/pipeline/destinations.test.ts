@@ -8,12 +8,14 @@ import { createAuthProvider } from '../../src/mlflow/auth.ts';
 import { createMlflowHttp, type MlflowHttp } from '../../src/mlflow/http.ts';
 import { capabilitiesFor } from '../../src/mlflow/server-info.ts';
 import { startTracing } from '../../src/runtime/start-tracing.ts';
+import { isPassingFailure } from '../../src/destination/background-resolution.ts';
 import { resolveDestination } from '../../src/destination/resolve.ts';
 import type { ResolvedDestination, ResolvedExperiment } from '../../src/destination/resolved-destination.ts';
 import { targetKey, type ExperimentTarget } from '../../src/destination/target.ts';
 import type { PipelineReport } from '../../src/pipeline/trace-pipeline.ts';
 import { startFakeDatabricks } from '../fakes/fake-databricks.ts';
 import { MLFLOW_VERSIONS, startFakeMlflow } from '../fakes/fake-mlflow.ts';
+import { startFaultyProxy } from '../fakes/faulty-proxy.ts';
 import { chatTrace } from '../tracing/span-fixtures.ts';
 
 let root: string;
@@ -117,6 +119,30 @@ describe('OTLP export to each MLflow version', () => {
         assert.equal(report.lastFailure?.status, capabilitiesFor(version).unknownExperimentStatus);
         assert.match(report.lastFailure?.answer ?? '', /No Experiment with id=999999 exists/);
       } finally {
+        await server.close();
+      }
+    });
+  }
+});
+
+describe('choosing the route', () => {
+  for (const status of [503, 502, 429]) {
+    it(`a ${status} on /v1/traces while resolving is asked again later, not taken for a server without OTLP`, async () => {
+      const server = await startFakeMlflow({ version: '3.14.1.dev0' });
+      const proxy = await startFaultyProxy(server.url);
+      try {
+        const config = configFor(proxy.url);
+        const target: ExperimentTarget = { kind: 'mlflow', server: proxy.url, experiment: config.experiment };
+        proxy.mode = { kind: 'answer', status, path: '/v1/traces', times: 1 };
+        await assert.rejects(resolveDestination(target, config, { http: httpFor(proxy.url) }), (error: unknown) => {
+          assert.ok(isPassingFailure(error), String(error));
+          assert.match(String(error), new RegExp(`POST /v1/traces failed: HTTP ${status}`));
+          return true;
+        });
+        const resolved = await resolveDestination(target, config, { http: httpFor(proxy.url) });
+        assert.equal(resolved.kind === 'mlflow' && resolved.route.via, 'otlp');
+      } finally {
+        await proxy.close();
         await server.close();
       }
     });

@@ -298,7 +298,7 @@ describe('TraceStore as the outbox', () => {
     store.markDead(store.claim('dest', 'a', lease)[0]!, { status: 400, answer: 'HTTP 400: bad span' });
     assert.equal(store.deliveryOf(hex('1'))?.state, 'dead');
     assert.deepEqual(store.claim('dest', 'a', lease), []);
-    assert.deepEqual(store.requeue([hex('1')], 'dest'), { requeued: [hex('1')], leased: [] });
+    assert.deepEqual(store.requeue([hex('1')], 'dest'), { requeued: [hex('1')], leased: [], delivered: [] });
     assert.equal(store.claim('dest', 'a', lease).length, 1);
   });
 
@@ -308,10 +308,22 @@ describe('TraceStore as the outbox', () => {
     store.save(traceAt(hex('2'), 1_795_538_126_000));
     const [held] = store.claim('dest', 'serve', { ...lease, maxItems: 1 });
     assert.equal(held?.hex, hex('1'));
-    assert.deepEqual(store.requeue([hex('1'), hex('2')], 'other'), { requeued: [hex('2')], leased: [hex('1')] });
+    assert.deepEqual(store.requeue([hex('1'), hex('2')], 'other'), { requeued: [hex('2')], leased: [hex('1')], delivered: [] });
     assert.deepEqual(store.claim('dest', 'push', lease), [], 'still leased to the first');
     assert.deepEqual(store.claim('other', 'push', lease).map((trace) => trace.hex), [hex('2')]);
     assert.equal(store.leaseOwnerOf(hex('1')), 'serve');
+  });
+
+  it('a push never sends again a trace another process delivered there after the push chose it', () => {
+    const store = freshStore();
+    store.save(traceAt(hex('1'), 1_795_538_125_000), 'dest');
+    store.save(traceAt(hex('2'), 1_795_538_126_000), 'dest');
+    // The push chose both while they were pending; serve delivered the first before the push requeued them.
+    const chosen = store.select({ states: ['pending'] });
+    store.markDelivered(store.claim('dest', 'serve', { ...lease, maxItems: 1 }), { status: 200 });
+    assert.deepEqual(store.requeue(chosen, 'dest'), { requeued: [hex('2')], leased: [], delivered: [hex('1')] });
+    assert.equal(store.deliveryOf(hex('1'))?.state, 'delivered');
+    assert.deepEqual(store.claim('dest', 'push', lease).map((trace) => trace.hex), [hex('2')]);
   });
 
   it('at its size cap gives up the oldest delivered traces first, then refuses new ones and counts them', () => {

@@ -14,15 +14,15 @@ import { OTLPTraceExporter as ProtobufExporter } from '@opentelemetry/exporter-t
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { startRelay, type RelayOptions, type RunningRelay } from '../../src/relay/start-relay.ts';
-import { startListening } from '../cli/serve-process.ts';
+import { startRelayProcess } from '../cli/serve-process.ts';
 import { MLFLOW_VERSIONS, startFakeMlflow, type FakeMlflow, type MlflowVersion } from '../fakes/fake-mlflow.ts';
 import { startFaultyProxy } from '../fakes/faulty-proxy.ts';
 import { otlpProtobuf, readableSpan } from '../fakes/readable-spans.ts';
 import { until } from '../fakes/until.ts';
 import { exportCall, pb, rawRequest } from '../otlp/receivers-fixture.ts';
+import { runApp } from './stock-app.ts';
 
 const run = promisify(execFile);
-const APP = fileURLToPath(new URL('./fixtures/genai-app.ts', import.meta.url));
 const EXPERIMENT = 'relayed';
 /** Short, so tests see whole traces quickly; the default is seconds. */
 const HOLD = { quietMs: 150, maxWaitMs: 20_000 };
@@ -33,17 +33,6 @@ before(async () => {
 });
 after(() => rm(root, { recursive: true, force: true }));
 let dirs = 0;
-
-interface AppRun {
-  traceIds: string[];
-  exports: { succeeded: number; failed: number; errors: string[] };
-}
-
-/** The stock-OpenTelemetry app, configured only with the standard variables. */
-async function runApp(env: Record<string, string>): Promise<AppRun> {
-  const { stdout } = await run(process.execPath, [APP], { env: { PATH: process.env.PATH ?? '', APP_TRACES: '3', ...env }, timeout: 60_000 });
-  return JSON.parse(stdout.trim().split('\n').at(-1)!) as AppRun;
-}
 
 async function relayTo(trackingUri: string, env: Record<string, string> = {}, options: Partial<RelayOptions> = {}): Promise<RunningRelay> {
   const config = await loadConfig({
@@ -253,11 +242,7 @@ describe('otel-mlflow relay (the command)', () => {
   it('listens, shows its health at GET /, and at SIGTERM delivers what it received and says so', async () => {
     const server = await startFakeMlflow({ version: '3.11.1' });
     const storeDir = join(root, `store-${++dirs}`);
-    const relay = await startListening(
-      ['relay', '--port', '0', '--grpc-port', '0'],
-      { MLFLOW_TRACKING_URI: server.url, MLFLOW_EXPERIMENT_NAME: EXPERIMENT, OTEL_MLFLOW_STORE_DIR: storeDir },
-      /OTLP\/HTTP on (http:\/\/[^/\s]+)\/v1\/traces/,
-    );
+    const relay = await startRelayProcess(['--grpc-port', '0'], { MLFLOW_TRACKING_URI: server.url, MLFLOW_EXPERIMENT_NAME: EXPERIMENT, OTEL_MLFLOW_STORE_DIR: storeDir });
     try {
       const health = (await (await fetch(`${relay.url}/`)).json()) as { status: string; destinations: { description?: string }[] };
       assert.equal(health.status, 'ok');

@@ -276,20 +276,27 @@ export class TraceStore implements OutboxQueue<ClaimedTrace> {
 
   /**
    * Makes traces pending for `destination` (a push). A trace another process holds a lease on is left
-   * to it: a lease is never broken while its holder lives. Returns the ids requeued and those left.
+   * to it: a lease is never broken while its holder lives. One that another process delivered there
+   * since the push chose it is left delivered: made pending, it would be sent twice. Returns the ids
+   * requeued, those left to a lease holder, and those found delivered there already.
    */
-  requeue(hexIds: readonly string[], destination: string): { requeued: string[]; leased: string[] } {
+  requeue(hexIds: readonly string[], destination: string): { requeued: string[]; leased: string[]; delivered: string[] } {
     const requeued: string[] = [];
     const leased: string[] = [];
+    const delivered: string[] = [];
     const now = this.#now();
     this.#db.transaction(() => {
       const requeue = this.#db.statement(
         `UPDATE traces SET state = 'pending', destination = ?, lease_owner = NULL, lease_until_ms = 0
-         WHERE trace_id = ? AND (lease_owner IS NULL OR lease_until_ms < ?)`,
+         WHERE trace_id = ? AND (lease_owner IS NULL OR lease_until_ms < ?) AND NOT (state = 'delivered' AND destination = ?)`,
       );
-      for (const hex of hexIds) (requeue.run(destination, hex, now).changes > 0 ? requeued : leased).push(hex);
+      const deliveredThere = this.#db.statement(`SELECT 1 FROM traces WHERE trace_id = ? AND state = 'delivered' AND destination = ?`);
+      for (const hex of hexIds) {
+        if (requeue.run(destination, hex, now, destination).changes > 0) requeued.push(hex);
+        else (deliveredThere.get(hex, destination) ? delivered : leased).push(hex);
+      }
     });
-    return { requeued, leased };
+    return { requeued, leased, delivered };
   }
 
   /** Trace ids (hex) in the given states, oldest first. */
