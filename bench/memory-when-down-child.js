@@ -8,9 +8,8 @@
 import { createServer } from 'node:net';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { sendTestTrace } from '../dist/doctor/test-traces.js';
-import { createAuthProvider } from '../dist/mlflow/auth.js';
-import { createMlflowHttp } from '../dist/mlflow/http.js';
-import { startTracing } from '../dist/tracing/bootstrap.js';
+import { targetKey } from '../dist/destination/target.js';
+import { startTracing } from '../dist/runtime/start-tracing.js';
 
 const [storeDir, tracesArg] = process.argv.slice(2);
 const traces = Number(tracesArg);
@@ -26,16 +25,10 @@ async function closedPort() {
   return port;
 }
 
+const target = { kind: 'mlflow', server: `http://127.0.0.1:${await closedPort()}`, experiment: { kind: 'id', id: { value: '0', source: { kind: 'default' } } } };
 const tracing = await startTracing({
-  plan: {
-    kind: 'otlp',
-    http: createMlflowHttp({ baseUrl: `http://127.0.0.1:${await closedPort()}`, auth: createAuthProvider({ kind: 'none' }) }),
-    experimentId: '0',
-    encoding: 'protobuf',
-    gzip: false,
-    notes: [],
-  },
-  destinationKey: 'bench-unreachable',
+  target,
+  destination: { kind: 'mlflow', target, key: targetKey(target), experiment: { id: '0' }, route: { via: 'otlp', encoding: 'protobuf', gzip: false }, notes: [] },
   storeDir,
   origin: 'bench',
   serviceName: 'otel-mlflow-bench',
