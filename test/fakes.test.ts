@@ -330,6 +330,60 @@ describe('fake MLflow: storage per version', () => {
     }
   });
 
+  it('keeps the session and user a trace was registered with over REST when its spans come over OTLP (log_spans writes them only where none are)', async () => {
+    const attributes = { 'session.id': 's-1', 'user.id': 'u-1' };
+    for (const version of MLFLOW_VERSIONS) {
+      await withMlflow({ version }, async (fake, experimentId) => {
+        const registered = await postJson(fake.url, '/api/3.0/mlflow/traces', {
+          trace: {
+            trace_info: {
+              trace_id: `tr-${TRACE_HEX}`,
+              trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } },
+              request_time: '2026-11-24T16:17:17.654Z',
+              execution_duration: '0.900s',
+              state: 'OK',
+              trace_metadata: { 'mlflow.trace.session': 's-1', 'mlflow.trace.user': 'u-1' },
+              tags: { 'mlflow.trace.spansLocation': 'TRACKING_STORE' },
+            },
+          },
+        });
+        assert.equal(registered.status, 200, version);
+        const body = protobufOf(threeSpans(TRACE_HEX, { attributes: { ...threeSpans()[0]!.attributes, ...attributes } }));
+        assert.equal((await postOtlp(fake, { 'content-type': PROTOBUF, 'x-mlflow-experiment-id': experimentId }, body)).status, 200, version);
+        const stored = fake.store.getTrace(`tr-${TRACE_HEX}`)!;
+        assert.equal(stored.info.trace_metadata?.['mlflow.trace.session'], 's-1', version);
+        assert.equal(stored.info.trace_metadata?.['mlflow.trace.user'], 'u-1', version);
+        assert.equal(stored.info.state, 'OK', version);
+        assert.equal(stored.loggedVia, 'otlp', `${version}: the spans are read from the tracking store`);
+        const artifact = await call(fake.url, `/ajax-api/2.0/mlflow/get-trace-artifact?request_id=tr-${TRACE_HEX}`);
+        assert.equal((JSON.parse(artifact.text) as { spans: unknown[] }).spans.length, 3, version);
+        const location = [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }];
+        const found = await postJson(fake.url, '/api/3.0/mlflow/traces/search', { locations: location, filter: "metadata.`mlflow.trace.session` = 's-1'" });
+        assert.deepEqual((JSON.parse(found.text) as { traces?: { trace_id: string }[] }).traces?.map((t) => t.trace_id), [`tr-${TRACE_HEX}`], version);
+      });
+    }
+  });
+
+  it('reads a trace registered over REST with the tracking-store tag from the tracking store: no spans until OTLP brings them', async () => {
+    await withMlflow({ version: '3.8.1' }, async (fake, experimentId) => {
+      const registered = await postJson(fake.url, '/api/3.0/mlflow/traces', {
+        trace: {
+          trace_info: {
+            trace_id: `tr-${TRACE_HEX}`,
+            trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } },
+            request_time: '2026-11-24T16:17:17.654Z',
+            execution_duration: '0.900s',
+            state: 'OK',
+            tags: { 'mlflow.trace.spansLocation': 'TRACKING_STORE' },
+          },
+        },
+      });
+      assert.equal(registered.status, 200);
+      const artifact = await call(fake.url, `/ajax-api/2.0/mlflow/get-trace-artifact?request_id=tr-${TRACE_HEX}`);
+      assert.deepEqual(JSON.parse(artifact.text), { spans: [] });
+    });
+  });
+
   it('translates gen_ai.* and OpenInference attributes as the extra/genai-proto samples show', async () => {
     const attributes = {
       'gen_ai.operation.name': 'chat',

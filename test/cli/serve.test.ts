@@ -137,6 +137,48 @@ describe('otel-mlflow serve', () => {
     });
   }
 
+  for (const version of ['3.6.0', '3.8.1'] as const) {
+    it(`/chat's session_id and user_id are MLflow's session and user on ${version} too: plain, and a metadata filter finds them`, async () => {
+      const server = await startFakeMlflow({ version });
+      const serve = await startServe([], { MLFLOW_TRACKING_URI: server.url, MLFLOW_EXPERIMENT_NAME: EXPERIMENT });
+      try {
+        for (const query of ['first turn', 'second turn']) {
+          const response = await fetch(`${serve.url}/chat`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ query, session_id: 's1', user_id: 'u1' }),
+          });
+          assert.equal(response.status, 200);
+        }
+      } finally {
+        const stopped = await serve.stop();
+        assert.equal(stopped.code, 0, stopped.stdout + stopped.stderr);
+        assert.match(stopped.stdout, /^traces: 2 delivered$/m);
+      }
+      try {
+        const experimentId = server.store.experimentByName(EXPERIMENT)!.experimentId;
+        const traces = server.store.traces(experimentId);
+        assert.equal(traces.length, 2);
+        for (const trace of traces) {
+          assert.equal(trace.info.trace_metadata?.['mlflow.trace.session'], 's1');
+          assert.equal(trace.info.trace_metadata?.['mlflow.trace.user'], 'u1');
+          assert.equal(tree(trace)[0], 'POST /chat [CHAIN]');
+        }
+        const response = await fetch(`${server.url}/api/3.0/mlflow/traces/search`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }],
+            filter: "metadata.`mlflow.trace.session` = 's1' AND metadata.`mlflow.trace.user` = 'u1'",
+          }),
+        });
+        assert.equal(((await response.json()) as { traces?: unknown[] }).traces?.length, 2);
+      } finally {
+        await server.close();
+      }
+    });
+  }
+
   it('with OpenAI: a client that drops a stream mid-way leaves a finished span, and a provider failure is a 502 with an ERROR trace', async () => {
     const server = await startFakeMlflow({ version: '3.14.1.dev0' });
     const openai = await startFakeOpenAI({

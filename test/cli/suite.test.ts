@@ -43,7 +43,8 @@ describe('otel-mlflow suite', () => {
   });
 
   it('against a running serve with --verify: every trace is found in MLflow, grouped as one session (exit 0)', async () => {
-    const mlflow = await startFakeMlflow({ version: '3.14.1.dev0' });
+    // 3.11 would store the session JSON-quoted from the spans alone: the session must still be plain and findable.
+    const mlflow = await startFakeMlflow({ version: '3.11.1' });
     const serve = await startServe([], { MLFLOW_TRACKING_URI: mlflow.url });
     try {
       const result = await runCli(['suite', '--url', serve.url, '--verify', '--concurrency', '4', '--session', 'suite-run-1'], {
@@ -60,6 +61,15 @@ describe('otel-mlflow suite', () => {
       const traces = mlflow.store.traces(experiment.experimentId);
       assert.equal(traces.length, total);
       for (const trace of traces) assert.equal(trace.info.trace_metadata?.['mlflow.trace.session'], 'suite-run-1');
+      const search = await fetch(`${mlflow.url}/api/3.0/mlflow/traces/search`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experiment.experimentId } }],
+          filter: "metadata.`mlflow.trace.session` = 'suite-run-1'",
+        }),
+      });
+      assert.equal(((await search.json()) as { traces?: unknown[] }).traces?.length, total);
     } finally {
       await serve.stop();
       await mlflow.close();
