@@ -1,4 +1,5 @@
 import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
+import { maskSecrets } from '../config/configured-secrets.ts';
 import type { LlmClient } from '../llm/types.ts';
 import { describeNetworkFailure, networkFailureOf } from '../util/network-failure.ts';
 import { AnswerAborted, LlmError } from './types.ts';
@@ -17,7 +18,8 @@ export function toLlmError(error: unknown, llm: Pick<LlmClient, 'provider' | 'mo
     return new LlmError(`cannot reach ${provider}: ${why}`, { cause: error });
   }
   if (error instanceof APIError) {
-    const detail = error.status === 401 ? 'the API key was refused' : error.message;
+    // A provider's message may echo the key it was sent (an OpenAI-compatible server's 403, 404…).
+    const detail = error.status === 401 ? 'the API key was refused' : maskSecrets(error.message);
     return new LlmError(`${provider} answered ${error.status ?? 'an error'} for model ${llm.model}: ${detail}`, {
       ...(error.status !== undefined && { status: error.status }),
       cause: error,

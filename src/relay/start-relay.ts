@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { maskSecrets } from '../config/configured-secrets.ts';
 import type { ResolvedConfig } from '../config/types.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
 import { connectToTracking } from '../mlflow/connect.ts';
@@ -106,6 +107,8 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     auth: config.auth,
     origin: 'relay',
     deliverInBackground: true,
+    // A configured secret that reached a span (a provider's error echoing its key) is masked before it is kept.
+    maskText: maskSecrets,
     ...(options.onEvent && { onEvent: options.onEvent }),
   });
   const connection = connectToTracking(config);
