@@ -2,6 +2,7 @@ import { LlmError } from '../agent/types.ts';
 import type { PostOutcome } from '../agent-client/post-question.ts';
 import { tokenRefused } from '../agent-client/token-refused.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
+import { LLM_ERROR, LLM_UNREACHABLE } from '../server/llm-error-codes.ts';
 import type { LlmClient } from '../llm/types.ts';
 import { commandLine } from '../util/invocation.ts';
 
@@ -47,7 +48,7 @@ export function serverFailure(outcome: Extract<PostOutcome, { ok: false }>, url:
     });
   }
   if (outcome.httpStatus === 401) return tokenRefused(url, outcome.error, { flag: false });
-  if (outcome.code === 'llm_error') return new ExpectedError(outcome.error, { exitCode: ExitCode.unreachable, hint: SERVER_LLM_HINT });
+  if (outcome.code === LLM_ERROR || outcome.code === LLM_UNREACHABLE) return new ExpectedError(outcome.error, { exitCode: ExitCode.unreachable, hint: SERVER_LLM_HINT });
   const refused = outcome.httpStatus >= 400;
   const clientError = refused && outcome.httpStatus < 500;
   return new ExpectedError(refused ? `${url} answered ${outcome.error}` : `${url}: ${outcome.error}`, {

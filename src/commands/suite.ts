@@ -185,6 +185,11 @@ function whereTracesAre(paint: ChalkInstance, suite: SuiteRun): string[] {
       `  send to MLflow: set MLFLOW_TRACKING_URI, then ${paint.cyan(commandLine('traces push'))}`,
     ];
   }
+  // Not "went to": nothing went while the destination did not answer.
+  const report = suite.exportReport;
+  if (tracing.route === 'pending' || (report && report.delivered === 0 && report.pending > 0)) {
+    return [`Traces are meant for ${tracing.destination};`, `  they wait in the local store until it answers: ${paint.cyan(commandLine('traces push'))} sends them`];
+  }
   if (tracing.experiment?.url) return [`Experiment: ${paint.cyan(tracing.experiment.url)}`];
   return [`Traces went to ${tracing.destination}`];
 }

@@ -4,6 +4,7 @@ import { AnswerAborted, LlmError } from '../agent/types.ts';
 import { maskSecrets } from '../config/configured-secrets.ts';
 import { ApiError, errorBody } from './api-error.ts';
 import type { ErrorBody } from './api-schemas.ts';
+import { LLM_ERROR, LLM_UNREACHABLE } from './llm-error-codes.ts';
 
 export interface ErrorAnswer {
   status: ContentfulStatusCode;
@@ -24,7 +25,7 @@ export function errorAnswer(error: unknown, where: string, log?: (line: string) 
     // Else the log shows a bare 502: the cause is worth a line. A provider may echo the key it was sent.
     const message = maskSecrets(error.message);
     log?.(`${where}: ${message}`);
-    return { status: 502, body: errorBody('llm_error', message) };
+    return { status: 502, body: errorBody(error.unreachable ? LLM_UNREACHABLE : LLM_ERROR, message) };
   }
   if (error instanceof AnswerAborted) return { status: CLIENT_CLOSED_REQUEST, body: errorBody('client_closed_request', error.message) };
   if (error instanceof HTTPException && error.status < 500) {

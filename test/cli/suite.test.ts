@@ -255,6 +255,30 @@ describe('otel-mlflow suite', () => {
     }
   });
 
+  it('a model provider it cannot reach stops the run at the first question: one message, exit 4', async () => {
+    const storeDir = join(dir, 'unreachable-llm-store');
+    const result = await runCli(['suite', '--spawn', '--concurrency', '1'], {
+      env: { OPENAI_API_KEY: 'sk-test-suite-0123456789', OPENAI_BASE_URL: `${await closedPortUrl()}/v1`, OTEL_MLFLOW_STORE_DIR: storeDir },
+    });
+    assert.equal(result.code, 4, result.stdout + result.stderr);
+    assert.match(result.stderr, /^error: cannot reach the openai model provider at http:\/\/127\.0\.0\.1:\d+\/v1: nothing is listening at 127\.0\.0\.1:\d+ \(connection refused\)$/m);
+    assert.match(result.stderr, /^hint: the LLM is openai gpt-4o-mini: check OPENAI_BASE_URL .*--provider offline$/m);
+    assert.equal(result.stderr.match(/cannot reach/g)?.length, 1, 'said once');
+    assert.doesNotMatch(result.stdout, /failed|Traces went to/);
+    assert.equal(withStore(storeDir, (store) => store.list().length), 1, 'no question is asked after the first that could not reach the model');
+  });
+
+  it('with a destination that does not answer, says the traces wait for it, not that they went there', async () => {
+    const path = join(dir, 'one-question.txt');
+    await writeFile(path, 'What is MLflow?\n');
+    const result = await runCli(['suite', '--spawn', '--file', path], {
+      env: { MLFLOW_TRACKING_URI: await closedPortUrl(), OTEL_MLFLOW_STORE_DIR: join(dir, 'unreachable-mlflow-store') },
+    });
+    assert.equal(result.code, 7, result.stdout + result.stderr);
+    assert.doesNotMatch(result.stdout, /Traces went to/);
+    assert.match(result.stdout, /^Traces are meant for MLflow at http:\/\/127\.0\.0\.1:\d+.*;\n {2}they wait in the local store until it answers: otel-mlflow traces push sends them$/m);
+  });
+
   it('--session with another endpoint than chat is refused (exit 2)', async () => {
     const result = await runCli(['suite', '--spawn', '--endpoint', 'agent', '--session', 's1']);
     assert.equal(result.code, 2, result.stdout + result.stderr);
