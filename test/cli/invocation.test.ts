@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
+import { detectInvocation } from '../../src/util/invocation.ts';
 import { runCli } from './run-cli.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -32,6 +33,37 @@ describe('next-step hints, as the person can paste them', () => {
     } finally {
       await rm(home, { recursive: true, force: true });
     }
+  });
+
+  it('name the clone by its path when npm ran it by its path from elsewhere: the bare name would send npm to the registry', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'otel-mlflow-npx-path-'));
+    try {
+      const result = spawnSync('npm', ['exec', '--offline', '--yes', '--', REPO, 'traces', 'list', '--store-dir', join(home, 'store')], {
+        cwd: home,
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: home,
+          npm_config_update_notifier: 'false',
+          npm_config_cache: join(tmpdir(), 'otel-mlflow-test-npm-cache'),
+        },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      assert.equal(result.status, 0, result.stderr);
+      assert.match(result.stdout, new RegExp(`^ {2}npx ${REPO.replace(/\/+$/, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} suite --spawn$`, 'm'));
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+
+  it('tells the ways npm runs it apart by where the package is', () => {
+    const exec = (json?: string) => ({ npm_command: 'exec', ...(json !== undefined && { npm_package_json: json }) });
+    assert.equal(detectInvocation({}, '/src/otel-mlflow'), 'otel-mlflow', 'from PATH or by its path');
+    assert.equal(detectInvocation(exec('/src/otel-mlflow/package.json'), '/src/otel-mlflow'), 'npx otel-mlflow', 'in the clone');
+    assert.equal(detectInvocation(exec('/work/app/package.json'), '/work/app/node_modules/otel-mlflow'), 'npx otel-mlflow', 'installed in the project');
+    assert.equal(detectInvocation(exec('/tmp/package.json'), '/home/me/.npm/_npx/1a2b/node_modules/otel-mlflow'), 'npx otel-mlflow', 'from the registry');
+    assert.equal(detectInvocation(exec('/tmp/package.json'), '/src/otel-mlflow'), 'npx /src/otel-mlflow', 'a clone by its path');
+    assert.equal(detectInvocation(exec('/tmp/package.json'), '/src/my clones/otel-mlflow'), "npx '/src/my clones/otel-mlflow'", 'quoted for the shell');
   });
 
   it('name plain `otel-mlflow …` when it was run from PATH or by its path', async () => {
