@@ -28,6 +28,7 @@ export async function setupExperiment(
       createMissing: consent,
       restoreDeleted: consent,
       experimentHint: 'pass --experiment with the name of an existing one',
+      consentFlag: '--create-experiment',
     });
     const verb = { found: 'Using experiment', created: 'Created experiment', restored: 'Restored experiment' }[ensured.action];
     session.progress.passed(`${verb} '${chosen}' (id ${ensured.experiment.experimentId})`);

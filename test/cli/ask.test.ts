@@ -84,6 +84,15 @@ describe('otel-mlflow ask', () => {
     });
   }
 
+  it('an experiment deleted in MLflow: says how to restore it, and names no flag ask does not have (exit 6)', async () => {
+    mlflow.deleteExperiment(mlflow.createExperiment('gone'));
+    const result = await runCli(['ask', '--experiment', 'gone', QUESTION], { env: { MLFLOW_TRACKING_URI: mlflow.url, OTEL_MLFLOW_STORE_DIR: storeDir } });
+    assert.equal(result.code, 6, result.stdout + result.stderr);
+    assert.match(result.stderr, /^error: experiment 'gone' \(id \d+, from flag --experiment\) is deleted$/m);
+    assert.match(result.stderr, /^hint: restore it \(`mlflow experiments restore --experiment-id \d+`\), or set MLFLOW_EXPERIMENT_NAME_OTEL/m);
+    assert.doesNotMatch(result.stderr, /--create-experiment/);
+  });
+
   it('--json prints stable keys: answer, sources, usage, the trace and its export', async () => {
     const result = await runCli(['ask', '--json', '--endpoint', 'rag', QUESTION], { env: { OTEL_MLFLOW_STORE_DIR: storeDir } });
     assert.equal(result.code, 0, result.stdout + result.stderr);
