@@ -10,6 +10,7 @@ import { startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
 import { startFakeOpenAI } from '../fakes/fake-openai.ts';
 import { availableDrivers, startTerminal, type Terminal } from '../init/terminal-driver.ts';
 import { runCli } from './run-cli.ts';
+import { closedPortUrl } from './closed-port.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/otel-mlflow.js', import.meta.url));
 const PAT = 'dapi-init-e2e-token-0123456789';
@@ -121,6 +122,19 @@ describe('otel-mlflow init in a script', () => {
     const init = await runCli(['init', '--yes', '--llm', 'openai', '--openai-api-key', 'sk-x-0123456789', '--openai-base-url', `${openai.url}/v1`], { cwd });
     assert.equal(init.code, 0, init.stderr + init.stdout);
     assert.equal(JSON.parse(await readFile(join(cwd, '.otel-mlflowrc.json'), 'utf8')).openaiBaseUrl, `${openai.url}/v1`);
+  });
+
+  it('a wrong OpenAI base URL: the error names the whole URL tried, and asks about an OpenAI-compatible API, not MLflow', async () => {
+    const notOpenAi = await startFakeMlflow({ version: '3.8.1' });
+    after(() => notOpenAi.close());
+    const pageNotFound = await runCli(['init', '--yes', '--llm', 'openai', '--openai-api-key', 'sk-x-0123456789', '--openai-base-url', notOpenAi.url], { cwd: await freshDir() });
+    assert.equal(pageNotFound.code, 4, pageNotFound.stderr + pageNotFound.stdout);
+    assert.match(pageNotFound.stderr, new RegExp(`^error: GET ${notOpenAi.url}/models failed: HTTP 404: not found \\(HTML 404 page: is this an OpenAI-compatible API / the right path\\?\\)$`, 'm'));
+
+    const closed = await closedPortUrl();
+    const nothing = await runCli(['init', '--yes', '--llm', 'openai', '--openai-api-key', 'sk-x-0123456789', '--openai-base-url', `${closed}/v1`], { cwd: await freshDir() });
+    assert.equal(nothing.code, 4, nothing.stderr + nothing.stdout);
+    assert.match(nothing.stderr, new RegExp(`^error: Nothing is listening at 127\\.0\\.0\\.1:\\d+ \\(connection refused\\) for GET ${closed}/v1/models$`, 'm'));
   });
 
   it('refuses a tracking URI without a scheme with the exact URL to pass instead', async () => {
