@@ -32,5 +32,15 @@ describe('invalid configuration', () => {
     assert.match(error.problems[7]!.message, /^profile missing was asked for, but ~\/\.databrickscfg does not exist/);
     assert.match(error.message, /^Invalid configuration:\n {2}- /);
     assert.equal(error.message.split('\n  - ').length, 9);
+    assert.match(error.hint ?? '', /^fix the values listed above where they are set; `otel-mlflow config` shows every value/);
+  });
+
+  it('one problem is on the error line itself, and the hint speaks of it, not of "values above"', async () => {
+    await project.write('.env', '');
+    await project.write('.otel-mlflowrc.yaml', '');
+    const error = await project.loadError({ env: { MLFLOW_TRACKING_URI: 'localhost:5000' } });
+    assert.match(error.message, /^Invalid configuration: MLFLOW_TRACKING_URI has no scheme, .* use http:\/\/localhost:5000 \(from env MLFLOW_TRACKING_URI\)$/);
+    assert.doesNotMatch(error.hint ?? '', /above/);
+    assert.match(error.hint ?? '', /^fix that value where it is set; `otel-mlflow config` shows every value and where it was set$/);
   });
 });
