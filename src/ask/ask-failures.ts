@@ -47,6 +47,12 @@ export function serverFailure(outcome: Extract<PostOutcome, { ok: false }>, url:
       hint: `start the server with \`${commandLine('serve')}\` in another terminal, or leave out --url to ask in this process`,
     });
   }
+  if (outcome.foreign) {
+    return new ExpectedError(`${url} answered ${outcome.error}`, {
+      exitCode: ExitCode.unreachable,
+      hint: `--url must be the address \`${commandLine('serve')}\` prints when it starts ("listening on http://…"); its GET / answers its health JSON`,
+    });
+  }
   if (outcome.httpStatus === 401) return tokenRefused(url, outcome.error, { flag: false });
   if (outcome.code === LLM_ERROR || outcome.code === LLM_UNREACHABLE) return new ExpectedError(outcome.error, { exitCode: ExitCode.unreachable, hint: SERVER_LLM_HINT });
   const refused = outcome.httpStatus >= 400;

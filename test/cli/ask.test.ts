@@ -283,6 +283,23 @@ describe('otel-mlflow ask', () => {
     assert.match(result.stderr, /nothing is listening/);
     assert.match(result.stderr, /otel-mlflow serve/);
   });
+
+  it('--url at a server that is not otel-mlflow serve says so, not that its log has the details (exit 4)', async () => {
+    // What `python -m http.server` answers to a POST.
+    const other = createServer((_req, res) => res.writeHead(501, { 'content-type': 'text/html' }).end('<html><title>Error response</title><p>Unsupported method</p></html>'));
+    other.listen(0, '127.0.0.1');
+    await once(other, 'listening');
+    try {
+      const url = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+      const result = await runCli(['ask', '--url', url, QUESTION]);
+      assert.equal(result.code, 4, result.stdout + result.stderr);
+      assert.match(result.stderr, new RegExp(`^error: ${url} answered HTTP 501, which is no answer of otel-mlflow serve \\(no error JSON\\)$`, 'm'));
+      assert.match(result.stderr, /^hint: --url must be the address `otel-mlflow serve` prints when it starts/m);
+      assert.doesNotMatch(result.stderr, /server log/);
+    } finally {
+      other.close();
+    }
+  });
 });
 
 const driver = availableDrivers()[0];
