@@ -3,11 +3,11 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { maskSecrets } from '../config/configured-secrets.ts';
 import type { ResolvedConfig } from '../config/types.ts';
-import { ExitCode, ExpectedError } from '../errors.ts';
 import { connectToTracking } from '../mlflow/connect.ts';
 import { createOtlpHttpHandler } from '../otlp/otlp-http-receiver.ts';
 import type { AssemblyHold, StateCounts } from '../pipeline/store/trace-store.ts';
 import { TracePipeline, type PipelineEvent, type PipelineReport } from '../pipeline/trace-pipeline.ts';
+import { cannotListen } from '../util/listen-error.ts';
 import { VERSION } from '../version.ts';
 import { capConnections, type ConnectionCounts } from './connection-cap.ts';
 import { createRelayIngest, type RelayCounters } from './relay-ingest.ts';
@@ -134,7 +134,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       const { startOtlpGrpcReceiver } = await import('../otlp/otlp-grpc-receiver.ts');
       grpc = await startOtlpGrpcReceiver({ ingest, host: options.host, port: options.grpcPort, ...(options.authToken && { token: options.authToken }) }).catch(
         (error: unknown) => {
-          throw listenError(options.host, options.grpcPort!, error, '--grpc-port (or --grpc-port off)');
+          throw cannotListen(options.host, options.grpcPort!, error, '--grpc-port (or --grpc-port off)');
         },
       );
     }
@@ -228,7 +228,7 @@ async function listenHttp(host: string, port: number, limits: HttpLimits, handle
   try {
     await once(server, 'listening');
   } catch (error) {
-    throw listenError(host, port, error, '--port');
+    throw cannotListen(host, port, error, '--port');
   }
   const address = server.address() as AddressInfo;
   return {
@@ -244,14 +244,6 @@ async function listenHttp(host: string, port: number, limits: HttpLimits, handle
       clearTimeout(cut);
     },
   };
-}
-
-function listenError(host: string, port: number, error: unknown, flag: string): ExpectedError {
-  const code = (error as NodeJS.ErrnoException).code;
-  return new ExpectedError(`cannot listen on ${host}:${port}: ${code === 'EADDRINUSE' ? 'the port is in use' : (error as Error).message}`, {
-    exitCode: ExitCode.usage,
-    hint: `choose another port with ${flag}, or stop what is using it`,
-  });
 }
 
 function bracketed(host: string): string {

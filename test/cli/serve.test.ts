@@ -179,6 +179,26 @@ describe('otel-mlflow serve', () => {
     });
   }
 
+  it('cannot listen: a host that is no address says how to choose one, a port in use says how to choose another (exit 2)', async () => {
+    const badHost = await runCli(['serve', '--host', '999.1.1.1', '--port', '0']);
+    assert.equal(badHost.code, 2, badHost.stdout + badHost.stderr);
+    assert.match(badHost.stderr, /^error: cannot listen on 999\.1\.1\.1:0: 999\.1\.1\.1 is neither an address nor a name that resolves \(E[A-Z_]+\)$/m);
+    assert.match(badHost.stderr, /^hint: --host takes an address of this machine: 127\.0\.0\.1 /m);
+    assert.doesNotMatch(badHost.stderr, /another port/);
+
+    const taken = createServer().listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    try {
+      const port = (taken.address() as AddressInfo).port;
+      const inUse = await runCli(['serve', '--port', String(port)]);
+      assert.equal(inUse.code, 2, inUse.stdout + inUse.stderr);
+      assert.match(inUse.stderr, new RegExp(`^error: cannot listen on 127\\.0\\.0\\.1:${port}: the port is in use$`, 'm'));
+      assert.match(inUse.stderr, /^hint: choose another port with --port \(or PORT\), or stop what is using it$/m);
+    } finally {
+      taken.close();
+    }
+  });
+
   it('with OpenAI: a client that drops a stream mid-way leaves a finished span, and a provider failure is a 502 with an ERROR trace', async () => {
     const server = await startFakeMlflow({ version: '3.14.1.dev0' });
     const openai = await startFakeOpenAI({
