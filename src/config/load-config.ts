@@ -51,7 +51,7 @@ export async function inspectConfig(options: LoadConfigOptions): Promise<ConfigI
   const layers: Layers = { flags, env, purpose, ...(dotenv && { dotenv }), ...(configFile.file && { file: configFile.file }) };
   const { values, empty, kind, profile, profileName, profileFile, problems: valueProblems } = await resolveValues(layers, { cwd, homeDir });
 
-  const { destination, problems: destinationProblems } = resolveDestination(kind, values, empty, profile);
+  const { destination, problems: destinationProblems } = resolveDestination(kind, values, empty, profile, profileName);
   const { auth, problems: authProblems } = resolveAuth(kind, values, empty, profileName);
   const experimentName = defaulted(values, 'experimentName');
   const { experiment, problems: experimentProblems } = resolveExperiment(values.experimentId, experimentName, kind, purpose);
