@@ -154,6 +154,15 @@ describe('otel-mlflow ask', () => {
     assert.match(verbose.stderr, /^cause: .*(ENOTFOUND|EAI_AGAIN)/m);
   });
 
+  it('refuses a question longer than serve takes, before anything is asked or traced (exit 2)', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'otel-mlflow-ask-long-'));
+    const result = runWithStdin(['ask'], 'x'.repeat(30_000), home, { OTEL_MLFLOW_STORE_DIR: join(home, 'store') });
+    assert.equal(result.code, 2, result.stdout + result.stderr);
+    assert.match(result.stderr, /^error: the question has 30000 characters; the agent takes at most 8000 \(serve refuses longer ones too\)$/m);
+    assert.doesNotMatch(result.stderr, /Trace tr-/);
+    await rm(home, { recursive: true, force: true });
+  });
+
   it('with no question and nothing on stdin exits 2 and says how to ask', async () => {
     const result = await runCli(['ask'], { env: { OTEL_MLFLOW_STORE_DIR: storeDir } });
     assert.equal(result.code, 2, result.stdout + result.stderr);

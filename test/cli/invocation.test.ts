@@ -15,7 +15,7 @@ describe('next-step hints, as the person can paste them', () => {
     const home = await mkdtemp(join(tmpdir(), 'otel-mlflow-npx-'));
     try {
       // In the project, as the README runs it.
-      const result = spawnSync('npm', ['exec', '--offline', '--', 'otel-mlflow', 'traces', 'list', '--store-dir', join(home, 'store')], {
+      const result = spawnSync('npm', ['exec', '--offline', '--', 'otel-mlflow', 'traces', 'list', '--store-dir', home], {
         cwd: REPO,
         env: {
           PATH: process.env.PATH ?? '',
@@ -38,7 +38,7 @@ describe('next-step hints, as the person can paste them', () => {
   it('name the clone by its path when npm ran it by its path from elsewhere: the bare name would send npm to the registry', async () => {
     const home = await mkdtemp(join(tmpdir(), 'otel-mlflow-npx-path-'));
     try {
-      const result = spawnSync('npm', ['exec', '--offline', '--yes', '--', REPO, 'traces', 'list', '--store-dir', join(home, 'store')], {
+      const result = spawnSync('npm', ['exec', '--offline', '--yes', '--', REPO, 'traces', 'list', '--store-dir', home], {
         cwd: home,
         env: {
           PATH: process.env.PATH ?? '',
@@ -67,8 +67,13 @@ describe('next-step hints, as the person can paste them', () => {
   });
 
   it('name plain `otel-mlflow …` when it was run from PATH or by its path', async () => {
-    const result = await runCli(['traces', 'list', '--store-dir', join(tmpdir(), 'otel-mlflow-no-store-here')]);
-    assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /^ {2}otel-mlflow suite --spawn$/m);
+    const empty = await mkdtemp(join(tmpdir(), 'otel-mlflow-empty-store-'));
+    try {
+      const result = await runCli(['traces', 'list', '--store-dir', empty]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /^ {2}otel-mlflow suite --spawn$/m);
+    } finally {
+      await rm(empty, { recursive: true, force: true });
+    }
   });
 });

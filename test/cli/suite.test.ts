@@ -279,6 +279,16 @@ describe('otel-mlflow suite', () => {
     assert.match(result.stdout, /^Traces are meant for MLflow at http:\/\/127\.0\.0\.1:\d+.*;\n {2}they wait in the local store until it answers: otel-mlflow traces push sends them$/m);
   });
 
+  it('a --tolerance without --compare, or one it cannot read, is refused before any question (exit 2)', async () => {
+    const without = await runCli(['suite', '--spawn', '--tolerance', 'score=0.1']);
+    assert.equal(without.code, 2, without.stdout + without.stderr);
+    assert.match(without.stderr, /^error: --tolerance says how much worse --compare allows, and there is no --compare$/m);
+    const garbage = await runCli(['suite', '--spawn', '--tolerance', 'garbage']);
+    assert.equal(garbage.code, 2, garbage.stdout + garbage.stderr);
+    assert.match(garbage.stderr, /^error: --tolerance: 'garbage' is not key=value$/m);
+    assert.doesNotMatch(without.stdout + garbage.stdout, /Asking/);
+  });
+
   it('--session with another endpoint than chat is refused (exit 2)', async () => {
     const result = await runCli(['suite', '--spawn', '--endpoint', 'agent', '--session', 's1']);
     assert.equal(result.code, 2, result.stdout + result.stderr);

@@ -43,4 +43,13 @@ describe('invalid configuration', () => {
     assert.doesNotMatch(error.hint ?? '', /above/);
     assert.match(error.hint ?? '', /^fix that value where it is set; `otel-mlflow config` shows every value and where it was set$/);
   });
+
+  it('an empty flag is refused, not taken for "use the default" as an empty variable is', async () => {
+    await project.write('.env', '');
+    await project.write('.otel-mlflowrc.yaml', '');
+    const error = await project.loadError({ env: { MLFLOW_EXPERIMENT_NAME: '' }, flags: { experiment: '' } });
+    assert.deepEqual(error.problems, [{ message: '--experiment is empty: give it a value, or leave it out', source: 'flag --experiment' }]);
+    const config = await project.load({ env: { MLFLOW_EXPERIMENT_NAME: '' } });
+    assert.equal(config.experiment.kind === 'name' && config.experiment.name.source.kind, 'default', 'an empty variable is unset');
+  });
 });
