@@ -45,7 +45,7 @@ describe('otel-mlflow init in a script', () => {
     assert.equal(init.code, 0, init.stderr + init.stdout);
     assert.match(init.stdout, /✔ MLflow 3\.8\.1 at http:\/\/127\.0\.0\.1:\d+/);
     assert.match(init.stdout, /✔ Created experiment 'init-e2e'/);
-    assert.match(init.stdout, /Wrote \.otel-mlflowrc\.json: trackingUri, experimentName, llmProvider/);
+    assert.match(init.stdout, new RegExp(`^✔ Wrote \\.otel-mlflowrc\\.json:\\n {4}trackingUri: ${mlflow.url}\\n {4}experimentName: init-e2e\\n {4}llmProvider: offline$`, 'm'));
     assert.match(init.stdout, /Next: run otel-mlflow doctor/);
     assert.doesNotMatch(init.stdout, /\x1b\[/, 'no colour or spinner without a terminal');
     assert.deepEqual(JSON.parse(await readFile(join(cwd, '.otel-mlflowrc.json'), 'utf8')), {
@@ -258,7 +258,7 @@ describe('otel-mlflow init at a terminal, answered by a person', { skip: drivers
       await terminal.waitFor(/❯ Offline/);
       await terminal.press('Enter');
       const end = await terminal.waitFor('[exited with status');
-      assert.match(end, /Wrote \.otel-mlflowrc\.json: trackingUri, experimentName, llmProvider/);
+      assert.match(end, /Wrote \.otel-mlflowrc\.json:\s+trackingUri: http:\/\/127\.0\.0\.1:\d+\s+experimentName: \S+\s+llmProvider: offline/);
       assert.match(end, /Next: run otel-mlflow doctor/);
       assert.match(end, /\[exited with status 0\]/);
 
@@ -266,6 +266,26 @@ describe('otel-mlflow init at a terminal, answered by a person', { skip: drivers
       const doctor = await runCli(['doctor'], { cwd });
       assert.equal(doctor.code, 0, doctor.stderr + doctor.stdout);
       assert.match(doctor.stdout, new RegExp(`Experiment: '${experiment}'`));
+    });
+
+    it(`"No" to replacing the config file keeps it: said plainly, exit 0, no error (${driver})`, async () => {
+      const root = await mkdtemp(join(tmpdir(), 'otel-mlflow-init-tty-'));
+      cleanups.push(() => rm(root, { recursive: true, force: true }));
+      await writeFile(join(root, '.otel-mlflowrc.json'), '{"experimentName":"mine"}\n');
+      const terminal: Terminal = await startTerminal(driver, {
+        argv: [process.execPath, BIN, 'init'],
+        cwd: root,
+        env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, HOME: root, TERM: 'xterm-256color' },
+      });
+      cleanups.push(() => terminal.close());
+      await terminal.waitFor('.otel-mlflowrc.json already exists. Replace it?');
+      await terminal.type('n');
+      await terminal.press('Enter');
+      const end = await terminal.waitFor('[exited with status');
+      assert.match(end, /Kept \.otel-mlflowrc\.json as it is: nothing was written\./);
+      assert.doesNotMatch(end, /error:/);
+      assert.match(end, /\[exited with status 0\]/);
+      assert.equal(await readFile(join(root, '.otel-mlflowrc.json'), 'utf8'), '{"experimentName":"mine"}\n');
     });
 
     it(`exits 130 on Ctrl-C, as every other command does, and writes nothing (${driver})`, async () => {
