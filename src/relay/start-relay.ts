@@ -7,6 +7,7 @@ import { connectToTracking } from '../mlflow/connect.ts';
 import { createOtlpHttpHandler } from '../otlp/otlp-http-receiver.ts';
 import type { AssemblyHold, StateCounts } from '../pipeline/store/trace-store.ts';
 import { TracePipeline, type PipelineEvent, type PipelineReport } from '../pipeline/trace-pipeline.ts';
+import type { ResolvedDestination } from '../destination/resolved-destination.ts';
 import { cannotListen } from '../util/listen-error.ts';
 import { VERSION } from '../version.ts';
 import { capConnections, type ConnectionCounts } from './connection-cap.ts';
@@ -26,6 +27,8 @@ export interface RelayOptions {
   /** How long start-up waits for the destination before listening anyway (traces then wait on disk). */
   resolveWaitMs?: number;
   onEvent?: (event: PipelineEvent) => void;
+  /** A route resolved (the configured one, one a client named by id, one a service.name maps to): where its traces go, experiment named. */
+  onRouteResolved?: (destination: ResolvedDestination) => void;
   /** The OTLP/HTTP port's timeouts and connection cap; the defaults suit a relay on a network. */
   httpLimits?: Partial<HttpLimits>;
 }
@@ -115,7 +118,10 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const routes = new RelayRoutes({
     config,
     ...(connection && { http: connection.http }),
-    onResolved: (destination) => pipeline.addDestination(destination),
+    onResolved: (destination) => {
+      pipeline.addDestination(destination);
+      options.onRouteResolved?.(destination);
+    },
   });
   const counters: RelayCounters = { requests: 0, spans: 0, rejectedRequests: 0, deferredRequests: 0, repairedStrings: 0 };
   const ingest = createRelayIngest({ pipeline, routes, hold: options.hold ?? DEFAULT_HOLD, counters });
