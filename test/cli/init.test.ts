@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { startFakeDatabricks, type FakeDatabricks } from '../fakes/fake-databricks.ts';
 import { startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
 import { startFakeOpenAI } from '../fakes/fake-openai.ts';
-import { availableDrivers, startTerminal, type Terminal } from '../init/terminal-driver.ts';
+import { availableDrivers, startTerminal, type Terminal, type TerminalDriver } from '../init/terminal-driver.ts';
 import { runCli } from './run-cli.ts';
 import { closedPortUrl } from './closed-port.ts';
 
@@ -216,6 +216,20 @@ describe('otel-mlflow init at a terminal, answered by a person', { skip: drivers
     await mlflow.close();
   });
 
+  /** `init` at a terminal in a new directory that is also HOME, prepared by `prepare`; both cleaned up after. */
+  async function initInEmptyDir(driver: TerminalDriver, prepare?: (dir: string) => Promise<void>): Promise<{ root: string; terminal: Terminal }> {
+    const root = await mkdtemp(join(tmpdir(), 'otel-mlflow-init-tty-'));
+    cleanups.push(() => rm(root, { recursive: true, force: true }));
+    await prepare?.(root);
+    const terminal = await startTerminal(driver, {
+      argv: [process.execPath, BIN, 'init'],
+      cwd: root,
+      env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, HOME: root, TERM: 'xterm-256color' },
+    });
+    cleanups.push(() => terminal.close());
+    return { root, terminal };
+  }
+
   for (const driver of drivers) {
     it(`sets up a local MLflow server from typed answers (${driver}), and then doctor passes`, async () => {
       const root = await mkdtemp(join(tmpdir(), 'otel-mlflow-init-tty-'));
@@ -269,15 +283,7 @@ describe('otel-mlflow init at a terminal, answered by a person', { skip: drivers
     });
 
     it(`"No" to replacing the config file keeps it: said plainly, exit 0, no error (${driver})`, async () => {
-      const root = await mkdtemp(join(tmpdir(), 'otel-mlflow-init-tty-'));
-      cleanups.push(() => rm(root, { recursive: true, force: true }));
-      await writeFile(join(root, '.otel-mlflowrc.json'), '{"experimentName":"mine"}\n');
-      const terminal: Terminal = await startTerminal(driver, {
-        argv: [process.execPath, BIN, 'init'],
-        cwd: root,
-        env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, HOME: root, TERM: 'xterm-256color' },
-      });
-      cleanups.push(() => terminal.close());
+      const { root, terminal } = await initInEmptyDir(driver, (dir) => writeFile(join(dir, '.otel-mlflowrc.json'), '{"experimentName":"mine"}\n'));
       await terminal.waitFor('.otel-mlflowrc.json already exists. Replace it?');
       await terminal.type('n');
       await terminal.press('Enter');
@@ -289,14 +295,7 @@ describe('otel-mlflow init at a terminal, answered by a person', { skip: drivers
     });
 
     it(`exits 130 on Ctrl-C, as every other command does, and writes nothing (${driver})`, async () => {
-      const root = await mkdtemp(join(tmpdir(), 'otel-mlflow-init-tty-'));
-      cleanups.push(() => rm(root, { recursive: true, force: true }));
-      const terminal: Terminal = await startTerminal(driver, {
-        argv: [process.execPath, BIN, 'init'],
-        cwd: root,
-        env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, HOME: root, TERM: 'xterm-256color' },
-      });
-      cleanups.push(() => terminal.close());
+      const { root, terminal } = await initInEmptyDir(driver);
       await terminal.waitFor('Where should traces go?');
       await terminal.press('CtrlC');
       const end = await terminal.waitFor('[exited with status');

@@ -10,24 +10,29 @@ import { runCli } from './run-cli.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
+/** `npm exec` as a person runs it, in `cwd`, listing an empty store at `home`; answers its output. */
+function npmExec(spec: string[], cwd: string, home: string) {
+  return spawnSync('npm', ['exec', '--offline', '--yes', '--', ...spec, 'traces', 'list', '--store-dir', home], {
+    cwd,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: home,
+      // No update check: it would reach for the registry.
+      npm_config_update_notifier: 'false',
+      // npm links the project into its npx cache (building it) on first use: once per machine, not per test.
+      npm_config_cache: join(tmpdir(), 'otel-mlflow-test-npm-cache'),
+    },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+}
+
 describe('next-step hints, as the person can paste them', () => {
   it('name `npx otel-mlflow …` when npm ran the tool, as the README does', async () => {
     const home = await mkdtemp(join(tmpdir(), 'otel-mlflow-npx-'));
     try {
       // In the project, as the README runs it.
-      const result = spawnSync('npm', ['exec', '--offline', '--', 'otel-mlflow', 'traces', 'list', '--store-dir', home], {
-        cwd: REPO,
-        env: {
-          PATH: process.env.PATH ?? '',
-          HOME: home,
-          // No update check: it would reach for the registry.
-          npm_config_update_notifier: 'false',
-          // npm links the project into its npx cache (building it) on first use: once per machine, not per test.
-          npm_config_cache: join(tmpdir(), 'otel-mlflow-test-npm-cache'),
-        },
-        encoding: 'utf8',
-        timeout: 60_000,
-      });
+      const result = npmExec(['otel-mlflow'], REPO, home);
       assert.equal(result.status, 0, result.stderr);
       assert.match(result.stdout, /^ {2}npx otel-mlflow suite --spawn$/m);
     } finally {
@@ -38,17 +43,7 @@ describe('next-step hints, as the person can paste them', () => {
   it('name the clone by its path when npm ran it by its path from elsewhere: the bare name would send npm to the registry', async () => {
     const home = await mkdtemp(join(tmpdir(), 'otel-mlflow-npx-path-'));
     try {
-      const result = spawnSync('npm', ['exec', '--offline', '--yes', '--', REPO, 'traces', 'list', '--store-dir', home], {
-        cwd: home,
-        env: {
-          PATH: process.env.PATH ?? '',
-          HOME: home,
-          npm_config_update_notifier: 'false',
-          npm_config_cache: join(tmpdir(), 'otel-mlflow-test-npm-cache'),
-        },
-        encoding: 'utf8',
-        timeout: 60_000,
-      });
+      const result = npmExec([REPO], home, home);
       assert.equal(result.status, 0, result.stderr);
       assert.match(result.stdout, new RegExp(`^ {2}npx ${REPO.replace(/\/+$/, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} suite --spawn$`, 'm'));
     } finally {

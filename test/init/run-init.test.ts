@@ -218,7 +218,7 @@ describe('init with Databricks', () => {
     assert.equal(config.destination.kind === 'databricks' && config.destination.host.value, workspace.url);
   });
 
-  it('asks for the token again when the workspace refuses it', async () => {
+  it('asks for the token again when the workspace refuses it, and offers no saving it untested', async () => {
     const project = createTempProject();
     after(() => project.remove());
     const { init, prompter, progress } = options(
@@ -233,6 +233,7 @@ describe('init with Databricks', () => {
     await runInit(init);
     prompter!.assertDone();
     assert.match(progress.lines.join('\n'), /✖ .*HTTP 403/);
+    assert.ok(!prompter!.asked[1]!.choices!.some((c) => c.name.startsWith('Save it untested')), 'a refused token is no server that is away: never saved untested');
     assert.equal(await readFile(init.envFile, 'utf8'), `DATABRICKS_TOKEN=${PAT}\n`);
     assert.doesNotMatch(await readFile(init.configFile, 'utf8'), new RegExp(PAT));
   });
@@ -262,22 +263,6 @@ describe('init with Databricks', () => {
     assert.equal(await readFile(init.envFile, 'utf8'), `DATABRICKS_TOKEN=${PAT}\n`);
     assert.deepEqual(result.destination, { kind: 'databricks', host: unreachable, untested: true });
     assert.match(result.notes.join('\n'), /The Databricks workspace http:\/\/127\.0\.0\.1:\d+ did not answer, so nothing about it was tested.*run `otel-mlflow doctor` then/);
-  });
-
-  it('a refused token is never saved untested: that is no server that is away', async () => {
-    const project = createTempProject();
-    after(() => project.remove());
-    const { init, prompter } = options(
-      project,
-      [
-        { asks: /Personal access token/, answer: 'dapi-wrong' },
-        { asks: /What now/, answer: { named: 'Try another answer' } },
-        { asks: /Personal access token/, answer: PAT },
-      ],
-      { answers: { createExperiment: true, destination: 'databricks', databricksHost: workspace.url, experiment: '/Shared/refused-first', llm: 'offline' } },
-    );
-    await runInit(init);
-    assert.ok(!prompter!.asked[1]!.choices!.some((c) => c.name.startsWith('Save it untested')));
   });
 
   it('fails at once without a person to ask, and writes nothing', async () => {
