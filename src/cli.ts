@@ -107,7 +107,7 @@ export function buildProgram(execute: (name: string, options: Record<string, unk
     .option('--min-pass-rate <rate>', 'share of questions that must pass for exit 0: 0..1 or N%', '1')
     .option('--auth-token <token>', 'bearer token of the server; `-` reads it from stdin (or OTEL_MLFLOW_AUTH_TOKEN)')
     .option('--compare <run>', "compare with an MLflow run: its id, or 'previous' (the last finished suite run); exit 11 on a regression")
-    .option('--tolerance <spec>', 'how much worse --compare allows: score=<drop 0-1>,latency=<p95 rise %>', 'score=0,latency=20%')
+    .option('--tolerance <spec>', 'how much worse --compare allows: score=<drop 0-1>,latency=<p95 rise %> (default: score=0,latency=20%)')
     .action((options: Record<string, unknown>, command: Command) => execute('suite', { ...command.optsWithGlobals(), ...options }, []));
 
   program

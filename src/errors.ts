@@ -50,7 +50,11 @@ export class ConfigError extends ExpectedError {
       problems.length === 1
         ? `Invalid configuration: ${lines[0]}`
         : `Invalid configuration:\n${lines.map((l) => `  - ${l}`).join('\n')}`,
-      { exitCode: ExitCode.config, hint: hint ?? `fix the values above where they are set; \`${commandLine('config')}\` shows every value and where it was set` },
+      {
+        exitCode: ExitCode.config,
+        // One problem is on the error line itself: there is nothing "above" it.
+        hint: hint ?? `${problems.length === 1 ? 'fix that value where it is set' : 'fix the values listed above where they are set'}; \`${commandLine('config')}\` shows every value and where it was set`,
+      },
     );
     this.problems = problems;
   }

@@ -74,6 +74,27 @@ function postOtlp(fake: FakeMlflow, headers: Record<string, string>, body: Buffe
   return call(fake.url, '/v1/traces', { method: 'POST', headers, body });
 }
 
+/** A StartTraceV3 body of an OK trace (rest-3.8.1's times), with any other TraceInfoV3 fields. */
+function startTraceBody(experimentId: string, fields: Record<string, unknown> = {}, traceId = `tr-${TRACE_HEX}`): unknown {
+  return {
+    trace: {
+      trace_info: {
+        trace_id: traceId,
+        trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } },
+        request_time: '2026-11-24T16:17:17.654Z',
+        execution_duration: '0.900s',
+        state: 'OK',
+        ...fields,
+      },
+    },
+  };
+}
+
+/** StartTraceV3 for TRACE_HEX as a client does that sends the spans over OTLP: tagged for the tracking store. */
+function registerForTrackingStore(fake: FakeMlflow, experimentId: string, metadata?: Record<string, string>): Promise<Answer> {
+  return postJson(fake.url, '/api/3.0/mlflow/traces', startTraceBody(experimentId, { ...(metadata && { trace_metadata: metadata }), tags: { 'mlflow.trace.spansLocation': 'TRACKING_STORE' } }));
+}
+
 const PROTOBUF = 'application/x-protobuf';
 const UP_TO_38: MlflowVersion[] = ['3.6.0', '3.7.0', '3.8.1'];
 const withClasses = (version: MlflowVersion, body: Record<string, string>, sqlstate: string, errorClass: string): Record<string, string> =>
@@ -330,6 +351,37 @@ describe('fake MLflow: storage per version', () => {
     }
   });
 
+  it('keeps the session and user a trace was registered with over REST when its spans come over OTLP (log_spans writes them only where none are)', async () => {
+    const attributes = { 'session.id': 's-1', 'user.id': 'u-1' };
+    for (const version of MLFLOW_VERSIONS) {
+      await withMlflow({ version }, async (fake, experimentId) => {
+        const registered = await registerForTrackingStore(fake, experimentId, { 'mlflow.trace.session': 's-1', 'mlflow.trace.user': 'u-1' });
+        assert.equal(registered.status, 200, version);
+        const body = protobufOf(threeSpans(TRACE_HEX, { attributes: { ...threeSpans()[0]!.attributes, ...attributes } }));
+        assert.equal((await postOtlp(fake, { 'content-type': PROTOBUF, 'x-mlflow-experiment-id': experimentId }, body)).status, 200, version);
+        const stored = fake.store.getTrace(`tr-${TRACE_HEX}`)!;
+        assert.equal(stored.info.trace_metadata?.['mlflow.trace.session'], 's-1', version);
+        assert.equal(stored.info.trace_metadata?.['mlflow.trace.user'], 'u-1', version);
+        assert.equal(stored.info.state, 'OK', version);
+        assert.equal(stored.loggedVia, 'otlp', `${version}: the spans are read from the tracking store`);
+        const artifact = await call(fake.url, `/ajax-api/2.0/mlflow/get-trace-artifact?request_id=tr-${TRACE_HEX}`);
+        assert.equal((JSON.parse(artifact.text) as { spans: unknown[] }).spans.length, 3, version);
+        const location = [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }];
+        const found = await postJson(fake.url, '/api/3.0/mlflow/traces/search', { locations: location, filter: "metadata.`mlflow.trace.session` = 's-1'" });
+        assert.deepEqual((JSON.parse(found.text) as { traces?: { trace_id: string }[] }).traces?.map((t) => t.trace_id), [`tr-${TRACE_HEX}`], version);
+      });
+    }
+  });
+
+  it('reads a trace registered over REST with the tracking-store tag from the tracking store: no spans until OTLP brings them', async () => {
+    await withMlflow({ version: '3.8.1' }, async (fake, experimentId) => {
+      const registered = await registerForTrackingStore(fake, experimentId);
+      assert.equal(registered.status, 200);
+      const artifact = await call(fake.url, `/ajax-api/2.0/mlflow/get-trace-artifact?request_id=tr-${TRACE_HEX}`);
+      assert.deepEqual(JSON.parse(artifact.text), { spans: [] });
+    });
+  });
+
   it('translates gen_ai.* and OpenInference attributes as the extra/genai-proto samples show', async () => {
     const attributes = {
       'gen_ai.operation.name': 'chat',
@@ -465,21 +517,17 @@ describe('fake MLflow: runs and trace-to-run links', () => {
 });
 
 describe('fake MLflow: REST logging, read-back, experiments, auth', () => {
-  const traceInfo = (experimentId: string, id = `tr-${TRACE_HEX}`): unknown => ({
-    trace: {
-      trace_info: {
-        trace_id: id,
-        trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } },
-        request_time: '2026-11-24T16:17:17.654Z',
-        execution_duration: '0.900s',
-        state: 'OK',
+  const traceInfo = (experimentId: string, id = `tr-${TRACE_HEX}`): unknown =>
+    startTraceBody(
+      experimentId,
+      {
         trace_metadata: { 'mlflow.trace_schema.version': '3', 'mlflow.trace.session': 'session-1' },
         tags: { 'mlflow.traceName': 'agent' },
         request_preview: 'What is 2+2?',
         response_preview: '4',
       },
-    },
-  });
+      id,
+    );
   const tracesJson = JSON.stringify({
     spans: [
       {
@@ -706,18 +754,7 @@ describe('fake Databricks workspace', () => {
     it(`logs a trace over REST with a signed ${cloud} upload that must not carry Authorization`, async () => {
       await withWorkspace(async (fake) => {
         const experimentId = fake.createExperiment('/Users/a@b.com/app');
-        const info = {
-          trace: {
-            trace_info: {
-              trace_id: `tr-${TRACE_HEX}`,
-              trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } },
-              request_time: '2026-11-24T16:17:17.654Z',
-              execution_duration: '0.900s',
-              state: 'OK',
-            },
-          },
-        };
-        assert.equal((await postJson(fake.url, '/api/3.0/mlflow/traces', info, bearer('dapi-test'))).status, 200);
+        assert.equal((await postJson(fake.url, '/api/3.0/mlflow/traces', startTraceBody(experimentId), bearer('dapi-test'))).status, 200);
         const credentials = json(await call(fake.url, `/api/2.0/mlflow/traces/tr-${TRACE_HEX}/credentials-for-data-upload`, { headers: bearer('dapi-test') })) as {
           credential_info: { signed_uri: string; type: string; headers?: { name: string; value: string }[] };
         };

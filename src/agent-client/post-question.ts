@@ -49,6 +49,8 @@ export type PostOutcome =
       traceId?: string;
       /** `signal` aborted before the answer was complete. */
       interrupted?: true;
+      /** The refusal is not otel-mlflow's error JSON: another server (or a proxy) answered. */
+      foreign?: true;
     };
 
 interface AnswerJson {
@@ -106,12 +108,19 @@ export async function postQuestion(server: URL, endpoint: Endpoint, question: st
   }
   const code = typeof body?.error?.code === 'string' ? body.error.code : undefined;
   const message = typeof body?.error?.message === 'string' ? body.error.message : undefined;
+  // serve answers every refusal with its error JSON; anything else came from another server.
+  const foreign = response.status >= 400 && code === undefined && message === undefined;
   return {
     ok: false,
     httpStatus: response.status,
     ...(code && { code }),
-    error: isRedirect(response.status) ? describeServerRedirect(url, response) : describeRefusal(response.status, code, message, streamed),
+    error: isRedirect(response.status)
+      ? describeServerRedirect(url, response)
+      : foreign
+        ? `HTTP ${response.status}, which is no answer of otel-mlflow serve (no error JSON)`
+        : describeRefusal(response.status, code, message, streamed),
     ...(traceId && { traceId }),
+    ...(foreign && { foreign: true as const }),
   };
 }
 

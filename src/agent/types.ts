@@ -87,9 +87,12 @@ export class AnswerAborted extends Error {
 /** The model provider failed (network, 429, 5xx, bad key): the server answers 502 with this message. */
 export class LlmError extends Error {
   readonly status: number | undefined;
-  constructor(message: string, options: { status?: number; cause?: unknown } = {}) {
+  /** No connection could be made (DNS, refused, TLS): every call fails alike until the cause is fixed. */
+  readonly unreachable: boolean;
+  constructor(message: string, options: { status?: number; cause?: unknown; unreachable?: boolean } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'LlmError';
     this.status = options.status;
+    this.unreachable = options.unreachable === true;
   }
 }

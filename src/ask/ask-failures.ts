@@ -2,6 +2,7 @@ import { LlmError } from '../agent/types.ts';
 import type { PostOutcome } from '../agent-client/post-question.ts';
 import { tokenRefused } from '../agent-client/token-refused.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
+import { LLM_ERROR, LLM_UNREACHABLE } from '../server/llm-error-codes.ts';
 import type { LlmClient } from '../llm/types.ts';
 import { commandLine } from '../util/invocation.ts';
 
@@ -46,8 +47,14 @@ export function serverFailure(outcome: Extract<PostOutcome, { ok: false }>, url:
       hint: `start the server with \`${commandLine('serve')}\` in another terminal, or leave out --url to ask in this process`,
     });
   }
+  if (outcome.foreign) {
+    return new ExpectedError(`${url} answered ${outcome.error}`, {
+      exitCode: ExitCode.unreachable,
+      hint: `--url must be the address \`${commandLine('serve')}\` prints when it starts ("listening on http://…"); its GET / answers its health JSON`,
+    });
+  }
   if (outcome.httpStatus === 401) return tokenRefused(url, outcome.error, { flag: false });
-  if (outcome.code === 'llm_error') return new ExpectedError(outcome.error, { exitCode: ExitCode.unreachable, hint: SERVER_LLM_HINT });
+  if (outcome.code === LLM_ERROR || outcome.code === LLM_UNREACHABLE) return new ExpectedError(outcome.error, { exitCode: ExitCode.unreachable, hint: SERVER_LLM_HINT });
   const refused = outcome.httpStatus >= 400;
   const clientError = refused && outcome.httpStatus < 500;
   return new ExpectedError(refused ? `${url} answered ${outcome.error}` : `${url}: ${outcome.error}`, {

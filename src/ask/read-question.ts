@@ -1,4 +1,5 @@
 import { text } from 'node:stream/consumers';
+import { MAX_QUERY_CHARS } from '../agent/question-limit.ts';
 import { whenPromptClosed } from '../cli/prompt-closed.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
 import { commandLine } from '../util/invocation.ts';
@@ -23,6 +24,13 @@ export async function readQuestion(input: QuestionInput): Promise<string> {
   } else question = await text(input.stdin);
   question = question.trim();
   if (question === '') throw new ExpectedError('the question is empty', { exitCode: ExitCode.usage, hint: usageHint() });
+  // The limit serve applies: a question asked here is answered as it would be there, or refused alike.
+  if (question.length > MAX_QUERY_CHARS) {
+    throw new ExpectedError(`the question has ${question.length} characters; the agent takes at most ${MAX_QUERY_CHARS} (serve refuses longer ones too)`, {
+      exitCode: ExitCode.usage,
+      hint: 'shorten it, or ask about one part at a time',
+    });
+  }
   return question;
 }
 

@@ -17,7 +17,15 @@ const INDENT = ' '.repeat(10);
 /** A check's result wrapped at spaces to `width`, so a terminal never breaks it inside a word. */
 export function formatCheck(paint: ChalkInstance, result: CheckResult, width: number): string[] {
   const room = width - INDENT.length;
-  const [first = '', ...rest] = wrapWords(`${result.title}: ${result.detail}`, room);
+  // A detail of several lines (a list of configuration problems) keeps its lines: each is wrapped on its own.
+  const [firstLine = '', ...moreLines] = `${result.title}: ${result.detail}`.split('\n');
+  const [first = '', ...rest] = [
+    ...wrapWords(firstLine, room),
+    ...moreLines.flatMap((line) => {
+      const item = /^\s*- /.test(line);
+      return wrapWords(line.trim(), room, item ? '  ' : '');
+    }),
+  ];
   const head = `${colour(paint, result.status, `${SYMBOLS[result.status]} ${result.status.padEnd(7)}`)} ${paint.bold(result.title)}${first.slice(result.title.length)}`;
   const hint = result.hint && result.status !== 'ok' ? wrapWords(`hint: ${result.hint}`, room).map((line) => `${INDENT}${paint.dim(line)}`) : [];
   return [head, ...rest.map((line) => `${INDENT}${line}`), ...hint];

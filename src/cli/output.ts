@@ -1,4 +1,5 @@
 import { Chalk, type ChalkInstance } from 'chalk';
+import { jsonWithoutSecrets, maskSecrets } from '../config/configured-secrets.ts';
 import type { CommandContext } from './context.ts';
 
 /** Colour only for people: never with --no-color, NO_COLOR, --json, or when stdout is not a terminal. */
@@ -7,12 +8,13 @@ export function createPainter(ctx: Pick<CommandContext, 'globals' | 'env' | 'int
   return new Chalk({ level: enabled ? 1 : 0 });
 }
 
+/** Every line a command prints, whoever made its text: a configured secret in it is masked. */
 export function writeLine(stream: NodeJS.WritableStream, line = ''): void {
-  stream.write(`${line}\n`);
+  stream.write(`${maskSecrets(line)}\n`);
 }
 
 export function writeJson(stream: NodeJS.WritableStream, value: unknown): void {
-  stream.write(`${JSON.stringify(value, null, 2)}\n`);
+  stream.write(`${jsonWithoutSecrets(value, 2)}\n`);
 }
 
 /**

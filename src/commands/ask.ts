@@ -11,6 +11,7 @@ import type { CommandContext } from '../cli/context.ts';
 import { createPainter, writeJson, writeLine } from '../cli/output.ts';
 import { renderError } from '../cli/render-error.ts';
 import { loadConfig } from '../config/load-config.ts';
+import { maskSecrets } from '../config/configured-secrets.ts';
 import type { ResolvedConfig } from '../config/types.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
 import { commandLine } from '../util/invocation.ts';
@@ -243,7 +244,7 @@ async function liveAnswer(ctx: CommandContext, endpoint: Endpoint, waitingFor: s
   const onDelta = (text: string) => {
     answered();
     streamed = true;
-    ctx.stdout.write(text);
+    ctx.stdout.write(maskSecrets(text));
   };
   const streaming = endpoint === 'chat' && ctx.interactive && !ctx.globals.json;
   return {

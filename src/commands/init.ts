@@ -7,7 +7,7 @@ import { ExitCode } from '../errors.ts';
 import { resolveDestinationFlags, withDefaults, type DestinationChoice, type InitAnswers } from '../init/init-answers.ts';
 import type { InitProgress } from '../init/init-session.ts';
 import { terminalPrompter } from '../init/prompter.ts';
-import { runInit, type InitResult } from '../init/run-init.ts';
+import { ConfigFileKept, runInit, type InitResult } from '../init/run-init.ts';
 import { commandLine } from '../util/invocation.ts';
 
 export async function run(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {
@@ -29,6 +29,11 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
       ...(canAsk && { prompter: await terminalPrompter(ctx.stdout) }),
       progress,
     });
+  } catch (error) {
+    // "No" to "Replace it?" is the person's answer, not a failure.
+    if (!(error instanceof ConfigFileKept)) throw error;
+    writeLine(ctx.stdout, `Kept ${relative(ctx.cwd, error.path) || error.path} as it is: nothing was written.`);
+    return ExitCode.ok;
   } finally {
     progress.stop();
   }
@@ -88,7 +93,9 @@ function renderSummary(ctx: CommandContext, result: InitResult): void {
   const paint = createPainter(ctx);
   const shown = (path: string) => relative(ctx.cwd, path) || path;
   writeLine(ctx.stdout);
-  writeLine(ctx.stdout, `${paint.green('✔')} Wrote ${paint.bold(shown(result.configFile.path))}: ${result.configFile.keys.join(', ')}`);
+  // What the file now says, as it says it: a bare list of key names read like a file holding only names.
+  writeLine(ctx.stdout, `${paint.green('✔')} Wrote ${paint.bold(shown(result.configFile.path))}:`);
+  for (const [key, value] of Object.entries(result.configFile.settings)) writeLine(ctx.stdout, `    ${key}: ${value}`);
   if (result.envFile) {
     const verb = result.envFile.created ? 'Wrote' : 'Updated';
     writeLine(ctx.stdout, `${paint.green('✔')} ${verb} ${paint.bold(shown(result.envFile.path))} (readable only by you): ${result.envFile.keys.join(', ')}`);
@@ -104,7 +111,7 @@ function describeDestination(result: InitResult): string {
   const experiment = result.experiment ? `, experiment '${result.experiment.name}'` : '';
   switch (d.kind) {
     case 'mlflow':
-      return `MLflow ${d.version} at ${d.trackingUri}${experiment}`;
+      return `MLflow${d.version === undefined ? '' : ` ${d.version}`} at ${d.trackingUri}${experiment}`;
     case 'databricks':
       return `the Databricks workspace ${d.host}${d.profile ? ` (profile ${d.profile})` : ''}${experiment}`;
     case 'collector':

@@ -7,6 +7,7 @@ import { untilSignal } from '../cli/until-signal.ts';
 import { loadConfig } from '../config/load-config.ts';
 import type { ResolvedConfig } from '../config/types.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
+import { describeJustResolved, type ResolvedDestination } from '../destination/resolved-destination.ts';
 import { startRelay } from '../relay/start-relay.ts';
 import { plural } from '../util/plural.ts';
 
@@ -24,6 +25,14 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
   const config = await loadConfig({ cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags, purpose: 'app' });
   refuseLoop(config, host, port);
 
+  // Each route once, by its experiment's name and id: a client names its experiment by id alone.
+  const announced = new Set<string>();
+  let started = false;
+  const announce = (destination: ResolvedDestination) => {
+    if (!started || announced.has(destination.key)) return;
+    announced.add(destination.key);
+    writeLine(ctx.stdout, `traces go to ${describeJustResolved(destination)}`);
+  };
   const relay = await startRelay({
     config,
     host,
@@ -31,6 +40,7 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
     grpcPort,
     ...(config.authToken && { authToken: config.authToken.value }),
     onEvent: deliveryWarnings((line) => writeLine(ctx.stderr, paint.yellow(line))),
+    onRouteResolved: announce,
   });
   const health = relay.health();
   // Before the line that says it listens: a SIGTERM sent on reading it must find the relay ready to shut down.
@@ -44,6 +54,8 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
   const routes = Object.entries(config.relayExperiments.value);
   if (routes.length > 0) writeLine(ctx.stdout, `by service.name: ${routes.map(([service, experiment]) => `${service} → ${experiment}`).join(', ')}`);
   if (config.authToken) writeLine(ctx.stdout, 'OTLP requests must carry Authorization: Bearer <token>');
+  for (const route of health.destinations) if (route.resolved) announced.add(route.key);
+  started = true;
 
   const signal = await signalled;
   writeLine(ctx.stdout, `${signal}: no longer receiving; storing and delivering what arrived (up to ${SHUTDOWN_FLUSH_MS / 1000} s)`);

@@ -45,9 +45,12 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
   // Before the line that says it listens: a SIGTERM sent on reading it must find serve ready to shut down.
   const signalled = untilSignal();
   writeLine(ctx.stdout, `otel-mlflow serve listening on ${paint.cyan(url)} (API docs: ${url}/docs)`);
-  writeLine(ctx.stdout, `traces go to ${runtime.destination.describe()}`);
-  writeLine(ctx.stdout, `LLM: ${runtime.llm.describe()}${runtime.config.llm.captureContent.value ? '' : ' (message content not recorded)'}`);
-  for (const notice of runtime.notices) writeLine(ctx.stdout, paint.yellow(`note: ${notice}`));
+  // One line each for where traces go and which model answers; notes only for what those lines do not say.
+  const start = runtime.destination.startLines();
+  writeLine(ctx.stdout, `traces go to ${start.destination}`);
+  const llmNotes = [...(runtime.llmNotice ? [runtime.llmNotice] : []), ...(runtime.config.llm.captureContent.value ? [] : ['message content not recorded'])];
+  writeLine(ctx.stdout, `LLM: ${runtime.llm.describe()}${llmNotes.length > 0 ? `: ${llmNotes.join('; ')}` : ''}`);
+  for (const notice of [...runtime.config.notices, ...start.notices]) writeLine(ctx.stdout, paint.yellow(`note: ${notice}`));
 
   const signal = await signalled;
   writeLine(ctx.stdout, `${signal}: finishing in-flight requests (up to ${SHUTDOWN_DRAIN_MS / 1000} s), then flushing traces`);

@@ -43,7 +43,15 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
   const file = typeof options.file === 'string' ? options.file : undefined;
   const questions = file ? await loadQuestionFile(resolve(ctx.cwd, file), file) : BUILTIN_QUESTIONS;
   const output = typeof options.output === 'string' ? { path: resolve(ctx.cwd, options.output), shownAs: options.output } : undefined;
-  const compare = typeof options.compare === 'string' ? { baseline: parseBaselineRef(options.compare), tolerance: parseTolerance(String(options.tolerance ?? '')) } : undefined;
+  // Checked whether or not it is used: a typo must not pass unnoticed until the day --compare is added.
+  const tolerance = parseTolerance(typeof options.tolerance === 'string' ? options.tolerance : '');
+  if (typeof options.tolerance === 'string' && typeof options.compare !== 'string') {
+    throw new ExpectedError('--tolerance says how much worse --compare allows, and there is no --compare', {
+      exitCode: ExitCode.usage,
+      hint: "add --compare <run id> (or --compare previous), or leave --tolerance out",
+    });
+  }
+  const compare = typeof options.compare === 'string' ? { baseline: parseBaselineRef(options.compare), tolerance } : undefined;
   const paint = createPainter(ctx);
   const spinner = ctx.interactive && !ctx.globals.json ? await createSpinner(ctx) : undefined;
   const counts = { total: 0, answered: 0, failed: 0 };
@@ -191,6 +199,11 @@ function whereTracesAre(paint: ChalkInstance, suite: SuiteRun): string[] {
       `  look at them:   ${paint.cyan(commandLine('traces list'))}, ${paint.cyan(commandLine('traces show <id>'))}`,
       `  send to MLflow: set MLFLOW_TRACKING_URI, then ${paint.cyan(commandLine('traces push'))}`,
     ];
+  }
+  // Not "went to": nothing went while the destination did not answer.
+  const report = suite.exportReport;
+  if (tracing.route === 'pending' || (report && report.delivered === 0 && report.pending > 0)) {
+    return [`Traces are meant for ${tracing.destination};`, `  they wait in the local store until it answers: ${paint.cyan(commandLine('traces push'))} sends them`];
   }
   if (tracing.experiment?.url) return [`Experiment: ${paint.cyan(tracing.experiment.url)}`];
   return [`Traces went to ${tracing.destination}`];

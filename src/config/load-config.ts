@@ -4,6 +4,7 @@ import { readConfigFile, type ConfigFile } from './config-file.ts';
 import { noticesFor } from './config-notices.ts';
 import { chooseProfile, loadProfile } from './databricks-profile.ts';
 import { readDotenv } from './dotenv.ts';
+import { rememberSecrets, secretsOf } from './configured-secrets.ts';
 import { describeSource } from './mask.ts';
 import { CONFIG_OPTIONS, OPTION_KEYS, primaryEnvName, type OptionKey, type OptionValue } from './options.ts';
 import { resolveAuth } from './resolve-auth.ts';
@@ -50,7 +51,7 @@ export async function inspectConfig(options: LoadConfigOptions): Promise<ConfigI
   const layers: Layers = { flags, env, purpose, ...(dotenv && { dotenv }), ...(configFile.file && { file: configFile.file }) };
   const { values, empty, kind, profile, profileName, profileFile, problems: valueProblems } = await resolveValues(layers, { cwd, homeDir });
 
-  const { destination, problems: destinationProblems } = resolveDestination(kind, values, empty, profile);
+  const { destination, problems: destinationProblems } = resolveDestination(kind, values, empty, profile, profileName);
   const { auth, problems: authProblems } = resolveAuth(kind, values, empty, profileName);
   const experimentName = defaulted(values, 'experimentName');
   const { experiment, problems: experimentProblems } = resolveExperiment(values.experimentId, experimentName, kind, purpose);
@@ -61,6 +62,8 @@ export async function inspectConfig(options: LoadConfigOptions): Promise<ConfigI
     ...(configFile.file && { configFile: configFile.file.path }),
     ...(profileFile && { databricksCfg: profileFile }),
   };
+  // Before anything can print or record text that holds one: an invalid configuration's secrets too.
+  rememberSecrets(secretsOf(toEntries(values), auth));
   if (problems.length > 0) return { problems, entries: toEntries(values), files };
 
   // Listed only when used: a default name is noise next to the id that wins over it.

@@ -38,6 +38,8 @@ export function resolveDestination(
   values: ResolvedOptions,
   empty: Partial<Record<OptionKey, Source>>,
   profile: Sourced<string> | undefined,
+  /** The profile asked for, also when ~/.databrickscfg lacks it: where a missing host could be added. */
+  profileName = profile?.value ?? 'DEFAULT',
 ): { destination: Destination; problems: ConfigProblem[] } {
   const problems: ConfigProblem[] = [];
   const none = { destination: { kind: 'local' } as const, problems };
@@ -57,7 +59,7 @@ export function resolveDestination(
       };
     case 'databricks':
     case 'unity-catalog': {
-      const host = databricksHost(values, empty, profile, problems);
+      const host = databricksHost(values, empty, profileName, problems);
       if (!host) return none;
       const withProfile = profile ? { profile } : {};
       return kind === 'databricks'
@@ -70,7 +72,7 @@ export function resolveDestination(
 function databricksHost(
   values: ResolvedOptions,
   empty: Partial<Record<OptionKey, Source>>,
-  profile: Sourced<string> | undefined,
+  profileName: string,
   problems: ConfigProblem[],
 ): Sourced<string> | undefined {
   const target = trackingTarget(values);
@@ -104,7 +106,7 @@ function databricksHost(
   problems.push({
     message:
       `no Databricks workspace host: ${emptyHost ? `DATABRICKS_HOST (from ${describeSource(emptyHost)}) is empty; ` : ''}` +
-      `set DATABRICKS_HOST=https://<workspace>.cloud.databricks.com, or add host to profile [${profile?.value ?? 'DEFAULT'}] in ~/.databrickscfg`,
+      `set DATABRICKS_HOST=https://<workspace>.cloud.databricks.com, or add host to profile [${profileName}] in ~/.databrickscfg`,
   });
   return undefined;
 }

@@ -3,6 +3,7 @@ import { describeErrorBody, MlflowApiError, UnreachableError } from '../mlflow/e
 import { isRedirect } from '../mlflow/redirect.ts';
 import type { RawResponse } from '../mlflow/http.ts';
 import { maskSentCredential } from '../mlflow/redaction.ts';
+import { maskSecrets } from '../config/configured-secrets.ts';
 import { ExpectedError } from '../errors.ts';
 import { isOtlpExportResponse } from '../otlp/otlp-export-response.ts';
 
@@ -47,7 +48,7 @@ export function classifyAnswer(response: RawResponse, expected: ExpectedAnswer):
   const body = parseErrorBody(status, response.text);
   const server = response.headers.get('server') ?? undefined;
   const code = body.errorCode ? ` ${body.errorCode}` : '';
-  const answer = `HTTP ${status}${code}: ${maskSentCredential(body.detail, response)}`;
+  const answer = `HTTP ${status}${code}: ${maskSecrets(maskSentCredential(body.detail, response))}`;
   return classifyRefusal({ status, detail: body.detail, fromMlflow: body.recognised || isMlflowServerHeader(server), server, answer, retryAfter: response.headers.get('retry-after') });
 }
 

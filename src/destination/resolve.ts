@@ -95,18 +95,19 @@ export async function chooseRoute(http: MlflowHttp, config: ResolvedConfig, inpu
     kind: target.kind,
     target,
     key,
-    experiment: { id: experiment.experiment.experimentId, ...(experiment.experiment.name !== undefined && { name: experiment.experiment.name }) },
+    experiment: {
+      id: experiment.experiment.experimentId,
+      ...(experiment.experiment.name !== undefined && { name: experiment.experiment.name }),
+      ...(experiment.action !== 'found' && { action: experiment.action }),
+    },
     ...(capabilities && { capabilities }),
   };
   const linked = (via: 'header' | 'link-to-run') => (run ? { run: { runId: run.runId, via, ...(run.name && { name: run.name }) } } : {});
-  const found: string[] = [];
-  if (experiment.action !== 'found') found.push(`${experiment.action} experiment ${experiment.label} (id ${experiment.experiment.experimentId})`);
-  if (run) found.push(`traces are linked to MLflow run ${run.name ? `'${run.name}' ` : ''}(${run.runId})`);
   const rest = (notes: string[], artifactUpload: RestRoute['artifactUpload'], otlpUnavailable?: RestRoute['otlpUnavailable']): ResolvedExperiment => ({
     ...base,
     ...linked('link-to-run'),
     route: { via: 'rest', artifactUpload, ...(otlpUnavailable && { otlpUnavailable }) },
-    notes: [...found, ...notes],
+    notes,
   });
   if (target.kind === 'databricks') {
     return rest(['Databricks experiments take traces over MLflow REST (there is no OTLP route for an experiment)'], 'databricks-signed-url');
@@ -120,7 +121,7 @@ export async function chooseRoute(http: MlflowHttp, config: ResolvedConfig, inpu
     if (config.exportPath.value === 'otlp') throw otlpUnavailableError(probe, target.server);
     return rest([`OTLP route unavailable (${probe.reason}); using MLflow REST`], 'mlflow-artifacts', probe);
   }
-  const notes: string[] = [...found];
+  const notes: string[] = [];
   let encoding = config.otlpEncoding.value;
   if (encoding === 'json' && capabilities && !capabilities.otlpJson) {
     notes.push(`MLflow ${capabilities.version} refuses OTLP/JSON; sending protobuf instead`);

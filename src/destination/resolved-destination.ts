@@ -15,12 +15,13 @@ export interface ResolvedExperiment {
   target: ExperimentTarget;
   /** targetKey(target): what the traces waiting for it carry. */
   key: string;
-  experiment: { id: string; name?: string };
+  /** `action`: when resolving made or restored it (absent when it was there). */
+  experiment: { id: string; name?: string; action?: 'created' | 'restored' };
   run?: RunLink & { name?: string };
   /** Self-hosted servers only: what its version does on the wire. */
   capabilities?: ServerCapabilities;
   route: OtlpRoute | RestRoute;
-  /** Things a person should know about the choice (a fallback, an encoding changed). */
+  /** Things a person should know about the route (a fallback, an encoding changed); see also foundNotes(). */
   notes: string[];
 }
 
@@ -58,6 +59,12 @@ export interface ResolvedCollector {
   notes: string[];
 }
 
+/** As a command says it at the moment it resolved: the description, and that the experiment was just made, if it was. */
+export function describeJustResolved(destination: ResolvedDestination): string {
+  const made = destination.kind === 'mlflow' || destination.kind === 'databricks' ? destination.experiment.action : undefined;
+  return `${describeDestination(destination)}${made ? ` (experiment ${made} now)` : ''}`;
+}
+
 /** For people: `MLflow at http://127.0.0.1:5000, experiment 'my-app' (id 3), over OTLP`. */
 export function describeDestination(destination: ResolvedDestination): string {
   if (destination.kind !== 'mlflow' && destination.kind !== 'databricks') return describeTarget(destination.target);
@@ -77,4 +84,19 @@ export function routeName(destination: ResolvedDestination): string {
     case 'collector':
       return 'OTLP';
   }
+}
+
+/**
+ * What resolving did that the description does not say: an experiment created or restored, the run
+ * the traces are linked to. Shown before the route's notes wherever no description of the destination
+ * is printed beside them.
+ */
+export function foundNotes(destination: ResolvedDestination): string[] {
+  if (destination.kind !== 'mlflow' && destination.kind !== 'databricks') return [];
+  const { experiment, run } = destination;
+  const named = experiment.name !== undefined ? `'${experiment.name}'` : `id ${experiment.id}`;
+  return [
+    ...(experiment.action ? [`${experiment.action} experiment ${named} (id ${experiment.id})`] : []),
+    ...(run ? [`traces are linked to MLflow run ${run.name ? `'${run.name}' ` : ''}(${run.runId})`] : []),
+  ];
 }

@@ -12,14 +12,38 @@ import { findRoot, previewOf, sumTokenUsage, traceState } from '../tracing/trace
  */
 export interface RestTracePayload {
   traceId: string;
-  startTraceBody: { trace: { trace_info: Record<string, unknown> } };
+  startTraceBody: { trace: { trace_info: RestTraceInfo } };
   /** traces.json text: nanosecond times exceed 2^53, so it is assembled with exact integers. */
   tracesJson: string;
 }
 
+/** TraceInfoV3 in proto3 JSON, exactly the types MLflow parses (a wrong type silently loses the fields after it). */
+export interface RestTraceInfo {
+  trace_id: string;
+  trace_location: { type: 'MLFLOW_EXPERIMENT'; mlflow_experiment: { experiment_id: string } };
+  request_time: string;
+  execution_duration: string;
+  state: 'OK' | 'ERROR' | 'IN_PROGRESS';
+  trace_metadata: Record<string, string>;
+  tags: Record<string, string>;
+  request_preview?: string;
+  response_preview?: string;
+}
+
 export function buildRestTracePayload(spans: readonly ReadableSpan[], experimentId: string): RestTracePayload {
+  const traceInfo = restTraceInfo(spans, experimentId);
+  const traceId = traceInfo.trace_id;
+  return {
+    traceId,
+    startTraceBody: { trace: { trace_info: traceInfo } },
+    tracesJson: `{"spans":[${spans.map((span) => spanJson(span, traceId)).join(',')}]}`,
+  };
+}
+
+/** The TraceInfoV3 of StartTraceV3 for these spans: everything MLflow shows of the trace, as the OTLP path would show it. */
+export function restTraceInfo(spans: readonly ReadableSpan[], experimentId: string): RestTraceInfo {
   const first = spans[0];
-  if (!first) throw new Error('buildRestTracePayload needs at least one span');
+  if (!first) throw new Error('restTraceInfo needs at least one span');
   const traceId = mlflowTraceId(first.spanContext().traceId);
   const root = findRoot(spans);
   const start = minTime(spans.map((s) => hrToNanos(s.startTime)));
@@ -28,10 +52,7 @@ export function buildRestTracePayload(spans: readonly ReadableSpan[], experiment
   const metadata: Record<string, string> = { 'mlflow.trace_schema.version': '3' };
   const usage = sumTokenUsage(spans);
   if (usage) metadata['mlflow.trace.tokenUsage'] = JSON.stringify(usage);
-  const session = root?.attributes['session.id'];
-  const user = root?.attributes['user.id'];
-  if (typeof session === 'string') metadata['mlflow.trace.session'] = session;
-  if (typeof user === 'string') metadata['mlflow.trace.user'] = user;
+  Object.assign(metadata, sessionMetadata(root));
 
   const tags: Record<string, string> = {};
   if (root) tags['mlflow.traceName'] = root.name;
@@ -41,7 +62,7 @@ export function buildRestTracePayload(spans: readonly ReadableSpan[], experiment
     }
   }
 
-  const traceInfo: Record<string, unknown> = {
+  const traceInfo: RestTraceInfo = {
     trace_id: traceId,
     trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } },
     request_time: new Date(Number(start / 1_000_000n)).toISOString(),
@@ -54,12 +75,17 @@ export function buildRestTracePayload(spans: readonly ReadableSpan[], experiment
   const responsePreview = previewOf(root?.attributes[MlflowAttr.spanOutputs], 'response');
   if (requestPreview !== undefined) traceInfo.request_preview = requestPreview;
   if (responsePreview !== undefined) traceInfo.response_preview = responsePreview;
+  return traceInfo;
+}
 
-  return {
-    traceId,
-    startTraceBody: { trace: { trace_info: traceInfo } },
-    tracesJson: `{"spans":[${spans.map((span) => spanJson(span, traceId)).join(',')}]}`,
-  };
+/** The root span's `session.id` / `user.id` as MLflow's session and user metadata: plain strings, as a search compares them. */
+export function sessionMetadata(root: Pick<ReadableSpan, 'attributes'> | undefined): Record<string, string> {
+  const metadata: Record<string, string> = {};
+  const session = root?.attributes['session.id'];
+  const user = root?.attributes['user.id'];
+  if (typeof session === 'string') metadata['mlflow.trace.session'] = session;
+  if (typeof user === 'string') metadata['mlflow.trace.user'] = user;
+  return metadata;
 }
 
 function spanJson(span: ReadableSpan, traceId: string): string {

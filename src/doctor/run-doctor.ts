@@ -193,7 +193,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
     ensured = await ensureTargetExperiment(
       http!,
       target,
-      { createMissing: consent, restoreDeleted: consent, experimentHint: 'set MLFLOW_EXPERIMENT_NAME_BASIC / --experiment to an existing one' },
+      { createMissing: consent, restoreDeleted: consent, experimentHint: 'set MLFLOW_EXPERIMENT_NAME_BASIC / --experiment to an existing one', consentFlag: '--create-experiment' },
       experiment,
     );
     const experimentId = ensured.experiment.experimentId;

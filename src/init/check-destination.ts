@@ -67,7 +67,10 @@ export async function checkCollector(endpoint: string): Promise<number> {
   }
 }
 
-/** The network failure's own hint speaks of a tracking URI; say what to check for this answer instead. */
+/**
+ * The network failure's own hint speaks of a tracking URI; say what to check for this answer instead,
+ * and name the whole URL that was tried: the person just gave its base, not the path added to it.
+ */
 export function withHint(error: unknown, hint: string): unknown {
-  return error instanceof UnreachableError ? new ExpectedError(error.message, { exitCode: error.exitCode, hint, cause: error }) : error;
+  return error instanceof UnreachableError ? new ExpectedError(error.withUrl, { exitCode: error.exitCode, hint, cause: error }) : error;
 }

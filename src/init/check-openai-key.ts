@@ -33,7 +33,7 @@ export async function checkOpenAiKey(apiKey: string, baseUrl: string): Promise<v
 function openAiReason(answer: RawResponse): string {
   if (isRedirect(answer.status)) return describeRedirect(answer.status, answer.location, answer.redirectCause, 'the OpenAI API');
   const error = (answer.json as { error?: { message?: unknown; code?: unknown } } | undefined)?.error;
-  if (typeof error?.message !== 'string') return describeErrorBody(answer);
+  if (typeof error?.message !== 'string') return describeErrorBody(answer, 'an OpenAI-compatible API');
   const code = typeof error.code === 'string' ? ` ${error.code}` : '';
   return `HTTP ${answer.status}${code}: ${maskSentCredential(error.message, answer)}`;
 }

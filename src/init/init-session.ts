@@ -38,12 +38,13 @@ export class GoBack extends Error {
 /**
  * Runs `attempt` until it passes. A failure is shown and the attempt repeated, told what went wrong so
  * it can ask the right question again; without a person to ask, the first failure is final. With
- * `backTo`, the person may instead go back to that question (GoBack is thrown for its asker).
+ * `backTo`, the person may instead go back to that question (GoBack is thrown for its asker). With
+ * `untested`, a failure it has an answer for (a server that does not answer now) may be kept untested.
  */
 export async function untilAccepted<T>(
   session: InitSession,
   attempt: (previous: ExpectedError | undefined) => Promise<T>,
-  options: { backTo?: string } = {},
+  options: { backTo?: string; untested?: (error: ExpectedError) => { value: T; choice: string } | undefined } = {},
 ): Promise<T> {
   let previous: ExpectedError | undefined;
   for (let tries = 1; ; tries++) {
@@ -52,20 +53,25 @@ export async function untilAccepted<T>(
     } catch (error) {
       if (!(error instanceof ExpectedError) || error instanceof PromptCancelled || !session.prompter || tries >= MAX_ATTEMPTS) throw error;
       session.progress.retrying(error);
-      if (options.backTo !== undefined && (await askGoBack(session.prompter, options.backTo))) throw new GoBack();
+      const untested = options.untested?.(error);
+      const next = await askWhatNow(session.prompter, options.backTo, untested?.choice);
+      if (next === 'back') throw new GoBack();
+      if (next === 'untested') return untested!.value;
       previous = error;
     }
   }
 }
 
-function askGoBack(prompter: Prompter, question: string): Promise<boolean> {
-  return prompter.select({
+async function askWhatNow(prompter: Prompter, backTo: string | undefined, untested: string | undefined): Promise<'retry' | 'back' | 'untested'> {
+  if (backTo === undefined && untested === undefined) return 'retry';
+  return prompter.select<'retry' | 'back' | 'untested'>({
     message: 'What now?',
     choices: [
-      { value: false, name: 'Try another answer' },
-      { value: true, name: `Back to "${question}"` },
+      { value: 'retry', name: 'Try another answer' },
+      ...(untested === undefined ? [] : [{ value: 'untested' as const, name: untested }]),
+      ...(backTo === undefined ? [] : [{ value: 'back' as const, name: `Back to "${backTo}"` }]),
     ],
-    default: false,
+    default: 'retry',
   });
 }
 

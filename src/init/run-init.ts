@@ -11,10 +11,10 @@ import { missingFlags, type DestinationChoice, type InitAnswers } from './init-a
 import { GoBack, type InitProgress, type InitSession } from './init-session.ts';
 import type { Prompter } from './prompter.ts';
 import { askDestination, setupDestination, type DestinationSetup, type DestinationSummary } from './setup-destination.ts';
-import { setupExperiment } from './setup-experiment.ts';
+import { setupExperiment, untestedExperimentName } from './setup-experiment.ts';
 import { setupLlm } from './setup-llm.ts';
 import { noticeWhatHidesSetup } from './verify-setup.ts';
-import { configFileExists, writeConfigFile, type ConfigFileValues } from './write-config-file.ts';
+import { configFileExists, configFileSettings, writeConfigFile, type ConfigFileValues } from './write-config-file.ts';
 import { commandLine } from '../util/invocation.ts';
 
 export interface InitOptions {
@@ -36,7 +36,8 @@ export interface InitResult {
   destination: DestinationSummary;
   experiment?: { id: string; name: string; action: EnsuredExperiment['action'] };
   llm: { provider: LlmProviderName; model?: string };
-  configFile: { path: string; keys: string[] };
+  /** `settings`: the keys as the file spells them, with their values (the file holds no secret). */
+  configFile: { path: string; keys: string[]; settings: Record<string, string> };
   /** Only when there were secrets to write. */
   envFile?: { path: string; keys: string[]; created: boolean };
   /** Where traces are kept when they go nowhere else. */
@@ -73,13 +74,12 @@ export async function runInit(options: InitOptions): Promise<InitResult> {
   }
 
   const { destinationChoice, destination } = await chooseDestination(session, answers);
+  const databricks = destinationChoice === 'databricks';
   const experiment =
     destination.tracking &&
-    (await setupExperiment(session, destination.tracking, {
-      databricks: destinationChoice === 'databricks',
-      name: answers.experiment,
-      createExperiment: answers.createExperiment,
-    }));
+    (await setupExperiment(session, destination.tracking, { databricks, name: answers.experiment, createExperiment: answers.createExperiment }));
+  const untestedExperiment =
+    !destination.tracking && (destinationChoice === 'mlflow' || databricks) ? await untestedExperimentName(session, { databricks, name: answers.experiment }) : undefined;
   const llm = await setupLlm(session, destinationChoice, {
     provider: answers.llm,
     model: answers.llmModel,
@@ -87,12 +87,16 @@ export async function runInit(options: InitOptions): Promise<InitResult> {
     openaiBaseUrl: answers.openaiBaseUrl,
   });
 
-  const file: ConfigFileValues = { ...destination.file, ...(experiment && { experimentName: experiment.experiment.name }), ...llm.file };
+  const experimentName = experiment ? experiment.experiment.name : untestedExperiment;
+  const file: ConfigFileValues = { ...destination.file, ...(experimentName !== undefined && { experimentName }), ...llm.file };
   const secrets = { ...destination.secrets, ...llm.secrets };
   await writeConfigFile(options.configFile, file, { overwrite });
   const envWrite = Object.keys(secrets).length > 0 ? await writeEnvFile(options.envFile, secrets) : undefined;
 
   const notes: string[] = [];
+  if ('untested' in destination.summary) {
+    notes.push(`${describeUntested(destination.summary)} did not answer, so nothing about it was tested: traces wait in the local store until it does; run \`${commandLine('doctor')}\` then`);
+  }
   if (envWrite && (await gitIgnoreStatus(options.envFile, options.env)) === 'not-ignored') {
     const shown = relative(options.cwd, options.envFile) || options.envFile;
     notes.push(`${shown} holds secrets but git does not ignore it: add it to .gitignore before your next commit`);
@@ -110,11 +114,24 @@ export async function runInit(options: InitOptions): Promise<InitResult> {
     destination: destination.summary,
     ...(experiment && { experiment: { id: experiment.experiment.experimentId, name: experiment.experiment.name, action: experiment.action } }),
     llm: { provider: llm.provider, ...(llm.model !== undefined && { model: llm.model }) },
-    configFile: { path: options.configFile, keys: Object.keys(file) },
+    configFile: { path: options.configFile, keys: Object.keys(file), settings: configFileSettings(file) },
     ...(envWrite && { envFile: { path: options.envFile, keys: Object.keys(secrets), created: envWrite.created } }),
     ...(seen.storeDir !== undefined && { storeDir: seen.storeDir }),
     notes,
   };
+}
+
+function describeUntested(summary: DestinationSummary): string {
+  switch (summary.kind) {
+    case 'mlflow':
+      return `MLflow at ${summary.trackingUri}`;
+    case 'databricks':
+      return `The Databricks workspace ${summary.host}`;
+    case 'collector':
+      return `The collector at ${summary.endpoint}`;
+    case 'local':
+      return 'The local store';
+  }
 }
 
 /** Where traces go, asked again (without the flags that answered for the old choice) when the person goes back. */
@@ -154,6 +171,17 @@ async function mayReplaceConfigFile(options: InitOptions): Promise<boolean> {
   );
   if (!exists || options.force) return exists;
   const shown = relative(options.cwd, options.configFile) || options.configFile;
-  if (options.prompter && (await options.prompter.confirm({ message: `${shown} already exists. Replace it?`, default: false }))) return true;
-  throw configFileExists(shown);
+  if (!options.prompter) throw configFileExists(shown);
+  if (await options.prompter.confirm({ message: `${shown} already exists. Replace it?`, default: false })) return true;
+  throw new ConfigFileKept(options.configFile);
+}
+
+/** The person chose to keep the config file they have: an answer, not a failure. Nothing is written. */
+export class ConfigFileKept extends Error {
+  readonly path: string;
+  constructor(path: string) {
+    super(`${path} was kept as it is; nothing was written`);
+    this.name = 'ConfigFileKept';
+    this.path = path;
+  }
 }

@@ -1,7 +1,7 @@
 import { fail, ok, parseDatabricksHost, parseHttpUrl, type Parsed } from '../config/parse-values.ts';
 import { classifyTrackingUri } from '../config/tracking-uri.ts';
 import type { AuthSettings } from '../config/types.ts';
-import { ExitCode } from '../errors.ts';
+import { ExitCode, type ExpectedError } from '../errors.ts';
 import { checkCollector, checkDatabricksWorkspace, checkMlflowServer, type TrackingCheck } from './check-destination.ts';
 import { readDatabricksProfiles, usableProfile, type DatabricksProfiles } from './databricks-profiles.ts';
 import type { DestinationChoice, InitAnswers } from './init-answers.ts';
@@ -16,19 +16,35 @@ export const DESTINATION_QUESTION = 'Where should traces go?';
 const BACK_TO_DESTINATION = { backTo: DESTINATION_QUESTION };
 export const DEFAULT_OTLP_ENDPOINT = 'http://127.0.0.1:4318/v1/traces';
 
+/** `untested`: it did not answer, and the person chose to save it anyway. */
 export type DestinationSummary =
-  | { kind: 'mlflow'; trackingUri: string; version: string }
-  | { kind: 'databricks'; host: string; profile?: string }
-  | { kind: 'collector'; endpoint: string }
+  | { kind: 'mlflow'; trackingUri: string; version?: string; untested?: true }
+  | { kind: 'databricks'; host: string; profile?: string; untested?: true }
+  | { kind: 'collector'; endpoint: string; untested?: true }
   | { kind: 'local' };
 
-/** A destination that passed its live check: what to write, and the connection for the experiment step. */
+/** A destination that passed its live check (or was kept untested): what to write, and the connection for the experiment step. */
 export interface DestinationSetup {
   summary: DestinationSummary;
   file: ConfigFileValues;
   /** Env-file variables: only secrets the person gave, never ones the environment already had. */
   secrets: Record<string, string>;
+  /** Absent when the destination was kept untested. */
   tracking?: TrackingCheck;
+}
+
+/**
+ * After a destination that did not answer at all (down, a VPN not connected), the person may keep the
+ * answer untested: traces wait in the local store until it answers, and doctor tests it then.
+ */
+function keepUntested(setup: () => DestinationSetup | undefined) {
+  return {
+    ...BACK_TO_DESTINATION,
+    untested: (error: ExpectedError) => {
+      const value = error.exitCode === ExitCode.unreachable ? setup() : undefined;
+      return value && { value, choice: 'Save it untested: traces wait in the local store until it answers' };
+    },
+  };
 }
 
 export async function askDestination(session: InitSession, last?: DestinationChoice): Promise<DestinationChoice> {
@@ -61,7 +77,8 @@ async function setupMlflow(session: InitSession, given: string | undefined): Pro
   let uri = given;
   let auth = mlflowCredentials(session);
   let secrets: Record<string, string> = {};
-  return untilAccepted(session, async (previous) => {
+  let untested: DestinationSetup | undefined;
+  return untilAccepted<DestinationSetup>(session, async (previous) => {
     if (previous?.exitCode === ExitCode.auth) ({ auth, secrets } = await askMlflowCredentials(ask(session)));
     const answer =
       uri === undefined || (previous && previous.exitCode !== ExitCode.auth)
@@ -69,12 +86,13 @@ async function setupMlflow(session: InitSession, given: string | undefined): Pro
         : uri;
     uri = answer;
     const trackingUri = SERVER_URI.value(answer);
+    untested = { summary: { kind: 'mlflow', trackingUri, untested: true }, file: { trackingUri }, secrets };
     session.progress.checking(`Checking MLflow at ${trackingUri}`);
     const tracking = await checkMlflowServer(trackingUri, auth);
     const who = auth.kind === 'none' ? '' : '; credentials accepted';
     session.progress.passed(`MLflow ${tracking.version} at ${trackingUri}${who}`);
     return { summary: { kind: 'mlflow', trackingUri, version: tracking.version }, file: { trackingUri }, secrets, tracking };
-  }, BACK_TO_DESTINATION);
+  }, keepUntested(() => untested));
 }
 
 /** MLflow's own clients: username and password, else a token, else nothing. */
@@ -130,7 +148,9 @@ async function setupDatabricks(session: InitSession, answers: InitAnswers): Prom
         ? { kind: 'host', host: answers.databricksHost }
         : undefined;
   let token = answers.databricksToken;
-  return untilAccepted(session, async (previous) => {
+  let untested: DestinationSetup | undefined;
+  return untilAccepted<DestinationSetup>(session, async (previous) => {
+    untested = undefined;
     const tokenRefused = previous?.exitCode === ExitCode.auth && via?.kind === 'host';
     if (previous && !tokenRefused) via = undefined;
     via ??= await askDatabricksVia(ask(session), profiles, previous ? undefined : via);
@@ -146,16 +166,18 @@ async function setupDatabricks(session: InitSession, answers: InitAnswers): Prom
       }
       auth = { kind: 'databricks-pat', token: { value: pat, source: ANSWERED } };
     }
+    const secrets: Record<string, string> = via.kind === 'profile' || token === undefined ? {} : { DATABRICKS_TOKEN: token };
+    const setup: DestinationSetup =
+      via.kind === 'profile'
+        ? { summary: { kind: 'databricks', host, profile: via.name }, file: { trackingUri: 'databricks', databricksProfile: via.name }, secrets }
+        : { summary: { kind: 'databricks', host }, file: { trackingUri: 'databricks', databricksHost: host }, secrets };
+    untested = { ...setup, summary: { ...setup.summary, untested: true } as DestinationSummary };
     session.progress.checking(`Checking the Databricks workspace ${host}`);
     const tracking = await checkDatabricksWorkspace(host, auth);
     const credential = auth.kind === 'databricks-oauth-m2m' ? 'OAuth service principal' : 'token';
     session.progress.passed(`Databricks workspace ${host}${via.kind === 'profile' ? ` (profile ${via.name})` : ''}: ${credential} accepted`);
-    if (via.kind === 'profile') {
-      return { summary: { kind: 'databricks', host, profile: via.name }, file: { trackingUri: 'databricks', databricksProfile: via.name }, secrets: {}, tracking };
-    }
-    const secrets: Record<string, string> = token === undefined ? {} : { DATABRICKS_TOKEN: token };
-    return { summary: { kind: 'databricks', host }, file: { trackingUri: 'databricks', databricksHost: host }, secrets, tracking };
-  }, BACK_TO_DESTINATION);
+    return { ...setup, tracking };
+  }, keepUntested(() => untested));
 }
 
 async function askDatabricksVia(prompter: Prompter, profiles: DatabricksProfiles | undefined, last: DatabricksVia | undefined): Promise<DatabricksVia> {
@@ -187,18 +209,20 @@ const WORKSPACE_URL = parsedAnswer(parseDatabricksHost, 'the workspace URL');
 
 async function setupCollector(session: InitSession, given: string | undefined): Promise<DestinationSetup> {
   let endpoint = given;
-  return untilAccepted(session, async (previous) => {
+  let untested: DestinationSetup | undefined;
+  return untilAccepted<DestinationSetup>(session, async (previous) => {
     const answer =
       previous || endpoint === undefined
         ? await ask(session).input({ message: 'OTLP/HTTP traces endpoint of the collector', default: endpoint ?? DEFAULT_OTLP_ENDPOINT, validate: ENDPOINT.validate })
         : endpoint;
     endpoint = answer;
     const url = ENDPOINT.value(answer);
+    untested = { summary: { kind: 'collector', endpoint: url, untested: true }, file: { otlpEndpoint: url }, secrets: {} };
     session.progress.checking(`Checking the collector at ${url}`);
     const status = await checkCollector(url);
     session.progress.passed(`Collector at ${url} answered (HTTP ${status})`);
     return { summary: { kind: 'collector', endpoint: url }, file: { otlpEndpoint: url }, secrets: {} };
-  }, BACK_TO_DESTINATION);
+  }, keepUntested(() => untested));
 }
 
 /** A bare collector address gets the OTLP traces path, as OTEL_EXPORTER_OTLP_ENDPOINT would. */

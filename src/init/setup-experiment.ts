@@ -28,6 +28,7 @@ export async function setupExperiment(
       createMissing: consent,
       restoreDeleted: consent,
       experimentHint: 'pass --experiment with the name of an existing one',
+      consentFlag: '--create-experiment',
     });
     const verb = { found: 'Using experiment', created: 'Created experiment', restored: 'Restored experiment' }[ensured.action];
     session.progress.passed(`${verb} '${chosen}' (id ${ensured.experiment.experimentId})`);
@@ -78,4 +79,15 @@ function experimentName(databricks: boolean) {
           : ok(name),
     'the experiment name',
   );
+}
+
+/**
+ * The experiment of a destination kept untested: nothing to list or check, so the name is taken as
+ * given (or asked, with the default), and created by the first command that sends traces.
+ */
+export async function untestedExperimentName(session: InitSession, options: { databricks: boolean; name: string | undefined }): Promise<string> {
+  const parse = experimentName(options.databricks);
+  if (options.name !== undefined) return parse.value(options.name);
+  const fallback = options.databricks ? DEFAULT_EXPERIMENT.databricks : DEFAULT_EXPERIMENT.mlflow;
+  return parse.value(await ask(session).input({ message: 'Experiment name (created when the first traces arrive)', default: fallback, validate: parse.validate }));
 }

@@ -10,6 +10,11 @@ export type ConfigFileValues = Partial<Record<OptionKey, string>>;
  * get committed), each value one the loader accepts. Anything else is a bug in the caller.
  */
 export function renderConfigFile(values: ConfigFileValues): string {
+  return `${JSON.stringify(configFileSettings(values), null, 2)}\n`;
+}
+
+/** The settings as the file holds them: its own key names, in the table's order. */
+export function configFileSettings(values: ConfigFileValues): Record<string, string> {
   const settings: Record<string, string> = {};
   for (const [key, value] of Object.entries(values)) {
     if (value === undefined) continue;
@@ -21,9 +26,9 @@ export function renderConfigFile(values: ConfigFileValues): string {
   }
   const ordered = OPTION_KEYS.flatMap((key) => {
     const file = CONFIG_OPTIONS[key].file;
-    return file !== undefined && file in settings ? [[file, settings[file]] as const] : [];
+    return file !== undefined && file in settings ? [[file, settings[file]!] as const] : [];
   });
-  return `${JSON.stringify(Object.fromEntries(ordered), null, 2)}\n`;
+  return Object.fromEntries(ordered);
 }
 
 /** Writes the config file; an existing one is only replaced when `overwrite` says so. */

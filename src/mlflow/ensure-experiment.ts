@@ -15,6 +15,8 @@ export interface EnsureExperimentOptions {
   found?: Experiment | undefined;
   /** How to say "choose another experiment" for the command at hand. */
   experimentHint: string;
+  /** The command's flag that gives consent to create or restore (`--create-experiment`); hints name it only where there is one. */
+  consentFlag?: string;
 }
 
 export interface EnsuredExperiment {
@@ -42,7 +44,7 @@ export async function ensureExperiment(http: MlflowHttp, ref: ExperimentRef, opt
     if (!(await consent(options.restoreDeleted, `Experiment ${label} is deleted. Restore it?`))) {
       throw new ExpectedError(`experiment ${label} (id ${found.experimentId}, from ${from}) is deleted`, {
         exitCode: ExitCode.experiment,
-        hint: `restore it (\`mlflow experiments restore --experiment-id ${found.experimentId}\`, or rerun with --create-experiment), or ${options.experimentHint}`,
+        hint: `restore it (\`mlflow experiments restore --experiment-id ${found.experimentId}\`${options.consentFlag ? `, or rerun with ${options.consentFlag}` : ''}), or ${options.experimentHint}`,
       });
     }
     await restoreExperiment(http, found.experimentId);
@@ -58,7 +60,7 @@ export async function ensureExperiment(http: MlflowHttp, ref: ExperimentRef, opt
   if (!(await consent(options.createMissing, `Experiment ${label} does not exist. Create it?`))) {
     throw new ExpectedError(`experiment ${label} (from ${from}) does not exist`, {
       exitCode: ExitCode.experiment,
-      hint: `rerun with --create-experiment to create it, or ${options.experimentHint}`,
+      hint: options.consentFlag ? `rerun with ${options.consentFlag} to create it, or ${options.experimentHint}` : options.experimentHint,
     });
   }
   let id: string;

@@ -17,8 +17,11 @@ export function isMlflowServerHeader(server: string | undefined): boolean {
   return server !== undefined && /^(uvicorn|gunicorn|werkzeug|waitress)\b/i.test(server.trim());
 }
 
-/** Reads the body only: Flask labels even MLflow's plain-text auth answers text/html. */
-export function parseErrorBody(status: number, text: string): ErrorBody {
+/**
+ * Reads the body only: Flask labels even MLflow's plain-text auth answers text/html. `service` is what
+ * was meant to answer, as a 404 page's question names it.
+ */
+export function parseErrorBody(status: number, text: string, service = 'an MLflow server'): ErrorBody {
   const trimmed = text.trim();
   if (trimmed === '') return { detail: 'empty body', recognised: false };
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
@@ -26,7 +29,7 @@ export function parseErrorBody(status: number, text: string): ErrorBody {
     if (fromJson) return fromJson;
   }
   if (/^<(\?xml|Error>)/.test(trimmed)) return parseStorageXml(trimmed);
-  if (trimmed.startsWith('<')) return parseHtml(status, trimmed);
+  if (trimmed.startsWith('<')) return parseHtml(status, trimmed, service);
   // MLflow's basic-auth app answers 401/403 with these plain-text bodies.
   const recognised = /^You are not authenticated\b/.test(trimmed) || trimmed === 'Permission denied';
   return { detail: clip(firstLine(trimmed)), recognised };
@@ -67,11 +70,11 @@ function renderValidationErrors(items: unknown[]): string {
     .join('; ');
 }
 
-function parseHtml(status: number, html: string): ErrorBody {
+function parseHtml(status: number, html: string, service: string): ErrorBody {
   // Werkzeug's page: MLflow's Flask app answers unknown paths with it.
   const recognised = /The requested URL was not found on the server/.test(html);
   if (status === 404) {
-    return { detail: 'not found (HTML 404 page: is this an MLflow server / the right path?)', recognised };
+    return { detail: `not found (HTML 404 page: is this ${service} / the right path?)`, recognised };
   }
   const title = textOf(html, 'title') ?? textOf(html, 'h1');
   return { detail: title ? `HTML page "${clip(title)}"` : 'an HTML page', recognised };

@@ -80,9 +80,9 @@ export function notAnswered(method: string, path: string, what: string): MlflowA
  * A failed answer in one line, e.g. `HTTP 400: Invalid Content-Type: ...`, for export records; a
  * redirect as `redirected (302) to https://sso.example.com/login: a login proxy in front of MLflow?`.
  */
-export function describeErrorBody(response: RawResponse): string {
+export function describeErrorBody(response: RawResponse, service?: string): string {
   if (isRedirect(response.status)) return maskSentCredential(describeRedirectOf(response), response);
-  const body = parseErrorBody(response.status, response.text);
+  const body = parseErrorBody(response.status, response.text, service);
   const code = body.errorCode ? ` ${body.errorCode}` : '';
   return `HTTP ${response.status}${code}: ${maskSentCredential(body.detail, response)}`;
 }
@@ -191,16 +191,20 @@ export class UnreachableError extends ExpectedError {
   readonly kind: UnreachableKind;
   /** `hostname:port`. */
   readonly host: string;
+  /** The failure and the request, with the whole URL (no query): for a check of an address the person just gave. */
+  readonly withUrl: string;
 
   constructor(init: UnreachableErrorInit) {
     const what = describeNetworkFailure(init, init.url, init.timeoutMs);
-    super(`${what[0]!.toUpperCase()}${what.slice(1)} for ${init.method} ${init.path}`, {
+    const failure = `${what[0]!.toUpperCase()}${what.slice(1)} for ${init.method}`;
+    super(`${failure} ${init.path}`, {
       exitCode: ExitCode.unreachable,
       hint: unreachableHint(init),
       cause: init.cause,
     });
     this.kind = init.kind;
     this.host = hostPort(init.url);
+    this.withUrl = `${failure} ${pathForDisplay(init.url.href)}`;
   }
 }
 

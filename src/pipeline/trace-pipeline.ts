@@ -2,7 +2,9 @@ import { Worker } from 'node:worker_threads';
 import type { AuthSettings } from '../config/types.ts';
 import { describeDestination, type ResolvedDestination } from '../destination/resolved-destination.ts';
 import { describeTarget, targetKey, type Target } from '../destination/target.ts';
+import { rememberedSecrets } from '../config/configured-secrets.ts';
 import { withoutContent } from '../tracing/content-filter.ts';
+import { maskSpanText } from '../spans/mask-span-text.ts';
 import { TraceAssembler } from './assemble/trace-assembler.ts';
 import type { OutboxEvent, OutboxStats } from './outbox.ts';
 import type { LocalSpan } from '../spans/local-span.ts';
@@ -48,6 +50,8 @@ export interface PipelineOptions {
   /** The command producing the traces (`serve`, `ask`, `doctor`, …), kept with each. */
   origin: string;
   captureContent?: boolean;
+  /** Applied to every text of every span before it is kept (configured secrets a provider's error may echo). */
+  maskText?: (text: string) => string;
   /** Long-running processes deliver in the background; one-shot commands at flush. */
   deliverInBackground?: boolean;
   onEvent?: (event: PipelineEvent) => void;
@@ -102,6 +106,7 @@ export class TracePipeline {
   readonly #backlog = new Int32Array(new SharedArrayBuffer(4));
   /** Traces that could not be handed over because the worker had failed. */
   #lost = 0;
+  readonly #mask: (span: LocalSpan) => LocalSpan;
 
   constructor(options: PipelineOptions) {
     this.#onEvent = options.onEvent ?? (() => {});
@@ -114,6 +119,7 @@ export class TracePipeline {
       storeDir: options.storeDir,
       storeOptions: options.storeOptions ?? {},
       auth: options.auth ?? { kind: 'none' },
+      secrets: rememberedSecrets(),
       destinations: options.destination ? [options.destination] : [],
       deliverInBackground: options.deliverInBackground === true,
       backlog: this.#backlog.buffer as SharedArrayBuffer,
@@ -128,9 +134,12 @@ export class TracePipeline {
     });
 
     const origin = options.origin;
+    const { maskText } = options;
+    this.#mask = maskText ? (span) => maskSpanText(span, maskText) : (span) => span;
+    const keptContent = options.captureContent === false ? (span: LocalSpan) => ({ ...span, attributes: withoutContent(span.attributes) as LocalSpan['attributes'] }) : (span: LocalSpan) => span;
     this.assembler = new TraceAssembler({
       onTrace: (spans: LocalSpan[]) => this.#enqueue({ spans, origin, ...(key && { destination: key }) }),
-      ...(options.captureContent === false && { prepare: (span: LocalSpan) => ({ ...span, attributes: withoutContent(span.attributes) as LocalSpan['attributes'] }) }),
+      ...((maskText || options.captureContent === false) && { prepare: (span: LocalSpan) => this.#mask(keptContent(span)) }),
     });
   }
 
@@ -183,9 +192,10 @@ export class TracePipeline {
     if (this.#failure) return Promise.reject(new Error(this.#failure));
     const id = ++this.#nextId;
     Atomics.add(this.#backlog, 0, traces.length);
+    const kept = traces.map((trace) => ({ ...trace, spans: trace.spans.map(this.#mask) }));
     return new Promise<string[]>((resolve, reject) => {
       this.#storing.set(id, { resolve, reject });
-      this.#post({ type: 'store', id, traces });
+      this.#post({ type: 'store', id, traces: kept });
     });
   }
 

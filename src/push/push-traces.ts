@@ -1,7 +1,7 @@
 import type { ResolvedConfig } from '../config/types.ts';
 import { isPassingFailure } from '../destination/background-resolution.ts';
 import { APP_EXPERIMENT_POLICY, ensureTargetExperiment, resolveDestination } from '../destination/resolve.ts';
-import { describeDestination, routeName, type ResolvedDestination } from '../destination/resolved-destination.ts';
+import { describeDestination, foundNotes, routeName, type ResolvedDestination } from '../destination/resolved-destination.ts';
 import { describeTarget, isExperimentTarget, parseTargetKey, targetKey, targetOf, withoutRun, type ExperimentTarget } from '../destination/target.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
 import { connectToTracking } from '../mlflow/connect.ts';
@@ -233,7 +233,7 @@ function describeGroup(group: PushGroup, resolved: ResolvedDestination | undefin
     destination: describeDestination(resolved),
     experiment: { ...experiment, url: experimentUrl(resolved.target, experiment.id) },
     route: routeName(resolved),
-    notes: resolved.notes,
+    notes: [...foundNotes(resolved), ...resolved.notes],
     traces: pushed,
   };
 }

@@ -1,12 +1,14 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { maskSecrets } from '../config/configured-secrets.ts';
 import type { ResolvedConfig } from '../config/types.ts';
-import { ExitCode, ExpectedError } from '../errors.ts';
 import { connectToTracking } from '../mlflow/connect.ts';
 import { createOtlpHttpHandler } from '../otlp/otlp-http-receiver.ts';
 import type { AssemblyHold, StateCounts } from '../pipeline/store/trace-store.ts';
 import { TracePipeline, type PipelineEvent, type PipelineReport } from '../pipeline/trace-pipeline.ts';
+import type { ResolvedDestination } from '../destination/resolved-destination.ts';
+import { cannotListen } from '../util/listen-error.ts';
 import { VERSION } from '../version.ts';
 import { capConnections, type ConnectionCounts } from './connection-cap.ts';
 import { DESTINATION_START_WAIT_MS } from '../destination/background-resolution.ts';
@@ -26,6 +28,8 @@ export interface RelayOptions {
   /** How long start-up waits for the destination before listening anyway (traces then wait on disk). */
   resolveWaitMs?: number;
   onEvent?: (event: PipelineEvent) => void;
+  /** A route resolved (the configured one, one a client named by id, one a service.name maps to): where its traces go, experiment named. */
+  onRouteResolved?: (destination: ResolvedDestination) => void;
   /** The OTLP/HTTP port's timeouts and connection cap; the defaults suit a relay on a network. */
   httpLimits?: Partial<HttpLimits>;
 }
@@ -106,6 +110,8 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     auth: config.auth,
     origin: 'relay',
     deliverInBackground: true,
+    // A configured secret that reached a span (a provider's error echoing its key) is masked before it is kept.
+    maskText: maskSecrets,
     ...(options.onEvent && { onEvent: options.onEvent }),
   });
   // Closed, the relay must not wait for a server that never answers (a black hole) to time out.
@@ -114,7 +120,10 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const routes = new RelayRoutes({
     config,
     ...(connection && { http: connection.http }),
-    onResolved: (destination) => pipeline.addDestination(destination),
+    onResolved: (destination) => {
+      pipeline.addDestination(destination);
+      options.onRouteResolved?.(destination);
+    },
   });
   const counters: RelayCounters = { requests: 0, spans: 0, rejectedRequests: 0, deferredRequests: 0, repairedStrings: 0 };
   const ingest = createRelayIngest({ pipeline, routes, hold: options.hold ?? DEFAULT_HOLD, counters });
@@ -133,7 +142,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       const { startOtlpGrpcReceiver } = await import('../otlp/otlp-grpc-receiver.ts');
       grpc = await startOtlpGrpcReceiver({ ingest, host: options.host, port: options.grpcPort, ...(options.authToken && { token: options.authToken }) }).catch(
         (error: unknown) => {
-          throw listenError(options.host, options.grpcPort!, error, '--grpc-port (or --grpc-port off)');
+          throw cannotListen(options.host, options.grpcPort!, error, '--grpc-port (or --grpc-port off)');
         },
       );
     }
@@ -229,7 +238,7 @@ async function listenHttp(host: string, port: number, limits: HttpLimits, handle
   try {
     await once(server, 'listening');
   } catch (error) {
-    throw listenError(host, port, error, '--port');
+    throw cannotListen(host, port, error, '--port');
   }
   const address = server.address() as AddressInfo;
   return {
@@ -245,14 +254,6 @@ async function listenHttp(host: string, port: number, limits: HttpLimits, handle
       clearTimeout(cut);
     },
   };
-}
-
-function listenError(host: string, port: number, error: unknown, flag: string): ExpectedError {
-  const code = (error as NodeJS.ErrnoException).code;
-  return new ExpectedError(`cannot listen on ${host}:${port}: ${code === 'EADDRINUSE' ? 'the port is in use' : (error as Error).message}`, {
-    exitCode: ExitCode.usage,
-    hint: `choose another port with ${flag}, or stop what is using it`,
-  });
 }
 
 function bracketed(host: string): string {

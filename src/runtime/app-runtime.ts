@@ -21,6 +21,8 @@ export interface AppRuntime {
   destination: DestinationRuntime;
   /** Things the person should know at start-up: an experiment created, the offline model chosen… */
   notices: string[];
+  /** Why the offline model answers, when nothing chose it (also in `notices`, for commands that print no LLM line). */
+  llmNotice?: string;
   traceLink(traceId: string): string | undefined;
   /** Stores every trace, delivers within the deadline, and stops tracing; undefined when tracing is disabled. */
   shutdown(deadlineMs?: number): Promise<PipelineReport | undefined>;
@@ -81,9 +83,8 @@ export async function startAppRuntime(options: AppRuntimeOptions): Promise<AppRu
     const kind = destination.target?.kind;
     const contentAttributes = kind === 'unity-catalog' || kind === 'collector' ? 'gen_ai' : 'mlflow';
     const llm = createLlmClient(config, { tracer, contentAttributes });
-    if (llm.provider === 'offline' && !config.llm.provider) {
-      notices.push('no LLM configured (OPENAI_API_KEY or --provider): answering with the built-in offline model');
-    }
+    const llmNotice = llm.provider === 'offline' && !config.llm.provider ? 'no LLM configured (OPENAI_API_KEY or --provider)' : undefined;
+    if (llmNotice) notices.push(`${llmNotice}: answering with the built-in offline model`);
     const running = tracing;
     return {
       config,
@@ -93,6 +94,7 @@ export async function startAppRuntime(options: AppRuntimeOptions): Promise<AppRu
       agent: createAgentService({ llm, tracer }),
       destination,
       notices,
+      ...(llmNotice && { llmNotice }),
       traceLink: (traceId) => destination.traceUrl(traceId),
       shutdown: async (deadlineMs) => {
         destination.stop();

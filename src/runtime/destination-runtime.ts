@@ -1,7 +1,7 @@
 import type { ResolvedConfig } from '../config/types.ts';
 import { BackgroundResolution, DESTINATION_START_WAIT_MS, type ResolutionState } from '../destination/background-resolution.ts';
 import { resolveDestination } from '../destination/resolve.ts';
-import { describeDestination, type ResolvedDestination } from '../destination/resolved-destination.ts';
+import { describeDestination, describeJustResolved, foundNotes, type ResolvedDestination } from '../destination/resolved-destination.ts';
 import { describeTarget, isExperimentTarget, targetOf, type Target } from '../destination/target.ts';
 import { refuseRunWithoutExperiment } from '../mlflow/check-run.ts';
 import { connectToTracking } from '../mlflow/connect.ts';
@@ -18,6 +18,11 @@ export interface DestinationRuntime {
   describe(): string;
   /** What the person should know at start-up (an experiment created, a fallback, an unreachable server). */
   notices(): string[];
+  /**
+   * For a command that prints where traces go in one line: that line (saying an experiment was just
+   * made) and the notices it does not already say.
+   */
+  startLines(): { destination: string; notices: string[] };
   experiment(): { id: string; name?: string; url?: string } | undefined;
   traceUrl(traceId: string): string | undefined;
   /** Waits at most `waitMs` for a resolution under way (a one-shot command before it delivers). */
@@ -75,21 +80,29 @@ export async function startDestination(config: ResolvedConfig, options: StartDes
     if (destination?.kind !== 'mlflow' && destination?.kind !== 'databricks') return undefined;
     return { ...destination.experiment, url: experimentUrl(destination.target, destination.experiment.id) };
   };
+  const describe = () => {
+    const state = resolution.state;
+    if (state.kind === 'resolved') return describeDestination(state.destination);
+    if (state.kind === 'resolving') return `${describeTarget(target)} (not answered yet)`;
+    return `${describeTarget(target)} (${state.passing ? 'unreachable' : 'refusing'} since ${state.since}: ${state.problem})`;
+  };
+  const notices = () => {
+    const state = resolution.state;
+    if (state.kind === 'resolved') return [...foundNotes(state.destination), ...state.destination.notes];
+    if (state.kind === 'failing') return [problemLine(config, target, state)];
+    return [`${describeTarget(target)} has not answered yet: traces wait in ${config.storeDir.value} until it does`];
+  };
   return {
     target,
     resolved,
     state: () => resolution.state,
-    describe: () => {
+    describe,
+    notices,
+    startLines: () => {
       const state = resolution.state;
-      if (state.kind === 'resolved') return describeDestination(state.destination);
-      if (state.kind === 'resolving') return `${describeTarget(target)} (not answered yet)`;
-      return `${describeTarget(target)} (${state.passing ? 'unreachable' : 'refusing'} since ${state.since}: ${state.problem})`;
-    },
-    notices: () => {
-      const state = resolution.state;
-      if (state.kind === 'resolved') return state.destination.notes;
-      if (state.kind === 'failing') return [problemLine(config, target, state)];
-      return [`${describeTarget(target)} has not answered yet: traces wait in ${config.storeDir.value} until it does`];
+      if (state.kind !== 'resolved') return { destination: describe(), notices: notices() };
+      // The run and the experiment are in the description; that the experiment was just made is not.
+      return { destination: describeJustResolved(state.destination), notices: state.destination.notes };
     },
     experiment,
     traceUrl: (traceId) => {
@@ -108,13 +121,15 @@ function problemLine(config: ResolvedConfig, target: Target, state: Extract<Reso
 }
 
 function localDestination(config: ResolvedConfig): DestinationRuntime {
+  const describe = () =>
+    `the local store ${config.storeDir.value} (no MLflow configured: see them with \`${commandLine('traces list')}\`, send them with \`${commandLine('traces push')}\`)`;
   return {
     target: undefined,
     resolved: () => undefined,
     state: () => ({ kind: 'local' }),
-    describe: () =>
-      `the local store ${config.storeDir.value} (no MLflow configured: see them with \`${commandLine('traces list')}\`, send them with \`${commandLine('traces push')}\`)`,
+    describe,
     notices: () => [],
+    startLines: () => ({ destination: describe(), notices: [] }),
     experiment: () => undefined,
     traceUrl: () => undefined,
     settled: async () => {},

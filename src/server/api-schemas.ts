@@ -1,7 +1,8 @@
 import { z } from '@hono/zod-openapi';
+import { MAX_QUERY_CHARS } from '../agent/question-limit.ts';
 
 /** A query or task: long enough for a real question, short enough to bound one model call. */
-export const MAX_QUERY_CHARS = 8000;
+export { MAX_QUERY_CHARS };
 const MAX_ID_CHARS = 256;
 
 function text(max: number, example?: string) {

@@ -1,8 +1,10 @@
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode, UnofficialStatusCode } from 'hono/utils/http-status';
 import { AnswerAborted, LlmError } from '../agent/types.ts';
+import { maskSecrets } from '../config/configured-secrets.ts';
 import { ApiError, errorBody } from './api-error.ts';
 import type { ErrorBody } from './api-schemas.ts';
+import { LLM_ERROR, LLM_UNREACHABLE } from './llm-error-codes.ts';
 
 export interface ErrorAnswer {
   status: ContentfulStatusCode;
@@ -20,15 +22,16 @@ const CLIENT_CLOSED_REQUEST = 499 as UnofficialStatusCode;
 export function errorAnswer(error: unknown, where: string, log?: (line: string) => void): ErrorAnswer {
   if (error instanceof ApiError) return { status: error.status, body: error.body() };
   if (error instanceof LlmError) {
-    // Else the log shows a bare 502: the cause is worth a line, and the message holds no secret.
-    log?.(`${where}: ${error.message}`);
-    return { status: 502, body: errorBody('llm_error', error.message) };
+    // Else the log shows a bare 502: the cause is worth a line. A provider may echo the key it was sent.
+    const message = maskSecrets(error.message);
+    log?.(`${where}: ${message}`);
+    return { status: 502, body: errorBody(error.unreachable ? LLM_UNREACHABLE : LLM_ERROR, message) };
   }
   if (error instanceof AnswerAborted) return { status: CLIENT_CLOSED_REQUEST, body: errorBody('client_closed_request', error.message) };
   if (error instanceof HTTPException && error.status < 500) {
     return { status: error.status, body: errorBody(codeForStatus(error.status), error.message) };
   }
-  log?.(`${where}: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  log?.(maskSecrets(`${where}: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`));
   return { status: 500, body: errorBody('internal_error', GENERIC_MESSAGE) };
 }
 

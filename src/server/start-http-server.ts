@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import { cannotListen } from '../util/listen-error.ts';
 import { serve } from '@hono/node-server';
-import { ExitCode, ExpectedError } from '../errors.ts';
 import type { AppRuntime } from '../runtime/app-runtime.ts';
 import { VERSION } from '../version.ts';
 import type { ResolvedDestination } from '../destination/resolved-destination.ts';
@@ -86,11 +86,7 @@ export async function startHttpServer(runtime: AppRuntime, options: HttpServerOp
   try {
     await once(server, 'listening');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ExpectedError(
-      `cannot listen on ${options.host}:${options.port}: ${code === 'EADDRINUSE' ? 'the port is in use' : (error as Error).message}`,
-      { exitCode: ExitCode.usage, hint: 'choose another port with --port (or PORT), or stop what is using it' },
-    );
+    throw cannotListen(options.host, options.port, error, '--port (or PORT)');
   }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;

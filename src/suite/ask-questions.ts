@@ -1,6 +1,7 @@
 import type { Endpoint } from '../agent-client/endpoints.ts';
 import { postQuestion } from '../agent-client/post-question.ts';
 import type { SuiteQuestion } from './question-file.ts';
+import { LLM_UNREACHABLE } from '../server/llm-error-codes.ts';
 import { runPool } from '../util/worker-pool.ts';
 
 /** Enough of the answer to recognise it in a table or a results file. */
@@ -44,25 +45,30 @@ export interface AskQuestionsOptions {
   onResult?: (result: SuiteResult, question: SuiteQuestion) => void | Promise<void>;
 }
 
+/** Why a run stops before its last question: what refuses one question refuses every other alike. */
+export type RunStop = { reason: 'token-refused' | 'llm-unreachable'; result: SuiteResult };
+
 /**
  * Every question (repeated) against the server, a bounded number at a time; results in question
- * order. A refused token (401) refuses every question alike, so no further one is asked after it:
- * the results then hold only the questions that were asked.
+ * order. A refused token (401) or a model provider that cannot be reached at all fails every question
+ * alike, so no further one is asked after the first: the results then hold only the questions that
+ * were asked, and `stopped` says why.
  */
-export async function askQuestions(options: AskQuestionsOptions): Promise<SuiteResult[]> {
+export async function askQuestions(options: AskQuestionsOptions): Promise<{ results: SuiteResult[]; stopped?: RunStop }> {
   const runs = Array.from({ length: options.repeat }, () => options.questions).flat();
-  let refused = false;
+  let stopped: RunStop | undefined;
   const results = await runPool(runs, options.concurrency, async (question, i) => {
-    if (refused) return undefined;
-    const result = await askOne(options, question, i + 1);
-    if (result.httpStatus === 401) refused = true;
+    if (stopped) return undefined;
+    const { result, code } = await askOne(options, question, i + 1);
+    if (result.httpStatus === 401) stopped ??= { reason: 'token-refused', result };
+    if (code === LLM_UNREACHABLE) stopped ??= { reason: 'llm-unreachable', result };
     await options.onResult?.(result, question);
     return result;
   });
-  return results.filter((result) => result !== undefined);
+  return { results: results.filter((result) => result !== undefined), ...(stopped && { stopped }) };
 }
 
-async function askOne(options: AskQuestionsOptions, { question, id }: SuiteQuestion, index: number): Promise<SuiteResult> {
+async function askOne(options: AskQuestionsOptions, { question, id }: SuiteQuestion, index: number): Promise<{ result: SuiteResult; code?: string }> {
   const started = performance.now();
   const outcome = await postQuestion(options.server, options.endpoint, question, {
     ...(options.sessionId !== undefined && { sessionId: options.sessionId }),
@@ -73,7 +79,7 @@ async function askOne(options: AskQuestionsOptions, { question, id }: SuiteQuest
   const common = { index, id: id ?? null, question };
   if (outcome.ok) {
     const { answer } = outcome;
-    return {
+    const result: SuiteResult = {
       ...common,
       status: 'ok',
       httpStatus: outcome.httpStatus,
@@ -86,8 +92,9 @@ async function askOne(options: AskQuestionsOptions, { question, id }: SuiteQuest
       sources: options.endpoint === 'rag' ? (answer.sources ?? []).map(({ id, title }) => ({ id, title })) : null,
       tools: options.endpoint === 'agent' ? (answer.steps ?? []).flatMap((step) => step.tool_calls.map((call) => call.name)) : null,
     };
+    return { result };
   }
-  return {
+  const result: SuiteResult = {
     ...common,
     status: 'failed',
     httpStatus: outcome.httpStatus,
@@ -101,6 +108,7 @@ async function askOne(options: AskQuestionsOptions, { question, id }: SuiteQuest
     sources: null,
     tools: null,
   };
+  return { result, ...(outcome.code !== undefined && { code: outcome.code }) };
 }
 
 function preview(text: string): string {

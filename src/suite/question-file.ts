@@ -62,12 +62,21 @@ function parseList(text: string, fileName: string, format: 'json' | 'yaml'): Sui
   if (syntax) throw problem(fileName, syntax.linePos?.[0].line, `is not valid ${format.toUpperCase()}: ${syntax.message.split(/ at line \d+/)[0]}`);
   const list = document.contents;
   if (!isSeq(list)) throw problem(fileName, lineOf(list), 'must hold a list of questions');
+  // An id names one question in the results, in MLflow and in --compare: two questions cannot share it.
+  const firstLineOfId = new Map<string, number | undefined>();
   return list.items.map((item, i) => {
     const at = lineOf(item as Node);
     const value: unknown = isScalar(item) || isMap(item) ? item.toJSON() : undefined;
     const question = questionOf(value);
     if (question === undefined) {
       throw problem(fileName, at, `item ${i + 1} is not a question: expected a non-empty string, or an object with \`question\` or \`query\``);
+    }
+    if (question.id !== undefined) {
+      if (firstLineOfId.has(question.id)) {
+        const first = firstLineOfId.get(question.id);
+        throw problem(fileName, at, `id "${question.id}" is used twice${first === undefined ? '' : ` (first on line ${first})`}: each question needs its own`);
+      }
+      firstLineOfId.set(question.id, at);
     }
     return isMap(item) ? withExpectations(item, question, fileName, lineOf) : question;
   });

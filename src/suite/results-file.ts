@@ -1,4 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
+import { jsonWithoutSecrets } from '../config/configured-secrets.ts';
 import { ExitCode, ExpectedError } from '../errors.ts';
 
 export interface ResultsFile {
@@ -22,7 +23,7 @@ export async function openResultsFile(path: string, shownAs = path): Promise<Res
   return {
     write(value) {
       last = last.then(async () => {
-        await handle.write(`${JSON.stringify(value)}\n`);
+        await handle.write(`${jsonWithoutSecrets(value)}\n`);
       });
       return last;
     },

@@ -1,6 +1,7 @@
 import type { Endpoint } from '../agent-client/endpoints.ts';
 import { ANSWER_TIMEOUT_MS } from '../agent-client/post-question.ts';
 import { tokenRefused } from '../agent-client/token-refused.ts';
+import { ExitCode, ExpectedError } from '../errors.ts';
 import { linkServerTraces, prepareServerRunLink, type ServerRunLink } from '../agent-client/server-run-link.ts';
 import { fetchServerHealth } from '../agent-client/server-health.ts';
 import { loadConfig } from '../config/load-config.ts';
@@ -10,7 +11,7 @@ import type { PipelineReport } from '../pipeline/trace-pipeline.ts';
 import { evaluateAnswer, evaluationTotals, meetsBar, type EvaluationTotals } from '../eval/evaluate.ts';
 import type { QuestionEvaluation } from '../eval/evaluation-types.ts';
 import type { OpenJudge } from '../eval/judge/open-judge.ts';
-import { askQuestions, type SuiteResult } from './ask-questions.ts';
+import { askQuestions, type RunStop, type SuiteResult } from './ask-questions.ts';
 import type { SuiteQuestion } from './question-file.ts';
 import { readBackSource } from './read-back-source.ts';
 import { mlflowTraceSource } from '../doctor/read-back.ts';
@@ -113,6 +114,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
   let spawned: SpawnedServer | undefined;
   let judging: OpenJudge | undefined;
   let results: SuiteResult[] = [];
+  let stopped: RunStop | undefined;
   const evaluations: QuestionEvaluation[] = [];
   try {
     // The server, the agent and the tracer load only when this process runs them.
@@ -130,7 +132,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
     const notices = [...(spawned?.runtime.notices ?? []), ...(judging?.notices ?? [])];
     await hooks?.started?.({ url, total: options.questions.length * options.repeat, notices });
     try {
-      results = await askQuestions({
+      const asked = await askQuestions({
         server,
         endpoint: options.endpoint,
         questions: options.questions,
@@ -148,13 +150,14 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
           await output?.write(resultRow(result, evaluation));
         },
       });
+      results = asked.results;
+      stopped = asked.stopped;
       await output?.write({ evaluation: evaluationSummary(evaluationTotals(evaluations), options.minPassRate) });
     } finally {
       hooks?.allAnswered?.();
       await output?.close();
     }
-    const unauthorized = results.find((result) => result.httpStatus === 401);
-    if (unauthorized) throw tokenRefused(url, unauthorized.error ?? 'HTTP 401', { flag: true });
+    if (stopped) throw runStopped(stopped, url, health, options.spawn);
     evaluations.sort((a, b) => a.index - b.index);
     const evaluation = { evaluations, totals: evaluationTotals(evaluations) };
     const totals = suiteTotals(results);
@@ -216,6 +219,20 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
     await judging?.close();
     await spawned?.stop();
   }
+}
+
+/** One message for a run that stopped early, whatever number of questions it asked. */
+function runStopped(stop: RunStop, url: string, health: HealthInfo, spawned: boolean): ExpectedError {
+  const detail = stop.result.error ?? `HTTP ${stop.result.httpStatus}`;
+  if (stop.reason === 'token-refused') return tokenRefused(url, detail, { flag: true });
+  const { provider, model } = health.llm;
+  const settings = provider === 'databricks' ? 'DATABRICKS_HOST and the network to it' : 'OPENAI_BASE_URL and the network to it';
+  return new ExpectedError(detail.replace(/^HTTP 502 \S+: /, ''), {
+    exitCode: ExitCode.unreachable,
+    hint: spawned
+      ? `the LLM is ${provider} ${model}: check ${settings}; or answer with the built-in model: --provider offline`
+      : `the server's LLM is ${provider} ${model}: check its ${settings}, or start it with --provider offline`,
+  });
 }
 
 interface FinishInput {

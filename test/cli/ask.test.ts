@@ -84,6 +84,15 @@ describe('otel-mlflow ask', () => {
     });
   }
 
+  it('an experiment deleted in MLflow: says how to restore it, and names no flag ask does not have (exit 6)', async () => {
+    mlflow.deleteExperiment(mlflow.createExperiment('gone'));
+    const result = await runCli(['ask', '--experiment', 'gone', QUESTION], { env: { MLFLOW_TRACKING_URI: mlflow.url, OTEL_MLFLOW_STORE_DIR: storeDir } });
+    assert.equal(result.code, 6, result.stdout + result.stderr);
+    assert.match(result.stderr, /^error: experiment 'gone' \(id \d+, from flag --experiment\) is deleted$/m);
+    assert.match(result.stderr, /^hint: restore it \(`mlflow experiments restore --experiment-id \d+`\), or set MLFLOW_EXPERIMENT_NAME_OTEL/m);
+    assert.doesNotMatch(result.stderr, /--create-experiment/);
+  });
+
   it('--json prints stable keys: answer, sources, usage, the trace and its export', async () => {
     const result = await runCli(['ask', '--json', '--endpoint', 'rag', QUESTION], { env: { OTEL_MLFLOW_STORE_DIR: storeDir } });
     assert.equal(result.code, 0, result.stdout + result.stderr);
@@ -143,6 +152,15 @@ describe('otel-mlflow ask', () => {
     assert.equal(verbose.code, 4, verbose.stdout + verbose.stderr);
     assert.match(verbose.stderr, /cannot resolve no-such-host\.invalid \(DNS lookup failed: (ENOTFOUND|EAI_AGAIN)\)/);
     assert.match(verbose.stderr, /^cause: .*(ENOTFOUND|EAI_AGAIN)/m);
+  });
+
+  it('refuses a question longer than serve takes, before anything is asked or traced (exit 2)', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'otel-mlflow-ask-long-'));
+    const result = runWithStdin(['ask'], 'x'.repeat(30_000), home, { OTEL_MLFLOW_STORE_DIR: join(home, 'store') });
+    assert.equal(result.code, 2, result.stdout + result.stderr);
+    assert.match(result.stderr, /^error: the question has 30000 characters; the agent takes at most 8000 \(serve refuses longer ones too\)$/m);
+    assert.doesNotMatch(result.stderr, /Trace tr-/);
+    await rm(home, { recursive: true, force: true });
   });
 
   it('with no question and nothing on stdin exits 2 and says how to ask', async () => {
@@ -273,6 +291,23 @@ describe('otel-mlflow ask', () => {
     assert.equal(result.code, 4, result.stdout + result.stderr);
     assert.match(result.stderr, /nothing is listening/);
     assert.match(result.stderr, /otel-mlflow serve/);
+  });
+
+  it('--url at a server that is not otel-mlflow serve says so, not that its log has the details (exit 4)', async () => {
+    // What `python -m http.server` answers to a POST.
+    const other = createServer((_req, res) => res.writeHead(501, { 'content-type': 'text/html' }).end('<html><title>Error response</title><p>Unsupported method</p></html>'));
+    other.listen(0, '127.0.0.1');
+    await once(other, 'listening');
+    try {
+      const url = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+      const result = await runCli(['ask', '--url', url, QUESTION]);
+      assert.equal(result.code, 4, result.stdout + result.stderr);
+      assert.match(result.stderr, new RegExp(`^error: ${url} answered HTTP 501, which is no answer of otel-mlflow serve \\(no error JSON\\)$`, 'm'));
+      assert.match(result.stderr, /^hint: --url must be the address `otel-mlflow serve` prints when it starts/m);
+      assert.doesNotMatch(result.stderr, /server log/);
+    } finally {
+      other.close();
+    }
   });
 });
 

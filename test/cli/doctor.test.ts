@@ -252,6 +252,21 @@ describe('otel-mlflow doctor failure classes', () => {
     assert.match(result.stdout, /MLFLOW_EXPERIMENT_ID/);
   });
 
+  it('lists several configuration problems one under the other, each wrapped on its own, within 80 columns', async () => {
+    const result = await runCli(['doctor'], { env: { MLFLOW_TRACKING_URI: 'databricks://nope' } });
+    assert.equal(result.code, 3, result.stderr + result.stdout);
+    const lines = result.stdout.split('\n');
+    for (const line of lines) assert.ok(line.length <= 80, `${line.length} columns: ${line}`);
+    const items = lines.filter((line) => /^ {10}- /.test(line));
+    assert.deepEqual(
+      items.map((line) => line.trim().split(/[:,]/)[0]),
+      ['- profile nope was asked for', '- no Databricks workspace host', '- no Databricks credentials', '- no experiment is set'],
+    );
+    assert.match(result.stdout, /add\s+host to profile \[nope\]/, 'the profile asked for, not DEFAULT');
+    // A continuation sits under its item's text.
+    assert.ok(lines.some((line) => /^ {12}\S/.test(line)));
+  });
+
   it('with nothing configured runs in local mode: keeps the test traces in the local store, reads them back, exits 0', async () => {
     const storeDir = await mkdtemp(join(tmpdir(), 'otel-mlflow-doctor-store-'));
     try {

@@ -8,8 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import { startFakeDatabricks, type FakeDatabricks } from '../fakes/fake-databricks.ts';
 import { startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
 import { startFakeOpenAI } from '../fakes/fake-openai.ts';
-import { availableDrivers, startTerminal, type Terminal } from '../init/terminal-driver.ts';
+import { availableDrivers, startTerminal, type Terminal, type TerminalDriver } from '../init/terminal-driver.ts';
 import { runCli } from './run-cli.ts';
+import { closedPortUrl } from './closed-port.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/otel-mlflow.js', import.meta.url));
 const PAT = 'dapi-init-e2e-token-0123456789';
@@ -44,7 +45,7 @@ describe('otel-mlflow init in a script', () => {
     assert.equal(init.code, 0, init.stderr + init.stdout);
     assert.match(init.stdout, /✔ MLflow 3\.8\.1 at http:\/\/127\.0\.0\.1:\d+/);
     assert.match(init.stdout, /✔ Created experiment 'init-e2e'/);
-    assert.match(init.stdout, /Wrote \.otel-mlflowrc\.json: trackingUri, experimentName, llmProvider/);
+    assert.match(init.stdout, new RegExp(`^✔ Wrote \\.otel-mlflowrc\\.json:\\n {4}trackingUri: ${mlflow.url}\\n {4}experimentName: init-e2e\\n {4}llmProvider: offline$`, 'm'));
     assert.match(init.stdout, /Next: run otel-mlflow doctor/);
     assert.doesNotMatch(init.stdout, /\x1b\[/, 'no colour or spinner without a terminal');
     assert.deepEqual(JSON.parse(await readFile(join(cwd, '.otel-mlflowrc.json'), 'utf8')), {
@@ -121,6 +122,19 @@ describe('otel-mlflow init in a script', () => {
     const init = await runCli(['init', '--yes', '--llm', 'openai', '--openai-api-key', 'sk-x-0123456789', '--openai-base-url', `${openai.url}/v1`], { cwd });
     assert.equal(init.code, 0, init.stderr + init.stdout);
     assert.equal(JSON.parse(await readFile(join(cwd, '.otel-mlflowrc.json'), 'utf8')).openaiBaseUrl, `${openai.url}/v1`);
+  });
+
+  it('a wrong OpenAI base URL: the error names the whole URL tried, and asks about an OpenAI-compatible API, not MLflow', async () => {
+    const notOpenAi = await startFakeMlflow({ version: '3.8.1' });
+    after(() => notOpenAi.close());
+    const pageNotFound = await runCli(['init', '--yes', '--llm', 'openai', '--openai-api-key', 'sk-x-0123456789', '--openai-base-url', notOpenAi.url], { cwd: await freshDir() });
+    assert.equal(pageNotFound.code, 4, pageNotFound.stderr + pageNotFound.stdout);
+    assert.match(pageNotFound.stderr, new RegExp(`^error: GET ${notOpenAi.url}/models failed: HTTP 404: not found \\(HTML 404 page: is this an OpenAI-compatible API / the right path\\?\\)$`, 'm'));
+
+    const closed = await closedPortUrl();
+    const nothing = await runCli(['init', '--yes', '--llm', 'openai', '--openai-api-key', 'sk-x-0123456789', '--openai-base-url', `${closed}/v1`], { cwd: await freshDir() });
+    assert.equal(nothing.code, 4, nothing.stderr + nothing.stdout);
+    assert.match(nothing.stderr, new RegExp(`^error: Nothing is listening at 127\\.0\\.0\\.1:\\d+ \\(connection refused\\) for GET ${closed}/v1/models$`, 'm'));
   });
 
   it('refuses a tracking URI without a scheme with the exact URL to pass instead', async () => {
@@ -202,6 +216,20 @@ describe('otel-mlflow init at a terminal, answered by a person', { skip: drivers
     await mlflow.close();
   });
 
+  /** `init` at a terminal in a new directory that is also HOME, prepared by `prepare`; both cleaned up after. */
+  async function initInEmptyDir(driver: TerminalDriver, prepare?: (dir: string) => Promise<void>): Promise<{ root: string; terminal: Terminal }> {
+    const root = await mkdtemp(join(tmpdir(), 'otel-mlflow-init-tty-'));
+    cleanups.push(() => rm(root, { recursive: true, force: true }));
+    await prepare?.(root);
+    const terminal = await startTerminal(driver, {
+      argv: [process.execPath, BIN, 'init'],
+      cwd: root,
+      env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, HOME: root, TERM: 'xterm-256color' },
+    });
+    cleanups.push(() => terminal.close());
+    return { root, terminal };
+  }
+
   for (const driver of drivers) {
     it(`sets up a local MLflow server from typed answers (${driver}), and then doctor passes`, async () => {
       const root = await mkdtemp(join(tmpdir(), 'otel-mlflow-init-tty-'));
@@ -244,7 +272,7 @@ describe('otel-mlflow init at a terminal, answered by a person', { skip: drivers
       await terminal.waitFor(/❯ Offline/);
       await terminal.press('Enter');
       const end = await terminal.waitFor('[exited with status');
-      assert.match(end, /Wrote \.otel-mlflowrc\.json: trackingUri, experimentName, llmProvider/);
+      assert.match(end, /Wrote \.otel-mlflowrc\.json:\s+trackingUri: http:\/\/127\.0\.0\.1:\d+\s+experimentName: \S+\s+llmProvider: offline/);
       assert.match(end, /Next: run otel-mlflow doctor/);
       assert.match(end, /\[exited with status 0\]/);
 
@@ -254,15 +282,20 @@ describe('otel-mlflow init at a terminal, answered by a person', { skip: drivers
       assert.match(doctor.stdout, new RegExp(`Experiment: '${experiment}'`));
     });
 
+    it(`"No" to replacing the config file keeps it: said plainly, exit 0, no error (${driver})`, async () => {
+      const { root, terminal } = await initInEmptyDir(driver, (dir) => writeFile(join(dir, '.otel-mlflowrc.json'), '{"experimentName":"mine"}\n'));
+      await terminal.waitFor('.otel-mlflowrc.json already exists. Replace it?');
+      await terminal.type('n');
+      await terminal.press('Enter');
+      const end = await terminal.waitFor('[exited with status');
+      assert.match(end, /Kept \.otel-mlflowrc\.json as it is: nothing was written\./);
+      assert.doesNotMatch(end, /error:/);
+      assert.match(end, /\[exited with status 0\]/);
+      assert.equal(await readFile(join(root, '.otel-mlflowrc.json'), 'utf8'), '{"experimentName":"mine"}\n');
+    });
+
     it(`exits 130 on Ctrl-C, as every other command does, and writes nothing (${driver})`, async () => {
-      const root = await mkdtemp(join(tmpdir(), 'otel-mlflow-init-tty-'));
-      cleanups.push(() => rm(root, { recursive: true, force: true }));
-      const terminal: Terminal = await startTerminal(driver, {
-        argv: [process.execPath, BIN, 'init'],
-        cwd: root,
-        env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, HOME: root, TERM: 'xterm-256color' },
-      });
-      cleanups.push(() => terminal.close());
+      const { root, terminal } = await initInEmptyDir(driver);
       await terminal.waitFor('Where should traces go?');
       await terminal.press('CtrlC');
       const end = await terminal.waitFor('[exited with status');

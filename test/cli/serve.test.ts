@@ -74,7 +74,9 @@ describe('otel-mlflow serve', () => {
         const { results, stopped } = await runDemo(server);
         assert.equal(stopped.code, 0, stopped.stdout + stopped.stderr);
         assert.match(stopped.stdout, /offline/);
-        assert.match(stopped.stdout, /created experiment 'serve-e2e'/);
+        assert.match(stopped.stdout, /^traces go to MLflow at http:\/\/127\.0\.0\.1:\d+, experiment 'serve-e2e' \(id \d+\), over (OTLP|MLflow REST) \(experiment created now\)$/m);
+        assert.match(stopped.stdout, /^LLM: offline \(built-in model, no network\): no LLM configured \(OPENAI_API_KEY or --provider\)$/m);
+        assert.doesNotMatch(stopped.stdout, /^note: (created experiment|no LLM configured)/m, 'said once, on its line');
         assert.match(stopped.stdout, /^traces: 3 delivered$/m);
 
         assert.equal(results.health.status, 200);
@@ -136,6 +138,68 @@ describe('otel-mlflow serve', () => {
       }
     });
   }
+
+  for (const version of ['3.6.0', '3.8.1'] as const) {
+    it(`/chat's session_id and user_id are MLflow's session and user on ${version} too: plain, and a metadata filter finds them`, async () => {
+      const server = await startFakeMlflow({ version });
+      const serve = await startServe([], { MLFLOW_TRACKING_URI: server.url, MLFLOW_EXPERIMENT_NAME: EXPERIMENT });
+      try {
+        for (const query of ['first turn', 'second turn']) {
+          const response = await fetch(`${serve.url}/chat`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ query, session_id: 's1', user_id: 'u1' }),
+          });
+          assert.equal(response.status, 200);
+        }
+      } finally {
+        const stopped = await serve.stop();
+        assert.equal(stopped.code, 0, stopped.stdout + stopped.stderr);
+        assert.match(stopped.stdout, /^traces: 2 delivered$/m);
+      }
+      try {
+        const experimentId = server.store.experimentByName(EXPERIMENT)!.experimentId;
+        const traces = server.store.traces(experimentId);
+        assert.equal(traces.length, 2);
+        for (const trace of traces) {
+          assert.equal(trace.info.trace_metadata?.['mlflow.trace.session'], 's1');
+          assert.equal(trace.info.trace_metadata?.['mlflow.trace.user'], 'u1');
+          assert.equal(tree(trace)[0], 'POST /chat [CHAIN]');
+        }
+        const response = await fetch(`${server.url}/api/3.0/mlflow/traces/search`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }],
+            filter: "metadata.`mlflow.trace.session` = 's1' AND metadata.`mlflow.trace.user` = 'u1'",
+          }),
+        });
+        assert.equal(((await response.json()) as { traces?: unknown[] }).traces?.length, 2);
+      } finally {
+        await server.close();
+      }
+    });
+  }
+
+  it('cannot listen: a host that is no address says how to choose one, a port in use says how to choose another (exit 2)', async () => {
+    const badHost = await runCli(['serve', '--host', '999.1.1.1', '--port', '0']);
+    assert.equal(badHost.code, 2, badHost.stdout + badHost.stderr);
+    assert.match(badHost.stderr, /^error: cannot listen on 999\.1\.1\.1:0: 999\.1\.1\.1 is neither an address nor a name that resolves \(E[A-Z_]+\)$/m);
+    assert.match(badHost.stderr, /^hint: --host takes an address of this machine: 127\.0\.0\.1 /m);
+    assert.doesNotMatch(badHost.stderr, /another port/);
+
+    const taken = createServer().listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    try {
+      const port = (taken.address() as AddressInfo).port;
+      const inUse = await runCli(['serve', '--port', String(port)]);
+      assert.equal(inUse.code, 2, inUse.stdout + inUse.stderr);
+      assert.match(inUse.stderr, new RegExp(`^error: cannot listen on 127\\.0\\.0\\.1:${port}: the port is in use$`, 'm'));
+      assert.match(inUse.stderr, /^hint: choose another port with --port \(or PORT\), or stop what is using it$/m);
+    } finally {
+      taken.close();
+    }
+  });
 
   it('with OpenAI: a client that drops a stream mid-way leaves a finished span, and a provider failure is a 502 with an ERROR trace', async () => {
     const server = await startFakeMlflow({ version: '3.14.1.dev0' });

@@ -43,7 +43,8 @@ describe('otel-mlflow suite', () => {
   });
 
   it('against a running serve with --verify: every trace is found in MLflow, grouped as one session (exit 0)', async () => {
-    const mlflow = await startFakeMlflow({ version: '3.14.1.dev0' });
+    // 3.11 would store the session JSON-quoted from the spans alone: the session must still be plain and findable.
+    const mlflow = await startFakeMlflow({ version: '3.11.1' });
     const serve = await startServe([], { MLFLOW_TRACKING_URI: mlflow.url });
     try {
       const result = await runCli(['suite', '--url', serve.url, '--verify', '--concurrency', '4', '--session', 'suite-run-1'], {
@@ -60,6 +61,15 @@ describe('otel-mlflow suite', () => {
       const traces = mlflow.store.traces(experiment.experimentId);
       assert.equal(traces.length, total);
       for (const trace of traces) assert.equal(trace.info.trace_metadata?.['mlflow.trace.session'], 'suite-run-1');
+      const search = await fetch(`${mlflow.url}/api/3.0/mlflow/traces/search`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experiment.experimentId } }],
+          filter: "metadata.`mlflow.trace.session` = 'suite-run-1'",
+        }),
+      });
+      assert.equal(((await search.json()) as { traces?: unknown[] }).traces?.length, total);
     } finally {
       await serve.stop();
       await mlflow.close();
@@ -243,6 +253,40 @@ describe('otel-mlflow suite', () => {
     } finally {
       await openai.close();
     }
+  });
+
+  it('a model provider it cannot reach stops the run at the first question: one message, exit 4', async () => {
+    const storeDir = join(dir, 'unreachable-llm-store');
+    const result = await runCli(['suite', '--spawn', '--concurrency', '1'], {
+      env: { OPENAI_API_KEY: 'sk-test-suite-0123456789', OPENAI_BASE_URL: `${await closedPortUrl()}/v1`, OTEL_MLFLOW_STORE_DIR: storeDir },
+    });
+    assert.equal(result.code, 4, result.stdout + result.stderr);
+    assert.match(result.stderr, /^error: cannot reach the openai model provider at http:\/\/127\.0\.0\.1:\d+\/v1: nothing is listening at 127\.0\.0\.1:\d+ \(connection refused\)$/m);
+    assert.match(result.stderr, /^hint: the LLM is openai gpt-4o-mini: check OPENAI_BASE_URL .*--provider offline$/m);
+    assert.equal(result.stderr.match(/cannot reach/g)?.length, 1, 'said once');
+    assert.doesNotMatch(result.stdout, /failed|Traces went to/);
+    assert.equal(withStore(storeDir, (store) => store.list().length), 1, 'no question is asked after the first that could not reach the model');
+  });
+
+  it('with a destination that does not answer, says the traces wait for it, not that they went there', async () => {
+    const path = join(dir, 'one-question.txt');
+    await writeFile(path, 'What is MLflow?\n');
+    const result = await runCli(['suite', '--spawn', '--file', path], {
+      env: { MLFLOW_TRACKING_URI: await closedPortUrl(), OTEL_MLFLOW_STORE_DIR: join(dir, 'unreachable-mlflow-store') },
+    });
+    assert.equal(result.code, 7, result.stdout + result.stderr);
+    assert.doesNotMatch(result.stdout, /Traces went to/);
+    assert.match(result.stdout, /^Traces are meant for MLflow at http:\/\/127\.0\.0\.1:\d+.*;\n {2}they wait in the local store until it answers: otel-mlflow traces push sends them$/m);
+  });
+
+  it('a --tolerance without --compare, or one it cannot read, is refused before any question (exit 2)', async () => {
+    const without = await runCli(['suite', '--spawn', '--tolerance', 'score=0.1']);
+    assert.equal(without.code, 2, without.stdout + without.stderr);
+    assert.match(without.stderr, /^error: --tolerance says how much worse --compare allows, and there is no --compare$/m);
+    const garbage = await runCli(['suite', '--spawn', '--tolerance', 'garbage']);
+    assert.equal(garbage.code, 2, garbage.stdout + garbage.stderr);
+    assert.match(garbage.stderr, /^error: --tolerance: 'garbage' is not key=value$/m);
+    assert.doesNotMatch(without.stdout + garbage.stdout, /Asking/);
   });
 
   it('--session with another endpoint than chat is refused (exit 2)', async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -149,6 +149,16 @@ describe('otel-mlflow traces, with traces kept by doctor in local-only mode', ()
     assert.equal(result.code, 2);
     assert.match(result.stderr, /no stored trace matches 'tr-ffffffffffff'/);
     assert.match(result.stderr, /otel-mlflow traces list/);
+  });
+
+  it('a --store-dir that does not exist is refused as the typo it likely is, and not created', async () => {
+    const typo = `${storeDir}-typo`;
+    for (const args of [['traces', 'list'], ['traces', 'show', 'tr-ffff'], ['traces', 'prune'], ['traces', 'push']]) {
+      const result = await runCli([...args, '--store-dir', typo]);
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}${result.stdout}`);
+      assert.match(result.stderr, new RegExp(`^error: there is no trace store at ${typo.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(from flag --store-dir\\)$`, 'm'));
+    }
+    await assert.rejects(stat(typo), { code: 'ENOENT' });
   });
 
   it('traces push with no MLflow configured is a config error that says to set MLFLOW_TRACKING_URI', async () => {

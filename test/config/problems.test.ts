@@ -32,5 +32,24 @@ describe('invalid configuration', () => {
     assert.match(error.problems[7]!.message, /^profile missing was asked for, but ~\/\.databrickscfg does not exist/);
     assert.match(error.message, /^Invalid configuration:\n {2}- /);
     assert.equal(error.message.split('\n  - ').length, 9);
+    assert.match(error.hint ?? '', /^fix the values listed above where they are set; `otel-mlflow config` shows every value/);
+  });
+
+  it('one problem is on the error line itself, and the hint speaks of it, not of "values above"', async () => {
+    await project.write('.env', '');
+    await project.write('.otel-mlflowrc.yaml', '');
+    const error = await project.loadError({ env: { MLFLOW_TRACKING_URI: 'localhost:5000' } });
+    assert.match(error.message, /^Invalid configuration: MLFLOW_TRACKING_URI has no scheme, .* use http:\/\/localhost:5000 \(from env MLFLOW_TRACKING_URI\)$/);
+    assert.doesNotMatch(error.hint ?? '', /above/);
+    assert.match(error.hint ?? '', /^fix that value where it is set; `otel-mlflow config` shows every value and where it was set$/);
+  });
+
+  it('an empty flag is refused, not taken for "use the default" as an empty variable is', async () => {
+    await project.write('.env', '');
+    await project.write('.otel-mlflowrc.yaml', '');
+    const error = await project.loadError({ env: { MLFLOW_EXPERIMENT_NAME: '' }, flags: { experiment: '' } });
+    assert.deepEqual(error.problems, [{ message: '--experiment is empty: give it a value, or leave it out', source: 'flag --experiment' }]);
+    const config = await project.load({ env: { MLFLOW_EXPERIMENT_NAME: '' } });
+    assert.equal(config.experiment.kind === 'name' && config.experiment.name.source.kind, 'default', 'an empty variable is unset');
   });
 });

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { jsonWithoutSecrets, maskSecrets, rememberSecrets, secretsOf } from '../../src/config/configured-secrets.ts';
 import { describeSource, maskSecret } from '../../src/config/mask.ts';
+import type { LocalSpan } from '../../src/spans/local-span.ts';
+import { maskSpanText } from '../../src/spans/mask-span-text.ts';
 import { configToJson, configToLines } from '../../src/config/render-config.ts';
 import { useTempProject } from './temp-project.ts';
 
@@ -96,5 +99,50 @@ describe('secrets never leak', () => {
     assertNoSecrets(everything, [HEADER_SECRET, SECRETS.DATABRICKS_CLIENT_SECRET]);
     assert.match(error.message, /DATABRICKS_CLIENT_SECRET is set but DATABRICKS_CLIENT_ID is not set/);
     assert.match(error.message, /OTEL_EXPORTER_OTLP_HEADERS must be a comma-separated list of key=value pairs \(not key=value: item 2\)/);
+  });
+});
+
+describe('configured secrets in recorded and printed text', () => {
+  const KEY = 'sk-proj-masked-0123456789abcd';
+  rememberSecrets(secretsOf([
+    { key: 'openaiApiKey', value: KEY, source: { kind: 'default' }, secret: true },
+    { key: 'otlpHeaders.authorization', value: 'Bearer collector-token-0123', source: { kind: 'default' }, secret: true },
+    { key: 'mlflowPassword', value: 'admin', source: { kind: 'default' }, secret: true },
+    { key: 'mlflowUsername', value: 'alice-the-user', source: { kind: 'default' }, secret: false },
+  ]));
+
+  it('masks each occurrence as config shows secrets, a header value also without its scheme', () => {
+    assert.equal(maskSecrets(`Incorrect API key provided: ${KEY}. Again: ${KEY}`), 'Incorrect API key provided: ****abcd. Again: ****abcd');
+    assert.equal(maskSecrets('token collector-token-0123 refused'), 'token ****0123 refused');
+    assert.equal(maskSecrets('user alice-the-user'), 'user alice-the-user', 'what is not secret stays');
+    assert.equal(maskSecrets('the admin page'), 'the admin page', 'a value too short to be a key is a word: masking it would mangle messages');
+  });
+
+  it('masks strings inside JSON before they are escaped', () => {
+    assert.equal(jsonWithoutSecrets({ error: { message: `bad key "${KEY}"` } }), '{"error":{"message":"bad key \\"****abcd\\""}}');
+  });
+
+  it('masks a span\'s status, attributes and exception events, and leaves a clean span as it is', () => {
+    const span: LocalSpan = {
+      traceId: '0'.repeat(32),
+      spanId: '1'.repeat(16),
+      parentSpanId: null,
+      name: 'chat gpt-4o-mini',
+      kind: 2,
+      startTimeUnixNano: '1',
+      endTimeUnixNano: '2',
+      status: { code: 2, message: `401 Incorrect API key provided: ${KEY}` },
+      attributes: { 'error.type': 'AuthenticationError', tags: ['a', KEY] },
+      events: [{ name: 'exception', timeUnixNano: '2', attributes: { 'exception.message': KEY, 'exception.stacktrace': `Error: ${KEY}\n    at x` } }],
+      resource: {},
+      scope: { name: 'test' },
+    };
+    const masked = maskSpanText(span, maskSecrets);
+    assert.doesNotMatch(JSON.stringify(masked), /masked-0123/);
+    assert.equal(masked.status.message, '401 Incorrect API key provided: ****abcd');
+    assert.deepEqual(masked.attributes.tags, ['a', '****abcd']);
+    assert.equal(masked.events[0]!.attributes['exception.message'], '****abcd');
+    const clean = { ...span, status: { code: 0 as const }, attributes: {}, events: [] };
+    assert.equal(maskSpanText(clean, maskSecrets), clean);
   });
 });

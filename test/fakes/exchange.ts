@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from './listen.ts';
 
@@ -10,6 +11,8 @@ export interface RecordedRequest {
   headers: Record<string, string>;
   status: number;
   bodyBytes: number;
+  /** The body as received (decompressed when gzip), only where the fake keeps bodies. */
+  body?: Buffer;
 }
 
 export interface Exchange {
@@ -29,8 +32,8 @@ export interface Reply {
 
 export type ExchangeHandler = (exchange: Exchange) => Reply | Promise<Reply>;
 
-/** Reads each request whole, lets `handler` answer it, and records both in `log`. */
-export function serveRecorded(log: RecordedRequest[], handler: ExchangeHandler): RequestHandler {
+/** Reads each request whole, lets `handler` answer it, and records both in `log` (with the body when `keepBodies`). */
+export function serveRecorded(log: RecordedRequest[], handler: ExchangeHandler, options: { keepBodies?: boolean } = {}): RequestHandler {
   return async (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -42,7 +45,8 @@ export function serveRecorded(log: RecordedRequest[], handler: ExchangeHandler):
     }
     const exchange: Exchange = { method: req.method ?? 'GET', pathname: url.pathname, query: url.searchParams, headers, body };
     const reply = await handler(exchange);
-    log.push({ method: exchange.method, path: req.url ?? '/', headers, status: reply.status, bodyBytes: body.length });
+    const kept = options.keepBodies ? { body: headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body } : {};
+    log.push({ method: exchange.method, path: req.url ?? '/', headers, status: reply.status, bodyBytes: body.length, ...kept });
     const payload = reply.body ?? '';
     res.writeHead(reply.status, { ...reply.headers, 'content-length': String(Buffer.byteLength(payload)) });
     res.end(payload);

@@ -41,6 +41,8 @@ export interface FakeMlflowOptions {
   backend?: 'sql' | 'file';
   /** Default true; false = an old server or one run under gunicorn: /v1/traces answers Flask's 404. */
   otlpRoute?: boolean;
+  /** Keep every request's body in `requests` (to look for what must never reach MLflow). */
+  keepBodies?: boolean;
   /** MLflow's basic-auth app: 401 on every route but /health unless this Authorization is sent. */
   auth?: { username: string; password: string } | { token: string };
   /** A reverse proxy in front (nginx): a missing / wrong Bearer token gets its 401 / 403 page and never reaches MLflow. */
@@ -384,7 +386,7 @@ export async function startFakeMlflow(options: FakeMlflowOptions = {}): Promise<
       if (refusal) return refusal;
       const reply = route(ctx, table, exchange);
       return { ...reply, headers: { server: 'uvicorn', ...reply.headers } };
-    }),
+    }, { keepBodies: options.keepBodies === true }),
   );
   return {
     url: server.url,

@@ -20,6 +20,8 @@ export interface FakeRequestBody {
 export interface FakeReply {
   /** Default 200. 4xx/5xx answer OpenAI's error body; 429 also sends Retry-After. */
   status?: number;
+  /** The error body's message instead of the default (a compatible server's 401 that echoes the key it got). */
+  errorMessage?: string;
   /** The assistant's text. Default 'Hello from the fake model.' unless tool calls are given. */
   content?: string;
   toolCalls?: { id: string; name: string; arguments: string }[];
@@ -83,7 +85,8 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     const status = reply.status ?? 200;
     if (status >= 400) {
       const retryAfter: Record<string, string> = status === 429 ? { 'retry-after': '1' } : {};
-      return sendError(res, status, ERROR_BODIES[status] ?? { message: `status ${status}`, type: 'api_error', code: null }, {
+      const body = ERROR_BODIES[status] ?? { message: `status ${status}`, type: 'api_error', code: null };
+      return sendError(res, status, reply.errorMessage === undefined ? body : { ...body, message: reply.errorMessage }, {
         ...retryAfter,
         ...reply.headers,
       });

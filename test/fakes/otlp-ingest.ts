@@ -4,7 +4,7 @@ import type { OtlpAnyValue, OtlpKeyValue, OtlpResourceSpans, OtlpSpan } from '..
 import { anyValueToJs } from './python-any-value.ts';
 import { dumpJson, tryParseJson } from './python-json.ts';
 import { truncatedPreview } from './trace-preview.ts';
-import { sortSpans } from './trace-store.ts';
+import { SPANS_LOCATION, sortSpans } from './trace-store.ts';
 import type { StoredSpan, TraceInfo, TraceRecord, TraceStore } from './trace-store.ts';
 
 /**
@@ -242,13 +242,19 @@ function pythonStr(value: unknown): string {
   return dumpJson(value);
 }
 
+/**
+ * The trace info after an ingest, as `log_spans` writes it: time, state, previews and token usage from
+ * the spans; `mlflow.trace.session` / `mlflow.trace.user` only where the trace has none yet (so a
+ * trace registered over REST first keeps the values it was given); other metadata and tags it had stay.
+ */
 function deriveInfo(behaviour: MlflowBehaviour, record: TraceRecord, artifactLocation: string): TraceInfo {
+  const before = record.info;
   const spans = sortSpans([...record.spans.values()]);
   const root = spans.find((span) => span.parentSpanId === null);
   const startMs = Number(spans.reduce((min, span) => (span.startTimeUnixNano < min ? span.startTimeUnixNano : min), spans[0]?.startTimeUnixNano ?? 0n) / 1_000_000n);
   const endMs = Number(spans.reduce((max, span) => (span.endTimeUnixNano > max ? span.endTimeUnixNano : max), 0n) / 1_000_000n);
 
-  const metadata: Record<string, string> = {};
+  const metadata: Record<string, string> = { ...before.trace_metadata };
   const usageTotals: Record<string, number> = {};
   for (const span of spans) {
     const usage = span.attributes['mlflow.chat.tokenUsage'];
@@ -276,13 +282,14 @@ function deriveInfo(behaviour: MlflowBehaviour, record: TraceRecord, artifactLoc
           ];
   for (const [attribute, key] of sessionUser) {
     const found = firstRaw(attribute);
-    if (found === undefined) continue;
+    if (found === undefined || metadata[key] !== undefined) continue;
     metadata[key] = behaviour.sessionUserMetadata === 'both-plain' ? pythonStr(found.value) : String(found.raw);
   }
 
   const tags: Record<string, string> = {
-    'mlflow.trace.spansLocation': 'TRACKING_STORE',
-    'mlflow.artifactLocation': artifactLocation,
+    ...before.tags,
+    [SPANS_LOCATION]: 'TRACKING_STORE',
+    'mlflow.artifactLocation': before.tags?.['mlflow.artifactLocation'] ?? artifactLocation,
   };
   if (behaviour.rootSpanTraceTags && root !== undefined) {
     for (const [key, value] of Object.entries(root.attributes)) {
@@ -295,17 +302,20 @@ function deriveInfo(behaviour: MlflowBehaviour, record: TraceRecord, artifactLoc
 
   const inputs = root?.rawAttributes['mlflow.spanInputs'];
   const outputs = root?.rawAttributes['mlflow.spanOutputs'];
-  const requestPreview = typeof inputs === 'string' ? truncatedPreview(inputs, 'user') : '';
-  const responsePreview = typeof outputs === 'string' ? truncatedPreview(outputs, 'assistant') : '';
+  const requestPreview = typeof inputs === 'string' ? truncatedPreview(inputs, 'user') : (before.request_preview ?? '');
+  const responsePreview = typeof outputs === 'string' ? truncatedPreview(outputs, 'assistant') : (before.response_preview ?? '');
+  const rootState = root === undefined ? undefined : root.status.code === 'STATUS_CODE_ERROR' ? 'ERROR' : 'OK';
   return {
-    trace_id: record.info.trace_id,
-    trace_location: record.info.trace_location,
+    trace_id: before.trace_id,
+    ...(before.client_request_id === undefined ? {} : { client_request_id: before.client_request_id }),
+    trace_location: before.trace_location,
     request_time: timestampJson(startMs),
     execution_duration: durationJson(endMs - startMs),
-    state: root === undefined ? 'IN_PROGRESS' : root.status.code === 'STATUS_CODE_ERROR' ? 'ERROR' : 'OK',
+    state: rootState ?? before.state,
     ...(Object.keys(metadata).length === 0 ? {} : { trace_metadata: metadata }),
     tags,
     ...(requestPreview === '' ? {} : { request_preview: requestPreview }),
     ...(responsePreview === '' ? {} : { response_preview: responsePreview }),
+    ...(before.assessments === undefined ? {} : { assessments: before.assessments }),
   };
 }

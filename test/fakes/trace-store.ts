@@ -58,6 +58,10 @@ export interface StoredTrace {
   info: TraceInfo;
   /** OTLP: the stored spans. REST: the spans of the uploaded traces.json ([] before an upload or when unreadable). */
   spans: StoredSpan[];
+  /**
+   * Where its spans are read from, as MLflow decides it by the tag `mlflow.trace.spansLocation`:
+   * `otlp` = the tracking store (`TRACKING_STORE`, which OTLP ingest sets), `rest` = traces.json.
+   */
   loggedVia: 'otlp' | 'rest';
   /** Runs the trace is linked to (MLflow's entity_associations, written by link-to-run and x-mlflow-run-id). */
   linkedRunIds: string[];
@@ -81,7 +85,7 @@ export interface StoredRun {
 
 export interface TraceRecord {
   info: TraceInfo;
-  loggedVia: 'otlp' | 'rest';
+  /** Spans OTLP ingest stored (the tracking store's spans table). */
   spans: Map<string, StoredSpan>;
   resourceAttributes: Record<string, unknown>;
 }
@@ -91,6 +95,9 @@ export interface TraceStoreOptions {
   nextExperimentId: () => string;
   artifactLocation: (experimentId: string) => string;
 }
+
+/** The trace tag by which MLflow reads a trace's spans from its tracking store instead of traces.json. */
+export const SPANS_LOCATION = 'mlflow.trace.spansLocation';
 
 /** Experiments, traces, spans and uploaded artifacts: what a server would have stored. */
 export class TraceStore {
@@ -198,19 +205,20 @@ export class TraceStore {
     return record === undefined ? undefined : this.#view(record);
   }
 
-  /** For ingest: the live record of a trace, created on first use. */
+  /** For ingest: the live record of a trace, created on first use; a trace registered over REST before is the same record. */
   otlpRecord(info: TraceInfo): TraceRecord {
     let record = this.#traces.get(info.trace_id);
     if (record === undefined) {
-      record = { info, loggedVia: 'otlp', spans: new Map(), resourceAttributes: {} };
+      record = { info, spans: new Map(), resourceAttributes: {} };
       this.#traces.set(info.trace_id, record);
     }
     return record;
   }
 
-  /** Registers or replaces a REST-logged trace's info (StartTraceV3). */
+  /** Registers or updates a trace's info (StartTraceV3); spans OTLP ingest stored for it stay. */
   putRestTrace(info: TraceInfo): void {
-    this.#traces.set(info.trace_id, { info, loggedVia: 'rest', spans: new Map(), resourceAttributes: {} });
+    const existing = this.#traces.get(info.trace_id);
+    this.#traces.set(info.trace_id, { info, spans: existing?.spans ?? new Map(), resourceAttributes: existing?.resourceAttributes ?? {} });
   }
 
   putArtifact(path: string, bytes: Buffer): void {
@@ -230,7 +238,7 @@ export class TraceStore {
 
   #view(record: TraceRecord): StoredTrace {
     const linkedRunIds = [...(this.#runLinks.get(record.info.trace_id) ?? [])];
-    if (record.loggedVia === 'otlp') {
+    if (record.info.tags?.[SPANS_LOCATION] === 'TRACKING_STORE') {
       return { info: structuredClone(record.info), spans: sortSpans([...record.spans.values()]), loggedVia: 'otlp', linkedRunIds };
     }
     const path = TraceStore.tracesJsonPath(record.info);

@@ -3,7 +3,7 @@ import { access, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ExpectedError } from '../../src/errors.ts';
-import { runInit, type InitOptions } from '../../src/init/run-init.ts';
+import { ConfigFileKept, runInit, type InitOptions } from '../../src/init/run-init.ts';
 import { createTempProject, type TempProject } from '../config/temp-project.ts';
 import { startFakeDatabricks, type FakeDatabricks } from '../fakes/fake-databricks.ts';
 import { startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
@@ -74,7 +74,7 @@ describe('init, answered by a person', () => {
       [
         { asks: /Where should traces go/, answer: 'mlflow' },
         { asks: /MLflow tracking URI/, answer: await closedPortUrl() },
-        { asks: /What now/, answer: false },
+        { asks: /What now/, answer: { named: 'Try another answer' } },
         { asks: /MLflow tracking URI/, answer: mlflow.url },
         { asks: /Which experiment/, answer: 'team-exp' },
         { asks: /Which LLM/, answer: 'openai' },
@@ -131,7 +131,7 @@ describe('init, answered by a person', () => {
     const { init, prompter } = options(project, [
       { asks: /Where should traces go/, answer: 'mlflow' },
       { asks: /MLflow tracking URI/, answer: guarded.url },
-      { asks: /What now/, answer: false },
+      { asks: /What now/, answer: { named: 'Try another answer' } },
       { asks: /wants credentials/, answer: 'basic' },
       { asks: /Username/, answer: 'alice' },
       { asks: /Password/, answer: 'p@ss word#1' },
@@ -171,7 +171,7 @@ describe('init, answered by a person', () => {
     after(() => project.remove());
     await writeFile(join(project.cwd, '.otel-mlflowrc.json'), '{"experimentName":"old"}\n');
     const { init } = options(project, [{ asks: /already exists/, answer: false }]);
-    await assert.rejects(runInit(init), (error: unknown) => error instanceof ExpectedError && /already exists; it was not overwritten/.test(error.message));
+    await assert.rejects(runInit(init), (error: unknown) => error instanceof ConfigFileKept && error.path === init.configFile);
     assert.equal(await readFile(init.configFile, 'utf8'), '{"experimentName":"old"}\n');
     assert.equal(await exists(init.envFile), false);
   });
@@ -218,14 +218,14 @@ describe('init with Databricks', () => {
     assert.equal(config.destination.kind === 'databricks' && config.destination.host.value, workspace.url);
   });
 
-  it('asks for the token again when the workspace refuses it', async () => {
+  it('asks for the token again when the workspace refuses it, and offers no saving it untested', async () => {
     const project = createTempProject();
     after(() => project.remove());
     const { init, prompter, progress } = options(
       project,
       [
         { asks: /Personal access token/, answer: 'dapi-wrong' },
-        { asks: /What now/, answer: false },
+        { asks: /What now/, answer: { named: 'Try another answer' } },
         { asks: /Personal access token/, answer: PAT },
       ],
       { answers: { createExperiment: true, destination: 'databricks', databricksHost: workspace.url, experiment: '/Shared/from-init', llm: 'offline' } },
@@ -233,8 +233,36 @@ describe('init with Databricks', () => {
     await runInit(init);
     prompter!.assertDone();
     assert.match(progress.lines.join('\n'), /✖ .*HTTP 403/);
+    assert.ok(!prompter!.asked[1]!.choices!.some((c) => c.name.startsWith('Save it untested')), 'a refused token is no server that is away: never saved untested');
     assert.equal(await readFile(init.envFile, 'utf8'), `DATABRICKS_TOKEN=${PAT}\n`);
     assert.doesNotMatch(await readFile(init.configFile, 'utf8'), new RegExp(PAT));
+  });
+
+  it('a workspace that does not answer (a VPN not connected) can be saved untested, with the experiment named and a note to run doctor later', async () => {
+    const project = createTempProject();
+    after(() => project.remove());
+    const unreachable = await closedPortUrl();
+    const { init, prompter, progress } = options(
+      project,
+      [
+        { asks: /Personal access token/, answer: PAT },
+        { asks: /What now/, answer: { named: 'Save it untested: traces wait in the local store until it answers' } },
+        { asks: /Experiment name \(created when the first traces arrive\)/, answer: '' },
+      ],
+      { answers: { createExperiment: false, destination: 'databricks', databricksHost: unreachable, llm: 'offline' } },
+    );
+    const result = await runInit(init);
+    prompter!.assertDone();
+    assert.match(progress.lines.join('\n'), /✖ Nothing is listening at 127\.0\.0\.1:\d+/);
+    assert.deepEqual(prompter!.asked[1]!.choices!.map((c) => c.name), [
+      'Try another answer',
+      'Save it untested: traces wait in the local store until it answers',
+      'Back to "Where should traces go?"',
+    ]);
+    assert.deepEqual(await readJson(init.configFile), { trackingUri: 'databricks', databricksHost: unreachable, experimentName: '/Shared/otel-mlflow', llmProvider: 'offline' });
+    assert.equal(await readFile(init.envFile, 'utf8'), `DATABRICKS_TOKEN=${PAT}\n`);
+    assert.deepEqual(result.destination, { kind: 'databricks', host: unreachable, untested: true });
+    assert.match(result.notes.join('\n'), /The Databricks workspace http:\/\/127\.0\.0\.1:\d+ did not answer, so nothing about it was tested.*run `otel-mlflow doctor` then/);
   });
 
   it('fails at once without a person to ask, and writes nothing', async () => {

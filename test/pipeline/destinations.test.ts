@@ -111,6 +111,43 @@ describe('OTLP export to each MLflow version', () => {
       }
     });
 
+    it(`MLflow ${version}: session and user are plain MLflow session and user metadata, found by a metadata filter`, async () => {
+      const server = await startFakeMlflow({ version });
+      try {
+        const experimentId = server.createExperiment('sessions');
+        const http = httpFor(server.url);
+        const target: ExperimentTarget = { kind: 'mlflow', server: server.url, experiment: { kind: 'id', id: { value: experimentId, source: { kind: 'default' } } } };
+        const destination = await resolveDestination(target, configFor(server.url), { http });
+        assert.ok(destination.kind === 'mlflow' && destination.route.via === 'otlp');
+        const report = await deliverChatTraces(destination, 3, { session: 's1' });
+        assert.deepEqual([report.delivered, report.pending, report.dead], [3, 0, 0]);
+        assert.equal(server.requests.filter((r) => r.method === 'POST' && r.path === '/v1/traces' && r.headers['x-mlflow-experiment-id'] === experimentId).length, 1, 'still one OTLP request for the three traces');
+
+        const traces = server.store.traces(experimentId);
+        assert.equal(traces.length, 3);
+        for (const trace of traces) {
+          assert.equal(trace.info.trace_metadata?.['mlflow.trace.session'], 's1');
+          assert.equal(trace.info.trace_metadata?.['mlflow.trace.user'], 'u-1');
+          assert.equal(trace.info.state, 'OK');
+          assert.deepEqual(trace.spans.map((s) => s.name).sort(), ['agent', 'calculator', 'llm'], 'the spans are where MLflow reads them');
+        }
+        const found = await http.request<{ traces?: { trace_id: string }[] }>({
+          method: 'POST',
+          path: '/api/3.0/mlflow/traces/search',
+          json: { locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }], filter: "metadata.`mlflow.trace.session` = 's1'" },
+        });
+        assert.deepEqual(found.traces?.map((t) => t.trace_id).sort(), traces.map((t) => t.info.trace_id).sort());
+        const byUser = await http.request<{ traces?: unknown[] }>({
+          method: 'POST',
+          path: '/api/3.0/mlflow/traces/search',
+          json: { locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }], filter: "metadata.`mlflow.trace.user` = 'u-1'" },
+        });
+        assert.equal(byUser.traces?.length, 3);
+      } finally {
+        await server.close();
+      }
+    });
+
     it(`MLflow ${version}: an experiment the server lacks is no fault of the trace: it waits, with the server's reason`, async () => {
       const server = await startFakeMlflow({ version });
       try {

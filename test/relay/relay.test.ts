@@ -258,6 +258,29 @@ describe('otel-mlflow relay (the command)', () => {
     }
   });
 
+  it('names each experiment a client routes to by id alone, with its name, once it resolves', async () => {
+    const server = await startFakeMlflow({ version: '3.14.1.dev0' });
+    const named = server.createExperiment('by-header');
+    const relay = await startRelayProcess(['--grpc-port', 'off'], {
+      MLFLOW_TRACKING_URI: server.url,
+      MLFLOW_EXPERIMENT_NAME: EXPERIMENT,
+      OTEL_MLFLOW_STORE_DIR: join(root, `store-${++dirs}`),
+      OTEL_MLFLOW_RELAY_EXPERIMENTS: 'checkout=checkout-traces',
+    });
+    try {
+      await runApp({ OTEL_EXPORTER_OTLP_ENDPOINT: relay.url, OTEL_EXPORTER_OTLP_HEADERS: `x-mlflow-experiment-id=${named}`, APP_TRACES: '1' });
+      await runApp({ OTEL_EXPORTER_OTLP_ENDPOINT: relay.url, OTEL_SERVICE_NAME: 'checkout', APP_TRACES: '1' });
+      await relay.waitFor(/experiment 'checkout-traces'/);
+    } finally {
+      const stopped = await relay.stop();
+      assert.equal(stopped.code, 0, stopped.stdout + stopped.stderr);
+      assert.match(stopped.stdout, new RegExp(`^traces go to MLflow at http://127\\.0\\.0\\.1:\\d+, experiment 'by-header' \\(id ${named}\\), over OTLP$`, 'm'));
+      assert.match(stopped.stdout, /^traces go to MLflow at http:\/\/127\.0\.0\.1:\d+, experiment 'checkout-traces' \(id \d+\), over OTLP \(experiment created now\)$/m);
+      assert.equal(stopped.stdout.match(/experiment 'by-header'/g)?.length, 1, 'once');
+      await server.close();
+    }
+  });
+
   it('refuses to relay to itself when OTEL_EXPORTER_OTLP_ENDPOINT points at its own port', async () => {
     const bin = fileURLToPath(new URL('../../bin/otel-mlflow.js', import.meta.url));
     const failed = await run(process.execPath, [bin, 'relay', '--grpc-port', 'off'], {

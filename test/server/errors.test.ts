@@ -136,6 +136,14 @@ describe('failures behind a valid request', () => {
     }
   });
 
+  it('a model provider that cannot be reached at all → 502 llm_unreachable, so a client asking many questions stops', async () => {
+    const { app, agent } = testApp();
+    agent.failure = new LlmError('cannot reach the openai model provider at http://llm.invalid/v1: cannot resolve llm.invalid (DNS lookup failed: ENOTFOUND)', { unreachable: true });
+    const error = await errorOf(await postJson(app, '/chat', { query: 'q' }));
+    assert.deepEqual([error.status, error.code], [502, 'llm_unreachable']);
+    assert.match(error.message, /^cannot reach the openai model provider/);
+  });
+
   it('a bug → 500 with a generic message, the stack in the log, and the server keeps answering', async () => {
     const { app, agent, logLines } = testApp();
     agent.failure = new TypeError('cannot read properties of undefined (db password hunter2)');

@@ -56,6 +56,12 @@ describe('question files', () => {
     refusal(() => parseQuestionFile('- ok\n- [nested]\n', 'q.yaml'), /^q\.yaml:2: item 2/);
   });
 
+  it('refuses an id two questions share, naming both lines (the id names one question in results and comparisons)', () => {
+    refusal(() => parseQuestionFile('[\n  {"id": "a", "question": "A?"},\n  {"id": "b", "question": "B?"},\n  {"id": "a", "question": "C?"}\n]', 'q.json'), /^q\.json:4: id "a" is used twice \(first on line 2\): each question needs its own$/);
+    refusal(() => parseQuestionFile('- id: 7\n  question: A?\n- id: "7"\n  question: B?\n', 'q.yaml'), /^q\.yaml:3: id "7" is used twice/);
+    assert.equal(parseQuestionFile('["Same?", "Same?"]', 'q.json').length, 2, 'a question may be asked twice; only ids must differ');
+  });
+
   it('refuses a file that is not a list, or holds no questions', () => {
     refusal(() => parseQuestionFile('{"questions": []}', 'q.json'), /^q\.json:1: must hold a list of questions/);
     refusal(() => parseQuestionFile('[]', 'q.json'), /^q\.json: holds no questions/);

@@ -32,6 +32,8 @@ export interface OtlpTarget {
   gzip: boolean;
   /** False for a collector: its headers carry any credentials, and the MLflow client's must not reach it. */
   auth?: boolean;
+  /** What must precede the request (registering sessions where ingest would not store them plain); a failure there is the request's. */
+  beforeSend?(traces: readonly OutgoingTrace[]): Promise<DeliveryOutcome | undefined>;
   /** What must follow once the destination took the traces (linking them to a run); a failure there is theirs. */
   afterAccepted?(traces: readonly OutgoingTrace[]): Promise<DeliveryOutcome | undefined>;
 }
@@ -57,6 +59,8 @@ export function otlpSender(target: OtlpTarget): Sender<OutgoingTrace> {
         // Exactly this: MLflow up to 3.11 answers 400 to `application/x-protobuf; charset=…`.
         'Content-Type': target.encoding === 'json' ? 'application/json' : 'application/x-protobuf',
       };
+      const before = await target.beforeSend?.(traces);
+      if (before) return before;
       let body: Uint8Array = serialized;
       if (target.gzip) {
         body = await gzip(body);

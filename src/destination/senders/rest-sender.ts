@@ -1,9 +1,12 @@
-import type { MlflowHttp, MlflowRequest, RawResponse } from '../../mlflow/http.ts';
+import type { MlflowHttp, MlflowRequest } from '../../mlflow/http.ts';
 import { toReadableSpans } from '../../spans/readable-spans.ts';
-import { buildRestTracePayload } from '../rest-trace-payload.ts';
-import { classifyAnswer, classifyFailure, type DeliveryOutcome, type ExpectedAnswer } from '../classify-answer.ts';
+import { buildRestTracePayload, type RestTraceInfo } from '../rest-trace-payload.ts';
+import type { DeliveryOutcome, ExpectedAnswer } from '../classify-answer.ts';
 import { mlflowStep, type StepResult } from './mlflow-step.ts';
+import { findRegisteredTrace, startTrace } from './trace-registration.ts';
 import type { OutgoingTrace, Sender } from '../sender.ts';
+
+type Failed = Extract<StepResult, { ok: false }>;
 
 export interface RestTarget {
   description: string;
@@ -12,19 +15,6 @@ export interface RestTarget {
   /** Databricks stores traces.json in cloud storage behind a signed URL; self-hosted MLflow proxies artifacts. */
   artifactUpload: 'mlflow-artifacts' | 'databricks-signed-url';
   afterAccepted?(traces: readonly OutgoingTrace[]): Promise<DeliveryOutcome | undefined>;
-}
-
-type Failed = Extract<StepResult, { ok: false }>;
-
-type TraceInfoAnswer = { trace?: { trace_info?: { trace_id?: unknown; tags?: Record<string, string> } } };
-
-/** StartTraceV3 and the trace lookup answer `{"trace": {"trace_info": {...}}}` for this very trace. */
-function traceInfoOf(traceId: string): ExpectedAnswer {
-  return {
-    kind: 'mlflow-json',
-    has: (json) => (json as TraceInfoAnswer).trace?.trace_info?.trace_id === traceId,
-    what: `the trace info of ${traceId}`,
-  };
 }
 
 /**
@@ -38,27 +28,15 @@ export function restSender(target: RestTarget): Sender<OutgoingTrace> {
 
   const step = (request: MlflowRequest, expected: ExpectedAnswer, what: string) => mlflowStep(http, request, expected, what);
 
-  /** The trace registered (or found registered by an earlier try) and the tags that say where its spans go. */
-  const register = async (trace: OutgoingTrace, startTraceBody: unknown): Promise<{ ok: true; tags: Record<string, string> } | Failed> => {
+  /** The tags that say where its spans go, of the trace registered now or found registered by an earlier try. */
+  const register = async (trace: OutgoingTrace, info: RestTraceInfo): Promise<{ ok: true; tags: Record<string, string> } | Failed> => {
     if (trace.attempts > 0) {
-      const path = `/api/3.0/mlflow/traces/${encodeURIComponent(trace.traceId)}`;
-      let known: RawResponse;
-      try {
-        known = await http.request({ method: 'GET', path, raw: true });
-      } catch (error) {
-        return { ok: false, outcome: { ...classifyFailure(error), answer: `looking the trace up failed: ${(error as Error).message}` } };
-      }
-      const unknown = known.status === 404 && (known.json as { error_code?: unknown } | undefined)?.error_code === 'RESOURCE_DOES_NOT_EXIST';
-      if (!unknown) {
-        const outcome = classifyAnswer(known, traceInfoOf(trace.traceId));
-        if (outcome.kind === 'delivered') return { ok: true, tags: (known.json as TraceInfoAnswer).trace?.trace_info?.tags ?? {} };
-        // Whatever the lookup met, it says nothing against the trace.
-        return { ok: false, outcome: { kind: 'retry', status: known.status, answer: `looking the trace up failed: ${outcome.answer}` } };
-      }
+      const found = await findRegisteredTrace(http, trace.traceId);
+      if (!found.ok) return found;
+      if (found.info) return { ok: true, tags: found.info.tags ?? {} };
     }
-    const started = await step({ method: 'POST', path: '/api/3.0/mlflow/traces', json: startTraceBody }, traceInfoOf(trace.traceId), 'registering the trace');
-    if (!started.ok) return started;
-    return { ok: true, tags: (started.response.json as TraceInfoAnswer).trace?.trace_info?.tags ?? {} };
+    const started = await startTrace(http, info);
+    return started.ok ? { ok: true, tags: started.info.tags ?? {} } : started;
   };
 
   const uploadProxied = async (tags: Record<string, string>, tracesJson: string): Promise<DeliveryOutcome> => {
@@ -100,7 +78,7 @@ export function restSender(target: RestTarget): Sender<OutgoingTrace> {
     async send(traces) {
       const trace = traces[0]!;
       const payload = buildRestTracePayload(toReadableSpans(trace.spans), target.experimentId);
-      const registered = await register(trace, payload.startTraceBody);
+      const registered = await register(trace, payload.startTraceBody.trace.trace_info);
       if (!registered.ok) return registered.outcome;
       const outcome =
         target.artifactUpload === 'databricks-signed-url'

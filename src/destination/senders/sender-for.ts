@@ -8,6 +8,7 @@ import { runLinkHeaders, type RunLink } from '../run-link.ts';
 import type { OutgoingTrace, Sender } from '../sender.ts';
 import { otlpSender } from './otlp-sender.ts';
 import { restSender } from './rest-sender.ts';
+import { ingestKeepsSessionsPlain, registerSessionsFirst } from './sessions-first.ts';
 
 /**
  * The sender for a resolved destination, with a client of its own made from the credentials (a worker
@@ -36,6 +37,7 @@ export function traceSenderFor(destination: ResolvedDestination, auth: AuthSetti
         headers: { 'x-mlflow-experiment-id': destination.experiment.id, ...runLinkHeaders(destination.run) },
         encoding: destination.route.encoding,
         gzip: destination.route.gzip,
+        ...(!ingestKeepsSessionsPlain(destination.capabilities) && { beforeSend: registerSessionsFirst(http, destination.experiment.id) }),
         ...(afterAccepted && { afterAccepted }),
       });
     }

@@ -1,4 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { rememberSecrets } from '../../config/configured-secrets.ts';
 import { Outbox } from '../outbox.ts';
 import { EvaluationStore } from '../store/evaluation-store.ts';
 import { TraceStore } from '../store/trace-store.ts';
@@ -13,6 +14,8 @@ const written = (traces: number) => {
   Atomics.sub(backlog, 0, traces);
   Atomics.notify(backlog, 0);
 };
+
+rememberSecrets(init.secrets);
 
 let outbox: Outbox;
 try {

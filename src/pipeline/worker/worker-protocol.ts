@@ -8,6 +8,8 @@ export interface WorkerInit {
   storeOptions: Omit<StoreOptions, 'now'>;
   /** How the worker signs its requests: it makes its own clients (sockets and token caches do not cross threads). */
   auth: AuthSettings;
+  /** The configured secrets the parent remembers: answers the worker keeps are masked as the parent's text is. */
+  secrets: readonly string[];
   destinations: ResolvedDestination[];
   deliverInBackground: boolean;
   /** One Int32: traces handed to the worker and not yet written (the producer's back-pressure). */

@@ -23,7 +23,7 @@ export const ERROR_RESPONSES = {
   415: errorResponse('The body is not sent as application/json (`unsupported_media_type`)'),
   422: errorResponse('The body breaks the schema, or has a field the route does not know (`invalid_request`); `fields` names each field'),
   500: errorResponse('A bug in the server; the server log has the details'),
-  502: errorResponse('The LLM provider failed (`llm_error`)'),
+  502: errorResponse('The LLM provider failed (`llm_error`), or cannot be reached at all (`llm_unreachable`)'),
 };
 
 /** A traced JSON route: the request span first, so even a refused body leaves a trace saying why. */
