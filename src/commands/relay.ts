@@ -43,8 +43,8 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
   if (routes.length > 0) writeLine(ctx.stdout, `by service.name: ${routes.map(([service, experiment]) => `${service} → ${experiment}`).join(', ')}`);
   if (config.authToken) writeLine(ctx.stdout, 'OTLP requests must carry Authorization: Bearer <token>');
 
-  const signal = await untilSignal();
-  writeLine(ctx.stdout, `${signal}: no longer receiving; storing and delivering what arrived (up to ${SHUTDOWN_FLUSH_MS / 1000} s)`);
+  const reason = await untilSignal(ctx.env);
+  writeLine(ctx.stdout, `${reason}: no longer receiving; storing and delivering what arrived (up to ${SHUTDOWN_FLUSH_MS / 1000} s)`);
   const { report, counters, traces } = await relay.close(SHUTDOWN_FLUSH_MS);
   const received = `relay: received ${plural(counters.spans, 'span')} in ${plural(counters.requests, 'request')}` +
     (counters.rejectedRequests ? `, ${counters.rejectedRequests} refused` : '') +

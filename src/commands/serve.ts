@@ -46,8 +46,8 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
   writeLine(ctx.stdout, `LLM: ${runtime.llm.describe()}${runtime.config.llm.captureContent.value ? '' : ' (message content not recorded)'}`);
   for (const notice of runtime.notices) writeLine(ctx.stdout, paint.yellow(`note: ${notice}`));
 
-  const signal = await untilSignal();
-  writeLine(ctx.stdout, `${signal}: finishing in-flight requests (up to ${SHUTDOWN_DRAIN_MS / 1000} s), then flushing traces`);
+  const reason = await untilSignal(ctx.env);
+  writeLine(ctx.stdout, `${reason}: finishing in-flight requests (up to ${SHUTDOWN_DRAIN_MS / 1000} s), then flushing traces`);
 
   await server.close(SHUTDOWN_DRAIN_MS);
   const summary = summarizeDelivery(await runtime.shutdown(SHUTDOWN_FLUSH_MS));
