@@ -16,6 +16,8 @@ const COMMAND_TIMEOUT_MS = 60_000;
 const OLD_NODE = oldNode();
 /** npm's own script, so it can be run by whichever Node the test chooses (under `npm test` npm says where it is). */
 const NPM_CLI = process.env.npm_execpath ?? realpathSync(spawnSync('which', ['npm'], { encoding: 'utf8' }).stdout.trim());
+/** How this machine reaches the registry, as any install here would: its proxy and the CAs it trusts. */
+const NETWORK_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy', 'NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR'];
 
 function run(argv: string[], options: { cwd: string; env: Record<string, string>; timeout?: number }): SpawnSyncReturns<string> {
   const result = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: COMMAND_TIMEOUT_MS, ...options });
@@ -34,16 +36,20 @@ describe('the packed package, installed globally as npm users get it', () => {
       assert.equal(pack.status, 0, pack.stderr);
       const tarball = join(work, pack.stdout.trim().split('\n').at(-1)!);
 
-      const install = run([...OLD_NODE.argv, NPM_CLI, 'install', '--global', '--prefix', prefix, tarball], {
+      const npmEnv = {
+        ...Object.fromEntries(NETWORK_VARIABLES.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : []))),
+        PATH: process.env.PATH ?? '',
+        HOME: home,
+        // Downloads are shared with the machine's cache; npm's notice of its own new version is not ours.
+        npm_config_cache: process.env.npm_config_cache ?? join(homedir(), '.npm'),
+        npm_config_update_notifier: 'false',
+      };
+      // The machine's global npm settings (registry, CA file), which npm would look for under --prefix.
+      const globalConfig = run([...OLD_NODE.argv, NPM_CLI, 'config', 'get', 'globalconfig'], { cwd: elsewhere, env: npmEnv }).stdout.trim();
+      const install = run([...OLD_NODE.argv, NPM_CLI, 'install', '--global', '--prefix', prefix, '--globalconfig', globalConfig, tarball], {
         cwd: elsewhere,
         timeout: INSTALL_TIMEOUT_MS,
-        env: {
-          PATH: process.env.PATH ?? '',
-          HOME: home,
-          // Downloads are shared with the machine's cache; npm's notice of its own new version is not ours.
-          npm_config_cache: process.env.npm_config_cache ?? join(homedir(), '.npm'),
-          npm_config_update_notifier: 'false',
-        },
+        env: npmEnv,
       });
       assert.equal(install.status, 0, install.stdout + install.stderr);
       assert.equal(install.stderr, '', 'npm printed warnings or notices while installing');
