@@ -1,14 +1,55 @@
-/** A second signal while shutting down means "now": exit at once. */
-export function untilSignal(): Promise<NodeJS.Signals> {
+import { onStopRequest } from './stop-requests.ts';
+
+/** How often a server started through a wrapper looks whether the wrapper is still there. */
+export const PARENT_CHECK_MS = 1_000;
+/** Set by bin/otel-mlflow.js in the environment of the command it re-runs under the pinned Node. */
+const LAUNCHER_MARK = 'OTEL_MLFLOW_PINNED_NODE';
+/** Read when the command loads, so a wrapper that went away while the server was starting counts too. */
+const PARENT_AT_START = process.ppid;
+
+/**
+ * Waits for a reason to stop: SIGINT or SIGTERM (named in the result), or — when a wrapper started
+ * this process — the wrapper going away, which can no longer pass a signal on. A second request
+ * while shutting down means "now": exit at once.
+ */
+export function untilSignal(env: Readonly<Record<string, string | undefined>>): Promise<string> {
   return new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
-      process.once('SIGINT', () => process.exit(130));
-      process.once('SIGTERM', () => process.exit(143));
-      resolve(signal);
+    let stopping = false;
+    const stop = (reason: string) => {
+      stopping = true;
+      stopWatching();
+      resolve(reason);
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    const stopWatching = startedByWrapper(env) ? watchParent(stop) : () => {};
+    onStopRequest(['SIGINT', 'SIGTERM'], (signal) => {
+      if (!stopping) stop(signal);
+      else process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
   });
+}
+
+/**
+ * The launcher re-running us under the pinned Node, or npm (npx, npm exec, an npm script) whose shell
+ * dies on SIGTERM: when they go away nobody passes signals on, and a server would run on orphaned,
+ * holding its port. Started any other way (a shell, nohup, a supervisor), the parent's exit is no
+ * reason to stop.
+ */
+function startedByWrapper(env: Readonly<Record<string, string | undefined>>): boolean {
+  return Boolean(env[LAUNCHER_MARK] || env.npm_command);
+}
+
+/**
+ * `process.ppid` changes when the parent exits and the process is handed to init (or a subreaper).
+ * `onGone` is always called later, never from within this call.
+ */
+function watchParent(onGone: (reason: string) => void): () => void {
+  const check = () => {
+    if (process.ppid !== PARENT_AT_START) onGone(`the process that started otel-mlflow (pid ${PARENT_AT_START}) went away`);
+  };
+  const first = setImmediate(check);
+  const timer = setInterval(check, PARENT_CHECK_MS).unref();
+  return () => {
+    clearImmediate(first);
+    clearInterval(timer);
+  };
 }

@@ -8,6 +8,7 @@ import { askFailure, serverFailure } from '../ask/ask-failures.ts';
 import { promptForQuestion, readQuestion } from '../ask/read-question.ts';
 import { flushAndReport, type TraceExportStatus } from '../ask/trace-export-status.ts';
 import type { CommandContext } from '../cli/context.ts';
+import { onStopRequest } from '../cli/stop-requests.ts';
 import { createPainter, writeJson, writeLine } from '../cli/output.ts';
 import { renderError } from '../cli/render-error.ts';
 import { loadConfig } from '../config/load-config.ts';
@@ -266,12 +267,7 @@ async function waitSpinner(ctx: CommandContext, text: string): Promise<Ora | und
 
 /** Ctrl-C once stops waiting for the answer (the trace is still flushed); twice exits at once. */
 function onFirstSigint(stop: () => void): () => void {
-  const first = () => {
-    process.once('SIGINT', () => process.exit(ExitCode.interrupted));
-    stop();
-  };
-  process.once('SIGINT', first);
-  return () => process.removeListener('SIGINT', first);
+  return onStopRequest(['SIGINT'], (_signal, count) => (count === 1 ? stop() : process.exit(ExitCode.interrupted)));
 }
 
 /** Why `ask` has no trace to show: tracing is off, or the sampler left this one out. */

@@ -44,7 +44,7 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
   });
   const health = relay.health();
   // Before the line that says it listens: a SIGTERM sent on reading it must find the relay ready to shut down.
-  const signalled = untilSignal();
+  const signalled = untilSignal(ctx.env);
   writeLine(ctx.stdout, `otel-mlflow relay: OTLP/HTTP on ${paint.cyan(health.receivers.http)}${health.receivers.grpc ? `, OTLP/gRPC on ${paint.cyan(health.receivers.grpc)}` : ''}`);
   writeLine(ctx.stdout, `point OpenTelemetry apps at it: OTEL_EXPORTER_OTLP_ENDPOINT=${relay.httpUrl}${health.receivers.grpc ? ` (gRPC: http://${health.receivers.grpc})` : ''}`);
   for (const route of health.destinations) {
@@ -57,8 +57,8 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
   for (const route of health.destinations) if (route.resolved) announced.add(route.key);
   started = true;
 
-  const signal = await signalled;
-  writeLine(ctx.stdout, `${signal}: no longer receiving; storing and delivering what arrived (up to ${SHUTDOWN_FLUSH_MS / 1000} s)`);
+  const reason = await signalled;
+  writeLine(ctx.stdout, `${reason}: no longer receiving; storing and delivering what arrived (up to ${SHUTDOWN_FLUSH_MS / 1000} s)`);
   const { report, counters, traces, destinations } = await relay.close(SHUTDOWN_FLUSH_MS);
   const received = `relay: received ${plural(counters.spans, 'span')} in ${plural(counters.requests, 'request')}` +
     (counters.rejectedRequests ? `, ${counters.rejectedRequests} refused` : '') +

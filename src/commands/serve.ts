@@ -43,7 +43,7 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
   }
   const url = server.url;
   // Before the line that says it listens: a SIGTERM sent on reading it must find serve ready to shut down.
-  const signalled = untilSignal();
+  const signalled = untilSignal(ctx.env);
   writeLine(ctx.stdout, `otel-mlflow serve listening on ${paint.cyan(url)} (API docs: ${url}/docs)`);
   // One line each for where traces go and which model answers; notes only for what those lines do not say.
   const start = runtime.destination.startLines();
@@ -52,8 +52,8 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
   writeLine(ctx.stdout, `LLM: ${runtime.llm.describe()}${llmNotes.length > 0 ? `: ${llmNotes.join('; ')}` : ''}`);
   for (const notice of [...runtime.config.notices, ...start.notices]) writeLine(ctx.stdout, paint.yellow(`note: ${notice}`));
 
-  const signal = await signalled;
-  writeLine(ctx.stdout, `${signal}: finishing in-flight requests (up to ${SHUTDOWN_DRAIN_MS / 1000} s), then flushing traces`);
+  const reason = await signalled;
+  writeLine(ctx.stdout, `${reason}: finishing in-flight requests (up to ${SHUTDOWN_DRAIN_MS / 1000} s), then flushing traces`);
 
   await server.close(SHUTDOWN_DRAIN_MS);
   const summary = summarizeDelivery(await runtime.shutdown(SHUTDOWN_FLUSH_MS));

@@ -8,11 +8,11 @@ import { describe, it } from 'node:test';
 import type { Command } from 'commander';
 import { buildProgram } from '../../src/cli.ts';
 import { availableDrivers, startTerminal } from '../init/terminal-driver.ts';
+import { oldNode } from './old-node.ts';
 import { VERSION } from '../../src/version.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/otel-mlflow.js', import.meta.url));
-/** Makes the Node that runs the bin look like Node 20, as a system Node under `npm link` may be. */
-const AS_NODE_20 = `data:text/javascript,${encodeURIComponent("Object.defineProperty(process.versions, 'node', { value: '20.19.0' });")}`;
+const OLD_NODE = oldNode();
 
 function longFlags(command: Command): string[] {
   return [
@@ -41,23 +41,23 @@ describe('flags of otel-mlflow and the Node that runs it', () => {
   });
 });
 
-describe('the bin under a Node older than the project needs', () => {
-  const runAsNode20 = (args: string[]) =>
-    spawnSync(process.execPath, ['--import', AS_NODE_20, BIN, ...args], {
+describe(`the bin under a Node older than the project needs: ${OLD_NODE.description}`, () => {
+  const runUnderOldNode = (args: string[]) =>
+    spawnSync(OLD_NODE.argv[0]!, [...OLD_NODE.argv.slice(1), BIN, ...args], {
       encoding: 'utf8',
       env: { PATH: process.env.PATH ?? '', HOME: tmpdir() },
       timeout: 30_000,
     });
 
   it('runs itself with the Node the project pins in node_modules', () => {
-    const result = runAsNode20(['--version']);
+    const result = runUnderOldNode(['--version']);
     assert.equal(result.stderr, '');
     assert.equal(result.stdout, `${VERSION}\n`);
     assert.equal(result.status, 0);
   });
 
   it('passes on the exit code of the command', () => {
-    const result = runAsNode20(['config', '--experiment-id', 'abc']);
+    const result = runUnderOldNode(['config', '--experiment-id', 'abc']);
     assert.match(result.stderr, /MLFLOW_EXPERIMENT_ID|--experiment-id/);
     assert.equal(result.status, 3);
   });
@@ -66,7 +66,7 @@ describe('the bin under a Node older than the project needs', () => {
   it('leaves on Ctrl-C with the command\'s own exit code, 130', { skip: driver ? false : 'neither tmux nor python3 (pty) is installed' }, async () => {
     const home = await mkdtemp(join(tmpdir(), 'otel-mlflow-old-node-'));
     const terminal = await startTerminal(driver!, {
-      argv: [process.execPath, '--import', AS_NODE_20, BIN, 'init'],
+      argv: [...OLD_NODE.argv, BIN, 'init'],
       cwd: home,
       env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, HOME: home, TERM: 'xterm-256color' },
     });

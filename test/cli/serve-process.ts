@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,13 +16,17 @@ export interface ServeProcess {
   output(): string;
   /** Waits until the output matches (a line printed after start-up), failing after a deadline. */
   waitFor(pattern: RegExp): Promise<void>;
-  /** Sends SIGTERM and waits for the process to finish its graceful shutdown. */
-  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; stdout: string; stderr: string }>;
+  /**
+   * Sends SIGTERM (or `signal`) and waits for the process to finish its graceful shutdown, and for
+   * every process it started that holds its output (the command under the launcher) to end too;
+   * `forced` when they had not ended in time and were killed.
+   */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; forced: boolean; stdout: string; stderr: string }>;
 }
 
-/** `otel-mlflow serve --port 0` as a user starts it, in an empty directory and HOME. */
-export function startServe(args: string[], env: Record<string, string> = {}): Promise<ServeProcess> {
-  return startListening(['serve', '--port', '0', ...args], env, /listening on (http:\/\/\S+)/);
+/** `otel-mlflow serve --port 0` as a user starts it, in an empty directory and HOME; `node` is what runs the bin. */
+export function startServe(args: string[], env: Record<string, string> = {}, node: readonly string[] = [process.execPath]): Promise<ServeProcess> {
+  return startListening(['serve', '--port', '0', ...args], env, /listening on (http:\/\/\S+)/, node);
 }
 
 /** Asks serve's /chat `count` questions, one after another; returns their trace ids. Delivery problems never fail a request. */
@@ -41,10 +46,10 @@ export function startRelayProcess(args: string[], env: Record<string, string> = 
 }
 
 /** A long-running command, started as a user starts it in an empty directory and HOME; ready once its output matches `ready` (group 1: its URL). */
-export async function startListening(args: string[], env: Record<string, string>, ready: RegExp): Promise<ServeProcess> {
+export async function startListening(args: string[], env: Record<string, string>, ready: RegExp, node: readonly string[] = [process.execPath]): Promise<ServeProcess> {
   const command = args[0]!;
   const home = await mkdtemp(join(tmpdir(), `otel-mlflow-${command}-`));
-  const child: ChildProcess = spawn(process.execPath, [BIN, ...args], {
+  const child: ChildProcess = spawn(node[0]!, [...node.slice(1), BIN, ...args], {
     cwd: home,
     env: { PATH: process.env.PATH ?? '', HOME: home, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -53,7 +58,7 @@ export async function startListening(args: string[], env: Record<string, string>
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
 
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${command} did not start in time:\n${stdout}\n${stderr}`)), START_TIMEOUT_MS);
@@ -65,12 +70,12 @@ export async function startListening(args: string[], env: Record<string, string>
       }
     };
     child.stdout!.on('data', check);
-    exited.then((code) => {
+    exited.then(({ code }) => {
       clearTimeout(timer);
       reject(new Error(`${command} exited with ${code} before listening:\n${stdout}\n${stderr}`));
     });
   }).catch(async (error) => {
-    child.kill('SIGKILL');
+    killAll([child.pid!, ...childrenOf(child.pid!)]);
     await rm(home, { recursive: true, force: true });
     throw error;
   });
@@ -86,12 +91,38 @@ export async function startListening(args: string[], env: Record<string, string>
       }
     },
     async stop(signal = 'SIGTERM') {
+      // Read first: once the process is gone, so is the record of what it started.
+      const started = childrenOf(child.pid!);
       child.kill(signal);
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-      const code = await exited;
+      let forced = false;
+      const timer = setTimeout(() => {
+        forced = true;
+        killAll([child.pid!, ...started]);
+      }, STOP_TIMEOUT_MS);
+      const { code, signal: endedBy } = await exited;
       clearTimeout(timer);
       await rm(home, { recursive: true, force: true });
-      return { code, stdout, stderr };
+      return { code, signal: endedBy, forced, stdout, stderr };
     },
   };
+}
+
+/** The processes `pid` started (Linux), e.g. the command the launcher re-ran under the pinned Node. */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** So that a command stuck under the launcher cannot outlive its test, holding the output open. */
+function killAll(pids: number[]): void {
+  for (const each of pids) {
+    try {
+      process.kill(each, 'SIGKILL');
+    } catch {
+      // Gone already.
+    }
+  }
 }
