@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { maskSecrets } from '../config/configured-secrets.ts';
+import { maskSecrets, rememberedSecrets } from '../config/configured-secrets.ts';
 import type { ResolvedConfig } from '../config/types.ts';
 import { connectToTracking } from '../mlflow/connect.ts';
 import { createOtlpHttpHandler } from '../otlp/otlp-http-receiver.ts';
@@ -111,7 +111,8 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     origin: 'relay',
     deliverInBackground: true,
     // A configured secret that reached a span (a provider's error echoing its key) is masked before it is kept.
-    maskText: maskSecrets,
+    // With no secret configured there is nothing to look for in every span's text.
+    ...(rememberedSecrets().length > 0 && { maskText: maskSecrets }),
     ...(options.onEvent && { onEvent: options.onEvent }),
   });
   // Closed, the relay must not wait for a server that never answers (a black hole) to time out.

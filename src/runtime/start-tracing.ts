@@ -11,7 +11,7 @@ import {
   type Sampler,
 } from '@opentelemetry/sdk-trace';
 import type { TracesSampler } from '../config/options.ts';
-import { maskSecrets } from '../config/configured-secrets.ts';
+import { maskSecrets, rememberedSecrets } from '../config/configured-secrets.ts';
 import type { AuthSettings } from '../config/types.ts';
 import type { ResolvedDestination } from '../destination/resolved-destination.ts';
 import type { Target } from '../destination/target.ts';
@@ -75,8 +75,9 @@ export async function startTracing(options: TracingOptions): Promise<Tracing> {
     ...(options.auth && { auth: options.auth }),
     origin: options.origin,
     captureContent: options.captureContent !== false,
-    // A configured secret that reached a span (a provider's error echoing its key) is masked before it is kept.
-    maskText: maskSecrets,
+    // A configured secret that reached a span (a provider's error echoing its key) is masked before it
+    // is kept; with no secret configured there is nothing to look for in every span's text.
+    ...(rememberedSecrets().length > 0 && { maskText: maskSecrets }),
     deliverInBackground: options.deliverInBackground === true,
     ...(options.onEvent && { onEvent: options.onEvent }),
   });
