@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createAuthProvider } from '../src/mlflow/auth.ts';
+import { createAuthProvider } from '../src/workspace-auth/auth.ts';
 import { createMlflowHttp } from '../src/mlflow/http.ts';
 import { Deliverer } from '../src/pipeline/deliver/deliverer.ts';
 import { otlpSender } from '../src/destination/senders/otlp-sender.ts';

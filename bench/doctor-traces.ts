@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
-import { sendTestTrace } from '../src/doctor/test-traces.ts';
+import { sendTestTrace } from '../src/commands/doctor/test-traces.ts';
 import { TraceAssembler } from '../src/pipeline/assemble/trace-assembler.ts';
 import type { LocalSpan } from '../src/spans/local-span.ts';
 import type { TraceToStore } from '../src/pipeline/store/trace-store.ts';

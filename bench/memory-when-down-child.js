@@ -7,7 +7,7 @@
  */
 import { createServer } from 'node:net';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { sendTestTrace } from '../dist/doctor/test-traces.js';
+import { sendTestTrace } from '../dist/commands/doctor/test-traces.js';
 import { targetKey } from '../dist/destination/target.js';
 import { startTracing } from '../dist/runtime/start-tracing.js';
 

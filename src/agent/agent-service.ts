@@ -1,8 +1,8 @@
 import type { Tracer } from '@opentelemetry/api';
 import type { ChatCompletion, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
-import { searchCorpus } from '../llm/retrieve.ts';
-import type { LlmClient } from '../llm/types.ts';
+import { searchCorpus } from './llm/retrieve.ts';
+import type { LlmClient } from './llm/types.ts';
 import { withSpan } from '../tracing/with-span.ts';
 import { plural } from '../util/plural.ts';
 import { toLlmError } from './llm-errors.ts';

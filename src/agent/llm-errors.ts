@@ -1,6 +1,6 @@
 import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
 import { maskSecrets } from '../config/configured-secrets.ts';
-import type { LlmClient } from '../llm/types.ts';
+import type { LlmClient } from './llm/types.ts';
 import { describeNetworkFailure, networkFailureOf, type NetworkFailureKind } from '../util/network-failure.ts';
 import { AnswerAborted, LlmError } from './types.ts';
 

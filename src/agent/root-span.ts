@@ -1,4 +1,4 @@
-import type { Endpoint } from '../agent-client/endpoints.ts';
+import type { Endpoint } from './client/endpoints.ts';
 import type { SpanType } from '../tracing/mlflow-attributes.ts';
 import type { AgentTaskRequest, AgentTaskResult, ChatRequest, ChatResult, RagRequest, RagResult } from './types.ts';
 

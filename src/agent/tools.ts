@@ -1,5 +1,5 @@
 import type { ChatCompletionTool } from 'openai/resources/chat/completions';
-import { searchCorpus } from '../llm/retrieve.ts';
+import { searchCorpus } from './llm/retrieve.ts';
 import { evaluateExpression } from './calculator.ts';
 
 /** The agent's tools, described to the model in OpenAI's function-calling format. */

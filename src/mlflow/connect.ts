@@ -1,6 +1,6 @@
 import type { AuthSettings, ResolvedConfig } from '../config/types.ts';
 import { VERSION } from '../version.ts';
-import { createAuthProvider, type AuthProvider } from './auth.ts';
+import { createAuthProvider, type AuthProvider } from '../workspace-auth/auth.ts';
 import { createMlflowHttp, type MlflowHttp } from './http.ts';
 
 export interface TrackingConnection {

@@ -1,5 +1,5 @@
 import { AnswerTooLargeError, readBodyWithin } from '../util/bounded-body.ts';
-import { sendWithFreshTokenOnRefusal, type AuthProvider } from './auth.ts';
+import { sendWithFreshTokenOnRefusal, type AuthProvider } from '../workspace-auth/auth.ts';
 import { parseErrorBody } from './error-body.ts';
 import { MlflowApiError } from './errors.ts';
 import { toUnreachableError, type RequestTarget } from './network-failure.ts';

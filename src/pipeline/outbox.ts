@@ -204,6 +204,11 @@ export class Outbox {
     for (const { deliverer } of this.#deliverers.values()) deliverer.stop();
   }
 
+  /** After stop(): waits up to `waitMs` for the requests already sent, so their answers are recorded. */
+  async inFlightSettled(waitMs: number): Promise<void> {
+    await Promise.all([...this.#deliverers.values()].map(({ deliverer }) => deliverer.inFlightSettled(waitMs)));
+  }
+
   /**
    * Flushes, then stops delivering and closes the stores. Requests still in flight are abandoned (their
    * items stay waiting); traces a failing disk never took are counted as refused, with the reason.

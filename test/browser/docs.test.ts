@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import type { AppDeps } from '../../src/server/app.ts';
-import { listenApp } from '../server/listen-app.ts';
-import { testApp } from '../server/server-fixtures.ts';
+import type { AppDeps } from '../../src/agent/server/app.ts';
+import { listenApp } from '../agent/server/listen-app.ts';
+import { testApp } from '../agent/server/server-fixtures.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const UI_TIMEOUT_MS = 10_000;

@@ -13,7 +13,7 @@ import { withStore } from '../fakes/with-store.ts';
 import { startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
 import { startFakeOpenAI } from '../fakes/fake-openai.ts';
 import type { StoredTrace } from '../fakes/trace-store.ts';
-import { availableDrivers, startTerminal } from '../init/terminal-driver.ts';
+import { availableDrivers, startTerminal } from '../commands/init/terminal-driver.ts';
 import { closedPortUrl } from './closed-port.ts';
 import { runCli, type CliResult } from './run-cli.ts';
 import { startServe } from './serve-process.ts';

@@ -6,8 +6,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import type { Command } from 'commander';
-import { buildProgram } from '../../src/cli.ts';
-import { availableDrivers, startTerminal } from '../init/terminal-driver.ts';
+import { buildProgram } from '../../src/cli/main.ts';
+import { availableDrivers, startTerminal } from '../commands/init/terminal-driver.ts';
 import { oldNode } from './old-node.ts';
 import { VERSION } from '../../src/version.ts';
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { MLFLOW_VERSIONS, startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
 import { startFaultyProxy, type FaultyProxy, type ProxyMode } from '../fakes/faulty-proxy.ts';
-import { availableDrivers, startTerminal } from '../init/terminal-driver.ts';
+import { availableDrivers, startTerminal } from '../commands/init/terminal-driver.ts';
 import { closedPortUrl } from './closed-port.ts';
 import { withStore } from '../fakes/with-store.ts';
 import { runCli } from './run-cli.ts';

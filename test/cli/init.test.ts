@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { startFakeDatabricks, type FakeDatabricks } from '../fakes/fake-databricks.ts';
 import { startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
 import { startFakeOpenAI } from '../fakes/fake-openai.ts';
-import { availableDrivers, startTerminal, type Terminal, type TerminalDriver } from '../init/terminal-driver.ts';
+import { availableDrivers, startTerminal, type Terminal, type TerminalDriver } from '../commands/init/terminal-driver.ts';
 import { runCli } from './run-cli.ts';
 import { closedPortUrl } from './closed-port.ts';
 

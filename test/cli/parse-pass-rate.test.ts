@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { passRate } from '../../src/cli/parse-pass-rate.ts';
+import { passRate } from '../../src/commands/suite/parse-pass-rate.ts';
 import { ExitCode, ExpectedError } from '../../src/errors.ts';
 
 describe('--min-pass-rate', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseWhen } from '../../src/cli/parse-when.ts';
+import { parseWhen } from '../../src/commands/traces/parse-when.ts';
 import { ExitCode, ExpectedError } from '../../src/errors.ts';
 
 const NOW = new Date('2026-03-15T12:00:00Z');

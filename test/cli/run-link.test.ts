@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MLFLOW_VERSIONS, startFakeMlflow, type FakeMlflowOptions } from '../fakes/fake-mlflow.ts';
 import { traceIdsOfRun, waitForTracesOfRun } from '../fakes/traces-of-run.ts';
-import { BUILTIN_QUESTIONS } from '../../src/suite/builtin-questions.ts';
+import { BUILTIN_QUESTIONS } from '../../src/commands/suite/builtin-questions.ts';
 import { runCli } from './run-cli.ts';
 import { startServe } from './serve-process.ts';
 

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { constants, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { availableDrivers, startTerminal } from '../init/terminal-driver.ts';
+import { availableDrivers, startTerminal } from '../commands/init/terminal-driver.ts';
 import { oldNode } from './old-node.ts';
 import { startServe } from './serve-process.ts';
 

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BUILTIN_QUESTIONS } from '../../src/suite/builtin-questions.ts';
+import { BUILTIN_QUESTIONS } from '../../src/commands/suite/builtin-questions.ts';
 import { startFakeOpenAI, type FakeOpenAIRequest } from '../fakes/fake-openai.ts';
 import { withStore } from '../fakes/with-store.ts';
 import { runCli } from './run-cli.ts';

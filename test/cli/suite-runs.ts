@@ -1,4 +1,4 @@
-import { createAuthProvider } from '../../src/mlflow/auth.ts';
+import { createAuthProvider } from '../../src/workspace-auth/auth.ts';
 import { feedbackOf } from '../../src/mlflow/assessments.ts';
 import { createMlflowHttp } from '../../src/mlflow/http.ts';
 import type { FakeMlflow } from '../fakes/fake-mlflow.ts';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { withStore } from '../fakes/with-store.ts';
-import { BUILTIN_QUESTIONS } from '../../src/suite/builtin-questions.ts';
+import { BUILTIN_QUESTIONS } from '../../src/commands/suite/builtin-questions.ts';
 import { startFakeMlflow } from '../fakes/fake-mlflow.ts';
 import { startFakeOpenAI } from '../fakes/fake-openai.ts';
 import { closedPortUrl } from './closed-port.ts';

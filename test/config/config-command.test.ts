@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { before, describe, it } from 'node:test';
 import type { CommandContext } from '../../src/cli/context.ts';
-import { run } from '../../src/commands/config.ts';
+import { run } from '../../src/commands/config/config.ts';
 import { ExitCode } from '../../src/errors.ts';
 import { runCli } from '../cli/run-cli.ts';
 import { useTempProject } from './temp-project.ts';

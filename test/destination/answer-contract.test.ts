@@ -7,7 +7,7 @@ import { MAX_SERVER_PAUSE_MS } from '../../src/destination/classify-answer.ts';
 import { otlpSender } from '../../src/destination/senders/otlp-sender.ts';
 import { restSender } from '../../src/destination/senders/rest-sender.ts';
 import type { OutgoingTrace, Sender } from '../../src/destination/sender.ts';
-import { createAuthProvider } from '../../src/mlflow/auth.ts';
+import { createAuthProvider } from '../../src/workspace-auth/auth.ts';
 import { createMlflowHttp } from '../../src/mlflow/http.ts';
 import { decodeOtlpProtobuf } from '../../src/otlp/otlp-decode.ts';
 import { Deliverer, type DeliveryEvent } from '../../src/pipeline/deliver/deliverer.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createAuthProvider } from '../../src/mlflow/auth.ts';
+import { createAuthProvider } from '../../src/workspace-auth/auth.ts';
 import { createMlflowHttp, type MlflowHttp } from '../../src/mlflow/http.ts';
 import { capabilitiesFor } from '../../src/mlflow/server-info.ts';
 import { otlpSender } from '../../src/destination/senders/otlp-sender.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ExitCode } from '../../src/errors.ts';
-import { createAuthProvider } from '../../src/mlflow/auth.ts';
+import { createAuthProvider } from '../../src/workspace-auth/auth.ts';
 import { createMlflowHttp, DEFAULT_MAX_RESPONSE_BYTES, EXPORT_MAX_RESPONSE_BYTES, type MlflowHttp } from '../../src/mlflow/http.ts';
 import { checkHealth } from '../../src/mlflow/server-info.ts';
 import { getTraceSpans } from '../../src/mlflow/traces.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { AuthSettings, Sourced } from '../../src/config/types.ts';
 import { ConfigError, ExitCode } from '../../src/errors.ts';
-import { createAuthProvider } from '../../src/mlflow/auth.ts';
+import { createAuthProvider } from '../../src/workspace-auth/auth.ts';
 import { OAuthTokenError } from '../../src/mlflow/errors.ts';
 import { createMlflowHttp } from '../../src/mlflow/http.ts';
 import { answer, startAnswerServer, type AnswerServer } from './answer-server.ts';

@@ -3,7 +3,7 @@ import { createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { ExitCode } from '../../src/errors.ts';
-import { createAuthProvider } from '../../src/mlflow/auth.ts';
+import { createAuthProvider } from '../../src/workspace-auth/auth.ts';
 import { UnreachableError } from '../../src/mlflow/errors.ts';
 import { createMlflowHttp } from '../../src/mlflow/http.ts';
 import { toUnreachableError } from '../../src/mlflow/network-failure.ts';

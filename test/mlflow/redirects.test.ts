@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ExitCode } from '../../src/errors.ts';
-import { createAuthProvider } from '../../src/mlflow/auth.ts';
+import { createAuthProvider } from '../../src/workspace-auth/auth.ts';
 import { describeErrorBody, MlflowApiError } from '../../src/mlflow/errors.ts';
 import { createMlflowHttp, type MlflowHttp } from '../../src/mlflow/http.ts';
 import { startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load-config.ts';
 import type { ResolvedConfig } from '../../src/config/types.ts';
 import { ExitCode, ExpectedError } from '../../src/errors.ts';
-import { createAuthProvider } from '../../src/mlflow/auth.ts';
+import { createAuthProvider } from '../../src/workspace-auth/auth.ts';
 import { refuseRunWithoutExperiment } from '../../src/mlflow/check-run.ts';
 import { checkTargetRun } from '../../src/destination/resolve.ts';
 import { isExperimentTarget, targetOf } from '../../src/destination/target.ts';

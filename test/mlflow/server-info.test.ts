@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ExitCode, ExpectedError } from '../../src/errors.ts';
-import { createAuthProvider } from '../../src/mlflow/auth.ts';
+import { createAuthProvider } from '../../src/workspace-auth/auth.ts';
 import { createMlflowHttp } from '../../src/mlflow/http.ts';
 import { capabilitiesFor, checkHealth, compareVersions, getServerVersion, type ServerCapabilities } from '../../src/mlflow/server-info.ts';
 import { answer, startAnswerServer, type AnswerServer } from './answer-server.ts';

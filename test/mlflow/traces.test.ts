@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { ExitCode, ExpectedError } from '../../src/errors.ts';
-import { createAuthProvider } from '../../src/mlflow/auth.ts';
+import { createAuthProvider } from '../../src/workspace-auth/auth.ts';
 import { MlflowApiError } from '../../src/mlflow/errors.ts';
 import { createMlflowHttp, type MlflowHttp } from '../../src/mlflow/http.ts';
 import {

@@ -5,7 +5,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DatabaseSync } from 'node:sqlite';
-import { createAuthProvider } from '../../src/mlflow/auth.ts';
+import { createAuthProvider } from '../../src/workspace-auth/auth.ts';
 import { createMlflowHttp } from '../../src/mlflow/http.ts';
 import { Deliverer, type DeliveryEvent } from '../../src/pipeline/deliver/deliverer.ts';
 import { otlpSender } from '../../src/destination/senders/otlp-sender.ts';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AuthSettings, ResolvedConfig } from '../../src/config/types.ts';
-import { createAuthProvider } from '../../src/mlflow/auth.ts';
+import { createAuthProvider } from '../../src/workspace-auth/auth.ts';
 import { createMlflowHttp, type MlflowHttp } from '../../src/mlflow/http.ts';
 import { capabilitiesFor } from '../../src/mlflow/server-info.ts';
 import { startTracing } from '../../src/runtime/start-tracing.ts';

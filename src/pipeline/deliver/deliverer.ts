@@ -177,6 +177,23 @@ export class Deliverer<Item> {
     }
   }
 
+  /**
+   * Resolves once no request is in flight, or after `waitMs`: what a stop gives the requests already
+   * sent, so an answer MLflow gave is recorded rather than sent again by the next run.
+   */
+  async inFlightSettled(waitMs: number): Promise<void> {
+    const deadline = Date.now() + waitMs;
+    while (this.#inFlight.size > 0 && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
   /** Stops taking new work; requests in flight finish (or time out) on their own and record their outcome. */
   stop(): void {
     this.#running = false;

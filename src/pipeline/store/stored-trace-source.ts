@@ -1,4 +1,4 @@
-import type { TraceSource } from '../../doctor/read-back.ts';
+import type { TraceSource } from '../../commands/doctor/read-back.ts';
 import type { TraceInfo, TraceSpan } from '../../mlflow/traces.ts';
 import { SPAN_STATUS_NAMES } from '../../spans/local-span.ts';
 import type { TraceStore } from './trace-store.ts';

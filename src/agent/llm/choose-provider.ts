@@ -1,0 +1,58 @@
+/** Which model answers, and where: kept apart from the clients so `config` shows it without loading openai. */
+import type { LlmProviderName, ResolvedConfig } from '../../config/types.ts';
+import { DEFAULT_DATABRICKS_MODEL, DEFAULT_OPENAI_MODEL, OFFLINE_MODEL, OPENAI_BASE_URL } from './llm-defaults.ts';
+
+export type ProviderChoice =
+  | { provider: LlmProviderName; reason: 'configured' }
+  /** Not configured, but an OpenAI key or base URL is. */
+  | { provider: 'openai'; reason: 'openai-settings' }
+  /** Nothing configured: the caller should say that answers come from the built-in model. */
+  | { provider: 'offline'; reason: 'default' };
+
+/** The configured provider; else openai when an OpenAI key or base URL is set; else offline. */
+export function chooseProvider(config: ResolvedConfig): ProviderChoice {
+  if (config.llm.provider) return { provider: config.llm.provider.value, reason: 'configured' };
+  if (config.openai.apiKey || config.openai.baseUrl) return { provider: 'openai', reason: 'openai-settings' };
+  return { provider: 'offline', reason: 'default' };
+}
+
+/** The model a provider is called with: the configured one, else its default; offline has only its own. */
+export function modelFor(provider: LlmProviderName, config: ResolvedConfig): string {
+  if (provider === 'offline') return OFFLINE_MODEL;
+  return config.llm.model?.value ?? (provider === 'openai' ? DEFAULT_OPENAI_MODEL : DEFAULT_DATABRICKS_MODEL);
+}
+
+export function openaiBaseUrl(config: ResolvedConfig): string {
+  return config.openai.baseUrl?.value ?? OPENAI_BASE_URL;
+}
+
+/** Databricks model serving speaks the OpenAI API under the workspace's /serving-endpoints. */
+export function servingBaseUrl(host: string): string {
+  return `${host.replace(/\/+$/, '')}/serving-endpoints`;
+}
+
+/** The model that answers and where it is called, as people read it. */
+export function describeLlm(provider: LlmProviderName, config: ResolvedConfig): string {
+  const model = modelFor(provider, config);
+  switch (provider) {
+    case 'offline':
+      return 'offline (built-in model, no network)';
+    case 'openai':
+      return `openai ${model} at ${displayUrl(openaiBaseUrl(config))}`;
+    case 'databricks': {
+      const workspace = config.llm.databricks;
+      const host = workspace && 'host' in workspace ? workspace.host.value : undefined;
+      return `databricks serving endpoint ${model} at ${host ? displayUrl(servingBaseUrl(host)) : '(no workspace configured)'}`;
+    }
+  }
+}
+
+/** A base URL as shown to people: no credentials, query or fragment. */
+export function displayUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    return '(invalid URL)';
+  }
+}

@@ -1,0 +1,111 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { cannotListen } from '../../util/listen-error.ts';
+import { serve } from '@hono/node-server';
+import type { AppRuntime } from '../../runtime/app-runtime.ts';
+import { VERSION } from '../../version.ts';
+import type { ResolvedDestination } from '../../destination/resolved-destination.ts';
+import type { HealthInfo } from './api-schemas.ts';
+import { createApp } from './app.ts';
+
+export interface HttpServerOptions {
+  port: number;
+  host: string;
+  authToken?: string;
+  corsOrigins?: readonly string[];
+  log?: (line: string) => void;
+}
+
+export interface RunningHttpServer {
+  url: string;
+  /** Stops accepting, lets in-flight requests finish, and cuts what is still open at the deadline. */
+  close(deadlineMs: number): Promise<void>;
+}
+
+/** Time for the 503s of requests cut off by shutdown to reach their clients before the sockets close. */
+const ANSWER_FLUSH_MS = 200;
+
+/** Where the traces stand, read from the store, so a health check shows a backlog and its cause. */
+function deliveryHealth(runtime: AppRuntime): Pick<HealthInfo['tracing'], 'store_dir' | 'delivery'> {
+  const pipeline = runtime.tracing.pipeline;
+  if (!pipeline) return {};
+  const { delivered, lastFailure, storeTrouble } = pipeline.stats;
+  const refused = pipeline.notStored;
+  const problems = { ...(refused > 0 && { not_stored: refused }), ...(storeTrouble && { store_problem: storeTrouble }) };
+  // So `suite --verify` reads local traces back from this store, whatever --store-dir the server got.
+  if (!pipeline.destinationKey) return { store_dir: pipeline.store.dir, ...(Object.keys(problems).length > 0 && { delivery: { pending: 0, dead: 0, delivered: 0, last_error: null, ...problems } }) };
+  const counts = pipeline.counts();
+  return {
+    store_dir: pipeline.store.dir,
+    delivery: { pending: counts.pending, dead: counts.dead, delivered, last_error: lastFailure ?? null, ...problems },
+  };
+}
+
+/** The destination as it stands: resolved, or where traces wait for and why. */
+function destinationHealth(runtime: AppRuntime): Omit<HealthInfo['tracing'], 'store_dir' | 'delivery'> {
+  const { destination } = runtime;
+  const state = destination.state();
+  const resolved = destination.resolved();
+  const experiment = destination.experiment();
+  return {
+    destination: destination.describe(),
+    kind: destination.target?.kind ?? 'local',
+    route: resolved ? routeOf(resolved) : state.kind === 'local' ? 'local' : 'pending',
+    ...(experiment && { experiment }),
+    ...(state.kind === 'failing' && { problem: { since: state.since, reason: state.problem } }),
+  };
+}
+
+function routeOf(destination: ResolvedDestination): string {
+  return destination.kind === 'mlflow' || destination.kind === 'databricks' ? destination.route.via : destination.kind;
+}
+
+/** The agent's HTTP API on a port, for `serve` and for `suite --spawn`. */
+export async function startHttpServer(runtime: AppRuntime, options: HttpServerOptions): Promise<RunningHttpServer> {
+  const started = Date.now();
+  const graceOver = new AbortController();
+  const app = createApp({
+    shuttingDown: graceOver.signal,
+    agent: runtime.agent,
+    tracer: runtime.tracer,
+    info: () => ({
+      status: 'ok',
+      version: VERSION,
+      tracing: { ...destinationHealth(runtime), ...deliveryHealth(runtime) },
+      llm: { provider: runtime.llm.provider, model: runtime.llm.model },
+      uptime_seconds: Math.round((Date.now() - started) / 1000),
+    }),
+    traceLink: runtime.traceLink,
+    ...(options.authToken && { authToken: options.authToken }),
+    ...(options.corsOrigins && { corsOrigins: options.corsOrigins }),
+    ...(options.log && { log: options.log }),
+    ...(runtime.tracing.pipeline && { refusing: () => runtime.tracing.pipeline?.notAcceptingBecause }),
+  });
+
+  const server = serve({ fetch: app.fetch, port: options.port, hostname: options.host });
+  try {
+    await once(server, 'listening');
+  } catch (error) {
+    throw cannotListen(options.host, options.port, error, '--port (or PORT)');
+  }
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}`,
+    async close(deadlineMs) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      if ('closeIdleConnections' in server) server.closeIdleConnections();
+      let cut: NodeJS.Timeout | undefined;
+      const timer = setTimeout(() => {
+        // Requests still running answer 503 first; the connections go once those answers are out.
+        graceOver.abort();
+        cut = setTimeout(() => {
+          if ('closeAllConnections' in server) server.closeAllConnections();
+        }, ANSWER_FLUSH_MS);
+      }, deadlineMs);
+      await closed;
+      clearTimeout(timer);
+      clearTimeout(cut);
+    },
+  };
+}

@@ -1,0 +1,102 @@
+import type { OtlpIngest } from '../../otlp/otlp-ingest.ts';
+import type { LocalSpan } from '../../spans/local-span.ts';
+import type { AssemblyHold, TraceToStore } from '../../pipeline/store/trace-store.ts';
+import type { TracePipeline } from '../../pipeline/trace-pipeline.ts';
+import type { RelayRoutes, RouteDecision } from './relay-routes.ts';
+import { toMlflowSpan } from './translate-span.ts';
+
+/** What the relay took in since it started, for its health page and closing line. */
+export interface RelayCounters {
+  requests: number;
+  spans: number;
+  /** Requests answered with a refusal the client must fix (400), or asked to come back (429/503). */
+  rejectedRequests: number;
+  deferredRequests: number;
+  /** Strings in accepted spans that were not valid UTF-8, kept repaired with U+FFFD: some producer cuts text mid-character. */
+  repairedStrings: number;
+  lastProblem?: { at: string; message: string };
+}
+
+export interface RelayIngestOptions {
+  pipeline: TracePipeline;
+  routes: RelayRoutes;
+  hold: AssemblyHold;
+  counters: RelayCounters;
+  /** Traces handed to the store and not yet written past which clients are asked to come back. */
+  busyAt?: number;
+}
+
+export const RELAY_ORIGIN = 'relay';
+/** Far below the pipeline's own back-pressure mark: a client told to wait costs nothing, a blocked thread costs every client. */
+const BUSY_AT = 5_000;
+const BUSY_RETRY_S = 1;
+const STORE_TROUBLE_RETRY_S = 30;
+
+/**
+ * The relay's side of the OTLP receivers: spans become MLflow-readable, are grouped by trace, routed,
+ * and written to the store; the client hears "accepted" only once they are committed there. A trace
+ * arriving over many requests is merged in the store and held from delivery until it is whole.
+ */
+export function createRelayIngest(options: RelayIngestOptions): OtlpIngest {
+  const { pipeline, routes, hold, counters } = options;
+  const busyAt = options.busyAt ?? BUSY_AT;
+  const problem = (message: string) => {
+    counters.lastProblem = { at: new Date().toISOString(), message };
+  };
+
+  return async ({ spans, headers, repairedStrings }) => {
+    counters.requests++;
+    const trouble = pipeline.stats.storeTrouble;
+    if (trouble) {
+      counters.deferredRequests++;
+      problem(trouble.reason);
+      return { kind: 'unavailable', retryAfterSeconds: STORE_TROUBLE_RETRY_S, message: `the relay cannot store spans now: ${trouble.reason}` };
+    }
+    if (pipeline.behind > busyAt) {
+      counters.deferredRequests++;
+      return { kind: 'busy', retryAfterSeconds: BUSY_RETRY_S, message: 'the relay is still writing what it received; retry shortly' };
+    }
+    const traces = new Map<string, LocalSpan[]>();
+    for (const span of spans) {
+      const trace = traces.get(span.traceId);
+      const translated = toMlflowSpan(span);
+      if (trace) trace.push(translated);
+      else traces.set(span.traceId, [translated]);
+    }
+    const toStore: TraceToStore[] = [];
+    // A request usually comes from one service: its route is decided once, not per trace.
+    const decisions = new Map<string | undefined, Promise<RouteDecision>>();
+    for (const traceSpans of traces.values()) {
+      const resourceService = traceSpans[0]!.resource['service.name'];
+      const service = typeof resourceService === 'string' ? resourceService : undefined;
+      let decided = decisions.get(service);
+      if (!decided) decisions.set(service, (decided = routes.decide(service, headers['x-mlflow-experiment-id'])));
+      const decision = await decided;
+      if (decision.kind === 'reject') {
+        counters.rejectedRequests++;
+        problem(decision.message);
+        return { kind: 'rejected', message: decision.message };
+      }
+      toStore.push({ spans: traceSpans, origin: RELAY_ORIGIN, hold, ...(decision.key !== undefined && { destination: decision.key }) });
+    }
+    let refused: string[];
+    try {
+      refused = toStore.length === 0 ? [] : await pipeline.storeDurably(toStore);
+    } catch (error) {
+      const message = `the relay cannot store spans: ${error instanceof Error ? error.message : String(error)}`;
+      counters.deferredRequests++;
+      problem(message);
+      return { kind: 'unavailable', retryAfterSeconds: STORE_TROUBLE_RETRY_S, message };
+    }
+    if (refused.length > 0) {
+      // The others were stored; the client sends the whole request again and the store merges it.
+      const message = `the relay's trace store ${pipeline.store.dir} is full of undelivered traces; they leave as the destination takes them`;
+      counters.deferredRequests++;
+      problem(message);
+      return { kind: 'unavailable', retryAfterSeconds: STORE_TROUBLE_RETRY_S, message };
+    }
+    counters.spans += spans.length;
+    counters.repairedStrings += repairedStrings;
+    return { kind: 'accepted' };
+  };
+}

@@ -1,0 +1,262 @@
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { maskSecrets, rememberedSecrets } from '../../config/configured-secrets.ts';
+import type { ResolvedConfig } from '../../config/types.ts';
+import { connectToTracking } from '../../mlflow/connect.ts';
+import { createOtlpHttpHandler } from '../../otlp/otlp-http-receiver.ts';
+import type { AssemblyHold, StateCounts } from '../../pipeline/store/trace-store.ts';
+import { TracePipeline, type PipelineEvent, type PipelineReport } from '../../pipeline/trace-pipeline.ts';
+import type { ResolvedDestination } from '../../destination/resolved-destination.ts';
+import { cannotListen } from '../../util/listen-error.ts';
+import { VERSION } from '../../version.ts';
+import { capConnections, type ConnectionCounts } from './connection-cap.ts';
+import { DESTINATION_START_WAIT_MS } from '../../destination/background-resolution.ts';
+import { createRelayIngest, type RelayCounters } from './relay-ingest.ts';
+import { RelayRoutes, type RouteState } from './relay-routes.ts';
+
+export interface RelayOptions {
+  config: ResolvedConfig;
+  host: string;
+  /** OTLP/HTTP; 0 picks a free port. */
+  port: number;
+  /** OTLP/gRPC; 0 picks a free port, null turns it off. */
+  grpcPort: number | null;
+  /** Required as `Authorization: Bearer …` on OTLP requests (HTTP and gRPC) when set. */
+  authToken?: string;
+  hold?: AssemblyHold;
+  /** How long start-up waits for the destination before listening anyway (traces then wait on disk). */
+  resolveWaitMs?: number;
+  onEvent?: (event: PipelineEvent) => void;
+  /** A route resolved (the configured one, one a client named by id, one a service.name maps to): where its traces go, experiment named. */
+  onRouteResolved?: (destination: ResolvedDestination) => void;
+  /** The OTLP/HTTP port's timeouts and connection cap; the defaults suit a relay on a network. */
+  httpLimits?: Partial<HttpLimits>;
+}
+
+/** What the OTLP/HTTP port allows a client, so that slow or idle ones cannot use up the process's file descriptors. */
+export interface HttpLimits {
+  /** From a connection's start (or the end of its previous request) to the end of its request headers. */
+  headersTimeoutMs: number;
+  /** From the start of a request to the end of its body. */
+  requestTimeoutMs: number;
+  /** How long a connection may wait idle for its next request. */
+  keepAliveTimeoutMs: number;
+  /** How often the timeouts above are enforced. */
+  checkIntervalMs: number;
+  maxConnections: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  // An exporter writes its headers at once; ten seconds is a slow network, not a client that is
+  // still typing. Node's own 60 s would let a dribbler hold a descriptor six times as long.
+  headersTimeoutMs: 10_000,
+  // SDK exporters give up on a request after 10 s by default (OTEL_EXPORTER_OTLP_TIMEOUT); a body
+  // still arriving after 30 s belongs to a client that has long stopped waiting for the answer.
+  requestTimeoutMs: 30_000,
+  // Longer than the 5 s a BatchSpanProcessor waits between exports, so that an exporter reuses its
+  // connection rather than opening one per batch; idle connections are the first cut at the cap.
+  keepAliveTimeoutMs: 15_000,
+  // Node checks its timeouts every 30 s by default: a flood of dribblers would live that long past them.
+  checkIntervalMs: 1_000,
+  // Node raises its descriptor limit to the hard limit at start (commonly 4,096 or more): this
+  // leaves room for the store, the gRPC port and the connections to MLflow at 4,096, and is far
+  // more than the few connections each exporter keeps open.
+  maxConnections: 1_000,
+};
+
+export interface RelayHealth {
+  status: 'ok';
+  version: string;
+  receivers: { http: string; grpc: string | null };
+  store_dir: string;
+  received: { requests: number; spans: number; rejected_requests: number; deferred_requests: number; repaired_strings: number };
+  /** The OTLP/HTTP port's connections: many cut or timed out means clients too slow to send, or someone holding connections open. */
+  http_connections: ConnectionCounts;
+  /** Traces of the relay's destinations by delivery state, whoever stored them. */
+  traces: StateCounts;
+  /** Delivered and refused for good by this relay since it started. */
+  delivered: number;
+  dead: number;
+  destinations: RouteState[];
+  last_error: { at: string; status?: number; answer: string } | null;
+  last_rejection: { at: string; message: string } | null;
+  uptime_seconds: number;
+}
+
+export interface RunningRelay {
+  httpUrl: string;
+  grpcAddress: string | null;
+  health(): RelayHealth;
+  /** Stops receiving, writes what was received, delivers within the deadline; the rest stays pending on disk. */
+  close(deadlineMs: number): Promise<{ report: PipelineReport; counters: RelayCounters; traces: StateCounts; destinations: RouteState[] }>;
+}
+
+/**
+ * SDKs send spans as they end: a trace is held from delivery until its root arrived and nothing came
+ * for `quietMs`, or `maxWaitMs` after its first spans (a root that never arrives).
+ */
+export const DEFAULT_HOLD: AssemblyHold = { quietMs: 2_000, maxWaitMs: 5 * 60_000 };
+/** Requests in flight at shutdown finish within this (they wait only for a group commit). */
+const HTTP_CLOSE_GRACE_MS = 5_000;
+
+/** The relay: OTLP receivers (HTTP and gRPC) in front of the one trace pipeline. */
+export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
+  const started = Date.now();
+  const { config } = options;
+  const pipeline = new TracePipeline({
+    storeDir: config.storeDir.value,
+    storeOptions: { maxBytes: config.storeMaxBytes.value },
+    auth: config.auth,
+    origin: 'relay',
+    deliverInBackground: true,
+    // A configured secret that reached a span (a provider's error echoing its key) is masked before it is kept.
+    // With no secret configured there is nothing to look for in every span's text.
+    ...(rememberedSecrets().length > 0 && { maskText: maskSecrets }),
+    ...(options.onEvent && { onEvent: options.onEvent }),
+  });
+  // Closed, the relay must not wait for a server that never answers (a black hole) to time out.
+  const stopping = new AbortController();
+  const connection = connectToTracking(config, { signal: stopping.signal });
+  const routes = new RelayRoutes({
+    config,
+    ...(connection && { http: connection.http }),
+    onResolved: (destination) => {
+      pipeline.addDestination(destination);
+      options.onRouteResolved?.(destination);
+    },
+  });
+  const counters: RelayCounters = { requests: 0, spans: 0, rejectedRequests: 0, deferredRequests: 0, repairedStrings: 0 };
+  const ingest = createRelayIngest({ pipeline, routes, hold: options.hold ?? DEFAULT_HOLD, counters });
+
+  let http: Awaited<ReturnType<typeof listenHttp>> | undefined;
+  let grpc: Awaited<ReturnType<typeof import('../../otlp/otlp-grpc-receiver.ts').startOtlpGrpcReceiver>> | undefined;
+  try {
+    routes.resume(pipeline.store.pendingDestinations());
+    await routes.start(options.resolveWaitMs ?? DESTINATION_START_WAIT_MS);
+    const otlp = createOtlpHttpHandler({ ingest, ...(options.authToken && { token: options.authToken }) });
+    http = await listenHttp(options.host, options.port, { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits }, (req, res) => {
+      if (otlp(req, res)) return;
+      answerOther(req, res, health);
+    });
+    if (options.grpcPort !== null) {
+      const { startOtlpGrpcReceiver } = await import('../../otlp/otlp-grpc-receiver.ts');
+      grpc = await startOtlpGrpcReceiver({ ingest, host: options.host, port: options.grpcPort, ...(options.authToken && { token: options.authToken }) }).catch(
+        (error: unknown) => {
+          throw cannotListen(options.host, options.grpcPort!, error, '--grpc-port (or --grpc-port off)');
+        },
+      );
+    }
+  } catch (error) {
+    routes.stop();
+    stopping.abort();
+    await http?.close();
+    await pipeline.shutdown(0);
+    throw error;
+  }
+
+  const grpcAddress = grpc ? `${bracketed(options.host)}:${grpc.port}` : null;
+  const traceCounts = (): StateCounts => {
+    const total: StateCounts = { local: 0, pending: 0, delivered: 0, dead: 0 };
+    const keys = routes.states().map((route) => route.key);
+    for (const counts of keys.length > 0 ? keys.map((key) => pipeline.store.counts(key)) : [pipeline.store.counts()]) {
+      for (const state of Object.keys(total) as (keyof StateCounts)[]) total[state] += counts[state];
+    }
+    return total;
+  };
+  function health(): RelayHealth {
+    const stats = pipeline.stats;
+    return {
+      status: 'ok',
+      version: VERSION,
+      receivers: { http: `${http!.url}/v1/traces`, grpc: grpcAddress },
+      store_dir: pipeline.store.dir,
+      received: {
+        requests: counters.requests,
+        spans: counters.spans,
+        rejected_requests: counters.rejectedRequests,
+        deferred_requests: counters.deferredRequests,
+        repaired_strings: counters.repairedStrings,
+      },
+      http_connections: http!.connections(),
+      traces: traceCounts(),
+      delivered: stats.delivered,
+      dead: stats.dead,
+      destinations: routes.states(),
+      last_error: stats.lastFailure ?? null,
+      last_rejection: counters.lastProblem ?? null,
+      uptime_seconds: Math.round((Date.now() - started) / 1000),
+    };
+  }
+
+  return {
+    httpUrl: http.url,
+    grpcAddress,
+    health,
+    async close(deadlineMs) {
+      // Receivers first: every request answered "accepted" is in the store before the pipeline closes.
+      await Promise.all([http!.close(), grpc?.close()]);
+      routes.stop();
+      stopping.abort();
+      // Everything answered "accepted" is committed by now (the receivers waited for it).
+      pipeline.store.releaseHolds();
+      await pipeline.flush(deadlineMs);
+      const traces = traceCounts();
+      return { report: await pipeline.shutdown(0), counters, traces, destinations: routes.states() };
+    },
+  };
+}
+
+function answerOther(req: IncomingMessage, res: ServerResponse, health: () => RelayHealth): void {
+  const path = new URL(req.url ?? '/', 'http://relay').pathname;
+  if (path === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
+    const body = JSON.stringify(health());
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(req.method === 'HEAD' ? undefined : body);
+    return;
+  }
+  if (path === '/') {
+    res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ error: `${req.method} is not allowed on /; GET it for the relay's health` }));
+    return;
+  }
+  res.writeHead(404, { 'Content-Type': 'application/json' });
+  res.end(JSON.stringify({ error: `no route ${path}: the relay takes OTLP traces at POST /v1/traces, and shows its health at GET /` }));
+}
+
+async function listenHttp(host: string, port: number, limits: HttpLimits, handle: (req: IncomingMessage, res: ServerResponse) => void) {
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      connectionsCheckingInterval: limits.checkIntervalMs,
+    },
+    handle,
+  );
+  const connections = capConnections(server, limits.maxConnections);
+  server.listen(port, host);
+  try {
+    await once(server, 'listening');
+  } catch (error) {
+    throw cannotListen(host, port, error, '--port');
+  }
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${bracketed(address.address)}:${address.port}`,
+    connections,
+    close: async () => {
+      const closed = once(server, 'close');
+      server.close();
+      server.closeIdleConnections();
+      // A client that keeps its connection busy would hold the close open for ever.
+      const cut = setTimeout(() => server.closeAllConnections(), HTTP_CLOSE_GRACE_MS);
+      await closed;
+      clearTimeout(cut);
+    },
+  };
+}
+
+function bracketed(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
