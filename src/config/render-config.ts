@@ -1,5 +1,5 @@
 import type { ConfigProblem } from '../errors.ts';
-import { chooseProvider, describeLlm } from '../agent/llm/choose-provider.ts';
+import { chooseProvider, describeLlm } from './llm-choice.ts';
 import type { ConfigInspection } from './load-config.ts';
 import { describeSource, maskSecret } from './mask.ts';
 import type { AuthSettings, ConfigEntry, Destination, ExperimentRef, ResolvedConfig, Sourced } from './types.ts';

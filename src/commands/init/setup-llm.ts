@@ -1,7 +1,7 @@
 import { parseHttpUrl } from '../../config/parse-values.ts';
 import type { LlmProviderName } from '../../config/types.ts';
 import { ExitCode, ExpectedError } from '../../errors.ts';
-import { DEFAULT_DATABRICKS_MODEL, DEFAULT_OPENAI_MODEL, OPENAI_BASE_URL } from '../../agent/llm/llm-defaults.ts';
+import { DEFAULT_DATABRICKS_MODEL, DEFAULT_OPENAI_MODEL, OPENAI_BASE_URL } from '../../config/llm-choice.ts';
 import { checkOpenAiKey } from './check-openai-key.ts';
 import type { DestinationChoice } from './init-answers.ts';
 import { ask, nonEmpty, parsedAnswer, untilAccepted, type InitSession } from './init-session.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import OpenAI, { BadRequestError, NotFoundError } from 'openai';
 import type { ChatCompletionChunk, ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
-import { OFFLINE_MODEL } from '../../../src/agent/llm/llm-defaults.ts';
+import { OFFLINE_MODEL } from '../../../src/config/llm-choice.ts';
 import { OFFLINE_BASE_URL, offlineFetch } from '../../../src/agent/llm/offline-model.ts';
 import { searchCorpus } from '../../../src/agent/llm/retrieve.ts';
 

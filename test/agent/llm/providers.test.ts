@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import type { ResolvedConfig } from '../../../src/config/types.ts';
 import { ConfigError, ExitCode, ExpectedError } from '../../../src/errors.ts';
-import { chooseProvider } from '../../../src/agent/llm/choose-provider.ts';
+import { chooseProvider } from '../../../src/config/llm-choice.ts';
 import { createLlmClient, type CreateLlmClientOptions } from '../../../src/agent/llm/providers.ts';
 import type { LlmClient } from '../../../src/agent/llm/types.ts';
 import { useTempProject } from '../../config/temp-project.ts';

@@ -1,6 +1,13 @@
-/** Which model answers, and where: kept apart from the clients so `config` shows it without loading openai. */
-import type { LlmProviderName, ResolvedConfig } from '../../config/types.ts';
-import { DEFAULT_DATABRICKS_MODEL, DEFAULT_OPENAI_MODEL, OFFLINE_MODEL, OPENAI_BASE_URL } from './llm-defaults.ts';
+/**
+ * Which model answers, and where, as the configuration says: kept apart from the clients, so `config`
+ * shows it and `init` offers the defaults without loading openai.
+ */
+import type { LlmProviderName, ResolvedConfig } from './types.ts';
+
+export const DEFAULT_OPENAI_MODEL = 'gpt-4o-mini';
+export const DEFAULT_DATABRICKS_MODEL = 'databricks-meta-llama-3-3-70b-instruct';
+export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
+export const OFFLINE_MODEL = 'otel-mlflow-offline';
 
 export type ProviderChoice =
   | { provider: LlmProviderName; reason: 'configured' }
