@@ -1,8 +1,10 @@
-import { isMlflowServerHeader, parseErrorBody } from '../mlflow/error-body.ts';
-import { describeErrorBody, MlflowApiError, UnreachableError } from '../mlflow/errors.ts';
-import { isRedirect } from '../mlflow/redirect.ts';
-import type { RawResponse } from '../mlflow/http.ts';
-import { maskSentCredential } from '../mlflow/redaction.ts';
+import { isMlflowServerHeader, parseErrorBody } from '../http-client/error-body.ts';
+import { describeErrorBody } from '../http-client/error-body.ts';
+import { UnreachableError } from '../http-client/unreachable.ts';
+import { MlflowApiError } from '../mlflow/errors.ts';
+import { isRedirect } from '../http-client/redirect.ts';
+import type { RawResponse } from '../http-client/send.ts';
+import { maskSentCredential } from '../http-client/redaction.ts';
 import { maskSecrets } from '../config/configured-secrets.ts';
 import { ExpectedError } from '../errors.ts';
 import { isOtlpExportResponse } from '../otlp/otlp-export-response.ts';

@@ -3,9 +3,11 @@ import { SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { describeErrorBody, MlflowApiError } from '../mlflow/errors.ts';
-import type { MlflowHttp, RawResponse } from '../mlflow/http.ts';
-import { isRedirect } from '../mlflow/redirect.ts';
+import { describeErrorBody } from '../http-client/error-body.ts';
+import type { RawResponse } from '../http-client/send.ts';
+import { MlflowApiError } from '../mlflow/errors.ts';
+import type { MlflowHttp } from '../mlflow/http.ts';
+import { isRedirect } from '../http-client/redirect.ts';
 
 export type OtlpRouteProbe =
   | { available: true }

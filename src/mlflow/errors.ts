@@ -1,9 +1,8 @@
 import { ExitCode, ExpectedError } from '../errors.ts';
-import { isMlflowServerHeader, parseErrorBody } from './error-body.ts';
-import type { RawResponse } from './http.ts';
-import { maskSentCredential, pathForDisplay } from './redaction.ts';
-import { describeRedirect, isRedirect, redirectAdvice, type RedirectCause } from './redirect.ts';
-import { describeNetworkFailure, hostPort, type NetworkFailure, type NetworkFailureKind } from '../util/network-failure.ts';
+import { describeRedirectOf, isMlflowServerHeader, parseErrorBody } from '../http-client/error-body.ts';
+import { maskSentCredential, pathForDisplay } from '../http-client/redaction.ts';
+import { isRedirect, redirectAdvice, type RedirectCause } from '../http-client/redirect.ts';
+import type { RawResponse } from '../http-client/send.ts';
 import { commandLine } from '../util/invocation.ts';
 
 export interface MlflowApiErrorInit {
@@ -74,21 +73,6 @@ export class MlflowApiError extends ExpectedError {
 /** A success that is not MLflow's answer to the request: an empty body or some other service's JSON. */
 export function notAnswered(method: string, path: string, what: string): MlflowApiError {
   return new MlflowApiError({ method, path, status: 200, detail: `an answer without ${what}`, recognised: false });
-}
-
-/**
- * A failed answer in one line, e.g. `HTTP 400: Invalid Content-Type: ...`, for export records; a
- * redirect as `redirected (302) to https://sso.example.com/login: a login proxy in front of MLflow?`.
- */
-export function describeErrorBody(response: RawResponse, service?: string): string {
-  if (isRedirect(response.status)) return maskSentCredential(describeRedirectOf(response), response);
-  const body = parseErrorBody(response.status, response.text, service);
-  const code = body.errorCode ? ` ${body.errorCode}` : '';
-  return `HTTP ${response.status}${code}: ${maskSentCredential(body.detail, response)}`;
-}
-
-function describeRedirectOf(response: RawResponse): string {
-  return describeRedirect(response.status, response.location, response.redirectCause);
 }
 
 function messageFor(init: MlflowApiErrorInit, fromProxy: boolean): string {
@@ -174,74 +158,6 @@ function authHint(init: MlflowApiErrorInit, fromProxy: boolean): string {
 
 function isAuthStatus(status: number): boolean {
   return status === 401 || status === 403;
-}
-
-export type UnreachableKind = NetworkFailureKind;
-
-export interface UnreachableErrorInit extends NetworkFailure {
-  url: URL;
-  method: string;
-  path: string;
-  timeoutMs: number;
-  cause?: unknown;
-}
-
-/** The request never got an HTTP answer. */
-export class UnreachableError extends ExpectedError {
-  readonly kind: UnreachableKind;
-  /** `hostname:port`. */
-  readonly host: string;
-  /** The failure and the request, with the whole URL (no query): for a check of an address the person just gave. */
-  readonly withUrl: string;
-
-  constructor(init: UnreachableErrorInit) {
-    const what = describeNetworkFailure(init, init.url, init.timeoutMs);
-    const failure = `${what[0]!.toUpperCase()}${what.slice(1)} for ${init.method}`;
-    super(`${failure} ${init.path}`, {
-      exitCode: ExitCode.unreachable,
-      hint: unreachableHint(init),
-      cause: init.cause,
-    });
-    this.kind = init.kind;
-    this.host = hostPort(init.url);
-    this.withUrl = `${failure} ${pathForDisplay(init.url.href)}`;
-  }
-}
-
-function unreachableHint({ kind, reason }: NetworkFailure): string {
-  switch (kind) {
-    case 'dns':
-      return 'Check the host name in the tracking URI for typos; for an internal name, check your VPN or DNS settings.';
-    case 'refused':
-      return 'Start the MLflow server, or fix the host and port in the tracking URI.';
-    case 'tls':
-      return /WRONG_VERSION_NUMBER|EPROTO/.test(reason)
-        ? 'The server does not speak TLS on this port: use http:// in the tracking URI, or the port that serves https.'
-        : 'For a private or self-signed CA, point NODE_EXTRA_CA_CERTS at its certificate; otherwise check the certificate\'s host name and expiry.';
-    case 'timeout':
-      return 'Check the host and port, that the server is up, and that no firewall drops the traffic.';
-    case 'network':
-      return 'Check that the server is up and reachable from this machine (HTTP proxy, firewall, VPN).';
-  }
-}
-
-/** The Databricks OAuth token endpoint refused the client credentials. */
-export class OAuthTokenError extends ExpectedError {
-  readonly clientId: string;
-  readonly status: number;
-
-  constructor(init: { clientId: string; host: string; status: number; errorCode?: string | undefined; detail: string }) {
-    const code = init.errorCode && init.errorCode !== init.detail ? `${init.errorCode}: ` : '';
-    super(
-      `Databricks OAuth token request for client id ${init.clientId} failed: HTTP ${init.status}: ${code}${init.detail}`,
-      {
-        exitCode: ExitCode.auth,
-        hint: `Check DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET (an OAuth secret of a service principal of ${init.host}) and DATABRICKS_HOST.`,
-      },
-    );
-    this.clientId = init.clientId;
-    this.status = init.status;
-  }
 }
 
 /**

@@ -1,10 +1,9 @@
-import { AnswerTooLargeError, readBodyWithin } from '../util/bounded-body.ts';
+import { parseErrorBody } from '../http-client/error-body.ts';
+import { maskSentCredential, pathForDisplay } from '../http-client/redaction.ts';
+import { sendRequest, type RawResponse } from '../http-client/send.ts';
+import type { RequestTarget } from '../http-client/unreachable.ts';
 import { sendWithFreshTokenOnRefusal, type AuthProvider } from '../workspace-auth/auth.ts';
-import { parseErrorBody } from './error-body.ts';
 import { MlflowApiError } from './errors.ts';
-import { toUnreachableError, type RequestTarget } from './network-failure.ts';
-import { maskSentCredential, pathForDisplay, rememberAuthorization } from './redaction.ts';
-import { isRedirect, readRedirect, type RedirectCause } from './redirect.ts';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_USER_AGENT = 'otel-mlflow';
@@ -50,24 +49,6 @@ export interface MlflowRequest {
   maxResponseBytes?: number;
 }
 
-export interface RawResponse {
-  status: number;
-  headers: Headers;
-  bytes: Uint8Array;
-  /** The body decoded as UTF-8. */
-  text: string;
-  /** The body parsed as JSON (exact integers, as request() does), or undefined when it is not JSON. */
-  json: unknown;
-  /**
-   * A 3xx only (redirects are never followed): its Location resolved against the request URL, as
-   * scheme, host and path — no query, fragment or user info, which may carry secrets. Undefined when
-   * the answer gave no usable Location.
-   */
-  location?: string;
-  /** A 3xx only: what the redirect most likely means (a login page, https, anything else). */
-  redirectCause?: RedirectCause;
-}
-
 export interface MlflowHttp {
   baseUrl: string;
   /**
@@ -110,30 +91,14 @@ export function createMlflowHttp(options: MlflowHttpOptions): MlflowHttp {
     }
     Object.assign(headers, req.headers);
     if (req.auth !== false) Object.assign(headers, await auth.headers());
-    let raw: RawResponse;
-    try {
-      const res = await fetchImpl(target.url, {
-        method: req.method,
-        headers,
-        body,
-        // A redirect is never MLflow's answer: followed, an SSO proxy's login page passed for success.
-        redirect: 'manual',
-        signal: options.signal ? AbortSignal.any([AbortSignal.timeout(target.timeoutMs), options.signal]) : AbortSignal.timeout(target.timeoutMs),
-      });
-      const limit = req.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-      const bytes = await readBodyWithin(res, limit, () => tooLarge(res, target, limit));
-      const text = new TextDecoder().decode(bytes);
-      raw = { status: res.status, headers: res.headers, bytes, text, json: parseJsonOrUndefined(text) };
-    } catch (error) {
-      throw toUnreachableError(error, target);
-    }
-    rememberAuthorization(raw, headers.Authorization);
-    if (isRedirect(raw.status)) {
-      const { location, cause } = readRedirect(raw.headers.get('location'), target.url);
-      raw.redirectCause = cause;
-      if (location !== undefined) raw.location = maskSentCredential(location, raw);
-    }
-    return raw;
+    return sendRequest(fetchImpl, {
+      ...target,
+      headers,
+      body,
+      maxResponseBytes: req.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+      signal: options.signal,
+      expected: MLFLOW_ANSWER,
+    });
   }
 
   async function request(req: MlflowRequest): Promise<unknown> {
@@ -160,18 +125,10 @@ export function createMlflowHttp(options: MlflowHttpOptions): MlflowHttp {
   return { baseUrl, request: request as MlflowHttp['request'] };
 }
 
-function tooLarge(res: Response, target: RequestTarget, limitBytes: number): AnswerTooLargeError {
-  return new AnswerTooLargeError({
-    origin: target.url.origin,
-    method: target.method,
-    path: target.url.pathname,
-    status: res.status,
-    contentType: res.headers.get('content-type') ?? undefined,
-    limitBytes,
-    expected: 'MLflow',
-    hint: "check that the tracking URI is MLflow's own base URL, not a proxy's error page or another service",
-  });
-}
+const MLFLOW_ANSWER = {
+  service: 'MLflow',
+  hint: "check that the tracking URI is MLflow's own base URL, not a proxy's error page or another service",
+};
 
 function buildUrl(baseUrl: string, path: string, query: MlflowRequest['query']): URL {
   const url = new URL(/^https?:\/\//i.test(path) ? path : `${baseUrl}${path.startsWith('/') ? '' : '/'}${path}`);
@@ -194,21 +151,4 @@ function notJsonError(raw: RawResponse, target: RequestTarget, credentials: stri
     recognised: false,
     credentials,
   });
-}
-
-/**
- * JSON.parse, except that integers beyond 2^53 (span timestamps in nanoseconds) become bigint
- * from their source text instead of silently losing digits.
- */
-function parseJsonOrUndefined(text: string): unknown {
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text, (_key: string, value: unknown, context?: { source?: string }) =>
-      typeof value === 'number' && !Number.isSafeInteger(value) && context?.source && /^-?\d+$/.test(context.source)
-        ? BigInt(context.source)
-        : value,
-    );
-  } catch {
-    return undefined;
-  }
 }

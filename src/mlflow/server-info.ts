@@ -1,5 +1,5 @@
 import { ExitCode, ExpectedError } from '../errors.ts';
-import { parseErrorBody } from './error-body.ts';
+import { parseErrorBody } from '../http-client/error-body.ts';
 import type { MlflowHttp } from './http.ts';
 
 /** `GET /version`: plain text such as `3.8.1`. */

@@ -1,10 +1,9 @@
 import type { AuthSettings } from '../config/types.ts';
-import { ConfigError } from '../errors.ts';
-import { parseErrorBody } from '../mlflow/error-body.ts';
-import { OAuthTokenError } from '../mlflow/errors.ts';
-import { createMlflowHttp } from '../mlflow/http.ts';
-import { maskSentCredential } from '../mlflow/redaction.ts';
-import { describeRedirect, isRedirect } from '../mlflow/redirect.ts';
+import { ConfigError, ExitCode, ExpectedError } from '../errors.ts';
+import { parseErrorBody } from '../http-client/error-body.ts';
+import { maskSentCredential } from '../http-client/redaction.ts';
+import { describeRedirect, isRedirect } from '../http-client/redirect.ts';
+import { sendRequest } from '../http-client/send.ts';
 
 export interface AuthProvider {
   readonly kind: AuthSettings['kind'];
@@ -27,6 +26,8 @@ export interface AuthProviderOptions {
 /** Databricks tokens live an hour; refresh this long before expiry (or 10% of a shorter life). */
 const REFRESH_MARGIN_MS = 5 * 60_000;
 const TOKEN_TIMEOUT_MS = 30_000;
+/** A token answer is a few hundred bytes; anything near this is not the token endpoint talking. */
+const TOKEN_MAX_RESPONSE_BYTES = 1024 * 1024;
 /** What Databricks issues when an answer leaves `expires_in` out. */
 const DEFAULT_TOKEN_LIFETIME_S = 3600;
 
@@ -87,28 +88,27 @@ function oauthM2mProvider(clientId: string, clientSecret: string, options: AuthP
   }
   const host = /^https?:\/\//i.test(options.host) ? options.host.replace(/\/+$/, '') : `https://${options.host.replace(/\/+$/, '')}`;
   const now = options.now ?? Date.now;
-  const http = createMlflowHttp({
-    baseUrl: host,
-    auth: staticProvider('none', {}, 'none'),
-    timeoutMs: TOKEN_TIMEOUT_MS,
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-  });
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  const tokenUrl = new URL(`${host}/oidc/v1/token`);
   let cached: CachedToken | undefined;
   let inFlight: Promise<CachedToken> | undefined;
 
   async function fetchToken(): Promise<CachedToken> {
     const requestedAt = now();
-    const answer = await http.request({
+    const answer = await sendRequest(fetchImpl, {
       method: 'POST',
-      path: '/oidc/v1/token',
+      url: tokenUrl,
+      shownPath: tokenUrl.pathname,
+      timeoutMs: TOKEN_TIMEOUT_MS,
       headers: {
+        'User-Agent': 'otel-mlflow',
         Authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`, 'utf8').toString('base64')}`,
         'Content-Type': 'application/x-www-form-urlencoded',
         Accept: 'application/json',
       },
       body: 'grant_type=client_credentials&scope=all-apis',
-      auth: false,
-      raw: true,
+      maxResponseBytes: TOKEN_MAX_RESPONSE_BYTES,
+      expected: { service: 'the Databricks OAuth token endpoint', hint: 'check DATABRICKS_HOST: it must be the workspace URL' },
     });
     const fail = (errorCode: string | undefined, detail: string) =>
       new OAuthTokenError({ clientId, host, status: answer.status, errorCode, detail: maskSentCredential(detail, answer) });
@@ -152,4 +152,23 @@ function readToken(body: unknown): { accessToken: string; expiresInS: number } |
   if (typeof accessToken !== 'string' || accessToken === '') return undefined;
   const seconds = Number(expiresIn);
   return { accessToken, expiresInS: seconds > 0 ? seconds : DEFAULT_TOKEN_LIFETIME_S };
+}
+
+/** The Databricks OAuth token endpoint refused the client credentials. */
+export class OAuthTokenError extends ExpectedError {
+  readonly clientId: string;
+  readonly status: number;
+
+  constructor(init: { clientId: string; host: string; status: number; errorCode?: string | undefined; detail: string }) {
+    const code = init.errorCode && init.errorCode !== init.detail ? `${init.errorCode}: ` : '';
+    super(
+      `Databricks OAuth token request for client id ${init.clientId} failed: HTTP ${init.status}: ${code}${init.detail}`,
+      {
+        exitCode: ExitCode.auth,
+        hint: `Check DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET (an OAuth secret of a service principal of ${init.host}) and DATABRICKS_HOST.`,
+      },
+    );
+    this.clientId = init.clientId;
+    this.status = init.status;
+  }
 }

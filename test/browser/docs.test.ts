@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import type { AppDeps } from '../../src/agent/server/app.ts';
+import type { AppDeps } from '../../src/agent/server/server-env.ts';
 import { listenApp } from '../agent/server/listen-app.ts';
 import { testApp } from '../agent/server/server-fixtures.ts';
 

@@ -1,6 +1,6 @@
 import type { AgentStep, Source, Usage } from '../types.ts';
 import { ExitCode, ExpectedError } from '../../errors.ts';
-import { describeRedirect, readRedirect } from '../../mlflow/redirect.ts';
+import { describeRedirect, readRedirect } from '../../http-client/redirect.ts';
 import { AnswerTooLargeError, readBodyWithin } from '../../util/bounded-body.ts';
 import { describeNetworkFailure, networkFailureOf } from '../../util/network-failure.ts';
 import { commandLine } from '../../util/invocation.ts';

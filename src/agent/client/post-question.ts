@@ -1,5 +1,5 @@
 import type { Usage } from '../types.ts';
-import { isRedirect } from '../../mlflow/redirect.ts';
+import { isRedirect } from '../../http-client/redirect.ts';
 import { AnswerTooLargeError, chunksWithin } from '../../util/bounded-body.ts';
 import {
   describeFetchFailure,

@@ -1,5 +1,5 @@
 import { ExitCode, ExpectedError } from '../../errors.ts';
-import { isRedirect } from '../../mlflow/redirect.ts';
+import { isRedirect } from '../../http-client/redirect.ts';
 import type { HealthInfo } from '../server/api-schemas.ts';
 import { AnswerTooLargeError } from '../../util/bounded-body.ts';
 import { describeFetchFailure, describeServerRedirect, readServerJson, serverRoute } from './endpoints.ts';

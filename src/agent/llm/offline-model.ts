@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { composeReply, messageText, type OfflineMessage, type OfflineReply, type OfflineRequest, type OfflineTool, type OfflineToolChoice } from './offline-reply.ts';
+import { composeReply, messageText, type OfflineMessage, type OfflineReply, type OfflineRequest } from './offline-reply.ts';
+import type { OfflineTool, OfflineToolChoice } from './offline-tool-calls.ts';
 
 /** `.invalid` can never resolve (RFC 6761): were this URL ever fetched for real, it would fail, not leak. */
 export const OFFLINE_BASE_URL = 'http://offline.otel-mlflow.invalid/v1';

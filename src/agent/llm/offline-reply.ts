@@ -1,5 +1,5 @@
 import { answerFromConversation, answerFromToolResults, type ToolResult } from './offline-answer.ts';
-import { chooseToolCalls, type OfflineToolCall } from './offline-tool-calls.ts';
+import { chooseToolCalls, type OfflineTool, type OfflineToolCall, type OfflineToolChoice } from './offline-tool-calls.ts';
 
 /** A chat message as the offline model reads it (already checked to be an object with a role). */
 export interface OfflineMessage {
@@ -8,15 +8,6 @@ export interface OfflineMessage {
   tool_calls?: unknown;
   tool_call_id?: unknown;
 }
-
-export interface OfflineTool {
-  name: string;
-  description?: string;
-  /** JSON Schema of the arguments, as the request gave it. */
-  parameters?: Record<string, unknown>;
-}
-
-export type OfflineToolChoice = 'auto' | 'none' | 'required' | { name: string };
 
 export interface OfflineRequest {
   messages: OfflineMessage[];

@@ -1,5 +1,13 @@
-import type { OfflineTool, OfflineToolChoice } from './offline-reply.ts';
 import { searchTerms } from './retrieve.ts';
+
+export interface OfflineTool {
+  name: string;
+  description?: string;
+  /** JSON Schema of the arguments, as the request gave it. */
+  parameters?: Record<string, unknown>;
+}
+
+export type OfflineToolChoice = 'auto' | 'none' | 'required' | { name: string };
 
 export interface OfflineToolCall {
   name: string;

@@ -1,10 +1,9 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { SpanStatusCode, type Tracer } from '@opentelemetry/api';
+import { SpanStatusCode } from '@opentelemetry/api';
 import { cors } from 'hono/cors';
-import { AnswerAborted, type AgentService } from '../types.ts';
+import { AnswerAborted } from '../types.ts';
 import { setSpanOutputs } from '../../tracing/encode-attributes.ts';
 import { errorBody } from './api-error.ts';
-import type { HealthInfo } from './api-schemas.ts';
 import { errorAnswer } from './error-response.ts';
 import { accessLog } from './middleware/access-log/index.ts';
 import { bearerAuth } from './middleware/bearer-auth/index.ts';
@@ -17,32 +16,8 @@ import { isDocsPath, registerDocs } from './routes/docs.ts';
 import { registerHealth } from './routes/health.ts';
 import { registerOpenApiDocument } from './routes/openapi-document.ts';
 import { registerRag } from './routes/rag.ts';
-import type { ServerApp, ServerEnv } from './server-env.ts';
+import type { AppDeps, ServerApp, ServerEnv } from './server-env.ts';
 import { rejectInvalidRequest } from './validation-hook.ts';
-
-export type { HealthInfo } from './api-schemas.ts';
-
-export interface AppDeps {
-  agent: AgentService;
-  /** Starts each request's root span; the agent's spans nest under it. */
-  tracer: Tracer;
-  /** For `GET /`. */
-  info: () => HealthInfo;
-  /** The MLflow UI link for a trace id (`tr-…`), when the experiment is known. */
-  traceLink?: (traceId: string) => string | undefined;
-  /** When set, every route but the health check and the API docs needs `Authorization: Bearer <token>`. */
-  authToken?: string;
-  /** One access-log line per request, and the stack of any unexpected error. */
-  log?: (line: string) => void;
-  /** Larger JSON bodies get 413; 64 KiB by default. */
-  maxBodyBytes?: number;
-  /** Aborted when shutdown's grace period ends: requests still running then get a 503. */
-  shuttingDown?: AbortSignal;
-  /** Browser origins allowed to call the API (`*` for any); without them, no CORS headers at all. */
-  corsOrigins?: readonly string[];
-  /** Why requests cannot be taken now (their traces could not be kept); undefined while they can. */
-  refusing?: () => string | undefined;
-}
 
 /** How long a browser may reuse a preflight's answer. */
 const CORS_PREFLIGHT_MAX_AGE_S = 600;

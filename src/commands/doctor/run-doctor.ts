@@ -11,7 +11,7 @@ import { connectToTracking } from '../../mlflow/connect.ts';
 import { MlflowApiError } from '../../mlflow/errors.ts';
 import { getExperiment, getExperimentByName, type Experiment } from '../../mlflow/experiments.ts';
 import type { MlflowHttp } from '../../mlflow/http.ts';
-import { isRedirect } from '../../mlflow/redirect.ts';
+import { isRedirect } from '../../http-client/redirect.ts';
 import type { MlflowRun } from '../../mlflow/runs.ts';
 import { searchTraces } from '../../mlflow/traces.ts';
 import { capabilitiesFor, compareVersions, type ServerCapabilities } from '../../mlflow/server-info.ts';

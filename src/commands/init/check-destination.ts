@@ -1,11 +1,11 @@
 import type { AuthSettings } from '../../config/types.ts';
 import { ExitCode, ExpectedError } from '../../errors.ts';
 import { connectTo } from '../../mlflow/connect.ts';
-import { UnreachableError } from '../../mlflow/errors.ts';
+import { UnreachableError } from '../../http-client/unreachable.ts';
 import { searchExperiments, type Experiment } from '../../mlflow/experiments.ts';
 import type { MlflowHttp } from '../../mlflow/http.ts';
-import { pathForDisplay } from '../../mlflow/redaction.ts';
-import { describeRedirect, isRedirect } from '../../mlflow/redirect.ts';
+import { pathForDisplay } from '../../http-client/redaction.ts';
+import { describeRedirect, isRedirect } from '../../http-client/redirect.ts';
 import { getServerVersion } from '../../mlflow/server-info.ts';
 
 /** A person is waiting on each answer: fail faster than a long-running command would. */

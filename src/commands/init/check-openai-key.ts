@@ -1,9 +1,9 @@
 import { ExitCode, ExpectedError } from '../../errors.ts';
 import { connectTo } from '../../mlflow/connect.ts';
-import { describeErrorBody } from '../../mlflow/errors.ts';
-import type { RawResponse } from '../../mlflow/http.ts';
-import { maskSentCredential } from '../../mlflow/redaction.ts';
-import { describeRedirect, isRedirect } from '../../mlflow/redirect.ts';
+import { describeErrorBody } from '../../http-client/error-body.ts';
+import type { RawResponse } from '../../http-client/send.ts';
+import { maskSentCredential } from '../../http-client/redaction.ts';
+import { describeRedirect, isRedirect } from '../../http-client/redirect.ts';
 import { CHECK_TIMEOUT_MS, withHint } from './check-destination.ts';
 
 /** `GET {baseUrl}/models` lists models for any valid key and refuses any other, without spending tokens. */

@@ -1,4 +1,5 @@
-import type { MlflowHttp, MlflowRequest, RawResponse } from '../../mlflow/http.ts';
+import type { RawResponse } from '../../http-client/send.ts';
+import type { MlflowHttp, MlflowRequest } from '../../mlflow/http.ts';
 import { classifyAnswer, classifyFailure, type DeliveryOutcome, type ExpectedAnswer } from '../classify-answer.ts';
 
 export type StepResult = { ok: true; response: RawResponse } | { ok: false; outcome: Exclude<DeliveryOutcome, { kind: 'delivered' }> };

@@ -1,4 +1,5 @@
-import type { MlflowHttp, RawResponse } from '../../mlflow/http.ts';
+import type { RawResponse } from '../../http-client/send.ts';
+import type { MlflowHttp } from '../../mlflow/http.ts';
 import { classifyAnswer, classifyFailure, type ExpectedAnswer } from '../classify-answer.ts';
 import type { RestTraceInfo } from '../rest-trace-payload.ts';
 import { mlflowStep, type StepResult } from './mlflow-step.ts';

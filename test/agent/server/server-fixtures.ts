@@ -12,7 +12,8 @@ import type {
   RagRequest,
   RagResult,
 } from '../../../src/agent/types.ts';
-import { createApp, type AppDeps } from '../../../src/agent/server/app.ts';
+import { createApp } from '../../../src/agent/server/app.ts';
+import type { AppDeps } from '../../../src/agent/server/server-env.ts';
 
 // What the serve bootstrap registers globally: without them nothing nests and traceparent is ignored.
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());

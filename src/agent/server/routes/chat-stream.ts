@@ -5,7 +5,7 @@ import { ROOT_SPANS, unfinishedAnswerOutputs } from '../../root-span.ts';
 import type { ChatRequest } from '../../types.ts';
 import { setSpanOutputs } from '../../../tracing/encode-attributes.ts';
 import { markSpanFailed } from '../../../tracing/with-span.ts';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../server-env.ts';
 import { ChatResponse } from '../api-schemas.ts';
 import { errorAnswer } from '../error-response.ts';
 import type { ServerEnv } from '../server-env.ts';

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { ROOT_SPANS } from '../../root-span.ts';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../server-env.ts';
 import { ChatRequest, ChatResponse } from '../api-schemas.ts';
 import type { ServerApp } from '../server-env.ts';
 import { setSpanInputs, setSpanOutputs } from '../../../tracing/encode-attributes.ts';

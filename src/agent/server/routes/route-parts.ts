@@ -1,5 +1,5 @@
 import type { ZodType } from 'zod';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../server-env.ts';
 import { ErrorResponse } from '../api-schemas.ts';
 import { DEFAULT_MAX_BODY_BYTES, jsonBody } from '../middleware/json-body/index.ts';
 import { requestSpan, type RequestSpan } from '../middleware/request-span/index.ts';

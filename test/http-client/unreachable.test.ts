@@ -4,10 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { ExitCode } from '../../src/errors.ts';
 import { createAuthProvider } from '../../src/workspace-auth/auth.ts';
-import { UnreachableError } from '../../src/mlflow/errors.ts';
 import { createMlflowHttp } from '../../src/mlflow/http.ts';
-import { toUnreachableError } from '../../src/mlflow/network-failure.ts';
-import { answer, startAnswerServer } from './answer-server.ts';
+import { toUnreachableError, UnreachableError } from '../../src/http-client/unreachable.ts';
+import { answer, startAnswerServer } from '../mlflow/answer-server.ts';
 
 function httpTo(baseUrl: string, timeoutMs?: number) {
   return createMlflowHttp({ baseUrl, auth: createAuthProvider({ kind: 'none' }), ...(timeoutMs ? { timeoutMs } : {}) });

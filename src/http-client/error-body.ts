@@ -1,3 +1,7 @@
+import { maskSentCredential } from './redaction.ts';
+import { describeRedirect, isRedirect } from './redirect.ts';
+import type { RawResponse } from './send.ts';
+
 /** What a server said in a failed answer, reduced to one readable line. */
 export interface ErrorBody {
   /** MLflow/Databricks `error_code`, or OAuth's `error`. */
@@ -103,4 +107,19 @@ function clip(text: string): string {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * A failed answer in one line, e.g. `HTTP 400: Invalid Content-Type: ...`, for export records; a
+ * redirect as `redirected (302) to https://sso.example.com/login: a login proxy in front of MLflow?`.
+ */
+export function describeErrorBody(response: RawResponse, service?: string): string {
+  if (isRedirect(response.status)) return maskSentCredential(describeRedirectOf(response), response);
+  const body = parseErrorBody(response.status, response.text, service);
+  const code = body.errorCode ? ` ${body.errorCode}` : '';
+  return `HTTP ${response.status}${code}: ${maskSentCredential(body.detail, response)}`;
+}
+
+export function describeRedirectOf(response: RawResponse): string {
+  return describeRedirect(response.status, response.location, response.redirectCause);
 }

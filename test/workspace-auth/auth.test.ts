@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { AuthSettings, Sourced } from '../../src/config/types.ts';
 import { ConfigError, ExitCode } from '../../src/errors.ts';
-import { createAuthProvider } from '../../src/workspace-auth/auth.ts';
-import { OAuthTokenError } from '../../src/mlflow/errors.ts';
+import { createAuthProvider, OAuthTokenError } from '../../src/workspace-auth/auth.ts';
+
 import { createMlflowHttp } from '../../src/mlflow/http.ts';
-import { answer, startAnswerServer, type AnswerServer } from './answer-server.ts';
+import { answer, startAnswerServer, type AnswerServer } from '../mlflow/answer-server.ts';
 
 const CLIENT_ID = 'sp-client-1';
 const CLIENT_SECRET = 'dose-very-secret-42';
