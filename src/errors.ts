@@ -1,4 +1,4 @@
-import { commandLine } from './util/invocation.ts';
+import { commandLine } from './invocation.ts';
 
 /**
  * Expected failures carry an exit code and a hint; the CLI layer renders them as one line plus a

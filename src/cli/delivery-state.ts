@@ -2,7 +2,7 @@ import type { ChalkInstance } from 'chalk';
 import { describeTarget, parseTargetKey } from '../destination/target.ts';
 import type { DeliveryInfo } from '../pipeline/store/stored-trace.ts';
 import { formatLocalTime } from './trace-format.ts';
-import { commandLine } from '../util/invocation.ts';
+import { commandLine } from '../invocation.ts';
 
 /** One line on where a stored trace stands: kept locally, waiting, delivered, or refused with the answer. */
 export function describeDelivery(paint: ChalkInstance, delivery: DeliveryInfo): string {

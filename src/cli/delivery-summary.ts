@@ -1,5 +1,5 @@
 import type { PipelineReport } from '../pipeline/trace-pipeline.ts';
-import { commandLine } from '../util/invocation.ts';
+import { commandLine } from '../invocation.ts';
 
 export interface DeliverySummary {
   /** The closing line: `traces: 20412 delivered, 886 pending in … (…); they are sent by …`. */

@@ -1,5 +1,5 @@
 import type { PipelineEvent } from '../pipeline/trace-pipeline.ts';
-import { commandLine } from '../util/invocation.ts';
+import { commandLine } from '../invocation.ts';
 
 /**
  * One line per distinct delivery problem, so a broken destination or disk is visible without flooding

@@ -3,7 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { CommandContext, GlobalOptions } from './context.ts';
 import type { FlagValues } from '../config/types.ts';
 import { ExitCode } from '../errors.ts';
-import { detectInvocation, setInvocation, setStoreDir } from '../util/invocation.ts';
+import { detectInvocation, setInvocation, setStoreDir } from '../invocation.ts';
 import { VERSION } from '../version.ts';
 
 type CommandModule = { run(ctx: CommandContext, options: Record<string, unknown>, args: string[]): Promise<number> };

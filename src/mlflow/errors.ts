@@ -3,7 +3,7 @@ import { describeRedirectOf, isMlflowServerHeader, parseErrorBody } from '../htt
 import { maskSentCredential, pathForDisplay } from '../http-client/redaction.ts';
 import { isRedirect, redirectAdvice, type RedirectCause } from '../http-client/redirect.ts';
 import type { RawResponse } from '../http-client/send.ts';
-import { commandLine } from '../util/invocation.ts';
+import { commandLine } from '../invocation.ts';
 
 export interface MlflowApiErrorInit {
   method: string;

@@ -6,7 +6,7 @@ import { describeTarget, isExperimentTarget, targetOf, type Target } from '../de
 import { refuseRunWithoutExperiment } from '../mlflow/check-run.ts';
 import { connectToTracking } from '../mlflow/connect.ts';
 import { experimentUrl, traceUrl } from '../mlflow/ui-links.ts';
-import { commandLine } from '../util/invocation.ts';
+import { commandLine } from '../invocation.ts';
 
 /** Where a command's traces go, as it stands now: local only, being resolved, resolved, or failing. */
 export interface DestinationRuntime {

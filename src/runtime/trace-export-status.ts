@@ -1,7 +1,7 @@
 import type { DeliveryInfo } from '../pipeline/store/stored-trace.ts';
 import type { PipelineReport } from '../pipeline/trace-pipeline.ts';
 import type { Tracing } from './start-tracing.ts';
-import { commandLine } from '../util/invocation.ts';
+import { commandLine } from '../invocation.ts';
 
 export interface TraceExportStatus {
   exported: boolean;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { detectInvocation } from '../../src/util/invocation.ts';
+import { detectInvocation } from '../../src/invocation.ts';
 import { runCli } from './run-cli.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));

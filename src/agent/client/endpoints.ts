@@ -3,7 +3,7 @@ import { ExitCode, ExpectedError } from '../../errors.ts';
 import { describeRedirect, readRedirect } from '../../http-client/redirect.ts';
 import { AnswerTooLargeError, readBodyWithin } from '../../util/bounded-body.ts';
 import { describeNetworkFailure, networkFailureOf } from '../../util/network-failure.ts';
-import { commandLine } from '../../util/invocation.ts';
+import { commandLine } from '../../invocation.ts';
 import { parseJson } from './read-answer-stream.ts';
 
 /** The agent's three ways to answer, as `ask` and `suite` name them. */

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { cannotListen } from '../../util/listen-error.ts';
 import { serve } from '@hono/node-server';
-import type { AppRuntime } from '../../runtime/app-runtime.ts';
+import type { AppRuntime } from '../agent-runtime.ts';
 import { VERSION } from '../../version.ts';
 import type { ResolvedDestination } from '../../destination/resolved-destination.ts';
 import type { HealthInfo } from './api-schemas.ts';

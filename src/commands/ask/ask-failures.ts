@@ -4,7 +4,7 @@ import { tokenRefused } from '../../agent/client/token-refused.ts';
 import { ExitCode, ExpectedError } from '../../errors.ts';
 import { LLM_ERROR, LLM_UNREACHABLE } from '../../agent/server/llm-error-codes.ts';
 import type { LlmClient } from '../../agent/llm/types.ts';
-import { commandLine } from '../../util/invocation.ts';
+import { commandLine } from '../../invocation.ts';
 
 /** The person stopped the answer; the trace says so rather than ending as a success. */
 export class AskInterrupted extends Error {

@@ -15,7 +15,7 @@ import { loadConfig } from '../../config/load-config.ts';
 import { maskSecrets } from '../../config/configured-secrets.ts';
 import type { ResolvedConfig } from '../../config/types.ts';
 import { ExitCode, ExpectedError } from '../../errors.ts';
-import { commandLine } from '../../util/invocation.ts';
+import { commandLine } from '../../invocation.ts';
 
 const SERVER_DOWN_HINT = 'start it with `otel-mlflow serve`, or ask without --url';
 
@@ -49,7 +49,7 @@ async function askHere(ctx: CommandContext, endpoint: Endpoint, question: string
   const paint = createPainter(ctx);
   // Only asking here needs the agent and the tracer: `ask --url` stays a plain HTTP client.
   const [{ startAppRuntime }, { askInProcess }, { FLUSH_DEADLINE_MS }] = await Promise.all([
-    import('../../runtime/app-runtime.ts'),
+    import('../../agent/agent-runtime.ts'),
     import('./ask-in-process.ts'),
     import('../../runtime/start-tracing.ts'),
   ]);

@@ -2,7 +2,7 @@ import { text } from 'node:stream/consumers';
 import { MAX_QUERY_CHARS } from '../../agent/question-limit.ts';
 import { whenPromptClosed } from '../../cli/prompt-closed.ts';
 import { ExitCode, ExpectedError } from '../../errors.ts';
-import { commandLine } from '../../util/invocation.ts';
+import { commandLine } from '../../invocation.ts';
 
 export interface QuestionInput {
   /** The question given on the command line, if any. */

@@ -6,7 +6,7 @@ import { plural } from '../../util/plural.ts';
 import { whenPromptClosed } from '../../cli/prompt-closed.ts';
 import { runDoctor, type DoctorReport } from './run-doctor.ts';
 import { wholeNumber } from '../../cli/parse-whole-number.ts';
-import { commandLine } from '../../util/invocation.ts';
+import { commandLine } from '../../invocation.ts';
 
 const MAX_TEST_TRACES = 50;
 

@@ -24,7 +24,7 @@ import { mlflowTraceSource, readBackTrace, type ReadBackTrace, type TraceSource 
 import { sendTestTrace, type SentTestTrace } from './test-traces.ts';
 import { plural } from '../../util/plural.ts';
 import { flushAndReport, type TraceExportStatus } from '../../runtime/trace-export-status.ts';
-import { commandLine } from '../../util/invocation.ts';
+import { commandLine } from '../../invocation.ts';
 
 export type CheckId = 'config' | 'reachable' | 'server' | 'credentials' | 'experiment' | 'export-path' | 'send' | 'read-back';
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skipped';

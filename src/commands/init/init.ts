@@ -8,7 +8,7 @@ import { resolveDestinationFlags, withDefaults, type DestinationChoice, type Ini
 import type { InitProgress } from './init-session.ts';
 import { terminalPrompter } from './prompter.ts';
 import { ConfigFileKept, runInit, type InitResult } from './run-init.ts';
-import { commandLine } from '../../util/invocation.ts';
+import { commandLine } from '../../invocation.ts';
 
 export async function run(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {
   const yes = options.yes === true;

@@ -15,7 +15,7 @@ import { setupExperiment, untestedExperimentName } from './setup-experiment.ts';
 import { setupLlm } from './setup-llm.ts';
 import { noticeWhatHidesSetup } from './verify-setup.ts';
 import { configFileExists, configFileSettings, writeConfigFile, type ConfigFileValues } from './write-config-file.ts';
-import { commandLine } from '../../util/invocation.ts';
+import { commandLine } from '../../invocation.ts';
 
 export interface InitOptions {
   cwd: string;

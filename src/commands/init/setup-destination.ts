@@ -8,7 +8,7 @@ import type { DestinationChoice, InitAnswers } from './init-answers.ts';
 import { ANSWERED, ask, nonEmpty, parsedAnswer, untilAccepted, type InitSession } from './init-session.ts';
 import type { ConfigFileValues } from './write-config-file.ts';
 import type { Prompter } from './prompter.ts';
-import { commandLine } from '../../util/invocation.ts';
+import { commandLine } from '../../invocation.ts';
 
 export const DEFAULT_TRACKING_URI = 'http://127.0.0.1:5000';
 export const DESTINATION_QUESTION = 'Where should traces go?';

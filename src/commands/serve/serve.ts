@@ -5,7 +5,7 @@ import { summarizeDelivery } from '../../cli/delivery-summary.ts';
 import { deliveryWarnings } from '../../cli/delivery-warnings.ts';
 import { untilSignal } from '../../cli/until-signal.ts';
 import { ExitCode } from '../../errors.ts';
-import { startAppRuntime } from '../../runtime/app-runtime.ts';
+import { startAppRuntime } from '../../agent/agent-runtime.ts';
 
 /** How long in-flight requests may take to finish after SIGINT/SIGTERM before connections are cut. */
 export const SHUTDOWN_DRAIN_MS = 10_000;

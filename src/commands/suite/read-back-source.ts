@@ -6,7 +6,7 @@ import { TraceStore } from '../../pipeline/store/trace-store.ts';
 import { connectToTracking } from '../../mlflow/connect.ts';
 import type { HealthInfo } from '../../agent/server/api-schemas.ts';
 import type { ReadBackFrom } from './verify-traces.ts';
-import { commandLine } from '../../util/invocation.ts';
+import { commandLine } from '../../invocation.ts';
 
 /**
  * Where `--verify` reads the server's traces back from, decided by where its health JSON says they

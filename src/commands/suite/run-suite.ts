@@ -21,7 +21,7 @@ import type { SpawnedServer } from './spawned-server.ts';
 import { connectToTracking } from '../../mlflow/connect.ts';
 import { suiteTotals, type SuiteTotals } from './suite-totals.ts';
 import { verifyTraces, type VerifyReport } from './verify-traces.ts';
-import { commandLine } from '../../util/invocation.ts';
+import { commandLine } from '../../invocation.ts';
 import { comparisonClient, readBaseline, type BaselineRef } from './eval/baseline-run.ts';
 import { compareRuns, parseResultLines, type Comparison, type Tolerance } from './eval/compare-runs.ts';
 import { suiteMetrics } from './eval/suite-metrics.ts';

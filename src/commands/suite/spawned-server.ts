@@ -1,5 +1,5 @@
 import type { LoadConfigOptions } from '../../config/types.ts';
-import { startAppRuntime, type AppRuntime } from '../../runtime/app-runtime.ts';
+import { startAppRuntime, type AppRuntime } from '../../agent/agent-runtime.ts';
 import { startHttpServer } from '../../agent/server/start-http-server.ts';
 import { FLUSH_DEADLINE_MS } from '../../runtime/start-tracing.ts';
 import type { PipelineReport } from '../../pipeline/trace-pipeline.ts';

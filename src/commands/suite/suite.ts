@@ -21,7 +21,7 @@ import { passRate } from './parse-pass-rate.ts';
 import { meetsBar } from './eval/evaluate.ts';
 import { evaluationSummary, resultRow } from './result-rows.ts';
 import { plural } from '../../util/plural.ts';
-import { commandLine, setStoreDir } from '../../util/invocation.ts';
+import { commandLine, setStoreDir } from '../../invocation.ts';
 
 const MAX_CONCURRENCY = 32;
 const MAX_REPEAT = 100;

@@ -14,7 +14,7 @@ import type { EvaluationStore } from '../../pipeline/store/evaluation-store.ts';
 import type { DeliveryState } from '../../pipeline/store/stored-trace.ts';
 import type { TraceStore } from '../../pipeline/store/trace-store.ts';
 import { mlflowTraceId } from '../../tracing/trace-id.ts';
-import { commandLine } from '../../util/invocation.ts';
+import { commandLine } from '../../invocation.ts';
 
 /** A push waits this long for the destination at most; what is left stays pending for the next one. */
 export const PUSH_DEADLINE_MS = 10 * 60_000;

@@ -9,7 +9,7 @@ import { openConfiguredStore } from '../../pipeline/store/configured-store.ts';
 import { DELIVERY_STATES, type DeliveryState, type LocalTraceStatus, type StoredTraceSummary } from '../../pipeline/store/stored-trace.ts';
 import { summaryJson } from '../../pipeline/store/summarize-trace.ts';
 import type { TraceStore } from '../../pipeline/store/trace-store.ts';
-import { commandLine } from '../../util/invocation.ts';
+import { commandLine } from '../../invocation.ts';
 
 /** `tr-` and 12 hex digits: unique in any store a person keeps, and `traces show` takes a unique prefix. */
 const SHORT_ID_LENGTH = 15;

@@ -20,7 +20,7 @@ import {
   type PushSelection,
 } from './push-traces.ts';
 import { plural } from '../../util/plural.ts';
-import { commandLine } from '../../util/invocation.ts';
+import { commandLine } from '../../invocation.ts';
 
 const NO_MLFLOW_HINT = 'set MLFLOW_TRACKING_URI (e.g. http://127.0.0.1:5000, or databricks) in the environment or .env, or pass --tracking-uri';
 

@@ -11,7 +11,7 @@ import type { StoredScore } from '../../destination/evaluation-items.ts';
 import { EvaluationStore } from '../../pipeline/store/evaluation-store.ts';
 import { decodeJsonAttribute } from '../../tracing/encode-attributes.ts';
 import { MlflowAttr } from '../../tracing/mlflow-attributes.ts';
-import { commandLine } from '../../util/invocation.ts';
+import { commandLine } from '../../invocation.ts';
 
 /** Below this, a cut value says too little to be worth a line; the line wraps instead. */
 const MIN_VALUE_WIDTH = 24;

@@ -3,7 +3,7 @@ import { loadConfig } from '../../config/load-config.ts';
 import { describeSource } from '../../config/mask.ts';
 import type { LoadConfigOptions, ResolvedConfig } from '../../config/types.ts';
 import { ExitCode, ExpectedError } from '../../errors.ts';
-import { commandLine } from '../../util/invocation.ts';
+import { commandLine } from '../../invocation.ts';
 import { TraceStore } from './trace-store.ts';
 
 /**

@@ -5,7 +5,7 @@ import { getExperiment, getExperimentByName } from '../../../mlflow/experiments.
 import type { MlflowHttp } from '../../../mlflow/http.ts';
 import { downloadRunArtifact } from '../../../mlflow/run-artifacts.ts';
 import { getRun, searchRuns, type MlflowRun } from '../../../mlflow/runs.ts';
-import { commandLine } from '../../../util/invocation.ts';
+import { commandLine } from '../../../invocation.ts';
 import { parseResultLines, type RunSide } from './compare-runs.ts';
 import { RESULTS_ARTIFACT } from '../../../destination/senders/evaluation-senders.ts';
 import { SUITE_TAG } from './suite-mlflow-run.ts';

@@ -1,6 +1,6 @@
 import type { LoadConfigOptions } from '../../../../config/types.ts';
 import { ExitCode, ExpectedError } from '../../../../errors.ts';
-import type { AppRuntime } from '../../../../runtime/app-runtime.ts';
+import type { AppRuntime } from '../../../../agent/agent-runtime.ts';
 import { createLlmJudge, type Judge } from './llm-judge.ts';
 
 export interface OpenJudge {
@@ -19,7 +19,7 @@ export interface OpenJudge {
 export async function openJudge(spawned: AppRuntime | undefined, config: Omit<LoadConfigOptions, 'purpose'>): Promise<OpenJudge> {
   let runtime = spawned;
   if (!runtime) {
-    const { startAppRuntime } = await import('../../../../runtime/app-runtime.ts');
+    const { startAppRuntime } = await import('../../../../agent/agent-runtime.ts');
     runtime = await startAppRuntime({ config, origin: 'suite' });
   }
   const own = runtime === spawned ? undefined : runtime;

@@ -1,14 +1,14 @@
 import type { Tracer } from '@opentelemetry/api';
-import { createAgentService } from '../agent/agent-service.ts';
-import type { AgentService } from '../agent/types.ts';
+import { createAgentService } from './agent-service.ts';
+import type { AgentService } from './types.ts';
 import { loadConfig } from '../config/load-config.ts';
 import type { LoadConfigOptions, ResolvedConfig } from '../config/types.ts';
-import { createLlmClient } from '../agent/llm/providers.ts';
-import type { LlmClient } from '../agent/llm/types.ts';
+import { createLlmClient } from './llm/providers.ts';
+import type { LlmClient } from './llm/types.ts';
 import type { PipelineEvent, PipelineReport } from '../pipeline/trace-pipeline.ts';
 import { VERSION } from '../version.ts';
-import { startDestination, type DestinationRuntime } from './destination-runtime.ts';
-import { startTracing, type Tracing } from './start-tracing.ts';
+import { startDestination, type DestinationRuntime } from '../runtime/destination-runtime.ts';
+import { startTracing, type Tracing } from '../runtime/start-tracing.ts';
 
 /** Everything a traced LLM command needs, built once per process from the one config. */
 export interface AppRuntime {

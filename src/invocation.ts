@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 let invocation = 'otel-mlflow';
 
 /** This package's directory, symlinks resolved (npx links a directory it is given). */
-const PACKAGE_ROOT = realpathSync(fileURLToPath(new URL('../..', import.meta.url)));
+const PACKAGE_ROOT = realpathSync(fileURLToPath(new URL('..', import.meta.url)));
 
 /** npm sets npm_command=exec for both `npx` and `npm exec`, and npm_package_json to the project it ran in. */
 export function detectInvocation(env: Readonly<Record<string, string | undefined>>, packageRoot = PACKAGE_ROOT): string {
