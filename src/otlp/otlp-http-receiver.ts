@@ -1,8 +1,11 @@
 import { isUtf8 } from 'node:buffer';
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { promisify } from 'node:util';
-import { gunzip, inflate, inflateRaw } from 'node:zlib';
-import { bearerTokenMatches } from './bearer-token.ts';
+import type { HttpBindings } from '@hono/node-server';
+import { Hono, type Context } from 'hono';
+import { createMiddleware } from 'hono/factory';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { bearerAuth } from '../http/middleware/bearer-auth/index.ts';
+import { bodyLimit, quotedHeader } from '../http/middleware/body-limit/index.ts';
 import { decodeOtlpJson, decodeOtlpProtobuf } from './otlp-decode.ts';
 import type { OtlpIngest } from './otlp-ingest.ts';
 import { encodeExportResponse, encodeStatus, RpcCode, type OtlpEncoding } from './otlp-messages.ts';
@@ -26,108 +29,95 @@ export interface OtlpHttpOptions {
   maxBodyBytes?: number;
 }
 
-/** Handles the request and returns true when it is OTLP's; false leaves it (and the response) to the caller. */
-export type OtlpHttpHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
+/** Under @hono/node-server the bindings hold the request's socket; `app.request()` passes none. */
+type OtlpEnv = { Bindings: Partial<HttpBindings> };
 
-const inflaters = {
-  gzip: promisify(gunzip),
-  'x-gzip': promisify(gunzip),
-  deflate: promisify(inflate),
-} as const;
-const inflateRawAsync = promisify(inflateRaw);
-
-/** An error answer decided before the body is decoded. */
-class HttpAnswer {
-  readonly status: number;
-  readonly message: string;
-  readonly headers: Record<string, string>;
-  constructor(status: number, message: string, headers: Record<string, string> = {}) {
-    this.status = status;
-    this.message = message;
-    this.headers = headers;
-  }
-
-  /** The google.rpc code for the Status body, as gRPC would name the same failure. */
-  get rpcCode(): number {
-    if (this.status === 401) return RpcCode.unauthenticated;
-    if (this.status === 405) return RpcCode.unimplemented;
-    if (this.status === 413) return RpcCode.resourceExhausted;
-    return RpcCode.invalidArgument;
-  }
-}
-
-export function createOtlpHttpHandler(options: OtlpHttpOptions): OtlpHttpHandler {
+/**
+ * The OTLP/HTTP receiver as a Hono app, to mount where traces are taken (`app.route('/', …)`). Its
+ * errors are OTLP's own: a `google.rpc.Status`, in protobuf or JSON as the request came.
+ */
+export function createOtlpHttpApp(options: OtlpHttpOptions): Hono<OtlpEnv> {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  return (req, res) => {
-    if (pathname(req.url) !== OTLP_TRACES_PATH) return false;
-    handleExport(req, res, options, maxBodyBytes).catch(() => {
-      // A client gone mid-request gets here, or a bug: never a crash, never a stack to the client.
-      if (res.headersSent || res.destroyed) res.destroy();
-      else send(res, 500, 'json', encodeStatus('json', RpcCode.internal, INTERNAL_ERROR_MESSAGE));
-    });
-    return true;
-  };
+  const app = new Hono<OtlpEnv>();
+  app.onError(answerError);
+  if (options.token !== undefined) {
+    // Only an export needs the token: any other method is told 405, whoever asks.
+    app.use(OTLP_TRACES_PATH, bearerAuth({ token: options.token, isPublic: (method) => method !== 'POST', message: 'missing or wrong bearer token' }));
+  }
+  app.post(
+    OTLP_TRACES_PATH,
+    otlpMediaType,
+    bodyLimit({ maxBytes: maxBodyBytes, tooLargeMessage: `request body over ${maxBodyBytes} bytes; send smaller batches (e.g. a lower maxExportBatchSize)` }),
+    (c) => exportTraces(c, options.ingest),
+  );
+  app.all(OTLP_TRACES_PATH, (c) => {
+    c.header('allow', 'POST');
+    throw new HTTPException(405, { message: `${c.req.method} is not allowed on ${OTLP_TRACES_PATH}; use POST` });
+  });
+  return app;
 }
 
-function pathname(url = ''): string {
-  const end = url.search(/[?#]/);
-  return end === -1 ? url : url.slice(0, end);
-}
+const otlpMediaType = createMiddleware<OtlpEnv>(async (c, next) => {
+  if (requestEncoding(c) === undefined) {
+    throw new HTTPException(415, { message: `unsupported Content-Type ${quotedHeader(c.req.header('content-type') ?? '')}; send application/x-protobuf or application/json` });
+  }
+  await next();
+});
 
-/** A client's header value, quoted and cut short, for an error message. */
-function quoted(value: string): string {
-  return JSON.stringify(value.length > 100 ? `${value.slice(0, 100)}…` : value);
-}
-
-async function handleExport(req: IncomingMessage, res: ServerResponse, options: OtlpHttpOptions, maxBodyBytes: number): Promise<void> {
-  const encoding = mediaEncoding(req.headers['content-type']);
-  // Errors before the media type is known are answered in JSON, which a person can read.
-  const answerIn = encoding ?? 'json';
-  if (req.method !== 'POST') {
-    return refuse(req, res, answerIn, new HttpAnswer(405, `${req.method} is not allowed on ${OTLP_TRACES_PATH}; use POST`, { allow: 'POST' }), maxBodyBytes);
-  }
-  if (options.token !== undefined && !bearerTokenMatches(req.headers.authorization, options.token)) {
-    return refuse(req, res, answerIn, new HttpAnswer(401, 'missing or wrong bearer token', { 'www-authenticate': 'Bearer' }), maxBodyBytes);
-  }
-  if (encoding === undefined) {
-    const message = `unsupported Content-Type ${quoted(req.headers['content-type'] ?? '')}; send application/x-protobuf or application/json`;
-    return refuse(req, res, answerIn, new HttpAnswer(415, message), maxBodyBytes);
-  }
-  const contentEncoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-  if (contentEncoding !== 'identity' && !Object.hasOwn(inflaters, contentEncoding)) {
-    return refuse(req, res, encoding, new HttpAnswer(415, `unsupported Content-Encoding ${quoted(contentEncoding)}; send gzip, deflate or none`), maxBodyBytes);
-  }
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > maxBodyBytes) return refuse(req, res, encoding, tooLarge(maxBodyBytes), maxBodyBytes);
-
-  let body: Buffer;
-  try {
-    const raw = await readBody(req, maxBodyBytes);
-    body = contentEncoding === 'identity' ? raw : await decompress(contentEncoding as keyof typeof inflaters, raw, maxBodyBytes);
-  } catch (error) {
-    if (error instanceof HttpAnswer) return refuse(req, res, encoding, error, maxBodyBytes);
-    throw error;
-  }
-
+async function exportTraces(c: Context<OtlpEnv>, ingest: OtlpIngest): Promise<Response> {
+  const encoding = requestEncoding(c)!;
+  const body = Buffer.from(await c.req.arrayBuffer());
   const outcome = await receiveExport(
     (repairs) => (encoding === 'protobuf' ? decodeOtlpProtobuf(body, repairs) : decodeOtlpJson(JSON.parse(jsonText(body, repairs)))),
-    options.ingest,
-    { headers: forwardedHeaders(req.headers), transport: 'http' },
+    ingest,
+    { headers: forwardedHeaders(c.req.header()), transport: 'http' },
   );
   switch (outcome.kind) {
     case 'success':
-      return send(res, 200, encoding, encodeExportResponse(encoding, outcome));
+      return send(c, 200, encoding, encodeExportResponse(encoding, outcome));
     case 'invalid':
-      return send(res, 400, encoding, encodeStatus(encoding, RpcCode.invalidArgument, outcome.message));
+      return send(c, 400, encoding, encodeStatus(encoding, RpcCode.invalidArgument, outcome.message));
     case 'busy':
     case 'unavailable': {
       const status = outcome.kind === 'busy' ? 429 : 503;
       const code = outcome.kind === 'busy' ? RpcCode.resourceExhausted : RpcCode.unavailable;
-      return send(res, status, encoding, encodeStatus(encoding, code, outcome.message), { 'retry-after': String(outcome.retryAfterSeconds) });
+      c.header('retry-after', String(outcome.retryAfterSeconds));
+      return send(c, status, encoding, encodeStatus(encoding, code, outcome.message));
     }
     case 'internal':
-      return send(res, 500, encoding, encodeStatus(encoding, RpcCode.internal, INTERNAL_ERROR_MESSAGE));
+      return send(c, 500, encoding, encodeStatus(encoding, RpcCode.internal, INTERNAL_ERROR_MESSAGE));
   }
+}
+
+/**
+ * A refusal (405, 401, 415, 413, a body that does not inflate) as a Status with the code gRPC would
+ * give the same failure; anything else is a bug or a client gone mid-request: a 500 that says nothing
+ * of it. Errors before the media type is known are answered in JSON, which a person can read. When
+ * the request's body has not all been read, the connection closes after the answer instead of
+ * waiting for the rest of a body nobody will read.
+ */
+function answerError(error: Error, c: Context<OtlpEnv>): Response {
+  const encoding = requestEncoding(c) ?? 'json';
+  const incoming = c.env?.incoming;
+  if (incoming && !incoming.complete) c.header('connection', 'close');
+  if (!(error instanceof HTTPException)) return send(c, 500, encoding, encodeStatus(encoding, RpcCode.internal, INTERNAL_ERROR_MESSAGE));
+  return send(c, error.status, encoding, encodeStatus(encoding, rpcCodeOf(error.status), error.message));
+}
+
+/** The google.rpc code for the Status body, as gRPC would name the same failure. */
+function rpcCodeOf(status: number): number {
+  if (status === 401) return RpcCode.unauthenticated;
+  if (status === 405) return RpcCode.unimplemented;
+  if (status === 413) return RpcCode.resourceExhausted;
+  return RpcCode.invalidArgument;
+}
+
+/** The body's encoding from its media type; parameters such as `charset` do not change it. */
+function requestEncoding(c: Context<OtlpEnv>): OtlpEncoding | undefined {
+  const mediaType = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase();
+  if (mediaType === 'application/x-protobuf') return 'protobuf';
+  if (mediaType === 'application/json') return 'json';
+  return undefined;
 }
 
 /**
@@ -140,86 +130,14 @@ function jsonText(body: Buffer, repairs: Utf8Repairs): string {
   return body.toString('utf8');
 }
 
-/** The body's encoding from its media type; parameters such as `charset` do not change it. */
-function mediaEncoding(contentType: string | undefined): OtlpEncoding | undefined {
-  const mediaType = contentType?.split(';')[0]?.trim().toLowerCase();
-  if (mediaType === 'application/x-protobuf') return 'protobuf';
-  if (mediaType === 'application/json') return 'json';
-  return undefined;
-}
-
-function tooLarge(maxBodyBytes: number): HttpAnswer {
-  return new HttpAnswer(413, `request body over ${maxBodyBytes} bytes; send smaller batches (e.g. a lower maxExportBatchSize)`);
-}
-
-function readBody(req: IncomingMessage, maxBodyBytes: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > maxBodyBytes) {
-        req.off('data', onData);
-        chunks.length = 0;
-        reject(tooLarge(maxBodyBytes));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on('data', onData);
-    req.once('end', () => resolve(Buffer.concat(chunks)));
-    req.once('error', reject);
-    req.once('close', () => reject(new Error('the client closed the request before its end')));
-  });
-}
-
-/** Inflates with the output bounded: a decompression bomb stops at the limit, not at the end of its data. */
-async function decompress(contentEncoding: keyof typeof inflaters, raw: Buffer, maxBodyBytes: number): Promise<Buffer> {
-  const inflateBody = contentEncoding === 'deflate' && !hasZlibHeader(raw) ? inflateRawAsync : inflaters[contentEncoding];
-  try {
-    return await inflateBody(raw, { maxOutputLength: maxBodyBytes });
-  } catch (error) {
-    if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(maxBodyBytes);
-    throw new HttpAnswer(400, `could not decompress the ${contentEncoding} body: ${error instanceof Error ? error.message : String(error)}`);
-  }
-}
-
-/** `deflate` should be zlib-wrapped (RFC 9110), but some clients send raw deflate data. */
-function hasZlibHeader(raw: Buffer): boolean {
-  return raw.length >= 2 && (raw[0]! & 0x0f) === 8 && ((raw[0]! << 8) | raw[1]!) % 31 === 0;
-}
-
 /** Headers the ingest may route by; the checked credential stays here. */
-function forwardedHeaders(headers: IncomingHttpHeaders): Record<string, string | undefined> {
-  return Object.fromEntries(
-    Object.entries(headers)
-      .filter(([name]) => name !== 'authorization' && name !== 'cookie')
-      .map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : value]),
-  );
+function forwardedHeaders(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => name !== 'authorization' && name !== 'cookie'));
 }
 
-/**
- * Answers an error before (or instead of) reading the whole body. The connection closes after
- * the answer, and whatever the client is still sending is discarded up to one more body's worth,
- * so that it can read the answer rather than fail on a reset connection.
- */
-function refuse(req: IncomingMessage, res: ServerResponse, encoding: OtlpEncoding, answer: HttpAnswer, maxBodyBytes: number): void {
-  const complete = req.complete;
-  send(res, answer.status, encoding, encodeStatus(encoding, answer.rpcCode, answer.message), { ...answer.headers, ...(!complete && { connection: 'close' }) });
-  if (complete) return;
-  let discarded = 0;
-  req.on('data', (chunk: Buffer) => {
-    discarded += chunk.length;
-    if (discarded > maxBodyBytes) req.socket.destroy();
-  });
-  req.resume();
-}
-
-function send(res: ServerResponse, status: number, encoding: OtlpEncoding, body: Buffer, headers: Record<string, string> = {}): void {
-  res.writeHead(status, {
+function send(c: Context<OtlpEnv>, status: ContentfulStatusCode, encoding: OtlpEncoding, body: Buffer): Response {
+  // A Buffer is the Uint8Array c.body() takes, whatever its backing store.
+  return c.body(body as Uint8Array<ArrayBuffer>, status, {
     'content-type': encoding === 'protobuf' ? 'application/x-protobuf' : 'application/json',
-    'content-length': String(body.length),
-    ...headers,
   });
-  res.end(body);
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { gzipOfZeros } from '../fakes/gzip-bomb.ts';
 import type { Listening } from '../fakes/listen.ts';
 import { otlpJson, otlpProtobuf, readableSpan } from '../fakes/readable-spans.ts';
 import { listenOtlpHttp, pb, rawRequest, readRpcStatus, recordingIngest, type RawAnswer, type RecordingIngest } from './receivers-fixture.ts';
@@ -341,9 +342,3 @@ describe('OTLP/HTTP receiver with a bearer token', () => {
     assert.equal(recorder.batches[0]?.headers.authorization, undefined);
   });
 });
-
-/** `size` zero bytes as gzip members of 1 MiB each, back to back (one gzip stream, as RFC 1952 allows): about a thousandth of the size. */
-function gzipOfZeros(size: number): Buffer {
-  const member = gzipSync(Buffer.alloc(1024 * 1024), { level: 9 });
-  return Buffer.concat(Array.from({ length: Math.ceil(size / (1024 * 1024)) }, () => member));
-}

@@ -3,8 +3,9 @@ import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js'
 import protobuf from 'protobufjs';
 import type { OtlpBatch, OtlpIngest, OtlpIngestResult } from '../../src/otlp/otlp-ingest.ts';
 import { OTLP_TRACES_METHOD } from '../../src/otlp/otlp-grpc-receiver.ts';
-import { createOtlpHttpHandler, type OtlpHttpOptions } from '../../src/otlp/otlp-http-receiver.ts';
-import { listen, type Listening } from '../fakes/listen.ts';
+import { listen } from '../../src/http/listen.ts';
+import { createOtlpHttpApp, type OtlpHttpOptions } from '../../src/otlp/otlp-http-receiver.ts';
+import type { Listening } from '../fakes/listen.ts';
 
 /** An ingest that keeps every batch and answers what the test says (accepted unless told otherwise). */
 export interface RecordingIngest {
@@ -25,13 +26,11 @@ export function recordingIngest(answer: RecordingIngest['answer'] = () => ({ kin
   return recorder;
 }
 
-/** The OTLP handler on a free port, with a plain 404 for every other path as a caller would add. */
+/** The OTLP app on a free port, with a plain 404 for every other path as a caller would add. */
 export async function listenOtlpHttp(options: OtlpHttpOptions): Promise<Listening> {
-  const handle = createOtlpHttpHandler(options);
-  return listen((req, res) => {
-    if (handle(req, res)) return;
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-  });
+  const app = createOtlpHttpApp(options).notFound((c) => c.text('not found', 404));
+  const listening = await listen(app, { host: '127.0.0.1', port: 0, portFlag: '--port' });
+  return { url: listening.url, close: () => listening.close(0) };
 }
 
 export interface RawAnswer {

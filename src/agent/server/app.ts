@@ -2,11 +2,11 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { cors } from 'hono/cors';
 import { AnswerAborted } from '../types.ts';
+import { bearerAuth } from '../../http/middleware/bearer-auth/index.ts';
 import { setSpanOutputs } from '../../tracing/encode-attributes.ts';
 import { errorBody } from './api-error.ts';
 import { errorAnswer } from './error-response.ts';
 import { accessLog } from './middleware/access-log/index.ts';
-import { bearerAuth } from './middleware/bearer-auth/index.ts';
 import { loadShedding } from './middleware/load-shedding/index.ts';
 import { shutdownGuard } from './middleware/shutdown-guard/index.ts';
 import type { RequestSpan } from './middleware/request-span/index.ts';
@@ -62,7 +62,10 @@ export function createApp(deps: AppDeps): ServerApp {
       }),
     );
   }
-  if (deps.authToken) app.use(bearerAuth({ token: deps.authToken, isPublic }));
+  if (deps.authToken) {
+    const message = 'this server needs the header Authorization: Bearer <token>, with the token it was started with (--auth-token)';
+    app.use(bearerAuth({ token: deps.authToken, isPublic, message }));
+  }
 
   registerHealth(app, deps.info);
   registerChat(app, deps);

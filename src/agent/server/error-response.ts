@@ -35,8 +35,9 @@ export function errorAnswer(error: unknown, where: string, log?: (line: string) 
   return { status: 500, body: errorBody('internal_error', GENERIC_MESSAGE) };
 }
 
-/** Hono's own refusals (e.g. its media-type gate) get the same shape as ours. */
+/** Refusals of Hono's and of the shared middleware (the bearer token, the body's size) get the same shape as ours. */
 function codeForStatus(status: number): string {
+  if (status === 401) return 'unauthorized';
   if (status === 415) return 'unsupported_media_type';
   if (status === 413) return 'body_too_large';
   return status === 400 ? 'bad_request' : `http_${status}`;

@@ -1,7 +1,4 @@
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import { cannotListen } from '../../util/listen-error.ts';
-import { serve } from '@hono/node-server';
+import { listen } from '../../http/listen.ts';
 import type { AppRuntime } from '../agent-runtime.ts';
 import { VERSION } from '../../version.ts';
 import type { ResolvedDestination } from '../../destination/resolved-destination.ts';
@@ -21,9 +18,6 @@ export interface RunningHttpServer {
   /** Stops accepting, lets in-flight requests finish, and cuts what is still open at the deadline. */
   close(deadlineMs: number): Promise<void>;
 }
-
-/** Time for the 503s of requests cut off by shutdown to reach their clients before the sockets close. */
-const ANSWER_FLUSH_MS = 200;
 
 /** Where the traces stand, read from the store, so a health check shows a backlog and its cause. */
 function deliveryHealth(runtime: AppRuntime): Pick<HealthInfo['tracing'], 'store_dir' | 'delivery'> {
@@ -82,30 +76,10 @@ export async function startHttpServer(runtime: AppRuntime, options: HttpServerOp
     ...(runtime.tracing.pipeline && { refusing: () => runtime.tracing.pipeline?.notAcceptingBecause }),
   });
 
-  const server = serve({ fetch: app.fetch, port: options.port, hostname: options.host });
-  try {
-    await once(server, 'listening');
-  } catch (error) {
-    throw cannotListen(options.host, options.port, error, '--port (or PORT)');
-  }
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const listening = await listen(app, { host: options.host, port: options.port, portFlag: '--port (or PORT)' });
   return {
-    url: `http://${host}:${address.port}`,
-    async close(deadlineMs) {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      if ('closeIdleConnections' in server) server.closeIdleConnections();
-      let cut: NodeJS.Timeout | undefined;
-      const timer = setTimeout(() => {
-        // Requests still running answer 503 first; the connections go once those answers are out.
-        graceOver.abort();
-        cut = setTimeout(() => {
-          if ('closeAllConnections' in server) server.closeAllConnections();
-        }, ANSWER_FLUSH_MS);
-      }, deadlineMs);
-      await closed;
-      clearTimeout(timer);
-      clearTimeout(cut);
-    },
+    url: listening.url,
+    // Requests still running when the grace period ends answer 503 first; the connections go once those answers are out.
+    close: (deadlineMs) => listening.close(deadlineMs, () => graceOver.abort()),
   };
 }

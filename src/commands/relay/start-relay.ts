@@ -1,17 +1,14 @@
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { maskSecrets, rememberedSecrets } from '../../config/configured-secrets.ts';
 import type { ResolvedConfig } from '../../config/types.ts';
 import { connectToTracking } from '../../mlflow/connect.ts';
-import { createOtlpHttpHandler } from '../../otlp/otlp-http-receiver.ts';
 import type { AssemblyHold, StateCounts } from '../../pipeline/store/trace-store.ts';
 import { TracePipeline, type PipelineEvent, type PipelineReport } from '../../pipeline/trace-pipeline.ts';
 import type { ResolvedDestination } from '../../destination/resolved-destination.ts';
-import { cannotListen } from '../../util/listen-error.ts';
+import type { ConnectionCounts } from '../../http/connection-cap.ts';
+import { bracketed, cannotListen, listen, type HttpLimits, type ListeningServer } from '../../http/listen.ts';
 import { VERSION } from '../../version.ts';
-import { capConnections, type ConnectionCounts } from './connection-cap.ts';
 import { DESTINATION_START_WAIT_MS } from '../../destination/background-resolution.ts';
+import { createRelayApp } from './relay-app.ts';
 import { createRelayIngest, type RelayCounters } from './relay-ingest.ts';
 import { RelayRoutes, type RouteState } from './relay-routes.ts';
 
@@ -34,19 +31,7 @@ export interface RelayOptions {
   httpLimits?: Partial<HttpLimits>;
 }
 
-/** What the OTLP/HTTP port allows a client, so that slow or idle ones cannot use up the process's file descriptors. */
-export interface HttpLimits {
-  /** From a connection's start (or the end of its previous request) to the end of its request headers. */
-  headersTimeoutMs: number;
-  /** From the start of a request to the end of its body. */
-  requestTimeoutMs: number;
-  /** How long a connection may wait idle for its next request. */
-  keepAliveTimeoutMs: number;
-  /** How often the timeouts above are enforced. */
-  checkIntervalMs: number;
-  maxConnections: number;
-}
-
+/** The OTLP/HTTP port's timeouts and connection cap, for clients on a network. */
 export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   // An exporter writes its headers at once; ten seconds is a slow network, not a client that is
   // still typing. Node's own 60 s would let a dribbler hold a descriptor six times as long.
@@ -129,16 +114,13 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const counters: RelayCounters = { requests: 0, spans: 0, rejectedRequests: 0, deferredRequests: 0, repairedStrings: 0 };
   const ingest = createRelayIngest({ pipeline, routes, hold: options.hold ?? DEFAULT_HOLD, counters });
 
-  let http: Awaited<ReturnType<typeof listenHttp>> | undefined;
+  let http: ListeningServer | undefined;
   let grpc: Awaited<ReturnType<typeof import('../../otlp/otlp-grpc-receiver.ts').startOtlpGrpcReceiver>> | undefined;
   try {
     routes.resume(pipeline.store.pendingDestinations());
     await routes.start(options.resolveWaitMs ?? DESTINATION_START_WAIT_MS);
-    const otlp = createOtlpHttpHandler({ ingest, ...(options.authToken && { token: options.authToken }) });
-    http = await listenHttp(options.host, options.port, { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits }, (req, res) => {
-      if (otlp(req, res)) return;
-      answerOther(req, res, health);
-    });
+    const app = createRelayApp({ ingest, ...(options.authToken && { token: options.authToken }) }, health);
+    http = await listen(app, { host: options.host, port: options.port, portFlag: '--port', limits: { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits } });
     if (options.grpcPort !== null) {
       const { startOtlpGrpcReceiver } = await import('../../otlp/otlp-grpc-receiver.ts');
       grpc = await startOtlpGrpcReceiver({ ingest, host: options.host, port: options.grpcPort, ...(options.authToken && { token: options.authToken }) }).catch(
@@ -150,7 +132,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   } catch (error) {
     routes.stop();
     stopping.abort();
-    await http?.close();
+    await http?.close(HTTP_CLOSE_GRACE_MS);
     await pipeline.shutdown(0);
     throw error;
   }
@@ -195,7 +177,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     health,
     async close(deadlineMs) {
       // Receivers first: every request answered "accepted" is in the store before the pipeline closes.
-      await Promise.all([http!.close(), grpc?.close()]);
+      await Promise.all([http!.close(HTTP_CLOSE_GRACE_MS), grpc?.close()]);
       routes.stop();
       stopping.abort();
       // Everything answered "accepted" is committed by now (the receivers waited for it).
@@ -205,58 +187,4 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       return { report: await pipeline.shutdown(0), counters, traces, destinations: routes.states() };
     },
   };
-}
-
-function answerOther(req: IncomingMessage, res: ServerResponse, health: () => RelayHealth): void {
-  const path = new URL(req.url ?? '/', 'http://relay').pathname;
-  if (path === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
-    const body = JSON.stringify(health());
-    res.writeHead(200, { 'Content-Type': 'application/json' });
-    res.end(req.method === 'HEAD' ? undefined : body);
-    return;
-  }
-  if (path === '/') {
-    res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'application/json' });
-    res.end(JSON.stringify({ error: `${req.method} is not allowed on /; GET it for the relay's health` }));
-    return;
-  }
-  res.writeHead(404, { 'Content-Type': 'application/json' });
-  res.end(JSON.stringify({ error: `no route ${path}: the relay takes OTLP traces at POST /v1/traces, and shows its health at GET /` }));
-}
-
-async function listenHttp(host: string, port: number, limits: HttpLimits, handle: (req: IncomingMessage, res: ServerResponse) => void) {
-  const server = createServer(
-    {
-      headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
-      keepAliveTimeout: limits.keepAliveTimeoutMs,
-      connectionsCheckingInterval: limits.checkIntervalMs,
-    },
-    handle,
-  );
-  const connections = capConnections(server, limits.maxConnections);
-  server.listen(port, host);
-  try {
-    await once(server, 'listening');
-  } catch (error) {
-    throw cannotListen(host, port, error, '--port');
-  }
-  const address = server.address() as AddressInfo;
-  return {
-    url: `http://${bracketed(address.address)}:${address.port}`,
-    connections,
-    close: async () => {
-      const closed = once(server, 'close');
-      server.close();
-      server.closeIdleConnections();
-      // A client that keeps its connection busy would hold the close open for ever.
-      const cut = setTimeout(() => server.closeAllConnections(), HTTP_CLOSE_GRACE_MS);
-      await closed;
-      clearTimeout(cut);
-    },
-  };
-}
-
-function bracketed(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
 }

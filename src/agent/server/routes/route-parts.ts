@@ -17,10 +17,10 @@ const errorResponse = (description: string) => jsonResponse(ErrorResponse, descr
 
 /** What every traced POST route may answer besides its 200. */
 export const ERROR_RESPONSES = {
-  400: errorResponse('The body is not valid JSON (`invalid_json`)'),
+  400: errorResponse('The body is not valid JSON (`invalid_json`), or does not inflate as its Content-Encoding says (`bad_request`)'),
   401: errorResponse('Missing or wrong bearer token, when the server was started with --auth-token'),
-  413: errorResponse(`The body is larger than ${DEFAULT_MAX_BODY_BYTES / 1024} KiB (\`body_too_large\`)`),
-  415: errorResponse('The body is not sent as application/json (`unsupported_media_type`)'),
+  413: errorResponse(`The body is larger than ${DEFAULT_MAX_BODY_BYTES / 1024} KiB, as sent or once inflated (\`body_too_large\`)`),
+  415: errorResponse('The body is not sent as application/json, or is compressed otherwise than with gzip or deflate (`unsupported_media_type`)'),
   422: errorResponse('The body breaks the schema, or has a field the route does not know (`invalid_request`); `fields` names each field'),
   500: errorResponse('A bug in the server; the server log has the details'),
   502: errorResponse('The LLM provider failed (`llm_error`), or cannot be reached at all (`llm_unreachable`)'),

@@ -1,5 +1,5 @@
 import { createMiddleware } from 'hono/factory';
-import { bodyLimit } from 'hono/body-limit';
+import { bodyLimit } from '../../../../http/middleware/body-limit/index.ts';
 import { ApiError } from '../../api-error.ts';
 
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
@@ -8,18 +8,12 @@ export interface JsonBodyOptions {
   maxBytes?: number;
 }
 
-
 /**
  * Refuses what is not a bounded JSON body, each with its own answer (415, 413, 400), before the
- * schema sees it. The parsed body stays cached on the request, so the validator does not parse again.
+ * schema sees it. The body stays cached on the request, so the validator does not read it again.
  */
 export const jsonBody = ({ maxBytes = DEFAULT_MAX_BODY_BYTES }: JsonBodyOptions = {}) => {
-  const limit = bodyLimit({
-    maxSize: maxBytes,
-    onError: () => {
-      throw new ApiError(413, 'body_too_large', `the request body is larger than the limit of ${maxBytes} bytes`);
-    },
-  });
+  const limit = bodyLimit({ maxBytes });
   return createMiddleware(async (c, next) => {
     const mediaType = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
     if (mediaType !== 'application/json') {

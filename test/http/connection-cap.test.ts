@@ -3,8 +3,8 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { capConnections, type ConnectionCounts } from '../../../src/commands/relay/connection-cap.ts';
-import { until } from '../../fakes/until.ts';
+import { capConnections, type ConnectionCounts } from '../../src/http/connection-cap.ts';
+import { until } from '../fakes/until.ts';
 
 const CAP = 3;
 /** Longer than any wait of the test: idle connections stay until the cap cuts them. */

@@ -1,0 +1,1 @@
+export { bodyLimit, quotedHeader, type BodyLimitOptions } from './body-limit.ts';

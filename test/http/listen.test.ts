@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Hono } from 'hono';
+import { ExitCode, ExpectedError } from '../../src/errors.ts';
+import { listen } from '../../src/http/listen.ts';
+
+describe('listen', () => {
+  it('a port in use is a usage error naming the flag of the command that asked for it', async () => {
+    const first = await listen(new Hono(), { host: '127.0.0.1', port: 0, portFlag: '--port' });
+    const port = Number(new URL(first.url).port);
+    try {
+      const error = await listen(new Hono(), { host: '127.0.0.1', port, portFlag: '--grpc-port' }).then(
+        () => assert.fail('listened twice on one port'),
+        (failure: unknown) => failure,
+      );
+      assert.ok(error instanceof ExpectedError);
+      assert.equal(error.message, `cannot listen on 127.0.0.1:${port}: the port is in use`);
+      assert.equal(error.exitCode, ExitCode.usage);
+      assert.match(error.hint ?? '', /with --grpc-port,/);
+    } finally {
+      await first.close(0);
+    }
+  });
+
+  it('close lets requests in progress run for the grace period, tells the app it is over, then cuts their connections', async () => {
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const app = new Hono().get('/slow', async () => {
+      started();
+      return new Promise<Response>(() => {});
+    });
+    const server = await listen(app, { host: '127.0.0.1', port: 0, portFlag: '--port' });
+    const answer = fetch(`${server.url}/slow`).then(
+      () => 'answered',
+      () => 'cut',
+    );
+    await running;
+    const events: string[] = [];
+    const closed = server.close(50, () => events.push('grace over')).then(() => events.push('closed'));
+    assert.equal(await answer, 'cut');
+    await closed;
+    assert.deepEqual(events, ['grace over', 'closed']);
+  });
+});
