@@ -1,6 +1,6 @@
 import { Metadata, Server, ServerCredentials, status as GrpcStatus } from '@grpc/grpc-js';
 import type { sendUnaryData, ServerUnaryCall, ServiceDefinition } from '@grpc/grpc-js';
-import { bearerTokenMatches } from '../http/bearer-token.ts';
+import { bearerTokenMatches } from '../http-server/bearer-token.ts';
 import { decodeOtlpProtobuf } from './otlp-decode.ts';
 import { DEFAULT_MAX_BODY_BYTES } from './otlp-http-receiver.ts';
 import type { OtlpIngest } from './otlp-ingest.ts';

@@ -3,7 +3,7 @@ import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js'
 import protobuf from 'protobufjs';
 import type { OtlpBatch, OtlpIngest, OtlpIngestResult } from '../../src/otlp/otlp-ingest.ts';
 import { OTLP_TRACES_METHOD } from '../../src/otlp/otlp-grpc-receiver.ts';
-import { listen } from '../../src/http/listen.ts';
+import { listen } from '../../src/http-server/listen.ts';
 import { createOtlpHttpApp, type OtlpHttpOptions } from '../../src/otlp/otlp-http-receiver.ts';
 import type { Listening } from '../fakes/listen.ts';
 

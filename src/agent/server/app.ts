@@ -2,7 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { cors } from 'hono/cors';
 import { AnswerAborted } from '../types.ts';
-import { bearerAuth } from '../../http/middleware/bearer-auth/index.ts';
+import { bearerAuth } from '../../http-server/middleware/bearer-auth/index.ts';
 import { setSpanOutputs } from '../../tracing/encode-attributes.ts';
 import { errorBody } from './api-error.ts';
 import { errorAnswer } from './error-response.ts';

@@ -1,4 +1,4 @@
-import { listen } from '../../http/listen.ts';
+import { listen } from '../../http-server/listen.ts';
 import type { AppRuntime } from '../agent-runtime.ts';
 import { VERSION } from '../../version.ts';
 import type { ResolvedDestination } from '../../destination/resolved-destination.ts';

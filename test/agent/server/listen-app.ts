@@ -1,5 +1,5 @@
 import type { ServerApp } from '../../../src/agent/server/server-env.ts';
-import { listen } from '../../../src/http/listen.ts';
+import { listen } from '../../../src/http-server/listen.ts';
 
 export interface ListeningApp {
   url: string;

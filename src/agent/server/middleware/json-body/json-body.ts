@@ -1,5 +1,5 @@
 import { createMiddleware } from 'hono/factory';
-import { bodyLimit } from '../../../../http/middleware/body-limit/index.ts';
+import { bodyLimit } from '../../../../http-server/middleware/body-limit/index.ts';
 import { ApiError } from '../../api-error.ts';
 
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { capConnections, type ConnectionCounts } from '../../src/http/connection-cap.ts';
+import { capConnections, type ConnectionCounts } from '../../src/http-server/connection-cap.ts';
 import { until } from '../fakes/until.ts';
 
 const CAP = 3;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Hono } from 'hono';
 import { ExitCode, ExpectedError } from '../../src/errors.ts';
-import { listen } from '../../src/http/listen.ts';
+import { listen } from '../../src/http-server/listen.ts';
 
 describe('listen', () => {
   it('a port in use is a usage error naming the flag of the command that asked for it', async () => {
