@@ -13,6 +13,7 @@ const LAYERS = [
   'util',
   'config',
   'http-client',
+  'http-server',
   'workspace-auth',
   'mlflow',
   'spans',
