@@ -5,7 +5,8 @@ import { describeSource } from '../../config/mask.ts';
 import { isMlflowDestination, type LoadConfigOptions, type ResolvedConfig } from '../../config/types.ts';
 import { ExitCode, ExpectedError } from '../../errors.ts';
 import { storedTraceSource } from '../../pipeline/store/stored-trace-source.ts';
-import { TraceStore, type StateCounts } from '../../pipeline/store/trace-store.ts';
+import type { StateCounts } from '../../pipeline/store/trace-reads.ts';
+import { TraceStore } from '../../pipeline/store/trace-store.ts';
 import { refuseRunWithoutExperiment } from '../../mlflow/check-run.ts';
 import { connectToTracking } from '../../mlflow/connect.ts';
 import { MlflowApiError } from '../../mlflow/errors.ts';
@@ -242,7 +243,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
     try {
       sent = Array.from({ length: input.traces }, (_, i) => sendTestTrace(tracing.tracer, i, runId));
       outcomes = (await flushAndReport(tracing, sent.map((trace) => trace.traceId), FLUSH_DEADLINE_MS)) ?? [];
-      if (tracing.pipeline) backlog = describeBacklog(tracing.pipeline.store.counts());
+      if (tracing.pipeline) backlog = describeBacklog(tracing.pipeline.store.reads.counts());
     } finally {
       await tracing.shutdown(0);
     }
