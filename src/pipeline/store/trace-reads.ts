@@ -4,14 +4,14 @@ import type { StoreDatabase } from './open-store-database.ts';
 import type { DeliveryInfo, DeliveryState, LocalTraceStatus, StoredTrace, StoredTraceSummary } from './stored-trace.ts';
 import { parseStoredSpans } from './stored-spans.ts';
 
-export interface ListFilter {
+interface ListFilter {
   since?: Date;
   status?: LocalTraceStatus;
   state?: DeliveryState;
   limit?: number;
 }
 
-export interface SelectFilter {
+interface SelectFilter {
   since?: Date;
   states: readonly DeliveryState[];
   /** Leave out traces of these origins (doctor's test traces, unless asked for). */
