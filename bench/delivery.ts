@@ -26,9 +26,9 @@ export async function benchDelivery(options: { traces: number; rounds: number })
       const dir = mkdtempSync(join(tmpdir(), 'otel-mlflow-bench-deliver-'));
       const store = TraceStore.open(dir);
       try {
-        store.write(copiesOf(template, options.traces, { destination: DESTINATION }));
+        store.writes.write(copiesOf(template, options.traces, { destination: DESTINATION }));
         const deliverer = new Deliverer({
-          queue: store,
+          queue: store.outbox,
           key: DESTINATION,
           sender: otlpSender({
             description: 'costly fake MLflow',
@@ -43,7 +43,7 @@ export async function benchDelivery(options: { traces: number; rounds: number })
         await deliverer.drain({ deadlineMs: 600_000 });
         const elapsedS = (performance.now() - started) / 1000;
         deliverer.stop();
-        const counts = store.counts(DESTINATION);
+        const counts = store.reads.counts(DESTINATION);
         if (counts.delivered !== options.traces) throw new Error(`the deliverer left ${JSON.stringify(counts)} of ${options.traces} traces`);
         rates.push(options.traces / elapsedS);
         requests = deliverer.stats.requests;

@@ -3,7 +3,7 @@ import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { sendTestTrace } from '../src/commands/doctor/test-traces.ts';
 import { TraceAssembler } from '../src/pipeline/assemble/trace-assembler.ts';
 import type { LocalSpan } from '../src/spans/local-span.ts';
-import type { TraceToStore } from '../src/pipeline/store/trace-store.ts';
+import type { TraceToStore } from '../src/pipeline/store/trace-writes.ts';
 
 /** One doctor test trace (4 spans) as the assembler hands it to the store. */
 export function doctorTrace(): LocalSpan[] {

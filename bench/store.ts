@@ -1,7 +1,8 @@
 import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TraceStore, type TraceToStore } from '../src/pipeline/store/trace-store.ts';
+import { TraceStore } from '../src/pipeline/store/trace-store.ts';
+import type { TraceToStore } from '../src/pipeline/store/trace-writes.ts';
 import { copiesOf, doctorTrace } from './doctor-traces.ts';
 import { median, type Row } from './stats.ts';
 
@@ -30,7 +31,7 @@ function withStore<T>(work: (store: TraceStore, dir: string) => T): T {
 function timeStoreWrites(traces: readonly TraceToStore[]): number {
   return withStore((store) => {
     const started = performance.now();
-    for (const group of groups(traces, GROUP)) store.write(group);
+    for (const group of groups(traces, GROUP)) store.writes.write(group);
     return (performance.now() - started) / 1000;
   });
 }
@@ -87,18 +88,18 @@ export function benchStoreGrowth(options: { sizes: number[]; samples: number }):
     let held = 0;
     const points: { size: number; writeUs: number; listMs: number }[] = [];
     for (const size of options.sizes) {
-      for (const group of groups(copiesOf(template, size - held, { destination: DESTINATION, firstIndex: held }), GROUP)) store.write(group);
+      for (const group of groups(copiesOf(template, size - held, { destination: DESTINATION, firstIndex: held }), GROUP)) store.writes.write(group);
       held = size;
       const writeUs: number[] = [];
       const listMs: number[] = [];
       for (let i = 0; i < options.samples; i++) {
         const group = copiesOf(template, GROUP, { destination: DESTINATION, firstIndex: held });
         let started = performance.now();
-        store.write(group);
+        store.writes.write(group);
         writeUs.push(((performance.now() - started) * 1000) / GROUP);
         held += GROUP;
         started = performance.now();
-        store.list({ limit: 20 });
+        store.reads.list({ limit: 20 });
         listMs.push(performance.now() - started);
       }
       points.push({ size, writeUs: median(writeUs), listMs: median(listMs) });

@@ -9,7 +9,8 @@ import { Deliverer, type DeliveryEvent, type DeliveryStats, type DrainOptions, t
 import type { Clock } from '../util/clock.ts';
 import type { EvaluationStore } from './store/evaluation-store.ts';
 import { StoreWriter } from './store/store-writer.ts';
-import type { TraceStore, TraceToStore } from './store/trace-store.ts';
+import type { TraceStore } from './store/trace-store.ts';
+import type { TraceToStore } from './store/trace-writes.ts';
 
 /** Failed tries in a row after which a one-shot command stops waiting and leaves the rest pending. */
 export const ONE_SHOT_MAX_FAILURES = 3;
@@ -80,16 +81,16 @@ export class Outbox {
     this.#clock = options.clock;
     this.#onEvent = options.onEvent ?? (() => {});
     const onWritten = options.onWritten ?? (() => {});
-    this.#writer = new StoreWriter(store, {
+    this.#writer = new StoreWriter(store.writes, {
       onWrite: (result) => {
         onWritten(result.written + result.refused);
         this.#stats.stored += result.written;
         if (result.refused > 0) {
-          this.#refuse(result.refused, `the store ${store.dir} is full (${Math.round(store.maxBytes / 1024 ** 2)} MB cap) and holds only undelivered traces`);
+          this.#refuse(result.refused, `the store ${store.dir} is full (${Math.round(store.writes.maxBytes / 1024 ** 2)} MB cap) and holds only undelivered traces`);
         }
         if (result.nearCap && !this.#warnedNearCap) {
           this.#warnedNearCap = true;
-          this.#onEvent({ kind: 'store-near-cap', bytes: store.bytes(), maxBytes: store.maxBytes });
+          this.#onEvent({ kind: 'store-near-cap', bytes: store.writes.bytes(), maxBytes: store.writes.maxBytes });
         }
         if (result.written > 0) this.#wake('traces');
       },
@@ -109,7 +110,7 @@ export class Outbox {
 
   /** Where traces (and, for an experiment, suite runs and scores) go; one already known is kept as it is. */
   addDestination(destination: ResolvedDestination): void {
-    this.#add('traces', destination.key, this.#traces, traceSenderFor(destination, this.#auth));
+    this.#add('traces', destination.key, this.#traces.outbox, traceSenderFor(destination, this.#auth));
     if ((destination.kind === 'mlflow' || destination.kind === 'databricks') && this.#evaluations) this.addEvaluationDestination(destination);
   }
 

@@ -9,7 +9,9 @@ import { TraceAssembler } from './assemble/trace-assembler.ts';
 import type { OutboxEvent, OutboxStats } from './outbox.ts';
 import type { LocalSpan } from '../spans/local-span.ts';
 import type { DeliveryInfo } from './store/stored-trace.ts';
-import { TraceStore, type StateCounts, type StoreOptions, type TraceToStore } from './store/trace-store.ts';
+import type { StateCounts } from './store/trace-reads.ts';
+import { TraceStore, type StoreOptions } from './store/trace-store.ts';
+import type { TraceToStore } from './store/trace-writes.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker/worker-protocol.ts';
 
 /** Traces are handed to the worker in groups this often, or at this many: one message, not one per trace. */
@@ -145,7 +147,7 @@ export class TracePipeline {
 
   /** Where one trace stands, by its OTel (hex) trace id; call after a flush to see this process's latest. */
   deliveryOf(hexTraceId: string): DeliveryInfo | undefined {
-    return this.store.deliveryOf(hexTraceId.toLowerCase());
+    return this.store.reads.deliveryOf(hexTraceId.toLowerCase());
   }
 
   /** What this process's outbox did so far, as the worker last said: no store query. */
@@ -207,7 +209,7 @@ export class TracePipeline {
   }
 
   counts(): StateCounts {
-    return this.#destinationKey ? this.store.counts(this.#destinationKey) : this.store.counts();
+    return this.#destinationKey ? this.store.reads.counts(this.#destinationKey) : this.store.reads.counts();
   }
 
   /** Stores every finished trace now, then delivers what is pending within the deadline. */

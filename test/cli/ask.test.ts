@@ -105,7 +105,7 @@ describe('otel-mlflow ask', () => {
     assert.ok(json.usage.total_tokens > 0);
     assert.equal(json.traceUrl, null, 'the local store has no UI link');
     assert.deepEqual(json.export, { exported: 1, failed: 0 });
-    assert.ok(withStore(storeDir, (store) => store.get(json.traceId)));
+    assert.ok(withStore(storeDir, (store) => store.reads.get(json.traceId)));
   });
 
   it('reads the question from stdin when piped, and points at `traces show` for the local store', async () => {
@@ -115,7 +115,7 @@ describe('otel-mlflow ask', () => {
     assert.equal(result.code, 0, result.stdout + result.stderr);
     const traceId = traceIdIn(result);
     assert.match(result.stderr, new RegExp(`otel-mlflow traces show ${traceId}`));
-    const stored = withStore(storeDir, (store) => store.get(traceId));
+    const stored = withStore(storeDir, (store) => store.reads.get(traceId));
     assert.ok(stored);
     const summary = summarizeTrace(stored);
     assert.equal(summary.rootName, 'ask chat');
@@ -126,7 +126,7 @@ describe('otel-mlflow ask', () => {
   it('takes unquoted words as the question, and keeps stdout for the answer alone (the trace goes to stderr)', async () => {
     const result = await runCli(['ask', 'What', 'is', 'MLflow', 'tracing?'], { env: { OTEL_MLFLOW_STORE_DIR: storeDir } });
     assert.equal(result.code, 0, result.stdout + result.stderr);
-    const stored = withStore(storeDir, (store) => store.get(traceIdIn(result)));
+    const stored = withStore(storeDir, (store) => store.reads.get(traceIdIn(result)));
     assert.ok(stored);
     const summary = summarizeTrace(stored);
     assert.equal(summary.requestPreview, 'What is MLflow tracing?');
@@ -258,7 +258,7 @@ describe('otel-mlflow ask', () => {
       const text = Buffer.concat(output).toString();
       assert.equal(code, 130, text);
       assert.match(text, /interrupted/);
-      const stored = withStore(storeDir, (store) => store.get(traceIdIn({ code, stdout: '', stderr: text })));
+      const stored = withStore(storeDir, (store) => store.reads.get(traceIdIn({ code, stdout: '', stderr: text })));
       assert.ok(stored);
       assert.equal(summarizeTrace(stored).status, 'ERROR');
     } finally {

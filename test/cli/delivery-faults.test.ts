@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
-import type { StateCounts } from '../../src/pipeline/store/trace-store.ts';
+import type { StateCounts } from '../../src/pipeline/store/trace-reads.ts';
 import type { FakeMlflow } from '../fakes/fake-mlflow.ts';
 import { startMlflowBehindProxy, tracesAccepted, type FaultyProxy } from '../fakes/faulty-proxy.ts';
 import { until } from '../fakes/until.ts';
@@ -100,7 +100,7 @@ async function assertTakenOnce(proxy: FaultyProxy, traceIds: readonly string[]):
 
 /** Waits until the store holds traces in exactly these states (the one that sent them marks them just after MLflow's answer). */
 async function untilStoreHolds(storeDir: string, expected: StateCounts): Promise<void> {
-  const counts = () => withStore(storeDir, (store) => store.counts());
+  const counts = () => withStore(storeDir, (store) => store.reads.counts());
   await until(() => isDeepStrictEqual(counts(), expected), `the store holds ${JSON.stringify(expected)}`).catch(() => assert.deepEqual(counts(), expected));
 }
 
@@ -186,7 +186,7 @@ describe('delivery under faults: what reaches MLflow and what the user is told',
           assert.equal(answer.tracing.route, 'pending');
           assert.match(answer.tracing.destination, new RegExp(`^MLflow at ${fake.proxy.url}, experiment '${EXPERIMENT}' \\(not answered yet\\)$`));
           const [traceId] = await chat(serve, 1);
-          await until(() => withStore(fake.storeDir, (store) => store.deliveryOf(traceId!.slice(3))?.state) === 'pending', 'the trace waits on disk');
+          await until(() => withStore(fake.storeDir, (store) => store.reads.deliveryOf(traceId!.slice(3))?.state) === 'pending', 'the trace waits on disk');
         });
         assert.equal(fake.server.store.traces().length, 0);
       }));
@@ -220,7 +220,7 @@ describe('delivery under faults: what reaches MLflow and what the user is told',
         const traceId = /Trace (tr-[0-9a-f]{32})/.exec(asked.stderr)?.[1];
         assert.ok(traceId, asked.stderr);
         assert.match(asked.stderr, new RegExp(`trace ${traceId} was not exported to MLflow at .*HTTP 500.*it waits in ${fake.storeDir}`));
-        assert.equal(withStore(fake.storeDir, (store) => store.deliveryOf(traceId.slice(3))?.state), 'pending');
+        assert.equal(withStore(fake.storeDir, (store) => store.reads.deliveryOf(traceId.slice(3))?.state), 'pending');
         assert.equal(fake.server.store.traces().length, 0);
       }));
   });

@@ -294,7 +294,7 @@ describe('otel-mlflow doctor failure classes', () => {
         assert.equal(trace.tokenUsage?.total_tokens, 21 + 2 * index);
         assert.equal(trace.url, null);
       }
-      const stored = withStore(storeDir, (store) => store.list({ state: 'local' }).map((t) => t.traceId));
+      const stored = withStore(storeDir, (store) => store.reads.list({ state: 'local' }).map((t) => t.traceId));
       assert.deepEqual(stored.sort(), report.traces.map((t) => t.traceId).sort());
 
       const human = await runCli(['doctor'], { env: { OTEL_MLFLOW_STORE_DIR: storeDir } });

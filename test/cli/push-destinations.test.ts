@@ -181,7 +181,7 @@ describe('a bad run id is refused before anything is created', () => {
         assert.match(pushed.stderr, refusalOf(runId, which));
         assert.deepEqual(experimentNames(server), experiments);
         assert.equal(server.store.traces().length, 0);
-        assert.equal(withStore(storeDir, (store) => store.counts().local), 1, 'the trace still waits to be pushed');
+        assert.equal(withStore(storeDir, (store) => store.reads.counts().local), 1, 'the trace still waits to be pushed');
       } finally {
         await server.close();
       }

@@ -154,7 +154,7 @@ describe('otel-mlflow suite: expectations and verdicts', () => {
       assert.equal(openai.requests.filter(isJudge).length, 4);
       assert.doesNotMatch(result.stdout + result.stderr, /sk-test-judge/);
 
-      const stored = withStore(storeDir, (store) => store.list());
+      const stored = withStore(storeDir, (store) => store.reads.list());
       assert.equal(stored.filter((trace) => trace.rootName === 'judge').length, 4);
       assert.equal(stored.filter((trace) => trace.rootName === 'POST /rag/v1/answer').length, 2);
     } finally {

@@ -93,7 +93,7 @@ describe('otel-mlflow suite', () => {
     assertFitsIn80Columns(result.stdout);
     assert.doesNotMatch(result.stdout, /\u001b\[/, 'no colour or spinner off a terminal');
 
-    const stored = withStore(storeDir, (store) => store.list());
+    const stored = withStore(storeDir, (store) => store.reads.list());
     assert.equal(stored.length, total);
     assert.ok(stored.every((trace) => trace.rootName === 'POST /chat' && trace.status === 'OK'));
   });
@@ -265,7 +265,7 @@ describe('otel-mlflow suite', () => {
     assert.match(result.stderr, /^hint: the LLM is openai gpt-4o-mini: check OPENAI_BASE_URL .*--provider offline$/m);
     assert.equal(result.stderr.match(/cannot reach/g)?.length, 1, 'said once');
     assert.doesNotMatch(result.stdout, /failed|Traces went to/);
-    assert.equal(withStore(storeDir, (store) => store.list().length), 1, 'no question is asked after the first that could not reach the model');
+    assert.equal(withStore(storeDir, (store) => store.reads.list().length), 1, 'no question is asked after the first that could not reach the model');
   });
 
   it('with a destination that does not answer, says the traces wait for it, not that they went there', async () => {

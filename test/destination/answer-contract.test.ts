@@ -11,7 +11,8 @@ import { createAuthProvider } from '../../src/workspace-auth/auth.ts';
 import { createMlflowHttp } from '../../src/mlflow/http.ts';
 import { decodeOtlpProtobuf } from '../../src/otlp/otlp-decode.ts';
 import { Deliverer, type DeliveryEvent } from '../../src/pipeline/deliver/deliverer.ts';
-import { TraceStore, type ClaimedTrace } from '../../src/pipeline/store/trace-store.ts';
+import { TraceStore } from '../../src/pipeline/store/trace-store.ts';
+import type { ClaimedTrace } from '../../src/pipeline/store/trace-outbox.ts';
 import { toLocalSpan } from '../../src/spans/span-codec.ts';
 import { startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
 import { startFaultyProxy, type FaultyProxy, type ProxyMode } from '../fakes/faulty-proxy.ts';
@@ -57,10 +58,10 @@ async function setUp(route: 'otlp' | 'rest', options: { timeoutMs?: number } = {
   const { tracer, finished } = memoryTracer();
   for (let i = 0; i < TRACES; i++) chatTrace(tracer);
   const traces = [...Map.groupBy(finished().map(toLocalSpan), (span) => span.traceId).values()];
-  store.write(traces.map((spans) => ({ spans, origin: 'test', destination: KEY })));
+  store.writes.write(traces.map((spans) => ({ spans, origin: 'test', destination: KEY })));
   const clock = new ManualClock();
   const events: DeliveryEvent[] = [];
-  const deliverer = new Deliverer<ClaimedTrace>({ queue: store, key: KEY, sender, clock, backoff: BACKOFF, onEvent: (event) => events.push(event) });
+  const deliverer = new Deliverer<ClaimedTrace>({ queue: store.outbox, key: KEY, sender, clock, backoff: BACKOFF, onEvent: (event) => events.push(event) });
   return {
     server,
     proxy,
@@ -98,14 +99,14 @@ async function waitsThenDelivers(setup: Setup, fault: ProxyMode): Promise<{ dela
   await until(() => events.some((event) => event.kind === 'retry'), 'the deliverer is told to wait');
   const retry = events.find((event) => event.kind === 'retry')!;
   assert.ok(retry.kind === 'retry');
-  assert.deepEqual(store.counts(KEY), { local: 0, pending: TRACES, delivered: 0, dead: 0 }, 'nothing delivered, nothing dead');
+  assert.deepEqual(store.reads.counts(KEY), { local: 0, pending: TRACES, delivered: 0, dead: 0 }, 'nothing delivered, nothing dead');
   assert.equal(server.store.traces(experimentId).length, 0);
-  const reason = store.deliveryOf(setup.ids[0]!)?.lastAnswer ?? '';
+  const reason = store.reads.deliveryOf(setup.ids[0]!)?.lastAnswer ?? '';
   proxy.mode = { kind: 'pass' };
   clock.advance(retry.delayMs);
   // Requests that were in flight when the fault ended may have met it too: time moves on in steps of the longest backoff.
   await until(() => {
-    if (store.counts(KEY).delivered === TRACES) return true;
+    if (store.reads.counts(KEY).delivered === TRACES) return true;
     clock.advance(BACKOFF.maxMs);
     return false;
   }, 'every trace is delivered once the proxy passes');

@@ -14,5 +14,5 @@ export function withStore<T>(dir: string, read: (store: TraceStore) => T): T {
 
 /** Puts SDK spans into the store as a command in local-only mode would have. */
 export function saveSpans(store: TraceStore, spans: ReadableSpan[], origin = 'ask'): void {
-  store.write([{ spans: spans.map(toLocalSpan), origin }]);
+  store.writes.write([{ spans: spans.map(toLocalSpan), origin }]);
 }

@@ -38,7 +38,7 @@ function openStore(dir = join(root, `s${++dirs}`)): TraceStore {
 }
 
 function fill(store: TraceStore, traces: LocalSpan[][]): string[] {
-  store.write(traces.map((spans) => ({ spans, origin: 'test', destination: DEST })));
+  store.writes.write(traces.map((spans) => ({ spans, origin: 'test', destination: DEST })));
   return traces.map((spans) => spans[0]!.traceId);
 }
 
@@ -60,10 +60,10 @@ describe('Deliverer', () => {
     const store = openStore();
     try {
       const ids = fill(store, chatTraces(50));
-      const deliverer = new Deliverer({ queue: store, key: DEST, sender: destinationAt(fake.proxy, fake.experimentId), backoff: QUICK });
+      const deliverer = new Deliverer({ queue: store.outbox, key: DEST, sender: destinationAt(fake.proxy, fake.experimentId), backoff: QUICK });
       await deliverer.drain({ deadlineMs: 10_000 });
       deliverer.stop();
-      assert.deepEqual(store.counts(DEST), { local: 0, pending: 0, delivered: 50, dead: 0 });
+      assert.deepEqual(store.reads.counts(DEST), { local: 0, pending: 0, delivered: 50, dead: 0 });
       assert.equal(fake.server.store.traces(fake.experimentId).length, 50);
       assert.ok(fake.proxy.requests.length <= 2, `50 traces in ${fake.proxy.requests.length} requests`);
       assert.deepEqual(tracesAccepted(fake.proxy).sort(), [...ids].sort());
@@ -83,19 +83,19 @@ describe('Deliverer', () => {
         // An empty span id: MLflow 3.11+ refuse the whole request for it, older servers store it.
         const broken = bad!.map((span, i) => (i === 0 ? { ...span, spanId: '0000000000000000' } : span));
         fill(store, [...traces.slice(0, 4), broken, ...traces.slice(4)]);
-        const deliverer = new Deliverer({ queue: store, key: DEST, sender: destinationAt(fake.proxy, fake.experimentId), backoff: QUICK });
+        const deliverer = new Deliverer({ queue: store.outbox, key: DEST, sender: destinationAt(fake.proxy, fake.experimentId), backoff: QUICK });
         await deliverer.drain({ deadlineMs: 10_000 });
         deliverer.stop();
         const landed = fake.server.store.traces(fake.experimentId).map((t) => t.info.trace_id);
         for (const spans of traces) assert.ok(landed.includes(`tr-${spans[0]!.traceId}`));
         if (version === '3.14.1.dev0') {
-          assert.deepEqual(store.counts(DEST), { local: 0, pending: 0, delivered: 9, dead: 1 });
-          const dead = store.deliveryOf(broken[0]!.traceId)!;
+          assert.deepEqual(store.reads.counts(DEST), { local: 0, pending: 0, delivered: 9, dead: 1 });
+          const dead = store.reads.deliveryOf(broken[0]!.traceId)!;
           assert.equal(dead.state, 'dead');
           assert.equal(dead.lastStatus, 422);
           assert.match(dead.lastAnswer ?? '', /Cannot convert OpenTelemetry span to MLflow span/);
         } else {
-          assert.deepEqual(store.counts(DEST), { local: 0, pending: 0, delivered: 10, dead: 0 });
+          assert.deepEqual(store.reads.counts(DEST), { local: 0, pending: 0, delivered: 10, dead: 0 });
         }
       } finally {
         store.close();
@@ -111,16 +111,16 @@ describe('Deliverer', () => {
     try {
       await fake.proxy.down();
       const ids = fill(store, chatTraces(20));
-      const deliverer = new Deliverer({ queue: store, key: DEST, sender: destinationAt(fake.proxy, fake.experimentId), backoff: QUICK, onEvent: (e) => events.push(e) });
+      const deliverer = new Deliverer({ queue: store.outbox, key: DEST, sender: destinationAt(fake.proxy, fake.experimentId), backoff: QUICK, onEvent: (e) => events.push(e) });
       deliverer.start();
       await deliverer.drain({ deadlineMs: 10_000, maxConsecutiveFailures: 3 });
-      assert.equal(store.counts(DEST).pending, 20, 'nothing dropped while the server is down');
-      assert.match(store.deliveryOf(ids[0]!)?.lastAnswer ?? '', /refused|ECONNREFUSED|fetch failed/i);
+      assert.equal(store.reads.counts(DEST).pending, 20, 'nothing dropped while the server is down');
+      assert.match(store.reads.deliveryOf(ids[0]!)?.lastAnswer ?? '', /refused|ECONNREFUSED|fetch failed/i);
       fill(store, chatTraces(5));
       await fake.proxy.up();
       await deliverer.drain({ deadlineMs: 10_000 });
       deliverer.stop();
-      assert.deepEqual(store.counts(DEST), { local: 0, pending: 0, delivered: 25, dead: 0 });
+      assert.deepEqual(store.reads.counts(DEST), { local: 0, pending: 0, delivered: 25, dead: 0 });
       assert.equal(fake.server.store.traces(fake.experimentId).length, 25);
       const accepted = tracesAccepted(fake.proxy);
       assert.equal(new Set(accepted).size, accepted.length, 'no trace sent twice');
@@ -138,10 +138,10 @@ describe('Deliverer', () => {
       try {
         fill(store, chatTraces(3));
         fake.proxy.mode = { kind: 'answer', status, retryAfter: '1', times: 1 };
-        const deliverer = new Deliverer({ queue: store, key: DEST, sender: destinationAt(fake.proxy, fake.experimentId), backoff: QUICK });
+        const deliverer = new Deliverer({ queue: store.outbox, key: DEST, sender: destinationAt(fake.proxy, fake.experimentId), backoff: QUICK });
         await deliverer.drain({ deadlineMs: 10_000 });
         deliverer.stop();
-        assert.equal(store.counts(DEST).delivered, 3);
+        assert.equal(store.reads.counts(DEST).delivered, 3);
         const [refused, retried] = fake.proxy.requests;
         assert.equal(refused?.status, status);
         assert.ok(retried && retried.at - refused.at >= 900, `retried after ${retried && retried.at - refused.at} ms`);
@@ -158,14 +158,14 @@ describe('Deliverer', () => {
     try {
       fill(store, chatTraces(2));
       fake.proxy.mode = { kind: 'hang' };
-      const deliverer = new Deliverer({ queue: store, key: DEST, sender: destinationAt(fake.proxy, fake.experimentId, 200), backoff: QUICK });
+      const deliverer = new Deliverer({ queue: store.outbox, key: DEST, sender: destinationAt(fake.proxy, fake.experimentId, 200), backoff: QUICK });
       deliverer.start();
       await deliverer.drain({ deadlineMs: 5_000, maxConsecutiveFailures: 1 });
-      assert.match(store.deliveryOf(store.list()[0]!.traceId.slice(3))?.lastAnswer ?? '', /No answer from 127\.0\.0\.1:\d+ within 0\.2 s/);
+      assert.match(store.reads.deliveryOf(store.reads.list()[0]!.traceId.slice(3))?.lastAnswer ?? '', /No answer from 127\.0\.0\.1:\d+ within 0\.2 s/);
       fake.proxy.mode = { kind: 'pass' };
       await deliverer.drain({ deadlineMs: 10_000 });
       deliverer.stop();
-      assert.equal(store.counts(DEST).delivered, 2);
+      assert.equal(store.reads.counts(DEST).delivered, 2);
       assert.equal(fake.server.store.traces(fake.experimentId).length, 2);
     } finally {
       store.close();
@@ -181,11 +181,11 @@ describe('Deliverer', () => {
     try {
       const ids = fill(first, chatTraces(120));
       const deliverers = [first, second].map(
-        (store) => new Deliverer({ queue: store, key: DEST, sender: { ...destinationAt(fake.proxy, fake.experimentId), maxItemsPerRequest: 7 }, backoff: QUICK }),
+        (store) => new Deliverer({ queue: store.outbox, key: DEST, sender: { ...destinationAt(fake.proxy, fake.experimentId), maxItemsPerRequest: 7 }, backoff: QUICK }),
       );
       await Promise.all(deliverers.map((d) => d.drain({ deadlineMs: 20_000 })));
       for (const d of deliverers) d.stop();
-      assert.equal(first.counts(DEST).delivered, 120);
+      assert.equal(first.reads.counts(DEST).delivered, 120);
       const accepted = tracesAccepted(fake.proxy);
       assert.deepEqual([...accepted].sort(), [...ids].sort(), 'each trace sent exactly once');
       assert.ok(deliverers.every((d) => d.stats.delivered > 0), 'both took part');
@@ -202,11 +202,11 @@ describe('Deliverer', () => {
     try {
       fill(store, chatTraces(4));
       const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
-      assert.equal(store.claim(DEST, `${hostname()}:${dead}:abcd`, { maxItems: 10, maxBytes: 1e9, leaseMs: 600_000 }).length, 4);
-      const deliverer = new Deliverer({ queue: store, key: DEST, sender: destinationAt(fake.proxy, fake.experimentId), backoff: QUICK });
+      assert.equal(store.outbox.claim(DEST, `${hostname()}:${dead}:abcd`, { maxItems: 10, maxBytes: 1e9, leaseMs: 600_000 }).length, 4);
+      const deliverer = new Deliverer({ queue: store.outbox, key: DEST, sender: destinationAt(fake.proxy, fake.experimentId), backoff: QUICK });
       await deliverer.drain({ deadlineMs: 10_000 });
       deliverer.stop();
-      assert.equal(store.counts(DEST).delivered, 4, 'not left until the ten-minute lease ran out');
+      assert.equal(store.reads.counts(DEST).delivered, 4, 'not left until the ten-minute lease ran out');
     } finally {
       store.close();
       await fake.close();
@@ -222,12 +222,12 @@ describe('Deliverer', () => {
       const db = new DatabaseSync(store.path);
       db.prepare('UPDATE traces SET spans = substr(spans, 1, 40) WHERE trace_id = ?').run(torn!);
       db.close();
-      const deliverer = new Deliverer({ queue: store, key: DEST, sender: destinationAt(fake.proxy, fake.experimentId), backoff: QUICK });
+      const deliverer = new Deliverer({ queue: store.outbox, key: DEST, sender: destinationAt(fake.proxy, fake.experimentId), backoff: QUICK });
       await deliverer.drain({ deadlineMs: 10_000 });
       deliverer.stop();
-      assert.equal(store.deliveryOf(torn!)?.state, 'dead');
-      assert.match(store.deliveryOf(torn!)?.lastAnswer ?? '', /damaged/);
-      for (const id of rest) assert.equal(store.deliveryOf(id)?.state, 'delivered');
+      assert.equal(store.reads.deliveryOf(torn!)?.state, 'dead');
+      assert.match(store.reads.deliveryOf(torn!)?.lastAnswer ?? '', /damaged/);
+      for (const id of rest) assert.equal(store.reads.deliveryOf(id)?.state, 'delivered');
     } finally {
       store.close();
       await fake.close();

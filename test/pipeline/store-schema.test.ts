@@ -27,7 +27,7 @@ function oneTrace() {
 /** A store as an earlier version left it: keys in words, evaluation rows without lease columns, no schema version. */
 function storeOfEarlierVersion(dir: string, keys: Record<string, string>): void {
   const store = TraceStore.open(dir);
-  for (const key of Object.values(keys)) store.write([{ spans: oneTrace(), origin: 'serve', destination: key }]);
+  for (const key of Object.values(keys)) store.writes.write([{ spans: oneTrace(), origin: 'serve', destination: key }]);
   store.close();
   const evaluations = EvaluationStore.open(dir);
   evaluations.addSuiteRun(
@@ -55,7 +55,7 @@ describe('the store’s schema, brought up to date on open', () => {
     storeOfEarlierVersion(dir, keys);
     const store = TraceStore.open(dir);
     try {
-      const pending = store.pendingDestinations().map((key) => parseTargetKey(key));
+      const pending = store.reads.pendingDestinations().map((key) => parseTargetKey(key));
       assert.ok(pending.every(Boolean), 'every key reads back as a target');
       const fields = (value: object) => JSON.stringify(value);
       assert.deepEqual(

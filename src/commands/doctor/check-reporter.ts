@@ -1,6 +1,6 @@
 import type { ChalkInstance } from 'chalk';
 import type { Ora } from 'ora';
-import type { CheckResult, CheckStatus, DoctorReporter } from './run-doctor.ts';
+import type { CheckResult, CheckStatus, DoctorReporter } from './checks/check.ts';
 import type { CommandContext } from '../../cli/context.ts';
 import { createPainter, wrapWords, writeLine } from '../../cli/output.ts';
 import { terminalWidth } from '../../cli/trace-format.ts';

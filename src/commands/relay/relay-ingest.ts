@@ -1,6 +1,6 @@
 import type { OtlpIngest } from '../../otlp/otlp-ingest.ts';
 import type { LocalSpan } from '../../spans/local-span.ts';
-import type { AssemblyHold, TraceToStore } from '../../pipeline/store/trace-store.ts';
+import type { AssemblyHold, TraceToStore } from '../../pipeline/store/trace-writes.ts';
 import type { TracePipeline } from '../../pipeline/trace-pipeline.ts';
 import type { RelayRoutes, RouteDecision } from './relay-routes.ts';
 import { toMlflowSpan } from './translate-span.ts';

@@ -1,7 +1,8 @@
 import { maskSecrets, rememberedSecrets } from '../../config/configured-secrets.ts';
 import type { ResolvedConfig } from '../../config/types.ts';
 import { connectToTracking } from '../../mlflow/connect.ts';
-import type { AssemblyHold, StateCounts } from '../../pipeline/store/trace-store.ts';
+import type { StateCounts } from '../../pipeline/store/trace-reads.ts';
+import type { AssemblyHold } from '../../pipeline/store/trace-writes.ts';
 import { TracePipeline, type PipelineEvent, type PipelineReport } from '../../pipeline/trace-pipeline.ts';
 import type { ResolvedDestination } from '../../destination/resolved-destination.ts';
 import type { ConnectionCounts } from '../../http-server/connection-cap.ts';
@@ -117,7 +118,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   let http: ListeningServer | undefined;
   let grpc: Awaited<ReturnType<typeof import('../../otlp/otlp-grpc-receiver.ts').startOtlpGrpcReceiver>> | undefined;
   try {
-    routes.resume(pipeline.store.pendingDestinations());
+    routes.resume(pipeline.store.reads.pendingDestinations());
     await routes.start(options.resolveWaitMs ?? DESTINATION_START_WAIT_MS);
     const app = createRelayApp({ ingest, ...(options.authToken && { token: options.authToken }) }, health);
     http = await listen(app, { host: options.host, port: options.port, portFlag: '--port', limits: { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits } });
@@ -141,7 +142,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const traceCounts = (): StateCounts => {
     const total: StateCounts = { local: 0, pending: 0, delivered: 0, dead: 0 };
     const keys = routes.states().map((route) => route.key);
-    for (const counts of keys.length > 0 ? keys.map((key) => pipeline.store.counts(key)) : [pipeline.store.counts()]) {
+    for (const counts of keys.length > 0 ? keys.map((key) => pipeline.store.reads.counts(key)) : [pipeline.store.reads.counts()]) {
       for (const state of Object.keys(total) as (keyof StateCounts)[]) total[state] += counts[state];
     }
     return total;
@@ -181,7 +182,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       routes.stop();
       stopping.abort();
       // Everything answered "accepted" is committed by now (the receivers waited for it).
-      pipeline.store.releaseHolds();
+      pipeline.store.writes.releaseHolds();
       await pipeline.flush(deadlineMs);
       const traces = traceCounts();
       return { report: await pipeline.shutdown(0), counters, traces, destinations: routes.states() };

@@ -88,7 +88,7 @@ export interface PushReport {
 export function selectForPush(store: TraceStore, selection: PushSelection, configuredKey: string): string[] {
   if (selection.ids.length > 0) {
     return selection.ids.map((id) => {
-      const trace = store.get(id);
+      const trace = store.reads.get(id);
       if (!trace) {
         throw new ExpectedError(`no stored trace matches '${id}' in ${store.dir}`, {
           exitCode: ExitCode.usage,
@@ -101,7 +101,7 @@ export function selectForPush(store: TraceStore, selection: PushSelection, confi
   const states: DeliveryState[] = selection.all
     ? ['local', 'pending', 'delivered', 'dead']
     : ['local', 'pending', ...(selection.dead ? (['dead'] as const) : [])];
-  return store.select({
+  return store.reads.select({
     states,
     ...(selection.since && { since: selection.since }),
     ...(!selection.includeDoctor && { excludeOrigins: ['doctor'] }),
@@ -130,7 +130,7 @@ export function planPush(store: TraceStore, hexIds: readonly string[], config: R
     group.hexIds.push(hex);
   };
   for (const hex of hexIds) {
-    const delivery = store.deliveryOf(hex);
+    const delivery = store.reads.deliveryOf(hex);
     const recorded = !override && delivery?.destination && delivery.state !== 'delivered' ? parseTargetKey(delivery.destination) : undefined;
     if (!recorded) add(configured, hex);
     else if (isExperimentTarget(recorded) && recorded.kind === configured.kind && recorded.server === configured.server) add(recorded, hex);
@@ -199,7 +199,7 @@ export async function pushTraces(input: PushInput): Promise<PushReport> {
         groups.push({ group, problem: (error as Error).message, leased: new Set() });
         continue;
       }
-      const { leased } = traces.requeue(group.hexIds, resolved.key);
+      const { leased } = traces.outbox.requeue(group.hexIds, resolved.key);
       outbox.addDestination(resolved);
       const entry = { group, resolved, leased: new Set(leased) };
       groups.push(entry);
@@ -245,13 +245,13 @@ function describeGroup(group: PushGroup, resolved: ResolvedDestination | undefin
 function pushedTrace(store: TraceStore, hex: string, resolved: ResolvedDestination | undefined, problem: string | undefined, leasedElsewhere: boolean): PushedTrace {
   const traceId = mlflowTraceId(hex);
   if (!resolved) return { traceId, result: 'pending', reason: `not sent: ${problem ?? 'the destination was not resolved'}` };
-  const delivery = store.deliveryOf(hex);
+  const delivery = store.reads.deliveryOf(hex);
   if (delivery?.state === 'delivered') {
     const url = resolved.kind === 'mlflow' || resolved.kind === 'databricks' ? traceUrl(resolved.target, resolved.experiment.id, traceId) : undefined;
     return { traceId, result: 'sent', ...(url && { url }) };
   }
   if (leasedElsewhere) {
-    const owner = store.leaseOwnerOf(hex);
+    const owner = store.outbox.leaseOwnerOf(hex);
     const pid = owner && ownerPid(owner);
     return { traceId, result: 'pending', reason: `another otel-mlflow process${pid ? ` (pid ${pid})` : ''} is delivering it` };
   }

@@ -38,7 +38,7 @@ function list(
 ): number {
   const { limit } = filter;
   // One more than shown says whether there are more.
-  const found = store.list({ ...filter, limit: limit + 1 });
+  const found = store.reads.list({ ...filter, limit: limit + 1 });
   const summaries = found.slice(0, limit);
   if (ctx.globals.json) {
     writeJson(ctx.stdout, summaries.map((summary) => ({ ...summaryJson(summary), delivery: deliveryJson(summary.delivery) })));
@@ -48,7 +48,7 @@ function list(
   const paint = createPainter(ctx);
   if (summaries.length === 0) {
     const filtered = filter.since !== undefined || filter.status !== undefined || filter.state !== undefined;
-    if (filtered && store.list({ limit: 1 }).length > 0) {
+    if (filtered && store.reads.list({ limit: 1 }).length > 0) {
       writeLine(ctx.stdout, `No traces in ${store.dir} match ${describeFilter(options)}.`);
       return ExitCode.ok;
     }

@@ -14,7 +14,7 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
   const { store } = await openConfiguredStore({ cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags });
   let result;
   try {
-    result = store.prune(cutoff, { undelivered, dryRun });
+    result = store.writes.prune(cutoff, { undelivered, dryRun });
   } finally {
     store.close();
   }

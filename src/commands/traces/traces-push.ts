@@ -112,7 +112,7 @@ function nothingToPush(ctx: CommandContext, paint: ChalkInstance, options: Recor
   writeLine(ctx.stdout, `Nothing to push: no local-only or pending traces${newer} in ${store.dir} that this destination lacks.`);
   const doctors = selection.includeDoctor ? 0 : selectForPush(store, { ...selection, includeDoctor: true }, configuredKey).length;
   if (doctors > 0) writeLine(ctx.stdout, paint.dim(`${plural(doctors, 'test trace')} of \`${commandLine('doctor')}\` left out: they belong in doctor's experiment (add --include-doctor to send them here).`));
-  const dead = store.counts().dead;
+  const dead = store.reads.counts().dead;
   if (dead > 0 && !selection.dead) writeLine(ctx.stdout, paint.dim(`${plural(dead, 'trace')} were refused before: add --dead to send them again once the cause is fixed.`));
 }
 

@@ -23,7 +23,7 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>,
   let trace;
   let scores: StoredScore[] = [];
   try {
-    trace = store.get(id);
+    trace = store.reads.get(id);
     if (trace) scores = readScores(store.dir, trace.traceId);
   } finally {
     store.close();

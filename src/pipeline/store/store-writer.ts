@@ -1,4 +1,4 @@
-import type { TraceStore, TraceToStore, WriteResult } from './trace-store.ts';
+import type { TraceToStore, TraceWrites, WriteResult } from './trace-writes.ts';
 
 export interface StoreWriterOptions {
   /** How long a finished trace may wait in memory: the window a SIGKILL can lose. */
@@ -21,7 +21,7 @@ export interface StoreWriterOptions {
  * the disk fails, what is queued waits and is tried again; what cannot even wait is counted as refused.
  */
 export class StoreWriter {
-  readonly #store: TraceStore;
+  readonly #store: TraceWrites;
   readonly #intervalMs: number;
   readonly #maxGroup: number;
   readonly #maxQueued: number;
@@ -34,7 +34,7 @@ export class StoreWriter {
   #timer: NodeJS.Timeout | undefined;
   #failing = false;
 
-  constructor(store: TraceStore, options: StoreWriterOptions = {}) {
+  constructor(store: TraceWrites, options: StoreWriterOptions = {}) {
     this.#store = store;
     this.#intervalMs = options.flushIntervalMs ?? 25;
     this.#maxGroup = options.maxGroup ?? 1000;

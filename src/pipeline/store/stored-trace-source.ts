@@ -9,7 +9,7 @@ export function storedTraceSource(store: TraceStore): TraceSource {
   return {
     name: `the local store ${store.dir}`,
     async info(traceId) {
-      const trace = store.get(traceId);
+      const trace = store.reads.get(traceId);
       if (!trace) return undefined;
       const summary = summarizeTrace(trace);
       const info: TraceInfo = {
@@ -28,7 +28,7 @@ export function storedTraceSource(store: TraceStore): TraceSource {
       return info;
     },
     async spans(traceId) {
-      const trace = store.get(traceId);
+      const trace = store.reads.get(traceId);
       return trace?.spans.map(
         (span): TraceSpan => ({
           name: span.name,

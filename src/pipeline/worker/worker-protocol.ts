@@ -1,7 +1,8 @@
 import type { AuthSettings } from '../../config/types.ts';
 import type { ResolvedDestination } from '../../destination/resolved-destination.ts';
 import type { OutboxEvent, OutboxStats } from '../outbox.ts';
-import type { StoreOptions, TraceToStore } from '../store/trace-store.ts';
+import type { StoreOptions } from '../store/trace-store.ts';
+import type { TraceToStore } from '../store/trace-writes.ts';
 
 export interface WorkerInit {
   storeDir: string;

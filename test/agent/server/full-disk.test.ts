@@ -48,7 +48,7 @@ describe('serve on a disk that fills up', () => {
           else assert.fail(`unexpected ${response.status}: ${await response.text()}`);
         }
         // A load the disk keeps up with until it is full (a busy machine must not make this a test of backlog).
-        await until(() => pipeline.store.counts().local >= answered.length || pipeline.stats.storeTrouble !== undefined, 'the store has written the wave', { everyMs: 5 });
+        await until(() => pipeline.store.reads.counts().local >= answered.length || pipeline.stats.storeTrouble !== undefined, 'the store has written the wave', { everyMs: 5 });
       }
       assert.ok(refusal, `the disk never filled after ${answered.length} traces`);
       assert.equal(refusal.headers.get('retry-after'), '5');
@@ -72,7 +72,7 @@ describe('serve on a disk that fills up', () => {
       assert.equal(report.refused, 0, report.refusedReason ?? '');
       const store = TraceStore.open(dir);
       try {
-        const missing = answered.filter((id) => !store.get(id));
+        const missing = answered.filter((id) => !store.reads.get(id));
         assert.deepEqual(missing, [], 'every request answered 200 has its trace in the store');
       } finally {
         store.close();

@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import type { ResolvedConfig } from '../../../config/types.ts';
+import { routeName, type ResolvedDestination } from '../../../destination/resolved-destination.ts';
+import { ExitCode, ExpectedError } from '../../../errors.ts';
+import { traceUrl } from '../../../mlflow/ui-links.ts';
+import type { StateCounts } from '../../../pipeline/store/trace-reads.ts';
+import { flushAndReport, traceExportStatus, type TraceExportStatus } from '../../../runtime/trace-export-status.ts';
+import { commandLine } from '../../../invocation.ts';
+import { plural } from '../../../util/plural.ts';
+import { VERSION } from '../../../version.ts';
+import type { ReadBackTrace } from '../read-back.ts';
+import { sendTestTrace, type SentTestTrace } from '../test-traces.ts';
+import type { Asked, Check } from './check.ts';
+import type { ConfigFound } from './config.ts';
+import type { ExperimentFound, SendTo } from './experiment.ts';
+import type { ExportPathFound } from './export-path.ts';
+
+export interface DoctorTrace extends ReadBackTrace {
+  url?: string;
+  exported: boolean;
+  exportError?: string;
+}
+
+/** The test traces as sent, what became of each, and the ones that left (the read-back check looks for those). */
+export interface SendFound {
+  traces: DoctorTrace[];
+  exported: SentTestTrace[];
+  /** Delivered (or kept, locally), still pending on disk, refused. */
+  export: { exported: number; pending: number; failed: number };
+}
+
+export const sendCheck: Check<Asked & ConfigFound & ExperimentFound & ExportPathFound, SendFound> = {
+  id: 'send',
+  title: 'Send test traces',
+  async run({ input, config, sendTo, resolved }) {
+    if (sendTo.kind !== 'local' && !resolved) throw new ExpectedError('no export path could be chosen', { exitCode: ExitCode.export });
+    const { sent, backlog } = await sendTestTraces(input.traces, config, sendTo, resolved);
+    const exported = sent.filter(({ status }) => status.exported).map(({ trace }) => trace);
+    const failures = sent.filter(({ status }) => !status.exported).map(({ status }) => status);
+    const waiting = failures.filter((f) => f.waiting).length;
+    const adds = {
+      traces: sent.map(({ trace, status }) => doctorTrace(trace, status, sendTo)),
+      exported,
+      export: { exported: exported.length, pending: waiting, failed: failures.length - waiting },
+    };
+    if (failures.length > 0) {
+      const reasons = [...new Set(failures.map((f) => f.reason))];
+      return {
+        status: 'fail',
+        exitCode: ExitCode.export,
+        detail: `${exported.length} of ${plural(sent.length, 'trace')} exported; not exported: ${reasons.join('; ')}`,
+        hint: exportHint(failures.map((f) => f.status).find((status) => status !== undefined)),
+        adds,
+      };
+    }
+    return { status: 'ok', detail: `${plural(sent.length, 'trace')} exported via ${resolved ? routeName(resolved) : 'the local store'}${backlog}`, adds };
+  },
+};
+
+/**
+ * Sends `count` test traces through the pipeline every command uses, and waits for them to leave:
+ * each with what became of it, and what else waits in the store.
+ */
+async function sendTestTraces(count: number, config: ResolvedConfig, sendTo: SendTo, resolved: ResolvedDestination | undefined) {
+  const { startTracing, FLUSH_DEADLINE_MS } = await import('../../../runtime/start-tracing.ts');
+  const tracing = await startTracing({
+    target: sendTo.kind === 'local' ? undefined : sendTo.target,
+    ...(resolved && { destination: resolved }),
+    auth: config.auth,
+    storeDir: config.storeDir.value,
+    store: { maxBytes: config.storeMaxBytes.value },
+    origin: 'doctor',
+    serviceName: config.serviceName.value,
+    resourceAttributes: config.resourceAttributes.value,
+    version: VERSION,
+  });
+  try {
+    const runId = randomUUID().slice(0, 8);
+    const traces = Array.from({ length: count }, (_, i) => sendTestTrace(tracing.tracer, i, runId));
+    const statuses = await flushAndReport(tracing, traces.map((trace) => trace.traceId), FLUSH_DEADLINE_MS);
+    const backlog = tracing.pipeline ? describeBacklog(tracing.pipeline.store.reads.counts()) : '';
+    // No statuses only when OpenTelemetry recorded nothing.
+    return { sent: traces.map((trace, i) => ({ trace, status: statuses?.[i] ?? traceExportStatus(undefined, undefined) })), backlog };
+  } finally {
+    await tracing.shutdown(0);
+  }
+}
+
+/** A test trace as the report shows it before it is read back. */
+function doctorTrace(trace: SentTestTrace, status: TraceExportStatus, sendTo: SendTo): DoctorTrace {
+  const url = urlOf(sendTo, trace.traceId);
+  return {
+    traceId: trace.traceId,
+    found: false,
+    spanNames: [],
+    spanTypes: {},
+    problems: [],
+    exported: status.exported,
+    ...(status.reason !== undefined && { exportError: status.reason }),
+    ...(url && { url }),
+  };
+}
+
+/** Where a test trace is seen in MLflow's UI; none outside an experiment. */
+function urlOf(sendTo: SendTo, traceId: string): string | undefined {
+  return sendTo.kind === 'mlflow' || sendTo.kind === 'databricks' ? traceUrl(sendTo.target, sendTo.experiment.experiment.experimentId, traceId) : undefined;
+}
+
+/** What waits in the store from any run, so a backlog the app built up shows here too. */
+function describeBacklog(counts: StateCounts): string {
+  const parts = [
+    counts.pending > 0 && `${plural(counts.pending, 'trace')} pending (\`${commandLine('traces list --status pending')}\`)`,
+    counts.dead > 0 && `${plural(counts.dead, 'trace')} refused (\`${commandLine('traces list --status dead')}\`)`,
+  ].filter(Boolean);
+  return parts.length > 0 ? `; the store also holds ${parts.join(' and ')}` : '';
+}
+
+function exportHint(status: number | undefined): string {
+  if (status === 401 || status === 403) return 'the server refused the credentials on export; check the token and its permissions';
+  if (status === 400) return 'the server refused the payload format (reason above); try --otlp-encoding protobuf, or --export-path rest';
+  if (status === 404 || status === 422) return 'the experiment id was refused; check MLFLOW_EXPERIMENT_ID / the experiment name';
+  return 'check the server log for the failing request';
+}

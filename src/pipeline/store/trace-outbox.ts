@@ -1,0 +1,164 @@
+import { mlflowTraceId } from '../../tracing/trace-id.ts';
+import type { OutgoingTrace } from '../../destination/sender.ts';
+import type { ClaimLimits, OutboxQueue } from '../deliver/deliverer.ts';
+import type { StoreDatabase } from './open-store-database.ts';
+import { parseStoredSpans } from './stored-spans.ts';
+
+/** A pending trace leased to one deliverer: no other process sends it until the lease ends. */
+export interface ClaimedTrace extends OutgoingTrace {
+  /** Late spans bump it: a trace re-sent while they arrived stays pending. */
+  version: number;
+  bytes: number;
+}
+
+/** What the destination answered to one try. */
+interface Answer {
+  status?: number;
+  answer?: string;
+}
+
+/**
+ * The traces table as the outbox's queue of traces: pending traces are leased to one deliverer at a
+ * time (several processes may share the store), and each try ends delivered, released to wait, or
+ * dead with the destination's answer. A push requeues traces here.
+ */
+export class TraceOutbox implements OutboxQueue<ClaimedTrace> {
+  readonly name = 'traces';
+  readonly #db: StoreDatabase;
+  readonly #now: () => number;
+
+  constructor(db: StoreDatabase, now: () => number) {
+    this.#db = db;
+    this.#now = now;
+  }
+
+  /** Leases the oldest pending traces for `destination` to `owner`, within the limits. */
+  claim(destination: string, owner: string, limits: ClaimLimits): ClaimedTrace[] {
+    const now = this.#now();
+    return this.#db.transaction(() => {
+      const candidates = this.#db.statement(
+        `SELECT trace_id, version, spans, bytes, attempts FROM traces
+         WHERE state = 'pending' AND destination = ? AND lease_until_ms < ? AND ready_ms <= ? ORDER BY saved_ms LIMIT ?`,
+      ).all(destination, now, now, limits.maxItems) as { trace_id: string; version: number; spans: string; bytes: number; attempts: number }[];
+      const claimed: ClaimedTrace[] = [];
+      let bytes = 0;
+      for (const row of candidates) {
+        // One trace larger than the limit still goes, alone: the server decides whether it is too large.
+        if (claimed.length > 0 && bytes + row.bytes > limits.maxBytes) break;
+        const spans = parseStoredSpans(row.spans);
+        if (!spans) {
+          // Damaged on disk (by hand, or by a disk fault): kept for a person to look at, never sent.
+          this.#db.statement(`UPDATE traces SET state = 'dead', last_try_ms = ?, last_answer = ? WHERE trace_id = ?`).run(
+            now,
+            'the stored record is damaged (its spans are not readable JSON) and cannot be sent',
+            row.trace_id,
+          );
+          continue;
+        }
+        bytes += row.bytes;
+        claimed.push({ hex: row.trace_id, traceId: mlflowTraceId(row.trace_id), version: row.version, spans, bytes: row.bytes, attempts: row.attempts });
+      }
+      // Counted as a try when it starts: a process that dies mid-request leaves a trace the next try
+      // must look up before sending it again.
+      const lease = this.#db.statement('UPDATE traces SET lease_owner = ?, lease_until_ms = ?, attempts = attempts + 1 WHERE trace_id = ?');
+      for (const trace of claimed) lease.run(owner, now + limits.leaseMs, trace.hex);
+      return claimed;
+    });
+  }
+
+  renew(traces: readonly ClaimedTrace[], owner: string, leaseMs: number): void {
+    const until = this.#now() + leaseMs;
+    this.#db.transaction(() => {
+      const renew = this.#db.statement('UPDATE traces SET lease_until_ms = ? WHERE trace_id = ? AND lease_owner = ?');
+      for (const trace of traces) renew.run(until, trace.hex, owner);
+    });
+  }
+
+  /** Delivered, unless late spans changed the trace meanwhile (then it goes out again, whole). */
+  markDelivered(traces: readonly ClaimedTrace[], outcome: Answer): void {
+    const now = this.#now();
+    this.#db.transaction(() => {
+      const delivered = this.#db.statement(
+        `UPDATE traces SET state = 'delivered', last_try_ms = ?, last_status = ?,
+           last_answer = NULL, lease_owner = NULL, lease_until_ms = 0 WHERE trace_id = ? AND version = ?`,
+      );
+      for (const trace of traces) {
+        if (delivered.run(now, outcome.status ?? null, trace.hex, trace.version).changes === 0) this.#release(trace, outcome, now);
+      }
+    });
+  }
+
+  /** Not delivered this time, for a reason that may pass (server down, busy, timed out): stays pending. */
+  release(traces: readonly ClaimedTrace[], outcome: Answer, notBefore = 0): void {
+    const now = this.#now();
+    this.#db.transaction(() => {
+      for (const trace of traces) this.#release(trace, outcome, now, notBefore);
+    });
+  }
+
+  /** Refused for good: kept with the server's answer until the cause is fixed and it is pushed again. */
+  markDead(trace: ClaimedTrace, outcome: Answer): void {
+    this.#db.statement(
+      `UPDATE traces SET state = 'dead', last_try_ms = ?, last_status = ?, last_answer = ?,
+         lease_owner = NULL, lease_until_ms = 0 WHERE trace_id = ?`,
+    ).run(this.#now(), outcome.status ?? null, outcome.answer ?? null, trace.hex);
+  }
+
+  label(trace: ClaimedTrace): string {
+    return trace.traceId;
+  }
+
+  attempts(trace: ClaimedTrace): number {
+    return trace.attempts + 1;
+  }
+
+  /** Who holds a lease on the trace now, if anyone. */
+  leaseOwnerOf(hex: string): string | undefined {
+    const row = this.#db.statement('SELECT lease_owner FROM traces WHERE trace_id = ? AND lease_owner IS NOT NULL AND lease_until_ms >= ?').get(hex, this.#now());
+    return row ? String(row.lease_owner) : undefined;
+  }
+
+  /** Owners holding leases now: a process that died mid-delivery still holds its traces until its leases run out. */
+  leaseOwners(): string[] {
+    return this.#db.statement('SELECT DISTINCT lease_owner FROM traces WHERE lease_owner IS NOT NULL AND lease_until_ms >= ?')
+      .all(this.#now())
+      .map((row) => String(row.lease_owner));
+  }
+
+  /** Ends the leases of an owner known to be gone, so its traces go out now rather than when the leases run out. */
+  releaseLeasesOf(owner: string): number {
+    return Number(this.#db.statement('UPDATE traces SET lease_owner = NULL, lease_until_ms = 0 WHERE lease_owner = ?').run(owner).changes);
+  }
+
+  /**
+   * Makes traces pending for `destination` (a push). A trace another process holds a lease on is left
+   * to it: a lease is never broken while its holder lives. One that another process delivered there
+   * since the push chose it is left delivered: made pending, it would be sent twice. Returns the ids
+   * requeued, those left to a lease holder, and those found delivered there already.
+   */
+  requeue(hexIds: readonly string[], destination: string): { requeued: string[]; leased: string[]; delivered: string[] } {
+    const requeued: string[] = [];
+    const leased: string[] = [];
+    const delivered: string[] = [];
+    const now = this.#now();
+    this.#db.transaction(() => {
+      const requeue = this.#db.statement(
+        `UPDATE traces SET state = 'pending', destination = ?, lease_owner = NULL, lease_until_ms = 0
+         WHERE trace_id = ? AND (lease_owner IS NULL OR lease_until_ms < ?) AND NOT (state = 'delivered' AND destination = ?)`,
+      );
+      const deliveredThere = this.#db.statement(`SELECT 1 FROM traces WHERE trace_id = ? AND state = 'delivered' AND destination = ?`);
+      for (const hex of hexIds) {
+        if (requeue.run(destination, hex, now, destination).changes > 0) requeued.push(hex);
+        else (deliveredThere.get(hex, destination) ? delivered : leased).push(hex);
+      }
+    });
+    return { requeued, leased, delivered };
+  }
+
+  #release(trace: ClaimedTrace, outcome: Answer, now: number, notBefore = 0): void {
+    this.#db.statement(
+      `UPDATE traces SET last_try_ms = ?, last_status = ?, last_answer = ?, lease_owner = NULL, lease_until_ms = ?
+       WHERE trace_id = ?`,
+    ).run(now, outcome.status ?? null, outcome.answer ?? null, notBefore, trace.hex);
+  }
+}
