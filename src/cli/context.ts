@@ -1,13 +1,5 @@
-import type { FlagValues } from '../config/types.ts';
-
-/** Options every command accepts, parsed once by the CLI layer. */
-export interface GlobalOptions {
-  config?: string;
-  profile?: string;
-  json: boolean;
-  color: boolean;
-  verbose: boolean;
-}
+import type { FlagValues } from '../config/options.ts';
+import type { GlobalOptions } from './global-options.ts';
 
 /** What a command needs from the process; tests build one around string buffers. */
 export interface CommandContext {

@@ -10,3 +10,20 @@ export function wholeNumber(value: unknown, flag: string, min: number, max: numb
   }
   return n;
 }
+
+/** The parser of a numeric option with this range, for an option table. */
+export function wholeNumberIn(min: number, max: number): (text: string, flag: string) => number {
+  return (text, flag) => wholeNumber(text, flag, min, max);
+}
+
+/** A port to listen on; 0 lets the system pick one. */
+export const parsePort = wholeNumberIn(0, 65535);
+
+/** A count with no upper bound worth a message. */
+export function atLeastOne(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new ExpectedError(`${flag} must be a whole number of at least 1 (got '${text}')`, { exitCode: ExitCode.usage });
+  }
+  return n;
+}

@@ -16,7 +16,7 @@ import {
   type Parse,
 } from './parse-values.ts';
 import { parseTrackingUri } from './tracking-uri.ts';
-import type { ConfigPurpose, FlagValues } from './types.ts';
+import type { ConfigPurpose } from './types.ts';
 
 /** The samplers of the OpenTelemetry SDK environment specification that make sense for one process. */
 export const TRACES_SAMPLERS = [
@@ -37,9 +37,24 @@ export interface EnvVarSpec<T> {
   parse?: Parse<T>;
 }
 
+/**
+ * How an option is given on the command line: `--kebab-case` of its name. Which commands take it is
+ * said where they are declared (src/cli/global-options.ts and each command's option table).
+ */
+type ConfigFlag =
+  | {
+      name: string;
+      /** The value as --help shows it: `<uri>`. */
+      argument: string;
+      description: string;
+      /** Given more than once (`--cors-origin a --cors-origin b`), the values are joined with commas. */
+      repeatable?: true;
+    }
+  /** `--no-<name>`: the command line can only turn the option off. */
+  | { name: string; negate: true; description: string };
+
 interface OptionSpecBase<T> {
-  /** The flag in FlagValues, rendered as `--kebab-case`. */
-  flag?: Exclude<keyof FlagValues, 'config'>;
+  flag?: ConfigFlag;
   /** Environment variables (process env first, then .env, per name), highest priority first. */
   env: readonly (string | EnvVarSpec<T>)[];
   /** Key in the config file. Secrets have none: config files get committed. */
@@ -69,15 +84,30 @@ export type OptionSpec = ScalarOptionSpec<unknown> | RecordOptionSpec;
  * Order is display order.
  */
 export const CONFIG_OPTIONS = {
-  trackingUri: scalar({ flag: 'trackingUri', env: ['MLFLOW_TRACKING_URI'], file: 'trackingUri', parse: parseTrackingUri }),
-  ucTable: scalar({ flag: 'ucTable', env: ['OTEL_MLFLOW_UC_TABLE'], file: 'ucTable', parse: parseUcTable }),
+  trackingUri: scalar({
+    flag: { name: 'trackingUri', argument: '<uri>', description: 'MLflow tracking URI (http(s)://…, databricks, databricks://<profile>)' },
+    env: ['MLFLOW_TRACKING_URI'],
+    file: 'trackingUri',
+    parse: parseTrackingUri,
+  }),
+  ucTable: scalar({
+    flag: { name: 'ucTable', argument: '<table>', description: 'Databricks Unity Catalog table <catalog>.<schema>.<prefix>_otel_spans' },
+    env: ['OTEL_MLFLOW_UC_TABLE'],
+    file: 'ucTable',
+    parse: parseUcTable,
+  }),
   otlpEndpoint: scalar({
     env: ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', parse: parseOtlpBaseEndpoint }],
     file: 'otlpEndpoint',
     parse: parseHttpUrl,
   }),
   otlpHeaders: record({ env: ['OTEL_EXPORTER_OTLP_TRACES_HEADERS', 'OTEL_EXPORTER_OTLP_HEADERS'], secret: true }),
-  databricksProfile: scalar({ flag: 'profile', env: ['DATABRICKS_CONFIG_PROFILE'], file: 'databricksProfile', parse: parseText }),
+  databricksProfile: scalar({
+    flag: { name: 'profile', argument: '<name>', description: 'profile in ~/.databrickscfg' },
+    env: ['DATABRICKS_CONFIG_PROFILE'],
+    file: 'databricksProfile',
+    parse: parseText,
+  }),
   databricksConfigFile: scalar({ env: ['DATABRICKS_CONFIG_FILE'], parse: parseText }),
   databricksHost: scalar({ env: ['DATABRICKS_HOST'], file: 'databricksHost', databricksCfg: 'host', parse: parseDatabricksHost }),
   databricksToken: scalar({ env: ['DATABRICKS_TOKEN'], databricksCfg: 'token', secret: true, parse: parseText }),
@@ -86,9 +116,14 @@ export const CONFIG_OPTIONS = {
   mlflowUsername: scalar({ env: ['MLFLOW_TRACKING_USERNAME'], parse: parseText }),
   mlflowPassword: scalar({ env: ['MLFLOW_TRACKING_PASSWORD'], secret: true, parse: parseText }),
   mlflowToken: scalar({ env: ['MLFLOW_TRACKING_TOKEN'], secret: true, parse: parseText }),
-  experimentId: scalar({ flag: 'experimentId', env: ['MLFLOW_EXPERIMENT_ID'], file: 'experimentId', parse: parseExperimentId }),
+  experimentId: scalar({
+    flag: { name: 'experimentId', argument: '<id>', description: 'experiment id (wins over --experiment)' },
+    env: ['MLFLOW_EXPERIMENT_ID'],
+    file: 'experimentId',
+    parse: parseExperimentId,
+  }),
   experimentName: scalar({
-    flag: 'experiment',
+    flag: { name: 'experiment', argument: '<name>', description: 'experiment name' },
     env: [
       { name: 'MLFLOW_EXPERIMENT_NAME_BASIC', purpose: 'doctor' },
       { name: 'MLFLOW_EXPERIMENT_NAME_OTEL', purpose: 'app' },
@@ -99,14 +134,14 @@ export const CONFIG_OPTIONS = {
     default: (purpose) => (purpose === 'doctor' ? 'otel-mlflow-doctor' : 'otel-mlflow'),
   }),
   exportPath: scalar({
-    flag: 'exportPath',
+    flag: { name: 'exportPath', argument: '<path>', description: 'how traces reach MLflow' },
     env: ['OTEL_MLFLOW_EXPORT_PATH'],
     file: 'exportPath',
     parse: oneOf(['auto', 'otlp', 'rest']),
     default: () => 'auto' as const,
   }),
   otlpEncoding: scalar({
-    flag: 'otlpEncoding',
+    flag: { name: 'otlpEncoding', argument: '<encoding>', description: 'OTLP body encoding' },
     env: [
       'OTEL_MLFLOW_OTLP_ENCODING',
       { name: 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', parse: parseOtlpProtocol },
@@ -117,12 +152,21 @@ export const CONFIG_OPTIONS = {
     default: () => 'protobuf' as const,
   }),
   // No config-file key: a run is one invocation's, not the project's.
-  runId: scalar({ flag: 'runId', env: ['MLFLOW_RUN_ID'], parse: parseRunId }),
+  runId: scalar({
+    flag: { name: 'runId', argument: '<id>', description: 'link the traces to this MLflow run (or MLFLOW_RUN_ID)' },
+    env: ['MLFLOW_RUN_ID'],
+    parse: parseRunId,
+  }),
   serviceName: scalar({ env: ['OTEL_SERVICE_NAME'], file: 'serviceName', parse: parseText, default: () => 'otel-mlflow' }),
   resourceAttributes: record({ env: ['OTEL_RESOURCE_ATTRIBUTES'], file: 'resourceAttributes' }),
   openaiApiKey: scalar({ env: ['OPENAI_API_KEY'], secret: true, parse: parseText }),
   openaiBaseUrl: scalar({ env: ['OPENAI_BASE_URL'], file: 'openaiBaseUrl', parse: parseHttpUrl }),
-  storeDir: scalar({ flag: 'storeDir', env: ['OTEL_MLFLOW_STORE_DIR'], file: 'storeDir', parse: parseText }),
+  storeDir: scalar({
+    flag: { name: 'storeDir', argument: '<dir>', description: 'the trace store every trace is written to first (or OTEL_MLFLOW_STORE_DIR)' },
+    env: ['OTEL_MLFLOW_STORE_DIR'],
+    file: 'storeDir',
+    parse: parseText,
+  }),
   storeMaxMb: scalar({ env: ['OTEL_MLFLOW_STORE_MAX_MB'], file: 'storeMaxMb', parse: parseMegabytes, default: () => 2048 }),
   sdkDisabled: scalar({ env: ['OTEL_SDK_DISABLED'], parse: parseBoolean, default: () => false }),
   tracesSampler: scalar({
@@ -131,19 +175,44 @@ export const CONFIG_OPTIONS = {
     default: () => 'parentbased_always_on' as const,
   }),
   tracesSamplerArg: scalar({ env: ['OTEL_TRACES_SAMPLER_ARG'], parse: parseRatio }),
-  authToken: scalar({ flag: 'authToken', env: ['OTEL_MLFLOW_AUTH_TOKEN'], secret: true, parse: parseText }),
-  corsOrigins: scalar({ flag: 'corsOrigin', env: ['OTEL_MLFLOW_CORS_ORIGINS'], file: 'corsOrigins', parse: parseOriginList }),
+  authToken: scalar({
+    // As `serve` takes it; the relay and `suite` say what it is to them where they take it.
+    flag: {
+      name: 'authToken',
+      argument: '<token>',
+      description: 'require `Authorization: Bearer <token>` on every route but GET / and the API docs; `-` reads it from stdin (or OTEL_MLFLOW_AUTH_TOKEN)',
+    },
+    env: ['OTEL_MLFLOW_AUTH_TOKEN'],
+    secret: true,
+    parse: parseText,
+  }),
+  corsOrigins: scalar({
+    flag: {
+      name: 'corsOrigin',
+      argument: '<origin>',
+      description: 'allow browser requests from this origin (repeat, or comma-separate; or OTEL_MLFLOW_CORS_ORIGINS)',
+      repeatable: true,
+    },
+    env: ['OTEL_MLFLOW_CORS_ORIGINS'],
+    file: 'corsOrigins',
+    parse: parseOriginList,
+  }),
   // service.name → experiment name, for the relay: `checkout=shop-traces,search=search-traces`.
   relayExperiments: record({ env: ['OTEL_MLFLOW_RELAY_EXPERIMENTS'], file: 'relayExperiments' }),
   llmProvider: scalar({
-    flag: 'provider',
+    flag: { name: 'provider', argument: '<provider>', description: 'LLM provider (default: openai with OPENAI_API_KEY, else offline)' },
     env: ['OTEL_MLFLOW_LLM_PROVIDER'],
     file: 'llmProvider',
     parse: oneOf(['openai', 'databricks', 'offline']),
   }),
-  llmModel: scalar({ flag: 'model', env: ['OTEL_MLFLOW_LLM_MODEL'], file: 'llmModel', parse: parseText }),
+  llmModel: scalar({
+    flag: { name: 'model', argument: '<model>', description: 'model or Databricks serving endpoint name' },
+    env: ['OTEL_MLFLOW_LLM_MODEL'],
+    file: 'llmModel',
+    parse: parseText,
+  }),
   captureContent: scalar({
-    flag: 'captureContent',
+    flag: { name: 'captureContent', negate: true, description: 'do not record message content on LLM spans' },
     env: ['OTEL_MLFLOW_CAPTURE_CONTENT', 'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT'],
     file: 'captureContent',
     parse: parseBoolean,
@@ -159,12 +228,29 @@ export type OptionValue<K extends OptionKey> = (typeof CONFIG_OPTIONS)[K] extend
   ? T
   : Record<string, string>;
 
-// Every flag the CLI passes to the loader must feed an option (`config` picks the file itself).
-type UnmappedFlags = Exclude<keyof FlagValues, 'config' | NonNullable<(typeof CONFIG_OPTIONS)[OptionKey]['flag']>>;
-const everyFlagMapped: [UnmappedFlags] extends [never] ? true : UnmappedFlags = true;
-void everyFlagMapped;
-
 export const OPTION_KEYS = Object.keys(CONFIG_OPTIONS) as OptionKey[];
+
+/** The options that can be given on the command line. */
+export type FlaggedOptionKey = { [K in OptionKey]: (typeof CONFIG_OPTIONS)[K]['flag'] extends ConfigFlag ? K : never }[OptionKey];
+
+export function hasFlag(key: OptionKey): key is FlaggedOptionKey {
+  return CONFIG_OPTIONS[key].flag !== undefined;
+}
+
+/**
+ * Values given on the command line, by flag, as given (`--no-capture-content` as 'false'): the
+ * loader parses them as it parses every other source. `config` picks the config file itself.
+ */
+export type FlagValues = { config?: string } & {
+  [K in FlaggedOptionKey as (typeof CONFIG_OPTIONS)[K]['flag']['name']]?: string;
+};
+
+/** What the command line says for an option, if anything. */
+export function flagValue(flags: FlagValues, key: OptionKey): { flag: string; value: string } | undefined {
+  const { flag } = CONFIG_OPTIONS[key];
+  const value = flag && flags[flag.name];
+  return flag && value !== undefined ? { flag: flagName(flag.name), value } : undefined;
+}
 
 export function envVarsFor(spec: OptionSpec, purpose: ConfigPurpose): EnvVarSpec<unknown>[] {
   return spec.env
@@ -172,17 +258,24 @@ export function envVarsFor(spec: OptionSpec, purpose: ConfigPurpose): EnvVarSpec
     .filter((entry) => entry.purpose === undefined || entry.purpose === purpose);
 }
 
-/** `experimentId` → `--experiment-id`. */
-export function flagName(flag: keyof FlagValues): string {
-  return `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+/** `experimentId` → `--experiment-id`, as commander names a flag's value in return. */
+export function flagName(name: string): string {
+  return `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
-type ScalarInput<T, F extends OptionSpecBase<T>['flag']> = Omit<OptionSpecBase<T>, 'secret' | 'flag'> & { secret?: boolean; flag?: F };
+type ScalarInput<T, F extends ConfigFlag | undefined, P> = Omit<OptionSpecBase<T>, 'secret' | 'flag' | 'parse'> & {
+  secret?: boolean;
+  flag?: F;
+  parse: P;
+};
 
-function scalar<T, const F extends OptionSpecBase<T>['flag'] = undefined>(
-  spec: ScalarInput<T, F>,
-): ScalarOptionSpec<T> & { flag: F } {
-  return { kind: 'scalar', secret: false, ...spec } as ScalarOptionSpec<T> & { flag: F };
+type ParsedBy<P> = P extends Parse<infer T> ? T : never;
+
+/** Keeps the flag and the parser as declared: the command line reads a flag's name and choices from them. */
+function scalar<P extends Parse<unknown>, const F extends ConfigFlag | undefined = undefined>(
+  spec: ScalarInput<ParsedBy<P>, F, P>,
+): ScalarOptionSpec<ParsedBy<P>> & { flag: F; parse: P } {
+  return { kind: 'scalar', secret: false, ...spec } as ScalarOptionSpec<ParsedBy<P>> & { flag: F; parse: P };
 }
 
 function record(spec: { env: readonly string[]; file?: string; secret?: boolean }): RecordOptionSpec & { flag: undefined } {

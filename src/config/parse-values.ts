@@ -17,11 +17,17 @@ export function parseText(text: string): Parsed<string> {
   return ok(text);
 }
 
-export function oneOf<const T extends string>(choices: readonly T[]): Parse<T> {
-  return (text) =>
-    (choices as readonly string[]).includes(text)
-      ? ok(text as T)
-      : fail(`must be one of ${choices.join(', ')} (got '${text}')`);
+/** A parser that takes one of a fixed list, which it keeps for the command line to offer as choices. */
+interface ChoiceParse<T extends string> extends Parse<T> {
+  readonly choices: readonly T[];
+}
+
+export function oneOf<const T extends string>(choices: readonly T[]): ChoiceParse<T> {
+  const parse: Parse<T> = (text) => {
+    const choice = choices.find((c) => c === text);
+    return choice === undefined ? fail(`must be one of ${choices.join(', ')} (got '${text}')`) : ok(choice);
+  };
+  return Object.assign(parse, { choices });
 }
 
 /** Booleans as people write them in env files: true/false, 1/0, yes/no, on/off. */

@@ -1,9 +1,9 @@
 import type { ConfigFile } from './config-file.ts';
 import type { Dotenv } from './dotenv.ts';
 import { describeSource } from './mask.ts';
-import { CONFIG_OPTIONS, envVarsFor, flagName, type OptionKey, type OptionSpec, type OptionValue } from './options.ts';
+import { CONFIG_OPTIONS, envVarsFor, flagValue, type FlagValues, type OptionKey, type OptionSpec, type OptionValue } from './options.ts';
 import type { Parse } from './parse-values.ts';
-import type { ConfigPurpose, FlagValues, Source } from './types.ts';
+import type { ConfigPurpose, Source } from './types.ts';
 
 /** Every place a value can come from, highest priority first in `candidates()`. */
 export interface Layers {
@@ -61,7 +61,7 @@ export function resolveOptions(keys: readonly OptionKey[], layers: Layers): Opti
   for (const key of keys) {
     const spec: OptionSpec = CONFIG_OPTIONS[key];
     const found: Candidate[] = [];
-    for (const candidate of candidates(spec, layers)) {
+    for (const candidate of candidates(key, spec, layers)) {
       // A flag given empty on purpose is a slip (an unset shell variable), not "use the default".
       if (candidate.raw === '' && candidate.source.kind === 'flag') {
         result.problems.push({ message: `${candidate.label} is empty: give it a value, or leave it out`, source: candidate.source });
@@ -81,12 +81,9 @@ export function resolveOptions(keys: readonly OptionKey[], layers: Layers): Opti
   return result;
 }
 
-function* candidates(spec: OptionSpec, layers: Layers): Generator<Candidate> {
-  if (spec.flag) {
-    const raw = layers.flags[spec.flag];
-    const name = flagName(spec.flag);
-    if (raw !== undefined) yield { raw, source: { kind: 'flag', name }, label: name, parse: spec.parse };
-  }
+function* candidates(key: OptionKey, spec: OptionSpec, layers: Layers): Generator<Candidate> {
+  const given = flagValue(layers.flags, key);
+  if (given) yield { raw: given.value, source: { kind: 'flag', name: given.flag }, label: given.flag, parse: spec.parse };
   for (const envVar of envVarsFor(spec, layers.purpose)) {
     const { name } = envVar;
     const parse = envVar.parse ?? spec.parse;

@@ -1,5 +1,5 @@
 import type { ConfigProblem } from '../errors.ts';
-import type { TracesSampler } from './options.ts';
+import type { FlagValues, TracesSampler } from './options.ts';
 
 /** Where a resolved value came from, so `otel-mlflow config` and error messages can say so. */
 export type Source =
@@ -115,27 +115,6 @@ export interface ConfigEntry {
   value: string;
   source: Source;
   secret: boolean;
-}
-
-/** Values given on the command line; every field optional. */
-export interface FlagValues {
-  config?: string;
-  profile?: string;
-  trackingUri?: string;
-  experiment?: string;
-  experimentId?: string;
-  exportPath?: string;
-  otlpEncoding?: string;
-  ucTable?: string;
-  provider?: string;
-  model?: string;
-  /** 'true' / 'false' as given on the command line. */
-  captureContent?: string;
-  authToken?: string;
-  storeDir?: string;
-  /** Comma-separated; a repeated `--cors-origin` arrives joined. */
-  corsOrigin?: string;
-  runId?: string;
 }
 
 export interface LoadConfigOptions {

@@ -1,10 +1,6 @@
 import type { AgentStep, Source, Usage } from '../types.ts';
 import { ExitCode, ExpectedError } from '../../errors.ts';
-import { describeRedirect, readRedirect } from '../../http-client/redirect.ts';
-import { AnswerTooLargeError, readBodyWithin } from '../../util/bounded-body.ts';
-import { describeNetworkFailure, networkFailureOf } from '../../util/network-failure.ts';
 import { commandLine } from '../../invocation.ts';
-import { parseJson } from './read-answer-stream.ts';
 
 /** The agent's three ways to answer, as `ask` and `suite` name them. */
 export const ENDPOINTS = ['chat', 'rag', 'agent'] as const;
@@ -26,12 +22,6 @@ export interface AgentAnswer {
   traceId?: string;
   /** The trace in the MLflow UI, when the experiment is known. */
   traceUrl?: string;
-}
-
-export function toEndpoint(value: unknown): Endpoint {
-  const found = ENDPOINTS.find((endpoint) => endpoint === value);
-  if (found === undefined) throw new TypeError(`not an endpoint: ${String(value)}`);
-  return found;
 }
 
 /** The JSON body each route takes; only /chat groups requests into a session. */
@@ -66,36 +56,4 @@ export function parseServerUrl(value: string, flag: string): URL {
 /** `path` under the server's address, keeping any prefix a proxy serves it under. */
 export function serverRoute(server: URL, path: string): URL {
   return new URL(`${server.pathname.replace(/\/+$/, '')}${path}`, server);
-}
-
-/** Why a request to the server got no HTTP answer, in words (DNS, refused, TLS, timeout…). */
-export function describeFetchFailure(error: unknown, url: URL, timeoutMs: number): string {
-  const failure = networkFailureOf(error);
-  if (failure) return describeNetworkFailure(failure, url, timeoutMs);
-  return `cannot reach ${url.origin}: ${error instanceof Error ? error.message : String(error)}`;
-}
-
-/** An answer of the server longer than the client reads: not what `otel-mlflow serve` sends. */
-export function serverAnswerTooLarge(url: URL, method: string, response: Response, limitBytes: number): AnswerTooLargeError {
-  return new AnswerTooLargeError({
-    origin: url.origin,
-    method,
-    path: url.pathname,
-    status: response.status,
-    contentType: response.headers.get('content-type') ?? undefined,
-    limitBytes,
-    expected: 'otel-mlflow serve',
-  });
-}
-
-/** An answer's JSON (undefined when it is not JSON), reading at most `limitBytes` of it. */
-export async function readServerJson(url: URL, method: string, response: Response, limitBytes: number): Promise<unknown> {
-  const bytes = await readBodyWithin(response, limitBytes, () => serverAnswerTooLarge(url, method, response, limitBytes));
-  return parseJson(new TextDecoder().decode(bytes));
-}
-
-/** `serve` never redirects, so a redirect names where it pointed and what is likely in front (a login proxy). */
-export function describeServerRedirect(url: URL, response: Response): string {
-  const { location, cause } = readRedirect(response.headers.get('location'), url);
-  return describeRedirect(response.status, location, cause, 'otel-mlflow serve');
 }

@@ -1,17 +1,8 @@
 import type { Usage } from '../types.ts';
 import { isRedirect } from '../../http-client/redirect.ts';
 import { AnswerTooLargeError, chunksWithin } from '../../util/bounded-body.ts';
-import {
-  describeFetchFailure,
-  describeServerRedirect,
-  ENDPOINT_PATHS,
-  readServerJson,
-  requestBody,
-  serverAnswerTooLarge,
-  serverRoute,
-  type AgentAnswer,
-  type Endpoint,
-} from './endpoints.ts';
+import { ENDPOINT_PATHS, requestBody, serverRoute, type AgentAnswer, type Endpoint } from './endpoints.ts';
+import { describeFetchFailure, describeServerRedirect, readServerJson, serverAnswerTooLarge } from './server-answer.ts';
 import { readAnswerStream } from './read-answer-stream.ts';
 
 /** How long one question may take through a server: the agent endpoint makes several model calls. */

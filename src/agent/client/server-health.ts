@@ -2,7 +2,8 @@ import { ExitCode, ExpectedError } from '../../errors.ts';
 import { isRedirect } from '../../http-client/redirect.ts';
 import type { HealthInfo } from '../server/api-schemas.ts';
 import { AnswerTooLargeError } from '../../util/bounded-body.ts';
-import { describeFetchFailure, describeServerRedirect, readServerJson, serverRoute } from './endpoints.ts';
+import { serverRoute } from './endpoints.ts';
+import { describeFetchFailure, describeServerRedirect, readServerJson } from './server-answer.ts';
 
 /** `GET /` answers at once on a healthy server; anything slower is not one to run questions against. */
 export const HEALTH_TIMEOUT_MS = 5_000;

@@ -1,6 +1,6 @@
 import type { ChalkInstance } from 'chalk';
 import type { Ora } from 'ora';
-import { parseServerUrl, toEndpoint, type AgentAnswer, type Endpoint } from '../../agent/client/endpoints.ts';
+import type { AgentAnswer, Endpoint } from '../../agent/client/endpoints.ts';
 import { ANSWER_TIMEOUT_MS, postQuestion } from '../../agent/client/post-question.ts';
 import { linkServerTraces, prepareServerRunLink, type ServerRunLink } from '../../agent/client/server-run-link.ts';
 import { fetchServerHealth } from '../../agent/client/server-health.ts';
@@ -16,6 +16,7 @@ import { maskSecrets } from '../../config/configured-secrets.ts';
 import type { ResolvedConfig } from '../../config/types.ts';
 import { ExitCode, ExpectedError } from '../../errors.ts';
 import { commandLine } from '../../invocation.ts';
+import type { AskOptions } from './ask-options.ts';
 
 const SERVER_DOWN_HINT = 'start it with `otel-mlflow serve`, or ask without --url';
 
@@ -32,9 +33,8 @@ interface TraceReport {
   destination: string;
 }
 
-export async function run(ctx: CommandContext, options: Record<string, unknown>, args: string[]): Promise<number> {
-  const endpoint = toEndpoint(options.endpoint ?? 'chat');
-  const server = typeof options.url === 'string' ? parseServerUrl(options.url, '--url') : undefined;
+export async function run(ctx: CommandContext, options: AskOptions, args: string[]): Promise<number> {
+  const { endpoint, url: server } = options;
   const canPrompt = ctx.interactive && !ctx.globals.json && Boolean(process.stdin.isTTY);
   const question = await readQuestion({
     // `ask What is MLflow` needs no quotes: the words are the question.

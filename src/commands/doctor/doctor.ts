@@ -5,14 +5,10 @@ import { terminalWidth } from '../../cli/trace-format.ts';
 import { plural } from '../../util/plural.ts';
 import { whenPromptClosed } from '../../cli/prompt-closed.ts';
 import { runDoctor, type DoctorReport } from './run-doctor.ts';
-import { wholeNumber } from '../../cli/parse-whole-number.ts';
 import { commandLine } from '../../invocation.ts';
+import type { DoctorOptions } from './doctor-options.ts';
 
-const MAX_TEST_TRACES = 50;
-
-export async function run(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {
-  const traces = wholeNumber(options.traces, '--traces', 1, MAX_TEST_TRACES);
-  const timeoutSeconds = wholeNumber(options.timeout, '--timeout', 1, 600);
+export async function run(ctx: CommandContext, options: DoctorOptions): Promise<number> {
   const canAsk = ctx.interactive && !ctx.globals.json;
   const reporter = await createCheckReporter(ctx);
   const confirm = async (question: string) => {
@@ -23,9 +19,9 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
   };
   const report = await runDoctor({
     config: { cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags, purpose: 'doctor' },
-    traces,
-    createExperiment: options.createExperiment === true,
-    readBackTimeoutMs: timeoutSeconds * 1000,
+    traces: options.traces,
+    createExperiment: options.createExperiment,
+    readBackTimeoutMs: options.timeout * 1000,
     ...(canAsk && { confirm }),
     ...(reporter && { reporter }),
   });

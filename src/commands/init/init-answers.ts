@@ -1,8 +1,9 @@
 import { classifyTrackingUri } from '../../config/tracking-uri.ts';
 import type { LlmProviderName } from '../../config/types.ts';
 import { ExitCode, ExpectedError } from '../../errors.ts';
+import type { DESTINATION_CHOICES } from './init-options.ts';
 
-export type DestinationChoice = 'mlflow' | 'databricks' | 'collector' | 'local';
+export type DestinationChoice = (typeof DESTINATION_CHOICES)[number];
 
 /** What the flags answer up front; every question left open is asked (or, in a script, is an error). */
 export interface InitAnswers {

@@ -2,16 +2,16 @@ import { relative, resolve } from 'node:path';
 import type { Ora } from 'ora';
 import type { CommandContext } from '../../cli/context.ts';
 import { createPainter, writeJson, writeLine } from '../../cli/output.ts';
-import type { LlmProviderName } from '../../config/types.ts';
 import { ExitCode } from '../../errors.ts';
-import { resolveDestinationFlags, withDefaults, type DestinationChoice, type InitAnswers } from './init-answers.ts';
+import { resolveDestinationFlags, withDefaults, type InitAnswers } from './init-answers.ts';
+import type { InitOptions } from './init-options.ts';
 import type { InitProgress } from './init-session.ts';
 import { terminalPrompter } from './prompter.ts';
 import { ConfigFileKept, runInit, type InitResult } from './run-init.ts';
 import { commandLine } from '../../invocation.ts';
 
-export async function run(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {
-  const yes = options.yes === true;
+export async function run(ctx: CommandContext, options: InitOptions): Promise<number> {
+  const { yes } = options;
   const given = resolveDestinationFlags(answersFrom(ctx, options));
   const answers = yes ? withDefaults(given) : given;
   const canAsk = !yes && ctx.interactive && !ctx.globals.json && Boolean(process.stdin.isTTY);
@@ -23,9 +23,9 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
       homeDir: ctx.homeDir,
       env: ctx.env,
       answers,
-      configFile: resolve(ctx.cwd, String(options.configFile)),
-      envFile: resolve(ctx.cwd, String(options.secretsFile)),
-      force: options.force === true,
+      configFile: resolve(ctx.cwd, options.configFile),
+      envFile: resolve(ctx.cwd, options.secretsFile),
+      force: options.force,
       ...(canAsk && { prompter: await terminalPrompter(ctx.stdout) }),
       progress,
     });
@@ -42,22 +42,20 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
   return ExitCode.ok;
 }
 
-function answersFrom(ctx: CommandContext, options: Record<string, unknown>): InitAnswers {
-  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+function answersFrom(ctx: CommandContext, options: InitOptions): InitAnswers {
   return {
-    // commander has checked --destination and --llm against their choices.
-    destination: text(options.destination) as DestinationChoice | undefined,
+    destination: options.destination,
     trackingUri: ctx.flags.trackingUri,
     profile: ctx.flags.profile,
-    databricksHost: text(options.databricksHost),
-    databricksToken: text(options.databricksToken),
-    otlpEndpoint: text(options.otlpEndpoint),
+    databricksHost: options.databricksHost,
+    databricksToken: options.databricksToken,
+    otlpEndpoint: options.otlpEndpoint,
     experiment: ctx.flags.experiment,
-    createExperiment: options.createExperiment === true,
-    llm: text(options.llm) as LlmProviderName | undefined,
-    llmModel: text(options.llmModel),
-    openaiApiKey: text(options.openaiApiKey),
-    openaiBaseUrl: text(options.openaiBaseUrl),
+    createExperiment: options.createExperiment,
+    llm: options.llm,
+    llmModel: options.llmModel,
+    openaiApiKey: options.openaiApiKey,
+    openaiBaseUrl: options.openaiBaseUrl,
   };
 }
 

@@ -2,7 +2,6 @@ import type { CommandContext } from '../../cli/context.ts';
 import { summarizeDelivery } from '../../cli/delivery-summary.ts';
 import { deliveryWarnings } from '../../cli/delivery-warnings.ts';
 import { createPainter, writeLine } from '../../cli/output.ts';
-import { wholeNumber } from '../../cli/parse-whole-number.ts';
 import { untilSignal } from '../../cli/until-signal.ts';
 import { loadConfig } from '../../config/load-config.ts';
 import type { ResolvedConfig } from '../../config/types.ts';
@@ -10,17 +9,13 @@ import { ExitCode, ExpectedError } from '../../errors.ts';
 import { describeJustResolved, type ResolvedDestination } from '../../destination/resolved-destination.ts';
 import { startRelay } from './start-relay.ts';
 import { plural } from '../../util/plural.ts';
+import type { RelayOptions } from './relay-options.ts';
 
-const DEFAULT_HTTP_PORT = 4318;
-const DEFAULT_GRPC_PORT = 4317;
 /** How long the last traces may take to leave after the receivers stopped. */
 const SHUTDOWN_FLUSH_MS = 10_000;
 
-export async function run(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {
-  const host = typeof options.host === 'string' ? options.host : '127.0.0.1';
-  const port = options.port === undefined ? DEFAULT_HTTP_PORT : wholeNumber(options.port, '--port', 0, 65535);
-  const grpcPort =
-    options.grpcPort === 'off' ? null : options.grpcPort === undefined ? DEFAULT_GRPC_PORT : wholeNumber(options.grpcPort, '--grpc-port', 0, 65535);
+export async function run(ctx: CommandContext, options: RelayOptions): Promise<number> {
+  const { host, port, grpcPort } = options;
   const paint = createPainter(ctx);
   const config = await loadConfig({ cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags, purpose: 'app' });
   refuseLoop(config, host, port);

@@ -1,22 +1,23 @@
 import type { CommandContext } from '../../cli/context.ts';
 import { createPainter, writeLine } from '../../cli/output.ts';
-import { wholeNumber } from '../../cli/parse-whole-number.ts';
+import { parsePort } from '../../cli/parse-whole-number.ts';
 import { summarizeDelivery } from '../../cli/delivery-summary.ts';
 import { deliveryWarnings } from '../../cli/delivery-warnings.ts';
 import { untilSignal } from '../../cli/until-signal.ts';
 import { ExitCode } from '../../errors.ts';
 import { startAppRuntime } from '../../agent/agent-runtime.ts';
+import type { ServeOptions } from './serve-options.ts';
 
 /** How long in-flight requests may take to finish after SIGINT/SIGTERM before connections are cut. */
 export const SHUTDOWN_DRAIN_MS = 10_000;
 /** How long the last traces may take to leave after the server stopped. */
 export const SHUTDOWN_FLUSH_MS = 10_000;
-const DEFAULT_PORT = 8000;
+const DEFAULT_PORT = '8000';
 
-export async function run(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {
+export async function run(ctx: CommandContext, options: ServeOptions): Promise<number> {
   // Named as the person set it; an empty PORT is unset, as for every other variable.
-  const port = options.port === undefined ? wholeNumber(ctx.env.PORT || DEFAULT_PORT, 'PORT', 0, 65535) : wholeNumber(options.port, '--port', 0, 65535);
-  const host = typeof options.host === 'string' ? options.host : '127.0.0.1';
+  const port = options.port ?? parsePort(ctx.env.PORT || DEFAULT_PORT, 'PORT');
+  const { host } = options;
   const paint = createPainter(ctx);
 
   const warn = (line: string) => writeLine(ctx.stderr, paint.yellow(line));

@@ -22,8 +22,9 @@ import { connectToTracking } from '../../mlflow/connect.ts';
 import { suiteTotals, type SuiteTotals } from './suite-totals.ts';
 import { verifyTraces, type VerifyReport } from './verify-traces.ts';
 import { commandLine } from '../../invocation.ts';
-import { comparisonClient, readBaseline, type BaselineRef } from './eval/baseline-run.ts';
-import { compareRuns, parseResultLines, type Comparison, type Tolerance } from './eval/compare-runs.ts';
+import { comparisonClient, readBaseline } from './eval/baseline-run.ts';
+import type { BaselineRef, Tolerance } from './eval/compare-flags.ts';
+import { compareRuns, parseResultLines, type Comparison } from './eval/compare-runs.ts';
 import { suiteMetrics } from './eval/suite-metrics.ts';
 import {
   finishSuiteRun,

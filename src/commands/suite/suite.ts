@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { ChalkInstance } from 'chalk';
 import type { Ora } from 'ora';
-import { ENDPOINT_PATHS, parseServerUrl, toEndpoint } from '../../agent/client/endpoints.ts';
+import { ENDPOINT_PATHS } from '../../agent/client/endpoints.ts';
 import type { ServerRunLink } from '../../agent/client/server-run-link.ts';
 import type { CommandContext } from '../../cli/context.ts';
 import { createPainter, writeJson, writeLine } from '../../cli/output.ts';
@@ -9,64 +9,54 @@ import { ExitCode, ExpectedError } from '../../errors.ts';
 import { BUILTIN_QUESTIONS } from './builtin-questions.ts';
 import { loadQuestionFile } from './question-file.ts';
 import { runSuite, type SuiteRun } from './run-suite.ts';
-import { parseBaselineRef } from './eval/baseline-run.ts';
-import { formatNumber, parseTolerance, type Comparison } from './eval/compare-runs.ts';
+import { DEFAULT_TOLERANCE } from './eval/compare-flags.ts';
+import { formatNumber, type Comparison } from './eval/compare-runs.ts';
 import type { SuiteMlflowRun } from './eval/suite-mlflow-run.ts';
 import { summaryTable, totalsLines } from './summary-table.ts';
 import type { VerifyReport } from './verify-traces.ts';
 import { summarizeDelivery } from '../../cli/delivery-summary.ts';
 import type { PipelineReport } from '../../pipeline/trace-pipeline.ts';
-import { wholeNumber } from '../../cli/parse-whole-number.ts';
-import { passRate } from './parse-pass-rate.ts';
 import { meetsBar } from './eval/evaluate.ts';
 import { evaluationSummary, resultRow } from './result-rows.ts';
 import { plural } from '../../util/plural.ts';
 import { commandLine, setStoreDir } from '../../invocation.ts';
+import type { SuiteOptions } from './suite-options.ts';
 
-const MAX_CONCURRENCY = 32;
-const MAX_REPEAT = 100;
 /** Where a terminal's width is unknown (a pipe, a file), the summary still reads at 80 columns. */
 const DEFAULT_WIDTH = 80;
 
-export async function run(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {
-  const endpoint = toEndpoint(options.endpoint ?? 'chat');
-  const concurrency = wholeNumber(options.concurrency, '--concurrency', 1, MAX_CONCURRENCY);
-  const repeat = wholeNumber(options.repeat, '--repeat', 1, MAX_REPEAT);
-  const minPassRate = passRate(options.minPassRate ?? 1, '--min-pass-rate');
-  const sessionId = typeof options.session === 'string' ? options.session : undefined;
+export async function run(ctx: CommandContext, options: SuiteOptions): Promise<number> {
+  const { endpoint, concurrency, repeat, minPassRate, session: sessionId, file } = options;
   if (sessionId !== undefined && endpoint !== 'chat') {
     throw new ExpectedError(`--session groups /chat requests into one MLflow session; ${ENDPOINT_PATHS[endpoint]} takes no session id`, {
       exitCode: ExitCode.usage,
       hint: 'use --session with --endpoint chat, or leave it out',
     });
   }
-  const file = typeof options.file === 'string' ? options.file : undefined;
   const questions = file ? await loadQuestionFile(resolve(ctx.cwd, file), file) : BUILTIN_QUESTIONS;
-  const output = typeof options.output === 'string' ? { path: resolve(ctx.cwd, options.output), shownAs: options.output } : undefined;
-  // Checked whether or not it is used: a typo must not pass unnoticed until the day --compare is added.
-  const tolerance = parseTolerance(typeof options.tolerance === 'string' ? options.tolerance : '');
-  if (typeof options.tolerance === 'string' && typeof options.compare !== 'string') {
+  const output = options.output === undefined ? undefined : { path: resolve(ctx.cwd, options.output), shownAs: options.output };
+  if (options.tolerance !== undefined && options.compare === undefined) {
     throw new ExpectedError('--tolerance says how much worse --compare allows, and there is no --compare', {
       exitCode: ExitCode.usage,
       hint: "add --compare <run id> (or --compare previous), or leave --tolerance out",
     });
   }
-  const compare = typeof options.compare === 'string' ? { baseline: parseBaselineRef(options.compare), tolerance } : undefined;
+  const compare = options.compare && { baseline: options.compare, tolerance: options.tolerance ?? DEFAULT_TOLERANCE };
   const paint = createPainter(ctx);
   const spinner = ctx.interactive && !ctx.globals.json ? await createSpinner(ctx) : undefined;
   const counts = { total: 0, answered: 0, failed: 0 };
 
   const suite = await runSuite({
     config: { cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags },
-    server: parseServerUrl(String(options.url), '--url'),
-    spawn: options.spawn === true,
+    server: options.url,
+    spawn: options.spawn,
     endpoint,
     questions,
     repeat,
     concurrency,
     ...(sessionId !== undefined && { sessionId }),
-    verify: options.verify === true,
-    judge: options.judge === true,
+    verify: options.verify,
+    judge: options.judge,
     minPassRate,
     ...(output && { output }),
     ...(compare && { compare }),

@@ -1,30 +1,29 @@
 import type { CommandContext } from '../../cli/context.ts';
 import { createPainter, writeJson, writeLine } from '../../cli/output.ts';
-import { parseWhen } from './parse-when.ts';
 import { cutToWidth, formatDuration, formatLocalTime, terminalWidth } from '../../cli/trace-format.ts';
 import type { ResolvedConfig } from '../../config/types.ts';
-import { ExitCode, ExpectedError } from '../../errors.ts';
+import { ExitCode } from '../../errors.ts';
 import { deliveryJson } from '../../cli/delivery-state.ts';
 import { openConfiguredStore } from '../../pipeline/store/configured-store.ts';
 import { DELIVERY_STATES, type DeliveryState, type LocalTraceStatus, type StoredTraceSummary } from '../../pipeline/store/stored-trace.ts';
 import { summaryJson } from '../../pipeline/store/summarize-trace.ts';
 import type { TraceStore } from '../../pipeline/store/trace-store.ts';
 import { commandLine } from '../../invocation.ts';
+import { TRACE_STATUSES, type TracesListOptions } from './traces-options.ts';
 
 /** `tr-` and 12 hex digits: unique in any store a person keeps, and `traces show` takes a unique prefix. */
 const SHORT_ID_LENGTH = 15;
 const MIN_ROOT_WIDTH = 8;
 const GAP = '  ';
 
-export async function run(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {
-  const since = typeof options.since === 'string' ? parseWhen(options.since) : undefined;
-  const filter = typeof options.status === 'string' ? options.status : undefined;
-  const state = DELIVERY_STATES.includes(filter as DeliveryState) ? (filter as DeliveryState) : undefined;
-  const status = state ? undefined : (filter as LocalTraceStatus | undefined);
-  const limit = positiveWhole(options.limit ?? '20', '--limit');
+export async function run(ctx: CommandContext, options: TracesListOptions): Promise<number> {
+  const { since, limit } = options;
+  // --status takes either: a trace's own status, or where its delivery stands.
+  const status = TRACE_STATUSES.find((s) => s === options.status);
+  const state = DELIVERY_STATES.find((s) => s === options.status);
   const { config, store } = await openConfiguredStore({ cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags });
   try {
-    return list(ctx, options, { config, store }, { ...(since && { since }), ...(status && { status }), ...(state && { state }), limit });
+    return list(ctx, options, { config, store }, { ...(since && { since: since.date }), ...(status && { status }), ...(state && { state }), limit });
   } finally {
     store.close();
   }
@@ -32,7 +31,7 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>)
 
 function list(
   ctx: CommandContext,
-  options: Record<string, unknown>,
+  options: TracesListOptions,
   { config, store }: { config: ResolvedConfig; store: TraceStore },
   filter: { since?: Date; status?: LocalTraceStatus; state?: DeliveryState; limit: number },
 ): number {
@@ -120,19 +119,6 @@ function table(summaries: StoredTraceSummary[], width: number): string[] {
   return [line(HEADER), ...rows.map(line)];
 }
 
-function describeFilter(options: Record<string, unknown>): string {
-  return [
-    typeof options.since === 'string' && `--since ${options.since}`,
-    typeof options.status === 'string' && `--status ${options.status}`,
-  ]
-    .filter(Boolean)
-    .join(' ');
-}
-
-function positiveWhole(value: unknown, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) {
-    throw new ExpectedError(`${flag} must be a whole number of at least 1 (got '${String(value)}')`, { exitCode: ExitCode.usage });
-  }
-  return n;
+function describeFilter(options: TracesListOptions): string {
+  return [options.since && `--since ${options.since.given}`, options.status && `--status ${options.status}`].filter(Boolean).join(' ');
 }

@@ -1,16 +1,13 @@
 import type { CommandContext } from '../../cli/context.ts';
 import { writeJson, writeLine } from '../../cli/output.ts';
-import { parseWhen } from './parse-when.ts';
 import { formatLocalTime } from '../../cli/trace-format.ts';
 import { ExitCode } from '../../errors.ts';
 import { openConfiguredStore } from '../../pipeline/store/configured-store.ts';
 import { plural } from '../../util/plural.ts';
+import type { TracesPruneOptions } from './traces-options.ts';
 
-export async function run(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {
-  const olderThan = typeof options.olderThan === 'string' ? options.olderThan : '30d';
-  const cutoff = parseWhen(olderThan);
-  const undelivered = options.undelivered === true;
-  const dryRun = options.dryRun === true;
+export async function run(ctx: CommandContext, options: TracesPruneOptions): Promise<number> {
+  const { olderThan: cutoff, undelivered, dryRun } = options;
   const { store } = await openConfiguredStore({ cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags });
   let result;
   try {

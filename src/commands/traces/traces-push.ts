@@ -1,7 +1,6 @@
 import type { ChalkInstance } from 'chalk';
 import type { CommandContext } from '../../cli/context.ts';
 import { createPainter, writeJson, writeLine } from '../../cli/output.ts';
-import { parseWhen } from './parse-when.ts';
 import { isMlflowDestination, type Destination, type MlflowDestination, type ResolvedConfig } from '../../config/types.ts';
 import { targetKey, targetOf } from '../../destination/target.ts';
 import { ExitCode, ExpectedError } from '../../errors.ts';
@@ -21,26 +20,21 @@ import {
 } from './push-traces.ts';
 import { plural } from '../../util/plural.ts';
 import { commandLine } from '../../invocation.ts';
+import type { TracesPushOptions } from './traces-options.ts';
 
 const NO_MLFLOW_HINT = 'set MLFLOW_TRACKING_URI (e.g. http://127.0.0.1:5000, or databricks) in the environment or .env, or pass --tracking-uri';
 
-export async function run(ctx: CommandContext, options: Record<string, unknown>, ids: string[]): Promise<number> {
-  const since = typeof options.since === 'string' ? parseWhen(options.since) : undefined;
+export async function run(ctx: CommandContext, options: TracesPushOptions, ids: string[]): Promise<number> {
+  const { since, dead, all, includeDoctor } = options;
   const { config, store } = await openConfiguredStore({ cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags });
   try {
-    return await push(ctx, options, { config, store }, {
-      ids,
-      ...(since && { since }),
-      dead: options.dead === true,
-      all: options.all === true,
-      includeDoctor: options.includeDoctor === true,
-    });
+    return await push(ctx, options, { config, store }, { ids, ...(since && { since: since.date }), dead, all, includeDoctor });
   } finally {
     store.close();
   }
 }
 
-async function push(ctx: CommandContext, options: Record<string, unknown>, { config, store }: { config: ResolvedConfig; store: TraceStore }, selection: PushSelection): Promise<number> {
+async function push(ctx: CommandContext, options: TracesPushOptions, { config, store }: { config: ResolvedConfig; store: TraceStore }, selection: PushSelection): Promise<number> {
   const destination = config.destination;
   if (!isMlflowDestination(destination)) {
     throw new ExpectedError(`traces push sends to an MLflow experiment, but ${describeNonMlflow(destination)}`, {
@@ -103,12 +97,12 @@ async function push(ctx: CommandContext, options: Record<string, unknown>, { con
   }
 }
 
-function nothingToPush(ctx: CommandContext, paint: ChalkInstance, options: Record<string, unknown>, store: TraceStore, selection: PushSelection, configuredKey: string): void {
+function nothingToPush(ctx: CommandContext, paint: ChalkInstance, options: TracesPushOptions, store: TraceStore, selection: PushSelection, configuredKey: string): void {
   if (ctx.globals.json) {
     writeJson(ctx.stdout, { sent: 0, pending: 0, failed: 0, experiment: null, traces: [], groups: [], elsewhere: [] });
     return;
   }
-  const newer = selection.since ? ` newer than --since ${String(options.since)}` : '';
+  const newer = options.since ? ` newer than --since ${options.since.given}` : '';
   writeLine(ctx.stdout, `Nothing to push: no local-only or pending traces${newer} in ${store.dir} that this destination lacks.`);
   const doctors = selection.includeDoctor ? 0 : selectForPush(store, { ...selection, includeDoctor: true }, configuredKey).length;
   if (doctors > 0) writeLine(ctx.stdout, paint.dim(`${plural(doctors, 'test trace')} of \`${commandLine('doctor')}\` left out: they belong in doctor's experiment (add --include-doctor to send them here).`));

@@ -12,12 +12,13 @@ import { EvaluationStore } from '../../pipeline/store/evaluation-store.ts';
 import { decodeJsonAttribute } from '../../tracing/encode-attributes.ts';
 import { MlflowAttr } from '../../tracing/mlflow-attributes.ts';
 import { commandLine } from '../../invocation.ts';
+import type { TracesShowOptions } from './traces-options.ts';
 
 /** Below this, a cut value says too little to be worth a line; the line wraps instead. */
 const MIN_VALUE_WIDTH = 24;
 const LABEL_WIDTH = 8;
 
-export async function run(ctx: CommandContext, options: Record<string, unknown>, args: string[]): Promise<number> {
+export async function run(ctx: CommandContext, options: TracesShowOptions, args: string[]): Promise<number> {
   const id = args[0] ?? '';
   const { store } = await openConfiguredStore({ cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags });
   let trace;
@@ -56,7 +57,7 @@ export async function run(ctx: CommandContext, options: Record<string, unknown>,
   );
   writeLine(ctx.stdout, describeDelivery(paint, trace.delivery));
   writeLine(ctx.stdout);
-  const render = { paint, width: terminalWidth(ctx), full: options.full === true };
+  const render = { paint, width: terminalWidth(ctx), full: options.full };
   for (const root of tree) for (const line of renderNode(root, render, '', 'top')) writeLine(ctx.stdout, line);
   if (scores.length > 0) {
     writeLine(ctx.stdout);

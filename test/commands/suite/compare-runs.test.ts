@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compareRuns, DEFAULT_TOLERANCE, parseResultLines, parseTolerance } from '../../../src/commands/suite/eval/compare-runs.ts';
+import { DEFAULT_TOLERANCE, parseTolerance } from '../../../src/commands/suite/eval/compare-flags.ts';
+import { compareRuns, parseResultLines } from '../../../src/commands/suite/eval/compare-runs.ts';
 import { ExpectedError } from '../../../src/errors.ts';
 
 const side = (metrics: Record<string, number>, passed: Record<string, boolean> = {}) => ({

@@ -9,6 +9,7 @@ import { commandLine } from '../../../invocation.ts';
 import { parseResultLines, type RunSide } from './compare-runs.ts';
 import { RESULTS_ARTIFACT } from '../../../destination/senders/evaluation-senders.ts';
 import { SUITE_TAG } from './suite-mlflow-run.ts';
+import type { BaselineRef } from './compare-flags.ts';
 
 /** How many recent suite runs `previous` looks through for one other than this run. */
 const PREVIOUS_CANDIDATES = 10;
@@ -16,19 +17,6 @@ const PREVIOUS_CANDIDATES = 10;
 export interface Baseline extends RunSide {
   runId: string;
   name?: string;
-}
-
-/** A baseline to find: a run id, or `previous` (the latest finished suite run in the experiment). */
-export type BaselineRef = { kind: 'run'; runId: string } | { kind: 'previous' };
-
-export function parseBaselineRef(text: string): BaselineRef {
-  const value = text.trim();
-  if (value === 'previous') return { kind: 'previous' };
-  if (/^[0-9a-f]{32}$/i.test(value) || /^[\w-]{8,64}$/.test(value)) return { kind: 'run', runId: value };
-  throw new ExpectedError(`--compare: '${text}' is neither a run id nor 'previous'`, {
-    exitCode: ExitCode.usage,
-    hint: "pass the id of a run (its page in MLflow shows it), or 'previous' for the last finished suite run of the experiment",
-  });
 }
 
 /** Checked before the first question: comparing needs an MLflow to read the baseline from. */

@@ -1,36 +1,11 @@
-import { ExitCode, ExpectedError } from '../../../errors.ts';
+import type { Tolerance } from './compare-flags.ts';
 import { metricDirection } from './suite-metrics.ts';
 
-/** How much worse a metric may get before it counts as a regression. */
-export interface Tolerance {
-  /** Absolute drop of pass_rate and of each `<scorer>_mean` (0–1): 0 = any drop. */
-  score: number;
-  /** Relative rise of latency_p95_ms: 0.2 = 20 %. */
-  latency: number;
-}
-
-export const DEFAULT_TOLERANCE: Tolerance = { score: 0, latency: 0.2 };
 /**
  * A p95 below this many ms more than the baseline's is noise, whatever the percentage: a run of
  * fast answers (the offline model) moves by more than 20 % from one run to the next.
  */
 export const LATENCY_NOISE_MS = 100;
-
-const TOLERANCE_HINT = 'e.g. --tolerance score=0.05,latency=30% (score: the pass rate or a scorer mean may drop this much; latency: p95 may rise this much)';
-
-/** `--tolerance score=0.05,latency=30%`; keys left out keep their default. */
-export function parseTolerance(text: string): Tolerance {
-  const tolerance = { ...DEFAULT_TOLERANCE };
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
-    const match = /^(score|latency)\s*=\s*(\d+(?:\.\d+)?)(%?)$/.exec(part);
-    if (!match) throw new ExpectedError(`--tolerance: '${part}' is not key=value`, { exitCode: ExitCode.usage, hint: TOLERANCE_HINT });
-    const [, key, number, percent] = match;
-    const value = Number(number) / (percent ? 100 : 1);
-    if (key === 'score' && value > 1) throw new ExpectedError(`--tolerance: score=${number}${percent} is more than the whole range (0–1)`, { exitCode: ExitCode.usage, hint: TOLERANCE_HINT });
-    tolerance[key as keyof Tolerance] = value;
-  }
-  return tolerance;
-}
 
 export interface MetricChange {
   metric: string;
