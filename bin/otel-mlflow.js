@@ -91,5 +91,5 @@ function refuse() {
 function start() {
   // Compiled code is cached on disk between runs (Node 22.1+): start-up is paid for once, not on every call.
   process.getBuiltinModule('node:module').enableCompileCache();
-  import('../dist/cli/main.js').then(function (cli) { return cli.main(process.argv); });
+  import('../dist/program/main.js').then(function (cli) { return cli.main(process.argv); });
 }

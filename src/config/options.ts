@@ -16,7 +16,9 @@ import {
   type Parse,
 } from './parse-values.ts';
 import { parseTrackingUri } from './tracking-uri.ts';
-import type { ConfigPurpose } from './types.ts';
+
+/** Which command is asking: the old demo kept one experiment for doctor and one for the app. */
+export type ConfigPurpose = 'doctor' | 'app';
 
 /** The samplers of the OpenTelemetry SDK environment specification that make sense for one process. */
 export const TRACES_SAMPLERS = [

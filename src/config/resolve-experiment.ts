@@ -1,9 +1,9 @@
 import type { ConfigProblem } from '../errors.ts';
 import { describeSource } from './mask.ts';
-import { envVarsFor, CONFIG_OPTIONS } from './options.ts';
+import { envVarsFor, CONFIG_OPTIONS, type ConfigPurpose } from './options.ts';
 import type { Resolution } from './resolve-options.ts';
 import { sourced, type DestinationKind } from './resolve-destination.ts';
-import type { ConfigPurpose, ExperimentRef, Source } from './types.ts';
+import type { ExperimentRef, Source } from './types.ts';
 
 /** The environment and .env are one layer here, as they are once python-dotenv has loaded the file. */
 const RANK: Record<Source['kind'], number> = { flag: 0, env: 1, dotenv: 1, file: 2, databrickscfg: 3, derived: 4, default: 5 };

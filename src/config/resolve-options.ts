@@ -1,9 +1,9 @@
 import type { ConfigFile } from './config-file.ts';
 import type { Dotenv } from './dotenv.ts';
 import { describeSource } from './mask.ts';
-import { CONFIG_OPTIONS, envVarsFor, flagValue, type FlagValues, type OptionKey, type OptionSpec, type OptionValue } from './options.ts';
+import { CONFIG_OPTIONS, envVarsFor, flagValue, type ConfigPurpose, type FlagValues, type OptionKey, type OptionSpec, type OptionValue } from './options.ts';
 import type { Parse } from './parse-values.ts';
-import type { ConfigPurpose, Source } from './types.ts';
+import type { Source } from './types.ts';
 
 /** Every place a value can come from, highest priority first in `candidates()`. */
 export interface Layers {

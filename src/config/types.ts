@@ -1,5 +1,5 @@
 import type { ConfigProblem } from '../errors.ts';
-import type { FlagValues, TracesSampler } from './options.ts';
+import type { ConfigPurpose, FlagValues, TracesSampler } from './options.ts';
 
 /** Where a resolved value came from, so `otel-mlflow config` and error messages can say so. */
 export type Source =
@@ -15,9 +15,6 @@ export interface Sourced<T> {
   value: T;
   source: Source;
 }
-
-/** Which command is asking: the old demo kept one experiment for doctor and one for the app. */
-export type ConfigPurpose = 'doctor' | 'app';
 
 export type ExportPath = 'auto' | 'otlp' | 'rest';
 export type LlmProviderName = 'openai' | 'databricks' | 'offline';

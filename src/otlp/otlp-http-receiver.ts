@@ -8,7 +8,8 @@ import { bearerAuth } from '../http-server/middleware/bearer-auth/index.ts';
 import { bodyLimit, quotedHeader } from '../http-server/middleware/body-limit/index.ts';
 import { decodeOtlpJson, decodeOtlpProtobuf } from './otlp-decode.ts';
 import type { OtlpIngest } from './otlp-ingest.ts';
-import { encodeExportResponse, encodeStatus, RpcCode, type OtlpEncoding } from './otlp-messages.ts';
+import type { OtlpEncoding } from '../config/types.ts';
+import { encodeExportResponse, encodeStatus, RpcCode } from './otlp-messages.ts';
 import { INTERNAL_ERROR_MESSAGE, receiveExport } from './receive-export.ts';
 import type { Utf8Repairs } from './utf8-repairs.ts';
 

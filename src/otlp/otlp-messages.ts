@@ -1,4 +1,5 @@
 import protobuf from 'protobufjs';
+import type { OtlpEncoding } from '../config/types.ts';
 
 /**
  * The messages a receiver answers with: `ExportTraceServiceResponse` (opentelemetry-proto
@@ -32,7 +33,6 @@ export const exportResponseType = root.lookupType('otlp.ExportTraceServiceRespon
 const statusType = root.lookupType('otlp.Status');
 const retryInfoType = root.lookupType('otlp.RetryInfo');
 
-export type OtlpEncoding = 'protobuf' | 'json';
 
 /** gRPC status codes (google.rpc.Code) that OTLP answers use. */
 export const RpcCode = {

@@ -24,8 +24,9 @@ const LAYERS = [
   'read-back',
   'runtime',
   'agent',
-  'commands',
   'cli',
+  'commands',
+  'program',
 ] as const;
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import type { Command } from 'commander';
-import { buildProgram } from '../../src/cli/main.ts';
+import { buildProgram } from '../../src/program/main.ts';
 import { availableDrivers, startTerminal } from '../commands/init/terminal-driver.ts';
 import { oldNode } from './old-node.ts';
 import { VERSION } from '../../src/version.ts';

@@ -1,6 +1,6 @@
-import { setTimeout as delay } from 'node:timers/promises';
-import type { MlflowHttp } from '../../mlflow/http.ts';
-import { getDatabricksTraceSpans, getTraceInfo, getTraceSpans, type TraceInfo, type TraceSpan } from '../../mlflow/traces.ts';
+import type { TraceInfo, TraceSpan } from '../../mlflow/traces.ts';
+import { pollUntil } from '../../read-back/poll-until.ts';
+import type { TraceSource } from '../../read-back/trace-source.ts';
 import { MlflowAttr } from '../../tracing/mlflow-attributes.ts';
 import { TEST_TRACE_SPANS, type SentTestTrace } from './test-traces.ts';
 
@@ -17,46 +17,11 @@ export interface ReadBackTrace {
   problems: string[];
 }
 
-/** Where traces are read back from: MLflow's APIs, or the local store in local-only mode. */
-export interface TraceSource {
-  /** For messages: 'MLflow', 'the local store'. */
-  name: string;
-  info(traceId: string): Promise<TraceInfo | undefined>;
-  /** The spans as MLflow's UI loads them; undefined when they cannot be read. */
-  spans(traceId: string): Promise<TraceSpan[] | undefined>;
-}
-
-/** Info from `traces/{id}`, spans from the trace artifact (self-hosted) or its signed download (Databricks). */
-export function mlflowTraceSource(http: MlflowHttp, spansFrom: 'mlflow' | 'databricks'): TraceSource {
-  return {
-    name: 'MLflow',
-    info: (traceId) => getTraceInfo(http, traceId),
-    spans: (traceId) => (spansFrom === 'databricks' ? getDatabricksTraceSpans(http, traceId) : getTraceSpans(http, traceId)),
-  };
-}
-
 export interface ReadBackOptions {
   source: TraceSource;
   /** Absolute time (ms since epoch) after which a trace not yet visible counts as missing. */
   deadline: number;
   now?: () => number;
-}
-
-const POLL_INTERVALS_MS = [100, 250, 500, 1000] as const;
-
-/**
- * Reads until `settled` says what was read is final, or the next read would pass the deadline;
- * answers the last read. A trace the server has not finished ingesting is no proof yet that it
- * landed, so doctor and `suite --verify` both wait this way.
- */
-export async function pollUntil<T>(read: () => Promise<T>, settled: (value: T) => boolean, deadline: number, now: () => number = Date.now): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    const value = await read();
-    if (settled(value)) return value;
-    const wait = POLL_INTERVALS_MS[Math.min(attempt, POLL_INTERVALS_MS.length - 1)]!;
-    if (now() + wait > deadline) return value;
-    await delay(wait);
-  }
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { ResolvedConfig } from '../../config/types.ts';
-import { mlflowTraceSource } from '../doctor/read-back.ts';
+import { mlflowTraceSource } from '../../read-back/trace-source.ts';
 import { ExitCode, ExpectedError } from '../../errors.ts';
-import { storedTraceSource } from '../../pipeline/store/stored-trace-source.ts';
+import { storedTraceSource } from '../../read-back/stored-trace-source.ts';
 import { TraceStore } from '../../pipeline/store/trace-store.ts';
 import { connectToTracking } from '../../mlflow/connect.ts';
 import type { HealthInfo } from '../../agent/server/api-schemas.ts';

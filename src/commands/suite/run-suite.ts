@@ -14,7 +14,7 @@ import type { OpenJudge } from './eval/judge/open-judge.ts';
 import { askQuestions, type RunStop, type SuiteResult } from './ask-questions.ts';
 import type { SuiteQuestion } from './question-file.ts';
 import { readBackSource } from './read-back-source.ts';
-import { mlflowTraceSource } from '../doctor/read-back.ts';
+import { mlflowTraceSource } from '../../read-back/trace-source.ts';
 import { openResultsFile } from './results-file.ts';
 import { evaluationSummary, resultRow } from './result-rows.ts';
 import type { SpawnedServer } from './spawned-server.ts';

@@ -1,4 +1,5 @@
-import { pollUntil, type TraceSource } from '../doctor/read-back.ts';
+import { pollUntil } from '../../read-back/poll-until.ts';
+import type { TraceSource } from '../../read-back/trace-source.ts';
 import { runPool } from '../../util/worker-pool.ts';
 
 /** How long, from the start of the read-back, every trace has to appear and finish. */

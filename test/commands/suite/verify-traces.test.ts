@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { TraceSource } from '../../../src/commands/doctor/read-back.ts';
+import type { TraceSource } from '../../../src/read-back/trace-source.ts';
 import { verifyTraces, type ReadBackFrom } from '../../../src/commands/suite/verify-traces.ts';
 
 /** A source whose traces appear after a number of reads, in the states given. */

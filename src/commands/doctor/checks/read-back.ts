@@ -1,10 +1,11 @@
 import { ExitCode } from '../../../errors.ts';
 import type { MlflowHttp } from '../../../mlflow/http.ts';
 import { searchTraces } from '../../../mlflow/traces.ts';
-import { storedTraceSource } from '../../../pipeline/store/stored-trace-source.ts';
+import { storedTraceSource } from '../../../read-back/stored-trace-source.ts';
+import { mlflowTraceSource, type TraceSource } from '../../../read-back/trace-source.ts';
 import { TraceStore } from '../../../pipeline/store/trace-store.ts';
 import { plural } from '../../../util/plural.ts';
-import { mlflowTraceSource, readBackTrace, type ReadBackTrace, type TraceSource } from '../read-back.ts';
+import { readBackTrace, type ReadBackTrace } from '../read-back.ts';
 import type { Asked, Check, Finding } from './check.ts';
 import type { ConfigFound } from './config.ts';
 import type { ExperimentFound } from './experiment.ts';

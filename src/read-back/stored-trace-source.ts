@@ -1,8 +1,8 @@
-import type { TraceSource } from '../../commands/doctor/read-back.ts';
-import type { TraceInfo, TraceSpan } from '../../mlflow/traces.ts';
-import { SPAN_STATUS_NAMES } from '../../spans/local-span.ts';
-import type { TraceStore } from './trace-store.ts';
-import { summarizeTrace } from './summarize-trace.ts';
+import type { TraceSource } from './trace-source.ts';
+import type { TraceInfo, TraceSpan } from '../mlflow/traces.ts';
+import { SPAN_STATUS_NAMES } from '../spans/local-span.ts';
+import type { TraceStore } from '../pipeline/store/trace-store.ts';
+import { summarizeTrace } from '../pipeline/store/summarize-trace.ts';
 
 /** The local store seen as MLflow would serve the same trace: its info as derived, its spans as stored. */
 export function storedTraceSource(store: TraceStore): TraceSource {

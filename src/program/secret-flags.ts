@@ -1,6 +1,6 @@
 import { text } from 'node:stream/consumers';
 import { ExitCode, ExpectedError } from '../errors.ts';
-import { whenPromptClosed } from './prompt-closed.ts';
+import { whenPromptClosed } from '../cli/prompt-closed.ts';
 
 /** Flags that carry a secret, by commander's option key, with the variable that can carry it instead. */
 const SECRET_FLAGS: Record<string, { flag: string; variable: string }> = {

@@ -1,9 +1,9 @@
 import { homedir } from 'node:os';
 import { Command, CommanderError } from 'commander';
 import { addOptions, flagsFrom, readOptions } from './commander-options.ts';
-import type { CommandContext } from './context.ts';
-import { GLOBAL_OPTIONS } from './global-options.ts';
-import type { OptionTable, OptionValues } from './option-table.ts';
+import type { CommandContext } from '../cli/context.ts';
+import { GLOBAL_OPTIONS } from '../cli/global-options.ts';
+import type { OptionTable, OptionValues } from '../cli/option-table.ts';
 import { ASK_OPTIONS } from '../commands/ask/ask-options.ts';
 import { DOCTOR_OPTIONS } from '../commands/doctor/doctor-options.ts';
 import { INIT_OPTIONS } from '../commands/init/init-options.ts';
@@ -198,7 +198,7 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = await command.run(ctx, secrets.options, args);
     } catch (error) {
       // Loaded on failure only: it brings chalk, which --help and a passing command do without.
-      const { renderError } = await import('./render-error.ts');
+      const { renderError } = await import('../cli/render-error.ts');
       process.exitCode = renderError(error, ctx);
     }
   };

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { CONFIG_OPTIONS, OPTION_KEYS, flagName, hasFlag, type FlagValues } from '../config/options.ts';
-import type { ConfigFlagEntry, OptionTable, OptionValues, TableEntry } from './option-table.ts';
+import type { ConfigFlagEntry, OptionTable, OptionValues, TableEntry } from '../cli/option-table.ts';
 
 /** commander's options for a table, in its order (the order --help lists them in). */
 export function addOptions(command: Command, table: OptionTable): void {
