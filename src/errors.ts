@@ -59,3 +59,8 @@ export class ConfigError extends ExpectedError {
     this.problems = problems;
   }
 }
+
+/** What went wrong in one line, whatever was thrown. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,6 +1,7 @@
 import type { ChatCompletionTool } from 'openai/resources/chat/completions';
 import { searchCorpus } from './llm/retrieve.ts';
 import { evaluateExpression } from './calculator.ts';
+import { errorMessage } from '../errors.ts';
 
 /** The agent's tools, described to the model in OpenAI's function-calling format. */
 export const AGENT_TOOLS: ChatCompletionTool[] = [
@@ -63,7 +64,7 @@ export function runTool(name: string, rawArguments: string): { arguments: unknow
         return { arguments: args, ok: false, result: { error: `unknown tool '${name}'` } };
     }
   } catch (error) {
-    return { arguments: args, ok: false, result: { error: error instanceof Error ? error.message : String(error) } };
+    return { arguments: args, ok: false, result: { error: errorMessage(error) } };
   }
 }
 

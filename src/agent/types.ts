@@ -43,7 +43,7 @@ export interface AgentTaskRequest {
   max_steps?: number;
 }
 
-export interface ToolCallRecord {
+interface ToolCallRecord {
   name: string;
   arguments: unknown;
   result: unknown;

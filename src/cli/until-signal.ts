@@ -1,7 +1,7 @@
 import { onStopRequest } from './stop-requests.ts';
 
 /** How often a server started through a wrapper looks whether the wrapper is still there. */
-export const PARENT_CHECK_MS = 1_000;
+const PARENT_CHECK_MS = 1_000;
 /** Set by bin/otel-mlflow.js in the environment of the command it re-runs under the pinned Node. */
 const LAUNCHER_MARK = 'OTEL_MLFLOW_PINNED_NODE';
 /** Read when the command loads, so a wrapper that went away while the server was starting counts too. */

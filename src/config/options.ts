@@ -21,7 +21,7 @@ import { parseTrackingUri } from './tracking-uri.ts';
 export type ConfigPurpose = 'doctor' | 'app';
 
 /** The samplers of the OpenTelemetry SDK environment specification that make sense for one process. */
-export const TRACES_SAMPLERS = [
+const TRACES_SAMPLERS = [
   'always_on',
   'always_off',
   'traceidratio',

@@ -31,7 +31,7 @@ export interface Resolution<T> {
 
 export type ResolvedOptions = { -readonly [K in OptionKey]?: Resolution<OptionValue<K>> };
 
-export interface SourcedProblem {
+interface SourcedProblem {
   message: string;
   source: Source;
 }

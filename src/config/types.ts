@@ -16,7 +16,7 @@ export interface Sourced<T> {
   source: Source;
 }
 
-export type ExportPath = 'auto' | 'otlp' | 'rest';
+type ExportPath = 'auto' | 'otlp' | 'rest';
 export type LlmProviderName = 'openai' | 'databricks' | 'offline';
 export type OtlpEncoding = 'protobuf' | 'json';
 

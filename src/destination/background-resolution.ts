@@ -1,4 +1,4 @@
-import { ExitCode, ExpectedError } from '../errors.ts';
+import { ExitCode, ExpectedError, errorMessage } from '../errors.ts';
 import { MlflowApiError } from '../mlflow/errors.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import type { ResolvedDestination } from './resolved-destination.ts';
@@ -94,7 +94,7 @@ export class BackgroundResolution {
         // Stopped meanwhile (its requests cut short): nobody is waiting for news.
         if (this.#stopped) return;
         const passing = isPassingFailure(error);
-        const problem = error instanceof Error ? error.message : String(error);
+        const problem = errorMessage(error);
         const previous = this.#state;
         const since = previous.kind === 'failing' ? previous.since : new Date(this.#clock.now()).toISOString();
         this.#state = { kind: 'failing', since, problem, passing, error };

@@ -6,7 +6,7 @@ import { isRedirect } from '../http-client/redirect.ts';
 import type { RawResponse } from '../http-client/send.ts';
 import { maskSentCredential } from '../http-client/redaction.ts';
 import { maskSecrets } from '../config/configured-secrets.ts';
-import { ExpectedError } from '../errors.ts';
+import { ExpectedError, errorMessage } from '../errors.ts';
 import { isOtlpExportResponse } from '../otlp/otlp-export-response.ts';
 
 /**
@@ -72,7 +72,7 @@ export function classifyError(error: unknown): Exclude<DeliveryOutcome, { kind: 
 
 /** No answer at all (refused connection, reset, DNS, timeout, an answer too large to read). */
 export function classifyFailure(error: unknown): Extract<DeliveryOutcome, { kind: 'retry' }> {
-  return { kind: 'retry', answer: error instanceof Error ? error.message : String(error) };
+  return { kind: 'retry', answer: errorMessage(error) };
 }
 
 interface Refusal {

@@ -4,7 +4,7 @@
  */
 
 /** Who gave a score: MLflow's assessment source types. */
-export type ScoreSourceType = 'CODE' | 'LLM_JUDGE';
+type ScoreSourceType = 'CODE' | 'LLM_JUDGE';
 
 /** One scorer's verdict on one answer, as MLflow logs feedback: a value, a rationale, a source. */
 export interface Score {

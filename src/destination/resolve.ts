@@ -76,7 +76,7 @@ export function ensureTargetExperiment(
 }
 
 /** Step 3: what the server's version does on the wire; Databricks does not say, and needs no guess. */
-export async function readCapabilities(http: MlflowHttp, target: ExperimentTarget): Promise<ServerCapabilities | undefined> {
+async function readCapabilities(http: MlflowHttp, target: ExperimentTarget): Promise<ServerCapabilities | undefined> {
   return target.kind === 'mlflow' ? capabilitiesFor(await getServerVersion(http)) : undefined;
 }
 

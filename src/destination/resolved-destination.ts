@@ -42,14 +42,14 @@ export interface RestRoute {
   otlpUnavailable?: Extract<OtlpRouteProbe, { available: false }>;
 }
 
-export interface ResolvedUnityCatalog {
+interface ResolvedUnityCatalog {
   kind: 'unity-catalog';
   target: UnityCatalogTarget;
   key: string;
   notes: string[];
 }
 
-export interface ResolvedCollector {
+interface ResolvedCollector {
   kind: 'collector';
   target: CollectorTarget;
   key: string;

@@ -79,7 +79,7 @@ export function restTraceInfo(spans: readonly ReadableSpan[], experimentId: stri
 }
 
 /** The root span's `session.id` / `user.id` as MLflow's session and user metadata: plain strings, as a search compares them. */
-export function sessionMetadata(root: Pick<ReadableSpan, 'attributes'> | undefined): Record<string, string> {
+function sessionMetadata(root: Pick<ReadableSpan, 'attributes'> | undefined): Record<string, string> {
   const metadata: Record<string, string> = {};
   const session = root?.attributes['session.id'];
   const user = root?.attributes['user.id'];

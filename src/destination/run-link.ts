@@ -1,5 +1,6 @@
 import type { MlflowHttp } from '../mlflow/http.ts';
 import { linkTracesToRun } from '../mlflow/runs.ts';
+import { errorMessage } from '../errors.ts';
 
 /**
  * How exported traces get tied to an MLflow run: by the OTLP request itself where the server reads
@@ -32,6 +33,6 @@ export async function linkIfAccepted<T extends { ok: boolean; reason?: string }>
     await linkTracesToRun(http, link.runId, traceIds);
     return outcome;
   } catch (error) {
-    return { ...outcome, ok: false, reason: `accepted, but not linked to run ${link.runId}: ${error instanceof Error ? error.message : String(error)}` };
+    return { ...outcome, ok: false, reason: `accepted, but not linked to run ${link.runId}: ${errorMessage(error)}` };
   }
 }

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
-import { ExitCode, ExpectedError } from '../errors.ts';
+import { ExitCode, ExpectedError, errorMessage } from '../errors.ts';
 import { capConnections, type ConnectionCounts } from './connection-cap.ts';
 
 /** What a port allows its clients, so that slow or idle ones cannot use up the process's file descriptors. */
@@ -107,5 +107,5 @@ export function cannotListen(host: string, port: number, error: unknown, portFla
   if (code === 'EACCES') return usage('permission denied', `ports below 1024 need privileges: choose a higher one with ${portFlag}`);
   if (code === 'EADDRNOTAVAIL') return usage(`${host} is not an address of this machine`, HOST_HINT);
   if (code !== undefined && DNS_CODES.has(code)) return usage(`${host} is neither an address nor a name that resolves (${code})`, HOST_HINT);
-  return usage(error instanceof Error ? error.message : String(error), `check --host and ${portFlag}`);
+  return usage(errorMessage(error), `check --host and ${portFlag}`);
 }

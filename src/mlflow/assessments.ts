@@ -2,7 +2,7 @@ import { notAnswered } from './errors.ts';
 import type { MlflowHttp, MlflowRequest } from './http.ts';
 
 /** Who gave an assessment (MLflow's AssessmentSource.SourceType). */
-export type AssessmentSourceType = 'HUMAN' | 'LLM_JUDGE' | 'CODE';
+type AssessmentSourceType = 'HUMAN' | 'LLM_JUDGE' | 'CODE';
 
 /** A feedback assessment as MLflow keeps it on a trace (mlflow/protos/assessments.proto). */
 export interface Feedback {

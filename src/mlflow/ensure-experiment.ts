@@ -6,7 +6,7 @@ import { createExperiment, getExperiment, getExperimentByName, restoreExperiment
 import type { MlflowHttp } from './http.ts';
 
 /** Yes, no, or ask the person at the terminal. */
-export type Consent = boolean | ((question: string) => Promise<boolean>);
+type Consent = boolean | ((question: string) => Promise<boolean>);
 
 export interface EnsureExperimentOptions {
   createMissing: Consent;

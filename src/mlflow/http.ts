@@ -5,7 +5,7 @@ import type { RequestTarget } from '../http-client/unreachable.ts';
 import { sendWithFreshTokenOnRefusal, type AuthProvider } from '../workspace-auth/auth.ts';
 import { MlflowApiError } from './errors.ts';
 
-export const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_USER_AGENT = 'otel-mlflow';
 
 /**

@@ -37,11 +37,11 @@ interface RunJson {
 }
 
 /** MLflow refuses more trace ids in one link-to-run request (its `LinkTracesToRun` limit). */
-export const MAX_TRACES_PER_LINK = 100;
+const MAX_TRACES_PER_LINK = 100;
 /** MLflow's LogBatch limits (mlflow/utils/validation.py): params and tags each, metrics, and all entries together. */
-export const MAX_PARAMS_TAGS_PER_BATCH = 100;
-export const MAX_METRICS_PER_BATCH = 1000;
-export const MAX_ENTRIES_PER_BATCH = 1000;
+const MAX_PARAMS_TAGS_PER_BATCH = 100;
+const MAX_METRICS_PER_BATCH = 1000;
+const MAX_ENTRIES_PER_BATCH = 1000;
 
 /** `runs/get`; deleted runs are returned too (lifecycleStage 'deleted'); undefined when no run has the id. */
 export async function getRun(http: MlflowHttp, runId: string): Promise<MlflowRun | undefined> {

@@ -52,7 +52,7 @@ function decodeSpan(span: Record<string, unknown>): TraceSpan {
  * MLflow writes ids as base64 of the raw bytes; files written by other clients may hold hex
  * (with or without `tr-`). Anything else is returned unchanged for the caller to report.
  */
-export function idToHex(id: string, bytes: number): string {
+function idToHex(id: string, bytes: number): string {
   const bare = id.startsWith('tr-') ? id.slice(3) : id;
   if (bare.length === bytes * 2 && /^[0-9a-f]+$/i.test(bare)) return bare.toLowerCase();
   if (/^[A-Za-z0-9+/]+={0,2}$/.test(id)) {

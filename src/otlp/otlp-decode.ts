@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import protobuf from 'protobufjs';
 import type { Utf8Repairs } from './utf8-repairs.ts';
+import { errorMessage } from '../errors.ts';
 
 /**
  * Reads an OTLP `ExportTraceServiceRequest` (protobuf or OTLP/JSON) into one plain shape. The
@@ -26,7 +27,7 @@ export interface OtlpKeyValue {
   value: OtlpAnyValue;
 }
 
-export interface OtlpEvent {
+interface OtlpEvent {
   timeUnixNano: bigint;
   name: string;
   attributes: OtlpKeyValue[];
@@ -69,7 +70,7 @@ export class OtlpDecodeError extends Error {
  * overflow the stack of any recursive reader. Python's protobuf stops at 100 message levels; each
  * AnyValue level here is two messages.
  */
-export const MAX_VALUE_DEPTH = 50;
+const MAX_VALUE_DEPTH = 50;
 
 // Strings are read as bytes and decoded below: protobufjs either refuses a whole request for one string
 // that is not valid UTF-8 or replaces its bytes without a word, and the relay must do neither.
@@ -232,7 +233,7 @@ export function decodeOtlpProtobuf(bytes: Uint8Array, repairs?: Utf8Repairs): Ot
   try {
     message = requestType.decode(bytes) as unknown as PbRequest;
   } catch (error) {
-    throw new OtlpDecodeError(error instanceof Error ? error.message : String(error));
+    throw new OtlpDecodeError(errorMessage(error));
   }
   return new ProtobufRequestReader(repairs).read(message);
 }

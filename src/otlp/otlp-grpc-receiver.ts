@@ -16,7 +16,7 @@ import { INTERNAL_ERROR_MESSAGE, receiveExport } from './receive-export.ts';
 
 export const OTLP_TRACES_METHOD = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 /** How long close() lets calls in progress finish before cutting them off. */
-export const GRPC_SHUTDOWN_GRACE_MS = 5_000;
+const GRPC_SHUTDOWN_GRACE_MS = 5_000;
 /**
  * grpc-js has no connection cap and no handshake timeout: a connection that never makes a call (or
  * never finishes its HTTP/2 preface) would hold a file descriptor for ever. Closing connections idle

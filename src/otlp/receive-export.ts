@@ -2,6 +2,7 @@ import type { OtlpResourceSpans } from './otlp-decode.ts';
 import type { OtlpBatch, OtlpIngest } from './otlp-ingest.ts';
 import { toLocalSpans } from './to-local-spans.ts';
 import { Utf8Repairs } from './utf8-repairs.ts';
+import { errorMessage } from '../errors.ts';
 
 /** What one export request comes to, before either transport puts it in its own terms. */
 export type ExportOutcome =
@@ -30,12 +31,12 @@ export async function receiveExport(
   try {
     converted = toLocalSpans(decode(repairs));
   } catch (error) {
-    return { kind: 'invalid', message: `could not decode the request: ${error instanceof Error ? error.message : String(error)}` };
+    return { kind: 'invalid', message: `could not decode the request: ${errorMessage(error)}` };
   }
   const { spans, rejected, reasons } = converted;
   // With nothing rejected, the message is a warning, as the OTLP specification allows.
-  const errorMessage = [rejected === 0 ? '' : `${rejected} span(s) rejected: ${reasons.join('; ')}`, repairs.describe()].filter(Boolean).join('; ');
-  if (spans.length === 0) return { kind: 'success', rejected, errorMessage };
+  const partialMessage = [rejected === 0 ? '' : `${rejected} span(s) rejected: ${reasons.join('; ')}`, repairs.describe()].filter(Boolean).join('; ');
+  if (spans.length === 0) return { kind: 'success', rejected, errorMessage: partialMessage };
   let result;
   try {
     result = await ingest({ spans, repairedStrings: repairs.count, ...context });
@@ -44,7 +45,7 @@ export async function receiveExport(
   }
   switch (result?.kind) {
     case 'accepted':
-      return { kind: 'success', rejected, errorMessage };
+      return { kind: 'success', rejected, errorMessage: partialMessage };
     case 'rejected':
       return { kind: 'invalid', message: result.message };
     case 'busy':

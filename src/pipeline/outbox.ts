@@ -11,9 +11,10 @@ import type { EvaluationStore } from './store/evaluation-store.ts';
 import { StoreWriter } from './store/store-writer.ts';
 import type { TraceStore } from './store/trace-store.ts';
 import type { TraceToStore } from './store/trace-writes.ts';
+import { errorMessage } from '../errors.ts';
 
 /** Failed tries in a row after which a one-shot command stops waiting and leaves the rest pending. */
-export const ONE_SHOT_MAX_FAILURES = 3;
+const ONE_SHOT_MAX_FAILURES = 3;
 /** Dead letters remembered for the closing report; the store keeps all of them. */
 const REPORTED_DEAD_LETTERS = 20;
 
@@ -100,7 +101,7 @@ export class Outbox {
           this.#onEvent({ kind: 'store-recovered' });
           return;
         }
-        const reason = `the store ${store.dir} cannot be written: ${error instanceof Error ? error.message : String(error)}`;
+        const reason = `the store ${store.dir} cannot be written: ${errorMessage(error)}`;
         const first = !this.#stats.storeTrouble;
         this.#stats.storeTrouble = { since: this.#stats.storeTrouble?.since ?? new Date().toISOString(), reason };
         if (first) this.#onEvent({ kind: 'store-failing', reason });

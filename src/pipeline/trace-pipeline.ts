@@ -30,7 +30,7 @@ const BACKLOG_LOW = 1_000;
  */
 const BACKLOG_MAX_WAIT_MS = 100;
 /** Traces handed over and not yet written past which a server turns new work away (503) instead of answering and queueing it. */
-export const SHED_BACKLOG = 1_000;
+const SHED_BACKLOG = 1_000;
 /** Beyond its deadline, a flush waits this much longer for the worker to answer before giving up on it. */
 const WORKER_GRACE_MS = 5_000;
 

@@ -12,7 +12,7 @@ export const MlflowAttr = {
   traceTagPrefix: 'mlflow.traceTag.',
 } as const;
 
-export const SPAN_TYPES = [
+const SPAN_TYPES = [
   'AGENT',
   'CHAIN',
   'CHAT_MODEL',

@@ -4,7 +4,7 @@ import { decodeJsonAttribute } from './encode-attributes.ts';
 import { MlflowAttr, type TokenUsage } from './mlflow-attributes.ts';
 
 /** Self-hosted servers keep previews in a String(1000) column that Postgres and MySQL enforce. */
-export const PREVIEW_LIMIT = 1000;
+const PREVIEW_LIMIT = 1000;
 
 /** The local root: no parent, or a parent in another process (an incoming traceparent). */
 export function isLocalRoot(span: ReadableSpan): boolean {

@@ -98,7 +98,7 @@ export async function readBodyWithin(response: Pick<Response, 'headers' | 'body'
 }
 
 /** `8 MiB`, `64 KiB`, `512 bytes`. */
-export function formatBytes(bytes: number): string {
+function formatBytes(bytes: number): string {
   if (bytes >= 1024 ** 2 && bytes % 1024 ** 2 === 0) return `${bytes / 1024 ** 2} MiB`;
   if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
   return `${bytes} bytes`;

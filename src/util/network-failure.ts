@@ -9,6 +9,8 @@ export interface NetworkFailure {
 
 const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'EAI_NODATA']);
 const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+/** The peer hung up mid-request: a server stopping, a proxy dropping its upstream, an idle connection reaped. */
+const CLOSED_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 const TLS_CODE = /^(CERT_|ERR_TLS_|ERR_SSL_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED|SELF_SIGNED_CERT|HOSTNAME_MISMATCH|EPROTO$)/;
 
 /**
@@ -44,7 +46,7 @@ export function describeNetworkFailure({ kind, reason }: NetworkFailure, url: UR
     case 'timeout':
       return timeoutMs === undefined ? `no answer from ${host} in time (${reason})` : `no answer from ${host} within ${timeoutMs / 1000} s`;
     case 'network':
-      return `network error talking to ${host} (${reason})`;
+      return CLOSED_CODES.has(reason) ? `${host} closed the connection before answering (${reason})` : `network error talking to ${host} (${reason})`;
   }
 }
 

@@ -84,7 +84,7 @@ describe('otel-mlflow suite', () => {
     assert.match(result.stdout, new RegExp(`^Asking ${BUILTIN_QUESTIONS.length} questions × 2 at `, 'm'));
     assert.match(result.stdout, new RegExp(`${total} requests \\(${BUILTIN_QUESTIONS.length} questions × 2\\): ${total} passed, 0 failed`));
     assert.match(result.stdout, /^pass rate 100%, meets the bar of 100%\nmean scores: answered 1\.00, mentions 1\.00, latency 1\.00, tokens 1\.00\n/m);
-    assert.match(result.stdout, /latency p50 \d+ ms, p95 \d+ ms; [\d,]+ tokens/);
+    assert.match(result.stdout, /latency p50 [\d.]+ m?s, p95 [\d.]+ m?s; [\d,]+ tokens/);
     assert.match(result.stdout, new RegExp(`Traces are in the local store ${storeDir}`));
     assert.match(result.stdout, /otel-mlflow traces list/);
     assert.match(result.stdout, /otel-mlflow traces show <id>/);

@@ -58,9 +58,12 @@ export interface FaultyProxy {
   url: string;
   mode: ProxyMode;
   requests: ProxiedRequest[];
-  /** Stops listening: connections are refused, as when MLflow is stopped. */
+  /**
+   * Drops every connection, open or new, before an answer, as when MLflow is stopped. The port stays
+   * taken: let go, another test's server could take it before up().
+   */
   down(): Promise<void>;
-  /** Listens again on the same port, as when MLflow is started again. */
+  /** Answers again, as when MLflow is started again. */
   up(): Promise<void>;
   close(): Promise<void>;
 }
@@ -138,35 +141,45 @@ export async function startFaultyProxy(target: string): Promise<FaultyProxy> {
       res.end(String(error));
     });
   });
+  let stopped = false;
   server.on('connection', (socket) => {
+    if (stopped) {
+      socket.destroy();
+      return;
+    }
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  const listenOn = (wanted: number) =>
-    new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(wanted, '127.0.0.1', () => {
-        server.off('error', reject);
-        port = (server.address() as AddressInfo).port;
-        resolve();
-      });
+  const dropAll = () => {
+    for (const res of hung) res.destroy();
+    hung.clear();
+    for (const socket of sockets) socket.destroy();
+  };
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      port = (server.address() as AddressInfo).port;
+      resolve();
     });
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      for (const res of hung) res.destroy();
-      hung.clear();
-      server.close(() => resolve());
-      for (const socket of sockets) socket.destroy();
-    });
-  await listenOn(0);
+  });
 
   const proxy: FaultyProxy = {
     url: `http://127.0.0.1:${port}`,
     mode: { kind: 'pass' },
     requests,
-    down: stop,
-    up: () => listenOn(port),
-    close: () => (server.listening ? stop() : Promise.resolve()),
+    down: async () => {
+      stopped = true;
+      dropAll();
+    },
+    up: async () => {
+      stopped = false;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        dropAll();
+      }),
   };
   return proxy;
 }

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { bodyLimit } from '../../src/http-server/middleware/body-limit/index.ts';
+import { bodyLimit } from '../../src/http-server/middleware/body-limit.ts';
 import { createOtlpHttpApp } from '../../src/otlp/otlp-http-receiver.ts';
 import { testApp } from '../agent/server/server-fixtures.ts';
 import { gzipOfZeros } from '../fakes/gzip-bomb.ts';

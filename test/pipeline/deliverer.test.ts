@@ -115,7 +115,7 @@ describe('Deliverer', () => {
       deliverer.start();
       await deliverer.drain({ deadlineMs: 10_000, maxConsecutiveFailures: 3 });
       assert.equal(store.reads.counts(DEST).pending, 20, 'nothing dropped while the server is down');
-      assert.match(store.reads.deliveryOf(ids[0]!)?.lastAnswer ?? '', /refused|ECONNREFUSED|fetch failed/i);
+      assert.match(store.reads.deliveryOf(ids[0]!)?.lastAnswer ?? '', /closed the connection before answering/);
       fill(store, chatTraces(5));
       await fake.proxy.up();
       await deliverer.drain({ deadlineMs: 10_000 });

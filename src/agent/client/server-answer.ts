@@ -2,12 +2,13 @@ import { describeRedirect, readRedirect } from '../../http-client/redirect.ts';
 import { AnswerTooLargeError, readBodyWithin } from '../../util/bounded-body.ts';
 import { describeNetworkFailure, networkFailureOf } from '../../util/network-failure.ts';
 import { parseJson } from './read-answer-stream.ts';
+import { errorMessage } from '../../errors.ts';
 
 /** Why a request to the server got no HTTP answer, in words (DNS, refused, TLS, timeout…). */
 export function describeFetchFailure(error: unknown, url: URL, timeoutMs: number): string {
   const failure = networkFailureOf(error);
   if (failure) return describeNetworkFailure(failure, url, timeoutMs);
-  return `cannot reach ${url.origin}: ${error instanceof Error ? error.message : String(error)}`;
+  return `cannot reach ${url.origin}: ${errorMessage(error)}`;
 }
 
 /** An answer of the server longer than the client reads: not what `otel-mlflow serve` sends. */

@@ -6,9 +6,9 @@ import { serverRoute } from './endpoints.ts';
 import { describeFetchFailure, describeServerRedirect, readServerJson } from './server-answer.ts';
 
 /** `GET /` answers at once on a healthy server; anything slower is not one to run questions against. */
-export const HEALTH_TIMEOUT_MS = 5_000;
+const HEALTH_TIMEOUT_MS = 5_000;
 /** The health JSON is a few KB; a megabyte is already something else answering. */
-export const HEALTH_MAX_BYTES = 1024 * 1024;
+const HEALTH_MAX_BYTES = 1024 * 1024;
 
 /**
  * The server's health JSON (`GET /`, public even with a token): proof it is an otel-mlflow server,

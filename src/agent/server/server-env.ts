@@ -3,7 +3,7 @@ import type { HttpBindings } from '@hono/node-server';
 import type { Tracer } from '@opentelemetry/api';
 import type { AgentService } from '../types.ts';
 import type { HealthInfo } from './api-schemas.ts';
-import type { RequestSpanVariables } from './middleware/request-span/index.ts';
+import type { RequestSpanVariables } from './middleware/request-span.ts';
 
 /**
  * Bindings are partial: under @hono/node-server they hold the socket, but `app.request()` in tests

@@ -15,7 +15,7 @@ function colour(paint: ChalkInstance, status: CheckStatus, text: string): string
 const INDENT = ' '.repeat(10);
 
 /** A check's result wrapped at spaces to `width`, so a terminal never breaks it inside a word. */
-export function formatCheck(paint: ChalkInstance, result: CheckResult, width: number): string[] {
+function formatCheck(paint: ChalkInstance, result: CheckResult, width: number): string[] {
   const room = width - INDENT.length;
   // A detail of several lines (a list of configuration problems) keeps its lines: each is wrapped on its own.
   const [firstLine = '', ...moreLines] = `${result.title}: ${result.detail}`.split('\n');

@@ -5,7 +5,7 @@ import { parseDatabricksHost } from '../../config/parse-values.ts';
 import type { AuthSettings, Source } from '../../config/types.ts';
 import { ExitCode, ExpectedError } from '../../errors.ts';
 
-export interface DatabricksProfile {
+interface DatabricksProfile {
   name: string;
   /** The workspace URL, when the profile has a valid one. */
   host?: string;

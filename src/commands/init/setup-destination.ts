@@ -10,11 +10,11 @@ import type { ConfigFileValues } from './write-config-file.ts';
 import type { Prompter } from './prompter.ts';
 import { commandLine } from '../../invocation.ts';
 
-export const DEFAULT_TRACKING_URI = 'http://127.0.0.1:5000';
-export const DESTINATION_QUESTION = 'Where should traces go?';
+const DEFAULT_TRACKING_URI = 'http://127.0.0.1:5000';
+const DESTINATION_QUESTION = 'Where should traces go?';
 /** After a failed answer about the destination, the person may choose another destination. */
 const BACK_TO_DESTINATION = { backTo: DESTINATION_QUESTION };
-export const DEFAULT_OTLP_ENDPOINT = 'http://127.0.0.1:4318/v1/traces';
+const DEFAULT_OTLP_ENDPOINT = 'http://127.0.0.1:4318/v1/traces';
 
 /** `untested`: it did not answer, and the person chose to save it anyway. */
 export type DestinationSummary =

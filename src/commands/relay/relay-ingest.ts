@@ -4,6 +4,7 @@ import type { AssemblyHold, TraceToStore } from '../../pipeline/store/trace-writ
 import type { TracePipeline } from '../../pipeline/trace-pipeline.ts';
 import type { RelayRoutes, RouteDecision } from './relay-routes.ts';
 import { toMlflowSpan } from './translate-span.ts';
+import { errorMessage } from '../../errors.ts';
 
 /** What the relay took in since it started, for its health page and closing line. */
 export interface RelayCounters {
@@ -26,7 +27,7 @@ export interface RelayIngestOptions {
   busyAt?: number;
 }
 
-export const RELAY_ORIGIN = 'relay';
+const RELAY_ORIGIN = 'relay';
 /** Far below the pipeline's own back-pressure mark: a client told to wait costs nothing, a blocked thread costs every client. */
 const BUSY_AT = 5_000;
 const BUSY_RETRY_S = 1;
@@ -83,7 +84,7 @@ export function createRelayIngest(options: RelayIngestOptions): OtlpIngest {
     try {
       refused = toStore.length === 0 ? [] : await pipeline.storeDurably(toStore);
     } catch (error) {
-      const message = `the relay cannot store spans: ${error instanceof Error ? error.message : String(error)}`;
+      const message = `the relay cannot store spans: ${errorMessage(error)}`;
       counters.deferredRequests++;
       problem(message);
       return { kind: 'unavailable', retryAfterSeconds: STORE_TROUBLE_RETRY_S, message };

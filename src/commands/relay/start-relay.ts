@@ -33,7 +33,7 @@ export interface RelayOptions {
 }
 
 /** The OTLP/HTTP port's timeouts and connection cap, for clients on a network. */
-export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+const DEFAULT_HTTP_LIMITS: HttpLimits = {
   // An exporter writes its headers at once; ten seconds is a slow network, not a client that is
   // still typing. Node's own 60 s would let a dribbler hold a descriptor six times as long.
   headersTimeoutMs: 10_000,
@@ -51,7 +51,7 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   maxConnections: 1_000,
 };
 
-export interface RelayHealth {
+interface RelayHealth {
   status: 'ok';
   version: string;
   receivers: { http: string; grpc: string | null };
@@ -82,7 +82,7 @@ export interface RunningRelay {
  * SDKs send spans as they end: a trace is held from delivery until its root arrived and nothing came
  * for `quietMs`, or `maxWaitMs` after its first spans (a root that never arrives).
  */
-export const DEFAULT_HOLD: AssemblyHold = { quietMs: 2_000, maxWaitMs: 5 * 60_000 };
+const DEFAULT_HOLD: AssemblyHold = { quietMs: 2_000, maxWaitMs: 5 * 60_000 };
 /** Requests in flight at shutdown finish within this (they wait only for a group commit). */
 const HTTP_CLOSE_GRACE_MS = 5_000;
 

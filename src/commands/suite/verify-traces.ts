@@ -1,12 +1,13 @@
 import { pollUntil } from '../../read-back/poll-until.ts';
 import type { TraceSource } from '../../read-back/trace-source.ts';
 import { runPool } from '../../util/worker-pool.ts';
+import { errorMessage } from '../../errors.ts';
 
 /** How long, from the start of the read-back, every trace has to appear and finish. */
-export const VERIFY_DEADLINE_MS = 30_000;
+const VERIFY_DEADLINE_MS = 30_000;
 const VERIFY_CONCURRENCY = 4;
 
-export interface TraceCheck {
+interface TraceCheck {
   traceId: string;
   found: boolean;
   state: string | null;
@@ -56,7 +57,7 @@ export async function verifyTraces(
     if (last.state !== undefined && last.state !== 'IN_PROGRESS') return { traceId, found: true, state: last.state };
     const problem =
       last.error !== undefined
-        ? `reading it back failed: ${last.error instanceof Error ? last.error.message : String(last.error)}`
+        ? `reading it back failed: ${errorMessage(last.error)}`
         : last.state
           ? `still ${last.state} after ${deadlineMs / 1000} s`
           : `not found in ${source.name} within ${deadlineMs / 1000} s`;

@@ -17,7 +17,7 @@ import { mlflowTraceId } from '../../tracing/trace-id.ts';
 import { commandLine } from '../../invocation.ts';
 
 /** A push waits this long for the destination at most; what is left stays pending for the next one. */
-export const PUSH_DEADLINE_MS = 10 * 60_000;
+const PUSH_DEADLINE_MS = 10 * 60_000;
 /** How long Ctrl-C waits for requests already sent to be answered: short enough to feel immediate. */
 const INTERRUPT_GRACE_MS = 2_000;
 /** Failed tries in a row after which a push stops waiting for a destination that does not answer. */
@@ -46,7 +46,7 @@ export interface PushSelection {
 }
 
 /** Traces that go to one experiment: where they were made for, or where the configuration says. */
-export interface PushGroup {
+interface PushGroup {
   target: ExperimentTarget;
   hexIds: string[];
 }
@@ -59,7 +59,7 @@ export interface PushPlan {
 }
 
 /** One group's outcome. */
-export interface PushedGroup {
+interface PushedGroup {
   /** For people: where they went, or were meant to go. */
   destination: string;
   experiment?: { id: string; name?: string; url: string };

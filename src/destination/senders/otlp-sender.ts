@@ -17,8 +17,8 @@ const gzip = promisify(gzipCallback);
  * to 231/s at 200, so a request carries many traces, bounded so one request stays well under
  * proxies' body limits and MLflow's request timeout.
  */
-export const OTLP_MAX_TRACES_PER_REQUEST = 200;
-export const OTLP_MAX_BYTES_PER_REQUEST = 4 * 1024 * 1024;
+const OTLP_MAX_TRACES_PER_REQUEST = 200;
+const OTLP_MAX_BYTES_PER_REQUEST = 4 * 1024 * 1024;
 
 export interface OtlpTarget {
   description: string;

@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { ExitCode, ExpectedError } from '../../errors.ts';
+import { ExitCode, ExpectedError, errorMessage } from '../../errors.ts';
 import { migrateStore } from './store-schema.ts';
 
 export const STORE_FILE = 'traces.db';
@@ -26,7 +26,7 @@ export function openStoreDatabase(dir: string): StoreDatabase {
     migrateStore(db);
     return new StoreDatabase(db);
   } catch (error) {
-    throw new ExpectedError(`cannot open the trace store ${path}: ${error instanceof Error ? error.message : String(error)}`, {
+    throw new ExpectedError(`cannot open the trace store ${path}: ${errorMessage(error)}`, {
       exitCode: ExitCode.config,
       hint: 'check that the directory is writable and on a local disk, or choose another with --store-dir / OTEL_MLFLOW_STORE_DIR',
     });

@@ -44,11 +44,6 @@ export class StoreWriter {
     this.#onTrouble = options.onTrouble ?? (() => {});
   }
 
-  /** Traces waiting to be written: at shutdown, those a failing disk never took. */
-  get queued(): number {
-    return this.#queue.length;
-  }
-
   enqueue(trace: TraceToStore): void {
     if (this.#queue.length >= this.#maxQueued) {
       this.#onWrite({ ...emptyResult(), refused: 1, refusedIds: [trace.spans[0]!.traceId] });

@@ -4,6 +4,7 @@ import { Outbox } from '../outbox.ts';
 import { EvaluationStore } from '../store/evaluation-store.ts';
 import { TraceStore } from '../store/trace-store.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.ts';
+import { errorMessage } from '../../errors.ts';
 
 /** The pipeline's worker thread: the outbox (store writes and delivery) away from the request path. */
 const port = parentPort!;
@@ -30,7 +31,7 @@ try {
   for (const destination of init.destinations) outbox.addDestination(destination);
   if (init.deliverInBackground) outbox.startDelivering();
 } catch (error) {
-  send({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
+  send({ type: 'failed', message: errorMessage(error) });
   throw error;
 }
 
@@ -50,7 +51,7 @@ port.on('message', (message: ToWorker) => {
       const work = message.type === 'flush' ? outbox.flush(message.deadlineMs) : outbox.close(message.deadlineMs);
       work.then(
         () => send({ type: 'done', id: message.id, stats: outbox.stats }),
-        (error: unknown) => send({ type: 'failed', id: message.id, message: error instanceof Error ? error.message : String(error) }),
+        (error: unknown) => send({ type: 'failed', id: message.id, message: errorMessage(error) }),
       );
       return;
     }

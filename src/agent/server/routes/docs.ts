@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import type { ServerApp } from '../server-env.ts';
 import { OPENAPI_PATH } from './openapi-document.ts';
 
-export const DOCS_PATH = '/docs';
+const DOCS_PATH = '/docs';
 const ASSETS_PATH = `${DOCS_PATH}/assets`;
 
 /** Served from the installed package, so the docs work with no internet access. */

@@ -1,6 +1,6 @@
 import { VERSION } from '../../../version.ts';
 import { MAX_QUERY_CHARS } from '../api-schemas.ts';
-import { DEFAULT_MAX_BODY_BYTES } from '../middleware/json-body/index.ts';
+import { DEFAULT_MAX_BODY_BYTES } from '../middleware/json-body.ts';
 import type { ServerApp } from '../server-env.ts';
 
 export const OPENAPI_PATH = '/openapi.json';

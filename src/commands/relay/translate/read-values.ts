@@ -39,7 +39,7 @@ export function stringValue(value: unknown): string | undefined {
 }
 
 /** A token count: a whole number, or its decimal text; anything else is no count. */
-export function tokenCount(value: unknown): number | undefined {
+function tokenCount(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
   if (typeof value === 'string' && /^\d{1,15}$/.test(value)) return Number(value);
   return undefined;

@@ -5,9 +5,9 @@ import { metricDirection } from './suite-metrics.ts';
  * A p95 below this many ms more than the baseline's is noise, whatever the percentage: a run of
  * fast answers (the offline model) moves by more than 20 % from one run to the next.
  */
-export const LATENCY_NOISE_MS = 100;
+const LATENCY_NOISE_MS = 100;
 
-export interface MetricChange {
+interface MetricChange {
   metric: string;
   better: 'higher' | 'lower';
   before: number | null;
@@ -17,7 +17,7 @@ export interface MetricChange {
   regression: boolean;
 }
 
-export interface QuestionChange {
+interface QuestionChange {
   /** The question's id, or its text without one. */
   question: string;
   before: 'passed' | 'failed' | 'absent';

@@ -199,7 +199,7 @@ export function resultsJsonl(results: readonly SuiteResult[], evaluations: reado
 }
 
 /** `question_set_digest`: the questions and their expectations, so two runs of the same set compare. */
-export function questionSetDigest(questions: readonly object[]): string {
+function questionSetDigest(questions: readonly object[]): string {
   return createHash('sha256').update(canonicalJson(questions)).digest('hex');
 }
 

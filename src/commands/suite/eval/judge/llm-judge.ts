@@ -5,6 +5,7 @@ import type { LlmClient } from '../../../../agent/llm/types.ts';
 import { withSpan } from '../../../../tracing/with-span.ts';
 import type { Score } from '../../../../destination/evaluation-items.ts';
 import { judgeMessages, readVerdict, unreadableReply, type Criterion, type JudgeCase, type Verdict } from './judge-prompt.ts';
+import { errorMessage } from '../../../../errors.ts';
 
 export interface JudgedAnswer extends JudgeCase {
   /** The trace of the answer judged, recorded in the judge's own trace. */
@@ -46,7 +47,7 @@ export function createLlmJudge({ llm, tracer }: { llm: LlmClient; tracer: Tracer
         ),
       );
     } catch (error) {
-      verdict = { passed: false, rationale: `the judge could not answer: ${error instanceof Error ? error.message : String(error)}` };
+      verdict = { passed: false, rationale: `the judge could not answer: ${errorMessage(error)}` };
     }
     return { name: criterion, value: verdict.passed, passed: verdict.passed, rationale: verdict.rationale, source: { type: 'LLM_JUDGE', id: llm.model } };
   };

@@ -2,7 +2,8 @@ import { promisify } from 'node:util';
 import { gunzip, inflate, inflateRaw } from 'node:zlib';
 import { createMiddleware } from 'hono/factory';
 import { HTTPException } from 'hono/http-exception';
-import { readBodyWithin } from '../../../util/bounded-body.ts';
+import { readBodyWithin } from '../../util/bounded-body.ts';
+import { errorMessage } from '../../errors.ts';
 
 export interface BodyLimitOptions {
   /** The largest body taken, as sent and once inflated alike. */
@@ -57,7 +58,7 @@ async function inflated(contentEncoding: ContentEncoding, raw: Buffer, maxBytes:
     return await inflateBody(raw, { maxOutputLength: maxBytes });
   } catch (error) {
     if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge();
-    throw new HTTPException(400, { message: `could not decompress the ${contentEncoding} body: ${error instanceof Error ? error.message : String(error)}` });
+    throw new HTTPException(400, { message: `could not decompress the ${contentEncoding} body: ${errorMessage(error)}` });
   }
 }
 

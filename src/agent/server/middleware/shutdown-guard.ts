@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import { errorBody } from '../../api-error.ts';
+import { errorBody } from '../api-error.ts';
 
 export interface ShutdownGuardOptions {
   /** Aborted when the server's grace period for in-flight requests ends. */

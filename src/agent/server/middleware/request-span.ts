@@ -14,10 +14,10 @@ import {
 } from '@opentelemetry/semantic-conventions';
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import { setSpanType } from '../../../../tracing/encode-attributes.ts';
-import { MlflowAttr, type SpanType } from '../../../../tracing/mlflow-attributes.ts';
-import { mlflowTraceId } from '../../../../tracing/trace-id.ts';
-import { markSpanFailed } from '../../../../tracing/with-span.ts';
+import { setSpanType } from '../../../tracing/encode-attributes.ts';
+import { MlflowAttr, type SpanType } from '../../../tracing/mlflow-attributes.ts';
+import { mlflowTraceId } from '../../../tracing/trace-id.ts';
+import { markSpanFailed } from '../../../tracing/with-span.ts';
 
 export interface RequestSpan {
   readonly span: Span;
@@ -43,7 +43,7 @@ export interface RequestSpanOptions {
 type RequestSpanEnv = { Bindings: Partial<HttpBindings>; Variables: RequestSpanVariables };
 
 /** Becomes the trace tag `refused` in MLflow (search `tag.refused`), and in `traces show`. */
-export const REFUSED_TAG = `${MlflowAttr.traceTagPrefix}refused`;
+const REFUSED_TAG = `${MlflowAttr.traceTagPrefix}refused`;
 
 const headerGetter: TextMapGetter<Headers> = {
   keys: (headers) => [...headers.keys()],

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import { errorBody } from '../../api-error.ts';
+import { errorBody } from '../api-error.ts';
 
 export interface LoadSheddingOptions {
   /** Why new work cannot be taken now (the trace store cannot write, or is far behind); undefined while it can. */

@@ -1,6 +1,6 @@
 import { createMiddleware } from 'hono/factory';
-import { bodyLimit } from '../../../../http-server/middleware/body-limit/index.ts';
-import { ApiError } from '../../api-error.ts';
+import { bodyLimit } from '../../../http-server/middleware/body-limit.ts';
+import { ApiError } from '../api-error.ts';
 
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 

@@ -1,6 +1,6 @@
 import { createMiddleware } from 'hono/factory';
 import { HTTPException } from 'hono/http-exception';
-import { bearerTokenMatches } from '../../bearer-token.ts';
+import { bearerTokenMatches } from '../bearer-token.ts';
 
 export interface BearerAuthOptions {
   token: string;

@@ -1,1 +1,0 @@
-export { accessLog, type AccessLogOptions } from './access-log.ts';

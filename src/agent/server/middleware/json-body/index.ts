@@ -1,1 +1,0 @@
-export { DEFAULT_MAX_BODY_BYTES, jsonBody, type JsonBodyOptions } from './json-body.ts';

@@ -1,1 +1,0 @@
-export { loadShedding, type LoadSheddingOptions } from './load-shedding.ts';

@@ -1,1 +1,0 @@
-export { requestSpan, type RequestSpan, type RequestSpanOptions, type RequestSpanVariables } from './request-span.ts';

@@ -1,1 +1,0 @@
-export { shutdownGuard, type ShutdownGuardOptions } from './shutdown-guard.ts';

@@ -1,1 +1,0 @@
-export { bearerAuth, type BearerAuthOptions } from './bearer-auth.ts';

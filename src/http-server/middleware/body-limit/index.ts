@@ -1,1 +1,0 @@
-export { bodyLimit, quotedHeader, type BodyLimitOptions } from './body-limit.ts';
