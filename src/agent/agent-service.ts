@@ -25,8 +25,6 @@ const SYSTEM_PROMPT =
   'You are a concise assistant for engineers who use Databricks, MLflow and OpenTelemetry. Answer in a few sentences.';
 const RAG_PROMPT = `${SYSTEM_PROMPT} Answer only from the context given, and name the passages you used.`;
 const AGENT_PROMPT = `${SYSTEM_PROMPT} Use the tools when they help: search_corpus for facts, calculator for arithmetic.`;
-export const DEFAULT_TOP_K = 3;
-export const DEFAULT_MAX_STEPS = 5;
 
 export interface AgentDeps {
   llm: LlmClient;
@@ -84,7 +82,7 @@ export function createAgentService({ llm, tracer }: AgentDeps): AgentService {
     },
 
     async rag(request: RagRequest, signal?: AbortSignal): Promise<RagResult> {
-      const topK = request.top_k ?? DEFAULT_TOP_K;
+      const topK = request.top_k;
       const hits = await withSpan(
         tracer,
         'retrieve_documents',
@@ -123,7 +121,7 @@ export function createAgentService({ llm, tracer }: AgentDeps): AgentService {
     },
 
     async agentTask(request: AgentTaskRequest, signal?: AbortSignal): Promise<AgentTaskResult> {
-      const maxSteps = request.max_steps ?? DEFAULT_MAX_STEPS;
+      const maxSteps = request.max_steps;
       const messages = chatMessages(AGENT_PROMPT, request.task);
       const steps: AgentStep[] = [];
       const usage: Usage = { input_tokens: 0, output_tokens: 0, total_tokens: 0 };

@@ -2,6 +2,7 @@ import type { ChatCompletionTool } from 'openai/resources/chat/completions';
 import { searchCorpus } from './llm/retrieve.ts';
 import { evaluateExpression } from './calculator.ts';
 import { errorMessage } from '../errors.ts';
+import { TOP_K } from './request-limits.ts';
 
 /** The agent's tools, described to the model in OpenAI's function-calling format. */
 export const AGENT_TOOLS: ChatCompletionTool[] = [
@@ -14,7 +15,7 @@ export const AGENT_TOOLS: ChatCompletionTool[] = [
         type: 'object',
         properties: {
           query: { type: 'string', description: 'What to look for' },
-          top_k: { type: 'integer', minimum: 1, maximum: 10, description: 'How many passages (default 3)' },
+          top_k: { type: 'integer', minimum: TOP_K.min, maximum: TOP_K.max, description: `How many passages (default ${TOP_K.default})` },
         },
         required: ['query'],
       },
@@ -48,7 +49,7 @@ export function runTool(name: string, rawArguments: string): { arguments: unknow
   try {
     switch (name) {
       case 'search_corpus': {
-        const topK = typeof args.top_k === 'number' ? Math.min(Math.max(Math.trunc(args.top_k), 1), 10) : 3;
+        const topK = typeof args.top_k === 'number' ? Math.min(Math.max(Math.trunc(args.top_k), TOP_K.min), TOP_K.max) : TOP_K.default;
         const hits = searchCorpus(String(args.query ?? ''), topK);
         return {
           arguments: args,

@@ -1,67 +1,23 @@
+import type { z } from '@hono/zod-openapi';
+import type * as api from './api-schemas.ts';
+
+/** What the routes take, after validation and defaults: the service sees what the API promises. */
+export type ChatRequest = Omit<z.output<typeof api.ChatRequest>, 'stream'>;
+export type RagRequest = z.output<typeof api.RagRequest>;
+export type AgentTaskRequest = z.output<typeof api.AgentTaskRequest>;
+
+/** What the routes answer, but for the trace, which the route adds. */
+type Answered<T extends z.ZodType> = Omit<z.output<T>, 'trace_id' | 'trace_url'>;
+export type ChatResult = Answered<typeof api.ChatResponse>;
+export type RagResult = Answered<typeof api.RagResponse>;
+export type AgentTaskResult = Answered<typeof api.AgentTaskResponse>;
+
 /** Token counts as MLflow records them. */
-export interface Usage {
-  input_tokens: number;
-  output_tokens: number;
-  total_tokens: number;
-}
-
-export interface ChatRequest {
-  query: string;
-  session_id?: string;
-  user_id?: string;
-}
-
-export interface ChatResult {
-  answer: string;
-  model: string;
-  usage: Usage;
-}
+export type Usage = ChatResult['usage'];
+export type Source = RagResult['sources'][number];
+export type AgentStep = AgentTaskResult['steps'][number];
 
 export type ChatStreamEvent = { type: 'delta'; text: string } | { type: 'done'; result: ChatResult };
-
-export interface RagRequest {
-  query: string;
-  top_k?: number;
-}
-
-export interface Source {
-  id: string;
-  title: string;
-  score: number;
-  url?: string;
-}
-
-export interface RagResult {
-  answer: string;
-  model: string;
-  sources: Source[];
-  usage: Usage;
-}
-
-export interface AgentTaskRequest {
-  task: string;
-  max_steps?: number;
-}
-
-interface ToolCallRecord {
-  name: string;
-  arguments: unknown;
-  result: unknown;
-}
-
-export interface AgentStep {
-  step: number;
-  tool_calls: ToolCallRecord[];
-}
-
-export interface AgentTaskResult {
-  answer: string;
-  model: string;
-  /** False when max_steps ran out before the model gave a final answer. */
-  finished: boolean;
-  steps: AgentStep[];
-  usage: Usage;
-}
 
 /**
  * The work behind each endpoint. Methods run inside the request's span (the active context), create

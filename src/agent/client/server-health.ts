@@ -1,6 +1,6 @@
 import { ExitCode, ExpectedError } from '../../errors.ts';
 import { isRedirect } from '../../http-client/redirect.ts';
-import type { HealthInfo } from '../server/api-schemas.ts';
+import type { HealthInfo } from '../api-schemas.ts';
 import { AnswerTooLargeError } from '../../util/bounded-body.ts';
 import { serverRoute } from './endpoints.ts';
 import { describeFetchFailure, describeServerRedirect, readServerJson } from './server-answer.ts';

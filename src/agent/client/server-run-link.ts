@@ -3,7 +3,7 @@ import { ExitCode, ExpectedError } from '../../errors.ts';
 import { checkRun } from '../../mlflow/check-run.ts';
 import { connectToTracking } from '../../mlflow/connect.ts';
 import type { MlflowHttp } from '../../mlflow/http.ts';
-import type { HealthInfo } from '../server/api-schemas.ts';
+import type { HealthInfo } from '../api-schemas.ts';
 import { linkIfAccepted } from '../../destination/run-link.ts';
 
 /** What became of linking a run's traces: how many, or why not. */

@@ -1,6 +1,6 @@
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { ErrorBody, FieldProblem } from './api-schemas.ts';
+import type { ErrorBody, FieldProblem } from '../api-schemas.ts';
 
 /** A request the server refuses, with the JSON answer it deserves: `{error: {code, message, fields?}}`. */
 export class ApiError extends HTTPException {

@@ -3,7 +3,7 @@ import type { ContentfulStatusCode, UnofficialStatusCode } from 'hono/utils/http
 import { AnswerAborted, LlmError } from '../types.ts';
 import { maskSecrets } from '../../config/configured-secrets.ts';
 import { ApiError, errorBody } from './api-error.ts';
-import type { ErrorBody } from './api-schemas.ts';
+import type { ErrorBody } from '../api-schemas.ts';
 import { LLM_ERROR, LLM_UNREACHABLE } from './llm-error-codes.ts';
 
 export interface ErrorAnswer {

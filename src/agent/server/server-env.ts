@@ -2,7 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { HttpBindings } from '@hono/node-server';
 import type { Tracer } from '@opentelemetry/api';
 import type { AgentService } from '../types.ts';
-import type { HealthInfo } from './api-schemas.ts';
+import type { HealthInfo } from '../api-schemas.ts';
 import type { RequestSpanVariables } from './middleware/request-span.ts';
 
 /**

@@ -2,7 +2,7 @@ import { listen } from '../../http-server/listen.ts';
 import type { AppRuntime } from '../agent-runtime.ts';
 import { VERSION } from '../../version.ts';
 import type { ResolvedDestination } from '../../destination/resolved-destination.ts';
-import type { HealthInfo } from './api-schemas.ts';
+import type { HealthInfo } from '../api-schemas.ts';
 import { createApp } from './app.ts';
 
 export interface HttpServerOptions {

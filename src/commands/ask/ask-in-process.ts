@@ -1,5 +1,5 @@
 import { SpanKind, SpanStatusCode, context, trace, type Tracer } from '@opentelemetry/api';
-import { DEFAULT_MAX_STEPS, DEFAULT_TOP_K } from '../../agent/agent-service.ts';
+import { MAX_STEPS, TOP_K } from '../../agent/request-limits.ts';
 import { ROOT_SPANS, unfinishedAnswerOutputs } from '../../agent/root-span.ts';
 import type { AgentService, ChatResult } from '../../agent/types.ts';
 import type { AgentAnswer, Endpoint } from '../../agent/client/endpoints.ts';
@@ -61,8 +61,8 @@ export async function askInProcess(deps: AskInProcessDeps, options: AskInProcess
 }
 
 /** What serve's routes would get for the same question, defaults filled in as their schemas fill them. */
-const ragRequest = (query: string) => ({ query, top_k: DEFAULT_TOP_K });
-const agentRequest = (task: string) => ({ task, max_steps: DEFAULT_MAX_STEPS });
+const ragRequest = (query: string) => ({ query, top_k: TOP_K.default });
+const agentRequest = (task: string) => ({ task, max_steps: MAX_STEPS.default });
 
 function rootInputs(endpoint: Endpoint, question: string): Record<string, unknown> {
   if (endpoint === 'rag') return ROOT_SPANS.rag.inputs(ragRequest(question));

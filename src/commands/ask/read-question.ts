@@ -1,5 +1,5 @@
 import { text } from 'node:stream/consumers';
-import { MAX_QUERY_CHARS } from '../../agent/question-limit.ts';
+import { MAX_QUERY_CHARS } from '../../agent/request-limits.ts';
 import { whenPromptClosed } from '../../cli/prompt-closed.ts';
 import { ExitCode, ExpectedError } from '../../errors.ts';
 import { commandLine } from '../../invocation.ts';

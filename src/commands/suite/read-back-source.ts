@@ -4,7 +4,7 @@ import { ExitCode, ExpectedError } from '../../errors.ts';
 import { storedTraceSource } from '../../read-back/stored-trace-source.ts';
 import { TraceStore } from '../../pipeline/store/trace-store.ts';
 import { connectToTracking } from '../../mlflow/connect.ts';
-import type { HealthInfo } from '../../agent/server/api-schemas.ts';
+import type { HealthInfo } from '../../agent/api-schemas.ts';
 import type { ReadBackFrom } from './verify-traces.ts';
 import { commandLine } from '../../invocation.ts';
 

@@ -6,7 +6,7 @@ import { linkServerTraces, prepareServerRunLink, type ServerRunLink } from '../.
 import { fetchServerHealth } from '../../agent/client/server-health.ts';
 import { loadConfig } from '../../config/load-config.ts';
 import type { LoadConfigOptions, ResolvedConfig } from '../../config/types.ts';
-import type { HealthInfo } from '../../agent/server/api-schemas.ts';
+import type { HealthInfo } from '../../agent/api-schemas.ts';
 import type { PipelineReport } from '../../pipeline/trace-pipeline.ts';
 import { evaluateAnswer, evaluationTotals, meetsBar, type EvaluationTotals } from './eval/evaluate.ts';
 import type { QuestionEvaluation } from './eval/evaluation-types.ts';

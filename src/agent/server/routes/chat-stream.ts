@@ -6,7 +6,7 @@ import type { ChatRequest } from '../../types.ts';
 import { setSpanOutputs } from '../../../tracing/encode-attributes.ts';
 import { markSpanFailed } from '../../../tracing/with-span.ts';
 import type { AppDeps } from '../server-env.ts';
-import { ChatResponse } from '../api-schemas.ts';
+import { ChatResponse } from '../../api-schemas.ts';
 import { errorAnswer } from '../error-response.ts';
 import type { ServerEnv } from '../server-env.ts';
 import { traceFields } from './route-parts.ts';

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { ROOT_SPANS } from '../../root-span.ts';
 import type { AppDeps } from '../server-env.ts';
-import { ChatRequest, ChatResponse } from '../api-schemas.ts';
+import { ChatRequest, ChatResponse } from '../../api-schemas.ts';
 import type { ServerApp } from '../server-env.ts';
 import { setSpanInputs, setSpanOutputs } from '../../../tracing/encode-attributes.ts';
 import { streamChat } from './chat-stream.ts';

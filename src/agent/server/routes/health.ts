@@ -1,5 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
-import { HealthResponse, type HealthInfo } from '../api-schemas.ts';
+import { HealthResponse, type HealthInfo } from '../../api-schemas.ts';
 import type { ServerApp } from '../server-env.ts';
 import { jsonResponse } from './route-parts.ts';
 

@@ -1,5 +1,5 @@
 import { VERSION } from '../../../version.ts';
-import { MAX_QUERY_CHARS } from '../api-schemas.ts';
+import { MAX_QUERY_CHARS } from '../../request-limits.ts';
 import { DEFAULT_MAX_BODY_BYTES } from '../middleware/json-body.ts';
 import type { ServerApp } from '../server-env.ts';
 

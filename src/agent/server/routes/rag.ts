@@ -2,7 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { ROOT_SPANS } from '../../root-span.ts';
 import { setSpanInputs, setSpanOutputs } from '../../../tracing/encode-attributes.ts';
 import type { AppDeps } from '../server-env.ts';
-import { RagRequest, RagResponse } from '../api-schemas.ts';
+import { RagRequest, RagResponse } from '../../api-schemas.ts';
 import type { ServerApp } from '../server-env.ts';
 import { ERROR_RESPONSES, jsonRequest, jsonResponse, traceFields, tracedJsonRoute } from './route-parts.ts';
 

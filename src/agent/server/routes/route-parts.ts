@@ -1,6 +1,6 @@
 import type { ZodType } from 'zod';
 import type { AppDeps } from '../server-env.ts';
-import { ErrorResponse } from '../api-schemas.ts';
+import { ErrorResponse } from '../../api-schemas.ts';
 import { DEFAULT_MAX_BODY_BYTES, jsonBody } from '../middleware/json-body.ts';
 import { requestSpan, type RequestSpan } from '../middleware/request-span.ts';
 import type { SpanType } from '../../../tracing/mlflow-attributes.ts';

@@ -1,8 +1,6 @@
 import { z } from '@hono/zod-openapi';
-import { MAX_QUERY_CHARS } from '../question-limit.ts';
+import { MAX_QUERY_CHARS, MAX_STEPS, TOP_K } from './request-limits.ts';
 
-/** A query or task: long enough for a real question, short enough to bound one model call. */
-export { MAX_QUERY_CHARS };
 const MAX_ID_CHARS = 256;
 
 function text(max: number, example?: string) {
@@ -13,9 +11,9 @@ function text(max: number, example?: string) {
   return example === undefined ? schema : schema.openapi({ example });
 }
 
-function wholeNumber(min: number, max: number, fallback: number) {
-  const message = `must be a whole number from ${min} to ${max}`;
-  return z.number({ error: message }).int(message).min(min, message).max(max, message).default(fallback);
+function wholeNumber(range: { min: number; max: number; default: number }) {
+  const message = `must be a whole number from ${range.min} to ${range.max}`;
+  return z.number({ error: message }).int(message).min(range.min, message).max(range.max, message).default(range.default);
 }
 
 /**
@@ -61,7 +59,7 @@ export const ChatResponse = answerResponse({}).openapi('ChatResponse');
 
 export const RagRequest = requestBody({
   query: text(MAX_QUERY_CHARS, 'Explain MLflow tracing'),
-  top_k: wholeNumber(1, 10, 3),
+  top_k: wholeNumber(TOP_K),
 }).openapi('RagRequest');
 
 export const RagResponse = answerResponse({
@@ -70,7 +68,7 @@ export const RagResponse = answerResponse({
 
 export const AgentTaskRequest = requestBody({
   task: text(MAX_QUERY_CHARS, 'Analyze distributed tracing benefits'),
-  max_steps: wholeNumber(1, 10, 5),
+  max_steps: wholeNumber(MAX_STEPS),
 }).openapi('AgentTaskRequest');
 
 export const AgentTaskResponse = answerResponse({
