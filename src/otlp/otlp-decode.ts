@@ -245,7 +245,7 @@ function longToBigInt(value: number | PbLong, signed: boolean): bigint {
 }
 
 function has(message: object, field: string): boolean {
-  return Object.prototype.hasOwnProperty.call(message, field);
+  return  Object.hasOwn(message, field);
 }
 
 function tooDeep(): never {

@@ -130,7 +130,7 @@ describe('otel-mlflow serve', () => {
         assert.equal(agentTree[0], 'POST /agent/task [AGENT]');
         assert.ok(agentTree.includes('  step_1 [CHAIN]'));
         assert.ok(agentTree.includes('    chat otel-mlflow-offline [CHAT_MODEL]'));
-        assert.ok(agentTree.some((line) => /^    (search_corpus|calculator) \[TOOL\]$/.test(line)), agentTree.join('\n'));
+        assert.ok(agentTree.some((line) => /^ {4}(search_corpus|calculator) \[TOOL\]$/.test(line)), agentTree.join('\n'));
         assert.equal(results.agent.body.finished, true);
         assertTokenTotalSummedOnce(agent);
       } finally {

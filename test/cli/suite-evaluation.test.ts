@@ -53,7 +53,7 @@ describe('otel-mlflow suite: expectations and verdicts', () => {
   it('fails exactly the questions whose expectations the answers miss, each naming the missed expectation (exit 10)', async () => {
     const result = await runCli(['suite', '--spawn', '--endpoint', 'rag', '--file', unmet], { env: { OTEL_MLFLOW_STORE_DIR: join(dir, 'unmet-store') } });
     assert.equal(result.code, 10, result.stdout + result.stderr);
-    const rows = result.stdout.split('\n').filter((line) => /^\d  How do I send/.test(line));
+    const rows = result.stdout.split('\n').filter((line) => /^\d {2}How do I send/.test(line));
     assert.deepEqual(
       rows.map((row) => row.split(/\s{2,}/)[2]),
       ['passed', 'failed', 'failed', 'failed'],

@@ -59,7 +59,7 @@ describe('otel-mlflow traces, with traces kept by doctor in local-only mode', ()
     for (const trace of doctorTraces) {
       const row = output.find((line) => line.includes(trace.traceId.slice(0, 15)));
       assert.ok(row, `${trace.traceId} is listed:\n${result.stdout}`);
-      assert.match(row, /^\d\d-\d\d \d\d:\d\d:\d\d  tr-[0-9a-f]{12}  agent_exec\S*\s+OK\s+4\s+\S+ \S?s\s+(21|23|25)$/);
+      assert.match(row, /^\d\d-\d\d \d\d:\d\d:\d\d {2}tr-[0-9a-f]{12} {2}agent_exec\S*\s+OK\s+4\s+\S+ \S?s\s+(21|23|25)$/);
       assert.ok(row.endsWith(String(trace.tokenUsage?.total_tokens)), row);
     }
     assert.match(result.stdout, /otel-mlflow traces show <id>/);
@@ -106,10 +106,10 @@ describe('otel-mlflow traces, with traces kept by doctor in local-only mode', ()
     assert.match(output[1]!, /^OK · \d{4}-\d\d-\d\d \d\d:\d\d:\d\d · \S+ \S?s · 4 spans · 21 tokens \(12 in, 9 out\)$/);
     assert.match(output[2]!, /^kept locally \(no destination was configured\)/);
     const heads = output.filter((line) => !/^\W*(in|out):/.test(line)).slice(3);
-    assert.match(heads[0]!, /^agent_execution  AGENT  OK  \S+ \S?s$/);
-    assert.match(heads[1]!, /^├─ preprocess  PARSER  OK  \S+ \S?s$/);
-    assert.match(heads[2]!, /^├─ llm_call  LLM  OK  \S+ \S?s  21 tokens \(12 in, 9 out\)$/);
-    assert.match(heads[3]!, /^└─ postprocess  CHAIN  OK  \S+ \S?s$/);
+    assert.match(heads[0]!, /^agent_execution {2}AGENT {2}OK {2}\S+ \S?s$/);
+    assert.match(heads[1]!, /^├─ preprocess {2}PARSER {2}OK {2}\S+ \S?s$/);
+    assert.match(heads[2]!, /^├─ llm_call {2}LLM {2}OK {2}\S+ \S?s {2}21 tokens \(12 in, 9 out\)$/);
+    assert.match(heads[3]!, /^└─ postprocess {2}CHAIN {2}OK {2}\S+ \S?s$/);
     for (const line of output) assert.ok(line.length <= 80, `wider than 80 columns: ${line}`);
     assert.ok(output.some((line) => /^│\s+in:\s+\{"messages":.*…$/.test(line)), 'inputs shown, cut');
     assert.ok(output.some((line) => /^\s+out:\s+\{"answer":"Test answer 1 from otel-mlflow doctor/.test(line)), 'outputs shown');
@@ -299,8 +299,8 @@ describe('otel-mlflow serve in local-only mode', () => {
       const output = lines(shown.stdout);
       assert.equal(output[0], `${traceId}  POST /chat`);
       assert.match(output[1]!, /^OK · .* · 2 spans · \d+ tokens/);
-      assert.ok(output.some((line) => /^POST \/chat  CHAIN  (OK|UNSET)  /.test(line)), shown.stdout);
-      assert.ok(output.some((line) => /^└─ chat otel-mlflow-offline  CHAT_MODEL  (OK|UNSET)  .* tokens \(\d+ in, \d+ out\)$/.test(line)), shown.stdout);
+      assert.ok(output.some((line) => /^POST \/chat {2}CHAIN {2}(OK|UNSET) {2}/.test(line)), shown.stdout);
+      assert.ok(output.some((line) => /^└─ chat otel-mlflow-offline {2}CHAT_MODEL {2}(OK|UNSET) {2}.* tokens \(\d+ in, \d+ out\)$/.test(line)), shown.stdout);
       assert.ok(output.some((line) => /in:\s+.*What is MLflow tracing\?/.test(line)), shown.stdout);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -320,8 +320,8 @@ describe('a first run with nothing configured, pushed to MLflow later', () => {
 
       const shown = await runCli(['traces', 'show', traceId], { env: { OTEL_MLFLOW_STORE_DIR: dir } });
       assert.equal(shown.code, 0, shown.stderr);
-      assert.match(shown.stdout, /^ask chat  CHAIN /m);
-      assert.match(shown.stdout, /└─ chat otel-mlflow-offline  CHAT_MODEL /);
+      assert.match(shown.stdout, /^ask chat {2}CHAIN /m);
+      assert.match(shown.stdout, /└─ chat otel-mlflow-offline {2}CHAT_MODEL /);
 
       const pushed = await runCli(['traces', 'push', '--json'], {
         env: { OTEL_MLFLOW_STORE_DIR: dir, MLFLOW_TRACKING_URI: server.url, MLFLOW_EXPERIMENT_NAME: EXPERIMENT },

@@ -92,10 +92,10 @@ describe('otel-mlflow config', () => {
       OTEL_TRACES_SAMPLER_ARG: '0.25',
     });
     assert.equal(await run(ctx), ExitCode.ok);
-    assert.match(stdout(), /^                  name \/Users\/me@example\.com\/other-app — serve, ask, suite$/m);
-    assert.match(stdout(), /^LLM:              openai gpt-4o-mini at https:\/\/api\.openai\.com\/v1 — serve, ask, suite$/m);
-    assert.match(stdout(), /^Trace store:      \/tmp\/otel-mlflow-store \(cap 2048 MB\) — every trace is written here first/m);
-    assert.match(stdout(), /^Sampling:         25% of new traces by trace id; an incoming traceparent decides for its own \(parentbased_traceidratio 0\.25\)$/m);
+    assert.match(stdout(), /^ {18}name \/Users\/me@example\.com\/other-app — serve, ask, suite$/m);
+    assert.match(stdout(), /^LLM: {14}openai gpt-4o-mini at https:\/\/api\.openai\.com\/v1 — serve, ask, suite$/m);
+    assert.match(stdout(), /^Trace store: {6}\/tmp\/otel-mlflow-store \(cap 2048 MB\) — every trace is written here first/m);
+    assert.match(stdout(), /^Sampling: {9}25% of new traces by trace id; an incoming traceparent decides for its own \(parentbased_traceidratio 0\.25\)$/m);
   });
 });
 

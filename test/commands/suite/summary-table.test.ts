@@ -51,7 +51,7 @@ describe('the suite summary', () => {
   it('fits every line in 80 columns, cutting questions and shortening trace ids', () => {
     const lines = summaryTable(results, evaluations, 80);
     for (const line of lines) assert.ok(line.length <= 80, `${line.length}: ${line}`);
-    assert.match(lines[0]!, /^ #  question +verdict  latency  tokens  trace$/);
+    assert.match(lines[0]!, /^ # {2}question +verdict {2}latency {2}tokens {2}trace$/);
     assert.equal(lines[1], ' 1  Question number 1: how does MLfl…  passed     40 ms     101  tr-0123456789ab');
     assert.equal(lines.find((l) => l.startsWith('13')), '13  Question number 13: how does MLf…  failed     180 s       -  -');
     assert.ok(lines.some((l) => /trace ids cut short/.test(l)));
