@@ -3,7 +3,7 @@ import OpenAI from 'openai';
 import type { LlmProviderName, ResolvedConfig } from '../../config/types.ts';
 import { ConfigError, ExitCode, ExpectedError } from '../../errors.ts';
 import { createAuthProvider, sendWithFreshTokenOnRefusal, type AuthProvider } from '../../workspace-auth/auth.ts';
-import { instrumentOpenAI } from './instrument-openai.ts';
+import { instrumentOpenAI } from '../../tracing/openai/instrument-openai.ts';
 import { chooseProvider, describeLlm, displayUrl, modelFor, openaiBaseUrl, servingBaseUrl } from '../../config/llm-choice.ts';
 import { OFFLINE_BASE_URL, offlineFetch } from './offline-model.ts';
 import type { LlmClient } from './types.ts';

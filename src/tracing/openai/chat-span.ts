@@ -1,9 +1,9 @@
 import { diag, SpanKind, SpanStatusCode, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
 import { APIError, APIUserAbortError } from 'openai';
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
-import { setSpanInputs, setSpanOutputs, setSpanType, setTokenUsage } from '../../tracing/encode-attributes.ts';
-import { MlflowAttr } from '../../tracing/mlflow-attributes.ts';
-import { markSpanFailed } from '../../tracing/with-span.ts';
+import { setSpanInputs, setSpanOutputs, setSpanType, setTokenUsage } from '../encode-attributes.ts';
+import { MlflowAttr } from '../mlflow-attributes.ts';
+import { markSpanFailed } from '../with-span.ts';
 import { toGenAiInputMessages, toGenAiOutputMessages } from './genai-messages.ts';
 import type { EarlyEnd } from './observed-stream.ts';
 import type { StreamedCompletion } from './stream-accumulator.ts';

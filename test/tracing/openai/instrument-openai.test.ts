@@ -5,7 +5,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import OpenAI, { APIConnectionError, APIError, APIPromise, InternalServerError, RateLimitError } from 'openai';
 import type { ChatCompletionChunk, ChatCompletionCreateParamsNonStreaming, ChatCompletionTool } from 'openai/resources/chat/completions';
-import { instrumentOpenAI, type OpenAIInstrumentationOptions } from '../../../src/agent/llm/instrument-openai.ts';
+import { instrumentOpenAI, type OpenAIInstrumentationOptions } from '../../../src/tracing/openai/instrument-openai.ts';
 import { startFakeOpenAI, type FakeOpenAI, type FakeReply } from '../../fakes/fake-openai.ts';
 
 const API_KEY = 'sk-test-4f1d9c0e7b2a';
