@@ -119,6 +119,13 @@ describe('the layout of src/', () => {
     assert.deepEqual(upward, []);
   });
 
+  it("is the order the README's map of the folders shows, top first", () => {
+    const readme = readFileSync(resolve(SRC, '../README.md'), 'utf8');
+    const map = /### Where things are\n[\s\S]*?```\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+    const shown = [...map.matchAll(/^(\S+)/gm)].map(([, name]) => (name === '*.ts' ? '.' : name!.split('/')[0]!));
+    assert.deepEqual(shown, [...LAYERS].reverse());
+  });
+
   it('keeps each command to its own folder', () => {
     const commandOf = (path: string) => (path.startsWith(`commands${sep}`) ? path.split(sep)[1] : undefined);
     const across = all
