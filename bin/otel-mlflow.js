@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // Kept to syntax every Node can parse, so an old Node gets a clear message instead of a SyntaxError.
+// That is also why biome.json turns the linter off for bin/: its rules ask for newer syntax.
 var version = process.versions.node.split('.').map(Number);
 var tooOld = version[0] < 22 || (version[0] === 22 && version[1] < 15);
 // Set in the environment of a re-run under the pinned Node, so a pinned Node that is too old cannot loop.

@@ -297,7 +297,7 @@ describe('fake MLflow: storage per version', () => {
             },
           ]);
           assert.equal((await postOtlp(fake, { 'content-type': PROTOBUF, 'x-mlflow-experiment-id': experimentId }, body)).status, 200);
-          (byVersion[version] ??= {})[encoding] = stored(fake);
+          byVersion[version] = { ...byVersion[version], [encoding]: stored(fake) };
         });
       }
     }

@@ -1,5 +1,6 @@
 import type { Tracer } from '@opentelemetry/api';
-import type { ChatCompletion, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { Stream } from 'openai/core/streaming';
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
 import { searchCorpus } from './llm/retrieve.ts';
 import type { LlmClient } from './llm/types.ts';
@@ -51,7 +52,7 @@ export function createAgentService({ llm, tracer }: AgentDeps): AgentService {
     },
 
     async *chatStream(request: ChatRequest, signal: AbortSignal): AsyncIterable<ChatStreamEvent> {
-      let stream;
+      let stream: Stream<ChatCompletionChunk>;
       try {
         stream = await llm.client.chat.completions.create(
           { model: llm.model, messages: chatMessages(SYSTEM_PROMPT, request.query), stream: true, stream_options: { include_usage: true } },

@@ -23,7 +23,9 @@ export function evaluateExpression(expression: string): number {
   };
   const power = (): number => {
     const base = primary();
-    return peek() === '^' ? (take(), base ** power()) : base;
+    if (peek() !== '^') return base;
+    take();
+    return base ** power();
   };
   const product = (): number => {
     let value = power();

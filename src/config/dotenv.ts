@@ -118,11 +118,11 @@ function parseValue(reader: Reader, precededByWhitespace: boolean): string {
   const char = reader.peek();
   if (char === "'") {
     const [value = ''] = reader.read(SINGLE_QUOTED_VALUE);
-    return value.replace(SINGLE_QUOTE_ESCAPES, (escape) => escape.charAt(1));
+    return value.replace(SINGLE_QUOTE_ESCAPES, (escaped) => escaped.charAt(1));
   }
   if (char === '"') {
     const [value = ''] = reader.read(DOUBLE_QUOTED_VALUE);
-    return value.replace(DOUBLE_QUOTE_ESCAPES, (escape) => ESCAPED[escape.charAt(1)] ?? escape.charAt(1));
+    return value.replace(DOUBLE_QUOTE_ESCAPES, (escaped) => ESCAPED[escaped.charAt(1)] ?? escaped.charAt(1));
   }
   if (char === '' || char === '\n' || char === '\r') return '';
   const [part = ''] = reader.read(UNQUOTED_VALUE);

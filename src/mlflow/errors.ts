@@ -94,7 +94,7 @@ function classify(init: MlflowApiErrorInit, fromProxy: boolean): { exitCode: Exi
   if (isMissingExperiment(init)) {
     return {
       exitCode: ExitCode.experiment,
-      hint: 'Check the experiment id or name (experiment ids are numeric; names on Databricks are workspace paths such as /Users/<you>/<name>); `' + commandLine('doctor') + '` can create it.',
+      hint: `Check the experiment id or name (experiment ids are numeric; names on Databricks are workspace paths such as /Users/<you>/<name>); \`${commandLine('doctor')}\` can create it.`,
     };
   }
   if (errorCode === 'RESOURCE_ALREADY_EXISTS' && path.includes('/experiments/')) {

@@ -1,6 +1,6 @@
 import type { OtlpResourceSpans } from './otlp-decode.ts';
-import type { OtlpBatch, OtlpIngest } from './otlp-ingest.ts';
-import { toLocalSpans } from './to-local-spans.ts';
+import type { OtlpBatch, OtlpIngest, OtlpIngestResult } from './otlp-ingest.ts';
+import { toLocalSpans, type ConvertedSpans } from './to-local-spans.ts';
 import { Utf8Repairs } from './utf8-repairs.ts';
 import { errorMessage } from '../errors.ts';
 
@@ -27,7 +27,7 @@ export async function receiveExport(
   context: Omit<OtlpBatch, 'spans' | 'repairedStrings'>,
 ): Promise<ExportOutcome> {
   const repairs = new Utf8Repairs();
-  let converted;
+  let converted: ConvertedSpans;
   try {
     converted = toLocalSpans(decode(repairs));
   } catch (error) {
@@ -37,7 +37,7 @@ export async function receiveExport(
   // With nothing rejected, the message is a warning, as the OTLP specification allows.
   const partialMessage = [rejected === 0 ? '' : `${rejected} span(s) rejected: ${reasons.join('; ')}`, repairs.describe()].filter(Boolean).join('; ');
   if (spans.length === 0) return { kind: 'success', rejected, errorMessage: partialMessage };
-  let result;
+  let result: OtlpIngestResult;
   try {
     result = await ingest({ spans, repairedStrings: repairs.count, ...context });
   } catch {

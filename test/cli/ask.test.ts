@@ -22,6 +22,19 @@ const BIN = fileURLToPath(new URL('../../bin/otel-mlflow.js', import.meta.url));
 const QUESTION = 'What is MLflow tracing?';
 const TRACE_ID = /Trace (tr-[0-9a-f]{32})/;
 
+/** The parts of `ask --json` the tests read field by field; the rest is compared whole. */
+interface AskJson {
+  ok: boolean;
+  endpoint: string;
+  model: string | null;
+  sources: unknown[];
+  usage: { total_tokens: number };
+  traceId: string;
+  traceUrl: string | null;
+  /** `reason` only when the trace was not exported. */
+  export: { exported: number; failed: number; reason?: string };
+}
+
 /**
  * The binary with `input` piped on stdin, which runCli cannot do. Synchronous: fine only where the
  * child needs nothing from this process (no fake server).
@@ -96,7 +109,7 @@ describe('otel-mlflow ask', () => {
   it('--json prints stable keys: answer, sources, usage, the trace and its export', async () => {
     const result = await runCli(['ask', '--json', '--endpoint', 'rag', QUESTION], { env: { OTEL_MLFLOW_STORE_DIR: storeDir } });
     assert.equal(result.code, 0, result.stdout + result.stderr);
-    const json = JSON.parse(result.stdout) as Record<string, any>;
+    const json = JSON.parse(result.stdout) as AskJson;
     assert.deepEqual(Object.keys(json), ['ok', 'answer', 'endpoint', 'model', 'sources', 'usage', 'traceId', 'traceUrl', 'export']);
     assert.equal(json.ok, true);
     assert.equal(json.endpoint, 'rag');
@@ -205,11 +218,11 @@ describe('otel-mlflow ask', () => {
       const env = { MLFLOW_TRACKING_URI: doomed.url, OPENAI_API_KEY: 'sk-test-ask-0123456789', OPENAI_BASE_URL: `${openai.url}/v1` };
       const result = await runCli(['ask', '--json', QUESTION], { env });
       assert.equal(result.code, 7, result.stdout + result.stderr);
-      const json = JSON.parse(result.stdout) as Record<string, any>;
+      const json = JSON.parse(result.stdout) as AskJson;
       assert.equal(json.ok, false);
       assert.equal(json.export.exported, 0);
       assert.equal(json.export.failed, 1);
-      assert.ok(json.export.reason.length > 0);
+      assert.ok(json.export.reason!.length > 0);
       assert.match(result.stderr, /was not exported/);
     } finally {
       await openai.close();

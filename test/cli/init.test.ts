@@ -47,6 +47,7 @@ describe('otel-mlflow init in a script', () => {
     assert.match(init.stdout, /✔ Created experiment 'init-e2e'/);
     assert.match(init.stdout, new RegExp(`^✔ Wrote \\.otel-mlflowrc\\.json:\\n {4}trackingUri: ${mlflow.url}\\n {4}experimentName: init-e2e\\n {4}llmProvider: offline$`, 'm'));
     assert.match(init.stdout, /Next: run otel-mlflow doctor/);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC [ starts every colour and cursor code, which must be absent here
     assert.doesNotMatch(init.stdout, /\x1b\[/, 'no colour or spinner without a terminal');
     assert.deepEqual(JSON.parse(await readFile(join(cwd, '.otel-mlflowrc.json'), 'utf8')), {
       trackingUri: mlflow.url,

@@ -9,7 +9,7 @@ import { startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
 import { startMlflowBehindProxy } from '../fakes/faulty-proxy.ts';
 import { readableSpan } from '../fakes/readable-spans.ts';
 import { saveSpans, withStore } from '../fakes/with-store.ts';
-import { runApp } from '../commands/relay/stock-app.ts';
+import { runApp, type AppRun } from '../commands/relay/stock-app.ts';
 import { runCli } from './run-cli.ts';
 import { startRelayProcess } from './serve-process.ts';
 import { CHAT_SCORERS, feedbackOnTrace, latest, suiteRuns } from './suite-runs.ts';
@@ -61,7 +61,7 @@ async function whenBackAfter<T>(make: (down: Waiting) => Promise<T>, use: (back:
 /** A relay for `my-app` takes a stock app's traces while MLflow is down and is stopped with them pending on disk; their `tr-` ids. */
 async function relayKeepsTraces(traces: number, { trackingUri, storeDir }: Waiting): Promise<string[]> {
   const relay = await startRelayProcess([], { MLFLOW_TRACKING_URI: trackingUri, MLFLOW_EXPERIMENT_NAME: 'my-app', OTEL_MLFLOW_STORE_DIR: storeDir });
-  let app;
+  let app: AppRun;
   try {
     app = await runApp({ OTEL_EXPORTER_OTLP_ENDPOINT: relay.url, APP_TRACES: String(traces) });
   } finally {

@@ -43,7 +43,11 @@ describe('Ctrl-C during traces push', () => {
       const interrupted = await runCli(['traces', 'push'], {
         env,
         onStart: (child) => {
-          void until(() => (assessments = proxy.requests.filter((r) => r.path.endsWith('/assessments')).length) >= 2, 'scores are being sent').then(() => {
+          const scoresSent = () => {
+            assessments = proxy.requests.filter((r) => r.path.endsWith('/assessments')).length;
+            return assessments >= 2;
+          };
+          void until(scoresSent, 'scores are being sent').then(() => {
             proxy.mode = { kind: 'hang' };
             return until(() => proxy.requests.filter((r) => r.status === 'hung').length > 0, 'a request hangs').then(() => child.kill('SIGINT'));
           });

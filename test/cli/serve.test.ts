@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
+import type { HealthInfo } from '../../src/agent/api-schemas.ts';
 import { startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
 import { startFakeOpenAI } from '../fakes/fake-openai.ts';
 import type { StoredSpan, StoredTrace } from '../fakes/trace-store.ts';
@@ -12,18 +13,25 @@ import { runCli } from './run-cli.ts';
 
 const EXPERIMENT = 'serve-e2e';
 
+/** The fields of an answer every route's test reads; every request here is traced, so `trace_id` is set. */
+interface AnswerBody {
+  answer: string;
+  trace_id: string;
+  usage: { total_tokens: number };
+}
+
 /** The old demo's four curl commands, as bodies. */
 async function demoRequests(url: string) {
-  const post = async (path: string, body: unknown) => {
+  const post = async <Body extends AnswerBody>(path: string, body: unknown) => {
     const response = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    return { status: response.status, traceHeader: response.headers.get('x-trace-id'), body: (await response.json()) as Record<string, any> };
+    return { status: response.status, traceHeader: response.headers.get('x-trace-id'), body: (await response.json()) as Body };
   };
   const health = await fetch(`${url}/`);
   return {
-    health: { status: health.status, body: (await health.json()) as Record<string, any> },
-    chat: await post('/chat', { query: 'What is OpenTelemetry?', session_id: 'sess-42', user_id: 'user-7' }),
-    rag: await post('/rag/v1/answer', { query: 'Explain MLflow tracing' }),
-    agent: await post('/agent/task', { task: 'Analyze distributed tracing benefits' }),
+    health: { status: health.status, body: (await health.json()) as HealthInfo },
+    chat: await post<AnswerBody>('/chat', { query: 'What is OpenTelemetry?', session_id: 'sess-42', user_id: 'user-7' }),
+    rag: await post<AnswerBody & { sources: unknown[] }>('/rag/v1/answer', { query: 'Explain MLflow tracing' }),
+    agent: await post<AnswerBody & { finished: boolean }>('/agent/task', { task: 'Analyze distributed tracing benefits' }),
   };
 }
 

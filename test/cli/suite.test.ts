@@ -8,7 +8,7 @@ import { BUILTIN_QUESTIONS } from '../../src/commands/suite/builtin-questions.ts
 import { startFakeMlflow } from '../fakes/fake-mlflow.ts';
 import { startFakeOpenAI } from '../fakes/fake-openai.ts';
 import { closedPortUrl } from './closed-port.ts';
-import { runCli } from './run-cli.ts';
+import { runCli, type CliResult } from './run-cli.ts';
 import { startServe } from './serve-process.ts';
 
 const RESULT_KEYS = [
@@ -28,6 +28,29 @@ const RESULT_KEYS = [
   'evaluation',
 ];
 const SCORE_KEYS = ['name', 'value', 'passed', 'rationale', 'source'];
+
+/** The parts of `suite --json` the tests read field by field; the rest is compared whole. */
+interface SuiteJson {
+  ok: boolean;
+  endpoint: string;
+  total: number;
+  latencyMs: { p50: number; p95: number };
+  tokens: number;
+  results: {
+    index: number;
+    status: string;
+    tokens: number;
+    traceId: string;
+    answer: string;
+    answerPreview: string;
+    sources: object[];
+    tools: unknown;
+    evaluation: { passed: boolean; scores: { name: string; source: unknown }[] };
+  }[];
+  evaluation: unknown;
+  verify: { source: string; found: number };
+  export: { store: string };
+}
 
 function assertFitsIn80Columns(output: string): void {
   for (const line of output.split('\n')) assert.ok(line.length <= 80, `${line.length} columns: ${line}`);
@@ -91,6 +114,7 @@ describe('otel-mlflow suite', () => {
     assert.match(result.stdout, /set MLFLOW_TRACKING_URI, then otel-mlflow traces push\n$/);
     assert.match(result.stderr, /offline model/);
     assertFitsIn80Columns(result.stdout);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC [ starts every colour and cursor code, which must be absent here
     assert.doesNotMatch(result.stdout, /\u001b\[/, 'no colour or spinner off a terminal');
 
     const stored = withStore(storeDir, (store) => store.reads.list());
@@ -114,7 +138,7 @@ describe('otel-mlflow suite', () => {
 
   it('against a server that wants a token: stops at the first 401, says which token to set, and exits 5', async () => {
     const serve = await startServe(['--auth-token', 'suite-token-0123456789']);
-    let result;
+    let result: CliResult;
     try {
       result = await runCli(['suite', '--url', serve.url, '--concurrency', '1']);
     } finally {
@@ -184,7 +208,7 @@ describe('otel-mlflow suite', () => {
       env: { OTEL_MLFLOW_STORE_DIR: join(dir, 'json-store') },
     });
     assert.equal(result.code, 0, result.stdout + result.stderr);
-    const json = JSON.parse(result.stdout) as Record<string, any>;
+    const json = JSON.parse(result.stdout) as SuiteJson;
     assert.deepEqual(Object.keys(json), ['ok', 'url', 'endpoint', 'total', 'passed', 'failed', 'latencyMs', 'tokens', 'results', 'evaluation', 'verify', 'export', 'mlflowRun']);
     assert.deepEqual(json.evaluation, {
       passRate: 1,

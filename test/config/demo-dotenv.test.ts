@@ -49,6 +49,7 @@ describe('the old Python demo\'s .env', () => {
     assert.ok(!config.notices.join('\n').includes('dapi1234567890abcdef'));
   });
 
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: ${VAR} here is .env syntax, which the .env reader expands, not a template placeholder
   it('resolves MLFLOW_TRACKING_URI=${DATABRICKS_HOST} from the line above it', async () => {
     const config = await project.load();
     const entry = config.entries.find((e) => e.key === 'trackingUri');
@@ -67,6 +68,7 @@ describe('the old Python demo\'s .env', () => {
     assert.equal(describeSource(app.experiment.name.source), `.env (${dotenvPath}) MLFLOW_EXPERIMENT_NAME_OTEL`);
   });
 
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: ${VAR} here is .env syntax, which the .env reader expands, not a template placeholder
   it('follows a DATABRICKS_HOST exported in the shell, which wins over the file in ${...} too', async () => {
     const config = await project.load({ env: { DATABRICKS_HOST: 'https://adb-1.2.azuredatabricks.net' } });
     assert.equal(config.destination.kind, 'databricks');

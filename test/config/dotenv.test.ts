@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} here is .env syntax, which the .env reader expands, not a template placeholder
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseDotenv } from '../../src/config/dotenv.ts';

@@ -84,8 +84,7 @@ export async function startCostlyMlflow(options: FakeMlflowOptions & { cost?: In
         const body = Buffer.from(await answer.arrayBuffer());
         const left = costMs - (performance.now() - started);
         if (left > 0) await sleep(left);
-        const headers: Record<string, string> = {};
-        answer.headers.forEach((value, name) => (headers[name] = value));
+        const headers = Object.fromEntries(answer.headers);
         return { status: answer.status, headers: withoutHopByHop(headers), body };
       });
       worker = turn.catch(() => {});

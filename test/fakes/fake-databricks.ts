@@ -209,7 +209,6 @@ function apiRoute(state: State, exchange: Exchange): Reply {
   const d = state.dialect;
   const { method, pathname } = exchange;
   const is = (m: string, pattern: RegExp): RegExpExecArray | null => (method === m ? pattern.exec(pathname) : null);
-  let match: RegExpExecArray | null;
   if (is('GET', /^\/api\/2\.0\/mlflow\/experiments\/get-by-name$/)) return getExperimentByName(d, exchange);
   if (is('POST', /^\/api\/2\.0\/mlflow\/experiments\/create$/)) return createExperiment(d, exchange);
   if (is('POST', /^\/api\/2\.0\/mlflow\/experiments\/search$/)) return searchExperiments(d, exchange);
@@ -221,13 +220,11 @@ function apiRoute(state: State, exchange: Exchange): Reply {
   if (is('GET', /^\/api\/2\.0\/mlflow\/runs\/get$/)) return getRun(d, exchange);
   if (is('POST', /^\/api\/2\.0\/mlflow\/runs\/create$/)) return createRun(d, exchange);
   if (is('POST', /^\/api\/2\.0\/mlflow\/traces\/link-to-run$/)) return linkTracesToRun(d, exchange);
-  if ((match = is('GET', /^\/api\/[23]\.0\/mlflow\/traces\/([^/]+)\/credentials-for-data-(upload|download)$/))) {
-    return traceCredentials(state, decodeURIComponent(match[1] ?? ''), match[2] === 'upload' ? 'upload' : 'download');
-  }
+  const credentials = is('GET', /^\/api\/[23]\.0\/mlflow\/traces\/([^/]+)\/credentials-for-data-(upload|download)$/);
+  if (credentials) return traceCredentials(state, decodeURIComponent(credentials[1] ?? ''), credentials[2] === 'upload' ? 'upload' : 'download');
   // Spans of experiment traces are read as traces.json here; traces/get and batchGet are self-hosted only.
-  if ((match = is('GET', /^\/api\/3\.0\/mlflow\/traces\/([^/]+)$/)) && match[1] !== 'get' && match[1] !== 'batchGet') {
-    return getTraceInfoV3(d, decodeURIComponent(match[1] ?? ''));
-  }
+  const traceInfo = is('GET', /^\/api\/3\.0\/mlflow\/traces\/([^/]+)$/);
+  if (traceInfo && traceInfo[1] !== 'get' && traceInfo[1] !== 'batchGet') return getTraceInfoV3(d, decodeURIComponent(traceInfo[1] ?? ''));
   if (is('POST', /^\/api\/2\.0\/otel\/v1\/traces$/)) return ucOtlp(state, exchange);
   return databricksJson(404, { error_code: 'ENDPOINT_NOT_FOUND', message: `No API found for '${method} ${pathname.replace(/^\/api\/\d\.\d/, '')}'` });
 }

@@ -179,7 +179,7 @@ function notImplemented(): MlflowError {
 }
 
 /** traces/get and batchGet serve spans from the tracking store: OTLP-ingested traces only. */
-function withSpans(ctx: Context, trace: StoredTrace): Record<string, unknown> {
+function withSpans(trace: StoredTrace): Record<string, unknown> {
   if (trace.loggedVia !== 'otlp') throw new MlflowError('INTERNAL_ERROR', 'Trace data not stored in tracking store');
   return { trace_info: trace.info, spans: trace.spans.map(otlpJsonSpan) };
 }
@@ -189,7 +189,7 @@ function getTraceWithSpans(ctx: Context, exchange: Exchange): Reply {
   const traceId = requiredParam(exchange.query, 'trace_id');
   const trace = ctx.store.getTrace(traceId);
   if (trace === undefined) throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `Trace with ID ${traceId} is not found.`);
-  return prettyJson({ trace: withSpans(ctx, trace) });
+  return prettyJson({ trace: withSpans(trace) });
 }
 
 function batchGetTraces(ctx: Context, exchange: Exchange): Reply {
@@ -198,7 +198,7 @@ function batchGetTraces(ctx: Context, exchange: Exchange): Reply {
     .getAll('trace_ids')
     .map((id) => ctx.store.getTrace(id))
     .filter((trace) => trace !== undefined)
-    .map((trace) => withSpans(ctx, trace));
+    .map((trace) => withSpans(trace));
   return prettyJson(traces.length === 0 ? {} : { traces });
 }
 

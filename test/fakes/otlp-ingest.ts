@@ -251,7 +251,9 @@ function deriveInfo(behaviour: MlflowBehaviour, record: TraceRecord, artifactLoc
   const before = record.info;
   const spans = sortSpans([...record.spans.values()]);
   const root = spans.find((span) => span.parentSpanId === null);
+  // biome-ignore lint/complexity/useMathMinMax: these are bigints, which Math.min and Math.max throw on
   const startMs = Number(spans.reduce((min, span) => (span.startTimeUnixNano < min ? span.startTimeUnixNano : min), spans[0]?.startTimeUnixNano ?? 0n) / 1_000_000n);
+  // biome-ignore lint/complexity/useMathMinMax: these are bigints, which Math.min and Math.max throw on
   const endMs = Number(spans.reduce((max, span) => (span.endTimeUnixNano > max ? span.endTimeUnixNano : max), 0n) / 1_000_000n);
 
   const metadata: Record<string, string> = { ...before.trace_metadata };

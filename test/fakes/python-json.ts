@@ -15,7 +15,7 @@ function write(value: unknown, style: JsonStyle, indent: string): string {
   if (typeof value === 'bigint') return value.toString();
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'NaN';
   if (typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value);
-  const inner = indent + '  ';
+  const inner = `${indent}  `;
   const open = style === 'pretty' ? `\n${inner}` : '';
   const close = style === 'pretty' ? `\n${indent}` : '';
   const comma = style === 'python' ? ', ' : style === 'pretty' ? `,\n${inner}` : ',';

@@ -46,7 +46,15 @@ async function mlflowBehind(version: MlflowVersion) {
   const server = await startFakeMlflow({ version });
   const experimentId = server.createExperiment('deliver');
   const proxy = await startFaultyProxy(server.url);
-  return { server, experimentId, proxy, close: async () => (await proxy.close(), await server.close()) };
+  return {
+    server,
+    experimentId,
+    proxy,
+    close: async () => {
+      await proxy.close();
+      await server.close();
+    },
+  };
 }
 
 function destinationAt(proxy: FaultyProxy, experimentId: string, timeoutMs = 5_000) {

@@ -1,7 +1,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { Ora } from 'ora';
 import type { AgentAnswer, Endpoint } from '../../agent/client/endpoints.ts';
-import { ANSWER_TIMEOUT_MS, postQuestion } from '../../agent/client/post-question.ts';
+import { ANSWER_TIMEOUT_MS, postQuestion, type PostOutcome } from '../../agent/client/post-question.ts';
 import { linkServerTraces, prepareServerRunLink, type ServerRunLink } from '../../agent/client/server-run-link.ts';
 import { fetchServerHealth } from '../../agent/client/server-health.ts';
 import { askFailure, serverFailure } from './ask-failures.ts';
@@ -16,6 +16,7 @@ import { maskSecrets } from '../../config/configured-secrets.ts';
 import type { ResolvedConfig } from '../../config/types.ts';
 import { ExitCode, ExpectedError } from '../../errors.ts';
 import { commandLine } from '../../invocation.ts';
+import type { AskOutcome } from './ask-in-process.ts';
 import type { AskOptions } from './ask-options.ts';
 
 const SERVER_DOWN_HINT = 'start it with `otel-mlflow serve`, or ask without --url';
@@ -60,7 +61,7 @@ async function askHere(ctx: CommandContext, endpoint: Endpoint, question: string
   if (!ctx.globals.json) for (const notice of runtime.notices) writeLine(ctx.stderr, paint.dim(`note: ${notice}`));
 
   const live = await liveAnswer(ctx, endpoint, `waiting for ${runtime.llm.describe()}`);
-  let outcome;
+  let outcome: AskOutcome | undefined;
   let exportStatus: TraceExportStatus | undefined;
   try {
     outcome = await askInProcess(runtime, { endpoint, question, ...live.options }).finally(live.answered);
@@ -96,7 +97,7 @@ async function askServer(ctx: CommandContext, server: URL, endpoint: Endpoint, q
   // The server makes the trace; with a run id it is linked from here, the run checked before asking.
   const pendingLink = config.runId ? await prepareServerRunLink(config, await fetchServerHealth(server, SERVER_DOWN_HINT), url) : undefined;
   const live = await liveAnswer(ctx, endpoint, `waiting for the server at ${server.origin}`);
-  let outcome;
+  let outcome: PostOutcome;
   try {
     outcome = await postQuestion(server, endpoint, question, {
       ...(config.authToken && { authToken: config.authToken.value }),
@@ -170,9 +171,9 @@ function renderAnswer(ctx: CommandContext, paint: ChalkInstance, answer: AgentAn
   if (printText) writeLine(ctx.stdout, answer.answer);
   if (answer.sources?.length) {
     writeLine(ctx.stdout, paint.dim('\nSources:'));
-    answer.sources.forEach((source, i) =>
-      writeLine(ctx.stdout, `  [${i + 1}] ${source.title} ${paint.dim(`(score ${source.score})`)}${source.url ? ` ${paint.cyan(source.url)}` : ''}`),
-    );
+    for (const [i, source] of answer.sources.entries()) {
+      writeLine(ctx.stdout, `  [${i + 1}] ${source.title} ${paint.dim(`(score ${source.score})`)}${source.url ? ` ${paint.cyan(source.url)}` : ''}`);
+    }
   }
   if (answer.steps?.length) {
     writeLine(ctx.stdout, paint.dim('\nSteps:'));

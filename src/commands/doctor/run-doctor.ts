@@ -34,14 +34,14 @@ type Found = Asked & ConfigFound & ServerFound & CredentialsFound & ExperimentFo
  * (run, experiment, route) are checks of their own, in the resolver's order.
  */
 const CHECKS: CheckList<Asked, Found> = CheckList.startingWith<Asked>()
-  .then(configCheck)
-  .then(reachableCheck)
-  .then(serverCheck)
-  .then(credentialsCheck)
-  .then(experimentCheck)
-  .then(exportPathCheck)
-  .then(sendCheck)
-  .then(readBackCheck);
+  .followedBy(configCheck)
+  .followedBy(reachableCheck)
+  .followedBy(serverCheck)
+  .followedBy(credentialsCheck)
+  .followedBy(experimentCheck)
+  .followedBy(exportPathCheck)
+  .followedBy(sendCheck)
+  .followedBy(readBackCheck);
 
 /**
  * Runs doctor's checks. Each passes, warns, fails, or is skipped because an earlier one it depends on

@@ -9,7 +9,7 @@ import { CHECK_TIMEOUT_MS, withHint } from './check-destination.ts';
 /** `GET {baseUrl}/models` lists models for any valid key and refuses any other, without spending tokens. */
 export async function checkOpenAiKey(apiKey: string, baseUrl: string): Promise<void> {
   const { http } = connectTo(baseUrl, { kind: 'bearer', token: { value: apiKey, source: { kind: 'default' } } }, { timeoutMs: CHECK_TIMEOUT_MS });
-  let answer;
+  let answer: RawResponse;
   try {
     answer = await http.request({ method: 'GET', path: '/models', raw: true });
   } catch (error) {

@@ -2,6 +2,7 @@ import { join, relative } from 'node:path';
 import { loadConfig } from '../../config/load-config.ts';
 import { describeSource } from '../../config/mask.ts';
 import { CONFIG_OPTIONS, envVarsFor, OPTION_KEYS, type OptionKey } from '../../config/options.ts';
+import type { ResolvedConfig } from '../../config/types.ts';
 import { ConfigError } from '../../errors.ts';
 
 export interface WrittenSetup {
@@ -27,7 +28,7 @@ export async function noticeWhatHidesSetup(setup: WrittenSetup): Promise<{ notes
   if (setup.envFile && setup.envFile.path !== dotenv) {
     notes.push(`otel-mlflow reads secrets only from .env in the working directory: load ${shown(setup.envFile.path)} into the environment before running it`);
   }
-  let config;
+  let config: ResolvedConfig;
   try {
     config = await loadConfig({ cwd: setup.cwd, env: setup.env, homeDir: setup.homeDir, flags: {}, purpose: 'doctor' });
   } catch (error) {

@@ -5,6 +5,7 @@ import type { TracePipeline } from '../../pipeline/trace-pipeline.ts';
 import type { RelayRoutes, RouteDecision } from './relay-routes.ts';
 import { toMlflowSpan } from './translate-span.ts';
 import { errorMessage } from '../../errors.ts';
+import { getOrInsert } from '../../util/get-or-insert.ts';
 
 /** What the relay took in since it started, for its health page and closing line. */
 export interface RelayCounters {
@@ -58,21 +59,14 @@ export function createRelayIngest(options: RelayIngestOptions): OtlpIngest {
       return { kind: 'busy', retryAfterSeconds: BUSY_RETRY_S, message: 'the relay is still writing what it received; retry shortly' };
     }
     const traces = new Map<string, LocalSpan[]>();
-    for (const span of spans) {
-      const trace = traces.get(span.traceId);
-      const translated = toMlflowSpan(span);
-      if (trace) trace.push(translated);
-      else traces.set(span.traceId, [translated]);
-    }
+    for (const span of spans) getOrInsert(traces, span.traceId, () => []).push(toMlflowSpan(span));
     const toStore: TraceToStore[] = [];
     // A request usually comes from one service: its route is decided once, not per trace.
     const decisions = new Map<string | undefined, Promise<RouteDecision>>();
     for (const traceSpans of traces.values()) {
       const resourceService = traceSpans[0]!.resource['service.name'];
       const service = typeof resourceService === 'string' ? resourceService : undefined;
-      let decided = decisions.get(service);
-      if (!decided) decisions.set(service, (decided = routes.decide(service, headers['x-mlflow-experiment-id'])));
-      const decision = await decided;
+      const decision = await getOrInsert(decisions, service, () => routes.decide(service, headers['x-mlflow-experiment-id']));
       if (decision.kind === 'reject') {
         counters.rejectedRequests++;
         problem(decision.message);

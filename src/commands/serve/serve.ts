@@ -6,6 +6,7 @@ import { deliveryWarnings } from '../../cli/delivery-warnings.ts';
 import { untilSignal } from '../../cli/until-signal.ts';
 import { ExitCode } from '../../errors.ts';
 import { startAppRuntime } from '../../agent/agent-runtime.ts';
+import type { RunningHttpServer } from '../../agent/server/start-http-server.ts';
 import type { ServeOptions } from './serve-options.ts';
 
 /** How long in-flight requests may take to finish after SIGINT/SIGTERM before connections are cut. */
@@ -29,7 +30,7 @@ export async function run(ctx: CommandContext, options: ServeOptions): Promise<n
     onDestinationChange: warn,
   });
   const { startHttpServer } = await import('../../agent/server/start-http-server.ts');
-  let server;
+  let server: RunningHttpServer;
   try {
     server = await startHttpServer(runtime, {
       port,

@@ -1,6 +1,6 @@
 import type { LoadConfigOptions } from '../../config/types.ts';
 import { startAppRuntime, type AppRuntime } from '../../agent/agent-runtime.ts';
-import { startHttpServer } from '../../agent/server/start-http-server.ts';
+import { startHttpServer, type RunningHttpServer } from '../../agent/server/start-http-server.ts';
 import { FLUSH_DEADLINE_MS } from '../../runtime/start-tracing.ts';
 import type { PipelineReport } from '../../pipeline/trace-pipeline.ts';
 
@@ -18,19 +18,18 @@ export interface SpawnedServer {
 export async function spawnServer(configOptions: Omit<LoadConfigOptions, 'purpose'>): Promise<SpawnedServer> {
   // MLflow down: the suite still runs, and its traces wait on disk like its scores.
   const runtime = await startAppRuntime({ config: configOptions, origin: 'suite' });
-  let server;
+  let server: RunningHttpServer;
   try {
     server = await startHttpServer(runtime, { port: 0, host: '127.0.0.1' });
   } catch (error) {
     await runtime.shutdown(0);
     throw error;
   }
-  const running = server;
   return {
-    url: running.url,
+    url: server.url,
     runtime,
     async stop() {
-      await running.close(SPAWNED_DRAIN_MS);
+      await server.close(SPAWNED_DRAIN_MS);
       return runtime.shutdown(FLUSH_DEADLINE_MS);
     },
   };

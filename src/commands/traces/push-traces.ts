@@ -15,6 +15,7 @@ import type { DeliveryState } from '../../pipeline/store/stored-trace.ts';
 import type { TraceStore } from '../../pipeline/store/trace-store.ts';
 import { mlflowTraceId } from '../../tracing/trace-id.ts';
 import { commandLine } from '../../invocation.ts';
+import { getOrInsert } from '../../util/get-or-insert.ts';
 
 /** A push waits this long for the destination at most; what is left stays pending for the next one. */
 const PUSH_DEADLINE_MS = 10 * 60_000;
@@ -124,22 +125,14 @@ export function planPush(store: TraceStore, hexIds: readonly string[], config: R
   const groups = new Map<string, PushGroup>();
   const elsewhere = new Map<string, { description: string; hexIds: string[] }>();
   const add = (target: ExperimentTarget, hex: string) => {
-    const key = targetKey(target);
-    let group = groups.get(key);
-    if (!group) groups.set(key, (group = { target, hexIds: [] }));
-    group.hexIds.push(hex);
+    getOrInsert(groups, targetKey(target), () => ({ target, hexIds: [] })).hexIds.push(hex);
   };
   for (const hex of hexIds) {
     const delivery = store.reads.deliveryOf(hex);
     const recorded = !override && delivery?.destination && delivery.state !== 'delivered' ? parseTargetKey(delivery.destination) : undefined;
     if (!recorded) add(configured, hex);
     else if (isExperimentTarget(recorded) && recorded.kind === configured.kind && recorded.server === configured.server) add(recorded, hex);
-    else {
-      const key = targetKey(recorded);
-      let group = elsewhere.get(key);
-      if (!group) elsewhere.set(key, (group = { description: describeTarget(recorded), hexIds: [] }));
-      group.hexIds.push(hex);
-    }
+    else getOrInsert(elsewhere, targetKey(recorded), () => ({ description: describeTarget(recorded), hexIds: [] })).hexIds.push(hex);
   }
   return { groups: [...groups.values()], elsewhere: [...elsewhere.values()] };
 }

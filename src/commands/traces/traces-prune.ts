@@ -9,7 +9,7 @@ import type { TracesPruneOptions } from './traces-options.ts';
 export async function run(ctx: CommandContext, options: TracesPruneOptions): Promise<number> {
   const { olderThan: cutoff, undelivered, dryRun } = options;
   const { store } = await openConfiguredStore({ cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags });
-  let result;
+  let result: ReturnType<typeof store.writes.prune>;
   try {
     result = store.writes.prune(cutoff, { undelivered, dryRun });
   } finally {

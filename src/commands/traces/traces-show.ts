@@ -8,6 +8,7 @@ import { openConfiguredStore } from '../../pipeline/store/configured-store.ts';
 import { buildSpanTree, type SpanTreeNode } from '../../pipeline/store/span-tree.ts';
 import { summarizeTrace, summaryJson } from '../../pipeline/store/summarize-trace.ts';
 import type { StoredScore } from '../../destination/evaluation-items.ts';
+import type { StoredTrace } from '../../pipeline/store/stored-trace.ts';
 import { EvaluationStore } from '../../pipeline/store/evaluation-store.ts';
 import { decodeJsonAttribute } from '../../tracing/encode-attributes.ts';
 import { MlflowAttr } from '../../tracing/mlflow-attributes.ts';
@@ -21,7 +22,7 @@ const LABEL_WIDTH = 8;
 export async function run(ctx: CommandContext, options: TracesShowOptions, args: string[]): Promise<number> {
   const id = args[0] ?? '';
   const { store } = await openConfiguredStore({ cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags });
-  let trace;
+  let trace: StoredTrace | undefined;
   let scores: StoredScore[] = [];
   try {
     trace = store.reads.get(id);

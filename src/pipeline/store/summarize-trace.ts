@@ -8,7 +8,9 @@ export function summarizeTrace(trace: LocalTrace): LocalTraceSummary {
   const root = findLocalRoot(trace.spans);
   const starts = trace.spans.map((span) => BigInt(span.startTimeUnixNano));
   const ends = trace.spans.map((span) => BigInt(span.endTimeUnixNano));
+  // biome-ignore lint/complexity/useMathMinMax: these are bigints, which Math.min and Math.max throw on
   const start = starts.reduce((a, b) => (b < a ? b : a), starts[0] ?? 0n);
+  // biome-ignore lint/complexity/useMathMinMax: these are bigints, which Math.min and Math.max throw on
   const end = ends.reduce((a, b) => (b > a ? b : a), ends[0] ?? 0n);
   const usage = sumTokenUsage(trace.spans);
   const requestPreview = previewOf(root?.attributes[MlflowAttr.spanInputs], 'request');

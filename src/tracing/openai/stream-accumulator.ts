@@ -45,11 +45,13 @@ export class ChatCompletionAccumulator {
     this.#systemFingerprint ??= chunk.system_fingerprint;
     if (chunk.usage) this.#usage = chunk.usage;
     for (const { index, delta, finish_reason } of chunk.choices ?? []) {
-      const choice = (this.#choices[index] ??= { content: null, refusal: null, toolCalls: [], finishReason: null });
+      const choice = this.#choices[index] ?? { content: null, refusal: null, toolCalls: [], finishReason: null };
+      this.#choices[index] = choice;
       if (typeof delta.content === 'string') choice.content = (choice.content ?? '') + delta.content;
       if (typeof delta.refusal === 'string') choice.refusal = (choice.refusal ?? '') + delta.refusal;
       for (const part of delta.tool_calls ?? []) {
-        const call = (choice.toolCalls[part.index] ??= { id: '', type: 'function', name: '', input: '' });
+        const call = choice.toolCalls[part.index] ?? { id: '', type: 'function', name: '', input: '' };
+        choice.toolCalls[part.index] = call;
         call.id ||= part.id ?? '';
         if (part.type) call.type = part.type;
         const piece = part.function ?? part.custom;

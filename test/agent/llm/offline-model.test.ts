@@ -41,7 +41,8 @@ function mergeToolCalls(chunks: ChatCompletionChunk[]) {
   const calls: { id: string; name: string; arguments: string }[] = [];
   for (const chunk of chunks) {
     for (const delta of chunk.choices[0]?.delta.tool_calls ?? []) {
-      const call = (calls[delta.index] ??= { id: '', name: '', arguments: '' });
+      const call = calls[delta.index] ?? { id: '', name: '', arguments: '' };
+      calls[delta.index] = call;
       call.id += delta.id ?? '';
       call.name += delta.function?.name ?? '';
       call.arguments += delta.function?.arguments ?? '';

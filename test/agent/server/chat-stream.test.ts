@@ -13,7 +13,7 @@ class StreamingStub extends StubAgent {
   behaviour: Behaviour = 'complete';
   signal: AbortSignal | undefined;
 
-  override async *chatStream(request: ChatRequest, signal: AbortSignal): AsyncIterable<ChatStreamEvent> {
+  override async *chatStream(_request: ChatRequest, signal: AbortSignal): AsyncIterable<ChatStreamEvent> {
     this.signal = signal;
     const span = this.tracer.startSpan('stub_stream');
     try {

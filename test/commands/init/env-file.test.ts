@@ -73,6 +73,7 @@ describe('.env merge', () => {
 
   it('refuses a value with ${, which every .env reader would expand, without quoting the value', () => {
     assert.throws(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: ${VAR} here is .env syntax, which the .env reader expands, not a template placeholder
       () => mergeDotenv('', { OPENAI_API_KEY: 'sk-${SECRET_PART}' }),
       (error: unknown) => error instanceof ExpectedError && /OPENAI_API_KEY/.test(error.message) && !error.message.includes('SECRET_PART'),
     );

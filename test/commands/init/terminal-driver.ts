@@ -128,6 +128,7 @@ function endOfMatch(screen: string, text: string | RegExp): number {
 }
 
 /** Cursor movement and colour codes out, so what remains reads like the screen's text. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the escape sequences a terminal receives begin with the ESC control character
 const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>78]/g;
 
 async function startPythonPty(dir: string, script: string): Promise<Terminal> {

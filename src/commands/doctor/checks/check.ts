@@ -37,11 +37,14 @@ export interface Asked {
 /** What a check says; the runner adds its id, title and time. */
 export type Outcome = Omit<CheckResult, 'id' | 'title' | 'durationMs'>;
 
+/** What a check adds when the checks after it count on nothing from it; `AddsNothing extends Adds` when all of `Adds` is optional. */
+export type AddsNothing = Record<never, never>;
+
 /**
  * A check's outcome, and what it adds for the checks after it. `adds` is required when it holds
  * anything they count on; a check that fails by throwing an ExpectedError adds nothing.
  */
-export type Finding<Adds> = Outcome & ({} extends Adds ? { adds?: Adds } : { adds: Adds });
+export type Finding<Adds> = Outcome & (AddsNothing extends Adds ? { adds?: Adds } : { adds: Adds });
 
 /** One check: what it reads (`Needs`, found by the checks before it) and what it adds (`Adds`). */
 export interface Check<Needs, Adds> {
@@ -52,7 +55,7 @@ export interface Check<Needs, Adds> {
    * Whether a failure skips the checks after it (the default). Only a check whose additions are all
    * optional may let the next ones run after failing: it added nothing then.
    */
-  blocking?: {} extends Adds ? boolean : true;
+  blocking?: AddsNothing extends Adds ? boolean : true;
   run: (found: Needs) => Promise<Finding<Adds>>;
 }
 
@@ -65,7 +68,7 @@ interface ListedCheck {
 }
 
 /**
- * Checks in order, typed against each other: `then` takes a check only if what it counts on is added
+ * Checks in order, typed against each other: `followedBy` takes a check only if what it counts on is added
  * by the checks before it. What an earlier check may not have found (a server that hides its version,
  * an export path that failed) is optional in the types, and read as such.
  */
@@ -80,7 +83,7 @@ export class CheckList<Start extends object, Found> {
     return new CheckList([]);
   }
 
-  then<Adds>(check: Check<Found, Adds>): CheckList<Start, Found & Adds> {
+  followedBy<Adds>(check: Check<Found, Adds>): CheckList<Start, Found & Adds> {
     const listed: ListedCheck = {
       id: check.id,
       blocking: check.blocking !== false,

@@ -3,11 +3,11 @@ import { ExitCode, ExpectedError } from '../../../errors.ts';
 import { MlflowApiError } from '../../../mlflow/errors.ts';
 import type { MlflowHttp } from '../../../mlflow/http.ts';
 import { isRedirect } from '../../../http-client/redirect.ts';
-import type { Check, Outcome } from './check.ts';
+import type { AddsNothing, Check, Outcome } from './check.ts';
 import type { ConfigFound } from './config.ts';
 import { skippedForCollector, skippedForLocalStore } from './skipped.ts';
 
-export const reachableCheck: Check<ConfigFound, {}> = {
+export const reachableCheck: Check<ConfigFound, AddsNothing> = {
   id: 'reachable',
   title: 'Tracking server reachable',
   async run({ where }) {
