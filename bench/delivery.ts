@@ -44,7 +44,8 @@ export async function benchDelivery(options: { traces: number; rounds: number })
         const elapsedS = (performance.now() - started) / 1000;
         deliverer.stop();
         const counts = store.reads.counts(DESTINATION);
-        if (counts.delivered !== options.traces) throw new Error(`the deliverer left ${JSON.stringify(counts)} of ${options.traces} traces`);
+        if (counts.delivered !== options.traces)
+          throw new Error(`the deliverer left ${JSON.stringify(counts)} of ${options.traces} traces`);
         rates.push(options.traces / elapsedS);
         requests = deliverer.stats.requests;
       } finally {

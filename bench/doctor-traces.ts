@@ -19,7 +19,11 @@ export function doctorTrace(): LocalSpan[] {
  * `count` copies of one trace under fresh trace ids, each starting 1 ms after the last, so the store
  * sees distinct traces in time order without the bench paying for building spans.
  */
-export function copiesOf(template: readonly LocalSpan[], count: number, options: { destination?: string; firstIndex?: number } = {}): TraceToStore[] {
+export function copiesOf(
+  template: readonly LocalSpan[],
+  count: number,
+  options: { destination?: string; firstIndex?: number } = {},
+): TraceToStore[] {
   const out: TraceToStore[] = [];
   for (let i = 0; i < count; i++) {
     const traceId = randomBytes(16).toString('hex');

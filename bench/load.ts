@@ -54,5 +54,10 @@ export async function driveLoad(url: string, body: string, options: { connection
     agent.destroy();
   }
   const elapsedS = (performance.now() - started) / 1000;
-  return { requests: latencies.length, perSecond: latencies.length / elapsedS, p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99) };
+  return {
+    requests: latencies.length,
+    perSecond: latencies.length / elapsedS,
+    p50Ms: quantile(latencies, 0.5),
+    p99Ms: quantile(latencies, 0.99),
+  };
 }

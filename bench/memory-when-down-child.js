@@ -25,10 +25,21 @@ async function closedPort() {
   return port;
 }
 
-const target = { kind: 'mlflow', server: `http://127.0.0.1:${await closedPort()}`, experiment: { kind: 'id', id: { value: '0', source: { kind: 'default' } } } };
+const target = {
+  kind: 'mlflow',
+  server: `http://127.0.0.1:${await closedPort()}`,
+  experiment: { kind: 'id', id: { value: '0', source: { kind: 'default' } } },
+};
 const tracing = await startTracing({
   target,
-  destination: { kind: 'mlflow', target, key: targetKey(target), experiment: { id: '0' }, route: { via: 'otlp', encoding: 'protobuf', gzip: false }, notes: [] },
+  destination: {
+    kind: 'mlflow',
+    target,
+    key: targetKey(target),
+    experiment: { id: '0' },
+    route: { via: 'otlp', encoding: 'protobuf', gzip: false },
+    notes: [],
+  },
   storeDir,
   origin: 'bench',
   serviceName: 'otel-mlflow-bench',

@@ -12,7 +12,10 @@ const TARGET_BYTES = 200 * 1024 ** 2;
 export async function benchMemoryWhenDown(options: { traces: number }): Promise<Row[]> {
   const dir = mkdtempSync(join(tmpdir(), 'otel-mlflow-bench-down-'));
   try {
-    const out = await runNode(['--expose-gc', CHILD, join(dir, 'store'), String(options.traces)], { env: cleanEnv({ HOME: dir }), cwd: dir });
+    const out = await runNode(['--expose-gc', CHILD, join(dir, 'store'), String(options.traces)], {
+      env: cleanEnv({ HOME: dir }),
+      cwd: dir,
+    });
     const result = JSON.parse(out.trim().split('\n').at(-1)!) as {
       startedRss: number;
       rss: number;
@@ -23,7 +26,8 @@ export async function benchMemoryWhenDown(options: { traces: number }): Promise<
       pending: number;
       lastFailure?: string;
     };
-    if (result.stored !== options.traces || result.pending !== options.traces) throw new Error(`${options.traces} traces should be stored and pending: ${out}`);
+    if (result.stored !== options.traces || result.pending !== options.traces)
+      throw new Error(`${options.traces} traces should be stored and pending: ${out}`);
     return [
       {
         name: `RSS after ${options.traces / 1000}k traces, destination down`,

@@ -77,7 +77,10 @@ export async function benchMicro(): Promise<Row[]> {
     model: 'gpt-4o-mini',
     temperature: 0.2,
     messages: [
-      { role: 'system', content: `Answer from the context only.\n\nContext:\n${'MLflow Tracing records each step of an LLM app as a span. '.repeat(40)}` },
+      {
+        role: 'system',
+        content: `Answer from the context only.\n\nContext:\n${'MLflow Tracing records each step of an LLM app as a span. '.repeat(40)}`,
+      },
       { role: 'user', content: 'How does MLflow show the steps of my agent?' },
     ],
   };
@@ -86,7 +89,14 @@ export async function benchMicro(): Promise<Row[]> {
     object: 'chat.completion',
     created: 1_767_225_600,
     model: 'gpt-4o-mini-2024-07-18',
-    choices: [{ index: 0, message: { role: 'assistant', content: 'Each step is a span in the trace. '.repeat(20), refusal: null }, logprobs: null, finish_reason: 'stop' }],
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant', content: 'Each step is a span in the trace. '.repeat(20), refusal: null },
+        logprobs: null,
+        finish_reason: 'stop',
+      },
+    ],
     usage: { prompt_tokens: 520, completion_tokens: 160, total_tokens: 680 },
   });
   const inMemoryOpenAI = () =>
@@ -109,8 +119,16 @@ export async function benchMicro(): Promise<Row[]> {
   const addedUs = tracedUs - untracedUs;
   return [
     { name: 'cli start-up: --help / node -e 0', raw: `${help.toFixed(1)} ms / ${bare.toFixed(1)} ms`, ratio: help / bare },
-    { name: 'OTLP protobuf body / creating the 4 spans', raw: `${otlpUs.toFixed(1)} µs / ${createUs.toFixed(1)} µs`, ratio: otlpUs / createUs },
-    { name: 'REST payload (info + traces.json) / creating the 4 spans', raw: `${restUs.toFixed(1)} µs / ${createUs.toFixed(1)} µs`, ratio: restUs / createUs },
+    {
+      name: 'OTLP protobuf body / creating the 4 spans',
+      raw: `${otlpUs.toFixed(1)} µs / ${createUs.toFixed(1)} µs`,
+      ratio: otlpUs / createUs,
+    },
+    {
+      name: 'REST payload (info + traces.json) / creating the 4 spans',
+      raw: `${restUs.toFixed(1)} µs / ${createUs.toFixed(1)} µs`,
+      ratio: restUs / createUs,
+    },
     {
       name: 'openai create(): traced / untraced, in-memory fetch',
       raw: `${tracedUs.toFixed(1)} µs / ${untracedUs.toFixed(1)} µs (+${addedUs.toFixed(1)} µs)`,

@@ -13,9 +13,14 @@ import { formatTable, type Row } from './stats.ts';
 import { benchStoreGrowth, benchStoreWrites } from './store.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
-const load = () => loadavg().map((n) => n.toFixed(1)).join(' ');
+const load = () =>
+  loadavg()
+    .map((n) => n.toFixed(1))
+    .join(' ');
 
-console.log(`machine: ${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? 'unknown cpu'}), node ${process.version}, ${process.platform}; load average at start ${load()}`);
+console.log(
+  `machine: ${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? 'unknown cpu'}), node ${process.version}, ${process.platform}; load average at start ${load()}`,
+);
 const sections: [string, () => Row[] | Promise<Row[]>][] = [
   ['single operations', () => benchMicro()],
   ['serve', () => benchServe(quick ? { rounds: 1, durationMs: 2000, warmupMs: 500 } : { rounds: 8, durationMs: 1500, warmupMs: 1000 })],

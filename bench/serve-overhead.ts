@@ -59,7 +59,8 @@ export async function benchServe(options: ServeOptions): Promise<Row[]> {
     const fakePid = fake.child.pid!;
     const peakRss = new Map<Config, number>();
     for (const endpoint of ENDPOINTS) {
-      for (const config of configs) await driveLoad(servers[config].url + endpoint.path, endpoint.body, { connections: CONNECTIONS, durationMs: options.warmupMs });
+      for (const config of configs)
+        await driveLoad(servers[config].url + endpoint.path, endpoint.body, { connections: CONNECTIONS, durationMs: options.warmupMs });
     }
     for (let round = 0; round < options.rounds; round++) {
       for (const endpoint of ENDPOINTS) {
@@ -73,7 +74,10 @@ export async function benchServe(options: ServeOptions): Promise<Row[]> {
           try {
             const cpuBefore = procCpuMs(pid) ?? 0;
             const fakeCpuBefore = procCpuMs(fakePid) ?? 0;
-            const result = await driveLoad(url + endpoint.path, endpoint.body, { connections: CONNECTIONS, durationMs: options.durationMs });
+            const result = await driveLoad(url + endpoint.path, endpoint.body, {
+              connections: CONNECTIONS,
+              durationMs: options.durationMs,
+            });
             const cpuMsPerRequest = ((procCpuMs(pid) ?? 0) - cpuBefore) / result.requests;
             const fakeCpuMsPerRequest = ((procCpuMs(fakePid) ?? 0) - fakeCpuBefore) / result.requests;
             const key = `${endpoint.path} ${config}`;

@@ -88,7 +88,8 @@ export function benchStoreGrowth(options: { sizes: number[]; samples: number }):
     let held = 0;
     const points: { size: number; writeUs: number; listMs: number }[] = [];
     for (const size of options.sizes) {
-      for (const group of groups(copiesOf(template, size - held, { destination: DESTINATION, firstIndex: held }), GROUP)) store.writes.write(group);
+      for (const group of groups(copiesOf(template, size - held, { destination: DESTINATION, firstIndex: held }), GROUP))
+        store.writes.write(group);
       held = size;
       const writeUs: number[] = [];
       const listMs: number[] = [];
@@ -106,7 +107,8 @@ export function benchStoreGrowth(options: { sizes: number[]; samples: number }):
     }
     const first = points[0]!;
     const last = points.at(-1)!;
-    const series = (pick: (point: (typeof points)[number]) => string) => points.map((point) => `${formatCount(point.size)} ${pick(point)}`).join(', ');
+    const series = (pick: (point: (typeof points)[number]) => string) =>
+      points.map((point) => `${formatCount(point.size)} ${pick(point)}`).join(', ');
     return [
       {
         name: 'store group write per trace, by traces held',

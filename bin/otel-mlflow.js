@@ -16,12 +16,22 @@ if (!tooOld) {
   refuse();
 } else {
   // Linked or installed on PATH, this runs under the system Node: use the Node that comes with the package.
-  Promise.all([import('node:child_process'), import('node:fs'), import('node:module'), import('node:os'), import('node:path'), import('node:url')]).then(function (modules) {
+  Promise.all([
+    import('node:child_process'),
+    import('node:fs'),
+    import('node:module'),
+    import('node:os'),
+    import('node:path'),
+    import('node:url'),
+  ]).then(function (modules) {
     var pinned = pinnedNode(modules[1], modules[2], modules[4]);
     if (!pinned) return refuse();
     var env = Object.assign({}, process.env);
     env[REEXEC_MARK] = pinned;
-    var child = modules[0].spawn(pinned, [modules[5].fileURLToPath(import.meta.url)].concat(process.argv.slice(2)), { stdio: 'inherit', env: env });
+    var child = modules[0].spawn(pinned, [modules[5].fileURLToPath(import.meta.url)].concat(process.argv.slice(2)), {
+      stdio: 'inherit',
+      env: env,
+    });
     passSignalsOn(child, modules[3].constants.signals);
     if (process.env.npm_command) leaveWithParent();
     child.on('exit', function (code, signal) {
@@ -61,7 +71,9 @@ function passSignalsOn(child, known) {
   PASSED_ON.forEach(function (signal) {
     if (!(signal in known)) return;
     try {
-      process.on(signal, function () { child.kill(signal); });
+      process.on(signal, function () {
+        child.kill(signal);
+      });
     } catch (error) {
       // A signal this platform cannot listen for cannot be sent to it either.
     }
@@ -82,9 +94,14 @@ function leaveWithParent() {
 
 function refuse() {
   process.stderr.write(
-    'otel-mlflow needs Node.js 22.15 or newer (this is ' + process.version + '), and found no Node.js for ' +
-    process.platform + '-' + process.arch + ' installed with it.\n' +
-    'hint: install a current Node.js LTS; in a clone of the project, run `npm ci`, which installs the Node it pins into node_modules.\n'
+    'otel-mlflow needs Node.js 22.15 or newer (this is ' +
+      process.version +
+      '), and found no Node.js for ' +
+      process.platform +
+      '-' +
+      process.arch +
+      ' installed with it.\n' +
+      'hint: install a current Node.js LTS; in a clone of the project, run `npm ci`, which installs the Node it pins into node_modules.\n',
   );
   process.exit(2);
 }
@@ -92,5 +109,7 @@ function refuse() {
 function start() {
   // Compiled code is cached on disk between runs (Node 22.1+): start-up is paid for once, not on every call.
   process.getBuiltinModule('node:module').enableCompileCache();
-  import('../dist/program/main.js').then(function (cli) { return cli.main(process.argv); });
+  import('../dist/program/main.js').then(function (cli) {
+    return cli.main(process.argv);
+  });
 }

@@ -47,13 +47,13 @@ export class ConfigError extends ExpectedError {
   constructor(problems: readonly ConfigProblem[], hint?: string) {
     const lines = problems.map((p) => (p.source ? `${p.message} (from ${p.source})` : p.message));
     super(
-      problems.length === 1
-        ? `Invalid configuration: ${lines[0]}`
-        : `Invalid configuration:\n${lines.map((l) => `  - ${l}`).join('\n')}`,
+      problems.length === 1 ? `Invalid configuration: ${lines[0]}` : `Invalid configuration:\n${lines.map((l) => `  - ${l}`).join('\n')}`,
       {
         exitCode: ExitCode.config,
         // One problem is on the error line itself: there is nothing "above" it.
-        hint: hint ?? `${problems.length === 1 ? 'fix that value where it is set' : 'fix the values listed above where they are set'}; \`${commandLine('config')}\` shows every value and where it was set`,
+        hint:
+          hint ??
+          `${problems.length === 1 ? 'fix that value where it is set' : 'fix the values listed above where they are set'}; \`${commandLine('config')}\` shows every value and where it was set`,
       },
     );
     this.problems = problems;

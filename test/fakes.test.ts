@@ -24,13 +24,22 @@ interface Answer {
   headers: Headers;
 }
 
-async function call(base: string, path: string, init: { method?: string; headers?: Record<string, string>; body?: Buffer | string } = {}): Promise<Answer> {
+async function call(
+  base: string,
+  path: string,
+  init: { method?: string; headers?: Record<string, string>; body?: Buffer | string } = {},
+): Promise<Answer> {
   const response = await fetch(base + path, {
     method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
     ...(init.headers === undefined ? {} : { headers: init.headers }),
     ...(init.body === undefined ? {} : { body: init.body }),
   });
-  return { status: response.status, contentType: response.headers.get('content-type'), text: await response.text(), headers: response.headers };
+  return {
+    status: response.status,
+    contentType: response.headers.get('content-type'),
+    text: await response.text(),
+    headers: response.headers,
+  };
 }
 
 function postJson(base: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<Answer> {
@@ -61,8 +70,22 @@ function threeSpans(traceHex = TRACE_HEX, extra: Partial<SpanSpec> = {}): SpanSp
       attributes: { 'mlflow.spanType': 'AGENT', 'mlflow.spanInputs': '{"question":"2+2?"}', 'mlflow.spanOutputs': '{"answer":"4"}' },
       ...extra,
     },
-    { traceId: traceHex, spanId: 'aa00000000000002', parentSpanId: ROOT, name: 'llm-call', startMs: start + 1, attributes: { 'mlflow.spanType': 'LLM' } },
-    { traceId: traceHex, spanId: 'aa00000000000003', parentSpanId: ROOT, name: 'calculator', startMs: start + 2, attributes: { 'mlflow.spanType': 'TOOL' } },
+    {
+      traceId: traceHex,
+      spanId: 'aa00000000000002',
+      parentSpanId: ROOT,
+      name: 'llm-call',
+      startMs: start + 1,
+      attributes: { 'mlflow.spanType': 'LLM' },
+    },
+    {
+      traceId: traceHex,
+      spanId: 'aa00000000000003',
+      parentSpanId: ROOT,
+      name: 'calculator',
+      startMs: start + 2,
+      attributes: { 'mlflow.spanType': 'TOOL' },
+    },
   ];
 }
 
@@ -92,7 +115,14 @@ function startTraceBody(experimentId: string, fields: Record<string, unknown> = 
 
 /** StartTraceV3 for TRACE_HEX as a client does that sends the spans over OTLP: tagged for the tracking store. */
 function registerForTrackingStore(fake: FakeMlflow, experimentId: string, metadata?: Record<string, string>): Promise<Answer> {
-  return postJson(fake.url, '/api/3.0/mlflow/traces', startTraceBody(experimentId, { ...(metadata && { trace_metadata: metadata }), tags: { 'mlflow.trace.spansLocation': 'TRACKING_STORE' } }));
+  return postJson(
+    fake.url,
+    '/api/3.0/mlflow/traces',
+    startTraceBody(experimentId, {
+      ...(metadata && { trace_metadata: metadata }),
+      tags: { 'mlflow.trace.spansLocation': 'TRACKING_STORE' },
+    }),
+  );
 }
 
 const PROTOBUF = 'application/x-protobuf';
@@ -130,7 +160,10 @@ describe('fake MLflow: POST /v1/traces header answers per version', () => {
           });
         } else {
           assert.equal(nonNumeric.status, 400);
-          const body = { error_code: 'INVALID_PARAMETER_VALUE', message: "Invalid experiment ID 'not-a-number'. Experiment ID must be a valid integer." };
+          const body = {
+            error_code: 'INVALID_PARAMETER_VALUE',
+            message: "Invalid experiment ID 'not-a-number'. Experiment ID must be a valid integer.",
+          };
           assert.deepEqual(json(nonNumeric), withClasses(version, body, 'KAM00', 'INVALID_PARAMETER_VALUE'));
         }
 
@@ -140,7 +173,10 @@ describe('fake MLflow: POST /v1/traces header answers per version', () => {
           '3.7.0': [422, { detail: 'Failed to log OpenTelemetry spans: Trace tr-X: No row was found when one was required' }],
           '3.8.1': [422, { detail: 'Failed to log OpenTelemetry spans: Trace tr-X: No row was found when one was required' }],
           '3.11.1': [400, { error_code: 'BAD_REQUEST', message: 'No row was found when one was required' }],
-          '3.12.1.dev0': [500, { error_code: 'INTERNAL_ERROR', message: "'tr-X'", sqlstate: 'XXM00', error_class: 'CLIENT_INTERNAL_ERROR' }],
+          '3.12.1.dev0': [
+            500,
+            { error_code: 'INTERNAL_ERROR', message: "'tr-X'", sqlstate: 'XXM00', error_class: 'CLIENT_INTERNAL_ERROR' },
+          ],
           '3.14.1.dev0': [200, undefined],
         };
         const [status, body] = expectedEmpty[version];
@@ -155,18 +191,28 @@ describe('fake MLflow: POST /v1/traces header answers per version', () => {
 });
 
 describe('fake MLflow: encodings per version', () => {
-  const jsonRefused = (contentType: string): unknown => ({ detail: `Invalid Content-Type: ${contentType}. Expected: application/x-protobuf` });
+  const jsonRefused = (contentType: string): unknown => ({
+    detail: `Invalid Content-Type: ${contentType}. Expected: application/x-protobuf`,
+  });
 
   for (const version of MLFLOW_VERSIONS) {
     it(`${version}: protobuf, gzip, OTLP/JSON and charset answer as the real server`, async () => {
       await withMlflow({ version }, async (fake, experimentId) => {
         const header = { 'x-mlflow-experiment-id': experimentId };
-        const plain = await postOtlp(fake, { ...header, 'content-type': PROTOBUF }, protobufOf(threeSpans('00000000000000000000000000000001')));
+        const plain = await postOtlp(
+          fake,
+          { ...header, 'content-type': PROTOBUF },
+          protobufOf(threeSpans('00000000000000000000000000000001')),
+        );
         assert.equal(plain.status, 200);
         assert.equal(plain.contentType, PROTOBUF);
         assert.equal(plain.text, version === '3.6.0' ? '{"partialSuccess":null}' : '');
 
-        const gzip = await postOtlp(fake, { ...header, 'content-type': PROTOBUF, 'content-encoding': 'gzip' }, gzipSync(protobufOf(threeSpans('00000000000000000000000000000002'))));
+        const gzip = await postOtlp(
+          fake,
+          { ...header, 'content-type': PROTOBUF, 'content-encoding': 'gzip' },
+          gzipSync(protobufOf(threeSpans('00000000000000000000000000000002'))),
+        );
         if (version === '3.6.0') {
           assert.equal(gzip.status, 400);
           assert.deepEqual(json(gzip), { detail: 'Invalid OpenTelemetry protobuf format' });
@@ -183,7 +229,10 @@ describe('fake MLflow: encodings per version', () => {
           if (!takesJson) assert.deepEqual(json(answer), jsonRefused(contentType));
         }
 
-        const stored = fake.store.traces(experimentId).map((t) => t.info.trace_id).sort();
+        const stored = fake.store
+          .traces(experimentId)
+          .map((t) => t.info.trace_id)
+          .sort();
         const expected = ['tr-00000000000000000000000000000001'];
         if (version !== '3.6.0') expected.push('tr-00000000000000000000000000000002');
         if (takesJson) expected.push('tr-00000000000000000000000000000003', 'tr-00000000000000000000000000000004');
@@ -235,7 +284,13 @@ describe('fake MLflow: storage per version', () => {
   });
 
   it('encodes attribute values as each version stores them (trace-artifact-ajax.json)', async () => {
-    const attributes = { 'mlflow.spanInputs': '{"question":"q"}', list: '["a","b"]', 'mlflow.spanOutputs': '4', 'mlflow.spanType': 'AGENT', count: 7 };
+    const attributes = {
+      'mlflow.spanInputs': '{"question":"q"}',
+      list: '["a","b"]',
+      'mlflow.spanOutputs': '4',
+      'mlflow.spanType': 'AGENT',
+      count: 7,
+    };
     const expected: Record<string, Record<string, string>> = {
       '3.6.0': { 'mlflow.spanInputs': '"{\\"question\\":\\"q\\"}"', list: '"[\\"a\\",\\"b\\"]"' },
       '3.8.1': { 'mlflow.spanInputs': '{"question":"q"}', list: '"[\\"a\\",\\"b\\"]"' },
@@ -243,7 +298,11 @@ describe('fake MLflow: storage per version', () => {
     };
     for (const [version, byVersion] of Object.entries(expected)) {
       await withMlflow({ version: version as MlflowVersion }, async (fake, experimentId) => {
-        await postOtlp(fake, { 'content-type': PROTOBUF, 'x-mlflow-experiment-id': experimentId }, protobufOf([{ traceId: TRACE_HEX, spanId: ROOT, name: 'root', attributes }]));
+        await postOtlp(
+          fake,
+          { 'content-type': PROTOBUF, 'x-mlflow-experiment-id': experimentId },
+          protobufOf([{ traceId: TRACE_HEX, spanId: ROOT, name: 'root', attributes }]),
+        );
         const artifact = await call(fake.url, `/ajax-api/2.0/mlflow/get-trace-artifact?request_id=tr-${TRACE_HEX}`);
         assert.equal(artifact.status, 200);
         assert.equal(artifact.contentType, 'text/plain');
@@ -277,7 +336,11 @@ describe('fake MLflow: storage per version', () => {
     const stored = (fake: FakeMlflow) => {
       const trace = fake.store.getTrace(`tr-${TRACE_HEX}`)!;
       return {
-        info: { request_preview: trace.info.request_preview, response_preview: trace.info.response_preview, trace_metadata: trace.info.trace_metadata },
+        info: {
+          request_preview: trace.info.request_preview,
+          response_preview: trace.info.response_preview,
+          trace_metadata: trace.info.trace_metadata,
+        },
         spans: trace.spans.map((span) => ({ name: span.name, attributes: span.rawAttributes })),
       };
     };
@@ -315,7 +378,11 @@ describe('fake MLflow: storage per version', () => {
       'mlflow.spanOutputs': pyJson(outputs),
     });
     const doubled = byVersion['3.6.0']!['JSON string']!;
-    assert.deepEqual(doubled.info, { request_preview: JSON.stringify(pyJson(inputs)), response_preview: JSON.stringify(pyJson(outputs)), trace_metadata: undefined });
+    assert.deepEqual(doubled.info, {
+      request_preview: JSON.stringify(pyJson(inputs)),
+      response_preview: JSON.stringify(pyJson(outputs)),
+      trace_metadata: undefined,
+    });
     assert.equal(doubled.spans[1]!.attributes['mlflow.chat.tokenUsage'], JSON.stringify(pyJson(usage)));
     for (const version of ['3.8.1', '3.11.1', '3.14.1.dev0']) {
       assert.deepEqual(byVersion[version]!['JSON string'], byVersion[version]!.kvlist, `${version} stores both encodings alike`);
@@ -324,13 +391,21 @@ describe('fake MLflow: storage per version', () => {
   });
 
   it('derives session and user metadata and trace tags as each version does', async () => {
-    const attributes = { 'session.id': 's-1', 'user.id': 'u-1', 'mlflow.traceTag.team': 'search', 'mlflow.traceTag.mlflow.traceName': 'chat' };
+    const attributes = {
+      'session.id': 's-1',
+      'user.id': 'u-1',
+      'mlflow.traceTag.team': 'search',
+      'mlflow.traceTag.mlflow.traceName': 'chat',
+    };
     const expected: Record<MlflowVersion, { metadata: Record<string, string> | undefined; tags: Record<string, string> }> = {
       '3.6.0': { metadata: undefined, tags: {} },
       '3.7.0': { metadata: { 'mlflow.trace.session': '"s-1"' }, tags: {} },
       '3.8.1': { metadata: { 'mlflow.trace.session': '"s-1"' }, tags: {} },
       '3.11.1': { metadata: { 'mlflow.trace.session': '"s-1"' }, tags: {} },
-      '3.12.1.dev0': { metadata: { 'mlflow.trace.session': '"s-1"', 'mlflow.trace.user': '"u-1"' }, tags: { team: 'search', 'mlflow.traceName': 'chat' } },
+      '3.12.1.dev0': {
+        metadata: { 'mlflow.trace.session': '"s-1"', 'mlflow.trace.user': '"u-1"' },
+        tags: { team: 'search', 'mlflow.traceName': 'chat' },
+      },
       '3.14.1.dev0': {
         metadata: { 'mlflow.trace.session': 's-1', 'mlflow.trace.user': 'u-1' },
         tags: { team: 'search', 'mlflow.traceName': 'chat', 'service.name': 'probe' },
@@ -338,15 +413,21 @@ describe('fake MLflow: storage per version', () => {
     };
     for (const version of MLFLOW_VERSIONS) {
       await withMlflow({ version }, async (fake, experimentId) => {
-        const body = protobufOf([{ traceId: TRACE_HEX, spanId: ROOT, name: 'chat-turn', attributes, resource: { 'service.name': 'probe' } }]);
+        const body = protobufOf([
+          { traceId: TRACE_HEX, spanId: ROOT, name: 'chat-turn', attributes, resource: { 'service.name': 'probe' } },
+        ]);
         assert.equal((await postOtlp(fake, { 'content-type': PROTOBUF, 'x-mlflow-experiment-id': experimentId }, body)).status, 200);
         const info = fake.store.getTrace(`tr-${TRACE_HEX}`)?.info;
         assert.deepEqual(info?.trace_metadata, expected[version].metadata, version);
-        assert.deepEqual(info?.tags, {
-          'mlflow.trace.spansLocation': 'TRACKING_STORE',
-          'mlflow.artifactLocation': `mlflow-artifacts:/${experimentId}/traces/tr-${TRACE_HEX}/artifacts`,
-          ...expected[version].tags,
-        }, version);
+        assert.deepEqual(
+          info?.tags,
+          {
+            'mlflow.trace.spansLocation': 'TRACKING_STORE',
+            'mlflow.artifactLocation': `mlflow-artifacts:/${experimentId}/traces/tr-${TRACE_HEX}/artifacts`,
+            ...expected[version].tags,
+          },
+          version,
+        );
       });
     }
   });
@@ -355,10 +436,17 @@ describe('fake MLflow: storage per version', () => {
     const attributes = { 'session.id': 's-1', 'user.id': 'u-1' };
     for (const version of MLFLOW_VERSIONS) {
       await withMlflow({ version }, async (fake, experimentId) => {
-        const registered = await registerForTrackingStore(fake, experimentId, { 'mlflow.trace.session': 's-1', 'mlflow.trace.user': 'u-1' });
+        const registered = await registerForTrackingStore(fake, experimentId, {
+          'mlflow.trace.session': 's-1',
+          'mlflow.trace.user': 'u-1',
+        });
         assert.equal(registered.status, 200, version);
         const body = protobufOf(threeSpans(TRACE_HEX, { attributes: { ...threeSpans()[0]!.attributes, ...attributes } }));
-        assert.equal((await postOtlp(fake, { 'content-type': PROTOBUF, 'x-mlflow-experiment-id': experimentId }, body)).status, 200, version);
+        assert.equal(
+          (await postOtlp(fake, { 'content-type': PROTOBUF, 'x-mlflow-experiment-id': experimentId }, body)).status,
+          200,
+          version,
+        );
         const stored = fake.store.getTrace(`tr-${TRACE_HEX}`)!;
         assert.equal(stored.info.trace_metadata?.['mlflow.trace.session'], 's-1', version);
         assert.equal(stored.info.trace_metadata?.['mlflow.trace.user'], 'u-1', version);
@@ -367,8 +455,15 @@ describe('fake MLflow: storage per version', () => {
         const artifact = await call(fake.url, `/ajax-api/2.0/mlflow/get-trace-artifact?request_id=tr-${TRACE_HEX}`);
         assert.equal((JSON.parse(artifact.text) as { spans: unknown[] }).spans.length, 3, version);
         const location = [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }];
-        const found = await postJson(fake.url, '/api/3.0/mlflow/traces/search', { locations: location, filter: "metadata.`mlflow.trace.session` = 's-1'" });
-        assert.deepEqual((JSON.parse(found.text) as { traces?: { trace_id: string }[] }).traces?.map((t) => t.trace_id), [`tr-${TRACE_HEX}`], version);
+        const found = await postJson(fake.url, '/api/3.0/mlflow/traces/search', {
+          locations: location,
+          filter: "metadata.`mlflow.trace.session` = 's-1'",
+        });
+        assert.deepEqual(
+          (JSON.parse(found.text) as { traces?: { trace_id: string }[] }).traces?.map((t) => t.trace_id),
+          [`tr-${TRACE_HEX}`],
+          version,
+        );
       });
     }
   });
@@ -410,12 +505,22 @@ describe('fake MLflow: storage per version', () => {
       await withMlflow({ version: version as MlflowVersion }, async (fake, experimentId) => {
         const body = protobufOf([
           { traceId: TRACE_HEX, spanId: ROOT, name: 'chat', attributes },
-          { traceId: TRACE_HEX, spanId: 'aa00000000000002', parentSpanId: ROOT, name: 'openinference', attributes: { 'llm.token_count.prompt': 7 } },
+          {
+            traceId: TRACE_HEX,
+            spanId: 'aa00000000000002',
+            parentSpanId: ROOT,
+            name: 'openinference',
+            attributes: { 'llm.token_count.prompt': 7 },
+          },
         ]);
         await postOtlp(fake, { 'content-type': PROTOBUF, 'x-mlflow-experiment-id': experimentId }, body);
         const [chat, openInference] = fake.store.getTrace(`tr-${TRACE_HEX}`)?.spans ?? [];
         const keys = ['mlflow.spanType', 'mlflow.spanInputs', 'mlflow.chat.tokenUsage', 'mlflow.llm.model', 'mlflow.llm.provider'];
-        assert.deepEqual(Object.fromEntries(keys.filter((k) => chat?.rawAttributes[k] !== undefined).map((k) => [k, chat?.rawAttributes[k]])), expected, version);
+        assert.deepEqual(
+          Object.fromEntries(keys.filter((k) => chat?.rawAttributes[k] !== undefined).map((k) => [k, chat?.rawAttributes[k]])),
+          expected,
+          version,
+        );
         assert.equal(openInference?.rawAttributes['mlflow.chat.tokenUsage'], version === '3.12.1.dev0' ? '{"input_tokens": 7}' : undefined);
       });
     }
@@ -432,23 +537,37 @@ describe('fake MLflow: storage per version', () => {
       await postOtlp(fake, headers, protobufOf(threeSpans()));
       const stored = fake.store.getTrace(`tr-${TRACE_HEX}`);
       assert.equal(stored?.info.state, 'OK');
-      assert.deepEqual(stored?.spans.map((span) => span.name), ['agent-run', 'llm-call', 'calculator']);
+      assert.deepEqual(
+        stored?.spans.map((span) => span.name),
+        ['agent-run', 'llm-call', 'calculator'],
+      );
     });
   });
 
   it('stores real SDK spans with the server-derived previews and token usage', async () => {
     const exporter = new InMemorySpanExporter();
-    const provider = new TracerProvider({ resource: resourceFromAttributes({ 'service.name': 'sdk-test' }), spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+    const provider = new TracerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'sdk-test' }),
+      spanProcessors: [new SimpleSpanProcessor({ exporter })],
+    });
     const tracer = provider.getTracer('fakes.test');
     const root = tracer.startSpan('chat-turn', {
       attributes: {
         'mlflow.spanType': 'AGENT',
-        'mlflow.spanInputs': JSON.stringify({ messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'What is the capital of France?' }] }),
+        'mlflow.spanInputs': JSON.stringify({
+          messages: [
+            { role: 'system', content: 'Be brief.' },
+            { role: 'user', content: 'What is the capital of France?' },
+          ],
+        }),
         'mlflow.spanOutputs': JSON.stringify({ choices: [{ message: { role: 'assistant', content: 'Paris.' } }] }),
       },
     });
     const parent = trace.setSpan(context.active(), root);
-    for (const [name, usage] of [['llm-a', { input_tokens: 12, output_tokens: 7, total_tokens: 19 }], ['llm-b', { input_tokens: 100, output_tokens: 50, total_tokens: 150 }]] as const) {
+    for (const [name, usage] of [
+      ['llm-a', { input_tokens: 12, output_tokens: 7, total_tokens: 19 }],
+      ['llm-b', { input_tokens: 100, output_tokens: 50, total_tokens: 150 }],
+    ] as const) {
       tracer.startSpan(name, { attributes: { 'mlflow.spanType': 'LLM', 'mlflow.chat.tokenUsage': JSON.stringify(usage) } }, parent).end();
     }
     root.setStatus({ code: 2, message: 'boom' });
@@ -464,10 +583,22 @@ describe('fake MLflow: storage per version', () => {
         assert.equal(stored.info.state, 'ERROR');
         assert.equal(stored.info.request_preview, 'What is the capital of France?');
         assert.equal(stored.info.response_preview, 'Paris.');
-        assert.equal(stored.info.trace_metadata?.['mlflow.trace.tokenUsage'], '{"input_tokens": 112, "output_tokens": 57, "total_tokens": 169}');
-        assert.deepEqual(stored.spans.map((span) => [span.name, span.parentSpanId === null]), [['chat-turn', true], ['llm-a', false], ['llm-b', false]]);
+        assert.equal(
+          stored.info.trace_metadata?.['mlflow.trace.tokenUsage'],
+          '{"input_tokens": 112, "output_tokens": 57, "total_tokens": 169}',
+        );
+        assert.deepEqual(
+          stored.spans.map((span) => [span.name, span.parentSpanId === null]),
+          [
+            ['chat-turn', true],
+            ['llm-a', false],
+            ['llm-b', false],
+          ],
+        );
         assert.deepEqual(stored.spans[1]?.attributes['mlflow.chat.tokenUsage'], { input_tokens: 12, output_tokens: 7, total_tokens: 19 });
-        const withSpans = json(await call(fake.url, `/api/3.0/mlflow/traces/get?trace_id=${traceId}`)) as { trace: { spans: { attributes: { key: string; value: unknown }[]; status: unknown }[] } };
+        const withSpans = json(await call(fake.url, `/api/3.0/mlflow/traces/get?trace_id=${traceId}`)) as {
+          trace: { spans: { attributes: { key: string; value: unknown }[]; status: unknown }[] };
+        };
         assert.deepEqual(withSpans.trace.spans[0]?.status, { code: 'STATUS_CODE_ERROR', message: 'boom' });
         assert.deepEqual(withSpans.trace.spans[0]?.attributes.find((kv) => kv.key === 'mlflow.spanType')?.value, { string_value: 'AGENT' });
       });
@@ -477,7 +608,10 @@ describe('fake MLflow: storage per version', () => {
 
 describe('fake MLflow: runs and trace-to-run links', () => {
   const searchByRun = async (fake: FakeMlflow, experimentId: string, filter: string): Promise<string[]> => {
-    const answer = await postJson(fake.url, '/api/3.0/mlflow/traces/search', { locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }], filter });
+    const answer = await postJson(fake.url, '/api/3.0/mlflow/traces/search', {
+      locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }],
+      filter,
+    });
     return ((JSON.parse(answer.text) as { traces?: { trace_id: string }[] }).traces ?? []).map((t) => t.trace_id);
   };
 
@@ -498,14 +632,19 @@ describe('fake MLflow: runs and trace-to-run links', () => {
     await withMlflow({ version: '3.6.0' }, async (fake, experimentId) => {
       const created = await postJson(fake.url, '/api/2.0/mlflow/runs/create', { experiment_id: experimentId, run_name: 'eval' });
       const runId = (JSON.parse(created.text) as { run: { info: { run_id: string } } }).run.info.run_id;
-      const got = JSON.parse((await call(fake.url, `/api/2.0/mlflow/runs/get?run_id=${runId}`)).text) as { run: { info: Record<string, unknown> } };
+      const got = JSON.parse((await call(fake.url, `/api/2.0/mlflow/runs/get?run_id=${runId}`)).text) as {
+        run: { info: Record<string, unknown> };
+      };
       assert.deepEqual([got.run.info.experiment_id, got.run.info.run_name, got.run.info.lifecycle_stage], [experimentId, 'eval', 'active']);
       const unknown = await call(fake.url, '/api/2.0/mlflow/runs/get?run_id=nope');
       assert.equal(unknown.status, 404);
       assert.deepEqual(JSON.parse(unknown.text), { error_code: 'RESOURCE_DOES_NOT_EXIST', message: 'Run with id=nope not found' });
 
       await postOtlp(fake, { 'content-type': PROTOBUF, 'x-mlflow-experiment-id': experimentId });
-      assert.equal((await postJson(fake.url, '/api/2.0/mlflow/traces/link-to-run', { trace_ids: [`tr-${TRACE_HEX}`], run_id: runId })).status, 200);
+      assert.equal(
+        (await postJson(fake.url, '/api/2.0/mlflow/traces/link-to-run', { trace_ids: [`tr-${TRACE_HEX}`], run_id: runId })).status,
+        200,
+      );
       assert.deepEqual(await searchByRun(fake, experimentId, `attribute.run_id = '${runId}'`), [`tr-${TRACE_HEX}`]);
       assert.deepEqual(await searchByRun(fake, experimentId, `attribute.run_id = 'other'`), []);
       const many = Array.from({ length: 101 }, (_, i) => `tr-${String(i).padStart(32, '0')}`);
@@ -539,7 +678,11 @@ describe('fake MLflow: REST logging, read-back, experiments, auth', () => {
         end_time_unix_nano: 1795537038554363429n.toString(),
         events: [],
         status: { code: 'STATUS_CODE_OK', message: '' },
-        attributes: { 'mlflow.traceRequestId': `"tr-${TRACE_HEX}"`, 'mlflow.spanType': '"AGENT"', 'mlflow.spanInputs': '{"question": "What is 2+2?"}' },
+        attributes: {
+          'mlflow.traceRequestId': `"tr-${TRACE_HEX}"`,
+          'mlflow.spanType': '"AGENT"',
+          'mlflow.spanInputs': '{"question": "What is 2+2?"}',
+        },
       },
     ],
   }).replace(/"(\d{19})"/g, '$1');
@@ -548,7 +691,8 @@ describe('fake MLflow: REST logging, read-back, experiments, auth', () => {
     await withMlflow({ version: '3.8.1' }, async (fake, experimentId) => {
       const started = await postJson(fake.url, '/api/3.0/mlflow/traces', traceInfo(experimentId));
       assert.equal(started.status, 200);
-      const info = (json(started) as { trace: { trace_info: { tags: Record<string, string>; trace_metadata: Record<string, string> } } }).trace.trace_info;
+      const info = (json(started) as { trace: { trace_info: { tags: Record<string, string>; trace_metadata: Record<string, string> } } })
+        .trace.trace_info;
       assert.equal(info.tags['mlflow.artifactLocation'], `mlflow-artifacts:/${experimentId}/traces/tr-X/artifacts`);
       assert.equal(info.trace_metadata['mlflow.trace.tokenUsage'], undefined);
 
@@ -563,7 +707,10 @@ describe('fake MLflow: REST logging, read-back, experiments, auth', () => {
       });
       assert.deepEqual([put.status, put.text], [200, '{}']);
       const artifact = await call(fake.url, `/ajax-api/2.0/mlflow/get-trace-artifact?request_id=tr-${TRACE_HEX}`);
-      assert.deepEqual([artifact.status, artifact.text, artifact.headers.get('content-disposition')], [200, tracesJson, 'attachment; filename=traces.json']);
+      assert.deepEqual(
+        [artifact.status, artifact.text, artifact.headers.get('content-disposition')],
+        [200, tracesJson, 'attachment; filename=traces.json'],
+      );
       const stored = fake.store.getTrace(`tr-${TRACE_HEX}`);
       assert.equal(stored?.loggedVia, 'rest');
       assert.equal(stored.spans[0]?.startTimeUnixNano, 1795537037654363429n);
@@ -576,7 +723,10 @@ describe('fake MLflow: REST logging, read-back, experiments, auth', () => {
       const unknown = await postJson(fake.url, '/api/3.0/mlflow/traces', traceInfo('999999'));
       assert.equal(unknown.status, 404);
       assert.deepEqual(json(unknown), { error_code: 'RESOURCE_DOES_NOT_EXIST', message: 'No Experiment with id=999999 exists' });
-      const noContentType = await call(fake.url, '/api/3.0/mlflow/traces', { method: 'POST', body: JSON.stringify(traceInfo(experimentId)) });
+      const noContentType = await call(fake.url, '/api/3.0/mlflow/traces', {
+        method: 'POST',
+        body: JSON.stringify(traceInfo(experimentId)),
+      });
       assert.equal(noContentType.status, 400);
     });
   });
@@ -598,7 +748,10 @@ describe('fake MLflow: REST logging, read-back, experiments, auth', () => {
   it('answers unknown traces, 3.6 traces/get and unknown paths as the samples do', async () => {
     await withMlflow({ version: '3.6.0' }, async (fake) => {
       const get = await call(fake.url, `/api/3.0/mlflow/traces/get?trace_id=tr-${TRACE_HEX}`);
-      assert.deepEqual([get.status, json(get)], [404, { error_code: 'RESOURCE_DOES_NOT_EXIST', message: "Trace with ID 'get' not found." }]);
+      assert.deepEqual(
+        [get.status, json(get)],
+        [404, { error_code: 'RESOURCE_DOES_NOT_EXIST', message: "Trace with ID 'get' not found." }],
+      );
       const unknownPath = await call(fake.url, '/api/2.0/mlflow/nope');
       assert.deepEqual([unknownPath.status, unknownPath.contentType], [404, 'text/html; charset=utf-8']);
       const wrongMethod = await call(fake.url, '/api/2.0/mlflow/experiments/create');
@@ -606,10 +759,15 @@ describe('fake MLflow: REST logging, read-back, experiments, auth', () => {
     });
     await withMlflow({ version: '3.8.1' }, async (fake, experimentId) => {
       await postOtlp(fake, { 'content-type': PROTOBUF, 'x-mlflow-experiment-id': experimentId });
-      const batch = json(await call(fake.url, `/api/3.0/mlflow/traces/batchGet?trace_ids=tr-${TRACE_HEX}&trace_ids=tr-00000000000000000000000000000009`)) as {
+      const batch = json(
+        await call(fake.url, `/api/3.0/mlflow/traces/batchGet?trace_ids=tr-${TRACE_HEX}&trace_ids=tr-00000000000000000000000000000009`),
+      ) as {
         traces: { spans: { name: string }[] }[];
       };
-      assert.deepEqual(batch.traces.map((t) => t.spans.map((span) => span.name)), [['agent-run', 'llm-call', 'calculator']]);
+      assert.deepEqual(
+        batch.traces.map((t) => t.spans.map((span) => span.name)),
+        [['agent-run', 'llm-call', 'calculator']],
+      );
     });
     await withMlflow({ version: '3.14.1.dev0' }, async (fake) => {
       const get = await call(fake.url, '/api/3.0/mlflow/traces/get?trace_id=tr-00000000000000000000000000000000');
@@ -626,20 +784,43 @@ describe('fake MLflow: REST logging, read-back, experiments, auth', () => {
   it('searches with filters, pages with next_page_token and answers {} for no hits', async () => {
     await withMlflow({ version: '3.14.1.dev0' }, async (fake, experimentId) => {
       const headers = { 'content-type': PROTOBUF, 'x-mlflow-experiment-id': experimentId };
-      for (const [n, team] of [[1, 'search'], [2, 'search'], [3, 'other']] as const) {
-        const spans = threeSpans(`0000000000000000000000000000000${n}`, { startMs: 1_795_538_125_000 + n * 1000, attributes: { 'mlflow.traceTag.team': team } });
+      for (const [n, team] of [
+        [1, 'search'],
+        [2, 'search'],
+        [3, 'other'],
+      ] as const) {
+        const spans = threeSpans(`0000000000000000000000000000000${n}`, {
+          startMs: 1_795_538_125_000 + n * 1000,
+          attributes: { 'mlflow.traceTag.team': team },
+        });
         await postOtlp(fake, headers, protobufOf(spans));
       }
       const location = [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }];
       const filter = "tag.`team` = 'search' AND trace.status = 'OK'";
-      const firstPage = await postJson(fake.url, '/api/3.0/mlflow/traces/search', { locations: location, filter, max_results: 1, order_by: ['timestamp_ms DESC'] });
+      const firstPage = await postJson(fake.url, '/api/3.0/mlflow/traces/search', {
+        locations: location,
+        filter,
+        max_results: 1,
+        order_by: ['timestamp_ms DESC'],
+      });
       const first = JSON.parse(firstPage.text) as { traces: { trace_id: string }[]; next_page_token: string };
       // Newest first: trace 2 on the first page, trace 1 on the second, trace 3 filtered out.
-      assert.deepEqual(first.traces.map((t) => t.trace_id), ['tr-00000000000000000000000000000002']);
+      assert.deepEqual(
+        first.traces.map((t) => t.trace_id),
+        ['tr-00000000000000000000000000000002'],
+      );
       assert.equal(Buffer.from(first.next_page_token, 'base64').toString(), '{"offset": 1}');
-      const second = await postJson(fake.url, '/api/3.0/mlflow/traces/search', { locations: location, filter, max_results: 1, page_token: first.next_page_token });
+      const second = await postJson(fake.url, '/api/3.0/mlflow/traces/search', {
+        locations: location,
+        filter,
+        max_results: 1,
+        page_token: first.next_page_token,
+      });
       assert.deepEqual(JSON.parse(second.text), { traces: [fake.store.getTrace('tr-00000000000000000000000000000001')?.info] });
-      const none = await postJson(fake.url, '/api/3.0/mlflow/traces/search', { locations: location, filter: "metadata.`mlflow.trace.session` = 'nope'" });
+      const none = await postJson(fake.url, '/api/3.0/mlflow/traces/search', {
+        locations: location,
+        filter: "metadata.`mlflow.trace.session` = 'nope'",
+      });
       assert.deepEqual([none.status, none.text.trim()], [200, '{}']);
     });
   });
@@ -655,7 +836,9 @@ describe('fake MLflow: REST logging, read-back, experiments, auth', () => {
         assert.equal(error.error_code, 'RESOURCE_ALREADY_EXISTS');
         assert.equal(error.sqlstate, version === '3.8.1' ? undefined : 'KAM00');
         assert.deepEqual([(await postJson(fake.url, '/api/2.0/mlflow/experiments/delete', { experiment_id: id })).text.trim()], ['{}']);
-        const deleted = json(await call(fake.url, '/api/2.0/mlflow/experiments/get-by-name?experiment_name=demo')) as { experiment: { lifecycle_stage: string } };
+        const deleted = json(await call(fake.url, '/api/2.0/mlflow/experiments/get-by-name?experiment_name=demo')) as {
+          experiment: { lifecycle_stage: string };
+        };
         assert.equal(deleted.experiment.lifecycle_stage, 'deleted');
         assert.equal((await postJson(fake.url, '/api/2.0/mlflow/experiments/create', { name: 'demo' })).status, 400);
         assert.equal((await postJson(fake.url, '/api/2.0/mlflow/experiments/restore', { experiment_id: id })).status, 200);
@@ -726,11 +909,17 @@ describe('fake Databricks workspace', () => {
       });
       const wrong = await call(fake.url, '/oidc/v1/token', { method: 'POST', headers: formHeaders('nope'), body: form });
       assert.deepEqual([wrong.status, (json(wrong) as { error: string }).error], [401, 'invalid_client']);
-      const issued = json(await call(fake.url, '/oidc/v1/token', { method: 'POST', headers: formHeaders('shh'), body: form })) as Record<string, unknown>;
+      const issued = json(await call(fake.url, '/oidc/v1/token', { method: 'POST', headers: formHeaders('shh'), body: form })) as Record<
+        string,
+        unknown
+      >;
       assert.deepEqual([issued.token_type, issued.expires_in, fake.issuedTokens], ['Bearer', 3600, [issued.access_token]]);
       const path = '/api/2.0/mlflow/experiments/get-by-name?experiment_name=/Users/a@b.com/none';
       const missing = await call(fake.url, path, { headers: bearer(String(issued.access_token)) });
-      assert.deepEqual([missing.status, json(missing)], [404, { error_code: 'RESOURCE_DOES_NOT_EXIST', message: 'Node /Users/a@b.com/none does not exist.' }]);
+      assert.deepEqual(
+        [missing.status, json(missing)],
+        [404, { error_code: 'RESOURCE_DOES_NOT_EXIST', message: 'Node /Users/a@b.com/none does not exist.' }],
+      );
       fake.expireAllTokens();
       const expired = await call(fake.url, path, { headers: bearer(String(issued.access_token)) });
       assert.deepEqual([expired.status, json(expired)], [403, { error_code: 403, message: 'Invalid access token.' }]);
@@ -741,12 +930,16 @@ describe('fake Databricks workspace', () => {
 
   it('creates experiments only under existing workspace folders', async () => {
     await withWorkspace(async (fake) => {
-      const create = (name: string): Promise<Answer> => postJson(fake.url, '/api/2.0/mlflow/experiments/create', { name }, bearer('dapi-test'));
+      const create = (name: string): Promise<Answer> =>
+        postJson(fake.url, '/api/2.0/mlflow/experiments/create', { name }, bearer('dapi-test'));
       assert.equal((await create('/Users/a@b.com/app')).status, 200);
       assert.equal((await create('/Users/a@b.com/app')).status, 400);
       assert.equal((await create('relative')).status, 400);
       const noParent = await create('/Users/a@b.com/folder/app');
-      assert.deepEqual([noParent.status, (json(noParent) as { message: string }).message], [404, 'Parent directory /Users/a@b.com/folder does not exist.']);
+      assert.deepEqual(
+        [noParent.status, (json(noParent) as { message: string }).message],
+        [404, 'Parent directory /Users/a@b.com/folder does not exist.'],
+      );
     });
   });
 
@@ -755,7 +948,9 @@ describe('fake Databricks workspace', () => {
       await withWorkspace(async (fake) => {
         const experimentId = fake.createExperiment('/Users/a@b.com/app');
         assert.equal((await postJson(fake.url, '/api/3.0/mlflow/traces', startTraceBody(experimentId), bearer('dapi-test'))).status, 200);
-        const credentials = json(await call(fake.url, `/api/2.0/mlflow/traces/tr-${TRACE_HEX}/credentials-for-data-upload`, { headers: bearer('dapi-test') })) as {
+        const credentials = json(
+          await call(fake.url, `/api/2.0/mlflow/traces/tr-${TRACE_HEX}/credentials-for-data-upload`, { headers: bearer('dapi-test') }),
+        ) as {
           credential_info: { signed_uri: string; type: string; headers?: { name: string; value: string }[] };
         };
         const { signed_uri: signedUri, type } = credentials.credential_info;
@@ -769,7 +964,9 @@ describe('fake Databricks workspace', () => {
         assert.equal(upload.status, cloud === 'azure' ? 201 : 200);
         assert.equal(fake.uploads.length, 1);
         assert.equal(fake.uploads[0]?.traceId, `tr-${TRACE_HEX}`);
-        const download = json(await call(fake.url, `/api/2.0/mlflow/traces/tr-${TRACE_HEX}/credentials-for-data-download`, { headers: bearer('dapi-test') })) as {
+        const download = json(
+          await call(fake.url, `/api/2.0/mlflow/traces/tr-${TRACE_HEX}/credentials-for-data-download`, { headers: bearer('dapi-test') }),
+        ) as {
           credential_info: { signed_uri: string };
         };
         assert.equal(await (await fetch(download.credential_info.signed_uri)).text(), body);
@@ -785,11 +982,22 @@ describe('fake Databricks workspace', () => {
       const headers = { ...bearer('dapi-test'), 'content-type': PROTOBUF };
       const body = protobufOf(threeSpans());
       assert.equal((await call(fake.url, '/api/2.0/otel/v1/traces', { method: 'POST', headers, body })).status, 400);
-      const unknown = await call(fake.url, '/api/2.0/otel/v1/traces', { method: 'POST', headers: { ...headers, 'x-databricks-uc-table-name': 'main.x.y_otel_spans' }, body });
+      const unknown = await call(fake.url, '/api/2.0/otel/v1/traces', {
+        method: 'POST',
+        headers: { ...headers, 'x-databricks-uc-table-name': 'main.x.y_otel_spans' },
+        body,
+      });
       assert.equal(unknown.status, 404);
-      const stored = await call(fake.url, '/api/2.0/otel/v1/traces', { method: 'POST', headers: { ...headers, 'x-databricks-uc-table-name': 'main.traces.app_otel_spans' }, body });
+      const stored = await call(fake.url, '/api/2.0/otel/v1/traces', {
+        method: 'POST',
+        headers: { ...headers, 'x-databricks-uc-table-name': 'main.traces.app_otel_spans' },
+        body,
+      });
       assert.equal(stored.status, 200);
-      assert.deepEqual(fake.ucSpans.map((entry) => [entry.table, entry.spans.length]), [['main.traces.app_otel_spans', 3]]);
+      assert.deepEqual(
+        fake.ucSpans.map((entry) => [entry.table, entry.spans.length]),
+        [['main.traces.app_otel_spans', 3]],
+      );
       assert.equal(fake.ucSpans[0]?.spans[0]?.attributes['mlflow.spanType'], 'AGENT');
       assert.equal((await call(fake.url, '/v1/traces', { method: 'POST', headers, body })).status, 404);
     });

@@ -22,8 +22,7 @@ import {
   type Usage,
 } from './types.ts';
 
-const SYSTEM_PROMPT =
-  'You are a concise assistant for engineers who use Databricks, MLflow and OpenTelemetry. Answer in a few sentences.';
+const SYSTEM_PROMPT = 'You are a concise assistant for engineers who use Databricks, MLflow and OpenTelemetry. Answer in a few sentences.';
 const RAG_PROMPT = `${SYSTEM_PROMPT} Answer only from the context given, and name the passages you used.`;
 const AGENT_PROMPT = `${SYSTEM_PROMPT} Use the tools when they help: search_corpus for facts, calculator for arithmetic.`;
 
@@ -34,7 +33,11 @@ export interface AgentDeps {
 
 /** The endpoints' work: each call nests its spans under the request's span and reports token usage. */
 export function createAgentService({ llm, tracer }: AgentDeps): AgentService {
-  const complete = async (messages: ChatCompletionMessageParam[], signal: AbortSignal | undefined, withTools = false): Promise<ChatCompletion> => {
+  const complete = async (
+    messages: ChatCompletionMessageParam[],
+    signal: AbortSignal | undefined,
+    withTools = false,
+  ): Promise<ChatCompletion> => {
     try {
       return await llm.client.chat.completions.create(
         { model: llm.model, messages, ...(withTools && { tools: AGENT_TOOLS, tool_choice: 'auto' as const }) },
@@ -111,12 +114,24 @@ export function createAgentService({ llm, tracer }: AgentDeps): AgentService {
         tracer,
         'generate_answer',
         { type: 'CHAIN', inputs: { query: request.query, context: contextText }, outputs: (r) => ({ answer: answerOf(r) }) },
-        () => complete([{ role: 'system', content: RAG_PROMPT }, { role: 'user', content: `Context:\n${contextText}\n\nQuestion: ${request.query}` }], signal),
+        () =>
+          complete(
+            [
+              { role: 'system', content: RAG_PROMPT },
+              { role: 'user', content: `Context:\n${contextText}\n\nQuestion: ${request.query}` },
+            ],
+            signal,
+          ),
       );
       return {
         answer: answerOf(response),
         model: response.model || llm.model,
-        sources: hits.map(({ passage, score }) => ({ id: passage.id, title: passage.title, score: round(score), ...(passage.url && { url: passage.url }) })),
+        sources: hits.map(({ passage, score }) => ({
+          id: passage.id,
+          title: passage.title,
+          score: round(score),
+          ...(passage.url && { url: passage.url }),
+        })),
         usage: usageOf(response.usage),
       };
     },

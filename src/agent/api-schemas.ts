@@ -23,7 +23,8 @@ function wholeNumber(range: { min: number; max: number; default: number }) {
 function requestBody<T extends z.core.$ZodLooseShape>(shape: T) {
   const known = Object.keys(shape).join(', ');
   return z.strictObject(shape, {
-    error: (issue) => (issue.code === 'unrecognized_keys' ? `is not a field of this request (known fields: ${known})` : 'must be a JSON object'),
+    error: (issue) =>
+      issue.code === 'unrecognized_keys' ? `is not a field of this request (known fields: ${known})` : 'must be a JSON object',
   });
 }
 
@@ -42,7 +43,10 @@ function answerResponse<T extends z.core.$ZodLooseShape>(fields: T) {
       description: "MLflow's id of this request's trace; null when no trace was recorded (tracing off, or the request not sampled)",
       example: 'tr-4bf92f3577b34da6a3ce929d0e0e4736',
     }),
-    trace_url: z.string().nullable().openapi({ description: 'The trace in the MLflow UI; null when the experiment is not known (a collector, the local store)' }),
+    trace_url: z
+      .string()
+      .nullable()
+      .openapi({ description: 'The trace in the MLflow UI; null when the experiment is not known (a collector, the local store)' }),
   });
 }
 
@@ -87,14 +91,23 @@ export const HealthResponse = z
     version: z.string(),
     tracing: z.object({
       destination: z.string(),
-      kind: z.enum(['mlflow', 'databricks', 'unity-catalog', 'collector', 'local']).optional().openapi({ description: 'where traces are meant to go' }),
+      kind: z
+        .enum(['mlflow', 'databricks', 'unity-catalog', 'collector', 'local'])
+        .optional()
+        .openapi({ description: 'where traces are meant to go' }),
       experiment: z.object({ id: z.string(), name: z.string().optional(), url: z.string().optional() }).optional(),
-      route: z.string().optional().openapi({ description: '`otlp` or `rest` into MLflow, `unity-catalog`, `collector`, `local`, or `pending` while the destination has not answered' }),
+      route: z.string().optional().openapi({
+        description:
+          '`otlp` or `rest` into MLflow, `unity-catalog`, `collector`, `local`, or `pending` while the destination has not answered',
+      }),
       problem: z
         .object({ since: z.string(), reason: z.string() })
         .optional()
         .openapi({ description: 'why the destination is not resolved: traces wait on disk meanwhile' }),
-      store_dir: z.string().optional().openapi({ description: 'the trace store every trace is written to first (and kept in, when route is `local`)' }),
+      store_dir: z
+        .string()
+        .optional()
+        .openapi({ description: 'the trace store every trace is written to first (and kept in, when route is `local`)' }),
       delivery: z
         .object({
           pending: z.number().int().openapi({ description: 'traces waiting on disk for the destination' }),
@@ -104,7 +117,11 @@ export const HealthResponse = z
             .object({ status: z.number().int().optional(), answer: z.string(), at: z.string() })
             .nullable()
             .openapi({ description: 'the last failed delivery, while the destination has not recovered' }),
-          not_stored: z.number().int().optional().openapi({ description: 'traces that could not be written to the store since the server started' }),
+          not_stored: z
+            .number()
+            .int()
+            .optional()
+            .openapi({ description: 'traces that could not be written to the store since the server started' }),
           store_problem: z
             .object({ since: z.string(), reason: z.string() })
             .optional()

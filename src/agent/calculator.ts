@@ -49,7 +49,11 @@ export function evaluateExpression(expression: string): number {
 }
 
 function tokenize(expression: string): string[] {
-  const tokens = expression.replace(/\s+/g, '').replace(/×/g, '*').replace(/÷/g, '/').match(/\d+(?:\.\d+)?|[-+*/%^()]|./g);
+  const tokens = expression
+    .replace(/\s+/g, '')
+    .replace(/×/g, '*')
+    .replace(/÷/g, '/')
+    .match(/\d+(?:\.\d+)?|[-+*/%^()]|./g);
   if (!tokens || tokens.length === 0) throw new Error('empty expression');
   const bad = tokens.find((t) => !/^(\d+(?:\.\d+)?|[-+*/%^()])$/.test(t));
   if (bad) throw new Error(`unsupported character '${bad}' in '${expression}'`);

@@ -44,12 +44,17 @@ export const ROOT_SPANS = {
     type: 'AGENT',
     inputs: ({ task, ...rest }: AgentTaskRequest) => userMessageInputs(task, rest),
     outputs: (result: AgentTaskResult) =>
-      assistantMessageOutputs(result.answer, { model: result.model, finished: result.finished, steps: result.steps }, result.finished ? 'stop' : 'length'),
+      assistantMessageOutputs(
+        result.answer,
+        { model: result.model, finished: result.finished, steps: result.steps },
+        result.finished ? 'stop' : 'length',
+      ),
   },
-} satisfies { chat: RootSpanShape<ChatRequest, ChatResult>; rag: RootSpanShape<RagRequest, RagResult>; agent: RootSpanShape<AgentTaskRequest, AgentTaskResult> } & Record<
-  Endpoint,
-  unknown
->;
+} satisfies {
+  chat: RootSpanShape<ChatRequest, ChatResult>;
+  rag: RootSpanShape<RagRequest, RagResult>;
+  agent: RootSpanShape<AgentTaskRequest, AgentTaskResult>;
+} & Record<Endpoint, unknown>;
 
 /** The outputs of an answer cut short (the client went away, Ctrl-C): what was written until then. */
 export function unfinishedAnswerOutputs(partialAnswer: string): Record<string, unknown> {

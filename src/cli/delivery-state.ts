@@ -30,7 +30,12 @@ function place(delivery: DeliveryInfo): string {
 export function deliveryJson(delivery: DeliveryInfo) {
   return {
     state: delivery.state,
-    destination: delivery.destination === undefined ? null : parseTargetKey(delivery.destination) ? (JSON.parse(delivery.destination) as unknown) : delivery.destination,
+    destination:
+      delivery.destination === undefined
+        ? null
+        : parseTargetKey(delivery.destination)
+          ? (JSON.parse(delivery.destination) as unknown)
+          : delivery.destination,
     origin: delivery.origin,
     attempts: delivery.attempts,
     lastTryAt: delivery.lastTryAt ?? null,

@@ -77,7 +77,12 @@ export function choice<const C extends string>(
   choices: readonly C[],
   defaultChoice: NoInfer<C>,
 ): ValueOption<C> & Defaulted;
-export function choice<const C extends string>(argument: string, description: string, choices: readonly C[], defaultChoice?: C): ValueOption<C> {
+export function choice<const C extends string>(
+  argument: string,
+  description: string,
+  choices: readonly C[],
+  defaultChoice?: C,
+): ValueOption<C> {
   const pick = (given: string): C => {
     const found = choices.find((c) => c === given);
     // commander has refused any other value already.
@@ -89,12 +94,27 @@ export function choice<const C extends string>(argument: string, description: st
 
 /** Text turned into a value (a number in range, a point in time, an address) by `parse`, which names the flag when it refuses. */
 export function parsed<T>(argument: string, description: string, parse: (text: string, flag: string) => T): ValueOption<T>;
-export function parsed<T>(argument: string, description: string, parse: (text: string, flag: string) => T, defaultText: string): ValueOption<T> & Defaulted;
-export function parsed<T>(argument: string, description: string, parse: (text: string, flag: string) => T, defaultText?: string): ValueOption<T> {
+export function parsed<T>(
+  argument: string,
+  description: string,
+  parse: (text: string, flag: string) => T,
+  defaultText: string,
+): ValueOption<T> & Defaulted;
+export function parsed<T>(
+  argument: string,
+  description: string,
+  parse: (text: string, flag: string) => T,
+  defaultText?: string,
+): ValueOption<T> {
   return valueOption(argument, description, parse, defaultText);
 }
 
-function valueOption<T>(argument: string, description: string, parse: (text: string, flag: string) => T, defaultText: string | undefined): ValueOption<T> {
+function valueOption<T>(
+  argument: string,
+  description: string,
+  parse: (text: string, flag: string) => T,
+  defaultText: string | undefined,
+): ValueOption<T> {
   return { kind: 'value', argument, description, parse, ...(defaultText !== undefined && { default: defaultText }) };
 }
 

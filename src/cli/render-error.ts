@@ -27,7 +27,10 @@ export function renderError(error: unknown, ctx: Pick<CommandContext, 'globals' 
   }
   const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
   writeLine(ctx.stderr, paint.red(`internal error: ${stack}`));
-  writeLine(ctx.stderr, 'This is a bug in otel-mlflow, not in your setup: please report it with the output above and `otel-mlflow --version`.');
+  writeLine(
+    ctx.stderr,
+    'This is a bug in otel-mlflow, not in your setup: please report it with the output above and `otel-mlflow --version`.',
+  );
   return ExitCode.internal;
 }
 

@@ -21,7 +21,10 @@ export function onStopRequest(signals: readonly NodeJS.Signals[], onRequest: Sto
 }
 
 /** The signal listener behind `onStopRequest`: it drops the copies of a request. */
-export function countStopRequests(onRequest: StopRequestListener, now: () => number = () => performance.now()): (signal: NodeJS.Signals) => void {
+export function countStopRequests(
+  onRequest: StopRequestListener,
+  now: () => number = () => performance.now(),
+): (signal: NodeJS.Signals) => void {
   let count = 0;
   /** When the latest request counted arrived. */
   let last = -Infinity;

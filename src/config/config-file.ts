@@ -60,7 +60,13 @@ export async function readConfigFile(cwd: string, explicit?: { path: string; sou
   const values: unknown = result.config;
   if (typeof values !== 'object' || values === null || Array.isArray(values)) {
     const what = keyPrefix ? `its "${MODULE_NAME}" key` : 'it';
-    return { problems: [{ message: `config file ${result.filepath} must hold an object of settings, but ${what} holds ${Array.isArray(values) ? 'an array' : typeof values}` }] };
+    return {
+      problems: [
+        {
+          message: `config file ${result.filepath} must hold an object of settings, but ${what} holds ${Array.isArray(values) ? 'an array' : typeof values}`,
+        },
+      ],
+    };
   }
   return { file: { path: result.filepath, keyPrefix, values: values as Record<string, unknown> }, problems: [] };
 }

@@ -45,7 +45,10 @@ export async function loadProfile(
     const problems: ConfigProblem[] = [];
     if (configFile) problems.push({ message: `Databricks config file ${path} does not exist`, source: describeSource(configFile.source) });
     else if (choice.explicit) {
-      problems.push({ message: `profile ${choice.name} was asked for, but ${displayPath} does not exist`, source: describeSource(choice.source) });
+      problems.push({
+        message: `profile ${choice.name} was asked for, but ${displayPath} does not exist`,
+        source: describeSource(choice.source),
+      });
     }
     return { problems };
   }

@@ -126,11 +126,15 @@ function servingWorkspace(
   const own = resolveAuth('databricks', values, empty, profileName);
   const host = values.databricksHost && sourced(values.databricksHost);
   const problems = [
-    ...(host ? [] : [{
-      message:
-        `the databricks LLM provider (from ${describeSource(values.llmProvider.source)}) needs the workspace that serves the model: ` +
-        `set DATABRICKS_HOST=https://<workspace>.cloud.databricks.com, or add host to profile [${profileName}] in ~/.databrickscfg`,
-    }]),
+    ...(host
+      ? []
+      : [
+          {
+            message:
+              `the databricks LLM provider (from ${describeSource(values.llmProvider.source)}) needs the workspace that serves the model: ` +
+              `set DATABRICKS_HOST=https://<workspace>.cloud.databricks.com, or add host to profile [${profileName}] in ~/.databrickscfg`,
+          },
+        ]),
     ...own.problems,
   ];
   return host && problems.length === 0 ? { host, auth: own.auth } : { problems };
@@ -186,7 +190,10 @@ function storeDir(
     return { value, source: configured.source };
   }
   const stateHome = env.XDG_STATE_HOME ? env.XDG_STATE_HOME : join(homeDir, '.local', 'state');
-  return { value: join(stateHome, 'otel-mlflow', 'traces'), source: env.XDG_STATE_HOME ? { kind: 'env', name: 'XDG_STATE_HOME' } : { kind: 'default' } };
+  return {
+    value: join(stateHome, 'otel-mlflow', 'traces'),
+    source: env.XDG_STATE_HOME ? { kind: 'env', name: 'XDG_STATE_HOME' } : { kind: 'default' },
+  };
 }
 
 /** OTEL_SERVICE_NAME, then service.name in OTEL_RESOURCE_ATTRIBUTES, then our default (OTel spec). */
@@ -232,7 +239,12 @@ function checkFileKeys(file: ConfigFile): ConfigProblem[] {
     const source = `config file ${file.path}`;
     if (Object.hasOwn(CONFIG_OPTIONS, key) && CONFIG_OPTIONS[key as OptionKey].secret) {
       const variable = primaryEnvName(key as OptionKey);
-      return [{ message: `${file.keyPrefix}${key} cannot be set in a config file (config files get committed); set ${variable} in the environment or .env`, source }];
+      return [
+        {
+          message: `${file.keyPrefix}${key} cannot be set in a config file (config files get committed); set ${variable} in the environment or .env`,
+          source,
+        },
+      ];
     }
     return [{ message: `unknown key ${file.keyPrefix}${key}; known keys: ${known.join(', ')}`, source }];
   });

@@ -164,7 +164,11 @@ export const CONFIG_OPTIONS = {
   openaiApiKey: scalar({ env: ['OPENAI_API_KEY'], secret: true, parse: parseText }),
   openaiBaseUrl: scalar({ env: ['OPENAI_BASE_URL'], file: 'openaiBaseUrl', parse: parseHttpUrl }),
   storeDir: scalar({
-    flag: { name: 'storeDir', argument: '<dir>', description: 'the trace store every trace is written to first (or OTEL_MLFLOW_STORE_DIR)' },
+    flag: {
+      name: 'storeDir',
+      argument: '<dir>',
+      description: 'the trace store every trace is written to first (or OTEL_MLFLOW_STORE_DIR)',
+    },
     env: ['OTEL_MLFLOW_STORE_DIR'],
     file: 'storeDir',
     parse: parseText,
@@ -182,7 +186,8 @@ export const CONFIG_OPTIONS = {
     flag: {
       name: 'authToken',
       argument: '<token>',
-      description: 'require `Authorization: Bearer <token>` on every route but GET / and the API docs; `-` reads it from stdin (or OTEL_MLFLOW_AUTH_TOKEN)',
+      description:
+        'require `Authorization: Bearer <token>` on every route but GET / and the API docs; `-` reads it from stdin (or OTEL_MLFLOW_AUTH_TOKEN)',
     },
     env: ['OTEL_MLFLOW_AUTH_TOKEN'],
     secret: true,
@@ -226,9 +231,7 @@ export const CONFIG_OPTIONS = {
 export type OptionKey = keyof typeof CONFIG_OPTIONS;
 
 /** What an option parses to. */
-export type OptionValue<K extends OptionKey> = (typeof CONFIG_OPTIONS)[K] extends ScalarOptionSpec<infer T>
-  ? T
-  : Record<string, string>;
+export type OptionValue<K extends OptionKey> = (typeof CONFIG_OPTIONS)[K] extends ScalarOptionSpec<infer T> ? T : Record<string, string>;
 
 export const OPTION_KEYS = Object.keys(CONFIG_OPTIONS) as OptionKey[];
 

@@ -55,7 +55,9 @@ export function parseMegabytes(text: string): Parsed<number> {
 export function parseExperimentId(text: string): Parsed<string> {
   return /^\d+$/.test(text)
     ? ok(text)
-    : fail(`must be a numeric experiment id such as 1234567890 (got '${text}'); to pick an experiment by name use --experiment or MLFLOW_EXPERIMENT_NAME`);
+    : fail(
+        `must be a numeric experiment id such as 1234567890 (got '${text}'); to pick an experiment by name use --experiment or MLFLOW_EXPERIMENT_NAME`,
+      );
 }
 
 /** MLflow's own rule for run ids (mlflow/utils/validation.py `_RUN_ID_REGEX`). */
@@ -98,7 +100,9 @@ export function parseOtlpProtocol(text: string): Parsed<'protobuf' | 'json'> {
     case 'http/json':
       return ok('json');
     case 'grpc':
-      return fail('is grpc, which otel-mlflow does not support (MLflow has no gRPC endpoint); use http/protobuf and the HTTP port of your collector (usually 4318)');
+      return fail(
+        'is grpc, which otel-mlflow does not support (MLflow has no gRPC endpoint); use http/protobuf and the HTTP port of your collector (usually 4318)',
+      );
     default:
       return fail(`must be http/protobuf or http/json (got '${text}')`);
   }
@@ -131,9 +135,7 @@ export function parseKeyValueList(text: string): Parsed<Record<string, string>> 
     ...(malformed.length ? [`not key=value: item ${malformed.join(', ')}`] : []),
     ...(badEncoding.length ? [`bad percent-encoding: item ${badEncoding.join(', ')}`] : []),
   ];
-  return problems.length
-    ? fail(`must be a comma-separated list of key=value pairs (${problems.join('; ')})`)
-    : ok(result);
+  return problems.length ? fail(`must be a comma-separated list of key=value pairs (${problems.join('; ')})`) : ok(result);
 }
 
 /** `catalog.schema.table`, as the Databricks OTLP route expects in X-Databricks-UC-Table-Name. */
@@ -176,7 +178,10 @@ export function parseDatabricksHost(text: string): Parsed<string> {
  * sends it in `Origin` (no path, no trailing slash), comma-separated; `*` for any origin.
  */
 export function parseOriginList(text: string): Parsed<string[]> {
-  const origins = text.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  const origins = text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
   if (origins.length === 0) return fail('must name at least one origin, such as http://localhost:3000');
   for (const origin of origins) {
     if (origin === '*') continue;

@@ -140,7 +140,10 @@ export function configToLines({ doctor: config, app }: ConfigViews): string[] {
     ['', `${describeExperiment(app.experiment)} — ${APP_COMMANDS}`],
     ['LLM', `${describeLlm(provider, app)} — ${APP_COMMANDS}${reason === 'default' ? ' (nothing configured)' : ''}`],
     ['Message content', app.llm.captureContent.value ? 'recorded on LLM spans' : 'not recorded (--no-capture-content)'],
-    ['Trace store', `${app.storeDir.value} (cap ${Math.round(app.storeMaxBytes.value / 1024 ** 2)} MB) — every trace is written here first, then delivered; traces list/show/push/prune`],
+    [
+      'Trace store',
+      `${app.storeDir.value} (cap ${Math.round(app.storeMaxBytes.value / 1024 ** 2)} MB) — every trace is written here first, then delivered; traces list/show/push/prune`,
+    ],
     ['Sampling', describeSampling(app)],
   ];
   return [
@@ -206,5 +209,10 @@ function columns(rows: string[][]): string[] {
   for (const row of rows) {
     for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, cell.length);
   }
-  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd());
+  return rows.map((row) =>
+    row
+      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd(),
+  );
 }

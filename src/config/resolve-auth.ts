@@ -28,7 +28,10 @@ function mlflowAuth(values: ResolvedOptions, empty: Empty): AuthResult {
   const { mlflowUsername: username, mlflowPassword: password, mlflowToken: token } = values;
   if (username && password) return { auth: { kind: 'basic', username: sourced(username), password: sourced(password) }, problems: [] };
   if (username || password) {
-    return { auth: NO_AUTH, problems: [halfPair(['mlflowUsername', 'mlflowPassword'], values, empty, 'Basic auth needs both (or set neither)')] };
+    return {
+      auth: NO_AUTH,
+      problems: [halfPair(['mlflowUsername', 'mlflowPassword'], values, empty, 'Basic auth needs both (or set neither)')],
+    };
   }
   return { auth: token ? { kind: 'bearer', token: sourced(token) } : NO_AUTH, problems: [] };
 }
@@ -42,15 +45,17 @@ const DATABRICKS_CREDENTIALS = ['databricksToken', 'databricksClientId', 'databr
 function databricksAuth(values: ResolvedOptions, empty: Empty, profileName: string): AuthResult {
   const { databricksToken: token, databricksClientId: clientId, databricksClientSecret: secret } = values;
   const pat = token && ({ kind: 'databricks-pat', token: sourced(token) } as const);
-  const oauth = clientId && secret && ({ kind: 'databricks-oauth-m2m', clientId: sourced(clientId), clientSecret: sourced(secret) } as const);
+  const oauth =
+    clientId && secret && ({ kind: 'databricks-oauth-m2m', clientId: sourced(clientId), clientSecret: sourced(secret) } as const);
   const fromProfile = (r: Resolution<string> | undefined) => r?.source.kind === 'databrickscfg';
-  const chosen =
-    (pat && !fromProfile(token) && pat) || (oauth && !(fromProfile(clientId) && fromProfile(secret)) && oauth) || pat || oauth;
+  const chosen = (pat && !fromProfile(token) && pat) || (oauth && !(fromProfile(clientId) && fromProfile(secret)) && oauth) || pat || oauth;
   if (chosen) return { auth: chosen, problems: [] };
   if (clientId || secret) {
     return {
       auth: NO_AUTH,
-      problems: [halfPair(['databricksClientId', 'databricksClientSecret'], values, empty, 'OAuth M2M needs both (or set DATABRICKS_TOKEN instead)')],
+      problems: [
+        halfPair(['databricksClientId', 'databricksClientSecret'], values, empty, 'OAuth M2M needs both (or set DATABRICKS_TOKEN instead)'),
+      ],
     };
   }
   const emptyNotes = DATABRICKS_CREDENTIALS.flatMap((key) => {
@@ -59,12 +64,14 @@ function databricksAuth(values: ResolvedOptions, empty: Empty, profileName: stri
   });
   return {
     auth: NO_AUTH,
-    problems: [{
-      message:
-        `no Databricks credentials${emptyNotes.length ? ` (${emptyNotes.join('; ')})` : ''}: set DATABRICKS_TOKEN to a personal access token, ` +
-        'or DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET for an OAuth service principal, in the environment or .env; ' +
-        `or add token = … to profile [${profileName}] in ~/.databrickscfg`,
-    }],
+    problems: [
+      {
+        message:
+          `no Databricks credentials${emptyNotes.length ? ` (${emptyNotes.join('; ')})` : ''}: set DATABRICKS_TOKEN to a personal access token, ` +
+          'or DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET for an OAuth service principal, in the environment or .env; ' +
+          `or add token = … to profile [${profileName}] in ~/.databrickscfg`,
+      },
+    ],
   };
 }
 

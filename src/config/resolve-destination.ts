@@ -88,7 +88,10 @@ function databricksHost(
     }
     const fromUri = parseDatabricksHost(target.origin);
     if (!fromUri.ok) {
-      problems.push({ message: `MLFLOW_TRACKING_URI points at a Databricks workspace and ${fromUri.problem}`, source: describeSource(uri.source) });
+      problems.push({
+        message: `MLFLOW_TRACKING_URI points at a Databricks workspace and ${fromUri.problem}`,
+        source: describeSource(uri.source),
+      });
       return undefined;
     }
     if (configured?.value === fromUri.value) return configured;

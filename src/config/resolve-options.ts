@@ -1,7 +1,16 @@
 import type { ConfigFile } from './config-file.ts';
 import type { Dotenv } from './dotenv.ts';
 import { describeSource } from './mask.ts';
-import { CONFIG_OPTIONS, envVarsFor, flagValue, type ConfigPurpose, type FlagValues, type OptionKey, type OptionSpec, type OptionValue } from './options.ts';
+import {
+  CONFIG_OPTIONS,
+  envVarsFor,
+  flagValue,
+  type ConfigPurpose,
+  type FlagValues,
+  type OptionKey,
+  type OptionSpec,
+  type OptionValue,
+} from './options.ts';
 import type { Parse } from './parse-values.ts';
 import type { Source } from './types.ts';
 
@@ -68,8 +77,7 @@ export function resolveOptions(keys: readonly OptionKey[], layers: Layers): Opti
       } else if (candidate.raw === '') result.empty[key] ??= candidate.source;
       else found.push(candidate);
     }
-    const resolution =
-      spec.kind === 'record' ? mergeRecords(found, result.problems) : firstScalar(found, result.problems);
+    const resolution = spec.kind === 'record' ? mergeRecords(found, result.problems) : firstScalar(found, result.problems);
     const values = result.values as Record<string, Resolution<unknown>>;
     if (resolution) {
       delete result.empty[key];
@@ -144,8 +152,7 @@ function mergeRecords(found: Candidate[], problems: SourcedProblem[]): Resolutio
   }
   const sources = [...new Set(Object.values(keySources))];
   if (sources.length === 0) return undefined;
-  const source: Source =
-    sources.length === 1 ? sources[0]! : { kind: 'derived', from: sources.map(describeSource).join(' + ') };
+  const source: Source = sources.length === 1 ? sources[0]! : { kind: 'derived', from: sources.map(describeSource).join(' + ') };
   return { value, source, keySources };
 }
 

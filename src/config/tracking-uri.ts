@@ -19,13 +19,18 @@ export function classifyTrackingUri(text: string): Parsed<TrackingTarget> {
   }
   if (/^https?:\/\//i.test(text)) return classifyHttp(text);
   const server = withoutScheme(text);
-  if (server !== undefined) return fail(`has no scheme, so MLflow would read it as a local path; for the server at that address use ${server}`);
+  if (server !== undefined)
+    return fail(`has no scheme, so MLflow would read it as a local path; for the server at that address use ${server}`);
   const scheme = /^([a-z][a-z0-9+.-]+):/i.exec(text)?.[1]?.toLowerCase();
   if (scheme === 'file' || scheme === undefined) {
-    return fail(`is a local file store, which takes no traces over the network; start a server on it (\`mlflow server --backend-store-uri ${text}\`) and ${SERVER_URI_HINT}`);
+    return fail(
+      `is a local file store, which takes no traces over the network; start a server on it (\`mlflow server --backend-store-uri ${text}\`) and ${SERVER_URI_HINT}`,
+    );
   }
   if (['sqlite', 'postgresql', 'mysql', 'mssql'].some((db) => scheme.startsWith(db))) {
-    return fail(`is a database URI, which only a server can use; start one on it (\`mlflow server --backend-store-uri <this URI>\`) and ${SERVER_URI_HINT}`);
+    return fail(
+      `is a database URI, which only a server can use; start one on it (\`mlflow server --backend-store-uri <this URI>\`) and ${SERVER_URI_HINT}`,
+    );
   }
   return fail(`has a scheme otel-mlflow cannot use (${scheme}:); use http(s)://<server>, databricks or databricks://<profile>`);
 }

@@ -46,9 +46,7 @@ export type AuthSettings =
   | { kind: 'databricks-pat'; token: Sourced<string> }
   | { kind: 'databricks-oauth-m2m'; clientId: Sourced<string>; clientSecret: Sourced<string> };
 
-export type ExperimentRef =
-  | { kind: 'id'; id: Sourced<string> }
-  | { kind: 'name'; name: Sourced<string> };
+export type ExperimentRef = { kind: 'id'; id: Sourced<string> } | { kind: 'name'; name: Sourced<string> };
 
 export interface ResolvedConfig {
   destination: Destination;

@@ -84,29 +84,34 @@ export class BackgroundResolution {
   }
 
   #try(): void {
-    this.#attempt = this.#options.resolve().then(
-      (destination) => {
-        this.#state = { kind: 'resolved', destination };
-        this.#failures = 0;
-        if (!this.#stopped) this.#options.onResolved(destination);
-      },
-      (error: unknown) => {
-        // Stopped meanwhile (its requests cut short): nobody is waiting for news.
-        if (this.#stopped) return;
-        const passing = isPassingFailure(error);
-        const problem = errorMessage(error);
-        const previous = this.#state;
-        const since = previous.kind === 'failing' ? previous.since : new Date(this.#clock.now()).toISOString();
-        this.#state = { kind: 'failing', since, problem, passing, error };
-        if (previous.kind !== 'failing' || previous.problem !== problem) this.#options.onProblem?.(this.#state);
-        this.#failures++;
-        const retryMs = this.#options.retryMs ?? 1_000;
-        const delay = passing ? Math.min(this.#options.maxRetryMs ?? 30_000, retryMs * 2 ** (this.#failures - 1)) : (this.#options.recheckMs ?? 60_000);
-        this.#timer = this.#clock.setTimeout(() => this.#try(), delay);
-      },
-    ).finally(() => {
-      this.#attempt = undefined;
-    });
+    this.#attempt = this.#options
+      .resolve()
+      .then(
+        (destination) => {
+          this.#state = { kind: 'resolved', destination };
+          this.#failures = 0;
+          if (!this.#stopped) this.#options.onResolved(destination);
+        },
+        (error: unknown) => {
+          // Stopped meanwhile (its requests cut short): nobody is waiting for news.
+          if (this.#stopped) return;
+          const passing = isPassingFailure(error);
+          const problem = errorMessage(error);
+          const previous = this.#state;
+          const since = previous.kind === 'failing' ? previous.since : new Date(this.#clock.now()).toISOString();
+          this.#state = { kind: 'failing', since, problem, passing, error };
+          if (previous.kind !== 'failing' || previous.problem !== problem) this.#options.onProblem?.(this.#state);
+          this.#failures++;
+          const retryMs = this.#options.retryMs ?? 1_000;
+          const delay = passing
+            ? Math.min(this.#options.maxRetryMs ?? 30_000, retryMs * 2 ** (this.#failures - 1))
+            : (this.#options.recheckMs ?? 60_000);
+          this.#timer = this.#clock.setTimeout(() => this.#try(), delay);
+        },
+      )
+      .finally(() => {
+        this.#attempt = undefined;
+      });
   }
 }
 
@@ -115,7 +120,8 @@ export class BackgroundResolution {
  * server, or an answer that is not MLflow's (a proxy, a login page, a redirect, an oversized body).
  */
 export function isPassingFailure(error: unknown): boolean {
-  if (error instanceof MlflowApiError) return error.status < 400 || error.status >= 500 || error.status === 408 || error.status === 429 || error.fromProxy;
+  if (error instanceof MlflowApiError)
+    return error.status < 400 || error.status >= 500 || error.status === 408 || error.status === 429 || error.fromProxy;
   // No answer, or none a tool can read as MLflow's (a page, an oversized body): whatever is in the way may be gone by the next try.
   return error instanceof ExpectedError && error.exitCode === ExitCode.unreachable;
 }

@@ -51,7 +51,14 @@ export function classifyAnswer(response: RawResponse, expected: ExpectedAnswer):
   const server = response.headers.get('server') ?? undefined;
   const code = body.errorCode ? ` ${body.errorCode}` : '';
   const answer = `HTTP ${status}${code}: ${maskSecrets(maskSentCredential(body.detail, response))}`;
-  return classifyRefusal({ status, detail: body.detail, fromMlflow: body.recognised || isMlflowServerHeader(server), server, answer, retryAfter: response.headers.get('retry-after') });
+  return classifyRefusal({
+    status,
+    detail: body.detail,
+    fromMlflow: body.recognised || isMlflowServerHeader(server),
+    server,
+    answer,
+    retryAfter: response.headers.get('retry-after'),
+  });
 }
 
 /**
@@ -62,9 +69,21 @@ export function classifyAnswer(response: RawResponse, expected: ExpectedAnswer):
 export function classifyError(error: unknown): Exclude<DeliveryOutcome, { kind: 'delivered' }> {
   if (error instanceof UnreachableError) return { kind: 'retry', answer: error.message };
   if (error instanceof MlflowApiError) {
-    if (error.status < 300) return { kind: 'retry', status: error.status, answer: `${error.message}: not MLflow's answer (a login page or a proxy in front of MLflow?)` };
+    if (error.status < 300)
+      return {
+        kind: 'retry',
+        status: error.status,
+        answer: `${error.message}: not MLflow's answer (a login page or a proxy in front of MLflow?)`,
+      };
     if (error.status < 400) return { kind: 'retry', status: error.status, answer: error.message };
-    return classifyRefusal({ status: error.status, detail: error.detail, fromMlflow: !error.fromProxy, server: error.server, answer: error.message, retryAfter: null });
+    return classifyRefusal({
+      status: error.status,
+      detail: error.detail,
+      fromMlflow: !error.fromProxy,
+      server: error.server,
+      answer: error.message,
+      retryAfter: null,
+    });
   }
   if (error instanceof ExpectedError) return { kind: 'retry', answer: error.message };
   throw error;
@@ -93,9 +112,12 @@ interface Refusal {
 function classifyRefusal(refusal: Refusal): Exclude<DeliveryOutcome, { kind: 'delivered' }> {
   const { status, answer } = refusal;
   if (status === 413) return { kind: 'refused', status, answer };
-  if (refusal.fromMlflow && ITEM_REFUSAL_STATUS.has(status) && !DESTINATION_REFUSAL.test(refusal.detail)) return { kind: 'refused', status, answer };
+  if (refusal.fromMlflow && ITEM_REFUSAL_STATUS.has(status) && !DESTINATION_REFUSAL.test(refusal.detail))
+    return { kind: 'refused', status, answer };
   const retryAfterMs = parseRetryAfter(refusal.retryAfter);
-  const why = refusal.fromMlflow ? answer : `${answer} (from ${refusal.server ? `a proxy, ${refusal.server}` : 'something in front of MLflow'}, not MLflow)`;
+  const why = refusal.fromMlflow
+    ? answer
+    : `${answer} (from ${refusal.server ? `a proxy, ${refusal.server}` : 'something in front of MLflow'}, not MLflow)`;
   return { kind: 'retry', status, answer: why, ...(retryAfterMs !== undefined && { retryAfterMs }) };
 }
 
@@ -114,17 +136,24 @@ function classifySuccess(response: RawResponse, contentType: string, expected: E
     case 'storage':
       return { kind: 'delivered', status };
     case 'otlp': {
-      if (!/^application\/(x-protobuf|json)\b/i.test(contentType)) return notMlflow(contentType ? `a ${contentType} body` : 'no Content-Type');
+      if (!/^application\/(x-protobuf|json)\b/i.test(contentType))
+        return notMlflow(contentType ? `a ${contentType} body` : 'no Content-Type');
       const answer = isOtlpExportResponse(response.bytes, contentType);
       if (!answer) return notMlflow(`a body that is no OTLP export response (${describeBody(response)})`);
       return answer.rejected > 0
-        ? { kind: 'delivered', status, note: `the destination dropped ${answer.rejected} span(s) as it took the rest: ${answer.message ?? 'no reason given'}` }
+        ? {
+            kind: 'delivered',
+            status,
+            note: `the destination dropped ${answer.rejected} span(s) as it took the rest: ${answer.message ?? 'no reason given'}`,
+          }
         : { kind: 'delivered', status };
     }
     case 'mlflow-json': {
       const json = response.json;
-      if (typeof json !== 'object' || json === null || Array.isArray(json)) return notMlflow(response.text.trim() === '' ? 'an empty body' : `a body that is not JSON (${describeBody(response)})`);
-      if (expected.has && !expected.has(json as Record<string, unknown>)) return notMlflow(`JSON without ${expected.what ?? 'the expected fields'}`);
+      if (typeof json !== 'object' || json === null || Array.isArray(json))
+        return notMlflow(response.text.trim() === '' ? 'an empty body' : `a body that is not JSON (${describeBody(response)})`);
+      if (expected.has && !expected.has(json as Record<string, unknown>))
+        return notMlflow(`JSON without ${expected.what ?? 'the expected fields'}`);
       return { kind: 'delivered', status };
     }
   }

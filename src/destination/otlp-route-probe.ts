@@ -52,7 +52,9 @@ function unavailable(response: RawResponse, cause: 'file-store' | 'no-route' | '
 
 /** Database stores number experiments from 0 upwards and file stores use 18 random digits: 19 digits is free. */
 function absentExperimentId(): string {
-  return `9${BigInt(`0x${randomBytes(7).toString('hex')}`).toString().padStart(18, '0')}`;
+  return `9${BigInt(`0x${randomBytes(7).toString('hex')}`)
+    .toString()
+    .padStart(18, '0')}`;
 }
 
 function probeSpan(): ReadableSpan {

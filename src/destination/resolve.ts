@@ -34,7 +34,11 @@ export interface ResolveOptions {
  * capabilities are read, then the route is chosen. Failures are ExpectedErrors that say what to do,
  * or the client's errors when the server could not be asked.
  */
-export async function resolveDestination(target: Target, config: ResolvedConfig, options: ResolveOptions = {}): Promise<ResolvedDestination> {
+export async function resolveDestination(
+  target: Target,
+  config: ResolvedConfig,
+  options: ResolveOptions = {},
+): Promise<ResolvedDestination> {
   const key = targetKey(target);
   switch (target.kind) {
     case 'collector':
@@ -103,14 +107,21 @@ export async function chooseRoute(http: MlflowHttp, config: ResolvedConfig, inpu
     ...(capabilities && { capabilities }),
   };
   const linked = (via: 'header' | 'link-to-run') => (run ? { run: { runId: run.runId, via, ...(run.name && { name: run.name }) } } : {});
-  const rest = (notes: string[], artifactUpload: RestRoute['artifactUpload'], otlpUnavailable?: RestRoute['otlpUnavailable']): ResolvedExperiment => ({
+  const rest = (
+    notes: string[],
+    artifactUpload: RestRoute['artifactUpload'],
+    otlpUnavailable?: RestRoute['otlpUnavailable'],
+  ): ResolvedExperiment => ({
     ...base,
     ...linked('link-to-run'),
     route: { via: 'rest', artifactUpload, ...(otlpUnavailable && { otlpUnavailable }) },
     notes,
   });
   if (target.kind === 'databricks') {
-    return rest(['Databricks experiments take traces over MLflow REST (there is no OTLP route for an experiment)'], 'databricks-signed-url');
+    return rest(
+      ['Databricks experiments take traces over MLflow REST (there is no OTLP route for an experiment)'],
+      'databricks-signed-url',
+    );
   }
   if (config.exportPath.value === 'rest') return rest(['REST chosen by configuration'], 'mlflow-artifacts');
 
@@ -153,4 +164,3 @@ function required(http: MlflowHttp | undefined): MlflowHttp {
   if (!http) throw new Error('resolveDestination() needs the client of the target’s server');
   return http;
 }
-

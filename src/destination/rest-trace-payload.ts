@@ -144,7 +144,6 @@ function isJson(text: string): boolean {
   }
 }
 
-
 function minTime(values: bigint[]): bigint {
   // biome-ignore lint/complexity/useMathMinMax: these are bigints, which Math.min and Math.max throw on
   return values.reduce((a, b) => (b < a ? b : a));

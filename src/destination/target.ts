@@ -94,7 +94,11 @@ export function parseTargetKey(key: string): Target | undefined {
   if ((kind === 'mlflow' || kind === 'databricks') && typeof server === 'string' && typeof experiment === 'object' && experiment !== null) {
     const { id, name } = experiment as Record<string, unknown>;
     const ref: ExperimentRef | undefined =
-      typeof id === 'string' ? { kind: 'id', id: { value: id, source: FROM_STORE } } : typeof name === 'string' ? { kind: 'name', name: { value: name, source: FROM_STORE } } : undefined;
+      typeof id === 'string'
+        ? { kind: 'id', id: { value: id, source: FROM_STORE } }
+        : typeof name === 'string'
+          ? { kind: 'name', name: { value: name, source: FROM_STORE } }
+          : undefined;
     if (!ref) return undefined;
     return { kind, server, experiment: ref, ...(typeof run === 'string' && { run: { value: run, source: FROM_STORE } }) };
   }
@@ -113,8 +117,15 @@ export function keyFromLegacyText(text: string): string | undefined {
   if (experimentKey) {
     const [, kind, server, named, run] = experimentKey;
     const id = /^id (\d+)$/.exec(named!)?.[1];
-    const experiment: ExperimentRef = id ? { kind: 'id', id: { value: id, source: FROM_STORE } } : { kind: 'name', name: { value: named!, source: FROM_STORE } };
-    return targetKey({ kind: kind as 'mlflow' | 'databricks', server: server!, experiment, ...(run && { run: { value: run, source: FROM_STORE } }) });
+    const experiment: ExperimentRef = id
+      ? { kind: 'id', id: { value: id, source: FROM_STORE } }
+      : { kind: 'name', name: { value: named!, source: FROM_STORE } };
+    return targetKey({
+      kind: kind as 'mlflow' | 'databricks',
+      server: server!,
+      experiment,
+      ...(run && { run: { value: run, source: FROM_STORE } }),
+    });
   }
   const uc = /^uc (\S+) (\S+)$/.exec(text);
   if (uc) return targetKey({ kind: 'unity-catalog', server: uc[1]!, table: uc[2]! });

@@ -50,7 +50,12 @@ function causeOf(requestUrl: URL, target: URL | undefined): RedirectCause {
 }
 
 /** `redirected (302) to https://sso.example.com/login: a login proxy in front of MLflow?` */
-export function describeRedirect(status: number, location: string | undefined, cause: RedirectCause = 'elsewhere', server = 'MLflow'): string {
+export function describeRedirect(
+  status: number,
+  location: string | undefined,
+  cause: RedirectCause = 'elsewhere',
+  server = 'MLflow',
+): string {
   if (location === undefined) return `redirected (${status}) without saying where to (no Location): not an answer ${server} gives`;
   const to = `redirected (${status}) to ${location}`;
   switch (cause) {

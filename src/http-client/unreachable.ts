@@ -1,5 +1,11 @@
 import { ExitCode, ExpectedError } from '../errors.ts';
-import { describeNetworkFailure, hostPort, networkFailureOf, type NetworkFailure, type NetworkFailureKind } from '../util/network-failure.ts';
+import {
+  describeNetworkFailure,
+  hostPort,
+  networkFailureOf,
+  type NetworkFailure,
+  type NetworkFailureKind,
+} from '../util/network-failure.ts';
 import { pathForDisplay } from './redaction.ts';
 
 export interface RequestTarget {
@@ -68,7 +74,7 @@ function unreachableHint({ kind, reason }: NetworkFailure): string {
     case 'tls':
       return /WRONG_VERSION_NUMBER|EPROTO/.test(reason)
         ? 'The server does not speak TLS on this port: use http:// in the tracking URI, or the port that serves https.'
-        : 'For a private or self-signed CA, point NODE_EXTRA_CA_CERTS at its certificate; otherwise check the certificate\'s host name and expiry.';
+        : "For a private or self-signed CA, point NODE_EXTRA_CA_CERTS at its certificate; otherwise check the certificate's host name and expiry.";
     case 'timeout':
       return 'Check the host and port, that the server is up, and that no firewall drops the traffic.';
     case 'network':

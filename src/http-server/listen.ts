@@ -96,7 +96,8 @@ export function bracketed(host: string): string {
 }
 
 const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'EAI_NODATA']);
-const HOST_HINT = '--host takes an address of this machine: 127.0.0.1 (this machine only, the default), 0.0.0.0 (every interface), or one interface’s address';
+const HOST_HINT =
+  '--host takes an address of this machine: 127.0.0.1 (this machine only, the default), 0.0.0.0 (every interface), or one interface’s address';
 
 /** Why a server could not listen, with the flag that fixes it: a port in use is not a host that does not exist. */
 export function cannotListen(host: string, port: number, error: unknown, portFlag: string): ExpectedError {
@@ -106,6 +107,7 @@ export function cannotListen(host: string, port: number, error: unknown, portFla
   if (code === 'EADDRINUSE') return usage('the port is in use', `choose another port with ${portFlag}, or stop what is using it`);
   if (code === 'EACCES') return usage('permission denied', `ports below 1024 need privileges: choose a higher one with ${portFlag}`);
   if (code === 'EADDRNOTAVAIL') return usage(`${host} is not an address of this machine`, HOST_HINT);
-  if (code !== undefined && DNS_CODES.has(code)) return usage(`${host} is neither an address nor a name that resolves (${code})`, HOST_HINT);
+  if (code !== undefined && DNS_CODES.has(code))
+    return usage(`${host} is neither an address nor a name that resolves (${code})`, HOST_HINT);
   return usage(errorMessage(error), `check --host and ${portFlag}`);
 }

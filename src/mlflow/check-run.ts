@@ -12,10 +12,13 @@ export function refuseRunWithoutExperiment(config: ResolvedConfig): void {
   const runId = config.runId;
   const destination = config.destination;
   if (!runId || isMlflowDestination(destination)) return;
-  throw new ExpectedError(`MLflow run ${runId.value} (from ${describeSource(runId.source)}) can only be linked to traces kept in an MLflow experiment, and ${KEEPS_NO_EXPERIMENT[destination.kind]} keeps none`, {
-    exitCode: ExitCode.config,
-    hint: 'set MLFLOW_TRACKING_URI to the server the run is on, or leave the run out (unset MLFLOW_RUN_ID, drop --run-id)',
-  });
+  throw new ExpectedError(
+    `MLflow run ${runId.value} (from ${describeSource(runId.source)}) can only be linked to traces kept in an MLflow experiment, and ${KEEPS_NO_EXPERIMENT[destination.kind]} keeps none`,
+    {
+      exitCode: ExitCode.config,
+      hint: 'set MLFLOW_TRACKING_URI to the server the run is on, or leave the run out (unset MLFLOW_RUN_ID, drop --run-id)',
+    },
+  );
 }
 
 /**

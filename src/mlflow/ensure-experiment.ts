@@ -68,7 +68,10 @@ export async function ensureExperiment(http: MlflowHttp, ref: ExperimentRef, opt
     id = await createExperiment(http, ref.name.value);
   } catch (error) {
     // Another process (a second serve, the relay, a push) created it since it was looked up: use it.
-    const meanwhile = error instanceof MlflowApiError && error.errorCode === 'RESOURCE_ALREADY_EXISTS' ? await getExperimentByName(http, ref.name.value) : undefined;
+    const meanwhile =
+      error instanceof MlflowApiError && error.errorCode === 'RESOURCE_ALREADY_EXISTS'
+        ? await getExperimentByName(http, ref.name.value)
+        : undefined;
     if (meanwhile?.lifecycleStage === 'active') return { experiment: meanwhile, action: 'found', label: `${label} (from ${from})` };
     throw error;
   }

@@ -112,12 +112,15 @@ function classify(init: MlflowApiErrorInit, fromProxy: boolean): { exitCode: Exi
   if (status < 300 || (status === 404 && !errorCode)) {
     return {
       exitCode: ExitCode.unreachable,
-      hint: 'Check the tracking URI: it must be the MLflow server\'s base URL (no /api or /#/ suffix). A login page means a proxy in front of MLflow wants you to sign in.',
+      hint: "Check the tracking URI: it must be the MLflow server's base URL (no /api or /#/ suffix). A login page means a proxy in front of MLflow wants you to sign in.",
     };
   }
   // FastAPI's request validation (rendered by parseErrorBody): our request was malformed.
   if (status === 422 && /^(header|body|query|path|cookie) \S+: /.test(detail)) {
-    return { exitCode: ExitCode.internal, hint: 'otel-mlflow sent a request this server rejects as malformed; please report it with the message above.' };
+    return {
+      exitCode: ExitCode.internal,
+      hint: 'otel-mlflow sent a request this server rejects as malformed; please report it with the message above.',
+    };
   }
   if (status === 429 || status === 503) {
     return { exitCode: ExitCode.export, hint: 'The server is overloaded or rate-limiting; retry later or send less at once.' };

@@ -110,7 +110,13 @@ export function createMlflowHttp(options: MlflowHttpOptions): MlflowHttp {
       timeoutMs: req.timeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     };
     const raw =
-      req.auth === false ? await send(req, target) : await sendWithFreshTokenOnRefusal(auth, () => send(req, target), (a) => a.status);
+      req.auth === false
+        ? await send(req, target)
+        : await sendWithFreshTokenOnRefusal(
+            auth,
+            () => send(req, target),
+            (a) => a.status,
+          );
     if (req.raw) return raw;
     const credentials = req.auth === false ? 'none' : auth.describe();
     if (raw.status < 200 || raw.status >= 300) {

@@ -22,12 +22,20 @@ export function proxiedArtifactPath(artifactUri: string | undefined, name: strin
 }
 
 /** Uploads one file as the run's artifact `name` (replacing one of that name). */
-export async function uploadRunArtifact(http: MlflowHttp, artifactUri: string | undefined, name: string, body: string, contentType: string): Promise<void> {
+export async function uploadRunArtifact(
+  http: MlflowHttp,
+  artifactUri: string | undefined,
+  name: string,
+  body: string,
+  contentType: string,
+): Promise<void> {
   await http.request({ method: 'PUT', path: proxiedArtifactPath(artifactUri, name), body, headers: { 'Content-Type': contentType } });
 }
 
 /** The run's artifact `name` as text; undefined when the run has none of that name. */
 export async function downloadRunArtifact(http: MlflowHttp, artifactUri: string | undefined, name: string): Promise<string | undefined> {
   const path = proxiedArtifactPath(artifactUri, name);
-  return undefinedIfMissing(() => http.request<string>({ method: 'GET', path, responseType: 'text', maxResponseBytes: ARTIFACT_MAX_RESPONSE_BYTES }));
+  return undefinedIfMissing(() =>
+    http.request<string>({ method: 'GET', path, responseType: 'text', maxResponseBytes: ARTIFACT_MAX_RESPONSE_BYTES }),
+  );
 }

@@ -107,7 +107,11 @@ export function logBatchRequests(runId: string, data: RunData): MlflowRequest[] 
     params = params.slice(batchParams.length);
     metrics = metrics.slice(batchMetrics.length);
     tags = tags.slice(batchTags.length);
-    requests.push({ method: 'POST', path: '/api/2.0/mlflow/runs/log-batch', json: { run_id: runId, params: batchParams, metrics: batchMetrics, tags: batchTags } });
+    requests.push({
+      method: 'POST',
+      path: '/api/2.0/mlflow/runs/log-batch',
+      json: { run_id: runId, params: batchParams, metrics: batchMetrics, tags: batchTags },
+    });
   }
   return requests;
 }
@@ -117,7 +121,12 @@ export async function logRunData(http: MlflowHttp, runId: string, data: RunData)
 }
 
 /** `runs/update`: ends a run (FINISHED, FAILED) at `endTime` (epoch ms). */
-export async function endRun(http: MlflowHttp, runId: string, status: Exclude<RunStatus, 'RUNNING' | 'SCHEDULED'>, endTime: number): Promise<void> {
+export async function endRun(
+  http: MlflowHttp,
+  runId: string,
+  status: Exclude<RunStatus, 'RUNNING' | 'SCHEDULED'>,
+  endTime: number,
+): Promise<void> {
   await http.request(endRunRequest(runId, status, endTime));
 }
 
@@ -161,7 +170,11 @@ export async function linkTracesToRun(http: MlflowHttp, runId: string, traceIds:
 export function linkRequests(runId: string, traceIds: readonly string[]): MlflowRequest[] {
   const requests: MlflowRequest[] = [];
   for (let start = 0; start < traceIds.length; start += MAX_TRACES_PER_LINK) {
-    requests.push({ method: 'POST', path: '/api/2.0/mlflow/traces/link-to-run', json: { trace_ids: traceIds.slice(start, start + MAX_TRACES_PER_LINK), run_id: runId } });
+    requests.push({
+      method: 'POST',
+      path: '/api/2.0/mlflow/traces/link-to-run',
+      json: { trace_ids: traceIds.slice(start, start + MAX_TRACES_PER_LINK), run_id: runId },
+    });
   }
   return requests;
 }

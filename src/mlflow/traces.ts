@@ -104,7 +104,13 @@ export async function getDatabricksTraceSpans(http: MlflowHttp, traceId: string)
   if (!signedUri) return undefined;
   const headers = Object.fromEntries((credentials?.credential_info?.headers ?? []).map((h) => [h.name, h.value]));
   try {
-    const file = await http.request({ method: 'GET', path: signedUri, headers, auth: false, maxResponseBytes: ARTIFACT_MAX_RESPONSE_BYTES });
+    const file = await http.request({
+      method: 'GET',
+      path: signedUri,
+      headers,
+      auth: false,
+      maxResponseBytes: ARTIFACT_MAX_RESPONSE_BYTES,
+    });
     return decodeTraceArtifact(file, traceId);
   } catch (error) {
     if (!(error instanceof MlflowApiError)) throw error;

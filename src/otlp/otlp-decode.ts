@@ -245,7 +245,7 @@ function longToBigInt(value: number | PbLong, signed: boolean): bigint {
 }
 
 function has(message: object, field: string): boolean {
-  return  Object.hasOwn(message, field);
+  return Object.hasOwn(message, field);
 }
 
 function tooDeep(): never {
@@ -257,7 +257,16 @@ function shown(text: string): string {
   return `'${text.length > 60 ? `${text.slice(0, 60)}…` : text}'`;
 }
 
-type TextField = 'attribute' | 'attribute key' | 'scope name' | 'span name' | 'event name' | 'version' | 'trace state' | 'status message' | 'schema url';
+type TextField =
+  | 'attribute'
+  | 'attribute key'
+  | 'scope name'
+  | 'span name'
+  | 'event name'
+  | 'version'
+  | 'trace state'
+  | 'status message'
+  | 'schema url';
 
 /**
  * One decoded message read into the plain shape. It knows where in the request it is (which span,
@@ -345,8 +354,10 @@ class ProtobufRequestReader {
     if (has(value, 'boolValue')) return { kind: 'bool', value: value.boolValue ?? false };
     if (has(value, 'intValue')) return { kind: 'int', value: longToBigInt(value.intValue ?? 0, true) };
     if (has(value, 'doubleValue')) return { kind: 'double', value: value.doubleValue ?? 0 };
-    if (has(value, 'arrayValue')) return { kind: 'array', values: (value.arrayValue?.values ?? []).map((item) => this.#anyValue(item, depth + 1, key)) };
-    if (has(value, 'kvlistValue')) return { kind: 'kvlist', values: (value.kvlistValue?.values ?? []).map((kv) => this.#keyValue(kv, depth + 1, key)) };
+    if (has(value, 'arrayValue'))
+      return { kind: 'array', values: (value.arrayValue?.values ?? []).map((item) => this.#anyValue(item, depth + 1, key)) };
+    if (has(value, 'kvlistValue'))
+      return { kind: 'kvlist', values: (value.kvlistValue?.values ?? []).map((kv) => this.#keyValue(kv, depth + 1, key)) };
     if (has(value, 'bytesValue')) return { kind: 'bytes', value: Buffer.from(value.bytesValue ?? []) };
     return { kind: 'empty' };
   }
@@ -370,7 +381,11 @@ class ProtobufRequestReader {
     const events = span.events.map((event) => {
       this.#eventName = this.#text(event.name, 'event name');
       this.#part = 'event';
-      const decoded = { timeUnixNano: longToBigInt(event.timeUnixNano, false), name: this.#eventName, attributes: this.#attributes(event.attributes) };
+      const decoded = {
+        timeUnixNano: longToBigInt(event.timeUnixNano, false),
+        name: this.#eventName,
+        attributes: this.#attributes(event.attributes),
+      };
       this.#part = 'span';
       return decoded;
     });
@@ -509,7 +524,14 @@ function fromJsonAttributes(raw: unknown, what: string): OtlpKeyValue[] {
   return asArray(raw, what).map((kv) => fromJsonKeyValue(kv, 0));
 }
 
-const spanKinds = ['SPAN_KIND_UNSPECIFIED', 'SPAN_KIND_INTERNAL', 'SPAN_KIND_SERVER', 'SPAN_KIND_CLIENT', 'SPAN_KIND_PRODUCER', 'SPAN_KIND_CONSUMER'];
+const spanKinds = [
+  'SPAN_KIND_UNSPECIFIED',
+  'SPAN_KIND_INTERNAL',
+  'SPAN_KIND_SERVER',
+  'SPAN_KIND_CLIENT',
+  'SPAN_KIND_PRODUCER',
+  'SPAN_KIND_CONSUMER',
+];
 const statusCodes = ['STATUS_CODE_UNSET', 'STATUS_CODE_OK', 'STATUS_CODE_ERROR'];
 
 function fromJsonSpan(raw: unknown, scope: OtlpSpan['scope']): OtlpSpan {

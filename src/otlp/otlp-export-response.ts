@@ -59,7 +59,10 @@ function fromJson(text: string): ExportAnswer | undefined {
   if (typeof partial !== 'object') return undefined;
   const { rejectedSpans, rejected_spans, errorMessage, error_message } = partial as Record<string, unknown>;
   const message = errorMessage ?? error_message;
-  return answerOf({ rejectedSpans: Number(rejectedSpans ?? rejected_spans ?? 0), ...(typeof message === 'string' && { errorMessage: message }) });
+  return answerOf({
+    rejectedSpans: Number(rejectedSpans ?? rejected_spans ?? 0),
+    ...(typeof message === 'string' && { errorMessage: message }),
+  });
 }
 
 function answerOf(partial: { rejectedSpans?: number; errorMessage?: string } | undefined): ExportAnswer | undefined {

@@ -122,7 +122,9 @@ function textValue(metadata: Metadata, key: string): string | undefined {
 /** Text metadata the ingest may route by; binary values and the checked credential stay here. */
 function forwardedMetadata(metadata: Metadata): Record<string, string | undefined> {
   return Object.fromEntries(
-    Object.entries(metadata.getMap()).flatMap(([key, value]) => (key !== 'authorization' && typeof value === 'string' ? [[key, value]] : [])),
+    Object.entries(metadata.getMap()).flatMap(([key, value]) =>
+      key !== 'authorization' && typeof value === 'string' ? [[key, value]] : [],
+    ),
   );
 }
 

@@ -43,12 +43,18 @@ export function createOtlpHttpApp(options: OtlpHttpOptions): Hono<OtlpEnv> {
   app.onError(answerError);
   if (options.token !== undefined) {
     // Only an export needs the token: any other method is told 405, whoever asks.
-    app.use(OTLP_TRACES_PATH, bearerAuth({ token: options.token, isPublic: (method) => method !== 'POST', message: 'missing or wrong bearer token' }));
+    app.use(
+      OTLP_TRACES_PATH,
+      bearerAuth({ token: options.token, isPublic: (method) => method !== 'POST', message: 'missing or wrong bearer token' }),
+    );
   }
   app.post(
     OTLP_TRACES_PATH,
     otlpMediaType,
-    bodyLimit({ maxBytes: maxBodyBytes, tooLargeMessage: `request body over ${maxBodyBytes} bytes; send smaller batches (e.g. a lower maxExportBatchSize)` }),
+    bodyLimit({
+      maxBytes: maxBodyBytes,
+      tooLargeMessage: `request body over ${maxBodyBytes} bytes; send smaller batches (e.g. a lower maxExportBatchSize)`,
+    }),
     (c) => exportTraces(c, options.ingest),
   );
   app.all(OTLP_TRACES_PATH, (c) => {
@@ -60,7 +66,9 @@ export function createOtlpHttpApp(options: OtlpHttpOptions): Hono<OtlpEnv> {
 
 const otlpMediaType = createMiddleware<OtlpEnv>(async (c, next) => {
   if (requestEncoding(c) === undefined) {
-    throw new HTTPException(415, { message: `unsupported Content-Type ${quotedHeader(c.req.header('content-type') ?? '')}; send application/x-protobuf or application/json` });
+    throw new HTTPException(415, {
+      message: `unsupported Content-Type ${quotedHeader(c.req.header('content-type') ?? '')}; send application/x-protobuf or application/json`,
+    });
   }
   await next();
 });

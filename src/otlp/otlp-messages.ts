@@ -33,7 +33,6 @@ export const exportResponseType = root.lookupType('otlp.ExportTraceServiceRespon
 const statusType = root.lookupType('otlp.Status');
 const retryInfoType = root.lookupType('otlp.RetryInfo');
 
-
 /** gRPC status codes (google.rpc.Code) that OTLP answers use. */
 export const RpcCode = {
   invalidArgument: 3,

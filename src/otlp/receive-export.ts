@@ -35,7 +35,9 @@ export async function receiveExport(
   }
   const { spans, rejected, reasons } = converted;
   // With nothing rejected, the message is a warning, as the OTLP specification allows.
-  const partialMessage = [rejected === 0 ? '' : `${rejected} span(s) rejected: ${reasons.join('; ')}`, repairs.describe()].filter(Boolean).join('; ');
+  const partialMessage = [rejected === 0 ? '' : `${rejected} span(s) rejected: ${reasons.join('; ')}`, repairs.describe()]
+    .filter(Boolean)
+    .join('; ');
   if (spans.length === 0) return { kind: 'success', rejected, errorMessage: partialMessage };
   let result: OtlpIngestResult;
   try {

@@ -90,7 +90,9 @@ function attributes(keyValues: OtlpKeyValue[]): Record<string, AttributeValue> {
 
 function resourceAttributes(keyValues: OtlpKeyValue[]): LocalSpan['resource'] {
   // An array (e.g. process.command_args) cannot be a resource value in the store: kept as JSON text.
-  return Object.fromEntries(Object.entries(attributes(keyValues)).map(([key, value]) => [key, Array.isArray(value) ? JSON.stringify(value) : value]));
+  return Object.fromEntries(
+    Object.entries(attributes(keyValues)).map(([key, value]) => [key, Array.isArray(value) ? JSON.stringify(value) : value]),
+  );
 }
 
 /** An attribute as the SDK could have recorded it; structured values the SDK cannot hold become JSON text. */

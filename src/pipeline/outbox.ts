@@ -87,7 +87,10 @@ export class Outbox {
         onWritten(result.written + result.refused);
         this.#stats.stored += result.written;
         if (result.refused > 0) {
-          this.#refuse(result.refused, `the store ${store.dir} is full (${Math.round(store.writes.maxBytes / 1024 ** 2)} MB cap) and holds only undelivered traces`);
+          this.#refuse(
+            result.refused,
+            `the store ${store.dir} is full (${Math.round(store.writes.maxBytes / 1024 ** 2)} MB cap) and holds only undelivered traces`,
+          );
         }
         if (result.nearCap && !this.#warnedNearCap) {
           this.#warnedNearCap = true;
@@ -112,7 +115,8 @@ export class Outbox {
   /** Where traces (and, for an experiment, suite runs and scores) go; one already known is kept as it is. */
   addDestination(destination: ResolvedDestination): void {
     this.#add('traces', destination.key, this.#traces.outbox, traceSenderFor(destination, this.#auth));
-    if ((destination.kind === 'mlflow' || destination.kind === 'databricks') && this.#evaluations) this.addEvaluationDestination(destination);
+    if ((destination.kind === 'mlflow' || destination.kind === 'databricks') && this.#evaluations)
+      this.addEvaluationDestination(destination);
   }
 
   /** Suite runs and scores wait for the experiment, whatever run its traces link to. */
@@ -122,13 +126,23 @@ export class Outbox {
     const key = targetKey(withoutRun(destination.target));
     const { http } = connectTo(destination.target.server, this.#auth);
     const description = describeTarget(withoutRun(destination.target));
-    this.#add('suite runs', key, evaluations.suiteRuns, suiteRunSender({
-      description,
-      http,
-      experimentId: destination.experiment.id,
-      recordStep: (id, step, runId) => evaluations.recordStep(id, step, runId),
-    }));
-    this.#add('scores', key, evaluations.scores, scoreSender({ description, http, recordAssessment: (id, assessmentId) => evaluations.recordAssessment(id, assessmentId) }));
+    this.#add(
+      'suite runs',
+      key,
+      evaluations.suiteRuns,
+      suiteRunSender({
+        description,
+        http,
+        experimentId: destination.experiment.id,
+        recordStep: (id, step, runId) => evaluations.recordStep(id, step, runId),
+      }),
+    );
+    this.#add(
+      'scores',
+      key,
+      evaluations.scores,
+      scoreSender({ description, http, recordAssessment: (id, assessmentId) => evaluations.recordAssessment(id, assessmentId) }),
+    );
   }
 
   #add<Item>(stage: (typeof STAGES)[number], key: string, queue: OutboxQueue<Item>, sender: Sender<Item>): void {
@@ -185,14 +199,19 @@ export class Outbox {
    * Writes what is queued, then delivers what waits, traces first, until done, the deadline, or (for
    * one-shot commands) a destination that keeps failing.
    */
-  async flush(deadlineMs: number, options: Omit<DrainOptions, 'deadlineMs'> = { maxConsecutiveFailures: ONE_SHOT_MAX_FAILURES }): Promise<void> {
+  async flush(
+    deadlineMs: number,
+    options: Omit<DrainOptions, 'deadlineMs'> = { maxConsecutiveFailures: ONE_SHOT_MAX_FAILURES },
+  ): Promise<void> {
     this.#writer.flush();
     const deadline = Date.now() + deadlineMs;
     for (const stage of STAGES) {
       const left = deadline - Date.now();
       if (left <= 0 || this.#stopped) return;
       await Promise.all(
-        [...this.#deliverers.values()].filter((entry) => entry.stage === stage).map(({ deliverer }) => deliverer.drain({ ...options, deadlineMs: left })),
+        [...this.#deliverers.values()]
+          .filter((entry) => entry.stage === stage)
+          .map(({ deliverer }) => deliverer.drain({ ...options, deadlineMs: left })),
       );
     }
   }

@@ -138,7 +138,10 @@ export class TracePipeline {
     const origin = options.origin;
     const { maskText } = options;
     this.#mask = maskText ? (span) => maskSpanText(span, maskText) : (span) => span;
-    const keptContent = options.captureContent === false ? (span: LocalSpan) => ({ ...span, attributes: withoutContent(span.attributes) as LocalSpan['attributes'] }) : (span: LocalSpan) => span;
+    const keptContent =
+      options.captureContent === false
+        ? (span: LocalSpan) => ({ ...span, attributes: withoutContent(span.attributes) as LocalSpan['attributes'] })
+        : (span: LocalSpan) => span;
     this.assembler = new TraceAssembler({
       onTrace: (spans: LocalSpan[]) => this.#enqueue({ spans, origin, ...(key && { destination: key }) }),
       ...((maskText || options.captureContent === false) && { prepare: (span: LocalSpan) => this.#mask(keptContent(span)) }),
@@ -295,7 +298,10 @@ export class TracePipeline {
     const id = ++this.#nextId;
     this.#worker.ref();
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => settle(() => reject(new Error('the trace pipeline did not answer in time'))), deadlineMs + WORKER_GRACE_MS);
+      const timer = setTimeout(
+        () => settle(() => reject(new Error('the trace pipeline did not answer in time'))),
+        deadlineMs + WORKER_GRACE_MS,
+      );
       const settle = (done: () => void) => {
         clearTimeout(timer);
         this.#waiting.delete(id);

@@ -78,7 +78,8 @@ const COMMANDS: readonly (CliCommand | CommandGroup)[] = [
   }),
   command({
     name: 'relay',
-    description: 'receive OTLP traces from any OpenTelemetry app (HTTP :4318, gRPC :4317) and deliver them to MLflow, whole and without loss',
+    description:
+      'receive OTLP traces from any OpenTelemetry app (HTTP :4318, gRPC :4317) and deliver them to MLflow, whole and without loss',
     options: RELAY_OPTIONS,
     load: () => import('../commands/relay/relay.ts'),
   }),

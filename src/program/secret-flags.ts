@@ -23,14 +23,20 @@ export interface SecretInput {
  * hidden, at a terminal), and a warning for each secret given in clear on the command line: other
  * users see it in `ps`, and under npx npm writes it to its debug log.
  */
-export async function readSecretFlags(options: Record<string, unknown>, input: SecretInput): Promise<{ options: Record<string, unknown>; warnings: string[] }> {
+export async function readSecretFlags(
+  options: Record<string, unknown>,
+  input: SecretInput,
+): Promise<{ options: Record<string, unknown>; warnings: string[] }> {
   const given = Object.keys(SECRET_FLAGS).filter((key) => typeof options[key] === 'string');
   const fromStdin = given.filter((key) => options[key] === FROM_STDIN);
   if (fromStdin.length > 1) {
-    throw new ExpectedError(`only one secret can come from standard input, but ${fromStdin.map((key) => SECRET_FLAGS[key]!.flag).join(' and ')} both ask for it`, {
-      exitCode: ExitCode.usage,
-      hint: `set the others in the environment or .env instead (${fromStdin.map((key) => SECRET_FLAGS[key]!.variable).join(', ')})`,
-    });
+    throw new ExpectedError(
+      `only one secret can come from standard input, but ${fromStdin.map((key) => SECRET_FLAGS[key]!.flag).join(' and ')} both ask for it`,
+      {
+        exitCode: ExitCode.usage,
+        hint: `set the others in the environment or .env instead (${fromStdin.map((key) => SECRET_FLAGS[key]!.variable).join(', ')})`,
+      },
+    );
   }
   const warnings = given
     .filter((key) => options[key] !== FROM_STDIN)
@@ -43,7 +49,10 @@ export async function readSecretFlags(options: Record<string, unknown>, input: S
   const { flag } = SECRET_FLAGS[key]!;
   const secret = (input.stdin.isTTY ? await promptFor(flag, input.promptOutput) : await text(input.stdin)).trim();
   if (secret === '') {
-    throw new ExpectedError(`\`${flag} -\` read nothing from standard input`, { exitCode: ExitCode.usage, hint: `pipe the value in, e.g. \`${flag} - < token.txt\`` });
+    throw new ExpectedError(`\`${flag} -\` read nothing from standard input`, {
+      exitCode: ExitCode.usage,
+      hint: `pipe the value in, e.g. \`${flag} - < token.txt\``,
+    });
   }
   return { options: { ...options, [key]: secret }, warnings };
 }

@@ -7,7 +7,12 @@ const POLL_INTERVALS_MS = [100, 250, 500, 1000] as const;
  * answers the last read. A trace the server has not finished ingesting is no proof yet that it
  * landed, so doctor and `suite --verify` both wait this way.
  */
-export async function pollUntil<T>(read: () => Promise<T>, settled: (value: T) => boolean, deadline: number, now: () => number = Date.now): Promise<T> {
+export async function pollUntil<T>(
+  read: () => Promise<T>,
+  settled: (value: T) => boolean,
+  deadline: number,
+  now: () => number = Date.now,
+): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     const value = await read();
     if (settled(value)) return value;

@@ -107,7 +107,8 @@ export async function startDestination(config: ResolvedConfig, options: StartDes
     experiment,
     traceUrl: (traceId) => {
       const destination = resolved();
-      if (!isExperimentTarget(destination?.target) || (destination.kind !== 'mlflow' && destination.kind !== 'databricks')) return undefined;
+      if (!isExperimentTarget(destination?.target) || (destination.kind !== 'mlflow' && destination.kind !== 'databricks'))
+        return undefined;
       return traceUrl(destination.target, destination.experiment.id, traceId);
     },
     settled: (waitMs) => resolution.settled(waitMs),

@@ -17,7 +17,11 @@ export interface TraceExportStatus {
  * Stores and delivers within the deadline, then says what became of each trace (by its `tr-` id);
  * undefined when OpenTelemetry is disabled and there are no traces to report on.
  */
-export async function flushAndReport(tracing: Tracing, traceIds: readonly string[], deadlineMs: number): Promise<TraceExportStatus[] | undefined> {
+export async function flushAndReport(
+  tracing: Tracing,
+  traceIds: readonly string[],
+  deadlineMs: number,
+): Promise<TraceExportStatus[] | undefined> {
   const report = await tracing.flush(deadlineMs);
   const pipeline = tracing.pipeline;
   if (!pipeline) return undefined;

@@ -7,7 +7,9 @@ import type { LocalSpan } from './local-span.ts';
  */
 export function maskSpanText(span: LocalSpan, mask: (text: string) => string): LocalSpan {
   const changes = (item: unknown): boolean =>
-    typeof item === 'string' ? mask(item) !== item : Array.isArray(item) && item.some((element) => typeof element === 'string' && mask(element) !== element);
+    typeof item === 'string'
+      ? mask(item) !== item
+      : Array.isArray(item) && item.some((element) => typeof element === 'string' && mask(element) !== element);
   const anyIn = (values: Record<string, unknown>): boolean => Object.values(values).some(changes);
   const touched =
     changes(span.name) ||

@@ -12,18 +12,7 @@ export const MlflowAttr = {
   traceTagPrefix: 'mlflow.traceTag.',
 } as const;
 
-const SPAN_TYPES = [
-  'AGENT',
-  'CHAIN',
-  'CHAT_MODEL',
-  'LLM',
-  'RETRIEVER',
-  'TOOL',
-  'EMBEDDING',
-  'PARSER',
-  'RERANKER',
-  'UNKNOWN',
-] as const;
+const SPAN_TYPES = ['AGENT', 'CHAIN', 'CHAT_MODEL', 'LLM', 'RETRIEVER', 'TOOL', 'EMBEDDING', 'PARSER', 'RERANKER', 'UNKNOWN'] as const;
 export type SpanType = (typeof SPAN_TYPES)[number];
 
 /**

@@ -61,9 +61,7 @@ function assistantText(outputs: unknown): string | undefined {
 function contentText(content: unknown): string | undefined {
   if (typeof content === 'string') return content;
   if (Array.isArray(content)) {
-    return content
-      .map((part) => (typeof part === 'object' && part !== null && 'text' in part ? String(part.text) : ''))
-      .join('');
+    return content.map((part) => (typeof part === 'object' && part !== null && 'text' in part ? String(part.text) : '')).join('');
   }
   return undefined;
 }

@@ -75,7 +75,11 @@ export async function* chunksWithin(
  * A response's (or a request's) whole body, never buffering more than `limitBytes`: a Content-Length
  * above the limit fails before anything is read; a longer body fails as soon as it passes the limit.
  */
-export async function readBodyWithin(response: Pick<Response, 'headers' | 'body'>, limitBytes: number, tooLarge: () => Error): Promise<Uint8Array> {
+export async function readBodyWithin(
+  response: Pick<Response, 'headers' | 'body'>,
+  limitBytes: number,
+  tooLarge: () => Error,
+): Promise<Uint8Array> {
   const declared = Number(response.headers.get('content-length') ?? Number.NaN);
   if (declared > limitBytes) {
     await response.body?.cancel().catch(() => {});

@@ -46,7 +46,9 @@ export function describeNetworkFailure({ kind, reason }: NetworkFailure, url: UR
     case 'timeout':
       return timeoutMs === undefined ? `no answer from ${host} in time (${reason})` : `no answer from ${host} within ${timeoutMs / 1000} s`;
     case 'network':
-      return CLOSED_CODES.has(reason) ? `${host} closed the connection before answering (${reason})` : `network error talking to ${host} (${reason})`;
+      return CLOSED_CODES.has(reason)
+        ? `${host} closed the connection before answering (${reason})`
+        : `network error talking to ${host} (${reason})`;
   }
 }
 

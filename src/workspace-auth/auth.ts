@@ -113,7 +113,8 @@ function oauthM2mProvider(clientId: string, clientSecret: string, options: AuthP
     const fail = (errorCode: string | undefined, detail: string) =>
       new OAuthTokenError({ clientId, host, status: answer.status, errorCode, detail: maskSentCredential(detail, answer) });
     // Not followed: a redirected POST becomes a GET, and a sign-in page is no token.
-    if (isRedirect(answer.status)) throw fail(undefined, describeRedirect(answer.status, answer.location, answer.redirectCause, 'Databricks'));
+    if (isRedirect(answer.status))
+      throw fail(undefined, describeRedirect(answer.status, answer.location, answer.redirectCause, 'Databricks'));
     if (answer.status < 200 || answer.status >= 300) {
       const body = parseErrorBody(answer.status, answer.text);
       throw fail(body.errorCode, body.detail);
@@ -161,13 +162,10 @@ export class OAuthTokenError extends ExpectedError {
 
   constructor(init: { clientId: string; host: string; status: number; errorCode?: string | undefined; detail: string }) {
     const code = init.errorCode && init.errorCode !== init.detail ? `${init.errorCode}: ` : '';
-    super(
-      `Databricks OAuth token request for client id ${init.clientId} failed: HTTP ${init.status}: ${code}${init.detail}`,
-      {
-        exitCode: ExitCode.auth,
-        hint: `Check DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET (an OAuth secret of a service principal of ${init.host}) and DATABRICKS_HOST.`,
-      },
-    );
+    super(`Databricks OAuth token request for client id ${init.clientId} failed: HTTP ${init.status}: ${code}${init.detail}`, {
+      exitCode: ExitCode.auth,
+      hint: `Check DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET (an OAuth secret of a service principal of ${init.host}) and DATABRICKS_HOST.`,
+    });
     this.clientId = init.clientId;
     this.status = init.status;
   }

@@ -33,8 +33,13 @@ async function tryChat(page: Page): Promise<{ status: string; shown: string }> {
   await operation.getByRole('button', { name: 'Execute' }).click();
   const row = operation.locator('.live-responses-table tbody .response');
   await row.waitFor();
-  // biome-ignore lint/performance/useDomNodeTextContent: what Swagger shows is the rendered text; textContent would add the text of hidden elements
-  return { status: await row.locator('.response-col_status').innerText(), shown: await row.locator('.response-col_description').innerText() };
+  // What Swagger shows is the rendered text; textContent would add the text of hidden elements.
+  return {
+    // biome-ignore lint/performance/useDomNodeTextContent: the rendered text, as above
+    status: await row.locator('.response-col_status').innerText(),
+    // biome-ignore lint/performance/useDomNodeTextContent: the rendered text, as above
+    shown: await row.locator('.response-col_description').innerText(),
+  };
 }
 
 describe('/docs in a real browser', () => {
@@ -43,14 +48,26 @@ describe('/docs in a real browser', () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)`);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
   after(async () => {
     await browser?.close();
   });
 
-  async function withServer(deps: Partial<AppDeps>, work: (url: string, page: Page, agent: ReturnType<typeof testApp>['agent']) => Promise<void>) {
+  async function withServer(
+    deps: Partial<AppDeps>,
+    work: (url: string, page: Page, agent: ReturnType<typeof testApp>['agent']) => Promise<void>,
+  ) {
     const { app, agent } = testApp(deps);
     const server = await listenApp(app);
     const page = await browser.newPage();
@@ -74,7 +91,9 @@ describe('/docs in a real browser', () => {
     });
   });
 
-  it("with --auth-token, the page still loads and its Authorize button's bearer token gets the call through", { timeout: TEST_TIMEOUT_MS }, async () => {
+  it("with --auth-token, the page still loads and its Authorize button's bearer token gets the call through", {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     const token = 'docs-browser-token-42';
     await withServer({ authToken: token }, async (url, page, agent) => {
       await openDocs(page, url);

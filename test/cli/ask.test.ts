@@ -74,7 +74,11 @@ describe('otel-mlflow ask', () => {
     await rm(storeDir, { recursive: true, force: true });
   });
 
-  for (const [endpoint, spanType] of [['chat', 'CHAIN'], ['rag', 'CHAIN'], ['agent', 'AGENT']] as const) {
+  for (const [endpoint, spanType] of [
+    ['chat', 'CHAIN'],
+    ['rag', 'CHAIN'],
+    ['agent', 'AGENT'],
+  ] as const) {
     it(`--endpoint ${endpoint}: prints the answer, and a trace id and link that exist in MLflow with the expected tree`, async () => {
       const result = await runCli(['ask', '--endpoint', endpoint, QUESTION], { env: { MLFLOW_TRACKING_URI: mlflow.url } });
       assert.equal(result.code, 0, result.stdout + result.stderr);
@@ -99,10 +103,15 @@ describe('otel-mlflow ask', () => {
 
   it('an experiment deleted in MLflow: says how to restore it, and names no flag ask does not have (exit 6)', async () => {
     mlflow.deleteExperiment(mlflow.createExperiment('gone'));
-    const result = await runCli(['ask', '--experiment', 'gone', QUESTION], { env: { MLFLOW_TRACKING_URI: mlflow.url, OTEL_MLFLOW_STORE_DIR: storeDir } });
+    const result = await runCli(['ask', '--experiment', 'gone', QUESTION], {
+      env: { MLFLOW_TRACKING_URI: mlflow.url, OTEL_MLFLOW_STORE_DIR: storeDir },
+    });
     assert.equal(result.code, 6, result.stdout + result.stderr);
     assert.match(result.stderr, /^error: experiment 'gone' \(id \d+, from flag --experiment\) is deleted$/m);
-    assert.match(result.stderr, /^hint: restore it \(`mlflow experiments restore --experiment-id \d+`\), or set MLFLOW_EXPERIMENT_NAME_OTEL/m);
+    assert.match(
+      result.stderr,
+      /^hint: restore it \(`mlflow experiments restore --experiment-id \d+`\), or set MLFLOW_EXPERIMENT_NAME_OTEL/m,
+    );
     assert.doesNotMatch(result.stderr, /--create-experiment/);
   });
 
@@ -151,11 +160,22 @@ describe('otel-mlflow ask', () => {
   it('names the cause of an unreachable model provider (refused, DNS) and the LLM to check (exit 4)', async () => {
     const closed = await closedPortUrl();
     const refused = await runCli(['ask', QUESTION], {
-      env: { OTEL_MLFLOW_STORE_DIR: storeDir, OPENAI_API_KEY: 'sk-test-ask-0123456789', OPENAI_BASE_URL: `${closed}/v1`, OTEL_MLFLOW_LLM_MODEL: 'my-model' },
+      env: {
+        OTEL_MLFLOW_STORE_DIR: storeDir,
+        OPENAI_API_KEY: 'sk-test-ask-0123456789',
+        OPENAI_BASE_URL: `${closed}/v1`,
+        OTEL_MLFLOW_LLM_MODEL: 'my-model',
+      },
     });
     assert.equal(refused.code, 4, refused.stdout + refused.stderr);
     const host = closed.replace('http://', '');
-    assert.match(refused.stderr, new RegExp(`^error: cannot reach the openai model provider at ${closed}/v1: nothing is listening at ${host} \\(connection refused\\)$`, 'm'));
+    assert.match(
+      refused.stderr,
+      new RegExp(
+        `^error: cannot reach the openai model provider at ${closed}/v1: nothing is listening at ${host} \\(connection refused\\)$`,
+        'm',
+      ),
+    );
     assert.match(refused.stderr, new RegExp(`^hint: the LLM is openai my-model at ${closed}/v1: check OPENAI_BASE_URL`, 'm'));
     assert.doesNotMatch(refused.stderr, /sk-test-ask/);
 
@@ -171,7 +191,10 @@ describe('otel-mlflow ask', () => {
     const home = await mkdtemp(join(tmpdir(), 'otel-mlflow-ask-long-'));
     const result = runWithStdin(['ask'], 'x'.repeat(30_000), home, { OTEL_MLFLOW_STORE_DIR: join(home, 'store') });
     assert.equal(result.code, 2, result.stdout + result.stderr);
-    assert.match(result.stderr, /^error: the question has 30000 characters; the agent takes at most 8000 \(serve refuses longer ones too\)$/m);
+    assert.match(
+      result.stderr,
+      /^error: the question has 30000 characters; the agent takes at most 8000 \(serve refuses longer ones too\)$/m,
+    );
     assert.doesNotMatch(result.stderr, /Trace tr-/);
     await rm(home, { recursive: true, force: true });
   });
@@ -197,7 +220,10 @@ describe('otel-mlflow ask', () => {
       assert.equal(human.code, 7, human.stdout + human.stderr);
       assert.match(human.stdout, /An answer nobody will trace\./);
       const traceId = traceIdIn(human);
-      assert.match(human.stderr, new RegExp(`trace ${traceId} was not exported to MLflow at ${doomed.url}, experiment 'otel-mlflow' \\(id \\d+\\), over OTLP: \\S`));
+      assert.match(
+        human.stderr,
+        new RegExp(`trace ${traceId} was not exported to MLflow at ${doomed.url}, experiment 'otel-mlflow' \\(id \\d+\\), over OTLP: \\S`),
+      );
       assert.match(human.stderr, /ECONNREFUSED|refused|cannot reach/i);
       assert.equal(doomed.store.getTrace(traceId), undefined);
       assert.doesNotMatch(human.stdout + human.stderr, /sk-test-ask/);
@@ -236,8 +262,14 @@ describe('otel-mlflow ask', () => {
         env: { MLFLOW_TRACKING_URI: mlflow.url, OPENAI_API_KEY: 'sk-test-ask-0123456789', OPENAI_BASE_URL: `${openai.url}/v1` },
       });
       assert.equal(result.code, 4, result.stdout + result.stderr);
-      assert.match(result.stderr, new RegExp(`^error: the openai model provider at ${openai.url}/v1 answered 500 for model gpt-4o-mini`, 'm'));
-      assert.match(result.stderr, new RegExp(`hint: the LLM is openai gpt-4o-mini at ${openai.url}/v1: check OPENAI_BASE_URL, .*--provider offline`));
+      assert.match(
+        result.stderr,
+        new RegExp(`^error: the openai model provider at ${openai.url}/v1 answered 500 for model gpt-4o-mini`, 'm'),
+      );
+      assert.match(
+        result.stderr,
+        new RegExp(`hint: the LLM is openai gpt-4o-mini at ${openai.url}/v1: check OPENAI_BASE_URL, .*--provider offline`),
+      );
       const trace = mlflow.store.getTrace(traceIdIn(result));
       assert.ok(trace);
       assert.equal(trace.info.state, 'ERROR');
@@ -308,14 +340,19 @@ describe('otel-mlflow ask', () => {
 
   it('--url at a server that is not otel-mlflow serve says so, not that its log has the details (exit 4)', async () => {
     // What `python -m http.server` answers to a POST.
-    const other = createServer((_req, res) => res.writeHead(501, { 'content-type': 'text/html' }).end('<html><title>Error response</title><p>Unsupported method</p></html>'));
+    const other = createServer((_req, res) =>
+      res.writeHead(501, { 'content-type': 'text/html' }).end('<html><title>Error response</title><p>Unsupported method</p></html>'),
+    );
     other.listen(0, '127.0.0.1');
     await once(other, 'listening');
     try {
       const url = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
       const result = await runCli(['ask', '--url', url, QUESTION]);
       assert.equal(result.code, 4, result.stdout + result.stderr);
-      assert.match(result.stderr, new RegExp(`^error: ${url} answered HTTP 501, which is no answer of otel-mlflow serve \\(no error JSON\\)$`, 'm'));
+      assert.match(
+        result.stderr,
+        new RegExp(`^error: ${url} answered HTTP 501, which is no answer of otel-mlflow serve \\(no error JSON\\)$`, 'm'),
+      );
       assert.match(result.stderr, /^hint: --url must be the address `otel-mlflow serve` prints when it starts/m);
       assert.doesNotMatch(result.stderr, /server log/);
     } finally {
@@ -326,7 +363,9 @@ describe('otel-mlflow ask', () => {
 
 const driver = availableDrivers()[0];
 
-describe('otel-mlflow ask at a terminal', { skip: driver ? false : 'neither tmux nor python3 (pty) is installed, so no terminal can be driven' }, () => {
+describe('otel-mlflow ask at a terminal', {
+  skip: driver ? false : 'neither tmux nor python3 (pty) is installed, so no terminal can be driven',
+}, () => {
   it('shows a spinner naming the LLM while a slow model has not answered, and Ctrl-C still stops it (exit 130)', async () => {
     const silent = createServer(() => {});
     silent.listen(0, '127.0.0.1');
@@ -336,7 +375,13 @@ describe('otel-mlflow ask at a terminal', { skip: driver ? false : 'neither tmux
     const terminal = await startTerminal(driver!, {
       argv: [process.execPath, BIN, 'ask', 'Are', 'you', 'there?'],
       cwd: home,
-      env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, HOME: home, TERM: 'xterm-256color', OPENAI_API_KEY: 'sk-test-spinner-0123', OPENAI_BASE_URL: baseUrl },
+      env: {
+        PATH: `${dirname(process.execPath)}:/usr/bin:/bin`,
+        HOME: home,
+        TERM: 'xterm-256color',
+        OPENAI_API_KEY: 'sk-test-spinner-0123',
+        OPENAI_BASE_URL: baseUrl,
+      },
     });
     try {
       await terminal.waitFor(`waiting for openai gpt-4o-mini at ${baseUrl}`);
@@ -355,7 +400,9 @@ describe('otel-mlflow ask at a terminal', { skip: driver ? false : 'neither tmux
     it(`streams the answer as the model writes it, and Ctrl-C keeps a trace of what was answered (${mode})`, async () => {
       const mlflow = await startFakeMlflow({ version: '3.14.1.dev0' });
       // A role chunk and two pieces of the answer, then nothing until the client goes away.
-      const openai = await startFakeOpenAI({ script: () => ({ content: 'one two three four five six', interrupt: { afterChunks: 3, with: 'stall' } }) });
+      const openai = await startFakeOpenAI({
+        script: () => ({ content: 'one two three four five six', interrupt: { afterChunks: 3, with: 'stall' } }),
+      });
       const home = await mkdtemp(join(tmpdir(), 'otel-mlflow-ask-tty-'));
       const env = { MLFLOW_TRACKING_URI: mlflow.url, OPENAI_API_KEY: 'sk-test-ask-0123456789', OPENAI_BASE_URL: `${openai.url}/v1` };
       const serve = mode === 'in this process' ? undefined : await startServe([], env);
@@ -377,7 +424,10 @@ describe('otel-mlflow ask at a terminal', { skip: driver ? false : 'neither tmux
         assert.ok(trace, `${traceId} is in MLflow`);
         assert.equal(trace.info.state, 'ERROR');
         assert.match(JSON.stringify(root(trace).attributes['mlflow.spanOutputs']), /one two/);
-        assert.ok(trace.spans.some((span) => span.name.startsWith('chat ') && span.endTimeUnixNano > 0n), 'the model call ended');
+        assert.ok(
+          trace.spans.some((span) => span.name.startsWith('chat ') && span.endTimeUnixNano > 0n),
+          'the model call ended',
+        );
       } finally {
         await terminal.close();
         if (serve) await serve.stop();

@@ -15,10 +15,7 @@ const BIN = fileURLToPath(new URL('../../bin/otel-mlflow.js', import.meta.url));
 const OLD_NODE = oldNode();
 
 function longFlags(command: Command): string[] {
-  return [
-    ...command.options.flatMap((option) => (option.long ? [option.long] : [])),
-    ...command.commands.flatMap((sub) => longFlags(sub)),
-  ];
+  return [...command.options.flatMap((option) => (option.long ? [option.long] : [])), ...command.commands.flatMap((sub) => longFlags(sub))];
 }
 
 describe('flags of otel-mlflow and the Node that runs it', () => {
@@ -63,7 +60,9 @@ describe(`the bin under a Node older than the project needs: ${OLD_NODE.descript
   });
 
   const [driver] = availableDrivers();
-  it('leaves on Ctrl-C with the command\'s own exit code, 130', { skip: driver ? false : 'neither tmux nor python3 (pty) is installed' }, async () => {
+  it("leaves on Ctrl-C with the command's own exit code, 130", {
+    skip: driver ? false : 'neither tmux nor python3 (pty) is installed',
+  }, async () => {
     const home = await mkdtemp(join(tmpdir(), 'otel-mlflow-old-node-'));
     const terminal = await startTerminal(driver!, {
       argv: [...OLD_NODE.argv, BIN, 'init'],

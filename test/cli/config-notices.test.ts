@@ -10,17 +10,24 @@ describe('a configuration that resolves to something not meant', () => {
     const store = await mkdtemp(join(tmpdir(), 'otel-mlflow-doctor-store-'));
     try {
       const result = await runCli(['doctor', '--json'], {
-        env: { DATABRICKS_HOST: 'https://dbc-1.cloud.databricks.com', DATABRICKS_TOKEN: 'dapi0123456789abcdef0123', OTEL_MLFLOW_STORE_DIR: store },
+        env: {
+          DATABRICKS_HOST: 'https://dbc-1.cloud.databricks.com',
+          DATABRICKS_TOKEN: 'dapi0123456789abcdef0123',
+          OTEL_MLFLOW_STORE_DIR: store,
+        },
       });
       const config = JSON.parse(result.stdout).checks.find((c: { id: string }) => c.id === 'config');
       assert.equal(config.status, 'warn');
-      assert.match(config.hint, /DATABRICKS_HOST \(from env DATABRICKS_HOST\) is set but MLFLOW_TRACKING_URI is not, so traces stay in the local store; set MLFLOW_TRACKING_URI=databricks/);
+      assert.match(
+        config.hint,
+        /DATABRICKS_HOST \(from env DATABRICKS_HOST\) is set but MLFLOW_TRACKING_URI is not, so traces stay in the local store; set MLFLOW_TRACKING_URI=databricks/,
+      );
     } finally {
       await rm(store, { recursive: true, force: true });
     }
   });
 
-  it('ask says at start-up that the demo .env\'s placeholders are placeholders', async () => {
+  it("ask says at start-up that the demo .env's placeholders are placeholders", async () => {
     const store = await mkdtemp(join(tmpdir(), 'otel-mlflow-ask-store-'));
     try {
       const result = await runCli(['ask', '--provider', 'offline', 'What is a span?'], {
@@ -28,7 +35,10 @@ describe('a configuration that resolves to something not meant', () => {
         dotenv: 'OPENAI_API_KEY=sk-proj-...\n',
       });
       assert.equal(result.code, 0, result.stderr);
-      assert.match(result.stderr, /^note: \.env \(.*\) OPENAI_API_KEY is the example \.env's placeholder, not a real value: replace it with your own$/m);
+      assert.match(
+        result.stderr,
+        /^note: \.env \(.*\) OPENAI_API_KEY is the example \.env's placeholder, not a real value: replace it with your own$/m,
+      );
     } finally {
       await rm(store, { recursive: true, force: true });
     }

@@ -50,7 +50,12 @@ async function withMlflowBehindProxy(use: (fake: Fake) => Promise<void>): Promis
   const { server, proxy, close } = await startMlflowBehindProxy();
   const storeDir = join(root, `store-${++dirs}`);
   try {
-    await use({ server, proxy, storeDir, env: { MLFLOW_TRACKING_URI: proxy.url, MLFLOW_EXPERIMENT_NAME: EXPERIMENT, OTEL_MLFLOW_STORE_DIR: storeDir } });
+    await use({
+      server,
+      proxy,
+      storeDir,
+      env: { MLFLOW_TRACKING_URI: proxy.url, MLFLOW_EXPERIMENT_NAME: EXPERIMENT, OTEL_MLFLOW_STORE_DIR: storeDir },
+    });
   } finally {
     await close();
   }
@@ -60,7 +65,11 @@ async function withMlflowBehindProxy(use: (fake: Fake) => Promise<void>): Promis
  * Runs `use` with a serve of the fake's environment, then stops it (SIGTERM): it must stop promptly,
  * exit with `exit` and end with a line matching `closing`.
  */
-async function withServe(fake: Fake, expected: { exit: number; closing: RegExp }, use: (serve: ServeProcess) => Promise<void>): Promise<void> {
+async function withServe(
+  fake: Fake,
+  expected: { exit: number; closing: RegExp },
+  use: (serve: ServeProcess) => Promise<void>,
+): Promise<void> {
   const serve = await startServe([], fake.env);
   try {
     await use(serve);
@@ -101,7 +110,9 @@ async function assertTakenOnce(proxy: FaultyProxy, traceIds: readonly string[]):
 /** Waits until the store holds traces in exactly these states (the one that sent them marks them just after MLflow's answer). */
 async function untilStoreHolds(storeDir: string, expected: StateCounts): Promise<void> {
   const counts = () => withStore(storeDir, (store) => store.reads.counts());
-  await until(() => isDeepStrictEqual(counts(), expected), `the store holds ${JSON.stringify(expected)}`).catch(() => assert.deepEqual(counts(), expected));
+  await until(() => isDeepStrictEqual(counts(), expected), `the store holds ${JSON.stringify(expected)}`).catch(() =>
+    assert.deepEqual(counts(), expected),
+  );
 }
 
 function inMlflow(server: FakeMlflow, traceIds: readonly string[]): boolean {
@@ -160,13 +171,23 @@ describe('delivery under faults: what reaches MLflow and what the user is told',
         assert.ok(relayStopped.code === 0 || relayStopped.code === 7, relayStopped.stdout + relayStopped.stderr);
         const last = await runCli(['traces', 'push'], { env: fake.env });
         pushCodes.push(last.code);
-        assert.ok(pushCodes.every((code) => code === 0 || code === 7), `push exit codes: ${pushCodes.join(', ')}\n${last.stdout}${last.stderr}`);
+        assert.ok(
+          pushCodes.every((code) => code === 0 || code === 7),
+          `push exit codes: ${pushCodes.join(', ')}\n${last.stdout}${last.stderr}`,
+        );
 
         await until(() => inMlflow(fake.server, made), 'every trace is in MLflow', { deadlineMs: LANDING_DEADLINE_MS });
         await untilStoreHolds(fake.storeDir, { local: 0, pending: 0, delivered: made.length, dead: 0 });
-        assert.ok(fake.proxy.requests.some((r) => r.status === 503), 'MLflow did flap');
+        assert.ok(
+          fake.proxy.requests.some((r) => r.status === 503),
+          'MLflow did flap',
+        );
         // A 503 answering the route probe must not turn a process to MLflow REST for good.
-        assert.equal(fake.server.requests.filter((r) => r.method === 'POST' && r.path === '/api/3.0/mlflow/traces').length, 0, 'every trace went over OTLP');
+        assert.equal(
+          fake.server.requests.filter((r) => r.method === 'POST' && r.path === '/api/3.0/mlflow/traces').length,
+          0,
+          'every trace went over OTLP',
+        );
         await assertTakenOnce(fake.proxy, made);
       } finally {
         // Stopping one already stopped only reads its exit code again.
@@ -184,9 +205,15 @@ describe('delivery under faults: what reaches MLflow and what the user is told',
           assert.ok(Date.now() - started < 10_000, `listening after ${Date.now() - started} ms`);
           const answer = await health(serve);
           assert.equal(answer.tracing.route, 'pending');
-          assert.match(answer.tracing.destination, new RegExp(`^MLflow at ${fake.proxy.url}, experiment '${EXPERIMENT}' \\(not answered yet\\)$`));
+          assert.match(
+            answer.tracing.destination,
+            new RegExp(`^MLflow at ${fake.proxy.url}, experiment '${EXPERIMENT}' \\(not answered yet\\)$`),
+          );
           const [traceId] = await chat(serve, 1);
-          await until(() => withStore(fake.storeDir, (store) => store.reads.deliveryOf(traceId!.slice(3))?.state) === 'pending', 'the trace waits on disk');
+          await until(
+            () => withStore(fake.storeDir, (store) => store.reads.deliveryOf(traceId!.slice(3))?.state) === 'pending',
+            'the trace waits on disk',
+          );
         });
         assert.equal(fake.server.store.traces().length, 0);
       }));
@@ -205,7 +232,9 @@ describe('delivery under faults: what reaches MLflow and what the user is told',
           assert.equal(fake.server.store.traces().length, 0);
 
           fake.proxy.mode = { kind: 'pass' };
-          await until(() => inMlflow(fake.server, traceIds), 'the traces reach MLflow once it answers', { deadlineMs: LANDING_DEADLINE_MS });
+          await until(() => inMlflow(fake.server, traceIds), 'the traces reach MLflow once it answers', {
+            deadlineMs: LANDING_DEADLINE_MS,
+          });
           await serve.waitFor(/answers now; traces go to MLflow at /);
           await assertTakenOnce(fake.proxy, traceIds);
         });
@@ -220,7 +249,10 @@ describe('delivery under faults: what reaches MLflow and what the user is told',
         const traceId = /Trace (tr-[0-9a-f]{32})/.exec(asked.stderr)?.[1];
         assert.ok(traceId, asked.stderr);
         assert.match(asked.stderr, new RegExp(`trace ${traceId} was not exported to MLflow at .*HTTP 500.*it waits in ${fake.storeDir}`));
-        assert.equal(withStore(fake.storeDir, (store) => store.reads.deliveryOf(traceId.slice(3))?.state), 'pending');
+        assert.equal(
+          withStore(fake.storeDir, (store) => store.reads.deliveryOf(traceId.slice(3))?.state),
+          'pending',
+        );
         assert.equal(fake.server.store.traces().length, 0);
       }));
   });
@@ -245,9 +277,14 @@ describe('delivery under faults: what reaches MLflow and what the user is told',
         fake.proxy.mode = { kind: 'redirect', location: '/login', path: '/v1/traces' };
         const traceIds = await chat(serve, 4);
         await until(() => fake.proxy.requests.some((r) => r.path === '/v1/traces' && r.status === 302), 'serve has tried to deliver');
-        await serve.waitFor(/not delivered yet \(redirected \(302\) to http:\/\/127\.0\.0\.1:\d+\/login: a login proxy in front of MLflow\?\)/);
+        await serve.waitFor(
+          /not delivered yet \(redirected \(302\) to http:\/\/127\.0\.0\.1:\d+\/login: a login proxy in front of MLflow\?\)/,
+        );
         const answer = await health(serve);
-        assert.match(answer.tracing.delivery?.last_error?.answer ?? '', /redirected \(302\) to .*\/login: a login proxy in front of MLflow\?/);
+        assert.match(
+          answer.tracing.delivery?.last_error?.answer ?? '',
+          /redirected \(302\) to .*\/login: a login proxy in front of MLflow\?/,
+        );
         assert.equal(answer.tracing.delivery?.delivered, 0);
         await untilStoreHolds(fake.storeDir, { local: 0, pending: 4, delivered: 0, dead: 0 });
         assert.equal(fake.server.store.traces().length, 0);

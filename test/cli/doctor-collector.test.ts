@@ -54,10 +54,22 @@ describe('otel-mlflow doctor with an OTLP collector', () => {
       assert.doesNotMatch(result.stdout, /not found/);
       assert.equal(result.stdout.match(/exported, not read back/g)?.length, 3);
       assert.match(result.stdout, /All checks passed: 3 test traces accepted by the OTLP collector\./);
-      assert.match(result.stdout.replace(/\n/g, ' '), /Not proven: that they reach MLflow, as they cannot be read back from here \(a collector cannot be read back; look for the traces in its backend\)/);
+      assert.match(
+        result.stdout.replace(/\n/g, ' '),
+        /Not proven: that they reach MLflow, as they cannot be read back from here \(a collector cannot be read back; look for the traces in its backend\)/,
+      );
 
-      const json = JSON.parse((await runCli(['doctor', '--json'], { env })).stdout) as { traces: { found: boolean | null; exported: boolean }[] };
-      assert.deepEqual(json.traces.map((t) => [t.exported, t.found]), [[true, null], [true, null], [true, null]]);
+      const json = JSON.parse((await runCli(['doctor', '--json'], { env })).stdout) as {
+        traces: { found: boolean | null; exported: boolean }[];
+      };
+      assert.deepEqual(
+        json.traces.map((t) => [t.exported, t.found]),
+        [
+          [true, null],
+          [true, null],
+          [true, null],
+        ],
+      );
     } finally {
       await collector.close();
     }

@@ -48,7 +48,10 @@ describe('otel-mlflow doctor against a Databricks workspace', () => {
   });
 
   it("works with the old demo's .env unchanged: REST export, signed-URL upload, traces read back", async () => {
-    const result = await runCli(['doctor', '--json', '--create-experiment'], { cwd: await freshDir(), dotenv: demoDotenv(workspace.url, PAT) });
+    const result = await runCli(['doctor', '--json', '--create-experiment'], {
+      cwd: await freshDir(),
+      dotenv: demoDotenv(workspace.url, PAT),
+    });
     assert.equal(result.code, 0, result.stderr + result.stdout);
     const report = JSON.parse(result.stdout);
     assert.equal(report.destination, 'databricks');
@@ -71,7 +74,10 @@ describe('otel-mlflow doctor against a Databricks workspace', () => {
   it('authenticates as a service principal from a ~/.databrickscfg profile (OAuth M2M)', async () => {
     const cwd = await freshDir();
     const cfg = join(cwd, 'databrickscfg');
-    await writeFile(cfg, `[DEFAULT]\nhost = https://unused.cloud.databricks.com\n\n[ci]\nhost = ${workspace.url}\nclient_id = ${CLIENT.clientId}\nclient_secret = ${CLIENT.clientSecret}\n`);
+    await writeFile(
+      cfg,
+      `[DEFAULT]\nhost = https://unused.cloud.databricks.com\n\n[ci]\nhost = ${workspace.url}\nclient_id = ${CLIENT.clientId}\nclient_secret = ${CLIENT.clientSecret}\n`,
+    );
     const before = workspace.issuedTokens.length;
     const result = await runCli(['doctor', '--json', '--create-experiment', '--experiment', '/Users/sp/doctor'], {
       cwd,

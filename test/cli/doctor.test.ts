@@ -20,7 +20,16 @@ function doctorJson(stdout: string) {
     exportRoute: string | null;
     serverVersion: string | null;
     checks: { id: string; status: string; detail: string; hint: string | null }[];
-    traces: { traceId: string; found: boolean; state: string | null; spans: string[]; spanTypes: Record<string, string>; tokenUsage: { total_tokens?: number } | null; url: string | null; problems: string[] }[];
+    traces: {
+      traceId: string;
+      found: boolean;
+      state: string | null;
+      spans: string[];
+      spanTypes: Record<string, string>;
+      tokenUsage: { total_tokens?: number } | null;
+      url: string | null;
+      problems: string[];
+    }[];
   };
 }
 
@@ -58,7 +67,11 @@ describe('otel-mlflow doctor against every MLflow version', () => {
           assert.equal(stored.info.trace_location.mlflow_experiment.experiment_id, experimentId);
           const llm = stored.spans.find((s) => s.name === 'llm_call')!;
           assert.equal(llm.attributes['mlflow.spanType'], 'LLM');
-          assert.equal((llm.attributes['mlflow.chat.tokenUsage'] as { total_tokens: number }).total_tokens, 21 + 2 * report.traces.indexOf(trace), 'usage on the LLM span');
+          assert.equal(
+            (llm.attributes['mlflow.chat.tokenUsage'] as { total_tokens: number }).total_tokens,
+            21 + 2 * report.traces.indexOf(trace),
+            'usage on the LLM span',
+          );
           // 3.6 too: token usage goes as a structured OTLP value, which every version decodes and sums.
           const total = JSON.parse(stored.info.trace_metadata!['mlflow.trace.tokenUsage']!).total_tokens;
           assert.equal(total, trace.tokenUsage?.total_tokens);
@@ -86,14 +99,23 @@ describe('otel-mlflow doctor failure classes', () => {
   });
 
   it('wraps its lines at spaces within 80 columns, and says why later checks did not run', async () => {
-    const result = await runCli(['doctor'], { env: { MLFLOW_TRACKING_URI: `${await closedPortUrl()}/a-long-path/to/make/the/tracking/uri/wrap` } });
+    const result = await runCli(['doctor'], {
+      env: { MLFLOW_TRACKING_URI: `${await closedPortUrl()}/a-long-path/to/make/the/tracking/uri/wrap` },
+    });
     assert.equal(result.code, 4, result.stderr + result.stdout);
     const lines = result.stdout.split('\n');
     for (const line of lines) assert.ok(line.length <= 80 || !line.trim().includes(' '), `${line.length} columns: ${line}`);
     // A word cut by a wrap would leave a line ending or starting inside it; every piece must still be in the unwrapped text.
     const words = new Set(lines.join(' ').split(/\s+/));
-    for (const word of ['http://127.0.0.1', 'listening', 'connection', 'refused)']) assert.ok([...words].some((w) => w.includes(word)), word);
-    assert.match(result.stdout.replace(/\n {10}/g, ' '), /- skipped +MLflow server: not run, as the check "Tracking server reachable" failed/);
+    for (const word of ['http://127.0.0.1', 'listening', 'connection', 'refused)'])
+      assert.ok(
+        [...words].some((w) => w.includes(word)),
+        word,
+      );
+    assert.match(
+      result.stdout.replace(/\n {10}/g, ' '),
+      /- skipped +MLflow server: not run, as the check "Tracking server reachable" failed/,
+    );
     assert.doesNotMatch(result.stdout, /skipped: /);
   });
 
@@ -236,7 +258,9 @@ describe('otel-mlflow doctor failure classes', () => {
       assert.equal(check(report, 'read-back').status, 'ok');
       assert.equal(server.store.traces().filter((t) => t.loggedVia === 'rest').length, 3);
 
-      const accepted = await runCli(['doctor', '--export-path', 'rest'], { env: { MLFLOW_TRACKING_URI: server.url, MLFLOW_EXPERIMENT_NAME_BASIC: 'otel-mlflow-doctor' } });
+      const accepted = await runCli(['doctor', '--export-path', 'rest'], {
+        env: { MLFLOW_TRACKING_URI: server.url, MLFLOW_EXPERIMENT_NAME_BASIC: 'otel-mlflow-doctor' },
+      });
       assert.equal(accepted.code, 0, accepted.stderr + accepted.stdout);
     } finally {
       await server.close();
@@ -311,7 +335,9 @@ describe('otel-mlflow doctor failure classes', () => {
 const DOCTOR_BIN = fileURLToPath(new URL('../../bin/otel-mlflow.js', import.meta.url));
 const terminalDriver = availableDrivers()[0];
 
-describe('otel-mlflow doctor at a terminal', { skip: terminalDriver ? false : 'neither tmux nor python3 (pty) is installed, so no terminal can be driven' }, () => {
+describe('otel-mlflow doctor at a terminal', {
+  skip: terminalDriver ? false : 'neither tmux nor python3 (pty) is installed, so no terminal can be driven',
+}, () => {
   it('Ctrl-C at "Create it?" is a no: the experiment check fails with its hint (exit 6), not a crash report', async () => {
     const mlflow = await startFakeMlflow();
     const home = await mkdtemp(join(tmpdir(), 'otel-mlflow-doctor-tty-'));

@@ -2,7 +2,18 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { runCli } from './run-cli.ts';
 
-const SUBCOMMANDS = [['doctor'], ['serve'], ['ask'], ['suite'], ['init'], ['config'], ['traces', 'list'], ['traces', 'show'], ['traces', 'push'], ['traces', 'prune']];
+const SUBCOMMANDS = [
+  ['doctor'],
+  ['serve'],
+  ['ask'],
+  ['suite'],
+  ['init'],
+  ['config'],
+  ['traces', 'list'],
+  ['traces', 'show'],
+  ['traces', 'push'],
+  ['traces', 'prune'],
+];
 
 describe('--help of each command', () => {
   for (const command of SUBCOMMANDS) {

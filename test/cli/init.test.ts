@@ -14,7 +14,11 @@ import { closedPortUrl } from './closed-port.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/otel-mlflow.js', import.meta.url));
 const PAT = 'dapi-init-e2e-token-0123456789';
-const exists = (path: string) => access(path).then(() => true, () => false);
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 const hasGit = spawnSync('git', ['--version'], { stdio: 'ignore' }).status === 0;
 
 describe('otel-mlflow init in a script', () => {
@@ -39,13 +43,31 @@ describe('otel-mlflow init in a script', () => {
   it('sets up a local MLflow server with --yes, and then doctor passes in the same directory', async () => {
     const cwd = await freshDir();
     const init = await runCli(
-      ['init', '--yes', '--destination', 'mlflow', '--tracking-uri', mlflow.url, '--experiment', 'init-e2e', '--create-experiment', '--llm', 'offline'],
+      [
+        'init',
+        '--yes',
+        '--destination',
+        'mlflow',
+        '--tracking-uri',
+        mlflow.url,
+        '--experiment',
+        'init-e2e',
+        '--create-experiment',
+        '--llm',
+        'offline',
+      ],
       { cwd },
     );
     assert.equal(init.code, 0, init.stderr + init.stdout);
     assert.match(init.stdout, /✔ MLflow 3\.8\.1 at http:\/\/127\.0\.0\.1:\d+/);
     assert.match(init.stdout, /✔ Created experiment 'init-e2e'/);
-    assert.match(init.stdout, new RegExp(`^✔ Wrote \\.otel-mlflowrc\\.json:\\n {4}trackingUri: ${mlflow.url}\\n {4}experimentName: init-e2e\\n {4}llmProvider: offline$`, 'm'));
+    assert.match(
+      init.stdout,
+      new RegExp(
+        `^✔ Wrote \\.otel-mlflowrc\\.json:\\n {4}trackingUri: ${mlflow.url}\\n {4}experimentName: init-e2e\\n {4}llmProvider: offline$`,
+        'm',
+      ),
+    );
     assert.match(init.stdout, /Next: run otel-mlflow doctor/);
     // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC [ starts every colour and cursor code, which must be absent here
     assert.doesNotMatch(init.stdout, /\x1b\[/, 'no colour or spinner without a terminal');
@@ -66,7 +88,20 @@ describe('otel-mlflow init in a script', () => {
   it('sets up Databricks with host and token: the token goes to .env only, and doctor passes', async () => {
     const cwd = await freshDir();
     const init = await runCli(
-      ['init', '--yes', '--databricks-host', workspace.url, '--databricks-token', PAT, '--experiment', '/Shared/init-e2e', '--create-experiment', '--llm', 'offline', '--json'],
+      [
+        'init',
+        '--yes',
+        '--databricks-host',
+        workspace.url,
+        '--databricks-token',
+        PAT,
+        '--experiment',
+        '/Shared/init-e2e',
+        '--create-experiment',
+        '--llm',
+        'offline',
+        '--json',
+      ],
       { cwd },
     );
     assert.equal(init.code, 0, init.stderr + init.stdout);
@@ -75,11 +110,19 @@ describe('otel-mlflow init in a script', () => {
     assert.deepEqual(summary.envFile, { path: join(cwd, '.env'), keys: ['DATABRICKS_TOKEN'], created: true });
     assert.equal(summary.next, 'otel-mlflow doctor');
     assert.doesNotMatch(init.stdout + init.stderr, new RegExp(PAT));
-    assert.match(init.stderr, /^warning: --databricks-token on the command line can be read by other users \(ps\) .*pass `--databricks-token -` and give it on standard input, or set DATABRICKS_TOKEN$/m);
+    assert.match(
+      init.stderr,
+      /^warning: --databricks-token on the command line can be read by other users \(ps\) .*pass `--databricks-token -` and give it on standard input, or set DATABRICKS_TOKEN$/m,
+    );
     assert.deepEqual(summary.notes, [], 'outside a git work tree there is nothing to warn about');
     const configText = await readFile(join(cwd, '.otel-mlflowrc.json'), 'utf8');
     assert.doesNotMatch(configText, new RegExp(PAT));
-    assert.deepEqual(JSON.parse(configText), { trackingUri: 'databricks', databricksHost: workspace.url, experimentName: '/Shared/init-e2e', llmProvider: 'offline' });
+    assert.deepEqual(JSON.parse(configText), {
+      trackingUri: 'databricks',
+      databricksHost: workspace.url,
+      experimentName: '/Shared/init-e2e',
+      llmProvider: 'offline',
+    });
     assert.equal(await readFile(join(cwd, '.env'), 'utf8'), `DATABRICKS_TOKEN=${PAT}\n`);
     assert.equal((await stat(join(cwd, '.env'))).mode & 0o777, 0o600);
 
@@ -91,7 +134,21 @@ describe('otel-mlflow init in a script', () => {
   it('reads --databricks-token - from standard input, and writes the secrets to a new file named by --secrets-file', async () => {
     const cwd = await freshDir();
     const init = await runCli(
-      ['init', '--yes', '--databricks-host', workspace.url, '--databricks-token', '-', '--experiment', '/Shared/init-secrets', '--create-experiment', '--llm', 'offline', '--secrets-file', 'secrets.env'],
+      [
+        'init',
+        '--yes',
+        '--databricks-host',
+        workspace.url,
+        '--databricks-token',
+        '-',
+        '--experiment',
+        '/Shared/init-secrets',
+        '--create-experiment',
+        '--llm',
+        'offline',
+        '--secrets-file',
+        'secrets.env',
+      ],
       { cwd, input: `${PAT}\n` },
     );
     assert.equal(init.code, 0, init.stderr + init.stdout);
@@ -105,10 +162,16 @@ describe('otel-mlflow init in a script', () => {
     after(() => openai.close());
     const cwd = await freshDir();
     const key = 'sk-local-compatible-0123456789';
-    const init = await runCli(['init', '--yes', '--llm', 'openai', '--openai-api-key', key], { cwd, env: { OPENAI_BASE_URL: `${openai.url}/v1/` } });
+    const init = await runCli(['init', '--yes', '--llm', 'openai', '--openai-api-key', key], {
+      cwd,
+      env: { OPENAI_BASE_URL: `${openai.url}/v1/` },
+    });
     assert.equal(init.code, 0, init.stderr + init.stdout);
     assert.match(init.stdout, new RegExp(`OpenAI API key accepted by ${openai.url}/v1`));
-    assert.deepEqual(JSON.parse(await readFile(join(cwd, '.otel-mlflowrc.json'), 'utf8')), { openaiBaseUrl: `${openai.url}/v1`, llmProvider: 'openai' });
+    assert.deepEqual(JSON.parse(await readFile(join(cwd, '.otel-mlflowrc.json'), 'utf8')), {
+      openaiBaseUrl: `${openai.url}/v1`,
+      llmProvider: 'openai',
+    });
 
     const ask = await runCli(['ask', 'What is a span?'], { cwd });
     assert.equal(ask.code, 0, ask.stderr + ask.stdout);
@@ -120,7 +183,10 @@ describe('otel-mlflow init in a script', () => {
     const openai = await startFakeOpenAI();
     after(() => openai.close());
     const cwd = await freshDir();
-    const init = await runCli(['init', '--yes', '--llm', 'openai', '--openai-api-key', 'sk-x-0123456789', '--openai-base-url', `${openai.url}/v1`], { cwd });
+    const init = await runCli(
+      ['init', '--yes', '--llm', 'openai', '--openai-api-key', 'sk-x-0123456789', '--openai-base-url', `${openai.url}/v1`],
+      { cwd },
+    );
     assert.equal(init.code, 0, init.stderr + init.stdout);
     assert.equal(JSON.parse(await readFile(join(cwd, '.otel-mlflowrc.json'), 'utf8')).openaiBaseUrl, `${openai.url}/v1`);
   });
@@ -128,14 +194,29 @@ describe('otel-mlflow init in a script', () => {
   it('a wrong OpenAI base URL: the error names the whole URL tried, and asks about an OpenAI-compatible API, not MLflow', async () => {
     const notOpenAi = await startFakeMlflow({ version: '3.8.1' });
     after(() => notOpenAi.close());
-    const pageNotFound = await runCli(['init', '--yes', '--llm', 'openai', '--openai-api-key', 'sk-x-0123456789', '--openai-base-url', notOpenAi.url], { cwd: await freshDir() });
+    const pageNotFound = await runCli(
+      ['init', '--yes', '--llm', 'openai', '--openai-api-key', 'sk-x-0123456789', '--openai-base-url', notOpenAi.url],
+      { cwd: await freshDir() },
+    );
     assert.equal(pageNotFound.code, 4, pageNotFound.stderr + pageNotFound.stdout);
-    assert.match(pageNotFound.stderr, new RegExp(`^error: GET ${notOpenAi.url}/models failed: HTTP 404: not found \\(HTML 404 page: is this an OpenAI-compatible API / the right path\\?\\)$`, 'm'));
+    assert.match(
+      pageNotFound.stderr,
+      new RegExp(
+        `^error: GET ${notOpenAi.url}/models failed: HTTP 404: not found \\(HTML 404 page: is this an OpenAI-compatible API / the right path\\?\\)$`,
+        'm',
+      ),
+    );
 
     const closed = await closedPortUrl();
-    const nothing = await runCli(['init', '--yes', '--llm', 'openai', '--openai-api-key', 'sk-x-0123456789', '--openai-base-url', `${closed}/v1`], { cwd: await freshDir() });
+    const nothing = await runCli(
+      ['init', '--yes', '--llm', 'openai', '--openai-api-key', 'sk-x-0123456789', '--openai-base-url', `${closed}/v1`],
+      { cwd: await freshDir() },
+    );
     assert.equal(nothing.code, 4, nothing.stderr + nothing.stdout);
-    assert.match(nothing.stderr, new RegExp(`^error: Nothing is listening at 127\\.0\\.0\\.1:\\d+ \\(connection refused\\) for GET ${closed}/v1/models$`, 'm'));
+    assert.match(
+      nothing.stderr,
+      new RegExp(`^error: Nothing is listening at 127\\.0\\.0\\.1:\\d+ \\(connection refused\\) for GET ${closed}/v1/models$`, 'm'),
+    );
   });
 
   it('refuses a tracking URI without a scheme with the exact URL to pass instead', async () => {
@@ -159,7 +240,10 @@ describe('otel-mlflow init in a script', () => {
   it('refuses a wrong token with the reason, and writes nothing', async () => {
     const cwd = await freshDir();
     const wrong = 'dapi-wrong-token-9876543210';
-    const init = await runCli(['init', '--yes', '--destination', 'databricks', '--databricks-host', workspace.url, '--databricks-token', wrong, '--llm', 'offline'], { cwd });
+    const init = await runCli(
+      ['init', '--yes', '--destination', 'databricks', '--databricks-host', workspace.url, '--databricks-token', wrong, '--llm', 'offline'],
+      { cwd },
+    );
     assert.equal(init.code, 5, init.stderr + init.stdout);
     assert.match(init.stderr, /error: .*HTTP 403/);
     assert.match(init.stderr, /hint: /);
@@ -185,14 +269,31 @@ describe('otel-mlflow init in a script', () => {
   it('without a terminal or --yes, lists the flags to pass instead of asking', async () => {
     const init = await runCli(['init', '--destination', 'mlflow']);
     assert.equal(init.code, 2, init.stderr + init.stdout);
-    assert.match(init.stderr, /error: init cannot ask here, and these answers have no default: pass --tracking-uri <url>, --experiment <name>, --llm openai\|databricks\|offline/);
+    assert.match(
+      init.stderr,
+      /error: init cannot ask here, and these answers have no default: pass --tracking-uri <url>, --experiment <name>, --llm openai\|databricks\|offline/,
+    );
   });
 
-  it('warns when .env is not ignored by git', { skip: hasGit ? false : 'git is not installed, so there is no work tree to ignore .env in' }, async () => {
+  it('warns when .env is not ignored by git', {
+    skip: hasGit ? false : 'git is not installed, so there is no work tree to ignore .env in',
+  }, async () => {
     const cwd = await freshDir();
     const gitInit = spawnSync('git', ['init', '-q', cwd], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: cwd } });
     assert.equal(gitInit.status, 0, gitInit.stderr);
-    const args = ['init', '--yes', '--databricks-host', workspace.url, '--databricks-token', PAT, '--experiment', '/Shared/git-check', '--create-experiment', '--llm', 'offline'];
+    const args = [
+      'init',
+      '--yes',
+      '--databricks-host',
+      workspace.url,
+      '--databricks-token',
+      PAT,
+      '--experiment',
+      '/Shared/git-check',
+      '--create-experiment',
+      '--llm',
+      'offline',
+    ];
     const exposed = await runCli(args, { cwd });
     assert.equal(exposed.code, 0, exposed.stderr + exposed.stdout);
     assert.match(exposed.stdout, /! \.env holds secrets but git does not ignore it: add it to \.gitignore/);
@@ -206,7 +307,9 @@ describe('otel-mlflow init in a script', () => {
 
 const drivers = availableDrivers();
 
-describe('otel-mlflow init at a terminal, answered by a person', { skip: drivers.length === 0 ? 'neither tmux nor python3 (pty) is installed, so no terminal can be driven' : false }, () => {
+describe('otel-mlflow init at a terminal, answered by a person', {
+  skip: drivers.length === 0 ? 'neither tmux nor python3 (pty) is installed, so no terminal can be driven' : false,
+}, () => {
   let mlflow: FakeMlflow;
   const cleanups: (() => Promise<void>)[] = [];
   before(async () => {
@@ -218,7 +321,10 @@ describe('otel-mlflow init at a terminal, answered by a person', { skip: drivers
   });
 
   /** `init` at a terminal in a new directory that is also HOME, prepared by `prepare`; both cleaned up after. */
-  async function initInEmptyDir(driver: TerminalDriver, prepare?: (dir: string) => Promise<void>): Promise<{ root: string; terminal: Terminal }> {
+  async function initInEmptyDir(
+    driver: TerminalDriver,
+    prepare?: (dir: string) => Promise<void>,
+  ): Promise<{ root: string; terminal: Terminal }> {
     const root = await mkdtemp(join(tmpdir(), 'otel-mlflow-init-tty-'));
     cleanups.push(() => rm(root, { recursive: true, force: true }));
     await prepare?.(root);
@@ -243,7 +349,10 @@ describe('otel-mlflow init at a terminal, answered by a person', { skip: drivers
         cwd,
         env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, HOME: home, TERM: 'xterm-256color' },
       });
-      cleanups.push(() => terminal.close(), () => rm(root, { recursive: true, force: true }));
+      cleanups.push(
+        () => terminal.close(),
+        () => rm(root, { recursive: true, force: true }),
+      );
       const experiment = `typed-by-${driver}`;
 
       await terminal.waitFor('Where should traces go?');
@@ -265,7 +374,9 @@ describe('otel-mlflow init at a terminal, answered by a person', { skip: drivers
       await terminal.press('Enter');
       await terminal.waitFor(`Created experiment '${experiment}'`);
 
-      await terminal.waitFor(/Which LLM should answer\?[\s\S]*A Databricks serving endpoint \(needs DATABRICKS_HOST and a token, or traces to Databricks\)[\s\S]*❯ Offline/);
+      await terminal.waitFor(
+        /Which LLM should answer\?[\s\S]*A Databricks serving endpoint \(needs DATABRICKS_HOST and a token, or traces to Databricks\)[\s\S]*❯ Offline/,
+      );
       // The cursor passes over the choice it cannot take.
       await terminal.press('Up');
       await terminal.waitFor(/❯ OpenAI/);
@@ -273,7 +384,10 @@ describe('otel-mlflow init at a terminal, answered by a person', { skip: drivers
       await terminal.waitFor(/❯ Offline/);
       await terminal.press('Enter');
       const end = await terminal.waitFor('[exited with status');
-      assert.match(end, /Wrote \.otel-mlflowrc\.json:\s+trackingUri: http:\/\/127\.0\.0\.1:\d+\s+experimentName: \S+\s+llmProvider: offline/);
+      assert.match(
+        end,
+        /Wrote \.otel-mlflowrc\.json:\s+trackingUri: http:\/\/127\.0\.0\.1:\d+\s+experimentName: \S+\s+llmProvider: offline/,
+      );
       assert.match(end, /Next: run otel-mlflow doctor/);
       assert.match(end, /\[exited with status 0\]/);
 
@@ -284,7 +398,9 @@ describe('otel-mlflow init at a terminal, answered by a person', { skip: drivers
     });
 
     it(`"No" to replacing the config file keeps it: said plainly, exit 0, no error (${driver})`, async () => {
-      const { root, terminal } = await initInEmptyDir(driver, (dir) => writeFile(join(dir, '.otel-mlflowrc.json'), '{"experimentName":"mine"}\n'));
+      const { root, terminal } = await initInEmptyDir(driver, (dir) =>
+        writeFile(join(dir, '.otel-mlflowrc.json'), '{"experimentName":"mine"}\n'),
+      );
       await terminal.waitFor('.otel-mlflowrc.json already exists. Replace it?');
       await terminal.type('n');
       await terminal.press('Enter');

@@ -45,7 +45,10 @@ describe('next-step hints, as the person can paste them', () => {
     try {
       const result = npmExec([REPO], home, home);
       assert.equal(result.status, 0, result.stderr);
-      assert.match(result.stdout, new RegExp(`^ {2}npx ${REPO.replace(/\/+$/, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} suite --spawn$`, 'm'));
+      assert.match(
+        result.stdout,
+        new RegExp(`^ {2}npx ${REPO.replace(/\/+$/, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} suite --spawn$`, 'm'),
+      );
     } finally {
       await rm(home, { recursive: true, force: true });
     }
@@ -55,10 +58,22 @@ describe('next-step hints, as the person can paste them', () => {
     const exec = (json?: string) => ({ npm_command: 'exec', ...(json !== undefined && { npm_package_json: json }) });
     assert.equal(detectInvocation({}, '/src/otel-mlflow'), 'otel-mlflow', 'from PATH or by its path');
     assert.equal(detectInvocation(exec('/src/otel-mlflow/package.json'), '/src/otel-mlflow'), 'npx otel-mlflow', 'in the clone');
-    assert.equal(detectInvocation(exec('/work/app/package.json'), '/work/app/node_modules/otel-mlflow'), 'npx otel-mlflow', 'installed in the project');
-    assert.equal(detectInvocation(exec('/tmp/package.json'), '/home/me/.npm/_npx/1a2b/node_modules/otel-mlflow'), 'npx otel-mlflow', 'from the registry');
+    assert.equal(
+      detectInvocation(exec('/work/app/package.json'), '/work/app/node_modules/otel-mlflow'),
+      'npx otel-mlflow',
+      'installed in the project',
+    );
+    assert.equal(
+      detectInvocation(exec('/tmp/package.json'), '/home/me/.npm/_npx/1a2b/node_modules/otel-mlflow'),
+      'npx otel-mlflow',
+      'from the registry',
+    );
     assert.equal(detectInvocation(exec('/tmp/package.json'), '/src/otel-mlflow'), 'npx /src/otel-mlflow', 'a clone by its path');
-    assert.equal(detectInvocation(exec('/tmp/package.json'), '/src/my clones/otel-mlflow'), "npx '/src/my clones/otel-mlflow'", 'quoted for the shell');
+    assert.equal(
+      detectInvocation(exec('/tmp/package.json'), '/src/my clones/otel-mlflow'),
+      "npx '/src/my clones/otel-mlflow'",
+      'quoted for the shell',
+    );
   });
 
   it('name plain `otel-mlflow …` when it was run from PATH or by its path', async () => {

@@ -17,7 +17,10 @@ function modulesLoadedBy(args: string[], expectedStatus = 0): string[] {
     timeout: 30_000,
   });
   assert.equal(result.status, expectedStatus, result.stderr);
-  return result.stderr.split('\n').filter((line) => line.startsWith('loaded ')).map((line) => line.slice(7));
+  return result.stderr
+    .split('\n')
+    .filter((line) => line.startsWith('loaded '))
+    .map((line) => line.slice(7));
 }
 
 const heavyIn = (loaded: string[], pattern: RegExp) => loaded.filter((url) => pattern.test(url));
@@ -26,7 +29,10 @@ describe('start-up cost', () => {
   for (const args of [['--help'], ['--version'], ['doctor', '--help']]) {
     it(`\`otel-mlflow ${args.join(' ')}\` loads no OpenTelemetry, openai, hono or config-file machinery`, () => {
       const loaded = modulesLoadedBy(args);
-      assert.ok(loaded.some((url) => url.includes('commander')), 'the recorder sees the modules the CLI loads');
+      assert.ok(
+        loaded.some((url) => url.includes('commander')),
+        'the recorder sees the modules the CLI loads',
+      );
       const heavy = loaded.filter((url) => /node_modules\/(@opentelemetry|openai|hono|@hono|cosmiconfig|@inquirer|ora)\//.test(url));
       assert.deepEqual(heavy, []);
     });
@@ -54,7 +60,10 @@ describe('commands load only what they use', () => {
   });
 
   it('`init` asks no model, so loads no openai', async () => {
-    const loaded = modulesLoadedBy(['init', '--yes', '--destination', 'mlflow', '--tracking-uri', await closedPortUrl(), '--llm', 'offline'], 4);
+    const loaded = modulesLoadedBy(
+      ['init', '--yes', '--destination', 'mlflow', '--tracking-uri', await closedPortUrl(), '--llm', 'offline'],
+      4,
+    );
     assert.deepEqual(heavyIn(loaded, /node_modules\/openai\//), []);
   });
 });

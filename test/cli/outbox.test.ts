@@ -25,21 +25,34 @@ describe('the store is the outbox for one-shot commands too', () => {
     assert.equal(result.code, 7, result.stdout + result.stderr);
     assert.match(result.stdout, /MLflow Tracing/, 'the answer');
     assert.match(result.stderr, /connection refused/);
-    assert.match(result.stderr, new RegExp(`it waits in ${storeDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} and is sent by the next run or \`otel-mlflow traces push\``));
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `it waits in ${storeDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} and is sent by the next run or \`otel-mlflow traces push\``,
+      ),
+    );
     const listed = await runCli(['traces', 'list', '--status', 'pending', '--json'], { env: { OTEL_MLFLOW_STORE_DIR: storeDir } });
     const pending = JSON.parse(listed.stdout) as { rootName: string; delivery: { destination: unknown; origin: string } }[];
     assert.equal(pending.length, 1);
     assert.equal(pending[0]!.rootName, 'ask chat');
-    assert.deepEqual([pending[0]!.delivery.origin, pending[0]!.delivery.destination], ['ask', { kind: 'mlflow', server: closedUrl, experiment: { name: 'otel-mlflow' } }]);
+    assert.deepEqual(
+      [pending[0]!.delivery.origin, pending[0]!.delivery.destination],
+      ['ask', { kind: 'mlflow', server: closedUrl, experiment: { name: 'otel-mlflow' } }],
+    );
   });
 
   it('doctor, run against another server, reports that backlog beside its own result', async () => {
     const server = await startFakeMlflow({ version: '3.14.1.dev0' });
     try {
-      const result = await runCli(['doctor', '--create-experiment', '--json'], { env: { OTEL_MLFLOW_STORE_DIR: storeDir, MLFLOW_TRACKING_URI: server.url } });
+      const result = await runCli(['doctor', '--create-experiment', '--json'], {
+        env: { OTEL_MLFLOW_STORE_DIR: storeDir, MLFLOW_TRACKING_URI: server.url },
+      });
       assert.equal(result.code, 0, result.stdout + result.stderr);
       const send = (JSON.parse(result.stdout) as { checks: { id: string; detail: string }[] }).checks.find((c) => c.id === 'send')!;
-      assert.match(send.detail, /3 traces exported via OTLP; the store also holds 1 trace pending \(`otel-mlflow traces list --status pending`\)/);
+      assert.match(
+        send.detail,
+        /3 traces exported via OTLP; the store also holds 1 trace pending \(`otel-mlflow traces list --status pending`\)/,
+      );
     } finally {
       await server.close();
     }

@@ -5,7 +5,10 @@ import { ExitCode, ExpectedError } from '../../src/errors.ts';
 
 describe('--min-pass-rate', () => {
   it('takes a fraction from 0 to 1 or a percentage', () => {
-    assert.deepEqual(['1', '0.9', '0', '90%', '100%', '0%', ' 87.5% ', 1].map((v) => passRate(v, '--min-pass-rate')), [1, 0.9, 0, 0.9, 1, 0, 0.875, 1]);
+    assert.deepEqual(
+      ['1', '0.9', '0', '90%', '100%', '0%', ' 87.5% ', 1].map((v) => passRate(v, '--min-pass-rate')),
+      [1, 0.9, 0, 0.9, 1, 0, 0.875, 1],
+    );
   });
 
   it('refuses anything else with a usage error that shows both forms', () => {

@@ -31,7 +31,12 @@ function experimentNames(server: FakeMlflow): string[] {
 
 function traceIdsIn(server: FakeMlflow, experiment: string): string[] {
   const id = server.store.experimentByName(experiment)?.experimentId;
-  return id === undefined ? [] : server.store.traces(id).map((trace) => trace.info.trace_id).sort();
+  return id === undefined
+    ? []
+    : server.store
+        .traces(id)
+        .map((trace) => trace.info.trace_id)
+        .sort();
 }
 
 interface Waiting {
@@ -60,7 +65,11 @@ async function whenBackAfter<T>(make: (down: Waiting) => Promise<T>, use: (back:
 
 /** A relay for `my-app` takes a stock app's traces while MLflow is down and is stopped with them pending on disk; their `tr-` ids. */
 async function relayKeepsTraces(traces: number, { trackingUri, storeDir }: Waiting): Promise<string[]> {
-  const relay = await startRelayProcess([], { MLFLOW_TRACKING_URI: trackingUri, MLFLOW_EXPERIMENT_NAME: 'my-app', OTEL_MLFLOW_STORE_DIR: storeDir });
+  const relay = await startRelayProcess([], {
+    MLFLOW_TRACKING_URI: trackingUri,
+    MLFLOW_EXPERIMENT_NAME: 'my-app',
+    OTEL_MLFLOW_STORE_DIR: storeDir,
+  });
   let app: AppRun;
   try {
     app = await runApp({ OTEL_EXPORTER_OTLP_ENDPOINT: relay.url, APP_TRACES: String(traces) });
@@ -153,7 +162,9 @@ describe('a bad run id is refused before anything is created', () => {
   function storeWithOneTrace(): string {
     const dir = newStoreDir();
     const hex = randomBytes(16).toString('hex');
-    withStore(dir, (store) => saveSpans(store, [readableSpan({ traceId: hex, spanId: randomBytes(8).toString('hex'), name: 'kept', statusCode: 1 })]));
+    withStore(dir, (store) =>
+      saveSpans(store, [readableSpan({ traceId: hex, spanId: randomBytes(8).toString('hex'), name: 'kept', statusCode: 1 })]),
+    );
     return dir;
   }
 
@@ -164,7 +175,9 @@ describe('a bad run id is refused before anything is created', () => {
 
   /** What the command says, naming the run. */
   function refusalOf(runId: string, which: 'missing' | 'of another experiment'): RegExp {
-    return new RegExp(`MLflow run ${runId} \\(from flag --run-id\\) ${which === 'missing' ? 'does not exist' : "is in experiment 'elsewhere'"}`);
+    return new RegExp(
+      `MLflow run ${runId} \\(from flag --run-id\\) ${which === 'missing' ? 'does not exist' : "is in experiment 'elsewhere'"}`,
+    );
   }
 
   for (const which of ['missing', 'of another experiment'] as const) {
@@ -181,7 +194,11 @@ describe('a bad run id is refused before anything is created', () => {
         assert.match(pushed.stderr, refusalOf(runId, which));
         assert.deepEqual(experimentNames(server), experiments);
         assert.equal(server.store.traces().length, 0);
-        assert.equal(withStore(storeDir, (store) => store.reads.counts().local), 1, 'the trace still waits to be pushed');
+        assert.equal(
+          withStore(storeDir, (store) => store.reads.counts().local),
+          1,
+          'the trace still waits to be pushed',
+        );
       } finally {
         await server.close();
       }

@@ -28,11 +28,33 @@ describe('Ctrl-C during traces push', () => {
           state: 'OK',
         });
       }
-      const place: ExperimentTarget = { kind: 'mlflow', server: proxy.url, experiment: { kind: 'name', name: { value: 'otel-mlflow', source: { kind: 'default' } } } };
+      const place: ExperimentTarget = {
+        kind: 'mlflow',
+        server: proxy.url,
+        experiment: { kind: 'name', name: { value: 'otel-mlflow', source: { kind: 'default' } } },
+      };
       const store = EvaluationStore.open(storeDir);
       store.addSuiteRun(
-        { destination: targetKey(place), runId: null, ownRun: true, name: 'suite-interrupted', startedAt: 1000, endedAt: 2000, params: {}, metrics: { pass_rate: 1 }, tags: {}, traceIds: TRACES, results: '', endStatus: 'FINISHED' },
-        TRACES.flatMap((traceId) => Array.from({ length: SCORES_PER_TRACE }, (_, i) => ({ traceId, score: { name: `check_${i}`, value: true, passed: true, rationale: 'ok', source: { type: 'CODE' as const, id: 'test' } } }))),
+        {
+          destination: targetKey(place),
+          runId: null,
+          ownRun: true,
+          name: 'suite-interrupted',
+          startedAt: 1000,
+          endedAt: 2000,
+          params: {},
+          metrics: { pass_rate: 1 },
+          tags: {},
+          traceIds: TRACES,
+          results: '',
+          endStatus: 'FINISHED',
+        },
+        TRACES.flatMap((traceId) =>
+          Array.from({ length: SCORES_PER_TRACE }, (_, i) => ({
+            traceId,
+            score: { name: `check_${i}`, value: true, passed: true, rationale: 'ok', source: { type: 'CODE' as const, id: 'test' } },
+          })),
+        ),
       );
       store.close();
       const env = { OTEL_MLFLOW_STORE_DIR: storeDir, MLFLOW_TRACKING_URI: proxy.url };
@@ -49,13 +71,20 @@ describe('Ctrl-C during traces push', () => {
           };
           void until(scoresSent, 'scores are being sent').then(() => {
             proxy.mode = { kind: 'hang' };
-            return until(() => proxy.requests.filter((r) => r.status === 'hung').length > 0, 'a request hangs').then(() => child.kill('SIGINT'));
+            return until(() => proxy.requests.filter((r) => r.status === 'hung').length > 0, 'a request hangs').then(() =>
+              child.kill('SIGINT'),
+            );
           });
         },
       });
       assert.equal(interrupted.code, 130, interrupted.stdout + interrupted.stderr);
       assert.match(interrupted.stdout, /Sending 1 suite run and 40 scores to MLflow/);
-      assert.match(interrupted.stderr, new RegExp(`interrupted: what was not sent stays in ${storeDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; \`otel-mlflow traces push\` again resumes`));
+      assert.match(
+        interrupted.stderr,
+        new RegExp(
+          `interrupted: what was not sent stays in ${storeDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; \`otel-mlflow traces push\` again resumes`,
+        ),
+      );
       assert.ok(assessments < TRACES.length * SCORES_PER_TRACE, 'stopped before every score was sent');
 
       proxy.mode = { kind: 'pass' };

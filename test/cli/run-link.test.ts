@@ -9,7 +9,10 @@ import { startServe } from './serve-process.ts';
 const QUESTION = 'What is MLflow tracing?';
 const TRACE_ID = /Trace (tr-[0-9a-f]{32})/;
 
-async function withRun(options: FakeMlflowOptions, test: (server: Awaited<ReturnType<typeof startFakeMlflow>>, runId: string) => Promise<void>) {
+async function withRun(
+  options: FakeMlflowOptions,
+  test: (server: Awaited<ReturnType<typeof startFakeMlflow>>, runId: string) => Promise<void>,
+) {
   const server = await startFakeMlflow(options);
   try {
     // `ask` logs to the app experiment, `otel-mlflow` unless configured.
@@ -21,7 +24,10 @@ async function withRun(options: FakeMlflowOptions, test: (server: Awaited<Return
 }
 
 describe('traces linked to an MLflow run (MLFLOW_RUN_ID, --run-id)', () => {
-  const cases = [...MLFLOW_VERSIONS.map((version) => ({ version, backend: 'sql' as const })), { version: '3.8.1' as const, backend: 'file' as const }];
+  const cases = [
+    ...MLFLOW_VERSIONS.map((version) => ({ version, backend: 'sql' as const })),
+    { version: '3.8.1' as const, backend: 'file' as const },
+  ];
   for (const { version, backend } of cases) {
     it(`MLflow ${version}${backend === 'file' ? ' (file store, REST)' : ''}: search_traces(run_id=…) finds the trace of \`ask\``, async () => {
       await withRun({ version, backend }, async (server, runId) => {
@@ -33,7 +39,10 @@ describe('traces linked to an MLflow run (MLFLOW_RUN_ID, --run-id)', () => {
         const byHeader = server.requests.some((r) => r.path === '/v1/traces' && r.headers['x-mlflow-run-id'] === runId);
         const byLink = server.requests.some((r) => r.path === '/api/2.0/mlflow/traces/link-to-run');
         // The header where the server takes it, link-to-run everywhere else.
-        assert.deepEqual({ byHeader, byLink }, version === '3.14.1.dev0' ? { byHeader: true, byLink: false } : { byHeader: false, byLink: true });
+        assert.deepEqual(
+          { byHeader, byLink },
+          version === '3.14.1.dev0' ? { byHeader: true, byLink: false } : { byHeader: false, byLink: true },
+        );
       });
     });
   }
@@ -67,10 +76,15 @@ describe('traces linked to an MLflow run (MLFLOW_RUN_ID, --run-id)', () => {
     it(`${problem} stops \`ask\` with exit 3 before anything is sent or created`, async () => {
       await withRun({ version: '3.14.1.dev0' }, async (server, runId) => {
         const bad = await setUp(server, runId);
-        const result = await runCli(['ask', QUESTION], { env: { MLFLOW_TRACKING_URI: server.url, MLFLOW_RUN_ID: bad, MLFLOW_EXPERIMENT_NAME: 'new-one' } });
+        const result = await runCli(['ask', QUESTION], {
+          env: { MLFLOW_TRACKING_URI: server.url, MLFLOW_RUN_ID: bad, MLFLOW_EXPERIMENT_NAME: 'new-one' },
+        });
         assert.equal(result.code, 3, result.stdout + result.stderr);
         assert.match(result.stderr, message);
-        assert.ok(!server.requests.some((r) => r.path === '/v1/traces' || r.path.includes('/experiments/create')), 'nothing sent, nothing created');
+        assert.ok(
+          !server.requests.some((r) => r.path === '/v1/traces' || r.path.includes('/experiments/create')),
+          'nothing sent, nothing created',
+        );
       });
     });
   }
@@ -81,7 +95,9 @@ describe('otel-mlflow ask --url and a run', () => {
     await withRun({ version: '3.8.1' }, async (server, runId) => {
       const serve = await startServe([], { MLFLOW_TRACKING_URI: server.url });
       try {
-        const result = await runCli(['ask', '--url', serve.url, QUESTION], { env: { MLFLOW_TRACKING_URI: server.url, MLFLOW_RUN_ID: runId } });
+        const result = await runCli(['ask', '--url', serve.url, QUESTION], {
+          env: { MLFLOW_TRACKING_URI: server.url, MLFLOW_RUN_ID: runId },
+        });
         assert.equal(result.code, 0, result.stdout + result.stderr);
         assert.deepEqual(await waitForTracesOfRun(server.url, runId, 1), [TRACE_ID.exec(result.stdout + result.stderr)?.[1]]);
       } finally {
@@ -106,7 +122,9 @@ describe('otel-mlflow suite and a run', () => {
     await withRun({ version: '3.14.1.dev0' }, async (server, runId) => {
       const serve = await startServe([], { MLFLOW_TRACKING_URI: server.url });
       try {
-        const result = await runCli(['suite', '--url', serve.url, '--concurrency', '4'], { env: { MLFLOW_TRACKING_URI: server.url, MLFLOW_RUN_ID: runId } });
+        const result = await runCli(['suite', '--url', serve.url, '--concurrency', '4'], {
+          env: { MLFLOW_TRACKING_URI: server.url, MLFLOW_RUN_ID: runId },
+        });
         assert.equal(result.code, 0, result.stdout + result.stderr);
         assert.match(result.stdout, new RegExp(`linked ${BUILTIN_QUESTIONS.length} traces to MLflow run ${runId}`));
         assert.equal((await waitForTracesOfRun(server.url, runId, BUILTIN_QUESTIONS.length)).length, BUILTIN_QUESTIONS.length);
@@ -138,10 +156,15 @@ describe('otel-mlflow doctor and a run', () => {
       const server = await startFakeMlflow({ version });
       try {
         const runId = server.createRun(server.createExperiment('otel-mlflow-doctor'), 'doctor-run');
-        const result = await runCli(['doctor', '--json', '--run-id', runId, '--timeout', '10'], { env: { MLFLOW_TRACKING_URI: server.url } });
+        const result = await runCli(['doctor', '--json', '--run-id', runId, '--timeout', '10'], {
+          env: { MLFLOW_TRACKING_URI: server.url },
+        });
         assert.equal(result.code, 0, result.stdout + result.stderr);
         const report = JSON.parse(result.stdout) as { checks: { id: string; detail: string }[]; traces: { traceId: string }[] };
-        assert.match(report.checks.find((c) => c.id === 'experiment')!.detail, new RegExp(`test traces linked to run 'doctor-run' \\(${runId}\\)`));
+        assert.match(
+          report.checks.find((c) => c.id === 'experiment')!.detail,
+          new RegExp(`test traces linked to run 'doctor-run' \\(${runId}\\)`),
+        );
         assert.deepEqual(await traceIdsOfRun(server.url, runId), report.traces.map((t) => t.traceId).sort());
       } finally {
         await server.close();
@@ -153,7 +176,9 @@ describe('otel-mlflow doctor and a run', () => {
     const server = await startFakeMlflow({ version: '3.11.1' });
     try {
       const runId = server.createRun(server.createExperiment('app'));
-      const result = await runCli(['doctor', '--json', '--create-experiment'], { env: { MLFLOW_TRACKING_URI: server.url, MLFLOW_RUN_ID: runId } });
+      const result = await runCli(['doctor', '--json', '--create-experiment'], {
+        env: { MLFLOW_TRACKING_URI: server.url, MLFLOW_RUN_ID: runId },
+      });
       assert.equal(result.code, 3, result.stdout + result.stderr);
       const report = JSON.parse(result.stdout) as { checks: { id: string; status: string; detail: string }[] };
       const experiment = report.checks.find((c) => c.id === 'experiment')!;
@@ -170,9 +195,14 @@ describe('otel-mlflow doctor and a run', () => {
 describe('otel-mlflow config and the run id', () => {
   it('shows the run id and where it came from; .env works as for every MLflow variable', async () => {
     const runId = '0f6c3bd1e1a44a5c9b8a0d6a4f1e2c3d';
-    const result = await runCli(['config', '--json'], { env: { MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000' }, dotenv: `MLFLOW_RUN_ID=${runId}\n` });
+    const result = await runCli(['config', '--json'], {
+      env: { MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000' },
+      dotenv: `MLFLOW_RUN_ID=${runId}\n`,
+    });
     assert.equal(result.code, 0, result.stderr);
-    const entry = (JSON.parse(result.stdout) as { entries: { key: string; value: string; source: string }[] }).entries.find((e) => e.key === 'runId');
+    const entry = (JSON.parse(result.stdout) as { entries: { key: string; value: string; source: string }[] }).entries.find(
+      (e) => e.key === 'runId',
+    );
     assert.equal(entry?.value, runId);
     assert.match(entry?.source ?? '', /^\.env .* MLFLOW_RUN_ID$/);
   });

@@ -34,7 +34,10 @@ function echoingRefusal(request: FakeOpenAIRequest) {
   const question = JSON.stringify(request.body.messages);
   return question.includes('forbidden')
     ? { status: 403, errorMessage: `Key ${key} may not use this model` }
-    : { status: 401, errorMessage: `Incorrect API key provided: ${key}. You can find your API key at https://platform.openai.com/account/api-keys.` };
+    : {
+        status: 401,
+        errorMessage: `Incorrect API key provided: ${key}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+      };
 }
 
 async function filesUnder(dir: string): Promise<string> {
@@ -51,7 +54,11 @@ describe('no configured secret in any span, store row, log line or output', () =
   after(() => rm(storeDir, { recursive: true, force: true }));
 
   it('a provider error that echoes the API key reaches ask, serve, the store and MLflow masked', async () => {
-    const mlflow = await startFakeMlflow({ version: '3.14.1.dev0', auth: { username: 'alice', password: SECRETS.MLFLOW_TRACKING_PASSWORD }, keepBodies: true });
+    const mlflow = await startFakeMlflow({
+      version: '3.14.1.dev0',
+      auth: { username: 'alice', password: SECRETS.MLFLOW_TRACKING_PASSWORD },
+      keepBodies: true,
+    });
     const openai = await startFakeOpenAI({ script: echoingRefusal });
     const env = {
       ...SECRETS,

@@ -26,14 +26,20 @@ describe('serve delivers through the store', () => {
     const proxy = await startFaultyProxy(server.url);
     const storeDir = await mkdtemp(join(tmpdir(), 'otel-mlflow-serve-delivery-'));
     try {
-      const serve = await startServe([], { MLFLOW_TRACKING_URI: proxy.url, MLFLOW_EXPERIMENT_NAME: EXPERIMENT, OTEL_MLFLOW_STORE_DIR: storeDir });
+      const serve = await startServe([], {
+        MLFLOW_TRACKING_URI: proxy.url,
+        MLFLOW_EXPERIMENT_NAME: EXPERIMENT,
+        OTEL_MLFLOW_STORE_DIR: storeDir,
+      });
       try {
         const experimentId = server.store.experimentByName(EXPERIMENT)!.experimentId;
         const before = await chat(serve, 3);
         await proxy.down();
         const during = await chat(serve, 5);
         await until(() => /not delivered yet/.test(serve.output()), 'serve warns');
-        const health = (await (await fetch(`${serve.url}/`)).json()) as { tracing: { delivery: { pending: number; last_error: { answer: string } | null } } };
+        const health = (await (await fetch(`${serve.url}/`)).json()) as {
+          tracing: { delivery: { pending: number; last_error: { answer: string } | null } };
+        };
         assert.ok(health.tracing.delivery.pending >= 1, JSON.stringify(health));
         assert.match(health.tracing.delivery.last_error?.answer ?? '', /127\.0\.0\.1:\d+ .*for POST \/v1\/traces/);
         await proxy.up();

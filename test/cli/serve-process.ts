@@ -21,11 +21,17 @@ export interface ServeProcess {
    * every process it started that holds its output (the command under the launcher) to end too;
    * `forced` when they had not ended in time and were killed.
    */
-  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; forced: boolean; stdout: string; stderr: string }>;
+  stop(
+    signal?: NodeJS.Signals,
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null; forced: boolean; stdout: string; stderr: string }>;
 }
 
 /** `otel-mlflow serve --port 0` as a user starts it, in an empty directory and HOME; `node` is what runs the bin. */
-export function startServe(args: string[], env: Record<string, string> = {}, node: readonly string[] = [process.execPath]): Promise<ServeProcess> {
+export function startServe(
+  args: string[],
+  env: Record<string, string> = {},
+  node: readonly string[] = [process.execPath],
+): Promise<ServeProcess> {
   return startListening(['serve', '--port', '0', ...args], env, /listening on (http:\/\/\S+)/, node);
 }
 
@@ -33,7 +39,11 @@ export function startServe(args: string[], env: Record<string, string> = {}, nod
 export async function chat(serve: Pick<ServeProcess, 'url'>, count: number): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
-    const response = await fetch(`${serve.url}/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"query":"question ${i}"}` });
+    const response = await fetch(`${serve.url}/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: `{"query":"question ${i}"}`,
+    });
     assert.equal(response.status, 200, await response.clone().text());
     ids.push(((await response.json()) as { trace_id: string }).trace_id);
   }
@@ -46,7 +56,12 @@ export function startRelayProcess(args: string[], env: Record<string, string> = 
 }
 
 /** A long-running command, started as a user starts it in an empty directory and HOME; ready once its output matches `ready` (group 1: its URL). */
-export async function startListening(args: string[], env: Record<string, string>, ready: RegExp, node: readonly string[] = [process.execPath]): Promise<ServeProcess> {
+export async function startListening(
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+  node: readonly string[] = [process.execPath],
+): Promise<ServeProcess> {
   const command = args[0]!;
   const home = await mkdtemp(join(tmpdir(), `otel-mlflow-${command}-`));
   const child: ChildProcess = spawn(node[0]!, [...node.slice(1), BIN, ...args], {
@@ -58,7 +73,9 @@ export async function startListening(args: string[], env: Record<string, string>
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  );
 
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${command} did not start in time:\n${stdout}\n${stderr}`)), START_TIMEOUT_MS);

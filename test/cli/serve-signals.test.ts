@@ -14,7 +14,11 @@ const CLOSING_LINE = /^traces: 0 kept in the local store \S+$/m;
 const PARENT_GONE = /^the process that started otel-mlflow \(pid \d+\) went away: finishing in-flight requests/m;
 const OLD_NODE = oldNode();
 /** npm's shell, which dies on SIGTERM without passing it on: it runs the command given after it. */
-const NPM_SHELL = [process.execPath, '-e', "require('node:child_process').spawn(process.execPath, process.argv.slice(1), { stdio: 'inherit' })"];
+const NPM_SHELL = [
+  process.execPath,
+  '-e',
+  "require('node:child_process').spawn(process.execPath, process.argv.slice(1), { stdio: 'inherit' })",
+];
 
 /** Whether nothing listens on the server's port any more: binding it succeeds. */
 function portIsFree(url: string): Promise<boolean> {
@@ -41,11 +45,16 @@ describe(`serve under the launcher (${OLD_NODE.description})`, () => {
     const stopped = await server.stop('SIGUSR2');
     assert.equal(stopped.forced, false, 'serve did not end: the signal was not passed on');
     // Re-raised, as a shell expects; or, where that cannot be, the shell's own number for it (128 + n).
-    assert.ok(stopped.signal === 'SIGUSR2' || stopped.code === 128 + constants.signals.SIGUSR2, `ended with ${stopped.signal ?? stopped.code}`);
+    assert.ok(
+      stopped.signal === 'SIGUSR2' || stopped.code === 128 + constants.signals.SIGUSR2,
+      `ended with ${stopped.signal ?? stopped.code}`,
+    );
   });
 
   const [driver] = availableDrivers();
-  it('Ctrl-C on a terminal, which reaches the launcher and serve both, is one request: serve closes cleanly', { skip: driver ? false : 'neither tmux nor python3 (pty) is installed' }, async () => {
+  it('Ctrl-C on a terminal, which reaches the launcher and serve both, is one request: serve closes cleanly', {
+    skip: driver ? false : 'neither tmux nor python3 (pty) is installed',
+  }, async () => {
     const home = await mkdtemp(join(tmpdir(), 'otel-mlflow-serve-terminal-'));
     const terminal = await startTerminal(driver!, {
       argv: [...OLD_NODE.argv, BIN, 'serve', '--port', '0'],

@@ -23,7 +23,11 @@ interface AnswerBody {
 /** The old demo's four curl commands, as bodies. */
 async function demoRequests(url: string) {
   const post = async <Body extends AnswerBody>(path: string, body: unknown) => {
-    const response = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const response = await fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     return { status: response.status, traceHeader: response.headers.get('x-trace-id'), body: (await response.json()) as Body };
   };
   const health = await fetch(`${url}/`);
@@ -42,7 +46,8 @@ function tree(trace: StoredTrace): string[] {
   const lines: string[] = [];
   const walk = (span: StoredSpan, depth: number) => {
     lines.push(`${'  '.repeat(depth)}${span.name} [${span.attributes['mlflow.spanType'] ?? '-'}]`);
-    for (const child of (byParent.get(span.spanId) ?? []).sort((a, b) => (a.startTimeUnixNano < b.startTimeUnixNano ? -1 : 1))) walk(child, depth + 1);
+    for (const child of (byParent.get(span.spanId) ?? []).sort((a, b) => (a.startTimeUnixNano < b.startTimeUnixNano ? -1 : 1)))
+      walk(child, depth + 1);
   };
   for (const root of byParent.get(null) ?? []) walk(root, 0);
   return lines;
@@ -59,7 +64,8 @@ function assertTokenTotalSummedOnce(trace: StoredTrace) {
   const expected = perSpan.reduce((sum, u) => sum + u.total_tokens, 0);
   assert.equal(JSON.parse(trace.info.trace_metadata!['mlflow.trace.tokenUsage']!).total_tokens, expected);
   for (const span of trace.spans) {
-    if (span.attributes['mlflow.chat.tokenUsage'] !== undefined) assert.equal(span.attributes['mlflow.spanType'], 'CHAT_MODEL', `${span.name} carries usage`);
+    if (span.attributes['mlflow.chat.tokenUsage'] !== undefined)
+      assert.equal(span.attributes['mlflow.spanType'], 'CHAT_MODEL', `${span.name} carries usage`);
   }
 }
 
@@ -82,7 +88,10 @@ describe('otel-mlflow serve', () => {
         const { results, stopped } = await runDemo(server);
         assert.equal(stopped.code, 0, stopped.stdout + stopped.stderr);
         assert.match(stopped.stdout, /offline/);
-        assert.match(stopped.stdout, /^traces go to MLflow at http:\/\/127\.0\.0\.1:\d+, experiment 'serve-e2e' \(id \d+\), over (OTLP|MLflow REST) \(experiment created now\)$/m);
+        assert.match(
+          stopped.stdout,
+          /^traces go to MLflow at http:\/\/127\.0\.0\.1:\d+, experiment 'serve-e2e' \(id \d+\), over (OTLP|MLflow REST) \(experiment created now\)$/m,
+        );
         assert.match(stopped.stdout, /^LLM: offline \(built-in model, no network\): no LLM configured \(OPENAI_API_KEY or --provider\)$/m);
         assert.doesNotMatch(stopped.stdout, /^note: (created experiment|no LLM configured)/m, 'said once, on its line');
         assert.match(stopped.stdout, /^traces: 3 delivered$/m);
@@ -124,7 +133,10 @@ describe('otel-mlflow serve', () => {
         const steps = ['POST /rag/v1/answer', 'retrieve_documents', 'generate_context', 'generate_answer', 'chat otel-mlflow-offline'];
         const starts = steps.map((name) => rag.spans.find((s) => s.name === name)!.startTimeUnixNano);
         for (let i = 1; i < starts.length; i++) assert.ok(starts[i - 1]! < starts[i]!, `${steps[i - 1]} starts before ${steps[i]}`);
-        assert.ok(starts.every((start) => start % 1_000_000n !== 0n), `sub-millisecond start times: ${starts.join(', ')}`);
+        assert.ok(
+          starts.every((start) => start % 1_000_000n !== 0n),
+          `sub-millisecond start times: ${starts.join(', ')}`,
+        );
         for (const span of rag.spans) assert.ok(span.endTimeUnixNano >= span.startTimeUnixNano, `${span.name} ends after it starts`);
         const retriever = rag.spans.find((s) => s.name === 'retrieve_documents')!;
         const documents = (retriever.attributes['mlflow.spanOutputs'] as { documents: { page_content: string }[] }).documents;
@@ -138,7 +150,10 @@ describe('otel-mlflow serve', () => {
         assert.equal(agentTree[0], 'POST /agent/task [AGENT]');
         assert.ok(agentTree.includes('  step_1 [CHAIN]'));
         assert.ok(agentTree.includes('    chat otel-mlflow-offline [CHAT_MODEL]'));
-        assert.ok(agentTree.some((line) => /^ {4}(search_corpus|calculator) \[TOOL\]$/.test(line)), agentTree.join('\n'));
+        assert.ok(
+          agentTree.some((line) => /^ {4}(search_corpus|calculator) \[TOOL\]$/.test(line)),
+          agentTree.join('\n'),
+        );
         assert.equal(results.agent.body.finished, true);
         assertTokenTotalSummedOnce(agent);
       } finally {
@@ -192,7 +207,10 @@ describe('otel-mlflow serve', () => {
   it('cannot listen: a host that is no address says how to choose one, a port in use says how to choose another (exit 2)', async () => {
     const badHost = await runCli(['serve', '--host', '999.1.1.1', '--port', '0']);
     assert.equal(badHost.code, 2, badHost.stdout + badHost.stderr);
-    assert.match(badHost.stderr, /^error: cannot listen on 999\.1\.1\.1:0: 999\.1\.1\.1 is neither an address nor a name that resolves \(E[A-Z_]+\)$/m);
+    assert.match(
+      badHost.stderr,
+      /^error: cannot listen on 999\.1\.1\.1:0: 999\.1\.1\.1 is neither an address nor a name that resolves \(E[A-Z_]+\)$/m,
+    );
     assert.match(badHost.stderr, /^hint: --host takes an address of this machine: 127\.0\.0\.1 /m);
     assert.doesNotMatch(badHost.stderr, /another port/);
 
@@ -213,9 +231,7 @@ describe('otel-mlflow serve', () => {
     const server = await startFakeMlflow({ version: '3.14.1.dev0' });
     const openai = await startFakeOpenAI({
       script: (request) =>
-        request.body.stream
-          ? { content: 'one two three four five six', interrupt: { afterChunks: 2, with: 'stall' } }
-          : { status: 500 },
+        request.body.stream ? { content: 'one two three four five six', interrupt: { afterChunks: 2, with: 'stall' } } : { status: 500 },
     });
     const serve = await startServe([], {
       MLFLOW_TRACKING_URI: server.url,
@@ -237,7 +253,11 @@ describe('otel-mlflow serve', () => {
       assert.match(first, /event: delta/);
       controller.abort();
 
-      const failed = await fetch(`${serve.url}/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"fail please"}' });
+      const failed = await fetch(`${serve.url}/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"query":"fail please"}',
+      });
       assert.equal(failed.status, 502);
       const body = (await failed.json()) as { error: { code: string; message: string } };
       assert.equal(body.error.code, 'llm_error');
@@ -309,7 +329,10 @@ describe('otel-mlflow serve', () => {
       const root = trace.spans.find((s) => s.parentSpanId === null)!;
       assert.equal(root.attributes['http.response.status_code'], 499);
       assert.match(root.status.message, /went away/);
-      assert.ok(trace.spans.some((s) => s.name.startsWith('chat ')), 'the cancelled model call still has its span');
+      assert.ok(
+        trace.spans.some((s) => s.name.startsWith('chat ')),
+        'the cancelled model call still has its span',
+      );
     } finally {
       silent.close();
       await server.close();
@@ -321,7 +344,11 @@ describe('otel-mlflow serve', () => {
     try {
       const serve = await startServe(['--no-capture-content'], { MLFLOW_TRACKING_URI: server.url });
       try {
-        const response = await fetch(`${serve.url}/rag/v1/answer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"a private question"}' });
+        const response = await fetch(`${serve.url}/rag/v1/answer`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"query":"a private question"}',
+        });
         assert.equal(response.status, 200);
       } finally {
         const stopped = await serve.stop();
@@ -346,13 +373,20 @@ describe('otel-mlflow serve', () => {
   it('starts with no configuration at all, answers offline, and says where traces go', async () => {
     const serve = await startServe([]);
     try {
-      const response = await fetch(`${serve.url}/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"What is MLflow tracing?"}' });
+      const response = await fetch(`${serve.url}/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"query":"What is MLflow tracing?"}',
+      });
       assert.equal(response.status, 200);
-      assert.match((await response.json() as { answer: string }).answer, /\S/);
+      assert.match(((await response.json()) as { answer: string }).answer, /\S/);
     } finally {
       const stopped = await serve.stop();
       assert.equal(stopped.code, 0, stopped.stdout + stopped.stderr);
-      assert.match(stopped.stdout, /traces go to the local store \S+otel-mlflow\/traces \(no MLflow configured: see them with `otel-mlflow traces list`/);
+      assert.match(
+        stopped.stdout,
+        /traces go to the local store \S+otel-mlflow\/traces \(no MLflow configured: see them with `otel-mlflow traces list`/,
+      );
       assert.match(stopped.stdout, /^traces: 1 kept in the local store \S+$/m);
       assert.match(stopped.stdout, /offline/);
     }
@@ -362,7 +396,11 @@ describe('otel-mlflow serve', () => {
     const serve = await startServe(['--auth-token', 'serve-token-1234567890']);
     try {
       assert.equal((await fetch(`${serve.url}/`)).status, 200);
-      const refused = await fetch(`${serve.url}/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"hi"}' });
+      const refused = await fetch(`${serve.url}/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"query":"hi"}',
+      });
       assert.equal(refused.status, 401);
       const allowed = await fetch(`${serve.url}/chat`, {
         method: 'POST',
@@ -396,10 +434,16 @@ describe('otel-mlflow serve', () => {
   });
 
   it('an agent that runs out of steps says so in proper English ("1 step")', async () => {
-    const openai = await startFakeOpenAI({ script: () => ({ toolCalls: [{ id: 'call-1', name: 'calculator', arguments: '{"expression":"6*7"}' }] }) });
+    const openai = await startFakeOpenAI({
+      script: () => ({ toolCalls: [{ id: 'call-1', name: 'calculator', arguments: '{"expression":"6*7"}' }] }),
+    });
     const serve = await startServe([], { OPENAI_API_KEY: 'sk-test-steps-0123456789', OPENAI_BASE_URL: `${openai.url}/v1` });
     try {
-      const response = await fetch(`${serve.url}/agent/task`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"task":"Loop","max_steps":1}' });
+      const response = await fetch(`${serve.url}/agent/task`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"task":"Loop","max_steps":1}',
+      });
       const body = (await response.json()) as { answer: string; finished: boolean };
       assert.deepEqual([response.status, body.finished, body.answer], [200, false, 'Stopped after 1 step without a final answer.']);
     } finally {
@@ -410,7 +454,10 @@ describe('otel-mlflow serve', () => {
 
   it('refuses a --cors-origin that is not an origin, saying what one looks like (exit 3)', async () => {
     const serve = startServe(['--cors-origin', 'localhost:3000/app']);
-    await assert.rejects(serve, /exited with 3 before listening[\s\S]*--cors-origin must list origins as a browser sends them, such as http:\/\/localhost:3000/);
+    await assert.rejects(
+      serve,
+      /exited with 3 before listening[\s\S]*--cors-origin must list origins as a browser sends them, such as http:\/\/localhost:3000/,
+    );
   });
 
   it('keeps answering when MLflow goes away, warns once per reason, and exits 7 with the traces left pending on disk', async () => {
@@ -419,13 +466,20 @@ describe('otel-mlflow serve', () => {
     await server.close();
     try {
       for (let i = 0; i < 3; i++) {
-        const response = await fetch(`${serve.url}/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"still there?"}' });
+        const response = await fetch(`${serve.url}/chat`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"query":"still there?"}',
+        });
         assert.equal(response.status, 200, 'an export problem never fails a request');
       }
     } finally {
       const stopped = await serve.stop();
       assert.equal(stopped.code, 7, stopped.stdout + stopped.stderr);
-      assert.match(stopped.stdout, /traces: 0 delivered, 3 pending in \S+ \(.*connection refused.*\); they are sent by the next otel-mlflow run with this destination or `otel-mlflow traces push`/);
+      assert.match(
+        stopped.stdout,
+        /traces: 0 delivered, 3 pending in \S+ \(.*connection refused.*\); they are sent by the next otel-mlflow run with this destination or `otel-mlflow traces push`/,
+      );
       assert.equal(stopped.stderr.match(/not delivered yet/g)?.length, 1, 'one warning per distinct reason');
     }
   });
@@ -436,8 +490,17 @@ describe('otel-mlflow serve', () => {
     try {
       const port = new URL(closed).port;
       await serve.waitFor(/^note: MLflow at/m);
-      assert.match(serve.output(), new RegExp(`note: MLflow at http://127\\.0\\.0\\.1:${port}, experiment 'otel-mlflow' cannot be reached since \\S+: Nothing is listening at 127\\.0\\.0\\.1:${port} \\(connection refused\\)`));
-      const response = await fetch(`${serve.url}/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"anyone there?"}' });
+      assert.match(
+        serve.output(),
+        new RegExp(
+          `note: MLflow at http://127\\.0\\.0\\.1:${port}, experiment 'otel-mlflow' cannot be reached since \\S+: Nothing is listening at 127\\.0\\.0\\.1:${port} \\(connection refused\\)`,
+        ),
+      );
+      const response = await fetch(`${serve.url}/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"query":"anyone there?"}',
+      });
       assert.equal(response.status, 200);
       const health = (await (await fetch(`${serve.url}/`)).json()) as { tracing: { route: string; problem?: { reason: string } } };
       assert.equal(health.tracing.route, 'pending');
@@ -445,7 +508,10 @@ describe('otel-mlflow serve', () => {
     } finally {
       const stopped = await serve.stop();
       assert.equal(stopped.code, 7, stopped.stdout + stopped.stderr);
-      assert.match(stopped.stdout, /traces: 0 delivered, 1 pending in \S+ \(.*connection refused.*\); they are sent by the next otel-mlflow run/);
+      assert.match(
+        stopped.stdout,
+        /traces: 0 delivered, 1 pending in \S+ \(.*connection refused.*\); they are sent by the next otel-mlflow run/,
+      );
     }
   });
 

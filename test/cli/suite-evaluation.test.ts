@@ -30,7 +30,10 @@ interface JsonRun {
   ok: boolean;
   passed: number;
   failed: number;
-  results: { id: string; evaluation: { passed: boolean; scores: { name: string; passed: boolean; rationale: string; source: { type: string; id: string } }[] } }[];
+  results: {
+    id: string;
+    evaluation: { passed: boolean; scores: { name: string; passed: boolean; rationale: string; source: { type: string; id: string } }[] };
+  }[];
   evaluation: { passRate: number; minPassRate: number };
 }
 
@@ -51,7 +54,9 @@ describe('otel-mlflow suite: expectations and verdicts', () => {
   });
 
   it('fails exactly the questions whose expectations the answers miss, each naming the missed expectation (exit 10)', async () => {
-    const result = await runCli(['suite', '--spawn', '--endpoint', 'rag', '--file', unmet], { env: { OTEL_MLFLOW_STORE_DIR: join(dir, 'unmet-store') } });
+    const result = await runCli(['suite', '--spawn', '--endpoint', 'rag', '--file', unmet], {
+      env: { OTEL_MLFLOW_STORE_DIR: join(dir, 'unmet-store') },
+    });
     assert.equal(result.code, 10, result.stdout + result.stderr);
     const rows = result.stdout.split('\n').filter((line) => /^\d {2}How do I send/.test(line));
     assert.deepEqual(
@@ -99,13 +104,21 @@ describe('otel-mlflow suite: expectations and verdicts', () => {
     await writeFile(path, '- id: sessions\n  question: How do sessions work?\n  expect:\n    max_tokens: -5\n');
     const malformed = await runCli(['suite', '--spawn', '--file', path]);
     assert.equal(malformed.code, 2, malformed.stdout + malformed.stderr);
-    assert.match(malformed.stderr, new RegExp(`^error: ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:4: question "sessions": expect\\.max_tokens must be a positive whole number$`, 'm'));
+    assert.match(
+      malformed.stderr,
+      new RegExp(
+        `^error: ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:4: question "sessions": expect\\.max_tokens must be a positive whole number$`,
+        'm',
+      ),
+    );
     assert.match(malformed.stderr, /^hint: under a question, `expect` holds any of/m);
     assert.doesNotMatch(malformed.stdout, /Asking/);
   });
 
   it('the built-in questions meet their expectations on /agent with the offline model, tools included', async () => {
-    const result = await runCli(['suite', '--spawn', '--json', '--endpoint', 'agent', '--concurrency', '4'], { env: { OTEL_MLFLOW_STORE_DIR: join(dir, 'agent-store') } });
+    const result = await runCli(['suite', '--spawn', '--json', '--endpoint', 'agent', '--concurrency', '4'], {
+      env: { OTEL_MLFLOW_STORE_DIR: join(dir, 'agent-store') },
+    });
     assert.equal(result.code, 0, result.stdout + result.stderr);
     const json = JSON.parse(result.stdout) as JsonRun & { evaluation: { scorerMeans: Record<string, number> } };
     assert.equal(json.passed, BUILTIN_QUESTIONS.length);
@@ -128,19 +141,32 @@ describe('otel-mlflow suite: expectations and verdicts', () => {
         const prompt = JSON.stringify(request.body.messages);
         if (prompt.includes('Sources:')) return { content: '{"verdict": "yes", "rationale": "The first source says so."}' };
         const wrong = prompt.includes('Unity Catalog');
-        return { content: JSON.stringify({ verdict: wrong ? 'no' : 'yes', rationale: wrong ? 'It is about MLflow, not Unity Catalog.' : 'It names the route and header.' }) };
+        return {
+          content: JSON.stringify({
+            verdict: wrong ? 'no' : 'yes',
+            rationale: wrong ? 'It is about MLflow, not Unity Catalog.' : 'It names the route and header.',
+          }),
+        };
       },
     });
     const storeDir = join(dir, 'judge-store');
     try {
       const path = join(dir, 'judged.json');
-      await writeFile(path, JSON.stringify([{ id: 'otlp', question: OTLP_QUESTION }, { id: 'uc', question: 'How are traces stored in Unity Catalog tables?' }]));
+      await writeFile(
+        path,
+        JSON.stringify([
+          { id: 'otlp', question: OTLP_QUESTION },
+          { id: 'uc', question: 'How are traces stored in Unity Catalog tables?' },
+        ]),
+      );
       const result = await runCli(['suite', '--spawn', '--json', '--judge', '--endpoint', 'rag', '--file', path, '--concurrency', '1'], {
         env: { OPENAI_API_KEY: 'sk-test-judge-0123456789', OPENAI_BASE_URL: `${openai.url}/v1`, OTEL_MLFLOW_STORE_DIR: storeDir },
       });
       assert.equal(result.code, 10, result.stdout + result.stderr);
       const json = JSON.parse(result.stdout) as JsonRun;
-      const judged = json.results.map((r) => r.evaluation.scores.filter((s) => s.source.type === 'LLM_JUDGE').map((s) => [s.name, s.passed, s.rationale, s.source.id]));
+      const judged = json.results.map((r) =>
+        r.evaluation.scores.filter((s) => s.source.type === 'LLM_JUDGE').map((s) => [s.name, s.passed, s.rationale, s.source.id]),
+      );
       assert.deepEqual(judged, [
         [
           ['correctness', true, 'It names the route and header.', 'gpt-4o-mini'],

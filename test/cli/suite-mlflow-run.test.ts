@@ -65,7 +65,15 @@ describe('suite as an MLflow run', () => {
         assert.equal(metrics.tokens_mean, 1, "the token-budget scorer's mean");
         assert.equal(metrics.answered_mean, 1);
         const params = Object.fromEntries(run.params);
-        assert.deepEqual(Object.keys(params).sort(), ['concurrency', 'endpoint', 'model', 'provider', 'question_set_digest', 'repeat', 'tool_version']);
+        assert.deepEqual(Object.keys(params).sort(), [
+          'concurrency',
+          'endpoint',
+          'model',
+          'provider',
+          'question_set_digest',
+          'repeat',
+          'tool_version',
+        ]);
         assert.equal(params.endpoint, 'chat');
         assert.equal(params.provider, 'offline');
         assert.equal(params.concurrency, '4');
@@ -85,7 +93,10 @@ describe('suite as an MLflow run', () => {
           assert.match(feedback?.rationale ?? '', /answered with HTTP 200/);
           assert.equal(feedback?.metadata?.['mlflow.assessment.sourceRunId'], run.runId);
         }
-        const lines = (await artifactText(server, run, 'suite-results.jsonl')).trim().split('\n').map((line) => JSON.parse(line));
+        const lines = (await artifactText(server, run, 'suite-results.jsonl'))
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line));
         assert.deepEqual(lines.map((line) => line.traceId).sort(), traceIds);
         assert.ok(lines.every((line) => line.passed === true && line.scores[0].name === 'answered'));
       } finally {
@@ -97,10 +108,17 @@ describe('suite as an MLflow run', () => {
   it('the summary names the run and its page', async () => {
     const server = await startFakeMlflow({ version: '3.8.1' });
     try {
-      const result = await runCli(['suite', '--spawn', '--concurrency', '4'], { env: { MLFLOW_TRACKING_URI: server.url, OTEL_MLFLOW_STORE_DIR: join(dir, 'summary') } });
+      const result = await runCli(['suite', '--spawn', '--concurrency', '4'], {
+        env: { MLFLOW_TRACKING_URI: server.url, OTEL_MLFLOW_STORE_DIR: join(dir, 'summary') },
+      });
       assert.equal(result.code, 0, result.stdout + result.stderr);
       const [run] = suiteRuns(server);
-      assert.match(result.stdout, new RegExp(`MLflow run ${run!.runId}, ended FINISHED\\n${server.url.replace(/\./g, '\\.')}/#/experiments/\\d+/runs/${run!.runId}\\n`));
+      assert.match(
+        result.stdout,
+        new RegExp(
+          `MLflow run ${run!.runId}, ended FINISHED\\n${server.url.replace(/\./g, '\\.')}/#/experiments/\\d+/runs/${run!.runId}\\n`,
+        ),
+      );
       assert.match(result.stdout, new RegExp(`${BUILTIN_QUESTIONS.length * CHAT_SCORERS} scores logged as assessments on the traces`));
     } finally {
       await server.close();
@@ -111,7 +129,9 @@ describe('suite as an MLflow run', () => {
     const server = await startFakeMlflow({ version: '3.11.1' });
     try {
       const runId = server.createRun(server.createExperiment('otel-mlflow'), 'my-eval');
-      const result = await runCli(['suite', '--spawn', '--json', '--run-id', runId], { env: { MLFLOW_TRACKING_URI: server.url, OTEL_MLFLOW_STORE_DIR: join(dir, 'run-id') } });
+      const result = await runCli(['suite', '--spawn', '--json', '--run-id', runId], {
+        env: { MLFLOW_TRACKING_URI: server.url, OTEL_MLFLOW_STORE_DIR: join(dir, 'run-id') },
+      });
       assert.equal(result.code, 0, result.stdout + result.stderr);
       const json = JSON.parse(result.stdout);
       assert.equal(server.store.runs.size, 1, 'no other run');
@@ -132,9 +152,21 @@ describe('suite as an MLflow run', () => {
     const env = { MLFLOW_TRACKING_URI: server.url, OTEL_MLFLOW_STORE_DIR: storeDir };
     const good = join(dir, 'good.json');
     const worse = join(dir, 'worse.json');
-    await writeFile(good, JSON.stringify([{ id: 'tracing', question: 'What is MLflow Tracing?' }, { id: 'otlp', question: 'How do I send OTLP traces to MLflow?' }]));
+    await writeFile(
+      good,
+      JSON.stringify([
+        { id: 'tracing', question: 'What is MLflow Tracing?' },
+        { id: 'otlp', question: 'How do I send OTLP traces to MLflow?' },
+      ]),
+    );
     // Longer than the server takes: refused with 400, so this question fails.
-    await writeFile(worse, JSON.stringify([{ id: 'tracing', question: 'What is MLflow Tracing?' }, { id: 'otlp', question: 'x'.repeat(9000) }]));
+    await writeFile(
+      worse,
+      JSON.stringify([
+        { id: 'tracing', question: 'What is MLflow Tracing?' },
+        { id: 'otlp', question: 'x'.repeat(9000) },
+      ]),
+    );
     try {
       const first = await runCli(['suite', '--spawn', '--file', good], { env });
       assert.equal(first.code, 0, first.stdout + first.stderr);
@@ -156,7 +188,11 @@ describe('suite as an MLflow run', () => {
       assert.equal(json.comparison.baseline.runId, second.runId, 'previous: the latest finished suite run');
       assert.deepEqual(json.comparison.questions, [{ question: 'otlp', before: 'passed', after: 'failed' }]);
       assert.equal(json.comparison.metrics.find((m: { metric: string }) => m.metric === 'pass_rate').verdict, 'worse');
-      assert.deepEqual(json.comparison.metrics.filter((m: { regression: boolean }) => m.regression).map((m: { metric: string }) => m.metric), ['answered_mean', 'pass_rate'], 'nothing but what the failing question changed');
+      assert.deepEqual(
+        json.comparison.metrics.filter((m: { regression: boolean }) => m.regression).map((m: { metric: string }) => m.metric),
+        ['answered_mean', 'pass_rate'],
+        'nothing but what the failing question changed',
+      );
       assert.match(json.comparison.regressions.join('\n'), /pass_rate 1 → 0\.5/);
       assert.equal(json.comparison.questionSetChanged, true);
       // Below the bar (every question must pass): the run itself ends FAILED.
@@ -171,7 +207,9 @@ describe('suite as an MLflow run', () => {
     const serve = await startServe([], { MLFLOW_TRACKING_URI: server.url, MLFLOW_EXPERIMENT_NAME: 'served' });
     try {
       // This process would use another experiment; the server's traces are in 'served'.
-      const result = await runCli(['suite', '--url', serve.url, '--json'], { env: { MLFLOW_TRACKING_URI: server.url, OTEL_MLFLOW_STORE_DIR: join(dir, 'url') } });
+      const result = await runCli(['suite', '--url', serve.url, '--json'], {
+        env: { MLFLOW_TRACKING_URI: server.url, OTEL_MLFLOW_STORE_DIR: join(dir, 'url') },
+      });
       assert.equal(result.code, 0, result.stdout + result.stderr);
       const json = JSON.parse(result.stdout);
       const [run] = suiteRuns(server);
@@ -188,7 +226,9 @@ describe('suite as an MLflow run', () => {
     const server = await startFakeMlflow({ version: '3.11.1' });
     const serve = await startServe(['--store-dir', join(dir, 'served-locally')]);
     try {
-      const result = await runCli(['suite', '--url', serve.url, '--json'], { env: { MLFLOW_TRACKING_URI: server.url, OTEL_MLFLOW_STORE_DIR: join(dir, 'url-local') } });
+      const result = await runCli(['suite', '--url', serve.url, '--json'], {
+        env: { MLFLOW_TRACKING_URI: server.url, OTEL_MLFLOW_STORE_DIR: join(dir, 'url-local') },
+      });
       assert.equal(result.code, 0, result.stdout + result.stderr);
       assert.equal(JSON.parse(result.stdout).mlflowRun.state, 'local');
       assert.equal(server.store.runs.size, 0);
@@ -202,7 +242,9 @@ describe('suite as an MLflow run', () => {
     const server = await startFakeMlflow({ version: '3.8.1' });
     const serve = await startServe(['--auth-token', 'suite-token-0123456789'], { MLFLOW_TRACKING_URI: server.url });
     try {
-      const result = await runCli(['suite', '--url', serve.url], { env: { MLFLOW_TRACKING_URI: server.url, OTEL_MLFLOW_STORE_DIR: join(dir, 'broke') } });
+      const result = await runCli(['suite', '--url', serve.url], {
+        env: { MLFLOW_TRACKING_URI: server.url, OTEL_MLFLOW_STORE_DIR: join(dir, 'broke') },
+      });
       assert.equal(result.code, 5, result.stdout + result.stderr);
       const [run, ...others] = suiteRuns(server);
       assert.equal(others.length, 0);
@@ -216,7 +258,9 @@ describe('suite as an MLflow run', () => {
   it('--compare with an unknown run stops before any question (exit 2)', async () => {
     const server = await startFakeMlflow({ version: '3.8.1' });
     try {
-      const result = await runCli(['suite', '--spawn', '--compare', 'f'.repeat(32)], { env: { MLFLOW_TRACKING_URI: server.url, OTEL_MLFLOW_STORE_DIR: join(dir, 'unknown') } });
+      const result = await runCli(['suite', '--spawn', '--compare', 'f'.repeat(32)], {
+        env: { MLFLOW_TRACKING_URI: server.url, OTEL_MLFLOW_STORE_DIR: join(dir, 'unknown') },
+      });
       assert.equal(result.code, 2, result.stdout + result.stderr);
       assert.match(result.stderr, /--compare: MLflow run f{32} does not exist/);
       assert.equal(server.store.runs.size, 0);
@@ -239,7 +283,9 @@ describe('suite as an MLflow run', () => {
 
     const server = await startFakeMlflow({ version: '3.12.1.dev0' });
     try {
-      const pushed = await runCli(['traces', 'push', '--json'], { env: { OTEL_MLFLOW_STORE_DIR: storeDir, MLFLOW_TRACKING_URI: server.url } });
+      const pushed = await runCli(['traces', 'push', '--json'], {
+        env: { OTEL_MLFLOW_STORE_DIR: storeDir, MLFLOW_TRACKING_URI: server.url },
+      });
       assert.equal(pushed.code, 0, pushed.stdout + pushed.stderr);
       const [run, ...others] = suiteRuns(server);
       assert.ok(run);
@@ -250,7 +296,8 @@ describe('suite as an MLflow run', () => {
       const traceIds = json.results.map((r: { traceId: string }) => r.traceId).sort();
       assert.deepEqual(server.store.tracesOfRun(run.runId).sort(), traceIds);
       // Scores go two at a time, so they may land in any order.
-      for (const id of traceIds) assert.deepEqual((await feedbackOnTrace(server, id)).map((f) => f.name).sort(), ['answered', 'latency', 'mentions', 'tokens']);
+      for (const id of traceIds)
+        assert.deepEqual((await feedbackOnTrace(server, id)).map((f) => f.name).sort(), ['answered', 'latency', 'mentions', 'tokens']);
       assert.equal(JSON.parse(pushed.stdout).evaluations.scores.delivered, traceIds.length * CHAT_SCORERS);
 
       const again = await runCli(['traces', 'show', '--json', traceId], { env: { OTEL_MLFLOW_STORE_DIR: storeDir } });
@@ -290,7 +337,8 @@ describe('suite as an MLflow run', () => {
       for (const run of runs) {
         assert.equal(run.status, 'FINISHED');
         assert.equal(server.store.tracesOfRun(run.runId).length, BUILTIN_QUESTIONS.length);
-        for (const traceId of server.store.tracesOfRun(run.runId)) assert.equal((await feedbackOnTrace(server, traceId)).length, CHAT_SCORERS);
+        for (const traceId of server.store.tracesOfRun(run.runId))
+          assert.equal((await feedbackOnTrace(server, traceId)).length, CHAT_SCORERS);
       }
       assert.match(pushed.stdout, new RegExp(`${BUILTIN_QUESTIONS.length * CHAT_SCORERS * 2} scores logged as assessments`));
     } finally {

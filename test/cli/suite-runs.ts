@@ -12,7 +12,10 @@ const SUITE_TAG = 'otel-mlflow.suite';
 /** Feedback on a trace as a client reads it back: `GET /api/3.0/mlflow/traces/{id}` → trace_info.assessments. */
 export async function feedbackOnTrace(server: FakeMlflow, traceId: string) {
   const http = createMlflowHttp({ baseUrl: server.url, auth: createAuthProvider({ kind: 'none' }) });
-  const answer = await http.request<{ trace: { trace_info: { assessments?: unknown[] } } }>({ method: 'GET', path: `/api/3.0/mlflow/traces/${traceId}` });
+  const answer = await http.request<{ trace: { trace_info: { assessments?: unknown[] } } }>({
+    method: 'GET',
+    path: `/api/3.0/mlflow/traces/${traceId}`,
+  });
   return feedbackOf(answer.trace.trace_info.assessments, traceId);
 }
 

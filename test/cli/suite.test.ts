@@ -106,7 +106,10 @@ describe('otel-mlflow suite', () => {
     const total = BUILTIN_QUESTIONS.length * 2;
     assert.match(result.stdout, new RegExp(`^Asking ${BUILTIN_QUESTIONS.length} questions × 2 at `, 'm'));
     assert.match(result.stdout, new RegExp(`${total} requests \\(${BUILTIN_QUESTIONS.length} questions × 2\\): ${total} passed, 0 failed`));
-    assert.match(result.stdout, /^pass rate 100%, meets the bar of 100%\nmean scores: answered 1\.00, mentions 1\.00, latency 1\.00, tokens 1\.00\n/m);
+    assert.match(
+      result.stdout,
+      /^pass rate 100%, meets the bar of 100%\nmean scores: answered 1\.00, mentions 1\.00, latency 1\.00, tokens 1\.00\n/m,
+    );
     assert.match(result.stdout, /latency p50 [\d.]+ m?s, p95 [\d.]+ m?s; [\d,]+ tokens/);
     assert.match(result.stdout, new RegExp(`Traces are in the local store ${storeDir}`));
     assert.match(result.stdout, /otel-mlflow traces list/);
@@ -128,9 +131,14 @@ describe('otel-mlflow suite', () => {
     await writeFile(questions, 'What is MLflow?\nWhat is OTLP?\n');
     const serve = await startServe(['--store-dir', storeDir]);
     try {
-      const result = await runCli(['suite', '--url', serve.url, '--verify', '--file', questions], { env: { OTEL_MLFLOW_STORE_DIR: join(dir, 'suite-default-store') } });
+      const result = await runCli(['suite', '--url', serve.url, '--verify', '--file', questions], {
+        env: { OTEL_MLFLOW_STORE_DIR: join(dir, 'suite-default-store') },
+      });
       assert.equal(result.code, 0, result.stdout + result.stderr);
-      assert.match(result.stdout, new RegExp(`read back: 2 of 2 traces found in the local store ${storeDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+      assert.match(
+        result.stdout,
+        new RegExp(`read back: 2 of 2 traces found in the local store ${storeDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+      );
     } finally {
       await serve.stop();
     }
@@ -183,15 +191,23 @@ describe('otel-mlflow suite', () => {
     const runs = Object.entries(files).map(async ([name, text]) => {
       const path = join(dir, name);
       await writeFile(path, text);
-      const result = await runCli(['suite', '--spawn', '--json', '--file', path], { env: { OTEL_MLFLOW_STORE_DIR: join(dir, `store-${name}`) } });
+      const result = await runCli(['suite', '--spawn', '--json', '--file', path], {
+        env: { OTEL_MLFLOW_STORE_DIR: join(dir, `store-${name}`) },
+      });
       assert.equal(result.code, 0, `${name}: ${result.stdout}${result.stderr}`);
       const json = JSON.parse(result.stdout) as { results: { question: string; id: string | null }[] };
       return json.results.map((r) => [r.question, r.id]);
     });
     const [json, yaml, text] = await Promise.all(runs);
-    assert.deepEqual(json, [['What is MLflow?', null], ['What is OTLP?', 'otlp']]);
+    assert.deepEqual(json, [
+      ['What is MLflow?', null],
+      ['What is OTLP?', 'otlp'],
+    ]);
     assert.deepEqual(yaml, json);
-    assert.deepEqual(text, [['What is MLflow?', null], ['What is OTLP?', null]]);
+    assert.deepEqual(text, [
+      ['What is MLflow?', null],
+      ['What is OTLP?', null],
+    ]);
   });
 
   it('a malformed --file is refused with its name and line (exit 2)', async () => {
@@ -209,7 +225,21 @@ describe('otel-mlflow suite', () => {
     });
     assert.equal(result.code, 0, result.stdout + result.stderr);
     const json = JSON.parse(result.stdout) as SuiteJson;
-    assert.deepEqual(Object.keys(json), ['ok', 'url', 'endpoint', 'total', 'passed', 'failed', 'latencyMs', 'tokens', 'results', 'evaluation', 'verify', 'export', 'mlflowRun']);
+    assert.deepEqual(Object.keys(json), [
+      'ok',
+      'url',
+      'endpoint',
+      'total',
+      'passed',
+      'failed',
+      'latencyMs',
+      'tokens',
+      'results',
+      'evaluation',
+      'verify',
+      'export',
+      'mlflowRun',
+    ]);
     assert.deepEqual(json.evaluation, {
       passRate: 1,
       minPassRate: 1,
@@ -222,7 +252,10 @@ describe('otel-mlflow suite', () => {
     assert.equal(json.total, BUILTIN_QUESTIONS.length);
     assert.deepEqual(Object.keys(json.latencyMs), ['p50', 'p95']);
     assert.ok(json.latencyMs.p50 <= json.latencyMs.p95);
-    assert.equal(json.tokens, json.results.reduce((sum: number, r: { tokens: number }) => sum + r.tokens, 0));
+    assert.equal(
+      json.tokens,
+      json.results.reduce((sum: number, r: { tokens: number }) => sum + r.tokens, 0),
+    );
     for (const r of json.results) {
       assert.deepEqual(Object.keys(r), RESULT_KEYS);
       assert.equal(r.status, 'ok');
@@ -232,7 +265,10 @@ describe('otel-mlflow suite', () => {
       assert.equal(r.tools, null);
       assert.deepEqual(Object.keys(r.evaluation), ['passed', 'scores']);
       assert.equal(r.evaluation.passed, true, JSON.stringify(r.evaluation));
-      assert.deepEqual(r.evaluation.scores.map((score: { name: string }) => score.name), ['answered', 'mentions', 'cites', 'latency', 'tokens']);
+      assert.deepEqual(
+        r.evaluation.scores.map((score: { name: string }) => score.name),
+        ['answered', 'mentions', 'cites', 'latency', 'tokens'],
+      );
       for (const score of r.evaluation.scores) {
         assert.deepEqual(Object.keys(score), SCORE_KEYS);
         assert.deepEqual(score.source, { type: 'CODE', id: `otel-mlflow/${score.name}` });
@@ -266,11 +302,18 @@ describe('otel-mlflow suite', () => {
       const path = join(dir, 'failing.txt');
       await writeFile(path, 'What is MLflow?\nplease fail now\nWhat is OTLP?\n');
       const result = await runCli(['suite', '--spawn', '--file', path, '--concurrency', '3'], {
-        env: { OPENAI_API_KEY: 'sk-test-suite-0123456789', OPENAI_BASE_URL: `${openai.url}/v1`, OTEL_MLFLOW_STORE_DIR: join(dir, 'failing-store') },
+        env: {
+          OPENAI_API_KEY: 'sk-test-suite-0123456789',
+          OPENAI_BASE_URL: `${openai.url}/v1`,
+          OTEL_MLFLOW_STORE_DIR: join(dir, 'failing-store'),
+        },
       });
       assert.equal(result.code, 10, result.stdout + result.stderr);
       assert.match(result.stdout, /^2 {2}please fail now +failed /m);
-      assert.match(result.stdout.replace(/\n {4}/g, ' '), /^#2 failed: HTTP 502 llm_error: the openai model provider at http:\/\/127\.0\.0\.1:\d+\/v1 answered 500/m);
+      assert.match(
+        result.stdout.replace(/\n {4}/g, ' '),
+        /^#2 failed: HTTP 502 llm_error: the openai model provider at http:\/\/127\.0\.0\.1:\d+\/v1 answered 500/m,
+      );
       assert.match(result.stdout, /3 questions: 2 passed, 1 failed/);
       assertFitsIn80Columns(result.stdout);
       assert.doesNotMatch(result.stdout + result.stderr, /sk-test-suite/);
@@ -285,11 +328,18 @@ describe('otel-mlflow suite', () => {
       env: { OPENAI_API_KEY: 'sk-test-suite-0123456789', OPENAI_BASE_URL: `${await closedPortUrl()}/v1`, OTEL_MLFLOW_STORE_DIR: storeDir },
     });
     assert.equal(result.code, 4, result.stdout + result.stderr);
-    assert.match(result.stderr, /^error: cannot reach the openai model provider at http:\/\/127\.0\.0\.1:\d+\/v1: nothing is listening at 127\.0\.0\.1:\d+ \(connection refused\)$/m);
+    assert.match(
+      result.stderr,
+      /^error: cannot reach the openai model provider at http:\/\/127\.0\.0\.1:\d+\/v1: nothing is listening at 127\.0\.0\.1:\d+ \(connection refused\)$/m,
+    );
     assert.match(result.stderr, /^hint: the LLM is openai gpt-4o-mini: check OPENAI_BASE_URL .*--provider offline$/m);
     assert.equal(result.stderr.match(/cannot reach/g)?.length, 1, 'said once');
     assert.doesNotMatch(result.stdout, /failed|Traces went to/);
-    assert.equal(withStore(storeDir, (store) => store.reads.list().length), 1, 'no question is asked after the first that could not reach the model');
+    assert.equal(
+      withStore(storeDir, (store) => store.reads.list().length),
+      1,
+      'no question is asked after the first that could not reach the model',
+    );
   });
 
   it('with a destination that does not answer, says the traces wait for it, not that they went there', async () => {
@@ -300,7 +350,10 @@ describe('otel-mlflow suite', () => {
     });
     assert.equal(result.code, 7, result.stdout + result.stderr);
     assert.doesNotMatch(result.stdout, /Traces went to/);
-    assert.match(result.stdout, /^Traces are meant for MLflow at http:\/\/127\.0\.0\.1:\d+.*;\n {2}they wait in the local store until it answers: otel-mlflow traces push sends them$/m);
+    assert.match(
+      result.stdout,
+      /^Traces are meant for MLflow at http:\/\/127\.0\.0\.1:\d+.*;\n {2}they wait in the local store until it answers: otel-mlflow traces push sends them$/m,
+    );
   });
 
   it('a --tolerance without --compare, or one it cannot read, is refused before any question (exit 2)', async () => {

@@ -32,13 +32,21 @@ describe('what a person sees of a trace', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("every span of a served request that finished normally is OK, as the trace is, not UNSET", async () => {
+  it('every span of a served request that finished normally is OK, as the trace is, not UNSET', async () => {
     const storeDir = join(dir, 'serve');
     const serve = await startServe([], { OTEL_MLFLOW_STORE_DIR: storeDir });
     const traceIds: string[] = [];
     try {
-      for (const [path, body] of [['/chat', { query: 'What is MLflow tracing?' }], ['/rag/v1/answer', { query: 'Explain OTLP' }], ['/agent/task', { task: 'What is 6*7?' }]] as const) {
-        const response = await fetch(`${serve.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      for (const [path, body] of [
+        ['/chat', { query: 'What is MLflow tracing?' }],
+        ['/rag/v1/answer', { query: 'Explain OTLP' }],
+        ['/agent/task', { task: 'What is 6*7?' }],
+      ] as const) {
+        const response = await fetch(`${serve.url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
         assert.equal(response.status, 200);
         traceIds.push(((await response.json()) as { trace_id: string }).trace_id);
       }
@@ -48,17 +56,25 @@ describe('what a person sees of a trace', () => {
     for (const traceId of traceIds) {
       const spans = await shownTree(traceId, storeDir);
       assert.ok(spans.length >= 2);
-      assert.deepEqual(spans.filter((span) => span.status !== 'OK').map((span) => `${span.name}: ${span.status}`), []);
+      assert.deepEqual(
+        spans.filter((span) => span.status !== 'OK').map((span) => `${span.name}: ${span.status}`),
+        [],
+      );
     }
   });
 
   it('ask: every span OK; a failed ask shows `error:` and `raised:` each followed by a space', async () => {
     const storeDir = join(dir, 'ask');
     for (const endpoint of ['chat', 'agent']) {
-      const asked = await runCli(['ask', '--json', '--endpoint', endpoint, 'What is a span?'], { env: { OTEL_MLFLOW_STORE_DIR: storeDir } });
+      const asked = await runCli(['ask', '--json', '--endpoint', endpoint, 'What is a span?'], {
+        env: { OTEL_MLFLOW_STORE_DIR: storeDir },
+      });
       assert.equal(asked.code, 0, asked.stderr);
       const spans = await shownTree((JSON.parse(asked.stdout) as { traceId: string }).traceId, storeDir);
-      assert.deepEqual(spans.filter((span) => span.status !== 'OK').map((span) => `${span.name}: ${span.status}`), []);
+      assert.deepEqual(
+        spans.filter((span) => span.status !== 'OK').map((span) => `${span.name}: ${span.status}`),
+        [],
+      );
     }
 
     const failed = await runCli(['ask', '--json', 'What is a span?'], {

@@ -72,8 +72,27 @@ describe('otel-mlflow traces, with traces kept by doctor in local-only mode', ()
     const summaries = JSON.parse(result.stdout) as Record<string, unknown>[];
     assert.equal(summaries.length, 3);
     for (const summary of summaries) {
-      assert.deepEqual(Object.keys(summary), ['traceId', 'startTime', 'rootName', 'status', 'spanCount', 'durationMs', 'tokens', 'requestPreview', 'responsePreview', 'delivery']);
-      assert.deepEqual(summary.delivery, { state: 'local', destination: null, origin: 'doctor', attempts: 0, lastTryAt: null, lastStatus: null, lastAnswer: null });
+      assert.deepEqual(Object.keys(summary), [
+        'traceId',
+        'startTime',
+        'rootName',
+        'status',
+        'spanCount',
+        'durationMs',
+        'tokens',
+        'requestPreview',
+        'responsePreview',
+        'delivery',
+      ]);
+      assert.deepEqual(summary.delivery, {
+        state: 'local',
+        destination: null,
+        origin: 'doctor',
+        attempts: 0,
+        lastTryAt: null,
+        lastStatus: null,
+        lastAnswer: null,
+      });
       const sent = doctorTraces.find((t) => t.traceId === summary.traceId)!;
       assert.ok(sent, `${String(summary.traceId)} came from doctor`);
       assert.equal(summary.rootName, 'agent_execution');
@@ -84,7 +103,10 @@ describe('otel-mlflow traces, with traces kept by doctor in local-only mode', ()
       assert.equal(summary.responsePreview, sent.responsePreview);
     }
     const times = summaries.map((s) => Date.parse(String(s.startTime)));
-    assert.deepEqual(times, [...times].sort((a, b) => b - a));
+    assert.deepEqual(
+      times,
+      [...times].sort((a, b) => b - a),
+    );
     assert.equal((JSON.parse((await cli(['traces', 'list', '--json', '--limit', '1'])).stdout) as unknown[]).length, 1);
   });
 
@@ -111,8 +133,14 @@ describe('otel-mlflow traces, with traces kept by doctor in local-only mode', ()
     assert.match(heads[2]!, /^├─ llm_call {2}LLM {2}OK {2}\S+ \S?s {2}21 tokens \(12 in, 9 out\)$/);
     assert.match(heads[3]!, /^└─ postprocess {2}CHAIN {2}OK {2}\S+ \S?s$/);
     for (const line of output) assert.ok(line.length <= 80, `wider than 80 columns: ${line}`);
-    assert.ok(output.some((line) => /^│\s+in:\s+\{"messages":.*…$/.test(line)), 'inputs shown, cut');
-    assert.ok(output.some((line) => /^\s+out:\s+\{"answer":"Test answer 1 from otel-mlflow doctor/.test(line)), 'outputs shown');
+    assert.ok(
+      output.some((line) => /^│\s+in:\s+\{"messages":.*…$/.test(line)),
+      'inputs shown, cut',
+    );
+    assert.ok(
+      output.some((line) => /^\s+out:\s+\{"answer":"Test answer 1 from otel-mlflow doctor/.test(line)),
+      'outputs shown',
+    );
   });
 
   it('traces show --full prints inputs and outputs whole', async () => {
@@ -132,7 +160,13 @@ describe('otel-mlflow traces, with traces kept by doctor in local-only mode', ()
       savedAt: string;
       spans: { spanId: string; startTimeUnixNano: string }[];
       summary: { status: string; tokens: { total: number } };
-      tree: { name: string; spanType: string; status: string; tokens: unknown; children: { name: string; spanType: string; tokens: { total: number } | null }[] }[];
+      tree: {
+        name: string;
+        spanType: string;
+        status: string;
+        tokens: unknown;
+        children: { name: string; spanType: string; tokens: { total: number } | null }[];
+      }[];
     };
     assert.equal(shown.traceId, trace.traceId);
     assert.equal(shown.spans.length, 4);
@@ -140,7 +174,14 @@ describe('otel-mlflow traces, with traces kept by doctor in local-only mode', ()
     assert.equal(shown.summary.tokens.total, trace.tokenUsage?.total_tokens);
     assert.equal(shown.tree.length, 1);
     assert.equal(shown.tree[0]!.name, 'agent_execution');
-    assert.deepEqual(shown.tree[0]!.children.map((c) => [c.name, c.spanType]), [['preprocess', 'PARSER'], ['llm_call', 'LLM'], ['postprocess', 'CHAIN']]);
+    assert.deepEqual(
+      shown.tree[0]!.children.map((c) => [c.name, c.spanType]),
+      [
+        ['preprocess', 'PARSER'],
+        ['llm_call', 'LLM'],
+        ['postprocess', 'CHAIN'],
+      ],
+    );
     assert.equal(shown.tree[0]!.children[1]!.tokens?.total, trace.tokenUsage?.total_tokens);
   });
 
@@ -153,10 +194,18 @@ describe('otel-mlflow traces, with traces kept by doctor in local-only mode', ()
 
   it('a --store-dir that does not exist is refused as the typo it likely is, and not created', async () => {
     const typo = `${storeDir}-typo`;
-    for (const args of [['traces', 'list'], ['traces', 'show', 'tr-ffff'], ['traces', 'prune'], ['traces', 'push']]) {
+    for (const args of [
+      ['traces', 'list'],
+      ['traces', 'show', 'tr-ffff'],
+      ['traces', 'prune'],
+      ['traces', 'push'],
+    ]) {
       const result = await runCli([...args, '--store-dir', typo]);
       assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}${result.stdout}`);
-      assert.match(result.stderr, new RegExp(`^error: there is no trace store at ${typo.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(from flag --store-dir\\)$`, 'm'));
+      assert.match(
+        result.stderr,
+        new RegExp(`^error: there is no trace store at ${typo.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(from flag --store-dir\\)$`, 'm'),
+      );
     }
     await assert.rejects(stat(typo), { code: 'ENOENT' });
   });
@@ -198,7 +247,10 @@ describe('otel-mlflow traces, with traces kept by doctor in local-only mode', ()
         for (const sent of doctorTraces) {
           const pushed = report.traces.find((t) => t.traceId === sent.traceId);
           assert.equal(pushed?.result, 'sent');
-          assert.ok(pushed.url?.includes(`/#/experiments/${experiment.experimentId}/traces?selectedEvaluationId=${sent.traceId}`), pushed.url ?? 'no url');
+          assert.ok(
+            pushed.url?.includes(`/#/experiments/${experiment.experimentId}/traces?selectedEvaluationId=${sent.traceId}`),
+            pushed.url ?? 'no url',
+          );
           const stored = server.store.getTrace(sent.traceId);
           assert.ok(stored, `${sent.traceId} is in MLflow under the same id`);
           assert.equal(stored.loggedVia, backend === 'sql' ? 'otlp' : 'rest');
@@ -226,7 +278,7 @@ describe('otel-mlflow traces, with traces kept by doctor in local-only mode', ()
     });
   }
 
-  it('traces push reports a trace MLflow refuses as failed, with the server\'s reason, and exits 7', async () => {
+  it("traces push reports a trace MLflow refuses as failed, with the server's reason, and exits 7", async () => {
     const dir = join(storeDir, '..', 'refused');
     const good = readableSpan({ traceId: 'a'.repeat(32), spanId: 'a'.repeat(16), name: 'good', statusCode: 1 });
     // MLflow 3.11+ refuses a span without an id.
@@ -255,7 +307,10 @@ describe('otel-mlflow traces, with traces kept by doctor in local-only mode', ()
       assert.match(human.stdout, new RegExp(`HTTP 422.*Cannot convert OpenTelemetry span.*: tr-${'b'.repeat(32)}`));
       assert.match(human.stdout, /0 sent, 0 still pending, 1 refused\./);
       const listed = await runCli(['traces', 'list', '--status', 'dead', '--json'], { env });
-      assert.deepEqual((JSON.parse(listed.stdout) as { traceId: string }[]).map((t) => t.traceId), [`tr-${'b'.repeat(32)}`]);
+      assert.deepEqual(
+        (JSON.parse(listed.stdout) as { traceId: string }[]).map((t) => t.traceId),
+        [`tr-${'b'.repeat(32)}`],
+      );
     } finally {
       await server.close();
     }
@@ -299,9 +354,18 @@ describe('otel-mlflow serve in local-only mode', () => {
       const output = lines(shown.stdout);
       assert.equal(output[0], `${traceId}  POST /chat`);
       assert.match(output[1]!, /^OK · .* · 2 spans · \d+ tokens/);
-      assert.ok(output.some((line) => /^POST \/chat {2}CHAIN {2}(OK|UNSET) {2}/.test(line)), shown.stdout);
-      assert.ok(output.some((line) => /^└─ chat otel-mlflow-offline {2}CHAT_MODEL {2}(OK|UNSET) {2}.* tokens \(\d+ in, \d+ out\)$/.test(line)), shown.stdout);
-      assert.ok(output.some((line) => /in:\s+.*What is MLflow tracing\?/.test(line)), shown.stdout);
+      assert.ok(
+        output.some((line) => /^POST \/chat {2}CHAIN {2}(OK|UNSET) {2}/.test(line)),
+        shown.stdout,
+      );
+      assert.ok(
+        output.some((line) => /^└─ chat otel-mlflow-offline {2}CHAT_MODEL {2}(OK|UNSET) {2}.* tokens \(\d+ in, \d+ out\)$/.test(line)),
+        shown.stdout,
+      );
+      assert.ok(
+        output.some((line) => /in:\s+.*What is MLflow tracing\?/.test(line)),
+        shown.stdout,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -8,7 +8,11 @@ import { runCli } from './run-cli.ts';
 describe('tracing turned off, or a trace sampled out', () => {
   for (const [what, env, line] of [
     ['OTEL_SDK_DISABLED=true', { OTEL_SDK_DISABLED: 'true' }, /^tracing is off \(OTEL_SDK_DISABLED\): no trace was recorded$/m],
-    ['OTEL_TRACES_SAMPLER=always_off', { OTEL_TRACES_SAMPLER: 'always_off' }, /^the trace was not sampled \(OTEL_TRACES_SAMPLER=always_off\): nothing was recorded$/m],
+    [
+      'OTEL_TRACES_SAMPLER=always_off',
+      { OTEL_TRACES_SAMPLER: 'always_off' },
+      /^the trace was not sampled \(OTEL_TRACES_SAMPLER=always_off\): nothing was recorded$/m,
+    ],
   ] as const) {
     it(`${what}: ask answers, prints no trace id, keeps nothing, says so in one line, and exits 0`, async () => {
       const storeDir = await mkdtemp(join(tmpdir(), 'otel-mlflow-tracing-off-'));

@@ -50,17 +50,24 @@ describe('auth for a self-hosted MLflow', () => {
 describe('auth for Databricks (unified auth order)', () => {
   const project = useTempProject();
   before(async () => {
-    await project.writeHome('.databrickscfg', '[DEFAULT]\ntoken = dapi-profile\nclient_id = profile-client\nclient_secret = profile-secret\n');
+    await project.writeHome(
+      '.databrickscfg',
+      '[DEFAULT]\ntoken = dapi-profile\nclient_id = profile-client\nclient_secret = profile-secret\n',
+    );
   });
 
   it('takes DATABRICKS_TOKEN first', async () => {
-    const config = await project.load({ env: { ...WORKSPACE, DATABRICKS_TOKEN: 'dapi-env', DATABRICKS_CLIENT_ID: 'id', DATABRICKS_CLIENT_SECRET: 's' } });
+    const config = await project.load({
+      env: { ...WORKSPACE, DATABRICKS_TOKEN: 'dapi-env', DATABRICKS_CLIENT_ID: 'id', DATABRICKS_CLIENT_SECRET: 's' },
+    });
     assert.equal(config.auth.kind, 'databricks-pat');
     assert.equal(config.auth.token.value, 'dapi-env');
   });
 
   it('takes DATABRICKS_CLIENT_ID + DATABRICKS_CLIENT_SECRET before the profile token', async () => {
-    const config = await project.load({ env: { ...WORKSPACE, DATABRICKS_CLIENT_ID: 'env-client', DATABRICKS_CLIENT_SECRET: 'env-secret' } });
+    const config = await project.load({
+      env: { ...WORKSPACE, DATABRICKS_CLIENT_ID: 'env-client', DATABRICKS_CLIENT_SECRET: 'env-secret' },
+    });
     assert.equal(config.auth.kind, 'databricks-oauth-m2m');
     assert.equal(config.auth.clientId.value, 'env-client');
     assert.equal(describeSource(config.auth.clientSecret.source), 'env DATABRICKS_CLIENT_SECRET');
@@ -73,7 +80,9 @@ describe('auth for Databricks (unified auth order)', () => {
   });
 
   it('names the variables to set when there are no credentials at all', async () => {
-    const error = await project.loadError({ env: { ...WORKSPACE, DATABRICKS_CONFIG_FILE: await project.writeHome('empty.cfg', '[DEFAULT]\n') } });
+    const error = await project.loadError({
+      env: { ...WORKSPACE, DATABRICKS_CONFIG_FILE: await project.writeHome('empty.cfg', '[DEFAULT]\n') },
+    });
     assert.equal(error.problems.length, 1);
     assert.match(
       error.problems[0]!.message,
@@ -86,7 +95,8 @@ describe('auth for Databricks (unified auth order)', () => {
     const error = await project.loadError({ env: { ...WORKSPACE, DATABRICKS_CONFIG_FILE: cfg, DATABRICKS_CLIENT_ID: 'env-client' } });
     assert.deepEqual(error.problems, [
       {
-        message: 'DATABRICKS_CLIENT_ID is set but DATABRICKS_CLIENT_SECRET is not set; OAuth M2M needs both (or set DATABRICKS_TOKEN instead)',
+        message:
+          'DATABRICKS_CLIENT_ID is set but DATABRICKS_CLIENT_SECRET is not set; OAuth M2M needs both (or set DATABRICKS_TOKEN instead)',
         source: 'env DATABRICKS_CLIENT_ID',
       },
     ]);

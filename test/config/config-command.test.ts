@@ -57,7 +57,10 @@ describe('otel-mlflow config', () => {
     const dotenv = `${project.cwd}/.env`;
     assert.match(stdout(), new RegExp(`^databricksToken\\s+\\*\\*\\*\\*0123\\s+\\.env \\(${dotenv}\\) DATABRICKS_TOKEN$`, 'm'));
     assert.match(stdout(), /^exportPath\s+auto\s+default$/m);
-    assert.match(stdout(), new RegExp(`^Files:\\n  \\.env\\s+${dotenv}\\n  config file\\s+\\(none\\)\\n  databrickscfg\\s+\\(none\\)\\n$`, 'm'));
+    assert.match(
+      stdout(),
+      new RegExp(`^Files:\\n  \\.env\\s+${dotenv}\\n  config file\\s+\\(none\\)\\n  databrickscfg\\s+\\(none\\)\\n$`, 'm'),
+    );
     assert.ok(!stdout().includes(TOKEN));
     assert.equal(stderr(), '');
   });
@@ -66,19 +69,36 @@ describe('otel-mlflow config', () => {
     const { ctx, stdout } = context(true);
     assert.equal(await run(ctx), ExitCode.ok);
     const json = JSON.parse(stdout());
-    assert.deepEqual(Object.keys(json), ['ok', 'destination', 'auth', 'experiment', 'appExperiment', 'llm', 'storeDir', 'entries', 'files', 'notices']);
+    assert.deepEqual(Object.keys(json), [
+      'ok',
+      'destination',
+      'auth',
+      'experiment',
+      'appExperiment',
+      'llm',
+      'storeDir',
+      'entries',
+      'files',
+      'notices',
+    ]);
     assert.deepEqual(json.destination, {
       kind: 'databricks',
       host: { value: 'https://dbc-1.cloud.databricks.com', source: `.env (${project.cwd}/.env) DATABRICKS_HOST` },
       profile: null,
     });
-    assert.deepEqual(json.auth, { kind: 'databricks-pat', token: { value: '****0123', source: `.env (${project.cwd}/.env) DATABRICKS_TOKEN` } });
-    assert.deepEqual(json.entries.find((e: { key: string }) => e.key === 'databricksToken'), {
-      key: 'databricksToken',
-      value: '****0123',
-      source: `.env (${project.cwd}/.env) DATABRICKS_TOKEN`,
-      secret: true,
+    assert.deepEqual(json.auth, {
+      kind: 'databricks-pat',
+      token: { value: '****0123', source: `.env (${project.cwd}/.env) DATABRICKS_TOKEN` },
     });
+    assert.deepEqual(
+      json.entries.find((e: { key: string }) => e.key === 'databricksToken'),
+      {
+        key: 'databricksToken',
+        value: '****0123',
+        source: `.env (${project.cwd}/.env) DATABRICKS_TOKEN`,
+        secret: true,
+      },
+    );
     assert.deepEqual(json.files, { dotenv: `${project.cwd}/.env`, configFile: null, databricksCfg: null });
     assert.ok(!stdout().includes(TOKEN));
   });
@@ -95,7 +115,10 @@ describe('otel-mlflow config', () => {
     assert.match(stdout(), /^ {18}name \/Users\/me@example\.com\/other-app — serve, ask, suite$/m);
     assert.match(stdout(), /^LLM: {14}openai gpt-4o-mini at https:\/\/api\.openai\.com\/v1 — serve, ask, suite$/m);
     assert.match(stdout(), /^Trace store: {6}\/tmp\/otel-mlflow-store \(cap 2048 MB\) — every trace is written here first/m);
-    assert.match(stdout(), /^Sampling: {9}25% of new traces by trace id; an incoming traceparent decides for its own \(parentbased_traceidratio 0\.25\)$/m);
+    assert.match(
+      stdout(),
+      /^Sampling: {9}25% of new traces by trace id; an incoming traceparent decides for its own \(parentbased_traceidratio 0\.25\)$/m,
+    );
   });
 });
 
@@ -117,7 +140,9 @@ describe('otel-mlflow config with a configuration that does not resolve', () => 
   });
 
   it('with --json, prints one object with what resolved and the problems', async () => {
-    const result = await runCli(['config', '--json'], { env: { MLFLOW_TRACKING_URI: 'databricks', DATABRICKS_HOST: 'https://dbc-1.cloud.databricks.com' } });
+    const result = await runCli(['config', '--json'], {
+      env: { MLFLOW_TRACKING_URI: 'databricks', DATABRICKS_HOST: 'https://dbc-1.cloud.databricks.com' },
+    });
     assert.equal(result.code, ExitCode.config);
     const json = JSON.parse(result.stdout);
     assert.equal(json.ok, false);
@@ -125,15 +150,20 @@ describe('otel-mlflow config with a configuration that does not resolve', () => 
     assert.ok(json.problems.some((p: { message: string }) => /no Databricks credentials/.test(p.message)));
   });
 
-  it('lists the placeholders of the demo .env for doctor\'s variables as for the app\'s', async () => {
+  it("lists the placeholders of the demo .env for doctor's variables as for the app's", async () => {
     const result = await runCli(['config'], { dotenv: 'MLFLOW_EXPERIMENT_NAME_BASIC=/Users/your.email@company.com/otel-tracing-basic\n' });
     assert.equal(result.code, ExitCode.ok, result.stderr);
     assert.match(result.stdout, /^! \.env \(.*\) MLFLOW_EXPERIMENT_NAME_BASIC is the example \.env's placeholder, not a real value/m);
   });
 
   it('says so when Databricks variables are set but nothing sends traces there', async () => {
-    const result = await runCli(['config'], { env: { DATABRICKS_HOST: 'https://dbc-1.cloud.databricks.com', DATABRICKS_TOKEN: 'dapi0123456789abcdef0123' } });
+    const result = await runCli(['config'], {
+      env: { DATABRICKS_HOST: 'https://dbc-1.cloud.databricks.com', DATABRICKS_TOKEN: 'dapi0123456789abcdef0123' },
+    });
     assert.equal(result.code, ExitCode.ok, result.stderr);
-    assert.match(result.stdout, /^! DATABRICKS_HOST \(from env DATABRICKS_HOST\) is set but MLFLOW_TRACKING_URI is not, so traces stay in the local store; set MLFLOW_TRACKING_URI=databricks/m);
+    assert.match(
+      result.stdout,
+      /^! DATABRICKS_HOST \(from env DATABRICKS_HOST\) is set but MLFLOW_TRACKING_URI is not, so traces stay in the local store; set MLFLOW_TRACKING_URI=databricks/m,
+    );
   });
 });

@@ -78,7 +78,10 @@ describe('config file', () => {
     withProject(async (project) => {
       await project.write('.otel-mlflowrc.json', JSON.stringify({ databricksToken: 'dapi-in-a-committed-file' }));
       const error = await project.loadError();
-      assert.match(error.message, /databricksToken cannot be set in a config file \(config files get committed\); set DATABRICKS_TOKEN in the environment or \.env/);
+      assert.match(
+        error.message,
+        /databricksToken cannot be set in a config file \(config files get committed\); set DATABRICKS_TOKEN in the environment or \.env/,
+      );
       assert.doesNotMatch(error.message, /dapi-in-a-committed-file/);
     }));
 

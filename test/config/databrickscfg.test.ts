@@ -82,7 +82,8 @@ describe('~/.databrickscfg profiles', () => {
   it('lists the profiles that exist when an unknown one is asked for', async () => {
     const error = await project.loadError({ env: EXPERIMENT, flags: { trackingUri: 'databricks', profile: 'prod' } });
     assert.deepEqual(error.problems[0], {
-      message: 'profile prod is not in ~/.databrickscfg; profiles there: DEFAULT, flag-profile, env-profile, uri-profile, service-principal',
+      message:
+        'profile prod is not in ~/.databrickscfg; profiles there: DEFAULT, flag-profile, env-profile, uri-profile, service-principal',
       source: 'flag --profile',
     });
   });
@@ -98,7 +99,15 @@ describe('~/.databrickscfg profiles', () => {
       key: 'host',
     });
 
-    const error = await project.loadError({ env: { ...EXPERIMENT, MLFLOW_TRACKING_URI: 'databricks', DATABRICKS_TOKEN: 'x', DATABRICKS_HOST: 'h.cloud.databricks.com', DATABRICKS_CONFIG_FILE: '~/missing.cfg' } });
+    const error = await project.loadError({
+      env: {
+        ...EXPERIMENT,
+        MLFLOW_TRACKING_URI: 'databricks',
+        DATABRICKS_TOKEN: 'x',
+        DATABRICKS_HOST: 'h.cloud.databricks.com',
+        DATABRICKS_CONFIG_FILE: '~/missing.cfg',
+      },
+    });
     assert.deepEqual(error.problems, [
       { message: `Databricks config file ${project.home}/missing.cfg does not exist`, source: 'env DATABRICKS_CONFIG_FILE' },
     ]);
@@ -107,7 +116,10 @@ describe('~/.databrickscfg profiles', () => {
   it('is not used for a self-hosted MLflow', async () => {
     const config = await project.load({ env: { MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000' } });
     assert.equal(config.files.databricksCfg, undefined);
-    assert.deepEqual(config.entries.filter((e) => e.source.kind === 'databrickscfg'), []);
+    assert.deepEqual(
+      config.entries.filter((e) => e.source.kind === 'databrickscfg'),
+      [],
+    );
     assert.deepEqual(config.auth, { kind: 'none' });
   });
 
@@ -115,7 +127,12 @@ describe('~/.databrickscfg profiles', () => {
     const bare = createTempProject();
     try {
       const config = await bare.load({
-        env: { ...EXPERIMENT, MLFLOW_TRACKING_URI: 'databricks', DATABRICKS_HOST: 'https://h.cloud.databricks.com', DATABRICKS_TOKEN: 'dapi-env' },
+        env: {
+          ...EXPERIMENT,
+          MLFLOW_TRACKING_URI: 'databricks',
+          DATABRICKS_HOST: 'https://h.cloud.databricks.com',
+          DATABRICKS_TOKEN: 'dapi-env',
+        },
       });
       assert.equal(config.files.databricksCfg, undefined);
       assert.equal(config.auth.kind, 'databricks-pat');

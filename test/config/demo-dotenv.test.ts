@@ -21,7 +21,7 @@ MLFLOW_EXPERIMENT_NAME_OTEL=/Workspace/Users/your.email@databricks.com/otel-trac
 OPENAI_API_KEY=sk-proj-...
 `;
 
-describe('the old Python demo\'s .env', () => {
+describe("the old Python demo's .env", () => {
   const project = useTempProject();
   let dotenvPath: string;
   before(async () => {
@@ -39,7 +39,7 @@ describe('the old Python demo\'s .env', () => {
     assert.deepEqual(config.files, { dotenv: dotenvPath });
   });
 
-  it('says which of its values are the README\'s placeholders, without quoting the secret ones', async () => {
+  it("says which of its values are the README's placeholders, without quoting the secret ones", async () => {
     const config = await project.load();
     const placeholders = config.notices.filter((n) => /the example \.env's placeholder, not a real value/.test(n));
     assert.deepEqual(

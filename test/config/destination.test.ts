@@ -20,7 +20,11 @@ describe('destination', () => {
     });
   });
 
-  for (const uri of ['https://dbc-1234.cloud.databricks.com', 'https://adb-1.2.azuredatabricks.net/', 'https://1234.5.gcp.databricks.com/']) {
+  for (const uri of [
+    'https://dbc-1234.cloud.databricks.com',
+    'https://adb-1.2.azuredatabricks.net/',
+    'https://1234.5.gcp.databricks.com/',
+  ]) {
     it(`is Databricks for the workspace URL ${uri}`, async () => {
       const config = await project.load({ env: { MLFLOW_TRACKING_URI: uri, DATABRICKS_TOKEN: 'dapi-x', ...EXPERIMENT } });
       assert.equal(config.destination.kind, 'databricks');
@@ -30,7 +34,12 @@ describe('destination', () => {
 
   it('is Databricks for any URL equal to DATABRICKS_HOST (a custom workspace domain)', async () => {
     const config = await project.load({
-      env: { MLFLOW_TRACKING_URI: 'https://ml.corp.example.com', DATABRICKS_HOST: 'ml.corp.example.com', DATABRICKS_TOKEN: 'dapi-x', ...EXPERIMENT },
+      env: {
+        MLFLOW_TRACKING_URI: 'https://ml.corp.example.com',
+        DATABRICKS_HOST: 'ml.corp.example.com',
+        DATABRICKS_TOKEN: 'dapi-x',
+        ...EXPERIMENT,
+      },
     });
     assert.equal(config.destination.kind, 'databricks');
     assert.deepEqual(config.destination.host, { value: 'https://ml.corp.example.com', source: { kind: 'env', name: 'DATABRICKS_HOST' } });
@@ -46,7 +55,12 @@ describe('destination', () => {
 
   it('refuses an http:// workspace host and says to use https://', async () => {
     const error = await project.loadError({
-      env: { MLFLOW_TRACKING_URI: 'databricks', DATABRICKS_HOST: 'http://dbc-1.cloud.databricks.com', DATABRICKS_TOKEN: 'dapi-x', ...EXPERIMENT },
+      env: {
+        MLFLOW_TRACKING_URI: 'databricks',
+        DATABRICKS_HOST: 'http://dbc-1.cloud.databricks.com',
+        DATABRICKS_TOKEN: 'dapi-x',
+        ...EXPERIMENT,
+      },
     });
     assert.deepEqual(error.problems, [
       {
@@ -62,15 +76,27 @@ describe('destination', () => {
 
   it('refuses a workspace URL and a DATABRICKS_HOST that disagree', async () => {
     const error = await project.loadError({
-      env: { MLFLOW_TRACKING_URI: 'https://a.cloud.databricks.com', DATABRICKS_HOST: 'https://b.cloud.databricks.com', DATABRICKS_TOKEN: 'dapi-x', ...EXPERIMENT },
+      env: {
+        MLFLOW_TRACKING_URI: 'https://a.cloud.databricks.com',
+        DATABRICKS_HOST: 'https://b.cloud.databricks.com',
+        DATABRICKS_TOKEN: 'dapi-x',
+        ...EXPERIMENT,
+      },
     });
     assert.equal(error.problems.length, 1);
-    assert.match(error.problems[0]!.message, /points at workspace https:\/\/a\.cloud\.databricks\.com, but DATABRICKS_HOST \(from env DATABRICKS_HOST\) is https:\/\/b/);
+    assert.match(
+      error.problems[0]!.message,
+      /points at workspace https:\/\/a\.cloud\.databricks\.com, but DATABRICKS_HOST \(from env DATABRICKS_HOST\) is https:\/\/b/,
+    );
   });
 
   it('is a Unity Catalog table when one is named, on the Databricks host', async () => {
     const config = await project.load({
-      env: { OTEL_MLFLOW_UC_TABLE: 'main.traces.app_otel_spans', DATABRICKS_HOST: 'https://dbc-1.cloud.databricks.com', DATABRICKS_TOKEN: 'dapi-x' },
+      env: {
+        OTEL_MLFLOW_UC_TABLE: 'main.traces.app_otel_spans',
+        DATABRICKS_HOST: 'https://dbc-1.cloud.databricks.com',
+        DATABRICKS_TOKEN: 'dapi-x',
+      },
     });
     assert.equal(config.destination.kind, 'unity-catalog');
     assert.equal(config.destination.table.value, 'main.traces.app_otel_spans');
@@ -110,7 +136,10 @@ describe('destination', () => {
   });
 
   for (const [uri, hint] of [
-    ['file:///tmp/mlruns', /local file store.*mlflow server --backend-store-uri file:\/\/\/tmp\/mlruns.*MLFLOW_TRACKING_URI=http:\/\/127\.0\.0\.1:5000/],
+    [
+      'file:///tmp/mlruns',
+      /local file store.*mlflow server --backend-store-uri file:\/\/\/tmp\/mlruns.*MLFLOW_TRACKING_URI=http:\/\/127\.0\.0\.1:5000/,
+    ],
     ['./mlruns', /local file store.*mlflow server --backend-store-uri \.\/mlruns/],
     ['sqlite:///mlflow.db', /database URI.*mlflow server --backend-store-uri/],
     ['ftp://example.com', /scheme otel-mlflow cannot use \(ftp:\)/],

@@ -21,7 +21,7 @@ describe('.env parsing (python-dotenv grammar)', () => {
     });
   });
 
-  it('keeps single-quoted text literally except for \\\\ and \\\'', () => {
+  it("keeps single-quoted text literally except for \\\\ and \\'", () => {
     assert.deepEqual(values(String.raw`A='a\nb \'q\' # not a comment'`), { A: String.raw`a\nb 'q' # not a comment` });
   });
 
@@ -40,7 +40,7 @@ describe('.env parsing (python-dotenv grammar)', () => {
   });
 
   it('reports unparseable lines by number and goes on', () => {
-    const parsed = parseDotenv('A=1\nB="unterminated\nC=3\nD=\'x\' trailing', {});
+    const parsed = parseDotenv("A=1\nB=\"unterminated\nC=3\nD='x' trailing", {});
     assert.deepEqual(Object.fromEntries(parsed.values), { A: '1', C: '3' });
     assert.deepEqual(parsed.badLines, [2, 4]);
   });

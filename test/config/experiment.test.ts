@@ -51,7 +51,10 @@ describe('experiment', () => {
   it('refuses an id that is not a number', async () => {
     const error = await project.loadError({ env: { MLFLOW_EXPERIMENT_ID: 'my-experiment' } });
     assert.equal(error.problems[0]?.source, 'env MLFLOW_EXPERIMENT_ID');
-    assert.match(error.problems[0]!.message, /^MLFLOW_EXPERIMENT_ID must be a numeric experiment id .*got 'my-experiment'.*use --experiment or MLFLOW_EXPERIMENT_NAME/);
+    assert.match(
+      error.problems[0]!.message,
+      /^MLFLOW_EXPERIMENT_ID must be a numeric experiment id .*got 'my-experiment'.*use --experiment or MLFLOW_EXPERIMENT_NAME/,
+    );
   });
 
   it('on Databricks, wants a workspace path and shows what one looks like', async () => {
@@ -63,7 +66,10 @@ describe('experiment', () => {
       },
     ]);
     const noName = await project.loadError({ env: DATABRICKS });
-    assert.match(noName.message, /no experiment is set.*set MLFLOW_EXPERIMENT_NAME_BASIC or MLFLOW_EXPERIMENT_NAME.*\/Users\/<you>\/otel-mlflow-doctor/);
+    assert.match(
+      noName.message,
+      /no experiment is set.*set MLFLOW_EXPERIMENT_NAME_BASIC or MLFLOW_EXPERIMENT_NAME.*\/Users\/<you>\/otel-mlflow-doctor/,
+    );
   });
 
   it('on Databricks, keeps a /Workspace/Users/... path as given', async () => {

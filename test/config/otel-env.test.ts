@@ -15,7 +15,10 @@ describe('OTEL_* variables', () => {
   it('appends /v1/traces to OTEL_EXPORTER_OTLP_ENDPOINT, as the spec says, keeping a path', async () => {
     assert.equal(await endpointFor({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }), 'http://collector:4318/v1/traces');
     assert.equal(await endpointFor({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }), 'http://collector:4318/v1/traces');
-    assert.equal(await endpointFor({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://gw.example.com/otlp' }), 'https://gw.example.com/otlp/v1/traces');
+    assert.equal(
+      await endpointFor({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://gw.example.com/otlp' }),
+      'https://gw.example.com/otlp/v1/traces',
+    );
   });
 
   it('uses OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as given, over the generic one', async () => {
@@ -61,7 +64,8 @@ describe('OTEL_* variables', () => {
     const error = await project.loadError({ env: { OTEL_RESOURCE_ATTRIBUTES: 'a=1,oops,c=%E0%A4%A' } });
     assert.deepEqual(error.problems, [
       {
-        message: 'OTEL_RESOURCE_ATTRIBUTES must be a comma-separated list of key=value pairs (not key=value: item 2; bad percent-encoding: item 3)',
+        message:
+          'OTEL_RESOURCE_ATTRIBUTES must be a comma-separated list of key=value pairs (not key=value: item 2; bad percent-encoding: item 3)',
         source: 'env OTEL_RESOURCE_ATTRIBUTES',
       },
     ]);
@@ -87,7 +91,10 @@ describe('OTEL_* variables', () => {
       await encoding({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf' }),
       'protobuf (env OTEL_EXPORTER_OTLP_TRACES_PROTOCOL)',
     );
-    assert.equal(await encoding({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_MLFLOW_OTLP_ENCODING: 'json' }), 'json (env OTEL_MLFLOW_OTLP_ENCODING)');
+    assert.equal(
+      await encoding({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_MLFLOW_OTLP_ENCODING: 'json' }),
+      'json (env OTEL_MLFLOW_OTLP_ENCODING)',
+    );
     assert.equal(await encoding({ OTEL_MLFLOW_OTLP_ENCODING: 'json' }, { otlpEncoding: 'protobuf' }), 'protobuf (flag --otlp-encoding)');
   });
 

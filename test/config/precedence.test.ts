@@ -12,8 +12,14 @@ function experimentName(config: ResolvedConfig) {
 describe('precedence: flag > env > .env > config file > ~/.databrickscfg > default', () => {
   const project = useTempProject();
   before(async () => {
-    await project.write('.env', 'MLFLOW_EXPERIMENT_NAME=from-dotenv\nOTEL_MLFLOW_EXPORT_PATH=otlp\nDATABRICKS_HOST=dotenv.cloud.databricks.com\n');
-    await project.write('.otel-mlflowrc.json', JSON.stringify({ experimentName: 'from-file', exportPath: 'auto', databricksHost: 'https://file.cloud.databricks.com' }));
+    await project.write(
+      '.env',
+      'MLFLOW_EXPERIMENT_NAME=from-dotenv\nOTEL_MLFLOW_EXPORT_PATH=otlp\nDATABRICKS_HOST=dotenv.cloud.databricks.com\n',
+    );
+    await project.write(
+      '.otel-mlflowrc.json',
+      JSON.stringify({ experimentName: 'from-file', exportPath: 'auto', databricksHost: 'https://file.cloud.databricks.com' }),
+    );
     await project.writeHome('.databrickscfg', '[DEFAULT]\nhost = https://cfg.cloud.databricks.com\ntoken = dapi-cfg-token\n');
   });
 

@@ -39,7 +39,10 @@ describe('invalid configuration', () => {
     await project.write('.env', '');
     await project.write('.otel-mlflowrc.yaml', '');
     const error = await project.loadError({ env: { MLFLOW_TRACKING_URI: 'localhost:5000' } });
-    assert.match(error.message, /^Invalid configuration: MLFLOW_TRACKING_URI has no scheme, .* use http:\/\/localhost:5000 \(from env MLFLOW_TRACKING_URI\)$/);
+    assert.match(
+      error.message,
+      /^Invalid configuration: MLFLOW_TRACKING_URI has no scheme, .* use http:\/\/localhost:5000 \(from env MLFLOW_TRACKING_URI\)$/,
+    );
     assert.doesNotMatch(error.hint ?? '', /above/);
     assert.match(error.hint ?? '', /^fix that value where it is set; `otel-mlflow config` shows every value and where it was set$/);
   });

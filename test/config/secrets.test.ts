@@ -58,7 +58,12 @@ describe('secrets never leak', () => {
   const project = useTempProject();
 
   it('are masked in configToJson and configToLines, with the secret flag set', async () => {
-    await project.write('.env', Object.entries(SECRETS).map(([k, v]) => `${k}=${v}`).join('\n'));
+    await project.write(
+      '.env',
+      Object.entries(SECRETS)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n'),
+    );
     const config = await project.load({ env: { MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000', MLFLOW_TRACKING_USERNAME: 'alice' } });
     assert.equal(config.auth.kind, 'basic');
     const views = { doctor: config, app: config };
@@ -104,25 +109,31 @@ describe('secrets never leak', () => {
 
 describe('configured secrets in recorded and printed text', () => {
   const KEY = 'sk-proj-masked-0123456789abcd';
-  rememberSecrets(secretsOf([
-    { key: 'openaiApiKey', value: KEY, source: { kind: 'default' }, secret: true },
-    { key: 'otlpHeaders.authorization', value: 'Bearer collector-token-0123', source: { kind: 'default' }, secret: true },
-    { key: 'mlflowPassword', value: 'admin', source: { kind: 'default' }, secret: true },
-    { key: 'mlflowUsername', value: 'alice-the-user', source: { kind: 'default' }, secret: false },
-  ]));
+  rememberSecrets(
+    secretsOf([
+      { key: 'openaiApiKey', value: KEY, source: { kind: 'default' }, secret: true },
+      { key: 'otlpHeaders.authorization', value: 'Bearer collector-token-0123', source: { kind: 'default' }, secret: true },
+      { key: 'mlflowPassword', value: 'admin', source: { kind: 'default' }, secret: true },
+      { key: 'mlflowUsername', value: 'alice-the-user', source: { kind: 'default' }, secret: false },
+    ]),
+  );
 
   it('masks each occurrence as config shows secrets, a header value also without its scheme', () => {
     assert.equal(maskSecrets(`Incorrect API key provided: ${KEY}. Again: ${KEY}`), 'Incorrect API key provided: ****abcd. Again: ****abcd');
     assert.equal(maskSecrets('token collector-token-0123 refused'), 'token ****0123 refused');
     assert.equal(maskSecrets('user alice-the-user'), 'user alice-the-user', 'what is not secret stays');
-    assert.equal(maskSecrets('the admin page'), 'the admin page', 'a value too short to be a key is a word: masking it would mangle messages');
+    assert.equal(
+      maskSecrets('the admin page'),
+      'the admin page',
+      'a value too short to be a key is a word: masking it would mangle messages',
+    );
   });
 
   it('masks strings inside JSON before they are escaped', () => {
     assert.equal(jsonWithoutSecrets({ error: { message: `bad key "${KEY}"` } }), '{"error":{"message":"bad key \\"****abcd\\""}}');
   });
 
-  it('masks a span\'s status, attributes and exception events, and leaves a clean span as it is', () => {
+  it("masks a span's status, attributes and exception events, and leaves a clean span as it is", () => {
     const span: LocalSpan = {
       traceId: '0'.repeat(32),
       spanId: '1'.repeat(16),
@@ -133,7 +144,13 @@ describe('configured secrets in recorded and printed text', () => {
       endTimeUnixNano: '2',
       status: { code: 2, message: `401 Incorrect API key provided: ${KEY}` },
       attributes: { 'error.type': 'AuthenticationError', tags: ['a', KEY] },
-      events: [{ name: 'exception', timeUnixNano: '2', attributes: { 'exception.message': KEY, 'exception.stacktrace': `Error: ${KEY}\n    at x` } }],
+      events: [
+        {
+          name: 'exception',
+          timeUnixNano: '2',
+          attributes: { 'exception.message': KEY, 'exception.stacktrace': `Error: ${KEY}\n    at x` },
+        },
+      ],
       resource: {},
       scope: { name: 'test' },
     };

@@ -24,7 +24,8 @@ const KEY = 'answer-contract';
 const BACKOFF = { baseMs: 100, maxMs: 1_000 };
 const TRACES = 6;
 const SIGN_IN = '<!doctype html><html><head><title>Sign in</title></head><body>Your session expired.</body></html>';
-const NGINX_404 = '<html><head><title>404 Not Found</title></head><body><center><h1>404 Not Found</h1></center><hr><center>nginx</center></body></html>';
+const NGINX_404 =
+  '<html><head><title>404 Not Found</title></head><body><center><h1>404 Not Found</h1></center><hr><center>nginx</center></body></html>';
 
 let root: string;
 let stores = 0;
@@ -49,10 +50,21 @@ async function setUp(route: 'otlp' | 'rest', options: { timeoutMs?: number } = {
   const server = await startFakeMlflow({ version: '3.14.1.dev0' });
   const experimentId = server.createExperiment('answers');
   const proxy = await startFaultyProxy(server.url);
-  const http = createMlflowHttp({ baseUrl: proxy.url, auth: createAuthProvider({ kind: 'none' }), ...(options.timeoutMs && { timeoutMs: options.timeoutMs }) });
+  const http = createMlflowHttp({
+    baseUrl: proxy.url,
+    auth: createAuthProvider({ kind: 'none' }),
+    ...(options.timeoutMs && { timeoutMs: options.timeoutMs }),
+  });
   const sender: Sender<OutgoingTrace> =
     route === 'otlp'
-      ? otlpSender({ description: 'the fake', http, path: '/v1/traces', headers: { 'x-mlflow-experiment-id': experimentId }, encoding: 'protobuf', gzip: false })
+      ? otlpSender({
+          description: 'the fake',
+          http,
+          path: '/v1/traces',
+          headers: { 'x-mlflow-experiment-id': experimentId },
+          encoding: 'protobuf',
+          gzip: false,
+        })
       : restSender({ description: 'the fake', http, experimentId, artifactUpload: 'mlflow-artifacts' });
   const store = TraceStore.open(join(root, `s${++stores}`));
   const { tracer, finished } = memoryTracer();
@@ -61,7 +73,14 @@ async function setUp(route: 'otlp' | 'rest', options: { timeoutMs?: number } = {
   store.writes.write(traces.map((spans) => ({ spans, origin: 'test', destination: KEY })));
   const clock = new ManualClock();
   const events: DeliveryEvent[] = [];
-  const deliverer = new Deliverer<ClaimedTrace>({ queue: store.outbox, key: KEY, sender, clock, backoff: BACKOFF, onEvent: (event) => events.push(event) });
+  const deliverer = new Deliverer<ClaimedTrace>({
+    queue: store.outbox,
+    key: KEY,
+    sender,
+    clock,
+    backoff: BACKOFF,
+    onEvent: (event) => events.push(event),
+  });
   return {
     server,
     proxy,
@@ -129,14 +148,48 @@ describe('an answer counts only when it is MLflow’s (OTLP)', () => {
   });
 
   const notMlflow: [string, ProxyMode, RegExp][] = [
-    ['a 200 sign-in page', { kind: 'answer', status: 200, contentType: 'text/html', body: SIGN_IN }, /HTTP 200 with an HTML page "Sign in" instead of MLflow's answer/],
-    ['a 200 that is plain text', { kind: 'answer', status: 200, body: 'OK' }, /HTTP 200 with a text\/plain body instead of MLflow's answer/],
-    ['a 200 labelled protobuf that is no export response', { kind: 'answer', status: 200, contentType: 'application/x-protobuf', body: 'garbage, not protobuf' }, /no OTLP export response/],
-    ['a 200 with some other service’s JSON', { kind: 'answer', status: 200, contentType: 'application/json', body: '{"status":"ok"}' }, /no OTLP export response/],
+    [
+      'a 200 sign-in page',
+      { kind: 'answer', status: 200, contentType: 'text/html', body: SIGN_IN },
+      /HTTP 200 with an HTML page "Sign in" instead of MLflow's answer/,
+    ],
+    [
+      'a 200 that is plain text',
+      { kind: 'answer', status: 200, body: 'OK' },
+      /HTTP 200 with a text\/plain body instead of MLflow's answer/,
+    ],
+    [
+      'a 200 labelled protobuf that is no export response',
+      { kind: 'answer', status: 200, contentType: 'application/x-protobuf', body: 'garbage, not protobuf' },
+      /no OTLP export response/,
+    ],
+    [
+      'a 200 with some other service’s JSON',
+      { kind: 'answer', status: 200, contentType: 'application/json', body: '{"status":"ok"}' },
+      /no OTLP export response/,
+    ],
     ['a 200 with no body and no Content-Type', { kind: 'answer', status: 200, contentType: '', body: '' }, /no Content-Type/],
-    ['a proxy’s 404 page (a deploy, a misroute)', { kind: 'answer', status: 404, contentType: 'text/html', server: 'nginx/1.25.3', body: NGINX_404 }, /HTTP 404: .*from a proxy, nginx\/1\.25\.3, not MLflow/],
-    ['a proxy’s 405 page', { kind: 'answer', status: 405, contentType: 'text/html', server: 'nginx', body: '<html><title>405 Not Allowed</title></html>' }, /HTTP 405: HTML page "405 Not Allowed" \(from a proxy, nginx, not MLflow\)/],
-    ['a proxy’s 401 page', { kind: 'answer', status: 401, contentType: 'text/html', server: 'nginx', body: '<html><title>401 Authorization Required</title></html>' }, /HTTP 401: .*from a proxy, nginx/],
+    [
+      'a proxy’s 404 page (a deploy, a misroute)',
+      { kind: 'answer', status: 404, contentType: 'text/html', server: 'nginx/1.25.3', body: NGINX_404 },
+      /HTTP 404: .*from a proxy, nginx\/1\.25\.3, not MLflow/,
+    ],
+    [
+      'a proxy’s 405 page',
+      { kind: 'answer', status: 405, contentType: 'text/html', server: 'nginx', body: '<html><title>405 Not Allowed</title></html>' },
+      /HTTP 405: HTML page "405 Not Allowed" \(from a proxy, nginx, not MLflow\)/,
+    ],
+    [
+      'a proxy’s 401 page',
+      {
+        kind: 'answer',
+        status: 401,
+        contentType: 'text/html',
+        server: 'nginx',
+        body: '<html><title>401 Authorization Required</title></html>',
+      },
+      /HTTP 401: .*from a proxy, nginx/,
+    ],
   ];
   for (const [what, fault, reason] of notMlflow) {
     it(`${what}: nothing is delivered or dead; the traces wait with the reason and go once MLflow answers`, async () => {
@@ -157,7 +210,10 @@ describe('an answer counts only when it is MLflow’s (OTLP)', () => {
       assert.match(reason, /more than 1 MiB \(HTTP 503, text\/html\)/);
       const huge = setup.proxy.requests.find((r) => r.hugeAnswer)!;
       const ended = await huge.hugeAnswer!;
-      assert.ok(!ended.complete && ended.bytesWritten < 16 * 1024 ** 2, `${ended.bytesWritten} bytes were written before the client hung up`);
+      assert.ok(
+        !ended.complete && ended.bytesWritten < 16 * 1024 ** 2,
+        `${ended.bytesWritten} bytes were written before the client hung up`,
+      );
     } finally {
       await setup.close();
     }
@@ -183,7 +239,10 @@ describe('an answer counts only when it is MLflow’s (OTLP)', () => {
         const { delayMs, reason } = await waitsThenDelivers(setup, { kind: 'answer', status: 429, retryAfter, times: 1 });
         assert.equal(delayMs, MAX_SERVER_PAUSE_MS);
         assert.match(reason, /HTTP 429/);
-        assert.deepEqual(warnings.filter((name) => name === 'TimeoutOverflowWarning'), []);
+        assert.deepEqual(
+          warnings.filter((name) => name === 'TimeoutOverflowWarning'),
+          [],
+        );
       } finally {
         process.off('warning', onWarning);
         await setup.close();
@@ -194,9 +253,21 @@ describe('an answer counts only when it is MLflow’s (OTLP)', () => {
 
 describe('an answer counts only when it is MLflow’s (REST)', () => {
   const faults: [string, ProxyMode, RegExp][] = [
-    ['StartTraceV3 answered by a sign-in page', { kind: 'answer', status: 200, contentType: 'text/html', body: SIGN_IN, path: '/api/3.0/mlflow/traces' }, /registering the trace failed: HTTP 200 with an HTML page "Sign in"/],
-    ['StartTraceV3 answered with empty JSON', { kind: 'answer', status: 200, contentType: 'application/json', body: '{}', path: '/api/3.0/mlflow/traces' }, /registering the trace failed: HTTP 200 with JSON without the trace info of tr-/],
-    ['StartTraceV3 redirected to a login page', { kind: 'redirect', location: '/login', path: '/api/3.0/mlflow/traces' }, /registering the trace failed: redirected \(302\) to .*\/login: a login proxy in front of MLflow\?/],
+    [
+      'StartTraceV3 answered by a sign-in page',
+      { kind: 'answer', status: 200, contentType: 'text/html', body: SIGN_IN, path: '/api/3.0/mlflow/traces' },
+      /registering the trace failed: HTTP 200 with an HTML page "Sign in"/,
+    ],
+    [
+      'StartTraceV3 answered with empty JSON',
+      { kind: 'answer', status: 200, contentType: 'application/json', body: '{}', path: '/api/3.0/mlflow/traces' },
+      /registering the trace failed: HTTP 200 with JSON without the trace info of tr-/,
+    ],
+    [
+      'StartTraceV3 redirected to a login page',
+      { kind: 'redirect', location: '/login', path: '/api/3.0/mlflow/traces' },
+      /registering the trace failed: redirected \(302\) to .*\/login: a login proxy in front of MLflow\?/,
+    ],
   ];
   for (const [what, fault, reason] of faults) {
     it(`${what}: nothing is delivered; the traces wait with the reason and go once MLflow answers`, async () => {
@@ -204,7 +275,8 @@ describe('an answer counts only when it is MLflow’s (REST)', () => {
       try {
         const waited = await waitsThenDelivers(setup, fault);
         assert.match(waited.reason, reason);
-        for (const id of setup.ids) assert.equal(setup.server.store.getTrace(`tr-${id}`)?.spans.length, 3, 'registered once, with its spans');
+        for (const id of setup.ids)
+          assert.equal(setup.server.store.getTrace(`tr-${id}`)?.spans.length, 3, 'registered once, with its spans');
       } finally {
         await setup.close();
       }

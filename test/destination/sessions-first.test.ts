@@ -22,7 +22,8 @@ function httpFor(server: FakeMlflow): MlflowHttp {
   return createMlflowHttp({ baseUrl: server.url, auth: createAuthProvider({ kind: 'none' }) });
 }
 
-const registrations = (server: FakeMlflow) => server.requests.filter((r) => r.method === 'POST' && r.path === '/api/3.0/mlflow/traces').length;
+const registrations = (server: FakeMlflow) =>
+  server.requests.filter((r) => r.method === 'POST' && r.path === '/api/3.0/mlflow/traces').length;
 
 describe('sessions registered before their spans', () => {
   it('is needed everywhere but where ingest itself stores session and user plain', () => {
@@ -49,7 +50,14 @@ describe('sessions registered before their spans', () => {
       const http = httpFor(server);
       const trace = outgoing({ session: 's1' });
       // The spans went first, as an earlier try whose answer was lost: ingest stored the session quoted.
-      const plainOtlp = otlpSender({ description: 'x', http, path: '/v1/traces', headers: { 'x-mlflow-experiment-id': experimentId }, encoding: 'protobuf', gzip: false });
+      const plainOtlp = otlpSender({
+        description: 'x',
+        http,
+        path: '/v1/traces',
+        headers: { 'x-mlflow-experiment-id': experimentId },
+        encoding: 'protobuf',
+        gzip: false,
+      });
       assert.equal((await plainOtlp.send([trace])).kind, 'delivered');
       assert.equal(server.store.getTrace(trace.traceId)?.info.trace_metadata?.['mlflow.trace.session'], '"s1"');
 

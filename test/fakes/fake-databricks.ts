@@ -94,7 +94,11 @@ function authRefusal(state: State, exchange: Exchange): Reply | undefined {
   }
   const oauthExpiry = state.tokens.get(token);
   if (token === state.options.pat || (oauthExpiry !== undefined && Date.now() < oauthExpiry)) return undefined;
-  return databricksJson(403, { error_code: 403, message: 'Invalid access token.' }, { 'x-databricks-reason-phrase': 'Invalid access token.' });
+  return databricksJson(
+    403,
+    { error_code: 403, message: 'Invalid access token.' },
+    { 'x-databricks-reason-phrase': 'Invalid access token.' },
+  );
 }
 
 function oauthToken(state: State, exchange: Exchange): Reply {
@@ -153,12 +157,24 @@ function signedStorage(state: State, exchange: Exchange, direction: SignedUrl['d
     return storageError(403, azure ? 'AuthenticationFailed' : 'SignatureDoesNotMatch', 'Signature did not match.');
   }
   if (Date.now() >= signed.expiresAt) {
-    return storageError(403, azure ? 'AuthenticationFailed' : 'AccessDenied', azure ? 'Signed expiry time has passed.' : 'Request has expired');
+    return storageError(
+      403,
+      azure ? 'AuthenticationFailed' : 'AccessDenied',
+      azure ? 'Signed expiry time has passed.' : 'Request has expired',
+    );
   }
   if (exchange.headers.authorization !== undefined) {
     return azure
-      ? storageError(400, 'InvalidAuthenticationInfo', 'Authentication information is not given in the correct format. Check the value of Authorization header.')
-      : storageError(400, 'InvalidArgument', 'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified');
+      ? storageError(
+          400,
+          'InvalidAuthenticationInfo',
+          'Authentication information is not given in the correct format. Check the value of Authorization header.',
+        )
+      : storageError(
+          400,
+          'InvalidArgument',
+          'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified',
+        );
   }
   if (direction === 'download') {
     const bytes = state.store.artifact(signed.path);
@@ -166,7 +182,11 @@ function signedStorage(state: State, exchange: Exchange, direction: SignedUrl['d
     return { status: 200, headers: { 'content-type': 'application/octet-stream' }, body: bytes };
   }
   if (azure && exchange.headers['x-ms-blob-type'] !== 'BlockBlob') {
-    return storageError(400, 'MissingRequiredHeader', 'An HTTP header that is mandatory for this request is not specified: x-ms-blob-type.');
+    return storageError(
+      400,
+      'MissingRequiredHeader',
+      'An HTTP header that is mandatory for this request is not specified: x-ms-blob-type.',
+    );
   }
   state.store.putArtifact(signed.path, exchange.body);
   state.uploads.push({ traceId: signed.traceId, headers: { ...exchange.headers } });
@@ -184,7 +204,10 @@ function ucOtlp(state: State, exchange: Exchange): Reply {
   }
   const contentType = exchange.headers['content-type']?.split(';')[0]?.trim();
   if (contentType !== 'application/x-protobuf') {
-    throw new MlflowError('INVALID_PARAMETER_VALUE', `Unsupported Content-Type: ${contentType ?? 'none'}. Only application/x-protobuf is supported.`);
+    throw new MlflowError(
+      'INVALID_PARAMETER_VALUE',
+      `Unsupported Content-Type: ${contentType ?? 'none'}. Only application/x-protobuf is supported.`,
+    );
   }
   let request: OtlpResourceSpans[];
   try {
@@ -221,12 +244,16 @@ function apiRoute(state: State, exchange: Exchange): Reply {
   if (is('POST', /^\/api\/2\.0\/mlflow\/runs\/create$/)) return createRun(d, exchange);
   if (is('POST', /^\/api\/2\.0\/mlflow\/traces\/link-to-run$/)) return linkTracesToRun(d, exchange);
   const credentials = is('GET', /^\/api\/[23]\.0\/mlflow\/traces\/([^/]+)\/credentials-for-data-(upload|download)$/);
-  if (credentials) return traceCredentials(state, decodeURIComponent(credentials[1] ?? ''), credentials[2] === 'upload' ? 'upload' : 'download');
+  if (credentials)
+    return traceCredentials(state, decodeURIComponent(credentials[1] ?? ''), credentials[2] === 'upload' ? 'upload' : 'download');
   // Spans of experiment traces are read as traces.json here; traces/get and batchGet are self-hosted only.
   const traceInfo = is('GET', /^\/api\/3\.0\/mlflow\/traces\/([^/]+)$/);
   if (traceInfo && traceInfo[1] !== 'get' && traceInfo[1] !== 'batchGet') return getTraceInfoV3(d, decodeURIComponent(traceInfo[1] ?? ''));
   if (is('POST', /^\/api\/2\.0\/otel\/v1\/traces$/)) return ucOtlp(state, exchange);
-  return databricksJson(404, { error_code: 'ENDPOINT_NOT_FOUND', message: `No API found for '${method} ${pathname.replace(/^\/api\/\d\.\d/, '')}'` });
+  return databricksJson(404, {
+    error_code: 'ENDPOINT_NOT_FOUND',
+    message: `No API found for '${method} ${pathname.replace(/^\/api\/\d\.\d/, '')}'`,
+  });
 }
 
 function route(state: State, exchange: Exchange): Reply {
@@ -234,7 +261,11 @@ function route(state: State, exchange: Exchange): Reply {
   if (signed !== null) return signedStorage(state, exchange, signed[1] === 'upload' ? 'upload' : 'download', signed[2] ?? '');
   if (exchange.method === 'POST' && exchange.pathname === '/oidc/v1/token') return oauthToken(state, exchange);
   if (!exchange.pathname.startsWith('/api/')) {
-    return { status: 404, headers: { 'content-type': 'text/html; charset=utf-8', server: 'databricks' }, body: '<html><body>Not Found</body></html>' };
+    return {
+      status: 404,
+      headers: { 'content-type': 'text/html; charset=utf-8', server: 'databricks' },
+      body: '<html><body>Not Found</body></html>',
+    };
   }
   const refusal = authRefusal(state, exchange);
   if (refusal !== undefined) return refusal;
@@ -274,7 +305,9 @@ export async function startFakeDatabricks(options: FakeDatabricksOptions = {}): 
         );
       }
       const parent = name.slice(0, name.lastIndexOf('/'));
-      return isWorkspaceFolder(parent) ? undefined : new MlflowError('RESOURCE_DOES_NOT_EXIST', `Parent directory ${parent} does not exist.`);
+      return isWorkspaceFolder(parent)
+        ? undefined
+        : new MlflowError('RESOURCE_DOES_NOT_EXIST', `Parent directory ${parent} does not exist.`);
     },
     traceArtifactLocation: (experiment, traceId) => `${experiment.artifactLocation}/traces/${traceId}/artifacts`,
     resendTrace: 'update',

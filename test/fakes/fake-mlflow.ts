@@ -246,7 +246,11 @@ function routes(ctx: Context, otlpRoute: boolean): Route[] {
   const list: Route[] = [
     { methods: ['GET'], pattern: /^\/health$/, handle: () => textReply(200, 'OK', 'text/html; charset=utf-8') },
     { methods: ['GET'], pattern: /^\/version$/, handle: (c) => textReply(200, c.version, 'text/html; charset=utf-8') },
-    { methods: ['GET'], pattern: new RegExp(`^${API}/2\\.0/mlflow/experiments/get-by-name$`), handle: (_c, e) => getExperimentByName(d, e) },
+    {
+      methods: ['GET'],
+      pattern: new RegExp(`^${API}/2\\.0/mlflow/experiments/get-by-name$`),
+      handle: (_c, e) => getExperimentByName(d, e),
+    },
     { methods: ['POST'], pattern: new RegExp(`^${API}/2\\.0/mlflow/experiments/create$`), handle: (_c, e) => createExperiment(d, e) },
     { methods: ['POST'], pattern: new RegExp(`^${API}/2\\.0/mlflow/experiments/search$`), handle: (_c, e) => searchExperiments(d, e) },
     { methods: ['GET'], pattern: new RegExp(`^${API}/2\\.0/mlflow/experiments/get$`), handle: (_c, e) => getExperiment(d, e) },
@@ -341,7 +345,9 @@ function sqlDuplicateMessage(name: string, workspace: boolean): string {
 
 function fileStoreExperimentId(): string {
   // The file store names experiments with the first 18 digits of a random UUID's integer value.
-  return BigInt(`0x${randomUUID().replace(/-/g, '')}`).toString().slice(0, 18);
+  return BigInt(`0x${randomUUID().replace(/-/g, '')}`)
+    .toString()
+    .slice(0, 18);
 }
 
 export async function startFakeMlflow(options: FakeMlflowOptions = {}): Promise<FakeMlflow> {
@@ -380,13 +386,16 @@ export async function startFakeMlflow(options: FakeMlflowOptions = {}): Promise<
   const table = routes(ctx, options.otlpRoute ?? true);
   const requests: RecordedRequest[] = [];
   const server = await listen(
-    serveRecorded(requests, (exchange) => {
-      const refusal =
-        (options.proxy && proxyRefusal(options.proxy, exchange)) ?? (options.auth && authRefusal(options.auth, exchange));
-      if (refusal) return refusal;
-      const reply = route(ctx, table, exchange);
-      return { ...reply, headers: { server: 'uvicorn', ...reply.headers } };
-    }, { keepBodies: options.keepBodies === true }),
+    serveRecorded(
+      requests,
+      (exchange) => {
+        const refusal = (options.proxy && proxyRefusal(options.proxy, exchange)) ?? (options.auth && authRefusal(options.auth, exchange));
+        if (refusal) return refusal;
+        const reply = route(ctx, table, exchange);
+        return { ...reply, headers: { server: 'uvicorn', ...reply.headers } };
+      },
+      { keepBodies: options.keepBodies === true },
+    ),
   );
   return {
     url: server.url,

@@ -126,7 +126,11 @@ class Answer {
   }
 
   completion(): unknown {
-    const toolCalls = this.toolCalls.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } }));
+    const toolCalls = this.toolCalls.map((call) => ({
+      id: call.id,
+      type: 'function',
+      function: { name: call.name, arguments: call.arguments },
+    }));
     return {
       id: this.id,
       object: 'chat.completion',
@@ -135,7 +139,13 @@ class Answer {
       choices: [
         {
           index: 0,
-          message: { role: 'assistant', content: this.content, refusal: null, annotations: [], ...(toolCalls.length > 0 && { tool_calls: toolCalls }) },
+          message: {
+            role: 'assistant',
+            content: this.content,
+            refusal: null,
+            annotations: [],
+            ...(toolCalls.length > 0 && { tool_calls: toolCalls }),
+          },
           logprobs: null,
           finish_reason: this.finishReason,
         },
@@ -158,7 +168,10 @@ class Answer {
         finish_reason: null,
       });
       for (let at = 0; at < call.arguments.length; at += ARGUMENT_PIECE) {
-        deltas.push({ delta: { tool_calls: [{ index, function: { arguments: call.arguments.slice(at, at + ARGUMENT_PIECE) } }] }, finish_reason: null });
+        deltas.push({
+          delta: { tool_calls: [{ index, function: { arguments: call.arguments.slice(at, at + ARGUMENT_PIECE) } }] },
+          finish_reason: null,
+        });
       }
     });
     deltas.push({ delta: {}, finish_reason: this.finishReason });
@@ -166,7 +179,13 @@ class Answer {
   }
 }
 
-async function sendStream(res: ServerResponse, answer: Answer, includeUsage: boolean, reply: FakeReply, headers: Record<string, string>): Promise<void> {
+async function sendStream(
+  res: ServerResponse,
+  answer: Answer,
+  includeUsage: boolean,
+  reply: FakeReply,
+  headers: Record<string, string>,
+): Promise<void> {
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...headers });
   const chunk = (choices: unknown[], usage?: unknown) => ({
     id: answer.id,
@@ -183,7 +202,9 @@ async function sendStream(res: ServerResponse, answer: Answer, includeUsage: boo
   for (const { delta, finish_reason } of answer.deltas()) {
     if (reply.interrupt && sent === reply.interrupt.afterChunks) {
       if (reply.interrupt.with === 'error') {
-        res.end(`data: ${JSON.stringify({ error: { message: 'The server had an error while streaming.', type: 'server_error', code: null } })}\n\n`);
+        res.end(
+          `data: ${JSON.stringify({ error: { message: 'The server had an error while streaming.', type: 'server_error', code: null } })}\n\n`,
+        );
         return;
       }
       await new Promise((resolve) => res.once('close', resolve));
@@ -196,7 +217,12 @@ async function sendStream(res: ServerResponse, answer: Answer, includeUsage: boo
   res.end('data: [DONE]\n\n');
 }
 
-function sendError(res: ServerResponse, status: number, error: { message: string; type: string; code: string | null }, headers: Record<string, string> = {}): void {
+function sendError(
+  res: ServerResponse,
+  status: number,
+  error: { message: string; type: string; code: string | null },
+  headers: Record<string, string> = {},
+): void {
   const body = JSON.stringify({ error: { ...error, param: null } });
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers });
   res.end(body);

@@ -20,7 +20,16 @@ type Fault =
    * (default: until changed); by default a short text body, with `html` a web server's error page (a
    * proxy mid-deploy), or exactly the body, type and Server header given.
    */
-  | { kind: 'answer'; status: number; retryAfter?: string; times?: number; html?: boolean; body?: string | Buffer; contentType?: string; server?: string }
+  | {
+      kind: 'answer';
+      status: number;
+      retryAfter?: string;
+      times?: number;
+      html?: boolean;
+      body?: string | Buffer;
+      contentType?: string;
+      server?: string;
+    }
   /**
    * An SSO proxy whose session expired: answers `status` (default 302) with `Location: location`, and
    * a request for that location's path gets a 200 HTML sign-in page.
@@ -52,7 +61,8 @@ export interface ProxiedRequest {
 }
 
 const HUGE_CHUNK = Buffer.alloc(64 * 1024, '<p>Service Unavailable</p>\n');
-const SIGN_IN_PAGE = '<!doctype html><html><head><title>Sign in</title></head><body><form action="/login" method="post"></form></body></html>';
+const SIGN_IN_PAGE =
+  '<!doctype html><html><head><title>Sign in</title></head><body><form action="/login" method="post"></form></body></html>';
 
 export interface FaultyProxy {
   url: string;
@@ -82,7 +92,14 @@ export async function startFaultyProxy(target: string): Promise<FaultyProxy> {
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const record: ProxiedRequest = { at: Date.now(), method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, status: 'hung', body: Buffer.concat(chunks) };
+    const record: ProxiedRequest = {
+      at: Date.now(),
+      method: req.method ?? 'GET',
+      path: req.url ?? '/',
+      headers: req.headers,
+      status: 'hung',
+      body: Buffer.concat(chunks),
+    };
     requests.push(record);
     const mode = proxy.mode;
     const path = record.path.split('?', 1)[0];
@@ -119,7 +136,8 @@ export async function startFaultyProxy(target: string): Promise<FaultyProxy> {
 
   const forward = async (req: IncomingMessage, res: ServerResponse, record: ProxiedRequest) => {
     const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string' && name !== 'host' && name !== 'content-length') headers[name] = value;
+    for (const [name, value] of Object.entries(req.headers))
+      if (typeof value === 'string' && name !== 'host' && name !== 'content-length') headers[name] = value;
     const answer = await fetch(`${target}${record.path}`, {
       method: record.method,
       headers,
@@ -185,7 +203,9 @@ export async function startFaultyProxy(target: string): Promise<FaultyProxy> {
 }
 
 /** A fake MLflow of this version behind a faulty proxy: commands are given the proxy's URL, tests read the fake's store. */
-export async function startMlflowBehindProxy(version: MlflowVersion = '3.14.1.dev0'): Promise<{ server: FakeMlflow; proxy: FaultyProxy; close(): Promise<void> }> {
+export async function startMlflowBehindProxy(
+  version: MlflowVersion = '3.14.1.dev0',
+): Promise<{ server: FakeMlflow; proxy: FaultyProxy; close(): Promise<void> }> {
   const server = await startFakeMlflow({ version });
   const proxy = await startFaultyProxy(server.url);
   return {
@@ -214,7 +234,9 @@ function errorPage(status: number): string {
 
 function streamHugeAnswer(res: ServerResponse, mode: Extract<Fault, { kind: 'huge' }>): Promise<HugeAnswerEnd> {
   let written = 0;
-  const ended = new Promise<HugeAnswerEnd>((resolve) => res.on('close', () => resolve({ bytesWritten: written, complete: res.writableFinished })));
+  const ended = new Promise<HugeAnswerEnd>((resolve) =>
+    res.on('close', () => resolve({ bytesWritten: written, complete: res.writableFinished })),
+  );
   res.writeHead(mode.status, {
     'content-type': mode.contentType ?? 'text/html',
     ...(mode.declareLength && { 'content-length': String(mode.bytes) }),

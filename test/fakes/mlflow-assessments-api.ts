@@ -17,7 +17,10 @@ export function createAssessment(dialect: RestDialect, exchange: Exchange, trace
   const body = requestJson(exchange);
   const raw = body.assessment;
   if (typeof raw !== 'object' || raw === null) {
-    throw new MlflowError('INVALID_PARAMETER_VALUE', "Missing value for required parameter 'assessment'. See the API docs for more information about request parameters.");
+    throw new MlflowError(
+      'INVALID_PARAMETER_VALUE',
+      "Missing value for required parameter 'assessment'. See the API docs for more information about request parameters.",
+    );
   }
   const assessment = raw as Json;
   const name = assessment.assessment_name;
@@ -28,11 +31,17 @@ export function createAssessment(dialect: RestDialect, exchange: Exchange, trace
   const source = assessment.source as Json | undefined;
   const sourceType = source?.source_type;
   if (typeof sourceType !== 'string' || !SOURCE_TYPES.includes(sourceType)) {
-    throw new MlflowError('INVALID_PARAMETER_VALUE', `Invalid assessment source type: ${String(sourceType)}. Must be one of ${SOURCE_TYPES.join(', ')}`);
+    throw new MlflowError(
+      'INVALID_PARAMETER_VALUE',
+      `Invalid assessment source type: ${String(sourceType)}. Must be one of ${SOURCE_TYPES.join(', ')}`,
+    );
   }
   const feedback = assessment.feedback as Json | undefined;
   if (feedback !== undefined && !isFeedbackValue(feedback.value)) {
-    throw new MlflowError('INVALID_PARAMETER_VALUE', `Invalid feedback value: ${JSON.stringify(feedback.value)}. Supported values are numbers, booleans, strings and lists of strings.`);
+    throw new MlflowError(
+      'INVALID_PARAMETER_VALUE',
+      `Invalid feedback value: ${JSON.stringify(feedback.value)}. Supported values are numbers, booleans, strings and lists of strings.`,
+    );
   }
   const now = new Date().toISOString();
   const stored: Json = {

@@ -183,7 +183,8 @@ function parseTraceInfo(raw: Json): { info: Partial<TraceInfo>; requestMs?: numb
         break;
       }
       case 'state':
-        ok = (typeof value === 'string' && TRACE_STATES.includes(value)) || (typeof value === 'number' && TRACE_STATES[value] !== undefined);
+        ok =
+          (typeof value === 'string' && TRACE_STATES.includes(value)) || (typeof value === 'number' && TRACE_STATES[value] !== undefined);
         if (ok) info.state = typeof value === 'number' ? TRACE_STATES[value] : (value as string);
         break;
       case 'trace_metadata':

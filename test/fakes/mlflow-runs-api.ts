@@ -56,7 +56,10 @@ function runOrThrow(dialect: RestDialect, runId: string): StoredRun {
 function activeRunOrThrow(dialect: RestDialect, runId: string): StoredRun {
   const run = runOrThrow(dialect, runId);
   if (run.lifecycleStage !== 'active') {
-    throw new MlflowError('INVALID_PARAMETER_VALUE', `The run ${runId} must be in the 'active' state. Current state is ${run.lifecycleStage}.`);
+    throw new MlflowError(
+      'INVALID_PARAMETER_VALUE',
+      `The run ${runId} must be in the 'active' state. Current state is ${run.lifecycleStage}.`,
+    );
   }
   return run;
 }
@@ -112,7 +115,10 @@ export function logBatch(dialect: RestDialect, exchange: Exchange): Reply {
   const metrics = list(body.metrics);
   const tags = list(body.tags);
   const tooMany = (what: string, count: number, limit: number) =>
-    new MlflowError('INVALID_PARAMETER_VALUE', `A batch logging request can contain at most ${limit} ${what}. Got ${count} ${what}. Please split up ${what} across multiple requests and try again.`);
+    new MlflowError(
+      'INVALID_PARAMETER_VALUE',
+      `A batch logging request can contain at most ${limit} ${what}. Got ${count} ${what}. Please split up ${what} across multiple requests and try again.`,
+    );
   if (params.length > MAX_PARAMS_TAGS_PER_BATCH) throw tooMany('params', params.length, MAX_PARAMS_TAGS_PER_BATCH);
   if (tags.length > MAX_PARAMS_TAGS_PER_BATCH) throw tooMany('tags', tags.length, MAX_PARAMS_TAGS_PER_BATCH);
   if (metrics.length > MAX_METRICS_PER_BATCH) throw tooMany('metrics', metrics.length, MAX_METRICS_PER_BATCH);
@@ -122,7 +128,10 @@ export function logBatch(dialect: RestDialect, exchange: Exchange): Reply {
     const key = requiredParam(param, 'key');
     const value = String(param.value ?? '');
     if (value.length > MAX_PARAM_VAL_LENGTH) {
-      throw new MlflowError('INVALID_PARAMETER_VALUE', `Param value '${value.slice(0, 50)}...' had length ${value.length}, which exceeded length limit of ${MAX_PARAM_VAL_LENGTH}`);
+      throw new MlflowError(
+        'INVALID_PARAMETER_VALUE',
+        `Param value '${value.slice(0, 50)}...' had length ${value.length}, which exceeded length limit of ${MAX_PARAM_VAL_LENGTH}`,
+      );
     }
     const logged = run.params.get(key);
     if (logged !== undefined && logged !== value) {
@@ -135,7 +144,10 @@ export function logBatch(dialect: RestDialect, exchange: Exchange): Reply {
   for (const metric of metrics) {
     requiredParam(metric, 'key');
     if (typeof metric.value !== 'number' || !Number.isFinite(metric.value)) {
-      throw new MlflowError('INVALID_PARAMETER_VALUE', `Got invalid value ${String(metric.value)} for metric '${String(metric.key)}' (timestamp=${String(metric.timestamp)}). Please specify value as a valid double (64-bit floating point)`);
+      throw new MlflowError(
+        'INVALID_PARAMETER_VALUE',
+        `Got invalid value ${String(metric.value)} for metric '${String(metric.key)}' (timestamp=${String(metric.timestamp)}). Please specify value as a valid double (64-bit floating point)`,
+      );
     }
   }
   for (const param of params) run.params.set(String(param.key), String(param.value ?? ''));
@@ -201,7 +213,8 @@ function list(value: unknown): Json[] {
 function keyValues(value: unknown, what: string): Map<string, string> {
   const map = new Map<string, string>();
   for (const item of list(value)) {
-    if (typeof item.key !== 'string' || item.key === '') throw new MlflowError('INVALID_PARAMETER_VALUE', `Missing value for required parameter '${what}.key'.`);
+    if (typeof item.key !== 'string' || item.key === '')
+      throw new MlflowError('INVALID_PARAMETER_VALUE', `Missing value for required parameter '${what}.key'.`);
     map.set(item.key, String(item.value ?? ''));
   }
   return map;

@@ -114,7 +114,11 @@ function storeTrace(target: IngestTarget, experimentId: string, traceId: string,
     record.spans.set(stored.spanId, stored);
     for (const kv of resourceAttributes) record.resourceAttributes[kv.key] = anyValueToJs(kv.value);
   }
-  record.info = deriveInfo(target.behaviour, record, `${experiment?.artifactLocation ?? `mlflow-artifacts:/${experimentId}`}/traces/${traceId}/artifacts`);
+  record.info = deriveInfo(
+    target.behaviour,
+    record,
+    `${experiment?.artifactLocation ?? `mlflow-artifacts:/${experimentId}`}/traces/${traceId}/artifacts`,
+  );
 }
 
 /** Python's `float.__repr__` for whole numbers keeps ".0"; the rest JS prints alike. */
@@ -251,8 +255,11 @@ function deriveInfo(behaviour: MlflowBehaviour, record: TraceRecord, artifactLoc
   const before = record.info;
   const spans = sortSpans([...record.spans.values()]);
   const root = spans.find((span) => span.parentSpanId === null);
-  // biome-ignore lint/complexity/useMathMinMax: these are bigints, which Math.min and Math.max throw on
-  const startMs = Number(spans.reduce((min, span) => (span.startTimeUnixNano < min ? span.startTimeUnixNano : min), spans[0]?.startTimeUnixNano ?? 0n) / 1_000_000n);
+  const startMs = Number(
+    // biome-ignore lint/complexity/useMathMinMax: these are bigints, which Math.min and Math.max throw on
+    spans.reduce((min, span) => (span.startTimeUnixNano < min ? span.startTimeUnixNano : min), spans[0]?.startTimeUnixNano ?? 0n) /
+      1_000_000n,
+  );
   // biome-ignore lint/complexity/useMathMinMax: these are bigints, which Math.min and Math.max throw on
   const endMs = Number(spans.reduce((max, span) => (span.endTimeUnixNano > max ? span.endTimeUnixNano : max), 0n) / 1_000_000n);
 

@@ -107,7 +107,10 @@ export function spansFromTracesJson(text: string): StoredSpan[] | undefined {
       endTimeUnixNano: asBigInt(span.end_time_unix_nano),
       status: { code: String(status.code ?? 'STATUS_CODE_UNSET'), message: String(status.message ?? '') },
       attributes: Object.fromEntries(
-        Object.entries(rawAttributes).map(([key, value]) => [key, typeof value === 'string' ? (tryParseJson(value)?.value ?? value) : value]),
+        Object.entries(rawAttributes).map(([key, value]) => [
+          key,
+          typeof value === 'string' ? (tryParseJson(value)?.value ?? value) : value,
+        ]),
       ),
       rawAttributes,
       events: (Array.isArray(span.events) ? span.events : []).map((rawEvent) => {

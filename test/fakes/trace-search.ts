@@ -22,7 +22,8 @@ interface Term {
   value: string | number;
 }
 
-const TERM = /^\s*(?:(\w+)\.)?(`[^`]+`|[\w.]+)\s*(!=|<>|>=|<=|=|>|<|NOT\s+LIKE|ILIKE|LIKE)\s*('(?:[^']*)'|"(?:[^"]*)"|-?\d+(?:\.\d+)?)\s*$/i;
+const TERM =
+  /^\s*(?:(\w+)\.)?(`[^`]+`|[\w.]+)\s*(!=|<>|>=|<=|=|>|<|NOT\s+LIKE|ILIKE|LIKE)\s*('(?:[^']*)'|"(?:[^"]*)"|-?\d+(?:\.\d+)?)\s*$/i;
 const ENTITIES: Record<string, Term['entity']> = {
   trace: 'trace',
   attribute: 'trace',
@@ -73,7 +74,10 @@ function parseFilter(filter: string): Term[] {
 }
 
 function likeToRegExp(pattern: string, flags: string): RegExp {
-  const source = pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.');
+  const source = pattern
+    .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    .replace(/%/g, '.*')
+    .replace(/_/g, '.');
   return new RegExp(`^${source}$`, flags);
 }
 
@@ -156,10 +160,13 @@ function matches(trace: StoredTrace, term: Term): boolean {
       return term.key === SOURCE_RUN ? matchesRun(trace, term) : compare(trace.info.trace_metadata?.[term.key], term.op, term.value);
     case 'span':
       // Span rows exist only for OTLP-ingested traces (the SQL store's spans table).
-      return trace.loggedVia === 'otlp' && trace.spans.some((span) => {
-        const value = term.key === 'type' ? span.attributes['mlflow.spanType'] : term.key === 'name' ? span.name : undefined;
-        return compare(typeof value === 'string' ? value : undefined, term.op, term.value);
-      });
+      return (
+        trace.loggedVia === 'otlp' &&
+        trace.spans.some((span) => {
+          const value = term.key === 'type' ? span.attributes['mlflow.spanType'] : term.key === 'name' ? span.name : undefined;
+          return compare(typeof value === 'string' ? value : undefined, term.op, term.value);
+        })
+      );
   }
 }
 
@@ -194,7 +201,5 @@ export function searchTraces(traces: StoredTrace[], query: TraceQuery): { traces
   const offset = decodePageToken(query.pageToken);
   const page = sorted.slice(offset, offset + query.maxResults);
   const next = offset + page.length;
-  return next < sorted.length
-    ? { traces: page, nextPageToken: Buffer.from(`{"offset": ${next}}`).toString('base64') }
-    : { traces: page };
+  return next < sorted.length ? { traces: page, nextPageToken: Buffer.from(`{"offset": ${next}}`).toString('base64') } : { traces: page };
 }

@@ -255,4 +255,3 @@ export function sortSpans(spans: StoredSpan[]): StoredSpan[] {
     a.startTimeUnixNano === b.startTimeUnixNano ? depth(a) - depth(b) : a.startTimeUnixNano < b.startTimeUnixNano ? -1 : 1,
   );
 }
-

@@ -3,7 +3,9 @@
  * the run for its experiment, then searches that experiment with the filter `attribute.run_id = '<run>'`.
  */
 export async function traceIdsOfRun(mlflowUrl: string, runId: string): Promise<string[]> {
-  const run = (await (await fetch(`${mlflowUrl}/api/2.0/mlflow/runs/get?run_id=${runId}`)).json()) as { run: { info: { experiment_id: string } } };
+  const run = (await (await fetch(`${mlflowUrl}/api/2.0/mlflow/runs/get?run_id=${runId}`)).json()) as {
+    run: { info: { experiment_id: string } };
+  };
   const answer = await fetch(`${mlflowUrl}/api/3.0/mlflow/traces/search`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -76,7 +76,11 @@ describe('when no HTTP answer arrives', () => {
   it('fails the OAuth token request the same way, before any API call', async () => {
     const port = await closedPort();
     const auth = createAuthProvider(
-      { kind: 'databricks-oauth-m2m', clientId: { value: 'id', source: { kind: 'default' } }, clientSecret: { value: 'secret-123', source: { kind: 'default' } } },
+      {
+        kind: 'databricks-oauth-m2m',
+        clientId: { value: 'id', source: { kind: 'default' } },
+        clientSecret: { value: 'secret-123', source: { kind: 'default' } },
+      },
       { host: `http://127.0.0.1:${port}` },
     );
     const error = await unreachable(auth.headers());
@@ -84,10 +88,14 @@ describe('when no HTTP answer arrives', () => {
     assert.match(error.message, /for POST \/oidc\/v1\/token$/);
   });
 
-  it('never shows a signed URL\'s query', async () => {
+  it("never shows a signed URL's query", async () => {
     const port = await closedPort();
     const error = await unreachable(
-      httpTo('http://127.0.0.1:1').request({ method: 'GET', path: `http://127.0.0.1:${port}/bucket/traces.json?sig=SIGNATURE`, auth: false }),
+      httpTo('http://127.0.0.1:1').request({
+        method: 'GET',
+        path: `http://127.0.0.1:${port}/bucket/traces.json?sig=SIGNATURE`,
+        auth: false,
+      }),
     );
     assert.doesNotMatch(error.message, /SIGNATURE/);
     assert.match(error.message, /GET http:\/\/127\.0\.0\.1:\d+\/bucket\/traces\.json$/);
@@ -104,7 +112,11 @@ describe('classifying what fetch throws', () => {
     ['a self-signed certificate', fetchFailed(coded('DEPTH_ZERO_SELF_SIGNED_CERT')), 'tls'],
     ['a certificate for another name', fetchFailed(coded('ERR_TLS_CERT_ALTNAME_INVALID')), 'tls'],
     ['a temporary DNS failure', fetchFailed(coded('EAI_AGAIN')), 'dns'],
-    ['refusals on both addresses (happy eyeballs)', fetchFailed(new AggregateError([coded('ECONNREFUSED'), coded('ECONNREFUSED')])), 'refused'],
+    [
+      'refusals on both addresses (happy eyeballs)',
+      fetchFailed(new AggregateError([coded('ECONNREFUSED'), coded('ECONNREFUSED')])),
+      'refused',
+    ],
     ['a connect timeout', fetchFailed(coded('UND_ERR_CONNECT_TIMEOUT')), 'timeout'],
     ['a reset connection', fetchFailed(coded('ECONNRESET')), 'network'],
   ];

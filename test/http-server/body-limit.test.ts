@@ -20,13 +20,20 @@ function limitedApp(): Hono {
   return app;
 }
 
-const post = (app: Hono, body: Uint8Array, headers: Record<string, string> = {}) => app.request('/', { method: 'POST', body: new Uint8Array(body), headers });
+const post = (app: Hono, body: Uint8Array, headers: Record<string, string> = {}) =>
+  app.request('/', { method: 'POST', body: new Uint8Array(body), headers });
 
 describe('the body limit', () => {
   it('hands the handlers after it the body inflated: plain, gzip, deflate zlib-wrapped or raw', async () => {
     const app = limitedApp();
     const body = Buffer.alloc(LIMIT, 0x41);
-    for (const [encoding, sent] of [['identity', body], ['gzip', gzipSync(body)], ['x-gzip', gzipSync(body)], ['deflate', deflateSync(body)], ['deflate', deflateRawSync(body)]] as const) {
+    for (const [encoding, sent] of [
+      ['identity', body],
+      ['gzip', gzipSync(body)],
+      ['x-gzip', gzipSync(body)],
+      ['deflate', deflateSync(body)],
+      ['deflate', deflateRawSync(body)],
+    ] as const) {
       const answer = await post(app, sent, { 'content-encoding': encoding });
       assert.deepEqual([answer.status, await answer.text()], [200, String(LIMIT)], encoding);
     }

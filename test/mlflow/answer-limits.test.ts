@@ -57,7 +57,13 @@ describe('answers read with a limit', () => {
   it('a 450 MB body on a 503 from /v1/traces fails the raw export with the status and the limit the deliverer asked for', async () => {
     proxy.mode = { kind: 'huge', status: 503, bytes: 450_000_000, contentType: 'text/html' };
     const error = await tooLarge(
-      http.request({ method: 'POST', path: '/v1/traces', body: new Uint8Array([1]), raw: true, maxResponseBytes: EXPORT_MAX_RESPONSE_BYTES }),
+      http.request({
+        method: 'POST',
+        path: '/v1/traces',
+        body: new Uint8Array([1]),
+        raw: true,
+        maxResponseBytes: EXPORT_MAX_RESPONSE_BYTES,
+      }),
     );
     assert.equal(error.status, 503);
     assert.equal(error.contentType, 'text/html');
@@ -80,7 +86,15 @@ describe('answers that carry spans', () => {
   it('may be larger than the API limit: a 9 MiB traces.json is read whole', async () => {
     const big = 'x'.repeat(9 * 1024 * 1024);
     const file = JSON.stringify({
-      spans: [{ name: 'root', span_id: 'AAAAAAAAAAE=', start_time_unix_nano: 1, end_time_unix_nano: 2, attributes: { 'mlflow.spanInputs': JSON.stringify(big) } }],
+      spans: [
+        {
+          name: 'root',
+          span_id: 'AAAAAAAAAAE=',
+          start_time_unix_nano: 1,
+          end_time_unix_nano: 2,
+          attributes: { 'mlflow.spanInputs': JSON.stringify(big) },
+        },
+      ],
     });
     const server = await startAnswerServer((_req, res) => answer(res, 200, file, { 'content-type': 'text/plain' }));
     try {

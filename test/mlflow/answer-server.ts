@@ -16,9 +16,7 @@ export interface AnswerServer {
 }
 
 /** A one-purpose HTTP server on 127.0.0.1:0 answering with bodies copied from real MLflow servers. */
-export async function startAnswerServer(
-  handler: (req: SeenRequest, res: ServerResponse) => void | Promise<void>,
-): Promise<AnswerServer> {
+export async function startAnswerServer(handler: (req: SeenRequest, res: ServerResponse) => void | Promise<void>): Promise<AnswerServer> {
   const seen: SeenRequest[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];

@@ -20,7 +20,10 @@ const UNKNOWN = `tr-${'b'.repeat(32)}`;
 const CODE = { type: 'CODE', id: 'otel-mlflow/answered' } as const;
 
 async function traceInfoAssessments(http: MlflowHttp, traceId: string): Promise<unknown[] | undefined> {
-  const answer = await http.request<{ trace: { trace_info: { assessments?: unknown[] } } }>({ method: 'GET', path: `/api/3.0/mlflow/traces/${traceId}` });
+  const answer = await http.request<{ trace: { trace_info: { assessments?: unknown[] } } }>({
+    method: 'GET',
+    path: `/api/3.0/mlflow/traces/${traceId}`,
+  });
   return answer.trace.trace_info.assessments;
 }
 
@@ -42,7 +45,12 @@ describe('feedback assessments on traces', () => {
   after(() => server.close());
 
   it('logs feedback with its source, rationale and metadata, and reads it back in trace_info.assessments', async () => {
-    const logged = await logFeedback(http, KNOWN, { name: 'mentions', value: 0.5, source: CODE, rationale: 'missing "OTLP"', metadata: { k: 'v' } }, new Date());
+    const logged = await logFeedback(
+      http,
+      KNOWN,
+      { name: 'mentions', value: 0.5, source: CODE, rationale: 'missing "OTLP"', metadata: { k: 'v' } },
+      new Date(),
+    );
     assert.match(logged.assessmentId, /^a-/);
     const [read] = feedbackOf(await traceInfoAssessments(http, KNOWN), KNOWN);
     assert.deepEqual(
@@ -52,10 +60,14 @@ describe('feedback assessments on traces', () => {
   });
 
   it('an unknown trace is 404 RESOURCE_DOES_NOT_EXIST; a name with "." is 400 INVALID_PARAMETER_VALUE', async () => {
-    await assert.rejects(logFeedback(http, UNKNOWN, { name: 'answered', value: true, source: CODE }, new Date()), (error) =>
-      error instanceof MlflowApiError && error.status === 404 && error.errorCode === 'RESOURCE_DOES_NOT_EXIST');
-    await assert.rejects(logFeedback(http, KNOWN, { name: 'a.b', value: true, source: CODE }, new Date()), (error) =>
-      error instanceof MlflowApiError && error.status === 400 && error.errorCode === 'INVALID_PARAMETER_VALUE');
+    await assert.rejects(
+      logFeedback(http, UNKNOWN, { name: 'answered', value: true, source: CODE }, new Date()),
+      (error) => error instanceof MlflowApiError && error.status === 404 && error.errorCode === 'RESOURCE_DOES_NOT_EXIST',
+    );
+    await assert.rejects(
+      logFeedback(http, KNOWN, { name: 'a.b', value: true, source: CODE }, new Date()),
+      (error) => error instanceof MlflowApiError && error.status === 400 && error.errorCode === 'INVALID_PARAMETER_VALUE',
+    );
   });
 
   /** Delivers what waits for the experiment through the outbox every command uses, as `suite` and `traces push` do. */
@@ -70,19 +82,46 @@ describe('feedback assessments on traces', () => {
     const dir = await mkdtemp(join(tmpdir(), 'otel-mlflow-eval-store-'));
     const store = EvaluationStore.open(dir);
     try {
-      const place: ExperimentTarget = { kind: 'mlflow', server: server.url, experiment: { kind: 'id', id: { value: experimentId, source: { kind: 'default' } } } };
+      const place: ExperimentTarget = {
+        kind: 'mlflow',
+        server: server.url,
+        experiment: { kind: 'id', id: { value: experimentId, source: { kind: 'default' } } },
+      };
       const score = (name: string) => ({ name, value: true, passed: true, rationale: 'ok', source: CODE });
       const record = store.addSuiteRun(
-        { destination: targetKey(place), runId: null, ownRun: true, name: 'suite-x', startedAt: 1000, endedAt: 2000, params: { endpoint: 'chat' }, metrics: { pass_rate: 1 }, tags: { 'otel-mlflow.suite': 'true' }, traceIds: [KNOWN, UNKNOWN], results: '', endStatus: 'FINISHED' },
-        [{ traceId: KNOWN, score: score('answered') }, { traceId: UNKNOWN, score: score('answered') }, { traceId: KNOWN, score: score('bad.name') }],
+        {
+          destination: targetKey(place),
+          runId: null,
+          ownRun: true,
+          name: 'suite-x',
+          startedAt: 1000,
+          endedAt: 2000,
+          params: { endpoint: 'chat' },
+          metrics: { pass_rate: 1 },
+          tags: { 'otel-mlflow.suite': 'true' },
+          traceIds: [KNOWN, UNKNOWN],
+          results: '',
+          endStatus: 'FINISHED',
+        },
+        [
+          { traceId: KNOWN, score: score('answered') },
+          { traceId: UNKNOWN, score: score('answered') },
+          { traceId: KNOWN, score: score('bad.name') },
+        ],
       );
       await deliverWaiting(dir, place);
       const first = evaluationOutcome(store, record.id);
       assert.equal(first.state, 'delivered');
       assert.deepEqual(first.scores, { delivered: 1, pending: 1, refused: 1 });
       assert.ok(first.scoreProblems.some((p) => /not in MLflow yet/.test(p)));
-      assert.deepEqual(store.scoresOf(UNKNOWN).map((s) => s.state), ['pending']);
-      assert.deepEqual(store.scoresOf(KNOWN).map((s) => s.state), ['delivered', 'refused']);
+      assert.deepEqual(
+        store.scoresOf(UNKNOWN).map((s) => s.state),
+        ['pending'],
+      );
+      assert.deepEqual(
+        store.scoresOf(KNOWN).map((s) => s.state),
+        ['delivered', 'refused'],
+      );
 
       const requests = server.requests.length;
       await deliverWaiting(dir, place);
@@ -104,13 +143,34 @@ describe('feedback assessments on traces', () => {
     const mine = EvaluationStore.open(dir);
     const theirs = EvaluationStore.open(dir);
     try {
-      const place: ExperimentTarget = { kind: 'mlflow', server: server.url, experiment: { kind: 'id', id: { value: experimentId, source: { kind: 'default' } } } };
+      const place: ExperimentTarget = {
+        kind: 'mlflow',
+        server: server.url,
+        experiment: { kind: 'id', id: { value: experimentId, source: { kind: 'default' } } },
+      };
       const record = mine.addSuiteRun(
-        { destination: targetKey(place), runId: null, ownRun: true, name: 'claimed', startedAt: 1000, endedAt: 2000, params: {}, metrics: {}, tags: {}, traceIds: [], results: '', endStatus: 'FINISHED' },
+        {
+          destination: targetKey(place),
+          runId: null,
+          ownRun: true,
+          name: 'claimed',
+          startedAt: 1000,
+          endedAt: 2000,
+          params: {},
+          metrics: {},
+          tags: {},
+          traceIds: [],
+          results: '',
+          endStatus: 'FINISHED',
+        },
         [],
       );
       // Another deliverer of a process that runs (this one): its lease is never broken.
-      assert.equal(theirs.suiteRuns.claim(targetKey(place), `${hostname()}:${process.pid}:other`, { maxItems: 1, maxBytes: Infinity, leaseMs: 60_000 }).length, 1);
+      assert.equal(
+        theirs.suiteRuns.claim(targetKey(place), `${hostname()}:${process.pid}:other`, { maxItems: 1, maxBytes: Infinity, leaseMs: 60_000 })
+          .length,
+        1,
+      );
       await deliverWaiting(dir, place);
       assert.equal(mine.suiteRun(record.id)?.state, 'pending');
       assert.equal([...server.store.runs.values()].filter((run) => run.name === 'claimed').length, 0);

@@ -4,12 +4,7 @@ import { ExitCode } from '../../src/errors.ts';
 import { createAuthProvider } from '../../src/workspace-auth/auth.ts';
 import { ensureExperiment } from '../../src/mlflow/ensure-experiment.ts';
 import { MlflowApiError } from '../../src/mlflow/errors.ts';
-import {
-  createExperiment,
-  getExperiment,
-  getExperimentByName,
-  restoreExperiment,
-} from '../../src/mlflow/experiments.ts';
+import { createExperiment, getExperiment, getExperimentByName, restoreExperiment } from '../../src/mlflow/experiments.ts';
 import { createMlflowHttp, type MlflowHttp } from '../../src/mlflow/http.ts';
 import { answer, FLASK_404_PAGE, startAnswerServer, type AnswerServer } from './answer-server.ts';
 
@@ -31,7 +26,10 @@ const ANSWERS: Record<string, [number, string]> = {
     200,
     '{"experiment": {"experiment_id": "1", "name": "demo", "artifact_location": "mlflow-artifacts:/1", "lifecycle_stage": "active"}}',
   ],
-  'GET /api/2.0/mlflow/experiments/get?experiment_id=999999': [404, '{"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "No Experiment with id=999999 exists"}'],
+  'GET /api/2.0/mlflow/experiments/get?experiment_id=999999': [
+    404,
+    '{"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "No Experiment with id=999999 exists"}',
+  ],
   'POST /api/2.0/mlflow/experiments/create {"name":"fresh"}': [200, '{\n  "experiment_id": "2"\n}'],
   'POST /api/2.0/mlflow/experiments/create {"name":"demo"}': [
     400,
@@ -93,7 +91,12 @@ describe('experiments', () => {
   it('uses the experiment another process created between the lookup and the create, instead of failing on the duplicate', async () => {
     const ref = { kind: 'name', name: { value: 'demo', source: { kind: 'derived', from: 'a test' } } } as const;
     // Looked up before the other process created it: missing then.
-    const ensured = await ensureExperiment(http, ref, { createMissing: true, restoreDeleted: false, found: undefined, experimentHint: 'pick another' });
+    const ensured = await ensureExperiment(http, ref, {
+      createMissing: true,
+      restoreDeleted: false,
+      found: undefined,
+      experimentHint: 'pick another',
+    });
     assert.equal(ensured.action, 'found');
     assert.equal(ensured.experiment.experimentId, '1');
   });
@@ -105,6 +108,9 @@ describe('experiments', () => {
 
   it('fails instead of answering "missing" when the route itself is missing (wrong base URL)', async () => {
     const wrongBase = createMlflowHttp({ baseUrl: `${server.url}/not-mlflow`, auth: createAuthProvider({ kind: 'none' }) });
-    await assert.rejects(getExperimentByName(wrongBase, 'demo'), (e: unknown) => e instanceof MlflowApiError && e.exitCode === ExitCode.unreachable);
+    await assert.rejects(
+      getExperimentByName(wrongBase, 'demo'),
+      (e: unknown) => e instanceof MlflowApiError && e.exitCode === ExitCode.unreachable,
+    );
   });
 });

@@ -20,19 +20,47 @@ const UVICORN = { server: 'uvicorn' };
 
 /** path → [status, body, headers]; bodies copied from /work/shared/mlflow-samples. */
 const ANSWERS: Record<string, [number, string, Record<string, string>]> = {
-  '/v1/traces?case=422-old': [422, '{"detail":[{"loc":["header","x-mlflow-experiment-id"],"msg":"field required","type":"value_error.missing"}]}', UVICORN],
-  '/v1/traces?case=422-new': [422, '{"detail":[{"type":"missing","loc":["header","x-mlflow-experiment-id"],"msg":"Field required","input":null}]}', UVICORN],
-  '/v1/traces?case=unknown-experiment-3.8': [422, '{"detail":"Failed to log OpenTelemetry spans: Trace tr-713e27095de0e892c4aeddd0e6eb82ff: No Experiment with id=999999 exists"}', UVICORN],
-  '/v1/traces?case=unknown-experiment-3.14': [404, '{"error_code":"RESOURCE_DOES_NOT_EXIST","message":"No Experiment with id=999999 exists","sqlstate":"KAM00","error_class":"RESOURCE_NOT_FOUND"}', UVICORN],
+  '/v1/traces?case=422-old': [
+    422,
+    '{"detail":[{"loc":["header","x-mlflow-experiment-id"],"msg":"field required","type":"value_error.missing"}]}',
+    UVICORN,
+  ],
+  '/v1/traces?case=422-new': [
+    422,
+    '{"detail":[{"type":"missing","loc":["header","x-mlflow-experiment-id"],"msg":"Field required","input":null}]}',
+    UVICORN,
+  ],
+  '/v1/traces?case=unknown-experiment-3.8': [
+    422,
+    '{"detail":"Failed to log OpenTelemetry spans: Trace tr-713e27095de0e892c4aeddd0e6eb82ff: No Experiment with id=999999 exists"}',
+    UVICORN,
+  ],
+  '/v1/traces?case=unknown-experiment-3.14': [
+    404,
+    '{"error_code":"RESOURCE_DOES_NOT_EXIST","message":"No Experiment with id=999999 exists","sqlstate":"KAM00","error_class":"RESOURCE_NOT_FOUND"}',
+    UVICORN,
+  ],
   '/v1/traces?case=filestore': [501, '{"detail":"REST OTLP span logging is not supported by FileStore"}', UVICORN],
   '/v1/traces?case=content-type': [400, '{"detail":"Invalid Content-Type: application/json. Expected: application/x-protobuf"}', UVICORN],
-  '/api/2.0/mlflow/experiments/get-by-name?experiment_name=nope': [404, '{"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "Could not find experiment with name \'nope\'", "sqlstate": "KAM00", "error_class": "RESOURCE_NOT_FOUND"}', UVICORN],
+  '/api/2.0/mlflow/experiments/get-by-name?experiment_name=nope': [
+    404,
+    '{"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "Could not find experiment with name \'nope\'", "sqlstate": "KAM00", "error_class": "RESOURCE_NOT_FOUND"}',
+    UVICORN,
+  ],
   '/api/2.0/mlflow/experiments/create': [400, DUPLICATE_EXPERIMENT, UVICORN],
   '/api/2.0/mlflow/unknown': [404, FLASK_404_PAGE, { 'content-type': 'text/html; charset=utf-8', ...UVICORN }],
-  '/api/3.0/mlflow/traces/get?trace_id=tr-9d52d60307ae9b86236429e8d4d167fa': [500, '{"error_code": "INTERNAL_ERROR", "message": "Trace data not stored in tracking store"}', UVICORN],
+  '/api/3.0/mlflow/traces/get?trace_id=tr-9d52d60307ae9b86236429e8d4d167fa': [
+    500,
+    '{"error_code": "INTERNAL_ERROR", "message": "Trace data not stored in tracking store"}',
+    UVICORN,
+  ],
   '/proxy-401': [401, NGINX_401, { 'content-type': 'text/html', server: 'nginx/1.25.3' }],
   '/gateway-401': [401, '{"message":"Unauthorized"}', {}],
-  '/mlflow-401': [401, MLFLOW_AUTH_401, { 'content-type': 'text/html; charset=utf-8', 'www-authenticate': 'Basic realm="mlflow"', ...UVICORN }],
+  '/mlflow-401': [
+    401,
+    MLFLOW_AUTH_401,
+    { 'content-type': 'text/html; charset=utf-8', 'www-authenticate': 'Basic realm="mlflow"', ...UVICORN },
+  ],
   '/mlflow-403-behind-nginx': [403, 'Permission denied', { 'content-type': 'text/html; charset=utf-8', server: 'nginx/1.25.3' }],
   '/databricks-403': [403, '{"error_code":"PERMISSION_DENIED","message":"Invalid access token."}', {}],
   '/login-page': [200, '<html><head><title>Sign in</title></head><body>…</body></html>', { 'content-type': 'text/html' }],
@@ -97,7 +125,7 @@ describe('MLflow HTTP client', () => {
       }
     });
 
-    it('explains Flask\'s 404 HTML page as a wrong path or server', async () => {
+    it("explains Flask's 404 HTML page as a wrong path or server", async () => {
       const error = await failure(http.request({ method: 'GET', path: '/api/2.0/mlflow/unknown' }));
       assert.equal(error.detail, 'not found (HTML 404 page: is this an MLflow server / the right path?)');
       assert.equal(error.exitCode, ExitCode.unreachable);
@@ -105,7 +133,7 @@ describe('MLflow HTTP client', () => {
       assert.match(error.hint ?? '', /tracking URI/);
     });
 
-    it('reports the file store\'s 501 on /v1/traces as OTLP being unavailable', async () => {
+    it("reports the file store's 501 on /v1/traces as OTLP being unavailable", async () => {
       const error = await failure(http.request({ method: 'POST', path: '/v1/traces?case=filestore' }));
       assert.equal(error.status, 501);
       assert.equal(error.detail, 'REST OTLP span logging is not supported by FileStore');
@@ -124,7 +152,10 @@ describe('MLflow HTTP client', () => {
       const internal = await failure(
         http.request({ method: 'GET', path: '/api/3.0/mlflow/traces/get', query: { trace_id: 'tr-9d52d60307ae9b86236429e8d4d167fa' } }),
       );
-      assert.equal(internal.message, 'GET /api/3.0/mlflow/traces/get failed: HTTP 500 INTERNAL_ERROR: Trace data not stored in tracking store');
+      assert.equal(
+        internal.message,
+        'GET /api/3.0/mlflow/traces/get failed: HTTP 500 INTERNAL_ERROR: Trace data not stored in tracking store',
+      );
       assert.equal(internal.exitCode, ExitCode.export);
       const contentType = await failure(http.request({ method: 'POST', path: '/v1/traces?case=content-type' }));
       assert.equal(contentType.exitCode, ExitCode.export);
@@ -157,7 +188,7 @@ describe('MLflow HTTP client', () => {
       assert.match(error.message, /something in front of MLflow/);
     });
 
-    it('attributes MLflow\'s basic-auth 401 to MLflow and names the credentials sent', async () => {
+    it("attributes MLflow's basic-auth 401 to MLflow and names the credentials sent", async () => {
       const basic = client(server, { kind: 'basic', username: src('alice'), password: src('pw-secret-1') });
       const error = await failure(basic.request({ method: 'GET', path: '/mlflow-401' }));
       assert.equal(error.fromProxy, false);
@@ -171,7 +202,7 @@ describe('MLflow HTTP client', () => {
       assert.match(error.hint ?? '', /none were sent: set MLFLOW_TRACKING_USERNAME/);
     });
 
-    it('recognises MLflow\'s 403 body even behind nginx', async () => {
+    it("recognises MLflow's 403 body even behind nginx", async () => {
       const error = await failure(http.request({ method: 'GET', path: '/mlflow-403-behind-nginx' }));
       assert.equal(error.fromProxy, false);
       assert.equal(error.exitCode, ExitCode.auth);
@@ -194,7 +225,11 @@ describe('MLflow HTTP client', () => {
 
   describe('credentials on the wire', () => {
     const cases: [string, AuthSettings, string | undefined][] = [
-      ['Basic', { kind: 'basic', username: src('alice'), password: src('pässword') }, `Basic ${Buffer.from('alice:pässword').toString('base64')}`],
+      [
+        'Basic',
+        { kind: 'basic', username: src('alice'), password: src('pässword') },
+        `Basic ${Buffer.from('alice:pässword').toString('base64')}`,
+      ],
       ['Bearer', { kind: 'bearer', token: src('tok-123') }, 'Bearer tok-123'],
       ['a Databricks PAT as Bearer', { kind: 'databricks-pat', token: src('dapi123') }, 'Bearer dapi123'],
       ['nothing without auth', { kind: 'none' }, undefined],
@@ -214,7 +249,11 @@ describe('MLflow HTTP client', () => {
 
     it('masks the credential when a server echoes it back in an error', async () => {
       const echo = await startAnswerServer((req, res) =>
-        answer(res, 400, JSON.stringify({ error_code: 'BAD_REQUEST', message: `bad header ${req.headers.authorization} (password pw-secret-1)` })),
+        answer(
+          res,
+          400,
+          JSON.stringify({ error_code: 'BAD_REQUEST', message: `bad header ${req.headers.authorization} (password pw-secret-1)` }),
+        ),
       );
       try {
         const basic = client(echo, { kind: 'basic', username: src('alice'), password: src('pw-secret-1') });

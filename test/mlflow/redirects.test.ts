@@ -34,7 +34,9 @@ describe('MLflow behind a proxy whose SSO session expired (302 to /login, which 
   const signInRequests = () => proxy.requests.filter((r) => r.path.startsWith('/login'));
 
   it('fails an API call naming the sign-in page and a login proxy, without its query, and never fetches the page', async () => {
-    const error = await failure(http.request({ method: 'GET', path: '/api/2.0/mlflow/experiments/get-by-name', query: { experiment_name: 'x' } }));
+    const error = await failure(
+      http.request({ method: 'GET', path: '/api/2.0/mlflow/experiments/get-by-name', query: { experiment_name: 'x' } }),
+    );
     assert.equal(error.status, 302);
     assert.equal(
       error.message,
@@ -74,7 +76,10 @@ describe('redirects from elsewhere', () => {
   after(() => server.close());
 
   it('names an SSO host without the user info, query or fragment of its address', async () => {
-    locations.set('/api/2.0/mlflow/experiments/search', 'https://alice:pw-1234@sso.example.com/oauth2/authorize?client_id=c1&state=st-42#frag');
+    locations.set(
+      '/api/2.0/mlflow/experiments/search',
+      'https://alice:pw-1234@sso.example.com/oauth2/authorize?client_id=c1&state=st-42#frag',
+    );
     const error = await failure(client(server.url).request({ method: 'POST', path: '/api/2.0/mlflow/experiments/search', json: {} }));
     assert.equal(
       error.message,
@@ -86,17 +91,25 @@ describe('redirects from elsewhere', () => {
   it('for http → https on the same address, says to use the https URL, prefix included', async () => {
     const port = new URL(server.url).port;
     locations.set('/https/api/2.0/mlflow/experiments/get', `https://127.0.0.1:${Number(port) + 1}/https/api/2.0/mlflow/experiments/get`);
-    const error = await failure(client(`${server.url}/https`).request({ method: 'GET', path: '/api/2.0/mlflow/experiments/get', query: { experiment_id: '1' } }));
+    const error = await failure(
+      client(`${server.url}/https`).request({ method: 'GET', path: '/api/2.0/mlflow/experiments/get', query: { experiment_id: '1' } }),
+    );
     assert.equal(error.status, 301);
-    assert.match(error.message, /was redirected \(301\) to https:\/\/127\.0\.0\.1:\d+\/https\/api\/2\.0\/mlflow\/experiments\/get: the server takes https only$/);
+    assert.match(
+      error.message,
+      /was redirected \(301\) to https:\/\/127\.0\.0\.1:\d+\/https\/api\/2\.0\/mlflow\/experiments\/get: the server takes https only$/,
+    );
     assert.equal(error.hint, `use the https URL in MLFLOW_TRACKING_URI: https://127.0.0.1:${Number(port) + 1}/https`);
     assert.equal(error.exitCode, ExitCode.unreachable);
   });
 
-  it('for anything else, names the target and says the tracking URI must be MLflow\'s base URL', async () => {
+  it("for anything else, names the target and says the tracking URI must be MLflow's base URL", async () => {
     locations.set('/version', '/mlflow/version');
     const error = await failure(client(server.url).request({ method: 'GET', path: '/version', responseType: 'text' }));
-    assert.equal(error.message, `GET /version was redirected (302) to ${server.url}/mlflow/version: not an answer MLflow gives (it does not redirect)`);
+    assert.equal(
+      error.message,
+      `GET /version was redirected (302) to ${server.url}/mlflow/version: not an answer MLflow gives (it does not redirect)`,
+    );
     assert.match(error.hint ?? '', /MLFLOW_TRACKING_URI must be MLflow's base URL/);
     assert.equal(error.exitCode, ExitCode.unreachable);
     assert.equal(server.seen.filter((r) => r.url === '/mlflow/version').length, 0);

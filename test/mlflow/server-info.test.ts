@@ -10,12 +10,78 @@ type Row = Omit<ServerCapabilities, 'version'>;
 
 /** The "How the servers differ" table of mlflow-protocol.md, one row per observed server. */
 const OBSERVED: Record<string, Row> = {
-  '3.6.0': { otlpProtobuf: true, otlpGzip: false, otlpJson: false, otlpCharsetOk: false, allOrNothingBatches: false, unknownExperimentStatus: 422, sessionMetadata: 'none', metadataJsonQuoted: false, traceTagsFromRoot: false, otlpRunHeader: false },
-  '3.7.0': { otlpProtobuf: true, otlpGzip: true, otlpJson: false, otlpCharsetOk: false, allOrNothingBatches: false, unknownExperimentStatus: 422, sessionMetadata: 'session', metadataJsonQuoted: true, traceTagsFromRoot: false, otlpRunHeader: false },
-  '3.8.1': { otlpProtobuf: true, otlpGzip: true, otlpJson: false, otlpCharsetOk: false, allOrNothingBatches: false, unknownExperimentStatus: 422, sessionMetadata: 'session', metadataJsonQuoted: true, traceTagsFromRoot: false, otlpRunHeader: false },
-  '3.11.1': { otlpProtobuf: true, otlpGzip: true, otlpJson: false, otlpCharsetOk: false, allOrNothingBatches: true, unknownExperimentStatus: 404, sessionMetadata: 'session', metadataJsonQuoted: true, traceTagsFromRoot: false, otlpRunHeader: false },
-  '3.12.1.dev0': { otlpProtobuf: true, otlpGzip: true, otlpJson: true, otlpCharsetOk: true, allOrNothingBatches: true, unknownExperimentStatus: 404, sessionMetadata: 'session+user', metadataJsonQuoted: true, traceTagsFromRoot: true, otlpRunHeader: false },
-  '3.14.1.dev0': { otlpProtobuf: true, otlpGzip: true, otlpJson: true, otlpCharsetOk: true, allOrNothingBatches: true, unknownExperimentStatus: 404, sessionMetadata: 'session+user', metadataJsonQuoted: false, traceTagsFromRoot: true, otlpRunHeader: true },
+  '3.6.0': {
+    otlpProtobuf: true,
+    otlpGzip: false,
+    otlpJson: false,
+    otlpCharsetOk: false,
+    allOrNothingBatches: false,
+    unknownExperimentStatus: 422,
+    sessionMetadata: 'none',
+    metadataJsonQuoted: false,
+    traceTagsFromRoot: false,
+    otlpRunHeader: false,
+  },
+  '3.7.0': {
+    otlpProtobuf: true,
+    otlpGzip: true,
+    otlpJson: false,
+    otlpCharsetOk: false,
+    allOrNothingBatches: false,
+    unknownExperimentStatus: 422,
+    sessionMetadata: 'session',
+    metadataJsonQuoted: true,
+    traceTagsFromRoot: false,
+    otlpRunHeader: false,
+  },
+  '3.8.1': {
+    otlpProtobuf: true,
+    otlpGzip: true,
+    otlpJson: false,
+    otlpCharsetOk: false,
+    allOrNothingBatches: false,
+    unknownExperimentStatus: 422,
+    sessionMetadata: 'session',
+    metadataJsonQuoted: true,
+    traceTagsFromRoot: false,
+    otlpRunHeader: false,
+  },
+  '3.11.1': {
+    otlpProtobuf: true,
+    otlpGzip: true,
+    otlpJson: false,
+    otlpCharsetOk: false,
+    allOrNothingBatches: true,
+    unknownExperimentStatus: 404,
+    sessionMetadata: 'session',
+    metadataJsonQuoted: true,
+    traceTagsFromRoot: false,
+    otlpRunHeader: false,
+  },
+  '3.12.1.dev0': {
+    otlpProtobuf: true,
+    otlpGzip: true,
+    otlpJson: true,
+    otlpCharsetOk: true,
+    allOrNothingBatches: true,
+    unknownExperimentStatus: 404,
+    sessionMetadata: 'session+user',
+    metadataJsonQuoted: true,
+    traceTagsFromRoot: true,
+    otlpRunHeader: false,
+  },
+  '3.14.1.dev0': {
+    otlpProtobuf: true,
+    otlpGzip: true,
+    otlpJson: true,
+    otlpCharsetOk: true,
+    allOrNothingBatches: true,
+    unknownExperimentStatus: 404,
+    sessionMetadata: 'session+user',
+    metadataJsonQuoted: false,
+    traceTagsFromRoot: true,
+    otlpRunHeader: true,
+  },
 };
 
 describe('capabilitiesFor', () => {
@@ -44,7 +110,19 @@ describe('capabilitiesFor', () => {
 
 describe('compareVersions', () => {
   it('orders versions as PEP 440 does', () => {
-    const ordered = ['3.6.0', '3.8.1', '3.11.1', '3.12.0', '3.12.1.dev0', '3.12.1rc1', '3.12.1', '3.12.1.post1', '3.14.1.dev0', '3.14.1.dev2', '4.0'];
+    const ordered = [
+      '3.6.0',
+      '3.8.1',
+      '3.11.1',
+      '3.12.0',
+      '3.12.1.dev0',
+      '3.12.1rc1',
+      '3.12.1',
+      '3.12.1.post1',
+      '3.14.1.dev0',
+      '3.14.1.dev2',
+      '4.0',
+    ];
     const shuffled = [...ordered].reverse();
     assert.deepEqual(shuffled.sort(compareVersions), ordered);
   });

@@ -29,8 +29,10 @@ const SEARCH_PAGE_3_6 = `{"traces": [{"trace_id": "tr-6659f6a29f10e096e644a63ed7
   "tags": {"mlflow.artifactLocation": "mlflow-artifacts:/1/traces/tr-6659f6a29f10e096e644a63ed7e9415d/artifacts", "mlflow.trace.spansLocation": "TRACKING_STORE"},
   "request_preview": "\\"{\\\\\\"question\\\\\\":\\\\\\"what is 2+2? (raw-proto)\\\\\\"}\\"", "response_preview": "\\"{\\\\\\"answer\\\\\\":\\\\\\"4\\\\\\"}\\""}],
   "next_page_token": "eyJvZmZzZXQiOiAxfQ=="}`;
-const TRACE_UNKNOWN = '{"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "Trace with ID tr-00000000000000000000000000000000 is not found.", "sqlstate": "KAM00", "error_class": "RESOURCE_NOT_FOUND"}';
-const ARTIFACT_MISSING = '{"error_code": "NOT_FOUND", "message": "Trace data not found for path=<artifacts-root>/2/traces/tr-9d52d60307ae9b86236429e8d4d167fa/artifacts/traces.json"}';
+const TRACE_UNKNOWN =
+  '{"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "Trace with ID tr-00000000000000000000000000000000 is not found.", "sqlstate": "KAM00", "error_class": "RESOURCE_NOT_FOUND"}';
+const ARTIFACT_MISSING =
+  '{"error_code": "NOT_FOUND", "message": "Trace data not found for path=<artifacts-root>/2/traces/tr-9d52d60307ae9b86236429e8d4d167fa/artifacts/traces.json"}';
 
 const ARTIFACTS: Record<string, string> = {
   'tr-9963a16190279114a6b2d55f9d177d57': fixture('trace-artifact-3.6.0.json'),
@@ -86,7 +88,7 @@ describe('traces', () => {
   });
 
   describe('searchTraces', () => {
-    it('sends MLflow\'s search body and maps the page', async () => {
+    it("sends MLflow's search body and maps the page", async () => {
       const page = await searchTraces(http, {
         experimentIds: ['1'],
         filter: "tag.`team` = 'search'",
@@ -101,7 +103,10 @@ describe('traces', () => {
         order_by: ['timestamp_ms DESC'],
         page_token: 'abc',
       });
-      assert.deepEqual(page.traces.map((t) => [t.traceId, t.metadata]), [['tr-6659f6a29f10e096e644a63ed7e9415d', {}]]);
+      assert.deepEqual(
+        page.traces.map((t) => [t.traceId, t.metadata]),
+        [['tr-6659f6a29f10e096e644a63ed7e9415d', {}]],
+      );
       assert.equal(page.nextPageToken, 'eyJvZmZzZXQiOiAxfQ==');
     });
 
@@ -111,7 +116,7 @@ describe('traces', () => {
   });
 
   describe('getTraceSpans', () => {
-    it('decodes 3.8\'s artifact: hex ids, exact nanoseconds, attributes decoded once', async () => {
+    it("decodes 3.8's artifact: hex ids, exact nanoseconds, attributes decoded once", async () => {
       const spans = await getTraceSpans(http, 'tr-5f3c1d1dae19802ba2bf60a76759b2d7');
       assert.ok(spans);
       const [root, llm, tool] = spans;
@@ -136,7 +141,7 @@ describe('traces', () => {
       assert.equal(tool?.attributes['mlflow.spanOutputs'], '4');
     });
 
-    it('reads 3.6\'s double-encoded object attributes the same as 3.8\'s', async () => {
+    it("reads 3.6's double-encoded object attributes the same as 3.8's", async () => {
       const [v36, v38] = await Promise.all([
         getTraceSpans(http, 'tr-9963a16190279114a6b2d55f9d177d57'),
         getTraceSpans(http, 'tr-5f3c1d1dae19802ba2bf60a76759b2d7'),
@@ -165,7 +170,10 @@ describe('traces', () => {
 
     it('keeps hex ids that a client wrote instead of base64', async () => {
       const spans = await getTraceSpans(http, 'tr-2c36206dcc681d35eb79680a423c5b54');
-      assert.deepEqual(spans?.map((s) => s.spanId), ['31393ac0807174e9', '9766b42eea624896', '329abbcf1c4db7ee']);
+      assert.deepEqual(
+        spans?.map((s) => s.spanId),
+        ['31393ac0807174e9', '9766b42eea624896', '329abbcf1c4db7ee'],
+      );
     });
 
     it('answers undefined when the spans file is missing', async () => {
@@ -200,19 +208,31 @@ describe('getDatabricksTraceSpans', () => {
       const traceId = /\/traces\/([^/]+)\/credentials-for-data-download$/.exec(url.pathname)?.[1];
       if (traceId === 'tr-unknown') return answer(res, 404, TRACE_UNKNOWN);
       if (traceId) {
-        return answer(res, 200, JSON.stringify({
-          credential_info: {
-            signed_uri: `${server.url}/bucket/${traceId}/traces.json?sig=SIGNATURE-123`,
-            type: 'AWS_PRESIGNED_URL',
-            headers: [{ name: 'x-amz-meta-probe', value: 'yes' }],
-          },
-        }));
+        return answer(
+          res,
+          200,
+          JSON.stringify({
+            credential_info: {
+              signed_uri: `${server.url}/bucket/${traceId}/traces.json?sig=SIGNATURE-123`,
+              type: 'AWS_PRESIGNED_URL',
+              headers: [{ name: 'x-amz-meta-probe', value: 'yes' }],
+            },
+          }),
+        );
       }
-      if (url.pathname === '/bucket/tr-ccfa9cb383c532b174ec708764b433bd/traces.json') return answer(res, 200, fixture('rest-traces-3.8.1.json'));
+      if (url.pathname === '/bucket/tr-ccfa9cb383c532b174ec708764b433bd/traces.json')
+        return answer(res, 200, fixture('rest-traces-3.8.1.json'));
       if (url.pathname.startsWith('/bucket/tr-gone/')) {
-        return answer(res, 404, '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code></Error>', { 'content-type': 'application/xml' });
+        return answer(res, 404, '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code></Error>', {
+          'content-type': 'application/xml',
+        });
       }
-      answer(res, 403, '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided.</Message></Error>', { 'content-type': 'application/xml' });
+      answer(
+        res,
+        403,
+        '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided.</Message></Error>',
+        { 'content-type': 'application/xml' },
+      );
     });
     http = createMlflowHttp({
       baseUrl: server.url,
@@ -223,7 +243,10 @@ describe('getDatabricksTraceSpans', () => {
 
   it('downloads traces.json from the signed URL with its headers and without the workspace token', async () => {
     const spans = await getDatabricksTraceSpans(http, 'tr-ccfa9cb383c532b174ec708764b433bd');
-    assert.deepEqual(spans?.map((s) => s.name), ['agent', 'llm', 'calculator']);
+    assert.deepEqual(
+      spans?.map((s) => s.name),
+      ['agent', 'llm', 'calculator'],
+    );
     const [credentials, download] = server.seen.slice(-2);
     assert.equal(credentials?.headers.authorization, 'Bearer dapi-secret-1');
     assert.equal(download?.headers.authorization, undefined);
@@ -235,7 +258,7 @@ describe('getDatabricksTraceSpans', () => {
     assert.equal(await getDatabricksTraceSpans(http, 'tr-gone'), undefined);
   });
 
-  it('reports a storage refusal as a read-back failure, with the storage\'s reason and without the signature', async () => {
+  it("reports a storage refusal as a read-back failure, with the storage's reason and without the signature", async () => {
     await assert.rejects(getDatabricksTraceSpans(http, 'tr-refused'), (e: unknown) => {
       assert.ok(e instanceof ExpectedError);
       assert.equal(e.exitCode, ExitCode.readback);

@@ -18,11 +18,14 @@ describe('OTLP protobuf strings that are not valid UTF-8', () => {
   const chat = { traceId: TRACE, spanId: 'b7ad6b7169203331', name: 'chat', attributes: { 'gen_ai.prompt': 'hi ~1' } };
 
   it('fail the decode without repairs, naming where, as Python protobuf refuses them (the fakes of MLflow rely on it)', () => {
-    assert.throws(() => decodeOtlpProtobuf(withBadStrings(['~1'], chat)), (error: unknown) => {
-      assert.ok(error instanceof OtlpDecodeError);
-      assert.equal(error.message, "span 'chat', attribute 'gen_ai.prompt' is not valid UTF-8");
-      return true;
-    });
+    assert.throws(
+      () => decodeOtlpProtobuf(withBadStrings(['~1'], chat)),
+      (error: unknown) => {
+        assert.ok(error instanceof OtlpDecodeError);
+        assert.equal(error.message, "span 'chat', attribute 'gen_ai.prompt' is not valid UTF-8");
+        return true;
+      },
+    );
   });
 
   it('are decoded with U+FFFD when repairs are asked for: keys, names, event and resource attributes alike, each place noted', () => {
@@ -37,10 +40,13 @@ describe('OTLP protobuf strings that are not valid UTF-8', () => {
     const [resourceSpans] = decodeOtlpProtobuf(body, repairs);
     const [span] = resourceSpans!.spans;
     assert.equal(span?.name, 'chat a\uFFFD');
-    assert.deepEqual(span?.attributes.map(({ key, value }) => [key, value]), [
-      ['gen_ai.prompt', { kind: 'string', value: 'hi a\uFFFD' }],
-      ['key a\uFFFD', { kind: 'string', value: 'v' }],
-    ]);
+    assert.deepEqual(
+      span?.attributes.map(({ key, value }) => [key, value]),
+      [
+        ['gen_ai.prompt', { kind: 'string', value: 'hi a\uFFFD' }],
+        ['key a\uFFFD', { kind: 'string', value: 'v' }],
+      ],
+    );
     assert.deepEqual(span?.events[0]?.attributes[0]?.value, { kind: 'string', value: 'bye a\uFFFD' });
     assert.deepEqual(resourceSpans?.resourceAttributes[0]?.value, { kind: 'string', value: 'agent a\uFFFD' });
     assert.equal(repairs.count, 5);
@@ -53,7 +59,10 @@ describe('OTLP protobuf strings that are not valid UTF-8', () => {
 
   it('leave a valid request untouched and unreported', () => {
     const repairs = new Utf8Repairs();
-    const [resourceSpans] = decodeOtlpProtobuf(otlpProtobuf([readableSpan({ ...chat, attributes: { 'gen_ai.prompt': 'héllo 😀 \uFFFD' } })]), repairs);
+    const [resourceSpans] = decodeOtlpProtobuf(
+      otlpProtobuf([readableSpan({ ...chat, attributes: { 'gen_ai.prompt': 'héllo 😀 \uFFFD' } })]),
+      repairs,
+    );
     assert.deepEqual(resourceSpans?.spans[0]?.attributes[0]?.value, { kind: 'string', value: 'héllo 😀 \uFFFD' });
     assert.deepEqual([repairs.count, repairs.describe()], [0, '']);
   });

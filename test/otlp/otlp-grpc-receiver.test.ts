@@ -40,7 +40,10 @@ describe('OTLP/gRPC receiver', () => {
     assert.equal(result.response?.length, 0);
     const [batch] = recorder.batches;
     assert.equal(batch?.transport, 'grpc');
-    assert.deepEqual(batch?.spans.map((span) => [span.traceId, span.spanId]), [[TRACE, ROOT]]);
+    assert.deepEqual(
+      batch?.spans.map((span) => [span.traceId, span.spanId]),
+      [[TRACE, ROOT]],
+    );
     assert.equal(batch?.headers['x-mlflow-experiment-id'], '9');
     assert.equal(batch?.headers.authorization, undefined);
   });
@@ -78,7 +81,10 @@ describe('OTLP/gRPC receiver', () => {
     assert.equal(result.error, undefined);
     const response = ProtobufTraceSerializer.deserializeResponse(result.response!);
     assert.equal(Number(response.partialSuccess?.rejectedSpans ?? 0), 0, 'nothing rejected (protobuf leaves a zero out)');
-    assert.equal(response.partialSuccess?.errorMessage, "1 string value was not valid UTF-8 and was repaired with U+FFFD (span 'root', attribute 'gen_ai.prompt')");
+    assert.equal(
+      response.partialSuccess?.errorMessage,
+      "1 string value was not valid UTF-8 and was repaired with U+FFFD (span 'root', attribute 'gen_ai.prompt')",
+    );
     assert.equal(recorder.batches[0]?.spans[0]?.attributes['gen_ai.prompt'], 'smile \uFFFD');
   });
 
@@ -104,7 +110,11 @@ describe('OTLP/gRPC receiver', () => {
     const result = await exportCall(receiver.port, otlpProtobuf(oneSpan), { token: TOKEN });
     assert.equal(result.error?.code, GrpcStatus.RESOURCE_EXHAUSTED);
     assert.equal(result.error?.details, 'the store is full');
-    assert.deepEqual(statusDetails(result.error!), { code: GrpcStatus.RESOURCE_EXHAUSTED, message: 'the store is full', retryDelaySeconds: 4 });
+    assert.deepEqual(statusDetails(result.error!), {
+      code: GrpcStatus.RESOURCE_EXHAUSTED,
+      message: 'the store is full',
+      retryDelaySeconds: 4,
+    });
   });
 
   it('answers unavailable with UNAVAILABLE and the delay', async () => {

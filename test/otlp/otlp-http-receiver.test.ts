@@ -5,7 +5,15 @@ import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { gzipOfZeros } from '../fakes/gzip-bomb.ts';
 import type { Listening } from '../fakes/listen.ts';
 import { otlpJson, otlpProtobuf, readableSpan } from '../fakes/readable-spans.ts';
-import { listenOtlpHttp, pb, rawRequest, readRpcStatus, recordingIngest, type RawAnswer, type RecordingIngest } from './receivers-fixture.ts';
+import {
+  listenOtlpHttp,
+  pb,
+  rawRequest,
+  readRpcStatus,
+  recordingIngest,
+  type RawAnswer,
+  type RecordingIngest,
+} from './receivers-fixture.ts';
 
 const TRACE = '0af7651916cd43dd8448eb211c80319c';
 const ROOT = 'b7ad6b7169203331';
@@ -58,7 +66,10 @@ describe('OTLP/HTTP receiver', () => {
       assert.equal(batch?.headers['x-mlflow-experiment-id'], '7');
       assert.deepEqual(
         batch?.spans.map((span) => [span.traceId, span.spanId, span.parentSpanId, span.name]),
-        [[TRACE, ROOT, null, 'root'], [TRACE, CHILD, ROOT, 'child']],
+        [
+          [TRACE, ROOT, null, 'root'],
+          [TRACE, CHILD, ROOT, 'child'],
+        ],
       );
     });
 
@@ -71,7 +82,11 @@ describe('OTLP/HTTP receiver', () => {
 
     it('inflates gzip and deflate (zlib-wrapped or raw) bodies', async () => {
       const body = otlpProtobuf(twoSpans);
-      for (const [encoding, compressed] of [['gzip', gzipSync(body)], ['deflate', deflateSync(body)], ['deflate', deflateRawSync(body)]] as const) {
+      for (const [encoding, compressed] of [
+        ['gzip', gzipSync(body)],
+        ['deflate', deflateSync(body)],
+        ['deflate', deflateRawSync(body)],
+      ] as const) {
         const answer = await post({ ...PROTOBUF, 'content-encoding': encoding }, compressed);
         assert.equal(answer.status, 200, encoding);
       }
@@ -88,11 +103,16 @@ describe('OTLP/HTTP receiver', () => {
       const unknownField = Buffer.from([0x98, 0x06, 0x01]); // field 99, varint 1
       const protobufAnswer = await post(PROTOBUF, Buffer.concat([otlpProtobuf(twoSpans), unknownField]));
       assert.equal(protobufAnswer.status, 200);
-      const json = JSON.parse(otlpJson(twoSpans).toString('utf8')) as { resourceSpans: { scopeSpans: { spans: Record<string, unknown>[] }[] }[] };
+      const json = JSON.parse(otlpJson(twoSpans).toString('utf8')) as {
+        resourceSpans: { scopeSpans: { spans: Record<string, unknown>[] }[] }[];
+      };
       json.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.futureField = { nested: [1, 2] };
       const jsonAnswer = await post(JSON_TYPE, Buffer.from(JSON.stringify({ ...json, somethingNew: true })));
       assert.equal(jsonAnswer.status, 200);
-      assert.deepEqual(recorder.batches.map((batch) => batch.spans.length), [2, 2]);
+      assert.deepEqual(
+        recorder.batches.map((batch) => batch.spans.length),
+        [2, 2],
+      );
     });
 
     it('reports a span with an empty span id as partial success and keeps the valid one (protobuf)', async () => {
@@ -102,7 +122,10 @@ describe('OTLP/HTTP receiver', () => {
       const response = ProtobufTraceSerializer.deserializeResponse(answer.body);
       assert.equal(Number(response.partialSuccess?.rejectedSpans), 1);
       assert.match(response.partialSuccess?.errorMessage ?? '', /span id must be 8 bytes/);
-      assert.deepEqual(recorder.batches.flatMap((batch) => batch.spans.map((span) => span.name)), ['root']);
+      assert.deepEqual(
+        recorder.batches.flatMap((batch) => batch.spans.map((span) => span.name)),
+        ['root'],
+      );
     });
 
     it('reports partial success in JSON for a JSON request', async () => {
@@ -116,7 +139,10 @@ describe('OTLP/HTTP receiver', () => {
 
     it('keeps every span when a protobuf string is not valid UTF-8: the value repaired with U+FFFD, the client warned in partial success', async () => {
       // A prompt cut in the middle of an emoji: the first two of its four bytes.
-      const spans = [readableSpan({ traceId: TRACE, spanId: ROOT, name: 'root', attributes: { 'gen_ai.prompt': 'smile ~~' } }), twoSpans[1]!];
+      const spans = [
+        readableSpan({ traceId: TRACE, spanId: ROOT, name: 'root', attributes: { 'gen_ai.prompt': 'smile ~~' } }),
+        twoSpans[1]!,
+      ];
       const answer = await post(PROTOBUF, pb.replaced(otlpProtobuf(spans), '~~', [0xf0, 0x9f]));
       assert.equal(answer.status, 200);
       const response = ProtobufTraceSerializer.deserializeResponse(answer.body);
@@ -126,7 +152,10 @@ describe('OTLP/HTTP receiver', () => {
         "1 string value was not valid UTF-8 and was repaired with U+FFFD (span 'root', attribute 'gen_ai.prompt')",
       );
       const [batch] = recorder.batches;
-      assert.deepEqual(batch?.spans.map((span) => span.name), ['root', 'child']);
+      assert.deepEqual(
+        batch?.spans.map((span) => span.name),
+        ['root', 'child'],
+      );
       assert.equal(batch?.spans[0]?.attributes['gen_ai.prompt'], 'smile \uFFFD');
       assert.equal(batch?.repairedStrings, 1);
     });
@@ -136,7 +165,10 @@ describe('OTLP/HTTP receiver', () => {
       const answer = await post(JSON_TYPE, pb.replaced(otlpJson(spans), '~~', [0xf0, 0x9f]));
       assert.equal(answer.status, 200);
       assert.deepEqual(parsedJson(answer), {
-        partialSuccess: { rejectedSpans: '0', errorMessage: '1 string value was not valid UTF-8 and was repaired with U+FFFD (the JSON body)' },
+        partialSuccess: {
+          rejectedSpans: '0',
+          errorMessage: '1 string value was not valid UTF-8 and was repaired with U+FFFD (the JSON body)',
+        },
       });
       assert.equal(recorder.batches[0]?.spans[0]?.attributes['gen_ai.prompt'], 'smile \uFFFD');
     });

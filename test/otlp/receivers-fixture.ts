@@ -58,8 +58,16 @@ const GZIP = 2; // grpc-js compressionAlgorithms.gzip
 export type CallResult = { response: Buffer; error?: undefined } | { error: ServiceError; response?: undefined };
 
 /** One Export call with exactly these bytes, as any gRPC client in any language would send it. */
-export function exportCall(port: number, body: Buffer, options: { token?: string; metadata?: Record<string, string>; gzip?: boolean } = {}): Promise<CallResult> {
-  const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure(), options.gzip ? { 'grpc.default_compression_algorithm': GZIP } : {});
+export function exportCall(
+  port: number,
+  body: Buffer,
+  options: { token?: string; metadata?: Record<string, string>; gzip?: boolean } = {},
+): Promise<CallResult> {
+  const client = new Client(
+    `127.0.0.1:${port}`,
+    credentials.createInsecure(),
+    options.gzip ? { 'grpc.default_compression_algorithm': GZIP } : {},
+  );
   const metadata = new Metadata();
   if (options.token !== undefined) metadata.set('authorization', `Bearer ${options.token}`);
   for (const [key, value] of Object.entries(options.metadata ?? {})) metadata.set(key, value);
@@ -75,7 +83,9 @@ export function exportCall(port: number, body: Buffer, options: { token?: string
 const statusType = protobuf.Root.fromJSON({
   nested: {
     Any: { fields: { typeUrl: { type: 'string', id: 1 }, value: { type: 'bytes', id: 2 } } },
-    Status: { fields: { code: { type: 'int32', id: 1 }, message: { type: 'string', id: 2 }, details: { rule: 'repeated', type: 'Any', id: 3 } } },
+    Status: {
+      fields: { code: { type: 'int32', id: 1 }, message: { type: 'string', id: 2 }, details: { rule: 'repeated', type: 'Any', id: 3 } },
+    },
     Duration: { fields: { seconds: { type: 'int64', id: 1 }, nanos: { type: 'int32', id: 2 } } },
     RetryInfo: { fields: { retryDelay: { type: 'Duration', id: 1 } } },
   },
@@ -90,7 +100,8 @@ export function readRpcStatus(bytes: Uint8Array): { code: number; message: strin
   };
   const retryInfo = status.details?.find((detail) => detail.typeUrl === 'type.googleapis.com/google.rpc.RetryInfo');
   const retryType = statusType.lookupType('RetryInfo');
-  const delay = retryInfo && (retryType.toObject(retryType.decode(retryInfo.value), { longs: Number }) as { retryDelay?: { seconds?: number } });
+  const delay =
+    retryInfo && (retryType.toObject(retryType.decode(retryInfo.value), { longs: Number }) as { retryDelay?: { seconds?: number } });
   return {
     code: status.code ?? 0,
     message: status.message ?? '',

@@ -62,7 +62,10 @@ async function runApp(exporter: SpanExporter): Promise<{ sent: ReadableSpan[]; r
     ],
   });
   const tracer = provider.getTracer('stock-app', '0.9.0');
-  const root = tracer.startSpan('agent-turn', { kind: SpanKind.SERVER, attributes: { 'gen_ai.operation.name': 'invoke_agent', 'app.retries': 0 } });
+  const root = tracer.startSpan('agent-turn', {
+    kind: SpanKind.SERVER,
+    attributes: { 'gen_ai.operation.name': 'invoke_agent', 'app.retries': 0 },
+  });
   const rootContext = trace.setSpan(context.active(), root);
   const llm = tracer.startSpan(
     'chat gpt-4o',
@@ -160,18 +163,30 @@ describe('stock OpenTelemetry exporters pointed at the receivers', () => {
         assertExportsSucceeded(results, sent);
         assert.equal(recorder.batches.length, results.length);
         assert.ok(recorder.batches.every((batch) => batch.transport === (name === 'grpc' ? 'grpc' : 'http')));
-        assertReceivedAsSent(recorder.batches.flatMap((batch) => batch.spans), sent);
+        assertReceivedAsSent(
+          recorder.batches.flatMap((batch) => batch.spans),
+          sent,
+        );
         // grpc-js takes grpc-encoding off the metadata it hands on; the gRPC test shows gzip is inflated.
         if (name !== 'grpc') {
-          assert.deepEqual(new Set(recorder.batches.map((batch) => batch.headers['content-encoding'] ?? 'identity')), new Set([gzip ? 'gzip' : 'identity']));
+          assert.deepEqual(
+            new Set(recorder.batches.map((batch) => batch.headers['content-encoding'] ?? 'identity')),
+            new Set([gzip ? 'gzip' : 'identity']),
+          );
           assert.ok(recorder.batches.every((batch) => batch.headers['x-mlflow-experiment-id'] === '42'));
-          assert.ok(recorder.batches.every((batch) => !('authorization' in batch.headers)), 'the credential is not passed on');
+          assert.ok(
+            recorder.batches.every((batch) => !('authorization' in batch.headers)),
+            'the credential is not passed on',
+          );
         }
       });
     }
   }
 
-  for (const [name, kind] of [['protobuf', 'busy'], ['json', 'unavailable']] as const) {
+  for (const [name, kind] of [
+    ['protobuf', 'busy'],
+    ['json', 'unavailable'],
+  ] as const) {
     it(`${name}: an exporter told ${kind} retries after Retry-After, and every span is accepted once`, async () => {
       recorder.batches.length = 0;
       const accepted: string[] = [];
@@ -204,7 +219,10 @@ describe('stock OpenTelemetry exporters pointed at the receivers', () => {
     const exporter = new GrpcExporter({ url: `http://127.0.0.1:${grpcWithToken.port}`, metadata });
     const { sent, results } = await runApp(exporter);
     assertExportsSucceeded(results, sent);
-    assertReceivedAsSent(recorder.batches.flatMap((batch) => batch.spans), sent);
+    assertReceivedAsSent(
+      recorder.batches.flatMap((batch) => batch.spans),
+      sent,
+    );
     assert.ok(recorder.batches.every((batch) => batch.headers['x-mlflow-experiment-id'] === '42'));
     assert.ok(recorder.batches.every((batch) => !('authorization' in batch.headers)));
   });

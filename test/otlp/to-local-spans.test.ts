@@ -51,7 +51,15 @@ describe('OTLP spans to store spans', () => {
 
   it("maps the wire's span kinds onto the SDK's (UNSPECIFIED and unknown ones as INTERNAL)", () => {
     const kinds = [0, 1, 2, 3, 4, 5, 9].map((kind) => onlySpan({ kind }).kind);
-    assert.deepEqual(kinds, [SpanKind.INTERNAL, SpanKind.INTERNAL, SpanKind.SERVER, SpanKind.CLIENT, SpanKind.PRODUCER, SpanKind.CONSUMER, SpanKind.INTERNAL]);
+    assert.deepEqual(kinds, [
+      SpanKind.INTERNAL,
+      SpanKind.INTERNAL,
+      SpanKind.SERVER,
+      SpanKind.CLIENT,
+      SpanKind.PRODUCER,
+      SpanKind.CONSUMER,
+      SpanKind.INTERNAL,
+    ]);
   });
 
   it('marks a remote parent from the span flags, and only when the flags say so', () => {
@@ -79,7 +87,16 @@ describe('OTLP spans to store spans', () => {
         attribute('empty', {}),
       ],
     });
-    assert.deepEqual(span.attributes, { s: 'text', b: true, d: 0.5, nan: 'NaN', i: 42, big: '9007199254740993', negative: -7, raw: 'AAEC' });
+    assert.deepEqual(span.attributes, {
+      s: 'text',
+      b: true,
+      d: 0.5,
+      nan: 'NaN',
+      i: 42,
+      big: '9007199254740993',
+      negative: -7,
+      raw: 'AAEC',
+    });
   });
 
   it('keeps homogeneous arrays of scalars as arrays', () => {
@@ -114,7 +131,9 @@ describe('OTLP spans to store spans', () => {
   });
 
   it('keeps a key named __proto__ as an ordinary attribute', () => {
-    const span = onlySpan({ attributes: [attribute('__proto__', { arrayValue: { values: [{ stringValue: 'x' }] } }), attribute('after', { boolValue: true })] });
+    const span = onlySpan({
+      attributes: [attribute('__proto__', { arrayValue: { values: [{ stringValue: 'x' }] } }), attribute('after', { boolValue: true })],
+    });
     assert.deepEqual(Object.getPrototypeOf(span.attributes), Object.prototype);
     assert.deepEqual(Object.keys(span.attributes), ['__proto__', 'after']);
     assert.equal(JSON.stringify(span.attributes), '{"__proto__":["x"],"after":true}');
@@ -122,7 +141,9 @@ describe('OTLP spans to store spans', () => {
 
   it('keeps event names, times and attributes', () => {
     const span = onlySpan({
-      events: [{ name: 'exception', timeUnixNano: '1544712660500000000', attributes: [attribute('exception.message', { stringValue: 'bad' })] }],
+      events: [
+        { name: 'exception', timeUnixNano: '1544712660500000000', attributes: [attribute('exception.message', { stringValue: 'bad' })] },
+      ],
     });
     assert.deepEqual(span.events, [{ name: 'exception', timeUnixNano: '1544712660500000000', attributes: { 'exception.message': 'bad' } }]);
   });
@@ -155,7 +176,10 @@ describe('OTLP spans to store spans', () => {
       ],
     };
     const { spans, rejected, reasons } = toLocalSpans(decodeOtlpJson(request));
-    assert.deepEqual(spans.map((span) => span.name), ['good']);
+    assert.deepEqual(
+      spans.map((span) => span.name),
+      ['good'],
+    );
     assert.equal(rejected, 4);
     assert.deepEqual(reasons, [
       'span id must be 8 bytes, not all zero',
@@ -165,7 +189,14 @@ describe('OTLP spans to store spans', () => {
   });
 
   it('reads protobuf the same way as JSON', () => {
-    const sdkSpan = readableSpan({ traceId: TRACE.toLowerCase(), spanId: SPAN.toLowerCase(), parentSpanId: PARENT.toLowerCase(), name: 'op', attributes: { n: 3, tags: ['a'] }, statusCode: 1 });
+    const sdkSpan = readableSpan({
+      traceId: TRACE.toLowerCase(),
+      spanId: SPAN.toLowerCase(),
+      parentSpanId: PARENT.toLowerCase(),
+      name: 'op',
+      attributes: { n: 3, tags: ['a'] },
+      statusCode: 1,
+    });
     const [span] = toLocalSpans(decodeOtlpProtobuf(otlpProtobuf([sdkSpan]))).spans;
     assert.equal(span?.parentSpanId, PARENT.toLowerCase());
     assert.deepEqual(span?.attributes, { n: 3, tags: ['a'] });

@@ -17,7 +17,17 @@ const OLD_NODE = oldNode();
 /** npm's own script, so it can be run by whichever Node the test chooses (under `npm test` npm says where it is). */
 const NPM_CLI = process.env.npm_execpath ?? realpathSync(spawnSync('which', ['npm'], { encoding: 'utf8' }).stdout.trim());
 /** How this machine reaches the registry, as any install here would: its proxy and the CAs it trusts. */
-const NETWORK_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy', 'NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR'];
+const NETWORK_VARIABLES = [
+  'HTTPS_PROXY',
+  'https_proxy',
+  'HTTP_PROXY',
+  'http_proxy',
+  'NO_PROXY',
+  'no_proxy',
+  'NODE_EXTRA_CA_CERTS',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+];
 
 function run(argv: string[], options: { cwd: string; env: Record<string, string>; timeout?: number }): SpawnSyncReturns<string> {
   const result = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: COMMAND_TIMEOUT_MS, ...options });
@@ -26,13 +36,18 @@ function run(argv: string[], options: { cwd: string; env: Record<string, string>
 }
 
 describe('the packed package, installed globally as npm users get it', () => {
-  it(`installs with no warning under ${OLD_NODE.description}, and runs --version, --help and ask from another directory with an empty HOME, under that Node and under ${process.version}`, { timeout: INSTALL_TIMEOUT_MS + 5 * COMMAND_TIMEOUT_MS }, async () => {
+  it(`installs with no warning under ${OLD_NODE.description}, and runs --version, --help and ask from another directory with an empty HOME, under that Node and under ${process.version}`, {
+    timeout: INSTALL_TIMEOUT_MS + 5 * COMMAND_TIMEOUT_MS,
+  }, async () => {
     const work = await mkdtemp(join(tmpdir(), 'otel-mlflow-packed-'));
     try {
       const [prefix, home, elsewhere] = [join(work, 'prefix'), join(work, 'home'), join(work, 'elsewhere')];
       await Promise.all([mkdir(home), mkdir(elsewhere)]);
       // The tarball of this clone as it is (npm test built dist/ just now), not the clone itself.
-      const pack = run([process.execPath, NPM_CLI, 'pack', '--ignore-scripts', '--loglevel=error', '--pack-destination', work], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: home } });
+      const pack = run([process.execPath, NPM_CLI, 'pack', '--ignore-scripts', '--loglevel=error', '--pack-destination', work], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', HOME: home },
+      });
       assert.equal(pack.status, 0, pack.stderr);
       const tarball = join(work, pack.stdout.trim().split('\n').at(-1)!);
 

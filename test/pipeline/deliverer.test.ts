@@ -59,7 +59,14 @@ async function mlflowBehind(version: MlflowVersion) {
 
 function destinationAt(proxy: FaultyProxy, experimentId: string, timeoutMs = 5_000) {
   const http = createMlflowHttp({ baseUrl: proxy.url, auth: createAuthProvider({ kind: 'none' }), timeoutMs });
-  return otlpSender({ description: 'the fake', http, path: '/v1/traces', headers: { 'x-mlflow-experiment-id': experimentId }, encoding: 'protobuf', gzip: false });
+  return otlpSender({
+    description: 'the fake',
+    http,
+    path: '/v1/traces',
+    headers: { 'x-mlflow-experiment-id': experimentId },
+    encoding: 'protobuf',
+    gzip: false,
+  });
 }
 
 describe('Deliverer', () => {
@@ -68,7 +75,12 @@ describe('Deliverer', () => {
     const store = openStore();
     try {
       const ids = fill(store, chatTraces(50));
-      const deliverer = new Deliverer({ queue: store.outbox, key: DEST, sender: destinationAt(fake.proxy, fake.experimentId), backoff: QUICK });
+      const deliverer = new Deliverer({
+        queue: store.outbox,
+        key: DEST,
+        sender: destinationAt(fake.proxy, fake.experimentId),
+        backoff: QUICK,
+      });
       await deliverer.drain({ deadlineMs: 10_000 });
       deliverer.stop();
       assert.deepEqual(store.reads.counts(DEST), { local: 0, pending: 0, delivered: 50, dead: 0 });
@@ -91,7 +103,12 @@ describe('Deliverer', () => {
         // An empty span id: MLflow 3.11+ refuse the whole request for it, older servers store it.
         const broken = bad!.map((span, i) => (i === 0 ? { ...span, spanId: '0000000000000000' } : span));
         fill(store, [...traces.slice(0, 4), broken, ...traces.slice(4)]);
-        const deliverer = new Deliverer({ queue: store.outbox, key: DEST, sender: destinationAt(fake.proxy, fake.experimentId), backoff: QUICK });
+        const deliverer = new Deliverer({
+          queue: store.outbox,
+          key: DEST,
+          sender: destinationAt(fake.proxy, fake.experimentId),
+          backoff: QUICK,
+        });
         await deliverer.drain({ deadlineMs: 10_000 });
         deliverer.stop();
         const landed = fake.server.store.traces(fake.experimentId).map((t) => t.info.trace_id);
@@ -119,7 +136,13 @@ describe('Deliverer', () => {
     try {
       await fake.proxy.down();
       const ids = fill(store, chatTraces(20));
-      const deliverer = new Deliverer({ queue: store.outbox, key: DEST, sender: destinationAt(fake.proxy, fake.experimentId), backoff: QUICK, onEvent: (e) => events.push(e) });
+      const deliverer = new Deliverer({
+        queue: store.outbox,
+        key: DEST,
+        sender: destinationAt(fake.proxy, fake.experimentId),
+        backoff: QUICK,
+        onEvent: (e) => events.push(e),
+      });
       deliverer.start();
       await deliverer.drain({ deadlineMs: 10_000, maxConsecutiveFailures: 3 });
       assert.equal(store.reads.counts(DEST).pending, 20, 'nothing dropped while the server is down');
@@ -146,7 +169,12 @@ describe('Deliverer', () => {
       try {
         fill(store, chatTraces(3));
         fake.proxy.mode = { kind: 'answer', status, retryAfter: '1', times: 1 };
-        const deliverer = new Deliverer({ queue: store.outbox, key: DEST, sender: destinationAt(fake.proxy, fake.experimentId), backoff: QUICK });
+        const deliverer = new Deliverer({
+          queue: store.outbox,
+          key: DEST,
+          sender: destinationAt(fake.proxy, fake.experimentId),
+          backoff: QUICK,
+        });
         await deliverer.drain({ deadlineMs: 10_000 });
         deliverer.stop();
         assert.equal(store.reads.counts(DEST).delivered, 3);
@@ -166,10 +194,18 @@ describe('Deliverer', () => {
     try {
       fill(store, chatTraces(2));
       fake.proxy.mode = { kind: 'hang' };
-      const deliverer = new Deliverer({ queue: store.outbox, key: DEST, sender: destinationAt(fake.proxy, fake.experimentId, 200), backoff: QUICK });
+      const deliverer = new Deliverer({
+        queue: store.outbox,
+        key: DEST,
+        sender: destinationAt(fake.proxy, fake.experimentId, 200),
+        backoff: QUICK,
+      });
       deliverer.start();
       await deliverer.drain({ deadlineMs: 5_000, maxConsecutiveFailures: 1 });
-      assert.match(store.reads.deliveryOf(store.reads.list()[0]!.traceId.slice(3))?.lastAnswer ?? '', /No answer from 127\.0\.0\.1:\d+ within 0\.2 s/);
+      assert.match(
+        store.reads.deliveryOf(store.reads.list()[0]!.traceId.slice(3))?.lastAnswer ?? '',
+        /No answer from 127\.0\.0\.1:\d+ within 0\.2 s/,
+      );
       fake.proxy.mode = { kind: 'pass' };
       await deliverer.drain({ deadlineMs: 10_000 });
       deliverer.stop();
@@ -189,14 +225,23 @@ describe('Deliverer', () => {
     try {
       const ids = fill(first, chatTraces(120));
       const deliverers = [first, second].map(
-        (store) => new Deliverer({ queue: store.outbox, key: DEST, sender: { ...destinationAt(fake.proxy, fake.experimentId), maxItemsPerRequest: 7 }, backoff: QUICK }),
+        (store) =>
+          new Deliverer({
+            queue: store.outbox,
+            key: DEST,
+            sender: { ...destinationAt(fake.proxy, fake.experimentId), maxItemsPerRequest: 7 },
+            backoff: QUICK,
+          }),
       );
       await Promise.all(deliverers.map((d) => d.drain({ deadlineMs: 20_000 })));
       for (const d of deliverers) d.stop();
       assert.equal(first.reads.counts(DEST).delivered, 120);
       const accepted = tracesAccepted(fake.proxy);
       assert.deepEqual([...accepted].sort(), [...ids].sort(), 'each trace sent exactly once');
-      assert.ok(deliverers.every((d) => d.stats.delivered > 0), 'both took part');
+      assert.ok(
+        deliverers.every((d) => d.stats.delivered > 0),
+        'both took part',
+      );
     } finally {
       first.close();
       second.close();
@@ -211,7 +256,12 @@ describe('Deliverer', () => {
       fill(store, chatTraces(4));
       const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
       assert.equal(store.outbox.claim(DEST, `${hostname()}:${dead}:abcd`, { maxItems: 10, maxBytes: 1e9, leaseMs: 600_000 }).length, 4);
-      const deliverer = new Deliverer({ queue: store.outbox, key: DEST, sender: destinationAt(fake.proxy, fake.experimentId), backoff: QUICK });
+      const deliverer = new Deliverer({
+        queue: store.outbox,
+        key: DEST,
+        sender: destinationAt(fake.proxy, fake.experimentId),
+        backoff: QUICK,
+      });
       await deliverer.drain({ deadlineMs: 10_000 });
       deliverer.stop();
       assert.equal(store.reads.counts(DEST).delivered, 4, 'not left until the ten-minute lease ran out');
@@ -230,7 +280,12 @@ describe('Deliverer', () => {
       const db = new DatabaseSync(store.path);
       db.prepare('UPDATE traces SET spans = substr(spans, 1, 40) WHERE trace_id = ?').run(torn!);
       db.close();
-      const deliverer = new Deliverer({ queue: store.outbox, key: DEST, sender: destinationAt(fake.proxy, fake.experimentId), backoff: QUICK });
+      const deliverer = new Deliverer({
+        queue: store.outbox,
+        key: DEST,
+        sender: destinationAt(fake.proxy, fake.experimentId),
+        backoff: QUICK,
+      });
       await deliverer.drain({ deadlineMs: 10_000 });
       deliverer.stop();
       assert.equal(store.reads.deliveryOf(torn!)?.state, 'dead');

@@ -32,7 +32,11 @@ function httpFor(url: string, auth: AuthSettings = NONE): MlflowHttp {
 }
 
 /** Real spans through the one tracer provider and the whole pipeline (store, deliverer, destination). */
-async function deliverChatTraces(destination: ResolvedDestination, count: number, options: { session?: string; batches?: number; auth?: AuthSettings } = {}): Promise<PipelineReport> {
+async function deliverChatTraces(
+  destination: ResolvedDestination,
+  count: number,
+  options: { session?: string; batches?: number; auth?: AuthSettings } = {},
+): Promise<PipelineReport> {
   const tracing = await startTracing({
     target: destination.target,
     destination,
@@ -49,7 +53,12 @@ async function deliverChatTraces(destination: ResolvedDestination, count: number
 }
 
 /** An experiment as a resolver would hand it over, for servers and experiments a test sets up by hand. */
-function experimentDestination(kind: 'mlflow' | 'databricks', server: string, experimentId: string, route: ResolvedExperiment['route']): ResolvedExperiment {
+function experimentDestination(
+  kind: 'mlflow' | 'databricks',
+  server: string,
+  experimentId: string,
+  route: ResolvedExperiment['route'],
+): ResolvedExperiment {
   const target: ExperimentTarget = { kind, server, experiment: { kind: 'id', id: { value: experimentId, source: { kind: 'default' } } } };
   return { kind, target, key: targetKey(target), experiment: { id: experimentId }, route, notes: [] };
 }
@@ -85,12 +94,18 @@ describe('OTLP export to each MLflow version', () => {
         const experimentId = server.createExperiment('exp');
         const http = httpFor(server.url);
         const config = configFor(server.url, { otlpEncoding: { value: 'json', source: { kind: 'default' } } });
-        const target: ExperimentTarget = { kind: 'mlflow', server: server.url, experiment: { kind: 'id', id: { value: experimentId, source: { kind: 'default' } } } };
+        const target: ExperimentTarget = {
+          kind: 'mlflow',
+          server: server.url,
+          experiment: { kind: 'id', id: { value: experimentId, source: { kind: 'default' } } },
+        };
         const destination = await resolveDestination(target, config, { http });
         assert.ok(destination.kind === 'mlflow' && destination.route.via === 'otlp');
         const report = await deliverChatTraces(destination, 5, { session: 'sess-1' });
         assert.deepEqual([report.delivered, report.pending, report.dead], [5, 0, 0]);
-        const posts = server.requests.filter((r) => r.method === 'POST' && r.path === '/v1/traces' && r.headers['x-mlflow-experiment-id'] === experimentId);
+        const posts = server.requests.filter(
+          (r) => r.method === 'POST' && r.path === '/v1/traces' && r.headers['x-mlflow-experiment-id'] === experimentId,
+        );
         assert.equal(posts.length, 1, 'five traces in one request');
         const jsonAccepted = capabilitiesFor(version).otlpJson;
         for (const post of posts) {
@@ -116,12 +131,22 @@ describe('OTLP export to each MLflow version', () => {
       try {
         const experimentId = server.createExperiment('sessions');
         const http = httpFor(server.url);
-        const target: ExperimentTarget = { kind: 'mlflow', server: server.url, experiment: { kind: 'id', id: { value: experimentId, source: { kind: 'default' } } } };
+        const target: ExperimentTarget = {
+          kind: 'mlflow',
+          server: server.url,
+          experiment: { kind: 'id', id: { value: experimentId, source: { kind: 'default' } } },
+        };
         const destination = await resolveDestination(target, configFor(server.url), { http });
         assert.ok(destination.kind === 'mlflow' && destination.route.via === 'otlp');
         const report = await deliverChatTraces(destination, 3, { session: 's1' });
         assert.deepEqual([report.delivered, report.pending, report.dead], [3, 0, 0]);
-        assert.equal(server.requests.filter((r) => r.method === 'POST' && r.path === '/v1/traces' && r.headers['x-mlflow-experiment-id'] === experimentId).length, 1, 'still one OTLP request for the three traces');
+        assert.equal(
+          server.requests.filter(
+            (r) => r.method === 'POST' && r.path === '/v1/traces' && r.headers['x-mlflow-experiment-id'] === experimentId,
+          ).length,
+          1,
+          'still one OTLP request for the three traces',
+        );
 
         const traces = server.store.traces(experimentId);
         assert.equal(traces.length, 3);
@@ -134,13 +159,19 @@ describe('OTLP export to each MLflow version', () => {
         const found = await http.request<{ traces?: { trace_id: string }[] }>({
           method: 'POST',
           path: '/api/3.0/mlflow/traces/search',
-          json: { locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }], filter: "metadata.`mlflow.trace.session` = 's1'" },
+          json: {
+            locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }],
+            filter: "metadata.`mlflow.trace.session` = 's1'",
+          },
         });
         assert.deepEqual(found.traces?.map((t) => t.trace_id).sort(), traces.map((t) => t.info.trace_id).sort());
         const byUser = await http.request<{ traces?: unknown[] }>({
           method: 'POST',
           path: '/api/3.0/mlflow/traces/search',
-          json: { locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }], filter: "metadata.`mlflow.trace.user` = 'u-1'" },
+          json: {
+            locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }],
+            filter: "metadata.`mlflow.trace.user` = 'u-1'",
+          },
         });
         assert.equal(byUser.traces?.length, 3);
       } finally {
@@ -151,7 +182,10 @@ describe('OTLP export to each MLflow version', () => {
     it(`MLflow ${version}: an experiment the server lacks is no fault of the trace: it waits, with the server's reason`, async () => {
       const server = await startFakeMlflow({ version });
       try {
-        const report = await deliverChatTraces(experimentDestination('mlflow', server.url, '999999', { via: 'otlp', encoding: 'protobuf', gzip: false }), 1);
+        const report = await deliverChatTraces(
+          experimentDestination('mlflow', server.url, '999999', { via: 'otlp', encoding: 'protobuf', gzip: false }),
+          1,
+        );
         assert.deepEqual([report.delivered, report.pending, report.dead], [0, 1, 0]);
         assert.equal(report.lastFailure?.status, capabilitiesFor(version).unknownExperimentStatus);
         assert.match(report.lastFailure?.answer ?? '', /No Experiment with id=999999 exists/);
@@ -192,7 +226,11 @@ describe('REST export', () => {
       const server = await startFakeMlflow({ version: '3.8.1', backend });
       try {
         const experimentId = server.createExperiment('rest');
-        const report = await deliverChatTraces(experimentDestination('mlflow', server.url, experimentId, { via: 'rest', artifactUpload: 'mlflow-artifacts' }), 1, { session: 's-9' });
+        const report = await deliverChatTraces(
+          experimentDestination('mlflow', server.url, experimentId, { via: 'rest', artifactUpload: 'mlflow-artifacts' }),
+          1,
+          { session: 's-9' },
+        );
         assert.equal(report.delivered, 1, JSON.stringify(report));
         const [trace] = server.store.traces(experimentId);
         assert.ok(trace);
@@ -218,7 +256,10 @@ describe('REST export', () => {
         clientId: { value: client.clientId, source: { kind: 'default' } },
         clientSecret: { value: client.clientSecret, source: { kind: 'default' } },
       };
-      const destination = experimentDestination('databricks', workspace.url, experimentId, { via: 'rest', artifactUpload: 'databricks-signed-url' });
+      const destination = experimentDestination('databricks', workspace.url, experimentId, {
+        via: 'rest',
+        artifactUpload: 'databricks-signed-url',
+      });
       const tracing = await startTracing({
         target: destination.target,
         destination,
@@ -284,7 +325,12 @@ describe('tracing bootstrap', () => {
       const parent =
         parentSampled === undefined
           ? ROOT_CONTEXT
-          : trace.setSpanContext(context.active(), { traceId: id, spanId: 'b7ad6b7169203331', traceFlags: parentSampled ? TraceFlags.SAMPLED : TraceFlags.NONE, isRemote: true });
+          : trace.setSpanContext(context.active(), {
+              traceId: id,
+              spanId: 'b7ad6b7169203331',
+              traceFlags: parentSampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
+              isRemote: true,
+            });
       return createSampler(name).shouldSample(parent, id, 'x', 0, {}, []).decision;
     };
     assert.equal(decide({ name: 'always_off' }), SamplingDecision.NOT_RECORD);

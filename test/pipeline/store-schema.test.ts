@@ -31,13 +31,27 @@ function storeOfEarlierVersion(dir: string, keys: Record<string, string>): void 
   store.close();
   const evaluations = EvaluationStore.open(dir);
   evaluations.addSuiteRun(
-    { destination: keys.run!, runId: null, ownRun: true, name: 'old', startedAt: 1, endedAt: 2, params: {}, metrics: {}, tags: {}, traceIds: [], results: '', endStatus: 'FINISHED' },
+    {
+      destination: keys.run!,
+      runId: null,
+      ownRun: true,
+      name: 'old',
+      startedAt: 1,
+      endedAt: 2,
+      params: {},
+      metrics: {},
+      tags: {},
+      traceIds: [],
+      results: '',
+      endStatus: 'FINISHED',
+    },
     [],
   );
   evaluations.close();
   const db = new DatabaseSync(join(dir, 'traces.db'));
   db.exec(`UPDATE suite_runs SET destination = '${keys.run}'`);
-  for (const column of ['lease_owner', 'lease_until_ms', 'attempts', 'last_try_ms', 'last_status']) db.exec(`ALTER TABLE suite_runs DROP COLUMN ${column}`);
+  for (const column of ['lease_owner', 'lease_until_ms', 'attempts', 'last_try_ms', 'last_status'])
+    db.exec(`ALTER TABLE suite_runs DROP COLUMN ${column}`);
   db.exec('PRAGMA user_version = 0');
   db.close();
 }
@@ -72,9 +86,18 @@ describe('the store’s schema, brought up to date on open', () => {
       );
       const db = new DatabaseSync(join(dir, 'traces.db'));
       assert.equal(Number(db.prepare('PRAGMA user_version').get()!.user_version), STORE_VERSION);
-      const run = db.prepare('SELECT destination, lease_until_ms, attempts FROM suite_runs').get() as { destination: string; lease_until_ms: number; attempts: number };
+      const run = db.prepare('SELECT destination, lease_until_ms, attempts FROM suite_runs').get() as {
+        destination: string;
+        lease_until_ms: number;
+        attempts: number;
+      };
       db.close();
-      assert.deepEqual(JSON.parse(run.destination), { kind: 'databricks', server: 'https://dbc-1.cloud.databricks.com', experiment: { name: '/Users/a@b.c/app' }, run: '0123abcd' });
+      assert.deepEqual(JSON.parse(run.destination), {
+        kind: 'databricks',
+        server: 'https://dbc-1.cloud.databricks.com',
+        experiment: { name: '/Users/a@b.c/app' },
+        run: '0123abcd',
+      });
       assert.deepEqual([run.lease_until_ms, run.attempts], [0, 0], 'the lease columns every queue shares were added');
     } finally {
       store.close();

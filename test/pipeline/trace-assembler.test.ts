@@ -24,12 +24,20 @@ describe('TraceAssembler', () => {
     assert.equal(traces.length, 0, 'nothing goes on while roots are open');
     rootB.end();
     rootA.end();
-    assert.deepEqual(names(traces), [['b', 'b.child'], ['a', 'a.child']]);
+    assert.deepEqual(names(traces), [
+      ['b', 'b.child'],
+      ['a', 'a.child'],
+    ]);
   });
 
   it('treats a span with a remote parent (incoming traceparent) as the local root', () => {
     const { traces, tracer } = setup();
-    const remote = trace.setSpanContext(context.active(), { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 1, isRemote: true });
+    const remote = trace.setSpanContext(context.active(), {
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId: 'b7ad6b7169203331',
+      traceFlags: 1,
+      isRemote: true,
+    });
     tracer.startSpan('server', {}, remote).end();
     assert.equal(traces.length, 1);
     assert.equal(traces[0]![0]!.parentIsRemote, true);
@@ -53,7 +61,10 @@ describe('TraceAssembler', () => {
     done.end();
     await assembler.shutdown();
     assert.deepEqual(names(traces), [['POST /chat', 'chat gpt', 'retrieve']]);
-    const interrupted = traces[0]!.filter((span) => span.attributes[INTERRUPTED_ATTRIBUTE] === true).map((s) => s.name).sort();
+    const interrupted = traces[0]!
+      .filter((span) => span.attributes[INTERRUPTED_ATTRIBUTE] === true)
+      .map((s) => s.name)
+      .sort();
     assert.deepEqual(interrupted, ['POST /chat', 'chat gpt']);
     const rootSpan = traces[0]!.find((span) => span.name === 'POST /chat')!;
     assert.equal(rootSpan.status.code, SpanStatusCode.ERROR);

@@ -37,15 +37,25 @@ describe('TraceStore.outbox: leases, and what each try ended in', () => {
     const store = stores.open();
     for (const digit of ['1', '2', '3']) save(store, traceAt(hex(digit), 1_795_538_125_000), 'dest');
     const one = store.outbox.claim('dest', 'a', { ...lease, maxBytes: 1 });
-    assert.deepEqual(one.map((t) => t.hex), [hex('1')]);
-    assert.deepEqual(store.outbox.claim('dest', 'a', lease).map((t) => t.hex), [hex('2'), hex('3')]);
+    assert.deepEqual(
+      one.map((t) => t.hex),
+      [hex('1')],
+    );
+    assert.deepEqual(
+      store.outbox.claim('dest', 'a', lease).map((t) => t.hex),
+      [hex('2'), hex('3')],
+    );
   });
 
   it('keeps a trace pending when late spans changed it while it was being delivered', () => {
     const store = stores.open();
     const spans = realChatTrace();
     const late = spans.find((span) => span.name === 'calculator')!;
-    save(store, spans.filter((span) => span !== late), 'dest');
+    save(
+      store,
+      spans.filter((span) => span !== late),
+      'dest',
+    );
     const claimed = store.outbox.claim('dest', 'a', lease);
     save(store, [late], 'dest');
     store.outbox.markDelivered(claimed, { status: 200 });
@@ -74,7 +84,10 @@ describe('TraceStore.outbox: traces requeued by a push', () => {
     assert.equal(held?.hex, hex('1'));
     assert.deepEqual(store.outbox.requeue([hex('1'), hex('2')], 'other'), { requeued: [hex('2')], leased: [hex('1')], delivered: [] });
     assert.deepEqual(store.outbox.claim('dest', 'push', lease), [], 'still leased to the first');
-    assert.deepEqual(store.outbox.claim('other', 'push', lease).map((trace) => trace.hex), [hex('2')]);
+    assert.deepEqual(
+      store.outbox.claim('other', 'push', lease).map((trace) => trace.hex),
+      [hex('2')],
+    );
     assert.equal(store.outbox.leaseOwnerOf(hex('1')), 'serve');
   });
 
@@ -87,6 +100,9 @@ describe('TraceStore.outbox: traces requeued by a push', () => {
     store.outbox.markDelivered(store.outbox.claim('dest', 'serve', { ...lease, maxItems: 1 }), { status: 200 });
     assert.deepEqual(store.outbox.requeue(chosen, 'dest'), { requeued: [hex('2')], leased: [], delivered: [hex('1')] });
     assert.equal(store.reads.deliveryOf(hex('1'))?.state, 'delivered');
-    assert.deepEqual(store.outbox.claim('dest', 'push', lease).map((trace) => trace.hex), [hex('2')]);
+    assert.deepEqual(
+      store.outbox.claim('dest', 'push', lease).map((trace) => trace.hex),
+      [hex('2')],
+    );
   });
 });

@@ -15,7 +15,7 @@ describe('TraceStore.reads: one trace by its id', () => {
     save(store, traceAt(hex('b', 'abc1'), 1_795_538_126_000));
     const wanted = `tr-${hex('a', 'abc0')}`;
     for (const id of [wanted, hex('a', 'abc0'), 'tr-abc0', 'abc0', 'ABC0A', 'TR-ABC0']) {
-      assert.equal((store.reads.get(id))?.traceId, wanted, id);
+      assert.equal(store.reads.get(id)?.traceId, wanted, id);
     }
     assert.equal(store.reads.get('abc2'), undefined);
     assert.equal(store.reads.get('not-an-id'), undefined);
@@ -25,13 +25,16 @@ describe('TraceStore.reads: one trace by its id', () => {
     const store = stores.open();
     save(store, traceAt(hex('a', 'abc0'), 1_795_538_125_000));
     save(store, traceAt(hex('b', 'abc1'), 1_795_538_126_000));
-    assert.throws(() => store.reads.get('tr-abc'), (error: unknown) => {
-      assert.ok(error instanceof ExpectedError);
-      assert.equal(error.exitCode, ExitCode.usage);
-      assert.match(error.message, /matches more than one stored trace/);
-      assert.match(error.message, /tr-abc0/);
-      return true;
-    });
+    assert.throws(
+      () => store.reads.get('tr-abc'),
+      (error: unknown) => {
+        assert.ok(error instanceof ExpectedError);
+        assert.equal(error.exitCode, ExitCode.usage);
+        assert.match(error.message, /matches more than one stored trace/);
+        assert.match(error.message, /tr-abc0/);
+        return true;
+      },
+    );
   });
 
   it('answers nothing when nothing was written', async () => {
@@ -65,10 +68,16 @@ describe('TraceStore.reads: summaries', () => {
     const store = stores.open();
     save(store, realChatTrace({ error: true }));
     const spans = realChatTrace();
-    save(store, spans.filter((span) => span.name !== 'agent'));
-    const statuses = (store.reads.list()).map((s) => s.status).sort();
+    save(
+      store,
+      spans.filter((span) => span.name !== 'agent'),
+    );
+    const statuses = store.reads
+      .list()
+      .map((s) => s.status)
+      .sort();
     assert.deepEqual(statuses, ['ERROR', 'IN_PROGRESS']);
-    const open = (store.reads.list({ status: 'IN_PROGRESS' }))[0]!;
+    const open = store.reads.list({ status: 'IN_PROGRESS' })[0]!;
     assert.equal(open.rootName, 'llm', 'the earliest span stands in for the missing root');
   });
 
@@ -78,7 +87,7 @@ describe('TraceStore.reads: summaries', () => {
     const span = readableSpan({ traceId, spanId: 'c'.repeat(16), parentSpanId: 'd'.repeat(16), name: 'POST /chat', statusCode: 1 });
     const remote = { ...span, parentSpanContext: { ...span.parentSpanContext!, isRemote: true } } as ReadableSpan;
     save(store, [remote]);
-    assert.equal((store.reads.list())[0]?.status, 'OK');
+    assert.equal(store.reads.list()[0]?.status, 'OK');
     const rebuilt = toReadableSpans(store.reads.get(traceId)!.spans)[0]!;
     assert.equal(rebuilt.parentSpanContext?.spanId, 'd'.repeat(16));
     assert.equal(rebuilt.parentSpanContext?.isRemote, true);

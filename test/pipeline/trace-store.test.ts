@@ -28,7 +28,10 @@ describe('TraceStore.open', () => {
     assert.equal(summary?.traceId, `tr-${spans[0]!.traceId}`);
     assert.equal(summary.spanCount, 3);
     assert.equal(summary.delivery.state, 'local');
-    assert.deepEqual((await readdir(dir)).filter((n) => n.endsWith('.json')), []);
+    assert.deepEqual(
+      (await readdir(dir)).filter((n) => n.endsWith('.json')),
+      [],
+    );
     assert.ok((await readdir(dir)).includes('notes.txt'), 'files that are not traces are left alone');
   });
 
@@ -43,6 +46,9 @@ describe('TraceStore.open', () => {
     db.exec('ALTER TABLE traces DROP COLUMN ready_ms; ALTER TABLE traces DROP COLUMN first_seen_ms; PRAGMA user_version = 0;');
     db.close();
     const reopened = stores.open({}, dir);
-    assert.deepEqual(reopened.outbox.claim('dest', 'me', { maxItems: 10, maxBytes: 1e9, leaseMs: 60_000 }).map((trace) => trace.traceId), [`tr-${hex('8')}`]);
+    assert.deepEqual(
+      reopened.outbox.claim('dest', 'me', { maxItems: 10, maxBytes: 1e9, leaseMs: 60_000 }).map((trace) => trace.traceId),
+      [`tr-${hex('8')}`],
+    );
   });
 });

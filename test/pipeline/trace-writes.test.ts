@@ -44,9 +44,13 @@ describe('TraceStore.writes: traces in, merged span by span', () => {
 
   it('keeps nanosecond times beyond 2^53 exactly', async () => {
     const store = stores.open();
-    const span = { ...traceAt(hex('7'), 0)[0]!, startTime: [1_795_538_125, 123_456_789], endTime: [1_795_538_126, 987_654_321] } as ReadableSpan;
+    const span = {
+      ...traceAt(hex('7'), 0)[0]!,
+      startTime: [1_795_538_125, 123_456_789],
+      endTime: [1_795_538_126, 987_654_321],
+    } as ReadableSpan;
     save(store, [span]);
-    const stored = (store.reads.get(hex('7')))!;
+    const stored = store.reads.get(hex('7'))!;
     assert.equal(stored.spans[0]!.startTimeUnixNano, '1795538125123456789');
     assert.equal(stored.spans[0]!.endTimeUnixNano, '1795538126987654321');
     assert.deepEqual(toReadableSpans(stored.spans)[0]!.startTime, [1_795_538_125, 123_456_789]);
@@ -56,10 +60,13 @@ describe('TraceStore.writes: traces in, merged span by span', () => {
     const store = stores.open();
     const spans = realChatTrace();
     const late = spans.find((span) => span.name === 'calculator')!;
-    save(store, spans.filter((span) => span !== late));
+    save(
+      store,
+      spans.filter((span) => span !== late),
+    );
     save(store, [late]);
     save(store, spans);
-    const stored = (store.reads.get(`tr-${late.spanContext().traceId}`))!;
+    const stored = store.reads.get(`tr-${late.spanContext().traceId}`)!;
     assert.deepEqual(stored.spans.map((s) => s.name).sort(), ['agent', 'calculator', 'llm']);
     assert.equal(store.reads.list().length, 1, 'still one trace');
   });
@@ -68,10 +75,16 @@ describe('TraceStore.writes: traces in, merged span by span', () => {
     const store = stores.open();
     const traceId = hex('5');
     const spans = Array.from({ length: 8 }, (_, i) =>
-      readableSpan({ traceId, spanId: `${i}`.padStart(16, '0'), parentSpanId: i === 0 ? undefined : '0'.repeat(16), name: `s${i}`, startMs: 1_795_538_125_000 + i }),
+      readableSpan({
+        traceId,
+        spanId: `${i}`.padStart(16, '0'),
+        parentSpanId: i === 0 ? undefined : '0'.repeat(16),
+        name: `s${i}`,
+        startMs: 1_795_538_125_000 + i,
+      }),
     );
     for (const span of spans) save(store, [span]);
-    assert.equal((store.reads.get(traceId))!.spans.length, 8);
+    assert.equal(store.reads.get(traceId)!.spans.length, 8);
   });
 
   it('keeps a trace local without a destination and pending with one, and lists by delivery state', () => {
@@ -79,7 +92,10 @@ describe('TraceStore.writes: traces in, merged span by span', () => {
     save(store, traceAt(hex('1'), 1_795_538_125_000));
     save(store, traceAt(hex('2'), 1_795_538_126_000), 'dest');
     assert.deepEqual(store.reads.counts(), { local: 1, pending: 1, delivered: 0, dead: 0 });
-    assert.deepEqual(store.reads.list({ state: 'pending' }).map((s) => s.traceId), [`tr-${hex('2')}`]);
+    assert.deepEqual(
+      store.reads.list({ state: 'pending' }).map((s) => s.traceId),
+      [`tr-${hex('2')}`],
+    );
     assert.equal(store.reads.list({ state: 'local' })[0]?.delivery.origin, 'test');
   });
 });
@@ -95,11 +111,15 @@ describe('TraceStore.writes: the size cap and pruning', () => {
     save(store, traceAt(hex('1'), 1_795_538_125_000), 'dest');
     store.outbox.markDelivered(store.outbox.claim('dest', 'a', lease), { status: 200 });
     save(store, traceAt(hex('2'), 1_795_538_126_000), 'dest');
-    const third = store.writes.write([{ spans: traceAt(hex('3'), 1_795_538_127_000).map(toLocalSpan), origin: 'test', destination: 'dest' }]);
+    const third = store.writes.write([
+      { spans: traceAt(hex('3'), 1_795_538_127_000).map(toLocalSpan), origin: 'test', destination: 'dest' },
+    ]);
     assert.equal(third.evicted, 1, 'the delivered trace gave way');
     assert.equal(third.written, 1);
     assert.ok(third.nearCap);
-    const fourth = store.writes.write([{ spans: traceAt(hex('4'), 1_795_538_128_000).map(toLocalSpan), origin: 'test', destination: 'dest' }]);
+    const fourth = store.writes.write([
+      { spans: traceAt(hex('4'), 1_795_538_128_000).map(toLocalSpan), origin: 'test', destination: 'dest' },
+    ]);
     assert.deepEqual([fourth.written, fourth.refused], [0, 1], 'undelivered traces are never evicted');
     assert.deepEqual(store.reads.counts(), { local: 0, pending: 2, delivered: 0, dead: 0 });
   });
@@ -114,7 +134,13 @@ describe('TraceStore.writes: the size cap and pruning', () => {
     assert.deepEqual(store.writes.prune(new Date(base + 60_000), { dryRun: true }), { deleted: 1, keptUndelivered: 1 });
     assert.equal(store.reads.list().length, 3, 'a dry run deletes nothing');
     assert.deepEqual(store.writes.prune(new Date(base + 60_000)), { deleted: 1, keptUndelivered: 1 });
-    assert.deepEqual(store.reads.list().map((s) => s.traceId).sort(), [`tr-${hex('2')}`, `tr-${hex('3')}`]);
+    assert.deepEqual(
+      store.reads
+        .list()
+        .map((s) => s.traceId)
+        .sort(),
+      [`tr-${hex('2')}`, `tr-${hex('3')}`],
+    );
     assert.deepEqual(store.writes.prune(new Date(base + 120_000), { undelivered: true }), { deleted: 2, keptUndelivered: 0 });
     assert.deepEqual(store.reads.list(), []);
   });
@@ -125,12 +151,19 @@ describe('TraceStore.writes: holding traces that arrive in parts (the relay)', (
   const limits = { maxItems: 10, maxBytes: 1e9, leaseMs: 60_000 };
   const id = hex('7');
   const rootSpan = () => readableSpan({ traceId: id, spanId: 'a'.repeat(16), name: 'agent' });
-  const childSpan = (spanId: string) => readableSpan({ traceId: id, spanId, parentSpanId: 'a'.repeat(16), name: `step-${spanId.slice(0, 2)}` });
+  const childSpan = (spanId: string) =>
+    readableSpan({ traceId: id, spanId, parentSpanId: 'a'.repeat(16), name: `step-${spanId.slice(0, 2)}` });
   function clockedStore() {
     let now = 1_795_538_125_000;
     const store = stores.open({ now: () => now });
-    const write = (spans: ReadableSpan[]) => store.writes.write([{ spans: spans.map(toLocalSpan), origin: 'relay', destination: 'dest', hold }]);
-    return { store, write, advance: (ms: number) => (now += ms), claim: () => store.outbox.claim('dest', 'me', limits).map((trace) => trace.spans.length) };
+    const write = (spans: ReadableSpan[]) =>
+      store.writes.write([{ spans: spans.map(toLocalSpan), origin: 'relay', destination: 'dest', hold }]);
+    return {
+      store,
+      write,
+      advance: (ms: number) => (now += ms),
+      claim: () => store.outbox.claim('dest', 'me', limits).map((trace) => trace.spans.length),
+    };
   }
 
   it('delivers nothing before the root arrives, then the whole trace once a quiet period passed', () => {
@@ -159,7 +192,14 @@ describe('TraceStore.writes: holding traces that arrive in parts (the relay)', (
   it('a relay shutting down releases the traces whose root is in, and keeps holding those without one', () => {
     const { store, write, claim } = clockedStore();
     write([childSpan('b'.repeat(16)), rootSpan()]);
-    store.writes.write([{ spans: [readableSpan({ traceId: hex('9'), spanId: 'e'.repeat(16), parentSpanId: 'f'.repeat(16), name: 'orphan' })].map(toLocalSpan), origin: 'relay', destination: 'dest', hold }]);
+    store.writes.write([
+      {
+        spans: [readableSpan({ traceId: hex('9'), spanId: 'e'.repeat(16), parentSpanId: 'f'.repeat(16), name: 'orphan' })].map(toLocalSpan),
+        origin: 'relay',
+        destination: 'dest',
+        hold,
+      },
+    ]);
     assert.deepEqual(claim(), []);
     assert.equal(store.writes.releaseHolds(), 1);
     assert.deepEqual(claim(), [2]);

@@ -45,7 +45,12 @@ describe('attribute encoding for MLflow', () => {
     ['OTLP/JSON', otlpJson, (body: Buffer) => decodeOtlpJson(JSON.parse(body.toString('utf8')))],
   ] as const) {
     it(`sends MLflow's object-valued attributes as kvlist / array values over ${encoding}, plain strings as strings`, () => {
-      const span = readableSpan({ traceId: '163a8080d544a5d7a1570cc417d69ac7', spanId: 'aa00000000000001', name: 'llm', attributes: RECORDED });
+      const span = readableSpan({
+        traceId: '163a8080d544a5d7a1570cc417d69ac7',
+        spanId: 'aa00000000000001',
+        name: 'llm',
+        attributes: RECORDED,
+      });
       const request = decode(serialize([withAttributes(span, otlpAttributes(span.attributes))]));
       assert.deepEqual(wireKinds(request), {
         'mlflow.spanType': 'string',

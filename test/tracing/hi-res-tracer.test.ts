@@ -22,7 +22,10 @@ describe('hi-res tracer', () => {
     const spans = finished();
     const starts = spans.map((span) => span.startTime[0] * 1e9 + span.startTime[1]);
     for (let i = 1; i < starts.length; i++) assert.ok(starts[i - 1]! < starts[i]!, `${spans[i - 1]!.name} before ${spans[i]!.name}`);
-    assert.ok(spans.some((span) => span.startTime[1] % 1_000_000 !== 0), 'sub-millisecond');
+    assert.ok(
+      spans.some((span) => span.startTime[1] % 1_000_000 !== 0),
+      'sub-millisecond',
+    );
     for (const span of spans) {
       assert.ok(nanos(span.endTime) >= nanos(span.startTime), `${span.name} ends after it starts`);
       assert.ok(nanos(span.events[0]!.time) >= nanos(span.startTime), `${span.name}'s event is inside it`);

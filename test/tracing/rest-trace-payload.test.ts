@@ -56,7 +56,11 @@ describe('REST trace payload (StartTraceV3 + traces.json)', () => {
       for (const value of Object.values(span.attributes)) assert.doesNotThrow(() => JSON.parse(value));
     }
     assert.equal(byName.llm.attributes['mlflow.spanType'], '"LLM"');
-    assert.deepEqual(JSON.parse(byName.llm.attributes['mlflow.chat.tokenUsage']!), { input_tokens: 12, output_tokens: 5, total_tokens: 17 });
+    assert.deepEqual(JSON.parse(byName.llm.attributes['mlflow.chat.tokenUsage']!), {
+      input_tokens: 12,
+      output_tokens: 5,
+      total_tokens: 17,
+    });
     assert.deepEqual(JSON.parse(byName.llm.attributes['mlflow.spanInputs']!), { messages: [{ role: 'user', content: 'What is 2+2?' }] });
     assert.equal(byName.llm.attributes['gen_ai.usage.input_tokens'], '12');
     assert.equal(byName.calculator.events[0]!.name, 'tool.note');

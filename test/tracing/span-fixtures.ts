@@ -13,7 +13,12 @@ export function memoryTracer(): { tracer: Tracer; finished: () => ReadableSpan[]
 export function chatTrace(tracer: Tracer, options: { session?: string; error?: boolean } = {}): void {
   const root = tracer.startSpan('agent', options.session ? { attributes: { 'session.id': options.session, 'user.id': 'u-1' } } : {});
   setSpanType(root, 'AGENT');
-  setSpanInputs(root, { messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'What is 2+2?' }] });
+  setSpanInputs(root, {
+    messages: [
+      { role: 'system', content: 'be brief' },
+      { role: 'user', content: 'What is 2+2?' },
+    ],
+  });
   const parent = trace.setSpan(context.active(), root);
   const llm = tracer.startSpan('llm', {}, parent);
   setSpanType(llm, 'LLM');

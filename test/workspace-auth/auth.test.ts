@@ -100,9 +100,13 @@ describe('Databricks OAuth M2M', () => {
 
   it('gets a fresh token and retries once when the workspace answers 403 mid-run', async () => {
     const http = createMlflowHttp({ baseUrl: server.url, auth: createAuthProvider(M2M, { host: server.url, now }) });
-    assert.deepEqual(await http.request({ method: 'POST', path: '/api/2.0/mlflow/experiments/create', json: { name: 'a' } }), { experiment_id: '1' });
+    assert.deepEqual(await http.request({ method: 'POST', path: '/api/2.0/mlflow/experiments/create', json: { name: 'a' } }), {
+      experiment_id: '1',
+    });
     ws.state.accepted.delete('tok-1'); // revoked or expired early, before our refresh margin
-    assert.deepEqual(await http.request({ method: 'POST', path: '/api/2.0/mlflow/experiments/create', json: { name: 'b' } }), { experiment_id: '1' });
+    assert.deepEqual(await http.request({ method: 'POST', path: '/api/2.0/mlflow/experiments/create', json: { name: 'b' } }), {
+      experiment_id: '1',
+    });
     assert.equal(tokenRequests().length, 2);
     assert.deepEqual(
       server.seen.filter((r) => r.url !== '/oidc/v1/token').map((r) => r.headers.authorization),
@@ -110,7 +114,7 @@ describe('Databricks OAuth M2M', () => {
     );
   });
 
-  it('fails with the client id and the server\'s reason, never the secret', async () => {
+  it("fails with the client id and the server's reason, never the secret", async () => {
     ws.state.tokenAnswer = [401, '{"error":"invalid_client","error_description":"Client authentication failed"}'];
     const http = createMlflowHttp({ baseUrl: server.url, auth: createAuthProvider(M2M, { host: server.url, now }) });
     const error = await http.request({ method: 'GET', path: '/api/2.0/mlflow/experiments/get' }).then(
@@ -119,7 +123,10 @@ describe('Databricks OAuth M2M', () => {
     );
     assert.ok(error instanceof OAuthTokenError);
     assert.equal(error.exitCode, ExitCode.auth);
-    assert.equal(error.message, `Databricks OAuth token request for client id ${CLIENT_ID} failed: HTTP 401: invalid_client: Client authentication failed`);
+    assert.equal(
+      error.message,
+      `Databricks OAuth token request for client id ${CLIENT_ID} failed: HTTP 401: invalid_client: Client authentication failed`,
+    );
     assertNoSecret(error);
   });
 
@@ -147,7 +154,11 @@ describe('Databricks OAuth M2M', () => {
       error.message,
       `Databricks OAuth token request for client id ${CLIENT_ID} failed: HTTP 302: redirected (302) to ${server.url}/login: a login proxy in front of Databricks?`,
     );
-    assert.deepEqual(server.seen.map((r) => r.url), ['/oidc/v1/token'], 'the sign-in page was not fetched');
+    assert.deepEqual(
+      server.seen.map((r) => r.url),
+      ['/oidc/v1/token'],
+      'the sign-in page was not fetched',
+    );
     assertNoSecret(error);
   });
 

@@ -23,12 +23,18 @@ export interface PendingRunLink {
  * links the ones it is answered with. Checked before the first question, against the experiment
  * the server reports sending to.
  */
-export async function prepareServerRunLink(config: ResolvedConfig, health: HealthInfo, serverUrl: string): Promise<PendingRunLink | undefined> {
+export async function prepareServerRunLink(
+  config: ResolvedConfig,
+  health: HealthInfo,
+  serverUrl: string,
+): Promise<PendingRunLink | undefined> {
   if (!config.runId) return undefined;
   const experiment = health.tracing.experiment;
   const connection = connectToTracking(config);
   if (!experiment || !connection) {
-    const why = experiment ? 'no MLflow is configured here to link them in' : `the server sends its traces to ${health.tracing.destination}`;
+    const why = experiment
+      ? 'no MLflow is configured here to link them in'
+      : `the server sends its traces to ${health.tracing.destination}`;
     throw new ExpectedError(`the run id links traces in an MLflow experiment, but ${why}`, {
       exitCode: ExitCode.config,
       hint: 'set MLFLOW_TRACKING_URI (and its credentials) as the server has them, or run with --spawn',
@@ -44,6 +50,11 @@ export async function prepareServerRunLink(config: ResolvedConfig, health: Healt
 
 export async function linkServerTraces(pending: PendingRunLink, traceIds: readonly string[]): Promise<ServerRunLink> {
   const { runId } = pending;
-  const outcome = await linkIfAccepted<{ ok: boolean; reason?: string }>({ ok: true }, pending.http, { runId, via: 'link-to-run' }, traceIds);
+  const outcome = await linkIfAccepted<{ ok: boolean; reason?: string }>(
+    { ok: true },
+    pending.http,
+    { runId, via: 'link-to-run' },
+    traceIds,
+  );
   return outcome.ok ? { runId, linked: traceIds.length } : { runId, linked: 0, problem: outcome.reason ?? 'not linked' };
 }

@@ -81,7 +81,7 @@ const MLFLOW: Passage[] = [
     text:
       'A span is one step of the work inside a trace, such as an LLM call, a retrieval or a tool call. ' +
       'It has a name, a span id, a parent span id, start and end times, a status, attributes and events; the root span has no parent. ' +
-      'MLflow keeps a span\'s inputs and outputs as JSON in the attributes mlflow.spanInputs and mlflow.spanOutputs, and the UI shows them side by side.',
+      "MLflow keeps a span's inputs and outputs as JSON in the attributes mlflow.spanInputs and mlflow.spanOutputs, and the UI shows them side by side.",
     url: 'https://mlflow.org/docs/latest/genai/tracing/',
     topic: 'mlflow',
   },
@@ -122,7 +122,7 @@ const MLFLOW: Passage[] = [
     text:
       'The Traces tab of an experiment lists traces with their request and response previews, state, duration, token usage, tags and sessions. ' +
       'Opening a trace shows the span tree, and for each span its inputs, outputs, attributes and events, with a chat view for chat model spans. ' +
-      'The request preview is taken from the root span\'s inputs and the response preview from its outputs, so a root span without inputs and outputs shows empty previews.',
+      "The request preview is taken from the root span's inputs and the response preview from its outputs, so a root span without inputs and outputs shows empty previews.",
     url: 'https://mlflow.org/docs/latest/genai/tracing/',
     topic: 'mlflow',
   },
@@ -131,7 +131,7 @@ const MLFLOW: Passage[] = [
     title: 'Searching MLflow traces',
     text:
       'In Python, mlflow.search_traces() returns matching traces as a table, and the REST API offers the same search at /api/3.0/mlflow/traces/search. ' +
-      'Filter strings look like trace.status = \'OK\', or tag.`team` = \'search\' for tags, or metadata.`mlflow.trace.session` = \'abc\' for metadata. ' +
+      "Filter strings look like trace.status = 'OK', or tag.`team` = 'search' for tags, or metadata.`mlflow.trace.session` = 'abc' for metadata. " +
       'Results can be ordered by timestamp and are paged with a page token.',
     url: 'https://mlflow.org/docs/latest/genai/tracing/search-traces/',
     topic: 'mlflow',
@@ -232,7 +232,7 @@ const MLFLOW: Passage[] = [
     text:
       'Besides OTLP, a client can log a finished trace through the MLflow REST API: it first registers the trace info and then uploads the spans as a traces.json artifact. ' +
       'This path works on servers with a file store, on versions older than 3.6, and for experiment-stored traces in Databricks workspaces. ' +
-      'MLflow\'s own TypeScript SDK uses this REST path by default.',
+      "MLflow's own TypeScript SDK uses this REST path by default.",
     url: 'https://mlflow.org/docs/latest/genai/tracing/',
     topic: 'mlflow',
   },
@@ -306,7 +306,7 @@ const OPENTELEMETRY: Passage[] = [
     text:
       'The traceparent header carries trace context between services in the W3C Trace Context format: version, trace id, parent span id and trace flags, separated by dashes. ' +
       'An example is 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01, where the final 01 means the trace is sampled. ' +
-      'A service that receives traceparent continues the caller\'s trace instead of starting a new one, and the optional tracestate header carries vendor-specific data alongside it. ' +
+      "A service that receives traceparent continues the caller's trace instead of starting a new one, and the optional tracestate header carries vendor-specific data alongside it. " +
       'Trace or span ids made only of zeros are invalid.',
     url: 'https://www.w3.org/TR/trace-context/',
     topic: 'opentelemetry',
@@ -386,7 +386,7 @@ const OPENTELEMETRY: Passage[] = [
     title: 'Sampling traces',
     text:
       'Sampling limits how many traces are recorded. ' +
-      'Head sampling decides when the first span starts: AlwaysOn, AlwaysOff, TraceIdRatioBased for a fixed share, and ParentBased to follow the caller\'s decision, configured with OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG. ' +
+      "Head sampling decides when the first span starts: AlwaysOn, AlwaysOff, TraceIdRatioBased for a fixed share, and ParentBased to follow the caller's decision, configured with OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG. " +
       'Tail sampling decides in a collector after the whole trace is seen, for example to keep every failed or slow trace.',
     url: 'https://opentelemetry.io/docs/concepts/sampling/',
     topic: 'opentelemetry',
@@ -418,7 +418,7 @@ const OPENTELEMETRY: Passage[] = [
     text:
       'A resource describes the entity that produces telemetry, with attributes such as service.name, service.version and deployment.environment.name. ' +
       'OTEL_SERVICE_NAME sets the service name, and OTEL_RESOURCE_ATTRIBUTES adds more attributes as comma-separated key=value pairs. ' +
-      'Every span exported by a tracer provider carries that provider\'s resource.',
+      "Every span exported by a tracer provider carries that provider's resource.",
     url: 'https://opentelemetry.io/docs/concepts/resources/',
     topic: 'opentelemetry',
   },

@@ -41,7 +41,14 @@ export function answerFromToolResults(question: string, results: ToolResult[]): 
     const text = searched.map((r) => readableText(r.content)).join('\n');
     const quoted = quotedPassages(text);
     if (quoted.length > 0) sentences.push(answerFromPassages(question, rankAmong(question, quoted)));
-    else sentences.push(looseAnswer(question, text, searched.map((r) => r.name)));
+    else
+      sentences.push(
+        looseAnswer(
+          question,
+          text,
+          searched.map((r) => r.name),
+        ),
+      );
   }
   return sentences.join(' ');
 }
@@ -50,7 +57,8 @@ function calculationSentence(result: ToolResult): string {
   const expression = firstStringValue(result.arguments);
   const content = result.content.trim();
   const value = calculatorValue(content);
-  if (value === undefined) return `The calculator could not evaluate ${expression ?? 'the expression'}: ${content || 'it returned nothing'}.`;
+  if (value === undefined)
+    return `The calculator could not evaluate ${expression ?? 'the expression'}: ${content || 'it returned nothing'}.`;
   return expression ? `${expression} = ${value}.` : `The calculator returned ${value}.`;
 }
 
@@ -87,7 +95,9 @@ function answerFromPassages(question: string, ranked: { passage: Passage; score:
   const top = ranked[0]!.score;
   const chosen = ranked.slice(0, MAX_PASSAGES).filter((r, i) => i === 0 || r.score >= RELATIVE_CUTOFF * top);
   const terms = new Set(searchTerms(question));
-  return chosen.map(({ passage }, i) => `${bestSentences(splitSentences(passage.text), terms, i === 0 ? 2 : 1).join(' ')} [${passage.title}]`).join(' ');
+  return chosen
+    .map(({ passage }, i) => `${bestSentences(splitSentences(passage.text), terms, i === 0 ? 2 : 1).join(' ')} [${passage.title}]`)
+    .join(' ');
 }
 
 /** Tool output that quotes no corpus passage: its sentences that share words with the question. */

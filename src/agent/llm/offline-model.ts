@@ -72,12 +72,16 @@ function parseRequest(text: string): Parsed {
     return { error: "Invalid 'messages': expected a non-empty array of messages.", param: 'messages' };
   }
   const badMessage = body.messages.findIndex((m) => !isObject(m) || typeof m.role !== 'string');
-  if (badMessage >= 0) return { error: `Invalid 'messages[${badMessage}]': expected an object with a 'role'.`, param: `messages[${badMessage}]` };
+  if (badMessage >= 0)
+    return { error: `Invalid 'messages[${badMessage}]': expected an object with a 'role'.`, param: `messages[${badMessage}]` };
   const tools = parseTools(body.tools);
   if (typeof tools === 'string') return { error: tools, param: 'tools' };
   const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? undefined;
   if (maxTokens !== undefined && !(typeof maxTokens === 'number' && Number.isInteger(maxTokens) && maxTokens > 0)) {
-    return { error: 'max_tokens must be a positive integer.', param: body.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens' };
+    return {
+      error: 'max_tokens must be a positive integer.',
+      param: body.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens',
+    };
   }
   const streamOptions = body.stream_options as { include_usage?: unknown } | null | undefined;
   return {
@@ -150,7 +154,12 @@ interface Usage {
   completion_tokens: number;
   total_tokens: number;
   prompt_tokens_details: { cached_tokens: number; audio_tokens: number };
-  completion_tokens_details: { reasoning_tokens: number; audio_tokens: number; accepted_prediction_tokens: number; rejected_prediction_tokens: number };
+  completion_tokens_details: {
+    reasoning_tokens: number;
+    audio_tokens: number;
+    accepted_prediction_tokens: number;
+    rejected_prediction_tokens: number;
+  };
 }
 
 /** Words, numbers and single punctuation marks: a stand-in for a real tokeniser that is stable and cheap. */
@@ -171,7 +180,9 @@ function usage(request: OfflineRequest, reply: FinishedReply): Usage {
   }
   if (request.tools.length > 0) prompt += countTokens(JSON.stringify(request.tools));
   const completion =
-    reply.kind === 'text' ? countTokens(reply.text) : reply.calls.reduce((sum, call) => sum + countTokens(call.name) + countTokens(call.arguments), 0);
+    reply.kind === 'text'
+      ? countTokens(reply.text)
+      : reply.calls.reduce((sum, call) => sum + countTokens(call.name) + countTokens(call.arguments), 0);
   return {
     prompt_tokens: prompt,
     completion_tokens: completion,
@@ -201,7 +212,11 @@ function completionBody(completion: Completion) {
           content: null,
           refusal: null,
           annotations: [],
-          tool_calls: reply.calls.map((call, i) => ({ id: ids[i], type: 'function', function: { name: call.name, arguments: call.arguments } })),
+          tool_calls: reply.calls.map((call, i) => ({
+            id: ids[i],
+            type: 'function',
+            function: { name: call.name, arguments: call.arguments },
+          })),
         };
   return {
     id: completion.id,

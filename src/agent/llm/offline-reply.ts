@@ -35,7 +35,9 @@ export function composeReply(request: OfflineRequest): OfflineReply {
     if (calls.length > 0) return { kind: 'tool_calls', calls: request.parallelToolCalls ? calls : calls.slice(0, 1) };
   }
   const conversation = [
-    ...messages.filter((m, i) => i !== lastUser && (m.role === 'system' || m.role === 'developer' || m.role === 'user')).map((m) => messageText(m.content)),
+    ...messages
+      .filter((m, i) => i !== lastUser && (m.role === 'system' || m.role === 'developer' || m.role === 'user'))
+      .map((m) => messageText(m.content)),
     context,
   ];
   return { kind: 'text', text: answerFromConversation(question, conversation) };
@@ -46,7 +48,9 @@ export function messageText(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
   return content
-    .map((part) => (part && typeof part === 'object' && typeof (part as { text?: unknown }).text === 'string' ? (part as { text: string }).text : ''))
+    .map((part) =>
+      part && typeof part === 'object' && typeof (part as { text?: unknown }).text === 'string' ? (part as { text: string }).text : '',
+    )
     .filter((text) => text !== '')
     .join('\n');
 }

@@ -84,7 +84,9 @@ function balanceParentheses(expression: string): string {
 }
 
 const ARITHMETIC_TERMS = new Set(
-  searchTerms('calculate compute evaluate work out multiply multiplied times plus minus divided sum product result number equal equals answer much many'),
+  searchTerms(
+    'calculate compute evaluate work out multiply multiplied times plus minus divided sum product result number equal equals answer much many',
+  ),
 );
 
 function asksMoreThanArithmetic(question: string, expression: string): boolean {
@@ -103,7 +105,9 @@ const VALUE_PARAMETERS = ['query', 'q', 'question', 'search_query', 'expression'
 /** Valid arguments for `tool`: `value` in its main string parameter, defaults for the other required ones. */
 function callTool(tool: OfflineTool, value: string): OfflineToolCall {
   const properties = (tool.parameters?.properties ?? {}) as Record<string, PropertySchema>;
-  const required = Array.isArray(tool.parameters?.required) ? (tool.parameters.required as unknown[]).filter((n) => typeof n === 'string') : [];
+  const required = Array.isArray(tool.parameters?.required)
+    ? (tool.parameters.required as unknown[]).filter((n) => typeof n === 'string')
+    : [];
   const names = Object.keys(properties);
   const isString = (name: string) => properties[name]?.type === undefined || properties[name]?.type === 'string';
   const main =

@@ -109,6 +109,11 @@ function workspaceFetch(auth: AuthProvider): typeof fetch {
     };
     // A streamed body cannot be sent twice.
     if (init?.body != null && typeof init.body !== 'string') return send();
-    return sendWithFreshTokenOnRefusal(auth, send, (response) => response.status, (response) => response.body?.cancel());
+    return sendWithFreshTokenOnRefusal(
+      auth,
+      send,
+      (response) => response.status,
+      (response) => response.body?.cancel(),
+    );
   };
 }

@@ -41,7 +41,8 @@ export function createApp(deps: AppDeps): ServerApp {
   app.notFound((c) => {
     const allow = allowedMethods(app, c.req.path);
     // A GET route may still answer 404 itself (an unknown docs asset): that is no wrong method.
-    if (allow.length === 0 || allow.includes(c.req.method)) return c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}; the API is described at /docs`), 404);
+    if (allow.length === 0 || allow.includes(c.req.method))
+      return c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}; the API is described at /docs`), 404);
     const message = `${c.req.path} does not take ${c.req.method}; use ${allow.join(' or ')} (the API is described at /docs)`;
     return c.json(errorBody('method_not_allowed', message), 405, { allow: allow.join(', ') });
   });

@@ -27,7 +27,11 @@ function deliveryHealth(runtime: AppRuntime): Pick<HealthInfo['tracing'], 'store
   const refused = pipeline.notStored;
   const problems = { ...(refused > 0 && { not_stored: refused }), ...(storeTrouble && { store_problem: storeTrouble }) };
   // So `suite --verify` reads local traces back from this store, whatever --store-dir the server got.
-  if (!pipeline.destinationKey) return { store_dir: pipeline.store.dir, ...(Object.keys(problems).length > 0 && { delivery: { pending: 0, dead: 0, delivered: 0, last_error: null, ...problems } }) };
+  if (!pipeline.destinationKey)
+    return {
+      store_dir: pipeline.store.dir,
+      ...(Object.keys(problems).length > 0 && { delivery: { pending: 0, dead: 0, delivered: 0, last_error: null, ...problems } }),
+    };
   const counts = pipeline.counts();
   return {
     store_dir: pipeline.store.dir,

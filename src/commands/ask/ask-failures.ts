@@ -14,9 +14,9 @@ export class AskInterrupted extends Error {
   }
 }
 
-
 /** The server knows its LLM; this process does not. */
-const SERVER_LLM_HINT = "`GET /` on the server names its LLM provider and model, and the server's log the cause; or start it with --provider offline";
+const SERVER_LLM_HINT =
+  "`GET /` on the server names its LLM provider and model, and the server's log the cause; or start it with --provider offline";
 
 /** What to check when the model provider fails: the LLM by name, where its settings come from, and a way round it. */
 function llmFailureHint(llm: Pick<LlmClient, 'provider' | 'describe'>): string {
@@ -54,7 +54,8 @@ export function serverFailure(outcome: Extract<PostOutcome, { ok: false }>, url:
     });
   }
   if (outcome.httpStatus === 401) return tokenRefused(url, outcome.error, { flag: false });
-  if (outcome.code === LLM_ERROR || outcome.code === LLM_UNREACHABLE) return new ExpectedError(outcome.error, { exitCode: ExitCode.unreachable, hint: SERVER_LLM_HINT });
+  if (outcome.code === LLM_ERROR || outcome.code === LLM_UNREACHABLE)
+    return new ExpectedError(outcome.error, { exitCode: ExitCode.unreachable, hint: SERVER_LLM_HINT });
   const refused = outcome.httpStatus >= 400;
   const clientError = refused && outcome.httpStatus < 500;
   return new ExpectedError(refused ? `${url} answered ${outcome.error}` : `${url}: ${outcome.error}`, {

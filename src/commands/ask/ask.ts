@@ -127,7 +127,11 @@ async function askServer(ctx: CommandContext, server: URL, endpoint: Endpoint, q
   }
   const failure = outcome.interrupted ? ExitCode.interrupted : serverFailure(outcome, url);
   if (!outcome.traceId) throw failure;
-  return withLinkOutcome(ctx, link, finish(ctx, paint, { endpoint, trace: { traceId: outcome.traceId, local: false, destination }, failure }));
+  return withLinkOutcome(
+    ctx,
+    link,
+    finish(ctx, paint, { endpoint, trace: { traceId: outcome.traceId, local: false, destination }, failure }),
+  );
 }
 
 /** A trace the run does not find is an export failure, unless the command already failed for another reason. */
@@ -172,7 +176,10 @@ function renderAnswer(ctx: CommandContext, paint: ChalkInstance, answer: AgentAn
   if (answer.sources?.length) {
     writeLine(ctx.stdout, paint.dim('\nSources:'));
     for (const [i, source] of answer.sources.entries()) {
-      writeLine(ctx.stdout, `  [${i + 1}] ${source.title} ${paint.dim(`(score ${source.score})`)}${source.url ? ` ${paint.cyan(source.url)}` : ''}`);
+      writeLine(
+        ctx.stdout,
+        `  [${i + 1}] ${source.title} ${paint.dim(`(score ${source.score})`)}${source.url ? ` ${paint.cyan(source.url)}` : ''}`,
+      );
     }
   }
   if (answer.steps?.length) {
@@ -215,7 +222,11 @@ function toJson(result: Finished, notExported: ExpectedError | undefined) {
     traceId: trace.traceId ?? null,
     traceUrl: trace.traceUrl ?? null,
     export: trace.export
-      ? { exported: trace.export.exported ? 1 : 0, failed: trace.export.exported ? 0 : 1, ...(trace.export.reason && { reason: trace.export.reason }) }
+      ? {
+          exported: trace.export.exported ? 1 : 0,
+          failed: trace.export.exported ? 0 : 1,
+          ...(trace.export.reason && { reason: trace.export.reason }),
+        }
       : null,
     ...(failure && { error: { message: failure.message, hint: failure.hint ?? null, exitCode: failure.exitCode } }),
   };
@@ -224,7 +235,9 @@ function toJson(result: Finished, notExported: ExpectedError | undefined) {
 function exportFailure(trace: TraceReport): ExpectedError {
   return new ExpectedError(`trace ${trace.traceId} was not exported to ${trace.destination}: ${trace.export?.reason}`, {
     exitCode: ExitCode.export,
-    hint: trace.local ? 'check that the local store directory is writable (--store-dir, OTEL_MLFLOW_STORE_DIR)' : `\`${commandLine('doctor')}\` checks the destination end to end`,
+    hint: trace.local
+      ? 'check that the local store directory is writable (--store-dir, OTEL_MLFLOW_STORE_DIR)'
+      : `\`${commandLine('doctor')}\` checks the destination end to end`,
   });
 }
 

@@ -26,10 +26,13 @@ export async function readQuestion(input: QuestionInput): Promise<string> {
   if (question === '') throw new ExpectedError('the question is empty', { exitCode: ExitCode.usage, hint: usageHint() });
   // The limit serve applies: a question asked here is answered as it would be there, or refused alike.
   if (question.length > MAX_QUERY_CHARS) {
-    throw new ExpectedError(`the question has ${question.length} characters; the agent takes at most ${MAX_QUERY_CHARS} (serve refuses longer ones too)`, {
-      exitCode: ExitCode.usage,
-      hint: 'shorten it, or ask about one part at a time',
-    });
+    throw new ExpectedError(
+      `the question has ${question.length} characters; the agent takes at most ${MAX_QUERY_CHARS} (serve refuses longer ones too)`,
+      {
+        exitCode: ExitCode.usage,
+        hint: 'shorten it, or ask about one part at a time',
+      },
+    );
   }
   return question;
 }
@@ -37,7 +40,10 @@ export async function readQuestion(input: QuestionInput): Promise<string> {
 /** @inquirer/prompts' `input`; Ctrl-C there is a choice not to ask, not a crash. */
 export async function promptForQuestion(output: NodeJS.WritableStream): Promise<string> {
   const { input } = await import('@inquirer/prompts');
-  const answer = input({ message: 'Your question:', validate: (value) => (value.trim() === '' ? 'type a question, or Ctrl-C to stop' : true) }, { output });
+  const answer = input(
+    { message: 'Your question:', validate: (value) => (value.trim() === '' ? 'type a question, or Ctrl-C to stop' : true) },
+    { output },
+  );
   return whenPromptClosed(answer, () => {
     throw new ExpectedError('no question: the prompt was closed', { exitCode: ExitCode.usage, hint: usageHint() });
   });

@@ -27,7 +27,8 @@ function formatCheck(paint: ChalkInstance, result: CheckResult, width: number): 
     }),
   ];
   const head = `${colour(paint, result.status, `${SYMBOLS[result.status]} ${result.status.padEnd(7)}`)} ${paint.bold(result.title)}${first.slice(result.title.length)}`;
-  const hint = result.hint && result.status !== 'ok' ? wrapWords(`hint: ${result.hint}`, room).map((line) => `${INDENT}${paint.dim(line)}`) : [];
+  const hint =
+    result.hint && result.status !== 'ok' ? wrapWords(`hint: ${result.hint}`, room).map((line) => `${INDENT}${paint.dim(line)}`) : [];
   return [head, ...rest.map((line) => `${INDENT}${line}`), ...hint];
 }
 

@@ -67,7 +67,10 @@ function renderSummary(ctx: CommandContext, report: DoctorReport): void {
     const readBack = report.checks.find((c) => c.id === 'read-back');
     const receiver = report.destination === 'collector' ? 'the OTLP collector' : 'the Unity Catalog table';
     writeLine(ctx.stdout, paint.green(`\nAll checks passed: ${plural(report.traces.length, 'test trace')} accepted by ${receiver}.`));
-    for (const line of wrapWords(`Not proven: that they reach MLflow, as they cannot be read back from here (${readBack?.detail}).`, terminalWidth(ctx))) {
+    for (const line of wrapWords(
+      `Not proven: that they reach MLflow, as they cannot be read back from here (${readBack?.detail}).`,
+      terminalWidth(ctx),
+    )) {
       writeLine(ctx.stdout, paint.yellow(line));
     }
   } else {

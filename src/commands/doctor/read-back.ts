@@ -64,7 +64,9 @@ export async function readBackTrace(sent: SentTestTrace, options: ReadBackOption
 
   const expectedTotal = sent.usage.input + sent.usage.output;
   if (result.tokenUsage?.total_tokens !== expectedTotal) {
-    result.problems.push(`trace token usage is ${result.tokenUsage?.total_tokens ?? 'missing'}, expected ${expectedTotal} (summed once from the LLM span)`);
+    result.problems.push(
+      `trace token usage is ${result.tokenUsage?.total_tokens ?? 'missing'}, expected ${expectedTotal} (summed once from the LLM span)`,
+    );
   }
   // Every server version derives these from structured OTLP values; raw JSON here means the encoding regressed.
   if (result.requestPreview !== sent.question) result.problems.push('the request preview is not the question');

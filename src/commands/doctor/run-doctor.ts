@@ -56,12 +56,11 @@ function reportOf(checks: CheckResult[], found: Partial<Found>): DoctorReport {
   const failed = checks.find((c) => c.status === 'fail');
   const { where, sendTo } = found;
   const readBack = new Map((found.readBack ?? []).map((trace) => [trace.traceId, trace]));
-  const experiment =
-    (sendTo?.kind === 'mlflow' || sendTo?.kind === 'databricks') && {
-      id: sendTo.experiment.experiment.experimentId,
-      name: sendTo.experiment.experiment.name,
-      url: experimentUrl(sendTo.target, sendTo.experiment.experiment.experimentId),
-    };
+  const experiment = (sendTo?.kind === 'mlflow' || sendTo?.kind === 'databricks') && {
+    id: sendTo.experiment.experiment.experimentId,
+    name: sendTo.experiment.experiment.name,
+    url: experimentUrl(sendTo.target, sendTo.experiment.experiment.experimentId),
+  };
   return {
     ok: failed === undefined,
     exitCode: failed?.exitCode ?? (failed ? ExitCode.internal : ExitCode.ok),

@@ -56,10 +56,13 @@ export async function checkCollector(endpoint: string): Promise<number> {
       raw: true,
     });
     if (isRedirect(answer.status)) {
-      throw new ExpectedError(`POST ${pathForDisplay(endpoint)} was ${describeRedirect(answer.status, answer.location, answer.redirectCause, 'a collector')}`, {
-        exitCode: ExitCode.unreachable,
-        hint: "give the collector's own OTLP/HTTP endpoint (usually port 4318, path /v1/traces): exports do not follow redirects",
-      });
+      throw new ExpectedError(
+        `POST ${pathForDisplay(endpoint)} was ${describeRedirect(answer.status, answer.location, answer.redirectCause, 'a collector')}`,
+        {
+          exitCode: ExitCode.unreachable,
+          hint: "give the collector's own OTLP/HTTP endpoint (usually port 4318, path /v1/traces): exports do not follow redirects",
+        },
+      );
     }
     return answer.status;
   } catch (error) {

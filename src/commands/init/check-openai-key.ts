@@ -8,12 +8,19 @@ import { CHECK_TIMEOUT_MS, withHint } from './check-destination.ts';
 
 /** `GET {baseUrl}/models` lists models for any valid key and refuses any other, without spending tokens. */
 export async function checkOpenAiKey(apiKey: string, baseUrl: string): Promise<void> {
-  const { http } = connectTo(baseUrl, { kind: 'bearer', token: { value: apiKey, source: { kind: 'default' } } }, { timeoutMs: CHECK_TIMEOUT_MS });
+  const { http } = connectTo(
+    baseUrl,
+    { kind: 'bearer', token: { value: apiKey, source: { kind: 'default' } } },
+    { timeoutMs: CHECK_TIMEOUT_MS },
+  );
   let answer: RawResponse;
   try {
     answer = await http.request({ method: 'GET', path: '/models', raw: true });
   } catch (error) {
-    throw withHint(error, 'Check the network, and the base URL (--openai-base-url, or OPENAI_BASE_URL) if you use an OpenAI-compatible server.');
+    throw withHint(
+      error,
+      'Check the network, and the base URL (--openai-base-url, or OPENAI_BASE_URL) if you use an OpenAI-compatible server.',
+    );
   }
   if (answer.status >= 200 && answer.status < 300) return;
   const reason = openAiReason(answer);

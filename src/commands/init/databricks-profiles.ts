@@ -37,7 +37,11 @@ export async function readDatabricksProfiles(
     const auth: AuthSettings | undefined = token
       ? { kind: 'databricks-pat', token: { value: token, source: source('token') } }
       : clientId && clientSecret
-        ? { kind: 'databricks-oauth-m2m', clientId: { value: clientId, source: source('client_id') }, clientSecret: { value: clientSecret, source: source('client_secret') } }
+        ? {
+            kind: 'databricks-oauth-m2m',
+            clientId: { value: clientId, source: source('client_id') },
+            clientSecret: { value: clientSecret, source: source('client_secret') },
+          }
         : undefined;
     return { name, ...(host?.ok && { host: host.value }), ...(auth && { auth }) };
   });
@@ -48,7 +52,9 @@ export async function readDatabricksProfiles(
 export function usableProfile(found: DatabricksProfiles | undefined, name: string): { host: string; auth: AuthSettings } {
   const profile = found?.profiles.find((p) => p.name === name);
   if (!found || !profile) {
-    const there = found ? `profiles in ${found.displayPath}: ${found.profiles.map((p) => p.name).join(', ') || 'none'}` : 'there is no ~/.databrickscfg';
+    const there = found
+      ? `profiles in ${found.displayPath}: ${found.profiles.map((p) => p.name).join(', ') || 'none'}`
+      : 'there is no ~/.databrickscfg';
     throw new ExpectedError(`Databricks profile ${name} does not exist (${there})`, {
       exitCode: ExitCode.config,
       hint: 'create it with `databricks configure --profile <name>`, or give --databricks-host and --databricks-token',

@@ -73,11 +73,19 @@ export function formatDotenvValue(key: string, value: string): string {
   const candidates = [
     value,
     `'${value.replace(/[\\']/g, (c) => `\\${c}`)}'`,
-    `"${value.replace(/[\\"]/g, (c) => `\\${c}`).replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`,
+    `"${value
+      .replace(/[\\"]/g, (c) => `\\${c}`)
+      .replace(/\n/g, '\\n')
+      .replace(/\r/g, '\\r')}"`,
   ];
   const spelling = candidates.find((candidate) => {
     const { values, badLines } = parseDotenv(`${key}=${candidate}${PROBE_TAIL}`, {});
-    return badLines.length === 0 && values.get(key) === value && values.get('OTEL_MLFLOW_PROBE_A') === "'" && values.get('OTEL_MLFLOW_PROBE_B') === '"';
+    return (
+      badLines.length === 0 &&
+      values.get(key) === value &&
+      values.get('OTEL_MLFLOW_PROBE_A') === "'" &&
+      values.get('OTEL_MLFLOW_PROBE_B') === '"'
+    );
   });
   if (spelling === undefined) {
     throw new ExpectedError(`the value for ${key} cannot be written to .env so that it reads back unchanged`, {

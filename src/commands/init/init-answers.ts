@@ -57,8 +57,13 @@ export function resolveDestinationFlags(answers: InitAnswers): InitAnswers {
   if (strays.length > 0) {
     const flags = strays.map((g) => g.flag).join(', ');
     throw new ExpectedError(
-      chosen === undefined ? `${flags} belong to different destinations` : `${flags} ${strays.length === 1 ? 'does' : 'do'} not apply to --destination ${chosen}`,
-      { exitCode: ExitCode.usage, hint: 'pick one destination with --destination mlflow|databricks|collector|local and give only its flags' },
+      chosen === undefined
+        ? `${flags} belong to different destinations`
+        : `${flags} ${strays.length === 1 ? 'does' : 'do'} not apply to --destination ${chosen}`,
+      {
+        exitCode: ExitCode.usage,
+        hint: 'pick one destination with --destination mlflow|databricks|collector|local and give only its flags',
+      },
     );
   }
   if (chosen !== undefined) resolved.destination = chosen;
@@ -84,7 +89,8 @@ export function missingFlags(answers: InitAnswers, existing: (name: string) => s
   if (destination === 'mlflow' && answers.trackingUri === undefined) missing.push('--tracking-uri <url>');
   if (destination === 'databricks' && answers.profile === undefined) {
     if (answers.databricksHost === undefined) missing.push('--profile <name> (or --databricks-host <url> and --databricks-token <token>)');
-    else if (answers.databricksToken === undefined && existing('DATABRICKS_TOKEN') === undefined) missing.push('--databricks-token <token>');
+    else if (answers.databricksToken === undefined && existing('DATABRICKS_TOKEN') === undefined)
+      missing.push('--databricks-token <token>');
   }
   if (destination === 'collector' && answers.otlpEndpoint === undefined) missing.push('--otlp-endpoint <url>');
   if ((destination === 'mlflow' || destination === 'databricks') && answers.experiment === undefined) missing.push('--experiment <name>');

@@ -62,7 +62,11 @@ export async function untilAccepted<T>(
   }
 }
 
-async function askWhatNow(prompter: Prompter, backTo: string | undefined, untested: string | undefined): Promise<'retry' | 'back' | 'untested'> {
+async function askWhatNow(
+  prompter: Prompter,
+  backTo: string | undefined,
+  untested: string | undefined,
+): Promise<'retry' | 'back' | 'untested'> {
   if (backTo === undefined && untested === undefined) return 'retry';
   return prompter.select<'retry' | 'back' | 'untested'>({
     message: 'What now?',

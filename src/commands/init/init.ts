@@ -96,7 +96,10 @@ function renderSummary(ctx: CommandContext, result: InitResult): void {
   for (const [key, value] of Object.entries(result.configFile.settings)) writeLine(ctx.stdout, `    ${key}: ${value}`);
   if (result.envFile) {
     const verb = result.envFile.created ? 'Wrote' : 'Updated';
-    writeLine(ctx.stdout, `${paint.green('✔')} ${verb} ${paint.bold(shown(result.envFile.path))} (readable only by you): ${result.envFile.keys.join(', ')}`);
+    writeLine(
+      ctx.stdout,
+      `${paint.green('✔')} ${verb} ${paint.bold(shown(result.envFile.path))} (readable only by you): ${result.envFile.keys.join(', ')}`,
+    );
   }
   writeLine(ctx.stdout, `  Traces go to ${describeDestination(result)}.`);
   for (const note of result.notes) writeLine(ctx.stdout, paint.yellow(`! ${note}`));

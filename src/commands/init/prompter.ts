@@ -35,10 +35,20 @@ export async function terminalPrompter(output: NodeJS.WritableStream): Promise<P
   return {
     select: (q) => {
       // Shown as text, not as a choice: inquirer would otherwise let the cursor rest on a choice Enter refuses.
-      const choices = q.choices.map((choice) => (choice.disabled ? new prompts.Separator(`  ${choice.name} (${choice.disabled})`) : choice));
-      return cancellable(prompts.select({ message: q.message, choices, ...(q.default !== undefined && { default: q.default }), loop: false }, context));
+      const choices = q.choices.map((choice) =>
+        choice.disabled ? new prompts.Separator(`  ${choice.name} (${choice.disabled})`) : choice,
+      );
+      return cancellable(
+        prompts.select({ message: q.message, choices, ...(q.default !== undefined && { default: q.default }), loop: false }, context),
+      );
     },
-    input: (q) => cancellable(prompts.input({ message: q.message, ...(q.default !== undefined && { default: q.default }), ...(q.validate && { validate: q.validate }) }, context)),
+    input: (q) =>
+      cancellable(
+        prompts.input(
+          { message: q.message, ...(q.default !== undefined && { default: q.default }), ...(q.validate && { validate: q.validate }) },
+          context,
+        ),
+      ),
     password: (q) => cancellable(prompts.password({ message: q.message, mask: '*', ...(q.validate && { validate: q.validate }) }, context)),
     confirm: (q) => cancellable(prompts.confirm({ message: q.message, default: q.default }, context)),
   };

@@ -77,9 +77,15 @@ export async function runInit(options: InitOptions): Promise<InitResult> {
   const databricks = destinationChoice === 'databricks';
   const experiment =
     destination.tracking &&
-    (await setupExperiment(session, destination.tracking, { databricks, name: answers.experiment, createExperiment: answers.createExperiment }));
+    (await setupExperiment(session, destination.tracking, {
+      databricks,
+      name: answers.experiment,
+      createExperiment: answers.createExperiment,
+    }));
   const untestedExperiment =
-    !destination.tracking && (destinationChoice === 'mlflow' || databricks) ? await untestedExperimentName(session, { databricks, name: answers.experiment }) : undefined;
+    !destination.tracking && (destinationChoice === 'mlflow' || databricks)
+      ? await untestedExperimentName(session, { databricks, name: answers.experiment })
+      : undefined;
   const llm = await setupLlm(session, destinationChoice, {
     provider: answers.llm,
     model: answers.llmModel,
@@ -95,7 +101,9 @@ export async function runInit(options: InitOptions): Promise<InitResult> {
 
   const notes: string[] = [];
   if ('untested' in destination.summary) {
-    notes.push(`${describeUntested(destination.summary)} did not answer, so nothing about it was tested: traces wait in the local store until it does; run \`${commandLine('doctor')}\` then`);
+    notes.push(
+      `${describeUntested(destination.summary)} did not answer, so nothing about it was tested: traces wait in the local store until it does; run \`${commandLine('doctor')}\` then`,
+    );
   }
   if (envWrite && (await gitIgnoreStatus(options.envFile, options.env)) === 'not-ignored') {
     const shown = relative(options.cwd, options.envFile) || options.envFile;
@@ -112,7 +120,9 @@ export async function runInit(options: InitOptions): Promise<InitResult> {
   notes.push(...seen.notes);
   return {
     destination: destination.summary,
-    ...(experiment && { experiment: { id: experiment.experiment.experimentId, name: experiment.experiment.name, action: experiment.action } }),
+    ...(experiment && {
+      experiment: { id: experiment.experiment.experimentId, name: experiment.experiment.name, action: experiment.action },
+    }),
     llm: { provider: llm.provider, ...(llm.model !== undefined && { model: llm.model }) },
     configFile: { path: options.configFile, keys: Object.keys(file), settings: configFileSettings(file) },
     ...(envWrite && { envFile: { path: options.envFile, keys: Object.keys(secrets), created: envWrite.created } }),
@@ -135,7 +145,10 @@ function describeUntested(summary: DestinationSummary): string {
 }
 
 /** Where traces go, asked again (without the flags that answered for the old choice) when the person goes back. */
-async function chooseDestination(session: InitSession, given: InitAnswers): Promise<{ destinationChoice: DestinationChoice; destination: DestinationSetup }> {
+async function chooseDestination(
+  session: InitSession,
+  given: InitAnswers,
+): Promise<{ destinationChoice: DestinationChoice; destination: DestinationSetup }> {
   let answers = given;
   let last: DestinationChoice | undefined;
   for (;;) {
@@ -144,7 +157,15 @@ async function chooseDestination(session: InitSession, given: InitAnswers): Prom
       return { destinationChoice, destination: await setupDestination(session, destinationChoice, answers) };
     } catch (error) {
       if (!(error instanceof GoBack)) throw error;
-      const { destination: _destination, trackingUri: _uri, profile: _profile, databricksHost: _host, databricksToken: _token, otlpEndpoint: _endpoint, ...rest } = answers;
+      const {
+        destination: _destination,
+        trackingUri: _uri,
+        profile: _profile,
+        databricksHost: _host,
+        databricksToken: _token,
+        otlpEndpoint: _endpoint,
+        ...rest
+      } = answers;
       answers = rest;
       last = destinationChoice;
     }

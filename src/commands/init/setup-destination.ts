@@ -55,12 +55,20 @@ export async function askDestination(session: InitSession, last?: DestinationCho
       { value: 'mlflow', name: 'A local MLflow server', description: 'mlflow server, e.g. at http://127.0.0.1:5000' },
       { value: 'databricks', name: 'Databricks', description: 'managed MLflow in a Databricks workspace' },
       { value: 'collector', name: 'An OTLP collector', description: 'an OpenTelemetry Collector that forwards them' },
-      { value: 'local', name: 'Nowhere yet: the local store', description: `keep them on this machine; \`${commandLine('traces push')}\` sends them later` },
+      {
+        value: 'local',
+        name: 'Nowhere yet: the local store',
+        description: `keep them on this machine; \`${commandLine('traces push')}\` sends them later`,
+      },
     ],
   });
 }
 
-export async function setupDestination(session: InitSession, destination: DestinationChoice, answers: InitAnswers): Promise<DestinationSetup> {
+export async function setupDestination(
+  session: InitSession,
+  destination: DestinationChoice,
+  answers: InitAnswers,
+): Promise<DestinationSetup> {
   switch (destination) {
     case 'mlflow':
       return setupMlflow(session, answers.trackingUri);
@@ -78,21 +86,29 @@ async function setupMlflow(session: InitSession, given: string | undefined): Pro
   let auth = mlflowCredentials(session);
   let secrets: Record<string, string> = {};
   let untested: DestinationSetup | undefined;
-  return untilAccepted<DestinationSetup>(session, async (previous) => {
-    if (previous?.exitCode === ExitCode.auth) ({ auth, secrets } = await askMlflowCredentials(ask(session)));
-    const answer =
-      uri === undefined || (previous && previous.exitCode !== ExitCode.auth)
-        ? await ask(session).input({ message: 'MLflow tracking URI', default: uri ?? DEFAULT_TRACKING_URI, validate: SERVER_URI.validate })
-        : uri;
-    uri = answer;
-    const trackingUri = SERVER_URI.value(answer);
-    untested = { summary: { kind: 'mlflow', trackingUri, untested: true }, file: { trackingUri }, secrets };
-    session.progress.checking(`Checking MLflow at ${trackingUri}`);
-    const tracking = await checkMlflowServer(trackingUri, auth);
-    const who = auth.kind === 'none' ? '' : '; credentials accepted';
-    session.progress.passed(`MLflow ${tracking.version} at ${trackingUri}${who}`);
-    return { summary: { kind: 'mlflow', trackingUri, version: tracking.version }, file: { trackingUri }, secrets, tracking };
-  }, keepUntested(() => untested));
+  return untilAccepted<DestinationSetup>(
+    session,
+    async (previous) => {
+      if (previous?.exitCode === ExitCode.auth) ({ auth, secrets } = await askMlflowCredentials(ask(session)));
+      const answer =
+        uri === undefined || (previous && previous.exitCode !== ExitCode.auth)
+          ? await ask(session).input({
+              message: 'MLflow tracking URI',
+              default: uri ?? DEFAULT_TRACKING_URI,
+              validate: SERVER_URI.validate,
+            })
+          : uri;
+      uri = answer;
+      const trackingUri = SERVER_URI.value(answer);
+      untested = { summary: { kind: 'mlflow', trackingUri, untested: true }, file: { trackingUri }, secrets };
+      session.progress.checking(`Checking MLflow at ${trackingUri}`);
+      const tracking = await checkMlflowServer(trackingUri, auth);
+      const who = auth.kind === 'none' ? '' : '; credentials accepted';
+      session.progress.passed(`MLflow ${tracking.version} at ${trackingUri}${who}`);
+      return { summary: { kind: 'mlflow', trackingUri, version: tracking.version }, file: { trackingUri }, secrets, tracking };
+    },
+    keepUntested(() => untested),
+  );
 }
 
 /** MLflow's own clients: username and password, else a token, else nothing. */
@@ -100,7 +116,8 @@ function mlflowCredentials(session: InitSession): AuthSettings {
   const username = session.existing('MLFLOW_TRACKING_USERNAME');
   const password = session.existing('MLFLOW_TRACKING_PASSWORD');
   const token = session.existing('MLFLOW_TRACKING_TOKEN');
-  if (username && password) return { kind: 'basic', username: { value: username, source: ANSWERED }, password: { value: password, source: ANSWERED } };
+  if (username && password)
+    return { kind: 'basic', username: { value: username, source: ANSWERED }, password: { value: password, source: ANSWERED } };
   return token ? { kind: 'bearer', token: { value: token, source: ANSWERED } } : { kind: 'none' };
 }
 
@@ -149,38 +166,55 @@ async function setupDatabricks(session: InitSession, answers: InitAnswers): Prom
         : undefined;
   let token = answers.databricksToken;
   let untested: DestinationSetup | undefined;
-  return untilAccepted<DestinationSetup>(session, async (previous) => {
-    untested = undefined;
-    const tokenRefused = previous?.exitCode === ExitCode.auth && via?.kind === 'host';
-    if (previous && !tokenRefused) via = undefined;
-    via ??= await askDatabricksVia(ask(session), profiles, previous ? undefined : via);
-    let host: string;
-    let auth: AuthSettings;
-    if (via.kind === 'profile') ({ host, auth } = usableProfile(profiles, via.name));
-    else {
-      host = WORKSPACE_URL.value(via.host);
-      let pat = tokenRefused ? undefined : (token ?? session.existing('DATABRICKS_TOKEN'));
-      if (pat === undefined) {
-        pat = await ask(session).password({ message: 'Personal access token (saved to the env file as DATABRICKS_TOKEN)', validate: nonEmpty });
-        token = pat;
+  return untilAccepted<DestinationSetup>(
+    session,
+    async (previous) => {
+      untested = undefined;
+      const tokenRefused = previous?.exitCode === ExitCode.auth && via?.kind === 'host';
+      if (previous && !tokenRefused) via = undefined;
+      via ??= await askDatabricksVia(ask(session), profiles, previous ? undefined : via);
+      let host: string;
+      let auth: AuthSettings;
+      if (via.kind === 'profile') ({ host, auth } = usableProfile(profiles, via.name));
+      else {
+        host = WORKSPACE_URL.value(via.host);
+        let pat = tokenRefused ? undefined : (token ?? session.existing('DATABRICKS_TOKEN'));
+        if (pat === undefined) {
+          pat = await ask(session).password({
+            message: 'Personal access token (saved to the env file as DATABRICKS_TOKEN)',
+            validate: nonEmpty,
+          });
+          token = pat;
+        }
+        auth = { kind: 'databricks-pat', token: { value: pat, source: ANSWERED } };
       }
-      auth = { kind: 'databricks-pat', token: { value: pat, source: ANSWERED } };
-    }
-    const secrets: Record<string, string> = via.kind === 'profile' || token === undefined ? {} : { DATABRICKS_TOKEN: token };
-    const setup: DestinationSetup =
-      via.kind === 'profile'
-        ? { summary: { kind: 'databricks', host, profile: via.name }, file: { trackingUri: 'databricks', databricksProfile: via.name }, secrets }
-        : { summary: { kind: 'databricks', host }, file: { trackingUri: 'databricks', databricksHost: host }, secrets };
-    untested = { ...setup, summary: { ...setup.summary, untested: true } as DestinationSummary };
-    session.progress.checking(`Checking the Databricks workspace ${host}`);
-    const tracking = await checkDatabricksWorkspace(host, auth);
-    const credential = auth.kind === 'databricks-oauth-m2m' ? 'OAuth service principal' : 'token';
-    session.progress.passed(`Databricks workspace ${host}${via.kind === 'profile' ? ` (profile ${via.name})` : ''}: ${credential} accepted`);
-    return { ...setup, tracking };
-  }, keepUntested(() => untested));
+      const secrets: Record<string, string> = via.kind === 'profile' || token === undefined ? {} : { DATABRICKS_TOKEN: token };
+      const setup: DestinationSetup =
+        via.kind === 'profile'
+          ? {
+              summary: { kind: 'databricks', host, profile: via.name },
+              file: { trackingUri: 'databricks', databricksProfile: via.name },
+              secrets,
+            }
+          : { summary: { kind: 'databricks', host }, file: { trackingUri: 'databricks', databricksHost: host }, secrets };
+      untested = { ...setup, summary: { ...setup.summary, untested: true } as DestinationSummary };
+      session.progress.checking(`Checking the Databricks workspace ${host}`);
+      const tracking = await checkDatabricksWorkspace(host, auth);
+      const credential = auth.kind === 'databricks-oauth-m2m' ? 'OAuth service principal' : 'token';
+      session.progress.passed(
+        `Databricks workspace ${host}${via.kind === 'profile' ? ` (profile ${via.name})` : ''}: ${credential} accepted`,
+      );
+      return { ...setup, tracking };
+    },
+    keepUntested(() => untested),
+  );
 }
 
-async function askDatabricksVia(prompter: Prompter, profiles: DatabricksProfiles | undefined, last: DatabricksVia | undefined): Promise<DatabricksVia> {
+async function askDatabricksVia(
+  prompter: Prompter,
+  profiles: DatabricksProfiles | undefined,
+  last: DatabricksVia | undefined,
+): Promise<DatabricksVia> {
   if (profiles && profiles.profiles.length > 0) {
     const choice = await prompter.select({
       message: `How should otel-mlflow sign in to Databricks? (profiles from ${profiles.displayPath})`,
@@ -210,19 +244,27 @@ const WORKSPACE_URL = parsedAnswer(parseDatabricksHost, 'the workspace URL');
 async function setupCollector(session: InitSession, given: string | undefined): Promise<DestinationSetup> {
   let endpoint = given;
   let untested: DestinationSetup | undefined;
-  return untilAccepted<DestinationSetup>(session, async (previous) => {
-    const answer =
-      previous || endpoint === undefined
-        ? await ask(session).input({ message: 'OTLP/HTTP traces endpoint of the collector', default: endpoint ?? DEFAULT_OTLP_ENDPOINT, validate: ENDPOINT.validate })
-        : endpoint;
-    endpoint = answer;
-    const url = ENDPOINT.value(answer);
-    untested = { summary: { kind: 'collector', endpoint: url, untested: true }, file: { otlpEndpoint: url }, secrets: {} };
-    session.progress.checking(`Checking the collector at ${url}`);
-    const status = await checkCollector(url);
-    session.progress.passed(`Collector at ${url} answered (HTTP ${status})`);
-    return { summary: { kind: 'collector', endpoint: url }, file: { otlpEndpoint: url }, secrets: {} };
-  }, keepUntested(() => untested));
+  return untilAccepted<DestinationSetup>(
+    session,
+    async (previous) => {
+      const answer =
+        previous || endpoint === undefined
+          ? await ask(session).input({
+              message: 'OTLP/HTTP traces endpoint of the collector',
+              default: endpoint ?? DEFAULT_OTLP_ENDPOINT,
+              validate: ENDPOINT.validate,
+            })
+          : endpoint;
+      endpoint = answer;
+      const url = ENDPOINT.value(answer);
+      untested = { summary: { kind: 'collector', endpoint: url, untested: true }, file: { otlpEndpoint: url }, secrets: {} };
+      session.progress.checking(`Checking the collector at ${url}`);
+      const status = await checkCollector(url);
+      session.progress.passed(`Collector at ${url} answered (HTTP ${status})`);
+      return { summary: { kind: 'collector', endpoint: url }, file: { otlpEndpoint: url }, secrets: {} };
+    },
+    keepUntested(() => untested),
+  );
 }
 
 /** A bare collector address gets the OTLP traces path, as OTEL_EXPORTER_OTLP_ENDPOINT would. */

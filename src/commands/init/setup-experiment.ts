@@ -20,16 +20,24 @@ export async function setupExperiment(
   let name = options.name;
   let chosenNew = false;
   return untilAccepted(session, async (previous) => {
-    if (previous || name === undefined) ({ name, chosenNew } = await askExperiment(ask(session), tracking.experiments, options.databricks, name));
+    if (previous || name === undefined)
+      ({ name, chosenNew } = await askExperiment(ask(session), tracking.experiments, options.databricks, name));
     const chosen = experimentName(options.databricks).value(name);
     const prompter = session.prompter;
-    const consent = chosenNew || options.createExperiment || (prompter ? (question: string) => prompter.confirm({ message: question, default: true }) : false);
-    const ensured = await ensureExperiment(tracking.http, { kind: 'name', name: { value: chosen, source: ANSWERED } }, {
-      createMissing: consent,
-      restoreDeleted: consent,
-      experimentHint: 'pass --experiment with the name of an existing one',
-      consentFlag: '--create-experiment',
-    });
+    const consent =
+      chosenNew ||
+      options.createExperiment ||
+      (prompter ? (question: string) => prompter.confirm({ message: question, default: true }) : false);
+    const ensured = await ensureExperiment(
+      tracking.http,
+      { kind: 'name', name: { value: chosen, source: ANSWERED } },
+      {
+        createMissing: consent,
+        restoreDeleted: consent,
+        experimentHint: 'pass --experiment with the name of an existing one',
+        consentFlag: '--create-experiment',
+      },
+    );
     const verb = { found: 'Using experiment', created: 'Created experiment', restored: 'Restored experiment' }[ensured.action];
     session.progress.passed(`${verb} '${chosen}' (id ${ensured.experiment.experimentId})`);
     return ensured;
@@ -85,9 +93,18 @@ function experimentName(databricks: boolean) {
  * The experiment of a destination kept untested: nothing to list or check, so the name is taken as
  * given (or asked, with the default), and created by the first command that sends traces.
  */
-export async function untestedExperimentName(session: InitSession, options: { databricks: boolean; name: string | undefined }): Promise<string> {
+export async function untestedExperimentName(
+  session: InitSession,
+  options: { databricks: boolean; name: string | undefined },
+): Promise<string> {
   const parse = experimentName(options.databricks);
   if (options.name !== undefined) return parse.value(options.name);
   const fallback = options.databricks ? DEFAULT_EXPERIMENT.databricks : DEFAULT_EXPERIMENT.mlflow;
-  return parse.value(await ask(session).input({ message: 'Experiment name (created when the first traces arrive)', default: fallback, validate: parse.validate }));
+  return parse.value(
+    await ask(session).input({
+      message: 'Experiment name (created when the first traces arrive)',
+      default: fallback,
+      validate: parse.validate,
+    }),
+  );
 }

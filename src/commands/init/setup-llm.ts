@@ -22,7 +22,12 @@ export interface LlmSetup {
 export async function setupLlm(
   session: InitSession,
   destination: DestinationChoice,
-  given: { provider: LlmProviderName | undefined; model: string | undefined; openaiApiKey: string | undefined; openaiBaseUrl: string | undefined },
+  given: {
+    provider: LlmProviderName | undefined;
+    model: string | undefined;
+    openaiApiKey: string | undefined;
+    openaiBaseUrl: string | undefined;
+  },
 ): Promise<LlmSetup> {
   if (given.provider === 'databricks' && !hasServingWorkspace(session, destination)) throw databricksNeedsWorkspace();
   let provider = given.provider;
@@ -43,7 +48,13 @@ export async function setupLlm(
     if (provider === 'openai') {
       const proposed = baseUrl ?? session.existing('OPENAI_BASE_URL') ?? OPENAI_BASE_URL;
       if (session.prompter && (baseUrl === undefined || reasked)) {
-        baseUrl = BASE_URL.value(await session.prompter.input({ message: 'Base URL of the OpenAI API (or of an OpenAI-compatible server)', default: proposed, validate: BASE_URL.validate }));
+        baseUrl = BASE_URL.value(
+          await session.prompter.input({
+            message: 'Base URL of the OpenAI API (or of an OpenAI-compatible server)',
+            default: proposed,
+            validate: BASE_URL.validate,
+          }),
+        );
       } else baseUrl = BASE_URL.value(proposed);
       file.openaiBaseUrl = baseUrl;
       let key = apiKey ?? session.existing('OPENAI_API_KEY');
@@ -83,7 +94,11 @@ const BASE_URL = parsedAnswer(
   `give the API's base URL, e.g. ${OPENAI_BASE_URL}`,
 );
 
-async function askProvider(session: InitSession, destination: DestinationChoice, last: LlmProviderName | undefined): Promise<LlmProviderName> {
+async function askProvider(
+  session: InitSession,
+  destination: DestinationChoice,
+  last: LlmProviderName | undefined,
+): Promise<LlmProviderName> {
   const fallback: LlmProviderName = session.existing('OPENAI_API_KEY') ? 'openai' : destination === 'databricks' ? 'databricks' : 'offline';
   return ask(session).select<LlmProviderName>({
     message: 'Which LLM should answer?',
@@ -108,7 +123,10 @@ function askApiKey(session: InitSession): Promise<string> {
 /** Where traces go does not decide which model answers: a workspace in the environment serves as well. */
 function hasServingWorkspace(session: InitSession, destination: DestinationChoice): boolean {
   const has = (name: string) => session.existing(name) !== undefined;
-  return destination === 'databricks' || (has('DATABRICKS_HOST') && (has('DATABRICKS_TOKEN') || (has('DATABRICKS_CLIENT_ID') && has('DATABRICKS_CLIENT_SECRET'))));
+  return (
+    destination === 'databricks' ||
+    (has('DATABRICKS_HOST') && (has('DATABRICKS_TOKEN') || (has('DATABRICKS_CLIENT_ID') && has('DATABRICKS_CLIENT_SECRET'))))
+  );
 }
 
 function databricksNeedsWorkspace(): ExpectedError {

@@ -26,7 +26,9 @@ export async function noticeWhatHidesSetup(setup: WrittenSetup): Promise<{ notes
   const notes: string[] = [];
   const dotenv = join(setup.cwd, '.env');
   if (setup.envFile && setup.envFile.path !== dotenv) {
-    notes.push(`otel-mlflow reads secrets only from .env in the working directory: load ${shown(setup.envFile.path)} into the environment before running it`);
+    notes.push(
+      `otel-mlflow reads secrets only from .env in the working directory: load ${shown(setup.envFile.path)} into the environment before running it`,
+    );
   }
   let config: ResolvedConfig;
   try {
@@ -47,11 +49,15 @@ export async function noticeWhatHidesSetup(setup: WrittenSetup): Promise<{ notes
     const wins = entry.source.kind !== 'file' && entry.source.kind !== 'default';
     // The same value from the environment hides nothing.
     if (wins && Object.hasOwn(setup.fileValues, key) && setup.fileValues[key] !== entry.value) {
-      notes.push(`${describeSource(entry.source)} overrides ${key} in ${shown(setup.configFile)}: unset it, or the new setting has no effect`);
+      notes.push(
+        `${describeSource(entry.source)} overrides ${key} in ${shown(setup.configFile)}: unset it, or the new setting has no effect`,
+      );
     }
     const written = envFile?.names.find((name) => envName(key) === name);
     if (envFile && written && entry.source.kind === 'env') {
-      notes.push(`${written} in your environment overrides the one written to ${shown(envFile.path)}: unset it, or the new value has no effect`);
+      notes.push(
+        `${written} in your environment overrides the one written to ${shown(envFile.path)}: unset it, or the new value has no effect`,
+      );
     }
   }
   return { notes, storeDir: config.storeDir.value };

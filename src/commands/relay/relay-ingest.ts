@@ -52,7 +52,11 @@ export function createRelayIngest(options: RelayIngestOptions): OtlpIngest {
     if (trouble) {
       counters.deferredRequests++;
       problem(trouble.reason);
-      return { kind: 'unavailable', retryAfterSeconds: STORE_TROUBLE_RETRY_S, message: `the relay cannot store spans now: ${trouble.reason}` };
+      return {
+        kind: 'unavailable',
+        retryAfterSeconds: STORE_TROUBLE_RETRY_S,
+        message: `the relay cannot store spans now: ${trouble.reason}`,
+      };
     }
     if (pipeline.behind > busyAt) {
       counters.deferredRequests++;

@@ -7,7 +7,10 @@ export const RELAY_OPTIONS = {
   /** `null`: no gRPC receiver. */
   grpcPort: parsed('<port>', 'OTLP/gRPC port, or `off`', (given, flag) => (given === 'off' ? null : parsePort(given, flag)), '4317'),
   host: text('<host>', 'address to listen on', '127.0.0.1'),
-  authToken: configFlag('authToken', 'require `Authorization: Bearer <token>` on OTLP requests; `-` reads it from stdin (or OTEL_MLFLOW_AUTH_TOKEN)'),
+  authToken: configFlag(
+    'authToken',
+    'require `Authorization: Bearer <token>` on OTLP requests; `-` reads it from stdin (or OTEL_MLFLOW_AUTH_TOKEN)',
+  ),
 } satisfies OptionTable;
 
 export type RelayOptions = OptionValues<typeof RELAY_OPTIONS>;

@@ -3,7 +3,15 @@ import { isMlflowDestination, type ExperimentRef, type ResolvedConfig } from '..
 import { BackgroundResolution } from '../../destination/background-resolution.ts';
 import { resolveDestination } from '../../destination/resolve.ts';
 import { describeDestination, type ResolvedDestination } from '../../destination/resolved-destination.ts';
-import { describeTarget, isExperimentTarget, parseTargetKey, targetKey, targetOf, withoutRun, type Target } from '../../destination/target.ts';
+import {
+  describeTarget,
+  isExperimentTarget,
+  parseTargetKey,
+  targetKey,
+  targetOf,
+  withoutRun,
+  type Target,
+} from '../../destination/target.ts';
 import type { MlflowHttp } from '../../mlflow/http.ts';
 import type { Clock } from '../../util/clock.ts';
 
@@ -84,7 +92,8 @@ export class RelayRoutes {
     if (!isExperimentTarget(configured)) return;
     for (const key of pendingKeys) {
       const target = parseTargetKey(key);
-      if (isExperimentTarget(target) && target.kind === configured.kind && target.server === configured.server) void this.#routeFor(target, false).resolution.start(0);
+      if (isExperimentTarget(target) && target.kind === configured.kind && target.server === configured.server)
+        void this.#routeFor(target, false).resolution.start(0);
     }
   }
 
@@ -123,14 +132,21 @@ export class RelayRoutes {
     return { kind: 'route', key: targetKey(target) };
   }
 
-  #refFor(serviceName: string | undefined, headerExperimentId: string | undefined): { kind: 'ref'; ref: ExperimentRef; clientNamed: boolean } | Extract<RouteDecision, { kind: 'reject' }> {
+  #refFor(
+    serviceName: string | undefined,
+    headerExperimentId: string | undefined,
+  ): { kind: 'ref'; ref: ExperimentRef; clientNamed: boolean } | Extract<RouteDecision, { kind: 'reject' }> {
     const header = headerExperimentId?.trim();
     if (header) {
       // MLflow itself answers 400/422 to a name here; an empty header even drops the spans on 3.14.
       if (!/^\d+$/.test(header)) {
         return { kind: 'reject', message: `x-mlflow-experiment-id must be a numeric MLflow experiment id, not '${header.slice(0, 100)}'` };
       }
-      return { kind: 'ref', ref: { kind: 'id', id: { value: header, source: { kind: 'derived', from: 'the x-mlflow-experiment-id header' } } }, clientNamed: true };
+      return {
+        kind: 'ref',
+        ref: { kind: 'id', id: { value: header, source: { kind: 'derived', from: 'the x-mlflow-experiment-id header' } } },
+        clientNamed: true,
+      };
     }
     const mapped = serviceName === undefined ? undefined : this.#config.relayExperiments.value[serviceName];
     if (mapped) {

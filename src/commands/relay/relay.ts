@@ -40,14 +40,29 @@ export async function run(ctx: CommandContext, options: RelayOptions): Promise<n
   const health = relay.health();
   // Before the line that says it listens: a SIGTERM sent on reading it must find the relay ready to shut down.
   const signalled = untilSignal(ctx.env);
-  writeLine(ctx.stdout, `otel-mlflow relay: OTLP/HTTP on ${paint.cyan(health.receivers.http)}${health.receivers.grpc ? `, OTLP/gRPC on ${paint.cyan(health.receivers.grpc)}` : ''}`);
-  writeLine(ctx.stdout, `point OpenTelemetry apps at it: OTEL_EXPORTER_OTLP_ENDPOINT=${relay.httpUrl}${health.receivers.grpc ? ` (gRPC: http://${health.receivers.grpc})` : ''}`);
+  writeLine(
+    ctx.stdout,
+    `otel-mlflow relay: OTLP/HTTP on ${paint.cyan(health.receivers.http)}${health.receivers.grpc ? `, OTLP/gRPC on ${paint.cyan(health.receivers.grpc)}` : ''}`,
+  );
+  writeLine(
+    ctx.stdout,
+    `point OpenTelemetry apps at it: OTEL_EXPORTER_OTLP_ENDPOINT=${relay.httpUrl}${health.receivers.grpc ? ` (gRPC: http://${health.receivers.grpc})` : ''}`,
+  );
   for (const route of health.destinations) {
-    writeLine(ctx.stdout, route.resolved ? `traces go to ${route.description}` : paint.yellow(`traces for ${route.description} wait in ${health.store_dir}: ${route.problem ?? 'not resolved yet'}; retried while the relay runs`));
+    writeLine(
+      ctx.stdout,
+      route.resolved
+        ? `traces go to ${route.description}`
+        : paint.yellow(
+            `traces for ${route.description} wait in ${health.store_dir}: ${route.problem ?? 'not resolved yet'}; retried while the relay runs`,
+          ),
+    );
   }
-  if (health.destinations.length === 0) writeLine(ctx.stdout, `no MLflow configured: traces are kept in ${health.store_dir} (\`traces list\`, \`traces push\`)`);
+  if (health.destinations.length === 0)
+    writeLine(ctx.stdout, `no MLflow configured: traces are kept in ${health.store_dir} (\`traces list\`, \`traces push\`)`);
   const routes = Object.entries(config.relayExperiments.value);
-  if (routes.length > 0) writeLine(ctx.stdout, `by service.name: ${routes.map(([service, experiment]) => `${service} → ${experiment}`).join(', ')}`);
+  if (routes.length > 0)
+    writeLine(ctx.stdout, `by service.name: ${routes.map(([service, experiment]) => `${service} → ${experiment}`).join(', ')}`);
   if (config.authToken) writeLine(ctx.stdout, 'OTLP requests must carry Authorization: Bearer <token>');
   for (const route of health.destinations) if (route.resolved) announced.add(route.key);
   started = true;
@@ -55,7 +70,8 @@ export async function run(ctx: CommandContext, options: RelayOptions): Promise<n
   const reason = await signalled;
   writeLine(ctx.stdout, `${reason}: no longer receiving; storing and delivering what arrived (up to ${SHUTDOWN_FLUSH_MS / 1000} s)`);
   const { report, counters, traces, destinations } = await relay.close(SHUTDOWN_FLUSH_MS);
-  const received = `relay: received ${plural(counters.spans, 'span')} in ${plural(counters.requests, 'request')}` +
+  const received =
+    `relay: received ${plural(counters.spans, 'span')} in ${plural(counters.requests, 'request')}` +
     (counters.rejectedRequests ? `, ${counters.rejectedRequests} refused` : '') +
     (counters.deferredRequests ? `, ${counters.deferredRequests} asked to retry` : '') +
     (counters.repairedStrings ? `, ${plural(counters.repairedStrings, 'string')} not valid UTF-8 kept repaired` : '');
@@ -77,9 +93,12 @@ function refuseLoop(config: ResolvedConfig, host: string, port: number): void {
   const targetPort = Number(target.port || (target.protocol === 'https:' ? 443 : 80));
   const local = new Set(['127.0.0.1', 'localhost', '[::1]', '0.0.0.0', host]);
   if (targetPort === port && local.has(target.hostname)) {
-    throw new ExpectedError(`the relay would send traces to itself: OTEL_EXPORTER_OTLP_ENDPOINT is ${destination.endpoint.value}, where it listens`, {
-      exitCode: ExitCode.config,
-      hint: 'that variable is for the apps that send to the relay; give the relay MLFLOW_TRACKING_URI (or another collector) in its own environment',
-    });
+    throw new ExpectedError(
+      `the relay would send traces to itself: OTEL_EXPORTER_OTLP_ENDPOINT is ${destination.endpoint.value}, where it listens`,
+      {
+        exitCode: ExitCode.config,
+        hint: 'that variable is for the apps that send to the relay; give the relay MLFLOW_TRACKING_URI (or another collector) in its own environment',
+      },
+    );
   }
 }

@@ -121,14 +121,22 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     routes.resume(pipeline.store.reads.pendingDestinations());
     await routes.start(options.resolveWaitMs ?? DESTINATION_START_WAIT_MS);
     const app = createRelayApp({ ingest, ...(options.authToken && { token: options.authToken }) }, health);
-    http = await listen(app, { host: options.host, port: options.port, portFlag: '--port', limits: { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits } });
+    http = await listen(app, {
+      host: options.host,
+      port: options.port,
+      portFlag: '--port',
+      limits: { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits },
+    });
     if (options.grpcPort !== null) {
       const { startOtlpGrpcReceiver } = await import('../../otlp/otlp-grpc-receiver.ts');
-      grpc = await startOtlpGrpcReceiver({ ingest, host: options.host, port: options.grpcPort, ...(options.authToken && { token: options.authToken }) }).catch(
-        (error: unknown) => {
-          throw cannotListen(options.host, options.grpcPort!, error, '--grpc-port (or --grpc-port off)');
-        },
-      );
+      grpc = await startOtlpGrpcReceiver({
+        ingest,
+        host: options.host,
+        port: options.grpcPort,
+        ...(options.authToken && { token: options.authToken }),
+      }).catch((error: unknown) => {
+        throw cannotListen(options.host, options.grpcPort!, error, '--grpc-port (or --grpc-port off)');
+      });
     }
   } catch (error) {
     routes.stop();

@@ -50,7 +50,10 @@ export async function run(ctx: CommandContext, options: ServeOptions): Promise<n
   // One line each for where traces go and which model answers; notes only for what those lines do not say.
   const start = runtime.destination.startLines();
   writeLine(ctx.stdout, `traces go to ${start.destination}`);
-  const llmNotes = [...(runtime.llmNotice ? [runtime.llmNotice] : []), ...(runtime.config.llm.captureContent.value ? [] : ['message content not recorded'])];
+  const llmNotes = [
+    ...(runtime.llmNotice ? [runtime.llmNotice] : []),
+    ...(runtime.config.llm.captureContent.value ? [] : ['message content not recorded']),
+  ];
   writeLine(ctx.stdout, `LLM: ${runtime.llm.describe()}${llmNotes.length > 0 ? `: ${llmNotes.join('; ')}` : ''}`);
   for (const notice of [...runtime.config.notices, ...start.notices]) writeLine(ctx.stdout, paint.yellow(`note: ${notice}`));
 

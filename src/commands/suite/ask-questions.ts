@@ -68,7 +68,11 @@ export async function askQuestions(options: AskQuestionsOptions): Promise<{ resu
   return { results: results.filter((result) => result !== undefined), ...(stopped && { stopped }) };
 }
 
-async function askOne(options: AskQuestionsOptions, { question, id }: SuiteQuestion, index: number): Promise<{ result: SuiteResult; code?: string }> {
+async function askOne(
+  options: AskQuestionsOptions,
+  { question, id }: SuiteQuestion,
+  index: number,
+): Promise<{ result: SuiteResult; code?: string }> {
   const started = performance.now();
   const outcome = await postQuestion(options.server, options.endpoint, question, {
     ...(options.sessionId !== undefined && { sessionId: options.sessionId }),

@@ -71,7 +71,10 @@ export const BUILTIN_QUESTIONS: readonly SuiteQuestion[] = [
   {
     id: 'sampling',
     question: 'How does OpenTelemetry sample traces, and what does parent-based sampling mean?',
-    expect: expect(['ParentBased | parent-based', "caller's decision | parent's decision | parent span's decision", 'head sampling'], ['otel-sampling']),
+    expect: expect(
+      ['ParentBased | parent-based', "caller's decision | parent's decision | parent span's decision", 'head sampling'],
+      ['otel-sampling'],
+    ),
   },
   {
     id: 'genai-conventions',

@@ -43,8 +43,10 @@ function stringList(node: Node | null, name: string): string[] {
   return node.items.map((item, i) => {
     const value = isScalar(item) ? item.value : undefined;
     // YAML reads 3.10 as the number 3.1: only a quoted value keeps what was written.
-    if (typeof value === 'number') throw new ExpectationProblem(`${name} item ${i + 1} must be a string (quote numbers, e.g. "3.10")`, item as Node);
-    if (typeof value !== 'string' || value.trim() === '') throw new ExpectationProblem(`${name} item ${i + 1} must be a non-empty string`, item as Node);
+    if (typeof value === 'number')
+      throw new ExpectationProblem(`${name} item ${i + 1} must be a string (quote numbers, e.g. "3.10")`, item as Node);
+    if (typeof value !== 'string' || value.trim() === '')
+      throw new ExpectationProblem(`${name} item ${i + 1} must be a non-empty string`, item as Node);
     return value.trim();
   });
 }

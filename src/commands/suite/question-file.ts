@@ -59,7 +59,8 @@ function parseList(text: string, fileName: string, format: 'json' | 'yaml'): Sui
   const document = parseDocument(text, { lineCounter: lines, ...(format === 'json' && { schema: 'json' as const }) });
   const lineOf = (node: Node | null | undefined) => (node?.range ? lines.linePos(node.range[0]).line : undefined);
   const [syntax] = document.errors;
-  if (syntax) throw problem(fileName, syntax.linePos?.[0].line, `is not valid ${format.toUpperCase()}: ${syntax.message.split(/ at line \d+/)[0]}`);
+  if (syntax)
+    throw problem(fileName, syntax.linePos?.[0].line, `is not valid ${format.toUpperCase()}: ${syntax.message.split(/ at line \d+/)[0]}`);
   const list = document.contents;
   if (!isSeq(list)) throw problem(fileName, lineOf(list), 'must hold a list of questions');
   // An id names one question in the results, in MLflow and in --compare: two questions cannot share it.
@@ -69,12 +70,20 @@ function parseList(text: string, fileName: string, format: 'json' | 'yaml'): Sui
     const value: unknown = isScalar(item) || isMap(item) ? item.toJSON() : undefined;
     const question = questionOf(value);
     if (question === undefined) {
-      throw problem(fileName, at, `item ${i + 1} is not a question: expected a non-empty string, or an object with \`question\` or \`query\``);
+      throw problem(
+        fileName,
+        at,
+        `item ${i + 1} is not a question: expected a non-empty string, or an object with \`question\` or \`query\``,
+      );
     }
     if (question.id !== undefined) {
       if (firstLineOfId.has(question.id)) {
         const first = firstLineOfId.get(question.id);
-        throw problem(fileName, at, `id "${question.id}" is used twice${first === undefined ? '' : ` (first on line ${first})`}: each question needs its own`);
+        throw problem(
+          fileName,
+          at,
+          `id "${question.id}" is used twice${first === undefined ? '' : ` (first on line ${first})`}: each question needs its own`,
+        );
       }
       firstLineOfId.set(question.id, at);
     }
@@ -83,12 +92,22 @@ function parseList(text: string, fileName: string, format: 'json' | 'yaml'): Sui
 }
 
 /** The question's other keys checked, and its `expect` read; a problem names the question and the line of the value. */
-function withExpectations(item: YAMLMap, question: SuiteQuestion, fileName: string, lineOf: (node: Node | null | undefined) => number | undefined): SuiteQuestion {
+function withExpectations(
+  item: YAMLMap,
+  question: SuiteQuestion,
+  fileName: string,
+  lineOf: (node: Node | null | undefined) => number | undefined,
+): SuiteQuestion {
   const label = `question "${question.id ?? cutQuestion(question.question)}"`;
   for (const pair of item.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
     if (!QUESTION_KEYS.includes(key)) {
-      throw problem(fileName, lineOf(pair.key as Node), `${label}: ${key} is not a question field (known: ${QUESTION_KEYS.join(', ')})`, EXPECTATIONS_HINT);
+      throw problem(
+        fileName,
+        lineOf(pair.key as Node),
+        `${label}: ${key} is not a question field (known: ${QUESTION_KEYS.join(', ')})`,
+        EXPECTATIONS_HINT,
+      );
     }
   }
   if (!item.has('expect')) return question;

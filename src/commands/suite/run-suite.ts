@@ -36,7 +36,8 @@ import {
   type SuiteRunOutcome,
 } from './eval/suite-mlflow-run.ts';
 
-const serverDownHint = () => `start it with \`${commandLine('serve')}\` in another terminal (or pass its address with --url), or run with --spawn`;
+const serverDownHint = () =>
+  `start it with \`${commandLine('serve')}\` in another terminal (or pass its address with --url), or run with --spawn`;
 
 export interface SuiteOptions {
   config: Omit<LoadConfigOptions, 'purpose'>;
@@ -105,12 +106,16 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
   const from = `the server at ${options.server.href.replace(/\/+$/, '')}`;
   const target = await openSuiteRun(
     configured,
-    runningHealth ? serverExperiment && { kind: 'id', id: { value: serverExperiment.id, source: { kind: 'derived', from } } } : configured.experiment,
+    runningHealth
+      ? serverExperiment && { kind: 'id', id: { value: serverExperiment.id, source: { kind: 'derived', from } } }
+      : configured.experiment,
   );
   const runConfig = withSuiteRun(configured, target);
   // Scores go with their traces: into a running server's own store, whatever this configuration's default.
   const serverStore = runningHealth?.tracing.store_dir;
-  const scoresConfig = serverStore ? { ...configured, storeDir: { value: serverStore, source: { kind: 'derived', from } } as const } : configured;
+  const scoresConfig = serverStore
+    ? { ...configured, storeDir: { value: serverStore, source: { kind: 'derived', from } } as const }
+    : configured;
   const flags = runConfig.runId ? { ...options.config.flags, runId: runConfig.runId.value } : options.config.flags;
   let spawned: SpawnedServer | undefined;
   let judging: OpenJudge | undefined;
@@ -185,7 +190,12 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
     const outcome = runOutcome(options, { results, evaluation, totals, health, traceIds, endStatus: undefined });
     const mlflowRun = await finishSuiteRun(scoresConfig, target, outcome);
     const comparison =
-      baseline && compareRuns(baseline, { metrics: outcome.metrics, params: outcome.params, results: parseResultLines(outcome.results) }, options.compare!.tolerance);
+      baseline &&
+      compareRuns(
+        baseline,
+        { metrics: outcome.metrics, params: outcome.params, results: parseResultLines(outcome.results) },
+        options.compare!.tolerance,
+      );
     return {
       url,
       endpoint: options.endpoint,

@@ -1,5 +1,15 @@
 import { ENDPOINTS, parseServerUrl } from '../../agent/client/endpoints.ts';
-import { LLM_FLAGS, RUN_FLAG, choice, configFlag, parsed, text, toggle, type OptionTable, type OptionValues } from '../../cli/option-table.ts';
+import {
+  LLM_FLAGS,
+  RUN_FLAG,
+  choice,
+  configFlag,
+  parsed,
+  text,
+  toggle,
+  type OptionTable,
+  type OptionValues,
+} from '../../cli/option-table.ts';
 import { wholeNumberIn } from '../../cli/parse-whole-number.ts';
 import { parseBaselineRef, parseTolerance } from './eval/compare-flags.ts';
 import { passRate } from './parse-pass-rate.ts';
@@ -22,9 +32,17 @@ export const SUITE_OPTIONS = {
   judge: toggle('an LLM judges correctness and groundedness too (needs a real LLM provider)'),
   minPassRate: parsed('<rate>', 'share of questions that must pass for exit 0: 0..1 or N%', passRate, '1'),
   authToken: configFlag('authToken', 'bearer token of the server; `-` reads it from stdin (or OTEL_MLFLOW_AUTH_TOKEN)'),
-  compare: parsed('<run>', "compare with an MLflow run: its id, or 'previous' (the last finished suite run); exit 11 on a regression", parseBaselineRef),
+  compare: parsed(
+    '<run>',
+    "compare with an MLflow run: its id, or 'previous' (the last finished suite run); exit 11 on a regression",
+    parseBaselineRef,
+  ),
   // Parsed whether or not it is used: a typo must not pass unnoticed until the day --compare is added.
-  tolerance: parsed('<spec>', 'how much worse --compare allows: score=<drop 0-1>,latency=<p95 rise %> (default: score=0,latency=20%)', parseTolerance),
+  tolerance: parsed(
+    '<spec>',
+    'how much worse --compare allows: score=<drop 0-1>,latency=<p95 rise %> (default: score=0,latency=20%)',
+    parseTolerance,
+  ),
 } satisfies OptionTable;
 
 export type SuiteOptions = OptionValues<typeof SUITE_OPTIONS>;

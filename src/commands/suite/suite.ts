@@ -38,7 +38,7 @@ export async function run(ctx: CommandContext, options: SuiteOptions): Promise<n
   if (options.tolerance !== undefined && options.compare === undefined) {
     throw new ExpectedError('--tolerance says how much worse --compare allows, and there is no --compare', {
       exitCode: ExitCode.usage,
-      hint: "add --compare <run id> (or --compare previous), or leave --tolerance out",
+      hint: 'add --compare <run id> (or --compare previous), or leave --tolerance out',
     });
   }
   const compare = options.compare && { baseline: options.compare, tolerance: options.tolerance ?? DEFAULT_TOLERANCE };
@@ -66,7 +66,10 @@ export async function run(ctx: CommandContext, options: SuiteOptions): Promise<n
         if (ctx.globals.json) return;
         for (const notice of notices) writeLine(ctx.stderr, paint.dim(`note: ${notice}`));
         const times = repeat > 1 ? ` × ${repeat}` : '';
-        writeLine(ctx.stdout, `Asking ${plural(questions.length, 'question')}${times} at ${url}${ENDPOINT_PATHS[endpoint]}, ${concurrency} at a time`);
+        writeLine(
+          ctx.stdout,
+          `Asking ${plural(questions.length, 'question')}${times} at ${url}${ENDPOINT_PATHS[endpoint]}, ${concurrency} at a time`,
+        );
         spinner?.start(`0/${total} answered`);
       },
       answered(result) {
@@ -127,7 +130,9 @@ function exportLines(paint: ChalkInstance, report: PipelineReport | undefined): 
 
 function runLinkLines(paint: ChalkInstance, link: ServerRunLink | undefined): string[] {
   if (!link) return [];
-  return link.problem ? [paint.red(`traces not linked to MLflow run ${link.runId}: ${link.problem}`)] : [`linked ${link.linked} traces to MLflow run ${link.runId}`];
+  return link.problem
+    ? [paint.red(`traces not linked to MLflow run ${link.runId}: ${link.problem}`)]
+    : [`linked ${link.linked} traces to MLflow run ${link.runId}`];
 }
 
 /** Where the run is in MLflow, or why it waits on disk and how it gets there. */
@@ -139,7 +144,10 @@ function mlflowRunLines(paint: ChalkInstance, run: SuiteMlflowRun): string[] {
     if (run.state === 'local') return ['no scores kept: no trace was recorded (tracing is off, or the requests were not sampled)'];
   }
   if (run.state === 'local') {
-    return [`${plural(scores.pending, 'score')} kept with the traces (${paint.cyan(commandLine('traces show <id>'))});`, `  ${push} sends them and the run to MLflow`];
+    return [
+      `${plural(scores.pending, 'score')} kept with the traces (${paint.cyan(commandLine('traces show <id>'))});`,
+      `  ${push} sends them and the run to MLflow`,
+    ];
   }
   const lines: string[] = [];
   if (run.state === 'delivered') {
@@ -157,7 +165,8 @@ function mlflowRunLines(paint: ChalkInstance, run: SuiteMlflowRun): string[] {
     lines.push(paint.yellow(`${plural(scores.pending, 'score')} not logged yet: ${run.scoreProblems[0] ?? 'MLflow did not answer'}`));
     lines.push(paint.dim(`  they wait in ${run.storeDir}: ${commandLine('traces push')} sends them`));
   }
-  if (scores.refused > 0) lines.push(paint.red(`${plural(scores.refused, 'score')} refused by MLflow (kept on disk): ${run.scoreProblems.at(-1) ?? ''}`));
+  if (scores.refused > 0)
+    lines.push(paint.red(`${plural(scores.refused, 'score')} refused by MLflow (kept on disk): ${run.scoreProblems.at(-1) ?? ''}`));
   return lines;
 }
 
@@ -167,7 +176,13 @@ function comparisonLines(paint: ChalkInstance, comparison: Comparison | undefine
   const { baseline } = comparison;
   const lines = ['', `Compared with run ${baseline.name ? `${baseline.name} ` : ''}(${baseline.runId}):`];
   for (const m of comparison.metrics) {
-    const mark = { better: paint.green('better'), worse: m.regression ? paint.red('REGRESSION') : paint.yellow('worse'), same: 'same', new: 'new', gone: 'gone' }[m.verdict];
+    const mark = {
+      better: paint.green('better'),
+      worse: m.regression ? paint.red('REGRESSION') : paint.yellow('worse'),
+      same: 'same',
+      new: 'new',
+      gone: 'gone',
+    }[m.verdict];
     const arrow = m.better === 'higher' ? '↑' : '↓';
     lines.push(`  ${`${m.metric} ${arrow}`.padEnd(22)} ${formatNumber(m.before).padStart(9)} → ${formatNumber(m.after).padEnd(9)} ${mark}`);
   }
@@ -176,7 +191,9 @@ function comparisonLines(paint: ChalkInstance, comparison: Comparison | undefine
     const text = `  ${q.question}: ${q.before} → ${q.after}`;
     lines.push(q.after === 'failed' ? paint.red(text) : q.after === 'passed' ? paint.green(text) : text);
   }
-  lines.push(comparison.regressions.length > 0 ? paint.red(`regression: ${comparison.regressions.join('; ')}`) : paint.green('no regression'));
+  lines.push(
+    comparison.regressions.length > 0 ? paint.red(`regression: ${comparison.regressions.join('; ')}`) : paint.green('no regression'),
+  );
   return lines;
 }
 
@@ -193,7 +210,10 @@ function whereTracesAre(paint: ChalkInstance, suite: SuiteRun): string[] {
   // Not "went to": nothing went while the destination did not answer.
   const report = suite.exportReport;
   if (tracing.route === 'pending' || (report && report.delivered === 0 && report.pending > 0)) {
-    return [`Traces are meant for ${tracing.destination};`, `  they wait in the local store until it answers: ${paint.cyan(commandLine('traces push'))} sends them`];
+    return [
+      `Traces are meant for ${tracing.destination};`,
+      `  they wait in the local store until it answers: ${paint.cyan(commandLine('traces push'))} sends them`,
+    ];
   }
   if (tracing.experiment?.url) return [`Experiment: ${paint.cyan(tracing.experiment.url)}`];
   return [`Traces went to ${tracing.destination}`];
@@ -246,7 +266,11 @@ function exitCode(suite: SuiteRun, minPassRate: number): number {
   if (suite.exportReport && (summarizeDelivery(suite.exportReport).lost || suite.exportReport.pending > 0)) return ExitCode.export;
   if (suite.runLink?.problem) return ExitCode.export;
   const { mlflowRun } = suite;
-  if (mlflowRun.state === 'pending' || mlflowRun.state === 'refused' || (mlflowRun.state !== 'local' && mlflowRun.scores.pending + mlflowRun.scores.refused > 0)) {
+  if (
+    mlflowRun.state === 'pending' ||
+    mlflowRun.state === 'refused' ||
+    (mlflowRun.state !== 'local' && mlflowRun.scores.pending + mlflowRun.scores.refused > 0)
+  ) {
     return ExitCode.export;
   }
   return ExitCode.ok;

@@ -45,11 +45,15 @@ export function summaryTable(
   const fixed = indexWidth + statusWidth + latencyWidth + tokensWidth + GAP.length * 5;
   const longestQuestion = Math.max('question'.length, ...results.map((r) => oneLine(r.question).length));
   const roomWithFullIds = width - fixed - fullTraceWidth;
-  const shortTraceIds = roomWithFullIds < Math.min(longestQuestion, MIN_QUESTION_WITH_FULL_TRACE_ID) && fullTraceWidth > SHORT_TRACE_ID_CHARS;
+  const shortTraceIds =
+    roomWithFullIds < Math.min(longestQuestion, MIN_QUESTION_WITH_FULL_TRACE_ID) && fullTraceWidth > SHORT_TRACE_ID_CHARS;
   const traceWidth = shortTraceIds ? SHORT_TRACE_ID_CHARS : fullTraceWidth;
   const questionWidth = Math.max(MIN_QUESTION_WIDTH, Math.min(longestQuestion, width - fixed - traceWidth));
 
-  const row = (cells: { index: string; question: string; status: string; latency: string; tokens: string; trace: string }, status = (s: string) => s) =>
+  const row = (
+    cells: { index: string; question: string; status: string; latency: string; tokens: string; trace: string },
+    status = (s: string) => s,
+  ) =>
     [
       cells.index.padStart(indexWidth),
       cut(cells.question, questionWidth).padEnd(questionWidth),
@@ -61,7 +65,9 @@ export function summaryTable(
       .join(GAP)
       .trimEnd();
 
-  const lines = [style.dim(row({ index: '#', question: 'question', status: 'verdict', latency: 'latency', tokens: 'tokens', trace: 'trace' }))];
+  const lines = [
+    style.dim(row({ index: '#', question: 'question', status: 'verdict', latency: 'latency', tokens: 'tokens', trace: 'trace' })),
+  ];
   for (const r of results) {
     lines.push(
       row(
@@ -90,7 +96,13 @@ function failureReason(result: SuiteResult, evaluation: QuestionEvaluation | und
   const missed = evaluation?.scores.filter((s) => !s.passed) ?? [];
   const [first] = missed;
   if (!first) return `#${result.index} failed`;
-  const more = missed.length > 1 ? `; also failed: ${missed.slice(1).map((s) => s.name).join(', ')}` : '';
+  const more =
+    missed.length > 1
+      ? `; also failed: ${missed
+          .slice(1)
+          .map((s) => s.name)
+          .join(', ')}`
+      : '';
   return `#${result.index} failed ${first.name}: ${first.rationale}${more}`;
 }
 

@@ -53,7 +53,12 @@ export async function verifyTraces(
     }
   };
   const traces = await runPool(traceIds, VERIFY_CONCURRENCY, async (traceId): Promise<TraceCheck> => {
-    const last = await pollUntil(() => read(traceId), (r) => r.state !== undefined && r.state !== 'IN_PROGRESS', deadline, now);
+    const last = await pollUntil(
+      () => read(traceId),
+      (r) => r.state !== undefined && r.state !== 'IN_PROGRESS',
+      deadline,
+      now,
+    );
     if (last.state !== undefined && last.state !== 'IN_PROGRESS') return { traceId, found: true, state: last.state };
     const problem =
       last.error !== undefined

@@ -2,7 +2,15 @@ import type { ResolvedConfig } from '../../config/types.ts';
 import { isPassingFailure } from '../../destination/background-resolution.ts';
 import { APP_EXPERIMENT_POLICY, ensureTargetExperiment, resolveDestination } from '../../destination/resolve.ts';
 import { describeDestination, foundNotes, routeName, type ResolvedDestination } from '../../destination/resolved-destination.ts';
-import { describeTarget, isExperimentTarget, parseTargetKey, targetKey, targetOf, withoutRun, type ExperimentTarget } from '../../destination/target.ts';
+import {
+  describeTarget,
+  isExperimentTarget,
+  parseTargetKey,
+  targetKey,
+  targetOf,
+  withoutRun,
+  type ExperimentTarget,
+} from '../../destination/target.ts';
 import { ExitCode, ExpectedError } from '../../errors.ts';
 import { connectToTracking } from '../../mlflow/connect.ts';
 import type { MlflowHttp } from '../../mlflow/http.ts';
@@ -129,7 +137,8 @@ export function planPush(store: TraceStore, hexIds: readonly string[], config: R
   };
   for (const hex of hexIds) {
     const delivery = store.reads.deliveryOf(hex);
-    const recorded = !override && delivery?.destination && delivery.state !== 'delivered' ? parseTargetKey(delivery.destination) : undefined;
+    const recorded =
+      !override && delivery?.destination && delivery.state !== 'delivered' ? parseTargetKey(delivery.destination) : undefined;
     if (!recorded) add(configured, hex);
     else if (isExperimentTarget(recorded) && recorded.kind === configured.kind && recorded.server === configured.server) add(recorded, hex);
     else getOrInsert(elsewhere, targetKey(recorded), () => ({ description: describeTarget(recorded), hexIds: [] })).hexIds.push(hex);
@@ -198,7 +207,13 @@ export async function pushTraces(input: PushInput): Promise<PushReport> {
       groups.push(entry);
       input.sending?.(describeGroup(entry.group, resolved, []), group.hexIds.length);
     }
-    const places = await evaluationPlaces(config, http, evaluations, input.dead === true, groups.flatMap((g) => (g.resolved ? [g.resolved] : [])));
+    const places = await evaluationPlaces(
+      config,
+      http,
+      evaluations,
+      input.dead === true,
+      groups.flatMap((g) => (g.resolved ? [g.resolved] : [])),
+    );
     for (const place of places.resolved) outbox.addEvaluationDestination(place);
     const waiting = places.keys.flatMap((key) => evaluations.pendingIn(key));
     totals.set('suite runs', waiting.filter((item) => item.kind === 'run').length);
@@ -208,7 +223,13 @@ export async function pushTraces(input: PushInput): Promise<PushReport> {
     // Interrupted: what MLflow answers for the requests already sent is recorded, or the next push would send them again.
     if (input.signal?.aborted) await outbox.inFlightSettled(INTERRUPT_GRACE_MS);
 
-    const pushed = groups.map(({ group, resolved, problem, leased }) => describeGroup(group, resolved, group.hexIds.map((hex) => pushedTrace(traces, hex, resolved, problem, leased.has(hex)))));
+    const pushed = groups.map(({ group, resolved, problem, leased }) =>
+      describeGroup(
+        group,
+        resolved,
+        group.hexIds.map((hex) => pushedTrace(traces, hex, resolved, problem, leased.has(hex))),
+      ),
+    );
     const report: PushReport = { groups: pushed, elsewhere: plan.elsewhere, interrupted: input.signal?.aborted === true };
     if (waiting.length > 0 || places.problems.length > 0) report.evaluations = evaluationReport(evaluations, waiting, places);
     return report;
@@ -224,7 +245,8 @@ function sameExperiment(target: ExperimentTarget, config: ResolvedConfig): boole
 }
 
 function describeGroup(group: PushGroup, resolved: ResolvedDestination | undefined, pushed: PushedTrace[]): PushedGroup {
-  if (resolved?.kind !== 'mlflow' && resolved?.kind !== 'databricks') return { destination: describeTarget(group.target), notes: [], traces: pushed };
+  if (resolved?.kind !== 'mlflow' && resolved?.kind !== 'databricks')
+    return { destination: describeTarget(group.target), notes: [], traces: pushed };
   const { experiment } = resolved;
   return {
     destination: describeDestination(resolved),
@@ -235,12 +257,19 @@ function describeGroup(group: PushGroup, resolved: ResolvedDestination | undefin
   };
 }
 
-function pushedTrace(store: TraceStore, hex: string, resolved: ResolvedDestination | undefined, problem: string | undefined, leasedElsewhere: boolean): PushedTrace {
+function pushedTrace(
+  store: TraceStore,
+  hex: string,
+  resolved: ResolvedDestination | undefined,
+  problem: string | undefined,
+  leasedElsewhere: boolean,
+): PushedTrace {
   const traceId = mlflowTraceId(hex);
   if (!resolved) return { traceId, result: 'pending', reason: `not sent: ${problem ?? 'the destination was not resolved'}` };
   const delivery = store.reads.deliveryOf(hex);
   if (delivery?.state === 'delivered') {
-    const url = resolved.kind === 'mlflow' || resolved.kind === 'databricks' ? traceUrl(resolved.target, resolved.experiment.id, traceId) : undefined;
+    const url =
+      resolved.kind === 'mlflow' || resolved.kind === 'databricks' ? traceUrl(resolved.target, resolved.experiment.id, traceId) : undefined;
     return { traceId, result: 'sent', ...(url && { url }) };
   }
   if (leasedElsewhere) {
@@ -259,7 +288,8 @@ export function evaluationsToPush(evaluations: EvaluationStore, config: Resolved
   let count = evaluations.localCount({ refused: dead });
   for (const key of evaluations.pendingDestinations()) {
     const place = parseTargetKey(key);
-    if (isExperimentTarget(place) && place.kind === configured.kind && place.server === configured.server) count += evaluations.pendingIn(key).length;
+    if (isExperimentTarget(place) && place.kind === configured.kind && place.server === configured.server)
+      count += evaluations.pendingIn(key).length;
   }
   return count;
 }
@@ -268,13 +298,20 @@ export function evaluationsToPush(evaluations: EvaluationStore, config: Resolved
  * The experiments suite runs and scores wait for: the configured one takes those kept local-only; the
  * others on this server are found, so everything waiting there leaves too.
  */
-async function evaluationPlaces(config: ResolvedConfig, http: MlflowHttp, evaluations: EvaluationStore, dead: boolean, resolved: readonly ResolvedDestination[]) {
+async function evaluationPlaces(
+  config: ResolvedConfig,
+  http: MlflowHttp,
+  evaluations: EvaluationStore,
+  dead: boolean,
+  resolved: readonly ResolvedDestination[],
+) {
   const configured = targetOf(config) as ExperimentTarget;
   const configuredPlace = withoutRun(configured) as ExperimentTarget;
   evaluations.requeue(targetKey(configuredPlace), { refused: dead });
   const known = new Map<string, string>();
   for (const destination of resolved) {
-    if (destination.kind === 'mlflow' || destination.kind === 'databricks') known.set(targetKey(withoutRun(destination.target)), destination.experiment.id);
+    if (destination.kind === 'mlflow' || destination.kind === 'databricks')
+      known.set(targetKey(withoutRun(destination.target)), destination.experiment.id);
   }
   const places: { kind: ExperimentTarget['kind']; target: ExperimentTarget; experiment: { id: string } }[] = [];
   const problems: string[] = [];
@@ -297,7 +334,11 @@ async function evaluationPlaces(config: ResolvedConfig, http: MlflowHttp, evalua
   return { resolved: places, keys, problems };
 }
 
-function evaluationReport(store: EvaluationStore, waiting: readonly { kind: 'run' | 'score'; id: string | number }[], places: Awaited<ReturnType<typeof evaluationPlaces>>): PushedEvaluations {
+function evaluationReport(
+  store: EvaluationStore,
+  waiting: readonly { kind: 'run' | 'score'; id: string | number }[],
+  places: Awaited<ReturnType<typeof evaluationPlaces>>,
+): PushedEvaluations {
   const runs: PushedEvaluations['runs'] = [];
   const scores = { delivered: 0, pending: 0, refused: 0 };
   const problems = new Set<string>(places.problems);
@@ -323,4 +364,3 @@ function evaluationReport(store: EvaluationStore, waiting: readonly { kind: 'run
   }
   return { runs, scores, scoreProblems: [...problems] };
 }
-

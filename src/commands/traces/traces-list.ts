@@ -23,7 +23,12 @@ export async function run(ctx: CommandContext, options: TracesListOptions): Prom
   const state = DELIVERY_STATES.find((s) => s === options.status);
   const { config, store } = await openConfiguredStore({ cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags });
   try {
-    return list(ctx, options, { config, store }, { ...(since && { since: since.date }), ...(status && { status }), ...(state && { state }), limit });
+    return list(
+      ctx,
+      options,
+      { config, store },
+      { ...(since && { since: since.date }), ...(status && { status }), ...(state && { state }), limit },
+    );
   } finally {
     store.close();
   }
@@ -40,7 +45,10 @@ function list(
   const found = store.reads.list({ ...filter, limit: limit + 1 });
   const summaries = found.slice(0, limit);
   if (ctx.globals.json) {
-    writeJson(ctx.stdout, summaries.map((summary) => ({ ...summaryJson(summary), delivery: deliveryJson(summary.delivery) })));
+    writeJson(
+      ctx.stdout,
+      summaries.map((summary) => ({ ...summaryJson(summary), delivery: deliveryJson(summary.delivery) })),
+    );
     return ExitCode.ok;
   }
 
@@ -53,7 +61,9 @@ function list(
     }
     writeLine(ctx.stdout, `No traces in ${store.dir}.`);
     writeLine(ctx.stdout, 'Every trace is written here first, then delivered to the destination if one is configured, e.g. by:');
-    for (const example of ['ask "What is MLflow tracing?"', 'suite --spawn', 'serve   (one trace per request)', 'doctor'].map(commandLine)) {
+    for (const example of ['ask "What is MLflow tracing?"', 'suite --spawn', 'serve   (one trace per request)', 'doctor'].map(
+      commandLine,
+    )) {
       writeLine(ctx.stdout, `  ${example}`);
     }
     if (config.destination.kind === 'local') {
@@ -88,19 +98,31 @@ const DROPPABLE: readonly Column[] = ['spans', 'duration'];
  * shows only when a trace has a destination (in local-only mode every row would say `local`).
  */
 function table(summaries: StoredTraceSummary[], width: number): string[] {
-  const rows = summaries.map((s): Record<Column, string> => ({
-    time: formatLocalTime(s.startTime, false),
-    id: s.traceId,
-    root: s.rootName,
-    status: s.status,
-    state: s.delivery.state,
-    spans: String(s.spanCount),
-    duration: formatDuration(s.durationMs),
-    tokens: s.tokens ? String(s.tokens.total) : '-',
-  }));
+  const rows = summaries.map(
+    (s): Record<Column, string> => ({
+      time: formatLocalTime(s.startTime, false),
+      id: s.traceId,
+      root: s.rootName,
+      status: s.status,
+      state: s.delivery.state,
+      spans: String(s.spanCount),
+      duration: formatDuration(s.durationMs),
+      tokens: s.tokens ? String(s.tokens.total) : '-',
+    }),
+  );
   const widthOf = (key: Column) => Math.max(HEADER[key].length, ...rows.map((row) => row[key].length));
-  let columns: Column[] = ['time', 'id', 'root', 'status', ...(rows.some((row) => row.state !== 'local') ? (['state'] as const) : []), 'spans', 'duration', 'tokens'];
-  const fixedWidth = () => columns.filter((c) => c !== 'id' && c !== 'root').reduce((sum, c) => sum + widthOf(c), 0) + GAP.length * (columns.length - 1);
+  let columns: Column[] = [
+    'time',
+    'id',
+    'root',
+    'status',
+    ...(rows.some((row) => row.state !== 'local') ? (['state'] as const) : []),
+    'spans',
+    'duration',
+    'tokens',
+  ];
+  const fixedWidth = () =>
+    columns.filter((c) => c !== 'id' && c !== 'root').reduce((sum, c) => sum + widthOf(c), 0) + GAP.length * (columns.length - 1);
   for (const droppable of DROPPABLE) {
     if (width - fixedWidth() - SHORT_ID_LENGTH >= MIN_ROOT_WIDTH) break;
     columns = columns.filter((c) => c !== droppable);
@@ -115,7 +137,11 @@ function table(summaries: StoredTraceSummary[], width: number): string[] {
     if (column === 'root') return cutToWidth(row.root, rootWidth).padEnd(rootWidth);
     return RIGHT_ALIGNED.has(column) ? row[column].padStart(widthOf(column)) : row[column].padEnd(widthOf(column));
   };
-  const line = (row: Record<Column, string>) => columns.map((column) => cell(row, column)).join(GAP).trimEnd();
+  const line = (row: Record<Column, string>) =>
+    columns
+      .map((column) => cell(row, column))
+      .join(GAP)
+      .trimEnd();
   return [line(HEADER), ...rows.map(line)];
 }
 

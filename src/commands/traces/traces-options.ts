@@ -6,7 +6,10 @@ import { parseWhen } from './parse-when.ts';
 export const TRACE_STATUSES = ['OK', 'ERROR', 'IN_PROGRESS'] as const satisfies readonly LocalTraceStatus[];
 
 /** `--since 2h`: the point in time, and the words it was given in, for messages. */
-const SINCE = parsed('<when>', 'only traces newer than this: a duration (30m, 2h, 7d) or a date', (given) => ({ given, date: parseWhen(given) }));
+const SINCE = parsed('<when>', 'only traces newer than this: a duration (30m, 2h, 7d) or a date', (given) => ({
+  given,
+  date: parseWhen(given),
+}));
 
 export const TRACES_LIST_OPTIONS = {
   since: SINCE,

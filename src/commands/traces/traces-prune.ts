@@ -24,7 +24,10 @@ export async function run(ctx: CommandContext, options: TracesPruneOptions): Pro
   const verb = dryRun ? 'Would delete' : 'Deleted';
   writeLine(ctx.stdout, `${verb} ${plural(deleted, what)} that started before ${formatLocalTime(cutoff.toISOString())} from ${store.dir}.`);
   if (keptUndelivered > 0) {
-    writeLine(ctx.stdout, `Kept ${plural(keptUndelivered, 'older trace')} never delivered (local-only, pending or refused): \`otel-mlflow traces push\` sends them; --undelivered deletes them too.`);
+    writeLine(
+      ctx.stdout,
+      `Kept ${plural(keptUndelivered, 'older trace')} never delivered (local-only, pending or refused): \`otel-mlflow traces push\` sends them; --undelivered deletes them too.`,
+    );
   }
   return ExitCode.ok;
 }

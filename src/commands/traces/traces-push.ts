@@ -22,7 +22,8 @@ import { plural } from '../../util/plural.ts';
 import { commandLine } from '../../invocation.ts';
 import type { TracesPushOptions } from './traces-options.ts';
 
-const NO_MLFLOW_HINT = 'set MLFLOW_TRACKING_URI (e.g. http://127.0.0.1:5000, or databricks) in the environment or .env, or pass --tracking-uri';
+const NO_MLFLOW_HINT =
+  'set MLFLOW_TRACKING_URI (e.g. http://127.0.0.1:5000, or databricks) in the environment or .env, or pass --tracking-uri';
 
 export async function run(ctx: CommandContext, options: TracesPushOptions, ids: string[]): Promise<number> {
   const { since, dead, all, includeDoctor } = options;
@@ -34,7 +35,12 @@ export async function run(ctx: CommandContext, options: TracesPushOptions, ids: 
   }
 }
 
-async function push(ctx: CommandContext, options: TracesPushOptions, { config, store }: { config: ResolvedConfig; store: TraceStore }, selection: PushSelection): Promise<number> {
+async function push(
+  ctx: CommandContext,
+  options: TracesPushOptions,
+  { config, store }: { config: ResolvedConfig; store: TraceStore },
+  selection: PushSelection,
+): Promise<number> {
   const destination = config.destination;
   if (!isMlflowDestination(destination)) {
     throw new ExpectedError(`traces push sends to an MLflow experiment, but ${describeNonMlflow(destination)}`, {
@@ -52,7 +58,8 @@ async function push(ctx: CommandContext, options: TracesPushOptions, { config, s
       return ExitCode.ok;
     }
     const plan = planPush(store, hexIds, config);
-    const spinner = ctx.interactive && !ctx.globals.json ? (await import('ora')).default({ stream: ctx.stderr, discardStdin: false }) : undefined;
+    const spinner =
+      ctx.interactive && !ctx.globals.json ? (await import('ora')).default({ stream: ctx.stderr, discardStdin: false }) : undefined;
     const interrupt = new AbortController();
     // Ctrl-C once: stop starting requests, report, exit 130; a second Ctrl-C does not wait for that.
     const onSigint = () => {
@@ -87,7 +94,10 @@ async function push(ctx: CommandContext, options: TracesPushOptions, { config, s
     }
     const exitCode = ctx.globals.json ? printJson(ctx, report) : printText(ctx, paint, report, store.dir);
     if (!report.interrupted) return exitCode;
-    writeLine(ctx.stderr, paint.yellow(`interrupted: what was not sent stays in ${store.dir}; \`${commandLine('traces push')}\` again resumes`));
+    writeLine(
+      ctx.stderr,
+      paint.yellow(`interrupted: what was not sent stays in ${store.dir}; \`${commandLine('traces push')}\` again resumes`),
+    );
     // A request still in flight would hold the process until its timeout; the person asked to stop now.
     // Unref'd: with nothing in flight the process ends by itself, first.
     setTimeout(() => process.exit(ExitCode.interrupted), 0).unref();
@@ -97,7 +107,14 @@ async function push(ctx: CommandContext, options: TracesPushOptions, { config, s
   }
 }
 
-function nothingToPush(ctx: CommandContext, paint: ChalkInstance, options: TracesPushOptions, store: TraceStore, selection: PushSelection, configuredKey: string): void {
+function nothingToPush(
+  ctx: CommandContext,
+  paint: ChalkInstance,
+  options: TracesPushOptions,
+  store: TraceStore,
+  selection: PushSelection,
+  configuredKey: string,
+): void {
   if (ctx.globals.json) {
     writeJson(ctx.stdout, { sent: 0, pending: 0, failed: 0, experiment: null, traces: [], groups: [], elsewhere: [] });
     return;
@@ -105,9 +122,19 @@ function nothingToPush(ctx: CommandContext, paint: ChalkInstance, options: Trace
   const newer = options.since ? ` newer than --since ${options.since.given}` : '';
   writeLine(ctx.stdout, `Nothing to push: no local-only or pending traces${newer} in ${store.dir} that this destination lacks.`);
   const doctors = selection.includeDoctor ? 0 : selectForPush(store, { ...selection, includeDoctor: true }, configuredKey).length;
-  if (doctors > 0) writeLine(ctx.stdout, paint.dim(`${plural(doctors, 'test trace')} of \`${commandLine('doctor')}\` left out: they belong in doctor's experiment (add --include-doctor to send them here).`));
+  if (doctors > 0)
+    writeLine(
+      ctx.stdout,
+      paint.dim(
+        `${plural(doctors, 'test trace')} of \`${commandLine('doctor')}\` left out: they belong in doctor's experiment (add --include-doctor to send them here).`,
+      ),
+    );
   const dead = store.reads.counts().dead;
-  if (dead > 0 && !selection.dead) writeLine(ctx.stdout, paint.dim(`${plural(dead, 'trace')} were refused before: add --dead to send them again once the cause is fixed.`));
+  if (dead > 0 && !selection.dead)
+    writeLine(
+      ctx.stdout,
+      paint.dim(`${plural(dead, 'trace')} were refused before: add --dead to send them again once the cause is fixed.`),
+    );
 }
 
 function totalsOf(report: PushReport) {
@@ -120,7 +147,9 @@ function totalsOf(report: PushReport) {
 function exitCodeOf(report: PushReport): number {
   const { pending, failed, waitingElsewhere } = totalsOf(report);
   const evaluations = report.evaluations;
-  const evaluationsLeft = evaluations && (!evaluations.runs.every((run) => run.state === 'delivered') || evaluations.scores.pending + evaluations.scores.refused > 0);
+  const evaluationsLeft =
+    evaluations &&
+    (!evaluations.runs.every((run) => run.state === 'delivered') || evaluations.scores.pending + evaluations.scores.refused > 0);
   return failed + pending + waitingElsewhere > 0 || evaluationsLeft ? ExitCode.export : ExitCode.ok;
 }
 
@@ -155,11 +184,20 @@ function printText(ctx: CommandContext, paint: ChalkInstance, report: PushReport
     writeLine(ctx.stdout, `  ${paint.red(reason)}: ${shown}`);
   }
   const urls = report.groups.flatMap((group) => (group.experiment ? [group.experiment.url] : []));
-  writeLine(ctx.stdout, `${sent} sent, ${pending} still pending, ${failed} refused.${urls.length > 0 ? ` Experiment: ${urls.map((url) => paint.cyan(url)).join(', ')}` : ''}`);
+  writeLine(
+    ctx.stdout,
+    `${sent} sent, ${pending} still pending, ${failed} refused.${urls.length > 0 ? ` Experiment: ${urls.map((url) => paint.cyan(url)).join(', ')}` : ''}`,
+  );
   if (pending > 0) writeLine(ctx.stdout, paint.dim(`The pending ones stay in ${storeDir}: push again once the destination answers.`));
-  if (failed > 0) writeLine(ctx.stdout, paint.dim(`Refused traces are kept: fix the cause, then \`${commandLine('traces push --dead')}\`.`));
+  if (failed > 0)
+    writeLine(ctx.stdout, paint.dim(`Refused traces are kept: fix the cause, then \`${commandLine('traces push --dead')}\`.`));
   for (const group of report.elsewhere) {
-    writeLine(ctx.stdout, paint.yellow(`${plural(group.hexIds.length, 'trace')} wait for ${group.description}: push them with a configuration that reaches it, or send them here with --experiment`));
+    writeLine(
+      ctx.stdout,
+      paint.yellow(
+        `${plural(group.hexIds.length, 'trace')} wait for ${group.description}: push them with a configuration that reaches it, or send them here with --experiment`,
+      ),
+    );
   }
   if (report.evaluations) for (const line of evaluationLines(paint, report.evaluations, storeDir)) writeLine(ctx.stdout, line);
   return exitCodeOf(report);
@@ -171,13 +209,26 @@ function evaluationLines(paint: ChalkInstance, pushed: PushedEvaluations, storeD
     if (run.state === 'delivered') {
       lines.push(`suite run in MLflow: ${run.runId}`);
       if (run.url) lines.push(`  ${paint.cyan(run.url)}`);
-    } else lines.push((run.state === 'pending' ? paint.yellow : paint.red)(`suite run ${run.runId ?? '(not created)'} ${run.state}: ${run.problem ?? ''}`));
+    } else
+      lines.push(
+        (run.state === 'pending' ? paint.yellow : paint.red)(
+          `suite run ${run.runId ?? '(not created)'} ${run.state}: ${run.problem ?? ''}`,
+        ),
+      );
     for (const note of run.notes) lines.push(paint.dim(`  ${note}`));
   }
   const { scores } = pushed;
   if (scores.delivered > 0) lines.push(`${plural(scores.delivered, 'score')} logged as assessments on their traces`);
-  if (scores.pending > 0) lines.push(paint.yellow(`${plural(scores.pending, 'score')} still pending (${pushed.scoreProblems[0] ?? 'MLflow did not answer'}); they stay in ${storeDir}`));
-  if (scores.refused > 0) lines.push(paint.red(`${plural(scores.refused, 'score')} refused by MLflow, kept in ${storeDir}: ${pushed.scoreProblems.at(-1) ?? ''}`));
+  if (scores.pending > 0)
+    lines.push(
+      paint.yellow(
+        `${plural(scores.pending, 'score')} still pending (${pushed.scoreProblems[0] ?? 'MLflow did not answer'}); they stay in ${storeDir}`,
+      ),
+    );
+  if (scores.refused > 0)
+    lines.push(
+      paint.red(`${plural(scores.refused, 'score')} refused by MLflow, kept in ${storeDir}: ${pushed.scoreProblems.at(-1) ?? ''}`),
+    );
   return lines;
 }
 

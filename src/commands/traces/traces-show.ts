@@ -40,7 +40,13 @@ export async function run(ctx: CommandContext, options: TracesShowOptions, args:
   const tree = buildSpanTree(trace);
   if (ctx.globals.json) {
     const { delivery, ...stored } = trace;
-    writeJson(ctx.stdout, { ...stored, summary: summaryJson(summary), delivery: deliveryJson(delivery), tree: tree.map(nodeJson), scores: scores.map(scoreJson) });
+    writeJson(ctx.stdout, {
+      ...stored,
+      summary: summaryJson(summary),
+      delivery: deliveryJson(delivery),
+      tree: tree.map(nodeJson),
+      scores: scores.map(scoreJson),
+    });
     return ExitCode.ok;
   }
 
@@ -88,7 +94,9 @@ function scoreLines(paint: ChalkInstance, scores: readonly StoredScore[], width:
         : score.state === 'refused'
           ? paint.red(`refused by MLflow: ${score.lastAnswer ?? ''}`)
           : paint.dim(score.destination ? `waits for MLflow${score.lastAnswer ? `: ${score.lastAnswer}` : ''}` : 'local only');
-    lines.push(`  ${verdict}  ${paint.bold(score.name)} = ${JSON.stringify(score.value)}  ${paint.dim(`${score.source.type} ${score.source.id}`)}  ${where}`);
+    lines.push(
+      `  ${verdict}  ${paint.bold(score.name)} = ${JSON.stringify(score.value)}  ${paint.dim(`${score.source.type} ${score.source.id}`)}  ${where}`,
+    );
     lines.push(`        ${cutToWidth(score.rationale, Math.max(MIN_VALUE_WIDTH, width - 8))}`);
   }
   return lines;
@@ -160,7 +168,15 @@ function details(node: SpanTreeNode): [string, ShownValue][] {
     if (event.name !== 'exception') continue;
     const type = event.attributes['exception.type'];
     const message = event.attributes['exception.message'];
-    out.push(['raised', shown([type, message].filter((part) => part !== undefined).map(String).join(': '))]);
+    out.push([
+      'raised',
+      shown(
+        [type, message]
+          .filter((part) => part !== undefined)
+          .map(String)
+          .join(': '),
+      ),
+    ]);
   }
   return out;
 }

@@ -34,7 +34,12 @@ export function suiteRunSender(options: EvaluationSenderOptions): Sender<SuiteRu
     let runId = run.runId;
     let artifactUri: string | undefined;
     let note: string | undefined;
-    const step = async (name: SuiteRunStep, requests: () => MlflowRequest[], expected: ExpectedAnswer, what: string): Promise<DeliveryOutcome | undefined> => {
+    const step = async (
+      name: SuiteRunStep,
+      requests: () => MlflowRequest[],
+      expected: ExpectedAnswer,
+      what: string,
+    ): Promise<DeliveryOutcome | undefined> => {
       if (done.has(name)) return undefined;
       for (const request of requests()) {
         const result = await mlflowStep(http, request, expected, what);
@@ -50,19 +55,36 @@ export function suiteRunSender(options: EvaluationSenderOptions): Sender<SuiteRu
       return undefined;
     };
     const failed =
-      (await step('create', () => [createRunRequest({ experimentId: options.experimentId, name: run.name, startTime: run.startedAt, tags: run.tags })], { kind: 'mlflow-json', has: isRunAnswer, what: 'the run' }, 'creating the run')) ??
+      (await step(
+        'create',
+        () => [createRunRequest({ experimentId: options.experimentId, name: run.name, startTime: run.startedAt, tags: run.tags })],
+        { kind: 'mlflow-json', has: isRunAnswer, what: 'the run' },
+        'creating the run',
+      )) ??
       // Linking is idempotent, and a run made after its traces (MLflow was down) has no other link.
       (await step('link', () => linkRequests(runId!, run.traceIds), EMPTY_OBJECT, 'linking its traces')) ??
-      (await step('log', () => logBatchRequests(runId!, { params: run.params, metrics: run.metrics, tags: run.tags, timestamp: run.endedAt }), EMPTY_OBJECT, 'logging params and metrics')) ??
+      (await step(
+        'log',
+        () => logBatchRequests(runId!, { params: run.params, metrics: run.metrics, tags: run.tags, timestamp: run.endedAt }),
+        EMPTY_OBJECT,
+        'logging params and metrics',
+      )) ??
       (await uploadResults()) ??
-      (run.ownRun ? await step('end', () => [endRunRequest(runId!, run.endStatus, run.endedAt)], EMPTY_OBJECT, 'ending the run') : undefined);
+      (run.ownRun
+        ? await step('end', () => [endRunRequest(runId!, run.endStatus, run.endedAt)], EMPTY_OBJECT, 'ending the run')
+        : undefined);
     // What the run went without is kept with it, for the summary.
     return failed ?? { kind: 'delivered', ...(note && { note }) };
 
     async function uploadResults(): Promise<DeliveryOutcome | undefined> {
       if (done.has('artifact')) return undefined;
       if (!artifactUri) {
-        const found = await mlflowStep(http, { method: 'GET', path: '/api/2.0/mlflow/runs/get', query: { run_id: runId! } }, { kind: 'mlflow-json', has: isRunAnswer, what: 'the run' }, 'reading the run');
+        const found = await mlflowStep(
+          http,
+          { method: 'GET', path: '/api/2.0/mlflow/runs/get', query: { run_id: runId! } },
+          { kind: 'mlflow-json', has: isRunAnswer, what: 'the run' },
+          'reading the run',
+        );
         if (!found.ok) return found.outcome;
         artifactUri = runFromAnswer(found.response.json as Parameters<typeof runFromAnswer>[0]).artifactUri;
       }
@@ -76,13 +98,20 @@ export function suiteRunSender(options: EvaluationSenderOptions): Sender<SuiteRu
         options.recordStep(run.id, 'artifact', runId!);
         return undefined;
       }
-      return step('artifact', () => [{ method: 'PUT', path, body: run.results, headers: { 'Content-Type': 'application/x-ndjson' } }], EMPTY_OBJECT, `uploading ${RESULTS_ARTIFACT}`);
+      return step(
+        'artifact',
+        () => [{ method: 'PUT', path, body: run.results, headers: { 'Content-Type': 'application/x-ndjson' } }],
+        EMPTY_OBJECT,
+        `uploading ${RESULTS_ARTIFACT}`,
+      );
     }
   });
 }
 
 /** A score becomes feedback on its trace, one per request; a trace MLflow does not have yet makes it wait. */
-export function scoreSender(options: Pick<EvaluationSenderOptions, 'description' | 'http'> & { recordAssessment(id: number, assessmentId: string): void }): Sender<StoredScore> {
+export function scoreSender(
+  options: Pick<EvaluationSenderOptions, 'description' | 'http'> & { recordAssessment(id: number, assessmentId: string): void },
+): Sender<StoredScore> {
   return oneAtATime(options.description, async (score) => {
     const request = feedbackRequest(
       score.traceId,
@@ -95,7 +124,12 @@ export function scoreSender(options: Pick<EvaluationSenderOptions, 'description'
       },
       new Date(score.createdAt),
     );
-    const result = await mlflowStep(options.http, request, { kind: 'mlflow-json', has: isFeedbackAnswer, what: 'an assessment' }, `logging score '${score.name}'`);
+    const result = await mlflowStep(
+      options.http,
+      request,
+      { kind: 'mlflow-json', has: isFeedbackAnswer, what: 'an assessment' },
+      `logging score '${score.name}'`,
+    );
     if (result.ok) {
       options.recordAssessment(score.id, (result.response.json as { assessment: { assessment_id: string } }).assessment.assessment_id);
       return { kind: 'delivered' };

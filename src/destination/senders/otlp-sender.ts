@@ -53,7 +53,8 @@ export function otlpSender(target: OtlpTarget): Sender<OutgoingTrace> {
       const serialized =
         target.encoding === 'json' ? JsonTraceSerializer.serializeRequest(spans) : ProtobufTraceSerializer.serializeRequest(spans);
       // An empty body would be taken as a success that carried nothing: never sent, never "delivered".
-      if (!serialized || serialized.length === 0) return { kind: 'refused', answer: `the OTLP serializer produced nothing for ${traces.length} trace(s)` };
+      if (!serialized || serialized.length === 0)
+        return { kind: 'refused', answer: `the OTLP serializer produced nothing for ${traces.length} trace(s)` };
       const headers: Record<string, string> = {
         ...target.headers,
         // Exactly this: MLflow up to 3.11 answers 400 to `application/x-protobuf; charset=…`.

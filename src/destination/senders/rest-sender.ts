@@ -52,22 +52,35 @@ export function restSender(target: RestTarget): Sender<OutgoingTrace> {
     }
     const path = `/api/2.0/mlflow-artifacts/artifacts/${location.slice(prefix.length).replace(/^\/+/, '')}/traces.json`;
     // The artifact proxy answers `{}`.
-    const uploaded = await step({ method: 'PUT', path, body: tracesJson, headers: { 'Content-Type': 'application/json' } }, { kind: 'mlflow-json' }, 'uploading the spans (traces.json)');
+    const uploaded = await step(
+      { method: 'PUT', path, body: tracesJson, headers: { 'Content-Type': 'application/json' } },
+      { kind: 'mlflow-json' },
+      'uploading the spans (traces.json)',
+    );
     return uploaded.ok ? { kind: 'delivered', status: uploaded.response.status } : uploaded.outcome;
   };
 
   const uploadSigned = async (traceId: string, tracesJson: string): Promise<DeliveryOutcome> => {
     const asked = await step(
       { method: 'GET', path: `/api/2.0/mlflow/traces/${encodeURIComponent(traceId)}/credentials-for-data-upload` },
-      { kind: 'mlflow-json', has: (json) => typeof (json as { credential_info?: { signed_uri?: unknown } }).credential_info?.signed_uri === 'string', what: 'a signed upload URL' },
+      {
+        kind: 'mlflow-json',
+        has: (json) => typeof (json as { credential_info?: { signed_uri?: unknown } }).credential_info?.signed_uri === 'string',
+        what: 'a signed upload URL',
+      },
       'asking for an upload URL',
     );
     if (!asked.ok) return asked.outcome;
-    const credential = (asked.response.json as { credential_info: { signed_uri: string; headers?: { name: string; value: string }[] } }).credential_info;
+    const credential = (asked.response.json as { credential_info: { signed_uri: string; headers?: { name: string; value: string }[] } })
+      .credential_info;
     const headers: Record<string, string> = { 'Content-Type': 'application/json' };
     for (const { name, value } of credential.headers ?? []) headers[name] = value;
     // Cloud storage authenticates by the signature; a workspace Authorization header would be refused.
-    const uploaded = await step({ method: 'PUT', path: credential.signed_uri, body: tracesJson, headers, auth: false }, { kind: 'storage' }, 'uploading the spans (traces.json)');
+    const uploaded = await step(
+      { method: 'PUT', path: credential.signed_uri, body: tracesJson, headers, auth: false },
+      { kind: 'storage' },
+      'uploading the spans (traces.json)',
+    );
     return uploaded.ok ? { kind: 'delivered', status: uploaded.response.status } : uploaded.outcome;
   };
 

@@ -71,12 +71,20 @@ function linkAfterAcceptance(http: MlflowHttp, link: RunLink | undefined) {
   if (link?.via !== 'link-to-run') return undefined;
   return async (traces: readonly OutgoingTrace[]): Promise<DeliveryOutcome | undefined> => {
     try {
-      await linkTracesToRun(http, link.runId, traces.map((trace) => trace.traceId));
+      await linkTracesToRun(
+        http,
+        link.runId,
+        traces.map((trace) => trace.traceId),
+      );
       return undefined;
     } catch (error) {
       const outcome = classifyError(error);
       // In MLflow already: sending them again is harmless, and linking is tried again with them.
-      return { kind: 'retry', ...(outcome.status !== undefined && { status: outcome.status }), answer: `in MLflow, but not linked to run ${link.runId} yet: ${outcome.answer}` };
+      return {
+        kind: 'retry',
+        ...(outcome.status !== undefined && { status: outcome.status }),
+        answer: `in MLflow, but not linked to run ${link.runId} yet: ${outcome.answer}`,
+      };
     }
   };
 }

@@ -29,12 +29,17 @@ type ContentEncoding = keyof typeof inflaters;
  * inflate), which the app's onError answers in its own terms. The handlers after it read the
  * inflated body (`c.req.arrayBuffer()`, `c.req.json()`).
  */
-export const bodyLimit = ({ maxBytes, tooLargeMessage = `the request body is larger than the limit of ${maxBytes} bytes` }: BodyLimitOptions) => {
+export const bodyLimit = ({
+  maxBytes,
+  tooLargeMessage = `the request body is larger than the limit of ${maxBytes} bytes`,
+}: BodyLimitOptions) => {
   const tooLarge = () => new HTTPException(413, { message: tooLargeMessage });
   return createMiddleware(async (c, next) => {
     const contentEncoding = (c.req.header('content-encoding') ?? 'identity').trim().toLowerCase();
     if (contentEncoding !== 'identity' && !Object.hasOwn(inflaters, contentEncoding)) {
-      throw new HTTPException(415, { message: `unsupported Content-Encoding ${quotedHeader(contentEncoding)}; send gzip, deflate or none` });
+      throw new HTTPException(415, {
+        message: `unsupported Content-Encoding ${quotedHeader(contentEncoding)}; send gzip, deflate or none`,
+      });
     }
     const read = await readBodyWithin(c.req.raw, maxBytes, tooLarge);
     const raw = Buffer.from(read.buffer, read.byteOffset, read.byteLength);

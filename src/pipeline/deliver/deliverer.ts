@@ -159,7 +159,9 @@ export class Deliverer<Item> {
     const finished = () =>
       !this.#running ||
       (this.#idle && this.#inFlight.size === 0) ||
-      (options.maxConsecutiveFailures !== undefined && this.#failuresInARow >= options.maxConsecutiveFailures && this.#inFlight.size === 0) ||
+      (options.maxConsecutiveFailures !== undefined &&
+        this.#failuresInARow >= options.maxConsecutiveFailures &&
+        this.#inFlight.size === 0) ||
       this.#clock.now() >= deadline;
     // The deliverer's timers never hold the process open; a caller waiting for the drain does.
     const keepAlive = setInterval(() => {}, 60_000);
@@ -267,7 +269,13 @@ export class Deliverer<Item> {
         delete this.stats.lastFailure;
         this.#failuresInARow = 0;
         this.#concurrency = Math.min(this.#maxConcurrency, this.#concurrency + 1);
-        this.#onEvent({ kind: 'delivered', queue, items: batch.length, ...(outcome.status !== undefined && { status: outcome.status }), ...(outcome.note && { note: outcome.note }) });
+        this.#onEvent({
+          kind: 'delivered',
+          queue,
+          items: batch.length,
+          ...(outcome.status !== undefined && { status: outcome.status }),
+          ...(outcome.note && { note: outcome.note }),
+        });
         return;
       }
       case 'retry': {
@@ -275,7 +283,14 @@ export class Deliverer<Item> {
           // The destination answered well: only these items wait, longer each try, while the rest goes on.
           const attempts = Math.max(1, ...batch.map((item) => this.#queue.attempts(item)));
           this.#queue.release(batch, outcome, this.#clock.now() + Math.min(ITEM_RETRY_MAX_MS, ITEM_RETRY_MS * 2 ** (attempts - 1)));
-          this.#onEvent({ kind: 'retry', queue, items: batch.length, answer: outcome.answer, delayMs: 0, ...(outcome.status !== undefined && { status: outcome.status }) });
+          this.#onEvent({
+            kind: 'retry',
+            queue,
+            items: batch.length,
+            answer: outcome.answer,
+            delayMs: 0,
+            ...(outcome.status !== undefined && { status: outcome.status }),
+          });
           return;
         }
         this.#queue.release(batch, outcome);
@@ -288,7 +303,14 @@ export class Deliverer<Item> {
         this.#pausedUntil = Math.max(this.#pausedUntil, this.#clock.now() + delayMs);
         this.#concurrency = Math.max(1, Math.floor(this.#concurrency / 2));
         this.stats.lastFailure = { ...describe(outcome), at: new Date(this.#clock.now()).toISOString() };
-        this.#onEvent({ kind: 'retry', queue, items: batch.length, answer: outcome.answer, delayMs, ...(outcome.status !== undefined && { status: outcome.status }) });
+        this.#onEvent({
+          kind: 'retry',
+          queue,
+          items: batch.length,
+          answer: outcome.answer,
+          delayMs,
+          ...(outcome.status !== undefined && { status: outcome.status }),
+        });
         return;
       }
       case 'refused': {
@@ -302,7 +324,13 @@ export class Deliverer<Item> {
         this.#queue.markDead(item, outcome);
         this.stats.dead++;
         this.stats.lastFailure = { ...describe(outcome), at: new Date(this.#clock.now()).toISOString() };
-        this.#onEvent({ kind: 'dead', queue, label: this.#queue.label(item), answer: outcome.answer, ...(outcome.status !== undefined && { status: outcome.status }) });
+        this.#onEvent({
+          kind: 'dead',
+          queue,
+          label: this.#queue.label(item),
+          answer: outcome.answer,
+          ...(outcome.status !== undefined && { status: outcome.status }),
+        });
         return;
       }
     }

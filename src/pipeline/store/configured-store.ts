@@ -11,7 +11,9 @@ import { TraceStore } from './trace-store.ts';
  * dir), for the commands that read it. A directory given by name that does not exist is a typo until
  * proven otherwise: it is refused, not created empty (the default location is the tool's own).
  */
-export async function openConfiguredStore(options: Omit<LoadConfigOptions, 'purpose'>): Promise<{ config: ResolvedConfig; store: TraceStore }> {
+export async function openConfiguredStore(
+  options: Omit<LoadConfigOptions, 'purpose'>,
+): Promise<{ config: ResolvedConfig; store: TraceStore }> {
   const config = await loadConfig({ ...options, purpose: 'app' });
   const { value: dir, source } = config.storeDir;
   const named = source.kind !== 'default' && !(source.kind === 'env' && source.name === 'XDG_STATE_HOME');

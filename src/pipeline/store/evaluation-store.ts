@@ -97,31 +97,44 @@ export class EvaluationStore {
   addSuiteRun(run: NewSuiteRun, scores: readonly { traceId: string; score: Score }[]): SuiteRunRecord {
     const id = randomUUID();
     this.#db.transaction(() => {
-      this.#db.statement(
-        `INSERT INTO suite_runs (id, destination, run_id, own_run, name, started_at, ended_at, params, metrics, tags, trace_ids, results, end_status, done_steps, state)
+      this.#db
+        .statement(
+          `INSERT INTO suite_runs (id, destination, run_id, own_run, name, started_at, ended_at, params, metrics, tags, trace_ids, results, end_status, done_steps, state)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')`,
-      ).run(
-        id,
-        run.destination,
-        run.runId,
-        run.ownRun ? 1 : 0,
-        run.name,
-        run.startedAt,
-        run.endedAt,
-        JSON.stringify(run.params),
-        JSON.stringify(run.metrics),
-        JSON.stringify(run.tags),
-        JSON.stringify(run.traceIds),
-        run.results,
-        run.endStatus,
-        (run.doneSteps ?? []).join(','),
-      );
+        )
+        .run(
+          id,
+          run.destination,
+          run.runId,
+          run.ownRun ? 1 : 0,
+          run.name,
+          run.startedAt,
+          run.endedAt,
+          JSON.stringify(run.params),
+          JSON.stringify(run.metrics),
+          JSON.stringify(run.tags),
+          JSON.stringify(run.traceIds),
+          run.results,
+          run.endStatus,
+          (run.doneSteps ?? []).join(','),
+        );
       const insert = this.#db.statement(
         `INSERT INTO assessments (trace_id, suite_run, destination, name, value, passed, rationale, source_type, source_id, created_at, state)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')`,
       );
       for (const { traceId, score } of scores) {
-        insert.run(traceId, id, run.destination, score.name, JSON.stringify(score.value), score.passed ? 1 : 0, score.rationale, score.source.type, score.source.id, run.endedAt);
+        insert.run(
+          traceId,
+          id,
+          run.destination,
+          score.name,
+          JSON.stringify(score.value),
+          score.passed ? 1 : 0,
+          score.rationale,
+          score.source.type,
+          score.source.id,
+          run.endedAt,
+        );
       }
     });
     return this.suiteRun(id)!;
@@ -134,7 +147,9 @@ export class EvaluationStore {
 
   /** Every score of a trace (by MLflow id `tr-…`), in the order given. */
   scoresOf(traceId: string): StoredScore[] {
-    return (this.#db.statement(`SELECT ${SCORE_COLUMNS} FROM ${SCORES} WHERE a.trace_id = ? ORDER BY a.id`).all(traceId) as unknown as ScoreRow[]).map(toScore);
+    return (
+      this.#db.statement(`SELECT ${SCORE_COLUMNS} FROM ${SCORES} WHERE a.trace_id = ? ORDER BY a.id`).all(traceId) as unknown as ScoreRow[]
+    ).map(toScore);
   }
 
   score(id: number): StoredScore | undefined {
@@ -144,29 +159,42 @@ export class EvaluationStore {
 
   /** The suite runs and scores waiting for `destination`, oldest first. */
   pendingIn(destination: string): { kind: 'run' | 'score'; id: string | number }[] {
-    const runs = this.#db.statement(`SELECT id FROM suite_runs WHERE state = 'pending' AND destination = ? ORDER BY started_at`).all(destination);
-    const scores = this.#db.statement(`SELECT id FROM assessments WHERE state = 'pending' AND destination = ? ORDER BY id`).all(destination);
-    return [...runs.map((row) => ({ kind: 'run' as const, id: String(row.id) })), ...scores.map((row) => ({ kind: 'score' as const, id: Number(row.id) }))];
+    const runs = this.#db
+      .statement(`SELECT id FROM suite_runs WHERE state = 'pending' AND destination = ? ORDER BY started_at`)
+      .all(destination);
+    const scores = this.#db
+      .statement(`SELECT id FROM assessments WHERE state = 'pending' AND destination = ? ORDER BY id`)
+      .all(destination);
+    return [
+      ...runs.map((row) => ({ kind: 'run' as const, id: String(row.id) })),
+      ...scores.map((row) => ({ kind: 'score' as const, id: Number(row.id) })),
+    ];
   }
 
   /** Scores of one suite run, in the order given. */
   scoresOfRun(suiteRun: string): StoredScore[] {
-    return (this.#db.statement(`SELECT ${SCORE_COLUMNS} FROM ${SCORES} WHERE a.suite_run = ? ORDER BY a.id`).all(suiteRun) as unknown as ScoreRow[]).map(toScore);
+    return (
+      this.#db
+        .statement(`SELECT ${SCORE_COLUMNS} FROM ${SCORES} WHERE a.suite_run = ? ORDER BY a.id`)
+        .all(suiteRun) as unknown as ScoreRow[]
+    ).map(toScore);
   }
 
   /** Suite runs and scores kept local-only (and refused ones, when asked): what a push carries to its experiment. */
   localCount(options: { refused?: boolean } = {}): number {
     const states = options.refused ? `state IN ('pending', 'refused')` : `state = 'pending'`;
-    const count = (table: string) => Number((this.#db.statement(`SELECT count(*) AS n FROM ${table} WHERE ${states} AND destination IS NULL`).get() as { n: number }).n);
+    const count = (table: string) =>
+      Number((this.#db.statement(`SELECT count(*) AS n FROM ${table} WHERE ${states} AND destination IS NULL`).get() as { n: number }).n);
     return count('suite_runs') + count('assessments');
   }
 
   /** The keys suite runs and scores are waiting for. */
   pendingDestinations(): string[] {
-    return this.#db.statement(
-      `SELECT destination FROM suite_runs WHERE state = 'pending' AND destination IS NOT NULL
+    return this.#db
+      .statement(
+        `SELECT destination FROM suite_runs WHERE state = 'pending' AND destination IS NOT NULL
        UNION SELECT destination FROM assessments WHERE state = 'pending' AND destination IS NOT NULL`,
-    )
+      )
       .all()
       .map((row) => String(row.destination));
   }
@@ -177,7 +205,8 @@ export class EvaluationStore {
     this.#db.transaction(() => {
       for (const table of ['suite_runs', 'assessments']) {
         this.#db.statement(`UPDATE ${table} SET destination = ? WHERE ${states} AND destination IS NULL`).run(destination);
-        if (options.refused) this.#db.statement(`UPDATE ${table} SET state = 'pending' WHERE state = 'refused' AND destination = ?`).run(destination);
+        if (options.refused)
+          this.#db.statement(`UPDATE ${table} SET state = 'pending' WHERE state = 'refused' AND destination = ?`).run(destination);
       }
     });
   }
@@ -187,7 +216,9 @@ export class EvaluationStore {
     const run = this.suiteRun(id);
     if (!run) return;
     const steps = [...new Set([...run.doneSteps, step])];
-    this.#db.statement('UPDATE suite_runs SET done_steps = ?, run_id = COALESCE(?, run_id) WHERE id = ?').run(steps.join(','), runId ?? null, id);
+    this.#db
+      .statement('UPDATE suite_runs SET done_steps = ?, run_id = COALESCE(?, run_id) WHERE id = ?')
+      .run(steps.join(','), runId ?? null, id);
   }
 
   /** MLflow's id for a delivered score. */
@@ -203,13 +234,19 @@ export class EvaluationStore {
     label: (item: Item) => string;
   }): OutboxQueue<Item> {
     const { table } = spec;
-    const settle = (items: readonly Item[], state: EvaluationState, outcome: { status?: number; answer?: string; note?: string }, notBefore = 0) => {
+    const settle = (
+      items: readonly Item[],
+      state: EvaluationState,
+      outcome: { status?: number; answer?: string; note?: string },
+      notBefore = 0,
+    ) => {
       const now = this.#now();
       this.#db.transaction(() => {
         const update = this.#db.statement(
           `UPDATE ${table} SET state = ?, last_try_ms = ?, last_status = ?, last_answer = ?, lease_owner = NULL, lease_until_ms = ? WHERE id = ?`,
         );
-        for (const item of items) update.run(state, now, outcome.status ?? null, outcome.answer ?? outcome.note ?? null, notBefore, item.id);
+        for (const item of items)
+          update.run(state, now, outcome.status ?? null, outcome.answer ?? outcome.note ?? null, notBefore, item.id);
       });
     };
     return {
@@ -235,15 +272,16 @@ export class EvaluationStore {
       release: (items, outcome, notBefore) => settle(items, 'pending', outcome, notBefore),
       markDead: (item, outcome) => settle([item], 'refused', outcome),
       leaseOwners: () =>
-        this.#db.statement(`SELECT DISTINCT lease_owner FROM ${table} WHERE lease_owner IS NOT NULL AND lease_until_ms >= ?`)
+        this.#db
+          .statement(`SELECT DISTINCT lease_owner FROM ${table} WHERE lease_owner IS NOT NULL AND lease_until_ms >= ?`)
           .all(this.#now())
           .map((row) => String(row.lease_owner)),
-      releaseLeasesOf: (owner) => Number(this.#db.statement(`UPDATE ${table} SET lease_owner = NULL, lease_until_ms = 0 WHERE lease_owner = ?`).run(owner).changes),
+      releaseLeasesOf: (owner) =>
+        Number(this.#db.statement(`UPDATE ${table} SET lease_owner = NULL, lease_until_ms = 0 WHERE lease_owner = ?`).run(owner).changes),
       label: spec.label,
       attempts: (item) => item.attempts + 1,
     };
   }
-
 }
 
 function toSuiteRun(row: SuiteRunRow): SuiteRunRecord {

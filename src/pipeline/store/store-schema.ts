@@ -118,7 +118,13 @@ const MIGRATIONS: readonly ((db: DatabaseSync) => void)[] = [
     }
     // One lease model for every kind of row: an owner, an end, and the last try's answer.
     for (const table of ['suite_runs', 'assessments']) {
-      addColumns(db, table, ['lease_owner TEXT', 'lease_until_ms INTEGER NOT NULL DEFAULT 0', 'attempts INTEGER NOT NULL DEFAULT 0', 'last_try_ms INTEGER', 'last_status INTEGER']);
+      addColumns(db, table, [
+        'lease_owner TEXT',
+        'lease_until_ms INTEGER NOT NULL DEFAULT 0',
+        'attempts INTEGER NOT NULL DEFAULT 0',
+        'last_try_ms INTEGER',
+        'last_status INTEGER',
+      ]);
     }
   },
 ];
@@ -133,7 +139,9 @@ export function migrateStore(db: DatabaseSync): void {
   try {
     const from = version();
     if (from > STORE_VERSION) {
-      throw new Error(`it was written by a newer otel-mlflow (store version ${from}, this one knows ${STORE_VERSION}); upgrade otel-mlflow`);
+      throw new Error(
+        `it was written by a newer otel-mlflow (store version ${from}, this one knows ${STORE_VERSION}); upgrade otel-mlflow`,
+      );
     }
     for (let step = from; step < STORE_VERSION; step++) MIGRATIONS[step]!(db);
     db.exec(`PRAGMA user_version = ${STORE_VERSION}`);
@@ -145,6 +153,11 @@ export function migrateStore(db: DatabaseSync): void {
 }
 
 function addColumns(db: DatabaseSync, table: string, columns: readonly string[]): void {
-  const present = new Set(db.prepare(`PRAGMA table_info(${table})`).all().map((row) => String(row.name)));
+  const present = new Set(
+    db
+      .prepare(`PRAGMA table_info(${table})`)
+      .all()
+      .map((row) => String(row.name)),
+  );
   for (const column of columns) if (!present.has(column.split(' ')[0]!)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column}`);
 }

@@ -111,7 +111,10 @@ export class StoreWriter {
       const half = Math.ceil(group.length / 2);
       const first = this.#writeWhatFits(group.slice(0, half));
       // The first half did not fit: the second will not either; no need to ask the disk again.
-      const second = first.error === undefined ? this.#writeWhatFits(group.slice(half)) : { written: emptyResult(), left: group.slice(half), error: first.error };
+      const second =
+        first.error === undefined
+          ? this.#writeWhatFits(group.slice(half))
+          : { written: emptyResult(), left: group.slice(half), error: first.error };
       return { written: merge(first.written, second.written), left: [...first.left, ...second.left], error: first.error ?? second.error };
     }
   }

@@ -36,10 +36,18 @@ export class TraceOutbox implements OutboxQueue<ClaimedTrace> {
   claim(destination: string, owner: string, limits: ClaimLimits): ClaimedTrace[] {
     const now = this.#now();
     return this.#db.transaction(() => {
-      const candidates = this.#db.statement(
-        `SELECT trace_id, version, spans, bytes, attempts FROM traces
+      const candidates = this.#db
+        .statement(
+          `SELECT trace_id, version, spans, bytes, attempts FROM traces
          WHERE state = 'pending' AND destination = ? AND lease_until_ms < ? AND ready_ms <= ? ORDER BY saved_ms LIMIT ?`,
-      ).all(destination, now, now, limits.maxItems) as { trace_id: string; version: number; spans: string; bytes: number; attempts: number }[];
+        )
+        .all(destination, now, now, limits.maxItems) as {
+        trace_id: string;
+        version: number;
+        spans: string;
+        bytes: number;
+        attempts: number;
+      }[];
       const claimed: ClaimedTrace[] = [];
       let bytes = 0;
       for (const row of candidates) {
@@ -48,15 +56,20 @@ export class TraceOutbox implements OutboxQueue<ClaimedTrace> {
         const spans = parseStoredSpans(row.spans);
         if (!spans) {
           // Damaged on disk (by hand, or by a disk fault): kept for a person to look at, never sent.
-          this.#db.statement(`UPDATE traces SET state = 'dead', last_try_ms = ?, last_answer = ? WHERE trace_id = ?`).run(
-            now,
-            'the stored record is damaged (its spans are not readable JSON) and cannot be sent',
-            row.trace_id,
-          );
+          this.#db
+            .statement(`UPDATE traces SET state = 'dead', last_try_ms = ?, last_answer = ? WHERE trace_id = ?`)
+            .run(now, 'the stored record is damaged (its spans are not readable JSON) and cannot be sent', row.trace_id);
           continue;
         }
         bytes += row.bytes;
-        claimed.push({ hex: row.trace_id, traceId: mlflowTraceId(row.trace_id), version: row.version, spans, bytes: row.bytes, attempts: row.attempts });
+        claimed.push({
+          hex: row.trace_id,
+          traceId: mlflowTraceId(row.trace_id),
+          version: row.version,
+          spans,
+          bytes: row.bytes,
+          attempts: row.attempts,
+        });
       }
       // Counted as a try when it starts: a process that dies mid-request leaves a trace the next try
       // must look up before sending it again.
@@ -98,10 +111,12 @@ export class TraceOutbox implements OutboxQueue<ClaimedTrace> {
 
   /** Refused for good: kept with the server's answer until the cause is fixed and it is pushed again. */
   markDead(trace: ClaimedTrace, outcome: Answer): void {
-    this.#db.statement(
-      `UPDATE traces SET state = 'dead', last_try_ms = ?, last_status = ?, last_answer = ?,
+    this.#db
+      .statement(
+        `UPDATE traces SET state = 'dead', last_try_ms = ?, last_status = ?, last_answer = ?,
          lease_owner = NULL, lease_until_ms = 0 WHERE trace_id = ?`,
-    ).run(this.#now(), outcome.status ?? null, outcome.answer ?? null, trace.hex);
+      )
+      .run(this.#now(), outcome.status ?? null, outcome.answer ?? null, trace.hex);
   }
 
   label(trace: ClaimedTrace): string {
@@ -114,13 +129,16 @@ export class TraceOutbox implements OutboxQueue<ClaimedTrace> {
 
   /** Who holds a lease on the trace now, if anyone. */
   leaseOwnerOf(hex: string): string | undefined {
-    const row = this.#db.statement('SELECT lease_owner FROM traces WHERE trace_id = ? AND lease_owner IS NOT NULL AND lease_until_ms >= ?').get(hex, this.#now());
+    const row = this.#db
+      .statement('SELECT lease_owner FROM traces WHERE trace_id = ? AND lease_owner IS NOT NULL AND lease_until_ms >= ?')
+      .get(hex, this.#now());
     return row ? String(row.lease_owner) : undefined;
   }
 
   /** Owners holding leases now: a process that died mid-delivery still holds its traces until its leases run out. */
   leaseOwners(): string[] {
-    return this.#db.statement('SELECT DISTINCT lease_owner FROM traces WHERE lease_owner IS NOT NULL AND lease_until_ms >= ?')
+    return this.#db
+      .statement('SELECT DISTINCT lease_owner FROM traces WHERE lease_owner IS NOT NULL AND lease_until_ms >= ?')
       .all(this.#now())
       .map((row) => String(row.lease_owner));
   }
@@ -156,9 +174,11 @@ export class TraceOutbox implements OutboxQueue<ClaimedTrace> {
   }
 
   #release(trace: ClaimedTrace, outcome: Answer, now: number, notBefore = 0): void {
-    this.#db.statement(
-      `UPDATE traces SET last_try_ms = ?, last_status = ?, last_answer = ?, lease_owner = NULL, lease_until_ms = ?
+    this.#db
+      .statement(
+        `UPDATE traces SET last_try_ms = ?, last_status = ?, last_answer = ?, lease_owner = NULL, lease_until_ms = ?
        WHERE trace_id = ?`,
-    ).run(now, outcome.status ?? null, outcome.answer ?? null, notBefore, trace.hex);
+      )
+      .run(now, outcome.status ?? null, outcome.answer ?? null, notBefore, trace.hex);
   }
 }

@@ -91,10 +91,9 @@ export class TraceReads {
     const wanted = hexPrefixOf(id);
     if (wanted === undefined) return undefined;
     // 'g' sorts after every hex digit: the range holds exactly the ids with this prefix.
-    const rows = this.#db.statement(`SELECT ${SUMMARY_COLUMNS}, spans FROM traces WHERE trace_id >= ? AND trace_id < ? ORDER BY trace_id LIMIT 4`).all(
-      wanted,
-      `${wanted}g`,
-    ) as unknown as (Row & { spans: string })[];
+    const rows = this.#db
+      .statement(`SELECT ${SUMMARY_COLUMNS}, spans FROM traces WHERE trace_id >= ? AND trace_id < ? ORDER BY trace_id LIMIT 4`)
+      .all(wanted, `${wanted}g`) as unknown as (Row & { spans: string })[];
     if (rows.length > 1) {
       const shown = rows.slice(0, 3).map((row) => mlflowTraceId(row.trace_id));
       throw new ExpectedError(`'${id}' matches more than one stored trace (${shown.join(', ')}${rows.length > 3 ? ', …' : ''})`, {
@@ -106,10 +105,13 @@ export class TraceReads {
     if (!row) return undefined;
     const spans = parseStoredSpans(row.spans);
     if (!spans) {
-      throw new ExpectedError(`the stored record of ${mlflowTraceId(row.trace_id)} in ${this.#path} is damaged: its spans are not readable JSON`, {
-        exitCode: ExitCode.internal,
-        hint: 'it was changed by hand or by a disk fault; `otel-mlflow traces prune --undelivered` with a cutoff after it deletes it',
-      });
+      throw new ExpectedError(
+        `the stored record of ${mlflowTraceId(row.trace_id)} in ${this.#path} is damaged: its spans are not readable JSON`,
+        {
+          exitCode: ExitCode.internal,
+          hint: 'it was changed by hand or by a disk fault; `otel-mlflow traces prune --undelivered` with a cutoff after it deletes it',
+        },
+      );
     }
     return { traceId: mlflowTraceId(row.trace_id), savedAt: new Date(row.saved_ms).toISOString(), spans, delivery: toDelivery(row) };
   }
@@ -153,7 +155,8 @@ export class TraceReads {
 
   /** The destinations traces are pending for. */
   pendingDestinations(): string[] {
-    return this.#db.statement(`SELECT DISTINCT destination FROM traces WHERE state = 'pending' AND destination IS NOT NULL`)
+    return this.#db
+      .statement(`SELECT DISTINCT destination FROM traces WHERE state = 'pending' AND destination IS NOT NULL`)
       .all()
       .map((row) => String(row.destination));
   }

@@ -93,7 +93,9 @@ export class TraceWrites {
    */
   releaseHolds(): number {
     return Number(
-      this.#db.statement(`UPDATE traces SET ready_ms = 0 WHERE state = 'pending' AND ready_ms > ? AND status != 'IN_PROGRESS'`).run(this.#now()).changes,
+      this.#db
+        .statement(`UPDATE traces SET ready_ms = 0 WHERE state = 'pending' AND ready_ms > ? AND status != 'IN_PROGRESS'`)
+        .run(this.#now()).changes,
     );
   }
 
@@ -129,31 +131,35 @@ export class TraceWrites {
       // A late span makes a delivered trace pending again: OTLP ingest upserts by span id.
       const state = existing.state === 'delivered' && trace.destination ? 'pending' : existing.state;
       const summary = summaryColumns(hex, spans);
-      this.#db.statement(
-        `UPDATE traces SET start_ms = ?, duration_ms = ?, root_name = ?, status = ?, span_count = ?, tokens_in = ?,
+      this.#db
+        .statement(
+          `UPDATE traces SET start_ms = ?, duration_ms = ?, root_name = ?, status = ?, span_count = ?, tokens_in = ?,
            tokens_out = ?, tokens_total = ?, request_preview = ?, response_preview = ?, state = ?, version = version + 1,
            ready_ms = ?, saved_ms = ?, bytes = ?, spans = ? WHERE trace_id = ?`,
-      ).run(...summary, state, readyAt(trace.hold, spans, now, existing.first_seen_ms || now), now, merged.length, merged, hex);
+        )
+        .run(...summary, state, readyAt(trace.hold, spans, now, existing.first_seen_ms || now), now, merged.length, merged, hex);
       return merged.length - existing.spans.length;
     }
-    this.#db.statement(
-      `INSERT INTO traces (trace_id, start_ms, duration_ms, root_name, status, span_count, tokens_in, tokens_out,
+    this.#db
+      .statement(
+        `INSERT INTO traces (trace_id, start_ms, duration_ms, root_name, status, span_count, tokens_in, tokens_out,
          tokens_total, request_preview, response_preview, origin, state, destination, attempts, ready_ms, first_seen_ms, saved_ms,
          bytes, spans)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      hex,
-      ...summaryColumns(hex, trace.spans),
-      trace.origin,
-      trace.destination ? 'pending' : 'local',
-      trace.destination ?? null,
-      trace.maybeSent ? 1 : 0,
-      readyAt(trace.hold, trace.spans, now, now),
-      now,
-      now,
-      json.length,
-      json,
-    );
+      )
+      .run(
+        hex,
+        ...summaryColumns(hex, trace.spans),
+        trace.origin,
+        trace.destination ? 'pending' : 'local',
+        trace.destination ?? null,
+        trace.maybeSent ? 1 : 0,
+        readyAt(trace.hold, trace.spans, now, now),
+        now,
+        now,
+        json.length,
+        json,
+      );
     return json.length;
   }
 
@@ -162,9 +168,11 @@ export class TraceWrites {
     let evicted = 0;
     while (this.bytes() + needed > this.maxBytes) {
       const gone = Number(
-        this.#db.statement(
-          `DELETE FROM traces WHERE trace_id IN (SELECT trace_id FROM traces WHERE state = 'delivered' ORDER BY saved_ms LIMIT 256)`,
-        ).run().changes,
+        this.#db
+          .statement(
+            `DELETE FROM traces WHERE trace_id IN (SELECT trace_id FROM traces WHERE state = 'delivered' ORDER BY saved_ms LIMIT 256)`,
+          )
+          .run().changes,
       );
       if (gone === 0) break;
       evicted += gone;

@@ -66,7 +66,9 @@ function assistantParts(message: AssistantMessage): GenAiPart[] {
   return parts;
 }
 
-function contentParts(content: string | readonly (ChatCompletionContentPart | ChatCompletionContentPartRefusal)[] | null | undefined): GenAiPart[] {
+function contentParts(
+  content: string | readonly (ChatCompletionContentPart | ChatCompletionContentPartRefusal)[] | null | undefined,
+): GenAiPart[] {
   if (typeof content === 'string') return [{ type: 'text', content }];
   return (content ?? []).map((part) => (part.type === 'text' ? { type: 'text', content: part.text } : { ...part }));
 }

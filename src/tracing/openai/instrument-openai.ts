@@ -72,7 +72,12 @@ export function instrumentOpenAI<T extends OpenAI>(client: T, options: OpenAIIns
   return client;
 }
 
-function traceStream(stream: Stream<ChatCompletionChunk>, chat: ChatSpan, client: OpenAI, hideUsageChunk: boolean): Stream<ChatCompletionChunk> {
+function traceStream(
+  stream: Stream<ChatCompletionChunk>,
+  chat: ChatSpan,
+  client: OpenAI,
+  hideUsageChunk: boolean,
+): Stream<ChatCompletionChunk> {
   const accumulator = new ChatCompletionAccumulator();
   let chunks = 0;
   return observeStream(stream, client, {

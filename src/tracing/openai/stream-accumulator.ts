@@ -1,8 +1,4 @@
-import type {
-  ChatCompletion,
-  ChatCompletionChunk,
-  ChatCompletionMessageToolCall,
-} from 'openai/resources/chat/completions';
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionMessageToolCall } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
 
 /** A ChatCompletion folded from chunks; `finish_reason` stays null for a choice the stream never finished. */

@@ -64,7 +64,10 @@ describe('postQuestion streaming a /chat answer', () => {
 
   it('reports a failure sent as an error event after the 200, with its code and the trace id', async () => {
     reply = (res) =>
-      sse(res, ['event: delta\ndata: {"text":"Open"}\n\n', 'event: error\ndata: {"error":{"code":"llm_error","message":"the openai model provider answered 500"}}\n\n']);
+      sse(res, [
+        'event: delta\ndata: {"text":"Open"}\n\n',
+        'event: error\ndata: {"error":{"code":"llm_error","message":"the openai model provider answered 500"}}\n\n',
+      ]);
     const outcome = await ask(() => undefined);
     assert.ok(!outcome.ok);
     assert.equal(outcome.code, 'llm_error');
@@ -125,7 +128,10 @@ describe('postQuestion streaming a /chat answer', () => {
     let pieces = 0;
     const outcome = await ask(() => pieces++);
     assert.ok(!outcome.ok);
-    assert.equal(outcome.error, `${url.origin} answered POST /chat with more than 64 MiB (HTTP 200, text/event-stream): not an answer otel-mlflow serve gives — is something else listening there?`);
+    assert.equal(
+      outcome.error,
+      `${url.origin} answered POST /chat with more than 64 MiB (HTTP 200, text/event-stream): not an answer otel-mlflow serve gives — is something else listening there?`,
+    );
     assert.equal(outcome.traceId, TRACE_ID);
     assert.ok(pieces > 0 && pieces * 64 * 1024 <= ANSWER_MAX_BYTES, `${pieces} pieces handed over`);
     const written = await ended;
@@ -150,7 +156,10 @@ describe('postQuestion streaming a /chat answer', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ ...DONE, sources: [] }));
     };
-    const outcome = await postQuestion(url, 'rag', 'Explain MLflow tracing', { timeoutMs: 5_000, onDelta: () => assert.fail('rag does not stream') });
+    const outcome = await postQuestion(url, 'rag', 'Explain MLflow tracing', {
+      timeoutMs: 5_000,
+      onDelta: () => assert.fail('rag does not stream'),
+    });
     assert.ok(outcome.ok);
     assert.deepEqual(bodies.at(-1), { query: 'Explain MLflow tracing' });
   });

@@ -34,7 +34,10 @@ describe('the health check of a running server (ask --url, suite --url)', () => 
   it('names a redirect to a sign-in page instead of following it', async () => {
     proxy.mode = { kind: 'redirect', location: '/login' };
     const error = await refusal(fetchServerHealth(new URL(proxy.url), HINT));
-    assert.equal(error.message, `GET ${proxy.url}/ was redirected (302) to ${proxy.url}/login: a login proxy in front of otel-mlflow serve?`);
+    assert.equal(
+      error.message,
+      `GET ${proxy.url}/ was redirected (302) to ${proxy.url}/login: a login proxy in front of otel-mlflow serve?`,
+    );
     assert.equal(proxy.requests.filter((r) => r.path === '/login').length, 0);
   });
 });

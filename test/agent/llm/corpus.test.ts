@@ -22,11 +22,29 @@ describe('built-in corpus', () => {
   });
 
   it('explains every subject the brief names', () => {
-    const text = CORPUS.map((p) => `${p.title} ${p.text}`).join('\n').toLowerCase();
+    const text = CORPUS.map((p) => `${p.title} ${p.text}`)
+      .join('\n')
+      .toLowerCase();
     const subjects = [
-      'tracking server', 'experiment', 'span type', 'token usage', 'mlflow.genai.evaluate', 'traces tab', 'autolog',
-      'traceparent', 'context propagation', 'otlp', 'collector', 'semantic conventions', 'gen_ai.operation.name',
-      'sampling', 'exporter', 'serving endpoint', 'oauth m2m', 'personal access token', 'unity catalog',
+      'tracking server',
+      'experiment',
+      'span type',
+      'token usage',
+      'mlflow.genai.evaluate',
+      'traces tab',
+      'autolog',
+      'traceparent',
+      'context propagation',
+      'otlp',
+      'collector',
+      'semantic conventions',
+      'gen_ai.operation.name',
+      'sampling',
+      'exporter',
+      'serving endpoint',
+      'oauth m2m',
+      'personal access token',
+      'unity catalog',
     ];
     for (const subject of subjects) assert.ok(text.includes(subject), `nothing about ${subject}`);
   });

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import OpenAI, { BadRequestError, NotFoundError } from 'openai';
-import type { ChatCompletionChunk, ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
+import type {
+  ChatCompletionChunk,
+  ChatCompletionCreateParamsNonStreaming,
+  ChatCompletionMessageParam,
+  ChatCompletionTool,
+} from 'openai/resources/chat/completions';
 import { OFFLINE_MODEL } from '../../../src/config/llm-choice.ts';
 import { OFFLINE_BASE_URL, offlineFetch } from '../../../src/agent/llm/offline-model.ts';
 import { searchCorpus } from '../../../src/agent/llm/retrieve.ts';
@@ -84,7 +89,10 @@ describe('offline model through the openai client', () => {
     const [hit] = searchCorpus('What is a Databricks serving endpoint?', 1);
     const prompt = `Context:\n[1] ${hit!.passage.title}\n${hit!.passage.text}\n\nQuestion: What is a Databricks serving endpoint?`;
     const answer = (await ask(prompt)).choices[0]?.message.content ?? '';
-    assert.deepEqual([...answer.matchAll(/\[([^\]]+)\]/g)].map((m) => m[1]), [hit!.passage.title]);
+    assert.deepEqual(
+      [...answer.matchAll(/\[([^\]]+)\]/g)].map((m) => m[1]),
+      [hit!.passage.title],
+    );
   });
 
   it('streams deltas that add up to the plain answer, then a usage chunk when asked', async () => {
@@ -187,13 +195,21 @@ describe('offline model through the openai client', () => {
     const question = 'What is MLflow tracing, and what is 6 times 7?';
     const plain = await ask(question, { tools: TOOLS });
     const chunks = await collect(
-      await client.chat.completions.create({ model: OFFLINE_MODEL, messages: [{ role: 'user', content: question }], tools: TOOLS, stream: true }),
+      await client.chat.completions.create({
+        model: OFFLINE_MODEL,
+        messages: [{ role: 'user', content: question }],
+        tools: TOOLS,
+        stream: true,
+      }),
     );
     const expected = (plain.choices[0]?.message.tool_calls ?? []).map((c) => {
       assert.ok(c.type === 'function');
       return { id: c.id, name: c.function.name, arguments: c.function.arguments };
     });
-    assert.deepEqual(expected.map((c) => c.name), ['calculator', 'search_corpus']);
+    assert.deepEqual(
+      expected.map((c) => c.name),
+      ['calculator', 'search_corpus'],
+    );
     assert.deepEqual(JSON.parse(expected[0]!.arguments), { expression: '6 * 7' });
     assert.deepEqual(mergeToolCalls(chunks), expected);
     assert.equal(chunks.at(-1)?.choices[0]?.finish_reason, 'tool_calls');

@@ -22,13 +22,21 @@ const exporter = new InMemorySpanExporter();
 const tracer = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] }).getTracer('providers-test');
 
 const project = useTempProject();
-const load = (env: Record<string, string>, flags: { provider?: string; model?: string } = {}) => project.load({ purpose: 'app', env, flags });
+const load = (env: Record<string, string>, flags: { provider?: string; model?: string } = {}) =>
+  project.load({ purpose: 'app', env, flags });
 const create = (config: ResolvedConfig, options: Partial<CreateLlmClientOptions> = {}) =>
   createLlmClient(config, { tracer, contentAttributes: 'mlflow', ...options });
-const chat = (llm: LlmClient) => llm.client.chat.completions.create({ model: llm.model, messages: [{ role: 'user', content: 'What is MLflow tracing?' }] });
+const chat = (llm: LlmClient) =>
+  llm.client.chat.completions.create({ model: llm.model, messages: [{ role: 'user', content: 'What is MLflow tracing?' }] });
 
 function databricksEnv(host: string, credentials: Record<string, string>): Record<string, string> {
-  return { MLFLOW_TRACKING_URI: 'databricks', DATABRICKS_HOST: host, MLFLOW_EXPERIMENT_NAME: '/Users/me@example.com/app', OTEL_MLFLOW_LLM_PROVIDER: 'databricks', ...credentials };
+  return {
+    MLFLOW_TRACKING_URI: 'databricks',
+    DATABRICKS_HOST: host,
+    MLFLOW_EXPERIMENT_NAME: '/Users/me@example.com/app',
+    OTEL_MLFLOW_LLM_PROVIDER: 'databricks',
+    ...credentials,
+  };
 }
 
 describe('choosing the LLM provider', () => {
@@ -173,7 +181,9 @@ describe('databricks provider', () => {
       (error: unknown) =>
         error instanceof ConfigError &&
         error.exitCode === ExitCode.config &&
-        /the databricks LLM provider \(from flag --provider\) needs the workspace that serves the model: set DATABRICKS_HOST=/.test(error.message) &&
+        /the databricks LLM provider \(from flag --provider\) needs the workspace that serves the model: set DATABRICKS_HOST=/.test(
+          error.message,
+        ) &&
         /no Databricks credentials: set DATABRICKS_TOKEN/.test(error.message) &&
         !/MLFLOW_TRACKING_URI=databricks/.test(error.message),
     );

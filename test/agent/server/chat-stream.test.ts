@@ -84,8 +84,14 @@ describe('POST /chat with stream: true', () => {
       await leave(client, reader);
       const root = await tracing.ended('POST /chat');
       assert.equal(agent.signal?.aborted, true);
-      assert.ok(tracing.spans().some((span) => span.name === 'stub_stream'), "the agent's span ended too");
-      assert.deepEqual(root.status, { code: SpanStatusCode.ERROR, message: 'the client closed the connection before the answer was complete' });
+      assert.ok(
+        tracing.spans().some((span) => span.name === 'stub_stream'),
+        "the agent's span ended too",
+      );
+      assert.deepEqual(root.status, {
+        code: SpanStatusCode.ERROR,
+        message: 'the client closed the connection before the answer was complete',
+      });
       assert.deepEqual(JSON.parse(String(root.attributes['mlflow.spanOutputs'])), {
         choices: [{ index: 0, message: { role: 'assistant', content: 'Open' }, finish_reason: null }],
       });
@@ -97,12 +103,16 @@ describe('POST /chat with stream: true', () => {
     const server = await listenApp(app);
     try {
       const firstChunk = new Promise<string>((resolve, reject) => {
-        const request = httpRequest(`${server.url}/chat`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (response) => {
-          response.once('data', (chunk: Buffer) => {
-            resolve(chunk.toString());
-            request.destroy();
-          });
-        });
+        const request = httpRequest(
+          `${server.url}/chat`,
+          { method: 'POST', headers: { 'content-type': 'application/json' } },
+          (response) => {
+            response.once('data', (chunk: Buffer) => {
+              resolve(chunk.toString());
+              request.destroy();
+            });
+          },
+        );
         request.on('error', (error) => (error.message === 'socket hang up' ? undefined : reject(error)));
         request.end(JSON.stringify({ query: 'hi', stream: true }));
       });

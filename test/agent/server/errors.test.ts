@@ -32,9 +32,24 @@ describe('bad requests get a 4xx JSON error that says what is wrong', () => {
       body: { query: 'x'.repeat(8001) },
       fields: [{ path: 'query', message: 'must be at most 8000 characters' }],
     },
-    { name: 'stream that is not a boolean', path: '/chat', body: { query: 'hi', stream: 'yes' }, fields: [{ path: 'stream', message: 'must be true or false' }] },
-    { name: 'top_k out of range', path: '/rag/v1/answer', body: { query: 'q', top_k: 11 }, fields: [{ path: 'top_k', message: 'must be a whole number from 1 to 10' }] },
-    { name: 'top_k as a string', path: '/rag/v1/answer', body: { query: 'q', top_k: '3' }, fields: [{ path: 'top_k', message: 'must be a whole number from 1 to 10' }] },
+    {
+      name: 'stream that is not a boolean',
+      path: '/chat',
+      body: { query: 'hi', stream: 'yes' },
+      fields: [{ path: 'stream', message: 'must be true or false' }],
+    },
+    {
+      name: 'top_k out of range',
+      path: '/rag/v1/answer',
+      body: { query: 'q', top_k: 11 },
+      fields: [{ path: 'top_k', message: 'must be a whole number from 1 to 10' }],
+    },
+    {
+      name: 'top_k as a string',
+      path: '/rag/v1/answer',
+      body: { query: 'q', top_k: '3' },
+      fields: [{ path: 'top_k', message: 'must be a whole number from 1 to 10' }],
+    },
     {
       name: 'a missing task and a fractional max_steps',
       path: '/agent/task',
@@ -91,7 +106,9 @@ describe('bad requests get a 4xx JSON error that says what is wrong', () => {
     const { app, agent } = testApp();
     const error = await errorOf(await postJson(app, '/chat', { query: 'hi', sesion_id: 's-1' }));
     assert.deepEqual([error.status, error.code], [422, 'invalid_request']);
-    assert.deepEqual(error.fields, [{ path: 'sesion_id', message: 'is not a field of this request (known fields: query, session_id, user_id, stream)' }]);
+    assert.deepEqual(error.fields, [
+      { path: 'sesion_id', message: 'is not a field of this request (known fields: query, session_id, user_id, stream)' },
+    ]);
     const task = await errorOf(await postJson(app, '/agent/task', { query: 'q', steps: 2 }));
     assert.deepEqual(
       task.fields?.map((field) => field.path),
@@ -129,7 +146,11 @@ describe('failures behind a valid request', () => {
   it('an LLM failure → 502 llm_error with the provider message, which the server log shows too (not a bare 502)', async () => {
     const { app, agent, logLines } = testApp();
     agent.failure = new LlmError('the LLM provider (openai) answered 500: upstream overloaded', { status: 500 });
-    for (const [path, body] of [['/chat', { query: 'q' }], ['/rag/v1/answer', { query: 'q' }], ['/agent/task', { task: 't' }]] as const) {
+    for (const [path, body] of [
+      ['/chat', { query: 'q' }],
+      ['/rag/v1/answer', { query: 'q' }],
+      ['/agent/task', { task: 't' }],
+    ] as const) {
       const error = await errorOf(await postJson(app, path, body));
       assert.deepEqual(error, { status: 502, code: 'llm_error', message: 'the LLM provider (openai) answered 500: upstream overloaded' });
       assert.ok(logLines.includes(`POST ${path}: the LLM provider (openai) answered 500: upstream overloaded`), logLines.join('\n'));
@@ -138,7 +159,10 @@ describe('failures behind a valid request', () => {
 
   it('a model provider that cannot be reached at all → 502 llm_unreachable, so a client asking many questions stops', async () => {
     const { app, agent } = testApp();
-    agent.failure = new LlmError('cannot reach the openai model provider at http://llm.invalid/v1: cannot resolve llm.invalid (DNS lookup failed: ENOTFOUND)', { unreachable: true });
+    agent.failure = new LlmError(
+      'cannot reach the openai model provider at http://llm.invalid/v1: cannot resolve llm.invalid (DNS lookup failed: ENOTFOUND)',
+      { unreachable: true },
+    );
     const error = await errorOf(await postJson(app, '/chat', { query: 'q' }));
     assert.deepEqual([error.status, error.code], [502, 'llm_unreachable']);
     assert.match(error.message, /^cannot reach the openai model provider/);

@@ -14,7 +14,13 @@ import { summarizeDelivery } from '../../../src/cli/delivery-summary.ts';
 import { chatTrace } from '../../tracing/span-fixtures.ts';
 import { until } from '../../fakes/until.ts';
 
-const HEALTH = { status: 'ok' as const, version: 'test', tracing: { destination: 'the local store' }, llm: { provider: 'offline', model: 'offline' }, uptime_seconds: 0 };
+const HEALTH = {
+  status: 'ok' as const,
+  version: 'test',
+  tracing: { destination: 'the local store' },
+  llm: { provider: 'offline', model: 'offline' },
+  uptime_seconds: 0,
+};
 /** Requests in flight at once, as a load generator with 8 connections sends them. */
 const CONNECTIONS = 8;
 /** Far more than the room left on the "disk" needs: the loop ends at the first 503. */
@@ -32,12 +38,28 @@ describe('serve on a disk that fills up', () => {
       const pages = Number(ballast.prepare('PRAGMA page_count').get()!.page_count);
       ballast.close();
 
-      const tracing = await startTracing({ target: undefined, storeDir: dir, store: { pageLimit: pages + 40 }, origin: 'serve', serviceName: 'full-disk' });
+      const tracing = await startTracing({
+        target: undefined,
+        storeDir: dir,
+        store: { pageLimit: pages + 40 },
+        origin: 'serve',
+        serviceName: 'full-disk',
+      });
       const pipeline = tracing.pipeline!;
       const config = await loadConfig({ cwd: dir, homeDir: dir, env: {}, flags: {}, purpose: 'app' });
       const llm = createLlmClient(config, { tracer: tracing.tracer, contentAttributes: 'mlflow' });
-      const app = createApp({ agent: createAgentService({ llm, tracer: tracing.tracer }), tracer: tracing.tracer, info: () => HEALTH, refusing: () => pipeline.notAcceptingBecause });
-      const chat = () => app.request('/chat', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'What is MLflow tracing?' }) });
+      const app = createApp({
+        agent: createAgentService({ llm, tracer: tracing.tracer }),
+        tracer: tracing.tracer,
+        info: () => HEALTH,
+        refusing: () => pipeline.notAcceptingBecause,
+      });
+      const chat = () =>
+        app.request('/chat', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: 'What is MLflow tracing?' }),
+        });
 
       const answered: string[] = [];
       let refusal: Response | undefined;
@@ -48,7 +70,11 @@ describe('serve on a disk that fills up', () => {
           else assert.fail(`unexpected ${response.status}: ${await response.text()}`);
         }
         // A load the disk keeps up with until it is full (a busy machine must not make this a test of backlog).
-        await until(() => pipeline.store.reads.counts().local >= answered.length || pipeline.stats.storeTrouble !== undefined, 'the store has written the wave', { everyMs: 5 });
+        await until(
+          () => pipeline.store.reads.counts().local >= answered.length || pipeline.stats.storeTrouble !== undefined,
+          'the store has written the wave',
+          { everyMs: 5 },
+        );
       }
       assert.ok(refusal, `the disk never filled after ${answered.length} traces`);
       assert.equal(refusal.headers.get('retry-after'), '5');
@@ -89,7 +115,13 @@ describe('serve on a disk that fills up', () => {
       const probe = new DatabaseSync(join(dir, 'traces.db'));
       const pages = Number(probe.prepare('PRAGMA page_count').get()!.page_count);
       probe.close();
-      const tracing = await startTracing({ target: undefined, storeDir: dir, store: { pageLimit: pages + 10 }, origin: 'serve', serviceName: 'full-at-exit' });
+      const tracing = await startTracing({
+        target: undefined,
+        storeDir: dir,
+        store: { pageLimit: pages + 10 },
+        origin: 'serve',
+        serviceName: 'full-at-exit',
+      });
       const produced = 60;
       for (let i = 0; i < produced; i++) chatTrace(tracing.tracer);
       await until(() => tracing.pipeline!.stats.storeTrouble !== undefined, 'the store fills');
@@ -97,7 +129,10 @@ describe('serve on a disk that fills up', () => {
       assert.ok(report.refused > 0, 'some could not be written');
       assert.equal(report.stored + report.refused, produced, 'each trace is stored or counted');
       assert.match(report.refusedReason ?? '', /cannot be written: database or disk is full/);
-      assert.match(summarizeDelivery(report).line, new RegExp(`${report.refused} not stored: the store .* cannot be written: database or disk is full`));
+      assert.match(
+        summarizeDelivery(report).line,
+        new RegExp(`${report.refused} not stored: the store .* cannot be written: database or disk is full`),
+      );
       assert.equal(summarizeDelivery(report).lost, true, 'the command exits non-zero');
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -5,8 +5,21 @@ import { describe, it } from 'node:test';
 import { testApp } from './server-fixtures.ts';
 
 type OpenApi = {
-  paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { $ref: string } }> }; responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }>; security?: unknown[] }>>;
-  components: { schemas: Record<string, { properties: Record<string, unknown>; required?: string[] }>; securitySchemes?: Record<string, unknown> };
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        requestBody?: { content: Record<string, { schema: { $ref: string } }> };
+        responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }>;
+        security?: unknown[];
+      }
+    >
+  >;
+  components: {
+    schemas: Record<string, { properties: Record<string, unknown>; required?: string[] }>;
+    securitySchemes?: Record<string, unknown>;
+  };
   security?: unknown[];
 };
 
@@ -39,7 +52,12 @@ describe('GET /openapi.json', () => {
     const schemas = doc.components.schemas;
     assert.deepEqual(schemas.ChatRequest!.required, ['query']);
     assert.deepEqual(Object.keys(schemas.ChatRequest!.properties), ['query', 'session_id', 'user_id', 'stream']);
-    assert.deepEqual(schemas.ChatRequest!.properties.query, { type: 'string', minLength: 1, maxLength: 8000, example: 'What is OpenTelemetry?' });
+    assert.deepEqual(schemas.ChatRequest!.properties.query, {
+      type: 'string',
+      minLength: 1,
+      maxLength: 8000,
+      example: 'What is OpenTelemetry?',
+    });
     assert.deepEqual(schemas.RagRequest!.properties.top_k, { type: 'integer', minimum: 1, maximum: 10, default: 3 });
     assert.deepEqual(schemas.AgentTaskRequest!.properties.max_steps, { type: 'integer', minimum: 1, maximum: 10, default: 5 });
     assert.deepEqual(schemas.AgentTaskResponse!.required, ['answer', 'model', 'finished', 'steps', 'usage', 'trace_id', 'trace_url']);
@@ -76,8 +94,14 @@ describe('GET /docs', () => {
     assert.match(html, /url: '\/openapi.json'/);
     assert.doesNotMatch(html, /https?:\/\//, 'nothing is loaded from the internet');
 
-    const dist = createRequire(import.meta.url).resolve('swagger-ui-dist/package.json').replace(/package\.json$/, '');
-    for (const [file, type] of [['swagger-ui-bundle.js', 'text/javascript'], ['swagger-ui.css', 'text/css'], ['favicon-32x32.png', 'image/png']] as const) {
+    const dist = createRequire(import.meta.url)
+      .resolve('swagger-ui-dist/package.json')
+      .replace(/package\.json$/, '');
+    for (const [file, type] of [
+      ['swagger-ui-bundle.js', 'text/javascript'],
+      ['swagger-ui.css', 'text/css'],
+      ['favicon-32x32.png', 'image/png'],
+    ] as const) {
       assert.match(html, new RegExp(`/docs/assets/${file}`));
       const asset = await app.request(`/docs/assets/${file}`);
       assert.equal(asset.status, 200, file);

@@ -9,7 +9,12 @@ const json = (value: unknown) => JSON.parse(String(value)) as unknown;
 describe('request spans', () => {
   it('one root span per request: HTTP conventions, MLflow span type, chat-shaped inputs and outputs', async () => {
     const { app, tracing } = testApp();
-    const response = await postJson(app, '/rag/v1/answer', { query: 'Explain MLflow tracing' }, { headers: { 'user-agent': 'curl/8.5.0' } });
+    const response = await postJson(
+      app,
+      '/rag/v1/answer',
+      { query: 'Explain MLflow tracing' },
+      { headers: { 'user-agent': 'curl/8.5.0' } },
+    );
     const body = (await response.json()) as { answer: string; trace_id: string };
 
     const root = tracing.spans().find((span) => span.name === 'POST /rag/v1/answer')!;
@@ -94,7 +99,9 @@ describe('request spans', () => {
     assert.equal(root.attributes['error.type'], 'LlmError');
     assert.deepEqual(root.status, { code: SpanStatusCode.ERROR, message: 'openai answered 429: rate limited' });
     assert.equal(root.events[0]?.name, 'exception');
-    assert.deepEqual(json(root.attributes['mlflow.spanOutputs']), { error: { code: 'llm_error', message: 'openai answered 429: rate limited' } });
+    assert.deepEqual(json(root.attributes['mlflow.spanOutputs']), {
+      error: { code: 'llm_error', message: 'openai answered 429: rate limited' },
+    });
     assert.equal(response.headers.get('x-trace-id'), `tr-${root.spanContext().traceId}`);
   });
 

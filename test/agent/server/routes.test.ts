@@ -69,7 +69,9 @@ describe('routes', () => {
     assert.equal(response.status, 200);
     assert.deepEqual(agent.requests, [{ task: 'What is 6*7?', max_steps: 2 }]);
     assert.equal(body.finished, true);
-    assert.deepEqual(body.steps, [{ step: 1, tool_calls: [{ name: 'calculator', arguments: { expression: '6*7' }, result: { value: 42 } }] }]);
+    assert.deepEqual(body.steps, [
+      { step: 1, tool_calls: [{ name: 'calculator', arguments: { expression: '6*7' }, result: { value: 42 } }] },
+    ]);
     assert.equal(response.headers.get('x-trace-id'), body.trace_id);
   });
 

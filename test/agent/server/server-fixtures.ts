@@ -122,7 +122,12 @@ export function testApp(overrides: Partial<AppDeps> & { tracing?: MemoryTracing 
   return { app, agent, tracing, logLines };
 }
 
-export function postJson(app: ReturnType<typeof createApp>, path: string, body: unknown, init: { headers?: Record<string, string>; signal?: AbortSignal } = {}) {
+export function postJson(
+  app: ReturnType<typeof createApp>,
+  path: string,
+  body: unknown,
+  init: { headers?: Record<string, string>; signal?: AbortSignal } = {},
+) {
   return app.request(path, {
     method: 'POST',
     body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -143,8 +148,10 @@ export function parseSse(text: string): SseEvent[] {
     .map((block) => {
       const lines = block.split('\n');
       const event = lines.find((line) => line.startsWith('event: '))?.slice('event: '.length) ?? 'message';
-      const data = lines.filter((line) => line.startsWith('data: ')).map((line) => line.slice('data: '.length)).join('\n');
+      const data = lines
+        .filter((line) => line.startsWith('data: '))
+        .map((line) => line.slice('data: '.length))
+        .join('\n');
       return { event, data: JSON.parse(data) as unknown };
     });
 }
-

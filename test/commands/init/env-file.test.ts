@@ -32,7 +32,8 @@ const AWKWARD = {
 
 describe('.env merge', () => {
   it('replaces a key where it stands and keeps every other line, comments and blanks included', () => {
-    const text = '# Databricks\nDATABRICKS_HOST=https://x.cloud.databricks.com\nDATABRICKS_TOKEN=old-token # expires soon\n\n# OpenAI\nexport OPENAI_API_KEY=sk-old\n';
+    const text =
+      '# Databricks\nDATABRICKS_HOST=https://x.cloud.databricks.com\nDATABRICKS_TOKEN=old-token # expires soon\n\n# OpenAI\nexport OPENAI_API_KEY=sk-old\n';
     assert.equal(
       mergeDotenv(text, { DATABRICKS_TOKEN: 'new-token', OPENAI_API_KEY: 'sk-new' }),
       '# Databricks\nDATABRICKS_HOST=https://x.cloud.databricks.com\nDATABRICKS_TOKEN=new-token\n\n# OpenAI\nexport OPENAI_API_KEY=sk-new\n',
@@ -81,7 +82,8 @@ describe('.env merge', () => {
 });
 
 const python = spawnSync('python3', ['-c', 'import dotenv'], { encoding: 'utf8' });
-const noPythonDotenv = python.status === 0 ? false : 'python3 with python-dotenv is not installed here, so only our own parser reads the file back';
+const noPythonDotenv =
+  python.status === 0 ? false : 'python3 with python-dotenv is not installed here, so only our own parser reads the file back';
 
 describe('.env written by init, read by python-dotenv', () => {
   it('reads every awkward value back exactly as our parser does', { skip: noPythonDotenv }, async () => {

@@ -15,7 +15,11 @@ describe('init flags', () => {
   });
 
   it('read databricks, databricks://<profile> and a workspace URL in --tracking-uri as Databricks', () => {
-    assert.deepEqual(resolveDestinationFlags({ ...base, trackingUri: 'databricks://ci' }), { ...base, destination: 'databricks', profile: 'ci' });
+    assert.deepEqual(resolveDestinationFlags({ ...base, trackingUri: 'databricks://ci' }), {
+      ...base,
+      destination: 'databricks',
+      profile: 'ci',
+    });
     assert.deepEqual(resolveDestinationFlags({ ...base, trackingUri: 'https://adb-1.2.azuredatabricks.net/' }), {
       ...base,
       destination: 'databricks',
@@ -26,7 +30,10 @@ describe('init flags', () => {
   it('refuse flags of two destinations, or of another one than --destination', () => {
     assert.throws(
       () => resolveDestinationFlags({ ...base, trackingUri: 'http://127.0.0.1:5000', otlpEndpoint: 'http://127.0.0.1:4318/v1/traces' }),
-      (error: unknown) => error instanceof ExpectedError && error.exitCode === 2 && /--tracking-uri, --otlp-endpoint belong to different destinations/.test(error.message),
+      (error: unknown) =>
+        error instanceof ExpectedError &&
+        error.exitCode === 2 &&
+        /--tracking-uri, --otlp-endpoint belong to different destinations/.test(error.message),
     );
     assert.throws(
       () => resolveDestinationFlags({ ...base, destination: 'mlflow', trackingUri: 'databricks' }),
@@ -36,25 +43,43 @@ describe('init flags', () => {
 
   it('with --yes, default to the local store, the otel-mlflow experiment and the offline model', () => {
     assert.deepEqual(withDefaults(base), { ...base, destination: 'local', llm: 'offline' });
-    assert.deepEqual(withDefaults({ ...base, destination: 'mlflow' }), { ...base, destination: 'mlflow', experiment: 'otel-mlflow', llm: 'offline' });
+    assert.deepEqual(withDefaults({ ...base, destination: 'mlflow' }), {
+      ...base,
+      destination: 'mlflow',
+      experiment: 'otel-mlflow',
+      llm: 'offline',
+    });
     assert.equal(withDefaults({ ...base, destination: 'databricks' }).experiment, '/Shared/otel-mlflow');
   });
 
   it('list every flag a script still has to pass, at once', () => {
-    assert.deepEqual(missingFlags(base, nothingExisting), ['--destination mlflow|databricks|collector|local', '--llm openai|databricks|offline']);
+    assert.deepEqual(missingFlags(base, nothingExisting), [
+      '--destination mlflow|databricks|collector|local',
+      '--llm openai|databricks|offline',
+    ]);
     assert.deepEqual(missingFlags({ ...base, destination: 'mlflow', llm: 'openai' }, nothingExisting), [
       '--tracking-uri <url>',
       '--experiment <name>',
       '--openai-api-key <key>',
     ]);
-    assert.deepEqual(missingFlags({ ...base, destination: 'databricks', databricksHost: 'https://x.cloud.databricks.com', experiment: '/Shared/x', llm: 'offline' }, nothingExisting), [
-      '--databricks-token <token>',
-    ]);
+    assert.deepEqual(
+      missingFlags(
+        { ...base, destination: 'databricks', databricksHost: 'https://x.cloud.databricks.com', experiment: '/Shared/x', llm: 'offline' },
+        nothingExisting,
+      ),
+      ['--databricks-token <token>'],
+    );
   });
 
   it('do not ask a script for a secret the environment or .env already holds', () => {
     const existing = (name: string) => ({ DATABRICKS_TOKEN: 'dapi-1', OPENAI_API_KEY: 'sk-1' })[name];
-    const answers: InitAnswers = { ...base, destination: 'databricks', databricksHost: 'https://x.cloud.databricks.com', experiment: '/Shared/x', llm: 'openai' };
+    const answers: InitAnswers = {
+      ...base,
+      destination: 'databricks',
+      databricksHost: 'https://x.cloud.databricks.com',
+      experiment: '/Shared/x',
+      llm: 'openai',
+    };
     assert.deepEqual(missingFlags(answers, existing), []);
   });
 });

@@ -21,7 +21,9 @@ async function startModelsApi(): Promise<Listening> {
       return;
     }
     res.writeHead(401, { 'content-type': 'application/json' });
-    res.end('{"error":{"message":"Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.","type":"invalid_request_error","code":"invalid_api_key"}}');
+    res.end(
+      '{"error":{"message":"Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.","type":"invalid_request_error","code":"invalid_api_key"}}',
+    );
   });
 }
 
@@ -51,7 +53,11 @@ function options(project: TempProject, script: ScriptedAnswer[] | undefined, ove
 }
 
 const readJson = async (path: string) => JSON.parse(await readFile(path, 'utf8')) as Record<string, string>;
-const exists = (path: string) => access(path).then(() => true, () => false);
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 
 describe('init, answered by a person', () => {
   let mlflow: FakeMlflow;
@@ -94,7 +100,13 @@ describe('init, answered by a person', () => {
     const experiments = prompter!.asked.find((q) => /Which experiment/.test(q.message))!.choices!.map((c) => c.name);
     assert.deepEqual(experiments, ['Create a new experiment', 'team-exp', 'Default']);
 
-    assert.deepEqual(await readJson(init.configFile), { trackingUri: mlflow.url, experimentName: 'team-exp', openaiBaseUrl: `${models.url}/v1`, llmProvider: 'openai', llmModel: 'gpt-4o-mini' });
+    assert.deepEqual(await readJson(init.configFile), {
+      trackingUri: mlflow.url,
+      experimentName: 'team-exp',
+      openaiBaseUrl: `${models.url}/v1`,
+      llmProvider: 'openai',
+      llmModel: 'gpt-4o-mini',
+    });
     assert.equal(await readFile(init.envFile, 'utf8'), `OPENAI_API_KEY=${GOOD_KEY}\n`);
     assert.equal((await stat(init.envFile)).mode & 0o777, 0o600);
     assert.deepEqual(result.experiment, { id: mlflow.store.experimentByName('team-exp')!.experimentId, name: 'team-exp', action: 'found' });
@@ -188,7 +200,10 @@ describe('init with Databricks', () => {
   it('lists the profiles of ~/.databrickscfg and signs in with the one picked, writing no secret', async () => {
     const project = createTempProject();
     after(() => project.remove());
-    await project.writeHome('.databrickscfg', `[DEFAULT]\nhost = https://unused.cloud.databricks.com\n\n[dev]\nhost = ${workspace.url}\ntoken = ${PAT}\n`);
+    await project.writeHome(
+      '.databrickscfg',
+      `[DEFAULT]\nhost = https://unused.cloud.databricks.com\n\n[dev]\nhost = ${workspace.url}\ntoken = ${PAT}\n`,
+    );
     const { init, prompter } = options(project, [
       { asks: /Where should traces go/, answer: 'databricks' },
       { asks: /sign in to Databricks\? \(profiles from ~\/\.databrickscfg\)/, answer: 'dev' },
@@ -202,9 +217,13 @@ describe('init with Databricks', () => {
     const profiles = prompter!.asked[1]!.choices!;
     assert.deepEqual(
       profiles.map((c) => [c.name, c.disabled ?? null]),
-      [['Profile DEFAULT', 'no token or client credentials'], ['Profile dev', null], ['A workspace URL and a personal access token', null]],
+      [
+        ['Profile DEFAULT', 'no token or client credentials'],
+        ['Profile dev', null],
+        ['A workspace URL and a personal access token', null],
+      ],
     );
-    assert.equal(prompter!.asked[3]!.default, '/Users/ana@example.com/otel-mlflow', 'suggested next to the person\'s own experiments');
+    assert.equal(prompter!.asked[3]!.default, '/Users/ana@example.com/otel-mlflow', "suggested next to the person's own experiments");
     assert.deepEqual(await readJson(init.configFile), {
       trackingUri: 'databricks',
       databricksProfile: 'dev',
@@ -228,12 +247,23 @@ describe('init with Databricks', () => {
         { asks: /What now/, answer: { named: 'Try another answer' } },
         { asks: /Personal access token/, answer: PAT },
       ],
-      { answers: { createExperiment: true, destination: 'databricks', databricksHost: workspace.url, experiment: '/Shared/from-init', llm: 'offline' } },
+      {
+        answers: {
+          createExperiment: true,
+          destination: 'databricks',
+          databricksHost: workspace.url,
+          experiment: '/Shared/from-init',
+          llm: 'offline',
+        },
+      },
     );
     await runInit(init);
     prompter!.assertDone();
     assert.match(progress.lines.join('\n'), /✖ .*HTTP 403/);
-    assert.ok(!prompter!.asked[1]!.choices!.some((c) => c.name.startsWith('Save it untested')), 'a refused token is no server that is away: never saved untested');
+    assert.ok(
+      !prompter!.asked[1]!.choices!.some((c) => c.name.startsWith('Save it untested')),
+      'a refused token is no server that is away: never saved untested',
+    );
     assert.equal(await readFile(init.envFile, 'utf8'), `DATABRICKS_TOKEN=${PAT}\n`);
     assert.doesNotMatch(await readFile(init.configFile, 'utf8'), new RegExp(PAT));
   });
@@ -254,24 +284,41 @@ describe('init with Databricks', () => {
     const result = await runInit(init);
     prompter!.assertDone();
     assert.match(progress.lines.join('\n'), /✖ Nothing is listening at 127\.0\.0\.1:\d+/);
-    assert.deepEqual(prompter!.asked[1]!.choices!.map((c) => c.name), [
-      'Try another answer',
-      'Save it untested: traces wait in the local store until it answers',
-      'Back to "Where should traces go?"',
-    ]);
-    assert.deepEqual(await readJson(init.configFile), { trackingUri: 'databricks', databricksHost: unreachable, experimentName: '/Shared/otel-mlflow', llmProvider: 'offline' });
+    assert.deepEqual(
+      prompter!.asked[1]!.choices!.map((c) => c.name),
+      ['Try another answer', 'Save it untested: traces wait in the local store until it answers', 'Back to "Where should traces go?"'],
+    );
+    assert.deepEqual(await readJson(init.configFile), {
+      trackingUri: 'databricks',
+      databricksHost: unreachable,
+      experimentName: '/Shared/otel-mlflow',
+      llmProvider: 'offline',
+    });
     assert.equal(await readFile(init.envFile, 'utf8'), `DATABRICKS_TOKEN=${PAT}\n`);
     assert.deepEqual(result.destination, { kind: 'databricks', host: unreachable, untested: true });
-    assert.match(result.notes.join('\n'), /The Databricks workspace http:\/\/127\.0\.0\.1:\d+ did not answer, so nothing about it was tested.*run `otel-mlflow doctor` then/);
+    assert.match(
+      result.notes.join('\n'),
+      /The Databricks workspace http:\/\/127\.0\.0\.1:\d+ did not answer, so nothing about it was tested.*run `otel-mlflow doctor` then/,
+    );
   });
 
   it('fails at once without a person to ask, and writes nothing', async () => {
     const project = createTempProject();
     after(() => project.remove());
     const { init } = options(project, undefined, {
-      answers: { createExperiment: true, destination: 'databricks', databricksHost: workspace.url, databricksToken: 'dapi-wrong', experiment: '/Shared/x', llm: 'offline' },
+      answers: {
+        createExperiment: true,
+        destination: 'databricks',
+        databricksHost: workspace.url,
+        databricksToken: 'dapi-wrong',
+        experiment: '/Shared/x',
+        llm: 'offline',
+      },
     });
-    await assert.rejects(runInit(init), (error: unknown) => error instanceof ExpectedError && error.exitCode === 5 && !error.message.includes('dapi-wrong'));
+    await assert.rejects(
+      runInit(init),
+      (error: unknown) => error instanceof ExpectedError && error.exitCode === 5 && !error.message.includes('dapi-wrong'),
+    );
     assert.equal(await exists(init.configFile), false);
     assert.equal(await exists(init.envFile), false);
   });
@@ -283,7 +330,11 @@ describe('init without a person to ask', () => {
     after(() => project.remove());
     const { init } = options(project, undefined, { answers: { createExperiment: false, destination: 'mlflow' } });
     await assert.rejects(runInit(init), (error: unknown) => {
-      return error instanceof ExpectedError && error.exitCode === 2 && /pass --tracking-uri <url>, --experiment <name>, --llm openai\|databricks\|offline/.test(error.message);
+      return (
+        error instanceof ExpectedError &&
+        error.exitCode === 2 &&
+        /pass --tracking-uri <url>, --experiment <name>, --llm openai\|databricks\|offline/.test(error.message)
+      );
     });
   });
 
@@ -298,7 +349,9 @@ describe('init without a person to ask', () => {
       await collector.close();
       await project.remove();
     });
-    const { init, progress } = options(project, undefined, { answers: { createExperiment: false, destination: 'collector', otlpEndpoint: collector.url, llm: 'offline' } });
+    const { init, progress } = options(project, undefined, {
+      answers: { createExperiment: false, destination: 'collector', otlpEndpoint: collector.url, llm: 'offline' },
+    });
     const result = await runInit(init);
     assert.deepEqual(seen, [{ method: 'POST', type: 'application/x-protobuf', length: '0' }]);
     assert.deepEqual(result.destination, { kind: 'collector', endpoint: `${collector.url}/v1/traces` });
@@ -333,6 +386,8 @@ describe('init without a person to ask', () => {
       answers: { createExperiment: true, destination: 'mlflow', trackingUri: mlflow.url, experiment: 'e', llm: 'offline' },
     });
     const result = await runInit(init);
-    assert.deepEqual(result.notes, ['env MLFLOW_TRACKING_URI overrides trackingUri in .otel-mlflowrc.json: unset it, or the new setting has no effect']);
+    assert.deepEqual(result.notes, [
+      'env MLFLOW_TRACKING_URI overrides trackingUri in .otel-mlflowrc.json: unset it, or the new setting has no effect',
+    ]);
   });
 });

@@ -62,7 +62,11 @@ export function scriptedPrompter(script: ScriptedAnswer[]): Prompter & { asked: 
       return Boolean(next({ kind: 'confirm', message: q.message, default: q.default }));
     },
     assertDone() {
-      assert.deepEqual(queue.map((s) => String(s.asks)), [], 'questions that were never asked');
+      assert.deepEqual(
+        queue.map((s) => String(s.asks)),
+        [],
+        'questions that were never asked',
+      );
     },
   };
 }

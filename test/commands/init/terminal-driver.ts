@@ -48,7 +48,10 @@ async function launcher(command: TerminalCommand): Promise<{ dir: string; script
   const env = Object.entries(command.env).map(([name, value]) => `${name}=${quote(value)}`);
   const script = join(dir, 'run.sh');
   // Ctrl-C goes to the whole foreground group: the shell traps it (the command still gets it) so it lives to report.
-  await writeFile(script, `trap : INT\ncd ${quote(command.cwd)}\nenv -i ${env.join(' ')} ${command.argv.map(quote).join(' ')}\necho "[exited with status $?]"\n`);
+  await writeFile(
+    script,
+    `trap : INT\ncd ${quote(command.cwd)}\nenv -i ${env.join(' ')} ${command.argv.map(quote).join(' ')}\necho "[exited with status $?]"\n`,
+  );
   return { dir, script };
 }
 
@@ -61,7 +64,8 @@ async function poll(read: () => Promise<string> | string, text: string | RegExp)
   const deadline = Date.now() + WAIT_MS;
   let screen = await read();
   while (!(typeof text === 'string' ? screen.includes(text) : text.test(screen))) {
-    if (Date.now() > deadline) throw new Error(`the terminal did not show ${String(text)} within ${WAIT_MS / 1000} s; it shows:\n${screen}`);
+    if (Date.now() > deadline)
+      throw new Error(`the terminal did not show ${String(text)} within ${WAIT_MS / 1000} s; it shows:\n${screen}`);
     await delay(POLL_MS);
     screen = await read();
   }
@@ -138,7 +142,8 @@ async function startPythonPty(dir: string, script: string): Promise<Terminal> {
   let seen = 0;
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   const keys: Record<Key, string> = { Enter: '\r', Up: '\x1b[A', Down: '\x1b[B', CtrlC: '\x03' };
-  const send = (bytes: string) => new Promise<void>((resolve, reject) => child.stdin!.write(bytes, (error) => (error ? reject(error) : resolve())));
+  const send = (bytes: string) =>
+    new Promise<void>((resolve, reject) => child.stdin!.write(bytes, (error) => (error ? reject(error) : resolve())));
   return {
     driver: 'python-pty',
     async waitFor(text) {

@@ -30,18 +30,27 @@ describe('the config file init writes', () => {
 
   it('is picked up by the loader from the same directory', async () => {
     const path = join(project.cwd, '.otel-mlflowrc.json');
-    await writeConfigFile(path, { trackingUri: 'databricks', databricksHost: 'https://x.cloud.databricks.com', experimentName: '/Shared/demo' }, { overwrite: true });
+    await writeConfigFile(
+      path,
+      { trackingUri: 'databricks', databricksHost: 'https://x.cloud.databricks.com', experimentName: '/Shared/demo' },
+      { overwrite: true },
+    );
     const config = await project.load({ env: { DATABRICKS_TOKEN: 'dapi-1' } });
     assert.equal(config.files.configFile, path);
     assert.equal(config.destination.kind, 'databricks');
-    assert.deepEqual(config.experiment, { kind: 'name', name: { value: '/Shared/demo', source: { kind: 'file', path, key: 'experimentName' } } });
+    assert.deepEqual(config.experiment, {
+      kind: 'name',
+      name: { value: '/Shared/demo', source: { kind: 'file', path, key: 'experimentName' } },
+    });
   });
 
   it('does not replace an existing file unless told to', async () => {
     const path = join(project.cwd, 'existing.json');
     await writeFile(path, '{"experimentName":"mine"}\n');
     await assert.rejects(writeConfigFile(path, { experimentName: 'theirs' }, { overwrite: false }), (error: unknown) => {
-      return error instanceof ExpectedError && error.exitCode === 2 && /already exists/.test(error.message) && /--force/.test(error.hint ?? '');
+      return (
+        error instanceof ExpectedError && error.exitCode === 2 && /already exists/.test(error.message) && /--force/.test(error.hint ?? '')
+      );
     });
     assert.equal(await readFile(path, 'utf8'), '{"experimentName":"mine"}\n');
     await writeConfigFile(path, { experimentName: 'theirs' }, { overwrite: true });

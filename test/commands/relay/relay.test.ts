@@ -40,7 +40,12 @@ async function relayTo(trackingUri: string, env: Record<string, string> = {}, op
     homeDir: root,
     flags: {},
     purpose: 'app',
-    env: { MLFLOW_TRACKING_URI: trackingUri, MLFLOW_EXPERIMENT_NAME: EXPERIMENT, OTEL_MLFLOW_STORE_DIR: join(root, `store-${++dirs}`), ...env },
+    env: {
+      MLFLOW_TRACKING_URI: trackingUri,
+      MLFLOW_EXPERIMENT_NAME: EXPERIMENT,
+      OTEL_MLFLOW_STORE_DIR: join(root, `store-${++dirs}`),
+      ...env,
+    },
   });
   return startRelay({ config, host: '127.0.0.1', port: 0, grpcPort: 0, hold: HOLD, resolveWaitMs: 2_000, ...options });
 }
@@ -48,9 +53,19 @@ async function relayTo(trackingUri: string, env: Record<string, string> = {}, op
 /** Each trace in MLflow, whole (its three spans, the root's state), once. */
 async function landedWhole(server: FakeMlflow, traceIds: readonly string[], experiment = EXPERIMENT): Promise<void> {
   const ids = traceIds.map((hex) => `tr-${hex}`);
-  await until(() => ids.every((id) => server.store.getTrace(id)?.spans.length === 3 && server.store.getTrace(id)?.info.state === 'OK'), 'every trace is whole in MLflow');
+  await until(
+    () => ids.every((id) => server.store.getTrace(id)?.spans.length === 3 && server.store.getTrace(id)?.info.state === 'OK'),
+    'every trace is whole in MLflow',
+  );
   const experimentId = server.store.experimentByName(experiment)!.experimentId;
-  assert.deepEqual(server.store.traces(experimentId).map((trace) => trace.info.trace_id).sort(), [...ids].sort(), 'these traces, each once');
+  assert.deepEqual(
+    server.store
+      .traces(experimentId)
+      .map((trace) => trace.info.trace_id)
+      .sort(),
+    [...ids].sort(),
+    'these traces, each once',
+  );
 }
 
 function attribute(server: FakeMlflow, traceId: string, spanName: string, key: string): unknown {
@@ -127,7 +142,10 @@ describe('relay: stock OpenTelemetry apps into MLflow', () => {
     const named = server.createExperiment('by-header');
     const relay = await relayTo(server.url, { OTEL_MLFLOW_RELAY_EXPERIMENTS: 'checkout=checkout-traces' });
     try {
-      const byHeader = await runApp({ OTEL_EXPORTER_OTLP_ENDPOINT: relay.httpUrl, OTEL_EXPORTER_OTLP_HEADERS: `x-mlflow-experiment-id=${named}` });
+      const byHeader = await runApp({
+        OTEL_EXPORTER_OTLP_ENDPOINT: relay.httpUrl,
+        OTEL_EXPORTER_OTLP_HEADERS: `x-mlflow-experiment-id=${named}`,
+      });
       const byService = await runApp({ OTEL_EXPORTER_OTLP_ENDPOINT: relay.httpUrl, OTEL_SERVICE_NAME: 'checkout' });
       const byDefault = await runApp({ OTEL_EXPORTER_OTLP_ENDPOINT: relay.httpUrl, OTEL_SERVICE_NAME: 'search' });
       await landedWhole(server, byHeader.traceIds, 'by-header');
@@ -143,7 +161,11 @@ describe('relay: stock OpenTelemetry apps into MLflow', () => {
     const server = await startFakeMlflow({ version: '3.14.1.dev0' });
     const relay = await relayTo(server.url);
     try {
-      const app = await runApp({ OTEL_EXPORTER_OTLP_ENDPOINT: relay.httpUrl, OTEL_EXPORTER_OTLP_HEADERS: 'x-mlflow-experiment-id=999999', APP_TRACES: '1' });
+      const app = await runApp({
+        OTEL_EXPORTER_OTLP_ENDPOINT: relay.httpUrl,
+        OTEL_EXPORTER_OTLP_HEADERS: 'x-mlflow-experiment-id=999999',
+        APP_TRACES: '1',
+      });
       assert.ok(app.exports.failed > 0);
       assert.equal(app.exports.succeeded, 0);
       assert.match(relay.health().last_rejection?.message ?? '', /experiment id 999999 .*does not exist/);
@@ -180,7 +202,12 @@ describe('relay: hostile clients', () => {
         });
         await Promise.all(connected);
         const traceId = randomBytes(16).toString('hex');
-        const span = readableSpan({ traceId, spanId: randomBytes(8).toString('hex'), name: `request ${wave}`, resource: { 'service.name': 'busy-app' } });
+        const span = readableSpan({
+          traceId,
+          spanId: randomBytes(8).toString('hex'),
+          name: `request ${wave}`,
+          resource: { 'service.name': 'busy-app' },
+        });
         const result = await new Promise<ExportResult>((resolve) => exporter.export([span], resolve));
         assert.equal(result.code, ExportResultCode.SUCCESS, `export ${wave}: ${result.error?.message}`);
         traceIds.push(traceId);
@@ -188,9 +215,15 @@ describe('relay: hostile clients', () => {
       await until(() => dribblers.every((socket) => socket.destroyed), 'the relay has closed every dribbling connection');
       const connections = relay.health().http_connections;
       assert.ok(connections.cut_at_cap > 0, JSON.stringify(connections));
-      assert.ok(connections.cut_at_cap + connections.timed_out >= WAVES * PER_WAVE, `each dribbler cut at the cap or timed out: ${JSON.stringify(connections)}`);
+      assert.ok(
+        connections.cut_at_cap + connections.timed_out >= WAVES * PER_WAVE,
+        `each dribbler cut at the cap or timed out: ${JSON.stringify(connections)}`,
+      );
       assert.ok(connections.open <= CAP, JSON.stringify(connections));
-      await until(() => traceIds.every((hex) => server.store.getTrace(`tr-${hex}`)?.spans.length === 1), 'every exported trace is in MLflow');
+      await until(
+        () => traceIds.every((hex) => server.store.getTrace(`tr-${hex}`)?.spans.length === 1),
+        'every exported trace is in MLflow',
+      );
     } finally {
       clearInterval(dribble);
       for (const socket of dribblers) socket.destroy();
@@ -208,10 +241,27 @@ describe('relay: hostile clients', () => {
         const hex = randomBytes(16).toString('hex');
         const [root, chat, tool] = [randomBytes(8).toString('hex'), randomBytes(8).toString('hex'), randomBytes(8).toString('hex')];
         const spans = [
-          readableSpan({ traceId: hex, spanId: root, name: 'invoke_agent helper', attributes: { 'gen_ai.operation.name': 'invoke_agent' } }),
+          readableSpan({
+            traceId: hex,
+            spanId: root,
+            name: 'invoke_agent helper',
+            attributes: { 'gen_ai.operation.name': 'invoke_agent' },
+          }),
           // A prompt cut in the middle of an emoji: the first two of its four bytes.
-          readableSpan({ traceId: hex, spanId: chat, parentSpanId: root, name: 'chat', attributes: { 'gen_ai.prompt': 'smile ~~', 'gen_ai.request.model': 'gpt-4o' } }),
-          readableSpan({ traceId: hex, spanId: tool, parentSpanId: root, name: 'execute_tool lookup', attributes: { 'gen_ai.tool.name': 'lookup' } }),
+          readableSpan({
+            traceId: hex,
+            spanId: chat,
+            parentSpanId: root,
+            name: 'chat',
+            attributes: { 'gen_ai.prompt': 'smile ~~', 'gen_ai.request.model': 'gpt-4o' },
+          }),
+          readableSpan({
+            traceId: hex,
+            spanId: tool,
+            parentSpanId: root,
+            name: 'execute_tool lookup',
+            attributes: { 'gen_ai.tool.name': 'lookup' },
+          }),
         ];
         const body = pb.replaced(otlpProtobuf(spans), '~~', [0xf0, 0x9f]);
         let response: Buffer;
@@ -226,7 +276,10 @@ describe('relay: hostile clients', () => {
         }
         const { partialSuccess } = ProtobufTraceSerializer.deserializeResponse(response);
         assert.equal(Number(partialSuccess?.rejectedSpans ?? 0), 0, 'no span rejected');
-        assert.equal(partialSuccess?.errorMessage, "1 string value was not valid UTF-8 and was repaired with U+FFFD (span 'chat', attribute 'gen_ai.prompt')");
+        assert.equal(
+          partialSuccess?.errorMessage,
+          "1 string value was not valid UTF-8 and was repaired with U+FFFD (span 'chat', attribute 'gen_ai.prompt')",
+        );
         await landedWhole(server, [hex]);
         assert.equal(attribute(server, hex, 'chat', 'gen_ai.prompt'), 'smile \uFFFD');
         assert.equal(relay.health().received.repaired_strings, 1);
@@ -242,11 +295,18 @@ describe('otel-mlflow relay (the command)', () => {
   it('listens, shows its health at GET /, and at SIGTERM delivers what it received and says so', async () => {
     const server = await startFakeMlflow({ version: '3.11.1' });
     const storeDir = join(root, `store-${++dirs}`);
-    const relay = await startRelayProcess(['--grpc-port', '0'], { MLFLOW_TRACKING_URI: server.url, MLFLOW_EXPERIMENT_NAME: EXPERIMENT, OTEL_MLFLOW_STORE_DIR: storeDir });
+    const relay = await startRelayProcess(['--grpc-port', '0'], {
+      MLFLOW_TRACKING_URI: server.url,
+      MLFLOW_EXPERIMENT_NAME: EXPERIMENT,
+      OTEL_MLFLOW_STORE_DIR: storeDir,
+    });
     try {
       const health = (await (await fetch(`${relay.url}/`)).json()) as { status: string; destinations: { description?: string }[] };
       assert.equal(health.status, 'ok');
-      assert.match(health.destinations[0]?.description ?? '', new RegExp(`^MLflow at http://127\\.0\\.0\\.1:\\d+, experiment '${EXPERIMENT}' \\(id \\d+\\), over OTLP$`));
+      assert.match(
+        health.destinations[0]?.description ?? '',
+        new RegExp(`^MLflow at http://127\\.0\\.0\\.1:\\d+, experiment '${EXPERIMENT}' \\(id \\d+\\), over OTLP$`),
+      );
       const app = await runApp({ OTEL_EXPORTER_OTLP_ENDPOINT: relay.url });
       assert.equal(app.exports.failed, 0);
     } finally {
@@ -268,14 +328,24 @@ describe('otel-mlflow relay (the command)', () => {
       OTEL_MLFLOW_RELAY_EXPERIMENTS: 'checkout=checkout-traces',
     });
     try {
-      await runApp({ OTEL_EXPORTER_OTLP_ENDPOINT: relay.url, OTEL_EXPORTER_OTLP_HEADERS: `x-mlflow-experiment-id=${named}`, APP_TRACES: '1' });
+      await runApp({
+        OTEL_EXPORTER_OTLP_ENDPOINT: relay.url,
+        OTEL_EXPORTER_OTLP_HEADERS: `x-mlflow-experiment-id=${named}`,
+        APP_TRACES: '1',
+      });
       await runApp({ OTEL_EXPORTER_OTLP_ENDPOINT: relay.url, OTEL_SERVICE_NAME: 'checkout', APP_TRACES: '1' });
       await relay.waitFor(/experiment 'checkout-traces'/);
     } finally {
       const stopped = await relay.stop();
       assert.equal(stopped.code, 0, stopped.stdout + stopped.stderr);
-      assert.match(stopped.stdout, new RegExp(`^traces go to MLflow at http://127\\.0\\.0\\.1:\\d+, experiment 'by-header' \\(id ${named}\\), over OTLP$`, 'm'));
-      assert.match(stopped.stdout, /^traces go to MLflow at http:\/\/127\.0\.0\.1:\d+, experiment 'checkout-traces' \(id \d+\), over OTLP \(experiment created now\)$/m);
+      assert.match(
+        stopped.stdout,
+        new RegExp(`^traces go to MLflow at http://127\\.0\\.0\\.1:\\d+, experiment 'by-header' \\(id ${named}\\), over OTLP$`, 'm'),
+      );
+      assert.match(
+        stopped.stdout,
+        /^traces go to MLflow at http:\/\/127\.0\.0\.1:\d+, experiment 'checkout-traces' \(id \d+\), over OTLP \(experiment created now\)$/m,
+      );
       assert.equal(stopped.stdout.match(/experiment 'by-header'/g)?.length, 1, 'once');
       await server.close();
     }

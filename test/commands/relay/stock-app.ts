@@ -16,6 +16,9 @@ export interface AppRun {
  * standard variables (and APP_TRACES, default 3; APP_PAUSE_MS).
  */
 export async function runApp(env: Record<string, string>): Promise<AppRun> {
-  const { stdout } = await run(process.execPath, [APP], { env: { PATH: process.env.PATH ?? '', APP_TRACES: '3', ...env }, timeout: 60_000 });
+  const { stdout } = await run(process.execPath, [APP], {
+    env: { PATH: process.env.PATH ?? '', APP_TRACES: '3', ...env },
+    timeout: 60_000,
+  });
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as AppRun;
 }

@@ -76,7 +76,11 @@ describe('GenAI semantic conventions', () => {
     assert.deepEqual(json(translated, 'mlflow.spanInputs'), {
       messages: [
         { role: 'user', content: '2+2?' },
-        { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'add', arguments: '{"a":2,"b":2}' } }] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'c1', type: 'function', function: { name: 'add', arguments: '{"a":2,"b":2}' } }],
+        },
         { role: 'tool', content: '4', tool_call_id: 'c1' },
       ],
     });
@@ -121,7 +125,10 @@ describe('GenAI semantic conventions', () => {
     );
     assert.equal(translated.attributes['mlflow.spanType'], 'AGENT');
     assert.deepEqual(json(translated, 'mlflow.spanInputs'), { messages: [{ role: 'user', content: 'What is the capital of France?' }] });
-    assert.equal((json(translated, 'mlflow.spanOutputs') as { choices: { message: { content: string } }[] }).choices[0]!.message.content, 'Paris.');
+    assert.equal(
+      (json(translated, 'mlflow.spanOutputs') as { choices: { message: { content: string } }[] }).choices[0]!.message.content,
+      'Paris.',
+    );
     assert.equal(translated.attributes['mlflow.chat.tokenUsage'], undefined);
   });
 
@@ -134,7 +141,9 @@ describe('GenAI semantic conventions', () => {
       }),
     );
     assert.deepEqual(json(fromAttributes, 'mlflow.spanInputs'), { messages: [{ role: 'user', content: 'Hi' }] });
-    assert.deepEqual(json(fromAttributes, 'mlflow.spanOutputs'), { choices: [{ index: 0, message: { role: 'assistant', content: 'Hello' } }] });
+    assert.deepEqual(json(fromAttributes, 'mlflow.spanOutputs'), {
+      choices: [{ index: 0, message: { role: 'assistant', content: 'Hello' } }],
+    });
     assert.equal(fromAttributes.attributes['mlflow.llm.provider'], 'openai');
 
     const time = '1764806400100000000';
@@ -142,7 +151,11 @@ describe('GenAI semantic conventions', () => {
       span({ 'gen_ai.operation.name': 'chat' }, [
         { name: 'gen_ai.system.message', timeUnixNano: time, attributes: { content: 'Be brief.' } },
         { name: 'gen_ai.user.message', timeUnixNano: time, attributes: { content: 'Hi' } },
-        { name: 'gen_ai.choice', timeUnixNano: time, attributes: { index: 0, finish_reason: 'stop', message: '{"role":"assistant","content":"Hello"}' } },
+        {
+          name: 'gen_ai.choice',
+          timeUnixNano: time,
+          attributes: { index: 0, finish_reason: 'stop', message: '{"role":"assistant","content":"Hello"}' },
+        },
       ]),
     );
     assert.deepEqual(json(fromEvents, 'mlflow.spanInputs'), {
@@ -151,7 +164,9 @@ describe('GenAI semantic conventions', () => {
         { role: 'user', content: 'Hi' },
       ],
     });
-    assert.deepEqual(json(fromEvents, 'mlflow.spanOutputs'), { choices: [{ index: 0, message: { role: 'assistant', content: 'Hello' }, finish_reason: 'stop' }] });
+    assert.deepEqual(json(fromEvents, 'mlflow.spanOutputs'), {
+      choices: [{ index: 0, message: { role: 'assistant', content: 'Hello' }, finish_reason: 'stop' }],
+    });
   });
 });
 
@@ -186,7 +201,16 @@ describe('OpenInference', () => {
       ],
     });
     assert.deepEqual(json(translated, 'mlflow.spanOutputs'), {
-      choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'lookup', arguments: '{"q":"x"}' } }] } }],
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: 'assistant',
+            content: null,
+            tool_calls: [{ id: 'c1', type: 'function', function: { name: 'lookup', arguments: '{"q":"x"}' } }],
+          },
+        },
+      ],
     });
     assert.deepEqual(json(translated, 'mlflow.chat.tokenUsage'), { input_tokens: 10, output_tokens: 4, total_tokens: 14 });
     assert.equal(translated.attributes['mlflow.llm.model'], 'gpt-4o');
@@ -218,7 +242,9 @@ describe('OpenInference', () => {
   });
 
   it('a TOOL span keeps input.value and output.value as its inputs and outputs', () => {
-    const translated = toMlflowSpan(span({ 'openinference.span.kind': 'TOOL', 'tool.name': 'add', 'input.value': '{"a":1,"b":2}', 'output.value': '3' }));
+    const translated = toMlflowSpan(
+      span({ 'openinference.span.kind': 'TOOL', 'tool.name': 'add', 'input.value': '{"a":1,"b":2}', 'output.value': '3' }),
+    );
     assert.equal(translated.attributes['mlflow.spanType'], 'TOOL');
     assert.deepEqual(json(translated, 'mlflow.spanInputs'), { a: 1, b: 2 });
     assert.equal(json(translated, 'mlflow.spanOutputs'), 3);
@@ -229,7 +255,12 @@ describe('OpenInference', () => {
 describe('OpenLLMetry (Traceloop)', () => {
   it('workflow and task spans take their type and entity input/output', () => {
     const workflow = toMlflowSpan(
-      span({ 'traceloop.span.kind': 'workflow', 'traceloop.entity.name': 'answer', 'traceloop.entity.input': '{"args":["Hi"],"kwargs":{}}', 'traceloop.entity.output': '"Hello"' }),
+      span({
+        'traceloop.span.kind': 'workflow',
+        'traceloop.entity.name': 'answer',
+        'traceloop.entity.input': '{"args":["Hi"],"kwargs":{}}',
+        'traceloop.entity.output': '"Hello"',
+      }),
     );
     assert.equal(workflow.attributes['mlflow.spanType'], 'WORKFLOW');
     assert.deepEqual(json(workflow, 'mlflow.spanInputs'), { args: ['Hi'], kwargs: {} });
@@ -256,7 +287,9 @@ describe('OpenLLMetry (Traceloop)', () => {
     );
     assert.equal(translated.attributes['mlflow.spanType'], 'CHAT_MODEL');
     assert.deepEqual(json(translated, 'mlflow.spanInputs'), { messages: [{ role: 'user', content: 'Hi' }] });
-    assert.deepEqual(json(translated, 'mlflow.spanOutputs'), { choices: [{ index: 0, message: { role: 'assistant', content: 'Hello' }, finish_reason: 'stop' }] });
+    assert.deepEqual(json(translated, 'mlflow.spanOutputs'), {
+      choices: [{ index: 0, message: { role: 'assistant', content: 'Hello' }, finish_reason: 'stop' }],
+    });
     assert.deepEqual(json(translated, 'mlflow.chat.tokenUsage'), { input_tokens: 3, output_tokens: 2, total_tokens: 5 });
     assert.equal(translated.attributes['mlflow.llm.model'], 'gpt-4o');
     assert.equal(translated.attributes['mlflow.llm.provider'], 'openai');
@@ -308,7 +341,9 @@ describe("the client's own values", () => {
 
 describe('malformed values', () => {
   it('invalid JSON messages are shown as they came, and never throw', () => {
-    const translated = toMlflowSpan(span({ 'gen_ai.operation.name': 'chat', 'gen_ai.input.messages': '[{"role":"user",', 'gen_ai.output.messages': '42' }));
+    const translated = toMlflowSpan(
+      span({ 'gen_ai.operation.name': 'chat', 'gen_ai.input.messages': '[{"role":"user",', 'gen_ai.output.messages': '42' }),
+    );
     assert.equal(translated.attributes['gen_ai.input.messages'], '[{"role":"user",');
     assert.equal(json(translated, 'mlflow.spanInputs'), '[{"role":"user",');
     assert.equal(json(translated, 'mlflow.spanOutputs'), 42);
@@ -330,7 +365,9 @@ describe('malformed values', () => {
   });
 
   it('numeric text counts as a token count', () => {
-    const translated = toMlflowSpan(span({ 'llm.token_count.prompt': '10', 'llm.token_count.completion': '5', 'openinference.span.kind': 'LLM' }));
+    const translated = toMlflowSpan(
+      span({ 'llm.token_count.prompt': '10', 'llm.token_count.completion': '5', 'openinference.span.kind': 'LLM' }),
+    );
     assert.deepEqual(json(translated, 'mlflow.chat.tokenUsage'), { input_tokens: 10, output_tokens: 5, total_tokens: 15 });
   });
 

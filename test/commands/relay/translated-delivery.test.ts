@@ -130,7 +130,12 @@ describe('relayed traces, translated, on every MLflow version', () => {
     const server = await startFakeMlflow({ version: '3.8.1', backend: 'file' });
     try {
       const experimentId = server.createExperiment('relay');
-      const destination = restSender({ description: 'fake MLflow', http: httpFor(server), experimentId, artifactUpload: 'mlflow-artifacts' });
+      const destination = restSender({
+        description: 'fake MLflow',
+        http: httpFor(server),
+        experimentId,
+        artifactUpload: 'mlflow-artifacts',
+      });
       await deliver(destination, genAiOnlyTrace().map(toMlflowSpan));
       const [trace] = server.store.traces(experimentId);
       assert.ok(trace);

@@ -57,7 +57,14 @@ describe('question files', () => {
   });
 
   it('refuses an id two questions share, naming both lines (the id names one question in results and comparisons)', () => {
-    refusal(() => parseQuestionFile('[\n  {"id": "a", "question": "A?"},\n  {"id": "b", "question": "B?"},\n  {"id": "a", "question": "C?"}\n]', 'q.json'), /^q\.json:4: id "a" is used twice \(first on line 2\): each question needs its own$/);
+    refusal(
+      () =>
+        parseQuestionFile(
+          '[\n  {"id": "a", "question": "A?"},\n  {"id": "b", "question": "B?"},\n  {"id": "a", "question": "C?"}\n]',
+          'q.json',
+        ),
+      /^q\.json:4: id "a" is used twice \(first on line 2\): each question needs its own$/,
+    );
     refusal(() => parseQuestionFile('- id: 7\n  question: A?\n- id: "7"\n  question: B?\n', 'q.yaml'), /^q\.yaml:3: id "7" is used twice/);
     assert.equal(parseQuestionFile('["Same?", "Same?"]', 'q.json').length, 2, 'a question may be asked twice; only ids must differ');
   });
@@ -92,28 +99,48 @@ describe('question files', () => {
       { question: 'How do I group traces into a session?', id: 'sessions', expect: expected },
       { question: 'What is OTLP?' },
     ]);
-    const json = JSON.stringify([{ question: 'How do I group traces into a session?', id: 'sessions', expect: { ...expected, maxLatencyMs: undefined, maxTokens: undefined, max_latency_ms: 30000, max_tokens: 2000 } }]);
-    assert.deepEqual(parseQuestionFile(json, 'q.json'), [{ question: 'How do I group traces into a session?', id: 'sessions', expect: expected }]);
+    const json = JSON.stringify([
+      {
+        question: 'How do I group traces into a session?',
+        id: 'sessions',
+        expect: { ...expected, maxLatencyMs: undefined, maxTokens: undefined, max_latency_ms: 30000, max_tokens: 2000 },
+      },
+    ]);
+    assert.deepEqual(parseQuestionFile(json, 'q.json'), [
+      { question: 'How do I group traces into a session?', id: 'sessions', expect: expected },
+    ]);
   });
 
   it('refuses a malformed expectation with the line of the value, the question, and the format', () => {
     const file = (expect: string) => `- fine\n- id: sessions\n  question: How do sessions work?\n  expect:\n${expect}`;
     const refused = (expect: string, message: RegExp) =>
-      assert.throws(() => parseQuestionFile(file(expect), 'questions.yaml'), (error: unknown) => {
-        assert.ok(error instanceof ExpectedError);
-        assert.equal(error.exitCode, ExitCode.usage);
-        assert.match(error.message, message);
-        assert.match(error.hint ?? '', /`expect` holds any of: mentions, cites, tools .* max_latency_ms, max_tokens/);
-        return true;
-      });
+      assert.throws(
+        () => parseQuestionFile(file(expect), 'questions.yaml'),
+        (error: unknown) => {
+          assert.ok(error instanceof ExpectedError);
+          assert.equal(error.exitCode, ExitCode.usage);
+          assert.match(error.message, message);
+          assert.match(error.hint ?? '', /`expect` holds any of: mentions, cites, tools .* max_latency_ms, max_tokens/);
+          return true;
+        },
+      );
     refused('    max_tokens: 0\n', /^questions\.yaml:5: question "sessions": expect\.max_tokens must be a positive whole number$/);
-    refused('    max_latency_ms: 1.5\n', /^questions\.yaml:5: question "sessions": expect\.max_latency_ms must be a positive whole number$/);
+    refused(
+      '    max_latency_ms: 1.5\n',
+      /^questions\.yaml:5: question "sessions": expect\.max_latency_ms must be a positive whole number$/,
+    );
     refused('    max_tokens: "2000"\n', /^questions\.yaml:5: .*expect\.max_tokens must be a positive whole number/);
     refused('    mentions: OTLP\n', /^questions\.yaml:5: question "sessions": expect\.mentions must be a list of strings$/);
-    refused('    cites:\n      - ok\n      - ""\n', /^questions\.yaml:7: question "sessions": expect\.cites item 2 must be a non-empty string$/);
+    refused(
+      '    cites:\n      - ok\n      - ""\n',
+      /^questions\.yaml:7: question "sessions": expect\.cites item 2 must be a non-empty string$/,
+    );
     refused('    mentions: [3.10]\n', /^questions\.yaml:5: .*expect\.mentions item 1 must be a string \(quote numbers/);
     refused('    tools: [{name: x}]\n', /^questions\.yaml:5: .*expect\.tools item 1 must be a non-empty string/);
-    refused('    max_tokns: 100\n', /^questions\.yaml:5: question "sessions": expect\.max_tokns is not an expectation \(known: mentions, cites, tools, max_latency_ms, max_tokens\)$/);
+    refused(
+      '    max_tokns: 100\n',
+      /^questions\.yaml:5: question "sessions": expect\.max_tokns is not an expectation \(known: mentions, cites, tools, max_latency_ms, max_tokens\)$/,
+    );
     refused('    - OTLP\n', /^questions\.yaml:5: question "sessions": expect must be a mapping/);
     refused('', /^questions\.yaml:\d: question "sessions": expect must be a mapping/);
   });

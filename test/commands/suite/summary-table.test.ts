@@ -41,7 +41,12 @@ function verdict(r: SuiteResult, failing: Score[] = []): QuestionEvaluation {
 
 const results = [
   ...Array.from({ length: 11 }, (_, i) => result(i + 1)),
-  result(12, { status: 'failed', httpStatus: 502, error: `HTTP 502 llm_error: the openai model provider answered 500: ${'x'.repeat(100)}`, tokens: null }),
+  result(12, {
+    status: 'failed',
+    httpStatus: 502,
+    error: `HTTP 502 llm_error: the openai model provider answered 500: ${'x'.repeat(100)}`,
+    tokens: null,
+  }),
   result(13, { status: 'failed', httpStatus: null, error: 'no answer within 180 s', tokens: null, traceId: null, latencyMs: 180_000 }),
 ];
 
@@ -53,7 +58,10 @@ describe('the suite summary', () => {
     for (const line of lines) assert.ok(line.length <= 80, `${line.length}: ${line}`);
     assert.match(lines[0]!, /^ # {2}question +verdict {2}latency {2}tokens {2}trace$/);
     assert.equal(lines[1], ' 1  Question number 1: how does MLfl…  passed     40 ms     101  tr-0123456789ab');
-    assert.equal(lines.find((l) => l.startsWith('13')), '13  Question number 13: how does MLf…  failed     180 s       -  -');
+    assert.equal(
+      lines.find((l) => l.startsWith('13')),
+      '13  Question number 13: how does MLf…  failed     180 s       -  -',
+    );
     assert.ok(lines.some((l) => /trace ids cut short/.test(l)));
   });
 
@@ -70,7 +78,10 @@ describe('the suite summary', () => {
     const next = lines.findIndex((l) => l.startsWith('#13 failed: '));
     assert.ok(first > 0 && next > first + 1, lines.join('\n'));
     const continuation = lines.slice(first + 1, next);
-    assert.ok(continuation.every((l) => l.startsWith('    ') && l.length <= 80), continuation.join('\n'));
+    assert.ok(
+      continuation.every((l) => l.startsWith('    ') && l.length <= 80),
+      continuation.join('\n'),
+    );
     const squeeze = (text: string) => text.replace(/\s+/g, '');
     assert.equal(squeeze([lines[first], ...continuation].join('')), squeeze(`#12 failed: ${results[11]!.error}`));
     assert.match(lines[first]!, /answered 500:$/, 'broken at a space where there is one');
@@ -89,7 +100,10 @@ describe('the suite summary', () => {
     const lines = summaryTable(results, judged, 80);
     assert.match(lines.find((l) => l.startsWith(' 3 '))!, / failed +120 ms/);
     const text = lines.join('\n');
-    assert.ok(lines.every((l) => l.length <= 80), text);
+    assert.ok(
+      lines.every((l) => l.length <= 80),
+      text,
+    );
     const reason = text.replace(/\n {4}/g, ' ');
     assert.match(reason, /^#3 failed mentions: missing "OTLP" \(2 of 3 expected mentioned\); also failed: tokens$/m);
     assert.ok(reason.indexOf('#3 failed') < reason.indexOf('#12 failed: '), 'in question order');
@@ -107,7 +121,10 @@ describe('the suite summary', () => {
     ]);
     assert.equal(totalsLines(totals, evaluationTotals(judged), 0.8)[1], 'pass rate 76.9%, below the bar of 80%');
     const unanswered = [results[12]!];
-    assert.deepEqual(totalsLines(suiteTotals(unanswered), evaluationTotals(unanswered.map((r) => verdict(r))), 1).at(-1), 'latency: no answers; 0 tokens');
+    assert.deepEqual(
+      totalsLines(suiteTotals(unanswered), evaluationTotals(unanswered.map((r) => verdict(r))), 1).at(-1),
+      'latency: no answers; 0 tokens',
+    );
     const twice = results.slice(0, 12);
     assert.equal(
       totalsLines(suiteTotals(twice), evaluationTotals(twice.map((r) => verdict(r))), 1, { repeat: 2 })[0],
@@ -119,7 +136,10 @@ describe('the suite summary', () => {
     const many = ['answered', 'mentions', 'cites', 'tools', 'latency', 'tokens', 'correctness', 'groundedness'];
     const judged = results.slice(0, 2).map((r) => ({ ...verdict(r), scores: many.map((name) => score(name, true)) }));
     const lines = totalsLines(suiteTotals(results.slice(0, 2)), evaluationTotals(judged), 1, { width: 80 });
-    assert.ok(lines.every((l) => l.length <= 80), lines.join('\n'));
+    assert.ok(
+      lines.every((l) => l.length <= 80),
+      lines.join('\n'),
+    );
     assert.equal(lines.filter((l) => l.startsWith('    ')).length, 1);
   });
 

@@ -175,7 +175,10 @@ describe('instrumentOpenAI: streaming', () => {
 
     assert.deepEqual(fake.requests[0]!.body.stream_options, { include_usage: true });
     assert.equal(text(chunks), 'Paris is the capital.');
-    assert.ok(chunks.every((chunk) => chunk.choices.length > 0), 'no usage-only chunk reaches the caller');
+    assert.ok(
+      chunks.every((chunk) => chunk.choices.length > 0),
+      'no usage-only chunk reaches the caller',
+    );
     const span = onlySpan();
     assert.equal(span.status.code, SpanStatusCode.OK);
     assert.deepEqual(span.events, []);
@@ -189,7 +192,14 @@ describe('instrumentOpenAI: streaming', () => {
       object: 'chat.completion',
       created: chunks[0]!.created,
       model: MODEL,
-      choices: [{ index: 0, message: { role: 'assistant', content: 'Paris is the capital.', refusal: null }, logprobs: null, finish_reason: 'stop' }],
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: 'Paris is the capital.', refusal: null },
+          logprobs: null,
+          finish_reason: 'stop',
+        },
+      ],
       usage: { prompt_tokens: 30, completion_tokens: 5, total_tokens: 35 },
       system_fingerprint: 'fp_fake',
     });
@@ -198,7 +208,9 @@ describe('instrumentOpenAI: streaming', () => {
 
   it("keeps the caller's own stream_options: usage chunk delivered when asked for, not requested when refused", async () => {
     const openai = client();
-    const asked = await collect(await openai.chat.completions.create({ ...question('Hi'), stream: true, stream_options: { include_usage: true } }));
+    const asked = await collect(
+      await openai.chat.completions.create({ ...question('Hi'), stream: true, stream_options: { include_usage: true } }),
+    );
     assert.deepEqual(asked.at(-1)!.choices, []);
     assert.equal(asked.at(-1)!.usage?.total_tokens, 18);
 
@@ -210,7 +222,11 @@ describe('instrumentOpenAI: streaming', () => {
 
   it('merges tool-call deltas split across chunks into the final message', async () => {
     reply = { toolCalls: TOOL_CALLS };
-    const stream = await client().chat.completions.create({ ...question('Weather in Paris and Oslo?'), tools: [WEATHER_TOOL], stream: true });
+    const stream = await client().chat.completions.create({
+      ...question('Weather in Paris and Oslo?'),
+      tools: [WEATHER_TOOL],
+      stream: true,
+    });
     const chunks = await collect(stream);
     assert.ok(chunks.filter((chunk) => chunk.choices[0]?.delta.tool_calls).length > 4, 'the fake splits the arguments');
 
@@ -269,7 +285,10 @@ describe('instrumentOpenAI: streaming', () => {
       ['otel_mlflow.stream.ended_early', 'exception'],
     );
     assert.deepEqual(span.events[0]!.attributes, { reason: 'aborted' });
-    assert.equal((json(span, 'mlflow.spanOutputs') as { choices: { message: { content: string } }[] }).choices[0]!.message.content, 'one two ');
+    assert.equal(
+      (json(span, 'mlflow.spanOutputs') as { choices: { message: { content: string } }[] }).choices[0]!.message.content,
+      'one two ',
+    );
   });
 
   it('marks the span ERROR when the stream fails mid-way, and the consumer gets the error', async () => {
@@ -385,7 +404,11 @@ describe('instrumentOpenAI: content', () => {
       messages: [
         { role: 'system', content: 'Answer briefly.' },
         { role: 'user', content: [{ type: 'text', text: 'Weather in Paris?' }] },
-        { role: 'assistant', content: null, tool_calls: [{ id: 'call_0', type: 'function', function: { name: 'get_weather', arguments: '{}' } }] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'call_0', type: 'function', function: { name: 'get_weather', arguments: '{}' } }],
+        },
         { role: 'tool', tool_call_id: 'call_0', content: 'sunny' },
       ],
       tools: [WEATHER_TOOL],

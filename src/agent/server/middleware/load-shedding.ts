@@ -21,8 +21,12 @@ export function loadShedding(options: LoadSheddingOptions): MiddlewareHandler {
   return async (c, next) => {
     const why = options.isExempt(c.req.method, c.req.path) ? undefined : options.refusing();
     if (why === undefined) return next();
-    return c.json(errorBody('unavailable', `not taking requests now, as their traces could not be kept: ${why}; retry in ${retryAfter} s`), 503, {
-      'retry-after': retryAfter,
-    });
+    return c.json(
+      errorBody('unavailable', `not taking requests now, as their traces could not be kept: ${why}; retry in ${retryAfter} s`),
+      503,
+      {
+        'retry-after': retryAfter,
+      },
+    );
   };
 }

@@ -1,4 +1,14 @@
-import { SpanKind, SpanStatusCode, context, propagation, trace, type Attributes, type Span, type TextMapGetter, type Tracer } from '@opentelemetry/api';
+import {
+  SpanKind,
+  SpanStatusCode,
+  context,
+  propagation,
+  trace,
+  type Attributes,
+  type Span,
+  type TextMapGetter,
+  type Tracer,
+} from '@opentelemetry/api';
 import type { HttpBindings } from '@hono/node-server';
 import {
   ATTR_CLIENT_ADDRESS,
@@ -58,11 +68,7 @@ export const requestSpan = ({ tracer, spanType }: RequestSpanOptions) =>
   createMiddleware<RequestSpanEnv>(async (c, next) => {
     const route = c.req.routePath;
     const parent = propagation.extract(context.active(), c.req.raw.headers, headerGetter);
-    const span = tracer.startSpan(
-      `${c.req.method} ${route}`,
-      { kind: SpanKind.SERVER, attributes: requestAttributes(c, route) },
-      parent,
-    );
+    const span = tracer.startSpan(`${c.req.method} ${route}`, { kind: SpanKind.SERVER, attributes: requestAttributes(c, route) }, parent);
     setSpanType(span, spanType);
     const { traceId, spanId, traceFlags } = span.spanContext();
     const recorded = span.isRecording() ? mlflowTraceId(traceId) : undefined;
@@ -70,7 +76,8 @@ export const requestSpan = ({ tracer, spanType }: RequestSpanOptions) =>
     c.set('requestSpan', { span, traceId: recorded, endAfter: (done) => (streaming = done) });
     if (recorded) c.header('x-trace-id', recorded);
     // Propagated even when not recorded: the caller's sampling decision travels on.
-    if (span.spanContext().traceFlags !== undefined && /[^0]/.test(traceId)) c.header('traceparent', `00-${traceId}-${spanId}-${traceFlags.toString(16).padStart(2, '0')}`);
+    if (span.spanContext().traceFlags !== undefined && /[^0]/.test(traceId))
+      c.header('traceparent', `00-${traceId}-${spanId}-${traceFlags.toString(16).padStart(2, '0')}`);
 
     try {
       await context.with(trace.setSpan(parent, span), next);

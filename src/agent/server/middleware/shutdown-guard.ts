@@ -21,7 +21,9 @@ export function shutdownGuard({ signal }: ShutdownGuardOptions): MiddlewareHandl
     const outcome = await Promise.race([next().then(() => 'answered' as const), stopped]);
     signal.removeEventListener('abort', stop!);
     if (outcome === 'stopped') {
-      c.res = c.json(errorBody('shutting_down', 'the server is shutting down and could not finish this request; try again'), 503, { 'retry-after': '5' });
+      c.res = c.json(errorBody('shutting_down', 'the server is shutting down and could not finish this request; try again'), 503, {
+        'retry-after': '5',
+      });
     }
   };
 }

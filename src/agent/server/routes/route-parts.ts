@@ -20,7 +20,9 @@ export const ERROR_RESPONSES = {
   400: errorResponse('The body is not valid JSON (`invalid_json`), or does not inflate as its Content-Encoding says (`bad_request`)'),
   401: errorResponse('Missing or wrong bearer token, when the server was started with --auth-token'),
   413: errorResponse(`The body is larger than ${DEFAULT_MAX_BODY_BYTES / 1024} KiB, as sent or once inflated (\`body_too_large\`)`),
-  415: errorResponse('The body is not sent as application/json, or is compressed otherwise than with gzip or deflate (`unsupported_media_type`)'),
+  415: errorResponse(
+    'The body is not sent as application/json, or is compressed otherwise than with gzip or deflate (`unsupported_media_type`)',
+  ),
   422: errorResponse('The body breaks the schema, or has a field the route does not know (`invalid_request`); `fields` names each field'),
   500: errorResponse('A bug in the server; the server log has the details'),
   502: errorResponse('The LLM provider failed (`llm_error`), or cannot be reached at all (`llm_unreachable`)'),
@@ -28,10 +30,7 @@ export const ERROR_RESPONSES = {
 
 /** A traced JSON route: the request span first, so even a refused body leaves a trace saying why. */
 export function tracedJsonRoute(deps: AppDeps, spanType: SpanType) {
-  return [
-    requestSpan({ tracer: deps.tracer, spanType }),
-    jsonBody(deps.maxBodyBytes === undefined ? {} : { maxBytes: deps.maxBodyBytes }),
-  ];
+  return [requestSpan({ tracer: deps.tracer, spanType }), jsonBody(deps.maxBodyBytes === undefined ? {} : { maxBytes: deps.maxBodyBytes })];
 }
 
 /** Both always present, as suite's and ask's JSON carry `traceUrl: null` when there is no link; null when nothing was recorded. */

@@ -121,10 +121,20 @@ export class CheckList<Start extends object, Found> {
   }
 }
 
-async function runOne(check: ListedCheck, title: string, found: object, reporter: DoctorReporter | undefined): Promise<{ result: CheckResult; adds?: object }> {
+async function runOne(
+  check: ListedCheck,
+  title: string,
+  found: object,
+  reporter: DoctorReporter | undefined,
+): Promise<{ result: CheckResult; adds?: object }> {
   reporter?.start(check.id, title);
   const started = performance.now();
-  const done = (outcome: Outcome): CheckResult => ({ id: check.id, title, ...outcome, durationMs: Math.round(performance.now() - started) });
+  const done = (outcome: Outcome): CheckResult => ({
+    id: check.id,
+    title,
+    ...outcome,
+    durationMs: Math.round(performance.now() - started),
+  });
   try {
     const { adds, ...outcome } = await check.run(found);
     return { result: done(outcome), ...(adds && { adds }) };

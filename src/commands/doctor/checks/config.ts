@@ -68,12 +68,21 @@ function describeConfig(config: ResolvedConfig): Outcome {
         hint: 'to send them to MLflow, set MLFLOW_TRACKING_URI (e.g. http://127.0.0.1:5000, or databricks) in the environment or .env, or pass --tracking-uri',
       };
     case 'mlflow':
-      return { status: 'ok', detail: `MLflow at ${destination.trackingUri.value} (from ${describeSource(destination.trackingUri.source)}); ${describeAuth(config)}` };
+      return {
+        status: 'ok',
+        detail: `MLflow at ${destination.trackingUri.value} (from ${describeSource(destination.trackingUri.source)}); ${describeAuth(config)}`,
+      };
     case 'databricks':
     case 'unity-catalog':
-      return { status: 'ok', detail: `Databricks workspace ${destination.host.value} (from ${describeSource(destination.host.source)}); ${describeAuth(config)}` };
+      return {
+        status: 'ok',
+        detail: `Databricks workspace ${destination.host.value} (from ${describeSource(destination.host.source)}); ${describeAuth(config)}`,
+      };
     case 'collector':
-      return { status: 'ok', detail: `OTLP collector at ${destination.endpoint.value} (from ${describeSource(destination.endpoint.source)})` };
+      return {
+        status: 'ok',
+        detail: `OTLP collector at ${destination.endpoint.value} (from ${describeSource(destination.endpoint.source)})`,
+      };
   }
 }
 

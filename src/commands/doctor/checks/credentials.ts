@@ -15,7 +15,8 @@ export const credentialsCheck: Check<ConfigFound, CredentialsFound> = {
     if (!isExperimentWhere(where)) return skippedWithoutExperiment(where);
     // Any authenticated answer proves the credentials; the experiment lookup is needed next anyway.
     const ref = config.experiment;
-    const existingExperiment = ref.kind === 'id' ? await getExperiment(where.http, ref.id.value) : await getExperimentByName(where.http, ref.name.value);
+    const existingExperiment =
+      ref.kind === 'id' ? await getExperiment(where.http, ref.id.value) : await getExperimentByName(where.http, ref.name.value);
     return {
       status: 'ok',
       detail: config.auth.kind === 'none' ? 'the server asks for none' : `${where.auth.describe()}: accepted`,

@@ -33,7 +33,12 @@ export const experimentCheck: Check<Asked & ConfigFound & CredentialsFound, Expe
     const ensured = await ensureTargetExperiment(
       where.http,
       where.target,
-      { createMissing: consent, restoreDeleted: consent, experimentHint: 'set MLFLOW_EXPERIMENT_NAME_BASIC / --experiment to an existing one', consentFlag: '--create-experiment' },
+      {
+        createMissing: consent,
+        restoreDeleted: consent,
+        experimentHint: 'set MLFLOW_EXPERIMENT_NAME_BASIC / --experiment to an existing one',
+        consentFlag: '--create-experiment',
+      },
       existingExperiment,
     );
     const verb = { found: '', created: 'created ', restored: 'restored deleted experiment ' }[ensured.action];

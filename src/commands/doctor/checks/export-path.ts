@@ -59,7 +59,10 @@ function describeRoute(destination: ResolvedDestination): Outcome {
     case 'databricks': {
       const { route, notes } = destination;
       if (route.via === 'otlp') {
-        return { status: 'ok', detail: `OTLP/HTTP ${route.encoding}${route.gzip ? ' + gzip' : ''} to /v1/traces${notes.length ? ` (${notes.join('; ')})` : ''}` };
+        return {
+          status: 'ok',
+          detail: `OTLP/HTTP ${route.encoding}${route.gzip ? ' + gzip' : ''} to /v1/traces${notes.length ? ` (${notes.join('; ')})` : ''}`,
+        };
       }
       if (route.otlpUnavailable) {
         // Traces still go over REST below, but OpenTelemetry SDKs and collectors cannot send here.

@@ -53,7 +53,11 @@ export const sendCheck: Check<Asked & ConfigFound & ExperimentFound & ExportPath
         adds,
       };
     }
-    return { status: 'ok', detail: `${plural(sent.length, 'trace')} exported via ${resolved ? routeName(resolved) : 'the local store'}${backlog}`, adds };
+    return {
+      status: 'ok',
+      detail: `${plural(sent.length, 'trace')} exported via ${resolved ? routeName(resolved) : 'the local store'}${backlog}`,
+      adds,
+    };
   },
 };
 
@@ -77,7 +81,11 @@ async function sendTestTraces(count: number, config: ResolvedConfig, sendTo: Sen
   try {
     const runId = randomUUID().slice(0, 8);
     const traces = Array.from({ length: count }, (_, i) => sendTestTrace(tracing.tracer, i, runId));
-    const statuses = await flushAndReport(tracing, traces.map((trace) => trace.traceId), FLUSH_DEADLINE_MS);
+    const statuses = await flushAndReport(
+      tracing,
+      traces.map((trace) => trace.traceId),
+      FLUSH_DEADLINE_MS,
+    );
     const backlog = tracing.pipeline ? describeBacklog(tracing.pipeline.store.reads.counts()) : '';
     // No statuses only when OpenTelemetry recorded nothing.
     return { sent: traces.map((trace, i) => ({ trace, status: statuses?.[i] ?? traceExportStatus(undefined, undefined) })), backlog };
@@ -103,7 +111,9 @@ function doctorTrace(trace: SentTestTrace, status: TraceExportStatus, sendTo: Se
 
 /** Where a test trace is seen in MLflow's UI; none outside an experiment. */
 function urlOf(sendTo: SendTo, traceId: string): string | undefined {
-  return sendTo.kind === 'mlflow' || sendTo.kind === 'databricks' ? traceUrl(sendTo.target, sendTo.experiment.experiment.experimentId, traceId) : undefined;
+  return sendTo.kind === 'mlflow' || sendTo.kind === 'databricks'
+    ? traceUrl(sendTo.target, sendTo.experiment.experiment.experimentId, traceId)
+    : undefined;
 }
 
 /** What waits in the store from any run, so a backlog the app built up shows here too. */

@@ -43,10 +43,13 @@ async function identifyServer(http: MlflowHttp): Promise<Finding<ServerFound>> {
   }
   const version = response.text.trim();
   if (response.status !== 200 || !/^\d+\.\d+/.test(version)) {
-    throw new ExpectedError(`${http.baseUrl} does not look like an MLflow tracking server (GET /version answered HTTP ${response.status})`, {
-      exitCode: ExitCode.unreachable,
-      hint: 'point MLFLOW_TRACKING_URI at the server started with `mlflow server` (its root URL, e.g. http://127.0.0.1:5000)',
-    });
+    throw new ExpectedError(
+      `${http.baseUrl} does not look like an MLflow tracking server (GET /version answered HTTP ${response.status})`,
+      {
+        exitCode: ExitCode.unreachable,
+        hint: 'point MLFLOW_TRACKING_URI at the server started with `mlflow server` (its root URL, e.g. http://127.0.0.1:5000)',
+      },
+    );
   }
   const adds = { server: { version, capabilities: capabilitiesFor(version) } };
   if (compareVersions(version, RECOMMENDED_VERSION) < 0) {

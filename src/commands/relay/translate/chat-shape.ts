@@ -31,7 +31,11 @@ export function chatInputs(messages: ChatMessage[]): { messages: ChatMessage[] }
 
 export function chatOutputs(messages: readonly { message: ChatMessage; finishReason?: string | undefined }[]): { choices: ChatChoice[] } {
   return {
-    choices: messages.map(({ message, finishReason }, index) => ({ index, message, ...(finishReason !== undefined && { finish_reason: finishReason }) })),
+    choices: messages.map(({ message, finishReason }, index) => ({
+      index,
+      message,
+      ...(finishReason !== undefined && { finish_reason: finishReason }),
+    })),
   };
 }
 

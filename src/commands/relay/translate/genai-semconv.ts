@@ -60,7 +60,8 @@ export const readGenAiSemconv: FactReader = (span) => {
 type SpanEvent = LocalSpan['events'][number];
 
 function readInputs(attributes: SpanAttributes, events: SpanEvent[], facts: SpanFacts): void {
-  const raw = attributes['gen_ai.input.messages'] ?? attributes['gen_ai.prompt'] ?? eventAttribute(events, 'gen_ai.content.prompt', 'gen_ai.prompt');
+  const raw =
+    attributes['gen_ai.input.messages'] ?? attributes['gen_ai.prompt'] ?? eventAttribute(events, 'gen_ai.content.prompt', 'gen_ai.prompt');
   if (raw !== undefined) {
     const messages = chatMessages(decodedValue(raw), 'user');
     if (messages) {
@@ -85,7 +86,10 @@ function readInputs(attributes: SpanAttributes, events: SpanEvent[], facts: Span
 }
 
 function readOutputs(attributes: SpanAttributes, events: SpanEvent[], facts: SpanFacts): void {
-  const raw = attributes['gen_ai.output.messages'] ?? attributes['gen_ai.completion'] ?? eventAttribute(events, 'gen_ai.content.completion', 'gen_ai.completion');
+  const raw =
+    attributes['gen_ai.output.messages'] ??
+    attributes['gen_ai.completion'] ??
+    eventAttribute(events, 'gen_ai.content.completion', 'gen_ai.completion');
   if (raw !== undefined) {
     const decoded = decodedValue(raw);
     const messages = Array.isArray(decoded) ? decoded.flatMap((item) => outputChoice(item) ?? []) : [];
@@ -162,7 +166,8 @@ function chatMessagesOf(item: unknown, defaultRole: string): ChatMessage[] | und
     }
   }
   if (texts.length === 0 && media.length === 0 && calls.length === 0 && results.length > 0) return results;
-  const content = media.length > 0 ? [...texts.map((text) => ({ type: 'text', text })), ...media] : texts.length > 0 ? texts.join('\n') : null;
+  const content =
+    media.length > 0 ? [...texts.map((text) => ({ type: 'text', text })), ...media] : texts.length > 0 ? texts.join('\n') : null;
   return [{ role, content, ...name, ...(calls.length > 0 && { tool_calls: calls }) }, ...results];
 }
 
@@ -178,7 +183,9 @@ function systemMessages(value: unknown): ChatMessage[] {
   const decoded = decodedValue(value);
   if (typeof decoded === 'string' && decoded !== '') return [{ role: 'system', content: decoded }];
   if (!Array.isArray(decoded)) return [];
-  const texts = decoded.flatMap((part) => (isRecord(part) && typeof part.content === 'string' ? [part.content] : typeof part === 'string' ? [part] : []));
+  const texts = decoded.flatMap((part) =>
+    isRecord(part) && typeof part.content === 'string' ? [part.content] : typeof part === 'string' ? [part] : [],
+  );
   return texts.length > 0 ? [{ role: 'system', content: texts.join('\n') }] : [];
 }
 

@@ -52,7 +52,11 @@ export const readOpenInference: FactReader = (span) => {
     if (outputs !== undefined) facts.outputs = outputs;
   }
 
-  const usage = usageOf(attributes['llm.token_count.prompt'], attributes['llm.token_count.completion'], attributes['llm.token_count.total']);
+  const usage = usageOf(
+    attributes['llm.token_count.prompt'],
+    attributes['llm.token_count.completion'],
+    attributes['llm.token_count.total'],
+  );
   if (usage) facts.usage = usage;
   const model = firstString(attributes, ['llm.response.model_name', 'llm.model_name', 'llm.request.model_name', 'embedding.model_name']);
   if (model !== undefined) facts.model = model;

@@ -40,7 +40,9 @@ export const readOpenLlmetry: FactReader = (span) => {
   const facts: SpanFacts = {};
   const kind = stringValue(attributes['traceloop.span.kind']);
   const requestType = stringValue(attributes['llm.request.type']);
-  const spanType = (kind !== undefined ? SPAN_KIND_TYPES[kind] : undefined) ?? (requestType !== undefined ? REQUEST_TYPE_SPAN_TYPES[requestType] : undefined);
+  const spanType =
+    (kind !== undefined ? SPAN_KIND_TYPES[kind] : undefined) ??
+    (requestType !== undefined ? REQUEST_TYPE_SPAN_TYPES[requestType] : undefined);
   if (spanType !== undefined) facts.spanType = spanType;
 
   const entries = Object.entries(attributes);
@@ -65,14 +67,23 @@ export const readOpenLlmetry: FactReader = (span) => {
     if (outputs !== undefined) facts.outputs = outputs;
   }
 
-  const usage = usageOf(attributes['gen_ai.usage.prompt_tokens'], attributes['gen_ai.usage.completion_tokens'], attributes['llm.usage.total_tokens']);
+  const usage = usageOf(
+    attributes['gen_ai.usage.prompt_tokens'],
+    attributes['gen_ai.usage.completion_tokens'],
+    attributes['llm.usage.total_tokens'],
+  );
   if (usage) facts.usage = usage;
   const tools = flattenedList(entries, 'llm.request.functions.').flatMap((tool) => {
     const name = stringValue(tool.get('name'));
     if (name === undefined) return [];
     const description = tool.get('description');
     const parameters = decodedValue(tool.get('parameters'));
-    return [{ type: 'function', function: { name, ...(description !== undefined && { description }), ...(parameters !== undefined && { parameters }) } }];
+    return [
+      {
+        type: 'function',
+        function: { name, ...(description !== undefined && { description }), ...(parameters !== undefined && { parameters }) },
+      },
+    ];
   });
   if (tools.length > 0) facts.tools = tools;
   return facts;
@@ -81,7 +92,9 @@ export const readOpenLlmetry: FactReader = (span) => {
 /** One flattened prompt or completion; content may be JSON text of OpenAI content parts. */
 function message(item: Flattened, defaultRole: string): ChatMessage | undefined {
   const content = item.get('content');
-  const calls = flattenedList([...item.entries()], 'tool_calls.').map((call) => toolCall(call.get('id'), call.get('name'), call.get('arguments')));
+  const calls = flattenedList([...item.entries()], 'tool_calls.').map((call) =>
+    toolCall(call.get('id'), call.get('name'), call.get('arguments')),
+  );
   if (content === undefined && calls.length === 0) return undefined;
   const toolCallId = stringValue(item.get('tool_call_id'));
   return {

@@ -32,7 +32,12 @@ export function comparisonClient(config: ResolvedConfig): MlflowHttp {
 }
 
 /** The baseline run with its metrics, params and per-question verdicts (from its `suite-results.jsonl`). */
-export async function readBaseline(http: MlflowHttp, config: ResolvedConfig, ref: BaselineRef, excludeRunId: string | undefined): Promise<Baseline> {
+export async function readBaseline(
+  http: MlflowHttp,
+  config: ResolvedConfig,
+  ref: BaselineRef,
+  excludeRunId: string | undefined,
+): Promise<Baseline> {
   const run = ref.kind === 'run' ? await getRun(http, ref.runId) : await previousRun(http, config, excludeRunId);
   if (!run || run.lifecycleStage === 'deleted') {
     const what = ref.kind === 'run' ? `MLflow run ${ref.runId}` : 'the run';

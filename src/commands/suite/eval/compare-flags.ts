@@ -24,17 +24,25 @@ export interface Tolerance {
 
 export const DEFAULT_TOLERANCE: Tolerance = { score: 0, latency: 0.2 };
 
-const TOLERANCE_HINT = 'e.g. --tolerance score=0.05,latency=30% (score: the pass rate or a scorer mean may drop this much; latency: p95 may rise this much)';
+const TOLERANCE_HINT =
+  'e.g. --tolerance score=0.05,latency=30% (score: the pass rate or a scorer mean may drop this much; latency: p95 may rise this much)';
 
 /** `--tolerance score=0.05,latency=30%`; keys left out keep their default. */
 export function parseTolerance(text: string): Tolerance {
   const tolerance = { ...DEFAULT_TOLERANCE };
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const match = /^(score|latency)\s*=\s*(\d+(?:\.\d+)?)(%?)$/.exec(part);
     if (!match) throw new ExpectedError(`--tolerance: '${part}' is not key=value`, { exitCode: ExitCode.usage, hint: TOLERANCE_HINT });
     const [, key, number, percent] = match;
     const value = Number(number) / (percent ? 100 : 1);
-    if (key === 'score' && value > 1) throw new ExpectedError(`--tolerance: score=${number}${percent} is more than the whole range (0–1)`, { exitCode: ExitCode.usage, hint: TOLERANCE_HINT });
+    if (key === 'score' && value > 1)
+      throw new ExpectedError(`--tolerance: score=${number}${percent} is more than the whole range (0–1)`, {
+        exitCode: ExitCode.usage,
+        hint: TOLERANCE_HINT,
+      });
     tolerance[key as keyof Tolerance] = value;
   }
   return tolerance;

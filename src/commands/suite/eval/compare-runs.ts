@@ -51,7 +51,9 @@ export interface RunSide {
 /** Per metric with its direction, and per question; regressions are what `suite` fails on. */
 export function compareRuns(baseline: RunSide & Comparison['baseline'], current: RunSide, tolerance: Tolerance): Comparison {
   const names = [...new Set([...Object.keys(baseline.metrics), ...Object.keys(current.metrics)])].sort();
-  const metrics = names.map((metric) => compareMetric(metric, baseline.metrics[metric] ?? null, current.metrics[metric] ?? null, tolerance));
+  const metrics = names.map((metric) =>
+    compareMetric(metric, baseline.metrics[metric] ?? null, current.metrics[metric] ?? null, tolerance),
+  );
   const regressions = metrics.filter((m) => m.regression).map((m) => describeRegression(m, tolerance));
   const before = verdicts(baseline.results);
   const after = verdicts(current.results);
@@ -74,7 +76,7 @@ function compareMetric(metric: string, before: number | null, after: number | nu
   if (before === null) return { ...base, verdict: 'new', regression: false };
   if (after === null) return { ...base, verdict: 'gone', regression: false };
   const delta = after - before;
-  const verdict = delta === 0 ? 'same' : (delta > 0) === (better === 'higher') ? 'better' : 'worse';
+  const verdict = delta === 0 ? 'same' : delta > 0 === (better === 'higher') ? 'better' : 'worse';
   return { ...base, verdict, regression: verdict === 'worse' && beyondTolerance(metric, before, after, tolerance) };
 }
 
@@ -118,7 +120,9 @@ export function parseResultLines(text: string): ResultLine[] {
     .flatMap((line) => {
       try {
         const value = JSON.parse(line) as Partial<ResultLine>;
-        return typeof value.question === 'string' && typeof value.passed === 'boolean' ? [{ id: value.id ?? null, question: value.question, passed: value.passed }] : [];
+        return typeof value.question === 'string' && typeof value.passed === 'boolean'
+          ? [{ id: value.id ?? null, question: value.question, passed: value.passed }]
+          : [];
       } catch {
         return [];
       }

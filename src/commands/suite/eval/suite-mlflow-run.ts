@@ -62,7 +62,11 @@ const EVALUATION_DEADLINE_MS = 60_000;
  * waits on disk with its scores. Without an MLflow destination, or without `experiment` (where the
  * traces go), the scores stay local-only.
  */
-export async function openSuiteRun(config: ResolvedConfig, experiment: ExperimentRef | undefined, now = Date.now()): Promise<SuiteRunTarget> {
+export async function openSuiteRun(
+  config: ResolvedConfig,
+  experiment: ExperimentRef | undefined,
+  now = Date.now(),
+): Promise<SuiteRunTarget> {
   const name = `suite-${new Date(now).toISOString().slice(0, 19).replace(/:/g, '-')}`;
   const tags = { 'mlflow.runName': name, [SUITE_TAG]: 'true', 'mlflow.source.name': 'otel-mlflow suite', 'mlflow.source.type': 'LOCAL' };
   const base = { name, startedAt: now, tags };
@@ -140,7 +144,15 @@ export async function finishSuiteRun(config: ResolvedConfig, target: SuiteRunTar
     );
     const base = { ownRun: target.ownRun, endStatus: outcome.endStatus, storeDir, params: outcome.params, metrics: outcome.metrics };
     if (!target.place) {
-      return { ...base, runId: null, url: null, state: 'local', notes: [], scores: { delivered: 0, pending: scores.length, refused: 0 }, scoreProblems: [] };
+      return {
+        ...base,
+        runId: null,
+        url: null,
+        state: 'local',
+        notes: [],
+        scores: { delivered: 0, pending: scores.length, refused: 0 },
+        scoreProblems: [],
+      };
     }
     let { experimentId, problem } = target;
     if (!experimentId) {
@@ -157,14 +169,22 @@ export async function finishSuiteRun(config: ResolvedConfig, target: SuiteRunTar
       outbox.addEvaluationDestination({ kind: target.place.kind, target: target.place, experiment: { id: experimentId } });
       await outbox.flush(EVALUATION_DEADLINE_MS);
     }
-    return { ...base, ...evaluationOutcome(evaluations, record.id, problem), ...runPage(target.place, experimentId, evaluations.suiteRun(record.id)?.runId) };
+    return {
+      ...base,
+      ...evaluationOutcome(evaluations, record.id, problem),
+      ...runPage(target.place, experimentId, evaluations.suiteRun(record.id)?.runId),
+    };
   } finally {
     await outbox.close(0);
   }
 }
 
 /** Where a run and its scores stand, from the store: what MLflow took, what waits and why, what it refused. */
-export function evaluationOutcome(store: EvaluationStore, id: string, problem?: string): Pick<SuiteMlflowRun, 'runId' | 'state' | 'problem' | 'notes' | 'scores' | 'scoreProblems'> {
+export function evaluationOutcome(
+  store: EvaluationStore,
+  id: string,
+  problem?: string,
+): Pick<SuiteMlflowRun, 'runId' | 'state' | 'problem' | 'notes' | 'scores' | 'scoreProblems'> {
   const run = store.suiteRun(id)!;
   const scores = { delivered: 0, pending: 0, refused: 0 };
   const problems = new Set<string>();
@@ -206,14 +226,23 @@ function questionSetDigest(questions: readonly object[]): string {
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (typeof value === 'object' && value !== null) {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
 }
 
 /** Params of a suite run, as `mlflow.log_params` would log them. */
-export function suiteParams(input: { endpoint: string; provider: string; model: string; concurrency: number; repeat: number; questions: readonly object[] }): Record<string, string> {
+export function suiteParams(input: {
+  endpoint: string;
+  provider: string;
+  model: string;
+  concurrency: number;
+  repeat: number;
+  questions: readonly object[];
+}): Record<string, string> {
   return {
     endpoint: input.endpoint,
     provider: input.provider,

@@ -21,7 +21,13 @@ function asked(index: number, overrides: Partial<EvaluatedAnswer> = {}): Evaluat
   };
 }
 
-const expect = { mentions: ['/v1/traces', 'x-mlflow-experiment-id'], cites: ['mlflow-otlp-ingest'], tools: ['search_corpus'], maxLatencyMs: 1000, maxTokens: 1000 };
+const expect = {
+  mentions: ['/v1/traces', 'x-mlflow-experiment-id'],
+  cites: ['mlflow-otlp-ingest'],
+  tools: ['search_corpus'],
+  maxLatencyMs: 1000,
+  maxTokens: 1000,
+};
 
 describe('evaluating answers', () => {
   it('scores every expectation that applies to the endpoint, in a fixed order, and passes when all pass', async () => {
@@ -31,15 +37,27 @@ describe('evaluating answers', () => {
       ['answered', 'mentions', 'cites', 'latency', 'tokens'],
       'tools are not scored on /rag',
     );
-    assert.deepEqual({ ...evaluation, scores: undefined }, { index: 1, id: 'q1', traceId: asked(1).traceId, passed: true, scores: undefined });
+    assert.deepEqual(
+      { ...evaluation, scores: undefined },
+      { index: 1, id: 'q1', traceId: asked(1).traceId, passed: true, scores: undefined },
+    );
   });
 
   it('fails a question when one score fails, and scores an unanswered one only as not answered', async () => {
     const over = await evaluateAnswer(asked(2, { tokens: 5000 }), expect);
     assert.equal(over.passed, false);
-    assert.deepEqual(over.scores.filter((s) => !s.passed).map((s) => s.name), ['tokens']);
-    const none = await evaluateAnswer(asked(3, { status: 'failed', httpStatus: null, error: 'no answer within 180 s', answer: null, sources: null, tokens: null }), expect);
-    assert.deepEqual(none.scores.map((s) => [s.name, s.passed]), [['answered', false]]);
+    assert.deepEqual(
+      over.scores.filter((s) => !s.passed).map((s) => s.name),
+      ['tokens'],
+    );
+    const none = await evaluateAnswer(
+      asked(3, { status: 'failed', httpStatus: null, error: 'no answer within 180 s', answer: null, sources: null, tokens: null }),
+      expect,
+    );
+    assert.deepEqual(
+      none.scores.map((s) => [s.name, s.passed]),
+      [['answered', false]],
+    );
   });
 
   it('adds the judge’s scores to answered questions only', async () => {
@@ -47,7 +65,9 @@ describe('evaluating answers', () => {
     const judge: Judge = {
       async judge(answer) {
         judged.push(answer);
-        return [{ name: 'correctness', value: false, passed: false, rationale: 'wrong port', source: { type: 'LLM_JUDGE', id: 'gpt-4o-mini' } }];
+        return [
+          { name: 'correctness', value: false, passed: false, rationale: 'wrong port', source: { type: 'LLM_JUDGE', id: 'gpt-4o-mini' } },
+        ];
       },
     };
     const evaluation = await evaluateAnswer(asked(4), expect, judge);

@@ -24,14 +24,19 @@ const lastUserMessage = (request: FakeOpenAIRequest) => String((request.body.mes
 describe('the LLM judge', () => {
   const project = useTempProject();
   let openai: FakeOpenAI;
-  let reply: (request: FakeOpenAIRequest) => FakeReply = () => ({ content: '{"rationale": "It names the endpoint and header.", "verdict": "yes"}' });
+  let reply: (request: FakeOpenAIRequest) => FakeReply = () => ({
+    content: '{"rationale": "It names the endpoint and header.", "verdict": "yes"}',
+  });
   before(async () => {
     openai = await startFakeOpenAI({ script: (request) => reply(request) });
   });
   after(() => openai.close());
 
   async function setUp() {
-    const config = await project.load({ purpose: 'app', env: { OPENAI_API_KEY: 'sk-judge-test-0123456789', OPENAI_BASE_URL: `${openai.url}/v1` } });
+    const config = await project.load({
+      purpose: 'app',
+      env: { OPENAI_API_KEY: 'sk-judge-test-0123456789', OPENAI_BASE_URL: `${openai.url}/v1` },
+    });
     const spans = memoryTracer();
     const llm = createLlmClient(config, { tracer: spans.tracer, contentAttributes: 'mlflow' });
     return { judge: createLlmJudge({ llm, tracer: spans.tracer }), spans };
@@ -42,7 +47,13 @@ describe('the LLM judge', () => {
     const { judge } = await setUp();
     const scores = await judge.judge(ANSWER);
     assert.deepEqual(scores, [
-      { name: 'correctness', value: true, passed: true, rationale: 'It names the endpoint and header.', source: { type: 'LLM_JUDGE', id: 'gpt-4o-mini' } },
+      {
+        name: 'correctness',
+        value: true,
+        passed: true,
+        rationale: 'It names the endpoint and header.',
+        source: { type: 'LLM_JUDGE', id: 'gpt-4o-mini' },
+      },
     ]);
     assert.equal(openai.requests.length, 1);
     const prompt = lastUserMessage(openai.requests[0]!);
@@ -58,7 +69,10 @@ describe('the LLM judge', () => {
         ? { content: 'Here you go: {"verdict": "no", "rationale": "The sources do not mention gRPC."}' }
         : { content: '{"verdict": "yes", "rationale": "Correct."}' };
     const { judge } = await setUp();
-    const scores = await judge.judge({ ...ANSWER, sources: [{ id: 'mlflow-otlp-ingest', title: 'Sending OpenTelemetry traces to MLflow' }] });
+    const scores = await judge.judge({
+      ...ANSWER,
+      sources: [{ id: 'mlflow-otlp-ingest', title: 'Sending OpenTelemetry traces to MLflow' }],
+    });
     assert.deepEqual(
       scores.map((s) => [s.name, s.passed, s.rationale]),
       [
@@ -67,7 +81,10 @@ describe('the LLM judge', () => {
       ],
     );
     const grounded = openai.requests.map(lastUserMessage).find((p) => p.startsWith('Sources:'))!;
-    assert.match(grounded, /\[1\] Sending OpenTelemetry traces to MLflow \(mlflow-otlp-ingest\): Since version 3\.6 the MLflow tracking server accepts/);
+    assert.match(
+      grounded,
+      /\[1\] Sending OpenTelemetry traces to MLflow \(mlflow-otlp-ingest\): Since version 3\.6 the MLflow tracking server accepts/,
+    );
   });
 
   it('makes each judgement its own trace named judge, with the model call as its CHAT_MODEL child', async () => {
@@ -85,7 +102,10 @@ describe('the LLM judge', () => {
     assert.notEqual(roots[0]!.spanContext().traceId, roots[1]!.spanContext().traceId);
     for (const root of roots) {
       const children = finished.filter((s) => s.parentSpanContext?.spanId === root.spanContext().spanId);
-      assert.deepEqual(children.map((c) => c.attributes['mlflow.spanType']), ['CHAT_MODEL']);
+      assert.deepEqual(
+        children.map((c) => c.attributes['mlflow.spanType']),
+        ['CHAT_MODEL'],
+      );
       assert.match(String(root.attributes['mlflow.spanInputs']), /"judged_trace_id":"tr-0123456789abcdef0123456789abcdef"/);
     }
     assert.doesNotMatch(JSON.stringify(finished.map((s) => s.attributes)), /sk-judge-test/);
@@ -94,7 +114,10 @@ describe('the LLM judge', () => {
   it('fails the score, saying why, when the judge gives no verdict or cannot be reached', async () => {
     reply = () => ({ content: 'I think it is mostly right.' });
     const unreadable = (await (await setUp()).judge.judge(ANSWER))[0]!;
-    assert.deepEqual([unreadable.passed, unreadable.rationale], [false, 'the judge\'s reply held no verdict: "I think it is mostly right."']);
+    assert.deepEqual(
+      [unreadable.passed, unreadable.rationale],
+      [false, 'the judge\'s reply held no verdict: "I think it is mostly right."'],
+    );
     reply = () => ({ status: 500 });
     const failed = (await (await setUp()).judge.judge(ANSWER))[0]!;
     assert.equal(failed.passed, false);

@@ -22,7 +22,13 @@ function answer(overrides: Partial<ScoredAnswer> = {}): ScoredAnswer {
   };
 }
 
-const failed = answer({ status: 'failed', httpStatus: 502, error: 'HTTP 502 llm_error: the model answered 500', answer: null, tokens: null });
+const failed = answer({
+  status: 'failed',
+  httpStatus: 502,
+  error: 'HTTP 502 llm_error: the model answered 500',
+  answer: null,
+  tokens: null,
+});
 
 describe('scorers', () => {
   it('answered: passes a 2xx answer, fails anything else with the reason, as a CODE source', () => {
@@ -86,7 +92,10 @@ describe('scorers', () => {
     const missed = scoreTools(agent, { tools: ['search_corpus', 'calculator'] })!;
     assert.deepEqual([missed.value, missed.passed], [0.5, false]);
     assert.equal(missed.rationale, 'did not call "calculator"; called "search_corpus"');
-    assert.equal(scoreTools(answer({ endpoint: 'agent', tools: [] }), { tools: ['calculator'] })!.rationale, 'did not call "calculator"; called no tool');
+    assert.equal(
+      scoreTools(answer({ endpoint: 'agent', tools: [] }), { tools: ['calculator'] })!.rationale,
+      'did not call "calculator"; called no tool',
+    );
     assert.equal(scoreTools(answer({ endpoint: 'rag' }), { tools: ['search_corpus'] }), undefined);
   });
 

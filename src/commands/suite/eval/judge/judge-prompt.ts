@@ -35,7 +35,9 @@ function correctnessPrompt({ question, answer, expect }: JudgeCase): string {
   const facts = expect.mentions?.length ? `\n\nA good answer states these facts:\n${expect.mentions.map((m) => `- ${m}`).join('\n')}` : '';
   return (
     `Question: ${question}${facts}\n\nAnswer: ${answer}\n\n` +
-    'Does the answer correctly answer the question' + (facts ? ', consistent with the facts above' : '') + '? Verdict "yes" or "no".'
+    'Does the answer correctly answer the question' +
+    (facts ? ', consistent with the facts above' : '') +
+    '? Verdict "yes" or "no".'
   );
 }
 
@@ -54,9 +56,15 @@ export function readVerdict(reply: string): Verdict | undefined {
     parsed = undefined;
   }
   const verdict = typeof parsed?.verdict === 'string' ? parsed.verdict.trim().toLowerCase() : parsed?.verdict;
-  const passed = verdict === 'yes' || verdict === true || verdict === 'pass' ? true : verdict === 'no' || verdict === false || verdict === 'fail' ? false : undefined;
+  const passed =
+    verdict === 'yes' || verdict === true || verdict === 'pass'
+      ? true
+      : verdict === 'no' || verdict === false || verdict === 'fail'
+        ? false
+        : undefined;
   if (passed === undefined) return undefined;
-  const rationale = typeof parsed?.rationale === 'string' && parsed.rationale.trim() !== '' ? parsed.rationale.trim() : 'the judge gave no rationale';
+  const rationale =
+    typeof parsed?.rationale === 'string' && parsed.rationale.trim() !== '' ? parsed.rationale.trim() : 'the judge gave no rationale';
   return { passed, rationale };
 }
 

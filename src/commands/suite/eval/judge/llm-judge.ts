@@ -49,7 +49,13 @@ export function createLlmJudge({ llm, tracer }: { llm: LlmClient; tracer: Tracer
     } catch (error) {
       verdict = { passed: false, rationale: `the judge could not answer: ${errorMessage(error)}` };
     }
-    return { name: criterion, value: verdict.passed, passed: verdict.passed, rationale: verdict.rationale, source: { type: 'LLM_JUDGE', id: llm.model } };
+    return {
+      name: criterion,
+      value: verdict.passed,
+      passed: verdict.passed,
+      rationale: verdict.rationale,
+      source: { type: 'LLM_JUDGE', id: llm.model },
+    };
   };
 
   return {

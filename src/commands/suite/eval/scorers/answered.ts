@@ -4,5 +4,10 @@ import { codeScore, type Scorer } from './scorer.ts';
 export const scoreAnswered: Scorer = (answer) => {
   const ok = answer.status === 'ok' && answer.httpStatus !== null && answer.httpStatus >= 200 && answer.httpStatus < 300;
   if (ok) return codeScore('answered', true, true, `answered with HTTP ${answer.httpStatus}`);
-  return codeScore('answered', false, false, `no answer: ${answer.error ?? (answer.httpStatus === null ? 'no HTTP answer' : `HTTP ${answer.httpStatus}`)}`);
+  return codeScore(
+    'answered',
+    false,
+    false,
+    `no answer: ${answer.error ?? (answer.httpStatus === null ? 'no HTTP answer' : `HTTP ${answer.httpStatus}`)}`,
+  );
 };

@@ -5,5 +5,10 @@ export const scoreTokens: Scorer = (answer, expect) => {
   if (expect.maxTokens === undefined || answer.tokens === null) return undefined;
   const passed = answer.tokens <= expect.maxTokens;
   const used = `used ${answer.tokens.toLocaleString('en-US')} tokens`;
-  return codeScore('tokens', passed, passed, `${used}, ${passed ? 'within' : 'over'} the budget of ${expect.maxTokens.toLocaleString('en-US')}`);
+  return codeScore(
+    'tokens',
+    passed,
+    passed,
+    `${used}, ${passed ? 'within' : 'over'} the budget of ${expect.maxTokens.toLocaleString('en-US')}`,
+  );
 };
