@@ -23,6 +23,7 @@ const LAYERS = [
   'pipeline',
   'read-back',
   'runtime',
+  'relay',
   'agent',
   'cli',
   'commands',

@@ -10,7 +10,7 @@ import type { FakeMlflow } from '../fakes/fake-mlflow.ts';
 import { startMlflowBehindProxy, tracesAccepted, type FaultyProxy } from '../fakes/faulty-proxy.ts';
 import { until } from '../fakes/until.ts';
 import { withStore } from '../fakes/with-store.ts';
-import { runApp } from '../commands/relay/stock-app.ts';
+import { runApp } from '../relay/stock-app.ts';
 import { runCli } from './run-cli.ts';
 import { chat, startRelayProcess, startServe, type ServeProcess } from './serve-process.ts';
 

@@ -9,7 +9,7 @@ import { startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
 import { startMlflowBehindProxy } from '../fakes/faulty-proxy.ts';
 import { readableSpan } from '../fakes/readable-spans.ts';
 import { saveSpans, withStore } from '../fakes/with-store.ts';
-import { runApp, type AppRun } from '../commands/relay/stock-app.ts';
+import { runApp, type AppRun } from '../relay/stock-app.ts';
 import { runCli } from './run-cli.ts';
 import { startRelayProcess } from './serve-process.ts';
 import { CHAT_SCORERS, feedbackOnTrace, latest, suiteRuns } from './suite-runs.ts';

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildSpanTree } from '../../src/pipeline/store/span-tree.ts';
 import { summarizeTrace } from '../../src/pipeline/store/summarize-trace.ts';
-import { toMlflowSpan } from '../../src/commands/relay/translate-span.ts';
-import { genAiOnlyTrace, HEX, QUESTION } from '../commands/relay/genai-only-trace.ts';
+import { toMlflowSpan } from '../../src/relay/translate-span.ts';
+import { genAiOnlyTrace, HEX, QUESTION } from '../relay/genai-only-trace.ts';
 
 /** The spans as the relay stores them: translated once, on the way in. */
 const relayedSpans = () => genAiOnlyTrace().map(toMlflowSpan);

@@ -7,7 +7,7 @@ import { loadConfig } from '../../config/load-config.ts';
 import type { ResolvedConfig } from '../../config/types.ts';
 import { ExitCode, ExpectedError } from '../../errors.ts';
 import { describeJustResolved, type ResolvedDestination } from '../../destination/resolved-destination.ts';
-import { startRelay } from './start-relay.ts';
+import { startRelay } from '../../relay/start-relay.ts';
 import { plural } from '../../util/plural.ts';
 import type { RelayOptions } from './relay-options.ts';
 

@@ -1,14 +1,14 @@
-import { maskSecrets, rememberedSecrets } from '../../config/configured-secrets.ts';
-import type { ResolvedConfig } from '../../config/types.ts';
-import { connectToTracking } from '../../mlflow/connect.ts';
-import type { StateCounts } from '../../pipeline/store/trace-reads.ts';
-import type { AssemblyHold } from '../../pipeline/store/trace-writes.ts';
-import { TracePipeline, type PipelineEvent, type PipelineReport } from '../../pipeline/trace-pipeline.ts';
-import type { ResolvedDestination } from '../../destination/resolved-destination.ts';
-import type { ConnectionCounts } from '../../http-server/connection-cap.ts';
-import { bracketed, cannotListen, listen, type HttpLimits, type ListeningServer } from '../../http-server/listen.ts';
-import { VERSION } from '../../version.ts';
-import { DESTINATION_START_WAIT_MS } from '../../destination/background-resolution.ts';
+import { maskSecrets, rememberedSecrets } from '../config/configured-secrets.ts';
+import type { ResolvedConfig } from '../config/types.ts';
+import { connectToTracking } from '../mlflow/connect.ts';
+import type { StateCounts } from '../pipeline/store/trace-reads.ts';
+import type { AssemblyHold } from '../pipeline/store/trace-writes.ts';
+import { TracePipeline, type PipelineEvent, type PipelineReport } from '../pipeline/trace-pipeline.ts';
+import type { ResolvedDestination } from '../destination/resolved-destination.ts';
+import type { ConnectionCounts } from '../http-server/connection-cap.ts';
+import { bracketed, cannotListen, listen, type HttpLimits, type ListeningServer } from '../http-server/listen.ts';
+import { VERSION } from '../version.ts';
+import { DESTINATION_START_WAIT_MS } from '../destination/background-resolution.ts';
 import { createRelayApp } from './relay-app.ts';
 import { createRelayIngest, type RelayCounters } from './relay-ingest.ts';
 import { RelayRoutes, type RouteState } from './relay-routes.ts';
@@ -116,7 +116,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const ingest = createRelayIngest({ pipeline, routes, hold: options.hold ?? DEFAULT_HOLD, counters });
 
   let http: ListeningServer | undefined;
-  let grpc: Awaited<ReturnType<typeof import('../../otlp/otlp-grpc-receiver.ts').startOtlpGrpcReceiver>> | undefined;
+  let grpc: Awaited<ReturnType<typeof import('../otlp/otlp-grpc-receiver.ts').startOtlpGrpcReceiver>> | undefined;
   try {
     routes.resume(pipeline.store.reads.pendingDestinations());
     await routes.start(options.resolveWaitMs ?? DESTINATION_START_WAIT_MS);
@@ -128,7 +128,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       limits: { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits },
     });
     if (options.grpcPort !== null) {
-      const { startOtlpGrpcReceiver } = await import('../../otlp/otlp-grpc-receiver.ts');
+      const { startOtlpGrpcReceiver } = await import('../otlp/otlp-grpc-receiver.ts');
       grpc = await startOtlpGrpcReceiver({
         ingest,
         host: options.host,

@@ -1,6 +1,6 @@
-import type { LocalSpan } from '../../spans/local-span.ts';
-import { encodeJsonAttribute } from '../../tracing/encode-attributes.ts';
-import { MlflowAttr, type TokenUsage } from '../../tracing/mlflow-attributes.ts';
+import type { LocalSpan } from '../spans/local-span.ts';
+import { encodeJsonAttribute } from '../tracing/encode-attributes.ts';
+import { MlflowAttr, type TokenUsage } from '../tracing/mlflow-attributes.ts';
 import { readGenAiSemconv } from './translate/genai-semconv.ts';
 import { readOpenInference } from './translate/openinference.ts';
 import { readOpenLlmetry } from './translate/openllmetry.ts';

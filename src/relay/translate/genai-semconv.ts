@@ -1,4 +1,4 @@
-import type { LocalSpan } from '../../../spans/local-span.ts';
+import type { LocalSpan } from '../../spans/local-span.ts';
 import { chatInputs, chatOutputs, chatTools, toolCall, type ChatMessage } from './chat-shape.ts';
 import { contentValue, decodedValue, firstString, isRecord, parseJson, stringValue, usageOf } from './read-values.ts';
 import type { FactReader, SpanAttributes, SpanFacts } from './span-facts.ts';

@@ -1,19 +1,11 @@
-import { describeSource } from '../../config/mask.ts';
-import { isMlflowDestination, type ExperimentRef, type ResolvedConfig } from '../../config/types.ts';
-import { BackgroundResolution } from '../../destination/background-resolution.ts';
-import { resolveDestination } from '../../destination/resolve.ts';
-import { describeDestination, type ResolvedDestination } from '../../destination/resolved-destination.ts';
-import {
-  describeTarget,
-  isExperimentTarget,
-  parseTargetKey,
-  targetKey,
-  targetOf,
-  withoutRun,
-  type Target,
-} from '../../destination/target.ts';
-import type { MlflowHttp } from '../../mlflow/http.ts';
-import type { Clock } from '../../util/clock.ts';
+import { describeSource } from '../config/mask.ts';
+import { isMlflowDestination, type ExperimentRef, type ResolvedConfig } from '../config/types.ts';
+import { BackgroundResolution } from '../destination/background-resolution.ts';
+import { resolveDestination } from '../destination/resolve.ts';
+import { describeDestination, type ResolvedDestination } from '../destination/resolved-destination.ts';
+import { describeTarget, isExperimentTarget, parseTargetKey, targetKey, targetOf, withoutRun, type Target } from '../destination/target.ts';
+import type { MlflowHttp } from '../mlflow/http.ts';
+import type { Clock } from '../util/clock.ts';
 
 /** Where one trace goes: a destination key (undefined: kept locally), or why the client must change its request. */
 export type RouteDecision = { kind: 'route'; key: string | undefined } | { kind: 'reject'; message: string };

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createAuthProvider } from '../../../src/workspace-auth/auth.ts';
-import { createMlflowHttp } from '../../../src/mlflow/http.ts';
-import type { OutgoingTrace, Sender } from '../../../src/destination/sender.ts';
-import { otlpSender } from '../../../src/destination/senders/otlp-sender.ts';
-import { restSender } from '../../../src/destination/senders/rest-sender.ts';
-import type { LocalSpan } from '../../../src/spans/local-span.ts';
-import { toMlflowSpan } from '../../../src/commands/relay/translate-span.ts';
-import { MLFLOW_VERSIONS, startFakeMlflow, type FakeMlflow } from '../../fakes/fake-mlflow.ts';
+import { createAuthProvider } from '../../src/workspace-auth/auth.ts';
+import { createMlflowHttp } from '../../src/mlflow/http.ts';
+import type { OutgoingTrace, Sender } from '../../src/destination/sender.ts';
+import { otlpSender } from '../../src/destination/senders/otlp-sender.ts';
+import { restSender } from '../../src/destination/senders/rest-sender.ts';
+import type { LocalSpan } from '../../src/spans/local-span.ts';
+import { toMlflowSpan } from '../../src/relay/translate-span.ts';
+import { MLFLOW_VERSIONS, startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
 import { genAiOnlyTrace, HEX, QUESTION } from './genai-only-trace.ts';
 
 /** An OpenInference app (Phoenix's instrumentors): a CHAIN root with an LLM child carrying token counts. */

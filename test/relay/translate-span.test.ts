@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { LocalSpan } from '../../../src/spans/local-span.ts';
-import { toMlflowSpan } from '../../../src/commands/relay/translate-span.ts';
+import type { LocalSpan } from '../../src/spans/local-span.ts';
+import { toMlflowSpan } from '../../src/relay/translate-span.ts';
 
 function span(attributes: LocalSpan['attributes'], events: LocalSpan['events'] = []): LocalSpan {
   return {

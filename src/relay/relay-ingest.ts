@@ -1,11 +1,11 @@
-import type { OtlpIngest } from '../../otlp/otlp-ingest.ts';
-import type { LocalSpan } from '../../spans/local-span.ts';
-import type { AssemblyHold, TraceToStore } from '../../pipeline/store/trace-writes.ts';
-import type { TracePipeline } from '../../pipeline/trace-pipeline.ts';
+import type { OtlpIngest } from '../otlp/otlp-ingest.ts';
+import type { LocalSpan } from '../spans/local-span.ts';
+import type { AssemblyHold, TraceToStore } from '../pipeline/store/trace-writes.ts';
+import type { TracePipeline } from '../pipeline/trace-pipeline.ts';
 import type { RelayRoutes, RouteDecision } from './relay-routes.ts';
 import { toMlflowSpan } from './translate-span.ts';
-import { errorMessage } from '../../errors.ts';
-import { getOrInsert } from '../../util/get-or-insert.ts';
+import { errorMessage } from '../errors.ts';
+import { getOrInsert } from '../util/get-or-insert.ts';
 
 /** What the relay took in since it started, for its health page and closing line. */
 export interface RelayCounters {

@@ -1,4 +1,4 @@
-import type { LocalSpan } from '../../../src/spans/local-span.ts';
+import type { LocalSpan } from '../../src/spans/local-span.ts';
 
 export const HEX = '4bf92f3577b34da6a3ce929d0e0e4736';
 export const QUESTION = 'What is the capital of France?';

@@ -12,14 +12,14 @@ import { promisify } from 'node:util';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter as ProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { loadConfig } from '../../../src/config/load-config.ts';
-import { startRelay, type RelayOptions, type RunningRelay } from '../../../src/commands/relay/start-relay.ts';
-import { startRelayProcess } from '../../cli/serve-process.ts';
-import { MLFLOW_VERSIONS, startFakeMlflow, type FakeMlflow, type MlflowVersion } from '../../fakes/fake-mlflow.ts';
-import { startFaultyProxy } from '../../fakes/faulty-proxy.ts';
-import { otlpProtobuf, readableSpan } from '../../fakes/readable-spans.ts';
-import { until } from '../../fakes/until.ts';
-import { exportCall, pb, rawRequest } from '../../otlp/receivers-fixture.ts';
+import { loadConfig } from '../../src/config/load-config.ts';
+import { startRelay, type RelayOptions, type RunningRelay } from '../../src/relay/start-relay.ts';
+import { startRelayProcess } from '../cli/serve-process.ts';
+import { MLFLOW_VERSIONS, startFakeMlflow, type FakeMlflow, type MlflowVersion } from '../fakes/fake-mlflow.ts';
+import { startFaultyProxy } from '../fakes/faulty-proxy.ts';
+import { otlpProtobuf, readableSpan } from '../fakes/readable-spans.ts';
+import { until } from '../fakes/until.ts';
+import { exportCall, pb, rawRequest } from '../otlp/receivers-fixture.ts';
 import { runApp } from './stock-app.ts';
 
 const run = promisify(execFile);
@@ -352,7 +352,7 @@ describe('otel-mlflow relay (the command)', () => {
   });
 
   it('refuses to relay to itself when OTEL_EXPORTER_OTLP_ENDPOINT points at its own port', async () => {
-    const bin = fileURLToPath(new URL('../../../bin/otel-mlflow.js', import.meta.url));
+    const bin = fileURLToPath(new URL('../../bin/otel-mlflow.js', import.meta.url));
     const failed = await run(process.execPath, [bin, 'relay', '--grpc-port', 'off'], {
       cwd: root,
       env: { PATH: process.env.PATH ?? '', HOME: root, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' },

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { createOtlpHttpApp, OTLP_TRACES_PATH, type OtlpHttpOptions } from '../../otlp/otlp-http-receiver.ts';
+import { createOtlpHttpApp, OTLP_TRACES_PATH, type OtlpHttpOptions } from '../otlp/otlp-http-receiver.ts';
 
 /** The relay's OTLP/HTTP port: traces at `POST /v1/traces`, the relay's health at `GET /`. */
 export function createRelayApp(otlp: OtlpHttpOptions, health: () => object): Hono {

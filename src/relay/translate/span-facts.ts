@@ -1,4 +1,4 @@
-import type { LocalSpan } from '../../../spans/local-span.ts';
+import type { LocalSpan } from '../../spans/local-span.ts';
 
 export type SpanAttributes = LocalSpan['attributes'];
 
