@@ -92,7 +92,7 @@ describe('otel-mlflow serve --provider anthropic', () => {
       assert.equal(results.agent.body.finished, true);
       assert.deepEqual((results.agent.body.steps as { tool_calls: { name: string }[] }[])[0]!.tool_calls[0]!.name, 'search_corpus');
       assert.match(streamed, /event: delta/);
-      assert.match(streamed, /event: done[^]*"total_tokens":169/);
+      assert.match(streamed, /event: done[\s\S]*"total_tokens":169/);
 
       // What Claude was sent: the key, a system prompt, and for the task's second step the tool's result.
       assert.ok(anthropic.requests.every((request) => `${request.headers['x-api-key']} ${request.headers.authorization}`.includes(KEY)));
