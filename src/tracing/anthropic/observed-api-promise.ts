@@ -18,7 +18,9 @@ export interface ApiPromiseObserver<T, U> {
 export function observeApiPromise<T, U>(source: APIPromise<T>, observer: ApiPromiseObserver<T, U>): APIPromise<U> {
   const mapped = source._thenUnwrap((data) => observer.parsed(data));
   // Request failures reject the response promise, so this sees them even when nobody awaits the call.
-  source.asResponse().then(undefined, (error: unknown) => observer.failed(error));
+  // Not through asResponse(), as for openai: in this SDK that tells the request a caller holds the raw
+  // response, which stops it from sending the request again when the body fails to read.
+  responseProps(source).then(undefined, (error: unknown) => observer.failed(error));
 
   let parsing = false;
   const parseStarted = () => {
@@ -56,4 +58,10 @@ export function observeApiPromise<T, U>(source: APIPromise<T>, observer: ApiProm
     },
   });
   return mapped;
+}
+
+/** The promise of the response's headers that every promise of one request shares (`_responseProps`, internal to the SDK). */
+function responseProps(source: APIPromise<unknown>): Promise<unknown> {
+  const internal = source as unknown as { _responseProps?: () => Promise<unknown> };
+  return typeof internal._responseProps === 'function' ? internal._responseProps() : source.asResponse();
 }
