@@ -42,7 +42,8 @@ const FINISH_REASONS: Record<string, string> = {
  * official, instrumented Anthropic client, so each call is one CHAT_MODEL span in Anthropic's shape.
  * Plain and streamed answers and tool calls are translated both ways; Anthropic's errors keep their
  * status (and retry-after), and a connection failure its cause, so the agent reports them as for
- * OpenAI. The SDK loads on the first call: `--help` and the other providers never pay for it.
+ * OpenAI. Sampling parameters the Messages API no longer takes (`temperature`, `top_p`) are left out.
+ * The SDK loads on the first call: `--help` and the other providers never pay for it.
  */
 export function anthropicFetch(options: AnthropicFetchOptions): typeof fetch {
   let client: Promise<Anthropic> | undefined;
