@@ -264,12 +264,15 @@ function traceIdsOf(results: readonly SuiteResult[]): string[] {
   return results.flatMap((r) => (r.traceId ? [r.traceId] : []));
 }
 
+/** The setting that says where each provider's model answers. */
+const PROVIDER_ADDRESS: Partial<Record<string, string>> = { databricks: 'DATABRICKS_HOST', anthropic: 'ANTHROPIC_BASE_URL' };
+
 /** One message for a run that stopped early, whatever number of questions it asked. */
 function runStopped(stop: RunStop, url: string, health: HealthInfo, spawned: boolean): ExpectedError {
   const detail = stop.result.error ?? `HTTP ${stop.result.httpStatus}`;
   if (stop.reason === 'token-refused') return tokenRefused(url, detail, { flag: true });
   const { provider, model } = health.llm;
-  const settings = provider === 'databricks' ? 'DATABRICKS_HOST and the network to it' : 'OPENAI_BASE_URL and the network to it';
+  const settings = `${PROVIDER_ADDRESS[provider] ?? 'OPENAI_BASE_URL'} and the network to it`;
   return new ExpectedError(detail.replace(/^HTTP 502 \S+: /, ''), {
     exitCode: ExitCode.unreachable,
     hint: spawned
