@@ -1,0 +1,287 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { createOpenAI } from '@ai-sdk/openai';
+import { context, SpanStatusCode, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import * as ai from 'ai';
+import { MockEmbeddingModelV4 } from 'ai/test';
+import { z } from 'zod';
+import { toMlflowSpan } from '../../../src/relay/translate-span.ts';
+import { otlpSender } from '../../../src/destination/senders/otlp-sender.ts';
+import { createMlflowHttp } from '../../../src/mlflow/http.ts';
+import { toLocalSpan } from '../../../src/spans/span-codec.ts';
+import { hiResTracer } from '../../../src/tracing/hi-res-tracer.ts';
+import { instrumentVercelAi } from '../../../src/tracing/vercel-ai/instrument-vercel-ai.ts';
+import { MlflowTelemetry } from '../../../src/tracing/vercel-ai/mlflow-telemetry.ts';
+import { createAuthProvider } from '../../../src/workspace-auth/auth.ts';
+import { startFakeMlflow } from '../../fakes/fake-mlflow.ts';
+import { startFakeOpenAI, type FakeOpenAI, type FakeOpenAIRequest, type FakeReply } from '../../fakes/fake-openai.ts';
+
+const MODEL = 'gpt-4o-mini';
+const QUESTION = 'What is the weather in Paris?';
+
+const exporter = new InMemorySpanExporter();
+const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+const tracer = hiResTracer(provider.getTracer('vercel-ai-test'));
+let fake: FakeOpenAI;
+let script: (request: FakeOpenAIRequest) => FakeReply = () => ({});
+
+const weather = ai.tool({
+  description: 'Current weather in a city',
+  inputSchema: z.object({ city: z.string() }),
+  execute: async ({ city }) => ({ city, celsius: 18 }),
+});
+
+function model() {
+  return createOpenAI({ apiKey: 'sk-test-vercel', baseURL: `${fake.url}/v1` }).chat(MODEL);
+}
+
+/** The fake asks for the tool first, then answers once it has the tool's result. */
+function toolThenAnswer(request: FakeOpenAIRequest): FakeReply {
+  const answered = request.body.messages.some((message) => (message as { role: string }).role === 'tool');
+  return answered
+    ? { content: 'It is 18 °C in Paris.', usage: { prompt_tokens: 40, completion_tokens: 9 } }
+    : {
+        toolCalls: [{ id: 'call_paris', name: 'weather', arguments: '{"city":"Paris"}' }],
+        usage: { prompt_tokens: 30, completion_tokens: 12 },
+      };
+}
+
+function spans(): ReadableSpan[] {
+  return exporter.getFinishedSpans();
+}
+
+function named(name: string): ReadableSpan[] {
+  return spans().filter((span) => span.name === name);
+}
+
+function one(name: string): ReadableSpan {
+  const found = named(name);
+  assert.equal(
+    found.length,
+    1,
+    `one ${name} span among ${spans()
+      .map((span) => span.name)
+      .join(', ')}`,
+  );
+  return found[0]!;
+}
+
+function json(span: ReadableSpan, key: string): unknown {
+  const value = span.attributes[key];
+  assert.equal(typeof value, 'string', `${span.name}: ${key} is JSON text`);
+  return JSON.parse(value as string);
+}
+
+function parentOf(span: ReadableSpan): string | undefined {
+  return span.parentSpanContext?.spanId;
+}
+
+function usageTotal(all: ReadableSpan[]): number {
+  return all.reduce((sum, span) => {
+    const usage = span.attributes['mlflow.chat.tokenUsage'];
+    return sum + (typeof usage === 'string' ? (JSON.parse(usage) as { total_tokens: number }).total_tokens : 0);
+  }, 0);
+}
+
+before(async () => {
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  fake = await startFakeOpenAI({ script: (request) => script(request) });
+  assert.equal(instrumentVercelAi(ai, { tracer, captureContent: true }), true);
+});
+afterEach(() => {
+  exporter.reset();
+  script = () => ({});
+});
+after(async () => {
+  context.disable();
+  await fake.close();
+});
+
+describe('the AI SDK traced as MLflow shows it', () => {
+  it('generateText with a tool: a CHAIN span under the active one, a CHAT_MODEL span per model call and a TOOL span', async () => {
+    script = toolThenAnswer;
+    const outer = tracer.startSpan('POST /ask');
+    const result = await context.with(trace.setSpan(context.active(), outer), () =>
+      ai.generateText({ model: model(), prompt: QUESTION, tools: { weather }, stopWhen: ai.isStepCount(3) }),
+    );
+    outer.end();
+    assert.equal(result.text, 'It is 18 °C in Paris.');
+
+    const root = one('ai.generateText');
+    assert.equal(parentOf(root), outer.spanContext().spanId, 'under the span active when the program called');
+    assert.equal(root.attributes['mlflow.spanType'], 'CHAIN');
+    assert.deepEqual(json(root, 'mlflow.spanInputs'), { messages: [{ role: 'user', content: QUESTION }] });
+    assert.deepEqual(json(root, 'mlflow.spanOutputs'), {
+      choices: [{ index: 0, message: { role: 'assistant', content: 'It is 18 °C in Paris.' }, finish_reason: 'stop' }],
+    });
+    assert.equal(root.attributes['mlflow.chat.tokenUsage'], undefined, 'the run total is not counted again');
+    assert.equal(root.status.code, SpanStatusCode.OK);
+
+    const chats = named(`chat ${MODEL}`).sort((a, b) => a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1]);
+    assert.equal(chats.length, 2);
+    for (const chat of chats) {
+      assert.equal(parentOf(chat), root.spanContext().spanId);
+      assert.equal(chat.attributes['mlflow.spanType'], 'CHAT_MODEL');
+      assert.equal(chat.attributes['mlflow.llm.model'], MODEL);
+      assert.equal(chat.attributes['mlflow.llm.provider'], 'openai');
+      assert.equal(chat.attributes['mlflow.message.format'], 'openai');
+    }
+    const [first, second] = chats as [ReadableSpan, ReadableSpan];
+    assert.deepEqual(json(first, 'mlflow.spanOutputs'), {
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: 'assistant',
+            content: null,
+            tool_calls: [{ id: 'call_paris', type: 'function', function: { name: 'weather', arguments: '{"city":"Paris"}' } }],
+          },
+          finish_reason: 'tool-calls',
+        },
+      ],
+    });
+    assert.deepEqual(json(first, 'mlflow.chat.tokenUsage'), { input_tokens: 30, output_tokens: 12, total_tokens: 42 });
+    assert.deepEqual(json(first, 'mlflow.chat.tools'), [
+      {
+        type: 'function',
+        function: {
+          name: 'weather',
+          description: 'Current weather in a city',
+          parameters: (json(first, 'mlflow.chat.tools') as { function: { parameters: unknown } }[])[0]!.function.parameters,
+        },
+      },
+    ]);
+    const secondInputs = json(second, 'mlflow.spanInputs') as { messages: { role: string; tool_call_id?: string; content: unknown }[] };
+    assert.deepEqual(
+      secondInputs.messages.map((message) => message.role),
+      ['user', 'assistant', 'tool'],
+      'the second call sees the tool result',
+    );
+    assert.deepEqual(secondInputs.messages[2], { role: 'tool', content: '{"city":"Paris","celsius":18}', tool_call_id: 'call_paris' });
+    assert.deepEqual(json(second, 'mlflow.chat.tokenUsage'), { input_tokens: 40, output_tokens: 9, total_tokens: 49 });
+
+    const tool = one('weather');
+    assert.equal(parentOf(tool), root.spanContext().spanId);
+    assert.equal(tool.attributes['mlflow.spanType'], 'TOOL');
+    assert.deepEqual(json(tool, 'mlflow.spanInputs'), { city: 'Paris' });
+    assert.deepEqual(json(tool, 'mlflow.spanOutputs'), { city: 'Paris', celsius: 18 });
+    assert.equal(usageTotal(spans()), 42 + 49, 'token usage counted once per model call, nowhere else');
+  });
+
+  it('streamText: the model call ends with the streamed answer and its usage once the program has read the stream', async () => {
+    script = () => ({ content: 'Streaming works.', usage: { prompt_tokens: 8, completion_tokens: 3 } });
+    const result = ai.streamText({ model: model(), instructions: 'Be brief.', prompt: 'Say something.' });
+    let text = '';
+    for await (const piece of result.textStream) text += piece;
+    assert.equal(text, 'Streaming works.');
+    await result.consumeStream();
+
+    const root = one('ai.streamText');
+    const chat = one(`chat ${MODEL}`);
+    assert.equal(parentOf(chat), root.spanContext().spanId);
+    assert.deepEqual(json(chat, 'mlflow.spanInputs'), {
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Say something.' },
+      ],
+    });
+    assert.deepEqual(json(chat, 'mlflow.spanOutputs'), {
+      choices: [{ index: 0, message: { role: 'assistant', content: 'Streaming works.' }, finish_reason: 'stop' }],
+    });
+    assert.deepEqual(json(chat, 'mlflow.chat.tokenUsage'), { input_tokens: 8, output_tokens: 3, total_tokens: 11 });
+    assert.equal(root.status.code, SpanStatusCode.OK);
+  });
+
+  it('a failing provider ends the model call and the operation as ERROR', async () => {
+    script = () => ({ status: 500 });
+    await assert.rejects(ai.generateText({ model: model(), prompt: QUESTION, maxRetries: 0 }));
+    const root = one('ai.generateText');
+    const chat = one(`chat ${MODEL}`);
+    assert.equal(root.status.code, SpanStatusCode.ERROR);
+    assert.equal(chat.status.code, SpanStatusCode.ERROR);
+    assert.ok(chat.events.some((event) => event.name === 'exception'));
+  });
+
+  it('embedMany: an EMBEDDING span with one EMBEDDING child per model call, usage on the children, no vectors', async () => {
+    const embedder = new MockEmbeddingModelV4({
+      provider: 'mock.embedding',
+      modelId: 'embed-small',
+      maxEmbeddingsPerCall: 2,
+      doEmbed: async ({ values }) => ({
+        embeddings: values.map(() => [0.1, 0.2, 0.3]),
+        usage: { tokens: values.length * 5 },
+        warnings: [],
+      }),
+    });
+    const result = await ai.embedMany({ model: embedder, values: ['a', 'b', 'c'] });
+    assert.equal(result.embeddings.length, 3);
+    const root = one('ai.embedMany');
+    assert.equal(root.attributes['mlflow.spanType'], 'EMBEDDING');
+    assert.deepEqual(json(root, 'mlflow.spanInputs'), { value: ['a', 'b', 'c'] });
+    assert.deepEqual(json(root, 'mlflow.spanOutputs'), { embeddings: 3, dimensions: 3 });
+    const calls = named('embeddings embed-small');
+    assert.equal(calls.length, 2);
+    for (const call of calls) assert.equal(parentOf(call), root.spanContext().spanId);
+    assert.equal(usageTotal(spans()), 15);
+  });
+
+  it('a call that opts out of telemetry makes no span', async () => {
+    await ai.generateText({ model: model(), prompt: QUESTION, telemetry: { isEnabled: false } });
+    assert.deepEqual(spans(), []);
+  });
+
+  it('with content capture off, spans keep types, models and usage but no prompt or answer', async () => {
+    const quiet = new MlflowTelemetry({ tracer, captureContent: false });
+    await ai.generateText({ model: model(), prompt: QUESTION, telemetry: { integrations: [quiet] } });
+    for (const span of spans()) {
+      assert.equal(span.attributes['mlflow.spanInputs'], undefined, span.name);
+      assert.equal(span.attributes['mlflow.spanOutputs'], undefined, span.name);
+    }
+    assert.equal(one(`chat ${MODEL}`).attributes['mlflow.spanType'], 'CHAT_MODEL');
+    assert.equal(usageTotal(spans()), 18);
+  });
+
+  it('a call that turns recording off (recordInputs / recordOutputs false) is respected', async () => {
+    await ai.generateText({ model: model(), prompt: QUESTION, telemetry: { recordInputs: false, recordOutputs: false } });
+    assert.ok(spans().length >= 2);
+    assert.ok(
+      spans().every((span) => span.attributes['mlflow.spanInputs'] === undefined && span.attributes['mlflow.spanOutputs'] === undefined),
+    );
+  });
+
+  it('through the relay translation into MLflow: previews, span types and one token total', async () => {
+    script = toolThenAnswer;
+    await ai.generateText({ model: model(), prompt: QUESTION, tools: { weather }, stopWhen: ai.isStepCount(3) });
+    const local = spans().map(toLocalSpan).map(toMlflowSpan);
+    const server = await startFakeMlflow({ version: '3.6.0' });
+    try {
+      const experimentId = server.createExperiment('vercel-ai');
+      const sender = otlpSender({
+        description: 'fake MLflow',
+        http: createMlflowHttp({ baseUrl: server.url, auth: createAuthProvider({ kind: 'none' }, { host: server.url }) }),
+        path: '/v1/traces',
+        headers: { 'x-mlflow-experiment-id': experimentId },
+        encoding: 'protobuf',
+        gzip: false,
+      });
+      const hex = local[0]!.traceId;
+      const outcome = await sender.send([{ hex, traceId: `tr-${hex}`, spans: local, attempts: 0 }]);
+      assert.equal(outcome.kind, 'delivered', JSON.stringify(outcome));
+      const [stored] = server.store.traces(experimentId);
+      assert.ok(stored);
+      assert.equal(stored.info.request_preview, QUESTION);
+      assert.equal(stored.info.response_preview, 'It is 18 °C in Paris.');
+      assert.equal(JSON.parse(stored.info.trace_metadata?.['mlflow.trace.tokenUsage'] ?? 'null')?.total_tokens, 42 + 49);
+      assert.deepEqual(stored.spans.map((span) => span.attributes['mlflow.spanType']).sort(), [
+        'CHAIN',
+        'CHAT_MODEL',
+        'CHAT_MODEL',
+        'TOOL',
+      ]);
+    } finally {
+      await server.close();
+    }
+  });
+});
