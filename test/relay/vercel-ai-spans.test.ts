@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createOpenAI } from '@ai-sdk/openai';
-import { LegacyOpenTelemetry } from '@ai-sdk/otel';
+import { LegacyOpenTelemetry, OpenTelemetry } from '@ai-sdk/otel';
 import { context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
@@ -24,8 +24,8 @@ const exporter = new InMemorySpanExporter();
 const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
 let fake: FakeOpenAI;
 
-/** What an app that registered the AI SDK's own LegacyOpenTelemetry (or enabled experimental_telemetry up to AI SDK 6) sends. */
-async function legacyAgentTrace(): Promise<LocalSpan[]> {
+/** What an app that registered the AI SDK's own integration sends: LegacyOpenTelemetry (or enabled experimental_telemetry up to AI SDK 6) sends. */
+async function legacyAgentTrace(integration: 'legacy' | 'genai' = 'legacy'): Promise<LocalSpan[]> {
   exporter.reset();
   const model = createOpenAI({ apiKey: 'sk-test-legacy', baseURL: `${fake.url}/v1` }).chat('gpt-4o-mini');
   const weather = ai.tool({
@@ -39,7 +39,13 @@ async function legacyAgentTrace(): Promise<LocalSpan[]> {
     prompt: QUESTION,
     tools: { weather },
     stopWhen: ai.isStepCount(3),
-    telemetry: { integrations: [new LegacyOpenTelemetry({ tracer: provider.getTracer('ai') })] },
+    telemetry: {
+      integrations: [
+        integration === 'legacy'
+          ? new LegacyOpenTelemetry({ tracer: provider.getTracer('ai') })
+          : new OpenTelemetry({ tracer: provider.getTracer('ai') }),
+      ],
+    },
   });
   return exporter.getFinishedSpans().map(toLocalSpan);
 }
@@ -197,6 +203,20 @@ describe('Vercel AI SDK spans (ai.*) in MLflow shape', () => {
     assert.deepEqual(outputs.choices[0]?.message.tool_calls, [
       { id: 't1', type: 'function', function: { name: 'lookup', arguments: '{"q":"x"}' } },
     ]);
+  });
+
+  it("AI SDK 7's OpenTelemetry integration (GenAI conventions): its step spans are CHAINs, and usage counts once", async () => {
+    const spans = (await legacyAgentTrace('genai')).map(toMlflowSpan);
+    const typeOf = (name: string) => spans.filter((span) => span.name === name).map((span) => span.attributes['mlflow.spanType']);
+    assert.deepEqual(typeOf('invoke_agent gpt-4o-mini'), ['AGENT']);
+    assert.deepEqual(typeOf('step 1'), ['CHAIN']);
+    assert.deepEqual(typeOf('chat gpt-4o-mini'), ['CHAT_MODEL', 'CHAT_MODEL']);
+    assert.deepEqual(typeOf('execute_tool weather'), ['TOOL']);
+    const usage = spans.flatMap((span) =>
+      span.attributes['mlflow.chat.tokenUsage'] ? [json(span, 'mlflow.chat.tokenUsage') as { total_tokens: number }] : [],
+    );
+    const total = usage.reduce((sum, counted) => sum + counted.total_tokens, 0);
+    assert.equal(total, 42 + 49);
   });
 
   for (const version of [MLFLOW_VERSIONS[0]!, MLFLOW_VERSIONS.at(-1)!]) {

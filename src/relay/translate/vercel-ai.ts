@@ -10,6 +10,9 @@ import type { FactReader, SpanAttributes, SpanFacts, TokenCounts } from './span-
  * ….doStream: CHAT_MODEL); both carry usage, the outer one the sum of its calls, so only the model
  * calls get it and MLflow counts it once. MLflow's own VercelAITranslator calls both LLM and reads
  * no chat shape; here the model calls' prompt and answer become OpenAI messages.
+ *
+ * The spans of AI SDK 7's `OpenTelemetry` integration follow the GenAI conventions, read by their
+ * own reader, but for one operation of the SDK's own: `agent_step`, a CHAIN.
  */
 const OPERATION_SPAN_TYPES: Readonly<Record<string, string>> = {
   'ai.generateText': 'CHAIN',
@@ -29,6 +32,8 @@ const OPERATION_SPAN_TYPES: Readonly<Record<string, string>> = {
 
 export const readVercelAi: FactReader = (span) => {
   const attributes = span.attributes;
+  // AI SDK 7's OpenTelemetry integration speaks the GenAI conventions, but for its own `step N` spans.
+  if (attributes['gen_ai.operation.name'] === 'agent_step') return { spanType: 'CHAIN' };
   const operation = stringValue(attributes['ai.operationId']);
   if (operation === undefined || !operation.startsWith('ai.')) return undefined;
   const facts: SpanFacts = {};

@@ -83,7 +83,7 @@ function textOf(content: unknown): string {
 }
 
 /** A tool result as OpenAI carries it: text, or JSON text of the value. */
-export function toolResultText(output: unknown): string {
+function toolResultText(output: unknown): string {
   if (!isPart(output)) return JSON.stringify(output ?? null);
   if (output.type === 'text' || output.type === 'error-text') return String(output.value);
   return JSON.stringify(output.value ?? null);
