@@ -8,6 +8,8 @@ export interface LangChainTracingOptions {
   tracer: Tracer;
   /** Record inputs, outputs, prompts and documents; token usage, models and timings are always recorded. */
   captureContent: boolean;
+  /** Runs kept open at most (default {@link MAX_OPEN_RUNS}); beyond, the oldest is ended as abandoned. */
+  maxOpenRuns?: number;
 }
 
 type Fields = Record<string, unknown>;
@@ -21,6 +23,14 @@ interface OpenRun {
 
 /** Event on a span ended because its parent run ended first: LangChain never said how it ended. */
 const ENDED_WITH_PARENT = 'otel_mlflow.run.ended_with_parent';
+/** Event on a span ended to make room: LangChain reports nothing when a program stops reading a stream. */
+const ABANDONED = 'otel_mlflow.run.abandoned';
+/**
+ * A program that stops reading LangChain streams (a client that went away mid-answer) leaves their
+ * runs open for ever; past this many, the oldest are ended so that memory stays bounded and their
+ * spans still reach MLflow.
+ */
+const MAX_OPEN_RUNS = 10_000;
 
 /**
  * A LangChain callback handler that makes one OpenTelemetry span per run, with MLflow's attributes:
@@ -46,11 +56,14 @@ export class MlflowCallbackHandler {
   readonly ignoreCustomEvent = true;
   readonly #tracer: Tracer;
   readonly #captureContent: boolean;
+  readonly #maxOpenRuns: number;
+  /** In the order the runs started: the first is the oldest. */
   readonly #runs = new Map<string, OpenRun>();
 
   constructor(options: LangChainTracingOptions) {
     this.#tracer = options.tracer;
     this.#captureContent = options.captureContent;
+    this.#maxOpenRuns = options.maxOpenRuns ?? MAX_OPEN_RUNS;
   }
 
   /** One handler for every run: LangChain copies handlers into child managers, and the runs must meet in one map. */
@@ -213,7 +226,18 @@ export class MlflowCallbackHandler {
     setSpanType(span, type);
     this.#runs.set(runId, { span, parentRunId: parent ? parentRunId : undefined, children: new Set() });
     parent?.children.add(runId);
+    if (this.#runs.size > this.#maxOpenRuns) this.#abandonOldest();
     return span;
+  }
+
+  /** Ends the oldest run with what runs inside it: a run starts after its parent and ends no later, so the oldest is an outermost one. */
+  #abandonOldest(): void {
+    const oldestId = this.#runs.keys().next().value;
+    const oldest = oldestId === undefined ? undefined : this.#take(oldestId);
+    if (!oldest) return;
+    oldest.span.addEvent(ABANDONED);
+    this.#endChildren(oldest);
+    oldest.span.end();
   }
 
   #end(runId: string, record: (span: Span) => unknown): void {

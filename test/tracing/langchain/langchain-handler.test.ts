@@ -12,7 +12,13 @@ import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { z } from 'zod';
+import { otlpSender } from '../../../src/destination/senders/otlp-sender.ts';
+import { createMlflowHttp } from '../../../src/mlflow/http.ts';
+import { toMlflowSpan } from '../../../src/relay/translate-span.ts';
+import { toLocalSpan } from '../../../src/spans/span-codec.ts';
 import { hiResTracer } from '../../../src/tracing/hi-res-tracer.ts';
+import { createAuthProvider } from '../../../src/workspace-auth/auth.ts';
+import { startFakeMlflow } from '../../fakes/fake-mlflow.ts';
 import { installLangChainHandler } from '../../../src/tracing/langchain/install-langchain.ts';
 import { MlflowCallbackHandler } from '../../../src/tracing/langchain/mlflow-callback-handler.ts';
 import { startFakeOpenAI, type FakeOpenAI, type FakeReply } from '../../fakes/fake-openai.ts';
@@ -212,5 +218,53 @@ describe('LangChain runs traced as MLflow shows them', () => {
       assert.equal(span.attributes['mlflow.spanOutputs'], undefined, `${span.name}: no content with capture off`);
     }
     assert.equal(usageTotal(), 18, 'usage is kept with capture off');
+  });
+
+  it('runs LangChain never ends (a stream left unread) are ended as abandoned once too many are open, their children with them', () => {
+    // Called as LangChain calls it, for a chain whose model stream the program stopped reading: no end ever comes.
+    const handler = new MlflowCallbackHandler({ tracer, captureContent: true, maxOpenRuns: 2 });
+    const chain = { lc: 1, type: 'not_implemented', id: ['langchain_core', 'runnables', 'RunnableSequence'] };
+    const model = { lc: 1, type: 'constructor', id: ['langchain', 'chat_models', 'openai', 'ChatOpenAI'] };
+    handler.handleChainStart(chain, { question: QUESTION }, 'run-chain');
+    handler.handleChatModelStart(model, [[]], 'run-model', 'run-chain');
+    assert.deepEqual(spans(), []);
+    handler.handleChainStart(chain, { question: 'next' }, 'run-next');
+    const [abandonedModel, abandonedChain] = spans();
+    assert.equal(abandonedChain?.name, 'RunnableSequence');
+    assert.ok(abandonedChain?.events.some((event) => event.name === 'otel_mlflow.run.abandoned'));
+    assert.equal(abandonedModel?.name, 'ChatOpenAI');
+    assert.equal(parentOf(abandonedModel!), abandonedChain?.spanContext().spanId);
+    assert.ok(abandonedModel?.events.some((event) => event.name === 'otel_mlflow.run.ended_with_parent'));
+    handler.handleChainEnd({ output: 'done' }, 'run-next');
+    assert.equal(spans().length, 3, 'the new run goes on as usual');
+  });
+
+  it('MLflow shows the trace with its span types, the question as request preview and one token total', async () => {
+    reply = { content: ANSWER, usage: { prompt_tokens: 14, completion_tokens: 11 } };
+    await questionChain().invoke({ question: QUESTION });
+    const local = spans().map(toLocalSpan).map(toMlflowSpan);
+    const server = await startFakeMlflow({ version: '3.6.0' });
+    try {
+      const experimentId = server.createExperiment('langchain');
+      const sender = otlpSender({
+        description: 'fake MLflow',
+        http: createMlflowHttp({ baseUrl: server.url, auth: createAuthProvider({ kind: 'none' }, { host: server.url }) }),
+        path: '/v1/traces',
+        headers: { 'x-mlflow-experiment-id': experimentId },
+        encoding: 'protobuf',
+        gzip: false,
+      });
+      const hex = local[0]!.traceId;
+      const outcome = await sender.send([{ hex, traceId: `tr-${hex}`, spans: local, attempts: 0 }]);
+      assert.equal(outcome.kind, 'delivered', JSON.stringify(outcome));
+      const [stored] = server.store.traces(experimentId);
+      assert.ok(stored);
+      assert.ok(stored.info.request_preview?.includes(QUESTION), String(stored.info.request_preview));
+      assert.ok(stored.info.response_preview?.includes(ANSWER), String(stored.info.response_preview));
+      assert.equal(JSON.parse(stored.info.trace_metadata?.['mlflow.trace.tokenUsage'] ?? 'null')?.total_tokens, 25);
+      assert.deepEqual(stored.spans.map((span) => span.attributes['mlflow.spanType']).sort(), ['CHAIN', 'CHAIN', 'CHAT_MODEL', 'PARSER']);
+    } finally {
+      await server.close();
+    }
   });
 });
