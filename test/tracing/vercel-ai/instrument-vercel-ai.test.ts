@@ -5,7 +5,7 @@ import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import * as ai from 'ai';
-import { MockEmbeddingModelV4 } from 'ai/test';
+import { MockEmbeddingModelV4, MockLanguageModelV4 } from 'ai/test';
 import { z } from 'zod';
 import { toMlflowSpan } from '../../../src/relay/translate-span.ts';
 import { otlpSender } from '../../../src/destination/senders/otlp-sender.ts';
@@ -283,5 +283,38 @@ describe('the AI SDK traced as MLflow shows it', () => {
     } finally {
       await server.close();
     }
+  });
+
+  it('work done during a model call or inside a tool runs under its span: provider requests, nested AI SDK calls', async () => {
+    const activeDuring: Record<string, string | undefined> = {};
+    const answering = (text: string) =>
+      new MockLanguageModelV4({
+        modelId: 'mock-model',
+        doGenerate: async () => {
+          activeDuring[text] = trace.getActiveSpan()?.spanContext().spanId;
+          return {
+            content: [{ type: 'text', text }],
+            finishReason: { unified: 'stop', raw: 'stop' },
+            usage: {
+              inputTokens: { total: 3, noCache: 3, cacheRead: undefined, cacheWrite: undefined },
+              outputTokens: { total: 2, text: 2, reasoning: undefined },
+            },
+            warnings: [],
+          };
+        },
+      });
+    const summarise = ai.tool({
+      inputSchema: z.object({ topic: z.string() }),
+      execute: async ({ topic }) => (await ai.generateText({ model: answering('inner'), prompt: `Summarise ${topic}` })).text,
+    });
+    script = () => ({ toolCalls: [{ id: 'call_sum', name: 'summarise', arguments: '{"topic":"MLflow"}' }] });
+    await ai.generateText({ model: model(), prompt: 'Summarise MLflow.', tools: { summarise } });
+
+    const tool = one('summarise');
+    const nested = named('ai.generateText').find((span) => parentOf(span) === tool.spanContext().spanId);
+    assert.ok(nested, 'the AI SDK call made inside the tool nests under the TOOL span');
+    const innerChat = one('chat mock-model');
+    assert.equal(parentOf(innerChat), nested.spanContext().spanId);
+    assert.equal(activeDuring.inner, innerChat.spanContext().spanId, 'the provider call ran with its chat span active');
   });
 });
