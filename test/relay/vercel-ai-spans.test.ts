@@ -13,6 +13,7 @@ import { createMlflowHttp } from '../../src/mlflow/http.ts';
 import { toMlflowSpan } from '../../src/relay/translate-span.ts';
 import type { LocalSpan } from '../../src/spans/local-span.ts';
 import { toLocalSpan } from '../../src/spans/span-codec.ts';
+import { withoutContent } from '../../src/tracing/content-filter.ts';
 import { createAuthProvider } from '../../src/workspace-auth/auth.ts';
 import { MLFLOW_VERSIONS, startFakeMlflow } from '../fakes/fake-mlflow.ts';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/fake-openai.ts';
@@ -217,6 +218,21 @@ describe('Vercel AI SDK spans (ai.*) in MLflow shape', () => {
     );
     const total = usage.reduce((sum, counted) => sum + counted.total_tokens, 0);
     assert.equal(total, 42 + 49);
+  });
+
+  it('with content capture off, nothing the user or the model said is left, in ai.* nor in what it translates to', async () => {
+    for (const integration of ['legacy', 'genai'] as const) {
+      const spans = (await legacyAgentTrace(integration)).map((span) =>
+        toMlflowSpan({ ...span, attributes: withoutContent(span.attributes) }),
+      );
+      for (const span of spans) {
+        const text = JSON.stringify(span.attributes);
+        for (const said of [QUESTION, ANSWER, 'Be brief.', 'Paris', 'celsius'])
+          assert.ok(!text.includes(said), `${integration} ${span.name}: no "${said}"`);
+      }
+      const usage = spans.flatMap((span) => (span.attributes['mlflow.chat.tokenUsage'] ? [span.name] : []));
+      assert.equal(usage.length, 2, `${integration}: usage stays`);
+    }
   });
 
   for (const version of [MLFLOW_VERSIONS[0]!, MLFLOW_VERSIONS.at(-1)!]) {

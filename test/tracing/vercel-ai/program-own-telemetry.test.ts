@@ -24,7 +24,7 @@ after(async () => {
 
 describe('a program that registers the AI SDK OpenTelemetry integration itself', () => {
   it('keeps its own spans, and gets no second set', async () => {
-    assert.equal(instrumentVercelAi(ai, { tracer: provider.getTracer('otel-mlflow'), captureContent: true }), true);
+    assert.equal(instrumentVercelAi(ai, { tracer: provider.getTracer('otel-mlflow'), captureContent: true }), ai);
     ai.registerTelemetry(new OpenTelemetry({ tracer: provider.getTracer('program') }));
     const model = createOpenAI({ apiKey: 'sk-test-own', baseURL: `${fake.url}/v1` }).chat('gpt-4o-mini');
     await ai.generateText({ model, prompt: 'Hello?' });
