@@ -317,4 +317,24 @@ describe('the AI SDK traced as MLflow shows it', () => {
     assert.equal(parentOf(innerChat), nested.spanContext().spanId);
     assert.equal(activeDuring.inner, innerChat.spanContext().spanId, 'the provider call ran with its chat span active');
   });
+
+  it('generateObject: a CHAIN with the object out, around a CHAT_MODEL call with the JSON the model wrote', async () => {
+    script = () => ({ content: '{"city":"Paris","country":"France"}', usage: { prompt_tokens: 20, completion_tokens: 8 } });
+    const { object } = await ai.generateObject({
+      model: model(),
+      schema: z.object({ city: z.string(), country: z.string() }),
+      prompt: 'Where is the Eiffel Tower?',
+    });
+    assert.deepEqual(object, { city: 'Paris', country: 'France' });
+    const root = one('ai.generateObject');
+    assert.equal(root.attributes['mlflow.spanType'], 'CHAIN');
+    assert.deepEqual(json(root, 'mlflow.spanInputs'), { messages: [{ role: 'user', content: 'Where is the Eiffel Tower?' }] });
+    assert.deepEqual(json(root, 'mlflow.spanOutputs'), { city: 'Paris', country: 'France' });
+    const chat = one(`chat ${MODEL}`);
+    assert.equal(parentOf(chat), root.spanContext().spanId);
+    assert.equal(chat.attributes['mlflow.spanType'], 'CHAT_MODEL');
+    const outputs = json(chat, 'mlflow.spanOutputs') as { choices: { message: { content: string } }[] };
+    assert.equal(outputs.choices[0]?.message.content, '{"city":"Paris","country":"France"}');
+    assert.equal(usageTotal(spans()), 28);
+  });
 });
