@@ -267,4 +267,14 @@ describe('LangChain runs traced as MLflow shows them', () => {
       await server.close();
     }
   });
+
+  it('a stream that fails mid-answer ends the chat model span as ERROR', async () => {
+    reply = { content: 'one two three four five', interrupt: { afterChunks: 2, with: 'error' } };
+    await assert.rejects(async () => {
+      for await (const chunk of await chatModel().stream('Count.')) assert.ok(chunk);
+    });
+    const chat = one('ChatOpenAI');
+    assert.equal(chat.status.code, SpanStatusCode.ERROR);
+    assert.ok(chat.events.some((event) => event.name === 'exception'));
+  });
 });

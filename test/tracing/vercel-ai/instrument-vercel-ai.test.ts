@@ -337,4 +337,19 @@ describe('the AI SDK traced as MLflow shows it', () => {
     assert.equal(outputs.choices[0]?.message.content, '{"city":"Paris","country":"France"}');
     assert.equal(usageTotal(spans()), 28);
   });
+
+  it('a streamText the program aborts mid-answer ends its model call and operation as ERROR', async () => {
+    script = () => ({ content: 'A long answer that never finishes.', interrupt: { afterChunks: 2, with: 'stall' } });
+    const controller = new AbortController();
+    const result = ai.streamText({ model: model(), prompt: QUESTION, abortSignal: controller.signal });
+    for await (const piece of result.textStream) {
+      assert.ok(piece.length > 0);
+      controller.abort();
+    }
+    await result.consumeStream();
+    const root = one('ai.streamText');
+    const chat = one(`chat ${MODEL}`);
+    assert.equal(root.status.code, SpanStatusCode.ERROR);
+    assert.equal(chat.status.code, SpanStatusCode.ERROR);
+  });
 });
