@@ -8,6 +8,8 @@ export interface VercelAiTelemetryOptions {
   tracer: Tracer;
   /** Record prompts, answers, tool arguments and results; token usage, models and timings are always recorded. */
   captureContent: boolean;
+  /** Operations kept open at most (default {@link MAX_OPEN_OPERATIONS}); beyond, the oldest is ended as abandoned. */
+  maxOpenOperations?: number;
 }
 
 /** An AI SDK telemetry event: every one names its operation by `callId`; the rest depends on the event, read defensively. */
@@ -21,12 +23,32 @@ interface Operation {
   root: Span;
   /** The root span's context: the parent of its model calls and tool executions. */
   context: Context;
-  kind: 'text' | 'object' | 'embedding';
+  kind: OperationKind;
   /** The model call in flight: steps run one after another. */
   modelCall?: Span;
   tools: Map<string, Span>;
   embeddings: Map<string, Span>;
 }
+
+/** What an operation's inputs and outputs are: a chat, an object, embeddings, or something else (rerank, speech…) shown by type alone. */
+type OperationKind = 'text' | 'object' | 'embedding' | 'other';
+
+const OPERATION_KINDS: Readonly<Record<string, OperationKind>> = {
+  'ai.generateText': 'text',
+  'ai.streamText': 'text',
+  'ai.generateObject': 'object',
+  'ai.streamObject': 'object',
+  'ai.embed': 'embedding',
+  'ai.embedMany': 'embedding',
+};
+
+/**
+ * A streamText or streamObject whose result the program never reads ends no span; past this many
+ * open operations the oldest are ended, so that memory stays bounded and their spans still reach MLflow.
+ */
+const MAX_OPEN_OPERATIONS = 10_000;
+/** Event on an operation's span ended to make room. */
+const ABANDONED = 'otel_mlflow.operation.abandoned';
 
 /** Integrations of the program's own OpenTelemetry set-up (`@ai-sdk/otel`): with one registered, its spans are the trace. */
 const PROGRAM_INTEGRATIONS: ReadonlySet<string> = new Set(['OpenTelemetry', 'LegacyOpenTelemetry']);
@@ -46,11 +68,14 @@ const PROGRAM_INTEGRATIONS: ReadonlySet<string> = new Set(['OpenTelemetry', 'Leg
 export class MlflowTelemetry {
   readonly #tracer: Tracer;
   readonly #captureContent: boolean;
+  readonly #maxOpenOperations: number;
+  /** In the order they started: the first is the oldest. */
   readonly #operations = new Map<string, Operation>();
 
   constructor(options: VercelAiTelemetryOptions) {
     this.#tracer = options.tracer;
     this.#captureContent = options.captureContent;
+    this.#maxOpenOperations = options.maxOpenOperations ?? MAX_OPEN_OPERATIONS;
   }
 
   onStart(sdkEvent: SdkEvent): void {
@@ -58,11 +83,13 @@ export class MlflowTelemetry {
     this.#guard(() => {
       if (programTracesItself()) return;
       const operationId = String(event.operationId ?? 'ai.operation');
-      const kind = operationId.startsWith('ai.embed') ? 'embedding' : operationId.includes('Object') ? 'object' : 'text';
+      const kind = OPERATION_KINDS[operationId] ?? 'other';
       const root = this.#tracer.startSpan(spanName(operationId, event.functionId), { kind: SpanKind.INTERNAL });
-      setSpanType(root, kind === 'embedding' ? 'EMBEDDING' : 'CHAIN');
+      setSpanType(root, kind === 'embedding' ? 'EMBEDDING' : operationId === 'ai.rerank' ? 'RERANKER' : 'CHAIN');
       root.setAttributes(modelAttributes(event));
-      if (this.#records(event, 'recordInputs')) setSpanInputs(root, kind === 'embedding' ? { value: event.value } : promptInputs(event));
+      if (kind !== 'other' && this.#records(event, 'recordInputs')) {
+        setSpanInputs(root, kind === 'embedding' ? { value: event.value } : promptInputs(event));
+      }
       this.#operations.set(event.callId, {
         root,
         context: trace.setSpan(context.active(), root),
@@ -70,6 +97,7 @@ export class MlflowTelemetry {
         tools: new Map(),
         embeddings: new Map(),
       });
+      if (this.#operations.size > this.#maxOpenOperations) this.#abandonOldest();
     });
   }
 
@@ -183,7 +211,7 @@ export class MlflowTelemetry {
         // The answer the program got: the last step's text (the end event's content spans every step).
         if (kind === 'text') setSpanOutputs(root, chatOutputs([{ type: 'text', text: event.text }], event.finishReason));
         else if (kind === 'object') setSpanOutputs(root, event.object ?? null);
-        else setSpanOutputs(root, embeddingsSummary(event.embedding));
+        else if (kind === 'embedding') setSpanOutputs(root, embeddingsSummary(event.embedding));
       }
       if (kind === 'object' && event.error !== undefined) endFailed(root, event.error);
       else endOk(root);
@@ -243,6 +271,17 @@ export class MlflowTelemetry {
     const open = [operation.modelCall, ...operation.tools.values(), ...operation.embeddings.values()];
     for (const span of open) if (span) endFailed(span, error);
     endFailed(operation.root, error);
+  }
+
+  /** Ends the oldest operation with what it left open; its model call and tools say so too. */
+  #abandonOldest(): void {
+    const oldestId = this.#operations.keys().next().value;
+    const oldest = oldestId === undefined ? undefined : this.#take(oldestId);
+    if (!oldest) return;
+    for (const span of [oldest.modelCall, ...oldest.tools.values(), ...oldest.embeddings.values(), oldest.root]) {
+      span?.addEvent(ABANDONED);
+      span?.end();
+    }
   }
 
   #take(callId: string): Operation | undefined {

@@ -5,7 +5,7 @@ import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import * as ai from 'ai';
-import { MockEmbeddingModelV4, MockLanguageModelV4 } from 'ai/test';
+import { MockEmbeddingModelV4, MockLanguageModelV4, MockRerankingModelV4 } from 'ai/test';
 import { z } from 'zod';
 import { toMlflowSpan } from '../../../src/relay/translate-span.ts';
 import { otlpSender } from '../../../src/destination/senders/otlp-sender.ts';
@@ -351,5 +351,43 @@ describe('the AI SDK traced as MLflow shows it', () => {
     const chat = one(`chat ${MODEL}`);
     assert.equal(root.status.code, SpanStatusCode.ERROR);
     assert.equal(chat.status.code, SpanStatusCode.ERROR);
+  });
+
+  it('rerank: a RERANKER span, with no chat shape forced on it', async () => {
+    const reranker = new MockRerankingModelV4({
+      modelId: 'rerank-small',
+      doRerank: async () => ({
+        ranking: [
+          { index: 1, relevanceScore: 0.9 },
+          { index: 0, relevanceScore: 0.2 },
+        ],
+      }),
+    });
+    const { ranking } = await ai.rerank({ model: reranker, query: 'tracing', documents: ['metrics', 'traces'] });
+    assert.equal(ranking[0]?.document, 'traces');
+    const span = one('ai.rerank');
+    assert.equal(span.attributes['mlflow.spanType'], 'RERANKER');
+    assert.equal(span.attributes['mlflow.spanInputs'], undefined);
+    assert.equal(span.status.code, SpanStatusCode.OK);
+  });
+
+  it('streams the program never reads are ended, as abandoned, once too many operations are open', async () => {
+    script = (request) =>
+      JSON.stringify(request.body.messages).includes('never read')
+        ? { content: 'An answer nobody reads to the end.', interrupt: { afterChunks: 2, with: 'stall' } }
+        : { content: 'Done.' };
+    const telemetry = { integrations: [new MlflowTelemetry({ tracer, captureContent: true, maxOpenOperations: 1 })] };
+    const stop = new AbortController();
+    const unread = ai.streamText({ model: model(), prompt: 'never read', abortSignal: stop.signal, telemetry });
+    // One piece read, then no more: the program neither reads on nor cancels.
+    const first = await unread.textStream[Symbol.asyncIterator]().next();
+    assert.equal(first.done, false, 'the stream has begun: its operation and model call are open');
+    await ai.generateText({ model: model(), prompt: 'next', telemetry });
+    const abandoned = one('ai.streamText');
+    assert.ok(abandoned.events.some((event) => event.name === 'otel_mlflow.operation.abandoned'));
+    const chats = named(`chat ${MODEL}`);
+    assert.equal(chats.filter((span) => parentOf(span) === abandoned.spanContext().spanId).length, 1, 'its model call ended with it');
+    assert.equal(one('ai.generateText').status.code, SpanStatusCode.OK, 'the new operation goes on as usual');
+    stop.abort();
   });
 });
