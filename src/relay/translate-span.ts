@@ -5,9 +5,15 @@ import { readGenAiSemconv } from './translate/genai-semconv.ts';
 import { readOpenInference } from './translate/openinference.ts';
 import { readOpenLlmetry } from './translate/openllmetry.ts';
 import type { FactReader, SpanAttributes, SpanFacts } from './translate/span-facts.ts';
+import { readVercelAi } from './translate/vercel-ai.ts';
 
-/** In MLflow's own order (mlflow/tracing/otel/translation/__init__.py): the first convention that says something wins. */
-const READERS: readonly FactReader[] = [readOpenInference, readGenAiSemconv, readOpenLlmetry];
+/**
+ * In MLflow's own order (mlflow/tracing/otel/translation/__init__.py): the first convention that says
+ * something wins. But the AI SDK's spans come first, where MLflow has them last: they carry a few
+ * `gen_ai.*` keys beside their own, which would otherwise name the provider by API (`openai.chat`)
+ * and leave the prompt and answer to be read from them alone.
+ */
+const READERS: readonly FactReader[] = [readVercelAi, readOpenInference, readGenAiSemconv, readOpenLlmetry];
 
 /**
  * Spans that contain the model calls: a GenAI `invoke_agent` span may carry the whole run's usage,

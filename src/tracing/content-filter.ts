@@ -8,6 +8,21 @@ const CONTENT_ATTRIBUTES: readonly string[] = [
   'gen_ai.input.messages',
   'gen_ai.output.messages',
   'gen_ai.system_instructions',
+  'gen_ai.tool.call.arguments',
+  'gen_ai.tool.call.result',
+  // The Vercel AI SDK's own spans (ai.*), when an app makes them itself.
+  'ai.prompt',
+  'ai.prompt.messages',
+  'ai.response.text',
+  'ai.response.toolCalls',
+  'ai.response.object',
+  'ai.response.reasoning',
+  'ai.toolCall.args',
+  'ai.toolCall.result',
+  'ai.value',
+  'ai.values',
+  'ai.embedding',
+  'ai.embeddings',
 ];
 
 /**
