@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { closedPortUrl } from './closed-port.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/otel-mlflow.js', import.meta.url));
@@ -10,10 +13,14 @@ const RECORD_MODULES = `data:text/javascript,${encodeURIComponent(
   "import { registerHooks } from 'node:module'; registerHooks({ resolve(specifier, context, next) { const r = next(specifier, context); process.stderr.write('loaded ' + r.url + '\\n'); return r; } });",
 )}`;
 
+// An empty home of its own: as root, a missing HOME would be created, and its store shared with every other run.
+const HOME = mkdtempSync(join(tmpdir(), 'otel-mlflow-lazy-'));
+after(() => rmSync(HOME, { recursive: true, force: true }));
+
 function modulesLoadedBy(args: string[], expectedStatus = 0): string[] {
   const result = spawnSync(process.execPath, ['--import', RECORD_MODULES, BIN, ...args], {
     encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', OTEL_MLFLOW_STORE_DIR: '/nonexistent/traces' },
+    env: { PATH: process.env.PATH ?? '', HOME, OTEL_MLFLOW_STORE_DIR: join(HOME, 'traces') },
     timeout: 30_000,
   });
   assert.equal(result.status, expectedStatus, result.stderr);
