@@ -64,6 +64,8 @@ describe('commands load only what they use', () => {
   });
 
   it('`traces list` reads files: no OpenTelemetry SDK, openai or hono', () => {
+    // A store with a trace in it, made the way a person's first trace is.
+    modulesLoadedBy(['ask', 'hello', '--provider', 'offline']);
     const loaded = modulesLoadedBy(['traces', 'list']);
     assert.deepEqual(heavyIn(loaded, SDK_OR_LLM), []);
   });
