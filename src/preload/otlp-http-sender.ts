@@ -1,7 +1,9 @@
 import { diag } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { Agent, request } from 'node:http';
-import type { SendSpans } from './prompt-span-processor.ts';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SpanSender } from './prompt-span-processor.ts';
 
 /** Tries of one batch: the tool's receiver asks to come back (429/503) when its disk falls behind. */
 const ATTEMPTS = 4;
@@ -14,33 +16,44 @@ type Serialize = (spans: ReadableSpan[]) => Uint8Array | undefined;
 /**
  * Sends spans as OTLP/HTTP protobuf to the tool's receiver on this machine, over one kept-alive
  * connection. node:http directly, not fetch: nothing the program's instrumentation sees, so the
- * instrumentation's own sends are never traced.
+ * instrumentation's own sends are never traced. At exit, what is left is written as a file to
+ * `spoolDir`, which the tool reads once the program has ended.
  */
-export function otlpHttpSender(tracesUrl: string): SendSpans {
+export function otlpHttpSender(tracesUrl: string, spoolDir: string | undefined): SpanSender {
   const url = new URL(tracesUrl);
   const agent = new Agent({ keepAlive: true, maxSockets: 2 });
-  // Loaded on the first send, off the program's start-up.
-  let serializer: Promise<Serialize> | undefined;
-  const serialize = () =>
-    (serializer ??= import('@opentelemetry/otlp-transformer').then(
-      ({ ProtobufTraceSerializer }) =>
-        (spans) =>
-          ProtobufTraceSerializer.serializeRequest(spans),
-    ));
-  return async (spans) => {
-    const body = (await serialize())(spans);
-    if (!body) return;
-    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-      const status = await post(url, agent, body).catch((error: unknown) => error);
-      if (typeof status === 'number' && status < 300) return;
-      const retry = typeof status !== 'number' || status === 429 || status >= 500;
-      if (!retry || attempt === ATTEMPTS) {
-        diag.error(`otel-mlflow: the receiver at ${url.origin} did not take ${spans.length} spans`, status);
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, RETRY_BASE_MS * 2 ** (attempt - 1)));
+  // Loading now, beside the program's own start-up, so that a program exiting at once can still encode its last spans.
+  let serializer: Serialize | undefined;
+  const loading = import('@opentelemetry/otlp-transformer').then(({ ProtobufTraceSerializer }) => {
+    serializer = (spans) => ProtobufTraceSerializer.serializeRequest(spans);
+    return serializer;
+  });
+  return { send: (spans) => send(spans, url, agent, loading), keepAtExit: (spans) => keep(spans, spoolDir, serializer) };
+}
+
+function keep(spans: ReadableSpan[], spoolDir: string | undefined, serialize: Serialize | undefined): void {
+  const body = spoolDir && serialize?.(spans);
+  if (!body) return;
+  try {
+    writeFileSync(join(spoolDir, `${process.pid}-${Date.now()}.otlp`), body);
+  } catch (error) {
+    diag.error('otel-mlflow: the last spans could not be kept', error);
+  }
+}
+
+async function send(spans: ReadableSpan[], url: URL, agent: Agent, serializer: Promise<Serialize>): Promise<void> {
+  const body = (await serializer)(spans);
+  if (!body) return;
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    const status = await post(url, agent, body).catch((error: unknown) => error);
+    if (typeof status === 'number' && status < 300) return;
+    const retry = typeof status !== 'number' || status === 429 || status >= 500;
+    if (!retry || attempt === ATTEMPTS) {
+      diag.error(`otel-mlflow: the receiver at ${url.origin} did not take ${spans.length} spans`, status);
+      return;
     }
-  };
+    await new Promise((resolve) => setTimeout(resolve, RETRY_BASE_MS * 2 ** (attempt - 1)));
+  }
 }
 
 function post(url: URL, agent: Agent, body: Uint8Array): Promise<number> {

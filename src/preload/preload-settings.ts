@@ -9,10 +9,13 @@ export interface PreloadSettings {
   captureContent: boolean;
   /** Where message content goes: MLflow reads mlflow.spanInputs/Outputs, collectors and tables gen_ai.*. */
   contentAttributes: 'mlflow' | 'gen_ai';
+  /** Where a program that exits leaves the spans it had no time to send; `run` reads them after it. */
+  spoolDir: string | undefined;
 }
 
-/** Set by `run` for the preloaded instrumentation only; a program never needs it. */
+/** Set by `run` for the preloaded instrumentation only; a program never needs them. */
 export const CONTENT_ATTRIBUTES_VARIABLE = 'OTEL_MLFLOW_CONTENT_ATTRIBUTES';
+export const SPOOL_DIR_VARIABLE = 'OTEL_MLFLOW_SPOOL_DIR';
 
 /** Undefined when there is nowhere to send spans, or OpenTelemetry is switched off: the program then runs untouched. */
 export function preloadSettings(env: Readonly<Record<string, string | undefined>>): PreloadSettings | undefined {
@@ -24,6 +27,7 @@ export function preloadSettings(env: Readonly<Record<string, string | undefined>
     tracesUrl: endpoint,
     captureContent: capture?.trim().toLowerCase() !== 'false',
     contentAttributes: env[CONTENT_ATTRIBUTES_VARIABLE] === 'gen_ai' ? 'gen_ai' : 'mlflow',
+    spoolDir: env[SPOOL_DIR_VARIABLE] || undefined,
   };
 }
 

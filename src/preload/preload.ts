@@ -22,7 +22,7 @@ if (settings) {
   const provider = new TracerProvider({
     resource: defaultResource().merge(detectResources({ detectors: [resourceAttributesEnvDetector, serviceNameEnvDetector] })),
     sampler: samplerFromEnv(process.env),
-    spanProcessors: [new PromptSpanProcessor(otlpHttpSender(settings.tracesUrl))],
+    spanProcessors: [new PromptSpanProcessor(otlpHttpSender(settings.tracesUrl, settings.spoolDir))],
   });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));

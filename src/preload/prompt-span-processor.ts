@@ -1,8 +1,12 @@
 import { diag, TraceFlags, type Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 
-/** Sends a batch of finished spans; resolves once the receiver answered (or gave up), never rejects. */
-export type SendSpans = (spans: ReadableSpan[]) => Promise<void>;
+export interface SpanSender {
+  /** Sends a batch of finished spans; resolves once the receiver answered (or gave up), never rejects. */
+  send(spans: ReadableSpan[]): Promise<void>;
+  /** The last spans of a program that is exiting now, kept for the tool by a synchronous write. */
+  keepAtExit(spans: ReadableSpan[]): void;
+}
 
 /**
  * Spans wait at most this long before they leave the program. The stock BatchSpanProcessor waits up
@@ -17,19 +21,23 @@ const MAX_BATCH = 512;
 /**
  * Hands finished spans to the tool's receiver promptly: on the first span to end, a send is
  * scheduled `COALESCE_MS` later with every span that ended meanwhile. The timer keeps the program
- * alive until then, so a program that ends by itself sends its last spans before it exits.
+ * alive until then, so a program that ends by itself sends its last spans before it exits; one that
+ * calls `process.exit()` (or dies of an exception) hands them over synchronously on its way out.
  */
 export class PromptSpanProcessor implements SpanProcessor {
-  readonly #send: SendSpans;
+  readonly #sender: SpanSender;
   #queue: ReadableSpan[] = [];
   #timer: NodeJS.Timeout | undefined;
   readonly #inFlight = new Set<Promise<void>>();
 
-  constructor(send: SendSpans) {
-    this.#send = send;
+  constructor(sender: SpanSender) {
+    this.#sender = sender;
     // A program that ends by itself does so when its event loop empties: the send keeps it alive until the receiver answered.
     process.on('beforeExit', () => {
       if (this.#queue.length > 0) this.#sendNow();
+    });
+    process.on('exit', () => {
+      if (this.#queue.length > 0) this.#sender.keepAtExit(this.#queue.splice(0));
     });
   }
 
@@ -56,7 +64,7 @@ export class PromptSpanProcessor implements SpanProcessor {
     this.#timer = undefined;
     const spans = this.#queue;
     this.#queue = [];
-    const sending = this.#send(spans).catch((error: unknown) => diag.error('otel-mlflow: spans could not be sent', error));
+    const sending = this.#sender.send(spans).catch((error: unknown) => diag.error('otel-mlflow: spans could not be sent', error));
     this.#inFlight.add(sending);
     void sending.finally(() => this.#inFlight.delete(sending));
   }

@@ -8,6 +8,7 @@ import { loadConfig } from '../../config/load-config.ts';
 import { ExitCode, ExpectedError } from '../../errors.ts';
 import { startRelay } from '../../relay/start-relay.ts';
 import { programEnv } from './program-env.ts';
+import { createExitSpool } from './spool.ts';
 import type { RunOptions } from './run-options.ts';
 
 /** Passed on to the program: what a terminal, a supervisor or a person sends to stop or poke it. */
@@ -43,13 +44,16 @@ export async function run(ctx: CommandContext, options: RunOptions, command: str
     grpcPort: null,
     captureContent: config.llm.captureContent.value,
   });
+  const spool = await createExitSpool();
   let exit: ProgramExit;
   try {
-    exit = await runProgram(command, programEnv(ctx.env, config, relay.httpUrl, command), ctx.cwd);
+    exit = await runProgram(command, programEnv(ctx.env, config, relay.httpUrl, spool.dir, command), ctx.cwd);
   } catch (error) {
+    await spool.drain(`${relay.httpUrl}/v1/traces`);
     await relay.close(0);
     throw error;
   }
+  await spool.drain(`${relay.httpUrl}/v1/traces`);
   const { report, traces, destinations } = await relay.close(options.deliverTimeout * 1000);
   const summary = summarizeDelivery({
     ...report,
