@@ -1,4 +1,15 @@
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import { setSpanInputs, setSpanOutputs, setSpanType } from '../tracing/encode-attributes.ts';
@@ -97,9 +108,9 @@ function endRequestSpan(span: Span, req: IncomingMessage, res: ServerResponse, m
     span.setStatus({ code: SpanStatusCode.OK });
   }
   if (bodies) {
-    const inputs = bodyValue(bodies.request, req.headers['content-type']);
+    const inputs = bodyValue(bodies.request);
     if (inputs !== undefined) setSpanInputs(span, inputs);
-    const outputs = bodyValue(bodies.response, res.getHeader('content-type'));
+    const outputs = bodyValue(bodies.response);
     if (outputs !== undefined) setSpanOutputs(span, outputs);
   }
   span.end();
@@ -121,7 +132,8 @@ function captureBodies(req: IncomingMessage, res: ServerResponse): Bodies {
     if (chunk == null || typeof chunk === 'function') return;
     const kept = into.reduce((sum, part) => sum + part.length, 0);
     if (kept >= BODY_CAPTURE_BYTES) return;
-    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8') : chunk;
+    const bytes =
+      typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8') : chunk;
     if (bytes instanceof Uint8Array) into.push(Buffer.from(bytes.subarray(0, BODY_CAPTURE_BYTES - kept)));
   };
   const push = req.push;
@@ -142,16 +154,17 @@ function captureBodies(req: IncomingMessage, res: ServerResponse): Bodies {
   return bodies;
 }
 
-/** JSON as its value (MLflow previews chat-shaped JSON as the conversation), any other text as it is. */
-function bodyValue(parts: Buffer[], contentType: unknown): unknown {
+/**
+ * JSON as its value (MLflow previews chat-shaped JSON as the conversation), any other text as it is.
+ * By its look, not its content type: headers given to `writeHead()` are not readable afterwards.
+ */
+function bodyValue(parts: Buffer[]): unknown {
   if (parts.length === 0) return undefined;
   const text = Buffer.concat(parts).toString('utf8');
-  if (typeof contentType === 'string' && /json/i.test(contentType)) {
-    try {
-      return JSON.parse(text);
-    } catch {
-      return text;
-    }
+  if (!/^\s*[[{]/.test(text)) return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
   }
-  return text;
 }

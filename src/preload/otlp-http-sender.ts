@@ -19,16 +19,20 @@ type Serialize = (spans: ReadableSpan[]) => Uint8Array | undefined;
  * instrumentation's own sends are never traced. At exit, what is left is written as a file to
  * `spoolDir`, which the tool reads once the program has ended.
  */
-export function otlpHttpSender(tracesUrl: string, spoolDir: string | undefined): SpanSender {
+export function otlpHttpSender(tracesUrl: string, spoolDir: string | undefined): SpanSender & { ready: Promise<void> } {
   const url = new URL(tracesUrl);
   const agent = new Agent({ keepAlive: true, maxSockets: 2 });
-  // Loading now, beside the program's own start-up, so that a program exiting at once can still encode its last spans.
   let serializer: Serialize | undefined;
   const loading = import('@opentelemetry/otlp-transformer').then(({ ProtobufTraceSerializer }) => {
     serializer = (spans) => ProtobufTraceSerializer.serializeRequest(spans);
     return serializer;
   });
-  return { send: (spans) => send(spans, url, agent, loading), keepAtExit: (spans) => keep(spans, spoolDir, serializer) };
+  return {
+    // Before the program starts: one that exits at once must still be able to encode its last spans.
+    ready: loading.then(() => undefined),
+    send: (spans, written) => send(spans, written, url, agent, loading),
+    keepAtExit: (spans) => keep(spans, spoolDir, serializer),
+  };
 }
 
 function keep(spans: ReadableSpan[], spoolDir: string | undefined, serialize: Serialize | undefined): void {
@@ -41,11 +45,11 @@ function keep(spans: ReadableSpan[], spoolDir: string | undefined, serialize: Se
   }
 }
 
-async function send(spans: ReadableSpan[], url: URL, agent: Agent, serializer: Promise<Serialize>): Promise<void> {
+async function send(spans: ReadableSpan[], written: () => void, url: URL, agent: Agent, serializer: Promise<Serialize>): Promise<void> {
   const body = (await serializer)(spans);
   if (!body) return;
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-    const status = await post(url, agent, body).catch((error: unknown) => error);
+    const status = await post(url, agent, body, written).catch((error: unknown) => error);
     if (typeof status === 'number' && status < 300) return;
     const retry = typeof status !== 'number' || status === 429 || status >= 500;
     if (!retry || attempt === ATTEMPTS) {
@@ -56,7 +60,7 @@ async function send(spans: ReadableSpan[], url: URL, agent: Agent, serializer: P
   }
 }
 
-function post(url: URL, agent: Agent, body: Uint8Array): Promise<number> {
+function post(url: URL, agent: Agent, body: Uint8Array, written: () => void): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(
       url,
@@ -74,6 +78,7 @@ function post(url: URL, agent: Agent, body: Uint8Array): Promise<number> {
     );
     req.on('timeout', () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
     req.on('error', reject);
+    req.on('finish', written);
     req.end(body);
   });
 }

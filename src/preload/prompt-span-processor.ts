@@ -2,8 +2,11 @@ import { diag, TraceFlags, type Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 
 export interface SpanSender {
-  /** Sends a batch of finished spans; resolves once the receiver answered (or gave up), never rejects. */
-  send(spans: ReadableSpan[]): Promise<void>;
+  /**
+   * Sends a batch of finished spans; resolves once the receiver answered (or gave up), never rejects.
+   * `written` is called once the whole request is with the system, which delivers it even if the program exits.
+   */
+  send(spans: ReadableSpan[], written: () => void): Promise<void>;
   /** The last spans of a program that is exiting now, kept for the tool by a synchronous write. */
   keepAtExit(spans: ReadableSpan[]): void;
 }
@@ -14,7 +17,7 @@ export interface SpanSender {
  * answered, measured); this keeps the loss to the last fraction of a second, while a request's
  * spans, which end within moments of each other, still travel together.
  */
-export const COALESCE_MS = 100;
+const COALESCE_MS = 100;
 /** A burst sends at once rather than growing one request without bound. */
 const MAX_BATCH = 512;
 
@@ -29,6 +32,8 @@ export class PromptSpanProcessor implements SpanProcessor {
   #queue: ReadableSpan[] = [];
   #timer: NodeJS.Timeout | undefined;
   readonly #inFlight = new Set<Promise<void>>();
+  /** Batches not yet written out whole: a program exiting meanwhile keeps them for the tool. */
+  readonly #unwritten = new Set<ReadableSpan[]>();
 
   constructor(sender: SpanSender) {
     this.#sender = sender;
@@ -37,7 +42,8 @@ export class PromptSpanProcessor implements SpanProcessor {
       if (this.#queue.length > 0) this.#sendNow();
     });
     process.on('exit', () => {
-      if (this.#queue.length > 0) this.#sender.keepAtExit(this.#queue.splice(0));
+      const left = [...this.#unwritten, this.#queue].flat();
+      if (left.length > 0) this.#sender.keepAtExit(left);
     });
   }
 
@@ -64,7 +70,10 @@ export class PromptSpanProcessor implements SpanProcessor {
     this.#timer = undefined;
     const spans = this.#queue;
     this.#queue = [];
-    const sending = this.#sender.send(spans).catch((error: unknown) => diag.error('otel-mlflow: spans could not be sent', error));
+    this.#unwritten.add(spans);
+    const sending = this.#sender
+      .send(spans, () => this.#unwritten.delete(spans))
+      .catch((error: unknown) => diag.error('otel-mlflow: spans could not be sent', error));
     this.#inFlight.add(sending);
     void sending.finally(() => this.#inFlight.delete(sending));
   }

@@ -7,7 +7,9 @@ const routes = require('./routes.cjs');
 const openai = new OpenAI({ apiKey: 'sk-test-app', baseURL: `${process.env.FAKE_OPENAI_URL}/v1` });
 const tracer = trace.getTracer('cjs-app');
 
-const server = createServer((req, res) => routes.answer(req, res, { openai, tracer, exit: (code) => server.close(() => process.exit(code)) }));
+const server = createServer((req, res) =>
+  routes.answer(req, res, { openai, tracer, exit: (code) => server.close(() => process.exit(code)) }),
+);
 process.on('SIGTERM', () => {
   console.log('cjs-app: SIGTERM received');
   server.close(() => process.exit(Number(process.env.EXIT_CODE_ON_SIGTERM ?? 0)));
@@ -17,6 +19,6 @@ process.on('SIGINT', () => {
   server.close(() => process.exit(Number(process.env.EXIT_CODE_ON_SIGINT ?? 0)));
 });
 server.listen(0, '127.0.0.1', () => {
-  console.log(`cjs-app listening on http://127.0.0.1:${server.address().port}`);
+  console.log(`cjs-app (pid ${process.pid}) listening on http://127.0.0.1:${server.address().port}`);
   console.error('cjs-app: a line on stderr');
 });

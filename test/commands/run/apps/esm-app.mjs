@@ -8,7 +8,9 @@ import routes from './routes.cjs';
 const openai = new OpenAI({ apiKey: 'sk-test-app', baseURL: `${process.env.FAKE_OPENAI_URL}/v1` });
 const tracer = trace.getTracer('esm-app');
 
-const server = createServer((req, res) => routes.answer(req, res, { openai, tracer, exit: (code) => server.close(() => process.exit(code)) }));
+const server = createServer((req, res) =>
+  routes.answer(req, res, { openai, tracer, exit: (code) => server.close(() => process.exit(code)) }),
+);
 process.on('SIGTERM', () => {
   console.log('esm-app: SIGTERM received');
   server.close(() => process.exit(Number(process.env.EXIT_CODE_ON_SIGTERM ?? 0)));
@@ -18,6 +20,6 @@ process.on('SIGINT', () => {
   server.close(() => process.exit(Number(process.env.EXIT_CODE_ON_SIGINT ?? 0)));
 });
 server.listen(0, '127.0.0.1', () => {
-  console.log(`esm-app listening on http://127.0.0.1:${server.address().port}`);
+  console.log(`esm-app (pid ${process.pid}) listening on http://127.0.0.1:${server.address().port}`);
   console.error('esm-app: a line on stderr');
 });

@@ -29,14 +29,21 @@ async function chat(openai, tracer, question) {
   const messages = await tracer.startActiveSpan('load-history', async (span) => {
     span.setAttribute('history.length', 1);
     span.end();
-    return [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: question }];
+    return [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: question },
+    ];
   });
   const completion = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages });
   return completion.choices[0].message.content;
 }
 
 async function stream(openai, question, res) {
-  const chunks = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: question }], stream: true });
+  const chunks = await openai.chat.completions.create({
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user', content: question }],
+    stream: true,
+  });
   res.writeHead(200, { 'content-type': 'text/event-stream' });
   for await (const chunk of chunks) {
     const delta = chunk.choices[0]?.delta?.content;

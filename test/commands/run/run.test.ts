@@ -1,0 +1,204 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { startListening, type ServeProcess } from '../../cli/serve-process.ts';
+import { startFakeMlflow, type FakeMlflow } from '../../fakes/fake-mlflow.ts';
+import { startFakeOpenAI, type FakeOpenAI, type FakeOpenAIRequest, type FakeReply } from '../../fakes/fake-openai.ts';
+import type { StoredTrace } from '../../fakes/trace-store.ts';
+
+const BIN = fileURLToPath(new URL('../../../bin/otel-mlflow.js', import.meta.url));
+const APPS = fileURLToPath(new URL('./apps/', import.meta.url));
+const SYSTEM_NODE = '/usr/bin/node';
+const EXPERIMENT = 'my-app';
+const execute = promisify(execFile);
+
+/** The tools call asks for the weather first, then answers from the tool's result. */
+function script({ body }: FakeOpenAIRequest): FakeReply {
+  const messages = body.messages as { role: string }[];
+  if (body.tools && messages.at(-1)?.role !== 'tool') {
+    return { toolCalls: [{ id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}' }] };
+  }
+  return { content: `answer ${body.stream ? 'streamed' : 'plain'}` };
+}
+
+let mlflow: FakeMlflow;
+let openai: FakeOpenAI;
+let root: string;
+before(async () => {
+  [mlflow, openai] = await Promise.all([startFakeMlflow({ version: '3.8.1' }), startFakeOpenAI({ script })]);
+  root = await mkdtemp(join(tmpdir(), 'otel-mlflow-run-'));
+});
+after(() => Promise.all([mlflow.close(), openai.close(), rm(root, { recursive: true, force: true })]));
+let stores = 0;
+
+/** `otel-mlflow run -- <node> <app>` as a user starts it; ready once the app says where it listens. */
+function runApp(node: string, app: string, env: Record<string, string> = {}, flags: string[] = []): Promise<ServeProcess> {
+  return startListening(
+    ['run', ...flags, '--', node, join(APPS, app)],
+    Object.fromEntries(
+      Object.entries({
+        MLFLOW_TRACKING_URI: mlflow.url,
+        MLFLOW_EXPERIMENT_NAME: EXPERIMENT,
+        OTEL_MLFLOW_STORE_DIR: join(root, `store-${++stores}`),
+        FAKE_OPENAI_URL: openai.url,
+        ...env,
+      }).filter(([, value]) => value !== ''),
+    ),
+    /listening on (http:\/\/\S+)/,
+  );
+}
+
+async function post(url: string, body: unknown): Promise<string> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  assert.equal(response.status, 200);
+  return response.text();
+}
+
+function traceRootedAt(name: string, question: string): StoredTrace | undefined {
+  return mlflow.store
+    .traces()
+    .find(
+      (trace) =>
+        trace.spans.some((span) => span.parentSpanId === null && span.name === name) && trace.info.request_preview?.includes(question),
+    );
+}
+
+const APPS_BY_FORMAT = [
+  ['an ES module app', 'esm-app.mjs'],
+  ['a CommonJS app', 'cjs-app.cjs'],
+] as const;
+const NODES = [
+  ['the system Node 20', SYSTEM_NODE],
+  ['the pinned Node', process.execPath],
+] as const;
+
+for (const [format, app] of APPS_BY_FORMAT) {
+  for (const [nodeName, node] of NODES) {
+    describe(`otel-mlflow run -- node: ${format} on ${nodeName}, unchanged`, () => {
+      const tag = `${app}@${node === SYSTEM_NODE ? 20 : 'pinned'}`;
+      let stopped: Awaited<ReturnType<ServeProcess['stop']>>;
+      before(async () => {
+        const running = await runApp(node, app, { EXIT_CODE_ON_SIGTERM: '42' });
+        assert.match(await post(`${running.url}/chat`, { question: `plain ${tag}` }), /answer plain/);
+        assert.match(await post(`${running.url}/stream`, { question: `stream ${tag}` }), /streamed/);
+        assert.match(await post(`${running.url}/tools`, { question: `tools ${tag}` }), /answer plain/);
+        stopped = await running.stop('SIGTERM');
+      });
+
+      it('passes SIGTERM on, and exits with the program’s exit code, its output untouched', () => {
+        assert.equal(stopped.forced, false);
+        assert.equal(stopped.code, 42);
+        assert.match(stopped.stdout, /^\w+-app \(pid \d+\) listening on http:\/\/127\.0\.0\.1:\d+\n\w+-app: SIGTERM received\n$/);
+        assert.match(stopped.stderr, /^\w+-app: a line on stderr\ntraces: 3 delivered\n$/);
+      });
+
+      it('makes one trace per request, rooted at the request, with the app’s own span and the LLM calls nested under it', () => {
+        const chat = traceRootedAt('POST /chat', `plain ${tag}`);
+        assert.ok(chat, 'the /chat trace is in MLflow');
+        const root = chat.spans.find((span) => span.parentSpanId === null)!;
+        assert.equal(root.attributes['mlflow.spanType'], 'CHAIN');
+        assert.equal(root.attributes['http.response.status_code'], 200);
+        const children = chat.spans.filter((span) => span.parentSpanId === root.spanId).map((span) => span.name);
+        assert.deepEqual(children.sort(), ['chat gpt-4o-mini', 'load-history']);
+        const llm = chat.spans.find((span) => span.name === 'chat gpt-4o-mini')!;
+        assert.equal(llm.attributes['mlflow.spanType'], 'CHAT_MODEL');
+        assert.equal(chat.info.state, 'OK');
+        assert.match(chat.info.response_preview ?? '', /answer plain/);
+        assert.deepEqual(JSON.parse(chat.info.trace_metadata?.['mlflow.trace.tokenUsage'] ?? 'null'), {
+          input_tokens: 11,
+          output_tokens: 7,
+          total_tokens: 18,
+        });
+      });
+
+      it('traces a streamed completion whole, and both calls of a tool round, each once', () => {
+        const stream = traceRootedAt('POST /stream', `stream ${tag}`);
+        assert.ok(stream, 'the /stream trace is in MLflow');
+        const llm = stream.spans.find((span) => span.attributes['mlflow.spanType'] === 'CHAT_MODEL');
+        assert.match(
+          String(llm?.attributes['mlflow.spanOutputs'] ? JSON.stringify(llm.attributes['mlflow.spanOutputs']) : ''),
+          /answer streamed/,
+        );
+        assert.equal(JSON.parse(stream.info.trace_metadata?.['mlflow.trace.tokenUsage'] ?? 'null')?.total_tokens, 18);
+
+        const tools = traceRootedAt('POST /tools', `tools ${tag}`);
+        assert.ok(tools, 'the /tools trace is in MLflow');
+        const root = tools.spans.find((span) => span.parentSpanId === null)!;
+        const calls = tools.spans.filter(
+          (span) => span.parentSpanId === root.spanId && span.attributes['mlflow.spanType'] === 'CHAT_MODEL',
+        );
+        assert.equal(calls.length, 2);
+        assert.equal(JSON.parse(tools.info.trace_metadata?.['mlflow.trace.tokenUsage'] ?? 'null')?.total_tokens, 36);
+      });
+    });
+  }
+}
+
+describe('otel-mlflow run: the program’s lifecycle', () => {
+  it('passes SIGINT on', async () => {
+    const running = await runApp(process.execPath, 'esm-app.mjs', { EXIT_CODE_ON_SIGINT: '5' });
+    const stopped = await running.stop('SIGINT');
+    assert.equal(stopped.code, 5);
+    assert.match(stopped.stdout, /SIGINT received/);
+    assert.match(stopped.stderr, /traces: 0 delivered/);
+  });
+
+  it('has the traces on disk before it exits, a program calling process.exit() at once included', async () => {
+    const store = join(root, 'exiting');
+    const running = await runApp(SYSTEM_NODE, 'cjs-app.cjs', { MLFLOW_TRACKING_URI: '', OTEL_MLFLOW_STORE_DIR: store });
+    await post(`${running.url}/chat`, { question: 'before exit' });
+    await post(`${running.url}/exit`, { code: 3 });
+    const stopped = await running.stop();
+    assert.equal(stopped.code, 3);
+    assert.match(stopped.stderr, /traces: \d+ kept in the local store/);
+    const { stdout } = await execute(process.execPath, [BIN, 'traces', 'list', '--json'], {
+      env: { PATH: process.env.PATH, HOME: root, OTEL_MLFLOW_STORE_DIR: store },
+    });
+    const listed = (JSON.parse(stdout) as { rootName: string; requestPreview: string }[]).map((trace) => [
+      trace.rootName,
+      trace.requestPreview,
+    ]);
+    assert.deepEqual(listed.sort(), [
+      ['POST /chat', '{"question":"before exit"}'],
+      ['POST /exit', '{"code":3}'],
+    ]);
+  });
+
+  it('loses none of the traces a program answered more than a second before it was SIGKILLed', async () => {
+    const running = await runApp(SYSTEM_NODE, 'esm-app.mjs');
+    const answered = 5;
+    for (let i = 0; i < answered; i++) await post(`${running.url}/chat`, { question: `killed ${i}` });
+    // The allowance the preloaded instrumentation is held to: spans leave the program within 0.1 s of ending.
+    await delay(1_000);
+    const pid = Number(/\(pid (\d+)\)/.exec(running.output())?.[1]);
+    process.kill(pid, 'SIGKILL');
+    const stopped = await running.stop('SIGCONT');
+    assert.equal(stopped.code, 137);
+    assert.match(stopped.stderr, new RegExp(`traces: ${answered} delivered`));
+    for (let i = 0; i < answered; i++) assert.ok(traceRootedAt('POST /chat', `killed ${i}`), `killed ${i} is in MLflow`);
+  });
+
+  it('only runs the program when OTEL_SDK_DISABLED is true', async () => {
+    const { stdout, stderr } = await execute(
+      process.execPath,
+      [BIN, 'run', '--', SYSTEM_NODE, '-e', 'console.log(process.env.NODE_OPTIONS ?? "-", process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? "-")'],
+      { env: { PATH: process.env.PATH, HOME: root, OTEL_SDK_DISABLED: 'true' } },
+    );
+    assert.equal(stdout, '- -\n');
+    assert.match(stderr, /^traces: none \(OpenTelemetry is disabled by OTEL_SDK_DISABLED\)\n$/);
+  });
+
+  it('says when the program does not exist, with the shell’s exit code', async () => {
+    const failed = await execute(process.execPath, [BIN, 'run', '--', 'no-such-program-here'], {
+      env: { PATH: process.env.PATH, HOME: root, OTEL_MLFLOW_STORE_DIR: join(root, 'missing') },
+    }).catch((error: { code: number; stderr: string }) => error);
+    assert.equal((failed as { code: number }).code, 127);
+    assert.match((failed as { stderr: string }).stderr, /cannot run `no-such-program-here`: no such program/);
+  });
+});
