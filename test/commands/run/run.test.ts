@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -38,9 +38,9 @@ after(() => Promise.all([mlflow.close(), openai.close(), rm(root, { recursive: t
 let stores = 0;
 
 /** `otel-mlflow run -- <node> <app>` as a user starts it; ready once the app says where it listens. */
-function runApp(node: string, app: string, env: Record<string, string> = {}, flags: string[] = []): Promise<ServeProcess> {
+function runApp(node: string, app: string, env: Record<string, string> = {}, flags: string[] = [], dir = APPS): Promise<ServeProcess> {
   return startListening(
-    ['run', ...flags, '--', node, join(APPS, app)],
+    ['run', ...flags, '--', node, join(dir, app)],
     Object.fromEntries(
       Object.entries({
         MLFLOW_TRACKING_URI: mlflow.url,
@@ -140,6 +140,48 @@ for (const [format, app] of APPS_BY_FORMAT) {
   }
 }
 
+describe('otel-mlflow run: a program with its own node_modules', () => {
+  let dir: string;
+  before(async () => {
+    dir = join(root, 'own-modules');
+    await mkdir(join(dir, 'node_modules', '@opentelemetry'), { recursive: true });
+    const repo = fileURLToPath(new URL('../../../', import.meta.url));
+    await Promise.all([
+      ...['esm-app.mjs', 'cjs-app.cjs', 'routes.cjs'].map((file) => cp(join(APPS, file), join(dir, file))),
+      // Copies, not links: the program's classes are other objects than the tool's, as in any project of its own.
+      cp(join(repo, 'node_modules', 'openai'), join(dir, 'node_modules', 'openai'), { recursive: true }),
+      cp(join(repo, 'node_modules', '@opentelemetry', 'api'), join(dir, 'node_modules', '@opentelemetry', 'api'), { recursive: true }),
+    ]);
+  });
+
+  for (const [format, app, node] of [
+    ['an ES module app on Node 20', 'esm-app.mjs', SYSTEM_NODE],
+    ['a CommonJS app on the pinned Node', 'cjs-app.cjs', process.execPath],
+  ] as const) {
+    it(`traces ${format} through its own openai and @opentelemetry/api`, async () => {
+      const running = await runApp(node, app, {}, [], dir);
+      const tag = `own ${app}`;
+      await post(`${running.url}/chat`, { question: `plain ${tag}` });
+      await post(`${running.url}/stream`, { question: `stream ${tag}` });
+      const stopped = await running.stop();
+      assert.match(stopped.stderr, /traces: 2 delivered/);
+      const chat = traceRootedAt('POST /chat', `plain ${tag}`)!;
+      const root = chat.spans.find((span) => span.parentSpanId === null)!;
+      assert.deepEqual(
+        chat.spans
+          .filter((span) => span.parentSpanId === root.spanId)
+          .map((span) => span.name)
+          .sort(),
+        ['chat gpt-4o-mini', 'load-history'],
+      );
+      const stream = traceRootedAt('POST /stream', `stream ${tag}`)!;
+      const llm = stream.spans.find((span) => span.attributes['mlflow.spanType'] === 'CHAT_MODEL')!;
+      assert.match(JSON.stringify(llm.attributes['mlflow.spanOutputs']), /answer streamed/);
+      assert.equal(JSON.parse(stream.info.trace_metadata?.['mlflow.trace.tokenUsage'] ?? 'null')?.total_tokens, 18);
+    });
+  }
+});
+
 describe('otel-mlflow run: the program’s lifecycle', () => {
   it('passes SIGINT on', async () => {
     const running = await runApp(process.execPath, 'esm-app.mjs', { EXIT_CODE_ON_SIGINT: '5' });
@@ -182,6 +224,46 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
     assert.equal(stopped.code, 137);
     assert.match(stopped.stderr, new RegExp(`traces: ${answered} delivered`));
     for (let i = 0; i < answered; i++) assert.ok(traceRootedAt('POST /chat', `killed ${i}`), `killed ${i} is in MLflow`);
+  });
+
+  it('records no request, response or message content with --no-capture-content', async () => {
+    const running = await runApp(process.execPath, 'esm-app.mjs', {}, ['--no-capture-content']);
+    await post(`${running.url}/chat`, { question: 'a secret question' });
+    const stopped = await running.stop();
+    assert.match(stopped.stderr, /traces: 1 delivered/);
+    const chat = mlflow.store
+      .traces()
+      .find((trace) => trace.spans.some((span) => span.name === 'POST /chat' && span.attributes['mlflow.spanInputs'] === undefined));
+    assert.ok(chat, 'the trace is in MLflow');
+    assert.ok(
+      chat.spans.every((span) => span.attributes['mlflow.spanInputs'] === undefined && span.attributes['mlflow.spanOutputs'] === undefined),
+    );
+    assert.doesNotMatch(JSON.stringify(chat.spans.map((span) => span.attributes)), /secret question/);
+    assert.equal(JSON.parse(chat.info.trace_metadata?.['mlflow.trace.tokenUsage'] ?? 'null')?.total_tokens, 18);
+  });
+
+  it('relays a Python program’s stock OpenTelemetry exporter as the relay does', async (t) => {
+    const python = await execute('python3', [
+      '-c',
+      'import opentelemetry.exporter.otlp.proto.http.trace_exporter, opentelemetry.sdk',
+    ]).catch(() => undefined);
+    if (!python) {
+      t.skip('python3 with opentelemetry-sdk and opentelemetry-exporter-otlp-proto-http is not installed here');
+      return;
+    }
+    const { stderr } = await execute(process.execPath, [BIN, 'run', '--', 'python3', join(APPS, 'python-app.py')], {
+      env: {
+        PATH: process.env.PATH,
+        HOME: root,
+        MLFLOW_TRACKING_URI: mlflow.url,
+        MLFLOW_EXPERIMENT_NAME: EXPERIMENT,
+        OTEL_MLFLOW_STORE_DIR: join(root, 'python'),
+      },
+    });
+    assert.match(stderr, /traces: 1 delivered/);
+    const trace = mlflow.store.traces().find((each) => each.spans.some((span) => span.name === 'python-request'));
+    assert.ok(trace, 'the Python trace is in MLflow');
+    assert.equal(trace.spans.length, 2);
   });
 
   it('only runs the program when OTEL_SDK_DISABLED is true', async () => {
