@@ -18,6 +18,8 @@ export interface SpanSender {
  * spans, which end within moments of each other, still travel together.
  */
 const COALESCE_MS = 100;
+/** Signals whose default action ends a program: Ctrl-C, a supervisor's stop, a closed terminal. */
+const ENDING_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 /** A burst sends at once rather than growing one request without bound. */
 const MAX_BATCH = 512;
 
@@ -41,10 +43,26 @@ export class PromptSpanProcessor implements SpanProcessor {
     process.on('beforeExit', () => {
       if (this.#queue.length > 0) this.#sendNow();
     });
-    process.on('exit', () => {
-      const left = [...this.#unwritten, this.#queue].flat();
-      if (left.length > 0) this.#sender.keepAtExit(left);
-    });
+    process.on('exit', () => this.keepUnsent());
+    // A signal's default action ends the program without 'exit'. Where the program has no listener of
+    // its own, the spans are kept first and the signal is raised again, so it still ends the program.
+    for (const signal of ENDING_SIGNALS) {
+      const onSignal = () => {
+        if (process.listenerCount(signal) > 1) return;
+        this.keepUnsent();
+        process.removeListener(signal, onSignal);
+        process.kill(process.pid, signal);
+      };
+      process.on(signal, onSignal);
+    }
+  }
+
+  /** Hands every span not yet written out to the sender's synchronous keeper, at the program's end. */
+  keepUnsent(): void {
+    const left = [...this.#unwritten, this.#queue].flat();
+    this.#unwritten.clear();
+    this.#queue = [];
+    if (left.length > 0) this.#sender.keepAtExit(left);
   }
 
   onStart(_span: Span, _parentContext: Context): void {}

@@ -212,6 +212,17 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
     ]);
   });
 
+  it('keeps the traces of a Hono app that Ctrl-C ends at once, and exits as the signal ended it', async () => {
+    const running = await runApp(SYSTEM_NODE, 'hono-app.mjs');
+    assert.match(await post(`${running.url}/chat/s1`, { question: 'hono right before Ctrl-C' }), /answer plain/);
+    const stopped = await running.stop('SIGINT');
+    assert.equal(stopped.code, 130);
+    assert.match(stopped.stderr, /traces: 1 delivered/);
+    const trace = traceRootedAt('POST /chat/s1', 'hono right before Ctrl-C');
+    assert.ok(trace, 'the trace is in MLflow');
+    assert.deepEqual(trace.spans.map((span) => span.attributes['mlflow.spanType']).sort(), ['CHAIN', 'CHAT_MODEL']);
+  });
+
   it('loses none of the traces a program answered more than a second before it was SIGKILLed', async () => {
     const running = await runApp(SYSTEM_NODE, 'esm-app.mjs');
     const answered = 5;
