@@ -1,9 +1,9 @@
-import { LLM_FLAGS, RUN_FLAG, parsed, type OptionTable, type OptionValues } from '../../cli/option-table.ts';
+import { RUN_FLAG, configFlag, parsed, type OptionTable, type OptionValues } from '../../cli/option-table.ts';
 import { wholeNumberIn } from '../../cli/parse-whole-number.ts';
 
 export const RUN_OPTIONS = {
   ...RUN_FLAG,
-  captureContent: LLM_FLAGS.captureContent,
+  captureContent: configFlag('captureContent', 'record no request or response bodies, prompts or answers in any span of the program'),
   deliverTimeout: parsed(
     '<seconds>',
     'after the program ends, how long its traces may take to reach the destination; the rest wait on disk',

@@ -253,6 +253,18 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
     assert.equal(JSON.parse(chat.info.trace_metadata?.['mlflow.trace.tokenUsage'] ?? 'null')?.total_tokens, 18);
   });
 
+  it('links the program’s traces to the MLflow run given with --run-id', async () => {
+    const experimentId = mlflow.store.experimentByName(EXPERIMENT)?.experimentId ?? mlflow.createExperiment(EXPERIMENT);
+    const runId = mlflow.createRun(experimentId, 'with-run');
+    const running = await runApp(process.execPath, 'esm-app.mjs', {}, ['--run-id', runId]);
+    await post(`${running.url}/chat`, { question: 'linked to a run' });
+    const stopped = await running.stop();
+    assert.match(stopped.stderr, /traces: 1 delivered/);
+    const trace = traceRootedAt('POST /chat', 'linked to a run');
+    assert.ok(trace, 'the trace is in MLflow');
+    assert.deepEqual(mlflow.store.tracesOfRun(runId), [trace.info.trace_id]);
+  });
+
   it('relays a Python program’s stock OpenTelemetry exporter as the relay does', async (t) => {
     const python = await execute('python3', [
       '-c',
