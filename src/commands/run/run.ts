@@ -1,12 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { CommandContext } from '../../cli/context.ts';
 import { summarizeDelivery } from '../../cli/delivery-summary.ts';
 import { createPainter, writeLine } from '../../cli/output.ts';
 import { countStopRequests } from '../../cli/stop-requests.ts';
 import { loadConfig } from '../../config/load-config.ts';
 import { ExitCode, ExpectedError } from '../../errors.ts';
-import { startRelay } from '../../relay/start-relay.ts';
+import { startRelay, type RunningRelay } from '../../relay/start-relay.ts';
 import { programEnv } from './program-env.ts';
 import { createExitSpool } from './spool.ts';
 import type { RunOptions } from './run-options.ts';
@@ -54,7 +55,9 @@ export async function run(ctx: CommandContext, options: RunOptions, command: str
     throw error;
   }
   await spool.drain(`${relay.httpUrl}/v1/traces`);
-  const { report, traces, destinations } = await relay.close(options.deliverTimeout * 1000);
+  const deadline = Date.now() + options.deliverTimeout * 1000;
+  await routesSettled(relay, deadline);
+  const { report, traces, destinations } = await relay.close(Math.max(0, deadline - Date.now()));
   const summary = summarizeDelivery({
     ...report,
     ...(destinations.length > 0 && { destination: destinations.map((route) => route.description).join('; ') }),
@@ -63,6 +66,19 @@ export async function run(ctx: CommandContext, options: RunOptions, command: str
   const paint = createPainter(ctx);
   writeLine(ctx.stderr, summary.lost ? paint.red(summary.line) : summary.pending ? paint.yellow(summary.line) : summary.line);
   return exitCodeOf(exit);
+}
+
+/** How often the end of a run looks whether the destination has been found. */
+const SETTLED_CHECK_MS = 50;
+
+/**
+ * A program shorter than the destination's resolution (finding the experiment, the server's version:
+ * seconds on a slow workspace) must not leave its traces pending for want of waiting: closing stops
+ * the resolution. Waits until every route is resolved or has failed once, within the deadline.
+ */
+async function routesSettled(relay: RunningRelay, deadline: number): Promise<void> {
+  const settled = () => relay.health().destinations.every((route) => route.resolved || route.problem !== undefined);
+  while (!settled() && Date.now() < deadline) await delay(SETTLED_CHECK_MS);
 }
 
 /** Starts the program on this terminal (its stdin, stdout and stderr are ours), passes signals on, and waits for its end. */
