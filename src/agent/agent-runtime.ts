@@ -83,7 +83,10 @@ export async function startAppRuntime(options: AppRuntimeOptions): Promise<AppRu
     const kind = destination.target?.kind;
     const contentAttributes = kind === 'unity-catalog' || kind === 'collector' ? 'gen_ai' : 'mlflow';
     const llm = createLlmClient(config, { tracer, contentAttributes });
-    const llmNotice = llm.provider === 'offline' && !config.llm.provider ? 'no LLM configured (OPENAI_API_KEY or --provider)' : undefined;
+    const llmNotice =
+      llm.provider === 'offline' && !config.llm.provider
+        ? 'no LLM configured (OPENAI_API_KEY, ANTHROPIC_API_KEY or --provider)'
+        : undefined;
     if (llmNotice) notices.push(`${llmNotice}: answering with the built-in offline model`);
     const running = tracing;
     return {

@@ -83,6 +83,12 @@ export async function inspectConfig(options: LoadConfigOptions): Promise<ConfigI
       ...(values.openaiApiKey && { apiKey: sourced(values.openaiApiKey) }),
       ...(values.openaiBaseUrl && { baseUrl: sourced(values.openaiBaseUrl) }),
     },
+    ...((values.anthropicApiKey || values.anthropicBaseUrl) && {
+      anthropic: {
+        ...(values.anthropicApiKey && { apiKey: sourced(values.anthropicApiKey) }),
+        ...(values.anthropicBaseUrl && { baseUrl: sourced(values.anthropicBaseUrl) }),
+      },
+    }),
     storeDir: storeDir(values.storeDir, env, homeDir, cwd),
     storeMaxBytes: megabytesToBytes(sourced(defaulted(values, 'storeMaxMb'))),
     tracing: {

@@ -163,6 +163,8 @@ export const CONFIG_OPTIONS = {
   resourceAttributes: record({ env: ['OTEL_RESOURCE_ATTRIBUTES'], file: 'resourceAttributes' }),
   openaiApiKey: scalar({ env: ['OPENAI_API_KEY'], secret: true, parse: parseText }),
   openaiBaseUrl: scalar({ env: ['OPENAI_BASE_URL'], file: 'openaiBaseUrl', parse: parseHttpUrl }),
+  anthropicApiKey: scalar({ env: ['ANTHROPIC_API_KEY'], secret: true, parse: parseText }),
+  anthropicBaseUrl: scalar({ env: ['ANTHROPIC_BASE_URL'], file: 'anthropicBaseUrl', parse: parseHttpUrl }),
   storeDir: scalar({
     flag: {
       name: 'storeDir',
@@ -207,10 +209,14 @@ export const CONFIG_OPTIONS = {
   // service.name → experiment name, for the relay: `checkout=shop-traces,search=search-traces`.
   relayExperiments: record({ env: ['OTEL_MLFLOW_RELAY_EXPERIMENTS'], file: 'relayExperiments' }),
   llmProvider: scalar({
-    flag: { name: 'provider', argument: '<provider>', description: 'LLM provider (default: openai with OPENAI_API_KEY, else offline)' },
+    flag: {
+      name: 'provider',
+      argument: '<provider>',
+      description: 'LLM provider (default: openai with OPENAI_API_KEY, anthropic with ANTHROPIC_API_KEY, else offline)',
+    },
     env: ['OTEL_MLFLOW_LLM_PROVIDER'],
     file: 'llmProvider',
-    parse: oneOf(['openai', 'databricks', 'offline']),
+    parse: oneOf(['openai', 'anthropic', 'databricks', 'offline']),
   }),
   llmModel: scalar({
     flag: { name: 'model', argument: '<model>', description: 'model or Databricks serving endpoint name' },

@@ -17,7 +17,7 @@ export interface Sourced<T> {
 }
 
 type ExportPath = 'auto' | 'otlp' | 'rest';
-export type LlmProviderName = 'openai' | 'databricks' | 'offline';
+export type LlmProviderName = 'openai' | 'anthropic' | 'databricks' | 'offline';
 export type OtlpEncoding = 'protobuf' | 'json';
 
 export type Destination =
@@ -63,6 +63,11 @@ export interface ResolvedConfig {
     apiKey?: Sourced<string>;
     baseUrl?: Sourced<string>;
   };
+  /** Absent when neither ANTHROPIC_API_KEY nor ANTHROPIC_BASE_URL is set. */
+  anthropic?: {
+    apiKey?: Sourced<string>;
+    baseUrl?: Sourced<string>;
+  };
   /**
    * Where traces are kept when no destination is configured (and what `traces push` reads):
    * OTEL_MLFLOW_STORE_DIR, else $XDG_STATE_HOME/otel-mlflow/traces, else ~/.local/state/otel-mlflow/traces.
@@ -83,7 +88,7 @@ export interface ResolvedConfig {
   /** The relay's routes: service.name → experiment name (created when missing). */
   relayExperiments: Sourced<Record<string, string>>;
   llm: {
-    /** Absent when not chosen: the app picks openai with an API key, else the offline model. */
+    /** Absent when not chosen: the app picks openai with its API key, else anthropic with its key, else the offline model. */
     provider?: Sourced<LlmProviderName>;
     model?: Sourced<string>;
     /** Record message content on LLM spans (on by default; MLflow is of little use without it). */

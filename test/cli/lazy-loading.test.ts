@@ -27,22 +27,24 @@ const heavyIn = (loaded: string[], pattern: RegExp) => loaded.filter((url) => pa
 
 describe('start-up cost', () => {
   for (const args of [['--help'], ['--version'], ['doctor', '--help']]) {
-    it(`\`otel-mlflow ${args.join(' ')}\` loads no OpenTelemetry, openai, hono or config-file machinery`, () => {
+    it(`\`otel-mlflow ${args.join(' ')}\` loads no OpenTelemetry, openai, anthropic, hono or config-file machinery`, () => {
       const loaded = modulesLoadedBy(args);
       assert.ok(
         loaded.some((url) => url.includes('commander')),
         'the recorder sees the modules the CLI loads',
       );
-      const heavy = loaded.filter((url) => /node_modules\/(@opentelemetry|openai|hono|@hono|cosmiconfig|@inquirer|ora)\//.test(url));
+      const heavy = loaded.filter((url) =>
+        /node_modules\/(@opentelemetry|openai|@anthropic-ai|hono|@hono|cosmiconfig|@inquirer|ora)\//.test(url),
+      );
       assert.deepEqual(heavy, []);
     });
   }
 });
 
 describe('commands load only what they use', () => {
-  const TRACING_OR_LLM = /node_modules\/(@opentelemetry|openai|hono|@hono)\//;
+  const TRACING_OR_LLM = /node_modules\/(@opentelemetry|openai|@anthropic-ai|hono|@hono)\//;
   // The API package is types and no-ops; the SDK, resources and exporters are what cost.
-  const SDK_OR_LLM = /node_modules\/(@opentelemetry\/(?!api\/)|openai\/|hono\/|@hono\/)/;
+  const SDK_OR_LLM = /node_modules\/(@opentelemetry\/(?!api\/)|openai\/|@anthropic-ai\/|hono\/|@hono\/)/;
 
   it('`ask --url` is an HTTP client: no OpenTelemetry, openai or hono', async () => {
     const loaded = modulesLoadedBy(['ask', '--url', await closedPortUrl(), 'hi'], 4);

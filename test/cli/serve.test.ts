@@ -92,7 +92,10 @@ describe('otel-mlflow serve', () => {
           stopped.stdout,
           /^traces go to MLflow at http:\/\/127\.0\.0\.1:\d+, experiment 'serve-e2e' \(id \d+\), over (OTLP|MLflow REST) \(experiment created now\)$/m,
         );
-        assert.match(stopped.stdout, /^LLM: offline \(built-in model, no network\): no LLM configured \(OPENAI_API_KEY or --provider\)$/m);
+        assert.match(
+          stopped.stdout,
+          /^LLM: offline \(built-in model, no network\): no LLM configured \(OPENAI_API_KEY, ANTHROPIC_API_KEY or --provider\)$/m,
+        );
         assert.doesNotMatch(stopped.stdout, /^note: (created experiment|no LLM configured)/m, 'said once, on its line');
         assert.match(stopped.stdout, /^traces: 3 delivered$/m);
 

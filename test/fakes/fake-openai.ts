@@ -1,9 +1,11 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { listen } from './listen.ts';
+import { embeddingsOf, responseOf, sendResponsesStream } from './fake-openai-responses.ts';
 
-/** One POST /v1/chat/completions as the fake received it. */
+/** One POST /v1/chat/completions, /v1/responses or /v1/embeddings as the fake received it. */
 export interface FakeOpenAIRequest {
-  /** The parsed JSON body. */
+  path: string;
+  /** The parsed JSON body (for the other endpoints, their own fields rather than `messages`). */
   body: FakeRequestBody;
   headers: IncomingHttpHeaders;
 }
@@ -51,6 +53,7 @@ export interface FakeOpenAIOptions {
 }
 
 const DEFAULT_CONTENT = 'Hello from the fake model.';
+const ENDPOINTS = ['/v1/chat/completions', '/v1/responses', '/v1/embeddings'];
 const DEFAULT_USAGE = { prompt_tokens: 11, completion_tokens: 7 };
 /** OpenAI streams tool-call arguments a few characters at a time. */
 const ARGUMENT_PIECE = 6;
@@ -65,7 +68,7 @@ const ERROR_BODIES: Record<number, { message: string; type: string; code: string
   500: { message: 'The server had an error while processing your request. Sorry about that!', type: 'server_error', code: null },
 };
 
-/** An OpenAI-compatible chat completions server: plain JSON, SSE streaming, tool calls and scripted failures. */
+/** An OpenAI-compatible server: chat completions and Responses (plain JSON, SSE streaming, tool calls), embeddings, and scripted failures. */
 export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
   const requests: FakeOpenAIRequest[] = [];
   let answered = 0;
@@ -76,10 +79,10 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"object":"list","data":[{"id":"gpt-4o-mini","object":"model"}]}');
       return;
     }
-    if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
+    if (req.method !== 'POST' || !ENDPOINTS.includes(req.url ?? '')) {
       return sendError(res, 404, { message: `Invalid URL (${req.method} ${req.url})`, type: 'invalid_request_error', code: null });
     }
-    const request: FakeOpenAIRequest = { body: JSON.parse(text) as FakeRequestBody, headers: req.headers };
+    const request: FakeOpenAIRequest = { path: req.url!, body: JSON.parse(text) as FakeRequestBody, headers: req.headers };
     requests.push(request);
     const reply = options.script?.(request) ?? {};
     const status = reply.status ?? 200;
@@ -92,6 +95,16 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       });
     }
     answered += 1;
+    if (request.path === '/v1/embeddings') {
+      return sendJson(res, embeddingsOf(request.body as unknown as Parameters<typeof embeddingsOf>[0], reply), {
+        'x-request-id': `req_fake_${answered}`,
+      });
+    }
+    if (request.path === '/v1/responses') {
+      const response = responseOf(`resp_fake_${answered}`, request.body, reply);
+      const headers = { 'x-request-id': `req_fake_${answered}`, ...reply.headers };
+      return request.body.stream ? sendResponsesStream(res, response, reply, headers) : sendJson(res, response, headers);
+    }
     const answer = new Answer(`chatcmpl-fake-${answered}`, reply.model ?? request.body.model, reply);
     const headers = { 'x-request-id': `req_fake_${answered}`, ...reply.headers };
     if (request.body.stream && reply.rawBody === undefined) {
@@ -225,6 +238,12 @@ function sendError(
 ): void {
   const body = JSON.stringify({ error: { ...error, param: null } });
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers });
+  res.end(body);
+}
+
+function sendJson(res: ServerResponse, value: unknown, headers: Record<string, string>): void {
+  const body = JSON.stringify(value);
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers });
   res.end(body);
 }
 

@@ -4,7 +4,16 @@ import type { LlmProviderName, ResolvedConfig } from '../../config/types.ts';
 import { ConfigError, ExitCode, ExpectedError } from '../../errors.ts';
 import { createAuthProvider, sendWithFreshTokenOnRefusal, type AuthProvider } from '../../workspace-auth/auth.ts';
 import { instrumentOpenAI } from '../../tracing/openai/instrument-openai.ts';
-import { chooseProvider, describeLlm, displayUrl, modelFor, openaiBaseUrl, servingBaseUrl } from '../../config/llm-choice.ts';
+import {
+  anthropicBaseUrl,
+  chooseProvider,
+  describeLlm,
+  displayUrl,
+  modelFor,
+  openaiBaseUrl,
+  servingBaseUrl,
+} from '../../config/llm-choice.ts';
+import { anthropicFetch } from './anthropic-fetch.ts';
 import { OFFLINE_BASE_URL, offlineFetch } from './offline-model.ts';
 import type { LlmClient } from './types.ts';
 
@@ -21,13 +30,16 @@ const LLM_TIMEOUT_MS = 120_000;
 /** gen_ai.provider.name per provider. */
 const GEN_AI_PROVIDER: Record<LlmProviderName, string> = {
   openai: 'openai',
+  anthropic: 'anthropic',
   databricks: 'databricks',
   offline: 'otel-mlflow.offline',
 };
 
 /**
  * The chat model the server talks to, behind the official openai client whatever the provider, and
- * instrumented so every chat.completions.create call becomes a CHAT_MODEL span.
+ * instrumented so every call becomes one CHAT_MODEL span: chat.completions.create calls, or for
+ * anthropic the Messages API calls they are answered with (in Anthropic's shape, and only those: two
+ * spans of one call would count its tokens twice).
  */
 export function createLlmClient(config: ResolvedConfig, options: CreateLlmClientOptions): LlmClient {
   const { provider } = chooseProvider(config);
@@ -37,13 +49,17 @@ export function createLlmClient(config: ResolvedConfig, options: CreateLlmClient
     provider,
     model,
     baseUrl: displayUrl(client.baseURL),
-    client: instrumentOpenAI(client, {
-      tracer: options.tracer,
-      provider: GEN_AI_PROVIDER[provider],
-      captureContent: config.llm.captureContent.value,
-      contentAttributes: options.contentAttributes,
-    }),
+    client: provider === 'anthropic' ? client : instrumentOpenAI(client, instrumentation(provider, config, options)),
     describe: () => describe,
+  };
+}
+
+function instrumentation(provider: LlmProviderName, config: ResolvedConfig, options: CreateLlmClientOptions) {
+  return {
+    tracer: options.tracer,
+    provider: GEN_AI_PROVIDER[provider],
+    captureContent: config.llm.captureContent.value,
+    contentAttributes: options.contentAttributes,
   };
 }
 
@@ -61,6 +77,8 @@ function providerClient(provider: LlmProviderName, config: ResolvedConfig, optio
       };
     case 'openai':
       return openaiClient(config);
+    case 'anthropic':
+      return anthropicClient(config, options);
     case 'databricks':
       return databricksClient(config, options);
   }
@@ -80,6 +98,28 @@ function openaiClient(config: ResolvedConfig): ProviderClient {
     // Local OpenAI-compatible servers often take no key, but the client insists on one.
     client: new OpenAI({ apiKey: apiKey ?? 'unused', baseURL, timeout: LLM_TIMEOUT_MS }),
     model,
+  };
+}
+
+function anthropicClient(config: ResolvedConfig, options: CreateLlmClientOptions): ProviderClient {
+  const apiKey = config.anthropic?.apiKey?.value;
+  if (!apiKey && !config.anthropic?.baseUrl) {
+    throw new ExpectedError('the anthropic provider needs an API key', {
+      exitCode: ExitCode.config,
+      hint: 'set ANTHROPIC_API_KEY (in the environment or .env), or set ANTHROPIC_BASE_URL to an Anthropic-compatible server that needs no key, or choose --provider offline',
+    });
+  }
+  const baseURL = anthropicBaseUrl(config);
+  const fetch = anthropicFetch({
+    apiKey,
+    baseURL,
+    timeout: LLM_TIMEOUT_MS,
+    instrumentation: instrumentation('anthropic', config, options),
+  });
+  return {
+    // The key stays with the Anthropic client behind `fetch`; the base URL is only what errors and `GET /` name.
+    client: new OpenAI({ apiKey: 'anthropic-credential-behind-fetch', baseURL, fetch, timeout: LLM_TIMEOUT_MS }),
+    model: modelFor('anthropic', config),
   };
 }
 

@@ -23,7 +23,9 @@ function llmFailureHint(llm: Pick<LlmClient, 'provider' | 'describe'>): string {
   const settings =
     llm.provider === 'databricks'
       ? 'DATABRICKS_HOST, its credentials, and the serving endpoint (--model or OTEL_MLFLOW_LLM_MODEL)'
-      : 'OPENAI_BASE_URL, OPENAI_API_KEY, and the model (--model or OTEL_MLFLOW_LLM_MODEL)';
+      : llm.provider === 'anthropic'
+        ? 'ANTHROPIC_BASE_URL, ANTHROPIC_API_KEY, and the model (--model or OTEL_MLFLOW_LLM_MODEL)'
+        : 'OPENAI_BASE_URL, OPENAI_API_KEY, and the model (--model or OTEL_MLFLOW_LLM_MODEL)';
   return `the LLM is ${llm.describe()}: check ${settings}; or answer with the built-in model: --provider offline`;
 }
 

@@ -10,7 +10,12 @@ export const INIT_OPTIONS = {
   databricksToken: text('<token>', 'Databricks personal access token, written to .env; `-` reads it from stdin'),
   otlpEndpoint: text('<url>', 'OTLP collector traces endpoint'),
   createExperiment: toggle('create the experiment when it does not exist'),
-  llm: choice('<provider>', 'LLM provider', CONFIG_OPTIONS.llmProvider.parse.choices),
+  // init cannot yet test an Anthropic key: that provider is set with ANTHROPIC_API_KEY and --provider instead.
+  llm: choice(
+    '<provider>',
+    'LLM provider',
+    CONFIG_OPTIONS.llmProvider.parse.choices.filter((provider) => provider !== 'anthropic'),
+  ),
   llmModel: text('<model>', 'model or serving endpoint'),
   openaiApiKey: text('<key>', 'OpenAI API key, written to .env; `-` reads it from stdin'),
   openaiBaseUrl: text(

@@ -33,6 +33,7 @@ import {
   suiteParams,
   withSuiteRun,
   type SuiteMlflowRun,
+  type SuiteRunTarget,
   type SuiteRunOutcome,
 } from './eval/suite-mlflow-run.ts';
 
@@ -95,7 +96,87 @@ export interface SuiteRun {
  * Anything that would stop a run (server down, nothing to read traces back from) fails before the first question.
  */
 export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
-  const { hooks } = options;
+  const plan = await planRun(options);
+  const answered: Answered = { results: [], evaluations: [] };
+  let spawned: SpawnedServer | undefined;
+  let judging: OpenJudge | undefined;
+  try {
+    // The server, the agent and the tracer load only when this process runs them.
+    spawned = options.spawn ? await (await import('./spawned-server.ts')).spawnServer({ ...options.config, flags: plan.flags }) : undefined;
+    const server = spawned ? new URL(spawned.url) : options.server;
+    const url = server.href.replace(/\/+$/, '');
+    const health = plan.runningHealth ?? (await fetchServerHealth(server, serverDownHint()));
+    const config = spawned?.runtime.config ?? plan.runConfig;
+    const lookup = options.verify ? readBackSource(health, config) : undefined;
+    // A spawned server links its own traces (startAppRuntime); a running one is linked from here.
+    const pendingLink = spawned ? undefined : await prepareServerRunLink(config, health, url);
+    // The judge's model calls are traced like the agent's, so it needs the tracer only a runtime has.
+    if (options.judge) judging = await (await import('./eval/judge/open-judge.ts')).openJudge(spawned?.runtime, options.config);
+    const notices = [...(spawned?.runtime.notices ?? []), ...(judging?.notices ?? [])];
+    await options.hooks?.started?.({ url, total: options.questions.length * options.repeat, notices });
+    // A spawned server takes no token; a running one may want the one configured here.
+    const authToken = spawned ? undefined : config.authToken?.value;
+    await askAll(options, { server, authToken, judge: judging?.judge }, answered);
+    if (answered.stopped) throw runStopped(answered.stopped, url, health, options.spawn);
+    answered.evaluations.sort((a, b) => a.index - b.index);
+    // The traces must have left before they can be read back, or carry scores.
+    const exportReport = await spawned?.stop();
+    spawned = undefined;
+    const traceIds = traceIdsOf(answered.results);
+    const runLink = pendingLink && (await linkServerTraces(pendingLink, traceIds));
+    const verify = lookup && (await verifyAll(options, traceIds, lookup));
+    await waitUntilInMlflow(options, plan, health, traceIds, verify);
+    const outcome = runOutcome(options, answered, health);
+    const mlflowRun = await finishSuiteRun(plan.scoresConfig, plan.target, outcome);
+    const comparison =
+      plan.baseline &&
+      compareRuns(
+        plan.baseline,
+        { metrics: outcome.metrics, params: outcome.params, results: parseResultLines(outcome.results) },
+        options.compare!.tolerance,
+      );
+    return {
+      url,
+      endpoint: options.endpoint,
+      health,
+      config,
+      results: answered.results,
+      totals: suiteTotals(answered.results),
+      spawned: options.spawn,
+      evaluations: answered.evaluations,
+      evaluationTotals: evaluationTotals(answered.evaluations),
+      mlflowRun,
+      ...(exportReport && { exportReport }),
+      ...(runLink && { runLink }),
+      ...(verify && { verify }),
+      ...(comparison && { comparison }),
+    };
+  } catch (error) {
+    // A run that broke ends FAILED, with what it had, by the same path (or waits on disk for it).
+    if (plan.target.runId && plan.target.ownRun) {
+      await finishSuiteRun(plan.scoresConfig, plan.target, runOutcome(options, answered, undefined, 'FAILED')).catch(() => undefined);
+    }
+    throw error;
+  } finally {
+    await judging?.close();
+    await spawned?.stop();
+  }
+}
+
+interface RunPlan {
+  /** The running server's health, checked before anything else; undefined with `spawn`. */
+  runningHealth: HealthInfo | undefined;
+  configured: ResolvedConfig;
+  baseline: Awaited<ReturnType<typeof readBaseline>> | undefined;
+  target: SuiteRunTarget;
+  /** The configuration with the suite's run in it: what a spawned server and the read-back use. */
+  runConfig: ResolvedConfig;
+  /** Where the scores wait: a running server's own store, whatever this configuration's default. */
+  scoresConfig: ResolvedConfig;
+  flags: LoadConfigOptions['flags'];
+}
+
+async function planRun(options: SuiteOptions): Promise<RunPlan> {
   // A running server is checked before a run is made for its answers.
   const runningHealth = options.spawn ? undefined : await fetchServerHealth(options.server, serverDownHint());
   // The run exists before the server that makes the traces, so they are linked to it as they go.
@@ -111,133 +192,87 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
       : configured.experiment,
   );
   const runConfig = withSuiteRun(configured, target);
-  // Scores go with their traces: into a running server's own store, whatever this configuration's default.
   const serverStore = runningHealth?.tracing.store_dir;
   const scoresConfig = serverStore
     ? { ...configured, storeDir: { value: serverStore, source: { kind: 'derived', from } } as const }
     : configured;
   const flags = runConfig.runId ? { ...options.config.flags, runId: runConfig.runId.value } : options.config.flags;
-  let spawned: SpawnedServer | undefined;
-  let judging: OpenJudge | undefined;
-  let results: SuiteResult[] = [];
-  let stopped: RunStop | undefined;
-  const evaluations: QuestionEvaluation[] = [];
+  return { runningHealth, configured, baseline, target, runConfig, scoresConfig, flags };
+}
+
+/** What the questions brought so far: kept whole when a run breaks, so it ends with what it had. */
+interface Answered {
+  results: SuiteResult[];
+  evaluations: QuestionEvaluation[];
+  stopped?: RunStop;
+}
+
+async function askAll(
+  options: SuiteOptions,
+  to: { server: URL; authToken: string | undefined; judge: OpenJudge['judge'] | undefined },
+  answered: Answered,
+): Promise<void> {
+  const output = options.output && (await openResultsFile(options.output.path, options.output.shownAs));
   try {
-    // The server, the agent and the tracer load only when this process runs them.
-    spawned = options.spawn ? await (await import('./spawned-server.ts')).spawnServer({ ...options.config, flags }) : undefined;
-    const server = spawned ? new URL(spawned.url) : options.server;
-    const url = server.href.replace(/\/+$/, '');
-    const health = runningHealth ?? (await fetchServerHealth(server, serverDownHint()));
-    const config = spawned?.runtime.config ?? runConfig;
-    const lookup = options.verify ? readBackSource(health, config) : undefined;
-    // A spawned server links its own traces (startAppRuntime); a running one is linked from here.
-    const pendingLink = spawned ? undefined : await prepareServerRunLink(config, health, url);
-    // The judge's model calls are traced like the agent's, so it needs the tracer only a runtime has.
-    if (options.judge) judging = await (await import('./eval/judge/open-judge.ts')).openJudge(spawned?.runtime, options.config);
-    const output = options.output && (await openResultsFile(options.output.path, options.output.shownAs));
-    const notices = [...(spawned?.runtime.notices ?? []), ...(judging?.notices ?? [])];
-    await hooks?.started?.({ url, total: options.questions.length * options.repeat, notices });
-    try {
-      const asked = await askQuestions({
-        server,
-        endpoint: options.endpoint,
-        questions: options.questions,
-        repeat: options.repeat,
-        concurrency: options.concurrency,
-        timeoutMs: ANSWER_TIMEOUT_MS,
-        ...(options.sessionId !== undefined && { sessionId: options.sessionId }),
-        // A spawned server takes no token; a running one may want the one configured here.
-        ...(!spawned && config.authToken && { authToken: config.authToken.value }),
-        onResult: async (result, question) => {
-          hooks?.answered?.(result);
-          // Judged as it comes, so a results file cut short still holds each written answer's verdict.
-          const evaluation = await evaluateAnswer({ ...result, endpoint: options.endpoint }, question.expect, judging?.judge);
-          evaluations.push(evaluation);
-          await output?.write(resultRow(result, evaluation));
-        },
-      });
-      results = asked.results;
-      stopped = asked.stopped;
-      await output?.write({ evaluation: evaluationSummary(evaluationTotals(evaluations), options.minPassRate) });
-    } finally {
-      hooks?.allAnswered?.();
-      await output?.close();
-    }
-    if (stopped) throw runStopped(stopped, url, health, options.spawn);
-    evaluations.sort((a, b) => a.index - b.index);
-    const evaluation = { evaluations, totals: evaluationTotals(evaluations) };
-    const totals = suiteTotals(results);
-    let exportReport: PipelineReport | undefined;
-    if (spawned) {
-      // The traces must have left before they can be read back, or carry scores.
-      exportReport = await spawned.stop();
-      spawned = undefined;
-    }
-    const traceIds = results.flatMap((r) => (r.traceId ? [r.traceId] : []));
-    const runLink = pendingLink && (await linkServerTraces(pendingLink, traceIds));
-    let verify: VerifyReport | undefined;
-    if (lookup) {
-      await hooks?.verifying?.();
-      verify = await verifyTraces(traceIds, lookup);
-    }
-    // A running server delivers in the background: a score can only be logged on a trace MLflow has.
-    const sendsToMlflow = health.tracing.route === 'otlp' || health.tracing.route === 'rest';
-    const http = target.place && connectToTracking(configured)?.http;
-    if (!options.spawn && http && sendsToMlflow && verify?.source !== 'mlflow') {
-      const spansFrom = configured.destination.kind === 'databricks' ? 'databricks' : 'mlflow';
-      await verifyTraces(traceIds, { kind: 'mlflow', source: mlflowTraceSource(http, spansFrom) });
-    }
-    const outcome = runOutcome(options, { results, evaluation, totals, health, traceIds, endStatus: undefined });
-    const mlflowRun = await finishSuiteRun(scoresConfig, target, outcome);
-    const comparison =
-      baseline &&
-      compareRuns(
-        baseline,
-        { metrics: outcome.metrics, params: outcome.params, results: parseResultLines(outcome.results) },
-        options.compare!.tolerance,
-      );
-    return {
-      url,
+    const asked = await askQuestions({
+      server: to.server,
       endpoint: options.endpoint,
-      health,
-      config,
-      results,
-      totals,
-      spawned: options.spawn,
-      evaluations: evaluation.evaluations,
-      evaluationTotals: evaluation.totals,
-      mlflowRun,
-      ...(exportReport && { exportReport }),
-      ...(runLink && { runLink }),
-      ...(verify && { verify }),
-      ...(comparison && { comparison }),
-    };
-  } catch (error) {
-    // A run that broke ends FAILED, with what it had, by the same path (or waits on disk for it).
-    if (target.runId && target.ownRun) {
-      const outcome = runOutcome(options, {
-        results,
-        evaluation: { evaluations, totals: evaluationTotals(evaluations) },
-        totals: suiteTotals(results),
-        health: undefined,
-        traceIds: results.flatMap((r) => (r.traceId ? [r.traceId] : [])),
-        endStatus: 'FAILED',
-      });
-      await finishSuiteRun(scoresConfig, target, outcome).catch(() => undefined);
-    }
-    throw error;
+      questions: options.questions,
+      repeat: options.repeat,
+      concurrency: options.concurrency,
+      timeoutMs: ANSWER_TIMEOUT_MS,
+      ...(options.sessionId !== undefined && { sessionId: options.sessionId }),
+      ...(to.authToken && { authToken: to.authToken }),
+      onResult: async (result, question) => {
+        options.hooks?.answered?.(result);
+        // Judged as it comes, so a results file cut short still holds each written answer's verdict.
+        const evaluation = await evaluateAnswer({ ...result, endpoint: options.endpoint }, question.expect, to.judge);
+        answered.evaluations.push(evaluation);
+        await output?.write(resultRow(result, evaluation));
+      },
+    });
+    answered.results = asked.results;
+    if (asked.stopped) answered.stopped = asked.stopped;
+    await output?.write({ evaluation: evaluationSummary(evaluationTotals(answered.evaluations), options.minPassRate) });
   } finally {
-    await judging?.close();
-    await spawned?.stop();
+    options.hooks?.allAnswered?.();
+    await output?.close();
   }
 }
+
+/** A running server delivers in the background: a score can only be logged on a trace MLflow has. */
+async function waitUntilInMlflow(
+  options: SuiteOptions,
+  plan: RunPlan,
+  health: HealthInfo,
+  traceIds: string[],
+  verified: VerifyReport | undefined,
+): Promise<void> {
+  const sendsToMlflow = health.tracing.route === 'otlp' || health.tracing.route === 'rest';
+  const http = plan.target.place && connectToTracking(plan.configured)?.http;
+  if (options.spawn || !http || !sendsToMlflow || verified?.source === 'mlflow') return;
+  const spansFrom = plan.configured.destination.kind === 'databricks' ? 'databricks' : 'mlflow';
+  await verifyTraces(traceIds, { kind: 'mlflow', source: mlflowTraceSource(http, spansFrom) });
+}
+
+async function verifyAll(options: SuiteOptions, traceIds: string[], lookup: NonNullable<ReturnType<typeof readBackSource>>) {
+  await options.hooks?.verifying?.();
+  return verifyTraces(traceIds, lookup);
+}
+
+function traceIdsOf(results: readonly SuiteResult[]): string[] {
+  return results.flatMap((r) => (r.traceId ? [r.traceId] : []));
+}
+
+/** The setting that says where each provider's model answers. */
+const PROVIDER_ADDRESS: Partial<Record<string, string>> = { databricks: 'DATABRICKS_HOST', anthropic: 'ANTHROPIC_BASE_URL' };
 
 /** One message for a run that stopped early, whatever number of questions it asked. */
 function runStopped(stop: RunStop, url: string, health: HealthInfo, spawned: boolean): ExpectedError {
   const detail = stop.result.error ?? `HTTP ${stop.result.httpStatus}`;
   if (stop.reason === 'token-refused') return tokenRefused(url, detail, { flag: true });
   const { provider, model } = health.llm;
-  const settings = provider === 'databricks' ? 'DATABRICKS_HOST and the network to it' : 'OPENAI_BASE_URL and the network to it';
+  const settings = `${PROVIDER_ADDRESS[provider] ?? 'OPENAI_BASE_URL'} and the network to it`;
   return new ExpectedError(detail.replace(/^HTTP 502 \S+: /, ''), {
     exitCode: ExitCode.unreachable,
     hint: spawned
@@ -246,33 +281,28 @@ function runStopped(stop: RunStop, url: string, health: HealthInfo, spawned: boo
   });
 }
 
-interface FinishInput {
-  results: SuiteResult[];
-  evaluation: { evaluations: QuestionEvaluation[]; totals: EvaluationTotals };
-  totals: SuiteTotals;
-  health: HealthInfo | undefined;
-  traceIds: string[];
+function runOutcome(
+  options: SuiteOptions,
+  answered: Answered,
+  health: HealthInfo | undefined,
   /** Forced (a broken run); else from the pass rate and the bar. */
-  endStatus: 'FINISHED' | 'FAILED' | undefined;
-}
-
-function runOutcome(options: SuiteOptions, input: FinishInput): SuiteRunOutcome {
-  const { evaluation } = input;
-  const bar = options.minPassRate;
+  endStatus?: 'FAILED',
+): SuiteRunOutcome {
+  const totals = evaluationTotals(answered.evaluations);
   return {
     params: suiteParams({
       endpoint: options.endpoint,
-      provider: input.health?.llm.provider ?? 'unknown',
-      model: input.health?.llm.model ?? 'unknown',
+      provider: health?.llm.provider ?? 'unknown',
+      model: health?.llm.model ?? 'unknown',
       concurrency: options.concurrency,
       repeat: options.repeat,
       questions: options.questions,
     }),
-    metrics: suiteMetrics(input.totals, evaluation.totals),
-    evaluations: evaluation.evaluations,
-    results: resultsJsonl(input.results, evaluation.evaluations),
-    traceIds: input.traceIds,
-    endStatus: input.endStatus ?? (meetsBar(evaluation.totals, bar) ? 'FINISHED' : 'FAILED'),
+    metrics: suiteMetrics(suiteTotals(answered.results), totals),
+    evaluations: answered.evaluations,
+    results: resultsJsonl(answered.results, answered.evaluations),
+    traceIds: traceIdsOf(answered.results),
+    endStatus: endStatus ?? (meetsBar(totals, options.minPassRate) ? 'FINISHED' : 'FAILED'),
     endedAt: Date.now(),
   };
 }

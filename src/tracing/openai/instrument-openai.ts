@@ -4,6 +4,8 @@ import type { APIPromise } from 'openai';
 import { Stream } from 'openai/core/streaming';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import { ChatSpan, type ChatSpanSettings } from './chat-span.ts';
+import { instrumentEmbeddings } from './instrument-embeddings.ts';
+import { instrumentResponses } from './instrument-responses.ts';
 import { observeApiPromise } from './observed-api-promise.ts';
 import { observeStream } from './observed-stream.ts';
 import { ChatCompletionAccumulator } from './stream-accumulator.ts';
@@ -30,7 +32,7 @@ const instrumented = new WeakSet<object>();
 
 /**
  * Makes every `client.chat.completions.create` call — plain, streaming, with tools — a CHAT_MODEL
- * span, child of the active context, by wrapping this client instance (require hooks do nothing
+ * span (and every `responses.create` call too, and every `embeddings.create` call an EMBEDDING one), child of the active context, by wrapping this client instance (require hooks do nothing
  * under ESM). The method keeps its return type and behaviour: the same APIPromise, with
  * `withResponse()` / `asResponse()`, and the same Stream. Instrumenting a client twice does nothing.
  *
@@ -69,6 +71,8 @@ export function instrumentOpenAI<T extends OpenAI>(client: T, options: OpenAIIns
     });
   }
   completions.create = tracedCreate as Create;
+  instrumentResponses(client, settings);
+  instrumentEmbeddings(client, settings);
   return client;
 }
 

@@ -8,6 +8,10 @@ import { createLlmClient, type CreateLlmClientOptions } from '../../../src/agent
 import type { LlmClient } from '../../../src/agent/llm/types.ts';
 import { useTempProject } from '../../config/temp-project.ts';
 import { answer, startAnswerServer, type AnswerServer } from '../../mlflow/answer-server.ts';
+import { startFakeAnthropic, type FakeAnthropic, type FakeAnthropicReply } from '../../fakes/fake-anthropic.ts';
+import { toLlmError } from '../../../src/agent/llm-errors.ts';
+import { LlmError } from '../../../src/agent/types.ts';
+import { closedPortUrl } from '../../cli/closed-port.ts';
 
 const COMPLETION = JSON.stringify({
   id: 'chatcmpl-1',
@@ -188,5 +192,168 @@ describe('databricks provider', () => {
         !/MLFLOW_TRACKING_URI=databricks/.test(error.message),
     );
     assert.match(config.notices.join('\n'), /the LLM cannot answer: the databricks LLM provider/, 'config and doctor show it too');
+  });
+});
+
+describe('anthropic provider', () => {
+  const KEY = 'sk-ant-api03-provider-test-5d1e';
+  let fake: FakeAnthropic;
+  let reply: FakeAnthropicReply = {};
+  before(async () => {
+    fake = await startFakeAnthropic({ script: () => reply });
+  });
+  after(() => fake.close());
+  const anthropic = async (env: Record<string, string> = {}) =>
+    create(await load({ ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: fake.url, ...env }, { provider: 'anthropic' }));
+
+  it('is chosen by ANTHROPIC_API_KEY when no provider and no OpenAI settings are, with its default model', async () => {
+    const config = await load({ ANTHROPIC_API_KEY: KEY });
+    assert.deepEqual(chooseProvider(config), { provider: 'anthropic', reason: 'anthropic-settings' });
+    const llm = create(config);
+    assert.equal(llm.model, 'claude-haiku-5-5');
+    assert.equal(llm.describe(), 'anthropic claude-haiku-5-5 at https://api.anthropic.com');
+    assert.equal(chooseProvider(await load({ ANTHROPIC_API_KEY: KEY, OPENAI_API_KEY: 'sk-1' })).provider, 'openai');
+  });
+
+  it('answers chat completions through the Messages API, as one Anthropic-shaped CHAT_MODEL span', async () => {
+    exporter.reset();
+    reply = { content: 'Tracing records each step.', usage: { input_tokens: 20, output_tokens: 4, cache_read_input_tokens: 100 } };
+    const llm = await anthropic({});
+    assert.equal(llm.baseUrl, fake.url);
+    const completion = await llm.client.chat.completions.create({
+      model: llm.model,
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'What is MLflow tracing?' },
+      ],
+    });
+    assert.equal(completion.choices[0]?.message.content, 'Tracing records each step.');
+    assert.equal(completion.choices[0]?.finish_reason, 'stop');
+    assert.deepEqual(completion.usage, { prompt_tokens: 120, completion_tokens: 4, total_tokens: 124 });
+
+    const sent = fake.requests.at(-1)!;
+    assert.match(`${sent.headers['x-api-key']} ${sent.headers.authorization}`, new RegExp(KEY));
+    assert.deepEqual(sent.body, {
+      model: 'claude-haiku-5-5',
+      max_tokens: 1024,
+      messages: [{ role: 'user', content: 'What is MLflow tracing?' }],
+      system: 'Be brief.',
+    });
+    const spans = exporter.getFinishedSpans();
+    assert.equal(spans.length, 1, 'no second span from the openai client in front');
+    const span = spans[0]!;
+    assert.equal(span.name, 'chat claude-haiku-5-5');
+    assert.equal(span.attributes['gen_ai.provider.name'], 'anthropic');
+    assert.equal(span.attributes['mlflow.message.format'], 'anthropic');
+    assert.equal(span.attributes['mlflow.chat.tokenUsage'], '{"input_tokens":120,"output_tokens":4,"total_tokens":124}');
+    assert.ok(!JSON.stringify(span.attributes).includes(KEY));
+  });
+
+  it('translates tools, tool calls and tool results both ways', async () => {
+    reply = { toolUses: [{ id: 'toolu_1', name: 'calculator', input: { expression: '2*21' } }] };
+    const llm = await anthropic();
+    const tools = [
+      {
+        type: 'function' as const,
+        function: {
+          name: 'calculator',
+          description: 'Arithmetic',
+          parameters: { type: 'object', properties: { expression: { type: 'string' } } },
+        },
+      },
+    ];
+    const first = await llm.client.chat.completions.create({
+      model: llm.model,
+      messages: [{ role: 'user', content: '2*21?' }],
+      tools,
+      tool_choice: 'auto',
+    });
+    const call = first.choices[0]!.message.tool_calls![0]!;
+    assert.equal(first.choices[0]!.finish_reason, 'tool_calls');
+    assert.deepEqual(call, { id: 'toolu_1', type: 'function', function: { name: 'calculator', arguments: '{"expression":"2*21"}' } });
+    assert.deepEqual(fake.requests.at(-1)!.body.tools, [
+      { name: 'calculator', description: 'Arithmetic', input_schema: tools[0]!.function.parameters },
+    ]);
+    assert.deepEqual(fake.requests.at(-1)!.body.tool_choice, { type: 'auto' });
+
+    reply = { content: '42' };
+    await llm.client.chat.completions.create({
+      model: llm.model,
+      messages: [
+        { role: 'user', content: '2*21?' },
+        { role: 'assistant', content: null, tool_calls: [call] },
+        { role: 'tool', tool_call_id: 'toolu_1', content: '{"value":42}' },
+      ],
+      tools,
+    });
+    assert.deepEqual(fake.requests.at(-1)!.body.messages, [
+      { role: 'user', content: '2*21?' },
+      { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'calculator', input: { expression: '2*21' } }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: '{"value":42}' }] },
+    ]);
+  });
+
+  it('streams text deltas and the usage chunk, and the span ends with the stream', async () => {
+    exporter.reset();
+    reply = { content: 'one two three', usage: { input_tokens: 9, output_tokens: 3 } };
+    const llm = await anthropic();
+    const stream = await llm.client.chat.completions.create({
+      model: llm.model,
+      messages: [{ role: 'user', content: 'count' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let text = '';
+    let usage: unknown;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      if (chunk.usage) usage = chunk.usage;
+    }
+    assert.equal(text, 'one two three');
+    assert.deepEqual(usage, { prompt_tokens: 9, completion_tokens: 3, total_tokens: 12 });
+    const [span] = exporter.getFinishedSpans();
+    assert.equal(span?.attributes['mlflow.chat.tokenUsage'], '{"input_tokens":9,"output_tokens":3,"total_tokens":12}');
+  });
+
+  it("keeps Anthropic's error status and message, with the key masked, and names the provider", async () => {
+    reply = { status: 400, errorMessage: 'max_tokens: must be at most 64000' };
+    const llm = await anthropic();
+    const error = toLlmError(
+      await llm.client.chat.completions.create({ model: llm.model, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e),
+      llm,
+    );
+    assert.ok(error instanceof LlmError);
+    assert.equal(
+      error.message,
+      `the anthropic model provider at ${fake.url} answered 400 for model claude-haiku-5-5: 400 max_tokens: must be at most 64000`,
+    );
+
+    reply = { status: 401 };
+    const refused = toLlmError(
+      await llm.client.chat.completions.create({ model: llm.model, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e),
+      llm,
+    );
+    assert.match((refused as Error).message, /answered 401 .*the API key was refused/);
+  });
+
+  it('a closed port is a connection failure that says so', async () => {
+    const closed = await closedPortUrl();
+    const llm = create(await load({ ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: closed }, { provider: 'anthropic' }));
+    const error = toLlmError(
+      await llm.client.chat.completions.create({ model: llm.model, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e),
+      llm,
+    );
+    assert.ok(error instanceof LlmError);
+    assert.ok(error.message.startsWith(`cannot reach the anthropic model provider at ${closed}: `), error.message);
+    assert.match(error.message, /refused/);
+  });
+
+  it('fails with a config error naming ANTHROPIC_API_KEY when chosen without a key or base URL', async () => {
+    const config = await load({}, { provider: 'anthropic' });
+    assert.throws(
+      () => create(config),
+      (error: unknown) =>
+        error instanceof ExpectedError && error.exitCode === ExitCode.config && /ANTHROPIC_API_KEY/.test(error.hint ?? ''),
+    );
   });
 });

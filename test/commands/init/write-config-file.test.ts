@@ -25,7 +25,7 @@ describe('the config file init writes', () => {
   });
 
   it('refuses a value the loader would reject', () => {
-    assert.throws(() => renderConfigFile({ llmProvider: 'anthropic' }), /llmProvider/);
+    assert.throws(() => renderConfigFile({ llmProvider: 'cohere' }), /llmProvider/);
   });
 
   it('is picked up by the loader from the same directory', async () => {

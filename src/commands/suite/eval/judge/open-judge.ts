@@ -27,7 +27,7 @@ export async function openJudge(spawned: AppRuntime | undefined, config: Omit<Lo
     await own?.shutdown(0);
     throw new ExpectedError('--judge needs a real LLM to judge with: the built-in offline model only quotes its notes', {
       exitCode: ExitCode.usage,
-      hint: 'set OPENAI_API_KEY (or --provider openai|databricks with its settings), or leave out --judge',
+      hint: 'set OPENAI_API_KEY or ANTHROPIC_API_KEY (or --provider openai|anthropic|databricks with its settings), or leave out --judge',
     });
   }
   const { FLUSH_DEADLINE_MS } = await import('../../../../runtime/start-tracing.ts');

@@ -1,0 +1,89 @@
+import type Anthropic from '@anthropic-ai/sdk';
+import type { APIPromise } from '@anthropic-ai/sdk';
+import { Stream } from '@anthropic-ai/sdk/core/streaming';
+import type { Message, MessageCreateParams, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
+import { context, trace, type Attributes } from '@opentelemetry/api';
+import type { OpenAIInstrumentationOptions } from '../openai/instrument-openai.ts';
+import { MessageAccumulator } from './message-accumulator.ts';
+import { MessageSpan, type MessageSpanSettings } from './message-span.ts';
+import { observeApiPromise } from './observed-api-promise.ts';
+import { observeStream } from './observed-stream.ts';
+
+/** The same options as instrumentOpenAI's; `provider` is `anthropic` for Anthropic's API. */
+export type AnthropicInstrumentationOptions = OpenAIInstrumentationOptions;
+
+type Create = Anthropic['messages']['create'];
+type RequestOptions = Parameters<Create>[1];
+type CreateResult = APIPromise<Message | Stream<RawMessageStreamEvent>>;
+
+const instrumented = new WeakSet<object>();
+
+/**
+ * Makes every `client.messages.create` call — plain, `stream: true`, with tools — and every
+ * `client.messages.stream()` (which calls create) a CHAT_MODEL span, child of the active context,
+ * by wrapping this client instance. The methods keep their return types and behaviour: the same
+ * APIPromise with `withResponse()` / `asResponse()`, the same Stream, the same MessageStream.
+ * Instrumenting a client twice does nothing.
+ *
+ * The client's own OpenTelemetry spans (the SDK emits `anthropic.messages.create` spans once a tracer
+ * provider is registered) are switched off for this client: under this span they would carry the
+ * same token usage again, and MLflow would count it twice in the trace's total.
+ *
+ * Streaming spans stay open until the stream is consumed; a consumer that stops early or aborts ends
+ * the span with what arrived and an `otel_mlflow.stream.ended_early` event. They also carry
+ * `gen_ai.response.time_to_first_chunk` (seconds to the first event).
+ */
+export function instrumentAnthropic<T extends Anthropic>(client: T, options: AnthropicInstrumentationOptions): T {
+  const messages = client.messages;
+  if (instrumented.has(messages)) return client;
+  instrumented.add(messages);
+  (client as { _tracer?: unknown })._tracer = undefined;
+  const create = messages.create as (body: MessageCreateParams, requestOptions?: RequestOptions) => CreateResult;
+  const settings: MessageSpanSettings = { ...options, server: serverAttributes(client.baseURL) };
+
+  function tracedCreate(this: unknown, body: MessageCreateParams, requestOptions?: RequestOptions): CreateResult {
+    const call = new MessageSpan(body, settings);
+    let result: CreateResult;
+    try {
+      result = context.with(trace.setSpan(context.active(), call.span), () => create.call(this, body, requestOptions));
+    } catch (error) {
+      call.failed(error);
+      throw error;
+    }
+    return observeApiPromise(result, {
+      parsed: (data) => {
+        if (data instanceof Stream) return traceStream(data, call, client);
+        call.succeeded(data);
+        return data;
+      },
+      failed: (error) => call.failed(error),
+      raw: () => call.respondedRaw(),
+    });
+  }
+  messages.create = tracedCreate as Create;
+  return client;
+}
+
+function traceStream(stream: Stream<RawMessageStreamEvent>, call: MessageSpan, client: Anthropic): Stream<RawMessageStreamEvent> {
+  const accumulator = new MessageAccumulator();
+  let events = 0;
+  return observeStream(stream, client, {
+    item: (event) => {
+      if (events++ === 0) call.firstChunk();
+      accumulator.add(event);
+    },
+    completed: () => call.succeeded(accumulator.result()),
+    endedEarly: (reason) => call.endedEarly(reason, accumulator.result()),
+    failed: (error) => call.failed(error),
+  });
+}
+
+/** Only host and port: a base URL may carry credentials in its user-info or query. */
+function serverAttributes(baseURL: string): Attributes {
+  try {
+    const url = new URL(baseURL);
+    return { 'server.address': url.hostname, 'server.port': Number(url.port) || (url.protocol === 'https:' ? 443 : 80) };
+  } catch {
+    return {};
+  }
+}

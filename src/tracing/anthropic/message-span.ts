@@ -1,0 +1,164 @@
+import { APIError, APIUserAbortError } from '@anthropic-ai/sdk';
+import type { Message, MessageCreateParams, ToolUnion } from '@anthropic-ai/sdk/resources/messages';
+import { diag, SpanKind, SpanStatusCode, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import { setSpanInputs, setSpanOutputs, setSpanType, setTokenUsage } from '../encode-attributes.ts';
+import { MlflowAttr } from '../mlflow-attributes.ts';
+import { markSpanFailed } from '../with-span.ts';
+import { toGenAiInputMessages, toGenAiOutputMessages, toGenAiSystemInstructions } from './genai-messages.ts';
+import type { EarlyEnd } from './observed-stream.ts';
+
+export interface MessageSpanSettings {
+  tracer: Tracer;
+  provider: string;
+  captureContent: boolean;
+  contentAttributes: 'mlflow' | 'gen_ai';
+  /** server.address / server.port of the client's base URL. */
+  server: Attributes;
+}
+
+/** Seconds from the request to the first streamed event (a double attribute on streaming spans). */
+const TIME_TO_FIRST_CHUNK = 'gen_ai.response.time_to_first_chunk';
+/** Event on a streaming span whose consumer stopped early or whose request was aborted; attribute `reason`. */
+const STREAM_ENDED_EARLY = 'otel_mlflow.stream.ended_early';
+
+/** Sampling parameters some Anthropic models and compatible servers take, read off the body when present. */
+const NUMERIC_PARAMS = [
+  ['temperature', 'gen_ai.request.temperature'],
+  ['top_p', 'gen_ai.request.top_p'],
+  ['top_k', 'gen_ai.request.top_k'],
+  ['max_tokens', 'gen_ai.request.max_tokens'],
+] as const;
+
+/**
+ * One `messages.create` call (also the one under `messages.stream()`) as a CHAT_MODEL span, shaped as
+ * MLflow's own Anthropic integration shapes it: the request body as inputs, the Message as outputs,
+ * `mlflow.message.format` = `anthropic` so the UI renders both as chat, and token usage. Exactly one
+ * ending: a message, a stream that ended early, a failure, or a raw response nobody parsed.
+ */
+export class MessageSpan {
+  readonly #span: Span;
+  readonly #settings: MessageSpanSettings;
+  readonly #started = performance.now();
+  #ended = false;
+
+  constructor(request: MessageCreateParams, settings: MessageSpanSettings) {
+    this.#settings = settings;
+    this.#span = settings.tracer.startSpan(`chat ${request.model}`, {
+      kind: SpanKind.CLIENT,
+      attributes: requestAttributes(request, settings),
+    });
+    setSpanType(this.#span, 'CHAT_MODEL');
+    if (settings.captureContent) this.#recordRequestContent(request);
+  }
+
+  get span(): Span {
+    return this.#span;
+  }
+
+  firstChunk(): void {
+    this.#span.setAttribute(TIME_TO_FIRST_CHUNK, (performance.now() - this.#started) / 1000);
+  }
+
+  succeeded(message: Message | undefined): void {
+    this.#end(() => {
+      // First: the call succeeded for its caller even when the answer's shape cannot be recorded.
+      this.#span.setStatus({ code: SpanStatusCode.OK });
+      if (message) this.#recordResponse(message);
+    });
+  }
+
+  endedEarly(reason: EarlyEnd, received: Message | undefined): void {
+    this.#end(() => {
+      if (received) this.#recordResponse(received);
+      this.#span.addEvent(STREAM_ENDED_EARLY, { reason });
+      // The SDK ends an aborted stream without throwing; record it as the abort error it throws elsewhere.
+      if (reason === 'aborted') this.#recordFailure(new APIUserAbortError());
+    });
+  }
+
+  failed(error: unknown): void {
+    this.#end(() => this.#recordFailure(error));
+  }
+
+  /** The caller read the raw response itself: nothing more can be known about it. */
+  respondedRaw(): void {
+    this.#end(() => undefined);
+  }
+
+  #end(record: () => void): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    try {
+      record();
+    } catch (error) {
+      diag.warn('otel-mlflow: could not record an Anthropic message on its span', error);
+    } finally {
+      this.#span.end();
+    }
+  }
+
+  #recordRequestContent(request: MessageCreateParams): void {
+    const tools = request.tools?.length ? request.tools : undefined;
+    if (this.#settings.contentAttributes === 'mlflow') {
+      setSpanInputs(this.#span, request);
+      // MLflow's chat tools are OpenAI-shaped; its Anthropic autolog converts them the same way.
+      if (tools) this.#span.setAttribute(MlflowAttr.chatTools, JSON.stringify(tools.map(toChatTool)));
+      return;
+    }
+    this.#span.setAttribute('gen_ai.input.messages', JSON.stringify(toGenAiInputMessages(request.messages)));
+    const system = toGenAiSystemInstructions(request.system);
+    if (system) this.#span.setAttribute('gen_ai.system_instructions', JSON.stringify(system));
+    if (tools) this.#span.setAttribute('gen_ai.tool.definitions', JSON.stringify(tools));
+  }
+
+  #recordResponse(message: Message): void {
+    const attributes: Attributes = {};
+    if (message.id) attributes['gen_ai.response.id'] = message.id;
+    if (message.model) attributes['gen_ai.response.model'] = message.model;
+    if (message.stop_reason) attributes['gen_ai.response.finish_reasons'] = [message.stop_reason];
+    const usage = message.usage;
+    const cacheRead = usage?.cache_read_input_tokens ?? 0;
+    const cacheCreation = usage?.cache_creation_input_tokens ?? 0;
+    if (cacheRead > 0) attributes['gen_ai.usage.cache_read.input_tokens'] = cacheRead;
+    if (cacheCreation > 0) attributes['gen_ai.usage.cache_creation.input_tokens'] = cacheCreation;
+    this.#span.setAttributes(attributes);
+    // Anthropic's input_tokens leaves out the cached part; every token the model read counts as input, as the GenAI conventions ask.
+    if (usage)
+      setTokenUsage(this.#span, { input: (usage.input_tokens ?? 0) + cacheRead + cacheCreation, output: usage.output_tokens ?? 0 });
+    if (!this.#settings.captureContent) return;
+    if (this.#settings.contentAttributes === 'mlflow') setSpanOutputs(this.#span, message);
+    else this.#span.setAttribute('gen_ai.output.messages', JSON.stringify(toGenAiOutputMessages(message)));
+  }
+
+  #recordFailure(error: unknown): void {
+    markSpanFailed(this.#span, error);
+    this.#span.setAttribute('error.type', error instanceof Error ? error.constructor.name : '_OTHER');
+    if (error instanceof APIError && typeof error.status === 'number') this.#span.setAttribute('http.response.status_code', error.status);
+  }
+}
+
+function requestAttributes(request: MessageCreateParams, settings: MessageSpanSettings): Attributes {
+  const attributes: Attributes = {
+    'gen_ai.operation.name': 'chat',
+    'gen_ai.provider.name': settings.provider,
+    'gen_ai.request.model': request.model,
+    ...settings.server,
+  };
+  // Only inputs written by this module are Anthropic-shaped; GenAI-shaped ones must not claim that format.
+  if (settings.contentAttributes === 'mlflow') attributes[MlflowAttr.messageFormat] = 'anthropic';
+  const body = request as unknown as Record<string, unknown>;
+  for (const [param, name] of NUMERIC_PARAMS) {
+    const value = body[param];
+    if (typeof value === 'number') attributes[name] = value;
+  }
+  if (request.stop_sequences?.length) attributes['gen_ai.request.stop_sequences'] = request.stop_sequences;
+  return attributes;
+}
+
+function toChatTool(tool: ToolUnion): unknown {
+  const { name, description, input_schema } = tool as { name: string; description?: string; input_schema?: unknown };
+  return {
+    type: 'function',
+    function: { name, ...(description && { description }), ...(input_schema !== undefined && { parameters: input_schema }) },
+  };
+}

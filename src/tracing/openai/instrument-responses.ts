@@ -1,0 +1,64 @@
+import { context, trace } from '@opentelemetry/api';
+import type OpenAI from 'openai';
+import type { APIPromise } from 'openai';
+import { Stream } from 'openai/core/streaming';
+import type { Response, ResponseCreateParams, ResponseStreamEvent } from 'openai/resources/responses/responses';
+import type { ChatSpanSettings } from './chat-span.ts';
+import { observeApiPromise } from './observed-api-promise.ts';
+import { observeStream } from './observed-stream.ts';
+import { ResponseAccumulator } from './response-accumulator.ts';
+import { ResponsesSpan } from './responses-span.ts';
+
+type Create = OpenAI['responses']['create'];
+type RequestOptions = Parameters<Create>[1];
+type CreateResult = APIPromise<Response | Stream<ResponseStreamEvent>>;
+
+const instrumented = new WeakSet<object>();
+
+/**
+ * Makes every `client.responses.create` call — plain, `stream: true`, with tools, and those under
+ * `responses.stream()` and `responses.parse()` — a CHAT_MODEL span, with the same return values and
+ * stream semantics as the chat completions instrumentation.
+ */
+export function instrumentResponses(client: OpenAI, settings: ChatSpanSettings): void {
+  const responses = client.responses;
+  if (instrumented.has(responses)) return;
+  instrumented.add(responses);
+  const create = responses.create as (body: ResponseCreateParams, requestOptions?: RequestOptions) => CreateResult;
+
+  function tracedCreate(this: unknown, body: ResponseCreateParams, requestOptions?: RequestOptions): CreateResult {
+    const call = new ResponsesSpan(body, settings);
+    let result: CreateResult;
+    try {
+      result = context.with(trace.setSpan(context.active(), call.span), () => create.call(this, body, requestOptions));
+    } catch (error) {
+      call.failed(error);
+      throw error;
+    }
+    return observeApiPromise(result, {
+      parsed: (data) => {
+        if (data instanceof Stream) return traceStream(data, call, client);
+        call.succeeded(data);
+        return data;
+      },
+      failed: (error) => call.failed(error),
+      raw: () => call.respondedRaw(),
+    });
+  }
+  responses.create = tracedCreate as Create;
+}
+
+function traceStream(stream: Stream<ResponseStreamEvent>, call: ResponsesSpan, client: OpenAI): Stream<ResponseStreamEvent> {
+  const accumulator = new ResponseAccumulator();
+  let events = 0;
+  return observeStream(stream, client, {
+    item: (event) => {
+      if (events++ === 0) call.firstChunk();
+      accumulator.add(event);
+      return true;
+    },
+    completed: () => call.succeeded(accumulator.result()),
+    endedEarly: (reason) => call.endedEarly(reason, accumulator.result()),
+    failed: (error) => call.failed(error),
+  });
+}
