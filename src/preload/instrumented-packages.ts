@@ -13,4 +13,5 @@ export interface PackagePatcher {
 
 export const PACKAGE_PATCHERS: readonly PackagePatcher[] = [
   { package: 'openai', patch: async (settings) => (await import('./patch-openai.ts')).patchOpenAI(settings) },
+  { package: '@anthropic-ai/sdk', patch: async (settings) => (await import('./patch-anthropic.ts')).patchAnthropic(settings) },
 ];

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startListening, type ServeProcess } from '../../cli/serve-process.ts';
 import { startFakeMlflow, type FakeMlflow } from '../../fakes/fake-mlflow.ts';
+import { startFakeAnthropic, type FakeAnthropic } from '../../fakes/fake-anthropic.ts';
 import { startFakeOpenAI, type FakeOpenAI, type FakeOpenAIRequest, type FakeReply } from '../../fakes/fake-openai.ts';
 import type { StoredTrace } from '../../fakes/trace-store.ts';
 
@@ -29,12 +30,17 @@ function script({ body }: FakeOpenAIRequest): FakeReply {
 
 let mlflow: FakeMlflow;
 let openai: FakeOpenAI;
+let anthropic: FakeAnthropic;
 let root: string;
 before(async () => {
-  [mlflow, openai] = await Promise.all([startFakeMlflow({ version: '3.8.1' }), startFakeOpenAI({ script })]);
+  [mlflow, openai, anthropic] = await Promise.all([
+    startFakeMlflow({ version: '3.8.1' }),
+    startFakeOpenAI({ script }),
+    startFakeAnthropic(),
+  ]);
   root = await mkdtemp(join(tmpdir(), 'otel-mlflow-run-'));
 });
-after(() => Promise.all([mlflow.close(), openai.close(), rm(root, { recursive: true, force: true })]));
+after(() => Promise.all([mlflow.close(), openai.close(), anthropic.close(), rm(root, { recursive: true, force: true })]));
 let stores = 0;
 
 /** `otel-mlflow run -- <node> <app>` as a user starts it; ready once the app says where it listens. */
@@ -47,6 +53,7 @@ function runApp(node: string, app: string, env: Record<string, string> = {}, fla
         MLFLOW_EXPERIMENT_NAME: EXPERIMENT,
         OTEL_MLFLOW_STORE_DIR: join(root, `store-${++stores}`),
         FAKE_OPENAI_URL: openai.url,
+        FAKE_ANTHROPIC_URL: anthropic.url,
         ...env,
       }).filter(([, value]) => value !== ''),
     ),
@@ -88,6 +95,8 @@ for (const [format, app] of APPS_BY_FORMAT) {
         assert.match(await post(`${running.url}/chat`, { question: `plain ${tag}` }), /answer plain/);
         assert.match(await post(`${running.url}/stream`, { question: `stream ${tag}` }), /streamed/);
         assert.match(await post(`${running.url}/tools`, { question: `tools ${tag}` }), /answer plain/);
+        assert.match(await post(`${running.url}/claude`, { question: `claude ${tag}` }), /fake Claude/);
+        assert.match(await post(`${running.url}/claude-stream`, { question: `claude stream ${tag}` }), /Claude/);
         stopped = await running.stop('SIGTERM');
       });
 
@@ -95,7 +104,7 @@ for (const [format, app] of APPS_BY_FORMAT) {
         assert.equal(stopped.forced, false);
         assert.equal(stopped.code, 42);
         assert.match(stopped.stdout, /^\w+-app \(pid \d+\) listening on http:\/\/127\.0\.0\.1:\d+\n\w+-app: SIGTERM received\n$/);
-        assert.match(stopped.stderr, /^\w+-app: a line on stderr\ntraces: 3 delivered\n$/);
+        assert.match(stopped.stderr, /^\w+-app: a line on stderr\ntraces: 5 delivered\n$/);
       });
 
       it('makes one trace per request, rooted at the request, with the app’s own span and the LLM calls nested under it', () => {
@@ -135,6 +144,21 @@ for (const [format, app] of APPS_BY_FORMAT) {
         );
         assert.equal(calls.length, 2);
         assert.equal(JSON.parse(tools.info.trace_metadata?.['mlflow.trace.tokenUsage'] ?? 'null')?.total_tokens, 36);
+      });
+
+      it('traces Anthropic messages, plain and streamed, under the request', () => {
+        for (const [name, question] of [
+          ['POST /claude', `claude ${tag}`],
+          ['POST /claude-stream', `claude stream ${tag}`],
+        ] as const) {
+          const claude = traceRootedAt(name, question);
+          assert.ok(claude, `the ${name} trace is in MLflow`);
+          const root = claude.spans.find((span) => span.parentSpanId === null)!;
+          const llm = claude.spans.find((span) => span.parentSpanId === root.spanId)!;
+          assert.equal(llm.attributes['mlflow.spanType'], 'CHAT_MODEL');
+          assert.equal(llm.attributes['gen_ai.provider.name'], 'anthropic');
+          assert.equal(JSON.parse(claude.info.trace_metadata?.['mlflow.trace.tokenUsage'] ?? 'null')?.total_tokens, 20);
+        }
       });
     });
   }

@@ -2,13 +2,15 @@
 const { createServer } = require('node:http');
 const { trace } = require('@opentelemetry/api');
 const { OpenAI } = require('openai');
+const { Anthropic } = require('@anthropic-ai/sdk');
 const routes = require('./routes.cjs');
 
 const openai = new OpenAI({ apiKey: 'sk-test-app', baseURL: `${process.env.FAKE_OPENAI_URL}/v1` });
+const anthropic = new Anthropic({ apiKey: 'sk-ant-test-app', baseURL: process.env.FAKE_ANTHROPIC_URL });
 const tracer = trace.getTracer('cjs-app');
 
 const server = createServer((req, res) =>
-  routes.answer(req, res, { openai, tracer, exit: (code) => server.close(() => process.exit(code)) }),
+  routes.answer(req, res, { openai, anthropic, tracer, exit: (code) => server.close(() => process.exit(code)) }),
 );
 process.on('SIGTERM', () => {
   console.log('cjs-app: SIGTERM received');

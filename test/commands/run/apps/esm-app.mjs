@@ -3,13 +3,15 @@
 import { createServer } from 'node:http';
 import { trace } from '@opentelemetry/api';
 import OpenAI from 'openai';
+import Anthropic from '@anthropic-ai/sdk';
 import routes from './routes.cjs';
 
 const openai = new OpenAI({ apiKey: 'sk-test-app', baseURL: `${process.env.FAKE_OPENAI_URL}/v1` });
+const anthropic = new Anthropic({ apiKey: 'sk-ant-test-app', baseURL: process.env.FAKE_ANTHROPIC_URL });
 const tracer = trace.getTracer('esm-app');
 
 const server = createServer((req, res) =>
-  routes.answer(req, res, { openai, tracer, exit: (code) => server.close(() => process.exit(code)) }),
+  routes.answer(req, res, { openai, anthropic, tracer, exit: (code) => server.close(() => process.exit(code)) }),
 );
 process.on('SIGTERM', () => {
   console.log('esm-app: SIGTERM received');

@@ -1,5 +1,6 @@
 // The routes both example apps serve (the ESM one imports this file, the CommonJS one requires it):
-// plain, streamed and tool-calling chat completions, one span of the app's own, and a way to exit.
+// plain, streamed and tool-calling chat completions, plain and streamed Claude messages, one span of
+// the app's own, and a way to exit.
 
 const WEATHER_TOOL = {
   type: 'function',
@@ -61,13 +62,39 @@ async function withTools(openai, question) {
   return second.choices[0].message.content;
 }
 
-async function answer(req, res, { openai, tracer, exit }) {
+async function askClaude(anthropic, question) {
+  const message = await anthropic.messages.create({
+    model: 'claude-sonnet-4-5',
+    max_tokens: 256,
+    messages: [{ role: 'user', content: question }],
+  });
+  return message.content[0].text;
+}
+
+async function streamClaude(anthropic, question, res) {
+  const events = await anthropic.messages.create({
+    model: 'claude-sonnet-4-5',
+    max_tokens: 256,
+    messages: [{ role: 'user', content: question }],
+    stream: true,
+  });
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  for await (const event of events) {
+    if (event.type === 'content_block_delta' && event.delta.type === 'text_delta')
+      res.write(`data: ${JSON.stringify({ delta: event.delta.text })}\n\n`);
+  }
+  res.end('data: [DONE]\n\n');
+}
+
+async function answer(req, res, { openai, anthropic, tracer, exit }) {
   try {
     const body = req.method === 'POST' ? await readJson(req) : {};
     const path = req.url.split('?')[0];
     if (path === '/chat') return sendJson(res, 200, { answer: await chat(openai, tracer, body.question) });
     if (path === '/stream') return await stream(openai, body.question, res);
     if (path === '/tools') return sendJson(res, 200, { answer: await withTools(openai, body.question) });
+    if (path === '/claude') return sendJson(res, 200, { answer: await askClaude(anthropic, body.question) });
+    if (path === '/claude-stream') return await streamClaude(anthropic, body.question, res);
     if (path === '/exit') {
       sendJson(res, 200, { exiting: body.code });
       return exit(body.code);
