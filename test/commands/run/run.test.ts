@@ -95,6 +95,8 @@ for (const [format, app] of APPS_BY_FORMAT) {
         assert.match(await post(`${running.url}/chat`, { question: `plain ${tag}` }), /answer plain/);
         assert.match(await post(`${running.url}/stream`, { question: `stream ${tag}` }), /streamed/);
         assert.match(await post(`${running.url}/tools`, { question: `tools ${tag}` }), /answer plain/);
+        await post(`${running.url}/responses`, { question: `responses ${tag}` });
+        await post(`${running.url}/embed`, { question: `embed ${tag}` });
         assert.match(await post(`${running.url}/claude`, { question: `claude ${tag}` }), /fake Claude/);
         assert.match(await post(`${running.url}/claude-stream`, { question: `claude stream ${tag}` }), /Claude/);
         stopped = await running.stop('SIGTERM');
@@ -104,7 +106,7 @@ for (const [format, app] of APPS_BY_FORMAT) {
         assert.equal(stopped.forced, false);
         assert.equal(stopped.code, 42);
         assert.match(stopped.stdout, /^\w+-app \(pid \d+\) listening on http:\/\/127\.0\.0\.1:\d+\n\w+-app: SIGTERM received\n$/);
-        assert.match(stopped.stderr, /^\w+-app: a line on stderr\ntraces: 5 delivered\n$/);
+        assert.match(stopped.stderr, /^\w+-app: a line on stderr\ntraces: 7 delivered\n$/);
       });
 
       it('makes one trace per request, rooted at the request, with the app’s own span and the LLM calls nested under it', () => {
@@ -144,6 +146,21 @@ for (const [format, app] of APPS_BY_FORMAT) {
         );
         assert.equal(calls.length, 2);
         assert.equal(JSON.parse(tools.info.trace_metadata?.['mlflow.trace.tokenUsage'] ?? 'null')?.total_tokens, 36);
+      });
+
+      it('traces the Responses API and embeddings under the request', () => {
+        for (const [name, question, type] of [
+          ['POST /responses', `responses ${tag}`, 'CHAT_MODEL'],
+          ['POST /embed', `embed ${tag}`, 'EMBEDDING'],
+        ] as const) {
+          const called = traceRootedAt(name, question);
+          assert.ok(called, `the ${name} trace is in MLflow`);
+          const root = called.spans.find((span) => span.parentSpanId === null)!;
+          assert.deepEqual(
+            called.spans.filter((span) => span.parentSpanId === root.spanId).map((span) => span.attributes['mlflow.spanType']),
+            [type],
+          );
+        }
       });
 
       it('traces Anthropic messages, plain and streamed, under the request', () => {

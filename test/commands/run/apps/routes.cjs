@@ -1,6 +1,6 @@
 // The routes both example apps serve (the ESM one imports this file, the CommonJS one requires it):
-// plain, streamed and tool-calling chat completions, plain and streamed Claude messages, one span of
-// the app's own, and a way to exit.
+// plain, streamed and tool-calling chat completions, a Responses call, embeddings, plain and streamed
+// Claude messages, one span of the app's own, and a way to exit.
 
 const WEATHER_TOOL = {
   type: 'function',
@@ -93,6 +93,14 @@ async function answer(req, res, { openai, anthropic, tracer, exit }) {
     if (path === '/chat') return sendJson(res, 200, { answer: await chat(openai, tracer, body.question) });
     if (path === '/stream') return await stream(openai, body.question, res);
     if (path === '/tools') return sendJson(res, 200, { answer: await withTools(openai, body.question) });
+    if (path === '/responses') {
+      const response = await openai.responses.create({ model: 'gpt-4o-mini', input: body.question });
+      return sendJson(res, 200, { answer: response.output_text });
+    }
+    if (path === '/embed') {
+      const embedding = await openai.embeddings.create({ model: 'text-embedding-3-small', input: body.question });
+      return sendJson(res, 200, { dimensions: embedding.data[0].embedding.length });
+    }
     if (path === '/claude') return sendJson(res, 200, { answer: await askClaude(anthropic, body.question) });
     if (path === '/claude-stream') return await streamClaude(anthropic, body.question, res);
     if (path === '/exit') {
