@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -185,13 +185,18 @@ describe('otel-mlflow run: a program with its own node_modules', () => {
   let dir: string;
   before(async () => {
     dir = join(root, 'own-modules');
-    await mkdir(join(dir, 'node_modules', '@opentelemetry'), { recursive: true });
+    await Promise.all(['@opentelemetry', '@anthropic-ai'].map((scope) => mkdir(join(dir, 'node_modules', scope), { recursive: true })));
     const repo = fileURLToPath(new URL('../../../', import.meta.url));
     await Promise.all([
       ...['esm-app.mjs', 'cjs-app.cjs', 'routes.cjs'].map((file) => cp(join(APPS, file), join(dir, file))),
       // Copies, not links: the program's classes are other objects than the tool's, as in any project of its own.
       cp(join(repo, 'node_modules', 'openai'), join(dir, 'node_modules', 'openai'), { recursive: true }),
       cp(join(repo, 'node_modules', '@opentelemetry', 'api'), join(dir, 'node_modules', '@opentelemetry', 'api'), { recursive: true }),
+      cp(join(repo, 'node_modules', '@anthropic-ai', 'sdk'), join(dir, 'node_modules', '@anthropic-ai', 'sdk'), { recursive: true }),
+      // What the SDKs depend on, as they are: only their own classes must be the program's.
+      ...['standardwebhooks', '@stablelib', 'fast-sha256', 'json-schema-to-ts', '@babel', 'ts-algebra'].map((name) =>
+        symlink(join(repo, 'node_modules', name), join(dir, 'node_modules', name)),
+      ),
     ]);
   });
 
@@ -199,13 +204,14 @@ describe('otel-mlflow run: a program with its own node_modules', () => {
     ['an ES module app on Node 20', 'esm-app.mjs', SYSTEM_NODE],
     ['a CommonJS app on the pinned Node', 'cjs-app.cjs', process.execPath],
   ] as const) {
-    it(`traces ${format} through its own openai and @opentelemetry/api`, async () => {
+    it(`traces ${format} through its own openai, @anthropic-ai/sdk and @opentelemetry/api`, async () => {
       const running = await runApp(node, app, {}, [], dir);
       const tag = `own ${app}`;
       await post(`${running.url}/chat`, { question: `plain ${tag}` });
       await post(`${running.url}/stream`, { question: `stream ${tag}` });
+      await post(`${running.url}/claude-stream`, { question: `claude stream ${tag}` });
       const stopped = await running.stop();
-      assert.match(stopped.stderr, /traces: 2 delivered/);
+      assert.match(stopped.stderr, /traces: 3 delivered/);
       const chat = traceRootedAt('POST /chat', `plain ${tag}`)!;
       const root = chat.spans.find((span) => span.parentSpanId === null)!;
       assert.deepEqual(
@@ -219,6 +225,10 @@ describe('otel-mlflow run: a program with its own node_modules', () => {
       const llm = stream.spans.find((span) => span.attributes['mlflow.spanType'] === 'CHAT_MODEL')!;
       assert.match(JSON.stringify(llm.attributes['mlflow.spanOutputs']), /answer streamed/);
       assert.equal(JSON.parse(stream.info.trace_metadata?.['mlflow.trace.tokenUsage'] ?? 'null')?.total_tokens, 18);
+      const claude = traceRootedAt('POST /claude-stream', `claude stream ${tag}`)!;
+      const message = claude.spans.find((span) => span.attributes['mlflow.spanType'] === 'CHAT_MODEL')!;
+      assert.match(JSON.stringify(message.attributes['mlflow.spanOutputs']), /fake Claude/);
+      assert.equal(JSON.parse(claude.info.trace_metadata?.['mlflow.trace.tokenUsage'] ?? 'null')?.total_tokens, 20);
     });
   }
 });
