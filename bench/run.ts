@@ -8,6 +8,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { benchDelivery } from './delivery.ts';
 import { benchMemoryWhenDown } from './memory-when-down.ts';
 import { benchMicro } from './micro.ts';
+import { benchRunProgram } from './run-program.ts';
 import { benchServe } from './serve-overhead.ts';
 import { formatTable, type Row } from './stats.ts';
 import { benchStoreGrowth, benchStoreWrites } from './store.ts';
@@ -24,6 +25,13 @@ console.log(
 const sections: [string, () => Row[] | Promise<Row[]>][] = [
   ['single operations', () => benchMicro()],
   ['serve', () => benchServe(quick ? { rounds: 1, durationMs: 2000, warmupMs: 500 } : { rounds: 8, durationMs: 1500, warmupMs: 1000 })],
+  [
+    'run',
+    () =>
+      benchRunProgram(
+        quick ? { rounds: 1, calls: 500, durationMs: 2000, warmupMs: 500 } : { rounds: 3, calls: 2000, durationMs: 3000, warmupMs: 1000 },
+      ),
+  ],
   ['store writes', () => benchStoreWrites(quick ? { traces: 5000, rounds: 1 } : { traces: 10_000, rounds: 3 })],
   ['delivery', () => benchDelivery(quick ? { traces: 400, rounds: 1 } : { traces: 1000, rounds: 3 })],
   ['memory', () => benchMemoryWhenDown({ traces: quick ? 20_000 : 100_000 })],

@@ -18,6 +18,10 @@ export const ExitCode = {
   questionsFailed: 10,
   /** `suite --compare`: a metric got worse than the baseline run's beyond the tolerance. */
   regression: 11,
+  /** `run`: the program could not be executed (no permission), as shells report it. */
+  cannotExecute: 126,
+  /** `run`: no such program, as shells report it. */
+  commandNotFound: 127,
   /** Ctrl-C: what shells report for a process ended by SIGINT (128 + 2). */
   interrupted: 130,
 } as const;

@@ -8,6 +8,7 @@ import { ASK_OPTIONS } from '../commands/ask/ask-options.ts';
 import { DOCTOR_OPTIONS } from '../commands/doctor/doctor-options.ts';
 import { INIT_OPTIONS } from '../commands/init/init-options.ts';
 import { RELAY_OPTIONS } from '../commands/relay/relay-options.ts';
+import { RUN_OPTIONS } from '../commands/run/run-options.ts';
 import { SERVE_OPTIONS } from '../commands/serve/serve-options.ts';
 import { SUITE_OPTIONS } from '../commands/suite/suite-options.ts';
 import { TRACES_LIST_OPTIONS, TRACES_PRUNE_OPTIONS, TRACES_PUSH_OPTIONS, TRACES_SHOW_OPTIONS } from '../commands/traces/traces-options.ts';
@@ -82,6 +83,13 @@ const COMMANDS: readonly (CliCommand | CommandGroup)[] = [
       'receive OTLP traces from any OpenTelemetry app (HTTP :4318, gRPC :4317) and deliver them to MLflow, whole and without loss',
     options: RELAY_OPTIONS,
     load: () => import('../commands/relay/relay.ts'),
+  }),
+  command({
+    name: 'run',
+    description: 'run your program (`run -- node server.js`) with its requests and LLM calls traced into MLflow, no code changes',
+    arguments: [['<command...>', 'the program and its arguments, after `--`']],
+    options: RUN_OPTIONS,
+    load: () => import('../commands/run/run.ts'),
   }),
   command({
     name: 'ask',

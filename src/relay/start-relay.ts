@@ -23,6 +23,8 @@ export interface RelayOptions {
   /** Required as `Authorization: Bearer …` on OTLP requests (HTTP and gRPC) when set. */
   authToken?: string;
   hold?: AssemblyHold;
+  /** False: spans are stored and sent without message content, whatever the app put in them. */
+  captureContent?: boolean;
   /** How long start-up waits for the destination before listening anyway (traces then wait on disk). */
   resolveWaitMs?: number;
   onEvent?: (event: PipelineEvent) => void;
@@ -95,6 +97,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     storeOptions: { maxBytes: config.storeMaxBytes.value },
     auth: config.auth,
     origin: 'relay',
+    ...(options.captureContent === false && { captureContent: false }),
     deliverInBackground: true,
     // A configured secret that reached a span (a provider's error echoing its key) is masked before it is kept.
     // With no secret configured there is nothing to look for in every span's text.

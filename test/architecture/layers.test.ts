@@ -19,6 +19,7 @@ const LAYERS = [
   'spans',
   'otlp',
   'tracing',
+  'preload',
   'destination',
   'pipeline',
   'read-back',

@@ -1,0 +1,136 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { CommandContext } from '../../cli/context.ts';
+import { summarizeDelivery } from '../../cli/delivery-summary.ts';
+import { createPainter, writeLine } from '../../cli/output.ts';
+import { countStopRequests } from '../../cli/stop-requests.ts';
+import { loadConfig } from '../../config/load-config.ts';
+import { ExitCode, ExpectedError } from '../../errors.ts';
+import { startRelay, type RunningRelay } from '../../relay/start-relay.ts';
+import { programEnv } from './program-env.ts';
+import { createExitSpool } from './spool.ts';
+import type { RunOptions } from './run-options.ts';
+
+/** Passed on to the program: what a terminal, a supervisor or a person sends to stop or poke it. */
+const PASSED_ON: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+
+interface ProgramExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/**
+ * Runs the program with its traces going through the tool's receiver into the store and on to the
+ * destination; ends as the program ended, once its traces are on disk and delivered (or waiting).
+ */
+export async function run(ctx: CommandContext, options: RunOptions, command: string[]): Promise<number> {
+  if (command.length === 0) {
+    throw new ExpectedError('run needs the program to run after `--`', {
+      exitCode: ExitCode.usage,
+      hint: 'e.g. `otel-mlflow run -- node server.js`',
+    });
+  }
+  const config = await loadConfig({ cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags, purpose: 'app' });
+  if (config.tracing.disabled.value) {
+    const exit = await runProgram(command, { ...ctx.env }, ctx.cwd);
+    writeLine(ctx.stderr, summarizeDelivery(undefined).line);
+    return exitCodeOf(exit);
+  }
+
+  const relay = await startRelay({
+    config,
+    host: '127.0.0.1',
+    port: 0,
+    grpcPort: null,
+    captureContent: config.llm.captureContent.value,
+  });
+  const spool = await createExitSpool();
+  let exit: ProgramExit;
+  try {
+    exit = await runProgram(command, programEnv(ctx.env, config, relay.httpUrl, spool.dir, command), ctx.cwd);
+  } catch (error) {
+    await spool.drain(`${relay.httpUrl}/v1/traces`);
+    await relay.close(0);
+    throw error;
+  }
+  await spool.drain(`${relay.httpUrl}/v1/traces`);
+  const deadline = Date.now() + options.deliverTimeout * 1000;
+  await routesSettled(relay, deadline);
+  const { report, traces, destinations } = await relay.close(Math.max(0, deadline - Date.now()));
+  const summary = summarizeDelivery({
+    ...report,
+    ...(destinations.length > 0 && { destination: destinations.map((route) => route.description).join('; ') }),
+    pending: traces.pending,
+  });
+  const paint = createPainter(ctx);
+  writeLine(ctx.stderr, summary.lost ? paint.red(summary.line) : summary.pending ? paint.yellow(summary.line) : summary.line);
+  return exitCodeOf(exit);
+}
+
+/** How often the end of a run looks whether the destination has been found. */
+const SETTLED_CHECK_MS = 50;
+
+/**
+ * A program shorter than the destination's resolution (finding the experiment, the server's version:
+ * seconds on a slow workspace) must not leave its traces pending for want of waiting: closing stops
+ * the resolution. Waits until every route is resolved or has failed once, within the deadline.
+ */
+async function routesSettled(relay: RunningRelay, deadline: number): Promise<void> {
+  const settled = () => relay.health().destinations.every((route) => route.resolved || route.problem !== undefined);
+  while (!settled() && Date.now() < deadline) await delay(SETTLED_CHECK_MS);
+}
+
+/** Starts the program on this terminal (its stdin, stdout and stderr are ours), passes signals on, and waits for its end. */
+function runProgram(command: readonly string[], env: Record<string, string | undefined>, cwd: string): Promise<ProgramExit> {
+  const [file, ...args] = command as [string, ...string[]];
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { stdio: 'inherit', env, cwd });
+    const stopPassing = passSignalsOn(child);
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      stopPassing();
+      reject(cannotStart(file, error));
+    });
+    child.once('exit', (code, signal) => {
+      stopPassing();
+      resolve({ code, signal });
+    });
+  });
+}
+
+/**
+ * Each signal reaches the program once: a terminal's Ctrl-C reaches it directly too, and the
+ * launcher or npm passes its own copy on to us, so copies arriving together count once.
+ */
+function passSignalsOn(child: ChildProcess): () => void {
+  const listeners = PASSED_ON.map((signal) => {
+    const listener = countStopRequests(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    });
+    process.on(signal, listener);
+    return [signal, listener] as const;
+  });
+  return () => {
+    for (const [signal, listener] of listeners) process.removeListener(signal, listener);
+  };
+}
+
+function cannotStart(file: string, error: NodeJS.ErrnoException): Error {
+  if (error.code === 'ENOENT') {
+    return new ExpectedError(`cannot run \`${file}\`: no such program`, {
+      exitCode: ExitCode.commandNotFound,
+      hint: 'check its spelling, and that it is on PATH or given with its path',
+      cause: error,
+    });
+  }
+  if (error.code === 'EACCES') {
+    return new ExpectedError(`cannot run \`${file}\`: not executable`, { exitCode: ExitCode.cannotExecute, cause: error });
+  }
+  return error;
+}
+
+/** The program's own exit code; ended by a signal, what a shell reports (128 + its number). */
+function exitCodeOf(exit: ProgramExit): number {
+  if (exit.signal) return 128 + (constants.signals[exit.signal] ?? 0);
+  return exit.code ?? ExitCode.internal;
+}

@@ -1,0 +1,61 @@
+import { existsSync, readFileSync } from 'node:fs';
+import module from 'node:module';
+import { dirname, extname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { InstrumentationSettings } from './instrumentation-settings.ts';
+import { PACKAGE_PATCHERS } from './instrumented-packages.ts';
+import { initialize, resolve as redirect, type RedirectData } from './package-redirects.ts';
+
+/** The tool's compiled sources: their imports of a program's package are redirected to the program's copy. */
+const TOOL_SOURCES = new URL('../', import.meta.url).href;
+
+/**
+ * Instruments each package of the table that the program can import (found from its main module),
+ * before the program's code runs: the program's copy, in the format its main module loads it.
+ * A package that fails to instrument is left as it is; the program must run either way.
+ */
+export async function hookPackages(settings: InstrumentationSettings): Promise<void> {
+  const main = resolve(process.argv[1] ?? join(process.cwd(), 'index.js'));
+  const parentURL = pathToFileURL(main).href;
+  const commonJs = isCommonJs(main);
+  const patchers = PACKAGE_PATCHERS.filter((patcher) => findPackage(patcher.package, dirname(main)));
+  if (patchers.length === 0) return;
+  registerRedirects({ fromUrl: TOOL_SOURCES, packages: patchers.map(({ package: name }) => ({ name, parentURL, commonJs })) });
+  await Promise.all(patchers.map((patcher) => patcher.patch(settings).catch(() => undefined)));
+}
+
+function registerRedirects(data: RedirectData): void {
+  // registerHooks (Node 22.15 and on) runs in this thread, and register is deprecated there; Node 20 has only register.
+  const { registerHooks } = module as { registerHooks?: (hooks: { resolve: typeof redirect }) => unknown };
+  if (registerHooks) {
+    initialize(data);
+    registerHooks({ resolve: redirect });
+  } else {
+    module.register(new URL('./package-redirects.js', import.meta.url), { data });
+  }
+}
+
+function findPackage(name: string, from: string): boolean {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'node_modules', name, 'package.json'))) return true;
+    if (dirname(dir) === dir) return false;
+  }
+}
+
+/** As Node decides a main module's format: by its extension, else by the nearest package.json's `type`. */
+function isCommonJs(main: string): boolean {
+  const extension = extname(main);
+  if (extension === '.cjs' || extension === '.cts') return true;
+  if (extension === '.mjs' || extension === '.mts') return false;
+  for (let dir = dirname(main); ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      try {
+        return (JSON.parse(readFileSync(manifest, 'utf8')) as { type?: unknown }).type !== 'module';
+      } catch {
+        return true;
+      }
+    }
+    if (dirname(dir) === dir) return true;
+  }
+}

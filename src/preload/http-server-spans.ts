@@ -1,0 +1,170 @@
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import { setSpanInputs, setSpanOutputs, setSpanType } from '../tracing/encode-attributes.ts';
+import { MlflowAttr } from '../tracing/mlflow-attributes.ts';
+
+/** Request and response bodies are kept up to this for the trace's previews; MLflow shows far less. */
+const BODY_CAPTURE_BYTES = 64 * 1024;
+/** Becomes the trace tag `refused` in MLflow, as on serve's traces. */
+const REFUSED_TAG = `${MlflowAttr.traceTagPrefix}refused`;
+
+export interface ServerSpanOptions {
+  tracer: Tracer;
+  /** Keep request and response bodies as the root span's inputs and outputs. */
+  captureContent: boolean;
+}
+
+type Emit = (this: http.Server, event: string | symbol, ...args: unknown[]) => boolean;
+
+/**
+ * Every request a node:http or node:https server of the program handles becomes the root span of a
+ * trace (or a child of an incoming `traceparent`), active while the program's handler runs, so the
+ * LLM calls it makes nest under it; Express, Fastify, Hono on @hono/node-server and Next.js all
+ * serve through these. Patched once on the servers' prototypes, before the program creates one.
+ */
+export function traceHttpServers(options: ServerSpanOptions): void {
+  for (const server of [http.Server, https.Server] as unknown as { prototype: { emit: Emit } }[]) {
+    const emit = server.prototype.emit;
+    server.prototype.emit = function (this: http.Server, event, ...args) {
+      if (event !== 'request') return emit.call(this, event, ...args);
+      const [req, res] = args as [IncomingMessage, ServerResponse];
+      const parent = propagation.extract(ROOT_CONTEXT, req.headers);
+      const span = startRequestSpan(options, req, res, parent);
+      return context.with(trace.setSpan(parent, span), () => emit.call(this, event, ...args));
+    } as Emit;
+  }
+}
+
+function startRequestSpan({ tracer, captureContent }: ServerSpanOptions, req: IncomingMessage, res: ServerResponse, parent: Context): Span {
+  const method = req.method ?? 'GET';
+  const path = (req.url ?? '/').split('?', 1)[0]!;
+  const span = tracer.startSpan(`${method} ${path}`, { kind: SpanKind.SERVER, attributes: requestAttributes(req, method, path) }, parent);
+  setSpanType(span, 'CHAIN');
+  const bodies = captureContent && span.isRecording() ? captureBodies(req, res) : undefined;
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    endRequestSpan(span, req, res, method, bodies);
+  };
+  res.once('finish', end);
+  res.once('close', end);
+  return span;
+}
+
+function requestAttributes(req: IncomingMessage, method: string, path: string): Attributes {
+  const [host, port] = (req.headers.host ?? '').split(/:(?=\d+$)/);
+  const attributes: Attributes = {
+    'http.request.method': method,
+    'url.path': path,
+    'url.scheme': (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http',
+  };
+  if (host) attributes['server.address'] = host;
+  if (port) attributes['server.port'] = Number(port);
+  if (req.headers['user-agent']) attributes['user_agent.original'] = req.headers['user-agent'];
+  if (req.socket?.remoteAddress) attributes['client.address'] = req.socket.remoteAddress;
+  return attributes;
+}
+
+/**
+ * The route template, where a framework leaves it on the request (Express: `req.route.path` under
+ * `req.baseUrl`); else the path, without the query.
+ */
+function routeOf(req: IncomingMessage): string | undefined {
+  const { route, baseUrl } = req as { route?: { path?: unknown }; baseUrl?: unknown };
+  if (typeof route?.path !== 'string') return undefined;
+  return `${typeof baseUrl === 'string' ? baseUrl : ''}${route.path}`;
+}
+
+/** A response that was answered is OK; 4xx leave the status unset, as the HTTP conventions say for servers; 5xx failed. */
+function endRequestSpan(span: Span, req: IncomingMessage, res: ServerResponse, method: string, bodies: Bodies | undefined): void {
+  const route = routeOf(req);
+  if (route) {
+    span.updateName(`${method} ${route}`);
+    span.setAttribute('http.route', route);
+  }
+  const status = res.statusCode;
+  span.setAttribute('http.response.status_code', status);
+  if (!res.writableFinished) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: 'the client went away before the answer was sent' });
+  } else if (status >= 500) {
+    span.setAttribute('error.type', String(status));
+    span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${status}` });
+  } else if (status >= 400) {
+    span.setAttribute(REFUSED_TAG, `HTTP ${status}`);
+  } else {
+    span.setStatus({ code: SpanStatusCode.OK });
+  }
+  if (bodies) {
+    const inputs = bodyValue(bodies.request);
+    if (inputs !== undefined) setSpanInputs(span, inputs);
+    const outputs = bodyValue(bodies.response);
+    if (outputs !== undefined) setSpanOutputs(span, outputs);
+  }
+  span.end();
+}
+
+interface Bodies {
+  request: Buffer[];
+  response: Buffer[];
+}
+
+/**
+ * Copies of the bodies as they pass, up to a cap: the request's as its parser pushes them (nothing
+ * reads the stream for the program, which still consumes it as it likes), the response's as the
+ * program writes them.
+ */
+function captureBodies(req: IncomingMessage, res: ServerResponse): Bodies {
+  const bodies: Bodies = { request: [], response: [] };
+  const keep = (into: Buffer[], chunk: unknown, encoding?: unknown) => {
+    if (chunk == null || typeof chunk === 'function') return;
+    const kept = into.reduce((sum, part) => sum + part.length, 0);
+    if (kept >= BODY_CAPTURE_BYTES) return;
+    const bytes =
+      typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8') : chunk;
+    if (bytes instanceof Uint8Array) into.push(Buffer.from(bytes.subarray(0, BODY_CAPTURE_BYTES - kept)));
+  };
+  const push = req.push;
+  req.push = function (chunk: unknown, encoding?: BufferEncoding) {
+    keep(bodies.request, chunk, encoding);
+    return push.call(this, chunk, encoding);
+  };
+  const write = res.write as (...args: unknown[]) => boolean;
+  res.write = function (this: ServerResponse, ...args: unknown[]) {
+    keep(bodies.response, args[0], args[1]);
+    return write.apply(this, args);
+  } as ServerResponse['write'];
+  const end = res.end as (...args: unknown[]) => ServerResponse;
+  res.end = function (this: ServerResponse, ...args: unknown[]) {
+    keep(bodies.response, args[0], args[1]);
+    return end.apply(this, args);
+  } as ServerResponse['end'];
+  return bodies;
+}
+
+/**
+ * JSON as its value (MLflow previews chat-shaped JSON as the conversation), any other text as it is.
+ * By its look, not its content type: headers given to `writeHead()` are not readable afterwards.
+ */
+function bodyValue(parts: Buffer[]): unknown {
+  if (parts.length === 0) return undefined;
+  const text = Buffer.concat(parts).toString('utf8');
+  if (!/^\s*[[{]/.test(text)) return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}

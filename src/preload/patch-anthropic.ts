@@ -1,0 +1,11 @@
+import { Anthropic } from '@anthropic-ai/sdk';
+import { instrumentAnthropic } from '../tracing/anthropic/instrument-anthropic.ts';
+import { instrumentOnFirstCall, type ResourceClass } from './instrument-on-first-call.ts';
+import type { InstrumentationSettings } from './instrumentation-settings.ts';
+
+/** Every client the program makes, on its first `messages.create()` or `messages.stream()` (which calls create). */
+export function patchAnthropic(settings: InstrumentationSettings): void {
+  // `_client` is protected in the SDK's types, there at run time.
+  const resources = [Anthropic.Messages] as unknown as ResourceClass<Anthropic>[];
+  instrumentOnFirstCall(resources, (client) => instrumentAnthropic(client, { ...settings, provider: 'anthropic' }));
+}

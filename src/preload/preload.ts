@@ -1,0 +1,41 @@
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { defaultResource, detectResources, resourceAttributesEnvDetector, serviceNameEnvDetector } from '@opentelemetry/resources';
+import { TracerProvider } from '@opentelemetry/sdk-trace';
+import { isMainThread } from 'node:worker_threads';
+import { hiResTracer } from '../tracing/hi-res-tracer.ts';
+import { traceHttpServers } from './http-server-spans.ts';
+import { hookPackages } from './hook-packages.ts';
+import { otlpHttpSender } from './otlp-http-sender.ts';
+import { preloadSettings } from './preload-settings.ts';
+import { PromptSpanProcessor } from './prompt-span-processor.ts';
+import { samplerFromEnv } from './sampler-from-env.ts';
+
+/**
+ * Loaded into the program by `otel-mlflow run` (`node --import`), before the program's own code:
+ * one tracer provider for the program, its HTTP servers and LLM clients traced, every finished span
+ * handed to the tool's receiver within a fraction of a second. The store and the delivery stay in
+ * the tool's process; nothing here prints, so the program's output is its own.
+ *
+ * Worker threads get NODE_OPTIONS too, Node 20's module-hooks thread among them: the program's
+ * spans are its main thread's.
+ */
+const settings = isMainThread ? preloadSettings(process.env) : undefined;
+if (settings) {
+  const sender = otlpHttpSender(settings.tracesUrl, settings.spoolDir);
+  const provider = new TracerProvider({
+    resource: defaultResource().merge(detectResources({ detectors: [resourceAttributesEnvDetector, serviceNameEnvDetector] })),
+    sampler: samplerFromEnv(process.env),
+    spanProcessors: [new PromptSpanProcessor(sender)],
+  });
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+  trace.setGlobalTracerProvider(provider);
+  const tracer = hiResTracer(provider.getTracer('otel-mlflow'));
+  traceHttpServers({ tracer, captureContent: settings.captureContent });
+  await Promise.all([
+    sender.ready,
+    hookPackages({ tracer, captureContent: settings.captureContent, contentAttributes: settings.contentAttributes }),
+  ]);
+}

@@ -1,0 +1,27 @@
+// A Node service as its authors wrote it, with no tracing code of its own but one span of its own
+// through @opentelemetry/api: `otel-mlflow run` must trace it unchanged.
+import { createServer } from 'node:http';
+import { trace } from '@opentelemetry/api';
+import OpenAI from 'openai';
+import Anthropic from '@anthropic-ai/sdk';
+import routes from './routes.cjs';
+
+const openai = new OpenAI({ apiKey: 'sk-test-app', baseURL: `${process.env.FAKE_OPENAI_URL}/v1` });
+const anthropic = new Anthropic({ apiKey: 'sk-ant-test-app', baseURL: process.env.FAKE_ANTHROPIC_URL });
+const tracer = trace.getTracer('esm-app');
+
+const server = createServer((req, res) =>
+  routes.answer(req, res, { openai, anthropic, tracer, exit: (code) => server.close(() => process.exit(code)) }),
+);
+process.on('SIGTERM', () => {
+  console.log('esm-app: SIGTERM received');
+  server.close(() => process.exit(Number(process.env.EXIT_CODE_ON_SIGTERM ?? 0)));
+});
+process.on('SIGINT', () => {
+  console.log('esm-app: SIGINT received');
+  server.close(() => process.exit(Number(process.env.EXIT_CODE_ON_SIGINT ?? 0)));
+});
+server.listen(0, '127.0.0.1', () => {
+  console.log(`esm-app (pid ${process.pid}) listening on http://127.0.0.1:${server.address().port}`);
+  console.error('esm-app: a line on stderr');
+});

@@ -1,0 +1,360 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { cp, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { startListening, type ServeProcess } from '../../cli/serve-process.ts';
+import { startFakeMlflow, type FakeMlflow } from '../../fakes/fake-mlflow.ts';
+import { startFakeAnthropic, type FakeAnthropic } from '../../fakes/fake-anthropic.ts';
+import { startFakeOpenAI, type FakeOpenAI, type FakeOpenAIRequest, type FakeReply } from '../../fakes/fake-openai.ts';
+import type { StoredTrace } from '../../fakes/trace-store.ts';
+
+const BIN = fileURLToPath(new URL('../../../bin/otel-mlflow.js', import.meta.url));
+const APPS = fileURLToPath(new URL('./apps/', import.meta.url));
+const SYSTEM_NODE = '/usr/bin/node';
+const EXPERIMENT = 'my-app';
+const execute = promisify(execFile);
+
+/** The tools call asks for the weather first, then answers from the tool's result. */
+function script({ body }: FakeOpenAIRequest): FakeReply {
+  const messages = body.messages as { role: string }[];
+  if (body.tools && messages.at(-1)?.role !== 'tool') {
+    return { toolCalls: [{ id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}' }] };
+  }
+  return { content: `answer ${body.stream ? 'streamed' : 'plain'}` };
+}
+
+let mlflow: FakeMlflow;
+let openai: FakeOpenAI;
+let anthropic: FakeAnthropic;
+let root: string;
+before(async () => {
+  [mlflow, openai, anthropic] = await Promise.all([
+    startFakeMlflow({ version: '3.8.1' }),
+    startFakeOpenAI({ script }),
+    startFakeAnthropic(),
+  ]);
+  root = await mkdtemp(join(tmpdir(), 'otel-mlflow-run-'));
+});
+after(() => Promise.all([mlflow.close(), openai.close(), anthropic.close(), rm(root, { recursive: true, force: true })]));
+let stores = 0;
+
+/** `otel-mlflow run -- <node> <app>` as a user starts it; ready once the app says where it listens. */
+function runApp(node: string, app: string, env: Record<string, string> = {}, flags: string[] = [], dir = APPS): Promise<ServeProcess> {
+  return startListening(
+    ['run', ...flags, '--', node, join(dir, app)],
+    Object.fromEntries(
+      Object.entries({
+        MLFLOW_TRACKING_URI: mlflow.url,
+        MLFLOW_EXPERIMENT_NAME: EXPERIMENT,
+        OTEL_MLFLOW_STORE_DIR: join(root, `store-${++stores}`),
+        FAKE_OPENAI_URL: openai.url,
+        FAKE_ANTHROPIC_URL: anthropic.url,
+        ...env,
+      }).filter(([, value]) => value !== ''),
+    ),
+    /listening on (http:\/\/\S+)/,
+  );
+}
+
+async function post(url: string, body: unknown): Promise<string> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  assert.equal(response.status, 200);
+  return response.text();
+}
+
+function traceRootedAt(name: string, question: string): StoredTrace | undefined {
+  return mlflow.store
+    .traces()
+    .find(
+      (trace) =>
+        trace.spans.some((span) => span.parentSpanId === null && span.name === name) && trace.info.request_preview?.includes(question),
+    );
+}
+
+const APPS_BY_FORMAT = [
+  ['an ES module app', 'esm-app.mjs'],
+  ['a CommonJS app', 'cjs-app.cjs'],
+] as const;
+const NODES = [
+  ['the system Node 20', SYSTEM_NODE],
+  ['the pinned Node', process.execPath],
+] as const;
+
+for (const [format, app] of APPS_BY_FORMAT) {
+  for (const [nodeName, node] of NODES) {
+    describe(`otel-mlflow run -- node: ${format} on ${nodeName}, unchanged`, () => {
+      const tag = `${app}@${node === SYSTEM_NODE ? 20 : 'pinned'}`;
+      let stopped: Awaited<ReturnType<ServeProcess['stop']>>;
+      before(async () => {
+        const running = await runApp(node, app, { EXIT_CODE_ON_SIGTERM: '42' });
+        assert.match(await post(`${running.url}/chat`, { question: `plain ${tag}` }), /answer plain/);
+        assert.match(await post(`${running.url}/stream`, { question: `stream ${tag}` }), /streamed/);
+        assert.match(await post(`${running.url}/tools`, { question: `tools ${tag}` }), /answer plain/);
+        await post(`${running.url}/responses`, { question: `responses ${tag}` });
+        await post(`${running.url}/embed`, { question: `embed ${tag}` });
+        assert.match(await post(`${running.url}/claude`, { question: `claude ${tag}` }), /fake Claude/);
+        assert.match(await post(`${running.url}/claude-stream`, { question: `claude stream ${tag}` }), /Claude/);
+        stopped = await running.stop('SIGTERM');
+      });
+
+      it('passes SIGTERM on, and exits with the program’s exit code, its output untouched', () => {
+        assert.equal(stopped.forced, false);
+        assert.equal(stopped.code, 42);
+        assert.match(stopped.stdout, /^\w+-app \(pid \d+\) listening on http:\/\/127\.0\.0\.1:\d+\n\w+-app: SIGTERM received\n$/);
+        assert.match(stopped.stderr, /^\w+-app: a line on stderr\ntraces: 7 delivered\n$/);
+      });
+
+      it('makes one trace per request, rooted at the request, with the app’s own span and the LLM calls nested under it', () => {
+        const chat = traceRootedAt('POST /chat', `plain ${tag}`);
+        assert.ok(chat, 'the /chat trace is in MLflow');
+        const root = chat.spans.find((span) => span.parentSpanId === null)!;
+        assert.equal(root.attributes['mlflow.spanType'], 'CHAIN');
+        assert.equal(root.attributes['http.response.status_code'], 200);
+        const children = chat.spans.filter((span) => span.parentSpanId === root.spanId).map((span) => span.name);
+        assert.deepEqual(children.sort(), ['chat gpt-4o-mini', 'load-history']);
+        const llm = chat.spans.find((span) => span.name === 'chat gpt-4o-mini')!;
+        assert.equal(llm.attributes['mlflow.spanType'], 'CHAT_MODEL');
+        assert.equal(chat.info.state, 'OK');
+        assert.match(chat.info.response_preview ?? '', /answer plain/);
+        assert.deepEqual(JSON.parse(chat.info.trace_metadata?.['mlflow.trace.tokenUsage'] ?? 'null'), {
+          input_tokens: 11,
+          output_tokens: 7,
+          total_tokens: 18,
+        });
+      });
+
+      it('traces a streamed completion whole, and both calls of a tool round, each once', () => {
+        const stream = traceRootedAt('POST /stream', `stream ${tag}`);
+        assert.ok(stream, 'the /stream trace is in MLflow');
+        const llm = stream.spans.find((span) => span.attributes['mlflow.spanType'] === 'CHAT_MODEL');
+        assert.match(
+          String(llm?.attributes['mlflow.spanOutputs'] ? JSON.stringify(llm.attributes['mlflow.spanOutputs']) : ''),
+          /answer streamed/,
+        );
+        assert.equal(JSON.parse(stream.info.trace_metadata?.['mlflow.trace.tokenUsage'] ?? 'null')?.total_tokens, 18);
+
+        const tools = traceRootedAt('POST /tools', `tools ${tag}`);
+        assert.ok(tools, 'the /tools trace is in MLflow');
+        const root = tools.spans.find((span) => span.parentSpanId === null)!;
+        const calls = tools.spans.filter(
+          (span) => span.parentSpanId === root.spanId && span.attributes['mlflow.spanType'] === 'CHAT_MODEL',
+        );
+        assert.equal(calls.length, 2);
+        assert.equal(JSON.parse(tools.info.trace_metadata?.['mlflow.trace.tokenUsage'] ?? 'null')?.total_tokens, 36);
+      });
+
+      it('traces the Responses API and embeddings under the request', () => {
+        for (const [name, question, type] of [
+          ['POST /responses', `responses ${tag}`, 'CHAT_MODEL'],
+          ['POST /embed', `embed ${tag}`, 'EMBEDDING'],
+        ] as const) {
+          const called = traceRootedAt(name, question);
+          assert.ok(called, `the ${name} trace is in MLflow`);
+          const root = called.spans.find((span) => span.parentSpanId === null)!;
+          assert.deepEqual(
+            called.spans.filter((span) => span.parentSpanId === root.spanId).map((span) => span.attributes['mlflow.spanType']),
+            [type],
+          );
+        }
+      });
+
+      it('traces Anthropic messages, plain and streamed, under the request', () => {
+        for (const [name, question] of [
+          ['POST /claude', `claude ${tag}`],
+          ['POST /claude-stream', `claude stream ${tag}`],
+        ] as const) {
+          const claude = traceRootedAt(name, question);
+          assert.ok(claude, `the ${name} trace is in MLflow`);
+          const root = claude.spans.find((span) => span.parentSpanId === null)!;
+          const llm = claude.spans.find((span) => span.parentSpanId === root.spanId)!;
+          assert.equal(llm.attributes['mlflow.spanType'], 'CHAT_MODEL');
+          assert.equal(llm.attributes['gen_ai.provider.name'], 'anthropic');
+          assert.equal(JSON.parse(claude.info.trace_metadata?.['mlflow.trace.tokenUsage'] ?? 'null')?.total_tokens, 20);
+        }
+      });
+    });
+  }
+}
+
+describe('otel-mlflow run: a program with its own node_modules', () => {
+  let dir: string;
+  before(async () => {
+    dir = join(root, 'own-modules');
+    await Promise.all(['@opentelemetry', '@anthropic-ai'].map((scope) => mkdir(join(dir, 'node_modules', scope), { recursive: true })));
+    const repo = fileURLToPath(new URL('../../../', import.meta.url));
+    await Promise.all([
+      ...['esm-app.mjs', 'cjs-app.cjs', 'routes.cjs'].map((file) => cp(join(APPS, file), join(dir, file))),
+      // Copies, not links: the program's classes are other objects than the tool's, as in any project of its own.
+      cp(join(repo, 'node_modules', 'openai'), join(dir, 'node_modules', 'openai'), { recursive: true }),
+      cp(join(repo, 'node_modules', '@opentelemetry', 'api'), join(dir, 'node_modules', '@opentelemetry', 'api'), { recursive: true }),
+      cp(join(repo, 'node_modules', '@anthropic-ai', 'sdk'), join(dir, 'node_modules', '@anthropic-ai', 'sdk'), { recursive: true }),
+      // What the SDKs depend on, as they are: only their own classes must be the program's.
+      ...['standardwebhooks', '@stablelib', 'fast-sha256', 'json-schema-to-ts', '@babel', 'ts-algebra'].map((name) =>
+        symlink(join(repo, 'node_modules', name), join(dir, 'node_modules', name)),
+      ),
+    ]);
+  });
+
+  for (const [format, app, node] of [
+    ['an ES module app on Node 20', 'esm-app.mjs', SYSTEM_NODE],
+    ['a CommonJS app on the pinned Node', 'cjs-app.cjs', process.execPath],
+  ] as const) {
+    it(`traces ${format} through its own openai, @anthropic-ai/sdk and @opentelemetry/api`, async () => {
+      const running = await runApp(node, app, {}, [], dir);
+      const tag = `own ${app}`;
+      await post(`${running.url}/chat`, { question: `plain ${tag}` });
+      await post(`${running.url}/stream`, { question: `stream ${tag}` });
+      await post(`${running.url}/claude-stream`, { question: `claude stream ${tag}` });
+      const stopped = await running.stop();
+      assert.match(stopped.stderr, /traces: 3 delivered/);
+      const chat = traceRootedAt('POST /chat', `plain ${tag}`)!;
+      const root = chat.spans.find((span) => span.parentSpanId === null)!;
+      assert.deepEqual(
+        chat.spans
+          .filter((span) => span.parentSpanId === root.spanId)
+          .map((span) => span.name)
+          .sort(),
+        ['chat gpt-4o-mini', 'load-history'],
+      );
+      const stream = traceRootedAt('POST /stream', `stream ${tag}`)!;
+      const llm = stream.spans.find((span) => span.attributes['mlflow.spanType'] === 'CHAT_MODEL')!;
+      assert.match(JSON.stringify(llm.attributes['mlflow.spanOutputs']), /answer streamed/);
+      assert.equal(JSON.parse(stream.info.trace_metadata?.['mlflow.trace.tokenUsage'] ?? 'null')?.total_tokens, 18);
+      const claude = traceRootedAt('POST /claude-stream', `claude stream ${tag}`)!;
+      const message = claude.spans.find((span) => span.attributes['mlflow.spanType'] === 'CHAT_MODEL')!;
+      assert.match(JSON.stringify(message.attributes['mlflow.spanOutputs']), /fake Claude/);
+      assert.equal(JSON.parse(claude.info.trace_metadata?.['mlflow.trace.tokenUsage'] ?? 'null')?.total_tokens, 20);
+    });
+  }
+});
+
+describe('otel-mlflow run: the program’s lifecycle', () => {
+  it('passes SIGINT on', async () => {
+    const running = await runApp(process.execPath, 'esm-app.mjs', { EXIT_CODE_ON_SIGINT: '5' });
+    const stopped = await running.stop('SIGINT');
+    assert.equal(stopped.code, 5);
+    assert.match(stopped.stdout, /SIGINT received/);
+    assert.match(stopped.stderr, /traces: 0 delivered/);
+  });
+
+  it('has the traces on disk before it exits, a program calling process.exit() at once included', async () => {
+    const store = join(root, 'exiting');
+    const running = await runApp(SYSTEM_NODE, 'cjs-app.cjs', { MLFLOW_TRACKING_URI: '', OTEL_MLFLOW_STORE_DIR: store });
+    await post(`${running.url}/chat`, { question: 'before exit' });
+    await post(`${running.url}/exit`, { code: 3 });
+    const stopped = await running.stop();
+    assert.equal(stopped.code, 3);
+    assert.match(stopped.stderr, /traces: \d+ kept in the local store/);
+    const { stdout } = await execute(process.execPath, [BIN, 'traces', 'list', '--json'], {
+      env: { PATH: process.env.PATH, HOME: root, OTEL_MLFLOW_STORE_DIR: store },
+    });
+    const listed = (JSON.parse(stdout) as { rootName: string; requestPreview: string }[]).map((trace) => [
+      trace.rootName,
+      trace.requestPreview,
+    ]);
+    assert.deepEqual(listed.sort(), [
+      ['POST /chat', '{"question":"before exit"}'],
+      ['POST /exit', '{"code":3}'],
+    ]);
+  });
+
+  it('keeps the traces of a Hono app that Ctrl-C ends at once, and exits as the signal ended it', async () => {
+    const running = await runApp(SYSTEM_NODE, 'hono-app.mjs');
+    assert.match(await post(`${running.url}/chat/s1`, { question: 'hono right before Ctrl-C' }), /answer plain/);
+    const stopped = await running.stop('SIGINT');
+    assert.equal(stopped.code, 130);
+    assert.match(stopped.stderr, /traces: 1 delivered/);
+    const trace = traceRootedAt('POST /chat/s1', 'hono right before Ctrl-C');
+    assert.ok(trace, 'the trace is in MLflow');
+    assert.deepEqual(trace.spans.map((span) => span.attributes['mlflow.spanType']).sort(), ['CHAIN', 'CHAT_MODEL']);
+  });
+
+  it('loses none of the traces a program answered more than a second before it was SIGKILLed', async () => {
+    const running = await runApp(SYSTEM_NODE, 'esm-app.mjs');
+    const answered = 5;
+    for (let i = 0; i < answered; i++) await post(`${running.url}/chat`, { question: `killed ${i}` });
+    // The allowance the preloaded instrumentation is held to: spans leave the program within 0.1 s of ending.
+    await delay(1_000);
+    const pid = Number(/\(pid (\d+)\)/.exec(running.output())?.[1]);
+    process.kill(pid, 'SIGKILL');
+    const stopped = await running.stop('SIGCONT');
+    assert.equal(stopped.code, 137);
+    assert.match(stopped.stderr, new RegExp(`traces: ${answered} delivered`));
+    for (let i = 0; i < answered; i++) assert.ok(traceRootedAt('POST /chat', `killed ${i}`), `killed ${i} is in MLflow`);
+  });
+
+  it('records no request, response or message content with --no-capture-content', async () => {
+    const running = await runApp(process.execPath, 'esm-app.mjs', {}, ['--no-capture-content']);
+    await post(`${running.url}/chat`, { question: 'a secret question' });
+    const stopped = await running.stop();
+    assert.match(stopped.stderr, /traces: 1 delivered/);
+    const chat = mlflow.store
+      .traces()
+      .find((trace) => trace.spans.some((span) => span.name === 'POST /chat' && span.attributes['mlflow.spanInputs'] === undefined));
+    assert.ok(chat, 'the trace is in MLflow');
+    assert.ok(
+      chat.spans.every((span) => span.attributes['mlflow.spanInputs'] === undefined && span.attributes['mlflow.spanOutputs'] === undefined),
+    );
+    assert.doesNotMatch(JSON.stringify(chat.spans.map((span) => span.attributes)), /secret question/);
+    assert.equal(JSON.parse(chat.info.trace_metadata?.['mlflow.trace.tokenUsage'] ?? 'null')?.total_tokens, 18);
+  });
+
+  it('links the program’s traces to the MLflow run given with --run-id', async () => {
+    const experimentId = mlflow.store.experimentByName(EXPERIMENT)?.experimentId ?? mlflow.createExperiment(EXPERIMENT);
+    const runId = mlflow.createRun(experimentId, 'with-run');
+    const running = await runApp(process.execPath, 'esm-app.mjs', {}, ['--run-id', runId]);
+    await post(`${running.url}/chat`, { question: 'linked to a run' });
+    const stopped = await running.stop();
+    assert.match(stopped.stderr, /traces: 1 delivered/);
+    const trace = traceRootedAt('POST /chat', 'linked to a run');
+    assert.ok(trace, 'the trace is in MLflow');
+    assert.deepEqual(mlflow.store.tracesOfRun(runId), [trace.info.trace_id]);
+  });
+
+  it('relays a Python program’s stock OpenTelemetry exporter as the relay does', async (t) => {
+    const python = await execute('python3', [
+      '-c',
+      'import opentelemetry.exporter.otlp.proto.http.trace_exporter, opentelemetry.sdk',
+    ]).catch(() => undefined);
+    if (!python) {
+      t.skip('python3 with opentelemetry-sdk and opentelemetry-exporter-otlp-proto-http is not installed here');
+      return;
+    }
+    const { stderr } = await execute(process.execPath, [BIN, 'run', '--', 'python3', join(APPS, 'python-app.py')], {
+      env: {
+        PATH: process.env.PATH,
+        HOME: root,
+        MLFLOW_TRACKING_URI: mlflow.url,
+        MLFLOW_EXPERIMENT_NAME: EXPERIMENT,
+        OTEL_MLFLOW_STORE_DIR: join(root, 'python'),
+      },
+    });
+    assert.match(stderr, /traces: 1 delivered/);
+    const trace = mlflow.store.traces().find((each) => each.spans.some((span) => span.name === 'python-request'));
+    assert.ok(trace, 'the Python trace is in MLflow');
+    assert.equal(trace.spans.length, 2);
+  });
+
+  it('only runs the program when OTEL_SDK_DISABLED is true', async () => {
+    const { stdout, stderr } = await execute(
+      process.execPath,
+      [BIN, 'run', '--', SYSTEM_NODE, '-e', 'console.log(process.env.NODE_OPTIONS ?? "-", process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? "-")'],
+      { env: { PATH: process.env.PATH, HOME: root, OTEL_SDK_DISABLED: 'true' } },
+    );
+    assert.equal(stdout, '- -\n');
+    assert.match(stderr, /^traces: none \(OpenTelemetry is disabled by OTEL_SDK_DISABLED\)\n$/);
+  });
+
+  it('says when the program does not exist, with the shell’s exit code', async () => {
+    const failed = await execute(process.execPath, [BIN, 'run', '--', 'no-such-program-here'], {
+      env: { PATH: process.env.PATH, HOME: root, OTEL_MLFLOW_STORE_DIR: join(root, 'missing') },
+    }).catch((error: { code: number; stderr: string }) => error);
+    assert.equal((failed as { code: number }).code, 127);
+    assert.match((failed as { stderr: string }).stderr, /cannot run `no-such-program-here`: no such program/);
+  });
+});

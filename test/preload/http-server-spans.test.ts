@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { traceHttpServers } from '../../src/preload/http-server-spans.ts';
+
+const exporter = new InMemorySpanExporter();
+const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+let server: Server;
+let base: string;
+
+before(async () => {
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  traceHttpServers({ tracer: provider.getTracer('test'), captureContent: true });
+  server = createServer((req, res) => {
+    // The handler runs with the request's span active: what it starts nests under it.
+    trace.getTracer('app').startSpan('inside', {}, context.active()).end();
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => (body += chunk));
+    req.on('end', () => {
+      if (req.url === '/missing') return res.writeHead(404).end('no such thing');
+      if (req.url === '/broken') return res.writeHead(500).end();
+      if (req.url === '/hang') return res.write('partial');
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ echoed: JSON.parse(body || '{}') }));
+    });
+  });
+  trace.setGlobalTracerProvider(provider);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(() => server.close());
+beforeEach(() => exporter.reset());
+
+async function spansAfter(path: string, init: RequestInit = {}) {
+  await (await fetch(`${base}${path}`, init)).text();
+  await waitForSpans(2);
+  return exporter.getFinishedSpans();
+}
+
+async function waitForSpans(count: number) {
+  while (exporter.getFinishedSpans().length < count) await new Promise((resolve) => setImmediate(resolve));
+}
+
+describe('the program’s HTTP server requests', () => {
+  it('are root server spans named METHOD /path, the handler’s spans under them, bodies as inputs and outputs', async () => {
+    const spans = await spansAfter('/chat?session=1', {
+      method: 'POST',
+      body: '{"question":"hi"}',
+      headers: { 'content-type': 'application/json' },
+    });
+    const root = spans.find((span) => span.name === 'POST /chat')!;
+    assert.equal(root.kind, SpanKind.SERVER);
+    assert.equal(root.parentSpanContext, undefined);
+    assert.equal(spans.find((span) => span.name === 'inside')!.parentSpanContext?.spanId, root.spanContext().spanId);
+    assert.equal(root.attributes['mlflow.spanType'], 'CHAIN');
+    assert.equal(root.attributes['http.response.status_code'], 200);
+    assert.equal(root.status.code, SpanStatusCode.OK);
+    assert.deepEqual(JSON.parse(String(root.attributes['mlflow.spanInputs'])), { question: 'hi' });
+    assert.deepEqual(JSON.parse(String(root.attributes['mlflow.spanOutputs'])), { echoed: { question: 'hi' } });
+  });
+
+  it('continue an incoming traceparent', async () => {
+    const traceId = '0af7651916cd43dd8448eb211c80319c';
+    const spans = await spansAfter('/chat', { method: 'POST', headers: { traceparent: `00-${traceId}-b7ad6b7169203331-01` } });
+    assert.equal(spans.find((span) => span.name === 'POST /chat')!.spanContext().traceId, traceId);
+  });
+
+  it('tag a refused request (4xx) and fail on a 5xx', async () => {
+    const refused = (await spansAfter('/missing')).find((span) => span.name === 'GET /missing')!;
+    assert.equal(refused.attributes['mlflow.traceTag.refused'], 'HTTP 404');
+    assert.equal(refused.status.code, SpanStatusCode.UNSET);
+    exporter.reset();
+    const broken = (await spansAfter('/broken')).find((span) => span.name === 'GET /broken')!;
+    assert.equal(broken.status.code, SpanStatusCode.ERROR);
+  });
+
+  it('end as ERROR when the client goes away before the answer', async () => {
+    const req = request(`${base}/hang`);
+    req.end();
+    const [res] = (await once(req, 'response')) as [NodeJS.ReadableStream];
+    res.once('data', () => req.destroy());
+    await waitForSpans(2);
+    const span = exporter.getFinishedSpans().find((each) => each.name === 'GET /hang')!;
+    assert.equal(span.status.code, SpanStatusCode.ERROR);
+  });
+});
