@@ -14,4 +14,6 @@ export interface PackagePatcher {
 export const PACKAGE_PATCHERS: readonly PackagePatcher[] = [
   { package: 'openai', patch: async (settings) => (await import('./patch-openai.ts')).patchOpenAI(settings) },
   { package: '@anthropic-ai/sdk', patch: async (settings) => (await import('./patch-anthropic.ts')).patchAnthropic(settings) },
+  { package: 'ai', patch: async (settings) => (await import('./patch-vercel-ai.ts')).patchVercelAi(settings) },
+  { package: '@langchain/core', patch: async (settings) => (await import('./patch-langchain.ts')).patchLangChain(settings) },
 ];
