@@ -26,13 +26,44 @@ const CONTENT_ATTRIBUTES: readonly string[] = [
 ];
 
 /**
+ * Content that other instrumentations put under numbered or nested keys (a relayed or `run` program's
+ * spans): OpenInference's `llm.input_messages.0.message.content`, OpenLLMetry's `gen_ai.prompt.0.content`.
+ */
+const CONTENT_PREFIXES: readonly string[] = [
+  // OpenInference
+  'input.value',
+  'output.value',
+  'llm.input_messages.',
+  'llm.output_messages.',
+  'llm.prompts',
+  'retrieval.documents.',
+  'reranker.input_documents.',
+  'reranker.output_documents.',
+  'embedding.embeddings.',
+  'message.content',
+  'tool_call.function.arguments',
+  // OpenLLMetry
+  'gen_ai.prompt.',
+  'gen_ai.completion.',
+  'llm.completions.',
+  'traceloop.entity.input',
+  'traceloop.entity.output',
+];
+
+function isContent(key: string): boolean {
+  return CONTENT_ATTRIBUTES.includes(key) || CONTENT_PREFIXES.some((prefix) => key.startsWith(prefix));
+}
+
+/**
  * With content capture off, no span is stored or leaves the process with message content, whichever
- * code made it (request spans, retrieval, tools, the LLM instrumentation): one filter where finished
- * spans enter the pipeline instead of a flag in every place that records inputs and outputs.
+ * code made it (request spans, retrieval, tools, the LLM instrumentation, a relayed program's own
+ * instrumentation): one filter where finished spans enter the pipeline instead of a flag in every
+ * place that records inputs and outputs.
  */
 export function withoutContent<T extends Attributes>(attributes: T): T {
-  if (!CONTENT_ATTRIBUTES.some((key) => key in attributes)) return attributes;
+  const keys = Object.keys(attributes);
+  if (!keys.some(isContent)) return attributes;
   const kept: Attributes = {};
-  for (const [key, value] of Object.entries(attributes)) if (!CONTENT_ATTRIBUTES.includes(key)) kept[key] = value;
+  for (const key of keys) if (!isContent(key)) kept[key] = attributes[key];
   return kept as T;
 }
