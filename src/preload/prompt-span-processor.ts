@@ -59,6 +59,8 @@ export class PromptSpanProcessor implements SpanProcessor {
 
   /** Hands every span not yet written out to the sender's synchronous keeper, at the program's end. */
   keepUnsent(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
     const left = [...this.#unwritten, this.#queue].flat();
     this.#unwritten.clear();
     this.#queue = [];
