@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import type { ResolvedConfig } from '../../src/config/types.ts';
@@ -51,17 +52,31 @@ after(async () => {
 
 let stores = 0;
 
-/** Stores the traces as the pipeline would (the first one's last child arriving late, on its own), then delivers them. */
-async function storeThenDeliver(destination: ResolvedDestination): Promise<void> {
-  const store = TraceStore.open(join(root, `store-${++stores}`));
-  const [first, ...others] = inputs.serve;
-  const late = first!.at(-1)!;
+/**
+ * Stores the traces as the pipeline would (the first one's last child arriving late, on its own), then
+ * delivers them. `oldStore`: they wait instead in a store file written by the previous version (spans as
+ * JSON, store version 3), which this one opens, brings up to date, and delivers from.
+ */
+async function storeThenDeliver(destination: ResolvedDestination, options: { oldStore?: boolean } = {}): Promise<void> {
+  const dir = join(root, `store-${++stores}`);
   const key = destination.key;
-  const write = (spans: LocalSpan[], origin: string) => store.writes.write([{ spans, origin, destination: key }]);
-  write(first!.slice(0, -1), 'serve');
-  for (const spans of [...others, ...inputs.sdk]) write(spans, 'serve');
-  for (const spans of inputs.relayed) write(spans.map(toMlflowSpan), 'relay');
-  write([late], 'serve');
+  let store: TraceStore;
+  if (options.oldStore) {
+    await mkdir(dir);
+    await copyFile(new URL('store-version-3.db', GOLDEN), join(dir, 'traces.db'));
+    const db = new DatabaseSync(join(dir, 'traces.db'));
+    db.prepare('UPDATE traces SET destination = ?').run(key);
+    db.close();
+    store = TraceStore.open(dir);
+  } else {
+    store = TraceStore.open(dir);
+    const [first, ...others] = inputs.serve;
+    const write = (spans: LocalSpan[], origin: string) => store.writes.write([{ spans, origin, destination: key }]);
+    write(first!.slice(0, -1), 'serve');
+    for (const spans of [...others, ...inputs.sdk]) write(spans, 'serve');
+    for (const spans of inputs.relayed) write(spans.map(toMlflowSpan), 'relay');
+    write([first!.at(-1)!], 'serve');
+  }
   const outbox = new Outbox({ traces: store, auth: { kind: 'none' } });
   outbox.addDestination(destination);
   await outbox.flush(20_000);
@@ -114,7 +129,7 @@ function check(name: string, value: unknown, replace: [string, string] = ['', ''
 async function deliverToMlflow(
   name: string,
   version: MlflowVersion,
-  options: { backend?: 'sql' | 'file'; encoding?: 'protobuf' | 'json' },
+  options: { backend?: 'sql' | 'file'; encoding?: 'protobuf' | 'json'; oldStore?: boolean },
 ): Promise<void> {
   const server = await startFakeMlflow({ version, ...(options.backend && { backend: options.backend }) });
   try {
@@ -126,7 +141,7 @@ async function deliverToMlflow(
       experiment: { kind: 'id', id: { value: experimentId, source: { kind: 'default' } } },
     };
     const destination = await resolveDestination(target, config(server.url, options.encoding ?? 'protobuf'), { http });
-    await storeThenDeliver(destination);
+    await storeThenDeliver(destination, { oldStore: options.oldStore === true });
     const traces = server.store.traces(experimentId).sort((a, b) => (a.info.trace_id < b.info.trace_id ? -1 : 1));
     // A file store names experiments at random: the id is the one thing that may differ.
     check(
@@ -153,6 +168,16 @@ describe('what reaches each destination of stored-then-delivered traces', () => 
       await deliverToMlflow(`mlflow ${version} otlp`, version, {});
     });
   }
+
+  for (const version of ['3.6.0', '3.14.1.dev0'] as const) {
+    it(`MLflow ${version} over OTLP, from a store the previous version wrote`, async () => {
+      await deliverToMlflow(`mlflow ${version} otlp`, version, { oldStore: true });
+    });
+  }
+
+  it('MLflow 3.8.1 file store, over REST, from a store the previous version wrote', async () => {
+    await deliverToMlflow('mlflow 3.8.1 rest', '3.8.1', { backend: 'file', oldStore: true });
+  });
 
   it('MLflow 3.14 over OTLP/JSON', async () => {
     await deliverToMlflow('mlflow 3.14.1.dev0 otlp-json', '3.14.1.dev0', { encoding: 'json' });
