@@ -8,7 +8,7 @@ import { parseTargetKey, targetKey } from '../../src/destination/target.ts';
 import { EvaluationStore } from '../../src/pipeline/store/evaluation-store.ts';
 import { STORE_VERSION } from '../../src/pipeline/store/store-schema.ts';
 import { TraceStore } from '../../src/pipeline/store/trace-store.ts';
-import { toLocalSpan } from '../../src/spans/span-codec.ts';
+import { encodeTrace } from '../../src/destination/encoded-trace.ts';
 import { chatTrace, memoryTracer } from '../tracing/span-fixtures.ts';
 
 let root: string;
@@ -21,13 +21,13 @@ after(() => rm(root, { recursive: true, force: true }));
 function oneTrace() {
   const { tracer, finished } = memoryTracer();
   chatTrace(tracer);
-  return finished().map(toLocalSpan);
+  return encodeTrace(finished());
 }
 
 /** A store as an earlier version left it: keys in words, evaluation rows without lease columns, no schema version. */
 function storeOfEarlierVersion(dir: string, keys: Record<string, string>): void {
   const store = TraceStore.open(dir);
-  for (const key of Object.values(keys)) store.writes.write([{ spans: oneTrace(), origin: 'serve', destination: key }]);
+  for (const key of Object.values(keys)) store.writes.write([{ ...oneTrace(), origin: 'serve', destination: key }]);
   store.close();
   const evaluations = EvaluationStore.open(dir);
   evaluations.addSuiteRun(
