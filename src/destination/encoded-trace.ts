@@ -1,4 +1,4 @@
-import type { HrTime } from '@opentelemetry/api';
+import type { Attributes, HrTime } from '@opentelemetry/api';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { decodeOtlpProtobuf } from '../otlp/otlp-decode.ts';
@@ -6,9 +6,9 @@ import { toLocalSpans } from '../otlp/to-local-spans.ts';
 import type { LocalSpan } from '../spans/local-span.ts';
 import { toReadableSpans } from '../spans/readable-spans.ts';
 import { otlpAttributes, STRUCTURED_ON_OTLP } from '../tracing/encode-attributes.ts';
-import { MlflowAttr } from '../tracing/mlflow-attributes.ts';
+import { MlflowAttr, type TokenUsage } from '../tracing/mlflow-attributes.ts';
 import { withAttributes } from '../tracing/span-with-attributes.ts';
-import { previewOf, sumTokenUsage, traceState } from '../tracing/trace-summary.ts';
+import { addTokenUsage, previewFrom, traceState } from '../tracing/trace-summary.ts';
 
 /** What a list shows of a trace without reading its spans, derived as MLflow derives it. */
 export interface TraceFacts {
@@ -51,19 +51,30 @@ export function encodeTrace(spans: ReadableSpan[]): EncodedTrace {
   let top: ReadableSpan | undefined;
   let start = first.startTime;
   let end = first.endTime;
+  let rootWire: Attributes | undefined;
+  let usage: TokenUsage | undefined;
   const wire: ReadableSpan[] = [];
   for (const span of spans) {
     const parent = span.parentSpanContext;
     const outside = parent === undefined || !ids.has(parent.spanId);
-    if (!root && (parent === undefined || (parent.isRemote === true && outside))) root = span;
+    // The object-valued keys are parsed once, for the wire; the summary reads the parsed values.
+    const attributes = otlpAttributes(span.attributes);
+    if (!root && (parent === undefined || (parent.isRemote === true && outside))) {
+      root = span;
+      rootWire = attributes;
+    }
     if (!top && outside) top = span;
     if (compareHr(span.startTime, start) < 0) start = span.startTime;
     if (compareHr(span.endTime, end) > 0) end = span.endTime;
-    wire.push(withAttributes(span, otlpAttributes(span.attributes)));
+    if (MlflowAttr.tokenUsage in attributes) usage = addTokenUsage(usage, attributes[MlflowAttr.tokenUsage]);
+    wire.push(withAttributes(span, attributes));
   }
-  const usage = sumTokenUsage(spans);
-  const requestPreview = previewOf(root?.attributes[MlflowAttr.spanInputs], 'request');
-  const responsePreview = previewOf(root?.attributes[MlflowAttr.spanOutputs], 'response');
+  const preview = (key: string, side: 'request' | 'response') => {
+    const text = root?.attributes[key];
+    return typeof text === 'string' ? previewFrom(rootWire?.[key], text, side) : undefined;
+  };
+  const requestPreview = preview(MlflowAttr.spanInputs, 'request');
+  const responsePreview = preview(MlflowAttr.spanOutputs, 'response');
   const facts: TraceFacts = {
     startMs: start[0] * 1000 + Math.floor(start[1] / 1_000_000),
     durationMs: durationMs(start, end),

@@ -114,36 +114,13 @@ export class TraceWrites {
 
   /** Inserts the trace, or merges it span by span into the one stored (which is then encoded anew). */
   #upsert(trace: TraceToStore, now: number): number {
-    const existing = this.#db.statement('SELECT otlp, state, first_seen_ms FROM traces WHERE trace_id = ?').get(trace.hex) as
-      | { otlp: Uint8Array; state: DeliveryState; first_seen_ms: number }
-      | undefined;
-    if (existing) {
-      const merged = encodeLocalTrace(mergeSpans(storedSpans(existing.otlp), decodeTrace(trace.otlp)));
-      // A late span makes a delivered trace pending again: OTLP ingest upserts by span id.
-      const state = existing.state === 'delivered' && trace.destination ? 'pending' : existing.state;
-      this.#db
-        .statement(
-          `UPDATE traces SET start_ms = ?, duration_ms = ?, root_name = ?, status = ?, span_count = ?, tokens_in = ?,
-           tokens_out = ?, tokens_total = ?, request_preview = ?, response_preview = ?, state = ?, version = version + 1,
-           ready_ms = ?, saved_ms = ?, bytes = ?, otlp = ? WHERE trace_id = ?`,
-        )
-        .run(
-          ...factColumns(merged.facts),
-          state,
-          readyAt(trace.hold, merged.facts, now, existing.first_seen_ms || now),
-          now,
-          merged.otlp.length,
-          merged.otlp,
-          trace.hex,
-        );
-      return merged.otlp.length - existing.otlp.length;
-    }
-    this.#db
+    // Inserted in one step when new (nearly always): the merge below is for the rare trace already there.
+    const inserted = this.#db
       .statement(
         `INSERT INTO traces (trace_id, start_ms, duration_ms, root_name, status, span_count, tokens_in, tokens_out,
          tokens_total, request_preview, response_preview, origin, state, destination, attempts, ready_ms, first_seen_ms, saved_ms,
          bytes, otlp)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (trace_id) DO NOTHING`,
       )
       .run(
         trace.hex,
@@ -158,7 +135,31 @@ export class TraceWrites {
         trace.otlp.length,
         trace.otlp,
       );
-    return trace.otlp.length;
+    if (inserted.changes > 0) return trace.otlp.length;
+    const existing = this.#db.statement('SELECT otlp, state, first_seen_ms FROM traces WHERE trace_id = ?').get(trace.hex) as {
+      otlp: Uint8Array;
+      state: DeliveryState;
+      first_seen_ms: number;
+    };
+    const merged = encodeLocalTrace(mergeSpans(storedSpans(existing.otlp), decodeTrace(trace.otlp)));
+    // A late span makes a delivered trace pending again: OTLP ingest upserts by span id.
+    const state = existing.state === 'delivered' && trace.destination ? 'pending' : existing.state;
+    this.#db
+      .statement(
+        `UPDATE traces SET start_ms = ?, duration_ms = ?, root_name = ?, status = ?, span_count = ?, tokens_in = ?,
+         tokens_out = ?, tokens_total = ?, request_preview = ?, response_preview = ?, state = ?, version = version + 1,
+         ready_ms = ?, saved_ms = ?, bytes = ?, otlp = ? WHERE trace_id = ?`,
+      )
+      .run(
+        ...factColumns(merged.facts),
+        state,
+        readyAt(trace.hold, merged.facts, now, existing.first_seen_ms || now),
+        now,
+        merged.otlp.length,
+        merged.otlp,
+        trace.hex,
+      );
+    return merged.otlp.length - existing.otlp.length;
   }
 
   /** Oldest delivered traces go first when new ones would not fit; undelivered ones are never evicted. */
