@@ -279,7 +279,9 @@ describe('Deliverer', () => {
     try {
       const [torn, ...rest] = fill(store, chatTraces(3));
       const db = new DatabaseSync(store.path);
-      db.prepare('UPDATE traces SET otlp = substr(otlp, 1, 40) WHERE trace_id = ?').run(torn!);
+      db.prepare('UPDATE trace_bodies SET otlp = substr(otlp, 1, 40) WHERE id = (SELECT body_id FROM traces WHERE trace_id = ?)').run(
+        torn!,
+      );
       db.close();
       const deliverer = new Deliverer({
         queue: store.outbox,

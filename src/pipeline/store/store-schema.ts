@@ -49,6 +49,17 @@ CREATE TRIGGER IF NOT EXISTS bytes_on_update AFTER UPDATE OF bytes ON traces
 `;
 
 /**
+ * A trace's encoded spans live apart from its row: leases and delivery states change the row several
+ * times per trace, and a row that carried kilobytes of spans was written out whole each time. Bodies
+ * are appended (an integer key that VACUUM keeps) and leave with their trace.
+ */
+const BODIES = `
+CREATE TABLE IF NOT EXISTS trace_bodies (id INTEGER PRIMARY KEY, otlp BLOB NOT NULL);
+CREATE TRIGGER IF NOT EXISTS bodies_on_delete AFTER DELETE ON traces
+  BEGIN DELETE FROM trace_bodies WHERE id = OLD.body_id; END;
+`;
+
+/**
  * Suite runs and scores are kept beside the traces they judge, and leave with them. `destination` is
  * the key of the experiment a row waits for; NULL: kept local-only, for whichever MLflow a later push
  * names.
@@ -131,12 +142,14 @@ const MIGRATIONS: readonly ((db: DatabaseSync) => void)[] = [
   },
   (db) => {
     // Traces are kept as the bytes they are sent as, encoded once (see EncodedTrace), instead of JSON
-    // that every delivery parsed and encoded again: the traces waiting in a store are encoded now.
-    addColumns(db, 'traces', ['otlp BLOB']);
+    // that every delivery parsed and encoded again; the traces waiting in a store are encoded now.
+    db.exec(BODIES);
+    addColumns(db, 'traces', ['body_id INTEGER']);
     if (!columnsOf(db, 'traces').has('spans')) return;
-    const update = db.prepare('UPDATE traces SET otlp = ?, bytes = ? WHERE trace_id = ?');
+    const insertBody = db.prepare('INSERT INTO trace_bodies (otlp) VALUES (?)');
+    const update = db.prepare('UPDATE traces SET body_id = ?, bytes = ? WHERE trace_id = ?');
     const damaged = db.prepare(
-      `UPDATE traces SET otlp = X'', bytes = 0, state = CASE WHEN state = 'pending' THEN 'dead' ELSE state END,
+      `UPDATE traces SET bytes = 0, state = CASE WHEN state = 'pending' THEN 'dead' ELSE state END,
        last_answer = COALESCE(last_answer, ?) WHERE trace_id = ?`,
     );
     // In chunks by rowid: a store of many traces is never read into memory whole.
@@ -154,7 +167,7 @@ const MIGRATIONS: readonly ((db: DatabaseSync) => void)[] = [
         return;
       }
       const { otlp } = encodeLocalTrace(spans);
-      update.run(otlp, otlp.length, hex);
+      update.run(Number(insertBody.run(otlp).lastInsertRowid), otlp.length, hex);
     }
   },
 ];

@@ -38,13 +38,13 @@ export class TraceOutbox implements OutboxQueue<ClaimedTrace> {
     return this.#db.transaction(() => {
       const candidates = this.#db
         .statement(
-          `SELECT trace_id, version, otlp, bytes, attempts FROM traces
-         WHERE state = 'pending' AND destination = ? AND lease_until_ms < ? AND ready_ms <= ? ORDER BY saved_ms LIMIT ?`,
+          `SELECT t.trace_id, t.version, b.otlp, t.bytes, t.attempts FROM traces t LEFT JOIN trace_bodies b ON b.id = t.body_id
+         WHERE t.state = 'pending' AND t.destination = ? AND t.lease_until_ms < ? AND t.ready_ms <= ? ORDER BY t.saved_ms LIMIT ?`,
         )
         .all(destination, now, now, limits.maxItems) as {
         trace_id: string;
         version: number;
-        otlp: Uint8Array;
+        otlp: Uint8Array | null;
         bytes: number;
         attempts: number;
       }[];

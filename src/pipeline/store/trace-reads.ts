@@ -93,8 +93,11 @@ export class TraceReads {
     if (wanted === undefined) return undefined;
     // 'g' sorts after every hex digit: the range holds exactly the ids with this prefix.
     const rows = this.#db
-      .statement(`SELECT ${SUMMARY_COLUMNS}, otlp FROM traces WHERE trace_id >= ? AND trace_id < ? ORDER BY trace_id LIMIT 4`)
-      .all(wanted, `${wanted}g`) as unknown as (Row & { otlp: Uint8Array })[];
+      .statement(
+        `SELECT ${SUMMARY_COLUMNS}, b.otlp FROM traces LEFT JOIN trace_bodies b ON b.id = body_id
+         WHERE trace_id >= ? AND trace_id < ? ORDER BY trace_id LIMIT 4`,
+      )
+      .all(wanted, `${wanted}g`) as unknown as (Row & { otlp: Uint8Array | null })[];
     if (rows.length > 1) {
       const shown = rows.slice(0, 3).map((row) => mlflowTraceId(row.trace_id));
       throw new ExpectedError(`'${id}' matches more than one stored trace (${shown.join(', ')}${rows.length > 3 ? ', …' : ''})`, {
@@ -164,7 +167,8 @@ export class TraceReads {
 }
 
 /** Decoded only here, when one trace is shown; undefined when the record is damaged or holds no span. */
-function readableSpans(otlp: Uint8Array): LocalSpan[] | undefined {
+function readableSpans(otlp: Uint8Array | null): LocalSpan[] | undefined {
+  if (!otlp) return undefined;
   try {
     const spans = decodeTrace(otlp);
     return spans.length > 0 ? spans : undefined;

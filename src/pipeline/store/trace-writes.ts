@@ -115,11 +115,12 @@ export class TraceWrites {
   /** Inserts the trace, or merges it span by span into the one stored (which is then encoded anew). */
   #upsert(trace: TraceToStore, now: number): number {
     // Inserted in one step when new (nearly always): the merge below is for the rare trace already there.
+    const bodyId = Number(this.#db.statement('INSERT INTO trace_bodies (otlp) VALUES (?)').run(trace.otlp).lastInsertRowid);
     const inserted = this.#db
       .statement(
         `INSERT INTO traces (trace_id, start_ms, duration_ms, root_name, status, span_count, tokens_in, tokens_out,
          tokens_total, request_preview, response_preview, origin, state, destination, attempts, ready_ms, first_seen_ms, saved_ms,
-         bytes, otlp)
+         bytes, body_id)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (trace_id) DO NOTHING`,
       )
       .run(
@@ -133,14 +134,15 @@ export class TraceWrites {
         now,
         now,
         trace.otlp.length,
-        trace.otlp,
+        bodyId,
       );
     if (inserted.changes > 0) return trace.otlp.length;
-    const existing = this.#db.statement('SELECT otlp, state, first_seen_ms FROM traces WHERE trace_id = ?').get(trace.hex) as {
-      otlp: Uint8Array;
-      state: DeliveryState;
-      first_seen_ms: number;
-    };
+    this.#db.statement('DELETE FROM trace_bodies WHERE id = ?').run(bodyId);
+    const existing = this.#db
+      .statement(
+        'SELECT b.otlp, t.state, t.first_seen_ms, t.body_id FROM traces t JOIN trace_bodies b ON b.id = t.body_id WHERE t.trace_id = ?',
+      )
+      .get(trace.hex) as { otlp: Uint8Array; state: DeliveryState; first_seen_ms: number; body_id: number };
     const merged = encodeLocalTrace(mergeSpans(storedSpans(existing.otlp), decodeTrace(trace.otlp)));
     // A late span makes a delivered trace pending again: OTLP ingest upserts by span id.
     const state = existing.state === 'delivered' && trace.destination ? 'pending' : existing.state;
@@ -148,7 +150,7 @@ export class TraceWrites {
       .statement(
         `UPDATE traces SET start_ms = ?, duration_ms = ?, root_name = ?, status = ?, span_count = ?, tokens_in = ?,
          tokens_out = ?, tokens_total = ?, request_preview = ?, response_preview = ?, state = ?, version = version + 1,
-         ready_ms = ?, saved_ms = ?, bytes = ?, otlp = ? WHERE trace_id = ?`,
+         ready_ms = ?, saved_ms = ?, bytes = ? WHERE trace_id = ?`,
       )
       .run(
         ...factColumns(merged.facts),
@@ -156,9 +158,9 @@ export class TraceWrites {
         readyAt(trace.hold, merged.facts, now, existing.first_seen_ms || now),
         now,
         merged.otlp.length,
-        merged.otlp,
         trace.hex,
       );
+    this.#db.statement('UPDATE trace_bodies SET otlp = ? WHERE id = ?').run(merged.otlp, existing.body_id);
     return merged.otlp.length - existing.otlp.length;
   }
 
