@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { sendTestTrace } from '../src/commands/doctor/test-traces.ts';
-import { decodeTrace, encodeLocalTrace, encodeTrace } from '../src/destination/encoded-trace.ts';
+import { encodeLocalTrace, encodeTrace } from '../src/destination/encode-trace.ts';
+import { decodeTrace } from '../src/destination/encoded-trace.ts';
 import { TraceAssembler } from '../src/pipeline/assemble/trace-assembler.ts';
 import type { LocalSpan } from '../src/spans/local-span.ts';
 import type { TraceToStore } from '../src/pipeline/store/trace-writes.ts';

@@ -12,7 +12,7 @@ import OpenAI from 'openai';
 import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import { sendTestTrace } from '../src/commands/doctor/test-traces.ts';
 import { instrumentOpenAI } from '../src/tracing/openai/instrument-openai.ts';
-import { encodeTrace } from '../src/destination/encoded-trace.ts';
+import { encodeTrace } from '../src/destination/encode-trace.ts';
 import { buildRestTracePayload } from '../src/destination/rest-trace-payload.ts';
 import { BIN } from './children.ts';
 import { median, type Row } from './stats.ts';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TraceStore } from '../src/pipeline/store/trace-store.ts';
 import type { TraceToStore } from '../src/pipeline/store/trace-writes.ts';
-import { encodeLocalTrace } from '../src/destination/encoded-trace.ts';
+import { encodeLocalTrace } from '../src/destination/encode-trace.ts';
 import { copiesOf, doctorTrace } from './doctor-traces.ts';
 import { median, type Row } from './stats.ts';
 

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { AuthSettings } from '../config/types.ts';
-import { encodeTrace } from '../destination/encoded-trace.ts';
+import { encodeTrace } from '../destination/encode-trace.ts';
 import { describeDestination, type ResolvedDestination } from '../destination/resolved-destination.ts';
 import { describeTarget, targetKey, type Target } from '../destination/target.ts';
 import { rememberedSecrets } from '../config/configured-secrets.ts';

@@ -13,7 +13,7 @@ import { decodeOtlpProtobuf } from '../../src/otlp/otlp-decode.ts';
 import { Deliverer, type DeliveryEvent } from '../../src/pipeline/deliver/deliverer.ts';
 import { TraceStore } from '../../src/pipeline/store/trace-store.ts';
 import type { ClaimedTrace } from '../../src/pipeline/store/trace-outbox.ts';
-import { encodeTrace } from '../../src/destination/encoded-trace.ts';
+import { encodeTrace } from '../../src/destination/encode-trace.ts';
 import { startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
 import { startFaultyProxy, type FaultyProxy, type ProxyMode } from '../fakes/faulty-proxy.ts';
 import { ManualClock } from '../fakes/manual-clock.ts';

@@ -6,7 +6,7 @@ import { capabilitiesFor } from '../../src/mlflow/server-info.ts';
 import { otlpSender } from '../../src/destination/senders/otlp-sender.ts';
 import { ingestKeepsSessionsPlain, registerSessionsFirst } from '../../src/destination/senders/sessions-first.ts';
 import type { OutgoingTrace } from '../../src/destination/sender.ts';
-import { encodeTrace } from '../../src/destination/encoded-trace.ts';
+import { encodeTrace } from '../../src/destination/encode-trace.ts';
 import { MLFLOW_VERSIONS, startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
 import { chatTrace, memoryTracer } from '../tracing/span-fixtures.ts';
 

@@ -1,5 +1,5 @@
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { encodeTrace } from '../../src/destination/encoded-trace.ts';
+import { encodeTrace } from '../../src/destination/encode-trace.ts';
 import { TraceStore } from '../../src/pipeline/store/trace-store.ts';
 
 /** Opens the store a command used, reads it, and closes it again (the command may run again next). */

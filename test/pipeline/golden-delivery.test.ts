@@ -9,7 +9,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import type { ResolvedConfig } from '../../src/config/types.ts';
-import { encodeLocalTrace } from '../../src/destination/encoded-trace.ts';
+import { encodeLocalTrace } from '../../src/destination/encode-trace.ts';
 import { resolveDestination } from '../../src/destination/resolve.ts';
 import type { ResolvedDestination } from '../../src/destination/resolved-destination.ts';
 import { targetKey, type CollectorTarget, type ExperimentTarget } from '../../src/destination/target.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before } from 'node:test';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { TraceStore, type StoreOptions } from '../../src/pipeline/store/trace-store.ts';
-import { encodeTrace } from '../../src/destination/encoded-trace.ts';
+import { encodeTrace } from '../../src/destination/encode-trace.ts';
 import { readableSpan } from '../fakes/readable-spans.ts';
 import { chatTrace, memoryTracer } from '../tracing/span-fixtures.ts';
 

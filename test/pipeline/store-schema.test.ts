@@ -8,7 +8,7 @@ import { parseTargetKey, targetKey } from '../../src/destination/target.ts';
 import { EvaluationStore } from '../../src/pipeline/store/evaluation-store.ts';
 import { STORE_VERSION } from '../../src/pipeline/store/store-schema.ts';
 import { TraceStore } from '../../src/pipeline/store/trace-store.ts';
-import { encodeTrace } from '../../src/destination/encoded-trace.ts';
+import { encodeTrace } from '../../src/destination/encode-trace.ts';
 import { chatTrace, memoryTracer } from '../tracing/span-fixtures.ts';
 
 let root: string;

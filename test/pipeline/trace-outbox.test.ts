@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { encodeTrace } from '../../src/destination/encoded-trace.ts';
+import { encodeTrace } from '../../src/destination/encode-trace.ts';
 import { hex, realChatTrace, save, temporaryStores, traceAt } from './store-fixtures.ts';
 
 const stores = temporaryStores();

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TraceStore } from '../../src/pipeline/store/trace-store.ts';
-import { decodeTrace, encodeTrace } from '../../src/destination/encoded-trace.ts';
+import { encodeTrace } from '../../src/destination/encode-trace.ts';
+import { decodeTrace } from '../../src/destination/encoded-trace.ts';
 import { hex, realChatTrace, save, temporaryStores, traceAt } from './store-fixtures.ts';
 
 const stores = temporaryStores();

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { SpanStatusCode, TraceFlags } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { toReadableSpans } from '../../src/spans/readable-spans.ts';
-import { decodeTrace, encodeTrace } from '../../src/destination/encoded-trace.ts';
+import { encodeTrace } from '../../src/destination/encode-trace.ts';
+import { decodeTrace } from '../../src/destination/encoded-trace.ts';
 import { readableSpan } from '../fakes/readable-spans.ts';
 import { hex, realChatTrace, save, temporaryStores, traceAt } from './store-fixtures.ts';
 

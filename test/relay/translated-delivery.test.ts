@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createAuthProvider } from '../../src/workspace-auth/auth.ts';
 import { createMlflowHttp } from '../../src/mlflow/http.ts';
-import { encodeLocalTrace } from '../../src/destination/encoded-trace.ts';
+import { encodeLocalTrace } from '../../src/destination/encode-trace.ts';
 import type { OutgoingTrace, Sender } from '../../src/destination/sender.ts';
 import { otlpSender } from '../../src/destination/senders/otlp-sender.ts';
 import { restSender } from '../../src/destination/senders/rest-sender.ts';

@@ -1,7 +1,7 @@
 import type { DatabaseSync } from 'node:sqlite';
-import { encodeLocalTrace } from '../../destination/encoded-trace.ts';
 import { keyFromLegacyText } from '../../destination/target.ts';
 import type { LocalSpan } from '../../spans/local-span.ts';
+import { encodeLocalTrace } from './lazy-encoder.ts';
 
 // A rowid table, not WITHOUT ROWID: rows carry kilobytes of spans and trace ids are random, so keying
 // the rows themselves by trace id scattered every group commit over the whole file (half the write rate

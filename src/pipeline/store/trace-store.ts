@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { encodeLocalTrace } from '../../destination/encoded-trace.ts';
+import { encodeLocalTrace } from './lazy-encoder.ts';
 import { importLegacyTraceFiles } from './legacy-trace-files.ts';
 import { openStoreDatabase, STORE_FILE, type StoreDatabase } from './open-store-database.ts';
 import { TraceOutbox } from './trace-outbox.ts';

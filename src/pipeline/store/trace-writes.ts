@@ -1,5 +1,6 @@
-import { decodeTrace, encodeLocalTrace, type EncodedTrace, type TraceFacts } from '../../destination/encoded-trace.ts';
+import { decodeTrace, type EncodedTrace, type TraceFacts } from '../../destination/encoded-trace.ts';
 import type { LocalSpan } from '../../spans/local-span.ts';
+import { encodeLocalTrace } from './lazy-encoder.ts';
 import { mergeSpans } from './merge-spans.ts';
 import type { StoreDatabase } from './open-store-database.ts';
 import type { DeliveryState } from './stored-trace.ts';
