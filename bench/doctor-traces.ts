@@ -1,18 +1,25 @@
 import { randomBytes } from 'node:crypto';
-import { TracerProvider } from '@opentelemetry/sdk-trace';
+import { TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { sendTestTrace } from '../src/commands/doctor/test-traces.ts';
+import { encodeLocalTrace, encodeTrace } from '../src/destination/encode-trace.ts';
+import { decodeTrace } from '../src/destination/encoded-trace.ts';
 import { TraceAssembler } from '../src/pipeline/assemble/trace-assembler.ts';
 import type { LocalSpan } from '../src/spans/local-span.ts';
 import type { TraceToStore } from '../src/pipeline/store/trace-writes.ts';
 
-/** One doctor test trace (4 spans) as the assembler hands it to the store. */
-export function doctorTrace(): LocalSpan[] {
-  let assembled: LocalSpan[] | undefined;
+/** One doctor test trace (4 spans) as the assembler hands it on. */
+function doctorSpans(): ReadableSpan[] {
+  let assembled: ReadableSpan[] | undefined;
   const assembler = new TraceAssembler({ onTrace: (spans) => (assembled = spans) });
   const provider = new TracerProvider({ spanProcessors: [assembler] });
   sendTestTrace(provider.getTracer('bench'), 0, 'bench');
   if (!assembled) throw new Error('the doctor trace did not come out of the assembler whole');
   return assembled;
+}
+
+/** The doctor test trace as the store reads it back. */
+export function doctorTrace(): LocalSpan[] {
+  return decodeTrace(encodeTrace(doctorSpans()).otlp);
 }
 
 /**
@@ -34,7 +41,7 @@ export function copiesOf(
       startTimeUnixNano: (BigInt(span.startTimeUnixNano) + shiftNs).toString(),
       endTimeUnixNano: (BigInt(span.endTimeUnixNano) + shiftNs).toString(),
     }));
-    out.push({ spans, origin: 'bench', ...(options.destination && { destination: options.destination }) });
+    out.push({ ...encodeLocalTrace(spans), origin: 'bench', ...(options.destination && { destination: options.destination }) });
   }
   return out;
 }

@@ -8,10 +8,12 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { benchDelivery } from './delivery.ts';
 import { benchMemoryWhenDown } from './memory-when-down.ts';
 import { benchMicro } from './micro.ts';
+import { benchRelay } from './relay.ts';
 import { benchRunProgram } from './run-program.ts';
 import { benchServe } from './serve-overhead.ts';
 import { formatTable, type Row } from './stats.ts';
 import { benchStoreGrowth, benchStoreWrites } from './store.ts';
+import { benchTracingCpu } from './tracing-cpu.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
 const load = () =>
@@ -25,6 +27,14 @@ console.log(
 const sections: [string, () => Row[] | Promise<Row[]>][] = [
   ['single operations', () => benchMicro()],
   ['serve', () => benchServe(quick ? { rounds: 1, durationMs: 2000, warmupMs: 500 } : { rounds: 8, durationMs: 1500, warmupMs: 1000 })],
+  ['tracing CPU per span', () => benchTracingCpu(quick ? { traces: 2000, rounds: 1 } : { traces: 5000, rounds: 3 })],
+  [
+    'relay',
+    () =>
+      benchRelay(
+        quick ? { tracesPerClient: 1000, rounds: 1, backlogSpans: 20_000 } : { tracesPerClient: 3000, rounds: 3, backlogSpans: 100_000 },
+      ),
+  ],
   [
     'run',
     () =>

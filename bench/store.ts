@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TraceStore } from '../src/pipeline/store/trace-store.ts';
 import type { TraceToStore } from '../src/pipeline/store/trace-writes.ts';
+import { encodeLocalTrace } from '../src/destination/encode-trace.ts';
 import { copiesOf, doctorTrace } from './doctor-traces.ts';
 import { median, type Row } from './stats.ts';
 
@@ -38,7 +39,7 @@ function timeStoreWrites(traces: readonly TraceToStore[]): number {
 
 /** Seconds to append the same span bytes to a plain file, fsynced per group as the store commits. */
 function timeRawWrites(traces: readonly TraceToStore[]): number {
-  const buffers = groups(traces, GROUP).map((group) => Buffer.from(group.map((trace) => JSON.stringify(trace.spans)).join('\n')));
+  const buffers = groups(traces, GROUP).map((group) => Buffer.concat(group.map((trace) => trace.otlp)));
   const dir = mkdtempSync(join(tmpdir(), 'otel-mlflow-bench-raw-'));
   const fd = openSync(join(dir, 'raw'), 'w');
   try {
@@ -66,7 +67,7 @@ export function benchStoreWrites(options: { traces: number; rounds: number }): R
   }
   const storeRate = options.traces / median(storeS);
   const rawRate = options.traces / median(rawS);
-  const bytes = JSON.stringify(template).length;
+  const bytes = encodeLocalTrace(template).otlp.length;
   return [
     {
       name: `store write, groups of ${GROUP} / raw write+fsync`,

@@ -1,4 +1,3 @@
-import type { LocalSpan } from '../spans/local-span.ts';
 import type { DeliveryOutcome } from './classify-answer.ts';
 
 /**
@@ -20,7 +19,8 @@ export interface OutgoingTrace {
   hex: string;
   /** `tr-` + hex, as MLflow names it. */
   traceId: string;
-  spans: LocalSpan[];
+  /** The trace as encoded once when it was stored (see EncodedTrace): a batch is these put together. */
+  otlp: Uint8Array;
   /** Tries started before this one: a REST trace tried before is looked up before it is registered again. */
   attempts: number;
 }

@@ -16,8 +16,13 @@ const IS_REMOTE = 0x200;
 type AttributeValue = LocalSpan['attributes'][string];
 type Scalar = string | number | boolean;
 
-/** Decoded OTLP spans as the store keeps them; spans with unusable ids are counted out, not fatal. */
-export function toLocalSpans(request: OtlpResourceSpans[]): ConvertedSpans {
+/**
+ * Decoded OTLP spans as the store keeps them; spans with unusable ids are counted out, not fatal.
+ * `jsonText`: keys whose values are kept as JSON text whatever their kind on the wire (MLflow's
+ * object-valued attributes, which go structured over OTLP and are recorded as JSON).
+ */
+export function toLocalSpans(request: OtlpResourceSpans[], options: { jsonText?: ReadonlySet<string> } = {}): ConvertedSpans {
+  const jsonText = options.jsonText ?? NO_KEYS;
   const spans: LocalSpan[] = [];
   const reasons = new Set<string>();
   let rejected = 0;
@@ -26,7 +31,7 @@ export function toLocalSpans(request: OtlpResourceSpans[]): ConvertedSpans {
     for (const span of resourceSpans.spans) {
       const problem = idProblem(span);
       if (problem === undefined) {
-        spans.push(toLocalSpan(span, resource));
+        spans.push(toLocalSpan(span, resource, jsonText));
       } else {
         rejected += 1;
         reasons.add(problem);
@@ -47,7 +52,7 @@ function idProblem(span: OtlpSpan): string | undefined {
   return undefined;
 }
 
-function toLocalSpan(span: OtlpSpan, resource: LocalSpan['resource']): LocalSpan {
+function toLocalSpan(span: OtlpSpan, resource: LocalSpan['resource'], jsonText: ReadonlySet<string>): LocalSpan {
   // Some SDKs send a root's parent as eight zero bytes rather than leaving it empty.
   const hasParent = span.parentSpanId.length === 8 && !isZero(span.parentSpanId);
   const parentIsRemote = hasParent && (span.flags & HAS_IS_REMOTE) !== 0 && (span.flags & IS_REMOTE) !== 0;
@@ -62,7 +67,7 @@ function toLocalSpan(span: OtlpSpan, resource: LocalSpan['resource']): LocalSpan
     startTimeUnixNano: span.startTimeUnixNano.toString(),
     endTimeUnixNano: span.endTimeUnixNano.toString(),
     status: { code: statusCode, ...(span.status.message !== '' && { message: span.status.message }) },
-    attributes: attributes(span.attributes),
+    attributes: attributes(span.attributes, jsonText),
     events: span.events.map((event) => ({
       name: event.name,
       timeUnixNano: event.timeUnixNano.toString(),
@@ -78,11 +83,13 @@ function sdkSpanKind(wireKind: number): number {
   return wireKind >= 1 && wireKind <= 5 ? wireKind - 1 : 0;
 }
 
+const NO_KEYS: ReadonlySet<string> = new Set();
+
 // Built with Object.fromEntries: a client's key `__proto__` stays an attribute instead of a prototype.
-function attributes(keyValues: OtlpKeyValue[]): Record<string, AttributeValue> {
+function attributes(keyValues: OtlpKeyValue[], jsonText = NO_KEYS): Record<string, AttributeValue> {
   return Object.fromEntries(
     keyValues.flatMap(({ key, value }) => {
-      const converted = attributeValue(value);
+      const converted = jsonText.has(key) ? JSON.stringify(jsonValue(value)) : attributeValue(value);
       return converted === undefined ? [] : [[key, converted]];
     }),
   );

@@ -1,17 +1,21 @@
 import { Worker } from 'node:worker_threads';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { AuthSettings } from '../config/types.ts';
+import { encodeTrace } from '../destination/encode-trace.ts';
 import { describeDestination, type ResolvedDestination } from '../destination/resolved-destination.ts';
 import { describeTarget, targetKey, type Target } from '../destination/target.ts';
 import { rememberedSecrets } from '../config/configured-secrets.ts';
 import { withoutContent } from '../tracing/content-filter.ts';
 import { maskSpanText } from '../spans/mask-span-text.ts';
+import { toReadableSpans } from '../spans/readable-spans.ts';
+import { withAttributes } from '../tracing/span-with-attributes.ts';
 import { TraceAssembler } from './assemble/trace-assembler.ts';
 import type { OutboxEvent, OutboxStats } from './outbox.ts';
 import type { LocalSpan } from '../spans/local-span.ts';
 import type { DeliveryInfo } from './store/stored-trace.ts';
 import type { StateCounts } from './store/trace-reads.ts';
 import { TraceStore, type StoreOptions } from './store/trace-store.ts';
-import type { TraceToStore } from './store/trace-writes.ts';
+import type { AssemblyHold, TraceToStore } from './store/trace-writes.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker/worker-protocol.ts';
 
 /** Traces are handed to the worker in groups this often, or at this many: one message, not one per trace. */
@@ -61,6 +65,15 @@ export interface PipelineOptions {
 
 export type PipelineEvent = OutboxEvent;
 
+/** Spans of one trace that arrived from elsewhere (the relay), whole or in part, to be stored. */
+export interface SpansToStore {
+  spans: LocalSpan[];
+  origin: string;
+  destination?: string;
+  /** Held back from delivery until whole (see TraceToStore). */
+  hold?: AssemblyHold;
+}
+
 export interface PipelineReport {
   storeDir: string;
   /** Where traces go; absent in local-only mode. */
@@ -108,7 +121,7 @@ export class TracePipeline {
   readonly #backlog = new Int32Array(new SharedArrayBuffer(4));
   /** Traces that could not be handed over because the worker had failed. */
   #lost = 0;
-  readonly #mask: (span: LocalSpan) => LocalSpan;
+  readonly #mask: (span: ReadableSpan) => ReadableSpan;
 
   constructor(options: PipelineOptions) {
     this.#onEvent = options.onEvent ?? (() => {});
@@ -140,11 +153,12 @@ export class TracePipeline {
     this.#mask = maskText ? (span) => maskSpanText(span, maskText) : (span) => span;
     const keptContent =
       options.captureContent === false
-        ? (span: LocalSpan) => ({ ...span, attributes: withoutContent(span.attributes) as LocalSpan['attributes'] })
-        : (span: LocalSpan) => span;
+        ? (span: ReadableSpan) => withAttributes(span, withoutContent(span.attributes))
+        : (span: ReadableSpan) => span;
     this.assembler = new TraceAssembler({
-      onTrace: (spans: LocalSpan[]) => this.#enqueue({ spans, origin, ...(key && { destination: key }) }),
-      ...((maskText || options.captureContent === false) && { prepare: (span: LocalSpan) => this.#mask(keptContent(span)) }),
+      // Encoded here, once: what crosses to the worker is the bytes every destination takes and the summary.
+      onTrace: (spans: ReadableSpan[]) => this.#enqueue({ ...encodeTrace(spans), origin, ...(key && { destination: key }) }),
+      ...((maskText || options.captureContent === false) && { prepare: (span: ReadableSpan) => this.#mask(keptContent(span)) }),
     });
   }
 
@@ -193,11 +207,11 @@ export class TracePipeline {
    * Writes traces that arrived whole or in part from elsewhere (the relay), resolving once they are
    * committed, with the ids of any the store refused; rejects when the worker has failed.
    */
-  storeDurably(traces: TraceToStore[]): Promise<string[]> {
+  storeDurably(traces: SpansToStore[]): Promise<string[]> {
     if (this.#failure) return Promise.reject(new Error(this.#failure));
     const id = ++this.#nextId;
     Atomics.add(this.#backlog, 0, traces.length);
-    const kept = traces.map((trace) => ({ ...trace, spans: trace.spans.map(this.#mask) }));
+    const kept = traces.map(({ spans, ...trace }): TraceToStore => ({ ...trace, ...encodeTrace(toReadableSpans(spans).map(this.#mask)) }));
     return new Promise<string[]>((resolve, reject) => {
       this.#storing.set(id, { resolve, reject });
       this.#post({ type: 'store', id, traces: kept });

@@ -1,7 +1,7 @@
 import type { OtlpIngest } from '../otlp/otlp-ingest.ts';
 import type { LocalSpan } from '../spans/local-span.ts';
-import type { AssemblyHold, TraceToStore } from '../pipeline/store/trace-writes.ts';
-import type { TracePipeline } from '../pipeline/trace-pipeline.ts';
+import type { AssemblyHold } from '../pipeline/store/trace-writes.ts';
+import type { SpansToStore, TracePipeline } from '../pipeline/trace-pipeline.ts';
 import type { RelayRoutes, RouteDecision } from './relay-routes.ts';
 import { toMlflowSpan } from './translate-span.ts';
 import { errorMessage } from '../errors.ts';
@@ -64,7 +64,7 @@ export function createRelayIngest(options: RelayIngestOptions): OtlpIngest {
     }
     const traces = new Map<string, LocalSpan[]>();
     for (const span of spans) getOrInsert(traces, span.traceId, () => []).push(toMlflowSpan(span));
-    const toStore: TraceToStore[] = [];
+    const toStore: SpansToStore[] = [];
     // A request usually comes from one service: its route is decided once, not per trace.
     const decisions = new Map<string | undefined, Promise<RouteDecision>>();
     for (const traceSpans of traces.values()) {

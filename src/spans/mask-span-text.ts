@@ -1,16 +1,17 @@
-import type { LocalSpan } from './local-span.ts';
+import type { Attributes } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 
 /**
  * The span with `mask` applied to every text it carries: its name, status message, attributes and
  * events (an exception event's message and stack). The very same span when no text changes: a span
  * without a secret costs one look at its strings and no copy.
  */
-export function maskSpanText(span: LocalSpan, mask: (text: string) => string): LocalSpan {
+export function maskSpanText(span: ReadableSpan, mask: (text: string) => string): ReadableSpan {
   const changes = (item: unknown): boolean =>
     typeof item === 'string'
       ? mask(item) !== item
       : Array.isArray(item) && item.some((element) => typeof element === 'string' && mask(element) !== element);
-  const anyIn = (values: Record<string, unknown>): boolean => Object.values(values).some(changes);
+  const anyIn = (values: Attributes | undefined): boolean => values !== undefined && Object.values(values).some(changes);
   const touched =
     changes(span.name) ||
     changes(span.status.message) ||
@@ -23,16 +24,32 @@ export function maskSpanText(span: LocalSpan, mask: (text: string) => string): L
     if (Array.isArray(item)) return item.map((element: unknown) => (typeof element === 'string' ? mask(element) : element)) as T;
     return item;
   };
-  const record = <T extends Record<string, unknown>>(values: T): T => {
-    const out: Record<string, unknown> = {};
+  const record = (values: Attributes): Attributes => {
+    const out: Attributes = {};
     for (const [key, item] of Object.entries(values)) out[key] = value(item);
-    return out as T;
+    return out;
   };
   return {
-    ...span,
     name: mask(span.name),
+    kind: span.kind,
+    spanContext: () => span.spanContext(),
+    parentSpanContext: span.parentSpanContext,
+    startTime: span.startTime,
+    endTime: span.endTime,
     status: span.status.message === undefined ? span.status : { ...span.status, message: mask(span.status.message) },
     attributes: record(span.attributes),
-    events: span.events.map((event) => ({ ...event, name: mask(event.name), attributes: record(event.attributes) })),
+    links: span.links,
+    events: span.events.map((event) => ({
+      ...event,
+      name: mask(event.name),
+      ...(event.attributes && { attributes: record(event.attributes) }),
+    })),
+    duration: span.duration,
+    ended: span.ended,
+    resource: span.resource,
+    instrumentationScope: span.instrumentationScope,
+    droppedAttributesCount: span.droppedAttributesCount,
+    droppedEventsCount: span.droppedEventsCount,
+    droppedLinksCount: span.droppedLinksCount,
   };
 }

@@ -42,7 +42,7 @@ export function setTokenUsage(span: Span, usage: { input: number; output: number
  * string double-encoded (no token total, raw-JSON previews) while every version decodes a
  * kvlistValue / arrayValue. `gen_ai.*` content stays JSON text: structured values there are untried.
  */
-const STRUCTURED_ON_OTLP: ReadonlySet<string> = new Set([
+export const STRUCTURED_ON_OTLP: ReadonlySet<string> = new Set([
   MlflowAttr.spanInputs,
   MlflowAttr.spanOutputs,
   MlflowAttr.tokenUsage,

@@ -18,17 +18,20 @@ export function findRoot(spans: readonly ReadableSpan[]): ReadableSpan | undefin
 
 /** Sum of the leaf LLM spans' usage, as the OTLP server derives it (the REST path must do it itself). */
 export function sumTokenUsage(spans: readonly Pick<ReadableSpan, 'attributes'>[]): TokenUsage | undefined {
-  let found = false;
-  const total: TokenUsage = { input_tokens: 0, output_tokens: 0, total_tokens: 0 };
-  for (const span of spans) {
-    const usage = decodeJsonAttribute(span.attributes[MlflowAttr.tokenUsage]) as Partial<TokenUsage> | undefined;
-    if (!usage || typeof usage !== 'object') continue;
-    found = true;
-    total.input_tokens += Number(usage.input_tokens ?? 0);
-    total.output_tokens += Number(usage.output_tokens ?? 0);
-    total.total_tokens += Number(usage.total_tokens ?? Number(usage.input_tokens ?? 0) + Number(usage.output_tokens ?? 0));
-  }
-  return found ? total : undefined;
+  let total: TokenUsage | undefined;
+  for (const span of spans) total = addTokenUsage(total, decodeJsonAttribute(span.attributes[MlflowAttr.tokenUsage]));
+  return total;
+}
+
+/** `total` with one span's usage (the attribute as parsed JSON) added; anything but an object adds nothing. */
+export function addTokenUsage(total: TokenUsage | undefined, parsed: unknown): TokenUsage | undefined {
+  if (!parsed || typeof parsed !== 'object') return total;
+  const usage = parsed as Partial<TokenUsage>;
+  const sum = total ?? { input_tokens: 0, output_tokens: 0, total_tokens: 0 };
+  sum.input_tokens += Number(usage.input_tokens ?? 0);
+  sum.output_tokens += Number(usage.output_tokens ?? 0);
+  sum.total_tokens += Number(usage.total_tokens ?? Number(usage.input_tokens ?? 0) + Number(usage.output_tokens ?? 0));
+  return sum;
 }
 
 /**
@@ -37,7 +40,11 @@ export function sumTokenUsage(spans: readonly Pick<ReadableSpan, 'attributes'>[]
  */
 export function previewOf(value: AttributeValue | undefined, side: 'request' | 'response'): string | undefined {
   if (typeof value !== 'string') return undefined;
-  const parsed = decodeJsonAttribute(value);
+  return previewFrom(decodeJsonAttribute(value), value, side);
+}
+
+/** The same from the attribute's text and that text already parsed (undefined, or the text itself, when it is not JSON). */
+export function previewFrom(parsed: unknown, value: string, side: 'request' | 'response'): string {
   const text = (side === 'request' ? lastUserMessage(parsed) : assistantText(parsed)) ?? value;
   return text.length > PREVIEW_LIMIT ? text.slice(0, PREVIEW_LIMIT) : text;
 }

@@ -13,7 +13,7 @@ import { decodeOtlpProtobuf } from '../../src/otlp/otlp-decode.ts';
 import { Deliverer, type DeliveryEvent } from '../../src/pipeline/deliver/deliverer.ts';
 import { TraceStore } from '../../src/pipeline/store/trace-store.ts';
 import type { ClaimedTrace } from '../../src/pipeline/store/trace-outbox.ts';
-import { toLocalSpan } from '../../src/spans/span-codec.ts';
+import { encodeTrace } from '../../src/destination/encode-trace.ts';
 import { startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
 import { startFaultyProxy, type FaultyProxy, type ProxyMode } from '../fakes/faulty-proxy.ts';
 import { ManualClock } from '../fakes/manual-clock.ts';
@@ -69,8 +69,8 @@ async function setUp(route: 'otlp' | 'rest', options: { timeoutMs?: number } = {
   const store = TraceStore.open(join(root, `s${++stores}`));
   const { tracer, finished } = memoryTracer();
   for (let i = 0; i < TRACES; i++) chatTrace(tracer);
-  const traces = [...Map.groupBy(finished().map(toLocalSpan), (span) => span.traceId).values()];
-  store.writes.write(traces.map((spans) => ({ spans, origin: 'test', destination: KEY })));
+  const traces = [...Map.groupBy(finished(), (span) => span.spanContext().traceId).values()].map(encodeTrace);
+  store.writes.write(traces.map((trace) => ({ ...trace, origin: 'test', destination: KEY })));
   const clock = new ManualClock();
   const events: DeliveryEvent[] = [];
   const deliverer = new Deliverer<ClaimedTrace>({
@@ -89,7 +89,7 @@ async function setUp(route: 'otlp' | 'rest', options: { timeoutMs?: number } = {
     clock,
     events,
     deliverer,
-    ids: traces.map((spans) => spans[0]!.traceId),
+    ids: traces.map((trace) => trace.hex),
     async close() {
       deliverer.stop();
       store.close();

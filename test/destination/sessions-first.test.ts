@@ -6,16 +6,15 @@ import { capabilitiesFor } from '../../src/mlflow/server-info.ts';
 import { otlpSender } from '../../src/destination/senders/otlp-sender.ts';
 import { ingestKeepsSessionsPlain, registerSessionsFirst } from '../../src/destination/senders/sessions-first.ts';
 import type { OutgoingTrace } from '../../src/destination/sender.ts';
-import { toLocalSpan } from '../../src/spans/span-codec.ts';
+import { encodeTrace } from '../../src/destination/encode-trace.ts';
 import { MLFLOW_VERSIONS, startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
 import { chatTrace, memoryTracer } from '../tracing/span-fixtures.ts';
 
 function outgoing(options: { session?: string }, attempts = 0): OutgoingTrace {
   const { tracer, finished } = memoryTracer();
   chatTrace(tracer, options);
-  const spans = finished().map(toLocalSpan);
-  const hex = spans[0]!.traceId;
-  return { hex, traceId: `tr-${hex}`, spans, attempts };
+  const { hex, otlp } = encodeTrace(finished());
+  return { hex, traceId: `tr-${hex}`, otlp, attempts };
 }
 
 function httpFor(server: FakeMlflow): MlflowHttp {

@@ -1,5 +1,5 @@
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { toLocalSpan } from '../../src/spans/span-codec.ts';
+import { encodeTrace } from '../../src/destination/encode-trace.ts';
 import { TraceStore } from '../../src/pipeline/store/trace-store.ts';
 
 /** Opens the store a command used, reads it, and closes it again (the command may run again next). */
@@ -14,5 +14,5 @@ export function withStore<T>(dir: string, read: (store: TraceStore) => T): T {
 
 /** Puts SDK spans into the store as a command in local-only mode would have. */
 export function saveSpans(store: TraceStore, spans: ReadableSpan[], origin = 'ask'): void {
-  store.writes.write([{ spans: spans.map(toLocalSpan), origin }]);
+  store.writes.write([{ ...encodeTrace([...spans]), origin }]);
 }

@@ -9,8 +9,8 @@ import { createAuthProvider } from '../../src/workspace-auth/auth.ts';
 import { createMlflowHttp } from '../../src/mlflow/http.ts';
 import { Deliverer, type DeliveryEvent } from '../../src/pipeline/deliver/deliverer.ts';
 import { otlpSender } from '../../src/destination/senders/otlp-sender.ts';
-import { toLocalSpan } from '../../src/spans/span-codec.ts';
-import type { LocalSpan } from '../../src/spans/local-span.ts';
+import { encodeLocalTrace, encodeTrace } from '../../src/destination/encode-trace.ts';
+import { decodeTrace, type EncodedTrace } from '../../src/destination/encoded-trace.ts';
 import { TraceStore } from '../../src/pipeline/store/trace-store.ts';
 import { startFakeMlflow, type MlflowVersion } from '../fakes/fake-mlflow.ts';
 import { startFaultyProxy, tracesAccepted, type FaultyProxy } from '../fakes/faulty-proxy.ts';
@@ -27,19 +27,19 @@ before(async () => {
 });
 after(() => rm(root, { recursive: true, force: true }));
 
-function chatTraces(count: number): LocalSpan[][] {
+function chatTraces(count: number): EncodedTrace[] {
   const { tracer, finished } = memoryTracer();
   for (let i = 0; i < count; i++) chatTrace(tracer);
-  return [...Map.groupBy(finished().map(toLocalSpan), (span) => span.traceId).values()];
+  return [...Map.groupBy(finished(), (span) => span.spanContext().traceId).values()].map(encodeTrace);
 }
 
 function openStore(dir = join(root, `s${++dirs}`)): TraceStore {
   return TraceStore.open(dir);
 }
 
-function fill(store: TraceStore, traces: LocalSpan[][]): string[] {
-  store.writes.write(traces.map((spans) => ({ spans, origin: 'test', destination: DEST })));
-  return traces.map((spans) => spans[0]!.traceId);
+function fill(store: TraceStore, traces: EncodedTrace[]): string[] {
+  store.writes.write(traces.map((trace) => ({ ...trace, origin: 'test', destination: DEST })));
+  return traces.map((trace) => trace.hex);
 }
 
 async function mlflowBehind(version: MlflowVersion) {
@@ -101,7 +101,9 @@ describe('Deliverer', () => {
         const traces = chatTraces(9);
         const [bad] = chatTraces(1);
         // An empty span id: MLflow 3.11+ refuse the whole request for it, older servers store it.
-        const broken = bad!.map((span, i) => (i === 0 ? { ...span, spanId: '0000000000000000' } : span));
+        const broken = encodeLocalTrace(
+          decodeTrace(bad!.otlp).map((span, i) => (i === 0 ? { ...span, spanId: '0000000000000000' } : span)),
+        );
         fill(store, [...traces.slice(0, 4), broken, ...traces.slice(4)]);
         const deliverer = new Deliverer({
           queue: store.outbox,
@@ -112,10 +114,10 @@ describe('Deliverer', () => {
         await deliverer.drain({ deadlineMs: 10_000 });
         deliverer.stop();
         const landed = fake.server.store.traces(fake.experimentId).map((t) => t.info.trace_id);
-        for (const spans of traces) assert.ok(landed.includes(`tr-${spans[0]!.traceId}`));
+        for (const trace of traces) assert.ok(landed.includes(`tr-${trace.hex}`));
         if (version === '3.14.1.dev0') {
           assert.deepEqual(store.reads.counts(DEST), { local: 0, pending: 0, delivered: 9, dead: 1 });
-          const dead = store.reads.deliveryOf(broken[0]!.traceId)!;
+          const dead = store.reads.deliveryOf(broken.hex)!;
           assert.equal(dead.state, 'dead');
           assert.equal(dead.lastStatus, 422);
           assert.match(dead.lastAnswer ?? '', /Cannot convert OpenTelemetry span to MLflow span/);
@@ -278,7 +280,9 @@ describe('Deliverer', () => {
     try {
       const [torn, ...rest] = fill(store, chatTraces(3));
       const db = new DatabaseSync(store.path);
-      db.prepare('UPDATE traces SET spans = substr(spans, 1, 40) WHERE trace_id = ?').run(torn!);
+      db.prepare('UPDATE trace_bodies SET otlp = substr(otlp, 1, 40) WHERE id = (SELECT body_id FROM traces WHERE trace_id = ?)').run(
+        torn!,
+      );
       db.close();
       const deliverer = new Deliverer({
         queue: store.outbox,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before } from 'node:test';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { TraceStore, type StoreOptions } from '../../src/pipeline/store/trace-store.ts';
-import { toLocalSpan } from '../../src/spans/span-codec.ts';
+import { encodeTrace } from '../../src/destination/encode-trace.ts';
 import { readableSpan } from '../fakes/readable-spans.ts';
 import { chatTrace, memoryTracer } from '../tracing/span-fixtures.ts';
 
@@ -33,7 +33,7 @@ export function temporaryStores(): { dir(): string; open(options?: StoreOptions,
 
 /** Writes SDK spans as one trace, pending for `destination` or else local-only; answers its `tr-` id. */
 export function save(store: TraceStore, spans: ReadableSpan[], destination?: string): string {
-  store.writes.write([{ spans: spans.map(toLocalSpan), origin: 'test', ...(destination && { destination }) }]);
+  store.writes.write([{ ...encodeTrace([...spans]), origin: 'test', ...(destination && { destination }) }]);
   return `tr-${spans[0]!.spanContext().traceId}`;
 }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -8,7 +8,7 @@ import { parseTargetKey, targetKey } from '../../src/destination/target.ts';
 import { EvaluationStore } from '../../src/pipeline/store/evaluation-store.ts';
 import { STORE_VERSION } from '../../src/pipeline/store/store-schema.ts';
 import { TraceStore } from '../../src/pipeline/store/trace-store.ts';
-import { toLocalSpan } from '../../src/spans/span-codec.ts';
+import { encodeTrace } from '../../src/destination/encode-trace.ts';
 import { chatTrace, memoryTracer } from '../tracing/span-fixtures.ts';
 
 let root: string;
@@ -21,13 +21,13 @@ after(() => rm(root, { recursive: true, force: true }));
 function oneTrace() {
   const { tracer, finished } = memoryTracer();
   chatTrace(tracer);
-  return finished().map(toLocalSpan);
+  return encodeTrace(finished());
 }
 
 /** A store as an earlier version left it: keys in words, evaluation rows without lease columns, no schema version. */
 function storeOfEarlierVersion(dir: string, keys: Record<string, string>): void {
   const store = TraceStore.open(dir);
-  for (const key of Object.values(keys)) store.writes.write([{ spans: oneTrace(), origin: 'serve', destination: key }]);
+  for (const key of Object.values(keys)) store.writes.write([{ ...oneTrace(), origin: 'serve', destination: key }]);
   store.close();
   const evaluations = EvaluationStore.open(dir);
   evaluations.addSuiteRun(
@@ -111,5 +111,30 @@ describe('the store’s schema, brought up to date on open', () => {
     db.exec(`PRAGMA user_version = ${STORE_VERSION + 1}`);
     db.close();
     assert.throws(() => TraceStore.open(dir), /written by a newer otel-mlflow .*upgrade otel-mlflow/);
+  });
+
+  it('re-encodes the traces a version-3 store kept as JSON, and sets a damaged one aside as dead, with the reason', async () => {
+    const dir = join(root, `s${++dirs}`);
+    await mkdir(dir);
+    await copyFile(new URL('./golden/store-version-3.db', import.meta.url), join(dir, 'traces.db'));
+    const db = new DatabaseSync(join(dir, 'traces.db'));
+    const [damaged, ...intact] = db
+      .prepare('SELECT trace_id FROM traces ORDER BY trace_id')
+      .all()
+      .map((row) => String(row.trace_id));
+    db.prepare('UPDATE traces SET spans = substr(spans, 1, 40) WHERE trace_id = ?').run(damaged!);
+    db.close();
+    const store = TraceStore.open(dir);
+    try {
+      assert.equal(store.reads.deliveryOf(damaged!)?.state, 'dead');
+      assert.match(store.reads.deliveryOf(damaged!)?.lastAnswer ?? '', /damaged/);
+      for (const hex of intact) {
+        assert.equal(store.reads.deliveryOf(hex)?.state, 'pending');
+        assert.ok(store.reads.get(hex)!.spans.length > 0);
+      }
+      assert.equal(store.outbox.claim('to-be-set', 'me', { maxItems: 100, maxBytes: 1e9, leaseMs: 1000 }).length, intact.length);
+    } finally {
+      store.close();
+    }
   });
 });

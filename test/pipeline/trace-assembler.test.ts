@@ -3,16 +3,16 @@ import { describe, it } from 'node:test';
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { INTERRUPTED_ATTRIBUTE, TraceAssembler } from '../../src/pipeline/assemble/trace-assembler.ts';
-import type { LocalSpan } from '../../src/spans/local-span.ts';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 
 function setup(options: { maxOpenTraces?: number } = {}) {
-  const traces: LocalSpan[][] = [];
+  const traces: ReadableSpan[][] = [];
   const assembler = new TraceAssembler({ onTrace: (spans) => traces.push(spans), ...options });
   const tracer = new TracerProvider({ spanProcessors: [assembler] }).getTracer('t');
   return { traces, assembler, tracer };
 }
 
-const names = (traces: LocalSpan[][]) => traces.map((spans) => spans.map((s) => s.name).sort());
+const names = (traces: ReadableSpan[][]) => traces.map((spans) => spans.map((s) => s.name).sort());
 
 describe('TraceAssembler', () => {
   it('hands on each trace whole once its root ends, never mixing traces', () => {
@@ -40,7 +40,7 @@ describe('TraceAssembler', () => {
     });
     tracer.startSpan('server', {}, remote).end();
     assert.equal(traces.length, 1);
-    assert.equal(traces[0]![0]!.parentIsRemote, true);
+    assert.equal(traces[0]![0]!.parentSpanContext?.isRemote, true);
   });
 
   it('past its limit of open traces stores the oldest as it is (in progress) instead of holding more', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { toLocalSpan } from '../../src/spans/span-codec.ts';
+import { encodeTrace } from '../../src/destination/encode-trace.ts';
 import { hex, realChatTrace, save, temporaryStores, traceAt } from './store-fixtures.ts';
 
 const stores = temporaryStores();
@@ -27,7 +27,7 @@ describe('TraceStore.outbox: leases, and what each try ended in', () => {
   it('takes a lease back once it ran out (a deliverer that died)', () => {
     let now = 1_000_000;
     const store = stores.open({ now: () => now });
-    store.writes.write([{ spans: traceAt(hex('1'), 1_795_538_125_000).map(toLocalSpan), origin: 'test', destination: 'dest' }]);
+    store.writes.write([{ ...encodeTrace(traceAt(hex('1'), 1_795_538_125_000)), origin: 'test', destination: 'dest' }]);
     assert.equal(store.outbox.claim('dest', 'a', lease).length, 1);
     now += lease.leaseMs + 1;
     assert.equal(store.outbox.claim('dest', 'b', lease).length, 1);

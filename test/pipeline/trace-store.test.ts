@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TraceStore } from '../../src/pipeline/store/trace-store.ts';
-import { toLocalSpan } from '../../src/spans/span-codec.ts';
+import { encodeTrace } from '../../src/destination/encode-trace.ts';
+import { decodeTrace } from '../../src/destination/encoded-trace.ts';
 import { hex, realChatTrace, save, temporaryStores, traceAt } from './store-fixtures.ts';
 
 const stores = temporaryStores();
@@ -19,7 +20,7 @@ describe('TraceStore.open', () => {
   it('imports the trace files of the previous store format, and removes each once imported', async () => {
     const dir = stores.dir();
     await mkdir(dir, { recursive: true });
-    const spans = realChatTrace().map(toLocalSpan);
+    const spans = decodeTrace(encodeTrace(realChatTrace()).otlp);
     const name = `20260301T100000.000Z-${spans[0]!.traceId}.json`;
     await writeFile(join(dir, name), JSON.stringify({ traceId: `tr-${spans[0]!.traceId}`, savedAt: '2026-03-01T10:00:00Z', spans }));
     await writeFile(join(dir, 'notes.txt'), 'mine');
@@ -38,7 +39,7 @@ describe('TraceStore.open', () => {
   it('opens a store written before holds existed, and delivers its pending traces at once', async () => {
     const dir = stores.dir();
     const first = TraceStore.open(dir);
-    first.writes.write([{ spans: traceAt(hex('8'), 1_795_538_125_000).map(toLocalSpan), origin: 'serve', destination: 'dest' }]);
+    first.writes.write([{ ...encodeTrace(traceAt(hex('8'), 1_795_538_125_000)), origin: 'serve', destination: 'dest' }]);
     first.close();
     const { DatabaseSync } = await import('node:sqlite');
     const db = new DatabaseSync(join(dir, 'traces.db'));

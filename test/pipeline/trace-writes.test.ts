@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { SpanStatusCode, TraceFlags } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { toReadableSpans } from '../../src/spans/readable-spans.ts';
-import { toLocalSpan } from '../../src/spans/span-codec.ts';
+import { encodeTrace } from '../../src/destination/encode-trace.ts';
+import { decodeTrace } from '../../src/destination/encoded-trace.ts';
 import { readableSpan } from '../fakes/readable-spans.ts';
 import { hex, realChatTrace, save, temporaryStores, traceAt } from './store-fixtures.ts';
 
@@ -77,8 +78,8 @@ describe('TraceStore.writes: traces in, merged span by span', () => {
     const spans = Array.from({ length: 8 }, (_, i) =>
       readableSpan({
         traceId,
-        spanId: `${i}`.padStart(16, '0'),
-        parentSpanId: i === 0 ? undefined : '0'.repeat(16),
+        spanId: `${i + 1}`.padStart(16, '0'),
+        parentSpanId: i === 0 ? undefined : '1'.padStart(16, '0'),
         name: `s${i}`,
         startMs: 1_795_538_125_000 + i,
       }),
@@ -111,15 +112,11 @@ describe('TraceStore.writes: the size cap and pruning', () => {
     save(store, traceAt(hex('1'), 1_795_538_125_000), 'dest');
     store.outbox.markDelivered(store.outbox.claim('dest', 'a', lease), { status: 200 });
     save(store, traceAt(hex('2'), 1_795_538_126_000), 'dest');
-    const third = store.writes.write([
-      { spans: traceAt(hex('3'), 1_795_538_127_000).map(toLocalSpan), origin: 'test', destination: 'dest' },
-    ]);
+    const third = store.writes.write([{ ...encodeTrace(traceAt(hex('3'), 1_795_538_127_000)), origin: 'test', destination: 'dest' }]);
     assert.equal(third.evicted, 1, 'the delivered trace gave way');
     assert.equal(third.written, 1);
     assert.ok(third.nearCap);
-    const fourth = store.writes.write([
-      { spans: traceAt(hex('4'), 1_795_538_128_000).map(toLocalSpan), origin: 'test', destination: 'dest' },
-    ]);
+    const fourth = store.writes.write([{ ...encodeTrace(traceAt(hex('4'), 1_795_538_128_000)), origin: 'test', destination: 'dest' }]);
     assert.deepEqual([fourth.written, fourth.refused], [0, 1], 'undelivered traces are never evicted');
     assert.deepEqual(store.reads.counts(), { local: 0, pending: 2, delivered: 0, dead: 0 });
   });
@@ -156,13 +153,12 @@ describe('TraceStore.writes: holding traces that arrive in parts (the relay)', (
   function clockedStore() {
     let now = 1_795_538_125_000;
     const store = stores.open({ now: () => now });
-    const write = (spans: ReadableSpan[]) =>
-      store.writes.write([{ spans: spans.map(toLocalSpan), origin: 'relay', destination: 'dest', hold }]);
+    const write = (spans: ReadableSpan[]) => store.writes.write([{ ...encodeTrace(spans), origin: 'relay', destination: 'dest', hold }]);
     return {
       store,
       write,
       advance: (ms: number) => (now += ms),
-      claim: () => store.outbox.claim('dest', 'me', limits).map((trace) => trace.spans.length),
+      claim: () => store.outbox.claim('dest', 'me', limits).map((trace) => decodeTrace(trace.otlp).length),
     };
   }
 
@@ -194,7 +190,7 @@ describe('TraceStore.writes: holding traces that arrive in parts (the relay)', (
     write([childSpan('b'.repeat(16)), rootSpan()]);
     store.writes.write([
       {
-        spans: [readableSpan({ traceId: hex('9'), spanId: 'e'.repeat(16), parentSpanId: 'f'.repeat(16), name: 'orphan' })].map(toLocalSpan),
+        ...encodeTrace([readableSpan({ traceId: hex('9'), spanId: 'e'.repeat(16), parentSpanId: 'f'.repeat(16), name: 'orphan' })]),
         origin: 'relay',
         destination: 'dest',
         hold,

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createAuthProvider } from '../../src/workspace-auth/auth.ts';
 import { createMlflowHttp } from '../../src/mlflow/http.ts';
+import { encodeLocalTrace } from '../../src/destination/encode-trace.ts';
 import type { OutgoingTrace, Sender } from '../../src/destination/sender.ts';
 import { otlpSender } from '../../src/destination/senders/otlp-sender.ts';
 import { restSender } from '../../src/destination/senders/rest-sender.ts';
@@ -56,7 +57,7 @@ function httpFor(server: FakeMlflow) {
 }
 
 async function deliver(destination: Sender<OutgoingTrace>, spans: LocalSpan[]): Promise<void> {
-  const trace: OutgoingTrace = { hex: HEX, traceId: `tr-${HEX}`, spans, attempts: 0 };
+  const trace: OutgoingTrace = { hex: HEX, traceId: `tr-${HEX}`, otlp: encodeLocalTrace(spans).otlp, attempts: 0 };
   const outcome = await destination.send([trace]);
   assert.equal(outcome.kind, 'delivered', JSON.stringify(outcome));
 }

@@ -1,6 +1,6 @@
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
-import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { Resource } from '@opentelemetry/resources';
 import type { OtlpEncoding } from '../../config/types.ts';
 import { EXPORT_MAX_RESPONSE_BYTES, type MlflowHttp } from '../../mlflow/http.ts';
@@ -8,6 +8,7 @@ import { toReadableSpans } from '../../spans/readable-spans.ts';
 import { otlpAttributes } from '../../tracing/encode-attributes.ts';
 import { withAttributes } from '../../tracing/span-with-attributes.ts';
 import { classifyAnswer, classifyFailure, type DeliveryOutcome } from '../classify-answer.ts';
+import { decodeTrace } from '../encoded-trace.ts';
 import type { OutgoingTrace, Sender } from '../sender.ts';
 
 const gzip = promisify(gzipCallback);
@@ -45,13 +46,8 @@ export function otlpSender(target: OtlpTarget): Sender<OutgoingTrace> {
     maxItemsPerRequest: OTLP_MAX_TRACES_PER_REQUEST,
     maxBytesPerRequest: OTLP_MAX_BYTES_PER_REQUEST,
     async send(traces) {
-      const resources = new Map<string, Resource>();
-      // mlflow.traceRequestId must never reach MLflow over OTLP; object values go structured.
-      const spans = traces.flatMap((trace) =>
-        toReadableSpans(trace.spans, resources).map((span) => withAttributes(span, otlpAttributes(span.attributes))),
-      );
-      const serialized =
-        target.encoding === 'json' ? JsonTraceSerializer.serializeRequest(spans) : ProtobufTraceSerializer.serializeRequest(spans);
+      // Protobuf: the traces as they were encoded when stored, one after the other, is the request.
+      const serialized = target.encoding === 'json' ? jsonRequest(traces) : Buffer.concat(traces.map((trace) => trace.otlp));
       // An empty body would be taken as a success that carried nothing: never sent, never "delivered".
       if (!serialized || serialized.length === 0)
         return { kind: 'refused', answer: `the OTLP serializer produced nothing for ${traces.length} trace(s)` };
@@ -85,4 +81,14 @@ export function otlpSender(target: OtlpTarget): Sender<OutgoingTrace> {
       return (outcome.kind === 'delivered' && (await target.afterAccepted?.(traces))) || outcome;
     },
   };
+}
+
+/** OTLP/JSON, which a user may choose: the stored traces decoded and serialized as JSON. */
+function jsonRequest(traces: readonly OutgoingTrace[]): Uint8Array | undefined {
+  const resources = new Map<string, Resource>();
+  // mlflow.traceRequestId must never reach MLflow over OTLP; object values go structured.
+  const spans = traces.flatMap((trace) =>
+    toReadableSpans(decodeTrace(trace.otlp), resources).map((span) => withAttributes(span, otlpAttributes(span.attributes))),
+  );
+  return JsonTraceSerializer.serializeRequest(spans);
 }

@@ -1,5 +1,6 @@
 import type { MlflowHttp, MlflowRequest } from '../../mlflow/http.ts';
 import { toReadableSpans } from '../../spans/readable-spans.ts';
+import { decodeTrace } from '../encoded-trace.ts';
 import { buildRestTracePayload, type RestTraceInfo } from '../rest-trace-payload.ts';
 import type { DeliveryOutcome, ExpectedAnswer } from '../classify-answer.ts';
 import { mlflowStep, type StepResult } from './mlflow-step.ts';
@@ -90,7 +91,7 @@ export function restSender(target: RestTarget): Sender<OutgoingTrace> {
     maxBytesPerRequest: Number.POSITIVE_INFINITY,
     async send(traces) {
       const trace = traces[0]!;
-      const payload = buildRestTracePayload(toReadableSpans(trace.spans), target.experimentId);
+      const payload = buildRestTracePayload(toReadableSpans(decodeTrace(trace.otlp)), target.experimentId);
       const registered = await register(trace, payload.startTraceBody.trace.trace_info);
       if (!registered.ok) return registered.outcome;
       const outcome =

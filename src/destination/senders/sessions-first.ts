@@ -2,11 +2,14 @@ import type { MlflowHttp } from '../../mlflow/http.ts';
 import type { ServerCapabilities } from '../../mlflow/server-info.ts';
 import { toReadableSpans } from '../../spans/readable-spans.ts';
 import type { DeliveryOutcome } from '../classify-answer.ts';
+import { decodeTrace } from '../encoded-trace.ts';
 import { restTraceInfo, type RestTraceInfo } from '../rest-trace-payload.ts';
 import type { OutgoingTrace } from '../sender.ts';
 import { findRegisteredTrace, startTrace } from './trace-registration.ts';
 
 const SESSION_KEYS = ['mlflow.trace.session', 'mlflow.trace.user'] as const;
+/** The root span's attributes they come from. */
+const SESSION_ATTRIBUTES = ['session.id', 'user.id'];
 
 /** Spans are read from the tracking store, where OTLP puts them, not from a traces.json that never comes. */
 const SPANS_IN_TRACKING_STORE = { 'mlflow.trace.spansLocation': 'TRACKING_STORE' };
@@ -32,7 +35,10 @@ export function ingestKeepsSessionsPlain(capabilities: ServerCapabilities | unde
  */
 export function registerSessionsFirst(http: MlflowHttp, experimentId: string) {
   const register = async (trace: OutgoingTrace): Promise<DeliveryOutcome | undefined> => {
-    const info = restTraceInfo(toReadableSpans(trace.spans), experimentId);
+    // Most traces carry neither key: their bytes say so without decoding them.
+    if (!SESSION_ATTRIBUTES.some((key) => Buffer.from(trace.otlp.buffer, trace.otlp.byteOffset, trace.otlp.length).includes(key)))
+      return undefined;
+    const info = restTraceInfo(toReadableSpans(decodeTrace(trace.otlp)), experimentId);
     if (!SESSION_KEYS.some((key) => info.trace_metadata[key] !== undefined)) return undefined;
     const wanted: RestTraceInfo = { ...info, tags: SPANS_IN_TRACKING_STORE };
     if (trace.attempts > 0) {

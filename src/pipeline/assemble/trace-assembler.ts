@@ -2,19 +2,17 @@ import { SpanStatusCode, type Context } from '@opentelemetry/api';
 import { hrTime } from '@opentelemetry/core';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { isLocalRoot } from '../../tracing/trace-summary.ts';
-import type { LocalSpan } from '../../spans/local-span.ts';
-import { toLocalSpan } from '../../spans/span-codec.ts';
 
 /** The attribute that marks a span ended by shutdown rather than by its own code. */
 export const INTERRUPTED_ATTRIBUTE = 'otel_mlflow.interrupted';
 
 export interface TraceAssemblerOptions {
   /** Where each whole trace goes (the store writer). */
-  onTrace: (spans: LocalSpan[]) => void;
+  onTrace: (spans: ReadableSpan[]) => void;
   /** Traces whose root is still open; beyond this the oldest is stored as it is (in progress). */
   maxOpenTraces?: number;
   /** Turns a finished span into what is kept: drops message content when capture is off. */
-  prepare?: (span: LocalSpan) => LocalSpan;
+  prepare?: (span: ReadableSpan) => ReadableSpan;
 }
 
 /**
@@ -23,10 +21,11 @@ export interface TraceAssemblerOptions {
  * their own and are merged into the stored trace.
  */
 export class TraceAssembler implements SpanProcessor {
-  readonly #onTrace: (spans: LocalSpan[]) => void;
+  readonly #onTrace: (spans: ReadableSpan[]) => void;
   readonly #maxOpen: number;
-  readonly #prepare: (span: LocalSpan) => LocalSpan;
-  readonly #open = new Map<string, LocalSpan[]>();
+  readonly #prepare: (span: ReadableSpan) => ReadableSpan;
+  /** The SDK's own finished spans, kept as they are until their trace is encoded: no copy per span. */
+  readonly #open = new Map<string, ReadableSpan[]>();
   /** Spans started and not yet ended, so shutdown can end them instead of losing their traces. */
   readonly #running = new Set<Span>();
   #shutDown = false;
@@ -45,18 +44,19 @@ export class TraceAssembler implements SpanProcessor {
     this.#running.delete(span as Span);
     if (this.#shutDown) return;
     const traceId = span.spanContext().traceId;
-    const local = this.#prepare(toLocalSpan(span));
+    const kept = this.#prepare(span);
     const spans = this.#open.get(traceId);
     if (isLocalRoot(span)) {
       this.#open.delete(traceId);
-      this.#onTrace(spans ? [...spans, local] : [local]);
+      if (spans) spans.push(kept);
+      this.#onTrace(spans ?? [kept]);
       return;
     }
     if (spans) {
-      spans.push(local);
+      spans.push(kept);
       return;
     }
-    this.#open.set(traceId, [local]);
+    this.#open.set(traceId, [kept]);
     if (this.#open.size > this.#maxOpen) this.#storeOldestAsInProgress();
   }
 

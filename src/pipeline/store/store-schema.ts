@@ -1,5 +1,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { keyFromLegacyText } from '../../destination/target.ts';
+import type { LocalSpan } from '../../spans/local-span.ts';
+import { encodeLocalTrace } from './lazy-encoder.ts';
 
 // A rowid table, not WITHOUT ROWID: rows carry kilobytes of spans and trace ids are random, so keying
 // the rows themselves by trace id scattered every group commit over the whole file (half the write rate
@@ -44,6 +46,17 @@ CREATE TRIGGER IF NOT EXISTS bytes_on_delete AFTER DELETE ON traces
   BEGIN UPDATE store_meta SET value = value - OLD.bytes WHERE key = 'bytes'; END;
 CREATE TRIGGER IF NOT EXISTS bytes_on_update AFTER UPDATE OF bytes ON traces
   BEGIN UPDATE store_meta SET value = value - OLD.bytes + NEW.bytes WHERE key = 'bytes'; END;
+`;
+
+/**
+ * A trace's encoded spans live apart from its row: leases and delivery states change the row several
+ * times per trace, and a row that carried kilobytes of spans was written out whole each time. Bodies
+ * are appended (an integer key that VACUUM keeps) and leave with their trace.
+ */
+const BODIES = `
+CREATE TABLE IF NOT EXISTS trace_bodies (id INTEGER PRIMARY KEY, otlp BLOB NOT NULL);
+CREATE TRIGGER IF NOT EXISTS bodies_on_delete AFTER DELETE ON traces
+  BEGIN DELETE FROM trace_bodies WHERE id = OLD.body_id; END;
 `;
 
 /**
@@ -127,6 +140,36 @@ const MIGRATIONS: readonly ((db: DatabaseSync) => void)[] = [
       ]);
     }
   },
+  (db) => {
+    // Traces are kept as the bytes they are sent as, encoded once (see EncodedTrace), instead of JSON
+    // that every delivery parsed and encoded again; the traces waiting in a store are encoded now.
+    db.exec(BODIES);
+    addColumns(db, 'traces', ['body_id INTEGER']);
+    if (!columnsOf(db, 'traces').has('spans')) return;
+    const insertBody = db.prepare('INSERT INTO trace_bodies (otlp) VALUES (?)');
+    const update = db.prepare('UPDATE traces SET body_id = ?, bytes = ? WHERE trace_id = ?');
+    const damaged = db.prepare(
+      `UPDATE traces SET bytes = 0, state = CASE WHEN state = 'pending' THEN 'dead' ELSE state END,
+       last_answer = COALESCE(last_answer, ?) WHERE trace_id = ?`,
+    );
+    // In chunks by rowid: a store of many traces is never read into memory whole.
+    const chunk = db.prepare('SELECT rowid, trace_id, spans FROM traces WHERE rowid > ? ORDER BY rowid LIMIT 256');
+    for (let rows = chunk.all(0); rows.length > 0; rows = chunk.all(Number(rows.at(-1)!.rowid))) {
+      for (const row of rows) reencode(String(row.trace_id), String(row.spans));
+    }
+    db.exec('ALTER TABLE traces DROP COLUMN spans');
+
+    function reencode(hex: string, text: string): void {
+      const spans = jsonSpans(text);
+      if (!spans) {
+        // Damaged on disk (by hand, or by a disk fault): kept for a person to look at, never sent.
+        damaged.run('the stored record is damaged (its spans are not readable JSON) and cannot be sent', hex);
+        return;
+      }
+      const { otlp } = encodeLocalTrace(spans);
+      update.run(Number(insertBody.run(otlp).lastInsertRowid), otlp.length, hex);
+    }
+  },
 ];
 
 export const STORE_VERSION = MIGRATIONS.length;
@@ -152,12 +195,26 @@ export function migrateStore(db: DatabaseSync): void {
   }
 }
 
-function addColumns(db: DatabaseSync, table: string, columns: readonly string[]): void {
-  const present = new Set(
+function columnsOf(db: DatabaseSync, table: string): Set<string> {
+  return new Set(
     db
       .prepare(`PRAGMA table_info(${table})`)
       .all()
       .map((row) => String(row.name)),
   );
+}
+
+function addColumns(db: DatabaseSync, table: string, columns: readonly string[]): void {
+  const present = columnsOf(db, table);
   for (const column of columns) if (!present.has(column.split(' ')[0]!)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column}`);
+}
+
+/** Spans as stores up to version 3 kept them (JSON text); undefined when the text is damaged or holds no span. */
+function jsonSpans(text: string): LocalSpan[] | undefined {
+  try {
+    const spans = JSON.parse(text) as unknown;
+    return Array.isArray(spans) && spans.length > 0 ? (spans as LocalSpan[]) : undefined;
+  } catch {
+    return undefined;
+  }
 }

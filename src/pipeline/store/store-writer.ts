@@ -46,7 +46,7 @@ export class StoreWriter {
 
   enqueue(trace: TraceToStore): void {
     if (this.#queue.length >= this.#maxQueued) {
-      this.#onWrite({ ...emptyResult(), refused: 1, refusedIds: [trace.spans[0]!.traceId] });
+      this.#onWrite({ ...emptyResult(), refused: 1, refusedIds: [trace.hex] });
       return;
     }
     this.#queue.push(trace);
@@ -58,7 +58,7 @@ export class StoreWriter {
    * ids of those the store refused (full). A write that fails is retried, and `done` waits for it.
    */
   enqueueDurably(traces: readonly TraceToStore[], done: (refusedIds: string[]) => void): void {
-    this.#acks.push({ ids: traces.map((trace) => trace.spans[0]!.traceId), done });
+    this.#acks.push({ ids: traces.map((trace) => trace.hex), done });
     for (const trace of traces) this.#queue.push(trace);
     this.#scheduleFlush();
   }
@@ -91,7 +91,7 @@ export class StoreWriter {
       this.#timer = setTimeout(() => this.flush(), this.#retryMs);
     }
     // A caller waiting for its traces hears back once all of them are written (or refused).
-    const waiting = new Set(left.map((trace) => trace.spans[0]!.traceId));
+    const waiting = new Set(left.map((trace) => trace.hex));
     const refused = new Set(written.refusedIds);
     const [done, pending] = partition(acks, (ack) => ack.ids.every((id) => !waiting.has(id)));
     this.#queue = left.concat(this.#queue);

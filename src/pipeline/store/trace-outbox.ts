@@ -1,8 +1,8 @@
+import { isWholeRequest } from '../../destination/encoded-trace.ts';
 import { mlflowTraceId } from '../../tracing/trace-id.ts';
 import type { OutgoingTrace } from '../../destination/sender.ts';
 import type { ClaimLimits, OutboxQueue } from '../deliver/deliverer.ts';
 import type { StoreDatabase } from './open-store-database.ts';
-import { parseStoredSpans } from './stored-spans.ts';
 
 /** A pending trace leased to one deliverer: no other process sends it until the lease ends. */
 export interface ClaimedTrace extends OutgoingTrace {
@@ -38,13 +38,13 @@ export class TraceOutbox implements OutboxQueue<ClaimedTrace> {
     return this.#db.transaction(() => {
       const candidates = this.#db
         .statement(
-          `SELECT trace_id, version, spans, bytes, attempts FROM traces
-         WHERE state = 'pending' AND destination = ? AND lease_until_ms < ? AND ready_ms <= ? ORDER BY saved_ms LIMIT ?`,
+          `SELECT t.trace_id, t.version, b.otlp, t.bytes, t.attempts FROM traces t LEFT JOIN trace_bodies b ON b.id = t.body_id
+         WHERE t.state = 'pending' AND t.destination = ? AND t.lease_until_ms < ? AND t.ready_ms <= ? ORDER BY t.saved_ms LIMIT ?`,
         )
         .all(destination, now, now, limits.maxItems) as {
         trace_id: string;
         version: number;
-        spans: string;
+        otlp: Uint8Array | null;
         bytes: number;
         attempts: number;
       }[];
@@ -53,12 +53,11 @@ export class TraceOutbox implements OutboxQueue<ClaimedTrace> {
       for (const row of candidates) {
         // One trace larger than the limit still goes, alone: the server decides whether it is too large.
         if (claimed.length > 0 && bytes + row.bytes > limits.maxBytes) break;
-        const spans = parseStoredSpans(row.spans);
-        if (!spans) {
+        if (!(row.otlp instanceof Uint8Array) || !isWholeRequest(row.otlp)) {
           // Damaged on disk (by hand, or by a disk fault): kept for a person to look at, never sent.
           this.#db
             .statement(`UPDATE traces SET state = 'dead', last_try_ms = ?, last_answer = ? WHERE trace_id = ?`)
-            .run(now, 'the stored record is damaged (its spans are not readable JSON) and cannot be sent', row.trace_id);
+            .run(now, 'the stored record is damaged (its encoded spans are cut short or overwritten) and cannot be sent', row.trace_id);
           continue;
         }
         bytes += row.bytes;
@@ -66,7 +65,7 @@ export class TraceOutbox implements OutboxQueue<ClaimedTrace> {
           hex: row.trace_id,
           traceId: mlflowTraceId(row.trace_id),
           version: row.version,
-          spans,
+          otlp: row.otlp,
           bytes: row.bytes,
           attempts: row.attempts,
         });

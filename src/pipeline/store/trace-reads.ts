@@ -1,8 +1,9 @@
+import { decodeTrace } from '../../destination/encoded-trace.ts';
 import { ExitCode, ExpectedError } from '../../errors.ts';
+import type { LocalSpan } from '../../spans/local-span.ts';
 import { mlflowTraceId } from '../../tracing/trace-id.ts';
 import type { StoreDatabase } from './open-store-database.ts';
 import type { DeliveryInfo, DeliveryState, LocalTraceStatus, StoredTrace, StoredTraceSummary } from './stored-trace.ts';
-import { parseStoredSpans } from './stored-spans.ts';
 
 interface ListFilter {
   since?: Date;
@@ -92,8 +93,11 @@ export class TraceReads {
     if (wanted === undefined) return undefined;
     // 'g' sorts after every hex digit: the range holds exactly the ids with this prefix.
     const rows = this.#db
-      .statement(`SELECT ${SUMMARY_COLUMNS}, spans FROM traces WHERE trace_id >= ? AND trace_id < ? ORDER BY trace_id LIMIT 4`)
-      .all(wanted, `${wanted}g`) as unknown as (Row & { spans: string })[];
+      .statement(
+        `SELECT ${SUMMARY_COLUMNS}, b.otlp FROM traces LEFT JOIN trace_bodies b ON b.id = body_id
+         WHERE trace_id >= ? AND trace_id < ? ORDER BY trace_id LIMIT 4`,
+      )
+      .all(wanted, `${wanted}g`) as unknown as (Row & { otlp: Uint8Array | null })[];
     if (rows.length > 1) {
       const shown = rows.slice(0, 3).map((row) => mlflowTraceId(row.trace_id));
       throw new ExpectedError(`'${id}' matches more than one stored trace (${shown.join(', ')}${rows.length > 3 ? ', …' : ''})`, {
@@ -103,10 +107,10 @@ export class TraceReads {
     }
     const row = rows[0];
     if (!row) return undefined;
-    const spans = parseStoredSpans(row.spans);
+    const spans = readableSpans(row.otlp);
     if (!spans) {
       throw new ExpectedError(
-        `the stored record of ${mlflowTraceId(row.trace_id)} in ${this.#path} is damaged: its spans are not readable JSON`,
+        `the stored record of ${mlflowTraceId(row.trace_id)} in ${this.#path} is damaged: its spans cannot be decoded`,
         {
           exitCode: ExitCode.internal,
           hint: 'it was changed by hand or by a disk fault; `otel-mlflow traces prune --undelivered` with a cutoff after it deletes it',
@@ -159,6 +163,17 @@ export class TraceReads {
       .statement(`SELECT DISTINCT destination FROM traces WHERE state = 'pending' AND destination IS NOT NULL`)
       .all()
       .map((row) => String(row.destination));
+  }
+}
+
+/** Decoded only here, when one trace is shown; undefined when the record is damaged or holds no span. */
+function readableSpans(otlp: Uint8Array | null): LocalSpan[] | undefined {
+  if (!otlp) return undefined;
+  try {
+    const spans = decodeTrace(otlp);
+    return spans.length > 0 ? spans : undefined;
+  } catch {
+    return undefined;
   }
 }
 

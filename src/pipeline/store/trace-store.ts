@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { encodeLocalTrace } from './lazy-encoder.ts';
 import { importLegacyTraceFiles } from './legacy-trace-files.ts';
 import { openStoreDatabase, STORE_FILE, type StoreDatabase } from './open-store-database.ts';
 import { TraceOutbox } from './trace-outbox.ts';
@@ -46,7 +47,7 @@ export class TraceStore {
     const db = openStoreDatabase(dir);
     if (options.pageLimit !== undefined) db.exec(`PRAGMA max_page_count = ${Math.floor(options.pageLimit)}`);
     const store = new TraceStore(dir, db, options);
-    importLegacyTraceFiles(dir, (spans) => store.writes.write([{ spans, origin: 'imported', maybeSent: true }]));
+    importLegacyTraceFiles(dir, (spans) => store.writes.write([{ ...encodeLocalTrace(spans), origin: 'imported', maybeSent: true }]));
     return store;
   }
 

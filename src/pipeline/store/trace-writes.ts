@@ -1,18 +1,16 @@
-import { mlflowTraceId } from '../../tracing/trace-id.ts';
+import { decodeTrace, type EncodedTrace, type TraceFacts } from '../../destination/encoded-trace.ts';
 import type { LocalSpan } from '../../spans/local-span.ts';
+import { encodeLocalTrace } from './lazy-encoder.ts';
 import { mergeSpans } from './merge-spans.ts';
 import type { StoreDatabase } from './open-store-database.ts';
 import type { DeliveryState } from './stored-trace.ts';
-import { parseStoredSpans } from './stored-spans.ts';
-import { summarizeTrace } from './summarize-trace.ts';
 
 /** Near the cap the user is warned, before anything has to give way. */
 const WARN_FRACTION = 0.9;
 const DEFAULT_MAX_STORE_BYTES = 2 * 1024 ** 3;
 
-/** One assembled trace on its way into the store. */
-export interface TraceToStore {
-  spans: LocalSpan[];
+/** One assembled trace on its way into the store, encoded once for its destination (see EncodedTrace). */
+export interface TraceToStore extends EncodedTrace {
   /** The command that produced it. */
   origin: string;
   /** The destination it must reach; absent in local-only mode. */
@@ -66,20 +64,16 @@ export class TraceWrites {
     if (traces.length === 0) return result;
     const now = this.#now();
     this.#db.transaction(() => {
-      const incoming = traces.map((trace) => {
-        const spans = mergeSpans([], trace.spans);
-        return { trace: { ...trace, spans }, json: JSON.stringify(spans) };
-      });
-      const needed = incoming.reduce((sum, { json }) => sum + json.length, 0);
+      const needed = traces.reduce((sum, trace) => sum + trace.otlp.length, 0);
       result.evicted = this.#makeRoom(needed);
       let room = this.maxBytes - this.bytes();
-      for (const { trace, json } of incoming) {
-        if (json.length > room && !this.#has(trace.spans[0]!.traceId)) {
+      for (const trace of traces) {
+        if (trace.otlp.length > room && !this.#has(trace.hex)) {
           result.refused++;
-          result.refusedIds.push(trace.spans[0]!.traceId);
+          result.refusedIds.push(trace.hex);
           continue;
         }
-        room -= this.#upsert(trace, json, now);
+        room -= this.#upsert(trace, now);
         result.written++;
       }
     });
@@ -119,48 +113,56 @@ export class TraceWrites {
     return Number(this.#db.statement(`SELECT value FROM store_meta WHERE key = 'bytes'`).get()!.value);
   }
 
-  /** `trace.spans` in store order, `json` their text. */
-  #upsert(trace: TraceToStore, json: string, now: number): number {
-    const hex = trace.spans[0]!.traceId;
-    const existing = this.#db.statement('SELECT spans, state, first_seen_ms FROM traces WHERE trace_id = ?').get(hex) as
-      | { spans: string; state: DeliveryState; first_seen_ms: number }
-      | undefined;
-    if (existing) {
-      const spans = mergeSpans(parseStoredSpans(existing.spans) ?? [], trace.spans);
-      const merged = JSON.stringify(spans);
-      // A late span makes a delivered trace pending again: OTLP ingest upserts by span id.
-      const state = existing.state === 'delivered' && trace.destination ? 'pending' : existing.state;
-      const summary = summaryColumns(hex, spans);
-      this.#db
-        .statement(
-          `UPDATE traces SET start_ms = ?, duration_ms = ?, root_name = ?, status = ?, span_count = ?, tokens_in = ?,
-           tokens_out = ?, tokens_total = ?, request_preview = ?, response_preview = ?, state = ?, version = version + 1,
-           ready_ms = ?, saved_ms = ?, bytes = ?, spans = ? WHERE trace_id = ?`,
-        )
-        .run(...summary, state, readyAt(trace.hold, spans, now, existing.first_seen_ms || now), now, merged.length, merged, hex);
-      return merged.length - existing.spans.length;
-    }
-    this.#db
+  /** Inserts the trace, or merges it span by span into the one stored (which is then encoded anew). */
+  #upsert(trace: TraceToStore, now: number): number {
+    // Inserted in one step when new (nearly always): the merge below is for the rare trace already there.
+    const bodyId = Number(this.#db.statement('INSERT INTO trace_bodies (otlp) VALUES (?)').run(trace.otlp).lastInsertRowid);
+    const inserted = this.#db
       .statement(
         `INSERT INTO traces (trace_id, start_ms, duration_ms, root_name, status, span_count, tokens_in, tokens_out,
          tokens_total, request_preview, response_preview, origin, state, destination, attempts, ready_ms, first_seen_ms, saved_ms,
-         bytes, spans)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         bytes, body_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (trace_id) DO NOTHING`,
       )
       .run(
-        hex,
-        ...summaryColumns(hex, trace.spans),
+        trace.hex,
+        ...factColumns(trace.facts),
         trace.origin,
         trace.destination ? 'pending' : 'local',
         trace.destination ?? null,
         trace.maybeSent ? 1 : 0,
-        readyAt(trace.hold, trace.spans, now, now),
+        readyAt(trace.hold, trace.facts, now, now),
         now,
         now,
-        json.length,
-        json,
+        trace.otlp.length,
+        bodyId,
       );
-    return json.length;
+    if (inserted.changes > 0) return trace.otlp.length;
+    this.#db.statement('DELETE FROM trace_bodies WHERE id = ?').run(bodyId);
+    const existing = this.#db
+      .statement(
+        'SELECT b.otlp, t.state, t.first_seen_ms, t.body_id FROM traces t JOIN trace_bodies b ON b.id = t.body_id WHERE t.trace_id = ?',
+      )
+      .get(trace.hex) as { otlp: Uint8Array; state: DeliveryState; first_seen_ms: number; body_id: number };
+    const merged = encodeLocalTrace(mergeSpans(storedSpans(existing.otlp), decodeTrace(trace.otlp)));
+    // A late span makes a delivered trace pending again: OTLP ingest upserts by span id.
+    const state = existing.state === 'delivered' && trace.destination ? 'pending' : existing.state;
+    this.#db
+      .statement(
+        `UPDATE traces SET start_ms = ?, duration_ms = ?, root_name = ?, status = ?, span_count = ?, tokens_in = ?,
+         tokens_out = ?, tokens_total = ?, request_preview = ?, response_preview = ?, state = ?, version = version + 1,
+         ready_ms = ?, saved_ms = ?, bytes = ? WHERE trace_id = ?`,
+      )
+      .run(
+        ...factColumns(merged.facts),
+        state,
+        readyAt(trace.hold, merged.facts, now, existing.first_seen_ms || now),
+        now,
+        merged.otlp.length,
+        trace.hex,
+      );
+    this.#db.statement('UPDATE trace_bodies SET otlp = ? WHERE id = ?').run(merged.otlp, existing.body_id);
+    return merged.otlp.length - existing.otlp.length;
   }
 
   /** Oldest delivered traces go first when new ones would not fit; undelivered ones are never evicted. */
@@ -189,29 +191,33 @@ export class TraceWrites {
  * When a held trace may go: a quiet period after its latest spans once the root is in, else a bound
  * from its first spans (a root that never comes, or lives in a process that does not send here).
  */
-function readyAt(hold: AssemblyHold | undefined, spans: readonly LocalSpan[], now: number, firstSeen: number): number {
+function readyAt(hold: AssemblyHold | undefined, facts: TraceFacts, now: number, firstSeen: number): number {
   if (!hold) return 0;
   const latest = firstSeen + hold.maxWaitMs;
-  return spans.some(isRoot) ? Math.min(now + hold.quietMs, latest) : latest;
+  return facts.status === 'IN_PROGRESS' ? latest : Math.min(now + hold.quietMs, latest);
 }
 
-function isRoot(span: LocalSpan): boolean {
-  return span.parentSpanId === null || span.parentIsRemote === true;
+/** The spans of a stored trace to merge into; a record damaged on disk gives way to what arrives. */
+function storedSpans(otlp: Uint8Array): LocalSpan[] {
+  try {
+    return decodeTrace(otlp);
+  } catch {
+    return [];
+  }
 }
 
-/** The summary kept beside the spans, so that listing never parses them. */
-function summaryColumns(hex: string, spans: LocalSpan[]) {
-  const summary = summarizeTrace({ traceId: mlflowTraceId(hex), savedAt: '', spans });
+/** The summary kept beside the spans, so that listing never decodes them. */
+function factColumns(facts: TraceFacts) {
   return [
-    Date.parse(summary.startTime),
-    summary.durationMs,
-    summary.rootName,
-    summary.status,
-    summary.spanCount,
-    summary.tokens?.input ?? null,
-    summary.tokens?.output ?? null,
-    summary.tokens?.total ?? null,
-    summary.requestPreview ?? null,
-    summary.responsePreview ?? null,
+    facts.startMs,
+    facts.durationMs,
+    facts.rootName,
+    facts.status,
+    facts.spanCount,
+    facts.tokens?.input ?? null,
+    facts.tokens?.output ?? null,
+    facts.tokens?.total ?? null,
+    facts.requestPreview ?? null,
+    facts.responsePreview ?? null,
   ] as const;
 }
