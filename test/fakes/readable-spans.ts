@@ -2,6 +2,9 @@ import type { Attributes, HrTime, SpanContext } from '@opentelemetry/api';
 import { ProtobufTraceSerializer, JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { decodeOtlpProtobuf } from '../../src/otlp/otlp-decode.ts';
+import { toLocalSpans } from '../../src/otlp/to-local-spans.ts';
+import type { LocalSpan } from '../../src/spans/local-span.ts';
 
 /**
  * ReadableSpans with ids and times of the test's choosing (also malformed ones, e.g. an empty
@@ -66,4 +69,9 @@ export function otlpProtobuf(spans: ReadableSpan[]): Buffer {
 
 export function otlpJson(spans: ReadableSpan[]): Buffer {
   return Buffer.from(JsonTraceSerializer.serializeRequest(spans) ?? new Uint8Array());
+}
+
+/** SDK spans as the relay sees them: sent as OTLP protobuf, decoded and read back into stored spans. */
+export function asRelayed(spans: ReadableSpan[]): LocalSpan[] {
+  return toLocalSpans(decodeOtlpProtobuf(otlpProtobuf(spans))).spans;
 }

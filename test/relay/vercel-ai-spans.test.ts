@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { encodeLocalTrace } from '../../src/destination/encode-trace.ts';
 import { after, before, describe, it } from 'node:test';
 import { createOpenAI } from '@ai-sdk/openai';
 import { LegacyOpenTelemetry, OpenTelemetry } from '@ai-sdk/otel';
@@ -12,7 +13,7 @@ import { otlpSender } from '../../src/destination/senders/otlp-sender.ts';
 import { createMlflowHttp } from '../../src/mlflow/http.ts';
 import { toMlflowSpan } from '../../src/relay/translate-span.ts';
 import type { LocalSpan } from '../../src/spans/local-span.ts';
-import { toLocalSpan } from '../../src/spans/span-codec.ts';
+import { asRelayed } from '../fakes/readable-spans.ts';
 import { withoutContent } from '../../src/tracing/content-filter.ts';
 import { createAuthProvider } from '../../src/workspace-auth/auth.ts';
 import { MLFLOW_VERSIONS, startFakeMlflow } from '../fakes/fake-mlflow.ts';
@@ -48,7 +49,7 @@ async function legacyAgentTrace(integration: 'legacy' | 'genai' = 'legacy'): Pro
       ],
     },
   });
-  return exporter.getFinishedSpans().map(toLocalSpan);
+  return asRelayed(exporter.getFinishedSpans());
 }
 
 function json(span: LocalSpan, key: string): unknown {
@@ -162,7 +163,7 @@ describe('Vercel AI SDK spans (ai.*) in MLflow shape', () => {
       values: ['a', 'b'],
       telemetry: { integrations: [new LegacyOpenTelemetry({ tracer: provider.getTracer('ai') })] },
     });
-    const spans = exporter.getFinishedSpans().map(toLocalSpan).map(toMlflowSpan);
+    const spans = asRelayed(exporter.getFinishedSpans()).map(toMlflowSpan);
     assert.ok(spans.length >= 3);
     assert.ok(spans.every((span) => span.attributes['mlflow.spanType'] === 'EMBEDDING'));
     const usage = spans.flatMap((span) => (span.attributes['mlflow.chat.tokenUsage'] ? [json(span, 'mlflow.chat.tokenUsage')] : []));
@@ -250,7 +251,7 @@ describe('Vercel AI SDK spans (ai.*) in MLflow shape', () => {
           gzip: version !== '3.6.0',
         });
         const hex = spans[0]!.traceId;
-        const outcome = await sender.send([{ hex, traceId: `tr-${hex}`, spans, attempts: 0 }]);
+        const outcome = await sender.send([{ hex, traceId: `tr-${hex}`, otlp: encodeLocalTrace(spans).otlp, attempts: 0 }]);
         assert.equal(outcome.kind, 'delivered', JSON.stringify(outcome));
         const [trace] = server.store.traces(experimentId);
         assert.ok(trace);

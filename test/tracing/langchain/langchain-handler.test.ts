@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { encodeLocalTrace } from '../../../src/destination/encode-trace.ts';
 import { after, afterEach, before, describe, it } from 'node:test';
 import * as callbacksManager from '@langchain/core/callbacks/manager';
 import { Document } from '@langchain/core/documents';
@@ -15,7 +16,7 @@ import { z } from 'zod';
 import { otlpSender } from '../../../src/destination/senders/otlp-sender.ts';
 import { createMlflowHttp } from '../../../src/mlflow/http.ts';
 import { toMlflowSpan } from '../../../src/relay/translate-span.ts';
-import { toLocalSpan } from '../../../src/spans/span-codec.ts';
+import { asRelayed } from '../../fakes/readable-spans.ts';
 import { hiResTracer } from '../../../src/tracing/hi-res-tracer.ts';
 import { createAuthProvider } from '../../../src/workspace-auth/auth.ts';
 import { startFakeMlflow } from '../../fakes/fake-mlflow.ts';
@@ -242,7 +243,7 @@ describe('LangChain runs traced as MLflow shows them', () => {
   it('MLflow shows the trace with its span types, the question as request preview and one token total', async () => {
     reply = { content: ANSWER, usage: { prompt_tokens: 14, completion_tokens: 11 } };
     await questionChain().invoke({ question: QUESTION });
-    const local = spans().map(toLocalSpan).map(toMlflowSpan);
+    const local = asRelayed(spans()).map(toMlflowSpan);
     const server = await startFakeMlflow({ version: '3.6.0' });
     try {
       const experimentId = server.createExperiment('langchain');
@@ -255,7 +256,7 @@ describe('LangChain runs traced as MLflow shows them', () => {
         gzip: false,
       });
       const hex = local[0]!.traceId;
-      const outcome = await sender.send([{ hex, traceId: `tr-${hex}`, spans: local, attempts: 0 }]);
+      const outcome = await sender.send([{ hex, traceId: `tr-${hex}`, otlp: encodeLocalTrace(local).otlp, attempts: 0 }]);
       assert.equal(outcome.kind, 'delivered', JSON.stringify(outcome));
       const [stored] = server.store.traces(experimentId);
       assert.ok(stored);

@@ -6,7 +6,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@open
 import * as aiV6 from 'ai-v6';
 import { MockLanguageModelV3 } from 'ai-v6/test';
 import { toMlflowSpan } from '../../../src/relay/translate-span.ts';
-import { toLocalSpan } from '../../../src/spans/span-codec.ts';
+import { asRelayed } from '../../fakes/readable-spans.ts';
 import { instrumentVercelAi } from '../../../src/tracing/vercel-ai/instrument-vercel-ai.ts';
 
 const exporter = new InMemorySpanExporter();
@@ -49,7 +49,7 @@ describe('AI SDK 6: telemetry turned on for every call', () => {
     assert.notEqual(ai, aiV6, 'a copy of the exports, with the traced functions replaced');
     const result = await ai.generateText({ model: model(), prompt: 'Capital of France?' });
     assert.equal(result.text, 'Paris.');
-    const spans = exporter.getFinishedSpans().map(toLocalSpan).map(toMlflowSpan);
+    const spans = asRelayed(exporter.getFinishedSpans()).map(toMlflowSpan);
     const typeOf = (name: string) => spans.find((span) => span.name === name)?.attributes['mlflow.spanType'];
     assert.equal(typeOf('ai.generateText'), 'CHAIN');
     assert.equal(typeOf('ai.generateText.doGenerate'), 'CHAT_MODEL');

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { encodeLocalTrace } from '../../../src/destination/encode-trace.ts';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { createOpenAI } from '@ai-sdk/openai';
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
@@ -10,7 +11,7 @@ import { z } from 'zod';
 import { toMlflowSpan } from '../../../src/relay/translate-span.ts';
 import { otlpSender } from '../../../src/destination/senders/otlp-sender.ts';
 import { createMlflowHttp } from '../../../src/mlflow/http.ts';
-import { toLocalSpan } from '../../../src/spans/span-codec.ts';
+import { asRelayed } from '../../fakes/readable-spans.ts';
 import { hiResTracer } from '../../../src/tracing/hi-res-tracer.ts';
 import { instrumentVercelAi } from '../../../src/tracing/vercel-ai/instrument-vercel-ai.ts';
 import { MlflowTelemetry } from '../../../src/tracing/vercel-ai/mlflow-telemetry.ts';
@@ -254,7 +255,7 @@ describe('the AI SDK traced as MLflow shows it', () => {
   it('through the relay translation into MLflow: previews, span types and one token total', async () => {
     script = toolThenAnswer;
     await ai.generateText({ model: model(), prompt: QUESTION, tools: { weather }, stopWhen: ai.isStepCount(3) });
-    const local = spans().map(toLocalSpan).map(toMlflowSpan);
+    const local = asRelayed(spans()).map(toMlflowSpan);
     const server = await startFakeMlflow({ version: '3.6.0' });
     try {
       const experimentId = server.createExperiment('vercel-ai');
@@ -267,7 +268,7 @@ describe('the AI SDK traced as MLflow shows it', () => {
         gzip: false,
       });
       const hex = local[0]!.traceId;
-      const outcome = await sender.send([{ hex, traceId: `tr-${hex}`, spans: local, attempts: 0 }]);
+      const outcome = await sender.send([{ hex, traceId: `tr-${hex}`, otlp: encodeLocalTrace(local).otlp, attempts: 0 }]);
       assert.equal(outcome.kind, 'delivered', JSON.stringify(outcome));
       const [stored] = server.store.traces(experimentId);
       assert.ok(stored);
