@@ -11,6 +11,7 @@ import { VERSION } from '../version.ts';
 import { DESTINATION_START_WAIT_MS } from '../destination/background-resolution.ts';
 import { createRelayApp } from './relay-app.ts';
 import { createRelayIngest, type RelayCounters } from './relay-ingest.ts';
+import type { OtlpIngest } from '../otlp/otlp-ingest.ts';
 import { RelayRoutes, type RouteState } from './relay-routes.ts';
 
 export interface RelayOptions {
@@ -92,18 +93,7 @@ const HTTP_CLOSE_GRACE_MS = 5_000;
 export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const started = Date.now();
   const { config } = options;
-  const pipeline = new TracePipeline({
-    storeDir: config.storeDir.value,
-    storeOptions: { maxBytes: config.storeMaxBytes.value },
-    auth: config.auth,
-    origin: 'relay',
-    ...(options.captureContent === false && { captureContent: false }),
-    deliverInBackground: true,
-    // A configured secret that reached a span (a provider's error echoing its key) is masked before it is kept.
-    // With no secret configured there is nothing to look for in every span's text.
-    ...(rememberedSecrets().length > 0 && { maskText: maskSecrets }),
-    ...(options.onEvent && { onEvent: options.onEvent }),
-  });
+  const pipeline = openPipeline(options);
   // Closed, the relay must not wait for a server that never answers (a black hole) to time out.
   const stopping = new AbortController();
   const connection = connectToTracking(config, { signal: stopping.signal });
@@ -118,70 +108,40 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const counters: RelayCounters = { requests: 0, spans: 0, rejectedRequests: 0, deferredRequests: 0, repairedStrings: 0 };
   const ingest = createRelayIngest({ pipeline, routes, hold: options.hold ?? DEFAULT_HOLD, counters });
 
-  let http: ListeningServer | undefined;
-  let grpc: Awaited<ReturnType<typeof import('../otlp/otlp-grpc-receiver.ts').startOtlpGrpcReceiver>> | undefined;
+  let receivers: Receivers | undefined;
   try {
     routes.resume(pipeline.store.reads.pendingDestinations());
     await routes.start(options.resolveWaitMs ?? DESTINATION_START_WAIT_MS);
-    const app = createRelayApp({ ingest, ...(options.authToken && { token: options.authToken }) }, health);
-    http = await listen(app, {
-      host: options.host,
-      port: options.port,
-      portFlag: '--port',
-      limits: { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits },
-    });
-    if (options.grpcPort !== null) {
-      const { startOtlpGrpcReceiver } = await import('../otlp/otlp-grpc-receiver.ts');
-      grpc = await startOtlpGrpcReceiver({
-        ingest,
-        host: options.host,
-        port: options.grpcPort,
-        ...(options.authToken && { token: options.authToken }),
-      }).catch((error: unknown) => {
-        throw cannotListen(options.host, options.grpcPort!, error, '--grpc-port (or --grpc-port off)');
-      });
-    }
+    receivers = await startReceivers(options, ingest, () => health());
   } catch (error) {
     routes.stop();
     stopping.abort();
-    await http?.close(HTTP_CLOSE_GRACE_MS);
     await pipeline.shutdown(0);
     throw error;
   }
-
+  const { http, grpc } = receivers;
   const grpcAddress = grpc ? `${bracketed(options.host)}:${grpc.port}` : null;
-  const traceCounts = (): StateCounts => {
-    const total: StateCounts = { local: 0, pending: 0, delivered: 0, dead: 0 };
-    const keys = routes.states().map((route) => route.key);
-    for (const counts of keys.length > 0 ? keys.map((key) => pipeline.store.reads.counts(key)) : [pipeline.store.reads.counts()]) {
-      for (const state of Object.keys(total) as (keyof StateCounts)[]) total[state] += counts[state];
-    }
-    return total;
-  };
-  function health(): RelayHealth {
-    const stats = pipeline.stats;
-    return {
-      status: 'ok',
-      version: VERSION,
-      receivers: { http: `${http!.url}/v1/traces`, grpc: grpcAddress },
-      store_dir: pipeline.store.dir,
-      received: {
-        requests: counters.requests,
-        spans: counters.spans,
-        rejected_requests: counters.rejectedRequests,
-        deferred_requests: counters.deferredRequests,
-        repaired_strings: counters.repairedStrings,
-      },
-      http_connections: http!.connections(),
-      traces: traceCounts(),
-      delivered: stats.delivered,
-      dead: stats.dead,
-      destinations: routes.states(),
-      last_error: stats.lastFailure ?? null,
-      last_rejection: counters.lastProblem ?? null,
-      uptime_seconds: Math.round((Date.now() - started) / 1000),
-    };
-  }
+  const health = (): RelayHealth => ({
+    status: 'ok',
+    version: VERSION,
+    receivers: { http: `${http.url}/v1/traces`, grpc: grpcAddress },
+    store_dir: pipeline.store.dir,
+    received: {
+      requests: counters.requests,
+      spans: counters.spans,
+      rejected_requests: counters.rejectedRequests,
+      deferred_requests: counters.deferredRequests,
+      repaired_strings: counters.repairedStrings,
+    },
+    http_connections: http.connections(),
+    traces: traceCounts(pipeline, routes),
+    delivered: pipeline.stats.delivered,
+    dead: pipeline.stats.dead,
+    destinations: routes.states(),
+    last_error: pipeline.stats.lastFailure ?? null,
+    last_rejection: counters.lastProblem ?? null,
+    uptime_seconds: Math.round((Date.now() - started) / 1000),
+  });
 
   return {
     httpUrl: http.url,
@@ -189,14 +149,72 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     health,
     async close(deadlineMs) {
       // Receivers first: every request answered "accepted" is in the store before the pipeline closes.
-      await Promise.all([http!.close(HTTP_CLOSE_GRACE_MS), grpc?.close()]);
+      await Promise.all([http.close(HTTP_CLOSE_GRACE_MS), grpc?.close()]);
       routes.stop();
       stopping.abort();
       // Everything answered "accepted" is committed by now (the receivers waited for it).
       pipeline.store.writes.releaseHolds();
       await pipeline.flush(deadlineMs);
-      const traces = traceCounts();
+      const traces = traceCounts(pipeline, routes);
       return { report: await pipeline.shutdown(0), counters, traces, destinations: routes.states() };
     },
   };
+}
+
+function openPipeline(options: RelayOptions): TracePipeline {
+  const { config } = options;
+  return new TracePipeline({
+    storeDir: config.storeDir.value,
+    storeOptions: { maxBytes: config.storeMaxBytes.value },
+    auth: config.auth,
+    origin: 'relay',
+    ...(options.captureContent === false && { captureContent: false }),
+    deliverInBackground: true,
+    // A configured secret that reached a span (a provider's error echoing its key) is masked before it is kept.
+    // With no secret configured there is nothing to look for in every span's text.
+    ...(rememberedSecrets().length > 0 && { maskText: maskSecrets }),
+    ...(options.onEvent && { onEvent: options.onEvent }),
+  });
+}
+
+type GrpcReceiver = Awaited<ReturnType<typeof import('../otlp/otlp-grpc-receiver.ts').startOtlpGrpcReceiver>>;
+
+interface Receivers {
+  http: ListeningServer;
+  grpc: GrpcReceiver | undefined;
+}
+
+/** Both receivers listening, or neither: one that cannot listen closes the other. */
+async function startReceivers(options: RelayOptions, ingest: OtlpIngest, health: () => RelayHealth): Promise<Receivers> {
+  const app = createRelayApp({ ingest, ...(options.authToken && { token: options.authToken }) }, health);
+  const http = await listen(app, {
+    host: options.host,
+    port: options.port,
+    portFlag: '--port',
+    limits: { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits },
+  });
+  if (options.grpcPort === null) return { http, grpc: undefined };
+  const { startOtlpGrpcReceiver } = await import('../otlp/otlp-grpc-receiver.ts');
+  try {
+    const grpc = await startOtlpGrpcReceiver({
+      ingest,
+      host: options.host,
+      port: options.grpcPort,
+      ...(options.authToken && { token: options.authToken }),
+    });
+    return { http, grpc };
+  } catch (error) {
+    await http.close(HTTP_CLOSE_GRACE_MS);
+    throw cannotListen(options.host, options.grpcPort, error, '--grpc-port (or --grpc-port off)');
+  }
+}
+
+/** Traces of the relay's destinations by delivery state, whoever stored them; all of them before any route exists. */
+function traceCounts(pipeline: TracePipeline, routes: RelayRoutes): StateCounts {
+  const total: StateCounts = { local: 0, pending: 0, delivered: 0, dead: 0 };
+  const keys = routes.states().map((route) => route.key);
+  for (const counts of keys.length > 0 ? keys.map((key) => pipeline.store.reads.counts(key)) : [pipeline.store.reads.counts()]) {
+    for (const state of Object.keys(total) as (keyof StateCounts)[]) total[state] += counts[state];
+  }
+  return total;
 }
