@@ -2,12 +2,13 @@ import type Anthropic from '@anthropic-ai/sdk';
 import type { APIPromise } from '@anthropic-ai/sdk';
 import { Stream } from '@anthropic-ai/sdk/core/streaming';
 import type { Message, MessageCreateParams, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
-import { context, trace, type Attributes } from '@opentelemetry/api';
+import { context, trace } from '@opentelemetry/api';
 import type { OpenAIInstrumentationOptions } from '../openai/instrument-openai.ts';
 import { MessageAccumulator } from './message-accumulator.ts';
 import { MessageSpan, type MessageSpanSettings } from './message-span.ts';
-import { observeApiPromise } from './observed-api-promise.ts';
-import { observeStream } from './observed-stream.ts';
+import { observeApiPromise, type SdkApiPromise } from '../observed-api-promise.ts';
+import { observeStream } from '../observed-stream.ts';
+import { serverAttributes } from '../server-attributes.ts';
 
 /** The same options as instrumentOpenAI's; `provider` is `anthropic` for Anthropic's API. */
 export type AnthropicInstrumentationOptions = OpenAIInstrumentationOptions;
@@ -50,15 +51,19 @@ export function instrumentAnthropic<T extends Anthropic>(client: T, options: Ant
       call.failed(error);
       throw error;
     }
-    return observeApiPromise(result, {
-      parsed: (data) => {
-        if (data instanceof Stream) return traceStream(data, call, client);
-        call.succeeded(data);
-        return data;
+    return observeApiPromise(
+      result,
+      {
+        parsed: (data) => {
+          if (data instanceof Stream) return traceStream(data, call, client);
+          call.succeeded(data);
+          return data;
+        },
+        failed: (error) => call.failed(error),
+        raw: () => call.respondedRaw(),
       },
-      failed: (error) => call.failed(error),
-      raw: () => call.respondedRaw(),
-    });
+      responseProps,
+    );
   }
   messages.create = tracedCreate as Create;
   return client;
@@ -71,6 +76,7 @@ function traceStream(stream: Stream<RawMessageStreamEvent>, call: MessageSpan, c
     item: (event) => {
       if (events++ === 0) call.firstChunk();
       accumulator.add(event);
+      return true;
     },
     completed: () => call.succeeded(accumulator.result()),
     endedEarly: (reason) => call.endedEarly(reason, accumulator.result()),
@@ -78,12 +84,13 @@ function traceStream(stream: Stream<RawMessageStreamEvent>, call: MessageSpan, c
   });
 }
 
-/** Only host and port: a base URL may carry credentials in its user-info or query. */
-function serverAttributes(baseURL: string): Attributes {
-  try {
-    const url = new URL(baseURL);
-    return { 'server.address': url.hostname, 'server.port': Number(url.port) || (url.protocol === 'https:' ? 443 : 80) };
-  } catch {
-    return {};
-  }
+/**
+ * The promise of the response's headers that every promise of one request shares (`_responseProps`,
+ * internal to the SDK): it rejects when the request fails. Not asResponse(), as for openai: in this
+ * SDK that tells the request a caller holds the raw response, which stops it from sending the
+ * request again when the body fails to read.
+ */
+function responseProps(source: SdkApiPromise<unknown>): Promise<unknown> {
+  const internal = source as unknown as { _responseProps?: () => Promise<unknown> };
+  return typeof internal._responseProps === 'function' ? internal._responseProps() : source.asResponse();
 }

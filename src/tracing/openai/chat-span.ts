@@ -5,7 +5,7 @@ import { setSpanInputs, setSpanOutputs, setSpanType, setTokenUsage } from '../en
 import { MlflowAttr } from '../mlflow-attributes.ts';
 import { markSpanFailed } from '../with-span.ts';
 import { toGenAiInputMessages, toGenAiOutputMessages } from './genai-messages.ts';
-import type { EarlyEnd } from './observed-stream.ts';
+import type { EarlyEnd } from '../observed-stream.ts';
 import type { StreamedCompletion } from './stream-accumulator.ts';
 
 export interface ChatSpanSettings {

@@ -5,7 +5,7 @@ import type { CreateEmbeddingResponse, EmbeddingCreateParams } from 'openai/reso
 import { setSpanInputs, setSpanOutputs, setTokenUsage } from '../encode-attributes.ts';
 import { CallSpan } from './call-span.ts';
 import type { ChatSpanSettings } from './chat-span.ts';
-import { observeApiPromise } from './observed-api-promise.ts';
+import { observeApiPromise } from '../observed-api-promise.ts';
 
 type Create = OpenAI['embeddings']['create'];
 type RequestOptions = Parameters<Create>[1];

@@ -1,4 +1,4 @@
-import { context, trace, type Attributes, type Tracer } from '@opentelemetry/api';
+import { context, trace, type Tracer } from '@opentelemetry/api';
 import type OpenAI from 'openai';
 import type { APIPromise } from 'openai';
 import { Stream } from 'openai/core/streaming';
@@ -6,9 +6,10 @@ import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } 
 import { ChatSpan, type ChatSpanSettings } from './chat-span.ts';
 import { instrumentEmbeddings } from './instrument-embeddings.ts';
 import { instrumentResponses } from './instrument-responses.ts';
-import { observeApiPromise } from './observed-api-promise.ts';
-import { observeStream } from './observed-stream.ts';
+import { observeApiPromise } from '../observed-api-promise.ts';
+import { observeStream } from '../observed-stream.ts';
 import { ChatCompletionAccumulator } from './stream-accumulator.ts';
+import { serverAttributes } from '../server-attributes.ts';
 
 export interface OpenAIInstrumentationOptions {
   tracer: Tracer;
@@ -94,14 +95,4 @@ function traceStream(
     endedEarly: (reason) => chat.endedEarly(reason, accumulator.result()),
     failed: (error) => chat.failed(error),
   });
-}
-
-/** Only host and port: a base URL may carry credentials in its user-info or query. */
-function serverAttributes(baseURL: string): Attributes {
-  try {
-    const url = new URL(baseURL);
-    return { 'server.address': url.hostname, 'server.port': Number(url.port) || (url.protocol === 'https:' ? 443 : 80) };
-  } catch {
-    return {};
-  }
 }

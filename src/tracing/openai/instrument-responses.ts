@@ -4,8 +4,8 @@ import type { APIPromise } from 'openai';
 import { Stream } from 'openai/core/streaming';
 import type { Response, ResponseCreateParams, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import type { ChatSpanSettings } from './chat-span.ts';
-import { observeApiPromise } from './observed-api-promise.ts';
-import { observeStream } from './observed-stream.ts';
+import { observeApiPromise } from '../observed-api-promise.ts';
+import { observeStream } from '../observed-stream.ts';
 import { ResponseAccumulator } from './response-accumulator.ts';
 import { ResponsesSpan } from './responses-span.ts';
 

@@ -5,7 +5,7 @@ import { setSpanInputs, setSpanOutputs, setTokenUsage } from '../encode-attribut
 import { MlflowAttr } from '../mlflow-attributes.ts';
 import { CallSpan } from './call-span.ts';
 import type { ChatSpanSettings } from './chat-span.ts';
-import type { EarlyEnd } from './observed-stream.ts';
+import type { EarlyEnd } from '../observed-stream.ts';
 import { toGenAiInputMessages, toGenAiOutputMessages } from './responses-genai.ts';
 
 const TIME_TO_FIRST_CHUNK = 'gen_ai.response.time_to_first_chunk';

@@ -1,4 +1,12 @@
-import { APIPromise } from 'openai';
+/**
+ * What the openai and Anthropic SDKs' APIPromise share: both SDKs are generated from one template,
+ * but each has classes of its own, so this speaks to them by shape.
+ */
+export interface SdkApiPromise<T> extends Promise<T> {
+  _thenUnwrap<U>(transform: (data: T) => U): SdkApiPromise<U>;
+  asResponse(): Promise<Response>;
+  withResponse(): Promise<unknown>;
+}
 
 export interface ApiPromiseObserver<T, U> {
   /** The parsed body, when a caller first asks for it; what it returns is what callers receive. */
@@ -13,19 +21,26 @@ export interface ApiPromiseObserver<T, U> {
  * Returns the SDK's own APIPromise mapped with `_thenUnwrap`, the way the SDK maps its own results,
  * so `await`, `.withResponse()`, `.asResponse()` and `_request_id` behave exactly as untraced; and
  * reports to `observer` how the call ended, however the caller consumes it.
+ *
+ * `requestFailures` is a promise of the request that rejects when it fails, whether or not anyone
+ * awaits the call or maps it further (`chat.completions.parse()` does).
  */
-export function observeApiPromise<T, U>(source: APIPromise<T>, observer: ApiPromiseObserver<T, U>): APIPromise<U> {
-  const mapped = source._thenUnwrap((data) => observer.parsed(data));
-  // Request failures reject the response promise, so this sees them even when the caller maps the
-  // promise further (`chat.completions.parse()` does) or never awaits it.
-  source.asResponse().then(undefined, (error: unknown) => observer.failed(error));
+export function observeApiPromise<T, U, Mapped extends SdkApiPromise<U>>(
+  source: SdkApiPromise<T>,
+  observer: ApiPromiseObserver<T, U>,
+  requestFailures: (source: SdkApiPromise<T>) => Promise<unknown> = (call) => call.asResponse(),
+): Mapped {
+  const mapped = source._thenUnwrap((data) => observer.parsed(data)) as Mapped;
+  requestFailures(source).then(undefined, (error: unknown) => observer.failed(error));
 
+  // The class's own `then`, before this instance's is replaced below.
+  const then = mapped.then;
   let parsing = false;
   const parseStarted = () => {
     if (parsing) return;
     parsing = true;
     // The SDK caches the parse per promise: this joins the caller's parse, it does not read the body twice.
-    APIPromise.prototype.then.call(mapped, undefined, (error: unknown) => observer.failed(error));
+    then.call(mapped, undefined, (error: unknown) => observer.failed(error));
   };
   // The base APIPromise.withResponse parses without going through `then`.
   for (const name of ['then', 'catch', 'finally', 'withResponse'] as const) {
@@ -43,7 +58,7 @@ export function observeApiPromise<T, U>(source: APIPromise<T>, observer: ApiProm
   Object.defineProperty(mapped, 'asResponse', {
     configurable: true,
     writable: true,
-    value(this: APIPromise<U>) {
+    value(this: Mapped) {
       const response = asResponse.call(this);
       // `withResponse()` also calls asResponse, after starting the parse: only a raw-only caller ends here.
       response.then(

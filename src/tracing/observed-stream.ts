@@ -1,6 +1,4 @@
 import { diag } from '@opentelemetry/api';
-import type OpenAI from 'openai';
-import { Stream } from 'openai/core/streaming';
 
 /** How a stream's consumption ended, when it did not run to the end. */
 export type EarlyEnd = 'consumer_stopped' | 'aborted';
@@ -14,13 +12,29 @@ export interface StreamObserver<Item> {
   failed(error: unknown): void;
 }
 
+/** What the openai and Anthropic SDKs' Stream share (one template, classes of their own). */
+export interface SdkStream<Item> extends AsyncIterable<Item> {
+  controller: AbortController;
+}
+
+type StreamItem<S> = S extends AsyncIterable<infer Item> ? Item : never;
+
+type SdkStreamClass<Item, Client> = new (
+  iterator: () => AsyncIterator<Item>,
+  controller: AbortController,
+  client: Client,
+) => SdkStream<Item>;
+
 /**
- * A Stream that hands the caller the same items as `stream` (for-await, `tee()`, `toReadableStream()`,
- * `controller` all work as before) and tells `observer` how each iteration ended: completed,
+ * A Stream of the SDK's own class that hands the caller the same items as `stream` (for-await,
+ * `tee()`, `toReadableStream()`, `controller`, and what the SDK builds on it, such as Anthropic's
+ * MessageStream, all work as before) and tells `observer` how each iteration ended: completed,
  * endedEarly or failed. (A second iteration fails at once in the SDK, as without observing.)
  */
-export function observeStream<Item>(stream: Stream<Item>, client: OpenAI, observer: StreamObserver<Item>): Stream<Item> {
-  return new Stream(() => observe(stream[Symbol.asyncIterator](), stream.controller.signal, observer), stream.controller, client);
+export function observeStream<S extends SdkStream<unknown>>(stream: S, client: unknown, observer: StreamObserver<StreamItem<S>>): S {
+  const StreamClass = stream.constructor as SdkStreamClass<StreamItem<S>, unknown>;
+  const items = stream as unknown as AsyncIterable<StreamItem<S>>;
+  return new StreamClass(() => observe(items[Symbol.asyncIterator](), stream.controller.signal, observer), stream.controller, client) as S;
 }
 
 async function* observe<Item>(source: AsyncIterator<Item>, signal: AbortSignal, observer: StreamObserver<Item>): AsyncGenerator<Item> {
@@ -51,7 +65,7 @@ function deliver<Item>(observer: StreamObserver<Item>, item: Item): boolean {
   try {
     return observer.item(item);
   } catch (error) {
-    diag.warn('otel-mlflow: could not record a streamed chunk', error);
+    diag.warn('otel-mlflow: could not record a streamed item', error);
     return true;
   }
 }
