@@ -14,7 +14,7 @@ import type { TraceToStore } from './store/trace-writes.ts';
 import { errorMessage } from '../errors.ts';
 
 /** Failed tries in a row after which a one-shot command stops waiting and leaves the rest pending. */
-const ONE_SHOT_MAX_FAILURES = 3;
+export const ONE_SHOT_MAX_FAILURES = 3;
 /** Dead letters remembered for the closing report; the store keeps all of them. */
 const REPORTED_DEAD_LETTERS = 20;
 
@@ -61,6 +61,11 @@ export interface OutboxOptions {
  * destinations ever hold up the thread that serves requests; `traces push` and `suite` drive one
  * directly.
  */
+export interface FlushOptions {
+  /** Traces held for late spans are sent now: nothing more is coming (a relay closing). */
+  releaseHolds?: boolean;
+}
+
 export class Outbox {
   readonly #traces: TraceStore;
   readonly #evaluations: EvaluationStore | undefined;
@@ -201,9 +206,13 @@ export class Outbox {
    */
   async flush(
     deadlineMs: number,
-    options: Omit<DrainOptions, 'deadlineMs'> = { maxConsecutiveFailures: ONE_SHOT_MAX_FAILURES },
+    options: Omit<DrainOptions, 'deadlineMs'> & FlushOptions = { maxConsecutiveFailures: ONE_SHOT_MAX_FAILURES },
   ): Promise<void> {
+    const { releaseHolds, ...drain } = options;
     this.#writer.flush();
+    // On the connection that claims them, after the writes before it: no other reader's snapshot or
+    // commit order can hide a released trace from the drain.
+    if (releaseHolds) this.#traces.writes.releaseHolds();
     const deadline = Date.now() + deadlineMs;
     for (const stage of STAGES) {
       const left = deadline - Date.now();
@@ -211,7 +220,7 @@ export class Outbox {
       await Promise.all(
         [...this.#deliverers.values()]
           .filter((entry) => entry.stage === stage)
-          .map(({ deliverer }) => deliverer.drain({ ...options, deadlineMs: left })),
+          .map(({ deliverer }) => deliverer.drain({ ...drain, deadlineMs: left })),
       );
     }
   }

@@ -10,7 +10,7 @@ import { maskSpanText } from '../spans/mask-span-text.ts';
 import { toReadableSpans } from '../spans/readable-spans.ts';
 import { withAttributes } from '../tracing/span-with-attributes.ts';
 import { TraceAssembler } from './assemble/trace-assembler.ts';
-import type { OutboxEvent, OutboxStats } from './outbox.ts';
+import type { FlushOptions, OutboxEvent, OutboxStats } from './outbox.ts';
 import type { LocalSpan } from '../spans/local-span.ts';
 import type { DeliveryInfo } from './store/stored-trace.ts';
 import type { StateCounts } from './store/trace-reads.ts';
@@ -230,9 +230,11 @@ export class TracePipeline {
   }
 
   /** Stores every finished trace now, then delivers what is pending within the deadline. */
-  async flush(deadlineMs: number): Promise<PipelineReport> {
+  async flush(deadlineMs: number, options: FlushOptions = {}): Promise<PipelineReport> {
     this.#handOver();
-    await this.#request({ type: 'flush', deadlineMs }, deadlineMs).catch(() => undefined);
+    await this.#request({ type: 'flush', deadlineMs, ...(options.releaseHolds && { releaseHolds: true }) }, deadlineMs).catch(
+      () => undefined,
+    );
     return this.report();
   }
 

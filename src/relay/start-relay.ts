@@ -152,9 +152,9 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       await Promise.all([http.close(HTTP_CLOSE_GRACE_MS), grpc?.close()]);
       routes.stop();
       stopping.abort();
-      // Everything answered "accepted" is committed by now (the receivers waited for it).
-      pipeline.store.writes.releaseHolds();
-      await pipeline.flush(deadlineMs);
+      // Everything answered "accepted" is committed by now (the receivers waited for it): nothing more
+      // is coming, so traces held for late spans go too.
+      await pipeline.flush(deadlineMs, { releaseHolds: true });
       const traces = traceCounts(pipeline, routes);
       return { report: await pipeline.shutdown(0), counters, traces, destinations: routes.states() };
     },

@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { rememberSecrets } from '../../config/configured-secrets.ts';
-import { Outbox } from '../outbox.ts';
+import { ONE_SHOT_MAX_FAILURES, Outbox } from '../outbox.ts';
 import { EvaluationStore } from '../store/evaluation-store.ts';
 import { TraceStore } from '../store/trace-store.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.ts';
@@ -48,7 +48,10 @@ port.on('message', (message: ToWorker) => {
       return;
     case 'flush':
     case 'close': {
-      const work = message.type === 'flush' ? outbox.flush(message.deadlineMs) : outbox.close(message.deadlineMs);
+      const work =
+        message.type === 'flush'
+          ? outbox.flush(message.deadlineMs, { maxConsecutiveFailures: ONE_SHOT_MAX_FAILURES, releaseHolds: message.releaseHolds === true })
+          : outbox.close(message.deadlineMs);
       work.then(
         () => send({ type: 'done', id: message.id, stats: outbox.stats }),
         (error: unknown) => send({ type: 'failed', id: message.id, message: errorMessage(error) }),

@@ -22,7 +22,7 @@ export type ToWorker =
   /** Answered with `stored` once the traces are committed (the relay answers its clients only then). */
   | { type: 'store'; id: number; traces: TraceToStore[] }
   | { type: 'destination'; destination: ResolvedDestination }
-  | { type: 'flush'; id: number; deadlineMs: number }
+  | { type: 'flush'; id: number; deadlineMs: number; releaseHolds?: boolean }
   | { type: 'close'; id: number; deadlineMs: number };
 
 export type FromWorker =
