@@ -14,7 +14,7 @@ export interface DeliverySummary {
  * What became of a run's traces, in one line every command ends with, so a person always knows
  * which traces are in MLflow, which wait on disk (and why), and which need them.
  */
-export function summarizeDelivery(report: PipelineReport | undefined): DeliverySummary {
+export function summarizeDelivery(report: (PipelineReport & { unresolved?: string }) | undefined): DeliverySummary {
   if (!report) return { line: 'traces: none (OpenTelemetry is disabled by OTEL_SDK_DISABLED)', lost: false, pending: false };
   const parts: string[] = [];
   if (!report.destination) {
@@ -22,7 +22,12 @@ export function summarizeDelivery(report: PipelineReport | undefined): DeliveryS
   } else {
     parts.push(`${report.delivered} delivered`);
     if (report.pending > 0) {
-      const why = report.lastFailure ? ` (${report.destination} answered: ${report.lastFailure.answer})` : '';
+      // A destination that answered badly says so; one never reached says why it was not.
+      const why = report.lastFailure
+        ? ` (${report.destination} answered: ${report.lastFailure.answer})`
+        : report.unresolved
+          ? ` (${report.unresolved})`
+          : '';
       parts.push(
         `${report.pending} pending in ${report.storeDir}${why}; they are sent by the next otel-mlflow run with this destination or \`${commandLine('traces push')}\``,
       );

@@ -7,6 +7,7 @@ import { createPainter, writeLine } from '../../cli/output.ts';
 import { countStopRequests } from '../../cli/stop-requests.ts';
 import { loadConfig } from '../../config/load-config.ts';
 import { ExitCode, ExpectedError } from '../../errors.ts';
+import type { RouteState } from '../../relay/relay-routes.ts';
 import { startRelay, type RunningRelay } from '../../relay/start-relay.ts';
 import { programEnv } from './program-env.ts';
 import { createExitSpool } from './spool.ts';
@@ -58,14 +59,24 @@ export async function run(ctx: CommandContext, options: RunOptions, command: str
   const deadline = Date.now() + options.deliverTimeout * 1000;
   await routesSettled(relay, deadline);
   const { report, traces, destinations } = await relay.close(Math.max(0, deadline - Date.now()));
+  const notFound = unresolved(destinations);
   const summary = summarizeDelivery({
     ...report,
     ...(destinations.length > 0 && { destination: destinations.map((route) => route.description).join('; ') }),
     pending: traces.pending,
+    ...(notFound && { unresolved: notFound }),
   });
   const paint = createPainter(ctx);
   writeLine(ctx.stderr, summary.lost ? paint.red(summary.line) : summary.pending ? paint.yellow(summary.line) : summary.line);
   return exitCodeOf(exit);
+}
+
+/** Why traces wait without a delivery ever tried: the destinations never found, each with its problem. */
+function unresolved(destinations: readonly RouteState[]): string | undefined {
+  const problems = destinations
+    .filter((route) => !route.resolved && route.problem)
+    .map((route) => `${route.description}: ${route.problem}`);
+  return problems.length > 0 ? problems.join('; ') : undefined;
 }
 
 /** How often the end of a run looks whether the destination has been found. */

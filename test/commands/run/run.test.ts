@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { closedPortUrl } from '../../cli/closed-port.ts';
 import { startListening, type ServeProcess } from '../../cli/serve-process.ts';
 import { startFakeMlflow, type FakeMlflow } from '../../fakes/fake-mlflow.ts';
 import { startFakeAnthropic, type FakeAnthropic } from '../../fakes/fake-anthropic.ts';
@@ -352,6 +353,20 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
     );
     assert.equal(stdout, '- -\n');
     assert.match(stderr, /^traces: none \(OpenTelemetry is disabled by OTEL_SDK_DISABLED\)\n$/);
+  });
+
+  it('leaves the traces pending when MLflow cannot be reached, and says why', async () => {
+    const running = await runApp(process.execPath, 'esm-app.mjs', { MLFLOW_TRACKING_URI: await closedPortUrl() }, [
+      '--deliver-timeout',
+      '5',
+    ]);
+    await post(`${running.url}/chat`, { question: 'while MLflow is down' });
+    const stopped = await running.stop();
+    assert.equal(stopped.code, 0);
+    assert.match(
+      stopped.stderr,
+      /^traces: 0 delivered, 1 pending in \S+ \(MLflow at http:\/\/127\.0\.0\.1:\d+, experiment 'my-app': Nothing is listening at .+\); they are sent by the next/m,
+    );
   });
 
   it('says when the program does not exist, with the shell’s exit code', async () => {
