@@ -1,3 +1,4 @@
+import type { LlmSpanSettings } from '../call-span.ts';
 import type Anthropic from '@anthropic-ai/sdk';
 import type { APIPromise } from '@anthropic-ai/sdk';
 import { Stream } from '@anthropic-ai/sdk/core/streaming';
@@ -5,7 +6,7 @@ import type { Message, MessageCreateParams, RawMessageStreamEvent } from '@anthr
 import { context, trace } from '@opentelemetry/api';
 import type { OpenAIInstrumentationOptions } from '../openai/instrument-openai.ts';
 import { MessageAccumulator } from './message-accumulator.ts';
-import { MessageSpan, type MessageSpanSettings } from './message-span.ts';
+import { MessageSpan } from './message-span.ts';
 import { observeApiPromise, type SdkApiPromise } from '../observed-api-promise.ts';
 import { observeStream } from '../observed-stream.ts';
 import { serverAttributes } from '../server-attributes.ts';
@@ -40,7 +41,7 @@ export function instrumentAnthropic<T extends Anthropic>(client: T, options: Ant
   instrumented.add(messages);
   (client as { _tracer?: unknown })._tracer = undefined;
   const create = messages.create as (body: MessageCreateParams, requestOptions?: RequestOptions) => CreateResult;
-  const settings: MessageSpanSettings = { ...options, server: serverAttributes(client.baseURL) };
+  const settings: LlmSpanSettings = { ...options, server: serverAttributes(client.baseURL) };
 
   function tracedCreate(this: unknown, body: MessageCreateParams, requestOptions?: RequestOptions): CreateResult {
     const call = new MessageSpan(body, settings);

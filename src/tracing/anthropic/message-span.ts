@@ -1,20 +1,11 @@
+import { CallSpan, type LlmSpanSettings } from '../call-span.ts';
 import { APIError, APIUserAbortError } from '@anthropic-ai/sdk';
 import type { Message, MessageCreateParams, ToolUnion } from '@anthropic-ai/sdk/resources/messages';
-import { diag, SpanKind, SpanStatusCode, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
-import { setSpanInputs, setSpanOutputs, setSpanType, setTokenUsage } from '../encode-attributes.ts';
+import { SpanStatusCode, type Attributes, type Span } from '@opentelemetry/api';
+import { setSpanInputs, setSpanOutputs, setTokenUsage } from '../encode-attributes.ts';
 import { MlflowAttr } from '../mlflow-attributes.ts';
-import { markSpanFailed } from '../with-span.ts';
 import { toGenAiInputMessages, toGenAiOutputMessages, toGenAiSystemInstructions } from './genai-messages.ts';
 import type { EarlyEnd } from '../observed-stream.ts';
-
-export interface MessageSpanSettings {
-  tracer: Tracer;
-  provider: string;
-  captureContent: boolean;
-  contentAttributes: 'mlflow' | 'gen_ai';
-  /** server.address / server.port of the client's base URL. */
-  server: Attributes;
-}
 
 /** Seconds from the request to the first streamed event (a double attribute on streaming spans). */
 const TIME_TO_FIRST_CHUNK = 'gen_ai.response.time_to_first_chunk';
@@ -36,79 +27,59 @@ const NUMERIC_PARAMS = [
  * ending: a message, a stream that ended early, a failure, or a raw response nobody parsed.
  */
 export class MessageSpan {
-  readonly #span: Span;
-  readonly #settings: MessageSpanSettings;
-  readonly #started = performance.now();
-  #ended = false;
+  readonly #call: CallSpan<LlmSpanSettings>;
 
-  constructor(request: MessageCreateParams, settings: MessageSpanSettings) {
-    this.#settings = settings;
-    this.#span = settings.tracer.startSpan(`chat ${request.model}`, {
-      kind: SpanKind.CLIENT,
-      attributes: requestAttributes(request, settings),
-    });
-    setSpanType(this.#span, 'CHAT_MODEL');
+  constructor(request: MessageCreateParams, settings: LlmSpanSettings) {
+    this.#call = new CallSpan(`chat ${request.model}`, 'CHAT_MODEL', requestAttributes(request, settings), settings, APIError);
     if (settings.captureContent) this.#recordRequestContent(request);
   }
 
   get span(): Span {
-    return this.#span;
+    return this.#call.span;
   }
 
   firstChunk(): void {
-    this.#span.setAttribute(TIME_TO_FIRST_CHUNK, (performance.now() - this.#started) / 1000);
+    this.#call.span.setAttribute(TIME_TO_FIRST_CHUNK, this.#call.elapsed());
   }
 
   succeeded(message: Message | undefined): void {
-    this.#end(() => {
+    this.#call.end('an Anthropic message', () => {
       // First: the call succeeded for its caller even when the answer's shape cannot be recorded.
-      this.#span.setStatus({ code: SpanStatusCode.OK });
+      this.#call.span.setStatus({ code: SpanStatusCode.OK });
       if (message) this.#recordResponse(message);
     });
   }
 
   endedEarly(reason: EarlyEnd, received: Message | undefined): void {
-    this.#end(() => {
+    this.#call.end('an Anthropic message', () => {
       if (received) this.#recordResponse(received);
-      this.#span.addEvent(STREAM_ENDED_EARLY, { reason });
+      this.#call.span.addEvent(STREAM_ENDED_EARLY, { reason });
       // The SDK ends an aborted stream without throwing; record it as the abort error it throws elsewhere.
-      if (reason === 'aborted') this.#recordFailure(new APIUserAbortError());
+      if (reason === 'aborted') this.#call.recordFailure(new APIUserAbortError());
     });
   }
 
   failed(error: unknown): void {
-    this.#end(() => this.#recordFailure(error));
+    this.#call.end('an Anthropic message', () => this.#call.recordFailure(error));
   }
 
   /** The caller read the raw response itself: nothing more can be known about it. */
   respondedRaw(): void {
-    this.#end(() => undefined);
-  }
-
-  #end(record: () => void): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    try {
-      record();
-    } catch (error) {
-      diag.warn('otel-mlflow: could not record an Anthropic message on its span', error);
-    } finally {
-      this.#span.end();
-    }
+    this.#call.end('an Anthropic message', () => undefined);
   }
 
   #recordRequestContent(request: MessageCreateParams): void {
     const tools = request.tools?.length ? request.tools : undefined;
-    if (this.#settings.contentAttributes === 'mlflow') {
-      setSpanInputs(this.#span, request);
+    if (this.#call.settings.contentAttributes === 'mlflow') {
+      setSpanInputs(this.#call.span, request);
       // MLflow's chat tools are OpenAI-shaped; its Anthropic autolog converts them the same way.
-      if (tools) this.#span.setAttribute(MlflowAttr.chatTools, JSON.stringify(tools.map(toChatTool)));
+      if (tools) this.#call.span.setAttribute(MlflowAttr.chatTools, JSON.stringify(tools.map(toChatTool)));
       return;
     }
-    this.#span.setAttribute('gen_ai.input.messages', JSON.stringify(toGenAiInputMessages(request.messages)));
+    this.#call.span.setAttribute('gen_ai.input.messages', JSON.stringify(toGenAiInputMessages(request.messages)));
     const system = toGenAiSystemInstructions(request.system);
-    if (system) this.#span.setAttribute('gen_ai.system_instructions', JSON.stringify(system));
-    if (tools) this.#span.setAttribute('gen_ai.tool.definitions', JSON.stringify(tools));
+    if (system) this.#call.span.setAttribute('gen_ai.system_instructions', JSON.stringify(system));
+    if (tools) this.#call.span.setAttribute('gen_ai.tool.definitions', JSON.stringify(tools));
   }
 
   #recordResponse(message: Message): void {
@@ -121,23 +92,17 @@ export class MessageSpan {
     const cacheCreation = usage?.cache_creation_input_tokens ?? 0;
     if (cacheRead > 0) attributes['gen_ai.usage.cache_read.input_tokens'] = cacheRead;
     if (cacheCreation > 0) attributes['gen_ai.usage.cache_creation.input_tokens'] = cacheCreation;
-    this.#span.setAttributes(attributes);
+    this.#call.span.setAttributes(attributes);
     // Anthropic's input_tokens leaves out the cached part; every token the model read counts as input, as the GenAI conventions ask.
     if (usage)
-      setTokenUsage(this.#span, { input: (usage.input_tokens ?? 0) + cacheRead + cacheCreation, output: usage.output_tokens ?? 0 });
-    if (!this.#settings.captureContent) return;
-    if (this.#settings.contentAttributes === 'mlflow') setSpanOutputs(this.#span, message);
-    else this.#span.setAttribute('gen_ai.output.messages', JSON.stringify(toGenAiOutputMessages(message)));
-  }
-
-  #recordFailure(error: unknown): void {
-    markSpanFailed(this.#span, error);
-    this.#span.setAttribute('error.type', error instanceof Error ? error.constructor.name : '_OTHER');
-    if (error instanceof APIError && typeof error.status === 'number') this.#span.setAttribute('http.response.status_code', error.status);
+      setTokenUsage(this.#call.span, { input: (usage.input_tokens ?? 0) + cacheRead + cacheCreation, output: usage.output_tokens ?? 0 });
+    if (!this.#call.settings.captureContent) return;
+    if (this.#call.settings.contentAttributes === 'mlflow') setSpanOutputs(this.#call.span, message);
+    else this.#call.span.setAttribute('gen_ai.output.messages', JSON.stringify(toGenAiOutputMessages(message)));
   }
 }
 
-function requestAttributes(request: MessageCreateParams, settings: MessageSpanSettings): Attributes {
+function requestAttributes(request: MessageCreateParams, settings: LlmSpanSettings): Attributes {
   const attributes: Attributes = {
     'gen_ai.operation.name': 'chat',
     'gen_ai.provider.name': settings.provider,

@@ -1,10 +1,10 @@
+import { APIError } from 'openai';
 import { context, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
 import type OpenAI from 'openai';
 import type { APIPromise } from 'openai';
 import type { CreateEmbeddingResponse, EmbeddingCreateParams } from 'openai/resources/embeddings';
 import { setSpanInputs, setSpanOutputs, setTokenUsage } from '../encode-attributes.ts';
-import { CallSpan } from './call-span.ts';
-import type { ChatSpanSettings } from './chat-span.ts';
+import { CallSpan, type LlmSpanSettings } from '../call-span.ts';
 import { observeApiPromise } from '../observed-api-promise.ts';
 
 type Create = OpenAI['embeddings']['create'];
@@ -18,14 +18,14 @@ const instrumented = new WeakSet<object>();
  * and as outputs the answer without its vectors (each vector's index and dimensions instead: thousands
  * of numbers per input would swamp the trace and tell a reader nothing).
  */
-export function instrumentEmbeddings(client: OpenAI, settings: ChatSpanSettings): void {
+export function instrumentEmbeddings(client: OpenAI, settings: LlmSpanSettings): void {
   const embeddings = client.embeddings;
   if (instrumented.has(embeddings)) return;
   instrumented.add(embeddings);
   const create = embeddings.create as (body: EmbeddingCreateParams, requestOptions?: RequestOptions) => APIPromise<Embeddings>;
 
   function tracedCreate(this: unknown, body: EmbeddingCreateParams, requestOptions?: RequestOptions): APIPromise<Embeddings> {
-    const call = new CallSpan(`embeddings ${body.model}`, 'EMBEDDING', requestAttributes(body, settings), settings);
+    const call = new CallSpan(`embeddings ${body.model}`, 'EMBEDDING', requestAttributes(body, settings), settings, APIError);
     if (settings.captureContent && settings.contentAttributes === 'mlflow') setSpanInputs(call.span, body);
     let result: APIPromise<Embeddings>;
     try {
@@ -49,7 +49,7 @@ export function instrumentEmbeddings(client: OpenAI, settings: ChatSpanSettings)
   embeddings.create = tracedCreate as Create;
 }
 
-function requestAttributes(body: EmbeddingCreateParams, settings: ChatSpanSettings): Attributes {
+function requestAttributes(body: EmbeddingCreateParams, settings: LlmSpanSettings): Attributes {
   return {
     'gen_ai.operation.name': 'embeddings',
     'gen_ai.provider.name': settings.provider,

@@ -1,9 +1,10 @@
+import type { LlmSpanSettings } from '../call-span.ts';
 import { context, trace, type Tracer } from '@opentelemetry/api';
 import type OpenAI from 'openai';
 import type { APIPromise } from 'openai';
 import { Stream } from 'openai/core/streaming';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
-import { ChatSpan, type ChatSpanSettings } from './chat-span.ts';
+import { ChatSpan } from './chat-span.ts';
 import { instrumentEmbeddings } from './instrument-embeddings.ts';
 import { instrumentResponses } from './instrument-responses.ts';
 import { observeApiPromise } from '../observed-api-promise.ts';
@@ -48,7 +49,7 @@ export function instrumentOpenAI<T extends OpenAI>(client: T, options: OpenAIIns
   if (instrumented.has(completions)) return client;
   instrumented.add(completions);
   const create = completions.create as (body: ChatCompletionCreateParams, requestOptions?: RequestOptions) => CreateResult;
-  const settings: ChatSpanSettings = { ...options, server: serverAttributes(client.baseURL) };
+  const settings: LlmSpanSettings = { ...options, server: serverAttributes(client.baseURL) };
 
   function tracedCreate(this: unknown, body: ChatCompletionCreateParams, requestOptions?: RequestOptions): CreateResult {
     const addsUsage = body.stream === true && body.stream_options?.include_usage == null;

@@ -1,9 +1,9 @@
+import type { LlmSpanSettings } from '../call-span.ts';
 import { context, trace } from '@opentelemetry/api';
 import type OpenAI from 'openai';
 import type { APIPromise } from 'openai';
 import { Stream } from 'openai/core/streaming';
 import type { Response, ResponseCreateParams, ResponseStreamEvent } from 'openai/resources/responses/responses';
-import type { ChatSpanSettings } from './chat-span.ts';
 import { observeApiPromise } from '../observed-api-promise.ts';
 import { observeStream } from '../observed-stream.ts';
 import { ResponseAccumulator } from './response-accumulator.ts';
@@ -20,7 +20,7 @@ const instrumented = new WeakSet<object>();
  * `responses.stream()` and `responses.parse()` — a CHAT_MODEL span, with the same return values and
  * stream semantics as the chat completions instrumentation.
  */
-export function instrumentResponses(client: OpenAI, settings: ChatSpanSettings): void {
+export function instrumentResponses(client: OpenAI, settings: LlmSpanSettings): void {
   const responses = client.responses;
   if (instrumented.has(responses)) return;
   instrumented.add(responses);

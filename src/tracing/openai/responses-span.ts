@@ -1,10 +1,9 @@
 import { SpanStatusCode, type Attributes } from '@opentelemetry/api';
-import { APIUserAbortError } from 'openai';
+import { APIUserAbortError, APIError } from 'openai';
 import type { Response, ResponseCreateParams } from 'openai/resources/responses/responses';
 import { setSpanInputs, setSpanOutputs, setTokenUsage } from '../encode-attributes.ts';
 import { MlflowAttr } from '../mlflow-attributes.ts';
-import { CallSpan } from './call-span.ts';
-import type { ChatSpanSettings } from './chat-span.ts';
+import { CallSpan, type LlmSpanSettings } from '../call-span.ts';
 import type { EarlyEnd } from '../observed-stream.ts';
 import { toGenAiInputMessages, toGenAiOutputMessages } from './responses-genai.ts';
 
@@ -19,8 +18,8 @@ const STREAM_ENDED_EARLY = 'otel_mlflow.stream.ended_early';
 export class ResponsesSpan {
   readonly #call: CallSpan;
 
-  constructor(request: ResponseCreateParams, settings: ChatSpanSettings) {
-    this.#call = new CallSpan(`chat ${request.model}`, 'CHAT_MODEL', requestAttributes(request, settings), settings);
+  constructor(request: ResponseCreateParams, settings: LlmSpanSettings) {
+    this.#call = new CallSpan(`chat ${request.model}`, 'CHAT_MODEL', requestAttributes(request, settings), settings, APIError);
     if (settings.captureContent) this.#recordRequestContent(request);
   }
 
@@ -90,7 +89,7 @@ export class ResponsesSpan {
   }
 }
 
-function requestAttributes(request: ResponseCreateParams, settings: ChatSpanSettings): Attributes {
+function requestAttributes(request: ResponseCreateParams, settings: LlmSpanSettings): Attributes {
   const attributes: Attributes = {
     'gen_ai.operation.name': 'chat',
     'gen_ai.provider.name': settings.provider,

@@ -1,0 +1,62 @@
+import { diag, SpanKind, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import { setSpanType } from './encode-attributes.ts';
+import type { SpanType } from './mlflow-attributes.ts';
+import { markSpanFailed } from './with-span.ts';
+
+/** What every LLM client's instrumentation is given (openai, Anthropic). */
+export interface LlmSpanSettings {
+  tracer: Tracer;
+  /** gen_ai.provider.name: 'openai' | 'anthropic' | 'databricks' | 'otel-mlflow.offline'. */
+  provider: string;
+  captureContent: boolean;
+  /** Where message content goes: mlflow.spanInputs/Outputs for MLflow, gen_ai.*.messages for others. */
+  contentAttributes: 'mlflow' | 'gen_ai';
+  /** server.address / server.port of the client's base URL. */
+  server: Attributes;
+}
+
+/** The SDK's own error class for answers with an HTTP status (both SDKs have one, each its own). */
+export type ApiErrorClass = abstract new (...args: never[]) => { status: number | undefined };
+
+/**
+ * The life of one LLM API call's span: started with the request's attributes, ended exactly once,
+ * and never failing the caller's call because an answer could not be recorded.
+ */
+export class CallSpan<Settings extends LlmSpanSettings = LlmSpanSettings> {
+  readonly span: Span;
+  readonly settings: Settings;
+  readonly #apiError: ApiErrorClass;
+  readonly #started = performance.now();
+  #ended = false;
+
+  constructor(name: string, type: SpanType, attributes: Attributes, settings: Settings, apiError: ApiErrorClass) {
+    this.settings = settings;
+    this.#apiError = apiError;
+    this.span = settings.tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes: { ...attributes, ...settings.server } });
+    setSpanType(this.span, type);
+  }
+
+  /** Seconds since the call started. */
+  elapsed(): number {
+    return (performance.now() - this.#started) / 1000;
+  }
+
+  end(what: string, record: () => void): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    try {
+      record();
+    } catch (error) {
+      diag.warn(`otel-mlflow: could not record ${what} on its span`, error);
+    } finally {
+      this.span.end();
+    }
+  }
+
+  recordFailure(error: unknown): void {
+    markSpanFailed(this.span, error);
+    this.span.setAttribute('error.type', error instanceof Error ? error.constructor.name : '_OTHER');
+    if (error instanceof this.#apiError && typeof error.status === 'number')
+      this.span.setAttribute('http.response.status_code', error.status);
+  }
+}
