@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { context, trace, SpanStatusCode, type Tracer } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { setSpanInputs, setSpanOutputs, setSpanType, setTokenUsage } from '../../src/tracing/encode-attributes.ts';
@@ -33,4 +34,24 @@ export function chatTrace(tracer: Tracer, options: { session?: string; error?: b
   setSpanOutputs(root, { choices: [{ index: 0, message: { role: 'assistant', content: 'It is 4.' } }] });
   if (options.error) root.setStatus({ code: SpanStatusCode.ERROR, message: 'boom' });
   root.end();
+}
+
+/** A span attribute MLflow reads as JSON text, parsed; fails the test when it is not a string. */
+export function jsonAttribute(span: ReadableSpan, key: string): unknown {
+  const value = span.attributes[key];
+  assert.equal(typeof value, 'string', `${span.name}: ${key} is JSON text`);
+  return JSON.parse(value as string);
+}
+
+/** The one span a call made, or a failure naming what was finished instead. */
+export function onlySpanIn(spans: readonly ReadableSpan[]): ReadableSpan {
+  assert.equal(spans.length, 1, `one finished span, got ${spans.map((span) => span.name).join(', ') || 'none'}`);
+  return spans[0]!;
+}
+
+/** Every item of a stream, read to its end as a caller would. */
+export async function collect<Item>(stream: AsyncIterable<Item>): Promise<Item[]> {
+  const items: Item[] = [];
+  for await (const item of stream) items.push(item);
+  return items;
 }

@@ -4,9 +4,10 @@ import Anthropic, { APIConnectionError, APIPromise, APIUserAbortError, InternalS
 import type { MessageCreateParamsNonStreaming, RawMessageStreamEvent, Tool } from '@anthropic-ai/sdk/resources/messages';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { instrumentAnthropic, type AnthropicInstrumentationOptions } from '../../../src/tracing/anthropic/instrument-anthropic.ts';
 import { startFakeAnthropic, type FakeAnthropic, type FakeAnthropicReply } from '../../fakes/fake-anthropic.ts';
+import { jsonAttribute as json, onlySpanIn, collect } from '../span-fixtures.ts';
 
 const API_KEY = 'sk-ant-api03-test-7c2e91d0a4b8';
 const MODEL = 'claude-sonnet-5-5';
@@ -34,23 +35,7 @@ function client(options: Partial<AnthropicInstrumentationOptions> = {}): Anthrop
   return instrumentAnthropic(anthropic, { tracer, provider: 'anthropic', captureContent: true, contentAttributes: 'mlflow', ...options });
 }
 
-function onlySpan(): ReadableSpan {
-  const spans = exporter.getFinishedSpans();
-  assert.equal(spans.length, 1, `one finished span, got ${spans.map((span) => span.name).join(', ') || 'none'}`);
-  return spans[0]!;
-}
-
-function json(span: ReadableSpan, key: string): unknown {
-  const value = span.attributes[key];
-  assert.equal(typeof value, 'string', `${key} is a JSON string`);
-  return JSON.parse(value as string);
-}
-
-async function collect(stream: AsyncIterable<RawMessageStreamEvent>): Promise<RawMessageStreamEvent[]> {
-  const events: RawMessageStreamEvent[] = [];
-  for await (const event of stream) events.push(event);
-  return events;
-}
+const onlySpan = () => onlySpanIn(exporter.getFinishedSpans());
 
 function text(events: RawMessageStreamEvent[]): string {
   return events

@@ -23,6 +23,7 @@ import { startFakeMlflow } from '../../fakes/fake-mlflow.ts';
 import { installLangChainHandler } from '../../../src/tracing/langchain/install-langchain.ts';
 import { MlflowCallbackHandler } from '../../../src/tracing/langchain/mlflow-callback-handler.ts';
 import { startFakeOpenAI, type FakeOpenAI, type FakeReply } from '../../fakes/fake-openai.ts';
+import { jsonAttribute as json } from '../span-fixtures.ts';
 
 const MODEL = 'gpt-4o-mini';
 const QUESTION = 'What is MLflow?';
@@ -60,12 +61,6 @@ function one(name: string): ReadableSpan {
       .join(', ')}`,
   );
   return found[0]!;
-}
-
-function json(span: ReadableSpan, key: string): unknown {
-  const value = span.attributes[key];
-  assert.equal(typeof value, 'string', `${span.name}: ${key} is JSON text`);
-  return JSON.parse(value as string);
 }
 
 function parentOf(span: ReadableSpan): string | undefined {

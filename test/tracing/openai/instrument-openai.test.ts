@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { context, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import OpenAI, { APIConnectionError, APIError, APIPromise, InternalServerError, RateLimitError } from 'openai';
 import type { ChatCompletionChunk, ChatCompletionCreateParamsNonStreaming, ChatCompletionTool } from 'openai/resources/chat/completions';
 import { instrumentOpenAI, type OpenAIInstrumentationOptions } from '../../../src/tracing/openai/instrument-openai.ts';
 import { startFakeOpenAI, type FakeOpenAI, type FakeReply } from '../../fakes/fake-openai.ts';
+import { jsonAttribute as json, onlySpanIn, collect } from '../span-fixtures.ts';
 
 const API_KEY = 'sk-test-4f1d9c0e7b2a';
 const MODEL = 'gpt-4o-mini';
@@ -36,23 +37,7 @@ function client(options: Partial<OpenAIInstrumentationOptions> = {}): OpenAI {
   return instrumentOpenAI(openai, { tracer, provider: 'openai', captureContent: true, contentAttributes: 'mlflow', ...options });
 }
 
-function onlySpan(): ReadableSpan {
-  const spans = exporter.getFinishedSpans();
-  assert.equal(spans.length, 1, `one finished span, got ${spans.map((span) => span.name).join(', ') || 'none'}`);
-  return spans[0]!;
-}
-
-function json(span: ReadableSpan, key: string): unknown {
-  const value = span.attributes[key];
-  assert.equal(typeof value, 'string', `${key} is a JSON string`);
-  return JSON.parse(value as string);
-}
-
-async function collect(stream: AsyncIterable<ChatCompletionChunk>): Promise<ChatCompletionChunk[]> {
-  const chunks: ChatCompletionChunk[] = [];
-  for await (const chunk of stream) chunks.push(chunk);
-  return chunks;
-}
+const onlySpan = () => onlySpanIn(exporter.getFinishedSpans());
 
 function text(chunks: ChatCompletionChunk[]): string {
   return chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('');

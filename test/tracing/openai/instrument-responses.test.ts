@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { context, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import OpenAI, { APIPromise, RateLimitError } from 'openai';
 import type { FunctionTool, ResponseCreateParamsNonStreaming, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { instrumentOpenAI, type OpenAIInstrumentationOptions } from '../../../src/tracing/openai/instrument-openai.ts';
 import { startFakeOpenAI, type FakeOpenAI, type FakeReply } from '../../fakes/fake-openai.ts';
 import { FAKE_EMBEDDING_DIMENSIONS } from '../../fakes/fake-openai-responses.ts';
+import { jsonAttribute as json, onlySpanIn, collect } from '../span-fixtures.ts';
 
 const API_KEY = 'sk-test-responses-8e1f2a';
 const MODEL = 'gpt-5-mini';
@@ -31,23 +32,7 @@ function client(options: Partial<OpenAIInstrumentationOptions> = {}): OpenAI {
   return instrumentOpenAI(openai, { tracer, provider: 'openai', captureContent: true, contentAttributes: 'mlflow', ...options });
 }
 
-function onlySpan(): ReadableSpan {
-  const spans = exporter.getFinishedSpans();
-  assert.equal(spans.length, 1, `one finished span, got ${spans.map((span) => span.name).join(', ') || 'none'}`);
-  return spans[0]!;
-}
-
-function json(span: ReadableSpan, key: string): unknown {
-  const value = span.attributes[key];
-  assert.equal(typeof value, 'string', `${key} is a JSON string`);
-  return JSON.parse(value as string);
-}
-
-async function collect(stream: AsyncIterable<ResponseStreamEvent>): Promise<ResponseStreamEvent[]> {
-  const events: ResponseStreamEvent[] = [];
-  for await (const event of stream) events.push(event);
-  return events;
-}
+const onlySpan = () => onlySpanIn(exporter.getFinishedSpans());
 
 const question = (input: string): ResponseCreateParamsNonStreaming => ({ model: MODEL, instructions: 'Answer briefly.', input });
 

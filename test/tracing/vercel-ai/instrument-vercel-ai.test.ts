@@ -18,6 +18,7 @@ import { MlflowTelemetry } from '../../../src/tracing/vercel-ai/mlflow-telemetry
 import { createAuthProvider } from '../../../src/workspace-auth/auth.ts';
 import { startFakeMlflow } from '../../fakes/fake-mlflow.ts';
 import { startFakeOpenAI, type FakeOpenAI, type FakeOpenAIRequest, type FakeReply } from '../../fakes/fake-openai.ts';
+import { jsonAttribute as json } from '../span-fixtures.ts';
 
 const MODEL = 'gpt-4o-mini';
 const QUESTION = 'What is the weather in Paris?';
@@ -67,12 +68,6 @@ function one(name: string): ReadableSpan {
       .join(', ')}`,
   );
   return found[0]!;
-}
-
-function json(span: ReadableSpan, key: string): unknown {
-  const value = span.attributes[key];
-  assert.equal(typeof value, 'string', `${span.name}: ${key} is JSON text`);
-  return JSON.parse(value as string);
 }
 
 function parentOf(span: ReadableSpan): string | undefined {
