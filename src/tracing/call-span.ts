@@ -1,7 +1,13 @@
 import { diag, SpanKind, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
 import { setSpanType } from './encode-attributes.ts';
 import type { SpanType } from './mlflow-attributes.ts';
+import type { EarlyEnd } from './observed-stream.ts';
 import { markSpanFailed } from './with-span.ts';
+
+/** Seconds from the request to the first streamed chunk (a double attribute on streaming spans). */
+const TIME_TO_FIRST_CHUNK = 'gen_ai.response.time_to_first_chunk';
+/** Event on a streaming span whose consumer stopped early or whose request was aborted; attribute `reason`. */
+const STREAM_ENDED_EARLY = 'otel_mlflow.stream.ended_early';
 
 /** What every LLM client's instrumentation is given (openai, Anthropic). */
 export interface LlmSpanSettings {
@@ -36,9 +42,15 @@ export class CallSpan<Settings extends LlmSpanSettings = LlmSpanSettings> {
     setSpanType(this.span, type);
   }
 
-  /** Seconds since the call started. */
-  elapsed(): number {
-    return (performance.now() - this.#started) / 1000;
+  /** The first streamed chunk or event arrived: seconds since the request. */
+  firstChunk(): void {
+    this.span.setAttribute(TIME_TO_FIRST_CHUNK, (performance.now() - this.#started) / 1000);
+  }
+
+  /** A stream's consumer stopped early, or its request was aborted: the SDK ends that quietly, so it is recorded as the abort error the SDK throws elsewhere. */
+  recordEndedEarly(reason: EarlyEnd, abortError: () => Error): void {
+    this.span.addEvent(STREAM_ENDED_EARLY, { reason });
+    if (reason === 'aborted') this.recordFailure(abortError());
   }
 
   end(what: string, record: () => void): void {

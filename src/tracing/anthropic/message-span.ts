@@ -7,11 +7,6 @@ import { MlflowAttr } from '../mlflow-attributes.ts';
 import { toGenAiInputMessages, toGenAiOutputMessages, toGenAiSystemInstructions } from './genai-messages.ts';
 import type { EarlyEnd } from '../observed-stream.ts';
 
-/** Seconds from the request to the first streamed event (a double attribute on streaming spans). */
-const TIME_TO_FIRST_CHUNK = 'gen_ai.response.time_to_first_chunk';
-/** Event on a streaming span whose consumer stopped early or whose request was aborted; attribute `reason`. */
-const STREAM_ENDED_EARLY = 'otel_mlflow.stream.ended_early';
-
 /** Sampling parameters some Anthropic models and compatible servers take, read off the body when present. */
 const NUMERIC_PARAMS = [
   ['temperature', 'gen_ai.request.temperature'],
@@ -39,7 +34,7 @@ export class MessageSpan {
   }
 
   firstChunk(): void {
-    this.#call.span.setAttribute(TIME_TO_FIRST_CHUNK, this.#call.elapsed());
+    this.#call.firstChunk();
   }
 
   succeeded(message: Message | undefined): void {
@@ -53,9 +48,7 @@ export class MessageSpan {
   endedEarly(reason: EarlyEnd, received: Message | undefined): void {
     this.#call.end('an Anthropic message', () => {
       if (received) this.#recordResponse(received);
-      this.#call.span.addEvent(STREAM_ENDED_EARLY, { reason });
-      // The SDK ends an aborted stream without throwing; record it as the abort error it throws elsewhere.
-      if (reason === 'aborted') this.#call.recordFailure(new APIUserAbortError());
+      this.#call.recordEndedEarly(reason, () => new APIUserAbortError());
     });
   }
 

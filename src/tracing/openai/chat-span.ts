@@ -8,11 +8,6 @@ import { toGenAiInputMessages, toGenAiOutputMessages } from './genai-messages.ts
 import type { EarlyEnd } from '../observed-stream.ts';
 import type { StreamedCompletion } from './stream-accumulator.ts';
 
-/** Seconds from the request to the first streamed chunk (a double attribute on streaming spans). */
-const TIME_TO_FIRST_CHUNK = 'gen_ai.response.time_to_first_chunk';
-/** Event on a streaming span whose consumer stopped early or whose request was aborted; attribute `reason`. */
-const STREAM_ENDED_EARLY = 'otel_mlflow.stream.ended_early';
-
 const NUMERIC_PARAMS = [
   ['temperature', 'gen_ai.request.temperature'],
   ['top_p', 'gen_ai.request.top_p'],
@@ -39,7 +34,7 @@ export class ChatSpan {
   }
 
   firstChunk(): void {
-    this.#call.span.setAttribute(TIME_TO_FIRST_CHUNK, this.#call.elapsed());
+    this.#call.firstChunk();
   }
 
   succeeded(response: StreamedCompletion): void {
@@ -53,9 +48,7 @@ export class ChatSpan {
   endedEarly(reason: EarlyEnd, received: StreamedCompletion): void {
     this.#call.end('a chat completion', () => {
       this.#recordResponse(received);
-      this.#call.span.addEvent(STREAM_ENDED_EARLY, { reason });
-      // The SDK ends an aborted stream without throwing; record it as the abort error it throws elsewhere.
-      if (reason === 'aborted') this.#call.recordFailure(new APIUserAbortError());
+      this.#call.recordEndedEarly(reason, () => new APIUserAbortError());
     });
   }
 

@@ -7,9 +7,6 @@ import { CallSpan, type LlmSpanSettings } from '../call-span.ts';
 import type { EarlyEnd } from '../observed-stream.ts';
 import { toGenAiInputMessages, toGenAiOutputMessages } from './responses-genai.ts';
 
-const TIME_TO_FIRST_CHUNK = 'gen_ai.response.time_to_first_chunk';
-const STREAM_ENDED_EARLY = 'otel_mlflow.stream.ended_early';
-
 /**
  * One `responses.create` call (also under `responses.stream()` and `.parse()`) as a CHAT_MODEL span,
  * as MLflow's OpenAI autolog records it: the request as inputs, the Response as outputs (the UI's
@@ -28,7 +25,7 @@ export class ResponsesSpan {
   }
 
   firstChunk(): void {
-    this.#call.span.setAttribute(TIME_TO_FIRST_CHUNK, this.#call.elapsed());
+    this.#call.firstChunk();
   }
 
   succeeded(response: Response | undefined): void {
@@ -43,8 +40,7 @@ export class ResponsesSpan {
   endedEarly(reason: EarlyEnd, received: Response | undefined): void {
     this.#call.end('a response', () => {
       if (received) this.#recordResponse(received);
-      this.#call.span.addEvent(STREAM_ENDED_EARLY, { reason });
-      if (reason === 'aborted') this.#call.recordFailure(new APIUserAbortError());
+      this.#call.recordEndedEarly(reason, () => new APIUserAbortError());
     });
   }
 
