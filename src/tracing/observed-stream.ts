@@ -69,3 +69,40 @@ function deliver<Item>(observer: StreamObserver<Item>, item: Item): boolean {
     return true;
   }
 }
+
+/** A streamed call's span, as the LLM instrumentations end it. */
+export interface StreamedCallSpan<Result> {
+  firstChunk(): void;
+  succeeded(result: Result): void;
+  endedEarly(reason: EarlyEnd, received: Result): void;
+  failed(error: unknown): void;
+}
+
+/** Builds the call's result from its streamed events (a message, a response), as far as they went. */
+export interface StreamAccumulator<Item, Result> {
+  add(item: Item): void;
+  result(): Result;
+}
+
+/**
+ * `observeStream` for a call whose span ends with what its events add up to: time to the first
+ * event, then the whole result, or as much as arrived when the stream ended early.
+ */
+export function observeAccumulatedStream<S extends SdkStream<unknown>, Result>(
+  stream: S,
+  client: unknown,
+  call: StreamedCallSpan<Result>,
+  accumulator: StreamAccumulator<StreamItem<S>, Result>,
+): S {
+  let events = 0;
+  return observeStream(stream, client, {
+    item: (event) => {
+      if (events++ === 0) call.firstChunk();
+      accumulator.add(event);
+      return true;
+    },
+    completed: () => call.succeeded(accumulator.result()),
+    endedEarly: (reason) => call.endedEarly(reason, accumulator.result()),
+    failed: (error) => call.failed(error),
+  });
+}

@@ -8,7 +8,7 @@ import type { OpenAIInstrumentationOptions } from '../openai/instrument-openai.t
 import { MessageAccumulator } from './message-accumulator.ts';
 import { MessageSpan } from './message-span.ts';
 import { observeApiPromise, type SdkApiPromise } from '../observed-api-promise.ts';
-import { observeStream } from '../observed-stream.ts';
+import { observeAccumulatedStream } from '../observed-stream.ts';
 import { serverAttributes } from '../server-attributes.ts';
 
 /** The same options as instrumentOpenAI's; `provider` is `anthropic` for Anthropic's API. */
@@ -56,7 +56,7 @@ export function instrumentAnthropic<T extends Anthropic>(client: T, options: Ant
       result,
       {
         parsed: (data) => {
-          if (data instanceof Stream) return traceStream(data, call, client);
+          if (data instanceof Stream) return observeAccumulatedStream(data, client, call, new MessageAccumulator());
           call.succeeded(data);
           return data;
         },
@@ -68,21 +68,6 @@ export function instrumentAnthropic<T extends Anthropic>(client: T, options: Ant
   }
   messages.create = tracedCreate as Create;
   return client;
-}
-
-function traceStream(stream: Stream<RawMessageStreamEvent>, call: MessageSpan, client: Anthropic): Stream<RawMessageStreamEvent> {
-  const accumulator = new MessageAccumulator();
-  let events = 0;
-  return observeStream(stream, client, {
-    item: (event) => {
-      if (events++ === 0) call.firstChunk();
-      accumulator.add(event);
-      return true;
-    },
-    completed: () => call.succeeded(accumulator.result()),
-    endedEarly: (reason) => call.endedEarly(reason, accumulator.result()),
-    failed: (error) => call.failed(error),
-  });
 }
 
 /**

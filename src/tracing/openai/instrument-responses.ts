@@ -5,7 +5,7 @@ import type { APIPromise } from 'openai';
 import { Stream } from 'openai/core/streaming';
 import type { Response, ResponseCreateParams, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { observeApiPromise } from '../observed-api-promise.ts';
-import { observeStream } from '../observed-stream.ts';
+import { observeAccumulatedStream } from '../observed-stream.ts';
 import { ResponseAccumulator } from './response-accumulator.ts';
 import { ResponsesSpan } from './responses-span.ts';
 
@@ -37,7 +37,7 @@ export function instrumentResponses(client: OpenAI, settings: LlmSpanSettings): 
     }
     return observeApiPromise(result, {
       parsed: (data) => {
-        if (data instanceof Stream) return traceStream(data, call, client);
+        if (data instanceof Stream) return observeAccumulatedStream(data, client, call, new ResponseAccumulator());
         call.succeeded(data);
         return data;
       },
@@ -46,19 +46,4 @@ export function instrumentResponses(client: OpenAI, settings: LlmSpanSettings): 
     });
   }
   responses.create = tracedCreate as Create;
-}
-
-function traceStream(stream: Stream<ResponseStreamEvent>, call: ResponsesSpan, client: OpenAI): Stream<ResponseStreamEvent> {
-  const accumulator = new ResponseAccumulator();
-  let events = 0;
-  return observeStream(stream, client, {
-    item: (event) => {
-      if (events++ === 0) call.firstChunk();
-      accumulator.add(event);
-      return true;
-    },
-    completed: () => call.succeeded(accumulator.result()),
-    endedEarly: (reason) => call.endedEarly(reason, accumulator.result()),
-    failed: (error) => call.failed(error),
-  });
 }
