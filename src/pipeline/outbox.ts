@@ -14,7 +14,7 @@ import type { TraceToStore } from './store/trace-writes.ts';
 import { errorMessage } from '../errors.ts';
 
 /** Failed tries in a row after which a one-shot command stops waiting and leaves the rest pending. */
-export const ONE_SHOT_MAX_FAILURES = 3;
+const ONE_SHOT_MAX_FAILURES = 3;
 /** Dead letters remembered for the closing report; the store keeps all of them. */
 const REPORTED_DEAD_LETTERS = 20;
 
@@ -206,9 +206,8 @@ export class Outbox {
    */
   async flush(
     deadlineMs: number,
-    options: Omit<DrainOptions, 'deadlineMs'> & FlushOptions = { maxConsecutiveFailures: ONE_SHOT_MAX_FAILURES },
+    { releaseHolds, maxConsecutiveFailures = ONE_SHOT_MAX_FAILURES }: Omit<DrainOptions, 'deadlineMs'> & FlushOptions = {},
   ): Promise<void> {
-    const { releaseHolds, ...drain } = options;
     this.#writer.flush();
     // On the connection that claims them, after the writes before it: no other reader's snapshot or
     // commit order can hide a released trace from the drain.
@@ -220,7 +219,7 @@ export class Outbox {
       await Promise.all(
         [...this.#deliverers.values()]
           .filter((entry) => entry.stage === stage)
-          .map(({ deliverer }) => deliverer.drain({ ...drain, deadlineMs: left })),
+          .map(({ deliverer }) => deliverer.drain({ maxConsecutiveFailures, deadlineMs: left })),
       );
     }
   }

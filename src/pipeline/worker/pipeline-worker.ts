@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { rememberSecrets } from '../../config/configured-secrets.ts';
-import { ONE_SHOT_MAX_FAILURES, Outbox } from '../outbox.ts';
+import { Outbox } from '../outbox.ts';
 import { EvaluationStore } from '../store/evaluation-store.ts';
 import { TraceStore } from '../store/trace-store.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.ts';
@@ -50,7 +50,7 @@ port.on('message', (message: ToWorker) => {
     case 'close': {
       const work =
         message.type === 'flush'
-          ? outbox.flush(message.deadlineMs, { maxConsecutiveFailures: ONE_SHOT_MAX_FAILURES, releaseHolds: message.releaseHolds === true })
+          ? outbox.flush(message.deadlineMs, { releaseHolds: message.releaseHolds === true })
           : outbox.close(message.deadlineMs);
       work.then(
         () => send({ type: 'done', id: message.id, stats: outbox.stats }),
