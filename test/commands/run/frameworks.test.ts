@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startListening } from '../../cli/serve-process.ts';
 import { startFakeMlflow, type FakeMlflow } from '../../fakes/fake-mlflow.ts';
+import { startFakeAnthropic, type FakeAnthropic } from '../../fakes/fake-anthropic.ts';
 import { startFakeOpenAI, type FakeOpenAI } from '../../fakes/fake-openai.ts';
 import type { StoredTrace } from '../../fakes/trace-store.ts';
 
@@ -13,15 +14,24 @@ const APPS = fileURLToPath(new URL('./apps/', import.meta.url));
 
 let mlflow: FakeMlflow;
 let openai: FakeOpenAI;
+let anthropic: FakeAnthropic;
 let root: string;
 before(async () => {
-  [mlflow, openai] = await Promise.all([startFakeMlflow({ version: '3.8.1' }), startFakeOpenAI()]);
+  [mlflow, openai, anthropic] = await Promise.all([startFakeMlflow({ version: '3.8.1' }), startFakeOpenAI(), startFakeAnthropic()]);
   root = await mkdtemp(join(tmpdir(), 'otel-mlflow-run-frameworks-'));
 });
-after(() => Promise.all([mlflow.close(), openai.close(), rm(root, { recursive: true, force: true })]));
+after(() => Promise.all([mlflow.close(), openai.close(), anthropic.close(), rm(root, { recursive: true, force: true })]));
+
+/** One request to the app: a JSON question POSTed to its path, unless it says otherwise. */
+interface Ask {
+  path: string;
+  question: string;
+  method?: string;
+  status?: number;
+}
 
 /** The app run unchanged under `otel-mlflow run`, asked each question on its path, then stopped. */
-async function runAndAsk(app: string, questions: [path: string, question: string][]): Promise<string> {
+async function runAndAsk(app: string, questions: (Ask | [path: string, question: string])[]): Promise<string> {
   const running = await startListening(
     ['run', '--', process.execPath, join(APPS, app)],
     {
@@ -29,12 +39,18 @@ async function runAndAsk(app: string, questions: [path: string, question: string
       MLFLOW_EXPERIMENT_NAME: 'framework-apps',
       OTEL_MLFLOW_STORE_DIR: join(root, app),
       FAKE_OPENAI_URL: openai.url,
+      FAKE_ANTHROPIC_URL: anthropic.url,
     },
     /listening on (http:\/\/\S+)/,
   );
-  for (const [path, question] of questions) {
-    const response = await fetch(`${running.url}${path}`, { method: 'POST', body: JSON.stringify({ question }) });
-    assert.equal(response.status, 200, await response.clone().text());
+  for (const ask of questions) {
+    const { path, question, method = 'POST', status = 200 } = Array.isArray(ask) ? { path: ask[0], question: ask[1] } : ask;
+    const response = await fetch(`${running.url}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: method === 'GET' ? null : JSON.stringify({ question }),
+    });
+    assert.equal(response.status, status, await response.clone().text());
     await response.text();
   }
   const stopped = await running.stop('SIGTERM');
@@ -109,5 +125,47 @@ describe('otel-mlflow run: a LangChain.js app, unchanged', () => {
     assert.equal(trace.spans.filter((span) => typeOf(span) === 'CHAT_MODEL').length, 1);
     assert.equal(tokenUsage(trace)?.total_tokens, 18);
     assert.match(trace.info.response_preview ?? '', /\S/);
+  });
+});
+
+describe('otel-mlflow run: an Express 5 app, unchanged', () => {
+  let stderr: string;
+  before(async () => {
+    stderr = await runAndAsk('express-app.mjs', [
+      ['/users/7', 'express route question'],
+      ['/api/users/8', 'express router question'],
+      { path: '/nowhere', question: 'express 404 question', status: 404 },
+    ]);
+  });
+
+  it('names each trace by its route template, a mounted router’s prefix included, the LLM call nested under it', () => {
+    assert.match(stderr, /^traces: 3 delivered\n$/m);
+    for (const [question, route, provider] of [
+      ['express route question', '/users/:id', 'openai'],
+      ['express router question', '/api/users/:id', 'anthropic'],
+    ] as const) {
+      const trace = traceOf(question);
+      const request = rootOf(trace);
+      assert.equal(request.name, `POST ${route}`);
+      assert.equal(request.attributes['http.route'], route);
+      assert.equal(typeOf(request), 'CHAIN');
+      const [call, ...others] = childrenOf(trace, request.spanId);
+      assert.deepEqual(others, []);
+      assert.equal(typeOf(call!), 'CHAT_MODEL');
+      assert.equal(call!.attributes['gen_ai.provider.name'], provider);
+      assert.equal(trace.info.state, 'OK');
+      assert.equal(trace.spans.length, 2);
+    }
+  });
+
+  it('leaves a request Express answers 404 unnamed by a route, its status unset and tagged refused', () => {
+    const trace = traceOf('express 404 question');
+    const request = rootOf(trace);
+    assert.equal(request.name, 'POST /nowhere');
+    assert.equal(request.attributes['http.route'], undefined);
+    assert.equal(request.attributes['http.response.status_code'], 404);
+    assert.equal(request.status.code, 'STATUS_CODE_UNSET');
+    // MLflow 3.12 and on make it the trace's tag `refused`.
+    assert.equal(request.attributes['mlflow.traceTag.refused'], 'HTTP 404');
   });
 });
