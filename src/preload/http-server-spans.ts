@@ -78,11 +78,21 @@ function requestAttributes(req: IncomingMessage, method: string, path: string): 
   return attributes;
 }
 
+/** Route templates a framework told of while it handled the request (Fastify, through its diagnostics channel). */
+const toldRoutes = new WeakMap<IncomingMessage, string>();
+
+/** The request is served by the route with this template (`/users/:id`): the span is named by it when it ends. */
+export function tellRoute(req: IncomingMessage, route: string): void {
+  toldRoutes.set(req, route);
+}
+
 /**
- * The route template, where a framework leaves it on the request (Express: `req.route.path` under
- * `req.baseUrl`); else the path, without the query.
+ * The route template, where a framework told it or left it on the request (Express: `req.route.path`
+ * under `req.baseUrl`); else the path, without the query.
  */
 function routeOf(req: IncomingMessage): string | undefined {
+  const told = toldRoutes.get(req);
+  if (told !== undefined) return told;
   const { route, baseUrl } = req as { route?: { path?: unknown }; baseUrl?: unknown };
   if (typeof route?.path !== 'string') return undefined;
   return `${typeof baseUrl === 'string' ? baseUrl : ''}${route.path}`;

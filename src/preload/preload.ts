@@ -5,6 +5,7 @@ import { defaultResource, detectResources, resourceAttributesEnvDetector, servic
 import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { isMainThread } from 'node:worker_threads';
 import { hiResTracer } from '../tracing/hi-res-tracer.ts';
+import { nameFastifyRoutes } from './fastify-routes.ts';
 import { traceHttpServers } from './http-server-spans.ts';
 import { hookPackages } from './hook-packages.ts';
 import { otlpHttpSender } from './otlp-http-sender.ts';
@@ -34,6 +35,7 @@ if (settings) {
   trace.setGlobalTracerProvider(provider);
   const tracer = hiResTracer(provider.getTracer('otel-mlflow'));
   traceHttpServers({ tracer, captureContent: settings.captureContent });
+  nameFastifyRoutes();
   await Promise.all([
     sender.ready,
     hookPackages({ tracer, captureContent: settings.captureContent, contentAttributes: settings.contentAttributes }),

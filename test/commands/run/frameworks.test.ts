@@ -30,10 +30,10 @@ interface Ask {
   status?: number;
 }
 
-/** The app run unchanged under `otel-mlflow run`, asked each question on its path, then stopped. */
-async function runAndAsk(app: string, questions: (Ask | [path: string, question: string])[]): Promise<string> {
+/** The app run unchanged under `otel-mlflow run` (on the pinned Node unless told), asked each question on its path, then stopped. */
+async function runAndAsk(app: string, questions: (Ask | [path: string, question: string])[], node = process.execPath): Promise<string> {
   const running = await startListening(
-    ['run', '--', process.execPath, join(APPS, app)],
+    ['run', '--', node, join(APPS, app)],
     {
       MLFLOW_TRACKING_URI: mlflow.url,
       MLFLOW_EXPERIMENT_NAME: 'framework-apps',
@@ -166,6 +166,50 @@ describe('otel-mlflow run: an Express 5 app, unchanged', () => {
     assert.equal(request.attributes['http.response.status_code'], 404);
     assert.equal(request.status.code, 'STATUS_CODE_UNSET');
     // MLflow 3.12 and on make it the trace's tag `refused`.
+    assert.equal(request.attributes['mlflow.traceTag.refused'], 'HTTP 404');
+  });
+});
+
+describe('otel-mlflow run: a Fastify 5 app on the system Node 20, unchanged', () => {
+  let stderr: string;
+  before(async () => {
+    stderr = await runAndAsk(
+      'fastify-app.mjs',
+      [
+        ['/users/7', 'fastify route question'],
+        ['/api/users/8', 'fastify prefixed question'],
+        { path: '/nowhere', question: 'fastify 404 question', status: 404 },
+      ],
+      '/usr/bin/node',
+    );
+  });
+
+  it('names each trace by its route template, a plugin’s prefix included, the LLM call nested under it', () => {
+    assert.match(stderr, /^traces: 3 delivered\n$/m);
+    for (const [question, route, provider] of [
+      ['fastify route question', '/users/:id', 'openai'],
+      ['fastify prefixed question', '/api/users/:id', 'anthropic'],
+    ] as const) {
+      const trace = traceOf(question);
+      const request = rootOf(trace);
+      assert.equal(request.name, `POST ${route}`);
+      assert.equal(request.attributes['http.route'], route);
+      assert.equal(typeOf(request), 'CHAIN');
+      const [call, ...others] = childrenOf(trace, request.spanId);
+      assert.deepEqual(others, []);
+      assert.equal(typeOf(call!), 'CHAT_MODEL');
+      assert.equal(call!.attributes['gen_ai.provider.name'], provider);
+      assert.equal(trace.info.state, 'OK');
+      assert.equal(trace.spans.length, 2);
+    }
+  });
+
+  it('leaves a request Fastify answers 404 unnamed by a route, its status unset and tagged refused', () => {
+    const trace = traceOf('fastify 404 question');
+    const request = rootOf(trace);
+    assert.equal(request.name, 'POST /nowhere');
+    assert.equal(request.attributes['http.route'], undefined);
+    assert.equal(request.status.code, 'STATUS_CODE_UNSET');
     assert.equal(request.attributes['mlflow.traceTag.refused'], 'HTTP 404');
   });
 });
