@@ -3,7 +3,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { defaultResource, detectResources, resourceAttributesEnvDetector, serviceNameEnvDetector } from '@opentelemetry/resources';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
-import { isMainThread } from 'node:worker_threads';
+import workerThreads from 'node:worker_threads';
 import { hiResTracer } from '../tracing/hi-res-tracer.ts';
 import { nameFastifyRoutes } from './fastify-routes.ts';
 import { traceHttpServers } from './http-server-spans.ts';
@@ -19,10 +19,12 @@ import { samplerFromEnv } from './sampler-from-env.ts';
  * handed to the tool's receiver within a fraction of a second. The store and the delivery stay in
  * the tool's process; nothing here prints, so the program's output is its own.
  *
- * Worker threads get NODE_OPTIONS too, Node 20's module-hooks thread among them: the program's
- * spans are its main thread's.
+ * The program's worker threads run it too, each with its own provider and sender, so an LLM call
+ * made in a worker is traced as well (its own trace: a worker does not share the request's
+ * context). Node's own threads are left alone; Node 20, which cannot tell them apart, runs `--import`
+ * in none of them.
  */
-const settings = isMainThread ? preloadSettings(process.env) : undefined;
+const settings = workerThreads.isInternalThread ? undefined : preloadSettings(process.env);
 if (settings) {
   const sender = otlpHttpSender(settings.tracesUrl, settings.spoolDir);
   const provider = new TracerProvider({

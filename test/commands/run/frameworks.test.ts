@@ -213,3 +213,26 @@ describe('otel-mlflow run: a Fastify 5 app on the system Node 20, unchanged', ()
     assert.equal(request.attributes['mlflow.traceTag.refused'], 'HTTP 404');
   });
 });
+
+for (const [nodeName, node] of [
+  ['the system Node 20', '/usr/bin/node'],
+  ['the pinned Node', process.execPath],
+] as const) {
+  describe(`otel-mlflow run: a program that calls the LLM in a worker thread, on ${nodeName}`, () => {
+    const question = `worker question on ${nodeName}`;
+    let stderr: string;
+    before(async () => {
+      stderr = await runAndAsk('worker-app.mjs', [['/ask', question]], node);
+    });
+
+    it('traces the worker’s call too, as its own trace beside the request’s', () => {
+      assert.match(stderr, /^traces: 2 delivered\n$/m);
+      const asked = mlflow.store.traces().filter((trace) => trace.info.request_preview?.includes(question));
+      assert.deepEqual(asked.map((trace) => rootOf(trace).name).sort(), ['POST /ask', 'chat gpt-4o-mini']);
+      const call = asked.find((trace) => rootOf(trace).name === 'chat gpt-4o-mini')!;
+      assert.equal(call.spans.length, 1);
+      assert.equal(typeOf(rootOf(call)), 'CHAT_MODEL');
+      assert.equal(tokenUsage(call)?.total_tokens, 18);
+    });
+  });
+}
