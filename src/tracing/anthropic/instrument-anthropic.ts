@@ -14,18 +14,24 @@ import { serverAttributes } from '../server-attributes.ts';
 /** The same options as instrumentOpenAI's; `provider` is `anthropic` for Anthropic's API. */
 export type AnthropicInstrumentationOptions = OpenAIInstrumentationOptions;
 
-type Create = Anthropic['messages']['create'];
-type RequestOptions = Parameters<Create>[1];
+type RequestOptions = Parameters<Anthropic['messages']['create']>[1];
+type ClientOptions = Parameters<Anthropic['withOptions']>[0];
 type CreateResult = APIPromise<Message | Stream<RawMessageStreamEvent>>;
 
 const instrumented = new WeakSet<object>();
 
+/** A resource whose `create` sends a message: `client.messages`, `client.beta.messages`. */
+interface MessagesResource {
+  create(body: MessageCreateParams, requestOptions?: RequestOptions): CreateResult;
+}
+
 /**
  * Makes every `client.messages.create` call — plain, `stream: true`, with tools — and every
  * `client.messages.stream()` (which calls create) a CHAT_MODEL span, child of the active context,
- * by wrapping this client instance. The methods keep their return types and behaviour: the same
- * APIPromise with `withResponse()` / `asResponse()`, the same Stream, the same MessageStream.
- * Instrumenting a client twice does nothing.
+ * by wrapping this client instance; `client.beta.messages` the same (create, stream, parse), and
+ * every client `client.withOptions()` derives from it. The methods keep their return types and
+ * behaviour: the same APIPromise with `withResponse()` / `asResponse()`, the same Stream, the same
+ * MessageStream. Instrumenting a client twice does nothing.
  *
  * The client's own OpenTelemetry spans (the SDK emits `anthropic.messages.create` spans once a tracer
  * provider is registered) are switched off for this client: under this span they would carry the
@@ -36,14 +42,25 @@ const instrumented = new WeakSet<object>();
  * `gen_ai.response.time_to_first_chunk` (seconds to the first event).
  */
 export function instrumentAnthropic<T extends Anthropic>(client: T, options: AnthropicInstrumentationOptions): T {
-  const messages = client.messages;
-  if (instrumented.has(messages)) return client;
-  instrumented.add(messages);
+  if (instrumented.has(client.messages)) return client;
+  instrumented.add(client.messages);
   (client as { _tracer?: unknown })._tracer = undefined;
-  const create = messages.create as (body: MessageCreateParams, requestOptions?: RequestOptions) => CreateResult;
   const settings: LlmSpanSettings = { ...options, server: serverAttributes(client.baseURL) };
+  traceMessages(client, client.messages as unknown as MessagesResource, settings);
+  // Clients of other platforms (Bedrock, Vertex) may have no beta resource.
+  const beta = (client as { beta?: { messages?: unknown } }).beta?.messages;
+  if (beta) traceMessages(client, beta as MessagesResource, settings);
+  // A derived client has resources of its own, and a tracer of its own the SDK would emit spans with.
+  const derive = client.withOptions as (this: Anthropic, clientOptions: ClientOptions) => Anthropic;
+  (client as Anthropic).withOptions = function (this: Anthropic, clientOptions: ClientOptions) {
+    return instrumentAnthropic(derive.call(this, clientOptions), options);
+  };
+  return client;
+}
 
-  function tracedCreate(this: unknown, body: MessageCreateParams, requestOptions?: RequestOptions): CreateResult {
+function traceMessages(client: Anthropic, messages: MessagesResource, settings: LlmSpanSettings): void {
+  const create = messages.create;
+  messages.create = function tracedCreate(this: unknown, body: MessageCreateParams, requestOptions?: RequestOptions): CreateResult {
     const call = new MessageSpan(body, settings);
     let result: CreateResult;
     try {
@@ -65,9 +82,7 @@ export function instrumentAnthropic<T extends Anthropic>(client: T, options: Ant
       },
       responseProps,
     );
-  }
-  messages.create = tracedCreate as Create;
-  return client;
+  };
 }
 
 /**

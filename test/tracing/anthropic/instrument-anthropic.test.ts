@@ -274,6 +274,68 @@ describe('instrumentAnthropic: streaming', () => {
   });
 });
 
+describe('instrumentAnthropic: derived clients and the beta resource', () => {
+  it('traces a client made by withOptions(), and one derived from that, with their own server, and no SDK span', async () => {
+    trace.setGlobalTracerProvider(provider);
+    const other = await startFakeAnthropic();
+    try {
+      const derived = client().withOptions({ timeout: 5_000 });
+      await derived.messages.create(question('Hi'));
+      await derived.withOptions({ baseURL: other.url }).messages.stream(question('Hi')).finalMessage();
+      const spans = exporter.getFinishedSpans();
+      assert.deepEqual(
+        spans.map((span) => [span.name, span.attributes['server.port']]),
+        [
+          ['chat claude-sonnet-5-5', Number(new URL(fake.url).port)],
+          ['chat claude-sonnet-5-5', Number(new URL(other.url).port)],
+        ],
+      );
+      assert.equal(other.requests.length, 1);
+    } finally {
+      trace.disable();
+      await other.close();
+    }
+  });
+
+  it('beta.messages.create(): one CHAT_MODEL span, the request sent as the SDK sends it', async () => {
+    reply = { content: 'Beta answer.', usage: { input_tokens: 9, output_tokens: 3 } };
+    const message = await client().beta.messages.create({ ...question('Hi'), betas: ['context-management-2025-06-27'] });
+    assert.equal(message.content[0]?.type === 'text' && message.content[0].text, 'Beta answer.');
+    // SDK 1 sends the beta resource's messages to /v1/messages too, its betas as a header rather than in the body.
+    const [sent] = fake.requests;
+    assert.equal(sent?.headers['anthropic-beta'], 'context-management-2025-06-27');
+    assert.equal(sent?.body.betas, undefined);
+    const span = onlySpan();
+    assert.equal(span.name, 'chat claude-sonnet-5-5');
+    assert.equal(span.attributes['mlflow.spanType'], 'CHAT_MODEL');
+    assert.equal(span.status.code, SpanStatusCode.OK);
+    assert.equal(span.attributes['mlflow.chat.tokenUsage'], '{"input_tokens":9,"output_tokens":3,"total_tokens":12}');
+    assert.equal((json(span, 'mlflow.spanOutputs') as { id: string }).id, message.id);
+  });
+
+  it('beta.messages.stream() and create({stream: true}): one span each, the message assembled', async () => {
+    reply = { content: 'Streamed beta answer.', usage: { input_tokens: 30, output_tokens: 5 } };
+    const anthropic = client();
+    const message = await anthropic.beta.messages.stream(question('Hi')).finalMessage();
+    const events = await collect(await anthropic.beta.messages.create({ ...question('Hi'), stream: true }));
+    assert.equal(text(events as RawMessageStreamEvent[]), 'Streamed beta answer.');
+    assert.deepEqual(
+      fake.requests.map((request) => request.body.stream),
+      [true, true],
+    );
+    const spans = exporter.getFinishedSpans();
+    assert.equal(spans.length, 2);
+    for (const span of spans) {
+      assert.equal(span.status.code, SpanStatusCode.OK);
+      assert.equal(span.attributes['mlflow.chat.tokenUsage'], '{"input_tokens":30,"output_tokens":5,"total_tokens":35}');
+      assert.deepEqual((json(span, 'mlflow.spanOutputs') as { content: unknown }).content, [
+        { type: 'text', text: 'Streamed beta answer.' },
+      ]);
+    }
+    assert.equal((json(spans[0]!, 'mlflow.spanOutputs') as { id: string }).id, message.id);
+  });
+});
+
 describe('instrumentAnthropic: errors', () => {
   for (const [status, ErrorClass] of [
     [429, RateLimitError],

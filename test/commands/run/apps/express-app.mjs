@@ -1,5 +1,6 @@
 // An Express 5 app as its authors wrote it: JSON bodies parsed by express.json(), a route with a
-// parameter on the app, and a router mounted under /api that calls Claude.
+// parameter on the app, and a router mounted under /api that calls Claude's beta API through a
+// client derived with withOptions().
 import Anthropic from '@anthropic-ai/sdk';
 import express from 'express';
 import OpenAI from 'openai';
@@ -19,7 +20,7 @@ app.post('/users/:id', async (req, res) => {
 
 const api = express.Router();
 api.post('/users/:id', async (req, res) => {
-  const message = await anthropic.messages.create({
+  const message = await anthropic.withOptions({ maxRetries: 1 }).beta.messages.create({
     model: 'claude-sonnet-4-5',
     max_tokens: 256,
     messages: [{ role: 'user', content: req.body.question }],
