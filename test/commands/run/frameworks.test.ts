@@ -140,19 +140,20 @@ describe('otel-mlflow run: an Express 5 app, unchanged', () => {
 
   it('names each trace by its route template, a mounted router’s prefix included, the LLM call nested under it', () => {
     assert.match(stderr, /^traces: 3 delivered\n$/m);
-    for (const [question, route, provider] of [
-      ['express route question', '/users/:id', 'openai'],
-      ['express router question', '/api/users/:id', 'anthropic'],
+    for (const [question, route, call] of [
+      ['express route question', '/users/:id', 'chat gpt-4o-mini'],
+      ['express router question', '/api/users/:id', 'chat claude-sonnet-4-5'],
     ] as const) {
       const trace = traceOf(question);
       const request = rootOf(trace);
       assert.equal(request.name, `POST ${route}`);
       assert.equal(request.attributes['http.route'], route);
       assert.equal(typeOf(request), 'CHAIN');
-      const [call, ...others] = childrenOf(trace, request.spanId);
-      assert.deepEqual(others, []);
-      assert.equal(typeOf(call!), 'CHAT_MODEL');
-      assert.equal(call!.attributes['gen_ai.provider.name'], provider);
+      // The tool's span, not one the SDK makes itself (MLflow would type that CHAT_MODEL too).
+      assert.deepEqual(
+        childrenOf(trace, request.spanId).map((span) => [span.name, typeOf(span)]),
+        [[call, 'CHAT_MODEL']],
+      );
       assert.equal(trace.info.state, 'OK');
       assert.equal(trace.spans.length, 2);
     }
@@ -186,19 +187,20 @@ describe('otel-mlflow run: a Fastify 5 app on the system Node 20, unchanged', ()
 
   it('names each trace by its route template, a plugin’s prefix included, the LLM call nested under it', () => {
     assert.match(stderr, /^traces: 3 delivered\n$/m);
-    for (const [question, route, provider] of [
-      ['fastify route question', '/users/:id', 'openai'],
-      ['fastify prefixed question', '/api/users/:id', 'anthropic'],
+    for (const [question, route, call] of [
+      ['fastify route question', '/users/:id', 'chat gpt-4o-mini'],
+      ['fastify prefixed question', '/api/users/:id', 'chat claude-sonnet-4-5'],
     ] as const) {
       const trace = traceOf(question);
       const request = rootOf(trace);
       assert.equal(request.name, `POST ${route}`);
       assert.equal(request.attributes['http.route'], route);
       assert.equal(typeOf(request), 'CHAIN');
-      const [call, ...others] = childrenOf(trace, request.spanId);
-      assert.deepEqual(others, []);
-      assert.equal(typeOf(call!), 'CHAT_MODEL');
-      assert.equal(call!.attributes['gen_ai.provider.name'], provider);
+      // The tool's span, not one the SDK makes itself (MLflow would type that CHAT_MODEL too).
+      assert.deepEqual(
+        childrenOf(trace, request.spanId).map((span) => [span.name, typeOf(span)]),
+        [[call, 'CHAT_MODEL']],
+      );
       assert.equal(trace.info.state, 'OK');
       assert.equal(trace.spans.length, 2);
     }
