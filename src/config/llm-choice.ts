@@ -7,10 +7,10 @@ import type { LlmProviderName, ResolvedConfig } from './types.ts';
 export const DEFAULT_OPENAI_MODEL = 'gpt-4o-mini';
 export const DEFAULT_DATABRICKS_MODEL = 'databricks-meta-llama-3-3-70b-instruct';
 /** Fast and cheap: the demo agent answers in a few sentences. */
-const DEFAULT_ANTHROPIC_MODEL = 'claude-haiku-5-5';
+export const DEFAULT_ANTHROPIC_MODEL = 'claude-haiku-5-5';
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
 /** The Anthropic SDK's base URL: without /v1, which it adds to every path. */
-const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
+export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
 export const OFFLINE_MODEL = 'otel-mlflow-offline';
 
 export type ProviderChoice =

@@ -7,6 +7,7 @@ const SECRET_FLAGS: Record<string, { flag: string; variable: string }> = {
   authToken: { flag: '--auth-token', variable: 'OTEL_MLFLOW_AUTH_TOKEN' },
   databricksToken: { flag: '--databricks-token', variable: 'DATABRICKS_TOKEN' },
   openaiApiKey: { flag: '--openai-api-key', variable: 'OPENAI_API_KEY' },
+  anthropicApiKey: { flag: '--anthropic-api-key', variable: 'ANTHROPIC_API_KEY' },
 };
 
 /** What stands for "read it from standard input", as in `gh auth login --with-token`. */

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { startFakeDatabricks, type FakeDatabricks } from '../fakes/fake-databricks.ts';
 import { startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
+import { startFakeAnthropic } from '../fakes/fake-anthropic.ts';
 import { startFakeOpenAI } from '../fakes/fake-openai.ts';
 import { availableDrivers, startTerminal, type Terminal, type TerminalDriver } from '../commands/init/terminal-driver.ts';
 import { runCli } from './run-cli.ts';
@@ -191,6 +192,59 @@ describe('otel-mlflow init in a script', () => {
     assert.equal(JSON.parse(await readFile(join(cwd, '.otel-mlflowrc.json'), 'utf8')).openaiBaseUrl, `${openai.url}/v1`);
   });
 
+  it('sets up Anthropic: the key read from stdin, tested against the base URL saved with it, and ask sends it there only', async () => {
+    const key = 'sk-ant-api03-init-0123456789';
+    const anthropic = await startFakeAnthropic({ apiKey: key });
+    after(() => anthropic.close());
+    const cwd = await freshDir();
+    const init = await runCli(['init', '--yes', '--llm', 'anthropic', '--anthropic-api-key', '-'], {
+      cwd,
+      env: { ANTHROPIC_BASE_URL: `${anthropic.url}/` },
+      input: `${key}\n`,
+    });
+    assert.equal(init.code, 0, init.stderr + init.stdout);
+    assert.match(init.stdout, new RegExp(`Anthropic API key accepted by ${anthropic.url}\n`));
+    assert.match(init.stdout, /Wrote \.env \(readable only by you\): ANTHROPIC_API_KEY/);
+    assert.deepEqual(JSON.parse(await readFile(join(cwd, '.otel-mlflowrc.json'), 'utf8')), {
+      anthropicBaseUrl: anthropic.url,
+      llmProvider: 'anthropic',
+    });
+    assert.equal(await readFile(join(cwd, '.env'), 'utf8'), `ANTHROPIC_API_KEY=${key}\n`);
+
+    const config = await runCli(['config'], { cwd });
+    assert.match(config.stdout, /anthropicApiKey\s+\*{4}6789\s/);
+    const ask = await runCli(['ask', 'What is a span?'], { cwd });
+    assert.equal(ask.code, 0, ask.stderr + ask.stdout);
+    // init's check sends the key as x-api-key, as the API documents; SDK 1 sends it as a bearer token.
+    assert.equal(anthropic.requests.at(-1)!.headers.authorization, `Bearer ${key}`);
+    assert.doesNotMatch([init, config, ask].map((run) => run.stdout + run.stderr).join('\n'), new RegExp(key));
+  });
+
+  it('refuses an Anthropic key the API refuses, with its reason, and writes nothing', async () => {
+    const anthropic = await startFakeAnthropic({ apiKey: 'sk-ant-api03-the-right-one' });
+    after(() => anthropic.close());
+    const cwd = await freshDir();
+    const wrong = 'sk-ant-api03-wrong-9876543210';
+    const init = await runCli(
+      ['init', '--yes', '--llm', 'anthropic', '--anthropic-api-key', wrong, '--anthropic-base-url', anthropic.url],
+      {
+        cwd,
+      },
+    );
+    assert.equal(init.code, 5, init.stderr + init.stdout);
+    assert.match(
+      init.stderr,
+      new RegExp(
+        `^error: the Anthropic API at ${anthropic.url} refused the API key: HTTP 401 authentication_error: invalid x-api-key$`,
+        'm',
+      ),
+    );
+    assert.match(init.stderr, /hint: check the key/);
+    assert.doesNotMatch(init.stdout + init.stderr, new RegExp(wrong));
+    assert.equal(await exists(join(cwd, '.otel-mlflowrc.json')), false);
+    assert.equal(await exists(join(cwd, '.env')), false);
+  });
+
   it('a wrong OpenAI base URL: the error names the whole URL tried, and asks about an OpenAI-compatible API, not MLflow', async () => {
     const notOpenAi = await startFakeMlflow({ version: '3.8.1' });
     after(() => notOpenAi.close());
@@ -271,7 +325,7 @@ describe('otel-mlflow init in a script', () => {
     assert.equal(init.code, 2, init.stderr + init.stdout);
     assert.match(
       init.stderr,
-      /error: init cannot ask here, and these answers have no default: pass --tracking-uri <url>, --experiment <name>, --llm openai\|databricks\|offline/,
+      /error: init cannot ask here, and these answers have no default: pass --tracking-uri <url>, --experiment <name>, --llm openai\|anthropic\|databricks\|offline/,
     );
   });
 
@@ -379,7 +433,7 @@ describe('otel-mlflow init at a terminal, answered by a person', {
       );
       // The cursor passes over the choice it cannot take.
       await terminal.press('Up');
-      await terminal.waitFor(/❯ OpenAI/);
+      await terminal.waitFor(/❯ Anthropic \(Claude\)/);
       await terminal.press('Down');
       await terminal.waitFor(/❯ Offline/);
       await terminal.press('Enter');

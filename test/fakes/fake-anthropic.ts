@@ -61,6 +61,8 @@ export interface FakeAnthropic {
 
 export interface FakeAnthropicOptions {
   script?: (request: FakeAnthropicRequest) => FakeAnthropicReply;
+  /** The one key `GET /v1/models` accepts; by default any. Messages take any key. */
+  apiKey?: string;
 }
 
 const DEFAULT_CONTENT = 'Hello from the fake Claude.';
@@ -86,6 +88,7 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
   let answered = 0;
   const server = await listen(async (req, res) => {
     const text = await readBody(req);
+    if (req.method === 'GET' && req.url?.split('?', 1)[0] === '/v1/models') return listModels(req, res, options.apiKey);
     if (req.method !== 'POST' || req.url !== '/v1/messages') {
       return sendError(res, 404, 'not_found_error', `${req.method} ${req.url} not found`, 'req_fake_404');
     }
@@ -233,6 +236,35 @@ function sendError(
     ...headers,
   });
   res.end(body);
+}
+
+/**
+ * What init asks to test a key, answered as Anthropic does: the newest models first, paged; 401 for a
+ * missing or unknown key, 400 without the API version header the API requires of every request.
+ */
+function listModels(req: IncomingMessage, res: ServerResponse, apiKey: string | undefined): void {
+  const key = req.headers['x-api-key'];
+  if (typeof key !== 'string' || key === '' || (apiKey !== undefined && key !== apiKey)) {
+    sendError(res, 401, 'authentication_error', 'invalid x-api-key', 'req_fake_models');
+    return;
+  }
+  if (req.headers['anthropic-version'] === undefined) {
+    sendError(res, 400, 'invalid_request_error', 'anthropic-version: header is required', 'req_fake_models');
+    return;
+  }
+  const models = [
+    { type: 'model', id: 'claude-sonnet-5-5', display_name: 'Claude Sonnet 5.5', created_at: '2026-11-01T00:00:00Z' },
+    { type: 'model', id: 'claude-haiku-5-5', display_name: 'Claude Haiku 5.5', created_at: '2026-10-15T00:00:00Z' },
+  ];
+  const limit = Number(new URL(req.url ?? '/', 'http://fake').searchParams.get('limit') ?? 20);
+  const data = models.slice(0, limit);
+  const body = JSON.stringify({
+    data,
+    has_more: data.length < models.length,
+    first_id: data[0]?.id ?? null,
+    last_id: data.at(-1)?.id ?? null,
+  });
+  res.writeHead(200, { 'content-type': 'application/json', 'request-id': 'req_fake_models' }).end(body);
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {

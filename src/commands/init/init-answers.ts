@@ -20,6 +20,8 @@ export interface InitAnswers {
   llmModel?: string;
   openaiApiKey?: string;
   openaiBaseUrl?: string;
+  anthropicApiKey?: string;
+  anthropicBaseUrl?: string;
 }
 
 export const DEFAULT_EXPERIMENT = { mlflow: 'otel-mlflow', databricks: '/Shared/otel-mlflow' } as const;
@@ -94,9 +96,12 @@ export function missingFlags(answers: InitAnswers, existing: (name: string) => s
   }
   if (destination === 'collector' && answers.otlpEndpoint === undefined) missing.push('--otlp-endpoint <url>');
   if ((destination === 'mlflow' || destination === 'databricks') && answers.experiment === undefined) missing.push('--experiment <name>');
-  if (answers.llm === undefined) missing.push('--llm openai|databricks|offline');
+  if (answers.llm === undefined) missing.push('--llm openai|anthropic|databricks|offline');
   if (answers.llm === 'openai' && answers.openaiApiKey === undefined && existing('OPENAI_API_KEY') === undefined) {
     missing.push('--openai-api-key <key>');
+  }
+  if (answers.llm === 'anthropic' && answers.anthropicApiKey === undefined && existing('ANTHROPIC_API_KEY') === undefined) {
+    missing.push('--anthropic-api-key <key>');
   }
   return missing;
 }

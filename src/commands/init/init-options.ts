@@ -10,17 +10,17 @@ export const INIT_OPTIONS = {
   databricksToken: text('<token>', 'Databricks personal access token, written to .env; `-` reads it from stdin'),
   otlpEndpoint: text('<url>', 'OTLP collector traces endpoint'),
   createExperiment: toggle('create the experiment when it does not exist'),
-  // init cannot yet test an Anthropic key: that provider is set with ANTHROPIC_API_KEY and --provider instead.
-  llm: choice(
-    '<provider>',
-    'LLM provider',
-    CONFIG_OPTIONS.llmProvider.parse.choices.filter((provider) => provider !== 'anthropic'),
-  ),
+  llm: choice('<provider>', 'LLM provider', CONFIG_OPTIONS.llmProvider.parse.choices),
   llmModel: text('<model>', 'model or serving endpoint'),
   openaiApiKey: text('<key>', 'OpenAI API key, written to .env; `-` reads it from stdin'),
   openaiBaseUrl: text(
     '<url>',
     'base URL of the OpenAI API or of an OpenAI-compatible server (default: OPENAI_BASE_URL, else https://api.openai.com/v1)',
+  ),
+  anthropicApiKey: text('<key>', 'Anthropic API key, written to .env; `-` reads it from stdin'),
+  anthropicBaseUrl: text(
+    '<url>',
+    'base URL of the Anthropic API or of a proxy in front of it, without /v1 (default: ANTHROPIC_BASE_URL, else https://api.anthropic.com)',
   ),
   configFile: text('<file>', 'config file to write', '.otel-mlflowrc.json'),
   // Not --env-file: Node reads that from anywhere on its command line and exits before we run.

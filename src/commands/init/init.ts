@@ -56,6 +56,8 @@ function answersFrom(ctx: CommandContext, options: InitOptions): InitAnswers {
     llmModel: options.llmModel,
     openaiApiKey: options.openaiApiKey,
     openaiBaseUrl: options.openaiBaseUrl,
+    anthropicApiKey: options.anthropicApiKey,
+    anthropicBaseUrl: options.anthropicBaseUrl,
   };
 }
 

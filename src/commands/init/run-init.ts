@@ -89,8 +89,8 @@ export async function runInit(options: InitOptions): Promise<InitResult> {
   const llm = await setupLlm(session, destinationChoice, {
     provider: answers.llm,
     model: answers.llmModel,
-    openaiApiKey: answers.openaiApiKey,
-    openaiBaseUrl: answers.openaiBaseUrl,
+    openai: { apiKey: answers.openaiApiKey, baseUrl: answers.openaiBaseUrl },
+    anthropic: { apiKey: answers.anthropicApiKey, baseUrl: answers.anthropicBaseUrl },
   });
 
   const experimentName = experiment ? experiment.experiment.name : untestedExperiment;

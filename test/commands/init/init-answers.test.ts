@@ -55,7 +55,7 @@ describe('init flags', () => {
   it('list every flag a script still has to pass, at once', () => {
     assert.deepEqual(missingFlags(base, nothingExisting), [
       '--destination mlflow|databricks|collector|local',
-      '--llm openai|databricks|offline',
+      '--llm openai|anthropic|databricks|offline',
     ]);
     assert.deepEqual(missingFlags({ ...base, destination: 'mlflow', llm: 'openai' }, nothingExisting), [
       '--tracking-uri <url>',

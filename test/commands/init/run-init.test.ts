@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { ExpectedError } from '../../../src/errors.ts';
 import { ConfigFileKept, runInit, type InitOptions } from '../../../src/commands/init/run-init.ts';
 import { createTempProject, type TempProject } from '../../config/temp-project.ts';
+import { startFakeAnthropic } from '../../fakes/fake-anthropic.ts';
 import { startFakeDatabricks, type FakeDatabricks } from '../../fakes/fake-databricks.ts';
 import { startFakeMlflow, type FakeMlflow } from '../../fakes/fake-mlflow.ts';
 import { listen, type Listening } from '../../fakes/listen.ts';
@@ -113,6 +114,45 @@ describe('init, answered by a person', () => {
     assert.deepEqual(result.notes, []);
     const config = await project.load({ env: {} });
     assert.equal(config.openai.apiKey?.value, GOOD_KEY, 'the loader finds the key in .env');
+  });
+
+  it('sets up Anthropic: asks the base URL and the key, asks the key again when the API refuses it, and offers Claude models', async () => {
+    const key = 'sk-ant-api03-person-0123456789';
+    const anthropic = await startFakeAnthropic({ apiKey: key });
+    const project = createTempProject();
+    after(async () => {
+      await anthropic.close();
+      await project.remove();
+    });
+    const { init, prompter, progress } = options(
+      project,
+      [
+        { asks: /Where should traces go/, answer: 'local' },
+        { asks: /Which LLM/, answer: 'anthropic' },
+        { asks: /Base URL of the Anthropic API/, answer: '' },
+        { asks: /Anthropic API key \(saved to the env file as ANTHROPIC_API_KEY\)/, answer: 'sk-ant-api03-typo-999' },
+        { asks: /Anthropic API key/, answer: key },
+        { asks: /Anthropic model/, answer: '' },
+      ],
+      { env: { ANTHROPIC_BASE_URL: anthropic.url } },
+    );
+    const result = await runInit(init);
+    prompter!.assertDone();
+    assert.equal(prompter!.asked.find((q) => /Base URL of the Anthropic API/.test(q.message))!.default, anthropic.url);
+    assert.equal(prompter!.asked.find((q) => /Anthropic model/.test(q.message))!.default, 'claude-haiku-5-5');
+    const shown = progress.lines.join('\n');
+    assert.match(shown, /✖ the Anthropic API at .* refused the API key: HTTP 401 authentication_error: invalid x-api-key/);
+    assert.match(shown, new RegExp(`✔ Anthropic API key accepted by ${anthropic.url}`));
+    assert.doesNotMatch(shown, /sk-ant-api03/);
+    assert.deepEqual(result.llm, { provider: 'anthropic', model: 'claude-haiku-5-5' });
+    assert.deepEqual(await readJson(init.configFile), {
+      anthropicBaseUrl: anthropic.url,
+      llmProvider: 'anthropic',
+      llmModel: 'claude-haiku-5-5',
+    });
+    assert.equal(await readFile(init.envFile, 'utf8'), `ANTHROPIC_API_KEY=${key}\n`);
+    const config = await project.load({ env: {} });
+    assert.equal(config.anthropic?.apiKey?.value, key, 'the loader finds the key in .env');
   });
 
   it('goes back to "Where should traces go?" after a failed answer when the person asks to, and sets up the new choice', async () => {
@@ -333,7 +373,7 @@ describe('init without a person to ask', () => {
       return (
         error instanceof ExpectedError &&
         error.exitCode === 2 &&
-        /pass --tracking-uri <url>, --experiment <name>, --llm openai\|databricks\|offline/.test(error.message)
+        /pass --tracking-uri <url>, --experiment <name>, --llm openai\|anthropic\|databricks\|offline/.test(error.message)
       );
     });
   });
