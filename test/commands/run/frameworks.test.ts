@@ -128,93 +128,58 @@ describe('otel-mlflow run: a LangChain.js app, unchanged', () => {
   });
 });
 
-describe('otel-mlflow run: an Express 5 app, unchanged', () => {
-  let stderr: string;
-  before(async () => {
-    stderr = await runAndAsk('express-app.mjs', [
-      ['/users/7', 'express route question'],
-      ['/api/users/8', 'express router question'],
-      { path: '/nowhere', question: 'express 404 question', status: 404 },
-    ]);
-  });
-
-  it('names each trace by its route template, a mounted router’s prefix included, the LLM call nested under it', () => {
-    assert.match(stderr, /^traces: 3 delivered\n$/m);
-    for (const [question, route, call] of [
-      ['express route question', '/users/:id', 'chat gpt-4o-mini'],
-      ['express router question', '/api/users/:id', 'chat claude-sonnet-4-5'],
-    ] as const) {
-      const trace = traceOf(question);
-      const request = rootOf(trace);
-      assert.equal(request.name, `POST ${route}`);
-      assert.equal(request.attributes['http.route'], route);
-      assert.equal(typeOf(request), 'CHAIN');
-      // The tool's span, not one the SDK makes itself (MLflow would type that CHAT_MODEL too).
-      assert.deepEqual(
-        childrenOf(trace, request.spanId).map((span) => [span.name, typeOf(span)]),
-        [[call, 'CHAT_MODEL']],
+/** Both apps route POST /users/:id to openai, and POST /api/users/:id (a mounted router, a prefixed plugin) to Claude. */
+for (const { framework, app, node, prefixed } of [
+  { framework: 'an Express 5 app', app: 'express-app.mjs', node: process.execPath, prefixed: 'a mounted router’s' },
+  { framework: 'a Fastify 5 app on the system Node 20', app: 'fastify-app.mjs', node: '/usr/bin/node', prefixed: 'a plugin’s' },
+]) {
+  describe(`otel-mlflow run: ${framework}, unchanged`, () => {
+    const tag = app.replace('.mjs', '');
+    let stderr: string;
+    before(async () => {
+      stderr = await runAndAsk(
+        app,
+        [
+          ['/users/7', `${tag} route question`],
+          ['/api/users/8', `${tag} prefixed question`],
+          { path: '/nowhere', question: `${tag} 404 question`, status: 404 },
+        ],
+        node,
       );
-      assert.equal(trace.info.state, 'OK');
-      assert.equal(trace.spans.length, 2);
-    }
-  });
+    });
 
-  it('leaves a request Express answers 404 unnamed by a route, its status unset and tagged refused', () => {
-    const trace = traceOf('express 404 question');
-    const request = rootOf(trace);
-    assert.equal(request.name, 'POST /nowhere');
-    assert.equal(request.attributes['http.route'], undefined);
-    assert.equal(request.attributes['http.response.status_code'], 404);
-    assert.equal(request.status.code, 'STATUS_CODE_UNSET');
-    // MLflow 3.12 and on make it the trace's tag `refused`.
-    assert.equal(request.attributes['mlflow.traceTag.refused'], 'HTTP 404');
-  });
-});
+    it(`names each trace by its route template, ${prefixed} prefix included, the LLM call nested under it`, () => {
+      assert.match(stderr, /^traces: 3 delivered\n$/m);
+      for (const [question, route, call] of [
+        [`${tag} route question`, '/users/:id', 'chat gpt-4o-mini'],
+        [`${tag} prefixed question`, '/api/users/:id', 'chat claude-sonnet-4-5'],
+      ] as const) {
+        const trace = traceOf(question);
+        const request = rootOf(trace);
+        assert.equal(request.name, `POST ${route}`);
+        assert.equal(request.attributes['http.route'], route);
+        assert.equal(typeOf(request), 'CHAIN');
+        // The tool's span, not one the SDK makes itself (MLflow would type that CHAT_MODEL too).
+        assert.deepEqual(
+          childrenOf(trace, request.spanId).map((span) => [span.name, typeOf(span)]),
+          [[call, 'CHAT_MODEL']],
+        );
+        assert.equal(trace.info.state, 'OK');
+        assert.equal(trace.spans.length, 2);
+      }
+    });
 
-describe('otel-mlflow run: a Fastify 5 app on the system Node 20, unchanged', () => {
-  let stderr: string;
-  before(async () => {
-    stderr = await runAndAsk(
-      'fastify-app.mjs',
-      [
-        ['/users/7', 'fastify route question'],
-        ['/api/users/8', 'fastify prefixed question'],
-        { path: '/nowhere', question: 'fastify 404 question', status: 404 },
-      ],
-      '/usr/bin/node',
-    );
+    it('leaves a request no route matched (the framework’s 404) named by its path, its status unset and tagged refused', () => {
+      const request = rootOf(traceOf(`${tag} 404 question`));
+      assert.equal(request.name, 'POST /nowhere');
+      assert.equal(request.attributes['http.route'], undefined);
+      assert.equal(request.attributes['http.response.status_code'], 404);
+      assert.equal(request.status.code, 'STATUS_CODE_UNSET');
+      // MLflow 3.12 and on make it the trace's tag `refused`.
+      assert.equal(request.attributes['mlflow.traceTag.refused'], 'HTTP 404');
+    });
   });
-
-  it('names each trace by its route template, a plugin’s prefix included, the LLM call nested under it', () => {
-    assert.match(stderr, /^traces: 3 delivered\n$/m);
-    for (const [question, route, call] of [
-      ['fastify route question', '/users/:id', 'chat gpt-4o-mini'],
-      ['fastify prefixed question', '/api/users/:id', 'chat claude-sonnet-4-5'],
-    ] as const) {
-      const trace = traceOf(question);
-      const request = rootOf(trace);
-      assert.equal(request.name, `POST ${route}`);
-      assert.equal(request.attributes['http.route'], route);
-      assert.equal(typeOf(request), 'CHAIN');
-      // The tool's span, not one the SDK makes itself (MLflow would type that CHAT_MODEL too).
-      assert.deepEqual(
-        childrenOf(trace, request.spanId).map((span) => [span.name, typeOf(span)]),
-        [[call, 'CHAT_MODEL']],
-      );
-      assert.equal(trace.info.state, 'OK');
-      assert.equal(trace.spans.length, 2);
-    }
-  });
-
-  it('leaves a request Fastify answers 404 unnamed by a route, its status unset and tagged refused', () => {
-    const trace = traceOf('fastify 404 question');
-    const request = rootOf(trace);
-    assert.equal(request.name, 'POST /nowhere');
-    assert.equal(request.attributes['http.route'], undefined);
-    assert.equal(request.status.code, 'STATUS_CODE_UNSET');
-    assert.equal(request.attributes['mlflow.traceTag.refused'], 'HTTP 404');
-  });
-});
+}
 
 for (const [nodeName, node] of [
   ['the system Node 20', '/usr/bin/node'],
