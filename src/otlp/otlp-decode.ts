@@ -244,6 +244,12 @@ function longToBigInt(value: number | PbLong, signed: boolean): bigint {
   return signed ? BigInt.asIntN(64, bits) : bits;
 }
 
+/** A field's bytes as a Buffer over the same memory; a field left out reads as protobufjs's default, an empty array. */
+function bytesView(bytes: Uint8Array): Buffer {
+  if (Buffer.isBuffer(bytes)) return bytes;
+  return bytes instanceof Uint8Array ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : Buffer.from(bytes);
+}
+
 function has(message: object, field: string): boolean {
   return Object.hasOwn(message, field);
 }
@@ -306,7 +312,7 @@ class ProtobufRequestReader {
   /** A string field as text; `key` is the attribute it belongs to, if any. */
   #text(bytes: PbText, field: TextField, key?: string): string {
     if (bytes === undefined || bytes.length === 0) return '';
-    const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const buffer = bytesView(bytes);
     const text = buffer.toString('utf8');
     if (isUtf8(buffer)) return text;
     const place = this.#place(field, text, key);
@@ -397,9 +403,10 @@ class ProtobufRequestReader {
     }
     this.#part = 'scope';
     return {
-      traceId: Buffer.from(span.traceId),
-      spanId: Buffer.from(span.spanId),
-      parentSpanId: Buffer.from(span.parentSpanId),
+      // Views of the request's bytes, not copies: ids are read once, into hex.
+      traceId: bytesView(span.traceId),
+      spanId: bytesView(span.spanId),
+      parentSpanId: bytesView(span.parentSpanId),
       traceState,
       flags: span.flags >>> 0,
       scope,
