@@ -75,23 +75,24 @@ const MAX_VALUE_DEPTH = 50;
 // Strings are read as bytes and decoded below: protobufjs either refuses a whole request for one string
 // that is not valid UTF-8 or replaces its bytes without a word, and the relay must do neither.
 const TEXT = 'bytes';
+const PRESENT = { features: { field_presence: 'EXPLICIT' } };
 const keyValueFields = { key: { type: TEXT, id: 1 }, value: { type: 'AnyValue', id: 2 } };
 const schema = {
   nested: {
     otlp: {
       nested: {
         AnyValue: {
-          oneofs: {
-            value: { oneof: ['stringValue', 'boolValue', 'intValue', 'doubleValue', 'arrayValue', 'kvlistValue', 'bytesValue'] },
-          },
+          // A oneof in the proto. Declared as one here, protobufjs deletes the six other members on
+          // every value it reads; as plain fields with presence (a oneof member's, so that a `false`
+          // or a 0 is still told from nothing) it does not (see #anyValue for which member wins).
           fields: {
-            stringValue: { type: TEXT, id: 1 },
-            boolValue: { type: 'bool', id: 2 },
-            intValue: { type: 'int64', id: 3 },
-            doubleValue: { type: 'double', id: 4 },
-            arrayValue: { type: 'ArrayValue', id: 5 },
-            kvlistValue: { type: 'KeyValueList', id: 6 },
-            bytesValue: { type: 'bytes', id: 7 },
+            stringValue: { type: TEXT, id: 1, options: PRESENT },
+            boolValue: { type: 'bool', id: 2, options: PRESENT },
+            intValue: { type: 'int64', id: 3, options: PRESENT },
+            doubleValue: { type: 'double', id: 4, options: PRESENT },
+            arrayValue: { type: 'ArrayValue', id: 5, options: PRESENT },
+            kvlistValue: { type: 'KeyValueList', id: 6, options: PRESENT },
+            bytesValue: { type: 'bytes', id: 7, options: PRESENT },
           },
         },
         ArrayValue: { fields: { values: { rule: 'repeated', type: 'AnyValue', id: 1 } } },
@@ -244,8 +245,10 @@ function longToBigInt(value: number | PbLong, signed: boolean): bigint {
   return signed ? BigInt.asIntN(64, bits) : bits;
 }
 
-function has(message: object, field: string): boolean {
-  return Object.hasOwn(message, field);
+/** A field's bytes as a Buffer over the same memory; a field left out reads as protobufjs's default, an empty array. */
+function bytesView(bytes: Uint8Array): Buffer {
+  if (Buffer.isBuffer(bytes)) return bytes;
+  return bytes instanceof Uint8Array ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : Buffer.from(bytes);
 }
 
 function tooDeep(): never {
@@ -306,7 +309,7 @@ class ProtobufRequestReader {
   /** A string field as text; `key` is the attribute it belongs to, if any. */
   #text(bytes: PbText, field: TextField, key?: string): string {
     if (bytes === undefined || bytes.length === 0) return '';
-    const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const buffer = bytesView(bytes);
     const text = buffer.toString('utf8');
     if (isUtf8(buffer)) return text;
     const place = this.#place(field, text, key);
@@ -350,16 +353,27 @@ class ProtobufRequestReader {
   #anyValue(value: PbAnyValue | undefined, depth: number, key: string): OtlpAnyValue {
     if (value === undefined) return { kind: 'empty' };
     if (depth > MAX_VALUE_DEPTH) tooDeep();
-    if (has(value, 'stringValue')) return { kind: 'string', value: this.#text(value.stringValue, 'attribute', key) };
-    if (has(value, 'boolValue')) return { kind: 'bool', value: value.boolValue ?? false };
-    if (has(value, 'intValue')) return { kind: 'int', value: longToBigInt(value.intValue ?? 0, true) };
-    if (has(value, 'doubleValue')) return { kind: 'double', value: value.doubleValue ?? 0 };
-    if (has(value, 'arrayValue'))
-      return { kind: 'array', values: (value.arrayValue?.values ?? []).map((item) => this.#anyValue(item, depth + 1, key)) };
-    if (has(value, 'kvlistValue'))
-      return { kind: 'kvlist', values: (value.kvlistValue?.values ?? []).map((kv) => this.#keyValue(kv, depth + 1, key)) };
-    if (has(value, 'bytesValue')) return { kind: 'bytes', value: Buffer.from(value.bytesValue ?? []) };
-    return { kind: 'empty' };
+    // Own keys keep the order in which members first came on the wire: the last of them is the one a
+    // protobuf oneof keeps (a member sent again after another, which no encoder writes, keeps its first place).
+    const members = Object.keys(value) as (keyof PbAnyValue)[];
+    switch (members[members.length - 1]) {
+      case 'stringValue':
+        return { kind: 'string', value: this.#text(value.stringValue, 'attribute', key) };
+      case 'boolValue':
+        return { kind: 'bool', value: value.boolValue ?? false };
+      case 'intValue':
+        return { kind: 'int', value: longToBigInt(value.intValue ?? 0, true) };
+      case 'doubleValue':
+        return { kind: 'double', value: value.doubleValue ?? 0 };
+      case 'arrayValue':
+        return { kind: 'array', values: (value.arrayValue?.values ?? []).map((item) => this.#anyValue(item, depth + 1, key)) };
+      case 'kvlistValue':
+        return { kind: 'kvlist', values: (value.kvlistValue?.values ?? []).map((kv) => this.#keyValue(kv, depth + 1, key)) };
+      case 'bytesValue':
+        return { kind: 'bytes', value: Buffer.from(value.bytesValue ?? []) };
+      default:
+        return { kind: 'empty' };
+    }
   }
 
   /** `outerKey`: the attribute a nested kvlist entry belongs to, which is what a person looks for. */
@@ -397,9 +411,10 @@ class ProtobufRequestReader {
     }
     this.#part = 'scope';
     return {
-      traceId: Buffer.from(span.traceId),
-      spanId: Buffer.from(span.spanId),
-      parentSpanId: Buffer.from(span.parentSpanId),
+      // Views of the request's bytes, not copies: ids are read once, into hex.
+      traceId: bytesView(span.traceId),
+      spanId: bytesView(span.spanId),
+      parentSpanId: bytesView(span.parentSpanId),
       traceState,
       flags: span.flags >>> 0,
       scope,

@@ -5,7 +5,7 @@ import { createMiddleware } from 'hono/factory';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { bearerAuth } from '../http-server/middleware/bearer-auth.ts';
-import { bodyLimit, quotedHeader } from '../http-server/middleware/body-limit.ts';
+import { limitedBody, quotedHeader } from '../http-server/middleware/body-limit.ts';
 import { decodeOtlpJson, decodeOtlpProtobuf } from './otlp-decode.ts';
 import type { OtlpIngest } from './otlp-ingest.ts';
 import type { OtlpEncoding } from '../config/types.ts';
@@ -48,15 +48,11 @@ export function createOtlpHttpApp(options: OtlpHttpOptions): Hono<OtlpEnv> {
       bearerAuth({ token: options.token, isPublic: (method) => method !== 'POST', message: 'missing or wrong bearer token' }),
     );
   }
-  app.post(
-    OTLP_TRACES_PATH,
-    otlpMediaType,
-    bodyLimit({
-      maxBytes: maxBodyBytes,
-      tooLargeMessage: `request body over ${maxBodyBytes} bytes; send smaller batches (e.g. a lower maxExportBatchSize)`,
-    }),
-    (c) => exportTraces(c, options.ingest),
-  );
+  const readBody = limitedBody({
+    maxBytes: maxBodyBytes,
+    tooLargeMessage: `request body over ${maxBodyBytes} bytes; send smaller batches (e.g. a lower maxExportBatchSize)`,
+  });
+  app.post(OTLP_TRACES_PATH, otlpMediaType, async (c) => exportTraces(c, await readBody(c), options.ingest));
   app.all(OTLP_TRACES_PATH, (c) => {
     c.header('allow', 'POST');
     throw new HTTPException(405, { message: `${c.req.method} is not allowed on ${OTLP_TRACES_PATH}; use POST` });
@@ -73,9 +69,8 @@ const otlpMediaType = createMiddleware<OtlpEnv>(async (c, next) => {
   await next();
 });
 
-async function exportTraces(c: Context<OtlpEnv>, ingest: OtlpIngest): Promise<Response> {
+async function exportTraces(c: Context<OtlpEnv>, body: Buffer, ingest: OtlpIngest): Promise<Response> {
   const encoding = requestEncoding(c)!;
-  const body = Buffer.from(await c.req.arrayBuffer());
   const outcome = await receiveExport(
     (repairs) => (encoding === 'protobuf' ? decodeOtlpProtobuf(body, repairs) : decodeOtlpJson(JSON.parse(jsonText(body, repairs)))),
     ingest,

@@ -42,7 +42,8 @@ export function toLocalSpans(request: OtlpResourceSpans[], options: { jsonText?:
 }
 
 function isZero(bytes: Buffer): boolean {
-  return bytes.every((byte) => byte === 0);
+  for (const byte of bytes) if (byte !== 0) return false;
+  return true;
 }
 
 function idProblem(span: OtlpSpan): string | undefined {
@@ -85,14 +86,17 @@ function sdkSpanKind(wireKind: number): number {
 
 const NO_KEYS: ReadonlySet<string> = new Set();
 
-// Built with Object.fromEntries: a client's key `__proto__` stays an attribute instead of a prototype.
 function attributes(keyValues: OtlpKeyValue[], jsonText = NO_KEYS): Record<string, AttributeValue> {
-  return Object.fromEntries(
-    keyValues.flatMap(({ key, value }) => {
-      const converted = jsonText.has(key) ? JSON.stringify(jsonValue(value)) : attributeValue(value);
-      return converted === undefined ? [] : [[key, converted]];
-    }),
-  );
+  const converted: Record<string, AttributeValue> = {};
+  for (const { key, value } of keyValues) {
+    const attribute = jsonText.has(key) ? JSON.stringify(jsonValue(value)) : attributeValue(value);
+    if (attribute === undefined) continue;
+    // Defined, not assigned: a client's key `__proto__` stays an attribute instead of a prototype.
+    if (key === '__proto__')
+      Object.defineProperty(converted, key, { value: attribute, enumerable: true, writable: true, configurable: true });
+    else converted[key] = attribute;
+  }
+  return converted;
 }
 
 function resourceAttributes(keyValues: OtlpKeyValue[]): LocalSpan['resource'] {

@@ -12,7 +12,7 @@ import {
 } from '@opentelemetry/api';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
-import { setSpanInputs, setSpanOutputs, setSpanType } from '../tracing/encode-attributes.ts';
+import { encodeJsonAttribute, setSpanType } from '../tracing/encode-attributes.ts';
 import { MlflowAttr } from '../tracing/mlflow-attributes.ts';
 
 /** Request and response bodies are kept up to this for the trace's previews; MLflow shows far less. */
@@ -118,63 +118,90 @@ function endRequestSpan(span: Span, req: IncomingMessage, res: ServerResponse, m
     span.setStatus({ code: SpanStatusCode.OK });
   }
   if (bodies) {
-    const inputs = bodyValue(bodies.request);
-    if (inputs !== undefined) setSpanInputs(span, inputs);
-    const outputs = bodyValue(bodies.response);
-    if (outputs !== undefined) setSpanOutputs(span, outputs);
+    const inputs = bodyAttribute(bodies.request);
+    if (inputs !== undefined) span.setAttribute(MlflowAttr.spanInputs, inputs);
+    const outputs = bodyAttribute(bodies.response);
+    if (outputs !== undefined) span.setAttribute(MlflowAttr.spanOutputs, outputs);
   }
   span.end();
 }
 
+/** A body as it passed, up to the cap: text written as text stays a string until the span ends. */
+interface Body {
+  parts: (Buffer | string)[];
+  bytes: number;
+}
+
 interface Bodies {
-  request: Buffer[];
-  response: Buffer[];
+  request: Body;
+  response: Body;
 }
 
 /**
- * Copies of the bodies as they pass, up to a cap: the request's as its parser pushes them (nothing
- * reads the stream for the program, which still consumes it as it likes), the response's as the
- * program writes them.
+ * The bodies as they pass, up to a cap: the request's as its parser pushes them (nothing reads the
+ * stream for the program, which still consumes it as it likes; the parser's chunks are fresh memory
+ * each), the response's as the program writes them (its buffers copied: it may reuse them).
  */
 function captureBodies(req: IncomingMessage, res: ServerResponse): Bodies {
-  const bodies: Bodies = { request: [], response: [] };
-  const keep = (into: Buffer[], chunk: unknown, encoding?: unknown) => {
-    if (chunk == null || typeof chunk === 'function') return;
-    const kept = into.reduce((sum, part) => sum + part.length, 0);
-    if (kept >= BODY_CAPTURE_BYTES) return;
-    const bytes =
-      typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8') : chunk;
-    if (bytes instanceof Uint8Array) into.push(Buffer.from(bytes.subarray(0, BODY_CAPTURE_BYTES - kept)));
-  };
+  const bodies: Bodies = { request: { parts: [], bytes: 0 }, response: { parts: [], bytes: 0 } };
   const push = req.push;
   req.push = function (chunk: unknown, encoding?: BufferEncoding) {
-    keep(bodies.request, chunk, encoding);
+    keep(bodies.request, chunk, encoding, false);
     return push.call(this, chunk, encoding);
   };
   const write = res.write as (...args: unknown[]) => boolean;
   res.write = function (this: ServerResponse, ...args: unknown[]) {
-    keep(bodies.response, args[0], args[1]);
+    keep(bodies.response, args[0], args[1], true);
     return write.apply(this, args);
   } as ServerResponse['write'];
   const end = res.end as (...args: unknown[]) => ServerResponse;
   res.end = function (this: ServerResponse, ...args: unknown[]) {
-    keep(bodies.response, args[0], args[1]);
+    keep(bodies.response, args[0], args[1], true);
     return end.apply(this, args);
   } as ServerResponse['end'];
   return bodies;
 }
 
-/**
- * JSON as its value (MLflow previews chat-shaped JSON as the conversation), any other text as it is.
- * By its look, not its content type: headers given to `writeHead()` are not readable afterwards.
- */
-function bodyValue(parts: Buffer[]): unknown {
-  if (parts.length === 0) return undefined;
-  const text = Buffer.concat(parts).toString('utf8');
-  if (!/^\s*[[{]/.test(text)) return text;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
+function keep(body: Body, chunk: unknown, encoding: unknown, copy: boolean): void {
+  const room = BODY_CAPTURE_BYTES - body.bytes;
+  if (room <= 0 || chunk == null || typeof chunk === 'function') return;
+  if (typeof chunk === 'string') {
+    const utf8 = typeof encoding !== 'string' || encoding === 'utf8' || encoding === 'utf-8';
+    const bytes = utf8 ? Buffer.byteLength(chunk) : Number.POSITIVE_INFINITY;
+    if (bytes <= room) {
+      body.parts.push(chunk);
+      body.bytes += bytes;
+    } else {
+      keepBytes(body, Buffer.from(chunk, utf8 ? 'utf8' : (encoding as BufferEncoding)), room, false);
+    }
+  } else if (chunk instanceof Uint8Array) {
+    keepBytes(body, chunk, room, copy);
   }
+}
+
+function keepBytes(body: Body, bytes: Uint8Array, room: number, copy: boolean): void {
+  const kept = bytes.subarray(0, room);
+  body.parts.push(copy ? Buffer.from(kept) : Buffer.from(kept.buffer, kept.byteOffset, kept.byteLength));
+  body.bytes += kept.byteLength;
+}
+
+/**
+ * The body as the span's inputs or outputs: JSON as it came (MLflow previews chat-shaped JSON as the
+ * conversation; it is only checked, not rewritten), any other text as a JSON string. By its look, not
+ * its content type: headers given to `writeHead()` are not readable afterwards.
+ */
+function bodyAttribute({ parts }: Body): string | undefined {
+  if (parts.length === 0) return undefined;
+  const text = parts.every((part) => typeof part === 'string')
+    ? parts.join('')
+    : Buffer.concat(parts.map((part) => (typeof part === 'string' ? Buffer.from(part) : part))).toString('utf8');
+  if (!/^\s*[[{]/.test(text)) return encodeJsonAttribute(text);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return encodeJsonAttribute(text);
+  }
+  // As encodeJsonAttribute wraps a top-level array.
+  return Array.isArray(value) ? `{"items":${text}}` : text;
 }

@@ -46,14 +46,17 @@ function keep(spans: ReadableSpan[], spoolDir: string | undefined, serialize: Se
 }
 
 async function send(spans: ReadableSpan[], written: () => void, url: URL, agent: Agent, serializer: Promise<Serialize>): Promise<void> {
-  const body = (await serializer)(spans);
+  const serialize = await serializer;
+  // From here on only the bytes are held, not the spans, while the receiver stores them.
+  const count = spans.length;
+  const body = serialize(spans);
   if (!body) return;
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     const status = await post(url, agent, body, written).catch((error: unknown) => error);
     if (typeof status === 'number' && status < 300) return;
     const retry = typeof status !== 'number' || status === 429 || status >= 500;
     if (!retry || attempt === ATTEMPTS) {
-      diag.error(`otel-mlflow: the receiver at ${url.origin} did not take ${spans.length} spans`, status);
+      diag.error(`otel-mlflow: the receiver at ${url.origin} did not take ${count} spans`, status);
       return;
     }
     await new Promise((resolve) => setTimeout(resolve, RETRY_BASE_MS * 2 ** (attempt - 1)));

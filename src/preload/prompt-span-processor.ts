@@ -35,7 +35,7 @@ export class PromptSpanProcessor implements SpanProcessor {
   #timer: NodeJS.Timeout | undefined;
   readonly #inFlight = new Set<Promise<void>>();
   /** Batches not yet written out whole: a program exiting meanwhile keeps them for the tool. */
-  readonly #unwritten = new Set<ReadableSpan[]>();
+  readonly #unwritten = new Set<{ spans: ReadableSpan[] }>();
 
   constructor(sender: SpanSender) {
     this.#sender = sender;
@@ -61,7 +61,7 @@ export class PromptSpanProcessor implements SpanProcessor {
   keepUnsent(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    const left = [...this.#unwritten, this.#queue].flat();
+    const left = [...[...this.#unwritten].map((batch) => batch.spans), this.#queue].flat();
     this.#unwritten.clear();
     this.#queue = [];
     if (left.length > 0) this.#sender.keepAtExit(left);
@@ -88,11 +88,15 @@ export class PromptSpanProcessor implements SpanProcessor {
   #sendNow(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    const spans = this.#queue;
+    const batch = { spans: this.#queue };
     this.#queue = [];
-    this.#unwritten.add(spans);
+    this.#unwritten.add(batch);
     const sending = this.#sender
-      .send(spans, () => this.#unwritten.delete(spans))
+      .send(batch.spans, () => {
+        // Written out: the spans are let go now, not when the receiver answers.
+        this.#unwritten.delete(batch);
+        batch.spans = [];
+      })
       .catch((error: unknown) => diag.error('otel-mlflow: spans could not be sent', error));
     this.#inFlight.add(sending);
     void sending.finally(() => this.#inFlight.delete(sending));

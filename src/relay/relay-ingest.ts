@@ -62,6 +62,8 @@ export function createRelayIngest(options: RelayIngestOptions): OtlpIngest {
       counters.deferredRequests++;
       return { kind: 'busy', retryAfterSeconds: BUSY_RETRY_S, message: 'the relay is still writing what it received; retry shortly' };
     }
+    // Counted now: the request's spans are not held while the store commits them.
+    const spanCount = spans.length;
     const traces = new Map<string, LocalSpan[]>();
     for (const span of spans) getOrInsert(traces, span.traceId, () => []).push(toMlflowSpan(span));
     const toStore: SpansToStore[] = [];
@@ -94,7 +96,7 @@ export function createRelayIngest(options: RelayIngestOptions): OtlpIngest {
       problem(message);
       return { kind: 'unavailable', retryAfterSeconds: STORE_TROUBLE_RETRY_S, message };
     }
-    counters.spans += spans.length;
+    counters.spans += spanCount;
     counters.repairedStrings += repairedStrings;
     return { kind: 'accepted' };
   };

@@ -67,3 +67,18 @@ describe('OTLP protobuf strings that are not valid UTF-8', () => {
     assert.deepEqual([repairs.count, repairs.describe()], [0, '']);
   });
 });
+
+describe('OTLP protobuf attribute values', () => {
+  it('take the last of several oneof members on the wire, as every protobuf reader does', () => {
+    const stringThenBool = Buffer.concat([pb.field(1, Buffer.from('text')), Buffer.from([0x10, 0x01])]);
+    const boolThenString = Buffer.concat([Buffer.from([0x10, 0x01]), pb.field(1, Buffer.from('text'))]);
+    assert.deepEqual(decodeOtlpProtobuf(pb.resourceAttribute(stringThenBool))[0]?.resourceAttributes[0]?.value, {
+      kind: 'bool',
+      value: true,
+    });
+    assert.deepEqual(decodeOtlpProtobuf(pb.resourceAttribute(boolThenString))[0]?.resourceAttributes[0]?.value, {
+      kind: 'string',
+      value: 'text',
+    });
+  });
+});

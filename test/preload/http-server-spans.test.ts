@@ -28,6 +28,10 @@ before(async () => {
       if (req.url === '/missing') return res.writeHead(404).end('no such thing');
       if (req.url === '/broken') return res.writeHead(500).end();
       if (req.url === '/hang') return res.write('partial');
+      if (req.url === '/parts') {
+        res.writeHead(200).write('[1,');
+        return res.end(Buffer.from('{"b":"é"}]'));
+      }
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ echoed: JSON.parse(body || '{}') }));
     });
   });
@@ -65,6 +69,14 @@ describe('the program’s HTTP server requests', () => {
     assert.equal(root.status.code, SpanStatusCode.OK);
     assert.deepEqual(JSON.parse(String(root.attributes['mlflow.spanInputs'])), { question: 'hi' });
     assert.deepEqual(JSON.parse(String(root.attributes['mlflow.spanOutputs'])), { echoed: { question: 'hi' } });
+  });
+
+  it('keep a body written in parts, text and bytes, and a body that is not JSON as text', async () => {
+    const parts = (await spansAfter('/parts')).find((span) => span.name === 'GET /parts')!;
+    assert.deepEqual(JSON.parse(String(parts.attributes['mlflow.spanOutputs'])), { items: [1, { b: 'é' }] });
+    exporter.reset();
+    const text = (await spansAfter('/missing')).find((span) => span.name === 'GET /missing')!;
+    assert.equal(JSON.parse(String(text.attributes['mlflow.spanOutputs'])), 'no such thing');
   });
 
   it('continue an incoming traceparent', async () => {
