@@ -34,8 +34,5 @@ if (settings) {
   trace.setGlobalTracerProvider(provider);
   const tracer = hiResTracer(provider.getTracer('otel-mlflow'));
   traceHttpServers({ tracer, captureContent: settings.captureContent });
-  await Promise.all([
-    sender.ready,
-    hookPackages({ tracer, captureContent: settings.captureContent, contentAttributes: settings.contentAttributes }),
-  ]);
+  await hookPackages({ tracer, captureContent: settings.captureContent, contentAttributes: settings.contentAttributes });
 }
