@@ -1,6 +1,6 @@
 import type { Attributes, HrTime, Link, SpanContext, SpanStatus } from '@opentelemetry/api';
 import { scopeKey, type LocalSpan } from '../spans/local-span.ts';
-import { FIXED32, FIXED64, LENGTH, ProtobufWriter, VARINT } from './protobuf-writer.ts';
+import { FIXED32, FIXED64, LENGTH, ProtobufWriter, VARINT, varintSize } from './protobuf-writer.ts';
 
 /**
  * Writes an OTLP `ExportTraceServiceRequest` (opentelemetry-proto `collector/trace/v1`) in one pass
@@ -54,8 +54,10 @@ const KEPT_LOCAL_RESOURCES = 64;
 
 /** What a nested message's length is first given room for, before its size is known. */
 const ROOM_SMALL = 1;
+const ROOM_LIST = 2;
 const ROOM_SPAN = 2;
-const ROOM_GROUP = 3;
+/** A request's groups: one trace's spans take more than 127 bytes and seldom 16 KiB. */
+const ROOM_GROUP = 2;
 
 // One scratch buffer for every request: encoding is synchronous.
 const w = new ProtobufWriter();
@@ -83,19 +85,32 @@ function writeTime(field: number, time: HrTime): void {
 function writeAttributes(field: number, attributes: WireAttributes): void {
   for (const key in attributes) {
     if (!Object.hasOwn(attributes, key)) continue;
+    const value = attributes[key];
     w.tag(field, LENGTH);
-    const keyValue = w.open(ROOM_SMALL);
-    writeKeyValue(key, attributes[key]);
-    w.close(keyValue, ROOM_SMALL);
+    const room = roomFor(value, key.length + 8);
+    const keyValue = w.open(room);
+    writeStringField(1, key);
+    writeNestedValue(2, value);
+    w.close(keyValue, room);
   }
 }
 
-function writeKeyValue(key: string, value: unknown): void {
-  writeStringField(1, key);
-  w.tag(2, LENGTH);
-  const anyValue = w.open(ROOM_SMALL);
+/** An AnyValue as a field of its own (a KeyValue's value, an array's item). */
+function writeNestedValue(field: number, value: unknown): void {
+  w.tag(field, LENGTH);
+  const room = roomFor(value, 3);
+  const at = w.open(room);
   writeAnyValue(value);
-  w.close(anyValue, ROOM_SMALL);
+  w.close(at, room);
+}
+
+/**
+ * The room a value's enclosing length most likely takes (`overhead`: the bytes around the value), so
+ * that its bytes are seldom moved: a text's by its length, a list's two bytes, a scalar's one.
+ */
+function roomFor(value: unknown, overhead: number): number {
+  if (typeof value === 'string') return varintSize(value.length + overhead);
+  return typeof value === 'object' && value !== null ? ROOM_LIST : ROOM_SMALL;
 }
 
 function writeAnyValue(value: unknown): void {
@@ -126,19 +141,14 @@ function writeAnyValue(value: unknown): void {
     w.bytes(value);
   } else if (Array.isArray(value)) {
     w.tag(5, LENGTH);
-    const array = w.open(ROOM_SMALL);
-    for (const item of value) {
-      w.tag(1, LENGTH);
-      const itemValue = w.open(ROOM_SMALL);
-      writeAnyValue(item);
-      w.close(itemValue, ROOM_SMALL);
-    }
-    w.close(array, ROOM_SMALL);
+    const array = w.open(ROOM_LIST);
+    for (const item of value) writeNestedValue(1, item);
+    w.close(array, ROOM_LIST);
   } else if (value !== null) {
     w.tag(6, LENGTH);
-    const list = w.open(ROOM_SMALL);
+    const list = w.open(ROOM_LIST);
     writeAttributes(1, value as WireAttributes);
-    w.close(list, ROOM_SMALL);
+    w.close(list, ROOM_LIST);
   }
 }
 

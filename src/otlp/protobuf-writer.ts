@@ -28,7 +28,7 @@ function hexDigit(code: number): number {
   return code - 55;
 }
 
-function varintSize(value: number): number {
+export function varintSize(value: number): number {
   if (value < 128) return 1;
   if (value < 16_384) return 2;
   if (value < 2_097_152) return 3;
