@@ -18,6 +18,8 @@ const SLAB_BYTES = 1 << 15;
 const SLAB_MOST = 1 << 12;
 /** Shorter texts are copied in JavaScript when they are ASCII: cheaper than a call into the native UTF-8 writer. */
 const SHORT_TEXT = 64;
+/** Longer texts are measured before they are written. */
+const LONG_TEXT = 16_384;
 
 /** The hex digit of each ASCII code, as otlp-transformer's hexToBinary reads one (anything else included). */
 const HEX_DIGITS = Int8Array.from({ length: 128 }, (_, code) => hexDigit(code));
@@ -137,6 +139,14 @@ export class ProtobufWriter {
 
   string(text: string): void {
     if (text.length < SHORT_TEXT && this.#ascii(text)) return;
+    if (text.length > LONG_TEXT) {
+      // Measured first rather than given room for three bytes a character.
+      const size = Buffer.byteLength(text);
+      this.uint32(size);
+      this.ensure(size);
+      this.pos += this.buf.write(text, this.pos);
+      return;
+    }
     // Room for the longest UTF-8 the text can take; the length's varint moved up once the size is known.
     const most = text.length * 3;
     const room = varintSize(most);
