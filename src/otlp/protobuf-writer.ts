@@ -14,7 +14,7 @@ const TWO_32 = 4_294_967_296;
 const KEPT_SCRATCH_BYTES = 1 << 20;
 const INITIAL_SCRATCH_BYTES = 1 << 16;
 /** Finished messages up to SLAB_MOST bytes are carved from slabs of SLAB_BYTES. */
-const SLAB_BYTES = 1 << 15;
+const SLAB_BYTES = 1 << 14;
 const SLAB_MOST = 1 << 12;
 /** Shorter texts are copied in JavaScript when they are ASCII: cheaper than a call into the native UTF-8 writer. */
 const SHORT_TEXT = 64;
@@ -234,8 +234,8 @@ export class ProtobufWriter {
   /**
    * Ends a message: its bytes copied out, and the scratch buffer let go when one large message grew it.
    * A small message is a view of a shared slab: an ArrayBuffer of its own costs more than encoding a
-   * span. A slab outlives its last message only briefly (each is sent or handed to the store at once),
-   * and postMessage copies each slab a batch refers to once, whatever its number of messages.
+   * span. Slabs are small, so that a message kept holds little else: each is sent or handed to the
+   * store at once, and postMessage copies each slab a batch refers to once, whatever its messages.
    */
   finish(): Uint8Array {
     const length = this.pos;
