@@ -1,13 +1,26 @@
 import type { Attributes, HrTime } from '@opentelemetry/api';
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { decimalNanosToHr, encodeLocalSpans, encodeSpans } from '../otlp/otlp-encode.ts';
 import type { LocalSpan } from '../spans/local-span.ts';
-import { toReadableSpans } from '../spans/readable-spans.ts';
 import { otlpAttributes } from '../tracing/encode-attributes.ts';
 import { MlflowAttr, type TokenUsage } from '../tracing/mlflow-attributes.ts';
-import { withAttributes } from '../tracing/span-with-attributes.ts';
 import { addTokenUsage, previewFrom, traceState } from '../tracing/trace-summary.ts';
 import type { EncodedTrace, TraceFacts } from './encoded-trace.ts';
+
+/** What the facts are read from, whichever form a span came in. */
+interface SpanView<S> {
+  span: S;
+  traceId: string;
+  spanId: string;
+  /** Undefined without a parent. */
+  parentId: string | undefined;
+  parentIsRemote: boolean;
+  start: HrTime;
+  end: HrTime;
+  name: string;
+  status: { code: number };
+  attributes: Attributes;
+}
 
 /**
  * Encodes one trace's finished spans (in start order, a parent first on ties) and derives its facts in
@@ -15,32 +28,72 @@ import type { EncodedTrace, TraceFacts } from './encoded-trace.ts';
  * structured and `mlflow.traceRequestId` stays behind (see otlpAttributes).
  */
 export function encodeTrace(spans: ReadableSpan[]): EncodedTrace {
-  const first = spans[0];
+  return encodeViews(
+    spans.map((span) => {
+      const parent = span.parentSpanContext;
+      const context = span.spanContext();
+      return {
+        span,
+        traceId: context.traceId,
+        spanId: context.spanId,
+        parentId: parent?.spanId,
+        parentIsRemote: parent?.isRemote === true,
+        start: span.startTime,
+        end: span.endTime,
+        name: span.name,
+        status: span.status,
+        attributes: span.attributes,
+      };
+    }),
+    encodeSpans,
+  );
+}
+
+/** Spans kept or received as LocalSpans (a relayed trace, a merge, an older store), encoded as above. */
+export function encodeLocalTrace(spans: readonly LocalSpan[]): EncodedTrace {
+  return encodeViews(
+    spans.map((span) => ({
+      span,
+      traceId: span.traceId,
+      spanId: span.spanId,
+      parentId: span.parentSpanId ?? undefined,
+      parentIsRemote: span.parentIsRemote === true,
+      start: decimalNanosToHr(span.startTimeUnixNano),
+      end: decimalNanosToHr(span.endTimeUnixNano),
+      name: span.name,
+      status: span.status,
+      attributes: span.attributes,
+    })),
+    encodeLocalSpans,
+  );
+}
+
+function encodeViews<S>(views: SpanView<S>[], encode: (spans: S[], attributes: Attributes[]) => Uint8Array): EncodedTrace {
+  const first = views[0];
   if (!first) throw new Error('encodeTrace needs at least one span');
-  spans.sort(startOrder);
+  views.sort(startOrder);
   const ids = new Set<string>();
-  for (const span of spans) ids.add(span.spanContext().spanId);
-  let root: ReadableSpan | undefined;
-  let top: ReadableSpan | undefined;
-  let start = first.startTime;
-  let end = first.endTime;
+  for (const view of views) ids.add(view.spanId);
+  let root: SpanView<S> | undefined;
+  let top: SpanView<S> | undefined;
+  let start = first.start;
+  let end = first.end;
   let rootWire: Attributes | undefined;
   let usage: TokenUsage | undefined;
-  const wire: ReadableSpan[] = [];
-  for (const span of spans) {
-    const parent = span.parentSpanContext;
-    const outside = parent === undefined || !ids.has(parent.spanId);
+  const wire: Attributes[] = [];
+  for (const view of views) {
+    const outside = view.parentId === undefined || !ids.has(view.parentId);
     // The object-valued keys are parsed once, for the wire; the summary reads the parsed values.
-    const attributes = otlpAttributes(span.attributes);
-    if (!root && (parent === undefined || (parent.isRemote === true && outside))) {
-      root = span;
+    const attributes = otlpAttributes(view.attributes);
+    if (!root && (view.parentId === undefined || (view.parentIsRemote && outside))) {
+      root = view;
       rootWire = attributes;
     }
-    if (!top && outside) top = span;
-    if (compareHr(span.startTime, start) < 0) start = span.startTime;
-    if (compareHr(span.endTime, end) > 0) end = span.endTime;
+    if (!top && outside) top = view;
+    if (compareHr(view.start, start) < 0) start = view.start;
+    if (compareHr(view.end, end) > 0) end = view.end;
     if (MlflowAttr.tokenUsage in attributes) usage = addTokenUsage(usage, attributes[MlflowAttr.tokenUsage]);
-    wire.push(withAttributes(span, attributes));
+    wire.push(attributes);
   }
   const preview = (key: string, side: 'request' | 'response') => {
     const text = root?.attributes[key];
@@ -54,23 +107,25 @@ export function encodeTrace(spans: ReadableSpan[]): EncodedTrace {
     // Until the root arrives, the top of what there is stands in for it.
     rootName: (root ?? top)?.name ?? '',
     status: traceState(root),
-    spanCount: spans.length,
+    spanCount: views.length,
     ...(usage && { tokens: { input: usage.input_tokens, output: usage.output_tokens, total: usage.total_tokens } }),
     ...(requestPreview !== undefined && { requestPreview }),
     ...(responsePreview !== undefined && { responsePreview }),
   };
-  return { hex: first.spanContext().traceId.toLowerCase(), otlp: ProtobufTraceSerializer.serializeRequest(wire)!, facts };
+  return {
+    hex: first.traceId.toLowerCase(),
+    otlp: encode(
+      views.map((view) => view.span),
+      wire,
+    ),
+    facts,
+  };
 }
 
-/** Spans kept or received as LocalSpans (a relayed trace, a merge, an older store), encoded as above. */
-export function encodeLocalTrace(spans: readonly LocalSpan[]): EncodedTrace {
-  return encodeTrace(toReadableSpans(spans));
-}
-
-function startOrder(a: ReadableSpan, b: ReadableSpan): number {
-  const byStart = compareHr(a.startTime, b.startTime);
+function startOrder(a: SpanView<unknown>, b: SpanView<unknown>): number {
+  const byStart = compareHr(a.start, b.start);
   if (byStart !== 0) return byStart;
-  return (a.parentSpanContext === undefined ? 0 : 1) - (b.parentSpanContext === undefined ? 0 : 1);
+  return (a.parentId === undefined ? 0 : 1) - (b.parentId === undefined ? 0 : 1);
 }
 
 function compareHr(a: HrTime, b: HrTime): number {

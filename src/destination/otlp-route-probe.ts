@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { describeErrorBody } from '../http-client/error-body.ts';
@@ -8,6 +7,7 @@ import type { RawResponse } from '../http-client/send.ts';
 import { MlflowApiError } from '../mlflow/errors.ts';
 import type { MlflowHttp } from '../mlflow/http.ts';
 import { isRedirect } from '../http-client/redirect.ts';
+import { encodeSpans } from '../otlp/otlp-encode.ts';
 
 export type OtlpRouteProbe =
   | { available: true }
@@ -24,7 +24,7 @@ const TRY_AGAIN_LATER = new Set([408, 429, 502, 503, 504]);
  * a server without the route answers its HTML 404 page.
  */
 export async function probeOtlpRoute(http: MlflowHttp): Promise<OtlpRouteProbe> {
-  const body = ProtobufTraceSerializer.serializeRequest([probeSpan()]) ?? new Uint8Array();
+  const body = encodeSpans([probeSpan()]);
   const response = await http.request({
     method: 'POST',
     path: '/v1/traces',

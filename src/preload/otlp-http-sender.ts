@@ -3,6 +3,8 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { Agent, request } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
+import { encodeSpans } from '../otlp/otlp-encode.ts';
 import type { SpanSender } from './prompt-span-processor.ts';
 
 /** Tries of one batch: the tool's receiver asks to come back (429/503) when its disk falls behind. */
@@ -11,46 +13,36 @@ const RETRY_BASE_MS = 250;
 /** The receiver answers once the spans are on disk; far less than this. */
 const REQUEST_TIMEOUT_MS = 10_000;
 
-type Serialize = (spans: ReadableSpan[]) => Uint8Array | undefined;
-
 /**
  * Sends spans as OTLP/HTTP protobuf to the tool's receiver on this machine, over one kept-alive
  * connection. node:http directly, not fetch: nothing the program's instrumentation sees, so the
  * instrumentation's own sends are never traced. At exit, what is left is written as a file to
  * `spoolDir`, which the tool reads once the program has ended.
  */
-export function otlpHttpSender(tracesUrl: string, spoolDir: string | undefined): SpanSender & { ready: Promise<void> } {
+export function otlpHttpSender(tracesUrl: string, spoolDir: string | undefined): SpanSender {
   const url = new URL(tracesUrl);
   const agent = new Agent({ keepAlive: true, maxSockets: 2 });
-  let serializer: Serialize | undefined;
-  const loading = import('@opentelemetry/otlp-transformer').then(({ ProtobufTraceSerializer }) => {
-    serializer = (spans) => ProtobufTraceSerializer.serializeRequest(spans);
-    return serializer;
-  });
   return {
-    // Before the program starts: one that exits at once must still be able to encode its last spans.
-    ready: loading.then(() => undefined),
-    send: (spans, written) => send(spans, written, url, agent, loading),
-    keepAtExit: (spans) => keep(spans, spoolDir, serializer),
+    send: (spans, written) => send(spans, written, url, agent),
+    keepAtExit: (spans) => keep(spans, spoolDir),
   };
 }
 
-function keep(spans: ReadableSpan[], spoolDir: string | undefined, serialize: Serialize | undefined): void {
-  const body = spoolDir && serialize?.(spans);
-  if (!body) return;
+function keep(spans: ReadableSpan[], spoolDir: string | undefined): void {
+  if (!spoolDir || spans.length === 0) return;
+  const body = encodeSpans(spans);
   try {
-    writeFileSync(join(spoolDir, `${process.pid}-${Date.now()}.otlp`), body);
+    writeFileSync(join(spoolDir, `${process.pid}-${threadId}-${Date.now()}.otlp`), body);
   } catch (error) {
     diag.error('otel-mlflow: the last spans could not be kept', error);
   }
 }
 
-async function send(spans: ReadableSpan[], written: () => void, url: URL, agent: Agent, serializer: Promise<Serialize>): Promise<void> {
-  const serialize = await serializer;
-  // From here on only the bytes are held, not the spans, while the receiver stores them.
+async function send(spans: ReadableSpan[], written: () => void, url: URL, agent: Agent): Promise<void> {
   const count = spans.length;
-  const body = serialize(spans);
-  if (!body) return;
+  if (count === 0) return;
+  // From here on only the bytes are held, not the spans, while the receiver stores them.
+  const body = encodeSpans(spans);
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     const status = await post(url, agent, body, written).catch((error: unknown) => error);
     if (typeof status === 'number' && status < 300) return;

@@ -38,8 +38,5 @@ if (settings) {
   const tracer = hiResTracer(provider.getTracer('otel-mlflow'));
   traceHttpServers({ tracer, captureContent: settings.captureContent });
   nameFastifyRoutes();
-  await Promise.all([
-    sender.ready,
-    hookPackages({ tracer, captureContent: settings.captureContent, contentAttributes: settings.contentAttributes }),
-  ]);
+  await hookPackages({ tracer, captureContent: settings.captureContent, contentAttributes: settings.contentAttributes });
 }

@@ -18,6 +18,11 @@ export interface LocalSpan {
   scope: { name: string; version?: string };
 }
 
+/** How spans' scopes are told apart: by name and version, as one tracer's spans share a scope. */
+export function scopeKey(scope: LocalSpan['scope']): string {
+  return scope.version === undefined ? scope.name : `${scope.name}\u0000${scope.version}`;
+}
+
 /** OTel status codes 0, 1, 2 by the names MLflow shows. */
 export const SPAN_STATUS_NAMES = ['UNSET', 'OK', 'ERROR'] as const;
 

@@ -1,7 +1,8 @@
 import { TraceFlags, type Attributes, type HrTime, type SpanContext } from '@opentelemetry/api';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import type { LocalSpan } from './local-span.ts';
+import type { InstrumentationScope } from '@opentelemetry/core';
+import { scopeKey, type LocalSpan } from './local-span.ts';
 
 const NANOS_PER_SECOND = 1_000_000_000n;
 
@@ -22,6 +23,17 @@ export function toReadableSpans(spans: readonly LocalSpan[], resources = new Map
       resources.set(key, resource);
     }
     return resource;
+  };
+  // One scope object per name and version, as one tracer's spans share theirs: the serializer groups by it.
+  const scopes = new Map<string, InstrumentationScope>();
+  const scopeOf = (scope: LocalSpan['scope']): InstrumentationScope => {
+    const key = scopeKey(scope);
+    let shared = scopes.get(key);
+    if (!shared) {
+      shared = { name: scope.name, ...(scope.version !== undefined && { version: scope.version }) };
+      scopes.set(key, shared);
+    }
+    return shared;
   };
   return spans.map((span): ReadableSpan => {
     const context: SpanContext = { traceId: span.traceId, spanId: span.spanId, traceFlags: TraceFlags.SAMPLED };
@@ -54,7 +66,7 @@ export function toReadableSpans(spans: readonly LocalSpan[], resources = new Map
       duration: nanosToHr(end > start ? end - start : 0n),
       ended: true,
       resource: resourceOf(span.resource),
-      instrumentationScope: { name: span.scope.name, ...(span.scope.version !== undefined && { version: span.scope.version }) },
+      instrumentationScope: scopeOf(span.scope),
       droppedAttributesCount: 0,
       droppedEventsCount: 0,
       droppedLinksCount: 0,
