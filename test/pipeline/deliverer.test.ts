@@ -273,6 +273,103 @@ describe('Deliverer', () => {
     }
   });
 
+  it('sends traces leased to it as they were written from memory, each once, without claiming them back', async () => {
+    const fake = await mlflowBehind('3.14.1.dev0');
+    const store = openStore();
+    try {
+      const claimed: number[] = [];
+      const claim = store.outbox.claim.bind(store.outbox);
+      store.outbox.claim = (...args) => {
+        const items = claim(...args);
+        claimed.push(items.length);
+        return items;
+      };
+      const deliverer = new Deliverer({
+        queue: store.outbox,
+        key: DEST,
+        sender: destinationAt(fake.proxy, fake.experimentId),
+        backoff: QUICK,
+      });
+      await deliverer.drain({ deadlineMs: 10_000 });
+      const offer = deliverer.offer();
+      assert.ok(offer, 'an idle deliverer offers to take new traces');
+      const traces = chatTraces(30);
+      const written = store.writes.write(
+        traces.map((trace) => ({ ...trace, origin: 'test', destination: DEST })),
+        new Map([[DEST, offer]]),
+      );
+      assert.equal(written.leasedCount, 30);
+      deliverer.hand(written.leased.get(DEST)!);
+      await deliverer.drain({ deadlineMs: 10_000 });
+      deliverer.stop();
+      assert.deepEqual(store.reads.counts(DEST), { local: 0, pending: 0, delivered: 30, dead: 0 });
+      assert.deepEqual([...tracesAccepted(fake.proxy)].sort(), traces.map((trace) => trace.hex).sort(), 'each sent once');
+      assert.ok(
+        claimed.every((n) => n === 0),
+        `nothing was claimed back from the store (${claimed})`,
+      );
+    } finally {
+      store.close();
+      await fake.close();
+    }
+  });
+
+  it('offers to take new traces only while nothing older waits for it and it is not paused', async () => {
+    const fake = await mlflowBehind('3.14.1.dev0');
+    const store = openStore();
+    try {
+      fill(store, chatTraces(3));
+      const deliverer = new Deliverer({
+        queue: store.outbox,
+        key: DEST,
+        // One trace a request, two requests at first: the third waits in the store.
+        sender: { ...destinationAt(fake.proxy, fake.experimentId), maxItemsPerRequest: 1 },
+        backoff: QUICK,
+      });
+      assert.equal(deliverer.offer(), undefined, 'not started');
+      deliverer.start();
+      assert.equal(deliverer.offer(), undefined, 'traces written before wait in the store, and go first');
+      await deliverer.drain({ deadlineMs: 10_000 });
+      assert.equal(store.reads.counts(DEST).delivered, 3);
+      assert.ok(deliverer.offer());
+      fake.proxy.mode = { kind: 'answer', status: 503, retryAfter: '60', times: 1 };
+      fill(store, chatTraces(1));
+      await deliverer.drain({ deadlineMs: 10_000, maxConsecutiveFailures: 1 });
+      assert.equal(deliverer.offer(), undefined, 'paused by the server');
+      deliverer.stop();
+      assert.equal(deliverer.offer(), undefined, 'stopped');
+    } finally {
+      store.close();
+      await fake.close();
+    }
+  });
+
+  it('takes over at once the traces leased as they were written to a process that died (SIGKILL)', async () => {
+    const fake = await mlflowBehind('3.14.1.dev0');
+    const store = openStore();
+    try {
+      const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+      const offer = { owner: `${hostname()}:${dead}:abcd`, limits: { maxItems: 10, maxBytes: 1e9, leaseMs: 600_000 }, batches: 1 };
+      const written = store.writes.write(
+        chatTraces(4).map((trace) => ({ ...trace, origin: 'test', destination: DEST })),
+        new Map([[DEST, offer]]),
+      );
+      assert.equal(written.leasedCount, 4);
+      const deliverer = new Deliverer({
+        queue: store.outbox,
+        key: DEST,
+        sender: destinationAt(fake.proxy, fake.experimentId),
+        backoff: QUICK,
+      });
+      await deliverer.drain({ deadlineMs: 10_000 });
+      deliverer.stop();
+      assert.equal(store.reads.counts(DEST).delivered, 4, 'not left until the ten-minute lease ran out');
+    } finally {
+      store.close();
+      await fake.close();
+    }
+  });
+
   it('dead-letters a record torn on disk with the reason, and delivers the others', async () => {
     const fake = await mlflowBehind('3.14.1.dev0');
     const dir = join(root, 'torn');

@@ -137,4 +137,31 @@ describe('the store’s schema, brought up to date on open', () => {
       store.close();
     }
   });
+
+  it('brings a version-4 store to the write path of version 5, its byte count and its traces kept', () => {
+    const dir = join(root, `s${++dirs}`);
+    const first = TraceStore.open(dir);
+    first.writes.write([{ ...oneTrace(), origin: 'serve', destination: 'dest' }]);
+    first.close();
+    const db = new DatabaseSync(join(dir, 'traces.db'));
+    db.exec(`
+      CREATE TRIGGER bytes_on_insert AFTER INSERT ON traces BEGIN UPDATE store_meta SET value = value + NEW.bytes WHERE key = 'bytes'; END;
+      CREATE INDEX traces_by_destination ON traces (destination, state);
+      PRAGMA user_version = 4;
+    `);
+    db.close();
+    const store = TraceStore.open(dir);
+    try {
+      store.writes.write([{ ...oneTrace(), origin: 'serve', destination: 'dest' }]);
+      const check = new DatabaseSync(join(dir, 'traces.db'));
+      const objects = check.prepare(`SELECT name FROM sqlite_schema WHERE name IN ('bytes_on_insert', 'traces_by_destination')`).all();
+      const sum = Number(check.prepare('SELECT sum(bytes) AS n FROM traces').get()!.n);
+      check.close();
+      assert.deepEqual(objects, [], 'the per-row trigger and the second index are gone');
+      assert.equal(store.writes.bytes(), sum, 'each trace counted once');
+      assert.deepEqual(store.reads.counts('dest'), { local: 0, pending: 2, delivered: 0, dead: 0 });
+    } finally {
+      store.close();
+    }
+  });
 });
