@@ -164,4 +164,24 @@ describe('the store’s schema, brought up to date on open', () => {
       store.close();
     }
   });
+
+  it('makes a new store with 8 KiB pages, and opens one made with 4 KiB pages as it is', async () => {
+    const pageSize = (dir: string) => {
+      const db = new DatabaseSync(join(dir, 'traces.db'));
+      const size = Number(db.prepare('PRAGMA page_size').get()!.page_size);
+      db.close();
+      return size;
+    };
+    const fresh = join(root, `s${++dirs}`);
+    TraceStore.open(fresh).close();
+    assert.equal(pageSize(fresh), 8192);
+    const old = join(root, `s${++dirs}`);
+    await mkdir(old);
+    await copyFile(new URL('./golden/store-version-3.db', import.meta.url), join(old, 'traces.db'));
+    const before = pageSize(old);
+    const store = TraceStore.open(old);
+    store.writes.write([{ ...oneTrace(), origin: 'serve', destination: 'dest' }]);
+    store.close();
+    assert.equal(pageSize(old), before);
+  });
 });

@@ -139,12 +139,13 @@ export class Deliverer<Item> {
   }
 
   /**
-   * What this deliverer would send at once if new items were leased to it as they are written: as many
-   * batches as it has requests free. None while it is stopped or paused, or while older items wait in
-   * the queue (they go first, claimed in order).
+   * What this deliverer would take if new items were leased to it as they are written: as many batches
+   * as it may have requests in flight, less those it has; what it cannot send at once waits in memory,
+   * its leases renewed. None while it is stopped or paused, or while older items wait in the queue (they
+   * go first, claimed in order).
    */
   offer(): { owner: string; limits: ClaimLimits; batches: number } | undefined {
-    const batches = this.#concurrency - this.#inFlight.size - this.#handed.length;
+    const batches = this.#maxConcurrency - this.#inFlight.size - this.#handed.length;
     if (!this.#running || !this.#idle || batches <= 0 || this.#clock.now() < this.#pausedUntil) return undefined;
     return { owner: this.#owner, limits: this.#limits(), batches };
   }
