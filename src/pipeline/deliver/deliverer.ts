@@ -222,6 +222,9 @@ export class Deliverer<Item> {
   /** Stops taking new work; requests in flight finish (or time out) on their own and record their outcome. */
   stop(): void {
     this.#running = false;
+    // Handed batches never sent are no longer renewed: like a request abandoned in flight, their leases
+    // run out, or end at once when a process on this machine finds this one gone.
+    this.#handed.length = 0;
     this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#notify();
