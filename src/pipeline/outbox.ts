@@ -9,6 +9,7 @@ import { Deliverer, type DeliveryEvent, type DeliveryStats, type DrainOptions, t
 import type { Clock } from '../util/clock.ts';
 import type { EvaluationStore } from './store/evaluation-store.ts';
 import { StoreWriter } from './store/store-writer.ts';
+import type { LeaseOffer } from './store/trace-outbox.ts';
 import type { TraceStore } from './store/trace-store.ts';
 import type { TraceToStore } from './store/trace-writes.ts';
 import { errorMessage } from '../errors.ts';
@@ -88,6 +89,7 @@ export class Outbox {
     this.#onEvent = options.onEvent ?? (() => {});
     const onWritten = options.onWritten ?? (() => {});
     this.#writer = new StoreWriter(store.writes, {
+      leaseOffers: () => this.#leaseOffers(),
       onWrite: (result) => {
         onWritten(result.written + result.refused);
         this.#stats.stored += result.written;
@@ -101,7 +103,8 @@ export class Outbox {
           this.#warnedNearCap = true;
           this.#onEvent({ kind: 'store-near-cap', bytes: store.writes.bytes(), maxBytes: store.writes.maxBytes });
         }
-        if (result.written > 0) this.#wake('traces');
+        for (const [key, batches] of result.leased) this.#traceDeliverer(key)?.hand(batches);
+        if (result.written > result.leasedCount) this.#wake('traces');
       },
       onTrouble: (error) => {
         if (error === undefined) {
@@ -151,7 +154,7 @@ export class Outbox {
   }
 
   #add<Item>(stage: (typeof STAGES)[number], key: string, queue: OutboxQueue<Item>, sender: Sender<Item>): void {
-    const id = `${stage}\u0000${key}`;
+    const id = delivererId(stage, key);
     if (this.#deliverers.has(id)) return;
     const deliverer = new Deliverer<Item>({
       queue,
@@ -257,7 +260,25 @@ export class Outbox {
     this.#onEvent({ kind: 'store-refused', traces, reason });
   }
 
+  /** Trace deliverers ready to take new traces as they are written (see Deliverer.offer), by destination. */
+  #leaseOffers(): Map<string, LeaseOffer> {
+    const offers = new Map<string, LeaseOffer>();
+    for (const { stage, deliverer } of this.#deliverers.values()) {
+      const offer = stage === 'traces' ? deliverer.offer() : undefined;
+      if (offer) offers.set(deliverer.key, offer);
+    }
+    return offers;
+  }
+
+  #traceDeliverer(key: string): Deliverer<unknown> | undefined {
+    return this.#deliverers.get(delivererId('traces', key))?.deliverer;
+  }
+
   #wake(stage: (typeof STAGES)[number]): void {
     for (const entry of this.#deliverers.values()) if (entry.stage === stage) entry.deliverer.wake();
   }
+}
+
+function delivererId(stage: (typeof STAGES)[number], key: string): string {
+  return `${stage}\u0000${key}`;
 }

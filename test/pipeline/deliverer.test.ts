@@ -11,6 +11,7 @@ import { Deliverer, type DeliveryEvent } from '../../src/pipeline/deliver/delive
 import { otlpSender } from '../../src/destination/senders/otlp-sender.ts';
 import { encodeLocalTrace, encodeTrace } from '../../src/destination/encode-trace.ts';
 import { decodeTrace, type EncodedTrace } from '../../src/destination/encoded-trace.ts';
+import type { LeaseOffer } from '../../src/pipeline/store/trace-outbox.ts';
 import { TraceStore } from '../../src/pipeline/store/trace-store.ts';
 import { startFakeMlflow, type MlflowVersion } from '../fakes/fake-mlflow.ts';
 import { startFaultyProxy, tracesAccepted, type FaultyProxy } from '../fakes/faulty-proxy.ts';
@@ -67,6 +68,25 @@ function destinationAt(proxy: FaultyProxy, experimentId: string, timeoutMs = 5_0
     encoding: 'protobuf',
     gzip: false,
   });
+}
+
+/** A fake MLflow behind a faulty proxy and a store of its own, both closed once `work` ends. */
+async function withMlflowAndStore(work: (fake: Awaited<ReturnType<typeof mlflowBehind>>, store: TraceStore) => Promise<void>) {
+  const fake = await mlflowBehind('3.14.1.dev0');
+  const store = openStore();
+  try {
+    await work(fake, store);
+  } finally {
+    store.close();
+    await fake.close();
+  }
+}
+
+/** Delivers what waits in the store for DEST to the fake, until nothing is left. */
+async function drainOnce(fake: Awaited<ReturnType<typeof mlflowBehind>>, store: TraceStore): Promise<void> {
+  const deliverer = new Deliverer({ queue: store.outbox, key: DEST, sender: destinationAt(fake.proxy, fake.experimentId), backoff: QUICK });
+  await deliverer.drain({ deadlineMs: 10_000 });
+  deliverer.stop();
 }
 
 describe('Deliverer', () => {
@@ -251,13 +271,35 @@ describe('Deliverer', () => {
     }
   });
 
-  it('takes over at once the traces a process that died (SIGKILL) had leased on this machine', async () => {
-    const fake = await mlflowBehind('3.14.1.dev0');
-    const store = openStore();
-    try {
-      fill(store, chatTraces(4));
-      const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
-      assert.equal(store.outbox.claim(DEST, `${hostname()}:${dead}:abcd`, { maxItems: 10, maxBytes: 1e9, leaseMs: 600_000 }).length, 4);
+  const deadLeases = {
+    claimed: (store: TraceStore, offer: LeaseOffer) => store.outbox.claim(DEST, offer.owner, offer.limits).length,
+    'leased as they were written': (store: TraceStore, offer: LeaseOffer) =>
+      store.writes.write(
+        chatTraces(4).map((trace) => ({ ...trace, origin: 'test', destination: DEST })),
+        new Map([[DEST, offer]]),
+      ).leasedCount,
+  };
+  for (const [how, lease] of Object.entries(deadLeases)) {
+    it(`takes over at once the traces a process that died (SIGKILL) on this machine had ${how}`, () =>
+      withMlflowAndStore(async (fake, store) => {
+        if (how === 'claimed') fill(store, chatTraces(4));
+        const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+        const offer = { owner: `${hostname()}:${dead}:abcd`, limits: { maxItems: 10, maxBytes: 1e9, leaseMs: 600_000 }, batches: 1 };
+        assert.equal(lease(store, offer), 4);
+        await drainOnce(fake, store);
+        assert.equal(store.reads.counts(DEST).delivered, 4, 'not left until the ten-minute lease ran out');
+      }));
+  }
+
+  it('sends traces leased to it as they were written from memory, each once, without claiming them back', () =>
+    withMlflowAndStore(async (fake, store) => {
+      const claimed: number[] = [];
+      const claim = store.outbox.claim.bind(store.outbox);
+      store.outbox.claim = (...args) => {
+        const items = claim(...args);
+        claimed.push(items.length);
+        return items;
+      };
       const deliverer = new Deliverer({
         queue: store.outbox,
         key: DEST,
@@ -265,13 +307,48 @@ describe('Deliverer', () => {
         backoff: QUICK,
       });
       await deliverer.drain({ deadlineMs: 10_000 });
+      const offer = deliverer.offer();
+      assert.ok(offer, 'an idle deliverer offers to take new traces');
+      const traces = chatTraces(30);
+      const written = store.writes.write(
+        traces.map((trace) => ({ ...trace, origin: 'test', destination: DEST })),
+        new Map([[DEST, offer]]),
+      );
+      assert.equal(written.leasedCount, 30);
+      deliverer.hand(written.leased.get(DEST)!);
+      await deliverer.drain({ deadlineMs: 10_000 });
       deliverer.stop();
-      assert.equal(store.reads.counts(DEST).delivered, 4, 'not left until the ten-minute lease ran out');
-    } finally {
-      store.close();
-      await fake.close();
-    }
-  });
+      assert.deepEqual(store.reads.counts(DEST), { local: 0, pending: 0, delivered: 30, dead: 0 });
+      assert.deepEqual([...tracesAccepted(fake.proxy)].sort(), traces.map((trace) => trace.hex).sort(), 'each sent once');
+      assert.ok(
+        claimed.every((n) => n === 0),
+        `nothing was claimed back from the store (${claimed})`,
+      );
+    }));
+
+  it('offers to take new traces only while nothing older waits for it and it is not paused', () =>
+    withMlflowAndStore(async (fake, store) => {
+      fill(store, chatTraces(3));
+      const deliverer = new Deliverer({
+        queue: store.outbox,
+        key: DEST,
+        // One trace a request, two requests at first: the third waits in the store.
+        sender: { ...destinationAt(fake.proxy, fake.experimentId), maxItemsPerRequest: 1 },
+        backoff: QUICK,
+      });
+      assert.equal(deliverer.offer(), undefined, 'not started');
+      deliverer.start();
+      assert.equal(deliverer.offer(), undefined, 'traces written before wait in the store, and go first');
+      await deliverer.drain({ deadlineMs: 10_000 });
+      assert.equal(store.reads.counts(DEST).delivered, 3);
+      assert.ok(deliverer.offer());
+      fake.proxy.mode = { kind: 'answer', status: 503, retryAfter: '60', times: 1 };
+      fill(store, chatTraces(1));
+      await deliverer.drain({ deadlineMs: 10_000, maxConsecutiveFailures: 1 });
+      assert.equal(deliverer.offer(), undefined, 'paused by the server');
+      deliverer.stop();
+      assert.equal(deliverer.offer(), undefined, 'stopped');
+    }));
 
   it('dead-letters a record torn on disk with the reason, and delivers the others', async () => {
     const fake = await mlflowBehind('3.14.1.dev0');

@@ -137,4 +137,51 @@ describe('the store’s schema, brought up to date on open', () => {
       store.close();
     }
   });
+
+  it('brings a version-4 store to the write path of version 5, its byte count and its traces kept', () => {
+    const dir = join(root, `s${++dirs}`);
+    const first = TraceStore.open(dir);
+    first.writes.write([{ ...oneTrace(), origin: 'serve', destination: 'dest' }]);
+    first.close();
+    const db = new DatabaseSync(join(dir, 'traces.db'));
+    db.exec(`
+      CREATE TRIGGER bytes_on_insert AFTER INSERT ON traces BEGIN UPDATE store_meta SET value = value + NEW.bytes WHERE key = 'bytes'; END;
+      CREATE INDEX traces_by_destination ON traces (destination, state);
+      PRAGMA user_version = 4;
+    `);
+    db.close();
+    const store = TraceStore.open(dir);
+    try {
+      store.writes.write([{ ...oneTrace(), origin: 'serve', destination: 'dest' }]);
+      const check = new DatabaseSync(join(dir, 'traces.db'));
+      const objects = check.prepare(`SELECT name FROM sqlite_schema WHERE name IN ('bytes_on_insert', 'traces_by_destination')`).all();
+      const sum = Number(check.prepare('SELECT sum(bytes) AS n FROM traces').get()!.n);
+      check.close();
+      assert.deepEqual(objects, [], 'the per-row trigger and the second index are gone');
+      assert.equal(store.writes.bytes(), sum, 'each trace counted once');
+      assert.deepEqual(store.reads.counts('dest'), { local: 0, pending: 2, delivered: 0, dead: 0 });
+    } finally {
+      store.close();
+    }
+  });
+
+  it('makes a new store with 8 KiB pages, and opens one made with 4 KiB pages as it is', async () => {
+    const pageSize = (dir: string) => {
+      const db = new DatabaseSync(join(dir, 'traces.db'));
+      const size = Number(db.prepare('PRAGMA page_size').get()!.page_size);
+      db.close();
+      return size;
+    };
+    const fresh = join(root, `s${++dirs}`);
+    TraceStore.open(fresh).close();
+    assert.equal(pageSize(fresh), 8192);
+    const old = join(root, `s${++dirs}`);
+    await mkdir(old);
+    await copyFile(new URL('./golden/store-version-3.db', import.meta.url), join(old, 'traces.db'));
+    const before = pageSize(old);
+    const store = TraceStore.open(old);
+    store.writes.write([{ ...oneTrace(), origin: 'serve', destination: 'dest' }]);
+    store.close();
+    assert.equal(pageSize(old), before);
+  });
 });

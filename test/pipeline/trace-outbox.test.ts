@@ -106,3 +106,74 @@ describe('TraceStore.outbox: traces requeued by a push', () => {
     );
   });
 });
+
+describe('TraceStore.outbox: traces leased to a deliverer as they are written', () => {
+  const written = (digit: string, extra: object = {}) => ({
+    ...encodeTrace(traceAt(hex(digit), 1_795_538_125_000)),
+    origin: 'test',
+    destination: 'dest',
+    ...extra,
+  });
+
+  it('hands the offering deliverer its new traces in batches within its limits, leased to it and counted as a try', () => {
+    const store = stores.open();
+    const size = written('1').otlp.length;
+    const result = store.writes.write(
+      ['1', '2', '3', '4', '5'].map((digit) => written(digit)),
+      new Map([['dest', { owner: 'serve', limits: { maxItems: 2, maxBytes: 1e9, leaseMs: 60_000 }, batches: 2 }]]),
+    );
+    const batches = result.leased.get('dest') ?? [];
+    assert.deepEqual(
+      batches.map((batch) => batch.map((trace) => trace.hex)),
+      [
+        [hex('1'), hex('2')],
+        [hex('3'), hex('4')],
+      ],
+      'as many batches as offered',
+    );
+    assert.deepEqual(batches[0]![0], {
+      hex: hex('1'),
+      traceId: `tr-${hex('1')}`,
+      version: 1,
+      otlp: written('1').otlp,
+      bytes: size,
+      attempts: 0,
+    });
+    assert.equal(result.leasedCount, 4);
+    assert.equal(store.outbox.leaseOwnerOf(hex('1')), 'serve');
+    assert.equal(store.reads.deliveryOf(hex('1'))?.attempts, 1);
+    assert.deepEqual(
+      store.outbox.claim('dest', 'other', lease).map((trace) => trace.hex),
+      [hex('5')],
+      'only the one not offered for is claimed by another',
+    );
+    store.outbox.markDelivered(batches.flat(), { status: 200 });
+    assert.deepEqual(store.reads.counts('dest'), { local: 0, pending: 1, delivered: 4, dead: 0 });
+  });
+
+  it('leases neither traces held for their parts, nor traces for another destination, nor traces merged into one stored', () => {
+    const store = stores.open();
+    save(store, traceAt(hex('3'), 1_795_538_125_000), 'dest');
+    const offers = new Map([['dest', { owner: 'serve', limits: lease, batches: 8 }]]);
+    const result = store.writes.write(
+      [written('1', { hold: { quietMs: 1000, maxWaitMs: 5000 } }), written('2', { destination: 'elsewhere' }), written('3')],
+      offers,
+    );
+    assert.equal(result.written, 3);
+    assert.deepEqual([result.leased.size, result.leasedCount], [0, 0]);
+    assert.equal(store.outbox.leaseOwnerOf(hex('3')), undefined);
+  });
+
+  it('a batch starts anew where the byte limit would be passed, and one trace larger than it goes alone', () => {
+    const store = stores.open();
+    const size = written('1').otlp.length;
+    const result = store.writes.write(
+      ['1', '2', '3'].map((digit) => written(digit)),
+      new Map([['dest', { owner: 'serve', limits: { maxItems: 100, maxBytes: size * 2 - 1, leaseMs: 60_000 }, batches: 8 }]]),
+    );
+    assert.deepEqual(
+      result.leased.get('dest')?.map((batch) => batch.length),
+      [1, 1, 1],
+    );
+  });
+});

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
 import { SpanStatusCode, TraceFlags } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
@@ -119,6 +120,27 @@ describe('TraceStore.writes: the size cap and pruning', () => {
     const fourth = store.writes.write([{ ...encodeTrace(traceAt(hex('4'), 1_795_538_128_000)), origin: 'test', destination: 'dest' }]);
     assert.deepEqual([fourth.written, fourth.refused], [0, 1], 'undelivered traces are never evicted');
     assert.deepEqual(store.reads.counts(), { local: 0, pending: 2, delivered: 0, dead: 0 });
+  });
+
+  it('counts the bytes it holds as traces are written, merged, evicted and pruned', () => {
+    const store = stores.open();
+    const held = () => store.reads.list().reduce((sum, trace) => sum + store.reads.get(trace.traceId)!.spans.length, 0);
+    const spans = realChatTrace();
+    const [first, ...rest] = spans;
+    save(store, [first!], 'dest');
+    save(store, traceAt(hex('1'), 1_795_538_125_000), 'dest');
+    const sizes = () => {
+      const db = new DatabaseSync(store.path);
+      const sum = Number(db.prepare('SELECT coalesce(sum(length(otlp)), 0) AS n FROM trace_bodies').get()!.n);
+      db.close();
+      return sum;
+    };
+    assert.equal(store.writes.bytes(), sizes());
+    save(store, rest, 'dest');
+    assert.equal(held(), spans.length + 1, 'merged');
+    assert.equal(store.writes.bytes(), sizes());
+    store.writes.prune(new Date(1_795_538_125_000), { undelivered: true });
+    assert.equal(store.writes.bytes(), sizes());
   });
 
   it('deletes delivered traces that started before the cutoff, and keeps undelivered ones unless asked', async () => {

@@ -101,7 +101,11 @@ export class Deliverer<Item> {
   readonly #clock: Clock;
   readonly #onEvent: (event: DeliveryEvent) => void;
   readonly #inFlight = new Set<readonly Item[]>();
+  /** Batches leased to this deliverer as they were written (see offer), sent before anything is claimed. */
+  readonly #handed: Item[][] = [];
   #orphansCheckedAt = Number.NEGATIVE_INFINITY;
+  /** When the queue was last asked for items. */
+  #lookedAt = Number.NEGATIVE_INFINITY;
   #concurrency: number;
   #failuresInARow = 0;
   #pausedUntil = 0;
@@ -134,6 +138,25 @@ export class Deliverer<Item> {
     return this.#pausedUntil > this.#clock.now() ? this.#pausedUntil : 0;
   }
 
+  /**
+   * What this deliverer would take if new items were leased to it as they are written: as many batches
+   * as it may have requests in flight, less those it has; what it cannot send at once waits in memory,
+   * its leases renewed. None while it is stopped or paused, or while older items wait in the queue (they
+   * go first, claimed in order).
+   */
+  offer(): { owner: string; limits: ClaimLimits; batches: number } | undefined {
+    const batches = this.#maxConcurrency - this.#inFlight.size - this.#handed.length;
+    if (!this.#running || !this.#idle || batches <= 0 || this.#clock.now() < this.#pausedUntil) return undefined;
+    return { owner: this.#owner, limits: this.#limits(), batches };
+  }
+
+  /** Batches leased to this deliverer as they were written, at its offer: sent now, with no claim. */
+  hand(batches: readonly Item[][]): void {
+    this.#handed.push(...batches);
+    this.#keepLeases();
+    if (this.#running) this.#pump();
+  }
+
   start(): void {
     if (this.#running) return;
     this.#running = true;
@@ -158,7 +181,7 @@ export class Deliverer<Item> {
     const deadline = this.#clock.now() + options.deadlineMs;
     const finished = () =>
       !this.#running ||
-      (this.#idle && this.#inFlight.size === 0) ||
+      (this.#idle && this.#inFlight.size === 0 && this.#handed.length === 0) ||
       (options.maxConsecutiveFailures !== undefined &&
         this.#failuresInARow >= options.maxConsecutiveFailures &&
         this.#inFlight.size === 0) ||
@@ -199,6 +222,9 @@ export class Deliverer<Item> {
   /** Stops taking new work; requests in flight finish (or time out) on their own and record their outcome. */
   stop(): void {
     this.#running = false;
+    // Handed batches never sent are no longer renewed: like a request abandoned in flight, their leases
+    // run out, or end at once when a process on this machine finds this one gone.
+    this.#handed.length = 0;
     this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#notify();
@@ -215,30 +241,37 @@ export class Deliverer<Item> {
     }
     this.#releaseOrphanedLeases();
     while (this.#inFlight.size < this.#concurrency) {
-      let batch: Item[];
-      try {
-        batch = this.#queue.claim(this.#key, this.#owner, {
-          maxItems: this.sender.maxItemsPerRequest,
-          maxBytes: this.sender.maxBytesPerRequest,
-          leaseMs: this.#leaseMs,
-        });
-      } catch {
-        // The store is busy with another process's long write: look again shortly.
-        this.#schedule(this.#pollMs);
-        return;
+      let batch = this.#handed.shift();
+      if (!batch) {
+        const now = this.#clock.now();
+        if (this.#idle && now - this.#lookedAt < this.#pollMs) {
+          // Nothing waited when it last looked, and it was not woken since: it looks again once per poll,
+          // not after every handed batch.
+          this.#schedule(this.#lookedAt + this.#pollMs - now);
+          return;
+        }
+        this.#lookedAt = now;
+        try {
+          batch = this.#queue.claim(this.#key, this.#owner, this.#limits());
+        } catch {
+          // The store is busy with another process's long write: look again shortly.
+          this.#schedule(this.#pollMs);
+          return;
+        }
+        if (batch.length === 0) {
+          this.#idle = true;
+          this.#notify();
+          this.#schedule(this.#pollMs);
+          return;
+        }
+        this.#idle = false;
       }
-      if (batch.length === 0) {
-        this.#idle = true;
-        this.#notify();
-        this.#schedule(this.#pollMs);
-        return;
-      }
-      this.#idle = false;
       this.#inFlight.add(batch);
       this.#keepLeases();
       this.#deliver(batch)
         .catch(() => {
           // A store closed under a request still in flight: the lease runs out, and the item goes again.
+          this.#idle = false;
           try {
             this.#queue.release(batch, { answer: 'delivery was interrupted' });
           } catch {}
@@ -249,6 +282,10 @@ export class Deliverer<Item> {
           this.#pump();
         });
     }
+  }
+
+  #limits(): ClaimLimits {
+    return { maxItems: this.sender.maxItemsPerRequest, maxBytes: this.sender.maxBytesPerRequest, leaseMs: this.#leaseMs };
   }
 
   async #deliver(batch: Item[]): Promise<void> {
@@ -341,9 +378,9 @@ export class Deliverer<Item> {
     if (this.#renewTimer !== undefined) return;
     const renew = () => {
       this.#renewTimer = undefined;
-      if (this.#inFlight.size === 0) return;
+      if (this.#inFlight.size === 0 && this.#handed.length === 0) return;
       try {
-        this.#queue.renew([...this.#inFlight].flat(), this.#owner, this.#leaseMs);
+        this.#queue.renew([...this.#inFlight, ...this.#handed].flat(), this.#owner, this.#leaseMs);
       } catch {
         // Busy store: the next renewal comes well before the lease ends.
       }

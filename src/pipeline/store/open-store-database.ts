@@ -8,6 +8,13 @@ export const STORE_FILE = 'traces.db';
 /** Prompts and answers may be private: only the owner may read the store. */
 const DIR_MODE = 0o700;
 const FILE_MODE = 0o600;
+/**
+ * For a new store (an existing one keeps the size it was made with): a commit's CPU goes mostly to the
+ * pages it writes, and traces of a few kilobytes share 8 KiB pages where each took a 4 KiB page of its
+ * own; a group write of doctor-sized traces measured 27 against 39 µs of CPU per trace, and no worse
+ * for traces of 12 KB or a store of 40,000.
+ */
+const PAGE_SIZE = 8192;
 /** Another process holding the write lock commits in milliseconds; waiting longer means something is wrong. */
 const BUSY_TIMEOUT_MS = 10_000;
 
@@ -22,7 +29,7 @@ export function openStoreDatabase(dir: string): StoreDatabase {
     const db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
     chmodSync(path, FILE_MODE);
     // FULL: each group commit is fsynced, so a trace the store accepted survives power loss too.
-    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;');
+    db.exec(`PRAGMA page_size = ${PAGE_SIZE}; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;`);
     migrateStore(db);
     return new StoreDatabase(db);
   } catch (error) {

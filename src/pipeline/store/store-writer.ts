@@ -1,4 +1,5 @@
-import type { TraceToStore, TraceWrites, WriteResult } from './trace-writes.ts';
+import type { LeaseOffer } from './trace-outbox.ts';
+import { emptyWriteResult, type TraceToStore, type TraceWrites, type WriteResult } from './trace-writes.ts';
 
 export interface StoreWriterOptions {
   /** How long a finished trace may wait in memory: the window a SIGKILL can lose. */
@@ -9,6 +10,8 @@ export interface StoreWriterOptions {
   maxQueued?: number;
   /** How soon a write that failed (a full disk, an I/O error) is tried again. */
   retryMs?: number;
+  /** Deliverers ready to send new traces now, by destination: what they offer to take is leased to them as it is written. */
+  leaseOffers?: () => ReadonlyMap<string, LeaseOffer>;
   /** After every write that did something, for counters and warnings. */
   onWrite?: (result: WriteResult) => void;
   /** A write failed (the traces stay queued and are tried again), or writing works again (`error` undefined). */
@@ -26,6 +29,7 @@ export class StoreWriter {
   readonly #maxGroup: number;
   readonly #maxQueued: number;
   readonly #retryMs: number;
+  readonly #leaseOffers: StoreWriterOptions['leaseOffers'];
   readonly #onWrite: NonNullable<StoreWriterOptions['onWrite']>;
   readonly #onTrouble: NonNullable<StoreWriterOptions['onTrouble']>;
   #queue: TraceToStore[] = [];
@@ -40,13 +44,14 @@ export class StoreWriter {
     this.#maxGroup = options.maxGroup ?? 1000;
     this.#maxQueued = options.maxQueued ?? 50_000;
     this.#retryMs = options.retryMs ?? 1000;
+    this.#leaseOffers = options.leaseOffers;
     this.#onWrite = options.onWrite ?? (() => {});
     this.#onTrouble = options.onTrouble ?? (() => {});
   }
 
   enqueue(trace: TraceToStore): void {
     if (this.#queue.length >= this.#maxQueued) {
-      this.#onWrite({ ...emptyResult(), refused: 1, refusedIds: [trace.hex] });
+      this.#onWrite({ ...emptyWriteResult(), refused: 1, refusedIds: [trace.hex] });
       return;
     }
     this.#queue.push(trace);
@@ -78,7 +83,7 @@ export class StoreWriter {
     const acks = this.#acks;
     this.#queue = [];
     this.#acks = [];
-    const { written, left, error } = this.#writeWhatFits(group);
+    const { written, left, error } = this.#writeWhatFits(group, this.#leaseOffers?.());
     if (written.refusedIds.length > 0 || written.written > 0) this.#onWrite(written);
     if (error === undefined) {
       if (this.#failing) {
@@ -103,18 +108,22 @@ export class StoreWriter {
    * Writes the group in one transaction; when that fails (a disk nearly full), writes halves, so what
    * still fits is kept. Returns what was written and what is left to try again, with the failure.
    */
-  #writeWhatFits(group: TraceToStore[]): { written: WriteResult; left: TraceToStore[]; error?: unknown } {
+  #writeWhatFits(
+    group: TraceToStore[],
+    offers: ReadonlyMap<string, LeaseOffer> | undefined,
+  ): { written: WriteResult; left: TraceToStore[]; error?: unknown } {
     try {
-      return { written: this.#store.write(group), left: [] };
+      return { written: this.#store.write(group, offers), left: [] };
     } catch (error) {
-      if (group.length === 1) return { written: emptyResult(), left: group, error };
+      if (group.length === 1) return { written: emptyWriteResult(), left: group, error };
       const half = Math.ceil(group.length / 2);
-      const first = this.#writeWhatFits(group.slice(0, half));
+      // Halves are written without leases: while the disk fails, the deliverer claims what got in.
+      const first = this.#writeWhatFits(group.slice(0, half), undefined);
       // The first half did not fit: the second will not either; no need to ask the disk again.
       const second =
         first.error === undefined
-          ? this.#writeWhatFits(group.slice(half))
-          : { written: emptyResult(), left: group.slice(half), error: first.error };
+          ? this.#writeWhatFits(group.slice(half), undefined)
+          : { written: emptyWriteResult(), left: group.slice(half), error: first.error };
       return { written: merge(first.written, second.written), left: [...first.left, ...second.left], error: first.error ?? second.error };
     }
   }
@@ -130,10 +139,6 @@ export class StoreWriter {
   }
 }
 
-function emptyResult(): WriteResult {
-  return { written: 0, refused: 0, refusedIds: [], evicted: 0, nearCap: false };
-}
-
 function merge(a: WriteResult, b: WriteResult): WriteResult {
   return {
     written: a.written + b.written,
@@ -141,6 +146,8 @@ function merge(a: WriteResult, b: WriteResult): WriteResult {
     refusedIds: [...a.refusedIds, ...b.refusedIds],
     evicted: a.evicted + b.evicted,
     nearCap: a.nearCap || b.nearCap,
+    leased: new Map(),
+    leasedCount: 0,
   };
 }
 

@@ -1,4 +1,4 @@
-import { isWholeRequest } from '../../destination/encoded-trace.ts';
+import { type EncodedTrace, isWholeRequest } from '../../destination/encoded-trace.ts';
 import { mlflowTraceId } from '../../tracing/trace-id.ts';
 import type { OutgoingTrace } from '../../destination/sender.ts';
 import type { ClaimLimits, OutboxQueue } from '../deliver/deliverer.ts';
@@ -9,6 +9,57 @@ export interface ClaimedTrace extends OutgoingTrace {
   /** Late spans bump it: a trace re-sent while they arrived stays pending. */
   version: number;
   bytes: number;
+}
+
+/** A deliverer's offer to take new traces as they are written: leased to `owner`, up to `batches` requests' worth. */
+export interface LeaseOffer {
+  owner: string;
+  limits: ClaimLimits;
+  batches: number;
+}
+
+/**
+ * New traces leased to a deliverer as they are written, put into batches as a claim makes them (within
+ * the limits, one trace larger than them alone), as many as the deliverer offered to take.
+ */
+export class LeaseBatcher {
+  readonly batches: ClaimedTrace[][] = [];
+  count = 0;
+  readonly #offer: LeaseOffer;
+  readonly #lease: { owner: string; until: number };
+  /** Bytes in the last batch. */
+  #bytes = 0;
+
+  constructor(offer: LeaseOffer, now: number) {
+    this.#offer = offer;
+    this.#lease = { owner: offer.owner, until: now + offer.limits.leaseMs };
+  }
+
+  /** The lease the trace is written with, when it fits in what was offered. */
+  leaseFor(trace: EncodedTrace): { owner: string; until: number } | undefined {
+    return this.#fitsLast(trace) || this.batches.length < this.#offer.batches ? this.#lease : undefined;
+  }
+
+  /** A trace written with the lease, as the deliverer sends it: the bytes in hand, its first version, tries made before. */
+  add(trace: EncodedTrace & { maybeSent?: boolean }): void {
+    if (!this.#fitsLast(trace)) {
+      this.batches.push([]);
+      this.#bytes = 0;
+    }
+    const bytes = trace.otlp.length;
+    this.batches
+      .at(-1)!
+      .push({ hex: trace.hex, traceId: mlflowTraceId(trace.hex), version: 1, otlp: trace.otlp, bytes, attempts: trace.maybeSent ? 1 : 0 });
+    this.#bytes += bytes;
+    this.count++;
+  }
+
+  #fitsLast(trace: EncodedTrace): boolean {
+    const last = this.batches.at(-1);
+    return (
+      last !== undefined && last.length < this.#offer.limits.maxItems && this.#bytes + trace.otlp.length <= this.#offer.limits.maxBytes
+    );
+  }
 }
 
 /** What the destination answered to one try. */
@@ -72,40 +123,47 @@ export class TraceOutbox implements OutboxQueue<ClaimedTrace> {
       }
       // Counted as a try when it starts: a process that dies mid-request leaves a trace the next try
       // must look up before sending it again.
-      const lease = this.#db.statement('UPDATE traces SET lease_owner = ?, lease_until_ms = ?, attempts = attempts + 1 WHERE trace_id = ?');
-      for (const trace of claimed) lease.run(owner, now + limits.leaseMs, trace.hex);
+      if (claimed.length > 0) {
+        this.#db
+          .statement(`UPDATE traces SET lease_owner = ?, lease_until_ms = ?, attempts = attempts + 1 WHERE trace_id IN ${IDS}`)
+          .run(owner, now + limits.leaseMs, idsOf(claimed));
+      }
       return claimed;
     });
   }
 
   renew(traces: readonly ClaimedTrace[], owner: string, leaseMs: number): void {
     const until = this.#now() + leaseMs;
-    this.#db.transaction(() => {
-      const renew = this.#db.statement('UPDATE traces SET lease_until_ms = ? WHERE trace_id = ? AND lease_owner = ?');
-      for (const trace of traces) renew.run(until, trace.hex, owner);
-    });
+    this.#db
+      .statement(`UPDATE traces SET lease_until_ms = ? WHERE trace_id IN ${IDS} AND lease_owner = ?`)
+      .run(until, idsOf(traces), owner);
   }
 
   /** Delivered, unless late spans changed the trace meanwhile (then it goes out again, whole). */
   markDelivered(traces: readonly ClaimedTrace[], outcome: Answer): void {
     const now = this.#now();
     this.#db.transaction(() => {
-      const delivered = this.#db.statement(
-        `UPDATE traces SET state = 'delivered', last_try_ms = ?, last_status = ?,
-           last_answer = NULL, lease_owner = NULL, lease_until_ms = 0 WHERE trace_id = ? AND version = ?`,
+      const marked = this.#db
+        .statement(
+          `UPDATE traces SET state = 'delivered', last_try_ms = ?, last_status = ?, last_answer = NULL, lease_owner = NULL,
+           lease_until_ms = 0 FROM (SELECT value ->> 0 AS id, value ->> 1 AS version FROM json_each(?)) AS sent
+           WHERE traces.trace_id = sent.id AND traces.version = sent.version RETURNING trace_id`,
+        )
+        .all(now, outcome.status ?? null, JSON.stringify(traces.map((trace) => [trace.hex, trace.version])));
+      if (marked.length === traces.length) return;
+      const done = new Set(marked.map((row) => row.trace_id));
+      this.#release(
+        traces.filter((trace) => !done.has(trace.hex)),
+        outcome,
+        now,
       );
-      for (const trace of traces) {
-        if (delivered.run(now, outcome.status ?? null, trace.hex, trace.version).changes === 0) this.#release(trace, outcome, now);
-      }
     });
   }
 
   /** Not delivered this time, for a reason that may pass (server down, busy, timed out): stays pending. */
   release(traces: readonly ClaimedTrace[], outcome: Answer, notBefore = 0): void {
     const now = this.#now();
-    this.#db.transaction(() => {
-      for (const trace of traces) this.#release(trace, outcome, now, notBefore);
-    });
+    this.#release(traces, outcome, now, notBefore);
   }
 
   /** Refused for good: kept with the server's answer until the cause is fixed and it is pushed again. */
@@ -172,12 +230,19 @@ export class TraceOutbox implements OutboxQueue<ClaimedTrace> {
     return { requeued, leased, delivered };
   }
 
-  #release(trace: ClaimedTrace, outcome: Answer, now: number, notBefore = 0): void {
+  #release(traces: readonly ClaimedTrace[], outcome: Answer, now: number, notBefore = 0): void {
     this.#db
       .statement(
         `UPDATE traces SET last_try_ms = ?, last_status = ?, last_answer = ?, lease_owner = NULL, lease_until_ms = ?
-       WHERE trace_id = ?`,
+       WHERE trace_id IN ${IDS}`,
       )
-      .run(now, outcome.status ?? null, outcome.answer ?? null, notBefore, trace.hex);
+      .run(now, outcome.status ?? null, outcome.answer ?? null, notBefore, idsOf(traces));
   }
+}
+
+/** Many traces in one statement, their ids a JSON array (see idsOf): one statement per batch, not per row. */
+const IDS = '(SELECT value FROM json_each(?))';
+
+function idsOf(traces: readonly { hex: string }[]): string {
+  return JSON.stringify(traces.map((trace) => trace.hex));
 }

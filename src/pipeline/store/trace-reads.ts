@@ -132,7 +132,12 @@ export class TraceReads {
     const rows =
       destination === undefined
         ? this.#db.statement('SELECT state, count(*) AS n FROM traces GROUP BY state').all()
-        : this.#db.statement('SELECT state, count(*) AS n FROM traces WHERE destination = ? GROUP BY state').all(destination);
+        : // Each state an equality, so the delivery index (state, destination, …) answers without reading rows.
+          this.#db
+            .statement(
+              `SELECT state, count(*) AS n FROM traces WHERE state IN ('local', 'pending', 'delivered', 'dead') AND destination = ? GROUP BY state`,
+            )
+            .all(destination);
     for (const row of rows) counts[row.state as DeliveryState] = Number(row.n);
     return counts;
   }

@@ -4,6 +4,7 @@ import { encodeLocalTrace } from './lazy-encoder.ts';
 import { mergeSpans } from './merge-spans.ts';
 import type { StoreDatabase } from './open-store-database.ts';
 import type { DeliveryState } from './stored-trace.ts';
+import { type ClaimedTrace, LeaseBatcher, type LeaseOffer } from './trace-outbox.ts';
 
 /** Near the cap the user is warned, before anything has to give way. */
 const WARN_FRACTION = 0.9;
@@ -40,6 +41,10 @@ export interface WriteResult {
   evicted: number;
   /** The store is past the warning line of its cap. */
   nearCap: boolean;
+  /** Batches of new traces leased as they were written, by destination, for the deliverers that offered to take them. */
+  leased: Map<string, ClaimedTrace[][]>;
+  /** How many of the written traces were leased. */
+  leasedCount: number;
 }
 
 /**
@@ -58,25 +63,46 @@ export class TraceWrites {
     this.#now = options.now;
   }
 
-  /** Stores traces in one transaction; spans of a trace already stored are merged in (by span id). */
-  write(traces: readonly TraceToStore[]): WriteResult {
-    const result: WriteResult = { written: 0, refused: 0, refusedIds: [], evicted: 0, nearCap: false };
+  /**
+   * Stores traces in one transaction; spans of a trace already stored are merged in (by span id). New
+   * traces for a destination in `offers`, not held, are leased to its deliverer in the same insert and
+   * returned in batches: it sends them from memory, with no claim to read them back.
+   */
+  write(traces: readonly TraceToStore[], offers?: ReadonlyMap<string, LeaseOffer>): WriteResult {
+    const result = emptyWriteResult();
     if (traces.length === 0) return result;
     const now = this.#now();
+    const leasing = new Map([...(offers ?? [])].map(([key, offer]) => [key, new LeaseBatcher(offer, now)]));
     this.#db.transaction(() => {
       const needed = traces.reduce((sum, trace) => sum + trace.otlp.length, 0);
       result.evicted = this.#makeRoom(needed);
       let room = this.maxBytes - this.bytes();
+      let inserted = 0;
       for (const trace of traces) {
         if (trace.otlp.length > room && !this.#has(trace.hex)) {
           result.refused++;
           result.refusedIds.push(trace.hex);
           continue;
         }
-        room -= this.#upsert(trace, now);
+        const batcher = trace.destination !== undefined && !trace.hold ? leasing.get(trace.destination) : undefined;
+        const lease = batcher?.leaseFor(trace);
+        if (this.#insert(trace, now, lease)) {
+          if (lease) batcher!.add(trace);
+          inserted += trace.otlp.length;
+          room -= trace.otlp.length;
+        } else {
+          room -= this.#merge(trace, now);
+        }
         result.written++;
       }
+      // Merges keep the count by their trigger; inserts add theirs here, once per group.
+      if (inserted > 0) this.#db.statement(`UPDATE store_meta SET value = value + ? WHERE key = 'bytes'`).run(inserted);
     });
+    for (const [key, batcher] of leasing) {
+      if (batcher.batches.length === 0) continue;
+      result.leased.set(key, batcher.batches);
+      result.leasedCount += batcher.count;
+    }
     result.nearCap = this.bytes() >= this.maxBytes * WARN_FRACTION;
     return result;
   }
@@ -113,16 +139,16 @@ export class TraceWrites {
     return Number(this.#db.statement(`SELECT value FROM store_meta WHERE key = 'bytes'`).get()!.value);
   }
 
-  /** Inserts the trace, or merges it span by span into the one stored (which is then encoded anew). */
-  #upsert(trace: TraceToStore, now: number): number {
-    // Inserted in one step when new (nearly always): the merge below is for the rare trace already there.
+  /** Inserts the trace when it is new (nearly always), leased when `lease` says to whom; false when it is stored already. */
+  #insert(trace: TraceToStore, now: number, lease: { owner: string; until: number } | undefined): boolean {
     const bodyId = Number(this.#db.statement('INSERT INTO trace_bodies (otlp) VALUES (?)').run(trace.otlp).lastInsertRowid);
+    const attempts = trace.maybeSent ? 1 : 0;
     const inserted = this.#db
       .statement(
         `INSERT INTO traces (trace_id, start_ms, duration_ms, root_name, status, span_count, tokens_in, tokens_out,
          tokens_total, request_preview, response_preview, origin, state, destination, attempts, ready_ms, first_seen_ms, saved_ms,
-         bytes, body_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (trace_id) DO NOTHING`,
+         bytes, body_id, lease_owner, lease_until_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (trace_id) DO NOTHING`,
       )
       .run(
         trace.hex,
@@ -130,15 +156,23 @@ export class TraceWrites {
         trace.origin,
         trace.destination ? 'pending' : 'local',
         trace.destination ?? null,
-        trace.maybeSent ? 1 : 0,
+        // A leased trace's try is counted when it starts, as a claim counts it.
+        lease ? attempts + 1 : attempts,
         readyAt(trace.hold, trace.facts, now, now),
         now,
         now,
         trace.otlp.length,
         bodyId,
+        lease?.owner ?? null,
+        lease?.until ?? 0,
       );
-    if (inserted.changes > 0) return trace.otlp.length;
+    if (inserted.changes > 0) return true;
     this.#db.statement('DELETE FROM trace_bodies WHERE id = ?').run(bodyId);
+    return false;
+  }
+
+  /** Merges the trace span by span into the one stored, which is then encoded anew; returns the bytes it added. */
+  #merge(trace: TraceToStore, now: number): number {
     const existing = this.#db
       .statement(
         'SELECT b.otlp, t.state, t.first_seen_ms, t.body_id FROM traces t JOIN trace_bodies b ON b.id = t.body_id WHERE t.trace_id = ?',
@@ -185,6 +219,10 @@ export class TraceWrites {
   #has(hex: string): boolean {
     return this.#db.statement('SELECT 1 FROM traces WHERE trace_id = ?').get(hex) !== undefined;
   }
+}
+
+export function emptyWriteResult(): WriteResult {
+  return { written: 0, refused: 0, refusedIds: [], evicted: 0, nearCap: false, leased: new Map(), leasedCount: 0 };
 }
 
 /**
