@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { AuthSettings } from '../config/types.ts';
-import { encodeTrace } from '../destination/encode-trace.ts';
+import { encodeLocalTrace, encodeTrace } from '../destination/encode-trace.ts';
 import { describeDestination, type ResolvedDestination } from '../destination/resolved-destination.ts';
 import { describeTarget, targetKey, type Target } from '../destination/target.ts';
 import { rememberedSecrets } from '../config/configured-secrets.ts';
@@ -122,6 +122,8 @@ export class TracePipeline {
   /** Traces that could not be handed over because the worker had failed. */
   #lost = 0;
   readonly #mask: (span: ReadableSpan) => ReadableSpan;
+  /** Relayed spans, encoded as they came unless text must be masked (which works on SDK spans). */
+  readonly #encodeRelayed: (spans: LocalSpan[]) => ReturnType<typeof encodeTrace>;
 
   constructor(options: PipelineOptions) {
     this.#onEvent = options.onEvent ?? (() => {});
@@ -151,6 +153,7 @@ export class TracePipeline {
     const origin = options.origin;
     const { maskText } = options;
     this.#mask = maskText ? (span) => maskSpanText(span, maskText) : (span) => span;
+    this.#encodeRelayed = maskText ? (spans) => encodeTrace(toReadableSpans(spans).map(this.#mask)) : encodeLocalTrace;
     const keptContent =
       options.captureContent === false
         ? (span: ReadableSpan) => withAttributes(span, withoutContent(span.attributes))
@@ -211,7 +214,7 @@ export class TracePipeline {
     if (this.#failure) return Promise.reject(new Error(this.#failure));
     const id = ++this.#nextId;
     Atomics.add(this.#backlog, 0, traces.length);
-    const kept = traces.map(({ spans, ...trace }): TraceToStore => ({ ...trace, ...encodeTrace(toReadableSpans(spans).map(this.#mask)) }));
+    const kept = traces.map(({ spans, ...trace }): TraceToStore => ({ ...trace, ...this.#encodeRelayed(spans) }));
     return new Promise<string[]>((resolve, reject) => {
       this.#storing.set(id, { resolve, reject });
       this.#post({ type: 'store', id, traces: kept });
