@@ -3,6 +3,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { defaultResource, detectResources, resourceAttributesEnvDetector, serviceNameEnvDetector } from '@opentelemetry/resources';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
+import module from 'node:module';
 import workerThreads from 'node:worker_threads';
 import { hiResTracer } from '../tracing/hi-res-tracer.ts';
 import { nameFastifyRoutes } from './fastify-routes.ts';
@@ -21,10 +22,13 @@ import { samplerFromEnv } from './sampler-from-env.ts';
  *
  * The program's worker threads run it too, each with its own provider and sender, so an LLM call
  * made in a worker is traced as well (its own trace: a worker does not share the request's
- * context). Node's own threads are left alone; Node 20, which cannot tell them apart, runs `--import`
- * in none of them.
+ * context). Node's own threads are left alone. So are workers on a Node without in-thread module
+ * hooks (before 22.15): there each worker would start a module-hooks thread of its own, about half
+ * a second of CPU per worker, which a program's worker pool must not pay.
  */
-const settings = workerThreads.isInternalThread ? undefined : preloadSettings(process.env);
+const inThreadHooks = typeof (module as { registerHooks?: unknown }).registerHooks === 'function';
+const traced = workerThreads.isMainThread || (inThreadHooks && !workerThreads.isInternalThread);
+const settings = traced ? preloadSettings(process.env) : undefined;
 if (settings) {
   const sender = otlpHttpSender(settings.tracesUrl, settings.spoolDir);
   const provider = new TracerProvider({
