@@ -1,6 +1,7 @@
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { decimalNanosToHr, encodeLocalSpans, encodeSpans } from '../otlp/otlp-encode.ts';
+import { encodeLocalSpans, encodeSpans } from '../otlp/otlp-encode.ts';
+import { decimalNanosToHr } from '../spans/span-codec.ts';
 import type { LocalSpan } from '../spans/local-span.ts';
 import { otlpAttributes } from '../tracing/encode-attributes.ts';
 import { MlflowAttr, type TokenUsage } from '../tracing/mlflow-attributes.ts';

@@ -1,5 +1,7 @@
 import type { Attributes, HrTime, Link, SpanContext, SpanStatus } from '@opentelemetry/api';
 import { scopeKey, type LocalSpan } from '../spans/local-span.ts';
+import { decimalNanosToHr } from '../spans/span-codec.ts';
+import { getOrInsert } from '../util/get-or-insert.ts';
 import { FIXED32, FIXED64, LENGTH, ProtobufWriter, VARINT, varintSize } from './protobuf-writer.ts';
 
 /**
@@ -61,11 +63,6 @@ const ROOM_GROUP = 2;
 
 // One scratch buffer for every request: encoding is synchronous.
 const w = new ProtobufWriter();
-
-/** A decimal nanosecond count (LocalSpan's times) as the HrTime the SDK would hold, without a BigInt. */
-export function decimalNanosToHr(nanos: string): HrTime {
-  return nanos.length > 9 ? [Number(nanos.slice(0, -9)), Number(nanos.slice(-9))] : [0, Number(nanos)];
-}
 
 function writeStringField(field: number, text: string): void {
   w.tag(field, LENGTH);
@@ -319,18 +316,14 @@ function writeRequest<S>(
       lastScope.spans.push(i);
       continue;
     }
-    let resource = resources.get(resourceKey);
-    if (!resource) {
+    const resource = getOrInsert(resources, resourceKey, () => {
       const { bytes, schemaUrl } = group.resource(span);
-      resource = { resource: bytes, schemaUrl, scopes: new Map() };
-      resources.set(resourceKey, resource);
-    }
-    let scope = resource.scopes.get(scopeKey);
-    if (!scope) {
+      return { resource: bytes, schemaUrl, scopes: new Map() };
+    });
+    const scope = getOrInsert(resource.scopes, scopeKey, () => {
       const { bytes, schemaUrl } = group.scope(span);
-      scope = { scope: bytes, schemaUrl, spans: [] };
-      resource.scopes.set(scopeKey, scope);
-    }
+      return { scope: bytes, schemaUrl, spans: [] };
+    });
     scope.spans.push(i);
     lastResourceKey = resourceKey;
     lastScopeKey = scopeKey;
@@ -374,12 +367,7 @@ function sdkResourceBytes(resource: EncodableSpan['resource']): Uint8Array {
 }
 
 function sdkScopeBytes(scope: EncodableScope): Uint8Array {
-  let bytes = sdkScopes.get(scope);
-  if (!bytes) {
-    bytes = encodeScope(scope);
-    sdkScopes.set(scope, bytes);
-  }
-  return bytes;
+  return getOrInsert(sdkScopes, scope, () => encodeScope(scope));
 }
 
 /**
@@ -438,14 +426,7 @@ export function encodeLocalSpans(spans: readonly LocalSpan[], attributes?: reado
   for (const span of spans) ids.add(span.spanId);
   // The same resource object is one group without its JSON text being made again.
   const resourceKeys = new Map<object, string>();
-  const resourceKey = (span: LocalSpan): string => {
-    let key = resourceKeys.get(span.resource);
-    if (key === undefined) {
-      key = JSON.stringify(span.resource);
-      resourceKeys.set(span.resource, key);
-    }
-    return key;
-  };
+  const resourceKey = (span: LocalSpan): string => getOrInsert(resourceKeys, span.resource, () => JSON.stringify(span.resource));
   return writeRequest(spans, {
     resourceKey,
     resource: (span) => ({ bytes: localResourceBytes(resourceKey(span), span.resource), schemaUrl: undefined }),

@@ -2,6 +2,7 @@ import { TraceFlags, type Attributes, type HrTime, type SpanContext } from '@ope
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { InstrumentationScope } from '@opentelemetry/core';
+import { getOrInsert } from '../util/get-or-insert.ts';
 import { scopeKey, type LocalSpan } from './local-span.ts';
 
 const NANOS_PER_SECOND = 1_000_000_000n;
@@ -15,26 +16,12 @@ export function toReadableSpans(spans: readonly LocalSpan[], resources = new Map
   const spanIds = new Set(spans.map((span) => span.spanId));
   // The OTLP serializer groups spans by resource identity: one object per distinct resource, so a
   // batch of many traces shares the map.
-  const resourceOf = (attributes: LocalSpan['resource']): Resource => {
-    const key = JSON.stringify(attributes);
-    let resource = resources.get(key);
-    if (!resource) {
-      resource = resourceFromAttributes(attributes);
-      resources.set(key, resource);
-    }
-    return resource;
-  };
+  const resourceOf = (attributes: LocalSpan['resource']): Resource =>
+    getOrInsert(resources, JSON.stringify(attributes), () => resourceFromAttributes(attributes));
   // One scope object per name and version, as one tracer's spans share theirs: the serializer groups by it.
   const scopes = new Map<string, InstrumentationScope>();
-  const scopeOf = (scope: LocalSpan['scope']): InstrumentationScope => {
-    const key = scopeKey(scope);
-    let shared = scopes.get(key);
-    if (!shared) {
-      shared = { name: scope.name, ...(scope.version !== undefined && { version: scope.version }) };
-      scopes.set(key, shared);
-    }
-    return shared;
-  };
+  const scopeOf = (scope: LocalSpan['scope']): InstrumentationScope =>
+    getOrInsert(scopes, scopeKey(scope), () => ({ name: scope.name, ...(scope.version !== undefined && { version: scope.version }) }));
   return spans.map((span): ReadableSpan => {
     const context: SpanContext = { traceId: span.traceId, spanId: span.spanId, traceFlags: TraceFlags.SAMPLED };
     const parent: SpanContext | undefined =
