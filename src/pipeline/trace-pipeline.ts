@@ -8,7 +8,7 @@ import { rememberedSecrets } from '../config/configured-secrets.ts';
 import { withoutContent } from '../tracing/content-filter.ts';
 import { maskSpanText } from '../spans/mask-span-text.ts';
 import { toReadableSpans } from '../spans/readable-spans.ts';
-import { withAttributes } from '../tracing/span-with-attributes.ts';
+import { withAttributes } from '../spans/span-with-changes.ts';
 import { TraceAssembler } from './assemble/trace-assembler.ts';
 import type { FlushOptions, OutboxEvent, OutboxStats } from './outbox.ts';
 import type { LocalSpan } from '../spans/local-span.ts';

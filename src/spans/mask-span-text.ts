@@ -1,5 +1,6 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { withChanges } from './span-with-changes.ts';
 
 /**
  * The span with `mask` applied to every text it carries: its name, status message, attributes and
@@ -29,27 +30,14 @@ export function maskSpanText(span: ReadableSpan, mask: (text: string) => string)
     for (const [key, item] of Object.entries(values)) out[key] = value(item);
     return out;
   };
-  return {
+  return withChanges(span, {
     name: mask(span.name),
-    kind: span.kind,
-    spanContext: () => span.spanContext(),
-    parentSpanContext: span.parentSpanContext,
-    startTime: span.startTime,
-    endTime: span.endTime,
     status: span.status.message === undefined ? span.status : { ...span.status, message: mask(span.status.message) },
     attributes: record(span.attributes),
-    links: span.links,
     events: span.events.map((event) => ({
       ...event,
       name: mask(event.name),
       ...(event.attributes && { attributes: record(event.attributes) }),
     })),
-    duration: span.duration,
-    ended: span.ended,
-    resource: span.resource,
-    instrumentationScope: span.instrumentationScope,
-    droppedAttributesCount: span.droppedAttributesCount,
-    droppedEventsCount: span.droppedEventsCount,
-    droppedLinksCount: span.droppedLinksCount,
-  };
+  });
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { encodeJsonAttribute, otlpAttributes } from '../../src/tracing/encode-attributes.ts';
-import { withAttributes } from '../../src/tracing/span-with-attributes.ts';
+import { withAttributes } from '../../src/spans/span-with-changes.ts';
 import { decodeOtlpJson, decodeOtlpProtobuf, type OtlpResourceSpans } from '../../src/otlp/otlp-decode.ts';
 import { anyValueToJs } from '../fakes/python-any-value.ts';
 import { otlpJson, otlpProtobuf, readableSpan } from '../fakes/readable-spans.ts';

@@ -6,7 +6,7 @@ import type { OtlpEncoding } from '../../config/types.ts';
 import { EXPORT_MAX_RESPONSE_BYTES, type MlflowHttp } from '../../mlflow/http.ts';
 import { toReadableSpans } from '../../spans/readable-spans.ts';
 import { otlpAttributes } from '../../tracing/encode-attributes.ts';
-import { withAttributes } from '../../tracing/span-with-attributes.ts';
+import { withAttributes } from '../../spans/span-with-changes.ts';
 import { classifyAnswer, classifyFailure, type DeliveryOutcome } from '../classify-answer.ts';
 import { decodeTrace } from '../encoded-trace.ts';
 import type { OutgoingTrace, Sender } from '../sender.ts';
