@@ -1,3 +1,5 @@
+import { context, trace, type Span } from '@opentelemetry/api';
+
 /**
  * What the openai and Anthropic SDKs' APIPromise share: both SDKs are generated from one template,
  * but each has classes of its own, so this speaks to them by shape.
@@ -8,30 +10,40 @@ export interface SdkApiPromise<T> extends Promise<T> {
   withResponse(): Promise<unknown>;
 }
 
-export interface ApiPromiseObserver<T, U> {
-  /** The parsed body, when a caller first asks for it; what it returns is what callers receive. */
-  parsed(data: T): U;
-  /** The request failed (HTTP error status, connection, abort) or its body could not be read. */
+/** The span of one SDK call, and how it ends when the call does not end with a parsed body. */
+export interface TracedCall {
+  readonly span: Span;
+  /** The request failed (thrown at once, an HTTP error status, connection, abort) or its body could not be read. */
   failed(error: unknown): void;
   /** The caller took the raw `Response` (`asResponse()`) and had not asked for the parsed body. */
-  raw(response: Response): void;
+  respondedRaw(): void;
 }
 
 /**
- * Returns the SDK's own APIPromise mapped with `_thenUnwrap`, the way the SDK maps its own results,
- * so `await`, `.withResponse()`, `.asResponse()` and `_request_id` behave exactly as untraced; and
- * reports to `observer` how the call ended, however the caller consumes it.
+ * Makes the SDK's call with `call`'s span active and returns the SDK's own APIPromise mapped with
+ * `_thenUnwrap`, the way the SDK maps its own results, so `await`, `.withResponse()`, `.asResponse()`
+ * and `_request_id` behave exactly as untraced. `parsed` gets the body when a caller first asks for
+ * it, and what it returns is what callers receive; `call` hears of every other ending, however the
+ * caller consumes the call.
  *
  * `requestFailures` is a promise of the request that rejects when it fails, whether or not anyone
  * awaits the call or maps it further (`chat.completions.parse()` does).
  */
-export function observeApiPromise<T, U, Mapped extends SdkApiPromise<U>>(
-  source: SdkApiPromise<T>,
-  observer: ApiPromiseObserver<T, U>,
-  requestFailures: (source: SdkApiPromise<T>) => Promise<unknown> = (call) => call.asResponse(),
+export function traceApiCall<T, U, Mapped extends SdkApiPromise<U>>(
+  call: TracedCall,
+  make: () => SdkApiPromise<T>,
+  parsed: (data: T) => U,
+  requestFailures: (source: SdkApiPromise<T>) => Promise<unknown> = (source) => source.asResponse(),
 ): Mapped {
-  const mapped = source._thenUnwrap((data) => observer.parsed(data)) as Mapped;
-  requestFailures(source).then(undefined, (error: unknown) => observer.failed(error));
+  let source: SdkApiPromise<T>;
+  try {
+    source = context.with(trace.setSpan(context.active(), call.span), make);
+  } catch (error) {
+    call.failed(error);
+    throw error;
+  }
+  const mapped = source._thenUnwrap(parsed) as Mapped;
+  requestFailures(source).then(undefined, (error: unknown) => call.failed(error));
 
   // The class's own `then`, before this instance's is replaced below.
   const then = mapped.then;
@@ -40,7 +52,7 @@ export function observeApiPromise<T, U, Mapped extends SdkApiPromise<U>>(
     if (parsing) return;
     parsing = true;
     // The SDK caches the parse per promise: this joins the caller's parse, it does not read the body twice.
-    then.call(mapped, undefined, (error: unknown) => observer.failed(error));
+    then.call(mapped, undefined, (error: unknown) => call.failed(error));
   };
   // The base APIPromise.withResponse parses without going through `then`.
   for (const name of ['then', 'catch', 'finally', 'withResponse'] as const) {
@@ -62,8 +74,8 @@ export function observeApiPromise<T, U, Mapped extends SdkApiPromise<U>>(
       const response = asResponse.call(this);
       // `withResponse()` also calls asResponse, after starting the parse: only a raw-only caller ends here.
       response.then(
-        (value) => {
-          if (!parsing) observer.raw(value);
+        () => {
+          if (!parsing) call.respondedRaw();
         },
         () => undefined,
       );

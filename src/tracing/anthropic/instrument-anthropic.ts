@@ -3,11 +3,10 @@ import type Anthropic from '@anthropic-ai/sdk';
 import type { APIPromise } from '@anthropic-ai/sdk';
 import { Stream } from '@anthropic-ai/sdk/core/streaming';
 import type { Message, MessageCreateParams, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
-import { context, trace } from '@opentelemetry/api';
 import type { OpenAIInstrumentationOptions } from '../openai/instrument-openai.ts';
 import { MessageAccumulator } from './message-accumulator.ts';
 import { MessageSpan } from './message-span.ts';
-import { observeApiPromise, type SdkApiPromise } from '../observed-api-promise.ts';
+import { traceApiCall, type SdkApiPromise } from '../observed-api-promise.ts';
 import { observeAccumulatedStream } from '../observed-stream.ts';
 import { serverAttributes } from '../server-attributes.ts';
 
@@ -62,23 +61,13 @@ function traceMessages(client: Anthropic, messages: MessagesResource, settings: 
   const create = messages.create;
   messages.create = function tracedCreate(this: unknown, body: MessageCreateParams, requestOptions?: RequestOptions): CreateResult {
     const call = new MessageSpan(body, settings);
-    let result: CreateResult;
-    try {
-      result = context.with(trace.setSpan(context.active(), call.span), () => create.call(this, body, requestOptions));
-    } catch (error) {
-      call.failed(error);
-      throw error;
-    }
-    return observeApiPromise(
-      result,
-      {
-        parsed: (data) => {
-          if (data instanceof Stream) return observeAccumulatedStream(data, client, call, new MessageAccumulator());
-          call.succeeded(data);
-          return data;
-        },
-        failed: (error) => call.failed(error),
-        raw: () => call.respondedRaw(),
+    return traceApiCall(
+      call,
+      (): CreateResult => create.call(this, body, requestOptions),
+      (data) => {
+        if (data instanceof Stream) return observeAccumulatedStream(data, client, call, new MessageAccumulator());
+        call.succeeded(data);
+        return data;
       },
       responseProps,
     );

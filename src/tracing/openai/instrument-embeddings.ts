@@ -1,11 +1,11 @@
 import { APIError } from 'openai';
-import { context, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
+import { SpanStatusCode, type Attributes } from '@opentelemetry/api';
 import type OpenAI from 'openai';
 import type { APIPromise } from 'openai';
 import type { CreateEmbeddingResponse, EmbeddingCreateParams } from 'openai/resources/embeddings';
 import { setSpanInputs, setSpanOutputs, setTokenUsage } from '../encode-attributes.ts';
 import { CallSpan, type LlmSpanSettings } from '../call-span.ts';
-import { observeApiPromise } from '../observed-api-promise.ts';
+import { traceApiCall } from '../observed-api-promise.ts';
 
 type Create = OpenAI['embeddings']['create'];
 type RequestOptions = Parameters<Create>[1];
@@ -27,24 +27,22 @@ export function instrumentEmbeddings(client: OpenAI, settings: LlmSpanSettings):
   function tracedCreate(this: unknown, body: EmbeddingCreateParams, requestOptions?: RequestOptions): APIPromise<Embeddings> {
     const call = new CallSpan(`embeddings ${body.model}`, 'EMBEDDING', requestAttributes(body, settings), settings, APIError);
     if (settings.captureContent && settings.contentAttributes === 'mlflow') setSpanInputs(call.span, body);
-    let result: APIPromise<Embeddings>;
-    try {
-      result = context.with(trace.setSpan(context.active(), call.span), () => create.call(this, body, requestOptions));
-    } catch (error) {
-      call.end('embeddings', () => call.recordFailure(error));
-      throw error;
-    }
-    return observeApiPromise(result, {
-      parsed: (data) => {
+    const ends = {
+      span: call.span,
+      failed: (error: unknown) => call.end('embeddings', () => call.recordFailure(error)),
+      respondedRaw: () => call.end('embeddings', () => undefined),
+    };
+    return traceApiCall(
+      ends,
+      () => create.call(this, body, requestOptions),
+      (data) => {
         call.end('embeddings', () => {
           call.span.setStatus({ code: SpanStatusCode.OK });
           recordResponse(call, data);
         });
         return data;
       },
-      failed: (error) => call.end('embeddings', () => call.recordFailure(error)),
-      raw: () => call.end('embeddings', () => undefined),
-    });
+    );
   }
   embeddings.create = tracedCreate as Create;
 }

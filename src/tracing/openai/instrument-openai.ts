@@ -1,5 +1,5 @@
 import type { LlmSpanSettings } from '../call-span.ts';
-import { context, trace, type Tracer } from '@opentelemetry/api';
+import type { Tracer } from '@opentelemetry/api';
 import type OpenAI from 'openai';
 import type { APIPromise } from 'openai';
 import { Stream } from 'openai/core/streaming';
@@ -7,7 +7,7 @@ import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } 
 import { ChatSpan } from './chat-span.ts';
 import { instrumentEmbeddings } from './instrument-embeddings.ts';
 import { instrumentResponses } from './instrument-responses.ts';
-import { observeApiPromise } from '../observed-api-promise.ts';
+import { traceApiCall } from '../observed-api-promise.ts';
 import { observeStream } from '../observed-stream.ts';
 import { ChatCompletionAccumulator } from './stream-accumulator.ts';
 import { serverAttributes } from '../server-attributes.ts';
@@ -55,22 +55,15 @@ export function instrumentOpenAI<T extends OpenAI>(client: T, options: OpenAIIns
     const addsUsage = body.stream === true && body.stream_options?.include_usage == null;
     const request = addsUsage ? { ...body, stream_options: { ...body.stream_options, include_usage: true } } : body;
     const chat = new ChatSpan(request, settings);
-    let result: CreateResult;
-    try {
-      result = context.with(trace.setSpan(context.active(), chat.span), () => create.call(this, request, requestOptions));
-    } catch (error) {
-      chat.failed(error);
-      throw error;
-    }
-    return observeApiPromise(result, {
-      parsed: (data) => {
+    return traceApiCall(
+      chat,
+      (): CreateResult => create.call(this, request, requestOptions),
+      (data) => {
         if (data instanceof Stream) return traceStream(data, chat, client, addsUsage);
         chat.succeeded(data);
         return data;
       },
-      failed: (error) => chat.failed(error),
-      raw: () => chat.respondedRaw(),
-    });
+    );
   }
   completions.create = tracedCreate as Create;
   instrumentResponses(client, settings);

@@ -1,10 +1,9 @@
 import type { LlmSpanSettings } from '../call-span.ts';
-import { context, trace } from '@opentelemetry/api';
 import type OpenAI from 'openai';
 import type { APIPromise } from 'openai';
 import { Stream } from 'openai/core/streaming';
 import type { Response, ResponseCreateParams, ResponseStreamEvent } from 'openai/resources/responses/responses';
-import { observeApiPromise } from '../observed-api-promise.ts';
+import { traceApiCall } from '../observed-api-promise.ts';
 import { observeAccumulatedStream } from '../observed-stream.ts';
 import { ResponseAccumulator } from './response-accumulator.ts';
 import { ResponsesSpan } from './responses-span.ts';
@@ -28,22 +27,15 @@ export function instrumentResponses(client: OpenAI, settings: LlmSpanSettings): 
 
   function tracedCreate(this: unknown, body: ResponseCreateParams, requestOptions?: RequestOptions): CreateResult {
     const call = new ResponsesSpan(body, settings);
-    let result: CreateResult;
-    try {
-      result = context.with(trace.setSpan(context.active(), call.span), () => create.call(this, body, requestOptions));
-    } catch (error) {
-      call.failed(error);
-      throw error;
-    }
-    return observeApiPromise(result, {
-      parsed: (data) => {
+    return traceApiCall(
+      call,
+      (): CreateResult => create.call(this, body, requestOptions),
+      (data) => {
         if (data instanceof Stream) return observeAccumulatedStream(data, client, call, new ResponseAccumulator());
         call.succeeded(data);
         return data;
       },
-      failed: (error) => call.failed(error),
-      raw: () => call.respondedRaw(),
-    });
+    );
   }
   responses.create = tracedCreate as Create;
 }
