@@ -10,8 +10,12 @@ export const LENGTH = 2;
 export const FIXED32 = 5;
 
 const TWO_32 = 4_294_967_296;
-/** Grown past this by one large message, the scratch buffer is not kept for the next. */
-const KEPT_SCRATCH_BYTES = 1 << 20;
+/**
+ * Grown past this by one large message, the scratch buffer is not kept for the next. A batch of 512
+ * spans with prompts runs to a few megabytes: growing to that again for every batch cost more than
+ * encoding it.
+ */
+const KEPT_SCRATCH_BYTES = 1 << 22;
 const INITIAL_SCRATCH_BYTES = 1 << 16;
 /** Finished messages up to SLAB_MOST bytes are carved from slabs of SLAB_BYTES. */
 const SLAB_BYTES = 1 << 14;
@@ -224,9 +228,13 @@ export class ProtobufWriter {
     this.pos = end;
   }
 
-  /** The bytes written since `from`, as a copy of their own (not a view of a shared buffer, which postMessage would copy whole). */
+  /**
+   * The bytes written since `from`, as a copy of their own (not a view of a shared buffer, which
+   * postMessage would copy whole), in memory that is not zeroed first: a batch's request runs to megabytes.
+   */
   copy(from: number): Uint8Array {
-    const bytes = new Uint8Array(this.pos - from);
+    const length = this.pos - from;
+    const bytes = new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
     this.buf.copy(bytes, 0, from, this.pos);
     return bytes;
   }
