@@ -333,7 +333,7 @@ export class TracePipeline {
   }
 
   #post(message: ToWorker): void {
-    this.#worker.postMessage(message);
+    this.#worker.postMessage(message, message.type === 'traces' || message.type === 'store' ? ownBuffers(message.traces) : []);
   }
 
   #receive(message: FromWorker): void {
@@ -368,4 +368,18 @@ export class TracePipeline {
     this.#onEvent({ kind: 'store-refused', traces: this.#queue.length, reason });
     this.#handOver();
   }
+}
+
+/**
+ * The traces' bytes that have a buffer of their own, handed to the worker instead of copied (a copy
+ * cost more than encoding a small trace). Bytes cut from a shared slab are copied: the slab's other
+ * traces are still in use here.
+ */
+function ownBuffers(traces: readonly TraceToStore[]): ArrayBuffer[] {
+  const buffers: ArrayBuffer[] = [];
+  for (const { otlp } of traces) {
+    const { buffer } = otlp;
+    if (buffer instanceof ArrayBuffer && otlp.byteOffset === 0 && otlp.byteLength === buffer.byteLength) buffers.push(buffer);
+  }
+  return buffers;
 }
