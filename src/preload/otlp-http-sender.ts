@@ -1,61 +1,121 @@
 import { diag } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { renameSync, writeFileSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { encodeSpans } from '../otlp/otlp-encode.ts';
 import type { SpanSender } from './prompt-span-processor.ts';
 
-/** Tries of one batch: the tool's receiver asks to come back (429/503) when its disk falls behind. */
-const ATTEMPTS = 4;
+/** Tries of one batch before it waits on disk instead: the receiver asks to come back (429/503) while its disk falls behind. */
+const ATTEMPTS = 6;
 const RETRY_BASE_MS = 250;
+/** However long the receiver asks to wait, the next try comes within this. */
+const RETRY_MOST_MS = 5_000;
 /** The receiver answers once the spans are on disk; far less than this. */
 const REQUEST_TIMEOUT_MS = 10_000;
+/** Half the receiver's body limit: a batch of spans with large prompts is sent in parts. */
+const MOST_BODY_BYTES = 8 * 1024 * 1024;
 
 /**
  * Sends spans as OTLP/HTTP protobuf to the tool's receiver on this machine, over one kept-alive
  * connection. node:http directly, not fetch: nothing the program's instrumentation sees, so the
- * instrumentation's own sends are never traced. At exit, what is left is written as a file to
- * `spoolDir`, which the tool reads once the program has ended.
+ * instrumentation's own sends are never traced.
+ *
+ * Nothing is dropped: a batch the receiver keeps turning away goes to `spoolDir` as a file, which
+ * the tool sends on by itself, and at exit every batch not written out whole or waiting to be tried
+ * again is written there synchronously.
  */
-export function otlpHttpSender(tracesUrl: string, spoolDir: string | undefined): SpanSender {
+export function otlpHttpSender(tracesUrl: string, spoolDir: string | undefined, wait: Wait = waitUnref): SpanSender {
   const url = new URL(tracesUrl);
   const agent = new Agent({ keepAlive: true, maxSockets: 2 });
+  /** Bodies the receiver turned away, between tries: the program may end meanwhile. */
+  const waiting = new Set<Uint8Array>();
   return {
-    send: (spans, written) => send(spans, written, url, agent),
-    keepAtExit: (spans) => keep(spans, spoolDir),
+    send: (spans, written) => sendSpans(spans, written, { url, agent, spoolDir, waiting, wait }),
+    keepAtExit: (spans) => {
+      const bodies = [...waiting, ...(spans.length > 0 ? [encodeSpans(spans)] : [])];
+      waiting.clear();
+      for (const body of bodies) spoolNow(spoolDir, body);
+    },
   };
 }
 
-function keep(spans: ReadableSpan[], spoolDir: string | undefined): void {
-  if (!spoolDir || spans.length === 0) return;
-  const body = encodeSpans(spans);
-  try {
-    writeFileSync(join(spoolDir, `${process.pid}-${threadId}-${Date.now()}.otlp`), body);
-  } catch (error) {
-    diag.error('otel-mlflow: the last spans could not be kept', error);
-  }
+/** Waits before another try; a test's clock in tests. */
+type Wait = (ms: number) => Promise<void>;
+
+/** The wait between tries does not keep the program alive: one that ends meanwhile keeps the body at exit. */
+const waitUnref: Wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms).unref());
+
+interface Connection {
+  url: URL;
+  agent: Agent;
+  spoolDir: string | undefined;
+  waiting: Set<Uint8Array>;
+  wait: Wait;
 }
 
-async function send(spans: ReadableSpan[], written: () => void, url: URL, agent: Agent): Promise<void> {
-  const count = spans.length;
-  if (count === 0) return;
+async function sendSpans(spans: ReadableSpan[], written: () => void, connection: Connection): Promise<void> {
+  if (spans.length === 0) return;
   // From here on only the bytes are held, not the spans, while the receiver stores them.
+  const bodies = encodeWithin(spans);
+  let toWrite = bodies.length;
+  const oneWritten = () => {
+    if (--toWrite === 0) written();
+  };
+  await Promise.all(bodies.map((body) => sendBody(body, oneWritten, connection)));
+}
+
+/** One request's body, or several when the spans' content would make it larger than the receiver takes. */
+function encodeWithin(spans: ReadableSpan[]): Uint8Array[] {
   const body = encodeSpans(spans);
-  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-    const status = await post(url, agent, body, written).catch((error: unknown) => error);
-    if (typeof status === 'number' && status < 300) return;
-    const retry = typeof status !== 'number' || status === 429 || status >= 500;
-    if (!retry || attempt === ATTEMPTS) {
-      diag.error(`otel-mlflow: the receiver at ${url.origin} did not take ${count} spans`, status);
+  if (body.byteLength <= MOST_BODY_BYTES || spans.length === 1) return [body];
+  const half = spans.length >> 1;
+  return [...encodeWithin(spans.slice(0, half)), ...encodeWithin(spans.slice(half))];
+}
+
+async function sendBody(body: Uint8Array, written: () => void, { url, agent, spoolDir, waiting, wait }: Connection): Promise<void> {
+  let isWritten = false;
+  const writtenOnce = () => {
+    if (isWritten) return;
+    isWritten = true;
+    written();
+  };
+  for (let attempt = 1; ; attempt++) {
+    const answer = await post(url, agent, body, writtenOnce).catch((error: unknown) => ({ status: 0, retryAfterMs: undefined, error }));
+    if (answer.status >= 200 && answer.status < 300) return;
+    const retry = answer.status === 0 || answer.status === 429 || answer.status >= 500;
+    if (!retry) {
+      // Sent again, it would be turned away again: a request the receiver cannot read.
+      diag.error(`otel-mlflow: the receiver at ${url.origin} refused spans (HTTP ${answer.status})`);
+      writtenOnce();
       return;
     }
-    await new Promise((resolve) => setTimeout(resolve, RETRY_BASE_MS * 2 ** (attempt - 1)));
+    if (attempt === ATTEMPTS) {
+      await spool(spoolDir, body);
+      writtenOnce();
+      return;
+    }
+    waiting.add(body);
+    writtenOnce();
+    await wait(retryDelayMs(attempt, answer.retryAfterMs));
+    // Not at exit meanwhile: it is this send's again.
+    if (!waiting.delete(body)) return;
   }
 }
 
-function post(url: URL, agent: Agent, body: Uint8Array, written: () => void): Promise<number> {
+/** Backoff doubling from RETRY_BASE_MS, or the receiver's Retry-After when longer, never past RETRY_MOST_MS. */
+function retryDelayMs(attempt: number, retryAfterMs: number | undefined): number {
+  return Math.min(RETRY_MOST_MS, Math.max(RETRY_BASE_MS * 2 ** (attempt - 1), retryAfterMs ?? 0));
+}
+
+function post(
+  url: URL,
+  agent: Agent,
+  body: Uint8Array,
+  written: () => void,
+): Promise<{ status: number; retryAfterMs: number | undefined }> {
   return new Promise((resolve, reject) => {
     const req = request(
       url,
@@ -67,7 +127,8 @@ function post(url: URL, agent: Agent, body: Uint8Array, written: () => void): Pr
       },
       (res) => {
         res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
+        const seconds = Number(res.headers['retry-after']);
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfterMs: seconds > 0 ? seconds * 1000 : undefined }));
         res.on('error', reject);
       },
     );
@@ -76,4 +137,36 @@ function post(url: URL, agent: Agent, body: Uint8Array, written: () => void): Pr
     req.on('finish', written);
     req.end(body);
   });
+}
+
+/** A file name no other process or thread of the program picks; `.otlp` only once whole, so the tool never reads half a file. */
+function spoolPaths(spoolDir: string): [partial: string, whole: string] {
+  const name = join(spoolDir, `${process.pid}-${threadId}-${Date.now()}-${++spooled}`);
+  return [`${name}.part`, `${name}.otlp`];
+}
+let spooled = 0;
+
+async function spool(spoolDir: string | undefined, body: Uint8Array): Promise<void> {
+  if (!spoolDir) {
+    diag.error('otel-mlflow: the receiver kept turning spans away, and there is no spool directory to leave them in');
+    return;
+  }
+  const [partial, whole] = spoolPaths(spoolDir);
+  try {
+    await writeFile(partial, body);
+    await rename(partial, whole);
+  } catch (error) {
+    diag.error('otel-mlflow: spans the receiver turned away could not be kept', error);
+  }
+}
+
+function spoolNow(spoolDir: string | undefined, body: Uint8Array): void {
+  if (!spoolDir) return;
+  const [partial, whole] = spoolPaths(spoolDir);
+  try {
+    writeFileSync(partial, body);
+    renameSync(partial, whole);
+  } catch (error) {
+    diag.error('otel-mlflow: the last spans could not be kept', error);
+  }
 }

@@ -3,11 +3,13 @@ import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace
 
 export interface SpanSender {
   /**
-   * Sends a batch of finished spans; resolves once the receiver answered (or gave up), never rejects.
-   * `written` is called once the whole request is with the system, which delivers it even if the program exits.
+   * Sends a batch of finished spans; resolves once the receiver took them (or they were left on disk
+   * for the tool), never rejects. `written` is called once the program's exit can no longer lose them:
+   * the whole request is with the system, which delivers it even if the program exits, or the sender
+   * holds the bytes for another try and keeps them at exit.
    */
   send(spans: ReadableSpan[], written: () => void): Promise<void>;
-  /** The last spans of a program that is exiting now, kept for the tool by a synchronous write. */
+  /** The program is exiting now: these last spans, and whatever waits to be tried again, kept for the tool by synchronous writes. */
   keepAtExit(spans: ReadableSpan[]): void;
 }
 
@@ -64,7 +66,7 @@ export class PromptSpanProcessor implements SpanProcessor {
     const left = [...[...this.#unwritten].map((batch) => batch.spans), this.#queue].flat();
     this.#unwritten.clear();
     this.#queue = [];
-    if (left.length > 0) this.#sender.keepAtExit(left);
+    this.#sender.keepAtExit(left);
   }
 
   onStart(_span: Span, _parentContext: Context): void {}

@@ -10,7 +10,7 @@ import { ExitCode, ExpectedError } from '../../errors.ts';
 import type { RouteState } from '../../relay/relay-routes.ts';
 import { startRelay, type RunningRelay } from '../../relay/start-relay.ts';
 import { programEnv } from './program-env.ts';
-import { createExitSpool } from './spool.ts';
+import { createSpool, type Spool } from './spool.ts';
 import type { RunOptions } from './run-options.ts';
 
 /** Passed on to the program: what a terminal, a supervisor or a person sends to stop or poke it. */
@@ -46,17 +46,22 @@ export async function run(ctx: CommandContext, options: RunOptions, command: str
     grpcPort: null,
     captureContent: config.llm.captureContent.value,
   });
-  const spool = await createExitSpool();
+  const spool = await createSpool();
+  const tracesUrl = `${relay.httpUrl}/v1/traces`;
+  // Batches the receiver turned away while its disk was behind come back from the spool while the program runs.
+  const draining = setInterval(() => void spool.drain(tracesUrl).catch(() => undefined), SPOOL_DRAIN_MS).unref();
   let exit: ProgramExit;
   try {
     exit = await runProgram(command, programEnv(ctx.env, config, relay.httpUrl, spool.dir, command), ctx.cwd);
   } catch (error) {
-    await spool.drain(`${relay.httpUrl}/v1/traces`);
+    clearInterval(draining);
+    await drainSpool(spool, tracesUrl, Date.now());
     await relay.close(0);
     throw error;
   }
-  await spool.drain(`${relay.httpUrl}/v1/traces`);
+  clearInterval(draining);
   const deadline = Date.now() + options.deliverTimeout * 1000;
+  const spoolLeft = await drainSpool(spool, tracesUrl, deadline);
   await routesSettled(relay, deadline);
   const { report, traces, destinations } = await relay.close(Math.max(0, deadline - Date.now()));
   const notFound = unresolved(destinations);
@@ -68,7 +73,27 @@ export async function run(ctx: CommandContext, options: RunOptions, command: str
   });
   const paint = createPainter(ctx);
   writeLine(ctx.stderr, summary.lost ? paint.red(summary.line) : summary.pending ? paint.yellow(summary.line) : summary.line);
+  if (spoolLeft > 0) {
+    writeLine(
+      ctx.stderr,
+      paint.yellow(
+        `${spoolLeft} batch${spoolLeft === 1 ? '' : 'es'} of spans the store did not take ${spoolLeft === 1 ? 'is' : 'are'} kept in ${spool.dir}: ` +
+          'OTLP requests, which `otel-mlflow relay` takes once the store is writable (POST each to its /v1/traces)',
+      ),
+    );
+  }
   return exitCodeOf(exit);
+}
+
+/** How often, while the program runs, the spool is sent on. */
+const SPOOL_DRAIN_MS = 2_000;
+/** At the end, how often the spool is tried again while the receiver turns it away. */
+const SPOOL_RETRY_MS = 250;
+
+/** Sends the spool on until nothing is left or the deadline passed; the directory goes unless something is left, which is counted. */
+async function drainSpool(spool: Spool, tracesUrl: string, deadline: number): Promise<number> {
+  while ((await spool.drain(tracesUrl).catch(() => 1)) > 0 && Date.now() < deadline) await delay(SPOOL_RETRY_MS);
+  return spool.close();
 }
 
 /** Why traces wait without a delivery ever tried: the destinations never found, each with its problem. */

@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import { decodeOtlpProtobuf } from '../../src/otlp/otlp-decode.ts';
+import { otlpHttpSender } from '../../src/preload/otlp-http-sender.ts';
+
+interface Answer {
+  status: number;
+  retryAfter?: string;
+}
+
+/** A receiver that answers each request with the next of `answers` (the last one from then on), keeping the span names it was sent. */
+async function receiver(answers: Answer[]): Promise<{ url: string; requests: string[][]; server: Server }> {
+  const requests: string[][] = [];
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    requests.push(spanNames(Buffer.concat(chunks)));
+    const answer = answers[Math.min(requests.length, answers.length) - 1]!;
+    res.writeHead(answer.status, answer.retryAfter ? { 'retry-after': answer.retryAfter } : {}).end();
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`, requests, server };
+}
+
+function spanNames(body: Uint8Array): string[] {
+  return decodeOtlpProtobuf(body).flatMap((resource) => resource.spans.map((span) => span.name));
+}
+
+function finishedSpans(...names: string[]): ReadableSpan[] {
+  const exporter = new InMemorySpanExporter();
+  const tracer = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] }).getTracer('test');
+  for (const name of names) tracer.startSpan(name).end();
+  return exporter.getFinishedSpans();
+}
+
+let spoolDir: string;
+let server: Server | undefined;
+
+beforeEach(() => {
+  spoolDir = mkdtempSync(join(tmpdir(), 'otel-mlflow-sender-'));
+});
+
+afterEach(() => {
+  server?.closeAllConnections();
+  server?.close();
+  rmSync(spoolDir, { recursive: true, force: true });
+});
+
+const spooled = () => readdirSync(spoolDir);
+
+describe('the preload sends spans on until the receiver takes them', () => {
+  it('sends a batch again after the wait the receiver asked for, capped at 5 s, until it is taken', async () => {
+    const fake = await receiver([{ status: 503, retryAfter: '86400' }, { status: 429 }, { status: 200 }]);
+    server = fake.server;
+    const waits: number[] = [];
+    let written = 0;
+    await otlpHttpSender(fake.url, spoolDir, async (ms) => void waits.push(ms)).send(
+      finishedSpans('POST /chat', 'chat gpt-4o-mini'),
+      () => written++,
+    );
+    assert.deepEqual(fake.requests, [
+      ['POST /chat', 'chat gpt-4o-mini'],
+      ['POST /chat', 'chat gpt-4o-mini'],
+      ['POST /chat', 'chat gpt-4o-mini'],
+    ]);
+    assert.deepEqual(waits, [5000, 500], 'a day-long Retry-After waits 5 s; without one, the backoff doubles');
+    assert.equal(written, 1);
+    assert.deepEqual(spooled(), []);
+  });
+
+  it('leaves a batch the receiver keeps turning away in the spool directory, whole, for the tool to send on', async () => {
+    const fake = await receiver([{ status: 503, retryAfter: '1' }]);
+    server = fake.server;
+    await otlpHttpSender(fake.url, spoolDir, async () => undefined).send(finishedSpans('POST /chat'), () => undefined);
+    assert.equal(fake.requests.length, 6);
+    const files = spooled();
+    assert.equal(files.length, 1);
+    assert.match(files[0]!, /\.otlp$/, 'never a half-written name');
+    assert.deepEqual(spanNames(readFileSync(join(spoolDir, files[0]!))), ['POST /chat']);
+  });
+
+  it('keeps a batch that waits for another try when the program exits', async () => {
+    const fake = await receiver([{ status: 503 }]);
+    server = fake.server;
+    let waiting!: () => void;
+    const waited = new Promise<void>((resolve) => (waiting = resolve));
+    const sender = otlpHttpSender(fake.url, spoolDir, () => {
+      waiting();
+      return new Promise(() => undefined);
+    });
+    void sender.send(finishedSpans('POST /chat'), () => undefined);
+    await waited;
+    sender.keepAtExit(finishedSpans('the last one'));
+    const bodies = spooled()
+      .map((file) => spanNames(readFileSync(join(spoolDir, file))))
+      .sort();
+    assert.deepEqual(bodies, [['POST /chat'], ['the last one']]);
+  });
+
+  it('does not send again what the receiver cannot read', async () => {
+    const fake = await receiver([{ status: 400 }]);
+    server = fake.server;
+    await otlpHttpSender(fake.url, spoolDir, async () => undefined).send(finishedSpans('POST /chat'), () => undefined);
+    assert.equal(fake.requests.length, 1);
+    assert.deepEqual(spooled(), []);
+  });
+});
