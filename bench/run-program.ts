@@ -1,6 +1,7 @@
 /**
  * What `otel-mlflow run` costs the program it runs, measured on an unchanged program with and without
- * it (bench/run-program-app.mjs), each alternately, in one run:
+ * it (bench/run-program-app.mjs), and beside the peer a user wires by hand today, each started fresh and
+ * in turn in every round:
  * - the preloaded instrumentation per LLM call: a RAG-sized `chat.completions.create()` answered from
  *   memory, with content capture, its span handed to the tool's receiver (target: at most ~50 µs added,
  *   as for serve's own instrumentation);
@@ -8,64 +9,98 @@
  *   8 keep-alive connections (target ≥ 0.9× of the untraced program); the tool's receiver and store
  *   run beside it, on the same cores;
  * - the CPU each request costs the program and, under run, the tool's process (receiver, store,
- *   delivery), which the throughput ratio hides when the cores are shared with other work.
+ *   delivery), which the throughput ratio hides when the cores are shared with other work;
+ * - the peer, for context and held to no target: the stock OpenTelemetry SDK with its defaults and the
+ *   HTTP instrumentation, loaded with `node --import` (bench/stock-otel-preload.ts), exporting to an
+ *   `otel-mlflow relay` with the same store. It records one HTTP server span per request and no LLM
+ *   span (the OpenAI instrumentation makes none for openai 7), so it does less than run does. Its
+ *   throughput and CPU per request (program + relay), and how many of its requests' spans the relay
+ *   stored: the batch processor drops spans past its queue rather than slow the program.
+ * MLflow's own TypeScript SDK (`@mlflow/core`, `@mlflow/openai`, formerly `mlflow-tracing` and
+ * `mlflow-openai`) is not beside them: the npm registry reachable here has neither name.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BIN, cleanEnv, runNode, startNode } from './children.ts';
+import { TraceStore } from '../src/pipeline/store/trace-store.ts';
+import { BIN, cleanEnv, runNode, type StartedChild, startNode } from './children.ts';
 import { driveLoad } from './load.ts';
 import { median, procCpuMs, type Row } from './stats.ts';
 
 const APP = fileURLToPath(new URL('./run-program-app.mjs', import.meta.url));
+const STOCK_PRELOAD = fileURLToPath(new URL('./stock-otel-preload.ts', import.meta.url));
 const CONNECTIONS = 8;
 const QUESTION = JSON.stringify({ question: 'How does MLflow show the steps of my agent?' });
+const LISTENING = /listening on (http:\/\/\S+)/;
+const STOCK = 'run peer: stock OTel SDK (HTTP span only) + relay';
 
 export interface RunProgramOptions {
-  /** Alternations of traced and untraced. */
+  /** Alternations of untraced, run and the peer. */
   rounds: number;
   calls: number;
   durationMs: number;
   warmupMs: number;
 }
 
+type Variant = 'untraced' | 'run' | 'stock';
+
+/** The program serving, and the processes whose CPU is counted while it does. */
+interface Serving {
+  url: string;
+  programPid: number;
+  /** run's own process, or the peer's relay; none for the untraced program. */
+  toolPid?: number;
+  stop(): Promise<void>;
+}
+
 export async function benchRunProgram(options: RunProgramOptions): Promise<Row[]> {
   const home = mkdtempSync(join(tmpdir(), 'otel-mlflow-bench-run-'));
-  const env = cleanEnv({ HOME: home, OTEL_MLFLOW_STORE_DIR: join(home, 'store') });
-  const under = (traced: boolean, args: string[]) => (traced ? [BIN, 'run', '--', process.execPath, APP, ...args] : [APP, ...args]);
+  const storeDir = join(home, 'store');
+  const env = cleanEnv({ HOME: home, OTEL_MLFLOW_STORE_DIR: storeDir });
   try {
-    const perCall: Record<'traced' | 'untraced', number[]> = { traced: [], untraced: [] };
-    const throughput: Record<'traced' | 'untraced', number[]> = { traced: [], untraced: [] };
-    const programCpuUs: Record<'traced' | 'untraced', number[]> = { traced: [], untraced: [] };
-    const toolCpuUs: number[] = [];
+    const perCall: Record<'run' | 'untraced', number[]> = { run: [], untraced: [] };
+    const throughput: Record<Variant, number[]> = { untraced: [], run: [], stock: [] };
+    const programCpuUs: Record<Variant, number[]> = { untraced: [], run: [], stock: [] };
+    const toolCpuUs: Record<Exclude<Variant, 'untraced'>, number[]> = { run: [], stock: [] };
+    const stock = { requests: 0, stored: 0 };
     for (let round = 0; round < options.rounds; round++) {
-      for (const traced of [false, true]) {
-        const out = await runNode(under(traced, ['calls', String(options.calls), '5']), { env, cwd: home });
-        perCall[traced ? 'traced' : 'untraced'].push((JSON.parse(out) as { microsecondsPerCall: number }).microsecondsPerCall);
+      for (const variant of ['untraced', 'run', 'stock'] as const) {
+        if (variant !== 'stock') {
+          const out = await runNode(under(variant === 'run', ['calls', String(options.calls), '5']), { env, cwd: home });
+          perCall[variant].push((JSON.parse(out) as { microsecondsPerCall: number }).microsecondsPerCall);
+        }
 
-        const server = await startNode(under(traced, ['serve']), { env, cwd: home, ready: /listening on (http:\/\/\S+)/ });
+        const storedBefore = variant === 'stock' ? storedTraces(storeDir) : 0;
+        const serving = variant === 'stock' ? await serveWithStockSdk(env, home) : await serve(variant === 'run', env, home);
+        let requests = 0;
         try {
-          const url = server.ready[1]!;
-          await driveLoad(url, QUESTION, { connections: CONNECTIONS, durationMs: options.warmupMs });
-          // Under run, the program is the tool's child; without it, the started process itself.
-          const toolPid = server.child.pid!;
-          const programPid = traced ? (childOf(toolPid) ?? toolPid) : toolPid;
-          const [programBefore, toolBefore] = [procCpuMs(programPid) ?? 0, procCpuMs(toolPid) ?? 0];
-          const load = await driveLoad(url, QUESTION, { connections: CONNECTIONS, durationMs: options.durationMs });
-          const key = traced ? 'traced' : 'untraced';
-          throughput[key].push(load.perSecond);
-          programCpuUs[key].push((((procCpuMs(programPid) ?? 0) - programBefore) * 1000) / load.requests);
-          if (traced) toolCpuUs.push((((procCpuMs(toolPid) ?? 0) - toolBefore) * 1000) / load.requests);
+          requests += (await driveLoad(serving.url, QUESTION, { connections: CONNECTIONS, durationMs: options.warmupMs })).requests;
+          const { programPid, toolPid } = serving;
+          const [programBefore, toolBefore] = [procCpuMs(programPid) ?? 0, toolPid === undefined ? 0 : (procCpuMs(toolPid) ?? 0)];
+          const load = await driveLoad(serving.url, QUESTION, { connections: CONNECTIONS, durationMs: options.durationMs });
+          requests += load.requests;
+          throughput[variant].push(load.perSecond);
+          programCpuUs[variant].push((((procCpuMs(programPid) ?? 0) - programBefore) * 1000) / load.requests);
+          if (variant !== 'untraced' && toolPid !== undefined) {
+            toolCpuUs[variant].push((((procCpuMs(toolPid) ?? 0) - toolBefore) * 1000) / load.requests);
+          }
         } finally {
-          await server.stop(30_000);
+          await serving.stop();
+        }
+        if (variant === 'stock') {
+          stock.requests += requests;
+          stock.stored += storedTraces(storeDir) - storedBefore;
         }
       }
     }
-    const [tracedUs, untracedUs] = [median(perCall.traced), median(perCall.untraced)];
+    const [tracedUs, untracedUs] = [median(perCall.run), median(perCall.untraced)];
     const addedUs = tracedUs - untracedUs;
-    const [tracedRps, untracedRps] = [median(throughput.traced), median(throughput.untraced)];
-    const [programTraced, programUntraced, tool] = [median(programCpuUs.traced), median(programCpuUs.untraced), median(toolCpuUs)];
+    const [runRps, untracedRps, stockRps] = [median(throughput.run), median(throughput.untraced), median(throughput.stock)];
+    const programUntraced = median(programCpuUs.untraced);
+    const [programRun, programStock] = [median(programCpuUs.run), median(programCpuUs.stock)];
+    const [tool, relay] = [median(toolCpuUs.run), median(toolCpuUs.stock)];
+    const storedShare = ((100 * stock.stored) / stock.requests).toFixed(0);
     return [
       {
         name: 'run: openai create() in the program, preloaded / not',
@@ -76,19 +111,87 @@ export async function benchRunProgram(options: RunProgramOptions): Promise<Row[]
       },
       {
         name: 'run: the program’s node:http requests, under run / not',
-        raw: `${tracedRps.toFixed(0)} req/s / ${untracedRps.toFixed(0)} req/s`,
-        ratio: tracedRps / untracedRps,
+        raw: `${runRps.toFixed(0)} req/s / ${untracedRps.toFixed(0)} req/s`,
+        ratio: runRps / untracedRps,
         target: '≥ 0.90×',
-        met: tracedRps / untracedRps >= 0.9,
+        met: runRps / untracedRps >= 0.9,
       },
       {
         name: 'run: CPU per request, program + tool under run / program alone',
-        raw: `${programTraced.toFixed(0)} + ${tool.toFixed(0)} µs / ${programUntraced.toFixed(0)} µs`,
-        ratio: (programTraced + tool) / programUntraced,
+        raw: `${programRun.toFixed(0)} + ${tool.toFixed(0)} µs / ${programUntraced.toFixed(0)} µs`,
+        ratio: (programRun + tool) / programUntraced,
+      },
+      {
+        name: `${STOCK}: requests / untraced`,
+        raw: `${stockRps.toFixed(0)} req/s / ${untracedRps.toFixed(0)} req/s (spans of ${storedShare}% of its requests stored)`,
+        ratio: stockRps / untracedRps,
+      },
+      {
+        name: `${STOCK}: CPU per request, program + relay / program alone`,
+        raw: `${programStock.toFixed(0)} + ${relay.toFixed(0)} µs / ${programUntraced.toFixed(0)} µs`,
+        ratio: (programStock + relay) / programUntraced,
       },
     ];
   } finally {
     rmSync(home, { recursive: true, force: true });
+  }
+}
+
+function under(traced: boolean, args: string[]): string[] {
+  return traced ? [BIN, 'run', '--', process.execPath, APP, ...args] : [APP, ...args];
+}
+
+/** The program serving, under run or not: under run, the program is the tool's child. */
+async function serve(traced: boolean, env: NodeJS.ProcessEnv, home: string): Promise<Serving> {
+  const server = await startNode(under(traced, ['serve']), { env, cwd: home, ready: LISTENING });
+  const pid = server.child.pid!;
+  return {
+    url: server.ready[1]!,
+    programPid: traced ? (childOf(pid) ?? pid) : pid,
+    toolPid: traced ? pid : undefined,
+    stop: () => server.stop(30_000),
+  };
+}
+
+/**
+ * The program with the stock SDK preloaded, exporting to a relay of its own on a free port. The program
+ * stops first, so that what its batch processor still holds reaches the relay before the relay stops.
+ */
+async function serveWithStockSdk(env: NodeJS.ProcessEnv, home: string): Promise<Serving> {
+  const relay = await startNode([BIN, 'relay', '--port', '0', '--grpc-port', 'off'], {
+    env,
+    cwd: home,
+    ready: /OTLP\/HTTP on (http:\/\/\S+\/v1\/traces)/,
+  });
+  let program: StartedChild;
+  try {
+    program = await startNode(['--import', STOCK_PRELOAD, APP, 'serve'], {
+      env: { ...env, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: relay.ready[1]! },
+      cwd: home,
+      ready: LISTENING,
+    });
+  } catch (error) {
+    await relay.stop();
+    throw error;
+  }
+  return {
+    url: program.ready[1]!,
+    programPid: program.child.pid!,
+    toolPid: relay.child.pid!,
+    stop: async () => {
+      await program.stop(30_000);
+      await relay.stop(30_000);
+    },
+  };
+}
+
+/** Traces in the store, in any state: opened only while no process of the bench writes to it. */
+function storedTraces(storeDir: string): number {
+  const store = TraceStore.open(storeDir);
+  try {
+    return Object.values(store.reads.counts()).reduce((sum, n) => sum + n, 0);
+  } finally {
+    store.close();
   }
 }
 
