@@ -18,53 +18,112 @@ const REQUEST_TIMEOUT_MS = 10_000;
 /** Half the receiver's body limit: a batch of spans with large prompts is sent in parts. */
 const MOST_BODY_BYTES = 8 * 1024 * 1024;
 
-/**
- * Sends spans as OTLP/HTTP protobuf to the tool's receiver on this machine, over one kept-alive
- * connection. node:http directly, not fetch: nothing the program's instrumentation sees, so the
- * instrumentation's own sends are never traced.
- *
- * Nothing is dropped: a batch the receiver keeps turning away goes to `spoolDir` as a file, which
- * the tool sends on by itself, and at exit every batch not written out whole or waiting to be tried
- * again is written there synchronously.
- */
-export function otlpHttpSender(tracesUrl: string, spoolDir: string | undefined, wait: Wait = waitUnref): SpanSender {
-  const url = new URL(tracesUrl);
-  const agent = new Agent({ keepAlive: true, maxSockets: 2 });
-  /** Bodies the receiver turned away, between tries: the program may end meanwhile. */
-  const waiting = new Set<Uint8Array>();
-  return {
-    send: (spans, written) => sendSpans(spans, written, { url, agent, spoolDir, waiting, wait }),
-    keepAtExit: (spans) => {
-      const bodies = [...waiting, ...(spans.length > 0 ? [encodeSpans(spans)] : [])];
-      waiting.clear();
-      for (const body of bodies) spoolNow(spoolDir, body);
-    },
-  };
-}
-
 /** Waits before another try; a test's clock in tests. */
 type Wait = (ms: number) => Promise<void>;
 
 /** The wait between tries does not keep the program alive: one that ends meanwhile keeps the body at exit. */
 const waitUnref: Wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
-interface Connection {
-  url: URL;
-  agent: Agent;
-  spoolDir: string | undefined;
-  waiting: Set<Uint8Array>;
-  wait: Wait;
+export interface SenderOptions {
+  wait?: Wait;
+  /** Bytes held for the receiver (sent and not yet answered, or waiting to be tried again) past which a batch goes to the spool at once. */
+  mostHeldBytes?: number;
 }
 
-async function sendSpans(spans: ReadableSpan[], written: () => void, connection: Connection): Promise<void> {
-  if (spans.length === 0) return;
-  // From here on only the bytes are held, not the spans, while the receiver stores them.
-  const bodies = encodeWithin(spans);
-  let toWrite = bodies.length;
-  const oneWritten = () => {
-    if (--toWrite === 0) written();
-  };
-  await Promise.all(bodies.map((body) => sendBody(body, oneWritten, connection)));
+/** A receiver that stops answering (stopped, its disk stalled) must not make the program hold every span meanwhile. */
+const MOST_HELD_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Sends spans as OTLP/HTTP protobuf to the tool's receiver on this machine, over one kept-alive
+ * connection. node:http directly, not fetch: nothing the program's instrumentation sees, so the
+ * instrumentation's own sends are never traced.
+ *
+ * Nothing is dropped, and the program's memory stays bounded: a batch the receiver keeps turning
+ * away, or one that comes while much is still unanswered, goes to `spoolDir` as a file, which the
+ * tool sends on by itself; at exit, every batch waiting to be tried again is written there
+ * synchronously (what was not yet written out whole is the span processor's to keep).
+ */
+export function otlpHttpSender(tracesUrl: string, spoolDir: string | undefined, options: SenderOptions = {}): SpanSender {
+  return new OtlpHttpSender(new URL(tracesUrl), spoolDir, options.wait ?? waitUnref, options.mostHeldBytes ?? MOST_HELD_BYTES);
+}
+
+class OtlpHttpSender implements SpanSender {
+  readonly #url: URL;
+  readonly #spoolDir: string | undefined;
+  readonly #wait: Wait;
+  readonly #mostHeldBytes: number;
+  readonly #agent = new Agent({ keepAlive: true, maxSockets: 2 });
+  /** Bodies the receiver turned away, between tries: the program may end meanwhile. */
+  readonly #waiting = new Set<Uint8Array>();
+  #heldBytes = 0;
+
+  constructor(url: URL, spoolDir: string | undefined, wait: Wait, mostHeldBytes: number) {
+    this.#url = url;
+    this.#spoolDir = spoolDir;
+    this.#wait = wait;
+    this.#mostHeldBytes = mostHeldBytes;
+  }
+
+  async send(spans: ReadableSpan[], written: () => void): Promise<void> {
+    if (spans.length === 0) return;
+    // From here on only the bytes are held, not the spans, while the receiver stores them.
+    const bodies = encodeWithin(spans);
+    let toWrite = bodies.length;
+    const oneWritten = () => {
+      if (--toWrite === 0) written();
+    };
+    await Promise.all(bodies.map((body) => this.#hold(body, oneWritten)));
+  }
+
+  keepAtExit(spans: ReadableSpan[]): void {
+    const bodies = [...this.#waiting, ...(spans.length > 0 ? [encodeSpans(spans)] : [])];
+    this.#waiting.clear();
+    for (const body of bodies) spoolNow(this.#spoolDir, body);
+  }
+
+  async #hold(body: Uint8Array, written: () => void): Promise<void> {
+    if (this.#heldBytes + body.byteLength > this.#mostHeldBytes) {
+      await spool(this.#spoolDir, body);
+      written();
+      return;
+    }
+    this.#heldBytes += body.byteLength;
+    try {
+      await this.#sendBody(body, written);
+    } finally {
+      this.#heldBytes -= body.byteLength;
+    }
+  }
+
+  async #sendBody(body: Uint8Array, written: () => void): Promise<void> {
+    let isWritten = false;
+    const writtenOnce = () => {
+      if (isWritten) return;
+      isWritten = true;
+      written();
+    };
+    for (let attempt = 1; ; attempt++) {
+      const answer = await post(this.#url, this.#agent, body, writtenOnce).catch(() => ({ status: 0, retryAfterMs: undefined }));
+      if (answer.status >= 200 && answer.status < 300) return;
+      const retry = answer.status === 0 || answer.status === 429 || answer.status >= 500;
+      if (!retry) {
+        // Sent again, it would be turned away again: a request the receiver cannot read.
+        diag.error(`otel-mlflow: the receiver at ${this.#url.origin} refused spans (HTTP ${answer.status})`);
+        writtenOnce();
+        return;
+      }
+      if (attempt === ATTEMPTS) {
+        await spool(this.#spoolDir, body);
+        writtenOnce();
+        return;
+      }
+      this.#waiting.add(body);
+      writtenOnce();
+      await this.#wait(retryDelayMs(attempt, answer.retryAfterMs));
+      // Not at exit meanwhile: it is this send's again.
+      if (!this.#waiting.delete(body)) return;
+    }
+  }
 }
 
 /** One request's body, or several when the spans' content would make it larger than the receiver takes. */
@@ -73,36 +132,6 @@ function encodeWithin(spans: ReadableSpan[]): Uint8Array[] {
   if (body.byteLength <= MOST_BODY_BYTES || spans.length === 1) return [body];
   const half = spans.length >> 1;
   return [...encodeWithin(spans.slice(0, half)), ...encodeWithin(spans.slice(half))];
-}
-
-async function sendBody(body: Uint8Array, written: () => void, { url, agent, spoolDir, waiting, wait }: Connection): Promise<void> {
-  let isWritten = false;
-  const writtenOnce = () => {
-    if (isWritten) return;
-    isWritten = true;
-    written();
-  };
-  for (let attempt = 1; ; attempt++) {
-    const answer = await post(url, agent, body, writtenOnce).catch((error: unknown) => ({ status: 0, retryAfterMs: undefined, error }));
-    if (answer.status >= 200 && answer.status < 300) return;
-    const retry = answer.status === 0 || answer.status === 429 || answer.status >= 500;
-    if (!retry) {
-      // Sent again, it would be turned away again: a request the receiver cannot read.
-      diag.error(`otel-mlflow: the receiver at ${url.origin} refused spans (HTTP ${answer.status})`);
-      writtenOnce();
-      return;
-    }
-    if (attempt === ATTEMPTS) {
-      await spool(spoolDir, body);
-      writtenOnce();
-      return;
-    }
-    waiting.add(body);
-    writtenOnce();
-    await wait(retryDelayMs(attempt, answer.retryAfterMs));
-    // Not at exit meanwhile: it is this send's again.
-    if (!waiting.delete(body)) return;
-  }
 }
 
 /** Backoff doubling from RETRY_BASE_MS, or the receiver's Retry-After when longer, never past RETRY_MOST_MS. */

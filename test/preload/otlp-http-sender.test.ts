@@ -8,26 +8,34 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { decodeOtlpProtobuf } from '../../src/otlp/otlp-decode.ts';
+import { encodeSpans } from '../../src/otlp/otlp-encode.ts';
 import { otlpHttpSender } from '../../src/preload/otlp-http-sender.ts';
 
 interface Answer {
+  /** 0: no answer until the test releases it. */
   status: number;
   retryAfter?: string;
 }
 
 /** A receiver that answers each request with the next of `answers` (the last one from then on), keeping the span names it was sent. */
-async function receiver(answers: Answer[]): Promise<{ url: string; requests: string[][]; server: Server }> {
+async function receiver(answers: Answer[]): Promise<{ url: string; requests: string[][]; server: Server; release(): void }> {
   const requests: string[][] = [];
+  const unanswered: (() => void)[] = [];
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     requests.push(spanNames(Buffer.concat(chunks)));
     const answer = answers[Math.min(requests.length, answers.length) - 1]!;
-    res.writeHead(answer.status, answer.retryAfter ? { 'retry-after': answer.retryAfter } : {}).end();
+    if (answer.status === 0) unanswered.push(() => res.writeHead(200).end());
+    else res.writeHead(answer.status, answer.retryAfter ? { 'retry-after': answer.retryAfter } : {}).end();
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`, requests, server };
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`;
+  const release = () => {
+    for (const answer of unanswered.splice(0)) answer();
+  };
+  return { url, requests, server, release };
 }
 
 function spanNames(body: Uint8Array): string[] {
@@ -62,7 +70,7 @@ describe('the preload sends spans on until the receiver takes them', () => {
     server = fake.server;
     const waits: number[] = [];
     let written = 0;
-    await otlpHttpSender(fake.url, spoolDir, async (ms) => void waits.push(ms)).send(
+    await otlpHttpSender(fake.url, spoolDir, { wait: async (ms) => void waits.push(ms) }).send(
       finishedSpans('POST /chat', 'chat gpt-4o-mini'),
       () => written++,
     );
@@ -79,7 +87,7 @@ describe('the preload sends spans on until the receiver takes them', () => {
   it('leaves a batch the receiver keeps turning away in the spool directory, whole, for the tool to send on', async () => {
     const fake = await receiver([{ status: 503, retryAfter: '1' }]);
     server = fake.server;
-    await otlpHttpSender(fake.url, spoolDir, async () => undefined).send(finishedSpans('POST /chat'), () => undefined);
+    await otlpHttpSender(fake.url, spoolDir, { wait: async () => undefined }).send(finishedSpans('POST /chat'), () => undefined);
     assert.equal(fake.requests.length, 6);
     const files = spooled();
     assert.equal(files.length, 1);
@@ -92,9 +100,11 @@ describe('the preload sends spans on until the receiver takes them', () => {
     server = fake.server;
     let waiting!: () => void;
     const waited = new Promise<void>((resolve) => (waiting = resolve));
-    const sender = otlpHttpSender(fake.url, spoolDir, () => {
-      waiting();
-      return new Promise(() => undefined);
+    const sender = otlpHttpSender(fake.url, spoolDir, {
+      wait: () => {
+        waiting();
+        return new Promise(() => undefined);
+      },
     });
     void sender.send(finishedSpans('POST /chat'), () => undefined);
     await waited;
@@ -105,10 +115,27 @@ describe('the preload sends spans on until the receiver takes them', () => {
     assert.deepEqual(bodies, [['POST /chat'], ['the last one']]);
   });
 
+  it('holds no more than it may for a receiver that stopped answering: the batches past that go to the spool', async () => {
+    const fake = await receiver([{ status: 0 }]);
+    server = fake.server;
+    const first = finishedSpans('first request');
+    const sender = otlpHttpSender(fake.url, spoolDir, { mostHeldBytes: 1.5 * encodeSpans(first).byteLength });
+    const sending = sender.send(first, () => undefined);
+    while (fake.requests.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    await sender.send(finishedSpans('while the receiver is silent'), () => undefined);
+    assert.deepEqual(
+      spooled().map((file) => spanNames(readFileSync(join(spoolDir, file)))),
+      [['while the receiver is silent']],
+    );
+    fake.release();
+    await sending;
+    assert.deepEqual(fake.requests, [['first request']]);
+  });
+
   it('does not send again what the receiver cannot read', async () => {
     const fake = await receiver([{ status: 400 }]);
     server = fake.server;
-    await otlpHttpSender(fake.url, spoolDir, async () => undefined).send(finishedSpans('POST /chat'), () => undefined);
+    await otlpHttpSender(fake.url, spoolDir, { wait: async () => undefined }).send(finishedSpans('POST /chat'), () => undefined);
     assert.equal(fake.requests.length, 1);
     assert.deepEqual(spooled(), []);
   });
