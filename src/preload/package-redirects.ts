@@ -1,8 +1,17 @@
+import { readFileSync } from 'node:fs';
+import { getOrInsert } from '../util/get-or-insert.ts';
+
 /**
  * Module resolution hooks (for `module.register` on Node 20–22.14, `module.registerHooks` after):
  * an instrumentation of the tool's that imports a package the program uses (`openai`) gets the
  * program's own copy of it, in the program's module format — the very classes the program's
  * objects are instances of — rather than the copy beside the tool.
+ *
+ * With `module.registerHooks` the hooks also see the program's own resolutions. A program may load
+ * a package a second time: its other build (an ES module program whose CommonJS library `require`s
+ * `openai`), or another copy elsewhere in node_modules. Each such copy is told to `initialize`'s
+ * listener under a tag of its own, and the tool's modules imported with `?copy=<tag>` (and
+ * everything they import from the tool) are separate instances that get that copy.
  */
 
 export interface RedirectData {
@@ -13,19 +22,41 @@ export interface RedirectData {
 
 interface PackageRedirect {
   name: string;
+  /** Other copies the program loads are instrumented too: the patch imports the package's main entry, by which they are told apart. */
+  followCopies: boolean;
   /** Where the program imports it from (its main module): resolution starts there. */
   parentURL: string;
   /** The program loads it with `require()`: its CommonJS build, the one in require's cache. */
   commonJs: boolean;
 }
 
+/** Another copy of a package the program loaded: the tool's modules tagged `tag` resolve the package to it. */
+export interface PackageCopy {
+  name: string;
+  tag: string;
+  /** Its entry, as the program's resolution found it. */
+  url: string;
+  commonJs: boolean;
+}
+
 const REQUIRE_CONDITIONS = ['node', 'require', 'node-addons'];
+/** The query parameter that tags the tool's modules of a copy. */
+export const COPY_PARAMETER = 'copy';
 
 let redirects: RedirectData = { fromUrl: '\0', packages: [] };
+let onCopy: ((copy: PackageCopy) => void) | undefined;
+/** The entries of each package that are instrumented or about to be. */
+const instrumentedEntries = new Map<string, Set<string>>();
+const copies = new Map<string, PackageCopy>();
 
-/** `module.register`'s entry; called directly before `module.registerHooks`. */
-export function initialize(data: RedirectData): void {
+/**
+ * `module.register`'s entry; called directly before `module.registerHooks`, with the listener that
+ * instruments the other copies the program loads (the hooks then run in the program's thread, so
+ * what `next` returns is the resolution itself).
+ */
+export function initialize(data: RedirectData, copyListener?: (copy: PackageCopy) => void): void {
   redirects = data;
+  onCopy = copyListener;
 }
 
 interface ResolveContext {
@@ -33,14 +64,94 @@ interface ResolveContext {
   conditions?: readonly string[];
 }
 
+type Resolution = { url: string };
+
 /** Node's resolve hook, synchronous or not: whatever `next` returns is returned. */
 export function resolve<T>(specifier: string, context: ResolveContext, next: (specifier: string, context: ResolveContext) => T): T {
-  if (!context.parentURL?.startsWith(redirects.fromUrl)) return next(specifier, context);
+  const parent = context.parentURL;
   const target = redirects.packages.find(({ name }) => specifier === name || specifier.startsWith(`${name}/`));
+  if (!parent?.startsWith(redirects.fromUrl)) {
+    if (!onCopy) return next(specifier, context);
+    const resolved = next(specifier, context);
+    // By where it led, not by the name asked for: a bundler's alias (Next.js's `openai-<hash>`) leads to the same files.
+    noteIfEntry((resolved as Resolution).url, context.conditions?.includes('require') === true);
+    return resolved;
+  }
+  const copy = copies.get(new URL(parent).searchParams.get(COPY_PARAMETER) ?? '');
+  if (copy) return resolveForCopy(copy, specifier, target, context, next);
   if (!target) return next(specifier, context);
-  return next(specifier, {
-    ...context,
-    parentURL: target.parentURL,
-    ...(target.commonJs && { conditions: REQUIRE_CONDITIONS }),
-  });
+  const resolved = next(specifier, { ...context, parentURL: target.parentURL, ...(target.commonJs && { conditions: REQUIRE_CONDITIONS }) });
+  if (onCopy && specifier === target.name) getOrAdd(target.name).add((resolved as Resolution).url);
+  return resolved;
+}
+
+/** The tool's modules of one copy: the package from that copy, the tool's own modules as instances of that copy. */
+function resolveForCopy<T>(
+  copy: PackageCopy,
+  specifier: string,
+  target: PackageRedirect | undefined,
+  context: ResolveContext,
+  next: (specifier: string, context: ResolveContext) => T,
+): T {
+  if (target?.name === copy.name) {
+    return next(specifier, { ...context, parentURL: copy.url, ...(copy.commonJs && { conditions: REQUIRE_CONDITIONS }) });
+  }
+  const resolved = next(specifier, context);
+  const { url } = resolved as Resolution;
+  if (!url.startsWith(redirects.fromUrl)) return resolved;
+  const tagged = new URL(url);
+  tagged.searchParams.set(COPY_PARAMETER, copy.tag);
+  return { ...resolved, url: tagged.href };
+}
+
+/** The program resolved a file: the entry of an instrumented package that is not instrumented yet is another copy, told to the listener. */
+function noteIfEntry(url: string, commonJs: boolean): void {
+  if (!url.includes('/node_modules/')) return;
+  for (const { name, followCopies } of redirects.packages) {
+    if (!followCopies) continue;
+    const folder = `/node_modules/${name}/`;
+    const at = url.lastIndexOf(folder);
+    if (at < 0) continue;
+    const root = url.slice(0, at + folder.length);
+    if (getOrInsert(entryFiles, root, () => readEntryFiles(root)).has(`./${url.slice(root.length)}`)) noteEntry(name, url, commonJs);
+  }
+}
+
+/** Per package folder (a file URL): the files its main entry resolves to under any condition, as `./…`. */
+const entryFiles = new Map<string, Set<string>>();
+
+/** From `exports['.']` (every condition's file but type declarations), else `main`; none when unreadable. */
+function readEntryFiles(root: string): Set<string> {
+  const files = new Set<string>();
+  try {
+    const manifest = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { exports?: unknown; main?: unknown };
+    const { exports } = manifest;
+    // `exports` is either the main entry's conditions or a map of subpaths, the main one being '.'.
+    const subpaths = typeof exports === 'object' && exports !== null && Object.keys(exports).some((key) => key.startsWith('.'));
+    collectFiles(exports === undefined ? manifest.main : subpaths ? (exports as Record<string, unknown>)['.'] : exports, files);
+  } catch {
+    // Not a package this can read: nothing of it is taken for another copy.
+  }
+  return files;
+}
+
+function collectFiles(target: unknown, files: Set<string>): void {
+  if (typeof target === 'string') {
+    if (/\.[cm]?js$/.test(target)) files.add(target.startsWith('./') ? target : `./${target}`);
+  } else if (typeof target === 'object' && target !== null) {
+    for (const value of Object.values(target)) collectFiles(value, files);
+  }
+}
+
+function noteEntry(name: string, url: string, commonJs: boolean): void {
+  const entries = getOrAdd(name);
+  if (entries.has(url)) return;
+  entries.add(url);
+  const copy: PackageCopy = { name, tag: String(copies.size + 1), url, commonJs };
+  copies.set(copy.tag, copy);
+  onCopy?.(copy);
+}
+
+function getOrAdd(name: string): Set<string> {
+  return getOrInsert(instrumentedEntries, name, () => new Set<string>());
 }

@@ -214,3 +214,27 @@ for (const [nodeName, node, workersTraced] of [
     }
   });
 }
+
+describe('otel-mlflow run: a program that loads both builds of openai, unchanged', () => {
+  before(() =>
+    runAndAsk('mixed-formats-app.mjs', [
+      ['/imported', 'through its import'],
+      ['/required', 'through a required helper'],
+    ]),
+  );
+
+  for (const [how, question] of [
+    ['its own import (the ES module build)', 'through its import'],
+    ['a CommonJS helper’s require (the CommonJS build)', 'through a required helper'],
+  ] as const) {
+    it(`traces the LLM call made through ${how} under the request`, () => {
+      const trace = traceOf(question);
+      const llm = childrenOf(trace, rootOf(trace).spanId).filter((span) => typeOf(span) === 'CHAT_MODEL');
+      assert.deepEqual(
+        llm.map((span) => span.name),
+        ['chat gpt-4o-mini'],
+      );
+      assert.equal(tokenUsage(trace)?.total_tokens, 18);
+    });
+  }
+});
