@@ -10,6 +10,7 @@ import {
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
+import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import { encodeJsonAttribute, setSpanType } from '../tracing/encode-attributes.ts';
@@ -57,10 +58,13 @@ function startRequestSpan({ tracer, captureContent }: ServerSpanOptions, req: In
   const end = () => {
     if (ended) return;
     ended = true;
+    const { traceId } = span.spanContext();
+    if (answering.get(traceId) === req) answering.delete(traceId);
     endRequestSpan(span, req, res, method, bodies);
   };
   res.once('finish', end);
   res.once('close', end);
+  answering.set(span.spanContext().traceId, req);
   return span;
 }
 
@@ -84,6 +88,32 @@ const toldRoutes = new WeakMap<IncomingMessage, string>();
 /** The request is served by the route with this template (`/users/:id`): the span is named by it when it ends. */
 export function tellRoute(req: IncomingMessage, route: string): void {
   toldRoutes.set(req, route);
+}
+
+/** The requests being answered, by their trace: a framework's own spans in that trace may tell the route. */
+const answering = new Map<string, IncomingMessage>();
+
+/**
+ * Next.js names the route (`/api/chat/[id]`) on spans of its own in the request's trace
+ * (`next.route`), the first of which ends long before the response: the request's span takes it.
+ */
+export class RoutesFromFrameworkSpans implements SpanProcessor {
+  onStart(): void {}
+
+  onEnd(span: ReadableSpan): void {
+    const route = span.attributes['next.route'];
+    if (typeof route !== 'string') return;
+    const req = answering.get(span.spanContext().traceId);
+    if (req) tellRoute(req, route);
+  }
+
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 /**

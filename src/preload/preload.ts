@@ -7,7 +7,7 @@ import module from 'node:module';
 import workerThreads from 'node:worker_threads';
 import { hiResTracer } from '../tracing/hi-res-tracer.ts';
 import { nameFastifyRoutes } from './fastify-routes.ts';
-import { traceHttpServers } from './http-server-spans.ts';
+import { RoutesFromFrameworkSpans, traceHttpServers } from './http-server-spans.ts';
 import { hookPackages } from './hook-packages.ts';
 import { otlpHttpSender } from './otlp-http-sender.ts';
 import { preloadSettings } from './preload-settings.ts';
@@ -34,7 +34,7 @@ if (settings) {
   const provider = new TracerProvider({
     resource: defaultResource().merge(detectResources({ detectors: [resourceAttributesEnvDetector, serviceNameEnvDetector] })),
     sampler: samplerFromEnv(process.env),
-    spanProcessors: [new PromptSpanProcessor(sender)],
+    spanProcessors: [new RoutesFromFrameworkSpans(), new PromptSpanProcessor(sender)],
   });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));

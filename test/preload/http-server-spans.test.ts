@@ -7,10 +7,10 @@ import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentele
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import { traceHttpServers } from '../../src/preload/http-server-spans.ts';
+import { RoutesFromFrameworkSpans, traceHttpServers } from '../../src/preload/http-server-spans.ts';
 
 const exporter = new InMemorySpanExporter();
-const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+const provider = new TracerProvider({ spanProcessors: [new RoutesFromFrameworkSpans(), new SimpleSpanProcessor({ exporter })] });
 let server: Server;
 let base: string;
 
@@ -21,6 +21,13 @@ before(async () => {
   server = createServer((req, res) => {
     // The handler runs with the request's span active: what it starts nests under it.
     trace.getTracer('app').startSpan('inside', {}, context.active()).end();
+    // As Next.js does: a span of its own in the request's trace names the route.
+    if (req.url === '/api/chat/42') {
+      trace
+        .getTracer('next.js')
+        .startSpan('resolve page components', { attributes: { 'next.route': '/api/chat/[id]' } })
+        .end();
+    }
     let body = '';
     req.setEncoding('utf8');
     req.on('data', (chunk: string) => (body += chunk));
@@ -77,6 +84,13 @@ describe('the program’s HTTP server requests', () => {
     exporter.reset();
     const text = (await spansAfter('/missing')).find((span) => span.name === 'GET /missing')!;
     assert.equal(JSON.parse(String(text.attributes['mlflow.spanOutputs'])), 'no such thing');
+  });
+
+  it('are named by the route a framework’s own span in the trace tells (Next.js’s next.route)', async () => {
+    const root = (await spansAfter('/api/chat/42', { method: 'POST', body: '{}' })).find((span) => span.kind === SpanKind.SERVER)!;
+    assert.equal(root.name, 'POST /api/chat/[id]');
+    assert.equal(root.attributes['http.route'], '/api/chat/[id]');
+    assert.equal(root.attributes['url.path'], '/api/chat/42');
   });
 
   it('continue an incoming traceparent', async () => {
