@@ -77,7 +77,7 @@ describe('OTLP/gRPC receiver', () => {
 
   it('keeps every span when a string is not valid UTF-8: the value repaired with U+FFFD, the client warned in partial success', async () => {
     const spans = [readableSpan({ traceId: TRACE, spanId: ROOT, name: 'root', attributes: { 'gen_ai.prompt': 'smile ~~' } })];
-    const result = await exportCall(receiver.port, pb.replaced(otlpProtobuf(spans), '~~', [0xf0, 0x9f]), { token: TOKEN });
+    const result = await exportCall(receiver.port, pb.replaced(otlpProtobuf(spans), '~~', [0xf0, 0x9f], 'smile ~~'), { token: TOKEN });
     assert.equal(result.error, undefined);
     const response = ProtobufTraceSerializer.deserializeResponse(result.response!);
     assert.equal(Number(response.partialSuccess?.rejectedSpans ?? 0), 0, 'nothing rejected (protobuf leaves a zero out)');

@@ -143,7 +143,7 @@ describe('OTLP/HTTP receiver', () => {
         readableSpan({ traceId: TRACE, spanId: ROOT, name: 'root', attributes: { 'gen_ai.prompt': 'smile ~~' } }),
         twoSpans[1]!,
       ];
-      const answer = await post(PROTOBUF, pb.replaced(otlpProtobuf(spans), '~~', [0xf0, 0x9f]));
+      const answer = await post(PROTOBUF, pb.replaced(otlpProtobuf(spans), '~~', [0xf0, 0x9f], 'smile ~~'));
       assert.equal(answer.status, 200);
       const response = ProtobufTraceSerializer.deserializeResponse(answer.body);
       assert.equal(Number(response.partialSuccess?.rejectedSpans ?? 0), 0, 'nothing rejected (protobuf leaves a zero out)');
@@ -162,7 +162,7 @@ describe('OTLP/HTTP receiver', () => {
 
     it('keeps a JSON body that is not valid UTF-8 inside a string, and warns that the body was repaired', async () => {
       const spans = [readableSpan({ traceId: TRACE, spanId: ROOT, name: 'root', attributes: { 'gen_ai.prompt': 'smile ~~' } })];
-      const answer = await post(JSON_TYPE, pb.replaced(otlpJson(spans), '~~', [0xf0, 0x9f]));
+      const answer = await post(JSON_TYPE, pb.replaced(otlpJson(spans), '~~', [0xf0, 0x9f], 'smile ~~'));
       assert.equal(answer.status, 200);
       assert.deepEqual(parsedJson(answer), {
         partialSuccess: {

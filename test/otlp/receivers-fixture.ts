@@ -137,14 +137,21 @@ export const pb = {
     return Buffer.concat(prefixes.reverse());
   },
   /**
-   * `body` with its one occurrence of `marker` replaced by as many `bytes`: strings no serializer
-   * writes (invalid UTF-8, say), in a message whose lengths stay right.
+   * `body` with `marker` replaced by as many `bytes`: strings no serializer writes (invalid UTF-8,
+   * say), in a message whose lengths stay right. The marker is looked for inside `within`, the text
+   * around it, which must occur once: random ids and clock times may hold a short marker's bytes too.
    */
-  replaced(body: Buffer, marker: string, bytes: number[]): Buffer {
-    const at = body.indexOf(marker);
-    if (at === -1 || body.indexOf(marker, at + 1) !== -1 || Buffer.byteLength(marker) !== bytes.length) {
-      throw new Error(`'${marker}' must occur once in the body, as long as the bytes replacing it`);
+  replaced(body: Buffer, marker: string, bytes: number[], within = marker): Buffer {
+    const around = body.indexOf(within);
+    if (
+      around === -1 ||
+      body.indexOf(within, around + 1) !== -1 ||
+      !within.includes(marker) ||
+      Buffer.byteLength(marker) !== bytes.length
+    ) {
+      throw new Error(`'${within}' must occur once in the body, '${marker}' in it as long as the bytes replacing it`);
     }
+    const at = body.indexOf(marker, around);
     return Buffer.concat([body.subarray(0, at), Buffer.from(bytes), body.subarray(at + bytes.length)]);
   },
   /** A request whose only content is one resource attribute with this encoded AnyValue. */

@@ -263,7 +263,7 @@ describe('relay: hostile clients', () => {
             attributes: { 'gen_ai.tool.name': 'lookup' },
           }),
         ];
-        const body = pb.replaced(otlpProtobuf(spans), '~~', [0xf0, 0x9f]);
+        const body = pb.replaced(otlpProtobuf(spans), '~~', [0xf0, 0x9f], 'smile ~~');
         let response: Buffer;
         if (transport === 'OTLP/HTTP') {
           const answer = await rawRequest(`${relay.httpUrl}/v1/traces`, { headers: { 'content-type': 'application/x-protobuf' }, body });
