@@ -3,6 +3,7 @@ import { describeErrorBody } from '../http-client/error-body.ts';
 import { UnreachableError } from '../http-client/unreachable.ts';
 import { MlflowApiError } from '../mlflow/errors.ts';
 import { isRedirect } from '../http-client/redirect.ts';
+import { parseRetryAfter } from '../http-client/retry-after.ts';
 import type { RawResponse } from '../http-client/send.ts';
 import { maskSentCredential } from '../http-client/redaction.ts';
 import { maskSecrets } from '../config/configured-secrets.ts';
@@ -166,12 +167,3 @@ function describeBody(response: RawResponse): string {
 
 /** The longest pause a server's hint can impose: a day-long Retry-After must not stop delivery for a day. */
 export const MAX_SERVER_PAUSE_MS = 5 * 60_000;
-
-/** `Retry-After` as seconds or an HTTP date, in ms; undefined when absent or unreadable. Not capped here. */
-function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}

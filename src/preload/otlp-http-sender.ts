@@ -5,6 +5,7 @@ import { rename, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
+import { parseRetryAfter } from '../http-client/retry-after.ts';
 import { encodeSpans } from '../otlp/otlp-encode.ts';
 import type { SpanSender } from './prompt-span-processor.ts';
 
@@ -156,8 +157,8 @@ function post(
       },
       (res) => {
         res.resume();
-        const seconds = Number(res.headers['retry-after']);
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfterMs: seconds > 0 ? seconds * 1000 : undefined }));
+        const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfterMs }));
         res.on('error', reject);
       },
     );
