@@ -32,7 +32,7 @@ export async function createSpool(): Promise<Spool> {
     },
     async close() {
       await rounds.catch(() => undefined);
-      const left = (await readdir(dir)).filter((name) => name.endsWith('.otlp')).length;
+      const left = (await wholeFiles(dir)).length;
       if (left === 0) await rm(dir, { recursive: true, force: true });
       return left;
     },
@@ -40,7 +40,7 @@ export async function createSpool(): Promise<Spool> {
 }
 
 async function drainOnce(dir: string, tracesUrl: string): Promise<number> {
-  const files = (await readdir(dir)).filter((name) => name.endsWith('.otlp'));
+  const files = await wholeFiles(dir);
   for (const [index, name] of files.entries()) {
     const path = join(dir, name);
     const taken = await fetch(tracesUrl, {
@@ -59,4 +59,9 @@ async function drainOnce(dir: string, tracesUrl: string): Promise<number> {
     await rm(path, { force: true });
   }
   return 0;
+}
+
+/** The files written whole: a writer renames its file to `.otlp` once it is (half-written ones are of no use). */
+async function wholeFiles(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((name) => name.endsWith('.otlp'));
 }
