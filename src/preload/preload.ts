@@ -5,7 +5,7 @@ import { defaultResource, detectResources, resourceAttributesEnvDetector, servic
 import { TracerProvider } from '@opentelemetry/sdk-trace';
 import module from 'node:module';
 import workerThreads from 'node:worker_threads';
-import { hiResTracer } from '../tracing/hi-res-tracer.ts';
+import { lightTracer } from '../tracing/light-tracer.ts';
 import { nameFastifyRoutes } from './fastify-routes.ts';
 import { RoutesFromFrameworkSpans, traceHttpServers } from './http-server-spans.ts';
 import { hookPackages } from './hook-packages.ts';
@@ -31,15 +31,14 @@ const traced = workerThreads.isMainThread || (inThreadHooks && !workerThreads.is
 const settings = traced ? preloadSettings(process.env) : undefined;
 if (settings) {
   const sender = otlpHttpSender(settings.tracesUrl, settings.spoolDir);
-  const provider = new TracerProvider({
-    resource: defaultResource().merge(detectResources({ detectors: [resourceAttributesEnvDetector, serviceNameEnvDetector] })),
-    sampler: samplerFromEnv(process.env),
-    spanProcessors: [new RoutesFromFrameworkSpans(), new PromptSpanProcessor(sender)],
-  });
+  const resource = defaultResource().merge(detectResources({ detectors: [resourceAttributesEnvDetector, serviceNameEnvDetector] }));
+  const sampler = samplerFromEnv(process.env);
+  const spanProcessors = [new RoutesFromFrameworkSpans(), new PromptSpanProcessor(sender)];
+  const provider = new TracerProvider({ resource, sampler, spanProcessors });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
   trace.setGlobalTracerProvider(provider);
-  const tracer = hiResTracer(provider.getTracer('otel-mlflow'));
+  const tracer = lightTracer({ resource, sampler, spanProcessors, scope: { name: 'otel-mlflow' } });
   traceHttpServers({ tracer, captureContent: settings.captureContent });
   nameFastifyRoutes();
   await hookPackages({ tracer, captureContent: settings.captureContent, contentAttributes: settings.contentAttributes });

@@ -17,7 +17,7 @@ import type { ResolvedDestination } from '../destination/resolved-destination.ts
 import type { Target } from '../destination/target.ts';
 import type { StoreOptions } from '../pipeline/store/trace-store.ts';
 import { TracePipeline, type PipelineEvent, type PipelineReport } from '../pipeline/trace-pipeline.ts';
-import { hiResTracer } from '../tracing/hi-res-tracer.ts';
+import { lightTracer } from '../tracing/light-tracer.ts';
 
 /** How long a one-shot command waits for its traces to leave before it leaves them pending on disk. */
 export const FLUSH_DEADLINE_MS = 15_000;
@@ -81,22 +81,26 @@ export async function startTracing(options: TracingOptions): Promise<Tracing> {
     deliverInBackground: options.deliverInBackground === true,
     ...(options.onEvent && { onEvent: options.onEvent }),
   });
-  const provider = new TracerProvider({
-    resource: resourceFromAttributes({
-      'service.name': options.serviceName,
-      ...(options.version && { 'service.version': options.version }),
-      ...options.resourceAttributes,
-    }),
-    sampler: createSampler(options.sampler),
-    spanProcessors: [pipeline.assembler],
+  const resource = resourceFromAttributes({
+    'service.name': options.serviceName,
+    ...(options.version && { 'service.version': options.version }),
+    ...options.resourceAttributes,
   });
+  const sampler = createSampler(options.sampler);
+  const spanProcessors = [pipeline.assembler];
+  const provider = new TracerProvider({ resource, sampler, spanProcessors });
   const contextManager = new AsyncLocalStorageContextManager().enable();
   context.setGlobalContextManager(contextManager);
   propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
   trace.setGlobalTracerProvider(provider);
 
   const tracing: Tracing = {
-    tracer: hiResTracer(provider.getTracer('otel-mlflow', options.version)),
+    tracer: lightTracer({
+      resource,
+      sampler,
+      spanProcessors,
+      scope: { name: 'otel-mlflow', ...(options.version && { version: options.version }) },
+    }),
     pipeline,
     flush: (deadlineMs = FLUSH_DEADLINE_MS) => pipeline.flush(deadlineMs),
     shutdown: async (deadlineMs = FLUSH_DEADLINE_MS) => {

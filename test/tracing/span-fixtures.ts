@@ -1,13 +1,20 @@
 import assert from 'node:assert/strict';
 import { context, trace, SpanStatusCode, type Tracer } from '@opentelemetry/api';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { AlwaysOnSampler, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { setSpanInputs, setSpanOutputs, setSpanType, setTokenUsage } from '../../src/tracing/encode-attributes.ts';
+import { lightTracer } from '../../src/tracing/light-tracer.ts';
 
-/** A private provider (not the global one) so unit tests can make real spans without the bootstrap. */
-export function memoryTracer(): { tracer: Tracer; finished: () => ReadableSpan[] } {
+/** The tracer the tool's instrumentation gets, without the bootstrap: its spans kept in memory. */
+export function memoryTracer(scope = 'test'): { tracer: Tracer; finished: () => ReadableSpan[]; forget: () => void } {
   const exporter = new InMemorySpanExporter();
-  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
-  return { tracer: provider.getTracer('test'), finished: () => exporter.getFinishedSpans() };
+  const tracer = lightTracer({
+    resource: resourceFromAttributes({ 'service.name': 'test' }),
+    sampler: new AlwaysOnSampler(),
+    spanProcessors: [new SimpleSpanProcessor({ exporter })],
+    scope: { name: scope },
+  });
+  return { tracer, finished: () => exporter.getFinishedSpans(), forget: () => exporter.reset() };
 }
 
 /** agent → llm (with usage) + tool: the smallest trace that exercises every REST field. */

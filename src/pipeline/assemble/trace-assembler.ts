@@ -86,7 +86,7 @@ export class TraceAssembler implements SpanProcessor {
     for (const span of running) {
       span.setAttribute(INTERRUPTED_ATTRIBUTE, true);
       span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
-      // The clock the spans started on (see hi-res-tracer): the SDK's own would end some before they began.
+      // The clock the spans started on (see light-tracer): the SDK's own would end some before they began.
       span.end(hrTime());
     }
   }

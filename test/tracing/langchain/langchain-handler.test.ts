@@ -11,27 +11,24 @@ import { FakeRetriever } from '@langchain/core/utils/testing';
 import { ChatOpenAI } from '@langchain/openai';
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { z } from 'zod';
 import { otlpSender } from '../../../src/destination/senders/otlp-sender.ts';
 import { createMlflowHttp } from '../../../src/mlflow/http.ts';
 import { toMlflowSpan } from '../../../src/relay/translate-span.ts';
 import { asRelayed } from '../../fakes/readable-spans.ts';
-import { hiResTracer } from '../../../src/tracing/hi-res-tracer.ts';
 import { createAuthProvider } from '../../../src/workspace-auth/auth.ts';
 import { startFakeMlflow } from '../../fakes/fake-mlflow.ts';
 import { installLangChainHandler } from '../../../src/tracing/langchain/install-langchain.ts';
 import { MlflowCallbackHandler } from '../../../src/tracing/langchain/mlflow-callback-handler.ts';
 import { startFakeOpenAI, type FakeOpenAI, type FakeReply } from '../../fakes/fake-openai.ts';
-import { jsonAttribute as json } from '../span-fixtures.ts';
+import { jsonAttribute as json, memoryTracer } from '../span-fixtures.ts';
 
 const MODEL = 'gpt-4o-mini';
 const QUESTION = 'What is MLflow?';
 const ANSWER = 'An open-source platform for the machine learning lifecycle.';
 
-const exporter = new InMemorySpanExporter();
-const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
-const tracer = hiResTracer(provider.getTracer('langchain-test'));
+const { tracer, finished, forget } = memoryTracer('langchain-test');
 let fake: FakeOpenAI;
 let reply: FakeReply = {};
 
@@ -48,7 +45,7 @@ function questionChain() {
 }
 
 function spans(): ReadableSpan[] {
-  return exporter.getFinishedSpans();
+  return finished();
 }
 
 function one(name: string): ReadableSpan {
@@ -81,7 +78,7 @@ before(async () => {
   assert.equal(installLangChainHandler(callbacksManager, { tracer, captureContent: true }), true, 'a second install changes nothing');
 });
 afterEach(() => {
-  exporter.reset();
+  forget();
   reply = {};
 });
 after(async () => {

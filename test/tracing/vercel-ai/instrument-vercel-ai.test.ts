@@ -4,7 +4,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { createOpenAI } from '@ai-sdk/openai';
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import * as ai from 'ai';
 import { MockEmbeddingModelV4, MockLanguageModelV4, MockRerankingModelV4 } from 'ai/test';
 import { z } from 'zod';
@@ -12,20 +12,17 @@ import { toMlflowSpan } from '../../../src/relay/translate-span.ts';
 import { otlpSender } from '../../../src/destination/senders/otlp-sender.ts';
 import { createMlflowHttp } from '../../../src/mlflow/http.ts';
 import { asRelayed } from '../../fakes/readable-spans.ts';
-import { hiResTracer } from '../../../src/tracing/hi-res-tracer.ts';
 import { instrumentVercelAi } from '../../../src/tracing/vercel-ai/instrument-vercel-ai.ts';
 import { MlflowTelemetry } from '../../../src/tracing/vercel-ai/mlflow-telemetry.ts';
 import { createAuthProvider } from '../../../src/workspace-auth/auth.ts';
 import { startFakeMlflow } from '../../fakes/fake-mlflow.ts';
 import { startFakeOpenAI, type FakeOpenAI, type FakeOpenAIRequest, type FakeReply } from '../../fakes/fake-openai.ts';
-import { jsonAttribute as json } from '../span-fixtures.ts';
+import { jsonAttribute as json, memoryTracer } from '../span-fixtures.ts';
 
 const MODEL = 'gpt-4o-mini';
 const QUESTION = 'What is the weather in Paris?';
 
-const exporter = new InMemorySpanExporter();
-const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
-const tracer = hiResTracer(provider.getTracer('vercel-ai-test'));
+const { tracer, finished, forget } = memoryTracer('vercel-ai-test');
 let fake: FakeOpenAI;
 let script: (request: FakeOpenAIRequest) => FakeReply = () => ({});
 
@@ -51,7 +48,7 @@ function toolThenAnswer(request: FakeOpenAIRequest): FakeReply {
 }
 
 function spans(): ReadableSpan[] {
-  return exporter.getFinishedSpans();
+  return finished();
 }
 
 function named(name: string): ReadableSpan[] {
@@ -87,7 +84,7 @@ before(async () => {
   assert.equal(instrumentVercelAi(ai, { tracer, captureContent: true }), ai, 'AI SDK 7: the exports stay as they are');
 });
 afterEach(() => {
-  exporter.reset();
+  forget();
   script = () => ({});
 });
 after(async () => {
