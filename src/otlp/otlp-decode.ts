@@ -150,6 +150,9 @@ const SPAN_DEPTH = 3;
 
 const NO_BYTES: Buffer = Buffer.alloc(0);
 
+/** Node's Buffer has the UTF-8 decoder that `toString('utf8', start, end)` calls, without its checks of arguments. */
+type NodeBuffer = Buffer & { utf8Slice(start: number, end: number): string };
+
 /**
  * Decodes a protobuf body; throws OtlpDecodeError where Python's protobuf would raise DecodeError.
  * A string that is not valid UTF-8 is such an error too, unless `repairs` is given: then it is
@@ -731,7 +734,7 @@ class OtlpProtobufReader extends ProtobufReader {
   /** A string field's bytes as text; `key` is the attribute it belongs to, if any. */
   #text(start: number, end: number, field: TextField, key?: string): string {
     if (start === end || this.#muted > 0) return '';
-    const text = this.buf.toString('utf8', start, end);
+    const text = (this.buf as NodeBuffer).utf8Slice(start, end);
     // Decoding puts U+FFFD in place of every bad sequence, so only a text holding one can be bad.
     if (!text.includes('\uFFFD') || isUtf8(this.buf.subarray(start, end))) return text;
     const place = this.#place(field, text, key);
