@@ -1,16 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { Utf8Repairs } from './utf8-repairs.ts';
-import {
-  FIXED32,
-  FIXED64,
-  int64,
-  LENGTH,
-  MAX_NESTING,
-  nestedTooDeep,
-  ProtobufDecodeError,
-  ProtobufReader,
-  VARINT,
-} from './protobuf-reader.ts';
+import { int64, MAX_NESTING, nestedTooDeep, ProtobufDecodeError, ProtobufReader } from './protobuf-reader.ts';
+import { FIXED32, FIXED64, LENGTH, VARINT } from './protobuf-writer.ts';
 
 /**
  * Reads an OTLP `ExportTraceServiceRequest` (protobuf or OTLP/JSON) into one plain shape. The
@@ -172,7 +163,7 @@ function shown(text: string): string {
   return `'${text.length > 60 ? `${text.slice(0, 60)}…` : text}'`;
 }
 
-type TextField =
+export type TextField =
   | 'attribute'
   | 'attribute key'
   | 'scope name'
@@ -182,6 +173,46 @@ type TextField =
   | 'trace state'
   | 'status message'
   | 'schema url';
+
+/** Where in a request the reader is, to say where a string was not valid UTF-8. */
+export interface TextPlace {
+  part: 'resource' | 'scope' | 'span' | 'event' | 'link';
+  scopeName: string;
+  spanName: string;
+  eventName: string;
+}
+
+/** Where a bad string is, for a person: `span 'chat', attribute 'gen_ai.prompt'`. */
+export function describePlace(at: TextPlace, field: TextField, text: string, key: string | undefined): string {
+  switch (field) {
+    case 'scope name':
+    case 'span name':
+      return `${field} ${shown(text)}`;
+    case 'event name':
+      return `span ${shown(at.spanName)}, event name ${shown(text)}`;
+    case 'attribute':
+      return `${where(at)}attribute ${shown(key ?? '')}`;
+    case 'attribute key':
+      return `${where(at)}attribute key ${shown(key === undefined ? text : `${key}.${text}`)}`;
+    default:
+      return `${where(at)}${field}`;
+  }
+}
+
+function where(at: TextPlace): string {
+  switch (at.part) {
+    case 'resource':
+      return 'resource ';
+    case 'scope':
+      return `scope ${shown(at.scopeName)}, `;
+    case 'span':
+      return `span ${shown(at.spanName)}, `;
+    case 'event':
+      return `span ${shown(at.spanName)}, event ${shown(at.eventName)}, `;
+    case 'link':
+      return `span ${shown(at.spanName)}, link `;
+  }
+}
 
 /**
  * A request read in one walk over its bytes, straight into the plain shape: no message objects in
@@ -193,10 +224,7 @@ type TextField =
  */
 class OtlpProtobufReader extends ProtobufReader {
   readonly #repairs: Utf8Repairs | undefined;
-  #part: 'resource' | 'scope' | 'span' | 'event' | 'link' = 'resource';
-  #scopeName = '';
-  #spanName = '';
-  #eventName = '';
+  readonly #at: TextPlace = { part: 'resource', scopeName: '', spanName: '', eventName: '' };
   /**
    * Above 0 while reading a oneof member that a later one overrides: protobufjs decoded such a
    * member (so its structure and depth count) but never read its strings.
@@ -238,7 +266,7 @@ class OtlpProtobufReader extends ProtobufReader {
         this.skipField(tag, RESOURCE_SPANS_DEPTH, end);
       }
     }
-    this.#part = 'resource';
+    this.#at.part = 'resource';
     const resourceAttributes: OtlpKeyValue[] = [];
     this.pos = start;
     for (let resource = this.next(RESOURCE_SPANS_RESOURCE, RESOURCE_SPANS_DEPTH, end); resource !== -1; ) {
@@ -311,9 +339,9 @@ class OtlpProtobufReader extends ProtobufReader {
         this.skipField(tag, SCOPE_SPANS_DEPTH, end);
       }
     }
-    this.#part = 'scope';
-    this.#scopeName = this.#text(nameStart, nameEnd, 'scope name');
-    const scope = { name: this.#scopeName, version: this.#text(versionStart, versionEnd, 'version') };
+    this.#at.part = 'scope';
+    this.#at.scopeName = this.#text(nameStart, nameEnd, 'scope name');
+    const scope = { name: this.#at.scopeName, version: this.#text(versionStart, versionEnd, 'version') };
     // Scope attributes are not kept; read only so that a bad string among them is told like any other.
     this.pos = start;
     for (let scopeEnd = this.next(SCOPE_SPANS_SCOPE, SCOPE_SPANS_DEPTH, end); scopeEnd !== -1; ) {
@@ -430,8 +458,8 @@ class OtlpProtobufReader extends ProtobufReader {
           this.skipField(tag, SPAN_DEPTH, end);
       }
     }
-    this.#spanName = this.#text(nameStart, nameEnd, 'span name');
-    this.#part = 'span';
+    this.#at.spanName = this.#text(nameStart, nameEnd, 'span name');
+    this.#at.part = 'span';
     const traceState = this.#text(traceStateStart, traceStateEnd, 'trace state');
     const attributes = this.#attributes(attributesFrom, end, SPAN_ATTRIBUTES, SPAN_DEPTH);
     const statusMessage = this.#text(statusMessageStart, statusMessageEnd, 'status message');
@@ -445,7 +473,7 @@ class OtlpProtobufReader extends ProtobufReader {
       }
     }
     // Links are only counted; their strings are read so that a bad one is told like any other.
-    this.#part = 'link';
+    this.#at.part = 'link';
     if (linksFrom !== -1) {
       this.pos = linksFrom;
       for (let linkEnd = this.next(SPAN_LINKS, SPAN_DEPTH, end); linkEnd !== -1; ) {
@@ -454,7 +482,7 @@ class OtlpProtobufReader extends ProtobufReader {
         linkEnd = this.next(SPAN_LINKS, SPAN_DEPTH, end);
       }
     }
-    this.#part = 'scope';
+    this.#at.part = 'scope';
     return {
       traceId,
       spanId,
@@ -462,7 +490,7 @@ class OtlpProtobufReader extends ProtobufReader {
       traceState,
       flags,
       scope,
-      name: this.#spanName,
+      name: this.#at.spanName,
       kind,
       startTimeUnixNano,
       endTimeUnixNano,
@@ -500,10 +528,10 @@ class OtlpProtobufReader extends ProtobufReader {
         this.skipField(tag, depth, end);
       }
     }
-    this.#eventName = this.#text(nameStart, nameEnd, 'event name');
-    this.#part = 'event';
-    const event = { timeUnixNano, name: this.#eventName, attributes: this.#attributes(attributesFrom, end, EVENT_ATTRIBUTES, depth) };
-    this.#part = 'span';
+    this.#at.eventName = this.#text(nameStart, nameEnd, 'event name');
+    this.#at.part = 'event';
+    const event = { timeUnixNano, name: this.#at.eventName, attributes: this.#attributes(attributesFrom, end, EVENT_ATTRIBUTES, depth) };
+    this.#at.part = 'span';
     return event;
   }
 
@@ -737,42 +765,10 @@ class OtlpProtobufReader extends ProtobufReader {
     const text = (this.buf as NodeBuffer).utf8Slice(start, end);
     // Decoding puts U+FFFD in place of every bad sequence, so only a text holding one can be bad.
     if (!text.includes('\uFFFD') || isUtf8(this.buf.subarray(start, end))) return text;
-    const place = this.#place(field, text, key);
+    const place = describePlace(this.#at, field, text, key);
     if (!this.#repairs) throw new OtlpDecodeError(`${place} is not valid UTF-8`);
     this.#repairs.add(place);
     return text;
-  }
-
-  /** Where a bad string is, for a person: `span 'chat', attribute 'gen_ai.prompt'`. */
-  #place(field: TextField, text: string, key: string | undefined): string {
-    switch (field) {
-      case 'scope name':
-      case 'span name':
-        return `${field} ${shown(text)}`;
-      case 'event name':
-        return `span ${shown(this.#spanName)}, event name ${shown(text)}`;
-      case 'attribute':
-        return `${this.#where()}attribute ${shown(key ?? '')}`;
-      case 'attribute key':
-        return `${this.#where()}attribute key ${shown(key === undefined ? text : `${key}.${text}`)}`;
-      default:
-        return `${this.#where()}${field}`;
-    }
-  }
-
-  #where(): string {
-    switch (this.#part) {
-      case 'resource':
-        return 'resource ';
-      case 'scope':
-        return `scope ${shown(this.#scopeName)}, `;
-      case 'span':
-        return `span ${shown(this.#spanName)}, `;
-      case 'event':
-        return `span ${shown(this.#spanName)}, event ${shown(this.#eventName)}, `;
-      case 'link':
-        return `span ${shown(this.#spanName)}, link `;
-    }
   }
 }
 

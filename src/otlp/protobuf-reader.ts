@@ -1,3 +1,5 @@
+import { FIXED32, FIXED64, LENGTH, VARINT } from './protobuf-writer.ts';
+
 /**
  * Protobuf's wire primitives read from one buffer in place, each bounded by the end of the message
  * being read. They refuse what protobufjs's reader refuses (the decoder this one replaced, whose
@@ -11,12 +13,8 @@ export class ProtobufDecodeError extends Error {
   override name = 'ProtobufDecodeError';
 }
 
-export const VARINT = 0;
-export const FIXED64 = 1;
-export const LENGTH = 2;
 const START_GROUP = 3;
 const END_GROUP = 4;
-export const FIXED32 = 5;
 
 export const MAX_NESTING = 100;
 
@@ -53,29 +51,12 @@ export class ProtobufReader {
 
   /** A tag below 2^32 (up to five bytes). */
   tag(end: number): number {
-    const buf = this.buf;
-    let pos = this.pos;
-    if (pos >= end) truncated(pos);
-    let byte = buf[pos++]!;
-    if (byte < 128) {
-      this.pos = pos;
-      return byte;
+    const start = this.pos;
+    const tag = this.varint32(end);
+    if (this.pos - start > 4 && (this.pos - start > 5 || this.buf[start + 4]! > 15)) {
+      throw new ProtobufDecodeError(`invalid tag at byte ${start}`);
     }
-    let value = byte & 127;
-    for (let shift = 7; shift < 28; shift += 7) {
-      if (pos >= end) truncated(pos);
-      byte = buf[pos++]!;
-      value |= (byte & 127) << shift;
-      if (byte < 128) {
-        this.pos = pos;
-        return value >>> 0;
-      }
-    }
-    if (pos >= end) truncated(pos);
-    byte = buf[pos++]!;
-    this.pos = pos;
-    if (byte > 15) throw new ProtobufDecodeError(`invalid tag at byte ${pos - 5}`);
-    return (value | (byte << 28)) >>> 0;
+    return tag;
   }
 
   /** A varint's low 32 bits, unsigned (`| 0` makes an int32 of it). */
@@ -163,27 +144,15 @@ export class ProtobufReader {
     throw new ProtobufDecodeError(`varint longer than 10 bytes at byte ${pos - 10}`);
   }
 
-  /** A length-delimited field's length, checked against `end`; returns where its content ends. */
+  /** A length-delimited field's length (below 2^31, up to five bytes), checked against `end`; returns where its content ends. */
   length(end: number): number {
-    const buf = this.buf;
-    let pos = this.pos;
-    if (pos >= end) truncated(pos);
-    let byte = buf[pos++]!;
-    let value = byte & 127;
-    for (let shift = 7; byte >= 128 && shift < 28; shift += 7) {
-      if (pos >= end) truncated(pos);
-      byte = buf[pos++]!;
-      value |= (byte & 127) << shift;
+    const start = this.pos;
+    const length = this.varint32(end);
+    if (this.pos - start > 4 && (this.pos - start > 5 || this.buf[start + 4]! > 7)) {
+      throw new ProtobufDecodeError(`invalid length at byte ${start}`);
     }
-    if (byte >= 128) {
-      if (pos >= end) truncated(pos);
-      byte = buf[pos++]!;
-      if (byte > 7) throw new ProtobufDecodeError(`invalid length at byte ${pos - 5}`);
-      value = (value | (byte << 28)) >>> 0;
-    }
-    const contentEnd = pos + value;
+    const contentEnd = this.pos + length;
     if (contentEnd > end) truncated(end);
-    this.pos = pos;
     return contentEnd;
   }
 

@@ -1,11 +1,14 @@
 import { isUtf8 } from 'node:buffer';
 import protobuf from 'protobufjs';
 import {
+  describePlace,
   OtlpDecodeError,
   type OtlpAnyValue,
   type OtlpKeyValue,
   type OtlpResourceSpans,
   type OtlpSpan,
+  type TextField,
+  type TextPlace,
 } from '../../src/otlp/otlp-decode.ts';
 import type { Utf8Repairs } from '../../src/otlp/utf8-repairs.ts';
 import { errorMessage } from '../../src/errors.ts';
@@ -198,32 +201,14 @@ function tooDeep(): never {
   throw new OtlpDecodeError(`attribute values nest deeper than ${MAX_VALUE_DEPTH} levels`);
 }
 
-/** A client's text in a place description: quoted, cut short. */
-function shown(text: string): string {
-  return `'${text.length > 60 ? `${text.slice(0, 60)}…` : text}'`;
-}
-
-type TextField =
-  | 'attribute'
-  | 'attribute key'
-  | 'scope name'
-  | 'span name'
-  | 'event name'
-  | 'version'
-  | 'trace state'
-  | 'status message'
-  | 'schema url';
-
 /**
  * One decoded message read into the plain shape. It knows where in the request it is (which span,
  * which event) only to say where a string was not valid UTF-8.
  */
 class ProtobufRequestReader {
   readonly #repairs: Utf8Repairs | undefined;
-  #part: 'resource' | 'scope' | 'span' | 'event' | 'link' = 'resource';
-  #scopeName = '';
-  #spanName = '';
-  #eventName = '';
+  // Where a bad string is told by the decoder's own description, the same words.
+  readonly #at: TextPlace = { part: 'resource', scopeName: '', spanName: '', eventName: '' };
 
   constructor(repairs: Utf8Repairs | undefined) {
     this.#repairs = repairs;
@@ -231,15 +216,15 @@ class ProtobufRequestReader {
 
   read(message: PbRequest): OtlpResourceSpans[] {
     return message.resourceSpans.map((resourceSpans) => {
-      this.#part = 'resource';
+      this.#at.part = 'resource';
       const resourceAttributes = this.#attributes(resourceSpans.resource?.attributes ?? []);
       this.#text(resourceSpans.schemaUrl, 'schema url');
       return {
         resourceAttributes,
         spans: resourceSpans.scopeSpans.flatMap((scopeSpans) => {
-          this.#part = 'scope';
-          this.#scopeName = this.#text(scopeSpans.scope?.name, 'scope name');
-          const scope = { name: this.#scopeName, version: this.#text(scopeSpans.scope?.version, 'version') };
+          this.#at.part = 'scope';
+          this.#at.scopeName = this.#text(scopeSpans.scope?.name, 'scope name');
+          const scope = { name: this.#at.scopeName, version: this.#text(scopeSpans.scope?.version, 'version') };
           // Scope attributes are not kept; read only so that a bad string among them is told like any other.
           this.#attributes(scopeSpans.scope?.attributes ?? []);
           this.#text(scopeSpans.schemaUrl, 'schema url');
@@ -255,42 +240,10 @@ class ProtobufRequestReader {
     const buffer = bytesView(bytes);
     const text = buffer.toString('utf8');
     if (isUtf8(buffer)) return text;
-    const place = this.#place(field, text, key);
+    const place = describePlace(this.#at, field, text, key);
     if (!this.#repairs) throw new OtlpDecodeError(`${place} is not valid UTF-8`);
     this.#repairs.add(place);
     return text;
-  }
-
-  /** Where a bad string is, for a person: `span 'chat', attribute 'gen_ai.prompt'`. */
-  #place(field: TextField, text: string, key: string | undefined): string {
-    switch (field) {
-      case 'scope name':
-      case 'span name':
-        return `${field} ${shown(text)}`;
-      case 'event name':
-        return `span ${shown(this.#spanName)}, event name ${shown(text)}`;
-      case 'attribute':
-        return `${this.#where()}attribute ${shown(key ?? '')}`;
-      case 'attribute key':
-        return `${this.#where()}attribute key ${shown(key === undefined ? text : `${key}.${text}`)}`;
-      default:
-        return `${this.#where()}${field}`;
-    }
-  }
-
-  #where(): string {
-    switch (this.#part) {
-      case 'resource':
-        return 'resource ';
-      case 'scope':
-        return `scope ${shown(this.#scopeName)}, `;
-      case 'span':
-        return `span ${shown(this.#spanName)}, `;
-      case 'event':
-        return `span ${shown(this.#spanName)}, event ${shown(this.#eventName)}, `;
-      case 'link':
-        return `span ${shown(this.#spanName)}, link `;
-    }
   }
 
   #anyValue(value: PbAnyValue | null | undefined, depth: number, key: string): OtlpAnyValue {
@@ -332,29 +285,29 @@ class ProtobufRequestReader {
   }
 
   #span(span: PbSpan, scope: OtlpSpan['scope']): OtlpSpan {
-    this.#spanName = this.#text(span.name, 'span name');
-    this.#part = 'span';
+    this.#at.spanName = this.#text(span.name, 'span name');
+    this.#at.part = 'span';
     const traceState = this.#text(span.traceState, 'trace state');
     const attributes = this.#attributes(span.attributes);
     const statusMessage = this.#text(span.status?.message, 'status message');
     const events = span.events.map((event) => {
-      this.#eventName = this.#text(event.name, 'event name');
-      this.#part = 'event';
+      this.#at.eventName = this.#text(event.name, 'event name');
+      this.#at.part = 'event';
       const decoded = {
         timeUnixNano: longToBigInt(event.timeUnixNano, false),
-        name: this.#eventName,
+        name: this.#at.eventName,
         attributes: this.#attributes(event.attributes),
       };
-      this.#part = 'span';
+      this.#at.part = 'span';
       return decoded;
     });
     // Links are only counted; their strings are read so that a bad one is told like any other.
-    this.#part = 'link';
+    this.#at.part = 'link';
     for (const link of span.links) {
       this.#text(link.traceState, 'trace state');
       this.#attributes(link.attributes);
     }
-    this.#part = 'scope';
+    this.#at.part = 'scope';
     return {
       // Views of the request's bytes, not copies: ids are read once, into hex.
       traceId: bytesView(span.traceId),
@@ -363,7 +316,7 @@ class ProtobufRequestReader {
       traceState,
       flags: span.flags >>> 0,
       scope,
-      name: this.#spanName,
+      name: this.#at.spanName,
       kind: span.kind,
       startTimeUnixNano: longToBigInt(span.startTimeUnixNano, false),
       endTimeUnixNano: longToBigInt(span.endTimeUnixNano, false),
