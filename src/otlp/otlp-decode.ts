@@ -5,9 +5,8 @@ import { FIXED32, FIXED64, LENGTH, VARINT } from './protobuf-writer.ts';
 
 /**
  * Reads an OTLP `ExportTraceServiceRequest` (protobuf or OTLP/JSON) into one plain shape. The
- * schema below is written from opentelemetry-proto's `common/v1/common.proto`,
- * `resource/v1/resource.proto`, `trace/v1/trace.proto` and
- * `collector/trace/v1/trace_service.proto` (field numbers only; names as protobufjs camelCases them).
+ * protobuf fields below are written from opentelemetry-proto's `common/v1/common.proto`,
+ * `resource/v1/resource.proto`, `trace/v1/trace.proto` and `collector/trace/v1/trace_service.proto`.
  * The relay's receivers and the test fakes of MLflow share it, so it refuses what Python's protobuf
  * refuses (a fake kinder than the server would hide bugs).
  */
@@ -67,8 +66,8 @@ export class OtlpDecodeError extends Error {
 
 /**
  * Attribute values nest (arrays of kvlists of arrays…); a hostile body can nest them deep enough to
- * overflow the stack of any recursive reader. Python's protobuf stops at 100 message levels; each
- * AnyValue level here is two messages.
+ * overflow the stack of any recursive reader. Python's protobuf stops at 100 message levels (so does
+ * the protobuf reader, MAX_NESTING); each AnyValue level of OTLP/JSON is two messages of protobuf.
  */
 const MAX_VALUE_DEPTH = 50;
 
@@ -216,11 +215,11 @@ function where(at: TextPlace): string {
 
 /**
  * A request read in one walk over its bytes, straight into the plain shape: no message objects in
- * between, strings decoded from the request's own memory. A message whose strings the plain shape
- * reads in another order than the wire's (a span's name before its trace state, its status message
- * before its events) is walked twice: once for its scalars and where its fields are, once for the
- * rest. The reader knows where in the request it is (which span, which event) only to say where a
- * string was not valid UTF-8.
+ * between, strings decoded from the request's own memory. Strings are checked in one order whatever
+ * the order of their fields on the wire (a span's name first, as the places of its other strings
+ * name it; its status message before its events), so a message with such strings is walked twice:
+ * once for its scalars and where its fields are, once for the rest. The reader knows where in the
+ * request it is (which span, which event) only to say where a string was not valid UTF-8.
  */
 class OtlpProtobufReader extends ProtobufReader {
   readonly #repairs: Utf8Repairs | undefined;
@@ -269,18 +268,18 @@ class OtlpProtobufReader extends ProtobufReader {
     this.#at.part = 'resource';
     const resourceAttributes: OtlpKeyValue[] = [];
     this.pos = start;
-    for (let resource = this.next(RESOURCE_SPANS_RESOURCE, RESOURCE_SPANS_DEPTH, end); resource !== -1; ) {
-      this.#resource(resource, resourceAttributes);
-      this.pos = resource;
-      resource = this.next(RESOURCE_SPANS_RESOURCE, RESOURCE_SPANS_DEPTH, end);
+    for (let resourceEnd = this.next(RESOURCE_SPANS_RESOURCE, RESOURCE_SPANS_DEPTH, end); resourceEnd !== -1; ) {
+      this.#resource(resourceEnd, resourceAttributes);
+      this.pos = resourceEnd;
+      resourceEnd = this.next(RESOURCE_SPANS_RESOURCE, RESOURCE_SPANS_DEPTH, end);
     }
     this.#text(schemaUrlStart, schemaUrlEnd, 'schema url');
     const spans: OtlpSpan[] = [];
     this.pos = start;
-    for (let scopeSpans = this.next(RESOURCE_SPANS_SCOPE_SPANS, RESOURCE_SPANS_DEPTH, end); scopeSpans !== -1; ) {
-      this.#scopeSpans(scopeSpans, spans);
-      this.pos = scopeSpans;
-      scopeSpans = this.next(RESOURCE_SPANS_SCOPE_SPANS, RESOURCE_SPANS_DEPTH, end);
+    for (let scopeSpansEnd = this.next(RESOURCE_SPANS_SCOPE_SPANS, RESOURCE_SPANS_DEPTH, end); scopeSpansEnd !== -1; ) {
+      this.#scopeSpans(scopeSpansEnd, spans);
+      this.pos = scopeSpansEnd;
+      scopeSpansEnd = this.next(RESOURCE_SPANS_SCOPE_SPANS, RESOURCE_SPANS_DEPTH, end);
     }
     return { resourceAttributes, spans };
   }
