@@ -140,6 +140,12 @@ const SPAN_DEPTH = 3;
 
 const NO_BYTES: Buffer = Buffer.alloc(0);
 
+/** Attribute keys decoded before, by a hash of their bytes: up to KEPT_KEYS of up to KEPT_KEY_BYTES each. */
+const KEPT_KEYS = 256;
+const KEPT_KEY_BYTES = 48;
+const keptKeyBytes: (Buffer | undefined)[] = new Array(KEPT_KEYS).fill(undefined);
+const keptKeys: (string | undefined)[] = new Array(KEPT_KEYS).fill(undefined);
+
 /** Node's Buffer has the UTF-8 decoder that `toString('utf8', start, end)` calls, without its checks of arguments. */
 type NodeBuffer = Buffer & { utf8Slice(start: number, end: number): string };
 
@@ -597,7 +603,7 @@ class OtlpProtobufReader extends ProtobufReader {
         this.skipField(tag, depth, end);
       }
     }
-    const key = this.#text(keyStart, keyEnd, 'attribute key', outerKey);
+    const key = this.#key(keyStart, keyEnd, outerKey);
     if (valueCount === 0) return { key, value: { kind: 'empty' } };
     if (valueCount === 1) {
       this.pos = valueStart;
@@ -756,6 +762,37 @@ class OtlpProtobufReader extends ProtobufReader {
     const start = this.pos;
     this.pos = contentEnd;
     return contentEnd === start ? NO_BYTES : this.buf.subarray(start, contentEnd);
+  }
+
+  /**
+   * An attribute key: the same few keys come in every span of a batch, so a short one is looked up
+   * by its bytes among the keys read before (in any request) rather than decoded again.
+   */
+  #key(start: number, end: number, outerKey: string | undefined): string {
+    const length = end - start;
+    if (length > KEPT_KEY_BYTES || length === 0 || this.#muted > 0) return this.#text(start, end, 'attribute key', outerKey);
+    const buf = this.buf;
+    let hash = length;
+    for (let i = start; i < end; i++) hash = Math.imul(hash ^ buf[i]!, 0x01000193);
+    const slot = (hash >>> 0) & (KEPT_KEYS - 1);
+    const kept = keptKeyBytes[slot];
+    if (kept !== undefined && kept.length === length) {
+      let same = true;
+      for (let i = 0; i < length; i++) {
+        if (kept[i] !== buf[start + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return keptKeys[slot]!;
+    }
+    const key = this.#text(start, end, 'attribute key', outerKey);
+    // A repaired key is not kept: it must be noted again wherever it comes.
+    if (!key.includes('\uFFFD')) {
+      keptKeyBytes[slot] = Buffer.copyBytesFrom(buf, start, length);
+      keptKeys[slot] = key;
+    }
+    return key;
   }
 
   /** A string field's bytes as text; `key` is the attribute it belongs to, if any. */
