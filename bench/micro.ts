@@ -4,7 +4,8 @@
  * - export work per trace: serialising a doctor-shaped trace for OTLP and for REST, against creating
  *   its spans with the OpenTelemetry SDK;
  * - OpenAI auto-tracing: a RAG-sized `chat.completions.create()` with content capture, traced against
- *   untraced, both answered instantly from memory by a custom `fetch` (target: at most 40 µs added).
+ *   untraced, both answered instantly from memory by a custom `fetch` (target: at most 40 µs added);
+ * - OTLP protobuf decoding of an app's request and of a full batch, against protobufjs.
  */
 import { spawnSync } from 'node:child_process';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
@@ -15,6 +16,7 @@ import { instrumentOpenAI } from '../src/tracing/openai/instrument-openai.ts';
 import { encodeTrace } from '../src/destination/encode-trace.ts';
 import { buildRestTracePayload } from '../src/destination/rest-trace-payload.ts';
 import { BIN } from './children.ts';
+import { benchOtlpDecode } from './otlp-decode.ts';
 import { median, type Row } from './stats.ts';
 
 const STARTUP_RUNS = 15;
@@ -136,5 +138,6 @@ export async function benchMicro(): Promise<Row[]> {
       target: '+≤ 40 µs',
       met: addedUs <= 40,
     },
+    ...benchOtlpDecode(),
   ];
 }

@@ -1,13 +1,12 @@
 import { isUtf8 } from 'node:buffer';
-import protobuf from 'protobufjs';
 import type { Utf8Repairs } from './utf8-repairs.ts';
-import { errorMessage } from '../errors.ts';
+import { int64, MAX_NESTING, nestedTooDeep, ProtobufDecodeError, ProtobufReader } from './protobuf-reader.ts';
+import { FIXED32, FIXED64, LENGTH, VARINT } from './protobuf-writer.ts';
 
 /**
  * Reads an OTLP `ExportTraceServiceRequest` (protobuf or OTLP/JSON) into one plain shape. The
- * schema below is written from opentelemetry-proto's `common/v1/common.proto`,
- * `resource/v1/resource.proto`, `trace/v1/trace.proto` and
- * `collector/trace/v1/trace_service.proto` (field numbers only; names as protobufjs camelCases them).
+ * protobuf fields below are written from opentelemetry-proto's `common/v1/common.proto`,
+ * `resource/v1/resource.proto`, `trace/v1/trace.proto` and `collector/trace/v1/trace_service.proto`.
  * The relay's receivers and the test fakes of MLflow share it, so it refuses what Python's protobuf
  * refuses (a fake kinder than the server would hide bugs).
  */
@@ -67,162 +66,88 @@ export class OtlpDecodeError extends Error {
 
 /**
  * Attribute values nest (arrays of kvlists of arrays…); a hostile body can nest them deep enough to
- * overflow the stack of any recursive reader. Python's protobuf stops at 100 message levels; each
- * AnyValue level here is two messages.
+ * overflow the stack of any recursive reader. Python's protobuf stops at 100 message levels (so does
+ * the protobuf reader, MAX_NESTING); each AnyValue level of OTLP/JSON is two messages of protobuf.
  */
 const MAX_VALUE_DEPTH = 50;
 
-// Strings are read as bytes and decoded below: protobufjs either refuses a whole request for one string
-// that is not valid UTF-8 or replaces its bytes without a word, and the relay must do neither.
-const TEXT = 'bytes';
-const PRESENT = { features: { field_presence: 'EXPLICIT' } };
-const keyValueFields = { key: { type: TEXT, id: 1 }, value: { type: 'AnyValue', id: 2 } };
-const schema = {
-  nested: {
-    otlp: {
-      nested: {
-        AnyValue: {
-          // A oneof in the proto. Declared as one here, protobufjs deletes the six other members on
-          // every value it reads; as plain fields with presence (a oneof member's, so that a `false`
-          // or a 0 is still told from nothing) it does not (see #anyValue for which member wins).
-          fields: {
-            stringValue: { type: TEXT, id: 1, options: PRESENT },
-            boolValue: { type: 'bool', id: 2, options: PRESENT },
-            intValue: { type: 'int64', id: 3, options: PRESENT },
-            doubleValue: { type: 'double', id: 4, options: PRESENT },
-            arrayValue: { type: 'ArrayValue', id: 5, options: PRESENT },
-            kvlistValue: { type: 'KeyValueList', id: 6, options: PRESENT },
-            bytesValue: { type: 'bytes', id: 7, options: PRESENT },
-          },
-        },
-        ArrayValue: { fields: { values: { rule: 'repeated', type: 'AnyValue', id: 1 } } },
-        KeyValueList: { fields: { values: { rule: 'repeated', type: 'KeyValue', id: 1 } } },
-        KeyValue: { fields: keyValueFields },
-        InstrumentationScope: {
-          fields: {
-            name: { type: TEXT, id: 1 },
-            version: { type: TEXT, id: 2 },
-            attributes: { rule: 'repeated', type: 'KeyValue', id: 3 },
-            droppedAttributesCount: { type: 'uint32', id: 4 },
-          },
-        },
-        Resource: {
-          fields: {
-            attributes: { rule: 'repeated', type: 'KeyValue', id: 1 },
-            droppedAttributesCount: { type: 'uint32', id: 2 },
-          },
-        },
-        Status: { fields: { message: { type: TEXT, id: 2 }, code: { type: 'int32', id: 3 } } },
-        Event: {
-          fields: {
-            timeUnixNano: { type: 'fixed64', id: 1 },
-            name: { type: TEXT, id: 2 },
-            attributes: { rule: 'repeated', type: 'KeyValue', id: 3 },
-            droppedAttributesCount: { type: 'uint32', id: 4 },
-          },
-        },
-        Link: {
-          fields: {
-            traceId: { type: 'bytes', id: 1 },
-            spanId: { type: 'bytes', id: 2 },
-            traceState: { type: TEXT, id: 3 },
-            attributes: { rule: 'repeated', type: 'KeyValue', id: 4 },
-            droppedAttributesCount: { type: 'uint32', id: 5 },
-            flags: { type: 'fixed32', id: 6 },
-          },
-        },
-        Span: {
-          fields: {
-            traceId: { type: 'bytes', id: 1 },
-            spanId: { type: 'bytes', id: 2 },
-            traceState: { type: TEXT, id: 3 },
-            parentSpanId: { type: 'bytes', id: 4 },
-            flags: { type: 'fixed32', id: 16 },
-            name: { type: TEXT, id: 5 },
-            kind: { type: 'int32', id: 6 },
-            startTimeUnixNano: { type: 'fixed64', id: 7 },
-            endTimeUnixNano: { type: 'fixed64', id: 8 },
-            attributes: { rule: 'repeated', type: 'KeyValue', id: 9 },
-            droppedAttributesCount: { type: 'uint32', id: 10 },
-            events: { rule: 'repeated', type: 'Event', id: 11 },
-            droppedEventsCount: { type: 'uint32', id: 12 },
-            links: { rule: 'repeated', type: 'Link', id: 13 },
-            droppedLinksCount: { type: 'uint32', id: 14 },
-            status: { type: 'Status', id: 15 },
-          },
-        },
-        ScopeSpans: {
-          fields: {
-            scope: { type: 'InstrumentationScope', id: 1 },
-            spans: { rule: 'repeated', type: 'Span', id: 2 },
-            schemaUrl: { type: TEXT, id: 3 },
-          },
-        },
-        ResourceSpans: {
-          fields: {
-            resource: { type: 'Resource', id: 1 },
-            scopeSpans: { rule: 'repeated', type: 'ScopeSpans', id: 2 },
-            schemaUrl: { type: TEXT, id: 3 },
-          },
-        },
-        ExportTraceServiceRequest: { fields: { resourceSpans: { rule: 'repeated', type: 'ResourceSpans', id: 1 } } },
-      },
-    },
-  },
-};
+// Tags (`field << 3 | wire type`) of the fields read, by message, field numbers from the .proto
+// files above. A known field with another wire type is skipped as an unknown one, as protobufjs and
+// Python's protobuf skip it.
+const REQUEST_RESOURCE_SPANS = (1 << 3) | LENGTH;
+const RESOURCE_SPANS_RESOURCE = (1 << 3) | LENGTH;
+const RESOURCE_SPANS_SCOPE_SPANS = (2 << 3) | LENGTH;
+const RESOURCE_SPANS_SCHEMA_URL = (3 << 3) | LENGTH;
+const RESOURCE_ATTRIBUTES = (1 << 3) | LENGTH;
+const RESOURCE_DROPPED_ATTRIBUTES = (2 << 3) | VARINT;
+const SCOPE_SPANS_SCOPE = (1 << 3) | LENGTH;
+const SCOPE_SPANS_SPANS = (2 << 3) | LENGTH;
+const SCOPE_SPANS_SCHEMA_URL = (3 << 3) | LENGTH;
+const SCOPE_NAME = (1 << 3) | LENGTH;
+const SCOPE_VERSION = (2 << 3) | LENGTH;
+const SCOPE_ATTRIBUTES = (3 << 3) | LENGTH;
+const SCOPE_DROPPED_ATTRIBUTES = (4 << 3) | VARINT;
+const SPAN_TRACE_ID = (1 << 3) | LENGTH;
+const SPAN_SPAN_ID = (2 << 3) | LENGTH;
+const SPAN_TRACE_STATE = (3 << 3) | LENGTH;
+const SPAN_PARENT_SPAN_ID = (4 << 3) | LENGTH;
+const SPAN_NAME = (5 << 3) | LENGTH;
+const SPAN_KIND = (6 << 3) | VARINT;
+const SPAN_START_TIME = (7 << 3) | FIXED64;
+const SPAN_END_TIME = (8 << 3) | FIXED64;
+const SPAN_ATTRIBUTES = (9 << 3) | LENGTH;
+const SPAN_DROPPED_ATTRIBUTES = (10 << 3) | VARINT;
+const SPAN_EVENTS = (11 << 3) | LENGTH;
+const SPAN_DROPPED_EVENTS = (12 << 3) | VARINT;
+const SPAN_LINKS = (13 << 3) | LENGTH;
+const SPAN_DROPPED_LINKS = (14 << 3) | VARINT;
+const SPAN_STATUS = (15 << 3) | LENGTH;
+const SPAN_FLAGS = (16 << 3) | FIXED32;
+const STATUS_MESSAGE = (2 << 3) | LENGTH;
+const STATUS_CODE = (3 << 3) | VARINT;
+const EVENT_TIME = (1 << 3) | FIXED64;
+const EVENT_NAME = (2 << 3) | LENGTH;
+const EVENT_ATTRIBUTES = (3 << 3) | LENGTH;
+const EVENT_DROPPED_ATTRIBUTES = (4 << 3) | VARINT;
+const LINK_TRACE_STATE = (3 << 3) | LENGTH;
+const LINK_ATTRIBUTES = (4 << 3) | LENGTH;
+const LINK_DROPPED_ATTRIBUTES = (5 << 3) | VARINT;
+const KEY_VALUE_KEY = (1 << 3) | LENGTH;
+const KEY_VALUE_VALUE = (2 << 3) | LENGTH;
+/** AnyValue's oneof members, by field number. */
+const STRING_VALUE = 1;
+const BOOL_VALUE = 2;
+const INT_VALUE = 3;
+const DOUBLE_VALUE = 4;
+const ARRAY_VALUE = 5;
+const KVLIST_VALUE = 6;
+const BYTES_VALUE = 7;
+const STRING_VALUE_TAG = (STRING_VALUE << 3) | LENGTH;
+const BOOL_VALUE_TAG = (BOOL_VALUE << 3) | VARINT;
+const INT_VALUE_TAG = (INT_VALUE << 3) | VARINT;
+const DOUBLE_VALUE_TAG = (DOUBLE_VALUE << 3) | FIXED64;
+const ARRAY_VALUE_TAG = (ARRAY_VALUE << 3) | LENGTH;
+const KVLIST_VALUE_TAG = (KVLIST_VALUE << 3) | LENGTH;
+const BYTES_VALUE_TAG = (BYTES_VALUE << 3) | LENGTH;
+const MESSAGE_MEMBERS = (1 << ARRAY_VALUE) | (1 << KVLIST_VALUE);
+/** ArrayValue's and KeyValueList's one field. */
+const VALUES = (1 << 3) | LENGTH;
 
-const requestType = protobuf.Root.fromJSON(schema).lookupType('otlp.ExportTraceServiceRequest');
+// Message depths, as protobufjs and Python's protobuf count them (the request is 0).
+const RESOURCE_SPANS_DEPTH = 1;
+const SCOPE_SPANS_DEPTH = 2;
+const SPAN_DEPTH = 3;
 
-// Decoded protobufjs messages, as far as this module reads them. A string field (bytes here) left
-// out of the message reads as protobufjs's default, an empty array.
-type PbText = Uint8Array | undefined;
-interface PbLong {
-  low: number;
-  high: number;
-}
-interface PbAnyValue {
-  stringValue?: PbText;
-  boolValue?: boolean;
-  intValue?: number | PbLong;
-  doubleValue?: number;
-  arrayValue?: { values: PbAnyValue[] };
-  kvlistValue?: { values: PbKeyValue[] };
-  bytesValue?: Uint8Array;
-}
-interface PbKeyValue {
-  key: PbText;
-  value?: PbAnyValue;
-}
-interface PbSpan {
-  traceId: Uint8Array;
-  spanId: Uint8Array;
-  parentSpanId: Uint8Array;
-  traceState: PbText;
-  flags: number;
-  name: PbText;
-  kind: number;
-  startTimeUnixNano: number | PbLong;
-  endTimeUnixNano: number | PbLong;
-  attributes: PbKeyValue[];
-  droppedAttributesCount: number;
-  events: { timeUnixNano: number | PbLong; name: PbText; attributes: PbKeyValue[] }[];
-  droppedEventsCount: number;
-  links: { traceState: PbText; attributes: PbKeyValue[] }[];
-  droppedLinksCount: number;
-  status?: { code: number; message: PbText };
-}
-interface PbScope {
-  name: PbText;
-  version: PbText;
-  attributes: PbKeyValue[];
-}
-interface PbRequest {
-  resourceSpans: {
-    resource?: { attributes: PbKeyValue[] };
-    scopeSpans: { scope?: PbScope; spans: PbSpan[]; schemaUrl: PbText }[];
-    schemaUrl: PbText;
-  }[];
-}
+const NO_BYTES: Buffer = Buffer.alloc(0);
+
+/** Attribute keys decoded before, by a hash of their bytes: up to KEPT_KEYS of up to KEPT_KEY_BYTES each. */
+const KEPT_KEYS = 256;
+const KEPT_KEY_BYTES = 48;
+const keptKeyBytes: (Buffer | undefined)[] = new Array(KEPT_KEYS).fill(undefined);
+const keptKeys: (string | undefined)[] = new Array(KEPT_KEYS).fill(undefined);
+
+/** Node's Buffer has the UTF-8 decoder that `toString('utf8', start, end)` calls, without its checks of arguments. */
+type NodeBuffer = Buffer & { utf8Slice(start: number, end: number): string };
 
 /**
  * Decodes a protobuf body; throws OtlpDecodeError where Python's protobuf would raise DecodeError.
@@ -230,29 +155,12 @@ interface PbRequest {
  * decoded with U+FFFD in place of its bad bytes and noted there, and the request goes on.
  */
 export function decodeOtlpProtobuf(bytes: Uint8Array, repairs?: Utf8Repairs): OtlpResourceSpans[] {
-  let message: PbRequest;
   try {
-    message = requestType.decode(bytes) as unknown as PbRequest;
+    return new OtlpProtobufReader(bytes, repairs).request();
   } catch (error) {
-    throw new OtlpDecodeError(errorMessage(error));
+    if (error instanceof ProtobufDecodeError) throw new OtlpDecodeError(error.message);
+    throw error;
   }
-  return new ProtobufRequestReader(repairs).read(message);
-}
-
-function longToBigInt(value: number | PbLong, signed: boolean): bigint {
-  if (typeof value === 'number') return BigInt(value);
-  const bits = (BigInt(value.high >>> 0) << 32n) | BigInt(value.low >>> 0);
-  return signed ? BigInt.asIntN(64, bits) : bits;
-}
-
-/** A field's bytes as a Buffer over the same memory; a field left out reads as protobufjs's default, an empty array. */
-function bytesView(bytes: Uint8Array): Buffer {
-  if (Buffer.isBuffer(bytes)) return bytes;
-  return bytes instanceof Uint8Array ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : Buffer.from(bytes);
-}
-
-function tooDeep(): never {
-  throw new OtlpDecodeError(`attribute values nest deeper than ${MAX_VALUE_DEPTH} levels`);
 }
 
 /** A client's text in a place description: quoted, cut short. */
@@ -260,7 +168,7 @@ function shown(text: string): string {
   return `'${text.length > 60 ? `${text.slice(0, 60)}…` : text}'`;
 }
 
-type TextField =
+export type TextField =
   | 'attribute'
   | 'attribute key'
   | 'scope name'
@@ -271,166 +179,637 @@ type TextField =
   | 'status message'
   | 'schema url';
 
-/**
- * One decoded message read into the plain shape. It knows where in the request it is (which span,
- * which event) only to say where a string was not valid UTF-8.
- */
-class ProtobufRequestReader {
-  readonly #repairs: Utf8Repairs | undefined;
-  #part: 'resource' | 'scope' | 'span' | 'event' | 'link' = 'resource';
-  #scopeName = '';
-  #spanName = '';
-  #eventName = '';
+/** Where in a request the reader is, to say where a string was not valid UTF-8. */
+export interface TextPlace {
+  part: 'resource' | 'scope' | 'span' | 'event' | 'link';
+  scopeName: string;
+  spanName: string;
+  eventName: string;
+}
 
-  constructor(repairs: Utf8Repairs | undefined) {
+/** Where a bad string is, for a person: `span 'chat', attribute 'gen_ai.prompt'`. */
+export function describePlace(at: TextPlace, field: TextField, text: string, key: string | undefined): string {
+  switch (field) {
+    case 'scope name':
+    case 'span name':
+      return `${field} ${shown(text)}`;
+    case 'event name':
+      return `span ${shown(at.spanName)}, event name ${shown(text)}`;
+    case 'attribute':
+      return `${where(at)}attribute ${shown(key ?? '')}`;
+    case 'attribute key':
+      return `${where(at)}attribute key ${shown(key === undefined ? text : `${key}.${text}`)}`;
+    default:
+      return `${where(at)}${field}`;
+  }
+}
+
+function where(at: TextPlace): string {
+  switch (at.part) {
+    case 'resource':
+      return 'resource ';
+    case 'scope':
+      return `scope ${shown(at.scopeName)}, `;
+    case 'span':
+      return `span ${shown(at.spanName)}, `;
+    case 'event':
+      return `span ${shown(at.spanName)}, event ${shown(at.eventName)}, `;
+    case 'link':
+      return `span ${shown(at.spanName)}, link `;
+  }
+}
+
+/**
+ * A request read in one walk over its bytes, straight into the plain shape: no message objects in
+ * between, strings decoded from the request's own memory. Strings are checked in one order whatever
+ * the order of their fields on the wire (a span's name first, as the places of its other strings
+ * name it; its status message before its events), so a message with such strings is walked twice:
+ * once for its scalars and where its fields are, once for the rest. The reader knows where in the
+ * request it is (which span, which event) only to say where a string was not valid UTF-8.
+ */
+class OtlpProtobufReader extends ProtobufReader {
+  readonly #repairs: Utf8Repairs | undefined;
+  readonly #at: TextPlace = { part: 'resource', scopeName: '', spanName: '', eventName: '' };
+  /**
+   * Above 0 while reading a oneof member that a later one overrides: protobufjs decoded such a
+   * member (so its structure and depth count) but never read its strings.
+   */
+  #muted = 0;
+
+  constructor(bytes: Uint8Array, repairs: Utf8Repairs | undefined) {
+    super(bytes);
     this.#repairs = repairs;
   }
 
-  read(message: PbRequest): OtlpResourceSpans[] {
-    return message.resourceSpans.map((resourceSpans) => {
-      this.#part = 'resource';
-      const resourceAttributes = this.#attributes(resourceSpans.resource?.attributes ?? []);
-      this.#text(resourceSpans.schemaUrl, 'schema url');
-      return {
-        resourceAttributes,
-        spans: resourceSpans.scopeSpans.flatMap((scopeSpans) => {
-          this.#part = 'scope';
-          this.#scopeName = this.#text(scopeSpans.scope?.name, 'scope name');
-          const scope = { name: this.#scopeName, version: this.#text(scopeSpans.scope?.version, 'version') };
-          // Scope attributes are not kept; read only so that a bad string among them is told like any other.
-          this.#attributes(scopeSpans.scope?.attributes ?? []);
-          this.#text(scopeSpans.schemaUrl, 'schema url');
-          return scopeSpans.spans.map((span) => this.#span(span, scope));
-        }),
-      };
-    });
+  request(): OtlpResourceSpans[] {
+    const end = this.buf.length;
+    const request: OtlpResourceSpans[] = [];
+    while (this.pos < end) {
+      const tag = this.tag(end);
+      if (tag === REQUEST_RESOURCE_SPANS) {
+        const contentEnd = this.length(end);
+        request.push(this.#resourceSpans(contentEnd));
+        this.pos = contentEnd;
+      } else {
+        this.skipField(tag, 0, end);
+      }
+    }
+    return request;
   }
 
-  /** A string field as text; `key` is the attribute it belongs to, if any. */
-  #text(bytes: PbText, field: TextField, key?: string): string {
-    if (bytes === undefined || bytes.length === 0) return '';
-    const buffer = bytesView(bytes);
-    const text = buffer.toString('utf8');
-    if (isUtf8(buffer)) return text;
-    const place = this.#place(field, text, key);
+  #resourceSpans(end: number): OtlpResourceSpans {
+    const start = this.pos;
+    let schemaUrlStart = 0;
+    let schemaUrlEnd = 0;
+    while (this.pos < end) {
+      const tag = this.tag(end);
+      if (tag === RESOURCE_SPANS_SCHEMA_URL) {
+        schemaUrlEnd = this.length(end);
+        schemaUrlStart = this.pos;
+        this.pos = schemaUrlEnd;
+      } else {
+        this.skipField(tag, RESOURCE_SPANS_DEPTH, end);
+      }
+    }
+    this.#at.part = 'resource';
+    const resourceAttributes: OtlpKeyValue[] = [];
+    this.pos = start;
+    for (let resourceEnd = this.next(RESOURCE_SPANS_RESOURCE, RESOURCE_SPANS_DEPTH, end); resourceEnd !== -1; ) {
+      this.#resource(resourceEnd, resourceAttributes);
+      this.pos = resourceEnd;
+      resourceEnd = this.next(RESOURCE_SPANS_RESOURCE, RESOURCE_SPANS_DEPTH, end);
+    }
+    this.#text(schemaUrlStart, schemaUrlEnd, 'schema url');
+    const spans: OtlpSpan[] = [];
+    this.pos = start;
+    for (let scopeSpansEnd = this.next(RESOURCE_SPANS_SCOPE_SPANS, RESOURCE_SPANS_DEPTH, end); scopeSpansEnd !== -1; ) {
+      this.#scopeSpans(scopeSpansEnd, spans);
+      this.pos = scopeSpansEnd;
+      scopeSpansEnd = this.next(RESOURCE_SPANS_SCOPE_SPANS, RESOURCE_SPANS_DEPTH, end);
+    }
+    return { resourceAttributes, spans };
+  }
+
+  #resource(end: number, attributes: OtlpKeyValue[]): void {
+    const depth = RESOURCE_SPANS_DEPTH + 1;
+    while (this.pos < end) {
+      const tag = this.tag(end);
+      if (tag === RESOURCE_ATTRIBUTES) {
+        const contentEnd = this.length(end);
+        attributes.push(this.#keyValue(contentEnd, depth + 1, undefined));
+        this.pos = contentEnd;
+      } else if (tag === RESOURCE_DROPPED_ATTRIBUTES) {
+        this.varint32(end);
+      } else {
+        this.skipField(tag, depth, end);
+      }
+    }
+  }
+
+  #scopeSpans(end: number, spans: OtlpSpan[]): void {
+    const start = this.pos;
+    const scopeDepth = SCOPE_SPANS_DEPTH + 1;
+    let schemaUrlStart = 0;
+    let schemaUrlEnd = 0;
+    let nameStart = 0;
+    let nameEnd = 0;
+    let versionStart = 0;
+    let versionEnd = 0;
+    while (this.pos < end) {
+      const tag = this.tag(end);
+      if (tag === SCOPE_SPANS_SCHEMA_URL) {
+        schemaUrlEnd = this.length(end);
+        schemaUrlStart = this.pos;
+        this.pos = schemaUrlEnd;
+      } else if (tag === SCOPE_SPANS_SCOPE) {
+        // A scope sent twice is merged into one, as protobuf merges a message field: the last name wins.
+        const scopeEnd = this.length(end);
+        while (this.pos < scopeEnd) {
+          const scopeTag = this.tag(scopeEnd);
+          if (scopeTag === SCOPE_NAME) {
+            nameEnd = this.length(scopeEnd);
+            nameStart = this.pos;
+            this.pos = nameEnd;
+          } else if (scopeTag === SCOPE_VERSION) {
+            versionEnd = this.length(scopeEnd);
+            versionStart = this.pos;
+            this.pos = versionEnd;
+          } else if (scopeTag === SCOPE_DROPPED_ATTRIBUTES) {
+            this.varint32(scopeEnd);
+          } else {
+            this.skipField(scopeTag, scopeDepth, scopeEnd);
+          }
+        }
+      } else {
+        this.skipField(tag, SCOPE_SPANS_DEPTH, end);
+      }
+    }
+    this.#at.part = 'scope';
+    this.#at.scopeName = this.#text(nameStart, nameEnd, 'scope name');
+    const scope = { name: this.#at.scopeName, version: this.#text(versionStart, versionEnd, 'version') };
+    // Scope attributes are not kept; read only so that a bad string among them is told like any other.
+    this.pos = start;
+    for (let scopeEnd = this.next(SCOPE_SPANS_SCOPE, SCOPE_SPANS_DEPTH, end); scopeEnd !== -1; ) {
+      this.#attributes(this.pos, scopeEnd, SCOPE_ATTRIBUTES, scopeDepth);
+      this.pos = scopeEnd;
+      scopeEnd = this.next(SCOPE_SPANS_SCOPE, SCOPE_SPANS_DEPTH, end);
+    }
+    this.#text(schemaUrlStart, schemaUrlEnd, 'schema url');
+    this.pos = start;
+    for (let spanEnd = this.next(SCOPE_SPANS_SPANS, SCOPE_SPANS_DEPTH, end); spanEnd !== -1; ) {
+      spans.push(this.#span(spanEnd, scope));
+      this.pos = spanEnd;
+      spanEnd = this.next(SCOPE_SPANS_SPANS, SCOPE_SPANS_DEPTH, end);
+    }
+  }
+
+  #span(end: number, scope: OtlpSpan['scope']): OtlpSpan {
+    let traceId = NO_BYTES;
+    let spanId = NO_BYTES;
+    let parentSpanId = NO_BYTES;
+    let traceStateStart = 0;
+    let traceStateEnd = 0;
+    let nameStart = 0;
+    let nameEnd = 0;
+    let kind = 0;
+    let startTimeUnixNano = 0n;
+    let endTimeUnixNano = 0n;
+    let attributesFrom = -1;
+    let eventsFrom = -1;
+    let linksFrom = -1;
+    let linkCount = 0;
+    let droppedAttributesCount = 0;
+    let droppedEventsCount = 0;
+    let droppedLinksCount = 0;
+    let statusCode = 0;
+    let statusMessageStart = 0;
+    let statusMessageEnd = 0;
+    let flags = 0;
+    while (this.pos < end) {
+      const tagStart = this.pos;
+      const tag = this.tag(end);
+      switch (tag) {
+        case SPAN_TRACE_ID:
+          traceId = this.#bytes(end);
+          break;
+        case SPAN_SPAN_ID:
+          spanId = this.#bytes(end);
+          break;
+        case SPAN_PARENT_SPAN_ID:
+          parentSpanId = this.#bytes(end);
+          break;
+        case SPAN_TRACE_STATE:
+          traceStateEnd = this.length(end);
+          traceStateStart = this.pos;
+          this.pos = traceStateEnd;
+          break;
+        case SPAN_NAME:
+          nameEnd = this.length(end);
+          nameStart = this.pos;
+          this.pos = nameEnd;
+          break;
+        case SPAN_KIND:
+          kind = this.varint32(end) | 0;
+          break;
+        case SPAN_START_TIME:
+          startTimeUnixNano = this.fixed64(end);
+          break;
+        case SPAN_END_TIME:
+          endTimeUnixNano = this.fixed64(end);
+          break;
+        case SPAN_ATTRIBUTES:
+          if (attributesFrom === -1) attributesFrom = tagStart;
+          this.pos = this.length(end);
+          break;
+        case SPAN_DROPPED_ATTRIBUTES:
+          droppedAttributesCount = this.varint32(end);
+          break;
+        case SPAN_EVENTS:
+          if (eventsFrom === -1) eventsFrom = tagStart;
+          this.pos = this.length(end);
+          break;
+        case SPAN_DROPPED_EVENTS:
+          droppedEventsCount = this.varint32(end);
+          break;
+        case SPAN_LINKS:
+          if (linksFrom === -1) linksFrom = tagStart;
+          this.pos = this.length(end);
+          linkCount += 1;
+          break;
+        case SPAN_DROPPED_LINKS:
+          droppedLinksCount = this.varint32(end);
+          break;
+        case SPAN_STATUS: {
+          // A status sent twice is merged: each of its fields is the last one sent.
+          const statusEnd = this.length(end);
+          while (this.pos < statusEnd) {
+            const statusTag = this.tag(statusEnd);
+            if (statusTag === STATUS_MESSAGE) {
+              statusMessageEnd = this.length(statusEnd);
+              statusMessageStart = this.pos;
+              this.pos = statusMessageEnd;
+            } else if (statusTag === STATUS_CODE) {
+              statusCode = this.varint32(statusEnd) | 0;
+            } else {
+              this.skipField(statusTag, SPAN_DEPTH + 1, statusEnd);
+            }
+          }
+          break;
+        }
+        case SPAN_FLAGS:
+          flags = this.fixed32(end);
+          break;
+        default:
+          this.skipField(tag, SPAN_DEPTH, end);
+      }
+    }
+    this.#at.spanName = this.#text(nameStart, nameEnd, 'span name');
+    this.#at.part = 'span';
+    const traceState = this.#text(traceStateStart, traceStateEnd, 'trace state');
+    const attributes = this.#attributes(attributesFrom, end, SPAN_ATTRIBUTES, SPAN_DEPTH);
+    const statusMessage = this.#text(statusMessageStart, statusMessageEnd, 'status message');
+    const events: OtlpEvent[] = [];
+    if (eventsFrom !== -1) {
+      this.pos = eventsFrom;
+      for (let eventEnd = this.next(SPAN_EVENTS, SPAN_DEPTH, end); eventEnd !== -1; ) {
+        events.push(this.#event(eventEnd));
+        this.pos = eventEnd;
+        eventEnd = this.next(SPAN_EVENTS, SPAN_DEPTH, end);
+      }
+    }
+    // Links are only counted; their strings are read so that a bad one is told like any other.
+    this.#at.part = 'link';
+    if (linksFrom !== -1) {
+      this.pos = linksFrom;
+      for (let linkEnd = this.next(SPAN_LINKS, SPAN_DEPTH, end); linkEnd !== -1; ) {
+        this.#link(linkEnd);
+        this.pos = linkEnd;
+        linkEnd = this.next(SPAN_LINKS, SPAN_DEPTH, end);
+      }
+    }
+    this.#at.part = 'scope';
+    return {
+      traceId,
+      spanId,
+      parentSpanId,
+      traceState,
+      flags,
+      scope,
+      name: this.#at.spanName,
+      kind,
+      startTimeUnixNano,
+      endTimeUnixNano,
+      attributes,
+      events,
+      linkCount,
+      droppedAttributesCount,
+      droppedEventsCount,
+      droppedLinksCount,
+      status: { code: statusCode, message: statusMessage },
+    };
+  }
+
+  #event(end: number): OtlpEvent {
+    const depth = SPAN_DEPTH + 1;
+    let timeUnixNano = 0n;
+    let nameStart = 0;
+    let nameEnd = 0;
+    let attributesFrom = -1;
+    while (this.pos < end) {
+      const tagStart = this.pos;
+      const tag = this.tag(end);
+      if (tag === EVENT_TIME) {
+        timeUnixNano = this.fixed64(end);
+      } else if (tag === EVENT_NAME) {
+        nameEnd = this.length(end);
+        nameStart = this.pos;
+        this.pos = nameEnd;
+      } else if (tag === EVENT_ATTRIBUTES) {
+        if (attributesFrom === -1) attributesFrom = tagStart;
+        this.pos = this.length(end);
+      } else if (tag === EVENT_DROPPED_ATTRIBUTES) {
+        this.varint32(end);
+      } else {
+        this.skipField(tag, depth, end);
+      }
+    }
+    this.#at.eventName = this.#text(nameStart, nameEnd, 'event name');
+    this.#at.part = 'event';
+    const event = { timeUnixNano, name: this.#at.eventName, attributes: this.#attributes(attributesFrom, end, EVENT_ATTRIBUTES, depth) };
+    this.#at.part = 'span';
+    return event;
+  }
+
+  #link(end: number): void {
+    const depth = SPAN_DEPTH + 1;
+    let traceStateStart = 0;
+    let traceStateEnd = 0;
+    let attributesFrom = -1;
+    while (this.pos < end) {
+      const tagStart = this.pos;
+      const tag = this.tag(end);
+      if (tag === LINK_TRACE_STATE) {
+        traceStateEnd = this.length(end);
+        traceStateStart = this.pos;
+        this.pos = traceStateEnd;
+      } else if (tag === LINK_ATTRIBUTES) {
+        if (attributesFrom === -1) attributesFrom = tagStart;
+        this.pos = this.length(end);
+      } else if (tag === LINK_DROPPED_ATTRIBUTES) {
+        this.varint32(end);
+      } else {
+        // The link's ids and flags: bytes and a fixed32, skipped as they are read.
+        this.skipField(tag, depth, end);
+      }
+    }
+    this.#text(traceStateStart, traceStateEnd, 'trace state');
+    this.#attributes(attributesFrom, end, LINK_ATTRIBUTES, depth);
+  }
+
+  /** The attributes (`field`) of a message of `depth` found between `from` and `to`; none when `from` is -1. */
+  #attributes(from: number, to: number, field: number, depth: number): OtlpKeyValue[] {
+    const attributes: OtlpKeyValue[] = [];
+    if (from === -1) return attributes;
+    this.pos = from;
+    for (let keyValueEnd = this.next(field, depth, to); keyValueEnd !== -1; ) {
+      attributes.push(this.#keyValue(keyValueEnd, depth + 1, undefined));
+      this.pos = keyValueEnd;
+      keyValueEnd = this.next(field, depth, to);
+    }
+    return attributes;
+  }
+
+  /** `outerKey`: the attribute a nested kvlist entry belongs to, which is what a person looks for. */
+  #keyValue(end: number, depth: number, outerKey: string | undefined): OtlpKeyValue {
+    if (depth > MAX_NESTING) nestedTooDeep();
+    const start = this.pos;
+    let keyStart = 0;
+    let keyEnd = 0;
+    let valueStart = 0;
+    let valueEnd = 0;
+    let valueCount = 0;
+    while (this.pos < end) {
+      const tag = this.tag(end);
+      if (tag === KEY_VALUE_KEY) {
+        keyEnd = this.length(end);
+        keyStart = this.pos;
+        this.pos = keyEnd;
+      } else if (tag === KEY_VALUE_VALUE) {
+        valueEnd = this.length(end);
+        if (valueCount === 0) valueStart = this.pos;
+        valueCount += 1;
+        this.pos = valueEnd;
+      } else {
+        this.skipField(tag, depth, end);
+      }
+    }
+    const key = this.#key(keyStart, keyEnd, outerKey);
+    if (valueCount === 0) return { key, value: { kind: 'empty' } };
+    if (valueCount === 1) {
+      this.pos = valueStart;
+      return { key, value: this.#anyValue(valueEnd, 0, depth + 1, outerKey ?? key) };
+    }
+    // A value sent twice is merged into one, as protobuf merges a message field.
+    this.pos = start;
+    return { key, value: this.#anyValue(end, KEY_VALUE_VALUE, depth + 1, outerKey ?? key) };
+  }
+
+  /**
+   * An AnyValue from `pos` to `end`; with `pieceTag`, the merge of every occurrence of that field up
+   * to `end` in its parent message. Of its oneof's members, the one that came last on the wire wins,
+   * with the last value sent for it. Like protobufjs, a member that came again after another keeps
+   * its first place (no encoder writes that).
+   */
+  #anyValue(end: number, pieceTag: number, depth: number, key: string): OtlpAnyValue {
+    if (depth > MAX_NESTING) nestedTooDeep();
+    const start = this.pos;
+    let member = 0;
+    let seen = 0;
+    let bool = false;
+    let low = 0;
+    let high = 0;
+    let double = 0;
+    let textStart = 0;
+    let textEnd = 0;
+    let bytesStart = 0;
+    let bytesEnd = 0;
+    for (let pieceEnd = pieceTag === 0 ? end : this.next(pieceTag, depth - 1, end); pieceEnd !== -1; ) {
+      while (this.pos < pieceEnd) {
+        const tag = this.tag(pieceEnd);
+        switch (tag) {
+          case STRING_VALUE_TAG:
+            textEnd = this.length(pieceEnd);
+            textStart = this.pos;
+            this.pos = textEnd;
+            break;
+          case BOOL_VALUE_TAG:
+            bool = this.bool(pieceEnd);
+            break;
+          case INT_VALUE_TAG:
+            this.varint64(pieceEnd);
+            low = this.low;
+            high = this.high;
+            break;
+          case DOUBLE_VALUE_TAG:
+            double = this.double(pieceEnd);
+            break;
+          case ARRAY_VALUE_TAG:
+          case KVLIST_VALUE_TAG:
+            this.pos = this.length(pieceEnd);
+            break;
+          case BYTES_VALUE_TAG:
+            bytesEnd = this.length(pieceEnd);
+            bytesStart = this.pos;
+            this.pos = bytesEnd;
+            break;
+          default:
+            this.skipField(tag, depth, pieceEnd);
+            continue;
+        }
+        const bit = 1 << (tag >>> 3);
+        if ((seen & bit) === 0) {
+          seen |= bit;
+          member = tag >>> 3;
+        }
+      }
+      pieceEnd = pieceTag === 0 ? -1 : this.next(pieceTag, depth - 1, end);
+    }
+    switch (member) {
+      case STRING_VALUE:
+        return { kind: 'string', value: this.#text(textStart, textEnd, 'attribute', key) };
+      case BOOL_VALUE:
+        return { kind: 'bool', value: bool };
+      case INT_VALUE:
+        return { kind: 'int', value: int64(low, high) };
+      case DOUBLE_VALUE:
+        return { kind: 'double', value: double };
+      case BYTES_VALUE:
+        return { kind: 'bytes', value: Buffer.copyBytesFrom(this.buf, bytesStart, bytesEnd - bytesStart) };
+    }
+    const items: OtlpAnyValue[] = [];
+    const entries: OtlpKeyValue[] = [];
+    if ((seen & MESSAGE_MEMBERS) !== 0) this.#messageMembers(start, end, pieceTag, depth, member, key, items, entries);
+    if (member === ARRAY_VALUE) return { kind: 'array', values: items };
+    if (member === KVLIST_VALUE) return { kind: 'kvlist', values: entries };
+    return { kind: 'empty' };
+  }
+
+  /**
+   * An AnyValue's array and kvlist members, read again from `start` once the winning member is
+   * known: the winner's into `items` or `entries`, the others for their structure only.
+   */
+  #messageMembers(
+    start: number,
+    end: number,
+    pieceTag: number,
+    depth: number,
+    member: number,
+    key: string,
+    items: OtlpAnyValue[],
+    entries: OtlpKeyValue[],
+  ): void {
+    this.pos = start;
+    for (let pieceEnd = pieceTag === 0 ? end : this.next(pieceTag, depth - 1, end); pieceEnd !== -1; ) {
+      while (this.pos < pieceEnd) {
+        const tag = this.tag(pieceEnd);
+        if (tag !== ARRAY_VALUE_TAG && tag !== KVLIST_VALUE_TAG) {
+          this.skipField(tag, depth, pieceEnd);
+          continue;
+        }
+        const memberEnd = this.length(pieceEnd);
+        const wins = tag >>> 3 === member;
+        if (!wins) this.#muted += 1;
+        if (tag === ARRAY_VALUE_TAG) this.#arrayValues(memberEnd, depth + 1, key, wins ? items : []);
+        else this.#kvlistValues(memberEnd, depth + 1, key, wins ? entries : []);
+        if (!wins) this.#muted -= 1;
+        this.pos = memberEnd;
+      }
+      pieceEnd = pieceTag === 0 ? -1 : this.next(pieceTag, depth - 1, end);
+    }
+  }
+
+  #arrayValues(end: number, depth: number, key: string, items: OtlpAnyValue[]): void {
+    if (depth > MAX_NESTING) nestedTooDeep();
+    while (this.pos < end) {
+      const tag = this.tag(end);
+      if (tag === VALUES) {
+        const itemEnd = this.length(end);
+        items.push(this.#anyValue(itemEnd, 0, depth + 1, key));
+        this.pos = itemEnd;
+      } else {
+        this.skipField(tag, depth, end);
+      }
+    }
+  }
+
+  #kvlistValues(end: number, depth: number, key: string, entries: OtlpKeyValue[]): void {
+    if (depth > MAX_NESTING) nestedTooDeep();
+    while (this.pos < end) {
+      const tag = this.tag(end);
+      if (tag === VALUES) {
+        const entryEnd = this.length(end);
+        entries.push(this.#keyValue(entryEnd, depth + 1, key));
+        this.pos = entryEnd;
+      } else {
+        this.skipField(tag, depth, end);
+      }
+    }
+  }
+
+  /** A bytes field as a view of the request's own memory. */
+  #bytes(end: number): Buffer {
+    const contentEnd = this.length(end);
+    const start = this.pos;
+    this.pos = contentEnd;
+    return contentEnd === start ? NO_BYTES : this.buf.subarray(start, contentEnd);
+  }
+
+  /**
+   * An attribute key: the same few keys come in every span of a batch, so a short one is looked up
+   * by its bytes among the keys read before (in any request) rather than decoded again.
+   */
+  #key(start: number, end: number, outerKey: string | undefined): string {
+    const length = end - start;
+    if (length > KEPT_KEY_BYTES || length === 0 || this.#muted > 0) return this.#text(start, end, 'attribute key', outerKey);
+    const buf = this.buf;
+    let hash = length;
+    for (let i = start; i < end; i++) hash = Math.imul(hash ^ buf[i]!, 0x01000193);
+    const slot = (hash >>> 0) & (KEPT_KEYS - 1);
+    const kept = keptKeyBytes[slot];
+    if (kept !== undefined && kept.length === length) {
+      let same = true;
+      for (let i = 0; i < length; i++) {
+        if (kept[i] !== buf[start + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return keptKeys[slot]!;
+    }
+    const key = this.#text(start, end, 'attribute key', outerKey);
+    // A repaired key is not kept: it must be noted again wherever it comes.
+    if (!key.includes('\uFFFD')) {
+      keptKeyBytes[slot] = Buffer.copyBytesFrom(buf, start, length);
+      keptKeys[slot] = key;
+    }
+    return key;
+  }
+
+  /** A string field's bytes as text; `key` is the attribute it belongs to, if any. */
+  #text(start: number, end: number, field: TextField, key?: string): string {
+    if (start === end || this.#muted > 0) return '';
+    const text = (this.buf as NodeBuffer).utf8Slice(start, end);
+    // Decoding puts U+FFFD in place of every bad sequence, so only a text holding one can be bad.
+    if (!text.includes('\uFFFD') || isUtf8(this.buf.subarray(start, end))) return text;
+    const place = describePlace(this.#at, field, text, key);
     if (!this.#repairs) throw new OtlpDecodeError(`${place} is not valid UTF-8`);
     this.#repairs.add(place);
     return text;
   }
+}
 
-  /** Where a bad string is, for a person: `span 'chat', attribute 'gen_ai.prompt'`. */
-  #place(field: TextField, text: string, key: string | undefined): string {
-    switch (field) {
-      case 'scope name':
-      case 'span name':
-        return `${field} ${shown(text)}`;
-      case 'event name':
-        return `span ${shown(this.#spanName)}, event name ${shown(text)}`;
-      case 'attribute':
-        return `${this.#where()}attribute ${shown(key ?? '')}`;
-      case 'attribute key':
-        return `${this.#where()}attribute key ${shown(key === undefined ? text : `${key}.${text}`)}`;
-      default:
-        return `${this.#where()}${field}`;
-    }
-  }
-
-  #where(): string {
-    switch (this.#part) {
-      case 'resource':
-        return 'resource ';
-      case 'scope':
-        return `scope ${shown(this.#scopeName)}, `;
-      case 'span':
-        return `span ${shown(this.#spanName)}, `;
-      case 'event':
-        return `span ${shown(this.#spanName)}, event ${shown(this.#eventName)}, `;
-      case 'link':
-        return `span ${shown(this.#spanName)}, link `;
-    }
-  }
-
-  #anyValue(value: PbAnyValue | undefined, depth: number, key: string): OtlpAnyValue {
-    if (value === undefined) return { kind: 'empty' };
-    if (depth > MAX_VALUE_DEPTH) tooDeep();
-    // Own keys keep the order in which members first came on the wire: the last of them is the one a
-    // protobuf oneof keeps (a member sent again after another, which no encoder writes, keeps its first place).
-    const members = Object.keys(value) as (keyof PbAnyValue)[];
-    switch (members[members.length - 1]) {
-      case 'stringValue':
-        return { kind: 'string', value: this.#text(value.stringValue, 'attribute', key) };
-      case 'boolValue':
-        return { kind: 'bool', value: value.boolValue ?? false };
-      case 'intValue':
-        return { kind: 'int', value: longToBigInt(value.intValue ?? 0, true) };
-      case 'doubleValue':
-        return { kind: 'double', value: value.doubleValue ?? 0 };
-      case 'arrayValue':
-        return { kind: 'array', values: (value.arrayValue?.values ?? []).map((item) => this.#anyValue(item, depth + 1, key)) };
-      case 'kvlistValue':
-        return { kind: 'kvlist', values: (value.kvlistValue?.values ?? []).map((kv) => this.#keyValue(kv, depth + 1, key)) };
-      case 'bytesValue':
-        return { kind: 'bytes', value: Buffer.from(value.bytesValue ?? []) };
-      default:
-        return { kind: 'empty' };
-    }
-  }
-
-  /** `outerKey`: the attribute a nested kvlist entry belongs to, which is what a person looks for. */
-  #keyValue(kv: PbKeyValue, depth: number, outerKey?: string): OtlpKeyValue {
-    const key = this.#text(kv.key, 'attribute key', outerKey);
-    return { key, value: this.#anyValue(kv.value, depth, outerKey ?? key) };
-  }
-
-  #attributes(attributes: PbKeyValue[]): OtlpKeyValue[] {
-    return attributes.map((kv) => this.#keyValue(kv, 0));
-  }
-
-  #span(span: PbSpan, scope: OtlpSpan['scope']): OtlpSpan {
-    this.#spanName = this.#text(span.name, 'span name');
-    this.#part = 'span';
-    const traceState = this.#text(span.traceState, 'trace state');
-    const attributes = this.#attributes(span.attributes);
-    const statusMessage = this.#text(span.status?.message, 'status message');
-    const events = span.events.map((event) => {
-      this.#eventName = this.#text(event.name, 'event name');
-      this.#part = 'event';
-      const decoded = {
-        timeUnixNano: longToBigInt(event.timeUnixNano, false),
-        name: this.#eventName,
-        attributes: this.#attributes(event.attributes),
-      };
-      this.#part = 'span';
-      return decoded;
-    });
-    // Links are only counted; their strings are read so that a bad one is told like any other.
-    this.#part = 'link';
-    for (const link of span.links) {
-      this.#text(link.traceState, 'trace state');
-      this.#attributes(link.attributes);
-    }
-    this.#part = 'scope';
-    return {
-      // Views of the request's bytes, not copies: ids are read once, into hex.
-      traceId: bytesView(span.traceId),
-      spanId: bytesView(span.spanId),
-      parentSpanId: bytesView(span.parentSpanId),
-      traceState,
-      flags: span.flags >>> 0,
-      scope,
-      name: this.#spanName,
-      kind: span.kind,
-      startTimeUnixNano: longToBigInt(span.startTimeUnixNano, false),
-      endTimeUnixNano: longToBigInt(span.endTimeUnixNano, false),
-      attributes,
-      events,
-      linkCount: span.links.length,
-      droppedAttributesCount: span.droppedAttributesCount,
-      droppedEventsCount: span.droppedEventsCount,
-      droppedLinksCount: span.droppedLinksCount,
-      status: { code: span.status?.code ?? 0, message: statusMessage },
-    };
-  }
+function tooDeep(): never {
+  throw new OtlpDecodeError(`attribute values nest deeper than ${MAX_VALUE_DEPTH} levels`);
 }
 
 // ---- OTLP/JSON (https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding): ids are hex,
