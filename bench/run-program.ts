@@ -10,6 +10,8 @@
  *   run beside it, on the same cores;
  * - the CPU each request costs the program and, under run, the tool's process (receiver, store,
  *   delivery), which the throughput ratio hides when the cores are shared with other work;
+ * - the same program with run's instrumentation preloaded but its spans sent to a receiver that drops
+ *   them: the program's side of the cost alone, for context and held to no target;
  * - the peer, for context and held to no target: the stock OpenTelemetry SDK with its defaults and the
  *   HTTP instrumentation, loaded with `node --import` (bench/stock-otel-preload.ts), exporting to an
  *   `otel-mlflow relay` with the same store. It records one HTTP server span per request and no LLM
@@ -19,7 +21,10 @@
  * MLflow's own TypeScript SDK (`@mlflow/core`, `@mlflow/openai`, formerly `mlflow-tracing` and
  * `mlflow-openai`) is not beside them: the npm registry reachable here has neither name.
  */
+import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +35,8 @@ import { median, procCpuMs, type Row } from './stats.ts';
 
 const APP = fileURLToPath(new URL('./run-program-app.mjs', import.meta.url));
 const STOCK_PRELOAD = fileURLToPath(new URL('./stock-otel-preload.ts', import.meta.url));
+/** What `run` preloads into a Node program (src/commands/run/program-env.ts), as built. */
+const PRELOAD_URL = new URL('../dist/preload/preload.js', import.meta.url).href;
 const CONNECTIONS = 8;
 const QUESTION = JSON.stringify({ question: 'How does MLflow show the steps of my agent?' });
 const LISTENING = /listening on (http:\/\/\S+)/;
@@ -43,7 +50,7 @@ export interface RunProgramOptions {
   warmupMs: number;
 }
 
-type Variant = 'untraced' | 'run' | 'stock';
+type Variant = 'untraced' | 'run' | 'dropped' | 'stock';
 
 /** The program serving, and the processes whose CPU is counted while it does. */
 interface Serving {
@@ -60,19 +67,24 @@ export async function benchRunProgram(options: RunProgramOptions): Promise<Row[]
   const env = cleanEnv({ HOME: home, OTEL_MLFLOW_STORE_DIR: storeDir });
   try {
     const perCall: Record<'run' | 'untraced', number[]> = { run: [], untraced: [] };
-    const throughput: Record<Variant, number[]> = { untraced: [], run: [], stock: [] };
-    const programCpuUs: Record<Variant, number[]> = { untraced: [], run: [], stock: [] };
-    const toolCpuUs: Record<Exclude<Variant, 'untraced'>, number[]> = { run: [], stock: [] };
+    const throughput: Record<Variant, number[]> = { untraced: [], run: [], dropped: [], stock: [] };
+    const programCpuUs: Record<Variant, number[]> = { untraced: [], run: [], dropped: [], stock: [] };
+    const toolCpuUs: Record<'run' | 'stock', number[]> = { run: [], stock: [] };
     const stock = { requests: 0, stored: 0 };
     for (let round = 0; round < options.rounds; round++) {
-      for (const variant of ['untraced', 'run', 'stock'] as const) {
-        if (variant !== 'stock') {
+      for (const variant of ['untraced', 'run', 'dropped', 'stock'] as const) {
+        if (variant === 'untraced' || variant === 'run') {
           const out = await runNode(under(variant === 'run', ['calls', String(options.calls), '5']), { env, cwd: home });
           perCall[variant].push((JSON.parse(out) as { microsecondsPerCall: number }).microsecondsPerCall);
         }
 
         const storedBefore = variant === 'stock' ? storedTraces(storeDir) : 0;
-        const serving = variant === 'stock' ? await serveWithStockSdk(env, home) : await serve(variant === 'run', env, home);
+        const serving =
+          variant === 'stock'
+            ? await serveWithStockSdk(env, home)
+            : variant === 'dropped'
+              ? await serveToDroppingReceiver(env, home)
+              : await serve(variant === 'run', env, home);
         let requests = 0;
         try {
           requests += (await driveLoad(serving.url, QUESTION, { connections: CONNECTIONS, durationMs: options.warmupMs })).requests;
@@ -82,7 +94,7 @@ export async function benchRunProgram(options: RunProgramOptions): Promise<Row[]
           requests += load.requests;
           throughput[variant].push(load.perSecond);
           programCpuUs[variant].push((((procCpuMs(programPid) ?? 0) - programBefore) * 1000) / load.requests);
-          if (variant !== 'untraced' && toolPid !== undefined) {
+          if ((variant === 'run' || variant === 'stock') && toolPid !== undefined) {
             toolCpuUs[variant].push((((procCpuMs(toolPid) ?? 0) - toolBefore) * 1000) / load.requests);
           }
         } finally {
@@ -100,10 +112,8 @@ export async function benchRunProgram(options: RunProgramOptions): Promise<Row[]
     const [tracedUs, untracedUs] = [median(perCall.run), median(perCall.untraced)];
     const addedUs = paired(perCall.run, perCall.untraced, (a, b) => a - b);
     const [runRps, untracedRps, stockRps] = [median(throughput.run), median(throughput.untraced), median(throughput.stock)];
-    const [runRatio, stockRatio] = [
-      paired(throughput.run, throughput.untraced, (a, b) => a / b),
-      paired(throughput.stock, throughput.untraced, (a, b) => a / b),
-    ];
+    const ratio = (variant: Variant) => paired(throughput[variant], throughput.untraced, (a, b) => a / b);
+    const [runRatio, droppedRatio, stockRatio] = [ratio('run'), ratio('dropped'), ratio('stock')];
     const programUntraced = median(programCpuUs.untraced);
     const [programRun, programStock] = [median(programCpuUs.run), median(programCpuUs.stock)];
     const [tool, relay] = [median(toolCpuUs.run), median(toolCpuUs.stock)];
@@ -122,6 +132,11 @@ export async function benchRunProgram(options: RunProgramOptions): Promise<Row[]
         ratio: runRatio,
         target: '≥ 0.90×',
         met: runRatio >= 0.9,
+      },
+      {
+        name: 'run: the program’s requests, its spans dropped by a receiver doing nothing else / not',
+        raw: `${median(throughput.dropped).toFixed(0)} req/s / ${untracedRps.toFixed(0)} req/s; program ${median(programCpuUs.dropped).toFixed(0)} µs per request`,
+        ratio: droppedRatio,
       },
       {
         name: 'run: CPU per request, program + tool under run / program alone',
@@ -158,6 +173,40 @@ async function serve(traced: boolean, env: NodeJS.ProcessEnv, home: string): Pro
     toolPid: traced ? pid : undefined,
     stop: () => server.stop(30_000),
   };
+}
+
+/**
+ * The program with `run`'s instrumentation preloaded as `run` preloads it, its spans sent to a receiver
+ * in this process that reads and drops them: what the program's side of `run` costs it, without the
+ * tool's process taking its share of the cores.
+ */
+async function serveToDroppingReceiver(env: NodeJS.ProcessEnv, home: string): Promise<Serving> {
+  const receiver = createServer((req, res) => {
+    req.resume();
+    req.once('end', () => res.end());
+  });
+  receiver.listen(0, '127.0.0.1');
+  await once(receiver, 'listening');
+  const endpoint = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  const stopReceiver = () => new Promise<void>((resolve) => receiver.close(() => resolve()));
+  try {
+    const program = await startNode([APP, 'serve'], {
+      env: { ...env, NODE_OPTIONS: `--import=${PRELOAD_URL}`, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint },
+      cwd: home,
+      ready: LISTENING,
+    });
+    return {
+      url: program.ready[1]!,
+      programPid: program.child.pid!,
+      stop: async () => {
+        await program.stop(30_000);
+        await stopReceiver();
+      },
+    };
+  } catch (error) {
+    await stopReceiver();
+    throw error;
+  }
 }
 
 /**
