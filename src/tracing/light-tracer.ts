@@ -1,6 +1,7 @@
 import {
   context as contextApi,
   diag,
+  INVALID_SPAN_CONTEXT,
   SamplingDecision,
   SpanKind,
   SpanStatusCode,
@@ -24,6 +25,7 @@ import {
   cleanAttributes,
   cleanSimpleAttributes,
   hrTime,
+  hrTimeDuration,
   isTimeInput,
   isTracingSuppressed,
   maybeAddAttribute,
@@ -31,6 +33,7 @@ import {
   type InstrumentationScope,
 } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
+import { ATTR_EXCEPTION_MESSAGE, ATTR_EXCEPTION_STACKTRACE, ATTR_EXCEPTION_TYPE } from '@opentelemetry/semantic-conventions';
 import { RandomIdGenerator, type ReadableSpan, type Sampler, type SpanProcessor, type TimedEvent } from '@opentelemetry/sdk-trace';
 
 /** The SDK's defaults (TracerProvider): the same spans keep the same attributes, events and links whichever tracer made them. */
@@ -65,7 +68,7 @@ export function lightTracer(options: LightTracerOptions): Tracer {
 
   const startSpan = (name: string, spanOptions: SpanOptions = {}, parentContext: Context = contextApi.active()): Span => {
     const context = spanOptions.root ? trace.deleteSpan(parentContext) : parentContext;
-    if (isTracingSuppressed(context)) return trace.wrapSpanContext(INVALID_CONTEXT);
+    if (isTracingSuppressed(context)) return trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
     const parent = trace.getSpanContext(context);
     const validParent = parent && trace.isSpanContextValid(parent) ? parent : undefined;
     const traceId = validParent?.traceId ?? ids.generateTraceId();
@@ -100,8 +103,6 @@ export function lightTracer(options: LightTracerOptions): Tracer {
 
   return { startSpan, startActiveSpan: startActiveSpan as Tracer['startActiveSpan'] };
 }
-
-const INVALID_CONTEXT: SpanContext = { traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: TraceFlags.NONE };
 
 /** What the sampler sees: the start attributes without undefined values, as the SDK gives them. */
 function startAttributes(attributes: Attributes | undefined): Attributes {
@@ -176,9 +177,7 @@ class LightSpan implements Span, ReadableSpan {
   }
 
   get duration(): HrTime {
-    if (!this.ended) return [-1, -1];
-    const nanos = (this.endTime[0] - this.startTime[0]) * 1e9 + (this.endTime[1] - this.startTime[1]);
-    return [Math.floor(nanos / 1e9), nanos % 1e9];
+    return this.ended ? hrTimeDuration(this.startTime, this.endTime) : [-1, -1];
   }
 
   spanContext(): SpanContext {
@@ -271,8 +270,8 @@ class LightSpan implements Span, ReadableSpan {
   end(endTime?: TimeInput): void {
     if (this.#endedAlready()) return;
     const end = toHrTime(endTime);
-    const backwards = end[0] < this.startTime[0] || (end[0] === this.startTime[0] && end[1] < this.startTime[1]);
-    this.endTime = backwards ? this.startTime : end;
+    // An end before the start ends it where it started, as the SDK does.
+    this.endTime = hrTimeDuration(this.startTime, end)[0] < 0 ? this.startTime : end;
     this.ended = true;
     for (const processor of this.#shared.processors) processor.onEnd(this);
   }
@@ -284,14 +283,14 @@ class LightSpan implements Span, ReadableSpan {
   /** The `exception` event of the semantic conventions, as the SDK records it. */
   recordException(exception: Exception, time?: TimeInput): void {
     const attributes: Attributes = {};
-    if (typeof exception === 'string') attributes['exception.message'] = exception;
+    if (typeof exception === 'string') attributes[ATTR_EXCEPTION_MESSAGE] = exception;
     else if (exception) {
-      if (exception.code) attributes['exception.type'] = exception.code.toString();
-      else if (exception.name) attributes['exception.type'] = exception.name;
-      if (exception.message) attributes['exception.message'] = exception.message;
-      if (exception.stack) attributes['exception.stacktrace'] = exception.stack;
+      if (exception.code) attributes[ATTR_EXCEPTION_TYPE] = exception.code.toString();
+      else if (exception.name) attributes[ATTR_EXCEPTION_TYPE] = exception.name;
+      if (exception.message) attributes[ATTR_EXCEPTION_MESSAGE] = exception.message;
+      if (exception.stack) attributes[ATTR_EXCEPTION_STACKTRACE] = exception.stack;
     }
-    if (attributes['exception.type'] || attributes['exception.message']) this.addEvent('exception', attributes, time);
+    if (attributes[ATTR_EXCEPTION_TYPE] || attributes[ATTR_EXCEPTION_MESSAGE]) this.addEvent('exception', attributes, time);
   }
 
   #endedAlready(): boolean {
