@@ -52,8 +52,10 @@ function startRequestSpan({ tracer, captureContent }: ServerSpanOptions, req: In
   const method = req.method ?? 'GET';
   const path = (req.url ?? '/').split('?', 1)[0]!;
   const span = tracer.startSpan(`${method} ${path}`, { kind: SpanKind.SERVER, attributes: requestAttributes(req, method, path) }, parent);
+  // Sampled out: its end would record nothing, and its context alone carries the decision.
+  if (!span.isRecording()) return span;
   setSpanType(span, 'CHAIN');
-  const bodies = captureContent && span.isRecording() ? captureBodies(req, res) : undefined;
+  const bodies = captureContent ? captureBodies(req, res) : undefined;
   let ended = false;
   const end = () => {
     if (ended) return;

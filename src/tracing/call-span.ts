@@ -31,6 +31,8 @@ export type ApiErrorClass = abstract new (...args: never[]) => { status: number 
 export class CallSpan<Settings extends LlmSpanSettings = LlmSpanSettings> {
   readonly span: Span;
   readonly settings: Settings;
+  /** Content is recorded when capture is on and the span is: a sampled-out call costs no serialising. */
+  readonly capturesContent: boolean;
   readonly #apiError: ApiErrorClass;
   readonly #started = performance.now();
   #ended = false;
@@ -40,6 +42,7 @@ export class CallSpan<Settings extends LlmSpanSettings = LlmSpanSettings> {
     this.#apiError = apiError;
     this.span = settings.tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes: { ...attributes, ...settings.server } });
     setSpanType(this.span, type);
+    this.capturesContent = settings.captureContent && this.span.isRecording();
   }
 
   /** The first streamed chunk or event arrived: seconds since the request. */

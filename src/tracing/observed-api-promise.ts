@@ -28,6 +28,9 @@ export interface TracedCall {
  *
  * `requestFailures` is a promise of the request that rejects when it fails, whether or not anyone
  * awaits the call or maps it further (`chat.completions.parse()` does).
+ *
+ * A call whose span does not record (sampled out) returns the SDK's promise as it is, so `parsed`
+ * must give callers what they would get untraced: the body itself, or its stream observed.
  */
 export function traceApiCall<T, U, Mapped extends SdkApiPromise<U>>(
   call: TracedCall,
@@ -35,9 +38,12 @@ export function traceApiCall<T, U, Mapped extends SdkApiPromise<U>>(
   parsed: (data: T) => U,
   requestFailures: (source: SdkApiPromise<T>) => Promise<unknown> = (source) => source.asResponse(),
 ): Mapped {
+  const active = trace.setSpan(context.active(), call.span);
+  // A sampled-out call is the SDK's own, untouched: only its context carries the decision to what it starts.
+  if (!call.span.isRecording()) return context.with(active, make) as unknown as Mapped;
   let source: SdkApiPromise<T>;
   try {
-    source = context.with(trace.setSpan(context.active(), call.span), make);
+    source = context.with(active, make);
   } catch (error) {
     call.failed(error);
     throw error;

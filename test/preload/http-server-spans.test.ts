@@ -99,6 +99,21 @@ describe('the program’s HTTP server requests', () => {
     assert.equal(spans.find((span) => span.name === 'POST /chat')!.spanContext().traceId, traceId);
   });
 
+  it('record nothing for a request whose caller sampled its trace out, nor for what its handler starts', async () => {
+    await (
+      await fetch(`${base}/chat`, {
+        method: 'POST',
+        body: '{}',
+        headers: { traceparent: '00-1af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00' },
+      })
+    ).text();
+    const spans = await spansAfter('/chat', { method: 'POST', body: '{}' });
+    assert.deepEqual(
+      spans.map((span) => span.name),
+      ['inside', 'POST /chat'],
+    );
+  });
+
   it('tag a refused request (4xx) and fail on a 5xx', async () => {
     const refused = (await spansAfter('/missing')).find((span) => span.name === 'GET /missing')!;
     assert.equal(refused.attributes['mlflow.traceTag.refused'], 'HTTP 404');

@@ -1,16 +1,19 @@
 import assert from 'node:assert/strict';
 import { context, trace, SpanStatusCode, type Tracer } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { AlwaysOnSampler, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import { AlwaysOnSampler, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type Sampler } from '@opentelemetry/sdk-trace';
 import { setSpanInputs, setSpanOutputs, setSpanType, setTokenUsage } from '../../src/tracing/encode-attributes.ts';
 import { lightTracer } from '../../src/tracing/light-tracer.ts';
 
 /** The tracer the tool's instrumentation gets, without the bootstrap: its spans kept in memory. */
-export function memoryTracer(scope = 'test'): { tracer: Tracer; finished: () => ReadableSpan[]; forget: () => void } {
+export function memoryTracer(
+  scope = 'test',
+  sampler: Sampler = new AlwaysOnSampler(),
+): { tracer: Tracer; finished: () => ReadableSpan[]; forget: () => void } {
   const exporter = new InMemorySpanExporter();
   const tracer = lightTracer({
     resource: resourceFromAttributes({ 'service.name': 'test' }),
-    sampler: new AlwaysOnSampler(),
+    sampler,
     spanProcessors: [new SimpleSpanProcessor({ exporter })],
     scope: { name: scope },
   });

@@ -26,7 +26,7 @@ export class MessageSpan {
 
   constructor(request: MessageCreateParams, settings: LlmSpanSettings) {
     this.#call = new CallSpan(`chat ${request.model}`, 'CHAT_MODEL', requestAttributes(request, settings), settings, APIError);
-    if (settings.captureContent) this.#recordRequestContent(request);
+    if (this.#call.capturesContent) this.#recordRequestContent(request);
   }
 
   get span(): Span {
@@ -89,7 +89,7 @@ export class MessageSpan {
     // Anthropic's input_tokens leaves out the cached part; every token the model read counts as input, as the GenAI conventions ask.
     if (usage)
       setTokenUsage(this.#call.span, { input: (usage.input_tokens ?? 0) + cacheRead + cacheCreation, output: usage.output_tokens ?? 0 });
-    if (!this.#call.settings.captureContent) return;
+    if (!this.#call.capturesContent) return;
     if (this.#call.settings.contentAttributes === 'mlflow') setSpanOutputs(this.#call.span, message);
     else this.#call.span.setAttribute('gen_ai.output.messages', JSON.stringify(toGenAiOutputMessages(message)));
   }

@@ -85,7 +85,7 @@ export class MlflowCallbackHandler {
     this.#guard(() => {
       const type: SpanType = runType === 'parser' ? 'PARSER' : 'CHAIN';
       const span = this.#start(runId, parentRunId, runName ?? serializedName(chain, 'chain'), type, SpanKind.INTERNAL);
-      if (this.#captureContent) setSpanInputs(span, unwrapped(plainValue(inputs), 'input'));
+      if (this.#captures(span)) setSpanInputs(span, unwrapped(plainValue(inputs), 'input'));
     });
   }
 
@@ -110,7 +110,7 @@ export class MlflowCallbackHandler {
     this.#guard(() => {
       const span = this.#start(runId, parentRunId, runName ?? serializedName(llm, 'chat model'), 'CHAT_MODEL', SpanKind.CLIENT);
       span.setAttributes({ ...modelAttributes(extraParams, metadata), 'gen_ai.operation.name': 'chat' });
-      if (!this.#captureContent) return;
+      if (!this.#captures(span)) return;
       const prompt = (messages[0] ?? []).filter(isMessage).map(chatMessage);
       setSpanInputs(span, { messages: prompt });
       span.setAttribute(MlflowAttr.messageFormat, 'openai');
@@ -132,7 +132,7 @@ export class MlflowCallbackHandler {
     this.#guard(() => {
       const span = this.#start(runId, parentRunId, runName ?? serializedName(llm, 'llm'), 'LLM', SpanKind.CLIENT);
       span.setAttributes({ ...modelAttributes(extraParams, metadata), 'gen_ai.operation.name': 'text_completion' });
-      if (this.#captureContent) setSpanInputs(span, { prompts });
+      if (this.#captures(span)) setSpanInputs(span, { prompts });
     });
   }
 
@@ -173,7 +173,7 @@ export class MlflowCallbackHandler {
       const span = this.#start(runId, parentRunId, name, 'TOOL', SpanKind.INTERNAL);
       span.setAttributes({ 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': name });
       if (toolCallId) span.setAttribute('gen_ai.tool.call.id', toolCallId);
-      if (this.#captureContent) setSpanInputs(span, parsedJson(input));
+      if (this.#captures(span)) setSpanInputs(span, parsedJson(input));
     });
   }
 
@@ -202,7 +202,7 @@ export class MlflowCallbackHandler {
   ): void {
     this.#guard(() => {
       const span = this.#start(runId, parentRunId, name ?? serializedName(retriever, 'retriever'), 'RETRIEVER', SpanKind.INTERNAL);
-      if (this.#captureContent) setSpanInputs(span, { query });
+      if (this.#captures(span)) setSpanInputs(span, { query });
     });
   }
 
@@ -244,6 +244,7 @@ export class MlflowCallbackHandler {
     const run = this.#take(runId);
     if (!run) return;
     try {
+      if (!run.span.isRecording()) return;
       record(run.span);
       run.span.setStatus({ code: SpanStatusCode.OK });
     } finally {
@@ -279,6 +280,11 @@ export class MlflowCallbackHandler {
     this.#runs.delete(runId);
     if (run.parentRunId !== undefined) this.#runs.get(run.parentRunId)?.children.delete(runId);
     return run;
+  }
+
+  /** Content is recorded when capture is on and the span is: a sampled-out run costs no serialising. */
+  #captures(span: Span): boolean {
+    return this.#captureContent && span.isRecording();
   }
 
   #guard(work: () => void): void {

@@ -26,7 +26,11 @@ export class ChatSpan {
 
   constructor(request: ChatCompletionCreateParams, settings: LlmSpanSettings) {
     this.#call = new CallSpan(`chat ${request.model}`, 'CHAT_MODEL', requestAttributes(request, settings), settings, APIError);
-    if (settings.captureContent) this.#recordRequestContent(request);
+  }
+
+  /** The request as sent, which may differ from the caller's (usage asked for on a stream). */
+  sent(request: ChatCompletionCreateParams): void {
+    if (this.#call.capturesContent) this.#recordRequestContent(request);
   }
 
   get span(): Span {
@@ -83,7 +87,7 @@ export class ChatSpan {
     if (finishReasons.length > 0) attributes['gen_ai.response.finish_reasons'] = finishReasons;
     this.#call.span.setAttributes(attributes);
     if (response.usage) setTokenUsage(this.#call.span, { input: response.usage.prompt_tokens, output: response.usage.completion_tokens });
-    if (!this.#call.settings.captureContent) return;
+    if (!this.#call.capturesContent) return;
     if (this.#call.settings.contentAttributes === 'mlflow') setSpanOutputs(this.#call.span, response);
     else this.#call.span.setAttribute('gen_ai.output.messages', JSON.stringify(toGenAiOutputMessages(choices)));
   }

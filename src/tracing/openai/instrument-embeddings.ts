@@ -26,7 +26,7 @@ export function instrumentEmbeddings(client: OpenAI, settings: LlmSpanSettings):
 
   function tracedCreate(this: unknown, body: EmbeddingCreateParams, requestOptions?: RequestOptions): APIPromise<Embeddings> {
     const call = new CallSpan(`embeddings ${body.model}`, 'EMBEDDING', requestAttributes(body, settings), settings, APIError);
-    if (settings.captureContent && settings.contentAttributes === 'mlflow') setSpanInputs(call.span, body);
+    if (call.capturesContent && settings.contentAttributes === 'mlflow') setSpanInputs(call.span, body);
     const ends = {
       span: call.span,
       failed: (error: unknown) => call.end('embeddings', () => call.recordFailure(error)),
@@ -67,7 +67,7 @@ function recordResponse(call: CallSpan, response: Embeddings): void {
     ...(dimensions[0] !== undefined && { 'gen_ai.embeddings.dimension.count': dimensions[0] }),
   });
   if (response.usage) setTokenUsage(call.span, { input: response.usage.prompt_tokens, output: 0 });
-  if (!call.settings.captureContent || call.settings.contentAttributes !== 'mlflow') return;
+  if (!call.capturesContent || call.settings.contentAttributes !== 'mlflow') return;
   setSpanOutputs(call.span, {
     object: response.object,
     model: response.model,

@@ -52,9 +52,11 @@ export function instrumentOpenAI<T extends OpenAI>(client: T, options: OpenAIIns
   const settings: LlmSpanSettings = { ...options, server: serverAttributes(client.baseURL) };
 
   function tracedCreate(this: unknown, body: ChatCompletionCreateParams, requestOptions?: RequestOptions): CreateResult {
-    const addsUsage = body.stream === true && body.stream_options?.include_usage == null;
+    const chat = new ChatSpan(body, settings);
+    // A sampled-out call goes as the caller made it: nothing would read the usage.
+    const addsUsage = chat.span.isRecording() && body.stream === true && body.stream_options?.include_usage == null;
     const request = addsUsage ? { ...body, stream_options: { ...body.stream_options, include_usage: true } } : body;
-    const chat = new ChatSpan(request, settings);
+    chat.sent(request);
     return traceApiCall(
       chat,
       (): CreateResult => create.call(this, request, requestOptions),

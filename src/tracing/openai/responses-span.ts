@@ -17,7 +17,7 @@ export class ResponsesSpan {
 
   constructor(request: ResponseCreateParams, settings: LlmSpanSettings) {
     this.#call = new CallSpan(`chat ${request.model}`, 'CHAT_MODEL', requestAttributes(request, settings), settings, APIError);
-    if (settings.captureContent) this.#recordRequestContent(request);
+    if (this.#call.capturesContent) this.#recordRequestContent(request);
   }
 
   get span() {
@@ -79,7 +79,7 @@ export class ResponsesSpan {
     span.setAttributes(attributes);
     // OpenAI's input_tokens already include the cached ones.
     if (response.usage) setTokenUsage(span, { input: response.usage.input_tokens, output: response.usage.output_tokens });
-    if (!this.#call.settings.captureContent) return;
+    if (!this.#call.capturesContent) return;
     if (this.#call.settings.contentAttributes === 'mlflow') setSpanOutputs(span, response);
     else span.setAttribute('gen_ai.output.messages', JSON.stringify(toGenAiOutputMessages(response, finish)));
   }

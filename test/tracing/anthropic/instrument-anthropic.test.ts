@@ -4,7 +4,7 @@ import Anthropic, { APIConnectionError, APIPromise, APIUserAbortError, InternalS
 import type { MessageCreateParamsNonStreaming, RawMessageStreamEvent, Tool } from '@anthropic-ai/sdk/resources/messages';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { AlwaysOffSampler, InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { instrumentAnthropic, type AnthropicInstrumentationOptions } from '../../../src/tracing/anthropic/instrument-anthropic.ts';
 import { startFakeAnthropic, type FakeAnthropic, type FakeAnthropicReply } from '../../fakes/fake-anthropic.ts';
 import { jsonAttribute as json, onlySpanIn, collect } from '../span-fixtures.ts';
@@ -455,5 +455,31 @@ describe('instrumentAnthropic: content', () => {
     instrumentAnthropic(anthropic, { tracer, provider: 'anthropic', captureContent: true, contentAttributes: 'mlflow' });
     await anthropic.messages.create(question('Hi'));
     onlySpan();
+  });
+});
+
+describe('instrumentAnthropic: a call the sampler leaves out', () => {
+  it('is the call as the caller made it: no span, and the request serialised once, for the wire', async () => {
+    const sampledOut = new TracerProvider({ sampler: new AlwaysOffSampler(), spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+    const anthropic = instrumentAnthropic(new Anthropic({ apiKey: API_KEY, baseURL: fake.url, maxRetries: 0 }), {
+      tracer: sampledOut.getTracer('sampled-out'),
+      provider: 'anthropic',
+      captureContent: true,
+      contentAttributes: 'mlflow',
+    });
+    let serialised = 0;
+    const body = {
+      ...question('Hi'),
+      toJSON() {
+        serialised++;
+        return question('Hi');
+      },
+    };
+    const promise = anthropic.messages.create(body);
+    assert.ok(promise instanceof APIPromise);
+    const message = await promise;
+    assert.equal(message.role, 'assistant');
+    assert.equal(serialised, 1);
+    assert.deepEqual(exporter.getFinishedSpans(), []);
   });
 });

@@ -11,7 +11,7 @@ import { FakeRetriever } from '@langchain/core/utils/testing';
 import { ChatOpenAI } from '@langchain/openai';
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { AlwaysOffSampler, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { z } from 'zod';
 import { otlpSender } from '../../../src/destination/senders/otlp-sender.ts';
 import { createMlflowHttp } from '../../../src/mlflow/http.ts';
@@ -230,6 +230,26 @@ describe('LangChain runs traced as MLflow shows them', () => {
     assert.ok(abandonedModel?.events.some((event) => event.name === 'otel_mlflow.run.ended_with_parent'));
     handler.handleChainEnd({ output: 'done' }, 'run-next');
     assert.equal(spans().length, 3, 'the new run goes on as usual');
+  });
+
+  it('runs the sampler leaves out record nothing, and their inputs and outputs are never read', () => {
+    const sampledOut = memoryTracer('langchain-sampled-out', new AlwaysOffSampler());
+    const handler = new MlflowCallbackHandler({ tracer: sampledOut.tracer, captureContent: true });
+    let reads = 0;
+    const counted = (value: string) => ({
+      get text() {
+        reads++;
+        return value;
+      },
+    });
+    const chain = { lc: 1, type: 'not_implemented', id: ['langchain_core', 'runnables', 'RunnableSequence'] };
+    const retriever = { lc: 1, type: 'not_implemented', id: ['langchain_core', 'retrievers', 'FakeRetriever'] };
+    handler.handleChainStart(chain, counted(QUESTION), 'run-chain');
+    handler.handleRetrieverStart(retriever, QUESTION, 'run-retriever', 'run-chain');
+    handler.handleRetrieverEnd([{ pageContent: 'MLflow', metadata: counted('source') }], 'run-retriever');
+    handler.handleChainEnd(counted(ANSWER), 'run-chain');
+    assert.equal(reads, 0);
+    assert.deepEqual(sampledOut.finished(), []);
   });
 
   it('MLflow shows the trace with its span types, the question as request preview and one token total', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { context, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { AlwaysOffSampler, InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import OpenAI, { APIConnectionError, APIError, APIPromise, InternalServerError, RateLimitError } from 'openai';
 import type { ChatCompletionChunk, ChatCompletionCreateParamsNonStreaming, ChatCompletionTool } from 'openai/resources/chat/completions';
 import { instrumentOpenAI, type OpenAIInstrumentationOptions } from '../../../src/tracing/openai/instrument-openai.ts';
@@ -440,5 +440,38 @@ describe('instrumentOpenAI: content', () => {
     instrumentOpenAI(openai, { tracer, provider: 'openai', captureContent: true, contentAttributes: 'mlflow' });
     await openai.chat.completions.create(question('Hi'));
     onlySpan();
+  });
+});
+
+describe('instrumentOpenAI: a call the sampler leaves out', () => {
+  const sampledOut = new TracerProvider({ sampler: new AlwaysOffSampler(), spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+  const untracedClient = () =>
+    instrumentOpenAI(new OpenAI({ apiKey: API_KEY, baseURL: `${fake.url}/v1`, maxRetries: 0 }), {
+      tracer: sampledOut.getTracer('sampled-out'),
+      provider: 'openai',
+      captureContent: true,
+      contentAttributes: 'mlflow',
+    });
+
+  it('is the call as the caller made it: no span, the request serialised once (for the wire), no usage asked for on a stream', async () => {
+    let serialised = 0;
+    const body = {
+      ...question('Hi'),
+      toJSON() {
+        serialised++;
+        return question('Hi');
+      },
+    };
+    const promise = untracedClient().chat.completions.create(body);
+    assert.ok(promise instanceof APIPromise);
+    const { data, request_id } = await promise.withResponse();
+    assert.equal(data.choices[0]!.message.content, 'Hello from the fake model.');
+    assert.match(request_id ?? '', /^req_fake_\d+$/);
+    assert.equal(serialised, 1);
+
+    const chunks = await collect(await untracedClient().chat.completions.create({ ...question('Hi'), stream: true }));
+    assert.equal(fake.requests[1]!.body.stream_options, undefined);
+    assert.ok(chunks.length > 0 && chunks.every((chunk) => chunk.choices.length > 0));
+    assert.deepEqual(exporter.getFinishedSpans(), []);
   });
 });
