@@ -23,6 +23,8 @@ const NUMERIC_PARAMS = [
  */
 export class ChatSpan {
   readonly #call: CallSpan<LlmSpanSettings>;
+  /** The request whose JSON becomes the inputs, until they are recorded: as the SDK sent it, or at the end. */
+  #unrecordedInputs: ChatCompletionCreateParams | undefined;
 
   constructor(request: ChatCompletionCreateParams, settings: LlmSpanSettings) {
     this.#call = new CallSpan(`chat ${request.model}`, 'CHAT_MODEL', requestAttributes(request, settings), settings, APIError);
@@ -31,6 +33,16 @@ export class ChatSpan {
   /** The request as sent, which may differ from the caller's (usage asked for on a stream). */
   sent(request: ChatCompletionCreateParams): void {
     if (this.#call.capturesContent) this.#recordRequestContent(request);
+  }
+
+  /**
+   * The body the SDK sent, which is this request's JSON: taken as the inputs, so the request, which
+   * may hold a long prompt, is serialised once, not once more for the span.
+   */
+  sentBody(json: string): void {
+    if (this.#unrecordedInputs === undefined) return;
+    this.#unrecordedInputs = undefined;
+    this.#call.span.setAttribute(MlflowAttr.spanInputs, json);
   }
 
   get span(): Span {
@@ -42,7 +54,7 @@ export class ChatSpan {
   }
 
   succeeded(response: StreamedCompletion): void {
-    this.#call.end('a chat completion', () => {
+    this.#end(() => {
       // First: the call succeeded for its caller even when the answer's shape cannot be recorded.
       this.#call.span.setStatus({ code: SpanStatusCode.OK });
       this.#recordResponse(response);
@@ -50,25 +62,34 @@ export class ChatSpan {
   }
 
   endedEarly(reason: EarlyEnd, received: StreamedCompletion): void {
-    this.#call.end('a chat completion', () => {
+    this.#end(() => {
       this.#recordResponse(received);
       this.#call.recordEndedEarly(reason, () => new APIUserAbortError());
     });
   }
 
   failed(error: unknown): void {
-    this.#call.end('a chat completion', () => this.#call.recordFailure(error));
+    this.#end(() => this.#call.recordFailure(error));
   }
 
   /** The caller read the raw response itself: nothing more can be known about it. */
   respondedRaw(): void {
-    this.#call.end('a chat completion', () => undefined);
+    this.#end(() => undefined);
+  }
+
+  /** Inputs the SDK never sent (a call that failed before its request was made) are serialised here. */
+  #end(record: () => void): void {
+    this.#call.end('a chat completion', () => {
+      if (this.#unrecordedInputs !== undefined) setSpanInputs(this.#call.span, this.#unrecordedInputs);
+      this.#unrecordedInputs = undefined;
+      record();
+    });
   }
 
   #recordRequestContent(request: ChatCompletionCreateParams): void {
     const tools = request.tools?.length ? request.tools : undefined;
     if (this.#call.settings.contentAttributes === 'mlflow') {
-      setSpanInputs(this.#call.span, request);
+      this.#unrecordedInputs = request;
       // A bare array, as MLflow's own set_span_chat_tools writes it.
       if (tools) this.#call.span.setAttribute(MlflowAttr.chatTools, JSON.stringify(tools));
       return;

@@ -1,5 +1,5 @@
 import type { LlmSpanSettings } from '../call-span.ts';
-import type { Tracer } from '@opentelemetry/api';
+import { context, trace, type Span, type Tracer } from '@opentelemetry/api';
 import type OpenAI from 'openai';
 import type { APIPromise } from 'openai';
 import { Stream } from 'openai/core/streaming';
@@ -57,6 +57,7 @@ export function instrumentOpenAI<T extends OpenAI>(client: T, options: OpenAIIns
     const addsUsage = chat.span.isRecording() && body.stream === true && body.stream_options?.include_usage == null;
     const request = addsUsage ? { ...body, stream_options: { ...body.stream_options, include_usage: true } } : body;
     chat.sent(request);
+    if (chat.span.isRecording()) sending.set(chat.span, chat);
     return traceApiCall(
       chat,
       (): CreateResult => create.call(this, request, requestOptions),
@@ -68,9 +69,30 @@ export function instrumentOpenAI<T extends OpenAI>(client: T, options: OpenAIIns
     );
   }
   completions.create = tracedCreate as Create;
+  observeSentBodies(client);
   instrumentResponses(client, settings);
   instrumentEmbeddings(client, settings);
   return client;
+}
+
+type Fetch = (url: unknown, init?: { body?: unknown }) => Promise<Response>;
+
+/** Recorded calls whose request the SDK has not sent yet, by their span: active while the SDK sends it. */
+const sending = new WeakMap<Span, ChatSpan>();
+
+/** The SDK serialises each request once, for the wire: that text is the span's inputs, not a second serialisation. */
+function observeSentBodies(client: OpenAI): void {
+  const internal = client as unknown as { fetch: Fetch };
+  const fetch = internal.fetch;
+  internal.fetch = function (this: unknown, url, init) {
+    const span = trace.getSpan(context.active());
+    const chat = span && sending.get(span);
+    if (chat) {
+      sending.delete(span);
+      if (typeof init?.body === 'string') chat.sentBody(init.body);
+    }
+    return fetch.call(this, url, init);
+  };
 }
 
 function traceStream(

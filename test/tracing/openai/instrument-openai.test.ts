@@ -3,7 +3,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { context, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { AlwaysOffSampler, InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import OpenAI, { APIConnectionError, APIError, APIPromise, InternalServerError, RateLimitError } from 'openai';
+import OpenAI, { APIConnectionError, APIError, APIPromise, APIUserAbortError, InternalServerError, RateLimitError } from 'openai';
 import type { ChatCompletionChunk, ChatCompletionCreateParamsNonStreaming, ChatCompletionTool } from 'openai/resources/chat/completions';
 import { instrumentOpenAI, type OpenAIInstrumentationOptions } from '../../../src/tracing/openai/instrument-openai.ts';
 import { startFakeOpenAI, type FakeOpenAI, type FakeReply } from '../../fakes/fake-openai.ts';
@@ -362,6 +362,25 @@ describe('instrumentOpenAI: errors', () => {
 });
 
 describe('instrumentOpenAI: content', () => {
+  it('records the request as the SDK sent it, serialised once; a call never sent still gets its inputs', async () => {
+    let serialised = 0;
+    const body = {
+      ...question('Hi'),
+      toJSON() {
+        serialised++;
+        return question('Hi');
+      },
+    };
+    await client().chat.completions.create(body);
+    assert.equal(serialised, 1);
+    assert.deepEqual(json(onlySpan(), 'mlflow.spanInputs'), question('Hi'));
+
+    exporter.reset();
+    await assert.rejects(client().chat.completions.create(question('Never sent'), { signal: AbortSignal.abort() }), APIUserAbortError);
+    assert.equal(fake.requests.length, 1);
+    assert.deepEqual(json(onlySpan(), 'mlflow.spanInputs'), question('Never sent'));
+  });
+
   it('with captureContent off, records no messages, outputs, tools or tool arguments, but still usage, model and finish reasons', async () => {
     reply = { toolCalls: TOOL_CALLS, model: SNAPSHOT };
     const openai = client({ captureContent: false });
