@@ -10,6 +10,8 @@
  *   run beside it, on the same cores;
  * - the CPU each request costs the program and, under run, the tool's process (receiver, store,
  *   delivery), which the throughput ratio hides when the cores are shared with other work;
+ * - the same program under run tracing one request in ten with the standard sampler variables, what a
+ *   busy service sets to bound the cost, for context and held to no target;
  * - the same program with run's instrumentation preloaded but its spans sent to a receiver that drops
  *   them: the program's side of the cost alone, for context and held to no target;
  * - the peer, for context and held to no target: the stock OpenTelemetry SDK with its defaults and the
@@ -41,6 +43,8 @@ const CONNECTIONS = 8;
 const QUESTION = JSON.stringify({ question: 'How does MLflow show the steps of my agent?' });
 const LISTENING = /listening on (http:\/\/\S+)/;
 const STOCK = 'run peer: stock OTel SDK (HTTP span only) + relay';
+/** The standard sampler settings a user sets to trace one request in ten, for a busy program. */
+const ONE_IN_TEN = { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' };
 
 export interface RunProgramOptions {
   /** Alternations of untraced, run and the peer. */
@@ -50,7 +54,7 @@ export interface RunProgramOptions {
   warmupMs: number;
 }
 
-type Variant = 'untraced' | 'run' | 'dropped' | 'stock';
+type Variant = 'untraced' | 'run' | 'sampled' | 'dropped' | 'stock';
 
 /** The program serving, and the processes whose CPU is counted while it does. */
 interface Serving {
@@ -67,12 +71,12 @@ export async function benchRunProgram(options: RunProgramOptions): Promise<Row[]
   const env = cleanEnv({ HOME: home, OTEL_MLFLOW_STORE_DIR: storeDir });
   try {
     const perCall: Record<'run' | 'untraced', number[]> = { run: [], untraced: [] };
-    const throughput: Record<Variant, number[]> = { untraced: [], run: [], dropped: [], stock: [] };
-    const programCpuUs: Record<Variant, number[]> = { untraced: [], run: [], dropped: [], stock: [] };
+    const throughput: Record<Variant, number[]> = { untraced: [], run: [], sampled: [], dropped: [], stock: [] };
+    const programCpuUs: Record<Variant, number[]> = { untraced: [], run: [], sampled: [], dropped: [], stock: [] };
     const toolCpuUs: Record<'run' | 'stock', number[]> = { run: [], stock: [] };
     const stock = { requests: 0, stored: 0 };
     for (let round = 0; round < options.rounds; round++) {
-      for (const variant of ['untraced', 'run', 'dropped', 'stock'] as const) {
+      for (const variant of ['untraced', 'run', 'sampled', 'dropped', 'stock'] as const) {
         if (variant === 'untraced' || variant === 'run') {
           const out = await runNode(under(variant === 'run', ['calls', String(options.calls), '5']), { env, cwd: home });
           perCall[variant].push((JSON.parse(out) as { microsecondsPerCall: number }).microsecondsPerCall);
@@ -84,7 +88,9 @@ export async function benchRunProgram(options: RunProgramOptions): Promise<Row[]
             ? await serveWithStockSdk(env, home)
             : variant === 'dropped'
               ? await serveToDroppingReceiver(env, home)
-              : await serve(variant === 'run', env, home);
+              : variant === 'sampled'
+                ? await serve(true, { ...env, ...ONE_IN_TEN }, home)
+                : await serve(variant === 'run', env, home);
         let requests = 0;
         try {
           requests += (await driveLoad(serving.url, QUESTION, { connections: CONNECTIONS, durationMs: options.warmupMs })).requests;
@@ -113,7 +119,7 @@ export async function benchRunProgram(options: RunProgramOptions): Promise<Row[]
     const addedUs = paired(perCall.run, perCall.untraced, (a, b) => a - b);
     const [runRps, untracedRps, stockRps] = [median(throughput.run), median(throughput.untraced), median(throughput.stock)];
     const ratio = (variant: Variant) => paired(throughput[variant], throughput.untraced, (a, b) => a / b);
-    const [runRatio, droppedRatio, stockRatio] = [ratio('run'), ratio('dropped'), ratio('stock')];
+    const [runRatio, sampledRatio, droppedRatio, stockRatio] = [ratio('run'), ratio('sampled'), ratio('dropped'), ratio('stock')];
     const programUntraced = median(programCpuUs.untraced);
     const [programRun, programStock] = [median(programCpuUs.run), median(programCpuUs.stock)];
     const [tool, relay] = [median(toolCpuUs.run), median(toolCpuUs.stock)];
@@ -132,6 +138,11 @@ export async function benchRunProgram(options: RunProgramOptions): Promise<Row[]
         ratio: runRatio,
         target: '≥ 0.90×',
         met: runRatio >= 0.9,
+      },
+      {
+        name: 'run: the program’s requests, 1 in 10 traced (OTEL_TRACES_SAMPLER=parentbased_traceidratio, 0.1) / not',
+        raw: `${median(throughput.sampled).toFixed(0)} req/s / ${untracedRps.toFixed(0)} req/s; program ${median(programCpuUs.sampled).toFixed(0)} µs per request`,
+        ratio: sampledRatio,
       },
       {
         name: 'run: the program’s requests, its spans dropped by a receiver doing nothing else / not',

@@ -79,11 +79,15 @@ type Fetch = (url: unknown, init?: { body?: unknown }) => Promise<Response>;
 
 /** Recorded calls whose request the SDK has not sent yet, by their span: active while the SDK sends it. */
 const sending = new WeakMap<Span, ChatSpan>();
+/** The clients' fetch functions that look for those bodies. */
+const observing = new WeakSet<Fetch>();
 
 /** The SDK serialises each request once, for the wire: that text is the span's inputs, not a second serialisation. */
 function observeSentBodies(client: OpenAI): void {
   const internal = client as unknown as { fetch: Fetch };
   const fetch = internal.fetch;
+  // A client derived with withOptions() starts with its parent's fetch, observed already.
+  if (observing.has(fetch)) return;
   internal.fetch = function (this: unknown, url, init) {
     const span = trace.getSpan(context.active());
     const chat = span && sending.get(span);
@@ -93,6 +97,7 @@ function observeSentBodies(client: OpenAI): void {
     }
     return fetch.call(this, url, init);
   };
+  observing.add(internal.fetch);
 }
 
 function traceStream(

@@ -376,8 +376,16 @@ describe('instrumentOpenAI: content', () => {
     assert.deepEqual(json(onlySpan(), 'mlflow.spanInputs'), question('Hi'));
 
     exporter.reset();
+    serialised = 0;
+    const derived = client().withOptions({ timeout: 5_000 }).withOptions({ maxRetries: 0 });
+    instrumentOpenAI(derived, { tracer, provider: 'openai', captureContent: true, contentAttributes: 'mlflow' });
+    await derived.chat.completions.create(body);
+    assert.equal(serialised, 1, 'a client derived with withOptions() serialises once too');
+    assert.deepEqual(json(onlySpan(), 'mlflow.spanInputs'), question('Hi'));
+
+    exporter.reset();
     await assert.rejects(client().chat.completions.create(question('Never sent'), { signal: AbortSignal.abort() }), APIUserAbortError);
-    assert.equal(fake.requests.length, 1);
+    assert.equal(fake.requests.length, 2);
     assert.deepEqual(json(onlySpan(), 'mlflow.spanInputs'), question('Never sent'));
   });
 
