@@ -65,3 +65,16 @@ export async function collect<Item>(stream: AsyncIterable<Item>): Promise<Item[]
   for await (const item of stream) items.push(item);
   return items;
 }
+
+/** A request body that counts how often it is serialised: JSON.stringify calls its toJSON. */
+export function countedSerialisations<Body extends object>(body: Body): { body: Body; serialisations: () => number } {
+  let count = 0;
+  const counted = {
+    ...body,
+    toJSON: () => {
+      count++;
+      return body;
+    },
+  };
+  return { body: counted, serialisations: () => count };
+}

@@ -7,7 +7,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { AlwaysOffSampler, InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { instrumentAnthropic, type AnthropicInstrumentationOptions } from '../../../src/tracing/anthropic/instrument-anthropic.ts';
 import { startFakeAnthropic, type FakeAnthropic, type FakeAnthropicReply } from '../../fakes/fake-anthropic.ts';
-import { jsonAttribute as json, onlySpanIn, collect } from '../span-fixtures.ts';
+import { jsonAttribute as json, onlySpanIn, collect, countedSerialisations } from '../span-fixtures.ts';
 
 const API_KEY = 'sk-ant-api03-test-7c2e91d0a4b8';
 const MODEL = 'claude-sonnet-5-5';
@@ -467,19 +467,12 @@ describe('instrumentAnthropic: a call the sampler leaves out', () => {
       captureContent: true,
       contentAttributes: 'mlflow',
     });
-    let serialised = 0;
-    const body = {
-      ...question('Hi'),
-      toJSON() {
-        serialised++;
-        return question('Hi');
-      },
-    };
+    const { body, serialisations } = countedSerialisations(question('Hi'));
     const promise = anthropic.messages.create(body);
     assert.ok(promise instanceof APIPromise);
     const message = await promise;
     assert.equal(message.role, 'assistant');
-    assert.equal(serialised, 1);
+    assert.equal(serialisations(), 1);
     assert.deepEqual(exporter.getFinishedSpans(), []);
   });
 });

@@ -7,7 +7,7 @@ import OpenAI, { APIConnectionError, APIError, APIPromise, APIUserAbortError, In
 import type { ChatCompletionChunk, ChatCompletionCreateParamsNonStreaming, ChatCompletionTool } from 'openai/resources/chat/completions';
 import { instrumentOpenAI, type OpenAIInstrumentationOptions } from '../../../src/tracing/openai/instrument-openai.ts';
 import { startFakeOpenAI, type FakeOpenAI, type FakeReply } from '../../fakes/fake-openai.ts';
-import { jsonAttribute as json, onlySpanIn, collect } from '../span-fixtures.ts';
+import { jsonAttribute as json, onlySpanIn, collect, countedSerialisations } from '../span-fixtures.ts';
 
 const API_KEY = 'sk-test-4f1d9c0e7b2a';
 const MODEL = 'gpt-4o-mini';
@@ -363,24 +363,17 @@ describe('instrumentOpenAI: errors', () => {
 
 describe('instrumentOpenAI: content', () => {
   it('records the request as the SDK sent it, serialised once; a call never sent still gets its inputs', async () => {
-    let serialised = 0;
-    const body = {
-      ...question('Hi'),
-      toJSON() {
-        serialised++;
-        return question('Hi');
-      },
-    };
+    const { body, serialisations } = countedSerialisations(question('Hi'));
     await client().chat.completions.create(body);
-    assert.equal(serialised, 1);
+    assert.equal(serialisations(), 1);
     assert.deepEqual(json(onlySpan(), 'mlflow.spanInputs'), question('Hi'));
 
     exporter.reset();
-    serialised = 0;
+    const again = countedSerialisations(question('Hi'));
     const derived = client().withOptions({ timeout: 5_000 }).withOptions({ maxRetries: 0 });
     instrumentOpenAI(derived, { tracer, provider: 'openai', captureContent: true, contentAttributes: 'mlflow' });
-    await derived.chat.completions.create(body);
-    assert.equal(serialised, 1, 'a client derived with withOptions() serialises once too');
+    await derived.chat.completions.create(again.body);
+    assert.equal(again.serialisations(), 1, 'a client derived with withOptions() serialises once too');
     assert.deepEqual(json(onlySpan(), 'mlflow.spanInputs'), question('Hi'));
 
     exporter.reset();
@@ -481,20 +474,13 @@ describe('instrumentOpenAI: a call the sampler leaves out', () => {
     });
 
   it('is the call as the caller made it: no span, the request serialised once (for the wire), no usage asked for on a stream', async () => {
-    let serialised = 0;
-    const body = {
-      ...question('Hi'),
-      toJSON() {
-        serialised++;
-        return question('Hi');
-      },
-    };
+    const { body, serialisations } = countedSerialisations(question('Hi'));
     const promise = untracedClient().chat.completions.create(body);
     assert.ok(promise instanceof APIPromise);
     const { data, request_id } = await promise.withResponse();
     assert.equal(data.choices[0]!.message.content, 'Hello from the fake model.');
     assert.match(request_id ?? '', /^req_fake_\d+$/);
-    assert.equal(serialised, 1);
+    assert.equal(serialisations(), 1);
 
     const chunks = await collect(await untracedClient().chat.completions.create({ ...question('Hi'), stream: true }));
     assert.equal(fake.requests[1]!.body.stream_options, undefined);
