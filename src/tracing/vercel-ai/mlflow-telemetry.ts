@@ -87,7 +87,7 @@ export class MlflowTelemetry {
       const root = this.#tracer.startSpan(spanName(operationId, event.functionId), { kind: SpanKind.INTERNAL });
       setSpanType(root, kind === 'embedding' ? 'EMBEDDING' : operationId === 'ai.rerank' ? 'RERANKER' : 'CHAIN');
       root.setAttributes(modelAttributes(event));
-      if (kind !== 'other' && this.#records(event, 'recordInputs')) {
+      if (kind !== 'other' && this.#records(root, event, 'recordInputs')) {
         setSpanInputs(root, kind === 'embedding' ? { value: event.value } : promptInputs(event));
       }
       this.#operations.set(event.callId, {
@@ -146,7 +146,7 @@ export class MlflowTelemetry {
       setSpanType(span, 'TOOL');
       span.setAttributes({ 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': String(call.toolName) });
       if (typeof call.toolCallId === 'string') span.setAttribute('gen_ai.tool.call.id', call.toolCallId);
-      if (this.#records(event, 'recordInputs')) setSpanInputs(span, call.input ?? {});
+      if (this.#records(span, event, 'recordInputs')) setSpanInputs(span, call.input ?? {});
       operation.tools.set(String(call.toolCallId), span);
     });
   }
@@ -169,7 +169,7 @@ export class MlflowTelemetry {
         endFailed(span, output.error);
         return;
       }
-      if (this.#records(event, 'recordOutputs')) setSpanOutputs(span, output?.output ?? null);
+      if (this.#records(span, event, 'recordOutputs')) setSpanOutputs(span, output?.output ?? null);
       endOk(span);
     });
   }
@@ -182,7 +182,7 @@ export class MlflowTelemetry {
       const span = this.#tracer.startSpan(`embeddings ${String(event.modelId)}`, { kind: SpanKind.CLIENT }, operation.context);
       setSpanType(span, 'EMBEDDING');
       span.setAttributes({ ...modelAttributes(event), 'gen_ai.operation.name': 'embeddings' });
-      if (this.#records(event, 'recordInputs')) setSpanInputs(span, { input: event.values });
+      if (this.#records(span, event, 'recordInputs')) setSpanInputs(span, { input: event.values });
       operation.embeddings.set(String(event.embedCallId), span);
     });
   }
@@ -196,7 +196,7 @@ export class MlflowTelemetry {
       operation.embeddings.delete(String(event.embedCallId));
       const tokens = record(event.usage)?.tokens;
       if (typeof tokens === 'number') setTokenUsage(span, { input: tokens, output: 0 });
-      if (this.#records(event, 'recordOutputs')) setSpanOutputs(span, embeddingsSummary(event.embeddings));
+      if (this.#records(span, event, 'recordOutputs')) setSpanOutputs(span, embeddingsSummary(event.embeddings));
       endOk(span);
     });
   }
@@ -207,7 +207,7 @@ export class MlflowTelemetry {
       const operation = this.#take(event.callId);
       if (!operation) return;
       const { root, kind } = operation;
-      if (this.#records(event, 'recordOutputs')) {
+      if (this.#records(root, event, 'recordOutputs')) {
         // The answer the program got: the last step's text (the end event's content spans every step).
         if (kind === 'text') setSpanOutputs(root, chatOutputs([{ type: 'text', text: event.text }], event.finishReason));
         else if (kind === 'object') setSpanOutputs(root, event.object ?? null);
@@ -236,7 +236,7 @@ export class MlflowTelemetry {
     const span = this.#tracer.startSpan(`chat ${String(event.modelId)}`, { kind: SpanKind.CLIENT }, operation.context);
     setSpanType(span, 'CHAT_MODEL');
     span.setAttributes({ ...modelAttributes(event), 'gen_ai.operation.name': 'chat' });
-    if (this.#records(event, 'recordInputs')) {
+    if (this.#records(span, event, 'recordInputs')) {
       setSpanInputs(span, inputs);
       span.setAttribute(MlflowAttr.messageFormat, 'openai');
       const tools = chatTools(event.tools);
@@ -260,7 +260,7 @@ export class MlflowTelemetry {
     const responseId = event.responseId ?? response?.id;
     if (typeof responseId === 'string') span.setAttribute('gen_ai.response.id', responseId);
     if (typeof event.finishReason === 'string') span.setAttribute('gen_ai.response.finish_reasons', [event.finishReason]);
-    if (this.#records(event, 'recordOutputs')) setSpanOutputs(span, outputs());
+    if (this.#records(span, event, 'recordOutputs')) setSpanOutputs(span, outputs());
     endOk(span);
   }
 
@@ -290,9 +290,9 @@ export class MlflowTelemetry {
     return operation;
   }
 
-  /** Content only when capture is on and the call did not switch it off (`telemetry.recordInputs: false`). */
-  #records(event: AiEvent, side: 'recordInputs' | 'recordOutputs'): boolean {
-    return this.#captureContent && event[side] !== false;
+  /** Content only when capture is on, the call did not switch it off (`telemetry.recordInputs: false`) and the span records (not sampled out). */
+  #records(span: Span, event: AiEvent, side: 'recordInputs' | 'recordOutputs'): boolean {
+    return this.#captureContent && event[side] !== false && span.isRecording();
   }
 
   #guard(work: () => void): void {
