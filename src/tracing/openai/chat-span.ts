@@ -16,6 +16,9 @@ const NUMERIC_PARAMS = [
   ['seed', 'gen_ai.request.seed'],
 ] as const;
 
+/** Calls waiting for the body the SDK sends, by their span: it is active while the SDK sends it. */
+const awaitingBody = new WeakMap<Span, ChatSpan>();
+
 /**
  * One `chat.completions.create` call as a CHAT_MODEL span: the request when it starts, then exactly
  * one ending — a response, a stream that ended early, a failure, or a raw response nobody parsed.
@@ -36,13 +39,16 @@ export class ChatSpan {
   }
 
   /**
-   * The body the SDK sent, which is this request's JSON: taken as the inputs, so the request, which
-   * may hold a long prompt, is serialised once, not once more for the span.
+   * The SDK is sending a request body while `span` is active: when that is a call of this module's
+   * still waiting for its inputs, the body, which is its request's JSON, becomes them. So the
+   * request, which may hold a long prompt, is serialised once, not once more for the span.
    */
-  sentBody(json: string): void {
-    if (this.#unrecordedInputs === undefined) return;
-    this.#unrecordedInputs = undefined;
-    this.#call.span.setAttribute(MlflowAttr.spanInputs, json);
+  static sending(span: Span, body: unknown): void {
+    const chat = awaitingBody.get(span);
+    if (!chat || typeof body !== 'string') return;
+    awaitingBody.delete(span);
+    chat.#unrecordedInputs = undefined;
+    chat.#call.span.setAttribute(MlflowAttr.spanInputs, body);
   }
 
   get span(): Span {
@@ -80,6 +86,7 @@ export class ChatSpan {
   /** Inputs the SDK never sent (a call that failed before its request was made) are serialised here. */
   #end(record: () => void): void {
     this.#call.end('a chat completion', () => {
+      awaitingBody.delete(this.#call.span);
       if (this.#unrecordedInputs !== undefined) setSpanInputs(this.#call.span, this.#unrecordedInputs);
       this.#unrecordedInputs = undefined;
       record();
@@ -90,6 +97,7 @@ export class ChatSpan {
     const tools = request.tools?.length ? request.tools : undefined;
     if (this.#call.settings.contentAttributes === 'mlflow') {
       this.#unrecordedInputs = request;
+      awaitingBody.set(this.#call.span, this);
       // A bare array, as MLflow's own set_span_chat_tools writes it.
       if (tools) this.#call.span.setAttribute(MlflowAttr.chatTools, JSON.stringify(tools));
       return;

@@ -1,5 +1,5 @@
 import type { LlmSpanSettings } from '../call-span.ts';
-import { context, trace, type Span, type Tracer } from '@opentelemetry/api';
+import { context, trace, type Tracer } from '@opentelemetry/api';
 import type OpenAI from 'openai';
 import type { APIPromise } from 'openai';
 import { Stream } from 'openai/core/streaming';
@@ -57,7 +57,6 @@ export function instrumentOpenAI<T extends OpenAI>(client: T, options: OpenAIIns
     const addsUsage = chat.span.isRecording() && body.stream === true && body.stream_options?.include_usage == null;
     const request = addsUsage ? { ...body, stream_options: { ...body.stream_options, include_usage: true } } : body;
     chat.sent(request);
-    if (chat.span.isRecording()) sending.set(chat.span, chat);
     return traceApiCall(
       chat,
       (): CreateResult => create.call(this, request, requestOptions),
@@ -77,9 +76,7 @@ export function instrumentOpenAI<T extends OpenAI>(client: T, options: OpenAIIns
 
 type Fetch = (url: unknown, init?: { body?: unknown }) => Promise<Response>;
 
-/** Recorded calls whose request the SDK has not sent yet, by their span: active while the SDK sends it. */
-const sending = new WeakMap<Span, ChatSpan>();
-/** The clients' fetch functions that look for those bodies. */
+/** The clients' fetch functions that hand the bodies they send to the calls waiting for them. */
 const observing = new WeakSet<Fetch>();
 
 /** The SDK serialises each request once, for the wire: that text is the span's inputs, not a second serialisation. */
@@ -90,11 +87,7 @@ function observeSentBodies(client: OpenAI): void {
   if (observing.has(fetch)) return;
   internal.fetch = function (this: unknown, url, init) {
     const span = trace.getSpan(context.active());
-    const chat = span && sending.get(span);
-    if (chat) {
-      sending.delete(span);
-      if (typeof init?.body === 'string') chat.sentBody(init.body);
-    }
+    if (span) ChatSpan.sending(span, init?.body);
     return fetch.call(this, url, init);
   };
   observing.add(internal.fetch);
