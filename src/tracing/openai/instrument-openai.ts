@@ -76,10 +76,16 @@ export function instrumentOpenAI<T extends OpenAI>(client: T, options: OpenAIIns
 
 type Fetch = (url: unknown, init?: { body?: unknown }) => Promise<Response>;
 
+/** The chat completions path, on OpenAI, Azure (`/openai/deployments/<name>/chat/completions?api-version=…`) and compatible servers. */
+const CHAT_COMPLETIONS = /\/chat\/completions(?:\?|$)/;
 /** The clients' fetch functions that hand the bodies they send to the calls waiting for them. */
 const observing = new WeakSet<Fetch>();
 
-/** The SDK serialises each request once, for the wire: that text is the span's inputs, not a second serialisation. */
+/**
+ * The SDK serialises each request once, for the wire: that text is the span's inputs, not a second
+ * serialisation. Only a request to the chat completions path is taken: the client sends others
+ * under the call's context too (a credential exchange before it), and their bodies hold secrets.
+ */
 function observeSentBodies(client: OpenAI): void {
   const internal = client as unknown as { fetch: Fetch };
   const fetch = internal.fetch;
@@ -87,7 +93,7 @@ function observeSentBodies(client: OpenAI): void {
   if (observing.has(fetch)) return;
   internal.fetch = function (this: unknown, url, init) {
     const span = trace.getSpan(context.active());
-    if (span) ChatSpan.sending(span, init?.body);
+    if (span && CHAT_COMPLETIONS.test(String(url))) ChatSpan.sending(span, init?.body);
     return fetch.call(this, url, init);
   };
   observing.add(internal.fetch);

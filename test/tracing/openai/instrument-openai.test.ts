@@ -362,7 +362,7 @@ describe('instrumentOpenAI: errors', () => {
 });
 
 describe('instrumentOpenAI: content', () => {
-  it('records the request as the SDK sent it, serialised once; a call never sent still gets its inputs', async () => {
+  it('records the request as the SDK sent it, serialised once, through a derived client too', async () => {
     const { body, serialisations } = countedSerialisations(question('Hi'));
     await client().chat.completions.create(body);
     assert.equal(serialisations(), 1);
@@ -375,10 +375,34 @@ describe('instrumentOpenAI: content', () => {
     await derived.chat.completions.create(again.body);
     assert.equal(again.serialisations(), 1, 'a client derived with withOptions() serialises once too');
     assert.deepEqual(json(onlySpan(), 'mlflow.spanInputs'), question('Hi'));
+  });
 
-    exporter.reset();
+  it('takes no other request the client sends during the call for its inputs (a credential exchange holds secrets)', async () => {
+    const exchange = JSON.stringify({ grant_type: 'client_credentials', client_assertion: 'eyJhbGciOi.secret-assertion' });
+    class ExchangingClient extends OpenAI {
+      protected override async prepareRequest(): Promise<void> {
+        // As a credential exchange does before the call's own request: through the client's fetch, in the call's context.
+        await (this as unknown as { fetch: (url: string, init: RequestInit) => Promise<Response> }).fetch(`${fake.url}/oauth/token`, {
+          method: 'POST',
+          body: exchange,
+        });
+      }
+    }
+    const openai = instrumentOpenAI(new ExchangingClient({ apiKey: API_KEY, baseURL: `${fake.url}/v1`, maxRetries: 0 }), {
+      tracer,
+      provider: 'openai',
+      captureContent: true,
+      contentAttributes: 'mlflow',
+    });
+    await openai.chat.completions.create(question('Hi'));
+    const span = onlySpan();
+    assert.deepEqual(json(span, 'mlflow.spanInputs'), question('Hi'));
+    assert.ok(!JSON.stringify(span.attributes).includes('secret-assertion'));
+  });
+
+  it('records the request of a call never sent at its end', async () => {
     await assert.rejects(client().chat.completions.create(question('Never sent'), { signal: AbortSignal.abort() }), APIUserAbortError);
-    assert.equal(fake.requests.length, 2);
+    assert.equal(fake.requests.length, 0);
     assert.deepEqual(json(onlySpan(), 'mlflow.spanInputs'), question('Never sent'));
   });
 
