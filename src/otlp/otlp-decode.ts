@@ -242,18 +242,8 @@ class OtlpProtobufReader extends ProtobufReader {
   }
 
   request(): OtlpResourceSpans[] {
-    const end = this.buf.length;
     const request: OtlpResourceSpans[] = [];
-    while (this.pos < end) {
-      const tag = this.tag(end);
-      if (tag === REQUEST_RESOURCE_SPANS) {
-        const contentEnd = this.length(end);
-        request.push(this.#resourceSpans(contentEnd));
-        this.pos = contentEnd;
-      } else {
-        this.skipField(tag, 0, end);
-      }
-    }
+    this.eachField(REQUEST_RESOURCE_SPANS, 0, this.buf.length, (resourceSpansEnd) => request.push(this.#resourceSpans(resourceSpansEnd)));
     return request;
   }
 
@@ -274,19 +264,11 @@ class OtlpProtobufReader extends ProtobufReader {
     this.#at.part = 'resource';
     const resourceAttributes: OtlpKeyValue[] = [];
     this.pos = start;
-    for (let resourceEnd = this.next(RESOURCE_SPANS_RESOURCE, RESOURCE_SPANS_DEPTH, end); resourceEnd !== -1; ) {
-      this.#resource(resourceEnd, resourceAttributes);
-      this.pos = resourceEnd;
-      resourceEnd = this.next(RESOURCE_SPANS_RESOURCE, RESOURCE_SPANS_DEPTH, end);
-    }
+    this.eachField(RESOURCE_SPANS_RESOURCE, RESOURCE_SPANS_DEPTH, end, (resourceEnd) => this.#resource(resourceEnd, resourceAttributes));
     this.#text(schemaUrlStart, schemaUrlEnd, 'schema url');
     const spans: OtlpSpan[] = [];
     this.pos = start;
-    for (let scopeSpansEnd = this.next(RESOURCE_SPANS_SCOPE_SPANS, RESOURCE_SPANS_DEPTH, end); scopeSpansEnd !== -1; ) {
-      this.#scopeSpans(scopeSpansEnd, spans);
-      this.pos = scopeSpansEnd;
-      scopeSpansEnd = this.next(RESOURCE_SPANS_SCOPE_SPANS, RESOURCE_SPANS_DEPTH, end);
-    }
+    this.eachField(RESOURCE_SPANS_SCOPE_SPANS, RESOURCE_SPANS_DEPTH, end, (scopeSpansEnd) => this.#scopeSpans(scopeSpansEnd, spans));
     return { resourceAttributes, spans };
   }
 
@@ -349,18 +331,12 @@ class OtlpProtobufReader extends ProtobufReader {
     const scope = { name: this.#at.scopeName, version: this.#text(versionStart, versionEnd, 'version') };
     // Scope attributes are not kept; read only so that a bad string among them is told like any other.
     this.pos = start;
-    for (let scopeEnd = this.next(SCOPE_SPANS_SCOPE, SCOPE_SPANS_DEPTH, end); scopeEnd !== -1; ) {
-      this.#attributes(this.pos, scopeEnd, SCOPE_ATTRIBUTES, scopeDepth);
-      this.pos = scopeEnd;
-      scopeEnd = this.next(SCOPE_SPANS_SCOPE, SCOPE_SPANS_DEPTH, end);
-    }
+    this.eachField(SCOPE_SPANS_SCOPE, SCOPE_SPANS_DEPTH, end, (scopeEnd) =>
+      this.#attributes(this.pos, scopeEnd, SCOPE_ATTRIBUTES, scopeDepth),
+    );
     this.#text(schemaUrlStart, schemaUrlEnd, 'schema url');
     this.pos = start;
-    for (let spanEnd = this.next(SCOPE_SPANS_SPANS, SCOPE_SPANS_DEPTH, end); spanEnd !== -1; ) {
-      spans.push(this.#span(spanEnd, scope));
-      this.pos = spanEnd;
-      spanEnd = this.next(SCOPE_SPANS_SPANS, SCOPE_SPANS_DEPTH, end);
-    }
+    this.eachField(SCOPE_SPANS_SPANS, SCOPE_SPANS_DEPTH, end, (spanEnd) => spans.push(this.#span(spanEnd, scope)));
   }
 
   #span(end: number, scope: OtlpSpan['scope']): OtlpSpan {
@@ -471,21 +447,13 @@ class OtlpProtobufReader extends ProtobufReader {
     const events: OtlpEvent[] = [];
     if (eventsFrom !== -1) {
       this.pos = eventsFrom;
-      for (let eventEnd = this.next(SPAN_EVENTS, SPAN_DEPTH, end); eventEnd !== -1; ) {
-        events.push(this.#event(eventEnd));
-        this.pos = eventEnd;
-        eventEnd = this.next(SPAN_EVENTS, SPAN_DEPTH, end);
-      }
+      this.eachField(SPAN_EVENTS, SPAN_DEPTH, end, (eventEnd) => events.push(this.#event(eventEnd)));
     }
     // Links are only counted; their strings are read so that a bad one is told like any other.
     this.#at.part = 'link';
     if (linksFrom !== -1) {
       this.pos = linksFrom;
-      for (let linkEnd = this.next(SPAN_LINKS, SPAN_DEPTH, end); linkEnd !== -1; ) {
-        this.#link(linkEnd);
-        this.pos = linkEnd;
-        linkEnd = this.next(SPAN_LINKS, SPAN_DEPTH, end);
-      }
+      this.eachField(SPAN_LINKS, SPAN_DEPTH, end, (linkEnd) => this.#link(linkEnd));
     }
     this.#at.part = 'scope';
     return {
@@ -571,11 +539,7 @@ class OtlpProtobufReader extends ProtobufReader {
     const attributes: OtlpKeyValue[] = [];
     if (from === -1) return attributes;
     this.pos = from;
-    for (let keyValueEnd = this.next(field, depth, to); keyValueEnd !== -1; ) {
-      attributes.push(this.#keyValue(keyValueEnd, depth + 1, undefined));
-      this.pos = keyValueEnd;
-      keyValueEnd = this.next(field, depth, to);
-    }
+    this.eachField(field, depth, to, (keyValueEnd) => attributes.push(this.#keyValue(keyValueEnd, depth + 1, undefined)));
     return attributes;
   }
 
@@ -730,30 +694,12 @@ class OtlpProtobufReader extends ProtobufReader {
 
   #arrayValues(end: number, depth: number, key: string, items: OtlpAnyValue[]): void {
     if (depth > MAX_NESTING) nestedTooDeep();
-    while (this.pos < end) {
-      const tag = this.tag(end);
-      if (tag === VALUES) {
-        const itemEnd = this.length(end);
-        items.push(this.#anyValue(itemEnd, 0, depth + 1, key));
-        this.pos = itemEnd;
-      } else {
-        this.skipField(tag, depth, end);
-      }
-    }
+    this.eachField(VALUES, depth, end, (itemEnd) => items.push(this.#anyValue(itemEnd, 0, depth + 1, key)));
   }
 
   #kvlistValues(end: number, depth: number, key: string, entries: OtlpKeyValue[]): void {
     if (depth > MAX_NESTING) nestedTooDeep();
-    while (this.pos < end) {
-      const tag = this.tag(end);
-      if (tag === VALUES) {
-        const entryEnd = this.length(end);
-        entries.push(this.#keyValue(entryEnd, depth + 1, key));
-        this.pos = entryEnd;
-      } else {
-        this.skipField(tag, depth, end);
-      }
-    }
+    this.eachField(VALUES, depth, end, (entryEnd) => entries.push(this.#keyValue(entryEnd, depth + 1, key)));
   }
 
   /** A bytes field as a view of the request's own memory. */

@@ -216,6 +216,18 @@ export class ProtobufReader {
   }
 
   /**
+   * Reads each field of `lengthTag` (a length-delimited field's tag) from `pos` to `end`, other
+   * fields skipped as unknown ones of a message of `depth`: `read` starts at the field's content and
+   * is told where it ends; the next field is looked for from there.
+   */
+  eachField(lengthTag: number, depth: number, end: number, read: (contentEnd: number) => void): void {
+    for (let contentEnd = this.next(lengthTag, depth, end); contentEnd !== -1; contentEnd = this.next(lengthTag, depth, end)) {
+      read(contentEnd);
+      this.pos = contentEnd;
+    }
+  }
+
+  /**
    * From `pos`, the next field of `lengthTag` (a length-delimited field's tag) before `end`, other
    * fields skipped as unknown ones of a message of `depth`: returns where its content ends, `pos` at
    * its start; -1 when there is none.
