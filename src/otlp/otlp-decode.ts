@@ -254,9 +254,8 @@ class OtlpProtobufReader extends ProtobufReader {
     while (this.pos < end) {
       const tag = this.tag(end);
       if (tag === RESOURCE_SPANS_SCHEMA_URL) {
-        schemaUrlEnd = this.length(end);
-        schemaUrlStart = this.pos;
-        this.pos = schemaUrlEnd;
+        schemaUrlStart = this.skipContent(end);
+        schemaUrlEnd = this.pos;
       } else {
         this.skipField(tag, RESOURCE_SPANS_DEPTH, end);
       }
@@ -300,22 +299,19 @@ class OtlpProtobufReader extends ProtobufReader {
     while (this.pos < end) {
       const tag = this.tag(end);
       if (tag === SCOPE_SPANS_SCHEMA_URL) {
-        schemaUrlEnd = this.length(end);
-        schemaUrlStart = this.pos;
-        this.pos = schemaUrlEnd;
+        schemaUrlStart = this.skipContent(end);
+        schemaUrlEnd = this.pos;
       } else if (tag === SCOPE_SPANS_SCOPE) {
         // A scope sent twice is merged into one, as protobuf merges a message field: the last name wins.
         const scopeEnd = this.length(end);
         while (this.pos < scopeEnd) {
           const scopeTag = this.tag(scopeEnd);
           if (scopeTag === SCOPE_NAME) {
-            nameEnd = this.length(scopeEnd);
-            nameStart = this.pos;
-            this.pos = nameEnd;
+            nameStart = this.skipContent(scopeEnd);
+            nameEnd = this.pos;
           } else if (scopeTag === SCOPE_VERSION) {
-            versionEnd = this.length(scopeEnd);
-            versionStart = this.pos;
-            this.pos = versionEnd;
+            versionStart = this.skipContent(scopeEnd);
+            versionEnd = this.pos;
           } else if (scopeTag === SCOPE_DROPPED_ATTRIBUTES) {
             this.varint32(scopeEnd);
           } else {
@@ -375,14 +371,12 @@ class OtlpProtobufReader extends ProtobufReader {
           parentSpanId = this.#bytes(end);
           break;
         case SPAN_TRACE_STATE:
-          traceStateEnd = this.length(end);
-          traceStateStart = this.pos;
-          this.pos = traceStateEnd;
+          traceStateStart = this.skipContent(end);
+          traceStateEnd = this.pos;
           break;
         case SPAN_NAME:
-          nameEnd = this.length(end);
-          nameStart = this.pos;
-          this.pos = nameEnd;
+          nameStart = this.skipContent(end);
+          nameEnd = this.pos;
           break;
         case SPAN_KIND:
           kind = this.varint32(end) | 0;
@@ -421,9 +415,8 @@ class OtlpProtobufReader extends ProtobufReader {
           while (this.pos < statusEnd) {
             const statusTag = this.tag(statusEnd);
             if (statusTag === STATUS_MESSAGE) {
-              statusMessageEnd = this.length(statusEnd);
-              statusMessageStart = this.pos;
-              this.pos = statusMessageEnd;
+              statusMessageStart = this.skipContent(statusEnd);
+              statusMessageEnd = this.pos;
             } else if (statusTag === STATUS_CODE) {
               statusCode = this.varint32(statusEnd) | 0;
             } else {
@@ -489,9 +482,8 @@ class OtlpProtobufReader extends ProtobufReader {
       if (tag === EVENT_TIME) {
         timeUnixNano = this.fixed64(end);
       } else if (tag === EVENT_NAME) {
-        nameEnd = this.length(end);
-        nameStart = this.pos;
-        this.pos = nameEnd;
+        nameStart = this.skipContent(end);
+        nameEnd = this.pos;
       } else if (tag === EVENT_ATTRIBUTES) {
         if (attributesFrom === -1) attributesFrom = tagStart;
         this.pos = this.length(end);
@@ -517,9 +509,8 @@ class OtlpProtobufReader extends ProtobufReader {
       const tagStart = this.pos;
       const tag = this.tag(end);
       if (tag === LINK_TRACE_STATE) {
-        traceStateEnd = this.length(end);
-        traceStateStart = this.pos;
-        this.pos = traceStateEnd;
+        traceStateStart = this.skipContent(end);
+        traceStateEnd = this.pos;
       } else if (tag === LINK_ATTRIBUTES) {
         if (attributesFrom === -1) attributesFrom = tagStart;
         this.pos = this.length(end);
@@ -555,9 +546,8 @@ class OtlpProtobufReader extends ProtobufReader {
     while (this.pos < end) {
       const tag = this.tag(end);
       if (tag === KEY_VALUE_KEY) {
-        keyEnd = this.length(end);
-        keyStart = this.pos;
-        this.pos = keyEnd;
+        keyStart = this.skipContent(end);
+        keyEnd = this.pos;
       } else if (tag === KEY_VALUE_VALUE) {
         valueEnd = this.length(end);
         if (valueCount === 0) valueStart = this.pos;
@@ -602,9 +592,8 @@ class OtlpProtobufReader extends ProtobufReader {
         const tag = this.tag(pieceEnd);
         switch (tag) {
           case STRING_VALUE_TAG:
-            textEnd = this.length(pieceEnd);
-            textStart = this.pos;
-            this.pos = textEnd;
+            textStart = this.skipContent(pieceEnd);
+            textEnd = this.pos;
             break;
           case BOOL_VALUE_TAG:
             bool = this.bool(pieceEnd);
@@ -622,9 +611,8 @@ class OtlpProtobufReader extends ProtobufReader {
             this.pos = this.length(pieceEnd);
             break;
           case BYTES_VALUE_TAG:
-            bytesEnd = this.length(pieceEnd);
-            bytesStart = this.pos;
-            this.pos = bytesEnd;
+            bytesStart = this.skipContent(pieceEnd);
+            bytesEnd = this.pos;
             break;
           default:
             this.skipField(tag, depth, pieceEnd);
@@ -704,10 +692,8 @@ class OtlpProtobufReader extends ProtobufReader {
 
   /** A bytes field as a view of the request's own memory. */
   #bytes(end: number): Buffer {
-    const contentEnd = this.length(end);
-    const start = this.pos;
-    this.pos = contentEnd;
-    return contentEnd === start ? NO_BYTES : this.buf.subarray(start, contentEnd);
+    const start = this.skipContent(end);
+    return this.pos === start ? NO_BYTES : this.buf.subarray(start, this.pos);
   }
 
   /**

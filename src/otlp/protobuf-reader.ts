@@ -156,6 +156,14 @@ export class ProtobufReader {
     return contentEnd;
   }
 
+  /** Moves past a length-delimited field's content, checked against `end`; returns where it started (`pos` is where it ends). */
+  skipContent(end: number): number {
+    const contentEnd = this.length(end);
+    const start = this.pos;
+    this.pos = contentEnd;
+    return start;
+  }
+
   /** Moves past `bytes` bytes; returns where they started. */
   skip(bytes: number, end: number): number {
     const at = this.pos;
