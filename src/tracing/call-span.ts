@@ -1,4 +1,5 @@
 import { diag, SpanKind, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import { capturesContent } from './content-filter.ts';
 import { setSpanType } from './encode-attributes.ts';
 import type { SpanType } from './mlflow-attributes.ts';
 import type { EarlyEnd } from './observed-stream.ts';
@@ -31,7 +32,7 @@ export type ApiErrorClass = abstract new (...args: never[]) => { status: number 
 export class CallSpan<Settings extends LlmSpanSettings = LlmSpanSettings> {
   readonly span: Span;
   readonly settings: Settings;
-  /** Content is recorded when capture is on and the span is: a sampled-out call costs no serialising. */
+  /** See capturesContent(): a sampled-out call costs no serialising. */
   readonly capturesContent: boolean;
   readonly #apiError: ApiErrorClass;
   readonly #started = performance.now();
@@ -42,7 +43,7 @@ export class CallSpan<Settings extends LlmSpanSettings = LlmSpanSettings> {
     this.#apiError = apiError;
     this.span = settings.tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes: { ...attributes, ...settings.server } });
     setSpanType(this.span, type);
-    this.capturesContent = settings.captureContent && this.span.isRecording();
+    this.capturesContent = capturesContent(settings.captureContent, this.span);
   }
 
   /** The first streamed chunk or event arrived: seconds since the request. */

@@ -1,4 +1,4 @@
-import type { Attributes } from '@opentelemetry/api';
+import type { Attributes, Span } from '@opentelemetry/api';
 import { MlflowAttr } from './mlflow-attributes.ts';
 
 /** Attributes that carry what users and models said: prompts, answers, documents, tool arguments. */
@@ -66,4 +66,9 @@ export function withoutContent<T extends Attributes>(attributes: T): T {
   const kept: Attributes = {};
   for (const key of keys) if (!isContent(key)) kept[key] = attributes[key];
   return kept as T;
+}
+
+/** Content is recorded when capture is on and the span records: for a sampled-out span nothing is serialised. */
+export function capturesContent(captureContent: boolean, span: Span): boolean {
+  return captureContent && span.isRecording();
 }

@@ -1,4 +1,5 @@
 import { context, diag, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import { capturesContent } from '../content-filter.ts';
 import { setSpanInputs, setSpanOutputs, setSpanType, setTokenUsage } from '../encode-attributes.ts';
 import { MlflowAttr, type SpanType } from '../mlflow-attributes.ts';
 import { markSpanFailed } from '../with-span.ts';
@@ -85,7 +86,7 @@ export class MlflowCallbackHandler {
     this.#guard(() => {
       const type: SpanType = runType === 'parser' ? 'PARSER' : 'CHAIN';
       const span = this.#start(runId, parentRunId, runName ?? serializedName(chain, 'chain'), type, SpanKind.INTERNAL);
-      if (this.#captures(span)) setSpanInputs(span, unwrapped(plainValue(inputs), 'input'));
+      if (capturesContent(this.#captureContent, span)) setSpanInputs(span, unwrapped(plainValue(inputs), 'input'));
     });
   }
 
@@ -110,7 +111,7 @@ export class MlflowCallbackHandler {
     this.#guard(() => {
       const span = this.#start(runId, parentRunId, runName ?? serializedName(llm, 'chat model'), 'CHAT_MODEL', SpanKind.CLIENT);
       span.setAttributes({ ...modelAttributes(extraParams, metadata), 'gen_ai.operation.name': 'chat' });
-      if (!this.#captures(span)) return;
+      if (!capturesContent(this.#captureContent, span)) return;
       const prompt = (messages[0] ?? []).filter(isMessage).map(chatMessage);
       setSpanInputs(span, { messages: prompt });
       span.setAttribute(MlflowAttr.messageFormat, 'openai');
@@ -132,7 +133,7 @@ export class MlflowCallbackHandler {
     this.#guard(() => {
       const span = this.#start(runId, parentRunId, runName ?? serializedName(llm, 'llm'), 'LLM', SpanKind.CLIENT);
       span.setAttributes({ ...modelAttributes(extraParams, metadata), 'gen_ai.operation.name': 'text_completion' });
-      if (this.#captures(span)) setSpanInputs(span, { prompts });
+      if (capturesContent(this.#captureContent, span)) setSpanInputs(span, { prompts });
     });
   }
 
@@ -173,7 +174,7 @@ export class MlflowCallbackHandler {
       const span = this.#start(runId, parentRunId, name, 'TOOL', SpanKind.INTERNAL);
       span.setAttributes({ 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': name });
       if (toolCallId) span.setAttribute('gen_ai.tool.call.id', toolCallId);
-      if (this.#captures(span)) setSpanInputs(span, parsedJson(input));
+      if (capturesContent(this.#captureContent, span)) setSpanInputs(span, parsedJson(input));
     });
   }
 
@@ -202,7 +203,7 @@ export class MlflowCallbackHandler {
   ): void {
     this.#guard(() => {
       const span = this.#start(runId, parentRunId, name ?? serializedName(retriever, 'retriever'), 'RETRIEVER', SpanKind.INTERNAL);
-      if (this.#captures(span)) setSpanInputs(span, { query });
+      if (capturesContent(this.#captureContent, span)) setSpanInputs(span, { query });
     });
   }
 
@@ -280,11 +281,6 @@ export class MlflowCallbackHandler {
     this.#runs.delete(runId);
     if (run.parentRunId !== undefined) this.#runs.get(run.parentRunId)?.children.delete(runId);
     return run;
-  }
-
-  /** Content is recorded when capture is on and the span is: a sampled-out run costs no serialising. */
-  #captures(span: Span): boolean {
-    return this.#captureContent && span.isRecording();
   }
 
   #guard(work: () => void): void {

@@ -1,4 +1,5 @@
 import { context, diag, SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { capturesContent } from '../content-filter.ts';
 import { setSpanInputs, setSpanOutputs, setSpanType, setTokenUsage } from '../encode-attributes.ts';
 import { MlflowAttr } from '../mlflow-attributes.ts';
 import { markSpanFailed } from '../with-span.ts';
@@ -292,7 +293,7 @@ export class MlflowTelemetry {
 
   /** Content only when capture is on, the call did not switch it off (`telemetry.recordInputs: false`) and the span records (not sampled out). */
   #records(span: Span, event: AiEvent, side: 'recordInputs' | 'recordOutputs'): boolean {
-    return this.#captureContent && event[side] !== false && span.isRecording();
+    return capturesContent(this.#captureContent, span) && event[side] !== false;
   }
 
   #guard(work: () => void): void {
