@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { getOrInsert } from '../util/get-or-insert.ts';
 
 /**
@@ -39,11 +41,12 @@ export interface PackageCopy {
   commonJs: boolean;
 }
 
-const REQUIRE_CONDITIONS = ['node', 'require', 'node-addons'];
 /** The query parameter that tags the tool's modules of a copy. */
 export const COPY_PARAMETER = 'copy';
 
 let redirects: RedirectData = { fromUrl: '\0', packages: [] };
+/** The hooks are resolving a package as `require` would, for the tool: not a resolution of the program's. */
+let resolvingAsRequired = false;
 let onCopy: ((copy: PackageCopy) => void) | undefined;
 /** The entries of each package that are instrumented or about to be. */
 const instrumentedEntries = new Map<string, Set<string>>();
@@ -61,28 +64,50 @@ export function initialize(data: RedirectData, copyListener?: (copy: PackageCopy
 
 interface ResolveContext {
   parentURL?: string | undefined;
-  conditions?: readonly string[];
+  /** An array, but in a CommonJS resolution on Node 22.15–22.19 and 24.0–24.7 a Set (Node's own, which is no `instanceof Set`). */
+  conditions?: Iterable<string>;
 }
 
 type Resolution = { url: string };
 
 /** Node's resolve hook, synchronous or not: whatever `next` returns is returned. */
 export function resolve<T>(specifier: string, context: ResolveContext, next: (specifier: string, context: ResolveContext) => T): T {
+  if (resolvingAsRequired) return next(specifier, context);
   const parent = context.parentURL;
   const target = redirects.packages.find(({ name }) => specifier === name || specifier.startsWith(`${name}/`));
   if (!parent?.startsWith(redirects.fromUrl)) {
     if (!onCopy) return next(specifier, context);
     const resolved = next(specifier, context);
     // By where it led, not by the name asked for: a bundler's alias (Next.js's `openai-<hash>`) leads to the same files.
-    noteIfEntry((resolved as Resolution).url, context.conditions?.includes('require') === true);
+    noteIfEntry((resolved as Resolution).url, isRequire(context));
     return resolved;
   }
   const copy = copies.get(new URL(parent).searchParams.get(COPY_PARAMETER) ?? '');
   if (copy) return resolveForCopy(copy, specifier, target, context, next);
   if (!target) return next(specifier, context);
-  const resolved = next(specifier, { ...context, parentURL: target.parentURL, ...(target.commonJs && { conditions: REQUIRE_CONDITIONS }) });
+  const resolved = target.commonJs
+    ? resolveAsRequired<T>(specifier, target.parentURL)
+    : next(specifier, { ...context, parentURL: target.parentURL });
   if (onCopy && specifier === target.name) getOrAdd(target.name).add((resolved as Resolution).url);
   return resolved;
+}
+
+/**
+ * The file `require(specifier)` loads from `parentURL`: its CommonJS build, the one in require's cache.
+ * Not `next` with require's conditions: Node 22.15–22.19 and 24.0–24.7 ignore the conditions given
+ * to an import's resolution, and the tool would get the ES module build, other classes than the program's.
+ */
+function resolveAsRequired<T>(specifier: string, parentURL: string): T {
+  resolvingAsRequired = true;
+  try {
+    return { url: pathToFileURL(createRequire(parentURL).resolve(specifier)).href, shortCircuit: true } as T;
+  } finally {
+    resolvingAsRequired = false;
+  }
+}
+
+function isRequire({ conditions }: ResolveContext): boolean {
+  return conditions !== undefined && [...conditions].includes('require');
 }
 
 /** The tool's modules of one copy: the package from that copy, the tool's own modules as instances of that copy. */
@@ -94,7 +119,7 @@ function resolveForCopy<T>(
   next: (specifier: string, context: ResolveContext) => T,
 ): T {
   if (target?.name === copy.name) {
-    return next(specifier, { ...context, parentURL: copy.url, ...(copy.commonJs && { conditions: REQUIRE_CONDITIONS }) });
+    return copy.commonJs ? resolveAsRequired(specifier, copy.url) : next(specifier, { ...context, parentURL: copy.url });
   }
   const resolved = next(specifier, context);
   const { url } = resolved as Resolution;
