@@ -1,6 +1,6 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { ExitCode, ExpectedError, errorMessage } from '../../errors.ts';
 import { migrateStore } from './store-schema.ts';
 
@@ -26,7 +26,7 @@ export function openStoreDatabase(dir: string): StoreDatabase {
   const path = join(dir, STORE_FILE);
   try {
     mkdirSync(dir, { recursive: true, mode: DIR_MODE });
-    const db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
+    const db = new (sqlite().DatabaseSync)(path, { timeout: BUSY_TIMEOUT_MS });
     chmodSync(path, FILE_MODE);
     // FULL: each group commit is fsynced, so a trace the store accepted survives power loss too.
     db.exec(`PRAGMA page_size = ${PAGE_SIZE}; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;`);
@@ -37,6 +37,29 @@ export function openStoreDatabase(dir: string): StoreDatabase {
       exitCode: ExitCode.config,
       hint: 'check that the directory is writable and on a local disk, or choose another with --store-dir / OTEL_MLFLOW_STORE_DIR',
     });
+  }
+}
+
+let loaded: typeof import('node:sqlite') | undefined;
+
+/**
+ * node:sqlite, loaded without the warning Node 22 to 25 print on its first load in each thread, which
+ * calls it experimental: the store is the tool's own business, and under `run` the line would land in
+ * the program's stderr. Any other warning goes out as usual.
+ */
+function sqlite(): typeof import('node:sqlite') {
+  if (loaded) return loaded;
+  const emitWarning = process.emitWarning;
+  process.emitWarning = function (this: NodeJS.Process, warning: string | Error, ...rest: unknown[]) {
+    const message = typeof warning === 'string' ? warning : warning.message;
+    if (!message.startsWith('SQLite is an experimental feature'))
+      (emitWarning as (...args: unknown[]) => void).call(this, warning, ...rest);
+  } as typeof process.emitWarning;
+  try {
+    loaded = process.getBuiltinModule('node:sqlite');
+    return loaded;
+  } finally {
+    process.emitWarning = emitWarning;
   }
 }
 
