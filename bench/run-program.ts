@@ -75,6 +75,13 @@ export async function benchRunProgram(options: RunProgramOptions): Promise<Row[]
     const programCpuUs: Record<Variant, number[]> = { untraced: [], run: [], sampled: [], dropped: [], stock: [] };
     const toolCpuUs: Record<'run' | 'stock', number[]> = { run: [], stock: [] };
     const stock = { requests: 0, stored: 0 };
+    const startServing: Record<Variant, () => Promise<Serving>> = {
+      untraced: () => serve(false, env, home),
+      run: () => serve(true, env, home),
+      sampled: () => serve(true, { ...env, ...ONE_IN_TEN }, home),
+      dropped: () => serveToDroppingReceiver(env, home),
+      stock: () => serveWithStockSdk(env, home),
+    };
     for (let round = 0; round < options.rounds; round++) {
       for (const variant of ['untraced', 'run', 'sampled', 'dropped', 'stock'] as const) {
         if (variant === 'untraced' || variant === 'run') {
@@ -83,14 +90,7 @@ export async function benchRunProgram(options: RunProgramOptions): Promise<Row[]
         }
 
         const storedBefore = variant === 'stock' ? storedTraces(storeDir) : 0;
-        const serving =
-          variant === 'stock'
-            ? await serveWithStockSdk(env, home)
-            : variant === 'dropped'
-              ? await serveToDroppingReceiver(env, home)
-              : variant === 'sampled'
-                ? await serve(true, { ...env, ...ONE_IN_TEN }, home)
-                : await serve(variant === 'run', env, home);
+        const serving = await startServing[variant]();
         let requests = 0;
         try {
           requests += (await driveLoad(serving.url, QUESTION, { connections: CONNECTIONS, durationMs: options.warmupMs })).requests;
