@@ -3,15 +3,17 @@ import module from 'node:module';
 import { dirname, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { InstrumentationSettings } from './instrumentation-settings.ts';
-import { PACKAGE_PATCHERS } from './instrumented-packages.ts';
-import { initialize, resolve as redirect, type PackageCopy, type RedirectData } from './package-redirects.ts';
+import { PACKAGE_PATCHERS, patchLater, patchNow } from './instrumented-packages.ts';
+import { initialize, resolve as redirect, type RedirectData } from './package-redirects.ts';
 
 /** The tool's compiled sources: their imports of a program's package are redirected to the program's copy. */
 const TOOL_SOURCES = new URL('../', import.meta.url).href;
 
 /**
- * Instruments each package of the table that the program can import (found from its main module),
- * before the program's code runs: the program's copy, in the format its main module loads it.
+ * Instruments each package of the table that the program can import (found from its main module):
+ * the program's copy, in the format it loads it. With in-thread module hooks (Node 22.15 and on),
+ * as the program first resolves it, so a package installed but never loaded costs the program
+ * nothing; without them, before the program's code runs, the copy its main module would load.
  * A package that fails to instrument is left as it is; the program must run either way.
  */
 export async function hookPackages(settings: InstrumentationSettings): Promise<void> {
@@ -20,35 +22,31 @@ export async function hookPackages(settings: InstrumentationSettings): Promise<v
   const commonJs = isCommonJs(main);
   const patchers = PACKAGE_PATCHERS.filter((patcher) => findPackage(patcher.package, dirname(main)));
   if (patchers.length === 0) return;
-  const patchCopy = ({ name, tag }: PackageCopy) => {
-    // Told during the program's own resolution, which must end first; started right after it, not on a later turn:
-    // a Next.js route loaded by its first request calls the SDK within that turn, and the patch was in place by then
-    // in every run tried. A call in the very step that loads the copy (require, then call) goes untraced.
-    queueMicrotask(
-      () =>
-        void patchers
-          .find((patcher) => patcher.package === name)
-          ?.patch(settings, tag)
-          .catch(() => undefined),
-    );
+  const data: RedirectData = {
+    fromUrl: TOOL_SOURCES,
+    packages: patchers.map(({ package: name, followCopies }) => ({ name, followCopies, parentURL, commonJs })),
   };
-  registerRedirects(
-    { fromUrl: TOOL_SOURCES, packages: patchers.map(({ package: name, followCopies }) => ({ name, followCopies, parentURL, commonJs })) },
-    patchCopy,
-  );
-  await Promise.all(patchers.map((patcher) => patcher.patch(settings).catch(() => undefined)));
-}
-
-function registerRedirects(data: RedirectData, patchCopy: (copy: PackageCopy) => void): void {
   // registerHooks (Node 22.15 and on) runs in this thread, and register is deprecated there; Node 20 has only register,
   // whose hooks run in a thread of their own: there only the copy the main module would load is instrumented.
   const { registerHooks } = module as { registerHooks?: (hooks: { resolve: typeof redirect }) => unknown };
-  if (registerHooks) {
-    initialize(data, patchCopy);
-    registerHooks({ resolve: redirect });
-  } else {
+  if (!registerHooks) {
     module.register(new URL('./package-redirects.js', import.meta.url), { data });
+    await Promise.all(patchers.map((patcher) => patchLater(patcher, settings).catch(() => undefined)));
+    return;
   }
+  initialize(data, ({ name, tag }) => {
+    const patcher = patchers.find((candidate) => candidate.package === name)!;
+    try {
+      if (tag === undefined && patchNow(patcher, settings)) return;
+    } catch {
+      return;
+    }
+    // Right after the program's resolution, which must end first; not on a later turn: a Next.js route loaded by its
+    // first request calls the SDK within that turn, and the patch was in place by then in every run tried. A call in the
+    // very step that loads the copy (require, then call) goes untraced.
+    queueMicrotask(() => void patchLater(patcher, settings, tag).catch(() => undefined));
+  });
+  registerHooks({ resolve: redirect });
 }
 
 function findPackage(name: string, from: string): boolean {

@@ -9,11 +9,14 @@ import { getOrInsert } from '../util/get-or-insert.ts';
  * program's own copy of it, in the program's module format — the very classes the program's
  * objects are instances of — rather than the copy beside the tool.
  *
- * With `module.registerHooks` the hooks also see the program's own resolutions. A program may load
- * a package a second time: its other build (an ES module program whose CommonJS library `require`s
- * `openai`), or another copy elsewhere in node_modules. Each such copy is told to `initialize`'s
- * listener under a tag of its own, and the tool's modules imported with `?copy=<tag>` (and
- * everything they import from the tool) are separate instances that get that copy.
+ * With `module.registerHooks` the hooks also see the program's own resolutions, and each copy of a
+ * package the program loads is told to `initialize`'s listener as the program resolves it, before
+ * the program loads it. The first copy is the one the tool's own imports get from then on: the
+ * program's, in the format it loads it. A program may load a package a second time: its other
+ * build (an ES module program whose CommonJS library `require`s `openai`), or another copy
+ * elsewhere in node_modules. Each such copy is told under a tag of its own, and the tool's modules
+ * imported with `?copy=<tag>` (and everything they import from the tool) are separate instances
+ * that get that copy.
  */
 
 export interface RedirectData {
@@ -32,11 +35,12 @@ interface PackageRedirect {
   commonJs: boolean;
 }
 
-/** Another copy of a package the program loaded: the tool's modules tagged `tag` resolve the package to it. */
+/** A copy of a package the program loads: the tool's modules tagged `tag` resolve the package to it, untagged ones to the first. */
 export interface PackageCopy {
   name: string;
-  tag: string;
-  /** Its entry, as the program's resolution found it. */
+  /** None for the first copy. */
+  tag: string | undefined;
+  /** The file the program's resolution led to: the package's entry, or for the first copy any of its files. */
   url: string;
   commonJs: boolean;
 }
@@ -50,16 +54,20 @@ let resolvingAsRequired = false;
 let onCopy: ((copy: PackageCopy) => void) | undefined;
 /** The entries of each package that are instrumented or about to be. */
 const instrumentedEntries = new Map<string, Set<string>>();
-const copies = new Map<string, PackageCopy>();
+/** By package: where the program first resolved it, and in which format; the tool's untagged imports of it get that copy. */
+const firstCopies = new Map<string, Pick<PackageRedirect, 'parentURL' | 'commonJs'>>();
+/** The copies besides the first, by tag. */
+const copies = new Map<string, PackageCopy & { tag: string }>();
 
 /**
  * `module.register`'s entry; called directly before `module.registerHooks`, with the listener that
- * instruments the other copies the program loads (the hooks then run in the program's thread, so
- * what `next` returns is the resolution itself).
+ * instruments the copies the program loads (the hooks then run in the program's thread, so what
+ * `next` returns is the resolution itself, and the listener runs before the program loads the copy).
  */
 export function initialize(data: RedirectData, copyListener?: (copy: PackageCopy) => void): void {
   redirects = data;
   onCopy = copyListener;
+  for (const noted of [instrumentedEntries, firstCopies, copies]) noted.clear();
 }
 
 interface ResolveContext {
@@ -79,15 +87,14 @@ export function resolve<T>(specifier: string, context: ResolveContext, next: (sp
     if (!onCopy) return next(specifier, context);
     const resolved = next(specifier, context);
     // By where it led, not by the name asked for: a bundler's alias (Next.js's `openai-<hash>`) leads to the same files.
-    noteIfEntry((resolved as Resolution).url, isRequire(context));
+    noteIfCopy((resolved as Resolution).url, isRequire(context));
     return resolved;
   }
   const copy = copies.get(new URL(parent).searchParams.get(COPY_PARAMETER) ?? '');
   if (copy) return resolveForCopy(copy, specifier, target, context, next);
   if (!target) return next(specifier, context);
-  const resolved = target.commonJs
-    ? resolveAsRequired<T>(specifier, target.parentURL)
-    : next(specifier, { ...context, parentURL: target.parentURL });
+  const { parentURL, commonJs } = firstCopies.get(target.name) ?? target;
+  const resolved = commonJs ? resolveAsRequired<T>(specifier, parentURL) : next(specifier, { ...context, parentURL });
   if (onCopy && specifier === target.name) getOrAdd(target.name).add((resolved as Resolution).url);
   return resolved;
 }
@@ -112,7 +119,7 @@ function isRequire({ conditions }: ResolveContext): boolean {
 
 /** The tool's modules of one copy: the package from that copy, the tool's own modules as instances of that copy. */
 function resolveForCopy<T>(
-  copy: PackageCopy,
+  copy: PackageCopy & { tag: string },
   specifier: string,
   target: PackageRedirect | undefined,
   context: ResolveContext,
@@ -129,16 +136,26 @@ function resolveForCopy<T>(
   return { ...resolved, url: tagged.href };
 }
 
-/** The program resolved a file: the entry of an instrumented package that is not instrumented yet is another copy, told to the listener. */
-function noteIfEntry(url: string, commonJs: boolean): void {
+/**
+ * The program resolved a file: the first of an instrumented package's files is its first copy, and
+ * later an entry of the package that is not instrumented yet another copy, each told to the listener.
+ */
+function noteIfCopy(url: string, commonJs: boolean): void {
   if (!url.includes('/node_modules/')) return;
   for (const { name, followCopies } of redirects.packages) {
-    if (!followCopies) continue;
     const folder = `/node_modules/${name}/`;
     const at = url.lastIndexOf(folder);
     if (at < 0) continue;
     const root = url.slice(0, at + folder.length);
-    if (getOrInsert(entryFiles, root, () => readEntryFiles(root)).has(`./${url.slice(root.length)}`)) noteEntry(name, url, commonJs);
+    const file = url.slice(root.length);
+    if (!firstCopies.has(name)) {
+      // A package of the package's own node_modules is not the package.
+      if (file.includes('node_modules/')) continue;
+      firstCopies.set(name, { parentURL: url, commonJs });
+      onCopy?.({ name, tag: undefined, url, commonJs });
+    } else if (followCopies && getOrInsert(entryFiles, root, () => readEntryFiles(root)).has(`./${file}`)) {
+      noteEntry(name, url, commonJs);
+    }
   }
 }
 
@@ -172,7 +189,7 @@ function noteEntry(name: string, url: string, commonJs: boolean): void {
   const entries = getOrAdd(name);
   if (entries.has(url)) return;
   entries.add(url);
-  const copy: PackageCopy = { name, tag: String(copies.size + 1), url, commonJs };
+  const copy = { name, tag: String(copies.size + 1), url, commonJs };
   copies.set(copy.tag, copy);
   onCopy?.(copy);
 }

@@ -10,7 +10,7 @@ import type { InstrumentationSettings } from './instrumentation-settings.ts';
 const FRAMEWORK_CALLER = /[\\/]node_modules[\\/]@langchain[\\/]/;
 
 /** Every client the program makes — `new OpenAI()`, `new AzureOpenAI()`, `withOptions()` — whichever API it calls first. */
-export function patchOpenAI(settings: InstrumentationSettings): void {
+export function patch(settings: InstrumentationSettings): void {
   // Their `_client` is protected in the SDK's types, there at run time.
   const resources = [OpenAI.Chat.Completions, OpenAI.Responses, OpenAI.Embeddings] as unknown as ResourceClass<OpenAI>[];
   instrumentOnFirstCall(resources, (client) => {

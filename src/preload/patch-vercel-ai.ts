@@ -8,7 +8,7 @@ import type { InstrumentationSettings } from './instrumentation-settings.ts';
  * module's exports could add — and an ES module's bindings cannot be replaced from outside — so those
  * versions stay untraced here; a program that passes `experimental_telemetry` itself is relayed as usual.
  */
-export function patchVercelAi(settings: InstrumentationSettings): void {
+export function patch(settings: InstrumentationSettings): void {
   if (typeof (ai as Record<string, unknown>).registerTelemetry !== 'function') return;
   instrumentVercelAi(ai, settings);
 }

@@ -9,6 +9,8 @@ import { initialize, resolve, type PackageCopy } from '../../src/preload/package
 
 const TOOL = 'file:///opt/otel-mlflow/dist/';
 
+type Resolution = { url: string };
+
 let root: string;
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'otel-mlflow-redirects-'));
@@ -63,5 +65,37 @@ describe('the resolution hooks, on every Node the program may run on', () => {
       copies.map(({ name, url, commonJs }) => ({ name, url, commonJs })),
       [{ name: 'openai', url: cjs, commonJs: true }],
     );
+  });
+
+  it('tell the first copy the program resolves before it loads it, and give the tool that copy, in the format the program loads it', async () => {
+    // The main module is an ES module; the program's first load of openai is a require() (a CommonJS library of its).
+    const { cjs } = await project('first-copy');
+    const main = pathToFileURL(join(root, 'first-copy', 'app.mjs')).href;
+    const copies: PackageCopy[] = [];
+    initialize({ fromUrl: TOOL, packages: [{ name: 'openai', followCopies: true, parentURL: main, commonJs: false }] }, (copy) =>
+      copies.push(copy),
+    );
+    const library = pathToFileURL(join(root, 'first-copy', 'lib.cjs')).href;
+    resolve('openai', { parentURL: library, conditions: ['node', 'require'] }, () => ({ url: cjs }));
+    assert.deepEqual(copies, [{ name: 'openai', tag: undefined, url: cjs, commonJs: true }]);
+    const forTheTool = resolve(
+      'openai',
+      { parentURL: `${TOOL}preload/patch-openai.js`, conditions: ['node', 'import'] },
+      (): Resolution => {
+        throw new Error('resolved as an import, not as the program required it');
+      },
+    );
+    assert.equal(forTheTool.url, cjs);
+  });
+
+  it('take no package in an instrumented package’s own node_modules for a copy of it', () => {
+    const copies: PackageCopy[] = [];
+    initialize(
+      { fromUrl: TOOL, packages: [{ name: 'openai', followCopies: true, parentURL: 'file:///app/app.mjs', commonJs: false }] },
+      (copy) => copies.push(copy),
+    );
+    const nested = 'file:///app/node_modules/openai/node_modules/formdata/index.js';
+    resolve('formdata', { parentURL: 'file:///app/node_modules/openai/index.js', conditions: ['node', 'import'] }, () => ({ url: nested }));
+    assert.deepEqual(copies, []);
   });
 });

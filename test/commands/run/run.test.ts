@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cp, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -182,6 +182,21 @@ for (const [format, app] of APPS_BY_FORMAT) {
   }
 }
 
+/** A package with a CommonJS and an ES module build of each of its `exports`, each of which tells on stderr that it was loaded. */
+async function installUnused(modules: string, name: string, exports: Record<string, string>): Promise<void> {
+  const dir = join(modules, name);
+  const conditions = Object.fromEntries(
+    Object.entries(exports).map(([path, file]) => [path, { import: `${file}.mjs`, require: `${file}.cjs` }]),
+  );
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'package.json'), JSON.stringify({ name, exports: conditions }));
+  for (const file of Object.values(exports)) {
+    await mkdir(dirname(join(dir, file)), { recursive: true });
+    const tell = `process.stderr.write(${JSON.stringify(`${name} was loaded\n`)});`;
+    await Promise.all([writeFile(join(dir, `${file}.mjs`), tell), writeFile(join(dir, `${file}.cjs`), tell)]);
+  }
+}
+
 describe('otel-mlflow run: a program with its own node_modules', () => {
   let dir: string;
   before(async () => {
@@ -198,14 +213,19 @@ describe('otel-mlflow run: a program with its own node_modules', () => {
       ...['standardwebhooks', '@stablelib', 'fast-sha256', 'json-schema-to-ts', '@babel', 'ts-algebra'].map((name) =>
         symlink(join(repo, 'node_modules', name), join(dir, 'node_modules', name)),
       ),
+      // Installed, never imported by the apps: each says so on stderr if anything loads it.
+      installUnused(join(dir, 'node_modules'), 'ai', { '.': './index' }),
+      installUnused(join(dir, 'node_modules'), '@langchain/core', { './callbacks/manager': './callbacks/manager' }),
     ]);
   });
 
-  for (const [format, app, node] of [
-    ['an ES module app on Node 20', 'esm-app.mjs', SYSTEM_NODE],
-    ['a CommonJS app on the pinned Node', 'cjs-app.cjs', process.execPath],
+  // Node 20 has no in-thread module hooks: there every package installed is instrumented before the program starts.
+  for (const [format, app, node, loadsOnlyWhatItImports] of [
+    ['an ES module app on Node 20', 'esm-app.mjs', SYSTEM_NODE, false],
+    ['a CommonJS app on the pinned Node', 'cjs-app.cjs', process.execPath, true],
   ] as const) {
-    it(`traces ${format} through its own openai, @anthropic-ai/sdk and @opentelemetry/api`, async () => {
+    const loads = loadsOnlyWhatItImports ? ', loading none of the installed SDKs it does not import' : '';
+    it(`traces ${format} through its own openai, @anthropic-ai/sdk and @opentelemetry/api${loads}`, async () => {
       const running = await runApp(node, app, {}, [], dir);
       const tag = `own ${app}`;
       await post(`${running.url}/chat`, { question: `plain ${tag}` });
@@ -213,6 +233,7 @@ describe('otel-mlflow run: a program with its own node_modules', () => {
       await post(`${running.url}/claude-stream`, { question: `claude stream ${tag}` });
       const stopped = await running.stop();
       assert.match(stopped.stderr, /traces: 3 delivered/);
+      if (loadsOnlyWhatItImports) assert.doesNotMatch(stopped.stderr, /was loaded/);
       const chat = traceRootedAt('POST /chat', `plain ${tag}`)!;
       const root = chat.spans.find((span) => span.parentSpanId === null)!;
       assert.deepEqual(
@@ -291,6 +312,25 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
     assert.equal(stopped.code, 137);
     assert.match(stopped.stderr, new RegExp(`traces: ${answered} delivered`));
     for (let i = 0; i < answered; i++) assert.ok(traceRootedAt('POST /chat', `killed ${i}`), `killed ${i} is in MLflow`);
+  });
+
+  it('traces a program that switched require() of ES modules off, its SDKs instrumented right after it resolves them', async () => {
+    const running = await runApp(process.execPath, 'esm-app.mjs', { NODE_OPTIONS: '--no-experimental-require-module' });
+    assert.match(await post(`${running.url}/chat`, { question: 'without require(esm)' }), /answer plain/);
+    await post(`${running.url}/claude`, { question: 'without require(esm), to Claude' });
+    const stopped = await running.stop();
+    assert.match(stopped.stderr, /traces: 2 delivered/);
+    for (const [path, question] of [
+      ['/chat', 'without require(esm)'],
+      ['/claude', 'without require(esm), to Claude'],
+    ] as const) {
+      const trace = traceRootedAt(`POST ${path}`, question);
+      assert.ok(trace, `the trace of ${path} is in MLflow`);
+      assert.ok(
+        trace.spans.some((span) => span.attributes['mlflow.spanType'] === 'CHAT_MODEL'),
+        `${path}'s LLM call is traced`,
+      );
+    }
   });
 
   it('records no request, response or message content with --no-capture-content', async () => {
