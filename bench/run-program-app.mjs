@@ -1,6 +1,7 @@
 // The program `npm run bench` runs with and without `otel-mlflow run`, unchanged either way: an
-// openai client answered from memory (no network), timed call by call (`calls <n> <rounds>`), or
-// behind a node:http server that makes one such call per request (`serve`).
+// openai client answered from memory (no network), timed call by call (`calls <n> <rounds>`), behind
+// a node:http server that makes one such call per request (`serve`), or called once, saying how long
+// after its start the answer came and its memory then (`once`).
 import { createServer } from 'node:http';
 import OpenAI from 'openai';
 
@@ -36,7 +37,10 @@ const request = (question) => ({
   ],
 });
 
-if (process.argv[2] === 'calls') {
+if (process.argv[2] === 'once') {
+  await openai.chat.completions.create(request('How does MLflow show the steps of my agent?'));
+  console.log(JSON.stringify({ msToAnswer: performance.now(), rssMb: process.memoryUsage.rss() / 2 ** 20 }));
+} else if (process.argv[2] === 'calls') {
   const [calls, rounds] = process.argv.slice(3).map(Number);
   for (let i = 0; i < 200; i++) await openai.chat.completions.create(request('warm-up'));
   const samples = [];

@@ -2,6 +2,8 @@
  * What `otel-mlflow run` costs the program it runs, measured on an unchanged program with and without
  * it (bench/run-program-app.mjs), and beside the peer a user wires by hand today, each started fresh and
  * in turn in every round:
+ * - the program's start-up: from its start to the answer of its first LLM call, and its memory then, in
+ *   a project that has all four instrumented SDKs installed and a program that uses only openai;
  * - the preloaded instrumentation per LLM call: a RAG-sized `chat.completions.create()` answered from
  *   memory, with content capture, its span handed to the tool's receiver (target: at most ~50 µs added,
  *   as for serve's own instrumentation);
@@ -71,6 +73,7 @@ export async function benchRunProgram(options: RunProgramOptions): Promise<Row[]
   const env = cleanEnv({ HOME: home, OTEL_MLFLOW_STORE_DIR: storeDir });
   try {
     const perCall: Record<'run' | 'untraced', number[]> = { run: [], untraced: [] };
+    const startUp: Record<'run' | 'untraced', { msToAnswer: number; rssMb: number }[]> = { run: [], untraced: [] };
     const throughput: Record<Variant, number[]> = { untraced: [], run: [], sampled: [], dropped: [], stock: [] };
     const programCpuUs: Record<Variant, number[]> = { untraced: [], run: [], sampled: [], dropped: [], stock: [] };
     const toolCpuUs: Record<'run' | 'stock', number[]> = { run: [], stock: [] };
@@ -87,6 +90,8 @@ export async function benchRunProgram(options: RunProgramOptions): Promise<Row[]
         if (variant === 'untraced' || variant === 'run') {
           const out = await runNode(under(variant === 'run', ['calls', String(options.calls), '5']), { env, cwd: home });
           perCall[variant].push((JSON.parse(out) as { microsecondsPerCall: number }).microsecondsPerCall);
+          for (let i = 0; i < 3; i++)
+            startUp[variant].push(JSON.parse(await runNode(under(variant === 'run', ['once']), { env, cwd: home })));
         }
 
         const storedBefore = variant === 'stock' ? storedTraces(storeDir) : 0;
@@ -124,7 +129,17 @@ export async function benchRunProgram(options: RunProgramOptions): Promise<Row[]
     const [programRun, programStock] = [median(programCpuUs.run), median(programCpuUs.stock)];
     const [tool, relay] = [median(toolCpuUs.run), median(toolCpuUs.stock)];
     const storedShare = ((100 * stock.stored) / stock.requests).toFixed(0);
+    const startedFor = (variant: 'run' | 'untraced') => ({
+      ms: median(startUp[variant].map(({ msToAnswer }) => msToAnswer)),
+      mb: median(startUp[variant].map(({ rssMb }) => rssMb)),
+    });
+    const [started, startedUntraced] = [startedFor('run'), startedFor('untraced')];
     return [
+      {
+        name: 'run: the program’s start to its first LLM answer, preloaded / not (openai used, 3 other SDKs installed)',
+        raw: `${started.ms.toFixed(0)} ms, ${started.mb.toFixed(0)} MB / ${startedUntraced.ms.toFixed(0)} ms, ${startedUntraced.mb.toFixed(0)} MB`,
+        ratio: started.ms / startedUntraced.ms,
+      },
       {
         name: 'run: openai create() in the program, preloaded / not',
         raw: `${tracedUs.toFixed(1)} µs / ${untracedUs.toFixed(1)} µs (+${addedUs.toFixed(1)} µs, paired by round)`,
