@@ -37,13 +37,12 @@ export async function hookPackages(settings: InstrumentationSettings): Promise<v
   initialize(data, ({ name, tag }) => {
     const patcher = patchers.find((candidate) => candidate.package === name)!;
     try {
-      if (tag === undefined && patchNow(patcher, settings)) return;
+      if (patchNow(patcher, settings, tag)) return;
     } catch {
       return;
     }
-    // Right after the program's resolution, which must end first; not on a later turn: a Next.js route loaded by its
-    // first request calls the SDK within that turn, and the patch was in place by then in every run tried. A call in the
-    // very step that loads the copy (require, then call) goes untraced.
+    // Then right after the program's resolution, which must end first; not on a later turn: a Next.js route loaded by
+    // its first request calls the SDK within that turn. A call in the very step that loads the copy goes untraced.
     queueMicrotask(() => void patchLater(patcher, settings, tag).catch(() => undefined));
   });
   registerHooks({ resolve: redirect });

@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { createRequire, Module } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { InstrumentationSettings } from './instrumentation-settings.ts';
 import { COPY_PARAMETER } from './package-redirects.ts';
@@ -34,20 +34,27 @@ interface PatchModule {
 
 const require = createRequire(import.meta.url);
 
-/** This folder's patch module of `patcher`, as built: the preload runs built only. */
-const moduleUrl = ({ module }: PackagePatcher) => new URL(`./${module}.js`, import.meta.url);
+/** This folder's patch module of `patcher`, as built (the preload runs built only); tagged for a copy besides the first. */
+function moduleUrl({ module }: PackagePatcher, copy: string | undefined): URL {
+  const url = new URL(`./${module}.js`, import.meta.url);
+  if (copy !== undefined) url.searchParams.set(COPY_PARAMETER, copy);
+  return url;
+}
 
 /**
- * Patches the copy the program resolved first, as it resolves it, before the program loads it: even a
- * call in the same step as its `require()`, or in the body of the module that imports it, is traced.
- * `require()` of an ES module, synchronous; the tool's imports of the package get that copy. False
- * when the patch module cannot be loaded so (the program switched require() of ES modules off, or
- * top-level await in its graph): `patchLater` can.
+ * Patches a copy of the package as the program resolves it, before the program loads it: even a call
+ * in the same step as its `require()`, or in the body of the module that imports it, is traced. The
+ * patch module is loaded synchronously, as `require()` loads an ES module: for the first copy, the
+ * one the tool's own imports of the package get, the module itself; for a copy tagged `copy` (see
+ * package-redirects.ts), an instance of its own, whose imports of the package (and of everything from
+ * the tool) get that copy. False when the module cannot be loaded so (the program switched require()
+ * of ES modules off, or top-level await in its graph): `patchLater` can.
  */
-export function patchNow(patcher: PackagePatcher, settings: InstrumentationSettings): boolean {
+export function patchNow(patcher: PackagePatcher, settings: InstrumentationSettings, copy: string | undefined): boolean {
+  const url = moduleUrl(patcher, copy);
   let patchModule: PatchModule;
   try {
-    patchModule = require(fileURLToPath(moduleUrl(patcher))) as PatchModule;
+    patchModule = (copy === undefined ? require(fileURLToPath(url)) : requireTagged(url, copy)) as PatchModule;
   } catch {
     return false;
   }
@@ -56,14 +63,18 @@ export function patchNow(patcher: PackagePatcher, settings: InstrumentationSetti
 }
 
 /**
- * Patches the copy the program's main module would load, or the copy tagged `copy` that the program
- * loaded besides (see package-redirects.ts) with a patch module of its own: an instance whose imports
- * of the package (and of everything from the tool) get that copy. Not with `require()`, which knows a
- * module by its file and would lose the tag; and not with a load hook that makes up a file for it:
- * with any load hook, most Node 22–24 releases give the patch other instances of a CommonJS program's packages.
+ * A tagged instance, synchronously. `require()` knows a module by its file, and would give the first
+ * copy's instance again: the tagged one is imported by a module made up for it, under a file name of
+ * its own (none is written), compiled as `require()` compiles an ES module.
  */
+function requireTagged(url: URL, copy: string): unknown {
+  const filename = fileURLToPath(url).replace(/\.js$/, `.copy-${copy}.js`);
+  const root = new Module(filename) as Module & { _compile(source: string, filename: string, format: 'module'): void };
+  root._compile(`export * from ${JSON.stringify(url.href)};`, filename, 'module');
+  return root.exports;
+}
+
+/** Patches the copy the program's main module would load (the module hooks then run in a thread of their own), or a copy `patchNow` could not. */
 export async function patchLater(patcher: PackagePatcher, settings: InstrumentationSettings, copy?: string): Promise<void> {
-  const url = moduleUrl(patcher);
-  if (copy !== undefined) url.searchParams.set(COPY_PARAMETER, copy);
-  ((await import(url.href)) as PatchModule).patch(settings);
+  ((await import(moduleUrl(patcher, copy).href)) as PatchModule).patch(settings);
 }

@@ -225,7 +225,7 @@ describe('otel-mlflow run: a program that loads both builds of openai, unchanged
 
   for (const [how, question] of [
     ['its own import (the ES module build)', 'through its import'],
-    ['a CommonJS helper’s require (the CommonJS build)', 'through a required helper'],
+    ['a CommonJS helper it requires while answering (the CommonJS build)', 'through a required helper'],
   ] as const) {
     it(`traces the LLM call made through ${how} under the request`, () => {
       const trace = traceOf(question);
