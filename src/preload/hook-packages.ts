@@ -13,7 +13,8 @@ const TOOL_SOURCES = new URL('../', import.meta.url).href;
  * Instruments each package of the table that the program can import (found from its main module):
  * the program's copy, in the format it loads it. With in-thread module hooks (Node 22.15 and on),
  * as the program first resolves it, so a package installed but never loaded costs the program
- * nothing; without them, before the program's code runs, the copy its main module would load.
+ * nothing; without them, or beside other module hooks of the program's, before the program's code
+ * runs, the copy its main module would load.
  * A package that fails to instrument is left as it is; the program must run either way.
  */
 export async function hookPackages(settings: InstrumentationSettings): Promise<void> {
@@ -29,23 +30,50 @@ export async function hookPackages(settings: InstrumentationSettings): Promise<v
   // registerHooks (Node 22.15 and on) runs in this thread, and register is deprecated there; Node 20 has only register,
   // whose hooks run in a thread of their own: there only the copy the main module would load is instrumented.
   const { registerHooks } = module as { registerHooks?: (hooks: { resolve: typeof redirect }) => unknown };
-  if (!registerHooks) {
-    module.register(new URL('./package-redirects.js', import.meta.url), { data });
-    await Promise.all(patchers.map((patcher) => patchLater(patcher, settings).catch(() => undefined)));
+  if (registerHooks && !othersHookModules()) {
+    initialize(data, ({ name, tag }) => {
+      const patcher = patchers.find((candidate) => candidate.package === name)!;
+      try {
+        if (patchNow(patcher, settings, tag)) return;
+      } catch {
+        return;
+      }
+      // Then right after the program's resolution, which must end first; not on a later turn: a Next.js route loaded by
+      // its first request calls the SDK within that turn. A call in the very step that loads the copy goes untraced.
+      queueMicrotask(() => void patchLater(patcher, settings, tag).catch(() => undefined));
+    });
+    registerHooks({ resolve: redirect });
     return;
   }
-  initialize(data, ({ name, tag }) => {
-    const patcher = patchers.find((candidate) => candidate.package === name)!;
-    try {
-      if (patchNow(patcher, settings, tag)) return;
-    } catch {
-      return;
-    }
-    // Then right after the program's resolution, which must end first; not on a later turn: a Next.js route loaded by
-    // its first request calls the SDK within that turn. A call in the very step that loads the copy goes untraced.
-    queueMicrotask(() => void patchLater(patcher, settings, tag).catch(() => undefined));
-  });
-  registerHooks({ resolve: redirect });
+  if (registerHooks) {
+    initialize(data);
+    registerHooks({ resolve: redirect });
+  } else {
+    module.register(new URL('./package-redirects.js', import.meta.url), { data });
+  }
+  await Promise.all(patchers.map((patcher) => patchLater(patcher, settings).catch(() => undefined)));
+}
+
+/** What `run` preloads: this folder's preload, as built. */
+const OWN_PRELOAD = new URL('./preload.js', import.meta.url).href;
+const HOOK_FLAGS = new Set(['--import', '--loader', '--experimental-loader']);
+
+/**
+ * Whether the program starts with module hooks besides ours: a TypeScript runner (tsx, ts-node), an
+ * instrumentation's `--import`. Under tsx's hooks a package `require()`d inside our resolve hook is
+ * another instance than the one the program's import gets, so there every installed SDK is patched
+ * before the program starts, through the program's whole chain of hooks, and only its first copy.
+ */
+function othersHookModules(): boolean {
+  const args = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  for (let i = 0; i < args.length; i++) {
+    const at = args[i]!.indexOf('=');
+    const flag = at < 0 ? args[i]! : args[i]!.slice(0, at);
+    if (!HOOK_FLAGS.has(flag)) continue;
+    const value = at < 0 ? args[++i] : args[i]!.slice(at + 1);
+    if (value !== OWN_PRELOAD) return true;
+  }
+  return false;
 }
 
 function findPackage(name: string, from: string): boolean {

@@ -16,6 +16,8 @@ import { until } from '../../fakes/until.ts';
 
 const BIN = fileURLToPath(new URL('../../../bin/otel-mlflow.js', import.meta.url));
 const APPS = fileURLToPath(new URL('./apps/', import.meta.url));
+/** tsx's command line: it runs the program in a Node of its own, with its module hooks. */
+const TSX_CLI = fileURLToPath(import.meta.resolve('tsx/cli'));
 const SYSTEM_NODE = '/usr/bin/node';
 const EXPERIMENT = 'my-app';
 const execute = promisify(execFile);
@@ -44,10 +46,16 @@ before(async () => {
 after(() => Promise.all([mlflow.close(), openai.close(), anthropic.close(), rm(root, { recursive: true, force: true })]));
 let stores = 0;
 
-/** `otel-mlflow run -- <node> <app>` as a user starts it; ready once the app says where it listens. */
-function runApp(node: string, app: string, env: Record<string, string> = {}, flags: string[] = [], dir = APPS): Promise<ServeProcess> {
+/** `otel-mlflow run -- <node> <app>` as a user starts it (or `-- <node> <runner> <app>`); ready once the app says where it listens. */
+function runApp(
+  node: string | string[],
+  app: string,
+  env: Record<string, string> = {},
+  flags: string[] = [],
+  dir = APPS,
+): Promise<ServeProcess> {
   return startListening(
-    ['run', ...flags, '--', node, join(dir, app)],
+    ['run', ...flags, '--', ...[node].flat(), join(dir, app)],
     Object.fromEntries(
       Object.entries({
         MLFLOW_TRACKING_URI: mlflow.url,
@@ -314,24 +322,34 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
     for (let i = 0; i < answered; i++) assert.ok(traceRootedAt('POST /chat', `killed ${i}`), `killed ${i} is in MLflow`);
   });
 
-  it('traces a program that switched require() of ES modules off, its SDKs instrumented right after it resolves them', async () => {
-    const running = await runApp(process.execPath, 'esm-app.mjs', { NODE_OPTIONS: '--no-experimental-require-module' });
-    assert.match(await post(`${running.url}/chat`, { question: 'without require(esm)' }), /answer plain/);
-    await post(`${running.url}/claude`, { question: 'without require(esm), to Claude' });
-    const stopped = await running.stop();
-    assert.match(stopped.stderr, /traces: 2 delivered/);
-    for (const [path, question] of [
-      ['/chat', 'without require(esm)'],
-      ['/claude', 'without require(esm), to Claude'],
-    ] as const) {
-      const trace = traceRootedAt(`POST ${path}`, question);
-      assert.ok(trace, `the trace of ${path} is in MLflow`);
-      assert.ok(
-        trace.spans.some((span) => span.attributes['mlflow.spanType'] === 'CHAT_MODEL'),
-        `${path}'s LLM call is traced`,
-      );
-    }
-  });
+  for (const { how, command, env } of [
+    {
+      how: 'that switched require() of ES modules off, its SDKs instrumented right after it resolves them',
+      command: process.execPath,
+      env: { NODE_OPTIONS: '--no-experimental-require-module' },
+    },
+    { how: 'run through tsx, whose module hooks stand beside the tool’s', command: [process.execPath, TSX_CLI], env: {} },
+  ]) {
+    it(`traces a program ${how}`, async () => {
+      const running = await runApp(command, 'esm-app.mjs', env);
+      assert.match(await post(`${running.url}/chat`, { question: `plain, ${how}` }), /answer plain/);
+      await post(`${running.url}/claude`, { question: `to Claude, ${how}` });
+      const stopped = await running.stop();
+      assert.equal(stopped.code, 0, stopped.stderr);
+      assert.match(stopped.stderr, /traces: 2 delivered/);
+      for (const [path, question] of [
+        ['/chat', `plain, ${how}`],
+        ['/claude', `to Claude, ${how}`],
+      ] as const) {
+        const trace = traceRootedAt(`POST ${path}`, question);
+        assert.ok(trace, `the trace of ${path} is in MLflow`);
+        assert.ok(
+          trace.spans.some((span) => span.attributes['mlflow.spanType'] === 'CHAT_MODEL'),
+          `${path}'s LLM call is traced`,
+        );
+      }
+    });
+  }
 
   it('records no request, response or message content with --no-capture-content', async () => {
     const running = await runApp(process.execPath, 'esm-app.mjs', {}, ['--no-capture-content']);
