@@ -3,8 +3,8 @@ import module from 'node:module';
 import { dirname, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { InstrumentationSettings } from './instrumentation-settings.ts';
-import { PACKAGE_PATCHERS, patchLater, patchNow } from './instrumented-packages.ts';
-import { initialize, resolve as redirect, type RedirectData } from './package-redirects.ts';
+import { PACKAGE_PATCHERS, type PackagePatcher, patchLater, patchNow } from './instrumented-packages.ts';
+import { initialize, type PackageCopy, resolve as redirect, type RedirectData } from './package-redirects.ts';
 
 /** The tool's compiled sources: their imports of a program's package are redirected to the program's copy. */
 const TOOL_SOURCES = new URL('../', import.meta.url).href;
@@ -28,30 +28,31 @@ export async function hookPackages(settings: InstrumentationSettings): Promise<v
     packages: patchers.map(({ package: name, followCopies }) => ({ name, followCopies, parentURL, commonJs })),
   };
   // registerHooks (Node 22.15 and on) runs in this thread, and register is deprecated there; Node 20 has only register,
-  // whose hooks run in a thread of their own: there only the copy the main module would load is instrumented.
+  // whose hooks run in a thread of their own. Where the packages are patched up front, only the copy the main module
+  // would load is instrumented.
   const { registerHooks } = module as { registerHooks?: (hooks: { resolve: typeof redirect }) => unknown };
-  if (registerHooks && !othersHookModules()) {
-    initialize(data, ({ name, tag }) => {
-      const patcher = patchers.find((candidate) => candidate.package === name)!;
-      try {
-        if (patchNow(patcher, settings, tag)) return;
-      } catch {
-        return;
-      }
-      // Then right after the program's resolution, which must end first; not on a later turn: a Next.js route loaded by
-      // its first request calls the SDK within that turn. A call in the very step that loads the copy goes untraced.
-      queueMicrotask(() => void patchLater(patcher, settings, tag).catch(() => undefined));
-    });
-    registerHooks({ resolve: redirect });
-    return;
-  }
+  const asResolved = registerHooks !== undefined && !othersHookModules();
   if (registerHooks) {
-    initialize(data);
+    initialize(data, asResolved ? (copy) => patchAsResolved(patchers, settings, copy) : undefined);
     registerHooks({ resolve: redirect });
   } else {
     module.register(new URL('./package-redirects.js', import.meta.url), { data });
   }
-  await Promise.all(patchers.map((patcher) => patchLater(patcher, settings).catch(() => undefined)));
+  if (!asResolved) await Promise.all(patchers.map((patcher) => patchLater(patcher, settings).catch(() => undefined)));
+}
+
+/** A copy the program is resolving: patched before the program loads it, or where that cannot be done, right after. */
+function patchAsResolved(patchers: readonly PackagePatcher[], settings: InstrumentationSettings, { name, tag }: PackageCopy): void {
+  const patcher = patchers.find((candidate) => candidate.package === name)!;
+  try {
+    if (patchNow(patcher, settings, tag)) return;
+  } catch {
+    // The patch itself failed: the package is left as it is.
+    return;
+  }
+  // Then right after the program's resolution, which must end first; not on a later turn: a Next.js route loaded by
+  // its first request calls the SDK within that turn. A call in the very step that loads the copy goes untraced.
+  queueMicrotask(() => void patchLater(patcher, settings, tag).catch(() => undefined));
 }
 
 /** What `run` preloads: this folder's preload, as built. */

@@ -87,7 +87,7 @@ export function resolve<T>(specifier: string, context: ResolveContext, next: (sp
     if (!onCopy) return next(specifier, context);
     const resolved = next(specifier, context);
     // By where it led, not by the name asked for: a bundler's alias (Next.js's `openai-<hash>`) leads to the same files.
-    noteIfCopy((resolved as Resolution).url, isRequire(context));
+    noteIfCopy((resolved as Resolution).url, context);
     return resolved;
   }
   const copy = copies.get(new URL(parent).searchParams.get(COPY_PARAMETER) ?? '');
@@ -140,7 +140,7 @@ function resolveForCopy<T>(
  * The program resolved a file: the first of an instrumented package's files is its first copy, and
  * later an entry of the package that is not instrumented yet another copy, each told to the listener.
  */
-function noteIfCopy(url: string, commonJs: boolean): void {
+function noteIfCopy(url: string, context: ResolveContext): void {
   if (!url.includes('/node_modules/')) return;
   for (const { name, followCopies } of redirects.packages) {
     const folder = `/node_modules/${name}/`;
@@ -151,10 +151,12 @@ function noteIfCopy(url: string, commonJs: boolean): void {
     if (!firstCopies.has(name)) {
       // A package of the package's own node_modules is not the package.
       if (file.includes('node_modules/')) continue;
+      // Read here, not for every resolution of the program's: reading the conditions copies them.
+      const commonJs = isRequire(context);
       firstCopies.set(name, { parentURL: url, commonJs });
       onCopy?.({ name, tag: undefined, url, commonJs });
     } else if (followCopies && getOrInsert(entryFiles, root, () => readEntryFiles(root)).has(`./${file}`)) {
-      noteEntry(name, url, commonJs);
+      noteEntry(name, url, isRequire(context));
     }
   }
 }

@@ -51,7 +51,7 @@ describe('the resolution hooks, on every Node the program may run on', () => {
     assert.equal(resolved.url, cjs);
   });
 
-  it('take a require whose conditions are a Set of Node’s own (22.15–22.19, 24.0–24.7) for a CommonJS load of another copy', async () => {
+  it('take a require whose conditions are a Set of Node’s own (22.15–22.19, 24.0–24.7) for a CommonJS load of a copy', async () => {
     const { main, cjs } = await project('conditions-a-set');
     const copies: PackageCopy[] = [];
     initialize({ fromUrl: TOOL, packages: [{ name: 'openai', followCopies: true, parentURL: main, commonJs: false }] }, (copy) =>
