@@ -42,10 +42,13 @@ function spanNames(body: Uint8Array): string[] {
   return decodeOtlpProtobuf(body).flatMap((resource) => resource.spans.map((span) => span.name));
 }
 
-function finishedSpans(...names: string[]): ReadableSpan[] {
+function finishedSpans(...spans: (string | { name: string; attributes: Record<string, string> })[]): ReadableSpan[] {
   const exporter = new InMemorySpanExporter();
   const tracer = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] }).getTracer('test');
-  for (const name of names) tracer.startSpan(name).end();
+  for (const span of spans) {
+    if (typeof span === 'string') tracer.startSpan(span).end();
+    else tracer.startSpan(span.name, { attributes: span.attributes }).end();
+  }
   return exporter.getFinishedSpans();
 }
 
@@ -130,6 +133,24 @@ describe('the preload sends spans on until the receiver takes them', () => {
     fake.release();
     await sending;
     assert.deepEqual(fake.requests, [['first request']]);
+  });
+
+  it('sends a batch whose prompts would make one request too large for the receiver in several, in order', async () => {
+    const fake = await receiver([{ status: 200 }]);
+    server = fake.server;
+    const prompt = 'x'.repeat(3 * 1024 * 1024);
+    const spans = ['a', 'b', 'c', 'd'].map((name) => ({ name, attributes: { 'mlflow.spanInputs': prompt } }));
+    let written = 0;
+    await otlpHttpSender(fake.url, spoolDir).send(finishedSpans(...spans), () => written++);
+    assert.deepEqual(
+      fake.requests,
+      [
+        ['a', 'b'],
+        ['c', 'd'],
+      ],
+      'each request under 8 MiB, half what the receiver takes',
+    );
+    assert.equal(written, 1, 'written out once, when the last part is');
   });
 
   it('does not send again what the receiver cannot read', async () => {
