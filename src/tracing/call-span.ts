@@ -1,7 +1,7 @@
 import { diag, SpanKind, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
 import { capturesContent } from './content-filter.ts';
-import { setSpanType } from './encode-attributes.ts';
-import type { SpanType } from './mlflow-attributes.ts';
+import { setSpanInputs, setSpanType } from './encode-attributes.ts';
+import { MlflowAttr, type SpanType } from './mlflow-attributes.ts';
 import type { EarlyEnd } from './observed-stream.ts';
 import { markSpanFailed } from './with-span.ts';
 
@@ -22,6 +22,9 @@ export interface LlmSpanSettings {
   server: Attributes;
 }
 
+/** Calls waiting for the body their SDK sends, by their span: it is active while the SDK sends it. */
+const awaitingBody = new WeakMap<Span, CallSpan>();
+
 /** The SDK's own error class for answers with an HTTP status (both SDKs have one, each its own). */
 export type ApiErrorClass = abstract new (...args: never[]) => { status: number | undefined };
 
@@ -37,6 +40,8 @@ export class CallSpan<Settings extends LlmSpanSettings = LlmSpanSettings> {
   readonly #apiError: ApiErrorClass;
   readonly #started = performance.now();
   #ended = false;
+  /** The request whose JSON becomes the inputs, until they are recorded: as the SDK sent it, or at the end. */
+  #unrecordedInputs: object | undefined;
 
   constructor(name: string, type: SpanType, attributes: Attributes, settings: Settings, apiError: ApiErrorClass) {
     this.settings = settings;
@@ -44,6 +49,25 @@ export class CallSpan<Settings extends LlmSpanSettings = LlmSpanSettings> {
     this.span = settings.tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes: { ...attributes, ...settings.server } });
     setSpanType(this.span, type);
     this.capturesContent = capturesContent(settings.captureContent, this.span);
+  }
+
+  /**
+   * The request's JSON becomes the span's inputs: the body the SDK sends for it (see sentBody), so
+   * that a request holding a long prompt is serialised once, for the wire; or, for a call that ends
+   * before the SDK sent anything, the request serialised then.
+   */
+  inputsAsSent(request: object): void {
+    this.#unrecordedInputs = request;
+    awaitingBody.set(this.span, this);
+  }
+
+  /** The SDK is sending `body` while `span` is active: when that is a call still waiting for its inputs, the body becomes them. */
+  static sentBody(span: Span, body: unknown): void {
+    const call = awaitingBody.get(span);
+    if (!call || typeof body !== 'string') return;
+    awaitingBody.delete(span);
+    call.#unrecordedInputs = undefined;
+    call.span.setAttribute(MlflowAttr.spanInputs, body);
   }
 
   /** The first streamed chunk or event arrived: seconds since the request. */
@@ -61,6 +85,9 @@ export class CallSpan<Settings extends LlmSpanSettings = LlmSpanSettings> {
     if (this.#ended) return;
     this.#ended = true;
     try {
+      awaitingBody.delete(this.span);
+      if (this.#unrecordedInputs !== undefined) setSpanInputs(this.span, this.#unrecordedInputs);
+      this.#unrecordedInputs = undefined;
       record();
     } catch (error) {
       diag.warn(`otel-mlflow: could not record ${what} on its span`, error);

@@ -8,6 +8,7 @@ import { MessageAccumulator } from './message-accumulator.ts';
 import { MessageSpan } from './message-span.ts';
 import { traceApiCall, type SdkApiPromise } from '../observed-api-promise.ts';
 import { observeAccumulatedStream } from '../observed-stream.ts';
+import { observeSentBodies } from '../sent-bodies.ts';
 import { serverAttributes } from '../server-attributes.ts';
 
 /** The same options as instrumentOpenAI's; `provider` is `anthropic` for Anthropic's API. */
@@ -18,6 +19,9 @@ type ClientOptions = Parameters<Anthropic['withOptions']>[0];
 type CreateResult = APIPromise<Message | Stream<RawMessageStreamEvent>>;
 
 const instrumented = new WeakSet<object>();
+
+/** The Messages API's path, which `beta.messages` sends to as well (`?beta=true`); not count_tokens or batches. */
+const MESSAGES = /\/v1\/messages(?:\?|$)/;
 
 /** A resource whose `create` sends a message: `client.messages`, `client.beta.messages`. */
 interface MessagesResource {
@@ -46,6 +50,7 @@ export function instrumentAnthropic<T extends Anthropic>(client: T, options: Ant
   (client as { _tracer?: unknown })._tracer = undefined;
   const settings: LlmSpanSettings = { ...options, server: serverAttributes(client.baseURL) };
   traceMessages(client, client.messages as unknown as MessagesResource, settings);
+  observeSentBodies(client, MESSAGES);
   // Clients of other platforms (Bedrock, Vertex) may have no beta resource.
   const beta = (client as { beta?: { messages?: unknown } }).beta?.messages;
   if (beta) traceMessages(client, beta as MessagesResource, settings);

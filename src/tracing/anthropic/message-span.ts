@@ -2,7 +2,7 @@ import { CallSpan, type LlmSpanSettings } from '../call-span.ts';
 import { APIError, APIUserAbortError } from '@anthropic-ai/sdk';
 import type { Message, MessageCreateParams, ToolUnion } from '@anthropic-ai/sdk/resources/messages';
 import { SpanStatusCode, type Attributes, type Span } from '@opentelemetry/api';
-import { setSpanInputs, setSpanOutputs, setTokenUsage } from '../encode-attributes.ts';
+import { setSpanOutputs, setTokenUsage } from '../encode-attributes.ts';
 import { MlflowAttr } from '../mlflow-attributes.ts';
 import { toGenAiInputMessages, toGenAiOutputMessages, toGenAiSystemInstructions } from './genai-messages.ts';
 import type { EarlyEnd } from '../observed-stream.ts';
@@ -64,7 +64,7 @@ export class MessageSpan {
   #recordRequestContent(request: MessageCreateParams): void {
     const tools = request.tools?.length ? request.tools : undefined;
     if (this.#call.settings.contentAttributes === 'mlflow') {
-      setSpanInputs(this.#call.span, request);
+      this.#call.inputsAsSent(request);
       // MLflow's chat tools are OpenAI-shaped; its Anthropic autolog converts them the same way.
       if (tools) this.#call.span.setAttribute(MlflowAttr.chatTools, JSON.stringify(tools.map(toChatTool)));
       return;

@@ -2,7 +2,7 @@ import { CallSpan, type LlmSpanSettings } from '../call-span.ts';
 import { SpanStatusCode, type Attributes, type Span } from '@opentelemetry/api';
 import { APIError, APIUserAbortError } from 'openai';
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
-import { setSpanInputs, setSpanOutputs, setTokenUsage } from '../encode-attributes.ts';
+import { setSpanOutputs, setTokenUsage } from '../encode-attributes.ts';
 import { MlflowAttr } from '../mlflow-attributes.ts';
 import { toGenAiInputMessages, toGenAiOutputMessages } from './genai-messages.ts';
 import type { EarlyEnd } from '../observed-stream.ts';
@@ -16,9 +16,6 @@ const NUMERIC_PARAMS = [
   ['seed', 'gen_ai.request.seed'],
 ] as const;
 
-/** Calls waiting for the body the SDK sends, by their span: it is active while the SDK sends it. */
-const awaitingBody = new WeakMap<Span, ChatSpan>();
-
 /**
  * One `chat.completions.create` call as a CHAT_MODEL span: the request when it starts, then exactly
  * one ending — a response, a stream that ended early, a failure, or a raw response nobody parsed.
@@ -26,8 +23,6 @@ const awaitingBody = new WeakMap<Span, ChatSpan>();
  */
 export class ChatSpan {
   readonly #call: CallSpan<LlmSpanSettings>;
-  /** The request whose JSON becomes the inputs, until they are recorded: as the SDK sent it, or at the end. */
-  #unrecordedInputs: ChatCompletionCreateParams | undefined;
 
   constructor(request: ChatCompletionCreateParams, settings: LlmSpanSettings) {
     this.#call = new CallSpan(`chat ${request.model}`, 'CHAT_MODEL', requestAttributes(request, settings), settings, APIError);
@@ -36,19 +31,6 @@ export class ChatSpan {
   /** The request as sent, which may differ from the caller's (usage asked for on a stream). */
   sent(request: ChatCompletionCreateParams): void {
     if (this.#call.capturesContent) this.#recordRequestContent(request);
-  }
-
-  /**
-   * The SDK is sending a request body while `span` is active: when that is a call of this module's
-   * still waiting for its inputs, the body, which is its request's JSON, becomes them. So the
-   * request, which may hold a long prompt, is serialised once, not once more for the span.
-   */
-  static sending(span: Span, body: unknown): void {
-    const chat = awaitingBody.get(span);
-    if (!chat || typeof body !== 'string') return;
-    awaitingBody.delete(span);
-    chat.#unrecordedInputs = undefined;
-    chat.#call.span.setAttribute(MlflowAttr.spanInputs, body);
   }
 
   get span(): Span {
@@ -60,7 +42,7 @@ export class ChatSpan {
   }
 
   succeeded(response: StreamedCompletion): void {
-    this.#end(() => {
+    this.#call.end('a chat completion', () => {
       // First: the call succeeded for its caller even when the answer's shape cannot be recorded.
       this.#call.span.setStatus({ code: SpanStatusCode.OK });
       this.#recordResponse(response);
@@ -68,36 +50,25 @@ export class ChatSpan {
   }
 
   endedEarly(reason: EarlyEnd, received: StreamedCompletion): void {
-    this.#end(() => {
+    this.#call.end('a chat completion', () => {
       this.#recordResponse(received);
       this.#call.recordEndedEarly(reason, () => new APIUserAbortError());
     });
   }
 
   failed(error: unknown): void {
-    this.#end(() => this.#call.recordFailure(error));
+    this.#call.end('a chat completion', () => this.#call.recordFailure(error));
   }
 
   /** The caller read the raw response itself: nothing more can be known about it. */
   respondedRaw(): void {
-    this.#end(() => undefined);
-  }
-
-  /** Inputs the SDK never sent (a call that failed before its request was made) are serialised here. */
-  #end(record: () => void): void {
-    this.#call.end('a chat completion', () => {
-      awaitingBody.delete(this.#call.span);
-      if (this.#unrecordedInputs !== undefined) setSpanInputs(this.#call.span, this.#unrecordedInputs);
-      this.#unrecordedInputs = undefined;
-      record();
-    });
+    this.#call.end('a chat completion', () => undefined);
   }
 
   #recordRequestContent(request: ChatCompletionCreateParams): void {
     const tools = request.tools?.length ? request.tools : undefined;
     if (this.#call.settings.contentAttributes === 'mlflow') {
-      this.#unrecordedInputs = request;
-      awaitingBody.set(this.#call.span, this);
+      this.#call.inputsAsSent(request);
       // A bare array, as MLflow's own set_span_chat_tools writes it.
       if (tools) this.#call.span.setAttribute(MlflowAttr.chatTools, JSON.stringify(tools));
       return;

@@ -1,5 +1,5 @@
 import type { LlmSpanSettings } from '../call-span.ts';
-import { context, trace, type Tracer } from '@opentelemetry/api';
+import type { Tracer } from '@opentelemetry/api';
 import type OpenAI from 'openai';
 import type { APIPromise } from 'openai';
 import { Stream } from 'openai/core/streaming';
@@ -10,6 +10,7 @@ import { instrumentResponses } from './instrument-responses.ts';
 import { traceApiCall } from '../observed-api-promise.ts';
 import { observeStream } from '../observed-stream.ts';
 import { ChatCompletionAccumulator } from './stream-accumulator.ts';
+import { observeSentBodies } from '../sent-bodies.ts';
 import { serverAttributes } from '../server-attributes.ts';
 
 export interface OpenAIInstrumentationOptions {
@@ -68,36 +69,14 @@ export function instrumentOpenAI<T extends OpenAI>(client: T, options: OpenAIIns
     );
   }
   completions.create = tracedCreate as Create;
-  observeSentBodies(client);
+  observeSentBodies(client, CHAT_COMPLETIONS);
   instrumentResponses(client, settings);
   instrumentEmbeddings(client, settings);
   return client;
 }
 
-type Fetch = (url: unknown, init?: { body?: unknown }) => Promise<Response>;
-
 /** The chat completions path, on OpenAI, Azure (`/openai/deployments/<name>/chat/completions?api-version=…`) and compatible servers. */
 const CHAT_COMPLETIONS = /\/chat\/completions(?:\?|$)/;
-/** The clients' fetch functions that hand the bodies they send to the calls waiting for them. */
-const observing = new WeakSet<Fetch>();
-
-/**
- * The SDK serialises each request once, for the wire: that text is the span's inputs, not a second
- * serialisation. Only a request to the chat completions path is taken: the client sends others
- * under the call's context too (a credential exchange before it), and their bodies hold secrets.
- */
-function observeSentBodies(client: OpenAI): void {
-  const internal = client as unknown as { fetch: Fetch };
-  const fetch = internal.fetch;
-  // A client derived with withOptions() starts with its parent's fetch, observed already.
-  if (observing.has(fetch)) return;
-  internal.fetch = function (this: unknown, url, init) {
-    const span = trace.getSpan(context.active());
-    if (span && CHAT_COMPLETIONS.test(String(url))) ChatSpan.sending(span, init?.body);
-    return fetch.call(this, url, init);
-  };
-  observing.add(internal.fetch);
-}
 
 function traceStream(
   stream: Stream<ChatCompletionChunk>,

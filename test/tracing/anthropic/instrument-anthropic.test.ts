@@ -433,6 +433,54 @@ describe('instrumentAnthropic: content', () => {
     assert.deepEqual(json(span, 'gen_ai.tool.definitions'), [WEATHER_TOOL]);
   });
 
+  it('records the request as the SDK sent it, serialised once, through a derived client and the beta resource too', async () => {
+    const { body, serialisations } = countedSerialisations(question('Hi'));
+    await client().messages.create(body);
+    assert.equal(serialisations(), 1);
+    assert.deepEqual(json(onlySpan(), 'mlflow.spanInputs'), question('Hi'));
+
+    exporter.reset();
+    const again = countedSerialisations(question('Hi'));
+    await client().withOptions({ timeout: 5_000 }).withOptions({ maxRetries: 0 }).messages.create(again.body);
+    assert.equal(again.serialisations(), 1, 'a client derived with withOptions() serialises once too');
+    assert.deepEqual(json(onlySpan(), 'mlflow.spanInputs'), question('Hi'));
+
+    exporter.reset();
+    fake.requests.length = 0;
+    await client().beta.messages.create({ ...question('Hi'), betas: ['context-management-2025-06-27'] });
+    assert.deepEqual(json(onlySpan(), 'mlflow.spanInputs'), fake.requests[0]?.body, 'as sent');
+    assert.deepEqual(fake.requests[0]?.body, question('Hi'), 'the betas went as a header');
+  });
+
+  it('takes no other request the client sends during the call for its inputs (a credential exchange holds secrets)', async () => {
+    const exchange = JSON.stringify({ grant_type: 'client_credentials', client_assertion: 'eyJhbGciOi.secret-assertion' });
+    class ExchangingClient extends Anthropic {
+      protected override async prepareRequest(): Promise<void> {
+        // As a credential exchange does before the call's own request: through the client's fetch, in the call's context.
+        await (this as unknown as { fetch: (url: string, init: RequestInit) => Promise<Response> }).fetch(`${fake.url}/v1/oauth/token`, {
+          method: 'POST',
+          body: exchange,
+        });
+      }
+    }
+    const anthropic = instrumentAnthropic(new ExchangingClient({ apiKey: API_KEY, baseURL: fake.url, maxRetries: 0 }), {
+      tracer,
+      provider: 'anthropic',
+      captureContent: true,
+      contentAttributes: 'mlflow',
+    });
+    await anthropic.messages.create(question('Hi'));
+    const span = onlySpan();
+    assert.deepEqual(json(span, 'mlflow.spanInputs'), question('Hi'));
+    assert.ok(!JSON.stringify(span.attributes).includes('secret-assertion'));
+  });
+
+  it('records the request of a call never sent at its end', async () => {
+    await assert.rejects(client().messages.create(question('Never sent'), { signal: AbortSignal.abort() }), APIUserAbortError);
+    assert.equal(fake.requests.length, 0);
+    assert.deepEqual(json(onlySpan(), 'mlflow.spanInputs'), question('Never sent'));
+  });
+
   it('never puts the API key on a span, though every request sends it', async () => {
     const anthropic = client();
     await anthropic.messages.create(question('Hi'));
