@@ -85,9 +85,12 @@ export class CallSpan<Settings extends LlmSpanSettings = LlmSpanSettings> {
     if (this.#ended) return;
     this.#ended = true;
     try {
-      awaitingBody.delete(this.span);
-      if (this.#unrecordedInputs !== undefined) setSpanInputs(this.span, this.#unrecordedInputs);
-      this.#unrecordedInputs = undefined;
+      // Still waiting for a body the SDK never sent (a call that failed before its request was made).
+      if (this.#unrecordedInputs !== undefined) {
+        awaitingBody.delete(this.span);
+        setSpanInputs(this.span, this.#unrecordedInputs);
+        this.#unrecordedInputs = undefined;
+      }
       record();
     } catch (error) {
       diag.warn(`otel-mlflow: could not record ${what} on its span`, error);
