@@ -1,7 +1,7 @@
 import { diag } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { renameSync, writeFileSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
@@ -175,6 +175,11 @@ function spoolPaths(spoolDir: string): [partial: string, whole: string] {
   return [`${name}.part`, `${name}.otlp`];
 }
 let spooled = 0;
+/**
+ * Made again when it is gone: the tool that made it was killed, and the next run took what was in it
+ * over, while this program lives on; that run takes over what comes later too.
+ */
+const SPOOL_DIR_MODE = { recursive: true, mode: 0o700 } as const;
 
 async function spool(spoolDir: string | undefined, body: Uint8Array): Promise<void> {
   if (!spoolDir) {
@@ -183,6 +188,7 @@ async function spool(spoolDir: string | undefined, body: Uint8Array): Promise<vo
   }
   const [partial, whole] = spoolPaths(spoolDir);
   try {
+    await mkdir(spoolDir, SPOOL_DIR_MODE);
     await writeFile(partial, body);
     await rename(partial, whole);
   } catch (error) {
@@ -194,6 +200,7 @@ function spoolNow(spoolDir: string | undefined, body: Uint8Array): void {
   if (!spoolDir) return;
   const [partial, whole] = spoolPaths(spoolDir);
   try {
+    mkdirSync(spoolDir, SPOOL_DIR_MODE);
     writeFileSync(partial, body);
     renameSync(partial, whole);
   } catch (error) {

@@ -13,6 +13,8 @@ const STOP_TIMEOUT_MS = 30_000;
 
 export interface ServeProcess {
   url: string;
+  /** The process started: the command's own, or, where the launcher re-runs it under the pinned Node, the launcher's. */
+  pid: number;
   output(): string;
   /** Waits until the output matches (a line printed after start-up), failing after a deadline. */
   waitFor(pattern: RegExp): Promise<void>;
@@ -99,6 +101,7 @@ export async function startListening(
 
   return {
     url,
+    pid: child.pid!,
     output: () => stdout + stderr,
     async waitFor(pattern) {
       const deadline = Date.now() + START_TIMEOUT_MS;

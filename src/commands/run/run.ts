@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
+import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CommandContext } from '../../cli/context.ts';
 import { summarizeDelivery } from '../../cli/delivery-summary.ts';
@@ -10,7 +11,7 @@ import { ExitCode, ExpectedError } from '../../errors.ts';
 import type { RouteState } from '../../relay/relay-routes.ts';
 import { startRelay, type RunningRelay } from '../../relay/start-relay.ts';
 import { programEnv } from './program-env.ts';
-import { createSpool, type Spool } from './spool.ts';
+import { createSpool, spoolSettings, type Spool, type SpoolEnd } from './spool.ts';
 import type { RunOptions } from './run-options.ts';
 
 /** Passed on to the program: what a terminal, a supervisor or a person sends to stop or poke it. */
@@ -46,7 +47,7 @@ export async function run(ctx: CommandContext, options: RunOptions, command: str
     grpcPort: null,
     captureContent: config.llm.captureContent.value,
   });
-  const spool = await createSpool();
+  const spool = await createSpool(join(config.storeDir.value, 'spool'), spoolSettings(config));
   const tracesUrl = `${relay.httpUrl}/v1/traces`;
   // Batches the receiver turned away while its disk was behind come back from the spool while the program runs.
   const draining = setInterval(() => void spool.drain(tracesUrl).catch(() => undefined), SPOOL_DRAIN_MS).unref();
@@ -61,7 +62,7 @@ export async function run(ctx: CommandContext, options: RunOptions, command: str
   }
   clearInterval(draining);
   const deadline = Date.now() + options.deliverTimeout * 1000;
-  const spoolLeft = await drainSpool(spool, tracesUrl, deadline);
+  const spoolEnd = await drainSpool(spool, tracesUrl, deadline);
   await routesSettled(relay, deadline);
   const { report, traces, destinations } = await relay.close(Math.max(0, deadline - Date.now()));
   const notFound = unresolved(destinations);
@@ -73,15 +74,7 @@ export async function run(ctx: CommandContext, options: RunOptions, command: str
   });
   const paint = createPainter(ctx);
   writeLine(ctx.stderr, summary.lost ? paint.red(summary.line) : summary.pending ? paint.yellow(summary.line) : summary.line);
-  if (spoolLeft > 0) {
-    writeLine(
-      ctx.stderr,
-      paint.yellow(
-        `${spoolLeft} batch${spoolLeft === 1 ? '' : 'es'} of spans the store did not take ${spoolLeft === 1 ? 'is' : 'are'} kept in ${spool.dir}: ` +
-          'OTLP requests, which `otel-mlflow relay` takes once the store is writable (POST each to its /v1/traces)',
-      ),
-    );
-  }
+  for (const line of spoolLines(spoolEnd, spool.dir)) writeLine(ctx.stderr, line.warn ? paint.yellow(line.text) : line.text);
   return exitCodeOf(exit);
 }
 
@@ -91,9 +84,32 @@ const SPOOL_DRAIN_MS = 2_000;
 const SPOOL_RETRY_MS = 250;
 
 /** Sends the spool on until nothing is left or the deadline passed; the directory goes unless something is left, which is counted. */
-async function drainSpool(spool: Spool, tracesUrl: string, deadline: number): Promise<number> {
+async function drainSpool(spool: Spool, tracesUrl: string, deadline: number): Promise<SpoolEnd> {
   while ((await spool.drain(tracesUrl).catch(() => 1)) > 0 && Date.now() < deadline) await delay(SPOOL_RETRY_MS);
   return spool.close();
+}
+
+function spoolLines({ left, adopted, othersLeft }: SpoolEnd, dir: string): { text: string; warn: boolean }[] {
+  const batches = (n: number) => `${n} batch${n === 1 ? '' : 'es'} of spans`;
+  const lines: { text: string; warn: boolean }[] = [];
+  if (adopted > 0)
+    lines.push({
+      text: `${batches(adopted)} left by runs stopped before their end ${adopted === 1 ? 'was' : 'were'} taken in`,
+      warn: false,
+    });
+  if (left > 0) {
+    lines.push({
+      text: `${batches(left)} the store did not take ${left === 1 ? 'is' : 'are'} kept in ${dir}: the next \`otel-mlflow run\` with these settings takes ${left === 1 ? 'it' : 'them'} in`,
+      warn: true,
+    });
+  }
+  if (othersLeft > 0) {
+    lines.push({
+      text: `${batches(othersLeft)} left by runs with other settings (another destination) wait in ${dirname(dir)}: the next run with those settings takes them in`,
+      warn: true,
+    });
+  }
+  return lines;
 }
 
 /** Why traces wait without a delivery ever tried: the destinations never found, each with its problem. */

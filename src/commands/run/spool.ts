@@ -1,52 +1,258 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
+import type { ResolvedConfig } from '../../config/types.ts';
+import { targetKey, targetOf } from '../../destination/target.ts';
 
 /**
  * Where a program's processes leave spans the receiver could not take from them: the last ones of a
  * process that exits at once (`process.exit()` in the middle of the coalescing window, an uncaught
- * exception), and batches the receiver kept turning away. OTLP protobuf request bodies, a file each,
- * named `.otlp` once whole; sent to the receiver like any other request while the program runs and
- * after it ended.
+ * exception), batches the receiver kept turning away, and everything a program sends after the
+ * tool itself was killed (SIGKILL, the OOM killer): the program lives on without it. OTLP protobuf
+ * request bodies, a file each, named `.otlp` once whole; sent to the receiver like any other request
+ * while the program runs and after it ended.
+ *
+ * Each run has a directory of its own beside the store, named for the settings that decide where its
+ * traces go. A run whose directory is left with files (its tool killed, or its store full at the end)
+ * is taken over by the next run with the same settings on that store, which sends them on: a run with
+ * other settings would send them somewhere else.
  */
 export interface Spool {
   dir: string;
   /**
    * Sends the whole files to the receiver at `tracesUrl`, each removed once the receiver took it; a
-   * refusal ends this round and leaves the rest for the next. Resolves with how many files are left.
+   * refusal ends this round and leaves the rest for the next. Takes over what runs with these settings
+   * left behind, and sends theirs too. Resolves with how many of this run's own files are left.
    */
   drain(tracesUrl: string): Promise<number>;
-  /** Removes the directory unless whole files are left in it (half-written ones are of no use); resolves with how many are. */
-  close(): Promise<number>;
+  /**
+   * Removes the directory unless whole files are left in it (half-written ones are of no use), and
+   * lets go of those taken over; says what is left where, and what was taken over.
+   */
+  close(): Promise<SpoolEnd>;
 }
 
-export async function createSpool(): Promise<Spool> {
-  const dir = await mkdtemp(join(tmpdir(), 'otel-mlflow-run-'));
-  // One round at a time: a round started meanwhile waits for the running one, then reads the directory again.
+export interface SpoolEnd {
+  /** This run's files the receiver did not take, in `dir`. */
+  left: number;
+  /** Files of earlier runs with these settings that were sent on. */
+  adopted: number;
+  /** Files of earlier runs that were stopped with other settings, which wait for a run with those. */
+  othersLeft: number;
+}
+
+/**
+ * An owner touches its mark this often. One whose process is not running on this machine is gone; one
+ * of another machine (a container sharing the store) when its mark is untouched for STALE_MS.
+ */
+const ALIVE_TOUCH_MS = 2_000;
+const STALE_MS = 60_000;
+/** The receiver answers once the spans are stored; one that does not answer at all must not hold the run's end. */
+const ANSWER_WITHIN_MS = 30_000;
+/** The file whose time and content say who holds a directory. */
+const ALIVE = '.alive';
+/** `<settings>-<random>`; a name starting with a dot is one being made, never taken over. */
+const RUN_DIR = /^([0-9a-f]{16})-[0-9a-f]{12}$/;
+
+/** The directories this process holds: its runs' own and those they took over. */
+const heldHere = new Set<string>();
+
+interface Owner {
+  pid: number;
+  host: string;
+}
+
+/**
+ * A digest of what decides where and how a run's traces are kept: the destination (server, experiment,
+ * run), the experiments services are routed to, and whether content is kept. Runs with equal digests
+ * would have stored the same spans the same way.
+ */
+export function spoolSettings(config: ResolvedConfig): string {
+  const target = targetOf(config);
+  const services = Object.entries(config.relayExperiments.value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const settings = JSON.stringify([target ? targetKey(target) : null, services, config.llm.captureContent.value]);
+  return createHash('sha256').update(settings).digest('hex').slice(0, 16);
+}
+
+/**
+ * `settings`: a digest of what decides where traces go (see spoolSettings); runs with equal ones take
+ * over each other's files. `now`: the wall clock, which file times are read against; a test's own in tests.
+ */
+export async function createSpool(root: string, settings: string, now: () => number = Date.now): Promise<Spool> {
+  await mkdir(root, { recursive: true, mode: 0o700 });
+  // Made whole under a name no one takes over, then put in place: a directory in place always has its mark.
+  const making = join(root, `.new-${randomBytes(6).toString('hex')}`);
+  await mkdir(making, { mode: 0o700 });
+  await markAlive(making);
+  const dir = join(root, runDirName(settings));
+  await rename(making, dir);
+  heldHere.add(dir);
+
+  const held = new Set<string>();
+  let adopted = 0;
+  let lastTouch = now();
+  // One round at a time: a round started meanwhile waits for the running one, then reads the directories again.
   let rounds: Promise<number> = Promise.resolve(0);
+  // Also between files: a long round to a slow receiver must not look like a run that is gone.
+  const heartbeat = async () => {
+    if (now() - lastTouch < ALIVE_TOUCH_MS) return;
+    lastTouch = now();
+    await Promise.all([dir, ...held].map((path) => touch(path, lastTouch)));
+  };
+  const round = async (tracesUrl: string): Promise<number> => {
+    await heartbeat();
+    const { left } = await drainDir(dir, tracesUrl, heartbeat);
+    for (const name of await leftBehind(root, settings, now)) {
+      const taken = await takeOver(root, name, settings);
+      if (!taken) continue;
+      held.add(taken);
+      heldHere.add(taken);
+    }
+    for (const path of held) {
+      const { sent, left: theirs } = await drainDir(path, tracesUrl, heartbeat);
+      adopted += sent;
+      if (theirs === 0 && (await removeDrained(path, now))) {
+        held.delete(path);
+        heldHere.delete(path);
+      }
+    }
+    return left;
+  };
   return {
     dir,
     drain(tracesUrl) {
-      rounds = rounds.catch(() => undefined).then(() => drainOnce(dir, tracesUrl));
+      rounds = rounds.catch(() => 0).then(() => round(tracesUrl));
       return rounds;
     },
     async close() {
       await rounds.catch(() => undefined);
       const left = (await wholeFiles(dir)).length;
       if (left === 0) await rm(dir, { recursive: true, force: true });
-      return left;
+      // Still holding files the receiver did not take: once this process is gone, the next run takes them over.
+      for (const path of held) if ((await wholeFiles(path)).length === 0) await removeDrained(path, now);
+      for (const path of [dir, ...held]) heldHere.delete(path);
+      return { left, adopted, othersLeft: await othersLeft(root, settings, now) };
     },
   };
 }
 
-async function drainOnce(dir: string, tracesUrl: string): Promise<number> {
+function runDirName(settings: string): string {
+  return `${settings}-${randomBytes(6).toString('hex')}`;
+}
+
+async function markAlive(dir: string): Promise<void> {
+  const owner: Owner = { pid: process.pid, host: hostname() };
+  await writeFile(join(dir, ALIVE), JSON.stringify(owner), { mode: 0o600 });
+}
+
+async function touch(dir: string, at: number): Promise<void> {
+  const time = new Date(at);
+  await utimes(join(dir, ALIVE), time, time).catch(() => undefined);
+}
+
+/** Directories of runs with these settings whose owner is gone, by name. */
+async function leftBehind(root: string, settings: string, now: () => number): Promise<string[]> {
+  const gone: string[] = [];
+  for (const name of await readdir(root).catch(() => [])) {
+    if (RUN_DIR.exec(name)?.[1] === settings && (await ownerGone(join(root, name), now))) gone.push(name);
+  }
+  return gone;
+}
+
+/**
+ * Not held by this process, and: no mark (a program whose tool was killed made the directory again to
+ * leave its spans), a mark of a process that is not running on this machine, or a mark of another
+ * machine untouched for STALE_MS. A process id equal to this one's is an earlier process's (a
+ * container's entrypoint is pid 1 every time).
+ */
+async function ownerGone(dir: string, now: () => number): Promise<boolean> {
+  if (heldHere.has(dir)) return false;
+  const mark = join(dir, ALIVE);
+  const [info, text] = await Promise.all([stat(mark).catch(() => undefined), readFile(mark, 'utf8').catch(() => undefined)]);
+  if (!info || text === undefined) return true;
+  const owner = parseOwner(text);
+  // On this machine the process itself says: a run busy for a minute (a receiver slow to answer) is not gone.
+  if (owner?.host === hostname()) return owner.pid === process.pid || !isRunning(owner.pid);
+  return now() - info.mtimeMs > STALE_MS;
+}
+
+function parseOwner(text: string): Owner | undefined {
+  try {
+    const { pid, host } = JSON.parse(text) as Partial<Owner>;
+    return typeof pid === 'number' && typeof host === 'string' ? { pid, host } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: running, as another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Moves a gone run's directory to a name of this run's and marks it: of two runs taking it over at
+ * once, one moves it; the other finds it gone. Undefined when another run was first.
+ */
+async function takeOver(root: string, name: string, settings: string): Promise<string | undefined> {
+  const path = join(root, runDirName(settings));
+  try {
+    await rename(join(root, name), path);
+    await markAlive(path);
+    return path;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Removes a directory taken over and sent on: its program may still write to it, so only when nothing is in it, and half-written files of the dead only. */
+async function removeDrained(dir: string, now: () => number): Promise<boolean> {
+  const names = await readdir(dir).catch(() => undefined);
+  if (!names) return true;
+  for (const name of names) {
+    if (!name.endsWith('.part')) continue;
+    const info = await stat(join(dir, name)).catch(() => undefined);
+    if (info && now() - info.mtimeMs > STALE_MS) await unlink(join(dir, name)).catch(() => undefined);
+  }
+  await unlink(join(dir, ALIVE)).catch(() => undefined);
+  try {
+    await rmdir(dir);
+    return true;
+  } catch {
+    // A file came meanwhile: held again, and sent next round.
+    await markAlive(dir).catch(() => undefined);
+    return false;
+  }
+}
+
+async function othersLeft(root: string, settings: string, now: () => number): Promise<number> {
+  let files = 0;
+  for (const name of await readdir(root).catch(() => [])) {
+    const other = RUN_DIR.exec(name)?.[1];
+    const path = join(root, name);
+    if (other !== undefined && other !== settings && (await ownerGone(path, now))) files += (await wholeFiles(path)).length;
+  }
+  return files;
+}
+
+async function drainDir(dir: string, tracesUrl: string, heartbeat: () => Promise<void>): Promise<{ sent: number; left: number }> {
   const files = await wholeFiles(dir);
   for (const [index, name] of files.entries()) {
     const path = join(dir, name);
+    const body = await readFile(path).catch(() => undefined);
+    // Gone meanwhile: the directory was taken over by another run.
+    if (!body) return { sent: index, left: 0 };
     const taken = await fetch(tracesUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/x-protobuf' },
-      body: await readFile(path),
+      body,
+      signal: AbortSignal.timeout(ANSWER_WITHIN_MS),
     }).then(
       async (response) => {
         await response.arrayBuffer();
@@ -55,13 +261,14 @@ async function drainOnce(dir: string, tracesUrl: string): Promise<number> {
       () => false,
     );
     // The receiver answers once the spans are in the store: after that, nothing depends on the file.
-    if (!taken) return files.length - index;
+    if (!taken) return { sent: index, left: files.length - index };
     await rm(path, { force: true });
+    await heartbeat();
   }
-  return 0;
+  return { sent: files.length, left: 0 };
 }
 
 /** The files written whole: a writer renames its file to `.otlp` once it is (half-written ones are of no use). */
 async function wholeFiles(dir: string): Promise<string[]> {
-  return (await readdir(dir)).filter((name) => name.endsWith('.otlp'));
+  return (await readdir(dir).catch(() => [])).filter((name) => name.endsWith('.otlp'));
 }

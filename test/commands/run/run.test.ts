@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -320,6 +320,46 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
     assert.equal(stopped.code, 137);
     assert.match(stopped.stderr, new RegExp(`traces: ${answered} delivered`));
     for (let i = 0; i < answered; i++) assert.ok(traceRootedAt('POST /chat', `killed ${i}`), `killed ${i} is in MLflow`);
+  });
+
+  it('keeps what a program answers after run itself was SIGKILLed, and the next run with the same settings takes it in', async () => {
+    const store = join(root, 'store-of-a-killed-run');
+    const first = await runApp(process.execPath, 'esm-app.mjs', { OTEL_MLFLOW_STORE_DIR: store });
+    await post(`${first.url}/chat`, { question: 'before run was killed' });
+    const programPid = Number(/\(pid (\d+)\)/.exec(first.output())?.[1]);
+    process.kill(first.pid, 'SIGKILL');
+    // The program lives on without the tool, as under any wrapper, and goes on answering.
+    for (const i of [1, 2]) assert.match(await post(`${first.url}/chat`, { question: `after run was killed ${i}` }), /answer plain/);
+    process.kill(programPid, 'SIGTERM');
+    const orphan = await first.stop();
+    assert.match(orphan.stdout, /esm-app: SIGTERM received/);
+    assert.equal(traceRootedAt('POST /chat', 'after run was killed 1'), undefined, 'nothing could deliver it yet');
+
+    // A run with another destination leaves them where they are: it would send them to its experiment.
+    const elsewhere = await runApp(process.execPath, 'esm-app.mjs', {
+      OTEL_MLFLOW_STORE_DIR: store,
+      MLFLOW_EXPERIMENT_NAME: 'another-app',
+    });
+    const ended = await elsewhere.stop();
+    assert.match(
+      ended.stderr,
+      /\n\d+ batch(es)? of spans left by runs with other settings \(another destination\) wait in \S+: the next run with those settings takes them in\n$/,
+    );
+    assert.equal(traceRootedAt('POST /chat', 'after run was killed 1'), undefined, 'not sent to its experiment');
+
+    const next = await runApp(process.execPath, 'esm-app.mjs', { OTEL_MLFLOW_STORE_DIR: store });
+    const stopped = await next.stop();
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.match(
+      stopped.stderr,
+      /\ntraces: [23] delivered\n(1 batch of spans left by runs stopped before their end was|\d+ batches of spans left by runs stopped before their end were) taken in\n$/,
+    );
+    for (const question of ['before run was killed', 'after run was killed 1', 'after run was killed 2']) {
+      const trace = traceRootedAt('POST /chat', question);
+      assert.ok(trace, `"${question}" is in MLflow`);
+      assert.deepEqual(trace.spans.map((span) => span.name).sort(), ['POST /chat', 'chat gpt-4o-mini', 'load-history'], 'whole');
+    }
+    assert.deepEqual(await readdir(join(store, 'spool')), [], 'the killed run’s directory is gone once sent on');
   });
 
   for (const { how, command, env } of [

@@ -1,17 +1,28 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { createSpool } from '../../../src/commands/run/spool.ts';
 
+const SETTINGS = '0123456789abcdef';
+const OTHER_SETTINGS = 'fedcba9876543210';
+
 let server: Server | undefined;
+let root: string;
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'otel-mlflow-spool-'));
+});
 
 afterEach(() => {
   server?.closeAllConnections();
   server?.close();
+  rmSync(root, { recursive: true, force: true });
 });
 
 /** A receiver answering with `statuses` in turn (the last one from then on), keeping the bodies it took. */
@@ -30,28 +41,121 @@ async function receiver(statuses: number[]): Promise<{ url: string; taken: strin
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`, taken };
 }
 
+/** The id of a process that has ended. */
+function endedPid(): number {
+  const ended = spawnSync(process.execPath, ['-e', '']);
+  return ended.pid!;
+}
+
+/** A directory another run left: its mark as that run wrote it (none: made again by its program), and a file of spans. */
+function leftByAnotherRun(
+  settings: string,
+  mark: { pid: number; host: string; ageMs?: number } | undefined,
+  spans = `spans of a run with ${settings}`,
+): string {
+  const dir = join(root, 'spool', `${settings}-${Math.random().toString(16).slice(2, 14).padEnd(12, '0')}`);
+  mkdirSync(dir, { recursive: true });
+  if (mark) {
+    const path = join(dir, '.alive');
+    writeFileSync(path, JSON.stringify({ pid: mark.pid, host: mark.host }));
+    const at = new Date(Date.now() - (mark.ageMs ?? 0));
+    utimesSync(path, at, at);
+  }
+  writeFileSync(join(dir, '4242-0-1.otlp'), spans);
+  return dir;
+}
+
 describe("run's spool", () => {
   it('sends whole files on, keeps what the receiver turned away for the next round, and goes once empty', async () => {
     const fake = await receiver([503, 200]);
-    const spool = await createSpool();
+    const spool = await createSpool(join(root, 'spool'), SETTINGS);
     writeFileSync(join(spool.dir, '1-0-1.otlp'), 'spans of an exited process');
     writeFileSync(join(spool.dir, '1-0-2.part'), 'half written');
     assert.equal(await spool.drain(fake.url), 1, 'turned away: left for the next round');
     assert.equal(await spool.drain(fake.url), 0);
     assert.deepEqual(fake.taken, ['spans of an exited process'], 'a half-written file is never sent');
-    assert.deepEqual(readdirSync(spool.dir), ['1-0-2.part']);
-    assert.equal(await spool.close(), 0);
+    assert.deepEqual(readdirSync(spool.dir).sort(), ['.alive', '1-0-2.part']);
+    assert.deepEqual(await spool.close(), { left: 0, adopted: 0, othersLeft: 0 });
     assert.equal(existsSync(spool.dir), false);
   });
 
   it('keeps the directory while the receiver does not take what is in it, and says how much', async () => {
     const fake = await receiver([503]);
-    const spool = await createSpool();
+    const spool = await createSpool(join(root, 'spool'), SETTINGS);
     writeFileSync(join(spool.dir, '1-0-1.otlp'), 'a');
     writeFileSync(join(spool.dir, '2-0-1.otlp'), 'b');
     assert.equal(await spool.drain(fake.url), 2);
-    assert.equal(await spool.close(), 2);
-    assert.deepEqual(readdirSync(spool.dir).sort(), ['1-0-1.otlp', '2-0-1.otlp']);
-    rmSync(spool.dir, { recursive: true });
+    assert.deepEqual(await spool.close(), { left: 2, adopted: 0, othersLeft: 0 });
+    assert.deepEqual(readdirSync(spool.dir).sort(), ['.alive', '1-0-1.otlp', '2-0-1.otlp']);
+  });
+
+  it('takes over what a run with the same settings left when its process ended, and what its program leaves there later', async () => {
+    const fake = await receiver([200]);
+    const left = leftByAnotherRun(SETTINGS, { pid: endedPid(), host: hostname() }, 'spans after the tool was killed');
+    const spool = await createSpool(join(root, 'spool'), SETTINGS);
+    assert.equal(await spool.drain(fake.url), 0);
+    assert.deepEqual(fake.taken, ['spans after the tool was killed']);
+    assert.deepEqual(readdirSync(join(root, 'spool')), [spool.dir.split('/').at(-1)], 'the directory is gone once sent on');
+
+    // Its program lives on and makes the directory again for its next spans, with no mark.
+    mkdirSync(left);
+    writeFileSync(join(left, '4242-0-2.otlp'), 'spans spooled later');
+    await spool.drain(fake.url);
+    assert.deepEqual(fake.taken, ['spans after the tool was killed', 'spans spooled later']);
+    assert.deepEqual(await spool.close(), { left: 0, adopted: 2, othersLeft: 0 });
+    assert.deepEqual(readdirSync(join(root, 'spool')), []);
+  });
+
+  it('takes over a directory whose mark names this process: an earlier process had the same id (a container’s pid 1)', async () => {
+    const fake = await receiver([200]);
+    leftByAnotherRun(SETTINGS, { pid: process.pid, host: hostname() });
+    const spool = await createSpool(join(root, 'spool'), SETTINGS);
+    await spool.drain(fake.url);
+    assert.equal(fake.taken.length, 1);
+    assert.equal((await spool.close()).adopted, 1);
+  });
+
+  it('leaves a running run’s directory alone, and one of another machine until its mark is a minute old', async () => {
+    const fake = await receiver([200]);
+    const running = leftByAnotherRun(SETTINGS, { pid: process.ppid, host: hostname() }, 'a running run’s');
+    const elsewhere = leftByAnotherRun(SETTINGS, { pid: endedPid(), host: 'another-container', ageMs: 30_000 }, 'recently elsewhere');
+    const gone = leftByAnotherRun(SETTINGS, { pid: process.ppid, host: 'another-container', ageMs: 61_000 }, 'long ago elsewhere');
+    const spool = await createSpool(join(root, 'spool'), SETTINGS);
+    await spool.drain(fake.url);
+    assert.deepEqual(fake.taken, ['long ago elsewhere']);
+    assert.deepEqual(await spool.close(), { left: 0, adopted: 1, othersLeft: 0 });
+    assert.ok(existsSync(join(running, '4242-0-1.otlp')) && existsSync(join(elsewhere, '4242-0-1.otlp')));
+    assert.equal(existsSync(gone), false);
+  });
+
+  it('touches its mark as it drains, so that other runs see it running however long it runs', async () => {
+    const fake = await receiver([200]);
+    let clock = Date.now();
+    const spool = await createSpool(join(root, 'spool'), SETTINGS, () => clock);
+    const mark = join(spool.dir, '.alive');
+    clock += 10 * 60_000;
+    await spool.drain(fake.url);
+    assert.equal(Math.round(statSync(mark).mtimeMs / 1000), Math.round(clock / 1000));
+    await spool.close();
+  });
+
+  it('leaves what a run with other settings left for a run with those, and counts it', async () => {
+    const fake = await receiver([200]);
+    const other = leftByAnotherRun(OTHER_SETTINGS, { pid: endedPid(), host: hostname() });
+    const spool = await createSpool(join(root, 'spool'), SETTINGS);
+    await spool.drain(fake.url);
+    assert.deepEqual(fake.taken, []);
+    assert.deepEqual(await spool.close(), { left: 0, adopted: 0, othersLeft: 1 });
+    assert.ok(existsSync(join(other, '4242-0-1.otlp')));
+  });
+
+  it('gives one of two runs taking over the same directory its files, the other none', async () => {
+    const fake = await receiver([200]);
+    leftByAnotherRun(SETTINGS, { pid: endedPid(), host: hostname() });
+    const [a, b] = await Promise.all([createSpool(join(root, 'spool'), SETTINGS), createSpool(join(root, 'spool'), SETTINGS)]);
+    await Promise.all([a.drain(fake.url), b.drain(fake.url)]);
+    assert.equal(fake.taken.length, 1, 'sent once');
+    const ends = await Promise.all([a.close(), b.close()]);
+    assert.deepEqual(ends.map((end) => end.adopted).sort(), [0, 1]);
   });
 });
