@@ -207,9 +207,10 @@ async function serve(traced: boolean, env: NodeJS.ProcessEnv, home: string): Pro
  * tool's process taking its share of the cores.
  */
 async function serveToDroppingReceiver(env: NodeJS.ProcessEnv, home: string): Promise<Serving> {
+  // Answered as the tool's receiver answers (an empty ExportTraceServiceResponse): the preload takes no other answer for one.
   const receiver = createServer((req, res) => {
     req.resume();
-    req.once('end', () => res.end());
+    req.once('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
   });
   receiver.listen(0, '127.0.0.1');
   await once(receiver, 'listening');

@@ -158,7 +158,10 @@ function post(
       (res) => {
         res.resume();
         const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfterMs }));
+        // No answer of the receiver's, whatever its status: another server on the port of a tool that
+        // was killed (a web server's 200 is no acknowledgement), a proxy's page.
+        const status = isOtlpAnswer(res.headers['content-type']) ? (res.statusCode ?? 0) : 0;
+        res.on('end', () => resolve({ status, retryAfterMs }));
         res.on('error', reject);
       },
     );
@@ -167,6 +170,12 @@ function post(
     req.on('finish', written);
     req.end(body);
   });
+}
+
+/** The receiver answers in the request's encoding, refusals too (a google.rpc.Status). */
+function isOtlpAnswer(contentType: string | undefined): boolean {
+  const mediaType = contentType?.split(';', 1)[0]?.trim().toLowerCase();
+  return mediaType === 'application/x-protobuf' || mediaType === 'application/json';
 }
 
 /** A file name no other process or thread of the program picks; `.otlp` only once whole, so the tool never reads half a file. */

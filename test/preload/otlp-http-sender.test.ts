@@ -15,6 +15,8 @@ interface Answer {
   /** 0: no answer until the test releases it. */
   status: number;
   retryAfter?: string;
+  /** Another server's answer, not the receiver's (which answers in protobuf, its refusals too). */
+  contentType?: string;
 }
 
 /** A receiver that answers each request with the next of `answers` (the last one from then on), keeping the span names it was sent. */
@@ -26,8 +28,12 @@ async function receiver(answers: Answer[]): Promise<{ url: string; requests: str
     for await (const chunk of req) chunks.push(chunk as Buffer);
     requests.push(spanNames(Buffer.concat(chunks)));
     const answer = answers[Math.min(requests.length, answers.length) - 1]!;
-    if (answer.status === 0) unanswered.push(() => res.writeHead(200).end());
-    else res.writeHead(answer.status, answer.retryAfter ? { 'retry-after': answer.retryAfter } : {}).end();
+    const headers = {
+      'content-type': answer.contentType ?? 'application/x-protobuf',
+      ...(answer.retryAfter && { 'retry-after': answer.retryAfter }),
+    };
+    if (answer.status === 0) unanswered.push(() => res.writeHead(200, headers).end());
+    else res.writeHead(answer.status, headers).end();
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -151,6 +157,22 @@ describe('the preload sends spans on until the receiver takes them', () => {
       'each request under 8 MiB, half what the receiver takes',
     );
     assert.equal(written, 1, 'written out once, when the last part is');
+  });
+
+  it('takes no other server’s answer for the receiver’s: a web page on the port of a tool that was killed keeps the batch', async () => {
+    const fake = await receiver([
+      { status: 200, contentType: 'text/html; charset=utf-8' },
+      { status: 404, contentType: 'text/html' },
+    ]);
+    server = fake.server;
+    let written = 0;
+    await otlpHttpSender(fake.url, spoolDir, { wait: async () => undefined }).send(finishedSpans('POST /chat'), () => written++);
+    assert.equal(fake.requests.length, 6, 'tried as often as for a receiver asking to come back');
+    assert.equal(written, 1);
+    assert.deepEqual(
+      spooled().map((file) => spanNames(readFileSync(join(spoolDir, file)))),
+      [['POST /chat']],
+    );
   });
 
   it('does not send again what the receiver cannot read', async () => {
