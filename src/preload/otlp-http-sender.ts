@@ -1,7 +1,7 @@
 import { diag } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
@@ -44,13 +44,13 @@ const MOST_HELD_BYTES = 64 * 1024 * 1024;
  * tool sends on by itself; at exit, every batch waiting to be tried again is written there
  * synchronously (what was not yet written out whole is the span processor's to keep).
  */
-export function otlpHttpSender(tracesUrl: string, spoolDir: string | undefined, options: SenderOptions = {}): SpanSender {
-  return new OtlpHttpSender(new URL(tracesUrl), spoolDir, options.wait ?? waitUnref, options.mostHeldBytes ?? MOST_HELD_BYTES);
+export function otlpHttpSender(tracesUrl: string, spoolDirs: readonly string[], options: SenderOptions = {}): SpanSender {
+  return new OtlpHttpSender(new URL(tracesUrl), spoolDirs, options.wait ?? waitUnref, options.mostHeldBytes ?? MOST_HELD_BYTES);
 }
 
 class OtlpHttpSender implements SpanSender {
   readonly #url: URL;
-  readonly #spoolDir: string | undefined;
+  readonly #spoolDirs: readonly string[];
   readonly #wait: Wait;
   readonly #mostHeldBytes: number;
   readonly #agent = new Agent({ keepAlive: true, maxSockets: 2 });
@@ -58,9 +58,9 @@ class OtlpHttpSender implements SpanSender {
   readonly #waiting = new Set<Uint8Array>();
   #heldBytes = 0;
 
-  constructor(url: URL, spoolDir: string | undefined, wait: Wait, mostHeldBytes: number) {
+  constructor(url: URL, spoolDirs: readonly string[], wait: Wait, mostHeldBytes: number) {
     this.#url = url;
-    this.#spoolDir = spoolDir;
+    this.#spoolDirs = spoolDirs;
     this.#wait = wait;
     this.#mostHeldBytes = mostHeldBytes;
   }
@@ -79,12 +79,12 @@ class OtlpHttpSender implements SpanSender {
   keepAtExit(spans: ReadableSpan[]): void {
     const bodies = [...this.#waiting, ...(spans.length > 0 ? [encodeSpans(spans)] : [])];
     this.#waiting.clear();
-    for (const body of bodies) spoolNow(this.#spoolDir, body);
+    for (const body of bodies) spoolNow(this.#spoolDirs, body);
   }
 
   async #hold(body: Uint8Array, written: () => void): Promise<void> {
     if (this.#heldBytes + body.byteLength > this.#mostHeldBytes) {
-      await spool(this.#spoolDir, body);
+      await spool(this.#spoolDirs, body);
       written();
       return;
     }
@@ -114,7 +114,7 @@ class OtlpHttpSender implements SpanSender {
         return;
       }
       if (attempt === ATTEMPTS) {
-        await spool(this.#spoolDir, body);
+        await spool(this.#spoolDirs, body);
         writtenOnce();
         return;
       }
@@ -190,29 +190,38 @@ let spooled = 0;
  */
 const SPOOL_DIR_MODE = { recursive: true, mode: 0o700 } as const;
 
-async function spool(spoolDir: string | undefined, body: Uint8Array): Promise<void> {
-  if (!spoolDir) {
-    diag.error('otel-mlflow: the receiver kept turning spans away, and there is no spool directory to leave them in');
-    return;
+/** Into the first directory that takes the whole file (the store's disk may be full); what no directory took is lost, and said so. */
+async function spool(spoolDirs: readonly string[], body: Uint8Array): Promise<void> {
+  for (const dir of spoolDirs) {
+    const [partial, whole] = spoolPaths(dir);
+    try {
+      await mkdir(dir, SPOOL_DIR_MODE);
+      await writeFile(partial, body);
+      await rename(partial, whole);
+      return;
+    } catch {
+      // What a full disk took of it is of no use, and takes room the next file needs.
+      await rm(partial, { force: true }).catch(() => undefined);
+    }
   }
-  const [partial, whole] = spoolPaths(spoolDir);
-  try {
-    await mkdir(spoolDir, SPOOL_DIR_MODE);
-    await writeFile(partial, body);
-    await rename(partial, whole);
-  } catch (error) {
-    diag.error('otel-mlflow: spans the receiver turned away could not be kept', error);
-  }
+  diag.error('otel-mlflow: spans the receiver turned away could not be kept');
 }
 
-function spoolNow(spoolDir: string | undefined, body: Uint8Array): void {
-  if (!spoolDir) return;
-  const [partial, whole] = spoolPaths(spoolDir);
-  try {
-    mkdirSync(spoolDir, SPOOL_DIR_MODE);
-    writeFileSync(partial, body);
-    renameSync(partial, whole);
-  } catch (error) {
-    diag.error('otel-mlflow: the last spans could not be kept', error);
+function spoolNow(spoolDirs: readonly string[], body: Uint8Array): void {
+  for (const dir of spoolDirs) {
+    const [partial, whole] = spoolPaths(dir);
+    try {
+      mkdirSync(dir, SPOOL_DIR_MODE);
+      writeFileSync(partial, body);
+      renameSync(partial, whole);
+      return;
+    } catch {
+      try {
+        rmSync(partial, { force: true });
+      } catch {
+        // Not even that: the next directory may still take the file.
+      }
+    }
   }
+  diag.error('otel-mlflow: the last spans could not be kept');
 }

@@ -1,3 +1,5 @@
+import { delimiter } from 'node:path';
+
 /**
  * What `otel-mlflow run` tells the instrumentation it preloads into a program, through the program's
  * environment: the standard OpenTelemetry variables, and the tool's own for what they do not say.
@@ -9,13 +11,14 @@ export interface PreloadSettings {
   captureContent: boolean;
   /** Where message content goes: MLflow reads mlflow.spanInputs/Outputs, collectors and tables gen_ai.*. */
   contentAttributes: 'mlflow' | 'gen_ai';
-  /** Where a program that exits leaves the spans it had no time to send; `run` reads them after it. */
-  spoolDir: string | undefined;
+  /** Where spans the receiver did not take are left, in order: the first that takes the file; `run` sends them on. */
+  spoolDirs: string[];
 }
 
 /** Set by `run` for the preloaded instrumentation only; a program never needs them. */
 export const CONTENT_ATTRIBUTES_VARIABLE = 'OTEL_MLFLOW_CONTENT_ATTRIBUTES';
-export const SPOOL_DIR_VARIABLE = 'OTEL_MLFLOW_SPOOL_DIR';
+/** Directories joined as in PATH. */
+export const SPOOL_DIRS_VARIABLE = 'OTEL_MLFLOW_SPOOL_DIRS';
 
 /** Undefined when there is nowhere to send spans, or OpenTelemetry is switched off: the program then runs untouched. */
 export function preloadSettings(env: Readonly<Record<string, string | undefined>>): PreloadSettings | undefined {
@@ -27,7 +30,7 @@ export function preloadSettings(env: Readonly<Record<string, string | undefined>
     tracesUrl: endpoint,
     captureContent: capture?.trim().toLowerCase() !== 'false',
     contentAttributes: env[CONTENT_ATTRIBUTES_VARIABLE] === 'gen_ai' ? 'gen_ai' : 'mlflow',
-    spoolDir: env[SPOOL_DIR_VARIABLE] || undefined,
+    spoolDirs: (env[SPOOL_DIRS_VARIABLE] ?? '').split(delimiter).filter(Boolean),
   };
 }
 

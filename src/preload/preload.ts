@@ -30,7 +30,7 @@ const inThreadHooks = typeof (module as { registerHooks?: unknown }).registerHoo
 const traced = workerThreads.isMainThread || (inThreadHooks && !workerThreads.isInternalThread);
 const settings = traced ? preloadSettings(process.env) : undefined;
 if (settings) {
-  const sender = otlpHttpSender(settings.tracesUrl, settings.spoolDir);
+  const sender = otlpHttpSender(settings.tracesUrl, settings.spoolDirs);
   const resource = defaultResource().merge(detectResources({ detectors: [resourceAttributesEnvDetector, serviceNameEnvDetector] }));
   const sampler = samplerFromEnv(process.env);
   const spanProcessors = [new RoutesFromFrameworkSpans(), new PromptSpanProcessor(sender)];

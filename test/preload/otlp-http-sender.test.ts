@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -79,7 +79,7 @@ describe('the preload sends spans on until the receiver takes them', () => {
     server = fake.server;
     const waits: number[] = [];
     let written = 0;
-    await otlpHttpSender(fake.url, spoolDir, { wait: async (ms) => void waits.push(ms) }).send(
+    await otlpHttpSender(fake.url, [spoolDir], { wait: async (ms) => void waits.push(ms) }).send(
       finishedSpans('POST /chat', 'chat gpt-4o-mini'),
       () => written++,
     );
@@ -96,7 +96,7 @@ describe('the preload sends spans on until the receiver takes them', () => {
   it('leaves a batch the receiver keeps turning away in the spool directory, whole, for the tool to send on', async () => {
     const fake = await receiver([{ status: 503, retryAfter: '1' }]);
     server = fake.server;
-    await otlpHttpSender(fake.url, spoolDir, { wait: async () => undefined }).send(finishedSpans('POST /chat'), () => undefined);
+    await otlpHttpSender(fake.url, [spoolDir], { wait: async () => undefined }).send(finishedSpans('POST /chat'), () => undefined);
     assert.equal(fake.requests.length, 6);
     const files = spooled();
     assert.equal(files.length, 1);
@@ -104,12 +104,28 @@ describe('the preload sends spans on until the receiver takes them', () => {
     assert.deepEqual(spanNames(readFileSync(join(spoolDir, files[0]!))), ['POST /chat']);
   });
 
+  it('leaves the batch in the next spool directory when the first cannot take it (the store’s disk is full)', async () => {
+    const fake = await receiver([{ status: 503 }]);
+    server = fake.server;
+    // A file where the first directory should be: nothing can be written there, as on a full disk.
+    const full = join(spoolDir, 'full');
+    writeFileSync(full, '');
+    const elsewhere = join(spoolDir, 'elsewhere');
+    const sender = otlpHttpSender(fake.url, [join(full, 'run'), elsewhere], { wait: async () => undefined });
+    await sender.send(finishedSpans('POST /chat'), () => undefined);
+    sender.keepAtExit(finishedSpans('the last one'));
+    const bodies = readdirSync(elsewhere)
+      .map((file) => spanNames(readFileSync(join(elsewhere, file))))
+      .sort();
+    assert.deepEqual(bodies, [['POST /chat'], ['the last one']]);
+  });
+
   it('keeps a batch that waits for another try when the program exits', async () => {
     const fake = await receiver([{ status: 503 }]);
     server = fake.server;
     let waiting!: () => void;
     const waited = new Promise<void>((resolve) => (waiting = resolve));
-    const sender = otlpHttpSender(fake.url, spoolDir, {
+    const sender = otlpHttpSender(fake.url, [spoolDir], {
       wait: () => {
         waiting();
         return new Promise(() => undefined);
@@ -128,7 +144,7 @@ describe('the preload sends spans on until the receiver takes them', () => {
     const fake = await receiver([{ status: 0 }]);
     server = fake.server;
     const first = finishedSpans('first request');
-    const sender = otlpHttpSender(fake.url, spoolDir, { mostHeldBytes: 1.5 * encodeSpans(first).byteLength });
+    const sender = otlpHttpSender(fake.url, [spoolDir], { mostHeldBytes: 1.5 * encodeSpans(first).byteLength });
     const sending = sender.send(first, () => undefined);
     while (fake.requests.length === 0) await new Promise((resolve) => setImmediate(resolve));
     await sender.send(finishedSpans('while the receiver is silent'), () => undefined);
@@ -147,7 +163,7 @@ describe('the preload sends spans on until the receiver takes them', () => {
     const prompt = 'x'.repeat(3 * 1024 * 1024);
     const spans = ['a', 'b', 'c', 'd'].map((name) => ({ name, attributes: { 'mlflow.spanInputs': prompt } }));
     let written = 0;
-    await otlpHttpSender(fake.url, spoolDir).send(finishedSpans(...spans), () => written++);
+    await otlpHttpSender(fake.url, [spoolDir]).send(finishedSpans(...spans), () => written++);
     assert.deepEqual(
       fake.requests,
       [
@@ -166,7 +182,7 @@ describe('the preload sends spans on until the receiver takes them', () => {
     ]);
     server = fake.server;
     let written = 0;
-    await otlpHttpSender(fake.url, spoolDir, { wait: async () => undefined }).send(finishedSpans('POST /chat'), () => written++);
+    await otlpHttpSender(fake.url, [spoolDir], { wait: async () => undefined }).send(finishedSpans('POST /chat'), () => written++);
     assert.equal(fake.requests.length, 6, 'tried as often as for a receiver asking to come back');
     assert.equal(written, 1);
     assert.deepEqual(
@@ -178,7 +194,7 @@ describe('the preload sends spans on until the receiver takes them', () => {
   it('does not send again what the receiver cannot read', async () => {
     const fake = await receiver([{ status: 400 }]);
     server = fake.server;
-    await otlpHttpSender(fake.url, spoolDir, { wait: async () => undefined }).send(finishedSpans('POST /chat'), () => undefined);
+    await otlpHttpSender(fake.url, [spoolDir], { wait: async () => undefined }).send(finishedSpans('POST /chat'), () => undefined);
     assert.equal(fake.requests.length, 1);
     assert.deepEqual(spooled(), []);
   });

@@ -1,6 +1,6 @@
-import { basename, extname } from 'node:path';
+import { basename, delimiter, extname } from 'node:path';
 import type { ResolvedConfig } from '../../config/types.ts';
-import { CONTENT_ATTRIBUTES_VARIABLE, SPOOL_DIR_VARIABLE } from '../../preload/preload-settings.ts';
+import { CONTENT_ATTRIBUTES_VARIABLE, SPOOL_DIRS_VARIABLE } from '../../preload/preload-settings.ts';
 
 /** The instrumentation a Node program gets preloaded, compiled beside this file. */
 const PRELOAD_URL = new URL('../../preload/preload.js', import.meta.url).href;
@@ -26,7 +26,7 @@ export function programEnv(
   env: Readonly<Record<string, string | undefined>>,
   config: ResolvedConfig,
   receiverUrl: string,
-  spoolDir: string,
+  spoolDirs: readonly string[],
   command: readonly string[],
 ): Record<string, string | undefined> {
   const child: Record<string, string | undefined> = { ...env };
@@ -41,7 +41,7 @@ export function programEnv(
     OTEL_TRACES_SAMPLER: sampler.sampler.value,
     ...(sampler.samplerArg && { OTEL_TRACES_SAMPLER_ARG: String(sampler.samplerArg.value) }),
     OTEL_MLFLOW_CAPTURE_CONTENT: String(config.llm.captureContent.value),
-    [SPOOL_DIR_VARIABLE]: spoolDir,
+    [SPOOL_DIRS_VARIABLE]: spoolDirs.join(delimiter),
     [CONTENT_ATTRIBUTES_VARIABLE]: kind === 'unity-catalog' || kind === 'collector' ? 'gen_ai' : 'mlflow',
     NODE_OPTIONS: [env.NODE_OPTIONS, `--import=${PRELOAD_URL}`].filter(Boolean).join(' '),
   };

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { constants } from 'node:os';
-import { dirname, join } from 'node:path';
+import { constants, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CommandContext } from '../../cli/context.ts';
 import { summarizeDelivery } from '../../cli/delivery-summary.ts';
@@ -47,13 +47,13 @@ export async function run(ctx: CommandContext, options: RunOptions, command: str
     grpcPort: null,
     captureContent: config.llm.captureContent.value,
   });
-  const spool = await createSpool(join(config.storeDir.value, 'spool'), spoolSettings(config));
+  const spool = await createSpool(spoolRoots(config.storeDir.value), spoolSettings(config));
   const tracesUrl = `${relay.httpUrl}/v1/traces`;
   // Batches the receiver turned away while its disk was behind come back from the spool while the program runs.
   const draining = setInterval(() => void spool.drain(tracesUrl).catch(() => undefined), SPOOL_DRAIN_MS).unref();
   let exit: ProgramExit;
   try {
-    exit = await runProgram(command, programEnv(ctx.env, config, relay.httpUrl, spool.dir, command), ctx.cwd);
+    exit = await runProgram(command, programEnv(ctx.env, config, relay.httpUrl, spool.dirs, command), ctx.cwd);
   } catch (error) {
     clearInterval(draining);
     await drainSpool(spool, tracesUrl, Date.now());
@@ -66,15 +66,18 @@ export async function run(ctx: CommandContext, options: RunOptions, command: str
   await routesSettled(relay, deadline);
   const { report, traces, destinations } = await relay.close(Math.max(0, deadline - Date.now()));
   const notFound = unresolved(destinations);
+  // What the store could not take was turned away with a 503: the program sent it again or spooled it.
+  const { refused, refusedReason, ...stored } = report;
   const summary = summarizeDelivery({
-    ...report,
+    ...stored,
+    refused: 0,
     ...(destinations.length > 0 && { destination: destinations.map((route) => route.description).join('; ') }),
     pending: traces.pending,
     ...(notFound && { unresolved: notFound }),
   });
   const paint = createPainter(ctx);
   writeLine(ctx.stderr, summary.lost ? paint.red(summary.line) : summary.pending ? paint.yellow(summary.line) : summary.line);
-  for (const line of spoolLines(spoolEnd, spool.dir)) writeLine(ctx.stderr, line.warn ? paint.yellow(line.text) : line.text);
+  for (const line of spoolLines(spoolEnd, refused, refusedReason)) writeLine(ctx.stderr, line.warn ? paint.yellow(line.text) : line.text);
   return exitCodeOf(exit);
 }
 
@@ -89,9 +92,24 @@ async function drainSpool(spool: Spool, tracesUrl: string, deadline: number): Pr
   return spool.close();
 }
 
-function spoolLines({ left, adopted, othersLeft }: SpoolEnd, dir: string): { text: string; warn: boolean }[] {
+/** Beside the store, and where the program can still leave its spans when the store's disk is full. */
+function spoolRoots(storeDir: string): string[] {
+  return [join(storeDir, 'spool'), join(tmpdir(), `otel-mlflow-spool-${process.getuid?.() ?? 'user'}`)];
+}
+
+function spoolLines(
+  { left, leftIn, adopted, othersLeft, othersIn }: SpoolEnd,
+  turnedAway: number,
+  why = 'the store refused them',
+): { text: string; warn: boolean }[] {
   const batches = (n: number) => `${n} batch${n === 1 ? '' : 'es'} of spans`;
   const lines: { text: string; warn: boolean }[] = [];
+  if (turnedAway > 0) {
+    lines.push({
+      text: `${turnedAway} trace${turnedAway === 1 ? '' : 's'} the store could not take (${why}) went back to the program, which sent them again or kept them in the spool`,
+      warn: true,
+    });
+  }
   if (adopted > 0)
     lines.push({
       text: `${batches(adopted)} left by runs stopped before their end ${adopted === 1 ? 'was' : 'were'} taken in`,
@@ -99,13 +117,13 @@ function spoolLines({ left, adopted, othersLeft }: SpoolEnd, dir: string): { tex
     });
   if (left > 0) {
     lines.push({
-      text: `${batches(left)} the store did not take ${left === 1 ? 'is' : 'are'} kept in ${dir}: the next \`otel-mlflow run\` with these settings takes ${left === 1 ? 'it' : 'them'} in`,
+      text: `${batches(left)} the store did not take ${left === 1 ? 'is' : 'are'} kept in ${leftIn.join(' and ')}: the next \`otel-mlflow run\` with these settings takes ${left === 1 ? 'it' : 'them'} in`,
       warn: true,
     });
   }
   if (othersLeft > 0) {
     lines.push({
-      text: `${batches(othersLeft)} left by runs with other settings (another destination) wait in ${dirname(dir)}: the next run with those settings takes them in`,
+      text: `${batches(othersLeft)} left by runs with other settings (another destination) wait in ${othersIn.join(' and ')}: the next run with those settings takes them in`,
       warn: true,
     });
   }

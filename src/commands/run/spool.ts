@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../../config/types.ts';
@@ -13,13 +13,15 @@ import { targetKey, targetOf } from '../../destination/target.ts';
  * request bodies, a file each, named `.otlp` once whole; sent to the receiver like any other request
  * while the program runs and after it ended.
  *
- * Each run has a directory of its own beside the store, named for the settings that decide where its
- * traces go. A run whose directory is left with files (its tool killed, or its store full at the end)
- * is taken over by the next run with the same settings on that store, which sends them on: a run with
- * other settings would send them somewhere else.
+ * Each run has a directory of its own in each of the spool's roots, named for the settings that decide
+ * where its traces go; the program writes to the first that takes the file (beside the store, else
+ * the system's temporary directory, on another disk when the store's is full). A run whose directory
+ * is left with files (its tool killed, or its store full at the end) is taken over by the next run
+ * with the same settings, which sends them on: a run with other settings would send them elsewhere.
  */
 export interface Spool {
-  dir: string;
+  /** This run's directories, in the order the program tries them. */
+  dirs: string[];
   /**
    * Sends the whole files to the receiver at `tracesUrl`, each removed once the receiver took it; a
    * refusal ends this round and leaves the rest for the next. Takes over what runs with these settings
@@ -27,19 +29,21 @@ export interface Spool {
    */
   drain(tracesUrl: string): Promise<number>;
   /**
-   * Removes the directory unless whole files are left in it (half-written ones are of no use), and
+   * Removes the directories unless whole files are left in them (half-written ones are of no use), and
    * lets go of those taken over; says what is left where, and what was taken over.
    */
   close(): Promise<SpoolEnd>;
 }
 
 export interface SpoolEnd {
-  /** This run's files the receiver did not take, in `dir`. */
+  /** This run's files the receiver did not take, and the directories they are in. */
   left: number;
+  leftIn: string[];
   /** Files of earlier runs with these settings that were sent on. */
   adopted: number;
-  /** Files of earlier runs that were stopped with other settings, which wait for a run with those. */
+  /** Files of earlier runs that were stopped with other settings, which wait for a run with those, and where. */
   othersLeft: number;
+  othersIn: string[];
 }
 
 /**
@@ -64,30 +68,33 @@ interface Owner {
 }
 
 /**
- * A digest of what decides where and how a run's traces are kept: the destination (server, experiment,
- * run), the experiments services are routed to, and whether content is kept. Runs with equal digests
- * would have stored the same spans the same way.
+ * A digest of what decides where and how a run's traces are kept: the store, the destination (server,
+ * experiment, run), the experiments services are routed to, and whether content is kept. Runs with
+ * equal digests would have stored the same spans the same way.
  */
 export function spoolSettings(config: ResolvedConfig): string {
   const target = targetOf(config);
   const services = Object.entries(config.relayExperiments.value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const settings = JSON.stringify([target ? targetKey(target) : null, services, config.llm.captureContent.value]);
+  const settings = JSON.stringify([config.storeDir.value, target ? targetKey(target) : null, services, config.llm.captureContent.value]);
   return createHash('sha256').update(settings).digest('hex').slice(0, 16);
 }
 
 /**
- * `settings`: a digest of what decides where traces go (see spoolSettings); runs with equal ones take
- * over each other's files. `now`: the wall clock, which file times are read against; a test's own in tests.
+ * `roots`: where the program may leave files, in order; the first must take this run's directory, the
+ * others are tried as they can. `settings`: a digest of what decides where traces go (see
+ * spoolSettings); runs with equal ones take over each other's files. `now`: the wall clock, which file
+ * times are read against; a test's own in tests.
  */
-export async function createSpool(root: string, settings: string, now: () => number = Date.now): Promise<Spool> {
-  await mkdir(root, { recursive: true, mode: 0o700 });
-  // Made whole under a name no one takes over, then put in place: a directory in place always has its mark.
-  const making = join(root, `.new-${randomBytes(6).toString('hex')}`);
-  await mkdir(making, { mode: 0o700 });
-  await markAlive(making);
-  const dir = join(root, runDirName(settings));
-  await rename(making, dir);
-  heldHere.add(dir);
+export async function createSpool(roots: readonly string[], settings: string, now: () => number = Date.now): Promise<Spool> {
+  const name = runDirName(settings);
+  const dirs: string[] = [];
+  for (const [index, root] of roots.entries()) {
+    const made = await makeRunDir(root, name).catch((error: unknown) => {
+      if (index === 0) throw error;
+      return undefined;
+    });
+    if (made) dirs.push(made);
+  }
 
   const held = new Set<string>();
   let adopted = 0;
@@ -98,16 +105,19 @@ export async function createSpool(root: string, settings: string, now: () => num
   const heartbeat = async () => {
     if (now() - lastTouch < ALIVE_TOUCH_MS) return;
     lastTouch = now();
-    await Promise.all([dir, ...held].map((path) => touch(path, lastTouch)));
+    await Promise.all([...dirs, ...held].map((path) => touch(path, lastTouch)));
   };
   const round = async (tracesUrl: string): Promise<number> => {
     await heartbeat();
-    const { left } = await drainDir(dir, tracesUrl, heartbeat);
-    for (const name of await leftBehind(root, settings, now)) {
-      const taken = await takeOver(root, name, settings);
-      if (!taken) continue;
-      held.add(taken);
-      heldHere.add(taken);
+    let left = 0;
+    for (const dir of dirs) left += (await drainDir(dir, tracesUrl, heartbeat)).left;
+    for (const root of roots) {
+      for (const gone of await leftBehind(root, settings, now)) {
+        const taken = await takeOver(root, gone, settings);
+        if (!taken) continue;
+        held.add(taken);
+        heldHere.add(taken);
+      }
     }
     for (const path of held) {
       const { sent, left: theirs } = await drainDir(path, tracesUrl, heartbeat);
@@ -120,25 +130,59 @@ export async function createSpool(root: string, settings: string, now: () => num
     return left;
   };
   return {
-    dir,
+    dirs,
     drain(tracesUrl) {
       rounds = rounds.catch(() => 0).then(() => round(tracesUrl));
       return rounds;
     },
     async close() {
       await rounds.catch(() => undefined);
-      const left = (await wholeFiles(dir)).length;
-      if (left === 0) await rm(dir, { recursive: true, force: true });
+      let left = 0;
+      const leftIn: string[] = [];
+      for (const dir of dirs) {
+        const files = (await wholeFiles(dir)).length;
+        if (files === 0) await rm(dir, { recursive: true, force: true });
+        else leftIn.push(dir);
+        left += files;
+      }
       // Still holding files the receiver did not take: once this process is gone, the next run takes them over.
       for (const path of held) if ((await wholeFiles(path)).length === 0) await removeDrained(path, now);
-      for (const path of [dir, ...held]) heldHere.delete(path);
-      return { left, adopted, othersLeft: await othersLeft(root, settings, now) };
+      for (const path of [...dirs, ...held]) heldHere.delete(path);
+      const others = await othersLeft(roots, settings, now);
+      return { left, leftIn, adopted, othersLeft: others.files, othersIn: others.in };
     },
   };
 }
 
+/** Made whole under a name no one takes over, then put in place: a directory in place always has its mark. */
+async function makeRunDir(root: string, name: string): Promise<string> {
+  await mkdir(root, { recursive: true, mode: 0o700 });
+  await assertOwnRoot(root);
+  const making = join(root, `.new-${randomBytes(6).toString('hex')}`);
+  await mkdir(making, { mode: 0o700 });
+  await markAlive(making);
+  const dir = join(root, name);
+  await rename(making, dir);
+  heldHere.add(dir);
+  return dir;
+}
+
 function runDirName(settings: string): string {
   return `${settings}-${randomBytes(6).toString('hex')}`;
+}
+
+/**
+ * A root in a directory every user writes to (the system's temporary one) may have been made by
+ * someone else, to read the prompts left in it or to swap files: it must be this user's directory,
+ * which no one else writes to.
+ */
+async function assertOwnRoot(root: string): Promise<void> {
+  const uid = process.getuid?.();
+  if (uid === undefined) return;
+  const info = await lstat(root);
+  if (!info.isDirectory() || info.uid !== uid || (info.mode & 0o022) !== 0) {
+    throw new Error(`${root} is not a directory of this user's alone`);
+  }
 }
 
 async function markAlive(dir: string): Promise<void> {
@@ -231,14 +275,20 @@ async function removeDrained(dir: string, now: () => number): Promise<boolean> {
   }
 }
 
-async function othersLeft(root: string, settings: string, now: () => number): Promise<number> {
+async function othersLeft(roots: readonly string[], settings: string, now: () => number): Promise<{ files: number; in: string[] }> {
   let files = 0;
-  for (const name of await readdir(root).catch(() => [])) {
-    const other = RUN_DIR.exec(name)?.[1];
-    const path = join(root, name);
-    if (other !== undefined && other !== settings && (await ownerGone(path, now))) files += (await wholeFiles(path)).length;
+  const where = new Set<string>();
+  for (const root of roots) {
+    for (const name of await readdir(root).catch(() => [])) {
+      const other = RUN_DIR.exec(name)?.[1];
+      const path = join(root, name);
+      if (other === undefined || other === settings || !(await ownerGone(path, now))) continue;
+      const count = (await wholeFiles(path)).length;
+      files += count;
+      if (count > 0) where.add(root);
+    }
   }
-  return files;
+  return { files, in: [...where] };
 }
 
 async function drainDir(dir: string, tracesUrl: string, heartbeat: () => Promise<void>): Promise<{ sent: number; left: number }> {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { delimiter } from 'node:path';
 import { describe, it } from 'node:test';
 import { programEnv, programName } from '../../../src/commands/run/program-env.ts';
 import { loadConfig } from '../../../src/config/load-config.ts';
@@ -7,7 +8,7 @@ const RECEIVER = 'http://127.0.0.1:40000';
 
 async function envFor(env: Record<string, string>, command = ['node', 'server.js']) {
   const config = await loadConfig({ cwd: '/nonexistent', homeDir: '/nonexistent', flags: {}, purpose: 'app', env });
-  return programEnv(env, config, RECEIVER, '/tmp/spool', command);
+  return programEnv(env, config, RECEIVER, ['/state/spool/run', '/tmp/spool/run'], command);
 }
 
 describe('the environment `run` gives the program', () => {
@@ -16,6 +17,7 @@ describe('the environment `run` gives the program', () => {
     assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, RECEIVER);
     assert.equal(env.OTEL_EXPORTER_OTLP_PROTOCOL, 'http/protobuf');
     assert.equal(env.PATH, '/usr/bin');
+    assert.equal(env.OTEL_MLFLOW_SPOOL_DIRS, ['/state/spool/run', '/tmp/spool/run'].join(delimiter), 'where spans wait, in order');
   });
 
   it('names the service after the program, unless the user named it', async () => {

@@ -12,6 +12,7 @@ import { startFakeMlflow, type FakeMlflow } from '../../fakes/fake-mlflow.ts';
 import { startFakeAnthropic, type FakeAnthropic } from '../../fakes/fake-anthropic.ts';
 import { startFakeOpenAI, type FakeOpenAI, type FakeOpenAIRequest, type FakeReply } from '../../fakes/fake-openai.ts';
 import type { StoredTrace } from '../../fakes/trace-store.ts';
+import { startFaultyProxy } from '../../fakes/faulty-proxy.ts';
 import { until } from '../../fakes/until.ts';
 
 const BIN = fileURLToPath(new URL('../../../bin/otel-mlflow.js', import.meta.url));
@@ -61,6 +62,8 @@ function runApp(
         MLFLOW_TRACKING_URI: mlflow.url,
         MLFLOW_EXPERIMENT_NAME: EXPERIMENT,
         OTEL_MLFLOW_STORE_DIR: join(root, `store-${++stores}`),
+        // The spool's fallback is in the temporary directory, which other runs on this machine share.
+        TMPDIR: root,
         FAKE_OPENAI_URL: openai.url,
         FAKE_ANTHROPIC_URL: anthropic.url,
         ...env,
@@ -360,6 +363,40 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
       assert.deepEqual(trace.spans.map((span) => span.name).sort(), ['POST /chat', 'chat gpt-4o-mini', 'load-history'], 'whole');
     }
     assert.deepEqual(await readdir(join(store, 'spool')), [], 'the killed run’s directory is gone once sent on');
+  });
+
+  it('loses nothing the program answered while its store was full: the spool keeps it, and a later run sends it on', async () => {
+    const proxy = await startFaultyProxy(mlflow.url);
+    try {
+      await proxy.down();
+      // MLflow is down, so traces stay pending; a store capped at 1 MB is full of them after a few hundred.
+      const env = { MLFLOW_TRACKING_URI: proxy.url, OTEL_MLFLOW_STORE_DIR: join(root, 'store-that-fills'), OTEL_MLFLOW_STORE_MAX_MB: '1' };
+      const first = await runApp(process.execPath, 'esm-app.mjs', env);
+      const questions = Array.from({ length: 600 }, (_, i) => `while the store was full ${i}`);
+      for (const question of questions) await post(`${first.url}/chat`, { question });
+      const full = await first.stop();
+      assert.equal(full.code, 0, full.stderr);
+      assert.match(
+        full.stderr,
+        /\n\d+ traces? the store could not take \(.*full.*\) went back to the program, which sent them again or kept them in the spool\n/,
+      );
+      assert.match(
+        full.stderr,
+        /\n\d+ batch(es)? of spans the store did not take (is|are) kept in \S+: the next `otel-mlflow run` with these settings takes (it|them) in\n$/,
+      );
+
+      await proxy.up();
+      const next = await runApp(process.execPath, 'esm-app.mjs', env);
+      const sent = await next.stop();
+      assert.match(
+        sent.stderr,
+        /\ntraces: \d+ delivered\n\d+ batch(es)? of spans left by runs stopped before their end (was|were) taken in\n$/,
+      );
+      const missing = questions.filter((question) => !traceRootedAt('POST /chat', question));
+      assert.deepEqual(missing, [], 'every answered request’s trace is in MLflow');
+    } finally {
+      await proxy.close();
+    }
   });
 
   for (const { how, command, env } of [

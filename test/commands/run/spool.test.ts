@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
@@ -68,48 +68,48 @@ function leftByAnotherRun(
 describe("run's spool", () => {
   it('sends whole files on, keeps what the receiver turned away for the next round, and goes once empty', async () => {
     const fake = await receiver([503, 200]);
-    const spool = await createSpool(join(root, 'spool'), SETTINGS);
-    writeFileSync(join(spool.dir, '1-0-1.otlp'), 'spans of an exited process');
-    writeFileSync(join(spool.dir, '1-0-2.part'), 'half written');
+    const spool = await createSpool([join(root, 'spool')], SETTINGS);
+    writeFileSync(join(spool.dirs[0]!, '1-0-1.otlp'), 'spans of an exited process');
+    writeFileSync(join(spool.dirs[0]!, '1-0-2.part'), 'half written');
     assert.equal(await spool.drain(fake.url), 1, 'turned away: left for the next round');
     assert.equal(await spool.drain(fake.url), 0);
     assert.deepEqual(fake.taken, ['spans of an exited process'], 'a half-written file is never sent');
-    assert.deepEqual(readdirSync(spool.dir).sort(), ['.alive', '1-0-2.part']);
-    assert.deepEqual(await spool.close(), { left: 0, adopted: 0, othersLeft: 0 });
-    assert.equal(existsSync(spool.dir), false);
+    assert.deepEqual(readdirSync(spool.dirs[0]!).sort(), ['.alive', '1-0-2.part']);
+    assert.deepEqual(await spool.close(), { left: 0, leftIn: [], adopted: 0, othersLeft: 0, othersIn: [] });
+    assert.equal(existsSync(spool.dirs[0]!), false);
   });
 
   it('keeps the directory while the receiver does not take what is in it, and says how much', async () => {
     const fake = await receiver([503]);
-    const spool = await createSpool(join(root, 'spool'), SETTINGS);
-    writeFileSync(join(spool.dir, '1-0-1.otlp'), 'a');
-    writeFileSync(join(spool.dir, '2-0-1.otlp'), 'b');
+    const spool = await createSpool([join(root, 'spool')], SETTINGS);
+    writeFileSync(join(spool.dirs[0]!, '1-0-1.otlp'), 'a');
+    writeFileSync(join(spool.dirs[0]!, '2-0-1.otlp'), 'b');
     assert.equal(await spool.drain(fake.url), 2);
-    assert.deepEqual(await spool.close(), { left: 2, adopted: 0, othersLeft: 0 });
-    assert.deepEqual(readdirSync(spool.dir).sort(), ['.alive', '1-0-1.otlp', '2-0-1.otlp']);
+    assert.deepEqual(await spool.close(), { left: 2, leftIn: [spool.dirs[0]!], adopted: 0, othersLeft: 0, othersIn: [] });
+    assert.deepEqual(readdirSync(spool.dirs[0]!).sort(), ['.alive', '1-0-1.otlp', '2-0-1.otlp']);
   });
 
   it('takes over what a run with the same settings left when its process ended, and what its program leaves there later', async () => {
     const fake = await receiver([200]);
     const left = leftByAnotherRun(SETTINGS, { pid: endedPid(), host: hostname() }, 'spans after the tool was killed');
-    const spool = await createSpool(join(root, 'spool'), SETTINGS);
+    const spool = await createSpool([join(root, 'spool')], SETTINGS);
     assert.equal(await spool.drain(fake.url), 0);
     assert.deepEqual(fake.taken, ['spans after the tool was killed']);
-    assert.deepEqual(readdirSync(join(root, 'spool')), [spool.dir.split('/').at(-1)], 'the directory is gone once sent on');
+    assert.deepEqual(readdirSync(join(root, 'spool')), [spool.dirs[0]!.split('/').at(-1)], 'the directory is gone once sent on');
 
     // Its program lives on and makes the directory again for its next spans, with no mark.
     mkdirSync(left);
     writeFileSync(join(left, '4242-0-2.otlp'), 'spans spooled later');
     await spool.drain(fake.url);
     assert.deepEqual(fake.taken, ['spans after the tool was killed', 'spans spooled later']);
-    assert.deepEqual(await spool.close(), { left: 0, adopted: 2, othersLeft: 0 });
+    assert.deepEqual(await spool.close(), { left: 0, leftIn: [], adopted: 2, othersLeft: 0, othersIn: [] });
     assert.deepEqual(readdirSync(join(root, 'spool')), []);
   });
 
   it('takes over a directory whose mark names this process: an earlier process had the same id (a container’s pid 1)', async () => {
     const fake = await receiver([200]);
     leftByAnotherRun(SETTINGS, { pid: process.pid, host: hostname() });
-    const spool = await createSpool(join(root, 'spool'), SETTINGS);
+    const spool = await createSpool([join(root, 'spool')], SETTINGS);
     await spool.drain(fake.url);
     assert.equal(fake.taken.length, 1);
     assert.equal((await spool.close()).adopted, 1);
@@ -120,19 +120,49 @@ describe("run's spool", () => {
     const running = leftByAnotherRun(SETTINGS, { pid: process.ppid, host: hostname() }, 'a running run’s');
     const elsewhere = leftByAnotherRun(SETTINGS, { pid: endedPid(), host: 'another-container', ageMs: 30_000 }, 'recently elsewhere');
     const gone = leftByAnotherRun(SETTINGS, { pid: process.ppid, host: 'another-container', ageMs: 61_000 }, 'long ago elsewhere');
-    const spool = await createSpool(join(root, 'spool'), SETTINGS);
+    const spool = await createSpool([join(root, 'spool')], SETTINGS);
     await spool.drain(fake.url);
     assert.deepEqual(fake.taken, ['long ago elsewhere']);
-    assert.deepEqual(await spool.close(), { left: 0, adopted: 1, othersLeft: 0 });
+    assert.deepEqual(await spool.close(), { left: 0, leftIn: [], adopted: 1, othersLeft: 0, othersIn: [] });
     assert.ok(existsSync(join(running, '4242-0-1.otlp')) && existsSync(join(elsewhere, '4242-0-1.otlp')));
     assert.equal(existsSync(gone), false);
+  });
+
+  it('has a directory in each root the program can fall back on, drains them all and takes over in each', async () => {
+    const fake = await receiver([200]);
+    const [beside, temporary] = [join(root, 'spool'), join(root, 'tmp', 'otel-mlflow-spool')];
+    const left = join(temporary, `${SETTINGS}-${'0'.repeat(12)}`);
+    mkdirSync(left, { recursive: true });
+    writeFileSync(join(left, '7-0-1.otlp'), 'left in the fallback by a killed run');
+    const spool = await createSpool([beside, temporary], SETTINGS);
+    assert.deepEqual(
+      spool.dirs.map((dir) => dir.slice(0, dir.lastIndexOf('/'))),
+      [beside, temporary],
+    );
+    writeFileSync(join(spool.dirs[1]!, '1-0-1.otlp'), 'the store’s disk was full');
+    assert.equal(await spool.drain(fake.url), 0);
+    assert.deepEqual(fake.taken.sort(), ['left in the fallback by a killed run', 'the store’s disk was full']);
+    assert.deepEqual(await spool.close(), { left: 0, leftIn: [], adopted: 1, othersLeft: 0, othersIn: [] });
+  });
+
+  it('does without a fallback root another user could read or make', {
+    skip: process.getuid === undefined && 'no user ids here',
+  }, async () => {
+    const open = join(root, 'open');
+    mkdirSync(open, { mode: 0o777 });
+    chmodSync(open, 0o777);
+    const spool = await createSpool([join(root, 'spool'), open], SETTINGS);
+    assert.equal(spool.dirs.length, 1);
+    assert.deepEqual(readdirSync(open), [], 'nothing written there');
+    await spool.close();
+    await assert.rejects(createSpool([open], SETTINGS), /not a directory of this user's alone/);
   });
 
   it('touches its mark as it drains, so that other runs see it running however long it runs', async () => {
     const fake = await receiver([200]);
     let clock = Date.now();
-    const spool = await createSpool(join(root, 'spool'), SETTINGS, () => clock);
-    const mark = join(spool.dir, '.alive');
+    const spool = await createSpool([join(root, 'spool')], SETTINGS, () => clock);
+    const mark = join(spool.dirs[0]!, '.alive');
     clock += 10 * 60_000;
     await spool.drain(fake.url);
     assert.equal(Math.round(statSync(mark).mtimeMs / 1000), Math.round(clock / 1000));
@@ -142,17 +172,17 @@ describe("run's spool", () => {
   it('leaves what a run with other settings left for a run with those, and counts it', async () => {
     const fake = await receiver([200]);
     const other = leftByAnotherRun(OTHER_SETTINGS, { pid: endedPid(), host: hostname() });
-    const spool = await createSpool(join(root, 'spool'), SETTINGS);
+    const spool = await createSpool([join(root, 'spool')], SETTINGS);
     await spool.drain(fake.url);
     assert.deepEqual(fake.taken, []);
-    assert.deepEqual(await spool.close(), { left: 0, adopted: 0, othersLeft: 1 });
+    assert.deepEqual(await spool.close(), { left: 0, leftIn: [], adopted: 0, othersLeft: 1, othersIn: [join(root, 'spool')] });
     assert.ok(existsSync(join(other, '4242-0-1.otlp')));
   });
 
   it('gives one of two runs taking over the same directory its files, the other none', async () => {
     const fake = await receiver([200]);
     leftByAnotherRun(SETTINGS, { pid: endedPid(), host: hostname() });
-    const [a, b] = await Promise.all([createSpool(join(root, 'spool'), SETTINGS), createSpool(join(root, 'spool'), SETTINGS)]);
+    const [a, b] = await Promise.all([createSpool([join(root, 'spool')], SETTINGS), createSpool([join(root, 'spool')], SETTINGS)]);
     await Promise.all([a.drain(fake.url), b.drain(fake.url)]);
     assert.equal(fake.taken.length, 1, 'sent once');
     const ends = await Promise.all([a.close(), b.close()]);
