@@ -29,6 +29,7 @@ export type OutboxEvent =
 
 /** What this process's outbox did with traces: stored, refused, delivered, refused by the destination. */
 export interface OutboxStats {
+  /** Traces new to the store: one that arrived in parts counts once. */
   stored: number;
   refused: number;
   refusedReason?: string;
@@ -92,7 +93,7 @@ export class Outbox {
       leaseOffers: () => this.#leaseOffers(),
       onWrite: (result) => {
         onWritten(result.written + result.refused);
-        this.#stats.stored += result.written;
+        this.#stats.stored += result.added;
         if (result.refused > 0) {
           this.#refuse(
             result.refused,

@@ -40,9 +40,10 @@ const MOST_HELD_BYTES = 64 * 1024 * 1024;
  * instrumentation's own sends are never traced.
  *
  * Nothing is dropped, and the program's memory stays bounded: a batch the receiver keeps turning
- * away, or one that comes while much is still unanswered, goes to `spoolDir` as a file, which the
- * tool sends on by itself; at exit, every batch waiting to be tried again is written there
- * synchronously (what was not yet written out whole is the span processor's to keep).
+ * away, or one that comes while much is still unanswered, goes to the first of `spoolDirs` that takes
+ * it as a file, which the tool sends on by itself; at exit, every batch the receiver has not taken
+ * yet is written there synchronously (what was not yet written out whole is the span processor's to
+ * keep too, and comes with it).
  */
 export function otlpHttpSender(tracesUrl: string, spoolDirs: readonly string[], options: SenderOptions = {}): SpanSender {
   return new OtlpHttpSender(new URL(tracesUrl), spoolDirs, options.wait ?? waitUnref, options.mostHeldBytes ?? MOST_HELD_BYTES);
@@ -54,8 +55,12 @@ class OtlpHttpSender implements SpanSender {
   readonly #wait: Wait;
   readonly #mostHeldBytes: number;
   readonly #agent = new Agent({ keepAlive: true, maxSockets: 2 });
-  /** Bodies the receiver turned away, between tries: the program may end meanwhile. */
-  readonly #waiting = new Set<Uint8Array>();
+  /**
+   * Bodies neither taken by the receiver nor whole in the spool: in flight, waiting for another try,
+   * being spooled. A program ending meanwhile keeps them: a request written out whole is delivered
+   * even if the program exits, but a receiver whose store is full turns it away with no one to try again.
+   */
+  readonly #unsettled = new Set<Uint8Array>();
   #heldBytes = 0;
 
   constructor(url: URL, spoolDirs: readonly string[], wait: Wait, mostHeldBytes: number) {
@@ -77,22 +82,27 @@ class OtlpHttpSender implements SpanSender {
   }
 
   keepAtExit(spans: ReadableSpan[]): void {
-    const bodies = [...this.#waiting, ...(spans.length > 0 ? [encodeSpans(spans)] : [])];
-    this.#waiting.clear();
+    const bodies = [...this.#unsettled, ...(spans.length > 0 ? [encodeSpans(spans)] : [])];
+    this.#unsettled.clear();
     for (const body of bodies) spoolNow(this.#spoolDirs, body);
   }
 
   async #hold(body: Uint8Array, written: () => void): Promise<void> {
-    if (this.#heldBytes + body.byteLength > this.#mostHeldBytes) {
-      await spool(this.#spoolDirs, body);
-      written();
-      return;
-    }
-    this.#heldBytes += body.byteLength;
+    this.#unsettled.add(body);
     try {
-      await this.#sendBody(body, written);
+      if (this.#heldBytes + body.byteLength > this.#mostHeldBytes) {
+        await spool(this.#spoolDirs, body);
+        written();
+        return;
+      }
+      this.#heldBytes += body.byteLength;
+      try {
+        await this.#sendBody(body, written);
+      } finally {
+        this.#heldBytes -= body.byteLength;
+      }
     } finally {
-      this.#heldBytes -= body.byteLength;
+      this.#unsettled.delete(body);
     }
   }
 
@@ -118,11 +128,10 @@ class OtlpHttpSender implements SpanSender {
         writtenOnce();
         return;
       }
-      this.#waiting.add(body);
       writtenOnce();
       await this.#wait(retryDelayMs(attempt, answer.retryAfterMs));
-      // Not at exit meanwhile: it is this send's again.
-      if (!this.#waiting.delete(body)) return;
+      // Kept at exit meanwhile: nothing more to do.
+      if (!this.#unsettled.has(body)) return;
     }
   }
 }

@@ -62,15 +62,33 @@ describe('TraceStore.writes: traces in, merged span by span', () => {
     const store = stores.open();
     const spans = realChatTrace();
     const late = spans.find((span) => span.name === 'calculator')!;
-    save(
-      store,
-      spans.filter((span) => span !== late),
+    const write = (part: ReadableSpan[]) => store.writes.write([{ ...encodeTrace([...part]), origin: 'test' }]);
+    const parts = [write(spans.filter((span) => span !== late)), write([late]), write(spans)];
+    assert.deepEqual(
+      parts.map(({ written, added }) => [written, added]),
+      [
+        [1, 1],
+        [1, 0],
+        [1, 0],
+      ],
+      'written three times, one trace new to the store',
     );
-    save(store, [late]);
-    save(store, spans);
     const stored = store.reads.get(`tr-${late.spanContext().traceId}`)!;
     assert.deepEqual(stored.spans.map((s) => s.name).sort(), ['agent', 'calculator', 'llm']);
     assert.equal(store.reads.list().length, 1, 'still one trace');
+  });
+
+  it('leaves a delivered trace delivered when a copy of it comes again, and makes it pending when a new span does', () => {
+    const store = stores.open();
+    const spans = realChatTrace();
+    const late = spans.find((span) => span.name === 'calculator')!;
+    const early = spans.filter((span) => span !== late);
+    const id = save(store, early, 'dest');
+    store.outbox.markDelivered(store.outbox.claim('dest', 'a', { maxItems: 10, maxBytes: 1e9, leaseMs: 60_000 }), { status: 200 });
+    save(store, early, 'dest');
+    assert.equal(store.reads.deliveryOf(id.slice(3))?.state, 'delivered', 'the same spans again: nothing new to send');
+    save(store, [late], 'dest');
+    assert.equal(store.reads.deliveryOf(id.slice(3))?.state, 'pending');
   });
 
   it('loses no span when parts of one trace are written one after another', async () => {

@@ -140,6 +140,22 @@ describe('the preload sends spans on until the receiver takes them', () => {
     assert.deepEqual(bodies, [['POST /chat'], ['the last one']]);
   });
 
+  it('keeps a batch whose request is still unanswered when the program exits: the receiver may turn it away after', async () => {
+    const fake = await receiver([{ status: 0 }]);
+    server = fake.server;
+    const sender = otlpHttpSender(fake.url, [spoolDir], { wait: async () => undefined });
+    let written = false;
+    void sender.send(finishedSpans('in flight'), () => (written = true));
+    // Written out whole (the span processor let it go), and with the receiver, which has not answered.
+    while (!written || fake.requests.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    sender.keepAtExit([]);
+    assert.deepEqual(
+      spooled().map((file) => spanNames(readFileSync(join(spoolDir, file)))),
+      [['in flight']],
+    );
+    fake.release();
+  });
+
   it('holds no more than it may for a receiver that stopped answering: the batches past that go to the spool', async () => {
     const fake = await receiver([{ status: 0 }]);
     server = fake.server;

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { constants, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { constants } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CommandContext } from '../../cli/context.ts';
 import { summarizeDelivery } from '../../cli/delivery-summary.ts';
@@ -11,7 +10,7 @@ import { ExitCode, ExpectedError } from '../../errors.ts';
 import type { RouteState } from '../../relay/relay-routes.ts';
 import { startRelay, type RunningRelay } from '../../relay/start-relay.ts';
 import { programEnv } from './program-env.ts';
-import { createSpool, spoolSettings, type Spool, type SpoolEnd } from './spool.ts';
+import { createSpool, spoolRoots, spoolSettings, type Spool, type SpoolEnd } from './spool.ts';
 import type { RunOptions } from './run-options.ts';
 
 /** Passed on to the program: what a terminal, a supervisor or a person sends to stop or poke it. */
@@ -92,11 +91,6 @@ async function drainSpool(spool: Spool, tracesUrl: string, deadline: number): Pr
   return spool.close();
 }
 
-/** Beside the store, and where the program can still leave its spans when the store's disk is full. */
-function spoolRoots(storeDir: string): string[] {
-  return [join(storeDir, 'spool'), join(tmpdir(), `otel-mlflow-spool-${process.getuid?.() ?? 'user'}`)];
-}
-
 function spoolLines(
   { left, leftIn, adopted, othersLeft, othersIn }: SpoolEnd,
   turnedAway: number,
@@ -105,8 +99,9 @@ function spoolLines(
   const batches = (n: number) => `${n} batch${n === 1 ? '' : 'es'} of spans`;
   const lines: { text: string; warn: boolean }[] = [];
   if (turnedAway > 0) {
+    // Counted per try, and the program tries a batch several times: a count would say more traces than there were.
     lines.push({
-      text: `${turnedAway} trace${turnedAway === 1 ? '' : 's'} the store could not take (${why}) went back to the program, which sent them again or kept them in the spool`,
+      text: `the store could not take all the program's spans (${why}): the program sent them again or kept them in the spool`,
       warn: true,
     });
   }

@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink, utimes, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../../config/types.ts';
 import { targetKey, targetOf } from '../../destination/target.ts';
+import { ExitCode, ExpectedError } from '../../errors.ts';
 
 /**
  * Where a program's processes leave spans the receiver could not take from them: the last ones of a
@@ -65,6 +66,11 @@ const heldHere = new Set<string>();
 interface Owner {
   pid: number;
   host: string;
+}
+
+/** Beside the store, and where the program can still leave its spans when the store's disk is full. */
+export function spoolRoots(storeDir: string): string[] {
+  return [join(storeDir, 'spool'), join(tmpdir(), `otel-mlflow-spool-${process.getuid?.() ?? 'user'}`)];
 }
 
 /**
@@ -181,7 +187,10 @@ async function assertOwnRoot(root: string): Promise<void> {
   if (uid === undefined) return;
   const info = await lstat(root);
   if (!info.isDirectory() || info.uid !== uid || (info.mode & 0o022) !== 0) {
-    throw new Error(`${root} is not a directory of this user's alone`);
+    throw new ExpectedError(`${root} is not a directory of this user's alone: spans waiting there could be read or changed by others`, {
+      exitCode: ExitCode.config,
+      hint: `make it yours alone (chmod 700 ${root}), or remove it: run makes it again`,
+    });
   }
 }
 

@@ -142,6 +142,7 @@ export class StoreWriter {
 function merge(a: WriteResult, b: WriteResult): WriteResult {
   return {
     written: a.written + b.written,
+    added: a.added + b.added,
     refused: a.refused + b.refused,
     refusedIds: [...a.refusedIds, ...b.refusedIds],
     evicted: a.evicted + b.evicted,

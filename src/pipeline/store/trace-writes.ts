@@ -32,7 +32,10 @@ export interface AssemblyHold {
 }
 
 export interface WriteResult {
+  /** Traces written: inserted, or merged into one stored already. */
   written: number;
+  /** Of those, the traces new to the store: a trace that arrives in several parts is one. */
+  added: number;
   /** Traces that did not fit under the size cap although every delivered trace was given up for them. */
   refused: number;
   /** The trace ids (hex) of the refused ones, so a caller waiting for its own traces knows. */
@@ -88,6 +91,7 @@ export class TraceWrites {
         const lease = batcher?.leaseFor(trace);
         if (this.#insert(trace, now, lease)) {
           if (lease) batcher!.add(trace);
+          result.added++;
           inserted += trace.otlp.length;
           room -= trace.otlp.length;
         } else {
@@ -179,6 +183,8 @@ export class TraceWrites {
       )
       .get(trace.hex) as { otlp: Uint8Array; state: DeliveryState; first_seen_ms: number; body_id: number };
     const merged = encodeLocalTrace(mergeSpans(storedSpans(existing.otlp), decodeTrace(trace.otlp)));
+    // A copy of what is stored (a program that kept a batch at exit which the receiver took too): nothing to send again.
+    if (Buffer.from(merged.otlp.buffer, merged.otlp.byteOffset, merged.otlp.byteLength).equals(existing.otlp)) return 0;
     // A late span makes a delivered trace pending again: OTLP ingest upserts by span id.
     const state = existing.state === 'delivered' && trace.destination ? 'pending' : existing.state;
     this.#db
@@ -222,7 +228,7 @@ export class TraceWrites {
 }
 
 export function emptyWriteResult(): WriteResult {
-  return { written: 0, refused: 0, refusedIds: [], evicted: 0, nearCap: false, leased: new Map(), leasedCount: 0 };
+  return { written: 0, added: 0, refused: 0, refusedIds: [], evicted: 0, nearCap: false, leased: new Map(), leasedCount: 0 };
 }
 
 /**
