@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { parseRetryAfter } from '../http-client/retry-after.ts';
 import { encodeSpans } from '../otlp/otlp-encode.ts';
+import { LOST_BATCHES_HEADER } from '../otlp/otlp-ingest.ts';
 import type { SpanSender } from './prompt-span-processor.ts';
 
 /** Tries of one batch before it waits on disk instead: the receiver asks to come back (429/503) while its disk falls behind. */
@@ -62,6 +63,8 @@ class OtlpHttpSender implements SpanSender {
    */
   readonly #unsettled = new Set<Uint8Array>();
   #heldBytes = 0;
+  /** Batches no spool directory took: told to the tool with every request from then on. */
+  #lostBatches = 0;
 
   constructor(url: URL, spoolDirs: readonly string[], wait: Wait, mostHeldBytes: number) {
     this.#url = url;
@@ -91,7 +94,7 @@ class OtlpHttpSender implements SpanSender {
     this.#unsettled.add(body);
     try {
       if (this.#heldBytes + body.byteLength > this.#mostHeldBytes) {
-        await spool(this.#spoolDirs, body);
+        await this.#spool(body);
         written();
         return;
       }
@@ -106,6 +109,10 @@ class OtlpHttpSender implements SpanSender {
     }
   }
 
+  async #spool(body: Uint8Array): Promise<void> {
+    if (!(await spool(this.#spoolDirs, body))) this.#lostBatches++;
+  }
+
   async #sendBody(body: Uint8Array, written: () => void): Promise<void> {
     let isWritten = false;
     const writtenOnce = () => {
@@ -114,7 +121,10 @@ class OtlpHttpSender implements SpanSender {
       written();
     };
     for (let attempt = 1; ; attempt++) {
-      const answer = await post(this.#url, this.#agent, body, writtenOnce).catch(() => ({ status: 0, retryAfterMs: undefined }));
+      const answer = await post(this.#url, this.#agent, body, writtenOnce, this.#lostBatches).catch(() => ({
+        status: 0,
+        retryAfterMs: undefined,
+      }));
       if (answer.status >= 200 && answer.status < 300) return;
       const retry = answer.status === 0 || answer.status === 429 || answer.status >= 500;
       if (!retry) {
@@ -124,7 +134,7 @@ class OtlpHttpSender implements SpanSender {
         return;
       }
       if (attempt === ATTEMPTS) {
-        await spool(this.#spoolDirs, body);
+        await this.#spool(body);
         writtenOnce();
         return;
       }
@@ -149,11 +159,15 @@ function retryDelayMs(attempt: number, retryAfterMs: number | undefined): number
   return Math.min(RETRY_MOST_MS, Math.max(RETRY_BASE_MS * 2 ** (attempt - 1), retryAfterMs ?? 0));
 }
 
+/** Which of the program's senders tells of its losses: one per process and thread. */
+const SENDER = `${process.pid}.${threadId}`;
+
 function post(
   url: URL,
   agent: Agent,
   body: Uint8Array,
   written: () => void,
+  lostBatches: number,
 ): Promise<{ status: number; retryAfterMs: number | undefined }> {
   return new Promise((resolve, reject) => {
     const req = request(
@@ -162,7 +176,11 @@ function post(
         method: 'POST',
         agent,
         timeout: REQUEST_TIMEOUT_MS,
-        headers: { 'content-type': 'application/x-protobuf', 'content-length': body.byteLength },
+        headers: {
+          'content-type': 'application/x-protobuf',
+          'content-length': body.byteLength,
+          ...(lostBatches > 0 && { [LOST_BATCHES_HEADER]: `${SENDER} ${lostBatches}` }),
+        },
       },
       (res) => {
         res.resume();
@@ -199,21 +217,22 @@ let spooled = 0;
  */
 const SPOOL_DIR_MODE = { recursive: true, mode: 0o700 } as const;
 
-/** Into the first directory that takes the whole file (the store's disk may be full); what no directory took is lost, and said so. */
-async function spool(spoolDirs: readonly string[], body: Uint8Array): Promise<void> {
+/** Into the first directory that takes the whole file (the store's disk may be full); false when none did. */
+async function spool(spoolDirs: readonly string[], body: Uint8Array): Promise<boolean> {
   for (const dir of spoolDirs) {
     const [partial, whole] = spoolPaths(dir);
     try {
       await mkdir(dir, SPOOL_DIR_MODE);
       await writeFile(partial, body);
       await rename(partial, whole);
-      return;
+      return true;
     } catch {
       // What a full disk took of it is of no use, and takes room the next file needs.
       await rm(partial, { force: true }).catch(() => undefined);
     }
   }
   diag.error('otel-mlflow: spans the receiver turned away could not be kept');
+  return false;
 }
 
 function spoolNow(spoolDirs: readonly string[], body: Uint8Array): void {

@@ -1,4 +1,4 @@
-import type { OtlpIngest } from '../otlp/otlp-ingest.ts';
+import { LOST_BATCHES_HEADER, type OtlpIngest } from '../otlp/otlp-ingest.ts';
 import type { LocalSpan } from '../spans/local-span.ts';
 import type { AssemblyHold } from '../pipeline/store/trace-writes.ts';
 import type { SpansToStore, TracePipeline } from '../pipeline/trace-pipeline.ts';
@@ -17,6 +17,8 @@ export interface RelayCounters {
   /** Strings in accepted spans that were not valid UTF-8, kept repaired with U+FFFD: some producer cuts text mid-character. */
   repairedStrings: number;
   lastProblem?: { at: string; message: string };
+  /** Batches `run`'s programs could keep nowhere (LOST_BATCHES_HEADER), by sender, as each last told. */
+  lostBatches: Map<string, number>;
 }
 
 export interface RelayIngestOptions {
@@ -48,6 +50,7 @@ export function createRelayIngest(options: RelayIngestOptions): OtlpIngest {
 
   return async ({ spans, headers, repairedStrings }) => {
     counters.requests++;
+    noteLostBatches(counters.lostBatches, headers[LOST_BATCHES_HEADER]);
     const trouble = pipeline.stats.storeTrouble;
     if (trouble) {
       counters.deferredRequests++;
@@ -100,4 +103,15 @@ export function createRelayIngest(options: RelayIngestOptions): OtlpIngest {
     counters.repairedStrings += repairedStrings;
     return { kind: 'accepted' };
   };
+}
+
+/** Senders told of past this are not counted: a client cannot grow the relay's memory with made-up ones. */
+const MOST_LOSING_SENDERS = 10_000;
+
+function noteLostBatches(lost: Map<string, number>, header: string | undefined): void {
+  const match = header ? /^(\S{1,64}) (\d{1,9})$/.exec(header) : null;
+  if (!match) return;
+  const [, sender, count] = match as unknown as [string, string, string];
+  if (!lost.has(sender) && lost.size >= MOST_LOSING_SENDERS) return;
+  lost.set(sender, Math.max(lost.get(sender) ?? 0, Number(count)));
 }

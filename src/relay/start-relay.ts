@@ -105,7 +105,14 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       options.onRouteResolved?.(destination);
     },
   });
-  const counters: RelayCounters = { requests: 0, spans: 0, rejectedRequests: 0, deferredRequests: 0, repairedStrings: 0 };
+  const counters: RelayCounters = {
+    requests: 0,
+    spans: 0,
+    rejectedRequests: 0,
+    deferredRequests: 0,
+    repairedStrings: 0,
+    lostBatches: new Map(),
+  };
   const ingest = createRelayIngest({ pipeline, routes, hold: options.hold ?? DEFAULT_HOLD, counters });
 
   let receivers: Receivers | undefined;

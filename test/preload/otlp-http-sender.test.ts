@@ -20,13 +20,17 @@ interface Answer {
 }
 
 /** A receiver that answers each request with the next of `answers` (the last one from then on), keeping the span names it was sent. */
-async function receiver(answers: Answer[]): Promise<{ url: string; requests: string[][]; server: Server; release(): void }> {
+async function receiver(
+  answers: Answer[],
+): Promise<{ url: string; requests: string[][]; lostHeaders: (string | undefined)[]; server: Server; release(): void }> {
   const requests: string[][] = [];
+  const lostHeaders: (string | undefined)[] = [];
   const unanswered: (() => void)[] = [];
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     requests.push(spanNames(Buffer.concat(chunks)));
+    lostHeaders.push(req.headers['x-otel-mlflow-lost-batches'] as string | undefined);
     const answer = answers[Math.min(requests.length, answers.length) - 1]!;
     const headers = {
       'content-type': answer.contentType ?? 'application/x-protobuf',
@@ -41,7 +45,7 @@ async function receiver(answers: Answer[]): Promise<{ url: string; requests: str
   const release = () => {
     for (const answer of unanswered.splice(0)) answer();
   };
-  return { url, requests, server, release };
+  return { url, requests, lostHeaders, server, release };
 }
 
 function spanNames(body: Uint8Array): string[] {
@@ -72,6 +76,20 @@ afterEach(() => {
 });
 
 const spooled = () => readdirSync(spoolDir);
+
+/** The span names of each file in a spool directory, sorted. */
+function spooledSpans(dir = spoolDir): string[][] {
+  return readdirSync(dir)
+    .map((file) => spanNames(readFileSync(join(dir, file))))
+    .sort();
+}
+
+/** A spool directory nothing can be written to, as on a full disk: a file stands where its parent should be. */
+function unwritableDir(): string {
+  const full = join(spoolDir, 'full');
+  writeFileSync(full, '');
+  return join(full, 'run');
+}
 
 describe('the preload sends spans on until the receiver takes them', () => {
   it('sends a batch again after the wait the receiver asked for, capped at 5 s, until it is taken', async () => {
@@ -107,17 +125,23 @@ describe('the preload sends spans on until the receiver takes them', () => {
   it('leaves the batch in the next spool directory when the first cannot take it (the store’s disk is full)', async () => {
     const fake = await receiver([{ status: 503 }]);
     server = fake.server;
-    // A file where the first directory should be: nothing can be written there, as on a full disk.
-    const full = join(spoolDir, 'full');
-    writeFileSync(full, '');
     const elsewhere = join(spoolDir, 'elsewhere');
-    const sender = otlpHttpSender(fake.url, [join(full, 'run'), elsewhere], { wait: async () => undefined });
+    const sender = otlpHttpSender(fake.url, [unwritableDir(), elsewhere], { wait: async () => undefined });
     await sender.send(finishedSpans('POST /chat'), () => undefined);
     sender.keepAtExit(finishedSpans('the last one'));
-    const bodies = readdirSync(elsewhere)
-      .map((file) => spanNames(readFileSync(join(elsewhere, file))))
-      .sort();
-    assert.deepEqual(bodies, [['POST /chat'], ['the last one']]);
+    assert.deepEqual(spooledSpans(elsewhere), [['POST /chat'], ['the last one']]);
+  });
+
+  it('tells the tool, with every request after, how many batches no spool directory could take', async () => {
+    const fake = await receiver([{ status: 503 }]);
+    server = fake.server;
+    const sender = otlpHttpSender(fake.url, [unwritableDir()], { wait: async () => undefined });
+    await sender.send(finishedSpans('lost'), () => undefined);
+    assert.deepEqual(fake.lostHeaders, Array(6).fill(undefined), 'nothing lost yet while it tried');
+    await sender.send(finishedSpans('next'), () => undefined);
+    assert.match(fake.lostHeaders[6] ?? '', new RegExp(`^${process.pid}\\.0 1$`));
+    await sender.send(finishedSpans('third'), () => undefined);
+    assert.match(fake.lostHeaders[12] ?? '', / 2$/, 'the next one was lost too');
   });
 
   it('keeps a batch that waits for another try when the program exits', async () => {
@@ -134,10 +158,7 @@ describe('the preload sends spans on until the receiver takes them', () => {
     void sender.send(finishedSpans('POST /chat'), () => undefined);
     await waited;
     sender.keepAtExit(finishedSpans('the last one'));
-    const bodies = spooled()
-      .map((file) => spanNames(readFileSync(join(spoolDir, file))))
-      .sort();
-    assert.deepEqual(bodies, [['POST /chat'], ['the last one']]);
+    assert.deepEqual(spooledSpans(), [['POST /chat'], ['the last one']]);
   });
 
   it('keeps a batch whose request is still unanswered when the program exits: the receiver may turn it away after', async () => {
@@ -149,10 +170,7 @@ describe('the preload sends spans on until the receiver takes them', () => {
     // Written out whole (the span processor let it go), and with the receiver, which has not answered.
     while (!written || fake.requests.length === 0) await new Promise((resolve) => setImmediate(resolve));
     sender.keepAtExit([]);
-    assert.deepEqual(
-      spooled().map((file) => spanNames(readFileSync(join(spoolDir, file)))),
-      [['in flight']],
-    );
+    assert.deepEqual(spooledSpans(), [['in flight']]);
     fake.release();
   });
 
@@ -164,10 +182,7 @@ describe('the preload sends spans on until the receiver takes them', () => {
     const sending = sender.send(first, () => undefined);
     while (fake.requests.length === 0) await new Promise((resolve) => setImmediate(resolve));
     await sender.send(finishedSpans('while the receiver is silent'), () => undefined);
-    assert.deepEqual(
-      spooled().map((file) => spanNames(readFileSync(join(spoolDir, file)))),
-      [['while the receiver is silent']],
-    );
+    assert.deepEqual(spooledSpans(), [['while the receiver is silent']]);
     fake.release();
     await sending;
     assert.deepEqual(fake.requests, [['first request']]);
@@ -201,10 +216,7 @@ describe('the preload sends spans on until the receiver takes them', () => {
     await otlpHttpSender(fake.url, [spoolDir], { wait: async () => undefined }).send(finishedSpans('POST /chat'), () => written++);
     assert.equal(fake.requests.length, 6, 'tried as often as for a receiver asking to come back');
     assert.equal(written, 1);
-    assert.deepEqual(
-      spooled().map((file) => spanNames(readFileSync(join(spoolDir, file)))),
-      [['POST /chat']],
-    );
+    assert.deepEqual(spooledSpans(), [['POST /chat']]);
   });
 
   it('does not send again what the receiver cannot read', async () => {

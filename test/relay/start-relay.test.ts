@@ -351,6 +351,32 @@ describe('otel-mlflow relay (the command)', () => {
     }
   });
 
+  it('counts the batches `run`’s program says it could keep nowhere, by sender, as each last said', async () => {
+    const server = await startFakeMlflow({ version: '3.11.1' });
+    const relay = await relayTo(server.url);
+    let closed: Awaited<ReturnType<RunningRelay['close']>>;
+    try {
+      const post = (lost: string) =>
+        rawRequest(`${relay.httpUrl}/v1/traces`, {
+          headers: { 'content-type': 'application/x-protobuf', 'x-otel-mlflow-lost-batches': lost },
+          body: otlpProtobuf([
+            readableSpan({ traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex'), name: 'chat' }),
+          ]),
+        });
+      for (const lost of ['4242.0 1', '4242.0 3', '4242.1 2', '4242.0 2', 'made up']) assert.equal((await post(lost)).status, 200);
+    } finally {
+      closed = await relay.close(5_000);
+      await server.close();
+    }
+    assert.deepEqual(
+      [...closed.counters.lostBatches],
+      [
+        ['4242.0', 3],
+        ['4242.1', 2],
+      ],
+    );
+  });
+
   it('refuses to relay to itself when OTEL_EXPORTER_OTLP_ENDPOINT points at its own port', async () => {
     const bin = fileURLToPath(new URL('../../bin/otel-mlflow.js', import.meta.url));
     const failed = await run(process.execPath, [bin, 'relay', '--grpc-port', 'off'], {

@@ -63,7 +63,7 @@ export async function run(ctx: CommandContext, options: RunOptions, command: str
   const deadline = Date.now() + options.deliverTimeout * 1000;
   const spoolEnd = await drainSpool(spool, tracesUrl, deadline);
   await routesSettled(relay, deadline);
-  const { report, traces, destinations } = await relay.close(Math.max(0, deadline - Date.now()));
+  const { report, traces, destinations, counters } = await relay.close(Math.max(0, deadline - Date.now()));
   const notFound = unresolved(destinations);
   // What the store could not take was turned away with a 503: the program sent it again or spooled it.
   const { refused, refusedReason, ...stored } = report;
@@ -76,7 +76,10 @@ export async function run(ctx: CommandContext, options: RunOptions, command: str
   });
   const paint = createPainter(ctx);
   writeLine(ctx.stderr, summary.lost ? paint.red(summary.line) : summary.pending ? paint.yellow(summary.line) : summary.line);
-  for (const line of spoolLines(spoolEnd, refused, refusedReason)) writeLine(ctx.stderr, line.warn ? paint.yellow(line.text) : line.text);
+  const lostBatches = [...counters.lostBatches.values()].reduce((sum, n) => sum + n, 0);
+  for (const { text, tone } of spoolLines(spoolEnd, lostBatches, refused, refusedReason)) {
+    writeLine(ctx.stderr, tone === 'lost' ? paint.red(text) : tone === 'warn' ? paint.yellow(text) : text);
+  }
   return exitCodeOf(exit);
 }
 
@@ -91,35 +94,42 @@ async function drainSpool(spool: Spool, tracesUrl: string, deadline: number): Pr
   return spool.close();
 }
 
+/** What the closing line does not say: spans turned back, lost, taken over or waiting in the spool. */
 function spoolLines(
   { left, leftIn, adopted, othersLeft, othersIn }: SpoolEnd,
+  lostBatches: number,
   turnedAway: number,
   why = 'the store refused them',
-): { text: string; warn: boolean }[] {
+): { text: string; tone: 'plain' | 'warn' | 'lost' }[] {
   const batches = (n: number) => `${n} batch${n === 1 ? '' : 'es'} of spans`;
-  const lines: { text: string; warn: boolean }[] = [];
+  const lines: { text: string; tone: 'plain' | 'warn' | 'lost' }[] = [];
   if (turnedAway > 0) {
     // Counted per try, and the program tries a batch several times: a count would say more traces than there were.
+    const kept = lostBatches > 0 ? 'kept what it could in the spool' : 'kept them in the spool';
+    lines.push({ text: `the store could not take all the program's spans (${why}): the program sent them again or ${kept}`, tone: 'warn' });
+  }
+  if (lostBatches > 0) {
     lines.push({
-      text: `the store could not take all the program's spans (${why}): the program sent them again or kept them in the spool`,
-      warn: true,
+      text: `${batches(lostBatches)} the program could keep nowhere (no spool directory had room) ${lostBatches === 1 ? 'was' : 'were'} lost`,
+      tone: 'lost',
     });
   }
-  if (adopted > 0)
+  if (adopted > 0) {
     lines.push({
       text: `${batches(adopted)} left by runs stopped before their end ${adopted === 1 ? 'was' : 'were'} taken in`,
-      warn: false,
+      tone: 'plain',
     });
+  }
   if (left > 0) {
     lines.push({
       text: `${batches(left)} the store did not take ${left === 1 ? 'is' : 'are'} kept in ${leftIn.join(' and ')}: the next \`otel-mlflow run\` with these settings takes ${left === 1 ? 'it' : 'them'} in`,
-      warn: true,
+      tone: 'warn',
     });
   }
   if (othersLeft > 0) {
     lines.push({
       text: `${batches(othersLeft)} left by runs with other settings (another destination) wait in ${othersIn.join(' and ')}: the next run with those settings takes them in`,
-      warn: true,
+      tone: 'warn',
     });
   }
   return lines;
