@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink, utimes, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { lstat, mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../../config/types.ts';
 import { targetKey, targetOf } from '../../destination/target.ts';
 import { ExitCode, ExpectedError } from '../../errors.ts';
+import { holdHere, markAlive, ownerGone, releaseHere, removeMark, STALE_MS, touchMark } from './spool-marks.ts';
 
 /**
  * Where a program's processes leave spans the receiver could not take from them: the last ones of a
@@ -47,26 +48,12 @@ export interface SpoolEnd {
   othersIn: string[];
 }
 
-/**
- * An owner touches its mark this often. One whose process is not running on this machine is gone; one
- * of another machine (a container sharing the store) when its mark is untouched for STALE_MS.
- */
+/** An owner touches its mark this often (see ownerGone). */
 const ALIVE_TOUCH_MS = 2_000;
-const STALE_MS = 60_000;
 /** The receiver answers once the spans are stored; one that does not answer at all must not hold the run's end. */
 const ANSWER_WITHIN_MS = 30_000;
-/** The file whose time and content say who holds a directory. */
-const ALIVE = '.alive';
 /** `<settings>-<random>`; a name starting with a dot is one being made, never taken over. */
 const RUN_DIR = /^([0-9a-f]{16})-[0-9a-f]{12}$/;
-
-/** The directories this process holds: its runs' own and those they took over. */
-const heldHere = new Set<string>();
-
-interface Owner {
-  pid: number;
-  host: string;
-}
 
 /** Beside the store, and where the program can still leave its spans when the store's disk is full. */
 export function spoolRoots(storeDir: string): string[] {
@@ -111,7 +98,7 @@ export async function createSpool(roots: readonly string[], settings: string, no
   const heartbeat = async () => {
     if (now() - lastTouch < ALIVE_TOUCH_MS) return;
     lastTouch = now();
-    await Promise.all([...dirs, ...held].map((path) => touch(path, lastTouch)));
+    await Promise.all([...dirs, ...held].map((path) => touchMark(path, lastTouch)));
   };
   const round = async (tracesUrl: string): Promise<number> => {
     await heartbeat();
@@ -122,7 +109,7 @@ export async function createSpool(roots: readonly string[], settings: string, no
         const taken = await takeOver(root, gone, settings);
         if (!taken) continue;
         held.add(taken);
-        heldHere.add(taken);
+        holdHere(taken);
       }
     }
     for (const path of held) {
@@ -130,7 +117,7 @@ export async function createSpool(roots: readonly string[], settings: string, no
       adopted += sent;
       if (theirs === 0 && (await removeDrained(path, now))) {
         held.delete(path);
-        heldHere.delete(path);
+        releaseHere(path);
       }
     }
     return left;
@@ -153,7 +140,7 @@ export async function createSpool(roots: readonly string[], settings: string, no
       }
       // Still holding files the receiver did not take: once this process is gone, the next run takes them over.
       for (const path of held) if ((await wholeFiles(path)).length === 0) await removeDrained(path, now);
-      for (const path of [...dirs, ...held]) heldHere.delete(path);
+      for (const path of [...dirs, ...held]) releaseHere(path);
       const others = await othersLeft(roots, settings, now);
       return { left, leftIn, adopted, othersLeft: others.files, othersIn: others.in };
     },
@@ -169,7 +156,7 @@ async function makeRunDir(root: string, name: string): Promise<string> {
   await markAlive(making);
   const dir = join(root, name);
   await rename(making, dir);
-  heldHere.add(dir);
+  holdHere(dir);
   return dir;
 }
 
@@ -194,16 +181,6 @@ async function assertOwnRoot(root: string): Promise<void> {
   }
 }
 
-async function markAlive(dir: string): Promise<void> {
-  const owner: Owner = { pid: process.pid, host: hostname() };
-  await writeFile(join(dir, ALIVE), JSON.stringify(owner), { mode: 0o600 });
-}
-
-async function touch(dir: string, at: number): Promise<void> {
-  const time = new Date(at);
-  await utimes(join(dir, ALIVE), time, time).catch(() => undefined);
-}
-
 /** Directories of runs with these settings whose owner is gone, by name. */
 async function leftBehind(root: string, settings: string, now: () => number): Promise<string[]> {
   const gone: string[] = [];
@@ -211,42 +188,6 @@ async function leftBehind(root: string, settings: string, now: () => number): Pr
     if (RUN_DIR.exec(name)?.[1] === settings && (await ownerGone(join(root, name), now))) gone.push(name);
   }
   return gone;
-}
-
-/**
- * Not held by this process, and: no mark (a program whose tool was killed made the directory again to
- * leave its spans), a mark of a process that is not running on this machine, or a mark of another
- * machine untouched for STALE_MS. A process id equal to this one's is an earlier process's (a
- * container's entrypoint is pid 1 every time).
- */
-async function ownerGone(dir: string, now: () => number): Promise<boolean> {
-  if (heldHere.has(dir)) return false;
-  const mark = join(dir, ALIVE);
-  const [info, text] = await Promise.all([stat(mark).catch(() => undefined), readFile(mark, 'utf8').catch(() => undefined)]);
-  if (!info || text === undefined) return true;
-  const owner = parseOwner(text);
-  // On this machine the process itself says: a run busy for a minute (a receiver slow to answer) is not gone.
-  if (owner?.host === hostname()) return owner.pid === process.pid || !isRunning(owner.pid);
-  return now() - info.mtimeMs > STALE_MS;
-}
-
-function parseOwner(text: string): Owner | undefined {
-  try {
-    const { pid, host } = JSON.parse(text) as Partial<Owner>;
-    return typeof pid === 'number' && typeof host === 'string' ? { pid, host } : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: running, as another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**
@@ -273,7 +214,7 @@ async function removeDrained(dir: string, now: () => number): Promise<boolean> {
     const info = await stat(join(dir, name)).catch(() => undefined);
     if (info && now() - info.mtimeMs > STALE_MS) await unlink(join(dir, name)).catch(() => undefined);
   }
-  await unlink(join(dir, ALIVE)).catch(() => undefined);
+  await removeMark(dir);
   try {
     await rmdir(dir);
     return true;
