@@ -318,6 +318,19 @@ describe('otel-mlflow relay (the command)', () => {
     }
   });
 
+  it('merges traces that arrive in parts with require() of ES modules switched off in NODE_OPTIONS, as `run` passes a program’s on', async () => {
+    const storeDir = join(root, `store-${++dirs}`);
+    const relay = await startRelayProcess([], { OTEL_MLFLOW_STORE_DIR: storeDir, NODE_OPTIONS: '--no-experimental-require-module' });
+    try {
+      const app = await runApp({ OTEL_EXPORTER_OTLP_ENDPOINT: relay.url });
+      assert.equal(app.exports.failed, 0, app.exports.errors.join('; '));
+    } finally {
+      const stopped = await relay.stop();
+      assert.equal(stopped.code, 0, stopped.stdout + stopped.stderr);
+      assert.match(stopped.stdout, /^traces: 3 kept in the local store \S+$/m, 'each trace once, whole: its parts merged');
+    }
+  });
+
   it('names each experiment a client routes to by id alone, with its name, once it resolves', async () => {
     const server = await startFakeMlflow({ version: '3.14.1.dev0' });
     const named = server.createExperiment('by-header');

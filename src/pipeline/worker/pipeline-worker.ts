@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { rememberSecrets } from '../../config/configured-secrets.ts';
 import { Outbox } from '../outbox.ts';
 import { EvaluationStore } from '../store/evaluation-store.ts';
+import { loadEncoder } from '../store/lazy-encoder.ts';
 import { TraceStore } from '../store/trace-store.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.ts';
 import { errorMessage } from '../../errors.ts';
@@ -17,6 +18,7 @@ const written = (traces: number) => {
 };
 
 rememberSecrets(init.secrets);
+await loadEncoder();
 
 let outbox: Outbox;
 try {
