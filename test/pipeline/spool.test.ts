@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { createSpool } from '../../../src/commands/run/spool.ts';
+import { createSpool } from '../../src/pipeline/spool/spool.ts';
 
 const SETTINGS = '0123456789abcdef';
 const OTHER_SETTINGS = 'fedcba9876543210';

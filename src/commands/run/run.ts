@@ -10,7 +10,7 @@ import { ExitCode, ExpectedError } from '../../errors.ts';
 import type { RouteState } from '../../relay/relay-routes.ts';
 import { startRelay, type RunningRelay } from '../../relay/start-relay.ts';
 import { programEnv } from './program-env.ts';
-import { createSpool, spoolRoots, spoolSettings, type Spool, type SpoolEnd } from './spool.ts';
+import { createSpool, spoolRoots, spoolSettings, type Spool, type SpoolEnd } from '../../pipeline/spool/spool.ts';
 import type { RunOptions } from './run-options.ts';
 
 /** Passed on to the program: what a terminal, a supervisor or a person sends to stop or poke it. */

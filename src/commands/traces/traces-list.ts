@@ -4,6 +4,7 @@ import { cutToWidth, formatDuration, formatLocalTime, terminalWidth } from '../.
 import type { ResolvedConfig } from '../../config/types.ts';
 import { ExitCode } from '../../errors.ts';
 import { deliveryJson } from '../../cli/delivery-state.ts';
+import { leftInSpool } from '../../pipeline/spool/spool.ts';
 import { openConfiguredStore } from '../../pipeline/store/configured-store.ts';
 import { DELIVERY_STATES, type DeliveryState, type LocalTraceStatus, type StoredTraceSummary } from '../../pipeline/store/stored-trace.ts';
 import { summaryJson } from '../../pipeline/store/summarize-trace.ts';
@@ -22,8 +23,9 @@ export async function run(ctx: CommandContext, options: TracesListOptions): Prom
   const status = TRACE_STATUSES.find((s) => s === options.status);
   const state = DELIVERY_STATES.find((s) => s === options.status);
   const { config, store } = await openConfiguredStore({ cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags });
+  let code: number;
   try {
-    return list(
+    code = list(
       ctx,
       options,
       { config, store },
@@ -32,6 +34,21 @@ export async function run(ctx: CommandContext, options: TracesListOptions): Prom
   } finally {
     store.close();
   }
+  if (!ctx.globals.json) await tellOfSpool(ctx, store.dir);
+  return code;
+}
+
+/** Spans a stopped `run` left in the spool are in no list of the store's: said, with where they wait and what takes them in. */
+async function tellOfSpool(ctx: CommandContext, storeDir: string): Promise<void> {
+  const left = await leftInSpool(storeDir);
+  if (left.files === 0) return;
+  const batches = `${left.files} batch${left.files === 1 ? '' : 'es'} of spans`;
+  writeLine(
+    ctx.stdout,
+    createPainter(ctx).yellow(
+      `${batches} left by runs that were stopped wait in ${left.in.join(' and ')}: the next ${commandLine('run')} with the same settings takes them in`,
+    ),
+  );
 }
 
 function list(

@@ -141,7 +141,7 @@ export async function createSpool(roots: readonly string[], settings: string, no
       // Still holding files the receiver did not take: once this process is gone, the next run takes them over.
       for (const path of held) if ((await wholeFiles(path)).length === 0) await removeDrained(path, now);
       for (const path of [...dirs, ...held]) releaseHere(path);
-      const others = await othersLeft(roots, settings, now);
+      const others = await filesOfGoneRuns(roots, (theirs) => theirs !== settings, now);
       return { left, leftIn, adopted, othersLeft: others.files, othersIn: others.in };
     },
   };
@@ -225,20 +225,33 @@ async function removeDrained(dir: string, now: () => number): Promise<boolean> {
   }
 }
 
-async function othersLeft(roots: readonly string[], settings: string, now: () => number): Promise<{ files: number; in: string[] }> {
+/** Whole files in directories of runs that are gone, whose settings `include` takes, and the roots they are in. */
+async function filesOfGoneRuns(
+  roots: readonly string[],
+  include: (settings: string) => boolean,
+  now: () => number,
+): Promise<{ files: number; in: string[] }> {
   let files = 0;
   const where = new Set<string>();
   for (const root of roots) {
     for (const name of await readdir(root).catch(() => [])) {
-      const other = RUN_DIR.exec(name)?.[1];
+      const settings = RUN_DIR.exec(name)?.[1];
       const path = join(root, name);
-      if (other === undefined || other === settings || !(await ownerGone(path, now))) continue;
+      if (settings === undefined || !include(settings) || !(await ownerGone(path, now))) continue;
       const count = (await wholeFiles(path)).length;
       files += count;
       if (count > 0) where.add(root);
     }
   }
   return { files, in: [...where] };
+}
+
+/**
+ * Batches of spans runs that were stopped left in the spool beside `storeDir` (or its fallback),
+ * whatever their settings: what the commands reading the store cannot show, said where it waits.
+ */
+export function leftInSpool(storeDir: string, now: () => number = Date.now): Promise<{ files: number; in: string[] }> {
+  return filesOfGoneRuns(spoolRoots(storeDir), () => true, now);
 }
 
 async function drainDir(dir: string, tracesUrl: string, heartbeat: () => Promise<void>): Promise<{ sent: number; left: number }> {

@@ -337,6 +337,13 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
     const orphan = await first.stop();
     assert.match(orphan.stdout, /esm-app: SIGTERM received/);
     assert.equal(traceRootedAt('POST /chat', 'after run was killed 1'), undefined, 'nothing could deliver it yet');
+    const listed = await execute(process.execPath, [BIN, 'traces', 'list'], {
+      env: { PATH: process.env.PATH, HOME: root, TMPDIR: root, OTEL_MLFLOW_STORE_DIR: store },
+    });
+    assert.match(
+      listed.stdout,
+      /\n\d+ batch(es)? of spans left by runs that were stopped wait in \S+spool: the next \S*otel-mlflow run with the same settings takes them in\n$/,
+    );
 
     // A run with another destination leaves them where they are: it would send them to its experiment.
     const elsewhere = await runApp(process.execPath, 'esm-app.mjs', {
