@@ -1,4 +1,4 @@
-/** `1 trace`, `3 traces`: English plurals of the regular nouns this tool counts. */
-export function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+/** `1 trace`, `3 traces`, `2 batches`: English plurals of the nouns this tool counts. */
+export function plural(count: number, noun: string, nouns = `${noun}s`): string {
+  return `${count} ${count === 1 ? noun : nouns}`;
 }

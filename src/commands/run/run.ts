@@ -7,6 +7,7 @@ import { createPainter, writeLine } from '../../cli/output.ts';
 import { countStopRequests } from '../../cli/stop-requests.ts';
 import { loadConfig } from '../../config/load-config.ts';
 import { ExitCode, ExpectedError } from '../../errors.ts';
+import { plural } from '../../util/plural.ts';
 import type { RouteState } from '../../relay/relay-routes.ts';
 import { startRelay, type RunningRelay } from '../../relay/start-relay.ts';
 import { programEnv } from './program-env.ts';
@@ -101,7 +102,7 @@ function spoolLines(
   turnedAway: number,
   why = 'the store refused them',
 ): { text: string; tone: 'plain' | 'warn' | 'lost' }[] {
-  const batches = (n: number) => `${n} batch${n === 1 ? '' : 'es'} of spans`;
+  const batches = (n: number) => `${plural(n, 'batch', 'batches')} of spans`;
   const lines: { text: string; tone: 'plain' | 'warn' | 'lost' }[] = [];
   if (turnedAway > 0) {
     // Counted per try, and the program tries a batch several times: a count would say more traces than there were.

@@ -3,6 +3,7 @@ import { createPainter, writeJson, writeLine } from '../../cli/output.ts';
 import { cutToWidth, formatDuration, formatLocalTime, terminalWidth } from '../../cli/trace-format.ts';
 import type { ResolvedConfig } from '../../config/types.ts';
 import { ExitCode } from '../../errors.ts';
+import { plural } from '../../util/plural.ts';
 import { deliveryJson } from '../../cli/delivery-state.ts';
 import { leftInSpool } from '../../pipeline/spool/spool.ts';
 import { openConfiguredStore } from '../../pipeline/store/configured-store.ts';
@@ -42,11 +43,10 @@ export async function run(ctx: CommandContext, options: TracesListOptions): Prom
 async function tellOfSpool(ctx: CommandContext, storeDir: string): Promise<void> {
   const left = await leftInSpool(storeDir);
   if (left.files === 0) return;
-  const batches = `${left.files} batch${left.files === 1 ? '' : 'es'} of spans`;
   writeLine(
     ctx.stdout,
     createPainter(ctx).yellow(
-      `${batches} left by runs that were stopped wait in ${left.in.join(' and ')}: the next ${commandLine('run')} with the same settings takes them in`,
+      `${plural(left.files, 'batch', 'batches')} of spans left by runs that were stopped wait in ${left.in.join(' and ')}: the next ${commandLine('run')} with the same settings takes them in`,
     ),
   );
 }

@@ -3,6 +3,7 @@ import type { CommandContext } from '../../cli/context.ts';
 import { createPainter, writeJson, writeLine } from '../../cli/output.ts';
 import { cutToWidth, formatDuration, formatLabel, formatLocalTime, formatTokens, terminalWidth } from '../../cli/trace-format.ts';
 import { ExitCode, ExpectedError } from '../../errors.ts';
+import { plural } from '../../util/plural.ts';
 import { deliveryJson, describeDelivery } from '../../cli/delivery-state.ts';
 import { openConfiguredStore } from '../../pipeline/store/configured-store.ts';
 import { buildSpanTree, type SpanTreeNode } from '../../pipeline/store/span-tree.ts';
@@ -58,7 +59,7 @@ export async function run(ctx: CommandContext, options: TracesShowOptions, args:
       statusText(paint, summary.status),
       formatLocalTime(summary.startTime),
       formatDuration(summary.durationMs),
-      `${summary.spanCount} span${summary.spanCount === 1 ? '' : 's'}`,
+      plural(summary.spanCount, 'span'),
       ...(summary.tokens ? [formatTokens(summary.tokens)] : []),
     ].join(' · '),
   );
