@@ -105,7 +105,7 @@ export async function createSpool(roots: readonly string[], settings: string, no
     let left = 0;
     for (const dir of dirs) left += (await drainDir(dir, tracesUrl, heartbeat)).left;
     for (const root of roots) {
-      for (const gone of await leftBehind(root, settings, now)) {
+      for (const gone of await goneRuns(root, (theirs) => theirs === settings, now)) {
         const taken = await takeOver(root, gone, settings);
         if (!taken) continue;
         held.add(taken);
@@ -181,11 +181,12 @@ async function assertOwnRoot(root: string): Promise<void> {
   }
 }
 
-/** Directories of runs with these settings whose owner is gone, by name. */
-async function leftBehind(root: string, settings: string, now: () => number): Promise<string[]> {
+/** Directories in `root` of runs that are gone, whose settings `include` takes, by name. */
+async function goneRuns(root: string, include: (settings: string) => boolean, now: () => number): Promise<string[]> {
   const gone: string[] = [];
   for (const name of await readdir(root).catch(() => [])) {
-    if (RUN_DIR.exec(name)?.[1] === settings && (await ownerGone(join(root, name), now))) gone.push(name);
+    const settings = RUN_DIR.exec(name)?.[1];
+    if (settings !== undefined && include(settings) && (await ownerGone(join(root, name), now))) gone.push(name);
   }
   return gone;
 }
@@ -234,11 +235,8 @@ async function filesOfGoneRuns(
   let files = 0;
   const where = new Set<string>();
   for (const root of roots) {
-    for (const name of await readdir(root).catch(() => [])) {
-      const settings = RUN_DIR.exec(name)?.[1];
-      const path = join(root, name);
-      if (settings === undefined || !include(settings) || !(await ownerGone(path, now))) continue;
-      const count = (await wholeFiles(path)).length;
+    for (const name of await goneRuns(root, include, now)) {
+      const count = (await wholeFiles(join(root, name))).length;
       files += count;
       if (count > 0) where.add(root);
     }
