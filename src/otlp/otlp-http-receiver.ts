@@ -8,6 +8,7 @@ import { bearerAuth } from '../http-server/middleware/bearer-auth.ts';
 import { limitedBody, quotedHeader } from '../http-server/middleware/body-limit.ts';
 import { decodeOtlpJson, decodeOtlpProtobuf } from './otlp-decode.ts';
 import type { OtlpIngest } from './otlp-ingest.ts';
+import { otlpEncodingOf } from './otlp-media-type.ts';
 import type { OtlpEncoding } from '../config/types.ts';
 import { encodeExportResponse, encodeStatus, RpcCode } from './otlp-messages.ts';
 import { INTERNAL_ERROR_MESSAGE, receiveExport } from './receive-export.ts';
@@ -116,12 +117,8 @@ function rpcCodeOf(status: number): number {
   return RpcCode.invalidArgument;
 }
 
-/** The body's encoding from its media type; parameters such as `charset` do not change it. */
 function requestEncoding(c: Context<OtlpEnv>): OtlpEncoding | undefined {
-  const mediaType = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase();
-  if (mediaType === 'application/x-protobuf') return 'protobuf';
-  if (mediaType === 'application/json') return 'json';
-  return undefined;
+  return otlpEncodingOf(c.req.header('content-type'));
 }
 
 /**

@@ -8,6 +8,7 @@ import { threadId } from 'node:worker_threads';
 import { parseRetryAfter } from '../http-client/retry-after.ts';
 import { encodeSpans } from '../otlp/otlp-encode.ts';
 import { LOST_BATCHES_HEADER } from '../otlp/otlp-ingest.ts';
+import { otlpEncodingOf } from '../otlp/otlp-media-type.ts';
 import type { SpanSender } from './prompt-span-processor.ts';
 
 /** Tries of one batch before it waits on disk instead: the receiver asks to come back (429/503) while its disk falls behind. */
@@ -185,9 +186,10 @@ function post(
       (res) => {
         res.resume();
         const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
-        // No answer of the receiver's, whatever its status: another server on the port of a tool that
-        // was killed (a web server's 200 is no acknowledgement), a proxy's page.
-        const status = isOtlpAnswer(res.headers['content-type']) ? (res.statusCode ?? 0) : 0;
+        // The receiver answers in an OTLP encoding, refusals too (a google.rpc.Status). Anything else is
+        // no answer of its, whatever its status: another server on the port of a tool that was killed
+        // (a web server's 200 is no acknowledgement), a proxy's page.
+        const status = otlpEncodingOf(res.headers['content-type']) ? (res.statusCode ?? 0) : 0;
         res.on('end', () => resolve({ status, retryAfterMs }));
         res.on('error', reject);
       },
@@ -197,12 +199,6 @@ function post(
     req.on('finish', written);
     req.end(body);
   });
-}
-
-/** The receiver answers in the request's encoding, refusals too (a google.rpc.Status). */
-function isOtlpAnswer(contentType: string | undefined): boolean {
-  const mediaType = contentType?.split(';', 1)[0]?.trim().toLowerCase();
-  return mediaType === 'application/x-protobuf' || mediaType === 'application/json';
 }
 
 /** A file name no other process or thread of the program picks; `.otlp` only once whole, so the tool never reads half a file. */
