@@ -106,6 +106,17 @@ describe("run's spool", () => {
     assert.deepEqual(readdirSync(join(root, 'spool')), []);
   });
 
+  it('counts what it took over and the receiver turned away as left, so that the end of a run waits for it and says where', async () => {
+    const fake = await receiver([503]);
+    leftByAnotherRun(SETTINGS, { pid: endedPid(), host: hostname() });
+    const spool = await createSpool([join(root, 'spool')], SETTINGS);
+    assert.equal(await spool.drain(fake.url), 1, 'one file left, though none of this run’s own');
+    const end = await spool.close();
+    assert.deepEqual([end.left, end.adopted, end.leftIn.length], [1, 0, 1]);
+    assert.notEqual(end.leftIn[0], spool.dirs[0], 'the directory taken over, which the next run takes over in turn');
+    assert.ok(existsSync(join(end.leftIn[0]!, '4242-0-1.otlp')));
+  });
+
   it('takes over a directory whose mark names this process: an earlier process had the same id (a container’s pid 1)', async () => {
     const fake = await receiver([200]);
     leftByAnotherRun(SETTINGS, { pid: process.pid, host: hostname() });

@@ -27,7 +27,7 @@ export interface Spool {
   /**
    * Sends the whole files to the receiver at `tracesUrl`, each removed once the receiver took it; a
    * refusal ends this round and leaves the rest for the next. Takes over what runs with these settings
-   * left behind, and sends theirs too. Resolves with how many of this run's own files are left.
+   * left behind, and sends theirs too. Resolves with how many files are left, its own and those.
    */
   drain(tracesUrl: string): Promise<number>;
   /**
@@ -38,7 +38,7 @@ export interface Spool {
 }
 
 export interface SpoolEnd {
-  /** This run's files the receiver did not take, and the directories they are in. */
+  /** Files the receiver did not take, this run's and those it took over, and the directories they are in. */
   left: number;
   leftIn: string[];
   /** Files of earlier runs with these settings that were sent on. */
@@ -115,6 +115,7 @@ export async function createSpool(roots: readonly string[], settings: string, no
     for (const path of held) {
       const { sent, left: theirs } = await drainDir(path, tracesUrl, heartbeat);
       adopted += sent;
+      left += theirs;
       if (theirs === 0 && (await removeDrained(path, now))) {
         held.delete(path);
         releaseHere(path);
@@ -138,8 +139,13 @@ export async function createSpool(roots: readonly string[], settings: string, no
         else leftIn.push(dir);
         left += files;
       }
-      // Still holding files the receiver did not take: once this process is gone, the next run takes them over.
-      for (const path of held) if ((await wholeFiles(path)).length === 0) await removeDrained(path, now);
+      // Taken over and not all taken by the receiver: once this process is gone, the next run takes them over.
+      for (const path of held) {
+        const files = (await wholeFiles(path)).length;
+        if (files === 0) await removeDrained(path, now);
+        else leftIn.push(path);
+        left += files;
+      }
       for (const path of [...dirs, ...held]) releaseHere(path);
       const others = await filesOfGoneRuns(roots, (theirs) => theirs !== settings, now);
       return { left, leftIn, adopted, othersLeft: others.files, othersIn: others.in };
