@@ -51,9 +51,11 @@ export function traceHttpServers(options: ServerSpanOptions): void {
 function startRequestSpan({ tracer, captureContent }: ServerSpanOptions, req: IncomingMessage, res: ServerResponse, parent: Context): Span {
   const method = req.method ?? 'GET';
   const path = (req.url ?? '/').split('?', 1)[0]!;
-  const span = tracer.startSpan(`${method} ${path}`, { kind: SpanKind.SERVER, attributes: requestAttributes(req, method, path) }, parent);
+  // No start attributes: the samplers a user can choose (OTEL_TRACES_SAMPLER) decide without them, and a sampled-out request builds none.
+  const span = tracer.startSpan(`${method} ${path}`, { kind: SpanKind.SERVER }, parent);
   // Sampled out: its end would record nothing, and its context alone carries the decision.
   if (!span.isRecording()) return span;
+  span.setAttributes(requestAttributes(req, method, path));
   setSpanType(span, 'CHAIN');
   const bodies = captureContent ? captureBodies(req, res) : undefined;
   let ended = false;
@@ -64,6 +66,7 @@ function startRequestSpan({ tracer, captureContent }: ServerSpanOptions, req: In
     if (answering.get(traceId) === req) answering.delete(traceId);
     endRequestSpan(span, req, res, method, bodies);
   };
+  // 'finish' as the answer is handed over, before a program that exits right after answering is gone ('close' comes a tick later); 'close' alone when the client went away first.
   res.once('finish', end);
   res.once('close', end);
   answering.set(span.spanContext().traceId, req);

@@ -43,12 +43,20 @@ export class CallSpan<Settings extends LlmSpanSettings = LlmSpanSettings> {
   /** The request whose JSON becomes the inputs, until they are recorded: as the SDK sent it, or at the end. */
   #unrecordedInputs: object | undefined;
 
-  constructor(name: string, type: SpanType, attributes: Attributes, settings: Settings, apiError: ApiErrorClass) {
+  /**
+   * `attributes` are read only for a span that records: a sampled-out call, most calls of a busy
+   * program that traces one in ten, builds none. The samplers a user can choose (the standard ones,
+   * by OTEL_TRACES_SAMPLER) decide without them.
+   */
+  constructor(name: string, type: SpanType, attributes: () => Attributes, settings: Settings, apiError: ApiErrorClass) {
     this.settings = settings;
     this.#apiError = apiError;
-    this.span = settings.tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes: { ...attributes, ...settings.server } });
-    setSpanType(this.span, type);
+    this.span = settings.tracer.startSpan(name, { kind: SpanKind.CLIENT });
     this.capturesContent = capturesContent(settings.captureContent, this.span);
+    if (!this.span.isRecording()) return;
+    this.span.setAttributes(attributes());
+    this.span.setAttributes(settings.server);
+    setSpanType(this.span, type);
   }
 
   /**

@@ -25,7 +25,7 @@ export class MessageSpan {
   readonly #call: CallSpan<LlmSpanSettings>;
 
   constructor(request: MessageCreateParams, settings: LlmSpanSettings) {
-    this.#call = new CallSpan(`chat ${request.model}`, 'CHAT_MODEL', requestAttributes(request, settings), settings, APIError);
+    this.#call = new CallSpan(`chat ${request.model}`, 'CHAT_MODEL', () => requestAttributes(request, settings), settings, APIError);
     if (this.#call.capturesContent) this.#recordRequestContent(request);
   }
 
@@ -100,7 +100,6 @@ function requestAttributes(request: MessageCreateParams, settings: LlmSpanSettin
     'gen_ai.operation.name': 'chat',
     'gen_ai.provider.name': settings.provider,
     'gen_ai.request.model': request.model,
-    ...settings.server,
   };
   // Only inputs written by this module are Anthropic-shaped; GenAI-shaped ones must not claim that format.
   if (settings.contentAttributes === 'mlflow') attributes[MlflowAttr.messageFormat] = 'anthropic';

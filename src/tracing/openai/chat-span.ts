@@ -25,7 +25,7 @@ export class ChatSpan {
   readonly #call: CallSpan<LlmSpanSettings>;
 
   constructor(request: ChatCompletionCreateParams, settings: LlmSpanSettings) {
-    this.#call = new CallSpan(`chat ${request.model}`, 'CHAT_MODEL', requestAttributes(request, settings), settings, APIError);
+    this.#call = new CallSpan(`chat ${request.model}`, 'CHAT_MODEL', () => requestAttributes(request, settings), settings, APIError);
   }
 
   /** The request as sent, which may differ from the caller's (usage asked for on a stream). */
@@ -98,7 +98,6 @@ function requestAttributes(request: ChatCompletionCreateParams, settings: LlmSpa
     'gen_ai.operation.name': 'chat',
     'gen_ai.provider.name': settings.provider,
     'gen_ai.request.model': request.model,
-    ...settings.server,
   };
   // Only inputs written by this module are OpenAI-shaped; GenAI-shaped ones must not claim that format.
   if (settings.contentAttributes === 'mlflow') attributes[MlflowAttr.messageFormat] = 'openai';

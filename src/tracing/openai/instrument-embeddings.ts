@@ -25,7 +25,7 @@ export function instrumentEmbeddings(client: OpenAI, settings: LlmSpanSettings):
   const create = embeddings.create as (body: EmbeddingCreateParams, requestOptions?: RequestOptions) => APIPromise<Embeddings>;
 
   function tracedCreate(this: unknown, body: EmbeddingCreateParams, requestOptions?: RequestOptions): APIPromise<Embeddings> {
-    const call = new CallSpan(`embeddings ${body.model}`, 'EMBEDDING', requestAttributes(body, settings), settings, APIError);
+    const call = new CallSpan(`embeddings ${body.model}`, 'EMBEDDING', () => requestAttributes(body, settings), settings, APIError);
     if (call.capturesContent && settings.contentAttributes === 'mlflow') setSpanInputs(call.span, body);
     const ends = {
       span: call.span,

@@ -16,7 +16,7 @@ export class ResponsesSpan {
   readonly #call: CallSpan;
 
   constructor(request: ResponseCreateParams, settings: LlmSpanSettings) {
-    this.#call = new CallSpan(`chat ${request.model}`, 'CHAT_MODEL', requestAttributes(request, settings), settings, APIError);
+    this.#call = new CallSpan(`chat ${request.model}`, 'CHAT_MODEL', () => requestAttributes(request, settings), settings, APIError);
     if (this.#call.capturesContent) this.#recordRequestContent(request);
   }
 
