@@ -24,6 +24,7 @@ const nanos = (time: [number, number]): bigint => BigInt(Math.round(hrTimeToNano
 describe('the tool’s tracer', () => {
   it('starts spans opened within one millisecond in order, with end and event times from the same clock', () => {
     const { tracer, finished } = memoryTracer();
+    const before = Date.now();
     for (const name of ['a', 'b', 'c', 'd']) {
       const span = tracer.startSpan(name);
       span.addEvent('note', { step: name });
@@ -36,7 +37,13 @@ describe('the tool’s tracer', () => {
       spans.some((span) => span.startTime[1] % 1_000_000 !== 0),
       'sub-millisecond',
     );
+    const after = Date.now();
     for (const span of spans) {
+      // Wall-clock time, as MLflow shows it, nanoseconds within their second. The margin is the process's monotonic clock
+      // drifting from the wall clock since it started (as with the SDK's own clock), far below a second carried wrong.
+      const startMs = Number(nanos(span.startTime) / 1_000_000n);
+      assert.ok(startMs >= before - 500 && startMs <= after + 500, `${span.name} starts at ${startMs}, not at ${before}..${after}`);
+      assert.ok(span.startTime[1] >= 0 && span.startTime[1] < 1e9 && span.endTime[1] < 1e9);
       assert.ok(nanos(span.endTime) >= nanos(span.startTime), `${span.name} ends after it starts`);
       assert.ok(nanos(span.events[0]!.time) >= nanos(span.startTime), `${span.name}'s event is inside it`);
       assert.ok(nanos(span.endTime) >= nanos(span.events[0]!.time));
