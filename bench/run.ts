@@ -39,7 +39,9 @@ const sections: [string, () => Row[] | Promise<Row[]>][] = [
     'run',
     () =>
       benchRunProgram(
-        quick ? { rounds: 1, calls: 500, durationMs: 2000, warmupMs: 500 } : { rounds: 5, calls: 2000, durationMs: 3000, warmupMs: 1000 },
+        quick
+          ? { rounds: 1, calls: 500, durationMs: 2000, warmupMs: 6000 }
+          : { rounds: 3, calls: 2000, durationMs: 3000, warmupMs: 12_000 },
       ),
   ],
   ['store writes', () => benchStoreWrites(quick ? { traces: 5000, rounds: 1 } : { traces: 10_000, rounds: 3 })],
