@@ -40,7 +40,7 @@ const sections: [string, () => Row[] | Promise<Row[]>][] = [
     () =>
       benchRunProgram(
         quick
-          ? { rounds: 1, calls: 500, durationMs: 2000, warmupMs: 6000 }
+          ? { rounds: 1, calls: 2000, durationMs: 2000, warmupMs: 6000 }
           : { rounds: 3, calls: 2000, durationMs: 3000, warmupMs: 12_000 },
       ),
   ],
