@@ -66,7 +66,8 @@ function startRequestSpan({ tracer, captureContent }: ServerSpanOptions, req: In
     if (answering.get(traceId) === req) answering.delete(traceId);
     endRequestSpan(span, req, res, method, bodies);
   };
-  // 'finish' as the answer is handed over, before a program that exits right after answering is gone ('close' comes a tick later); 'close' alone when the client went away first.
+  // 'finish' as the answer is handed over, before a program that exits right after answering is gone
+  // ('close' comes a tick later); 'close' alone when the client went away first.
   res.once('finish', end);
   res.once('close', end);
   answering.set(span.spanContext().traceId, req);

@@ -22,6 +22,7 @@ import {
 } from '@opentelemetry/api';
 import {
   AddAttributeDecision,
+  addHrTimes,
   cleanAttributes,
   cleanSimpleAttributes,
   millisToHrTime,
@@ -120,15 +121,12 @@ function toHrTime(time: TimeInput | undefined): HrTime {
   return time === undefined ? now() : timeInputToHrTime(time);
 }
 
-/** The process's time origin, fixed at its start: read once, not at every span's start and end as the SDK's hrTime() does. */
-const [ORIGIN_S, ORIGIN_NS] = millisToHrTime(performance.timeOrigin);
+/** The process's time origin, fixed at its start: converted once, not at every span's start and end as the SDK's hrTime() does. */
+const ORIGIN = millisToHrTime(performance.timeOrigin);
 
-/** The SDK's hrTime(): the time origin plus performance.now(), in nanoseconds, with one array made instead of three. */
+/** The SDK's hrTime(), by its own arithmetic, less the origin's conversion. */
 function now(): HrTime {
-  const ms = performance.now();
-  const seconds = Math.trunc(ms / 1000);
-  const nanos = ORIGIN_NS + Math.round((ms - seconds * 1000) * 1_000_000);
-  return nanos >= 1_000_000_000 ? [ORIGIN_S + seconds + 1, nanos - 1_000_000_000] : [ORIGIN_S + seconds, nanos];
+  return addHrTimes(ORIGIN, millisToHrTime(performance.now()));
 }
 
 function isPlainScalar(value: unknown): value is string | number | boolean {
