@@ -13,13 +13,6 @@ export interface OtlpBatch {
   repairedStrings: number;
 }
 
-/**
- * Sent by `run`'s preloaded instrumentation on its requests once it lost batches no spool directory
- * could take (no room on any disk): `<sender> <batches lost so far>`, the sender being the process and
- * thread, so that the tool can say so. It cannot print in the program.
- */
-export const LOST_BATCHES_HEADER = 'x-otel-mlflow-lost-batches';
-
 export type OtlpIngestResult =
   | { kind: 'accepted' }
   /** The whole batch refused for a reason the client must fix: HTTP 400, gRPC INVALID_ARGUMENT. */

@@ -1,14 +1,14 @@
 import { diag } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { parseRetryAfter } from '../http-client/retry-after.ts';
 import { encodeSpans } from '../otlp/otlp-encode.ts';
-import { LOST_BATCHES_HEADER } from '../otlp/otlp-ingest.ts';
 import { otlpEncodingOf } from '../otlp/otlp-media-type.ts';
+import { LOST_BATCHES_HEADER, lossMarkName } from './loss-report.ts';
 import type { SpanSender } from './prompt-span-processor.ts';
 
 /** Tries of one batch before it waits on disk instead: the receiver asks to come back (429/503) while its disk falls behind. */
@@ -64,7 +64,7 @@ class OtlpHttpSender implements SpanSender {
    */
   readonly #unsettled = new Set<Uint8Array>();
   #heldBytes = 0;
-  /** Batches no spool directory took: told to the tool with every request from then on. */
+  /** Batches no spool directory took, so far (see #noteLost). */
   #lostBatches = 0;
 
   constructor(url: URL, spoolDirs: readonly string[], wait: Wait, mostHeldBytes: number) {
@@ -88,7 +88,8 @@ class OtlpHttpSender implements SpanSender {
   keepAtExit(spans: ReadableSpan[]): void {
     const bodies = [...this.#unsettled, ...(spans.length > 0 ? [encodeSpans(spans)] : [])];
     this.#unsettled.clear();
-    for (const body of bodies) spoolNow(this.#spoolDirs, body);
+    const lost = bodies.filter((body) => !spoolNow(this.#spoolDirs, body)).length;
+    if (lost > 0) this.#noteLost(lost);
   }
 
   async #hold(body: Uint8Array, written: () => void): Promise<void> {
@@ -111,7 +112,14 @@ class OtlpHttpSender implements SpanSender {
   }
 
   async #spool(body: Uint8Array): Promise<void> {
-    if (!(await spool(this.#spoolDirs, body))) this.#lostBatches++;
+    if (!(await spool(this.#spoolDirs, body))) this.#noteLost(1);
+  }
+
+  /** Told with every request from now on, and by a mark too: no request may follow (the program is exiting, or idle). */
+  #noteLost(batches: number): void {
+    const before = this.#lostBatches;
+    this.#lostBatches += batches;
+    leaveLossMark(this.#spoolDirs, before, this.#lostBatches);
   }
 
   async #sendBody(body: Uint8Array, written: () => void): Promise<void> {
@@ -231,14 +239,14 @@ async function spool(spoolDirs: readonly string[], body: Uint8Array): Promise<bo
   return false;
 }
 
-function spoolNow(spoolDirs: readonly string[], body: Uint8Array): void {
+function spoolNow(spoolDirs: readonly string[], body: Uint8Array): boolean {
   for (const dir of spoolDirs) {
     const [partial, whole] = spoolPaths(dir);
     try {
       mkdirSync(dir, SPOOL_DIR_MODE);
       writeFileSync(partial, body);
       renameSync(partial, whole);
-      return;
+      return true;
     } catch {
       try {
         rmSync(partial, { force: true });
@@ -248,4 +256,26 @@ function spoolNow(spoolDirs: readonly string[], body: Uint8Array): void {
     }
   }
   diag.error('otel-mlflow: the last spans could not be kept');
+  return false;
+}
+
+/** The mark of `lost` batches in the first directory that takes it (see lossMarkName); then the one of the count before goes. */
+function leaveLossMark(spoolDirs: readonly string[], before: number, lost: number): void {
+  const marked = spoolDirs.some((dir) => {
+    try {
+      mkdirSync(dir, SPOOL_DIR_MODE);
+      closeSync(openSync(join(dir, lossMarkName(SENDER, lost)), 'w', 0o600));
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (!marked || before === 0) return;
+  for (const dir of spoolDirs) {
+    try {
+      rmSync(join(dir, lossMarkName(SENDER, before)), { force: true });
+    } catch {
+      // The tool keeps the largest count it finds: an old mark left says nothing wrong.
+    }
+  }
 }

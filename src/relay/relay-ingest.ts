@@ -1,4 +1,5 @@
-import { LOST_BATCHES_HEADER, type OtlpIngest } from '../otlp/otlp-ingest.ts';
+import type { OtlpIngest } from '../otlp/otlp-ingest.ts';
+import { LOST_BATCHES_HEADER, noteLoss } from '../preload/loss-report.ts';
 import type { LocalSpan } from '../spans/local-span.ts';
 import type { AssemblyHold } from '../pipeline/store/trace-writes.ts';
 import type { SpansToStore, TracePipeline } from '../pipeline/trace-pipeline.ts';
@@ -113,5 +114,5 @@ function noteLostBatches(lost: Map<string, number>, header: string | undefined):
   if (!match) return;
   const [, sender, count] = match as unknown as [string, string, string];
   if (!lost.has(sender) && lost.size >= MOST_LOSING_SENDERS) return;
-  lost.set(sender, Math.max(lost.get(sender) ?? 0, Number(count)));
+  noteLoss(lost, sender, Number(count));
 }

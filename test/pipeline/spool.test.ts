@@ -75,7 +75,7 @@ describe("run's spool", () => {
     assert.equal(await spool.drain(fake.url), 0);
     assert.deepEqual(fake.taken, ['spans of an exited process'], 'a half-written file is never sent');
     assert.deepEqual(readdirSync(spool.dirs[0]!).sort(), ['.alive', '1-0-2.part']);
-    assert.deepEqual(await spool.close(), { left: 0, leftIn: [], adopted: 0, othersLeft: 0, othersIn: [] });
+    assert.deepEqual(await spool.close(), { left: 0, leftIn: [], adopted: 0, othersLeft: 0, othersIn: [], lost: new Map() });
     assert.equal(existsSync(spool.dirs[0]!), false);
   });
 
@@ -85,7 +85,7 @@ describe("run's spool", () => {
     writeFileSync(join(spool.dirs[0]!, '1-0-1.otlp'), 'a');
     writeFileSync(join(spool.dirs[0]!, '2-0-1.otlp'), 'b');
     assert.equal(await spool.drain(fake.url), 2);
-    assert.deepEqual(await spool.close(), { left: 2, leftIn: [spool.dirs[0]!], adopted: 0, othersLeft: 0, othersIn: [] });
+    assert.deepEqual(await spool.close(), { left: 2, leftIn: [spool.dirs[0]!], adopted: 0, othersLeft: 0, othersIn: [], lost: new Map() });
     assert.deepEqual(readdirSync(spool.dirs[0]!).sort(), ['.alive', '1-0-1.otlp', '2-0-1.otlp']);
   });
 
@@ -102,8 +102,31 @@ describe("run's spool", () => {
     writeFileSync(join(left, '4242-0-2.otlp'), 'spans spooled later');
     await spool.drain(fake.url);
     assert.deepEqual(fake.taken, ['spans after the tool was killed', 'spans spooled later']);
-    assert.deepEqual(await spool.close(), { left: 0, leftIn: [], adopted: 2, othersLeft: 0, othersIn: [] });
+    assert.deepEqual(await spool.close(), { left: 0, leftIn: [], adopted: 2, othersLeft: 0, othersIn: [], lost: new Map() });
     assert.deepEqual(readdirSync(join(root, 'spool')), []);
+  });
+
+  it('tells the losses the program’s processes marked, its own and a stopped run’s, each sender’s largest once, and the directories go', async () => {
+    const fake = await receiver([200]);
+    const left = leftByAnotherRun(SETTINGS, { pid: endedPid(), host: hostname() });
+    writeFileSync(join(left, '4242.0-3.lost'), '');
+    const spool = await createSpool([join(root, 'spool')], SETTINGS);
+    writeFileSync(join(spool.dirs[0]!, '77.0-1.lost'), '');
+    writeFileSync(join(spool.dirs[0]!, '77.1-1.lost'), '');
+    assert.equal(await spool.drain(fake.url), 0);
+    // The first thread lost another batch since, and says so by a new mark (its older one is gone).
+    writeFileSync(join(spool.dirs[0]!, '77.0-2.lost'), '');
+    writeFileSync(join(spool.dirs[0]!, 'not-a-mark.lost'), '');
+    const end = await spool.close();
+    assert.deepEqual(
+      end.lost,
+      new Map([
+        ['4242.0', 3],
+        ['77.0', 2],
+        ['77.1', 1],
+      ]),
+    );
+    assert.deepEqual(readdirSync(join(root, 'spool')), [], 'nothing left to send: both directories went');
   });
 
   it('counts what it took over and the receiver turned away as left, so that the end of a run waits for it and says where', async () => {
@@ -134,7 +157,7 @@ describe("run's spool", () => {
     const spool = await createSpool([join(root, 'spool')], SETTINGS);
     await spool.drain(fake.url);
     assert.deepEqual(fake.taken, ['long ago elsewhere']);
-    assert.deepEqual(await spool.close(), { left: 0, leftIn: [], adopted: 1, othersLeft: 0, othersIn: [] });
+    assert.deepEqual(await spool.close(), { left: 0, leftIn: [], adopted: 1, othersLeft: 0, othersIn: [], lost: new Map() });
     assert.ok(existsSync(join(running, '4242-0-1.otlp')) && existsSync(join(elsewhere, '4242-0-1.otlp')));
     assert.equal(existsSync(gone), false);
   });
@@ -153,7 +176,7 @@ describe("run's spool", () => {
     writeFileSync(join(spool.dirs[1]!, '1-0-1.otlp'), 'the store’s disk was full');
     assert.equal(await spool.drain(fake.url), 0);
     assert.deepEqual(fake.taken.sort(), ['left in the fallback by a killed run', 'the store’s disk was full']);
-    assert.deepEqual(await spool.close(), { left: 0, leftIn: [], adopted: 1, othersLeft: 0, othersIn: [] });
+    assert.deepEqual(await spool.close(), { left: 0, leftIn: [], adopted: 1, othersLeft: 0, othersIn: [], lost: new Map() });
   });
 
   it('does without a fallback root another user could read or make', {
@@ -186,7 +209,14 @@ describe("run's spool", () => {
     const spool = await createSpool([join(root, 'spool')], SETTINGS);
     await spool.drain(fake.url);
     assert.deepEqual(fake.taken, []);
-    assert.deepEqual(await spool.close(), { left: 0, leftIn: [], adopted: 0, othersLeft: 1, othersIn: [join(root, 'spool')] });
+    assert.deepEqual(await spool.close(), {
+      left: 0,
+      leftIn: [],
+      adopted: 0,
+      othersLeft: 1,
+      othersIn: [join(root, 'spool')],
+      lost: new Map(),
+    });
     assert.ok(existsSync(join(other, '4242-0-1.otlp')));
   });
 

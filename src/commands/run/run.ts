@@ -10,6 +10,7 @@ import { ExitCode, ExpectedError } from '../../errors.ts';
 import { plural } from '../../util/plural.ts';
 import type { RouteState } from '../../relay/relay-routes.ts';
 import { startRelay, type RunningRelay } from '../../relay/start-relay.ts';
+import { noteLoss } from '../../preload/loss-report.ts';
 import { programEnv } from './program-env.ts';
 import { createSpool, spoolRoots, spoolSettings, type Spool, type SpoolEnd } from '../../pipeline/spool/spool.ts';
 import type { RunOptions } from './run-options.ts';
@@ -77,6 +78,7 @@ export async function run(ctx: CommandContext, options: RunOptions, command: str
   });
   const paint = createPainter(ctx);
   writeLine(ctx.stderr, summary.lost ? paint.red(summary.line) : summary.pending ? paint.yellow(summary.line) : summary.line);
+  for (const [sender, lost] of spoolEnd.lost) noteLoss(counters.lostBatches, sender, lost);
   const lostBatches = [...counters.lostBatches.values()].reduce((sum, n) => sum + n, 0);
   for (const { text, tone } of spoolLines(spoolEnd, lostBatches, refused, refusedReason)) {
     writeLine(ctx.stderr, tone === 'lost' ? paint.red(text) : tone === 'warn' ? paint.yellow(text) : text);
@@ -111,7 +113,7 @@ function spoolLines(
   }
   if (lostBatches > 0) {
     lines.push({
-      text: `${batches(lostBatches)} the program could keep nowhere (no spool directory had room) ${lostBatches === 1 ? 'was' : 'were'} lost`,
+      text: `${batches(lostBatches)} that could be kept nowhere (no spool directory had room) ${lostBatches === 1 ? 'was' : 'were'} lost`,
       tone: 'lost',
     });
   }

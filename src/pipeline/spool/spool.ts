@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { ResolvedConfig } from '../../config/types.ts';
 import { targetKey, targetOf } from '../../destination/target.ts';
 import { ExitCode, ExpectedError } from '../../errors.ts';
+import { noteLoss, readLossMark } from '../../preload/loss-report.ts';
 import { holdHere, markAlive, ownerGone, releaseHere, removeMark, STALE_MS, touchMark } from './spool-marks.ts';
 
 /**
@@ -46,6 +47,8 @@ export interface SpoolEnd {
   /** Files of earlier runs that were stopped with other settings, which wait for a run with those, and where. */
   othersLeft: number;
   othersIn: string[];
+  /** Batches the program's processes could keep nowhere, by sender, as their marks told (see lossMarkName). */
+  lost: Map<string, number>;
 }
 
 /** An owner touches its mark this often (see ownerGone). */
@@ -90,6 +93,7 @@ export async function createSpool(roots: readonly string[], settings: string, no
   }
 
   const held = new Set<string>();
+  const lost = new Map<string, number>();
   let adopted = 0;
   let lastTouch = now();
   // One round at a time: a round started meanwhile waits for the running one, then reads the directories again.
@@ -103,7 +107,10 @@ export async function createSpool(roots: readonly string[], settings: string, no
   const round = async (tracesUrl: string): Promise<number> => {
     await heartbeat();
     let left = 0;
-    for (const dir of dirs) left += (await drainDir(dir, tracesUrl, heartbeat)).left;
+    for (const dir of dirs) {
+      left += (await drainDir(dir, tracesUrl, heartbeat)).left;
+      await takeLossMarks(dir, lost);
+    }
     for (const root of roots) {
       for (const gone of await goneRuns(root, (theirs) => theirs === settings, now)) {
         const taken = await takeOver(root, gone, settings);
@@ -114,6 +121,7 @@ export async function createSpool(roots: readonly string[], settings: string, no
     }
     for (const path of held) {
       const { sent, left: theirs } = await drainDir(path, tracesUrl, heartbeat);
+      await takeLossMarks(path, lost);
       adopted += sent;
       left += theirs;
       if (theirs === 0 && (await removeDrained(path, now))) {
@@ -133,6 +141,7 @@ export async function createSpool(roots: readonly string[], settings: string, no
       await rounds.catch(() => undefined);
       let left = 0;
       const leftIn: string[] = [];
+      for (const path of [...dirs, ...held]) await takeLossMarks(path, lost);
       for (const dir of dirs) {
         const files = (await wholeFiles(dir)).length;
         if (files === 0) await rm(dir, { recursive: true, force: true });
@@ -148,7 +157,7 @@ export async function createSpool(roots: readonly string[], settings: string, no
       }
       for (const path of [...dirs, ...held]) releaseHere(path);
       const others = await filesOfGoneRuns(roots, (theirs) => theirs !== settings, now);
-      return { left, leftIn, adopted, othersLeft: others.files, othersIn: others.in };
+      return { left, leftIn, adopted, othersLeft: others.files, othersIn: others.in, lost };
     },
   };
 }
@@ -283,6 +292,16 @@ async function drainDir(dir: string, tracesUrl: string, heartbeat: () => Promise
     await heartbeat();
   }
   return { sent: files.length, left: 0 };
+}
+
+/** Reads the loss marks in `dir` into `lost` (each sender's largest count), and removes them: told once, and the directory can go. */
+async function takeLossMarks(dir: string, lost: Map<string, number>): Promise<void> {
+  for (const name of await readdir(dir).catch(() => [])) {
+    const mark = readLossMark(name);
+    if (!mark) continue;
+    noteLoss(lost, mark.sender, mark.lostBatches);
+    await unlink(join(dir, name)).catch(() => undefined);
+  }
 }
 
 /** The files written whole: a writer renames its file to `.otlp` once it is (half-written ones are of no use). */

@@ -296,6 +296,20 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
     ]);
   });
 
+  it('says so when the program exits with spans that no disk would take', async () => {
+    // A disk with no room, for the program alone: at a file size limit of 0 every byte written fails
+    // (EFBIG; SIGXFSZ ignored, as a full disk sends no signal) while names are still made, as on a full disk.
+    const noRoom = ['bash', '-c', 'ulimit -f 0; exec "$0" "$@"', SYSTEM_NODE];
+    const running = await runApp(noRoom, 'cjs-app.cjs', {
+      MLFLOW_TRACKING_URI: '',
+      NODE_OPTIONS: "--import=data:text/javascript,process.on('SIGXFSZ',()=>{})",
+    });
+    await post(`${running.url}/exit`, { code: 3 });
+    const stopped = await running.stop();
+    assert.equal(stopped.code, 3);
+    assert.match(stopped.stderr, /^1 batch of spans that could be kept nowhere \(no spool directory had room\) was lost$/m);
+  });
+
   it('keeps the traces of a Hono app that Ctrl-C ends at once, and exits as the signal ended it', async () => {
     const running = await runApp(SYSTEM_NODE, 'hono-app.mjs');
     assert.match(await post(`${running.url}/chat/s1`, { question: 'hono right before Ctrl-C' }), /answer plain/);
