@@ -20,7 +20,15 @@ export interface RelayCounters {
   lastProblem?: { at: string; message: string };
   /** Batches `run`'s programs could keep nowhere (LOST_BATCHES_HEADER), by sender, as each last told. */
   lostBatches: Map<string, number>;
+  /**
+   * Traces the store turned away while full, by trace id (the first MOST_FOLLOWED): true once their
+   * sender sent them again and they were stored. Each counts once, however often it was sent.
+   */
+  turnedAway: Map<string, boolean>;
 }
+
+/** Traces turned away that are followed until the end; a store full for long must not grow the relay's memory without bound. */
+export const MOST_FOLLOWED = 100_000;
 
 export interface RelayIngestOptions {
   pipeline: TracePipeline;
@@ -93,7 +101,15 @@ export function createRelayIngest(options: RelayIngestOptions): OtlpIngest {
       problem(message);
       return { kind: 'unavailable', retryAfterSeconds: STORE_TROUBLE_RETRY_S, message };
     }
+    if (counters.turnedAway.size > 0) {
+      const stored = new Set(refused);
+      for (const traceId of traces.keys())
+        if (!stored.has(traceId) && counters.turnedAway.has(traceId)) counters.turnedAway.set(traceId, true);
+    }
     if (refused.length > 0) {
+      for (const traceId of refused) {
+        if (counters.turnedAway.size < MOST_FOLLOWED || counters.turnedAway.has(traceId)) counters.turnedAway.set(traceId, false);
+      }
       // The others were stored; the client sends the whole request again and the store merges it.
       const message = `the relay's trace store ${pipeline.store.dir} is full of undelivered traces; they leave as the destination takes them`;
       counters.deferredRequests++;

@@ -112,6 +112,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     deferredRequests: 0,
     repairedStrings: 0,
     lostBatches: new Map(),
+    turnedAway: new Map(),
   };
   const ingest = createRelayIngest({ pipeline, routes, hold: options.hold ?? DEFAULT_HOLD, counters });
 

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
@@ -388,6 +389,53 @@ describe('otel-mlflow relay (the command)', () => {
         ['4242.1', 2],
       ],
     );
+  });
+
+  it('says at the end how many traces its full store turned away, each once however often sent, and which never came back', async () => {
+    const server = await startFakeMlflow({ version: '3.11.1' });
+    const proxy = await startFaultyProxy(server.url);
+    const relay = await startRelayProcess([], {
+      MLFLOW_TRACKING_URI: proxy.url,
+      MLFLOW_EXPERIMENT_NAME: EXPERIMENT,
+      OTEL_MLFLOW_STORE_DIR: join(root, `store-${++dirs}`),
+      OTEL_MLFLOW_STORE_MAX_MB: '1',
+    });
+    const send = (traceId: string) =>
+      rawRequest(`${relay.url}/v1/traces`, {
+        headers: { 'content-type': 'application/x-protobuf' },
+        body: otlpProtobuf([
+          readableSpan({ traceId, spanId: randomBytes(8).toString('hex'), name: 'chat', attributes: { prompt: 'x'.repeat(40_000) } }),
+        ]),
+      });
+    let stopped: Awaited<ReturnType<typeof relay.stop>>;
+    try {
+      // MLflow goes away: the traces wait in the store, which is full of them before long.
+      await proxy.down();
+      const turnedAway: string[] = [];
+      while (turnedAway.length < 3) {
+        const traceId = randomBytes(16).toString('hex');
+        const answer = await send(traceId);
+        if (answer.status === 503) turnedAway.push(traceId);
+        else assert.equal(answer.status, 200);
+      }
+      const [again, back, never] = turnedAway as [string, string, string];
+      assert.equal((await send(again)).status, 503, 'still full: sent again, and turned away again');
+      // MLflow is back: what it takes leaves the store, and a sender trying again gets in.
+      await proxy.up();
+      // Sent again until it is taken, as an exporter does: the store has room once MLflow took the others.
+      while ((await send(back)).status !== 200) await delay(100);
+      assert.ok(never);
+    } finally {
+      stopped = await relay.stop();
+      await proxy.close();
+      await server.close();
+    }
+    assert.equal(stopped.code, 7, 'a trace was lost on its sender’s side: not a clean end');
+    assert.match(
+      stopped.stdout,
+      /^the store turned 3 traces away \(.*full.*\), asking their senders to send them again: 1 came back and was stored, 2 did not \(lost, unless their senders kept them\)$/m,
+    );
+    assert.doesNotMatch(stopped.stdout, /not stored/, 'the tries are not counted as traces lost');
   });
 
   it('refuses to relay to itself when OTEL_EXPORTER_OTLP_ENDPOINT points at its own port', async () => {

@@ -7,6 +7,7 @@ import { loadConfig } from '../../config/load-config.ts';
 import type { ResolvedConfig } from '../../config/types.ts';
 import { ExitCode, ExpectedError } from '../../errors.ts';
 import { describeJustResolved, type ResolvedDestination } from '../../destination/resolved-destination.ts';
+import { MOST_FOLLOWED } from '../../relay/relay-ingest.ts';
 import { startRelay } from '../../relay/start-relay.ts';
 import { plural } from '../../util/plural.ts';
 import type { RelayOptions } from './relay-options.ts';
@@ -76,13 +77,39 @@ export async function run(ctx: CommandContext, options: RelayOptions): Promise<n
     (counters.deferredRequests ? `, ${counters.deferredRequests} asked to retry` : '') +
     (counters.repairedStrings ? `, ${plural(counters.repairedStrings, 'string')} not valid UTF-8 kept repaired` : '');
   writeLine(ctx.stdout, received);
+  // What the store turned away was answered 503, for its sender to send again: counted below, by trace, not per try.
+  const { refusedReason, ...stored } = report;
   const summary = summarizeDelivery({
-    ...report,
+    ...stored,
+    refused: 0,
     ...(destinations.length > 0 && { destination: destinations.map((route) => route.description).join('; ') }),
     pending: traces.pending,
   });
   writeLine(ctx.stdout, summary.lost ? paint.red(summary.line) : summary.pending ? paint.yellow(summary.line) : summary.line);
-  return summary.lost || summary.pending ? ExitCode.export : ExitCode.ok;
+  const turnedAway = turnedAwayLine(counters.turnedAway, refusedReason);
+  if (turnedAway) writeLine(ctx.stdout, turnedAway.neverBack > 0 ? paint.red(turnedAway.text) : paint.yellow(turnedAway.text));
+  return summary.lost || summary.pending || (turnedAway?.neverBack ?? 0) > 0 ? ExitCode.export : ExitCode.ok;
+}
+
+/** The traces the full store turned away, each once: those their senders sent again, and those they did not, which are theirs to keep. */
+function turnedAwayLine(
+  turnedAway: ReadonlyMap<string, boolean>,
+  why = 'the store refused them',
+): { text: string; neverBack: number } | undefined {
+  if (turnedAway.size === 0) return undefined;
+  const neverBack = [...turnedAway.values()].filter((cameBack) => !cameBack).length;
+  const followed = turnedAway.size === MOST_FOLLOWED ? ` (the first ${MOST_FOLLOWED} followed)` : '';
+  const text =
+    `the store turned ${plural(turnedAway.size, 'trace')} away${followed} (${why}), asking their senders to send them again: ` +
+    (neverBack === 0
+      ? 'all came back and were stored'
+      : `${cameBack(turnedAway.size - neverBack)}${neverBack} did not (lost, unless their senders kept them)`);
+  return { text, neverBack };
+}
+
+function cameBack(traces: number): string {
+  if (traces === 0) return '';
+  return `${traces} came back and ${traces === 1 ? 'was' : 'were'} stored, `;
 }
 
 /** A relay whose destination is itself would send every span round in a circle. */
