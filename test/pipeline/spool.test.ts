@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { createSpool } from '../../src/pipeline/spool/spool.ts';
+import { adoptSpool, createSpool } from '../../src/pipeline/spool/spool.ts';
 
 const SETTINGS = '0123456789abcdef';
 const OTHER_SETTINGS = 'fedcba9876543210';
@@ -26,7 +26,7 @@ afterEach(() => {
 });
 
 /** A receiver answering with `statuses` in turn (the last one from then on), keeping the bodies it took. */
-async function receiver(statuses: number[]): Promise<{ url: string; taken: string[] }> {
+async function receiver(statuses: number[]): Promise<{ tracesUrl: string; taken: string[] }> {
   const taken: string[] = [];
   let asked = 0;
   server = createServer(async (req, res) => {
@@ -38,7 +38,7 @@ async function receiver(statuses: number[]): Promise<{ url: string; taken: strin
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`, taken };
+  return { tracesUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`, taken };
 }
 
 /** The id of a process that has ended. */
@@ -71,8 +71,8 @@ describe("run's spool", () => {
     const spool = await createSpool([join(root, 'spool')], SETTINGS);
     writeFileSync(join(spool.dirs[0]!, '1-0-1.otlp'), 'spans of an exited process');
     writeFileSync(join(spool.dirs[0]!, '1-0-2.part'), 'half written');
-    assert.equal(await spool.drain(fake.url), 1, 'turned away: left for the next round');
-    assert.equal(await spool.drain(fake.url), 0);
+    assert.equal(await spool.drain(fake), 1, 'turned away: left for the next round');
+    assert.equal(await spool.drain(fake), 0);
     assert.deepEqual(fake.taken, ['spans of an exited process'], 'a half-written file is never sent');
     assert.deepEqual(readdirSync(spool.dirs[0]!).sort(), ['.alive', '1-0-2.part']);
     assert.deepEqual(await spool.close(), { left: 0, leftIn: [], adopted: 0, othersLeft: 0, othersIn: [], lost: new Map() });
@@ -84,7 +84,7 @@ describe("run's spool", () => {
     const spool = await createSpool([join(root, 'spool')], SETTINGS);
     writeFileSync(join(spool.dirs[0]!, '1-0-1.otlp'), 'a');
     writeFileSync(join(spool.dirs[0]!, '2-0-1.otlp'), 'b');
-    assert.equal(await spool.drain(fake.url), 2);
+    assert.equal(await spool.drain(fake), 2);
     assert.deepEqual(await spool.close(), { left: 2, leftIn: [spool.dirs[0]!], adopted: 0, othersLeft: 0, othersIn: [], lost: new Map() });
     assert.deepEqual(readdirSync(spool.dirs[0]!).sort(), ['.alive', '1-0-1.otlp', '2-0-1.otlp']);
   });
@@ -93,14 +93,14 @@ describe("run's spool", () => {
     const fake = await receiver([200]);
     const left = leftByAnotherRun(SETTINGS, { pid: endedPid(), host: hostname() }, 'spans after the tool was killed');
     const spool = await createSpool([join(root, 'spool')], SETTINGS);
-    assert.equal(await spool.drain(fake.url), 0);
+    assert.equal(await spool.drain(fake), 0);
     assert.deepEqual(fake.taken, ['spans after the tool was killed']);
     assert.deepEqual(readdirSync(join(root, 'spool')), [spool.dirs[0]!.split('/').at(-1)], 'the directory is gone once sent on');
 
     // Its program lives on and makes the directory again for its next spans, with no mark.
     mkdirSync(left);
     writeFileSync(join(left, '4242-0-2.otlp'), 'spans spooled later');
-    await spool.drain(fake.url);
+    await spool.drain(fake);
     assert.deepEqual(fake.taken, ['spans after the tool was killed', 'spans spooled later']);
     assert.deepEqual(await spool.close(), { left: 0, leftIn: [], adopted: 2, othersLeft: 0, othersIn: [], lost: new Map() });
     assert.deepEqual(readdirSync(join(root, 'spool')), []);
@@ -113,7 +113,7 @@ describe("run's spool", () => {
     const spool = await createSpool([join(root, 'spool')], SETTINGS);
     writeFileSync(join(spool.dirs[0]!, '77.0-1.lost'), '');
     writeFileSync(join(spool.dirs[0]!, '77.1-1.lost'), '');
-    assert.equal(await spool.drain(fake.url), 0);
+    assert.equal(await spool.drain(fake), 0);
     // The first thread lost another batch since, and says so by a new mark (its older one is gone).
     writeFileSync(join(spool.dirs[0]!, '77.0-2.lost'), '');
     writeFileSync(join(spool.dirs[0]!, 'not-a-mark.lost'), '');
@@ -133,7 +133,7 @@ describe("run's spool", () => {
     const fake = await receiver([503]);
     leftByAnotherRun(SETTINGS, { pid: endedPid(), host: hostname() });
     const spool = await createSpool([join(root, 'spool')], SETTINGS);
-    assert.equal(await spool.drain(fake.url), 1, 'one file left, though none of this run’s own');
+    assert.equal(await spool.drain(fake), 1, 'one file left, though none of this run’s own');
     const end = await spool.close();
     assert.deepEqual([end.left, end.adopted, end.leftIn.length], [1, 0, 1]);
     assert.notEqual(end.leftIn[0], spool.dirs[0], 'the directory taken over, which the next run takes over in turn');
@@ -144,7 +144,7 @@ describe("run's spool", () => {
     const fake = await receiver([200]);
     leftByAnotherRun(SETTINGS, { pid: process.pid, host: hostname() });
     const spool = await createSpool([join(root, 'spool')], SETTINGS);
-    await spool.drain(fake.url);
+    await spool.drain(fake);
     assert.equal(fake.taken.length, 1);
     assert.equal((await spool.close()).adopted, 1);
   });
@@ -155,7 +155,7 @@ describe("run's spool", () => {
     const elsewhere = leftByAnotherRun(SETTINGS, { pid: endedPid(), host: 'another-container', ageMs: 30_000 }, 'recently elsewhere');
     const gone = leftByAnotherRun(SETTINGS, { pid: process.ppid, host: 'another-container', ageMs: 61_000 }, 'long ago elsewhere');
     const spool = await createSpool([join(root, 'spool')], SETTINGS);
-    await spool.drain(fake.url);
+    await spool.drain(fake);
     assert.deepEqual(fake.taken, ['long ago elsewhere']);
     assert.deepEqual(await spool.close(), { left: 0, leftIn: [], adopted: 1, othersLeft: 0, othersIn: [], lost: new Map() });
     assert.ok(existsSync(join(running, '4242-0-1.otlp')) && existsSync(join(elsewhere, '4242-0-1.otlp')));
@@ -174,22 +174,45 @@ describe("run's spool", () => {
       [beside, temporary],
     );
     writeFileSync(join(spool.dirs[1]!, '1-0-1.otlp'), 'the store’s disk was full');
-    assert.equal(await spool.drain(fake.url), 0);
+    assert.equal(await spool.drain(fake), 0);
     assert.deepEqual(fake.taken.sort(), ['left in the fallback by a killed run', 'the store’s disk was full']);
     assert.deepEqual(await spool.close(), { left: 0, leftIn: [], adopted: 1, othersLeft: 0, othersIn: [], lost: new Map() });
   });
 
-  it('does without a fallback root another user could read or make', {
+  it('does without a root another user could read or make, and sends on nothing found there', {
     skip: process.getuid === undefined && 'no user ids here',
   }, async () => {
+    const fake = await receiver([200]);
     const open = join(root, 'open');
     mkdirSync(open, { mode: 0o777 });
     chmodSync(open, 0o777);
+    // Files someone else could have put there, to be sent to this user's MLflow.
+    const planted = join(open, `${SETTINGS}-000000000000`);
+    mkdirSync(planted);
+    writeFileSync(join(planted, '4242-0-1.otlp'), 'spans of unknown origin');
     const spool = await createSpool([join(root, 'spool'), open], SETTINGS);
     assert.equal(spool.dirs.length, 1);
-    assert.deepEqual(readdirSync(open), [], 'nothing written there');
+    assert.equal(await spool.drain(fake), 0);
     await spool.close();
+    const adopting = await adoptSpool([join(root, 'spool'), open], SETTINGS);
+    assert.equal(await adopting.drain(fake), 0);
+    await adopting.close();
+    assert.deepEqual(fake.taken, []);
+    assert.deepEqual(readdirSync(open), [`${SETTINGS}-000000000000`], 'nothing written there, nothing taken');
     await assert.rejects(createSpool([open], SETTINGS), /not a directory of this user's alone/);
+  });
+
+  it('takes in, with no directory of its own, what stopped runs with its settings left (relay, traces push)', async () => {
+    const fake = await receiver([200]);
+    leftByAnotherRun(SETTINGS, { pid: endedPid(), host: hostname() }, 'spans of a killed run');
+    leftByAnotherRun(OTHER_SETTINGS, { pid: endedPid(), host: hostname() });
+    const spool = await adoptSpool([join(root, 'spool'), join(root, 'no-such-root')], SETTINGS);
+    assert.deepEqual(spool.dirs, []);
+    assert.equal(await spool.drain(fake), 0);
+    assert.deepEqual(fake.taken, ['spans of a killed run']);
+    const end = await spool.close();
+    assert.deepEqual([end.adopted, end.left, end.othersLeft], [1, 0, 1]);
+    assert.equal(readdirSync(join(root, 'spool')).length, 1, 'the other settings’ directory alone is left');
   });
 
   it('touches its mark as it drains, so that other runs see it running however long it runs', async () => {
@@ -198,7 +221,7 @@ describe("run's spool", () => {
     const spool = await createSpool([join(root, 'spool')], SETTINGS, () => clock);
     const mark = join(spool.dirs[0]!, '.alive');
     clock += 10 * 60_000;
-    await spool.drain(fake.url);
+    await spool.drain(fake);
     assert.equal(Math.round(statSync(mark).mtimeMs / 1000), Math.round(clock / 1000));
     await spool.close();
   });
@@ -207,7 +230,7 @@ describe("run's spool", () => {
     const fake = await receiver([200]);
     const other = leftByAnotherRun(OTHER_SETTINGS, { pid: endedPid(), host: hostname() });
     const spool = await createSpool([join(root, 'spool')], SETTINGS);
-    await spool.drain(fake.url);
+    await spool.drain(fake);
     assert.deepEqual(fake.taken, []);
     assert.deepEqual(await spool.close(), {
       left: 0,
@@ -224,7 +247,7 @@ describe("run's spool", () => {
     const fake = await receiver([200]);
     leftByAnotherRun(SETTINGS, { pid: endedPid(), host: hostname() });
     const [a, b] = await Promise.all([createSpool([join(root, 'spool')], SETTINGS), createSpool([join(root, 'spool')], SETTINGS)]);
-    await Promise.all([a.drain(fake.url), b.drain(fake.url)]);
+    await Promise.all([a.drain(fake), b.drain(fake)]);
     assert.equal(fake.taken.length, 1, 'sent once');
     const ends = await Promise.all([a.close(), b.close()]);
     assert.deepEqual(ends.map((end) => end.adopted).sort(), [0, 1]);

@@ -9,6 +9,9 @@ import { ExitCode, ExpectedError } from '../../errors.ts';
 import { describeJustResolved, type ResolvedDestination } from '../../destination/resolved-destination.ts';
 import { MOST_FOLLOWED } from '../../relay/relay-ingest.ts';
 import { startRelay } from '../../relay/start-relay.ts';
+import { adoptSpool, spoolRoots, spoolSettings } from '../../pipeline/spool/spool.ts';
+import { takeInSpool } from '../../pipeline/spool/spool-intake.ts';
+import { lossesOf, writeSpoolLines } from '../../cli/spool-lines.ts';
 import { plural } from '../../util/plural.ts';
 import type { RelayOptions } from './relay-options.ts';
 
@@ -37,6 +40,12 @@ export async function run(ctx: CommandContext, options: RelayOptions): Promise<n
     ...(config.authToken && { authToken: config.authToken.value }),
     onEvent: deliveryWarnings((line) => writeLine(ctx.stderr, paint.yellow(line))),
     onRouteResolved: announce,
+  });
+  // What stopped runs with these settings left in the spool: the relay is the receiver they would have sent it to.
+  const spool = await adoptSpool(spoolRoots(config.storeDir.value), spoolSettings(config, true));
+  const intake = takeInSpool(spool, {
+    tracesUrl: `${loopback(relay.httpUrl)}/v1/traces`,
+    ...(config.authToken && { headers: { authorization: `Bearer ${config.authToken.value}` } }),
   });
   const health = relay.health();
   // Before the line that says it listens: a SIGTERM sent on reading it must find the relay ready to shut down.
@@ -70,7 +79,9 @@ export async function run(ctx: CommandContext, options: RelayOptions): Promise<n
 
   const reason = await signalled;
   writeLine(ctx.stdout, `${reason}: no longer receiving; storing and delivering what arrived (up to ${SHUTDOWN_FLUSH_MS / 1000} s)`);
-  const { report, counters, traces, destinations } = await relay.close(SHUTDOWN_FLUSH_MS);
+  const deadline = Date.now() + SHUTDOWN_FLUSH_MS;
+  const spoolEnd = await intake.end(deadline);
+  const { report, counters, traces, destinations } = await relay.close(Math.max(0, deadline - Date.now()));
   const received =
     `relay: received ${plural(counters.spans, 'span')} in ${plural(counters.requests, 'request')}` +
     (counters.rejectedRequests ? `, ${counters.rejectedRequests} refused` : '') +
@@ -88,7 +99,15 @@ export async function run(ctx: CommandContext, options: RelayOptions): Promise<n
   writeLine(ctx.stdout, summary.lost ? paint.red(summary.line) : summary.pending ? paint.yellow(summary.line) : summary.line);
   const turnedAway = turnedAwayLine(counters.turnedAway, refusedReason);
   if (turnedAway) writeLine(ctx.stdout, turnedAway.neverBack > 0 ? paint.red(turnedAway.text) : paint.yellow(turnedAway.text));
-  return summary.lost || summary.pending || (turnedAway?.neverBack ?? 0) > 0 ? ExitCode.export : ExitCode.ok;
+  const lostBatches = lossesOf(counters.lostBatches, spoolEnd);
+  writeSpoolLines(ctx.stdout, paint, spoolEnd, lostBatches);
+  const lost = summary.lost || (turnedAway?.neverBack ?? 0) > 0 || lostBatches > 0;
+  return lost || summary.pending || spoolEnd.left > 0 ? ExitCode.export : ExitCode.ok;
+}
+
+/** The relay's own address to reach it at: one listening on every interface is reached on loopback. */
+function loopback(url: string): string {
+  return url.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:');
 }
 
 /** The traces the full store turned away, each once: those their senders sent again, and those they did not, which are theirs to keep. */

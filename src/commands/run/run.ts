@@ -7,12 +7,12 @@ import { createPainter, writeLine } from '../../cli/output.ts';
 import { countStopRequests } from '../../cli/stop-requests.ts';
 import { loadConfig } from '../../config/load-config.ts';
 import { ExitCode, ExpectedError } from '../../errors.ts';
-import { plural } from '../../util/plural.ts';
 import type { RouteState } from '../../relay/relay-routes.ts';
 import { startRelay, type RunningRelay } from '../../relay/start-relay.ts';
-import { noteLoss } from '../../preload/loss-report.ts';
 import { programEnv } from './program-env.ts';
-import { createSpool, spoolRoots, spoolSettings, type Spool, type SpoolEnd } from '../../pipeline/spool/spool.ts';
+import { createSpool, spoolRoots, spoolSettings } from '../../pipeline/spool/spool.ts';
+import { takeInSpool } from '../../pipeline/spool/spool-intake.ts';
+import { lossesOf, writeSpoolLines } from '../../cli/spool-lines.ts';
 import type { RunOptions } from './run-options.ts';
 
 /** Passed on to the program: what a terminal, a supervisor or a person sends to stop or poke it. */
@@ -48,22 +48,19 @@ export async function run(ctx: CommandContext, options: RunOptions, command: str
     grpcPort: null,
     captureContent: config.llm.captureContent.value,
   });
-  const spool = await createSpool(spoolRoots(config.storeDir.value), spoolSettings(config));
-  const tracesUrl = `${relay.httpUrl}/v1/traces`;
+  const spool = await createSpool(spoolRoots(config.storeDir.value), spoolSettings(config, config.llm.captureContent.value));
   // Batches the receiver turned away while its disk was behind come back from the spool while the program runs.
-  const draining = setInterval(() => void spool.drain(tracesUrl).catch(() => undefined), SPOOL_DRAIN_MS).unref();
+  const intake = takeInSpool(spool, { tracesUrl: `${relay.httpUrl}/v1/traces` });
   let exit: ProgramExit;
   try {
     exit = await runProgram(command, programEnv(ctx.env, config, relay.httpUrl, spool.dirs, command), ctx.cwd);
   } catch (error) {
-    clearInterval(draining);
-    await drainSpool(spool, tracesUrl, Date.now());
+    await intake.end(Date.now());
     await relay.close(0);
     throw error;
   }
-  clearInterval(draining);
   const deadline = Date.now() + options.deliverTimeout * 1000;
-  const spoolEnd = await drainSpool(spool, tracesUrl, deadline);
+  const spoolEnd = await intake.end(deadline);
   await routesSettled(relay, deadline);
   const { report, traces, destinations, counters } = await relay.close(Math.max(0, deadline - Date.now()));
   const notFound = unresolved(destinations);
@@ -78,64 +75,18 @@ export async function run(ctx: CommandContext, options: RunOptions, command: str
   });
   const paint = createPainter(ctx);
   writeLine(ctx.stderr, summary.lost ? paint.red(summary.line) : summary.pending ? paint.yellow(summary.line) : summary.line);
-  for (const [sender, lost] of spoolEnd.lost) noteLoss(counters.lostBatches, sender, lost);
-  const lostBatches = [...counters.lostBatches.values()].reduce((sum, n) => sum + n, 0);
-  for (const { text, tone } of spoolLines(spoolEnd, lostBatches, refused, refusedReason)) {
-    writeLine(ctx.stderr, tone === 'lost' ? paint.red(text) : tone === 'warn' ? paint.yellow(text) : text);
-  }
-  return exitCodeOf(exit);
-}
-
-/** How often, while the program runs, the spool is sent on. */
-const SPOOL_DRAIN_MS = 2_000;
-/** At the end, how often the spool is tried again while the receiver turns it away. */
-const SPOOL_RETRY_MS = 250;
-
-/** Sends the spool on until nothing is left or the deadline passed; the directory goes unless something is left, which is counted. */
-async function drainSpool(spool: Spool, tracesUrl: string, deadline: number): Promise<SpoolEnd> {
-  while ((await spool.drain(tracesUrl).catch(() => 1)) > 0 && Date.now() < deadline) await delay(SPOOL_RETRY_MS);
-  return spool.close();
-}
-
-/** What the closing line does not say: spans turned back, lost, taken over or waiting in the spool. */
-function spoolLines(
-  { left, leftIn, adopted, othersLeft, othersIn }: SpoolEnd,
-  lostBatches: number,
-  turnedAway: number,
-  why = 'the store refused them',
-): { text: string; tone: 'plain' | 'warn' | 'lost' }[] {
-  const batches = (n: number) => `${plural(n, 'batch', 'batches')} of spans`;
-  const lines: { text: string; tone: 'plain' | 'warn' | 'lost' }[] = [];
-  if (turnedAway > 0) {
+  const lostBatches = lossesOf(counters.lostBatches, spoolEnd);
+  if (refused > 0) {
     // Counted per try, and the program tries a batch several times: a count would say more traces than there were.
     const kept = lostBatches > 0 ? 'kept what it could in the spool' : 'kept them in the spool';
-    lines.push({ text: `the store could not take all the program's spans (${why}): the program sent them again or ${kept}`, tone: 'warn' });
+    const why = refusedReason ?? 'the store refused them';
+    writeLine(
+      ctx.stderr,
+      paint.yellow(`the store could not take all the program's spans (${why}): the program sent them again or ${kept}`),
+    );
   }
-  if (lostBatches > 0) {
-    lines.push({
-      text: `${batches(lostBatches)} that could be kept nowhere (no spool directory had room) ${lostBatches === 1 ? 'was' : 'were'} lost`,
-      tone: 'lost',
-    });
-  }
-  if (adopted > 0) {
-    lines.push({
-      text: `${batches(adopted)} left by runs stopped before their end ${adopted === 1 ? 'was' : 'were'} taken in`,
-      tone: 'plain',
-    });
-  }
-  if (left > 0) {
-    lines.push({
-      text: `${batches(left)} the store did not take ${left === 1 ? 'is' : 'are'} kept in ${leftIn.join(' and ')}: the next \`otel-mlflow run\` with these settings takes ${left === 1 ? 'it' : 'them'} in`,
-      tone: 'warn',
-    });
-  }
-  if (othersLeft > 0) {
-    lines.push({
-      text: `${batches(othersLeft)} left by runs with other settings (another destination) wait in ${othersIn.join(' and ')}: the next run with those settings takes them in`,
-      tone: 'warn',
-    });
-  }
-  return lines;
+  writeSpoolLines(ctx.stderr, paint, spoolEnd, lostBatches);
+  return exitCodeOf(exit);
 }
 
 /** Why traces wait without a delivery ever tried: the destinations never found, each with its problem. */

@@ -6,6 +6,7 @@ import { ExitCode } from '../../errors.ts';
 import { plural } from '../../util/plural.ts';
 import { deliveryJson } from '../../cli/delivery-state.ts';
 import { leftInSpool } from '../../pipeline/spool/spool.ts';
+import { TAKEN_IN_BY } from '../../cli/spool-lines.ts';
 import { openConfiguredStore } from '../../pipeline/store/configured-store.ts';
 import { DELIVERY_STATES, type DeliveryState, type LocalTraceStatus, type StoredTraceSummary } from '../../pipeline/store/stored-trace.ts';
 import { summaryJson } from '../../pipeline/store/summarize-trace.ts';
@@ -46,7 +47,7 @@ async function tellOfSpool(ctx: CommandContext, storeDir: string): Promise<void>
   writeLine(
     ctx.stdout,
     createPainter(ctx).yellow(
-      `${plural(left.files, 'batch', 'batches')} of spans left by runs that were stopped wait in ${left.in.join(' and ')}: the next ${commandLine('run')} with the same settings takes them in`,
+      `${plural(left.files, 'batch', 'batches')} of spans left by runs that were stopped wait in ${left.in.join(' and ')}: the next ${TAKEN_IN_BY} with the same settings takes them in`,
     ),
   );
 }

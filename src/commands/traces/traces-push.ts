@@ -21,6 +21,9 @@ import {
 import { plural } from '../../util/plural.ts';
 import { commandLine } from '../../invocation.ts';
 import type { TracesPushOptions } from './traces-options.ts';
+import { takeInLeftBatches } from './take-in-left-batches.ts';
+import { lossesOf, writeSpoolLines } from '../../cli/spool-lines.ts';
+import type { SpoolEnd } from '../../pipeline/spool/spool.ts';
 
 const NO_MLFLOW_HINT =
   'set MLFLOW_TRACKING_URI (e.g. http://127.0.0.1:5000, or databricks) in the environment or .env, or pass --tracking-uri';
@@ -49,13 +52,17 @@ async function push(
     });
   }
   const paint = createPainter(ctx);
+  const taken = await takeInLeftBatches(config);
+  if (taken && !ctx.globals.json) writeSpoolLines(ctx.stdout, paint, taken, lossesOf(new Map(), taken));
+  // Batches the store did not take in are traces that were not sent either.
+  const withSpool = (code: number) => (code === ExitCode.ok && (taken?.left ?? 0) > 0 ? ExitCode.export : code);
   const configuredKey = targetKey(targetOf(config)!);
   const hexIds = selectForPush(store, selection, configuredKey);
   const evaluations = EvaluationStore.open(store.dir);
   try {
     if (hexIds.length === 0 && evaluationsToPush(evaluations, config, selection.dead === true) === 0) {
-      nothingToPush(ctx, paint, options, store, selection, configuredKey);
-      return ExitCode.ok;
+      nothingToPush(ctx, paint, options, store, selection, configuredKey, taken);
+      return withSpool(ExitCode.ok);
     }
     const plan = planPush(store, hexIds, config);
     const spinner =
@@ -92,7 +99,7 @@ async function push(
       process.removeListener('SIGINT', onSigint);
       spinner?.stop();
     }
-    const exitCode = ctx.globals.json ? printJson(ctx, report) : printText(ctx, paint, report, store.dir);
+    const exitCode = withSpool(ctx.globals.json ? printJson(ctx, report, taken) : printText(ctx, paint, report, store.dir));
     if (!report.interrupted) return exitCode;
     writeLine(
       ctx.stderr,
@@ -114,9 +121,19 @@ function nothingToPush(
   store: TraceStore,
   selection: PushSelection,
   configuredKey: string,
+  taken: SpoolEnd | undefined,
 ): void {
   if (ctx.globals.json) {
-    writeJson(ctx.stdout, { sent: 0, pending: 0, failed: 0, experiment: null, traces: [], groups: [], elsewhere: [] });
+    writeJson(ctx.stdout, {
+      sent: 0,
+      pending: 0,
+      failed: 0,
+      experiment: null,
+      traces: [],
+      groups: [],
+      elsewhere: [],
+      ...(taken && { spool: spoolJson(taken) }),
+    });
     return;
   }
   const newer = options.since ? ` newer than --since ${options.since.given}` : '';
@@ -153,7 +170,12 @@ function exitCodeOf(report: PushReport): number {
   return failed + pending + waitingElsewhere > 0 || evaluationsLeft ? ExitCode.export : ExitCode.ok;
 }
 
-function printJson(ctx: CommandContext, report: PushReport): number {
+/** Batches of spans taken in from the spool before the push, and those the store did not take. */
+function spoolJson(taken: SpoolEnd) {
+  return { takenIn: taken.adopted, left: taken.left, lost: lossesOf(new Map(), taken) };
+}
+
+function printJson(ctx: CommandContext, report: PushReport, taken: SpoolEnd | undefined): number {
   const { traces, sent, pending, failed } = totalsOf(report);
   const first = report.groups.find((group) => group.experiment);
   writeJson(ctx.stdout, {
@@ -172,6 +194,7 @@ function printJson(ctx: CommandContext, report: PushReport): number {
     })),
     elsewhere: report.elsewhere.map((group) => ({ destination: group.description, traces: group.hexIds.map((hex) => `tr-${hex}`) })),
     ...(report.evaluations && { evaluations: evaluationsJson(report.evaluations) }),
+    ...(taken && { spool: spoolJson(taken) }),
   });
   return exitCodeOf(report);
 }

@@ -30,12 +30,18 @@ export interface Spool {
    * refusal ends this round and leaves the rest for the next. Takes over what runs with these settings
    * left behind, and sends theirs too. Resolves with how many files are left, its own and those.
    */
-  drain(tracesUrl: string): Promise<number>;
+  drain(receiver: SpoolReceiver): Promise<number>;
   /**
    * Removes the directories unless whole files are left in them (half-written ones are of no use), and
    * lets go of those taken over; says what is left where, and what was taken over.
    */
   close(): Promise<SpoolEnd>;
+}
+
+/** Where the spool's files go: the tool's own OTLP receiver, with the credential it asks for, if any. */
+export interface SpoolReceiver {
+  tracesUrl: string;
+  headers?: Record<string, string>;
 }
 
 export interface SpoolEnd {
@@ -65,13 +71,14 @@ export function spoolRoots(storeDir: string): string[] {
 
 /**
  * A digest of what decides where and how a run's traces are kept: the store, the destination (server,
- * experiment, run), the experiments services are routed to, and whether content is kept. Runs with
- * equal digests would have stored the same spans the same way.
+ * experiment, run), the experiments services are routed to, and whether content is kept (`captureContent`:
+ * what the command's receiver does, which the relay's own decides apart from the configuration). Runs
+ * with equal digests would have stored the same spans the same way.
  */
-export function spoolSettings(config: ResolvedConfig): string {
+export function spoolSettings(config: ResolvedConfig, captureContent: boolean): string {
   const target = targetOf(config);
   const services = Object.entries(config.relayExperiments.value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const settings = JSON.stringify([config.storeDir.value, target ? targetKey(target) : null, services, config.llm.captureContent.value]);
+  const settings = JSON.stringify([config.storeDir.value, target ? targetKey(target) : null, services, captureContent]);
   return createHash('sha256').update(settings).digest('hex').slice(0, 16);
 }
 
@@ -84,14 +91,31 @@ export function spoolSettings(config: ResolvedConfig): string {
 export async function createSpool(roots: readonly string[], settings: string, now: () => number = Date.now): Promise<Spool> {
   const name = runDirName(settings);
   const dirs: string[] = [];
+  const usable: string[] = [];
   for (const [index, root] of roots.entries()) {
     const made = await makeRunDir(root, name).catch((error: unknown) => {
       if (index === 0) throw error;
       return undefined;
     });
-    if (made) dirs.push(made);
+    if (!made) continue;
+    dirs.push(made);
+    usable.push(root);
   }
+  return openSpool(usable, settings, dirs, now);
+}
 
+/**
+ * A spool with no directory of its own, for a command that runs no program (`relay`, `traces push`):
+ * it takes in what runs with these settings left. A root that is not this user's alone is passed over.
+ */
+export async function adoptSpool(roots: readonly string[], settings: string, now: () => number = Date.now): Promise<Spool> {
+  const usable: string[] = [];
+  for (const root of roots) if (await isOwnRoot(root)) usable.push(root);
+  return openSpool(usable, settings, [], now);
+}
+
+/** `roots`: only those that are this user's alone, where files of others' making cannot be. */
+function openSpool(roots: readonly string[], settings: string, dirs: string[], now: () => number): Spool {
   const held = new Set<string>();
   const lost = new Map<string, number>();
   let adopted = 0;
@@ -104,11 +128,11 @@ export async function createSpool(roots: readonly string[], settings: string, no
     lastTouch = now();
     await Promise.all([...dirs, ...held].map((path) => touchMark(path, lastTouch)));
   };
-  const round = async (tracesUrl: string): Promise<number> => {
+  const round = async (receiver: SpoolReceiver): Promise<number> => {
     await heartbeat();
     let left = 0;
     for (const dir of dirs) {
-      left += (await drainDir(dir, tracesUrl, heartbeat)).left;
+      left += (await drainDir(dir, receiver, heartbeat)).left;
       await takeLossMarks(dir, lost);
     }
     for (const root of roots) {
@@ -120,7 +144,7 @@ export async function createSpool(roots: readonly string[], settings: string, no
       }
     }
     for (const path of held) {
-      const { sent, left: theirs } = await drainDir(path, tracesUrl, heartbeat);
+      const { sent, left: theirs } = await drainDir(path, receiver, heartbeat);
       await takeLossMarks(path, lost);
       adopted += sent;
       left += theirs;
@@ -133,8 +157,8 @@ export async function createSpool(roots: readonly string[], settings: string, no
   };
   return {
     dirs,
-    drain(tracesUrl) {
-      rounds = rounds.catch(() => 0).then(() => round(tracesUrl));
+    drain(receiver) {
+      rounds = rounds.catch(() => 0).then(() => round(receiver));
       return rounds;
     },
     async close() {
@@ -185,15 +209,19 @@ function runDirName(settings: string): string {
  * which no one else writes to.
  */
 async function assertOwnRoot(root: string): Promise<void> {
-  const uid = process.getuid?.();
-  if (uid === undefined) return;
-  const info = await lstat(root);
-  if (!info.isDirectory() || info.uid !== uid || (info.mode & 0o022) !== 0) {
+  if (!(await isOwnRoot(root))) {
     throw new ExpectedError(`${root} is not a directory of this user's alone: spans waiting there could be read or changed by others`, {
       exitCode: ExitCode.config,
       hint: `make it yours alone (chmod 700 ${root}), or remove it: run makes it again`,
     });
   }
+}
+
+async function isOwnRoot(root: string): Promise<boolean> {
+  const info = await lstat(root).catch(() => undefined);
+  if (!info) return false;
+  const uid = process.getuid?.();
+  return uid === undefined || (info.isDirectory() && info.uid === uid && (info.mode & 0o022) === 0);
 }
 
 /** Directories in `root` of runs that are gone, whose settings `include` takes, by name. */
@@ -263,20 +291,20 @@ async function filesOfGoneRuns(
  * Batches of spans runs that were stopped left in the spool beside `storeDir` (or its fallback),
  * whatever their settings: what the commands reading the store cannot show, said where it waits.
  */
-export function leftInSpool(storeDir: string, now: () => number = Date.now): Promise<{ files: number; in: string[] }> {
-  return filesOfGoneRuns(spoolRoots(storeDir), () => true, now);
+export function leftInSpool(storeDir: string, settings?: string, now: () => number = Date.now): Promise<{ files: number; in: string[] }> {
+  return filesOfGoneRuns(spoolRoots(storeDir), (theirs) => settings === undefined || theirs === settings, now);
 }
 
-async function drainDir(dir: string, tracesUrl: string, heartbeat: () => Promise<void>): Promise<{ sent: number; left: number }> {
+async function drainDir(dir: string, receiver: SpoolReceiver, heartbeat: () => Promise<void>): Promise<{ sent: number; left: number }> {
   const files = await wholeFiles(dir);
   for (const [index, name] of files.entries()) {
     const path = join(dir, name);
     const body = await readFile(path).catch(() => undefined);
     // Gone meanwhile: the directory was taken over by another run.
     if (!body) return { sent: index, left: 0 };
-    const taken = await fetch(tracesUrl, {
+    const taken = await fetch(receiver.tracesUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-protobuf' },
+      headers: { ...receiver.headers, 'content-type': 'application/x-protobuf' },
       body,
       signal: AbortSignal.timeout(ANSWER_WITHIN_MS),
     }).then(

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { closedPortUrl } from '../../cli/closed-port.ts';
-import { startListening, type ServeProcess } from '../../cli/serve-process.ts';
+import { startListening, startRelayProcess, type ServeProcess } from '../../cli/serve-process.ts';
 import { startFakeMlflow, type FakeMlflow } from '../../fakes/fake-mlflow.ts';
 import { startFakeAnthropic, type FakeAnthropic } from '../../fakes/fake-anthropic.ts';
 import { startFakeOpenAI, type FakeOpenAI, type FakeOpenAIRequest, type FakeReply } from '../../fakes/fake-openai.ts';
@@ -339,24 +339,41 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
     for (let i = 0; i < answered; i++) assert.ok(traceRootedAt('POST /chat', `killed ${i}`), `killed ${i} is in MLflow`);
   });
 
-  it('keeps what a program answers after run itself was SIGKILLed, and the next run with the same settings takes it in', async () => {
-    const store = join(root, 'store-of-a-killed-run');
+  /**
+   * Runs the app in `store` and SIGKILLs run after one request; the program lives on without the tool,
+   * as under any wrapper, answers two more and leaves their spans in the spool. The questions asked.
+   */
+  async function leaveSpooledBatches(store: string, tag = ''): Promise<string[]> {
+    const questions = ['before run was killed', 'after run was killed 1', 'after run was killed 2'].map((question) => question + tag);
     const first = await runApp(process.execPath, 'esm-app.mjs', { OTEL_MLFLOW_STORE_DIR: store });
-    await post(`${first.url}/chat`, { question: 'before run was killed' });
+    await post(`${first.url}/chat`, { question: questions[0] });
     const programPid = Number(/\(pid (\d+)\)/.exec(first.output())?.[1]);
     process.kill(first.pid, 'SIGKILL');
-    // The program lives on without the tool, as under any wrapper, and goes on answering.
-    for (const i of [1, 2]) assert.match(await post(`${first.url}/chat`, { question: `after run was killed ${i}` }), /answer plain/);
+    for (const question of questions.slice(1)) assert.match(await post(`${first.url}/chat`, { question }), /answer plain/);
     process.kill(programPid, 'SIGTERM');
     const orphan = await first.stop();
     assert.match(orphan.stdout, /esm-app: SIGTERM received/);
-    assert.equal(traceRootedAt('POST /chat', 'after run was killed 1'), undefined, 'nothing could deliver it yet');
+    assert.equal(traceRootedAt('POST /chat', questions[1]!), undefined, 'nothing could deliver it yet');
+    return questions;
+  }
+
+  function landedWhole(questions: readonly string[]): void {
+    for (const question of questions) {
+      const trace = traceRootedAt('POST /chat', question);
+      assert.ok(trace, `"${question}" is in MLflow`);
+      assert.deepEqual(trace.spans.map((span) => span.name).sort(), ['POST /chat', 'chat gpt-4o-mini', 'load-history'], 'whole');
+    }
+  }
+
+  it('keeps what a program answers after run itself was SIGKILLed, and the next run with the same settings takes it in', async () => {
+    const store = join(root, 'store-of-a-killed-run');
+    const questions = await leaveSpooledBatches(store);
     const listed = await execute(process.execPath, [BIN, 'traces', 'list'], {
       env: { PATH: process.env.PATH, HOME: root, TMPDIR: root, OTEL_MLFLOW_STORE_DIR: store },
     });
     assert.match(
       listed.stdout,
-      /\n\d+ batch(es)? of spans left by runs that were stopped wait in \S+spool: the next \S*otel-mlflow run with the same settings takes them in\n$/,
+      /\n\d+ batch(es)? of spans left by runs that were stopped wait in \S+spool: the next `otel-mlflow run`, `relay` or `traces push` with the same settings takes them in\n$/,
     );
 
     // A run with another destination leaves them where they are: it would send them to its experiment.
@@ -378,12 +395,50 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
       stopped.stderr,
       /\ntraces: [23] delivered\n(1 batch of spans left by runs stopped before their end was|\d+ batches of spans left by runs stopped before their end were) taken in\n$/,
     );
-    for (const question of ['before run was killed', 'after run was killed 1', 'after run was killed 2']) {
-      const trace = traceRootedAt('POST /chat', question);
-      assert.ok(trace, `"${question}" is in MLflow`);
-      assert.deepEqual(trace.spans.map((span) => span.name).sort(), ['POST /chat', 'chat gpt-4o-mini', 'load-history'], 'whole');
-    }
+    landedWhole(questions);
     assert.deepEqual(await readdir(join(store, 'spool')), [], 'the killed run’s directory is gone once sent on');
+  });
+
+  it('has `traces push` take in and send what a run that was SIGKILLed left in the spool', async () => {
+    const store = join(root, 'store-pushed-after-a-killed-run');
+    const questions = await leaveSpooledBatches(store, ', then pushed');
+    const pushed = await execute(process.execPath, [BIN, 'traces', 'push'], {
+      env: {
+        PATH: process.env.PATH,
+        HOME: root,
+        TMPDIR: root,
+        OTEL_MLFLOW_STORE_DIR: store,
+        MLFLOW_TRACKING_URI: mlflow.url,
+        MLFLOW_EXPERIMENT_NAME: EXPERIMENT,
+      },
+    });
+    assert.match(
+      pushed.stdout,
+      /^(1 batch of spans left by runs stopped before their end was|\d+ batches of spans left by runs stopped before their end were) taken in\n/,
+    );
+    assert.match(pushed.stdout, /^\d+ sent, 0 still pending, 0 refused\./m);
+    landedWhole(questions);
+    assert.deepEqual(await readdir(join(store, 'spool')), [], 'the spool is empty once taken in');
+  });
+
+  it('has a relay with the same settings take in what a run that was SIGKILLed left in the spool', async () => {
+    const store = join(root, 'store-relayed-after-a-killed-run');
+    const questions = await leaveSpooledBatches(store, ', then relayed');
+    const relay = await startRelayProcess([], {
+      MLFLOW_TRACKING_URI: mlflow.url,
+      MLFLOW_EXPERIMENT_NAME: EXPERIMENT,
+      OTEL_MLFLOW_STORE_DIR: store,
+      TMPDIR: root,
+    });
+    // Taken in while it runs, not only when it stops.
+    await until(() => questions.every((question) => traceRootedAt('POST /chat', question)), 'every trace is in MLflow');
+    const stopped = await relay.stop();
+    assert.equal(stopped.code, 0, stopped.stdout + stopped.stderr);
+    assert.match(
+      stopped.stdout,
+      /^(1 batch of spans left by runs stopped before their end was|\d+ batches of spans left by runs stopped before their end were) taken in$/m,
+    );
+    landedWhole(questions);
   });
 
   it('loses nothing the program answered while its store was full: the spool keeps it, and a later run sends it on', async () => {
@@ -403,7 +458,7 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
       );
       assert.match(
         full.stderr,
-        /\n\d+ batch(es)? of spans the store did not take (is|are) kept in \S+: the next `otel-mlflow run` with these settings takes (it|them) in\n$/,
+        /\n\d+ batch(es)? of spans the store did not take (is|are) kept in \S+: the next `otel-mlflow run`, `relay` or `traces push` with these settings takes (it|them) in\n$/,
       );
 
       await proxy.up();

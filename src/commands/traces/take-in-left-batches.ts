@@ -1,0 +1,27 @@
+import type { ResolvedConfig } from '../../config/types.ts';
+import { adoptSpool, leftInSpool, spoolRoots, spoolSettings, type SpoolEnd } from '../../pipeline/spool/spool.ts';
+import { takeInSpool } from '../../pipeline/spool/spool-intake.ts';
+
+/** However full the store, a push does not wait longer than this for it to take the spool in; what is left stays there. */
+const TAKE_IN_MS = 30_000;
+
+/**
+ * Batches of spans that stopped runs with these settings left in the spool (their tool killed, their
+ * store full at their end), taken into the store through a receiver of the push's own, as `run` would
+ * have: then the push sends their traces with the others. Undefined when there were none.
+ */
+export async function takeInLeftBatches(config: ResolvedConfig): Promise<SpoolEnd | undefined> {
+  const captureContent = config.llm.captureContent.value;
+  const settings = spoolSettings(config, captureContent);
+  const storeDir = config.storeDir.value;
+  if ((await leftInSpool(storeDir, settings)).files === 0) return undefined;
+  // Loaded only now: most pushes find no spool.
+  const { startRelay } = await import('../../relay/start-relay.ts');
+  const relay = await startRelay({ config, host: '127.0.0.1', port: 0, grpcPort: null, captureContent });
+  try {
+    const spool = await adoptSpool(spoolRoots(storeDir), settings);
+    return await takeInSpool(spool, { tracesUrl: `${relay.httpUrl}/v1/traces` }).end(Date.now() + TAKE_IN_MS);
+  } finally {
+    await relay.close(0);
+  }
+}
