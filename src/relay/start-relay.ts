@@ -33,6 +33,8 @@ export interface RelayOptions {
   onRouteResolved?: (destination: ResolvedDestination) => void;
   /** The OTLP/HTTP port's timeouts and connection cap; the defaults suit a relay on a network. */
   httpLimits?: Partial<HttpLimits>;
+  /** False: traces are stored pending for their destinations and delivered by the caller (a push, which tells each one's fate). */
+  deliver?: boolean;
 }
 
 /** The OTLP/HTTP port's timeouts and connection cap, for clients on a network. */
@@ -101,7 +103,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     config,
     ...(connection && { http: connection.http }),
     onResolved: (destination) => {
-      pipeline.addDestination(destination);
+      if (options.deliver !== false) pipeline.addDestination(destination);
       options.onRouteResolved?.(destination);
     },
   });

@@ -17,7 +17,8 @@ export async function takeInLeftBatches(config: ResolvedConfig): Promise<SpoolEn
   if ((await leftInSpool(storeDir, settings)).files === 0) return undefined;
   // Loaded only now: most pushes find no spool.
   const { startRelay } = await import('../../relay/start-relay.ts');
-  const relay = await startRelay({ config, host: '127.0.0.1', port: 0, grpcPort: null, captureContent });
+  // Stored only: the push delivers them, and says of each where it went; a delivery cut short here would leave them leased.
+  const relay = await startRelay({ config, host: '127.0.0.1', port: 0, grpcPort: null, captureContent, deliver: false });
   try {
     const spool = await adoptSpool(spoolRoots(storeDir), settings);
     return await takeInSpool(spool, { tracesUrl: `${relay.httpUrl}/v1/traces` }).end(Date.now() + TAKE_IN_MS);
