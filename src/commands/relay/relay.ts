@@ -79,9 +79,9 @@ export async function run(ctx: CommandContext, options: RelayOptions): Promise<n
 
   const reason = await signalled;
   writeLine(ctx.stdout, `${reason}: no longer receiving; storing and delivering what arrived (up to ${SHUTDOWN_FLUSH_MS / 1000} s)`);
-  const deadline = Date.now() + SHUTDOWN_FLUSH_MS;
-  const spoolEnd = await intake.end(deadline);
-  const { report, counters, traces, destinations } = await relay.close(Math.max(0, deadline - Date.now()));
+  // One last round, not a wait for a store that is full: what is left is taken in by the next relay, run or push.
+  const spoolEnd = await intake.end(Date.now());
+  const { report, counters, traces, destinations } = await relay.close(SHUTDOWN_FLUSH_MS);
   const received =
     `relay: received ${plural(counters.spans, 'span')} in ${plural(counters.requests, 'request')}` +
     (counters.rejectedRequests ? `, ${counters.rejectedRequests} refused` : '') +
