@@ -2,9 +2,6 @@ import type { ResolvedConfig } from '../../config/types.ts';
 import { adoptSpool, leftInSpool, spoolRoots, spoolSettings, type SpoolEnd } from '../../pipeline/spool/spool.ts';
 import { takeInSpool } from '../../pipeline/spool/spool-intake.ts';
 
-/** However full the store, a push does not wait longer than this for it to take the spool in; what is left stays there. */
-const TAKE_IN_MS = 30_000;
-
 /**
  * Batches of spans that stopped runs with these settings left in the spool (their tool killed, their
  * store full at their end), taken into the store through a receiver of the push's own, as `run` would
@@ -21,7 +18,8 @@ export async function takeInLeftBatches(config: ResolvedConfig): Promise<SpoolEn
   const relay = await startRelay({ config, host: '127.0.0.1', port: 0, grpcPort: null, captureContent, deliver: false });
   try {
     const spool = await adoptSpool(spoolRoots(storeDir), settings);
-    return await takeInSpool(spool, { tracesUrl: `${relay.httpUrl}/v1/traces` }).end(Date.now() + TAKE_IN_MS);
+    // One round: a store too full to take it all has room once this push delivered, and the next push takes the rest.
+    return await takeInSpool(spool, { tracesUrl: `${relay.httpUrl}/v1/traces` }).end(Date.now());
   } finally {
     await relay.close(0);
   }
