@@ -204,6 +204,9 @@ export async function main(argv: string[]): Promise<void> {
       const secrets = await readSecretFlags(given, { stdin: process.stdin, promptOutput: process.stderr });
       for (const warning of secrets.warnings) ctx.stderr.write(`warning: ${warning}\n`);
       ctx.flags = flagsFrom(secrets.options, globals.config);
+      // A store of an older version is re-encoded as it opens, synchronously, by require(): with require()
+      // of ES modules switched off (NODE_OPTIONS, which `run` passes on from the program) it is loaded first.
+      if (!process.features.require_module) await (await import('../pipeline/store/lazy-encoder.ts')).loadEncoder();
       process.exitCode = await command.run(ctx, secrets.options, args);
     } catch (error) {
       // Loaded on failure only: it brings chalk, which --help and a passing command do without.

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -399,6 +399,28 @@ describe('a first run with nothing configured, pushed to MLflow later', () => {
     } finally {
       await server.close();
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('otel-mlflow traces, on a store an older version left', () => {
+  it('opens it with require() of ES modules switched off in NODE_OPTIONS, as `run` passes a program’s on', async () => {
+    const storeDir = await mkdtemp(join(tmpdir(), 'otel-mlflow-old-store-'));
+    try {
+      // Spans kept as JSON (store version 3): opening the store encodes them as they are now kept.
+      await copyFile(new URL('../pipeline/golden/store-version-3.db', import.meta.url), join(storeDir, 'traces.db'));
+      const listed = await runCli(['traces', 'list', '--json'], {
+        env: { OTEL_MLFLOW_STORE_DIR: storeDir, NODE_OPTIONS: '--no-experimental-require-module' },
+      });
+      assert.equal(listed.code, 0, listed.stderr);
+      const traces = JSON.parse(listed.stdout) as { traceId: string; delivery: { state: string } }[];
+      assert.ok(traces.length > 0, 'its traces are listed');
+      assert.ok(
+        traces.every((trace) => trace.delivery.state === 'pending'),
+        'still waiting to be sent',
+      );
+    } finally {
+      await rm(storeDir, { recursive: true, force: true });
     }
   });
 });

@@ -10,9 +10,10 @@ type Encoder = typeof import('../../destination/encode-trace.ts');
 let loaded: Encoder | undefined;
 
 /**
- * Loads the encoder ahead, where the store merges traces (the pipeline's worker): `require()` of an ES
- * module, which the lazy path uses, is switched off in a process started with
- * `--no-experimental-require-module`, and `run` passes a program's NODE_OPTIONS on to the tool too.
+ * Loads the encoder ahead, where the store merges traces (the pipeline's worker), and in a command's
+ * own thread where `require()` of an ES module, which the lazy path uses, is switched off (a process
+ * started with `--no-experimental-require-module`: `run` passes a program's NODE_OPTIONS on to the
+ * tool too), as opening a store of an older version re-encodes it.
  */
 export async function loadEncoder(): Promise<void> {
   loaded ??= (await import(ENCODER)) as Encoder;
