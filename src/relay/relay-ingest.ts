@@ -30,6 +30,13 @@ export interface RelayCounters {
 /** Traces turned away that are followed until the end; a store full for long must not grow the relay's memory without bound. */
 export const MOST_FOLLOWED = 100_000;
 
+/** The traces the full store turned away so far, each once, and those of them their senders have not sent again. */
+export function turnedAwayCounts(turnedAway: ReadonlyMap<string, boolean>): { traces: number; notSentAgain: number } {
+  let notSentAgain = 0;
+  for (const cameBack of turnedAway.values()) if (!cameBack) notSentAgain++;
+  return { traces: turnedAway.size, notSentAgain };
+}
+
 export interface RelayIngestOptions {
   pipeline: TracePipeline;
   routes: RelayRoutes;

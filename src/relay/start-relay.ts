@@ -10,7 +10,7 @@ import { bracketed, cannotListen, listen, type HttpLimits, type ListeningServer 
 import { VERSION } from '../version.ts';
 import { DESTINATION_START_WAIT_MS } from '../destination/background-resolution.ts';
 import { createRelayApp } from './relay-app.ts';
-import { createRelayIngest, type RelayCounters } from './relay-ingest.ts';
+import { createRelayIngest, turnedAwayCounts, type RelayCounters } from './relay-ingest.ts';
 import type { OtlpIngest } from '../otlp/otlp-ingest.ts';
 import { RelayRoutes, type RouteState } from './relay-routes.ts';
 
@@ -62,6 +62,8 @@ interface RelayHealth {
   receivers: { http: string; grpc: string | null };
   store_dir: string;
   received: { requests: number; spans: number; rejected_requests: number; deferred_requests: number; repaired_strings: number };
+  /** Traces the full store turned away (503), each once however often sent, and those their senders have not sent again yet. */
+  turned_away: { traces: number; not_sent_again: number };
   /** The OTLP/HTTP port's connections: many cut or timed out means clients too slow to send, or someone holding connections open. */
   http_connections: ConnectionCounts;
   /** Traces of the relay's destinations by delivery state, whoever stored them. */
@@ -143,6 +145,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       deferred_requests: counters.deferredRequests,
       repaired_strings: counters.repairedStrings,
     },
+    turned_away: turnedAwayJson(counters.turnedAway),
     http_connections: http.connections(),
     traces: traceCounts(pipeline, routes),
     delivered: pipeline.stats.delivered,
@@ -169,6 +172,11 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       return { report: await pipeline.shutdown(0), counters, traces, destinations: routes.states() };
     },
   };
+}
+
+function turnedAwayJson(turnedAway: ReadonlyMap<string, boolean>): RelayHealth['turned_away'] {
+  const { traces, notSentAgain } = turnedAwayCounts(turnedAway);
+  return { traces, not_sent_again: notSentAgain };
 }
 
 function openPipeline(options: RelayOptions): TracePipeline {

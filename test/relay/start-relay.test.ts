@@ -425,6 +425,8 @@ describe('otel-mlflow relay (the command)', () => {
       // Sent again until it is taken, as an exporter does: the store has room once MLflow took the others.
       while ((await send(back)).status !== 200) await delay(100);
       assert.ok(never);
+      const health = (await (await fetch(`${relay.url}/`)).json()) as { turned_away: unknown };
+      assert.deepEqual(health.turned_away, { traces: 3, not_sent_again: 2 }, 'said while it runs too');
     } finally {
       stopped = await relay.stop();
       await proxy.close();

@@ -7,7 +7,7 @@ import { loadConfig } from '../../config/load-config.ts';
 import type { ResolvedConfig } from '../../config/types.ts';
 import { ExitCode, ExpectedError } from '../../errors.ts';
 import { describeJustResolved, type ResolvedDestination } from '../../destination/resolved-destination.ts';
-import { MOST_FOLLOWED } from '../../relay/relay-ingest.ts';
+import { MOST_FOLLOWED, turnedAwayCounts } from '../../relay/relay-ingest.ts';
 import { startRelay } from '../../relay/start-relay.ts';
 import { adoptSpool, spoolRoots, spoolSettings } from '../../pipeline/spool/spool.ts';
 import { takeInSpool } from '../../pipeline/spool/spool-intake.ts';
@@ -115,14 +115,14 @@ function turnedAwayLine(
   turnedAway: ReadonlyMap<string, boolean>,
   why = 'the store refused them',
 ): { text: string; neverBack: number } | undefined {
-  if (turnedAway.size === 0) return undefined;
-  const neverBack = [...turnedAway.values()].filter((cameBack) => !cameBack).length;
-  const followed = turnedAway.size === MOST_FOLLOWED ? ` (the first ${MOST_FOLLOWED} followed)` : '';
+  const { traces, notSentAgain: neverBack } = turnedAwayCounts(turnedAway);
+  if (traces === 0) return undefined;
+  const followed = traces === MOST_FOLLOWED ? ` (the first ${MOST_FOLLOWED} followed)` : '';
   const text =
-    `the store turned ${plural(turnedAway.size, 'trace')} away${followed} (${why}), asking their senders to send them again: ` +
+    `the store turned ${plural(traces, 'trace')} away${followed} (${why}), asking their senders to send them again: ` +
     (neverBack === 0
       ? 'all came back and were stored'
-      : `${cameBack(turnedAway.size - neverBack)}${neverBack} did not (lost, unless their senders kept them)`);
+      : `${cameBack(traces - neverBack)}${neverBack} did not (lost, unless their senders kept them)`);
   return { text, neverBack };
 }
 
