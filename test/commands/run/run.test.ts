@@ -402,16 +402,22 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
   it('has `traces push` take in and send what a run that was SIGKILLed left in the spool', async () => {
     const store = join(root, 'store-pushed-after-a-killed-run');
     const questions = await leaveSpooledBatches(store, ', then pushed');
-    const pushed = await execute(process.execPath, [BIN, 'traces', 'push'], {
-      env: {
-        PATH: process.env.PATH,
-        HOME: root,
-        TMPDIR: root,
-        OTEL_MLFLOW_STORE_DIR: store,
-        MLFLOW_TRACKING_URI: mlflow.url,
-        MLFLOW_EXPERIMENT_NAME: EXPERIMENT,
-      },
-    });
+    const env = {
+      PATH: process.env.PATH,
+      HOME: root,
+      TMPDIR: root,
+      OTEL_MLFLOW_STORE_DIR: store,
+      MLFLOW_TRACKING_URI: mlflow.url,
+      MLFLOW_EXPERIMENT_NAME: EXPERIMENT,
+    };
+    const doctor = await execute(process.execPath, [BIN, 'doctor', '--json', '--create-experiment'], { env });
+    const send = (JSON.parse(doctor.stdout) as { checks: { id: string; detail: string }[] }).checks.find((c) => c.id === 'send');
+    assert.match(
+      send?.detail ?? '',
+      /; (1 batch of spans left by stopped runs waits|\d+ batches of spans left by stopped runs wait) in the spool \(`otel-mlflow traces push` takes (it|them) in\)$/,
+      'doctor tells of them',
+    );
+    const pushed = await execute(process.execPath, [BIN, 'traces', 'push'], { env });
     assert.match(
       pushed.stdout,
       /^(1 batch of spans left by runs stopped before their end was|\d+ batches of spans left by runs stopped before their end were) taken in\n/,

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { ResolvedConfig } from '../../../config/types.ts';
+import { loadConfig } from '../../../config/load-config.ts';
+import type { LoadConfigOptions, ResolvedConfig } from '../../../config/types.ts';
 import { routeName, type ResolvedDestination } from '../../../destination/resolved-destination.ts';
 import { ExitCode, ExpectedError } from '../../../errors.ts';
 import { traceUrl } from '../../../mlflow/ui-links.ts';
+import { leftInSpool, spoolSettings } from '../../../pipeline/spool/spool.ts';
 import type { StateCounts } from '../../../pipeline/store/trace-reads.ts';
 import { flushAndReport, traceExportStatus, type TraceExportStatus } from '../../../runtime/trace-export-status.ts';
 import { commandLine } from '../../../invocation.ts';
@@ -10,7 +12,7 @@ import { plural } from '../../../util/plural.ts';
 import { VERSION } from '../../../version.ts';
 import type { ReadBackTrace } from '../read-back.ts';
 import { sendTestTrace, type SentTestTrace } from '../test-traces.ts';
-import type { Asked, Check } from './check.ts';
+import type { Asked, Check, DoctorInput } from './check.ts';
 import type { ConfigFound } from './config.ts';
 import type { ExperimentFound, SendTo } from './experiment.ts';
 import type { ExportPathFound } from './export-path.ts';
@@ -34,7 +36,7 @@ export const sendCheck: Check<Asked & ConfigFound & ExperimentFound & ExportPath
   title: 'Send test traces',
   async run({ input, config, sendTo, resolved }) {
     if (sendTo.kind !== 'local' && !resolved) throw new ExpectedError('no export path could be chosen', { exitCode: ExitCode.export });
-    const { sent, backlog } = await sendTestTraces(input.traces, config, sendTo, resolved);
+    const { sent, backlog } = await sendTestTraces(input, config, sendTo, resolved);
     const exported = sent.filter(({ status }) => status.exported).map(({ trace }) => trace);
     const failures = sent.filter(({ status }) => !status.exported).map(({ status }) => status);
     const waiting = failures.filter((f) => f.waiting).length;
@@ -48,7 +50,7 @@ export const sendCheck: Check<Asked & ConfigFound & ExperimentFound & ExportPath
       return {
         status: 'fail',
         exitCode: ExitCode.export,
-        detail: `${exported.length} of ${plural(sent.length, 'trace')} exported; not exported: ${reasons.join('; ')}`,
+        detail: `${exported.length} of ${plural(sent.length, 'trace')} exported; not exported: ${reasons.join('; ')}${backlog}`,
         hint: exportHint(failures.map((f) => f.status).find((status) => status !== undefined)),
         adds,
       };
@@ -65,7 +67,7 @@ export const sendCheck: Check<Asked & ConfigFound & ExperimentFound & ExportPath
  * Sends `count` test traces through the pipeline every command uses, and waits for them to leave:
  * each with what became of it, and what else waits in the store.
  */
-async function sendTestTraces(count: number, config: ResolvedConfig, sendTo: SendTo, resolved: ResolvedDestination | undefined) {
+async function sendTestTraces(input: DoctorInput, config: ResolvedConfig, sendTo: SendTo, resolved: ResolvedDestination | undefined) {
   const { startTracing, FLUSH_DEADLINE_MS } = await import('../../../runtime/start-tracing.ts');
   const tracing = await startTracing({
     target: sendTo.kind === 'local' ? undefined : sendTo.target,
@@ -80,13 +82,13 @@ async function sendTestTraces(count: number, config: ResolvedConfig, sendTo: Sen
   });
   try {
     const runId = randomUUID().slice(0, 8);
-    const traces = Array.from({ length: count }, (_, i) => sendTestTrace(tracing.tracer, i, runId));
+    const traces = Array.from({ length: input.traces }, (_, i) => sendTestTrace(tracing.tracer, i, runId));
     const statuses = await flushAndReport(
       tracing,
       traces.map((trace) => trace.traceId),
       FLUSH_DEADLINE_MS,
     );
-    const backlog = tracing.pipeline ? describeBacklog(tracing.pipeline.store.reads.counts()) : '';
+    const backlog = describeBacklog(tracing.pipeline?.store.reads.counts(), await spooledBatches(input.config, config.storeDir.value));
     // No statuses only when OpenTelemetry recorded nothing.
     return { sent: traces.map((trace, i) => ({ trace, status: statuses?.[i] ?? traceExportStatus(undefined, undefined) })), backlog };
   } finally {
@@ -116,13 +118,40 @@ function urlOf(sendTo: SendTo, traceId: string): string | undefined {
     : undefined;
 }
 
-/** What waits in the store from any run, so a backlog the app built up shows here too. */
-function describeBacklog(counts: StateCounts): string {
-  const parts = [
-    counts.pending > 0 && `${plural(counts.pending, 'trace')} pending (\`${commandLine('traces list --status pending')}\`)`,
-    counts.dead > 0 && `${plural(counts.dead, 'trace')} refused (\`${commandLine('traces list --status dead')}\`)`,
+/** Batches of spans runs that were stopped left in the spool: those `traces push` takes in with these settings, and the others. */
+interface Spooled {
+  ours: number;
+  others: number;
+}
+
+async function spooledBatches(options: LoadConfigOptions, storeDir: string): Promise<Spooled> {
+  // The settings `traces push` takes in with are the app's, whose experiment is not doctor's.
+  const app = await loadConfig({ ...options, purpose: 'app' }).catch(() => undefined);
+  const [ours, all] = await Promise.all([
+    app ? leftInSpool(storeDir, spoolSettings(app, app.llm.captureContent.value)) : { files: 0 },
+    leftInSpool(storeDir),
+  ]);
+  return { ours: ours.files, others: all.files - ours.files };
+}
+
+/**
+ * What waits in the store from any run, so a backlog the app built up shows here too, and the spans
+ * runs that were stopped left in the spool, which no list of the store's shows.
+ */
+function describeBacklog(counts: StateCounts | undefined, spooled: Spooled): string {
+  const held = [
+    counts && counts.pending > 0 && `${plural(counts.pending, 'trace')} pending (\`${commandLine('traces list --status pending')}\`)`,
+    counts && counts.dead > 0 && `${plural(counts.dead, 'trace')} refused (\`${commandLine('traces list --status dead')}\`)`,
   ].filter(Boolean);
-  return parts.length > 0 ? `; the store also holds ${parts.join(' and ')}` : '';
+  const batches = (n: number, settings = '') =>
+    `${plural(n, 'batch', 'batches')} of spans left by stopped runs${settings} ${n === 1 ? 'waits' : 'wait'} in the spool`;
+  const parts = [
+    held.length > 0 && `the store also holds ${held.join(' and ')}`,
+    spooled.ours > 0 && `${batches(spooled.ours)} (\`${commandLine('traces push')}\` takes ${spooled.ours === 1 ? 'it' : 'them'} in)`,
+    spooled.others > 0 &&
+      `${batches(spooled.others, ' with other settings (destination, content capture)')} for a \`run\`, \`relay\` or \`traces push\` with theirs`,
+  ].filter(Boolean);
+  return parts.length > 0 ? `; ${parts.join('; ')}` : '';
 }
 
 function exportHint(status: number | undefined): string {
