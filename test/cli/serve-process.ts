@@ -34,7 +34,7 @@ export function startServe(
   env: Record<string, string> = {},
   node: readonly string[] = [process.execPath],
 ): Promise<ServeProcess> {
-  return startListening(['serve', '--port', '0', ...args], env, /listening on (http:\/\/\S+)/, node);
+  return startListening(['serve', '--port', '0', ...args], env, /listening on (http:\/\/\S+)/, { node });
 }
 
 /** Asks serve's /chat `count` questions, one after another; returns their trace ids. Delivery problems never fail a request. */
@@ -57,17 +57,28 @@ export function startRelayProcess(args: string[], env: Record<string, string> = 
   return startListening(['relay', '--port', '0', '--grpc-port', 'off', ...args], env, /OTLP\/HTTP on (http:\/\/[^/\s]+)\/v1\/traces/);
 }
 
-/** A long-running command, started as a user starts it in an empty directory and HOME; ready once its output matches `ready` (group 1: its URL). */
+export interface StartOptions {
+  /** What runs the bin. */
+  node?: readonly string[];
+  /** Where it starts: an empty directory unless named. */
+  cwd?: string;
+  /** Started as a terminal's job: a process group of its own, which `stop` signals whole, as a terminal's Ctrl-C does. */
+  terminal?: boolean;
+}
+
+/** A long-running command, started as a user starts it in an empty HOME (and directory, unless `cwd` names one); ready once its output matches `ready` (group 1: its URL). */
 export async function startListening(
   args: string[],
   env: Record<string, string>,
   ready: RegExp,
-  node: readonly string[] = [process.execPath],
+  { node = [process.execPath], cwd, terminal = false }: StartOptions = {},
 ): Promise<ServeProcess> {
   const command = args[0]!;
   const home = await mkdtemp(join(tmpdir(), `otel-mlflow-${command}-`));
   const child: ChildProcess = spawn(node[0]!, [...node.slice(1), BIN, ...args], {
-    cwd: home,
+    cwd: cwd ?? home,
+    // A terminal's job: a process group of its own, which the terminal's Ctrl-C reaches whole.
+    detached: terminal,
     env: { PATH: process.env.PATH ?? '', HOME: home, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -113,7 +124,8 @@ export async function startListening(
     async stop(signal = 'SIGTERM') {
       // Read first: once the process is gone, so is the record of what it started.
       const started = childrenOf(child.pid!);
-      child.kill(signal);
+      if (terminal) process.kill(-child.pid!, signal);
+      else child.kill(signal);
       let forced = false;
       const timer = setTimeout(() => {
         forced = true;

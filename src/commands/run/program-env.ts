@@ -1,12 +1,10 @@
-import { basename, delimiter, extname } from 'node:path';
+import { delimiter } from 'node:path';
 import type { ResolvedConfig } from '../../config/types.ts';
+import { packageNameIn, programName } from './program-name.ts';
 import { CONTENT_ATTRIBUTES_VARIABLE, SPOOL_DIRS_VARIABLE } from '../../preload/preload-settings.ts';
 
 /** The instrumentation a Node program gets preloaded, compiled beside this file. */
 const PRELOAD_URL = new URL('../../preload/preload.js', import.meta.url).href;
-
-/** Commands that run a script: the program is named after the script, not after them. */
-const INTERPRETERS = new Set(['node', 'nodejs', 'bun', 'deno', 'tsx', 'ts-node', 'python', 'python3', 'uv', 'ruby', 'java']);
 
 /** Variables of the tool's own that a program must not inherit (the launcher's mark, a collector's address and credentials). */
 const NOT_PASSED_ON = [
@@ -27,7 +25,7 @@ export function programEnv(
   config: ResolvedConfig,
   receiverUrl: string,
   spoolDirs: readonly string[],
-  command: readonly string[],
+  program: { command: readonly string[]; cwd: string },
 ): Record<string, string | undefined> {
   const child: Record<string, string | undefined> = { ...env };
   for (const name of NOT_PASSED_ON) delete child[name];
@@ -37,7 +35,10 @@ export function programEnv(
     ...child,
     OTEL_EXPORTER_OTLP_ENDPOINT: receiverUrl,
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
-    OTEL_SERVICE_NAME: config.serviceName.source.kind === 'default' ? programName(command) : config.serviceName.value,
+    OTEL_SERVICE_NAME:
+      config.serviceName.source.kind === 'default'
+        ? programName(program.command, () => packageNameIn(program.cwd))
+        : config.serviceName.value,
     OTEL_TRACES_SAMPLER: sampler.sampler.value,
     ...(sampler.samplerArg && { OTEL_TRACES_SAMPLER_ARG: String(sampler.samplerArg.value) }),
     OTEL_MLFLOW_CAPTURE_CONTENT: String(config.llm.captureContent.value),
@@ -45,13 +46,4 @@ export function programEnv(
     [CONTENT_ATTRIBUTES_VARIABLE]: kind === 'unity-catalog' || kind === 'collector' ? 'gen_ai' : 'mlflow',
     NODE_OPTIONS: [env.NODE_OPTIONS, `--import=${PRELOAD_URL}`].filter(Boolean).join(' '),
   };
-}
-
-/** `node server.js` is `server`; `./bin/api --port 3000` is `api`. */
-export function programName(command: readonly string[]): string {
-  const [file = 'program', ...args] = command;
-  const name = basename(file);
-  const script = INTERPRETERS.has(name.replace(/\.exe$/, '')) ? args.find((arg) => !arg.startsWith('-')) : undefined;
-  const named = basename(script ?? name);
-  return named.slice(0, named.length - extname(named).length) || named;
 }

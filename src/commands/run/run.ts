@@ -1,27 +1,17 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { constants } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CommandContext } from '../../cli/context.ts';
 import { summarizeDelivery } from '../../cli/delivery-summary.ts';
 import { createPainter, writeLine } from '../../cli/output.ts';
-import { countStopRequests } from '../../cli/stop-requests.ts';
 import { loadConfig } from '../../config/load-config.ts';
 import { ExitCode, ExpectedError } from '../../errors.ts';
 import type { RouteState } from '../../relay/relay-routes.ts';
 import { startRelay, type RunningRelay } from '../../relay/start-relay.ts';
 import { programEnv } from './program-env.ts';
 import { createSpool, spoolRoots, spoolSettings } from '../../pipeline/spool/spool.ts';
+import { exitCodeOf, runProgram, type ProgramExit } from './program-process.ts';
 import { takeInSpool } from '../../pipeline/spool/spool-intake.ts';
 import { lossesOf, writeSpoolLines } from '../../cli/spool-lines.ts';
 import type { RunOptions } from './run-options.ts';
-
-/** Passed on to the program: what a terminal, a supervisor or a person sends to stop or poke it. */
-const PASSED_ON: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
-
-interface ProgramExit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
 
 /**
  * Runs the program with its traces going through the tool's receiver into the store and on to the
@@ -36,7 +26,7 @@ export async function run(ctx: CommandContext, options: RunOptions, command: str
   }
   const config = await loadConfig({ cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags, purpose: 'app' });
   if (config.tracing.disabled.value) {
-    const exit = await runProgram(command, { ...ctx.env }, ctx.cwd);
+    const exit = await runProgram(command, { ...ctx.env }, ctx.cwd, options.deliverTimeout * 1000);
     writeLine(ctx.stderr, summarizeDelivery(undefined).line);
     return exitCodeOf(exit);
   }
@@ -53,7 +43,8 @@ export async function run(ctx: CommandContext, options: RunOptions, command: str
   const intake = takeInSpool(spool, { tracesUrl: `${relay.httpUrl}/v1/traces` });
   let exit: ProgramExit;
   try {
-    exit = await runProgram(command, programEnv(ctx.env, config, relay.httpUrl, spool.dirs, command), ctx.cwd);
+    const env = programEnv(ctx.env, config, relay.httpUrl, spool.dirs, { command, cwd: ctx.cwd });
+    exit = await runProgram(command, env, ctx.cwd, options.deliverTimeout * 1000);
   } catch (error) {
     await intake.end(Date.now());
     await relay.close(0);
@@ -108,58 +99,4 @@ const SETTLED_CHECK_MS = 50;
 async function routesSettled(relay: RunningRelay, deadline: number): Promise<void> {
   const settled = () => relay.health().destinations.every((route) => route.resolved || route.problem !== undefined);
   while (!settled() && Date.now() < deadline) await delay(SETTLED_CHECK_MS);
-}
-
-/** Starts the program on this terminal (its stdin, stdout and stderr are ours), passes signals on, and waits for its end. */
-function runProgram(command: readonly string[], env: Record<string, string | undefined>, cwd: string): Promise<ProgramExit> {
-  const [file, ...args] = command as [string, ...string[]];
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: 'inherit', env, cwd });
-    const stopPassing = passSignalsOn(child);
-    child.once('error', (error: NodeJS.ErrnoException) => {
-      stopPassing();
-      reject(cannotStart(file, error));
-    });
-    child.once('exit', (code, signal) => {
-      stopPassing();
-      resolve({ code, signal });
-    });
-  });
-}
-
-/**
- * Each signal reaches the program once: a terminal's Ctrl-C reaches it directly too, and the
- * launcher or npm passes its own copy on to us, so copies arriving together count once.
- */
-function passSignalsOn(child: ChildProcess): () => void {
-  const listeners = PASSED_ON.map((signal) => {
-    const listener = countStopRequests(() => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    });
-    process.on(signal, listener);
-    return [signal, listener] as const;
-  });
-  return () => {
-    for (const [signal, listener] of listeners) process.removeListener(signal, listener);
-  };
-}
-
-function cannotStart(file: string, error: NodeJS.ErrnoException): Error {
-  if (error.code === 'ENOENT') {
-    return new ExpectedError(`cannot run \`${file}\`: no such program`, {
-      exitCode: ExitCode.commandNotFound,
-      hint: 'check its spelling, and that it is on PATH or given with its path',
-      cause: error,
-    });
-  }
-  if (error.code === 'EACCES') {
-    return new ExpectedError(`cannot run \`${file}\`: not executable`, { exitCode: ExitCode.cannotExecute, cause: error });
-  }
-  return error;
-}
-
-/** The program's own exit code; ended by a signal, what a shell reports (128 + its number). */
-function exitCodeOf(exit: ProgramExit): number {
-  if (exit.signal) return 128 + (constants.signals[exit.signal] ?? 0);
-  return exit.code ?? ExitCode.internal;
 }

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { delimiter } from 'node:path';
 import { describe, it } from 'node:test';
-import { programEnv, programName } from '../../../src/commands/run/program-env.ts';
+import { programEnv } from '../../../src/commands/run/program-env.ts';
 import { loadConfig } from '../../../src/config/load-config.ts';
 
 const RECEIVER = 'http://127.0.0.1:40000';
 
 async function envFor(env: Record<string, string>, command = ['node', 'server.js']) {
   const config = await loadConfig({ cwd: '/nonexistent', homeDir: '/nonexistent', flags: {}, purpose: 'app', env });
-  return programEnv(env, config, RECEIVER, ['/state/spool/run', '/tmp/spool/run'], command);
+  return programEnv(env, config, RECEIVER, ['/state/spool/run', '/tmp/spool/run'], { command, cwd: '/nonexistent' });
 }
 
 describe('the environment `run` gives the program', () => {
@@ -49,13 +49,5 @@ describe('the environment `run` gives the program', () => {
     assert.equal(env.OTEL_MLFLOW_CAPTURE_CONTENT, 'false');
     assert.equal(env.OTEL_TRACES_SAMPLER, 'traceidratio');
     assert.equal(env.OTEL_TRACES_SAMPLER_ARG, '0.25');
-  });
-});
-
-describe('the program’s name', () => {
-  it('is the script an interpreter runs, or the program itself', () => {
-    assert.equal(programName(['node', '--enable-source-maps', 'dist/server.mjs']), 'server');
-    assert.equal(programName(['/usr/bin/python3', 'app.py']), 'app');
-    assert.equal(programName(['./bin/api', '--port', '3000']), 'api');
   });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -7,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { closedPortUrl } from '../../cli/closed-port.ts';
-import { startListening, startRelayProcess, type ServeProcess } from '../../cli/serve-process.ts';
+import { startListening, startRelayProcess, type ServeProcess, type StartOptions } from '../../cli/serve-process.ts';
 import { startFakeMlflow, type FakeMlflow } from '../../fakes/fake-mlflow.ts';
 import { startFakeAnthropic, type FakeAnthropic } from '../../fakes/fake-anthropic.ts';
 import { startFakeOpenAI, type FakeOpenAI, type FakeOpenAIRequest, type FakeReply } from '../../fakes/fake-openai.ts';
@@ -54,9 +55,20 @@ function runApp(
   env: Record<string, string> = {},
   flags: string[] = [],
   dir = APPS,
+  started: StartOptions = {},
+): Promise<ServeProcess> {
+  return runCommand([...[node].flat(), join(dir, app)], env, flags, started);
+}
+
+/** `otel-mlflow run -- <command>` against the fakes, with a store of its own; ready once the app says where it listens. */
+function runCommand(
+  command: string[],
+  env: Record<string, string> = {},
+  flags: string[] = [],
+  started: StartOptions = {},
 ): Promise<ServeProcess> {
   return startListening(
-    ['run', ...flags, '--', ...[node].flat(), join(dir, app)],
+    ['run', ...flags, '--', ...command],
     Object.fromEntries(
       Object.entries({
         MLFLOW_TRACKING_URI: mlflow.url,
@@ -70,6 +82,7 @@ function runApp(
       }).filter(([, value]) => value !== ''),
     ),
     /listening on (http:\/\/\S+)/,
+    started,
   );
 }
 
@@ -273,6 +286,50 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
     assert.equal(stopped.code, 5);
     assert.match(stopped.stdout, /SIGINT received/);
     assert.match(stopped.stderr, /traces: 0 delivered/);
+  });
+
+  it('passes a terminal’s Ctrl-C on once: the program is not in the terminal’s group, so only the tool’s copy reaches it', async () => {
+    const running = await runApp(process.execPath, 'esm-app.mjs', { EXIT_CODE_ON_SIGINT: '5', SHUTDOWN_MS: '500' }, [], APPS, {
+      terminal: true,
+    });
+    const stopped = await running.stop('SIGINT');
+    assert.equal(stopped.code, 5);
+    assert.equal(stopped.stdout.match(/SIGINT received/g)?.length, 1, stopped.stdout);
+  });
+
+  it('suspends the program with a terminal’s Ctrl-Z, and resumes it with the shell’s `fg`', async () => {
+    const running = await runApp(process.execPath, 'esm-app.mjs', {}, [], APPS, { terminal: true });
+    const pid = Number(/esm-app \(pid (\d+)\)/.exec(running.output())?.[1]);
+    const state = () => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+    process.kill(-running.pid, 'SIGTSTP');
+    await until(() => state() === 'T', 'the program is stopped');
+    process.kill(-running.pid, 'SIGCONT');
+    await until(() => state() !== 'T', 'the program runs again');
+    assert.match(await post(`${running.url}/chat`, { question: 'after fg' }), /answer plain/);
+    const stopped = await running.stop('SIGINT');
+    assert.equal(stopped.code, 0);
+    assert.match(stopped.stderr, /traces: 1 delivered/);
+  });
+
+  it('stops a program `npm start` runs, whose npm would end alone, and names its traces after the package', {
+    timeout: 120_000,
+  }, async () => {
+    const project = join(root, 'npm-project');
+    await mkdir(project, { recursive: true });
+    const start = `${JSON.stringify(process.execPath)} ${JSON.stringify(join(APPS, 'esm-app.mjs'))}`;
+    await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'checkout-api', private: true, scripts: { start } }));
+    // A service.name mapped to an experiment: the trace lands there only if it carries the package's name.
+    const running = await runCommand(['npm', 'start'], { OTEL_MLFLOW_RELAY_EXPERIMENTS: 'checkout-api=checkout-traces' }, [], {
+      cwd: project,
+    });
+    await post(`${running.url}/chat`, { question: 'run by npm start' });
+    const stopped = await running.stop('SIGTERM');
+    assert.match(stopped.stdout, /esm-app: SIGTERM received/, 'the app got the supervisor’s SIGTERM');
+    assert.equal(stopped.code, 143, 'npm ended by SIGTERM, as a shell reports it');
+    assert.match(stopped.stderr, /traces: 1 delivered/);
+    const experimentId = mlflow.store.experimentByName('checkout-traces')?.experimentId;
+    assert.ok(experimentId, 'the experiment the package’s name maps to was made');
+    assert.equal(traceRootedAt('POST /chat', 'run by npm start')?.info.trace_location.mlflow_experiment.experiment_id, experimentId);
   });
 
   it('has the traces on disk before it exits, a program calling process.exit() at once included', async () => {

@@ -19,7 +19,9 @@ process.on('SIGTERM', () => {
 });
 process.on('SIGINT', () => {
   console.log('esm-app: SIGINT received');
-  server.close(() => process.exit(Number(process.env.EXIT_CODE_ON_SIGINT ?? 0)));
+  // SHUTDOWN_MS: as long as a service takes to finish what it was doing.
+  const exit = () => process.exit(Number(process.env.EXIT_CODE_ON_SIGINT ?? 0));
+  server.close(() => setTimeout(exit, Number(process.env.SHUTDOWN_MS ?? 0)));
 });
 server.listen(0, '127.0.0.1', () => {
   console.log(`esm-app (pid ${process.pid}) listening on http://127.0.0.1:${server.address().port}`);

@@ -1,0 +1,150 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
+import { countStopRequests } from '../../cli/stop-requests.ts';
+import { ExitCode, ExpectedError } from '../../errors.ts';
+
+/** Requests to stop, from a terminal, a supervisor or a person. */
+const STOPS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
+/** Meant for the program's first process (reopen logs, reload), as `kill -USR2 <its pid>` would be. */
+const POKES: readonly NodeJS.Signals[] = ['SIGUSR1', 'SIGUSR2'];
+
+/**
+ * The program runs in a process group of its own (POSIX): a terminal's Ctrl-C reaches the tool's
+ * group alone, and the program gets the tool's copy only, once; and the processes the program
+ * started can be found, and stopped, when it ends without them. Windows has no process groups.
+ */
+const OWN_GROUP = process.platform !== 'win32';
+
+/** How often a stopping program's end looks whether all its processes are gone. */
+const GROUP_CHECK_MS = 50;
+
+export interface ProgramExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/**
+ * Starts the program on this terminal (its stdin, stdout and stderr are ours), passes signals on, and
+ * waits for its end.
+ *
+ * A request to stop goes to the program's first process, which passes it on as it means to (tsx and
+ * nodemon to their child, a cluster's primary to its workers). One that ends leaving the others it
+ * started running, as npm does on SIGTERM and a shell too (the app `npm start` ran, with no one left
+ * to stop it), has the request passed to those, and they are waited for (at most `restMs`): they
+ * are finishing their last requests. What a program that simply ended leaves running (a daemon) is
+ * meant to outlive it, and is left alone.
+ */
+export async function runProgram(
+  command: readonly string[],
+  env: Record<string, string | undefined>,
+  cwd: string,
+  restMs: number,
+): Promise<ProgramExit> {
+  const [file, ...args] = command as [string, ...string[]];
+  const child = spawn(file, args, { stdio: 'inherit', env, cwd, detached: OWN_GROUP });
+  const passing = passSignalsOn(child);
+  try {
+    const exit = await new Promise<ProgramExit>((resolve, reject) => {
+      child.once('error', (error: NodeJS.ErrnoException) => reject(cannotStart(file, error)));
+      child.once('exit', (code, signal) => resolve({ code, signal }));
+    });
+    const stop = passing.stopAsked();
+    if (OWN_GROUP && stop && child.pid !== undefined && groupAlive(child.pid)) {
+      toGroup(child.pid, stop);
+      const deadline = Date.now() + restMs;
+      while (groupAlive(child.pid) && Date.now() < deadline) await delay(GROUP_CHECK_MS);
+    }
+    return exit;
+  } finally {
+    passing.stop();
+  }
+}
+
+function groupAlive(group: number): boolean {
+  try {
+    process.kill(-group, 0);
+    return true;
+  } catch (error) {
+    // EPERM: a process of the group is there, under another user (it changed its own).
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Signals every process of the group that is still there. */
+function toGroup(group: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-group, signal);
+  } catch {
+    // All of it gone.
+  }
+}
+
+/**
+ * Passes signals on to the program's first process; copies of a request to stop arriving together
+ * (the launcher's or npm's, after a terminal's) count once. A terminal's suspend (Ctrl-Z), resume and
+ * resize reach only its foreground group, which the program is not in: they are passed to all of it.
+ * `stopAsked`: the last request to stop passed on, if any.
+ */
+function passSignalsOn(child: ChildProcess): { stop(): void; stopAsked(): NodeJS.Signals | undefined } {
+  let stopAsked: NodeJS.Signals | undefined;
+  const toFirst = (signal: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  };
+  const toAll = (signal: NodeJS.Signals) => {
+    if (child.pid !== undefined) toGroup(child.pid, signal);
+  };
+  const listeners: [NodeJS.Signals, (signal: NodeJS.Signals) => void][] = [
+    ...STOPS.map((signal): [NodeJS.Signals, (signal: NodeJS.Signals) => void] => [
+      signal,
+      countStopRequests(() => {
+        stopAsked = signal;
+        toFirst(signal);
+      }),
+    ]),
+    ...POKES.map((signal): [NodeJS.Signals, () => void] => [signal, () => toFirst(signal)]),
+  ];
+  if (OWN_GROUP) {
+    listeners.push(
+      [
+        'SIGTSTP',
+        () => {
+          // SIGSTOP, not SIGTSTP: the kernel drops a SIGTSTP that would stop a process group with no
+          // parent in its session (the program's, in a session of its own), as it does for an orphan.
+          toAll('SIGSTOP');
+          // Listening for it took its default away: stop as it would have, until the shell's SIGCONT.
+          process.kill(process.pid, 'SIGSTOP');
+        },
+      ],
+      ['SIGCONT', () => toAll('SIGCONT')],
+      ['SIGWINCH', () => toAll('SIGWINCH')],
+    );
+  }
+  for (const [signal, listener] of listeners) process.on(signal, listener);
+  return {
+    stop() {
+      for (const [signal, listener] of listeners) process.removeListener(signal, listener);
+    },
+    stopAsked: () => stopAsked,
+  };
+}
+
+function cannotStart(file: string, error: NodeJS.ErrnoException): Error {
+  if (error.code === 'ENOENT') {
+    return new ExpectedError(`cannot run \`${file}\`: no such program`, {
+      exitCode: ExitCode.commandNotFound,
+      hint: 'check its spelling, and that it is on PATH or given with its path',
+      cause: error,
+    });
+  }
+  if (error.code === 'EACCES') {
+    return new ExpectedError(`cannot run \`${file}\`: not executable`, { exitCode: ExitCode.cannotExecute, cause: error });
+  }
+  return error;
+}
+
+/** The program's own exit code; ended by a signal, what a shell reports (128 + its number). */
+export function exitCodeOf(exit: Pick<ProgramExit, 'code' | 'signal'>): number {
+  if (exit.signal) return 128 + (constants.signals[exit.signal] ?? 0);
+  return exit.code ?? ExitCode.internal;
+}
