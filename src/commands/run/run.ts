@@ -4,11 +4,12 @@ import { summarizeDelivery } from '../../cli/delivery-summary.ts';
 import { createPainter, writeLine } from '../../cli/output.ts';
 import { loadConfig } from '../../config/load-config.ts';
 import { ExitCode, ExpectedError } from '../../errors.ts';
+import { turnedAwayCounts } from '../../relay/relay-ingest.ts';
 import type { RouteState } from '../../relay/relay-routes.ts';
 import { startRelay, type RunningRelay } from '../../relay/start-relay.ts';
 import { programEnv } from './program-env.ts';
-import { createSpool, spoolRoots, spoolSettings } from '../../pipeline/spool/spool.ts';
 import { exitCodeOf, runProgram, type ProgramExit } from './program-process.ts';
+import { createSpool, spoolRoots, spoolSettings } from '../../pipeline/spool/spool.ts';
 import { takeInSpool } from '../../pipeline/spool/spool-intake.ts';
 import { lossesOf, writeSpoolLines } from '../../cli/spool-lines.ts';
 import type { RunOptions } from './run-options.ts';
@@ -67,14 +68,11 @@ export async function run(ctx: CommandContext, options: RunOptions, command: str
   const paint = createPainter(ctx);
   writeLine(ctx.stderr, summary.lost ? paint.red(summary.line) : summary.pending ? paint.yellow(summary.line) : summary.line);
   const lostBatches = lossesOf(counters.lostBatches, spoolEnd);
-  if (refused > 0) {
-    // Counted per try, and the program tries a batch several times: a count would say more traces than there were.
+  // A trace turned away and then taken (the program's next try, or the spool's intake once delivery made room) is stored.
+  if (refused > 0 && turnedAwayCounts(counters.turnedAway).notSentAgain > 0) {
     const kept = lostBatches > 0 ? 'kept what it could in the spool' : 'kept them in the spool';
     const why = refusedReason ?? 'the store refused them';
-    writeLine(
-      ctx.stderr,
-      paint.yellow(`the store could not take all the program's spans (${why}): the program sent them again or ${kept}`),
-    );
+    writeLine(ctx.stderr, paint.yellow(`the store could not take all the program's spans (${why}): the program ${kept}`));
   }
   writeSpoolLines(ctx.stderr, paint, spoolEnd, lostBatches);
   return exitCodeOf(exit);
