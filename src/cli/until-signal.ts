@@ -20,7 +20,7 @@ export function untilSignal(env: Readonly<Record<string, string | undefined>>): 
       stopWatching();
       resolve(reason);
     };
-    const stopWatching = startedByWrapper(env) ? watchParent(stop) : () => {};
+    const stopWatching = onWrapperGone(env, stop);
     onStopRequest(['SIGINT', 'SIGTERM'], (signal) => {
       if (!stopping) stop(signal);
       else process.exit(signal === 'SIGINT' ? 130 : 143);
@@ -29,27 +29,35 @@ export function untilSignal(env: Readonly<Record<string, string | undefined>>): 
 }
 
 /**
- * The launcher re-running us under the pinned Node, or npm (npx, npm exec, an npm script) whose shell
- * dies on SIGTERM: when they go away nobody passes signals on, and a server would run on orphaned,
- * holding its port. Started any other way (a shell, nohup, a supervisor), the parent's exit is no
- * reason to stop.
+ * Calls `onGone` (with why) when the wrapper that started this process goes away; returns what ends
+ * the watch. The launcher re-running us under the pinned Node, or npm (npx, npm exec, an npm script)
+ * whose shell dies on SIGTERM: when they go away nobody passes signals on, and a server (or the
+ * program `run` runs) would go on orphaned. Started any other way (a shell, nohup, a supervisor), the
+ * parent's exit is no reason to stop, and nothing is watched.
  */
+export function onWrapperGone(env: Readonly<Record<string, string | undefined>>, onGone: (reason: string) => void): () => void {
+  return startedByWrapper(env) ? watchParent(onGone) : () => {};
+}
+
 function startedByWrapper(env: Readonly<Record<string, string | undefined>>): boolean {
   return Boolean(env[LAUNCHER_MARK] || env.npm_command);
 }
 
 /**
  * `process.ppid` changes when the parent exits and the process is handed to init (or a subreaper).
- * `onGone` is always called later, never from within this call.
+ * `onGone` is called once, and always later, never from within this call.
  */
 function watchParent(onGone: (reason: string) => void): () => void {
-  const check = () => {
-    if (process.ppid !== PARENT_AT_START) onGone(`the process that started otel-mlflow (pid ${PARENT_AT_START}) went away`);
-  };
-  const first = setImmediate(check);
-  const timer = setInterval(check, PARENT_CHECK_MS).unref();
-  return () => {
+  const stop = () => {
     clearImmediate(first);
     clearInterval(timer);
   };
+  const check = () => {
+    if (process.ppid === PARENT_AT_START) return;
+    stop();
+    onGone(`the process that started otel-mlflow (pid ${PARENT_AT_START}) went away`);
+  };
+  const first = setImmediate(check);
+  const timer = setInterval(check, PARENT_CHECK_MS).unref();
+  return stop;
 }

@@ -105,7 +105,7 @@ export async function startListening(
       reject(new Error(`${command} exited with ${code} before listening:\n${stdout}\n${stderr}`));
     });
   }).catch(async (error) => {
-    killAll([child.pid!, ...childrenOf(child.pid!)]);
+    killAll([child.pid!, ...descendantsOf(child.pid!)]);
     await rm(home, { recursive: true, force: true });
     throw error;
   });
@@ -123,7 +123,7 @@ export async function startListening(
     },
     async stop(signal = 'SIGTERM') {
       // Read first: once the process is gone, so is the record of what it started.
-      const started = childrenOf(child.pid!);
+      const started = descendantsOf(child.pid!);
       if (terminal) process.kill(-child.pid!, signal);
       else child.kill(signal);
       let forced = false;
@@ -139,13 +139,18 @@ export async function startListening(
   };
 }
 
-/** The processes `pid` started (Linux), e.g. the command the launcher re-ran under the pinned Node. */
-function childrenOf(pid: number): number[] {
+/**
+ * The processes `pid` started (Linux), and those they started, e.g. the command the launcher re-ran
+ * under the pinned Node, and the program `run` runs, which must not outlive a test holding its output.
+ */
+function descendantsOf(pid: number): number[] {
+  let children: number[];
   try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number);
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number);
   } catch {
     return [];
   }
+  return children.flatMap((child) => [child, ...descendantsOf(child)]);
 }
 
 /** So that a command stuck under the launcher cannot outlive its test, holding the output open. */

@@ -19,6 +19,17 @@ const OWN_GROUP = process.platform !== 'win32';
 /** How often a stopping program's end looks whether all its processes are gone. */
 const GROUP_CHECK_MS = 50;
 
+export interface RunProgramOptions {
+  /** How long the rest of a stopping program is waited for once its first process has ended. */
+  restMs: number;
+  /**
+   * Watches for a reason of the tool's to stop the program (the wrapper that started the tool went
+   * away, and with it whoever would pass a signal on): calls `stop` then, which asks the program as
+   * SIGTERM does. Returns what ends the watch.
+   */
+  stopWhen?: (stop: () => void) => () => void;
+}
+
 export interface ProgramExit {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -39,11 +50,12 @@ export async function runProgram(
   command: readonly string[],
   env: Record<string, string | undefined>,
   cwd: string,
-  restMs: number,
+  { restMs, stopWhen }: RunProgramOptions,
 ): Promise<ProgramExit> {
   const [file, ...args] = command as [string, ...string[]];
   const child = spawn(file, args, { stdio: 'inherit', env, cwd, detached: OWN_GROUP });
   const passing = passSignalsOn(child);
+  const stopWatching = stopWhen?.(() => passing.request('SIGTERM')) ?? (() => {});
   try {
     const exit = await new Promise<ProgramExit>((resolve, reject) => {
       child.once('error', (error: NodeJS.ErrnoException) => reject(cannotStart(file, error)));
@@ -57,6 +69,7 @@ export async function runProgram(
     }
     return exit;
   } finally {
+    stopWatching();
     passing.stop();
   }
 }
@@ -86,7 +99,11 @@ function toGroup(group: number, signal: NodeJS.Signals): void {
  * resize reach only its foreground group, which the program is not in: they are passed to all of it.
  * `stopAsked`: the last request to stop passed on, if any.
  */
-function passSignalsOn(child: ChildProcess): { stop(): void; stopAsked(): NodeJS.Signals | undefined } {
+function passSignalsOn(child: ChildProcess): {
+  request(signal: NodeJS.Signals): void;
+  stop(): void;
+  stopAsked(): NodeJS.Signals | undefined;
+} {
   let stopAsked: NodeJS.Signals | undefined;
   const toFirst = (signal: NodeJS.Signals) => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
@@ -94,14 +111,12 @@ function passSignalsOn(child: ChildProcess): { stop(): void; stopAsked(): NodeJS
   const toAll = (signal: NodeJS.Signals) => {
     if (child.pid !== undefined) toGroup(child.pid, signal);
   };
+  const request = (signal: NodeJS.Signals) => {
+    stopAsked = signal;
+    toFirst(signal);
+  };
   const listeners: [NodeJS.Signals, (signal: NodeJS.Signals) => void][] = [
-    ...STOPS.map((signal): [NodeJS.Signals, (signal: NodeJS.Signals) => void] => [
-      signal,
-      countStopRequests(() => {
-        stopAsked = signal;
-        toFirst(signal);
-      }),
-    ]),
+    ...STOPS.map((signal): [NodeJS.Signals, (signal: NodeJS.Signals) => void] => [signal, countStopRequests(() => request(signal))]),
     ...POKES.map((signal): [NodeJS.Signals, () => void] => [signal, () => toFirst(signal)]),
   ];
   if (OWN_GROUP) {
@@ -122,6 +137,7 @@ function passSignalsOn(child: ChildProcess): { stop(): void; stopAsked(): NodeJS
   }
   for (const [signal, listener] of listeners) process.on(signal, listener);
   return {
+    request,
     stop() {
       for (const [signal, listener] of listeners) process.removeListener(signal, listener);
     },

@@ -2,13 +2,14 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { CommandContext } from '../../cli/context.ts';
 import { summarizeDelivery } from '../../cli/delivery-summary.ts';
 import { createPainter, writeLine } from '../../cli/output.ts';
+import { onWrapperGone } from '../../cli/until-signal.ts';
 import { loadConfig } from '../../config/load-config.ts';
 import { ExitCode, ExpectedError } from '../../errors.ts';
 import { turnedAwayCounts } from '../../relay/relay-ingest.ts';
 import type { RouteState } from '../../relay/relay-routes.ts';
 import { startRelay, type RunningRelay } from '../../relay/start-relay.ts';
 import { programEnv } from './program-env.ts';
-import { exitCodeOf, runProgram, type ProgramExit } from './program-process.ts';
+import { exitCodeOf, runProgram, type ProgramExit, type RunProgramOptions } from './program-process.ts';
 import { createSpool, spoolRoots, spoolSettings } from '../../pipeline/spool/spool.ts';
 import { takeInSpool } from '../../pipeline/spool/spool-intake.ts';
 import { lossesOf, writeSpoolLines } from '../../cli/spool-lines.ts';
@@ -27,7 +28,7 @@ export async function run(ctx: CommandContext, options: RunOptions, command: str
   }
   const config = await loadConfig({ cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags, purpose: 'app' });
   if (config.tracing.disabled.value) {
-    const exit = await runProgram(command, { ...ctx.env }, ctx.cwd, options.deliverTimeout * 1000);
+    const exit = await runProgram(command, { ...ctx.env }, ctx.cwd, programOptions(ctx, options));
     writeLine(ctx.stderr, summarizeDelivery(undefined).line);
     return exitCodeOf(exit);
   }
@@ -45,7 +46,7 @@ export async function run(ctx: CommandContext, options: RunOptions, command: str
   let exit: ProgramExit;
   try {
     const env = programEnv(ctx.env, config, relay.httpUrl, spool.dirs, { command, cwd: ctx.cwd });
-    exit = await runProgram(command, env, ctx.cwd, options.deliverTimeout * 1000);
+    exit = await runProgram(command, env, ctx.cwd, programOptions(ctx, options));
   } catch (error) {
     await intake.end(Date.now());
     await relay.close(0);
@@ -76,6 +77,22 @@ export async function run(ctx: CommandContext, options: RunOptions, command: str
   }
   writeSpoolLines(ctx.stderr, paint, spoolEnd, lostBatches);
   return exitCodeOf(exit);
+}
+
+/**
+ * The rest of a stopping program is waited for as long as its traces are. Started through npx or
+ * the launcher, the program is stopped as on SIGTERM when they go away: `kill -TERM` on npx ends npm
+ * and its shell without passing the signal on, and the program would go on running, orphaned.
+ */
+function programOptions(ctx: CommandContext, options: RunOptions): RunProgramOptions {
+  return {
+    restMs: options.deliverTimeout * 1000,
+    stopWhen: (stop) =>
+      onWrapperGone(ctx.env, (reason) => {
+        writeLine(ctx.stderr, `${reason}: stopping the program`);
+        stop();
+      }),
+  };
 }
 
 /** Why traces wait without a delivery ever tried: the destinations never found, each with its problem. */

@@ -8,6 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { closedPortUrl } from '../../cli/closed-port.ts';
+import { oldNode } from '../../cli/old-node.ts';
+import { availableDrivers, startTerminal } from '../init/terminal-driver.ts';
 import { startListening, startRelayProcess, type ServeProcess, type StartOptions } from '../../cli/serve-process.ts';
 import { startFakeMlflow, type FakeMlflow } from '../../fakes/fake-mlflow.ts';
 import { startFakeAnthropic, type FakeAnthropic } from '../../fakes/fake-anthropic.ts';
@@ -297,14 +299,62 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
     assert.equal(stopped.stdout.match(/SIGINT received/g)?.length, 1, stopped.stdout);
   });
 
+  const [driver] = availableDrivers();
+  it('at a terminal, under the launcher of an old Node: Ctrl-C reaches the program once, and its output and exit code come back', {
+    skip: driver ? false : 'neither tmux nor python3 (pty) is installed',
+  }, async () => {
+    const home = await mkdtemp(join(root, 'terminal-'));
+    const terminal = await startTerminal(driver!, {
+      argv: [...oldNode().argv, BIN, 'run', '--', process.execPath, join(APPS, 'esm-app.mjs')],
+      cwd: home,
+      env: {
+        PATH: `${dirname(process.execPath)}:/usr/bin:/bin`,
+        HOME: home,
+        TERM: 'xterm-256color',
+        NO_COLOR: '1',
+        SHUTDOWN_MS: '500',
+        EXIT_CODE_ON_SIGINT: '5',
+      },
+    });
+    try {
+      await terminal.waitFor('a line on stderr');
+      await terminal.press('CtrlC');
+      const screen = await terminal.waitFor('[exited with status');
+      assert.equal(screen.match(/SIGINT received/g)?.length, 1, screen);
+      assert.match(screen, /traces: 0 kept in the local store/);
+      assert.match(screen, /\[exited with status 5\]/);
+    } finally {
+      await terminal.close();
+    }
+  });
+
+  it('stops the program when npx, which started run, is killed and passes nothing on', { timeout: 120_000 }, async () => {
+    // npm's shell, which dies on SIGTERM without passing it on: it runs the command given after it.
+    const npmShell = [
+      process.execPath,
+      '-e',
+      "require('node:child_process').spawn(process.execPath, process.argv.slice(1), { stdio: 'inherit' })",
+    ];
+    const running = await runApp(process.execPath, 'esm-app.mjs', { npm_command: 'exec', EXIT_CODE_ON_SIGTERM: '0' }, [], APPS, {
+      node: npmShell,
+    });
+    await post(`${running.url}/chat`, { question: 'before npx went away' });
+    const stopped = await running.stop('SIGKILL');
+    assert.equal(stopped.forced, false, 'run and its program went on running without the process that started them');
+    assert.match(stopped.stderr, /^the process that started otel-mlflow \(pid \d+\) went away: stopping the program$/m);
+    assert.match(stopped.stdout, /esm-app: SIGTERM received/);
+    assert.match(stopped.stderr, /traces: 1 delivered/);
+  });
+
   it('suspends the program with a terminal’s Ctrl-Z, and resumes it with the shell’s `fg`', async () => {
     const running = await runApp(process.execPath, 'esm-app.mjs', {}, [], APPS, { terminal: true });
-    const pid = Number(/esm-app \(pid (\d+)\)/.exec(running.output())?.[1]);
-    const state = () => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+    const program = Number(/esm-app \(pid (\d+)\)/.exec(running.output())?.[1]);
+    const state = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
     process.kill(-running.pid, 'SIGTSTP');
-    await until(() => state() === 'T', 'the program is stopped');
+    // A shell resumes a job once it has seen it stop: run itself, after the program.
+    await until(() => state(program) === 'T' && state(running.pid) === 'T', 'the program and run are stopped');
     process.kill(-running.pid, 'SIGCONT');
-    await until(() => state() !== 'T', 'the program runs again');
+    await until(() => state(program) !== 'T', 'the program runs again');
     assert.match(await post(`${running.url}/chat`, { question: 'after fg' }), /answer plain/);
     const stopped = await running.stop('SIGINT');
     assert.equal(stopped.code, 0);
@@ -515,10 +565,7 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
       for (const question of questions) await post(`${first.url}/chat`, { question });
       const full = await first.stop();
       assert.equal(full.code, 0, full.stderr);
-      assert.match(
-        full.stderr,
-        /\nthe store could not take all the program's spans \(.*full.*\): the program kept them in the spool\n/,
-      );
+      assert.match(full.stderr, /\nthe store could not take all the program's spans \(.*full.*\): the program kept them in the spool\n/);
       assert.match(
         full.stderr,
         /\n\d+ batch(es)? of spans the store did not take (is|are) kept in \S+: the next `otel-mlflow run`, `relay` or `traces push` with these settings takes (it|them) in\n$/,
