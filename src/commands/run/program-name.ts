@@ -79,7 +79,11 @@ export function programName(command: readonly string[], packageName: () => strin
   const [file = 'program', ...args] = command;
   const launcher = basename(file).replace(/\.(exe|cmd)$/, '');
   const script = SCRIPT_LAUNCHERS[launcher];
-  if (script) return scriptOf(args, script) ?? launcher;
+  if (script) {
+    const name = scriptOf(args, script);
+    // `node .` runs the package's main.
+    return name === '.' ? (packageName() ?? launcher) : (name ?? launcher);
+  }
   const runner = COMMAND_RUNNERS[launcher];
   if (runner) {
     const rest = afterOptions(args, runner.valued ?? []);

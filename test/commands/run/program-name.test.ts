@@ -53,6 +53,7 @@ describe('the name a program’s traces carry by default', () => {
     assert.equal(named('pnpm', 'dev'), 'checkout-api');
     assert.equal(named('yarn', 'start'), 'checkout-api');
     assert.equal(named('bun', 'run', 'dev'), 'checkout-api');
+    assert.equal(named('node', '.'), 'checkout-api');
   });
 
   it('is the file bun runs when it runs a file', () => {
