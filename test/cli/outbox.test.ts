@@ -48,11 +48,13 @@ describe('the store is the outbox for one-shot commands too', () => {
         env: { OTEL_MLFLOW_STORE_DIR: storeDir, MLFLOW_TRACKING_URI: server.url },
       });
       assert.equal(result.code, 0, result.stdout + result.stderr);
-      const send = (JSON.parse(result.stdout) as { checks: { id: string; detail: string }[] }).checks.find((c) => c.id === 'send')!;
+      const report = JSON.parse(result.stdout) as { checks: { id: string; detail: string }[]; backlog: unknown };
+      const send = report.checks.find((c) => c.id === 'send')!;
       assert.match(
         send.detail,
         /3 traces exported via OTLP; the store also holds 1 trace pending \(`otel-mlflow traces list --status pending`\)/,
       );
+      assert.deepEqual(report.backlog, { pending: 1, dead: 0, spooled: 0, spooledWithOtherSettings: 0 });
     } finally {
       await server.close();
     }

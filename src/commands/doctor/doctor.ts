@@ -89,6 +89,7 @@ function toJson(report: DoctorReport) {
     exportRoute: report.exportRoute ?? null,
     localStore: report.localStore ?? null,
     export: report.export ?? null,
+    backlog: report.backlog ?? null,
     checks: report.checks.map((c) => ({
       id: c.id,
       status: c.status,

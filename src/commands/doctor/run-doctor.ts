@@ -7,7 +7,7 @@ import { experimentCheck, type ExperimentFound } from './checks/experiment.ts';
 import { exportPathCheck, type ExportPathFound, type ExportRoute } from './checks/export-path.ts';
 import { reachableCheck } from './checks/reachable.ts';
 import { readBackCheck, type ReadBackFound } from './checks/read-back.ts';
-import { sendCheck, type DoctorTrace, type SendFound } from './checks/send.ts';
+import { sendCheck, type Backlog, type DoctorTrace, type SendFound } from './checks/send.ts';
 import { serverCheck, type ServerFound } from './checks/server.ts';
 
 export interface DoctorReport {
@@ -23,6 +23,8 @@ export interface DoctorReport {
   localStore?: string;
   /** Of doctor's test traces: delivered (or kept, locally), still pending on disk, refused. */
   export?: { exported: number; pending: number; failed: number };
+  /** What else waits in the store and the spool, found when the test traces were sent. */
+  backlog?: Backlog;
   traces: DoctorTrace[];
 }
 
@@ -71,6 +73,7 @@ function reportOf(checks: CheckResult[], found: Partial<Found>): DoctorReport {
     ...(found.exportRoute && { exportRoute: found.exportRoute }),
     ...(where?.kind === 'local' && { localStore: where.storeDir }),
     ...(found.export && { export: found.export }),
+    ...(found.backlog && { backlog: found.backlog }),
     traces: (found.traces ?? []).map((trace) => ({ ...trace, ...readBack.get(trace.traceId) })),
   };
 }

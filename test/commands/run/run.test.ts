@@ -518,12 +518,15 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
       MLFLOW_EXPERIMENT_NAME: EXPERIMENT,
     };
     const doctor = await execute(process.execPath, [BIN, 'doctor', '--json', '--create-experiment'], { env });
-    const send = (JSON.parse(doctor.stdout) as { checks: { id: string; detail: string }[] }).checks.find((c) => c.id === 'send');
+    const report = JSON.parse(doctor.stdout) as { checks: { id: string; detail: string }[]; backlog: Record<string, number | null> };
+    const send = report.checks.find((c) => c.id === 'send');
     assert.match(
       send?.detail ?? '',
       /; (1 batch of spans left by stopped runs waits|\d+ batches of spans left by stopped runs wait) in the spool \(`otel-mlflow traces push` takes (it|them) in\)$/,
       'doctor tells of them',
     );
+    assert.ok((report.backlog.spooled ?? 0) > 0, JSON.stringify(report.backlog));
+    assert.equal(report.backlog.spooledWithOtherSettings, 0);
     const pushed = await execute(process.execPath, [BIN, 'traces', 'push'], { env });
     assert.match(
       pushed.stdout,

@@ -5,7 +5,6 @@ import { routeName, type ResolvedDestination } from '../../../destination/resolv
 import { ExitCode, ExpectedError } from '../../../errors.ts';
 import { traceUrl } from '../../../mlflow/ui-links.ts';
 import { leftInSpool, spoolSettings } from '../../../pipeline/spool/spool.ts';
-import type { StateCounts } from '../../../pipeline/store/trace-reads.ts';
 import { flushAndReport, traceExportStatus, type TraceExportStatus } from '../../../runtime/trace-export-status.ts';
 import { commandLine } from '../../../invocation.ts';
 import { plural } from '../../../util/plural.ts';
@@ -29,6 +28,19 @@ export interface SendFound {
   exported: SentTestTrace[];
   /** Delivered (or kept, locally), still pending on disk, refused. */
   export: { exported: number; pending: number; failed: number };
+  backlog: Backlog;
+}
+
+/**
+ * What else waits: traces of any run pending or refused in the store (null with no store), and
+ * batches of spans stopped runs left in the spool, those `traces push` takes in with the app's
+ * settings and those of runs with other settings.
+ */
+export interface Backlog {
+  pending: number | null;
+  dead: number | null;
+  spooled: number;
+  spooledWithOtherSettings: number;
 }
 
 export const sendCheck: Check<Asked & ConfigFound & ExperimentFound & ExportPathFound, SendFound> = {
@@ -44,20 +56,21 @@ export const sendCheck: Check<Asked & ConfigFound & ExperimentFound & ExportPath
       traces: sent.map(({ trace, status }) => doctorTrace(trace, status, sendTo)),
       exported,
       export: { exported: exported.length, pending: waiting, failed: failures.length - waiting },
+      backlog,
     };
     if (failures.length > 0) {
       const reasons = [...new Set(failures.map((f) => f.reason))];
       return {
         status: 'fail',
         exitCode: ExitCode.export,
-        detail: `${exported.length} of ${plural(sent.length, 'trace')} exported; not exported: ${reasons.join('; ')}${backlog}`,
+        detail: `${exported.length} of ${plural(sent.length, 'trace')} exported; not exported: ${reasons.join('; ')}${describeBacklog(backlog)}`,
         hint: exportHint(failures.map((f) => f.status).find((status) => status !== undefined)),
         adds,
       };
     }
     return {
       status: 'ok',
-      detail: `${plural(sent.length, 'trace')} exported via ${resolved ? routeName(resolved) : 'the local store'}${backlog}`,
+      detail: `${plural(sent.length, 'trace')} exported via ${resolved ? routeName(resolved) : 'the local store'}${describeBacklog(backlog)}`,
       adds,
     };
   },
@@ -88,7 +101,9 @@ async function sendTestTraces(input: DoctorInput, config: ResolvedConfig, sendTo
       traces.map((trace) => trace.traceId),
       FLUSH_DEADLINE_MS,
     );
-    const backlog = describeBacklog(tracing.pipeline?.store.reads.counts(), await spooledBatches(input.config, config.storeDir.value));
+    const counts = tracing.pipeline?.store.reads.counts();
+    const spooled = await spooledBatches(input.config, config.storeDir.value);
+    const backlog: Backlog = { pending: counts?.pending ?? null, dead: counts?.dead ?? null, ...spooled };
     // No statuses only when OpenTelemetry recorded nothing.
     return { sent: traces.map((trace, i) => ({ trace, status: statuses?.[i] ?? traceExportStatus(undefined, undefined) })), backlog };
   } finally {
@@ -118,38 +133,33 @@ function urlOf(sendTo: SendTo, traceId: string): string | undefined {
     : undefined;
 }
 
-/** Batches of spans runs that were stopped left in the spool: those `traces push` takes in with these settings, and the others. */
-interface Spooled {
-  ours: number;
-  others: number;
-}
-
-async function spooledBatches(options: LoadConfigOptions, storeDir: string): Promise<Spooled> {
+/** Batches of spans runs that were stopped left in the spool: those `traces push` takes in with the app's settings, and the others. */
+async function spooledBatches(
+  options: LoadConfigOptions,
+  storeDir: string,
+): Promise<Pick<Backlog, 'spooled' | 'spooledWithOtherSettings'>> {
   // The settings `traces push` takes in with are the app's, whose experiment is not doctor's.
   const app = await loadConfig({ ...options, purpose: 'app' }).catch(() => undefined);
   const [ours, all] = await Promise.all([
     app ? leftInSpool(storeDir, spoolSettings(app, app.llm.captureContent.value)) : { files: 0 },
     leftInSpool(storeDir),
   ]);
-  return { ours: ours.files, others: all.files - ours.files };
+  return { spooled: ours.files, spooledWithOtherSettings: all.files - ours.files };
 }
 
-/**
- * What waits in the store from any run, so a backlog the app built up shows here too, and the spans
- * runs that were stopped left in the spool, which no list of the store's shows.
- */
-function describeBacklog(counts: StateCounts | undefined, spooled: Spooled): string {
+/** The backlog as the send check's detail ends: the store's, then the spool's, each with what to do. */
+function describeBacklog({ pending, dead, spooled, spooledWithOtherSettings }: Backlog): string {
   const held = [
-    counts && counts.pending > 0 && `${plural(counts.pending, 'trace')} pending (\`${commandLine('traces list --status pending')}\`)`,
-    counts && counts.dead > 0 && `${plural(counts.dead, 'trace')} refused (\`${commandLine('traces list --status dead')}\`)`,
+    pending && `${plural(pending, 'trace')} pending (\`${commandLine('traces list --status pending')}\`)`,
+    dead && `${plural(dead, 'trace')} refused (\`${commandLine('traces list --status dead')}\`)`,
   ].filter(Boolean);
   const batches = (n: number, settings = '') =>
     `${plural(n, 'batch', 'batches')} of spans left by stopped runs${settings} ${n === 1 ? 'waits' : 'wait'} in the spool`;
   const parts = [
     held.length > 0 && `the store also holds ${held.join(' and ')}`,
-    spooled.ours > 0 && `${batches(spooled.ours)} (\`${commandLine('traces push')}\` takes ${spooled.ours === 1 ? 'it' : 'them'} in)`,
-    spooled.others > 0 &&
-      `${batches(spooled.others, ' with other settings (destination, content capture)')} for a \`run\`, \`relay\` or \`traces push\` with theirs`,
+    spooled > 0 && `${batches(spooled)} (\`${commandLine('traces push')}\` takes ${spooled === 1 ? 'it' : 'them'} in)`,
+    spooledWithOtherSettings > 0 &&
+      `${batches(spooledWithOtherSettings, ' with other settings (destination, content capture)')} for a \`run\`, \`relay\` or \`traces push\` with theirs`,
   ].filter(Boolean);
   return parts.length > 0 ? `; ${parts.join('; ')}` : '';
 }
