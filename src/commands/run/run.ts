@@ -4,13 +4,14 @@ import { summarizeDelivery } from '../../cli/delivery-summary.ts';
 import { createPainter, writeLine } from '../../cli/output.ts';
 import { onWrapperGone } from '../../cli/until-signal.ts';
 import { loadConfig } from '../../config/load-config.ts';
+import type { ResolvedConfig } from '../../config/types.ts';
 import { ExitCode, ExpectedError } from '../../errors.ts';
 import { turnedAwayCounts } from '../../relay/relay-ingest.ts';
 import type { RouteState } from '../../relay/relay-routes.ts';
 import { startRelay, type RunningRelay } from '../../relay/start-relay.ts';
 import { programEnv } from './program-env.ts';
 import { exitCodeOf, runProgram, type ProgramExit, type RunProgramOptions } from './program-process.ts';
-import { createSpool, spoolRoots, spoolSettings } from '../../pipeline/spool/spool.ts';
+import { createSpool, spoolRoots, spoolSettings, type Spool } from '../../pipeline/spool/spool.ts';
 import { takeInSpool } from '../../pipeline/spool/spool-intake.ts';
 import { lossesOf, writeSpoolLines } from '../../cli/spool-lines.ts';
 import type { RunOptions } from './run-options.ts';
@@ -33,14 +34,7 @@ export async function run(ctx: CommandContext, options: RunOptions, command: str
     return exitCodeOf(exit);
   }
 
-  const relay = await startRelay({
-    config,
-    host: '127.0.0.1',
-    port: 0,
-    grpcPort: null,
-    captureContent: config.llm.captureContent.value,
-  });
-  const spool = await createSpool(spoolRoots(config.storeDir.value), spoolSettings(config, config.llm.captureContent.value));
+  const { relay, spool } = await receiveFor(config);
   // Batches the receiver turned away while its disk was behind come back from the spool while the program runs.
   const intake = takeInSpool(spool, { tracesUrl: `${relay.httpUrl}/v1/traces` });
   let exit: ProgramExit;
@@ -93,6 +87,28 @@ function programOptions(ctx: CommandContext, options: RunOptions): RunProgramOpt
         stop();
       }),
   };
+}
+
+/**
+ * The receiver, store and spool the program's traces go through. When they cannot start (a store
+ * that cannot be opened), the program is not started either, and the error says so and how to run it
+ * untraced.
+ */
+async function receiveFor(config: ResolvedConfig): Promise<{ relay: RunningRelay; spool: Spool }> {
+  const captureContent = config.llm.captureContent.value;
+  let relay: RunningRelay | undefined;
+  try {
+    relay = await startRelay({ config, host: '127.0.0.1', port: 0, grpcPort: null, captureContent });
+    return { relay, spool: await createSpool(spoolRoots(config.storeDir.value), spoolSettings(config, captureContent)) };
+  } catch (error) {
+    await relay?.close(0);
+    if (!(error instanceof ExpectedError)) throw error;
+    throw new ExpectedError(`${error.message}\nthe program was not started`, {
+      exitCode: error.exitCode,
+      hint: `${error.hint ? `${error.hint}; ` : ''}OTEL_SDK_DISABLED=true runs it untraced`,
+      cause: error,
+    });
+  }
 }
 
 /** Why traces wait without a delivery ever tried: the destinations never found, each with its problem. */

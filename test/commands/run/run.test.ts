@@ -700,4 +700,17 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
     assert.equal((failed as { code: number }).code, 127);
     assert.match((failed as { stderr: string }).stderr, /cannot run `no-such-program-here`: no such program/);
   });
+
+  it('does not start the program when its store cannot be opened, and says how to run it untraced', async () => {
+    const notADirectory = join(root, 'a-file');
+    await writeFile(notADirectory, '');
+    const failed = await execute(process.execPath, [BIN, 'run', '--', process.execPath, '-e', 'console.log("the program ran")'], {
+      env: { PATH: process.env.PATH, HOME: root, OTEL_MLFLOW_STORE_DIR: join(notADirectory, 'store') },
+    }).catch((error: { code: number; stdout: string; stderr: string }) => error);
+    const { code, stdout, stderr } = failed as { code: number; stdout: string; stderr: string };
+    assert.equal(code, 3, stderr);
+    assert.equal(stdout, '');
+    assert.match(stderr, /cannot open the trace store .*ENOTDIR.*\nthe program was not started\n/);
+    assert.match(stderr, /OTEL_SDK_DISABLED=true runs it untraced/);
+  });
 });
