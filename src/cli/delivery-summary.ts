@@ -1,3 +1,4 @@
+import type { ChalkInstance } from 'chalk';
 import type { PipelineReport } from '../pipeline/trace-pipeline.ts';
 import { commandLine } from '../invocation.ts';
 
@@ -38,4 +39,9 @@ export function summarizeDelivery(report: (PipelineReport & { unresolved?: strin
   }
   if (report.refused > 0) parts.push(`${report.refused} not stored: ${report.refusedReason ?? 'the store refused them'}`);
   return { line: `traces: ${parts.join(', ')}`, lost: report.dead > 0 || report.refused > 0, pending: report.pending > 0 };
+}
+
+/** The closing line as a terminal shows it: red when traces are lost, yellow while some wait. */
+export function paintedSummary(paint: ChalkInstance, summary: DeliverySummary): string {
+  return summary.lost ? paint.red(summary.line) : summary.pending ? paint.yellow(summary.line) : summary.line;
 }

@@ -1,5 +1,5 @@
 import type { CommandContext } from '../../cli/context.ts';
-import { summarizeDelivery } from '../../cli/delivery-summary.ts';
+import { summarizeDelivery, paintedSummary } from '../../cli/delivery-summary.ts';
 import { deliveryWarnings } from '../../cli/delivery-warnings.ts';
 import { createPainter, writeLine } from '../../cli/output.ts';
 import { untilSignal } from '../../cli/until-signal.ts';
@@ -96,7 +96,7 @@ export async function run(ctx: CommandContext, options: RelayOptions): Promise<n
     ...(destinations.length > 0 && { destination: destinations.map((route) => route.description).join('; ') }),
     pending: traces.pending,
   });
-  writeLine(ctx.stdout, summary.lost ? paint.red(summary.line) : summary.pending ? paint.yellow(summary.line) : summary.line);
+  writeLine(ctx.stdout, paintedSummary(paint, summary));
   const turnedAway = turnedAwayLine(counters.turnedAway, refusedReason);
   if (turnedAway) writeLine(ctx.stdout, turnedAway.neverBack > 0 ? paint.red(turnedAway.text) : paint.yellow(turnedAway.text));
   const lostBatches = lossesOf(counters.lostBatches, spoolEnd);

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CommandContext } from '../../cli/context.ts';
-import { summarizeDelivery } from '../../cli/delivery-summary.ts';
+import { summarizeDelivery, paintedSummary } from '../../cli/delivery-summary.ts';
 import { createPainter, writeLine } from '../../cli/output.ts';
 import { onWrapperGone } from '../../cli/until-signal.ts';
 import { loadConfig } from '../../config/load-config.ts';
@@ -52,7 +52,7 @@ export async function run(ctx: CommandContext, options: RunOptions, command: str
   const { report, traces, destinations, counters } = await relay.close(Math.max(0, deadline - Date.now()));
   const notFound = unresolved(destinations);
   // What the store could not take was turned away with a 503: the program sent it again or spooled it.
-  const { refused, refusedReason, ...stored } = report;
+  const { refusedReason, ...stored } = report;
   const summary = summarizeDelivery({
     ...stored,
     refused: 0,
@@ -61,10 +61,10 @@ export async function run(ctx: CommandContext, options: RunOptions, command: str
     ...(notFound && { unresolved: notFound }),
   });
   const paint = createPainter(ctx);
-  writeLine(ctx.stderr, summary.lost ? paint.red(summary.line) : summary.pending ? paint.yellow(summary.line) : summary.line);
+  writeLine(ctx.stderr, paintedSummary(paint, summary));
   const lostBatches = lossesOf(counters.lostBatches, spoolEnd);
   // A trace turned away and then taken (the program's next try, or the spool's intake once delivery made room) is stored.
-  if (refused > 0 && turnedAwayCounts(counters.turnedAway).notSentAgain > 0) {
+  if (turnedAwayCounts(counters.turnedAway).notSentAgain > 0) {
     const kept = lostBatches > 0 ? 'kept what it could in the spool' : 'kept them in the spool';
     const why = refusedReason ?? 'the store refused them';
     writeLine(ctx.stderr, paint.yellow(`the store could not take all the program's spans (${why}): the program ${kept}`));

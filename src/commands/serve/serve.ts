@@ -1,7 +1,7 @@
 import type { CommandContext } from '../../cli/context.ts';
 import { createPainter, writeLine } from '../../cli/output.ts';
 import { parsePort } from '../../cli/parse-whole-number.ts';
-import { summarizeDelivery } from '../../cli/delivery-summary.ts';
+import { summarizeDelivery, paintedSummary } from '../../cli/delivery-summary.ts';
 import { deliveryWarnings } from '../../cli/delivery-warnings.ts';
 import { untilSignal } from '../../cli/until-signal.ts';
 import { ExitCode } from '../../errors.ts';
@@ -62,7 +62,7 @@ export async function run(ctx: CommandContext, options: ServeOptions): Promise<n
 
   await server.close(SHUTDOWN_DRAIN_MS);
   const summary = summarizeDelivery(await runtime.shutdown(SHUTDOWN_FLUSH_MS));
-  writeLine(ctx.stdout, summary.lost ? paint.red(summary.line) : summary.pending ? paint.yellow(summary.line) : summary.line);
+  writeLine(ctx.stdout, paintedSummary(paint, summary));
   // Pending traces are safe on disk, but not in MLflow yet: a script must be able to tell.
   return summary.lost || summary.pending ? ExitCode.export : ExitCode.ok;
 }

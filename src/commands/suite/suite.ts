@@ -14,7 +14,7 @@ import { formatNumber, type Comparison } from './eval/compare-runs.ts';
 import type { SuiteMlflowRun } from './eval/suite-mlflow-run.ts';
 import { summaryTable, totalsLines } from './summary-table.ts';
 import type { VerifyReport } from './verify-traces.ts';
-import { summarizeDelivery } from '../../cli/delivery-summary.ts';
+import { summarizeDelivery, paintedSummary } from '../../cli/delivery-summary.ts';
 import type { PipelineReport } from '../../pipeline/trace-pipeline.ts';
 import { meetsBar } from './eval/evaluate.ts';
 import { evaluationSummary, resultRow } from './result-rows.ts';
@@ -125,7 +125,7 @@ function verifyLines(paint: ChalkInstance, report: VerifyReport | undefined): st
 function exportLines(paint: ChalkInstance, report: PipelineReport | undefined): string[] {
   if (!report) return [];
   const summary = summarizeDelivery(report);
-  return [summary.lost ? paint.red(summary.line) : summary.pending ? paint.yellow(summary.line) : summary.line];
+  return [paintedSummary(paint, summary)];
 }
 
 function runLinkLines(paint: ChalkInstance, link: ServerRunLink | undefined): string[] {

@@ -11,7 +11,7 @@ export async function takeInLeftBatches(config: ResolvedConfig): Promise<SpoolEn
   const captureContent = config.llm.captureContent.value;
   const settings = spoolSettings(config, captureContent);
   const storeDir = config.storeDir.value;
-  if ((await leftInSpool(storeDir, settings)).files === 0) return undefined;
+  if ((await leftInSpool(storeDir, settings)).withSettings === 0) return undefined;
   // Loaded only now: most pushes find no spool.
   const { startRelay } = await import('../../relay/start-relay.ts');
   // Stored only: the push delivers them, and says of each where it went; a delivery cut short here would leave them leased.

@@ -269,30 +269,39 @@ async function removeDrained(dir: string, now: () => number): Promise<boolean> {
   }
 }
 
-/** Whole files in directories of runs that are gone, whose settings `include` takes, and the roots they are in. */
+/** Whole files in directories of runs that are gone, whose settings `include` takes, the roots they are in, and how many of each settings. */
 async function filesOfGoneRuns(
   roots: readonly string[],
   include: (settings: string) => boolean,
   now: () => number,
-): Promise<{ files: number; in: string[] }> {
+): Promise<{ files: number; in: string[]; bySettings: Map<string, number> }> {
   let files = 0;
   const where = new Set<string>();
+  const bySettings = new Map<string, number>();
   for (const root of roots) {
     for (const name of await goneRuns(root, include, now)) {
       const count = (await wholeFiles(join(root, name))).length;
       files += count;
       if (count > 0) where.add(root);
+      const settings = RUN_DIR.exec(name)![1]!;
+      bySettings.set(settings, (bySettings.get(settings) ?? 0) + count);
     }
   }
-  return { files, in: [...where] };
+  return { files, in: [...where], bySettings };
 }
 
 /**
  * Batches of spans runs that were stopped left in the spool beside `storeDir` (or its fallback),
- * whatever their settings: what the commands reading the store cannot show, said where it waits.
+ * whatever their settings: what the commands reading the store cannot show, said where it waits;
+ * and, of them, those of runs with `settings` (0 when none are given), which a command with those takes in.
  */
-export function leftInSpool(storeDir: string, settings?: string, now: () => number = Date.now): Promise<{ files: number; in: string[] }> {
-  return filesOfGoneRuns(spoolRoots(storeDir), (theirs) => settings === undefined || theirs === settings, now);
+export async function leftInSpool(
+  storeDir: string,
+  settings?: string,
+  now: () => number = Date.now,
+): Promise<{ files: number; in: string[]; withSettings: number }> {
+  const left = await filesOfGoneRuns(spoolRoots(storeDir), () => true, now);
+  return { files: left.files, in: left.in, withSettings: settings === undefined ? 0 : (left.bySettings.get(settings) ?? 0) };
 }
 
 async function drainDir(dir: string, receiver: SpoolReceiver, heartbeat: () => Promise<void>): Promise<{ sent: number; left: number }> {

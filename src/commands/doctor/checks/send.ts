@@ -140,11 +140,8 @@ async function spooledBatches(
 ): Promise<Pick<Backlog, 'spooled' | 'spooledWithOtherSettings'>> {
   // The settings `traces push` takes in with are the app's, whose experiment is not doctor's.
   const app = await loadConfig({ ...options, purpose: 'app' }).catch(() => undefined);
-  const [ours, all] = await Promise.all([
-    app ? leftInSpool(storeDir, spoolSettings(app, app.llm.captureContent.value)) : { files: 0 },
-    leftInSpool(storeDir),
-  ]);
-  return { spooled: ours.files, spooledWithOtherSettings: all.files - ours.files };
+  const left = await leftInSpool(storeDir, app && spoolSettings(app, app.llm.captureContent.value));
+  return { spooled: left.withSettings, spooledWithOtherSettings: left.files - left.withSettings };
 }
 
 /** The backlog as the send check's detail ends: the store's, then the spool's, each with what to do. */
