@@ -24,8 +24,8 @@ export interface AppRuntime {
   /** Why the offline model answers, when nothing chose it (also in `notices`, for commands that print no LLM line). */
   llmNotice?: string;
   traceLink(traceId: string): string | undefined;
-  /** Stores every trace, delivers within the deadline, and stops tracing; undefined when tracing is disabled. */
-  shutdown(deadlineMs?: number): Promise<PipelineReport | undefined>;
+  /** Stores every trace, delivers within the deadline or until `interrupt` aborts, and stops tracing; undefined when tracing is disabled. */
+  shutdown(deadlineMs?: number, interrupt?: AbortSignal): Promise<PipelineReport | undefined>;
 }
 
 export interface AppRuntimeOptions {
@@ -99,9 +99,9 @@ export async function startAppRuntime(options: AppRuntimeOptions): Promise<AppRu
       notices,
       ...(llmNotice && { llmNotice }),
       traceLink: (traceId) => destination.traceUrl(traceId),
-      shutdown: async (deadlineMs) => {
+      shutdown: async (deadlineMs, interrupt) => {
         destination.stop();
-        const report = await running.shutdown(deadlineMs);
+        const report = await running.shutdown(deadlineMs, interrupt);
         // Never resolved, so never tried: the closing line names why the traces wait.
         const state = destination.state();
         if (report && !report.lastFailure && state.kind === 'failing') report.lastFailure = { answer: state.problem, at: state.since };

@@ -15,7 +15,9 @@ export interface DeliverySummary {
  * What became of a run's traces, in one line every command ends with, so a person always knows
  * which traces are in MLflow, which wait on disk (and why), and which need them.
  */
-export function summarizeDelivery(report: (PipelineReport & { unresolved?: string }) | undefined): DeliverySummary {
+export function summarizeDelivery(
+  report: (PipelineReport & { unresolved?: string; interruptedBy?: NodeJS.Signals }) | undefined,
+): DeliverySummary {
   if (!report) return { line: 'traces: none (OpenTelemetry is disabled by OTEL_SDK_DISABLED)', lost: false, pending: false };
   const parts: string[] = [];
   if (!report.destination) {
@@ -23,12 +25,12 @@ export function summarizeDelivery(report: (PipelineReport & { unresolved?: strin
   } else {
     parts.push(`${report.delivered} delivered`);
     if (report.pending > 0) {
-      // A destination that answered badly says so; one never reached says why it was not.
-      const why = report.lastFailure
-        ? ` (${report.destination} answered: ${report.lastFailure.answer})`
-        : report.unresolved
-          ? ` (${report.unresolved})`
-          : '';
+      // A destination that answered badly says so; one never reached says why it was not; and a person who stopped the wait, that they did.
+      const reasons = [
+        report.lastFailure ? `${report.destination} answered: ${report.lastFailure.answer}` : report.unresolved,
+        report.interruptedBy && `delivery stopped by ${report.interruptedBy}`,
+      ].filter(Boolean);
+      const why = reasons.length > 0 ? ` (${reasons.join('; ')})` : '';
       parts.push(
         `${report.pending} pending in ${report.storeDir}${why}; they are sent by the next otel-mlflow run with this destination or \`${commandLine('traces push')}\``,
       );

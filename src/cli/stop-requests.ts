@@ -9,11 +9,34 @@ export const SAME_REQUEST_MS = 1_000;
 export type StopRequestListener = (signal: NodeJS.Signals, count: number) => void;
 
 /**
+ * Tells a copy of the latest request to stop from a new request, and notes a new one's arrival.
+ * Listeners that take turns share one (`run`'s, while its program runs and then while it delivers
+ * the program's traces): the copy of a Ctrl-C that ended the program is not a request to stop
+ * delivering.
+ */
+export type IsCopy = () => boolean;
+
+export function copiesOfLastRequest(now: () => number = () => performance.now()): IsCopy {
+  /** When the latest request counted arrived. */
+  let last = -Infinity;
+  return () => {
+    const at = now();
+    if (at - last < SAME_REQUEST_MS) return true;
+    last = at;
+    return false;
+  };
+}
+
+/**
  * Calls `onRequest` once per request to stop, counted from 1, however many copies of a signal
  * arrived for it. Returns the function that stops listening.
  */
-export function onStopRequest(signals: readonly NodeJS.Signals[], onRequest: StopRequestListener): () => void {
-  const listener = countStopRequests(onRequest);
+export function onStopRequest(
+  signals: readonly NodeJS.Signals[],
+  onRequest: StopRequestListener,
+  isCopy: IsCopy = copiesOfLastRequest(),
+): () => void {
+  const listener = countStopRequests(onRequest, isCopy);
   for (const signal of signals) process.on(signal, listener);
   return () => {
     for (const signal of signals) process.removeListener(signal, listener);
@@ -23,15 +46,11 @@ export function onStopRequest(signals: readonly NodeJS.Signals[], onRequest: Sto
 /** The signal listener behind `onStopRequest`: it drops the copies of a request. */
 export function countStopRequests(
   onRequest: StopRequestListener,
-  now: () => number = () => performance.now(),
+  isCopy: IsCopy = copiesOfLastRequest(),
 ): (signal: NodeJS.Signals) => void {
   let count = 0;
-  /** When the latest request counted arrived. */
-  let last = -Infinity;
   return (signal) => {
-    const at = now();
-    if (at - last < SAME_REQUEST_MS) return;
-    last = at;
+    if (isCopy()) return;
     count += 1;
     onRequest(signal, count);
   };

@@ -7,25 +7,43 @@ const LAUNCHER_MARK = 'OTEL_MLFLOW_PINNED_NODE';
 /** Read when the command loads, so a wrapper that went away while the server was starting counts too. */
 const PARENT_AT_START = process.ppid;
 
-/**
- * Waits for a reason to stop: SIGINT or SIGTERM (named in the result), or — when a wrapper started
- * this process — the wrapper going away, which can no longer pass a signal on. A second request
- * while shutting down means "now": exit at once.
- */
-export function untilSignal(env: Readonly<Record<string, string | undefined>>): Promise<string> {
-  return new Promise((resolve) => {
-    let stopping = false;
-    const stop = (reason: string) => {
+export interface StopRequests {
+  /**
+   * A reason to stop: SIGINT or SIGTERM (named), or — when a wrapper started this process — the
+   * wrapper going away, which can no longer pass a signal on.
+   */
+  first: Promise<string>;
+  /**
+   * Aborted, with its signal as the reason, by a second request while shutting down: stop waiting
+   * (for requests in progress, for the destination), and say what is left on disk. A third means
+   * "now": the process exits at once.
+   */
+  interrupt: AbortSignal;
+}
+
+export function untilSignal(env: Readonly<Record<string, string | undefined>>): StopRequests {
+  const interrupt = new AbortController();
+  let stopping = false;
+  let stop!: (reason: string) => void;
+  const first = new Promise<string>((resolve) => {
+    stop = (reason) => {
       stopping = true;
       stopWatching();
       resolve(reason);
     };
-    const stopWatching = onWrapperGone(env, stop);
-    onStopRequest(['SIGINT', 'SIGTERM'], (signal) => {
-      if (!stopping) stop(signal);
-      else process.exit(signal === 'SIGINT' ? 130 : 143);
-    });
   });
+  const stopWatching = onWrapperGone(env, stop);
+  onStopRequest(['SIGINT', 'SIGTERM'], (signal) => {
+    if (!stopping) stop(signal);
+    else if (!interrupt.signal.aborted) interrupt.abort(signal);
+    else process.exit(signal === 'SIGINT' ? 130 : 143);
+  });
+  return { first, interrupt: interrupt.signal };
+}
+
+/** For the closing line: the signal that cut the wait for delivery short, if one did. */
+export function interruptedBy(interrupt: AbortSignal): { interruptedBy?: NodeJS.Signals } {
+  return interrupt.aborted ? { interruptedBy: interrupt.reason as NodeJS.Signals } : {};
 }
 
 /**

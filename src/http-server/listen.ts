@@ -34,11 +34,12 @@ export interface ListeningServer {
   /** How the connections stand (the cap, when there is none, is never reached). */
   connections(): ConnectionCounts;
   /**
-   * Stops accepting and closes idle connections; requests in progress have `graceMs` to finish. Then
-   * `whenGraceOver` runs (a shutdown guard answers what is still running) and the connections still
-   * open are cut, once those answers had time to leave; without it, at once.
+   * Stops accepting and closes idle connections; requests in progress have `graceMs` to finish, or
+   * until `interrupt` aborts. Then `whenGraceOver` runs (a shutdown guard answers what is still
+   * running) and the connections still open are cut, once those answers had time to leave; without
+   * it, at once.
    */
-  close(graceMs: number, whenGraceOver?: () => void): Promise<void>;
+  close(graceMs: number, options?: { whenGraceOver?: () => void; interrupt?: AbortSignal | undefined }): Promise<void>;
 }
 
 /** Time for the answers given at the end of the grace period to reach their clients before the sockets close. */
@@ -72,20 +73,26 @@ export async function listen(app: { fetch: FetchHandler }, options: ListenOption
   return {
     url: `http://${bracketed(address.address)}:${address.port}`,
     connections,
-    async close(graceMs, whenGraceOver) {
+    async close(graceMs, { whenGraceOver, interrupt } = {}) {
       const closed = once(server, 'close');
       server.close();
       server.closeIdleConnections();
       let cut: NodeJS.Timeout | undefined;
-      // A client that keeps its connection busy would hold the close open for ever.
-      const graceOver = setTimeout(() => {
+      const endGrace = () => {
+        clearTimeout(graceOver);
+        interrupt?.removeEventListener('abort', endGrace);
         if (!whenGraceOver) return server.closeAllConnections();
         whenGraceOver();
         cut = setTimeout(() => server.closeAllConnections(), ANSWER_FLUSH_MS);
-      }, graceMs);
+      };
+      // A client that keeps its connection busy would hold the close open for ever.
+      const graceOver = setTimeout(endGrace, graceMs);
+      if (interrupt?.aborted) endGrace();
+      else interrupt?.addEventListener('abort', endGrace, { once: true });
       await closed;
       clearTimeout(graceOver);
       clearTimeout(cut);
+      interrupt?.removeEventListener('abort', endGrace);
     },
   };
 }

@@ -16,6 +16,8 @@ import { errorMessage } from '../errors.ts';
 
 /** Failed tries in a row after which a one-shot command stops waiting and leaves the rest pending. */
 const ONE_SHOT_MAX_FAILURES = 3;
+/** How long an interrupted flush waits for requests already sent to be answered: short enough to feel immediate. */
+const INTERRUPT_GRACE_MS = 2_000;
 /** Dead letters remembered for the closing report; the store keeps all of them. */
 const REPORTED_DEAD_LETTERS = 20;
 
@@ -79,6 +81,8 @@ export class Outbox {
   readonly #stats: OutboxStats = { stored: 0, refused: 0, delivered: 0, dead: 0, deadLetters: [] };
   #delivering = false;
   #stopped = false;
+  /** Set by interrupt(): settles once the requests in flight then were answered, or the grace ran out. */
+  #interrupted: Promise<void> | undefined;
   #warnedNearCap = false;
 
   constructor(options: OutboxOptions) {
@@ -219,27 +223,35 @@ export class Outbox {
     const deadline = Date.now() + deadlineMs;
     for (const stage of STAGES) {
       const left = deadline - Date.now();
-      if (left <= 0 || this.#stopped) return;
+      if (left <= 0 || this.#stopped) break;
       await Promise.all(
         [...this.#deliverers.values()]
           .filter((entry) => entry.stage === stage)
           .map(({ deliverer }) => deliverer.drain({ maxConsecutiveFailures, deadlineMs: left })),
       );
     }
+    await this.#interrupted;
   }
 
   /**
-   * Takes no new work from now on (Ctrl-C during a push): a flush under way returns, requests in
-   * flight finish on their own, and what was not sent keeps waiting for the next run.
+   * Takes no new work from now on: a flush under way returns, requests in flight finish (or time
+   * out) on their own, and what was not sent keeps waiting for the next run.
    */
   stop(): void {
     this.#stopped = true;
     for (const { deliverer } of this.#deliverers.values()) deliverer.stop();
   }
 
-  /** After stop(): waits up to `waitMs` for the requests already sent, so their answers are recorded. */
-  async inFlightSettled(waitMs: number): Promise<void> {
-    await Promise.all([...this.#deliverers.values()].map(({ deliverer }) => deliverer.inFlightSettled(waitMs)));
+  /**
+   * A person's Ctrl-C while it delivers: stops, and a flush under way returns once the requests
+   * already sent were answered (for a moment at most), so that an answer MLflow gave is recorded
+   * rather than sent again by the next run.
+   */
+  interrupt(): void {
+    this.stop();
+    this.#interrupted ??= Promise.all(
+      [...this.#deliverers.values()].map(({ deliverer }) => deliverer.inFlightSettled(INTERRUPT_GRACE_MS)),
+    ).then(() => undefined);
   }
 
   /**

@@ -232,24 +232,28 @@ export class TracePipeline {
     return this.#destinationKey ? this.store.reads.counts(this.#destinationKey) : this.store.reads.counts();
   }
 
-  /** Stores every finished trace now, then delivers what is pending within the deadline. */
-  async flush(deadlineMs: number, options: FlushOptions = {}): Promise<PipelineReport> {
+  /**
+   * Stores every finished trace now, then delivers what is pending within the deadline, or until
+   * `interrupt` aborts: a person asked to stop waiting, and what is left stays pending.
+   */
+  async flush(deadlineMs: number, { interrupt, ...options }: FlushOptions & { interrupt?: AbortSignal } = {}): Promise<PipelineReport> {
     this.#handOver();
-    await this.#request({ type: 'flush', deadlineMs, ...(options.releaseHolds && { releaseHolds: true }) }, deadlineMs).catch(
+    await this.#request({ type: 'flush', deadlineMs, ...(options.releaseHolds && { releaseHolds: true }) }, interrupt).catch(
       () => undefined,
     );
     return this.report();
   }
 
   /**
-   * Ends what is still running (as interrupted), stores everything, delivers within the deadline,
-   * and stops the worker. Whatever was not delivered stays pending on disk for the next run.
+   * Ends what is still running (as interrupted), stores everything, delivers within the deadline or
+   * until `interrupt` aborts, and stops the worker. Whatever was not delivered stays pending on disk
+   * for the next run.
    */
-  async shutdown(deadlineMs: number): Promise<PipelineReport> {
+  async shutdown(deadlineMs: number, interrupt?: AbortSignal): Promise<PipelineReport> {
     if (this.#closed) return this.report();
     await this.assembler.shutdown();
     this.#handOver();
-    await this.#request({ type: 'close', deadlineMs }, deadlineMs).catch(() => undefined);
+    await this.#request({ type: 'close', deadlineMs }, interrupt).catch(() => undefined);
     const report = this.report();
     this.#closed = true;
     // Requests the deliverer still has in flight are abandoned: their traces stay pending on disk.
@@ -311,24 +315,33 @@ export class TracePipeline {
     }
   }
 
-  /** A flush or close, answered by the worker; the process stays alive for it until the answer or the deadline. */
-  #request(message: { type: 'flush' | 'close'; deadlineMs: number }, deadlineMs: number): Promise<void> {
+  /**
+   * A flush or close, answered by the worker; the process stays alive for it until the answer or the
+   * deadline. `interrupt` aborting has the worker stop delivering, and answer once the requests it
+   * has in flight were answered.
+   */
+  #request(message: { type: 'flush' | 'close'; deadlineMs: number }, interrupt: AbortSignal | undefined): Promise<void> {
     if (this.#failure) return Promise.reject(new Error(this.#failure));
     const id = ++this.#nextId;
     this.#worker.ref();
+    const onInterrupt = () => this.#post({ type: 'interrupt' });
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
         () => settle(() => reject(new Error('the trace pipeline did not answer in time'))),
-        deadlineMs + WORKER_GRACE_MS,
+        message.deadlineMs + WORKER_GRACE_MS,
       );
       const settle = (done: () => void) => {
         clearTimeout(timer);
+        interrupt?.removeEventListener('abort', onInterrupt);
         this.#waiting.delete(id);
         if (this.#waiting.size === 0) this.#worker.unref();
         done();
       };
       this.#waiting.set(id, { resolve: () => settle(resolve), reject: (error) => settle(() => reject(error)) });
       this.#post({ ...message, id });
+      // After the request's message: the worker stops what it has begun, not what is to come.
+      if (interrupt?.aborted) onInterrupt();
+      else interrupt?.addEventListener('abort', onInterrupt, { once: true });
     });
   }
 

@@ -81,8 +81,14 @@ export interface RunningRelay {
   httpUrl: string;
   grpcAddress: string | null;
   health(): RelayHealth;
-  /** Stops receiving, writes what was received, delivers within the deadline; the rest stays pending on disk. */
-  close(deadlineMs: number): Promise<{ report: PipelineReport; counters: RelayCounters; traces: StateCounts; destinations: RouteState[] }>;
+  /**
+   * Stops receiving, writes what was received, delivers within the deadline or until `interrupt`
+   * aborts; the rest stays pending on disk.
+   */
+  close(
+    deadlineMs: number,
+    interrupt?: AbortSignal,
+  ): Promise<{ report: PipelineReport; counters: RelayCounters; traces: StateCounts; destinations: RouteState[] }>;
 }
 
 /**
@@ -160,14 +166,14 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     httpUrl: http.url,
     grpcAddress,
     health,
-    async close(deadlineMs) {
+    async close(deadlineMs, interrupt) {
       // Receivers first: every request answered "accepted" is in the store before the pipeline closes.
       await Promise.all([http.close(HTTP_CLOSE_GRACE_MS), grpc?.close()]);
       routes.stop();
       stopping.abort();
       // Everything answered "accepted" is committed by now (the receivers waited for it): nothing more
       // is coming, so traces held for late spans go too.
-      await pipeline.flush(deadlineMs, { releaseHolds: true });
+      await pipeline.flush(deadlineMs, { releaseHolds: true, ...(interrupt && { interrupt }) });
       const traces = traceCounts(pipeline, routes);
       return { report: await pipeline.shutdown(0), counters, traces, destinations: routes.states() };
     },

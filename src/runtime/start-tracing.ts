@@ -53,8 +53,8 @@ export interface Tracing {
   readonly pipeline: TracePipeline | undefined;
   /** Stores every finished trace and delivers what is pending; waits at most deadlineMs. */
   flush(deadlineMs?: number): Promise<PipelineReport | undefined>;
-  /** Ends what is still running, stores and delivers within the deadline, and stops the provider. */
-  shutdown(deadlineMs?: number): Promise<PipelineReport | undefined>;
+  /** Ends what is still running, stores and delivers within the deadline or until `interrupt` aborts, and stops the provider. */
+  shutdown(deadlineMs?: number, interrupt?: AbortSignal): Promise<PipelineReport | undefined>;
 }
 
 let active: Tracing | undefined;
@@ -103,9 +103,9 @@ export async function startTracing(options: TracingOptions): Promise<Tracing> {
     }),
     pipeline,
     flush: (deadlineMs = FLUSH_DEADLINE_MS) => pipeline.flush(deadlineMs),
-    shutdown: async (deadlineMs = FLUSH_DEADLINE_MS) => {
+    shutdown: async (deadlineMs = FLUSH_DEADLINE_MS, interrupt) => {
       await provider.shutdown();
-      const report = await pipeline.shutdown(deadlineMs);
+      const report = await pipeline.shutdown(deadlineMs, interrupt);
       trace.disable();
       context.disable();
       propagation.disable();

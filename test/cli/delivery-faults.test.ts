@@ -10,6 +10,7 @@ import type { FakeMlflow } from '../fakes/fake-mlflow.ts';
 import { startMlflowBehindProxy, tracesAccepted, type FaultyProxy } from '../fakes/faulty-proxy.ts';
 import { until } from '../fakes/until.ts';
 import { withStore } from '../fakes/with-store.ts';
+import { SAME_REQUEST_MS } from '../../src/cli/stop-requests.ts';
 import { runApp } from '../relay/stock-app.ts';
 import { runCli } from './run-cli.ts';
 import { chat, startRelayProcess, startServe, type ServeProcess } from './serve-process.ts';
@@ -194,6 +195,46 @@ describe('delivery under faults: what reaches MLflow and what the user is told',
         for (const process of running) await process.stop();
       }
     }));
+
+  describe('a second request to stop, while MLflow holds the traces’ request unanswered', () => {
+    /**
+     * Stops `server` with one SIGINT, then, once it is shutting down, MLflow holds the traces' request,
+     * and the first request's copies are behind it, another.
+     */
+    async function stopTwice(fake: Fake, server: ServeProcess, shuttingDown: RegExp) {
+      process.kill(server.pid, 'SIGINT');
+      await server.waitFor(shuttingDown);
+      await until(() => fake.proxy.requests.some((r) => r.status === 'hung'), 'the traces on their way to MLflow');
+      await delay(SAME_REQUEST_MS);
+      const stopped = await server.stop('SIGINT');
+      assert.equal(stopped.forced, false, stopped.stdout + stopped.stderr);
+      return stopped;
+    }
+
+    it('serve stops waiting for the delivery, says the traces wait on disk, and exits as for pending traces', () =>
+      withMlflowBehindProxy(async (fake) => {
+        const serve = await startServe([], fake.env);
+        await serve.waitFor(/^traces go to MLflow at /m);
+        fake.proxy.mode = { kind: 'hang', path: '/v1/traces' };
+        await chat(serve, 1);
+        const stopped = await stopTwice(fake, serve, /^SIGINT: finishing in-flight requests .*; a second request stops waiting$/m);
+        assert.equal(stopped.code, 7, stopped.stdout + stopped.stderr);
+        assert.match(stopped.stdout, /^traces: 0 delivered, 1 pending in \S+ \(delivery stopped by SIGINT\); they are sent by /m);
+        await untilStoreHolds(fake.storeDir, { local: 0, pending: 1, delivered: 0, dead: 0 });
+      }));
+
+    it('relay stops waiting for the delivery, says the traces wait on disk, and exits as for pending traces', () =>
+      withMlflowBehindProxy(async (fake) => {
+        const relay = await startRelayProcess([], fake.env);
+        fake.proxy.mode = { kind: 'hang', path: '/v1/traces' };
+        const app = await runApp({ OTEL_EXPORTER_OTLP_ENDPOINT: relay.url, APP_TRACES: '2' });
+        assert.equal(app.exports.failed, 0, app.exports.errors.join('\n'));
+        const stopped = await stopTwice(fake, relay, /^SIGINT: no longer receiving; .*; a second request stops waiting$/m);
+        assert.equal(stopped.code, 7, stopped.stdout + stopped.stderr);
+        assert.match(stopped.stdout, /^traces: 0 delivered, 2 pending in \S+ \(delivery stopped by SIGINT\); they are sent by /m);
+        await untilStoreHolds(fake.storeDir, { local: 0, pending: 2, delivered: 0, dead: 0 });
+      }));
+  });
 
   describe('start without MLflow', () => {
     it('serve against a black hole listens promptly; GET / says the destination has not answered, its traces wait on disk, and it stops promptly', () =>

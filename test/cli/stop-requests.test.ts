@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { countStopRequests, SAME_REQUEST_MS } from '../../src/cli/stop-requests.ts';
+import { copiesOfLastRequest, countStopRequests, SAME_REQUEST_MS } from '../../src/cli/stop-requests.ts';
 
 /** Signals arriving at the given times (ms), and the requests they made. */
 function requestsOf(arrivals: [NodeJS.Signals, number][]): [NodeJS.Signals, number][] {
@@ -8,7 +8,7 @@ function requestsOf(arrivals: [NodeJS.Signals, number][]): [NodeJS.Signals, numb
   let clock = 0;
   const listener = countStopRequests(
     (signal, count) => requests.push([signal, count]),
-    () => clock,
+    copiesOfLastRequest(() => clock),
   );
   for (const [signal, at] of arrivals) {
     clock = at;
@@ -66,5 +66,21 @@ describe('stop requests', () => {
         ['SIGINT', 2],
       ],
     );
+  });
+
+  it('listeners taking turns share what a copy is: the copy of the Ctrl-C that ended run’s program is no request to stop delivering', () => {
+    let clock = 0;
+    const copies = copiesOfLastRequest(() => clock);
+    const [program, delivery]: [NodeJS.Signals, number][][] = [[], []];
+    const whileProgramRuns = countStopRequests((signal, count) => program.push([signal, count]), copies);
+    const whileDelivering = countStopRequests((signal, count) => delivery.push([signal, count]), copies);
+    clock = 5_000;
+    whileProgramRuns('SIGINT');
+    clock = 5_004;
+    whileDelivering('SIGINT');
+    clock = 5_000 + SAME_REQUEST_MS;
+    whileDelivering('SIGINT');
+    assert.deepEqual(program, [['SIGINT', 1]]);
+    assert.deepEqual(delivery, [['SIGINT', 1]]);
   });
 });

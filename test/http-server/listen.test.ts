@@ -36,9 +36,32 @@ describe('listen', () => {
     );
     await running;
     const events: string[] = [];
-    const closed = server.close(50, () => events.push('grace over')).then(() => events.push('closed'));
+    const closed = server.close(50, { whenGraceOver: () => events.push('grace over') }).then(() => events.push('closed'));
     assert.equal(await answer, 'cut');
     await closed;
     assert.deepEqual(events, ['grace over', 'closed']);
+  });
+
+  it('close ends the grace period when it is interrupted: a second Ctrl-C does not wait for a request that does not end', async () => {
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const app = new Hono().get('/never', () => {
+      started();
+      return new Promise<Response>(() => {});
+    });
+    const server = await listen(app, { host: '127.0.0.1', port: 0, portFlag: '--port' });
+    const answer = fetch(`${server.url}/never`).then(
+      () => 'answered',
+      () => 'cut',
+    );
+    await running;
+    const interrupt = new AbortController();
+    const events: string[] = [];
+    // A grace far longer than any test: only the interrupt can end it.
+    const closed = server.close(3_600_000, { whenGraceOver: () => events.push('grace over'), interrupt: interrupt.signal });
+    interrupt.abort();
+    await closed;
+    assert.equal(await answer, 'cut');
+    assert.deepEqual(events, ['grace over']);
   });
 });

@@ -15,8 +15,8 @@ export interface HttpServerOptions {
 
 export interface RunningHttpServer {
   url: string;
-  /** Stops accepting, lets in-flight requests finish, and cuts what is still open at the deadline. */
-  close(deadlineMs: number): Promise<void>;
+  /** Stops accepting, lets in-flight requests finish, and cuts what is still open at the deadline or when `interrupt` aborts. */
+  close(deadlineMs: number, interrupt?: AbortSignal): Promise<void>;
 }
 
 /** Where the traces stand, read from the store, so a health check shows a backlog and its cause. */
@@ -84,6 +84,6 @@ export async function startHttpServer(runtime: AppRuntime, options: HttpServerOp
   return {
     url: listening.url,
     // Requests still running when the grace period ends answer 503 first; the connections go once those answers are out.
-    close: (deadlineMs) => listening.close(deadlineMs, () => graceOver.abort()),
+    close: (deadlineMs, interrupt) => listening.close(deadlineMs, { whenGraceOver: () => graceOver.abort(), interrupt }),
   };
 }

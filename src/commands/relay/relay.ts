@@ -2,7 +2,7 @@ import type { CommandContext } from '../../cli/context.ts';
 import { summarizeDelivery, paintedSummary } from '../../cli/delivery-summary.ts';
 import { deliveryWarnings } from '../../cli/delivery-warnings.ts';
 import { createPainter, writeLine } from '../../cli/output.ts';
-import { untilSignal } from '../../cli/until-signal.ts';
+import { interruptedBy, untilSignal } from '../../cli/until-signal.ts';
 import { loadConfig } from '../../config/load-config.ts';
 import type { ResolvedConfig } from '../../config/types.ts';
 import { ExitCode, ExpectedError } from '../../errors.ts';
@@ -49,7 +49,7 @@ export async function run(ctx: CommandContext, options: RelayOptions): Promise<n
   });
   const health = relay.health();
   // Before the line that says it listens: a SIGTERM sent on reading it must find the relay ready to shut down.
-  const signalled = untilSignal(ctx.env);
+  const stops = untilSignal(ctx.env);
   writeLine(
     ctx.stdout,
     `otel-mlflow relay: OTLP/HTTP on ${paint.cyan(health.receivers.http)}${health.receivers.grpc ? `, OTLP/gRPC on ${paint.cyan(health.receivers.grpc)}` : ''}`,
@@ -77,11 +77,14 @@ export async function run(ctx: CommandContext, options: RelayOptions): Promise<n
   for (const route of health.destinations) if (route.resolved) announced.add(route.key);
   started = true;
 
-  const reason = await signalled;
-  writeLine(ctx.stdout, `${reason}: no longer receiving; storing and delivering what arrived (up to ${SHUTDOWN_FLUSH_MS / 1000} s)`);
+  const reason = await stops.first;
+  writeLine(
+    ctx.stdout,
+    `${reason}: no longer receiving; storing and delivering what arrived (up to ${SHUTDOWN_FLUSH_MS / 1000} s); a second request stops waiting`,
+  );
   // One last round, not a wait for a store that is full: what is left is taken in by the next relay, run or push.
   const spoolEnd = await intake.end(Date.now());
-  const { report, counters, traces, destinations } = await relay.close(SHUTDOWN_FLUSH_MS);
+  const { report, counters, traces, destinations } = await relay.close(SHUTDOWN_FLUSH_MS, stops.interrupt);
   const received =
     `relay: received ${plural(counters.spans, 'span')} in ${plural(counters.requests, 'request')}` +
     (counters.rejectedRequests ? `, ${counters.rejectedRequests} refused` : '') +
@@ -95,6 +98,7 @@ export async function run(ctx: CommandContext, options: RelayOptions): Promise<n
     refused: 0,
     ...(destinations.length > 0 && { destination: destinations.map((route) => route.description).join('; ') }),
     pending: traces.pending,
+    ...interruptedBy(stops.interrupt),
   });
   writeLine(ctx.stdout, paintedSummary(paint, summary));
   const turnedAway = turnedAwayLine(counters.turnedAway, refusedReason);

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
-import { countStopRequests } from '../../cli/stop-requests.ts';
+import { copiesOfLastRequest, countStopRequests, type IsCopy } from '../../cli/stop-requests.ts';
 import { ExitCode, ExpectedError } from '../../errors.ts';
 
 /** Requests to stop, from a terminal, a supervisor or a person. */
@@ -28,6 +28,8 @@ export interface RunProgramOptions {
    * SIGTERM does. Returns what ends the watch.
    */
   stopWhen?: (stop: () => void) => () => void;
+  /** Drops the copies of a request to stop; shared with whoever listens for them once the program has ended. */
+  isCopy?: IsCopy;
 }
 
 export interface ProgramExit {
@@ -50,11 +52,11 @@ export async function runProgram(
   command: readonly string[],
   env: Record<string, string | undefined>,
   cwd: string,
-  { restMs, stopWhen }: RunProgramOptions,
+  { restMs, stopWhen, isCopy = copiesOfLastRequest() }: RunProgramOptions,
 ): Promise<ProgramExit> {
   const [file, ...args] = command as [string, ...string[]];
   const child = spawn(file, args, { stdio: 'inherit', env, cwd, detached: OWN_GROUP });
-  const passing = passSignalsOn(child);
+  const passing = passSignalsOn(child, isCopy);
   const stopWatching = stopWhen?.(() => passing.request('SIGTERM')) ?? (() => {});
   try {
     const exit = await new Promise<ProgramExit>((resolve, reject) => {
@@ -95,11 +97,15 @@ function toGroup(group: number, signal: NodeJS.Signals): void {
 
 /**
  * Passes signals on to the program's first process; copies of a request to stop arriving together
- * (the launcher's or npm's, after a terminal's) count once. A terminal's suspend (Ctrl-Z), resume and
+ * (the launcher's or npm's, after a terminal's; systemd's SIGTERM to every process) count once, of
+ * whichever stop signal. A terminal's suspend (Ctrl-Z), resume and
  * resize reach only its foreground group, which the program is not in: they are passed to all of it.
  * `stopAsked`: the last request to stop passed on, if any.
  */
-function passSignalsOn(child: ChildProcess): {
+function passSignalsOn(
+  child: ChildProcess,
+  isCopy: IsCopy,
+): {
   request(signal: NodeJS.Signals): void;
   stop(): void;
   stopAsked(): NodeJS.Signals | undefined;
@@ -116,7 +122,10 @@ function passSignalsOn(child: ChildProcess): {
     toFirst(signal);
   };
   const listeners: [NodeJS.Signals, (signal: NodeJS.Signals) => void][] = [
-    ...STOPS.map((signal): [NodeJS.Signals, (signal: NodeJS.Signals) => void] => [signal, countStopRequests(() => request(signal))]),
+    ...STOPS.map((signal): [NodeJS.Signals, (signal: NodeJS.Signals) => void] => [
+      signal,
+      countStopRequests(() => request(signal), isCopy),
+    ]),
     ...POKES.map((signal): [NodeJS.Signals, () => void] => [signal, () => toFirst(signal)]),
   ];
   if (OWN_GROUP) {

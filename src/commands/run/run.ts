@@ -2,7 +2,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { CommandContext } from '../../cli/context.ts';
 import { summarizeDelivery, paintedSummary } from '../../cli/delivery-summary.ts';
 import { createPainter, writeLine } from '../../cli/output.ts';
-import { onWrapperGone } from '../../cli/until-signal.ts';
+import { interruptedBy, onWrapperGone } from '../../cli/until-signal.ts';
+import { copiesOfLastRequest, onStopRequest } from '../../cli/stop-requests.ts';
 import { loadConfig } from '../../config/load-config.ts';
 import type { ResolvedConfig } from '../../config/types.ts';
 import { ExitCode, ExpectedError } from '../../errors.ts';
@@ -37,19 +38,27 @@ export async function run(ctx: CommandContext, options: RunOptions, command: str
   const { relay, spool } = await receiveFor(config);
   // Batches the receiver turned away while its disk was behind come back from the spool while the program runs.
   const intake = takeInSpool(spool, { tracesUrl: `${relay.httpUrl}/v1/traces` });
+  const isCopy = copiesOfLastRequest();
   let exit: ProgramExit;
   try {
     const env = programEnv(ctx.env, config, relay.httpUrl, spool.dirs, { command, cwd: ctx.cwd });
-    exit = await runProgram(command, env, ctx.cwd, programOptions(ctx, options));
+    exit = await runProgram(command, env, ctx.cwd, { ...programOptions(ctx, options), isCopy });
   } catch (error) {
     await intake.end(Date.now());
     await relay.close(0);
     throw error;
   }
+  const interrupt = new AbortController();
+  const stopListening = onStopRequest(
+    DELIVERY_STOPS,
+    (signal, count) => (count === 1 ? interrupt.abort(signal) : process.exit(exitCodeOf({ code: null, signal }))),
+    isCopy,
+  );
   const deadline = Date.now() + options.deliverTimeout * 1000;
-  const spoolEnd = await intake.end(deadline);
-  await routesSettled(relay, deadline);
-  const { report, traces, destinations, counters } = await relay.close(Math.max(0, deadline - Date.now()));
+  const spoolEnd = await intake.end(deadline, interrupt.signal);
+  await routesSettled(relay, deadline, interrupt.signal);
+  const { report, traces, destinations, counters } = await relay.close(Math.max(0, deadline - Date.now()), interrupt.signal);
+  stopListening();
   const notFound = unresolved(destinations);
   // What the store could not take was turned away with a 503: the program sent it again or spooled it.
   const { refusedReason, ...stored } = report;
@@ -59,6 +68,7 @@ export async function run(ctx: CommandContext, options: RunOptions, command: str
     ...(destinations.length > 0 && { destination: destinations.map((route) => route.description).join('; ') }),
     pending: traces.pending,
     ...(notFound && { unresolved: notFound }),
+    ...interruptedBy(interrupt.signal),
   });
   const paint = createPainter(ctx);
   writeLine(ctx.stderr, paintedSummary(paint, summary));
@@ -119,6 +129,12 @@ function unresolved(destinations: readonly RouteState[]): string | undefined {
   return problems.length > 0 ? problems.join('; ') : undefined;
 }
 
+/**
+ * Once the program has ended, a request to stop cuts the delivery of its traces short: what is not
+ * delivered waits on disk, and the closing line says so. Another request exits at once.
+ */
+const DELIVERY_STOPS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 /** How often the end of a run looks whether the destination has been found. */
 const SETTLED_CHECK_MS = 50;
 
@@ -127,7 +143,9 @@ const SETTLED_CHECK_MS = 50;
  * seconds on a slow workspace) must not leave its traces pending for want of waiting: closing stops
  * the resolution. Waits until every route is resolved or has failed once, within the deadline.
  */
-async function routesSettled(relay: RunningRelay, deadline: number): Promise<void> {
+async function routesSettled(relay: RunningRelay, deadline: number, interrupt: AbortSignal): Promise<void> {
   const settled = () => relay.health().destinations.every((route) => route.resolved || route.problem !== undefined);
-  while (!settled() && Date.now() < deadline) await delay(SETTLED_CHECK_MS);
+  while (!settled() && Date.now() < deadline && !interrupt.aborted) {
+    await delay(SETTLED_CHECK_MS, undefined, { signal: interrupt }).catch(() => undefined);
+  }
 }

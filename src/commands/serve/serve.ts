@@ -3,7 +3,7 @@ import { createPainter, writeLine } from '../../cli/output.ts';
 import { parsePort } from '../../cli/parse-whole-number.ts';
 import { summarizeDelivery, paintedSummary } from '../../cli/delivery-summary.ts';
 import { deliveryWarnings } from '../../cli/delivery-warnings.ts';
-import { untilSignal } from '../../cli/until-signal.ts';
+import { interruptedBy, untilSignal } from '../../cli/until-signal.ts';
 import { ExitCode } from '../../errors.ts';
 import { startAppRuntime } from '../../agent/agent-runtime.ts';
 import type { RunningHttpServer } from '../../agent/server/start-http-server.ts';
@@ -45,7 +45,7 @@ export async function run(ctx: CommandContext, options: ServeOptions): Promise<n
   }
   const url = server.url;
   // Before the line that says it listens: a SIGTERM sent on reading it must find serve ready to shut down.
-  const signalled = untilSignal(ctx.env);
+  const stops = untilSignal(ctx.env);
   writeLine(ctx.stdout, `otel-mlflow serve listening on ${paint.cyan(url)} (API docs: ${url}/docs)`);
   // One line each for where traces go and which model answers; notes only for what those lines do not say.
   const start = runtime.destination.startLines();
@@ -57,11 +57,15 @@ export async function run(ctx: CommandContext, options: ServeOptions): Promise<n
   writeLine(ctx.stdout, `LLM: ${runtime.llm.describe()}${llmNotes.length > 0 ? `: ${llmNotes.join('; ')}` : ''}`);
   for (const notice of [...runtime.config.notices, ...start.notices]) writeLine(ctx.stdout, paint.yellow(`note: ${notice}`));
 
-  const reason = await signalled;
-  writeLine(ctx.stdout, `${reason}: finishing in-flight requests (up to ${SHUTDOWN_DRAIN_MS / 1000} s), then flushing traces`);
+  const reason = await stops.first;
+  writeLine(
+    ctx.stdout,
+    `${reason}: finishing in-flight requests (up to ${SHUTDOWN_DRAIN_MS / 1000} s), then flushing traces; a second request stops waiting`,
+  );
 
-  await server.close(SHUTDOWN_DRAIN_MS);
-  const summary = summarizeDelivery(await runtime.shutdown(SHUTDOWN_FLUSH_MS));
+  await server.close(SHUTDOWN_DRAIN_MS, stops.interrupt);
+  const report = await runtime.shutdown(SHUTDOWN_FLUSH_MS, stops.interrupt);
+  const summary = summarizeDelivery(report && { ...report, ...interruptedBy(stops.interrupt) });
   writeLine(ctx.stdout, paintedSummary(paint, summary));
   // Pending traces are safe on disk, but not in MLflow yet: a script must be able to tell.
   return summary.lost || summary.pending ? ExitCode.export : ExitCode.ok;

@@ -27,8 +27,6 @@ import { getOrInsert } from '../../util/get-or-insert.ts';
 
 /** A push waits this long for the destination at most; what is left stays pending for the next one. */
 const PUSH_DEADLINE_MS = 10 * 60_000;
-/** How long Ctrl-C waits for requests already sent to be answered: short enough to feel immediate. */
-const INTERRUPT_GRACE_MS = 2_000;
 /** Failed tries in a row after which a push stops waiting for a destination that does not answer. */
 const PUSH_MAX_FAILURES = 5;
 
@@ -186,7 +184,7 @@ export async function pushTraces(input: PushInput): Promise<PushReport> {
       input.progress?.(event.queue, Math.min(count, total), total);
     },
   });
-  const stop = () => outbox.stop();
+  const stop = () => outbox.interrupt();
   input.signal?.addEventListener('abort', stop, { once: true });
   const groups: { group: PushGroup; resolved?: ResolvedDestination; problem?: string; leased: Set<string> }[] = [];
   try {
@@ -220,8 +218,6 @@ export async function pushTraces(input: PushInput): Promise<PushReport> {
     totals.set('scores', waiting.filter((item) => item.kind === 'score').length);
     if (waiting.length > 0) input.sendingEvaluations?.(totals.get('suite runs')!, totals.get('scores')!);
     if (!input.signal?.aborted) await outbox.flush(PUSH_DEADLINE_MS, { maxConsecutiveFailures: PUSH_MAX_FAILURES });
-    // Interrupted: what MLflow answers for the requests already sent is recorded, or the next push would send them again.
-    if (input.signal?.aborted) await outbox.inFlightSettled(INTERRUPT_GRACE_MS);
 
     const pushed = groups.map(({ group, resolved, problem, leased }) =>
       describeGroup(

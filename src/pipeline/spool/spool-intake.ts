@@ -7,8 +7,11 @@ const DRAIN_EVERY_MS = 2_000;
 const RETRY_MS = 250;
 
 export interface SpoolIntake {
-  /** Sends what is left until nothing is or the deadline (epoch ms) passed, then closes the spool and says what became of it. */
-  end(deadline: number): Promise<SpoolEnd>;
+  /**
+   * Sends what is left until nothing is, the deadline (epoch ms) passed or `interrupt` aborted, then
+   * closes the spool and says what became of it.
+   */
+  end(deadline: number, interrupt?: AbortSignal): Promise<SpoolEnd>;
 }
 
 /**
@@ -18,9 +21,11 @@ export interface SpoolIntake {
 export function takeInSpool(spool: Spool, receiver: SpoolReceiver): SpoolIntake {
   const timer = setInterval(() => void spool.drain(receiver).catch(() => undefined), DRAIN_EVERY_MS).unref();
   return {
-    async end(deadline) {
+    async end(deadline, interrupt) {
       clearInterval(timer);
-      while ((await spool.drain(receiver).catch(() => 1)) > 0 && Date.now() < deadline) await delay(RETRY_MS);
+      while ((await spool.drain(receiver).catch(() => 1)) > 0 && Date.now() < deadline && !interrupt?.aborted) {
+        await delay(RETRY_MS, undefined, interrupt && { signal: interrupt }).catch(() => undefined);
+      }
       return spool.close();
     },
   };

@@ -48,6 +48,9 @@ port.on('message', (message: ToWorker) => {
     case 'destination':
       outbox.addDestination(message.destination);
       return;
+    case 'interrupt':
+      outbox.interrupt();
+      return;
     case 'flush':
     case 'close': {
       const work =

@@ -23,7 +23,9 @@ export type ToWorker =
   | { type: 'store'; id: number; traces: TraceToStore[] }
   | { type: 'destination'; destination: ResolvedDestination }
   | { type: 'flush'; id: number; deadlineMs: number; releaseHolds?: boolean }
-  | { type: 'close'; id: number; deadlineMs: number };
+  | { type: 'close'; id: number; deadlineMs: number }
+  /** A person asked to stop waiting: a flush under way returns once the requests in flight were answered. */
+  | { type: 'interrupt' };
 
 export type FromWorker =
   | { type: 'event'; event: OutboxEvent; stats: OutboxStats }

@@ -88,6 +88,15 @@ function runCommand(
   );
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function post(url: string, body: unknown): Promise<string> {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   assert.equal(response.status, 200);
@@ -691,6 +700,42 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
       stopped.stderr,
       /^traces: 0 delivered, 1 pending in \S+ \(MLflow at http:\/\/127\.0\.0\.1:\d+, experiment 'my-app': Nothing is listening at .+\); they are sent by the next/m,
     );
+  });
+
+  it('stops delivering when asked to after the program ended: the rest waits on disk, the line says why, and the program’s exit code comes back', async () => {
+    const proxy = await startFaultyProxy(mlflow.url);
+    try {
+      // MLflow takes the traces' request and never answers; a deadline of minutes would keep run waiting.
+      proxy.mode = { kind: 'hang', path: '/v1/traces' };
+      const store = join(root, 'stopped-delivering');
+      const env = { MLFLOW_TRACKING_URI: proxy.url, OTEL_MLFLOW_STORE_DIR: store };
+      const running = await runApp(process.execPath, 'esm-app.mjs', env, ['--deliver-timeout', '600']);
+      const programPid = Number(/\(pid (\d+)\)/.exec(running.output())?.[1]);
+      await post(`${running.url}/chat`, { question: 'delivery stopped' });
+      await post(`${running.url}/exit`, { code: 4 });
+      // A signal before run saw the program end would be the program's to have; run reaps it, then delivers.
+      await until(() => !alive(programPid), 'the program ended');
+      await until(() => proxy.requests.some((request) => request.path.startsWith('/v1/traces')), 'the traces on their way to MLflow');
+      const stopped = await running.stop('SIGINT');
+      assert.equal(stopped.forced, false, stopped.stderr);
+      assert.equal(stopped.code, 4, stopped.stderr);
+      assert.match(stopped.stderr, /^traces: 0 delivered, 2 pending in \S+ \(delivery stopped by SIGINT\); they are sent by the next/m);
+
+      proxy.mode = { kind: 'pass' };
+      const { stdout } = await execute(process.execPath, [BIN, 'traces', 'push'], {
+        env: {
+          PATH: process.env.PATH,
+          HOME: root,
+          OTEL_MLFLOW_STORE_DIR: store,
+          MLFLOW_TRACKING_URI: proxy.url,
+          MLFLOW_EXPERIMENT_NAME: EXPERIMENT,
+        },
+      });
+      assert.match(stdout, /2 sent/);
+      assert.ok(traceRootedAt('POST /chat', 'delivery stopped'), 'the trace left waiting is in MLflow after the push');
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('says when the program does not exist, with the shell’s exit code', async () => {
