@@ -22,27 +22,8 @@ describe('listen', () => {
     }
   });
 
-  it('close lets requests in progress run for the grace period, tells the app it is over, then cuts their connections', async () => {
-    let started!: () => void;
-    const running = new Promise<void>((resolve) => (started = resolve));
-    const app = new Hono().get('/slow', async () => {
-      started();
-      return new Promise<Response>(() => {});
-    });
-    const server = await listen(app, { host: '127.0.0.1', port: 0, portFlag: '--port' });
-    const answer = fetch(`${server.url}/slow`).then(
-      () => 'answered',
-      () => 'cut',
-    );
-    await running;
-    const events: string[] = [];
-    const closed = server.close(50, { whenGraceOver: () => events.push('grace over') }).then(() => events.push('closed'));
-    assert.equal(await answer, 'cut');
-    await closed;
-    assert.deepEqual(events, ['grace over', 'closed']);
-  });
-
-  it('close ends the grace period when it is interrupted: a second Ctrl-C does not wait for a request that does not end', async () => {
+  /** A server with a request in progress that never ends by itself; `answer` says how it ended for its client. */
+  async function withRequestInProgress() {
     let started!: () => void;
     const running = new Promise<void>((resolve) => (started = resolve));
     const app = new Hono().get('/never', () => {
@@ -55,6 +36,20 @@ describe('listen', () => {
       () => 'cut',
     );
     await running;
+    return { server, answer };
+  }
+
+  it('close lets requests in progress run for the grace period, tells the app it is over, then cuts their connections', async () => {
+    const { server, answer } = await withRequestInProgress();
+    const events: string[] = [];
+    const closed = server.close(50, { whenGraceOver: () => events.push('grace over') }).then(() => events.push('closed'));
+    assert.equal(await answer, 'cut');
+    await closed;
+    assert.deepEqual(events, ['grace over', 'closed']);
+  });
+
+  it('close ends the grace period when it is interrupted: a second Ctrl-C does not wait for a request that does not end', async () => {
+    const { server, answer } = await withRequestInProgress();
     const interrupt = new AbortController();
     const events: string[] = [];
     // A grace far longer than any test: only the interrupt can end it.
