@@ -71,7 +71,8 @@ describe('stop requests', () => {
   it('listeners taking turns share what a copy is: the copy of the Ctrl-C that ended run’s program is no request to stop delivering', () => {
     let clock = 0;
     const copies = copiesOfLastRequest(() => clock);
-    const [program, delivery]: [NodeJS.Signals, number][][] = [[], []];
+    const program: [NodeJS.Signals, number][] = [];
+    const delivery: [NodeJS.Signals, number][] = [];
     const whileProgramRuns = countStopRequests((signal, count) => program.push([signal, count]), copies);
     const whileDelivering = countStopRequests((signal, count) => delivery.push([signal, count]), copies);
     clock = 5_000;
