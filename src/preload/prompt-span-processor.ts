@@ -1,5 +1,6 @@
 import { diag, TraceFlags, type Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { listenUnseen, stopListeningUnseen } from './unseen-signal-listeners.ts';
 
 export interface SpanSender {
   /**
@@ -49,13 +50,12 @@ export class PromptSpanProcessor implements SpanProcessor {
     // A signal's default action ends the program without 'exit'. Where the program has no listener of
     // its own, the spans are kept first and the signal is raised again, so it still ends the program.
     for (const signal of ENDING_SIGNALS) {
-      const onSignal = () => {
-        if (process.listenerCount(signal) > 1) return;
+      listenUnseen(signal, () => {
+        if (process.listeners(signal).length > 0) return;
         this.keepUnsent();
-        process.removeListener(signal, onSignal);
+        stopListeningUnseen(signal);
         process.kill(process.pid, signal);
-      };
-      process.on(signal, onSignal);
+      });
     }
   }
 

@@ -17,6 +17,7 @@ import { startFakeOpenAI, type FakeOpenAI, type FakeOpenAIRequest, type FakeRepl
 import type { StoredTrace } from '../../fakes/trace-store.ts';
 import { startFaultyProxy } from '../../fakes/faulty-proxy.ts';
 import { until } from '../../fakes/until.ts';
+import { exitCodeOf } from '../../../src/commands/run/program-process.ts';
 
 const BIN = fileURLToPath(new URL('../../../bin/otel-mlflow.js', import.meta.url));
 const APPS = fileURLToPath(new URL('./apps/', import.meta.url));
@@ -436,6 +437,19 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
     assert.ok(trace, 'the trace is in MLflow');
     assert.deepEqual(trace.spans.map((span) => span.attributes['mlflow.spanType']).sort(), ['CHAIN', 'CHAT_MODEL']);
   });
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`ends on ${signal} a program whose clean-up goes through signal-exit, which re-raises the signal once no one else listens`, async () => {
+      const running = await runApp(SYSTEM_NODE, 'signal-exit-app.mjs');
+      assert.match(await post(`${running.url}/chat`, { question: `signal-exit before ${signal}` }), /answer plain/);
+      const stopped = await running.stop(signal);
+      assert.equal(stopped.forced, false, `the program did not end on ${signal}`);
+      assert.equal(stopped.code, exitCodeOf({ code: null, signal }), stopped.stderr);
+      assert.match(stopped.stdout, new RegExp(`^signal-exit-app: cleaned up on ${signal}$`, 'm'));
+      assert.match(stopped.stderr, /^traces: 1 delivered$/m);
+      assert.ok(traceRootedAt('POST /chat', `signal-exit before ${signal}`), 'its trace is in MLflow');
+    });
+  }
 
   it('loses none of the traces a program had answered and handed over before it was SIGKILLed', async () => {
     const running = await runApp(SYSTEM_NODE, 'esm-app.mjs');
