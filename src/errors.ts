@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import { commandLine } from './invocation.ts';
 
 /**
@@ -26,6 +27,11 @@ export const ExitCode = {
   interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** What a shell reports for a process a signal ended (128 + its number): 130 for Ctrl-C, 143 for SIGTERM. */
+export function signalExitCode(signal: NodeJS.Signals): number {
+  return 128 + (constants.signals[signal] ?? 0);
+}
 
 export class ExpectedError extends Error {
   readonly exitCode: ExitCode;

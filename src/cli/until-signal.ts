@@ -1,3 +1,4 @@
+import { signalExitCode } from '../errors.ts';
 import { onStopRequest } from './stop-requests.ts';
 
 /** How often a server started through a wrapper looks whether the wrapper is still there. */
@@ -36,7 +37,7 @@ export function untilSignal(env: Readonly<Record<string, string | undefined>>): 
   onStopRequest(['SIGINT', 'SIGTERM'], (signal) => {
     if (!stopping) stop(signal);
     else if (!interrupt.signal.aborted) interrupt.abort(signal);
-    else process.exit(signal === 'SIGINT' ? 130 : 143);
+    else process.exit(signalExitCode(signal));
   });
   return { first, interrupt: interrupt.signal };
 }

@@ -43,7 +43,7 @@ export interface SuiteRunRecord {
   traceIds: string[];
   /** The `suite-results.jsonl` artifact. */
   results: string;
-  endStatus: 'FINISHED' | 'FAILED';
+  endStatus: 'FINISHED' | 'FAILED' | 'KILLED';
   doneSteps: SuiteRunStep[];
   state: EvaluationState;
   lastAnswer: string | null;

@@ -7,6 +7,8 @@ import { ANSWER_TIMEOUT_MS } from '../../src/agent/client/post-question.ts';
 import { BUILTIN_QUESTIONS } from '../../src/commands/suite/builtin-questions.ts';
 import { startFakeMlflow, type FakeMlflow } from '../fakes/fake-mlflow.ts';
 import { startFaultyProxy } from '../fakes/faulty-proxy.ts';
+import { startFakeOpenAI } from '../fakes/fake-openai.ts';
+import { until } from '../fakes/until.ts';
 import type { StoredRun } from '../fakes/trace-store.ts';
 import { runCli } from './run-cli.ts';
 import { startServe } from './serve-process.ts';
@@ -252,6 +254,51 @@ describe('suite as an MLflow run', () => {
     } finally {
       await serve.stop();
       await server.close();
+    }
+  });
+
+  it('Ctrl-C mid-run: no further question, the run ends KILLED with the answers it has and their scores, and the suite exits 130', async () => {
+    const [server, openai] = await Promise.all([startFakeMlflow({ version: '3.8.1' }), startFakeOpenAI()]);
+    // The model answers through a proxy that, after the first answers, holds the next question unanswered.
+    const model = await startFaultyProxy(openai.url);
+    try {
+      const result = await runCli(['suite', '--spawn', '--concurrency', '1'], {
+        env: {
+          MLFLOW_TRACKING_URI: server.url,
+          OTEL_MLFLOW_STORE_DIR: join(dir, 'interrupted'),
+          OPENAI_API_KEY: 'sk-test-suite-0123456789',
+          OPENAI_BASE_URL: `${model.url}/v1`,
+        },
+        onStart: (child) =>
+          void (async () => {
+            await until(() => model.requests.some((request) => request.status === 200), 'a first answer');
+            model.mode = { kind: 'hang' };
+            await until(() => model.requests.some((request) => request.status === 'hung'), 'a question waiting for its answer');
+            child.kill('SIGINT');
+          })(),
+      });
+      assert.equal(result.code, 130, result.stdout + result.stderr);
+      assert.match(result.stderr, /^SIGINT: no further questions; ending the run with the answers so far \(again to exit now\)$/m);
+      const stopped = /^stopped after (\d+) of (\d+) questions: the table and the run hold those answered$/m.exec(result.stdout);
+      assert.ok(stopped, result.stdout);
+      const asked = Number(stopped[1]);
+      assert.equal(asked, model.requests.filter((request) => request.status === 200).length, 'every question asked had its answer');
+      assert.equal(Number(stopped[2]), BUILTIN_QUESTIONS.length);
+      assert.match(result.stdout, /^MLflow run \w+, ended KILLED$/m);
+
+      const [run, ...others] = suiteRuns(server);
+      assert.equal(others.length, 0);
+      assert.equal(run?.status, 'KILLED');
+      // Linked to the run: the answered questions' traces, each scored, and that of the question cut
+      // short, which the server ended when it stopped, with no score.
+      const scores: number[] = [];
+      for (const traceId of server.store.tracesOfRun(run.runId)) scores.push((await feedbackOnTrace(server, traceId)).length);
+      assert.deepEqual(scores.sort(), [0, ...Array<number>(asked).fill(CHAT_SCORERS)]);
+      const lines = (await artifactText(server, run, 'suite-results.jsonl')).trim().split('\n');
+      assert.equal(lines.length, asked);
+    } finally {
+      await model.close();
+      await Promise.all([server.close(), openai.close()]);
     }
   });
 

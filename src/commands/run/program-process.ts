@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { constants } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { copiesOfLastRequest, countStopRequests, type IsCopy } from '../../cli/stop-requests.ts';
-import { ExitCode, ExpectedError } from '../../errors.ts';
+import { ExitCode, ExpectedError, signalExitCode } from '../../errors.ts';
 
 /** Requests to stop, from a terminal, a supervisor or a person. */
 const STOPS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
@@ -170,6 +169,6 @@ function cannotStart(file: string, error: NodeJS.ErrnoException): Error {
 
 /** The program's own exit code; ended by a signal, what a shell reports (128 + its number). */
 export function exitCodeOf(exit: Pick<ProgramExit, 'code' | 'signal'>): number {
-  if (exit.signal) return 128 + (constants.signals[exit.signal] ?? 0);
+  if (exit.signal) return signalExitCode(exit.signal);
   return exit.code ?? ExitCode.internal;
 }

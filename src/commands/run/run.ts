@@ -6,7 +6,7 @@ import { interruptedBy, onWrapperGone } from '../../cli/until-signal.ts';
 import { copiesOfLastRequest, onStopRequest } from '../../cli/stop-requests.ts';
 import { loadConfig } from '../../config/load-config.ts';
 import type { ResolvedConfig } from '../../config/types.ts';
-import { ExitCode, ExpectedError } from '../../errors.ts';
+import { ExitCode, ExpectedError, signalExitCode } from '../../errors.ts';
 import { turnedAwayCounts } from '../../relay/relay-ingest.ts';
 import type { RouteState } from '../../relay/relay-routes.ts';
 import { startRelay, type RunningRelay } from '../../relay/start-relay.ts';
@@ -51,7 +51,7 @@ export async function run(ctx: CommandContext, options: RunOptions, command: str
   const interrupt = new AbortController();
   const stopListening = onStopRequest(
     DELIVERY_STOPS,
-    (signal, count) => (count === 1 ? interrupt.abort(signal) : process.exit(exitCodeOf({ code: null, signal }))),
+    (signal, count) => (count === 1 ? interrupt.abort(signal) : process.exit(signalExitCode(signal))),
     isCopy,
   );
   const deadline = Date.now() + options.deliverTimeout * 1000;

@@ -41,6 +41,11 @@ export interface AskQuestionsOptions {
   sessionId?: string;
   authToken?: string;
   timeoutMs: number;
+  /**
+   * Aborted by a person's Ctrl-C: no further question is asked, and those waiting for their answer
+   * stop waiting. Neither counts as asked.
+   */
+  signal?: AbortSignal;
   /** Called as each question finishes (in finishing order); awaited before that worker takes the next. */
   onResult?: (result: SuiteResult, question: SuiteQuestion) => void | Promise<void>;
 }
@@ -58,8 +63,9 @@ export async function askQuestions(options: AskQuestionsOptions): Promise<{ resu
   const runs = Array.from({ length: options.repeat }, () => options.questions).flat();
   let stopped: RunStop | undefined;
   const results = await runPool(runs, options.concurrency, async (question, i) => {
-    if (stopped) return undefined;
+    if (stopped || options.signal?.aborted) return undefined;
     const { result, code } = await askOne(options, question, i + 1);
+    if (result.status === 'failed' && options.signal?.aborted) return undefined;
     if (result.httpStatus === 401) stopped ??= { reason: 'token-refused', result };
     if (code === LLM_UNREACHABLE) stopped ??= { reason: 'llm-unreachable', result };
     await options.onResult?.(result, question);
@@ -78,6 +84,7 @@ async function askOne(
     ...(options.sessionId !== undefined && { sessionId: options.sessionId }),
     ...(options.authToken !== undefined && { authToken: options.authToken }),
     timeoutMs: options.timeoutMs,
+    ...(options.signal && { signal: options.signal }),
   });
   const latencyMs = Math.round(performance.now() - started);
   const common = { index, id: id ?? null, question };

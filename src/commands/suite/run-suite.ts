@@ -57,6 +57,11 @@ export interface SuiteOptions {
   minPassRate: number;
   /** `--output`: the NDJSON file's path, and its name as the person gave it. */
   output?: { path: string; shownAs: string };
+  /**
+   * Aborted by a person's Ctrl-C: no further question is asked, and the run ends with the answers
+   * it has, as KILLED, its traces and scores kept as for any run; nothing is read back or compared.
+   */
+  interrupt?: AbortSignal;
   /** `--compare`: the run to compare with, read before the first question. */
   compare?: { baseline: BaselineRef; tolerance: Tolerance };
   /** What a terminal shows while the run goes on. */
@@ -87,6 +92,8 @@ export interface SuiteRun {
   spawned: boolean;
   /** The suite as an MLflow run: created, logged and ended, or waiting on disk with its scores. */
   mlflowRun: SuiteMlflowRun;
+  /** Stopped by a person (the signal `interrupt` was aborted with) before its last question: how many of them were asked. */
+  interrupted?: { by: NodeJS.Signals; asked: number; of: number };
   comparison?: Comparison;
 }
 
@@ -119,16 +126,19 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
     await askAll(options, { server, authToken, judge: judging?.judge }, answered);
     if (answered.stopped) throw runStopped(answered.stopped, url, health, options.spawn);
     answered.evaluations.sort((a, b) => a.index - b.index);
+    // Stopped before its last question, the run is incomplete; stopped later, what is left to check is skipped.
+    const stoppedEarly = stopped(options);
     // The traces must have left before they can be read back, or carry scores.
     const exportReport = await spawned?.stop();
     spawned = undefined;
     const traceIds = traceIdsOf(answered.results);
     const runLink = pendingLink && (await linkServerTraces(pendingLink, traceIds));
-    const verify = lookup && (await verifyAll(options, traceIds, lookup));
-    await waitUntilInMlflow(options, plan, health, traceIds, verify);
-    const outcome = runOutcome(options, answered, health);
+    const verify = lookup && !stopped(options) ? await verifyAll(options, traceIds, lookup) : undefined;
+    if (!stopped(options)) await waitUntilInMlflow(options, plan, health, traceIds, verify);
+    const outcome = runOutcome(options, answered, health, stoppedEarly ? 'KILLED' : undefined);
     const mlflowRun = await finishSuiteRun(plan.scoresConfig, plan.target, outcome);
     const comparison =
+      !stopped(options) &&
       plan.baseline &&
       compareRuns(
         plan.baseline,
@@ -150,6 +160,13 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
       ...(runLink && { runLink }),
       ...(verify && { verify }),
       ...(comparison && { comparison }),
+      ...(stopped(options) && {
+        interrupted: {
+          by: options.interrupt!.reason as NodeJS.Signals,
+          asked: answered.results.length,
+          of: options.questions.length * options.repeat,
+        },
+      }),
     };
   } catch (error) {
     // A run that broke ends FAILED, with what it had, by the same path (or waits on disk for it).
@@ -161,6 +178,10 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
     await judging?.close();
     await spawned?.stop();
   }
+}
+
+function stopped(options: SuiteOptions): boolean {
+  return options.interrupt?.aborted === true;
 }
 
 interface RunPlan {
@@ -221,6 +242,7 @@ async function askAll(
       repeat: options.repeat,
       concurrency: options.concurrency,
       timeoutMs: ANSWER_TIMEOUT_MS,
+      ...(options.interrupt && { signal: options.interrupt }),
       ...(options.sessionId !== undefined && { sessionId: options.sessionId }),
       ...(to.authToken && { authToken: to.authToken }),
       onResult: async (result, question) => {
@@ -285,8 +307,8 @@ function runOutcome(
   options: SuiteOptions,
   answered: Answered,
   health: HealthInfo | undefined,
-  /** Forced (a broken run); else from the pass rate and the bar. */
-  endStatus?: 'FAILED',
+  /** Forced (a broken run, one a person stopped); else from the pass rate and the bar. */
+  endStatus?: 'FAILED' | 'KILLED',
 ): SuiteRunOutcome {
   const totals = evaluationTotals(answered.evaluations);
   return {

@@ -5,7 +5,8 @@ import { ENDPOINT_PATHS } from '../../agent/client/endpoints.ts';
 import type { ServerRunLink } from '../../agent/client/server-run-link.ts';
 import type { CommandContext } from '../../cli/context.ts';
 import { createPainter, writeJson, writeLine } from '../../cli/output.ts';
-import { ExitCode, ExpectedError } from '../../errors.ts';
+import { ExitCode, ExpectedError, signalExitCode } from '../../errors.ts';
+import { onStopRequest } from '../../cli/stop-requests.ts';
 import { BUILTIN_QUESTIONS } from './builtin-questions.ts';
 import { loadQuestionFile } from './question-file.ts';
 import { runSuite, type SuiteRun } from './run-suite.ts';
@@ -45,6 +46,14 @@ export async function run(ctx: CommandContext, options: SuiteOptions): Promise<n
   const paint = createPainter(ctx);
   const spinner = ctx.interactive && !ctx.globals.json ? await createSpinner(ctx) : undefined;
   const counts = { total: 0, answered: 0, failed: 0 };
+  const interrupt = new AbortController();
+  // The first request ends the run with the answers so far, which a killed process could not.
+  const stopListening = onStopRequest(['SIGINT', 'SIGTERM'], (signal, count) => {
+    if (count > 1) process.exit(signalExitCode(signal));
+    spinner?.stop();
+    writeLine(ctx.stderr, paint.yellow(`${signal}: no further questions; ending the run with the answers so far (again to exit now)`));
+    interrupt.abort(signal);
+  });
 
   const suite = await runSuite({
     config: { cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags },
@@ -60,6 +69,7 @@ export async function run(ctx: CommandContext, options: SuiteOptions): Promise<n
     minPassRate,
     ...(output && { output }),
     ...(compare && { compare }),
+    interrupt: interrupt.signal,
     hooks: {
       started({ url, total, notices }) {
         counts.total = total;
@@ -80,7 +90,10 @@ export async function run(ctx: CommandContext, options: SuiteOptions): Promise<n
       allAnswered: () => spinner?.stop(),
       verifying: () => void spinner?.start('reading the traces back'),
     },
-  }).finally(() => spinner?.stop());
+  }).finally(() => {
+    spinner?.stop();
+    stopListening();
+  });
 
   // A running server keeps its traces (and so the scores) in its own store: the hints must name it.
   const serverStore = suite.spawned ? undefined : suite.health?.tracing.store_dir;
@@ -101,6 +114,7 @@ function renderSummary(ctx: CommandContext, paint: ChalkInstance, suite: SuiteRu
   const width = ctx.interactive && columns ? columns : DEFAULT_WIDTH;
   const lines = [
     '',
+    ...interruptedLines(paint, suite),
     ...summaryTable(suite.results, suite.evaluations, width, paint),
     '',
     ...totalsLines(suite.totals, suite.evaluationTotals, minPassRate, { style: paint, repeat, width }),
@@ -113,6 +127,16 @@ function renderSummary(ctx: CommandContext, paint: ChalkInstance, suite: SuiteRu
     ...whereTracesAre(paint, suite),
   ];
   for (const line of lines) writeLine(ctx.stdout, line);
+}
+
+function interruptedLines(paint: ChalkInstance, suite: SuiteRun): string[] {
+  if (!suite.interrupted) return [];
+  const { by, asked, of } = suite.interrupted;
+  const line =
+    asked < of
+      ? `stopped after ${asked} of ${plural(of, 'question')}: the table and the run hold those answered`
+      : `stopped by ${by} after the last answer: the checks still to come were skipped`;
+  return [paint.yellow(line), ''];
 }
 
 function verifyLines(paint: ChalkInstance, report: VerifyReport | undefined): string[] {
@@ -237,6 +261,7 @@ function toJson(suite: SuiteRun, minPassRate: number) {
     ...(suite.verify && { verify: suite.verify }),
     ...(suite.runLink && { run: { id: suite.runLink.runId, linked: suite.runLink.linked, problem: suite.runLink.problem ?? null } }),
     ...(suite.comparison && { comparison: suite.comparison }),
+    ...(suite.interrupted && { interrupted: suite.interrupted }),
     ...(suite.exportReport && {
       export: {
         exported: suite.exportReport.destination ? suite.exportReport.delivered : suite.exportReport.stored,
@@ -260,6 +285,7 @@ function toJson(suite: SuiteRun, minPassRate: number) {
 }
 
 function exitCode(suite: SuiteRun, minPassRate: number): number {
+  if (suite.interrupted) return signalExitCode(suite.interrupted.by);
   if (suite.comparison && suite.comparison.regressions.length > 0) return ExitCode.regression;
   if (!meetsBar(suite.evaluationTotals, minPassRate)) return ExitCode.questionsFailed;
   if (suite.verify && suite.verify.missing > 0) return ExitCode.readback;

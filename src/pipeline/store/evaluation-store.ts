@@ -18,7 +18,7 @@ interface SuiteRunRow {
   tags: string;
   trace_ids: string;
   results: string;
-  end_status: 'FINISHED' | 'FAILED';
+  end_status: 'FINISHED' | 'FAILED' | 'KILLED';
   done_steps: string;
   state: EvaluationState;
   last_answer: string | null;

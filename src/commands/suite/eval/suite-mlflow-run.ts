@@ -42,7 +42,7 @@ export interface SuiteMlflowRun {
   /** delivered: in MLflow; pending: on disk until a push or the next run reaches MLflow; local: no MLflow configured. */
   state: 'delivered' | 'pending' | 'refused' | 'local';
   ownRun: boolean;
-  endStatus: 'FINISHED' | 'FAILED';
+  endStatus: 'FINISHED' | 'FAILED' | 'KILLED';
   problem?: string;
   notes: string[];
   scores: { delivered: number; pending: number; refused: number };
@@ -103,7 +103,7 @@ export interface SuiteRunOutcome {
   /** `suite-results.jsonl`. */
   results: string;
   traceIds: string[];
-  endStatus: 'FINISHED' | 'FAILED';
+  endStatus: 'FINISHED' | 'FAILED' | 'KILLED';
   endedAt: number;
 }
 
