@@ -30,7 +30,7 @@ export function stopListeningUnseen(signal: NodeJS.Signals): void {
 
 function hideUnseen(): void {
   const { listeners, rawListeners } = process;
-  const seen = (all: Function[], event: string | symbol) => {
+  const seen = (all: ((...args: never) => unknown)[], event: string | symbol) => {
     const listener = unseen.get(event);
     return listener ? all.filter((each) => each !== listener) : all;
   };
