@@ -58,8 +58,9 @@ export interface SuiteOptions {
   /** `--output`: the NDJSON file's path, and its name as the person gave it. */
   output?: { path: string; shownAs: string };
   /**
-   * Aborted by a person's Ctrl-C: no further question is asked, and the run ends with the answers
-   * it has, as KILLED, its traces and scores kept as for any run; nothing is read back or compared.
+   * Aborted by a person's Ctrl-C: no further question is asked, nothing more is read back or
+   * compared, and a run stopped before its last question ends KILLED with the answers it has, its
+   * traces and scores kept as for any run.
    */
   interrupt?: AbortSignal;
   /** `--compare`: the run to compare with, read before the first question. */
@@ -92,7 +93,7 @@ export interface SuiteRun {
   spawned: boolean;
   /** The suite as an MLflow run: created, logged and ended, or waiting on disk with its scores. */
   mlflowRun: SuiteMlflowRun;
-  /** Stopped by a person (the signal `interrupt` was aborted with) before its last question: how many of them were asked. */
+  /** Stopped by a person (the signal `interrupt` was aborted with): how many of the questions were asked. */
   interrupted?: { by: NodeJS.Signals; asked: number; of: number };
   comparison?: Comparison;
 }
