@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { copiesOfLastRequest, countStopRequests, type IsCopy } from '../../cli/stop-requests.ts';
 import { ExitCode, ExpectedError, signalExitCode } from '../../errors.ts';
@@ -75,7 +76,40 @@ export async function runProgram(
   }
 }
 
+/**
+ * Whether a process of the group is still running. One that has ended but not been reaped (a
+ * zombie) is not: as PID 1 of a container (`docker run` without --init) `run` is handed every orphan,
+ * Node reaps only its own children, and the app `npm start` ran stays a zombie once it ends. Where
+ * /proc cannot be read (macOS), the group is asked for by signal, zombies included.
+ */
 function groupAlive(group: number): boolean {
+  return groupRunning(group) ?? groupSignalled(group);
+}
+
+/** From /proc (Linux); undefined when it cannot be read. */
+function groupRunning(group: number): boolean | undefined {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return undefined;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    // After the command name, which may hold spaces and parentheses: state, parent, process group.
+    const [state, , processGroup] = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+    if (Number(processGroup) === group && state !== 'Z') return true;
+  }
+  return false;
+}
+
+function groupSignalled(group: number): boolean {
   try {
     process.kill(-group, 0);
     return true;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -87,6 +87,25 @@ function runCommand(
     /listening on (http:\/\/\S+)/,
     started,
   );
+}
+
+/** A project whose `npm start` runs the ES module app, named `checkout-api` in its package.json. */
+async function npmProject(name: string): Promise<string> {
+  const project = join(root, name);
+  await mkdir(project, { recursive: true });
+  const start = `${JSON.stringify(process.execPath)} ${JSON.stringify(join(APPS, 'esm-app.mjs'))}`;
+  await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'checkout-api', private: true, scripts: { start } }));
+  return project;
+}
+
+/** Whether this machine lets a process be PID 1 of a namespace of its own. */
+function pidNamespaces(): boolean {
+  return spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'true']).status === 0;
+}
+
+/** The processes `pid` started, from /proc. */
+function childrenOf(pid: number): number[] {
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number);
 }
 
 function alive(pid: number): boolean {
@@ -374,10 +393,7 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
   it('stops a program `npm start` runs, whose npm would end alone, and names its traces after the package', {
     timeout: 120_000,
   }, async () => {
-    const project = join(root, 'npm-project');
-    await mkdir(project, { recursive: true });
-    const start = `${JSON.stringify(process.execPath)} ${JSON.stringify(join(APPS, 'esm-app.mjs'))}`;
-    await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'checkout-api', private: true, scripts: { start } }));
+    const project = await npmProject('npm-project');
     // A service.name mapped to an experiment: the trace lands there only if it carries the package's name.
     const running = await runCommand(['npm', 'start'], { OTEL_MLFLOW_RELAY_EXPERIMENTS: 'checkout-api=checkout-traces' }, [], {
       cwd: project,
@@ -390,6 +406,30 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
     const experimentId = mlflow.store.experimentByName('checkout-traces')?.experimentId;
     assert.ok(experimentId, 'the experiment the package’s name maps to was made');
     assert.equal(traceRootedAt('POST /chat', 'run by npm start')?.info.trace_location.mlflow_experiment.experiment_id, experimentId);
+  });
+
+  it('stops promptly as PID 1 of a container (`docker run` without --init), where the app `npm start` ran is left a zombie', {
+    skip: pidNamespaces() ? false : 'making a PID namespace (`unshare --pid`, as root on Linux) is not allowed here',
+    timeout: 120_000,
+  }, async () => {
+    const project = await npmProject('npm-project-pid-1');
+    // As PID 1, run is handed every orphan, and Node reaps only its own children: the app, orphaned
+    // when npm ended, stays a zombie once it exits. Waited for, it would hold run for the whole deadline.
+    const running = await runCommand(['npm', 'start'], {}, ['--deliver-timeout', '600'], {
+      cwd: project,
+      node: ['unshare', '--pid', '--fork', '--mount-proc', process.execPath],
+    });
+    await post(`${running.url}/chat`, { question: 'run as PID 1' });
+    const [run] = childrenOf(running.pid);
+    assert.ok(run, 'run, the first process of its PID namespace');
+    process.kill(run, 'SIGTERM');
+    // Sent only to wait for the end: unshare passes no signal on, and SIGCONT does nothing to it.
+    const stopped = await running.stop('SIGCONT');
+    assert.equal(stopped.forced, false, 'run waited for a process that had ended');
+    assert.match(stopped.stdout, /esm-app: SIGTERM received/);
+    assert.equal(stopped.code, 143, stopped.stderr);
+    assert.match(stopped.stderr, /traces: 1 delivered/);
+    assert.ok(traceRootedAt('POST /chat', 'run as PID 1'));
   });
 
   it('has the traces on disk before it exits, a program calling process.exit() at once included', async () => {
