@@ -1,6 +1,9 @@
 import type { ChalkInstance } from 'chalk';
 import type { PipelineReport } from '../pipeline/trace-pipeline.ts';
 import { commandLine } from '../invocation.ts';
+import type { RunningRelay } from '../relay/start-relay.ts';
+
+type ClosedRelay = Pick<Awaited<ReturnType<RunningRelay['close']>>, 'report' | 'traces' | 'destinations'>;
 
 export interface DeliverySummary {
   /** The closing line: `traces: 20412 delivered, 886 pending in … (…); they are sent by …`. */
@@ -41,6 +44,21 @@ export function summarizeDelivery(
   }
   if (report.refused > 0) parts.push(`${report.refused} not stored: ${report.refusedReason ?? 'the store refused them'}`);
   return { line: `traces: ${parts.join(', ')}`, lost: report.dead > 0 || report.refused > 0, pending: report.pending > 0 };
+}
+
+/**
+ * What a closed receiver's traces came to (the relay's, or run's), for the closing line: by the
+ * destinations its routes found, whoever stored them. What its full store turned away was answered
+ * 503, for the senders to send again or keep, so it is not counted as refused here.
+ */
+export function receivedDelivery({ report, traces, destinations }: ClosedRelay): PipelineReport {
+  const { refusedReason: _, ...stored } = report;
+  return {
+    ...stored,
+    refused: 0,
+    ...(destinations.length > 0 && { destination: destinations.map((route) => route.description).join('; ') }),
+    pending: traces.pending,
+  };
 }
 
 /** The closing line as a terminal shows it: red when traces are lost, yellow while some wait. */

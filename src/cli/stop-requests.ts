@@ -1,3 +1,4 @@
+import { signalExitCode } from '../errors.ts';
 /**
  * A stop signal this soon after the previous request is the same request delivered twice, not a
  * second one: a terminal's Ctrl-C reaches every process of the foreground group, and the launcher
@@ -41,6 +42,18 @@ export function onStopRequest(
   return () => {
     for (const signal of signals) process.removeListener(signal, listener);
   };
+}
+
+/**
+ * Calls `onFirst` on the first request to stop; a later one means "now": the process exits at once,
+ * as that signal would have ended it. Returns the function that stops listening.
+ */
+export function onStopRequestThenNow(
+  signals: readonly NodeJS.Signals[],
+  onFirst: (signal: NodeJS.Signals) => void,
+  isCopy?: IsCopy,
+): () => void {
+  return onStopRequest(signals, (signal, count) => (count === 1 ? onFirst(signal) : process.exit(signalExitCode(signal))), isCopy);
 }
 
 /** The signal listener behind `onStopRequest`: it drops the copies of a request. */

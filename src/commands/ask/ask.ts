@@ -8,7 +8,7 @@ import { askFailure, serverFailure } from './ask-failures.ts';
 import { promptForQuestion, readQuestion } from './read-question.ts';
 import { flushAndReport, type TraceExportStatus } from '../../runtime/trace-export-status.ts';
 import type { CommandContext } from '../../cli/context.ts';
-import { onStopRequest } from '../../cli/stop-requests.ts';
+import { onStopRequestThenNow } from '../../cli/stop-requests.ts';
 import { createPainter, writeJson, writeLine } from '../../cli/output.ts';
 import { renderError } from '../../cli/render-error.ts';
 import { loadConfig } from '../../config/load-config.ts';
@@ -248,7 +248,8 @@ function exportFailure(trace: TraceReport): ExpectedError {
  */
 async function liveAnswer(ctx: CommandContext, endpoint: Endpoint, waitingFor: string) {
   const interrupt = new AbortController();
-  const stop = onFirstSigint(() => interrupt.abort());
+  // Ctrl-C once stops waiting for the answer (the trace is still flushed); twice exits at once.
+  const stop = onStopRequestThenNow(['SIGINT'], () => interrupt.abort());
   let spinner = await waitSpinner(ctx, waitingFor);
   // Once: ora's stop() clears the current line even when it has stopped, which would erase the answer.
   const answered = () => {
@@ -277,11 +278,6 @@ async function waitSpinner(ctx: CommandContext, text: string): Promise<Ora | und
   const ora = (await import('ora')).default;
   // Ctrl-C must reach our SIGINT handler, not ora's stdin handling.
   return ora({ text, stream: ctx.stderr, discardStdin: false }).start();
-}
-
-/** Ctrl-C once stops waiting for the answer (the trace is still flushed); twice exits at once. */
-function onFirstSigint(stop: () => void): () => void {
-  return onStopRequest(['SIGINT'], (_signal, count) => (count === 1 ? stop() : process.exit(ExitCode.interrupted)));
 }
 
 /** Why `ask` has no trace to show: tracing is off, or the sampler left this one out. */

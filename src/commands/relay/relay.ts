@@ -1,5 +1,5 @@
 import type { CommandContext } from '../../cli/context.ts';
-import { summarizeDelivery, paintedSummary } from '../../cli/delivery-summary.ts';
+import { paintedSummary, receivedDelivery, summarizeDelivery } from '../../cli/delivery-summary.ts';
 import { deliveryWarnings } from '../../cli/delivery-warnings.ts';
 import { createPainter, writeLine } from '../../cli/output.ts';
 import { interruptedBy, untilSignal } from '../../cli/until-signal.ts';
@@ -84,7 +84,8 @@ export async function run(ctx: CommandContext, options: RelayOptions): Promise<n
   );
   // One last round, not a wait for a store that is full: what is left is taken in by the next relay, run or push.
   const spoolEnd = await intake.end(Date.now());
-  const { report, counters, traces, destinations } = await relay.close(SHUTDOWN_FLUSH_MS, stops.interrupt);
+  const closed = await relay.close(SHUTDOWN_FLUSH_MS, stops.interrupt);
+  const { counters } = closed;
   const received =
     `relay: received ${plural(counters.spans, 'span')} in ${plural(counters.requests, 'request')}` +
     (counters.rejectedRequests ? `, ${counters.rejectedRequests} refused` : '') +
@@ -92,16 +93,9 @@ export async function run(ctx: CommandContext, options: RelayOptions): Promise<n
     (counters.repairedStrings ? `, ${plural(counters.repairedStrings, 'string')} not valid UTF-8 kept repaired` : '');
   writeLine(ctx.stdout, received);
   // What the store turned away was answered 503, for its sender to send again: counted below, by trace, not per try.
-  const { refusedReason, ...stored } = report;
-  const summary = summarizeDelivery({
-    ...stored,
-    refused: 0,
-    ...(destinations.length > 0 && { destination: destinations.map((route) => route.description).join('; ') }),
-    pending: traces.pending,
-    ...interruptedBy(stops.interrupt),
-  });
+  const summary = summarizeDelivery({ ...receivedDelivery(closed), ...interruptedBy(stops.interrupt) });
   writeLine(ctx.stdout, paintedSummary(paint, summary));
-  const turnedAway = turnedAwayLine(counters.turnedAway, refusedReason);
+  const turnedAway = turnedAwayLine(counters.turnedAway, closed.report.refusedReason);
   if (turnedAway) writeLine(ctx.stdout, turnedAway.neverBack > 0 ? paint.red(turnedAway.text) : paint.yellow(turnedAway.text));
   const lostBatches = lossesOf(counters.lostBatches, spoolEnd);
   writeSpoolLines(ctx.stdout, paint, spoolEnd, lostBatches);

@@ -1,12 +1,12 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CommandContext } from '../../cli/context.ts';
-import { summarizeDelivery, paintedSummary } from '../../cli/delivery-summary.ts';
+import { paintedSummary, receivedDelivery, summarizeDelivery } from '../../cli/delivery-summary.ts';
 import { createPainter, writeLine } from '../../cli/output.ts';
 import { interruptedBy, onWrapperGone } from '../../cli/until-signal.ts';
-import { copiesOfLastRequest, onStopRequest } from '../../cli/stop-requests.ts';
+import { copiesOfLastRequest, onStopRequestThenNow } from '../../cli/stop-requests.ts';
 import { loadConfig } from '../../config/load-config.ts';
 import type { ResolvedConfig } from '../../config/types.ts';
-import { ExitCode, ExpectedError, signalExitCode } from '../../errors.ts';
+import { ExitCode, ExpectedError } from '../../errors.ts';
 import { turnedAwayCounts } from '../../relay/relay-ingest.ts';
 import type { RouteState } from '../../relay/relay-routes.ts';
 import { startRelay, type RunningRelay } from '../../relay/start-relay.ts';
@@ -49,24 +49,16 @@ export async function run(ctx: CommandContext, options: RunOptions, command: str
     throw error;
   }
   const interrupt = new AbortController();
-  const stopListening = onStopRequest(
-    DELIVERY_STOPS,
-    (signal, count) => (count === 1 ? interrupt.abort(signal) : process.exit(signalExitCode(signal))),
-    isCopy,
-  );
+  const stopListening = onStopRequestThenNow(DELIVERY_STOPS, (signal) => interrupt.abort(signal), isCopy);
   const deadline = Date.now() + options.deliverTimeout * 1000;
   const spoolEnd = await intake.end(deadline, interrupt.signal);
   await routesSettled(relay, deadline, interrupt.signal);
-  const { report, traces, destinations, counters } = await relay.close(Math.max(0, deadline - Date.now()), interrupt.signal);
+  const closed = await relay.close(Math.max(0, deadline - Date.now()), interrupt.signal);
   stopListening();
-  const notFound = unresolved(destinations);
-  // What the store could not take was turned away with a 503: the program sent it again or spooled it.
-  const { refusedReason, ...stored } = report;
+  const { counters } = closed;
+  const notFound = unresolved(closed.destinations);
   const summary = summarizeDelivery({
-    ...stored,
-    refused: 0,
-    ...(destinations.length > 0 && { destination: destinations.map((route) => route.description).join('; ') }),
-    pending: traces.pending,
+    ...receivedDelivery(closed),
     ...(notFound && { unresolved: notFound }),
     ...interruptedBy(interrupt.signal),
   });
@@ -76,7 +68,7 @@ export async function run(ctx: CommandContext, options: RunOptions, command: str
   // A trace turned away and then taken (the program's next try, or the spool's intake once delivery made room) is stored.
   if (turnedAwayCounts(counters.turnedAway).notSentAgain > 0) {
     const kept = lostBatches > 0 ? 'kept what it could in the spool' : 'kept them in the spool';
-    const why = refusedReason ?? 'the store refused them';
+    const why = closed.report.refusedReason ?? 'the store refused them';
     writeLine(ctx.stderr, paint.yellow(`the store could not take all the program's spans (${why}): the program ${kept}`));
   }
   writeSpoolLines(ctx.stderr, paint, spoolEnd, lostBatches);

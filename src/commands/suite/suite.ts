@@ -6,7 +6,7 @@ import type { ServerRunLink } from '../../agent/client/server-run-link.ts';
 import type { CommandContext } from '../../cli/context.ts';
 import { createPainter, writeJson, writeLine } from '../../cli/output.ts';
 import { ExitCode, ExpectedError, signalExitCode } from '../../errors.ts';
-import { onStopRequest } from '../../cli/stop-requests.ts';
+import { onStopRequestThenNow } from '../../cli/stop-requests.ts';
 import { BUILTIN_QUESTIONS } from './builtin-questions.ts';
 import { loadQuestionFile } from './question-file.ts';
 import { runSuite, type SuiteRun } from './run-suite.ts';
@@ -48,8 +48,7 @@ export async function run(ctx: CommandContext, options: SuiteOptions): Promise<n
   const counts = { total: 0, answered: 0, failed: 0 };
   const interrupt = new AbortController();
   // The first request ends the run with the answers so far, which a killed process could not.
-  const stopListening = onStopRequest(['SIGINT', 'SIGTERM'], (signal, count) => {
-    if (count > 1) process.exit(signalExitCode(signal));
+  const stopListening = onStopRequestThenNow(['SIGINT', 'SIGTERM'], (signal) => {
     spinner?.stop();
     writeLine(ctx.stderr, paint.yellow(`${signal}: no further questions; ending the run with the answers so far (again to exit now)`));
     interrupt.abort(signal);
