@@ -1,9 +1,10 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { ExitCode, ExpectedError, errorMessage } from '../errors.ts';
 import { capConnections, type ConnectionCounts } from './connection-cap.ts';
+import { divertHttp2 } from './divert-http2.ts';
 
 /** What a port allows its clients, so that slow or idle ones cannot use up the process's file descriptors. */
 export interface HttpLimits {
@@ -26,6 +27,8 @@ export interface ListenOptions {
   portFlag: string;
   /** Timeouts and a connection cap; without them Node's own timeouts and no cap. */
   limits?: HttpLimits;
+  /** Connections speaking HTTP/2 in plain text (gRPC) on this port go here, their first bytes put back; without it they get HTTP/1.1's error. */
+  http2?: (socket: Socket) => void;
 }
 
 export interface ListeningServer {
@@ -44,6 +47,8 @@ export interface ListeningServer {
 
 /** Time for the answers given at the end of the grace period to reach their clients before the sockets close. */
 const ANSWER_FLUSH_MS = 200;
+/** Node's own limit for a request's headers, which bounds a connection that sends nothing when no limits are given. */
+const NODE_HEADERS_TIMEOUT_MS = 60_000;
 
 type FetchHandler = Parameters<typeof createAdaptorServer>[0]['fetch'];
 
@@ -61,6 +66,7 @@ export async function listen(app: { fetch: FetchHandler }, options: ListenOption
       },
     }),
   }) as Server; // HTTP/1.1: no createServer of http2 or https is passed.
+  if (options.http2) divertHttp2(server, options.http2, limits?.headersTimeoutMs ?? NODE_HEADERS_TIMEOUT_MS);
   // Before listening: no connection may arrive uncounted.
   const connections = capConnections(server, limits?.maxConnections ?? Number.POSITIVE_INFINITY);
   server.listen(options.port, options.host);

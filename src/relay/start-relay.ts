@@ -12,6 +12,7 @@ import { DESTINATION_START_WAIT_MS } from '../destination/background-resolution.
 import { createRelayApp } from './relay-app.ts';
 import { createRelayIngest, turnedAwayCounts, type RelayCounters } from './relay-ingest.ts';
 import type { OtlpIngest } from '../otlp/otlp-ingest.ts';
+import { grpcBehindHttp } from '../otlp/grpc-behind-http.ts';
 import { RelayRoutes, type RouteState } from './relay-routes.ts';
 
 export interface RelayOptions {
@@ -19,8 +20,11 @@ export interface RelayOptions {
   host: string;
   /** OTLP/HTTP; 0 picks a free port. */
   port: number;
-  /** OTLP/gRPC; 0 picks a free port, null turns it off. */
-  grpcPort: number | null;
+  /**
+   * OTLP/gRPC; 0 picks a free port, null turns it off, `'http'` takes it on the OTLP/HTTP port too:
+   * for a program given one endpoint that both kinds of exporter read.
+   */
+  grpcPort: number | 'http' | null;
   /** Required as `Authorization: Bearer …` on OTLP requests (HTTP and gRPC) when set. */
   authToken?: string;
   hold?: AssemblyHold;
@@ -137,8 +141,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     await pipeline.shutdown(0);
     throw error;
   }
-  const { http, grpc } = receivers;
-  const grpcAddress = grpc ? `${bracketed(options.host)}:${grpc.port}` : null;
+  const { http, grpc, grpcAddress } = receivers;
   const health = (): RelayHealth => ({
     status: 'ok',
     version: VERSION,
@@ -201,35 +204,35 @@ function openPipeline(options: RelayOptions): TracePipeline {
   });
 }
 
-type GrpcReceiver = Awaited<ReturnType<typeof import('../otlp/otlp-grpc-receiver.ts').startOtlpGrpcReceiver>>;
-
 interface Receivers {
   http: ListeningServer;
-  grpc: GrpcReceiver | undefined;
+  grpc: { close(): Promise<void> } | undefined;
+  /** `host:port` for gRPC clients; null without gRPC. */
+  grpcAddress: string | null;
 }
 
 /** Both receivers listening, or neither: one that cannot listen closes the other. */
 async function startReceivers(options: RelayOptions, ingest: OtlpIngest, health: () => RelayHealth): Promise<Receivers> {
   const app = createRelayApp({ ingest, ...(options.authToken && { token: options.authToken }) }, health);
+  const token = options.authToken ? { token: options.authToken } : {};
+  const { grpcPort } = options;
+  const grpcOnHttp = grpcPort === 'http' ? grpcBehindHttp({ ingest, ...token }) : undefined;
   const http = await listen(app, {
     host: options.host,
     port: options.port,
     portFlag: '--port',
     limits: { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits },
+    ...(grpcOnHttp && { http2: grpcOnHttp.take }),
   });
-  if (options.grpcPort === null) return { http, grpc: undefined };
+  if (grpcPort === 'http') return { http, grpc: grpcOnHttp, grpcAddress: new URL(http.url).host };
+  if (grpcPort === null) return { http, grpc: undefined, grpcAddress: null };
   const { startOtlpGrpcReceiver } = await import('../otlp/otlp-grpc-receiver.ts');
   try {
-    const grpc = await startOtlpGrpcReceiver({
-      ingest,
-      host: options.host,
-      port: options.grpcPort,
-      ...(options.authToken && { token: options.authToken }),
-    });
-    return { http, grpc };
+    const grpc = await startOtlpGrpcReceiver({ ingest, host: options.host, port: grpcPort, ...token });
+    return { http, grpc, grpcAddress: `${bracketed(options.host)}:${grpc.port}` };
   } catch (error) {
     await http.close(HTTP_CLOSE_GRACE_MS);
-    throw cannotListen(options.host, options.grpcPort, error, '--grpc-port (or --grpc-port off)');
+    throw cannotListen(options.host, grpcPort, error, '--grpc-port (or --grpc-port off)');
   }
 }
 

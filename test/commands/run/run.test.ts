@@ -732,6 +732,34 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
     assert.equal(trace.spans.length, 2);
   });
 
+  it('takes a program’s own OTLP/gRPC exporter on the same endpoint, as Go’s and Rust’s choose gRPC in code', async () => {
+    // Without the preload (a Node program stands in for a Go one), only the endpoint variable reaches the program.
+    const { stdout, stderr } = await execute(
+      process.execPath,
+      [BIN, 'run', '--', 'env', '-u', 'NODE_OPTIONS', process.execPath, join(APPS, 'grpc-app.mjs')],
+      {
+        env: {
+          PATH: process.env.PATH,
+          HOME: root,
+          MLFLOW_TRACKING_URI: mlflow.url,
+          MLFLOW_EXPERIMENT_NAME: EXPERIMENT,
+          OTEL_MLFLOW_STORE_DIR: join(root, 'grpc'),
+        },
+      },
+    );
+    assert.equal(stdout, 'exported\n');
+    assert.match(stderr, /traces: 1 delivered/);
+    const trace = mlflow.store.traces().find((each) => each.spans.some((span) => span.name === 'grpc-request'));
+    assert.ok(trace, 'the gRPC trace is in MLflow');
+    const request = trace.spans.find((span) => span.name === 'grpc-request');
+    const llm = trace.spans.find((span) => span.name === 'chat gpt-4o-mini');
+    assert.ok(request && llm, 'both spans are in the trace');
+    assert.equal(request.parentSpanId, null);
+    assert.equal(llm.parentSpanId, request.spanId);
+    assert.equal(llm.attributes['mlflow.spanType'], 'CHAT_MODEL');
+    assert.equal(JSON.parse(trace.info.trace_metadata?.['mlflow.trace.tokenUsage'] ?? 'null')?.total_tokens, 18);
+  });
+
   it('only runs the program when OTEL_SDK_DISABLED is true', async () => {
     const { stdout, stderr } = await execute(
       process.execPath,
