@@ -9,11 +9,11 @@ export interface GrpcBehindHttp {
 }
 
 /**
- * OTLP/gRPC for a port that serves OTLP/HTTP. A program is given one endpoint
- * (OTEL_EXPORTER_OTLP_ENDPOINT), which a gRPC exporter reads as well as an HTTP one, and several
- * choose gRPC in code whatever OTEL_EXPORTER_OTLP_PROTOCOL says (Go's otlptracegrpc, Rust's tonic
- * exporter). Their connections are passed to a gRPC receiver on a loopback port of its own, started
- * on the first of them: a program that sends over HTTP never loads gRPC.
+ * OTLP/gRPC for a port that serves OTLP/HTTP. An app is given one endpoint
+ * (OTEL_EXPORTER_OTLP_ENDPOINT), which a gRPC exporter reads as well as an HTTP one: some choose gRPC
+ * in code whatever OTEL_EXPORTER_OTLP_PROTOCOL says (Go's otlptracegrpc, Rust's tonic exporter), and
+ * some by default (Python's distro). Their connections are passed to a gRPC receiver on a loopback
+ * port of its own, started on the first of them: apps that send over HTTP never load gRPC.
  */
 export function grpcBehindHttp(options: Omit<OtlpGrpcOptions, 'host' | 'port'>): GrpcBehindHttp {
   let receiver: Promise<OtlpGrpcReceiver> | undefined;

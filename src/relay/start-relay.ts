@@ -20,11 +20,8 @@ export interface RelayOptions {
   host: string;
   /** OTLP/HTTP; 0 picks a free port. */
   port: number;
-  /**
-   * OTLP/gRPC; 0 picks a free port, null turns it off, `'http'` takes it on the OTLP/HTTP port too:
-   * for a program given one endpoint that both kinds of exporter read.
-   */
-  grpcPort: number | 'http' | null;
+  /** OTLP/gRPC on a port of its own; 0 picks a free port, null turns it off. The OTLP/HTTP port takes gRPC too. */
+  grpcPort: number | null;
   /** Required as `Authorization: Bearer …` on OTLP requests (HTTP and gRPC) when set. */
   authToken?: string;
   hold?: AssemblyHold;
@@ -171,7 +168,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     health,
     async close(deadlineMs, interrupt) {
       // Receivers first: every request answered "accepted" is in the store before the pipeline closes.
-      await Promise.all([http.close(HTTP_CLOSE_GRACE_MS), grpc?.close()]);
+      await Promise.all([http.close(HTTP_CLOSE_GRACE_MS), ...grpc.map((receiver) => receiver.close())]);
       routes.stop();
       stopping.abort();
       // Everything answered "accepted" is committed by now (the receivers waited for it): nothing more
@@ -206,8 +203,9 @@ function openPipeline(options: RelayOptions): TracePipeline {
 
 interface Receivers {
   http: ListeningServer;
-  grpc: { close(): Promise<void> } | undefined;
-  /** `host:port` for gRPC clients; null without gRPC. */
+  /** The gRPC port's receiver, and the one behind the HTTP port. */
+  grpc: { close(): Promise<void> }[];
+  /** `host:port` of the gRPC port; null without one. */
   grpcAddress: string | null;
 }
 
@@ -216,22 +214,23 @@ async function startReceivers(options: RelayOptions, ingest: OtlpIngest, health:
   const app = createRelayApp({ ingest, ...(options.authToken && { token: options.authToken }) }, health);
   const token = options.authToken ? { token: options.authToken } : {};
   const { grpcPort } = options;
-  const grpcOnHttp = grpcPort === 'http' ? grpcBehindHttp({ ingest, ...token }) : undefined;
+  // An SDK whose default protocol is gRPC (Python's distro), or one that chooses it in code (Go's,
+  // Rust's), given the one endpoint the relay or `run` names.
+  const grpcOnHttp = grpcBehindHttp({ ingest, ...token });
   const http = await listen(app, {
     host: options.host,
     port: options.port,
     portFlag: '--port',
     limits: { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits },
-    ...(grpcOnHttp && { http2: grpcOnHttp.take }),
+    http2: grpcOnHttp.take,
   });
-  if (grpcPort === 'http') return { http, grpc: grpcOnHttp, grpcAddress: new URL(http.url).host };
-  if (grpcPort === null) return { http, grpc: undefined, grpcAddress: null };
+  if (grpcPort === null) return { http, grpc: [grpcOnHttp], grpcAddress: null };
   const { startOtlpGrpcReceiver } = await import('../otlp/otlp-grpc-receiver.ts');
   try {
     const grpc = await startOtlpGrpcReceiver({ ingest, host: options.host, port: grpcPort, ...token });
-    return { http, grpc, grpcAddress: `${bracketed(options.host)}:${grpc.port}` };
+    return { http, grpc: [grpc, grpcOnHttp], grpcAddress: `${bracketed(options.host)}:${grpc.port}` };
   } catch (error) {
-    await http.close(HTTP_CLOSE_GRACE_MS);
+    await Promise.all([http.close(HTTP_CLOSE_GRACE_MS), grpcOnHttp.close()]);
     throw cannotListen(options.host, grpcPort, error, '--grpc-port (or --grpc-port off)');
   }
 }

@@ -101,12 +101,16 @@ describe('relay: stock OpenTelemetry apps into MLflow', () => {
     });
   }
 
-  for (const protocol of ['http/json', 'grpc'] as const) {
-    it(`takes the stock ${protocol} exporter too, although MLflow itself takes neither before 3.12`, async () => {
+  for (const [protocol, port] of [
+    ['http/json', 'HTTP'],
+    ['grpc', 'gRPC'],
+    ['grpc', 'HTTP'],
+  ] as const) {
+    it(`takes the stock ${protocol} exporter on the ${port} port too, although MLflow itself takes neither before 3.12`, async () => {
       const server = await startFakeMlflow({ version: '3.8.1' });
       const relay = await relayTo(server.url);
       try {
-        const endpoint = protocol === 'grpc' ? `http://${relay.grpcAddress}` : relay.httpUrl;
+        const endpoint = port === 'gRPC' ? `http://${relay.grpcAddress}` : relay.httpUrl;
         const app = await runApp({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: protocol });
         assert.equal(app.exports.failed, 0, app.exports.errors.join('\n'));
         await landedWhole(server, app.traceIds);

@@ -100,7 +100,7 @@ async function receiveFor(config: ResolvedConfig): Promise<{ relay: RunningRelay
   const captureContent = config.llm.captureContent.value;
   let relay: RunningRelay | undefined;
   try {
-    relay = await startRelay({ config, host: '127.0.0.1', port: 0, grpcPort: 'http', captureContent });
+    relay = await startRelay({ config, host: '127.0.0.1', port: 0, grpcPort: null, captureContent });
     return { relay, spool: await createSpool(spoolRoots(config.storeDir.value), spoolSettings(config, captureContent)) };
   } catch (error) {
     await relay?.close(0);
