@@ -97,7 +97,7 @@ describe('listen', () => {
         const big = 'x'.repeat(3_000_000);
         assert.equal(await (await fetch(`${server.url}/echo`, { method: 'POST', body: big })).text(), `got ${big.length}`);
         const request = 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc';
-        // "P", then "R" would still be HTTP/2's preface: only the third byte tells.
+        // Its first byte alone could still begin HTTP/2's preface ("PRI"): only the second tells them apart.
         const answer = await exchange(server.url, [...request.slice(0, 4), request.slice(4)]);
         assert.match(answer, /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\ngot 3$/);
         assert.deepEqual(diverted, []);
