@@ -1,3 +1,8 @@
+import type { RunStatus } from '../mlflow/runs.ts';
+
+/** The statuses a suite's MLflow run ends with: its bar met or not, or stopped by a person. */
+export type SuiteRunEndStatus = Extract<RunStatus, 'FINISHED' | 'FAILED' | 'KILLED'>;
+
 /**
  * What the outbox holds besides traces, as the senders deliver it: a suite run (an MLflow run with its
  * params, metrics and results file) and the scores on its traces (MLflow feedback assessments).
@@ -43,7 +48,7 @@ export interface SuiteRunRecord {
   traceIds: string[];
   /** The `suite-results.jsonl` artifact. */
   results: string;
-  endStatus: 'FINISHED' | 'FAILED' | 'KILLED';
+  endStatus: SuiteRunEndStatus;
   doneSteps: SuiteRunStep[];
   state: EvaluationState;
   lastAnswer: string | null;

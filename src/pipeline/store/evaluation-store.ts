@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { EvaluationState, Score, StoredScore, SuiteRunRecord, SuiteRunStep } from '../../destination/evaluation-items.ts';
+import type {
+  EvaluationState,
+  Score,
+  StoredScore,
+  SuiteRunEndStatus,
+  SuiteRunRecord,
+  SuiteRunStep,
+} from '../../destination/evaluation-items.ts';
 import type { ClaimLimits, OutboxQueue } from '../deliver/deliverer.ts';
 import { openStoreDatabase, type StoreDatabase } from './open-store-database.ts';
 
@@ -18,7 +25,7 @@ interface SuiteRunRow {
   tags: string;
   trace_ids: string;
   results: string;
-  end_status: 'FINISHED' | 'FAILED' | 'KILLED';
+  end_status: SuiteRunEndStatus;
   done_steps: string;
   state: EvaluationState;
   last_answer: string | null;

@@ -13,7 +13,7 @@ import { TraceStore } from '../../../pipeline/store/trace-store.ts';
 import { VERSION } from '../../../version.ts';
 import type { SuiteResult } from '../ask-questions.ts';
 import type { QuestionEvaluation } from './evaluation-types.ts';
-import type { Score } from '../../../destination/evaluation-items.ts';
+import type { Score, SuiteRunEndStatus } from '../../../destination/evaluation-items.ts';
 
 /** Tag every suite run carries: `--compare previous` finds the last one by it. */
 export const SUITE_TAG = 'otel-mlflow.suite';
@@ -42,7 +42,7 @@ export interface SuiteMlflowRun {
   /** delivered: in MLflow; pending: on disk until a push or the next run reaches MLflow; local: no MLflow configured. */
   state: 'delivered' | 'pending' | 'refused' | 'local';
   ownRun: boolean;
-  endStatus: 'FINISHED' | 'FAILED' | 'KILLED';
+  endStatus: SuiteRunEndStatus;
   problem?: string;
   notes: string[];
   scores: { delivered: number; pending: number; refused: number };
@@ -103,7 +103,7 @@ export interface SuiteRunOutcome {
   /** `suite-results.jsonl`. */
   results: string;
   traceIds: string[];
-  endStatus: 'FINISHED' | 'FAILED' | 'KILLED';
+  endStatus: SuiteRunEndStatus;
   endedAt: number;
 }
 
