@@ -1,6 +1,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { CommandContext } from '../../cli/context.ts';
 import { createPainter, writeJson, writeLine } from '../../cli/output.ts';
+import { onStopRequestThenNow } from '../../cli/stop-requests.ts';
 import { isMlflowDestination, type Destination, type MlflowDestination, type ResolvedConfig } from '../../config/types.ts';
 import { targetKey, targetOf } from '../../destination/target.ts';
 import { ExitCode, ExpectedError } from '../../errors.ts';
@@ -69,11 +70,7 @@ async function push(
       ctx.interactive && !ctx.globals.json ? (await import('ora')).default({ stream: ctx.stderr, discardStdin: false }) : undefined;
     const interrupt = new AbortController();
     // Ctrl-C once: stop starting requests, report, exit 130; a second Ctrl-C does not wait for that.
-    const onSigint = () => {
-      process.once('SIGINT', () => process.exit(ExitCode.interrupted));
-      interrupt.abort();
-    };
-    process.once('SIGINT', onSigint);
+    const stopListening = onStopRequestThenNow(['SIGINT'], () => interrupt.abort());
     let report: PushReport;
     try {
       report = await pushTraces({
@@ -96,7 +93,7 @@ async function push(
         },
       });
     } finally {
-      process.removeListener('SIGINT', onSigint);
+      stopListening();
       spinner?.stop();
     }
     const exitCode = withSpool(ctx.globals.json ? printJson(ctx, report, taken) : printText(ctx, paint, report, store.dir));
