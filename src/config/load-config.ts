@@ -26,6 +26,24 @@ export async function loadConfig(options: LoadConfigOptions): Promise<ResolvedCo
   return inspection.config;
 }
 
+/**
+ * A collector's endpoint given for gRPC (its port 4317): the tool sends OTLP/HTTP only, which that port
+ * cannot read. Only where the protocol decides the encoding: a flag or OTEL_MLFLOW_OTLP_ENCODING says
+ * the user chose the tool's encoding apart from the programs' protocol.
+ */
+function collectorProtocolProblems(values: ResolvedOptions, layers: Layers): ConfigProblem[] {
+  const source = values.otlpEncoding?.source;
+  if (source?.kind !== 'env' && source?.kind !== 'dotenv') return [];
+  const text = source.kind === 'env' ? layers.env[source.name] : layers.dotenv?.values.get(source.name);
+  if (text !== 'grpc') return [];
+  return [
+    {
+      message: `${source.name} is grpc, which otel-mlflow cannot send to a collector; use http/protobuf and the HTTP port of your collector (usually 4318)`,
+      source: describeSource(source),
+    },
+  ];
+}
+
 /** What the loader made of the configuration, also when it is invalid: every value that did resolve. */
 export interface ConfigInspection {
   /** Absent when there are problems. */
@@ -52,6 +70,7 @@ export async function inspectConfig(options: LoadConfigOptions): Promise<ConfigI
   const { values, empty, kind, profile, profileName, profileFile, problems: valueProblems } = await resolveValues(layers, { cwd, homeDir });
 
   const { destination, problems: destinationProblems } = resolveDestination(kind, values, empty, profile, profileName);
+  if (kind === 'collector') destinationProblems.push(...collectorProtocolProblems(values, layers));
   const { auth, problems: authProblems } = resolveAuth(kind, values, empty, profileName);
   const experimentName = defaulted(values, 'experimentName');
   const { experiment, problems: experimentProblems } = resolveExperiment(values.experimentId, experimentName, kind, purpose);

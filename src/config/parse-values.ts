@@ -93,18 +93,20 @@ export function parseOtlpBaseEndpoint(text: string): Parsed<string> {
   return parsed.ok ? ok(`${text.replace(/\/+$/, '')}/v1/traces`) : parsed;
 }
 
+/**
+ * The encoding the protocol carries. grpc carries protobuf: set for a program's own exporters (Python's
+ * distro defaults to it), it must not stop the tool, whose receivers take gRPC and which never sends it;
+ * only a collector's endpoint given for grpc is refused, by the loader (collectorProtocolProblems).
+ */
 export function parseOtlpProtocol(text: string): Parsed<'protobuf' | 'json'> {
   switch (text) {
     case 'http/protobuf':
+    case 'grpc':
       return ok('protobuf');
     case 'http/json':
       return ok('json');
-    case 'grpc':
-      return fail(
-        'is grpc, which otel-mlflow does not support (MLflow has no gRPC endpoint); use http/protobuf and the HTTP port of your collector (usually 4318)',
-      );
     default:
-      return fail(`must be http/protobuf or http/json (got '${text}')`);
+      return fail(`must be http/protobuf, http/json or grpc (got '${text}')`);
   }
 }
 

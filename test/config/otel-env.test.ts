@@ -98,11 +98,25 @@ describe('OTEL_* variables', () => {
     assert.equal(await encoding({ OTEL_MLFLOW_OTLP_ENCODING: 'json' }, { otlpEncoding: 'protobuf' }), 'protobuf (flag --otlp-encoding)');
   });
 
-  it('refuses grpc and says to use http/protobuf', async () => {
-    const error = await project.loadError({ env: { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc' } });
+  it('takes grpc, which programs’ exporters use, as protobuf for MLflow, which the tool never sends gRPC', async () => {
+    const config = await project.load({ env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', MLFLOW_TRACKING_URI: 'http://mlflow:5000' } });
+    assert.equal(config.destination.kind, 'mlflow');
+    assert.equal(config.otlpEncoding.value, 'protobuf');
+    assert.equal((await project.load({ env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' } })).destination.kind, 'local');
+  });
+
+  it('refuses a collector given for grpc and says to use its HTTP port, unless the tool’s encoding was chosen apart', async () => {
+    const collector = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4317', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc' };
+    const error = await project.loadError({ env: collector });
     assert.equal(error.problems.length, 1);
     assert.equal(error.problems[0]!.source, 'env OTEL_EXPORTER_OTLP_TRACES_PROTOCOL');
-    assert.match(error.problems[0]!.message, /is grpc, which otel-mlflow does not support.*use http\/protobuf/);
+    assert.match(error.problems[0]!.message, /is grpc, which otel-mlflow cannot send to a collector; use http\/protobuf and the HTTP port/);
+    await project.write('.env', 'OTEL_EXPORTER_OTLP_PROTOCOL=grpc\n');
+    const fromDotenv = await project.loadError({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4317' } });
+    assert.match(fromDotenv.problems[0]!.source ?? '', /OTEL_EXPORTER_OTLP_PROTOCOL/);
+    await project.write('.env', '');
+    const chosen = await project.load({ env: { ...collector, OTEL_MLFLOW_OTLP_ENCODING: 'protobuf' } });
+    assert.equal(chosen.destination.kind, 'collector');
   });
 
   it('reads OTEL_MLFLOW_EXPORT_PATH and refuses values other than auto, otlp, rest', async () => {

@@ -744,6 +744,8 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
           MLFLOW_TRACKING_URI: mlflow.url,
           MLFLOW_EXPERIMENT_NAME: EXPERIMENT,
           OTEL_MLFLOW_STORE_DIR: join(root, 'grpc'),
+          // As a Python user's environment says it for the distro: the programs' protocol, not the tool's.
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
         },
       },
     );
