@@ -6,19 +6,25 @@ import { CONTENT_ATTRIBUTES_VARIABLE, SPOOL_DIRS_VARIABLE } from '../../preload/
 /** The instrumentation a Node program gets preloaded, compiled beside this file. */
 const PRELOAD_URL = new URL('../../preload/preload.js', import.meta.url).href;
 
-/** Variables of the tool's own that a program must not inherit (the launcher's mark, a collector's address and credentials). */
+/**
+ * Variables of the tool's own that a program must not inherit: the launcher's mark, and where the
+ * traces went and with which credentials, now the tool's to use.
+ */
 const NOT_PASSED_ON = [
   'OTEL_MLFLOW_PINNED_NODE',
   'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
-  'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
   'OTEL_EXPORTER_OTLP_HEADERS',
   'OTEL_EXPORTER_OTLP_TRACES_HEADERS',
 ];
 
+/** The signals besides traces an OpenTelemetry SDK exports: `run` takes the traces only. */
+const OTHER_SIGNALS = ['METRICS', 'LOGS'] as const;
+
 /**
  * The program's environment: its own, plus the standard OpenTelemetry variables pointing at the
  * tool's receiver (so any OpenTelemetry SDK in any language sends there), and, for every Node
- * process it starts, the tool's instrumentation preloaded. A service name the user set is kept.
+ * process it starts, the tool's instrumentation preloaded. A service name the user set is kept, and
+ * so is the protocol: the receiver takes OTLP/HTTP, protobuf or JSON, and OTLP/gRPC alike.
  */
 export function programEnv(
   env: Readonly<Record<string, string | undefined>>,
@@ -33,8 +39,8 @@ export function programEnv(
   const sampler = config.tracing;
   return {
     ...child,
+    ...otherSignalsWhereTheyWent(env),
     OTEL_EXPORTER_OTLP_ENDPOINT: receiverUrl,
-    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
     OTEL_SERVICE_NAME:
       config.serviceName.source.kind === 'default'
         ? programName(program.command, () => packageNameIn(program.cwd))
@@ -46,4 +52,28 @@ export function programEnv(
     [CONTENT_ATTRIBUTES_VARIABLE]: kind === 'unity-catalog' || kind === 'collector' ? 'gen_ai' : 'mlflow',
     NODE_OPTIONS: [env.NODE_OPTIONS, `--import=${PRELOAD_URL}`].filter(Boolean).join(' '),
   };
+}
+
+/**
+ * The program's metrics and logs keep going to the collector the base endpoint named, with its
+ * headers, through the per-signal variables, which win over the base one that now names the tool's
+ * receiver. A per-signal endpoint is the whole URL for OTLP/HTTP and the base form for gRPC. Where
+ * the protocol is not set, the HTTP form: HTTP is the specification's default, and the gRPC exporters
+ * of Python (its distro's default) and Node ignore the path.
+ */
+function otherSignalsWhereTheyWent(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
+  if (!base) return {};
+  const kept: Record<string, string> = {};
+  for (const signal of OTHER_SIGNALS) {
+    const protocol = env[`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`] || env.OTEL_EXPORTER_OTLP_PROTOCOL;
+    if (!env[`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`]) {
+      kept[`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`] =
+        protocol?.trim() === 'grpc' ? base : `${base.replace(/\/+$/, '')}/v1/${signal.toLowerCase()}`;
+    }
+    if (env.OTEL_EXPORTER_OTLP_HEADERS && !env[`OTEL_EXPORTER_OTLP_${signal}_HEADERS`]) {
+      kept[`OTEL_EXPORTER_OTLP_${signal}_HEADERS`] = env.OTEL_EXPORTER_OTLP_HEADERS;
+    }
+  }
+  return kept;
 }

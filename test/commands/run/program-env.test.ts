@@ -12,12 +12,43 @@ async function envFor(env: Record<string, string>, command = ['node', 'server.js
 }
 
 describe('the environment `run` gives the program', () => {
-  it('points any OpenTelemetry SDK at the tool’s receiver over OTLP/HTTP protobuf', async () => {
+  it('points any OpenTelemetry SDK at the tool’s receiver, in the protocol the program chose', async () => {
     const env = await envFor({ PATH: '/usr/bin' });
     assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, RECEIVER);
-    assert.equal(env.OTEL_EXPORTER_OTLP_PROTOCOL, 'http/protobuf');
+    assert.equal(env.OTEL_EXPORTER_OTLP_PROTOCOL, undefined, 'the receiver takes HTTP and gRPC alike');
     assert.equal(env.PATH, '/usr/bin');
     assert.equal(env.OTEL_MLFLOW_SPOOL_DIRS, ['/state/spool/run', '/tmp/spool/run'].join(delimiter), 'where spans wait, in order');
+    assert.equal(env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, undefined, 'no collector was named: nothing else changes');
+    const chosen = await envFor({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' });
+    assert.equal(chosen.OTEL_EXPORTER_OTLP_PROTOCOL, 'grpc');
+    assert.equal(chosen.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, 'http/json');
+  });
+
+  it('keeps the program’s metrics and logs going to the collector it named, with its headers', async () => {
+    const collector = { OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector.example:4318/', OTEL_EXPORTER_OTLP_HEADERS: 'x-key=k1' };
+    const env = await envFor({ ...collector, OTEL_MLFLOW_OTLP_ENCODING: 'protobuf' });
+    assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, RECEIVER, 'the traces come to the tool');
+    assert.equal(env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, 'https://collector.example:4318/v1/metrics');
+    assert.equal(env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, 'https://collector.example:4318/v1/logs');
+    assert.equal(env.OTEL_EXPORTER_OTLP_METRICS_HEADERS, 'x-key=k1');
+    assert.equal(env.OTEL_EXPORTER_OTLP_LOGS_HEADERS, 'x-key=k1');
+    assert.equal(env.OTEL_EXPORTER_OTLP_HEADERS, undefined, 'the collector’s credentials never reach the tool’s receiver');
+
+    const grpc = await envFor({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4317',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+      OTEL_MLFLOW_OTLP_ENCODING: 'protobuf',
+    });
+    assert.equal(grpc.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, 'http://collector:4317', 'gRPC’s per-signal endpoint has no path');
+    const own = await envFor({
+      ...collector,
+      OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'grpc',
+      OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'http://metrics:9090/otlp',
+      OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'x-key=k2',
+    });
+    assert.equal(own.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, 'http://metrics:9090/otlp', 'the program’s own per-signal settings stay');
+    assert.equal(own.OTEL_EXPORTER_OTLP_METRICS_HEADERS, 'x-key=k2');
+    assert.equal(own.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, 'https://collector.example:4318/');
   });
 
   it('names the service after the program, unless the user named it', async () => {

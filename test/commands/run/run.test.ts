@@ -16,6 +16,7 @@ import { startFakeAnthropic, type FakeAnthropic } from '../../fakes/fake-anthrop
 import { startFakeOpenAI, type FakeOpenAI, type FakeOpenAIRequest, type FakeReply } from '../../fakes/fake-openai.ts';
 import type { StoredTrace } from '../../fakes/trace-store.ts';
 import { startFaultyProxy } from '../../fakes/faulty-proxy.ts';
+import { listen } from '../../fakes/listen.ts';
 import { until } from '../../fakes/until.ts';
 import { exitCodeOf } from '../../../src/commands/run/program-process.ts';
 
@@ -760,6 +761,45 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
     assert.equal(llm.parentSpanId, request.spanId);
     assert.equal(llm.attributes['mlflow.spanType'], 'CHAT_MODEL');
     assert.equal(JSON.parse(trace.info.trace_metadata?.['mlflow.trace.tokenUsage'] ?? 'null')?.total_tokens, 18);
+  });
+
+  it('takes the traces of a program exporting all three signals; its metrics and logs still reach its collector', async () => {
+    // A collector that takes every export and notes what came.
+    const exports: string[] = [];
+    const collector = await listen((req, res) => {
+      req.resume();
+      req.once('end', () => {
+        exports.push(`${req.url} ${req.headers.authorization}`);
+        res.writeHead(200, { 'content-type': req.headers['content-type'] ?? 'application/x-protobuf' }).end();
+      });
+    });
+    try {
+      const { stdout, stderr } = await execute(
+        process.execPath,
+        [BIN, 'run', '--tracking-uri', mlflow.url, '--', 'env', '-u', 'NODE_OPTIONS', process.execPath, join(APPS, 'signals-app.mjs')],
+        {
+          cwd: APPS,
+          env: {
+            PATH: process.env.PATH,
+            HOME: root,
+            MLFLOW_EXPERIMENT_NAME: EXPERIMENT,
+            OTEL_MLFLOW_STORE_DIR: join(root, 'signals'),
+            OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+            OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer collector-token',
+          },
+        },
+      );
+      assert.equal(stdout, 'exported\n');
+      assert.match(stderr, /traces: 1 delivered/);
+      assert.ok(mlflow.store.traces().some((trace) => trace.spans.some((span) => span.name === 'signals-request')));
+      assert.deepEqual(
+        exports.sort(),
+        ['/v1/logs Bearer collector-token', '/v1/metrics Bearer collector-token'],
+        'the collector got the metrics and logs, with its credentials, and no traces',
+      );
+    } finally {
+      await collector.close();
+    }
   });
 
   it('only runs the program when OTEL_SDK_DISABLED is true', async () => {
