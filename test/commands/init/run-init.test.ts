@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ExpectedError } from '../../../src/errors.ts';
 import { ConfigFileKept, runInit, type InitOptions } from '../../../src/commands/init/run-init.ts';
+import { closedPortUrl } from '../../cli/closed-port.ts';
 import { createTempProject, type TempProject } from '../../config/temp-project.ts';
 import { startFakeAnthropic } from '../../fakes/fake-anthropic.ts';
 import { startFakeDatabricks, type FakeDatabricks } from '../../fakes/fake-databricks.ts';
@@ -26,13 +27,6 @@ async function startModelsApi(): Promise<Listening> {
       '{"error":{"message":"Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.","type":"invalid_request_error","code":"invalid_api_key"}}',
     );
   });
-}
-
-/** A port nothing listens on: taken from a server that is closed again. */
-async function closedPortUrl(): Promise<string> {
-  const server = await listen(() => {});
-  await server.close();
-  return server.url;
 }
 
 function options(project: TempProject, script: ScriptedAnswer[] | undefined, overrides: Partial<InitOptions> = {}) {
