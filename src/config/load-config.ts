@@ -36,9 +36,11 @@ function collectorProtocolProblems(values: ResolvedOptions, layers: Layers): Con
   if (source?.kind !== 'env' && source?.kind !== 'dotenv') return [];
   const text = source.kind === 'env' ? layers.env[source.name] : layers.dotenv?.values.get(source.name);
   if (text !== 'grpc') return [];
+  // The endpoint may be there for the user's other programs, beside the MLflow server meant for these traces.
+  const orMlflow = values.trackingUri ? `, or pass --tracking-uri ${values.trackingUri.value} to send to MLflow instead` : '';
   return [
     {
-      message: `${source.name} is grpc, which otel-mlflow cannot send to a collector; use http/protobuf and the HTTP port of your collector (usually 4318)`,
+      message: `${source.name} is grpc, which otel-mlflow cannot send to a collector; use http/protobuf and the HTTP port of your collector (usually 4318)${orMlflow}`,
       source: describeSource(source),
     },
   ];

@@ -115,6 +115,8 @@ describe('OTEL_* variables', () => {
     const fromDotenv = await project.loadError({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4317' } });
     assert.match(fromDotenv.problems[0]!.source ?? '', /OTEL_EXPORTER_OTLP_PROTOCOL/);
     await project.write('.env', '');
+    const besideMlflow = await project.loadError({ env: { ...collector, MLFLOW_TRACKING_URI: 'http://mlflow:5000' } });
+    assert.match(besideMlflow.problems[0]!.message, /, or pass --tracking-uri http:\/\/mlflow:5000 to send to MLflow instead$/);
     const chosen = await project.load({ env: { ...collector, OTEL_MLFLOW_OTLP_ENCODING: 'protobuf' } });
     assert.equal(chosen.destination.kind, 'collector');
   });
