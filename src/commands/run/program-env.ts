@@ -24,7 +24,7 @@ const OTHER_SIGNALS = ['METRICS', 'LOGS'] as const;
  * The program's environment: its own, plus the standard OpenTelemetry variables pointing at the
  * tool's receiver (so any OpenTelemetry SDK in any language sends there), and, for every Node
  * process it starts, the tool's instrumentation preloaded. A service name the user set is kept, and
- * so is the protocol: the receiver takes OTLP/HTTP, protobuf or JSON, and OTLP/gRPC alike.
+ * so is a protocol: the receiver takes OTLP/HTTP, protobuf or JSON, and OTLP/gRPC alike.
  */
 export function programEnv(
   env: Readonly<Record<string, string | undefined>>,
@@ -41,6 +41,9 @@ export function programEnv(
     ...child,
     ...otherSignalsWhereTheyWent(env),
     OTEL_EXPORTER_OTLP_ENDPOINT: receiverUrl,
+    // Unset, the protocol is the SDK's default, gRPC in Python's distro, whose exporter a program with only the HTTP one lacks.
+    ...(!env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL &&
+      !env.OTEL_EXPORTER_OTLP_PROTOCOL && { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf' }),
     OTEL_SERVICE_NAME:
       config.serviceName.source.kind === 'default'
         ? programName(program.command, () => packageNameIn(program.cwd))

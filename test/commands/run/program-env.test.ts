@@ -12,16 +12,19 @@ async function envFor(env: Record<string, string>, command = ['node', 'server.js
 }
 
 describe('the environment `run` gives the program', () => {
-  it('points any OpenTelemetry SDK at the tool’s receiver, in the protocol the program chose', async () => {
+  it('points any OpenTelemetry SDK at the tool’s receiver, in the protocol the program chose, or HTTP', async () => {
     const env = await envFor({ PATH: '/usr/bin' });
     assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, RECEIVER);
-    assert.equal(env.OTEL_EXPORTER_OTLP_PROTOCOL, undefined, 'the receiver takes HTTP and gRPC alike');
+    assert.equal(env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, 'http/protobuf', 'the protocol every SDK has an exporter for');
+    assert.equal(env.OTEL_EXPORTER_OTLP_PROTOCOL, undefined, 'metrics and logs keep the SDK’s default');
     assert.equal(env.PATH, '/usr/bin');
     assert.equal(env.OTEL_MLFLOW_SPOOL_DIRS, ['/state/spool/run', '/tmp/spool/run'].join(delimiter), 'where spans wait, in order');
     assert.equal(env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, undefined, 'no collector was named: nothing else changes');
     const chosen = await envFor({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' });
     assert.equal(chosen.OTEL_EXPORTER_OTLP_PROTOCOL, 'grpc');
     assert.equal(chosen.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, 'http/json');
+    const grpc = await envFor({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' });
+    assert.equal(grpc.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, undefined, 'the receiver takes gRPC too');
   });
 
   it('keeps the program’s metrics and logs going to the collector it named, with its headers', async () => {
