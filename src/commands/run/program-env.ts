@@ -58,21 +58,24 @@ export function programEnv(
 }
 
 /**
- * The program's metrics and logs keep going to the collector the base endpoint named, with its
- * headers, through the per-signal variables, which win over the base one that now names the tool's
- * receiver. A per-signal endpoint is the whole URL for OTLP/HTTP and the base form for gRPC. Where
- * the protocol is not set, the HTTP form: HTTP is the specification's default, and the gRPC exporters
- * of Python (its distro's default) and Node ignore the path.
+ * The program's metrics and logs keep going where they went, with the headers they had, through the
+ * per-signal variables, which win over the base ones that now name the tool's receiver (or are kept
+ * from it): to the collector the base endpoint named, or to one of their own. A per-signal endpoint
+ * is the whole URL for OTLP/HTTP and the base form for gRPC. Where the protocol is not set, the HTTP
+ * form: HTTP is the specification's default, and the gRPC exporters of Python (its distro's default)
+ * and Node ignore the path.
  */
 function otherSignalsWhereTheyWent(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
   const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
-  if (!base) return {};
   const kept: Record<string, string> = {};
   for (const signal of OTHER_SIGNALS) {
-    const protocol = env[`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`] || env.OTEL_EXPORTER_OTLP_PROTOCOL;
-    if (!env[`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`]) {
+    const own = env[`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`];
+    // Nowhere of the user's: the signal comes to the receiver, which needs no collector's credentials.
+    if (!own && !base) continue;
+    if (!own) {
+      const protocol = env[`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`] || env.OTEL_EXPORTER_OTLP_PROTOCOL;
       kept[`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`] =
-        protocol?.trim() === 'grpc' ? base : `${base.replace(/\/+$/, '')}/v1/${signal.toLowerCase()}`;
+        protocol?.trim() === 'grpc' ? base! : `${base!.replace(/\/+$/, '')}/v1/${signal.toLowerCase()}`;
     }
     if (env.OTEL_EXPORTER_OTLP_HEADERS && !env[`OTEL_EXPORTER_OTLP_${signal}_HEADERS`]) {
       kept[`OTEL_EXPORTER_OTLP_${signal}_HEADERS`] = env.OTEL_EXPORTER_OTLP_HEADERS;

@@ -52,6 +52,14 @@ describe('the environment `run` gives the program', () => {
     assert.equal(own.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, 'http://metrics:9090/otlp', 'the program’s own per-signal settings stay');
     assert.equal(own.OTEL_EXPORTER_OTLP_METRICS_HEADERS, 'x-key=k2');
     assert.equal(own.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, 'https://collector.example:4318/');
+
+    const metricsOnly = await envFor({
+      OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'http://metrics:4318/v1/metrics',
+      OTEL_EXPORTER_OTLP_HEADERS: 'x-key=k1',
+    });
+    assert.equal(metricsOnly.OTEL_EXPORTER_OTLP_METRICS_HEADERS, 'x-key=k1', 'the base headers went with the metrics');
+    assert.equal(metricsOnly.OTEL_EXPORTER_OTLP_LOGS_HEADERS, undefined, 'the logs come to the receiver, without them');
+    assert.equal(metricsOnly.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, undefined);
   });
 
   it('names the service after the program, unless the user named it', async () => {
