@@ -41,9 +41,7 @@ export function programEnv(
     ...child,
     ...otherSignalsWhereTheyWent(env),
     OTEL_EXPORTER_OTLP_ENDPOINT: receiverUrl,
-    // Unset, the protocol is the SDK's default, gRPC in Python's distro, whose exporter a program with only the HTTP one lacks.
-    ...(!env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL &&
-      !env.OTEL_EXPORTER_OTLP_PROTOCOL && { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf' }),
+    ...protocolWhereUnnamed(env),
     OTEL_SERVICE_NAME:
       config.serviceName.source.kind === 'default'
         ? programName(program.command, () => packageNameIn(program.cwd))
@@ -55,6 +53,18 @@ export function programEnv(
     [CONTENT_ATTRIBUTES_VARIABLE]: kind === 'unity-catalog' || kind === 'collector' ? 'gen_ai' : 'mlflow',
     NODE_OPTIONS: [env.NODE_OPTIONS, `--import=${PRELOAD_URL}`].filter(Boolean).join(' '),
   };
+}
+
+/**
+ * OTLP/HTTP protobuf where the environment names no protocol, which every SDK has an exporter for:
+ * left unset, it is the SDK's default, gRPC in Python's distro (whose exporter a program with only
+ * the HTTP one lacks) and in .NET. For every signal when they all come to the receiver; for the
+ * traces alone when metrics or logs go where the user sends them, in the protocol they went in.
+ */
+function protocolWhereUnnamed(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  if (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || env.OTEL_EXPORTER_OTLP_PROTOCOL) return {};
+  const usersOwn = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || OTHER_SIGNALS.some((signal) => env[`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`]);
+  return usersOwn ? { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf' } : { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' };
 }
 
 /**

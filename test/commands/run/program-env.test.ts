@@ -15,8 +15,7 @@ describe('the environment `run` gives the program', () => {
   it('points any OpenTelemetry SDK at the tool’s receiver, in the protocol the program chose, or HTTP', async () => {
     const env = await envFor({ PATH: '/usr/bin' });
     assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, RECEIVER);
-    assert.equal(env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, 'http/protobuf', 'the protocol every SDK has an exporter for');
-    assert.equal(env.OTEL_EXPORTER_OTLP_PROTOCOL, undefined, 'metrics and logs keep the SDK’s default');
+    assert.equal(env.OTEL_EXPORTER_OTLP_PROTOCOL, 'http/protobuf', 'the protocol every SDK has an exporter for');
     assert.equal(env.PATH, '/usr/bin');
     assert.equal(env.OTEL_MLFLOW_SPOOL_DIRS, ['/state/spool/run', '/tmp/spool/run'].join(delimiter), 'where spans wait, in order');
     assert.equal(env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, undefined, 'no collector was named: nothing else changes');
@@ -36,6 +35,9 @@ describe('the environment `run` gives the program', () => {
     assert.equal(env.OTEL_EXPORTER_OTLP_METRICS_HEADERS, 'x-key=k1');
     assert.equal(env.OTEL_EXPORTER_OTLP_LOGS_HEADERS, 'x-key=k1');
     assert.equal(env.OTEL_EXPORTER_OTLP_HEADERS, undefined, 'the collector’s credentials never reach the tool’s receiver');
+    const unnamed = await envFor(collector);
+    assert.equal(unnamed.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, 'http/protobuf');
+    assert.equal(unnamed.OTEL_EXPORTER_OTLP_PROTOCOL, undefined, 'metrics and logs keep the protocol the collector took');
 
     const grpc = await envFor({
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4317',
