@@ -6,19 +6,10 @@ import { describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startFakeMlflow } from '../fakes/fake-mlflow.ts';
 import { startFaultyProxy } from '../fakes/faulty-proxy.ts';
+import { until } from '../fakes/until.ts';
 import { chat, startServe } from './serve-process.ts';
 
 const EXPERIMENT = 'serve-delivery';
-/** Upper bound on how long a test waits for traces to show up in MLflow. */
-const LANDING_DEADLINE_MS = 30_000;
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + LANDING_DEADLINE_MS;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await delay(100);
-  }
-}
 
 describe('serve delivers through the store', () => {
   it('while MLflow is down traces wait on disk (GET / says why), and all reach MLflow when it is back, without a push', async () => {
