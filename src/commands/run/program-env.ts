@@ -63,8 +63,14 @@ export function programEnv(
  */
 function protocolWhereUnnamed(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
   if (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || env.OTEL_EXPORTER_OTLP_PROTOCOL) return {};
-  const usersOwn = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || OTHER_SIGNALS.some((signal) => env[`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`]);
-  return usersOwn ? { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf' } : { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' };
+  return OTHER_SIGNALS.some((signal) => goesToUsersEndpoint(env, signal))
+    ? { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf' }
+    : { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' };
+}
+
+/** The signal goes where the user sends it: an endpoint of its own, or the base one; else to the receiver. */
+function goesToUsersEndpoint(env: Readonly<Record<string, string | undefined>>, signal: (typeof OTHER_SIGNALS)[number]): boolean {
+  return Boolean(env[`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`] || env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim());
 }
 
 /**
@@ -79,10 +85,9 @@ function otherSignalsWhereTheyWent(env: Readonly<Record<string, string | undefin
   const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
   const kept: Record<string, string> = {};
   for (const signal of OTHER_SIGNALS) {
-    const own = env[`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`];
-    // Nowhere of the user's: the signal comes to the receiver, which needs no collector's credentials.
-    if (!own && !base) continue;
-    if (!own) {
+    // The receiver needs no collector's credentials.
+    if (!goesToUsersEndpoint(env, signal)) continue;
+    if (!env[`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`]) {
       const protocol = env[`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`] || env.OTEL_EXPORTER_OTLP_PROTOCOL;
       kept[`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`] =
         protocol?.trim() === 'grpc' ? base! : `${base!.replace(/\/+$/, '')}/v1/${signal.toLowerCase()}`;
