@@ -109,6 +109,17 @@ function childrenOf(pid: number): number[] {
   return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number);
 }
 
+/**
+ * `otel-mlflow run [flags] -- <app>` to its end, for a program with an OpenTelemetry set-up of its own
+ * and no preload: with NODE_OPTIONS cleared, a Node program stands in for a Python, Go or Java one,
+ * which only the endpoint variables reach. A store of its own, named after the app.
+ */
+function runOwnSetUp(app: string, env: Record<string, string>, flags: string[] = []) {
+  return execute(process.execPath, [BIN, 'run', ...flags, '--', 'env', '-u', 'NODE_OPTIONS', process.execPath, join(APPS, app)], {
+    env: { PATH: process.env.PATH, HOME: root, MLFLOW_EXPERIMENT_NAME: EXPERIMENT, OTEL_MLFLOW_STORE_DIR: join(root, app), ...env },
+  });
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -734,22 +745,11 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
   });
 
   it('takes a program’s own OTLP/gRPC exporter on the same endpoint, as Go’s and Rust’s choose gRPC in code', async () => {
-    // Without the preload (a Node program stands in for a Go one), only the endpoint variable reaches the program.
-    const { stdout, stderr } = await execute(
-      process.execPath,
-      [BIN, 'run', '--', 'env', '-u', 'NODE_OPTIONS', process.execPath, join(APPS, 'grpc-app.mjs')],
-      {
-        env: {
-          PATH: process.env.PATH,
-          HOME: root,
-          MLFLOW_TRACKING_URI: mlflow.url,
-          MLFLOW_EXPERIMENT_NAME: EXPERIMENT,
-          OTEL_MLFLOW_STORE_DIR: join(root, 'grpc'),
-          // As a Python user's environment says it for the distro: the programs' protocol, not the tool's.
-          OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
-        },
-      },
-    );
+    const { stdout, stderr } = await runOwnSetUp('grpc-app.mjs', {
+      MLFLOW_TRACKING_URI: mlflow.url,
+      // As a Python user's environment says it for the distro: the programs' protocol, not the tool's.
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+    });
     assert.equal(stdout, 'exported\n');
     assert.match(stderr, /traces: 1 delivered/);
     const trace = mlflow.store.traces().find((each) => each.spans.some((span) => span.name === 'grpc-request'));
@@ -774,20 +774,10 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
       });
     });
     try {
-      const { stdout, stderr } = await execute(
-        process.execPath,
-        [BIN, 'run', '--tracking-uri', mlflow.url, '--', 'env', '-u', 'NODE_OPTIONS', process.execPath, join(APPS, 'signals-app.mjs')],
-        {
-          cwd: APPS,
-          env: {
-            PATH: process.env.PATH,
-            HOME: root,
-            MLFLOW_EXPERIMENT_NAME: EXPERIMENT,
-            OTEL_MLFLOW_STORE_DIR: join(root, 'signals'),
-            OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
-            OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer collector-token',
-          },
-        },
+      const { stdout, stderr } = await runOwnSetUp(
+        'signals-app.mjs',
+        { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer collector-token' },
+        ['--tracking-uri', mlflow.url],
       );
       assert.equal(stdout, 'exported\n');
       assert.match(stderr, /traces: 1 delivered/);
