@@ -55,42 +55,50 @@ export function programEnv(
   };
 }
 
+/** The traces, which come to the receiver, and the signals besides them, which `run` leaves where they went. */
+const SIGNALS = ['TRACES', ...OTHER_SIGNALS] as const;
+const HTTP_PROTOBUF = 'http/protobuf';
+/** Where an SDK sends a signal when no endpoint is named: the specification's defaults, by protocol. */
+const DEFAULT_ENDPOINT = { grpc: 'http://localhost:4317', http: 'http://localhost:4318' };
+
 /**
  * OTLP/HTTP protobuf where the environment names no protocol, which every SDK has an exporter for:
  * left unset, it is the SDK's default, gRPC in Python's distro (whose exporter a program with only
- * the HTTP one lacks) and in .NET. For every signal when they all come to the receiver; for the
- * traces alone when metrics or logs go where the user sends them, in the protocol they went in.
+ * the HTTP one lacks) and in .NET. For the traces, which come to the receiver, and for a signal with
+ * no endpoint named, which goes to the default one of OTLP/HTTP (its port is not gRPC's); in the base
+ * variable when that is every signal, as some SDKs read no other. A signal going to an endpoint the
+ * user named keeps the protocol it went in.
  */
 function protocolWhereUnnamed(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
-  if (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || env.OTEL_EXPORTER_OTLP_PROTOCOL) return {};
-  return OTHER_SIGNALS.some((signal) => goesToUsersEndpoint(env, signal))
-    ? { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf' }
-    : { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' };
+  if (env.OTEL_EXPORTER_OTLP_PROTOCOL) return {};
+  const overHttp = SIGNALS.filter(
+    (signal) => !env[`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`] && (signal === 'TRACES' || !endpointNamed(env, signal)),
+  );
+  if (overHttp.length === SIGNALS.length) return { OTEL_EXPORTER_OTLP_PROTOCOL: HTTP_PROTOBUF };
+  return Object.fromEntries(overHttp.map((signal) => [`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`, HTTP_PROTOBUF]));
 }
 
-/** The signal goes where the user sends it: an endpoint of its own, or the base one; else to the receiver. */
-function goesToUsersEndpoint(env: Readonly<Record<string, string | undefined>>, signal: (typeof OTHER_SIGNALS)[number]): boolean {
+/** The user named where the signal goes: an endpoint of its own, or the base one. */
+function endpointNamed(env: Readonly<Record<string, string | undefined>>, signal: (typeof OTHER_SIGNALS)[number]): boolean {
   return Boolean(env[`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`] || env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim());
 }
 
 /**
  * The program's metrics and logs keep going where they went, with the headers they had, through the
  * per-signal variables, which win over the base ones that now name the tool's receiver (or are kept
- * from it): to the collector the base endpoint named, or to one of their own. A per-signal endpoint
- * is the whole URL for OTLP/HTTP and the base form for gRPC. Where the protocol is not set, the HTTP
- * form: HTTP is the specification's default, and the gRPC exporters of Python (its distro's default)
- * and Node ignore the path.
+ * from it): to the collector the base endpoint named, to one of their own, or, where none was named,
+ * to the SDK's default (a collector on the same machine, for one). A per-signal endpoint is the whole
+ * URL for OTLP/HTTP and the base form for gRPC. Where the protocol is not set beside a named endpoint,
+ * the HTTP form: HTTP is the specification's default, and the gRPC exporters of Python (its distro's
+ * default) and Node ignore the path.
  */
 function otherSignalsWhereTheyWent(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
-  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
   const kept: Record<string, string> = {};
   for (const signal of OTHER_SIGNALS) {
-    // The receiver needs no collector's credentials.
-    if (!goesToUsersEndpoint(env, signal)) continue;
     if (!env[`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`]) {
-      const protocol = env[`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`] || env.OTEL_EXPORTER_OTLP_PROTOCOL;
-      kept[`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`] =
-        protocol?.trim() === 'grpc' ? base! : `${base!.replace(/\/+$/, '')}/v1/${signal.toLowerCase()}`;
+      const grpc = (env[`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`] || env.OTEL_EXPORTER_OTLP_PROTOCOL)?.trim() === 'grpc';
+      const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || DEFAULT_ENDPOINT[grpc ? 'grpc' : 'http'];
+      kept[`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`] = grpc ? base : `${base.replace(/\/+$/, '')}/v1/${signal.toLowerCase()}`;
     }
     if (env.OTEL_EXPORTER_OTLP_HEADERS && !env[`OTEL_EXPORTER_OTLP_${signal}_HEADERS`]) {
       kept[`OTEL_EXPORTER_OTLP_${signal}_HEADERS`] = env.OTEL_EXPORTER_OTLP_HEADERS;

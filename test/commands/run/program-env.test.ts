@@ -18,7 +18,6 @@ describe('the environment `run` gives the program', () => {
     assert.equal(env.OTEL_EXPORTER_OTLP_PROTOCOL, 'http/protobuf', 'the protocol every SDK has an exporter for');
     assert.equal(env.PATH, '/usr/bin');
     assert.equal(env.OTEL_MLFLOW_SPOOL_DIRS, ['/state/spool/run', '/tmp/spool/run'].join(delimiter), 'where spans wait, in order');
-    assert.equal(env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, undefined, 'no collector was named: nothing else changes');
     const chosen = await envFor({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' });
     assert.equal(chosen.OTEL_EXPORTER_OTLP_PROTOCOL, 'grpc');
     assert.equal(chosen.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, 'http/json');
@@ -60,8 +59,29 @@ describe('the environment `run` gives the program', () => {
       OTEL_EXPORTER_OTLP_HEADERS: 'x-key=k1',
     });
     assert.equal(metricsOnly.OTEL_EXPORTER_OTLP_METRICS_HEADERS, 'x-key=k1', 'the base headers went with the metrics');
-    assert.equal(metricsOnly.OTEL_EXPORTER_OTLP_LOGS_HEADERS, undefined, 'the logs come to the receiver, without them');
-    assert.equal(metricsOnly.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, undefined);
+    assert.equal(metricsOnly.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL, undefined, 'in the protocol they went in');
+    assert.equal(metricsOnly.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, 'http://localhost:4318/v1/logs', 'no endpoint named: the default');
+    assert.equal(metricsOnly.OTEL_EXPORTER_OTLP_LOGS_PROTOCOL, 'http/protobuf', 'the default endpoint is OTLP/HTTP’s');
+    assert.equal(metricsOnly.OTEL_EXPORTER_OTLP_LOGS_HEADERS, 'x-key=k1');
+    assert.equal(metricsOnly.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, 'http/protobuf');
+    assert.equal(metricsOnly.OTEL_EXPORTER_OTLP_PROTOCOL, undefined);
+  });
+
+  it('sends the program’s metrics and logs where its SDK sends them by default when no endpoint is named, not to the receiver', async () => {
+    const env = await envFor({ PATH: '/usr/bin' });
+    assert.equal(env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, 'http://localhost:4318/v1/metrics');
+    assert.equal(env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, 'http://localhost:4318/v1/logs');
+    assert.equal(env.OTEL_EXPORTER_OTLP_PROTOCOL, 'http/protobuf', 'every signal in the protocol of that port');
+    assert.equal(env.OTEL_EXPORTER_OTLP_METRICS_HEADERS, undefined, 'no headers were set');
+    const grpc = await envFor({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_HEADERS: 'x-key=k1' });
+    assert.equal(grpc.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, 'http://localhost:4317', 'gRPC’s default port, no path');
+    assert.equal(grpc.OTEL_EXPORTER_OTLP_LOGS_HEADERS, 'x-key=k1', 'with the headers meant for it');
+    assert.equal(grpc.OTEL_EXPORTER_OTLP_HEADERS, undefined, 'and not to the receiver');
+    const logsOverGrpc = await envFor({ OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'grpc' });
+    assert.equal(logsOverGrpc.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, 'http://localhost:4317');
+    assert.equal(logsOverGrpc.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL, 'http/protobuf');
+    assert.equal(logsOverGrpc.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, 'http/protobuf');
+    assert.equal(logsOverGrpc.OTEL_EXPORTER_OTLP_PROTOCOL, undefined, 'the logs keep the protocol named for them');
   });
 
   it('names the service after the program, unless the user named it', async () => {
