@@ -30,5 +30,13 @@ export function noticesFor(destination: Destination, values: ResolvedOptions, se
         'set MLFLOW_TRACKING_URI=databricks to send them to that workspace',
     );
   }
+  const tracking = values.trackingUri;
+  if (destination.kind === 'collector' && tracking) {
+    // As with MLflow's own SDK; a shell that exports the endpoint for other programs makes this easy to miss.
+    notices.push(
+      `${describeSource(destination.endpoint.source)} names an OpenTelemetry collector, so traces go there and not to the MLflow ` +
+        `of ${describeSource(tracking.source)}; pass --tracking-uri ${tracking.value} to send them to MLflow instead`,
+    );
+  }
   return notices;
 }

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { listen } from '../fakes/listen.ts';
 import { runCli } from './run-cli.ts';
 
 describe('a configuration that resolves to something not meant', () => {
@@ -23,6 +24,32 @@ describe('a configuration that resolves to something not meant', () => {
         /DATABRICKS_HOST \(from env DATABRICKS_HOST\) is set but MLFLOW_TRACKING_URI is not, so traces stay in the local store; set MLFLOW_TRACKING_URI=databricks/,
       );
     } finally {
+      await rm(store, { recursive: true, force: true });
+    }
+  });
+
+  it('run says before the program starts that a collector in the environment takes the traces the .env sends to MLflow', async () => {
+    const store = await mkdtemp(join(tmpdir(), 'otel-mlflow-run-store-'));
+    const collector = await listen((req, res) => {
+      req.resume();
+      req.once('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
+    });
+    try {
+      const result = await runCli(['run', '--', process.execPath, '-e', 'console.error("the program")'], {
+        env: { OTEL_MLFLOW_STORE_DIR: store, OTEL_EXPORTER_OTLP_ENDPOINT: collector.url },
+        dotenv: 'MLFLOW_TRACKING_URI=http://mlflow.example:5000\n',
+      });
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(
+        result.stderr,
+        /^note: env OTEL_EXPORTER_OTLP_ENDPOINT names an OpenTelemetry collector, so traces go there and not to the MLflow of \.env \(.*\) MLFLOW_TRACKING_URI; pass --tracking-uri http:\/\/mlflow\.example:5000 to send them to MLflow instead\nthe program\ntraces: 0 delivered\n$/,
+      );
+      const chosen = await runCli(['run', '--tracking-uri', collector.url, '--', process.execPath, '-e', ''], {
+        env: { OTEL_MLFLOW_STORE_DIR: store, OTEL_EXPORTER_OTLP_ENDPOINT: collector.url },
+      });
+      assert.doesNotMatch(chosen.stderr, /note:/, 'the flag chose MLflow: nothing to say');
+    } finally {
+      await collector.close();
       await rm(store, { recursive: true, force: true });
     }
   });

@@ -23,6 +23,7 @@ export async function run(ctx: CommandContext, options: RelayOptions): Promise<n
   const paint = createPainter(ctx);
   const config = await loadConfig({ cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags, purpose: 'app' });
   refuseLoop(config, host, port);
+  for (const notice of config.notices) writeLine(ctx.stdout, paint.yellow(`note: ${notice}`));
 
   // Each route once, by its experiment's name and id: a client names its experiment by id alone.
   const announced = new Set<string>();

@@ -35,6 +35,9 @@ export async function run(ctx: CommandContext, options: RunOptions, command: str
     return exitCodeOf(exit);
   }
 
+  // Before the program's own output: what the configuration says that its author most likely did not mean.
+  const paint = createPainter(ctx);
+  for (const notice of config.notices) writeLine(ctx.stderr, paint.yellow(`note: ${notice}`));
   const { relay, spool } = await receiveFor(config);
   // Batches the receiver turned away while its disk was behind come back from the spool while the program runs.
   const intake = takeInSpool(spool, { tracesUrl: `${relay.httpUrl}/v1/traces` });
@@ -62,7 +65,6 @@ export async function run(ctx: CommandContext, options: RunOptions, command: str
     ...(notFound && { unresolved: notFound }),
     ...interruptedBy(interrupt.signal),
   });
-  const paint = createPainter(ctx);
   writeLine(ctx.stderr, paintedSummary(paint, summary));
   const lostBatches = lossesOf(counters.lostBatches, spoolEnd);
   // A trace turned away and then taken (the program's next try, or the spool's intake once delivery made room) is stored.
