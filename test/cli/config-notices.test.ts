@@ -5,6 +5,15 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { listen } from '../fakes/listen.ts';
 import { runCli } from './run-cli.ts';
+import { startRelayProcess } from './serve-process.ts';
+
+/** An OpenTelemetry collector on 127.0.0.1 that takes every export. */
+function collectorTakingAll() {
+  return listen((req, res) => {
+    req.resume();
+    req.once('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
+  });
+}
 
 describe('a configuration that resolves to something not meant', () => {
   it('doctor warns at its first check that DATABRICKS_HOST and DATABRICKS_TOKEN alone leave traces in the local store', async () => {
@@ -30,10 +39,7 @@ describe('a configuration that resolves to something not meant', () => {
 
   it('run says before the program starts that a collector in the environment takes the traces the .env sends to MLflow', async () => {
     const store = await mkdtemp(join(tmpdir(), 'otel-mlflow-run-store-'));
-    const collector = await listen((req, res) => {
-      req.resume();
-      req.once('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
-    });
+    const collector = await collectorTakingAll();
     try {
       const result = await runCli(['run', '--', process.execPath, '-e', 'console.error("the program")'], {
         env: { OTEL_MLFLOW_STORE_DIR: store, OTEL_EXPORTER_OTLP_ENDPOINT: collector.url },
@@ -48,6 +54,26 @@ describe('a configuration that resolves to something not meant', () => {
         env: { OTEL_MLFLOW_STORE_DIR: store, OTEL_EXPORTER_OTLP_ENDPOINT: collector.url },
       });
       assert.doesNotMatch(chosen.stderr, /note:/, 'the flag chose MLflow: nothing to say');
+    } finally {
+      await collector.close();
+      await rm(store, { recursive: true, force: true });
+    }
+  });
+
+  it('the relay says it at its start too', async () => {
+    const store = await mkdtemp(join(tmpdir(), 'otel-mlflow-relay-store-'));
+    const collector = await collectorTakingAll();
+    try {
+      const relay = await startRelayProcess([], {
+        OTEL_MLFLOW_STORE_DIR: store,
+        OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+        MLFLOW_TRACKING_URI: 'http://mlflow.example:5000',
+      });
+      const { stdout } = await relay.stop();
+      assert.match(
+        stdout,
+        /^note: env OTEL_EXPORTER_OTLP_ENDPOINT names an OpenTelemetry collector, so traces go there and not to the MLflow of env MLFLOW_TRACKING_URI; pass --tracking-uri http:\/\/mlflow\.example:5000 to send them to MLflow instead$/m,
+      );
     } finally {
       await collector.close();
       await rm(store, { recursive: true, force: true });
