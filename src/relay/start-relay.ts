@@ -211,8 +211,8 @@ interface Receivers {
 
 /** Both receivers listening, or neither: one that cannot listen closes the other. */
 async function startReceivers(options: RelayOptions, ingest: OtlpIngest, health: () => RelayHealth): Promise<Receivers> {
-  const app = createRelayApp({ ingest, ...(options.authToken && { token: options.authToken }) }, health);
   const token = options.authToken ? { token: options.authToken } : {};
+  const app = createRelayApp({ ingest, ...token }, health);
   const { grpcPort } = options;
   // An SDK whose default protocol is gRPC (Python's distro), or one that chooses it in code (Go's,
   // Rust's), given the one endpoint the relay or `run` names.
