@@ -1,6 +1,8 @@
+import { diag } from '@opentelemetry/api';
+
 /** A resource of an SDK client (`client.chat.completions`, `client.messages`): its class, whose instances know their client. */
 export interface ResourceClass<Client extends object> {
-  prototype: { _client: Client; create(...args: unknown[]): unknown };
+  prototype: { _client: Client; client?: Client; create(...args: unknown[]): unknown };
 }
 
 type Resource = ResourceClass<object>['prototype'];
@@ -16,14 +18,21 @@ export function instrumentOnFirstCall<Client extends object>(
   instrument: (client: Client) => void,
 ): void {
   const instrumented = new WeakSet<object>();
-  for (const resource of resources) {
+  // An older version of the SDK may not have every resource (openai before 4.87 has no Responses API).
+  for (const resource of resources.filter((candidate) => typeof candidate?.prototype?.create === 'function')) {
     const prototype = resource.prototype as Resource;
     const create = prototype.create;
     prototype.create = function (this: Resource, ...args: unknown[]) {
-      const client = this._client;
-      if (!instrumented.has(client)) {
+      // openai 4.0 to 4.18 name it `client`.
+      const client = this._client ?? this.client;
+      if (typeof client === 'object' && client !== null && !instrumented.has(client)) {
         instrumented.add(client);
-        instrument(client as Client);
+        // A client the instrumentation cannot take (a version shaped otherwise) makes its calls untraced, never failed.
+        try {
+          instrument(client as Client);
+        } catch (error) {
+          diag.error('otel-mlflow: a client could not be instrumented; its calls are not traced', error);
+        }
         if (Object.hasOwn(this, 'create')) return this.create(...args);
       }
       return create.apply(this, args);

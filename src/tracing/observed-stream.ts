@@ -32,9 +32,16 @@ type SdkStreamClass<Item, Client> = new (
  * endedEarly or failed. (A second iteration fails at once in the SDK, as without observing.)
  */
 export function observeStream<S extends SdkStream<unknown>>(stream: S, client: unknown, observer: StreamObserver<StreamItem<S>>): S {
-  const StreamClass = stream.constructor as SdkStreamClass<StreamItem<S>, unknown>;
   const items = stream as unknown as AsyncIterable<StreamItem<S>>;
-  return new StreamClass(() => observe(items[Symbol.asyncIterator](), stream.controller.signal, observer), stream.controller, client) as S;
+  const iterate = items[Symbol.asyncIterator].bind(items);
+  const observed = () => observe(iterate(), stream.controller.signal, observer);
+  // openai 4.0 to 4.12 build a Stream from the HTTP response, not from an iterator (nor have they tee()): the stream itself is observed.
+  if (typeof (stream as { iterator?: unknown }).iterator !== 'function') {
+    Object.defineProperty(stream, Symbol.asyncIterator, { value: observed, configurable: true, writable: true });
+    return stream;
+  }
+  const StreamClass = stream.constructor as SdkStreamClass<StreamItem<S>, unknown>;
+  return new StreamClass(observed, stream.controller, client) as S;
 }
 
 async function* observe<Item>(source: AsyncIterator<Item>, signal: AbortSignal, observer: StreamObserver<Item>): AsyncGenerator<Item> {

@@ -1,7 +1,7 @@
 import type { LlmSpanSettings } from '../call-span.ts';
 import type Anthropic from '@anthropic-ai/sdk';
 import type { APIPromise } from '@anthropic-ai/sdk';
-import { Stream } from '@anthropic-ai/sdk/core/streaming';
+import { Stream } from '@anthropic-ai/sdk/streaming';
 import type { Message, MessageCreateParams, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
 import type { OpenAIInstrumentationOptions } from '../openai/instrument-openai.ts';
 import { MessageAccumulator } from './message-accumulator.ts';
@@ -55,7 +55,9 @@ export function instrumentAnthropic<T extends Anthropic>(client: T, options: Ant
   const beta = (client as { beta?: { messages?: unknown } }).beta?.messages;
   if (beta) traceMessages(client, beta as MessagesResource, settings);
   // A derived client has resources of its own, and a tracer of its own the SDK would emit spans with.
-  const derive = client.withOptions as (this: Anthropic, clientOptions: ClientOptions) => Anthropic;
+  const derive = client.withOptions as ((this: Anthropic, clientOptions: ClientOptions) => Anthropic) | undefined;
+  // Before 0.50 the SDK derives no clients.
+  if (typeof derive !== 'function') return client;
   (client as Anthropic).withOptions = function (this: Anthropic, clientOptions: ClientOptions) {
     return instrumentAnthropic(derive.call(this, clientOptions), options);
   };

@@ -2,7 +2,7 @@ import type { LlmSpanSettings } from '../call-span.ts';
 import type { Tracer } from '@opentelemetry/api';
 import type OpenAI from 'openai';
 import type { APIPromise } from 'openai';
-import { Stream } from 'openai/core/streaming';
+import { Stream } from 'openai/streaming';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import { ChatSpan } from './chat-span.ts';
 import { instrumentEmbeddings } from './instrument-embeddings.ts';

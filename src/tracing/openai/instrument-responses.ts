@@ -1,7 +1,7 @@
 import type { LlmSpanSettings } from '../call-span.ts';
 import type OpenAI from 'openai';
 import type { APIPromise } from 'openai';
-import { Stream } from 'openai/core/streaming';
+import { Stream } from 'openai/streaming';
 import type { Response, ResponseCreateParams, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { traceApiCall } from '../observed-api-promise.ts';
 import { observeAccumulatedStream } from '../observed-stream.ts';
@@ -21,7 +21,8 @@ const instrumented = new WeakSet<object>();
  */
 export function instrumentResponses(client: OpenAI, settings: LlmSpanSettings): void {
   const responses = client.responses;
-  if (instrumented.has(responses)) return;
+  // Absent from older versions of the SDK (the Responses API came in openai 4.87).
+  if (responses === undefined || instrumented.has(responses)) return;
   instrumented.add(responses);
   const create = responses.create as (body: ResponseCreateParams, requestOptions?: RequestOptions) => CreateResult;
 

@@ -155,98 +155,151 @@ const NODES = [
 
 for (const [format, app] of APPS_BY_FORMAT) {
   for (const [nodeName, node] of NODES) {
-    describe(`otel-mlflow run -- node: ${format} on ${nodeName}, unchanged`, () => {
-      const tag = `${app}@${node === SYSTEM_NODE ? 20 : 'pinned'}`;
-      let stopped: Awaited<ReturnType<ServeProcess['stop']>>;
-      before(async () => {
-        const running = await runApp(node, app, { EXIT_CODE_ON_SIGTERM: '42' });
-        assert.match(await post(`${running.url}/chat`, { question: `plain ${tag}` }), /answer plain/);
-        assert.match(await post(`${running.url}/stream`, { question: `stream ${tag}` }), /streamed/);
-        assert.match(await post(`${running.url}/tools`, { question: `tools ${tag}` }), /answer plain/);
-        await post(`${running.url}/responses`, { question: `responses ${tag}` });
-        await post(`${running.url}/embed`, { question: `embed ${tag}` });
-        assert.match(await post(`${running.url}/claude`, { question: `claude ${tag}` }), /fake Claude/);
-        assert.match(await post(`${running.url}/claude-stream`, { question: `claude stream ${tag}` }), /Claude/);
-        stopped = await running.stop('SIGTERM');
-      });
+    describeTracedApp(`otel-mlflow run -- node: ${format} on ${nodeName}, unchanged`, node, app, () => APPS);
+  }
+}
 
-      it('passes SIGTERM on, and exits with the program’s exit code, its output untouched', () => {
-        assert.equal(stopped.forced, false);
-        assert.equal(stopped.code, 42);
-        assert.match(stopped.stdout, /^\w+-app \(pid \d+\) listening on http:\/\/127\.0\.0\.1:\d+\n\w+-app: SIGTERM received\n$/);
-        assert.match(stopped.stderr, /^\w+-app: a line on stderr\ntraces: 7 delivered\n$/);
-      });
+/**
+ * Older SDK versions still in wide use, laid out otherwise than the current ones: the last openai 4
+ * (before 5's rewrite) and an early one (4.0 to 4.12 build a stream from the response, 4.0 to 4.18
+ * name a resource's client `client`, and before 4.87 there is no Responses API), each beside
+ * @anthropic-ai/sdk 0.41 (before 0.50's rewrite: no `withOptions()`).
+ */
+for (const { openaiCopy, version, responsesApi, apps } of [
+  {
+    openaiCopy: 'openai-v4',
+    version: '4.104',
+    responsesApi: true,
+    apps: [
+      ['an ES module app on the pinned Node', process.execPath, 'esm-app.mjs'],
+      ['a CommonJS app on the system Node 20', SYSTEM_NODE, 'cjs-app.cjs'],
+    ],
+  },
+  {
+    openaiCopy: 'openai-v4-early',
+    version: '4.12',
+    responsesApi: false,
+    apps: [['an ES module app on the pinned Node', process.execPath, 'esm-app.mjs']],
+  },
+] as const) {
+  describe(`otel-mlflow run: a program on openai ${version} and @anthropic-ai/sdk 0.41`, () => {
+    let dir: string;
+    before(async () => {
+      dir = join(root, openaiCopy);
+      const modules = join(dir, 'node_modules');
+      await Promise.all(['@opentelemetry', '@anthropic-ai'].map((scope) => mkdir(join(modules, scope), { recursive: true })));
+      const repo = fileURLToPath(new URL('../../../node_modules/', import.meta.url));
+      // Copies under their own names, as a project installs them: the tool knows a package by its folder.
+      const installed = [
+        [openaiCopy, 'openai'],
+        ['anthropic-sdk-v0', '@anthropic-ai/sdk'],
+      ] as const;
+      const dependencies = new Set(
+        installed.flatMap(([copy]) => Object.keys(JSON.parse(readFileSync(join(repo, copy, 'package.json'), 'utf8')).dependencies)),
+      );
+      await Promise.all([
+        ...['esm-app.mjs', 'cjs-app.cjs', 'routes.cjs'].map((file) => cp(join(APPS, file), join(dir, file))),
+        ...installed.map(([copy, name]) => cp(join(repo, copy), join(modules, name), { recursive: true })),
+        symlink(join(repo, '@opentelemetry', 'api'), join(modules, '@opentelemetry', 'api')),
+        // What the SDKs depend on, as they are (type packages aside): only their own classes must be the program's.
+        ...[...dependencies].filter((name) => !name.startsWith('@types/')).map((name) => symlink(join(repo, name), join(modules, name))),
+      ]);
+    });
+    for (const [title, node, app] of apps) describeTracedApp(title, node, app, () => dir, { responsesApi });
+  });
+}
 
-      it('makes one trace per request, rooted at the request, with the app’s own span and the LLM calls nested under it', () => {
-        const chat = traceRootedAt('POST /chat', `plain ${tag}`);
-        assert.ok(chat, 'the /chat trace is in MLflow');
-        const root = chat.spans.find((span) => span.parentSpanId === null)!;
-        assert.equal(root.attributes['mlflow.spanType'], 'CHAIN');
-        assert.equal(root.attributes['http.response.status_code'], 200);
-        const children = chat.spans.filter((span) => span.parentSpanId === root.spanId).map((span) => span.name);
-        assert.deepEqual(children.sort(), ['chat gpt-4o-mini', 'load-history']);
-        const llm = chat.spans.find((span) => span.name === 'chat gpt-4o-mini')!;
-        assert.equal(llm.attributes['mlflow.spanType'], 'CHAT_MODEL');
-        assert.equal(chat.info.state, 'OK');
-        assert.match(chat.info.response_preview ?? '', /answer plain/);
-        assert.deepEqual(JSON.parse(chat.info.trace_metadata?.['mlflow.trace.tokenUsage'] ?? 'null'), {
-          input_tokens: 11,
-          output_tokens: 7,
-          total_tokens: 18,
-        });
-      });
+/** `app` run unchanged under `run`, asked every route once (the Responses API's where its openai has it), and the traces MLflow got of each. */
+function describeTracedApp(title: string, node: string, app: string, appDir: () => string, { responsesApi = true } = {}): void {
+  describe(title, () => {
+    const tag = `${app}@${node === SYSTEM_NODE ? 20 : 'pinned'} ${title}`;
+    let stopped: Awaited<ReturnType<ServeProcess['stop']>>;
+    before(async () => {
+      const running = await runApp(node, app, { EXIT_CODE_ON_SIGTERM: '42' }, [], appDir());
+      assert.match(await post(`${running.url}/chat`, { question: `plain ${tag}` }), /answer plain/);
+      assert.match(await post(`${running.url}/stream`, { question: `stream ${tag}` }), /streamed/);
+      assert.match(await post(`${running.url}/tools`, { question: `tools ${tag}` }), /answer plain/);
+      if (responsesApi) await post(`${running.url}/responses`, { question: `responses ${tag}` });
+      await post(`${running.url}/embed`, { question: `embed ${tag}` });
+      assert.match(await post(`${running.url}/claude`, { question: `claude ${tag}` }), /fake Claude/);
+      assert.match(await post(`${running.url}/claude-stream`, { question: `claude stream ${tag}` }), /Claude/);
+      stopped = await running.stop('SIGTERM');
+    });
 
-      it('traces a streamed completion whole, and both calls of a tool round, each once', () => {
-        const stream = traceRootedAt('POST /stream', `stream ${tag}`);
-        assert.ok(stream, 'the /stream trace is in MLflow');
-        const llm = stream.spans.find((span) => span.attributes['mlflow.spanType'] === 'CHAT_MODEL');
-        assert.match(
-          String(llm?.attributes['mlflow.spanOutputs'] ? JSON.stringify(llm.attributes['mlflow.spanOutputs']) : ''),
-          /answer streamed/,
-        );
-        assert.equal(JSON.parse(stream.info.trace_metadata?.['mlflow.trace.tokenUsage'] ?? 'null')?.total_tokens, 18);
+    it('passes SIGTERM on, and exits with the program’s exit code, its output untouched', () => {
+      assert.equal(stopped.forced, false);
+      assert.equal(stopped.code, 42);
+      assert.match(stopped.stdout, /^\w+-app \(pid \d+\) listening on http:\/\/127\.0\.0\.1:\d+\n\w+-app: SIGTERM received\n$/);
+      assert.match(stopped.stderr, new RegExp(`^\\w+-app: a line on stderr\ntraces: ${responsesApi ? 7 : 6} delivered\n$`));
+    });
 
-        const tools = traceRootedAt('POST /tools', `tools ${tag}`);
-        assert.ok(tools, 'the /tools trace is in MLflow');
-        const root = tools.spans.find((span) => span.parentSpanId === null)!;
-        const calls = tools.spans.filter(
-          (span) => span.parentSpanId === root.spanId && span.attributes['mlflow.spanType'] === 'CHAT_MODEL',
-        );
-        assert.equal(calls.length, 2);
-        assert.equal(JSON.parse(tools.info.trace_metadata?.['mlflow.trace.tokenUsage'] ?? 'null')?.total_tokens, 36);
-      });
-
-      it('traces the Responses API and embeddings under the request', () => {
-        for (const [name, question, type] of [
-          ['POST /responses', `responses ${tag}`, 'CHAT_MODEL'],
-          ['POST /embed', `embed ${tag}`, 'EMBEDDING'],
-        ] as const) {
-          const called = traceRootedAt(name, question);
-          assert.ok(called, `the ${name} trace is in MLflow`);
-          const root = called.spans.find((span) => span.parentSpanId === null)!;
-          assert.deepEqual(
-            called.spans.filter((span) => span.parentSpanId === root.spanId).map((span) => span.attributes['mlflow.spanType']),
-            [type],
-          );
-        }
-      });
-
-      it('traces Anthropic messages, plain and streamed, under the request', () => {
-        for (const [name, question] of [
-          ['POST /claude', `claude ${tag}`],
-          ['POST /claude-stream', `claude stream ${tag}`],
-        ] as const) {
-          const claude = traceRootedAt(name, question);
-          assert.ok(claude, `the ${name} trace is in MLflow`);
-          const root = claude.spans.find((span) => span.parentSpanId === null)!;
-          const llm = claude.spans.find((span) => span.parentSpanId === root.spanId)!;
-          assert.equal(llm.attributes['mlflow.spanType'], 'CHAT_MODEL');
-          assert.equal(llm.attributes['gen_ai.provider.name'], 'anthropic');
-          assert.equal(JSON.parse(claude.info.trace_metadata?.['mlflow.trace.tokenUsage'] ?? 'null')?.total_tokens, 20);
-        }
+    it('makes one trace per request, rooted at the request, with the app’s own span and the LLM calls nested under it', () => {
+      const chat = traceRootedAt('POST /chat', `plain ${tag}`);
+      assert.ok(chat, 'the /chat trace is in MLflow');
+      const root = chat.spans.find((span) => span.parentSpanId === null)!;
+      assert.equal(root.attributes['mlflow.spanType'], 'CHAIN');
+      assert.equal(root.attributes['http.response.status_code'], 200);
+      const children = chat.spans.filter((span) => span.parentSpanId === root.spanId).map((span) => span.name);
+      assert.deepEqual(children.sort(), ['chat gpt-4o-mini', 'load-history']);
+      const llm = chat.spans.find((span) => span.name === 'chat gpt-4o-mini')!;
+      assert.equal(llm.attributes['mlflow.spanType'], 'CHAT_MODEL');
+      assert.equal(chat.info.state, 'OK');
+      assert.match(chat.info.response_preview ?? '', /answer plain/);
+      assert.deepEqual(JSON.parse(chat.info.trace_metadata?.['mlflow.trace.tokenUsage'] ?? 'null'), {
+        input_tokens: 11,
+        output_tokens: 7,
+        total_tokens: 18,
       });
     });
-  }
+
+    it('traces a streamed completion whole, and both calls of a tool round, each once', () => {
+      const stream = traceRootedAt('POST /stream', `stream ${tag}`);
+      assert.ok(stream, 'the /stream trace is in MLflow');
+      const llm = stream.spans.find((span) => span.attributes['mlflow.spanType'] === 'CHAT_MODEL');
+      assert.match(
+        String(llm?.attributes['mlflow.spanOutputs'] ? JSON.stringify(llm.attributes['mlflow.spanOutputs']) : ''),
+        /answer streamed/,
+      );
+      assert.equal(JSON.parse(stream.info.trace_metadata?.['mlflow.trace.tokenUsage'] ?? 'null')?.total_tokens, 18);
+
+      const tools = traceRootedAt('POST /tools', `tools ${tag}`);
+      assert.ok(tools, 'the /tools trace is in MLflow');
+      const root = tools.spans.find((span) => span.parentSpanId === null)!;
+      const calls = tools.spans.filter((span) => span.parentSpanId === root.spanId && span.attributes['mlflow.spanType'] === 'CHAT_MODEL');
+      assert.equal(calls.length, 2);
+      assert.equal(JSON.parse(tools.info.trace_metadata?.['mlflow.trace.tokenUsage'] ?? 'null')?.total_tokens, 36);
+    });
+
+    it('traces the Responses API and embeddings under the request', () => {
+      for (const [name, question, type] of [
+        ...(responsesApi ? ([['POST /responses', `responses ${tag}`, 'CHAT_MODEL']] as const) : []),
+        ['POST /embed', `embed ${tag}`, 'EMBEDDING'],
+      ] as const) {
+        const called = traceRootedAt(name, question);
+        assert.ok(called, `the ${name} trace is in MLflow`);
+        const root = called.spans.find((span) => span.parentSpanId === null)!;
+        assert.deepEqual(
+          called.spans.filter((span) => span.parentSpanId === root.spanId).map((span) => span.attributes['mlflow.spanType']),
+          [type],
+        );
+      }
+    });
+
+    it('traces Anthropic messages, plain and streamed, under the request', () => {
+      for (const [name, question] of [
+        ['POST /claude', `claude ${tag}`],
+        ['POST /claude-stream', `claude stream ${tag}`],
+      ] as const) {
+        const claude = traceRootedAt(name, question);
+        assert.ok(claude, `the ${name} trace is in MLflow`);
+        const root = claude.spans.find((span) => span.parentSpanId === null)!;
+        const llm = claude.spans.find((span) => span.parentSpanId === root.spanId)!;
+        assert.equal(llm.attributes['mlflow.spanType'], 'CHAT_MODEL');
+        assert.equal(llm.attributes['gen_ai.provider.name'], 'anthropic');
+        assert.equal(JSON.parse(claude.info.trace_metadata?.['mlflow.trace.tokenUsage'] ?? 'null')?.total_tokens, 20);
+      }
+    });
+  });
 }
 
 /** A package with a CommonJS and an ES module build of each of its `exports`, each of which tells on stderr that it was loaded. */
