@@ -82,13 +82,20 @@ type Resolution = { url: string };
 export function resolve<T>(specifier: string, context: ResolveContext, next: (specifier: string, context: ResolveContext) => T): T {
   if (resolvingAsRequired) return next(specifier, context);
   const parent = context.parentURL;
+  const wrapped = specifier === AI && parent?.startsWith(TELEMETRY_ON.href) && new URL(parent).searchParams.get(TARGET_PARAMETER);
+  if (wrapped) return { url: wrapped, shortCircuit: true } as T;
   const target = redirects.packages.find(({ name }) => specifier === name || specifier.startsWith(`${name}/`));
   if (!parent?.startsWith(redirects.fromUrl)) {
-    if (!onCopy) return next(specifier, context);
     const resolved = next(specifier, context);
     // By where it led, not by the name asked for: a bundler's alias (Next.js's `openai-<hash>`) leads to the same files.
-    noteIfCopy((resolved as Resolution).url, context);
-    return resolved;
+    if (onCopy) noteIfCopy((resolved as Resolution).url, context);
+    if (specifier !== AI) return resolved;
+    // module.register's hooks (Node before 22.15) resolve asynchronously.
+    return (
+      resolved instanceof Promise
+        ? resolved.then((found: Resolution) => withTelemetryOn(found, context))
+        : withTelemetryOn(resolved as Resolution, context)
+    ) as T;
   }
   const copy = copies.get(new URL(parent).searchParams.get(COPY_PARAMETER) ?? '');
   if (copy) return resolveForCopy(copy, specifier, target, context, next);
@@ -115,6 +122,49 @@ function resolveAsRequired<T>(specifier: string, parentURL: string): T {
 
 function isRequire({ conditions }: ResolveContext): boolean {
   return conditions !== undefined && [...conditions].includes('require');
+}
+
+const AI = 'ai';
+/** What a program importing `ai` 6 or earlier gets instead, the package's own entry in its query. */
+const TELEMETRY_ON = new URL('./ai-telemetry-on.js', import.meta.url);
+/** What a program requiring it gets: require() drops a query, so only for the first copy, required, which the tool's own imports get. */
+const TELEMETRY_ON_REQUIRED = new URL('./ai-telemetry-on-required.js', import.meta.url);
+const TARGET_PARAMETER = 'target';
+/** By package folder: whether its `ai` takes telemetry per call only (6 and earlier). */
+const telemetryPerCall = new Map<string, boolean>();
+
+/**
+ * The program's `ai`, where it is 6 or earlier: its entry wrapped in a module that switches every
+ * call's telemetry on (see ai-with-telemetry.ts). A `require()` gets it only where Node can require
+ * an ES module, and only when the program's first copy is the one it requires (not one an `import`
+ * loaded first); otherwise the package is left as it is.
+ */
+function withTelemetryOn<R extends Resolution>(resolved: R, context: ResolveContext): R {
+  const folder = `/node_modules/${AI}/`;
+  const at = resolved.url.lastIndexOf(folder);
+  if (at < 0) return resolved;
+  const root = resolved.url.slice(0, at + folder.length);
+  if (!getOrInsert(telemetryPerCall, root, () => majorVersion(root) <= 6)) return resolved;
+  if (isRequire(context)) {
+    const requirable = (process.features as { require_module?: boolean }).require_module === true;
+    const first = firstCopies.get(AI);
+    if (!requirable || !first?.commonJs || !first.parentURL.startsWith(root)) return resolved;
+    return { ...resolved, url: TELEMETRY_ON_REQUIRED.href, format: 'module', shortCircuit: true };
+  }
+  const url = new URL(TELEMETRY_ON);
+  url.searchParams.set(TARGET_PARAMETER, resolved.url);
+  return { ...resolved, url: url.href, format: 'module', shortCircuit: true };
+}
+
+/** The package's major version, from its package.json; infinity when it cannot be read, so that nothing is done to it. */
+function majorVersion(root: string): number {
+  try {
+    const { version } = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { version?: unknown };
+    const major = typeof version === 'string' ? Number.parseInt(version, 10) : Number.NaN;
+    return Number.isNaN(major) ? Number.POSITIVE_INFINITY : major;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
 }
 
 /** The tool's modules of one copy: the package from that copy, the tool's own modules as instances of that copy. */

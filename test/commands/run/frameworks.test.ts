@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -9,6 +9,7 @@ import { startFakeMlflow, type FakeMlflow } from '../../fakes/fake-mlflow.ts';
 import { startFakeAnthropic, type FakeAnthropic } from '../../fakes/fake-anthropic.ts';
 import { startFakeOpenAI, type FakeOpenAI } from '../../fakes/fake-openai.ts';
 import type { StoredTrace } from '../../fakes/trace-store.ts';
+import { installCopy } from './installed-copy.ts';
 
 const APPS = fileURLToPath(new URL('./apps/', import.meta.url));
 
@@ -30,10 +31,15 @@ interface Ask {
   status?: number;
 }
 
-/** The app run unchanged under `otel-mlflow run` (on the pinned Node unless told), asked each question on its path, then stopped. */
-async function runAndAsk(app: string, questions: (Ask | [path: string, question: string])[], node = process.execPath): Promise<string> {
+/** The app (of `dir`) run unchanged under `otel-mlflow run` (on the pinned Node unless told), asked each question on its path, then stopped. */
+async function runAndAsk(
+  app: string,
+  questions: (Ask | [path: string, question: string])[],
+  node = process.execPath,
+  dir = APPS,
+): Promise<string> {
   const running = await startListening(
-    ['run', '--', node, join(APPS, app)],
+    ['run', '--', node, join(dir, app)],
     {
       MLFLOW_TRACKING_URI: mlflow.url,
       MLFLOW_EXPERIMENT_NAME: 'framework-apps',
@@ -96,6 +102,63 @@ describe('otel-mlflow run: a Vercel AI SDK app, unchanged', () => {
       assert.equal(trace.info.state, 'OK');
       assert.equal(tokenUsage(trace)?.total_tokens, 18, 'the model call’s usage, counted once');
     }
+  });
+});
+
+/**
+ * AI SDK 6 makes spans only for calls that switch telemetry on: under `run` the program's `ai` is the
+ * package with every call's switch on, unless the call itself says otherwise.
+ */
+describe('otel-mlflow run: an AI SDK 6 app, unchanged', () => {
+  let dir: string;
+  before(async () => {
+    dir = join(root, 'ai-sdk-6');
+    await Promise.all(['ai-sdk-6-app.mjs', 'ai-sdk-6-app.cjs', 'ai-sdk-6-model.cjs'].map((file) => cp(join(APPS, file), join(dir, file))));
+    await installCopy(join(dir, 'node_modules'), 'ai-v6', 'ai');
+  });
+
+  /** The AI SDK call under the request, and its model call under that, with the model's usage counted once. */
+  function assertTraced(question: string, operation: string): void {
+    const trace = traceOf(question);
+    const [call] = childrenOf(trace, rootOf(trace).spanId);
+    assert.equal(call?.name, operation);
+    assert.equal(typeOf(call!), 'CHAIN');
+    const models = childrenOf(trace, call!.spanId).filter((span) => typeOf(span) === 'CHAT_MODEL');
+    assert.equal(models.length, 1, 'one model call');
+    assert.match(JSON.stringify(models[0]!.attributes['mlflow.spanInputs']), new RegExp(question));
+    assert.equal(tokenUsage(trace)?.total_tokens, 14);
+  }
+
+  it('traces an ES module app’s generateText, streamText and agent, and leaves a call that switched telemetry off untraced', async () => {
+    const stderr = await runAndAsk(
+      'ai-sdk-6-app.mjs',
+      [
+        ['/text', 'ai 6 generateText question'],
+        ['/stream', 'ai 6 streamText question'],
+        ['/agent', 'ai 6 agent question'],
+        ['/untraced', 'ai 6 untraced question'],
+      ],
+      process.execPath,
+      dir,
+    );
+    assert.match(stderr, /^traces: 4 delivered\n$/m);
+    assertTraced('ai 6 generateText question', 'ai.generateText');
+    assertTraced('ai 6 streamText question', 'ai.streamText');
+    assertTraced('ai 6 agent question', 'ai.generateText');
+    assert.deepEqual(
+      traceOf('ai 6 untraced question').spans.map((span) => span.name),
+      ['POST /untraced'],
+    );
+  });
+
+  it('traces it on the system Node 20, whose module hooks run in a thread of their own', async () => {
+    await runAndAsk('ai-sdk-6-app.mjs', [['/text', 'ai 6 on Node 20 question']], '/usr/bin/node', dir);
+    assertTraced('ai 6 on Node 20 question', 'ai.generateText');
+  });
+
+  it('traces a CommonJS app that requires it', async () => {
+    await runAndAsk('ai-sdk-6-app.cjs', [['/text', 'ai 6 required question']], process.execPath, dir);
+    assertTraced('ai 6 required question', 'ai.generateText');
   });
 });
 

@@ -19,6 +19,7 @@ import { startFaultyProxy } from '../../fakes/faulty-proxy.ts';
 import { listen } from '../../fakes/listen.ts';
 import { until } from '../../fakes/until.ts';
 import { exitCodeOf } from '../../../src/commands/run/program-process.ts';
+import { installCopy } from './installed-copy.ts';
 
 const BIN = fileURLToPath(new URL('../../../bin/otel-mlflow.js', import.meta.url));
 const APPS = fileURLToPath(new URL('./apps/', import.meta.url));
@@ -187,23 +188,10 @@ for (const { openaiCopy, version, responsesApi, apps } of [
     before(async () => {
       dir = join(root, openaiCopy);
       const modules = join(dir, 'node_modules');
-      await Promise.all(['@opentelemetry', '@anthropic-ai'].map((scope) => mkdir(join(modules, scope), { recursive: true })));
-      const repo = fileURLToPath(new URL('../../../node_modules/', import.meta.url));
-      // Copies under their own names, as a project installs them: the tool knows a package by its folder.
-      const installed = [
-        [openaiCopy, 'openai'],
-        ['anthropic-sdk-v0', '@anthropic-ai/sdk'],
-      ] as const;
-      const dependencies = new Set(
-        installed.flatMap(([copy]) => Object.keys(JSON.parse(readFileSync(join(repo, copy, 'package.json'), 'utf8')).dependencies)),
-      );
-      await Promise.all([
-        ...['esm-app.mjs', 'cjs-app.cjs', 'routes.cjs'].map((file) => cp(join(APPS, file), join(dir, file))),
-        ...installed.map(([copy, name]) => cp(join(repo, copy), join(modules, name), { recursive: true })),
-        symlink(join(repo, '@opentelemetry', 'api'), join(modules, '@opentelemetry', 'api')),
-        // What the SDKs depend on, as they are (type packages aside): only their own classes must be the program's.
-        ...[...dependencies].filter((name) => !name.startsWith('@types/')).map((name) => symlink(join(repo, name), join(modules, name))),
-      ]);
+      await Promise.all(['esm-app.mjs', 'cjs-app.cjs', 'routes.cjs'].map((file) => cp(join(APPS, file), join(dir, file))));
+      await installCopy(modules, openaiCopy, 'openai');
+      await installCopy(modules, 'anthropic-sdk-v0', '@anthropic-ai/sdk');
+      await installCopy(modules, '@opentelemetry/api');
     });
     for (const [title, node, app] of apps) describeTracedApp(title, node, app, () => dir, { responsesApi });
   });

@@ -76,6 +76,24 @@ describe('AI SDK 6: telemetry turned on for every call', () => {
     assert.equal(root?.attributes['ai.telemetry.functionId'], 'capitals');
   });
 
+  it('an agent, still an instance of the SDK’s class, switches it on for the calls it makes, unless its settings say otherwise', async () => {
+    const ai = traced(true);
+    const agent = new ai.ToolLoopAgent({ model: model(), instructions: 'Answer in one word.' });
+    assert.ok(agent instanceof aiV6.ToolLoopAgent);
+    assert.equal((await agent.generate({ prompt: 'Capital of France?' })).text, 'Paris.');
+    assert.deepEqual(
+      exporter
+        .getFinishedSpans()
+        .map((span) => span.name)
+        .sort(),
+      ['ai.generateText', 'ai.generateText.doGenerate'],
+    );
+    exporter.reset();
+    const quiet = new ai.ToolLoopAgent({ model: model(), experimental_telemetry: { isEnabled: false } });
+    await quiet.generate({ prompt: 'Quiet.' });
+    assert.deepEqual(exporter.getFinishedSpans(), []);
+  });
+
   it('with content capture off no prompt or answer is recorded, even where the caller asked for it', async () => {
     const ai = traced(false);
     await ai.generateText({ model: model(), prompt: 'Secret question', experimental_telemetry: { recordInputs: true } });
