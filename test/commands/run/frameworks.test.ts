@@ -113,7 +113,11 @@ describe('otel-mlflow run: an AI SDK 6 app, unchanged', () => {
   let dir: string;
   before(async () => {
     dir = join(root, 'ai-sdk-6');
-    await Promise.all(['ai-sdk-6-app.mjs', 'ai-sdk-6-app.cjs', 'ai-sdk-6-model.cjs'].map((file) => cp(join(APPS, file), join(dir, file))));
+    await Promise.all(
+      ['ai-sdk-6-app.mjs', 'ai-sdk-6-app.cjs', 'ai-sdk-6-model.cjs', 'answer-server.cjs'].map((file) =>
+        cp(join(APPS, file), join(dir, file)),
+      ),
+    );
     await installCopy(join(dir, 'node_modules'), 'ai-v6', 'ai');
   });
 
