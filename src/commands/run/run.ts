@@ -28,6 +28,12 @@ export async function run(ctx: CommandContext, options: RunOptions, command: str
       hint: 'e.g. `otel-mlflow run -- node server.js`',
     });
   }
+  if (command[0] === '') {
+    throw new ExpectedError('the program to run after `--` is an empty word', {
+      exitCode: ExitCode.usage,
+      hint: 'name it (e.g. `otel-mlflow run -- node server.js`); a variable meant to name it may be unset',
+    });
+  }
   const config = await loadConfig({ cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags, purpose: 'app' });
   if (config.tracing.disabled.value) {
     const exit = await runProgram(command, { ...ctx.env }, ctx.cwd, programOptions(ctx, options));

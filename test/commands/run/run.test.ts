@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -899,6 +899,15 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
     }).catch((error: { code: number; stderr: string }) => error);
     assert.equal((failed as { code: number }).code, 127);
     assert.match((failed as { stderr: string }).stderr, /cannot run `no-such-program-here`: no such program/);
+  });
+
+  it('refuses an empty program name (a variable meant to name it, unset) as a usage error, starting nothing', async () => {
+    const failed = await execute(process.execPath, [BIN, 'run', '--', '', 'server.js'], {
+      env: { PATH: process.env.PATH, HOME: root, OTEL_MLFLOW_STORE_DIR: join(root, 'empty-name') },
+    }).catch((error: { code: number; stderr: string }) => error);
+    assert.equal((failed as { code: number }).code, 2);
+    assert.match((failed as { stderr: string }).stderr, /^error: the program to run after `--` is an empty word\nhint: .*may be unset/);
+    assert.equal(existsSync(join(root, 'empty-name')), false, 'no store was opened');
   });
 
   it('does not start the program when its store cannot be opened, and says how to run it untraced', async () => {
