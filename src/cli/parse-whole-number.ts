@@ -1,10 +1,18 @@
 import { ExitCode, ExpectedError } from '../errors.ts';
 
+/**
+ * The number the text spells in decimal digits, else NaN: `Number()` alone takes an empty value for
+ * 0 (`--port ''` from an unset variable would listen anywhere) and `0x10` or `1e3` for numbers.
+ */
+function digits(text: string): number {
+  return /^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN;
+}
+
 /** A numeric flag, checked against its range with a message that names the flag. */
-function wholeNumber(value: unknown, flag: string, min: number, max: number): number {
-  const n = Number(value);
+function wholeNumber(value: string, flag: string, min: number, max: number): number {
+  const n = digits(value);
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw new ExpectedError(`${flag} must be a whole number from ${min} to ${max} (got '${String(value)}')`, {
+    throw new ExpectedError(`${flag} must be a whole number from ${min} to ${max} (got '${value}')`, {
       exitCode: ExitCode.usage,
     });
   }
@@ -21,7 +29,7 @@ export const parsePort = wholeNumberIn(0, 65535);
 
 /** A count with no upper bound worth a message. */
 export function atLeastOne(text: string, flag: string): number {
-  const n = Number(text);
+  const n = digits(text);
   if (!Number.isInteger(n) || n < 1) {
     throw new ExpectedError(`${flag} must be a whole number of at least 1 (got '${text}')`, { exitCode: ExitCode.usage });
   }
