@@ -61,7 +61,7 @@ interface Candidate {
 }
 
 /**
- * Resolves the given options over the layers. An empty string counts as unset, as the OTel spec,
+ * Resolves the given options over the layers. An empty string (or blanks) counts as unset, as the OTel spec,
  * MLflow and the Databricks SDKs all treat it (but an empty flag is refused); an environment variable hides the .env line of the
  * same name even when empty, as load_dotenv(override=False) does.
  */
@@ -71,10 +71,12 @@ export function resolveOptions(keys: readonly OptionKey[], layers: Layers): Opti
     const spec: OptionSpec = CONFIG_OPTIONS[key];
     const found: Candidate[] = [];
     for (const candidate of candidates(key, spec, layers)) {
+      // Blanks alone are empty too (`MLFLOW_TRACKING_URI=" "` is no file store named " ").
+      const empty = typeof candidate.raw === 'string' && candidate.raw.trim() === '';
       // A flag given empty on purpose is a slip (an unset shell variable), not "use the default".
-      if (candidate.raw === '' && candidate.source.kind === 'flag') {
+      if (empty && candidate.source.kind === 'flag') {
         result.problems.push({ message: `${candidate.label} is empty: give it a value, or leave it out`, source: candidate.source });
-      } else if (candidate.raw === '') result.empty[key] ??= candidate.source;
+      } else if (empty) result.empty[key] ??= candidate.source;
       else found.push(candidate);
     }
     const resolution = spec.kind === 'record' ? mergeRecords(found, result.problems) : firstScalar(found, result.problems);

@@ -55,4 +55,16 @@ describe('invalid configuration', () => {
     const config = await project.load({ env: { MLFLOW_EXPERIMENT_NAME: '' } });
     assert.equal(config.experiment.kind === 'name' && config.experiment.name.source.kind, 'default', 'an empty variable is unset');
   });
+
+  it('blanks alone are empty: a variable of spaces is unset, a flag of spaces is refused', async () => {
+    await project.write('.env', '');
+    await project.write('.otel-mlflowrc.yaml', '');
+    const config = await project.load({ env: { MLFLOW_TRACKING_URI: '   ', MLFLOW_EXPERIMENT_NAME: ' ' } });
+    assert.equal(config.destination.kind, 'local', 'no tracking URI: the traces stay local');
+    assert.equal(config.experiment.kind === 'name' && config.experiment.name.source.kind, 'default');
+    const error = await project.loadError({ flags: { trackingUri: '  ' } });
+    assert.deepEqual(error.problems, [
+      { message: '--tracking-uri is empty: give it a value, or leave it out', source: 'flag --tracking-uri' },
+    ]);
+  });
 });
