@@ -24,8 +24,10 @@ const SINGLE_QUOTED_KEY = /'([^']+)'/y;
 const UNQUOTED_KEY = /([^=#\s]+)/y;
 const WHITESPACE = /[^\S\r\n]*/y;
 const EQUAL_SIGN = /(=[^\S\r\n]*)/y;
-const SINGLE_QUOTED_VALUE = /'((?:\\'|[^'])*)'/y;
-const DOUBLE_QUOTED_VALUE = /"((?:\\"|[^"])*)"/y;
+// A backslash escapes whatever follows it, as python-dotenv 1.2.3 and on read quotes: `"C:\\"` ends at its
+// second quote (the first releases took `\"` for an escaped quote there, and lost the line and the next).
+const SINGLE_QUOTED_VALUE = /'((?:\\.|[^'\\])*)'/sy;
+const DOUBLE_QUOTED_VALUE = /"((?:\\.|[^"\\])*)"/sy;
 const UNQUOTED_VALUE = /([^\r\n]*)/y;
 const COMMENT = /(?:[^\S\r\n]*#[^\r\n]*)?/y;
 const END_OF_LINE = /[^\S\r\n]*(?:\r\n|\n|\r|$)/y;

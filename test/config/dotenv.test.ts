@@ -29,6 +29,17 @@ describe('.env parsing (python-dotenv grammar)', () => {
     assert.deepEqual(values('A="line1\\nline2\\t\\"quoted\\""\nB="multi\nline"'), { A: 'line1\nline2\t"quoted"', B: 'multi\nline' });
   });
 
+  it('takes a backslash in quotes as escaping whatever follows it, as python-dotenv 1.2.3 and on do', () => {
+    // A Windows path ends at its closing quote, and the next line stays its own.
+    const parsed = parseDotenv('A="C:\\\\"\nB=\'C:\\\\\'\nC="x"\n', {});
+    assert.deepEqual(Object.fromEntries(parsed.values), { A: 'C:\\', B: 'C:\\', C: 'x' });
+    assert.deepEqual(parsed.badLines, []);
+    // An odd backslash before the last quote escapes it: the value never closes, and only its line is lost.
+    const unclosed = parseDotenv('A="a\\"\nB=1\n', {});
+    assert.deepEqual(Object.fromEntries(unclosed.values), { B: '1' });
+    assert.deepEqual(unclosed.badLines, [1]);
+  });
+
   it('keeps a bare KEY line as a key without a value', () => {
     const parsed = parseDotenv('LONELY\nA=1', {});
     assert.equal(parsed.values.get('LONELY'), null);
