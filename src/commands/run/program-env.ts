@@ -1,10 +1,13 @@
 import { delimiter } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ResolvedConfig } from '../../config/types.ts';
 import { packageNameIn, programName } from './program-name.ts';
 import { CONTENT_ATTRIBUTES_VARIABLE, SPOOL_DIRS_VARIABLE } from '../../preload/preload-settings.ts';
 
 /** The instrumentation a Node program gets preloaded, compiled beside this file. */
 const PRELOAD_URL = new URL('../../preload/preload.js', import.meta.url).href;
+/** Required before anything of the program's (see claim-api-global.cts); quoted, as a path may hold spaces. */
+const CLAIM_API_GLOBAL = JSON.stringify(fileURLToPath(new URL('../../preload/claim-api-global.cjs', import.meta.url)));
 
 /**
  * Variables of the tool's own that a program must not inherit: the launcher's mark, and where the
@@ -51,7 +54,7 @@ export function programEnv(
     OTEL_MLFLOW_CAPTURE_CONTENT: String(config.llm.captureContent.value),
     [SPOOL_DIRS_VARIABLE]: spoolDirs.join(delimiter),
     [CONTENT_ATTRIBUTES_VARIABLE]: kind === 'unity-catalog' || kind === 'collector' ? 'gen_ai' : 'mlflow',
-    NODE_OPTIONS: [env.NODE_OPTIONS, `--import=${PRELOAD_URL}`].filter(Boolean).join(' '),
+    NODE_OPTIONS: [env.NODE_OPTIONS, `--require=${CLAIM_API_GLOBAL}`, `--import=${PRELOAD_URL}`].filter(Boolean).join(' '),
   };
 }
 

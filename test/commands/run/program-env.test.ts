@@ -89,9 +89,12 @@ describe('the environment `run` gives the program', () => {
     assert.equal((await envFor({ OTEL_SERVICE_NAME: 'checkout' })).OTEL_SERVICE_NAME, 'checkout');
   });
 
-  it('adds the preload to the NODE_OPTIONS the user set, keeping theirs', async () => {
+  it('adds the preload to the NODE_OPTIONS the user set, keeping theirs, with the claim of the API slot required first', async () => {
     const env = await envFor({ NODE_OPTIONS: '--max-old-space-size=4096' });
-    assert.match(env.NODE_OPTIONS ?? '', /^--max-old-space-size=4096 --import=file:\/\/\S+\/preload\/preload\.js$/);
+    assert.match(
+      env.NODE_OPTIONS ?? '',
+      /^--max-old-space-size=4096 --require="\/\S+\/preload\/claim-api-global\.cjs" --import=file:\/\/\S+\/preload\/preload\.js$/,
+    );
   });
 
   it('keeps a collector’s address and headers from the program: its spans go to the tool', async () => {

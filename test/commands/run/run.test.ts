@@ -363,6 +363,42 @@ describe('otel-mlflow run: a program with its own node_modules', () => {
   }
 });
 
+/**
+ * A program that registers anything through its own, older @opentelemetry/api before the tool's
+ * preload runs (`node --require ./instrumentation.js`, as OpenTelemetry JS documents) would own the
+ * API's process-wide slot, which the tool's newer API does not read: `run` claims it first.
+ */
+describe('otel-mlflow run: a program whose own set-up registers through an older @opentelemetry/api first', () => {
+  let dir: string;
+  before(async () => {
+    dir = join(root, 'older-api');
+    await Promise.all(['cjs-app.cjs', 'routes.cjs', 'older-api-diag.cjs'].map((file) => cp(join(APPS, file), join(dir, file))));
+    const modules = join(dir, 'node_modules');
+    await installCopy(modules, 'otel-api-1-9', '@opentelemetry/api');
+    await installCopy(modules, 'openai');
+    await installCopy(modules, '@anthropic-ai/sdk');
+  });
+
+  it('still nests the LLM calls and the program’s own span under each request', async () => {
+    const running = await runApp([process.execPath, '--require', join(dir, 'older-api-diag.cjs')], 'cjs-app.cjs', {}, [], dir);
+    await post(`${running.url}/chat`, { question: 'plain older api' });
+    await post(`${running.url}/claude`, { question: 'claude older api' });
+    const stopped = await running.stop();
+    assert.match(stopped.stderr, /traces: 2 delivered/);
+    const chat = traceRootedAt('POST /chat', 'plain older api')!;
+    const root = chat.spans.find((span) => span.parentSpanId === null)!;
+    assert.deepEqual(
+      chat.spans
+        .filter((span) => span.parentSpanId === root.spanId)
+        .map((span) => span.name)
+        .sort(),
+      ['chat gpt-4o-mini', 'load-history'],
+    );
+    const claude = traceRootedAt('POST /claude', 'claude older api')!;
+    assert.equal(claude.spans.length, 2, 'the request and its Claude call, in one trace');
+  });
+});
+
 describe('otel-mlflow run: the program’s lifecycle', () => {
   it('passes SIGINT on', async () => {
     const running = await runApp(process.execPath, 'esm-app.mjs', { EXIT_CODE_ON_SIGINT: '5' });
