@@ -145,6 +145,15 @@ function traceRootedAt(name: string, question: string): StoredTrace | undefined 
     );
 }
 
+/** The names of the spans right under the trace's root, sorted. */
+function namesUnderRoot(trace: StoredTrace): string[] {
+  const root = trace.spans.find((span) => span.parentSpanId === null)!;
+  return trace.spans
+    .filter((span) => span.parentSpanId === root.spanId)
+    .map((span) => span.name)
+    .sort();
+}
+
 const APPS_BY_FORMAT = [
   ['an ES module app', 'esm-app.mjs'],
   ['a CommonJS app', 'cjs-app.cjs'],
@@ -227,8 +236,7 @@ function describeTracedApp(title: string, node: string, app: string, appDir: () 
       const root = chat.spans.find((span) => span.parentSpanId === null)!;
       assert.equal(root.attributes['mlflow.spanType'], 'CHAIN');
       assert.equal(root.attributes['http.response.status_code'], 200);
-      const children = chat.spans.filter((span) => span.parentSpanId === root.spanId).map((span) => span.name);
-      assert.deepEqual(children.sort(), ['chat gpt-4o-mini', 'load-history']);
+      assert.deepEqual(namesUnderRoot(chat), ['chat gpt-4o-mini', 'load-history']);
       const llm = chat.spans.find((span) => span.name === 'chat gpt-4o-mini')!;
       assert.equal(llm.attributes['mlflow.spanType'], 'CHAT_MODEL');
       assert.equal(chat.info.state, 'OK');
@@ -342,15 +350,7 @@ describe('otel-mlflow run: a program with its own node_modules', () => {
       const stopped = await running.stop();
       assert.match(stopped.stderr, /traces: 3 delivered/);
       if (loadsOnlyWhatItImports) assert.doesNotMatch(stopped.stderr, /was loaded/);
-      const chat = traceRootedAt('POST /chat', `plain ${tag}`)!;
-      const root = chat.spans.find((span) => span.parentSpanId === null)!;
-      assert.deepEqual(
-        chat.spans
-          .filter((span) => span.parentSpanId === root.spanId)
-          .map((span) => span.name)
-          .sort(),
-        ['chat gpt-4o-mini', 'load-history'],
-      );
+      assert.deepEqual(namesUnderRoot(traceRootedAt('POST /chat', `plain ${tag}`)!), ['chat gpt-4o-mini', 'load-history']);
       const stream = traceRootedAt('POST /stream', `stream ${tag}`)!;
       const llm = stream.spans.find((span) => span.attributes['mlflow.spanType'] === 'CHAT_MODEL')!;
       assert.match(JSON.stringify(llm.attributes['mlflow.spanOutputs']), /answer streamed/);
@@ -385,15 +385,7 @@ describe('otel-mlflow run: a program whose own set-up registers through an older
     await post(`${running.url}/claude`, { question: 'claude older api' });
     const stopped = await running.stop();
     assert.match(stopped.stderr, /traces: 2 delivered/);
-    const chat = traceRootedAt('POST /chat', 'plain older api')!;
-    const root = chat.spans.find((span) => span.parentSpanId === null)!;
-    assert.deepEqual(
-      chat.spans
-        .filter((span) => span.parentSpanId === root.spanId)
-        .map((span) => span.name)
-        .sort(),
-      ['chat gpt-4o-mini', 'load-history'],
-    );
+    assert.deepEqual(namesUnderRoot(traceRootedAt('POST /chat', 'plain older api')!), ['chat gpt-4o-mini', 'load-history']);
     const claude = traceRootedAt('POST /claude', 'claude older api')!;
     assert.equal(claude.spans.length, 2, 'the request and its Claude call, in one trace');
   });
