@@ -82,6 +82,7 @@ type Resolution = { url: string };
 export function resolve<T>(specifier: string, context: ResolveContext, next: (specifier: string, context: ResolveContext) => T): T {
   if (resolvingAsRequired) return next(specifier, context);
   const parent = context.parentURL;
+  // The telemetry wrapper's own import of the package: the copy its URL names, whichever the program resolved.
   const wrapped = specifier === AI && parent?.startsWith(TELEMETRY_ON.href) && new URL(parent).searchParams.get(TARGET_PARAMETER);
   if (wrapped) return { url: wrapped, shortCircuit: true } as T;
   const target = redirects.packages.find(({ name }) => specifier === name || specifier.startsWith(`${name}/`));
