@@ -141,10 +141,8 @@ const telemetryPerCall = new Map<string, boolean>();
  * loaded first); otherwise the package is left as it is.
  */
 function withTelemetryOn<R extends Resolution>(resolved: R, context: ResolveContext): R {
-  const folder = `/node_modules/${AI}/`;
-  const at = resolved.url.lastIndexOf(folder);
-  if (at < 0) return resolved;
-  const root = resolved.url.slice(0, at + folder.length);
+  const root = packageRoot(resolved.url, AI);
+  if (root === undefined) return resolved;
   if (!getOrInsert(telemetryPerCall, root, () => majorVersion(root) <= 6)) return resolved;
   if (isRequire(context)) {
     const requirable = (process.features as { require_module?: boolean }).require_module === true;
@@ -194,10 +192,8 @@ function resolveForCopy<T>(
 function noteIfCopy(url: string, context: ResolveContext): void {
   if (!url.includes('/node_modules/')) return;
   for (const { name, followCopies } of redirects.packages) {
-    const folder = `/node_modules/${name}/`;
-    const at = url.lastIndexOf(folder);
-    if (at < 0) continue;
-    const root = url.slice(0, at + folder.length);
+    const root = packageRoot(url, name);
+    if (root === undefined) continue;
     const file = url.slice(root.length);
     if (!firstCopies.has(name)) {
       // A package of the package's own node_modules is not the package.
@@ -210,6 +206,13 @@ function noteIfCopy(url: string, context: ResolveContext): void {
       noteEntry(name, url, isRequire(context));
     }
   }
+}
+
+/** The folder (a file URL ending in `/`) of the package `name` that `url` lies in, innermost; undefined when in none. */
+function packageRoot(url: string, name: string): string | undefined {
+  const folder = `/node_modules/${name}/`;
+  const at = url.lastIndexOf(folder);
+  return at < 0 ? undefined : url.slice(0, at + folder.length);
 }
 
 /** Per package folder (a file URL): the files its main entry resolves to under any condition, as `./…`. */
