@@ -13,6 +13,11 @@ export function writeLine(stream: NodeJS.WritableStream, line = ''): void {
   stream.write(`${maskSecrets(line)}\n`);
 }
 
+/** The configuration's and the command's notices, a `note:` line each, in the command's style for them (a colour). */
+export function writeNotices(stream: NodeJS.WritableStream, notices: readonly string[], style: (text: string) => string): void {
+  for (const notice of notices) writeLine(stream, style(`note: ${notice}`));
+}
+
 export function writeJson(stream: NodeJS.WritableStream, value: unknown): void {
   stream.write(`${jsonWithoutSecrets(value, 2)}\n`);
 }

@@ -9,7 +9,7 @@ import { promptForQuestion, readQuestion } from './read-question.ts';
 import { flushAndReport, type TraceExportStatus } from '../../runtime/trace-export-status.ts';
 import type { CommandContext } from '../../cli/context.ts';
 import { onStopRequestThenNow } from '../../cli/stop-requests.ts';
-import { createPainter, writeJson, writeLine } from '../../cli/output.ts';
+import { createPainter, writeJson, writeLine, writeNotices } from '../../cli/output.ts';
 import { renderError } from '../../cli/render-error.ts';
 import { loadConfig } from '../../config/load-config.ts';
 import { maskSecrets } from '../../config/configured-secrets.ts';
@@ -58,7 +58,7 @@ async function askHere(ctx: CommandContext, endpoint: Endpoint, question: string
     config: { cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags },
     origin: 'ask',
   });
-  if (!ctx.globals.json) for (const notice of runtime.notices) writeLine(ctx.stderr, paint.dim(`note: ${notice}`));
+  if (!ctx.globals.json) writeNotices(ctx.stderr, runtime.notices, paint.dim);
 
   const live = await liveAnswer(ctx, endpoint, `waiting for ${runtime.llm.describe()}`);
   let outcome: AskOutcome | undefined;

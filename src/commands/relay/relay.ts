@@ -1,7 +1,7 @@
 import type { CommandContext } from '../../cli/context.ts';
 import { paintedSummary, receivedDelivery, summarizeDelivery } from '../../cli/delivery-summary.ts';
 import { deliveryWarnings } from '../../cli/delivery-warnings.ts';
-import { createPainter, writeLine } from '../../cli/output.ts';
+import { createPainter, writeLine, writeNotices } from '../../cli/output.ts';
 import { interruptedBy, untilSignal } from '../../cli/until-signal.ts';
 import { loadConfig } from '../../config/load-config.ts';
 import type { ResolvedConfig } from '../../config/types.ts';
@@ -23,7 +23,7 @@ export async function run(ctx: CommandContext, options: RelayOptions): Promise<n
   const paint = createPainter(ctx);
   const config = await loadConfig({ cwd: ctx.cwd, env: ctx.env, homeDir: ctx.homeDir, flags: ctx.flags, purpose: 'app' });
   refuseLoop(config, host, port);
-  for (const notice of config.notices) writeLine(ctx.stdout, paint.yellow(`note: ${notice}`));
+  writeNotices(ctx.stdout, config.notices, paint.yellow);
 
   // Each route once, by its experiment's name and id: a client names its experiment by id alone.
   const announced = new Set<string>();

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CommandContext } from '../../cli/context.ts';
 import { paintedSummary, receivedDelivery, summarizeDelivery } from '../../cli/delivery-summary.ts';
-import { createPainter, writeLine } from '../../cli/output.ts';
+import { createPainter, writeLine, writeNotices } from '../../cli/output.ts';
 import { interruptedBy, onWrapperGone } from '../../cli/until-signal.ts';
 import { copiesOfLastRequest, onStopRequestThenNow } from '../../cli/stop-requests.ts';
 import { loadConfig } from '../../config/load-config.ts';
@@ -43,7 +43,7 @@ export async function run(ctx: CommandContext, options: RunOptions, command: str
 
   // Before the program's own output: what the configuration says that its author most likely did not mean.
   const paint = createPainter(ctx);
-  for (const notice of config.notices) writeLine(ctx.stderr, paint.yellow(`note: ${notice}`));
+  writeNotices(ctx.stderr, config.notices, paint.yellow);
   const { relay, spool } = await receiveFor(config);
   // Batches the receiver turned away while its disk was behind come back from the spool while the program runs.
   const intake = takeInSpool(spool, { tracesUrl: `${relay.httpUrl}/v1/traces` });

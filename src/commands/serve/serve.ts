@@ -1,5 +1,5 @@
 import type { CommandContext } from '../../cli/context.ts';
-import { createPainter, writeLine } from '../../cli/output.ts';
+import { createPainter, writeLine, writeNotices } from '../../cli/output.ts';
 import { parsePort } from '../../cli/parse-whole-number.ts';
 import { summarizeDelivery, paintedSummary } from '../../cli/delivery-summary.ts';
 import { deliveryWarnings } from '../../cli/delivery-warnings.ts';
@@ -55,7 +55,7 @@ export async function run(ctx: CommandContext, options: ServeOptions): Promise<n
     ...(runtime.config.llm.captureContent.value ? [] : ['message content not recorded']),
   ];
   writeLine(ctx.stdout, `LLM: ${runtime.llm.describe()}${llmNotes.length > 0 ? `: ${llmNotes.join('; ')}` : ''}`);
-  for (const notice of [...runtime.config.notices, ...start.notices]) writeLine(ctx.stdout, paint.yellow(`note: ${notice}`));
+  writeNotices(ctx.stdout, [...runtime.config.notices, ...start.notices], paint.yellow);
 
   const reason = await stops.first;
   writeLine(

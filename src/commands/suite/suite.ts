@@ -4,7 +4,7 @@ import type { Ora } from 'ora';
 import { ENDPOINT_PATHS } from '../../agent/client/endpoints.ts';
 import type { ServerRunLink } from '../../agent/client/server-run-link.ts';
 import type { CommandContext } from '../../cli/context.ts';
-import { createPainter, writeJson, writeLine } from '../../cli/output.ts';
+import { createPainter, writeJson, writeLine, writeNotices } from '../../cli/output.ts';
 import { ExitCode, ExpectedError, signalExitCode } from '../../errors.ts';
 import { onStopRequestThenNow } from '../../cli/stop-requests.ts';
 import { BUILTIN_QUESTIONS } from './builtin-questions.ts';
@@ -73,7 +73,7 @@ export async function run(ctx: CommandContext, options: SuiteOptions): Promise<n
       started({ url, total, notices }) {
         counts.total = total;
         if (ctx.globals.json) return;
-        for (const notice of notices) writeLine(ctx.stderr, paint.dim(`note: ${notice}`));
+        writeNotices(ctx.stderr, notices, paint.dim);
         const times = repeat > 1 ? ` × ${repeat}` : '';
         writeLine(
           ctx.stdout,
