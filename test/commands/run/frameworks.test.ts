@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -9,7 +9,7 @@ import { startFakeMlflow, type FakeMlflow } from '../../fakes/fake-mlflow.ts';
 import { startFakeAnthropic, type FakeAnthropic } from '../../fakes/fake-anthropic.ts';
 import { startFakeOpenAI, type FakeOpenAI } from '../../fakes/fake-openai.ts';
 import type { StoredTrace } from '../../fakes/trace-store.ts';
-import { installCopy } from './installed-copy.ts';
+import { copyApps, installCopy } from './app-project.ts';
 
 const APPS = fileURLToPath(new URL('./apps/', import.meta.url));
 
@@ -113,11 +113,7 @@ describe('otel-mlflow run: an AI SDK 6 app, unchanged', () => {
   let dir: string;
   before(async () => {
     dir = join(root, 'ai-sdk-6');
-    await Promise.all(
-      ['ai-sdk-6-app.mjs', 'ai-sdk-6-app.cjs', 'ai-sdk-6-model.cjs', 'answer-server.cjs'].map((file) =>
-        cp(join(APPS, file), join(dir, file)),
-      ),
-    );
+    await copyApps(dir, ['ai-sdk-6-app.mjs', 'ai-sdk-6-app.cjs', 'ai-sdk-6-model.cjs', 'answer-server.cjs']);
     await installCopy(join(dir, 'node_modules'), 'ai-v6', 'ai');
   });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -19,7 +19,7 @@ import { startFaultyProxy } from '../../fakes/faulty-proxy.ts';
 import { listen } from '../../fakes/listen.ts';
 import { until } from '../../fakes/until.ts';
 import { exitCodeOf } from '../../../src/commands/run/program-process.ts';
-import { installCopy } from './installed-copy.ts';
+import { copyApps, installCopy } from './app-project.ts';
 
 const BIN = fileURLToPath(new URL('../../../bin/otel-mlflow.js', import.meta.url));
 const APPS = fileURLToPath(new URL('./apps/', import.meta.url));
@@ -197,10 +197,10 @@ for (const { openaiCopy, version, responsesApi, apps } of [
     before(async () => {
       dir = join(root, openaiCopy);
       const modules = join(dir, 'node_modules');
-      await Promise.all(['esm-app.mjs', 'cjs-app.cjs', 'routes.cjs'].map((file) => cp(join(APPS, file), join(dir, file))));
+      await copyApps(dir, ['esm-app.mjs', 'cjs-app.cjs', 'routes.cjs']);
+      await installCopy(modules, '@opentelemetry/api');
       await installCopy(modules, openaiCopy, 'openai');
       await installCopy(modules, 'anthropic-sdk-v0', '@anthropic-ai/sdk');
-      await installCopy(modules, '@opentelemetry/api');
     });
     for (const [title, node, app] of apps) describeTracedApp(title, node, app, () => dir, { responsesApi });
   });
@@ -317,22 +317,15 @@ describe('otel-mlflow run: a program with its own node_modules', () => {
   let dir: string;
   before(async () => {
     dir = join(root, 'own-modules');
-    await Promise.all(['@opentelemetry', '@anthropic-ai'].map((scope) => mkdir(join(dir, 'node_modules', scope), { recursive: true })));
-    const repo = fileURLToPath(new URL('../../../', import.meta.url));
-    await Promise.all([
-      ...['esm-app.mjs', 'cjs-app.cjs', 'routes.cjs'].map((file) => cp(join(APPS, file), join(dir, file))),
-      // Copies, not links: the program's classes are other objects than the tool's, as in any project of its own.
-      cp(join(repo, 'node_modules', 'openai'), join(dir, 'node_modules', 'openai'), { recursive: true }),
-      cp(join(repo, 'node_modules', '@opentelemetry', 'api'), join(dir, 'node_modules', '@opentelemetry', 'api'), { recursive: true }),
-      cp(join(repo, 'node_modules', '@anthropic-ai', 'sdk'), join(dir, 'node_modules', '@anthropic-ai', 'sdk'), { recursive: true }),
-      // What the SDKs depend on, as they are: only their own classes must be the program's.
-      ...['standardwebhooks', '@stablelib', 'fast-sha256', 'json-schema-to-ts', '@babel', 'ts-algebra'].map((name) =>
-        symlink(join(repo, 'node_modules', name), join(dir, 'node_modules', name)),
-      ),
-      // Installed, never imported by the apps: each says so on stderr if anything loads it.
-      installUnused(join(dir, 'node_modules'), 'ai', { '.': './index' }),
-      installUnused(join(dir, 'node_modules'), '@langchain/core', { './callbacks/manager': './callbacks/manager' }),
-    ]);
+    const modules = join(dir, 'node_modules');
+    await copyApps(dir, ['esm-app.mjs', 'cjs-app.cjs', 'routes.cjs']);
+    // The program's own @opentelemetry/api, first: the SDKs depend on it, and would have the repository's linked.
+    await installCopy(modules, '@opentelemetry/api');
+    await installCopy(modules, 'openai');
+    await installCopy(modules, '@anthropic-ai/sdk');
+    // Installed, never imported by the apps: each says so on stderr if anything loads it.
+    await installUnused(modules, 'ai', { '.': './index' });
+    await installUnused(modules, '@langchain/core', { './callbacks/manager': './callbacks/manager' });
   });
 
   // Node 20 has no in-thread module hooks: there every package installed is instrumented before the program starts.
@@ -372,7 +365,7 @@ describe('otel-mlflow run: a program whose own set-up registers through an older
   let dir: string;
   before(async () => {
     dir = join(root, 'older-api');
-    await Promise.all(['cjs-app.cjs', 'routes.cjs', 'older-api-diag.cjs'].map((file) => cp(join(APPS, file), join(dir, file))));
+    await copyApps(dir, ['cjs-app.cjs', 'routes.cjs', 'older-api-diag.cjs']);
     const modules = join(dir, 'node_modules');
     await installCopy(modules, 'otel-api-1-9', '@opentelemetry/api');
     await installCopy(modules, 'openai');
