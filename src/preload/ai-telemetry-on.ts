@@ -7,5 +7,7 @@ import { withTelemetry } from './ai-with-telemetry.ts';
 
 export * from 'ai';
 
+// The names instrumentVercelAi replaces (its TELEMETRY_FUNCTIONS and TELEMETRY_AGENTS), spelled out: an ES
+// module's export names are static, so one added there must be added here too.
 export const { generateText, streamText, generateObject, streamObject, embed, embedMany, rerank, ToolLoopAgent, Experimental_Agent } =
   withTelemetry(ai);
