@@ -41,6 +41,11 @@ export function traceHttpServers(options: ServerSpanOptions): void {
     server.prototype.emit = function (this: http.Server, event, ...args) {
       if (event !== 'request') return emit.call(this, event, ...args);
       const [req, res] = args as [IncomingMessage, ServerResponse];
+      const active = trace.getSpan(context.active());
+      if (active && isServerSpanOf(active, req)) {
+        adoptRequestSpan(options, active, req, res);
+        return emit.call(this, event, ...args);
+      }
       const parent = propagation.extract(ROOT_CONTEXT, req.headers);
       const span = startRequestSpan(options, req, res, parent);
       return context.with(trace.setSpan(parent, span), () => emit.call(this, event, ...args));
@@ -48,9 +53,57 @@ export function traceHttpServers(options: ServerSpanOptions): void {
   }
 }
 
+/** Server spans other instrumentations started through the tool's provider (see FrameworkSpans). */
+const serverSpansMadeHere = new WeakSet<Span>();
+
+/** What an SDK span exposes beyond the API's Span: the program's own HTTP instrumentation makes such spans. */
+interface SdkSpanFields {
+  kind?: unknown;
+  ended?: unknown;
+  attributes?: Attributes;
+}
+
+/**
+ * A server span another HTTP instrumentation (the program's own OpenTelemetry set-up, loaded after
+ * the preload) started through the tool's provider for this very request, and made active for its
+ * handler: its method and path, in the old or the stable conventions, are this request's.
+ */
+function isServerSpanOf(span: Span, req: IncomingMessage): boolean {
+  const { ended, attributes } = span as SdkSpanFields;
+  if (!serverSpansMadeHere.has(span) || ended === true || !span.isRecording() || !attributes) return false;
+  const method = attributes['http.request.method'] ?? attributes['http.method'];
+  const path = attributes['url.path'] ?? attributes['http.target'];
+  return method === req.method && typeof path === 'string' && path.split('?', 1)[0] === pathOf(req);
+}
+
+/**
+ * The program's own instrumentation already made this request's span: a second root beside it would
+ * split every request into two traces, one of them with no previews. That span becomes the request's
+ * span instead, as MLflow shows it: its type, its bodies, its route. What the instrumentation records
+ * and when it ends the span stay its own; these are set before its own 'finish' and 'close' listeners run.
+ */
+function adoptRequestSpan({ captureContent }: ServerSpanOptions, span: Span, req: IncomingMessage, res: ServerResponse): void {
+  const method = req.method ?? 'GET';
+  // Named as run names the requests it traces itself, by path until a route template is known.
+  span.updateName(`${method} ${pathOf(req)}`);
+  setSpanType(span, 'CHAIN');
+  const bodies = captureContent ? captureBodies(req, res) : undefined;
+  const { traceId } = span.spanContext();
+  let described = false;
+  const describe = () => {
+    if (described) return;
+    described = true;
+    if (answering.get(traceId) === req) answering.delete(traceId);
+    describeAnswer(span, req, res, method, bodies);
+  };
+  res.prependListener('finish', describe);
+  res.prependListener('close', describe);
+  answering.set(traceId, req);
+}
+
 function startRequestSpan({ tracer, captureContent }: ServerSpanOptions, req: IncomingMessage, res: ServerResponse, parent: Context): Span {
   const method = req.method ?? 'GET';
-  const path = (req.url ?? '/').split('?', 1)[0]!;
+  const path = pathOf(req);
   // No start attributes: the samplers a user can choose (OTEL_TRACES_SAMPLER) decide without them, and a sampled-out request builds none.
   const span = tracer.startSpan(`${method} ${path}`, { kind: SpanKind.SERVER }, parent);
   // Sampled out: its end would record nothing, and its context alone carries the decision.
@@ -72,6 +125,11 @@ function startRequestSpan({ tracer, captureContent }: ServerSpanOptions, req: In
   res.once('close', end);
   answering.set(span.spanContext().traceId, req);
   return span;
+}
+
+/** The request's path, without the query. */
+function pathOf(req: IncomingMessage): string {
+  return (req.url ?? '/').split('?', 1)[0]!;
 }
 
 function requestAttributes(req: IncomingMessage, method: string, path: string): Attributes {
@@ -100,11 +158,17 @@ export function tellRoute(req: IncomingMessage, route: string): void {
 const answering = new Map<string, IncomingMessage>();
 
 /**
- * Next.js names the route (`/api/chat/[id]`) on spans of its own in the request's trace
- * (`next.route`), the first of which ends long before the response: the request's span takes it.
+ * Spans the program's own instrumentations make through the tool's provider. Next.js names the route
+ * (`/api/chat/[id]`) on spans of its own in the request's trace (`next.route`), the first of which
+ * ends long before the response: the request's span takes it. An HTTP instrumentation's server span
+ * may become the request's span (see adoptRequestSpan): only one made here, whose end the preload
+ * hands over as promptly as its own spans'; one of another provider's may wait in its batch and be
+ * lost with the program, and a trace must not lose its root that way.
  */
-export class RoutesFromFrameworkSpans implements SpanProcessor {
-  onStart(): void {}
+export class FrameworkSpans implements SpanProcessor {
+  onStart(span: Span): void {
+    if ((span as SdkSpanFields).kind === SpanKind.SERVER) serverSpansMadeHere.add(span);
+  }
 
   onEnd(span: ReadableSpan): void {
     const route = span.attributes['next.route'];
@@ -136,11 +200,7 @@ function routeOf(req: IncomingMessage): string | undefined {
 
 /** A response that was answered is OK; 4xx leave the status unset, as the HTTP conventions say for servers; 5xx failed. */
 function endRequestSpan(span: Span, req: IncomingMessage, res: ServerResponse, method: string, bodies: Bodies | undefined): void {
-  const route = routeOf(req);
-  if (route) {
-    span.updateName(`${method} ${route}`);
-    span.setAttribute('http.route', route);
-  }
+  describeAnswer(span, req, res, method, bodies);
   const status = res.statusCode;
   span.setAttribute('http.response.status_code', status);
   if (!res.writableFinished) {
@@ -148,18 +208,26 @@ function endRequestSpan(span: Span, req: IncomingMessage, res: ServerResponse, m
   } else if (status >= 500) {
     span.setAttribute('error.type', String(status));
     span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${status}` });
-  } else if (status >= 400) {
-    span.setAttribute(REFUSED_TAG, `HTTP ${status}`);
-  } else {
+  } else if (status < 400) {
     span.setStatus({ code: SpanStatusCode.OK });
   }
+  span.end();
+}
+
+/** What MLflow shows of a request's span, whoever made it: its route, whether it was refused, its bodies. */
+function describeAnswer(span: Span, req: IncomingMessage, res: ServerResponse, method: string, bodies: Bodies | undefined): void {
+  const route = routeOf(req);
+  if (route) {
+    span.updateName(`${method} ${route}`);
+    span.setAttribute('http.route', route);
+  }
+  if (res.writableFinished && res.statusCode >= 400 && res.statusCode < 500) span.setAttribute(REFUSED_TAG, `HTTP ${res.statusCode}`);
   if (bodies) {
     const inputs = bodyAttribute(bodies.request);
     if (inputs !== undefined) span.setAttribute(MlflowAttr.spanInputs, inputs);
     const outputs = bodyAttribute(bodies.response);
     if (outputs !== undefined) span.setAttribute(MlflowAttr.spanOutputs, outputs);
   }
-  span.end();
 }
 
 /** A body as it passed, up to the cap: text written as text stays a string until the span ends. */

@@ -7,7 +7,7 @@ import module from 'node:module';
 import workerThreads from 'node:worker_threads';
 import { lightTracer } from '../tracing/light-tracer.ts';
 import { nameFastifyRoutes } from './fastify-routes.ts';
-import { RoutesFromFrameworkSpans, traceHttpServers } from './http-server-spans.ts';
+import { FrameworkSpans, traceHttpServers } from './http-server-spans.ts';
 import { hookPackages } from './hook-packages.ts';
 import { otlpHttpSender } from './otlp-http-sender.ts';
 import { preloadSettings } from './preload-settings.ts';
@@ -33,7 +33,7 @@ if (settings) {
   const sender = otlpHttpSender(settings.tracesUrl, settings.spoolDirs);
   const resource = defaultResource().merge(detectResources({ detectors: [resourceAttributesEnvDetector, serviceNameEnvDetector] }));
   const sampler = samplerFromEnv(process.env);
-  const spanProcessors = [new RoutesFromFrameworkSpans(), new PromptSpanProcessor(sender)];
+  const spanProcessors = [new FrameworkSpans(), new PromptSpanProcessor(sender)];
   const provider = new TracerProvider({ resource, sampler, spanProcessors });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));

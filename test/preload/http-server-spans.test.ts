@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createServer, request, type Server } from 'node:http';
+import { createServer, type IncomingMessage, request, Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import { RoutesFromFrameworkSpans, traceHttpServers } from '../../src/preload/http-server-spans.ts';
+import { FrameworkSpans, traceHttpServers } from '../../src/preload/http-server-spans.ts';
 
 const exporter = new InMemorySpanExporter();
-const provider = new TracerProvider({ spanProcessors: [new RoutesFromFrameworkSpans(), new SimpleSpanProcessor({ exporter })] });
+const provider = new TracerProvider({ spanProcessors: [new FrameworkSpans(), new SimpleSpanProcessor({ exporter })] });
 let server: Server;
 let base: string;
 
@@ -131,5 +131,52 @@ describe('the program’s HTTP server requests', () => {
     await waitForSpans(2);
     const span = exporter.getFinishedSpans().find((each) => each.name === 'GET /hang')!;
     assert.equal(span.status.code, SpanStatusCode.ERROR);
+  });
+});
+
+/**
+ * The program's own HTTP instrumentation, patched after the preload (an ES module set-up in `--import`):
+ * its emit runs first and makes its server span active, ending it on 'finish' as the contrib one does.
+ */
+describe('a server span the program’s own HTTP instrumentation starts for the request', () => {
+  let instrumenting: ReturnType<TracerProvider['getTracer']> | undefined;
+  const emit = Server.prototype.emit;
+  before(() => {
+    Server.prototype.emit = function (this: Server, event: string | symbol, ...args: unknown[]) {
+      if (event !== 'request' || !instrumenting) return Reflect.apply(emit, this, [event, ...args]);
+      const [req, res] = args as [IncomingMessage, ServerResponse];
+      const attributes = { 'http.request.method': req.method!, 'url.path': req.url!.split('?')[0]! };
+      const span = instrumenting.startSpan(req.method!, { kind: SpanKind.SERVER, attributes }, ROOT_CONTEXT);
+      res.once('finish', () => span.end());
+      return context.with(trace.setSpan(ROOT_CONTEXT, span), () => Reflect.apply(emit, this, [event, ...args]));
+    } as typeof emit;
+  });
+  after(() => {
+    Server.prototype.emit = emit;
+    instrumenting = undefined;
+  });
+
+  it('is the request’s span when it was made through the tool’s provider: named, typed and with its bodies', async () => {
+    instrumenting = provider.getTracer('@opentelemetry/instrumentation-http');
+    const spans = await spansAfter('/chat?session=1', { method: 'POST', body: '{"question":"hi"}' });
+    const roots = spans.filter((span) => span.parentSpanContext === undefined);
+    assert.deepEqual(
+      roots.map((span) => [span.name, span.instrumentationScope.name]),
+      [['POST /chat', '@opentelemetry/instrumentation-http']],
+    );
+    const [root] = roots;
+    assert.equal(spans.find((span) => span.name === 'inside')!.parentSpanContext?.spanId, root!.spanContext().spanId);
+    assert.equal(root!.attributes['mlflow.spanType'], 'CHAIN');
+    assert.deepEqual(JSON.parse(String(root!.attributes['mlflow.spanInputs'])), { question: 'hi' });
+    assert.deepEqual(JSON.parse(String(root!.attributes['mlflow.spanOutputs'])), { echoed: { question: 'hi' } });
+  });
+
+  it('is left as it is when another provider made it, which may hold it past the program’s end', async () => {
+    instrumenting = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] }).getTracer('other');
+    await spansAfter('/chat', { method: 'POST', body: '{}' });
+    await waitForSpans(3);
+    const roots = exporter.getFinishedSpans().filter((span) => span.parentSpanContext === undefined);
+    assert.deepEqual(roots.map((span) => span.name).sort(), ['POST', 'POST /chat']);
+    assert.equal(roots.find((span) => span.name === 'POST')!.attributes['mlflow.spanType'], undefined);
   });
 });

@@ -384,6 +384,29 @@ describe('otel-mlflow run: a program whose own set-up registers through an older
   });
 });
 
+/**
+ * An ES module program whose own OpenTelemetry set-up (`node --import`) instruments node:http after
+ * the preload: its server span is active when the preload's patch sees the request.
+ */
+describe('otel-mlflow run: a program with an HTTP instrumentation of its own', () => {
+  it('makes one trace of each request, rooted at the instrumentation’s span with the request’s name, type and bodies', async () => {
+    const running = await runApp([process.execPath, '--import', join(APPS, 'own-otel-setup.mjs')], 'esm-app.mjs');
+    await post(`${running.url}/chat`, { question: 'plain own instrumentation' });
+    await post(`${running.url}/claude`, { question: 'claude own instrumentation' });
+    const stopped = await running.stop();
+    assert.match(stopped.stderr, /traces: 2 delivered/);
+    const chat = traceRootedAt('POST /chat', 'plain own instrumentation')!;
+    assert.deepEqual(namesUnderRoot(chat), ['chat gpt-4o-mini', 'load-history']);
+    const root = chat.spans.find((span) => span.parentSpanId === null)!;
+    // Set by the program's instrumentation only: its span, not one of the preload's beside it.
+    assert.equal(root.attributes['network.protocol.version'], '1.1');
+    assert.equal(root.attributes['mlflow.spanType'], 'CHAIN');
+    assert.match(chat.info.response_preview ?? '', /answer/);
+    const claude = traceRootedAt('POST /claude', 'claude own instrumentation')!;
+    assert.equal(claude.spans.length, 2, 'the request and its Claude call, in one trace');
+  });
+});
+
 describe('otel-mlflow run: the program’s lifecycle', () => {
   it('passes SIGINT on', async () => {
     const running = await runApp(process.execPath, 'esm-app.mjs', { EXIT_CODE_ON_SIGINT: '5' });
