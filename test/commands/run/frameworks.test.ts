@@ -17,6 +17,7 @@ let mlflow: FakeMlflow;
 let openai: FakeOpenAI;
 let anthropic: FakeAnthropic;
 let root: string;
+let runs = 0;
 before(async () => {
   [mlflow, openai, anthropic] = await Promise.all([startFakeMlflow({ version: '3.8.1' }), startFakeOpenAI(), startFakeAnthropic()]);
   root = await mkdtemp(join(tmpdir(), 'otel-mlflow-run-frameworks-'));
@@ -43,7 +44,8 @@ async function runAndAsk(
     {
       MLFLOW_TRACKING_URI: mlflow.url,
       MLFLOW_EXPERIMENT_NAME: 'framework-apps',
-      OTEL_MLFLOW_STORE_DIR: join(root, app),
+      // A store of each run's own: two apps of one name run from different projects.
+      OTEL_MLFLOW_STORE_DIR: join(root, `store-${++runs}`),
       FAKE_OPENAI_URL: openai.url,
       FAKE_ANTHROPIC_URL: anthropic.url,
     },
@@ -192,12 +194,36 @@ describe('otel-mlflow run: a LangChain.js app, unchanged', () => {
 });
 
 /** Both apps route POST /users/:id to openai, and POST /api/users/:id (a mounted router, a prefixed plugin) to Claude. */
-for (const { framework, app, node, prefixed } of [
-  { framework: 'an Express 5 app', app: 'express-app.mjs', node: process.execPath, prefixed: 'a mounted router’s' },
-  { framework: 'a Fastify 5 app on the system Node 20', app: 'fastify-app.mjs', node: '/usr/bin/node', prefixed: 'a plugin’s' },
+/** A project of its own for the app, whose `fastify` is Fastify 4 (which publishes no route of its own). */
+async function fastify4Project(app: string): Promise<string> {
+  const dir = join(root, 'fastify-4');
+  const modules = join(dir, 'node_modules');
+  await copyApps(dir, [app]);
+  await installCopy(modules, 'fastify-v4', 'fastify');
+  await installCopy(modules, 'openai');
+  await installCopy(modules, '@anthropic-ai/sdk');
+  return dir;
+}
+
+for (const { framework, app, tag, node, prefixed, project } of [
+  { framework: 'an Express 5 app', app: 'express-app.mjs', tag: 'express-app', node: process.execPath, prefixed: 'a mounted router’s' },
+  {
+    framework: 'a Fastify 5 app on the system Node 20',
+    app: 'fastify-app.mjs',
+    tag: 'fastify-app',
+    node: '/usr/bin/node',
+    prefixed: 'a plugin’s',
+  },
+  {
+    framework: 'the same app on Fastify 4',
+    app: 'fastify-app.mjs',
+    tag: 'fastify-4-app',
+    node: process.execPath,
+    prefixed: 'a plugin’s',
+    project: fastify4Project,
+  },
 ]) {
   describe(`otel-mlflow run: ${framework}, unchanged`, () => {
-    const tag = app.replace('.mjs', '');
     let stderr: string;
     before(async () => {
       stderr = await runAndAsk(
@@ -208,6 +234,7 @@ for (const { framework, app, node, prefixed } of [
           { path: '/nowhere', question: `${tag} 404 question`, status: 404 },
         ],
         node,
+        project ? await project(app) : APPS,
       );
     });
 
