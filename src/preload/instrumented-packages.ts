@@ -26,6 +26,7 @@ export const PACKAGE_PATCHERS: readonly PackagePatcher[] = [
   { package: 'ai', followCopies: true, module: 'patch-vercel-ai' },
   // Patched through a subpath (its callbacks' manager): one LangChain per program.
   { package: '@langchain/core', followCopies: false, module: 'patch-langchain' },
+  { package: '@koa/router', followCopies: true, module: 'patch-koa-router' },
 ];
 
 interface PatchModule {

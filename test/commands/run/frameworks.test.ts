@@ -214,6 +214,7 @@ for (const { framework, app, tag, node, prefixed, project } of [
     node: '/usr/bin/node',
     prefixed: 'a plugin’s',
   },
+  { framework: 'a Koa 3 app with @koa/router', app: 'koa-app.mjs', tag: 'koa-app', node: process.execPath, prefixed: 'a nested router’s' },
   {
     framework: 'the same app on Fastify 4',
     app: 'fastify-app.mjs',
