@@ -146,11 +146,14 @@ function requestAttributes(req: IncomingMessage, method: string, path: string): 
   return attributes;
 }
 
-/** Route templates a framework told of while it handled the request (Fastify, through its diagnostics channel). */
-const toldRoutes = new WeakMap<IncomingMessage, string>();
+/**
+ * Route templates a framework told of while it handled the request (Fastify, Koa), or where to read
+ * it once the request is answered (Hono, which knows the route that answered only then).
+ */
+const toldRoutes = new WeakMap<IncomingMessage, string | (() => string | undefined)>();
 
-/** The request is served by the route with this template (`/users/:id`): the span is named by it when it ends. */
-export function tellRoute(req: IncomingMessage, route: string): void {
+/** The request is served by the route with this template (`/users/:id`), or the one `route` reads then: the span is named by it when it ends. */
+export function tellRoute(req: IncomingMessage, route: string | (() => string | undefined)): void {
   toldRoutes.set(req, route);
 }
 
@@ -192,7 +195,7 @@ export class FrameworkSpans implements SpanProcessor {
  */
 function routeOf(req: IncomingMessage): string | undefined {
   const told = toldRoutes.get(req);
-  if (told !== undefined) return told;
+  if (told !== undefined) return typeof told === 'string' ? told : told();
   const { route, baseUrl } = req as { route?: { path?: unknown }; baseUrl?: unknown };
   if (typeof route?.path !== 'string') return undefined;
   return `${typeof baseUrl === 'string' ? baseUrl : ''}${route.path}`;

@@ -27,6 +27,7 @@ export const PACKAGE_PATCHERS: readonly PackagePatcher[] = [
   // Patched through a subpath (its callbacks' manager): one LangChain per program.
   { package: '@langchain/core', followCopies: false, module: 'patch-langchain' },
   { package: '@koa/router', followCopies: true, module: 'patch-koa-router' },
+  { package: 'hono', followCopies: true, module: 'patch-hono' },
 ];
 
 interface PatchModule {

@@ -214,6 +214,13 @@ for (const { framework, app, tag, node, prefixed, project } of [
     node: '/usr/bin/node',
     prefixed: 'a plugin’s',
   },
+  {
+    framework: 'a Hono app on @hono/node-server',
+    app: 'hono-routes-app.mjs',
+    tag: 'hono-routes-app',
+    node: process.execPath,
+    prefixed: 'a mounted sub-app’s',
+  },
   { framework: 'a Koa 3 app with @koa/router', app: 'koa-app.mjs', tag: 'koa-app', node: process.execPath, prefixed: 'a nested router’s' },
   {
     framework: 'the same app on Fastify 4',

@@ -570,7 +570,7 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
     const stopped = await running.stop('SIGINT');
     assert.equal(stopped.code, 130);
     assert.match(stopped.stderr, /traces: 1 delivered/);
-    const trace = traceRootedAt('POST /chat/s1', 'hono right before Ctrl-C');
+    const trace = traceRootedAt('POST /chat/:session', 'hono right before Ctrl-C');
     assert.ok(trace, 'the trace is in MLflow');
     assert.deepEqual(trace.spans.map((span) => span.attributes['mlflow.spanType']).sort(), ['CHAIN', 'CHAT_MODEL']);
   });
