@@ -1,4 +1,4 @@
-import { context, propagation, trace } from '@opentelemetry/api';
+import { context, propagation, type ProxyTracerProvider, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { defaultResource, detectResources, resourceAttributesEnvDetector, serviceNameEnvDetector } from '@opentelemetry/resources';
@@ -13,6 +13,9 @@ import { otlpHttpSender } from './otlp-http-sender.ts';
 import { preloadSettings } from './preload-settings.ts';
 import { PromptSpanProcessor } from './prompt-span-processor.ts';
 import { samplerFromEnv } from './sampler-from-env.ts';
+
+/** Where run's --require leaves the tracer provider it registered for this preload (see claim-api-global.cts). */
+const DEFERRED_PROVIDER = Symbol.for('otel-mlflow.deferred-tracer-provider');
 
 /**
  * Loaded into the program by `otel-mlflow run` (`node --import`), before the program's own code:
@@ -37,7 +40,10 @@ if (settings) {
   const provider = new TracerProvider({ resource, sampler, spanProcessors });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
-  trace.setGlobalTracerProvider(provider);
+  // The provider run's --require registered in the API's slot for this one (see claim-api-global.cts), else none yet.
+  const deferred = (globalThis as Record<symbol, unknown>)[DEFERRED_PROVIDER] as ProxyTracerProvider | undefined;
+  if (deferred) deferred.setDelegate(provider);
+  else trace.setGlobalTracerProvider(provider);
   const tracer = lightTracer({ resource, sampler, spanProcessors, scope: { name: 'otel-mlflow' } });
   traceHttpServers({ tracer, captureContent: settings.captureContent });
   nameFastifyRoutes();

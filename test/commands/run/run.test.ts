@@ -405,6 +405,20 @@ describe('otel-mlflow run: a program with an HTTP instrumentation of its own', (
     const claude = traceRootedAt('POST /claude', 'claude own instrumentation')!;
     assert.equal(claude.spans.length, 2, 'the request and its Claude call, in one trace');
   });
+
+  it('does the same for a CommonJS program whose set-up in --require registers its own provider first', async () => {
+    const running = await runApp([process.execPath, '--require', join(APPS, 'own-otel-setup.cjs')], 'cjs-app.cjs');
+    await post(`${running.url}/chat`, { question: 'plain own provider' });
+    await post(`${running.url}/claude`, { question: 'claude own provider' });
+    const stopped = await running.stop();
+    assert.match(stopped.stderr, /traces: 2 delivered/);
+    const chat = traceRootedAt('POST /chat', 'plain own provider')!;
+    assert.deepEqual(namesUnderRoot(chat), ['chat gpt-4o-mini', 'load-history']);
+    const root = chat.spans.find((span) => span.parentSpanId === null)!;
+    assert.equal(root.attributes['network.protocol.version'], '1.1');
+    assert.equal(root.attributes['mlflow.spanType'], 'CHAIN');
+    assert.equal(traceRootedAt('POST /claude', 'claude own provider')!.spans.length, 2);
+  });
 });
 
 describe('otel-mlflow run: the program’s lifecycle', () => {
