@@ -1,6 +1,7 @@
 import { diag, TraceFlags, type Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
-import { listenUnseen, stopListeningUnseen } from './unseen-signal-listeners.ts';
+import { constants } from 'node:os';
+import { listeningUnseen, listenUnseen, stopListeningUnseen } from './unseen-signal-listeners.ts';
 
 export interface SpanSender {
   /**
@@ -51,12 +52,27 @@ export class PromptSpanProcessor implements SpanProcessor {
     // its own, the spans are kept first and the signal is raised again, so it still ends the program.
     for (const signal of ENDING_SIGNALS) {
       listenUnseen(signal, () => {
-        if (process.listeners(signal).length > 0) return;
-        this.keepUnsent();
-        stopListeningUnseen(signal);
-        process.kill(process.pid, signal);
+        if (this.#keepForDefaultAction(signal)) process.kill(process.pid, signal);
       });
     }
+    // One the program raises at itself (a wrapper passing on its child's death, as foreground-child
+    // does) would reach that listener only on a later turn of the event loop, which a program with
+    // nothing left to do never takes: it would exit 0 instead. Its spans are kept as it raises it, and
+    // the signal has its default action at once, as without the tool.
+    const kill = process.kill;
+    process.kill = (pid: number, signal?: string | number) => {
+      const name = signalName(signal);
+      if ((pid === process.pid || pid === 0) && name) this.#keepForDefaultAction(name);
+      return kill.call(process, pid, signal);
+    };
+  }
+
+  /** Whether the signal is about to end the program by its default action: if so, its spans are kept and the signal is let through. */
+  #keepForDefaultAction(signal: NodeJS.Signals): boolean {
+    if (!listeningUnseen(signal) || process.listeners(signal).length > 0) return false;
+    this.keepUnsent();
+    stopListeningUnseen(signal);
+    return true;
   }
 
   /** Hands every span not yet written out to the sender's synchronous keeper, at the program's end. */
@@ -103,4 +119,11 @@ export class PromptSpanProcessor implements SpanProcessor {
     this.#inFlight.add(sending);
     void sending.finally(() => this.#inFlight.delete(sending));
   }
+}
+
+/** As process.kill() takes a signal: by name, by number, or SIGTERM when none is given. */
+function signalName(signal: string | number | undefined): NodeJS.Signals | undefined {
+  if (signal === undefined) return 'SIGTERM';
+  if (typeof signal === 'string') return signal as NodeJS.Signals;
+  return (Object.keys(constants.signals) as NodeJS.Signals[]).find((name) => constants.signals[name] === signal);
 }

@@ -20,6 +20,11 @@ export function listenUnseen(signal: NodeJS.Signals, listener: Listener): void {
   process.on(signal, listener);
 }
 
+/** Whether the preload still listens for the signal (see listenUnseen). */
+export function listeningUnseen(signal: NodeJS.Signals): boolean {
+  return unseen.has(signal);
+}
+
 /** Stops listening; the signal's default action (ending the program) applies again when no one else listens. */
 export function stopListeningUnseen(signal: NodeJS.Signals): void {
   const listener = unseen.get(signal);

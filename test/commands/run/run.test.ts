@@ -951,6 +951,20 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
     }
   });
 
+  for (const [signal, raised] of [
+    ['SIGTERM', 'SIGTERM'],
+    ['SIGINT', '2'],
+  ] as const) {
+    it(`ends as ${signal} ends it a program that raises it at itself with nothing left to run, its trace kept`, async () => {
+      const store = join(root, `self-${signal}`);
+      const failed = await execute(process.execPath, [BIN, 'run', '--', process.execPath, join(APPS, 'self-signal-app.cjs')], {
+        env: { PATH: process.env.PATH, HOME: root, OTEL_MLFLOW_STORE_DIR: store, FAKE_OPENAI_URL: openai.url, SIGNAL: raised },
+      }).catch((error: { code: number; stderr: string }) => error);
+      assert.equal((failed as { code: number }).code, exitCodeOf({ code: null, signal }), (failed as { stderr: string }).stderr);
+      assert.match((failed as { stderr: string }).stderr, /traces: 1 kept in the local store/);
+    });
+  }
+
   it('says when the program does not exist, with the shell’s exit code', async () => {
     const failed = await execute(process.execPath, [BIN, 'run', '--', 'no-such-program-here'], {
       env: { PATH: process.env.PATH, HOME: root, OTEL_MLFLOW_STORE_DIR: join(root, 'missing') },
