@@ -385,40 +385,32 @@ describe('otel-mlflow run: a program whose own set-up registers through an older
 });
 
 /**
- * An ES module program whose own OpenTelemetry set-up (`node --import`) instruments node:http after
- * the preload: its server span is active when the preload's patch sees the request.
+ * A program whose own OpenTelemetry set-up instruments node:http after the preload: its server span is
+ * active when the preload's patch sees the request. An ES module program's in `--import`, which runs
+ * after the preload; a CommonJS program's in `--require`, which registers its own provider first.
  */
 describe('otel-mlflow run: a program with an HTTP instrumentation of its own', () => {
-  it('makes one trace of each request, rooted at the instrumentation’s span with the request’s name, type and bodies', async () => {
-    const running = await runApp([process.execPath, '--import', join(APPS, 'own-otel-setup.mjs')], 'esm-app.mjs');
-    await post(`${running.url}/chat`, { question: 'plain own instrumentation' });
-    await post(`${running.url}/claude`, { question: 'claude own instrumentation' });
-    const stopped = await running.stop();
-    assert.match(stopped.stderr, /traces: 2 delivered/);
-    const chat = traceRootedAt('POST /chat', 'plain own instrumentation')!;
-    assert.deepEqual(namesUnderRoot(chat), ['chat gpt-4o-mini', 'load-history']);
-    const root = chat.spans.find((span) => span.parentSpanId === null)!;
-    // Set by the program's instrumentation only: its span, not one of the preload's beside it.
-    assert.equal(root.attributes['network.protocol.version'], '1.1');
-    assert.equal(root.attributes['mlflow.spanType'], 'CHAIN');
-    assert.match(chat.info.response_preview ?? '', /answer/);
-    const claude = traceRootedAt('POST /claude', 'claude own instrumentation')!;
-    assert.equal(claude.spans.length, 2, 'the request and its Claude call, in one trace');
-  });
-
-  it('does the same for a CommonJS program whose set-up in --require registers its own provider first', async () => {
-    const running = await runApp([process.execPath, '--require', join(APPS, 'own-otel-setup.cjs')], 'cjs-app.cjs');
-    await post(`${running.url}/chat`, { question: 'plain own provider' });
-    await post(`${running.url}/claude`, { question: 'claude own provider' });
-    const stopped = await running.stop();
-    assert.match(stopped.stderr, /traces: 2 delivered/);
-    const chat = traceRootedAt('POST /chat', 'plain own provider')!;
-    assert.deepEqual(namesUnderRoot(chat), ['chat gpt-4o-mini', 'load-history']);
-    const root = chat.spans.find((span) => span.parentSpanId === null)!;
-    assert.equal(root.attributes['network.protocol.version'], '1.1');
-    assert.equal(root.attributes['mlflow.spanType'], 'CHAIN');
-    assert.equal(traceRootedAt('POST /claude', 'claude own provider')!.spans.length, 2);
-  });
+  for (const [program, flag, setUp, app] of [
+    ['an ES module program, its set-up in --import', '--import', 'own-otel-setup.mjs', 'esm-app.mjs'],
+    ['a CommonJS program, its set-up in --require', '--require', 'own-otel-setup.cjs', 'cjs-app.cjs'],
+  ] as const) {
+    it(`makes one trace of each request of ${program}, rooted at the instrumentation’s span with the request’s name, type and bodies`, async () => {
+      const running = await runApp([process.execPath, flag, join(APPS, setUp)], app);
+      await post(`${running.url}/chat`, { question: `plain ${setUp}` });
+      await post(`${running.url}/claude`, { question: `claude ${setUp}` });
+      const stopped = await running.stop();
+      assert.match(stopped.stderr, /traces: 2 delivered/);
+      const chat = traceRootedAt('POST /chat', `plain ${setUp}`)!;
+      assert.deepEqual(namesUnderRoot(chat), ['chat gpt-4o-mini', 'load-history']);
+      const root = chat.spans.find((span) => span.parentSpanId === null)!;
+      // Set by the program's instrumentation only: its span, not one of the preload's beside it.
+      assert.equal(root.attributes['network.protocol.version'], '1.1');
+      assert.equal(root.attributes['mlflow.spanType'], 'CHAIN');
+      assert.match(chat.info.response_preview ?? '', /answer/);
+      const claude = traceRootedAt('POST /claude', `claude ${setUp}`)!;
+      assert.equal(claude.spans.length, 2, 'the request and its Claude call, in one trace');
+    });
+  }
 });
 
 describe('otel-mlflow run: the program’s lifecycle', () => {
