@@ -217,10 +217,17 @@ function endRequestSpan(span: Span, req: IncomingMessage, res: ServerResponse, m
   span.end();
 }
 
+/**
+ * A route that takes every path under it (Express 5's `*splat` and `/{*splat}`, Express 4's `*`,
+ * Koa's `(.*)`): one that answers 404 is a framework's own answer to a request no route matched
+ * (NestJS mounts one under its global prefix, `/api*path`), and the request keeps its path.
+ */
+const CATCH_ALL = /(\*\w*\}?|\(\.\*\))$/;
+
 /** What MLflow shows of a request's span, whoever made it: its route, whether it was refused, its bodies. */
 function describeAnswer(span: Span, req: IncomingMessage, res: ServerResponse, method: string, bodies: Bodies | undefined): void {
   const route = routeOf(req);
-  if (route) {
+  if (route && !(res.statusCode === 404 && CATCH_ALL.test(route))) {
     span.updateName(`${method} ${route}`);
     span.setAttribute('http.route', route);
   }

@@ -33,6 +33,11 @@ before(async () => {
     req.on('data', (chunk: string) => (body += chunk));
     req.on('end', () => {
       if (req.url === '/missing') return res.writeHead(404).end('no such thing');
+      // As Express leaves a route on the request: a catch-all under a prefix (NestJS's answer to no route matched).
+      if (req.url === '/api/nowhere') {
+        Object.assign(req, { baseUrl: '', route: { path: '/api*path' } });
+        return res.writeHead(404).end('{"message":"Cannot GET /api/nowhere"}');
+      }
       if (req.url === '/broken') return res.writeHead(500).end();
       if (req.url === '/hang') return res.write('partial');
       if (req.url === '/parts') {
@@ -121,6 +126,14 @@ describe('the program’s HTTP server requests', () => {
     exporter.reset();
     const broken = (await spansAfter('/broken')).find((span) => span.name === 'GET /broken')!;
     assert.equal(broken.status.code, SpanStatusCode.ERROR);
+  });
+
+  it('keep their path when a catch-all route answered 404, as a framework answers a request no route matched', async () => {
+    const spans = await spansAfter('/api/nowhere');
+    const request = spans.find((span) => span.kind === SpanKind.SERVER)!;
+    assert.equal(request.name, 'GET /api/nowhere');
+    assert.equal(request.attributes['http.route'], undefined);
+    assert.equal(request.attributes['mlflow.traceTag.refused'], 'HTTP 404');
   });
 
   it('end as ERROR when the client goes away before the answer', async () => {
