@@ -88,17 +88,7 @@ function adoptRequestSpan({ captureContent }: ServerSpanOptions, span: Span, req
   span.updateName(`${method} ${pathOf(req)}`);
   setSpanType(span, 'CHAIN');
   const bodies = captureContent ? captureBodies(req, res) : undefined;
-  const { traceId } = span.spanContext();
-  let described = false;
-  const describe = () => {
-    if (described) return;
-    described = true;
-    if (answering.get(traceId) === req) answering.delete(traceId);
-    describeAnswer(span, req, res, method, bodies);
-  };
-  res.prependListener('finish', describe);
-  res.prependListener('close', describe);
-  answering.set(traceId, req);
+  whenAnswered(span, req, res, 'before others', () => describeAnswer(span, req, res, method, bodies));
 }
 
 function startRequestSpan({ tracer, captureContent }: ServerSpanOptions, req: IncomingMessage, res: ServerResponse, parent: Context): Span {
@@ -111,20 +101,35 @@ function startRequestSpan({ tracer, captureContent }: ServerSpanOptions, req: In
   span.setAttributes(requestAttributes(req, method, path));
   setSpanType(span, 'CHAIN');
   const bodies = captureContent ? captureBodies(req, res) : undefined;
-  let ended = false;
-  const end = () => {
-    if (ended) return;
-    ended = true;
-    const { traceId } = span.spanContext();
-    if (answering.get(traceId) === req) answering.delete(traceId);
-    endRequestSpan(span, req, res, method, bodies);
-  };
-  // 'finish' as the answer is handed over, before a program that exits right after answering is gone
-  // ('close' comes a tick later); 'close' alone when the client went away first.
-  res.once('finish', end);
-  res.once('close', end);
-  answering.set(span.spanContext().traceId, req);
+  whenAnswered(span, req, res, 'after others', () => endRequestSpan(span, req, res, method, bodies));
   return span;
+}
+
+/**
+ * Runs `done` once, as the answer is handed over ('finish', before a program that exits right after
+ * answering is gone; 'close' comes a tick later) or as the client goes away first ('close' alone):
+ * before the listeners the response has already, or after them. Meanwhile the request is the one its
+ * span's trace is answering.
+ */
+function whenAnswered(
+  span: Span,
+  req: IncomingMessage,
+  res: ServerResponse,
+  order: 'before others' | 'after others',
+  done: () => void,
+): void {
+  const { traceId } = span.spanContext();
+  let ran = false;
+  const once = () => {
+    if (ran) return;
+    ran = true;
+    if (answering.get(traceId) === req) answering.delete(traceId);
+    done();
+  };
+  const listen = order === 'before others' ? res.prependOnceListener : res.once;
+  listen.call(res, 'finish', once);
+  listen.call(res, 'close', once);
+  answering.set(traceId, req);
 }
 
 /** The request's path, without the query. */
