@@ -8,6 +8,8 @@ import { CONTENT_ATTRIBUTES_VARIABLE, SPOOL_DIRS_VARIABLE } from '../../preload/
 const PRELOAD_URL = new URL('../../preload/preload.js', import.meta.url).href;
 /** Required before anything of the program's (see claim-api-global.cts); quoted, as a path may hold spaces. */
 const CLAIM_API_GLOBAL = JSON.stringify(fileURLToPath(new URL('../../preload/claim-api-global.cjs', import.meta.url)));
+/** Required before every other module, the user's NODE_OPTIONS' included, to see every signal (see stop-signal-copies.cts). */
+const STOP_SIGNAL_COPIES = JSON.stringify(fileURLToPath(new URL('../../preload/stop-signal-copies.cjs', import.meta.url)));
 
 /**
  * Variables of the tool's own that a program must not inherit: the launcher's mark, and where the
@@ -54,7 +56,9 @@ export function programEnv(
     OTEL_MLFLOW_CAPTURE_CONTENT: String(config.llm.captureContent.value),
     [SPOOL_DIRS_VARIABLE]: spoolDirs.join(delimiter),
     [CONTENT_ATTRIBUTES_VARIABLE]: kind === 'unity-catalog' || kind === 'collector' ? 'gen_ai' : 'mlflow',
-    NODE_OPTIONS: [env.NODE_OPTIONS, `--require=${CLAIM_API_GLOBAL}`, `--import=${PRELOAD_URL}`].filter(Boolean).join(' '),
+    NODE_OPTIONS: [`--require=${STOP_SIGNAL_COPIES}`, env.NODE_OPTIONS, `--require=${CLAIM_API_GLOBAL}`, `--import=${PRELOAD_URL}`]
+      .filter(Boolean)
+      .join(' '),
   };
 }
 

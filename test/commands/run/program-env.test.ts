@@ -89,11 +89,11 @@ describe('the environment `run` gives the program', () => {
     assert.equal((await envFor({ OTEL_SERVICE_NAME: 'checkout' })).OTEL_SERVICE_NAME, 'checkout');
   });
 
-  it('adds the preload to the NODE_OPTIONS the user set, keeping theirs, with the claim of the API slot required first', async () => {
+  it('adds the preload to the NODE_OPTIONS the user set, keeping theirs, with what drops copies of a signal before all and the claim of the API slot before the preload', async () => {
     const env = await envFor({ NODE_OPTIONS: '--max-old-space-size=4096' });
     assert.match(
       env.NODE_OPTIONS ?? '',
-      /^--max-old-space-size=4096 --require="\/\S+\/preload\/claim-api-global\.cjs" --import=file:\/\/\S+\/preload\/preload\.js$/,
+      /^--require="\/\S+\/preload\/stop-signal-copies\.cjs" --max-old-space-size=4096 --require="\/\S+\/preload\/claim-api-global\.cjs" --import=file:\/\/\S+\/preload\/preload\.js$/,
     );
   });
 

@@ -594,6 +594,22 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
     });
   }
 
+  // systemd's default stop (KillMode=control-group) signals every process of the service at once, and
+  // pm2's tree kill every process it started: the program hears the supervisor's copy and run's.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`passes a supervisor’s ${signal} on once when the supervisor signals the program too: it cleans up, uncut by a second one`, async () => {
+      // Cleaning up takes it a moment, as a service finishing its requests: the copy arrives meanwhile.
+      const running = await runApp(SYSTEM_NODE, 'esm-app.mjs', { SHUTDOWN_MS: '500' });
+      assert.match(await post(`${running.url}/chat`, { question: `stopped by a supervisor’s ${signal}` }), /answer plain/);
+      const program = Number(/esm-app \(pid (\d+)\)/.exec(running.output())?.[1]);
+      process.kill(program, signal);
+      const stopped = await running.stop(signal);
+      assert.equal(stopped.stdout.match(new RegExp(`esm-app: ${signal}`, 'g'))?.length, 1, stopped.stdout);
+      assert.equal(stopped.code, 0, stopped.stdout + stopped.stderr);
+      assert.match(stopped.stderr, /^traces: 1 delivered$/m);
+    });
+  }
+
   it('loses none of the traces a program had answered and handed over before it was SIGKILLed', async () => {
     const running = await runApp(SYSTEM_NODE, 'esm-app.mjs');
     const answered = 5;
