@@ -39,6 +39,8 @@ export interface FakeReply {
    * and 'error' sends an error event and ends the stream (as OpenAI does when a stream fails mid-way).
    */
   interrupt?: { afterChunks: number; with: 'stall' | 'error' };
+  /** Answered once this settles: a call the test holds in flight until it lets it go. */
+  answerAfter?: Promise<unknown>;
 }
 
 export interface FakeOpenAI {
@@ -85,6 +87,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     const request: FakeOpenAIRequest = { path: req.url!, body: JSON.parse(text) as FakeRequestBody, headers: req.headers };
     requests.push(request);
     const reply = options.script?.(request) ?? {};
+    await reply.answerAfter;
     const status = reply.status ?? 200;
     if (status >= 400) {
       const retryAfter: Record<string, string> = status === 429 ? { 'retry-after': '1' } : {};

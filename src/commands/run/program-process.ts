@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { copiesOfLastRequest, countStopRequests, type IsCopy } from '../../cli/stop-requests.ts';
 import { ExitCode, ExpectedError, signalExitCode } from '../../errors.ts';
@@ -58,6 +59,7 @@ export async function runProgram(
   const child = spawn(file, args, { stdio: 'inherit', env, cwd, detached: OWN_GROUP });
   const passing = passSignalsOn(child, isCopy);
   const stopWatching = stopWhen?.(() => passing.request('SIGTERM')) ?? (() => {});
+  const letGo = OWN_GROUP && child.pid !== undefined ? stopWithTool(child.pid, restMs) : () => {};
   try {
     const exit = await new Promise<ProgramExit>((resolve, reject) => {
       child.once('error', (error: NodeJS.ErrnoException) => reject(cannotStart(file, error)));
@@ -71,10 +73,47 @@ export async function runProgram(
     }
     return exit;
   } finally {
+    letGo();
     stopWatching();
     passing.stop();
   }
 }
+
+/**
+ * What ends the program when the tool's process dies without ending it (SIGKILL, the OOM killer, a
+ * crash): in a group and a session of its own, the program is out of reach of what would have ended
+ * it with the tool (a terminal's hangup, supervisord's `killasgroup`, `kill -9 -<group>`), and would
+ * go on running orphaned, holding its port against the supervisor's restart. A shell started beside
+ * it waits for the end of a pipe only the tool holds; when the tool dies, the kernel closes it, and the
+ * shell asks the program's group to stop as SIGTERM does, then kills what is left after `graceMs`
+ * (the time a stopping program's rest gets). The shell ignores the signals meant for the tool and the
+ * program. Returns what lets it go once the program has ended; without /bin/sh, nothing watches.
+ */
+function stopWithTool(group: number, graceMs: number): () => void {
+  const watchdog = spawn('/bin/sh', ['-c', WATCHDOG, 'otel-mlflow-watchdog', String(group), String(Math.ceil(graceMs / 1000))], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+    detached: true,
+  });
+  watchdog.on('error', () => {});
+  watchdog.stdin!.on('error', () => {});
+  // Neither it nor the pipe keeps the tool running.
+  watchdog.unref();
+  (watchdog.stdin as Socket).unref();
+  return () => watchdog.stdin!.end('done\n');
+}
+
+/** The watchdog's script: $1 the program's group, $2 the seconds its processes get before SIGKILL. */
+const WATCHDOG = `trap '' INT TERM HUP QUIT
+read -r word
+[ "$word" = done ] && exit 0
+kill -s TERM -- "-$1" 2>/dev/null || exit 0
+waited=0
+while [ "$waited" -lt "$2" ]; do
+  sleep 1
+  kill -s 0 -- "-$1" 2>/dev/null || exit 0
+  waited=$((waited + 1))
+done
+kill -s KILL -- "-$1" 2>/dev/null`;
 
 /**
  * Whether a process of the group is still running. One that has ended but not been reaped (a

@@ -35,8 +35,11 @@ function script({ body }: FakeOpenAIRequest): FakeReply {
   if (body.tools && messages.at(-1)?.role !== 'tool') {
     return { toolCalls: [{ id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}' }] };
   }
-  return { content: `answer ${body.stream ? 'streamed' : 'plain'}` };
+  return { content: `answer ${body.stream ? 'streamed' : 'plain'}`, answerAfter: held };
 }
+
+/** While set, the fake OpenAI holds its answers until it settles: calls in flight when a test acts. */
+let held: Promise<void> | undefined;
 
 let mlflow: FakeMlflow;
 let openai: FakeOpenAI;
@@ -629,21 +632,50 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
   });
 
   /**
-   * Runs the app in `store` and SIGKILLs run after one request; the program lives on without the tool,
-   * as under any wrapper, answers two more and leaves their spans in the spool. The questions asked.
+   * Runs the app in `store` and SIGKILLs run after one request, with two more in flight at the fake
+   * OpenAI: the program is stopped as on SIGTERM, finishes them, and leaves their spans in the spool as
+   * it exits. The questions asked.
    */
   async function leaveSpooledBatches(store: string, tag = ''): Promise<string[]> {
-    const questions = ['before run was killed', 'after run was killed 1', 'after run was killed 2'].map((question) => question + tag);
+    const questions = ['before run was killed', 'in flight when run was killed 1', 'in flight when run was killed 2'].map(
+      (question) => question + tag,
+    );
     const first = await runApp(process.execPath, 'esm-app.mjs', { OTEL_MLFLOW_STORE_DIR: store });
     await post(`${first.url}/chat`, { question: questions[0] });
-    const programPid = Number(/\(pid (\d+)\)/.exec(first.output())?.[1]);
-    process.kill(first.pid, 'SIGKILL');
-    for (const question of questions.slice(1)) assert.match(await post(`${first.url}/chat`, { question }), /answer plain/);
-    process.kill(programPid, 'SIGTERM');
+    const { answered } = await killRunMidway(first, questions.slice(1));
+    for (const answer of answered) assert.match(answer, /answer plain/);
     const orphan = await first.stop();
     assert.match(orphan.stdout, /esm-app: SIGTERM received/);
     assert.equal(traceRootedAt('POST /chat', questions[1]!), undefined, 'nothing could deliver it yet');
     return questions;
+  }
+
+  /**
+   * SIGKILLs run while the program answers `questions` (their LLM calls held at the fake OpenAI), then
+   * lets the calls go once the program was told to stop. What the program answered.
+   */
+  async function killRunMidway(running: ServeProcess, questions: string[]): Promise<{ program: number; answered: string[] }> {
+    const program = Number(/esm-app \(pid (\d+)\)/.exec(running.output())?.[1]);
+    const calls = openai.requests.length;
+    let letGo = () => {};
+    held = new Promise<void>((resolve) => {
+      letGo = resolve;
+    });
+    try {
+      const answers = questions.map((question) => post(`${running.url}/chat`, { question }));
+      await until(() => openai.requests.length === calls + questions.length, 'the calls at the fake OpenAI');
+      process.kill(running.pid, 'SIGKILL');
+      await until(() => /esm-app: SIGTERM received/.test(running.output()), 'the program told to stop once run was killed');
+      letGo();
+      return { program, answered: await Promise.all(answers) };
+    } catch (error) {
+      // Not left running by a failing test, holding its output open.
+      if (alive(program)) process.kill(program, 'SIGKILL');
+      throw error;
+    } finally {
+      letGo();
+      held = undefined;
+    }
   }
 
   function landedWhole(questions: readonly string[]): void {
@@ -654,7 +686,35 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
     }
   }
 
-  it('keeps what a program answers after run itself was SIGKILLed, and the next run with the same settings takes it in', async () => {
+  it('stops the program as on SIGTERM when run itself is SIGKILLed, and kills what still runs once the rest’s time is up', async () => {
+    const running = await runApp(process.execPath, 'esm-app.mjs');
+    const { program } = await killRunMidway(running, ['in flight when run was killed']);
+    await until(() => !alive(program), 'the program ended');
+    const stopped = await running.stop();
+    assert.equal(stopped.signal, 'SIGKILL');
+    assert.equal(stopped.stdout.match(/esm-app: SIGTERM received/g)?.length, 1, stopped.stdout);
+
+    // A program deaf to SIGTERM is killed once the time a stopping program's rest gets (--deliver-timeout) is up.
+    const deaf = await runCommand(
+      [
+        process.execPath,
+        '-e',
+        "process.on('SIGTERM', () => console.log('deaf to SIGTERM')); setInterval(() => {}, 1000); console.log('deaf (pid ' + process.pid + ') listening on http://127.0.0.1:9')",
+      ],
+      {},
+      ['--deliver-timeout', '1'],
+    );
+    const deafPid = Number(/deaf \(pid (\d+)\)/.exec(deaf.output())?.[1]);
+    process.kill(deaf.pid, 'SIGKILL');
+    try {
+      await until(() => !alive(deafPid), 'the program killed');
+    } finally {
+      if (alive(deafPid)) process.kill(deafPid, 'SIGKILL');
+    }
+    assert.match((await deaf.stop()).stdout, /deaf to SIGTERM/);
+  });
+
+  it('keeps what a program answers as run itself is SIGKILLed, and the next run with the same settings takes it in', async () => {
     const store = join(root, 'store-of-a-killed-run');
     const questions = await leaveSpooledBatches(store);
     const listed = await execute(process.execPath, [BIN, 'traces', 'list'], {
