@@ -15,7 +15,8 @@
  * - the same program under run tracing one request in ten with the standard sampler variables, what a
  *   busy service sets to bound the cost, for context and held to no target;
  * - the same program with run's instrumentation preloaded but its spans sent to a receiver that drops
- *   them: the program's side of the cost alone, for context and held to no target;
+ *   them, in a process of its own: the program's side of the cost alone, for context and held to no
+ *   target;
  * - the peer, for context and held to no target: the stock OpenTelemetry SDK with its defaults and the
  *   HTTP instrumentation, loaded with `node --import` (bench/stock-otel-preload.ts), exporting to an
  *   `otel-mlflow relay` with the same store. It records one HTTP server span per request and no LLM
@@ -25,10 +26,7 @@
  * MLflow's own TypeScript SDK (`@mlflow/core`, `@mlflow/openai`, formerly `mlflow-tracing` and
  * `mlflow-openai`) is not beside them: the npm registry reachable here has neither name.
  */
-import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +37,7 @@ import { median, procCpuMs, type Row } from './stats.ts';
 
 const APP = fileURLToPath(new URL('./run-program-app.mjs', import.meta.url));
 const STOCK_PRELOAD = fileURLToPath(new URL('./stock-otel-preload.ts', import.meta.url));
+const DROPPING_RECEIVER = fileURLToPath(new URL('./dropping-receiver.ts', import.meta.url));
 /** What `run` preloads into a Node program (src/commands/run/program-env.ts), as built. */
 const PRELOAD_URL = new URL('../dist/preload/preload.js', import.meta.url).href;
 const CONNECTIONS = 8;
@@ -210,22 +209,14 @@ async function serve(traced: boolean, env: NodeJS.ProcessEnv, home: string): Pro
 
 /**
  * The program with `run`'s instrumentation preloaded as `run` preloads it, its spans sent to a receiver
- * in this process that reads and drops them: what the program's side of `run` costs it, without the
- * tool's process taking its share of the cores.
+ * of its own that reads and drops them: what the program's side of `run` costs it, without the tool's
+ * process taking its share of the cores.
  */
 async function serveToDroppingReceiver(env: NodeJS.ProcessEnv, home: string): Promise<Serving> {
-  // Answered as the tool's receiver answers (an empty ExportTraceServiceResponse): the preload takes no other answer for one.
-  const receiver = createServer((req, res) => {
-    req.resume();
-    req.once('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
-  });
-  receiver.listen(0, '127.0.0.1');
-  await once(receiver, 'listening');
-  const endpoint = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-  const stopReceiver = () => new Promise<void>((resolve) => receiver.close(() => resolve()));
+  const receiver = await startNode([DROPPING_RECEIVER], { env, cwd: home, ready: /dropping spans at (http:\/\/\S+)/ });
   try {
     const program = await startNode([APP, 'serve'], {
-      env: { ...env, NODE_OPTIONS: `--import=${PRELOAD_URL}`, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint },
+      env: { ...env, NODE_OPTIONS: `--import=${PRELOAD_URL}`, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.ready[1]! },
       cwd: home,
       ready: LISTENING,
     });
@@ -234,11 +225,11 @@ async function serveToDroppingReceiver(env: NodeJS.ProcessEnv, home: string): Pr
       programPid: program.child.pid!,
       stop: async () => {
         await program.stop(30_000);
-        await stopReceiver();
+        await receiver.stop();
       },
     };
   } catch (error) {
-    await stopReceiver();
+    await receiver.stop();
     throw error;
   }
 }
