@@ -4,6 +4,7 @@ import { readConfigFile, type ConfigFile } from './config-file.ts';
 import { noticesFor } from './config-notices.ts';
 import { chooseProfile, loadProfile } from './databricks-profile.ts';
 import { readDotenv } from './dotenv.ts';
+import { credentialsIn } from './environment-credentials.ts';
 import { rememberSecrets, secretsOf } from './configured-secrets.ts';
 import { describeSource } from './mask.ts';
 import { CONFIG_OPTIONS, OPTION_KEYS, primaryEnvName, type OptionKey, type OptionValue } from './options.ts';
@@ -84,7 +85,7 @@ export async function inspectConfig(options: LoadConfigOptions): Promise<ConfigI
     ...(profileFile && { databricksCfg: profileFile }),
   };
   // Before anything can print or record text that holds one: an invalid configuration's secrets too.
-  rememberSecrets(secretsOf(toEntries(values), auth));
+  rememberSecrets([...secretsOf(toEntries(values), auth), ...credentialsIn(Object.entries(env), dotenv?.values ?? [])]);
   if (problems.length > 0) return { problems, entries: toEntries(values), files };
 
   // Listed only when used: a default name is noise next to the id that wins over it.

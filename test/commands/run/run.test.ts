@@ -30,8 +30,12 @@ const EXPERIMENT = 'my-app';
 const execute = promisify(execFile);
 
 /** The tools call asks for the weather first, then answers from the tool's result. */
-function script({ body }: FakeOpenAIRequest): FakeReply {
-  const messages = body.messages as { role: string }[];
+function script({ body, headers }: FakeOpenAIRequest): FakeReply {
+  const messages = body.messages as { role: string; content?: unknown }[];
+  // As many OpenAI-compatible servers refuse a key: by echoing it.
+  if (messages.at(-1)?.content === 'echo my key') {
+    return { status: 401, errorMessage: `Incorrect API key provided: ${String(headers.authorization).replace(/^Bearer /, '')}` };
+  }
   if (body.tools && messages.at(-1)?.role !== 'tool') {
     return { toolCalls: [{ id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}' }] };
   }
@@ -873,6 +877,29 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
     );
     assert.doesNotMatch(JSON.stringify(chat.spans.map((span) => span.attributes)), /secret question/);
     assert.equal(JSON.parse(chat.info.trace_metadata?.['mlflow.trace.tokenUsage'] ?? 'null')?.total_tokens, 18);
+  });
+
+  it('masks in the program’s spans the credentials its environment holds that the tool has no setting for', async () => {
+    const [key, password] = ['gsk-QQ8-groq-key-0123456789', 'QQ9-db-password-0123456789'];
+    const { stdout } = await execute(process.execPath, [BIN, 'run', '--', process.execPath, join(APPS, 'keys-app.mjs')], {
+      env: {
+        PATH: process.env.PATH,
+        HOME: root,
+        MLFLOW_TRACKING_URI: mlflow.url,
+        MLFLOW_EXPERIMENT_NAME: EXPERIMENT,
+        OTEL_MLFLOW_STORE_DIR: join(root, 'keys-app'),
+        FAKE_OPENAI_URL: openai.url,
+        GROQ_API_KEY: key,
+        DATABASE_URL: `postgres://app:${password}@db.internal:5432/app`,
+      },
+    });
+    assert.match(stdout, /keys-app: the provider answered 401/);
+    const trace = mlflow.store.traces().find((candidate) => candidate.spans.some((span) => span.name === 'answer'));
+    assert.ok(trace, 'the trace is in MLflow');
+    const text = JSON.stringify(trace.spans, (_key, value: unknown) => (typeof value === 'bigint' ? String(value) : value));
+    assert.match(text, /Incorrect API key provided: \*+6789/, 'the refusal is there, the key masked');
+    assert.match(text, /postgres:\/\/app:\*+6789@db\.internal/, 'the error is there, the password masked');
+    assert.doesNotMatch(text, /QQ8-groq|QQ9-db-password/);
   });
 
   it('links the program’s traces to the MLflow run given with --run-id', async () => {
