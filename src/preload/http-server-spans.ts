@@ -15,6 +15,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import { encodeJsonAttribute, setSpanType } from '../tracing/encode-attributes.ts';
 import { MlflowAttr } from '../tracing/mlflow-attributes.ts';
+import { sseText } from './sse-text.ts';
 
 /** Request and response bodies are kept up to this for the trace's previews; MLflow shows far less. */
 const BODY_CAPTURE_BYTES = 64 * 1024;
@@ -306,15 +307,16 @@ function keepBytes(body: Body, bytes: Uint8Array, room: number, copy: boolean): 
 
 /**
  * The body as the span's inputs or outputs: JSON as it came (MLflow previews chat-shaped JSON as the
- * conversation; it is only checked, not rewritten), any other text as a JSON string. By its look, not
- * its content type: headers given to `writeHead()` are not readable afterwards.
+ * conversation; it is only checked, not rewritten), a server-sent event stream as the text it carried,
+ * any other text as a JSON string. By its look, not its content type: headers given to `writeHead()`
+ * are not readable afterwards.
  */
 function bodyAttribute({ parts }: Body): string | undefined {
   if (parts.length === 0) return undefined;
   const text = parts.every((part) => typeof part === 'string')
     ? parts.join('')
     : Buffer.concat(parts.map((part) => (typeof part === 'string' ? Buffer.from(part) : part))).toString('utf8');
-  if (!/^\s*[[{]/.test(text)) return encodeJsonAttribute(text);
+  if (!/^\s*[[{]/.test(text)) return encodeJsonAttribute(sseText(text) ?? text);
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -31,12 +31,13 @@ const execute = promisify(execFile);
 
 /** The tools call asks for the weather first, then answers from the tool's result. */
 function script({ body, headers }: FakeOpenAIRequest): FakeReply {
-  const messages = body.messages as { role: string; content?: unknown }[];
+  // Undefined on the Responses API and embeddings.
+  const messages = body.messages as { role: string; content?: unknown }[] | undefined;
   // As many OpenAI-compatible servers refuse a key: by echoing it.
-  if (messages.at(-1)?.content === 'echo my key') {
+  if (messages?.at(-1)?.content === 'echo my key') {
     return { status: 401, errorMessage: `Incorrect API key provided: ${String(headers.authorization).replace(/^Bearer /, '')}` };
   }
-  if (body.tools && messages.at(-1)?.role !== 'tool') {
+  if (body.tools && messages?.at(-1)?.role !== 'tool') {
     return { toolCalls: [{ id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}' }] };
   }
   return { content: `answer ${body.stream ? 'streamed' : 'plain'}`, answerAfter: held };
@@ -258,6 +259,9 @@ function describeTracedApp(title: string, node: string, app: string, appDir: () 
     it('traces a streamed completion whole, and both calls of a tool round, each once', () => {
       const stream = traceRootedAt('POST /stream', `stream ${tag}`);
       assert.ok(stream, 'the /stream trace is in MLflow');
+      // The app streams the answer to its client as server-sent events: MLflow previews the text they carried (as
+      // it previews any text answer: JSON-quoted), not the frames.
+      assert.equal(stream.info.response_preview, '"answer streamed"');
       const llm = stream.spans.find((span) => span.attributes['mlflow.spanType'] === 'CHAT_MODEL');
       assert.match(
         String(llm?.attributes['mlflow.spanOutputs'] ? JSON.stringify(llm.attributes['mlflow.spanOutputs']) : ''),
