@@ -129,6 +129,11 @@ function runOwnSetUp(app: string, env: Record<string, string>, flags: string[] =
   });
 }
 
+/** The pid of the program `run` runs, as the test apps print it as they start: `esm-app (pid 123) listening on …`. */
+function programPid(running: ServeProcess): number {
+  return Number(/\(pid (\d+)\)/.exec(running.output())?.[1]);
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -491,7 +496,7 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
 
   it('suspends the program with a terminal’s Ctrl-Z, and resumes it with the shell’s `fg`', async () => {
     const running = await runApp(process.execPath, 'esm-app.mjs', {}, [], APPS, { terminal: true });
-    const program = Number(/esm-app \(pid (\d+)\)/.exec(running.output())?.[1]);
+    const program = programPid(running);
     const state = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
     process.kill(-running.pid, 'SIGTSTP');
     // A shell resumes a job once it has seen it stop: run itself, after the program.
@@ -612,7 +617,7 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
       // Cleaning up takes it a moment, as a service finishing its requests: the copy arrives meanwhile.
       const running = await runApp(SYSTEM_NODE, 'esm-app.mjs', { SHUTDOWN_MS: '500' });
       assert.match(await post(`${running.url}/chat`, { question: `stopped by a supervisor’s ${signal}` }), /answer plain/);
-      const program = Number(/esm-app \(pid (\d+)\)/.exec(running.output())?.[1]);
+      const program = programPid(running);
       process.kill(program, signal);
       const stopped = await running.stop(signal);
       assert.equal(stopped.stdout.match(new RegExp(`esm-app: ${signal}`, 'g'))?.length, 1, stopped.stdout);
@@ -631,7 +636,7 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
       () => Array.from({ length: answered }, (_, i) => traceRootedAt('POST /chat', `killed ${i}`)).every(Boolean),
       'the traces in MLflow while the program runs',
     );
-    const pid = Number(/\(pid (\d+)\)/.exec(running.output())?.[1]);
+    const pid = programPid(running);
     process.kill(pid, 'SIGKILL');
     const stopped = await running.stop('SIGCONT');
     assert.equal(stopped.code, 137);
@@ -663,7 +668,7 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
    * lets the calls go once the program was told to stop. What the program answered.
    */
   async function killRunMidway(running: ServeProcess, questions: string[]): Promise<{ program: number; answered: string[] }> {
-    const program = Number(/esm-app \(pid (\d+)\)/.exec(running.output())?.[1]);
+    const program = programPid(running);
     const calls = openai.requests.length;
     let letGo = () => {};
     held = new Promise<void>((resolve) => {
@@ -712,7 +717,7 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
       {},
       ['--deliver-timeout', '1'],
     );
-    const deafPid = Number(/deaf \(pid (\d+)\)/.exec(deaf.output())?.[1]);
+    const deafPid = programPid(deaf);
     process.kill(deaf.pid, 'SIGKILL');
     try {
       await until(() => !alive(deafPid), 'the program killed');
@@ -1022,11 +1027,11 @@ describe('otel-mlflow run: the program’s lifecycle', () => {
       const store = join(root, 'stopped-delivering');
       const env = { MLFLOW_TRACKING_URI: proxy.url, OTEL_MLFLOW_STORE_DIR: store };
       const running = await runApp(process.execPath, 'esm-app.mjs', env, ['--deliver-timeout', '600']);
-      const programPid = Number(/\(pid (\d+)\)/.exec(running.output())?.[1]);
+      const program = programPid(running);
       await post(`${running.url}/chat`, { question: 'delivery stopped' });
       await post(`${running.url}/exit`, { code: 4 });
       // A signal before run saw the program end would be the program's to have; run reaps it, then delivers.
-      await until(() => !alive(programPid), 'the program ended');
+      await until(() => !alive(program), 'the program ended');
       await until(() => proxy.requests.some((request) => request.path.startsWith('/v1/traces')), 'the traces on their way to MLflow');
       const stopped = await running.stop('SIGINT');
       assert.equal(stopped.forced, false, stopped.stderr);
