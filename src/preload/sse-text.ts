@@ -52,8 +52,10 @@ function textOf(data: string): string | undefined {
     }
     return TEXT_DELTA.test(event.type) && !event.type.includes('reasoning') && typeof event.delta === 'string' ? event.delta : undefined;
   }
-  const chunk = event.choices?.[0]?.delta?.content;
-  if (Array.isArray(event.choices)) return typeof chunk === 'string' ? chunk : undefined;
+  if (Array.isArray(event.choices)) {
+    const content = event.choices[0]?.delta?.content;
+    return typeof content === 'string' ? content : undefined;
+  }
   for (const key of ['delta', 'text', 'content', 'token']) {
     if (typeof event[key] === 'string') return event[key];
   }
